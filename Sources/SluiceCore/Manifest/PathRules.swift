@@ -1,0 +1,57 @@
+/// Rules that keep paths named in manifests inside the repository.
+///
+/// Manifests are pure data reviewed in pull requests; a path that could leave the repository
+/// (`../../etc/passwd`, `/root/.ssh/id_rsa`, `file:///`) would let a manifest read the host.
+public enum PathRules {
+    /// The problem with an artifact reference, or nil: a repository-relative path or a remote URI.
+    public static func artifactProblem(_ text: String) -> String? {
+        if let scheme = uriScheme(text) {
+            if scheme.lowercased() == "file" {
+                return "file:// URIs can point outside the repository; use a path relative to the repository root"
+            }
+            return text.unicodeScalars.contains { $0.value < 0x20 || $0 == "\\" }
+                ? "the URI contains a control character or a backslash" : nil
+        }
+        return relativePathProblem(text)
+    }
+
+    /// The problem with a repository-relative file path, or nil.
+    public static func repositoryPathProblem(_ text: String) -> String? {
+        if uriScheme(text, requireSlashes: false) != nil {
+            return "'\(text)' is a URI; expected a path relative to the repository root"
+        }
+        return relativePathProblem(text)
+    }
+
+    /// The path's segments after dropping `.` and empty ones, when it is a safe relative path.
+    public static func normalizedSegments(_ text: String) -> [Substring]? {
+        guard relativePathProblem(text) == nil else { return nil }
+        return text.split(separator: "/").filter { $0 != "." }
+    }
+
+    static func relativePathProblem(_ text: String) -> String? {
+        if text.isEmpty { return "the path is empty" }
+        if text.hasPrefix("/") { return "'\(text)' is an absolute path; paths are relative to the repository root" }
+        if text.hasPrefix("~") { return "'\(text)' refers to a home directory; paths are relative to the repository root" }
+        if text.contains("\\") { return "'\(text)' contains a backslash; use '/' between path segments" }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 }) { return "the path contains a control character" }
+        if text.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
+            return "'\(text)' contains '..'; paths may not leave the repository"
+        }
+        if text.split(separator: "/").allSatisfy({ $0 == "." }) { return "'\(text)' names no file" }
+        return nil
+    }
+
+    /// `s3` for `s3://bucket/x`; nil when the text does not start with `scheme://` (or `file:`;
+    /// any `scheme:` when `requireSlashes` is false).
+    static func uriScheme(_ text: String, requireSlashes: Bool = true) -> String? {
+        guard let colon = text.firstIndex(of: ":") else { return nil }
+        let scheme = text[..<colon]
+        guard let first = scheme.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII,
+            scheme.unicodeScalars.allSatisfy({ $0.isASCIIAlphanumeric || $0 == "+" || $0 == "-" || $0 == "." })
+        else { return nil }
+        let rest = text[colon...]
+        if !requireSlashes || rest.hasPrefix("://") || scheme.lowercased() == "file" { return String(scheme) }
+        return nil
+    }
+}

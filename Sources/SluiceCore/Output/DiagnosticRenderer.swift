@@ -1,0 +1,95 @@
+/// Renders a ``ValidationReport`` as text, JSON or GitHub Actions annotations.
+public struct DiagnosticRenderer: Sendable {
+    /// Returns the text of a line of a file (1-based), for the source excerpt; nil when unknown.
+    public typealias SourceLines = @Sendable (_ file: String, _ line: Int) -> String?
+
+    /// The format.
+    public var format: OutputFormat
+    /// Where source lines come from.
+    public var sourceLines: SourceLines
+
+    /// Creates a renderer.
+    public init(format: OutputFormat, sourceLines: @escaping SourceLines = { _, _ in nil }) {
+        self.format = format
+        self.sourceLines = sourceLines
+    }
+
+    /// The whole report, ending with a newline.
+    public func render(_ report: ValidationReport) -> String {
+        switch format {
+        case .text: return renderText(report)
+        case .json: return renderJSON(report).serialized(indent: 2) + "\n"
+        case .github: return renderGitHub(report)
+        }
+    }
+
+    func renderText(_ report: ValidationReport) -> String {
+        var output = ""
+        for diagnostic in report.diagnostics {
+            let location = diagnostic.location
+            output += "\(diagnostic.file):\(location.line):\(location.column): \(diagnostic.severity.rawValue): \(diagnostic.message) [\(diagnostic.code)]\n"
+            if let line = sourceLines(diagnostic.file, location.line) {
+                output += line + "\n"
+                // The caret keeps the line's tabs so that it lands under the right character.
+                let prefix = line.unicodeScalars.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }
+                output += prefix.joined() + "^\n"
+            }
+        }
+        output += report.summary + "\n"
+        return output
+    }
+
+    /// The JSON document `--format json` prints.
+    public func renderJSON(_ report: ValidationReport) -> JSONValue {
+        .object([
+            ("valid", .bool(report.isValid)),
+            ("files", .int(report.files.count)),
+            ("models", .int(report.modelCount)),
+            ("errors", .int(report.errorCount)),
+            ("diagnostics", .array(report.diagnostics.map { diagnostic in
+                .object([
+                    ("file", .string(diagnostic.file)),
+                    ("line", .int(diagnostic.location.line)),
+                    ("column", .int(diagnostic.location.column)),
+                    ("severity", .string(diagnostic.severity.rawValue)),
+                    ("code", .string(diagnostic.code.rawValue)),
+                    ("field", .string(diagnostic.fieldPath)),
+                    ("message", .string(diagnostic.message)),
+                ])
+            })),
+        ])
+    }
+
+    func renderGitHub(_ report: ValidationReport) -> String {
+        var output = ""
+        for diagnostic in report.diagnostics {
+            let properties = [
+                "file=" + Self.escapeProperty(diagnostic.file),
+                "line=\(diagnostic.location.line)",
+                "col=\(diagnostic.location.column)",
+                "title=" + Self.escapeProperty("sluice validate: \(diagnostic.code)"),
+            ].joined(separator: ",")
+            output += "::\(diagnostic.severity.rawValue) \(properties)::\(Self.escapeData(diagnostic.message))\n"
+        }
+        output += report.summary + "\n"
+        return output
+    }
+
+    /// Escapes a workflow command's message.
+    static func escapeData(_ text: String) -> String {
+        text.replacingAll("%", with: "%25").replacingAll("\r", with: "%0D").replacingAll("\n", with: "%0A")
+    }
+
+    /// Escapes a workflow command's property value.
+    static func escapeProperty(_ text: String) -> String {
+        escapeData(text).replacingAll(":", with: "%3A").replacingAll(",", with: "%2C")
+    }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation needed in the core).
+    func replacingAll(_ target: String, with replacement: String) -> String {
+        guard contains(target) else { return self }
+        return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,250 @@
+/// The definition of the `sluice/v1` `ModelDeployment` format: every field, its type, its
+/// default and its meaning. The validator, the JSON Schema and the README reference all
+/// derive from this one value.
+public enum ManifestSchema {
+    /// The only apiVersion this build reads.
+    public static let apiVersion = "sluice/v1"
+    /// The only kind this build reads.
+    public static let kind = "ModelDeployment"
+
+    /// The whole document.
+    public static let document = ObjectSchema(
+        name: "ModelDeployment", plural: "model deployments",
+        description: "A model served by Sluice: its versions, the traffic split to reach, how to reach it, and what to watch.",
+        fields: [
+            FieldSchema("apiVersion", .constant(apiVersion), required: true, "The format version; always `\(apiVersion)`."),
+            FieldSchema("kind", .constant(kind), required: true, "Always `\(kind)`."),
+            FieldSchema("metadata", .object(metadata), required: true, "The model's name and labels."),
+            FieldSchema("spec", .object(spec), required: true, "What should serve and how."),
+        ])
+
+    static let metadata = ObjectSchema(
+        name: "Metadata", plural: "metadata",
+        description: "Identity of the model.",
+        fields: [
+            FieldSchema(
+                "name", .string(.dnsLabel), required: true,
+                "The model's name, unique in the repository; also its endpoint `/v2/models/{name}/infer`."),
+            FieldSchema(
+                "labels", .map(keys: .labelKey, values: .string(.labelValue)),
+                "Free-form key/value strings for selection and reporting (team, tier)."),
+        ])
+
+    static let spec = ObjectSchema(
+        name: "Spec", plural: "specs",
+        description: "The desired state of the model.",
+        fields: [
+            FieldSchema(
+                "runtime", .string(.dnsLabel), required: true,
+                "The name of a runtime defined in the operator's config; manifests never hold commands."),
+            FieldSchema(
+                "versions", .list(.object(version), minItems: 1, uniqueField: "name"), required: true,
+                "The model versions that may serve, each with its artifact."),
+            FieldSchema(
+                "traffic", .map(keys: .versionName, values: .integer(minimum: 0, maximum: 100)),
+                default: "100 to the only version",
+                "The split to reach: version name to integer percent, summing to 100. Versions left out get 0. Required when more than one version is declared."),
+            FieldSchema("routing", .object(routing), "Sticky sessions and mirroring."),
+            FieldSchema(
+                "rollout", .object(rollout), default: "switch at once",
+                "How to move traffic to a new version: steps and analysis. Omitted, the new split applies at once."),
+            FieldSchema(
+                "monitors", .list(.object(monitor), minItems: 0, uniqueField: "name"),
+                "Checks that run all the time on live traffic, each with an action."),
+        ])
+
+    static let version = ObjectSchema(
+        name: "ModelVersion", plural: "versions",
+        description: "One version of the model.",
+        fields: [
+            FieldSchema("name", .string(.versionName), required: true, "The version's name, unique within the model (`v2.1`)."),
+            FieldSchema(
+                "artifact", .string(.artifact), required: true,
+                "The model file: a path relative to the repository root, or a remote URI (`s3://…`, `gs://…`, `https://…`, `hf://…`)."),
+            FieldSchema(
+                "digest", .string(.digest),
+                "A pin of the artifact's content (`sha256:<64 hex>` or `sha512:<128 hex>`), checked before the version starts."),
+        ])
+
+    static let routing = ObjectSchema(
+        name: "Routing", plural: "routing settings",
+        description: "How the gateway chooses a version per request beyond the weights.",
+        fields: [
+            FieldSchema(
+                "stickyHeader", .string(.headerName),
+                "A request header (such as `x-user-id`) hashed to keep one caller on one version while weights hold."),
+            FieldSchema("mirror", .object(mirror), "Send a copy of some requests to a version without returning its answer."),
+        ])
+
+    static let mirror = ObjectSchema(
+        name: "Mirror", plural: "mirrors",
+        description: "Shadow traffic to a version.",
+        fields: [
+            FieldSchema("version", .string(.versionName), required: true, "The declared version that receives the copies."),
+            FieldSchema("percent", .integer(minimum: 1, maximum: 100), required: true, "The share of requests copied, 1 to 100."),
+        ])
+
+    static let rollout = ObjectSchema(
+        name: "Rollout", plural: "rollouts",
+        description: "A canary: ordered steps, and the analysis that must pass while they run.",
+        fields: [
+            FieldSchema(
+                "steps", .list(.object(step), minItems: 1, uniqueField: nil), required: true,
+                "Ordered steps; each sets the new version's weight, pauses, or waits for approval. After the last step the target split applies."),
+            FieldSchema("analysis", .object(analysis), "Measurements taken every interval while steps run; failing ones abort."),
+            FieldSchema(
+                "onAbort", .enumeration(AbortPolicy.allCases.map(\.rawValue)), default: AbortPolicy.rollback.rawValue,
+                "`rollback`: traffic returns to stable and git is left as is. `revert`: also commit a revert of the change, so git says what runs."),
+            FieldSchema(
+                "progressDeadline", .string(.duration), default: "10m",
+                "How long a new version may take to become ready; pauses and analysis do not count."),
+            FieldSchema(
+                "rollbackWindow", .integer(minimum: 0, maximum: 100), default: "5",
+                "How many recent stable specs a return counts as a fast rollback (no steps, no analysis)."),
+        ])
+
+    static let step = ObjectSchema(
+        name: "RolloutStep", plural: "rollout steps",
+        description: "One step: exactly one of `weight`, `pause` or `approval`.",
+        fields: [
+            FieldSchema(
+                "weight", .integer(minimum: 0, maximum: 100),
+                "Set the new version's share of traffic, in percent; weights rise from step to step."),
+            FieldSchema("pause", .string(.duration), "Wait this long (analysis keeps running)."),
+            FieldSchema(
+                "approval", .object(approval),
+                "Wait until someone runs `sluice promote MODEL`; written `approval: {}`."),
+        ],
+        exactlyOneField: true)
+
+    static let approval = ObjectSchema(
+        name: "Approval", plural: "approvals",
+        description: "A manual gate; it has no fields yet.",
+        fields: [])
+
+    static let analysis = ObjectSchema(
+        name: "Analysis", plural: "analyses",
+        description: "How the candidate is judged while the rollout runs.",
+        fields: [
+            FieldSchema("interval", .string(.duration), default: "1m", "How often the checks are measured."),
+            FieldSchema(
+                "minRequests", .integer(minimum: 1, maximum: nil), default: "100",
+                "Requests the candidate must have served in the interval; fewer makes the measurement Inconclusive, never a pass."),
+            FieldSchema(
+                "failureLimit", .integer(minimum: 0, maximum: nil), default: "0",
+                "Failed measurements tolerated; one more aborts the rollout."),
+            FieldSchema(
+                "inconclusiveLimit", .integer(minimum: 0, maximum: nil), default: "0",
+                "Inconclusive measurements tolerated; one more pauses the rollout for a person."),
+            FieldSchema(
+                "consecutiveErrorLimit", .integer(minimum: 0, maximum: nil), default: "4",
+                "Measurements in a row that could not be taken before they count as a failure."),
+            FieldSchema(
+                "checks", .list(.object(check), minItems: 1, uniqueField: nil), required: true,
+                "What is measured and the thresholds it must meet."),
+        ])
+
+    static let thresholdFields: [FieldSchema] = [
+        FieldSchema("max", .number(exclusiveMinimum: nil), "Fails when the value is above this."),
+        FieldSchema("min", .number(exclusiveMinimum: nil), "Fails when the value is below this."),
+    ]
+
+    static let driftRules: [FieldRule] = [
+        FieldRule(
+            when: "metric", in: Metric.driftNames, requires: ["test"],
+            because: "a drift metric needs a statistical test"),
+        FieldRule(
+            when: "metric", in: Metric.nonDriftNames, forbids: ["test", "inputs"],
+            because: "only input_drift and prediction_drift take a test and inputs"),
+    ]
+
+    static let check = ObjectSchema(
+        name: "AnalysisCheck", plural: "analysis checks",
+        description: "One measured condition. At least one threshold is required.",
+        fields: [
+            FieldSchema("metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true, "What is measured."),
+            FieldSchema(
+                "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
+                "For input_drift: the input names to test."),
+            FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
+            FieldSchema(
+                "against", .enumeration(Baseline.allCases.map(\.rawValue)), default: Baseline.stable.rawValue,
+                "For drift metrics: compare with the stable version's live traffic, or with a reference file."),
+            FieldSchema("reference", .string(.repositoryPath), "For `against: reference`: the baseline file in the repository."),
+        ] + thresholdFields + [
+            FieldSchema(
+                "maxRatioToStable", .number(exclusiveMinimum: 0),
+                "Fails when the candidate's value exceeds the stable version's value on the same window times this."),
+            FieldSchema(
+                "minRatioToStable", .number(exclusiveMinimum: 0),
+                "Fails when the candidate's value is below the stable version's value on the same window times this."),
+        ],
+        requireAnyOf: [["max", "min", "maxRatioToStable", "minRatioToStable"]],
+        rules: driftRules + [
+            FieldRule(
+                when: "against", in: [Baseline.reference.rawValue], requires: ["reference"],
+                because: "a reference comparison needs the baseline file"),
+            FieldRule(
+                when: "against", in: [Baseline.stable.rawValue], forbids: ["reference"],
+                because: "a comparison with stable uses live traffic, not a file"),
+            FieldRule(
+                when: "metric", in: Metric.driftNames, forbids: ["maxRatioToStable", "minRatioToStable"],
+                because: "a drift score already compares two distributions"),
+        ])
+
+    static let monitor = ObjectSchema(
+        name: "Monitor", plural: "monitors",
+        description: "A check on live traffic that runs all the time, with an action when it fires.",
+        fields: [
+            FieldSchema("name", .string(.dnsLabel), required: true, "The monitor's name, unique within the model."),
+            FieldSchema("metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true, "What is measured."),
+            FieldSchema(
+                "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
+                "For input_drift: the input names to test."),
+            FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
+            FieldSchema(
+                "reference", .string(.repositoryPath),
+                "For drift metrics: the baseline file (built by `sluice baseline build`) in the repository."),
+        ] + thresholdFields + [
+            FieldSchema("window", .string(.duration), default: "1h", "The tumbling window each value is computed over."),
+            FieldSchema(
+                "minSamples", .integer(minimum: 1, maximum: nil), default: "100",
+                "Samples a window needs; fewer reports insufficient data, never a pass."),
+            FieldSchema(
+                "consecutiveWindows", .integer(minimum: 1, maximum: nil), default: "1",
+                "Windows in a row that must breach before the monitor fires."),
+            FieldSchema("severity", .enumeration(Severity.allCases.map(\.rawValue)), default: Severity.warning.rawValue, "How loudly it fires."),
+            FieldSchema(
+                "action", .enumeration(MonitorAction.allCases.map(\.rawValue)), default: MonitorAction.alert.rawValue,
+                "`alert` sends a webhook; `rollback` returns traffic to stable; `retrain` calls the retraining webhook after an approval."),
+        ],
+        requireAnyOf: [["max", "min"]],
+        rules: driftRules + [
+            FieldRule(
+                when: "metric", in: Metric.driftNames, requires: ["reference"],
+                because: "a monitor compares live traffic with a baseline file"),
+        ])
+
+    /// Every object definition, in reference order.
+    public static let objects: [ObjectSchema] = [
+        document, metadata, spec, version, routing, mirror, rollout, step, approval, analysis, check, monitor,
+    ]
+
+    /// Every documented field path (`spec.versions[].name`), depth first in definition order.
+    public static var fieldPaths: [String] {
+        var paths: [String] = []
+        func walk(_ object: ObjectSchema, prefix: String) {
+            for field in object.fields {
+                let path = prefix.isEmpty ? field.name : prefix + "." + field.name
+                paths.append(path)
+                switch field.type {
+                case .object(let child): walk(child, prefix: path)
+                case .list(.object(let child), _, _): walk(child, prefix: path + "[]")
+                default: break
+                }
+            }
+        }
+        walk(document, prefix: "")
+        return paths
+    }
+}

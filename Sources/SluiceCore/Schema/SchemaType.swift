@@ -1,0 +1,122 @@
+/// The shape of a manifest value. One definition (``ManifestSchema``) drives the validator,
+/// the JSON Schema that `sluice schema` prints, and the README's field reference test.
+public indirect enum SchemaType: Sendable {
+    /// A string, optionally constrained by a format.
+    case string(StringFormat?)
+    /// One of a fixed set of strings.
+    case enumeration([String])
+    /// Exactly this string (apiVersion, kind).
+    case constant(String)
+    /// An integer within optional bounds (inclusive).
+    case integer(minimum: Int?, maximum: Int?)
+    /// A finite number; `exclusiveMinimum` is a strict lower bound.
+    case number(exclusiveMinimum: Double?)
+    /// A list of items, with a minimum length and optionally a field whose value must be unique.
+    case list(SchemaType, minItems: Int, uniqueField: String?)
+    /// A mapping from keys of a format to values of a type (labels, traffic).
+    case map(keys: StringFormat, values: SchemaType)
+    /// A mapping with named fields.
+    case object(ObjectSchema)
+
+    /// What the validator says is expected of a value of this type.
+    public var expectation: String {
+        switch self {
+        case .string(let format): return format?.expectation ?? "a string"
+        case .enumeration(let values): return "one of " + values.joined(separator: ", ")
+        case .constant(let value): return "'\(value)'"
+        case .integer(let minimum, let maximum):
+            switch (minimum, maximum) {
+            case let (low?, high?): return "an integer from \(low) to \(high)"
+            case let (low?, nil): return "an integer of at least \(low)"
+            default: return "an integer"
+            }
+        case .number(let exclusiveMinimum):
+            return exclusiveMinimum.map { "a number greater than \(JSONValue.number($0).serialized())" } ?? "a number"
+        case .list(let item, _, _): return "a list of \(item.shortName)"
+        case .map(_, let values): return "a mapping of names to \(values.shortName)"
+        case .object(let object): return "a mapping with the fields " + object.fields.map(\.name).joined(separator: ", ")
+        }
+    }
+
+    /// A name for the type inside other sentences ("a list of steps").
+    var shortName: String {
+        switch self {
+        case .string, .constant, .enumeration: return "strings"
+        case .integer: return "integers"
+        case .number: return "numbers"
+        case .list: return "lists"
+        case .map: return "mappings"
+        case .object(let object): return object.plural
+        }
+    }
+}
+
+/// A mapping with named fields and the rules that relate them.
+public struct ObjectSchema: Sendable {
+    /// The definition's name in the JSON Schema's `$defs` (`AnalysisCheck`).
+    public var name: String
+    /// A noun for messages ("analysis checks").
+    public var plural: String
+    /// What the object is, for documentation.
+    public var description: String
+    /// The fields, in the order the reference documents them.
+    public var fields: [FieldSchema]
+    /// When true, exactly one field must be present (a rollout step is a weight, a pause or an approval).
+    public var exactlyOneField: Bool = false
+    /// Field groups of which at least one field must be present.
+    public var requireAnyOf: [[String]] = []
+    /// Conditional requirements, such as "a drift metric needs a test".
+    public var rules: [FieldRule] = []
+
+    /// The field named `name`.
+    public func field(_ name: String) -> FieldSchema? { fields.first { $0.name == name } }
+}
+
+/// One field of an object.
+public struct FieldSchema: Sendable {
+    /// The key as written in YAML.
+    public var name: String
+    /// The value's type.
+    public var type: SchemaType
+    /// Whether the field must be present.
+    public var required: Bool
+    /// The default when absent, as documented (nil when there is none).
+    public var defaultValue: String?
+    /// What the field means.
+    public var description: String
+
+    /// Creates a field.
+    public init(
+        _ name: String, _ type: SchemaType, required: Bool = false, default defaultValue: String? = nil,
+        _ description: String
+    ) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.defaultValue = defaultValue
+        self.description = description
+    }
+}
+
+/// "When `field` is one of `values`, these fields are required and those are forbidden."
+public struct FieldRule: Sendable {
+    /// The field whose value selects the rule.
+    public var field: String
+    /// The values that make the rule apply.
+    public var values: [String]
+    /// Fields that must then be present.
+    public var requires: [String]
+    /// Fields that must then be absent.
+    public var forbids: [String]
+    /// Why, appended to the message.
+    public var reason: String
+
+    /// Creates a rule.
+    public init(when field: String, in values: [String], requires: [String] = [], forbids: [String] = [], because reason: String) {
+        self.field = field
+        self.values = values
+        self.requires = requires
+        self.forbids = forbids
+        self.reason = reason
+    }
+}

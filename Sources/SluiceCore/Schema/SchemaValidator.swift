@@ -1,0 +1,200 @@
+/// Checks a composed YAML node against a ``SchemaType``: unknown fields (with suggestions),
+/// wrong types, missing fields, formats, ranges, enumerations, uniqueness and field rules.
+///
+/// It reports every problem it finds and never stops at the first.
+public struct SchemaValidator {
+    /// The file diagnostics are reported against.
+    public let file: String
+    /// What was found, in the order it was found.
+    public private(set) var diagnostics: [Diagnostic] = []
+
+    /// Creates a validator for one file.
+    public init(file: String) {
+        self.file = file
+    }
+
+    /// Validates `node` as an object; `owner` is where a missing field is reported.
+    public mutating func validate(_ node: YAMLNode, as object: ObjectSchema, path: String, owner: SourceLocation) {
+        guard let entries = node.entries else {
+            if case .scalar(let scalar) = node.content, scalar.value == .null, object.fields.allSatisfy({ !$0.required }) {
+                return  // `approval:` written without `{}` is an empty object.
+            }
+            report(node.location, .wrongType, path, "expected \(SchemaType.object(object).expectation); found \(node.kindDescription)")
+            return
+        }
+        var present: [String: YAMLEntry] = [:]
+        for entry in entries {
+            guard let key = entry.key.scalar?.text, entry.key.scalar != nil else {
+                report(entry.key.location, .wrongType, path, "field names must be strings; found \(entry.key.kindDescription)")
+                continue
+            }
+            let fieldPath = join(path, key)
+            guard let field = object.field(key) else {
+                var message = "unknown field '\(key)'" + (path.isEmpty ? "" : " in \(path)")
+                if let suggestion = Suggestion.closest(to: key, among: object.fields.map(\.name)) {
+                    message += "; did you mean '\(suggestion)'?"
+                } else if object.fields.isEmpty {
+                    message += "; \(object.plural) take no fields"
+                } else {
+                    message += "; expected one of " + object.fields.map(\.name).joined(separator: ", ")
+                }
+                report(entry.key.location, .unknownField, fieldPath, message)
+                continue
+            }
+            if entry.value.scalar?.value == .null, !isObject(field.type) {
+                // A key with no value is usually a slip (a value lost, wrong indentation): say so.
+                report(entry.value.location, .missingField, fieldPath, "'\(key)' has no value; expected \(field.type.expectation)")
+                present[key] = entry
+                continue
+            }
+            present[key] = entry
+            validate(entry.value, as: field.type, path: fieldPath, owner: entry.key.location)
+        }
+        for field in object.fields where field.required && present[field.name] == nil {
+            report(owner, .missingField, join(path, field.name), "missing required field '\(field.name)'" + (path.isEmpty ? "" : " in \(path)"))
+        }
+        checkRelations(object, entries: entries, present: present, path: path, owner: owner)
+    }
+
+    private mutating func checkRelations(
+        _ object: ObjectSchema, entries: [YAMLEntry], present: [String: YAMLEntry], path: String, owner: SourceLocation
+    ) {
+        let known = entries.compactMap { $0.key.scalar?.text }.filter { object.field($0) != nil }
+        let unknownCount = entries.count - known.count
+        if object.exactlyOneField, known.count > 1 || (known.isEmpty && unknownCount == 0) {
+            let choices = object.fields.map { "'\($0.name)'" }.joined(separator: ", ")
+            let location = known.count > 1 ? entries.last { object.field($0.key.scalar?.text ?? "") != nil }!.key.location : owner
+            report(location, .inconsistent, path, "a step has exactly one of \(choices); this one has \(known.isEmpty ? "none" : known.map { "'\($0)'" }.joined(separator: " and "))")
+        }
+        for group in object.requireAnyOf where !group.contains(where: { present[$0] != nil }) {
+            report(owner, .missingField, path, "\(path) needs at least one of " + group.joined(separator: ", "))
+        }
+        for rule in object.rules {
+            guard let selector = present[rule.field]?.value.scalar?.text, rule.values.contains(selector) else { continue }
+            for name in rule.requires where present[name] == nil {
+                report(
+                    present[rule.field]!.value.location, .missingField, join(path, name),
+                    "\(rule.field) '\(selector)' requires '\(name)': \(rule.reason)")
+            }
+            for name in rule.forbids {
+                guard let entry = present[name] else { continue }
+                report(entry.key.location, .inconsistent, join(path, name), "'\(name)' does not apply to \(rule.field) '\(selector)': \(rule.reason)")
+            }
+        }
+    }
+
+    /// Validates `node` as any type.
+    public mutating func validate(_ node: YAMLNode, as type: SchemaType, path: String, owner: SourceLocation) {
+        switch type {
+        case .object(let object):
+            validate(node, as: object, path: path, owner: owner)
+        case .list(let item, let minItems, let uniqueField):
+            guard let items = node.items else {
+                report(node.location, .wrongType, path, "expected \(type.expectation); found \(node.kindDescription)")
+                return
+            }
+            if items.count < minItems {
+                report(node.location, .invalidValue, path, "expected at least \(minItems) item\(minItems == 1 ? "" : "s"); the list is empty")
+            }
+            var seen: [String: SourceLocation] = [:]
+            for (index, child) in items.enumerated() {
+                let childPath = "\(path)[\(index)]"
+                validate(child, as: item, path: childPath, owner: child.location)
+                guard let uniqueField, let valueNode = child[uniqueField], let value = valueNode.scalar?.text else { continue }
+                if let first = seen[value] {
+                    report(
+                        valueNode.location, .inconsistent, childPath + "." + uniqueField,
+                        "duplicate \(uniqueField) '\(value)' in \(path) (first at line \(first.line))")
+                } else {
+                    seen[value] = valueNode.location
+                }
+            }
+        case .map(let keyFormat, let valueType):
+            guard let entries = node.entries else {
+                report(node.location, .wrongType, path, "expected \(type.expectation); found \(node.kindDescription)")
+                return
+            }
+            for entry in entries {
+                guard let key = entry.key.scalar?.text else {
+                    report(entry.key.location, .wrongType, path, "keys must be strings; found \(entry.key.kindDescription)")
+                    continue
+                }
+                if let problem = keyFormat.problem(in: key) {
+                    report(entry.key.location, .invalidValue, join(path, key), "\(problem); expected \(keyFormat.expectation)")
+                }
+                validate(entry.value, as: valueType, path: join(path, key), owner: entry.key.location)
+            }
+        case .string, .enumeration, .constant:
+            validateString(node, as: type, path: path)
+        case .integer(let minimum, let maximum):
+            guard case .scalar(let scalar) = node.content, case .int(let value) = scalar.value else {
+                report(node.location, .wrongType, path, "expected \(type.expectation); found \(node.kindDescription)")
+                return
+            }
+            if let minimum, value < minimum || (maximum.map { value > $0 } ?? false) {
+                report(node.location, .invalidValue, path, "\(value) is out of range; expected \(type.expectation)")
+            }
+        case .number(let exclusiveMinimum):
+            guard case .scalar(let scalar) = node.content, let value = scalar.value.number else {
+                report(node.location, .wrongType, path, "expected \(type.expectation); found \(node.kindDescription)")
+                return
+            }
+            if !value.isFinite {
+                report(node.location, .invalidValue, path, "expected a finite number; found \(scalar.text)")
+            } else if let exclusiveMinimum, value <= exclusiveMinimum {
+                report(node.location, .invalidValue, path, "\(scalar.text) is out of range; expected \(type.expectation)")
+            }
+        }
+    }
+
+    private mutating func validateString(_ node: YAMLNode, as type: SchemaType, path: String) {
+        guard case .scalar(let scalar) = node.content, case .string(let text) = scalar.value else {
+            var message = "expected \(type.expectation); found \(node.kindDescription)"
+            if case .string(.duration) = type, case .int(let number)? = node.scalar?.value {
+                message = "expected a duration with a unit, such as \(number)s or \(number)m; found the integer \(number)"
+            } else if case .scalar(let scalar) = node.content, scalar.value != .null {
+                message += "; quote it (\"\(scalar.text)\") if a string is meant"
+            }
+            report(node.location, .wrongType, path, message)
+            return
+        }
+        switch type {
+        case .string(let format?):
+            if let problem = format.problem(in: text) {
+                let code: DiagnosticCode = (format == .artifact || format == .repositoryPath) ? .pathEscape : .invalidValue
+                report(node.location, code, path, "\(problem); expected \(format.expectation)")
+            }
+        case .enumeration(let values) where !values.contains(text):
+            var message = "'\(text)' is not one of " + values.joined(separator: ", ")
+            if let suggestion = Suggestion.closest(to: text, among: values) { message += "; did you mean '\(suggestion)'?" }
+            report(node.location, .invalidValue, path, message)
+        case .constant(let expected) where text != expected:
+            report(node.location, .invalidValue, path, "expected '\(expected)'; found '\(text)'")
+        default:
+            break
+        }
+    }
+
+    private func isObject(_ type: SchemaType) -> Bool {
+        if case .object = type { return true }
+        return false
+    }
+
+    private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    /// Records a diagnostic.
+    public mutating func report(_ location: SourceLocation, _ code: DiagnosticCode, _ path: String, _ message: String) {
+        diagnostics.append(Diagnostic(file: file, location: location, code: code, fieldPath: path, message: message))
+    }
+}
+
+extension YAMLValue {
+    /// The value as a number, for ints and floats.
+    public var number: Double? {
+        switch self {
+        case .int(let value): return Double(value)
+        case .float(let value): return value
+        default: return nil
+        }
+    }
+}

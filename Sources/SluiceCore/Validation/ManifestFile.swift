@@ -1,0 +1,24 @@
+/// The outcome of validating one manifest file.
+public struct ManifestFile: Sendable {
+    /// One model declared in the file.
+    public struct Entry: Sendable {
+        /// The decoded model; nil when its document has errors.
+        public var deployment: ModelDeployment?
+        /// The model's name as written, when readable (for repository-level checks).
+        public var name: String?
+        /// Where the name is written.
+        public var nameLocation: SourceLocation
+        /// The document's index in the file (0-based).
+        public var documentIndex: Int
+    }
+
+    /// The file's path as the user named it.
+    public var path: String
+    /// The models it declares, valid or not.
+    public var entries: [Entry]
+    /// Every problem found, sorted by position.
+    public var diagnostics: [Diagnostic]
+
+    /// Whether the file has no errors.
+    public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
+}

@@ -1,0 +1,134 @@
+/// Checks what a schema cannot express: that fields agree with one another and that
+/// thresholds make sense for what they measure. Runs on a document's nodes after the schema
+/// pass, skipping any part whose shape the schema pass already found wrong.
+struct SemanticValidator {
+    var validator: SchemaValidator
+
+    init(file: String) {
+        validator = SchemaValidator(file: file)
+    }
+
+    var diagnostics: [Diagnostic] { validator.diagnostics }
+
+    mutating func check(document root: YAMLNode) {
+        guard let spec = root["spec"], spec.entries != nil else { return }
+        let versions = declaredVersions(spec)
+        checkTraffic(spec, versions: versions)
+        if let mirror = spec["routing"]?["mirror"], let version = mirror.string("version"), let versions,
+            !versions.contains(version)
+        {
+            reportUndeclared(version, at: mirror["version"]!.location, path: "spec.routing.mirror.version", versions: versions)
+        }
+        if let rollout = spec["rollout"] {
+            checkSteps(rollout.list("steps"))
+            for (index, check) in (rollout["analysis"]?.list("checks") ?? []).enumerated() {
+                checkThresholds(check, path: "spec.rollout.analysis.checks[\(index)]")
+            }
+        }
+        for (index, monitor) in spec.list("monitors").enumerated() {
+            checkThresholds(monitor, path: "spec.monitors[\(index)]")
+        }
+    }
+
+    /// The version names, when the list is well formed enough to judge references against.
+    private func declaredVersions(_ spec: YAMLNode) -> [String]? {
+        guard let items = spec["versions"]?.items else { return nil }
+        let names = items.compactMap { $0.string("name") }
+        return names.count == items.count ? names : nil
+    }
+
+    private mutating func checkTraffic(_ spec: YAMLNode, versions: [String]?) {
+        guard let traffic = spec.entry("traffic"), let entries = traffic.value.entries else {
+            if spec["traffic"] == nil || spec["traffic"]?.scalar?.value == .null, let versions, versions.count > 1 {
+                validator.report(
+                    spec["versions"]!.location, .missingField, "spec.traffic",
+                    "spec declares \(versions.count) versions but no traffic; say which gets what, e.g. traffic: {\(versions[0]): 100}")
+            }
+            return
+        }
+        var sum = 0
+        var allIntegers = true
+        for entry in entries {
+            guard let name = entry.key.scalar?.text else { continue }
+            if let versions, !versions.contains(name) {
+                reportUndeclared(name, at: entry.key.location, path: "spec.traffic." + name, versions: versions)
+            }
+            if case .int(let weight)? = entry.value.scalar?.value { sum += weight } else { allIntegers = false }
+        }
+        if allIntegers, sum != 100 {
+            validator.report(
+                traffic.key.location, .inconsistent, "spec.traffic",
+                "traffic weights sum to \(sum); they must sum to 100")
+        }
+    }
+
+    private mutating func reportUndeclared(_ name: String, at location: SourceLocation, path: String, versions: [String]) {
+        var unique: [String] = []
+        for version in versions where !unique.contains(version) { unique.append(version) }
+        var message = "'\(name)' is not a declared version; spec.versions declares " + unique.joined(separator: ", ")
+        if let suggestion = Suggestion.closest(to: name, among: unique) { message += "; did you mean '\(suggestion)'?" }
+        validator.report(location, .inconsistent, path, message)
+    }
+
+    private mutating func checkSteps(_ steps: [YAMLNode]) {
+        var previous: (weight: Int, index: Int)?
+        for (index, step) in steps.enumerated() {
+            guard let weight = step.int("weight"), (0...100).contains(weight) else { continue }
+            if let previous, weight <= previous.weight {
+                validator.report(
+                    step["weight"]!.location, .inconsistent, "spec.rollout.steps[\(index)].weight",
+                    "step weights must rise: step \(index + 1) sets \(weight) after step \(previous.index + 1) set \(previous.weight)")
+            }
+            previous = (weight, index)
+        }
+    }
+
+    private mutating func checkThresholds(_ node: YAMLNode, path: String) {
+        guard let metric = node.enumeration("metric", as: Metric.self) else { return }
+        let test = node.enumeration("test", as: DriftTest.self)
+        func bad(_ field: String, _ message: String) {
+            validator.report(node[field]!.location, .invalidValue, path + "." + field, message)
+        }
+        let max = node.number("max"), min = node.number("min")
+        if metric.isDrift {
+            guard let test else { return }
+            if test.yieldsPValue {
+                if max != nil {
+                    bad("max", "\(test.rawValue) gives a p-value, which is small when inputs drift; use min (e.g. min: 0.05)")
+                }
+                if let min, !(min > 0 && min < 1) {
+                    bad("min", "\(format(min)) is not a p-value threshold; expected a number between 0 and 1 (e.g. 0.05)")
+                }
+            } else {
+                if min != nil {
+                    bad("min", "\(test.rawValue) gives a distance, which is large when inputs drift; use max")
+                }
+                if let max, max < 0 {
+                    bad("max", "\(test.rawValue) is never negative; expected a threshold of at least 0")
+                } else if let max, let bound = test.upperBound, max >= bound {
+                    bad("max", "\(test.rawValue) never exceeds \(format(bound)), so max \(format(max)) can never fire; expected a smaller threshold")
+                }
+            }
+            return
+        }
+        if metric.higherIsBetter, max != nil {
+            bad("max", "\(metric.rawValue) is better when higher; use min to fail when it falls")
+        }
+        if !metric.higherIsBetter, min != nil {
+            bad("min", "\(metric.rawValue) is better when lower; use max to fail when it rises")
+        }
+        for (field, value) in [("max", max), ("min", min)] {
+            guard let value else { continue }
+            if metric.isProbability, !(0...1).contains(value) {
+                bad(field, "\(metric.rawValue) is a fraction from 0 to 1 (0.01 means 1%); found \(format(value))")
+            } else if value < 0 {
+                bad(field, "\(metric.rawValue) is never negative; found \(format(value))")
+            }
+        }
+        if let low = node.number("minRatioToStable"), let high = node.number("maxRatioToStable"), low > high {
+            bad("minRatioToStable", "minRatioToStable \(format(low)) is above maxRatioToStable \(format(high)); no value can pass")
+        }
+    }
+
+    private func format(_ value: Double) -> String { JSONValue.number((value * 10_000).rounded() / 10_000).serialized() }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import SluiceCore
+
+extension Sluice {
+    /// `sluice validate`: checks manifests for CI, reporting every error in one run.
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate ModelDeployment manifests.",
+            discussion: """
+                Reads files, or directories recursively (*.yaml, *.yml), and reports every error with \
+                its file, line and column. Exit status: 0 all valid, 1 invalid, 2 usage or I/O error.
+                """
+        )
+
+        @Argument(help: "Manifest files or directories (default: the current directory).")
+        var paths: [String] = []
+
+        @Option(help: "Report format: text, json or github (GitHub Actions annotations).")
+        var format: OutputFormat = .text
+
+        @Flag(name: .shortAndLong, help: "Print nothing when every file is valid (text format).")
+        var quiet = false
+
+        func run() throws {
+            let files: [String]
+            do {
+                files = try ManifestFinder.files(in: paths.isEmpty ? ["."] : paths)
+            } catch {
+                FileHandle.standardError.write(Data("sluice validate: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            guard !files.isEmpty else {
+                let named = paths.isEmpty ? "the current directory" : paths.joined(separator: ", ")
+                FileHandle.standardError.write(Data("sluice validate: no *.yaml or *.yml files in \(named)\n".utf8))
+                throw ExitCode(2)
+            }
+            let outcome = Self.validate(files)
+            if !outcome.unreadable.isEmpty {
+                for message in outcome.unreadable {
+                    FileHandle.standardError.write(Data("sluice validate: \(message)\n".utf8))
+                }
+            }
+            let report = ValidationReport(files: outcome.files)
+            let sources = outcome.sources
+            let renderer = DiagnosticRenderer(format: format) { file, line in sources.line(line, of: file) }
+            let output = renderer.render(report)
+            if !(quiet && report.isValid && format == .text) {
+                FileHandle.standardOutput.write(Data(output.utf8))
+            }
+            if !outcome.unreadable.isEmpty { throw ExitCode(2) }
+            if !report.isValid { throw ExitCode(1) }
+        }
+
+        /// Reads and validates the files on every core; keeps the text of files with diagnostics.
+        static func validate(_ paths: [String]) -> (files: [ManifestFile], sources: SourceCache, unreadable: [String]) {
+            let validator = ManifestValidator()
+            let results = UnsafeMutableBufferPointer<(ManifestFile?, [UInt8]?, String?)>.allocate(capacity: paths.count)
+            results.initialize(repeating: (nil, nil, nil))
+            defer { results.deallocate() }
+            nonisolated(unsafe) let slots = results
+            DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+                let path = paths[index]
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    slots[index] = (nil, nil, "\(path): cannot read the file")
+                    return
+                }
+                let bytes = [UInt8](data)
+                let file = validator.validate(bytes: bytes, path: path)
+                slots[index] = (file, file.diagnostics.isEmpty ? nil : bytes, nil)
+            }
+            var files: [ManifestFile] = []
+            var texts: [String: [UInt8]] = [:]
+            var unreadable: [String] = []
+            for (file, bytes, failure) in results {
+                if let file { files.append(file) }
+                if let file, let bytes { texts[file.path] = bytes }
+                if let failure { unreadable.append(failure) }
+            }
+            return (files, SourceCache(texts: texts), unreadable)
+        }
+    }
+}
+
+/// The text of files that have diagnostics, for the source excerpt under each message.
+struct SourceCache: Sendable {
+    let texts: [String: [UInt8]]
+
+    func line(_ number: Int, of file: String) -> String? {
+        guard let bytes = texts[file], number >= 1 else { return nil }
+        var current = 1
+        var start = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            if current == number { return Self.text(bytes[start..<index]) }
+            current += 1
+            start = index + 1
+        }
+        return current == number && start < bytes.count ? Self.text(bytes[start...]) : nil
+    }
+
+    private static func text(_ bytes: ArraySlice<UInt8>) -> String {
+        var line = String(decoding: bytes, as: UTF8.self)
+        if line.hasSuffix("\r") { line.removeLast() }
+        return line
+    }
+}
+
+extension OutputFormat: ExpressibleByArgument {}

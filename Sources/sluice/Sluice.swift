@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// The `sluice` command: GitOps for ML models.
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "GitOps for ML models: validate, plan and reconcile model deployments declared in git.",
+        version: SluiceVersion.current,
+        subcommands: [Validate.self, Schema.self]
+    )
+}
+
+/// The version this binary reports.
+enum SluiceVersion {
+    static let current = "0.1.0"
+}
