@@ -204,7 +204,7 @@ public enum ManifestSchema {
             FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
             FieldSchema(
                 "reference", .string(.repositoryPath),
-                "For drift metrics: the baseline file (built by `sluice baseline build`) in the repository."),
+                "For drift metrics: the baseline file in the repository."),
         ] + thresholdFields + [
             FieldSchema("window", .string(.duration), default: "1h", "The tumbling window each value is computed over."),
             FieldSchema(

@@ -23,6 +23,7 @@ public struct SchemaValidator {
             return
         }
         var present: [String: YAMLEntry] = [:]
+        var suggested: Set<String> = []
         for entry in entries {
             guard let key = entry.key.scalar?.text, entry.key.scalar != nil else {
                 report(entry.key.location, .wrongType, path, "field names must be strings; found \(entry.key.kindDescription)")
@@ -32,6 +33,7 @@ public struct SchemaValidator {
             guard let field = object.field(key) else {
                 var message = "unknown field '\(key)'" + (path.isEmpty ? "" : " in \(path)")
                 if let suggestion = Suggestion.closest(to: key, among: object.fields.map(\.name)) {
+                    suggested.insert(suggestion)
                     message += "; did you mean '\(suggestion)'?"
                 } else if object.fields.isEmpty {
                     message += "; \(object.plural) take no fields"
@@ -50,7 +52,8 @@ public struct SchemaValidator {
             present[key] = entry
             validate(entry.value, as: field.type, path: fieldPath, owner: entry.key.location)
         }
-        for field in object.fields where field.required && present[field.name] == nil {
+        // A misspelt required field is reported once, as the misspelling with its suggestion.
+        for field in object.fields where field.required && present[field.name] == nil && !suggested.contains(field.name) {
             report(owner, .missingField, join(path, field.name), "missing required field '\(field.name)'" + (path.isEmpty ? "" : " in \(path)"))
         }
         checkRelations(object, entries: entries, present: present, path: path, owner: owner)

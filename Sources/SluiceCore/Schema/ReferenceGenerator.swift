@@ -1,0 +1,64 @@
+/// Renders the manifest reference (one Markdown table row per field) from ``ManifestSchema``,
+/// for the README and for `sluice schema --format markdown`.
+public enum ReferenceGenerator {
+    /// The Markdown table.
+    public static func markdown() -> String {
+        var lines = [
+            "| Field | Type | Required | Default | Meaning |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        func walk(_ object: ObjectSchema, prefix: String) {
+            for field in object.fields {
+                let path = prefix.isEmpty ? field.name : prefix + "." + field.name
+                let cells = [
+                    "`\(path)`", typeText(field.type), field.required ? "yes" : "",
+                    field.defaultValue ?? "", field.description,
+                ].map { $0.replacingAll("|", with: "\\|") }
+                lines.append("| " + cells.joined(separator: " | ") + " |")
+                switch field.type {
+                case .object(let child): walk(child, prefix: path)
+                case .list(.object(let child), _, _): walk(child, prefix: path + "[]")
+                default: break
+                }
+            }
+        }
+        walk(ManifestSchema.document, prefix: "")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func typeText(_ type: SchemaType) -> String {
+        switch type {
+        case .string(let format?): return "string (\(formatName(format)))"
+        case .string(nil): return "string"
+        case .enumeration(let values): return values.map { "`\($0)`" }.joined(separator: ", ")
+        case .constant(let value): return "`\(value)`"
+        case .integer(let minimum, let maximum):
+            switch (minimum, maximum) {
+            case let (low?, high?): return "integer \(low)–\(high)"
+            case let (low?, nil): return "integer ≥ \(low)"
+            default: return "integer"
+            }
+        case .number(let exclusiveMinimum):
+            return exclusiveMinimum.map { "number > \(JSONValue.number($0).serialized())" } ?? "number"
+        case .list(let item, _, let unique):
+            return "list of \(typeText(item))" + (unique.map { ", unique `\($0)`" } ?? "")
+        case .map(let keys, let values): return "map \(formatName(keys)) → \(typeText(values))"
+        case .object(let object): return object.name
+        }
+    }
+
+    static func formatName(_ format: StringFormat) -> String {
+        switch format {
+        case .dnsLabel: return "DNS-1123 label"
+        case .versionName: return "version name"
+        case .duration: return "duration"
+        case .digest: return "digest"
+        case .artifact: return "path or URI"
+        case .repositoryPath: return "repository path"
+        case .labelKey: return "label key"
+        case .labelValue: return "label value"
+        case .headerName: return "header name"
+        case .featureName: return "input name"
+        }
+    }
+}

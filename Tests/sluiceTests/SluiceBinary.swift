@@ -1,0 +1,103 @@
+import Foundation
+
+/// Runs the real `sluice` executable built beside the tests.
+enum SluiceBinary {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The executable: `SLUICE_BINARY` if set, else the one in the test bundle's build directory.
+    static let url: URL = {
+        if let explicit = ProcessInfo.processInfo.environment["SLUICE_BINARY"] {
+            return URL(fileURLWithPath: explicit)
+        }
+        var candidates: [URL] = []
+        if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
+        for directory in candidates {
+            var current = directory
+            for _ in 0..<4 {
+                let binary = current.appendingPathComponent("sluice")
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    return binary
+                }
+                current = current.deletingLastPathComponent()
+            }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/sluice")
+    }()
+
+    /// What a run printed and how it ended.
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs `sluice` with `arguments` in `directory` and waits for it. Output goes to
+    /// temporary files, so a large report can never block on a full pipe.
+    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Result(
+            status: process.terminationStatus,
+            stdout: try String(contentsOf: outURL, encoding: .utf8),
+            stderr: try String(contentsOf: errURL, encoding: .utf8))
+    }
+}
+
+/// A temporary directory of manifest files, removed when the test ends.
+final class ManifestTree {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes `text` at the relative `path`, creating directories.
+    @discardableResult
+    func write(_ path: String, _ text: String) throws -> URL {
+        let file = url.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+        return file
+    }
+}
+
+/// A valid manifest for model `name`.
+func validManifest(_ name: String, versions: [String] = ["v1"]) -> String {
+    var text = """
+        apiVersion: sluice/v1
+        kind: ModelDeployment
+        metadata:
+          name: \(name)
+        spec:
+          runtime: python-v2
+          versions:
+
+        """
+    for version in versions {
+        text += "    - name: \(version)\n      artifact: models/\(name)/\(version).json\n"
+    }
+    text += "  traffic: {\(versions[0]): 100}\n"
+    return text
+}
