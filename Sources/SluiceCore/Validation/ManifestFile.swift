@@ -19,6 +19,13 @@ public struct ManifestFile: Sendable {
     /// Every problem found, sorted by position.
     public var diagnostics: [Diagnostic]
 
+    /// Creates a file result.
+    public init(path: String, entries: [Entry], diagnostics: [Diagnostic]) {
+        self.path = path
+        self.entries = entries
+        self.diagnostics = diagnostics
+    }
+
     /// Whether the file has no errors.
     public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
 }
