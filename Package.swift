@@ -38,7 +38,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        // Fixtures are read from the source tree by path, so they are not bundled as resources.
+        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], exclude: ["Fixtures"]),
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore"]),
     ]
 )
