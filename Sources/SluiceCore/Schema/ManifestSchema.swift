@@ -144,6 +144,15 @@ public enum ManifestSchema {
                 "What is measured and the thresholds it must meet."),
         ])
 
+    /// What a check or monitor measures; shared so both read the same.
+    static let metricFields: [FieldSchema] = [
+            FieldSchema("metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true, "What is measured."),
+            FieldSchema(
+                "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
+                "For input_drift: the input names to test."),
+            FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
+    ]
+
     static let thresholdFields: [FieldSchema] = [
         FieldSchema("max", .number(exclusiveMinimum: nil), "Fails when the value is above this."),
         FieldSchema("min", .number(exclusiveMinimum: nil), "Fails when the value is below this."),
@@ -161,12 +170,7 @@ public enum ManifestSchema {
     static let check = ObjectSchema(
         name: "AnalysisCheck", plural: "analysis checks",
         description: "One measured condition. At least one threshold is required.",
-        fields: [
-            FieldSchema("metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true, "What is measured."),
-            FieldSchema(
-                "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
-                "For input_drift: the input names to test."),
-            FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
+        fields: metricFields + [
             FieldSchema(
                 "against", .enumeration(Baseline.allCases.map(\.rawValue)), default: Baseline.stable.rawValue,
                 "For drift metrics: compare with the stable version's live traffic, or with a reference file."),
@@ -197,11 +201,7 @@ public enum ManifestSchema {
         description: "A check on live traffic that runs all the time, with an action when it fires.",
         fields: [
             FieldSchema("name", .string(.dnsLabel), required: true, "The monitor's name, unique within the model."),
-            FieldSchema("metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true, "What is measured."),
-            FieldSchema(
-                "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
-                "For input_drift: the input names to test."),
-            FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
+        ] + metricFields + [
             FieldSchema(
                 "reference", .string(.repositoryPath),
                 "For drift metrics: the baseline file in the repository."),
