@@ -17,7 +17,7 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Parses `sha256:<64 hex>` or `sha512:<128 hex>`; the error says what is wrong.
     public static func parse(_ text: String) -> (value: Digest?, error: String?) {
         guard let colon = text.firstIndex(of: ":") else {
-            return (nil, "'\(text)' has no algorithm; expected sha256:<64 hex digits>")
+            return (nil, "'\(text)' has no algorithm prefix such as 'sha256:'")
         }
         let name = String(text[..<colon])
         let hex = String(text[text.index(after: colon)...])

@@ -18,7 +18,7 @@ public enum PathRules {
     /// The problem with a repository-relative file path, or nil.
     public static func repositoryPathProblem(_ text: String) -> String? {
         if uriScheme(text, requireSlashes: false) != nil {
-            return "'\(text)' is a URI; expected a path relative to the repository root"
+            return "'\(text)' is a URI, not a file in the repository"
         }
         return relativePathProblem(text)
     }

@@ -155,7 +155,7 @@ public struct SchemaValidator {
             var message = "expected \(type.expectation); found \(node.kindDescription)"
             if case .string(.duration) = type, case .int(let number)? = node.scalar?.value {
                 message = "expected a duration with a unit, such as \(number)s or \(number)m; found the integer \(number)"
-            } else if case .scalar(let scalar) = node.content, scalar.value != .null {
+            } else if case .scalar(let scalar) = node.content, scalar.value != .null, accepts(type, scalar.text) {
                 message += "; quote it (\"\(scalar.text)\") if a string is meant"
             }
             report(node.location, .wrongType, path, message)
@@ -175,6 +175,16 @@ public struct SchemaValidator {
             report(node.location, .invalidValue, path, "expected '\(expected)'; found '\(text)'")
         default:
             break
+        }
+    }
+
+    /// Whether `text`, quoted, would be a valid value of `type`: only then is quoting a fix worth suggesting.
+    private func accepts(_ type: SchemaType, _ text: String) -> Bool {
+        switch type {
+        case .string(let format): return format?.problem(in: text) == nil
+        case .enumeration(let values): return values.contains(text)
+        case .constant(let value): return text == value
+        default: return false
         }
     }
 

@@ -28,7 +28,8 @@ public struct ManifestValidator: Sendable {
             diagnostics += result.diagnostics
             if let entry = result.entry { entries.append(entry) }
         }
-        if stream.documents.isEmpty, diagnostics.isEmpty {
+        // Empty documents (`---` alone) are skipped above, so a file of only those holds nothing either.
+        if entries.isEmpty, diagnostics.isEmpty {
             diagnostics.append(
                 Diagnostic(file: path, location: .start, code: .missingField, message: "the file holds no YAML document"))
         }

@@ -39,9 +39,11 @@ struct SemanticValidator {
 
     private mutating func checkTraffic(_ spec: YAMLNode, versions: [String]?) {
         guard let traffic = spec.entry("traffic"), let entries = traffic.value.entries else {
-            if spec["traffic"] == nil || spec["traffic"]?.scalar?.value == .null, let versions, versions.count > 1 {
+            // Reported at the `versions` key that makes traffic necessary. `traffic:` written with
+            // no value is already reported by the schema pass, so only an absent field counts here.
+            if spec["traffic"] == nil, let versions, versions.count > 1, let versionsKey = spec.entry("versions")?.key {
                 validator.report(
-                    spec["versions"]!.location, .missingField, "spec.traffic",
+                    versionsKey.location, .missingField, "spec.traffic",
                     "spec declares \(versions.count) versions but no traffic; say which gets what, e.g. traffic: {\(versions[0]): 100}")
             }
             return

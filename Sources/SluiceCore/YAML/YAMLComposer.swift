@@ -58,6 +58,8 @@ private struct ComposeSession {
     var anchors: [String: YAMLNode] = [:]
     var expandedNodes = 0
     var diagnostics: [Diagnostic] = []
+    /// The input, to look at the character a syntax error points to.
+    var input = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
 
     init(file: String, limits: YAMLLimits) {
         self.file = file
@@ -70,6 +72,7 @@ private struct ComposeSession {
             return YAMLStream(documents: [], diagnostics: diagnostics)
         }
         defer { yaml_parser_delete(&parser) }
+        input = buffer
         yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
         yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
         var documents: [YAMLDocument] = []
@@ -102,14 +105,49 @@ private struct ComposeSession {
         var event = yaml_event_t()
         guard yaml_parser_parse(&parser, &event) == 1 else {
             let mark = parser.problem_mark
-            var message = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+            let problem = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+            if problem.hasPrefix("Maximum nesting level reached") {
+                // libyaml's own cap (1000 levels) counts the nesting it has scanned ahead, so on a
+                // long line of `[[[[…` it fires at the first bracket, before ours is reached.
+                report(SourceLocation(mark), .limit, depthLimitMessage(min(limits.maxDepth, 1000)))
+                throw StopComposing()
+            }
+            var message = problem
             if let context = parser.context.map({ String(cString: $0) }) {
                 message += " (\(context) at line \(parser.context_mark.line + 1), column \(parser.context_mark.column + 1))"
             }
+            if let hint = hint(for: problem, at: character(at: Int(mark.index))) { message += "; " + hint }
             report(SourceLocation(mark), .syntax, "YAML syntax error: \(message)")
             throw StopComposing()
         }
         return ParsedEvent(raw: event)
+    }
+
+    /// Plain words for libyaml problems that leave users guessing what to change, most of
+    /// which come from indentation: a tab, or a line indented unlike its neighbours.
+    func hint(for problem: String, at character: UInt8?) -> String? {
+        if character == UInt8(ascii: "\t") {
+            return problem.contains("tab") ? "YAML indents with spaces only" : "this is a tab; YAML indents with spaces only"
+        }
+        switch problem {
+        case "mapping values are not allowed in this context":
+            return "check this line's indentation against the key above it, or quote a value that contains ': '"
+        case "did not find expected key", "did not find expected '-' indicator":
+            return "check this line's indentation: the keys of a mapping, and the items of a list, line up"
+        default:
+            return nil
+        }
+    }
+
+    /// The first byte of the character at a libyaml mark's index, which counts characters
+    /// (UTF-8 sequences, a byte order mark included), not bytes.
+    func character(at index: Int) -> UInt8? {
+        var characters = 0
+        for byte in input where byte & 0xC0 != 0x80 {
+            if characters == index { return byte }
+            characters += 1
+        }
+        return nil
     }
 
     mutating func composeNode(_ event: ParsedEvent, depth: Int) throws -> YAMLNode {
@@ -186,8 +224,12 @@ private struct ComposeSession {
 
     mutating func checkDepth(_ depth: Int, at location: SourceLocation) throws {
         guard depth >= limits.maxDepth else { return }
-        report(location, .limit, "nesting is deeper than \(limits.maxDepth) levels; a manifest needs far fewer")
+        report(location, .limit, depthLimitMessage(limits.maxDepth))
         throw StopComposing()
+    }
+
+    func depthLimitMessage(_ depth: Int) -> String {
+        "nesting is deeper than \(depth) levels; a manifest needs far fewer"
     }
 
     mutating func checkTag(_ tag: String?, at location: SourceLocation) throws {
