@@ -28,7 +28,7 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible {
             if hex.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 70) || ($0 >= 97 && $0 <= 102) }) {
                 return (nil, "the digest must be lowercase hex")
             }
-            return (nil, "the digest contains characters that are not hex digits")
+            return (nil, "the digest contains characters that are not hex digits (0-9, a-f)")
         }
         guard hex.utf8.count == algorithm.hexLength else {
             return (nil, "a \(name) digest has \(algorithm.hexLength) hex digits; this one has \(hex.utf8.count)")

@@ -164,7 +164,10 @@ public enum ManifestSchema {
             because: "a drift metric needs a statistical test"),
         FieldRule(
             when: "metric", in: Metric.nonDriftNames, forbids: ["test", "inputs"],
-            because: "only input_drift and prediction_drift take a test and inputs"),
+            because: "only input_drift and prediction_drift take a test, and only input_drift takes inputs"),
+        FieldRule(
+            when: "metric", in: [Metric.predictionDrift.rawValue], forbids: ["inputs"],
+            because: "prediction drift compares the model's outputs, not its inputs"),
     ]
 
     static let check = ObjectSchema(

@@ -131,7 +131,7 @@ public struct SchemaValidator {
             validateString(node, as: type, path: path)
         case .integer(let minimum, let maximum):
             guard case .scalar(let scalar) = node.content, case .int(let value) = scalar.value else {
-                report(node.location, .wrongType, path, "expected \(type.expectation); found \(node.kindDescription)")
+                reportWrongNumber(node, type: type, path: path)
                 return
             }
             if let minimum, value < minimum || (maximum.map { value > $0 } ?? false) {
@@ -139,7 +139,7 @@ public struct SchemaValidator {
             }
         case .number(let exclusiveMinimum):
             guard case .scalar(let scalar) = node.content, let value = scalar.value.number else {
-                report(node.location, .wrongType, path, "expected \(type.expectation); found \(node.kindDescription)")
+                reportWrongNumber(node, type: type, path: path)
                 return
             }
             if !value.isFinite {
@@ -164,8 +164,10 @@ public struct SchemaValidator {
         switch type {
         case .string(let format?):
             if let problem = format.problem(in: text) {
-                let code: DiagnosticCode = (format == .artifact || format == .repositoryPath) ? .pathEscape : .invalidValue
-                report(node.location, code, path, "\(problem); expected \(format.expectation)")
+                let isPath = format == .artifact || format == .repositoryPath
+                // Paths, durations and digests name their exact problem; names also get the rule.
+                let explained = isPath || format == .duration || format == .digest
+                report(node.location, isPath ? .pathEscape : .invalidValue, path, explained ? problem : "\(problem); expected \(format.expectation)")
             }
         case .enumeration(let values) where !values.contains(text):
             var message = "'\(text)' is not one of " + values.joined(separator: ", ")
@@ -186,6 +188,15 @@ public struct SchemaValidator {
         case .constant(let value): return text == value
         default: return false
         }
+    }
+
+    /// A number was expected; a quoted number gets a hint to drop the quotes.
+    private mutating func reportWrongNumber(_ node: YAMLNode, type: SchemaType, path: String) {
+        var message = "expected \(type.expectation); found \(node.kindDescription)"
+        if let scalar = node.scalar, scalar.style != .plain, YAMLValue.resolvePlain(scalar.text).number != nil {
+            message += "; remove the quotes"
+        }
+        report(node.location, .wrongType, path, message)
     }
 
     private func isObject(_ type: SchemaType) -> Bool {

@@ -52,10 +52,12 @@ struct SemanticValidator {
         var allIntegers = true
         for entry in entries {
             guard let name = entry.key.scalar?.text else { continue }
-            if let versions, !versions.contains(name) {
+            // A key that is not a valid version name is already reported by the schema pass.
+            if let versions, !versions.contains(name), StringFormat.versionName.problem(in: name) == nil {
                 reportUndeclared(name, at: entry.key.location, path: "spec.traffic." + name, versions: versions)
             }
-            if case .int(let weight)? = entry.value.scalar?.value { sum += weight } else { allIntegers = false }
+            // The sum is only meaningful when every weight is itself valid.
+            if case .int(let weight)? = entry.value.scalar?.value, (0...100).contains(weight) { sum += weight } else { allIntegers = false }
         }
         if allIntegers, sum != 100 {
             validator.report(
@@ -96,14 +98,14 @@ struct SemanticValidator {
             guard let test else { return }
             if test.yieldsPValue {
                 if max != nil {
-                    bad("max", "\(test.rawValue) gives a p-value, which is small when inputs drift; use min (e.g. min: 0.05)")
+                    bad("max", "\(test.rawValue) gives a p-value, which is small when distributions drift; use min (e.g. min: 0.05)")
                 }
                 if let min, !(min > 0 && min < 1) {
                     bad("min", "\(format(min)) is not a p-value threshold; expected a number between 0 and 1 (e.g. 0.05)")
                 }
             } else {
                 if min != nil {
-                    bad("min", "\(test.rawValue) gives a distance, which is large when inputs drift; use max")
+                    bad("min", "\(test.rawValue) gives a distance, which is large when distributions drift; use max")
                 }
                 if let max, max < 0 {
                     bad("max", "\(test.rawValue) is never negative; expected a threshold of at least 0")
