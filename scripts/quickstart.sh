@@ -18,8 +18,11 @@ if [ "$status" -ne 1 ]; then
 fi
 echo
 echo "== sluice schema | head  (the JSON Schema editors use)"
-"$sluice" schema | head -12
-if ! "$sluice" schema | cmp -s - manifests/modeldeployment.schema.json; then
+schema=$(mktemp)
+trap 'rm -f "$schema"' EXIT
+"$sluice" schema > "$schema"
+head -12 "$schema"
+if ! cmp -s "$schema" manifests/modeldeployment.schema.json; then
   echo "quickstart: manifests/modeldeployment.schema.json is stale; run: $sluice schema > manifests/modeldeployment.schema.json" >&2
   exit 1
 fi
