@@ -25,7 +25,7 @@ public struct SchemaValidator {
         var present: [String: YAMLEntry] = [:]
         var suggested: Set<String> = []
         for entry in entries {
-            guard let key = entry.key.scalar?.text, entry.key.scalar != nil else {
+            guard let key = entry.key.scalar?.text else {
                 report(entry.key.location, .wrongType, path, "field names must be strings; found \(entry.key.kindDescription)")
                 continue
             }
