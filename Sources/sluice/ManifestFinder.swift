@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Expands the paths given on the command line into manifest files.
 struct ManifestFinder {
@@ -8,34 +12,59 @@ struct ManifestFinder {
     }
 
     /// Files named directly are taken whatever their extension; directories are searched
-    /// recursively for `*.yaml` and `*.yml`, skipping hidden directories such as `.git`.
+    /// recursively for `*.yaml` and `*.yml`, skipping hidden entries such as `.git`.
+    /// Reported paths keep the user's spelling of the directory (`manifests/a.yaml`).
     static func files(in paths: [String]) throws(Failure) -> [String] {
-        let manager = FileManager.default
         var found: [String] = []
         for path in paths {
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw Failure(description: "\(path): no such file or directory")
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                throw Failure(description: "\(path): \(String(cString: strerror(errno)))")
             }
-            guard isDirectory.boolValue else {
+            guard info.st_mode & S_IFMT == S_IFDIR else {
                 found.append(path)
                 continue
             }
-            guard let enumerator = manager.enumerator(
-                at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.isRegularFileKey],
-                options: [.skipsHiddenFiles])
-            else { throw Failure(description: "\(path): cannot list the directory") }
-            let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-            let baseComponents = URL(fileURLWithPath: path).standardizedFileURL.pathComponents.count
-            for case let url as URL in enumerator {
-                let name = url.lastPathComponent
-                guard name.hasSuffix(".yaml") || name.hasSuffix(".yml") else { continue }
-                guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
-                // Keep the user's spelling of the directory so that reported paths match theirs.
-                let relative = url.standardizedFileURL.pathComponents.dropFirst(baseComponents).joined(separator: "/")
-                found.append(base == "." ? relative : base + "/" + relative)
-            }
+            var base = path
+            while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+            try walk(directory: base, prefix: base == "." ? "" : base + "/", into: &found)
         }
         return Array(Set(found)).sorted()
+    }
+
+    /// Reads directories with readdir and its entry types, so a tree of thousands of files costs
+    /// one system call per directory entry rather than a stat per file (a stat only where the
+    /// file system does not report the type). Symbolic links to files are followed; links to
+    /// directories are not, so a link cycle cannot loop.
+    private static func walk(directory: String, prefix: String, into found: inout [String]) throws(Failure) {
+        guard let handle = opendir(directory) else {
+            throw Failure(description: "\(directory): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(handle) }
+        var subdirectories: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name.hasPrefix(".") { continue }
+            let full = prefix.isEmpty ? name : prefix + name
+            let type = entry.pointee.d_type
+            var isDirectory = type == UInt8(DT_DIR)
+            var isFile = type == UInt8(DT_REG)
+            if type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK) {
+                var info = stat()
+                guard stat(directory + "/" + name, &info) == 0 else { continue }
+                isDirectory = info.st_mode & S_IFMT == S_IFDIR && type == UInt8(DT_UNKNOWN)
+                isFile = info.st_mode & S_IFMT == S_IFREG
+            }
+            if isDirectory {
+                subdirectories.append(name)
+            } else if isFile, name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
+                found.append(full)
+            }
+        }
+        for name in subdirectories {
+            try walk(directory: directory + "/" + name, prefix: (prefix.isEmpty ? "" : prefix) + name + "/", into: &found)
+        }
     }
 }

@@ -83,7 +83,7 @@ import Testing
         let tree = try ManifestTree()
         let result = try SluiceBinary.run(["validate", "nowhere"], in: tree.url)
         #expect(result.status == 2)
-        #expect(result.stderr.contains("nowhere: no such file or directory"))
+        #expect(result.stderr.contains("nowhere: No such file or directory"))
         #expect(result.stdout.isEmpty)
     }
 
@@ -122,5 +122,35 @@ import Testing
         #expect(result.stdout == shipped, "manifests/modeldeployment.schema.json is stale: regenerate it with `sluice schema`")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(json["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
+    }
+}
+
+/// How paths are found: path lists, symbolic links.
+@Suite struct PathDiscoveryTests {
+    @Test func filesFromReadsAPathList() throws {
+        let tree = try ManifestTree()
+        try tree.write("a.yaml", validManifest("a"))
+        try tree.write("b.yaml", validManifest("B"))
+        try tree.write("list.txt", "a.yaml\nb.yaml\n\n")
+        let result = try SluiceBinary.run(["validate", "--files-from", "list.txt"], in: tree.url)
+        #expect(result.status == 1)
+        #expect(result.stdout.hasPrefix("b.yaml:4:9: error:"))
+        #expect(result.stdout.hasSuffix("1 error in 1 of 2 files\n"))
+        let missing = try SluiceBinary.run(["validate", "--files-from", "nolist.txt"], in: tree.url)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("nolist.txt: cannot read the path list"))
+    }
+
+    @Test func linkedFilesAreReadAndLinkedDirectoriesAreNot() throws {
+        let tree = try ManifestTree()
+        try tree.write("real/a.yaml", validManifest("a"))
+        try tree.write("outside/b.yaml", validManifest("b"))
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.url.appendingPathComponent("real/link.yaml").path, withDestinationPath: "../outside/b.yaml")
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.url.appendingPathComponent("real/loop").path, withDestinationPath: "..")
+        let result = try SluiceBinary.run(["validate", "--format", "json", "real"], in: tree.url)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("\"files\": 2"))
     }
 }

@@ -60,16 +60,36 @@ public struct ObjectSchema: Sendable {
     /// What the object is, for documentation.
     public var description: String
     /// The fields, in the order the reference documents them.
-    public var fields: [FieldSchema]
+    public let fields: [FieldSchema]
     /// When true, exactly one field must be present (a rollout step is a weight, a pause or an approval).
     public var exactlyOneField: Bool = false
     /// Field groups of which at least one field must be present.
     public var requireAnyOf: [[String]] = []
     /// Conditional requirements, such as "a drift metric needs a test".
     public var rules: [FieldRule] = []
+    /// Field positions by name: validation looks up every key of every manifest here.
+    private let positions: [String: Int]
+
+    /// Creates an object definition.
+    public init(
+        name: String, plural: String, description: String, fields: [FieldSchema], exactlyOneField: Bool = false,
+        requireAnyOf: [[String]] = [], rules: [FieldRule] = []
+    ) {
+        self.name = name
+        self.plural = plural
+        self.description = description
+        self.fields = fields
+        self.exactlyOneField = exactlyOneField
+        self.requireAnyOf = requireAnyOf
+        self.rules = rules
+        self.positions = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Whether a field named `name` exists.
+    public func hasField(_ name: String) -> Bool { positions[name] != nil }
 
     /// The field named `name`.
-    public func field(_ name: String) -> FieldSchema? { fields.first { $0.name == name } }
+    public func field(_ name: String) -> FieldSchema? { positions[name].map { fields[$0] } }
 }
 
 /// One field of an object.

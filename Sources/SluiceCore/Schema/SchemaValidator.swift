@@ -62,11 +62,11 @@ public struct SchemaValidator {
     private mutating func checkRelations(
         _ object: ObjectSchema, entries: [YAMLEntry], present: [String: YAMLEntry], path: String, owner: SourceLocation
     ) {
-        let known = entries.compactMap { $0.key.scalar?.text }.filter { object.field($0) != nil }
+        let known = entries.compactMap { $0.key.scalar?.text }.filter(object.hasField)
         let unknownCount = entries.count - known.count
         if object.exactlyOneField, known.count > 1 || (known.isEmpty && unknownCount == 0) {
             let choices = object.fields.map { "'\($0.name)'" }.joined(separator: ", ")
-            let location = known.count > 1 ? entries.last { object.field($0.key.scalar?.text ?? "") != nil }!.key.location : owner
+            let location = known.count > 1 ? entries.last { object.hasField($0.key.scalar?.text ?? "") }!.key.location : owner
             report(location, .inconsistent, path, "a step has exactly one of \(choices); this one has \(known.isEmpty ? "none" : known.map { "'\($0)'" }.joined(separator: " and "))")
         }
         for group in object.requireAnyOf where !group.contains(where: { present[$0] != nil }) {

@@ -2,7 +2,7 @@
 public struct ManifestFile: Sendable {
     /// One model declared in the file.
     public struct Entry: Sendable {
-        /// The decoded model; nil when its document has errors.
+        /// The decoded model; nil when its document has errors or decoding was turned off.
         public var deployment: ModelDeployment?
         /// The model's name as written, when readable (for repository-level checks).
         public var name: String?

@@ -11,10 +11,14 @@
 public struct ManifestValidator: Sendable {
     /// The YAML limits in force.
     public var limits: YAMLLimits
+    /// Whether valid documents are decoded into ``ModelDeployment`` values; `sluice validate`
+    /// only needs the verdict and turns this off.
+    public var decodesModels: Bool
 
     /// Creates a validator.
-    public init(limits: YAMLLimits = .default) {
+    public init(limits: YAMLLimits = .default, decodesModels: Bool = true) {
         self.limits = limits
+        self.decodesModels = decodesModels
     }
 
     /// Validates one file's bytes; `path` is used in diagnostics only.
@@ -53,7 +57,7 @@ public struct ManifestValidator: Sendable {
         let diagnostics = schema.diagnostics + semantics.diagnostics
         let nameNode = root["metadata"]?["name"]
         let name = root["metadata"]?.string("name")
-        let deployment = diagnostics.isEmpty ? ManifestDecoder.decode(root) : nil
+        let deployment = diagnostics.isEmpty && decodesModels ? ManifestDecoder.decode(root) : nil
         let entry = ManifestFile.Entry(
             deployment: deployment, name: name, nameLocation: nameNode?.location ?? root.location, documentIndex: index)
         return (entry, diagnostics)
