@@ -97,6 +97,14 @@ import Testing
         #expect(root.expandedSize == 15)  // the alias counts its target's 3 nodes
     }
 
+    @Test func byteOrderMarkDoesNotShiftColumns() throws {
+        let stream = YAMLComposer().compose([0xEF, 0xBB, 0xBF] + Array("name: x\n".utf8), file: "t.yaml")
+        #expect(stream.diagnostics.isEmpty)
+        let root = try #require(stream.documents.first?.root)
+        #expect(root.entries?[0].key.location == SourceLocation(line: 1, column: 1))
+        #expect(root["name"]?.location == SourceLocation(line: 1, column: 7))
+    }
+
     @Test func mergeKeysNeverOverrideExplicitEntries() throws {
         let yaml = "defaults: &d {interval: 1m, minRequests: 5}\nanalysis:\n  <<: *d\n  minRequests: 50\n"
         let stream = YAMLComposer().compose(Array(yaml.utf8), file: "t.yaml")

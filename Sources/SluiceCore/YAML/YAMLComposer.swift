@@ -40,9 +40,11 @@ public struct YAMLComposer: Sendable {
                 documents: [],
                 diagnostics: [Diagnostic(file: file, location: .start, code: .limit, message: message)])
         }
-        return bytes.withUnsafeBufferPointer { buffer in
+        // libyaml counts a UTF-8 byte-order mark as a column; editors do not show it.
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        return bytes.withUnsafeBufferPointer { whole in
             var session = ComposeSession(file: file, limits: limits)
-            return session.run(buffer)
+            return session.run(UnsafeBufferPointer(rebasing: whole[start...]))
         }
     }
 }
