@@ -142,7 +142,7 @@ private struct ComposeSession {
     }
 
     /// The first byte of the character at a libyaml mark's index, which counts characters
-    /// (UTF-8 sequences, a byte order mark included), not bytes.
+    /// (UTF-8 sequences), not bytes.
     func character(at index: Int) -> UInt8? {
         var characters = 0
         for byte in input where byte & 0xC0 != 0x80 {
