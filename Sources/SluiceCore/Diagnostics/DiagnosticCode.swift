@@ -26,6 +26,4 @@ public struct DiagnosticCode: RawRepresentable, Sendable, Hashable, Codable, Cus
     public static let pathEscape = DiagnosticCode(rawValue: "path-escape")
     /// A size, depth or alias-expansion limit was exceeded.
     public static let limit = DiagnosticCode(rawValue: "limit-exceeded")
-    /// The file could not be read.
-    public static let io = DiagnosticCode(rawValue: "io")
 }
