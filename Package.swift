@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluiceGit", targets: ["SluiceGit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -30,16 +31,24 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // The git source: the only importer of CLibGit2; returns value types.
+        .target(
+            name: "SluiceGit",
+            dependencies: ["SluiceCore", "CLibGit2"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore",
+                "SluiceGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore"]),
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore"]),
     ]
 )

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A real git repository in a temporary directory, driven with the git command line so that
+/// the code under test (libgit2) reads what git itself wrote.
+final class GitFixture {
+    let url: URL
+    var path: String { url.path }
+
+    init(bare: Bool = false, branch: String = "main") throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-git-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try git(bare ? ["init", "-q", "--bare", "-b", branch] : ["init", "-q", "-b", branch])
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Runs git in the repository; returns its standard output, trimmed.
+    @discardableResult
+    func git(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"] + arguments
+        process.currentDirectoryURL = url
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw FixtureError(message: "git \(arguments.joined(separator: " ")): \(String(decoding: errorData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes a file (creating directories).
+    func write(_ relative: String, _ text: String) throws {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: file)
+    }
+
+    /// Writes the files, stages everything and commits; returns the new commit id.
+    @discardableResult
+    func commit(_ message: String, files: [String: String] = [:], remove: [String] = []) throws -> String {
+        for (path, text) in files { try write(path, text) }
+        for path in remove { try git(["rm", "-q", path]) }
+        try git(["add", "-A"])
+        try git(["commit", "-q", "--allow-empty", "-m", message])
+        return try git(["rev-parse", "HEAD"])
+    }
+
+    /// Reads a file of the working tree.
+    func read(_ relative: String) throws -> String {
+        try String(contentsOf: url.appendingPathComponent(relative), encoding: .utf8)
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// A valid manifest for a model with the given versions and traffic.
+func manifest(_ name: String, versions: [String] = ["v1"], traffic: [String: Int]? = nil, runtime: String = "python-v2") -> String {
+    var text = "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata:\n  name: \(name)\nspec:\n  runtime: \(runtime)\n  versions:\n"
+    for version in versions {
+        text += "    - name: \(version)\n      artifact: models/\(name)/\(version).json\n"
+    }
+    let split = traffic ?? [versions.last!: 100]
+    text += "  traffic: {" + split.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}\n"
+    return text
+}
