@@ -34,11 +34,7 @@ public struct YAMLComposer: Sendable {
     /// Composes every document of `bytes`, reporting problems against `file`.
     public func compose(_ bytes: [UInt8], file: String) -> YAMLStream {
         if bytes.count > limits.maxFileBytes {
-            let message =
-                "file is \(bytes.count) bytes; the limit is \(limits.maxFileBytes) bytes per manifest file"
-            return YAMLStream(
-                documents: [],
-                diagnostics: [Diagnostic(file: file, location: .start, code: .limit, message: message)])
+            return YAMLStream(documents: [], diagnostics: [limits.oversizedDiagnostic(file: file, size: bytes.count)])
         }
         // libyaml counts a UTF-8 byte-order mark as a column; editors do not show it.
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0

@@ -15,6 +15,14 @@ public struct YAMLLimits: Sendable, Hashable {
         self.maxExpandedNodes = maxExpandedNodes
     }
 
+    /// The diagnostic for a file over ``maxFileBytes``; also used by readers that learn a
+    /// file's size without reading it (a git blob's header).
+    public func oversizedDiagnostic(file: String, size: Int) -> Diagnostic {
+        Diagnostic(
+            file: file, location: .start, code: .limit,
+            message: "file is \(size) bytes; the limit is \(maxFileBytes) bytes per manifest file")
+    }
+
     /// The limits `sluice validate` uses unless told otherwise.
     public static let `default` = YAMLLimits()
 }
