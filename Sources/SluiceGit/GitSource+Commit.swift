@@ -191,3 +191,13 @@ extension GitSource {
         return String(cString: target) == reference
     }
 }
+
+extension GitSource {
+    /// The identity git would commit with here (`user.name`, `user.email`), when configured.
+    public func configuredIdentity() -> GitIdentity? {
+        var signature: UnsafeMutablePointer<git_signature>?
+        guard git_signature_default(&signature, repository.pointer) == 0, let signature else { return nil }
+        defer { git_signature_free(signature) }
+        return GitIdentity(name: String(cString: signature.pointee.name), email: String(cString: signature.pointee.email))
+    }
+}
