@@ -128,6 +128,12 @@ extension GitSource {
             var options = git_checkout_options()
             try Libgit2.check("git_checkout_options_init", git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)))
             options.checkout_strategy = GIT_CHECKOUT_SAFE.rawValue
+            // HEAD already names the new commit, so the files to update are judged against the
+            // parent's tree: those still as the parent had them follow; local edits are kept.
+            var parentTree: OpaquePointer?
+            try Libgit2.check("git_commit_tree", git_commit_tree(&parentTree, parentCommit.pointer))
+            defer { git_tree_free(parentTree) }
+            options.baseline = parentTree
             try Libgit2.check("git_checkout_head", git_checkout_head(repository.pointer, &options))
         }
         return CommitID(hex: newOID.hex)
