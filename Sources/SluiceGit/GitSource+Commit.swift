@@ -207,3 +207,22 @@ extension GitSource {
         return GitIdentity(name: String(cString: signature.pointee.name), email: String(cString: signature.pointee.email))
     }
 }
+
+extension GitSource {
+    /// The branch commands act on by default: the remote's default branch for a cache clone
+    /// (what `origin/HEAD` names), else the branch checked out.
+    public func defaultBranch() -> String? {
+        guard remoteURL != nil else { return currentBranch() }
+        for name in ["refs/remotes/origin/HEAD", "HEAD"] {
+            var reference: OpaquePointer?
+            guard git_reference_lookup(&reference, repository.pointer, name) == 0, let reference else { continue }
+            defer { git_reference_free(reference) }
+            guard let target = git_reference_symbolic_target(reference) else { continue }
+            let full = String(cString: target)
+            for prefix in ["refs/remotes/origin/", "refs/heads/"] where full.hasPrefix(prefix) {
+                return String(full.dropFirst(prefix.count))
+            }
+        }
+        return nil
+    }
+}

@@ -18,12 +18,16 @@ public struct ManifestFile: Sendable {
     public var entries: [Entry]
     /// Every problem found, sorted by position.
     public var diagnostics: [Diagnostic]
+    /// Where each composed document starts, indexed like ``Entry/documentIndex``; empty when
+    /// unknown. The plan uses it to tell which model a diagnostic belongs to.
+    public var documentLocations: [SourceLocation]
 
     /// Creates a file result.
-    public init(path: String, entries: [Entry], diagnostics: [Diagnostic]) {
+    public init(path: String, entries: [Entry], diagnostics: [Diagnostic], documentLocations: [SourceLocation] = []) {
         self.path = path
         self.entries = entries
         self.diagnostics = diagnostics
+        self.documentLocations = documentLocations
     }
 
     /// Whether the file has no errors.

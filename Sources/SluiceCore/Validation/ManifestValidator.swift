@@ -37,7 +37,9 @@ public struct ManifestValidator: Sendable {
             diagnostics.append(
                 Diagnostic(file: path, location: .start, code: .missingField, message: "the file holds no YAML document"))
         }
-        return ManifestFile(path: path, entries: entries, diagnostics: diagnostics.sorted())
+        return ManifestFile(
+            path: path, entries: entries, diagnostics: diagnostics.sorted(),
+            documentLocations: stream.documents.map(\.location))
     }
 
     private func validate(document: YAMLDocument, index: Int, path: String) -> (entry: ManifestFile.Entry?, diagnostics: [Diagnostic]) {

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceGit
+
+/// Where the manifest repository is and how to reach it; shared by `plan` and `rollback`.
+struct RepositoryOptions: ParsableArguments {
+    @Option(help: "A local repository path, or a remote URL (https://, ssh://, git@host:path, file://).")
+    var repo: String = "."
+
+    @Option(help: "The directory of manifests inside the repository (default: the whole repository).")
+    var path: String = ""
+
+    @Option(help: "Where clones of remote repositories are cached.")
+    var cacheDir: String = RepositoryOptions.defaultCacheDirectory
+
+    @Option(help: "An environment variable holding an HTTPS token for the remote.")
+    var tokenEnv: String?
+
+    @Option(help: "A file whose first line is an HTTPS token for the remote.")
+    var tokenFile: String?
+
+    @Option(help: "An SSH private key file for the remote (default for SSH remotes: the ssh-agent).")
+    var sshKey: String?
+
+    @Option(help: "An environment variable holding the SSH key's passphrase.")
+    var sshPassphraseEnv: String?
+
+    static var defaultCacheDirectory: String {
+        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+            ?? (ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.cache" } ?? "/tmp")
+        return base + "/sluice/repos"
+    }
+
+    /// Whether `repo` names a remote rather than a local path.
+    var isRemote: Bool {
+        repo.contains("://") || (repo.contains("@") && repo.contains(":") && !FileManager.default.fileExists(atPath: repo))
+    }
+
+    var credentials: GitCredentials {
+        if let tokenEnv { return .tokenFromEnvironment(variable: tokenEnv) }
+        if let tokenFile { return .tokenFromFile(path: tokenFile) }
+        if let sshKey { return .sshKey(privateKeyPath: sshKey, passphraseVariable: sshPassphraseEnv) }
+        if repo.hasPrefix("ssh://") || (!repo.contains("://") && repo.contains("@")) { return .sshAgent }
+        return .none
+    }
+
+    /// Opens the repository: a local one in place, a remote one through its cache clone (fetched).
+    func openSource() throws(GitError) -> GitSource {
+        guard isRemote else { return try GitSource.open(path: repo) }
+        // The cache directory is named by a hash of the URL, so no credential in it shows on disk.
+        let directory = cacheDir + "/" + SHA256.hexDigest(of: Array(repo.utf8)).prefix(24)
+        return try GitSource.remote(url: repo, cacheDirectory: directory, credentials: credentials)
+    }
+}

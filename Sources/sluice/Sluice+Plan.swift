@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceGit
+
+extension Sluice {
+    /// `sluice plan`: what changes between two revisions, and what the controller will do.
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show what changes between two revisions of the manifests and what the controller will do.",
+            discussion: """
+                Compares the desired state at --from (default: the first parent of --to) with the one at \
+                --to (default: HEAD): models added or removed, versions, weights, rollouts and monitors, \
+                and the action for each (deploy, canary of N steps, switch, promote, fast rollback, \
+                update, prune). Exit status: 0 no changes, 1 changes, 2 error (including invalid \
+                manifests at --to), as `argocd app diff` and `flux diff` do.
+                """
+        )
+
+        @OptionGroup var repository: RepositoryOptions
+
+        @Option(help: "The base revision (default: the first parent of --to; nothing deployed for a root commit).")
+        var from: String?
+
+        @Option(help: "The target revision.")
+        var to: String = "HEAD"
+
+        @Option(help: "text, json or markdown (for a pull-request comment).")
+        var format: PlanFormat = .text
+
+        @Flag(help: "Show unchanged models too.")
+        var all = false
+
+        @Flag(help: "Allow a target that declares no models to prune every model.")
+        var allowEmpty = false
+
+        @Flag(help: "Print how long each phase took to standard error.")
+        var timing = false
+
+        func run() async throws {
+            var clock = PhaseClock(enabled: timing)
+            let plan: SluiceCore.Plan
+            do {
+                let source = try repository.openSource()
+                try await source.fetch()
+                clock.mark("open and fetch")
+                let target = try await source.resolve(to)
+                let base: CommitID? = if let from { try await source.resolve(from) } else { try await source.firstParent(of: target) }
+                let reader = ManifestReader(source: source, directory: repository.path)
+                var before: ManifestSet?
+                if let base { before = try await reader.read(at: base) }
+                clock.mark("read base (\(before?.filesRead ?? 0) files read)")
+                let after = try await reader.read(at: target, relativeTo: base)
+                clock.mark("read target (\(after.filesRead) files read)")
+                let fromState = before.map { DesiredState(revision: $0.snapshot.commit.short, files: $0.files) }
+                let toState = DesiredState(revision: target.short, files: after.files)
+                clock.mark("desired states")
+                let history = try await RollbackHistory.digests(
+                    for: toState, comparedWith: fromState, base: base, reader: reader)
+                clock.mark("history of \(history.count) changed models")
+                plan = Planner(history: history, allowEmpty: allowEmpty).plan(from: fromState, to: toState)
+                clock.mark("plan")
+            } catch {
+                FileHandle.standardError.write(Data("sluice plan: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            FileHandle.standardOutput.write(Data(PlanRenderer(format: format, includeUnchanged: all).render(plan).utf8))
+            clock.mark("render")
+            clock.report()
+            if plan.toHasErrors { throw ExitCode(2) }
+            if plan.hasChanges { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Earlier specs of the models a plan changes, for fast-rollback detection: walking each
+/// model's manifest history back from the base revision, newest first.
+enum RollbackHistory {
+    /// How far back to look: the largest `rollbackWindow` a manifest may set, plus the current spec.
+    static let maximumEntries = 101
+
+    static func digests(
+        for target: DesiredState, comparedWith base: DesiredState?, base commit: CommitID?, reader: ManifestReader
+    ) async throws(GitError) -> [String: [String]] {
+        guard let base, let commit else { return [:] }
+        var history: [String: [String]] = [:]
+        for (name, model) in target.models {
+            guard let before = base.models[name], before.specDigest != model.specDigest else { continue }
+            let window = (model.deployment.rollout?.rollbackWindow ?? Planner.defaultRollbackWindow) + 1
+            var digests: [String] = []
+            for entry in try await reader.source.history(of: before.path, from: commit, limit: min(window, maximumEntries)) {
+                guard let blob = entry.blob, let file = try await reader.file(path: before.path, blob: blob),
+                    let deployment = file.entries.first(where: { $0.name == name })?.deployment
+                else { continue }
+                digests.append(deployment.specDigest)
+            }
+            history[name] = digests
+        }
+        return history
+    }
+}
+
+/// Measures phases for `--timing`.
+struct PhaseClock {
+    let enabled: Bool
+    private var last = DispatchTime.now()
+    private var phases: [(String, Double)] = []
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    mutating func mark(_ phase: String) {
+        guard enabled else { return }
+        let now = DispatchTime.now()
+        phases.append((phase, Double(now.uptimeNanoseconds - last.uptimeNanoseconds) / 1e6))
+        last = now
+    }
+
+    func report() {
+        guard enabled else { return }
+        let lines = phases.map { "timing: " + String(format: "%8.2f", $0.1) + " ms  " + $0.0 }
+        let total = phases.reduce(0) { $0 + $1.1 }
+        FileHandle.standardError.write(Data((lines + [String(format: "timing: %8.2f ms  total", total)]).joined(separator: "\n").utf8 + [10]))
+    }
+}
+
+extension PlanFormat: ExpressibleByArgument {}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceGit
+
+extension Sluice {
+    /// `sluice rollback`: rolls a model back in git, as a reviewed-looking revert commit.
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Roll a model back in git: revert the last change to its manifest, or restore it from a revision.",
+            discussion: """
+                Finds the last commit that changed MODEL's manifest and commits its revert on the branch \
+                (only that manifest is reverted), or with --to restores the manifest as it was at REV. \
+                The result is validated before committing; a revert that does not apply cleanly, a \
+                branch that moved meanwhile, or an invalid result is refused and nothing is committed. \
+                Exit status: 0 committed, 1 refused or failed, 64 usage error.
+                """
+        )
+
+        @Argument(help: "The model (metadata.name) to roll back.")
+        var model: String
+
+        @OptionGroup var repository: RepositoryOptions
+
+        @Option(help: "The branch to commit on (default: the checked-out branch, or the remote's default branch).")
+        var branch: String?
+
+        @Option(name: .customLong("to"), help: "Restore the manifest as it was at this revision instead of reverting the last change.")
+        var target: String?
+
+        @Option(name: .customLong("commit"), help: "Revert this commit's change to the manifest instead of the last one.")
+        var commitToRevert: String?
+
+        @Flag(help: "Push the branch to origin afterwards (required for a remote repository).")
+        var push = false
+
+        @Option(help: "Committer name (default: git's user.name, else Sluice).")
+        var committerName: String?
+
+        @Option(help: "Committer email (default: git's user.email, else sluice@localhost).")
+        var committerEmail: String?
+
+        func validate() throws {
+            if target != nil, commitToRevert != nil {
+                throw ValidationError("--to and --commit cannot be used together: --to restores a revision, --commit reverts one commit")
+            }
+        }
+
+        func run() async throws {
+            do {
+                let source = try repository.openSource()
+                guard let branch = try await resolvedBranch(source) else {
+                    throw GitError.refused("HEAD is not on a branch; name one with --branch")
+                }
+                let configured = await source.configuredIdentity()
+                let identity = GitIdentity(
+                    name: committerName ?? configured?.name ?? "Sluice",
+                    email: committerEmail ?? configured?.email ?? "sluice@localhost")
+                let reader = ManifestReader(source: source, directory: repository.path)
+                let outcome = try await ManifestRollback(
+                    model: model, branch: branch, target: target, commitToRevert: commitToRevert, identity: identity, push: push
+                ).run(reader: reader)
+                if let reverted = outcome.reverted {
+                    print("Reverted \(reverted.short) for \(model) (\(outcome.path)): committed \(outcome.commit.short) on \(branch)")
+                } else if let restoredFrom = outcome.restoredFrom {
+                    print("Restored \(outcome.path) for \(model) as at \(restoredFrom.short): committed \(outcome.commit.short) on \(branch)")
+                }
+                if outcome.pushed { print("Pushed \(branch) to origin") }
+            } catch {
+                FileHandle.standardError.write(Data("sluice rollback: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+
+        private func resolvedBranch(_ source: GitSource) async throws -> String? {
+            if let branch { return branch }
+            return await source.defaultBranch()
+        }
+    }
+}
