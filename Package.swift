@@ -48,7 +48,9 @@ let package = Package(
         ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore"]),
-        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore"]),
+        // Real git repositories in temporary directories, shared by the git and CLI tests.
+        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
+        .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"]),
     ]
 )

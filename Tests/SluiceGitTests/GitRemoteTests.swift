@@ -1,5 +1,6 @@
 import Foundation
 import SluiceGit
+import SluiceTestSupport
 import Testing
 
 /// Cache clones of remotes: clone, fetch, force-push, unreachable remotes, push, credentials.

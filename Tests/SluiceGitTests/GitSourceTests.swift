@@ -1,5 +1,6 @@
 import Foundation
 import SluiceGit
+import SluiceTestSupport
 import Testing
 
 /// The git source against real repositories made by git in temporary directories.

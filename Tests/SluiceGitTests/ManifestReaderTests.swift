@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceGit
+import SluiceTestSupport
 import Testing
 
 /// Reading a commit after its parent reads only what changed.

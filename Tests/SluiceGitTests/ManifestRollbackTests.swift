@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceGit
+import SluiceTestSupport
 import Testing
 
 /// `sluice rollback` in git: reverts and restores, validated, never over a moved branch.

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 
 /// A loopback HTTP server that answers every request with 401 and a Basic challenge, so that
 /// libgit2 asks for credentials and the failure path can be inspected.

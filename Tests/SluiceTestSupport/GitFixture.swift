@@ -2,11 +2,14 @@ import Foundation
 
 /// A real git repository in a temporary directory, driven with the git command line so that
 /// the code under test (libgit2) reads what git itself wrote.
-final class GitFixture {
-    let url: URL
-    var path: String { url.path }
+public final class GitFixture {
+    /// The repository's directory.
+    public let url: URL
+    /// The repository's path.
+    public var path: String { url.path }
 
-    init(bare: Bool = false, branch: String = "main") throws {
+    /// Creates an empty repository (bare for a "server").
+    public init(bare: Bool = false, branch: String = "main") throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-git-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try git(bare ? ["init", "-q", "--bare", "-b", branch] : ["init", "-q", "-b", branch])
@@ -16,7 +19,7 @@ final class GitFixture {
 
     /// Runs git in the repository; returns its standard output, trimmed.
     @discardableResult
-    func git(_ arguments: [String]) throws -> String {
+    public func git(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"] + arguments
@@ -35,7 +38,7 @@ final class GitFixture {
     }
 
     /// Writes a file (creating directories).
-    func write(_ relative: String, _ text: String) throws {
+    public func write(_ relative: String, _ text: String) throws {
         let file = url.appendingPathComponent(relative)
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: file)
@@ -43,7 +46,7 @@ final class GitFixture {
 
     /// Writes the files, stages everything and commits; returns the new commit id.
     @discardableResult
-    func commit(_ message: String, files: [String: String] = [:], remove: [String] = []) throws -> String {
+    public func commit(_ message: String, files: [String: String] = [:], remove: [String] = []) throws -> String {
         for (path, text) in files { try write(path, text) }
         for path in remove { try git(["rm", "-q", path]) }
         try git(["add", "-A"])
@@ -52,18 +55,22 @@ final class GitFixture {
     }
 
     /// Reads a file of the working tree.
-    func read(_ relative: String) throws -> String {
+    public func read(_ relative: String) throws -> String {
         try String(contentsOf: url.appendingPathComponent(relative), encoding: .utf8)
     }
 }
 
-struct FixtureError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+/// A fixture that could not be set up.
+public struct FixtureError: Error, CustomStringConvertible {
+    /// What failed.
+    public let message: String
+    /// Creates an error.
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }
 
 /// A valid manifest for a model with the given versions and traffic.
-func manifest(_ name: String, versions: [String] = ["v1"], traffic: [String: Int]? = nil, runtime: String = "python-v2") -> String {
+public func manifest(_ name: String, versions: [String] = ["v1"], traffic: [String: Int]? = nil, runtime: String = "python-v2") -> String {
     var text = "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata:\n  name: \(name)\nspec:\n  runtime: \(runtime)\n  versions:\n"
     for version in versions {
         text += "    - name: \(version)\n      artifact: models/\(name)/\(version).json\n"

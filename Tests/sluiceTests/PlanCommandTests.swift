@@ -1,0 +1,86 @@
+import Foundation
+import SluiceTestSupport
+import Testing
+
+/// `sluice plan` and `sluice rollback` end to end: the real binary on real repositories.
+@Suite struct PlanCommandTests {
+    @Test func noChangeExitsZeroAndChangesExitOne() throws {
+        let repo = try GitFixture()
+        try repo.commit("one", files: ["manifests/a.yaml": manifest("a")])
+        try repo.commit("docs only", files: ["README.md": "# models"])
+        let unchanged = try SluiceBinary.run(["plan", "--path", "manifests"], in: repo.url)
+        #expect(unchanged.status == 0, "\(unchanged.stdout)\(unchanged.stderr)")
+        #expect(unchanged.stdout.contains("Plan: no changes"))
+        try repo.commit("add b", files: ["manifests/b.yaml": manifest("b")])
+        let changed = try SluiceBinary.run(["plan", "--path", "manifests"], in: repo.url)
+        #expect(changed.status == 1)
+        #expect(changed.stdout.contains("+ b"))
+        #expect(changed.stdout.contains("Plan: 1 to deploy (1 unchanged)."))
+    }
+
+    @Test func jsonAndMarkdownDescribeACanary() throws {
+        let repo = try GitFixture()
+        let canary = manifest("fraud", versions: ["v1", "v2"], traffic: ["v1": 0, "v2": 100])
+            + "  rollout:\n    steps:\n      - weight: 10\n      - pause: 5m\n"
+        let base = try repo.commit("v1", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"], traffic: ["v1": 100, "v2": 0])])
+        try repo.commit("ship v2", files: ["manifests/fraud.yaml": canary])
+        let json = try SluiceBinary.run(["plan", "--path", "manifests", "--from", base, "--format", "json"], in: repo.url)
+        #expect(json.status == 1)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let models = try #require(document["models"] as? [[String: Any]] ?? document["changes"] as? [[String: Any]])
+        let fraud = try #require(models.first { $0["name"] as? String == "fraud" })
+        #expect(fraud["action"] as? String == "canary")
+        let markdown = try SluiceBinary.run(["plan", "--path", "manifests", "--format", "markdown"], in: repo.url)
+        #expect(markdown.status == 1)
+        #expect(markdown.stdout.contains("<details>"))
+        #expect(markdown.stdout.contains("canary"))
+    }
+
+    @Test func aRevertIsAFastRollback() throws {
+        let repo = try GitFixture()
+        try repo.commit("v1", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"], traffic: ["v1": 100, "v2": 0])])
+        try repo.commit("v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"], traffic: ["v1": 0, "v2": 100])])
+        try repo.git(["revert", "--no-edit", "HEAD"])
+        let result = try SluiceBinary.run(["plan", "--path", "manifests"], in: repo.url)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("fast rollback to v1"), "\(result.stdout)")
+    }
+
+    @Test func invalidManifestsAtTheTargetExitTwoWithTheirPosition() throws {
+        let repo = try GitFixture()
+        try repo.commit("ok", files: ["manifests/a.yaml": manifest("a"), "manifests/b.yaml": manifest("b")])
+        let broken = manifest("a").replacingOccurrences(of: "runtime:", with: "runtme:")
+        let head = try repo.commit("typo", files: ["manifests/a.yaml": broken, "manifests/b.yaml": manifest("b", versions: ["v1", "v2"])])
+        let result = try SluiceBinary.run(["plan", "--path", "manifests"], in: repo.url)
+        #expect(result.status == 2)
+        #expect(result.stdout.contains("manifests/a.yaml:6:3"), "\(result.stdout)")
+        #expect(result.stdout.contains(String(head.prefix(7))))
+        #expect(result.stdout.contains("keeps its last good state") || result.stdout.contains("last good"))
+        #expect(result.stdout.contains("~ b"), "the other model still plans")
+    }
+
+    @Test func aMissingRevisionOrRepositoryIsAnError() throws {
+        let repo = try GitFixture()
+        try repo.commit("one", files: ["manifests/a.yaml": manifest("a")])
+        let missing = try SluiceBinary.run(["plan", "--to", "nope"], in: repo.url)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no branch, tag or commit is named 'nope'"))
+        let noRepo = try SluiceBinary.run(["plan", "--repo", "/nonexistent"], in: repo.url)
+        #expect(noRepo.status == 2)
+    }
+
+    @Test func rollbackCommitsARevertAndExitsZero() throws {
+        let repo = try GitFixture()
+        try repo.commit("v1", files: ["manifests/fraud.yaml": manifest("fraud")])
+        let bad = try repo.commit("v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
+        let result = try SluiceBinary.run(["rollback", "fraud", "--path", "manifests", "--committer-name", "CI", "--committer-email", "ci@example.com"], in: repo.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("Reverted \(bad.prefix(7)) for fraud (manifests/fraud.yaml): committed "))
+        #expect(try repo.git(["log", "-1", "--format=%an %s"]) == "CI Revert \"v2\" for fraud")
+        let refused = try SluiceBinary.run(["rollback", "ghost", "--path", "manifests"], in: repo.url)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("model 'ghost' is not declared on main"))
+        let usage = try SluiceBinary.run(["rollback", "fraud", "--to", "HEAD~1", "--commit", "HEAD"], in: repo.url)
+        #expect(usage.status == 64)
+    }
+}
