@@ -1,3 +1,4 @@
+import Dispatch
 import SluiceCore
 
 /// The manifests of a repository at a commit, validated.
@@ -7,6 +8,22 @@ public struct ManifestSet: Sendable {
     /// Every manifest file's validation result, in path order.
     public var files: [ManifestFile]
     /// How many files had to be read and validated for this set (the rest came from the cache).
+    public var filesRead: Int
+}
+
+/// The manifests that differ between two commits, for an incremental plan: the files that
+/// changed, at each revision, plus the few unchanged files a plan must still see (those that
+/// declare a model a changed file also declares, and invalid ones).
+public struct ManifestChangeSet: Sendable {
+    /// The files to plan from, at the base revision.
+    public var before: [ManifestFile]
+    /// The files to plan to, at the target revision.
+    public var after: [ManifestFile]
+    /// Models declared at the base in files left out (identical at both revisions).
+    public var unchangedBefore: Int
+    /// Models declared at the target in files left out.
+    public var unchangedAfter: Int
+    /// How many files had to be read and validated (the rest came from the cache).
     public var filesRead: Int
 }
 
@@ -21,7 +38,33 @@ public actor ManifestReader {
     private let validator: ManifestValidator
     private var cache: [CacheKey: ManifestFile] = [:]
     private var snapshots: [CommitID: TreeSnapshot] = [:]
+    private var indexes: [CommitID: NameIndex] = [:]
     private var recentCommits: [CommitID] = []
+
+    /// Which files declare which model names at one commit, and which files are invalid.
+    private struct NameIndex {
+        var pathsByName: [String: Set<String>] = [:]
+        var namesByPath: [String: [String]] = [:]
+        var invalidPaths: Set<String> = []
+        var modelCount = 0
+
+        mutating func remove(_ path: String) {
+            for name in namesByPath.removeValue(forKey: path) ?? [] {
+                pathsByName[name]?.remove(path)
+                if pathsByName[name]?.isEmpty == true { pathsByName[name] = nil }
+                modelCount -= 1
+            }
+            invalidPaths.remove(path)
+        }
+
+        mutating func add(_ file: ManifestFile) {
+            let names = file.entries.compactMap(\.name)
+            namesByPath[file.path] = names
+            for name in names { pathsByName[name, default: []].insert(file.path) }
+            modelCount += names.count
+            if !file.isValid { invalidPaths.insert(file.path) }
+        }
+    }
 
     private struct CacheKey: Hashable {
         let path: String
@@ -55,14 +98,84 @@ public actor ManifestReader {
         let missing = snapshot.files.filter { cache[CacheKey(path: $0.key, blob: $0.value)] == nil }
         if !missing.isEmpty {
             let contents = try await source.readBlobs(Array(Set(missing.values)))
-            for (path, blob) in missing {
-                guard let content = contents[blob] else { continue }
-                cache[CacheKey(path: path, blob: blob)] = validate(content, path: path)
+            let items = missing.compactMap { path, blob in contents[blob].map { (path, blob, $0) } }
+            for (item, file) in zip(items, Self.validateAll(items.map { ($0.0, $0.2) }, with: validator)) {
+                cache[CacheKey(path: item.0, blob: item.1)] = file
             }
         }
         let files = snapshot.files.keys.sorted().compactMap { path in cache[CacheKey(path: path, blob: snapshot.files[path]!)] }
+        _ = index(of: snapshot)  // so that a later change set against this commit costs only the change
         trimCache(keeping: snapshot)
         return ManifestSet(snapshot: snapshot, files: files, filesRead: missing.count)
+    }
+
+    /// What differs between `base` and `target`, reading only the changed files (the base is
+    /// read whole first if it never was). The cost follows the change, not the repository.
+    public func changedManifests(from base: CommitID, to target: CommitID) async throws(GitError) -> ManifestChangeSet {
+        var filesRead = 0
+        if snapshots[base] == nil { filesRead += try await read(at: base).filesRead }
+        guard let baseSnapshot = snapshots[base] else { return ManifestChangeSet(before: [], after: [], unchangedBefore: 0, unchangedAfter: 0, filesRead: filesRead) }
+        let baseIndex = index(of: baseSnapshot)
+        var files = baseSnapshot.files
+        var changedBefore = Set<String>(), changedAfter = Set<String>()
+        for change in try await source.changes(from: base, to: target, under: directory) {
+            if let old = change.oldPath {
+                files[old] = nil
+                changedBefore.insert(old)
+            }
+            if let new = change.newPath, let blob = change.newBlob {
+                files[new] = blob
+                changedAfter.insert(new)
+            }
+        }
+        let targetSnapshot = TreeSnapshot(commit: target, directory: baseSnapshot.directory, files: files)
+        let missing = changedAfter.compactMap { path -> (String, BlobID)? in
+            let blob = files[path]!
+            return cache[CacheKey(path: path, blob: blob)] == nil ? (path, blob) : nil
+        }
+        if !missing.isEmpty {
+            let contents = try await source.readBlobs(Array(Set(missing.map(\.1))))
+            for (path, blob) in missing {
+                if let content = contents[blob] { cache[CacheKey(path: path, blob: blob)] = validate(content, path: path) }
+            }
+            filesRead += missing.count
+        }
+        remember(targetSnapshot)
+        var targetIndex = baseIndex
+        for path in changedBefore { targetIndex.remove(path) }
+        for path in changedAfter { if let file = cachedFile(path, in: targetSnapshot) { targetIndex.add(file) } }
+        indexes[target] = targetIndex
+
+        // Unchanged files a plan must still see: those sharing a name with a changed file (the
+        // duplicate rule spans files), and invalid ones (reported at either revision).
+        var related = baseIndex.invalidPaths.union(targetIndex.invalidPaths)
+        for path in changedBefore { for name in baseIndex.namesByPath[path] ?? [] { related.formUnion(baseIndex.pathsByName[name] ?? []) } }
+        for path in changedAfter { for name in targetIndex.namesByPath[path] ?? [] { related.formUnion(targetIndex.pathsByName[name] ?? []) } }
+        let unchangedRelated = related.subtracting(changedBefore).subtracting(changedAfter)
+        let beforePaths = changedBefore.union(unchangedRelated.filter { baseSnapshot.files[$0] != nil })
+        let afterPaths = changedAfter.union(unchangedRelated.filter { targetSnapshot.files[$0] != nil })
+        let before = beforePaths.sorted().compactMap { cachedFile($0, in: baseSnapshot) }
+        let after = afterPaths.sorted().compactMap { cachedFile($0, in: targetSnapshot) }
+        return ManifestChangeSet(
+            before: before, after: after,
+            unchangedBefore: baseIndex.modelCount - before.reduce(0) { $0 + $1.entries.count { $0.name != nil } },
+            unchangedAfter: targetIndex.modelCount - after.reduce(0) { $0 + $1.entries.count { $0.name != nil } },
+            filesRead: filesRead)
+    }
+
+    private func cachedFile(_ path: String, in snapshot: TreeSnapshot) -> ManifestFile? {
+        snapshot.files[path].flatMap { cache[CacheKey(path: path, blob: $0)] }
+    }
+
+    /// The name index of a snapshot whose files are all cached, built once per commit.
+    private func index(of snapshot: TreeSnapshot) -> NameIndex {
+        if let known = indexes[snapshot.commit] { return known }
+        var index = NameIndex()
+        for path in snapshot.files.keys {
+            if let file = cachedFile(path, in: snapshot) { index.add(file) }
+        }
+        indexes[snapshot.commit] = index
+        return index
     }
 
     /// The validated content of one blob (for history walks), cached like the rest.
@@ -75,7 +188,25 @@ public actor ManifestReader {
         return file
     }
 
+    /// Validates many files on every core: blobs are read by the git actor one by one, but
+    /// validation needs no shared state.
+    private static func validateAll(_ items: [(path: String, content: BlobContent)], with validator: ManifestValidator) -> [ManifestFile] {
+        guard items.count > 16 else { return items.map { validate($0.content, path: $0.path, with: validator) } }
+        let results = UnsafeMutableBufferPointer<ManifestFile?>.allocate(capacity: items.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize().deallocate() }
+        nonisolated(unsafe) let slots = results
+        DispatchQueue.concurrentPerform(iterations: items.count) { index in
+            slots[index] = validate(items[index].content, path: items[index].path, with: validator)
+        }
+        return results.map { $0! }
+    }
+
     private func validate(_ content: BlobContent, path: String) -> ManifestFile {
+        Self.validate(content, path: path, with: validator)
+    }
+
+    private static func validate(_ content: BlobContent, path: String, with validator: ManifestValidator) -> ManifestFile {
         guard let bytes = content.bytes else {
             return ManifestFile(
                 path: path, entries: [], diagnostics: [validator.limits.oversizedDiagnostic(file: path, size: content.size)])
@@ -88,7 +219,11 @@ public actor ManifestReader {
         snapshots[snapshot.commit] = snapshot
         recentCommits.removeAll { $0 == snapshot.commit }
         recentCommits.append(snapshot.commit)
-        while recentCommits.count > 4 { snapshots[recentCommits.removeFirst()] = nil }
+        while recentCommits.count > 4 {
+            let evicted = recentCommits.removeFirst()
+            snapshots[evicted] = nil
+            indexes[evicted] = nil
+        }
     }
 
     /// Drops cached files no remembered snapshot refers to, once the cache has grown well

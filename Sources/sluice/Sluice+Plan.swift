@@ -40,6 +40,8 @@ extension Sluice {
         func run() async throws {
             var clock = PhaseClock(enabled: timing)
             let plan: SluiceCore.Plan
+            // Outlives the plan, so that freeing its cache is not counted as rendering.
+            var readerKeptAlive: ManifestReader?
             do {
                 let source = try repository.openSource()
                 try await source.fetch()
@@ -47,13 +49,24 @@ extension Sluice {
                 let target = try await source.resolve(to)
                 let base: CommitID? = if let from { try await source.resolve(from) } else { try await source.firstParent(of: target) }
                 let reader = ManifestReader(source: source, directory: repository.path)
-                var before: ManifestSet?
-                if let base { before = try await reader.read(at: base) }
-                clock.mark("read base (\(before?.filesRead ?? 0) files read)")
-                let after = try await reader.read(at: target, relativeTo: base)
-                clock.mark("read target (\(after.filesRead) files read)")
-                let fromState = before.map { DesiredState(revision: $0.snapshot.commit.short, files: $0.files) }
-                let toState = DesiredState(revision: target.short, files: after.files)
+                readerKeptAlive = reader
+                var fromState: DesiredState?
+                var toState: DesiredState
+                if let base {
+                    let warm = try await reader.read(at: base)
+                    clock.mark("read base (\(warm.filesRead) files read)")
+                    // Only what differs is planned; unchanged files are counted, not read again.
+                    let changed = try await reader.changedManifests(from: base, to: target)
+                    clock.mark("read changes (\(changed.filesRead) files read)")
+                    fromState = DesiredState(revision: base.short, files: changed.before)
+                    fromState?.unchangedElsewhere = changed.unchangedBefore
+                    toState = DesiredState(revision: target.short, files: changed.after)
+                    toState.unchangedElsewhere = changed.unchangedAfter
+                } else {
+                    let everything = try await reader.read(at: target)
+                    clock.mark("read target (\(everything.filesRead) files read)")
+                    toState = DesiredState(revision: target.short, files: everything.files)
+                }
                 clock.mark("desired states")
                 let history = try await RollbackHistory.digests(
                     for: toState, comparedWith: fromState, base: base, reader: reader)
@@ -64,9 +77,12 @@ extension Sluice {
                 FileHandle.standardError.write(Data("sluice plan: \(error)\n".utf8))
                 throw ExitCode(2)
             }
-            FileHandle.standardOutput.write(Data(PlanRenderer(format: format, includeUnchanged: all).render(plan).utf8))
+            let output = PlanRenderer(format: format, includeUnchanged: all).render(plan)
             clock.mark("render")
+            FileHandle.standardOutput.write(Data(output.utf8))
+            clock.mark("write")
             clock.report()
+            _ = readerKeptAlive
             if plan.toHasErrors { throw ExitCode(2) }
             if plan.hasChanges { throw ExitCode(1) }
         }

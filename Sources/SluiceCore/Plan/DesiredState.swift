@@ -20,12 +20,12 @@ public struct DesiredState: Sendable {
         /// ``ModelDeployment/specDigest``, computed once.
         public var specDigest: String
 
-        /// Creates a model entry; the digest is computed from the deployment.
-        public init(deployment: ModelDeployment, path: String, nameLocation: SourceLocation = .start) {
+        /// Creates a model entry; the digest is computed from the deployment unless given.
+        public init(deployment: ModelDeployment, path: String, nameLocation: SourceLocation = .start, specDigest: String? = nil) {
             self.deployment = deployment
             self.path = path
             self.nameLocation = nameLocation
-            self.specDigest = deployment.specDigest
+            self.specDigest = specDigest ?? deployment.specDigest
         }
 
         /// The model's name.
@@ -91,7 +91,8 @@ public struct DesiredState: Sendable {
                 }
                 declarations[name, default: []].append((file.path, entry.nameLocation))
                 if let deployment = entry.deployment, perEntry[index].isEmpty {
-                    valid[name, default: []].append(Model(deployment: deployment, path: file.path, nameLocation: entry.nameLocation))
+                    valid[name, default: []].append(
+                        Model(deployment: deployment, path: file.path, nameLocation: entry.nameLocation, specDigest: entry.specDigest))
                 } else {
                     var record = invalidModels[name] ?? InvalidManifest(name: name, path: file.path, diagnostics: [])
                     record.diagnostics += perEntry[index]
@@ -145,7 +146,14 @@ public struct DesiredState: Sendable {
 
     /// Whether the revision declares no model at all, valid or not, and has nothing unreadable
     /// that might declare one: the case Argo CD's `allowEmpty` guards.
-    public var declaresNothing: Bool { models.isEmpty && invalidModels.isEmpty && invalidFiles.isEmpty }
+    public var declaresNothing: Bool {
+        models.isEmpty && invalidModels.isEmpty && invalidFiles.isEmpty && unchangedElsewhere == 0
+    }
+
+    /// Models declared in files this state leaves out because they are the same at both
+    /// revisions of a plan (an incremental plan reads only what changed). They count as
+    /// unchanged and keep the state from looking empty.
+    public var unchangedElsewhere = 0
 
     /// Every model name declared, valid or not, sorted.
     public var modelNames: [String] {

@@ -13,12 +13,16 @@ public struct Plan: Sendable, Hashable {
     public var fromDiagnostics: [Diagnostic]
     /// Diagnostics of the target revision.
     public var toDiagnostics: [Diagnostic]
+    /// Unchanged models not listed in ``changes``: an incremental plan never reads the files
+    /// that are the same at both revisions.
+    public var unchangedElsewhere: Int
 
     /// Creates a plan.
     public init(
         fromRevision: String?, toRevision: String, changes: [ModelChange], refusal: String? = nil,
-        fromDiagnostics: [Diagnostic] = [], toDiagnostics: [Diagnostic] = []
+        fromDiagnostics: [Diagnostic] = [], toDiagnostics: [Diagnostic] = [], unchangedElsewhere: Int = 0
     ) {
+        self.unchangedElsewhere = unchangedElsewhere
         self.fromRevision = fromRevision
         self.toRevision = toRevision
         self.changes = changes
@@ -43,7 +47,7 @@ public struct Plan: Sendable, Hashable {
 
     /// How many models get an action of this kind.
     public func count(_ kind: PlanAction.Kind) -> Int {
-        changes.count { $0.action.kind == kind }
+        changes.count { $0.action.kind == kind } + (kind == .noChange ? unchangedElsewhere : 0)
     }
 
     /// The number of models per action kind, for every kind.

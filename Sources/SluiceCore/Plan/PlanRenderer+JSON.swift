@@ -1,7 +1,8 @@
 extension PlanRenderer {
     /// The JSON document `sluice plan --format json` prints. Keys keep a fixed order and
     /// optional values are `null` rather than absent, so tools can rely on the shape; every
-    /// model is listed, unchanged ones included.
+    /// model read is listed, unchanged ones included (`unchangedNotListed` counts the models of
+    /// files an incremental plan did not need to read).
     public func renderJSON(_ plan: Plan) -> JSONValue {
         var diagnostics = plan.toDiagnostics.map { Self.json($0, revision: plan.toRevision) }
         if let base = plan.fromRevision { diagnostics += plan.fromDiagnostics.map { Self.json($0, revision: base) } }
@@ -14,6 +15,7 @@ extension PlanRenderer {
             ("summary", .string(plan.summary)),
             ("counts", .object(PlanAction.Kind.allCases.map { ($0.rawValue, .int(plan.count($0))) })),
             ("models", .array(plan.changes.map { Self.json($0, revision: plan.toRevision) })),
+            ("unchangedNotListed", .int(plan.unchangedElsewhere)),
             ("diagnostics", .array(diagnostics)),
         ])
     }

@@ -49,7 +49,7 @@ public struct Planner: Sendable {
         }
         return Plan(
             fromRevision: from?.revision, toRevision: to.revision, changes: changes, refusal: refusal,
-            fromDiagnostics: from?.diagnostics ?? [], toDiagnostics: to.diagnostics)
+            fromDiagnostics: from?.diagnostics ?? [], toDiagnostics: to.diagnostics, unchangedElsewhere: to.unchangedElsewhere)
     }
 
     // MARK: - Per model
@@ -93,6 +93,12 @@ public struct Planner: Sendable {
                 differences: SpecDiff.describe(new.deployment, as: .added), notes: notes)
         }
 
+        if old.specDigest == new.specDigest, old.path == new.path, old.deployment == new.deployment {
+            // The common case in a large repository: nothing to compare field by field.
+            return ModelChange(
+                name: name, kind: .unchanged, action: .noChange, path: new.path, fromDigest: old.specDigest,
+                toDigest: new.specDigest)
+        }
         var result = ModelChange(
             name: name, kind: .changed, action: .update, path: new.path,
             previousPath: old.path != new.path ? old.path : nil, fromDigest: old.specDigest, toDigest: new.specDigest,

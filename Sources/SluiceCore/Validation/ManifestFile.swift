@@ -10,6 +10,9 @@ public struct ManifestFile: Sendable {
         public var nameLocation: SourceLocation
         /// The document's index in the file (0-based).
         public var documentIndex: Int
+        /// ``ModelDeployment/specDigest`` of `deployment`, computed once when it is decoded so
+        /// that cached files never pay for it again.
+        public var specDigest: String?
     }
 
     /// The file's path as the user named it.

@@ -61,7 +61,8 @@ public struct ManifestValidator: Sendable {
         let name = root["metadata"]?.string("name")
         let deployment = diagnostics.isEmpty && decodesModels ? ManifestDecoder.decode(root) : nil
         let entry = ManifestFile.Entry(
-            deployment: deployment, name: name, nameLocation: nameNode?.location ?? root.location, documentIndex: index)
+            deployment: deployment, name: name, nameLocation: nameNode?.location ?? root.location, documentIndex: index,
+            specDigest: deployment?.specDigest)
         return (entry, diagnostics)
     }
 
