@@ -42,3 +42,32 @@ import Testing
         ])
     }
 }
+
+/// The change set an incremental plan works from.
+@Suite struct ManifestChangeSetTests {
+    @Test func onlyChangedFilesAndTheirRelativesAreIncluded() async throws {
+        let repo = try GitFixture()
+        var files: [String: String] = [:]
+        for index in 0..<20 { files["manifests/m\(index).yaml"] = manifest("m\(index)") }
+        files["manifests/broken.yaml"] = "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata: {name: broken}\n"
+        let base = try repo.commit("base", files: files)
+        // A new file declares m3 again: the unchanged m3.yaml must be seen to report the duplicate.
+        let target = try repo.commit("dup", files: ["manifests/z-new.yaml": manifest("m3", versions: ["v1", "v2"])], remove: ["manifests/m7.yaml"])
+        let reader = ManifestReader(source: try GitSource.open(path: repo.path), directory: "manifests")
+        let set = try await reader.changedManifests(from: CommitID(hex: base), to: CommitID(hex: target))
+        #expect(set.before.map(\.path) == ["manifests/broken.yaml", "manifests/m3.yaml", "manifests/m7.yaml"])
+        #expect(set.after.map(\.path) == ["manifests/broken.yaml", "manifests/m3.yaml", "manifests/z-new.yaml"])
+        #expect(set.unchangedBefore == 18)
+        #expect(set.unchangedAfter == 18)
+        var to = DesiredState(revision: "t", files: set.after)
+        to.unchangedElsewhere = set.unchangedAfter
+        var from = DesiredState(revision: "b", files: set.before)
+        from.unchangedElsewhere = set.unchangedBefore
+        let plan = Planner().plan(from: from, to: to)
+        #expect(plan.change(named: "m3")?.kind == .invalid, "declared twice at the target")
+        #expect(plan.change(named: "m7")?.action.kind == .prune, "one deletion among many is a prune, not an empty repository")
+        #expect(plan.refusal == nil)
+        #expect(plan.count(.noChange) == 18)
+        #expect(plan.toDiagnostics.contains { $0.file == "manifests/broken.yaml" }, "unchanged invalid files are still reported")
+    }
+}
