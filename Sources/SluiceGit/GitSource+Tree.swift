@@ -21,53 +21,130 @@ extension GitSource {
         return TreeSnapshot(commit: commit, directory: directory, files: files)
     }
 
-    /// The manifest paths that differ between two commits under `directory`, with renames
-    /// detected. Unchanged subtrees are skipped by id, so the cost follows the change.
+    /// The manifest paths that differ between two commits under `directory`. Subtrees whose
+    /// ids are equal are skipped without being read, so the cost follows the change, not the
+    /// repository. A file deleted in one place and added with the same content in another is
+    /// reported as a rename.
     public func changes(from old: CommitID, to new: CommitID, under directory: String = "") throws(GitError) -> [PathChange] {
         let directory = Self.normalize(directory)
         let oldTree = try subtree(of: old, at: directory)
         let newTree = try subtree(of: new, at: directory)
-        var options = git_diff_options()
-        try Libgit2.check("git_diff_options_init", git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)))
-        var diff: OpaquePointer?
-        try Libgit2.check(
-            "git_diff_tree_to_tree", git_diff_tree_to_tree(&diff, repository.pointer, oldTree?.pointer, newTree?.pointer, &options))
-        guard let diff else { return [] }
-        defer { git_diff_free(diff) }
-        var find = git_diff_find_options()
-        try Libgit2.check("git_diff_find_options_init", git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)))
-        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
-        try Libgit2.check("git_diff_find_similar", git_diff_find_similar(diff, &find))
-        let prefix = directory.isEmpty ? "" : directory + "/"
-        var changes: [PathChange] = []
-        for index in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, index)?.pointee else { continue }
-            let oldPath = delta.old_file.path.map { prefix + String(cString: $0) }
-            let newPath = delta.new_file.path.map { prefix + String(cString: $0) }
-            let newBlob = BlobID(hex: delta.new_file.id.hex)
-            let oldIsManifest = oldPath.map(Self.isManifestPath) ?? false
-            let newIsManifest = newPath.map(Self.isManifestPath) ?? false
-            switch delta.status {
-            case GIT_DELTA_ADDED where newIsManifest:
-                changes.append(PathChange(kind: .added, oldPath: nil, newPath: newPath, newBlob: newBlob))
-            case GIT_DELTA_DELETED where oldIsManifest:
-                changes.append(PathChange(kind: .deleted, oldPath: oldPath, newPath: nil, newBlob: nil))
-            case GIT_DELTA_MODIFIED, GIT_DELTA_TYPECHANGE:
-                if newIsManifest { changes.append(PathChange(kind: .modified, oldPath: oldPath, newPath: newPath, newBlob: newBlob)) }
-            case GIT_DELTA_RENAMED:
-                // A rename into or out of manifest names is an addition or a deletion for us.
-                if oldIsManifest && newIsManifest {
-                    changes.append(PathChange(kind: .renamed, oldPath: oldPath, newPath: newPath, newBlob: newBlob))
-                } else if newIsManifest {
-                    changes.append(PathChange(kind: .added, oldPath: nil, newPath: newPath, newBlob: newBlob))
-                } else if oldIsManifest {
-                    changes.append(PathChange(kind: .deleted, oldPath: oldPath, newPath: nil, newBlob: nil))
-                }
-            default:
-                break
+        var added: [(path: String, blob: BlobID)] = []
+        var deleted: [(path: String, blob: BlobID)] = []
+        var modified: [PathChange] = []
+        try compare(oldTree?.pointer, newTree?.pointer, prefix: directory.isEmpty ? "" : directory + "/",
+                    added: &added, deleted: &deleted, modified: &modified)
+        var changes = modified
+        var unmatched = deleted
+        for addition in added {
+            if let index = unmatched.firstIndex(where: { $0.blob == addition.blob }) {
+                let origin = unmatched.remove(at: index)
+                changes.append(PathChange(kind: .renamed, oldPath: origin.path, newPath: addition.path, newBlob: addition.blob))
+            } else {
+                changes.append(PathChange(kind: .added, oldPath: nil, newPath: addition.path, newBlob: addition.blob))
             }
         }
+        changes += unmatched.map { PathChange(kind: .deleted, oldPath: $0.path, newPath: nil, newBlob: nil) }
         return changes
+    }
+
+    /// Walks two trees side by side (git keeps entries sorted), descending only into subtrees
+    /// whose ids differ.
+    private func compare(
+        _ old: OpaquePointer?, _ new: OpaquePointer?, prefix: String,
+        added: inout [(path: String, blob: BlobID)], deleted: inout [(path: String, blob: BlobID)], modified: inout [PathChange]
+    ) throws(GitError) {
+        let oldEntries = entries(of: old), newEntries = entries(of: new)
+        var oldIndex = 0, newIndex = 0
+        while oldIndex < oldEntries.count || newIndex < newEntries.count {
+            let oldEntry = oldIndex < oldEntries.count ? oldEntries[oldIndex] : nil
+            let newEntry = newIndex < newEntries.count ? newEntries[newIndex] : nil
+            if let o = oldEntry, let n = newEntry, o.name == n.name {
+                oldIndex += 1
+                newIndex += 1
+                if o.kind == n.kind && Self.sameID(o.id, n.id) { continue }
+                if o.kind == .tree || n.kind == .tree {
+                    try walkPair(o.kind == .tree ? o : nil, n.kind == .tree ? n : nil, prefix: prefix + o.name + "/",
+                                 added: &added, deleted: &deleted, modified: &modified)
+                    if o.kind == .blob { deleted.append((prefix + o.name, o.blob)) }
+                    if n.kind == .blob { added.append((prefix + n.name, n.blob)) }
+                } else {
+                    let path = prefix + n.name
+                    if Self.isManifestPath(path) {
+                        modified.append(PathChange(kind: .modified, oldPath: path, newPath: path, newBlob: n.blob))
+                    }
+                }
+            } else if let o = oldEntry, newEntry == nil || Self.treeOrder(o, before: newEntry!) {
+                oldIndex += 1
+                if o.kind == .tree {
+                    try walkPair(o, nil, prefix: prefix + o.name + "/", added: &added, deleted: &deleted, modified: &modified)
+                } else if Self.isManifestPath(prefix + o.name) {
+                    deleted.append((prefix + o.name, o.blob))
+                }
+            } else if let n = newEntry {
+                newIndex += 1
+                if n.kind == .tree {
+                    try walkPair(nil, n, prefix: prefix + n.name + "/", added: &added, deleted: &deleted, modified: &modified)
+                } else if Self.isManifestPath(prefix + n.name) {
+                    added.append((prefix + n.name, n.blob))
+                }
+            }
+        }
+    }
+
+    private func walkPair(
+        _ old: TreeEntry?, _ new: TreeEntry?, prefix: String,
+        added: inout [(path: String, blob: BlobID)], deleted: inout [(path: String, blob: BlobID)], modified: inout [PathChange]
+    ) throws(GitError) {
+        let oldTree = try old.map { (entry) throws(GitError) in try lookupTree(entry.id) }
+        let newTree = try new.map { (entry) throws(GitError) in try lookupTree(entry.id) }
+        try compare(oldTree?.pointer, newTree?.pointer, prefix: prefix, added: &added, deleted: &deleted, modified: &modified)
+    }
+
+    /// One entry of a tree, as a value.
+    struct TreeEntry {
+        enum Kind { case tree, blob, other }
+        var name: String
+        var id: git_oid
+        var kind: Kind
+        var blob: BlobID { BlobID(hex: id.hex) }
+    }
+
+    private func entries(of tree: OpaquePointer?) -> [TreeEntry] {
+        guard let tree else { return [] }
+        var result: [TreeEntry] = []
+        result.reserveCapacity(git_tree_entrycount(tree))
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+            let name = String(cString: git_tree_entry_name(entry))
+            if name.hasPrefix(".") { continue }
+            let mode = git_tree_entry_filemode(entry)
+            let kind: TreeEntry.Kind =
+                git_tree_entry_type(entry) == GIT_OBJECT_TREE ? .tree
+                : (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) ? .blob : .other
+            result.append(TreeEntry(name: name, id: git_tree_entry_id(entry).pointee, kind: kind))
+        }
+        return result
+    }
+
+    private static func sameID(_ lhs: git_oid, _ rhs: git_oid) -> Bool {
+        var left = lhs, right = rhs
+        return git_oid_cmp(&left, &right) == 0
+    }
+
+    /// Git's tree order: by name, with a tree's name compared as if it ended in '/'.
+    private static func treeOrder(_ lhs: TreeEntry, before rhs: TreeEntry) -> Bool {
+        let left = Array(lhs.name.utf8) + (lhs.kind == .tree ? [UInt8(ascii: "/")] : [])
+        let right = Array(rhs.name.utf8) + (rhs.kind == .tree ? [UInt8(ascii: "/")] : [])
+        return left.lexicographicallyPrecedes(right)
+    }
+
+    private func lookupTree(_ id: git_oid) throws(GitError) -> Owned {
+        var oid = id
+        var tree: OpaquePointer?
+        try Libgit2.check("git_tree_lookup", git_tree_lookup(&tree, repository.pointer, &oid))
+        guard let tree else { throw GitError(code: .notFound, message: "no tree", function: "git_tree_lookup") }
+        return Owned(tree) { git_tree_free($0) }
     }
 
     /// Reads blobs by id. A blob larger than ``maxBlobBytes`` is returned with its size only:

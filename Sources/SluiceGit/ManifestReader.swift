@@ -48,15 +48,6 @@ public actor ManifestReader {
         var invalidPaths: Set<String> = []
         var modelCount = 0
 
-        mutating func remove(_ path: String) {
-            for name in namesByPath.removeValue(forKey: path) ?? [] {
-                pathsByName[name]?.remove(path)
-                if pathsByName[name]?.isEmpty == true { pathsByName[name] = nil }
-                modelCount -= 1
-            }
-            invalidPaths.remove(path)
-        }
-
         mutating func add(_ file: ManifestFile) {
             let names = file.entries.compactMap(\.name)
             namesByPath[file.path] = names
@@ -81,6 +72,17 @@ public actor ManifestReader {
     /// The validated manifests at `commit`. When a commit was read before, only the paths that
     /// differ from it are read; otherwise the tree is listed and every manifest read.
     public func read(at commit: CommitID, relativeTo base: CommitID? = nil) async throws(GitError) -> ManifestSet {
+        let filesRead = try await load(at: commit, relativeTo: base)
+        let snapshot = snapshots[commit]!
+        let files = snapshot.files.keys.sorted().compactMap { path in cache[CacheKey(path: path, blob: snapshot.files[path]!)] }
+        return ManifestSet(snapshot: snapshot, files: files, filesRead: filesRead)
+    }
+
+    /// Reads and validates what is not cached yet of the manifests at `commit`, without
+    /// listing them; returns how many files were read. A later ``changedManifests(from:to:)``
+    /// from this commit then costs only the change.
+    @discardableResult
+    public func load(at commit: CommitID, relativeTo base: CommitID? = nil) async throws(GitError) -> Int {
         let snapshot: TreeSnapshot
         if let cached = snapshots[commit] {
             snapshot = cached
@@ -103,64 +105,51 @@ public actor ManifestReader {
                 cache[CacheKey(path: item.0, blob: item.1)] = file
             }
         }
-        let files = snapshot.files.keys.sorted().compactMap { path in cache[CacheKey(path: path, blob: snapshot.files[path]!)] }
-        _ = index(of: snapshot)  // so that a later change set against this commit costs only the change
+        _ = index(of: snapshot)
         trimCache(keeping: snapshot)
-        return ManifestSet(snapshot: snapshot, files: files, filesRead: missing.count)
+        return missing.count
     }
 
     /// What differs between `base` and `target`, reading only the changed files (the base is
-    /// read whole first if it never was). The cost follows the change, not the repository.
+    /// read whole first if it never was). Nothing here walks the whole repository: the target is
+    /// described as the base plus the change, so the cost follows the change.
     public func changedManifests(from base: CommitID, to target: CommitID) async throws(GitError) -> ManifestChangeSet {
         var filesRead = 0
-        if snapshots[base] == nil { filesRead += try await read(at: base).filesRead }
-        guard let baseSnapshot = snapshots[base] else { return ManifestChangeSet(before: [], after: [], unchangedBefore: 0, unchangedAfter: 0, filesRead: filesRead) }
+        if snapshots[base] == nil { filesRead += try await load(at: base) }
+        guard let baseSnapshot = snapshots[base] else {
+            return ManifestChangeSet(before: [], after: [], unchangedBefore: 0, unchangedAfter: 0, filesRead: filesRead)
+        }
         let baseIndex = index(of: baseSnapshot)
-        var files = baseSnapshot.files
-        var changedBefore = Set<String>(), changedAfter = Set<String>()
+        var changedBefore = Set<String>()
+        var newBlobs: [String: BlobID] = [:]
         for change in try await source.changes(from: base, to: target, under: directory) {
-            if let old = change.oldPath {
-                files[old] = nil
-                changedBefore.insert(old)
-            }
-            if let new = change.newPath, let blob = change.newBlob {
-                files[new] = blob
-                changedAfter.insert(new)
-            }
+            if let old = change.oldPath { changedBefore.insert(old) }
+            if let new = change.newPath, let blob = change.newBlob { newBlobs[new] = blob }
         }
-        let targetSnapshot = TreeSnapshot(commit: target, directory: baseSnapshot.directory, files: files)
-        let missing = changedAfter.compactMap { path -> (String, BlobID)? in
-            let blob = files[path]!
-            return cache[CacheKey(path: path, blob: blob)] == nil ? (path, blob) : nil
-        }
+        let missing = newBlobs.filter { cache[CacheKey(path: $0.key, blob: $0.value)] == nil }
         if !missing.isEmpty {
-            let contents = try await source.readBlobs(Array(Set(missing.map(\.1))))
+            let contents = try await source.readBlobs(Array(Set(missing.values)))
             for (path, blob) in missing {
                 if let content = contents[blob] { cache[CacheKey(path: path, blob: blob)] = validate(content, path: path) }
             }
             filesRead += missing.count
         }
-        remember(targetSnapshot)
-        var targetIndex = baseIndex
-        for path in changedBefore { targetIndex.remove(path) }
-        for path in changedAfter { if let file = cachedFile(path, in: targetSnapshot) { targetIndex.add(file) } }
-        indexes[target] = targetIndex
+        let after = newBlobs.compactMap { cache[CacheKey(path: $0.key, blob: $0.value)] }
+        let before = changedBefore.compactMap { cachedFile($0, in: baseSnapshot) }
 
-        // Unchanged files a plan must still see: those sharing a name with a changed file (the
-        // duplicate rule spans files), and invalid ones (reported at either revision).
-        var related = baseIndex.invalidPaths.union(targetIndex.invalidPaths)
-        for path in changedBefore { for name in baseIndex.namesByPath[path] ?? [] { related.formUnion(baseIndex.pathsByName[name] ?? []) } }
-        for path in changedAfter { for name in targetIndex.namesByPath[path] ?? [] { related.formUnion(targetIndex.pathsByName[name] ?? []) } }
-        let unchangedRelated = related.subtracting(changedBefore).subtracting(changedAfter)
-        let beforePaths = changedBefore.union(unchangedRelated.filter { baseSnapshot.files[$0] != nil })
-        let afterPaths = changedAfter.union(unchangedRelated.filter { targetSnapshot.files[$0] != nil })
-        let before = beforePaths.sorted().compactMap { cachedFile($0, in: baseSnapshot) }
-        let after = afterPaths.sorted().compactMap { cachedFile($0, in: targetSnapshot) }
+        // Unchanged files a plan must still see: those sharing a model name with a changed file
+        // (the duplicate rule spans files), and invalid ones (reported at either revision).
+        let changedPaths = changedBefore.union(newBlobs.keys)
+        var related = baseIndex.invalidPaths
+        let names = Set(before.flatMap { $0.entries.compactMap(\.name) } + after.flatMap { $0.entries.compactMap(\.name) })
+        for name in names { related.formUnion(baseIndex.pathsByName[name] ?? []) }
+        let unchangedRelated = related.subtracting(changedPaths).sorted().compactMap { cachedFile($0, in: baseSnapshot) }
+        let models = { (files: [ManifestFile]) in files.reduce(0) { $0 + $1.entries.count { $0.name != nil } } }
+        let unchangedCount = baseIndex.modelCount - models(before) - models(unchangedRelated)
         return ManifestChangeSet(
-            before: before, after: after,
-            unchangedBefore: baseIndex.modelCount - before.reduce(0) { $0 + $1.entries.count { $0.name != nil } },
-            unchangedAfter: targetIndex.modelCount - after.reduce(0) { $0 + $1.entries.count { $0.name != nil } },
-            filesRead: filesRead)
+            before: (before + unchangedRelated).sorted { $0.path < $1.path },
+            after: (after + unchangedRelated).sorted { $0.path < $1.path },
+            unchangedBefore: unchangedCount, unchangedAfter: unchangedCount, filesRead: filesRead)
     }
 
     private func cachedFile(_ path: String, in snapshot: TreeSnapshot) -> ManifestFile? {

@@ -53,8 +53,8 @@ extension Sluice {
                 var fromState: DesiredState?
                 var toState: DesiredState
                 if let base {
-                    let warm = try await reader.read(at: base)
-                    clock.mark("read base (\(warm.filesRead) files read)")
+                    let baseFiles = try await reader.load(at: base)
+                    clock.mark("read base (\(baseFiles) files read)")
                     // Only what differs is planned; unchanged files are counted, not read again.
                     let changed = try await reader.changedManifests(from: base, to: target)
                     clock.mark("read changes (\(changed.filesRead) files read)")
