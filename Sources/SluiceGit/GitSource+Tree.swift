@@ -63,29 +63,32 @@ extension GitSource {
                 oldIndex += 1
                 newIndex += 1
                 if o.kind == n.kind && Self.sameID(o.id, n.id) { continue }
-                if o.kind == .tree || n.kind == .tree {
-                    try walkPair(o.kind == .tree ? o : nil, n.kind == .tree ? n : nil, prefix: prefix + o.name + "/",
-                                 added: &added, deleted: &deleted, modified: &modified)
-                    if o.kind == .blob { deleted.append((prefix + o.name, o.blob)) }
-                    if n.kind == .blob { added.append((prefix + n.name, n.blob)) }
-                } else {
-                    let path = prefix + n.name
+                let path = prefix + n.name
+                if o.kind == .blob && n.kind == .blob {
                     if Self.isManifestPath(path) {
                         modified.append(PathChange(kind: .modified, oldPath: path, newPath: path, newBlob: n.blob))
                     }
+                    continue
                 }
+                // The kind changed (file, directory, link or submodule): what went, went; what came, came.
+                if o.kind == .tree || n.kind == .tree {
+                    try walkPair(o.kind == .tree ? o : nil, n.kind == .tree ? n : nil, prefix: path + "/",
+                                 added: &added, deleted: &deleted, modified: &modified)
+                }
+                if o.kind == .blob, Self.isManifestPath(path) { deleted.append((path, o.blob)) }
+                if n.kind == .blob, Self.isManifestPath(path) { added.append((path, n.blob)) }
             } else if let o = oldEntry, newEntry == nil || Self.treeOrder(o, before: newEntry!) {
                 oldIndex += 1
                 if o.kind == .tree {
                     try walkPair(o, nil, prefix: prefix + o.name + "/", added: &added, deleted: &deleted, modified: &modified)
-                } else if Self.isManifestPath(prefix + o.name) {
+                } else if o.kind == .blob, Self.isManifestPath(prefix + o.name) {
                     deleted.append((prefix + o.name, o.blob))
                 }
             } else if let n = newEntry {
                 newIndex += 1
                 if n.kind == .tree {
                     try walkPair(nil, n, prefix: prefix + n.name + "/", added: &added, deleted: &deleted, modified: &modified)
-                } else if Self.isManifestPath(prefix + n.name) {
+                } else if n.kind == .blob, Self.isManifestPath(prefix + n.name) {
                     added.append((prefix + n.name, n.blob))
                 }
             }

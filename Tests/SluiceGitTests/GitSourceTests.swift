@@ -71,6 +71,17 @@ import Testing
         #expect(everything.count == 4, "docs/x.md is not a manifest")
     }
 
+    @Test func symbolicLinksAreNeverFollowedOrRead() async throws {
+        let repo = try GitFixture()
+        let base = try repo.commit("base", files: ["manifests/a.yaml": manifest("a")])
+        try FileManager.default.createSymbolicLink(
+            atPath: repo.url.appendingPathComponent("manifests/link.yaml").path, withDestinationPath: "/etc/passwd")
+        let head = try repo.commit("link")
+        let source = try GitSource.open(path: repo.path)
+        #expect(try await source.snapshot(at: CommitID(hex: head), under: "manifests").files.keys.sorted() == ["manifests/a.yaml"])
+        #expect(try await source.changes(from: CommitID(hex: base), to: CommitID(hex: head)).isEmpty)
+    }
+
     @Test func aLargeUnrelatedBinaryIsNeverRead() async throws {
         let repo = try GitFixture()
         let big = String(repeating: "0123456789abcdef", count: 256 * 1024)  // 4 MiB
