@@ -46,17 +46,7 @@ public struct DiagnosticRenderer: Sendable {
             ("files", .int(report.files.count)),
             ("models", .int(report.modelCount)),
             ("errors", .int(report.errorCount)),
-            ("diagnostics", .array(report.diagnostics.map { diagnostic in
-                .object([
-                    ("file", .string(diagnostic.file)),
-                    ("line", .int(diagnostic.location.line)),
-                    ("column", .int(diagnostic.location.column)),
-                    ("severity", .string(diagnostic.severity.rawValue)),
-                    ("code", .string(diagnostic.code.rawValue)),
-                    ("field", .string(diagnostic.fieldPath)),
-                    ("message", .string(diagnostic.message)),
-                ])
-            })),
+            ("diagnostics", .array(report.diagnostics.map { .object($0.jsonMembers) })),
         ])
     }
 
@@ -91,5 +81,20 @@ extension String {
     func replacingAll(_ target: String, with replacement: String) -> String {
         guard contains(target) else { return self }
         return split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+extension Diagnostic {
+    /// The diagnostic's fields as JSON members, in the order every JSON report uses.
+    public var jsonMembers: [(String, JSONValue)] {
+        [
+            ("file", .string(file)),
+            ("line", .int(location.line)),
+            ("column", .int(location.column)),
+            ("severity", .string(severity.rawValue)),
+            ("code", .string(code.rawValue)),
+            ("field", .string(fieldPath)),
+            ("message", .string(message)),
+        ]
     }
 }

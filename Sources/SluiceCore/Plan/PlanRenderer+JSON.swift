@@ -106,15 +106,6 @@ extension PlanRenderer {
 
     /// A diagnostic in the shape `sluice validate --format json` uses, plus its revision.
     static func json(_ diagnostic: Diagnostic, revision: String) -> JSONValue {
-        .object([
-            ("revision", .string(revision)),
-            ("file", .string(diagnostic.file)),
-            ("line", .int(diagnostic.location.line)),
-            ("column", .int(diagnostic.location.column)),
-            ("severity", .string(diagnostic.severity.rawValue)),
-            ("code", .string(diagnostic.code.rawValue)),
-            ("field", .string(diagnostic.fieldPath)),
-            ("message", .string(diagnostic.message)),
-        ])
+        .object([("revision", .string(revision))] + diagnostic.jsonMembers)
     }
 }
