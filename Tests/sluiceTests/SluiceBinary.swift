@@ -82,22 +82,3 @@ final class ManifestTree {
         return file
     }
 }
-
-/// A valid manifest for model `name`.
-func validManifest(_ name: String, versions: [String] = ["v1"]) -> String {
-    var text = """
-        apiVersion: sluice/v1
-        kind: ModelDeployment
-        metadata:
-          name: \(name)
-        spec:
-          runtime: python-v2
-          versions:
-
-        """
-    for version in versions {
-        text += "    - name: \(version)\n      artifact: models/\(name)/\(version).json\n"
-    }
-    text += "  traffic: {\(versions[0]): 100}\n"
-    return text
-}

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// `sluice validate` end to end: the real binary on real files.
@@ -17,7 +18,7 @@ import Testing
 
     @Test func textFormatShowsPositionSourceLineAndCaret() throws {
         let tree = try ManifestTree()
-        try tree.write("bad.yaml", validManifest("fraud").replacingOccurrences(of: "runtime:", with: "runtme:"))
+        try tree.write("bad.yaml", manifest("fraud").replacingOccurrences(of: "runtime:", with: "runtme:"))
         let result = try SluiceBinary.run(["validate", "bad.yaml"], in: tree.url)
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -30,9 +31,9 @@ import Testing
 
     @Test func everyErrorInEveryFileIsReportedInOneRun() throws {
         let tree = try ManifestTree()
-        try tree.write("a/one.yaml", validManifest("one").replacingOccurrences(of: "{v1: 100}", with: "{v1: 90}"))
-        try tree.write("b/deeper/two.yml", validManifest("Two"))
-        try tree.write("c/three.yaml", validManifest("three"))
+        try tree.write("a/one.yaml", manifest("one").replacingOccurrences(of: "{v1: 100}", with: "{v1: 90}"))
+        try tree.write("b/deeper/two.yml", manifest("Two"))
+        try tree.write("c/three.yaml", manifest("three"))
         try tree.write("c/notes.txt", "not a manifest")
         try tree.write(".git/config.yaml", "this: [is not read")
         let result = try SluiceBinary.run(["validate", "--format", "json", "."], in: tree.url)
@@ -53,7 +54,7 @@ import Testing
 
     @Test func githubFormatEmitsWorkflowCommands() throws {
         let tree = try ManifestTree()
-        try tree.write("m.yaml", validManifest("m").replacingOccurrences(of: "name: m", with: "name: m\n  lables: {a: b}"))
+        try tree.write("m.yaml", manifest("m").replacingOccurrences(of: "name: m", with: "name: m\n  lables: {a: b}"))
         let result = try SluiceBinary.run(["validate", "--format", "github", "m.yaml"], in: tree.url)
         #expect(result.status == 1)
         #expect(
@@ -64,8 +65,8 @@ import Testing
 
     @Test func aModelDeclaredInTwoFilesNamesTheFirst() throws {
         let tree = try ManifestTree()
-        try tree.write("a.yaml", validManifest("fraud"))
-        try tree.write("b.yaml", validManifest("fraud"))
+        try tree.write("a.yaml", manifest("fraud"))
+        try tree.write("b.yaml", manifest("fraud"))
         let result = try SluiceBinary.run(["validate", "."], in: tree.url)
         #expect(result.status == 1)
         #expect(result.stdout.hasPrefix("b.yaml:4:9: error: model 'fraud' is already declared at a.yaml:4:9; each model is declared once [duplicate-model]"))
@@ -73,7 +74,7 @@ import Testing
 
     @Test func multiDocumentFilesAreRead() throws {
         let tree = try ManifestTree()
-        try tree.write("all.yaml", validManifest("one") + "---\n" + validManifest("two") + "---\n")
+        try tree.write("all.yaml", manifest("one") + "---\n" + manifest("two") + "---\n")
         let result = try SluiceBinary.run(["validate", "all.yaml"], in: tree.url)
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout == "1 file, 2 models: valid\n")
@@ -129,8 +130,8 @@ import Testing
 @Suite struct PathDiscoveryTests {
     @Test func filesFromReadsAPathList() throws {
         let tree = try ManifestTree()
-        try tree.write("a.yaml", validManifest("a"))
-        try tree.write("b.yaml", validManifest("B"))
+        try tree.write("a.yaml", manifest("a"))
+        try tree.write("b.yaml", manifest("B"))
         try tree.write("list.txt", "a.yaml\nb.yaml\n\n")
         let result = try SluiceBinary.run(["validate", "--files-from", "list.txt"], in: tree.url)
         #expect(result.status == 1)
@@ -143,8 +144,8 @@ import Testing
 
     @Test func linkedFilesAreReadAndLinkedDirectoriesAreNot() throws {
         let tree = try ManifestTree()
-        try tree.write("real/a.yaml", validManifest("a"))
-        try tree.write("outside/b.yaml", validManifest("b"))
+        try tree.write("real/a.yaml", manifest("a"))
+        try tree.write("outside/b.yaml", manifest("b"))
         try FileManager.default.createSymbolicLink(
             atPath: tree.url.appendingPathComponent("real/link.yaml").path, withDestinationPath: "../outside/b.yaml")
         try FileManager.default.createSymbolicLink(
