@@ -13,10 +13,13 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceGit", targets: ["SluiceGit"]),
+        .library(name: "SluiceServe", targets: ["SluiceServe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The system libgit2 through pkg-config; only SluiceGit (the git source issue) imports it.
@@ -37,11 +40,28 @@ let package = Package(
             dependencies: ["SluiceCore", "CLibGit2"],
             swiftSettings: strictSettings
         ),
+        // fork/exec with a parent-death signal: Foundation.Process cannot set one.
+        .target(name: "CSluiceSpawn"),
+        // The data plane: supervisor, gateway, admin API, per-version statistics.
+        .target(
+            name: "SluiceServe",
+            dependencies: [
+                "SluiceCore",
+                "CSluiceSpawn",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore",
                 "SluiceGit",
+                "SluiceServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -51,6 +71,7 @@ let package = Package(
         // Real git repositories in temporary directories, shared by the git and CLI tests.
         .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"]),
     ]
 )

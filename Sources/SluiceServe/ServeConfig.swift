@@ -1,0 +1,119 @@
+import Foundation
+import SluiceCore
+
+/// The operator's configuration of a data plane (`sluice.yaml`, not in git): where to
+/// listen, where to keep state, the admin token, and the runtimes manifests may name.
+public struct ServeConfig: Sendable {
+    /// The inference listener (`127.0.0.1:8080`).
+    public var listen: ListenAddress
+    /// The admin listener: loopback `host:port` or `unix:/path/to.sock`.
+    public var adminListen: ListenAddress
+    /// Where the admin bearer token comes from.
+    public var adminToken: TokenSource
+    /// Holds the last applied runtime spec, child logs and a generated admin token.
+    public var stateDirectory: String
+    /// Relative artifact paths in a runtime spec are resolved against this directory,
+    /// and may not leave it.
+    public var artifactRoot: String
+    /// Ports handed to model-server processes.
+    public var ports: ClosedRange<Int>
+    /// The request header that pins a version (`x-sluice-version`).
+    public var pinHeader: String
+    /// How long a removed version may finish in-flight requests before it is stopped.
+    public var drainTimeout: SluiceCore.Duration
+    /// How long a stopping process has between SIGTERM and SIGKILL.
+    public var stopTimeout: SluiceCore.Duration
+    /// How long an upstream may take to answer one request.
+    public var upstreamTimeout: SluiceCore.Duration
+    /// The runtimes by name.
+    public var runtimes: [String: RuntimeDefinition]
+
+    /// A listener address.
+    public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): "\(host):\(port)"
+            case .unix(let path): "unix:\(path)"
+            }
+        }
+    }
+
+    /// Where a secret comes from; the value itself is read at start and never logged.
+    public enum TokenSource: Sendable, Hashable {
+        /// An environment variable.
+        case environment(String)
+        /// A file (its first line).
+        case file(String)
+        /// Generated at first start and kept in `stateDirectory/admin-token` (mode 0600).
+        case generated
+    }
+
+    public init(
+        listen: ListenAddress = .tcp(host: "127.0.0.1", port: 8080),
+        adminListen: ListenAddress = .tcp(host: "127.0.0.1", port: 8081),
+        adminToken: TokenSource = .generated,
+        stateDirectory: String = ".sluice/serve",
+        artifactRoot: String = ".",
+        ports: ClosedRange<Int> = 20000...20999,
+        pinHeader: String = "x-sluice-version",
+        drainTimeout: SluiceCore.Duration = .seconds(30),
+        stopTimeout: SluiceCore.Duration = .seconds(10),
+        upstreamTimeout: SluiceCore.Duration = .seconds(60),
+        runtimes: [String: RuntimeDefinition] = [:]
+    ) {
+        self.listen = listen
+        self.adminListen = adminListen
+        self.adminToken = adminToken
+        self.stateDirectory = stateDirectory
+        self.artifactRoot = artifactRoot
+        self.ports = ports
+        self.pinHeader = pinHeader
+        self.drainTimeout = drainTimeout
+        self.stopTimeout = stopTimeout
+        self.upstreamTimeout = upstreamTimeout
+        self.runtimes = runtimes
+    }
+}
+
+/// How to run one kind of model server. Git names a runtime; only the operator defines
+/// what it executes.
+public struct RuntimeDefinition: Sendable, Hashable {
+    /// The command and its arguments; `{artifact}`, `{port}`, `{model}` and `{version}`
+    /// are replaced in each argument.
+    public var command: [String]
+    /// Extra environment variables (templated the same way).
+    public var environment: [String: String]
+    /// The readiness path polled before a version gets traffic (templated).
+    public var readinessPath: String
+    /// How long a process may take to become ready before it is restarted.
+    public var startTimeout: SluiceCore.Duration
+    /// The working directory of the process.
+    public var workingDirectory: String
+
+    public init(
+        command: [String],
+        environment: [String: String] = [:],
+        readinessPath: String = "/v2/models/{model}/ready",
+        startTimeout: SluiceCore.Duration = .seconds(60),
+        workingDirectory: String = "."
+    ) {
+        self.command = command
+        self.environment = environment
+        self.readinessPath = readinessPath
+        self.startTimeout = startTimeout
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// A configuration that cannot be used: the file, position and field, and what is expected.
+public struct ServeConfigError: Error, Sendable, CustomStringConvertible {
+    /// One line per problem, `file:line:col: field: message`.
+    public var problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
+    public var description: String { problems.joined(separator: "\n") }
+}
