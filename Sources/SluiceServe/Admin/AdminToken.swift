@@ -1,0 +1,41 @@
+import Foundation
+
+/// Reads the admin bearer token from where the config says; the value is never logged.
+enum AdminToken {
+    /// A token that cannot be read.
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func resolve(_ source: ServeConfig.TokenSource, stateDirectory: String) throws -> String {
+        switch source {
+        case .environment(let name):
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw Problem(description: "serve.admin.tokenEnv: the environment variable \(name) is not set or empty")
+            }
+            return value
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path),
+                  let line = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first,
+                  !line.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw Problem(description: "serve.admin.tokenFile: cannot read a token from \(path)")
+            }
+            return line.trimmingCharacters(in: .whitespaces)
+        case .generated:
+            let path = "\(stateDirectory)/admin-token"
+            if let data = FileManager.default.contents(atPath: path) {
+                let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !token.isEmpty { return token }
+            }
+            var generator = SystemRandomNumberGenerator()
+            let token = (0..<4).map { _ in String(generator.next(), radix: 16) }.joined()
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                throw Problem(description: "cannot write the generated admin token to \(path)")
+            }
+            _ = Array((token + "\n").utf8).withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            return token
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SluiceCore
+
+/// The data plane of one machine (`sluice serve`): the supervisor, the inference gateway
+/// and the admin API, around the last applied runtime spec, which is kept on disk so a
+/// restart serves it again without a controller.
+public actor DataPlane {
+    /// Where the listeners ended up (ports are real even when the config said 0).
+    public struct Listeners: Sendable {
+        public var inference: String
+        public var admin: String
+    }
+
+    let config: ServeConfig
+    nonisolated let statistics: TrafficStatistics
+    private let log: ServeLog
+    private let group: MultiThreadedEventLoopGroup
+    private let client: UpstreamClient
+    private let routes = RoutingTableBox()
+    private let supervisor: Supervisor
+    private let store: SpecStore
+    private var spec: RuntimeSpec?
+    private var servers: [HTTPServerHost] = []
+
+    /// Requests larger than this are refused with 413.
+    static let maximumRequestBody = 16 * 1024 * 1024
+
+    public init(config: ServeConfig, quiet: Bool = false) {
+        self.config = config
+        log = ServeLog(quiet: quiet)
+        statistics = TrafficStatistics()
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        client = UpstreamClient(group: group)
+        supervisor = Supervisor(config: config, client: client, eventLoop: group.next(), routes: routes, log: log)
+        store = SpecStore(directory: config.stateDirectory)
+    }
+
+    /// Starts everything and serves until the calling task is cancelled; then stops the
+    /// listeners and every child process. `onListening` receives the bound addresses.
+    public func run(onListening: @Sendable (Listeners) -> Void = { _ in }) async throws {
+        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        let token = try AdminToken.resolve(config.adminToken, stateDirectory: config.stateDirectory)
+        restoreSpec()
+        let supervisor = self.supervisor
+        let gateway = Gateway(
+            routes: routes,
+            client: client,
+            statistics: statistics,
+            config: config,
+            onConnectFailure: { target in Task { await supervisor.suspect(target) } },
+            metricsText: { [statistics, routes] in statistics.prometheusText() + RouteGauges.text(routes.current) }
+        )
+        let inference = try await HTTPServerHost.start(address: config.listen, group: group, maximumBody: Self.maximumRequestBody, responder: gateway)
+        servers.append(inference)
+        let admin = try await HTTPServerHost.start(address: config.adminListen, group: group, maximumBody: Self.maximumRequestBody, responder: AdminAPI(token: token, dataPlane: self))
+        servers.append(admin)
+        let listeners = Listeners(
+            inference: describe(config.listen, port: inference.port),
+            admin: describe(config.adminListen, port: admin.port)
+        )
+        log.info("inference on \(listeners.inference), admin on \(listeners.admin)")
+        onListening(listeners)
+        await withTaskCancellationHandler {
+            await supervisor.run()
+        } onCancel: {}
+        for server in servers { await server.close() }
+        await supervisor.shutdown()
+        try? await group.shutdownGracefully()
+    }
+
+    private nonisolated func describe(_ address: ServeConfig.ListenAddress, port: Int?) -> String {
+        switch address {
+        case .tcp(let host, let configured): "\(host):\(port ?? configured)"
+        case .unix(let path): "unix:\(path)"
+        }
+    }
+
+    /// Serves the spec saved by the last run, if any.
+    private func restoreSpec() {
+        switch store.load() {
+        case .none:
+            log.info("no saved runtime spec; waiting for one on the admin API")
+        case .success(let saved)?:
+            let problems = configIssues(saved)
+            if !problems.isEmpty {
+                log.error("the saved runtime spec no longer fits the config: \(problems.map(\.description).joined(separator: "; ")); versions affected are reported as Failed")
+            }
+            spec = saved
+            Task { await supervisor.apply(saved) }
+            log.info("restored the runtime spec saved at revision \(saved.revision ?? "(none)") with \(saved.models.count) models")
+        case .failure(let error)?:
+            log.error("the saved runtime spec at \(store.path) is unreadable and was not applied: \(error)")
+        }
+    }
+
+    /// Decodes, checks, saves and applies a runtime spec; a refused spec changes nothing.
+    func apply(json: [UInt8]) async -> ServerResponse {
+        let newSpec: RuntimeSpec
+        do {
+            newSpec = try RuntimeSpec.decode(json: json)
+        } catch {
+            return Self.refusal(error.issues)
+        }
+        let problems = configIssues(newSpec)
+        guard problems.isEmpty else { return Self.refusal(problems) }
+        do {
+            try store.save(newSpec)
+        } catch {
+            return .error(.internalServerError, "could not save the runtime spec (nothing changed): \(error)")
+        }
+        spec = newSpec
+        await supervisor.apply(newSpec)
+        statistics.retain(models: Dictionary(uniqueKeysWithValues: newSpec.models.map { ($0.name, Set($0.versions.map(\.name))) }))
+        log.info("applied runtime spec \(newSpec.revision ?? "(no revision)"): \(newSpec.models.count) models")
+        return .json(.ok, await supervisor.observed().serialized(indent: 2))
+    }
+
+    private static func refusal(_ issues: [RuntimeSpecIssue]) -> ServerResponse {
+        let body = JSONValue.object([
+            ("error", .string("runtime spec refused; the previous spec stays in force")),
+            ("issues", .array(issues.map { .object([("field", .string($0.field)), ("message", .string($0.message))]) })),
+        ])
+        return .json(.badRequest, body.serialized(indent: 2))
+    }
+
+    /// What the spec asks that this data plane cannot do: unknown runtimes, artifacts
+    /// outside the artifact root.
+    private func configIssues(_ spec: RuntimeSpec) -> [RuntimeSpecIssue] {
+        var issues: [RuntimeSpecIssue] = []
+        for (modelIndex, model) in spec.models.enumerated() {
+            for (versionIndex, version) in model.versions.enumerated() {
+                let path = "models[\(modelIndex)].versions[\(versionIndex)]"
+                if let runtime = version.runtime, config.runtimes[runtime] == nil {
+                    let known = config.runtimes.keys.sorted().joined(separator: ", ")
+                    issues.append(RuntimeSpecIssue(field: "\(path).runtime", message: "runtime '\(runtime)' is not defined in the data plane's config (defined: \(known.isEmpty ? "none" : known))"))
+                }
+                if let artifact = version.artifact, case .failure(let problem) = ArtifactPath.check(artifact, root: config.artifactRoot) {
+                    issues.append(RuntimeSpecIssue(field: "\(path).artifact", message: problem.message))
+                }
+            }
+        }
+        return issues
+    }
+
+    /// The spec in force.
+    func currentSpec() -> RuntimeSpec? { spec }
+
+    /// The observed state.
+    func observed() async -> JSONValue { await supervisor.observed() }
+}

@@ -1,0 +1,250 @@
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+
+/// The inference listener: Open Inference Protocol v2 over REST, routed per request by
+/// explicit version, pin header, route pins, sticky key or weight. It has no admin routes.
+final class Gateway: HTTPResponder {
+    private let routes: RoutingTableBox
+    private let client: UpstreamClient
+    private let statistics: TrafficStatistics
+    private let pinHeader: String
+    private let timeout: TimeAmount
+    private let onConnectFailure: @Sendable (UpstreamTarget) -> Void
+    private let metricsText: @Sendable () -> String
+
+    /// Hop-by-hop headers, never forwarded (RFC 9110 §7.6.1).
+    static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+        "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
+    ]
+
+    init(
+        routes: RoutingTableBox,
+        client: UpstreamClient,
+        statistics: TrafficStatistics,
+        config: ServeConfig,
+        onConnectFailure: @escaping @Sendable (UpstreamTarget) -> Void,
+        metricsText: @escaping @Sendable () -> String
+    ) {
+        self.routes = routes
+        self.client = client
+        self.statistics = statistics
+        pinHeader = config.pinHeader
+        timeout = .milliseconds(config.upstreamTimeout.milliseconds)
+        self.onConnectFailure = onConnectFailure
+        self.metricsText = metricsText
+    }
+
+    func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
+        let loop = request.eventLoop
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        let method = request.head.method
+        switch (method, segments.count) {
+        case (.GET, 3) where segments[0] == "v2" && segments[1] == "health":
+            if segments[2] == "live" { return loop.makeSucceededFuture(.json(.ok, "{\"live\":true}")) }
+            if segments[2] == "ready" { return loop.makeSucceededFuture(serverReady()) }
+        case (.GET, 1) where segments[0] == "v2":
+            return loop.makeSucceededFuture(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
+        case (.GET, 1) where segments[0] == "metrics":
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "text/plain; version=0.0.4")
+            return loop.makeSucceededFuture(ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: metricsText())))
+        default:
+            break
+        }
+        guard segments.count >= 3, segments[0] == "v2", segments[1] == "models" else {
+            return loop.makeSucceededFuture(.error(.notFound, "no route for \(method) \(request.path)"))
+        }
+        let model = String(segments[2])
+        var rest = segments.dropFirst(3)
+        var explicit: String?
+        if rest.first == "versions" {
+            guard rest.count >= 2 else { return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)")) }
+            explicit = String(rest[rest.startIndex + 1])
+            rest = rest.dropFirst(2)
+        }
+        let action = rest.first.map(String.init)
+        guard rest.count <= 1 else { return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)")) }
+        switch (method, action) {
+        case (.POST, "infer"):
+            return infer(request, model: model, explicit: explicit)
+        case (.GET, "ready"):
+            return loop.makeSucceededFuture(modelReady(model, explicit: explicit))
+        case (.GET, nil):
+            return metadata(request, model: model, explicit: explicit)
+        case (_, "infer"), (_, "ready"), (_, nil):
+            var headers = HTTPHeaders()
+            headers.add(name: "allow", value: action == "infer" ? "POST" : "GET")
+            return loop.makeSucceededFuture(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
+        default:
+            return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)"))
+        }
+    }
+
+    // MARK: - readiness and metadata
+
+    private func serverReady() -> ServerResponse {
+        let table = routes.current
+        let unready = table.models.values.filter { model in
+            !model.picker.effectiveWeights(isReady: model.isReady).values.contains { $0 > 0 }
+        }.map(\.spec.name).sorted()
+        if unready.isEmpty { return .json(.ok, "{\"ready\":true}") }
+        return .json(.serviceUnavailable, "{\"ready\":false,\"error\":\(JSONText.quote("models without a ready version: \(unready.joined(separator: ", "))"))}")
+    }
+
+    private func modelReady(_ model: String, explicit: String?) -> ServerResponse {
+        guard let routes = routes.current.models[model] else { return .error(.notFound, "model '\(model)' is not served here") }
+        let ready: Bool
+        if let explicit {
+            guard routes.spec.version(explicit) != nil else {
+                return .error(.notFound, "model '\(model)' has no version '\(explicit)'")
+            }
+            ready = routes.isReady(explicit)
+        } else {
+            ready = routes.picker.effectiveWeights(isReady: routes.isReady).values.contains { $0 > 0 }
+        }
+        let body = "{\"name\":\(JSONText.quote(model)),\"ready\":\(ready)}"
+        return .json(ready ? .ok : .serviceUnavailable, body)
+    }
+
+    private func metadata(_ request: ServerRequest, model: String, explicit: String?) -> EventLoopFuture<ServerResponse> {
+        forward(request, model: model, explicit: explicit, upstreamPath: { _ in "/v2/models/\(model)" }, sample: false)
+    }
+
+    // MARK: - inference
+
+    private func infer(_ request: ServerRequest, model: String, explicit: String?) -> EventLoopFuture<ServerResponse> {
+        forward(request, model: model, explicit: explicit, upstreamPath: { _ in "/v2/models/\(model)/infer" }, sample: true)
+    }
+
+    private func forward(
+        _ request: ServerRequest,
+        model: String,
+        explicit: String?,
+        upstreamPath: (String) -> String,
+        sample: Bool
+    ) -> EventLoopFuture<ServerResponse> {
+        let loop = request.eventLoop
+        guard let routes = routes.current.models[model] else {
+            return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' is not served here"))
+        }
+        var parsedBody: JSONValue?
+        if sample {
+            do {
+                parsedBody = try JSONParser.parse(Array(request.body.readableBytesView))
+            } catch {
+                return loop.makeSucceededFuture(.error(.badRequest, "request body is not JSON: \(error)"))
+            }
+            guard case .object = parsedBody else {
+                return loop.makeSucceededFuture(.error(.badRequest, "request body must be a JSON object with \"inputs\""))
+            }
+        }
+        let headers = request.head.headers
+        let pinned = explicit ?? headers.first(name: pinHeader)
+        let choice = routes.picker.choose(
+            explicit: pinned,
+            header: { headers.first(name: $0) },
+            isReady: routes.isReady,
+            random: UInt64.random(in: .min ... .max)
+        )
+        let version: String
+        switch choice {
+        case .version(let chosen, _):
+            version = chosen
+        case .unknownVersion(let name):
+            return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' has no version '\(name)'"))
+        case .notReady(let name):
+            return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(name)' of model '\(model)' is not ready"))
+        case .noneReady:
+            return loop.makeSucceededFuture(.error(.serviceUnavailable, "model '\(model)' has no ready version"))
+        }
+        let requestID = headers.first(name: "x-request-id") ?? Self.newRequestID()
+        var upstreamHeaders = HTTPHeaders()
+        for (name, value) in headers where !Self.hopByHop.contains(name.lowercased()) {
+            upstreamHeaders.add(name: name, value: value)
+        }
+        upstreamHeaders.replaceOrAdd(name: "x-request-id", value: requestID)
+        if let remote = request.remoteAddress {
+            let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
+            upstreamHeaders.replaceOrAdd(name: "x-forwarded-for", value: forwarded)
+        }
+        let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(version), headers: upstreamHeaders, body: request.body)
+        if sample, let mirror = routes.spec.route.mirror, mirror.version != version,
+           Double.random(in: 0..<100) < mirror.percent, let target = routes.ready[mirror.version] {
+            send(upstreamRequest, to: target, model: model, loop: loop, body: nil, mirrored: true)
+                .whenComplete { _ in }
+        }
+        guard let chosenTarget = routes.ready[version] else {
+            return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(version)' of model '\(model)' is not ready"))
+        }
+        return send(upstreamRequest, to: chosenTarget, model: model, loop: loop, body: sample ? parsedBody : nil, mirrored: false)
+            .flatMapError { error in
+                // Nothing reached the upstream: try another ready version unless the
+                // caller asked for this one.
+                guard case UpstreamFailure.connect = error, pinned == nil else { return loop.makeFailedFuture(error) }
+                let others = routes.ready.filter { $0.key != version }
+                let retry = routes.picker.choose(explicit: nil, header: { headers.first(name: $0) }, isReady: { others[$0] != nil }, random: UInt64.random(in: .min ... .max))
+                guard case .version(let second, _) = retry, let target = others[second] else { return loop.makeFailedFuture(error) }
+                return self.send(upstreamRequest, to: target, model: model, loop: loop, body: sample ? parsedBody : nil, mirrored: false)
+            }
+            .map { response, chosen in
+                var headers = HTTPHeaders()
+                for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
+                    headers.add(name: name, value: value)
+                }
+                headers.replaceOrAdd(name: "x-sluice-model", value: model)
+                headers.replaceOrAdd(name: "x-sluice-version", value: chosen)
+                headers.replaceOrAdd(name: "x-request-id", value: requestID)
+                return ServerResponse(status: response.status, headers: headers, body: response.body)
+            }
+            .flatMapErrorThrowing { error in
+                var headers = HTTPHeaders()
+                headers.add(name: "x-request-id", value: requestID)
+                if case UpstreamFailure.timeout = error {
+                    return .error(.gatewayTimeout, "model '\(model)' did not answer within \(self.timeout.nanoseconds / 1_000_000) ms", headers: headers)
+                }
+                return .error(.badGateway, "model '\(model)' version '\(version)' failed: \(error)", headers: headers)
+            }
+    }
+
+    /// Sends to one target, counting it in flight and recording statistics; answers the
+    /// response and the version that produced it.
+    private func send(
+        _ request: UpstreamRequest,
+        to target: UpstreamTarget,
+        model: String,
+        loop: any EventLoop,
+        body: JSONValue?,
+        mirrored: Bool
+    ) -> EventLoopFuture<(UpstreamResponse, String)> {
+        let version = target.version
+        let ticket = body == nil ? nil : statistics.admitSample(model: model, version: version)
+        if let ticket, let body {
+            statistics.storeInputs(ticket, InferenceTensors.features(in: body, member: "inputs"))
+        }
+        target.begin()
+        let started = NIODeadline.now()
+        return client.send(request, to: target.address, on: loop, timeout: timeout).always { result in
+            target.end()
+            let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
+            switch result {
+            case .success(let response):
+                self.statistics.record(model: model, version: version, status: Int(response.status.code), latencyMicros: micros, mirrored: mirrored)
+                if let ticket, response.status == .ok,
+                   let output = try? JSONParser.parse(Array(response.body.readableBytesView)) {
+                    self.statistics.storeOutputs(ticket, InferenceTensors.features(in: output, member: "outputs"))
+                }
+            case .failure(let error):
+                self.statistics.record(model: model, version: version, status: 0, latencyMicros: micros, mirrored: mirrored)
+                if case UpstreamFailure.connect = error { self.onConnectFailure(target) }
+            }
+        }.map { ($0, version) }
+    }
+
+    private static func newRequestID() -> String {
+        let bits = UInt64.random(in: .min ... .max)
+        let more = UInt64.random(in: .min ... .max)
+        return String(bits, radix: 16) + String(more, radix: 16)
+    }
+}

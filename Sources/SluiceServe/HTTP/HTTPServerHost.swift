@@ -1,0 +1,216 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A whole HTTP request, body included.
+struct ServerRequest: Sendable {
+    var head: HTTPRequestHead
+    var body: ByteBuffer
+    /// The connection's event loop: answering on it avoids thread hops.
+    var eventLoop: any EventLoop
+    /// The peer address, for X-Forwarded-For.
+    var remoteAddress: String?
+
+    /// The path without the query string.
+    var path: Substring {
+        let uri = head.uri[...]
+        return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+    }
+
+    /// The query parameter `name`, when present.
+    func query(_ name: String) -> String? {
+        guard let mark = head.uri.firstIndex(of: "?") else { return nil }
+        for pair in head.uri[head.uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.first == Substring(name) { return parts.count == 2 ? String(parts[1]) : "" }
+        }
+        return nil
+    }
+}
+
+/// A whole HTTP response.
+struct ServerResponse: Sendable {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer?
+
+    init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A JSON response.
+    static func json(_ status: HTTPResponseStatus, _ text: String, headers: HTTPHeaders = HTTPHeaders()) -> ServerResponse {
+        var headers = headers
+        headers.replaceOrAdd(name: "content-type", value: "application/json")
+        return ServerResponse(status: status, headers: headers, body: ByteBuffer(string: text))
+    }
+
+    /// A V2 error body: `{"error": "…"}`.
+    static func error(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> ServerResponse {
+        json(status, "{\"error\":\(JSONText.quote(message))}", headers: headers)
+    }
+}
+
+/// Answers whole requests.
+protocol HTTPResponder: Sendable {
+    func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse>
+}
+
+/// A listener (TCP or unix socket) that reads whole requests (bounded), hands them to a
+/// responder and writes whole responses with a Content-Length, with keep-alive and
+/// pipelining handled by NIO's server pipeline.
+final class HTTPServerHost: Sendable {
+    /// The bound channel.
+    let channel: any Channel
+
+    private init(channel: any Channel) {
+        self.channel = channel
+    }
+
+    /// Binds and starts serving.
+    static func start(
+        address: ServeConfig.ListenAddress,
+        group: any EventLoopGroup,
+        maximumBody: Int,
+        responder: any HTTPResponder
+    ) async throws -> HTTPServerHost {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        RequestHandler(responder: responder, maximumBody: maximumBody)
+                    )
+                }
+            }
+        let channel: any Channel
+        switch address {
+        case .tcp(let host, let port):
+            channel = try await bootstrap.bind(host: host, port: port).get()
+        case .unix(let path):
+            channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+            chmod(path, 0o600)
+        }
+        return HTTPServerHost(channel: channel)
+    }
+
+    /// The bound TCP port (useful when the config asked for port 0).
+    var port: Int? { channel.localAddress?.port }
+
+    /// Stops accepting connections.
+    func close() async {
+        try? await channel.close()
+    }
+}
+
+/// Collects one request at a time and writes its response.
+private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let responder: any HTTPResponder
+    private let maximumBody: Int
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var refused = false
+
+    init(responder: any HTTPResponder, maximumBody: Int) {
+        self.responder = responder
+        self.maximumBody = maximumBody
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body = nil
+            refused = false
+            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > maximumBody {
+                refuse(context: context, requestHead)
+            }
+        case .body(var chunk):
+            guard !refused, let requestHead = head else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > maximumBody {
+                refuse(context: context, requestHead)
+                return
+            }
+            if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            guard !refused, let requestHead = head else { return }
+            head = nil
+            let request = ServerRequest(
+                head: requestHead,
+                body: body ?? context.channel.allocator.buffer(capacity: 0),
+                eventLoop: context.eventLoop,
+                remoteAddress: context.channel.remoteAddress?.ipAddress
+            )
+            body = nil
+            let keepAlive = requestHead.isKeepAlive
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
+                let context = loopBound.value
+                let response: ServerResponse
+                switch result {
+                case .success(let value): response = value
+                case .failure(let error): response = .error(.internalServerError, "internal error: \(error)")
+                }
+                Self.write(response, keepAlive: keepAlive, version: requestHead.version, context: context, handler: self)
+            }
+        }
+    }
+
+    private func refuse(context: ChannelHandlerContext, _ requestHead: HTTPRequestHead) {
+        refused = true
+        head = nil
+        body = nil
+        let response = ServerResponse.error(.payloadTooLarge, "request body larger than \(maximumBody) bytes")
+        Self.write(response, keepAlive: false, version: requestHead.version, context: context, handler: self)
+    }
+
+    private static func write(_ response: ServerResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext, handler: RequestHandler) {
+        var headers = response.headers
+        headers.replaceOrAdd(name: "content-length", value: String(response.body?.readableBytes ?? 0))
+        headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        let head = HTTPResponseHead(version: version, status: response.status, headers: headers)
+        context.write(handler.wrapOutboundOut(.head(head)), promise: nil)
+        if let body = response.body, body.readableBytes > 0 {
+            context.write(handler.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let done = context.writeAndFlush(handler.wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            done.whenComplete { _ in loopBound.value.close(promise: nil) }
+        }
+    }
+}
+
+/// JSON string quoting for hand-built bodies.
+enum JSONText {
+    static func quote(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case let control where control.value < 0x20:
+                output += "\\u" + String(repeating: "0", count: 4 - String(control.value, radix: 16).count) + String(control.value, radix: 16)
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
+    }
+}

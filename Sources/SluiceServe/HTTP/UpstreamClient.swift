@@ -1,0 +1,277 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SluiceCore
+
+/// A request to an upstream model server.
+struct UpstreamRequest: Sendable {
+    var method: HTTPMethod
+    var uri: String
+    var headers: HTTPHeaders
+    var body: ByteBuffer?
+}
+
+/// A complete upstream response (the body is buffered whole, so the gateway never
+/// forwards a half-written answer).
+struct UpstreamResponse: Sendable {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+}
+
+/// Why an upstream exchange failed.
+enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
+    /// No connection could be made; nothing was sent, so another version may be tried.
+    case connect(String)
+    /// The connection failed or closed before a whole response arrived.
+    case broken(String)
+    /// No whole response within the timeout.
+    case timeout
+    /// The response body exceeded the size cap.
+    case tooLarge
+
+    var description: String {
+        switch self {
+        case .connect(let reason): "connection failed: \(reason)"
+        case .broken(let reason): "connection broken: \(reason)"
+        case .timeout: "no response within the timeout"
+        case .tooLarge: "response body too large"
+        }
+    }
+}
+
+/// HTTP/1.1 client for loopback model servers, with keep-alive connection pools kept
+/// per event loop, so a proxied request stays on the loop that accepted it (no locks,
+/// no thread hops on the hot path).
+final class UpstreamClient: Sendable {
+    /// Largest upstream response body accepted.
+    static let maximumBody = 64 * 1024 * 1024
+    /// Idle connections kept per upstream per event loop.
+    static let maximumIdle = 128
+
+    private let group: any EventLoopGroup
+    private let pools = NIOLockedValueBox<[ObjectIdentifier: LoopPool]>([:])
+
+    init(group: any EventLoopGroup) {
+        self.group = group
+    }
+
+    /// Sends `request` to `address` on `eventLoop` and collects the whole response.
+    func send(
+        _ request: UpstreamRequest,
+        to address: UpstreamAddress,
+        on eventLoop: any EventLoop,
+        timeout: TimeAmount
+    ) -> EventLoopFuture<UpstreamResponse> {
+        let pool = self.pool(for: eventLoop)
+        if eventLoop.inEventLoop {
+            return pool.send(request, to: address, timeout: timeout, retryStale: true)
+        }
+        return eventLoop.flatSubmit { pool.send(request, to: address, timeout: timeout, retryStale: true) }
+    }
+
+    /// Closes every idle connection to `address` (its process went away).
+    func forget(_ address: UpstreamAddress) {
+        let all = pools.withLockedValue { Array($0.values) }
+        for pool in all {
+            pool.eventLoop.execute { pool.closeIdle(address) }
+        }
+    }
+
+    private func pool(for eventLoop: any EventLoop) -> LoopPool {
+        let key = ObjectIdentifier(eventLoop)
+        return pools.withLockedValue { pools in
+            if let pool = pools[key] { return pool }
+            let pool = LoopPool(eventLoop: eventLoop)
+            pools[key] = pool
+            return pool
+        }
+    }
+}
+
+/// The idle connections of one event loop; touched only on that loop.
+private final class LoopPool: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    private var idle: [UpstreamAddress: [UpstreamConnection]] = [:]
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool) -> EventLoopFuture<UpstreamResponse> {
+        eventLoop.assertInEventLoop()
+        if let connection = takeIdle(address) {
+            return connection.send(request, timeout: timeout).flatMapError { error in
+                // A kept-alive connection the server closed while idle: nothing was
+                // answered, so sending again on a fresh connection is safe.
+                if retryStale, case UpstreamFailure.broken = error, !connection.receivedAny {
+                    return self.send(request, to: address, timeout: timeout, retryStale: false)
+                }
+                return self.eventLoop.makeFailedFuture(error)
+            }.map { response in
+                self.release(connection, to: address)
+                return response
+            }
+        }
+        return connect(address, timeout: timeout).flatMap { connection in
+            connection.send(request, timeout: timeout).map { response in
+                self.release(connection, to: address)
+                return response
+            }
+        }
+    }
+
+    func closeIdle(_ address: UpstreamAddress) {
+        for connection in idle.removeValue(forKey: address) ?? [] { connection.close() }
+    }
+
+    private func takeIdle(_ address: UpstreamAddress) -> UpstreamConnection? {
+        while var list = idle[address], let connection = list.popLast() {
+            idle[address] = list
+            if connection.isReusable { return connection }
+        }
+        return nil
+    }
+
+    private func release(_ connection: UpstreamConnection, to address: UpstreamAddress) {
+        guard connection.isReusable else {
+            connection.close()
+            return
+        }
+        var list = idle[address, default: []]
+        if list.count >= UpstreamClient.maximumIdle {
+            connection.close()
+            return
+        }
+        list.append(connection)
+        idle[address] = list
+    }
+
+    private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
+        let handler = UpstreamConnectionHandler()
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(min(timeout, .seconds(5)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(host: address.host, port: address.port)
+            .map { UpstreamConnection(channel: $0, handler: handler) }
+            .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(error)") }
+    }
+}
+
+/// One kept-alive connection to an upstream.
+private final class UpstreamConnection: @unchecked Sendable {
+    let channel: any Channel
+    let handler: UpstreamConnectionHandler
+
+    init(channel: any Channel, handler: UpstreamConnectionHandler) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    var isReusable: Bool { channel.isActive && handler.reusable }
+    var receivedAny: Bool { handler.receivedAny }
+
+    func send(_ request: UpstreamRequest, timeout: TimeAmount) -> EventLoopFuture<UpstreamResponse> {
+        handler.send(request, on: channel, timeout: timeout)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Writes one request at a time and assembles its response.
+private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private var promise: EventLoopPromise<UpstreamResponse>?
+    private var head: HTTPResponseHead?
+    private var body: ByteBuffer?
+    private var timeoutTask: Scheduled<Void>?
+    private(set) var reusable = true
+    private(set) var receivedAny = false
+
+    func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount) -> EventLoopFuture<UpstreamResponse> {
+        let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        guard self.promise == nil else {
+            promise.fail(UpstreamFailure.broken("connection busy"))
+            return promise.futureResult
+        }
+        self.promise = promise
+        head = nil
+        body = nil
+        receivedAny = false
+        timeoutTask = channel.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            self?.fail(UpstreamFailure.timeout)
+            channel.close(promise: nil)
+        }
+        var headers = request.headers
+        headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
+        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: headers)
+        channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
+        if let body = request.body, body.readableBytes > 0 {
+            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
+        }
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { [weak self] error in
+            self?.fail(UpstreamFailure.broken("\(error)"))
+        }
+        return promise.futureResult
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        receivedAny = true
+        switch unwrapInboundIn(data) {
+        case .head(let responseHead):
+            head = responseHead
+            if !responseHead.isKeepAlive { reusable = false }
+        case .body(var chunk):
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > UpstreamClient.maximumBody {
+                reusable = false
+                fail(UpstreamFailure.tooLarge)
+                context.close(promise: nil)
+                return
+            }
+            if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let promise, let head else { return }
+            self.promise = nil
+            timeoutTask?.cancel()
+            let response = UpstreamResponse(status: head.status, headers: head.headers, body: body ?? context.channel.allocator.buffer(capacity: 0))
+            self.head = nil
+            body = nil
+            promise.succeed(response)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        reusable = false
+        fail(UpstreamFailure.broken("closed by the upstream before a whole response"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        reusable = false
+        fail(UpstreamFailure.broken("\(error)"))
+        context.close(promise: nil)
+    }
+
+    private func fail(_ error: UpstreamFailure) {
+        reusable = false
+        timeoutTask?.cancel()
+        guard let promise else { return }
+        self.promise = nil
+        promise.fail(error)
+    }
+}

@@ -1,0 +1,51 @@
+import NIOConcurrencyHelpers
+import SluiceCore
+
+/// A ready upstream the gateway may send a version's requests to. It counts requests in
+/// flight so that a version being removed is stopped only once they are answered.
+final class UpstreamTarget: Sendable {
+    let model: String
+    let version: String
+    let address: UpstreamAddress
+    private let inFlightCount = NIOLockedValueBox(0)
+
+    init(model: String, version: String, address: UpstreamAddress) {
+        self.model = model
+        self.version = version
+        self.address = address
+    }
+
+    var inFlight: Int { inFlightCount.withLockedValue { $0 } }
+
+    func begin() { inFlightCount.withLockedValue { $0 += 1 } }
+
+    func end() { inFlightCount.withLockedValue { $0 -= 1 } }
+}
+
+/// The routes of one model as the gateway sees them: its spec, a picker, and the
+/// versions that may get traffic now (ready ones only).
+struct ModelRoutes: Sendable {
+    let spec: ModelRuntime
+    let picker: VersionPicker
+    let ready: [String: UpstreamTarget]
+
+    func isReady(_ version: String) -> Bool { ready[version] != nil }
+}
+
+/// The immutable route table; the supervisor publishes a new one whenever readiness or
+/// the spec changes, and a request reads exactly one table (an atomic swap).
+struct RoutingTable: Sendable {
+    var revision: String?
+    var models: [String: ModelRoutes]
+
+    static let empty = RoutingTable(revision: nil, models: [:])
+}
+
+/// Holds the current table for concurrent readers.
+final class RoutingTableBox: Sendable {
+    private let table = NIOLockedValueBox(RoutingTable.empty)
+
+    var current: RoutingTable { table.withLockedValue { $0 } }
+
+    func publish(_ newTable: RoutingTable) { table.withLockedValue { $0 = newTable } }
+}

@@ -1,0 +1,140 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import SluiceCore
+
+/// What the gateway saw of each model version: request and error counts, latency
+/// quantiles (cumulative and over the last few tumbling windows), and a bounded uniform
+/// sample of request features for drift monitors.
+///
+/// It is called from every event loop at once. Recording a request takes a table lock for
+/// a dictionary lookup and the version's own lock for a few additions; it allocates only
+/// for the first request of a version (every histogram is allocated then).
+///
+/// Mirrored requests count in the version's requests, errors and latency, and also in
+/// `mirrored`. Call it only with declared versions (the table grows with every new name)
+/// and ``retain(models:)`` after each spec change.
+public final class TrafficStatistics: Sendable {
+    /// The length of one tumbling window.
+    public let windowSeconds: Int
+    /// How many windows are kept; snapshots reach back at most `windowSeconds * windowCount`.
+    public let windowCount: Int
+    /// Sampled requests kept per version.
+    public let reservoirSize: Int
+    /// Distinct input (and, separately, output) feature names kept per version.
+    public let maxFeatures: Int
+    /// Feature values kept per sampled request and side, shared evenly among its features.
+    public let valuesPerRow: Int
+
+    private let now: @Sendable () -> UInt64
+    private let windowNanoseconds: UInt64
+    private let table = NIOLockedValueBox<[VersionKey: VersionStatistics]>([:])
+
+    /// Creates empty statistics.
+    /// - Parameters:
+    ///   - windowSeconds: the length of one tumbling window (at least 1).
+    ///   - windowCount: how many windows are kept (at least 1).
+    ///   - reservoirSize: sampled requests kept per version; 0 turns sampling off.
+    ///   - maxFeatures: distinct feature names kept per version and side; later ones are dropped.
+    ///   - valuesPerRow: feature values kept per sampled request and side (at least 1).
+    ///   - now: a monotonic clock in nanoseconds, injected by tests.
+    public init(
+        windowSeconds: Int = 10,
+        windowCount: Int = 30,
+        reservoirSize: Int = 512,
+        maxFeatures: Int = 64,
+        valuesPerRow: Int = 64,
+        now: @Sendable @escaping () -> UInt64 = { NIODeadline.now().uptimeNanoseconds }
+    ) {
+        precondition(windowSeconds >= 1 && windowCount >= 1, "a window lasts at least a second and at least one is kept")
+        precondition(reservoirSize >= 0 && maxFeatures >= 0 && valuesPerRow >= 1, "sampling limits must be positive")
+        self.windowSeconds = windowSeconds
+        self.windowCount = windowCount
+        self.reservoirSize = reservoirSize
+        self.maxFeatures = maxFeatures
+        self.valuesPerRow = valuesPerRow
+        self.now = now
+        windowNanoseconds = UInt64(windowSeconds) * 1_000_000_000
+    }
+
+    /// Counts one request answered (or not) by a version.
+    /// - Parameters:
+    ///   - status: the HTTP status returned, or 0 when the upstream gave no response;
+    ///     5xx and 0 are errors.
+    ///   - latencyMicros: the time to the response, in microseconds (capped at one minute).
+    ///   - mirrored: whether this was a mirrored (shadow) copy of a request.
+    public func record(model: String, version: String, status: Int, latencyMicros: UInt64, mirrored: Bool = false) {
+        let statistics = self.statistics(model: model, version: version)
+        let epoch = currentEpoch()
+        statistics.traffic.withLockedValue { counters in
+            counters.record(status: status, latencyMicros: latencyMicros, mirrored: mirrored, epoch: epoch)
+        }
+    }
+
+    /// Decides, before any body is parsed, whether this request enters the version's
+    /// sample reservoir; nil when it does not (most requests, once the reservoir is full).
+    public func admitSample(model: String, version: String) -> SampleTicket? {
+        guard reservoirSize > 0 else { return nil }
+        let statistics = self.statistics(model: model, version: version)
+        guard let claim = statistics.samples.withLockedValue({ $0.admit() }) else { return nil }
+        return SampleTicket(statistics: statistics, slot: claim.slot, generation: claim.generation)
+    }
+
+    /// Stores a sampled request's input features, unless a later request took its row.
+    public func storeInputs(_ ticket: SampleTicket, _ features: [(name: String, values: [FeatureValue])]) {
+        store(ticket, features, outputs: false)
+    }
+
+    /// Stores a sampled request's output features, unless a later request took its row.
+    public func storeOutputs(_ ticket: SampleTicket, _ features: [(name: String, values: [FeatureValue])]) {
+        store(ticket, features, outputs: true)
+    }
+
+    /// Drops everything kept for one version.
+    public func forget(model: String, version: String) {
+        _ = table.withLockedValue { $0.removeValue(forKey: VersionKey(model: model, version: version)) }
+    }
+
+    /// Drops every version that is not listed (model name to version names).
+    public func retain(models: [String: Set<String>]) {
+        table.withLockedValue { table in
+            table = table.filter { key, _ in models[key.model]?.contains(key.version) == true }
+        }
+    }
+
+    // MARK: Internals shared with the reports
+
+    /// The index of the window that contains now.
+    func currentEpoch() -> UInt64 { now() / windowNanoseconds }
+
+    /// The windows that cover the last `seconds` (all kept windows when nil), at least one.
+    func windowsCovering(seconds: Int?) -> Int {
+        guard let seconds else { return windowCount }
+        let windows = seconds <= 0 ? 1 : (seconds - 1) / windowSeconds + 1
+        return min(max(windows, 1), windowCount)
+    }
+
+    /// Every version, sorted by model then version name.
+    func sortedVersions() -> [VersionStatistics] {
+        table.withLockedValue { table in table.sorted { $0.key < $1.key }.map(\.value) }
+    }
+
+    private func statistics(model: String, version: String) -> VersionStatistics {
+        let key = VersionKey(model: model, version: version)
+        if let found = table.withLockedValue({ $0[key] }) { return found }
+        // Allocate outside the table lock; the loser of a race drops its copy.
+        let created = VersionStatistics(model: model, version: version, windowCount: windowCount, reservoirSize: reservoirSize)
+        return table.withLockedValue { table in
+            if let found = table[key] { return found }
+            table[key] = created
+            return created
+        }
+    }
+
+    private func store(_ ticket: SampleTicket, _ features: [(name: String, values: [FeatureValue])], outputs: Bool) {
+        let trimmed = SampleReservoir.trimmed(features, maxFeatures: maxFeatures, valuesPerRow: valuesPerRow)
+        let maxFeatures = self.maxFeatures
+        ticket.statistics.samples.withLockedValue { reservoir in
+            reservoir.store(trimmed, outputs: outputs, slot: ticket.slot, generation: ticket.generation, maxFeatures: maxFeatures)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import SluiceCore
+
+/// What makes a running version distinct: a change to any part starts a new process
+/// (the old one keeps serving until the new one is ready).
+struct InstanceKey: Hashable, Sendable, CustomStringConvertible {
+    var model: String
+    var version: String
+    var runtime: String?
+    var artifact: String?
+    var digest: String?
+    var endpoint: String?
+
+    init(model: String, version: VersionRuntime) {
+        self.model = model
+        self.version = version.name
+        runtime = version.runtime
+        artifact = version.artifact
+        digest = version.digest
+        endpoint = version.endpoint
+    }
+
+    var description: String { "\(model)/\(version)" }
+}
+
+/// The life of one version's process (or external endpoint), owned by the supervisor.
+final class ManagedInstance {
+    /// Where an instance is in its life.
+    enum Phase: String {
+        /// Started, waiting for readiness.
+        case starting = "Starting"
+        /// Ready: may get traffic.
+        case ready = "Ready"
+        /// Running but failing its readiness probe: no traffic.
+        case unready = "Unready"
+        /// Exited or failed to become ready; waiting to start again.
+        case backoff = "BackOff"
+        /// Failing repeatedly; still retried, with the longest backoff.
+        case crashLoop = "CrashLoopBackOff"
+        /// Cannot be started at all (unknown runtime, program missing).
+        case failed = "Failed"
+        /// Being stopped.
+        case stopping = "Stopping"
+    }
+
+    let key: InstanceKey
+    /// How to run it; nil for an external endpoint.
+    let definition: RuntimeDefinition?
+    /// The resolved artifact path handed to the command.
+    let artifactPath: String?
+    var phase: Phase = .starting
+    var desired = true
+    var pid: Int32?
+    var port: Int?
+    var target: UpstreamTarget?
+    var restarts = 0
+    var consecutiveFailures = 0
+    var lastExit: String?
+    /// Why the supervisor killed the process, reported instead of the bare exit status.
+    var killReason: String?
+    var message: String?
+    var startedAt: ContinuousClock.Instant?
+    var readySince: ContinuousClock.Instant?
+    var nextStart: ContinuousClock.Instant?
+    var lastProbe: ContinuousClock.Instant?
+    var probeFailures = 0
+    var drainDeadline: ContinuousClock.Instant?
+    var killDeadline: ContinuousClock.Instant?
+
+    init(key: InstanceKey, definition: RuntimeDefinition?, artifactPath: String?) {
+        self.key = key
+        self.definition = definition
+        self.artifactPath = artifactPath
+    }
+
+    /// Whether the gateway may route to it.
+    var isReady: Bool { phase == .ready && target != nil }
+
+    /// The backoff before the next start after `failures` consecutive failures:
+    /// 0.5 s doubling to 30 s.
+    static func backoff(after failures: Int) -> Swift.Duration {
+        let exponent = min(max(failures - 1, 0), 6)
+        return min(.milliseconds(500 * (1 << exponent)), .seconds(30))
+    }
+
+    /// Consecutive failures after which the instance is reported as crash-looping.
+    static let crashLoopThreshold = 3
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Hands out loopback ports from the configured range, skipping ports in use by this
+/// data plane or (checked by binding) by anything else on the machine.
+struct PortAllocator {
+    let range: ClosedRange<Int>
+    private var used: Set<Int> = []
+    private var cursor: Int
+
+    init(range: ClosedRange<Int>) {
+        self.range = range
+        cursor = range.lowerBound
+    }
+
+    /// A free port, or nil when the range is exhausted.
+    mutating func allocate() -> Int? {
+        for _ in 0..<range.count {
+            let port = cursor
+            cursor = cursor == range.upperBound ? range.lowerBound : cursor + 1
+            if !used.contains(port), Self.isFree(port) {
+                used.insert(port)
+                return port
+            }
+        }
+        return nil
+    }
+
+    /// Returns `port` to the pool.
+    mutating func release(_ port: Int) {
+        used.remove(port)
+    }
+
+    private static func isFree(_ port: Int) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import CSluiceSpawn
+import Foundation
+
+/// What to start.
+struct SpawnRequest: Sendable {
+    var command: [String]
+    var environment: [String: String]
+    var workingDirectory: String
+    var logPath: String
+}
+
+/// A program that could not be started.
+struct SpawnError: Error, Sendable, CustomStringConvertible {
+    var program: String
+    var reason: String
+    var description: String { "cannot start '\(program)': \(reason)" }
+}
+
+/// Starts child processes from one thread that lives as long as the process.
+///
+/// Linux delivers the parent-death signal when the *thread* that forked exits, so forking
+/// from a pooled thread could kill a healthy child when the pool retires that thread.
+/// All forks therefore happen on this dedicated thread, and a `sluice serve` killed with
+/// SIGKILL still takes its model servers with it.
+final class ProcessSpawner: @unchecked Sendable {
+    static let shared = ProcessSpawner()
+
+    private let condition = NSCondition()
+    private var queue: [(SpawnRequest, CheckedContinuation<Result<Int32, SpawnError>, Never>)] = []
+
+    private init() {
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "sluice-spawner"
+        thread.start()
+    }
+
+    /// Starts `request` and returns the child's pid.
+    func spawn(_ request: SpawnRequest) async throws(SpawnError) -> Int32 {
+        let result = await withCheckedContinuation { continuation in
+            condition.lock()
+            queue.append((request, continuation))
+            condition.signal()
+            condition.unlock()
+        }
+        return try result.get()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty { condition.wait() }
+            let (request, continuation) = queue.removeFirst()
+            condition.unlock()
+            continuation.resume(returning: Self.start(request))
+        }
+    }
+
+    private static func start(_ request: SpawnRequest) -> Result<Int32, SpawnError> {
+        guard let program = request.command.first else {
+            return .failure(SpawnError(program: "", reason: "empty command"))
+        }
+        guard let executable = resolve(program, directory: request.workingDirectory, environment: request.environment) else {
+            return .failure(SpawnError(program: program, reason: "not found (looked in PATH and \(request.workingDirectory))"))
+        }
+        let logDescriptor = open(request.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        defer { if logDescriptor >= 0 { close(logDescriptor) } }
+        var arguments = [executable] + request.command.dropFirst()
+        let environment = request.environment.map { "\($0.key)=\($0.value)" }.sorted()
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        arguments.removeAll()
+        let pid = request.workingDirectory.withCString { directory in
+            sluice_spawn(argv, envp, directory, logDescriptor)
+        }
+        guard pid > 0 else {
+            return .failure(SpawnError(program: program, reason: String(cString: strerror(-pid))))
+        }
+        return .success(pid)
+    }
+
+    /// The absolute path of `program`: as given when it has a slash (relative to the
+    /// working directory), else the first executable match in PATH.
+    static func resolve(_ program: String, directory: String, environment: [String: String]) -> String? {
+        if program.contains("/") {
+            let path = program.hasPrefix("/") ? program : URL(fileURLWithPath: directory).appendingPathComponent(program).path
+            return access(path, X_OK) == 0 ? path : nil
+        }
+        let searchPath = environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for entry in searchPath.split(separator: ":") {
+            let candidate = "\(entry)/\(program)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+}

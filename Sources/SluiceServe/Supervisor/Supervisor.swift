@@ -1,0 +1,450 @@
+import CSluiceSpawn
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SluiceCore
+
+/// Runs the versions of a runtime spec: allocates ports, starts processes, waits for
+/// readiness before publishing a route, restarts crashed processes with backoff, drains
+/// and stops removed versions, and reports what it observes.
+actor Supervisor {
+    private let config: ServeConfig
+    private let client: UpstreamClient
+    private let eventLoop: any EventLoop
+    private let routes: RoutingTableBox
+    private let log: ServeLog
+    private var spec = RuntimeSpec(models: [])
+    private var appliedAt: Date?
+    private var instances: [ManagedInstance] = []
+    private var ports: PortAllocator
+    private var routesDirty = true
+
+    /// How often processes are checked and starting ones probed.
+    static let tick: Swift.Duration = .milliseconds(100)
+    /// How often ready processes are probed.
+    static let readyProbeInterval: Swift.Duration = .seconds(1)
+    /// Failed probes after which a ready version loses its traffic.
+    static let unreadyAfterFailures = 2
+    /// A version ready this long has its failure count reset.
+    static let stableAfter: Swift.Duration = .seconds(30)
+
+    init(config: ServeConfig, client: UpstreamClient, eventLoop: any EventLoop, routes: RoutingTableBox, log: ServeLog) {
+        self.config = config
+        self.client = client
+        self.eventLoop = eventLoop
+        self.routes = routes
+        self.log = log
+        ports = PortAllocator(range: config.ports)
+    }
+
+    /// Makes `newSpec` the desired state: starts what is missing, marks what is gone for
+    /// draining, and publishes the new route table at once (with the versions already
+    /// ready), so weights change atomically.
+    func apply(_ newSpec: RuntimeSpec) {
+        spec = newSpec
+        appliedAt = Date()
+        var wanted: [InstanceKey: VersionRuntime] = [:]
+        for model in newSpec.models {
+            for version in model.versions { wanted[InstanceKey(model: model.name, version: version)] = version }
+        }
+        for instance in instances {
+            let keep = wanted[instance.key] != nil
+            if instance.desired && !keep {
+                instance.desired = false
+                instance.drainDeadline = .now + .milliseconds(config.drainTimeout.milliseconds)
+                log.info("\(instance.key): removed from the spec; draining")
+            } else if !instance.desired && keep && instance.phase != .stopping {
+                instance.desired = true
+                instance.drainDeadline = nil
+            }
+        }
+        let existing = Set(instances.filter(\.desired).map(\.key))
+        for model in newSpec.models {
+            for version in model.versions where !existing.contains(InstanceKey(model: model.name, version: version)) {
+                instances.append(makeInstance(model: model.name, version: version))
+            }
+        }
+        routesDirty = true
+        publishRoutes()
+    }
+
+    /// The observed state: per model its configured and effective weights, and per
+    /// version its process state.
+    func observed() -> JSONValue {
+        let table = routes.current
+        var models: [JSONValue] = []
+        for model in spec.models {
+            let routesOfModel = table.models[model.name]
+            let effective = routesOfModel?.picker.effectiveWeights(isReady: { routesOfModel?.isReady($0) ?? false }) ?? [:]
+            let versions = model.versions.map { version -> JSONValue in
+                let key = InstanceKey(model: model.name, version: version)
+                let instance = instances.first { $0.key == key && $0.desired }
+                return describe(version: version.name, instance: instance, servingFrom: routesOfModel?.ready[version.name])
+            }
+            let retiring = instances.filter { $0.key.model == model.name && !$0.desired }.map {
+                describe(version: $0.key.version, instance: $0, servingFrom: nil)
+            }
+            let anyReady = effective.values.contains { $0 > 0 }
+            var members: [(String, JSONValue)] = [
+                ("name", .string(model.name)),
+                ("ready", .bool(anyReady)),
+                ("weights", .object(model.versions.map { ($0.name, .int(model.route.weights[$0.name] ?? 0)) })),
+                ("effectiveWeights", .object(model.versions.map { ($0.name, .number(((effective[$0.name] ?? 0) * 100).rounded() / 100)) })),
+                ("versions", .array(versions)),
+            ]
+            if !retiring.isEmpty { members.append(("retiring", .array(retiring))) }
+            models.append(.object(members))
+        }
+        var root: [(String, JSONValue)] = []
+        if let revision = spec.revision { root.append(("revision", .string(revision))) }
+        if let appliedAt { root.append(("appliedAt", .string(ISO8601DateFormatter().string(from: appliedAt)))) }
+        root.append(("models", .array(models)))
+        return .object(root)
+    }
+
+    private func describe(version: String, instance: ManagedInstance?, servingFrom: UpstreamTarget?) -> JSONValue {
+        var members: [(String, JSONValue)] = [("name", .string(version))]
+        guard let instance else {
+            members.append(("state", .string("Missing")))
+            return .object(members)
+        }
+        if let runtime = instance.key.runtime { members.append(("runtime", .string(runtime))) }
+        if let endpoint = instance.key.endpoint { members.append(("endpoint", .string(endpoint))) }
+        members.append(("state", .string(instance.phase.rawValue)))
+        members.append(("ready", .bool(instance.isReady)))
+        members.append(("serving", .bool(servingFrom != nil)))
+        if let pid = instance.pid { members.append(("pid", .int(Int(pid)))) }
+        if let port = instance.target?.address.port ?? instance.port { members.append(("port", .int(port))) }
+        members.append(("restarts", .int(instance.restarts)))
+        if let target = instance.target { members.append(("inFlight", .int(target.inFlight))) }
+        if let lastExit = instance.lastExit { members.append(("lastExit", .string(lastExit))) }
+        if let message = instance.message { members.append(("message", .string(message))) }
+        return .object(members)
+    }
+
+    /// Runs the supervision loop until the task is cancelled.
+    func run() async {
+        while !Task.isCancelled {
+            await step()
+            try? await Task.sleep(for: Self.tick)
+        }
+    }
+
+    /// One supervision pass: reap exits, start due processes, probe, drain, publish.
+    func step() async {
+        let now = ContinuousClock.now
+        reap(now: now)
+        for instance in instances where instance.desired && instance.pid == nil && instance.phase != .failed {
+            if instance.key.endpoint != nil {
+                if instance.target == nil { attachEndpoint(instance) }
+            } else if instance.nextStart.map({ $0 <= now }) ?? true {
+                await start(instance)
+            }
+        }
+        await probe(now: now)
+        retire(now: now)
+        publishRoutes()
+    }
+
+    /// Stops every process: SIGTERM to each process group, then SIGKILL after the stop
+    /// timeout. Used when `sluice serve` shuts down.
+    func shutdown() async {
+        for instance in instances { instance.desired = false }
+        for instance in instances {
+            if let pid = instance.pid { kill(-pid, SIGTERM) }
+        }
+        let deadline = ContinuousClock.now + .milliseconds(config.stopTimeout.milliseconds)
+        while instances.contains(where: { $0.pid != nil }) && ContinuousClock.now < deadline {
+            reap(now: .now)
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        for instance in instances {
+            if let pid = instance.pid {
+                kill(-pid, SIGKILL)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                instance.pid = nil
+            }
+        }
+        routes.publish(.empty)
+    }
+
+    // MARK: - starting
+
+    private func makeInstance(model: String, version: VersionRuntime) -> ManagedInstance {
+        let key = InstanceKey(model: model, version: version)
+        if version.endpoint != nil {
+            return ManagedInstance(key: key, definition: nil, artifactPath: nil)
+        }
+        guard let runtimeName = version.runtime, let definition = config.runtimes[runtimeName] else {
+            let instance = ManagedInstance(key: key, definition: nil, artifactPath: nil)
+            instance.phase = .failed
+            instance.message = "runtime '\(version.runtime ?? "")' is not defined in the data plane's config"
+            return instance
+        }
+        let instance = ManagedInstance(
+            key: key,
+            definition: definition,
+            artifactPath: version.artifact.map { ArtifactPath.resolve($0, root: config.artifactRoot) }
+        )
+        if let artifact = version.artifact, case .failure(let problem) = ArtifactPath.check(artifact, root: config.artifactRoot) {
+            instance.phase = .failed
+            instance.message = problem.message
+        }
+        return instance
+    }
+
+    private func attachEndpoint(_ instance: ManagedInstance) {
+        guard let endpoint = instance.key.endpoint, let address = UpstreamAddress(url: endpoint) else { return }
+        instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
+        instance.startedAt = .now
+        instance.phase = .starting
+    }
+
+    private func start(_ instance: ManagedInstance) async {
+        guard let definition = instance.definition else { return }
+        guard let port = ports.allocate() else {
+            instance.phase = .backoff
+            instance.message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound)"
+            instance.nextStart = .now + .seconds(5)
+            return
+        }
+        let values = [
+            "{artifact}": instance.artifactPath ?? "",
+            "{port}": String(port),
+            "{model}": instance.key.model,
+            "{version}": instance.key.version,
+        ]
+        func fill(_ text: String) -> String {
+            values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        }
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLUICE_") }
+        for (name, value) in definition.environment { environment[name] = fill(value) }
+        environment["SLUICE_MODEL"] = instance.key.model
+        environment["SLUICE_VERSION"] = instance.key.version
+        environment["SLUICE_PORT"] = String(port)
+        let logDirectory = "\(config.stateDirectory)/logs"
+        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        let request = SpawnRequest(
+            command: definition.command.map(fill),
+            environment: environment,
+            workingDirectory: definition.workingDirectory,
+            logPath: "\(logDirectory)/\(instance.key.model)--\(instance.key.version).log"
+        )
+        do {
+            let pid = try await ProcessSpawner.shared.spawn(request)
+            instance.pid = pid
+            instance.port = port
+            instance.phase = .starting
+            instance.startedAt = .now
+            instance.lastProbe = nil
+            instance.probeFailures = 0
+            instance.target = nil
+            log.info("\(instance.key): started pid \(pid) on port \(port)")
+        } catch {
+            ports.release(port)
+            instance.phase = .failed
+            instance.message = error.description
+            log.error("\(instance.key): \(error.description)")
+        }
+    }
+
+    // MARK: - watching
+
+    private func reap(now: ContinuousClock.Instant) {
+        for instance in instances {
+            guard let pid = instance.pid else { continue }
+            var status: Int32 = 0
+            guard sluice_try_wait(pid, &status) == pid else { continue }
+            let exit = sluice_exited(status) != 0
+                ? "exit code \(sluice_exit_code(status))"
+                : "killed by signal \(sluice_term_signal(status))"
+            instance.pid = nil
+            instance.lastExit = exit
+            releaseTarget(instance)
+            if instance.desired {
+                failed(instance, because: instance.killReason ?? "process ended (\(exit))", now: now)
+                instance.killReason = nil
+            } else {
+                instance.phase = .stopping
+                log.info("\(instance.key): stopped (\(exit))")
+            }
+        }
+        instances.removeAll { !$0.desired && $0.pid == nil && $0.target == nil }
+    }
+
+    private func failed(_ instance: ManagedInstance, because reason: String, now: ContinuousClock.Instant) {
+        instance.consecutiveFailures += 1
+        instance.restarts += 1
+        instance.readySince = nil
+        instance.message = reason
+        instance.nextStart = now + ManagedInstance.backoff(after: instance.consecutiveFailures)
+        instance.phase = instance.consecutiveFailures >= ManagedInstance.crashLoopThreshold ? .crashLoop : .backoff
+        routesDirty = true
+        log.error("\(instance.key): \(reason); restart \(instance.restarts) in \(ManagedInstance.backoff(after: instance.consecutiveFailures))")
+    }
+
+    private func releaseTarget(_ instance: ManagedInstance) {
+        if let target = instance.target {
+            client.forget(target.address)
+            instance.target = nil
+            routesDirty = true
+        }
+        if let port = instance.port {
+            ports.release(port)
+            instance.port = nil
+        }
+    }
+
+    private func probe(now: ContinuousClock.Instant) async {
+        var due: [(ManagedInstance, UpstreamAddress, String)] = []
+        for instance in instances where instance.pid != nil || instance.key.endpoint != nil {
+            guard instance.phase != .stopping, instance.phase != .failed else { continue }
+            let address: UpstreamAddress
+            if let target = instance.target {
+                address = target.address
+            } else if let port = instance.port {
+                address = UpstreamAddress(host: "127.0.0.1", port: port)
+            } else {
+                continue
+            }
+            let interval = instance.phase == .ready || instance.phase == .unready ? Self.readyProbeInterval : Self.tick
+            if let last = instance.lastProbe, now - last < interval { continue }
+            if instance.phase == .starting, let started = instance.startedAt, let definition = instance.definition,
+               now - started > .milliseconds(definition.startTimeout.milliseconds) {
+                if let pid = instance.pid { kill(-pid, SIGKILL) }
+                instance.killReason = "not ready within \(definition.startTimeout)"
+                continue
+            }
+            instance.lastProbe = now
+            due.append((instance, address, readinessPath(for: instance)))
+        }
+        guard !due.isEmpty else { return }
+        let client = self.client
+        let eventLoop = self.eventLoop
+        let results = await withTaskGroup(of: (Int, Bool, String?).self) { group in
+            for (index, (_, address, path)) in due.enumerated() {
+                group.addTask {
+                    var headers = HTTPHeaders()
+                    headers.add(name: "host", value: "\(address.host):\(address.port)")
+                    let request = UpstreamRequest(method: .GET, uri: path, headers: headers, body: nil)
+                    do {
+                        let response = try await client.send(request, to: address, on: eventLoop, timeout: .seconds(1)).get()
+                        let ok = response.status == .ok
+                        return (index, ok, ok ? nil : "readiness \(path) answered \(response.status.code)")
+                    } catch {
+                        return (index, false, "readiness \(path): \(error)")
+                    }
+                }
+            }
+            var collected: [(Int, Bool, String?)] = []
+            for await result in group { collected.append(result) }
+            return collected
+        }
+        for (index, ok, problem) in results {
+            let instance = due[index].0
+            let address = due[index].1
+            if ok {
+                instance.probeFailures = 0
+                if instance.phase != .ready {
+                    instance.phase = .ready
+                    instance.readySince = .now
+                    instance.message = nil
+                    if instance.target == nil || instance.target?.address != address {
+                        instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
+                    }
+                    routesDirty = true
+                    log.info("\(instance.key): ready on \(address)")
+                } else if let since = instance.readySince, ContinuousClock.now - since > Self.stableAfter {
+                    instance.consecutiveFailures = 0
+                }
+            } else {
+                instance.probeFailures += 1
+                if instance.phase == .ready, instance.probeFailures >= Self.unreadyAfterFailures {
+                    instance.phase = .unready
+                    instance.message = problem
+                    routesDirty = true
+                    log.error("\(instance.key): unready: \(problem ?? "")")
+                }
+            }
+        }
+    }
+
+    private func readinessPath(for instance: ManagedInstance) -> String {
+        let template = instance.definition?.readinessPath ?? "/v2/health/ready"
+        return template
+            .replacingOccurrences(of: "{model}", with: instance.key.model)
+            .replacingOccurrences(of: "{version}", with: instance.key.version)
+    }
+
+    /// The gateway saw a connection to this target fail: probe it on the next tick.
+    func suspect(_ target: UpstreamTarget) {
+        for instance in instances where instance.target === target {
+            instance.lastProbe = nil
+        }
+    }
+
+    // MARK: - stopping
+
+    private func retire(now: ContinuousClock.Instant) {
+        for instance in instances where !instance.desired {
+            if instance.key.endpoint != nil || instance.pid == nil {
+                if instance.target != nil, (instance.target?.inFlight ?? 0) == 0 || instance.drainDeadline.map({ now >= $0 }) ?? true {
+                    releaseTarget(instance)
+                }
+                continue
+            }
+            if instance.phase == .stopping {
+                if let deadline = instance.killDeadline, now >= deadline, let pid = instance.pid {
+                    kill(-pid, SIGKILL)
+                    instance.killDeadline = nil
+                    log.error("\(instance.key): did not stop within \(config.stopTimeout); killed")
+                }
+                continue
+            }
+            if handsOver(instance) { continue }
+            let drained = (instance.target?.inFlight ?? 0) == 0
+            let expired = instance.drainDeadline.map { now >= $0 } ?? true
+            guard drained || expired, let pid = instance.pid else { continue }
+            instance.phase = .stopping
+            instance.target = nil
+            routesDirty = true
+            instance.killDeadline = now + .milliseconds(config.stopTimeout.milliseconds)
+            kill(-pid, SIGTERM)
+            log.info("\(instance.key): stopping pid \(pid)\(drained ? "" : " (drain timeout; requests still in flight)")")
+        }
+    }
+
+    /// A replaced version keeps serving while its successor (same model and version,
+    /// new artifact) is not ready yet.
+    private func handsOver(_ instance: ManagedInstance) -> Bool {
+        guard instance.isReady else { return false }
+        return instances.contains {
+            $0.desired && $0.key.model == instance.key.model && $0.key.version == instance.key.version && !$0.isReady
+                && $0.phase != .failed
+        }
+    }
+
+    // MARK: - publishing
+
+    private func publishRoutes() {
+        guard routesDirty else { return }
+        routesDirty = false
+        var models: [String: ModelRoutes] = [:]
+        for model in spec.models {
+            var ready: [String: UpstreamTarget] = [:]
+            for version in model.versions {
+                let key = InstanceKey(model: model.name, version: version)
+                if let current = instances.first(where: { $0.key == key && $0.desired && $0.isReady }), let target = current.target {
+                    ready[version.name] = target
+                } else if let previous = instances.first(where: {
+                    !$0.desired && $0.key.model == model.name && $0.key.version == version.name && $0.isReady && handsOver($0)
+                }), let target = previous.target {
+                    ready[version.name] = target
+                }
+            }
+            models[model.name] = ModelRoutes(spec: model, picker: VersionPicker(model: model), ready: ready)
+        }
+        routes.publish(RoutingTable(revision: spec.revision, models: models))
+    }
+}

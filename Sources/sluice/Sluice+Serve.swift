@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import SluiceServe
+
+extension Sluice {
+    /// `sluice serve`: the data plane.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the data plane: model-server processes, the V2 inference gateway and the admin API.",
+            discussion: """
+                Runtimes, listeners, the state directory and the admin token come from the operator's \
+                config file (see examples/sluice.yaml). The controller PUTs the runtime spec to the admin \
+                API; the last applied spec is saved and served again after a restart. SIGTERM or SIGINT \
+                stops the listeners and every model server (SIGTERM, then SIGKILL).
+                """
+        )
+
+        @Option(name: .long, help: "The operator's config file.")
+        var config: String = "sluice.yaml"
+
+        @Flag(name: .long, help: "Log errors only.")
+        var quiet = false
+
+        func run() async throws {
+            let serveConfig: ServeConfig
+            do {
+                serveConfig = try ServeConfig.load(path: config)
+            } catch {
+                FileHandle.standardError.write(Data("sluice serve: invalid config\n\(error.description)\n".utf8))
+                throw ExitCode(2)
+            }
+            let dataPlane = DataPlane(config: serveConfig, quiet: quiet)
+            let task = Task {
+                try await dataPlane.run { listeners in
+                    let line = "sluice serve: inference on \(listeners.inference), admin on \(listeners.admin)\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
+            }
+            let signals = [SIGTERM, SIGINT].map { signalNumber in
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+                source.setEventHandler { task.cancel() }
+                source.resume()
+                return source
+            }
+            defer { signals.forEach { $0.cancel() } }
+            do {
+                try await task.value
+            } catch {
+                FileHandle.standardError.write(Data("sluice serve: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real `sluice serve` process in a temporary directory, with the example python V2
+/// server as its runtime, driven over loopback HTTP.
+final class ServeHarness: @unchecked Sendable {
+    let directory: URL
+    let token = "test-admin-token-\(UInt32.random(in: 0 ... .max))"
+    private(set) var process: Process?
+    private(set) var inferenceURL = URL(string: "http://127.0.0.1:1")!
+    private(set) var adminURL = URL(string: "http://127.0.0.1:1")!
+    private var output: Pipe?
+
+    static let server = SluiceBinary.packageRoot.appendingPathComponent("examples/server/v2_server.py").path
+
+    /// Creates the directory, the config (runtimes `python-v2`, `never-ready`,
+    /// `failing`, `slow`) and copies of the example models.
+    init(startTimeout: String = "20s", extraConfig: String = "") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("models"), withIntermediateDirectories: true)
+        let models = SluiceBinary.packageRoot.appendingPathComponent("examples/models")
+        for name in try FileManager.default.contentsOfDirectory(atPath: models.path) where name.hasSuffix(".json") {
+            try FileManager.default.copyItem(at: models.appendingPathComponent(name), to: directory.appendingPathComponent("models/\(name)"))
+        }
+        try token.write(to: directory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+        func runtime(_ name: String, env: String) -> String {
+            """
+              \(name):
+                command: [python3, \(Self.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
+                env: {\(env)}
+                startTimeout: \(startTimeout)
+
+            """
+        }
+        let config = """
+            serve:
+              listen: 127.0.0.1:0
+              admin:
+                listen: 127.0.0.1:0
+                tokenFile: token
+              stateDirectory: state
+              artifactRoot: .
+              ports: \(Self.portRange())
+              drainTimeout: 5s
+              stopTimeout: 3s
+              upstreamTimeout: 10s
+            \(extraConfig)
+            runtimes:
+            \(runtime("python-v2", env: "PYTHONUNBUFFERED: \"1\""))
+            \(runtime("never-ready", env: "SLUICE_FAULT_NEVER_READY: \"1\""))
+            \(runtime("failing", env: "SLUICE_FAULT_ERROR_RATE: \"1\""))
+            \(runtime("slow-start", env: "SLUICE_FAULT_READY_AFTER_MS: \"1500\""))
+            \(runtime("slow", env: "SLUICE_FAULT_LATENCY_MS: \"200\""))
+            """
+        try config.write(to: directory.appendingPathComponent("sluice.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    /// A port range of its own per harness, so parallel tests never collide.
+    private static func portRange() -> String {
+        let base = 21000 + Int.random(in: 0..<400) * 100
+        return "\(base)-\(base + 99)"
+    }
+
+    deinit {
+        if let process, process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Starts `sluice serve` and waits until it prints its listening addresses.
+    func start() throws {
+        let process = Process()
+        process.executableURL = SluiceBinary.url
+        process.arguments = ["serve", "--config", directory.appendingPathComponent("sluice.yaml").path]
+        process.currentDirectoryURL = directory
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        let log = directory.appendingPathComponent("serve.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        self.process = process
+        output = pipe
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let data = pipe.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice serve: inference on ") }) {
+                let parts = line.replacingOccurrences(of: "sluice serve: inference on ", with: "").components(separatedBy: ", admin on ")
+                inferenceURL = URL(string: "http://\(parts[0])")!
+                adminURL = URL(string: "http://\(parts[1])")!
+                return
+            }
+        }
+        throw HarnessError("sluice serve did not start: \(text)\n\(serveLog)")
+    }
+
+    /// Stops `sluice serve` with `signal` and waits for it.
+    func stop(signal: Int32 = SIGTERM) {
+        guard let process else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    var serveLog: String {
+        (try? String(contentsOf: directory.appendingPathComponent("serve.log"), encoding: .utf8)) ?? ""
+    }
+
+    // MARK: - HTTP
+
+    struct Response {
+        var status: Int
+        var headers: [String: String]
+        var body: Data
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
+        func header(_ name: String) -> String? {
+            headers.first { $0.key.lowercased() == name.lowercased() }?.value
+        }
+    }
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.timeoutIntervalForRequest = 30
+        return URLSession(configuration: configuration)
+    }()
+
+    func request(_ method: String, _ url: URL, body: Data? = nil, headers: [String: String] = [:]) async throws -> Response {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.httpBody = body
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if body != nil { request.setValue("application/json", forHTTPHeaderField: "content-type") }
+        let (data, response) = try await Self.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { fields[String(describing: key)] = String(describing: value) }
+        return Response(status: http.statusCode, headers: fields, body: data)
+    }
+
+    /// An admin request with the token.
+    func admin(_ method: String, _ path: String, body: String? = nil, token: String? = nil) async throws -> Response {
+        var headers: [String: String] = [:]
+        if let token = token ?? Optional(self.token), !token.isEmpty { headers["Authorization"] = "Bearer \(token)" }
+        return try await request(method, adminURL.appendingPathComponent(path), body: body.map { Data($0.utf8) }, headers: headers)
+    }
+
+    /// PUTs a runtime spec and fails unless it is accepted.
+    @discardableResult
+    func apply(_ spec: String) async throws -> Response {
+        let response = try await admin("PUT", "/v1/spec", body: spec)
+        guard response.status == 200 else { throw HarnessError("spec refused: \(response.status) \(response.text)") }
+        return response
+    }
+
+    /// One fraud-detector style inference request.
+    static let fraudBody = Data(#"{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}]}"#.utf8)
+
+    func infer(_ model: String, version: String? = nil, headers: [String: String] = [:]) async throws -> Response {
+        let path = version.map { "/v2/models/\(model)/versions/\($0)/infer" } ?? "/v2/models/\(model)/infer"
+        return try await request("POST", inferenceURL.appendingPathComponent(path), body: Self.fraudBody, headers: headers)
+    }
+
+    /// The observed state of `model` from the admin API.
+    func state(_ model: String) async throws -> [String: Any] {
+        let response = try await admin("GET", "/v1/state")
+        let models = response.json?["models"] as? [[String: Any]] ?? []
+        guard let state = models.first(where: { $0["name"] as? String == model }) else {
+            throw HarnessError("no state for \(model): \(response.text)")
+        }
+        return state
+    }
+
+    func version(_ model: String, _ version: String) async throws -> [String: Any] {
+        let versions = try await state(model)["versions"] as? [[String: Any]] ?? []
+        guard let entry = versions.first(where: { $0["name"] as? String == version }) else {
+            throw HarnessError("no version \(version) of \(model)")
+        }
+        return entry
+    }
+
+    /// Polls until `condition` holds or `seconds` pass.
+    func waitUntil(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessError("timed out waiting for \(what)\n\(serveLog.suffix(3000))")
+    }
+
+    /// Waits until every version of `model` in `versions` is ready.
+    func waitReady(_ model: String, _ versions: [String], seconds: Double = 30) async throws {
+        try await waitUntil("\(model) \(versions) ready", seconds: seconds) {
+            for name in versions {
+                guard try await version(model, name)["ready"] as? Bool == true else { return false }
+            }
+            return true
+        }
+    }
+
+    /// A runtime spec for one model with the example fraud models.
+    static func fraudSpec(
+        weights: [String: Int],
+        runtimes: [String: String] = [:],
+        sticky: String? = nil,
+        mirror: (String, Double)? = nil,
+        revision: String = "r1"
+    ) -> String {
+        let versions = weights.keys.sorted().map { name in
+            #"{"name":"\#(name)","runtime":"\#(runtimes[name] ?? "python-v2")","artifact":"models/\#(name == "v1" ? "fraud-v2.1" : "fraud-v2.2").json"}"#
+        }
+        let weightText = weights.keys.sorted().map { #""\#($0)":\#(weights[$0]!)"# }.joined(separator: ",")
+        var route = #""weights":{\#(weightText)}"#
+        if let sticky { route += #","stickyHeader":"\#(sticky)""# }
+        if let mirror { route += #","mirror":{"version":"\#(mirror.0)","percent":\#(mirror.1)}"# }
+        return #"{"revision":"\#(revision)","models":[{"name":"fraud","versions":[\#(versions.joined(separator: ","))],"route":{\#(route)}}]}"#
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Whether a process is alive (a zombie waiting to be reaped counts as gone).
+func processExists(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return true }
+    let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
+    return state != "Z" && state != "X"
+}

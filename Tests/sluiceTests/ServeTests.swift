@@ -1,0 +1,287 @@
+import Foundation
+import Testing
+
+/// `sluice serve` end to end: the real binary, real python model servers, loopback HTTP.
+@Suite("sluice serve", .serialized)
+struct ServeTests {
+    @Test("90/10 weights route within statistical bounds, and the response names the version")
+    func weightedSplit() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 90, "v2": 10]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        var counts: [String: Int] = [:]
+        let total = 1000
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var seen: [String] = []
+                    for _ in 0..<(total / 8) {
+                        let response = try await serve.infer("fraud")
+                        guard response.status == 200 else { throw HarnessError("status \(response.status): \(response.text)") }
+                        seen.append(response.header("x-sluice-version") ?? "?")
+                    }
+                    return seen.joined(separator: ",")
+                }
+            }
+            for try await batch in group {
+                for version in batch.split(separator: ",") { counts[String(version), default: 0] += 1 }
+            }
+        }
+        // Binomial(1000, 0.1): sd ≈ 9.5; ±5 sd keeps a false failure below one in a million.
+        let canary = counts["v2", default: 0]
+        #expect(counts["v1", default: 0] + canary == total)
+        #expect((52...148).contains(canary), "v2 got \(canary) of \(total)")
+    }
+
+    @Test("a sticky key never changes version while the weights hold")
+    func stickyKey() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], sticky: "x-user-id"))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        var assignment: [String: Set<String>] = [:]
+        for round in 0..<5 {
+            for user in 0..<40 {
+                let response = try await serve.infer("fraud", headers: ["x-user-id": "user-\(user)"])
+                #expect(response.status == 200, "round \(round): \(response.text)")
+                assignment["user-\(user)", default: []].insert(response.header("x-sluice-version") ?? "?")
+            }
+        }
+        #expect(assignment.values.allSatisfy { $0.count == 1 }, "a user moved: \(assignment.filter { $0.value.count > 1 })")
+        let versions = Set(assignment.values.flatMap { $0 })
+        #expect(versions == ["v1", "v2"], "40 users at 50/50 should reach both versions")
+    }
+
+    @Test("a weight change applies at once and fails no in-flight request")
+    func weightChangeUnderLoad() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "slow", "v2": "slow"]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let load = Task {
+            try await withThrowingTaskGroup(of: [Int].self) { group in
+                for _ in 0..<6 {
+                    group.addTask {
+                        var statuses: [Int] = []
+                        for _ in 0..<12 { statuses.append(try await serve.infer("fraud").status) }
+                        return statuses
+                    }
+                }
+                var all: [Int] = []
+                for try await statuses in group { all += statuses }
+                return all
+            }
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100], runtimes: ["v1": "slow", "v2": "slow"], revision: "r2"))
+        let after = try await serve.infer("fraud")
+        #expect(after.header("x-sluice-version") == "v2")
+        let statuses = try await load.value
+        #expect(statuses.count == 72)
+        #expect(statuses.allSatisfy { $0 == 200 }, "failed during the switch: \(statuses.filter { $0 != 200 })")
+    }
+
+    @Test("a version killed with SIGKILL is restarted and gets no traffic until ready again")
+    func killedVersionRestarts() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "slow-start"]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let pid = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
+        kill(Int32(pid), SIGKILL)
+        // The restarted process takes 1.5 s to become ready: until then v1 serves all.
+        var servedBy: [String] = []
+        var sawRestartedNotReady = false
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let response = try await serve.infer("fraud")
+            #expect(response.status == 200, "\(response.status): \(response.text)")
+            let state = try await serve.version("fraud", "v2")
+            let ready = state["ready"] as? Bool ?? false
+            let version = response.header("x-sluice-version") ?? "?"
+            if !ready {
+                #expect(version == "v1", "v2 got traffic while not ready")
+                if (state["restarts"] as? Int ?? 0) >= 1 { sawRestartedNotReady = true }
+            }
+            servedBy.append(version)
+            if ready, (state["pid"] as? Int).map({ $0 != pid }) == true, sawRestartedNotReady { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let state = try await serve.version("fraud", "v2")
+        #expect(state["ready"] as? Bool == true)
+        #expect(state["restarts"] as? Int == 1)
+        #expect(state["lastExit"] as? String == "killed by signal 9")
+        #expect(sawRestartedNotReady)
+        try #require(state["pid"] as? Int != pid)
+        var counts: [String: Int] = [:]
+        for _ in 0..<60 { counts[try await serve.infer("fraud").header("x-sluice-version") ?? "?", default: 0] += 1 }
+        #expect(counts["v2", default: 0] > 0, "v2 gets traffic again once ready: \(counts)")
+    }
+
+    @Test("a version that never becomes ready gets no traffic and is reported")
+    func neverReady() async throws {
+        let serve = try ServeHarness(startTimeout: "2s")
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "never-ready"]))
+        try await serve.waitReady("fraud", ["v1"])
+        for _ in 0..<40 {
+            let response = try await serve.infer("fraud")
+            #expect(response.status == 200)
+            #expect(response.header("x-sluice-version") == "v1")
+        }
+        let pinned = try await serve.infer("fraud", version: "v2")
+        #expect(pinned.status == 503)
+        #expect(pinned.json?["error"] as? String == "version 'v2' of model 'fraud' is not ready")
+        let header = try await serve.infer("fraud", headers: ["x-sluice-version": "v2"])
+        #expect(header.status == 503)
+        try await serve.waitUntil("v2 reported as failing its start", seconds: 20) {
+            let state = try await serve.version("fraud", "v2")
+            return (state["restarts"] as? Int ?? 0) >= 1 && (state["message"] as? String)?.contains("not ready within 2s") == true
+        }
+        let model = try await serve.state("fraud")
+        let effective = model["effectiveWeights"] as? [String: Double]
+        #expect(effective?["v1"] == 100)
+        #expect(effective?["v2"] == 0)
+    }
+
+    @Test("a malformed runtime spec is refused with a clear error and the previous one stays in force")
+    func malformedSpec() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100]))
+        try await serve.waitReady("fraud", ["v1"])
+        let cases: [(String, String)] = [
+            ("{\"models\": [", "not JSON: line 1, column 13"),
+            (ServeHarness.fraudSpec(weights: ["v1": 60, "v2": 30]), "models[0].route.weights: weights sum to 90; they must sum to 100"),
+            (#"{"models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"../../etc/passwd"}],"route":{"weights":{"v1":100}}}]}"#,
+             "models[0].versions[0].artifact: artifact '../../etc/passwd' resolves outside the artifact root"),
+            (#"{"models":[{"name":"fraud","versions":[{"name":"v1","runtime":"gpu-triton","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#,
+             "models[0].versions[0].runtime: runtime 'gpu-triton' is not defined in the data plane's config"),
+            (#"{"models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"wieghts":{"v1":100}}}]}"#,
+             "models[0].route.wieghts: unknown field"),
+        ]
+        for (body, expected) in cases {
+            let response = try await serve.admin("PUT", "/v1/spec", body: body)
+            #expect(response.status == 400)
+            let issues = (response.json?["issues"] as? [[String: String]] ?? []).map { "\($0["field"] ?? ""): \($0["message"] ?? "")" }
+            let rendered = issues.map { $0.hasPrefix(": ") ? String($0.dropFirst(2)) : $0 }
+            #expect(rendered.contains { $0.hasPrefix(expected) }, "\(expected) not in \(rendered)")
+        }
+        let spec = try await serve.admin("GET", "/v1/spec")
+        #expect(spec.text.contains("\"revision\": \"r1\""))
+        let response = try await serve.infer("fraud")
+        #expect(response.status == 200)
+        #expect(response.header("x-sluice-version") == "v1")
+    }
+
+    @Test("a restarted sluice serve restores its routes from disk and stops its children on SIGTERM")
+    func restartRestores() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
+        #expect(pids.count == 2)
+        serve.stop(signal: SIGTERM)
+        for pid in pids { #expect(!processExists(Int32(pid)), "model server \(pid) outlived sluice serve") }
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let response = try await serve.infer("fraud")
+        #expect(response.status == 200)
+        #expect(response.header("x-sluice-version") == "v2")
+        #expect(try await serve.state("fraud")["weights"] as? [String: Int] == ["v1": 0, "v2": 100])
+    }
+
+    @Test("sluice serve killed with SIGKILL leaves no model server behind")
+    func noOrphans() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
+        serve.stop(signal: SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, pids.contains(where: { processExists(Int32($0)) }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for pid in pids { #expect(!processExists(Int32(pid)), "model server \(pid) orphaned") }
+    }
+
+    @Test("the admin API refuses a request without the right token, and the inference listener has no admin routes")
+    func adminToken() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        let missing = try await serve.admin("GET", "/v1/state", token: "")
+        #expect(missing.status == 401)
+        #expect(missing.header("www-authenticate")?.hasPrefix("Bearer") == true)
+        let wrong = try await serve.admin("PUT", "/v1/spec", body: ServeHarness.fraudSpec(weights: ["v1": 100]), token: "guess")
+        #expect(wrong.status == 401)
+        #expect(try await serve.admin("GET", "/v1/spec").status == 404, "nothing was applied")
+        let onInference = try await serve.request("PUT", serve.inferenceURL.appendingPathComponent("/v1/spec"), body: Data("{}".utf8))
+        #expect(onInference.status == 404)
+        #expect(!serve.serveLog.contains(serve.token))
+    }
+
+    @Test("gateway errors: bad JSON 400, unknown model 404, upstream 500 passed on and counted")
+    func gatewayErrors() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v2": "failing"]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let bad = try await serve.request("POST", serve.inferenceURL.appendingPathComponent("/v2/models/fraud/infer"), body: Data("{\"inputs\": [1,".utf8))
+        #expect(bad.status == 400)
+        #expect((bad.json?["error"] as? String)?.hasPrefix("request body is not JSON: line 1, column 14") == true, "\(bad.text)")
+        let unknown = try await serve.infer("nope")
+        #expect(unknown.status == 404)
+        #expect(unknown.json?["error"] as? String == "model 'nope' is not served here")
+        let unknownVersion = try await serve.infer("fraud", version: "v9")
+        #expect(unknownVersion.status == 404)
+        let failing = try await serve.infer("fraud", version: "v2")
+        #expect(failing.status == 500)
+        #expect(failing.header("x-sluice-version") == "v2")
+        #expect(try await serve.infer("fraud").status == 200)
+        let live = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/live"))
+        #expect(live.status == 200)
+        let ready = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/models/fraud/ready"))
+        #expect(ready.status == 200)
+        let metadata = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/models/fraud"))
+        #expect(metadata.status == 200)
+        #expect(metadata.json?["name"] as? String == "fraud")
+        let stats = try await serve.admin("GET", "/v1/stats")
+        let models = stats.json?["models"] as? [[String: Any]]
+        let versions = models?.first?["versions"] as? [[String: Any]]
+        let v2 = versions?.first { $0["name"] as? String == "v2" }
+        #expect(v2?["errors"] as? Int == 1, "\(stats.text)")
+        let metrics = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/metrics"))
+        #expect(metrics.text.contains("sluice_version_ready{model=\"fraud\",version=\"v2\"} 1"))
+    }
+
+    @Test("mirroring sends copies to a version without returning its answers")
+    func mirror() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], mirror: ("v2", 100)))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        for _ in 0..<20 {
+            let response = try await serve.infer("fraud")
+            #expect(response.header("x-sluice-version") == "v1")
+        }
+        try await serve.waitUntil("mirrored copies counted", seconds: 5) {
+            let stats = try await serve.admin("GET", "/v1/stats")
+            let versions = (stats.json?["models"] as? [[String: Any]])?.first?["versions"] as? [[String: Any]]
+            let v2 = versions?.first { $0["name"] as? String == "v2" }
+            return v2?["mirrored"] as? Int == 20
+        }
+    }
+}
