@@ -240,7 +240,7 @@ struct ServeTests {
         try await serve.waitReady("fraud", ["v1", "v2"])
         let bad = try await serve.request("POST", serve.inferenceURL.appendingPathComponent("/v2/models/fraud/infer"), body: Data("{\"inputs\": [1,".utf8))
         #expect(bad.status == 400)
-        #expect((bad.json?["error"] as? String)?.hasPrefix("request body is not JSON: line 1, column 14") == true, "\(bad.text)")
+        #expect(bad.json?["error"] as? String == "request body is not JSON: line 1, column 15: expected a value, found the end of the document", "\(bad.text)")
         let unknown = try await serve.infer("nope")
         #expect(unknown.status == 404)
         #expect(unknown.json?["error"] as? String == "model 'nope' is not served here")
@@ -258,10 +258,9 @@ struct ServeTests {
         #expect(metadata.status == 200)
         #expect(metadata.json?["name"] as? String == "fraud")
         let stats = try await serve.admin("GET", "/v1/stats")
-        let models = stats.json?["models"] as? [[String: Any]]
-        let versions = models?.first?["versions"] as? [[String: Any]]
-        let v2 = versions?.first { $0["name"] as? String == "v2" }
+        let v2 = ((stats.json?["models"] as? [String: Any])?["fraud"] as? [String: Any])?["v2"] as? [String: Any]
         #expect(v2?["errors"] as? Int == 1, "\(stats.text)")
+        #expect((v2?["status"] as? [String: Int])?["5xx"] == 1)
         let metrics = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/metrics"))
         #expect(metrics.text.contains("sluice_version_ready{model=\"fraud\",version=\"v2\"} 1"))
     }
@@ -279,8 +278,7 @@ struct ServeTests {
         }
         try await serve.waitUntil("mirrored copies counted", seconds: 5) {
             let stats = try await serve.admin("GET", "/v1/stats")
-            let versions = (stats.json?["models"] as? [[String: Any]])?.first?["versions"] as? [[String: Any]]
-            let v2 = versions?.first { $0["name"] as? String == "v2" }
+            let v2 = ((stats.json?["models"] as? [String: Any])?["fraud"] as? [String: Any])?["v2"] as? [String: Any]
             return v2?["mirrored"] as? Int == 20
         }
     }
