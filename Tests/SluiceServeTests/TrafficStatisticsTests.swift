@@ -1,0 +1,420 @@
+import Foundation
+import SluiceCore
+import SluiceServe
+import Testing
+
+/// Per-version counts, latency windows, the sample reservoir and the Prometheus text.
+@Suite struct TrafficStatisticsTests {
+    /// A clock that tests move by hand.
+    final class ManualClock: @unchecked Sendable {
+        private let lock = NSLock()
+        private var nanoseconds: UInt64 = 1_000_000_000_000
+
+        var now: UInt64 { lock.withLock { nanoseconds } }
+
+        func advance(seconds: Double) {
+            lock.withLock { nanoseconds += UInt64(seconds * 1e9) }
+        }
+    }
+
+    private func version(_ snapshot: JSONValue, _ model: String = "m", _ version: String = "v1") -> JSONValue? {
+        snapshot["models"]?[model]?[version]
+    }
+
+    private func int(_ value: JSONValue?) -> Int? {
+        switch value {
+        case .int(let number)?: number
+        case .number(let number)? where number == number.rounded(): Int(number)
+        default: nil
+        }
+    }
+
+    private func double(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .int(let number)?: Double(number)
+        case .number(let number)?: number
+        default: nil
+        }
+    }
+
+    /// Within the 1% precision of a two-significant-digit histogram.
+    private func close(_ value: JSONValue?, _ expected: Double) -> Bool {
+        guard let value = double(value) else { return false }
+        return abs(value - expected) <= expected * 0.01
+    }
+
+    // MARK: Counts
+
+    @Test func countsRequestsErrorsAndStatusClasses() throws {
+        let statistics = TrafficStatistics()
+        for _ in 0..<4 { statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 1000) }
+        for _ in 0..<2 { statistics.record(model: "m", version: "v1", status: 201, latencyMicros: 1000, mirrored: true) }
+        statistics.record(model: "m", version: "v1", status: 404, latencyMicros: 1000)
+        statistics.record(model: "m", version: "v1", status: 500, latencyMicros: 1000)
+        statistics.record(model: "m", version: "v1", status: 503, latencyMicros: 1000, mirrored: true)
+        statistics.record(model: "m", version: "v1", status: 0, latencyMicros: 1000)
+
+        let report = try #require(version(statistics.snapshot(windowSeconds: nil)))
+        #expect(int(report["requests"]) == 10)
+        #expect(int(report["errors"]) == 3)
+        #expect(int(report["mirrored"]) == 3)
+        #expect(double(report["errorRate"]) == 0.3)
+        #expect(report["status"]?.serialized() == #"{"2xx":6,"4xx":1,"5xx":2,"failed":1}"#)
+        #expect(int(report["window"]?["requests"]) == 10)
+        #expect(int(report["window"]?["errors"]) == 3)
+    }
+
+    @Test func unusualClassesAppearOnlyWhenSeen() throws {
+        let statistics = TrafficStatistics()
+        statistics.record(model: "m", version: "v1", status: 302, latencyMicros: 10)
+        statistics.record(model: "m", version: "v1", status: 700, latencyMicros: 10)
+        let report = try #require(version(statistics.snapshot()))
+        #expect(report["status"]?.serialized() == #"{"2xx":0,"3xx":1,"4xx":0,"5xx":0,"failed":1}"#)
+        #expect(int(report["errors"]) == 1)
+    }
+
+    @Test func emptyVersionReportsNullLatency() throws {
+        let statistics = TrafficStatistics()
+        _ = statistics.admitSample(model: "m", version: "v1")
+        let report = try #require(version(statistics.snapshot(windowSeconds: 10)))
+        #expect(int(report["requests"]) == 0)
+        #expect(double(report["errorRate"]) == 0)
+        #expect(report["latencyMs"]?.serialized() == #"{"p50":null,"p90":null,"p95":null,"p99":null,"max":null,"mean":null}"#)
+    }
+
+    @Test func snapshotSortsModelsAndVersions() {
+        let statistics = TrafficStatistics()
+        for (model, version) in [("zeta", "v2"), ("alpha", "v9"), ("zeta", "v1"), ("alpha", "v10")] {
+            statistics.record(model: model, version: version, status: 200, latencyMicros: 5)
+        }
+        guard case .object(let models)? = statistics.snapshot()["models"] else {
+            Issue.record("no models")
+            return
+        }
+        #expect(models.map(\.0) == ["alpha", "zeta"])
+        let versions = models.map { entry -> [String] in
+            guard case .object(let versions) = entry.1 else { return [] }
+            return versions.map(\.0)
+        }
+        #expect(versions == [["v10", "v9"], ["v1", "v2"]])
+    }
+
+    // MARK: Latency
+
+    /// Two significant digits: every quantile within 1% of the exact one.
+    @Test func quantilesAreWithinHistogramPrecision() throws {
+        let statistics = TrafficStatistics()
+        for micros in UInt64(1)...10_000 {
+            statistics.record(model: "m", version: "v1", status: 200, latencyMicros: micros)
+        }
+        // Twenty seconds: the records may straddle the turn of a real ten-second window.
+        for windowSeconds in [nil, 20] {
+            let latency = try #require(version(statistics.snapshot(windowSeconds: windowSeconds))?["latencyMs"])
+            for (key, exact) in [("p50", 5.0), ("p90", 9.0), ("p95", 9.5), ("p99", 9.9)] {
+                #expect(close(latency[key], exact), "\(key) = \(String(describing: latency[key])), expected \(exact)")
+            }
+            #expect(double(latency["max"]) == 10.0)
+            #expect(double(latency["mean"]) == 5.0005)
+        }
+    }
+
+    @Test func overlongLatenciesCountAsOneMinute() throws {
+        let statistics = TrafficStatistics()
+        statistics.record(model: "m", version: "v1", status: 0, latencyMicros: 3_600_000_000)
+        let report = try #require(version(statistics.snapshot()))
+        #expect(double(report["latencyMs"]?["max"]) == 60_000)
+        #expect(int(report["requests"]) == 1)
+    }
+
+    @Test func windowsRollOverAndOldOnesDropOut() throws {
+        let clock = ManualClock()
+        let statistics = TrafficStatistics(windowSeconds: 10, windowCount: 3, now: { clock.now })
+        for _ in 0..<5 { statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 1000) }
+        clock.advance(seconds: 10)
+        for _ in 0..<3 { statistics.record(model: "m", version: "v1", status: 503, latencyMicros: 2000) }
+
+        var report = try #require(version(statistics.snapshot(windowSeconds: 10)))
+        #expect(report["window"]?.serialized() == #"{"seconds":10,"requests":3,"errors":3,"errorRate":1}"#)
+        #expect(close(report["latencyMs"]?["p50"], 2.0))
+
+        report = try #require(version(statistics.snapshot(windowSeconds: 20)))
+        #expect(int(report["window"]?["requests"]) == 8)
+        #expect(close(report["latencyMs"]?["p50"], 1.0))
+
+        // Asking for more than is kept gives what is kept.
+        report = try #require(version(statistics.snapshot(windowSeconds: 3600)))
+        #expect(int(report["window"]?["seconds"]) == 30)
+        #expect(int(report["window"]?["requests"]) == 8)
+
+        // Two windows later the first one is out of the 30 seconds kept.
+        clock.advance(seconds: 20)
+        report = try #require(version(statistics.snapshot(windowSeconds: 30)))
+        #expect(int(report["window"]?["requests"]) == 3)
+
+        // The ring slot of the first window is reused, and starts from zero.
+        statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 4000)
+        report = try #require(version(statistics.snapshot(windowSeconds: 30)))
+        #expect(int(report["window"]?["requests"]) == 4)
+        report = try #require(version(statistics.snapshot(windowSeconds: 10)))
+        #expect(int(report["window"]?["requests"]) == 1)
+        #expect(double(report["latencyMs"]?["max"]) == 4.0)
+
+        // Long after, no window holds anything, but the totals remain.
+        clock.advance(seconds: 1000)
+        report = try #require(version(statistics.snapshot(windowSeconds: 30)))
+        #expect(int(report["window"]?["requests"]) == 0)
+        #expect(report["latencyMs"]?["p50"] == .null)
+        #expect(int(report["requests"]) == 9)
+        report = try #require(version(statistics.snapshot(windowSeconds: nil)))
+        #expect(double(report["latencyMs"]?["max"]) == 4.0)
+    }
+
+    // MARK: Samples
+
+    @Test func reservoirStaysBoundedAndUniform() throws {
+        let statistics = TrafficStatistics(reservoirSize: 512)
+        for value in 0..<100_000 {
+            guard let ticket = statistics.admitSample(model: "m", version: "v1") else { continue }
+            statistics.storeInputs(ticket, [("x", [.number(Double(value))])])
+            statistics.storeOutputs(ticket, [("y", [.number(Double(value) * 2)])])
+        }
+        let samples = try #require(version(statistics.snapshot())?["samples"])
+        #expect(int(samples["rows"]) == 512)
+        #expect(int(samples["seen"]) == 100_000)
+        guard case .array(let inputs)? = samples["inputs"]?["x"], case .array(let outputs)? = samples["outputs"]?["y"] else {
+            Issue.record("no sampled values")
+            return
+        }
+        let values = inputs.compactMap(double)
+        #expect(values.count == 512)
+        #expect(Set(values).count == 512)
+        // Rows pair each input with its own output.
+        #expect(outputs.compactMap(double) == values.map { $0 * 2 })
+        // The mean of 512 uniform draws from 0…99,999 has a standard deviation of about 1,276.
+        let mean = values.reduce(0, +) / Double(values.count)
+        #expect(abs(mean - 49_999.5) < 6_500, "mean \(mean)")
+        let lowerHalf = Double(values.count { $0 < 50_000 }) / Double(values.count)
+        #expect(lowerHalf > 0.38 && lowerHalf < 0.62, "lower half \(lowerHalf)")
+        #expect(values.contains { $0 >= 90_000 })
+    }
+
+    @Test func staleTicketCannotWriteIntoATakenRow() throws {
+        let statistics = TrafficStatistics(reservoirSize: 1)
+        let first = try #require(statistics.admitSample(model: "m", version: "v1"))
+        statistics.storeInputs(first, [("a", [.category("first")])])
+        var second: SampleTicket?
+        while second == nil { second = statistics.admitSample(model: "m", version: "v1") }
+        let taken = try #require(second)
+
+        // The row was cleared for the second request; the first one's late writes are dropped.
+        statistics.storeOutputs(first, [("out", [.number(1)])])
+        var samples = try #require(version(statistics.snapshot())?["samples"])
+        #expect(int(samples["rows"]) == 0)
+        #expect(samples["outputs"]?.serialized() == "{}")
+
+        statistics.storeInputs(taken, [("a", [.category("second")])])
+        statistics.storeInputs(first, [("a", [.category("first again")])])
+        statistics.storeOutputs(taken, [("out", [.number(2)])])
+        samples = try #require(version(statistics.snapshot())?["samples"])
+        #expect(int(samples["rows"]) == 1)
+        #expect(samples["inputs"]?.serialized() == #"{"a":["second"]}"#)
+        #expect(samples["outputs"]?.serialized() == #"{"out":[2]}"#)
+        #expect(taken.model == "m" && taken.version == "v1")
+    }
+
+    @Test func featureNamesAreCappedPerVersion() throws {
+        let statistics = TrafficStatistics(maxFeatures: 3)
+        let first = try #require(statistics.admitSample(model: "m", version: "v1"))
+        statistics.storeInputs(first, (0..<6).map { ("f\($0)", [FeatureValue.number(Double($0))]) })
+        let second = try #require(statistics.admitSample(model: "m", version: "v1"))
+        statistics.storeInputs(second, [("late", [.number(9)]), ("f1", [.number(10)])])
+
+        let inputs = try #require(version(statistics.snapshot())?["samples"]?["inputs"])
+        #expect(inputs.serialized() == #"{"f0":[0],"f1":[1,10],"f2":[2]}"#)
+    }
+
+    @Test func valuesPerRowAreSharedAmongFeaturesAndCategoriesAreCut() throws {
+        let statistics = TrafficStatistics(valuesPerRow: 4)
+        let ticket = try #require(statistics.admitSample(model: "m", version: "v1"))
+        let long = String(repeating: "é", count: 40)  // 80 bytes
+        statistics.storeInputs(ticket, [
+            ("a", (0..<10).map { .number(Double($0)) }),
+            ("b", [.category(long), .category("short"), .category("dropped")]),
+        ])
+        let inputs = try #require(version(statistics.snapshot())?["samples"]?["inputs"])
+        #expect(inputs.serialized() == #"{"a":[0,1],"b":[""# + String(repeating: "é", count: 32) + #"","short"]}"#)
+    }
+
+    @Test func samplingCanBeTurnedOff() {
+        let statistics = TrafficStatistics(reservoirSize: 0)
+        #expect(statistics.admitSample(model: "m", version: "v1") == nil)
+    }
+
+    // MARK: Lifecycle and concurrency
+
+    @Test func forgetAndRetainDropVersions() {
+        let statistics = TrafficStatistics()
+        for (model, version) in [("a", "v1"), ("a", "v2"), ("b", "v1"), ("c", "v1")] {
+            statistics.record(model: model, version: version, status: 200, latencyMicros: 1)
+        }
+        statistics.forget(model: "c", version: "v1")
+        statistics.retain(models: ["a": ["v2"], "b": ["v1", "v3"]])
+        let snapshot = statistics.snapshot()
+        #expect(version(snapshot, "a", "v1") == nil)
+        #expect(version(snapshot, "a", "v2") != nil)
+        #expect(version(snapshot, "b", "v1") != nil)
+        #expect(snapshot["models"]?["c"] == nil)
+    }
+
+    @Test func concurrentRecordingKeepsExactTotals() async throws {
+        let statistics = TrafficStatistics(reservoirSize: 64)
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for index in 0..<10_000 {
+                        let version = index % 2 == 0 ? "v1" : "v2"
+                        let status = index % 10 == 0 ? 503 : 200
+                        statistics.record(
+                            model: "m", version: version, status: status,
+                            latencyMicros: UInt64(100 + task), mirrored: index % 4 == 1)
+                        if let ticket = statistics.admitSample(model: "m", version: version) {
+                            statistics.storeInputs(ticket, [("task", [.number(Double(task))])])
+                        }
+                    }
+                }
+            }
+        }
+        let snapshot = statistics.snapshot()
+        for name in ["v1", "v2"] {
+            let report = try #require(version(snapshot, "m", name))
+            #expect(int(report["requests"]) == 40_000)
+            #expect(int(report["errors"]) == (name == "v1" ? 8_000 : 0))
+            #expect(int(report["mirrored"]) == (name == "v1" ? 0 : 20_000))
+            #expect(int(report["samples"]?["seen"]) == 40_000)
+            #expect(int(report["samples"]?["rows"]) == 64)
+        }
+        #expect(statistics.prometheusText().contains(#"sluice_request_duration_seconds_count{model="m",version="v1"} 40000"#))
+    }
+
+    // MARK: Prometheus
+
+    @Test func prometheusTextParsesLineByLine() throws {
+        let statistics = TrafficStatistics()
+        let model = "fraud \"x\"\\y\nz"
+        statistics.record(model: model, version: "v1", status: 200, latencyMicros: 20_000)
+        statistics.record(model: model, version: "v1", status: 503, latencyMicros: 40_000, mirrored: true)
+        statistics.record(model: "plain", version: "v2", status: 0, latencyMicros: 1)
+
+        let text = statistics.prometheusText()
+        #expect(text.hasSuffix("\n"))
+        var types: [String: String] = [:]
+        var samples: [Sample] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            if line.hasPrefix("# TYPE ") {
+                let words = line.split(separator: " ")
+                types[String(words[2])] = String(words[3])
+            } else if line.hasPrefix("# HELP ") {
+                continue
+            } else {
+                let sample = try #require(Sample(String(line)), "not a sample line: \(line)")
+                samples.append(sample)
+            }
+        }
+        #expect(types == [
+            "sluice_requests_total": "counter",
+            "sluice_request_errors_total": "counter",
+            "sluice_mirrored_requests_total": "counter",
+            "sluice_request_duration_seconds": "summary",
+        ])
+        // Each sample belongs to a declared family.
+        for sample in samples {
+            let family = sample.name.replacing(/_(sum|count)$/, with: "")
+            #expect(types[family] != nil, "\(sample.name)")
+        }
+        func value(_ name: String, _ labels: [String: String]) -> Double? {
+            samples.first { $0.name == name && $0.labels == labels }?.value
+        }
+        let escaped = ["model": model, "version": "v1"]
+        #expect(value("sluice_requests_total", escaped.merging(["code_class": "2xx"]) { $1 }) == 1)
+        #expect(value("sluice_requests_total", escaped.merging(["code_class": "5xx"]) { $1 }) == 1)
+        #expect(value("sluice_requests_total", escaped.merging(["code_class": "4xx"]) { $1 }) == 0)
+        #expect(value("sluice_request_errors_total", escaped) == 1)
+        #expect(value("sluice_mirrored_requests_total", escaped) == 1)
+        #expect(value("sluice_request_duration_seconds_count", escaped) == 2)
+        #expect(value("sluice_request_duration_seconds_sum", escaped) == 0.06)
+        let p99 = try #require(value("sluice_request_duration_seconds", escaped.merging(["quantile": "0.99"]) { $1 }))
+        #expect(abs(p99 - 0.04) <= 0.0004)
+        #expect(value("sluice_requests_total", ["model": "plain", "version": "v2", "code_class": "failed"]) == 1)
+        #expect(text.contains(#"model="fraud \"x\"\\y\nz""#))
+    }
+
+    @Test func quantilesAreNaNWithoutRecentRequests() throws {
+        let clock = ManualClock()
+        let statistics = TrafficStatistics(windowSeconds: 1, windowCount: 2, now: { clock.now })
+        statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 5)
+        clock.advance(seconds: 5)
+        let lines = statistics.prometheusText().split(separator: "\n")
+        #expect(lines.contains(#"sluice_request_duration_seconds{model="m",version="v1",quantile="0.5"} NaN"#))
+        #expect(lines.contains(#"sluice_request_duration_seconds_count{model="m",version="v1"} 1"#))
+    }
+
+    @Test func labelEscaping() {
+        let statistics = TrafficStatistics()
+        statistics.record(model: #"a\b"c"#, version: "line\nbreak", status: 200, latencyMicros: 1)
+        #expect(statistics.prometheusText().contains(#"sluice_request_errors_total{model="a\\b\"c",version="line\nbreak"} 0"#))
+    }
+}
+
+/// One sample line of the text format: `name{label="value",…} value`.
+private struct Sample {
+    var name: String
+    var labels: [String: String] = [:]
+    var value: Double
+
+    init?(_ line: String) {
+        var scalars = Substring(line).unicodeScalars[...]
+        func isNameScalar(_ scalar: Unicode.Scalar, first: Bool) -> Bool {
+            scalar == "_" || scalar == ":" || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || (!first && ("0"..."9").contains(scalar))
+        }
+        func takeName() -> String? {
+            var name = ""
+            while let scalar = scalars.first, isNameScalar(scalar, first: name.isEmpty) {
+                name.unicodeScalars.append(scalar)
+                scalars.removeFirst()
+            }
+            return name.isEmpty ? nil : name
+        }
+        guard let name = takeName() else { return nil }
+        self.name = name
+        if scalars.first == "{" {
+            scalars.removeFirst()
+            while scalars.first != "}" {
+                guard let label = takeName(), scalars.popFirst() == "=", scalars.popFirst() == "\"" else { return nil }
+                var value = ""
+                while true {
+                    guard let scalar = scalars.popFirst() else { return nil }
+                    if scalar == "\"" { break }
+                    if scalar == "\n" { return nil }
+                    if scalar == "\\" {
+                        switch scalars.popFirst() {
+                        case "\\": value += "\\"
+                        case "\"": value += "\""
+                        case "n": value += "\n"
+                        default: return nil
+                        }
+                    } else {
+                        value.unicodeScalars.append(scalar)
+                    }
+                }
+                labels[label] = value
+                if scalars.first == "," { scalars.removeFirst() }
+            }
+            scalars.removeFirst()
+        }
+        guard scalars.popFirst() == " " else { return nil }
+        let text = String(String.UnicodeScalarView(scalars))
+        guard let value = text == "NaN" ? Double.nan : Double(text) else { return nil }
+        self.value = value
+    }
+}
