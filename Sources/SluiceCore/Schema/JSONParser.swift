@@ -179,7 +179,9 @@ public struct JSONParser {
                         }
                         let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
                         scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
-                    default: throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
+                    default:
+                        index -= 1
+                        throw error("invalid escape '\\\(Character(Unicode.Scalar(escape)))'")
                     }
                 default:
                     if byte < 0x20 { throw error("control character in a string (escape it)") }

@@ -129,16 +129,14 @@ final class Gateway: HTTPResponder {
         guard let routes = routes.current.models[model] else {
             return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' is not served here"))
         }
-        var parsedBody: JSONValue?
+        let parsedBody: JSONValue?
         if sample {
-            do {
-                parsedBody = try JSONParser.parse(Array(request.body.readableBytesView))
-            } catch {
-                return loop.makeSucceededFuture(.error(.badRequest, "request body is not JSON: \(error)"))
+            switch Self.parseBody(request.body) {
+            case .success(let body): parsedBody = body
+            case .failure(let refusal): return loop.makeSucceededFuture(refusal.response)
             }
-            guard case .object = parsedBody else {
-                return loop.makeSucceededFuture(.error(.badRequest, "request body must be a JSON object with \"inputs\""))
-            }
+        } else {
+            parsedBody = nil
         }
         let headers = request.head.headers
         let pinned = explicit ?? headers.first(name: pinHeader)
@@ -240,6 +238,24 @@ final class Gateway: HTTPResponder {
                 if case UpstreamFailure.connect = error { self.onConnectFailure(target) }
             }
         }.map { ($0, version) }
+    }
+
+    /// The request body as JSON, or the 400 answer for a body that is not a JSON object.
+    private static func parseBody(_ body: ByteBuffer) -> Result<JSONValue, ResponseRefusal> {
+        do {
+            let value = try JSONParser.parse(Array(body.readableBytesView))
+            guard case .object = value else {
+                return .failure(ResponseRefusal(response: .error(.badRequest, "request body must be a JSON object with \"inputs\"")))
+            }
+            return .success(value)
+        } catch {
+            return .failure(ResponseRefusal(response: .error(.badRequest, "request body is not JSON: \(error)")))
+        }
+    }
+
+    /// A request answered by the gateway itself, with no upstream involved.
+    struct ResponseRefusal: Error {
+        var response: ServerResponse
     }
 
     private static func newRequestID() -> String {
