@@ -25,7 +25,9 @@ extension ServeConfig {
         }
         var reader = ConfigReader(file: file, base: baseDirectory)
         let config = reader.config(root)
-        guard reader.problems.isEmpty else { throw ServeConfigError(problems: reader.problems) }
+        guard reader.problems.isEmpty else {
+            throw ServeConfigError(problems: reader.problems.sorted { $0.0 < $1.0 }.map(\.1))
+        }
         return config
     }
 }
@@ -34,7 +36,7 @@ extension ServeConfig {
 private struct ConfigReader {
     let file: String
     let base: String
-    var problems: [String] = []
+    var problems: [(SourceLocation, String)] = []
 
     mutating func config(_ root: YAMLNode) -> ServeConfig {
         var config = ServeConfig()
@@ -220,6 +222,7 @@ private struct ConfigReader {
     }
 
     mutating func problem(_ node: YAMLNode, _ field: String, _ message: String) {
-        problems.append("\(file):\(node.location.line):\(node.location.column): \(field): \(message)")
+        let prefix = "\(file):\(node.location.line):\(node.location.column): "
+        problems.append((node.location, prefix + (field.isEmpty ? message : "\(field): \(message)")))
     }
 }
