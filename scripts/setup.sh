@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs what building Sluice needs on a fresh Debian machine: pkg-config and libgit2-dev.
-# Idempotent: does nothing when both are present.
+# Installs what building and testing Sluice needs on a fresh Debian machine: pkg-config and
+# libgit2-dev (the git source), python3 (the example V2 model server).
+# Idempotent: does nothing when all are present.
 set -euo pipefail
-if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libgit2; then
+missing=()
+if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libgit2; then missing+=(pkg-config libgit2-dev); fi
+if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq pkg-config libgit2-dev >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
