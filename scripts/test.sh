@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build
 swift test
+# The example V2 model server that the data-plane tests and the quickstart run.
+python3 -m unittest examples/server/test_v2_server.py
