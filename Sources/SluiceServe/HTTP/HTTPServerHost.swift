@@ -134,6 +134,10 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
             refused = false
             if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > maximumBody {
                 refuse(context: context, requestHead)
+            } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                // curl and others wait for this before sending a body over 1 KiB.
+                let interim = HTTPResponseHead(version: requestHead.version, status: .continue)
+                context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
             }
         case .body(var chunk):
             guard !refused, let requestHead = head else { return }
