@@ -53,6 +53,10 @@ final class ServeHarness: @unchecked Sendable {
             \(runtime("failing", env: "SLUICE_FAULT_ERROR_RATE: \"1\""))
             \(runtime("slow-start", env: "SLUICE_FAULT_READY_AFTER_MS: \"1500\""))
             \(runtime("slow", env: "SLUICE_FAULT_LATENCY_MS: \"200\""))
+              exits:
+                command: [python3, -c, "import sys; sys.exit(3)"]
+              missing-program:
+                command: [/nonexistent/model-server, "{port}"]
             """
         try config.write(to: directory.appendingPathComponent("sluice.yaml"), atomically: true, encoding: .utf8)
     }

@@ -282,4 +282,86 @@ struct ServeTests {
             return v2?["mirrored"] as? Int == 20
         }
     }
+
+    @Test("a process that keeps exiting is reported as CrashLoopBackOff; a missing program as Failed")
+    func crashLoop() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "exits", "v2": "missing-program"]))
+        try await serve.waitUntil("v1 crash-looping", seconds: 20) {
+            try await serve.version("fraud", "v1")["state"] as? String == "CrashLoopBackOff"
+        }
+        let v1 = try await serve.version("fraud", "v1")
+        #expect(v1["lastExit"] as? String == "exit code 3")
+        #expect((v1["restarts"] as? Int ?? 0) >= 3)
+        let v2 = try await serve.version("fraud", "v2")
+        #expect(v2["state"] as? String == "Failed")
+        #expect((v2["message"] as? String)?.hasPrefix("cannot start '/nonexistent/model-server': not found") == true, "\(v2)")
+        let response = try await serve.infer("fraud")
+        #expect(response.status == 503)
+        #expect(response.json?["error"] as? String == "model 'fraud' has no ready version")
+        let ready = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/ready"))
+        #expect(ready.status == 503)
+        #expect(try await serve.state("fraud")["ready"] as? Bool == false)
+    }
+
+    @Test("a removed version finishes its in-flight requests before it is stopped")
+    func drainBeforeStop() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100], runtimes: ["v1": "python-v2", "v2": "slow"]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let pid = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
+        let inFlight = Task {
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<8 { group.addTask { try await serve.infer("fraud").status } }
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+        }
+        try await Task.sleep(for: .milliseconds(80))
+        let onlyV1 = #"{"revision":"r2","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
+        try await serve.apply(onlyV1)
+        let statuses = try await inFlight.value
+        #expect(statuses == Array(repeating: 200, count: 8), "in-flight requests failed: \(statuses)")
+        #expect(try await serve.infer("fraud").header("x-sluice-version") == "v1")
+        try await serve.waitUntil("v2 stopped", seconds: 10) { !processExists(Int32(pid)) }
+        let versions = try await serve.state("fraud")["versions"] as? [[String: Any]] ?? []
+        #expect(versions.map { $0["name"] as? String } == ["v1"])
+    }
+
+    @Test("a new artifact for a serving version starts a new process; the old one serves until it is ready")
+    func handover() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        let first = #"{"revision":"r1","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
+        try await serve.apply(first)
+        try await serve.waitReady("fraud", ["v1"])
+        let oldPID = try #require(try await serve.version("fraud", "v1")["pid"] as? Int)
+        let second = #"{"revision":"r2","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"slow-start","artifact":"models/fraud-v2.2.json"}],"route":{"weights":{"v1":100}}}]}"#
+        try await serve.apply(second)
+        var statuses: [Int] = []
+        var newPID: Int?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            statuses.append(try await serve.infer("fraud").status)
+            let state = try await serve.version("fraud", "v1")
+            if state["ready"] as? Bool == true, let pid = state["pid"] as? Int, pid != oldPID {
+                newPID = pid
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(newPID != nil)
+        #expect(statuses.count > 10, "the new process takes 1.5 s to become ready")
+        #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses.filter { $0 != 200 })")
+        try await serve.waitUntil("the old process stopped", seconds: 10) { !processExists(Int32(oldPID)) }
+        let response = try await serve.infer("fraud")
+        #expect(response.status == 200)
+        #expect(response.json?["model_version"] as? String == "v1")
+    }
 }
