@@ -60,9 +60,19 @@ public struct VersionPicker: Sendable {
                 return .version(version, .sticky)
             }
         }
-        let ready = weighted.filter { $0.weight > 0 && isReady($0.name) }
-        guard let version = Self.pick(ready, at: Self.unitPosition(random)) else { return .noneReady }
-        return .version(version, .weighted)
+        // Two passes instead of a filtered copy: this runs for every request.
+        var total = 0
+        for entry in weighted where entry.weight > 0 && isReady(entry.name) { total += entry.weight }
+        guard total > 0 else { return .noneReady }
+        let target = Self.unitPosition(random) * Double(total)
+        var cumulative = 0.0
+        var last: String?
+        for entry in weighted where entry.weight > 0 && isReady(entry.name) {
+            cumulative += Double(entry.weight)
+            last = entry.name
+            if target < cumulative { return .version(entry.name, .weighted) }
+        }
+        return last.map { .version($0, .weighted) } ?? .noneReady
     }
 
     /// The share of traffic each version gets now, given readiness (percent, summing to

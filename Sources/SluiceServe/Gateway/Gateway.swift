@@ -19,6 +19,8 @@ final class Gateway: HTTPResponder {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
     ]
 
+    private static let hopByHopNames = Array(hopByHop)
+
     init(
         routes: RoutingTableBox,
         client: UpstreamClient,
@@ -144,12 +146,15 @@ final class Gateway: HTTPResponder {
             explicit: pinned,
             header: { headers.first(name: $0) },
             isReady: routes.isReady,
-            random: UInt64.random(in: .min ... .max)
+            random: FastRandom.next()
         )
-        let version: String
+        let target: UpstreamTarget
         switch choice {
         case .version(let chosen, _):
-            version = chosen
+            guard let ready = routes.ready[chosen] else {
+                return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(chosen)' of model '\(model)' is not ready"))
+            }
+            target = ready
         case .unknownVersion(let name):
             return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' has no version '\(name)'"))
         case .notReady(let name):
@@ -157,65 +162,81 @@ final class Gateway: HTTPResponder {
         case .noneReady:
             return loop.makeSucceededFuture(.error(.serviceUnavailable, "model '\(model)' has no ready version"))
         }
-        let requestID = headers.first(name: "x-request-id") ?? Self.newRequestID()
-        var upstreamHeaders = HTTPHeaders()
-        for (name, value) in headers where !Self.hopByHop.contains(name.lowercased()) {
-            upstreamHeaders.add(name: name, value: value)
-        }
+        let requestID = headers.first(name: "x-request-id") ?? FastRandom.requestID()
+        var upstreamHeaders = headers
+        Self.removeHopByHop(&upstreamHeaders)
         upstreamHeaders.replaceOrAdd(name: "x-request-id", value: requestID)
         if let remote = request.remoteAddress {
             let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
             upstreamHeaders.replaceOrAdd(name: "x-forwarded-for", value: forwarded)
         }
-        let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(version), headers: upstreamHeaders, body: request.body)
-        if sample, let mirror = routes.spec.route.mirror, mirror.version != version,
-           Double.random(in: 0..<100) < mirror.percent, let target = routes.ready[mirror.version] {
-            send(upstreamRequest, to: target, model: model, loop: loop, body: nil, mirrored: true)
-                .whenComplete { _ in }
+        let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
+        if sample, let mirror = routes.spec.route.mirror, mirror.version != target.version,
+           FastRandom.percent() < mirror.percent, let shadow = routes.ready[mirror.version] {
+            send(upstreamRequest, to: shadow, model: model, loop: loop, body: nil, mirrored: true) { _ in }
         }
-        guard let chosenTarget = routes.ready[version] else {
-            return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(version)' of model '\(model)' is not ready"))
+        let promise = loop.makePromise(of: ServerResponse.self)
+        let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget) -> Void = { result, answered in
+            promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID))
         }
-        return send(upstreamRequest, to: chosenTarget, model: model, loop: loop, body: sample ? parsedBody : nil, mirrored: false)
-            .flatMapError { error in
-                // Nothing reached the upstream: try another ready version unless the
-                // caller asked for this one.
-                guard case UpstreamFailure.connect = error, pinned == nil else { return loop.makeFailedFuture(error) }
-                let others = routes.ready.filter { $0.key != version }
-                let retry = routes.picker.choose(explicit: nil, header: { headers.first(name: $0) }, isReady: { others[$0] != nil }, random: UInt64.random(in: .min ... .max))
-                guard case .version(let second, _) = retry, let target = others[second] else { return loop.makeFailedFuture(error) }
-                return self.send(upstreamRequest, to: target, model: model, loop: loop, body: sample ? parsedBody : nil, mirrored: false)
+        send(upstreamRequest, to: target, model: model, loop: loop, body: parsedBody, mirrored: false) { result in
+            // Nothing reached the upstream: try another ready version unless the caller
+            // asked for this one.
+            guard case .failure(UpstreamFailure.connect) = result, pinned == nil else {
+                finish(result, target)
+                return
             }
-            .map { response, chosen in
-                var headers = HTTPHeaders()
-                for (name, value) in response.headers where !Self.hopByHop.contains(name.lowercased()) {
-                    headers.add(name: name, value: value)
-                }
-                headers.replaceOrAdd(name: "x-sluice-model", value: model)
-                headers.replaceOrAdd(name: "x-sluice-version", value: chosen)
-                headers.replaceOrAdd(name: "x-request-id", value: requestID)
-                return ServerResponse(status: response.status, headers: headers, body: response.body)
+            let retry = routes.picker.choose(
+                explicit: nil,
+                header: { headers.first(name: $0) },
+                isReady: { $0 != target.version && routes.isReady($0) },
+                random: FastRandom.next()
+            )
+            guard case .version(let second, _) = retry, let other = routes.ready[second] else {
+                finish(result, target)
+                return
             }
-            .flatMapErrorThrowing { error in
-                var headers = HTTPHeaders()
-                headers.add(name: "x-request-id", value: requestID)
-                if case UpstreamFailure.timeout = error {
-                    return .error(.gatewayTimeout, "model '\(model)' did not answer within \(self.timeout.nanoseconds / 1_000_000) ms", headers: headers)
-                }
-                return .error(.badGateway, "model '\(model)' version '\(version)' failed: \(error)", headers: headers)
-            }
+            self.send(upstreamRequest, to: other, model: model, loop: loop, body: parsedBody, mirrored: false) { finish($0, other) }
+        }
+        return promise.futureResult
     }
 
-    /// Sends to one target, counting it in flight and recording statistics; answers the
-    /// response and the version that produced it.
+    /// The client's answer: the model server's response with Sluice's headers, or a V2
+    /// error naming what failed.
+    private func response(to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String) -> ServerResponse {
+        switch result {
+        case .success(let upstream):
+            var headers = upstream.headers
+            Self.removeHopByHop(&headers)
+            headers.replaceOrAdd(name: "x-sluice-model", value: model)
+            headers.replaceOrAdd(name: "x-sluice-version", value: target.version)
+            headers.replaceOrAdd(name: "x-request-id", value: requestID)
+            return ServerResponse(status: upstream.status, headers: headers, body: upstream.body)
+        case .failure(let error):
+            var headers = HTTPHeaders()
+            headers.add(name: "x-request-id", value: requestID)
+            headers.add(name: "x-sluice-version", value: target.version)
+            if case UpstreamFailure.timeout = error {
+                return .error(.gatewayTimeout, "model '\(model)' version '\(target.version)' did not answer within \(timeout.nanoseconds / 1_000_000) ms", headers: headers)
+            }
+            return .error(.badGateway, "model '\(model)' version '\(target.version)' failed: \(error)", headers: headers)
+        }
+    }
+
+    private static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        for name in hopByHopNames where headers.contains(name: name) { headers.remove(name: name) }
+    }
+
+    /// Sends to one target, counting it in flight and recording statistics.
     private func send(
         _ request: UpstreamRequest,
         to target: UpstreamTarget,
         model: String,
         loop: any EventLoop,
         body: JSONValue?,
-        mirrored: Bool
-    ) -> EventLoopFuture<(UpstreamResponse, String)> {
+        mirrored: Bool,
+        completion: @escaping @Sendable (Result<UpstreamResponse, any Error>) -> Void
+    ) {
         let version = target.version
         let ticket = body == nil ? nil : statistics.admitSample(model: model, version: version)
         if let ticket, let body {
@@ -223,27 +244,27 @@ final class Gateway: HTTPResponder {
         }
         target.begin()
         let started = NIODeadline.now()
-        return client.send(request, to: target.address, on: loop, timeout: timeout).always { result in
+        client.send(request, to: target.address, on: loop, timeout: timeout).whenComplete { result in
             target.end()
             let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
             switch result {
             case .success(let response):
                 self.statistics.record(model: model, version: version, status: Int(response.status.code), latencyMicros: micros, mirrored: mirrored)
-                if let ticket, response.status == .ok,
-                   let output = try? JSONParser.parse(Array(response.body.readableBytesView)) {
+                if let ticket, response.status == .ok, let output = try? JSONParser.parse(response.body) {
                     self.statistics.storeOutputs(ticket, InferenceTensors.features(in: output, member: "outputs"))
                 }
             case .failure(let error):
                 self.statistics.record(model: model, version: version, status: 0, latencyMicros: micros, mirrored: mirrored)
                 if case UpstreamFailure.connect = error { self.onConnectFailure(target) }
             }
-        }.map { ($0, version) }
+            completion(result)
+        }
     }
 
     /// The request body as JSON, or the 400 answer for a body that is not a JSON object.
     private static func parseBody(_ body: ByteBuffer) -> Result<JSONValue, ResponseRefusal> {
         do {
-            let value = try JSONParser.parse(Array(body.readableBytesView))
+            let value = try JSONParser.parse(body)
             guard case .object = value else {
                 return .failure(ResponseRefusal(response: .error(.badRequest, "request body must be a JSON object with \"inputs\"")))
             }
@@ -258,9 +279,4 @@ final class Gateway: HTTPResponder {
         var response: ServerResponse
     }
 
-    private static func newRequestID() -> String {
-        let bits = UInt64.random(in: .min ... .max)
-        let more = UInt64.random(in: .min ... .max)
-        return String(bits, radix: 16) + String(more, radix: 16)
-    }
 }

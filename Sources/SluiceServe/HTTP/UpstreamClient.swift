@@ -65,10 +65,14 @@ final class UpstreamClient: Sendable {
         timeout: TimeAmount
     ) -> EventLoopFuture<UpstreamResponse> {
         let pool = self.pool(for: eventLoop)
+        let promise = eventLoop.makePromise(of: UpstreamResponse.self)
+        let completion: Completion = { result in promise.completeWith(result.mapError { $0 as any Error }) }
         if eventLoop.inEventLoop {
-            return pool.send(request, to: address, timeout: timeout, retryStale: true)
+            pool.send(request, to: address, timeout: timeout, retryStale: true, completion: completion)
+        } else {
+            eventLoop.execute { pool.send(request, to: address, timeout: timeout, retryStale: true, completion: completion) }
         }
-        return eventLoop.flatSubmit { pool.send(request, to: address, timeout: timeout, retryStale: true) }
+        return promise.futureResult
     }
 
     /// Closes every idle connection to `address` (its process went away).
@@ -90,6 +94,9 @@ final class UpstreamClient: Sendable {
     }
 }
 
+/// Receives the outcome of one exchange (on the connection's event loop).
+typealias Completion = @Sendable (Result<UpstreamResponse, UpstreamFailure>) -> Void
+
 /// The idle connections of one event loop; touched only on that loop.
 private final class LoopPool: @unchecked Sendable {
     let eventLoop: any EventLoop
@@ -99,25 +106,30 @@ private final class LoopPool: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool) -> EventLoopFuture<UpstreamResponse> {
+    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, completion: @escaping Completion) {
         eventLoop.assertInEventLoop()
         if let connection = takeIdle(address) {
-            return connection.send(request, timeout: timeout).flatMapError { error in
+            connection.handler.send(request, on: connection.channel, timeout: timeout) { result in
                 // A kept-alive connection the server closed while idle: nothing was
                 // answered, so sending again on a fresh connection is safe.
-                if retryStale, case UpstreamFailure.broken = error, !connection.receivedAny {
-                    return self.send(request, to: address, timeout: timeout, retryStale: false)
+                if retryStale, case .failure(.broken) = result, !connection.receivedAny {
+                    self.send(request, to: address, timeout: timeout, retryStale: false, completion: completion)
+                    return
                 }
-                return self.eventLoop.makeFailedFuture(error)
-            }.map { response in
-                self.release(connection, to: address)
-                return response
+                if case .success = result { self.release(connection, to: address) }
+                completion(result)
             }
+            return
         }
-        return connect(address, timeout: timeout).flatMap { connection in
-            connection.send(request, timeout: timeout).map { response in
-                self.release(connection, to: address)
-                return response
+        connect(address, timeout: timeout).whenComplete { connected in
+            switch connected {
+            case .success(let connection):
+                connection.handler.send(request, on: connection.channel, timeout: timeout) { result in
+                    if case .success = result { self.release(connection, to: address) }
+                    completion(result)
+                }
+            case .failure(let error):
+                completion(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
             }
         }
     }
@@ -178,10 +190,6 @@ private final class UpstreamConnection: @unchecked Sendable {
     var isReusable: Bool { channel.isActive && handler.reusable }
     var receivedAny: Bool { handler.receivedAny }
 
-    func send(_ request: UpstreamRequest, timeout: TimeAmount) -> EventLoopFuture<UpstreamResponse> {
-        handler.send(request, on: channel, timeout: timeout)
-    }
-
     func close() {
         channel.close(promise: nil)
     }
@@ -192,20 +200,19 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
-    private var promise: EventLoopPromise<UpstreamResponse>?
+    private var completion: Completion?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
     private var timeoutTask: Scheduled<Void>?
     private(set) var reusable = true
     private(set) var receivedAny = false
 
-    func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount) -> EventLoopFuture<UpstreamResponse> {
-        let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
-        guard self.promise == nil else {
-            promise.fail(UpstreamFailure.broken("connection busy"))
-            return promise.futureResult
+    func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount, completion: @escaping Completion) {
+        guard self.completion == nil else {
+            completion(.failure(.broken("connection busy")))
+            return
         }
-        self.promise = promise
+        self.completion = completion
         head = nil
         body = nil
         receivedAny = false
@@ -220,10 +227,7 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         if let body = request.body, body.readableBytes > 0 {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
         }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil)).whenFailure { [weak self] error in
-            self?.fail(UpstreamFailure.broken("\(error)"))
-        }
-        return promise.futureResult
+        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -245,13 +249,13 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
                 body!.writeBuffer(&chunk)
             }
         case .end:
-            guard let promise, let head else { return }
-            self.promise = nil
+            guard let completion, let head else { return }
+            self.completion = nil
             timeoutTask?.cancel()
             let response = UpstreamResponse(status: head.status, headers: head.headers, body: body ?? context.channel.allocator.buffer(capacity: 0))
             self.head = nil
             body = nil
-            promise.succeed(response)
+            completion(.success(response))
         }
     }
 
@@ -270,8 +274,8 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
     private func fail(_ error: UpstreamFailure) {
         reusable = false
         timeoutTask?.cancel()
-        guard let promise else { return }
-        self.promise = nil
-        promise.fail(error)
+        guard let completion else { return }
+        self.completion = nil
+        completion(.failure(error))
     }
 }

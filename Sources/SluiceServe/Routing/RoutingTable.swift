@@ -24,19 +24,31 @@ final class UpstreamTarget: Sendable {
 
 /// The routes of one model as the gateway sees them: its spec, a picker, and the
 /// versions that may get traffic now (ready ones only).
-struct ModelRoutes: Sendable {
+final class ModelRoutes: Sendable {
     let spec: ModelRuntime
     let picker: VersionPicker
     let ready: [String: UpstreamTarget]
+
+    init(spec: ModelRuntime, picker: VersionPicker, ready: [String: UpstreamTarget]) {
+        self.spec = spec
+        self.picker = picker
+        self.ready = ready
+    }
 
     func isReady(_ version: String) -> Bool { ready[version] != nil }
 }
 
 /// The immutable route table; the supervisor publishes a new one whenever readiness or
-/// the spec changes, and a request reads exactly one table (an atomic swap).
-struct RoutingTable: Sendable {
-    var revision: String?
-    var models: [String: ModelRoutes]
+/// the spec changes, and a request reads exactly one table (an atomic swap). A class, so
+/// that reading it per request costs one reference count, not a copy.
+final class RoutingTable: Sendable {
+    let revision: String?
+    let models: [String: ModelRoutes]
+
+    init(revision: String?, models: [String: ModelRoutes]) {
+        self.revision = revision
+        self.models = models
+    }
 
     static let empty = RoutingTable(revision: nil, models: [:])
 }
