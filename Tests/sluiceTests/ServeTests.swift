@@ -364,4 +364,41 @@ struct ServeTests {
         #expect(response.status == 200)
         #expect(response.json?["model_version"] as? String == "v1")
     }
+
+    @Test("the gateway forwards end-to-end headers, sets Host and a request id, and drops hop-by-hop headers")
+    func forwardedHeaders() async throws {
+        let serve = try ServeHarness()
+        let port = 23000 + Int.random(in: 0..<900)
+        let echo = Process()
+        echo.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        echo.arguments = ["python3", SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/echo_upstream.py").path, String(port)]
+        try echo.run()
+        // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
+        defer { kill(echo.processIdentifier, SIGKILL); echo.waitUntilExit() }
+        try serve.start()
+        defer { serve.stop() }
+        try await serve.apply(#"{"models":[{"name":"echo","versions":[{"name":"ext","endpoint":"http://127.0.0.1:\#(port)"}],"route":{"weights":{"ext":100}}}]}"#)
+        try await serve.waitReady("echo", ["ext"])
+        let response = try await serve.request(
+            "POST", serve.inferenceURL.appendingPathComponent("/v2/models/echo/infer"), body: ServeHarness.fraudBody,
+            headers: ["x-request-id": "req-42", "x-tenant": "blue", "proxy-authorization": "Basic c2VjcmV0", "keep-alive": "timeout=5"]
+        )
+        #expect(response.status == 200)
+        let seen = try #require(response.json)
+        let headers = try #require(seen["headers"] as? [String: String])
+        #expect(headers["host"] == "127.0.0.1:\(port)")
+        #expect(headers["x-request-id"] == "req-42")
+        #expect(headers["x-tenant"] == "blue")
+        #expect(headers["x-forwarded-for"] == "127.0.0.1")
+        #expect(headers["proxy-authorization"] == nil)
+        #expect(headers["keep-alive"] == nil)
+        #expect(headers["content-length"] == String(ServeHarness.fraudBody.count))
+        #expect(seen["path"] as? String == "/v2/models/echo/infer")
+        #expect(seen["body"] as? String == String(decoding: ServeHarness.fraudBody, as: UTF8.self))
+        #expect(response.header("x-request-id") == "req-42")
+        #expect(response.header("x-upstream-only") == "yes")
+        #expect(response.header("x-sluice-version") == "ext")
+        let generated = try await serve.infer("echo")
+        #expect(generated.header("x-request-id")?.count == 32)
+    }
 }

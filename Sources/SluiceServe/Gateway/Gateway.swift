@@ -19,7 +19,7 @@ final class Gateway: HTTPResponder {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
     ]
 
-    private static let hopByHopNames = Array(hopByHop)
+    private static let hopByHopLengths = Set(hopByHop.map(\.utf8.count))
 
     init(
         routes: RoutingTableBox,
@@ -223,8 +223,19 @@ final class Gateway: HTTPResponder {
         }
     }
 
+    /// Drops hop-by-hop headers in one pass (most requests carry none, and then nothing
+    /// is copied).
     private static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        for name in hopByHopNames where headers.contains(name: name) { headers.remove(name: name) }
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+        var kept = HTTPHeaders()
+        for (name, value) in headers where !isHopByHop(name) { kept.add(name: name, value: value) }
+        headers = kept
+    }
+
+    private static func isHopByHop(_ name: String) -> Bool {
+        // Cheap length filter before the case-insensitive comparison.
+        guard hopByHopLengths.contains(name.utf8.count) else { return false }
+        return hopByHop.contains(name.lowercased())
     }
 
     /// Sends to one target, counting it in flight and recording statistics.

@@ -139,35 +139,30 @@ private final class LoopPool: @unchecked Sendable {
     }
 
     private func takeIdle(_ address: UpstreamAddress) -> UpstreamConnection? {
-        while var list = idle[address], let connection = list.popLast() {
-            idle[address] = list
+        // Mutated in place: copying the list out and back would retain every idle connection.
+        while let connection = idle[address]?.popLast() {
             if connection.isReusable { return connection }
+            connection.close()
         }
         return nil
     }
 
     private func release(_ connection: UpstreamConnection, to address: UpstreamAddress) {
-        guard connection.isReusable else {
+        guard connection.isReusable, idle[address, default: []].count < UpstreamClient.maximumIdle else {
             connection.close()
             return
         }
-        var list = idle[address, default: []]
-        if list.count >= UpstreamClient.maximumIdle {
-            connection.close()
-            return
-        }
-        list.append(connection)
-        idle[address] = list
+        idle[address, default: []].append(connection)
     }
 
     private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
-        let handler = UpstreamConnectionHandler()
+        let handler = UpstreamConnectionHandler(address: address)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(min(timeout, .seconds(5)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
@@ -207,6 +202,12 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
     private(set) var reusable = true
     private(set) var receivedAny = false
 
+    private let hostHeader: String
+
+    init(address: UpstreamAddress) {
+        hostHeader = address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
+    }
+
     func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount, completion: @escaping Completion) {
         guard self.completion == nil else {
             completion(.failure(.broken("connection busy")))
@@ -222,6 +223,8 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         }
         var headers = request.headers
         headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
+        // HTTP/1.1 requires Host (RFC 9112 §3.2); nginx, uvicorn and Go refuse a request without it.
+        headers.replaceOrAdd(name: "host", value: hostHeader)
         let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: headers)
         channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
         if let body = request.body, body.readableBytes > 0 {
