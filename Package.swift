@@ -14,12 +14,14 @@ let package = Package(
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceGit", targets: ["SluiceGit"]),
         .library(name: "SluiceServe", targets: ["SluiceServe"]),
+        .library(name: "SluiceController", targets: ["SluiceController"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The system libgit2 through pkg-config; only SluiceGit (the git source issue) imports it.
@@ -56,12 +58,31 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The controller's state: SQLite through GRDB (WAL, migrations).
+        .target(
+            name: "SluiceStore",
+            dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        // The control plane: the only target that combines adapters (git, store, data plane).
+        .target(
+            name: "SluiceController",
+            dependencies: [
+                "SluiceCore", "SluiceGit", "SluiceStore", "SluiceServe",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore",
                 "SluiceGit",
                 "SluiceServe",
+                "SluiceController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

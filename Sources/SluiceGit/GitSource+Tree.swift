@@ -179,6 +179,21 @@ extension GitSource {
         return result
     }
 
+    /// The whole content of one blob, however large (up to `limit`): model artifacts, which
+    /// the manifest size cap does not apply to.
+    public func artifactBytes(_ id: BlobID, limit: Int = 4 << 30) throws(GitError) -> [UInt8] {
+        var oid = try git_oid(hex: id.hex)
+        var blob: OpaquePointer?
+        try Libgit2.check("git_blob_lookup", git_blob_lookup(&blob, repository.pointer, &oid))
+        guard let blob else { return [] }
+        defer { git_blob_free(blob) }
+        let length = Int(git_blob_rawsize(blob))
+        guard length <= limit else {
+            throw GitError(code: .refused, message: "blob \(id.hex.prefix(12)) is \(length) bytes, over the \(limit)-byte artifact limit", function: "git_blob_rawsize")
+        }
+        return length == 0 ? [] : Array(UnsafeBufferPointer(start: git_blob_rawcontent(blob)?.assumingMemoryBound(to: UInt8.self), count: length))
+    }
+
     /// The blob at `path` in `commit`, nil when the path does not exist there.
     public func blob(at commit: CommitID, path: String) throws(GitError) -> BlobID? {
         let handle = try lookupCommit(commit)

@@ -12,8 +12,8 @@ extension ServeConfig {
         return try parse(Array(data), file: path, baseDirectory: base)
     }
 
-    /// Parses a config document; `baseDirectory` anchors relative paths.
-    public static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(ServeConfigError) -> ServeConfig {
+    /// The single YAML document of a config file.
+    package static func document(_ bytes: [UInt8], file: String) throws(ServeConfigError) -> YAMLNode {
         let stream = YAMLComposer().compose(bytes, file: file)
         if !stream.diagnostics.isEmpty {
             throw ServeConfigError(problems: stream.diagnostics.map {
@@ -23,26 +23,39 @@ extension ServeConfig {
         guard let root = stream.documents.first?.root, stream.documents.count == 1 else {
             throw ServeConfigError(problems: ["\(file): expected one YAML document with `serve:` and `runtimes:`"])
         }
+        return root
+    }
+
+    /// Parses a config document; `baseDirectory` anchors relative paths.
+    public static func parse(_ bytes: [UInt8], file: String, baseDirectory: String) throws(ServeConfigError) -> ServeConfig {
+        let root = try document(bytes, file: file)
         var reader = ConfigReader(file: file, base: baseDirectory)
         let config = reader.config(root)
-        guard reader.problems.isEmpty else {
-            throw ServeConfigError(problems: reader.problems.sorted { $0.0 < $1.0 }.map(\.1))
-        }
+        guard reader.problems.isEmpty else { throw ServeConfigError(problems: reader.sortedProblems) }
         return config
     }
 }
 
-/// Walks the YAML of a config file, collecting positioned problems.
-private struct ConfigReader {
-    let file: String
-    let base: String
-    var problems: [(SourceLocation, String)] = []
+/// Walks the YAML of a config file, collecting positioned problems. Shared by the
+/// sections of `sluice.yaml` (`serve`, `runtimes`, `controller`).
+package struct ConfigReader {
+    package let file: String
+    package let base: String
+    package var problems: [(SourceLocation, String)] = []
+
+    package init(file: String, base: String) {
+        self.file = file
+        self.base = base
+    }
+
+    /// The problems in document order.
+    package var sortedProblems: [String] { problems.sorted { $0.0 < $1.0 }.map(\.1) }
 
     mutating func config(_ root: YAMLNode) -> ServeConfig {
         var config = ServeConfig()
         config.stateDirectory = resolve(config.stateDirectory)
         config.artifactRoot = resolve(config.artifactRoot)
-        guard let top = mapping(root, field: "", allowed: ["serve", "runtimes"]) else { return config }
+        guard let top = mapping(root, field: "", allowed: ["serve", "runtimes", "controller"]) else { return config }
         if let serve = top["serve"], let fields = mapping(serve, field: "serve", allowed: [
             "listen", "admin", "stateDirectory", "artifactRoot", "ports", "pinHeader",
             "drainTimeout", "stopTimeout", "upstreamTimeout",
@@ -151,13 +164,13 @@ private struct ConfigReader {
 
     // MARK: helpers
 
-    func resolve(_ path: String) -> String {
+    package func resolve(_ path: String) -> String {
         let expanded = (path as NSString).expandingTildeInPath
         if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
         return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path
     }
 
-    mutating func mapping(_ node: YAMLNode, field: String, allowed: [String]) -> [String: YAMLNode]? {
+    package mutating func mapping(_ node: YAMLNode, field: String, allowed: [String]) -> [String: YAMLNode]? {
         guard let entries = node.entries else {
             problem(node, field, "expected a mapping, found \(node.kindDescription)")
             return nil
@@ -176,7 +189,7 @@ private struct ConfigReader {
         return fields
     }
 
-    mutating func string(_ node: YAMLNode, field: String) -> String? {
+    package mutating func string(_ node: YAMLNode, field: String) -> String? {
         guard let scalar = node.scalar, case .string(let text) = scalar.value else {
             if let text = node.scalar?.text, node.scalar != nil {
                 return text
@@ -187,14 +200,14 @@ private struct ConfigReader {
         return text
     }
 
-    mutating func duration(_ node: YAMLNode?, field: String) -> SluiceCore.Duration? {
+    package mutating func duration(_ node: YAMLNode?, field: String) -> SluiceCore.Duration? {
         guard let node, let text = string(node, field: field) else { return nil }
         let parsed = SluiceCore.Duration.parse(text)
         if let error = parsed.error { problem(node, field, error) }
         return parsed.value
     }
 
-    mutating func listenAddress(_ node: YAMLNode, field: String, allowUnix: Bool) -> ServeConfig.ListenAddress? {
+    package mutating func listenAddress(_ node: YAMLNode, field: String, allowUnix: Bool) -> ServeConfig.ListenAddress? {
         guard let text = string(node, field: field) else { return nil }
         if text.hasPrefix("unix:") {
             guard allowUnix else {
@@ -221,7 +234,7 @@ private struct ConfigReader {
         return .tcp(host: host, port: port)
     }
 
-    mutating func problem(_ node: YAMLNode, _ field: String, _ message: String) {
+    package mutating func problem(_ node: YAMLNode, _ field: String, _ message: String) {
         let prefix = "\(file):\(node.location.line):\(node.location.column): "
         problems.append((node.location, prefix + (field.isEmpty ? message : "\(field): \(message)")))
     }

@@ -1,13 +1,13 @@
 import Foundation
 
 /// Reads the admin bearer token from where the config says; the value is never logged.
-enum AdminToken {
+package enum AdminToken {
     /// A token that cannot be read.
     struct Problem: Error, CustomStringConvertible {
         var description: String
     }
 
-    static func resolve(_ source: ServeConfig.TokenSource, stateDirectory: String) throws -> String {
+    package static func resolve(_ source: ServeConfig.TokenSource, stateDirectory: String, fileName: String = "admin-token") throws -> String {
         switch source {
         case .environment(let name):
             guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
@@ -22,7 +22,7 @@ enum AdminToken {
             }
             return line.trimmingCharacters(in: .whitespaces)
         case .generated:
-            let path = "\(stateDirectory)/admin-token"
+            let path = "\(stateDirectory)/\(fileName)"
             if let data = FileManager.default.contents(atPath: path) {
                 let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 if !token.isEmpty { return token }

@@ -4,22 +4,22 @@ import NIOHTTP1
 import NIOPosix
 
 /// A whole HTTP request, body included.
-struct ServerRequest: Sendable {
-    var head: HTTPRequestHead
-    var body: ByteBuffer
+package struct ServerRequest: Sendable {
+    package var head: HTTPRequestHead
+    package var body: ByteBuffer
     /// The connection's event loop: answering on it avoids thread hops.
-    var eventLoop: any EventLoop
+    package var eventLoop: any EventLoop
     /// The peer address, for X-Forwarded-For.
-    var remoteAddress: String?
+    package var remoteAddress: String?
 
     /// The path without the query string.
-    var path: Substring {
+    package var path: Substring {
         let uri = head.uri[...]
         return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
     }
 
     /// The query parameter `name`, when present.
-    func query(_ name: String) -> String? {
+    package func query(_ name: String) -> String? {
         guard let mark = head.uri.firstIndex(of: "?") else { return nil }
         for pair in head.uri[head.uri.index(after: mark)...].split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1)
@@ -30,48 +30,48 @@ struct ServerRequest: Sendable {
 }
 
 /// A whole HTTP response.
-struct ServerResponse: Sendable {
-    var status: HTTPResponseStatus
-    var headers: HTTPHeaders
-    var body: ByteBuffer?
+package struct ServerResponse: Sendable {
+    package var status: HTTPResponseStatus
+    package var headers: HTTPHeaders
+    package var body: ByteBuffer?
 
-    init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
+    package init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// A JSON response.
-    static func json(_ status: HTTPResponseStatus, _ text: String, headers: HTTPHeaders = HTTPHeaders()) -> ServerResponse {
+    package static func json(_ status: HTTPResponseStatus, _ text: String, headers: HTTPHeaders = HTTPHeaders()) -> ServerResponse {
         var headers = headers
         headers.replaceOrAdd(name: "content-type", value: "application/json")
         return ServerResponse(status: status, headers: headers, body: ByteBuffer(string: text))
     }
 
     /// A V2 error body: `{"error": "…"}`.
-    static func error(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> ServerResponse {
+    package static func error(_ status: HTTPResponseStatus, _ message: String, headers: HTTPHeaders = HTTPHeaders()) -> ServerResponse {
         json(status, "{\"error\":\(JSONText.quote(message))}", headers: headers)
     }
 }
 
 /// Answers whole requests.
-protocol HTTPResponder: Sendable {
+package protocol HTTPResponder: Sendable {
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse>
 }
 
 /// A listener (TCP or unix socket) that reads whole requests (bounded), hands them to a
 /// responder and writes whole responses with a Content-Length, with keep-alive and
 /// pipelining handled by NIO's server pipeline.
-final class HTTPServerHost: Sendable {
+package final class HTTPServerHost: Sendable {
     /// The bound channel.
-    let channel: any Channel
+    package let channel: any Channel
 
     private init(channel: any Channel) {
         self.channel = channel
     }
 
     /// Binds and starts serving.
-    static func start(
+    package static func start(
         address: ServeConfig.ListenAddress,
         group: any EventLoopGroup,
         maximumBody: Int,
@@ -102,10 +102,10 @@ final class HTTPServerHost: Sendable {
     }
 
     /// The bound TCP port (useful when the config asked for port 0).
-    var port: Int? { channel.localAddress?.port }
+    package var port: Int? { channel.localAddress?.port }
 
     /// Stops accepting connections.
-    func close() async {
+    package func close() async {
         try? await channel.close()
     }
 }
@@ -200,8 +200,8 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 /// JSON string quoting for hand-built bodies.
-enum JSONText {
-    static func quote(_ text: String) -> String {
+package enum JSONText {
+    package static func quote(_ text: String) -> String {
         var output = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

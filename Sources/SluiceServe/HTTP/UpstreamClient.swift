@@ -5,23 +5,30 @@ import NIOPosix
 import SluiceCore
 
 /// A request to an upstream model server.
-struct UpstreamRequest: Sendable {
-    var method: HTTPMethod
-    var uri: String
-    var headers: HTTPHeaders
-    var body: ByteBuffer?
+package struct UpstreamRequest: Sendable {
+    package var method: HTTPMethod
+    package var uri: String
+    package var headers: HTTPHeaders
+    package var body: ByteBuffer?
+
+    package init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer?) {
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// A complete upstream response (the body is buffered whole, so the gateway never
 /// forwards a half-written answer).
-struct UpstreamResponse: Sendable {
-    var status: HTTPResponseStatus
-    var headers: HTTPHeaders
-    var body: ByteBuffer
+package struct UpstreamResponse: Sendable {
+    package var status: HTTPResponseStatus
+    package var headers: HTTPHeaders
+    package var body: ByteBuffer
 }
 
 /// Why an upstream exchange failed.
-enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
+package enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
     /// No connection could be made; nothing was sent, so another version may be tried.
     case connect(String)
     /// The connection failed or closed before a whole response arrived.
@@ -31,7 +38,7 @@ enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
     /// The response body exceeded the size cap.
     case tooLarge
 
-    var description: String {
+    package var description: String {
         switch self {
         case .connect(let reason): "connection failed: \(reason)"
         case .broken(let reason): "connection broken: \(reason)"
@@ -44,7 +51,7 @@ enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
 /// HTTP/1.1 client for loopback model servers, with keep-alive connection pools kept
 /// per event loop, so a proxied request stays on the loop that accepted it (no locks,
 /// no thread hops on the hot path).
-final class UpstreamClient: Sendable {
+package final class UpstreamClient: Sendable {
     /// Largest upstream response body accepted.
     static let maximumBody = 64 * 1024 * 1024
     /// Idle connections kept per upstream per event loop.
@@ -53,12 +60,12 @@ final class UpstreamClient: Sendable {
     private let group: any EventLoopGroup
     private let pools = NIOLockedValueBox<[ObjectIdentifier: LoopPool]>([:])
 
-    init(group: any EventLoopGroup) {
+    package init(group: any EventLoopGroup) {
         self.group = group
     }
 
     /// Sends `request` to `address` on `eventLoop` and collects the whole response.
-    func send(
+    package func send(
         _ request: UpstreamRequest,
         to address: UpstreamAddress,
         on eventLoop: any EventLoop,

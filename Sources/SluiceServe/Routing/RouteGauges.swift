@@ -22,8 +22,8 @@ enum RouteGauges {
 }
 
 /// Prometheus label-value escaping.
-enum PrometheusLabel {
-    static func escape(_ value: String) -> String {
+package enum PrometheusLabel {
+    package static func escape(_ value: String) -> String {
         var output = ""
         for character in value {
             switch character {

@@ -1,0 +1,208 @@
+import Foundation
+import SluiceCore
+import SluiceGit
+import SluiceServe
+import SluiceStore
+
+extension Controller {
+    /// One reconcile pass, in small ordered steps: read git, observe the data plane, decide
+    /// per model, apply the complete spec, save everything in one transaction.
+    func pass(reason: String) async {
+        let started = ContinuousClock.now
+        defer { metrics.observePass(ContinuousClock.now - started) }
+        let now = Date().timeIntervalSince1970
+        do {
+            let head = try await resolveHead(fetch: reason == "interval" || reason == "start" || reason.hasPrefix("webhook"))
+            if head != desiredCommit { try await readDesired(at: head) }
+        } catch {
+            lastPassError = "reading git failed: \(error)"
+            log("pass (\(reason)): \(lastPassError ?? "")")
+            if desired == nil { return }
+        }
+        guard let desired, let commit = desiredCommit else { return }
+        let observed: [String: Set<String>]
+        do {
+            observed = try await readyVersions()
+        } catch {
+            lastPassError = "\(error)"
+            log("pass (\(reason)): \(error)")
+            return
+        }
+        var events: [ControllerStore.EventRecord] = []
+        var measurements: [(model: String, revision: String?, run: AnalysisRun)] = []
+        var changed: [String: RolloutState] = [:]
+        var removed: [String] = []
+        var statistics: [Int: JSONValue] = [:]
+        let unreadable = !desired.invalidFiles.isEmpty
+        let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && artifactErrors.isEmpty
+        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(states.keys)
+        for name in names.sorted() {
+            let model = desired.models[name]
+            let manifestError = desired.invalidModels[name].map(Self.describe) ?? artifactErrors[name]
+            if model == nil && manifestError == nil {
+                guard var state = states[name] else { continue }
+                if unreadable || (empty && !config.allowEmpty) {
+                    let why = unreadable
+                        ? "a manifest file cannot be read at \(commit.short), so removals are not trusted"
+                        : "the manifest set is empty at \(commit.short); set controller.allowEmpty to prune every model"
+                    if state.reason != "Kept" {
+                        state.reason = "Kept"
+                        state.message = why
+                        changed[name] = state
+                        states[name] = state
+                        events.append(.init(model: name, event: RolloutEvent("kept", why, revision: commit.hex), actor: "controller"))
+                    }
+                    continue
+                }
+                states[name] = nil
+                removed.append(name)
+                events.append(.init(model: name, event: RolloutEvent("pruned", "\(name) is no longer in git; removed from the data plane", revision: commit.hex), actor: "controller"))
+                continue
+            }
+            let observation = ModelObservation(readyVersions: observed[name] ?? [])
+            var decision = RolloutEngine.reconcile(
+                desired: model, revision: commit.hex, manifestError: manifestError, state: states[name],
+                observation: observation, now: now)
+            if decision.analysisDue, let deployment = model?.deployment, let analysis = deployment.rollout?.analysis,
+               let candidate = decision.state.candidate, let stable = decision.state.stable {
+                let window = max(10, Int(analysis.interval.seconds.rounded(.up)))
+                if statistics[window] == nil { statistics[window] = try? await dataPlane.stats(windowSeconds: window) }
+                let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
+                let run = AnalysisEvaluator.evaluate(
+                    analysis,
+                    candidate: statistics[window].flatMap { Self.window(in: $0, model: name, version: candidateVersion) },
+                    stable: statistics[window].flatMap { Self.window(in: $0, model: name, version: stable.primary) },
+                    candidateWeight: candidate.weight, at: now)
+                measurements.append((name, candidate.target.revision, run))
+                let after = RolloutEngine.analyze(run, state: decision.state, deployment: deployment, observation: observation, now: now)
+                decision = RolloutEngine.Decision(state: after.state, events: decision.events + after.events, analysisDue: false)
+            }
+            if decision.state != states[name] { changed[name] = decision.state }
+            states[name] = decision.state
+            events += decision.events.map { .init(model: name, event: $0, actor: "controller") }
+        }
+        let spec = runtimeSpec(revision: commit.hex)
+        do {
+            let running = try await dataPlane.spec()
+            let runningSpec = running.flatMap { try? RuntimeSpec.decode(json: Array($0.serialized().utf8)) }
+            if runningSpec != spec {
+                try await dataPlane.apply(spec)
+                if runningSpec != nil && lastApplied == spec {
+                    events.append(.init(model: "*", event: RolloutEvent("selfHeal", "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
+                }
+            }
+            lastApplied = spec
+            lastPassError = nil
+            for name in states.keys {
+                guard var state = states[name], let route = RolloutEngine.route(for: state) else { continue }
+                let revision = state.candidate?.target.revision ?? state.stable?.revision
+                let digest = state.candidate?.target.digest ?? state.stable?.digest
+                if state.appliedRevision != revision || state.appliedDigest != digest {
+                    state.appliedRevision = revision
+                    state.appliedDigest = digest
+                    states[name] = state
+                    changed[name] = state
+                }
+                _ = route
+            }
+        } catch {
+            lastPassError = "applying the runtime spec failed: \(error)"
+            log(lastPassError ?? "")
+        }
+        do {
+            try store.save(states: Array(changed.values), removed: removed, events: events, measurements: measurements, at: now)
+        } catch {
+            log("saving the pass failed: \(error)")
+        }
+        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+    }
+
+    /// Reads and validates the manifests at `head` and writes their artifacts where the data
+    /// plane can run them. A model whose artifact is missing is invalid at this revision.
+    func readDesired(at head: CommitID) async throws {
+        let set = try await reader.read(at: head)
+        var state = DesiredState(revision: head.hex, files: set.files)
+        var errors: [String: String] = [:]
+        for (name, model) in state.models {
+            var deployment = model.deployment
+            var paths: [String] = []
+            do {
+                for index in deployment.versions.indices {
+                    let path = try await artifacts.materialize(deployment.versions[index].artifact, at: head, source: source)
+                    deployment.versions[index].artifact = path
+                    paths.append(path)
+                }
+                // The artifacts' content is part of what runs: fold their blob ids (in the
+                // paths) into the digest, so a new model file under the same name is a change.
+                let digest = "sha256:" + SHA256.hexDigest(of: Array((model.specDigest + "\n" + paths.joined(separator: "\n")).utf8))
+                state.models[name] = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
+            } catch {
+                errors[name] = "\(error)"
+                state.models[name] = nil
+            }
+        }
+        desired = state
+        desiredCommit = head
+        artifactErrors = errors
+        log("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid")
+    }
+
+    /// Ready versions per model, from the data plane's observed state.
+    func readyVersions() async throws -> [String: Set<String>] {
+        let state = try await dataPlane.state()
+        var ready: [String: Set<String>] = [:]
+        for model in state["models"]?.items ?? [] {
+            guard let name = model["name"]?.stringValue else { continue }
+            ready[name] = Set((model["versions"]?.items ?? []).compactMap { version in
+                version["ready"]?.boolValue == true ? version["name"]?.stringValue : nil
+            })
+        }
+        return ready
+    }
+
+    /// The complete runtime spec for every model the controller manages.
+    func runtimeSpec(revision: String) -> RuntimeSpec {
+        let models = states.values.sorted { $0.name < $1.name }.compactMap { state -> ModelRuntime? in
+            guard let route = RolloutEngine.route(for: state) else { return nil }
+            return ModelRuntime(
+                name: state.name,
+                versions: route.versions.map {
+                    VersionRuntime(name: $0.name, runtime: $0.runtime, artifact: $0.artifact, digest: $0.digest)
+                },
+                route: Route(
+                    weights: route.weights,
+                    stickyHeader: route.stickyHeader,
+                    mirror: route.mirror.map { Route.Mirror(version: $0.version, percent: Double($0.percent)) }
+                )
+            )
+        }
+        return RuntimeSpec(revision: revision, models: models)
+    }
+
+    /// The version under analysis: the new version with the most target traffic.
+    static func candidateVersion(_ target: ServingSet, stable: ServingSet) -> String {
+        let old = Dictionary(stable.versions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let fresh = target.versions.filter { old[$0.name] != $0 }
+        return fresh.max { (target.weights[$0.name] ?? 0) < (target.weights[$1.name] ?? 0) }?.name ?? target.primary
+    }
+
+    /// A version's analysis window from a `/v1/stats` snapshot.
+    static func window(in snapshot: JSONValue, model: String, version: String) -> VersionWindow? {
+        guard let entry = snapshot["models"]?[model]?[version], let window = entry["window"] else { return nil }
+        var latency: [String: Double] = [:]
+        for (key, value) in entry["latencyMs"]?.members ?? [] {
+            if let number = value.doubleValue { latency["latency_\(key)_ms"] = number }
+        }
+        return VersionWindow(
+            requests: Int(window["requests"]?.doubleValue ?? 0),
+            errors: Int(window["errors"]?.doubleValue ?? 0),
+            latencyMs: latency)
+    }
+
+    static func describe(_ invalid: DesiredState.InvalidManifest) -> String {
+        let first = invalid.diagnostics.first.map { "\(invalid.path):\($0.location.line):\($0.location.column): \($0.message)" }
+            ?? "\(invalid.path): invalid"
+        let more = invalid.diagnostics.count > 1 ? " (and \(invalid.diagnostics.count - 1) more)" : ""
+        return first + more
+    }
+}

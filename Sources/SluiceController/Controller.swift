@@ -1,0 +1,135 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import SluiceCore
+import SluiceGit
+import SluiceServe
+import SluiceStore
+
+/// The control plane: reads the desired state from git, compares it with what the data
+/// plane runs and what the store remembers, decides with the rollout engine, and applies
+/// the result as one complete runtime spec. Level-triggered: every pass starts from the
+/// facts, so running it twice changes nothing.
+public actor Controller {
+    let config: ControllerConfig
+    let store: ControllerStore
+    let source: GitSource
+    let reader: ManifestReader
+    let dataPlane: DataPlaneClient
+    let artifacts: ArtifactStore
+    let log: @Sendable (String) -> Void
+    let metrics = ControllerMetrics()
+
+    var states: [String: RolloutState] = [:]
+    var desired: DesiredState?
+    var desiredCommit: CommitID?
+    var artifactPaths: [String: String] = [:]
+    var artifactErrors: [String: String] = [:]
+    var lastApplied: RuntimeSpec?
+    var wake: AsyncStream<String>.Continuation?
+    var lastPassError: String?
+
+    /// Opens the repository, the store and the data plane client.
+    public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
+        self.config = config
+        self.log = log
+        store = try ControllerStore(path: config.databasePath)
+        if config.repository.contains("://") || config.repository.contains("@") {
+            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
+            source = try await GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
+        } else {
+            source = try GitSource.open(path: config.repository)
+        }
+        reader = ManifestReader(source: source, directory: config.path)
+        let token = try AdminToken.resolve(config.dataPlaneToken, stateDirectory: config.stateDirectory)
+        let group = MultiThreadedEventLoopGroup.singleton
+        dataPlane = DataPlaneClient(address: config.dataPlane, token: token, client: UpstreamClient(group: group), eventLoop: group.next())
+        artifacts = ArtifactStore(directory: config.artifactDirectory)
+        states = try store.states()
+    }
+
+    /// Asks for a pass as soon as possible (a webhook, a command, a new commit).
+    public func trigger(_ reason: String) {
+        wake?.yield(reason)
+    }
+
+    /// Runs passes until the task is cancelled: on every interval (with jitter), and at
+    /// once when triggered; a local repository's branch is watched every 250 ms.
+    public func run() async {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        wake = continuation
+        let watcher = Task { await self.watchLocalBranch() }
+        let ticker = Task {
+            while !Task.isCancelled {
+                let base = Double(self.config.interval.milliseconds) / 1000
+                try? await Task.sleep(for: .seconds(base * Double.random(in: 0.9...1.1)))
+                continuation.yield("interval")
+            }
+        }
+        // Rollouts need frequent passes (steps, analysis intervals, readiness).
+        let rolloutTicker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                if await self.hasActiveRollout { continuation.yield("rollout") }
+            }
+        }
+        continuation.yield("start")
+        for await reason in stream {
+            if Task.isCancelled { break }
+            await pass(reason: reason)
+        }
+        watcher.cancel()
+        ticker.cancel()
+        rolloutTicker.cancel()
+    }
+
+    var hasActiveRollout: Bool {
+        states.values.contains { $0.candidate != nil || $0.health == .progressing }
+    }
+
+    private func watchLocalBranch() async {
+        guard !config.repository.contains("://"), !config.repository.contains("@") else { return }
+        var last: CommitID?
+        while !Task.isCancelled {
+            if let head = try? await resolveHead(fetch: false), head != last {
+                if last != nil { trigger("commit \(head.short)") }
+                last = head
+            }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    func resolveHead(fetch: Bool) async throws -> CommitID {
+        if fetch, config.repository.contains("://") || config.repository.contains("@") {
+            try await source.fetch()
+        }
+        if let branch = config.branch { return try await source.resolve(branch) }
+        return try await source.resolve("HEAD")
+    }
+
+    /// The states of every model, for the API.
+    public func status() -> [RolloutState] {
+        states.values.sorted { $0.name < $1.name }
+    }
+
+    /// The state of one model.
+    public func status(of model: String) -> RolloutState? { states[model] }
+
+    /// The error of the last pass, if it failed as a whole (git or data plane unreachable).
+    public func lastError() -> String? { lastPassError }
+
+    /// The audit trail of a model.
+    public func history(of model: String) throws -> [ControllerStore.HistoryEntry] {
+        try store.history(of: model)
+    }
+
+    /// The measurements of a model.
+    public func measurements(of model: String) throws -> [ControllerStore.MeasurementEntry] {
+        try store.measurements(of: model)
+    }
+
+    /// Prometheus text.
+    public func metricsText() -> String {
+        metrics.text(states: status())
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import SluiceCore
+import SluiceServe
+
+/// The `controller:` section of `sluice.yaml`: which repository to watch, where the data
+/// plane is, and the controller's own listener, token and state.
+public struct ControllerConfig: Sendable {
+    /// A local path (working copy or bare) or a remote URL.
+    public var repository: String
+    /// The branch to follow; nil: the checked-out branch, or the remote's default.
+    public var branch: String?
+    /// The manifests' directory inside the repository ("" for all of it).
+    public var path: String
+    /// How often git is read when nothing else triggers a pass (±10% jitter).
+    public var interval: SluiceCore.Duration
+    /// The API, webhook and metrics listener.
+    public var listen: ServeConfig.ListenAddress
+    /// The API bearer token.
+    public var token: ServeConfig.TokenSource
+    /// The webhook secret (GitHub HMAC key or GitLab token); nil disables /hooks/git.
+    public var webhookSecret: ServeConfig.TokenSource?
+    /// The SQLite database, the clone cache and the materialized artifacts.
+    public var stateDirectory: String
+    /// The data plane's admin API.
+    public var dataPlane: UpstreamAddress
+    /// The data plane's admin token.
+    public var dataPlaneToken: ServeConfig.TokenSource
+    /// Whether an empty manifest set may prune every model.
+    public var allowEmpty: Bool
+    /// An HTTPS token for a remote repository.
+    public var gitTokenEnv: String?
+
+    /// Where artifacts read from git are written for the data plane.
+    public var artifactDirectory: String { "\(stateDirectory)/artifacts" }
+    /// The SQLite file.
+    public var databasePath: String { "\(stateDirectory)/sluice.sqlite" }
+
+    /// Reads the `controller:` section (and the `serve:` section for defaults that point
+    /// at a data plane described in the same file).
+    public static func load(path: String) throws(ServeConfigError) -> ControllerConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ServeConfigError(problems: ["\(path): cannot read the config file"])
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let serve = try ServeConfig.parse(Array(data), file: path, baseDirectory: base)
+        let root = try ServeConfig.document(Array(data), file: path)
+        var reader = ConfigReader(file: path, base: base)
+        guard let section = root["controller"] else {
+            throw ServeConfigError(problems: ["\(path): no `controller:` section (it needs at least `repository:`)"])
+        }
+        let config = reader.controller(section, serve: serve)
+        guard reader.problems.isEmpty, let config else { throw ServeConfigError(problems: reader.sortedProblems) }
+        return config
+    }
+}
+
+extension ConfigReader {
+    /// The string under `key`, reporting a wrong type.
+    mutating func text(_ fields: [String: YAMLNode], _ key: String, _ field: String) -> String? {
+        guard let node = fields[key] else { return nil }
+        return string(node, field: field)
+    }
+
+    mutating func controller(_ node: YAMLNode, serve: ServeConfig) -> ControllerConfig? {
+        guard let fields = mapping(node, field: "controller", allowed: [
+            "repository", "branch", "path", "interval", "listen", "tokenEnv", "tokenFile", "webhookSecretEnv",
+            "webhookSecretFile", "stateDirectory", "dataPlane", "dataPlaneTokenEnv", "dataPlaneTokenFile", "allowEmpty", "gitTokenEnv",
+        ]) else { return nil }
+        guard let repositoryNode = fields["repository"], let repository = string(repositoryNode, field: "controller.repository") else {
+            problem(node, "controller", "missing repository: a local path or a URL")
+            return nil
+        }
+        let isURL = repository.contains("://") || repository.contains("@")
+        var token = ServeConfig.TokenSource.generated
+        if let name = text(fields, "tokenEnv", "controller.tokenEnv") { token = .environment(name) }
+        if let file = text(fields, "tokenFile", "controller.tokenFile") { token = .file(resolve(file)) }
+        var webhook: ServeConfig.TokenSource?
+        if let name = text(fields, "webhookSecretEnv", "controller.webhookSecretEnv") { webhook = .environment(name) }
+        if let file = text(fields, "webhookSecretFile", "controller.webhookSecretFile") { webhook = .file(resolve(file)) }
+        var dataPlane: UpstreamAddress
+        switch serve.adminListen {
+        case .tcp(let host, let port): dataPlane = UpstreamAddress(host: host == "0.0.0.0" ? "127.0.0.1" : host, port: port)
+        case .unix: dataPlane = UpstreamAddress(host: "127.0.0.1", port: 8081)
+        }
+        if let node = fields["dataPlane"], let text = string(node, field: "controller.dataPlane") {
+            if let address = UpstreamAddress(url: text) {
+                dataPlane = address
+            } else {
+                problem(node, "controller.dataPlane", "expected the data plane's admin URL, http://HOST:PORT, found '\(text)'")
+            }
+        }
+        // By default the data plane is the one this file configures, with its token.
+        var dataPlaneToken = serve.adminToken
+        if case .generated = dataPlaneToken { dataPlaneToken = .file("\(serve.stateDirectory)/admin-token") }
+        if let name = text(fields, "dataPlaneTokenEnv", "controller.dataPlaneTokenEnv") { dataPlaneToken = .environment(name) }
+        if let file = text(fields, "dataPlaneTokenFile", "controller.dataPlaneTokenFile") { dataPlaneToken = .file(resolve(file)) }
+        var listen = ServeConfig.ListenAddress.tcp(host: "127.0.0.1", port: 8090)
+        if let node = fields["listen"], let address = listenAddress(node, field: "controller.listen", allowUnix: false) { listen = address }
+        var allowEmpty = false
+        if let node = fields["allowEmpty"] {
+            if case .bool(let value)? = node.scalar?.value { allowEmpty = value } else { problem(node, "controller.allowEmpty", "expected true or false") }
+        }
+        let stateDirectory = resolve(text(fields, "stateDirectory", "controller.stateDirectory") ?? ".sluice/controller")
+        let branch = text(fields, "branch", "controller.branch")
+        let manifests = text(fields, "path", "controller.path") ?? ""
+        let interval = duration(fields["interval"], field: "controller.interval") ?? .seconds(30)
+        let gitToken = text(fields, "gitTokenEnv", "controller.gitTokenEnv")
+        return ControllerConfig(
+            repository: isURL ? repository : resolve(repository),
+            branch: branch,
+            path: manifests,
+            interval: interval,
+            listen: listen,
+            token: token,
+            webhookSecret: webhook,
+            stateDirectory: stateDirectory,
+            dataPlane: dataPlane,
+            dataPlaneToken: dataPlaneToken,
+            allowEmpty: allowEmpty,
+            gitTokenEnv: gitToken
+        )
+    }
+}

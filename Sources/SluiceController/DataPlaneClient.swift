@@ -1,0 +1,89 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SluiceCore
+import SluiceServe
+
+/// Talks to a data plane's admin API: the controller's only way to change what runs.
+struct DataPlaneClient: Sendable {
+    let address: UpstreamAddress
+    let token: String
+    let client: UpstreamClient
+    let eventLoop: any EventLoop
+
+    /// A failed call, with what the data plane said.
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func state() async throws -> JSONValue { try await call(.GET, "/v1/state") }
+
+    func spec() async throws -> JSONValue? {
+        do {
+            return try await call(.GET, "/v1/spec")
+        } catch let failure as Failure where failure.description.hasPrefix("404") {
+            return nil
+        }
+    }
+
+    func stats(windowSeconds: Int) async throws -> JSONValue { try await call(.GET, "/v1/stats?window=\(windowSeconds)") }
+
+    /// PUTs the whole runtime spec.
+    func apply(_ spec: RuntimeSpec) async throws {
+        _ = try await call(.PUT, "/v1/spec", body: spec.jsonValue.serialized())
+    }
+
+    private func call(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> JSONValue {
+        var headers = HTTPHeaders()
+        headers.add(name: "authorization", value: "Bearer \(token)")
+        headers.add(name: "content-type", value: "application/json")
+        let request = UpstreamRequest(method: method, uri: path, headers: headers, body: body.map { ByteBuffer(string: $0) })
+        let response: UpstreamResponse
+        do {
+            response = try await client.send(request, to: address, on: eventLoop, timeout: .seconds(10)).get()
+        } catch {
+            throw Failure(description: "the data plane at \(address) did not answer: \(error)")
+        }
+        let text = String(buffer: response.body)
+        guard response.status == .ok else {
+            throw Failure(description: "\(response.status.code) from the data plane for \(method) \(path): \(text.prefix(2000))")
+        }
+        do {
+            return try JSONParser.parse(text)
+        } catch {
+            throw Failure(description: "the data plane answered \(path) with something that is not JSON: \(error)")
+        }
+    }
+}
+
+extension JSONValue {
+    /// The members of an object as pairs (empty for anything else).
+    var members: [(String, JSONValue)] {
+        if case .object(let members) = self { return members }
+        return []
+    }
+
+    /// The items of an array (empty for anything else).
+    var items: [JSONValue] {
+        if case .array(let items) = self { return items }
+        return []
+    }
+
+    var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    var doubleValue: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
+    var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+}

@@ -1,0 +1,175 @@
+/// The verdict of one measurement (Argo Rollouts' vocabulary).
+public enum Verdict: String, Sendable, Hashable, Codable, Comparable {
+    /// Within every threshold.
+    case successful = "Successful"
+    /// Not measured here (a metric this controller cannot read yet); never a pass.
+    case skipped = "Skipped"
+    /// Too little data to judge (fewer requests than `minRequests`): never a pass.
+    case inconclusive = "Inconclusive"
+    /// The metric could not be read.
+    case error = "Error"
+    /// A threshold is broken.
+    case failed = "Failed"
+
+    private var severity: Int {
+        switch self {
+        case .successful: 0
+        case .skipped: 1
+        case .inconclusive: 2
+        case .error: 3
+        case .failed: 4
+        }
+    }
+
+    public static func < (lhs: Verdict, rhs: Verdict) -> Bool { lhs.severity < rhs.severity }
+}
+
+/// What the data plane measured for one version over an analysis window.
+public struct VersionWindow: Sendable, Hashable, Codable {
+    public var requests: Int
+    public var errors: Int
+    /// Latency quantiles in milliseconds by metric name (`latency_p99_ms`); nil without data.
+    public var latencyMs: [String: Double]
+
+    public init(requests: Int, errors: Int, latencyMs: [String: Double] = [:]) {
+        self.requests = requests
+        self.errors = errors
+        self.latencyMs = latencyMs
+    }
+
+    /// Errors per request, 0 without requests.
+    public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
+
+    /// The value of `metric`, when this window can give it.
+    public func value(of metric: Metric) -> Double? {
+        switch metric {
+        case .errorRate: errorRate
+        case .latencyP50, .latencyP90, .latencyP95, .latencyP99: latencyMs[metric.rawValue]
+        default: nil
+        }
+    }
+}
+
+/// One check's measured value against its threshold.
+public struct CheckMeasurement: Sendable, Hashable, Codable {
+    public var metric: String
+    public var value: Double?
+    public var stableValue: Double?
+    /// The threshold as written (`max 0.01`, `maxRatioToStable 1.2`).
+    public var threshold: String
+    public var verdict: Verdict
+    /// Why, in plain words.
+    public var detail: String
+
+    public init(metric: String, value: Double?, stableValue: Double?, threshold: String, verdict: Verdict, detail: String) {
+        self.metric = metric
+        self.value = value
+        self.stableValue = stableValue
+        self.threshold = threshold
+        self.verdict = verdict
+        self.detail = detail
+    }
+}
+
+/// One analysis run: every check at one moment, and the overall verdict (the worst).
+public struct AnalysisRun: Sendable, Hashable, Codable {
+    public var at: Double
+    public var candidateWeight: Int
+    public var checks: [CheckMeasurement]
+    public var verdict: Verdict
+
+    public init(at: Double, candidateWeight: Int, checks: [CheckMeasurement]) {
+        self.at = at
+        self.candidateWeight = candidateWeight
+        self.checks = checks
+        let judged = checks.map(\.verdict).filter { $0 != .skipped }
+        verdict = judged.max() ?? (checks.isEmpty ? .successful : .inconclusive)
+    }
+
+    /// A one-line summary: `error_rate 0.31 > max 0.01 (Failed)`.
+    public var summary: String {
+        checks.filter { $0.verdict != .successful }.map { "\($0.metric): \($0.detail)" }.joined(separator: "; ")
+    }
+}
+
+/// Judges a candidate against absolute thresholds and against the stable version over the
+/// same window.
+public enum AnalysisEvaluator {
+    /// Evaluates `checks` with the candidate's and the stable version's windows.
+    public static func evaluate(
+        _ analysis: Analysis,
+        candidate: VersionWindow?,
+        stable: VersionWindow?,
+        candidateWeight: Int,
+        at now: Double
+    ) -> AnalysisRun {
+        let checks = analysis.checks.map { check in
+            measure(check, candidate: candidate, stable: stable, minRequests: analysis.minRequests)
+        }
+        return AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks)
+    }
+
+    static func measure(_ check: AnalysisCheck, candidate: VersionWindow?, stable: VersionWindow?, minRequests: Int) -> CheckMeasurement {
+        let name = check.metric.rawValue
+        let threshold = describe(check.thresholds)
+        guard !check.metric.isDrift, check.metric != .accuracy, check.metric != .mae else {
+            return CheckMeasurement(
+                metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .skipped,
+                detail: "\(name) is not measured by the controller yet (drift and ground-truth monitors come with the monitors issue)")
+        }
+        guard let candidate else {
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
+                                    detail: "no statistics for the candidate")
+        }
+        guard candidate.requests >= minRequests else {
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .inconclusive,
+                                    detail: "\(candidate.requests) requests < minRequests \(minRequests)")
+        }
+        guard let value = candidate.value(of: check.metric) else {
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
+                                    detail: "\(name) has no value in the window")
+        }
+        var broken: [String] = []
+        let limits = check.thresholds
+        if let max = limits.max, value > max { broken.append("\(format(value)) > max \(format(max))") }
+        if let min = limits.min, value < min { broken.append("\(format(value)) < min \(format(min))") }
+        var stableValue: Double?
+        if limits.maxRatioToStable != nil || limits.minRatioToStable != nil {
+            guard let stable, stable.requests >= minRequests, let base = stable.value(of: check.metric) else {
+                return CheckMeasurement(metric: name, value: value, stableValue: nil, threshold: threshold, verdict: .inconclusive,
+                                        detail: "the stable version has fewer than \(minRequests) requests in the window")
+            }
+            stableValue = base
+            // A ratio to zero: judge by the absolute difference being zero.
+            let ratio = base == 0 ? (value == 0 ? 1 : Double.infinity) : value / base
+            if let maxRatio = limits.maxRatioToStable, ratio > maxRatio {
+                broken.append("\(format(value)) is \(format(ratio))x stable's \(format(base)) > maxRatioToStable \(format(maxRatio))")
+            }
+            if let minRatio = limits.minRatioToStable, ratio < minRatio {
+                broken.append("\(format(value)) is \(format(ratio))x stable's \(format(base)) < minRatioToStable \(format(minRatio))")
+            }
+        }
+        let verdict: Verdict = broken.isEmpty ? .successful : .failed
+        let detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
+        return CheckMeasurement(metric: name, value: value, stableValue: stableValue, threshold: threshold, verdict: verdict, detail: detail)
+    }
+
+    static func describe(_ thresholds: Thresholds) -> String {
+        var parts: [String] = []
+        if let max = thresholds.max { parts.append("max \(format(max))") }
+        if let min = thresholds.min { parts.append("min \(format(min))") }
+        if let ratio = thresholds.maxRatioToStable { parts.append("maxRatioToStable \(format(ratio))") }
+        if let ratio = thresholds.minRatioToStable { parts.append("minRatioToStable \(format(ratio))") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Up to four significant decimals, no trailing zeros.
+    static func format(_ value: Double) -> String {
+        guard value.isFinite else { return value > 0 ? "inf" : "-inf" }
+        let scaled = (value * 10_000).rounded() / 10_000
+        if scaled == scaled.rounded() { return String(Int(scaled)) }
+        var text = String(scaled)
+        while text.hasSuffix("0") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,414 @@
+/// What one reconcile pass observed of a model in the data plane.
+public struct ModelObservation: Sendable {
+    /// Versions that are ready (may get traffic).
+    public var readyVersions: Set<String>
+    /// Per-version statistics over the analysis window, when analysis is due.
+    public var windows: [String: VersionWindow]
+
+    public init(readyVersions: Set<String>, windows: [String: VersionWindow] = [:]) {
+        self.readyVersions = readyVersions
+        self.windows = windows
+    }
+}
+
+/// Something worth recording in the audit trail.
+public struct RolloutEvent: Sendable, Hashable {
+    public var kind: String
+    public var message: String
+    public var revision: String?
+
+    public init(_ kind: String, _ message: String, revision: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.revision = revision
+    }
+}
+
+/// The route a model should have in the data plane now.
+public struct ModelRoute: Sendable, Hashable {
+    public var versions: [ServingSet.Version]
+    public var weights: [String: Int]
+    public var stickyHeader: String?
+    public var mirror: Mirror?
+}
+
+/// The rollout decisions, as pure functions of (desired, state, observation, time):
+/// Sluice's rules from Argo Rollouts and Flagger (DESIGN §3) in one place.
+public enum RolloutEngine {
+    /// The result of one decision.
+    public struct Decision: Sendable {
+        public var state: RolloutState
+        public var events: [RolloutEvent]
+        /// True when the caller should take a measurement and call `analyze`.
+        public var analysisDue: Bool
+
+        public init(state: RolloutState, events: [RolloutEvent], analysisDue: Bool) {
+            self.state = state
+            self.events = events
+            self.analysisDue = analysisDue
+        }
+    }
+
+    /// Advances a model toward `desired` (nil: the manifest is missing or invalid and the
+    /// model keeps its last good state).
+    public static func reconcile(
+        desired: DesiredState.Model?,
+        revision: String,
+        manifestError: String?,
+        state previous: RolloutState?,
+        observation: ModelObservation,
+        now: Double
+    ) -> Decision {
+        var state = previous ?? RolloutState(name: desired?.name ?? "", now: now)
+        var events: [RolloutEvent] = []
+        state.manifestError = manifestError
+        guard let desired else {
+            state.desiredRevision = nil
+            state.desiredDigest = nil
+            if manifestError != nil, state.stable != nil {
+                state.reason = "InvalidManifest"
+                state.message = "the manifest is invalid at \(short(revision)); keeping the last good state"
+            }
+            return Decision(state: state, events: events, analysisDue: false)
+        }
+        let target = ServingSet(desired.deployment, digest: desired.specDigest, revision: revision)
+        state.desiredRevision = revision
+        state.desiredDigest = desired.specDigest
+
+        guard let stable = state.stable else {
+            // First deployment: straight to its traffic once ready (no steps, no analysis).
+            state.stable = target
+            state.stableHistory = [target.digest]
+            state.health = .progressing
+            state.reason = "Deployed"
+            state.message = "first deployment: \(target.split)"
+            state.attemptedRevision = revision
+            state.attemptedDigest = target.digest
+            events.append(RolloutEvent("deployed", "first deployment of \(desired.name): \(target.split)", revision: revision))
+            return Decision(state: state, events: events, analysisDue: false)
+        }
+
+        if target.digest == stable.digest {
+            if let candidate = state.candidate {
+                events.append(RolloutEvent("superseded", "git returned to the stable spec; the rollout to \(short(candidate.target.revision)) is cancelled", revision: revision))
+                state.candidate = nil
+            }
+            settle(&state, observation: observation, stable: stable)
+            return Decision(state: state, events: events, analysisDue: false)
+        }
+
+        if let candidate = state.candidate, candidate.target.digest != target.digest {
+            events.append(RolloutEvent("superseded", "a newer commit supersedes the rollout to \(short(candidate.target.revision))", revision: revision))
+            state.candidate = nil
+        }
+
+        if state.candidate == nil {
+            if state.failedDigests.contains(target.digest) {
+                state.health = .degraded
+                state.reason = "CandidateFailed"
+                if !state.message.contains("failed before") {
+                    state.message = "this spec failed before and is not retried; change it or run `sluice retry \(desired.name)`. " + state.message
+                }
+                return Decision(state: state, events: events, analysisDue: false)
+            }
+            state.attemptedRevision = revision
+            state.attemptedDigest = target.digest
+            let window = desired.deployment.rollout?.rollbackWindow ?? 5
+            if state.stableHistory.suffix(window + 1).dropLast().contains(target.digest) {
+                state.stable = target
+                remember(&state, target.digest)
+                state.health = .progressing
+                state.reason = "FastRollback"
+                state.message = "returned to a recent stable spec: \(target.split), no steps, no analysis"
+                events.append(RolloutEvent("fastRollback", "fast rollback of \(desired.name) to \(target.split)", revision: revision))
+                return Decision(state: state, events: events, analysisDue: false)
+            }
+            if !movesTrafficToNewVersions(from: stable, to: target) {
+                state.stable = target
+                remember(&state, target.digest)
+                state.health = .progressing
+                state.reason = "Updated"
+                state.message = "traffic \(target.split) (no new version gains traffic)"
+                events.append(RolloutEvent("updated", "\(desired.name) now \(target.split)", revision: revision))
+                return Decision(state: state, events: events, analysisDue: false)
+            }
+            state.candidate = RolloutState.Candidate(target: target, startedAt: now)
+            let steps = desired.deployment.rollout?.steps ?? []
+            events.append(RolloutEvent(
+                "rolloutStarted",
+                steps.isEmpty ? "switching \(desired.name) to \(target.split) once the new versions are ready"
+                    : "canary of \(desired.name) toward \(target.split) in \(steps.count) steps",
+                revision: revision))
+        }
+        return advance(state: state, events: events, deployment: desired.deployment, observation: observation, now: now)
+    }
+
+    /// Continues the rollout in `state.candidate`.
+    private static func advance(
+        state input: RolloutState,
+        events input2: [RolloutEvent],
+        deployment: ModelDeployment,
+        observation: ModelObservation,
+        now: Double
+    ) -> Decision {
+        var state = input
+        var events = input2
+        guard var candidate = state.candidate, let stable = state.stable else {
+            return Decision(state: state, events: events, analysisDue: false)
+        }
+        let rollout = deployment.rollout
+        let steps = rollout?.steps.isEmpty == false ? rollout!.steps : [.weight(100)]
+        let deadline = (rollout?.progressDeadline ?? .seconds(600)).seconds
+        let newVersions = candidate.target.versions.filter { (candidate.target.weights[$0.name] ?? 0) > 0 }.map(\.name)
+        if candidate.readyAt == nil {
+            if newVersions.allSatisfy(observation.readyVersions.contains) {
+                candidate.readyAt = now
+                candidate.stepStartedAt = now
+            } else if now - candidate.startedAt > deadline {
+                state.candidate = candidate
+                return abort(state, events: events, reason: "ProgressDeadlineExceeded",
+                             detail: "\(newVersions.filter { !observation.readyVersions.contains($0) }.joined(separator: ", ")) not ready within \(Duration(milliseconds: Int64(deadline * 1000)))",
+                             now: now)
+            } else {
+                state.candidate = candidate
+                state.health = .progressing
+                state.reason = "WaitingForReadiness"
+                state.message = "waiting for \(newVersions.joined(separator: ", ")) to become ready"
+                return Decision(state: state, events: events, analysisDue: false)
+            }
+        }
+        var analysisDue = false
+        if let analysis = rollout?.analysis, candidate.weight > 0, !candidate.awaitingPromotion || candidate.pauseReason == nil {
+            let since = candidate.lastAnalysisAt ?? candidate.stepStartedAt
+            analysisDue = now - since >= analysis.interval.seconds
+        }
+        // Walk the steps that can complete now.
+        while candidate.step < steps.count {
+            let step = steps[candidate.step]
+            var done = false
+            switch step {
+            case .weight(let weight):
+                if candidate.weight != weight {
+                    candidate.weight = weight
+                    candidate.stepStartedAt = now
+                    events.append(RolloutEvent("step", "step \(candidate.step + 1)/\(steps.count): \(weight)% to the candidate", revision: candidate.target.revision))
+                }
+                // With analysis, a weight step passes after one successful run at that weight.
+                if rollout?.analysis == nil {
+                    done = true
+                } else if let last = state.lastAnalysis, last.candidateWeight == weight, last.verdict == .successful,
+                          last.at >= candidate.stepStartedAt {
+                    done = true
+                }
+            case .pause(let duration):
+                done = now - candidate.stepStartedAt >= duration.seconds
+            case .approval:
+                if !candidate.awaitingPromotion {
+                    candidate.awaitingPromotion = true
+                    events.append(RolloutEvent("awaitingApproval", "step \(candidate.step + 1)/\(steps.count): waiting for `sluice promote \(state.name)`", revision: candidate.target.revision))
+                }
+            }
+            guard done else { break }
+            candidate.step += 1
+            candidate.stepStartedAt = now
+        }
+        state.candidate = candidate
+        if candidate.step >= steps.count {
+            return promote(state, events: events, now: now)
+        }
+        state.health = candidate.awaitingPromotion ? .paused : .progressing
+        state.reason = candidate.awaitingPromotion ? (candidate.pauseReason == nil ? "AwaitingApproval" : "Inconclusive") : "Canary"
+        state.message = "step \(candidate.step + 1)/\(steps.count), candidate at \(candidate.weight)% of the way to \(candidate.target.split)"
+            + (candidate.pauseReason.map { "; paused: \($0)" } ?? "")
+        _ = stable
+        return Decision(state: state, events: events, analysisDue: analysisDue)
+    }
+
+    /// Records an analysis run and acts on its verdict (abort, pause, or go on).
+    public static func analyze(
+        _ run: AnalysisRun,
+        state input: RolloutState,
+        deployment: ModelDeployment,
+        observation: ModelObservation,
+        now: Double
+    ) -> Decision {
+        var state = input
+        guard var candidate = state.candidate, let analysis = deployment.rollout?.analysis else {
+            return Decision(state: state, events: [], analysisDue: false)
+        }
+        var events = [RolloutEvent("analysis", "\(run.verdict.rawValue) at \(run.candidateWeight)%\(run.summary.isEmpty ? "" : ": \(run.summary)")", revision: candidate.target.revision)]
+        state.lastAnalysis = run
+        candidate.lastAnalysisAt = now
+        switch run.verdict {
+        case .successful, .skipped:
+            candidate.consecutiveErrors = 0
+        case .failed:
+            candidate.failures += 1
+            candidate.consecutiveErrors = 0
+            if candidate.failures > analysis.failureLimit {
+                state.candidate = candidate
+                return abort(state, events: events, reason: "AnalysisFailed", detail: run.summary, now: now)
+            }
+        case .error:
+            candidate.consecutiveErrors += 1
+            if candidate.consecutiveErrors > analysis.consecutiveErrorLimit {
+                state.candidate = candidate
+                return abort(state, events: events, reason: "AnalysisError", detail: run.summary, now: now)
+            }
+        case .inconclusive:
+            candidate.inconclusives += 1
+            candidate.consecutiveErrors = 0
+            if candidate.inconclusives > analysis.inconclusiveLimit {
+                candidate.awaitingPromotion = true
+                candidate.pauseReason = "inconclusive analysis (\(run.summary)); `sluice promote` to go on or `sluice abort`"
+                events.append(RolloutEvent("paused", "paused on inconclusive analysis: \(run.summary)", revision: candidate.target.revision))
+            }
+        }
+        state.candidate = candidate
+        var decision = advance(state: state, events: [], deployment: deployment, observation: observation, now: now)
+        events += decision.events
+        decision.events = events
+        decision.analysisDue = false
+        return decision
+    }
+
+    /// A person passed the current pause or approval (`full`: skip every remaining step).
+    public static func promote(_ input: RolloutState, full: Bool, deployment: ModelDeployment, now: Double) -> (RolloutState, [RolloutEvent])? {
+        var state = input
+        guard var candidate = state.candidate else { return nil }
+        let steps = deployment.rollout?.steps ?? []
+        if full {
+            candidate.step = max(steps.count, 1)
+        } else if candidate.awaitingPromotion {
+            if candidate.pauseReason == nil { candidate.step += 1 }
+        } else if candidate.step < steps.count, case .pause = steps[candidate.step] {
+            candidate.step += 1
+        } else {
+            return nil
+        }
+        candidate.awaitingPromotion = false
+        candidate.pauseReason = nil
+        candidate.inconclusives = 0
+        candidate.stepStartedAt = now
+        state.candidate = candidate
+        let event = RolloutEvent("promoteRequested", full ? "promoted to the end by a person" : "step passed by a person", revision: candidate.target.revision)
+        return (state, [event])
+    }
+
+    /// A person aborted the rollout.
+    public static func abortByUser(_ input: RolloutState, now: Double) -> Decision? {
+        guard input.candidate != nil else { return nil }
+        return abort(input, events: [], reason: "Aborted", detail: "aborted by a person", now: now)
+    }
+
+    /// `sluice retry`: forget that the desired spec failed.
+    public static func retry(_ input: RolloutState) -> (RolloutState, RolloutEvent)? {
+        guard let digest = input.desiredDigest, input.failedDigests.contains(digest) else { return nil }
+        var state = input
+        state.failedDigests.removeAll { $0 == digest }
+        state.message = "retrying \(short(input.desiredRevision ?? ""))"
+        return (state, RolloutEvent("retry", "the failed spec will be tried again", revision: input.desiredRevision))
+    }
+
+    private static func abort(_ input: RolloutState, events: [RolloutEvent], reason: String, detail: String, now: Double) -> Decision {
+        var state = input
+        var events = events
+        guard let candidate = state.candidate else { return Decision(state: state, events: events, analysisDue: false) }
+        state.candidate = nil
+        if !state.failedDigests.contains(candidate.target.digest) { state.failedDigests.append(candidate.target.digest) }
+        state.failedDigests = Array(state.failedDigests.suffix(20))
+        state.health = .degraded
+        state.reason = reason
+        state.message = "rolled back to stable \(state.stable?.split ?? ""): \(detail)"
+        state.updatedAt = now
+        events.append(RolloutEvent("aborted", "\(reason): \(detail); 100% back to stable", revision: candidate.target.revision))
+        return Decision(state: state, events: events, analysisDue: false)
+    }
+
+    private static func promote(_ input: RolloutState, events: [RolloutEvent], now: Double) -> Decision {
+        var state = input
+        var events = events
+        guard let candidate = state.candidate else { return Decision(state: state, events: events, analysisDue: false) }
+        state.stable = candidate.target
+        state.candidate = nil
+        remember(&state, candidate.target.digest)
+        state.health = .healthy
+        state.reason = "Promoted"
+        state.message = "promoted: \(candidate.target.split)"
+        state.updatedAt = now
+        events.append(RolloutEvent("promoted", "\(candidate.target.split) is stable", revision: candidate.target.revision))
+        return Decision(state: state, events: events, analysisDue: false)
+    }
+
+    /// Marks a model whose route is in place: healthy once every weighted version is ready.
+    private static func settle(_ state: inout RolloutState, observation: ModelObservation, stable: ServingSet) {
+        let weighted = stable.versions.filter { (stable.weights[$0.name] ?? 0) > 0 }.map(\.name)
+        let ready = weighted.allSatisfy(observation.readyVersions.contains)
+        if state.health == .degraded && state.failedDigests.last == state.desiredDigest { return }
+        state.health = ready ? .healthy : .progressing
+        if ready, ["Deployed", "Updated", "FastRollback", "Promoted"].contains(state.reason) || state.reason == "New" {
+            state.message = "\(stable.split)"
+        } else if !ready {
+            state.reason = "WaitingForReadiness"
+            state.message = "waiting for \(weighted.filter { !observation.readyVersions.contains($0) }.joined(separator: ", ")) to become ready"
+        } else {
+            state.reason = "Synced"
+            state.message = stable.split
+        }
+    }
+
+    private static func remember(_ state: inout RolloutState, _ digest: String) {
+        state.stableHistory.removeAll { $0 == digest }
+        state.stableHistory.append(digest)
+        state.stableHistory = Array(state.stableHistory.suffix(20))
+    }
+
+    /// Whether `target` gives traffic to a version that does not already serve the same
+    /// artifact in `stable` (that is what needs a canary).
+    static func movesTrafficToNewVersions(from stable: ServingSet, to target: ServingSet) -> Bool {
+        let before = Dictionary(stable.versions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return target.versions.contains { version in
+            let gains = (target.weights[version.name] ?? 0) > (stable.weights[version.name] ?? 0)
+            let serving = before[version.name] == version && (stable.weights[version.name] ?? 0) > 0
+            return gains && !serving
+        }
+    }
+
+    /// The route for the data plane: stable, or the interpolation from stable to the
+    /// candidate's target at the candidate's weight (every version of both kept running,
+    /// so an abort is an immediate flip).
+    public static func route(for state: RolloutState) -> ModelRoute? {
+        guard let stable = state.stable else { return nil }
+        guard let candidate = state.candidate else {
+            return ModelRoute(versions: stable.versions, weights: stable.weights, stickyHeader: stable.stickyHeader, mirror: stable.mirror)
+        }
+        let target = candidate.target
+        var versions = stable.versions
+        for version in target.versions {
+            if let index = versions.firstIndex(where: { $0.name == version.name }) {
+                // Same name, new artifact: the new one serves (the data plane hands over
+                // once it is ready); a canary needs a new version name.
+                versions[index] = version
+            } else {
+                versions.append(version)
+            }
+        }
+        let share = Double(candidate.weight) / 100
+        var exact: [(String, Double)] = versions.map { version in
+            let from = Double(stable.weights[version.name] ?? 0)
+            let to = Double(target.weights[version.name] ?? 0)
+            return (version.name, from * (1 - share) + to * share)
+        }
+        // Largest remainder, so the integers sum to 100.
+        var weights = Dictionary(uniqueKeysWithValues: exact.map { ($0.0, Int($0.1.rounded(.down))) })
+        var left = 100 - weights.values.reduce(0, +)
+        exact.sort { ($0.1 - $0.1.rounded(.down)) > ($1.1 - $1.1.rounded(.down)) }
+        for (name, _) in exact where left > 0 {
+            weights[name, default: 0] += 1
+            left -= 1
+        }
+        return ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: target.mirror)
+    }
+
+    static func short(_ revision: String) -> String { String(revision.prefix(7)) }
+}

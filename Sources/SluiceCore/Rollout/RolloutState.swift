@@ -1,0 +1,152 @@
+/// A set of versions serving with a traffic split: what a model runs as stable, or the
+/// target of a rollout.
+public struct ServingSet: Sendable, Hashable, Codable {
+    /// One version as the data plane runs it.
+    public struct Version: Sendable, Hashable, Codable {
+        public var name: String
+        public var runtime: String
+        public var artifact: String
+        public var digest: String?
+
+        public init(name: String, runtime: String, artifact: String, digest: String?) {
+            self.name = name
+            self.runtime = runtime
+            self.artifact = artifact
+            self.digest = digest
+        }
+    }
+
+    /// The spec digest of the manifest this set comes from.
+    public var digest: String
+    /// The commit it comes from.
+    public var revision: String
+    public var versions: [Version]
+    public var weights: [String: Int]
+    public var stickyHeader: String?
+    public var mirror: Mirror?
+
+    public init(digest: String, revision: String, versions: [Version], weights: [String: Int], stickyHeader: String? = nil, mirror: Mirror? = nil) {
+        self.digest = digest
+        self.revision = revision
+        self.versions = versions
+        self.weights = weights
+        self.stickyHeader = stickyHeader
+        self.mirror = mirror
+    }
+
+    /// The set a manifest asks for.
+    public init(_ deployment: ModelDeployment, digest: String, revision: String) {
+        self.init(
+            digest: digest,
+            revision: revision,
+            versions: deployment.versions.map {
+                Version(name: $0.name, runtime: deployment.runtime, artifact: $0.artifact, digest: $0.digest?.description)
+            },
+            weights: Dictionary(uniqueKeysWithValues: deployment.versions.map { ($0.name, deployment.traffic[$0.name] ?? 0) }),
+            stickyHeader: deployment.routing.stickyHeader,
+            mirror: deployment.routing.mirror
+        )
+    }
+
+    /// The version with the most traffic (ties: first declared).
+    public var primary: String {
+        versions.reduce(nil as Version?) { best, version in
+            guard let best else { return version }
+            return (weights[version.name] ?? 0) > (weights[best.name] ?? 0) ? version : best
+        }?.name ?? ""
+    }
+
+    /// A compact description: `v1 90%, v2 10%`.
+    public var split: String {
+        versions.map { "\($0.name) \(weights[$0.name] ?? 0)%" }.joined(separator: ", ")
+    }
+}
+
+/// Where a model's rollout stands, persisted by the controller after every pass.
+public struct RolloutState: Sendable, Hashable, Codable {
+    /// Health, one of two independent axes (the other is sync).
+    public enum Health: String, Sendable, Hashable, Codable {
+        case healthy = "Healthy"
+        case progressing = "Progressing"
+        case paused = "Paused"
+        case degraded = "Degraded"
+        case missing = "Missing"
+    }
+
+    /// A rollout in progress.
+    public struct Candidate: Sendable, Hashable, Codable {
+        public var target: ServingSet
+        /// The index of the current step (== steps.count once every step passed).
+        public var step: Int
+        /// The candidate's share (0–100) of the way from stable to target.
+        public var weight: Int
+        public var startedAt: Double
+        public var stepStartedAt: Double
+        /// When the candidate versions were first all ready (steps start then).
+        public var readyAt: Double?
+        public var lastAnalysisAt: Double?
+        public var failures: Int
+        public var inconclusives: Int
+        public var consecutiveErrors: Int
+        /// Waiting for `sluice promote` (an approval step, or paused on inconclusive data).
+        public var awaitingPromotion: Bool
+        public var pauseReason: String?
+
+        public init(target: ServingSet, startedAt: Double) {
+            self.target = target
+            step = 0
+            weight = 0
+            self.startedAt = startedAt
+            stepStartedAt = startedAt
+            failures = 0
+            inconclusives = 0
+            consecutiveErrors = 0
+            awaitingPromotion = false
+        }
+    }
+
+    public var name: String
+    /// What runs as known-good.
+    public var stable: ServingSet?
+    public var candidate: Candidate?
+    /// The revision and digest git asks for now (nil when the manifest is gone or invalid).
+    public var desiredRevision: String?
+    public var desiredDigest: String?
+    /// The last revision whose route the data plane accepted.
+    public var appliedRevision: String?
+    public var appliedDigest: String?
+    /// The last revision the controller tried to apply.
+    public var attemptedRevision: String?
+    public var attemptedDigest: String?
+    public var health: Health
+    /// A one-word reason (`Deployed`, `Canary`, `AnalysisFailed`, `InvalidManifest`…).
+    public var reason: String
+    /// A human sentence.
+    public var message: String
+    /// Spec digests of candidates that failed; not retried until the spec changes or
+    /// `sluice retry` clears them.
+    public var failedDigests: [String]
+    /// Digests that were stable recently (newest last), for fast rollbacks.
+    public var stableHistory: [String]
+    /// The latest analysis run.
+    public var lastAnalysis: AnalysisRun?
+    /// The manifest error that keeps the model at its last good state.
+    public var manifestError: String?
+    /// When the last version change finished (for the drain of old versions).
+    public var updatedAt: Double
+
+    public init(name: String, now: Double) {
+        self.name = name
+        health = .missing
+        reason = "New"
+        message = ""
+        failedDigests = []
+        stableHistory = []
+        updatedAt = now
+    }
+
+    /// Synced when what runs is what git asks for.
+    public var isSynced: Bool {
+        candidate == nil && desiredDigest != nil && desiredDigest == stable?.digest
+    }
+}

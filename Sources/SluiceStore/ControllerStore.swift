@@ -1,0 +1,189 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// The controller's state in SQLite (WAL): per model its rollout state, and the audit trail
+/// of events and measurements. Every reconcile pass is saved in one transaction, so a
+/// controller killed at any moment restarts at the same step: nothing lost, nothing twice.
+public final class ControllerStore: Sendable {
+    private let database: DatabasePool
+
+    /// Opens (creating and migrating) the database at `path`.
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "modelState") { table in
+                table.primaryKey("name", .text)
+                table.column("state", .text).notNull()
+                table.column("health", .text).notNull()
+                table.column("synced", .boolean).notNull()
+                table.column("updatedAt", .double).notNull()
+            }
+            try db.create(table: "event") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("model", .text).notNull().indexed()
+                table.column("at", .double).notNull()
+                table.column("kind", .text).notNull()
+                table.column("message", .text).notNull()
+                table.column("revision", .text)
+                table.column("actor", .text).notNull()
+            }
+            try db.create(table: "measurement") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("model", .text).notNull().indexed()
+                table.column("at", .double).notNull()
+                table.column("revision", .text)
+                table.column("weight", .integer).notNull()
+                table.column("metric", .text).notNull()
+                table.column("value", .double)
+                table.column("stableValue", .double)
+                table.column("threshold", .text).notNull()
+                table.column("verdict", .text).notNull()
+                table.column("detail", .text).notNull()
+            }
+            try db.create(table: "setting") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    /// Every model's saved state.
+    public func states() throws -> [String: RolloutState] {
+        try database.read { db in
+            var states: [String: RolloutState] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, state FROM modelState") {
+                let name: String = row["name"]
+                let json: String = row["state"]
+                states[name] = try JSONDecoder().decode(RolloutState.self, from: Data(json.utf8))
+            }
+            return states
+        }
+    }
+
+    /// One event to record.
+    public struct EventRecord: Sendable {
+        public var model: String
+        public var event: RolloutEvent
+        public var actor: String
+
+        public init(model: String, event: RolloutEvent, actor: String) {
+            self.model = model
+            self.event = event
+            self.actor = actor
+        }
+    }
+
+    /// Saves a pass: changed states, removed models, events and measurements, atomically.
+    public func save(
+        states: [RolloutState],
+        removed: [String] = [],
+        events: [EventRecord] = [],
+        measurements: [(model: String, revision: String?, run: AnalysisRun)] = [],
+        at now: Double
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let encoded = try states.map { state in (state, String(decoding: try encoder.encode(state), as: UTF8.self)) }
+        try database.write { db in
+            for (state, json) in encoded {
+                try db.execute(
+                    sql: """
+                        INSERT INTO modelState (name, state, health, synced, updatedAt) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(name) DO UPDATE SET state = excluded.state, health = excluded.health,
+                          synced = excluded.synced, updatedAt = excluded.updatedAt
+                        """,
+                    arguments: [state.name, json, state.health.rawValue, state.isSynced, now])
+            }
+            for name in removed {
+                try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
+            }
+            for record in events {
+                try db.execute(
+                    sql: "INSERT INTO event (model, at, kind, message, revision, actor) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [record.model, now, record.event.kind, record.event.message, record.event.revision, record.actor])
+            }
+            for (model, revision, run) in measurements {
+                for check in run.checks {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO measurement (model, at, revision, weight, metric, value, stableValue, threshold, verdict, detail)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [model, run.at, revision, run.candidateWeight, check.metric, check.value, check.stableValue,
+                                    check.threshold, check.verdict.rawValue, check.detail])
+                }
+            }
+        }
+    }
+
+    /// One row of a model's history.
+    public struct HistoryEntry: Sendable, Codable {
+        public var at: Double
+        public var kind: String
+        public var message: String
+        public var revision: String?
+        public var actor: String
+    }
+
+    /// The newest `limit` events of `model`, oldest first.
+    public func history(of model: String, limit: Int = 100) throws -> [HistoryEntry] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT at, kind, message, revision, actor FROM event WHERE model = ? ORDER BY id DESC LIMIT ?",
+                arguments: [model, limit]
+            ).reversed().map { row in
+                HistoryEntry(at: row["at"], kind: row["kind"], message: row["message"], revision: row["revision"], actor: row["actor"])
+            }
+        }
+    }
+
+    /// One stored measurement.
+    public struct MeasurementEntry: Sendable, Codable {
+        public var at: Double
+        public var revision: String?
+        public var weight: Int
+        public var metric: String
+        public var value: Double?
+        public var stableValue: Double?
+        public var threshold: String
+        public var verdict: String
+        public var detail: String
+    }
+
+    /// The newest `limit` measurements of `model`, oldest first.
+    public func measurements(of model: String, limit: Int = 100) throws -> [MeasurementEntry] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM measurement WHERE model = ? ORDER BY id DESC LIMIT ?", arguments: [model, limit]
+            ).reversed().map { row in
+                MeasurementEntry(
+                    at: row["at"], revision: row["revision"], weight: row["weight"], metric: row["metric"], value: row["value"],
+                    stableValue: row["stableValue"], threshold: row["threshold"], verdict: row["verdict"], detail: row["detail"])
+            }
+        }
+    }
+
+    /// A controller-wide setting.
+    public func setting(_ key: String) throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Stores a controller-wide setting.
+    public func setSetting(_ key: String, _ value: String) throws {
+        try database.write { db in
+            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           arguments: [key, value])
+        }
+    }
+}
