@@ -65,7 +65,9 @@ extension Controller {
                 observation: observation, now: now)
             if decision.analysisDue, let deployment = model?.deployment, let analysis = deployment.rollout?.analysis,
                let candidate = decision.state.candidate, let stable = decision.state.stable {
-                let window = max(10, Int(analysis.interval.seconds.rounded(.up)))
+                // The data plane keeps 10 s windows: ask for enough of them to cover a whole
+                // interval even when the current one has just begun.
+                let window = Int(analysis.interval.seconds.rounded(.up)) + 10
                 if statistics[window] == nil { statistics[window] = try? await dataPlane.stats(windowSeconds: window) }
                 let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
                 let run = AnalysisEvaluator.evaluate(
@@ -187,8 +189,12 @@ extension Controller {
     }
 
     /// A version's analysis window from a `/v1/stats` snapshot.
+    /// A version the data plane has no statistics for got no requests: thin data, judged
+    /// Inconclusive, not an Error (that is for statistics that cannot be read).
     static func window(in snapshot: JSONValue, model: String, version: String) -> VersionWindow? {
-        guard let entry = snapshot["models"]?[model]?[version], let window = entry["window"] else { return nil }
+        guard let entry = snapshot["models"]?[model]?[version], let window = entry["window"] else {
+            return VersionWindow(requests: 0, errors: 0)
+        }
         var latency: [String: Double] = [:]
         for (key, value) in entry["latencyMs"]?.members ?? [] {
             if let number = value.doubleValue { latency["latency_\(key)_ms"] = number }

@@ -177,11 +177,6 @@ public enum RolloutEngine {
                 return Decision(state: state, events: events, analysisDue: false)
             }
         }
-        var analysisDue = false
-        if let analysis = rollout?.analysis, candidate.weight > 0, !candidate.awaitingPromotion || candidate.pauseReason == nil {
-            let since = candidate.lastAnalysisAt ?? candidate.stepStartedAt
-            analysisDue = now - since >= analysis.interval.seconds
-        }
         // Walk the steps that can complete now.
         while candidate.step < steps.count {
             let step = steps[candidate.step]
@@ -190,6 +185,7 @@ public enum RolloutEngine {
             case .weight(let weight):
                 if candidate.weight != weight {
                     candidate.weight = weight
+                    candidate.weightChangedAt = now
                     candidate.stepStartedAt = now
                     events.append(RolloutEvent("step", "step \(candidate.step + 1)/\(steps.count): \(weight)% to the candidate", revision: candidate.target.revision))
                 }
@@ -215,6 +211,12 @@ public enum RolloutEngine {
         state.candidate = candidate
         if candidate.step >= steps.count {
             return promote(state, events: events, now: now)
+        }
+        // Analysis judges a full interval of traffic at the current weight, then every interval.
+        var analysisDue = false
+        if let analysis = rollout?.analysis, candidate.weight > 0, candidate.pauseReason == nil {
+            let since = max(candidate.lastAnalysisAt ?? 0, candidate.weightChangedAt ?? candidate.stepStartedAt)
+            analysisDue = now - since >= analysis.interval.seconds
         }
         state.health = candidate.awaitingPromotion ? .paused : .progressing
         state.reason = candidate.awaitingPromotion ? (candidate.pauseReason == nil ? "AwaitingApproval" : "Inconclusive") : "Canary"

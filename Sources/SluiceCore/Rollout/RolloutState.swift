@@ -85,6 +85,8 @@ public struct RolloutState: Sendable, Hashable, Codable {
         /// When the candidate versions were first all ready (steps start then).
         public var readyAt: Double?
         public var lastAnalysisAt: Double?
+        /// When traffic last moved to `weight` (analysis judges only after a full interval there).
+        public var weightChangedAt: Double?
         public var failures: Int
         public var inconclusives: Int
         public var consecutiveErrors: Int

@@ -2,18 +2,25 @@ import CSluiceSpawn
 import Foundation
 
 /// What to start.
-struct SpawnRequest: Sendable {
-    var command: [String]
-    var environment: [String: String]
-    var workingDirectory: String
-    var logPath: String
+package struct SpawnRequest: Sendable {
+    package var command: [String]
+    package var environment: [String: String]
+    package var workingDirectory: String
+    package var logPath: String
+
+    package init(command: [String], environment: [String: String], workingDirectory: String, logPath: String) {
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.logPath = logPath
+    }
 }
 
 /// A program that could not be started.
-struct SpawnError: Error, Sendable, CustomStringConvertible {
+package struct SpawnError: Error, Sendable, CustomStringConvertible {
     var program: String
     var reason: String
-    var description: String { "cannot start '\(program)': \(reason)" }
+    package var description: String { "cannot start '\(program)': \(reason)" }
 }
 
 /// Starts child processes from one thread that lives as long as the process.
@@ -22,8 +29,8 @@ struct SpawnError: Error, Sendable, CustomStringConvertible {
 /// from a pooled thread could kill a healthy child when the pool retires that thread.
 /// All forks therefore happen on this dedicated thread, and a `sluice serve` killed with
 /// SIGKILL still takes its model servers with it.
-final class ProcessSpawner: @unchecked Sendable {
-    static let shared = ProcessSpawner()
+package final class ProcessSpawner: @unchecked Sendable {
+    package static let shared = ProcessSpawner()
 
     private let condition = NSCondition()
     private var queue: [(SpawnRequest, CheckedContinuation<Result<Int32, SpawnError>, Never>)] = []
@@ -35,7 +42,7 @@ final class ProcessSpawner: @unchecked Sendable {
     }
 
     /// Starts `request` and returns the child's pid.
-    func spawn(_ request: SpawnRequest) async throws(SpawnError) -> Int32 {
+    package func spawn(_ request: SpawnRequest) async throws(SpawnError) -> Int32 {
         let result = await withCheckedContinuation { continuation in
             condition.lock()
             queue.append((request, continuation))

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import SluiceCore
+
+extension Sluice {
+    /// `sluice status [MODEL]`.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show each model's sync, health, versions, weights, step and last analysis.")
+
+        @Argument(help: "One model (default: all).")
+        var model: String?
+
+        @Option(name: .long, help: "text or json.")
+        var format: String = "text"
+
+        @OptionGroup var client: ControllerClientOptions
+
+        func run() async throws {
+            guard ["text", "json"].contains(format) else { throw ValidationError("--format: expected text or json") }
+            let (status, body) = try await client.call(.GET, model.map { "/v1/models/\($0)" } ?? "/v1/status")
+            guard status == 200 else { try failWithAPIError(body, status: status) }
+            if format == "json" {
+                print(body.serialized(indent: 2))
+                return
+            }
+            let models = model == nil ? (body["models"].flatMap { if case .array(let items) = $0 { items } else { nil } } ?? []) : [body]
+            print(StatusTable.render(models))
+            if case .string(let error)? = body["error"] { print("\nlast pass failed: \(error)") }
+        }
+    }
+
+    /// `sluice history MODEL`.
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a model's audit trail: what changed, why, by which commit or person.")
+
+        @Argument(help: "The model.")
+        var model: String
+
+        @Option(name: .long, help: "text or json.")
+        var format: String = "text"
+
+        @OptionGroup var client: ControllerClientOptions
+
+        func run() async throws {
+            let (status, body) = try await client.call(.GET, "/v1/models/\(model)/history")
+            guard status == 200 else { try failWithAPIError(body, status: status) }
+            if format == "json" {
+                print(body.serialized(indent: 2))
+                return
+            }
+            guard case .array(let events)? = body["events"] else { return }
+            let formatter = ISO8601DateFormatter()
+            for event in events {
+                var at = ""
+                if case .number(let seconds)? = event["at"] { at = formatter.string(from: Date(timeIntervalSince1970: seconds)) }
+                if case .int(let seconds)? = event["at"] { at = formatter.string(from: Date(timeIntervalSince1970: Double(seconds))) }
+                let kind = event["kind"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+                let message = event["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+                let actor = event["actor"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
+                let revision = event["revision"].flatMap { if case .string(let s) = $0 { String(s.prefix(7)) } else { nil } } ?? "-"
+                print("\(at)  \(revision)  \(kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(message)  [\(actor)]")
+            }
+        }
+    }
+
+    /// `sluice promote MODEL [--full]`.
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pass a rollout's pause or approval step (--full: skip to the end).")
+        @Argument(help: "The model.") var model: String
+        @Flag(name: .long, help: "Skip every remaining step.") var full = false
+        @OptionGroup var client: ControllerClientOptions
+
+        func run() async throws {
+            try await command(client, "/v1/models/\(model)/promote\(full ? "?full=true" : "")")
+        }
+    }
+
+    /// `sluice abort MODEL`.
+    struct Abort: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Abort a rollout: 100% back to stable now; the candidate is not retried.")
+        @Argument(help: "The model.") var model: String
+        @OptionGroup var client: ControllerClientOptions
+
+        func run() async throws { try await command(client, "/v1/models/\(model)/abort") }
+    }
+
+    /// `sluice retry MODEL`.
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Try a failed spec again.")
+        @Argument(help: "The model.") var model: String
+        @OptionGroup var client: ControllerClientOptions
+
+        func run() async throws { try await command(client, "/v1/models/\(model)/retry") }
+    }
+}
+
+private func command(_ client: ControllerClientOptions, _ path: String) async throws {
+    let (status, body) = try await client.call(.POST, path, actor: true)
+    guard status == 200 else { try failWithAPIError(body, status: status) }
+    if case .string(let message)? = body["message"] { print(message) }
+}
+
+/// The `sluice status` table.
+enum StatusTable {
+    static func render(_ models: [JSONValue]) -> String {
+        var rows = [["MODEL", "SYNC", "HEALTH", "STABLE", "CANDIDATE", "WEIGHTS", "STEP", "LAST ANALYSIS", "REVISION", "MESSAGE"]]
+        for model in models {
+            func text(_ value: JSONValue?) -> String {
+                switch value {
+                case .string(let s)?: s
+                case .int(let i)?: String(i)
+                default: "-"
+                }
+            }
+            let weights: String
+            if case .object(let members)? = model["weights"] {
+                weights = members.map { "\($0.0)=\(text($0.1))" }.joined(separator: " ")
+            } else {
+                weights = "-"
+            }
+            let step = model["candidate"]?["step"].map { "\(text($0))" } ?? "-"
+            rows.append([
+                text(model["name"]), text(model["sync"]), text(model["health"]),
+                text(model["stable"]?["version"]), text(model["candidate"]?["version"]), weights, step,
+                text(model["lastAnalysis"]?["verdict"]), String(text(model["desiredRevision"]).prefix(7)), text(model["message"]),
+            ])
+        }
+        let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            (row.dropLast().enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [row.last!]).joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
