@@ -1,0 +1,178 @@
+import Foundation
+import SluiceTestSupport
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A manifest repository, a real `sluice serve` and a real `sluice controller` (separate
+/// processes, so the controller can be killed alone), with the example model server.
+final class ControllerHarness: @unchecked Sendable {
+    let directory: URL
+    let repo: GitFixture
+    let servePort: Int
+    let adminPort: Int
+    let controllerPort: Int
+    let token = "controller-token-\(UInt32.random(in: 0 ... .max))"
+    let webhookSecret = "hook-secret"
+    private(set) var serve: Process?
+    private(set) var controller: Process?
+
+    init(interval: String = "30s") throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        repo = try GitFixture()
+        let base = 40000 + Int.random(in: 0..<200) * 100
+        servePort = base
+        adminPort = base + 1
+        controllerPort = base + 2
+        try token.write(to: directory.appendingPathComponent("controller-token"), atomically: true, encoding: .utf8)
+        try webhookSecret.write(to: directory.appendingPathComponent("webhook-secret"), atomically: true, encoding: .utf8)
+        let models = SluiceBinary.packageRoot.appendingPathComponent("examples/models")
+        for name in ["fraud-v2.1.json", "fraud-v2.2.json", "fraud-bad.json"] {
+            try repo.write("models/\(name)", try String(contentsOf: models.appendingPathComponent(name), encoding: .utf8))
+        }
+        let config = """
+            serve:
+              listen: 127.0.0.1:\(servePort)
+              admin:
+                listen: 127.0.0.1:\(adminPort)
+              stateDirectory: state/serve
+              artifactRoot: state
+              ports: \(base + 10)-\(base + 99)
+              drainTimeout: 2s
+              stopTimeout: 2s
+            runtimes:
+              python-v2:
+                command: [python3, \(ServeHarness.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
+                startTimeout: 20s
+            controller:
+              repository: \(repo.path)
+              path: manifests
+              interval: \(interval)
+              listen: 127.0.0.1:\(controllerPort)
+              tokenFile: controller-token
+              webhookSecretFile: webhook-secret
+              stateDirectory: state/controller
+            """
+        try config.write(to: directory.appendingPathComponent("sluice.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    deinit {
+        for process in [serve, controller].compactMap({ $0 }) where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.removeItem(at: repo.url)
+    }
+
+    /// A fraud-detector manifest with the given versions (name: artifact file) and traffic.
+    static func fraud(_ versions: [(String, String)], traffic: [String: Int], rollout: String = "") -> String {
+        var text = "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata:\n  name: fraud\nspec:\n  runtime: python-v2\n  versions:\n"
+        for (name, file) in versions { text += "    - name: \(name)\n      artifact: models/\(file)\n" }
+        text += "  traffic: {" + traffic.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}\n"
+        return text + rollout
+    }
+
+    /// Canary steps with a quick error-rate analysis.
+    static let quickCanary = """
+          rollout:
+            steps:
+              - weight: 50
+              - pause: 1s
+            analysis:
+              interval: 2s
+              minRequests: 10
+              checks:
+                - metric: error_rate
+                  max: 0.1
+
+        """
+
+    func start(_ which: String) throws {
+        let process = Process()
+        process.executableURL = SluiceBinary.url
+        process.arguments = [which, "--config", directory.appendingPathComponent("sluice.yaml").path]
+        process.currentDirectoryURL = directory
+        let log = directory.appendingPathComponent("\(which).log")
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        if which == "serve" { serve = process } else { controller = process }
+    }
+
+    func stop(_ which: String, signal: Int32 = SIGTERM) {
+        guard let process = which == "serve" ? serve : controller else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        if which == "serve" { serve = nil } else { controller = nil }
+    }
+
+    func log(_ which: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("\(which).log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Runs the real `sluice` CLI against this controller.
+    func cli(_ arguments: [String]) throws -> SluiceBinary.Result {
+        try SluiceBinary.run(arguments + ["--config", directory.appendingPathComponent("sluice.yaml").path], in: directory)
+    }
+
+    // MARK: - HTTP
+
+    func get(_ path: String) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(controllerPort)\(path)")!)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await ServeHarness.session.data(for: request)
+        return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
+    func model(_ name: String = "fraud") async throws -> [String: Any] {
+        try await get("/v1/models/\(name)")
+    }
+
+    func history(_ name: String = "fraud") async throws -> [String] {
+        let events = try await get("/v1/models/\(name)/history")["events"] as? [[String: Any]] ?? []
+        return events.compactMap { $0["kind"] as? String }
+    }
+
+    func infer(_ model: String = "fraud") async throws -> (Int, String?) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(servePort)/v2/models/\(model)/infer")!)
+        request.httpMethod = "POST"
+        request.httpBody = ServeHarness.fraudBody
+        let (_, response) = try await ServeHarness.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        return (http.statusCode, http.value(forHTTPHeaderField: "x-sluice-version"))
+    }
+
+    /// Sends requests in the background until cancelled; returns (status, version) pairs.
+    func traffic() -> Task<[(Int, String?)], Never> {
+        Task {
+            var seen: [(Int, String?)] = []
+            while !Task.isCancelled {
+                if let result = try? await self.infer() { seen.append(result) }
+                try? await Task.sleep(for: .milliseconds(15))
+            }
+            return seen
+        }
+    }
+
+    func waitUntil(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let state = (try? await model()) ?? [:]
+        throw HarnessError("timed out waiting for \(what); state: \(state)\ncontroller log:\n\(log("controller").suffix(3000))")
+    }
+
+    func waitFor(health: String, reason: String? = nil, seconds: Double = 60) async throws {
+        try await waitUntil("health \(health) \(reason ?? "")", seconds: seconds) {
+            let state = try await model()
+            return state["health"] as? String == health && (reason == nil || state["reason"] as? String == reason)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import SluiceCore
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `sluice controller` end to end: a real git repository, the real data plane, real model
+/// servers (one of them failing half its requests).
+@Suite("sluice controller", .serialized)
+struct ControllerTests {
+    @Test("deploy, canary and promote; a bad version is rolled back automatically; git revert is a fast rollback")
+    func lifecycle() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        #expect(try await harness.infer().1 == "v1")
+
+        // A good new version: canary with analysis, then promotion.
+        let load = harness.traffic()
+        try harness.repo.commit("fraud v2", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
+            [("v1", "fraud-v2.1.json"), ("v2", "fraud-v2.2.json")], traffic: ["v1": 0, "v2": 100], rollout: ControllerHarness.quickCanary)])
+        try await harness.waitUntil("v2 promoted") {
+            (try await harness.model()["stable"] as? [String: Any])?["version"] as? String == "v2"
+        }
+        let promoted = try await harness.history()
+        #expect(promoted.contains("rolloutStarted"))
+        #expect(promoted.contains("analysis"))
+        #expect(promoted.last == "promoted")
+        let measurements = try await harness.model()["measurements"] as? [[String: Any]] ?? []
+        #expect(measurements.contains { $0["metric"] as? String == "error_rate" && $0["verdict"] as? String == "Successful" })
+
+        // A bad version (half its answers are 500s): aborted by analysis, 100% back to v2.
+        try harness.repo.commit("fraud v3 (bad)", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
+            [("v2", "fraud-v2.2.json"), ("v3", "fraud-bad.json")], traffic: ["v2": 0, "v3": 100], rollout: ControllerHarness.quickCanary)])
+        try await harness.waitFor(health: "Degraded", reason: "AnalysisFailed")
+        let degraded = try await harness.model()
+        #expect((degraded["message"] as? String)?.contains("error_rate") == true, "\(degraded)")
+        #expect(degraded["weights"] as? [String: Int] == ["v1": 0, "v2": 100], "the stable spec declares v1 at 0%")
+        for _ in 0..<20 { #expect(try await harness.infer().1 == "v2") }
+        let failed = (try await harness.model()["measurements"] as? [[String: Any]] ?? []).filter { $0["verdict"] as? String == "Failed" }
+        #expect(!failed.isEmpty)
+        #expect((failed.first?["value"] as? Double ?? 0) > 0.1)
+
+        // git revert of the bad commit: back to what runs, nothing moves.
+        _ = try harness.repo.git(["revert", "--no-edit", "HEAD"])
+        try await harness.waitUntil("synced after the revert") { try await harness.model()["sync"] as? String == "Synced" }
+        // Reverting v2's commit too returns to v1's spec: a fast rollback, no steps.
+        _ = try harness.repo.git(["revert", "--no-edit", "HEAD~2"])
+        try await harness.waitUntil("fast rollback to v1") {
+            (try await harness.model()["stable"] as? [String: Any])?["version"] as? String == "v1"
+        }
+        let rolledBack = try await harness.history()
+        #expect(rolledBack.last == "fastRollback")
+        try await harness.waitUntil("v1 serving") { try await harness.infer().1 == "v1" }
+        load.cancel()
+        let seen = await load.value
+        #expect(seen.filter { $0.1 == "v3" }.count < seen.count / 2, "the bad version only ever had its canary share")
+        let history = try harness.cli(["history", "fraud"])
+        #expect(history.status == 0)
+        #expect(history.stdout.contains("fastRollback"))
+    }
+
+    @Test("kill -9 of the controller mid-rollout: it resumes at the same step, nothing done twice")
+    func resumesAfterKill() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        let approval = "  rollout:\n    steps:\n      - weight: 30\n      - approval: {}\n      - weight: 60\n"
+        try harness.repo.commit("fraud v2", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
+            [("v1", "fraud-v2.1.json"), ("v2", "fraud-v2.2.json")], traffic: ["v1": 0, "v2": 100], rollout: approval)])
+        try await harness.waitFor(health: "Paused", reason: "AwaitingApproval")
+        harness.stop("controller", signal: SIGKILL)
+        // The data plane keeps serving the canary split without a controller.
+        var versions: Set<String> = []
+        for _ in 0..<40 { if let version = try await harness.infer().1 { versions.insert(version) } }
+        #expect(versions == ["v1", "v2"])
+        try harness.start("controller")
+        try await harness.waitFor(health: "Paused", reason: "AwaitingApproval")
+        let state = try await harness.model()
+        #expect((state["candidate"] as? [String: Any])?["step"] as? Int == 1)
+        #expect(state["weights"] as? [String: Int] == ["v1": 70, "v2": 30])
+        let promote = try harness.cli(["promote", "fraud"])
+        #expect(promote.status == 0, "\(promote.stderr)")
+        try await harness.waitUntil("v2 promoted") {
+            (try await harness.model()["stable"] as? [String: Any])?["version"] as? String == "v2"
+        }
+        let history = try await harness.history()
+        #expect(history.filter { $0 == "rolloutStarted" }.count == 1, "\(history)")
+        #expect(history.filter { $0 == "awaitingApproval" }.count == 1, "\(history)")
+        #expect(history.contains("promoteRequested"))
+        let status = try harness.cli(["status"])
+        #expect(status.stdout.contains("fraud"))
+        #expect(status.stdout.contains("Synced"))
+    }
+
+    @Test("an invalid manifest keeps its model at the last good state while others proceed; self-heal; token and webhook checks")
+    func isolationAndSafety() async throws {
+        let harness = try ControllerHarness(interval: "1s")
+        try harness.repo.commit("two models", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]),
+            "manifests/other.yaml": ControllerHarness.fraud([("a", "fraud-v2.1.json"), ("b", "fraud-v2.2.json")], traffic: ["a": 100, "b": 0])
+                .replacingOccurrences(of: "name: fraud", with: "name: other"),
+        ])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        try await harness.waitUntil("other healthy") { try await harness.model("other")["health"] as? String == "Healthy" }
+        try harness.repo.commit("break fraud, move other", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 90]),
+            "manifests/other.yaml": ControllerHarness.fraud([("a", "fraud-v2.1.json"), ("b", "fraud-v2.2.json")], traffic: ["a": 50, "b": 50])
+                .replacingOccurrences(of: "name: fraud", with: "name: other"),
+        ])
+        try await harness.waitUntil("other moved") { try await harness.model("other")["weights"] as? [String: Int] == ["a": 50, "b": 50] }
+        let fraud = try await harness.model()
+        #expect(fraud["reason"] as? String == "InvalidManifest")
+        #expect((fraud["manifestError"] as? String)?.contains("fraud.yaml") == true)
+        #expect(fraud["weights"] as? [String: Int] == ["v1": 100])
+        #expect(try await harness.infer().1 == "v1")
+
+        // Self-heal: a data plane that lost a model is corrected on the next pass.
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(harness.adminPort)/v1/spec")!)
+        request.httpMethod = "PUT"
+        request.httpBody = Data(#"{"models":[]}"#.utf8)
+        let adminToken = try String(contentsOf: harness.directory.appendingPathComponent("state/serve/admin-token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        request.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
+        _ = try await ServeHarness.session.data(for: request)
+        try await harness.waitUntil("self-healed", seconds: 20) { try await harness.infer().0 == 200 }
+
+        // The API needs the token; webhooks need a valid signature.
+        let anonymous = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/v1/status")!)
+        #expect((anonymous.1 as? HTTPURLResponse)?.statusCode == 401)
+        let body = Data(#"{"ref":"refs/heads/main"}"#.utf8)
+        var hook = URLRequest(url: URL(string: "http://127.0.0.1:\(harness.controllerPort)/hooks/git")!)
+        hook.httpMethod = "POST"
+        hook.httpBody = body
+        hook.setValue("sha256=" + String(repeating: "0", count: 64), forHTTPHeaderField: "X-Hub-Signature-256")
+        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 401)
+        let signature = SHA256.hex(HMACSHA256.authenticationCode(for: Array(body), key: Array(harness.webhookSecret.utf8)))
+        hook.setValue("sha256=\(signature)", forHTTPHeaderField: "X-Hub-Signature-256")
+        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        hook.setValue(nil, forHTTPHeaderField: "X-Hub-Signature-256")
+        hook.setValue(harness.webhookSecret, forHTTPHeaderField: "X-Gitlab-Token")
+        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        let metrics = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/metrics")!)
+        let text = String(decoding: metrics.0, as: UTF8.self)
+        #expect(text.contains("sluice_reconcile_duration_seconds_count"))
+        #expect(text.contains("sluice_model_info{model=\"other\",sync=\"Synced\",health=\"Healthy\""))
+        #expect(!harness.log("controller").contains(harness.token))
+    }
+}
