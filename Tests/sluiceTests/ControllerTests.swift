@@ -150,10 +150,13 @@ struct ControllerTests {
         hook.setValue(nil, forHTTPHeaderField: "X-Hub-Signature-256")
         hook.setValue(harness.webhookSecret, forHTTPHeaderField: "X-Gitlab-Token")
         #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
-        let metrics = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/metrics")!)
-        let text = String(decoding: metrics.0, as: UTF8.self)
-        #expect(text.contains("sluice_reconcile_duration_seconds_count"))
-        #expect(text.contains("sluice_model_info{model=\"other\",sync=\"Synced\",health=\"Healthy\""))
+        // After the self-heal the versions restart; the metrics show health once they are ready.
+        try await harness.waitUntil("metrics show other healthy", seconds: 30) {
+            let metrics = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/metrics")!)
+            let text = String(decoding: metrics.0, as: UTF8.self)
+            return text.contains("sluice_reconcile_duration_seconds_count")
+                && text.contains("sluice_model_info{model=\"other\",sync=\"Synced\",health=\"Healthy\"")
+        }
         #expect(!harness.log("controller").contains(harness.token))
     }
 }
