@@ -132,4 +132,105 @@ done
 echo "   stopped; no model server left running"
 
 echo
+echo "== sluice up: git drives the data plane (canary and promote, automatic rollback, git revert)"
+up_dir="$work/up"
+mkdir -p "$up_dir/repo/manifests" "$up_dir/repo/models"
+cp examples/models/fraud-v2.1.json examples/models/fraud-v2.2.json examples/models/fraud-bad.json "$up_dir/repo/models/"
+upgit() { git -C "$up_dir/repo" -c user.name=Quickstart -c user.email=quickstart@example.com -c commit.gpgsign=false "$@"; }
+fraud_manifest() {  # stable-version stable-file candidate-version candidate-file
+  cat <<YAML
+apiVersion: sluice/v1
+kind: ModelDeployment
+metadata:
+  name: fraud-detector
+spec:
+  runtime: python-v2
+  versions:
+    - name: $1
+      artifact: models/$2
+YAML
+  if [ -n "${3:-}" ]; then
+    cat <<YAML
+    - name: $3
+      artifact: models/$4
+  traffic: {$1: 0, $3: 100}
+  rollout:
+    steps:
+      - weight: 30
+      - pause: 2s
+      - weight: 60
+    analysis:
+      interval: 3s
+      minRequests: 20
+      checks:
+        - metric: error_rate
+          max: 0.05
+        - metric: latency_p99_ms
+          maxRatioToStable: 5
+YAML
+  else
+    echo "  traffic: {$1: 100}"
+  fi
+}
+upgit init -q -b main
+fraud_manifest v2.1 fraud-v2.1.json > "$up_dir/repo/manifests/fraud-detector.yaml"
+upgit add -A && upgit commit -q -m "fraud-detector v2.1"
+cat > "$up_dir/sluice.yaml" <<YAML
+serve:
+  listen: 127.0.0.1:0
+  admin: {listen: 127.0.0.1:18781}
+  stateDirectory: state/serve
+  artifactRoot: state
+runtimes:
+  python-v2:
+    command: [python3, $PWD/examples/server/v2_server.py, --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
+controller:
+  repository: repo
+  path: manifests
+  listen: 127.0.0.1:18790
+  stateDirectory: state/controller
+YAML
+(cd "$up_dir" && exec "$sluice_abs" up --config sluice.yaml > up.out 2> up.log) &
+up_pid=$!
+cleanup_up() { kill "$up_pid" 2>/dev/null || true; wait "$up_pid" 2>/dev/null || true; }
+trap 'cleanup_up; cleanup' EXIT
+status_field() {  # python expression over the model's status JSON (variable m)
+  "$sluice_abs" status fraud-detector --format json --config "$up_dir/sluice.yaml" 2>/dev/null \
+    | python3 -c "import json,sys; m=json.load(sys.stdin); print($1)" 2>/dev/null || true
+}
+wait_for() {  # description, python condition over m, seconds
+  for _ in $(seq $(( $3 * 5 ))); do
+    if [ "$(status_field "$2")" = "True" ]; then echo "   ok: $1"; return 0; fi
+    sleep 0.2
+  done
+  echo "quickstart: timed out waiting for: $1" >&2
+  "$sluice_abs" status --config "$up_dir/sluice.yaml" >&2 || true
+  tail -30 "$up_dir/up.log" >&2
+  exit 1
+}
+wait_for "v2.1 deployed and healthy" 'm["health"]=="Healthy" and m["stable"]["version"]=="v2.1"' 60
+inference=$(sed -n 's/.*inference on \([^,]*\),.*/\1/p' "$up_dir/state/serve/serve.log" | head -1)
+python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 100000 --concurrency 2 --allow-errors > "$up_dir/traffic.json" &
+traffic_pid=$!
+trap 'kill $traffic_pid 2>/dev/null || true; cleanup_up; cleanup' EXIT
+echo "-- commit v2.2 (a good model): canary 30% -> pause -> 60%, analysis every 3 s, then promotion"
+fraud_manifest v2.1 fraud-v2.1.json v2.2 fraud-v2.2.json > "$up_dir/repo/manifests/fraud-detector.yaml"
+upgit commit -q -am "fraud-detector: canary v2.2"
+wait_for "v2.2 canary started" 'm.get("candidate",{}).get("version")=="v2.2"' 30
+wait_for "v2.2 promoted after successful analysis" 'm["stable"]["version"]=="v2.2" and m["health"]=="Healthy"' 90
+echo "-- commit v2.3 (answers half its requests with 500s): analysis fails, 100% back to v2.2"
+fraud_manifest v2.2 fraud-v2.2.json v2.3 fraud-bad.json > "$up_dir/repo/manifests/fraud-detector.yaml"
+upgit commit -q -am "fraud-detector: canary v2.3"
+wait_for "v2.3 aborted automatically" 'm["health"]=="Degraded" and m["reason"]=="AnalysisFailed" and m["weights"].get("v2.3",0)==0' 90
+status_field 'm["message"]' | sed 's/^/   /'
+echo "-- git revert twice (v2.3, then v2.2): v2.1 is a recent stable spec, a fast rollback"
+upgit revert --no-edit HEAD > /dev/null
+upgit revert --no-edit HEAD~2 > /dev/null
+wait_for "fast rollback to v2.1" 'm["stable"]["version"]=="v2.1" and m["reason"] in ("FastRollback","Synced")' 30
+kill $traffic_pid 2>/dev/null || true; wait $traffic_pid 2>/dev/null || true
+"$sluice_abs" history fraud-detector --config "$up_dir/sluice.yaml" | sed 's/^/   /'
+"$sluice_abs" history fraud-detector --config "$up_dir/sluice.yaml" | grep -q fastRollback \
+  || { echo "quickstart: the history should end with a fast rollback" >&2; exit 1; }
+
+echo
 echo "quickstart: all stages did what they claimed"

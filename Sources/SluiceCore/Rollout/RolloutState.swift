@@ -56,9 +56,10 @@ public struct ServingSet: Sendable, Hashable, Codable {
         }?.name ?? ""
     }
 
-    /// A compact description: `v1 90%, v2 10%`.
+    /// A compact description of the versions with traffic: `v1 90%, v2 10%`.
     public var split: String {
-        versions.map { "\($0.name) \(weights[$0.name] ?? 0)%" }.joined(separator: ", ")
+        let weighted = versions.filter { (weights[$0.name] ?? 0) > 0 }
+        return (weighted.isEmpty ? versions : weighted).map { "\($0.name) \(weights[$0.name] ?? 0)%" }.joined(separator: ", ")
     }
 }
 
