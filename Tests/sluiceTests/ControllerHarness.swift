@@ -21,7 +21,7 @@ final class ControllerHarness: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         repo = try GitFixture()
-        let base = 40000 + Int.random(in: 0..<200) * 100
+        let base = freePortBlock(in: 27000..<32700, size: 100)
         servePort = base
         adminPort = base + 1
         controllerPort = base + 2

@@ -63,7 +63,7 @@ final class ServeHarness: @unchecked Sendable {
 
     /// A port range of its own per harness, so parallel tests never collide.
     private static func portRange() -> String {
-        let base = 21000 + Int.random(in: 0..<400) * 100
+        let base = freePortBlock(in: 20000..<26900, size: 100)
         return "\(base)-\(base + 99)"
     }
 
@@ -233,6 +233,27 @@ final class ServeHarness: @unchecked Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The first of `size` consecutive loopback ports that are free now, chosen at random in
+/// `range` (below Linux's ephemeral range, so outgoing connections never take them).
+func freePortBlock(in range: Range<Int>, size: Int) -> Int {
+    for _ in 0..<100 {
+        let base = Int.random(in: range.lowerBound..<(range.upperBound - size))
+        let free = (base..<(base + size)).allSatisfy { port in
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            }
+        }
+        if free { return base }
+    }
+    return range.lowerBound
 }
 
 /// Whether a process is alive (a zombie waiting to be reaped counts as gone).

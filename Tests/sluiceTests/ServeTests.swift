@@ -368,7 +368,7 @@ struct ServeTests {
     @Test("the gateway forwards end-to-end headers, sets Host and a request id, and drops hop-by-hop headers")
     func forwardedHeaders() async throws {
         let serve = try ServeHarness()
-        let port = 23000 + Int.random(in: 0..<900)
+        let port = freePortBlock(in: 20000..<26900, size: 1)
         let echo = Process()
         echo.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         echo.arguments = ["python3", SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/echo_upstream.py").path, String(port)]
