@@ -26,6 +26,9 @@ extension Controller {
         guard let decision = RolloutEngine.abortByUser(state, now: Date().timeIntervalSince1970) else {
             return .refused("\(model) has no rollout in progress")
         }
+        if desired?.models[model]?.deployment.rollout?.onAbort == .revert, let failed = state.candidate?.target.revision {
+            pendingReverts.append((model, failed))
+        }
         return await record(decision.state, events: decision.events, actor: actor, message: "aborted the rollout of \(model)")
     }
 

@@ -82,6 +82,10 @@ extension Controller {
             if decision.state != states[name] { changed[name] = decision.state }
             states[name] = decision.state
             events += decision.events.map { .init(model: name, event: $0, actor: "controller") }
+            if model?.deployment.rollout?.onAbort == .revert, let aborted = decision.events.first(where: { $0.kind == "aborted" }),
+               let failed = aborted.revision {
+                pendingReverts.append((name, failed))
+            }
         }
         let spec = runtimeSpec(revision: commit.hex)
         do {
@@ -111,6 +115,11 @@ extension Controller {
             lastPassError = "applying the runtime spec failed: \(error)"
             log(lastPassError ?? "")
         }
+        // After the abort is applied (traffic already back on stable), make git say so.
+        for (name, failed) in pendingReverts {
+            events.append(.init(model: name, event: await revertAfterAbort(model: name, failedRevision: failed), actor: "controller"))
+        }
+        pendingReverts = []
         do {
             try store.save(states: Array(changed.values), removed: removed, events: events, measurements: measurements, at: now)
         } catch {

@@ -28,6 +28,8 @@ public actor Controller {
     var lastApplied: RuntimeSpec?
     var wake: AsyncStream<String>.Continuation?
     var lastPassError: String?
+    /// Aborted models whose manifests ask for a revert commit (`onAbort: revert`).
+    var pendingReverts: [(model: String, revision: String)] = []
 
     /// Opens the repository, the store and the data plane client.
     public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {

@@ -159,4 +159,29 @@ struct ControllerTests {
         }
         #expect(!harness.log("controller").contains(harness.token))
     }
+
+    @Test("onAbort: revert writes a revert commit after an automatic rollback, so git says what runs")
+    func revertCommitOnAbort() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        let load = harness.traffic()
+        defer { load.cancel() }
+        let bad = try harness.repo.commit("fraud v2 (bad)", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
+            [("v1", "fraud-v2.1.json"), ("v2", "fraud-bad.json")], traffic: ["v1": 0, "v2": 100],
+            rollout: ControllerHarness.quickCanary + "    onAbort: revert\n")])
+        try await harness.waitUntil("a revert commit") {
+            try harness.repo.git(["log", "-1", "--format=%s"]).hasPrefix("Revert \"fraud v2 (bad)\" for fraud")
+        }
+        let body = try harness.repo.git(["log", "-1", "--format=%b"])
+        #expect(body.contains("This reverts commit \(bad)"))
+        #expect(try harness.repo.read("manifests/fraud.yaml") == ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]))
+        try await harness.waitUntil("synced on the revert") { try await harness.model()["sync"] as? String == "Synced" }
+        let history = try await harness.history()
+        #expect(history.contains("aborted"))
+        #expect(history.contains("reverted"))
+    }
 }
