@@ -184,4 +184,38 @@ struct ControllerTests {
         #expect(history.contains("aborted"))
         #expect(history.contains("reverted"))
     }
+
+    @Test("20 models reconciled at once; a removed model is pruned; an empty manifest set prunes nothing")
+    func manyModelsAndPruning() async throws {
+        let harness = try ControllerHarness()
+        var files: [String: String] = [:]
+        for index in 0..<20 {
+            files["manifests/m\(index).yaml"] = ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])
+                .replacingOccurrences(of: "name: fraud", with: "name: m\(index)")
+        }
+        try harness.repo.commit("twenty models", files: files)
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitUntil("20 models healthy", seconds: 120) {
+            let models = try await harness.get("/v1/status")["models"] as? [[String: Any]] ?? []
+            return models.count == 20 && models.allSatisfy { $0["health"] as? String == "Healthy" }
+        }
+        #expect(try await harness.infer("m7").0 == 200)
+
+        try harness.repo.commit("drop m0 and m1", remove: ["manifests/m0.yaml", "manifests/m1.yaml"])
+        try await harness.waitUntil("m0 and m1 pruned") {
+            let models = try await harness.get("/v1/status")["models"] as? [[String: Any]] ?? []
+            return models.count == 18
+        }
+        try await harness.waitUntil("m0 gone from the data plane") { try await harness.infer("m0").0 == 404 }
+        #expect(try await harness.infer("m2").0 == 200)
+
+        try harness.repo.commit("empty the folder", remove: (2..<20).map { "manifests/m\($0).yaml" })
+        try await harness.waitUntil("kept, not pruned") { try await harness.model("m5")["reason"] as? String == "Kept" }
+        let models = try await harness.get("/v1/status")["models"] as? [[String: Any]] ?? []
+        #expect(models.count == 18)
+        #expect((try await harness.model("m5")["message"] as? String)?.contains("allowEmpty") == true)
+        #expect(try await harness.infer("m5").0 == 200)
+    }
 }
