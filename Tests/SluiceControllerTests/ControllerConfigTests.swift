@@ -1,0 +1,87 @@
+import Foundation
+import NIOHTTP1
+import SluiceCore
+import SluiceServe
+import Testing
+@testable import SluiceController
+
+@Suite("controller config and webhooks")
+struct ControllerConfigTests {
+    func write(_ text: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("controller-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("sluice.yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("defaults point the controller at the data plane of the same file")
+    func defaults() throws {
+        let path = try write("serve:\n  admin:\n    listen: 127.0.0.1:9301\nruntimes: {}\ncontroller:\n  repository: repo\n")
+        let config = try ControllerConfig.load(path: path)
+        let base = (path as NSString).deletingLastPathComponent
+        #expect(config.repository == "\(base)/repo")
+        #expect(config.dataPlane == UpstreamAddress(host: "127.0.0.1", port: 9301))
+        #expect(config.dataPlaneToken == .file("\(base)/.sluice/serve/admin-token"))
+        #expect(config.interval == .seconds(30))
+        #expect(config.listen == .tcp(host: "127.0.0.1", port: 8090))
+        #expect(config.stateDirectory == "\(base)/.sluice/controller")
+        #expect(config.allowEmpty == false)
+    }
+
+    @Test("problems name the position and field")
+    func problems() throws {
+        let path = try write("""
+            controller:
+              repository: https://example.com/models.git
+              intervall: 5s
+              dataPlane: localhost
+              allowEmpty: maybe
+            """)
+        do {
+            _ = try ControllerConfig.load(path: path)
+            Issue.record("accepted a bad config")
+        } catch {
+            let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
+            #expect(lines == [
+                "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv)",
+                "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin URL, http://HOST:PORT, found 'localhost'",
+                "sluice.yaml:5:15: controller.allowEmpty: expected true or false",
+            ])
+        }
+        let missing = try write("controller:\n  path: manifests\n")
+        #expect(throws: ServeConfigError.self) { try ControllerConfig.load(path: missing) }
+        let none = try write("serve: {}\n")
+        do {
+            _ = try ControllerConfig.load(path: none)
+        } catch {
+            #expect(error.problems.first?.hasSuffix("no `controller:` section (it needs at least `repository:`)") == true)
+        }
+    }
+
+    @Test("GitHub signatures and GitLab tokens are verified; anything else is refused")
+    func webhooks() {
+        let verifier = WebhookVerifier(secret: Array("It's a Secret to Everybody".utf8))
+        let body = Array("Hello, World!".utf8)
+        // The example from GitHub's documentation on validating webhook deliveries.
+        var headers = HTTPHeaders()
+        headers.add(name: "X-Hub-Signature-256", value: "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+        #expect(verifier.verify(headers: headers, body: body) == .accepted(forge: "github"))
+        #expect(verifier.verify(headers: headers, body: body + [0x0A]) == .refused("signature mismatch"))
+        headers.replaceOrAdd(name: "X-Hub-Signature-256", value: "sha1=abc")
+        #expect(verifier.verify(headers: headers, body: body) == .refused("X-Hub-Signature-256 is not sha256=<hex>"))
+        var gitlab = HTTPHeaders()
+        gitlab.add(name: "X-Gitlab-Token", value: "It's a Secret to Everybody")
+        #expect(verifier.verify(headers: gitlab, body: body) == .accepted(forge: "gitlab"))
+        gitlab.replaceOrAdd(name: "X-Gitlab-Token", value: "guess")
+        #expect(verifier.verify(headers: gitlab, body: body) == .refused("token mismatch"))
+        #expect(verifier.verify(headers: HTTPHeaders(), body: body) == .refused("no X-Hub-Signature-256 or X-Gitlab-Token header"))
+        #expect(WebhookVerifier(secret: []).verify(headers: gitlab, body: body) == .refused("no webhook secret is configured"))
+    }
+
+    @Test("HMAC-SHA256 matches RFC 4231 test case 2")
+    func hmacVector() {
+        let mac = HMACSHA256.authenticationCode(for: Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8))
+        #expect(SHA256.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+}
