@@ -89,8 +89,13 @@ extension Controller {
         }
         let spec = runtimeSpec(revision: commit.hex)
         do {
-            let running = try await dataPlane.spec()
-            let runningSpec = running.flatMap { try? RuntimeSpec.decode(json: Array($0.serialized().utf8)) }
+            // The data plane's own spec is re-read on timed passes (self-heal) and after
+            // errors; other passes compare with what this controller applied last.
+            var runningSpec = lastApplied
+            if lastApplied == nil || reason == "interval" || reason == "start" {
+                let running = try await dataPlane.spec()
+                runningSpec = running.flatMap { try? RuntimeSpec.decode(json: Array($0.serialized().utf8)) }
+            }
             if runningSpec != spec {
                 try await dataPlane.apply(spec)
                 if runningSpec != nil && lastApplied == spec {
@@ -112,6 +117,7 @@ extension Controller {
                 _ = route
             }
         } catch {
+            lastApplied = nil
             lastPassError = "applying the runtime spec failed: \(error)"
             log(lastPassError ?? "")
         }
@@ -133,8 +139,23 @@ extension Controller {
     func readDesired(at head: CommitID) async throws {
         let set = try await reader.read(at: head)
         var state = DesiredState(revision: head.hex, files: set.files)
+        // Paths changed since the last desired commit: a model whose manifest and artifacts
+        // are untouched keeps its materialized artifacts and digest (cost follows the change).
+        var changedPaths: Set<String>?
+        if let previous = desiredCommit, let changes = try? await source.changes(from: previous, to: head) {
+            changedPaths = Set(changes.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
+        }
         var errors: [String: String] = [:]
+        var materialized: [String: MaterializedModel] = [:]
         for (name, model) in state.models {
+            if let changedPaths, let earlier = materializedModels[name], earlier.path == model.path,
+               !changedPaths.contains(model.path),
+               !model.deployment.versions.contains(where: { changedPaths.contains($0.artifact) }),
+               earlier.sourceDigest == model.specDigest {
+                state.models[name] = earlier.model
+                materialized[name] = earlier
+                continue
+            }
             var deployment = model.deployment
             var paths: [String] = []
             do {
@@ -146,12 +167,15 @@ extension Controller {
                 // The artifacts' content is part of what runs: fold their blob ids (in the
                 // paths) into the digest, so a new model file under the same name is a change.
                 let digest = "sha256:" + SHA256.hexDigest(of: Array((model.specDigest + "\n" + paths.joined(separator: "\n")).utf8))
-                state.models[name] = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
+                let resolved = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
+                state.models[name] = resolved
+                materialized[name] = MaterializedModel(path: model.path, sourceDigest: model.specDigest, model: resolved)
             } catch {
                 errors[name] = "\(error)"
                 state.models[name] = nil
             }
         }
+        materializedModels = materialized
         desired = state
         desiredCommit = head
         artifactErrors = errors

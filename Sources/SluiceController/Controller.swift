@@ -6,6 +6,15 @@ import SluiceGit
 import SluiceServe
 import SluiceStore
 
+/// A model whose artifacts were written for the data plane.
+struct MaterializedModel: Sendable {
+    /// The manifest file.
+    var path: String
+    /// The manifest's own spec digest (before artifacts were folded in).
+    var sourceDigest: String
+    var model: DesiredState.Model
+}
+
 /// The control plane: reads the desired state from git, compares it with what the data
 /// plane runs and what the store remembers, decides with the rollout engine, and applies
 /// the result as one complete runtime spec. Level-triggered: every pass starts from the
@@ -25,6 +34,8 @@ public actor Controller {
     var desiredCommit: CommitID?
     var artifactPaths: [String: String] = [:]
     var artifactErrors: [String: String] = [:]
+    /// Models with their artifacts written, by name, reused while nothing they use changes.
+    var materializedModels: [String: MaterializedModel] = [:]
     var lastApplied: RuntimeSpec?
     var wake: AsyncStream<String>.Continuation?
     var lastPassError: String?
