@@ -401,4 +401,46 @@ struct ServeTests {
         let generated = try await serve.infer("echo")
         #expect(generated.header("x-request-id")?.count == 32)
     }
+
+    @Test("pipelined requests are answered in order on one connection; a malformed request gets 400 and a close")
+    func rawHTTP() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        let port = UInt16(serve.inferenceURL.port ?? 0)
+        func exchange(_ payload: String) throws -> String {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(descriptor) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(port.bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw HarnessError("cannot connect") }
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            _ = payload.withCString { send(descriptor, $0, strlen($0), 0) }
+            var received = [UInt8]()
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(descriptor, &chunk, chunk.count, 0)
+                if count <= 0 { break }
+                received += chunk[0..<count]
+            }
+            return String(decoding: received, as: UTF8.self)
+        }
+        let pipelined = try exchange("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\nGET /v2 HTTP/1.1\r\nHost: x\r\n\r\nGET /v2/health/live HTTP/1.0\r\n\r\n")
+        // Responses follow each other directly: a body is not followed by a line break.
+        let statusLines = pipelined.components(separatedBy: "HTTP/1.").dropFirst().map { "HTTP/1." + ($0.components(separatedBy: "\r\n").first ?? "") }
+        #expect(statusLines == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.0 200 OK"])
+        #expect(pipelined.contains("{\"live\":true}"))
+        #expect(pipelined.range(of: "\"name\":\"sluice\"")!.lowerBound > pipelined.range(of: "{\"live\":true}")!.lowerBound)
+        #expect(pipelined.hasSuffix("{\"live\":true}"), "HTTP/1.0 closes after its answer")
+        let malformed = try exchange("NOT HTTP AT ALL\r\n\r\n")
+        #expect(malformed.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        let live = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/live"))
+        #expect(live.status == 200, "the listener is unharmed")
+    }
 }
