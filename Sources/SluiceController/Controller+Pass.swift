@@ -214,14 +214,15 @@ extension Controller {
         return RuntimeSpec(revision: revision, models: models)
     }
 
-    /// The version under analysis: the new version with the most target traffic.
+    /// The version under analysis, by its data-plane name: the new version with the most
+    /// target traffic.
     static func candidateVersion(_ target: ServingSet, stable: ServingSet) -> String {
         let old = Dictionary(stable.versions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let fresh = target.versions.filter { old[$0.name] != $0 }
-        return fresh.max { (target.weights[$0.name] ?? 0) < (target.weights[$1.name] ?? 0) }?.name ?? target.primary
+        guard let best = fresh.max(by: { (target.weights[$0.name] ?? 0) < (target.weights[$1.name] ?? 0) }) else { return target.primary }
+        return RolloutEngine.dataPlaneName(of: best, stable: stable)
     }
 
-    /// A version's analysis window from a `/v1/stats` snapshot.
     /// A version the data plane has no statistics for got no requests: thin data, judged
     /// Inconclusive, not an Error (that is for statistics that cannot be read).
     static func window(in snapshot: JSONValue, model: String, version: String) -> VersionWindow? {

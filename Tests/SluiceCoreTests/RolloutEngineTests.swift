@@ -211,4 +211,23 @@ struct RolloutEngineTests {
         #expect(skipped.checks[0].verdict == .skipped)
         #expect(skipped.verdict == .inconclusive, "a run with nothing measured is not a pass")
     }
+
+    @Test("a version that keeps its name with a new artifact canaries as NAME~canary beside the stable one")
+    func inPlaceReplacement() {
+        let stable = step(Self.model(["v1": 100], artifacts: ["v1": "models/a.json"]), nil, at: 0).state
+        let retrained = Self.model(["v1": 100], artifacts: ["v1": "models/b.json"], steps: [.weight(25), .approval])
+        var decision = step(retrained, stable, ready: ["v1"], at: 1)
+        #expect(decision.state.reason == "WaitingForReadiness", "the canary process must be ready first")
+        let route = RolloutEngine.route(for: decision.state)
+        #expect(route?.versions.map(\.name) == ["v1", "v1~canary"])
+        #expect(route?.versions.map(\.artifact) == ["models/a.json", "models/b.json"])
+        decision = step(retrained, decision.state, ready: ["v1", "v1~canary"], at: 2)
+        #expect(weights(decision.state) == ["v1": 75, "v1~canary": 25])
+        let (passed, _) = try! #require(RolloutEngine.promote(decision.state, full: false, deployment: retrained.deployment, now: 3))
+        decision = step(retrained, passed, at: 4)
+        #expect(decision.state.candidate == nil)
+        let promoted = RolloutEngine.route(for: decision.state)
+        #expect(promoted?.versions.map(\.name) == ["v1"])
+        #expect(promoted?.versions.first?.artifact == "models/b.json")
+    }
 }

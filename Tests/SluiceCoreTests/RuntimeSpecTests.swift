@@ -47,7 +47,7 @@ struct RuntimeSpecTests {
                         "mirror": {"version": "v9", "percent": 150}}}]}
             """#)
         #expect(found == [
-            "models[0].name: expected letters, digits, '-', '_' and '.' only, found 'fraud detector'",
+            "models[0].name: expected letters, digits, '-', '_', '.' and '~' only, found 'fraud detector'",
             "models[0].versions[0].artifact: missing: the artifact the runtime serves",
             "models[0].versions[1].name: version 'v1' is listed twice",
             "models[0].versions[1].endpoint: expected http://HOST:PORT (plain HTTP, no path), found 'https://example.com/x'",

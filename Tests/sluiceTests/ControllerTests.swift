@@ -218,4 +218,32 @@ struct ControllerTests {
         #expect((try await harness.model("m5")["message"] as? String)?.contains("allowEmpty") == true)
         #expect(try await harness.infer("m5").0 == 200)
     }
+
+    @Test("a retrained artifact under the same version name canaries beside the stable process, then takes over")
+    func inPlaceCanary() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        let approval = "  rollout:\n    steps:\n      - weight: 50\n      - approval: {}\n"
+        try harness.repo.commit("retrain v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.2.json")], traffic: ["v1": 100], rollout: approval)])
+        try await harness.waitFor(health: "Paused", reason: "AwaitingApproval")
+        #expect(try await harness.model()["weights"] as? [String: Int] == ["v1": 50, "v1~canary": 50])
+        var seen: Set<String> = []
+        for _ in 0..<40 { if let version = try await harness.infer().1 { seen.insert(version) } }
+        #expect(seen == ["v1", "v1~canary"])
+        #expect(try harness.cli(["promote", "fraud"]).status == 0)
+        try await harness.waitUntil("promoted and handed over") {
+            let weights = try await harness.model()["weights"] as? [String: Int]
+            let answered = try await harness.infer().1
+            return weights == ["v1": 100] && answered == "v1"
+        }
+        try await harness.waitUntil("only v1 answers") {
+            var versions: Set<String> = []
+            for _ in 0..<10 { if let version = try await harness.infer().1 { versions.insert(version) } }
+            return versions == ["v1"]
+        }
+    }
 }

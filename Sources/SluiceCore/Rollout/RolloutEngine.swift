@@ -159,7 +159,8 @@ public enum RolloutEngine {
         let rollout = deployment.rollout
         let steps = rollout?.steps.isEmpty == false ? rollout!.steps : [.weight(100)]
         let deadline = (rollout?.progressDeadline ?? .seconds(600)).seconds
-        let newVersions = candidate.target.versions.filter { (candidate.target.weights[$0.name] ?? 0) > 0 }.map(\.name)
+        let newVersions = candidate.target.versions.filter { (candidate.target.weights[$0.name] ?? 0) > 0 }
+            .map { dataPlaneName(of: $0, stable: stable) }
         if candidate.readyAt == nil {
             if newVersions.allSatisfy(observation.readyVersions.contains) {
                 candidate.readyAt = now
@@ -370,9 +371,10 @@ public enum RolloutEngine {
     static func movesTrafficToNewVersions(from stable: ServingSet, to target: ServingSet) -> Bool {
         let before = Dictionary(stable.versions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         return target.versions.contains { version in
-            let gains = (target.weights[version.name] ?? 0) > (stable.weights[version.name] ?? 0)
+            // New or replaced (same name, new artifact): any traffic at all is new traffic.
             let serving = before[version.name] == version && (stable.weights[version.name] ?? 0) > 0
-            return gains && !serving
+            let servedBefore = before[version.name] == version ? (stable.weights[version.name] ?? 0) : 0
+            return !serving && (target.weights[version.name] ?? 0) > servedBefore
         }
     }
 
@@ -385,20 +387,25 @@ public enum RolloutEngine {
             return ModelRoute(versions: stable.versions, weights: stable.weights, stickyHeader: stable.stickyHeader, mirror: stable.mirror)
         }
         let target = candidate.target
+        // Target versions under their data-plane names: a version that keeps its name with a
+        // new artifact runs beside the stable one as `NAME~canary` until promotion.
         var versions = stable.versions
+        var targetWeights: [String: Int] = [:]
         for version in target.versions {
-            if let index = versions.firstIndex(where: { $0.name == version.name }) {
-                // Same name, new artifact: the new one serves (the data plane hands over
-                // once it is ready); a canary needs a new version name.
+            let name = dataPlaneName(of: version, stable: stable)
+            targetWeights[name] = target.weights[version.name] ?? 0
+            if let index = versions.firstIndex(where: { $0.name == name }) {
                 versions[index] = version
             } else {
-                versions.append(version)
+                var renamed = version
+                renamed.name = name
+                versions.append(renamed)
             }
         }
         let share = Double(candidate.weight) / 100
         var exact: [(String, Double)] = versions.map { version in
             let from = Double(stable.weights[version.name] ?? 0)
-            let to = Double(target.weights[version.name] ?? 0)
+            let to = Double(targetWeights[version.name] ?? 0)
             return (version.name, from * (1 - share) + to * share)
         }
         // Largest remainder, so the integers sum to 100.
@@ -410,6 +417,14 @@ public enum RolloutEngine {
             left -= 1
         }
         return ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: target.mirror)
+    }
+
+    /// The name a target version runs under during a rollout: its own, unless the stable
+    /// split serves a different artifact under that name; then `NAME~canary` (`~` cannot
+    /// appear in a manifest's version names, so it never collides).
+    public static func dataPlaneName(of version: ServingSet.Version, stable: ServingSet) -> String {
+        guard let current = stable.versions.first(where: { $0.name == version.name }), current != version else { return version.name }
+        return "\(version.name)~canary"
     }
 
     static func short(_ revision: String) -> String { String(revision.prefix(7)) }

@@ -89,8 +89,9 @@ public enum RuntimeSpecRules {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+                || byte == UInt8(ascii: "~")
         }
-        return allowed ? nil : "expected letters, digits, '-', '_' and '.' only, found '\(name)'"
+        return allowed ? nil : "expected letters, digits, '-', '_', '.' and '~' only, found '\(name)'"
     }
 
     /// Why `endpoint` is not a usable upstream, or nil: `http://host:port` with no path.
