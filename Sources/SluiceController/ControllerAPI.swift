@@ -9,12 +9,12 @@ import SluiceStore
 /// webhook signature; `/metrics` and `/healthz` are open (read-only, no secrets).
 final class ControllerAPI: HTTPResponder {
     private let controller: Controller
-    private let token: [UInt8]
+    private let token: BearerToken
     private let webhook: WebhookVerifier?
 
     init(controller: Controller, token: String, webhookSecret: String?) {
         self.controller = controller
-        self.token = Array(token.utf8)
+        self.token = BearerToken(token)
         webhook = webhookSecret.map { WebhookVerifier(secret: Array($0.utf8)) }
     }
 
@@ -22,7 +22,7 @@ final class ControllerAPI: HTTPResponder {
         let controller = self.controller
         let path = String(request.path)
         let method = request.head.method
-        let authorized = isAuthorized(request.head.headers)
+        let authorized = token.admits(request.head.headers)
         let webhook = self.webhook
         return request.eventLoop.makeFutureWithTask {
             switch (method, path) {
@@ -83,11 +83,6 @@ final class ControllerAPI: HTTPResponder {
                 return .error(.notFound, "no route \(method) \(path)")
             }
         }
-    }
-
-    private func isAuthorized(_ headers: HTTPHeaders) -> Bool {
-        guard let value = headers.first(name: "authorization"), value.hasPrefix("Bearer ") else { return false }
-        return HMACSHA256.constantTimeEqual(Array(value.dropFirst(7).utf8), token) && !token.isEmpty
     }
 }
 

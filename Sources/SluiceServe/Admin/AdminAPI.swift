@@ -9,17 +9,17 @@ import SluiceCore
 /// - `GET /v1/state`: observed state of every model and version
 /// - `GET /v1/stats?window=SECONDS`: per-version statistics and samples
 final class AdminAPI: HTTPResponder {
-    private let token: [UInt8]
+    private let token: BearerToken
     private let dataPlane: DataPlane
 
     init(token: String, dataPlane: DataPlane) {
-        self.token = Array(token.utf8)
+        self.token = BearerToken(token)
         self.dataPlane = dataPlane
     }
 
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
         let loop = request.eventLoop
-        guard authorized(request.head.headers) else {
+        guard token.admits(request.head.headers) else {
             var headers = HTTPHeaders()
             headers.add(name: "www-authenticate", value: "Bearer realm=\"sluice-admin\"")
             return loop.makeSucceededFuture(.error(.unauthorized, "missing or wrong bearer token", headers: headers))
@@ -45,16 +45,5 @@ final class AdminAPI: HTTPResponder {
                 return .error(.notFound, "no admin route \(request.path)")
             }
         }
-    }
-
-    /// Constant-time comparison, so the token cannot be guessed byte by byte from timing.
-    private func authorized(_ headers: HTTPHeaders) -> Bool {
-        guard let value = headers.first(name: "authorization"), value.hasPrefix("Bearer ") else { return false }
-        let offered = Array(value.dropFirst("Bearer ".count).utf8)
-        var difference = UInt8(offered.count == token.count ? 0 : 1)
-        for index in 0..<offered.count {
-            difference |= offered[index] ^ token[index % max(token.count, 1)]
-        }
-        return difference == 0 && !token.isEmpty
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SluiceCore
 
 /// A whole HTTP request, body included.
 package struct ServerRequest: Sendable {
@@ -269,19 +270,6 @@ private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
 /// JSON string quoting for hand-built bodies.
 package enum JSONText {
     package static func quote(_ text: String) -> String {
-        var output = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case let control where control.value < 0x20:
-                output += "\\u" + String(repeating: "0", count: 4 - String(control.value, radix: 16).count) + String(control.value, radix: 16)
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        return output + "\""
+        JSONValue.string(text).serialized()
     }
 }
