@@ -67,7 +67,7 @@ public actor Controller {
     }
 
     /// Runs passes until the task is cancelled: on every interval (with jitter), and at
-    /// once when triggered; a local repository's branch is watched every 250 ms.
+    /// once when triggered; a local repository's branch is watched every 100 ms.
     public func run() async {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wake = continuation
@@ -108,7 +108,8 @@ public actor Controller {
                 if last != nil { trigger("commit \(head.short)") }
                 last = head
             }
-            try? await Task.sleep(for: .milliseconds(250))
+            // Reading one ref is cheap; this bounds how long a local commit waits.
+            try? await Task.sleep(for: .milliseconds(100))
         }
     }
 

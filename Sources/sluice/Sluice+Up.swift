@@ -23,16 +23,19 @@ extension Sluice {
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             try FileManager.default.createDirectory(atPath: serveConfig.stateDirectory, withIntermediateDirectories: true)
             let log = "\(serveConfig.stateDirectory)/serve.log"
-            let pid = try await ProcessSpawner.shared.spawn(SpawnRequest(
+            let request = SpawnRequest(
                 command: [executable, "serve", "--config", URL(fileURLWithPath: config).standardizedFileURL.path],
                 environment: ProcessInfo.processInfo.environment,
                 workingDirectory: FileManager.default.currentDirectoryPath,
-                logPath: log))
+                logPath: log)
+            let child = DataPlaneChild(request: request)
+            let pid = try await child.start()
             FileHandle.standardOutput.write(Data("sluice up: data plane pid \(pid) (log \(log))\n".utf8))
+            // A data plane that dies is started again; it restores its last spec from disk.
+            let keeper = Task { await child.keepRunning() }
             defer {
-                kill(pid, SIGTERM)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
+                keeper.cancel()
+                child.stop()
             }
             // The controller's first pass waits for the data plane's token and listener.
             let deadline = Date().addingTimeInterval(30)
@@ -46,5 +49,50 @@ extension Sluice {
                 }
             }
         }
+    }
+}
+
+/// The `sluice serve` child of `sluice up`, restarted when it exits.
+final class DataPlaneChild: @unchecked Sendable {
+    private let request: SpawnRequest
+    private let lock = NSLock()
+    private var pid: Int32 = 0
+    private var stopping = false
+
+    init(request: SpawnRequest) {
+        self.request = request
+    }
+
+    func start() async throws -> Int32 {
+        let started = try await ProcessSpawner.shared.spawn(request)
+        lock.withLock { pid = started }
+        return started
+    }
+
+    /// Watches the child and starts it again (after a second) when it exits.
+    func keepRunning() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            let current = lock.withLock { pid }
+            var status: Int32 = 0
+            guard current > 0, waitpid(current, &status, WNOHANG) == current, !lock.withLock({ stopping }) else { continue }
+            FileHandle.standardError.write(Data("sluice up: the data plane (pid \(current)) exited; starting it again\n".utf8))
+            try? await Task.sleep(for: .seconds(1))
+            if let restarted = try? await start() {
+                FileHandle.standardOutput.write(Data("sluice up: data plane pid \(restarted)\n".utf8))
+            }
+        }
+    }
+
+    /// SIGTERM, then wait for the child.
+    func stop() {
+        let current = lock.withLock { () -> Int32 in
+            stopping = true
+            return pid
+        }
+        guard current > 0 else { return }
+        kill(current, SIGTERM)
+        var status: Int32 = 0
+        waitpid(current, &status, 0)
     }
 }

@@ -101,11 +101,11 @@ final class ControllerHarness: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        if which == "serve" { serve = process } else { controller = process }
+        if which == "serve" { serve = process } else { controller = process }  // `up` counts as the controller
     }
 
     func stop(_ which: String, signal: Int32 = SIGTERM) {
-        guard let process = which == "serve" ? serve : controller else { return }
+        guard let process = which == "serve" ? serve : controller else { return }  // `up`: the controller slot
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         if which == "serve" { serve = nil } else { controller = nil }

@@ -246,4 +246,20 @@ struct ControllerTests {
             return versions == ["v1"]
         }
     }
+
+    @Test("sluice up runs both planes; a data plane killed with SIGKILL is started again and serves its last spec")
+    func upRestartsTheDataPlane() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("up")
+        defer { harness.stop("up") }
+        try await harness.waitFor(health: "Healthy")
+        #expect(try await harness.infer().1 == "v1")
+        let firstPID = try #require(harness.log("up").components(separatedBy: "data plane pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) })
+        kill(firstPID, SIGKILL)
+        try await harness.waitUntil("a new data plane serving", seconds: 30) {
+            guard harness.log("up").components(separatedBy: "data plane pid ").count > 2 else { return false }
+            return try await harness.infer().1 == "v1"
+        }
+    }
 }
