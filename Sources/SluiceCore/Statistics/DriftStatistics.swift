@@ -1,0 +1,232 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Distribution-shift statistics, each with its comparator and range:
+///
+/// | statistic | range | drift when |
+/// | --- | --- | --- |
+/// | PSI | 0…∞ | ≥ threshold (0.1 moderate, 0.2 significant, by convention) |
+/// | chi-square p-value | 0…1 | ≤ α |
+/// | Jensen–Shannon distance | 0…1 (base 2), 0…√ln 2 (base e) | ≥ threshold |
+/// | Hellinger distance | 0…1 | ≥ threshold |
+/// | normalized Wasserstein | 0…∞ (in reference standard deviations) | ≥ threshold |
+///
+/// Conventions follow numpy and scipy so results can be checked against them: linear
+/// quantiles (numpy's default), histogram bins closed on the left except the last, scipy's
+/// `jensenshannon`, `wasserstein_distance`, `chi2_contingency(correction=False)`,
+/// `chisquare` and `false_discovery_control`.
+public enum DriftStatistics {
+    /// The default probability used for an empty bin, so a log ratio stays finite.
+    public static let defaultEpsilon = 1e-4
+
+    // MARK: - Binning
+
+    /// Bin edges at the reference's quantiles 0, 1/bins, …, 1 (linear interpolation,
+    /// numpy's default), with repeated edges removed.
+    public static func quantileEdges(reference: [Double], bins: Int = 10) -> [Double] {
+        let sorted = reference.filter { !$0.isNaN }.sorted()
+        guard !sorted.isEmpty, bins > 0 else { return [] }
+        var edges: [Double] = []
+        for index in 0...bins {
+            let edge = quantile(sorted: sorted, Double(index) / Double(bins))
+            if edges.last != edge { edges.append(edge) }
+        }
+        return edges
+    }
+
+    /// The linear-interpolation quantile (numpy's default) of sorted values.
+    public static func quantile(sorted: [Double], _ q: Double) -> Double {
+        let position = Double(sorted.count - 1) * q
+        let lower = Int(position.rounded(.down))
+        let upper = min(lower + 1, sorted.count - 1)
+        let t = position - Double(lower)
+        let difference = sorted[upper] - sorted[lower]
+        // numpy's lerp: from the nearer end, so edges match numpy to the last bit.
+        return t >= 0.5 ? sorted[upper] - difference * (1 - t) : sorted[lower] + difference * t
+    }
+
+    /// Counts per bin: an underflow bin (below the first edge), the bins between edges
+    /// (closed on the left; the last also on the right), and an overflow bin.
+    public static func histogram(_ values: [Double], edges: [Double]) -> [Int] {
+        guard edges.count >= 1 else { return [values.count] }
+        var counts = [Int](repeating: 0, count: edges.count + 1)
+        for value in values where !value.isNaN {
+            if value < edges[0] {
+                counts[0] += 1
+            } else if value > edges[edges.count - 1] {
+                counts[edges.count] += 1
+            } else if edges.count == 1 {
+                counts[1] += 1
+            } else {
+                // The last edge belongs to the last inner bin.
+                var low = 0
+                var high = edges.count - 1
+                while high - low > 1 {
+                    let middle = (low + high) / 2
+                    if value >= edges[middle] { low = middle } else { high = middle }
+                }
+                counts[1 + low] += 1
+            }
+        }
+        if edges.count == 1 { counts.removeLast() }
+        return counts
+    }
+
+    /// Proportions of `counts`, an empty bin counted as `epsilon`.
+    public static func proportions(_ counts: [Int], epsilon: Double = defaultEpsilon) -> [Double] {
+        let total = Double(counts.reduce(0, +))
+        return counts.map { total == 0 || $0 == 0 ? epsilon : Double($0) / total }
+    }
+
+    // MARK: - PSI
+
+    /// The population stability index between expected and actual proportions:
+    /// Σ (actual − expected) · ln(actual / expected).
+    public static func psi(expected: [Double], actual: [Double]) -> Double {
+        zip(expected, actual).reduce(0) { sum, pair in sum + (pair.1 - pair.0) * log(pair.1 / pair.0) }
+    }
+
+    /// PSI with bins frozen from the reference: `bins` quantile bins plus under- and
+    /// overflow, empty bins counted as `epsilon`.
+    public static func psi(reference: [Double], current: [Double], bins: Int = 10, epsilon: Double = defaultEpsilon) -> Double {
+        let edges = quantileEdges(reference: reference, bins: bins)
+        return psi(
+            expected: proportions(histogram(reference, edges: edges), epsilon: epsilon),
+            actual: proportions(histogram(current, edges: edges), epsilon: epsilon))
+    }
+
+    // MARK: - Distances between distributions
+
+    /// The Jensen–Shannon distance (the square root of the divergence) in `base`
+    /// (e by default, as scipy; 2 bounds it by 1). Inputs are normalized to sum to 1.
+    public static func jensenShannonDistance(_ p: [Double], _ q: [Double], base: Double = M_E) -> Double {
+        let pn = normalized(p)
+        let qn = normalized(q)
+        var divergence = 0.0
+        for (a, b) in zip(pn, qn) {
+            let m = (a + b) / 2
+            if a > 0 { divergence += a * log(a / m) }
+            if b > 0 { divergence += b * log(b / m) }
+        }
+        divergence /= 2 * log(base)
+        return sqrt(max(0, divergence))
+    }
+
+    /// The Hellinger distance, sqrt(1 − Σ √(pᵢ qᵢ)), in 0…1. Inputs are normalized.
+    public static func hellingerDistance(_ p: [Double], _ q: [Double]) -> Double {
+        let coefficient = zip(normalized(p), normalized(q)).reduce(0) { $0 + sqrt($1.0 * $1.1) }
+        return sqrt(max(0, 1 - coefficient))
+    }
+
+    /// The first Wasserstein distance between two samples (scipy's
+    /// `wasserstein_distance`): the area between their empirical CDFs.
+    public static func wasserstein(_ u: [Double], _ v: [Double]) -> Double {
+        let us = u.sorted()
+        let vs = v.sorted()
+        guard !us.isEmpty, !vs.isEmpty else { return .nan }
+        let all = (us + vs).sorted()
+        var distance = 0.0
+        var i = 0
+        var j = 0
+        for index in 0..<(all.count - 1) {
+            let x = all[index]
+            while i < us.count, us[i] <= x { i += 1 }
+            while j < vs.count, vs[j] <= x { j += 1 }
+            distance += abs(Double(i) / Double(us.count) - Double(j) / Double(vs.count)) * (all[index + 1] - x)
+        }
+        return distance
+    }
+
+    /// Wasserstein distance in units of the reference's standard deviation (population),
+    /// so one threshold fits features of any scale; nil when the reference is constant.
+    public static func normalizedWasserstein(reference: [Double], current: [Double]) -> Double? {
+        let deviation = standardDeviation(reference)
+        guard deviation > 0 else { return nil }
+        return wasserstein(reference, current) / deviation
+    }
+
+    // MARK: - Chi-square
+
+    /// A chi-square result.
+    public struct ChiSquare: Sendable, Hashable {
+        public var statistic: Double
+        public var degreesOfFreedom: Int
+        public var pValue: Double
+    }
+
+    /// Homogeneity of two samples of categories (a 2×k table, no continuity correction):
+    /// do reference and current come from the same distribution? Categories absent from
+    /// both are dropped; one absent from the reference only is kept (it is drift).
+    public static func chiSquareHomogeneity(reference: [String: Int], current: [String: Int]) -> ChiSquare {
+        let categories = Set(reference.keys).union(current.keys).sorted().filter { (reference[$0] ?? 0) + (current[$0] ?? 0) > 0 }
+        let rows = [categories.map { Double(reference[$0] ?? 0) }, categories.map { Double(current[$0] ?? 0) }]
+        let rowTotals = rows.map { $0.reduce(0, +) }
+        let total = rowTotals.reduce(0, +)
+        var statistic = 0.0
+        for (column, _) in categories.enumerated() {
+            let columnTotal = rows[0][column] + rows[1][column]
+            for row in 0..<2 {
+                let expected = rowTotals[row] * columnTotal / total
+                if expected > 0 { statistic += pow(rows[row][column] - expected, 2) / expected }
+            }
+        }
+        let degrees = max(categories.count - 1, 0)
+        return ChiSquare(statistic: statistic, degreesOfFreedom: degrees,
+                         pValue: degrees == 0 ? 1 : SpecialFunctions.chiSquareSurvival(statistic, degrees: degrees))
+    }
+
+    /// Goodness of fit of observed category counts to reference proportions. A category
+    /// the reference never saw gets `epsilon` (then proportions are renormalized), so a new
+    /// category is strong evidence of drift rather than an infinite statistic.
+    public static func chiSquareGoodnessOfFit(observed: [String: Int], expected proportions: [String: Double], epsilon: Double = defaultEpsilon) -> ChiSquare {
+        let categories = Set(observed.keys).union(proportions.keys).sorted()
+        let total = Double(observed.values.reduce(0, +))
+        let raw = categories.map { max(proportions[$0] ?? 0, epsilon) }
+        let sum = raw.reduce(0, +)
+        var statistic = 0.0
+        for (index, category) in categories.enumerated() {
+            let expected = total * raw[index] / sum
+            statistic += pow(Double(observed[category] ?? 0) - expected, 2) / expected
+        }
+        let degrees = max(categories.count - 1, 0)
+        return ChiSquare(statistic: statistic, degreesOfFreedom: degrees,
+                         pValue: degrees == 0 ? 1 : SpecialFunctions.chiSquareSurvival(statistic, degrees: degrees))
+    }
+
+    // MARK: - Many features at once
+
+    /// Bonferroni-adjusted p-values: each times the number of tests, capped at 1.
+    public static func bonferroni(_ pValues: [Double]) -> [Double] {
+        pValues.map { min(1, $0 * Double(pValues.count)) }
+    }
+
+    /// Benjamini–Hochberg adjusted p-values (false discovery rate), in the input order.
+    public static func benjaminiHochberg(_ pValues: [Double]) -> [Double] {
+        let count = pValues.count
+        let order = pValues.indices.sorted { pValues[$0] < pValues[$1] }
+        var adjusted = [Double](repeating: 1, count: count)
+        var running = 1.0
+        for rank in stride(from: count, through: 1, by: -1) {
+            let index = order[rank - 1]
+            running = min(running, pValues[index] * Double(count) / Double(rank))
+            adjusted[index] = min(1, running)
+        }
+        return adjusted
+    }
+
+    // MARK: - Helpers
+
+    static func normalized(_ values: [Double]) -> [Double] {
+        let total = values.reduce(0, +)
+        return total > 0 ? values.map { $0 / total } : values
+    }
+
+    static func standardDeviation(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let mean = values.reduce(0, +) / Double(values.count)
+        return sqrt(values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count))
+    }
+}
