@@ -12,6 +12,8 @@ extension Controller {
 
     /// `sluice promote MODEL [--full]`: passes the current pause or approval, or skips to the end.
     public func promote(_ model: String, full: Bool, actor: String) async -> CommandOutcome {
+        await acquireState()
+        defer { releaseState() }
         guard let state = states[model] else { return .unknownModel }
         guard let deployment = desired?.models[model]?.deployment,
               let (next, events) = RolloutEngine.promote(state, full: full, deployment: deployment, now: Date().timeIntervalSince1970) else {
@@ -22,6 +24,8 @@ extension Controller {
 
     /// `sluice abort MODEL`: 100% back to stable now; the candidate is remembered as failed.
     public func abort(_ model: String, actor: String) async -> CommandOutcome {
+        await acquireState()
+        defer { releaseState() }
         guard let state = states[model] else { return .unknownModel }
         guard let decision = RolloutEngine.abortByUser(state, now: Date().timeIntervalSince1970) else {
             return .refused("\(model) has no rollout in progress")
@@ -34,6 +38,8 @@ extension Controller {
 
     /// `sluice retry MODEL`: tries a failed spec again.
     public func retry(_ model: String, actor: String) async -> CommandOutcome {
+        await acquireState()
+        defer { releaseState() }
         guard let state = states[model] else { return .unknownModel }
         guard let (next, event) = RolloutEngine.retry(state) else {
             return .refused("\(model)'s desired spec has not failed; nothing to retry")
@@ -42,12 +48,12 @@ extension Controller {
     }
 
     private func record(_ state: RolloutState, events: [RolloutEvent], actor: String, message: String) async -> CommandOutcome {
-        states[state.name] = state
         do {
             try store.save(states: [state], events: events.map { .init(model: state.name, event: $0, actor: actor) }, at: Date().timeIntervalSince1970)
         } catch {
             return .refused("could not save: \(error)")
         }
+        states[state.name] = state
         trigger("command")
         return .done(message)
     }

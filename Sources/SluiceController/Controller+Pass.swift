@@ -8,6 +8,8 @@ extension Controller {
     /// One reconcile pass, in small ordered steps: read git, observe the data plane, decide
     /// per model, apply the complete spec, save everything in one transaction.
     func pass(reason: String) async {
+        await acquireState()
+        defer { releaseState() }
         let started = ContinuousClock.now
         defer { metrics.observePass(ContinuousClock.now - started) }
         let now = Date().timeIntervalSince1970
@@ -28,6 +30,9 @@ extension Controller {
             log("pass (\(reason)): \(error)")
             return
         }
+        // Decisions are made on a copy and published only once saved, so the API never shows
+        // a state whose events are not in the store yet.
+        var next = states
         var events: [ControllerStore.EventRecord] = []
         var measurements: [(model: String, revision: String?, run: AnalysisRun)] = []
         var changed: [String: RolloutState] = [:]
@@ -35,12 +40,12 @@ extension Controller {
         var statistics: [Int: JSONValue] = [:]
         let unreadable = !desired.invalidFiles.isEmpty
         let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && artifactErrors.isEmpty
-        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(states.keys)
+        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(next.keys)
         for name in names.sorted() {
             let model = desired.models[name]
             let manifestError = desired.invalidModels[name].map(Self.describe) ?? artifactErrors[name]
             if model == nil && manifestError == nil {
-                guard var state = states[name] else { continue }
+                guard var state = next[name] else { continue }
                 if unreadable || (empty && !config.allowEmpty) {
                     let why = unreadable
                         ? "a manifest file cannot be read at \(commit.short), so removals are not trusted"
@@ -49,19 +54,19 @@ extension Controller {
                         state.reason = "Kept"
                         state.message = why
                         changed[name] = state
-                        states[name] = state
+                        next[name] = state
                         events.append(.init(model: name, event: RolloutEvent("kept", why, revision: commit.hex), actor: "controller"))
                     }
                     continue
                 }
-                states[name] = nil
+                next[name] = nil
                 removed.append(name)
                 events.append(.init(model: name, event: RolloutEvent("pruned", "\(name) is no longer in git; removed from the data plane", revision: commit.hex), actor: "controller"))
                 continue
             }
             let observation = ModelObservation(readyVersions: observed[name] ?? [])
             var decision = RolloutEngine.reconcile(
-                desired: model, revision: commit.hex, manifestError: manifestError, state: states[name],
+                desired: model, revision: commit.hex, manifestError: manifestError, state: next[name],
                 observation: observation, now: now)
             if decision.analysisDue, let deployment = model?.deployment, let analysis = deployment.rollout?.analysis,
                let candidate = decision.state.candidate, let stable = decision.state.stable {
@@ -79,15 +84,15 @@ extension Controller {
                 let after = RolloutEngine.analyze(run, state: decision.state, deployment: deployment, observation: observation, now: now)
                 decision = RolloutEngine.Decision(state: after.state, events: decision.events + after.events, analysisDue: false)
             }
-            if decision.state != states[name] { changed[name] = decision.state }
-            states[name] = decision.state
+            if decision.state != next[name] { changed[name] = decision.state }
+            next[name] = decision.state
             events += decision.events.map { .init(model: name, event: $0, actor: "controller") }
             if model?.deployment.rollout?.onAbort == .revert, let aborted = decision.events.first(where: { $0.kind == "aborted" }),
                let failed = aborted.revision {
                 pendingReverts.append((name, failed))
             }
         }
-        let spec = runtimeSpec(revision: commit.hex)
+        let spec = runtimeSpec(revision: commit.hex, states: next)
         do {
             // The data plane's own spec is re-read on timed passes (self-heal) and after
             // errors; other passes compare with what this controller applied last.
@@ -104,14 +109,14 @@ extension Controller {
             }
             lastApplied = spec
             lastPassError = nil
-            for name in states.keys {
-                guard var state = states[name], let route = RolloutEngine.route(for: state) else { continue }
+            for name in next.keys {
+                guard var state = next[name], let route = RolloutEngine.route(for: state) else { continue }
                 let revision = state.candidate?.target.revision ?? state.stable?.revision
                 let digest = state.candidate?.target.digest ?? state.stable?.digest
                 if state.appliedRevision != revision || state.appliedDigest != digest {
                     state.appliedRevision = revision
                     state.appliedDigest = digest
-                    states[name] = state
+                    next[name] = state
                     changed[name] = state
                 }
                 _ = route
@@ -128,7 +133,9 @@ extension Controller {
         pendingReverts = []
         do {
             try store.save(states: Array(changed.values), removed: removed, events: events, measurements: measurements, at: now)
+            states = next
         } catch {
+            // Not published: the next pass decides again from the saved state.
             log("saving the pass failed: \(error)")
         }
         for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
@@ -196,7 +203,7 @@ extension Controller {
     }
 
     /// The complete runtime spec for every model the controller manages.
-    func runtimeSpec(revision: String) -> RuntimeSpec {
+    func runtimeSpec(revision: String, states: [String: RolloutState]) -> RuntimeSpec {
         let models = states.values.sorted { $0.name < $1.name }.compactMap { state -> ModelRuntime? in
             guard let route = RolloutEngine.route(for: state) else { return nil }
             return ModelRuntime(

@@ -39,6 +39,29 @@ public actor Controller {
     var lastApplied: RuntimeSpec?
     var wake: AsyncStream<String>.Continuation?
     var lastPassError: String?
+    /// Whether a pass or a command holds the state (they take turns: a command never
+    /// interleaves with a pass at one of its suspension points).
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Waits for the state, then holds it until `releaseState()`.
+    func acquireState() async {
+        if !busy {
+            busy = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// Hands the state to the next waiter.
+    func releaseState() {
+        if waiters.isEmpty {
+            busy = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+
     /// Aborted models whose manifests ask for a revert commit (`onAbort: revert`).
     var pendingReverts: [(model: String, revision: String)] = []
 
