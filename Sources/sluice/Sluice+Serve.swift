@@ -30,25 +30,11 @@ extension Sluice {
                 throw ExitCode(2)
             }
             let dataPlane = DataPlane(config: serveConfig, quiet: quiet)
-            let task = Task {
+            try await runUntilSignalled { _ in
                 try await dataPlane.run { listeners in
                     let line = "sluice serve: inference on \(listeners.inference), admin on \(listeners.admin)\n"
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
-            }
-            let signals = [SIGTERM, SIGINT].map { signalNumber in
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-                source.setEventHandler { task.cancel() }
-                source.resume()
-                return source
-            }
-            defer { signals.forEach { $0.cancel() } }
-            do {
-                try await task.value
-            } catch {
-                FileHandle.standardError.write(Data("sluice serve: \(error)\n".utf8))
-                throw ExitCode(1)
             }
         }
     }
