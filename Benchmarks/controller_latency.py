@@ -31,6 +31,8 @@ import sys
 import tempfile
 import time
 
+from loopback_ports import free_block
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BODY = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [120.5, 0.3, 14, 2.5]}]})
 
@@ -124,27 +126,6 @@ controller:
     start = time.perf_counter()
     wait_version(base, "v1", start, timeout=60)
     return repo, base, serve, controller
-
-
-def free_block(size=50):
-    """The first port of `size` consecutive free loopback ports."""
-    import random
-    import socket
-    for _ in range(200):
-        base = random.randrange(20000, 60000 - size)
-        sockets = []
-        try:
-            for port in range(base, base + size):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                sockets.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise SystemExit("no free port range")
 
 
 def webhook(port, body=b'{"ref":"refs/heads/main"}'):
