@@ -14,7 +14,7 @@ extension Controller {
         defer { metrics.observePass(ContinuousClock.now - started) }
         let now = Date().timeIntervalSince1970
         do {
-            let head = try await resolveHead(fetch: reason == "interval" || reason == "start" || reason.hasPrefix("webhook"))
+            let head = try await resolveHead(fetch: reason == "interval" || reason == "start" || reason == "retry" || reason.hasPrefix("webhook"))
             if head != desiredCommit { try await readDesired(at: head) }
         } catch {
             lastPassError = "reading git failed: \(error)"

@@ -77,9 +77,13 @@ public actor Controller {
             source = try GitSource.open(path: config.repository)
         }
         reader = ManifestReader(source: source, directory: config.path)
-        let token = try AdminToken.resolve(config.dataPlaneToken, stateDirectory: config.stateDirectory)
         let group = MultiThreadedEventLoopGroup.singleton
-        dataPlane = DataPlaneClient(address: config.dataPlane, token: token, client: UpstreamClient(group: group), eventLoop: group.next())
+        let tokenSource = config.dataPlaneToken
+        let stateDirectory = config.stateDirectory
+        dataPlane = DataPlaneClient(
+            address: config.dataPlane,
+            readToken: { try AdminToken.resolve(tokenSource, stateDirectory: stateDirectory) },
+            client: UpstreamClient(group: group), eventLoop: group.next())
         artifacts = ArtifactStore(directory: config.artifactDirectory)
         states = try store.states()
     }
@@ -110,10 +114,23 @@ public actor Controller {
             }
         }
         continuation.yield("start")
+        var retry: Task<Void, Never>?
         for await reason in stream {
             if Task.isCancelled { break }
+            if reason == "retry" { retry = nil }
             await pass(reason: reason)
+            // A pass that could not reach git or the data plane (e.g. both planes starting
+            // together) is tried again in a second, not only at the next interval.
+            if lastPassError != nil, retry == nil {
+                retry = Task {
+                    try? await Task.sleep(for: .seconds(1))
+                    continuation.yield("retry")
+                }
+            } else if lastPassError == nil {
+                retry = nil
+            }
         }
+        retry?.cancel()
         watcher.cancel()
         ticker.cancel()
         rolloutTicker.cancel()

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,9 +8,30 @@ import SluiceServe
 /// Talks to a data plane's admin API: the controller's only way to change what runs.
 struct DataPlaneClient: Sendable {
     let address: UpstreamAddress
-    let token: String
+    /// Reads the admin token; it may not exist yet when both planes start together.
+    let readToken: @Sendable () throws -> String
     let client: UpstreamClient
     let eventLoop: any EventLoop
+    private let token = NIOLockedValueBox<String?>(nil)
+
+    init(address: UpstreamAddress, readToken: @escaping @Sendable () throws -> String, client: UpstreamClient, eventLoop: any EventLoop) {
+        self.address = address
+        self.readToken = readToken
+        self.client = client
+        self.eventLoop = eventLoop
+    }
+
+    /// The token, read once it exists.
+    private func currentToken() throws -> String {
+        if let known = token.withLockedValue({ $0 }) { return known }
+        do {
+            let read = try readToken()
+            token.withLockedValue { $0 = read }
+            return read
+        } catch {
+            throw Failure(description: "the data plane's admin token cannot be read yet: \(error)")
+        }
+    }
 
     /// A failed call, with what the data plane said.
     struct Failure: Error, CustomStringConvertible {
@@ -35,7 +57,7 @@ struct DataPlaneClient: Sendable {
 
     private func call(_ method: HTTPMethod, _ path: String, body: String? = nil) async throws -> JSONValue {
         var headers = HTTPHeaders()
-        headers.add(name: "authorization", value: "Bearer \(token)")
+        headers.add(name: "authorization", value: "Bearer \(try currentToken())")
         headers.add(name: "content-type", value: "application/json")
         let request = UpstreamRequest(method: method, uri: path, headers: headers, body: body.map { ByteBuffer(string: $0) })
         let response: UpstreamResponse

@@ -262,4 +262,18 @@ struct ControllerTests {
             return try await harness.infer().1 == "v1"
         }
     }
+
+    @Test("a controller started before its data plane waits for it (token and listener) and then reconciles")
+    func controllerBeforeDataPlane() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await Task.sleep(for: .milliseconds(1500))
+        let waiting = try await harness.get("/v1/status")
+        #expect((waiting["error"] as? String)?.contains("token") == true, "\(waiting)")
+        try harness.start("serve")
+        try await harness.waitFor(health: "Healthy", seconds: 30)
+        #expect(try await harness.infer().1 == "v1")
+    }
 }
