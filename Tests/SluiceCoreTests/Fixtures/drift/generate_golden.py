@@ -7,6 +7,7 @@ PSI and Hellinger have no scipy function: they are computed here with numpy from
 definitions (the same binning conventions the Swift code documents).
 """
 import json
+import math
 import sys
 
 import numpy as np
@@ -110,6 +111,77 @@ pvalues = [0.001, 0.04, 0.03, 0.2, 0.5, 0.012, 0.9]
 cases["benjamini_hochberg"] = {"p": pvalues, "adjusted": [float(x) for x in stats.false_discovery_control(pvalues, method="bh")]}
 cases["gamma_q"] = [{"a": a, "x": x, "q": float(special.gammaincc(a, x))} for a, x in
                     [(0.5, 0.1), (1.5, 3.0), (3.0, 2.0), (10.0, 25.0), (50.0, 40.0), (0.5, 60.0), (250.0, 260.0)]]
+
+# --- Kolmogorov–Smirnov (two-sample, two-sided, method "auto") ---------------------------
+# A separate generator, so the draws above keep their numbers.
+from scipy.stats._stats_py import _attempt_exact_2kssamp
+
+ks_rng = np.random.default_rng(20261207)
+
+
+def ks_case(name, a, b, decimals=6):
+    a = [round(float(x), decimals) for x in a]
+    b = [round(float(x), decimals) for x in b]
+    result = stats.ks_2samp(a, b, alternative="two-sided", method="auto")
+    method = "exact" if max(len(a), len(b)) <= 10000 else "asymptotic"
+    case = {"name": name, "reference": a, "current": b, "statistic": float(result.statistic),
+            "pValue": float(result.pvalue), "method": method}
+    if round(len(a) * len(b) / (len(a) + len(b))) >= 1:  # kstwo needs n >= 1 (1x1 has none)
+        asymptotic = stats.ks_2samp(a, b, alternative="two-sided", method="asymp")
+        case["asymptoticStatistic"] = float(asymptotic.statistic)
+        case["asymptoticPValue"] = float(asymptotic.pvalue)
+    return case
+
+
+def ks_disagreement():
+    # Small equal samples: the exact p-value is above 0.05 and the asymptotic one below.
+    while True:
+        a = ks_rng.normal(0, 1, 10)
+        b = ks_rng.normal(0.8, 1, 10)
+        case = ks_case("exact and asymptotic disagree at 0.05", a, b)
+        if case["pValue"] > 0.05 >= case["asymptoticPValue"]:
+            return case
+
+
+same = ks_rng.normal(0, 1, 40)
+cases["ks"] = [
+    ks_case("equal sizes", ks_rng.normal(0, 1, 60), ks_rng.normal(0.5, 1, 60)),
+    ks_case("unequal sizes", ks_rng.normal(0, 1, 80), ks_rng.normal(0.3, 1.3, 55)),
+    ks_case("ties", ks_rng.integers(0, 10, 90).astype(float), ks_rng.integers(1, 11, 70).astype(float)),
+    ks_case("tiny 1x1", ks_rng.normal(0, 1, 1), ks_rng.normal(0, 1, 1)),
+    ks_case("tiny 1x4", ks_rng.normal(0, 1, 1), ks_rng.normal(0, 1, 4)),
+    ks_case("tiny 2x3", ks_rng.normal(0, 1, 2), ks_rng.normal(1, 1, 3)),
+    ks_case("tiny 3x5", ks_rng.normal(0, 1, 3), ks_rng.normal(2, 1, 5)),
+    ks_case("tiny 4x4", ks_rng.normal(0, 1, 4), ks_rng.normal(3, 1, 4)),
+    ks_case("tiny 5x2", ks_rng.normal(0, 1, 5), ks_rng.normal(0, 1, 2)),
+    ks_case("identical samples", same, same),
+    ks_case("large (asymptotic)", ks_rng.normal(0, 1, 12000), ks_rng.normal(0.04, 1, 10500), decimals=4),
+    ks_disagreement(),
+]
+
+
+def ks_pvalue(d, n, m):
+    # What ks_2samp does with statistic d and sizes n, m (method "auto").
+    if max(n, m) <= 10000:
+        success, snapped, p = _attempt_exact_2kssamp(n, m, math.gcd(n, m), d, "two-sided")
+        if success:
+            return {"d": d, "n": n, "m": m, "statistic": float(snapped), "pValue": float(np.clip(p, 0, 1)), "method": "exact"}
+        d = snapped
+    big, small = max(n, m) * 1.0, min(n, m) * 1.0
+    p = stats.kstwo.sf(d, np.round(big * small / (big + small)))
+    return {"d": d, "n": n, "m": m, "statistic": float(d), "pValue": float(np.clip(p, 0, 1)), "method": "asymptotic"}
+
+
+# Each branch scipy takes: exact square and band, and kstwo.sf's Ruben-Gambino, Durbin
+# matrix, Pomeranz, Pelz-Good and Smirnov (exact and, for n > 10^6, approximate) methods.
+cases["ks_pvalue"] = [ks_pvalue(d, n, m) for d, n, m in [
+    (0.15, 100, 100), (0.3, 100, 100), (0.1, 300, 200), (0.02, 10000, 10000), (0.02, 10000, 9999),
+    (0.45, 7, 10000), (0.0, 50, 40), (1.0, 3, 4),
+    (0.03, 10001, 30), (0.12, 10001, 30), (0.25, 10001, 30), (0.45, 10001, 30), (0.6, 10001, 30), (0.98, 10001, 30),
+    (0.035, 10001, 200), (0.012, 20000, 20000), (0.005, 20000, 20000), (0.02, 20000, 20000), (0.05, 20000, 20000),
+    (0.15, 20000, 20000), (0.2, 20000, 20000), (0.0015, 3000000, 3000000), (0.001, 1000000, 1000000),
+    (0.003, 1000000, 1000000), (0.0001, 1000000, 1000000),
+]]
 
 json.dump(cases, sys.stdout, indent=1)
 sys.stdout.write("\n")
