@@ -16,6 +16,8 @@ public actor DataPlane {
 
     let config: ServeConfig
     nonisolated let statistics: TrafficStatistics
+    nonisolated let monitoring: MonitoringRecorder
+    private let predictions: PredictionLog
     private let log: ServeLog
     private let group: MultiThreadedEventLoopGroup
     private let client: UpstreamClient
@@ -32,6 +34,9 @@ public actor DataPlane {
         self.config = config
         log = ServeLog(quiet: quiet)
         statistics = TrafficStatistics()
+        let bucket = Int(config.monitoringBucket.milliseconds / 1000)
+        monitoring = MonitoringRecorder(bucketSeconds: bucket, retainedBuckets: max(1, Int(config.monitoringRetention.milliseconds / 1000) / bucket))
+        predictions = PredictionLog(capacity: config.rememberedPredictions)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         client = UpstreamClient(group: group)
         supervisor = Supervisor(config: config, client: client, eventLoop: group.next(), routes: routes, log: log)
@@ -49,6 +54,8 @@ public actor DataPlane {
             routes: routes,
             client: client,
             statistics: statistics,
+            monitoring: monitoring,
+            predictions: predictions,
             config: config,
             onConnectFailure: { target in Task { await supervisor.suspect(target) } },
             metricsText: { [statistics, routes] in statistics.prometheusText() + RouteGauges.text(routes.current) }
@@ -113,7 +120,9 @@ public actor DataPlane {
         }
         spec = newSpec
         await supervisor.apply(newSpec)
-        statistics.retain(models: Dictionary(uniqueKeysWithValues: newSpec.models.map { ($0.name, Set($0.versions.map(\.name))) }))
+        let served = Dictionary(uniqueKeysWithValues: newSpec.models.map { ($0.name, Set($0.versions.map(\.name))) })
+        statistics.retain(models: served)
+        monitoring.retain(models: served)
         log.info("applied runtime spec \(newSpec.revision ?? "(no revision)"): \(newSpec.models.count) models")
         return .json(.ok, await supervisor.observed().serialized(indent: 2))
     }

@@ -58,7 +58,7 @@ package struct ConfigReader {
         guard let top = mapping(root, field: "", allowed: ["serve", "runtimes", "controller"]) else { return config }
         if let serve = top["serve"], let fields = mapping(serve, field: "serve", allowed: [
             "listen", "admin", "stateDirectory", "artifactRoot", "ports", "pinHeader",
-            "drainTimeout", "stopTimeout", "upstreamTimeout",
+            "drainTimeout", "stopTimeout", "upstreamTimeout", "monitoring",
         ]) {
             if let node = fields["listen"], let address = listenAddress(node, field: "serve.listen", allowUnix: false) {
                 config.listen = address
@@ -102,6 +102,7 @@ package struct ConfigReader {
             if let value = duration(fields["drainTimeout"], field: "serve.drainTimeout") { config.drainTimeout = value }
             if let value = duration(fields["stopTimeout"], field: "serve.stopTimeout") { config.stopTimeout = value }
             if let value = duration(fields["upstreamTimeout"], field: "serve.upstreamTimeout") { config.upstreamTimeout = value }
+            if let monitoring = fields["monitoring"] { readMonitoring(monitoring, into: &config) }
         }
         if let runtimes = top["runtimes"], let entries = runtimes.entries {
             for entry in entries {
@@ -198,6 +199,31 @@ package struct ConfigReader {
             return nil
         }
         return text
+    }
+
+    private mutating func readMonitoring(_ node: YAMLNode, into config: inout ServeConfig) {
+        guard let fields = mapping(node, field: "serve.monitoring", allowed: ["bucket", "retain", "predictions"]) else { return }
+        if let node = fields["bucket"], let value = duration(node, field: "serve.monitoring.bucket") {
+            if value.milliseconds >= 1000, value.milliseconds % 1000 == 0, value.milliseconds <= 3_600_000 {
+                config.monitoringBucket = value
+            } else {
+                problem(node, "serve.monitoring.bucket", "expected whole seconds from 1s to 1h, found \(value)")
+            }
+        }
+        if let node = fields["retain"], let value = duration(node, field: "serve.monitoring.retain") {
+            if value >= config.monitoringBucket, value.milliseconds <= 86_400_000 {
+                config.monitoringRetention = value
+            } else {
+                problem(node, "serve.monitoring.retain", "expected at least one bucket (\(config.monitoringBucket)) and at most 24h, found \(value)")
+            }
+        }
+        if let node = fields["predictions"] {
+            if case .int(let count)? = node.scalar?.value, (0...10_000_000).contains(count) {
+                config.rememberedPredictions = count
+            } else {
+                problem(node, "serve.monitoring.predictions", "expected an integer from 0 to 10000000 (predictions kept for feedback)")
+            }
+        }
     }
 
     package mutating func duration(_ node: YAMLNode?, field: String) -> SluiceCore.Duration? {

@@ -27,6 +27,13 @@ public struct ServeConfig: Sendable {
     public var upstreamTimeout: SluiceCore.Duration
     /// The runtimes by name.
     public var runtimes: [String: RuntimeDefinition]
+    /// Length of one monitoring bucket (`serve.monitoring.bucket`): the finest span the
+    /// controller's monitor windows are built from.
+    public var monitoringBucket: SluiceCore.Duration = .seconds(10)
+    /// How long ended buckets wait for the controller to collect them (`serve.monitoring.retain`).
+    public var monitoringRetention: SluiceCore.Duration = .seconds(600)
+    /// Predictions remembered by request id for feedback (`serve.monitoring.predictions`).
+    public var rememberedPredictions = 100_000
 
     /// A listener address.
     public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {

@@ -87,6 +87,12 @@ enum ManifestDecoder {
             minSamples: node.int("minSamples") ?? 100,
             consecutiveWindows: node.int("consecutiveWindows") ?? 1,
             severity: node.enumeration("severity", as: Severity.self) ?? .warning,
-            action: node.enumeration("action", as: MonitorAction.self) ?? .alert)
+            action: node.enumeration("action", as: MonitorAction.self) ?? .alert,
+            critical: node["critical"].map { tier in
+                MonitorTier(
+                    thresholds: decodeThresholds(tier),
+                    consecutiveWindows: tier.int("consecutiveWindows") ?? 1,
+                    action: tier.enumeration("action", as: MonitorAction.self) ?? .alert)
+            })
     }
 }

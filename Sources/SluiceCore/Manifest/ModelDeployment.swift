@@ -217,12 +217,15 @@ public struct Monitor: Sendable, Hashable, Codable {
     public var severity: Severity
     /// What happens when it fires.
     public var action: MonitorAction
+    /// The stricter tier that escalates to critical, if any.
+    public var critical: MonitorTier?
 
     /// Creates a monitor with the documented defaults.
     public init(
         name: String, metric: Metric, inputs: [String] = [], test: DriftTest? = nil, reference: String? = nil,
         thresholds: Thresholds, window: Duration = .seconds(3600), minSamples: Int = 100,
-        consecutiveWindows: Int = 1, severity: Severity = .warning, action: MonitorAction = .alert
+        consecutiveWindows: Int = 1, severity: Severity = .warning, action: MonitorAction = .alert,
+        critical: MonitorTier? = nil
     ) {
         self.name = name
         self.metric = metric
@@ -234,6 +237,25 @@ public struct Monitor: Sendable, Hashable, Codable {
         self.minSamples = minSamples
         self.consecutiveWindows = consecutiveWindows
         self.severity = severity
+        self.action = action
+        self.critical = critical
+    }
+}
+
+/// A monitor's critical tier: stricter thresholds on the same value, with their own
+/// windows-in-a-row count and action.
+public struct MonitorTier: Sendable, Hashable, Codable {
+    /// Fails above `max` or below `min`.
+    public var thresholds: Thresholds
+    /// Breaching windows in a row before the tier fires.
+    public var consecutiveWindows: Int
+    /// What happens when it fires.
+    public var action: MonitorAction
+
+    /// Creates a tier.
+    public init(thresholds: Thresholds, consecutiveWindows: Int = 1, action: MonitorAction = .alert) {
+        self.thresholds = thresholds
+        self.consecutiveWindows = consecutiveWindows
         self.action = action
     }
 }

@@ -112,6 +112,13 @@ extension ModelDeployment {
             ("severity", .string(monitor.severity.rawValue)),
             ("action", .string(monitor.action.rawValue)),
         ]
+        if let critical = monitor.critical {
+            members.append((
+                "critical",
+                .object(canonical(critical.thresholds) + [
+                    ("consecutiveWindows", .int(critical.consecutiveWindows)), ("action", .string(critical.action.rawValue)),
+                ])))
+        }
         return .object(members)
     }
 

@@ -95,27 +95,48 @@ public struct AnalysisRun: Sendable, Hashable, Codable {
 /// Judges a candidate against absolute thresholds and against the stable version over the
 /// same window.
 public enum AnalysisEvaluator {
-    /// Evaluates `checks` with the candidate's and the stable version's windows.
+    /// The sketches of both versions over the analysis window, for drift and ground-truth
+    /// checks, and the baseline files those checks name (by repository path).
+    public struct Distributions: Sendable, Hashable {
+        public var candidate: MonitoringBucket?
+        public var stable: MonitoringBucket?
+        public var baselines: [String: MonitorEvaluator.Reference]
+
+        public init(candidate: MonitoringBucket?, stable: MonitoringBucket?, baselines: [String: MonitorEvaluator.Reference] = [:]) {
+            self.candidate = candidate
+            self.stable = stable
+            self.baselines = baselines
+        }
+    }
+
+    /// Evaluates `checks` with the candidate's and the stable version's windows. Drift,
+    /// accuracy and MAE checks need `distributions`; without them they are Skipped.
     public static func evaluate(
         _ analysis: Analysis,
         candidate: VersionWindow?,
         stable: VersionWindow?,
+        distributions: Distributions? = nil,
         candidateWeight: Int,
         at now: Double
     ) -> AnalysisRun {
         let checks = analysis.checks.map { check in
-            measure(check, candidate: candidate, stable: stable, minRequests: analysis.minRequests)
+            measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests)
         }
         return AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks)
     }
 
-    static func measure(_ check: AnalysisCheck, candidate: VersionWindow?, stable: VersionWindow?, minRequests: Int) -> CheckMeasurement {
+    static func measure(
+        _ check: AnalysisCheck, candidate: VersionWindow?, stable: VersionWindow?, distributions: Distributions? = nil, minRequests: Int
+    ) -> CheckMeasurement {
         let name = check.metric.rawValue
         let threshold = describe(check.thresholds)
         guard !check.metric.isDrift, check.metric != .accuracy, check.metric != .mae else {
-            return CheckMeasurement(
-                metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .skipped,
-                detail: "\(name) is not measured by the controller yet (drift and ground-truth monitors come with the monitors issue)")
+            guard let distributions else {
+                return CheckMeasurement(
+                    metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .skipped,
+                    detail: "\(name) needs the data plane's monitoring sketches, which were not read")
+            }
+            return measureDistribution(check, distributions: distributions, minRequests: minRequests)
         }
         guard let candidate else {
             return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
@@ -152,6 +173,39 @@ public enum AnalysisEvaluator {
         let verdict: Verdict = broken.isEmpty ? .successful : .failed
         let detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
         return CheckMeasurement(metric: name, value: value, stableValue: stableValue, threshold: threshold, verdict: verdict, detail: detail)
+    }
+
+    /// A drift or ground-truth check, judged like a monitor on the analysis window.
+    private static func measureDistribution(_ check: AnalysisCheck, distributions: Distributions, minRequests: Int) -> CheckMeasurement {
+        let name = check.metric.rawValue + (check.test.map { " (\($0.rawValue))" } ?? "")
+        let threshold = describe(check.thresholds)
+        guard let window = distributions.candidate else {
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .inconclusive,
+                                    detail: "no monitoring data for the candidate in the window yet")
+        }
+        let reference: MonitorEvaluator.Reference
+        if !check.metric.isDrift {
+            reference = .none
+        } else if check.against == .stable {
+            guard let stable = distributions.stable else {
+                return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .inconclusive,
+                                        detail: "no monitoring data for the stable version in the window yet")
+            }
+            reference = .live(stable)
+        } else {
+            reference = check.reference.flatMap { distributions.baselines[$0] } ?? .unavailable("baseline \(check.reference ?? "") was not read")
+        }
+        let question = MonitorEvaluator.Question(
+            name: name, metric: check.metric, inputs: check.inputs, test: check.test, thresholds: check.thresholds, minSamples: minRequests)
+        let reading = MonitorEvaluator.evaluate(question, window: window, reference: reference)
+        let verdict: Verdict
+        switch reading.verdict {
+        case .ok: verdict = .successful
+        case .breach, .critical: verdict = .failed
+        case .insufficientData: verdict = .inconclusive
+        case .error: verdict = .error
+        }
+        return CheckMeasurement(metric: name, value: reading.value, stableValue: nil, threshold: threshold, verdict: verdict, detail: reading.detail)
     }
 
     static func describe(_ thresholds: Thresholds) -> String {

@@ -115,6 +115,7 @@ public enum RolloutEngine {
             state.attemptedDigest = target.digest
             let window = desired.deployment.rollout?.rollbackWindow ?? 5
             if state.stableHistory.suffix(window + 1).dropLast().contains(target.digest) {
+                state.previousStable = stable
                 state.stable = target
                 remember(&state, target.digest)
                 state.health = .progressing
@@ -124,6 +125,7 @@ public enum RolloutEngine {
                 return Decision(state: state, events: events, analysisDue: false)
             }
             if !movesTrafficToNewVersions(from: stable, to: target) {
+                state.previousStable = stable
                 state.stable = target
                 remember(&state, target.digest)
                 state.health = .progressing
@@ -304,6 +306,32 @@ public enum RolloutEngine {
         return abort(input, events: [], reason: "Aborted", detail: "aborted by a person", now: now)
     }
 
+    /// A monitor fired with `action: rollback`. During a rollout the candidate is aborted;
+    /// otherwise traffic returns to the spec that was stable before the current one, which
+    /// is then remembered as failed so the next pass does not redeploy it (git still
+    /// declares it: revert it, fix forward, or `sluice retry`). Nil when there is nothing to
+    /// return to.
+    public static func rollbackByMonitor(_ input: RolloutState, monitor: String, detail: String, now: Double) -> Decision? {
+        if input.candidate != nil {
+            return abort(input, events: [], reason: "MonitorFired", detail: "monitor \(monitor): \(detail)", now: now)
+        }
+        guard let current = input.stable, let previous = input.previousStable, previous.digest != current.digest else { return nil }
+        var state = input
+        if !state.failedDigests.contains(current.digest) { state.failedDigests.append(current.digest) }
+        state.failedDigests = Array(state.failedDigests.suffix(20))
+        state.stable = previous
+        state.previousStable = nil
+        remember(&state, previous.digest)
+        state.health = .degraded
+        state.reason = "MonitorRollback"
+        state.message = "rolled back to \(previous.split) (revision \(short(previous.revision))) because monitor \(monitor) fired: \(detail); "
+            + "git still declares \(short(current.revision)): revert it, fix forward, or run `sluice retry \(input.name)`"
+        state.updatedAt = now
+        let event = RolloutEvent(
+            "monitorRollback", "monitor \(monitor) fired (\(detail)); traffic back to \(previous.split)", revision: current.revision)
+        return Decision(state: state, events: [event], analysisDue: false)
+    }
+
     /// `sluice retry`: forget that the desired spec failed.
     public static func retry(_ input: RolloutState) -> (RolloutState, RolloutEvent)? {
         guard let digest = input.desiredDigest, input.failedDigests.contains(digest) else { return nil }
@@ -332,6 +360,7 @@ public enum RolloutEngine {
         var state = input
         var events = events
         guard let candidate = state.candidate else { return Decision(state: state, events: events, analysisDue: false) }
+        state.previousStable = state.stable
         state.stable = candidate.target
         state.candidate = nil
         remember(&state, candidate.target.digest)

@@ -131,6 +131,8 @@ public struct RolloutState: Sendable, Hashable, Codable {
     public var failedDigests: [String]
     /// Digests that were stable recently (newest last), for fast rollbacks.
     public var stableHistory: [String]
+    /// The serving set that was stable before `stable`, kept so a monitor can roll back to it.
+    public var previousStable: ServingSet?
     /// The latest analysis run.
     public var lastAnalysis: AnalysisRun?
     /// The manifest error that keeps the model at its last good state.

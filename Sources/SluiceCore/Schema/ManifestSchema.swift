@@ -220,17 +220,36 @@ public enum ManifestSchema {
             FieldSchema(
                 "action", .enumeration(MonitorAction.allCases.map(\.rawValue)), default: MonitorAction.alert.rawValue,
                 "`alert` sends a webhook; `rollback` returns traffic to stable; `retrain` calls the retraining webhook after an approval."),
+            FieldSchema(
+                "critical", .object(criticalTier),
+                "A second, stricter tier: its thresholds, windows in a row and action escalate the monitor to critical."),
         ],
         requireAnyOf: [["max", "min"]],
         rules: driftRules + [
             FieldRule(
                 when: "metric", in: Metric.driftNames, requires: ["reference"],
                 because: "a monitor compares live traffic with a baseline file"),
+            FieldRule(
+                when: "severity", in: [Severity.critical.rawValue], forbids: ["critical"],
+                because: "with a critical tier, the monitor's own thresholds are its warning tier"),
         ])
+
+    static let criticalTier = ObjectSchema(
+        name: "CriticalTier", plural: "critical tiers",
+        description: "The escalation of a monitor: stricter thresholds on the same value.",
+        fields: thresholdFields + [
+            FieldSchema(
+                "consecutiveWindows", .integer(minimum: 1, maximum: nil), default: "1",
+                "Windows in a row beyond these thresholds before the critical tier fires."),
+            FieldSchema(
+                "action", .enumeration(MonitorAction.allCases.map(\.rawValue)), default: MonitorAction.alert.rawValue,
+                "What happens when the critical tier fires."),
+        ],
+        requireAnyOf: [["max", "min"]])
 
     /// Every object definition, in reference order.
     public static let objects: [ObjectSchema] = [
-        document, metadata, spec, version, routing, mirror, rollout, step, approval, analysis, check, monitor,
+        document, metadata, spec, version, routing, mirror, rollout, step, approval, analysis, check, monitor, criticalTier,
     ]
 
     /// Every documented field path (`spec.versions[].name`), depth first in definition order.

@@ -27,6 +27,10 @@ struct SemanticValidator {
         }
         for (index, monitor) in spec.list("monitors").enumerated() {
             checkThresholds(monitor, path: "spec.monitors[\(index)]")
+            if let critical = monitor["critical"], critical.entries != nil {
+                checkThresholds(monitor, path: "spec.monitors[\(index)].critical", limits: critical)
+                checkEscalation(monitor, critical: critical, path: "spec.monitors[\(index)].critical")
+            }
         }
     }
 
@@ -87,9 +91,27 @@ struct SemanticValidator {
         }
     }
 
-    private mutating func checkThresholds(_ node: YAMLNode, path: String) {
-        guard let metric = node.enumeration("metric", as: Metric.self) else { return }
-        let test = node.enumeration("test", as: DriftTest.self)
+    /// Checks `max` and `min` against what the metric and test measure. They are read from
+    /// `limits` (a monitor's `critical` tier) when given, else from the check itself.
+    /// A critical tier must be at least as far from healthy as the warning tier, or it
+    /// would fire first and the warning would never be seen.
+    private mutating func checkEscalation(_ monitor: YAMLNode, critical: YAMLNode, path: String) {
+        if let warning = monitor.number("max"), let strict = critical.number("max"), strict < warning {
+            validator.report(
+                critical["max"]!.location, .inconsistent, path + ".max",
+                "critical max \(format(strict)) is below the monitor's max \(format(warning)); the critical tier must be at least as strict")
+        }
+        if let warning = monitor.number("min"), let strict = critical.number("min"), strict > warning {
+            validator.report(
+                critical["min"]!.location, .inconsistent, path + ".min",
+                "critical min \(format(strict)) is above the monitor's min \(format(warning)); the critical tier must be at least as strict")
+        }
+    }
+
+    private mutating func checkThresholds(_ check: YAMLNode, path: String, limits: YAMLNode? = nil) {
+        guard let metric = check.enumeration("metric", as: Metric.self) else { return }
+        let test = check.enumeration("test", as: DriftTest.self)
+        let node = limits ?? check
         func bad(_ field: String, _ message: String) {
             validator.report(node[field]!.location, .invalidValue, path + "." + field, message)
         }

@@ -8,6 +8,8 @@ import SluiceCore
 /// - `GET /v1/spec`: the spec in force
 /// - `GET /v1/state`: observed state of every model and version
 /// - `GET /v1/stats?window=SECONDS`: per-version statistics and samples
+/// - `GET /v1/monitoring?after=UNIXSECONDS`: ended monitoring buckets (sketches) that
+///   started after the given time, for the controller's monitors
 final class AdminAPI: HTTPResponder {
     private let token: BearerToken
     private let dataPlane: DataPlane
@@ -39,11 +41,31 @@ final class AdminAPI: HTTPResponder {
             case (.GET, "/v1/stats"):
                 let window = request.query("window").flatMap(Int.init)
                 return .json(.ok, dataPlane.statistics.snapshot(windowSeconds: window).serialized(indent: 2))
-            case (_, "/v1/spec"), (_, "/v1/state"), (_, "/v1/stats"):
+            case (.GET, "/v1/monitoring"):
+                return Self.monitoring(dataPlane.monitoring, after: request.query("after"))
+            case (_, "/v1/spec"), (_, "/v1/state"), (_, "/v1/stats"), (_, "/v1/monitoring"):
                 return .error(.methodNotAllowed, "\(request.head.method) is not allowed on \(request.path)")
             default:
                 return .error(.notFound, "no admin route \(request.path)")
             }
         }
+    }
+
+    private static func monitoring(_ recorder: MonitoringRecorder, after: String?) -> ServerResponse {
+        let since: Int64
+        if let after {
+            guard let value = Int64(after) else {
+                return .error(.badRequest, "after: expected seconds since the Unix epoch, found '\(after)'")
+            }
+            since = value
+        } else {
+            since = Int64.min
+        }
+        let body = JSONValue.object([
+            ("now", .int(Int(recorder.now))),
+            ("bucketSeconds", .int(recorder.bucketSeconds)),
+            ("buckets", .array(recorder.buckets(after: since).map { $0.jsonValue() })),
+        ])
+        return .json(.ok, body.serialized())
     }
 }

@@ -8,6 +8,8 @@ final class Gateway: HTTPResponder {
     private let routes: RoutingTableBox
     private let client: UpstreamClient
     private let statistics: TrafficStatistics
+    private let monitoring: MonitoringRecorder
+    private let predictions: PredictionLog
     private let pinHeader: String
     private let timeout: TimeAmount
     private let onConnectFailure: @Sendable (UpstreamTarget) -> Void
@@ -25,6 +27,8 @@ final class Gateway: HTTPResponder {
         routes: RoutingTableBox,
         client: UpstreamClient,
         statistics: TrafficStatistics,
+        monitoring: MonitoringRecorder,
+        predictions: PredictionLog,
         config: ServeConfig,
         onConnectFailure: @escaping @Sendable (UpstreamTarget) -> Void,
         metricsText: @escaping @Sendable () -> String
@@ -32,6 +36,8 @@ final class Gateway: HTTPResponder {
         self.routes = routes
         self.client = client
         self.statistics = statistics
+        self.monitoring = monitoring
+        self.predictions = predictions
         pinHeader = config.pinHeader
         timeout = .milliseconds(config.upstreamTimeout.milliseconds)
         self.onConnectFailure = onConnectFailure
@@ -71,13 +77,15 @@ final class Gateway: HTTPResponder {
         switch (method, action) {
         case (.POST, "infer"):
             return infer(request, model: model, explicit: explicit)
+        case (.POST, "feedback") where explicit == nil:
+            return loop.makeSucceededFuture(feedback(request, model: model))
         case (.GET, "ready"):
             return loop.makeSucceededFuture(modelReady(model, explicit: explicit))
         case (.GET, nil):
             return metadata(request, model: model, explicit: explicit)
-        case (_, "infer"), (_, "ready"), (_, nil):
+        case (_, "infer"), (_, "ready"), (_, nil), (_, "feedback") where explicit == nil:
             var headers = HTTPHeaders()
-            headers.add(name: "allow", value: action == "infer" ? "POST" : "GET")
+            headers.add(name: "allow", value: action == "infer" || action == "feedback" ? "POST" : "GET")
             return loop.makeSucceededFuture(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
         default:
             return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)"))
@@ -173,13 +181,13 @@ final class Gateway: HTTPResponder {
         let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
         if sample, let mirror = routes.spec.route.mirror, mirror.version != target.version,
            FastRandom.percent() < mirror.percent, let shadow = routes.ready[mirror.version] {
-            send(upstreamRequest, to: shadow, model: model, loop: loop, body: nil, mirrored: true) { _ in }
+            send(upstreamRequest, to: shadow, model: model, requestID: nil, loop: loop, body: parsedBody, mirrored: true) { _ in }
         }
         let promise = loop.makePromise(of: ServerResponse.self)
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget) -> Void = { result, answered in
             promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID))
         }
-        send(upstreamRequest, to: target, model: model, loop: loop, body: parsedBody, mirrored: false) { result in
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, mirrored: false) { result in
             // Nothing reached the upstream: try another ready version unless the caller
             // asked for this one.
             guard case .failure(UpstreamFailure.connect) = result, pinned == nil else {
@@ -196,7 +204,7 @@ final class Gateway: HTTPResponder {
                 finish(result, target)
                 return
             }
-            self.send(upstreamRequest, to: other, model: model, loop: loop, body: parsedBody, mirrored: false) { finish($0, other) }
+            self.send(upstreamRequest, to: other, model: model, requestID: requestID, loop: loop, body: parsedBody, mirrored: false) { finish($0, other) }
         }
         return promise.futureResult
     }
@@ -238,38 +246,97 @@ final class Gateway: HTTPResponder {
         return hopByHop.contains(name.lowercased())
     }
 
-    /// Sends to one target, counting it in flight and recording statistics.
+    /// Sends to one target, counting it in flight and recording statistics. For inference
+    /// (`body` present) the features of the request and the answer feed the sample
+    /// reservoir and the monitoring sketches, and the prediction is remembered under
+    /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
     private func send(
         _ request: UpstreamRequest,
         to target: UpstreamTarget,
         model: String,
+        requestID: String?,
         loop: any EventLoop,
         body: JSONValue?,
         mirrored: Bool,
         completion: @escaping @Sendable (Result<UpstreamResponse, any Error>) -> Void
     ) {
         let version = target.version
-        let ticket = body == nil ? nil : statistics.admitSample(model: model, version: version)
-        if let ticket, let body {
-            statistics.storeInputs(ticket, InferenceTensors.features(in: body, member: "inputs"))
-        }
+        let inputs = body.map { InferenceTensors.features(in: $0, member: "inputs") } ?? []
+        let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
+        if let ticket { statistics.storeInputs(ticket, inputs) }
         target.begin()
         let started = NIODeadline.now()
         client.send(request, to: target.address, on: loop, timeout: timeout).whenComplete { result in
             target.end()
             let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
+            let status: Int
+            var outputs: [(name: String, values: [FeatureValue])] = []
             switch result {
             case .success(let response):
-                self.statistics.record(model: model, version: version, status: Int(response.status.code), latencyMicros: micros, mirrored: mirrored)
-                if let ticket, response.status == .ok, let output = try? JSONParser.parse(response.body) {
-                    self.statistics.storeOutputs(ticket, InferenceTensors.features(in: output, member: "outputs"))
+                status = Int(response.status.code)
+                if body != nil, response.status == .ok, let output = try? JSONParser.parse(response.body) {
+                    outputs = InferenceTensors.features(in: output, member: "outputs")
                 }
             case .failure(let error):
-                self.statistics.record(model: model, version: version, status: 0, latencyMicros: micros, mirrored: mirrored)
+                status = 0
                 if case UpstreamFailure.connect = error { self.onConnectFailure(target) }
+            }
+            self.statistics.record(model: model, version: version, status: status, latencyMicros: micros, mirrored: mirrored)
+            if let ticket, !outputs.isEmpty { self.statistics.storeOutputs(ticket, outputs) }
+            if body != nil {
+                var predicted = 0
+                if let requestID, let first = outputs.first, !first.values.isEmpty {
+                    self.predictions.remember(model: model, requestID: requestID, version: version, values: first.values)
+                    predicted = first.values.count
+                }
+                self.monitoring.record(
+                    model: model, version: version, status: status, latencyMicros: micros,
+                    inputs: inputs, outputs: outputs, predictions: predicted)
             }
             completion(result)
         }
+    }
+
+    // MARK: - feedback
+
+    /// Joins posted ground truth to remembered predictions and counts it in the version's
+    /// monitoring bucket.
+    private func feedback(_ request: ServerRequest, model: String) -> ServerResponse {
+        guard routes.current.models[model] != nil else { return .error(.notFound, "model '\(model)' is not served here") }
+        let items: [Feedback]
+        do {
+            items = try Feedback.parse(try JSONParser.parse(request.body))
+        } catch let problem as Feedback.Problem {
+            return .error(.badRequest, "feedback body: \(problem)")
+        } catch {
+            return .error(.badRequest, "feedback body is not JSON: \(error)")
+        }
+        var tallies: [String: LabelTally] = [:]
+        var unknown: [String] = []
+        var duplicates: [String] = []
+        var mismatched: [String] = []
+        var accepted = 0
+        for item in items {
+            switch predictions.claim(model: model, requestID: item.requestID) {
+            case .unknown:
+                unknown.append(item.requestID)
+            case .alreadyLabeled:
+                duplicates.append(item.requestID)
+            case .found(let prediction):
+                guard prediction.values.count == item.labels.count else {
+                    mismatched.append(item.requestID)
+                    continue
+                }
+                for (label, predicted) in zip(item.labels, prediction.values) {
+                    tallies[prediction.version, default: LabelTally()].add(label: label, prediction: predicted)
+                }
+                accepted += 1
+            }
+        }
+        for (version, tally) in tallies { monitoring.record(model: model, version: version, labels: tally) }
+        func list(_ ids: [String]) -> String { "[" + ids.prefix(100).map(JSONText.quote).joined(separator: ",") + "]" }
+        let body = "{\"accepted\":\(accepted),\"unknown\":\(list(unknown)),\"duplicates\":\(list(duplicates)),\"mismatched\":\(list(mismatched))}"
+        return .json(.ok, body)
     }
 
     /// The request body as JSON, or the 400 answer for a body that is not a JSON object.

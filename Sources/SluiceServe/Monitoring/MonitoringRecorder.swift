@@ -1,0 +1,102 @@
+import NIOConcurrencyHelpers
+import SluiceCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Feeds every answered request into its version's monitoring bucket: counts, latency,
+/// and the distributions of inputs and outputs, in mergeable sketches. The controller
+/// collects ended buckets through `GET /v1/monitoring` and adds them up into its
+/// monitors' windows.
+///
+/// Called from every event loop; each version has its own lock, held for a few sketch
+/// inserts.
+public final class MonitoringRecorder: Sendable {
+    /// Length of one bucket in seconds.
+    public let bucketSeconds: Int
+    /// Ended buckets kept per version for the controller to collect.
+    public let retainedBuckets: Int
+
+    private let wallClock: @Sendable () -> Int64
+    private let table = NIOLockedValueBox<[VersionKey: NIOLockedValueBox<MonitoringRing>]>([:])
+
+    /// Creates a recorder.
+    /// - Parameters:
+    ///   - bucketSeconds: the length of one bucket (at least 1).
+    ///   - retainedBuckets: ended buckets kept per version (at least 1).
+    ///   - wallClock: seconds since the Unix epoch, injected by tests.
+    public init(
+        bucketSeconds: Int = 10,
+        retainedBuckets: Int = 60,
+        wallClock: @Sendable @escaping () -> Int64 = { Int64(time(nil)) }
+    ) {
+        precondition(bucketSeconds >= 1 && retainedBuckets >= 1, "a bucket lasts at least a second and at least one is kept")
+        self.bucketSeconds = bucketSeconds
+        self.retainedBuckets = retainedBuckets
+        self.wallClock = wallClock
+    }
+
+    /// Records one answered (or failed) request.
+    /// - Parameters:
+    ///   - status: the HTTP status, 0 when no response came; 5xx and 0 are errors.
+    ///   - inputs: the request's features; outputs: the response's (empty on errors).
+    ///   - predictions: rows predicted and remembered for feedback.
+    public func record(
+        model: String, version: String, status: Int, latencyMicros: UInt64,
+        inputs: [(name: String, values: [FeatureValue])],
+        outputs: [(name: String, values: [FeatureValue])],
+        predictions: Int
+    ) {
+        let now = wallClock()
+        ring(model: model, version: version).withLockedValue { ring in
+            ring.update(now: now) { bucket in
+                bucket.requests += 1
+                if status == 0 || status >= 500 { bucket.errors += 1 }
+                bucket.latencyMs.insert(Double(latencyMicros) / 1000)
+                bucket.inputs.insert(inputs)
+                bucket.outputs.insert(outputs)
+                bucket.labels.predictions += predictions
+            }
+        }
+    }
+
+    /// Records labels joined to a version's predictions (in the bucket of their arrival).
+    public func record(model: String, version: String, labels: LabelTally) {
+        let now = wallClock()
+        ring(model: model, version: version).withLockedValue { ring in
+            ring.update(now: now) { $0.labels.merge(labels) }
+        }
+    }
+
+    /// Ended buckets of every version that started after `after` (seconds since the epoch),
+    /// sorted by model, version and start.
+    public func buckets(after: Int64) -> [MonitoringBucket] {
+        let now = wallClock()
+        let rings = table.withLockedValue { table in table.sorted { $0.key < $1.key }.map(\.value) }
+        return rings.flatMap { ring in ring.withLockedValue { $0.ended(after: after, now: now) } }
+    }
+
+    /// The current time on the recorder's clock.
+    public var now: Int64 { wallClock() }
+
+    /// Drops every version that is not listed (model name to version names).
+    public func retain(models: [String: Set<String>]) {
+        table.withLockedValue { table in
+            table = table.filter { key, _ in models[key.model]?.contains(key.version) == true }
+        }
+    }
+
+    private func ring(model: String, version: String) -> NIOLockedValueBox<MonitoringRing> {
+        let key = VersionKey(model: model, version: version)
+        if let found = table.withLockedValue({ $0[key] }) { return found }
+        let created = NIOLockedValueBox(MonitoringRing(model: model, version: version, bucketSeconds: bucketSeconds, retained: retainedBuckets))
+        return table.withLockedValue { table in
+            if let found = table[key] { return found }
+            table[key] = created
+            return created
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import SluiceCore
+
+/// One version's monitoring buckets: the one being filled and the last few sealed ones.
+/// The controller collects sealed buckets; older ones are dropped, so memory is bounded by
+/// `retained` buckets whatever the traffic.
+struct MonitoringRing: Sendable {
+    let model: String
+    let version: String
+    let bucketSeconds: Int
+    let retained: Int
+    private(set) var current: MonitoringBucket?
+    private(set) var sealed: [MonitoringBucket] = []
+
+    init(model: String, version: String, bucketSeconds: Int, retained: Int) {
+        self.model = model
+        self.version = version
+        self.bucketSeconds = bucketSeconds
+        self.retained = retained
+    }
+
+    /// Runs `body` on the bucket that contains `now`, sealing the previous one if it ended.
+    mutating func update(now: Int64, _ body: (inout MonitoringBucket) -> Void) {
+        let start = now - now.modulo(Int64(bucketSeconds))
+        if let bucket = current, bucket.start != start {
+            seal(bucket, now: now)
+            current = nil
+        }
+        if current == nil {
+            current = MonitoringBucket(model: model, version: version, start: start, seconds: bucketSeconds)
+        }
+        body(&current!)
+    }
+
+    /// Buckets that have ended by `now` and started after `after` (seconds since the epoch),
+    /// oldest first.
+    func ended(after: Int64, now: Int64) -> [MonitoringBucket] {
+        var buckets = sealed.filter { $0.start > after && $0.end > now - Int64(retained * bucketSeconds) }
+        if let current, current.end <= now, current.start > after { buckets.append(current) }
+        return buckets
+    }
+
+    private mutating func seal(_ bucket: MonitoringBucket, now: Int64) {
+        sealed.append(bucket)
+        let oldest = now - Int64(retained * bucketSeconds)
+        sealed.removeAll { $0.end <= oldest }
+        if sealed.count > retained { sealed.removeFirst(sealed.count - retained) }
+    }
+}
