@@ -75,10 +75,13 @@ extension Controller {
                 let window = Int(analysis.interval.seconds.rounded(.up)) + 10
                 if statistics[window] == nil { statistics[window] = try? await dataPlane.stats(windowSeconds: window) }
                 let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
+                let distributions = await analysisDistributions(
+                    analysis, model: name, candidate: candidateVersion, stable: stable.primary, now: now)
                 let run = AnalysisEvaluator.evaluate(
                     analysis,
                     candidate: statistics[window].flatMap { Self.window(in: $0, model: name, version: candidateVersion) },
                     stable: statistics[window].flatMap { Self.window(in: $0, model: name, version: stable.primary) },
+                    distributions: distributions,
                     candidateWeight: candidate.weight, at: now)
                 measurements.append((name, candidate.target.revision, run))
                 let after = RolloutEngine.analyze(run, state: decision.state, deployment: deployment, observation: observation, now: now)
@@ -139,6 +142,29 @@ extension Controller {
             log("saving the pass failed: \(error)")
         }
         for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+    }
+
+    /// The sketches of the candidate and the stable version over the last analysis
+    /// interval (whole ended buckets), and the baselines the checks name; nil when no
+    /// check needs them.
+    func analysisDistributions(_ analysis: Analysis, model: String, candidate: String, stable: String, now: Double) async -> AnalysisEvaluator.Distributions? {
+        let checks = analysis.checks.filter { $0.metric.isDrift || $0.metric == .accuracy || $0.metric == .mae }
+        guard !checks.isEmpty else { return nil }
+        let since = Int64(now) - Int64(analysis.interval.seconds.rounded(.up))
+        guard let collected = try? await dataPlane.monitoring(after: since - 1) else {
+            return AnalysisEvaluator.Distributions(candidate: nil, stable: nil)
+        }
+        func merged(_ version: String) -> MonitoringBucket? {
+            let buckets = collected.buckets.filter { $0.model == model && $0.version == version && $0.start >= since }
+            guard var window = buckets.first else { return nil }
+            for bucket in buckets.dropFirst() { window.merge(bucket) }
+            return window
+        }
+        var baselines: [String: MonitorEvaluator.Reference] = [:]
+        for check in checks where check.against == .reference {
+            if let path = check.reference { baselines[path] = await reference(for: path, test: check.test) }
+        }
+        return AnalysisEvaluator.Distributions(candidate: merged(candidate), stable: merged(stable), baselines: baselines)
     }
 
     /// Reads and validates the manifests at `head` and writes their artifacts where the data

@@ -62,6 +62,16 @@ public actor Controller {
         }
     }
 
+    /// Monitor windows being filled from the data plane's buckets.
+    var monitorWindows = MonitorWindows()
+    /// The start of the newest bucket collected (persisted, so a restart does not count one twice).
+    var monitorCursor: Int64?
+    /// Each monitor's status per version, by model then `monitor/version`.
+    var monitorStatuses: [String: [String: MonitorStatus]] = [:]
+    /// Baseline files read from git, by blob id and test (content-addressed, so never stale).
+    var baselines: [String: MonitorEvaluator.Reference] = [:]
+    let webhooks: WebhookSender
+
     /// Aborted models whose manifests ask for a revert commit (`onAbort: revert`).
     var pendingReverts: [(model: String, revision: String)] = []
 
@@ -85,7 +95,15 @@ public actor Controller {
             readToken: { try AdminToken.resolve(tokenSource, stateDirectory: stateDirectory) },
             client: UpstreamClient(group: group), eventLoop: group.next())
         artifacts = ArtifactStore(directory: config.artifactDirectory)
+        let webhookToken = config.monitorWebhookToken
+        webhooks = WebhookSender(
+            client: UpstreamClient(group: group), eventLoop: group.next(),
+            readToken: { try webhookToken.map { try AdminToken.resolve($0, stateDirectory: stateDirectory) } })
         states = try store.states()
+        for (model, statuses) in try store.monitorStatuses() {
+            monitorStatuses[model] = Dictionary(uniqueKeysWithValues: statuses.map { ("\($0.monitor)/\($0.version)", $0) })
+        }
+        monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit).
@@ -113,6 +131,13 @@ public actor Controller {
                 if await self.hasActiveRollout { continuation.yield("rollout") }
             }
         }
+        // Monitors: collect the data plane's buckets and judge the windows that closed.
+        let monitorTicker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(self.config.monitorInterval.milliseconds))
+                await self.monitorPass()
+            }
+        }
         continuation.yield("start")
         var retry: Task<Void, Never>?
         for await reason in stream {
@@ -134,6 +159,7 @@ public actor Controller {
         watcher.cancel()
         ticker.cancel()
         rolloutTicker.cancel()
+        monitorTicker.cancel()
     }
 
     var hasActiveRollout: Bool {

@@ -55,11 +55,14 @@ final class ControllerAPI: HTTPResponder {
             case (.GET, 2) where segments[1] == "status":
                 let states = await controller.status()
                 let error = await controller.lastError()
-                return .json(.ok, StatusJSON.document(states, error: error).serialized(indent: 2))
+                var monitors: [String: [MonitorStatus]] = [:]
+                for state in states { monitors[state.name] = await controller.monitors(of: state.name) }
+                return .json(.ok, StatusJSON.document(states, monitors: monitors, error: error).serialized(indent: 2))
             case (.GET, 3) where segments[1] == "models":
                 guard let state = await controller.status(of: segments[2]) else { return .error(.notFound, "no model '\(segments[2])'") }
                 let measurements = (try? await controller.measurements(of: segments[2])) ?? []
-                return .json(.ok, StatusJSON.detail(state, measurements: measurements).serialized(indent: 2))
+                let monitors = await controller.monitors(of: segments[2])
+                return .json(.ok, StatusJSON.detail(state, monitors: monitors, measurements: measurements).serialized(indent: 2))
             case (.GET, 4) where segments[1] == "models" && segments[3] == "history":
                 guard await controller.status(of: segments[2]) != nil else { return .error(.notFound, "no model '\(segments[2])'") }
                 let entries = (try? await controller.history(of: segments[2])) ?? []
@@ -67,6 +70,18 @@ final class ControllerAPI: HTTPResponder {
             case (.POST, 4) where segments[1] == "models":
                 let model = segments[2]
                 let actor = request.head.headers.first(name: "x-sluice-actor") ?? "api"
+                if segments[3] == "approve" {
+                    guard let monitor = request.query("monitor"), !monitor.isEmpty else {
+                        return .error(.badRequest, "approve needs ?monitor=NAME")
+                    }
+                    do {
+                        let (approved, message) = try await controller.approve(model: model, monitor: monitor, by: actor)
+                        guard approved else { return .error(.conflict, message) }
+                        return .json(.ok, JSONValue.object([("message", .string(message))]).serialized())
+                    } catch {
+                        return .error(.internalServerError, "recording the approval failed: \(error)")
+                    }
+                }
                 let outcome: Controller.CommandOutcome
                 switch segments[3] {
                 case "promote": outcome = await controller.promote(model, full: request.query("full") == "true", actor: actor)
@@ -88,13 +103,13 @@ final class ControllerAPI: HTTPResponder {
 
 /// The JSON shapes of the API (also printed by `sluice status --format json`).
 enum StatusJSON {
-    static func document(_ states: [RolloutState], error: String?) -> JSONValue {
-        var members: [(String, JSONValue)] = [("models", .array(states.map(summary)))]
+    static func document(_ states: [RolloutState], monitors: [String: [MonitorStatus]] = [:], error: String?) -> JSONValue {
+        var members: [(String, JSONValue)] = [("models", .array(states.map { summary($0, monitors: monitors[$0.name] ?? []) }))]
         if let error { members.append(("error", .string(error))) }
         return .object(members)
     }
 
-    static func summary(_ state: RolloutState) -> JSONValue {
+    static func summary(_ state: RolloutState, monitors: [MonitorStatus] = []) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("name", .string(state.name)),
             ("sync", .string(state.isSynced ? "Synced" : "OutOfSync")),
@@ -124,11 +139,23 @@ enum StatusJSON {
         for (key, value) in [("desiredRevision", state.desiredRevision), ("appliedRevision", state.appliedRevision), ("attemptedRevision", state.attemptedRevision), ("manifestError", state.manifestError)] {
             if let value { members.append((key, .string(value))) }
         }
+        if !monitors.isEmpty { members.append(("monitors", .array(monitors.map(monitor)))) }
         return .object(members)
     }
 
-    static func detail(_ state: RolloutState, measurements: [ControllerStore.MeasurementEntry]) -> JSONValue {
-        guard case .object(var members) = summary(state) else { return .null }
+    /// A monitor's latest reading and whether it is firing.
+    static func monitor(_ status: MonitorStatus) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("name", .string(status.monitor)), ("version", .string(status.version)),
+            ("firing", status.firing.map { .string($0.rawValue) } ?? .null),
+            ("breachStreak", .int(status.breachStreak)),
+        ]
+        if let latest = status.latest { members.append(("latest", latest.jsonValue())) }
+        return .object(members)
+    }
+
+    static func detail(_ state: RolloutState, monitors: [MonitorStatus] = [], measurements: [ControllerStore.MeasurementEntry]) -> JSONValue {
+        guard case .object(var members) = summary(state, monitors: monitors) else { return .null }
         members.append(("measurements", .array(measurements.map { entry in
             .object([
                 ("at", .number(entry.at)), ("weight", .int(entry.weight)), ("metric", .string(entry.metric)),

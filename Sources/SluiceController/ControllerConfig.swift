@@ -29,6 +29,14 @@ public struct ControllerConfig: Sendable {
     public var allowEmpty: Bool
     /// An HTTPS token for a remote repository.
     public var gitTokenEnv: String?
+    /// How often monitoring buckets are collected from the data plane (`monitors.interval`).
+    public var monitorInterval: SluiceCore.Duration = .seconds(10)
+    /// Where monitor alerts are POSTed (`monitors.alertWebhook`); nil: events and logs only.
+    public var alertWebhook: WebhookTarget?
+    /// Where approved retraining requests are POSTed (`monitors.retrainWebhook`).
+    public var retrainWebhook: WebhookTarget?
+    /// A bearer token sent with both webhooks (`monitors.webhookTokenEnv`), never logged.
+    public var monitorWebhookToken: ServeConfig.TokenSource?
 
     /// Where artifacts read from git are written for the data plane.
     public var artifactDirectory: String { "\(stateDirectory)/artifacts" }
@@ -65,6 +73,7 @@ extension ConfigReader {
         guard let fields = mapping(node, field: "controller", allowed: [
             "repository", "branch", "path", "interval", "listen", "tokenEnv", "tokenFile", "webhookSecretEnv",
             "webhookSecretFile", "stateDirectory", "dataPlane", "dataPlaneTokenEnv", "dataPlaneTokenFile", "allowEmpty", "gitTokenEnv",
+            "monitors",
         ]) else { return nil }
         guard let repositoryNode = fields["repository"], let repository = string(repositoryNode, field: "controller.repository") else {
             problem(node, "controller", "missing repository: a local path or a URL")
@@ -105,7 +114,7 @@ extension ConfigReader {
         let manifests = text(fields, "path", "controller.path") ?? ""
         let interval = duration(fields["interval"], field: "controller.interval") ?? .seconds(30)
         let gitToken = text(fields, "gitTokenEnv", "controller.gitTokenEnv")
-        return ControllerConfig(
+        var config = ControllerConfig(
             repository: isURL ? repository : resolve(repository),
             branch: branch,
             path: manifests,
@@ -119,5 +128,28 @@ extension ConfigReader {
             allowEmpty: allowEmpty,
             gitTokenEnv: gitToken
         )
+        if let monitors = fields["monitors"] { readMonitors(monitors, into: &config) }
+        return config
+    }
+
+    private mutating func readMonitors(_ node: YAMLNode, into config: inout ControllerConfig) {
+        guard let fields = mapping(node, field: "controller.monitors", allowed: [
+            "interval", "alertWebhook", "retrainWebhook", "webhookTokenEnv", "webhookTokenFile",
+        ]) else { return }
+        if let node = fields["interval"], let value = duration(node, field: "controller.monitors.interval") {
+            if value.milliseconds >= 1000 { config.monitorInterval = value } else {
+                problem(node, "controller.monitors.interval", "expected at least 1s, found \(value)")
+            }
+        }
+        for (key, path) in [("alertWebhook", \ControllerConfig.alertWebhook), ("retrainWebhook", \ControllerConfig.retrainWebhook)] {
+            guard let node = fields[key], let text = string(node, field: "controller.monitors.\(key)") else { continue }
+            if let target = WebhookTarget(url: text) {
+                config[keyPath: path] = target
+            } else {
+                problem(node, "controller.monitors.\(key)", "expected an http://HOST:PORT/PATH URL, found '\(text)'")
+            }
+        }
+        if let name = text(fields, "webhookTokenEnv", "controller.monitors.webhookTokenEnv") { config.monitorWebhookToken = .environment(name) }
+        if let file = text(fields, "webhookTokenFile", "controller.monitors.webhookTokenFile") { config.monitorWebhookToken = .file(resolve(file)) }
     }
 }

@@ -50,6 +50,24 @@ struct DataPlaneClient: Sendable {
 
     func stats(windowSeconds: Int) async throws -> JSONValue { try await call(.GET, "/v1/stats?window=\(windowSeconds)") }
 
+    /// Ended monitoring buckets that started after `after` (seconds since the epoch), with
+    /// the data plane's clock and bucket length.
+    func monitoring(after: Int64?) async throws -> (now: Int64, bucketSeconds: Int, buckets: [MonitoringBucket]) {
+        let json = try await call(.GET, after.map { "/v1/monitoring?after=\($0)" } ?? "/v1/monitoring")
+        guard case .int(let now)? = json["now"], case .int(let seconds)? = json["bucketSeconds"], seconds > 0 else {
+            throw Failure(description: "the data plane's /v1/monitoring answer has no now or bucketSeconds")
+        }
+        var buckets: [MonitoringBucket] = []
+        for (index, item) in (json["buckets"]?.items ?? []).enumerated() {
+            do {
+                buckets.append(try MonitoringBucket(json: item, path: "buckets[\(index)]"))
+            } catch {
+                throw Failure(description: "the data plane's monitoring bucket is unreadable: \(error)")
+            }
+        }
+        return (Int64(now), seconds, buckets)
+    }
+
     /// PUTs the whole runtime spec.
     func apply(_ spec: RuntimeSpec) async throws {
         _ = try await call(.PUT, "/v1/spec", body: spec.jsonValue.serialized())

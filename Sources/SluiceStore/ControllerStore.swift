@@ -6,7 +6,7 @@ import SluiceCore
 /// of events and measurements. Every reconcile pass is saved in one transaction, so a
 /// controller killed at any moment restarts at the same step: nothing lost, nothing twice.
 public final class ControllerStore: Sendable {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating and migrating) the database at `path`.
     public init(path: String) throws {
@@ -55,6 +55,7 @@ public final class ControllerStore: Sendable {
                 table.column("value", .text).notNull()
             }
         }
+        registerMonitorMigration(&migrator)
         return migrator
     }
 
@@ -108,11 +109,7 @@ public final class ControllerStore: Sendable {
             for name in removed {
                 try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
             }
-            for record in events {
-                try db.execute(
-                    sql: "INSERT INTO event (model, at, kind, message, revision, actor) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [record.model, now, record.event.kind, record.event.message, record.event.revision, record.actor])
-            }
+            try Self.insert(events, at: now, db: db)
             for (model, revision, run) in measurements {
                 for check in run.checks {
                     try db.execute(

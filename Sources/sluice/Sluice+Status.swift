@@ -26,6 +26,8 @@ extension Sluice {
             }
             let models = model == nil ? (body["models"].flatMap { if case .array(let items) = $0 { items } else { nil } } ?? []) : [body]
             print(StatusTable.render(models))
+            let monitors = StatusTable.renderMonitors(models)
+            if !monitors.isEmpty { print("\n" + monitors) }
             if case .string(let error)? = body["error"] { print("\nlast pass failed: \(error)") }
         }
     }
@@ -85,6 +87,21 @@ extension Sluice {
         func run() async throws { try await command(client, "/v1/models/\(model)/abort") }
     }
 
+    /// `sluice approve MODEL --monitor NAME`.
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Approve retraining for a monitor whose action is retrain.",
+            discussion: "The retraining webhook is called with the evidence when the monitor fires (at once if it is firing now); one approval covers one request.")
+        @Argument(help: "The model.") var model: String
+        @Option(name: .long, help: "The monitor's name.") var monitor: String
+        @OptionGroup var client: ControllerClientOptions
+
+        func run() async throws {
+            let name = monitor.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? monitor
+            try await command(client, "/v1/models/\(model)/approve?monitor=\(name)")
+        }
+    }
+
     /// `sluice retry MODEL`.
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Try a failed spec again.")
@@ -126,6 +143,37 @@ enum StatusTable {
                 text(model["lastAnalysis"]?["verdict"]), String(text(model["desiredRevision"]).prefix(7)), text(model["message"]),
             ])
         }
+        return align(rows)
+    }
+
+    /// One row per monitor and version: latest value, threshold, verdict, firing tier.
+    static func renderMonitors(_ models: [JSONValue]) -> String {
+        var rows = [["MODEL", "MONITOR", "VERSION", "VALUE", "THRESHOLD", "VERDICT", "FIRING", "SAMPLES", "DETAIL"]]
+        for model in models {
+            guard case .array(let monitors)? = model["monitors"] else { continue }
+            for monitor in monitors {
+                let latest = monitor["latest"]
+                func number(_ value: JSONValue?) -> String {
+                    switch value {
+                    case .int(let i)?: return String(i)
+                    case .number(let d)?: return MonitorEvaluator.format(d)
+                    default: return "-"
+                    }
+                }
+                func text(_ value: JSONValue?) -> String { if case .string(let s)? = value { s } else { "-" } }
+                var value = number(latest?["value"])
+                if case .number(let bound)? = latest?["errorBound"] { value += " ±" + MonitorEvaluator.format(bound) }
+                rows.append([
+                    text(model["name"]), text(monitor["name"]), text(monitor["version"]), value,
+                    "\(text(latest?["comparator"])) \(number(latest?["threshold"]))", text(latest?["verdict"]),
+                    text(monitor["firing"]), number(latest?["samples"]), String(text(latest?["detail"]).prefix(120)),
+                ])
+            }
+        }
+        return rows.count == 1 ? "" : align(rows)
+    }
+
+    private static func align(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             (row.dropLast().enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [row.last!]).joined(separator: "  ")

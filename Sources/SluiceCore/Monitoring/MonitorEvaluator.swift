@@ -73,11 +73,16 @@ public enum MonitorEvaluator {
             reading.detail = "\(window.errors) errors in \(window.requests) requests"
         case .latencyP50, .latencyP90, .latencyP95, .latencyP99:
             reading.samples = window.latencyMs.count
-            value = window.latencyMs.quantile(question.metric.latencyQuantile)
-            if !window.latencyMs.isExact {
+            let q = question.metric.latencyQuantile
+            value = window.latencyMs.quantile(q)
+            if !window.latencyMs.isExact, let value {
+                // The sketch's rank error, turned into milliseconds around the estimate.
+                let rankError = window.latencyMs.normalizedRankError
+                let low = window.latencyMs.quantile(Swift.max(0, q - rankError)) ?? value
+                let high = window.latencyMs.quantile(Swift.min(1, q + rankError)) ?? value
                 reading.estimated = true
-                reading.errorBound = window.latencyMs.normalizedRankError
-                reading.detail = "estimated from a quantile sketch: the true rank is within ±\(percent(window.latencyMs.normalizedRankError))"
+                reading.errorBound = Swift.max(value - low, high - value)
+                reading.detail = "estimated from a quantile sketch (rank error ±\(percent(rankError)))"
             }
         case .accuracy, .mae:
             let labels = window.labels
@@ -235,7 +240,7 @@ public enum MonitorEvaluator {
     }
 
     /// Four decimals, or Swift's shortest form for tiny values (p-values of 1e-12 matter).
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         if value != 0, abs(value) < 0.001 { return String(value) }
         return JSONValue.number((value * 10_000).rounded() / 10_000).serialized()
     }

@@ -64,6 +64,20 @@ public struct MonitorReading: Sendable, Hashable, Codable {
     /// Whether the window breached a tier.
     public var isBreach: Bool { verdict == .breach || verdict == .critical }
 
+    /// Whether the breach holds at both ends of the estimate's error: exact values always
+    /// do; an estimate only when even its most favourable end is beyond the threshold.
+    /// Retraining acts only on these ("never on estimates alone").
+    public var isCertainBreach: Bool {
+        guard isBreach else { return false }
+        guard estimated else { return true }
+        guard let value, let threshold, let bound = errorBound else { return false }
+        switch comparator {
+        case ">", "≥": return value - bound > threshold
+        case "<": return value + bound < threshold
+        default: return false
+        }
+    }
+
     /// The JSON form used by the controller API and alert payloads.
     public func jsonValue() -> JSONValue {
         func number(_ value: Double?) -> JSONValue { value.map { $0.isFinite ? .number($0) : .null } ?? .null }

@@ -37,6 +37,15 @@ public struct MonitorFiring: Sendable, Hashable, Codable {
     public var reading: MonitorReading
     /// Breaching windows in a row when it fired.
     public var consecutiveWindows: Int
+
+    /// Creates a firing.
+    public init(kind: Kind, severity: Severity, action: MonitorAction, reading: MonitorReading, consecutiveWindows: Int) {
+        self.kind = kind
+        self.severity = severity
+        self.action = action
+        self.reading = reading
+        self.consecutiveWindows = consecutiveWindows
+    }
 }
 
 /// Turns readings into firings: a tier fires after its `consecutiveWindows` breaching

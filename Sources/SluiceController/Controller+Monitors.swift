@@ -1,0 +1,255 @@
+import Foundation
+import SluiceCore
+import SluiceGit
+import SluiceStore
+
+extension Controller {
+    /// Collects the data plane's ended buckets, adds them to the monitors' windows, and
+    /// judges every window that closed: readings, tier changes, and their actions.
+    func monitorPass() async {
+        guard let desired, desired.models.values.contains(where: { !$0.deployment.monitors.isEmpty }) else { return }
+        let collected: (now: Int64, bucketSeconds: Int, buckets: [MonitoringBucket])
+        do {
+            collected = try await dataPlane.monitoring(after: monitorCursor)
+        } catch {
+            log("monitors: \(error)")
+            return
+        }
+        await acquireState()
+        defer { releaseState() }
+        guard let desired = self.desired else { return }
+        for bucket in collected.buckets {
+            monitorCursor = max(monitorCursor ?? .min, bucket.start)
+            guard let model = desired.models[bucket.model] else { continue }
+            let lengths = Set(model.deployment.monitors.map { Self.seconds($0.window) })
+            monitorWindows.add(bucket, lengths: lengths)
+        }
+        let collectedUntil = collected.now - collected.now.modulo(Int64(collected.bucketSeconds))
+        let closed = monitorWindows.close(collectedUntil: collectedUntil)
+        let now = Date().timeIntervalSince1970
+        var statuses: [(model: String, status: MonitorStatus)] = []
+        var readings: [(model: String, reading: MonitorReading)] = []
+        var events: [ControllerStore.EventRecord] = []
+        var rollbacks: [(model: String, firing: MonitorFiring)] = []
+        for window in closed {
+            guard let model = desired.models[window.model] else { continue }
+            for monitor in model.deployment.monitors where Self.seconds(monitor.window) == window.seconds {
+                let reference = await reference(for: monitor.reference, test: monitor.test)
+                let reading = MonitorEvaluator.evaluate(MonitorEvaluator.Question(monitor), window: window, reference: reference)
+                let key = "\(monitor.name)/\(window.version)"
+                let (status, firings) = MonitorTracker.observe(reading, monitor: monitor, status: monitorStatuses[window.model]?[key])
+                monitorStatuses[window.model, default: [:]][key] = status
+                statuses.append((window.model, status))
+                readings.append((window.model, reading))
+                for firing in firings {
+                    events.append(.init(model: window.model, event: Self.event(for: firing, monitor: monitor), actor: "monitor"))
+                    if let failure = await sendAlert(firing, model: window.model, monitor: monitor) {
+                        events.append(.init(model: window.model, event: RolloutEvent("alertFailed", failure), actor: "monitor"))
+                    }
+                    guard firing.kind == .firing else { continue }
+                    switch firing.action {
+                    case .alert: break
+                    case .rollback: rollbacks.append((window.model, firing))
+                    case .retrain: events += await retrain(model: window.model, monitor: monitor, firing: firing, at: now)
+                    }
+                }
+            }
+        }
+        var changed: [RolloutState] = []
+        for (model, firing) in rollbacks {
+            guard let state = states[model] else { continue }
+            if let decision = rollback(state, firing: firing, now: now) {
+                states[model] = decision.state
+                changed.append(decision.state)
+                events += decision.events.map { .init(model: model, event: $0, actor: "monitor") }
+            } else {
+                events.append(.init(model: model, event: RolloutEvent(
+                    "rollbackSkipped",
+                    "monitor \(firing.reading.monitor) fired on \(firing.reading.version) but there is nothing to roll back to: "
+                        + "no rollout is running and no earlier stable spec is known"), actor: "monitor"))
+            }
+        }
+        do {
+            if !changed.isEmpty { try store.save(states: changed, at: now) }
+            try store.saveMonitors(statuses: statuses, readings: readings, events: events, at: now)
+            if let cursor = monitorCursor { try store.setSetting("monitorCursor", String(cursor)) }
+        } catch {
+            log("monitors: saving failed: \(error)")
+        }
+        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        if !changed.isEmpty { trigger("monitor rollback") }
+    }
+
+    /// A monitor's rollback: abort the rollout when the firing version is the candidate's,
+    /// else return to the previous stable spec when the firing version is the stable one.
+    private func rollback(_ state: RolloutState, firing: MonitorFiring, now: Double) -> RolloutEngine.Decision? {
+        let version = firing.reading.version
+        let detail = "\(firing.reading.detail.prefix(300))"
+        if let candidate = state.candidate, let stable = state.stable {
+            let candidateNames = Set(candidate.target.versions.map { RolloutEngine.dataPlaneName(of: $0, stable: stable) })
+            guard candidateNames.contains(version), !stable.versions.contains(where: { $0.name == version && candidateNames.contains($0.name) }) else {
+                return nil
+            }
+        } else if state.stable?.versions.contains(where: { $0.name == version }) != true {
+            return nil
+        }
+        return RolloutEngine.rollbackByMonitor(state, monitor: firing.reading.monitor, detail: detail, now: now)
+    }
+
+    /// The baseline a drift monitor names, read from git at the desired commit.
+    func reference(for path: String?, test: DriftTest?) async -> MonitorEvaluator.Reference {
+        guard let path else { return .none }
+        guard let commit = desiredCommit else { return .unavailable("no commit has been read yet") }
+        do {
+            guard let blob = try await source.blob(at: commit, path: path) else {
+                return .unavailable("baseline \(path) does not exist at \(commit.short)")
+            }
+            let key = "\(blob.hex)/\(test?.rawValue ?? "auto")"
+            if let cached = baselines[key] { return cached }
+            let bytes = try await source.artifactBytes(blob, limit: 256 << 20)
+            let baseline = try DriftBaseline(bytes: bytes)
+            var features: [String: FeatureData] = [:]
+            for entry in baseline.entries { features[entry.name] = entry.data(for: test) }
+            let reference = MonitorEvaluator.Reference.baseline(features)
+            if baselines.count > 64 { baselines.removeAll() }
+            baselines[key] = reference
+            return reference
+        } catch {
+            return .unavailable("baseline \(path) at \(commit.short): \(error)")
+        }
+    }
+
+    /// Retraining is requested only with an approval on record and a breach that holds
+    /// beyond the estimate's error; otherwise the reason is recorded.
+    func retrain(model: String, monitor: Monitor, firing: MonitorFiring, at now: Double) async -> [ControllerStore.EventRecord] {
+        func event(_ kind: String, _ message: String) -> ControllerStore.EventRecord {
+            .init(model: model, event: RolloutEvent(kind, message), actor: "monitor")
+        }
+        guard firing.reading.isCertainBreach else {
+            return [event("retrainWithheld", "monitor \(monitor.name): the breach is within the estimate's error (\(firing.reading.detail.prefix(200))); retraining is never requested on an estimate alone")]
+        }
+        let approval: ControllerStore.Approval?
+        do {
+            approval = try store.pendingApproval(model: model, monitor: monitor.name)
+        } catch {
+            return [event("retrainFailed", "reading approvals failed: \(error)")]
+        }
+        guard let approval else {
+            return [event("retrainAwaitingApproval", "monitor \(monitor.name) asks for retraining; run `sluice approve \(model) --monitor \(monitor.name)` to send the request")]
+        }
+        guard let target = config.retrainWebhook else {
+            return [event("retrainFailed", "monitor \(monitor.name) is approved for retraining but controller.monitors.retrainWebhook is not set")]
+        }
+        var payload = Self.payload(firing, model: model, monitor: monitor, commit: desiredCommit?.hex)
+        if case .object(var members) = payload {
+            members[0] = ("kind", .string("sluice.retrain"))
+            members.append(("approval", .object([("by", .string(approval.approvedBy)), ("at", .number(approval.approvedAt))])))
+            members.append(("reference", monitor.reference.map { .string($0) } ?? .null))
+            let recent = (try? store.monitorReadings(of: model, limit: 50))?.filter { $0.monitor == monitor.name }.suffix(10) ?? []
+            members.append(("evidence", .array(recent.map { $0.jsonValue() })))
+            payload = .object(members)
+        }
+        if let failure = await webhooks.post(payload, to: target) {
+            return [event("retrainFailed", "monitor \(monitor.name): \(failure); the approval is kept for the next firing")]
+        }
+        try? store.useApproval(approval.id, for: "\(firing.reading.version) window \(firing.reading.windowStart)", at: now)
+        return [event("retrainRequested", "monitor \(monitor.name): retraining requested at \(target) (approved by \(approval.approvedBy))")]
+    }
+
+    /// Sends the alert for a firing or resolution; nil when sent or when no webhook is set.
+    private func sendAlert(_ firing: MonitorFiring, model: String, monitor: Monitor) async -> String? {
+        guard let target = config.alertWebhook else { return nil }
+        return await webhooks.post(Self.payload(firing, model: model, monitor: monitor, commit: desiredCommit?.hex), to: target)
+    }
+
+    /// The JSON an alert receiver gets.
+    static func payload(_ firing: MonitorFiring, model: String, monitor: Monitor, commit: String?) -> JSONValue {
+        let reading = firing.reading
+        func number(_ value: Double?) -> JSONValue { value.map { $0.isFinite ? .number($0) : .null } ?? .null }
+        return .object([
+            ("kind", .string("sluice.monitor")),
+            ("status", .string(firing.kind.rawValue)),
+            ("model", .string(model)),
+            ("version", .string(reading.version)),
+            ("monitor", .string(monitor.name)),
+            ("metric", .string(monitor.metric.rawValue)),
+            ("test", monitor.test.map { .string($0.rawValue) } ?? .null),
+            ("severity", .string(firing.severity.rawValue)),
+            ("action", .string(firing.action.rawValue)),
+            ("value", number(reading.value)),
+            ("threshold", number(reading.threshold)),
+            ("criticalThreshold", number(reading.criticalThreshold)),
+            ("comparator", .string(reading.comparator)),
+            ("thresholds", .object([("max", number(monitor.thresholds.max)), ("min", number(monitor.thresholds.min))])),
+            ("window", .object([
+                ("start", .int(Int(reading.windowStart))), ("end", .int(Int(reading.windowEnd))),
+                ("seconds", .int(Int(reading.windowEnd - reading.windowStart))),
+            ])),
+            ("consecutiveWindows", .int(firing.consecutiveWindows)),
+            ("samples", .int(reading.samples)),
+            ("estimated", .bool(reading.estimated)),
+            ("errorBound", number(reading.errorBound)),
+            ("detail", .string(reading.detail)),
+            ("commit", commit.map { .string($0) } ?? .null),
+        ])
+    }
+
+    static func event(for firing: MonitorFiring, monitor: Monitor) -> RolloutEvent {
+        let reading = firing.reading
+        let value = reading.value.map { MonitorEvaluator.format($0) } ?? "–"
+        switch firing.kind {
+        case .firing:
+            return RolloutEvent(
+                "monitorFiring",
+                "\(monitor.name) \(firing.severity.rawValue) on \(reading.version): \(monitor.metric.rawValue) \(value) "
+                    + "(\(reading.comparator) \(reading.threshold.map { MonitorEvaluator.format($0) } ?? "–")) for \(firing.consecutiveWindows) window(s); "
+                    + "action \(firing.action.rawValue); \(reading.detail.prefix(300))")
+        case .resolved:
+            return RolloutEvent("monitorResolved", "\(monitor.name) on \(reading.version) is back within thresholds: \(value)")
+        }
+    }
+
+    static func seconds(_ duration: SluiceCore.Duration) -> Int { max(1, Int(duration.milliseconds / 1000)) }
+
+    /// `sluice approve MODEL --monitor NAME`: records the approval and, when the monitor is
+    /// already firing with a retrain action, sends the request at once.
+    public func approve(model: String, monitor name: String, by actor: String) async throws -> (approved: Bool, message: String) {
+        await acquireState()
+        defer { releaseState() }
+        guard let deployment = desired?.models[model]?.deployment else {
+            return (false, "model \(model) is not in the desired state")
+        }
+        guard let monitor = deployment.monitors.first(where: { $0.name == name }) else {
+            let names = deployment.monitors.map(\.name)
+            return (false, "model \(model) has no monitor \(name)" + (names.isEmpty ? "" : "; it has \(names.joined(separator: ", "))"))
+        }
+        guard monitor.action == .retrain || monitor.critical?.action == .retrain else {
+            return (false, "monitor \(name) does not retrain (its action is \(monitor.action.rawValue)); nothing to approve")
+        }
+        let now = Date().timeIntervalSince1970
+        _ = try store.approve(model: model, monitor: name, by: actor, at: now)
+        var message = "retraining on \(name) approved"
+        let firing = monitorStatuses[model]?.values.first { status in
+            status.monitor == name && status.firing != nil && status.latest?.isBreach == true
+        }
+        if let status = firing, let reading = status.latest, let severity = status.firing {
+            let action = severity == .critical ? (monitor.critical?.action ?? monitor.action) : monitor.action
+            if action == .retrain {
+                let events = await retrain(
+                    model: model, monitor: monitor,
+                    firing: MonitorFiring(kind: .firing, severity: severity, action: action, reading: reading, consecutiveWindows: status.breachStreak),
+                    at: now)
+                try store.saveMonitors(statuses: [], readings: [], events: events, at: now)
+                message += "; " + (events.last?.event.message ?? "")
+            }
+        } else {
+            message += "; the request is sent the next time the monitor fires"
+        }
+        return (true, message)
+    }
+
+    /// Monitor statuses of one model, for the API.
+    public func monitors(of model: String) -> [MonitorStatus] {
+        (monitorStatuses[model] ?? [:]).values.sorted { ($0.monitor, $0.version) < ($1.monitor, $1.version) }
+    }
+}
