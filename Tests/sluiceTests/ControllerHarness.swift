@@ -17,7 +17,10 @@ final class ControllerHarness: @unchecked Sendable {
     private(set) var serve: Process?
     private(set) var controller: Process?
 
-    init(interval: String = "30s") throws {
+    /// - Parameters:
+    ///   - serveExtra, controllerExtra: more lines for the `serve:` and `controller:`
+    ///     sections, indented by two spaces.
+    init(interval: String = "30s", serveExtra: String = "", controllerExtra: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         repo = try GitFixture()
@@ -41,6 +44,7 @@ final class ControllerHarness: @unchecked Sendable {
               ports: \(base + 10)-\(base + 99)
               drainTimeout: 2s
               stopTimeout: 2s
+            \(serveExtra)
             runtimes:
               python-v2:
                 command: [python3, \(ServeHarness.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
@@ -53,6 +57,7 @@ final class ControllerHarness: @unchecked Sendable {
               tokenFile: controller-token
               webhookSecretFile: webhook-secret
               stateDirectory: state/controller
+            \(controllerExtra)
             """
         try config.write(to: directory.appendingPathComponent("sluice.yaml"), atomically: true, encoding: .utf8)
     }

@@ -144,8 +144,11 @@ public enum MonitorEvaluator {
             names = []
         }
         var missing: [String] = []
+        let chosen = question.metric == .inputDrift && !question.inputs.isEmpty
         for name in names {
             guard let data = references[name] else { missing.append(name); continue }
+            // Every feature was asked for: skip categories a numbers-only test cannot score.
+            if !chosen, data.kind == .categorical, test == .ks || test == .wasserstein { continue }
             pairs.append((name, data, name))
         }
         if !missing.isEmpty {
