@@ -231,3 +231,33 @@ struct RolloutEngineTests {
         #expect(promoted?.versions.first?.artifact == "models/b.json")
     }
 }
+
+/// A monitor's rollback action.
+@Suite("rollout engine: monitor rollback")
+struct MonitorRollbackTests {
+    func step(_ desired: DesiredState.Model?, _ state: RolloutState?, at now: Double, revision: String) -> RolloutEngine.Decision {
+        RolloutEngine.reconcile(desired: desired, revision: revision, manifestError: nil, state: state,
+                                observation: ModelObservation(readyVersions: ["v1", "v2"]), now: now)
+    }
+
+    @Test("after a switch, a monitor returns traffic to the previous stable spec, and the next pass does not redeploy the failed one")
+    func rollbackToPreviousStable() throws {
+        let v1 = RolloutEngineTests.model(["v1": 100])
+        let v2 = RolloutEngineTests.model(["v1": 0, "v2": 100])
+        var state = step(v1, nil, at: 0, revision: "r1").state
+        state = step(v1, state, at: 1, revision: "r1").state
+        // No steps: the switch to v2 happens once it is ready.
+        for tick in 2..<5 { state = step(v2, state, at: Double(tick), revision: "r2").state }
+        #expect(RolloutEngine.route(for: state)?.weights["v2"] == 100)
+        let decision = try #require(RolloutEngine.rollbackByMonitor(state, monitor: "errors", detail: "error_rate 0.3", now: 10))
+        #expect(decision.events.map(\.kind) == ["monitorRollback"])
+        #expect(decision.state.health == .degraded)
+        #expect(RolloutEngine.route(for: decision.state)?.weights["v1"] == 100)
+        #expect(decision.state.message.contains("git still declares"))
+        let next = step(v2, decision.state, at: 11, revision: "r2")
+        #expect(RolloutEngine.route(for: next.state)?.weights["v1"] == 100, "the failed spec is not redeployed")
+        #expect(next.state.health == .degraded)
+        // Nothing earlier to return to: no decision.
+        #expect(RolloutEngine.rollbackByMonitor(decision.state, monitor: "errors", detail: "again", now: 12) == nil)
+    }
+}

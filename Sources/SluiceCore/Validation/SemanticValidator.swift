@@ -99,12 +99,12 @@ struct SemanticValidator {
         if let warning = monitor.number("max"), let strict = critical.number("max"), strict < warning {
             validator.report(
                 critical["max"]!.location, .inconsistent, path + ".max",
-                "critical max \(format(strict)) is below the monitor's max \(format(warning)); the critical tier must be at least as strict")
+                "critical max \(format(strict)) is below the monitor's max \(format(warning)); a critical tier must be at least as far out, or it fires before the warning")
         }
         if let warning = monitor.number("min"), let strict = critical.number("min"), strict > warning {
             validator.report(
                 critical["min"]!.location, .inconsistent, path + ".min",
-                "critical min \(format(strict)) is above the monitor's min \(format(warning)); the critical tier must be at least as strict")
+                "critical min \(format(strict)) is above the monitor's min \(format(warning)); a critical tier must be at least as far out, or it fires before the warning")
         }
     }
 
