@@ -95,7 +95,7 @@ struct ServeConfigTests {
             """)
         #expect(found == [
             "sluice.yaml:2:11: serve.listen: expected HOST:PORT such as 127.0.0.1:8080, found 'localhost'",
-            "sluice.yaml:3:3: serve.admn: unknown field; did you mean 'admin'? (expected one of listen, admin, stateDirectory, artifactRoot, ports, pinHeader, drainTimeout, stopTimeout, upstreamTimeout)",
+            "sluice.yaml:3:3: serve.admn: unknown field; did you mean 'admin'? (expected one of listen, admin, stateDirectory, artifactRoot, ports, pinHeader, drainTimeout, stopTimeout, upstreamTimeout, monitoring)",
             "sluice.yaml:5:5: serve.admin: give tokenEnv or tokenFile, not both",
             "sluice.yaml:8:10: serve.ports: expected a range LOW-HIGH within 1024-65535, found '10-20'",
             "sluice.yaml:9:14: serve.pinHeader: expected an HTTP header name, found 'bad header'",
@@ -125,5 +125,32 @@ struct ServeConfigTests {
         for escaping in ["../a.json", "models/../../a.json", "/etc/passwd", "models/escape/passwd"] {
             #expect((try? ArtifactPath.check(escaping, root: root.path).get()) == nil, "\(escaping)")
         }
+    }
+
+    @Test("serve.monitoring: bucket, retention and remembered predictions, with errors at the field")
+    func monitoring() throws {
+        let config = try parse("""
+            serve:
+              monitoring:
+                bucket: 5s
+                retain: 2m
+                predictions: 5000
+            """)
+        #expect(config.monitoringBucket == .seconds(5))
+        #expect(config.monitoringRetention == .seconds(120))
+        #expect(config.rememberedPredictions == 5000)
+        #expect(problems("""
+            serve:
+              monitoring:
+                bucket: 1500ms
+                retain: 1s
+                predictions: many
+                window: 1h
+            """) == [
+            "sluice.yaml:3:13: serve.monitoring.bucket: expected whole seconds from 1s to 1h, found 1s500ms",
+            "sluice.yaml:4:13: serve.monitoring.retain: expected at least one bucket (10s) and at most 24h, found 1s",
+            "sluice.yaml:5:18: serve.monitoring.predictions: expected an integer from 0 to 10000000 (predictions kept for feedback)",
+            "sluice.yaml:6:5: serve.monitoring.window: unknown field (expected one of bucket, retain, predictions)",
+        ])
     }
 }
