@@ -2,7 +2,13 @@
 """Drive V2 inference traffic at a Sluice gateway and report which versions answered.
 
     python3 examples/traffic.py --url http://127.0.0.1:8080 --model fraud-detector \
-        --requests 200 [--concurrency 4] [--sticky-header x-user-id --users 20]
+        --requests 200 [--concurrency 4] [--sticky-header x-user-id --users 20] [--shift 3]
+    python3 examples/traffic.py --model fraud-detector --write-csv training.csv --rows 5000
+
+Requests carry one named tensor per feature (what monitors and baselines name), drawn
+from a fixed distribution per model; `--shift F` multiplies the first feature by F (drift
+on purpose). `--write-csv` writes rows from the same distribution instead (a training
+set for `sluice baseline build`) and sends nothing.
 
 Prints one JSON line: {"requests": N, "status": {"200": N}, "versions": {"v1": N},
 "p50_ms": x, "p99_ms": y}. Exits 1 if any request failed at the transport level or
@@ -18,16 +24,37 @@ import time
 import urllib.parse
 
 FEATURES = {
-    "fraud-detector": 4,
-    "iris-classifier": 4,
-    "churn-predictor": 3,
+    # model: [(feature, distribution, parameter a, parameter b)]
+    "fraud-detector": [("amount", "lognormal", 4.5, 0.6), ("merchant_risk", "uniform", 0, 1),
+                       ("hour", "integer", 0, 23), ("distance_km", "lognormal", 1.5, 1.0)],
+    "iris-classifier": [("sepal_length", "normal", 5.8, 0.8), ("sepal_width", "normal", 3.0, 0.4),
+                        ("petal_length", "normal", 3.8, 1.7), ("petal_width", "normal", 1.2, 0.7)],
+    "churn-predictor": [("tenure_months", "integer", 0, 72), ("monthly_charges", "normal", 65, 30),
+                        ("contract_monthly", "integer", 0, 1)],
 }
 
 
-def body_for(model, rng):
-    width = FEATURES.get(model, 4)
-    row = [round(rng.uniform(0, 10), 3) for _ in range(width)]
-    return json.dumps({"inputs": [{"name": "input-0", "shape": [1, width], "datatype": "FP64", "data": row}]})
+def row_for(model, rng, shift=1.0):
+    spec = FEATURES.get(model, [(f"x{i}", "uniform", 0, 10) for i in range(4)])
+    row = []
+    for index, (name, kind, a, b) in enumerate(spec):
+        if kind == "lognormal":
+            value = rng.lognormvariate(a, b)
+        elif kind == "normal":
+            value = rng.gauss(a, b)
+        elif kind == "integer":
+            value = rng.randint(int(a), int(b))
+        else:
+            value = rng.uniform(a, b)
+        if index == 0:
+            value *= shift
+        row.append((name, round(value, 3) if kind != "integer" else value))
+    return row
+
+
+def body_for(model, rng, shift=1.0):
+    tensors = [{"name": name, "shape": [1], "datatype": "FP64", "data": [value]} for name, value in row_for(model, rng, shift)]
+    return json.dumps({"inputs": tensors})
 
 
 def worker(args, count, seed):
@@ -41,7 +68,7 @@ def worker(args, count, seed):
             headers[args.sticky_header] = f"user-{rng.randrange(args.users)}"
         started = time.perf_counter()
         try:
-            connection.request("POST", f"/v2/models/{args.model}/infer", body=body_for(args.model, rng), headers=headers)
+            connection.request("POST", f"/v2/models/{args.model}/infer", body=body_for(args.model, rng, args.shift), headers=headers)
             response = connection.getresponse()
             response.read()
             results.append((response.status, response.getheader("x-sluice-version") or "-", time.perf_counter() - started))
@@ -55,14 +82,28 @@ def worker(args, count, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", required=True)
+    parser.add_argument("--url")
     parser.add_argument("--model", required=True)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--sticky-header")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--allow-errors", action="store_true")
+    parser.add_argument("--shift", type=float, default=1.0, help="multiply the first feature by this")
+    parser.add_argument("--write-csv", help="write --rows rows to this CSV file instead of sending requests")
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.write_csv:
+        rng = random.Random(args.seed)
+        with open(args.write_csv, "w", encoding="utf-8") as out:
+            rows = [row_for(args.model, rng, args.shift) for _ in range(args.rows)]
+            out.write(",".join(name for name, _ in rows[0]) + "\n")
+            for row in rows:
+                out.write(",".join(str(value) for _, value in row) + "\n")
+        return 0
+    if not args.url:
+        parser.error("--url is required unless --write-csv is given")
     per_worker = [args.requests // args.concurrency + (1 if i < args.requests % args.concurrency else 0) for i in range(args.concurrency)]
     results = []
     with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:

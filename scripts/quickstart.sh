@@ -2,7 +2,9 @@
 # The README's first command: installs what is missing, builds sluice, validates the
 # example manifest tree, shows a broken manifest's errors, checks the shipped JSON Schema,
 # then plans a change in a demo git repository and rolls it back with a revert commit,
-# and finally runs the data plane (`sluice serve`) with the example model server.
+# runs the data plane (`sluice serve`) with the example model server, runs `sluice up`
+# through a canary, an automatic rollback and a git revert, and last shows drift caught
+# in CI (`sluice drift`) and on live traffic (a monitor's alert webhook).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -181,6 +183,7 @@ serve:
   admin: {listen: 127.0.0.1:18781}
   stateDirectory: state/serve
   artifactRoot: state
+  monitoring: {bucket: 1s}
 runtimes:
   python-v2:
     command: [python3, $PWD/examples/server/v2_server.py, --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
@@ -189,6 +192,9 @@ controller:
   path: manifests
   listen: 127.0.0.1:18790
   stateDirectory: state/controller
+  monitors:
+    interval: 1s
+    alertWebhook: http://127.0.0.1:18795/alerts
 YAML
 (cd "$up_dir" && exec "$sluice_abs" up --config sluice.yaml > up.out 2> up.log) &
 up_pid=$!
@@ -231,6 +237,56 @@ kill $traffic_pid 2>/dev/null || true; wait $traffic_pid 2>/dev/null || true
 "$sluice_abs" history fraud-detector --config "$up_dir/sluice.yaml" | sed 's/^/   /'
 "$sluice_abs" history fraud-detector --config "$up_dir/sluice.yaml" | grep -q fastRollback \
   || { echo "quickstart: the history should end with a fast rollback" >&2; exit 1; }
+
+echo
+echo "== monitors: drift caught in CI (sluice drift) and on live traffic (an alert webhook)"
+python3 examples/traffic.py --model fraud-detector --write-csv "$up_dir/training.csv" --rows 5000
+python3 examples/traffic.py --model fraud-detector --write-csv "$up_dir/like-training.csv" --rows 2000 --seed 8
+python3 examples/traffic.py --model fraud-detector --write-csv "$up_dir/amounts-tripled.csv" --rows 2000 --seed 9 --shift 3
+echo "-- sluice drift training.csv like-training.csv  (same distribution: exit 0)"
+expect_status 0 "$sluice_abs" drift "$up_dir/training.csv" "$up_dir/like-training.csv"
+echo "-- sluice drift training.csv amounts-tripled.csv  (amount tripled: exit 1, amount named)"
+drift_output=$("$sluice_abs" drift "$up_dir/training.csv" "$up_dir/amounts-tripled.csv" || true)
+echo "$drift_output"
+grep -q "amount" <<<"$drift_output" || { echo "quickstart: sluice drift should name amount" >&2; exit 1; }
+expect_status 1 "$sluice_abs" drift "$up_dir/training.csv" "$up_dir/amounts-tripled.csv" > /dev/null
+echo "-- sluice baseline build training.csv, and a monitor on amount in the manifest"
+mkdir -p "$up_dir/repo/baselines"
+"$sluice_abs" baseline build "$up_dir/training.csv" -o "$up_dir/repo/baselines/fraud-inputs.json"
+{ fraud_manifest v2.1 fraud-v2.1.json; cat <<YAML
+  monitors:
+    - name: amount-drift
+      metric: input_drift
+      inputs: [amount]
+      test: psi
+      reference: baselines/fraud-inputs.json
+      max: 0.2
+      window: 4s
+      minSamples: 50
+      action: alert
+YAML
+} > "$up_dir/repo/manifests/fraud-detector.yaml"
+upgit add -A && upgit commit -q -m "fraud-detector: drift monitor on amount"
+python3 examples/webhook_receiver.py 18795 "$up_dir/alerts.jsonl" &
+receiver_pid=$!
+trap 'kill $receiver_pid $traffic_pid 2>/dev/null || true; cleanup_up; cleanup' EXIT
+python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 400 --concurrency 1 > /dev/null
+wait_for "a reading of amount-drift on traffic like the training data" \
+  'any(x["name"]=="amount-drift" and x.get("latest",{}).get("verdict")=="ok" for x in m.get("monitors",[]))' 30
+[ ! -s "$up_dir/alerts.jsonl" ] || { echo "quickstart: no alert was expected yet" >&2; exit 1; }
+echo "-- traffic with amounts tripled: the alert webhook fires within a window or two"
+python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 100000 --concurrency 1 --shift 3 > /dev/null &
+traffic_pid=$!
+for _ in $(seq 150); do [ -s "$up_dir/alerts.jsonl" ] && break; sleep 0.2; done
+[ -s "$up_dir/alerts.jsonl" ] || { echo "quickstart: no drift alert arrived" >&2; tail -20 "$up_dir/up.log" >&2; exit 1; }
+kill $traffic_pid 2>/dev/null || true; wait $traffic_pid 2>/dev/null || true
+python3 - "$up_dir/alerts.jsonl" <<'PY'
+import json, sys
+alert = json.loads(open(sys.argv[1]).readline())["body"]
+print("   alert received:", json.dumps({k: alert[k] for k in ("status", "model", "version", "monitor", "value", "threshold", "samples", "detail")}))
+assert alert["status"] == "firing" and alert["monitor"] == "amount-drift" and alert["value"] >= 0.2, alert
+PY
+"$sluice_abs" status fraud-detector --config "$up_dir/sluice.yaml" | sed 's/^/   /'
 
 echo
 echo "quickstart: all stages did what they claimed"

@@ -10,7 +10,7 @@ import FoundationNetworking
 /// each test sees several windows close.
 @Suite("monitors", .serialized)
 struct MonitorTests {
-    static let receiverScript = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/webhook_receiver.py").path
+    static let receiverScript = SluiceBinary.packageRoot.appendingPathComponent("examples/webhook_receiver.py").path
 
     /// A harness with 1 s buckets, 1 s monitor collection and both webhooks pointing at a receiver.
     static func harness() throws -> (ControllerHarness, WebhookReceiver) {

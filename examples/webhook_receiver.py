@@ -1,6 +1,8 @@
-"""A webhook receiver for monitor tests: appends every POST as one JSON line to a file.
+"""A webhook receiver for monitor alerts and retraining requests: appends every POST as one
+JSON line to a file (used by the quickstart and the tests; a stand-in for a pager or a
+training pipeline).
 
-    python3 webhook_receiver.py PORT OUTPUT.jsonl
+    python3 examples/webhook_receiver.py PORT OUTPUT.jsonl
 
 Each line: {"path": ..., "authorization": ..., "body": <the posted JSON>}. Answers 200,
 or 500 for paths under /fail (to test a receiver that refuses).
