@@ -29,6 +29,43 @@ struct ControllerConfigTests {
         #expect(config.allowEmpty == false)
     }
 
+    @Test("controller.monitors: collection interval and webhooks, with errors at the field")
+    func monitors() throws {
+        let path = try write("""
+            controller:
+              repository: repo
+              monitors:
+                interval: 2s
+                alertWebhook: http://127.0.0.1:9000/hooks/alerts?team=risk
+                retrainWebhook: http://127.0.0.1:9001
+                webhookTokenEnv: HOOK_TOKEN
+            """)
+        let config = try ControllerConfig.load(path: path)
+        #expect(config.monitorInterval == .seconds(2))
+        #expect(config.alertWebhook?.address == UpstreamAddress(host: "127.0.0.1", port: 9000))
+        #expect(config.alertWebhook?.path == "/hooks/alerts?team=risk")
+        #expect(config.retrainWebhook?.path == "/")
+        #expect(config.monitorWebhookToken == .environment("HOOK_TOKEN"))
+        let bad = try write("""
+            controller:
+              repository: repo
+              monitors:
+                interval: 500ms
+                alertWebhook: https://alerts.example.com/x
+                retrainWebhok: http://127.0.0.1:9001
+            """)
+        do {
+            _ = try ControllerConfig.load(path: bad)
+            Issue.record("accepted a bad monitors section")
+        } catch {
+            #expect(error.problems.map { $0.replacingOccurrences(of: bad, with: "sluice.yaml") } == [
+                "sluice.yaml:4:15: controller.monitors.interval: expected at least 1s, found 500ms",
+                "sluice.yaml:5:19: controller.monitors.alertWebhook: expected an http://HOST:PORT/PATH URL, found 'https://alerts.example.com/x'",
+                "sluice.yaml:6:5: controller.monitors.retrainWebhok: unknown field; did you mean 'retrainWebhook'? (expected one of interval, alertWebhook, retrainWebhook, webhookTokenEnv, webhookTokenFile)",
+            ])
+        }
+    }
+
     @Test("problems name the position and field")
     func problems() throws {
         let path = try write("""
@@ -44,7 +81,7 @@ struct ControllerConfigTests {
         } catch {
             let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
             #expect(lines == [
-                "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv)",
+                "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv, monitors)",
                 "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin URL, http://HOST:PORT, found 'localhost'",
                 "sluice.yaml:5:15: controller.allowEmpty: expected true or false",
             ])
