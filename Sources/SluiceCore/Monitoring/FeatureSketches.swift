@@ -92,30 +92,8 @@ public struct FeatureSketches: Sendable, Hashable {
     /// Reads the JSON form; `path` prefixes the field path of errors.
     public init(json: JSONValue, path: String) throws(SketchDecodingError) {
         guard case .object = json else { throw SketchDecodingError(path: path, message: "expected an object") }
-        if let numericJSON = json["numeric"] {
-            guard case .object(let members) = numericJSON else {
-                throw SketchDecodingError(path: path + ".numeric", message: "expected an object of sketches")
-            }
-            for (name, value) in members {
-                do {
-                    numeric[name] = try QuantileSketch(json: value)
-                } catch {
-                    throw SketchDecodingError(path: "\(path).numeric.\(name).\(error.path)", message: error.message)
-                }
-            }
-        }
-        if let categoricalJSON = json["categorical"] {
-            guard case .object(let members) = categoricalJSON else {
-                throw SketchDecodingError(path: path + ".categorical", message: "expected an object of sketches")
-            }
-            for (name, value) in members {
-                do {
-                    categorical[name] = try FrequentItems(json: value)
-                } catch {
-                    throw SketchDecodingError(path: "\(path).categorical.\(name).\(error.path)", message: error.message)
-                }
-            }
-        }
+        numeric = try Self.sketches(json["numeric"], path: path + ".numeric") { value throws(SketchDecodingError) in try QuantileSketch(json: value) }
+        categorical = try Self.sketches(json["categorical"], path: path + ".categorical") { value throws(SketchDecodingError) in try FrequentItems(json: value) }
         guard Set(numeric.keys).union(categorical.keys).count <= Self.maximumFeatures else {
             throw SketchDecodingError(path: path, message: "more than \(Self.maximumFeatures) features")
         }
@@ -125,6 +103,23 @@ public struct FeatureSketches: Sendable, Hashable {
             }
             droppedValues = count
         }
+    }
+
+    /// Reads `{name: sketch}`, naming the sketch's field in errors.
+    private static func sketches<Sketch>(
+        _ json: JSONValue?, path: String, _ decode: (JSONValue) throws(SketchDecodingError) -> Sketch
+    ) throws(SketchDecodingError) -> [String: Sketch] {
+        guard let json else { return [:] }
+        guard case .object(let members) = json else { throw SketchDecodingError(path: path, message: "expected an object of sketches") }
+        var sketches: [String: Sketch] = [:]
+        for (name, value) in members {
+            do {
+                sketches[name] = try decode(value)
+            } catch {
+                throw SketchDecodingError(path: "\(path).\(name).\(error.path)", message: error.message)
+            }
+        }
+        return sketches
     }
 
     private func admits(_ name: String) -> Bool {
