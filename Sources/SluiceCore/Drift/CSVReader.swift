@@ -1,0 +1,128 @@
+/// Reads CSV (RFC 4180) into typed columns.
+///
+/// - The first non-blank record is the header; names must be non-empty and distinct.
+/// - Fields may be quoted (`"a, b"`, `"say ""hi"""`, line breaks inside quotes); records end
+///   with LF or CRLF; blank lines are skipped; a UTF-8 byte order mark is ignored.
+/// - A cell that is empty or only spaces and tabs is missing: counted, not a value.
+/// - A column is numeric when every non-empty cell is a finite decimal number (spaces
+///   around it allowed; see ``DecimalParser``), otherwise categorical, with its cells
+///   taken as written.
+/// - Errors name the file, line and column: an unterminated quote, text after a closing
+///   quote, a row with more or fewer fields than the header.
+public enum CSVReader {
+    /// Reads a whole file's bytes; `file` is the name used in errors.
+    public static func read(_ bytes: [UInt8], file: String) throws(CSVError) -> CSVTable {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(CSVError) -> CSVTable in try read(buffer, file: file) }
+    }
+
+    /// Reads borrowed bytes (no copy).
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws(CSVError) -> CSVTable {
+        var scanner = CSVScanner(bytes: bytes, file: file)
+        var fields: [CSVScanner.Field] = []
+        guard try scanner.next(into: &fields) else {
+            throw CSVError(file: file, line: 1, column: 1, message: "the file is empty; expected a header row of column names")
+        }
+        let names = try header(fields, scanner: scanner)
+        var builders = names.map { ColumnBuilder(name: $0) }
+        var rows = 0
+        while try scanner.next(into: &fields) {
+            try checkWidth(fields, expected: names.count, scanner: scanner)
+            rows += 1
+            for (column, field) in fields.enumerated() {
+                builders[column].add(field, scanner: scanner)
+            }
+        }
+        let rescan = builders.indices.filter { builders[$0].state == .rescan }
+        if !rescan.isEmpty {
+            try countCategories(of: rescan, in: &builders, bytes: bytes, file: file)
+        }
+        return CSVTable(columns: builders.map(\.column), rowCount: rows)
+    }
+
+    private static func header(_ fields: [CSVScanner.Field], scanner: CSVScanner) throws(CSVError) -> [String] {
+        var names: [String] = []
+        var seen: [String: Int] = [:]
+        for (index, field) in fields.enumerated() {
+            let name = scanner.text(field)
+            if name.allSatisfy({ $0 == " " || $0 == "\t" }) {
+                throw scanner.error(at: field.start, "column \(index + 1) has no name in the header")
+            }
+            if let first = seen[name] {
+                throw scanner.error(at: field.start, "column '\(name)' appears twice in the header (columns \(first + 1) and \(index + 1))")
+            }
+            seen[name] = index
+            names.append(name)
+        }
+        return names
+    }
+
+    private static func checkWidth(_ fields: [CSVScanner.Field], expected: Int, scanner: CSVScanner) throws(CSVError) {
+        guard fields.count != expected else { return }
+        let message = "\(fields.count) field\(fields.count == 1 ? "" : "s"); the header has \(expected)"
+        // Point at the first extra field, or at the end of a short row.
+        let offset = fields.count > expected ? fields[expected].start : fields[fields.count - 1].end
+        throw scanner.error(at: offset, message)
+    }
+
+    /// The second pass, for columns that turned out categorical after numbers had been
+    /// read (the numbers' original spelling is needed as category names).
+    private static func countCategories(of columns: [Int], in builders: inout [ColumnBuilder], bytes: UnsafeBufferPointer<UInt8>, file: String) throws(CSVError) {
+        var scanner = CSVScanner(bytes: bytes, file: file)
+        var fields: [CSVScanner.Field] = []
+        _ = try scanner.next(into: &fields)
+        for column in columns {
+            builders[column].state = .categorical
+            builders[column].missing = 0
+        }
+        while try scanner.next(into: &fields) {
+            for column in columns {
+                builders[column].add(fields[column], scanner: scanner)
+            }
+        }
+    }
+
+    /// One column while reading: numbers until a cell is not one.
+    private struct ColumnBuilder {
+        enum State { case numeric, categorical, rescan }
+
+        let name: String
+        var state = State.numeric
+        var numbers: [Double] = []
+        var counts: [String: Int] = [:]
+        var missing = 0
+
+        init(name: String) { self.name = name }
+
+        mutating func add(_ field: CSVScanner.Field, scanner: CSVScanner) {
+            if state == .rescan { return }
+            if isBlank(field, scanner.bytes) {
+                missing += 1
+                return
+            }
+            if state == .numeric {
+                if let number = DecimalParser.parse(scanner.bytes, from: field.start, to: field.end) {
+                    numbers.append(number)
+                    return
+                }
+                // Earlier cells were numbers: their spelling is read again in a second pass.
+                state = numbers.isEmpty ? .categorical : .rescan
+                numbers = []
+                if state == .rescan { return }
+            }
+            counts[scanner.text(field), default: 0] += 1
+        }
+
+        private func isBlank(_ field: CSVScanner.Field, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            var index = field.start
+            while index < field.end {
+                if bytes[index] != 0x20, bytes[index] != 0x09 { return false }
+                index += 1
+            }
+            return true
+        }
+
+        var column: CSVTable.Column {
+            CSVTable.Column(name: name, values: state == .numeric ? .numeric(numbers) : .categorical(counts), missing: missing)
+        }
+    }
+}
