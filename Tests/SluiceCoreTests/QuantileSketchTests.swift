@@ -319,6 +319,48 @@ struct QuantileSketchTests {
         #expect(error?.message.isEmpty == false)
     }
 
+    @Test("quantiles in one pass equal one quantile at a time")
+    func batchQuantiles() {
+        var sketch = QuantileSketch()
+        sketch.insert(contentsOf: Distribution.heavyTailed.values(30_000))
+        let fractions = [0, 0.001, 0.1, 0.3, 0.5, 0.7, 0.999, 1, -1, 2]
+        #expect(sketch.quantiles(fractions) == fractions.map { sketch.quantile($0)! })
+        #expect(sketch.quantiles([.nan])?[0].isNaN == true)
+        #expect(QuantileSketch().quantiles([0.5]) == nil)
+    }
+
+    @Test("odd but valid decoded shapes (empty or full levels, k = 8 or 10) keep working through inserts and merges")
+    func decodedShapes() throws {
+        var random = SeededGenerator(seed: 21)
+        for trial in 0..<200 {
+            let k = [8, 10, 200][trial % 3]
+            let levelCount = 1 + Int(random.next() % 6)
+            var levels: [[Double]] = []
+            var n = 0
+            for level in 0..<levelCount {
+                // Every capacity is at least 8, so up to 8 items a level always fits.
+                var values = (0..<Int(random.next() % 9)).map { _ in Double(random.next() % 1_000) }
+                if level > 0 { values.sort() }
+                n += values.count << level
+                levels.append(values)
+            }
+            let all = levels.flatMap { $0 }
+            let text = """
+                {"k":\(k),"n":\(n),"nan":0,"min":\(all.min().map { "\($0)" } ?? "null"),"max":\(all.max().map { "\($0)" } ?? "null"),\
+                "levels":[\(levels.map { "[" + $0.map { "\($0)" }.joined(separator: ",") + "]" }.joined(separator: ","))]}
+                """
+            var sketch = try QuantileSketch(json: try JSONParser.parse(text))
+            var other = try QuantileSketch(json: try JSONParser.parse(text))
+            for _ in 0..<Int(random.next() % 3_000) { sketch.insert(random.unit() * 1_000) }
+            other.merge(sketch)
+            sketch.merge(other)
+            let weights = sketch.weightedValues().reduce(0) { $0 + $1.weight }
+            #expect(weights == sketch.count, "trial \(trial): \(text)")
+            #expect(sketch.retainedCount <= 3 * k + 9 * sketch.levelCount, "trial \(trial)")
+            #expect(try QuantileSketch(json: try JSONParser.parse(sketch.jsonValue().serialized())) == sketch)
+        }
+    }
+
     @Test("well-formed hand-written JSON decodes; a level of weight 2 counts twice")
     func handWritten() throws {
         let sketch = try QuantileSketch(json: try JSONParser.parse(#"{"k":200,"n":5,"nan":1,"min":0.5,"max":3,"levels":[[1],[2,3]]}"#))
