@@ -135,6 +135,16 @@ struct QuantileSketchTests {
         #expect(sketch.quantile(.nan) == nil)
     }
 
+    @Test("infinities are kept as the largest finite magnitudes, so JSON can carry them")
+    func infinity() throws {
+        var sketch = QuantileSketch()
+        sketch.insert(.infinity)
+        sketch.insert(contentsOf: [-.infinity, 0])
+        #expect(sketch.minimum == -.greatestFiniteMagnitude && sketch.maximum == .greatestFiniteMagnitude)
+        #expect(sketch.rank(0) == 2.0 / 3)
+        #expect(try QuantileSketch(json: try JSONParser.parse(sketch.jsonValue().serialized())) == sketch)
+    }
+
     @Test("1,000,000 values: the worst of 1,000 rank errors is within the bound", arguments: Distribution.allCases)
     func accuracy(distribution: Distribution) {
         let values = distribution.values(1_000_000)
@@ -297,6 +307,7 @@ struct QuantileSketchTests {
         (#"{"k":0,"n":0,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "k"),
         (#"{"k":100000000,"n":0,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "k"),
         (#"{"k":200,"n":-1,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "n"),
+        (#"{"k":200,"n":100000000000000000,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "n"),
         (#"{"k":200,"n":0,"nan":-3,"min":null,"max":null,"levels":[[]]}"#, "nan"),
         (#"{"k":200,"n":0,"nan":0,"min":1,"max":null,"levels":[[]]}"#, "min"),
         (#"{"k":200,"n":2,"nan":0,"min":"a","max":2,"levels":[[1,2]]}"#, "min"),

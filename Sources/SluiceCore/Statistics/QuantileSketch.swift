@@ -101,10 +101,16 @@ public struct QuantileSketch: Sendable, Hashable {
 
     // MARK: - Inserting
 
-    /// Adds one value; NaN is counted in `nanCount` and not inserted.
+    /// Adds one value; NaN is counted in `nanCount` and not inserted; ±infinity is kept
+    /// as ±`Double.greatestFiniteMagnitude` (JSON has no infinity; ranks are unchanged
+    /// but for ties with that value).
     public mutating func insert(_ value: Double) {
-        guard !value.isNaN else {
-            nans += 1
+        guard value.isFinite else {
+            if value.isNaN {
+                nans += 1
+            } else {
+                insert(value < 0 ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude)
+            }
             return
         }
         if value < low { low = value }
@@ -115,7 +121,7 @@ public struct QuantileSketch: Sendable, Hashable {
         items[levels[0]] = value
     }
 
-    /// Adds every value of `values` (NaN counted in `nanCount`).
+    /// Adds every value of `values`, as `insert` does one.
     public mutating func insert<S: Sequence>(contentsOf values: S) where S.Element == Double {
         let done: Void? = values.withContiguousStorageIfAvailable { buffer in insertBuffer(buffer) }
         if done == nil {
@@ -136,11 +142,14 @@ public struct QuantileSketch: Sendable, Hashable {
             var skipped = 0
             items.withUnsafeMutableBufferPointer { storage in
                 while free > 0, next < buffer.count {
-                    let value = buffer[next]
+                    var value = buffer[next]
                     next += 1
-                    if value.isNaN {
-                        skipped += 1
-                        continue
+                    if !value.isFinite {
+                        if value.isNaN {
+                            skipped += 1
+                            continue
+                        }
+                        value = value < 0 ? -.greatestFiniteMagnitude : .greatestFiniteMagnitude
                     }
                     if value < lowest { lowest = value }
                     if value > highest { highest = value }
@@ -569,8 +578,8 @@ public struct QuantileSketch: Sendable, Hashable {
         let k = try SketchJSON.integer(json["k"], "k", in: Self.kRange)
         self.init(k: k)
         if json["minK"] != nil { errorK = try SketchJSON.integer(json["minK"], "minK", in: Self.kRange.lowerBound...k) }
-        n = try SketchJSON.integer(json["n"], "n", in: 0...Int.max)
-        nans = try SketchJSON.integer(json["nan"], "nan", in: 0...Int.max)
+        n = try SketchJSON.integer(json["n"], "n", in: 0...SketchJSON.maximumCount)
+        nans = try SketchJSON.integer(json["nan"], "nan", in: 0...SketchJSON.maximumCount)
         if n == 0 {
             guard json["min"] == .null else { throw SketchDecodingError(path: "min", message: "expected null for an empty sketch") }
             guard json["max"] == .null else { throw SketchDecodingError(path: "max", message: "expected null for an empty sketch") }
