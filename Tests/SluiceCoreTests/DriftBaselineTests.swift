@@ -1,3 +1,4 @@
+import Foundation
 import SluiceCore
 import Testing
 
@@ -106,5 +107,20 @@ struct DriftBaselineTests {
         #expect(decode(document(#"{"kind": "categorical", "counts": {"a": 1.5}}"#)) == "features.amount.counts.a: expected an integer ≥ 0, found 1.5")
         #expect(decode(#"{"apiVersion": "sluice/v1", "kind": "Baseline", "features": {"a b": [1]}}"#) == #"features["a b"]: expected an object, found an array"#)
         #expect(decode(document(#"{"kind": "categorical", "counts": {"a": 1}, "missing": 0}"#)) == "valid")
+    }
+}
+
+/// The example baselines are what `sluice baseline build` makes of the example data.
+@Suite("example baselines")
+struct ExampleBaselineTests {
+    @Test("examples/baselines/*.json rebuild byte for byte from examples/data/*.csv", arguments: ["churn-inputs", "churn-predictions"])
+    func rebuild(_ name: String) throws {
+        let root = TestPaths.packageRoot
+        let csv = try Data(contentsOf: root.appendingPathComponent("examples/data/\(name).csv"))
+        let table = try CSVReader.read([UInt8](csv), file: "examples/data/\(name).csv")
+        let built = DriftBaseline.build(from: table, source: "examples/data/\(name).csv")
+        let committed = try String(contentsOf: root.appendingPathComponent("examples/baselines/\(name).json"), encoding: .utf8)
+        #expect(built.serialized() == committed)
+        #expect(try DriftBaseline(bytes: Array(committed.utf8)) == built)
     }
 }

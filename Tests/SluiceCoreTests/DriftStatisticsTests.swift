@@ -100,4 +100,12 @@ struct DriftStatisticsTests {
         #expect(adjusted.count == 7)
         #expect(DriftStatistics.bonferroni([0.01, 0.2, 0.6]) == [0.03, 0.6000000000000001, 1])
     }
+
+    @Test("a constant reference has one edge: below, equal and above it are three bins summing to the count")
+    func singleEdge() {
+        #expect(DriftStatistics.histogram([4, 5, 5, 6, 7], edges: [5]) == [1, 2, 2])
+        #expect(DriftStatistics.histogram([5, 5], edges: [5]) == [0, 2, 0])
+        #expect(DriftStatistics.psi(reference: [5, 5, 5, 5], current: [5, 5, 5, 5]) == 0)
+        #expect(DriftStatistics.psi(reference: [5, 5, 5, 5], current: [4, 5, 6, 7]) > 1)
+    }
 }

@@ -135,6 +135,16 @@ struct QuantileSketchTests {
         #expect(sketch.quantile(.nan) == nil)
     }
 
+    @Test("infinities are kept as the largest finite magnitudes, so JSON can carry them")
+    func infinity() throws {
+        var sketch = QuantileSketch()
+        sketch.insert(.infinity)
+        sketch.insert(contentsOf: [-.infinity, 0])
+        #expect(sketch.minimum == -.greatestFiniteMagnitude && sketch.maximum == .greatestFiniteMagnitude)
+        #expect(sketch.rank(0) == 2.0 / 3)
+        #expect(try QuantileSketch(json: try JSONParser.parse(sketch.jsonValue().serialized())) == sketch)
+    }
+
     @Test("1,000,000 values: the worst of 1,000 rank errors is within the bound", arguments: Distribution.allCases)
     func accuracy(distribution: Distribution) {
         let values = distribution.values(1_000_000)
@@ -297,6 +307,7 @@ struct QuantileSketchTests {
         (#"{"k":0,"n":0,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "k"),
         (#"{"k":100000000,"n":0,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "k"),
         (#"{"k":200,"n":-1,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "n"),
+        (#"{"k":200,"n":100000000000000000,"nan":0,"min":null,"max":null,"levels":[[]]}"#, "n"),
         (#"{"k":200,"n":0,"nan":-3,"min":null,"max":null,"levels":[[]]}"#, "nan"),
         (#"{"k":200,"n":0,"nan":0,"min":1,"max":null,"levels":[[]]}"#, "min"),
         (#"{"k":200,"n":2,"nan":0,"min":"a","max":2,"levels":[[1,2]]}"#, "min"),
@@ -317,6 +328,48 @@ struct QuantileSketchTests {
         let error = #expect(throws: SketchDecodingError.self) { try QuantileSketch(json: json) }
         #expect(error?.path == path, "\(String(describing: error))")
         #expect(error?.message.isEmpty == false)
+    }
+
+    @Test("quantiles in one pass equal one quantile at a time")
+    func batchQuantiles() {
+        var sketch = QuantileSketch()
+        sketch.insert(contentsOf: Distribution.heavyTailed.values(30_000))
+        let fractions = [0, 0.001, 0.1, 0.3, 0.5, 0.7, 0.999, 1, -1, 2]
+        #expect(sketch.quantiles(fractions) == fractions.map { sketch.quantile($0)! })
+        #expect(sketch.quantiles([.nan])?[0].isNaN == true)
+        #expect(QuantileSketch().quantiles([0.5]) == nil)
+    }
+
+    @Test("odd but valid decoded shapes (empty or full levels, k = 8 or 10) keep working through inserts and merges")
+    func decodedShapes() throws {
+        var random = SeededGenerator(seed: 21)
+        for trial in 0..<200 {
+            let k = [8, 10, 200][trial % 3]
+            let levelCount = 1 + Int(random.next() % 6)
+            var levels: [[Double]] = []
+            var n = 0
+            for level in 0..<levelCount {
+                // Every capacity is at least 8, so up to 8 items a level always fits.
+                var values = (0..<Int(random.next() % 9)).map { _ in Double(random.next() % 1_000) }
+                if level > 0 { values.sort() }
+                n += values.count << level
+                levels.append(values)
+            }
+            let all = levels.flatMap { $0 }
+            let text = """
+                {"k":\(k),"n":\(n),"nan":0,"min":\(all.min().map { "\($0)" } ?? "null"),"max":\(all.max().map { "\($0)" } ?? "null"),\
+                "levels":[\(levels.map { "[" + $0.map { "\($0)" }.joined(separator: ",") + "]" }.joined(separator: ","))]}
+                """
+            var sketch = try QuantileSketch(json: try JSONParser.parse(text))
+            var other = try QuantileSketch(json: try JSONParser.parse(text))
+            for _ in 0..<Int(random.next() % 3_000) { sketch.insert(random.unit() * 1_000) }
+            other.merge(sketch)
+            sketch.merge(other)
+            let weights = sketch.weightedValues().reduce(0) { $0 + $1.weight }
+            #expect(weights == sketch.count, "trial \(trial): \(text)")
+            #expect(sketch.retainedCount <= 3 * k + 9 * sketch.levelCount, "trial \(trial)")
+            #expect(try QuantileSketch(json: try JSONParser.parse(sketch.jsonValue().serialized())) == sketch)
+        }
     }
 
     @Test("well-formed hand-written JSON decodes; a level of weight 2 counts twice")

@@ -128,6 +128,34 @@ public struct DriftBaseline: Sendable, Hashable {
     }
 }
 
+extension DriftBaseline {
+    /// The document as a file: the structure down to each feature's fields indented, each
+    /// field's value (edges, a sample, a sketch) on one line, so a diff shows which
+    /// feature and field changed without thousands of one-number lines.
+    public func serialized() -> String {
+        var output = ""
+        Self.write(jsonValue(), to: &output, level: 0)
+        return output + "\n"
+    }
+
+    private static func write(_ value: JSONValue, to output: inout String, level: Int) {
+        guard level < 3, case .object(let members) = value, !members.isEmpty else {
+            output += value.serialized()
+            return
+        }
+        let pad = String(repeating: "  ", count: level + 1)
+        output += "{\n"
+        for (index, (key, member)) in members.enumerated() {
+            output += pad
+            JSONValue.writeEscaped(key, to: &output)
+            output += ": "
+            write(member, to: &output, level: level + 1)
+            output += index < members.count - 1 ? ",\n" : "\n"
+        }
+        output += String(repeating: "  ", count: level) + "}"
+    }
+}
+
 extension DriftBaseline.Feature {
     /// The feature's object in a baseline document.
     func jsonValue() -> JSONValue {

@@ -49,15 +49,16 @@ public enum DriftStatistics {
     }
 
     /// Counts per bin: an underflow bin (below the first edge), the bins between edges
-    /// (closed on the left; the last also on the right), and an overflow bin.
+    /// (closed on the left; the last also on the right), and an overflow bin. A single edge
+    /// (a constant reference) gives three bins: below, equal to, and above it.
     public static func histogram(_ values: [Double], edges: [Double]) -> [Int] {
         guard edges.count >= 1 else { return [values.count] }
-        var counts = [Int](repeating: 0, count: edges.count + 1)
+        var counts = [Int](repeating: 0, count: edges.count == 1 ? 3 : edges.count + 1)
         for value in values where !value.isNaN {
             if value < edges[0] {
                 counts[0] += 1
             } else if value > edges[edges.count - 1] {
-                counts[edges.count] += 1
+                counts[counts.count - 1] += 1
             } else if edges.count == 1 {
                 counts[1] += 1
             } else {
@@ -71,7 +72,6 @@ public enum DriftStatistics {
                 counts[1 + low] += 1
             }
         }
-        if edges.count == 1 { counts.removeLast() }
         return counts
     }
 

@@ -100,8 +100,8 @@ public struct FrequentItems: Sendable, Hashable {
     public init(json: JSONValue) throws(SketchDecodingError) {
         _ = try SketchJSON.object(json, "")
         self.init(capacity: try SketchJSON.integer(json["capacity"], "capacity", in: Self.capacityRange))
-        total = try SketchJSON.integer(json["n"], "n", in: 0...Int.max)
-        offset = try SketchJSON.integer(json["error"], "error", in: 0...Int.max)
+        total = try SketchJSON.integer(json["n"], "n", in: 0...SketchJSON.maximumCount)
+        offset = try SketchJSON.integer(json["error"], "error", in: 0...SketchJSON.maximumCount)
         let members = try SketchJSON.object(json["items"], "items")
         guard members.count <= 2 * capacity else {
             throw SketchDecodingError(path: "items", message: "expected at most \(2 * capacity) items (twice the capacity)")
@@ -109,7 +109,7 @@ public struct FrequentItems: Sendable, Hashable {
         var tracked = 0
         for (item, value) in members {
             let path = "items.\(item)"
-            let count = try SketchJSON.integer(value, path, in: 1...Int.max)
+            let count = try SketchJSON.integer(value, path, in: 1...SketchJSON.maximumCount)
             guard counters.updateValue(count, forKey: item) == nil else {
                 throw SketchDecodingError(path: path, message: "duplicate item")
             }

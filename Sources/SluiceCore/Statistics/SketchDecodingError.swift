@@ -16,6 +16,9 @@ public struct SketchDecodingError: Error, Sendable, Hashable, CustomStringConver
 
 /// Field readers shared by the sketches' JSON decoders.
 enum SketchJSON {
+    /// The largest count accepted (2^53): a thousand such sketches still merge within Int.
+    static let maximumCount = 1 << 53
+
     /// An integer in `range`; an integral `.number` is accepted (JSON has one number type).
     static func integer(_ value: JSONValue?, _ path: String, in range: ClosedRange<Int>) throws(SketchDecodingError) -> Int {
         let integer: Int?
