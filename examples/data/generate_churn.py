@@ -35,4 +35,4 @@ for _ in range(ROWS):
 with open(os.path.join(HERE, "churn-inputs.csv"), "w") as f:
     f.write("tenure_months,monthly_charges,contract_monthly\n" + "\n".join(inputs) + "\n")
 with open(os.path.join(HERE, "churn-predictions.csv"), "w") as f:
-    f.write("predict,churn_probability\n" + "\n".join(predictions) + "\n")
+    f.write("predict,predict_proba[1]\n" + "\n".join(predictions) + "\n")
