@@ -35,7 +35,8 @@ public actor DataPlane {
         log = ServeLog(quiet: quiet)
         statistics = TrafficStatistics()
         let bucket = Int(config.monitoringBucket.milliseconds / 1000)
-        monitoring = MonitoringRecorder(bucketSeconds: bucket, retainedBuckets: max(1, Int(config.monitoringRetention.milliseconds / 1000) / bucket))
+        monitoring = MonitoringRecorder(bucketSeconds: bucket, retainedBuckets: max(1, Int(config.monitoringRetention.milliseconds / 1000) / bucket),
+            sketchedPerSecond: config.sketchedPerSecond)
         predictions = PredictionLog(capacity: config.rememberedPredictions)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         client = UpstreamClient(group: group)

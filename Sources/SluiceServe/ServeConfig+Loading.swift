@@ -202,7 +202,7 @@ package struct ConfigReader {
     }
 
     private mutating func readMonitoring(_ node: YAMLNode, into config: inout ServeConfig) {
-        guard let fields = mapping(node, field: "serve.monitoring", allowed: ["bucket", "retain", "predictions"]) else { return }
+        guard let fields = mapping(node, field: "serve.monitoring", allowed: ["bucket", "retain", "predictions", "sketchedPerSecond"]) else { return }
         if let node = fields["bucket"], let value = duration(node, field: "serve.monitoring.bucket") {
             if value.milliseconds >= 1000, value.milliseconds % 1000 == 0, value.milliseconds <= 3_600_000 {
                 config.monitoringBucket = value
@@ -222,6 +222,13 @@ package struct ConfigReader {
                 config.rememberedPredictions = count
             } else {
                 problem(node, "serve.monitoring.predictions", "expected an integer from 0 to 10000000 (predictions kept for feedback)")
+            }
+        }
+        if let node = fields["sketchedPerSecond"] {
+            if case .int(let count)? = node.scalar?.value, (1...1_000_000).contains(count) {
+                config.sketchedPerSecond = count
+            } else {
+                problem(node, "serve.monitoring.sketchedPerSecond", "expected an integer from 1 to 1000000 (requests per second sketched in full)")
             }
         }
     }

@@ -32,8 +32,11 @@ public struct ServeConfig: Sendable {
     public var monitoringBucket: SluiceCore.Duration = .seconds(10)
     /// How long ended buckets wait for the controller to collect them (`serve.monitoring.retain`).
     public var monitoringRetention: SluiceCore.Duration = .seconds(600)
-    /// Predictions remembered by request id for feedback (`serve.monitoring.predictions`).
+    /// Predictions remembered by request id for feedback (`serve.monitoring.predictions`; 0: off).
     public var rememberedPredictions = 100_000
+    /// Requests per second and version whose features are all sketched
+    /// (`serve.monitoring.sketchedPerSecond`); beyond it a thinning share.
+    public var sketchedPerSecond = 200
 
     /// A listener address.
     public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {

@@ -70,3 +70,15 @@ struct MonitoringRecorderTests {
         if case .unknown = log.claim(model: "other", requestID: "c") {} else { Issue.record("ids are per model") }
     }
 }
+
+@Suite("monitoring recorder: sketch admission")
+struct MonitoringAdmissionTests {
+    @Test("every request is sketched up to the per-second limit; beyond it a thinning share, so cost stays flat")
+    func admission() {
+        let recorder = MonitoringRecorder(bucketSeconds: 10, retainedBuckets: 6, sketchedPerSecond: 10, wallClock: { 1_000_000 })
+        let admitted = (0..<10_000).filter { _ in recorder.admit(model: "m", version: "v") }.count
+        #expect(admitted >= 100 + 100 && admitted < 1_500, "\(admitted) of 10000 with a limit of 100 per bucket")
+        let quiet = MonitoringRecorder(bucketSeconds: 10, retainedBuckets: 6, sketchedPerSecond: 10, wallClock: { 1_000_000 })
+        #expect((0..<100).allSatisfy { _ in quiet.admit(model: "m", version: "v") }, "below the limit every request counts")
+    }
+}

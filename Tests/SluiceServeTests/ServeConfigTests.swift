@@ -135,10 +135,12 @@ struct ServeConfigTests {
                 bucket: 5s
                 retain: 2m
                 predictions: 5000
+                sketchedPerSecond: 50
             """)
         #expect(config.monitoringBucket == .seconds(5))
         #expect(config.monitoringRetention == .seconds(120))
         #expect(config.rememberedPredictions == 5000)
+        #expect(config.sketchedPerSecond == 50)
         #expect(problems("""
             serve:
               monitoring:
@@ -150,7 +152,7 @@ struct ServeConfigTests {
             "sluice.yaml:3:13: serve.monitoring.bucket: expected whole seconds from 1s to 1h, found 1s500ms",
             "sluice.yaml:4:13: serve.monitoring.retain: expected at least one bucket (10s) and at most 24h, found 1s",
             "sluice.yaml:5:18: serve.monitoring.predictions: expected an integer from 0 to 10000000 (predictions kept for feedback)",
-            "sluice.yaml:6:5: serve.monitoring.window: unknown field (expected one of bucket, retain, predictions)",
+            "sluice.yaml:6:5: serve.monitoring.window: unknown field (expected one of bucket, retain, predictions, sketchedPerSecond)",
         ])
     }
 }

@@ -4,6 +4,7 @@ import SluiceCore
 /// The most recent predictions by request id, so that ground truth posted later can be
 /// joined to what the model answered. Bounded: once `capacity` predictions are kept, the
 /// oldest is forgotten for each new one (a label that arrives later is reported unknown).
+/// A capacity of 0 turns feedback off (answers are then not read for it).
 final class PredictionLog: Sendable {
     /// What a request was answered with.
     struct Prediction: Sendable {
@@ -34,12 +35,13 @@ final class PredictionLog: Sendable {
     private let storage: NIOLockedValueBox<Storage>
 
     init(capacity: Int) {
-        self.capacity = max(1, capacity)
+        self.capacity = max(0, capacity)
         storage = NIOLockedValueBox(Storage(order: []))
     }
 
     /// Remembers a prediction; a repeated request id replaces the earlier one.
     func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
+        guard capacity > 0 else { return }
         let key = Key(model: model, requestID: requestID)
         storage.withLockedValue { storage in
             if storage.entries.updateValue(Prediction(version: version, values: values), forKey: key) != nil { return }

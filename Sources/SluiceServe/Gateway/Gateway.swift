@@ -261,9 +261,12 @@ final class Gateway: HTTPResponder {
         completion: @escaping @Sendable (Result<UpstreamResponse, any Error>) -> Void
     ) {
         let version = target.version
-        let inputs = body.map { InferenceTensors.features(in: $0, member: "inputs") } ?? []
         let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
+        let sketched = body != nil && monitoring.admit(model: model, version: version)
+        let inputs = body.map { sketched || ticket != nil ? InferenceTensors.features(in: $0, member: "inputs") : [] } ?? []
         if let ticket { statistics.storeInputs(ticket, inputs) }
+        // The answer is read when something needs it: samples, sketches or feedback.
+        let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
         target.begin()
         let started = NIODeadline.now()
         client.send(request, to: target.address, on: loop, timeout: timeout).whenComplete { result in
@@ -274,7 +277,7 @@ final class Gateway: HTTPResponder {
             switch result {
             case .success(let response):
                 status = Int(response.status.code)
-                if body != nil, response.status == .ok, let output = try? JSONParser.parse(response.body) {
+                if body != nil, readsAnswer, response.status == .ok, let output = try? JSONParser.parse(response.body) {
                     outputs = InferenceTensors.features(in: output, member: "outputs")
                 }
             case .failure(let error):
@@ -291,7 +294,7 @@ final class Gateway: HTTPResponder {
                 }
                 self.monitoring.record(
                     model: model, version: version, status: status, latencyMicros: micros,
-                    inputs: inputs, outputs: outputs, predictions: predicted)
+                    inputs: sketched ? inputs : [], outputs: sketched ? outputs : [], predictions: predicted)
             }
             completion(result)
         }

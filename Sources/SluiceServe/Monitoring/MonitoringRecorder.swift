@@ -19,6 +19,9 @@ public final class MonitoringRecorder: Sendable {
     public let bucketSeconds: Int
     /// Ended buckets kept per version for the controller to collect.
     public let retainedBuckets: Int
+    /// Requests per second and version whose features are sketched in full; above it,
+    /// a thinning share (see ``admit(model:version:)``).
+    public let sketchedPerSecond: Int
 
     private let wallClock: @Sendable () -> Int64
     private let table = NIOLockedValueBox<[VersionKey: NIOLockedValueBox<MonitoringRing>]>([:])
@@ -31,18 +34,29 @@ public final class MonitoringRecorder: Sendable {
     public init(
         bucketSeconds: Int = 10,
         retainedBuckets: Int = 60,
+        sketchedPerSecond: Int = 200,
         wallClock: @Sendable @escaping () -> Int64 = { Int64(time(nil)) }
     ) {
         precondition(bucketSeconds >= 1 && retainedBuckets >= 1, "a bucket lasts at least a second and at least one is kept")
         self.bucketSeconds = bucketSeconds
         self.retainedBuckets = retainedBuckets
+        self.sketchedPerSecond = max(1, sketchedPerSecond)
         self.wallClock = wallClock
+    }
+
+    /// Decides, before any features are read, whether this request's features are
+    /// sketched. Counts, errors and latency are recorded for every request regardless.
+    public func admit(model: String, version: String) -> Bool {
+        let now = wallClock()
+        let limit = sketchedPerSecond * bucketSeconds
+        return ring(model: model, version: version).withLockedValue { $0.admit(now: now, limit: limit) }
     }
 
     /// Records one answered (or failed) request.
     /// - Parameters:
     ///   - status: the HTTP status, 0 when no response came; 5xx and 0 are errors.
-    ///   - inputs: the request's features; outputs: the response's (empty on errors).
+    ///   - inputs: the request's features; outputs: the response's (empty on errors, and
+    ///     both empty for a request that was not admitted).
     ///   - predictions: rows predicted and remembered for feedback.
     public func record(
         model: String, version: String, status: Int, latencyMicros: UInt64,

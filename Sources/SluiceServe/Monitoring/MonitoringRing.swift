@@ -10,6 +10,8 @@ struct MonitoringRing: Sendable {
     let retained: Int
     private(set) var current: MonitoringBucket?
     private(set) var sealed: [MonitoringBucket] = []
+    /// Requests offered for sketching in the current bucket.
+    private var offered = 0
 
     init(model: String, version: String, bucketSeconds: Int, retained: Int) {
         self.model = model
@@ -27,8 +29,18 @@ struct MonitoringRing: Sendable {
         }
         if current == nil {
             current = MonitoringBucket(model: model, version: version, start: start, seconds: bucketSeconds)
+            offered = 0
         }
         body(&current!)
+    }
+
+    /// Whether a request's features go into the bucket's sketches: every request up to
+    /// `limit` per bucket, then every k-th with k growing with the traffic, so a busy
+    /// version's cost stays flat (the sketches' own error soon dominates anyway).
+    mutating func admit(now: Int64, limit: Int) -> Bool {
+        update(now: now) { _ in }
+        offered += 1
+        return offered <= limit || offered % (offered / limit + 1) == 0
     }
 
     /// Buckets that have ended by `now` and started after `after` (seconds since the epoch),
