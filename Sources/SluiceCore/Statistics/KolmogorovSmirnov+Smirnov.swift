@@ -131,6 +131,12 @@ extension KolmogorovSmirnov {
             var i = j
             while i < target {
                 let end = min(target, i + 16)  // 16 factors below 2^53 each cannot overflow
+                // Two factors at once while their product is an exact double (n < 2^26).
+                while i + 1 < end, n < 1 << 26 {
+                    numerator.0 = numerator.0 * Double((n - i) * (n - i - 1))
+                    denominator.0 = denominator.0 * Double((i + 1) * (i + 2))
+                    i += 2
+                }
                 while i < end {
                     numerator.0 = numerator.0 * Double(n - i)
                     denominator.0 = denominator.0 * Double(i + 1)
