@@ -51,6 +51,24 @@ def golden_psi():
 psi = golden_psi()
 
 
+def evidently_drift():
+    """Evidently's own KS and PSI tests (legacy stattests), when it is installed: KS is scipy's
+    ks_2samp; its PSI bins numerical data by Sturges' rule over both samples, so its value
+    is not comparable with the quantile-bin PSI and is timed only."""
+    try:
+        import pandas as pd
+        from evidently.legacy.calculations.stattests import ks_stattest, psi as evidently_psi
+        from evidently.legacy.core import ColumnType
+    except Exception:  # not installed, or incompatible with the installed pandas
+        return None
+
+    def run(reference, current):
+        a, b = pd.Series(reference), pd.Series(current)
+        ks_stattest._ks_stat_test(a, b, ColumnType.Numerical, 0.05)
+        evidently_psi._psi(a, b, ColumnType.Numerical, 0.1, 10)
+    return run
+
+
 def timed(runs, body):
     durations, result = [], None
     for _ in range(runs):
@@ -90,6 +108,8 @@ def exact_table(sizes, runs, directory):
         reference, current, paths = samples(n, directory)
         ks_seconds, ks = timed(runs, lambda: stats.ks_2samp(reference, current, method="auto"))
         psi_seconds, psi_value = timed(runs, lambda: psi(reference, current))
+        evidently = evidently_drift()
+        evidently_seconds = timed(runs, lambda: evidently(reference, current))[0] if evidently else None
         ours = bench("exact", paths, runs)
         sorting = bench("exact", paths, runs, algorithm="sort")
         # A separate run checks both algorithms and SluiceCore's plain paths against each other.
@@ -103,7 +123,7 @@ def exact_table(sizes, runs, directory):
         scipy_total = ks_seconds + psi_seconds
         sluice_total = ours["seconds"]["sortAndCompute"]
         sort_total = sorting["seconds"]["sortAndCompute"]
-        rows.append({"n": n, "scipy_ks": ks_seconds, "numpy_psi": psi_seconds, "scipy_total": scipy_total,
+        rows.append({"n": n, "evidently": evidently_seconds, "scipy_ks": ks_seconds, "numpy_psi": psi_seconds, "scipy_total": scipy_total,
                      "read": ours["seconds"]["read"], "count_gather": ours["seconds"]["countAndGather"],
                      "pvalue": ours["seconds"]["ksPValue"], "compute": ours["seconds"]["compute"],
                      "sluice_total": sluice_total, "ratio": scipy_total / sluice_total, "rss": ours["peakRSSMiB"],
@@ -159,10 +179,10 @@ def main():
     print(f"scipy {scipy.__version__}, numpy {np.__version__}; medians of {arguments.runs} runs; times in ms")
     with tempfile.TemporaryDirectory(prefix="drift-bench-") as directory:
         exact = exact_table(sizes, arguments.runs, directory)
-        table(["n per side", "scipy ks_2samp", "numpy PSI", "scipy+numpy", "sluice read", "buckets: count+gather",
+        table(["n per side", "evidently KS+PSI", "scipy ks_2samp", "numpy PSI", "scipy+numpy", "sluice read", "buckets: count+gather",
                "buckets: KS p-value", "buckets: total", "ratio", "peak RSS MiB", "radix sort", "sort: KS+PSI", "sort: total",
                "ratio", "peak RSS MiB", "KS p (method)", "values agree"],
-              [[f"{r['n']:,}", ms(r["scipy_ks"]), ms(r["numpy_psi"]), ms(r["scipy_total"]), ms(r["read"]), ms(r["count_gather"]),
+              [[f"{r['n']:,}", ms(r["evidently"]) if r["evidently"] else "n/a", ms(r["scipy_ks"]), ms(r["numpy_psi"]), ms(r["scipy_total"]), ms(r["read"]), ms(r["count_gather"]),
                 ms(r["pvalue"]), ms(r["sluice_total"]), f"{r['ratio']:.1f}x", f"{r['rss']:.0f}", ms(r["sort"]),
                 ms(r["sort_compute"]), ms(r["sort_total"]), f"{r['sort_ratio']:.1f}x", f"{r['sort_rss']:.0f}",
                 f"{r['p']:.3g} ({r['method']})", "yes" if r["ok"] else "NO " + str(r["checks"])] for r in exact])
