@@ -4,12 +4,10 @@ extension DriftComparator {
     /// test's resolution).
     static func kolmogorovSmirnov(_ reference: FeatureData, _ current: FeatureData, alpha: Double) -> Outcome {
         if case .numericSample(let a) = reference, case .numericSample(let b) = current {
-            let sortedA = a.filter { !$0.isNaN }.sorted()
-            let sortedB = b.filter { !$0.isNaN }.sorted()
-            let result = sortedA.withUnsafeBufferPointer { a in
-                sortedB.withUnsafeBufferPointer { b in KolmogorovSmirnov.twoSample(sortedReference: a, sortedCurrent: b) }
+            // Counted into buckets rather than sorted where it can (the same bits).
+            guard let result = KolmogorovSmirnov.twoSample(DriftStatistics.withoutNaNs(a), DriftStatistics.withoutNaNs(b)) else {
+                return Outcome(statistic: .nan, detail: "")
             }
-            guard let result else { return Outcome(statistic: .nan, detail: "") }
             return Outcome(statistic: result.statistic, pValue: result.pValue, detail: result.method.rawValue)
         }
         let a = weighted(reference)

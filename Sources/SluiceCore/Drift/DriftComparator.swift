@@ -82,12 +82,9 @@ public enum DriftComparator {
         var edges: [Double] = []
         switch reference {
         case .numericSample(let values):
-            let sorted = values.filter { !$0.isNaN }.sorted()
-            for value in sorted where distinct.last != value {
-                distinct.append(value)
-                if distinct.count > bins { break }
-            }
-            if distinct.count > bins { edges = DriftStatistics.quantileEdges(reference: sorted, bins: bins) }
+            let finite = DriftStatistics.withoutNaNs(values)
+            distinct = smallestDistinct(finite, upTo: bins + 1)
+            if distinct.count > bins { edges = DriftStatistics.quantileEdges(reference: finite, bins: bins) }
         case .numericSketch(let sketch):
             for (value, _) in sketch.weightedValues() where distinct.last != value {
                 distinct.append(value)
@@ -107,6 +104,26 @@ public enum DriftComparator {
         // The last edge repeated closes a bin holding only the largest value.
         if let last = edges.last, edges.count == 1 || distinct.count <= bins { edges.append(last) }
         return edges
+    }
+
+    /// The distinct values of `values` ascending, when there are fewer than `limit`; else
+    /// some `limit` of them. One pass without sorting, which stops at the limit (at once
+    /// for continuous data). Of equal values (−0 and +0) the first is kept, as a stable
+    /// sort would put it first.
+    static func smallestDistinct(_ values: [Double], upTo limit: Int) -> [Double] {
+        var distinct: [Double] = []  // ascending
+        for value in values {
+            var low = 0
+            var high = distinct.count
+            while low < high {  // the first at least `value`
+                let middle = (low + high) / 2
+                if distinct[middle] < value { low = middle + 1 } else { high = middle }
+            }
+            guard low == distinct.count || distinct[low] != value else { continue }
+            distinct.insert(value, at: low)
+            if distinct.count >= limit { break }
+        }
+        return distinct
     }
 
     /// Scores one feature with one test. `test == nil` is auto and `threshold == nil` the

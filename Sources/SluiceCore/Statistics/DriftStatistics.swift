@@ -25,13 +25,31 @@ public enum DriftStatistics {
     // MARK: - Binning
 
     /// Bin edges at the reference's quantiles 0, 1/bins, …, 1 (linear interpolation,
-    /// numpy's default), with repeated edges removed.
+    /// numpy's default), with repeated edges removed. NaNs are ignored.
+    ///
+    /// The order statistics come from buckets (`BucketedSamples`) without sorting the
+    /// reference, the same bits as from a sorted copy; constant or non-finite data is sorted.
     public static func quantileEdges(reference: [Double], bins: Int = 10) -> [Double] {
-        let sorted = reference.filter { !$0.isNaN }.sorted()
-        guard !sorted.isEmpty, bins > 0 else { return [] }
+        let values = withoutNaNs(reference)
+        guard !values.isEmpty, bins > 0 else { return [] }
+        let count = values.count
+        let positions = (0...bins).map { Double(count - 1) * (Double($0) / Double(bins)) }
+        var ranks: [Int] = []
+        for position in positions {
+            let lower = Int(position.rounded(.down))
+            ranks += [lower, min(lower + 1, count - 1)]
+        }
+        let bucketed = values.withUnsafeBufferPointer { BucketedSamples.orderStatistics($0, ranks: ranks) }
+        let statistics: [Double]
+        if let bucketed {
+            statistics = bucketed
+        } else {
+            let sorted = values.sorted()
+            statistics = ranks.map { sorted[$0] }
+        }
         var edges: [Double] = []
-        for index in 0...bins {
-            let edge = quantile(sorted: sorted, Double(index) / Double(bins))
+        for (index, position) in positions.enumerated() {
+            let edge = interpolate(statistics[2 * index], statistics[2 * index + 1], position - Double(ranks[2 * index]))
             if edges.last != edge { edges.append(edge) }
         }
         return edges
@@ -42,37 +60,49 @@ public enum DriftStatistics {
         let position = Double(sorted.count - 1) * q
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
-        let t = position - Double(lower)
-        let difference = sorted[upper] - sorted[lower]
-        // numpy's lerp: from the nearer end, so edges match numpy to the last bit.
-        return t >= 0.5 ? sorted[upper] - difference * (1 - t) : sorted[lower] + difference * t
+        return interpolate(sorted[lower], sorted[upper], position - Double(lower))
+    }
+
+    /// numpy's lerp from `lower` to `upper` at t (0…1): from the nearer end, so edges match
+    /// numpy to the last bit.
+    static func interpolate(_ lower: Double, _ upper: Double, _ t: Double) -> Double {
+        let difference = upper - lower
+        return t >= 0.5 ? upper - difference * (1 - t) : lower + difference * t
+    }
+
+    /// `values` without its NaNs (the same array, uncopied, when it has none).
+    static func withoutNaNs(_ values: [Double]) -> [Double] {
+        values.contains(where: \.isNaN) ? values.filter { !$0.isNaN } : values
     }
 
     /// Counts per bin: an underflow bin (below the first edge), the bins between edges
     /// (closed on the left; the last also on the right), and an overflow bin. A single edge
     /// (a constant reference) gives three bins: below, equal to, and above it.
+    ///
+    /// Values are binned through buckets (`BucketedSamples`, a table from bucket to bin)
+    /// when the edges are sorted; otherwise, or for non-finite data, one by one.
     public static func histogram(_ values: [Double], edges: [Double]) -> [Int] {
         guard edges.count >= 1 else { return [values.count] }
+        let values = withoutNaNs(values)
+        if let counts = values.withUnsafeBufferPointer({ BucketedSamples.histogram($0, edges: edges) }) { return counts }
         var counts = [Int](repeating: 0, count: edges.count == 1 ? 3 : edges.count + 1)
-        for value in values where !value.isNaN {
-            if value < edges[0] {
-                counts[0] += 1
-            } else if value > edges[edges.count - 1] {
-                counts[counts.count - 1] += 1
-            } else if edges.count == 1 {
-                counts[1] += 1
-            } else {
-                // The last edge belongs to the last inner bin.
-                var low = 0
-                var high = edges.count - 1
-                while high - low > 1 {
-                    let middle = (low + high) / 2
-                    if value >= edges[middle] { low = middle } else { high = middle }
-                }
-                counts[1 + low] += 1
-            }
-        }
+        for value in values { counts[bin(value, edges: edges)] += 1 }
         return counts
+    }
+
+    /// The index in `histogram`'s counts of one value (not NaN), for at least one edge.
+    static func bin(_ value: Double, edges: [Double]) -> Int {
+        if value < edges[0] { return 0 }
+        if value > edges[edges.count - 1] { return edges.count == 1 ? 2 : edges.count }
+        if edges.count == 1 { return 1 }
+        // The last edge belongs to the last inner bin.
+        var low = 0
+        var high = edges.count - 1
+        while high - low > 1 {
+            let middle = (low + high) / 2
+            if value >= edges[middle] { low = middle } else { high = middle }
+        }
+        return 1 + low
     }
 
     /// Proportions of `counts`, an empty bin counted as `epsilon`.

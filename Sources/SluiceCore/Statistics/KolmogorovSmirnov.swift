@@ -41,8 +41,16 @@ public enum KolmogorovSmirnov {
 
     /// scipy ks_2samp(method="auto"): exact when max(n, m) ≤ 10_000 (scipy's rule), else
     /// asymptotic. Nil when either sample is empty.
+    ///
+    /// The statistic comes from buckets (`BucketedSamples`, a few linear passes) without
+    /// sorting either sample, the same bits as the sorted merge; constant or non-finite
+    /// data, fewer than two values a side, and n·m ≥ 2^50 are sorted instead.
     public static func twoSample(_ reference: [Double], _ current: [Double]) -> Result? {
         guard !reference.isEmpty, !current.isEmpty else { return nil }
+        let bucketed = reference.withUnsafeBufferPointer { a in
+            current.withUnsafeBufferPointer { b in BucketedSamples.kolmogorovSmirnovStatistic(a, b) }
+        }
+        if let d = bucketed { return test(statistic: d, n: reference.count, m: current.count) }
         let sortedReference = reference.sorted()
         let sortedCurrent = current.sorted()
         return sortedReference.withUnsafeBufferPointer { a in

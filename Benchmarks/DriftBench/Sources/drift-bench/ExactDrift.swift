@@ -10,12 +10,11 @@ enum ExactDrift {
         var currentCounts: [Int]
         var psi: Double
         var ks: KolmogorovSmirnov.Result
-        /// Seconds for the PSI, the KS statistic (merge pass) and the KS p-value.
+        /// Seconds for the PSI, the KS statistic (with the sort path, the merge pass) and the
+        /// KS p-value.
         var psiSeconds: Double
         var statisticSeconds: Double
         var pValueSeconds: Double
-        /// Seconds for BucketDrift's two counting and gathering passes (0 for the sort path).
-        var prepareSeconds: Double = 0
     }
 
     static func compute(sortedReference: [Double], sortedCurrent: [Double], bins: Int) -> Result {
