@@ -262,7 +262,7 @@ mkdir -p "$up_dir/repo/baselines"
       reference: baselines/fraud-inputs.json
       max: 0.2
       window: 4s
-      minSamples: 50
+      minSamples: 200
       action: alert
 YAML
 } > "$up_dir/repo/manifests/fraud-detector.yaml"
@@ -270,7 +270,7 @@ upgit add -A && upgit commit -q -m "fraud-detector: drift monitor on amount"
 python3 examples/webhook_receiver.py 18795 "$up_dir/alerts.jsonl" &
 receiver_pid=$!
 trap 'kill $receiver_pid $traffic_pid 2>/dev/null || true; cleanup_up; cleanup' EXIT
-python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 400 --concurrency 1 > /dev/null
+python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 600 --concurrency 1 > /dev/null
 wait_for "a reading of amount-drift on traffic like the training data" \
   'any(x["name"]=="amount-drift" and x.get("latest",{}).get("verdict")=="ok" for x in m.get("monitors",[]))' 30
 [ ! -s "$up_dir/alerts.jsonl" ] || { echo "quickstart: no alert was expected yet" >&2; exit 1; }

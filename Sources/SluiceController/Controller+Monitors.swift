@@ -62,6 +62,11 @@ extension Controller {
                 states[model] = decision.state
                 changed.append(decision.state)
                 events += decision.events.map { .init(model: model, event: $0, actor: "monitor") }
+                // An aborted canary with `onAbort: revert` gets its revert commit on the next pass.
+                if desired.models[model]?.deployment.rollout?.onAbort == .revert,
+                   let aborted = decision.events.first(where: { $0.kind == "aborted" }), let failed = aborted.revision {
+                    pendingReverts.append((model, failed))
+                }
             } else {
                 events.append(.init(model: model, event: RolloutEvent(
                     "rollbackSkipped",

@@ -53,7 +53,7 @@ struct MonitorTests {
                   reference: baselines/fraud-inputs.json
                   max: 0.2
                   window: 3s
-                  minSamples: 30
+                  minSamples: 120
                   action: alert
 
             """
@@ -66,14 +66,14 @@ struct MonitorTests {
         try await harness.waitFor(health: "Healthy")
 
         // Inputs like the training data: windows close with no alert.
-        try await FraudRequest.send(harness, count: 150, amount: 100, pace: .milliseconds(20))
+        try await FraudRequest.send(harness, count: 400, amount: 100, pace: .milliseconds(10))
         try await harness.waitUntil("a reading of amount-drift") { try await Self.latest(harness, "amount-drift") != nil }
         #expect(receiver.records().isEmpty, "no alert for unshifted inputs: \(receiver.records())")
         let quiet = try #require(try await Self.latest(harness, "amount-drift"))
         #expect(["ok", "insufficient_data"].contains(quiet["verdict"] as? String), "\(quiet)")
 
         // Amounts three times larger: the alert arrives within a window or two.
-        let shifted = Task { try await FraudRequest.send(harness, count: 400, amount: 300, pace: .milliseconds(20)) }
+        let shifted = Task { try await FraudRequest.send(harness, count: 2000, amount: 300, pace: .milliseconds(10)) }
         defer { shifted.cancel() }
         try await harness.waitUntil("the drift alert", seconds: 30) { !receiver.records().isEmpty }
         let alert = try #require(receiver.records().first)
@@ -90,6 +90,7 @@ struct MonitorTests {
         #expect(body["commit"] as? String == commit)
         #expect((body["detail"] as? String)?.contains("amount psi") == true, "\(body)")
         #expect((body["window"] as? [String: Any])?["seconds"] as? Int == 3)
+        #expect((body["samples"] as? Int ?? 0) >= 120)
         #expect(try await harness.history().contains("monitorFiring"))
 
         // `sluice status` shows the monitor's value, threshold and verdict.
@@ -245,6 +246,56 @@ struct MonitorTests {
         let history = try await harness.history()
         #expect(history.contains("retrainApproved"))
         #expect(history.contains("retrainRequested"))
+    }
+
+    @Test("a monitor with action rollback aborts a canary that breaches it, and onAbort: revert writes the revert commit")
+    func monitorRollbackAbortsCanary() async throws {
+        let (harness, receiver) = try Self.harness()
+        defer { receiver.stop() }
+        let monitors = """
+              monitors:
+                - name: errors
+                  metric: error_rate
+                  max: 0.1
+                  window: 2s
+                  minSamples: 10
+                  action: rollback
+
+            """
+        try harness.repo.commit("fraud v1", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]) + monitors,
+        ])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        let load = Task { try await FraudRequest.send(harness, count: 100_000, amount: 100, pace: .milliseconds(10), allowErrors: true) }
+        defer { load.cancel() }
+        // No analysis: only the monitor can stop this canary (half of v2's answers are 500s).
+        let canary = """
+              rollout:
+                steps:
+                  - weight: 50
+                  - pause: 5m
+                onAbort: revert
+
+            """
+        let bad = try harness.repo.commit("fraud v2 (bad)", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
+            [("v1", "fraud-v2.1.json"), ("v2", "fraud-bad.json")], traffic: ["v1": 0, "v2": 100], rollout: canary) + monitors])
+        // The abort, then the revert commit (after which git and traffic agree again on v1).
+        try await harness.waitUntil("a revert commit", seconds: 60) {
+            try harness.repo.git(["log", "-1", "--format=%s"]).hasPrefix("Revert \"fraud v2 (bad)\" for fraud")
+        }
+        #expect(try harness.repo.git(["log", "-1", "--format=%b"]).contains("This reverts commit \(bad)"))
+        for _ in 0..<10 { #expect(try await FraudRequest.random(amount: 100).infer(harness).version == "v1") }
+        let events = try await harness.get("/v1/models/fraud/history")["events"] as? [[String: Any]] ?? []
+        let kinds = events.compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("monitorFiring"))
+        #expect(kinds.contains("reverted"))
+        let aborted = try #require(events.first { $0["kind"] as? String == "aborted" })
+        #expect((aborted["message"] as? String)?.contains("MonitorFired: monitor errors") == true, "\(aborted)")
+        let alert = try #require(receiver.records().first { ($0["body"] as? [String: Any])?["version"] as? String == "v2" }?["body"] as? [String: Any])
+        #expect(alert["action"] as? String == "rollback")
     }
 
     // MARK: - helpers
