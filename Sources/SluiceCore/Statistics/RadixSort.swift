@@ -16,6 +16,13 @@ enum RadixSort {
         return bits ^ (UInt64(bitPattern: Int64(bitPattern: bits) >> 63) | 0x8000_0000_0000_0000)
     }
 
+    /// `values` sorted ascending, stably, in a new array.
+    static func sorted(_ values: UnsafeBufferPointer<Double>) -> [Double] {
+        var copy = Array(values)
+        copy.withUnsafeMutableBufferPointer { sort($0) }
+        return copy
+    }
+
     /// Sorts `values` ascending, stably.
     static func sort(_ values: UnsafeMutableBufferPointer<Double>) {
         let n = values.count
