@@ -3,7 +3,7 @@
 
     swift build -c release --package-path Benchmarks/DriftBench --scratch-path .build-driftbench
     python3 Benchmarks/drift_vs_scipy.py [--sizes 10000,100000,1000000] [--runs 5]
-                                          [--sketch-sizes 100000,1000000,10000000]
+                                          [--shapes-size 1000000] [--sketch-sizes 100000,1000000,10000000]
 
 For each n, a reference N(0, 1) and a current N(0.02, 1.05) sample (seeded) are written as raw
 float64 files. scipy's `stats.ks_2samp(method="auto")` and a numpy PSI (the conventions of
@@ -11,7 +11,8 @@ Tests/SluiceCoreTests/Fixtures/drift/generate_golden.py) are timed in-process on
 file loading excluded; drift-bench reads the same files and reports its read, sort and compute
 times separately. Its default algorithm is what `sluice drift` runs on a column of raw values:
 `DriftComparator.score` with psi, then with ks, on the unsorted arrays. Values must agree: KS statistic exactly, p-value to 1e-9 relative (or both
-underflow to 0), PSI to 1e-12. The sketch table streams the files through two KLL sketches.
+underflow to 0), PSI to 1e-12. The shape table repeats the exact comparison on skewed, tied and
+identical samples; the sketch table streams the files through two KLL sketches.
 """
 import argparse
 import ast
@@ -138,6 +139,46 @@ def exact_table(sizes, runs, directory):
     return rows
 
 
+def shapes(n):
+    """Data shapes beyond the normal pair, seeded: what moves values into few buckets."""
+    rng = np.random.default_rng(20261208)
+    normal = rng.normal(0.0, 1.0, n)
+    return [
+        ("normal (as above)", normal, rng.normal(0.02, 1.05, n)),
+        ("log-normal, σ = 2", rng.lognormal(0.0, 2.0, n), rng.lognormal(0.01, 2.0, n)),
+        ("normal + 10 outliers at ±1e12..1e15", np.concatenate([normal[:n - 10], [1e12] * 10]),
+         np.concatenate([rng.normal(0.0, 1.0, n - 5), [-1e15] * 5])),
+        ("integers 0..99", rng.integers(0, 100, n).astype(float), rng.integers(0, 101, n).astype(float)),
+        ("0/1", (rng.random(n) < 0.3).astype(float), (rng.random(n) < 0.31).astype(float)),
+        ("identical samples", normal, normal.copy()),
+    ]
+
+
+def shape_table(n, runs, directory):
+    rows = []
+    for name, reference, current in shapes(n):
+        paths = (os.path.join(directory, "reference-shape.f64"), os.path.join(directory, "current-shape.f64"))
+        reference.tofile(paths[0])
+        current.tofile(paths[1])
+        ks_seconds, ks = timed(runs, lambda: stats.ks_2samp(reference, current, method="auto"))
+        psi_seconds, psi_value = timed(runs, lambda: psi(reference, current))
+        ours = bench("exact", paths, runs)
+        sorting = bench("exact", paths, runs, algorithm="sort")
+        checks = {"ks statistic": ours["ks"]["statistic"] == float(ks.statistic),
+                  "ks p-value": p_agrees(ours["ks"]["pValue"], float(ks.pvalue)),
+                  "verified": bench("exact", paths, 1, verify=True)["verified"] is True}
+        if len(np.unique(reference[:1000])) > 10:  # else sluice bins per distinct value, numpy by quantiles
+            checks["psi"] = abs(ours["psi"] - psi_value) <= 1e-12
+        scipy_total = ks_seconds + psi_seconds
+        rows.append({"shape": name, "scipy_total": scipy_total, "psi_score": ours["seconds"]["psi"],
+                     "ks_score": ours["seconds"]["ksStatistic"] + ours["seconds"]["ksPValue"],
+                     "sluice_total": ours["seconds"]["compute"], "ratio": scipy_total / ours["seconds"]["compute"],
+                     "sort_total": sorting["seconds"]["sortAndCompute"], "ok": all(checks.values()), "checks": checks})
+        for path in paths:
+            os.remove(path)
+    return rows
+
+
 def sketch_table(sizes, runs, directory):
     rows = []
     for n in sizes:
@@ -158,7 +199,8 @@ def sketch_table(sizes, runs, directory):
 def table(headers, rows):
     print()
     print("| " + " | ".join(headers) + " |")
-    print("| " + " | ".join("---" if h in ("KS p (method)", "values agree", "retained items") else "---:" for h in headers) + " |")
+    left = ("KS p (method)", "values agree", "retained items")
+    print("| " + " | ".join("---" if h in left or h.startswith("data") else "---:" for h in headers) + " |")
     for cells in rows:
         print("| " + " | ".join(cells) + " |")
 
@@ -171,6 +213,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--sketch-sizes", default="100000,1000000,10000000")
+    parser.add_argument("--shapes-size", type=int, default=1000000, help="n per side of the data-shape table (0: none)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print the raw rows as JSON too")
     arguments = parser.parse_args()
@@ -188,6 +231,12 @@ def main():
                 ms(r["ks_score"]), ms(r["pvalue"]), ms(r["sluice_total"]), f"{r['ratio']:.1f}x", f"{r['rss']:.0f}", ms(r["sort"]),
                 ms(r["sort_compute"]), ms(r["sort_total"]), f"{r['sort_ratio']:.1f}x", f"{r['sort_rss']:.0f}",
                 f"{r['p']:.3g} ({r['method']})", "yes" if r["ok"] else "NO " + str(r["checks"])] for r in exact])
+        shaped = shape_table(arguments.shapes_size, arguments.runs, directory) if arguments.shapes_size > 0 else []
+        if shaped:
+            table(["data, n per side = " + f"{arguments.shapes_size:,}", "scipy+numpy", "sluice PSI score", "sluice KS score",
+                   "sluice total", "ratio", "sort: total", "values agree"],
+                  [[r["shape"], ms(r["scipy_total"]), ms(r["psi_score"]), ms(r["ks_score"]), ms(r["sluice_total"]),
+                    f"{r['ratio']:.1f}x", ms(r["sort_total"]), "yes" if r["ok"] else "NO " + str(r["checks"])] for r in shaped])
         sketch = sketch_table(sketch_sizes, arguments.runs, directory) if sketch_sizes else []
         if sketch:
             table(["n per side", "exact peak RSS MiB", "sketch peak RSS MiB", "D exact", "D sketch", "bound on error of D",
@@ -196,8 +245,8 @@ def main():
                     f"±{r['D_bound']:.4f}", f"{r['exact_psi']:.6f}", f"{r['sketch_psi']:.6f}",
                     f"{r['retained'][0]}+{r['retained'][1]}", ms(r["stream"]), f"{r['ingest']:.3g}"] for r in sketch])
         if arguments.json:
-            print(json.dumps({"exact": exact, "sketch": sketch}, indent=1))
-    failed = [r["n"] for r in exact if not r["ok"]]
+            print(json.dumps({"exact": exact, "shapes": shaped, "sketch": sketch}, indent=1))
+    failed = [r["n"] for r in exact if not r["ok"]] + [r["shape"] for r in shaped if not r["ok"]]
     if failed:
         sys.exit(f"values disagree for n = {failed}")
 

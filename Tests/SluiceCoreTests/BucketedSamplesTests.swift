@@ -1,6 +1,12 @@
 @testable import SluiceCore
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The bucket path (`BucketedSamples`) against the sort and compare paths it replaces: the KS
 /// statistic, order statistics, quantile and frozen edges and bin counts must carry the same bits.
 @Suite("bucketed samples")
@@ -32,6 +38,9 @@ struct BucketedSamplesTests {
             ("one sample far from the other", a, normal(3_000, seed: 9, shift: 50)),
             ("signed zeros", a.map { $0 < 0 ? -0.0 : $0 }, normal(4_000, seed: 10).map { $0 < 0.2 ? 0.0 : $0 }),
         ]
+        // Skewed: most values in the first buckets, radix-sorted there.
+        pairs.append(("heavy tail", a.map { exp(3 * $0) }, normal(8_000, seed: 20, shift: 0.1).map { exp(3 * $0) }))
+        pairs.append(("outliers stretch the range", a + [1e12], normal(6_000, seed: 21) + [-1e15, 3e14]))
         // Dense values: every bucket nonempty, gaps at many bucket ends tie.
         pairs.append(("dense grid", (0..<5_000).map { Double($0 % 1_000) }, (0..<6_000).map { Double(($0 * 7) % 1_200) }))
         return pairs
@@ -59,6 +68,18 @@ struct BucketedSamplesTests {
         }
         // Different samples must not all give 0: the comparison above can fail.
         #expect(bucketStatistic(Self.pairs[0].reference, Self.pairs[0].current) ?? 0 > 0.01)
+    }
+
+    @Test("the radix sort orders as the standard library's stable sort, bit for bit")
+    func radixSort() {
+        var values = Self.normal(5_000, seed: 22).map { $0 * 1e3 }
+        values += Self.normal(3_000, seed: 23).map { ($0 * 4).rounded() / 4 }  // ties
+        values += [0.0, -0.0, .infinity, -.infinity, .leastNonzeroMagnitude, -.greatestFiniteMagnitude, -0.0, 0.0]
+        var generator = SeededGenerator(seed: 24)
+        values.shuffle(using: &generator)
+        var sorted = values
+        sorted.withUnsafeMutableBufferPointer { RadixSort.sort($0) }
+        #expect(sorted.map(\.bitPattern) == values.sorted().map(\.bitPattern))
     }
 
     @Test("constant, non-finite and one-value samples fall back to sorting, with the same result as before")
@@ -209,6 +230,7 @@ struct BucketedSamplesTests {
         let x = a.filter { !$0.isNaN }
         let y = b.filter { !$0.isNaN }
         let expected = KolmogorovSmirnov.test(statistic: sortedStatistic(x, y), n: x.count, m: y.count)
+        #expect(ks.referenceCount == x.count && ks.currentCount == y.count && x.count < a.count)
         #expect(ks.statistic?.bitPattern == expected.statistic.bitPattern)
         #expect(ks.pValue?.bitPattern == expected.pValue.bitPattern)
         let psi = try DriftComparator.score(feature: "x", reference: .numericSample(a), current: .numericSample(b), test: .psi, threshold: nil)

@@ -84,7 +84,7 @@ public enum DriftComparator {
         case .numericSample(let values):
             let finite = DriftStatistics.withoutNaNs(values)
             distinct = smallestDistinct(finite, upTo: bins + 1)
-            if distinct.count > bins { edges = DriftStatistics.quantileEdges(reference: finite, bins: bins) }
+            if distinct.count > bins { edges = DriftStatistics.quantileEdges(withoutNaNs: finite, bins: bins) }
         case .numericSketch(let sketch):
             for (value, _) in sketch.weightedValues() where distinct.last != value {
                 distinct.append(value)

@@ -33,7 +33,7 @@ public enum FeatureData: Sendable, Hashable {
     /// How many values the data summarizes.
     public var count: Int {
         switch self {
-        case .numericSample(let values): return values.reduce(0) { $1.isNaN ? $0 : $0 + 1 }
+        case .numericSample(let values): return values.count - DriftStatistics.nanCount(values)
         case .numericSketch(let sketch): return sketch.count
         case .binned(_, _, let count): return count
         case .categorical(let counts): return counts.values.reduce(0, +)

@@ -6,12 +6,14 @@
 /// at bucket ends. A second pass gathers the values of the buckets a question needs (those
 /// holding given ranks, or those where the KS gap could peak), each bucket's values sorted
 /// apart: typically a few thousand values of millions, where a full sort costs about 75 ms
-/// per million. Equal values share a bucket and keep their order (the sort is stable), as
-/// in a full sort, so even signed zeros come out the same.
+/// per million. Skewed data or outliers crowd most values into a few buckets; those are
+/// radix-sorted (`RadixSort`), so the cost stays linear. Equal values share a bucket and
+/// keep their order (the sorts are stable), as in a full sort, so even signed zeros come
+/// out the same. Bin counts need no gathering: a bucket without an edge lies in one bin.
 ///
 /// Does not apply (nil) to empty, constant or non-finite data; callers then sort.
 struct BucketedSamples {
-    /// Equal-width buckets over [low, high]: monotone in the value, clamped at both ends.
+    /// Equal-width buckets over [low, high]: monotone in the value, clamped at the top.
     struct BucketMap {
         let low: Double
         let high: Double
@@ -35,8 +37,12 @@ struct BucketedSamples {
 
         var count: Int { last + 1 }
 
-        /// The bucket of a value in [low, high].
-        @inline(__always) func callAsFunction(_ x: Double) -> Int { min(Int((x - low) * scale), last) }
+        /// The bucket of a value in [low, high]: (x − low)·scale rounded to the nearest
+        /// integer by adding 2^52, whose low 52 bits are then that integer (a conversion
+        /// without `Int(_:)`'s range checks; any monotone rounding serves).
+        @inline(__always) func callAsFunction(_ x: Double) -> Int {
+            min(Int(truncatingIfNeeded: ((x - low) * scale + 0x1p52).bitPattern & 0xF_FFFF_FFFF_FFFF), last)
+        }
     }
 
     let bucket: BucketMap
@@ -134,23 +140,29 @@ struct BucketedSamples {
                 candidates.append(index)
             }
         }
+        var wantedCount = 0
+        for index in candidates { wantedCount += belowA[index + 1] - belowA[index] + belowB[index + 1] - belowB[index] }
+        if wantedCount * 2 > n + m, wantedCount < candidates.count * 256 {
+            // Most values wanted, in many small buckets (samples alike, so that the gap
+            // bounds prune little): one radix sort of each sample beats sorting each bucket.
+            let (x, y) = (RadixSort.sorted(a), RadixSort.sorted(b))
+            return x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in KolmogorovSmirnov.statistic(sortedReference: x, sortedCurrent: y) } }
+        }
         buckets.gather(wanted, from: [a, b])
-        let (x, y) = (buckets.gathered[0], buckets.gathered[1])
         let (startA, startB) = (buckets.start[0], buckets.start[1])
-        let nd = Double(n)
-        let md = Double(m)
         var d = 0.0
-        for index in candidates {
-            var i = startA[index]
-            var j = startB[index]
-            let (endA, endB) = (startA[index + 1], startB[index + 1])
-            while i < endA || j < endB {
-                let value = min(i < endA ? x[i] : .infinity, j < endB ? y[j] : .infinity)
-                while i < endA, x[i] <= value { i += 1 }
-                while j < endB, y[j] <= value { j += 1 }
-                // As the merge: i/n − j/m, each quotient rounded.
-                let difference = Double(belowA[index] + i - startA[index]) / nd - Double(belowB[index] + j - startB[index]) / md
-                d = max(d, abs(difference))
+        buckets.gathered[0].withUnsafeBufferPointer { x in
+            buckets.gathered[1].withUnsafeBufferPointer { y in
+                for index in candidates {
+                    // The merge of this bucket, as the full merge would reach it.
+                    let (largest, smallest) = KolmogorovSmirnov.extremeDifferences(
+                        x, startA[index]..<startA[index + 1], y, startB[index]..<startB[index + 1],
+                        before: (belowA[index], belowB[index]), sizes: (n, m))
+                    // Compared as `statistic` does, so D = 0 stays +0.
+                    let below = -smallest
+                    let extreme = below > largest ? below : largest
+                    if extreme > d { d = extreme }
+                }
             }
         }
         return min(d, 1)
@@ -175,11 +187,26 @@ struct BucketedSamples {
             table[index] = Int32(edges.count == 1 && earlier == 1 ? 2 : earlier)  // one edge: below, equal, above
         }
         var counts = [Int](repeating: 0, count: edges.count == 1 ? 3 : edges.count + 1)
+        let last = edges[edges.count - 1]
+        let countEdges = edges.count >= 2 && edges.count <= 64
         counts.withUnsafeMutableBufferPointer { counts in
             table.withUnsafeBufferPointer { table in
-                for x in values {
-                    let bin = table[bucket(x)]
-                    counts[bin >= 0 ? Int(bin) : DriftStatistics.bin(x, edges: edges)] += 1
+                edges.withUnsafeBufferPointer { sortedEdges in
+                    for x in values {
+                        let bin = table[bucket(x)]
+                        if bin >= 0 {
+                            counts[Int(bin)] += 1
+                        } else if countEdges {
+                            // Without branches (a Bool's byte, where `? 1 : 0` compiles to
+                            // a branch): the edges ≤ x, less one at the last edge (it closes
+                            // the last bin); as DriftStatistics.bin for sorted edges.
+                            var below = 0
+                            for edge in sortedEdges { below &+= Int(unsafeBitCast(edge <= x, to: UInt8.self)) }
+                            counts[below - (x == last ? 1 : 0)] += 1
+                        } else {
+                            counts[DriftStatistics.bin(x, edges: edges)] += 1
+                        }
+                    }
                 }
             }
         }
@@ -226,8 +253,11 @@ struct BucketedSamples {
         return below
     }
 
+    /// Buckets with more values than this are radix-sorted (comparison sort below).
+    static let radixSortSize = 1024
+
     /// The values in wanted buckets, placed bucket by bucket from `starts` in input order,
-    /// then each bucket sorted on its own (a stable sort: equal values keep their order).
+    /// then each bucket sorted on its own (stable sorts: equal values keep their order).
     static func gather(_ values: UnsafeBufferPointer<Double>, _ wanted: [Bool], _ starts: [Int], _ bucket: BucketMap) -> [Double] {
         let size = starts[bucket.count]
         var next = starts
@@ -245,7 +275,13 @@ struct BucketedSamples {
             }
             for b in 0..<bucket.count where starts[b + 1] - starts[b] > 1 {
                 var segment = UnsafeMutableBufferPointer(rebasing: output[starts[b]..<starts[b + 1]])
-                segment.sort()
+                if segment.count <= radixSortSize {
+                    segment.sort()
+                } else if segment.contains(where: { $0 != segment[0] }) {
+                    // A large bucket (skewed data, outliers stretching the range) in linear
+                    // time; one of equal values (ties) is already as a stable sort leaves it.
+                    RadixSort.sort(segment)
+                }
             }
             initialized = size
         }

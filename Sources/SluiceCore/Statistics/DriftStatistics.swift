@@ -30,7 +30,11 @@ public enum DriftStatistics {
     /// The order statistics come from buckets (`BucketedSamples`) without sorting the
     /// reference, the same bits as from a sorted copy; constant or non-finite data is sorted.
     public static func quantileEdges(reference: [Double], bins: Int = 10) -> [Double] {
-        let values = withoutNaNs(reference)
+        quantileEdges(withoutNaNs: withoutNaNs(reference), bins: bins)
+    }
+
+    /// `quantileEdges(reference:bins:)` of values known to hold no NaN.
+    static func quantileEdges(withoutNaNs values: [Double], bins: Int) -> [Double] {
         guard !values.isEmpty, bins > 0 else { return [] }
         let count = values.count
         let positions = (0...bins).map { Double(count - 1) * (Double($0) / Double(bins)) }
@@ -72,7 +76,27 @@ public enum DriftStatistics {
 
     /// `values` without its NaNs (the same array, uncopied, when it has none).
     static func withoutNaNs(_ values: [Double]) -> [Double] {
-        values.contains(where: \.isNaN) ? values.filter { !$0.isNaN } : values
+        nanCount(values) == 0 ? values : values.filter { !$0.isNaN }
+    }
+
+    /// How many values are NaN, four at a time (x ≠ x only for NaN).
+    static func nanCount(_ values: [Double]) -> Int {
+        values.withUnsafeBufferPointer { values in
+            guard let base = values.baseAddress else { return 0 }
+            var lanes = SIMD4<Int64>()
+            var index = 0
+            while index + 4 <= values.count {
+                let x = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD4<Double>.self)
+                lanes &-= unsafeBitCast(x .!= x, to: SIMD4<Int64>.self)  // true lanes are −1
+                index += 4
+            }
+            var count = Int(lanes.wrappedSum())
+            while index < values.count {
+                if values[index].isNaN { count += 1 }
+                index += 1
+            }
+            return count
+        }
     }
 
     /// Counts per bin: an underflow bin (below the first edge), the bins between edges
@@ -83,10 +107,13 @@ public enum DriftStatistics {
     /// when the edges are sorted; otherwise, or for non-finite data, one by one.
     public static func histogram(_ values: [Double], edges: [Double]) -> [Int] {
         guard edges.count >= 1 else { return [values.count] }
-        let values = withoutNaNs(values)
-        if let counts = values.withUnsafeBufferPointer({ BucketedSamples.histogram($0, edges: edges) }) { return counts }
+        let bucketed = { (values: [Double]) in values.withUnsafeBufferPointer { BucketedSamples.histogram($0, edges: edges) } }
+        if let counts = bucketed(values) { return counts }
+        // A NaN or ±∞ stops the buckets: without NaNs (if there were any), try again.
+        let finite = withoutNaNs(values)
+        if finite.count < values.count, let counts = bucketed(finite) { return counts }
         var counts = [Int](repeating: 0, count: edges.count == 1 ? 3 : edges.count + 1)
-        for value in values { counts[bin(value, edges: edges)] += 1 }
+        for value in finite { counts[bin(value, edges: edges)] += 1 }
         return counts
     }
 

@@ -70,26 +70,52 @@ public enum KolmogorovSmirnov {
     /// |F₁(x) − F₂(x)| over the values of both samples, each CDF counting values ≤ x.
     /// Not rounded to the lattice; 0 when either sample is empty.
     public static func statistic(sortedReference a: UnsafeBufferPointer<Double>, sortedCurrent b: UnsafeBufferPointer<Double>) -> Double {
-        let n = a.count
-        let m = b.count
-        guard n > 0, m > 0 else { return 0 }
+        guard !a.isEmpty, !b.isEmpty else { return 0 }
+        let (largest, smallest) = extremeDifferences(a, 0..<a.count, b, 0..<b.count, before: (0, 0), sizes: (a.count, b.count))
+        let below = min(-smallest, 1)
+        return below > largest ? below : largest
+    }
+
+    /// The largest and smallest F₁ − F₂ (0 included) over the merge of `a[aRange]` and
+    /// `b[bRange]`, sorted and not both empty, whose values come after `before.0` values of
+    /// the reference and `before.1` of the current sample of sizes n and m: a whole sample's
+    /// merge, or one bucket's (`BucketedSamples`). A point counts once every value equal to
+    /// it is passed in both ranges; as scipy, F₁ − F₂ is i/n − j/m with each quotient rounded.
+    static func extremeDifferences(
+        _ a: UnsafeBufferPointer<Double>, _ aRange: Range<Int>, _ b: UnsafeBufferPointer<Double>, _ bRange: Range<Int>,
+        before: (Int, Int), sizes: (n: Int, m: Int)
+    ) -> (largest: Double, smallest: Double) {
+        let (n, m) = sizes
         let nd = Double(n)
         let md = Double(m)
-        var i = 0
-        var j = 0
-        var largest = 0.0  // the last difference, at the largest value, is 1 − 1 = 0
+        // Ranks in the whole samples are indices plus these.
+        let shift = (before.0 - aRange.lowerBound, before.1 - bRange.lowerBound)
+        let (aEnd, bEnd) = (aRange.upperBound, bRange.upperBound)
+        // At the end of both ranges; past the end of one, F₁ − F₂ only moves toward it.
+        let end = Double(aEnd + shift.0) / nd - Double(bEnd + shift.1) / md
+        // One value throughout (ties): the end is the only point.
+        let first = aRange.isEmpty ? b[bRange.lowerBound] : a[aRange.lowerBound]
+        if (aRange.isEmpty || a[aRange.lowerBound] == first && a[aEnd - 1] == first),
+           bRange.isEmpty || b[bRange.lowerBound] == first && b[bEnd - 1] == first {
+            return (max(0, end), min(0, end))
+        }
+        var i = aRange.lowerBound
+        var j = bRange.lowerBound
+        var largest = 0.0
         var smallest = 0.0
         // The gap m·i − n·j is (F₁ − F₂)·n·m, exact in integers. While n·m < 2^50, distinct
         // gaps differ by far more than the rounding of i/n − j/m, so only points that reach
         // the running extreme gap need the (slow) quotients. One value per step, without
         // branches on the data; a point counts once the next value is larger (ties passed).
-        if n > 1, m > 1, nd * md < 0x1p50 {
-            var gap = 0
-            var largestGap = 0
-            var smallestGap = 0
-            var x = a[0]
-            var y = b[0]
-            while i < n - 1, j < m - 1 {
+        if aRange.count > 1, bRange.count > 1, nd * md < 0x1p50 {
+            var gap = m * before.0 - n * before.1
+            var largestGap = gap
+            var smallestGap = gap
+            largest = Double(before.0) / nd - Double(before.1) / md  // 0 at the origin
+            smallest = largest
+            var x = a[i]
+            var y = b[j]
+            while i < aEnd - 1, j < bEnd - 1 {
                 let fromReference = x <= y ? 1 : 0
                 let value = min(x, y)  // minsd; a select on x <= y compiles to a branch that mispredicts
                 i &+= fromReference
@@ -100,29 +126,26 @@ public enum KolmogorovSmirnov {
                 if min(x, y) > value {
                     if gap >= largestGap {
                         largestGap = gap
-                        largest = max(largest, Double(i) / nd - Double(j) / md)
+                        largest = max(largest, Double(i + shift.0) / nd - Double(j + shift.1) / md)
                     }
                     if gap <= smallestGap {
                         smallestGap = gap
-                        smallest = min(smallest, Double(i) / nd - Double(j) / md)
+                        smallest = min(smallest, Double(i + shift.0) / nd - Double(j + shift.1) / md)
                     }
                 }
             }
         }
         // The rest (or all, for huge samples): step to the next distinct value in either
-        // sample, pass every value equal to it in both, and compare F₁ − F₂ there.
-        while i < n, j < m {
+        // range, pass every value equal to it in both, and compare F₁ − F₂ there.
+        while i < aEnd, j < bEnd {
             let x = min(a[i], b[j])
-            while i < n, a[i] <= x { i += 1 }
-            while j < m, b[j] <= x { j += 1 }
-            // As scipy: i/n − j/m, each quotient rounded, so D matches bit for bit.
-            let difference = Double(i) / nd - Double(j) / md
+            while i < aEnd, a[i] <= x { i += 1 }
+            while j < bEnd, b[j] <= x { j += 1 }
+            let difference = Double(i + shift.0) / nd - Double(j + shift.1) / md
             if difference > largest { largest = difference }
             if difference < smallest { smallest = difference }
         }
-        // Past the end of one sample the gap only shrinks toward 0.
-        let below = min(-smallest, 1)
-        return below > largest ? below : largest
+        return (max(largest, end), min(smallest, end))  // the end: 0 for whole samples
     }
 
     /// The p-value scipy would give for statistic d with sample sizes n, m (method auto).

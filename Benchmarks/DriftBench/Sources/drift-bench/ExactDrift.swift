@@ -1,7 +1,7 @@
 import SluiceCore
 
 /// PSI and the two-sample KS test with both samples in memory, as SluiceCore computes them,
-/// on sorted copies: the reference quantile edges are read off the sorted reference and each
+/// on sorted copies: the reference's frozen edges are read off the sorted reference and each
 /// bin count is the difference of two binary searches, so no value is binned one by one.
 enum ExactDrift {
     struct Result {
@@ -19,7 +19,7 @@ enum ExactDrift {
 
     static func compute(sortedReference: [Double], sortedCurrent: [Double], bins: Int) -> Result {
         let start = Measure.now()
-        let edges = quantileEdges(sortedReference: sortedReference, bins: bins)
+        let edges = frozenEdges(sortedReference: sortedReference, bins: bins)
         let referenceCounts = histogram(sorted: sortedReference, edges: edges)
         let currentCounts = histogram(sorted: sortedCurrent, edges: edges)
         let psi = DriftStatistics.psi(
@@ -35,10 +35,18 @@ enum ExactDrift {
                       psiSeconds: psiDone - start, statisticSeconds: statisticDone - psiDone, pValueSeconds: end - statisticDone)
     }
 
-    /// `DriftStatistics.quantileEdges` of an already sorted reference (same quantiles, same
-    /// removal of repeated edges) without its filter-and-sort.
-    static func quantileEdges(sortedReference: [Double], bins: Int) -> [Double] {
+    /// `DriftComparator.frozenEdges` of an already sorted reference, as `sluice drift`
+    /// freezes them: one bin per distinct value when there are at most `bins` (the last
+    /// edge repeated), else `DriftStatistics.quantileEdges` (same quantiles, same removal of
+    /// repeated edges) without its filter-and-sort.
+    static func frozenEdges(sortedReference: [Double], bins: Int) -> [Double] {
         guard !sortedReference.isEmpty, bins > 0 else { return [] }
+        var distinct: [Double] = []
+        for value in sortedReference where distinct.last != value {
+            distinct.append(value)
+            if distinct.count > bins { break }
+        }
+        if distinct.count <= bins { return distinct + [distinct[distinct.count - 1]] }
         var edges: [Double] = []
         for index in 0...bins {
             let edge = DriftStatistics.quantile(sorted: sortedReference, Double(index) / Double(bins))

@@ -95,10 +95,10 @@ func runExact(_ options: Options) throws(DoubleFile.Failure) -> String {
     }
     var verified = "null"
     if options.verify {
-        // The other algorithm, and SluiceCore's plain array paths: quantileEdges, histogram,
+        // The other algorithm, and SluiceCore's plain array paths: frozenEdges, histogram,
         // twoSample (all three unsorted, as users call them).
         let other = options.algorithm == "sort" ? viaCore() : viaSort()
-        let edges = DriftStatistics.quantileEdges(reference: reference, bins: options.bins)
+        let edges = DriftComparator.frozenEdges(.numericSample(reference), bins: options.bins)
         let same = edges == result.edges
             && DriftStatistics.histogram(reference, edges: edges) == result.referenceCounts
             && DriftStatistics.histogram(current, edges: edges) == result.currentCounts
