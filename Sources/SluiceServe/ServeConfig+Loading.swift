@@ -217,20 +217,20 @@ package struct ConfigReader {
                 problem(node, "serve.monitoring.retain", "expected at least one bucket (\(config.monitoringBucket)) and at most 24h, found \(value)")
             }
         }
-        if let node = fields["predictions"] {
-            if case .int(let count)? = node.scalar?.value, (0...10_000_000).contains(count) {
-                config.rememberedPredictions = count
-            } else {
-                problem(node, "serve.monitoring.predictions", "expected an integer from 0 to 10000000 (predictions kept for feedback)")
-            }
+        if let count = integer(fields["predictions"], field: "serve.monitoring.predictions", in: 0...10_000_000, "predictions kept for feedback") {
+            config.rememberedPredictions = count
         }
-        if let node = fields["sketchedPerSecond"] {
-            if case .int(let count)? = node.scalar?.value, (1...1_000_000).contains(count) {
-                config.sketchedPerSecond = count
-            } else {
-                problem(node, "serve.monitoring.sketchedPerSecond", "expected an integer from 1 to 1000000 (requests per second sketched in full)")
-            }
+        if let count = integer(fields["sketchedPerSecond"], field: "serve.monitoring.sketchedPerSecond", in: 1...1_000_000, "requests per second sketched in full") {
+            config.sketchedPerSecond = count
         }
+    }
+
+    /// An integer in `range`, or a problem saying what it means.
+    private mutating func integer(_ node: YAMLNode?, field: String, in range: ClosedRange<Int>, _ meaning: String) -> Int? {
+        guard let node else { return nil }
+        if case .int(let count)? = node.scalar?.value, range.contains(count) { return count }
+        problem(node, field, "expected an integer from \(range.lowerBound) to \(range.upperBound) (\(meaning))")
+        return nil
     }
 
     package mutating func duration(_ node: YAMLNode?, field: String) -> SluiceCore.Duration? {

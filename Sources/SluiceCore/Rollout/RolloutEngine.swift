@@ -115,9 +115,7 @@ public enum RolloutEngine {
             state.attemptedDigest = target.digest
             let window = desired.deployment.rollout?.rollbackWindow ?? 5
             if state.stableHistory.suffix(window + 1).dropLast().contains(target.digest) {
-                state.previousStable = stable
-                state.stable = target
-                remember(&state, target.digest)
+                makeStable(&state, target)
                 state.health = .progressing
                 state.reason = "FastRollback"
                 state.message = "returned to a recent stable spec: \(target.split), no steps, no analysis"
@@ -125,9 +123,7 @@ public enum RolloutEngine {
                 return Decision(state: state, events: events, analysisDue: false)
             }
             if !movesTrafficToNewVersions(from: stable, to: target) {
-                state.previousStable = stable
-                state.stable = target
-                remember(&state, target.digest)
+                makeStable(&state, target)
                 state.health = .progressing
                 state.reason = "Updated"
                 state.message = "traffic \(target.split) (no new version gains traffic)"
@@ -360,10 +356,8 @@ public enum RolloutEngine {
         var state = input
         var events = events
         guard let candidate = state.candidate else { return Decision(state: state, events: events, analysisDue: false) }
-        state.previousStable = state.stable
-        state.stable = candidate.target
+        makeStable(&state, candidate.target)
         state.candidate = nil
-        remember(&state, candidate.target.digest)
         state.health = .healthy
         state.reason = "Promoted"
         state.message = "promoted: \(candidate.target.split)"
@@ -387,6 +381,13 @@ public enum RolloutEngine {
             state.reason = "Synced"
             state.message = stable.split
         }
+    }
+
+    /// `target` becomes stable; the one it replaces is kept for a monitor's rollback.
+    private static func makeStable(_ state: inout RolloutState, _ target: ServingSet) {
+        state.previousStable = state.stable
+        state.stable = target
+        remember(&state, target.digest)
     }
 
     private static func remember(_ state: inout RolloutState, _ digest: String) {
