@@ -95,12 +95,12 @@ let package = Package(
         // Real git repositories in temporary directories, shared by the git and CLI tests.
         .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),
-        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore"]),
+        .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: ["SluiceController", "SluiceServe", "SluiceCore", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
-        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"], exclude: ["Fixtures"]),
     ]
 )

@@ -30,10 +30,12 @@ extension Controller {
         guard let decision = RolloutEngine.abortByUser(state, now: Date().timeIntervalSince1970) else {
             return .refused("\(model) has no rollout in progress")
         }
+        var reverts: [ControllerStore.PendingRevert] = []
         if desired?.models[model]?.deployment.rollout?.onAbort == .revert, let failed = state.candidate?.target.revision {
-            pendingReverts.append((model, failed))
+            reverts.append(.init(model: model, revision: failed))
         }
-        return await record(decision.state, events: decision.events, actor: actor, message: "aborted the rollout of \(model)")
+        return await record(
+            decision.state, events: decision.events, reverts: reverts, actor: actor, message: "aborted the rollout of \(model)")
     }
 
     /// `sluice retry MODEL`: tries a failed spec again.
@@ -47,9 +49,13 @@ extension Controller {
         return await record(next, events: [event], actor: actor, message: "\(model) will be tried again")
     }
 
-    private func record(_ state: RolloutState, events: [RolloutEvent], actor: String, message: String) async -> CommandOutcome {
+    private func record(
+        _ state: RolloutState, events: [RolloutEvent], reverts: [ControllerStore.PendingRevert] = [], actor: String, message: String
+    ) async -> CommandOutcome {
         do {
-            try store.save(states: [state], events: events.map { .init(model: state.name, event: $0, actor: actor) }, at: Date().timeIntervalSince1970)
+            try store.save(
+                states: [state], events: events.map { .init(model: state.name, event: $0, actor: actor) }, reverts: reverts,
+                at: Date().timeIntervalSince1970)
         } catch {
             return .refused("could not save: \(error)")
         }

@@ -56,16 +56,16 @@ extension Controller {
             }
         }
         var changed: [RolloutState] = []
+        var reverts: [ControllerStore.PendingRevert] = []
         for (model, firing) in rollbacks {
-            guard let state = states[model] else { continue }
+            guard let state = changed.last(where: { $0.name == model }) ?? states[model] else { continue }
             if let decision = rollback(state, firing: firing, now: now) {
-                states[model] = decision.state
                 changed.append(decision.state)
                 events += decision.events.map { .init(model: model, event: $0, actor: "monitor") }
                 // An aborted canary with `onAbort: revert` gets its revert commit on the next pass.
                 if desired.models[model]?.deployment.rollout?.onAbort == .revert,
                    let aborted = decision.events.first(where: { $0.kind == "aborted" }), let failed = aborted.revision {
-                    pendingReverts.append((model, failed))
+                    reverts.append(.init(model: model, revision: failed))
                 }
             } else {
                 events.append(.init(model: model, event: RolloutEvent(
@@ -75,7 +75,10 @@ extension Controller {
             }
         }
         do {
-            if !changed.isEmpty { try store.save(states: changed, at: now) }
+            // Saved before they are published: the pass that applies a rollback acts only on
+            // what the store holds.
+            if !changed.isEmpty { try store.save(states: changed, reverts: reverts, at: now) }
+            for state in changed { states[state.name] = state }
             try store.saveMonitors(statuses: statuses, readings: readings, events: events, at: now)
             if let cursor = monitorCursor { try store.setSetting("monitorCursor", String(cursor)) }
         } catch {

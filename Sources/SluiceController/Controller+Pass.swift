@@ -37,6 +37,7 @@ extension Controller {
         var measurements: [(model: String, revision: String?, run: AnalysisRun)] = []
         var changed: [String: RolloutState] = [:]
         var removed: [String] = []
+        var reverts: [ControllerStore.PendingRevert] = []
         var statistics: [Int: JSONValue] = [:]
         let unreadable = !desired.invalidFiles.isEmpty
         let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && artifactErrors.isEmpty
@@ -92,10 +93,34 @@ extension Controller {
             events += decision.events.map { .init(model: name, event: $0, actor: "controller") }
             if model?.deployment.rollout?.onAbort == .revert, let aborted = decision.events.first(where: { $0.kind == "aborted" }),
                let failed = aborted.revision {
-                pendingReverts.append((name, failed))
+                reverts.append(.init(model: name, revision: failed))
             }
         }
-        let spec = runtimeSpec(revision: commit.hex, states: next)
+        // Record before acting: the decisions and the intents they imply (revert commits) are
+        // saved first. A save that fails leaves what runs and what git says untouched, and the
+        // next pass decides again from the store; a crash after the save is finished by the
+        // next pass (the spec follows from the saved states, the reverts from their intents).
+        do {
+            try store.save(
+                states: Array(changed.values), removed: removed, events: events, measurements: measurements, reverts: reverts, at: now)
+        } catch {
+            lastPassError = "saving the pass failed, so nothing was applied: \(error)"
+            log("pass (\(reason)): \(lastPassError ?? "")")
+            return
+        }
+        states = next
+        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        await apply(runtimeSpec(revision: commit.hex, states: next), reason: reason, now: now)
+        // After the abort is applied (traffic already back on stable), make git say so.
+        await performPendingReverts(now: now)
+    }
+
+    /// Applies `spec` when the data plane runs something else, then records what the data
+    /// plane now runs (applied revision and digest); both are facts that the next pass
+    /// derives again, so a failure here loses nothing.
+    private func apply(_ spec: RuntimeSpec, reason: String, now: Double) async {
+        var events: [ControllerStore.EventRecord] = []
+        var changed: [RolloutState] = []
         do {
             // The data plane's own spec is re-read on timed passes (self-heal) and after
             // errors; other passes compare with what this controller applied last.
@@ -112,36 +137,51 @@ extension Controller {
             }
             lastApplied = spec
             lastPassError = nil
-            for name in next.keys {
-                guard var state = next[name], let route = RolloutEngine.route(for: state) else { continue }
+            for var state in states.values where RolloutEngine.route(for: state) != nil {
                 let revision = state.candidate?.target.revision ?? state.stable?.revision
                 let digest = state.candidate?.target.digest ?? state.stable?.digest
                 if state.appliedRevision != revision || state.appliedDigest != digest {
                     state.appliedRevision = revision
                     state.appliedDigest = digest
-                    next[name] = state
-                    changed[name] = state
+                    changed.append(state)
                 }
-                _ = route
             }
         } catch {
             lastApplied = nil
             lastPassError = "applying the runtime spec failed: \(error)"
             log(lastPassError ?? "")
         }
-        // After the abort is applied (traffic already back on stable), make git say so.
-        for (name, failed) in pendingReverts {
-            events.append(.init(model: name, event: await revertAfterAbort(model: name, failedRevision: failed), actor: "controller"))
-        }
-        pendingReverts = []
+        guard !changed.isEmpty || !events.isEmpty else { return }
         do {
-            try store.save(states: Array(changed.values), removed: removed, events: events, measurements: measurements, at: now)
-            states = next
+            try store.save(states: changed, events: events, at: now)
+            for state in changed { states[state.name] = state }
         } catch {
-            // Not published: the next pass decides again from the saved state.
-            log("saving the pass failed: \(error)")
+            log("saving the applied revisions failed: \(error)")
         }
         for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+    }
+
+    /// Writes the revert commits whose intents are in the store; each outcome is recorded in
+    /// the transaction that forgets its intent.
+    func performPendingReverts(now: Double) async {
+        let pending: [ControllerStore.PendingRevert]
+        do {
+            pending = try store.pendingReverts()
+        } catch {
+            log("reading pending reverts failed: \(error)")
+            return
+        }
+        for revert in pending {
+            let event = await revertAfterAbort(model: revert.model, failedRevision: revert.revision)
+            let record = ControllerStore.EventRecord(model: revert.model, event: event, actor: "controller")
+            do {
+                try store.completeRevert(revert, event: record, at: now)
+            } catch {
+                // The intent stays; the next pass finds the revert already written and skips it.
+                log("recording the revert of \(revert.model) failed: \(error)")
+            }
+            log("\(record.model): \(record.event.kind): \(record.event.message)")
+        }
     }
 
     /// The sketches of the candidate and the stable version over the last analysis

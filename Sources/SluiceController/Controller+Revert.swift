@@ -19,7 +19,12 @@ extension Controller {
             }
             let identity = await source.configuredIdentity() ?? GitIdentity(name: "Sluice", email: "sluice@localhost")
             let rollback = ManifestRollback(
-                model: model, branch: branch, commitToRevert: failedRevision, identity: identity, push: await source.remoteURL != nil)
+                model: model, branch: branch, commitToRevert: failedRevision, identity: identity, push: source.remoteURL != nil)
+            guard try await rollback.isPending(reader: reader) else {
+                return RolloutEvent(
+                    "revertSkipped", "onAbort: revert: \(branch) no longer holds the failed change (already reverted or superseded)",
+                    revision: failedRevision)
+            }
             let outcome = try await rollback.run(reader: reader)
             trigger("revert \(outcome.commit.short)")
             return RolloutEvent("reverted", "onAbort: revert: committed \(outcome.commit.short) on \(branch) (\(outcome.path))", revision: outcome.commit.hex)

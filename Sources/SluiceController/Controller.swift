@@ -72,9 +72,6 @@ public actor Controller {
     var baselines: [String: MonitorEvaluator.Reference] = [:]
     let webhooks: WebhookSender
 
-    /// Aborted models whose manifests ask for a revert commit (`onAbort: revert`).
-    var pendingReverts: [(model: String, revision: String)] = []
-
     /// Opens the repository, the store and the data plane client.
     public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
         self.config = config
@@ -82,7 +79,7 @@ public actor Controller {
         store = try ControllerStore(path: config.databasePath)
         if config.repository.contains("://") || config.repository.contains("@") {
             let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
-            source = try await GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
+            source = try GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
         } else {
             source = try GitSource.open(path: config.repository)
         }
@@ -128,7 +125,7 @@ public actor Controller {
         let rolloutTicker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
-                if await self.hasActiveRollout { continuation.yield("rollout") }
+                if self.hasActiveRollout { continuation.yield("rollout") }
             }
         }
         // Monitors: collect the data plane's buckets and judge the windows that closed.

@@ -70,6 +70,20 @@ public struct ManifestRollback: Sendable {
             message: change.message, pushed: push)
     }
 
+    /// Whether the branch tip still declares the model as `commitToRevert` left it. False once
+    /// that change was reverted or superseded by a newer commit, so a revert retried after a
+    /// crash (its intent still pending) writes no second commit. Always true without
+    /// `commitToRevert`.
+    public func isPending(reader: ManifestReader) async throws(GitError) -> Bool {
+        guard let commitToRevert else { return true }
+        let source = reader.source
+        let tip = try await source.resolve(branch)
+        let current = try await reader.read(at: tip)
+        guard let path = Self.path(declaring: model, in: current.files) else { return false }
+        let failed = try await source.resolve(commitToRevert)
+        return try await source.blob(at: tip, path: path) == (try await source.blob(at: failed, path: path))
+    }
+
     private func restore(from target: String, onto tip: CommitID, reader: ManifestReader) async throws(GitError)
         -> (tree: TreeID, path: String, reverted: CommitID?, restoredFrom: CommitID?, message: String)
     {

@@ -2,20 +2,38 @@ import Foundation
 import GRDB
 import SluiceCore
 
-/// The controller's state in SQLite (WAL): per model its rollout state, and the audit trail
-/// of events and measurements. Every reconcile pass is saved in one transaction, so a
-/// controller killed at any moment restarts at the same step: nothing lost, nothing twice.
+/// The controller's state in SQLite (WAL, `synchronous=FULL`): per model its rollout state,
+/// the audit trail of events and measurements, and the intents of actions not yet done.
+/// Every reconcile pass is saved in one transaction *before* it acts, so a controller killed
+/// (or a save that fails) at any moment restarts at the same step: nothing lost, nothing twice.
 public final class ControllerStore: Sendable {
     let database: DatabasePool
 
-    /// Opens (creating and migrating) the database at `path`.
+    /// Opens (creating and migrating) the database at `path`. The directory is made 0700 and
+    /// the database files 0600: they hold the audit trail and are nobody else's business.
     public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        // A committed pass must survive a power cut: the store is the record of what was
+        // decided before anything is applied, so NORMAL's lost tail is not acceptable.
+        // The cost is one fsync per pass (Benchmarks/README.md).
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let mask = umask(0o077)
+        defer { umask(mask) }
         database = try DatabasePool(path: path, configuration: configuration)
+        // The pool sets NORMAL on its writer after `prepareDatabase`; the writer connection
+        // lives as long as the pool, so setting it once here holds.
+        try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(database)
+        // Files written by an earlier version were created 0644.
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            chmod(path + suffix, 0o600)
+        }
     }
 
     static var migrator: DatabaseMigrator {
@@ -56,6 +74,7 @@ public final class ControllerStore: Sendable {
             }
         }
         registerMonitorMigration(&migrator)
+        registerIntentMigration(&migrator)
         return migrator
     }
 
@@ -85,12 +104,14 @@ public final class ControllerStore: Sendable {
         }
     }
 
-    /// Saves a pass: changed states, removed models, events and measurements, atomically.
+    /// Saves a pass: changed states, removed models, events, measurements and the intents of
+    /// the actions it decided (revert commits to write), atomically.
     public func save(
         states: [RolloutState],
         removed: [String] = [],
         events: [EventRecord] = [],
         measurements: [(model: String, revision: String?, run: AnalysisRun)] = [],
+        reverts: [PendingRevert] = [],
         at now: Double
     ) throws {
         let encoder = JSONEncoder()
@@ -110,6 +131,7 @@ public final class ControllerStore: Sendable {
                 try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
             }
             try Self.insert(events, at: now, db: db)
+            try Self.insert(reverts, at: now, db: db)
             for (model, revision, run) in measurements {
                 for check in run.checks {
                     try db.execute(

@@ -1,6 +1,6 @@
 import Foundation
 import SluiceCore
-import SluiceStore
+@testable import SluiceStore
 import Testing
 
 @Suite("controller store")
@@ -67,5 +67,61 @@ struct ControllerStoreTests {
         // WAL databases have header bytes 18 and 19 set to 2.
         let header = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(20)
         #expect(header[18] == 2 && header[19] == 2)
+    }
+
+    @Test("every connection runs synchronous=FULL, and the database files and directory are private")
+    func durableAndPrivate() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try ControllerStore(path: path)
+        try store.save(states: [state("fraud")], at: 1)
+        // 2 is FULL (0 OFF, 1 NORMAL): asked on the writer and on a reader connection.
+        #expect(try store.database.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        #expect(try store.database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o600)
+        let directory = try FileManager.default.attributesOfItem(atPath: (path as NSString).deletingLastPathComponent)
+        #expect((directory[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o700)
+    }
+
+    @Test("a revert intent is saved with the pass that decided it and forgotten with the event that records its outcome")
+    func revertIntents() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let intent = ControllerStore.PendingRevert(model: "fraud", revision: "abc123")
+        do {
+            let store = try ControllerStore(path: path)
+            try store.save(states: [state("fraud", reason: "Aborted")], reverts: [intent], at: 1)
+            // Saving the same intent again (a pass decided it twice) keeps one.
+            try store.save(states: [], reverts: [intent], at: 2)
+        }
+        // A crash here: the reopened store still knows what is to be done.
+        let store = try ControllerStore(path: path)
+        #expect(try store.pendingReverts() == [intent])
+        let event = ControllerStore.EventRecord(model: "fraud", event: RolloutEvent("reverted", "committed def456", revision: "def456"), actor: "controller")
+        try store.completeRevert(intent, event: event, at: 3)
+        #expect(try store.pendingReverts().isEmpty)
+        #expect(try store.history(of: "fraud").map(\.kind) == ["reverted"])
+    }
+
+    @Test("a database written by the previous release (migrations v1, v2-monitors, a canary paused at an approval) opens with its state, history and a private mode")
+    func upgradesTheEarlierFormat() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/sluice-v2-monitors.sqlite")
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
+        chmod(path, 0o644)
+        let store = try ControllerStore(path: path)
+        let fraud = try #require(try store.states()["fraud"])
+        #expect(fraud.health == .paused)
+        #expect(fraud.stable?.primary == "v1")
+        #expect(fraud.candidate?.weight == 30)
+        #expect(try store.history(of: "fraud").map(\.kind) == ["deployed", "rolloutStarted", "step", "awaitingApproval"])
+        #expect(try store.pendingReverts().isEmpty)
+        let migrations = try store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        #expect(migrations == ["v1", "v2-monitors", "v3-intents"])
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o600)
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+
+/// Intents: actions decided and saved with the pass that decided them, done after the save,
+/// and deleted in the same transaction that records their outcome. A crash or a failed save
+/// between deciding and acting leaves the intent in the store, and the next pass does it.
+extension ControllerStore {
+    /// A revert commit to write for a model whose rollout was aborted (`onAbort: revert`).
+    public struct PendingRevert: Sendable, Hashable {
+        /// The model whose manifest is reverted.
+        public var model: String
+        /// The commit that introduced the failed spec.
+        public var revision: String
+
+        /// Creates an intent.
+        public init(model: String, revision: String) {
+            self.model = model
+            self.revision = revision
+        }
+    }
+
+    static func registerIntentMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v3-intents") { db in
+            try db.create(table: "pendingRevert") { table in
+                table.column("model", .text).notNull()
+                table.column("revision", .text).notNull()
+                table.column("createdAt", .double).notNull()
+                table.primaryKey(["model", "revision"])
+            }
+        }
+    }
+
+    static func insert(_ reverts: [PendingRevert], at now: Double, db: Database) throws {
+        for revert in reverts {
+            try db.execute(
+                sql: "INSERT INTO pendingRevert (model, revision, createdAt) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                arguments: [revert.model, revert.revision, now])
+        }
+    }
+
+    /// The reverts decided and not yet done, oldest first.
+    public func pendingReverts() throws -> [PendingRevert] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT model, revision FROM pendingRevert ORDER BY createdAt, model").map {
+                PendingRevert(model: $0["model"], revision: $0["revision"])
+            }
+        }
+    }
+
+    /// Records what became of a revert and forgets the intent, in one transaction.
+    public func completeRevert(_ revert: PendingRevert, event: EventRecord, at now: Double) throws {
+        try database.write { db in
+            try Self.insert([event], at: now, db: db)
+            try db.execute(
+                sql: "DELETE FROM pendingRevert WHERE model = ? AND revision = ?", arguments: [revert.model, revert.revision])
+        }
+    }
+}
