@@ -15,6 +15,11 @@ public final class GitFixture {
         try git(bare ? ["init", "-q", "--bare", "-b", branch] : ["init", "-q", "-b", branch])
     }
 
+    /// Adopts an existing repository (unpacked from a fixture); it is removed with the fixture.
+    public init(existing url: URL) {
+        self.url = url
+    }
+
     deinit { try? FileManager.default.removeItem(at: url) }
 
     /// Runs git in the repository; returns its standard output, trimmed.

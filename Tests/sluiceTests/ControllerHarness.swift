@@ -20,10 +20,12 @@ final class ControllerHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - serveExtra, controllerExtra: more lines for the `serve:` and `controller:`
     ///     sections, indented by two spaces.
-    init(interval: String = "30s", serveExtra: String = "", controllerExtra: String = "") throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
+    ///   - existing: a directory with `state/` and `repo/` left by an earlier run (a fixture),
+    ///     instead of new ones.
+    init(interval: String = "30s", serveExtra: String = "", controllerExtra: String = "", existing: URL? = nil) throws {
+        directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        repo = try GitFixture()
+        repo = try existing.map { GitFixture(existing: $0.appendingPathComponent("repo")) } ?? GitFixture()
         let base = freePortBlock(in: 27000..<32700, size: 100)
         servePort = base
         adminPort = base + 1
@@ -31,7 +33,7 @@ final class ControllerHarness: @unchecked Sendable {
         try token.write(to: directory.appendingPathComponent("controller-token"), atomically: true, encoding: .utf8)
         try webhookSecret.write(to: directory.appendingPathComponent("webhook-secret"), atomically: true, encoding: .utf8)
         let models = SluiceBinary.packageRoot.appendingPathComponent("examples/models")
-        for name in ["fraud-v2.1.json", "fraud-v2.2.json", "fraud-bad.json"] {
+        for name in ["fraud-v2.1.json", "fraud-v2.2.json", "fraud-bad.json"] where existing == nil {
             try repo.write("models/\(name)", try String(contentsOf: models.appendingPathComponent(name), encoding: .utf8))
         }
         let config = """
@@ -100,7 +102,7 @@ final class ControllerHarness: @unchecked Sendable {
         process.arguments = [which, "--config", directory.appendingPathComponent("sluice.yaml").path]
         process.currentDirectoryURL = directory
         let log = directory.appendingPathComponent("\(which).log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle
