@@ -21,7 +21,7 @@ struct ControllerConfigTests {
         let config = try ControllerConfig.load(path: path)
         let base = (path as NSString).deletingLastPathComponent
         #expect(config.repository == "\(base)/repo")
-        #expect(config.dataPlane == UpstreamAddress(host: "127.0.0.1", port: 9301))
+        #expect(config.dataPlane == .tcp(host: "127.0.0.1", port: 9301))
         #expect(config.dataPlaneToken == .file("\(base)/.sluice/serve/admin-token"))
         #expect(config.interval == .seconds(30))
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 8090))
@@ -82,7 +82,7 @@ struct ControllerConfigTests {
             let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
             #expect(lines == [
                 "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv, monitors)",
-                "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin URL, http://HOST:PORT, found 'localhost'",
+                "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin address, http://HOST:PORT or unix:PATH, found 'localhost'",
                 "sluice.yaml:5:15: controller.allowEmpty: expected true or false",
             ])
         }
