@@ -59,11 +59,11 @@ static int cloexec_from_proc(void) {
 }
 #endif
 
-/// Makes sure that exactly descriptors 0, 1 and 2 survive the exec: the kernel's
+/// Makes sure that exactly descriptors 0, 1 and 2 survive an exec: the kernel's
 /// close_range (Linux 5.11 and later), else a walk of /proc/self/fd, else every number up
 /// to the descriptor limit. Close-on-exec rather than close, so the exec-error pipe still
 /// reports a failed exec.
-static void cloexec_above_stderr(void) {
+void sluice_cloexec_above_stderr(void) {
 #if defined(__linux__) && defined(SYS_close_range)
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
 #endif
@@ -123,7 +123,7 @@ pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory
         }
         if (error == 0) {
             step = SLUICE_SPAWN_STEP_EXEC;
-            cloexec_above_stderr();
+            sluice_cloexec_above_stderr();
             execve(argv[0], argv, envp);
             error = errno;
         }

@@ -35,7 +35,7 @@ struct AdminAddressTests {
         }
     }
 
-    static let probeCommand = "[python3, \(ContainmentTests.probe)]"
+    static let probeCommand = "[\(ContainmentTests.python), \(ContainmentTests.probe)]"
 
     @Test("with the admin API on a unix socket the controller reconciles through it; a listener on 127.0.0.1:8081 receives nothing")
     func controllerUsesTheUnixSocket() async throws {

@@ -6,6 +6,19 @@ import Testing
 @Suite("model-server containment")
 struct ContainmentTests {
     static let probe = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/probe_runtime.py").path
+    /// The interpreter itself: `python3` on PATH may be a shell shim (pyenv) that adds
+    /// descriptors and variables of its own to what the probe would report.
+    static let python: String = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try? process.run()
+        process.waitUntilExit()
+        let path = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.isEmpty ? "python3" : path
+    }()
     static let probeSpec = #"{"revision":"r1","models":[{"name":"probe","versions":[{"name":"v1","runtime":"probe","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
 
     /// Secrets an operator may well have in the environment of `sluice serve` or `sluice up`.
@@ -17,10 +30,10 @@ struct ContainmentTests {
         // Relative: runtimes run in the config's directory.
         let runtimes = """
               probe:
-                command: [python3, \(probe)]
+                command: [\(python), \(probe)]
                 env: {PROBE_REPORT_DIR: reports, LC_TIME: C}
               forking:
-                command: [sh, -c, "sleep 120 & echo $! > \\"$PROBE_REPORT_DIR/grandchild.pid\\"; exec python3 \(probe)"]
+                command: [sh, -c, "sleep 120 & echo $! > \\"$PROBE_REPORT_DIR/grandchild.pid\\"; exec \(python) \(probe)"]
                 env: {PROBE_REPORT_DIR: reports}
             """
         let serve = try ServeHarness(extraRuntimes: runtimes, listen: listen, adminListen: adminListen)
@@ -50,11 +63,13 @@ struct ContainmentTests {
         let report = try #require(Self.reports(in: serve.directory).first)
         #expect(report["fds"] as? [Int] == [0, 1, 2], "inherited: \(report["fds"] ?? "")")
         #expect(report["accepting"] as? [Int] == [], "accept() worked on inherited fds \(report["accepting"] ?? "")")
-        // Every socket of sluice serve (listeners and accepted connections) is close-on-exec.
+        // Every socket of sluice serve (listeners, accepted connections, any it inherited) is close-on-exec.
         let pid = try #require(serve.process?.processIdentifier)
         let sockets = socketDescriptors(of: pid)
         #expect(sockets.count >= 4, "listeners plus held connections: \(sockets)")
-        for (fd, flags) in sockets { #expect(flags & 0o2000000 != 0, "socket fd \(fd) of sluice serve is not close-on-exec (flags \(String(flags, radix: 8)))") }
+        for (fd, target, flags) in sockets {
+            #expect(flags & 0o2000000 != 0, "socket fd \(fd) (\(target)) of sluice serve is not close-on-exec (flags \(String(flags, radix: 8)))")
+        }
     }
 
     @Test("a model server sees only PATH, HOME, LANG, LC_*, TZ, TMPDIR, its runtime's env and SLUICE_MODEL/VERSION/PORT")
@@ -166,15 +181,15 @@ func startTime(of pid: Int32) -> UInt64? { statFields(of: pid).flatMap { $0.coun
 func processGroup(of pid: Int32) -> Int32? { statFields(of: pid).flatMap { $0.count > 2 ? Int32($0[2]) : nil } }
 
 /// The socket descriptors of `pid` with their open flags (octal in /proc/PID/fdinfo).
-func socketDescriptors(of pid: Int32) -> [(Int, Int)] {
+func socketDescriptors(of pid: Int32) -> [(Int, String, Int)] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
-    return names.compactMap { name -> (Int, Int)? in
+    return names.compactMap { name -> (Int, String, Int)? in
         guard let fd = Int(name),
               let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)"), target.hasPrefix("socket:"),
               let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(name)", encoding: .utf8),
               let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags:") }),
               let flags = Int(line.dropFirst("flags:".count).trimmingCharacters(in: .whitespaces), radix: 8) else { return nil }
-        return (fd, flags)
+        return (fd, target, flags)
     }.sorted { $0.0 < $1.0 }
 }
 

@@ -27,6 +27,10 @@ enum {
 /// On failure `*failed_step` (when not NULL) says which step failed.
 pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory, int log_fd, int cgroup_fd, int *failed_step);
 
+/// Marks every descriptor above 2 of the calling process close-on-exec (async-signal-safe):
+/// at start, so descriptors inherited from whoever started it never pass further.
+void sluice_cloexec_above_stderr(void);
+
 /// Makes the calling process the reaper of its orphaned descendants
 /// (PR_SET_CHILD_SUBREAPER), so a model server's forked helpers stay visible to it.
 /// Returns 0 or -errno.

@@ -24,8 +24,10 @@ final class Containment: @unchecked Sendable {
         parent.map { "model servers each get a cgroup under \($0.path)" } ?? "model servers are contained by process group (no writable cgroup v2)"
     }
 
-    /// Becomes the subreaper and stops what a previous run recorded.
+    /// Marks inherited descriptors close-on-exec, becomes the subreaper and stops what a
+    /// previous run recorded.
     func begin() {
+        sluice_cloexec_above_stderr()
         let result = sluice_become_subreaper()
         if result != 0 { log.error("cannot become the subreaper of model servers' helpers: \(String(cString: strerror(-result)))") }
         ledger.stopLeftovers(log: log)

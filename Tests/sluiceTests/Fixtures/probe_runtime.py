@@ -17,12 +17,17 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
 def inherited_descriptors():
-    listing = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        names = os.listdir(listing)
-    finally:
-        os.close(listing)
-    return sorted(int(name) for name in names if int(name) != listing)
+    """The open fds, minus the one os.listdir used for the listing (closed again by the
+    time each entry is checked)."""
+    names = os.listdir("/proc/self/fd")
+    still_open = []
+    for name in names:
+        try:
+            os.readlink("/proc/self/fd/" + name)
+            still_open.append(int(name))
+        except OSError:
+            pass
+    return sorted(still_open)
 
 
 def accepting_descriptors():
