@@ -107,8 +107,9 @@ struct ContainmentTests {
         try await serve.waitReady("probe", ["v1"])
         let pidFile = serve.directory.appendingPathComponent("reports/grandchild.pid").path
         let first = try #require(readPID(pidFile))
+        defer { kill(first, SIGKILL) }
         #expect(processExists(first))
-        serve.stop(signal: SIGKILL)
+        try await serve.kill9()
         try FileManager.default.removeItem(atPath: pidFile)
         // Same ports, same state directory: it starts, stops the leftover and serves again.
         try serve.start()
@@ -118,6 +119,7 @@ struct ContainmentTests {
         // A normal stop takes the helpers of the new model server along too.
         try await waitUntil("the new helper's pid file") { readPID(pidFile) != nil }
         let second = try #require(readPID(pidFile))
+        defer { kill(second, SIGKILL) }
         #expect(processExists(second))
         serve.stop(signal: SIGTERM)
         try await waitUntil("the helper \(second) is stopped with sluice serve") { !processExists(second) }

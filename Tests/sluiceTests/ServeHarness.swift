@@ -120,6 +120,17 @@ final class ServeHarness: @unchecked Sendable {
         self.process = nil
     }
 
+    /// SIGKILL, then waits by polling /proc rather than with `waitUntilExit`, which waits
+    /// on a descriptor of its own that a leaked-to orphan could hold open for minutes.
+    func kill9() async throws {
+        guard let process else { return }
+        let pid = process.processIdentifier
+        kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, processExists(pid) { try await Task.sleep(for: .milliseconds(20)) }
+        self.process = nil
+    }
+
     var serveLog: String {
         (try? String(contentsOf: directory.appendingPathComponent("serve.log"), encoding: .utf8)) ?? ""
     }
