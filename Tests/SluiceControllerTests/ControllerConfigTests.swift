@@ -29,6 +29,15 @@ struct ControllerConfigTests {
         #expect(config.allowEmpty == false)
     }
 
+    @Test("a unix-socket admin listener is the controller's data plane address, never a TCP fallback")
+    func unixSocketAdmin() throws {
+        let path = try write("serve:\n  admin:\n    listen: unix:run/admin.sock\nruntimes: {}\ncontroller:\n  repository: repo\n")
+        let base = (path as NSString).deletingLastPathComponent
+        #expect(try ControllerConfig.load(path: path).dataPlane == .unix(path: "\(base)/run/admin.sock"))
+        let explicit = try write("serve:\n  admin:\n    listen: 127.0.0.1:9301\nruntimes: {}\ncontroller:\n  repository: repo\n  dataPlane: unix:/run/sluice/admin.sock\n")
+        #expect(try ControllerConfig.load(path: explicit).dataPlane == .unix(path: "/run/sluice/admin.sock"))
+    }
+
     @Test("controller.monitors: collection interval and webhooks, with errors at the field")
     func monitors() throws {
         let path = try write("""

@@ -108,7 +108,7 @@ final class ControllerHarness: @unchecked Sendable {
         process.arguments = [which, "--config", directory.appendingPathComponent("sluice.yaml").path]
         process.currentDirectoryURL = directory
         let log = directory.appendingPathComponent("\(which).log")
-        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         process.standardOutput = handle

@@ -91,7 +91,7 @@ final class ServeHarness: @unchecked Sendable {
         process.standardOutput = pipe
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         let log = directory.appendingPathComponent("serve.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         self.process = process
