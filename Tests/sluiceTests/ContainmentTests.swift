@@ -35,6 +35,9 @@ struct ContainmentTests {
               forking:
                 command: [sh, -c, "sleep 120 & echo $! > \\"$PROBE_REPORT_DIR/grandchild.pid\\"; exec \(python) \(probe)"]
                 env: {PROBE_REPORT_DIR: reports}
+              escaping:
+                command: [sh, -c, "setsid sleep 120 & echo $! > \\"$PROBE_REPORT_DIR/escaped.pid\\"; exec \(python) \(probe)"]
+                env: {PROBE_REPORT_DIR: reports}
             """
         let serve = try ServeHarness(extraRuntimes: runtimes, listen: listen, adminListen: adminListen)
         try FileManager.default.createDirectory(at: serve.directory.appendingPathComponent("reports"), withIntermediateDirectories: true)
@@ -123,6 +126,36 @@ struct ContainmentTests {
         #expect(processExists(second))
         serve.stop(signal: SIGTERM)
         try await waitUntil("the helper \(second) is stopped with sluice serve") { !processExists(second) }
+    }
+
+    /// Whether this machine has a cgroup v2 hierarchy that this (root or delegated) user may write.
+    static let cgroupsWritable: Bool = {
+        guard let mounts = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        return mounts.split(separator: "\n").contains { line in
+            let halves = line.components(separatedBy: " - ")
+            guard halves.count == 2, halves[1].hasPrefix("cgroup2 ") else { return false }
+            let fields = halves[0].split(separator: " ")
+            return fields.count > 4 && access("\(fields[4])/cgroup.procs", W_OK) == 0
+        }
+    }()
+
+    @Test("with cgroup v2, a helper that leaves the process group (setsid) is stopped with its model server",
+          .enabled(if: cgroupsWritable, "needs a writable cgroup v2 hierarchy"))
+    func setsidHelperIsContained() async throws {
+        let serve = try Self.harness()
+        let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"escaping""#)
+        try serve.start()
+        defer { serve.stop() }
+        #expect(serve.serveLog.contains("each get a cgroup"), "\(serve.serveLog)")
+        try await serve.apply(spec)
+        try await serve.waitReady("probe", ["v1"])
+        let escaped = try #require(readPID(serve.directory.appendingPathComponent("reports/escaped.pid").path))
+        defer { kill(escaped, SIGKILL) }
+        #expect(processExists(escaped))
+        #expect(processGroup(of: escaped) == escaped, "setsid made it a group of its own")
+        // Removing the version stops the model server and, through its cgroup, the escaped helper.
+        try await serve.apply(#"{"revision":"r2","models":[]}"#)
+        try await waitUntil("the escaped helper \(escaped) is stopped") { !processExists(escaped) }
     }
 
     @Test("at start, a recorded process is stopped only if its start time matches: a reused pid is never killed")
