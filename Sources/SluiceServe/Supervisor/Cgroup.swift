@@ -79,6 +79,19 @@ struct CgroupParent: Sendable {
         return CgroupParent(path: path)
     }
 
+    /// Removes empty instance cgroups whose `sluice serve` is gone (left by one killed with
+    /// SIGKILL whose state directory was never used again). Populated ones are left: only
+    /// the owner's ledger says what its processes are.
+    func removeAbandoned() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names where name.hasPrefix(Cgroup.prefix) {
+            let owner = name.dropFirst(Cgroup.prefix.count).split(separator: "-").first.flatMap { Int32($0) }
+            guard let owner, owner != getpid(), kill(owner, 0) != 0, errno == ESRCH else { continue }
+            let cgroup = Cgroup(path: "\(path)/\(name)")
+            if !cgroup.isPopulated { cgroup.remove() }
+        }
+    }
+
     /// Creates a fresh, empty cgroup for one instance.
     func makeInstance(serial: Int) -> Cgroup? {
         let directory = "\(path)/\(Cgroup.prefix)\(getpid())-\(serial)"

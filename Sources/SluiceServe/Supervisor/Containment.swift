@@ -31,6 +31,15 @@ final class Containment: @unchecked Sendable {
         let result = sluice_become_subreaper()
         if result != 0 { log.error("cannot become the subreaper of model servers' helpers: \(String(cString: strerror(-result)))") }
         ledger.stopLeftovers(log: log)
+        parent?.removeAbandoned()
+    }
+
+    /// At shutdown: waits briefly for killed cgroups to empty, and removes them.
+    func finish() {
+        for _ in 0..<50 where !emptying.isEmpty {
+            tidy()
+            usleep(20_000)
+        }
     }
 
     /// A fresh cgroup for the next instance, or nil when cgroups are not usable.

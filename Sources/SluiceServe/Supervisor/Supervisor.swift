@@ -176,6 +176,7 @@ actor Supervisor {
                 instance.pid = nil
             }
         }
+        containment.finish()
         routes.publish(.empty)
     }
 
