@@ -45,9 +45,12 @@ struct AdminAddressTests {
         try harness.start("serve")
         try harness.start("controller")
         defer { harness.stop("controller"); harness.stop("serve") }
-        try await harness.waitFor(health: "Healthy", seconds: 60)
-        #expect(try await harness.infer().1 == "v1")
+        var reconciled: (any Error)?
+        do { try await harness.waitFor(health: "Healthy", seconds: 60) } catch { reconciled = error }
+        // Checked first: a controller that sent its token elsewhere never gets Healthy either.
         #expect(decoy.received.isEmpty, "the decoy received: \(decoy.received.prefix(300))")
+        if let reconciled { throw reconciled }
+        #expect(try await harness.infer().1 == "v1")
     }
 
     @Test("sluice up works with a unix-socket admin; its model servers see none of its secrets; the decoy receives nothing")
