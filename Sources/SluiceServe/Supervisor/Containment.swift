@@ -13,8 +13,9 @@ final class Containment: @unchecked Sendable {
     /// Cgroups whose processes were killed but had not gone yet: removed on a later pass.
     private var emptying: Set<Cgroup> = []
 
-    init(stateDirectory: String, log: ServeLog) {
-        parent = CgroupParent.detect()
+    /// - Parameter cgroups: false contains by process group only (the fallback, for tests).
+    init(stateDirectory: String, log: ServeLog, cgroups: Bool = true) {
+        parent = cgroups ? CgroupParent.detect() : nil
         ledger = ProcessLedger(directory: stateDirectory)
         self.log = log
     }
