@@ -273,15 +273,16 @@ actor Supervisor {
             let pid = try await ProcessSpawner.shared.spawn(request)
             containment.started(pid: pid, cgroup: cgroup)
             return (pid, cgroup)
-        } catch where error.step == .cgroup && cgroup != nil {
-            containment.disableCgroups(cgroup!, because: error.description)
+        } catch {
+            guard error.step == .cgroup, let cgroup else {
+                cgroup?.remove()
+                throw error
+            }
+            containment.disableCgroups(cgroup, because: error.description)
             request.cgroup = nil
             let pid = try await ProcessSpawner.shared.spawn(request)
             containment.started(pid: pid, cgroup: nil)
             return (pid, nil)
-        } catch {
-            cgroup?.remove()
-            throw error
         }
     }
 
