@@ -21,8 +21,8 @@ public struct ControllerConfig: Sendable {
     public var webhookSecret: ServeConfig.TokenSource?
     /// The SQLite database, the clone cache and the materialized artifacts.
     public var stateDirectory: String
-    /// The data plane's admin API.
-    public var dataPlane: UpstreamAddress
+    /// The data plane's admin API: TCP or a unix socket, and nowhere else the token goes.
+    public var dataPlane: ServeConfig.ListenAddress
     /// The data plane's admin token.
     public var dataPlaneToken: ServeConfig.TokenSource
     /// Whether an empty manifest set may prune every model.
@@ -86,16 +86,16 @@ extension ConfigReader {
         var webhook: ServeConfig.TokenSource?
         if let name = text(fields, "webhookSecretEnv", "controller.webhookSecretEnv") { webhook = .environment(name) }
         if let file = text(fields, "webhookSecretFile", "controller.webhookSecretFile") { webhook = .file(resolve(file)) }
-        var dataPlane: UpstreamAddress
-        switch serve.adminListen {
-        case .tcp(let host, let port): dataPlane = UpstreamAddress(host: host == "0.0.0.0" ? "127.0.0.1" : host, port: port)
-        case .unix: dataPlane = UpstreamAddress(host: "127.0.0.1", port: 8081)
-        }
+        // By default exactly the admin listener this file configures, unix socket included.
+        var dataPlane = serve.adminListen
+        if case .tcp(let host, let port) = dataPlane, host == "0.0.0.0" { dataPlane = .tcp(host: "127.0.0.1", port: port) }
         if let node = fields["dataPlane"], let text = string(node, field: "controller.dataPlane") {
             if let address = UpstreamAddress(url: text) {
-                dataPlane = address
+                dataPlane = .tcp(host: address.host, port: address.port)
+            } else if text.hasPrefix("unix:"), text.count > "unix:".count {
+                dataPlane = .unix(path: resolve(String(text.dropFirst("unix:".count))))
             } else {
-                problem(node, "controller.dataPlane", "expected the data plane's admin URL, http://HOST:PORT, found '\(text)'")
+                problem(node, "controller.dataPlane", "expected the data plane's admin address, http://HOST:PORT or unix:PATH, found '\(text)'")
             }
         }
         // By default the data plane is the one this file configures, with its token.

@@ -6,15 +6,18 @@ import SluiceCore
 import SluiceServe
 
 /// Talks to a data plane's admin API: the controller's only way to change what runs.
+///
+/// Every call goes to exactly the configured admin address (TCP or unix socket), the one
+/// place the admin token is ever sent.
 struct DataPlaneClient: Sendable {
-    let address: UpstreamAddress
+    let address: ServeConfig.ListenAddress
     /// Reads the admin token; it may not exist yet when both planes start together.
     let readToken: @Sendable () throws -> String
     let client: UpstreamClient
     let eventLoop: any EventLoop
     private let token = NIOLockedValueBox<String?>(nil)
 
-    init(address: UpstreamAddress, readToken: @escaping @Sendable () throws -> String, client: UpstreamClient, eventLoop: any EventLoop) {
+    init(address: ServeConfig.ListenAddress, readToken: @escaping @Sendable () throws -> String, client: UpstreamClient, eventLoop: any EventLoop) {
         self.address = address
         self.readToken = readToken
         self.client = client
@@ -80,7 +83,12 @@ struct DataPlaneClient: Sendable {
         let request = UpstreamRequest(method: method, uri: path, headers: headers, body: body.map { ByteBuffer(string: $0) })
         let response: UpstreamResponse
         do {
-            response = try await client.send(request, to: address, on: eventLoop, timeout: .seconds(10)).get()
+            switch address {
+            case .tcp(let host, let port):
+                response = try await client.send(request, to: UpstreamAddress(host: host, port: port), on: eventLoop, timeout: .seconds(10)).get()
+            case .unix(let path):
+                response = try await client.send(request, toUnixSocket: path, on: eventLoop, timeout: .seconds(10)).get()
+            }
         } catch {
             throw Failure(description: "the data plane at \(address) did not answer: \(error)")
         }

@@ -49,6 +49,7 @@ public actor DataPlane {
     public func run(onListening: @Sendable (Listeners) -> Void = { _ in }) async throws {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         let token = try AdminToken.resolve(config.adminToken, stateDirectory: config.stateDirectory)
+        await supervisor.beginContainment()
         restoreSpec()
         let supervisor = self.supervisor
         let gateway = Gateway(

@@ -25,7 +25,8 @@ extension Sluice {
             let log = "\(serveConfig.stateDirectory)/serve.log"
             let request = SpawnRequest(
                 command: [executable, "serve", "--config", URL(fileURLWithPath: config).standardizedFileURL.path],
-                environment: ProcessInfo.processInfo.environment,
+                // Only what serve needs: its model servers must never see the controller's secrets.
+                environment: serveConfig.serveEnvironment(from: ProcessInfo.processInfo.environment),
                 workingDirectory: FileManager.default.currentDirectoryPath,
                 logPath: log)
             let child = DataPlaneChild(request: request)
@@ -69,17 +70,28 @@ final class DataPlaneChild: @unchecked Sendable {
         return started
     }
 
-    /// Watches the child and starts it again (after a second) when it exits.
+    /// Watches the child and starts it again when it exits, after a delay that doubles up
+    /// to 30 s while it keeps exiting (and resets once it ran a minute).
     func keepRunning() async {
+        var backoff = RestartBackoff()
+        var startedAt = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
             let current = lock.withLock { pid }
             var status: Int32 = 0
             guard current > 0, waitpid(current, &status, WNOHANG) == current, !lock.withLock({ stopping }) else { continue }
-            FileHandle.standardError.write(Data("sluice up: the data plane (pid \(current)) exited; starting it again\n".utf8))
-            try? await Task.sleep(for: .seconds(1))
-            if let restarted = try? await start() {
-                FileHandle.standardOutput.write(Data("sluice up: data plane pid \(restarted)\n".utf8))
+            let delay = backoff.delay(afterRunOf: .now - startedAt)
+            FileHandle.standardError.write(Data("sluice up: the data plane (pid \(current)) exited; starting it again in \(delay)\n".utf8))
+            try? await Task.sleep(for: delay)
+            guard !Task.isCancelled else { return }
+            // A start that fails is tried again with the same growing delay.
+            while !Task.isCancelled {
+                startedAt = .now
+                if let restarted = try? await start() {
+                    FileHandle.standardOutput.write(Data("sluice up: data plane pid \(restarted)\n".utf8))
+                    break
+                }
+                try? await Task.sleep(for: backoff.delay(afterRunOf: .zero))
             }
         }
     }

@@ -21,12 +21,21 @@ struct ControllerConfigTests {
         let config = try ControllerConfig.load(path: path)
         let base = (path as NSString).deletingLastPathComponent
         #expect(config.repository == "\(base)/repo")
-        #expect(config.dataPlane == UpstreamAddress(host: "127.0.0.1", port: 9301))
+        #expect(config.dataPlane == .tcp(host: "127.0.0.1", port: 9301))
         #expect(config.dataPlaneToken == .file("\(base)/.sluice/serve/admin-token"))
         #expect(config.interval == .seconds(30))
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 8090))
         #expect(config.stateDirectory == "\(base)/.sluice/controller")
         #expect(config.allowEmpty == false)
+    }
+
+    @Test("a unix-socket admin listener is the controller's data plane address, never a TCP fallback")
+    func unixSocketAdmin() throws {
+        let path = try write("serve:\n  admin:\n    listen: unix:run/admin.sock\nruntimes: {}\ncontroller:\n  repository: repo\n")
+        let base = (path as NSString).deletingLastPathComponent
+        #expect(try ControllerConfig.load(path: path).dataPlane == .unix(path: "\(base)/run/admin.sock"))
+        let explicit = try write("serve:\n  admin:\n    listen: 127.0.0.1:9301\nruntimes: {}\ncontroller:\n  repository: repo\n  dataPlane: unix:/run/sluice/admin.sock\n")
+        #expect(try ControllerConfig.load(path: explicit).dataPlane == .unix(path: "/run/sluice/admin.sock"))
     }
 
     @Test("controller.monitors: collection interval and webhooks, with errors at the field")
@@ -82,7 +91,7 @@ struct ControllerConfigTests {
             let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
             #expect(lines == [
                 "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv, monitors)",
-                "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin URL, http://HOST:PORT, found 'localhost'",
+                "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin address, http://HOST:PORT or unix:PATH, found 'localhost'",
                 "sluice.yaml:5:15: controller.allowEmpty: expected true or false",
             ])
         }

@@ -20,9 +20,14 @@ final class ControllerHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - serveExtra, controllerExtra: more lines for the `serve:` and `controller:`
     ///     sections, indented by two spaces.
+    ///   - adminListen: the data plane's admin listener (default: TCP on `adminPort`).
+    ///   - runtimeCommand, runtimeEnv: replace the `python-v2` runtime's command and env.
     ///   - existing: a directory with `state/` and `repo/` left by an earlier run (a fixture),
     ///     instead of new ones.
-    init(interval: String = "30s", serveExtra: String = "", controllerExtra: String = "", existing: URL? = nil) throws {
+    init(
+        interval: String = "30s", serveExtra: String = "", controllerExtra: String = "", adminListen: String? = nil,
+        runtimeCommand: String? = nil, runtimeEnv: String = "{}", existing: URL? = nil
+    ) throws {
         directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         repo = try existing.map { GitFixture(existing: $0.appendingPathComponent("repo")) } ?? GitFixture()
@@ -40,7 +45,7 @@ final class ControllerHarness: @unchecked Sendable {
             serve:
               listen: 127.0.0.1:\(servePort)
               admin:
-                listen: 127.0.0.1:\(adminPort)
+                listen: \(adminListen ?? "127.0.0.1:\(adminPort)")
               stateDirectory: state/serve
               artifactRoot: state
               ports: \(base + 10)-\(base + 99)
@@ -49,7 +54,8 @@ final class ControllerHarness: @unchecked Sendable {
             \(serveExtra)
             runtimes:
               python-v2:
-                command: [python3, \(ServeHarness.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
+                command: \(runtimeCommand ?? "[python3, \(ServeHarness.server), --model-file, \"{artifact}\", --port, \"{port}\", --name, \"{model}\", --version, \"{version}\"]")
+                env: \(runtimeEnv)
                 startTimeout: 20s
             controller:
               repository: \(repo.path)
@@ -96,8 +102,10 @@ final class ControllerHarness: @unchecked Sendable {
 
         """
 
-    func start(_ which: String) throws {
+    /// Starts `serve`, `controller` or `up`, with this process's environment plus `environment`.
+    func start(_ which: String, environment: [String: String] = [:]) throws {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = SluiceBinary.url
         process.arguments = [which, "--config", directory.appendingPathComponent("sluice.yaml").path]
         process.currentDirectoryURL = directory

@@ -16,8 +16,12 @@ final class ServeHarness: @unchecked Sendable {
     static let server = SluiceBinary.packageRoot.appendingPathComponent("examples/server/v2_server.py").path
 
     /// Creates the directory, the config (runtimes `python-v2`, `never-ready`,
-    /// `failing`, `slow`) and copies of the example models.
-    init(startTimeout: String = "20s", extraConfig: String = "") throws {
+    /// `failing`, `slow`, plus `extraRuntimes`, indented by two spaces) and copies of the
+    /// example models.
+    init(
+        startTimeout: String = "20s", extraConfig: String = "", extraRuntimes: String = "",
+        listen: String = "127.0.0.1:0", adminListen: String = "127.0.0.1:0"
+    ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("models"), withIntermediateDirectories: true)
         let models = SluiceBinary.packageRoot.appendingPathComponent("examples/models")
@@ -36,9 +40,9 @@ final class ServeHarness: @unchecked Sendable {
         }
         let config = """
             serve:
-              listen: 127.0.0.1:0
+              listen: \(listen)
               admin:
-                listen: 127.0.0.1:0
+                listen: \(adminListen)
                 tokenFile: token
               stateDirectory: state
               artifactRoot: .
@@ -57,6 +61,7 @@ final class ServeHarness: @unchecked Sendable {
                 command: [python3, -c, "import sys; sys.exit(3)"]
               missing-program:
                 command: [/nonexistent/model-server, "{port}"]
+            \(extraRuntimes)
             """
         try config.write(to: directory.appendingPathComponent("sluice.yaml"), atomically: true, encoding: .utf8)
     }
@@ -74,9 +79,11 @@ final class ServeHarness: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// Starts `sluice serve` and waits until it prints its listening addresses.
-    func start() throws {
+    /// Starts `sluice serve` (with this process's environment plus `environment`) and
+    /// waits until it prints its listening addresses.
+    func start(environment: [String: String] = [:]) throws {
         let process = Process()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = SluiceBinary.url
         process.arguments = ["serve", "--config", directory.appendingPathComponent("sluice.yaml").path]
         process.currentDirectoryURL = directory
@@ -110,6 +117,17 @@ final class ServeHarness: @unchecked Sendable {
         guard let process else { return }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// SIGKILL, then waits by polling /proc rather than with `waitUntilExit`, which waits
+    /// on a descriptor of its own that a leaked-to orphan could hold open for minutes.
+    func kill9() async throws {
+        guard let process else { return }
+        let pid = process.processIdentifier
+        kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, processExists(pid) { try await Task.sleep(for: .milliseconds(20)) }
         self.process = nil
     }
 

@@ -3,6 +3,14 @@
 
 #include <sys/types.h>
 
+/// The child's steps before exec, reported with a failure.
+enum {
+    SLUICE_SPAWN_STEP_SETUP = 1,
+    SLUICE_SPAWN_STEP_CGROUP = 2,
+    SLUICE_SPAWN_STEP_DIRECTORY = 3,
+    SLUICE_SPAWN_STEP_EXEC = 4,
+};
+
 /// Starts `argv[0]` (an absolute path: searching PATH after fork is not async-signal-safe) in its own process group, with stdin from
 /// /dev/null and stdout and stderr appended to `log_fd` (or inherited when -1),
 /// in `directory` (or the current one when NULL), with exactly `envp`.
@@ -12,7 +20,21 @@
 /// Returns the child's pid, or -errno when the program could not be started
 /// (the exec error is reported through a close-on-exec pipe, so a missing program
 /// fails here instead of as an exit status later).
-pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory, int log_fd);
+/// The program starts with exactly descriptors 0, 1 and 2: everything else is made
+/// close-on-exec in the child, whatever flags the caller's descriptors carry.
+/// When `cgroup_fd` is not -1 it is an open `cgroup.procs` file (cgroup v2) that the
+/// child joins before exec, so the program and all its descendants are in that cgroup.
+/// On failure `*failed_step` (when not NULL) says which step failed.
+pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory, int log_fd, int cgroup_fd, int *failed_step);
+
+/// Marks every descriptor above 2 of the calling process close-on-exec (async-signal-safe):
+/// at start, so descriptors inherited from whoever started it never pass further.
+void sluice_cloexec_above_stderr(void);
+
+/// Makes the calling process the reaper of its orphaned descendants
+/// (PR_SET_CHILD_SUBREAPER), so a model server's forked helpers stay visible to it.
+/// Returns 0 or -errno.
+int sluice_become_subreaper(void);
 
 /// Non-blocking wait: 0 while running; the pid once it exited, with `status` set.
 pid_t sluice_try_wait(pid_t pid, int *status);

@@ -82,6 +82,36 @@ package final class UpstreamClient: Sendable {
         return promise.futureResult
     }
 
+    /// Sends `request` over a new connection to the unix socket at `path` and collects the
+    /// whole response (for the admin API: rare calls, so no pool).
+    package func send(
+        _ request: UpstreamRequest,
+        toUnixSocket path: String,
+        on eventLoop: any EventLoop,
+        timeout: TimeAmount
+    ) -> EventLoopFuture<UpstreamResponse> {
+        let handler = UpstreamConnectionHandler(hostHeader: "localhost")
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(min(timeout, .seconds(5)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.markCloseOnExec()
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .connect(unixDomainSocketPath: path)
+            .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(error)") }
+            .flatMap { channel in
+                let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+                handler.send(request, on: channel, timeout: timeout) { result in
+                    promise.completeWith(result.mapError { $0 as any Error })
+                    channel.close(promise: nil)
+                }
+                return promise.futureResult
+            }
+    }
+
     /// Closes every idle connection to `address` (its process went away).
     func forget(_ address: UpstreamAddress) {
         let all = pools.withLockedValue { Array($0.values) }
@@ -169,6 +199,7 @@ private final class LoopPool: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.markCloseOnExec()
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
@@ -211,8 +242,12 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
 
     private let hostHeader: String
 
-    init(address: UpstreamAddress) {
-        hostHeader = address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)"
+    convenience init(address: UpstreamAddress) {
+        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
+    }
+
+    init(hostHeader: String) {
+        self.hostHeader = hostHeader
     }
 
     func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount, completion: @escaping Completion) {

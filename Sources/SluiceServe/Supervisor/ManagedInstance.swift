@@ -50,6 +50,8 @@ final class ManagedInstance {
     var phase: Phase = .starting
     var desired = true
     var pid: Int32?
+    /// The cgroup holding the process and its descendants, when cgroups are usable.
+    var cgroup: Cgroup?
     var port: Int?
     var target: UpstreamTarget?
     var restarts = 0

@@ -7,19 +7,36 @@ package struct SpawnRequest: Sendable {
     package var environment: [String: String]
     package var workingDirectory: String
     package var logPath: String
+    /// A cgroup v2 directory the child joins before exec (with all its descendants), or nil.
+    package var cgroup: String?
 
-    package init(command: [String], environment: [String: String], workingDirectory: String, logPath: String) {
+    package init(command: [String], environment: [String: String], workingDirectory: String, logPath: String, cgroup: String? = nil) {
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.logPath = logPath
+        self.cgroup = cgroup
     }
 }
 
 /// A program that could not be started.
 package struct SpawnError: Error, Sendable, CustomStringConvertible {
+    /// Which step of starting failed.
+    package enum Step: Sendable {
+        /// Finding the program, opening files, forking.
+        case prepare
+        /// Joining the instance's cgroup (the cgroup is unusable; the caller may start without it).
+        case cgroup
+        /// Changing to the working directory.
+        case directory
+        /// The exec itself (program not executable, bad interpreter).
+        case exec
+    }
+
     var program: String
     var reason: String
+    /// Where it failed.
+    package var step: Step = .prepare
     package var description: String { "cannot start '\(program)': \(reason)" }
 }
 
@@ -80,11 +97,24 @@ package final class ProcessSpawner: @unchecked Sendable {
             envp.forEach { free($0) }
         }
         arguments.removeAll()
+        let cgroupDescriptor = request.cgroup.map { open("\($0)/cgroup.procs", O_WRONLY | O_CLOEXEC) } ?? -1
+        defer { if cgroupDescriptor >= 0 { close(cgroupDescriptor) } }
+        if request.cgroup != nil, cgroupDescriptor < 0 {
+            return .failure(SpawnError(program: program, reason: "cannot open \(request.cgroup ?? "")/cgroup.procs: \(String(cString: strerror(errno)))", step: .cgroup))
+        }
+        var failedStep: Int32 = 0
         let pid = request.workingDirectory.withCString { directory in
-            sluice_spawn(argv, envp, directory, logDescriptor)
+            sluice_spawn(argv, envp, directory, logDescriptor, cgroupDescriptor, &failedStep)
         }
         guard pid > 0 else {
-            return .failure(SpawnError(program: program, reason: String(cString: strerror(-pid))))
+            let step: SpawnError.Step = switch failedStep {
+            case Int32(SLUICE_SPAWN_STEP_CGROUP): .cgroup
+            case Int32(SLUICE_SPAWN_STEP_DIRECTORY): .directory
+            case Int32(SLUICE_SPAWN_STEP_EXEC): .exec
+            default: .prepare
+            }
+            let context = step == .cgroup ? " (joining cgroup \(request.cgroup ?? ""))" : step == .directory ? " (directory \(request.workingDirectory))" : ""
+            return .failure(SpawnError(program: program, reason: String(cString: strerror(-pid)) + context, step: step))
         }
         return .success(pid)
     }

@@ -18,6 +18,7 @@ actor Supervisor {
     private var instances: [ManagedInstance] = []
     private var ports: PortAllocator
     private var routesDirty = true
+    private let containment: Containment
 
     /// How often processes are checked and starting ones probed.
     static let tick: Swift.Duration = .milliseconds(100)
@@ -35,6 +36,14 @@ actor Supervisor {
         self.routes = routes
         self.log = log
         ports = PortAllocator(range: config.ports)
+        containment = Containment(stateDirectory: config.stateDirectory, log: log)
+    }
+
+    /// Prepares containment before the first start: becomes the subreaper of model
+    /// servers' helpers and stops what a killed previous run left behind.
+    func beginContainment() {
+        containment.begin()
+        log.info(containment.summary)
     }
 
     /// Makes `newSpec` the desired state: starts what is missing, marks what is gone for
@@ -151,7 +160,7 @@ actor Supervisor {
     func shutdown() async {
         for instance in instances { instance.desired = false }
         for instance in instances {
-            if let pid = instance.pid { kill(-pid, SIGTERM) }
+            if let pid = instance.pid { containment.signal(pid: pid, cgroup: instance.cgroup, SIGTERM) }
         }
         let deadline = ContinuousClock.now + .milliseconds(config.stopTimeout.milliseconds)
         while instances.contains(where: { $0.pid != nil }) && ContinuousClock.now < deadline {
@@ -160,12 +169,14 @@ actor Supervisor {
         }
         for instance in instances {
             if let pid = instance.pid {
-                kill(-pid, SIGKILL)
+                containment.signal(pid: pid, cgroup: instance.cgroup, SIGKILL)
                 var status: Int32 = 0
                 waitpid(pid, &status, 0)
+                containment.ended(pid: pid, cgroup: instance.cgroup)
                 instance.pid = nil
             }
         }
+        containment.finish()
         routes.publish(.empty)
     }
 
@@ -218,22 +229,26 @@ actor Supervisor {
         func fill(_ text: String) -> String {
             values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
         }
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLUICE_") }
-        for (name, value) in definition.environment { environment[name] = fill(value) }
-        environment["SLUICE_MODEL"] = instance.key.model
-        environment["SLUICE_VERSION"] = instance.key.version
-        environment["SLUICE_PORT"] = String(port)
+        let environment = ChildEnvironment.modelServer(
+            inheriting: ProcessInfo.processInfo.environment,
+            runtime: definition.environment.mapValues(fill),
+            model: instance.key.model,
+            version: instance.key.version,
+            port: port
+        )
         let logDirectory = "\(config.stateDirectory)/logs"
         try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-        let request = SpawnRequest(
+        var request = SpawnRequest(
             command: definition.command.map(fill),
             environment: environment,
             workingDirectory: definition.workingDirectory,
-            logPath: "\(logDirectory)/\(instance.key.model)--\(instance.key.version).log"
+            logPath: "\(logDirectory)/\(instance.key.model)--\(instance.key.version).log",
+            cgroup: nil
         )
         do {
-            let pid = try await ProcessSpawner.shared.spawn(request)
+            let (pid, cgroup) = try await spawnContained(&request)
             instance.pid = pid
+            instance.cgroup = cgroup
             instance.port = port
             instance.phase = .starting
             instance.startedAt = .now
@@ -249,13 +264,38 @@ actor Supervisor {
         }
     }
 
+    /// Starts `request` in a fresh cgroup when cgroups are usable; a cgroup that cannot
+    /// be joined turns cgroups off and the start is tried again without.
+    private func spawnContained(_ request: inout SpawnRequest) async throws(SpawnError) -> (Int32, Cgroup?) {
+        let cgroup = containment.makeCgroup()
+        request.cgroup = cgroup?.path
+        do {
+            let pid = try await ProcessSpawner.shared.spawn(request)
+            containment.started(pid: pid, cgroup: cgroup)
+            return (pid, cgroup)
+        } catch {
+            guard error.step == .cgroup, let cgroup else {
+                cgroup?.remove()
+                throw error
+            }
+            containment.disableCgroups(cgroup, because: error.description)
+            request.cgroup = nil
+            let pid = try await ProcessSpawner.shared.spawn(request)
+            containment.started(pid: pid, cgroup: nil)
+            return (pid, nil)
+        }
+    }
+
     // MARK: - watching
 
+    /// Collects every exited child: model servers, and helpers they orphaned (this process
+    /// is their subreaper), which are only reaped so they leave no zombies.
     private func reap(now: ContinuousClock.Instant) {
-        for instance in instances {
-            guard let pid = instance.pid else { continue }
-            var status: Int32 = 0
-            guard sluice_try_wait(pid, &status) == pid else { continue }
+        containment.tidy()
+        var status: Int32 = 0
+        while case let pid = sluice_try_wait(-1, &status), pid > 0 {
+            guard let instance = instances.first(where: { $0.pid == pid }) else { continue }
+            containment.ended(pid: pid, cgroup: instance.cgroup)
             let exit = sluice_exited(status) != 0
                 ? "exit code \(sluice_exit_code(status))"
                 : "killed by signal \(sluice_term_signal(status))"
@@ -312,7 +352,7 @@ actor Supervisor {
             if let last = instance.lastProbe, now - last < interval { continue }
             if instance.phase == .starting, let started = instance.startedAt, let definition = instance.definition,
                now - started > .milliseconds(definition.startTimeout.milliseconds) {
-                if let pid = instance.pid { kill(-pid, SIGKILL) }
+                if let pid = instance.pid { containment.signal(pid: pid, cgroup: instance.cgroup, SIGKILL) }
                 instance.killReason = "not ready within \(definition.startTimeout)"
                 continue
             }
@@ -396,7 +436,7 @@ actor Supervisor {
             }
             if instance.phase == .stopping {
                 if let deadline = instance.killDeadline, now >= deadline, let pid = instance.pid {
-                    kill(-pid, SIGKILL)
+                    containment.signal(pid: pid, cgroup: instance.cgroup, SIGKILL)
                     instance.killDeadline = nil
                     log.error("\(instance.key): did not stop within \(config.stopTimeout); killed")
                 }
@@ -410,7 +450,7 @@ actor Supervisor {
             instance.target = nil
             routesDirty = true
             instance.killDeadline = now + .milliseconds(config.stopTimeout.milliseconds)
-            kill(-pid, SIGTERM)
+            containment.signal(pid: pid, cgroup: instance.cgroup, SIGTERM)
             log.info("\(instance.key): stopping pid \(pid)\(drained ? "" : " (drain timeout; requests still in flight)")")
         }
     }

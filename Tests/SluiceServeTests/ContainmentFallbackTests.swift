@@ -1,0 +1,55 @@
+import Foundation
+@testable import SluiceServe
+import Testing
+
+/// The process-group fallback, used where no cgroup v2 is writable, with real processes.
+@Suite("containment without cgroups")
+struct ContainmentFallbackTests {
+    @Test("a model server that exits leaves no helper behind: its process group is killed and its record dropped")
+    func helpersOfAnExitedServerAreKilled() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("containment-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let containment = Containment(stateDirectory: directory, log: ServeLog(quiet: true), cgroups: false)
+        // The "model server" forks a helper into its group, then exits on its own.
+        let request = SpawnRequest(
+            command: ["/bin/sh", "-c", "sleep 120 & echo $! > helper.pid; while [ ! -e go ]; do sleep 0.05; done; exit 3"],
+            environment: ["PATH": "/usr/bin:/bin"], workingDirectory: directory, logPath: "\(directory)/log")
+        let pid = try await ProcessSpawner.shared.spawn(request)
+        containment.started(pid: pid, cgroup: nil)
+        let ledger = "\(directory)/processes.json"
+        #expect((try? String(contentsOfFile: ledger, encoding: .utf8))?.contains("\"pid\": \(pid)") == true)
+        let mode = try FileManager.default.attributesOfItem(atPath: ledger)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let helper = try #require(await waitForPID("\(directory)/helper.pid"))
+        defer { kill(helper, SIGKILL) }
+        #expect(kill(helper, 0) == 0)
+        _ = FileManager.default.createFile(atPath: "\(directory)/go", contents: nil)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(kill(helper, 0) == 0, "the helper outlives its parent until the supervisor acts")
+        containment.ended(pid: pid, cgroup: nil)
+        #expect(await waitUntilGone(helper), "helper \(helper) survived its model server")
+        #expect((try? String(contentsOfFile: ledger, encoding: .utf8))?.contains("\"pid\": \(pid)") == false)
+    }
+
+    private func waitForPID(_ path: String) async -> Int32? {
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return pid
+            }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return nil
+    }
+
+    /// Gone or a zombie (it is reparented to init, which reaps it in its own time).
+    private func waitUntilGone(_ pid: Int32) async -> Bool {
+        for _ in 0..<200 {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            if stat.isEmpty || stat.contains(") Z ") { return true }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return false
+    }
+}
