@@ -21,11 +21,30 @@ public struct ManifestValidator: Sendable {
         self.decodesModels = decodesModels
     }
 
-    /// Validates one file's bytes; `path` is used in diagnostics only.
+    /// Validates one file's bytes; `path` is used in diagnostics only. The file is its own
+    /// read: its aliases may use the whole per-read budget.
     public func validate(bytes: [UInt8], path: String) -> ManifestFile {
-        let stream = YAMLComposer(limits: limits).compose(bytes, file: path)
+        var budget = AliasBudget(limits: limits)
+        return validate(compose(bytes: bytes, path: path), budget: &budget)
+    }
+
+    /// Composes one file, the cheap first step (its cost follows its size, whatever its
+    /// aliases stand for); ``validate(_:budget:)`` is the second.
+    public func compose(bytes: [UInt8], path: String) -> ComposedManifest {
+        ComposedManifest(path: path, stream: YAMLComposer(limits: limits).compose(bytes, file: path))
+    }
+
+    /// Validates a composed file. A file with aliases spends its share of `budget`, shared by
+    /// every file of one read; when that is spent the file is refused, not validated.
+    public func validate(_ composed: ComposedManifest, budget: inout AliasBudget) -> ManifestFile {
+        let path = composed.path
+        let stream = composed.stream
         var diagnostics = stream.diagnostics
         var entries: [ManifestFile.Entry] = []
+        if case .refuse(let refusal) = budget.spend(on: composed) {
+            if let refusal { diagnostics.append(refusal) }
+            return ManifestFile(path: path, entries: [], diagnostics: capped(diagnostics.sorted(), path: path))
+        }
         for (index, document) in stream.documents.enumerated() {
             if case .scalar(let scalar) = document.root.content, scalar.value == .null { continue }  // `---` alone
             let result = validate(document: document, index: index, path: path)
@@ -38,8 +57,26 @@ public struct ManifestValidator: Sendable {
                 Diagnostic(file: path, location: .start, code: .missingField, message: "the file holds no YAML document"))
         }
         return ManifestFile(
-            path: path, entries: entries, diagnostics: diagnostics.sorted(),
+            path: path, entries: entries, diagnostics: capped(diagnostics.sorted(), path: path),
             documentLocations: stream.documents.map(\.location))
+    }
+
+    /// The first ``YAMLLimits/maxDiagnosticsPerFile`` diagnostics and one that counts the rest,
+    /// so that one file cannot flood a report (or a CI log) with thousands of lines. Limit
+    /// diagnostics are always kept: they say why the rest may be incomplete.
+    func capped(_ sorted: [Diagnostic], path: String) -> [Diagnostic] {
+        let cap = max(limits.maxDiagnosticsPerFile, 0)
+        guard sorted.count > cap else { return sorted }
+        let limitsHit = sorted.filter { $0.code == .limit }
+        let others = sorted.filter { $0.code != .limit }
+        let keep = max(cap - limitsHit.count, 0)
+        let omitted = others.dropFirst(keep)
+        guard let firstOmitted = omitted.first else { return sorted }
+        let errors = omitted.count { $0.severity == .error }
+        let summary = Diagnostic(
+            file: path, location: firstOmitted.location, severity: errors > 0 ? .error : .warning, code: .limit,
+            message: "… and \(omitted.count) more problem\(omitted.count == 1 ? "" : "s") in this file (\(errors) error\(errors == 1 ? "" : "s")); only the first \(cap) are listed")
+        return (Array(others.prefix(keep)) + limitsHit).sorted() + [summary]
     }
 
     private func validate(document: YAMLDocument, index: Int, path: String) -> (entry: ManifestFile.Entry?, diagnostics: [Diagnostic]) {

@@ -14,6 +14,11 @@ public struct YAMLStream: Sendable {
     public var documents: [YAMLDocument]
     /// Syntax errors, duplicate keys and limit violations.
     public var diagnostics: [Diagnostic]
+    /// How many nodes the file's aliases stand for, over all its documents: what validating
+    /// the documents costs beyond their own size.
+    public var aliasNodes = 0
+    /// Where the file's first alias is, to point at when a shared budget refuses the file.
+    public var firstAlias: SourceLocation?
 }
 
 /// Builds position-carrying node trees from libyaml's event stream (the parser Yams bundles).
@@ -55,6 +60,9 @@ private struct ComposeSession {
     var parser = yaml_parser_t()
     var anchors: [String: YAMLNode] = [:]
     var expandedNodes = 0
+    /// Nodes added by aliases in the whole file (not reset per document).
+    var aliasNodes = 0
+    var firstAlias: SourceLocation?
     var diagnostics: [Diagnostic] = []
     /// The input, to look at the character a syntax error points to.
     var input = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -91,7 +99,7 @@ private struct ComposeSession {
         } catch {
             // A syntax error or a limit ends the file; what was found so far is kept.
         }
-        return YAMLStream(documents: documents, diagnostics: diagnostics)
+        return YAMLStream(documents: documents, diagnostics: diagnostics, aliasNodes: aliasNodes, firstAlias: firstAlias)
     }
 
     mutating func report(_ location: SourceLocation, _ code: DiagnosticCode, _ message: String) {
@@ -160,7 +168,10 @@ private struct ComposeSession {
                 throw StopComposing()
             }
             expandedNodes += target.expandedSize
+            aliasNodes += target.expandedSize
+            if firstAlias == nil { firstAlias = location }
             try checkExpansion(at: location, alias: name)
+            try checkAliasBudget(at: location, alias: name)
             return target
         case YAML_SCALAR_EVENT:
             let scalar = event.raw.data.scalar
@@ -212,10 +223,23 @@ private struct ComposeSession {
 
     mutating func checkExpansion(at location: SourceLocation, alias: String?) throws {
         guard expandedNodes > limits.maxExpandedNodes else { return }
-        let cause = alias.map { "alias '*\($0)' expands" } ?? "this node expands"
+        if let alias {
+            report(
+                location, .limit,
+                "alias '*\(alias)' expands the document beyond \(limits.maxExpandedNodes) nodes; anchors and aliases may not multiply content (a \"billion laughs\" file)"
+            )
+        } else {
+            report(location, .limit, "the document has more than \(limits.maxExpandedNodes) nodes (aliases expanded); a manifest needs far fewer")
+        }
+        throw StopComposing()
+    }
+
+    /// The per-file budget: documents each under their own cap must not add up either.
+    mutating func checkAliasBudget(at location: SourceLocation, alias: String) throws {
+        guard aliasNodes > limits.maxAliasNodes else { return }
         report(
             location, .limit,
-            "\(cause) the document beyond \(limits.maxExpandedNodes) nodes; anchors and aliases may not multiply content (a \"billion laughs\" file)"
+            "alias '*\(alias)' brings the nodes this file's aliases stand for beyond \(limits.maxAliasNodes) (over all its documents); anchors and aliases may not multiply content (a \"billion laughs\" file)"
         )
         throw StopComposing()
     }
