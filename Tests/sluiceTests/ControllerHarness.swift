@@ -20,7 +20,8 @@ final class ControllerHarness: @unchecked Sendable {
     /// - Parameters:
     ///   - serveExtra, controllerExtra: more lines for the `serve:` and `controller:`
     ///     sections, indented by two spaces.
-    init(interval: String = "30s", serveExtra: String = "", controllerExtra: String = "") throws {
+    ///   - runtimesExtra: more runtimes, indented by two spaces.
+    init(interval: String = "30s", serveExtra: String = "", controllerExtra: String = "", runtimesExtra: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         repo = try GitFixture()
@@ -49,6 +50,7 @@ final class ControllerHarness: @unchecked Sendable {
               python-v2:
                 command: [python3, \(ServeHarness.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
                 startTimeout: 20s
+            \(runtimesExtra)
             controller:
               repository: \(repo.path)
               path: manifests

@@ -142,16 +142,63 @@ import Testing
         #expect(missing.stderr.contains("nolist.txt: cannot read the path list"))
     }
 
-    @Test func linkedFilesAreReadAndLinkedDirectoriesAreNot() throws {
+    @Test func linkedFilesInsideTheRootAreReadAndLinkedDirectoriesAreNot() throws {
         let tree = try ManifestTree()
         try tree.write("real/a.yaml", manifest("a"))
-        try tree.write("outside/b.yaml", manifest("b"))
+        try tree.write("real/shared/b.txt", manifest("b"))
         try FileManager.default.createSymbolicLink(
-            atPath: tree.url.appendingPathComponent("real/link.yaml").path, withDestinationPath: "../outside/b.yaml")
+            atPath: tree.url.appendingPathComponent("real/link.yaml").path, withDestinationPath: "shared/b.txt")
         try FileManager.default.createSymbolicLink(
             atPath: tree.url.appendingPathComponent("real/loop").path, withDestinationPath: "..")
         let result = try SluiceBinary.run(["validate", "--format", "json", "real"], in: tree.url)
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("\"files\": 2"))
+        #expect(result.stdout.contains("\"models\": 2"))
+    }
+
+    /// Issue 11, item 10: CI runs `sluice validate` on pull requests; a committed link to a
+    /// token file must not print the token, in any format, however the file is named.
+    @Test func aLinkToASecretOutsideTheRootIsRefusedUnread() throws {
+        let tree = try ManifestTree()
+        let secretText = "ghp_SECRETtoken1234567890"
+        let secret = try tree.write("outside/token", secretText + "\n")
+        try tree.write("repo/manifests/a.yaml", manifest("a"))
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.url.appendingPathComponent("repo/manifests/t.yaml").path, withDestinationPath: secret.path)
+        try tree.write("repo/list.txt", "manifests/t.yaml\n")
+        let repo = tree.url.appendingPathComponent("repo")
+        let runs: [[String]] = [
+            ["validate", "manifests"], ["validate", "--format", "json", "manifests"], ["validate", "--format", "github", "manifests"],
+            ["validate", "--format", "github", "manifests/t.yaml"], ["validate", "--files-from", "list.txt"],
+            ["validate", "--format", "github", "."],
+        ]
+        for arguments in runs {
+            let result = try SluiceBinary.run(arguments, in: repo)
+            #expect(result.status == 1, "\(arguments): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("manifests/t.yaml"), "\(arguments): \(result.stdout)")
+            #expect(result.stdout.contains("resolves outside"), "\(arguments): \(result.stdout)")
+            #expect(!result.stdout.contains("ghp_") && !result.stderr.contains("ghp_"), "\(arguments) printed the secret")
+            #expect(!result.stdout.contains(secret.path), "\(arguments) printed where the link leads")
+        }
+        let github = try SluiceBinary.run(["validate", "--format", "github", "manifests"], in: repo)
+        #expect(github.stdout.hasPrefix("::error file=manifests/t.yaml,line=1,col=1,title=sluice validate%3A path-escape::"), "\(github.stdout)")
+        // A directory link out of the root is not followed either.
+        try FileManager.default.createSymbolicLink(
+            atPath: repo.appendingPathComponent("manifests/out").path, withDestinationPath: tree.url.appendingPathComponent("outside").path)
+        let linked = try SluiceBinary.run(["validate", "manifests/out/token"], in: repo)
+        #expect(linked.status == 1)
+        #expect(!linked.stdout.contains("ghp_") && !linked.stderr.contains("ghp_"))
+    }
+
+    @Test func aVeryLongLineIsQuotedCapped() throws {
+        let tree = try ManifestTree()
+        let long = String(repeating: "x", count: 50_000)
+        try tree.write("m.yaml", manifest("m").replacingOccurrences(of: "name: m", with: "name: m\n  lables: {a: b, z: \(long)}"))
+        let result = try SluiceBinary.run(["validate", "m.yaml"], in: tree.url)
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(lines.map { $0.prefix(200) })")
+        #expect(lines[1].count <= 162 && lines[1].hasSuffix("…"), "\(lines[1].prefix(300))")
+        #expect(lines[2] == "  ^")
     }
 }

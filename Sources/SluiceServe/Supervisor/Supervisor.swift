@@ -190,8 +190,23 @@ actor Supervisor {
         if let artifact = version.artifact, case .failure(let problem) = ArtifactPath.check(artifact, root: config.artifactRoot) {
             instance.phase = .failed
             instance.message = problem.message
+        } else if let problem = templateProblem(instance) {
+            // Checked before anything runs: the command may go through a shell.
+            instance.phase = .failed
+            instance.message = problem + "; the version is not started"
         }
         return instance
+    }
+
+    /// The values filled into a runtime's command, environment and readiness path (the
+    /// port is added when one is allocated).
+    private func templateValues(_ instance: ManagedInstance) -> [CommandTemplate.Placeholder: String] {
+        [.artifact: instance.artifactPath ?? "", .model: instance.key.model, .version: instance.key.version]
+    }
+
+    /// Why a value cannot be filled into this instance's command, or nil.
+    private func templateProblem(_ instance: ManagedInstance) -> String? {
+        templateValues(instance).sorted { $0.key.rawValue < $1.key.rawValue }.lazy.compactMap { CommandTemplate.problem($0.key, $0.value) }.first
     }
 
     private func attachEndpoint(_ instance: ManagedInstance) {
@@ -209,14 +224,10 @@ actor Supervisor {
             instance.nextStart = .now + .seconds(5)
             return
         }
-        let values = [
-            "{artifact}": instance.artifactPath ?? "",
-            "{port}": String(port),
-            "{model}": instance.key.model,
-            "{version}": instance.key.version,
-        ]
+        var values = templateValues(instance)
+        values[.port] = String(port)
         func fill(_ text: String) -> String {
-            values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            CommandTemplate.fill(text, with: values)
         }
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLUICE_") }
         for (name, value) in definition.environment { environment[name] = fill(value) }
@@ -372,9 +383,7 @@ actor Supervisor {
 
     private func readinessPath(for instance: ManagedInstance) -> String {
         let template = instance.definition?.readinessPath ?? "/v2/health/ready"
-        return template
-            .replacingOccurrences(of: "{model}", with: instance.key.model)
-            .replacingOccurrences(of: "{version}", with: instance.key.version)
+        return CommandTemplate.fill(template, with: [.model: instance.key.model, .version: instance.key.version])
     }
 
     /// The gateway saw a connection to this target fail: probe it on the next tick.
