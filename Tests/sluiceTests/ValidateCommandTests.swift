@@ -115,6 +115,34 @@ import Testing
         #expect(result.stdout.contains("billion laughs"))
     }
 
+    /// Issue 11, item 8: alias bombs in one document, across documents and across files.
+    @Test func aliasBombsAreRefusedNamingTheFileAndLine() throws {
+        let tree = try ManifestTree()
+        func bomb(_ index: Int, keys: Int, copies: Int) -> String {
+            let fields = (0..<keys).map { "k\($0): 1" }.joined(separator: ", ")
+            return "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata: {name: bomb-\(index)}\nx: &m {\(fields)}\n"
+                + "spec:\n  runtime: r\n  versions: [" + Array(repeating: "*m", count: copies).joined(separator: ", ") + "]\n"
+        }
+        try tree.write("one/doc.yaml", bomb(0, keys: 300, copies: 160))
+        try tree.write("docs/all.yaml", (0..<40).map { bomb($0, keys: 300, copies: 160) }.joined(separator: "---\n"))
+        for index in 0..<40 { try tree.write(String(format: "files/f%02d.yaml", index), bomb(index, keys: 150, copies: 30)) }
+        for directory in ["one", "docs"] {
+            let result = try SluiceBinary.run(["validate", "--format", "github", directory], in: tree.url)
+            #expect(result.status == 1)
+            #expect(result.stdout.split(separator: "\n").count == 2, "\(result.stdout.prefix(2000))")
+            #expect(result.stdout.contains("line=7,col="), "\(result.stdout)")
+            #expect(result.stdout.contains("beyond 10000 (over all its documents)"), "\(result.stdout)")
+        }
+        let many = try SluiceBinary.run(["validate", "--format", "json", "files"], in: tree.url)
+        #expect(many.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(many.stdout.utf8)) as? [String: Any])
+        let diagnostics = try #require(json["diagnostics"] as? [[String: Any]])
+        let refused = diagnostics.filter { ($0["message"] as? String)?.contains("one read may hold") == true }
+        #expect(refused.count == 35)
+        #expect(refused.first?["file"] as? String == "files/f05.yaml")
+        #expect(refused.first?["line"] as? Int == 7)
+    }
+
     @Test func schemaCommandMatchesTheShippedSchema() throws {
         let result = try SluiceBinary.run(["schema"], in: SluiceBinary.packageRoot)
         #expect(result.status == 0)
