@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "CSluiceSpawn",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

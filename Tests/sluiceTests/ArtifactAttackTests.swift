@@ -143,19 +143,47 @@ struct ArtifactAttackTests {
         try await harness.waitUntil("v2 serving") { try await harness.infer().1 == "v2" }
     }
 
+    @Test("sluice serve alone: a spec whose digest the artifact does not match never starts that version; a matching sha512 starts")
+    func dataPlaneChecksDigests() async throws {
+        let harness = try ServeHarness()
+        try harness.start()
+        defer { harness.stop() }
+        let zero = "sha256:" + String(repeating: "0", count: 64)
+        let content = try Data(contentsOf: harness.directory.appendingPathComponent("models/fraud-v2.2.json"))
+        let sha512 = "sha512:" + Self.sum("sha512sum", content)
+        func spec(_ digest: String, revision: String) -> String {
+            #"{"revision":"\#(revision)","models":[{"name":"fraud","versions":["#
+                + #"{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"},"#
+                + #"{"name":"v2","runtime":"python-v2","artifact":"models/fraud-v2.2.json","digest":"\#(digest)"}],"#
+                + #""route":{"weights":{"v1":50,"v2":50}}}]}"#
+        }
+        try await harness.apply(spec(zero, revision: "r1"))
+        try await harness.waitReady("fraud", ["v1"])
+        try await harness.waitUntil("v2 refused") { try await harness.version("fraud", "v2")["state"] as? String == "Failed" }
+        let refused = try await harness.version("fraud", "v2")
+        #expect((refused["message"] as? String)?.contains("but the spec pins \(zero)") == true, "\(refused)")
+        #expect(refused["pid"] == nil)
+        for _ in 0..<10 { #expect(try await harness.infer("fraud").header("x-sluice-version") == "v1") }
+        try await harness.apply(spec(sha512, revision: "r2"))
+        try await harness.waitReady("fraud", ["v1", "v2"])
+    }
+
     /// The sha256 of `data`, by the system's sha256sum (an independent implementation).
-    static func sha256Hex(_ data: Data) -> String {
+    static func sha256Hex(_ data: Data) -> String { sum("sha256sum", data) }
+
+    /// The hex digest of `data` by a coreutils tool (`sha256sum`, `sha512sum`).
+    static func sum(_ tool: String, _ data: Data) -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-digest-\(UUID().uuidString)")
         try? data.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["sha256sum", file.path]
+        process.arguments = [tool, file.path]
         let pipe = Pipe()
         process.standardOutput = pipe
         try? process.run()
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(String(decoding: output, as: UTF8.self).prefix(64))
+        return String(String(decoding: output, as: UTF8.self).prefix { $0 != " " })
     }
 }

@@ -18,6 +18,14 @@ actor Supervisor {
     private var instances: [ManagedInstance] = []
     private var ports: PortAllocator
     private var routesDirty = true
+    /// Artifacts whose pinned digest was checked, by path.
+    private var verifiedArtifacts: [String: VerifiedArtifact] = [:]
+
+    /// A file whose content matched a digest while it had this identity.
+    private struct VerifiedArtifact: Equatable {
+        var identity: ArtifactDigestCheck.Identity
+        var digest: String
+    }
 
     /// How often processes are checked and starting ones probed.
     static let tick: Swift.Duration = .milliseconds(100)
@@ -198,6 +206,17 @@ actor Supervisor {
         return instance
     }
 
+    /// Why the instance's artifact does not match its pinned digest, or nil. The file is
+    /// hashed off the actor; one that was checked and has not changed since is not hashed again.
+    private func digestProblem(_ instance: ManagedInstance) async -> String? {
+        guard let pinned = instance.key.digest, let path = instance.artifactPath else { return nil }
+        let identity = ArtifactDigestCheck.identity(of: path)
+        if let identity, verifiedArtifacts[path] == VerifiedArtifact(identity: identity, digest: pinned) { return nil }
+        let problem = await Task.detached { ArtifactDigestCheck.problem(path: path, pinned: pinned) }.value
+        if problem == nil, let identity { verifiedArtifacts[path] = VerifiedArtifact(identity: identity, digest: pinned) }
+        return problem
+    }
+
     /// The values filled into a runtime's command, environment and readiness path (the
     /// port is added when one is allocated).
     private func templateValues(_ instance: ManagedInstance) -> [CommandTemplate.Placeholder: String] {
@@ -218,6 +237,12 @@ actor Supervisor {
 
     private func start(_ instance: ManagedInstance) async {
         guard let definition = instance.definition else { return }
+        if let problem = await digestProblem(instance) {
+            instance.phase = .failed
+            instance.message = problem
+            log.error("\(instance.key): \(problem)")
+            return
+        }
         guard let port = ports.allocate() else {
             instance.phase = .backoff
             instance.message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound)"
