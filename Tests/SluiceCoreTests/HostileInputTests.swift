@@ -86,6 +86,17 @@ import Testing
         #expect(lines[2].count - 1 == DiagnosticRenderer.maxQuotedLine / 2 + 1)
         let escape = DiagnosticRenderer(format: .text) { _, _ in "a\u{1B}[2Jb" }.render(report)
         #expect(!escape.contains("\u{1B}"))
+        // A message quoting a key of 100,000 characters is cut too, as text and as an annotation.
+        let longKey = ValidationReport(files: [
+            ManifestFile(path: "m.yaml", entries: [], diagnostics: [
+                Diagnostic(file: "m.yaml", location: SourceLocation(line: 1, column: 1), code: .unknownField,
+                           message: "unknown field '\(String(repeating: "k", count: 100_000))'")
+            ])
+        ])
+        for format in [OutputFormat.text, .github] {
+            let rendered = DiagnosticRenderer(format: format).render(longKey)
+            #expect(rendered.count < DiagnosticRenderer.maxMessage + 200, "\(format)")
+        }
     }
 
     @Test func artifactPathsAreKeptToASafeCharacterSet() {

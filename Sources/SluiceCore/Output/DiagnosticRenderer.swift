@@ -27,7 +27,7 @@ public struct DiagnosticRenderer: Sendable {
         var output = ""
         for diagnostic in report.diagnostics {
             let location = diagnostic.location
-            output += "\(diagnostic.file):\(location.line):\(location.column): \(diagnostic.severity.rawValue): \(diagnostic.message) [\(diagnostic.code)]\n"
+            output += "\(diagnostic.file):\(location.line):\(location.column): \(diagnostic.severity.rawValue): \(Self.shortened(diagnostic.message)) [\(diagnostic.code)]\n"
             if let line = sourceLines(diagnostic.file, location.line) {
                 let excerpt = Self.excerpt(of: line, column: location.column)
                 output += excerpt.text + "\n"
@@ -66,6 +66,15 @@ public struct DiagnosticRenderer: Sendable {
         return (head + shown(scalars[start..<end]) + tail, column - start + head.unicodeScalars.count)
     }
 
+    /// Most characters of a message printed as text or as an annotation: a message quotes
+    /// values from the file (an unknown key), which may be of any length.
+    public static let maxMessage = 1000
+
+    /// `message`, cut to ``maxMessage`` characters.
+    static func shortened(_ message: String) -> String {
+        message.unicodeScalars.count <= maxMessage ? message : String(String.UnicodeScalarView(message.unicodeScalars.prefix(maxMessage))) + "…"
+    }
+
     /// The JSON document `--format json` prints.
     public func renderJSON(_ report: ValidationReport) -> JSONValue {
         .object([
@@ -86,7 +95,7 @@ public struct DiagnosticRenderer: Sendable {
                 "col=\(diagnostic.location.column)",
                 "title=" + Self.escapeProperty("sluice validate: \(diagnostic.code)"),
             ].joined(separator: ",")
-            output += "::\(diagnostic.severity.rawValue) \(properties)::\(Self.escapeData(diagnostic.message))\n"
+            output += "::\(diagnostic.severity.rawValue) \(properties)::\(Self.escapeData(Self.shortened(diagnostic.message)))\n"
         }
         output += report.summary + "\n"
         return output
