@@ -17,6 +17,9 @@ Each file stays far below the 1 MiB manifest limit; aliases multiply what it sta
 - errors.yaml: no aliases, 5,000 unknown fields written out: thousands of real diagnostics.
 - big-errors.yaml: no aliases, ~1 MiB of unknown fields (the largest file accepted).
 - big-list.yaml: no aliases, ~1 MiB of `versions: [{}, {}, …]`: two errors per 3 bytes.
+- under-node-cap.yaml: no aliases, 49,000 unknown fields (~600 KB): just under the
+  100,000-node cap of a document, so every field is validated.
+- tiny-docs.yaml: ~1 MiB of 170,000 one-word documents, one error each.
 - laughs.yaml: the classic nested "billion laughs".
 """
 
@@ -63,6 +66,10 @@ def main() -> None:
     with open(os.path.join(out, "big-list.yaml"), "w") as f:
         prefix = header + "spec:\n  runtime: r\n  versions: ["
         f.write(prefix + ",".join(["{}"] * ((1_000_000 - len(prefix)) // 3)) + "]\n")
+    with open(os.path.join(out, "under-node-cap.yaml"), "w") as f:
+        f.write(header + "".join(f"u{i}: 1\n" for i in range(49_000)))
+    with open(os.path.join(out, "tiny-docs.yaml"), "w") as f:
+        f.write("---\nx\n" * (1_000_000 // 6))
     with open(os.path.join(out, "errors.yaml"), "w") as f:
         f.write("apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata:\n  name: errors\n")
         f.write("".join(f"u{i}: 1\n" for i in range(5000)))

@@ -19,6 +19,8 @@ public struct YAMLStream: Sendable {
     public var aliasNodes = 0
     /// Where the file's first alias is, to point at when a shared budget refuses the file.
     public var firstAlias: SourceLocation?
+    /// Problems found past ``YAMLLimits/maxDiagnosticsPerFile``, counted only (all errors).
+    public var suppressedDiagnostics = 0
 }
 
 /// Builds position-carrying node trees from libyaml's event stream (the parser Yams bundles).
@@ -63,6 +65,7 @@ private struct ComposeSession {
     /// Nodes added by aliases in the whole file (not reset per document).
     var aliasNodes = 0
     var firstAlias: SourceLocation?
+    var suppressedDiagnostics = 0
     var diagnostics: [Diagnostic] = []
     /// The input, to look at the character a syntax error points to.
     var input = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -99,10 +102,17 @@ private struct ComposeSession {
         } catch {
             // A syntax error or a limit ends the file; what was found so far is kept.
         }
-        return YAMLStream(documents: documents, diagnostics: diagnostics, aliasNodes: aliasNodes, firstAlias: firstAlias)
+        return YAMLStream(
+            documents: documents, diagnostics: diagnostics, aliasNodes: aliasNodes, firstAlias: firstAlias,
+            suppressedDiagnostics: suppressedDiagnostics)
     }
 
     mutating func report(_ location: SourceLocation, _ code: DiagnosticCode, _ message: String) {
+        // Past the per-file cap only the count is kept; a limit is always said.
+        guard code == .limit || diagnostics.count < limits.maxDiagnosticsPerFile + 1 else {
+            suppressedDiagnostics += 1
+            return
+        }
         diagnostics.append(Diagnostic(file: file, location: location, code: code, message: message))
     }
 
