@@ -243,6 +243,8 @@ actor Supervisor {
             log.error("\(instance.key): \(problem)")
             return
         }
+        // The spec may have changed while the artifact was hashed.
+        guard instance.desired, instance.pid == nil else { return }
         guard let port = ports.allocate() else {
             instance.phase = .backoff
             instance.message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound)"
