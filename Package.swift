@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // The system libgit2 through pkg-config; only SluiceGit (the git source issue) imports it.
@@ -50,6 +51,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "CSluiceSpawn",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -69,6 +71,7 @@ let package = Package(
             name: "SluiceController",
             dependencies: [
                 "SluiceCore", "SluiceGit", "SluiceStore", "SluiceServe",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -98,7 +101,10 @@ let package = Package(
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SluiceControllerTests",
-            dependencies: ["SluiceController", "SluiceServe", "SluiceCore", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: [
+                "SluiceController", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"], exclude: ["Fixtures"]),

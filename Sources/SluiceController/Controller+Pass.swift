@@ -233,12 +233,13 @@ extension Controller {
             var paths: [String] = []
             do {
                 for index in deployment.versions.indices {
-                    let path = try await artifacts.materialize(deployment.versions[index].artifact, at: head, source: source)
-                    deployment.versions[index].artifact = path
-                    paths.append(path)
+                    let version = deployment.versions[index]
+                    let artifact = try await artifacts.materialize(version.artifact, digest: version.digest, at: head, source: source)
+                    deployment.versions[index].artifact = artifact.path
+                    paths.append(artifact.path)
                 }
-                // The artifacts' content is part of what runs: fold their blob ids (in the
-                // paths) into the digest, so a new model file under the same name is a change.
+                // The artifacts' content is part of what runs: fold their blob ids (the file
+                // names) into the digest, so a new model file under the same name is a change.
                 let digest = "sha256:" + SHA256.hexDigest(of: Array((model.specDigest + "\n" + paths.joined(separator: "\n")).utf8))
                 let resolved = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
                 state.models[name] = resolved

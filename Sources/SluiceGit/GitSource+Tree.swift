@@ -194,6 +194,46 @@ extension GitSource {
         return length == 0 ? [] : Array(UnsafeBufferPointer(start: git_blob_rawcontent(blob)?.assumingMemoryBound(to: UInt8.self), count: length))
     }
 
+    /// Hands the content of one blob (up to `limit` bytes) to `body` where libgit2 holds it,
+    /// so that an artifact of gigabytes is written out from that one copy, never duplicated.
+    public func withArtifactContent<R: Sendable>(
+        _ id: BlobID, limit: Int, _ body: @Sendable (UnsafeRawBufferPointer) throws -> R
+    ) throws -> R {
+        var oid = try git_oid(hex: id.hex)
+        var blob: OpaquePointer?
+        try Libgit2.check("git_blob_lookup", git_blob_lookup(&blob, repository.pointer, &oid))
+        guard let blob else { throw GitError.refused("blob \(id.hex.prefix(12)) cannot be read") }
+        defer { git_blob_free(blob) }
+        let length = Int(git_blob_rawsize(blob))
+        guard length <= limit else {
+            throw GitError(code: .refused, message: "blob \(id.hex.prefix(12)) is \(length) bytes, over the \(limit)-byte artifact limit", function: "git_blob_rawsize")
+        }
+        return try body(UnsafeRawBufferPointer(start: length == 0 ? nil : git_blob_rawcontent(blob), count: length))
+    }
+
+    /// The blob of the regular file at `path` in `commit`, nil when the path does not exist
+    /// there. A symbolic link is refused, not followed: its blob is only the link's text, and
+    /// nothing read from git may lead to a file of the host.
+    public func fileBlob(at commit: CommitID, path: String) throws(GitError) -> BlobID? {
+        let handle = try lookupCommit(commit)
+        var tree: OpaquePointer?
+        try Libgit2.check("git_commit_tree", git_commit_tree(&tree, handle.pointer))
+        guard let tree else { return nil }
+        defer { git_tree_free(tree) }
+        var entry: OpaquePointer?
+        let result = git_tree_entry_bypath(&entry, tree, path)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try Libgit2.check("git_tree_entry_bypath", result)
+        guard let entry else { return nil }
+        defer { git_tree_entry_free(entry) }
+        let mode = git_tree_entry_filemode(entry)
+        guard mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE else {
+            let what = mode == GIT_FILEMODE_LINK ? "a symbolic link" : git_tree_entry_type(entry) == GIT_OBJECT_TREE ? "a directory" : "not a regular file"
+            throw GitError.refused("'\(path)' is \(what) at \(commit.short); an artifact must be a regular file in the repository")
+        }
+        return BlobID(hex: git_tree_entry_id(entry).pointee.hex)
+    }
+
     /// The blob at `path` in `commit`, nil when the path does not exist there.
     public func blob(at commit: CommitID, path: String) throws(GitError) -> BlobID? {
         let handle = try lookupCommit(commit)

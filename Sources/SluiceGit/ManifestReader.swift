@@ -129,8 +129,9 @@ public actor ManifestReader {
         let missing = newBlobs.filter { cache[CacheKey(path: $0.key, blob: $0.value)] == nil }
         if !missing.isEmpty {
             let contents = try await source.readBlobs(Array(Set(missing.values)))
-            for (path, blob) in missing {
-                if let content = contents[blob] { cache[CacheKey(path: path, blob: blob)] = validate(content, path: path) }
+            let items = missing.compactMap { path, blob in contents[blob].map { (path, blob, $0) } }
+            for (item, file) in zip(items, Self.validateAll(items.map { ($0.0, $0.2) }, with: validator)) {
+                cache[CacheKey(path: item.0, blob: item.1)] = file
             }
             filesRead += missing.count
         }
@@ -177,30 +178,58 @@ public actor ManifestReader {
         return file
     }
 
-    /// Validates many files on every core: blobs are read by the git actor one by one, but
-    /// validation needs no shared state.
+    /// Validates the files of one read on every core: blobs are read by the git actor one by
+    /// one, but validation needs no shared state. Files with aliases are validated afterwards,
+    /// in path order, under one alias budget for the whole read, so that many files each
+    /// under the per-file cap cannot add up to minutes of work.
     private static func validateAll(_ items: [(path: String, content: BlobContent)], with validator: ManifestValidator) -> [ManifestFile] {
-        guard items.count > 16 else { return items.map { validate($0.content, path: $0.path, with: validator) } }
-        let results = UnsafeMutableBufferPointer<ManifestFile?>.allocate(capacity: items.count)
+        let results = UnsafeMutableBufferPointer<FirstPass?>.allocate(capacity: items.count)
         results.initialize(repeating: nil)
         defer { results.deinitialize().deallocate() }
         nonisolated(unsafe) let slots = results
-        DispatchQueue.concurrentPerform(iterations: items.count) { index in
-            slots[index] = validate(items[index].content, path: items[index].path, with: validator)
+        let compose: @Sendable (Int) -> Void = { index in
+            slots[index] = firstPass(items[index].content, path: items[index].path, with: validator)
         }
-        return results.map { $0! }
+        if items.count > 16 {
+            DispatchQueue.concurrentPerform(iterations: items.count, execute: compose)
+        } else {
+            for index in items.indices { compose(index) }
+        }
+        var files = [ManifestFile?](repeating: nil, count: items.count)
+        var aliased: [Int] = []
+        for index in items.indices {
+            switch results[index]! {
+            case .validated(let file): files[index] = file
+            case .aliased: aliased.append(index)
+            }
+        }
+        var budget = AliasBudget(limits: validator.limits)
+        for index in aliased.sorted(by: { items[$0].path < items[$1].path }) {
+            guard case .aliased(let composed) = results[index]! else { continue }
+            files[index] = validator.validate(composed, budget: &budget)
+        }
+        return files.map { $0! }
+    }
+
+    /// A file validated at once (no aliases), or composed and waiting for the shared budget.
+    private enum FirstPass {
+        case validated(ManifestFile)
+        case aliased(ComposedManifest)
+    }
+
+    private static func firstPass(_ content: BlobContent, path: String, with validator: ManifestValidator) -> FirstPass {
+        guard let bytes = content.bytes else {
+            return .validated(ManifestFile(
+                path: path, entries: [], diagnostics: [validator.limits.oversizedDiagnostic(file: path, size: content.size)]))
+        }
+        let composed = validator.compose(bytes: bytes, path: path)
+        guard composed.aliasNodes == 0 else { return .aliased(composed) }
+        var budget = AliasBudget(limits: validator.limits)
+        return .validated(validator.validate(composed, budget: &budget))
     }
 
     private func validate(_ content: BlobContent, path: String) -> ManifestFile {
-        Self.validate(content, path: path, with: validator)
-    }
-
-    private static func validate(_ content: BlobContent, path: String, with validator: ManifestValidator) -> ManifestFile {
-        guard let bytes = content.bytes else {
-            return ManifestFile(
-                path: path, entries: [], diagnostics: [validator.limits.oversizedDiagnostic(file: path, size: content.size)])
-        }
-        return validator.validate(bytes: bytes, path: path)
+        Self.validateAll([(path, content)], with: validator)[0]
     }
 
     /// Keeps the snapshots of the last few commits, the ones later reads diff against.

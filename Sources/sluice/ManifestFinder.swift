@@ -4,38 +4,61 @@ import Glibc
 import Darwin
 #endif
 
-/// Expands the paths given on the command line into manifest files.
+/// Expands the paths given on the command line into manifest files, each with the root it
+/// must stay inside (see ``ManifestSource``).
 struct ManifestFinder {
     /// A path that could not be used.
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
 
+    /// A file to validate and the directory it was found under.
+    struct Found: Hashable {
+        /// The path as reported (`manifests/a.yaml`).
+        var path: String
+        /// The directory scanned for it: a directory argument, or for a file named directly
+        /// the current directory (or, for an absolute path or one with `..`, the file's own
+        /// directory as written).
+        var root: String
+    }
+
     /// Files named directly are taken whatever their extension; directories are searched
     /// recursively for `*.yaml` and `*.yml`, skipping hidden entries such as `.git`.
     /// Reported paths keep the user's spelling of the directory (`manifests/a.yaml`).
-    static func files(in paths: [String]) throws(Failure) -> [String] {
-        var found: [String] = []
+    static func files(in paths: [String]) throws(Failure) -> [Found] {
+        var found: [String: String] = [:]
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0 else {
                 throw Failure(description: "\(path): \(String(cString: strerror(errno)))")
             }
             guard info.st_mode & S_IFMT == S_IFDIR else {
-                found.append(path)
+                found[path] = found[path] ?? rootOfNamedFile(path)
                 continue
             }
             var base = path
             while base.count > 1, base.hasSuffix("/") { base.removeLast() }
-            try walk(directory: base, prefix: base == "." ? "" : base + "/", into: &found)
+            var inDirectory: [String] = []
+            try walk(directory: base, prefix: base == "." ? "" : base + "/", into: &inDirectory)
+            for file in inDirectory { found[file] = found[file] ?? base }
         }
-        return Array(Set(found)).sorted()
+        return found.map { Found(path: $0.key, root: $0.value) }.sorted { $0.path < $1.path }
+    }
+
+    /// The root a file named directly must stay inside: the current directory for a path
+    /// inside it, else the directory the path names.
+    static func rootOfNamedFile(_ path: String) -> String {
+        let segments = path.split(separator: "/")
+        if !path.hasPrefix("/") && !segments.contains("..") { return "." }
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Reads directories with readdir and its entry types, so a tree of thousands of files costs
     /// one system call per directory entry rather than a stat per file (a stat only where the
-    /// file system does not report the type). Symbolic links to files are followed; links to
-    /// directories are not, so a link cycle cannot loop.
+    /// file system does not report the type). Symbolic links to files are listed (reading
+    /// them checks where they lead); links to directories are not followed, so a link cycle
+    /// cannot loop.
     private static func walk(directory: String, prefix: String, into found: inout [String]) throws(Failure) {
         guard let handle = opendir(directory) else {
             throw Failure(description: "\(directory): \(String(cString: strerror(errno)))")

@@ -32,7 +32,7 @@ extension Sluice {
         var filesFrom: String?
 
         func run() throws {
-            let files: [String]
+            let files: [ManifestFinder.Found]
             do {
                 var named = paths
                 if let filesFrom { named += try Self.readPathList(filesFrom) }
@@ -76,31 +76,65 @@ extension Sluice {
         }
 
         /// Reads and validates the files on every core; keeps the text of files with diagnostics.
-        static func validate(_ paths: [String]) -> (files: [ManifestFile], sources: SourceCache, unreadable: [String]) {
+        /// Files with aliases are validated afterwards, in path order, under one shared
+        /// alias budget (so many small alias bombs cannot add up).
+        static func validate(_ found: [ManifestFinder.Found]) -> (files: [ManifestFile], sources: SourceCache, unreadable: [String]) {
             let validator = ManifestValidator(decodesModels: false)
-            let results = UnsafeMutableBufferPointer<(ManifestFile?, [UInt8]?, String?)>.allocate(capacity: paths.count)
-            results.initialize(repeating: (nil, nil, nil))
+            let limits = validator.limits
+            let results = UnsafeMutableBufferPointer<Slot>.allocate(capacity: found.count)
+            results.initialize(repeating: .empty)
             defer { results.deallocate() }
             nonisolated(unsafe) let slots = results
-            DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-                let path = paths[index]
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    slots[index] = (nil, nil, "\(path): cannot read the file")
-                    return
+            DispatchQueue.concurrentPerform(iterations: found.count) { index in
+                let path = found[index].path
+                switch ManifestSource.contents(of: path, root: found[index].root, maxBytes: limits.maxFileBytes) {
+                case .success(let bytes):
+                    let composed = validator.compose(bytes: bytes, path: path)
+                    if composed.aliasNodes > 0 {
+                        slots[index] = .aliased(composed, bytes)
+                    } else {
+                        var budget = AliasBudget(limits: limits)
+                        let file = validator.validate(composed, budget: &budget)
+                        slots[index] = .validated(file, file.diagnostics.isEmpty ? nil : bytes)
+                    }
+                case .failure(.tooLarge(let size)):
+                    let diagnostic = limits.oversizedDiagnostic(file: path, size: size)
+                    slots[index] = .validated(ManifestFile(path: path, entries: [], diagnostics: [diagnostic]), nil)
+                case .failure(.unreadable(let reason)):
+                    slots[index] = .unreadable("\(path): \(reason)")
+                case .failure(let refusal):
+                    let diagnostic = Diagnostic(file: path, location: .start, code: .pathEscape, message: refusal.message)
+                    slots[index] = .validated(ManifestFile(path: path, entries: [], diagnostics: [diagnostic]), nil)
                 }
-                let bytes = [UInt8](data)
-                let file = validator.validate(bytes: bytes, path: path)
-                slots[index] = (file, file.diagnostics.isEmpty ? nil : bytes, nil)
             }
+            var budget = AliasBudget(limits: limits)
             var files: [ManifestFile] = []
             var texts: [String: [UInt8]] = [:]
             var unreadable: [String] = []
-            for (file, bytes, failure) in results {
-                if let file { files.append(file) }
-                if let file, let bytes { texts[file.path] = bytes }
-                if let failure { unreadable.append(failure) }
+            for slot in results {
+                switch slot {
+                case .empty:
+                    continue
+                case .validated(let file, let bytes):
+                    files.append(file)
+                    if let bytes { texts[file.path] = bytes }
+                case .aliased(let composed, let bytes):
+                    let file = validator.validate(composed, budget: &budget)
+                    files.append(file)
+                    if !file.diagnostics.isEmpty { texts[file.path] = bytes }
+                case .unreadable(let message):
+                    unreadable.append(message)
+                }
             }
             return (files, SourceCache(texts: texts), unreadable)
+        }
+
+        /// One file's outcome of the parallel pass.
+        enum Slot {
+            case empty
+            case validated(ManifestFile, [UInt8]?)
+            case aliased(ComposedManifest, [UInt8])
+            case unreadable(String)
         }
     }
 }

@@ -43,6 +43,45 @@ import Testing
     }
 }
 
+/// Issue 11, item 8: many files whose aliases each stay under the per-file budget do not add
+/// up in one repository read; symbolic links in the tree are never read.
+@Suite struct ManifestReaderHostileTests {
+    static func bomb(_ index: Int) -> String {
+        let fields = (0..<150).map { "k\($0): 1" }.joined(separator: ", ")
+        let aliases = Array(repeating: "*m", count: 30).joined(separator: ", ")
+        return "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata: {name: bomb-\(index)}\nx: &m {\(fields)}\nspec:\n  runtime: r\n  versions: [\(aliases)]\n"
+    }
+
+    @Test func aliasBombsAcrossManyFilesSpendOneBudgetPerRead() async throws {
+        let repo = try GitFixture()
+        var files: [String: String] = ["manifests/ok.yaml": manifest("ok")]
+        for index in 0..<40 { files[String(format: "manifests/b%02d.yaml", index)] = Self.bomb(index) }
+        let head = try repo.commit("bombs", files: files)
+        let reader = ManifestReader(source: try GitSource.open(path: repo.path), directory: "manifests")
+        let set = try await reader.read(at: CommitID(hex: head))
+        let refused = set.files.filter { file in file.diagnostics.contains { $0.message.contains("one read may hold") } }
+        #expect(refused.count == 35)
+        #expect(refused.first?.path == "manifests/b05.yaml")
+        #expect(refused.first?.diagnostics.first.map { "\($0.location.line):\($0.location.column)" } == "7:14")
+        #expect(set.files.first { $0.path == "manifests/ok.yaml" }?.isValid == true)
+        #expect(set.files.allSatisfy { $0.diagnostics.count <= YAMLLimits.default.maxDiagnosticsPerFile + 1 })
+    }
+
+    @Test func aSymbolicLinkInTheTreeIsNotRead() async throws {
+        let repo = try GitFixture()
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-secret-\(UUID().uuidString).yaml")
+        try Data("ghp_SECRET: token\n".utf8).write(to: secret)
+        defer { try? FileManager.default.removeItem(at: secret) }
+        try repo.write("manifests/ok.yaml", manifest("ok"))
+        try FileManager.default.createSymbolicLink(atPath: repo.url.appendingPathComponent("manifests/t.yaml").path, withDestinationPath: secret.path)
+        let head = try repo.commit("a link")
+        let reader = ManifestReader(source: try GitSource.open(path: repo.path), directory: "manifests")
+        let set = try await reader.read(at: CommitID(hex: head))
+        #expect(set.files.map(\.path) == ["manifests/ok.yaml"])
+        #expect(!set.files.flatMap(\.diagnostics).contains { $0.message.contains("ghp_") })
+    }
+}
+
 /// The change set an incremental plan works from.
 @Suite struct ManifestChangeSetTests {
     @Test func onlyChangedFilesAndTheirRelativesAreIncluded() async throws {

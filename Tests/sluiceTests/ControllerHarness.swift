@@ -22,11 +22,12 @@ final class ControllerHarness: @unchecked Sendable {
     ///     sections, indented by two spaces.
     ///   - adminListen: the data plane's admin listener (default: TCP on `adminPort`).
     ///   - runtimeCommand, runtimeEnv: replace the `python-v2` runtime's command and env.
+    ///   - runtimesExtra: more runtimes, indented by two spaces.
     ///   - existing: a directory with `state/` and `repo/` left by an earlier run (a fixture),
     ///     instead of new ones.
     init(
         interval: String = "30s", serveExtra: String = "", controllerExtra: String = "", adminListen: String? = nil,
-        runtimeCommand: String? = nil, runtimeEnv: String = "{}", existing: URL? = nil
+        runtimeCommand: String? = nil, runtimeEnv: String = "{}", runtimesExtra: String = "", existing: URL? = nil
     ) throws {
         directory = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -57,6 +58,7 @@ final class ControllerHarness: @unchecked Sendable {
                 command: \(runtimeCommand ?? "[python3, \(ServeHarness.server), --model-file, \"{artifact}\", --port, \"{port}\", --name, \"{model}\", --version, \"{version}\"]")
                 env: \(runtimeEnv)
                 startTimeout: 20s
+            \(runtimesExtra)
             controller:
               repository: \(repo.path)
               path: manifests

@@ -115,6 +115,34 @@ import Testing
         #expect(result.stdout.contains("billion laughs"))
     }
 
+    /// Issue 11, item 8: alias bombs in one document, across documents and across files.
+    @Test func aliasBombsAreRefusedNamingTheFileAndLine() throws {
+        let tree = try ManifestTree()
+        func bomb(_ index: Int, keys: Int, copies: Int) -> String {
+            let fields = (0..<keys).map { "k\($0): 1" }.joined(separator: ", ")
+            return "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata: {name: bomb-\(index)}\nx: &m {\(fields)}\n"
+                + "spec:\n  runtime: r\n  versions: [" + Array(repeating: "*m", count: copies).joined(separator: ", ") + "]\n"
+        }
+        try tree.write("one/doc.yaml", bomb(0, keys: 300, copies: 160))
+        try tree.write("docs/all.yaml", (0..<40).map { bomb($0, keys: 300, copies: 160) }.joined(separator: "---\n"))
+        for index in 0..<40 { try tree.write(String(format: "files/f%02d.yaml", index), bomb(index, keys: 150, copies: 30)) }
+        for directory in ["one", "docs"] {
+            let result = try SluiceBinary.run(["validate", "--format", "github", directory], in: tree.url)
+            #expect(result.status == 1)
+            #expect(result.stdout.split(separator: "\n").count == 2, "\(result.stdout.prefix(2000))")
+            #expect(result.stdout.contains("line=7,col="), "\(result.stdout)")
+            #expect(result.stdout.contains("beyond 10000 (over all its documents)"), "\(result.stdout)")
+        }
+        let many = try SluiceBinary.run(["validate", "--format", "json", "files"], in: tree.url)
+        #expect(many.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(many.stdout.utf8)) as? [String: Any])
+        let diagnostics = try #require(json["diagnostics"] as? [[String: Any]])
+        let refused = diagnostics.filter { ($0["message"] as? String)?.contains("one read may hold") == true }
+        #expect(refused.count == 35)
+        #expect(refused.first?["file"] as? String == "files/f05.yaml")
+        #expect(refused.first?["line"] as? Int == 7)
+    }
+
     @Test func schemaCommandMatchesTheShippedSchema() throws {
         let result = try SluiceBinary.run(["schema"], in: SluiceBinary.packageRoot)
         #expect(result.status == 0)
@@ -142,16 +170,63 @@ import Testing
         #expect(missing.stderr.contains("nolist.txt: cannot read the path list"))
     }
 
-    @Test func linkedFilesAreReadAndLinkedDirectoriesAreNot() throws {
+    @Test func linkedFilesInsideTheRootAreReadAndLinkedDirectoriesAreNot() throws {
         let tree = try ManifestTree()
         try tree.write("real/a.yaml", manifest("a"))
-        try tree.write("outside/b.yaml", manifest("b"))
+        try tree.write("real/shared/b.txt", manifest("b"))
         try FileManager.default.createSymbolicLink(
-            atPath: tree.url.appendingPathComponent("real/link.yaml").path, withDestinationPath: "../outside/b.yaml")
+            atPath: tree.url.appendingPathComponent("real/link.yaml").path, withDestinationPath: "shared/b.txt")
         try FileManager.default.createSymbolicLink(
             atPath: tree.url.appendingPathComponent("real/loop").path, withDestinationPath: "..")
         let result = try SluiceBinary.run(["validate", "--format", "json", "real"], in: tree.url)
         #expect(result.status == 0, "\(result.stdout)")
         #expect(result.stdout.contains("\"files\": 2"))
+        #expect(result.stdout.contains("\"models\": 2"))
+    }
+
+    /// Issue 11, item 10: CI runs `sluice validate` on pull requests; a committed link to a
+    /// token file must not print the token, in any format, however the file is named.
+    @Test func aLinkToASecretOutsideTheRootIsRefusedUnread() throws {
+        let tree = try ManifestTree()
+        let secretText = "ghp_SECRETtoken1234567890"
+        let secret = try tree.write("outside/token", secretText + "\n")
+        try tree.write("repo/manifests/a.yaml", manifest("a"))
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.url.appendingPathComponent("repo/manifests/t.yaml").path, withDestinationPath: secret.path)
+        try tree.write("repo/list.txt", "manifests/t.yaml\n")
+        let repo = tree.url.appendingPathComponent("repo")
+        let runs: [[String]] = [
+            ["validate", "manifests"], ["validate", "--format", "json", "manifests"], ["validate", "--format", "github", "manifests"],
+            ["validate", "--format", "github", "manifests/t.yaml"], ["validate", "--files-from", "list.txt"],
+            ["validate", "--format", "github", "."],
+        ]
+        for arguments in runs {
+            let result = try SluiceBinary.run(arguments, in: repo)
+            #expect(result.status == 1, "\(arguments): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("manifests/t.yaml"), "\(arguments): \(result.stdout)")
+            #expect(result.stdout.contains("resolves outside"), "\(arguments): \(result.stdout)")
+            #expect(!result.stdout.contains("ghp_") && !result.stderr.contains("ghp_"), "\(arguments) printed the secret")
+            #expect(!result.stdout.contains(secret.path), "\(arguments) printed where the link leads")
+        }
+        let github = try SluiceBinary.run(["validate", "--format", "github", "manifests"], in: repo)
+        #expect(github.stdout.hasPrefix("::error file=manifests/t.yaml,line=1,col=1,title=sluice validate%3A path-escape::"), "\(github.stdout)")
+        // A directory link out of the root is not followed either.
+        try FileManager.default.createSymbolicLink(
+            atPath: repo.appendingPathComponent("manifests/out").path, withDestinationPath: tree.url.appendingPathComponent("outside").path)
+        let linked = try SluiceBinary.run(["validate", "manifests/out/token"], in: repo)
+        #expect(linked.status == 1)
+        #expect(!linked.stdout.contains("ghp_") && !linked.stderr.contains("ghp_"))
+    }
+
+    @Test func aVeryLongLineIsQuotedCapped() throws {
+        let tree = try ManifestTree()
+        let long = String(repeating: "x", count: 50_000)
+        try tree.write("m.yaml", manifest("m").replacingOccurrences(of: "name: m", with: "name: m\n  lables: {a: b, z: \(long)}"))
+        let result = try SluiceBinary.run(["validate", "m.yaml"], in: tree.url)
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(lines.map { $0.prefix(200) })")
+        #expect(lines[1].count <= 162 && lines[1].hasSuffix("…"), "\(lines[1].prefix(300))")
+        #expect(lines[2] == "  ^")
     }
 }

@@ -4,15 +4,49 @@
 /// (`../../etc/passwd`, `/root/.ssh/id_rsa`, `file:///`) would let a manifest read the host.
 public enum PathRules {
     /// The problem with an artifact reference, or nil: a repository-relative path or a remote URI.
+    ///
+    /// Artifact names are also kept to characters no shell gives a meaning to: a runtime's
+    /// command may run through `sh -c`, and a name such as `b$(touch x).json` must never get
+    /// near one (the controller names materialized files by content anyway; this makes the
+    /// refusal visible in review, at the line that wrote it).
     public static func artifactProblem(_ text: String) -> String? {
         if let scheme = uriScheme(text) {
             if scheme.lowercased() == "file" {
                 return "file:// URIs can point outside the repository; use a path relative to the repository root"
             }
-            return text.unicodeScalars.contains { $0.value < 0x20 || $0 == "\\" }
-                ? "the URI contains a control character or a backslash" : nil
+            if let bad = text.unicodeScalars.first(where: { !isURICharacter($0) }) {
+                return "the URI contains \(describe(bad)); artifact URIs may hold only \(uriCharacters)"
+            }
+            return nil
         }
-        return relativePathProblem(text)
+        if let problem = relativePathProblem(text) { return problem }
+        if let bad = text.unicodeScalars.first(where: { !isPathCharacter($0) }) {
+            return "'\(text)' contains \(describe(bad)); artifact paths may hold only \(pathCharacters)"
+        }
+        if text.split(separator: "/").contains(where: { $0.hasPrefix("-") }) {
+            return "'\(text)' has a segment starting with '-', which a command would take for an option"
+        }
+        return nil
+    }
+
+    /// The characters an artifact path may hold, as the messages and the schema say it.
+    public static let pathCharacters = "ASCII letters, digits, '.', '_', '-', '+' and '/' (no spaces, quotes or shell characters such as $ ` ; & | ( ) * ?)"
+    /// The characters an artifact URI may hold.
+    public static let uriCharacters = "ASCII letters, digits and - . _ ~ : / @ % + = , (no spaces, quotes or shell characters)"
+
+    static func isPathCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCIIAlphanumeric || scalar == "." || scalar == "_" || scalar == "-" || scalar == "+" || scalar == "/"
+    }
+
+    static func isURICharacter(_ scalar: Unicode.Scalar) -> Bool {
+        isPathCharacter(scalar) || "~:@%=,".unicodeScalars.contains(scalar)
+    }
+
+    /// A character named so that an invisible one is still seen: `'$'`, `a space`, `U+00A0`.
+    static func describe(_ scalar: Unicode.Scalar) -> String {
+        if scalar == " " { return "a space" }
+        if scalar.value < 0x21 || scalar.value >= 0x7F { return "U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4) }
+        return "'\(scalar)'"
     }
 
     /// The problem with a repository-relative file path, or nil.
@@ -53,5 +87,12 @@ public enum PathRules {
         let rest = text[colon...]
         if !requireSlashes || rest.hasPrefix("://") || scheme.lowercased() == "file" { return String(scheme) }
         return nil
+    }
+}
+
+extension String {
+    /// The string with leading zeros up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -27,16 +27,52 @@ public struct DiagnosticRenderer: Sendable {
         var output = ""
         for diagnostic in report.diagnostics {
             let location = diagnostic.location
-            output += "\(diagnostic.file):\(location.line):\(location.column): \(diagnostic.severity.rawValue): \(diagnostic.message) [\(diagnostic.code)]\n"
+            output += "\(diagnostic.file):\(location.line):\(location.column): \(diagnostic.severity.rawValue): \(Self.shortened(diagnostic.message)) [\(diagnostic.code)]\n"
             if let line = sourceLines(diagnostic.file, location.line) {
-                output += line + "\n"
+                let excerpt = Self.excerpt(of: line, column: location.column)
+                output += excerpt.text + "\n"
                 // The caret keeps the line's tabs so that it lands under the right character.
-                let prefix = line.unicodeScalars.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " }
+                let prefix = excerpt.text.unicodeScalars.prefix(max(0, excerpt.column - 1)).map { $0 == "\t" ? "\t" : " " }
                 output += prefix.joined() + "^\n"
             }
         }
         output += report.summary + "\n"
         return output
+    }
+
+    /// Most characters of a source line quoted under a diagnostic: a minified or hostile
+    /// line of a megabyte is shown as the part around the column, not whole.
+    public static let maxQuotedLine = 160
+
+    /// The part of `line` around `column` that is quoted, with the caret's column in it.
+    /// Control characters other than tabs are shown as U+FFFD, so a quoted line cannot
+    /// drive the terminal.
+    static func excerpt(of line: String, column: Int) -> (text: String, column: Int) {
+        let scalars = Array(line.unicodeScalars)
+        let shown = { (part: ArraySlice<Unicode.Scalar>) -> String in
+            var text = String.UnicodeScalarView()
+            for scalar in part {
+                let control = (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
+                text.append(control ? "\u{FFFD}" : scalar)
+            }
+            return String(text)
+        }
+        guard scalars.count > maxQuotedLine else { return (shown(scalars[...]), column) }
+        let half = maxQuotedLine / 2
+        let start = min(max(0, column - 1 - half), scalars.count - maxQuotedLine)
+        let end = start + maxQuotedLine
+        let head = start > 0 ? "…" : ""
+        let tail = end < scalars.count ? "…" : ""
+        return (head + shown(scalars[start..<end]) + tail, column - start + head.unicodeScalars.count)
+    }
+
+    /// Most characters of a message printed as text or as an annotation: a message quotes
+    /// values from the file (an unknown key), which may be of any length.
+    public static let maxMessage = 1000
+
+    /// `message`, cut to ``maxMessage`` characters.
+    static func shortened(_ message: String) -> String {
+        message.unicodeScalars.count <= maxMessage ? message : String(String.UnicodeScalarView(message.unicodeScalars.prefix(maxMessage))) + "…"
     }
 
     /// The JSON document `--format json` prints.
@@ -59,7 +95,7 @@ public struct DiagnosticRenderer: Sendable {
                 "col=\(diagnostic.location.column)",
                 "title=" + Self.escapeProperty("sluice validate: \(diagnostic.code)"),
             ].joined(separator: ",")
-            output += "::\(diagnostic.severity.rawValue) \(properties)::\(Self.escapeData(diagnostic.message))\n"
+            output += "::\(diagnostic.severity.rawValue) \(properties)::\(Self.escapeData(Self.shortened(diagnostic.message)))\n"
         }
         output += report.summary + "\n"
         return output

@@ -5,12 +5,18 @@
 public struct SchemaValidator {
     /// The file diagnostics are reported against.
     public let file: String
-    /// What was found, in the order it was found.
+    /// What was found, in the order it was found (at most ``limit``).
     public private(set) var diagnostics: [Diagnostic] = []
+    /// Most diagnostics kept; problems beyond it are counted in ``suppressed``, so that a file
+    /// of thousands of errors costs little more than a valid one.
+    public var limit: Int
+    /// Problems found past ``limit`` (all errors).
+    public private(set) var suppressed = 0
 
     /// Creates a validator for one file.
-    public init(file: String) {
+    public init(file: String, limit: Int = .max) {
         self.file = file
+        self.limit = limit
     }
 
     /// Validates `node` as an object; `owner` is where a missing field is reported.
@@ -31,6 +37,10 @@ public struct SchemaValidator {
             }
             let fieldPath = join(path, key)
             guard let field = object.field(key) else {
+                if isSaturated {
+                    report(entry.key.location, .unknownField, fieldPath, "")
+                    continue
+                }
                 var message = "unknown field '\(key)'" + (path.isEmpty ? "" : " in \(path)")
                 if let suggestion = Suggestion.closest(to: key, among: object.fields.map(\.name)) {
                     suggested.insert(suggestion)
@@ -208,8 +218,16 @@ public struct SchemaValidator {
 
     /// Records a diagnostic.
     public mutating func report(_ location: SourceLocation, _ code: DiagnosticCode, _ path: String, _ message: String) {
+        guard diagnostics.count < limit else {
+            // Past the cap only the count is kept.
+            suppressed += 1
+            return
+        }
         diagnostics.append(Diagnostic(file: file, location: location, code: code, fieldPath: path, message: message))
     }
+
+    /// Whether further problems are only counted (see ``limit``).
+    public var isSaturated: Bool { diagnostics.count >= limit }
 }
 
 extension YAMLValue {

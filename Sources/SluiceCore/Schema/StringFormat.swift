@@ -35,7 +35,7 @@ public enum StringFormat: String, Sendable, CaseIterable {
         case .digest:
             return "a digest 'sha256:' followed by 64 lowercase hex digits, or 'sha512:' followed by 128"
         case .artifact:
-            return "a path relative to the repository root (no leading '/', no '..') or a URI such as s3://bucket/model"
+            return "a path relative to the repository root (no leading '/', no '..') of \(PathRules.pathCharacters), or a URI such as s3://bucket/model"
         case .repositoryPath:
             return "a path relative to the repository root (no leading '/', no '..', no URI)"
         case .labelKey:
@@ -57,7 +57,7 @@ public enum StringFormat: String, Sendable, CaseIterable {
         case .duration: return "^([0-9]+(ms|s|m|h))+$"
         case .digest: return "^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$"
         case .artifact:
-            return "^(?![/~])(?![Ff][Ii][Ll][Ee]:)(?!(.*/)?\\.\\.(/|$))[^\\\\\\x00-\\x1f]+$"
+            return "^((?![Ff][Ii][Ll][Ee]:)[A-Za-z][-+.A-Za-z0-9]*://[-A-Za-z0-9._~:/@%+=,]*|(?!/)(?!(.*/)?\\.\\.(/|$))(?!(.*/)?-)[-A-Za-z0-9._+/]+)$"
         case .repositoryPath:
             return "^(?![/~])(?![A-Za-z][-+.A-Za-z0-9]*:)(?!(.*/)?\\.\\.(/|$))[^\\\\\\x00-\\x1f]+$"
         case .labelKey:

@@ -4,11 +4,13 @@
 struct SemanticValidator {
     var validator: SchemaValidator
 
-    init(file: String) {
-        validator = SchemaValidator(file: file)
+    init(file: String, limit: Int = .max) {
+        validator = SchemaValidator(file: file, limit: limit)
     }
 
     var diagnostics: [Diagnostic] { validator.diagnostics }
+    /// Problems found past the limit, counted only.
+    var suppressed: Int { validator.suppressed }
 
     mutating func check(document root: YAMLNode) {
         guard let spec = root["spec"], spec.entries != nil else { return }

@@ -14,6 +14,13 @@ public struct YAMLStream: Sendable {
     public var documents: [YAMLDocument]
     /// Syntax errors, duplicate keys and limit violations.
     public var diagnostics: [Diagnostic]
+    /// How many nodes the file's aliases stand for, over all its documents: what validating
+    /// the documents costs beyond their own size.
+    public var aliasNodes = 0
+    /// Where the file's first alias is, to point at when a shared budget refuses the file.
+    public var firstAlias: SourceLocation?
+    /// Problems found past ``YAMLLimits/maxDiagnosticsPerFile``, counted only (all errors).
+    public var suppressedDiagnostics = 0
 }
 
 /// Builds position-carrying node trees from libyaml's event stream (the parser Yams bundles).
@@ -55,6 +62,10 @@ private struct ComposeSession {
     var parser = yaml_parser_t()
     var anchors: [String: YAMLNode] = [:]
     var expandedNodes = 0
+    /// Nodes added by aliases in the whole file (not reset per document).
+    var aliasNodes = 0
+    var firstAlias: SourceLocation?
+    var suppressedDiagnostics = 0
     var diagnostics: [Diagnostic] = []
     /// The input, to look at the character a syntax error points to.
     var input = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -91,10 +102,17 @@ private struct ComposeSession {
         } catch {
             // A syntax error or a limit ends the file; what was found so far is kept.
         }
-        return YAMLStream(documents: documents, diagnostics: diagnostics)
+        return YAMLStream(
+            documents: documents, diagnostics: diagnostics, aliasNodes: aliasNodes, firstAlias: firstAlias,
+            suppressedDiagnostics: suppressedDiagnostics)
     }
 
     mutating func report(_ location: SourceLocation, _ code: DiagnosticCode, _ message: String) {
+        // Past the per-file cap only the count is kept; a limit is always said.
+        guard code == .limit || diagnostics.count < limits.maxDiagnosticsPerFile + 1 else {
+            suppressedDiagnostics += 1
+            return
+        }
         diagnostics.append(Diagnostic(file: file, location: location, code: code, message: message))
     }
 
@@ -160,7 +178,10 @@ private struct ComposeSession {
                 throw StopComposing()
             }
             expandedNodes += target.expandedSize
+            aliasNodes += target.expandedSize
+            if firstAlias == nil { firstAlias = location }
             try checkExpansion(at: location, alias: name)
+            try checkAliasBudget(at: location, alias: name)
             return target
         case YAML_SCALAR_EVENT:
             let scalar = event.raw.data.scalar
@@ -212,10 +233,23 @@ private struct ComposeSession {
 
     mutating func checkExpansion(at location: SourceLocation, alias: String?) throws {
         guard expandedNodes > limits.maxExpandedNodes else { return }
-        let cause = alias.map { "alias '*\($0)' expands" } ?? "this node expands"
+        if let alias {
+            report(
+                location, .limit,
+                "alias '*\(alias)' expands the document beyond \(limits.maxExpandedNodes) nodes; anchors and aliases may not multiply content (a \"billion laughs\" file)"
+            )
+        } else {
+            report(location, .limit, "the document has more than \(limits.maxExpandedNodes) nodes (aliases expanded); a manifest needs far fewer")
+        }
+        throw StopComposing()
+    }
+
+    /// The per-file budget: documents each under their own cap must not add up either.
+    mutating func checkAliasBudget(at location: SourceLocation, alias: String) throws {
+        guard aliasNodes > limits.maxAliasNodes else { return }
         report(
             location, .limit,
-            "\(cause) the document beyond \(limits.maxExpandedNodes) nodes; anchors and aliases may not multiply content (a \"billion laughs\" file)"
+            "alias '*\(alias)' brings the nodes this file's aliases stand for beyond \(limits.maxAliasNodes) (over all its documents); anchors and aliases may not multiply content (a \"billion laughs\" file)"
         )
         throw StopComposing()
     }

@@ -19,6 +19,14 @@ actor Supervisor {
     private var ports: PortAllocator
     private var routesDirty = true
     private let containment: Containment
+    /// Artifacts whose pinned digest was checked, by path.
+    private var verifiedArtifacts: [String: VerifiedArtifact] = [:]
+
+    /// A file whose content matched a digest while it had this identity.
+    private struct VerifiedArtifact: Equatable {
+        var identity: ArtifactDigestCheck.Identity
+        var digest: String
+    }
 
     /// How often processes are checked and starting ones probed.
     static let tick: Swift.Duration = .milliseconds(100)
@@ -201,8 +209,34 @@ actor Supervisor {
         if let artifact = version.artifact, case .failure(let problem) = ArtifactPath.check(artifact, root: config.artifactRoot) {
             instance.phase = .failed
             instance.message = problem.message
+        } else if let problem = templateProblem(instance) {
+            // Checked before anything runs: the command may go through a shell.
+            instance.phase = .failed
+            instance.message = problem + "; the version is not started"
         }
         return instance
+    }
+
+    /// Why the instance's artifact does not match its pinned digest, or nil. The file is
+    /// hashed off the actor; one that was checked and has not changed since is not hashed again.
+    private func digestProblem(_ instance: ManagedInstance) async -> String? {
+        guard let pinned = instance.key.digest, let path = instance.artifactPath else { return nil }
+        let identity = ArtifactDigestCheck.identity(of: path)
+        if let identity, verifiedArtifacts[path] == VerifiedArtifact(identity: identity, digest: pinned) { return nil }
+        let problem = await Task.detached { ArtifactDigestCheck.problem(path: path, pinned: pinned) }.value
+        if problem == nil, let identity { verifiedArtifacts[path] = VerifiedArtifact(identity: identity, digest: pinned) }
+        return problem
+    }
+
+    /// The values filled into a runtime's command, environment and readiness path (the
+    /// port is added when one is allocated).
+    private func templateValues(_ instance: ManagedInstance) -> [CommandTemplate.Placeholder: String] {
+        [.artifact: instance.artifactPath ?? "", .model: instance.key.model, .version: instance.key.version]
+    }
+
+    /// Why a value cannot be filled into this instance's command, or nil.
+    private func templateProblem(_ instance: ManagedInstance) -> String? {
+        templateValues(instance).sorted { $0.key.rawValue < $1.key.rawValue }.lazy.compactMap { CommandTemplate.problem($0.key, $0.value) }.first
     }
 
     private func attachEndpoint(_ instance: ManagedInstance) {
@@ -214,20 +248,24 @@ actor Supervisor {
 
     private func start(_ instance: ManagedInstance) async {
         guard let definition = instance.definition else { return }
+        if let problem = await digestProblem(instance) {
+            instance.phase = .failed
+            instance.message = problem
+            log.error("\(instance.key): \(problem)")
+            return
+        }
+        // The spec may have changed while the artifact was hashed.
+        guard instance.desired, instance.pid == nil else { return }
         guard let port = ports.allocate() else {
             instance.phase = .backoff
             instance.message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound)"
             instance.nextStart = .now + .seconds(5)
             return
         }
-        let values = [
-            "{artifact}": instance.artifactPath ?? "",
-            "{port}": String(port),
-            "{model}": instance.key.model,
-            "{version}": instance.key.version,
-        ]
+        var values = templateValues(instance)
+        values[.port] = String(port)
         func fill(_ text: String) -> String {
-            values.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            CommandTemplate.fill(text, with: values)
         }
         let environment = ChildEnvironment.modelServer(
             inheriting: ProcessInfo.processInfo.environment,
@@ -412,9 +450,7 @@ actor Supervisor {
 
     private func readinessPath(for instance: ManagedInstance) -> String {
         let template = instance.definition?.readinessPath ?? "/v2/health/ready"
-        return template
-            .replacingOccurrences(of: "{model}", with: instance.key.model)
-            .replacingOccurrences(of: "{version}", with: instance.key.version)
+        return CommandTemplate.fill(template, with: [.model: instance.key.model, .version: instance.key.version])
     }
 
     /// The gateway saw a connection to this target fail: probe it on the next tick.
