@@ -26,6 +26,11 @@ struct ArtifactStore: Sendable {
         var path: String
         /// Its sha256 (`sha256:<hex>`), computed from its content.
         var sha256: String
+        /// What the model's spec digest folds in for this artifact: its blob id with the name
+        /// and place the previous release gave it (`DIR/<blob prefix>-<file name>`). Only hashed,
+        /// never used as a path; kept in that form so that a rollout in progress keeps its
+        /// digest across the upgrade that renamed the files, and resumes instead of restarting.
+        var identity: String
     }
 
     /// The path of `artifact` (repository-relative) at `commit`, written if missing, its
@@ -53,7 +58,8 @@ struct ArtifactStore: Sendable {
                 .digestMismatch,
                 "artifact '\(artifact)' has \(digest.algorithm.rawValue):\(actual), but its digest pins \(digest.description); the version is not started")
         }
-        return Materialized(path: path, sha256: "sha256:" + sums.sha256)
+        let identity = "\(directory)/\(blob.hex.prefix(16))-\((artifact as NSString).lastPathComponent)"
+        return Materialized(path: path, sha256: "sha256:" + sums.sha256, identity: identity)
     }
 
     /// Streams the blob from libgit2's copy into a temporary file, hashing as it goes, then

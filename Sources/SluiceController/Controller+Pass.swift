@@ -230,17 +230,17 @@ extension Controller {
                 continue
             }
             var deployment = model.deployment
-            var paths: [String] = []
+            var identities: [String] = []
             do {
                 for index in deployment.versions.indices {
                     let version = deployment.versions[index]
                     let artifact = try await artifacts.materialize(version.artifact, digest: version.digest, at: head, source: source)
                     deployment.versions[index].artifact = artifact.path
-                    paths.append(artifact.path)
+                    identities.append(artifact.identity)
                 }
-                // The artifacts' content is part of what runs: fold their blob ids (the file
-                // names) into the digest, so a new model file under the same name is a change.
-                let digest = "sha256:" + SHA256.hexDigest(of: Array((model.specDigest + "\n" + paths.joined(separator: "\n")).utf8))
+                // The artifacts' content is part of what runs: fold their blob ids into the
+                // digest, so a new model file under the same name is a change.
+                let digest = "sha256:" + SHA256.hexDigest(of: Array((model.specDigest + "\n" + identities.joined(separator: "\n")).utf8))
                 let resolved = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
                 state.models[name] = resolved
                 materialized[name] = MaterializedModel(path: model.path, sourceDigest: model.specDigest, model: resolved)
