@@ -101,6 +101,7 @@ let package = Package(
             dependencies: ["SluiceController", "SluiceServe", "SluiceCore", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
-        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"]),
+        // Fixtures are read by path (python runtimes, drift data), not bundled.
+        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"], exclude: ["Fixtures"]),
     ]
 )
