@@ -107,6 +107,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
+        // Fixtures are read by path (python runtimes, drift data), not bundled.
         .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"], exclude: ["Fixtures"]),
     ]
 )
