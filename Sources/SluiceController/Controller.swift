@@ -70,6 +70,8 @@ public actor Controller {
     var monitorStatuses: [String: [String: MonitorStatus]] = [:]
     /// Baseline files read from git, by blob id and test (content-addressed, so never stale).
     var baselines: [String: MonitorEvaluator.Reference] = [:]
+    /// Per model, the input features the data plane is told to sketch (``sketchedInputs(of:)``).
+    var sketchedInputs: [String: [String]] = [:]
     let webhooks: WebhookSender
 
     /// Aborted models whose manifests ask for a revert commit (`onAbort: revert`).

@@ -18,6 +18,12 @@ final class ControllerAPI: HTTPResponder {
         webhook = webhookSecret.map { WebhookVerifier(secret: Array($0.utf8)) }
     }
 
+    /// `/v1/*` checks the token on the head, so a caller without it never gets a body read.
+    func screen(_ head: HTTPRequestHead) -> HeadDecision {
+        guard head.uri.hasPrefix("/v1/"), !token.admits(head.headers) else { return .accept(maximumBody: nil) }
+        return .refuse(BearerToken.unauthorized(realm: "sluice-controller"))
+    }
+
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
         let controller = self.controller
         let path = String(request.path)

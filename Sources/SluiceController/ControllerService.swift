@@ -13,7 +13,7 @@ public enum ControllerService {
         let controller = try await Controller(config: config, log: log)
         let api = ControllerAPI(controller: controller, token: token, webhookSecret: secret)
         let server = try await HTTPServerHost.start(
-            address: config.listen, group: MultiThreadedEventLoopGroup.singleton, maximumBody: 1 << 20, responder: api)
+            address: config.listen, group: MultiThreadedEventLoopGroup.singleton, limits: ServerLimits(), responder: api)
         let address: String
         switch config.listen {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"
