@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Attacks on a real `sluice serve` over loopback (issue 11, items 3, 4, 9 and 13): slow
+/// and idle connections, connection floods, bodies sent before authentication,
+/// pipelining, guessed request ids, borrowed request ids, anonymous feedback and made-up
+/// feature names. Each test performs the attack and checks that it fails.
+@Suite("hardening", .serialized)
+struct HardeningTests {
+    static let shortLimits = "  limits:\n    maxConnections: 6\n    idleTimeout: 2s\n    headerTimeout: 1s\n    bodyTimeout: 1s"
+
+    // MARK: - exhaustion before authentication
+
+    @Test("a dribbled head, a stalled body and an idle connection are closed; the listener keeps serving")
+    func slowClientsAreClosed() async throws {
+        let serve = try ServeHarness(extraConfig: Self.shortLimits)
+        try serve.start()
+        defer { serve.stop() }
+        let port = try #require(serve.inferenceURL.port)
+
+        // Slowloris: a header line every 300 ms, never the blank line that ends the head.
+        let dribble = try RawConnection(port: port)
+        dribble.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\n")
+        var closed = false
+        for index in 0..<100 where !closed {
+            closed = !dribble.send("x-pad-\(index): y\r\n") || dribble.receive(seconds: 0.3).closed
+        }
+        #expect(closed, "a head dribbled for 30 s was still being read")
+
+        // A body that stops: 10 of 1000 promised bytes.
+        let stalled = try RawConnection(port: port)
+        stalled.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+        #expect(stalled.closes(within: 30), "a stalled body kept its connection")
+
+        // A connection that never sends anything.
+        let idle = try RawConnection(port: port)
+        #expect(idle.closes(within: 30), "an idle connection was kept")
+
+        let live = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/live"))
+        #expect(live.status == 200)
+    }
+
+    @Test("connections beyond a listener's cap are closed at once; an authenticated admin client still works, and inference again after the flood")
+    func connectionCap() async throws {
+        let serve = try ServeHarness(extraConfig: "  limits:\n    maxConnections: 4")
+        try serve.start()
+        defer { serve.stop() }
+        let port = try #require(serve.inferenceURL.port)
+        // Fill the cap with connections that were answered once and stay open.
+        var held: [RawConnection] = []
+        for _ in 0..<4 {
+            let connection = try RawConnection(port: port)
+            connection.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = connection.receive(seconds: 10) { $0.contains("{\"live\":true}") }
+            #expect(answer.text.hasPrefix("HTTP/1.1 200 OK"), "\(answer.text)")
+            held.append(connection)
+        }
+        // The flood: every further connection is closed without an answer.
+        for _ in 0..<6 {
+            let extra = try RawConnection(port: port)
+            extra.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = extra.receive(seconds: 10)
+            #expect(answer.closed && !answer.text.contains("200 OK"), "a connection beyond the cap was served: \(answer.text)")
+        }
+        let state = try await serve.admin("GET", "/v1/state")
+        #expect(state.status == 200, "the admin listener has its own cap")
+        held.removeAll()
+        try await serve.waitUntil("inference serves again") {
+            try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/live")).status == 200
+        }
+    }
+
+    @Test("an unauthenticated 16 MiB admin PUT or feedback POST is answered 401 from its head, before any body byte is sent, and closed")
+    func authenticationBeforeBody() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        let admin = try #require(serve.adminURL.port)
+        let inference = try #require(serve.inferenceURL.port)
+        let huge = 16 << 20
+        let attacks = [
+            (admin, "PUT /v1/spec HTTP/1.1\r\nHost: x\r\nContent-Length: \(huge)\r\n\r\n"),
+            (admin, "PUT /v1/spec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\nContent-Length: \(huge)\r\n\r\n"),
+            (inference, "POST /v2/models/fraud/feedback HTTP/1.1\r\nHost: x\r\nContent-Length: \(huge)\r\n\r\n"),
+        ]
+        for (port, head) in attacks {
+            let connection = try RawConnection(port: port)
+            connection.send(head)
+            // Only the head was sent: an answer now means the body was never waited for.
+            let answer = connection.receive(seconds: 15)
+            #expect(answer.text.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(head): \(answer.text)")
+            #expect(answer.text.contains("connection: close"))
+            #expect(answer.closed, "the connection is closed after the 401")
+        }
+        // With the token, admin and feedback bodies are still capped at 1 MiB (from the head).
+        let feedbackToken = try String(contentsOf: serve.directory.appendingPathComponent("state/feedback-token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        for (port, head) in [
+            (admin, "PUT /v1/spec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(serve.token)\r\nContent-Length: \(2 << 20)\r\n\r\n"),
+            (inference, "POST /v2/models/fraud/feedback HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(feedbackToken)\r\nContent-Length: \(2 << 20)\r\n\r\n"),
+        ] {
+            let connection = try RawConnection(port: port)
+            connection.send(head)
+            let answer = connection.receive(seconds: 15)
+            #expect(answer.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"), "\(answer.text)")
+        }
+    }
+
+    @Test("two pipelined requests whose second is too large: the first gets its 200 answer, then the 413")
+    func pipelinedRefusalKeepsEarlierAnswer() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        let connection = try RawConnection(port: try #require(serve.adminURL.port))
+        // The first request is answered asynchronously, so the second is refused while it is in flight.
+        connection.send(
+            "GET /v1/state HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(serve.token)\r\n\r\n"
+                + "PUT /v1/spec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(serve.token)\r\nContent-Length: \(17 << 20)\r\n\r\n")
+        let answer = connection.receive(seconds: 15)
+        let statusLines = answer.text.components(separatedBy: "\r\n").filter { $0.hasPrefix("HTTP/1.1 ") }
+        #expect(statusLines == ["HTTP/1.1 200 OK", "HTTP/1.1 413 Payload Too Large"], "\(answer.text)")
+        #expect(answer.text.contains("\"models\""), "the first answer is the state")
+    }
+
+    // MARK: - tokens
+
+    @Test("the bearer scheme is matched case-insensitively; a wrong token is still refused")
+    func bearerSchemeCase() async throws {
+        let serve = try ServeHarness()
+        try serve.start()
+        defer { serve.stop() }
+        for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+            let response = try await serve.request("GET", serve.adminURL.appendingPathComponent("/v1/state"), headers: ["Authorization": "\(scheme) \(serve.token)"])
+            #expect(response.status == 200, "\(scheme)")
+        }
+        for value in ["bearer wrong", "Basic \(serve.token)", "Bearer\(serve.token)", serve.token] {
+            let response = try await serve.request("GET", serve.adminURL.appendingPathComponent("/v1/state"), headers: ["Authorization": value])
+            #expect(response.status == 401, "\(value)")
+        }
+    }
+
+    @Test("/metrics is open by default and needs its own token when serve.metrics names one")
+    func metricsToken() async throws {
+        let open = try ServeHarness()
+        try open.start()
+        let plain = try await open.request("GET", open.inferenceURL.appendingPathComponent("/metrics"))
+        open.stop()
+        #expect(plain.status == 200)
+
+        let guarded = try ServeHarness(extraConfig: "  metrics:\n    tokenFile: metrics-token")
+        try "scrape-token-7\n".write(to: guarded.directory.appendingPathComponent("metrics-token"), atomically: true, encoding: .utf8)
+        try guarded.start()
+        defer { guarded.stop() }
+        let url = guarded.inferenceURL.appendingPathComponent("/metrics")
+        #expect(try await guarded.request("GET", url).status == 401)
+        #expect(try await guarded.request("GET", url, headers: ["Authorization": "Bearer wrong"]).status == 401)
+        #expect(try await guarded.request("GET", url, headers: ["Authorization": "Bearer \(guarded.token)"]).status == 401, "the admin token is not the metrics token")
+        let scraped = try await guarded.request("GET", url, headers: ["Authorization": "bearer scrape-token-7"])
+        #expect(scraped.status == 200)
+        #expect(scraped.text.contains("sluice_"))
+    }
+}
