@@ -66,3 +66,15 @@ struct ServeConfigSecurityTests {
         ])
     }
 }
+
+@Suite("serve config: the example file")
+struct ExampleServeConfigTests {
+    @Test("examples/sluice.yaml, with its documented access and limits settings, loads")
+    func exampleLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let config = try ServeConfig.load(path: root.appendingPathComponent("examples/sluice.yaml").path)
+        #expect(config.feedback == .token(.generated))
+        #expect(config.maximumConnections == 1024)
+        #expect(config.headerTimeout == .seconds(10))
+    }
+}

@@ -110,11 +110,7 @@ package final class HTTPServerHost: Sendable {
                 guard admitted else { return channel.eventLoop.makeFailedFuture(ConnectionLimitReached()) }
                 channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
-                    let handler = RequestHandler(responder: responder, limits: limits)
-                    try channel.pipeline.syncOperations.addHandler(ByteObserver(handler: handler))
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try addHandlers(to: channel, limits: limits, responder: responder)
                 }
             }
         let channel: any Channel
@@ -126,6 +122,20 @@ package final class HTTPServerHost: Sendable {
             chmod(path, 0o600)
         }
         return HTTPServerHost(channel: channel)
+    }
+
+    /// Adds the byte observer, the request decoder and the request handler to a new
+    /// connection's pipeline (also driven through an `EmbeddedChannel` by fuzzing).
+    package static func addHandlers(to channel: any Channel, limits: ServerLimits, responder: any HTTPResponder) throws {
+        let handler = RequestHandler(responder: responder, limits: limits)
+        try channel.pipeline.syncOperations.addHandler(ByteObserver(handler: handler))
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try channel.pipeline.syncOperations.addHandler(handler)
+    }
+
+    /// ``addHandlers(to:limits:responder:)`` with default limits and another body cap.
+    package static func addHandlers(to channel: any Channel, maximumBody: Int, responder: any HTTPResponder) throws {
+        try addHandlers(to: channel, limits: ServerLimits().body(maximumBody), responder: responder)
     }
 
     /// The bound TCP port (useful when the config asked for port 0).
