@@ -164,3 +164,38 @@ struct HardeningTests {
         #expect(scraped.text.contains("sluice_"))
     }
 }
+
+/// The controller's API shares the listener code: its token is checked on the head, and
+/// its `/metrics` can need a token too.
+@Suite("hardening: controller API", .serialized)
+struct ControllerAPIHardeningTests {
+    @Test("the controller's /metrics needs its token when metricsTokenFile is set; /v1 refuses a 16 MiB body from its head; bearer in any case")
+    func controllerAPI() async throws {
+        let harness = try ControllerHarness(controllerExtra: "  metricsTokenFile: controller-metrics-token")
+        try "controller-scrape-9\n".write(to: harness.directory.appendingPathComponent("controller-metrics-token"), atomically: true, encoding: .utf8)
+        try harness.repo.commit("one model", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]),
+        ])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.stop("controller"); harness.stop("serve") }
+        let base = "http://127.0.0.1:\(harness.controllerPort)"
+        func get(_ path: String, _ authorization: String?) async throws -> Int {
+            var request = URLRequest(url: URL(string: base + path)!)
+            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+            let (_, response) = try await ServeHarness.session.data(for: request)
+            return (response as! HTTPURLResponse).statusCode
+        }
+        try await harness.waitUntil("the controller listens") { try await get("/healthz", nil) == 200 }
+        #expect(try await get("/metrics", nil) == 401)
+        #expect(try await get("/metrics", "Bearer \(harness.token)") == 401, "the API token is not the metrics token")
+        #expect(try await get("/metrics", "BEARER controller-scrape-9") == 200)
+        #expect(try await get("/v1/status", "bearer \(harness.token)") == 200)
+
+        let connection = try RawConnection(port: harness.controllerPort)
+        connection.send("POST /v1/models/fraud/abort HTTP/1.1\r\nHost: x\r\nContent-Length: \(16 << 20)\r\n\r\n")
+        let answer = connection.receive(seconds: 15)
+        #expect(answer.text.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(answer.text)")
+        #expect(answer.closed)
+    }
+}
