@@ -37,7 +37,8 @@ public actor DataPlane {
             maximumConnections: config.maximumConnections,
             idleTimeout: .milliseconds(config.idleTimeout.milliseconds),
             headerTimeout: .milliseconds(config.headerTimeout.milliseconds),
-            bodyTimeout: .milliseconds(config.bodyTimeout.milliseconds))
+            bodyTimeout: .milliseconds(config.bodyTimeout.milliseconds),
+            bufferedBodies: config.bufferedMiB << 20)
     }
 
     public init(config: ServeConfig, quiet: Bool = false) {

@@ -229,9 +229,12 @@ package struct ConfigReader {
     }
 
     private mutating func readLimits(_ node: YAMLNode, into config: inout ServeConfig) {
-        guard let fields = mapping(node, field: "serve.limits", allowed: ["maxConnections", "idleTimeout", "headerTimeout", "bodyTimeout"]) else { return }
+        guard let fields = mapping(node, field: "serve.limits", allowed: ["maxConnections", "idleTimeout", "headerTimeout", "bodyTimeout", "bufferedMiB"]) else { return }
         if let count = integer(fields["maxConnections"], field: "serve.limits.maxConnections", in: 1...1_000_000, "connections per listener") {
             config.maximumConnections = count
+        }
+        if let size = integer(fields["bufferedMiB"], field: "serve.limits.bufferedMiB", in: 16...65536, "MiB of request bodies held at once, at least one 16 MiB inference body") {
+            config.bufferedMiB = size
         }
         for (key, path) in [("idleTimeout", \ServeConfig.idleTimeout), ("headerTimeout", \.headerTimeout), ("bodyTimeout", \.bodyTimeout)] {
             guard let node = fields[key], let value = duration(node, field: "serve.limits.\(key)") else { continue }

@@ -50,6 +50,8 @@ public struct ServeConfig: Sendable {
     public var headerTimeout: SluiceCore.Duration = .seconds(10)
     /// A request body must make progress at least this often (`serve.limits.bodyTimeout`).
     public var bodyTimeout: SluiceCore.Duration = .seconds(10)
+    /// MiB of request bodies each listener holds at once (`serve.limits.bufferedMiB`); beyond, 503.
+    public var bufferedMiB = 256
 
     /// Who may post feedback.
     public enum FeedbackAccess: Sendable, Hashable {

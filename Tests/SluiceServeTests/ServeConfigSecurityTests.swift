@@ -27,6 +27,7 @@ struct ServeConfigSecurityTests {
         #expect(config.idleTimeout == .seconds(60))
         #expect(config.headerTimeout == .seconds(10))
         #expect(config.bodyTimeout == .seconds(10))
+        #expect(config.bufferedMiB == 256)
     }
 
     @Test("feedback and metrics tokens from a file or the environment; an explicit setting opens feedback")
@@ -42,6 +43,7 @@ struct ServeConfigSecurityTests {
                 idleTimeout: 30s
                 headerTimeout: 2s
                 bodyTimeout: 5s
+                bufferedMiB: 64
             """)
         #expect(config.feedback == .token(.file("/etc/sluice/secrets/feedback")))
         #expect(config.metricsToken == .environment("SCRAPE_TOKEN"))
@@ -49,6 +51,7 @@ struct ServeConfigSecurityTests {
         #expect(config.idleTimeout == .seconds(30))
         #expect(config.headerTimeout == .seconds(2))
         #expect(config.bodyTimeout == .seconds(5))
+        #expect(config.bufferedMiB == 64)
         #expect(try parse("serve:\n  feedback:\n    open: true\n").feedback == .open)
         #expect(try parse("serve:\n  feedback:\n    open: false\n").feedback == .token(.generated))
     }

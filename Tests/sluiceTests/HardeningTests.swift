@@ -73,6 +73,35 @@ struct HardeningTests {
         }
     }
 
+    @Test("request bodies held at once are bounded per listener: beyond serve.limits.bufferedMiB a body is answered 503, and the budget comes back")
+    func bufferedBodiesAreBounded() async throws {
+        let serve = try ServeHarness(extraConfig: "  limits:\n    bufferedMiB: 16\n    bodyTimeout: 60s")
+        try serve.start()
+        defer { serve.stop() }
+        let port = try #require(serve.inferenceURL.port)
+        /// Sends a 4 MiB body on a new connection and returns the status line of the answer.
+        func fourMiB() throws -> String {
+            let connection = try RawConnection(port: port)
+            connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(4 << 20)\r\n\r\n")
+            connection.send([UInt8](repeating: 0x20, count: 4 << 20))
+            return connection.receive(seconds: 15) { $0.contains("\r\n") }.text.components(separatedBy: "\r\n").first ?? ""
+        }
+        #expect(try fourMiB().hasPrefix("HTTP/1.1 404"), "a body within the budget is read (for a model not served here)")
+        // Two callers each send 7.5 MiB of a 10 MiB body and stall.
+        var holders: [RawConnection] = []
+        for _ in 0..<2 {
+            let connection = try RawConnection(port: port)
+            connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(10 << 20)\r\n\r\n")
+            connection.send([UInt8](repeating: 0x20, count: 15 << 19))
+            holders.append(connection)
+        }
+        // Once the server has read what they sent, a third body does not fit.
+        try await serve.waitUntil("a body beyond the budget is refused") { try fourMiB().hasPrefix("HTTP/1.1 503 Service Unavailable") }
+        // The holders give up: their bytes come back.
+        holders.removeAll()
+        try await serve.waitUntil("a body fits again") { try fourMiB().hasPrefix("HTTP/1.1 404") }
+    }
+
     @Test("an unauthenticated 16 MiB admin PUT or feedback POST is answered 401 from its head, before any body byte is sent, and closed")
     func authenticationBeforeBody() async throws {
         let serve = try ServeHarness()

@@ -94,6 +94,7 @@ package final class HTTPServerHost: Sendable {
         responder: any HTTPResponder
     ) async throws -> HTTPServerHost {
         let open = NIOLockedValueBox(0)
+        let budget = BodyBudget(limit: limits.bufferedBodies)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -110,7 +111,7 @@ package final class HTTPServerHost: Sendable {
                 guard admitted else { return channel.eventLoop.makeFailedFuture(ConnectionLimitReached()) }
                 channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
-                    try addHandlers(to: channel, limits: limits, responder: responder)
+                    try addHandlers(to: channel, limits: limits, budget: budget, responder: responder)
                 }
             }
         let channel: any Channel
@@ -126,8 +127,9 @@ package final class HTTPServerHost: Sendable {
 
     /// Adds the byte observer, the request decoder and the request handler to a new
     /// connection's pipeline (also driven through an `EmbeddedChannel` by fuzzing).
-    package static func addHandlers(to channel: any Channel, limits: ServerLimits, responder: any HTTPResponder) throws {
-        let handler = RequestHandler(responder: responder, limits: limits)
+    /// `budget` is shared by the listener's connections (a fresh one when nil).
+    package static func addHandlers(to channel: any Channel, limits: ServerLimits, budget: BodyBudget? = nil, responder: any HTTPResponder) throws {
+        let handler = RequestHandler(responder: responder, limits: limits, budget: budget ?? BodyBudget(limit: limits.bufferedBodies))
         try channel.pipeline.syncOperations.addHandler(ByteObserver(handler: handler))
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
         try channel.pipeline.syncOperations.addHandler(handler)

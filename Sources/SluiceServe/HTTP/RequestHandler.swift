@@ -36,6 +36,9 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     private let responder: any HTTPResponder
     private let limits: ServerLimits
+    private let budget: BodyBudget
+    /// Body bytes this connection holds from the listener's budget.
+    private var reserved = 0
     private var context: ChannelHandlerContext?
     private var head: HTTPRequestHead?
     private var body: ByteBuffer?
@@ -49,9 +52,10 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private var queue = CircularBuffer<Pending>()
 
-    init(responder: any HTTPResponder, limits: ServerLimits) {
+    init(responder: any HTTPResponder, limits: ServerLimits, budget: BodyBudget) {
         self.responder = responder
         self.limits = limits
+        self.budget = budget
         bodyLimit = limits.maximumBody
     }
 
@@ -62,6 +66,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         self.context = nil
+        budget.release(reserved)
+        reserved = 0
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -113,6 +119,11 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
                 refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
                 return
             }
+            guard budget.reserve(chunk.readableBytes) else {
+                refuse(.error(.serviceUnavailable, "the server holds too many request bodies; retry later"), requestHead)
+                return
+            }
+            reserved += chunk.readableBytes
             if body == nil {
                 body = chunk
             } else {
@@ -161,6 +172,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func refuse(_ response: ServerResponse, _ requestHead: HTTPRequestHead) {
         stopped = true
         head = nil
+        giveBack(body?.readableBytes ?? 0)
         body = nil
         phase = .waiting
         enqueue(.final(response, requestHead))
@@ -196,6 +208,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
                 case .success(let value): response = value
                 case .failure(let error): response = .error(.internalServerError, "internal error: \(error)")
                 }
+                handler.giveBack(request.body.readableBytes)
                 guard let context = handler.context else { return }
                 handler.write(response, for: request.head, keepAlive: request.head.isKeepAlive, context: context)
                 handler.busy = false
@@ -215,6 +228,13 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             context.read()
         }
         rearm()
+    }
+
+    /// Returns a body's bytes to the listener's budget once it is no longer held.
+    private func giveBack(_ bytes: Int) {
+        let returned = min(bytes, reserved)
+        reserved -= returned
+        budget.release(returned)
     }
 
     // MARK: - timeouts

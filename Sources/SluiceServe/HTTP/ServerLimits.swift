@@ -17,6 +17,9 @@ package struct ServerLimits: Sendable, Hashable {
     package var maximumBody: Int
     /// Requests of one connection answered or waiting before its reading is paused.
     package var pipelineDepth: Int
+    /// Request body bytes all connections of the listener may hold at once; a body that
+    /// would exceed it is answered 503 (so many connections cannot each hold a large body).
+    package var bufferedBodies: Int
 
     /// Creates limits; the defaults suit a loopback data plane.
     package init(
@@ -25,7 +28,8 @@ package struct ServerLimits: Sendable, Hashable {
         headerTimeout: TimeAmount = .seconds(10),
         bodyTimeout: TimeAmount = .seconds(10),
         maximumBody: Int = 1 << 20,
-        pipelineDepth: Int = 4
+        pipelineDepth: Int = 4,
+        bufferedBodies: Int = 256 << 20
     ) {
         self.maximumConnections = maximumConnections
         self.idleTimeout = idleTimeout
@@ -33,6 +37,7 @@ package struct ServerLimits: Sendable, Hashable {
         self.bodyTimeout = bodyTimeout
         self.maximumBody = maximumBody
         self.pipelineDepth = pipelineDepth
+        self.bufferedBodies = bufferedBodies
     }
 
     /// These limits with another default body size.
