@@ -87,16 +87,21 @@ struct HardeningTests {
             return connection.receive(seconds: 15) { $0.contains("\r\n") }.text.components(separatedBy: "\r\n").first ?? ""
         }
         #expect(try fourMiB().hasPrefix("HTTP/1.1 404"), "a body within the budget is read (for a model not served here)")
-        // Two callers each send 7.5 MiB of a 10 MiB body and stall.
+        // Two callers each send 7.5 MiB of a 10 MiB body and stall; once the server has read
+        // what they sent, a third body does not fit. (A third sent while the second is still
+        // arriving may win the race instead, so the scene is set again until it is clean.)
         var holders: [RawConnection] = []
-        for _ in 0..<2 {
-            let connection = try RawConnection(port: port)
-            connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(10 << 20)\r\n\r\n")
-            connection.send([UInt8](repeating: 0x20, count: 15 << 19))
-            holders.append(connection)
+        try await serve.waitUntil("a body beyond the budget is refused") {
+            holders = []
+            for _ in 0..<2 {
+                let connection = try RawConnection(port: port)
+                connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(10 << 20)\r\n\r\n")
+                connection.send([UInt8](repeating: 0x20, count: 15 << 19))
+                holders.append(connection)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            return try fourMiB().hasPrefix("HTTP/1.1 503 Service Unavailable")
         }
-        // Once the server has read what they sent, a third body does not fit.
-        try await serve.waitUntil("a body beyond the budget is refused") { try fourMiB().hasPrefix("HTTP/1.1 503 Service Unavailable") }
         // The holders give up: their bytes come back.
         holders.removeAll()
         try await serve.waitUntil("a body fits again") { try fourMiB().hasPrefix("HTTP/1.1 404") }
