@@ -1,5 +1,5 @@
 """RSS of `sluice serve` under 20 unauthenticated connections each sending most of a
-16 MiB body to the admin port (issue 11, item 4). Usage: python3 Benchmarks/admin-flood-rss.py PATH/TO/sluice"""
+16 MiB body to the admin port (issue 11, item 4). Usage: python3 Benchmarks/admin_flood_rss.py PATH/TO/sluice"""
 import os, socket, subprocess, sys, tempfile, threading, time
 
 binary = sys.argv[1]
