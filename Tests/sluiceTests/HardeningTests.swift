@@ -23,21 +23,23 @@ struct HardeningTests {
 
         // Slowloris: a header line every 300 ms, never the blank line that ends the head.
         let dribble = try RawConnection(port: port)
-        dribble.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\n")
+        await dribble.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\n")
         var closed = false
         for index in 0..<100 where !closed {
-            closed = !dribble.send("x-pad-\(index): y\r\n") || dribble.receive(seconds: 0.3).closed
+            let sent = await dribble.send("x-pad-\(index): y\r\n")
+            closed = !sent
+            if !closed { closed = await dribble.receive(seconds: 0.3).closed }
         }
         #expect(closed, "a head dribbled for 30 s was still being read")
 
         // A body that stops: 10 of 1000 promised bytes.
         let stalled = try RawConnection(port: port)
-        stalled.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
-        #expect(stalled.closes(within: 30), "a stalled body kept its connection")
+        await stalled.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+        #expect(await stalled.closes(within: 30), "a stalled body kept its connection")
 
         // A connection that never sends anything.
         let idle = try RawConnection(port: port)
-        #expect(idle.closes(within: 30), "an idle connection was kept")
+        #expect(await idle.closes(within: 30), "an idle connection was kept")
 
         let live = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/live"))
         #expect(live.status == 200)
@@ -53,16 +55,16 @@ struct HardeningTests {
         var held: [RawConnection] = []
         for _ in 0..<4 {
             let connection = try RawConnection(port: port)
-            connection.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = connection.receive(seconds: 10) { $0.contains("{\"live\":true}") }
+            await connection.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = await connection.receive(seconds: 10) { $0.contains("{\"live\":true}") }
             #expect(answer.text.hasPrefix("HTTP/1.1 200 OK"), "\(answer.text)")
             held.append(connection)
         }
         // The flood: every further connection is closed without an answer.
         for _ in 0..<6 {
             let extra = try RawConnection(port: port)
-            extra.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
-            let answer = extra.receive(seconds: 10)
+            await extra.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = await extra.receive(seconds: 10)
             #expect(answer.closed && !answer.text.contains("200 OK"), "a connection beyond the cap was served: \(answer.text)")
         }
         let state = try await serve.admin("GET", "/v1/state")
@@ -80,13 +82,13 @@ struct HardeningTests {
         defer { serve.stop() }
         let port = try #require(serve.inferenceURL.port)
         /// Sends a 4 MiB body on a new connection and returns the status line of the answer.
-        func fourMiB() throws -> String {
+        func fourMiB() async throws -> String {
             let connection = try RawConnection(port: port)
-            connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(4 << 20)\r\n\r\n")
-            connection.send([UInt8](repeating: 0x20, count: 4 << 20))
-            return connection.receive(seconds: 15) { $0.contains("\r\n") }.text.components(separatedBy: "\r\n").first ?? ""
+            await connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(4 << 20)\r\n\r\n")
+            await connection.send([UInt8](repeating: 0x20, count: 4 << 20))
+            return await connection.receive(seconds: 15) { $0.contains("\r\n") }.text.components(separatedBy: "\r\n").first ?? ""
         }
-        #expect(try fourMiB().hasPrefix("HTTP/1.1 404"), "a body within the budget is read (for a model not served here)")
+        #expect(try await fourMiB().hasPrefix("HTTP/1.1 404"), "a body within the budget is read (for a model not served here)")
         // Two callers each send 7.5 MiB of a 10 MiB body and stall; once the server has read
         // what they sent, a third body does not fit. (A third sent while the second is still
         // arriving may win the race instead, so the scene is set again until it is clean.)
@@ -95,16 +97,16 @@ struct HardeningTests {
             holders = []
             for _ in 0..<2 {
                 let connection = try RawConnection(port: port)
-                connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(10 << 20)\r\n\r\n")
-                connection.send([UInt8](repeating: 0x20, count: 15 << 19))
+                await connection.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: \(10 << 20)\r\n\r\n")
+                await connection.send([UInt8](repeating: 0x20, count: 15 << 19))
                 holders.append(connection)
             }
             try await Task.sleep(for: .milliseconds(300))
-            return try fourMiB().hasPrefix("HTTP/1.1 503 Service Unavailable")
+            return try await fourMiB().hasPrefix("HTTP/1.1 503 Service Unavailable")
         }
         // The holders give up: their bytes come back.
         holders.removeAll()
-        try await serve.waitUntil("a body fits again") { try fourMiB().hasPrefix("HTTP/1.1 404") }
+        try await serve.waitUntil("a body fits again") { try await fourMiB().hasPrefix("HTTP/1.1 404") }
     }
 
     @Test("an unauthenticated 16 MiB admin PUT or feedback POST is answered 401 from its head, before any body byte is sent, and closed")
@@ -122,9 +124,9 @@ struct HardeningTests {
         ]
         for (port, head) in attacks {
             let connection = try RawConnection(port: port)
-            connection.send(head)
+            await connection.send(head)
             // Only the head was sent: an answer now means the body was never waited for.
-            let answer = connection.receive(seconds: 15)
+            let answer = await connection.receive(seconds: 15)
             #expect(answer.text.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(head): \(answer.text)")
             #expect(answer.text.contains("connection: close"))
             #expect(answer.closed, "the connection is closed after the 401")
@@ -137,8 +139,8 @@ struct HardeningTests {
             (inference, "POST /v2/models/fraud/feedback HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(feedbackToken)\r\nContent-Length: \(2 << 20)\r\n\r\n"),
         ] {
             let connection = try RawConnection(port: port)
-            connection.send(head)
-            let answer = connection.receive(seconds: 15)
+            await connection.send(head)
+            let answer = await connection.receive(seconds: 15)
             #expect(answer.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"), "\(answer.text)")
         }
     }
@@ -150,10 +152,10 @@ struct HardeningTests {
         defer { serve.stop() }
         let connection = try RawConnection(port: try #require(serve.adminURL.port))
         // The first request is answered asynchronously, so the second is refused while it is in flight.
-        connection.send(
+        await connection.send(
             "GET /v1/state HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(serve.token)\r\n\r\n"
                 + "PUT /v1/spec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(serve.token)\r\nContent-Length: \(17 << 20)\r\n\r\n")
-        let answer = connection.receive(seconds: 15)
+        let answer = await connection.receive(seconds: 15)
         // Responses follow each other directly: a body is not followed by a line break.
         let statusLines = answer.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { "HTTP/1.1 " + ($0.components(separatedBy: "\r\n").first ?? "") }
         #expect(statusLines == ["HTTP/1.1 200 OK", "HTTP/1.1 413 Payload Too Large"], "\(answer.text)")
@@ -227,8 +229,8 @@ struct ControllerAPIHardeningTests {
         #expect(try await get("/v1/status", "bearer \(harness.token)") == 200)
 
         let connection = try RawConnection(port: harness.controllerPort)
-        connection.send("POST /v1/models/fraud/abort HTTP/1.1\r\nHost: x\r\nContent-Length: \(16 << 20)\r\n\r\n")
-        let answer = connection.receive(seconds: 15)
+        await connection.send("POST /v1/models/fraud/abort HTTP/1.1\r\nHost: x\r\nContent-Length: \(16 << 20)\r\n\r\n")
+        let answer = await connection.receive(seconds: 15)
         #expect(answer.text.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(answer.text)")
         #expect(answer.closed)
     }

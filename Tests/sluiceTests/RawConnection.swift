@@ -2,7 +2,11 @@ import Foundation
 
 /// A plain TCP connection to a loopback port, for tests that must control every byte a
 /// client sends (dribbled heads, stalled bodies, pipelining, heads without their body).
-final class RawConnection {
+///
+/// Its blocking socket calls run on a thread of their own: Swift concurrency runs every
+/// test on as many threads as there are cores (two here), and a test blocked in `poll`
+/// there would starve the other tests running beside it.
+final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
 
     /// Connects to 127.0.0.1:`port`.
@@ -27,11 +31,32 @@ final class RawConnection {
 
     /// Sends all of `text`; false once the peer has closed (or reset) the connection.
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    func send(_ text: String) async -> Bool { await send(Array(text.utf8)) }
 
     /// Sends all of `bytes`; false once the peer has closed (or reset) the connection.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    func send(_ bytes: [UInt8]) async -> Bool {
+        await Self.offThread { self.sendNow(bytes) }
+    }
+
+    /// What arrives within `seconds` (or until the peer closes, or `stop` holds), and whether it closed.
+    func receive(seconds: Double, until stop: @escaping @Sendable (String) -> Bool = { _ in false }) async -> (text: String, closed: Bool) {
+        await Self.offThread { self.receiveNow(seconds: seconds, until: stop) }
+    }
+
+    /// Whether the peer closes the connection within `seconds` (input is read and dropped).
+    func closes(within seconds: Double) async -> Bool {
+        await receive(seconds: seconds).closed
+    }
+
+    /// Runs `work` on a new thread and waits for it without holding a concurrency thread.
+    private static func offThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: work()) }.start()
+        }
+    }
+
+    private func sendNow(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -41,8 +66,7 @@ final class RawConnection {
         return true
     }
 
-    /// What arrives within `seconds` (or until the peer closes), and whether it closed.
-    func receive(seconds: Double, until stop: (String) -> Bool = { _ in false }) -> (text: String, closed: Bool) {
+    private func receiveNow(seconds: Double, until stop: (String) -> Bool) -> (text: String, closed: Bool) {
         let deadline = Date().addingTimeInterval(seconds)
         var received = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65536)
@@ -56,10 +80,5 @@ final class RawConnection {
             if stop(String(decoding: received, as: UTF8.self)) { break }
         }
         return (String(decoding: received, as: UTF8.self), false)
-    }
-
-    /// Whether the peer closes the connection within `seconds` (input is read and dropped).
-    func closes(within seconds: Double) -> Bool {
-        receive(seconds: seconds).closed
     }
 }
