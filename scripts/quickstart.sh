@@ -117,6 +117,26 @@ admin_call PUT /v1/spec "$(spec 0 100)" > /dev/null
 after=$(python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 50)
 echo "$after"
 grep -q '"versions": {"v2.2": 50}' <<<"$after" || { echo "quickstart: after the switch every request should reach v2.2" >&2; exit 1; }
+echo "-- ground truth: feedback needs its own token (state/feedback-token); without it, 401"
+python3 - "$inference" "$(cat "$work/state/feedback-token")" <<'PY'
+import json, sys, urllib.request, urllib.error
+address, token = sys.argv[1:3]
+body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [120.5, 0.3, 14, 2.5]}]}).encode()
+answer = urllib.request.urlopen(urllib.request.Request(f"http://{address}/v2/models/fraud-detector/infer", data=body), timeout=30)
+request_id = answer.headers["x-request-id"]
+prediction = json.loads(answer.read())["outputs"][0]["data"][0]
+label = json.dumps({"request_id": request_id, "label": prediction}).encode()
+url = f"http://{address}/v2/models/fraud-detector/feedback"
+try:
+    urllib.request.urlopen(urllib.request.Request(url, data=label), timeout=30)
+    sys.exit("quickstart: feedback without a token was accepted")
+except urllib.error.HTTPError as error:
+    if error.code != 401: sys.exit(f"quickstart: feedback without a token: expected 401, got {error.code}")
+    print("   without the token: 401")
+accepted = json.loads(urllib.request.urlopen(urllib.request.Request(url, data=label, headers={"Authorization": f"Bearer {token}"}), timeout=30).read())
+if accepted.get("accepted") != 1: sys.exit(f"quickstart: the label was not accepted: {accepted}")
+print(f"   with the token: {accepted}")
+PY
 echo "-- per-version statistics (admin API /v1/stats), and SIGTERM stops every model server"
 admin_call GET /v1/stats > "$work/stats.json"
 python3 - "$work/stats.json" <<'PY'

@@ -252,8 +252,25 @@ extension Controller {
         materializedModels = materialized
         desired = state
         desiredCommit = head
+        sketchedInputs = await sketchedInputs(of: state)
         artifactErrors = errors
         log("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid")
+    }
+
+    /// Per model, the input features the data plane sketches: those named by its monitors
+    /// and checks, and the features of the baselines they compare all inputs with (read
+    /// at the desired commit; an unreadable baseline adds nothing and its monitor reports
+    /// why).
+    func sketchedInputs(of state: DesiredState) async -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for (name, model) in state.models {
+            var (names, paths) = model.deployment.sketchedInputs
+            for path in paths.sorted() {
+                if case .baseline(let features) = await reference(for: path, test: nil) { names.formUnion(features.keys) }
+            }
+            result[name] = names.sorted()
+        }
+        return result
     }
 
     /// Ready versions per model, from the data plane's observed state.
@@ -282,7 +299,8 @@ extension Controller {
                     weights: route.weights,
                     stickyHeader: route.stickyHeader,
                     mirror: route.mirror.map { Route.Mirror(version: $0.version, percent: Double($0.percent)) }
-                )
+                ),
+                sketchInputs: sketchedInputs[state.name] ?? []
             )
         }
         return RuntimeSpec(revision: revision, models: models)

@@ -70,6 +70,8 @@ public actor Controller {
     var monitorStatuses: [String: [String: MonitorStatus]] = [:]
     /// Baseline files read from git, by blob id and test (content-addressed, so never stale).
     var baselines: [String: MonitorEvaluator.Reference] = [:]
+    /// Per model, the input features the data plane is told to sketch (``sketchedInputs(of:)``).
+    var sketchedInputs: [String: [String]] = [:]
     let webhooks: WebhookSender
 
     /// Opens the repository, the store and the data plane client.

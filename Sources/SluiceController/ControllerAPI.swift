@@ -6,16 +6,29 @@ import SluiceServe
 import SluiceStore
 
 /// The controller's HTTP API. `/v1/*` needs the bearer token; `/hooks/git` needs a valid
-/// webhook signature; `/metrics` and `/healthz` are open (read-only, no secrets).
+/// webhook signature; `/healthz` is open, and `/metrics` too unless a metrics token is
+/// configured (both read-only, no secrets).
 final class ControllerAPI: HTTPResponder {
     private let controller: Controller
     private let token: BearerToken
     private let webhook: WebhookVerifier?
+    private let metricsToken: BearerToken?
 
-    init(controller: Controller, token: String, webhookSecret: String?) {
+    init(controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil) {
         self.controller = controller
         self.token = BearerToken(token)
+        self.metricsToken = metricsToken.map(BearerToken.init)
         webhook = webhookSecret.map { WebhookVerifier(secret: Array($0.utf8)) }
+    }
+
+    /// `/v1/*` checks the token on the head, so a caller without it never gets a body read.
+    /// `/metrics` checks its token, when one is configured, the same way.
+    func screen(_ head: HTTPRequestHead) -> HeadDecision {
+        if head.uri.hasPrefix("/v1/"), !token.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-controller")) }
+        if head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"), let metricsToken, !metricsToken.admits(head.headers) {
+            return .refuse(BearerToken.unauthorized(realm: "sluice-metrics"))
+        }
+        return .accept(maximumBody: nil)
     }
 
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
@@ -24,11 +37,13 @@ final class ControllerAPI: HTTPResponder {
         let method = request.head.method
         let authorized = token.admits(request.head.headers)
         let webhook = self.webhook
+        let metricsToken = self.metricsToken
         return request.eventLoop.makeFutureWithTask {
             switch (method, path) {
             case (.GET, "/healthz"):
                 return .json(.ok, "{\"ok\":true}")
             case (.GET, "/metrics"):
+                if let metricsToken, !metricsToken.admits(request.head.headers) { return BearerToken.unauthorized(realm: "sluice-metrics") }
                 var headers = HTTPHeaders()
                 headers.add(name: "content-type", value: "text/plain; version=0.0.4")
                 return ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: await controller.metricsText()))

@@ -37,6 +37,8 @@ public struct ControllerConfig: Sendable {
     public var retrainWebhook: WebhookTarget?
     /// A bearer token sent with both webhooks (`monitors.webhookTokenEnv`), never logged.
     public var monitorWebhookToken: ServeConfig.TokenSource?
+    /// The bearer token `GET /metrics` requires (`metricsTokenEnv` / `metricsTokenFile`); nil: open.
+    public var metricsToken: ServeConfig.TokenSource?
 
     /// Where artifacts read from git are written for the data plane.
     public var artifactDirectory: String { "\(stateDirectory)/artifacts" }
@@ -73,7 +75,7 @@ extension ConfigReader {
         guard let fields = mapping(node, field: "controller", allowed: [
             "repository", "branch", "path", "interval", "listen", "tokenEnv", "tokenFile", "webhookSecretEnv",
             "webhookSecretFile", "stateDirectory", "dataPlane", "dataPlaneTokenEnv", "dataPlaneTokenFile", "allowEmpty", "gitTokenEnv",
-            "monitors",
+            "monitors", "metricsTokenEnv", "metricsTokenFile",
         ]) else { return nil }
         guard let repositoryNode = fields["repository"], let repository = string(repositoryNode, field: "controller.repository") else {
             problem(node, "controller", "missing repository: a local path or a URL")
@@ -129,6 +131,14 @@ extension ConfigReader {
             gitTokenEnv: gitToken
         )
         if let monitors = fields["monitors"] { readMonitors(monitors, into: &config) }
+        let metricsEnv = text(fields, "metricsTokenEnv", "controller.metricsTokenEnv")
+        let metricsFile = text(fields, "metricsTokenFile", "controller.metricsTokenFile")
+        switch (metricsEnv, metricsFile) {
+        case (let name?, nil): config.metricsToken = .environment(name)
+        case (nil, let file?): config.metricsToken = .file(resolve(file))
+        case (.some, .some): problem(node, "controller", "give metricsTokenEnv or metricsTokenFile, not both")
+        case (nil, nil): break
+        }
         return config
     }
 

@@ -11,9 +11,12 @@ public enum ControllerService {
         let token = try AdminToken.resolve(config.token, stateDirectory: config.stateDirectory, fileName: "controller-token")
         let secret = try config.webhookSecret.map { try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "webhook-secret") }
         let controller = try await Controller(config: config, log: log)
-        let api = ControllerAPI(controller: controller, token: token, webhookSecret: secret)
+        let metricsToken = try config.metricsToken.map {
+            try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "metrics-token", field: "controller.metrics")
+        }
+        let api = ControllerAPI(controller: controller, token: token, webhookSecret: secret, metricsToken: metricsToken)
         let server = try await HTTPServerHost.start(
-            address: config.listen, group: MultiThreadedEventLoopGroup.singleton, maximumBody: 1 << 20, responder: api)
+            address: config.listen, group: MultiThreadedEventLoopGroup.singleton, limits: ServerLimits(), responder: api)
         let address: String
         switch config.listen {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"

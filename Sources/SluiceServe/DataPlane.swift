@@ -27,8 +27,19 @@ public actor DataPlane {
     private var spec: RuntimeSpec?
     private var servers: [HTTPServerHost] = []
 
-    /// Requests larger than this are refused with 413.
+    /// Inference requests larger than this are refused with 413 (admin and feedback
+    /// bodies are capped lower, at 1 MiB).
     static let maximumRequestBody = 16 * 1024 * 1024
+
+    /// The connection limits of both listeners, from the config.
+    private nonisolated var limits: ServerLimits {
+        ServerLimits(
+            maximumConnections: config.maximumConnections,
+            idleTimeout: .milliseconds(config.idleTimeout.milliseconds),
+            headerTimeout: .milliseconds(config.headerTimeout.milliseconds),
+            bodyTimeout: .milliseconds(config.bodyTimeout.milliseconds),
+            bufferedBodies: config.bufferedMiB << 20)
+    }
 
     public init(config: ServeConfig, quiet: Bool = false) {
         self.config = config
@@ -50,6 +61,15 @@ public actor DataPlane {
         try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
         let token = try AdminToken.resolve(config.adminToken, stateDirectory: config.stateDirectory)
         await supervisor.beginContainment()
+        let feedbackToken: String?
+        switch config.feedback {
+        case .open: feedbackToken = nil
+        case .token(let source):
+            feedbackToken = try AdminToken.resolve(source, stateDirectory: config.stateDirectory, fileName: "feedback-token", field: "serve.feedback")
+        }
+        let metricsToken = try config.metricsToken.map {
+            try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "metrics-token", field: "serve.metrics")
+        }
         restoreSpec()
         let supervisor = self.supervisor
         let gateway = Gateway(
@@ -59,12 +79,16 @@ public actor DataPlane {
             monitoring: monitoring,
             predictions: predictions,
             config: config,
+            feedbackToken: feedbackToken,
+            metricsToken: metricsToken,
             onConnectFailure: { target in Task { await supervisor.suspect(target) } },
             metricsText: { [statistics, routes] in statistics.prometheusText() + RouteGauges.text(routes.current) }
         )
-        let inference = try await HTTPServerHost.start(address: config.listen, group: group, maximumBody: Self.maximumRequestBody, responder: gateway)
+        let inference = try await HTTPServerHost.start(
+            address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
         servers.append(inference)
-        let admin = try await HTTPServerHost.start(address: config.adminListen, group: group, maximumBody: Self.maximumRequestBody, responder: AdminAPI(token: token, dataPlane: self))
+        let admin = try await HTTPServerHost.start(
+            address: config.adminListen, group: group, limits: limits.body(AdminAPI.maximumBody), responder: AdminAPI(token: token, dataPlane: self))
         servers.append(admin)
         let listeners = Listeners(
             inference: describe(config.listen, port: inference.port),

@@ -58,7 +58,7 @@ package struct ConfigReader {
         guard let top = mapping(root, field: "", allowed: ["serve", "runtimes", "controller"]) else { return config }
         if let serve = top["serve"], let fields = mapping(serve, field: "serve", allowed: [
             "listen", "admin", "stateDirectory", "artifactRoot", "ports", "pinHeader",
-            "drainTimeout", "stopTimeout", "upstreamTimeout", "monitoring",
+            "drainTimeout", "stopTimeout", "upstreamTimeout", "monitoring", "feedback", "metrics", "limits",
         ]) {
             if let node = fields["listen"], let address = listenAddress(node, field: "serve.listen", allowUnix: false) {
                 config.listen = address
@@ -67,17 +67,29 @@ package struct ConfigReader {
                 if let node = adminFields["listen"], let address = listenAddress(node, field: "serve.admin.listen", allowUnix: true) {
                     config.adminListen = address
                 }
-                var env: String?
-                var tokenFile: String?
-                if let node = adminFields["tokenEnv"] { env = string(node, field: "serve.admin.tokenEnv") }
-                if let node = adminFields["tokenFile"] { tokenFile = string(node, field: "serve.admin.tokenFile") }
-                switch (env, tokenFile) {
-                case (let name?, nil): config.adminToken = .environment(name)
-                case (nil, let path?): config.adminToken = .file(resolve(path))
-                case (.some, .some): problem(admin, "serve.admin", "give tokenEnv or tokenFile, not both")
-                case (nil, nil): break
-                }
+                if let source = tokenSource(admin, adminFields, field: "serve.admin") { config.adminToken = source }
             }
+            if let node = fields["feedback"], let feedback = mapping(node, field: "serve.feedback", allowed: ["open", "tokenEnv", "tokenFile"]) {
+                let source = tokenSource(node, feedback, field: "serve.feedback")
+                if let open = feedback["open"] {
+                    var isOpen = false
+                    if case .bool(let value)? = open.scalar?.value {
+                        isOpen = value
+                    } else {
+                        problem(open, "serve.feedback.open", "expected true or false")
+                    }
+                    if isOpen, source != nil {
+                        problem(open, "serve.feedback.open", "an open feedback endpoint takes no token; remove tokenEnv/tokenFile or open")
+                    } else if isOpen {
+                        config.feedback = .open
+                    }
+                }
+                if let source, config.feedback != .open { config.feedback = .token(source) }
+            }
+            if let node = fields["metrics"], let metrics = mapping(node, field: "serve.metrics", allowed: ["tokenEnv", "tokenFile"]) {
+                config.metricsToken = tokenSource(node, metrics, field: "serve.metrics")
+            }
+            if let node = fields["limits"] { readLimits(node, into: &config) }
             if let node = fields["stateDirectory"], let path = string(node, field: "serve.stateDirectory") {
                 config.stateDirectory = resolve(path)
             }
@@ -199,6 +211,39 @@ package struct ConfigReader {
             return nil
         }
         return text
+    }
+
+    /// `tokenEnv` or `tokenFile` of a section, or nil when neither is given.
+    private mutating func tokenSource(_ node: YAMLNode, _ fields: [String: YAMLNode], field: String) -> ServeConfig.TokenSource? {
+        var env: String?
+        var tokenFile: String?
+        if let node = fields["tokenEnv"] { env = string(node, field: "\(field).tokenEnv") }
+        if let node = fields["tokenFile"] { tokenFile = string(node, field: "\(field).tokenFile") }
+        switch (env, tokenFile) {
+        case (let name?, nil): return .environment(name)
+        case (nil, let path?): return .file(resolve(path))
+        case (.some, .some): problem(node, field, "give tokenEnv or tokenFile, not both")
+        case (nil, nil): break
+        }
+        return nil
+    }
+
+    private mutating func readLimits(_ node: YAMLNode, into config: inout ServeConfig) {
+        guard let fields = mapping(node, field: "serve.limits", allowed: ["maxConnections", "idleTimeout", "headerTimeout", "bodyTimeout", "bufferedMiB"]) else { return }
+        if let count = integer(fields["maxConnections"], field: "serve.limits.maxConnections", in: 1...1_000_000, "connections per listener") {
+            config.maximumConnections = count
+        }
+        if let size = integer(fields["bufferedMiB"], field: "serve.limits.bufferedMiB", in: 16...65536, "MiB of request bodies held at once, at least one 16 MiB inference body") {
+            config.bufferedMiB = size
+        }
+        for (key, path) in [("idleTimeout", \ServeConfig.idleTimeout), ("headerTimeout", \.headerTimeout), ("bodyTimeout", \.bodyTimeout)] {
+            guard let node = fields[key], let value = duration(node, field: "serve.limits.\(key)") else { continue }
+            if value.milliseconds >= 100, value.milliseconds <= 3_600_000 {
+                config[keyPath: path] = value
+            } else {
+                problem(node, "serve.limits.\(key)", "expected a duration from 100ms to 1h, found \(value)")
+            }
+        }
     }
 
     private mutating func readMonitoring(_ node: YAMLNode, into config: inout ServeConfig) {

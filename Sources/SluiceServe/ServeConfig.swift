@@ -37,6 +37,29 @@ public struct ServeConfig: Sendable {
     /// Requests per second and version whose features are all sketched
     /// (`serve.monitoring.sketchedPerSecond`); beyond it a thinning share.
     public var sketchedPerSecond = 200
+    /// Who may post ground truth to `/v2/models/{model}/feedback` (`serve.feedback`):
+    /// by default the holder of a generated token of its own.
+    public var feedback: FeedbackAccess = .token(.generated)
+    /// The bearer token `/metrics` requires (`serve.metrics.tokenEnv` / `tokenFile`); nil: open.
+    public var metricsToken: TokenSource?
+    /// Connections each listener holds at once (`serve.limits.maxConnections`).
+    public var maximumConnections = 1024
+    /// A connection with no request in progress is closed after this (`serve.limits.idleTimeout`).
+    public var idleTimeout: SluiceCore.Duration = .seconds(60)
+    /// A request head must be complete this long after its first byte (`serve.limits.headerTimeout`).
+    public var headerTimeout: SluiceCore.Duration = .seconds(10)
+    /// A request body must make progress at least this often (`serve.limits.bodyTimeout`).
+    public var bodyTimeout: SluiceCore.Duration = .seconds(10)
+    /// MiB of request bodies each listener holds at once (`serve.limits.bufferedMiB`); beyond, 503.
+    public var bufferedMiB = 256
+
+    /// Who may post feedback.
+    public enum FeedbackAccess: Sendable, Hashable {
+        /// Callers with this bearer token (generated: `stateDirectory/feedback-token`).
+        case token(TokenSource)
+        /// Anyone who can reach the inference listener (`serve.feedback.open: true`).
+        case open
+    }
 
     /// A listener address.
     public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
@@ -57,7 +80,8 @@ public struct ServeConfig: Sendable {
         case environment(String)
         /// A file (its first line).
         case file(String)
-        /// Generated at first start and kept in `stateDirectory/admin-token` (mode 0600).
+        /// Generated at first start and kept in the state directory (`admin-token`,
+        /// `feedback-token`; mode 0600).
         case generated
     }
 

@@ -38,6 +38,19 @@ struct ControllerConfigTests {
         #expect(try ControllerConfig.load(path: explicit).dataPlane == .unix(path: "/run/sluice/admin.sock"))
     }
 
+    @Test("controller.metricsTokenEnv / metricsTokenFile put /metrics behind a token; both at once is refused")
+    func metricsToken() throws {
+        let open = try ControllerConfig.load(path: try write("controller:\n  repository: repo\n"))
+        #expect(open.metricsToken == nil)
+        let fromEnv = try ControllerConfig.load(path: try write("controller:\n  repository: repo\n  metricsTokenEnv: SCRAPE\n"))
+        #expect(fromEnv.metricsToken == .environment("SCRAPE"))
+        let path = try write("controller:\n  repository: repo\n  metricsTokenFile: scrape-token\n")
+        #expect(try ControllerConfig.load(path: path).metricsToken == .file("\((path as NSString).deletingLastPathComponent)/scrape-token"))
+        #expect(throws: ServeConfigError.self) {
+            try ControllerConfig.load(path: try write("controller:\n  repository: repo\n  metricsTokenEnv: A\n  metricsTokenFile: b\n"))
+        }
+    }
+
     @Test("controller.monitors: collection interval and webhooks, with errors at the field")
     func monitors() throws {
         let path = try write("""
@@ -90,7 +103,7 @@ struct ControllerConfigTests {
         } catch {
             let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
             #expect(lines == [
-                "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv, monitors)",
+                "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv, monitors, metricsTokenEnv, metricsTokenFile)",
                 "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin address, http://HOST:PORT or unix:PATH, found 'localhost'",
                 "sluice.yaml:5:15: controller.allowEmpty: expected true or false",
             ])

@@ -95,7 +95,7 @@ struct ServeConfigTests {
             """)
         #expect(found == [
             "sluice.yaml:2:11: serve.listen: expected HOST:PORT such as 127.0.0.1:8080, found 'localhost'",
-            "sluice.yaml:3:3: serve.admn: unknown field; did you mean 'admin'? (expected one of listen, admin, stateDirectory, artifactRoot, ports, pinHeader, drainTimeout, stopTimeout, upstreamTimeout, monitoring)",
+            "sluice.yaml:3:3: serve.admn: unknown field; did you mean 'admin'? (expected one of listen, admin, stateDirectory, artifactRoot, ports, pinHeader, drainTimeout, stopTimeout, upstreamTimeout, monitoring, feedback, metrics, limits)",
             "sluice.yaml:5:5: serve.admin: give tokenEnv or tokenFile, not both",
             "sluice.yaml:8:10: serve.ports: expected a range LOW-HIGH within 1024-65535, found '10-20'",
             "sluice.yaml:9:14: serve.pinHeader: expected an HTTP header name, found 'bad header'",

@@ -309,6 +309,9 @@ struct MonitorTests {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(harness.servePort)/v2/models/fraud/feedback")!)
         request.httpMethod = "POST"
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        // Feedback needs the data plane's generated feedback token.
+        let token = try String(contentsOf: harness.directory.appendingPathComponent("state/serve/feedback-token"), encoding: .utf8)
+        request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
         let (data, response) = try await ServeHarness.session.data(for: request)
         return ((response as! HTTPURLResponse).statusCode, (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
     }

@@ -52,11 +52,13 @@ extension RuntimeSpec {
 
 extension ModelRuntime {
     var jsonValue: JSONValue {
-        .object([
+        var members: [(String, JSONValue)] = [
             ("name", .string(name)),
             ("versions", .array(versions.map(\.jsonValue))),
             ("route", route.jsonValue),
-        ])
+        ]
+        if let sketchInputs { members.append(("sketchInputs", .array(sketchInputs.map { .string($0) }))) }
+        return .object(members)
     }
 }
 
@@ -109,7 +111,7 @@ private struct RuntimeSpecReader {
     }
 
     mutating func model(_ value: JSONValue, at path: String) -> ModelRuntime? {
-        guard let members = object(value, at: path, allowed: ["name", "versions", "route"]) else { return nil }
+        guard let members = object(value, at: path, allowed: ["name", "versions", "route", "sketchInputs"]) else { return nil }
         let name = requiredString(members, "name", at: path)
         var versions: [VersionRuntime]?
         if let list = required(members, "versions", at: path) {
@@ -125,8 +127,22 @@ private struct RuntimeSpecReader {
         }
         var route: Route?
         if let value = required(members, "route", at: path) { route = self.route(value, at: "\(path).route") }
+        var sketchInputs: [String]?
+        if let list = members["sketchInputs"] {
+            if case .array(let items) = list {
+                var names: [String] = []
+                for (index, item) in items.enumerated() {
+                    if case .string(let text) = item { names.append(text) } else {
+                        issue("\(path).sketchInputs[\(index)]", "expected a feature name (a string), found \(kind(item))")
+                    }
+                }
+                sketchInputs = names
+            } else if list != .null {
+                issue("\(path).sketchInputs", "expected an array of feature names, found \(kind(list))")
+            }
+        }
         guard let name, let versions, let route else { return nil }
-        return ModelRuntime(name: name, versions: versions, route: route)
+        return ModelRuntime(name: name, versions: versions, route: route, sketchInputs: sketchInputs)
     }
 
     mutating func version(_ value: JSONValue, at path: String) -> VersionRuntime? {

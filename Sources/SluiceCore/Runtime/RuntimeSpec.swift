@@ -29,11 +29,18 @@ public struct ModelRuntime: Sendable, Hashable {
     public var versions: [VersionRuntime]
     /// How requests choose among the versions.
     public var route: Route
+    /// The input features monitoring sketches: those a monitor, an analysis check or a
+    /// baseline names (the controller computes them from the manifests). Any other name
+    /// a caller sends is ignored, so made-up names cannot crowd the real ones out. Absent
+    /// (a spec saved before the field existed): no input is sketched until the
+    /// controller sends the list; counts, latency and outputs are sketched regardless.
+    public var sketchInputs: [String]?
 
-    public init(name: String, versions: [VersionRuntime], route: Route) {
+    public init(name: String, versions: [VersionRuntime], route: Route, sketchInputs: [String]? = nil) {
         self.name = name
         self.versions = versions
         self.route = route
+        self.sketchInputs = sketchInputs
     }
 
     /// The version named `name`.

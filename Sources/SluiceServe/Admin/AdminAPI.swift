@@ -19,12 +19,18 @@ final class AdminAPI: HTTPResponder {
         self.dataPlane = dataPlane
     }
 
+    /// Admin bodies (a runtime spec) are small.
+    static let maximumBody = 1 << 20
+
+    /// The token is checked on the head: a caller without it never gets a body read.
+    func screen(_ head: HTTPRequestHead) -> HeadDecision {
+        token.admits(head.headers) ? .accept(maximumBody: Self.maximumBody) : .refuse(BearerToken.unauthorized(realm: "sluice-admin"))
+    }
+
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
         let loop = request.eventLoop
         guard token.admits(request.head.headers) else {
-            var headers = HTTPHeaders()
-            headers.add(name: "www-authenticate", value: "Bearer realm=\"sluice-admin\"")
-            return loop.makeSucceededFuture(.error(.unauthorized, "missing or wrong bearer token", headers: headers))
+            return loop.makeSucceededFuture(BearerToken.unauthorized(realm: "sluice-admin"))
         }
         let dataPlane = self.dataPlane
         return loop.makeFutureWithTask {

@@ -10,9 +10,21 @@ package struct BearerToken: Sendable {
         bytes = Array(token.utf8)
     }
 
-    /// Whether `headers` carry `Authorization: Bearer <this token>` (an empty token never matches).
+    /// Whether `headers` carry `Authorization: Bearer <this token>` (an empty token never
+    /// matches). The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` too.
     package func admits(_ headers: HTTPHeaders) -> Bool {
-        guard !bytes.isEmpty, let value = headers.first(name: "authorization"), value.hasPrefix("Bearer ") else { return false }
-        return HMACSHA256.constantTimeEqual(Array(value.dropFirst("Bearer ".count).utf8), bytes)
+        guard !bytes.isEmpty, let value = headers.first(name: "authorization") else { return false }
+        let utf8 = Array(value.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard utf8.count > scheme.count,
+              zip(utf8.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 }) else { return false }
+        return HMACSHA256.constantTimeEqual(Array(utf8.dropFirst(scheme.count)), bytes)
+    }
+
+    /// The 401 answer naming the realm.
+    package static func unauthorized(realm: String) -> ServerResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "www-authenticate", value: "Bearer realm=\"\(realm)\"")
+        return .error(.unauthorized, "missing or wrong bearer token", headers: headers)
     }
 }

@@ -39,12 +39,14 @@ final class PredictionLog: Sendable {
         storage = NIOLockedValueBox(Storage(order: []))
     }
 
-    /// Remembers a prediction; a repeated request id replaces the earlier one.
+    /// Remembers a prediction; a repeated request id never replaces the earlier one (ids
+    /// are issued by the gateway, so a repeat is not a caller's to make).
     func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
         guard capacity > 0 else { return }
         let key = Key(model: model, requestID: requestID)
         storage.withLockedValue { storage in
-            if storage.entries.updateValue(Prediction(version: version, values: values), forKey: key) != nil { return }
+            guard storage.entries[key] == nil else { return }
+            storage.entries[key] = Prediction(version: version, values: values)
             if storage.order.count < capacity {
                 storage.order.append(key)
                 return

@@ -14,6 +14,13 @@ final class Gateway: HTTPResponder {
     private let timeout: TimeAmount
     private let onConnectFailure: @Sendable (UpstreamTarget) -> Void
     private let metricsText: @Sendable () -> String
+    /// The token feedback needs; nil when `serve.feedback.open` is set.
+    private let feedbackToken: BearerToken?
+    /// The token `/metrics` needs; nil when it is open.
+    private let metricsToken: BearerToken?
+
+    /// Feedback bodies are small: a label per prediction, up to 10,000.
+    static let maximumFeedbackBody = 1 << 20
 
     /// Hop-by-hop headers, never forwarded (RFC 9110 §7.6.1).
     static let hopByHop: Set<String> = [
@@ -30,6 +37,8 @@ final class Gateway: HTTPResponder {
         monitoring: MonitoringRecorder,
         predictions: PredictionLog,
         config: ServeConfig,
+        feedbackToken: String?,
+        metricsToken: String?,
         onConnectFailure: @escaping @Sendable (UpstreamTarget) -> Void,
         metricsText: @escaping @Sendable () -> String
     ) {
@@ -42,6 +51,23 @@ final class Gateway: HTTPResponder {
         timeout = .milliseconds(config.upstreamTimeout.milliseconds)
         self.onConnectFailure = onConnectFailure
         self.metricsText = metricsText
+        self.feedbackToken = feedbackToken.map(BearerToken.init)
+        self.metricsToken = metricsToken.map(BearerToken.init)
+    }
+
+    /// Feedback and (when configured) `/metrics` need their token, checked on the head so
+    /// an anonymous caller never gets a body read; feedback bodies are capped at 1 MiB.
+    func screen(_ head: HTTPRequestHead) -> HeadDecision {
+        let uri = head.uri[...]
+        let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        if segments.count == 1, segments[0] == "metrics" {
+            if let metricsToken, !metricsToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }
+        } else if segments.count == 4, segments[0] == "v2", segments[1] == "models", segments[3] == "feedback" {
+            if let feedbackToken, !feedbackToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-feedback")) }
+            return .accept(maximumBody: Self.maximumFeedbackBody)
+        }
+        return .accept(maximumBody: nil)
     }
 
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
@@ -55,6 +81,9 @@ final class Gateway: HTTPResponder {
         case (.GET, 1) where segments[0] == "v2":
             return loop.makeSucceededFuture(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
         case (.GET, 1) where segments[0] == "metrics":
+            if let metricsToken, !metricsToken.admits(request.head.headers) {
+                return loop.makeSucceededFuture(BearerToken.unauthorized(realm: "sluice-metrics"))
+            }
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "text/plain; version=0.0.4")
             return loop.makeSucceededFuture(ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: metricsText())))
@@ -78,12 +107,17 @@ final class Gateway: HTTPResponder {
         case (.POST, "infer"):
             return infer(request, model: model, explicit: explicit)
         case (.POST, "feedback") where explicit == nil:
+            if let feedbackToken, !feedbackToken.admits(request.head.headers) {
+                return loop.makeSucceededFuture(BearerToken.unauthorized(realm: "sluice-feedback"))
+            }
             return loop.makeSucceededFuture(feedback(request, model: model))
         case (.GET, "ready"):
             return loop.makeSucceededFuture(modelReady(model, explicit: explicit))
         case (.GET, nil):
             return metadata(request, model: model, explicit: explicit)
-        case (_, "infer"), (_, "ready"), (_, nil), (_, "feedback") where explicit == nil:
+        case (_, "feedback") where explicit != nil:
+            return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)"))
+        case (_, "infer"), (_, "ready"), (_, nil), (_, "feedback"):
             var headers = HTTPHeaders()
             headers.add(name: "allow", value: action == "infer" || action == "feedback" ? "POST" : "GET")
             return loop.makeSucceededFuture(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
@@ -170,10 +204,14 @@ final class Gateway: HTTPResponder {
         case .noneReady:
             return loop.makeSucceededFuture(.error(.serviceUnavailable, "model '\(model)' has no ready version"))
         }
-        let requestID = headers.first(name: "x-request-id") ?? FastRandom.requestID()
+        // The gateway always issues the id predictions are remembered under; a caller's
+        // own id travels beside it and can never name (and replace) another caller's.
+        let requestID = RequestID.generate()
+        let clientID = headers.first(name: "x-request-id")
         var upstreamHeaders = headers
         Self.removeHopByHop(&upstreamHeaders)
         upstreamHeaders.replaceOrAdd(name: "x-request-id", value: requestID)
+        if let clientID { upstreamHeaders.replaceOrAdd(name: "x-client-request-id", value: clientID) }
         if let remote = request.remoteAddress {
             let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
             upstreamHeaders.replaceOrAdd(name: "x-forwarded-for", value: forwarded)
@@ -181,13 +219,13 @@ final class Gateway: HTTPResponder {
         let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
         if sample, let mirror = routes.spec.route.mirror, mirror.version != target.version,
            FastRandom.percent() < mirror.percent, let shadow = routes.ready[mirror.version] {
-            send(upstreamRequest, to: shadow, model: model, requestID: nil, loop: loop, body: parsedBody, mirrored: true) { _ in }
+            send(upstreamRequest, to: shadow, model: model, requestID: nil, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: true) { _ in }
         }
         let promise = loop.makePromise(of: ServerResponse.self)
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget) -> Void = { result, answered in
-            promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID))
+            promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
         }
-        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, mirrored: false) { result in
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result in
             // Nothing reached the upstream: try another ready version unless the caller
             // asked for this one.
             guard case .failure(UpstreamFailure.connect) = result, pinned == nil else {
@@ -204,14 +242,16 @@ final class Gateway: HTTPResponder {
                 finish(result, target)
                 return
             }
-            self.send(upstreamRequest, to: other, model: model, requestID: requestID, loop: loop, body: parsedBody, mirrored: false) { finish($0, other) }
+            self.send(upstreamRequest, to: other, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, other) }
         }
         return promise.futureResult
     }
 
     /// The client's answer: the model server's response with Sluice's headers, or a V2
     /// error naming what failed.
-    private func response(to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String) -> ServerResponse {
+    private func response(
+        to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String, clientID: String?
+    ) -> ServerResponse {
         switch result {
         case .success(let upstream):
             var headers = upstream.headers
@@ -219,10 +259,12 @@ final class Gateway: HTTPResponder {
             headers.replaceOrAdd(name: "x-sluice-model", value: model)
             headers.replaceOrAdd(name: "x-sluice-version", value: target.version)
             headers.replaceOrAdd(name: "x-request-id", value: requestID)
+            if let clientID { headers.replaceOrAdd(name: "x-client-request-id", value: clientID) }
             return ServerResponse(status: upstream.status, headers: headers, body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()
             headers.add(name: "x-request-id", value: requestID)
+            if let clientID { headers.add(name: "x-client-request-id", value: clientID) }
             headers.add(name: "x-sluice-version", value: target.version)
             if case UpstreamFailure.timeout = error {
                 return .error(.gatewayTimeout, "model '\(model)' version '\(target.version)' did not answer within \(timeout.nanoseconds / 1_000_000) ms", headers: headers)
@@ -250,6 +292,9 @@ final class Gateway: HTTPResponder {
     /// (`body` present) the features of the request and the answer feed the sample
     /// reservoir and the monitoring sketches, and the prediction is remembered under
     /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
+    /// Only inputs named in `sketchInputs` are sketched, and only for a request the model
+    /// answered with 2xx: a caller cannot crowd the real features out of a bucket with
+    /// made-up names, nor with requests the model refused.
     private func send(
         _ request: UpstreamRequest,
         to target: UpstreamTarget,
@@ -257,13 +302,15 @@ final class Gateway: HTTPResponder {
         requestID: String?,
         loop: any EventLoop,
         body: JSONValue?,
+        sketchInputs: Set<String>,
         mirrored: Bool,
         completion: @escaping @Sendable (Result<UpstreamResponse, any Error>) -> Void
     ) {
         let version = target.version
         let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
         let sketched = body != nil && monitoring.admit(model: model, version: version)
-        let inputs = body.map { sketched || ticket != nil ? InferenceTensors.features(in: $0, member: "inputs") : [] } ?? []
+        let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
+        let inputs = body.map { readsInputs ? InferenceTensors.features(in: $0, member: "inputs") : [] } ?? []
         if let ticket { statistics.storeInputs(ticket, inputs) }
         // The answer is read when something needs it: samples, sketches or feedback.
         let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
@@ -292,9 +339,11 @@ final class Gateway: HTTPResponder {
                     self.predictions.remember(model: model, requestID: requestID, version: version, values: first.values)
                     predicted = first.values.count
                 }
+                let answered = (200..<300).contains(status)
                 self.monitoring.record(
                     model: model, version: version, status: status, latencyMicros: micros,
-                    inputs: sketched ? inputs : [], outputs: sketched ? outputs : [], predictions: predicted)
+                    inputs: sketched && answered ? inputs.filter { sketchInputs.contains($0.name) } : [],
+                    outputs: sketched ? outputs : [], predictions: predicted)
             }
             completion(result)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -57,12 +58,22 @@ package struct ServerResponse: Sendable {
 
 /// Answers whole requests.
 package protocol HTTPResponder: Sendable {
+    /// Decides from the head alone, before any body byte is read: a missing token is
+    /// refused here, so an unauthenticated caller can never make the server buffer a body.
+    func screen(_ head: HTTPRequestHead) -> HeadDecision
+    /// Answers a whole request that passed ``screen(_:)``.
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse>
+}
+
+extension HTTPResponder {
+    /// Accepts every head, with the listener's default body limit.
+    package func screen(_ head: HTTPRequestHead) -> HeadDecision { .accept(maximumBody: nil) }
 }
 
 /// A listener (TCP or unix socket) that reads whole requests (bounded), hands them to a
 /// responder and writes whole responses with a Content-Length, one request at a time per
-/// connection (pipelined requests wait their turn).
+/// connection (pipelined requests wait their turn). ``ServerLimits`` bound what a
+/// connection may hold before it is authenticated.
 ///
 /// The pipeline is NIO's request decoder and one handler that encodes each response into a
 /// single buffer itself: NIO's response encoder, pipelining handler and error handler cost
@@ -79,9 +90,11 @@ package final class HTTPServerHost: Sendable {
     package static func start(
         address: ServeConfig.ListenAddress,
         group: any EventLoopGroup,
-        maximumBody: Int,
+        limits: ServerLimits,
         responder: any HTTPResponder
     ) async throws -> HTTPServerHost {
+        let open = NIOLockedValueBox(0)
+        let budget = BodyBudget(limit: limits.bufferedBodies)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -90,14 +103,24 @@ package final class HTTPServerHost: Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // First of all: a model server started from now on must not inherit it.
+                do {
                     try channel.pipeline.syncOperations.markCloseOnExec()
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        RequestHandler(responder: responder, maximumBody: maximumBody)
-                    )
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                // Beyond the cap a connection is closed at once, before it costs anything.
+                let admitted = open.withLockedValue { count -> Bool in
+                    guard count < limits.maximumConnections else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return channel.eventLoop.makeFailedFuture(ConnectionLimitReached()) }
+                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try addHandlers(to: channel, limits: limits, budget: budget, responder: responder)
                 }
             }
         let channel: any Channel
@@ -111,6 +134,21 @@ package final class HTTPServerHost: Sendable {
         return HTTPServerHost(channel: channel)
     }
 
+    /// Adds the byte observer, the request decoder and the request handler to a new
+    /// connection's pipeline (also driven through an `EmbeddedChannel` by fuzzing).
+    /// `budget` is shared by the listener's connections (a fresh one when nil).
+    package static func addHandlers(to channel: any Channel, limits: ServerLimits, budget: BodyBudget? = nil, responder: any HTTPResponder) throws {
+        let handler = RequestHandler(responder: responder, limits: limits, budget: budget ?? BodyBudget(limit: limits.bufferedBodies))
+        try channel.pipeline.syncOperations.addHandler(ByteObserver(handler: handler))
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try channel.pipeline.syncOperations.addHandler(handler)
+    }
+
+    /// ``addHandlers(to:limits:responder:)`` with default limits and another body cap.
+    package static func addHandlers(to channel: any Channel, maximumBody: Int, responder: any HTTPResponder) throws {
+        try addHandlers(to: channel, limits: ServerLimits().body(maximumBody), responder: responder)
+    }
+
     /// The bound TCP port (useful when the config asked for port 0).
     package var port: Int? { channel.localAddress?.port }
 
@@ -120,156 +158,8 @@ package final class HTTPServerHost: Sendable {
     }
 }
 
-/// Collects requests, answers them one at a time in order, and writes each response as
-/// one pre-encoded buffer.
-private final class RequestHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = ByteBuffer
-
-    /// Pipelined requests waiting beyond this many close the connection (abuse).
-    static let maximumQueued = 64
-
-    private let responder: any HTTPResponder
-    private let maximumBody: Int
-    private var head: HTTPRequestHead?
-    private var body: ByteBuffer?
-    private var refused = false
-    private var busy = false
-    private var closing = false
-    private var queue = CircularBuffer<ServerRequest>()
-
-    init(responder: any HTTPResponder, maximumBody: Int) {
-        self.responder = responder
-        self.maximumBody = maximumBody
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let requestHead):
-            head = requestHead
-            body = nil
-            refused = false
-            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > maximumBody {
-                refuse(context: context, requestHead)
-            } else if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                // curl and others wait for this before sending a body over 1 KiB.
-                var interim = context.channel.allocator.buffer(capacity: 32)
-                interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
-                context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
-            }
-        case .body(var chunk):
-            guard !refused, let requestHead = head else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > maximumBody {
-                refuse(context: context, requestHead)
-                return
-            }
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-        case .end:
-            guard !refused, let requestHead = head else { return }
-            head = nil
-            let request = ServerRequest(
-                head: requestHead,
-                body: body ?? context.channel.allocator.buffer(capacity: 0),
-                eventLoop: context.eventLoop,
-                remoteAddress: context.channel.remoteAddress?.ipAddress
-            )
-            body = nil
-            if busy {
-                guard queue.count < Self.maximumQueued else {
-                    closing = true
-                    context.close(promise: nil)
-                    return
-                }
-                queue.append(request)
-            } else {
-                start(request, context: context)
-            }
-        }
-    }
-
-    private func start(_ request: ServerRequest, context: ChannelHandlerContext) {
-        busy = true
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
-            let context = loopBound.value
-            let response: ServerResponse
-            switch result {
-            case .success(let value): response = value
-            case .failure(let error): response = .error(.internalServerError, "internal error: \(error)")
-            }
-            self.write(response, for: request.head, keepAlive: request.head.isKeepAlive, context: context)
-            self.busy = false
-            if !self.closing, let next = self.queue.popFirst() {
-                self.start(next, context: context)
-            }
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A request NIO's parser cannot read: answer 400 once and close.
-        if error is HTTPParserError, !closing, !busy {
-            var buffer = context.channel.allocator.buffer(capacity: 64)
-            buffer.writeStaticString("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
-            closing = true
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
-            return
-        }
-        closing = true
-        context.close(promise: nil)
-    }
-
-    private func refuse(context: ChannelHandlerContext, _ requestHead: HTTPRequestHead) {
-        refused = true
-        head = nil
-        body = nil
-        let response = ServerResponse.error(.payloadTooLarge, "request body larger than \(maximumBody) bytes")
-        write(response, for: requestHead, keepAlive: false, context: context)
-    }
-
-    private func write(_ response: ServerResponse, for request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
-        guard !closing else { return }
-        let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
-        var buffer = context.channel.allocator.buffer(capacity: 160 + bodyBytes + response.headers.count * 48)
-        buffer.writeString(request.version.minor == 0 && request.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        buffer.writeString(String(response.status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(response.status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
-        for (name, value) in response.headers {
-            // Never forward a header that could split the response, nor one we set below.
-            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
-            if Self.isFraming(name) { continue }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("content-length: ")
-        buffer.writeString(String(response.body?.readableBytes ?? 0))
-        buffer.writeStaticString(keepAlive ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
-        if bodyBytes > 0, var body = response.body {
-            buffer.writeBuffer(&body)
-        }
-        let done = context.writeAndFlush(wrapOutboundOut(buffer))
-        if !keepAlive {
-            closing = true
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            done.whenComplete { _ in loopBound.value.close(promise: nil) }
-        }
-    }
-
-    private static func isFraming(_ name: String) -> Bool {
-        let count = name.utf8.count
-        guard count == 14 || count == 10 || count == 17 else { return false }
-        let lower = name.lowercased()
-        return lower == "content-length" || lower == "connection" || lower == "transfer-encoding"
-    }
-}
+/// A connection refused because the listener already holds its maximum.
+struct ConnectionLimitReached: Error {}
 
 /// JSON string quoting for hand-built bodies.
 package enum JSONText {

@@ -28,11 +28,14 @@ final class ModelRoutes: Sendable {
     let spec: ModelRuntime
     let picker: VersionPicker
     let ready: [String: UpstreamTarget]
+    /// The input features monitoring sketches (the spec's `sketchInputs`).
+    let sketchInputs: Set<String>
 
     init(spec: ModelRuntime, picker: VersionPicker, ready: [String: UpstreamTarget]) {
         self.spec = spec
         self.picker = picker
         self.ready = ready
+        sketchInputs = Set(spec.sketchInputs ?? [])
     }
 
     func isReady(_ version: String) -> Bool { ready[version] != nil }

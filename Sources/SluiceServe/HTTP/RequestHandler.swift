@@ -1,0 +1,320 @@
+import NIOCore
+import NIOHTTP1
+
+/// Collects requests, answers them one at a time in order, and writes each response as
+/// one pre-encoded buffer. It enforces the connection's ``ServerLimits``: the head is
+/// screened before any body byte is kept, bodies are bounded per route, slow or idle
+/// connections are closed, and reading pauses while `pipelineDepth` requests wait.
+final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Pipelined requests waiting beyond this many close the connection (abuse).
+    static let maximumQueued = 64
+    /// After a final answer, input is read and dropped this long so the client can read
+    /// the answer before the close (closing with unread input would reset the connection).
+    static let linger = TimeAmount.seconds(2)
+
+    /// Something to answer, in arrival order.
+    private enum Pending {
+        /// A whole request for the responder.
+        case request(ServerRequest)
+        /// An answer decided without the responder (401, 413, 400); the connection closes after it.
+        case final(ServerResponse, HTTPRequestHead)
+    }
+
+    /// Where the connection is in reading its next request; decides which timeout applies.
+    private enum Phase {
+        /// Between requests.
+        case waiting
+        /// Bytes of a head arrived, the head is not complete.
+        case head(since: NIODeadline)
+        /// The head is read, the body is not complete.
+        case body(lastProgress: NIODeadline)
+    }
+
+    private let responder: any HTTPResponder
+    private let limits: ServerLimits
+    private let budget: BodyBudget
+    /// Body bytes this connection holds from the listener's budget.
+    private var reserved = 0
+    private var context: ChannelHandlerContext?
+    private var head: HTTPRequestHead?
+    private var body: ByteBuffer?
+    private var bodyLimit: Int
+    private var phase = Phase.waiting
+    /// No further request is read (one was refused, or the input could not be parsed).
+    private var stopped = false
+    private var busy = false
+    private var closing = false
+    private var readDeferred = false
+    private var timer: Scheduled<Void>?
+    private var queue = CircularBuffer<Pending>()
+
+    init(responder: any HTTPResponder, limits: ServerLimits, budget: BodyBudget) {
+        self.responder = responder
+        self.limits = limits
+        self.budget = budget
+        bodyLimit = limits.maximumBody
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+        budget.release(reserved)
+        reserved = 0
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        rearm()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        timer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    /// Raw bytes arrived (seen before the decoder): a new request's head has begun.
+    func bytesArrived() {
+        guard case .waiting = phase, !stopped else { return }
+        phase = .head(since: .now())
+        rearm()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing, !stopped else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            body = nil
+            phase = .body(lastProgress: .now())
+            switch responder.screen(requestHead) {
+            case .refuse(let response):
+                refuse(response, requestHead)
+                return
+            case .accept(let limit):
+                bodyLimit = limit ?? limits.maximumBody
+            }
+            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > bodyLimit {
+                refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
+                return
+            }
+            head = requestHead
+            if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue", !busy, queue.isEmpty {
+                // curl and others wait for this before sending a body over 1 KiB.
+                var interim = context.channel.allocator.buffer(capacity: 32)
+                interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+                context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
+            }
+            rearm()
+        case .body(var chunk):
+            guard let requestHead = head else { return }
+            if (body?.readableBytes ?? 0) + chunk.readableBytes > bodyLimit {
+                refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
+                return
+            }
+            guard budget.reserve(chunk.readableBytes) else {
+                refuse(.error(.serviceUnavailable, "the server holds too many request bodies; retry later"), requestHead)
+                return
+            }
+            reserved += chunk.readableBytes
+            if body == nil {
+                body = chunk
+            } else {
+                body!.writeBuffer(&chunk)
+            }
+            phase = .body(lastProgress: .now())
+            rearm()
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            phase = .waiting
+            let request = ServerRequest(
+                head: requestHead,
+                body: body ?? context.channel.allocator.buffer(capacity: 0),
+                eventLoop: context.eventLoop,
+                remoteAddress: context.channel.remoteAddress?.ipAddress
+            )
+            body = nil
+            enqueue(.request(request))
+        }
+    }
+
+    /// Holds back reads while enough requests wait, so a client that pipelines faster
+    /// than it is answered is slowed by TCP instead of filling memory.
+    func read(context: ChannelHandlerContext) {
+        if !stopped, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth {
+            readDeferred = true
+            timer?.cancel()
+            return
+        }
+        context.read()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A request NIO's parser cannot read: answer 400 (after earlier answers) and close.
+        if error is HTTPParserError, !closing, !stopped {
+            refuse(ServerResponse(status: .badRequest), HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
+            return
+        }
+        close()
+    }
+
+    // MARK: - answering in order
+
+    /// Stops reading requests and answers `response` after the ones before it, then closes.
+    private func refuse(_ response: ServerResponse, _ requestHead: HTTPRequestHead) {
+        stopped = true
+        head = nil
+        giveBack(body?.readableBytes ?? 0)
+        body = nil
+        phase = .waiting
+        enqueue(.final(response, requestHead))
+    }
+
+    private func enqueue(_ item: Pending) {
+        if !busy, queue.isEmpty {
+            process(item)
+            return
+        }
+        guard queue.count < Self.maximumQueued else {
+            close()
+            return
+        }
+        queue.append(item)
+        rearm()
+    }
+
+    private func process(_ item: Pending) {
+        guard let context, !closing else { return }
+        busy = true
+        timerForServerTurn()
+        switch item {
+        case .final(let response, let requestHead):
+            write(response, for: requestHead, keepAlive: false, context: context)
+            busy = false
+        case .request(let request):
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
+                let handler = loopBound.value
+                let response: ServerResponse
+                switch result {
+                case .success(let value): response = value
+                case .failure(let error): response = .error(.internalServerError, "internal error: \(error)")
+                }
+                handler.giveBack(request.body.readableBytes)
+                guard let context = handler.context else { return }
+                handler.write(response, for: request.head, keepAlive: request.head.isKeepAlive, context: context)
+                handler.busy = false
+                handler.next()
+            }
+        }
+    }
+
+    private func next() {
+        guard !closing else { return }
+        if let item = queue.popFirst() {
+            process(item)
+            return
+        }
+        if readDeferred, let context {
+            readDeferred = false
+            context.read()
+        }
+        rearm()
+    }
+
+    /// Returns a body's bytes to the listener's budget once it is no longer held.
+    private func giveBack(_ bytes: Int) {
+        let returned = min(bytes, reserved)
+        reserved -= returned
+        budget.release(returned)
+    }
+
+    // MARK: - timeouts
+
+    /// While the server is answering, only a request being read has a deadline.
+    private func timerForServerTurn() {
+        if case .waiting = phase { timer?.cancel() }
+    }
+
+    /// Schedules the deadline of the current phase: idle between requests, a complete
+    /// head after its first byte, body progress after each chunk.
+    private func rearm() {
+        timer?.cancel()
+        timer = nil
+        guard let context, !closing, !stopped, !readDeferred else { return }
+        let deadline: NIODeadline
+        switch phase {
+        case .waiting:
+            guard !busy, queue.isEmpty else { return }
+            deadline = .now() + limits.idleTimeout
+        case .head(let since):
+            deadline = since + limits.headerTimeout
+        case .body(let lastProgress):
+            deadline = lastProgress + limits.bodyTimeout
+        }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: deadline) { loopBound.value.close() }
+    }
+
+    private func close() {
+        guard !closing else { return }
+        closing = true
+        timer?.cancel()
+        context?.close(promise: nil)
+    }
+
+    // MARK: - writing
+
+    private func write(_ response: ServerResponse, for request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
+        var buffer = context.channel.allocator.buffer(capacity: 160 + bodyBytes + response.headers.count * 48)
+        buffer.writeString(request.version.minor == 0 && request.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        buffer.writeString(String(response.status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(response.status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for (name, value) in response.headers {
+            // Never forward a header that could split the response, nor one we set below.
+            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
+            if Self.isFraming(name) { continue }
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("content-length: ")
+        buffer.writeString(String(response.body?.readableBytes ?? 0))
+        buffer.writeStaticString(keepAlive ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
+        if bodyBytes > 0, var body = response.body {
+            buffer.writeBuffer(&body)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(buffer))
+        guard !keepAlive else { return }
+        // The last answer: stop writing, drop whatever the client still sends for a
+        // moment (so it reads the answer instead of a reset), then close.
+        closing = true
+        stopped = true
+        timer?.cancel()
+        let channel = context.channel
+        done.whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
+        }
+    }
+
+    private static func isFraming(_ name: String) -> Bool {
+        let count = name.utf8.count
+        guard count == 14 || count == 10 || count == 17 else { return false }
+        let lower = name.lowercased()
+        return lower == "content-length" || lower == "connection" || lower == "transfer-encoding"
+    }
+}
