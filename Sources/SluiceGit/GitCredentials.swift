@@ -39,7 +39,8 @@ public enum GitCredentials: Sendable, Equatable {
             guard fgets(&buffer, Int32(buffer.count), file) != nil else {
                 throw .refused("the git token file \(path) is empty")
             }
-            let line = String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines)
+            let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !line.isEmpty else { throw .refused("the git token file \(path) is empty") }
             return line
         default:
