@@ -108,6 +108,10 @@ let package = Package(
         ),
         .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
         // Fixtures are read by path (python runtimes, drift data), not bundled.
-        .testTarget(name: "sluiceTests", dependencies: ["sluice", "SluiceCore", "SluiceTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "sluiceTests",
+            dependencies: ["sluice", "SluiceCore", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]
+        ),
     ]
 )

@@ -28,8 +28,16 @@ final class ControllerAPI: HTTPResponder {
         if head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"), let metricsToken, !metricsToken.admits(head.headers) {
             return .refuse(BearerToken.unauthorized(realm: "sluice-metrics"))
         }
+        if head.uri == "/hooks/git" || head.uri.hasPrefix("/hooks/git?") {
+            guard let webhook else { return .refuse(Self.webhooksOff) }
+            if case .refused(let why)? = webhook.screen(head.headers) { return .refuse(.error(.unauthorized, "webhook refused: \(why)")) }
+            return .accept(maximumBody: WebhookVerifier.maximumBody)
+        }
         return .accept(maximumBody: nil)
     }
+
+    private static let webhooksOff = ServerResponse.error(
+        .notFound, "webhooks are not configured (controller.webhookSecretEnv or webhookSecretFile)")
 
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
         let controller = self.controller
@@ -48,10 +56,15 @@ final class ControllerAPI: HTTPResponder {
                 headers.add(name: "content-type", value: "text/plain; version=0.0.4")
                 return ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: await controller.metricsText()))
             case (.POST, "/hooks/git"):
-                guard let webhook else { return .error(.notFound, "webhooks are not configured (controller.webhookSecretEnv or webhookSecretFile)") }
+                guard let webhook else { return Self.webhooksOff }
                 switch webhook.verify(headers: request.head.headers, body: Array(request.body.readableBytesView)) {
                 case .accepted(let forge):
-                    await controller.trigger("webhook \(forge)")
+                    let keys = WebhookVerifier.deliveryKeys(request.head.headers, forge: forge)
+                    // A delivery seen before (a replay) triggers nothing; a store that cannot
+                    // say is treated as new: a pass is level-triggered, so one more is harmless.
+                    let fresh = keys.isEmpty || ((try? controller.store.recordDelivery(keys: keys, at: Date().timeIntervalSince1970)) ?? true)
+                    guard fresh else { return .json(.ok, "{\"accepted\":false,\"reason\":\"delivery already received\"}") }
+                    await controller.trigger("webhook \(forge.rawValue)")
                     return .json(.accepted, "{\"accepted\":true}")
                 case .refused(let why):
                     return .error(.unauthorized, "webhook refused: \(why)")

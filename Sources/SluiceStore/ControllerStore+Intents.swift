@@ -27,6 +27,27 @@ extension ControllerStore {
                 table.column("createdAt", .double).notNull()
                 table.primaryKey(["model", "revision"])
             }
+            // Webhook deliveries already acted on, by delivery id and by body signature.
+            try db.create(table: "webhookDelivery") { table in
+                table.primaryKey("key", .text)
+                table.column("at", .double).notNull().indexed()
+            }
+        }
+    }
+
+    /// Records a webhook delivery under each of `keys` (its delivery id, its signature) and
+    /// says whether it is new: false when any key was seen before, i.e. a replay. Keys older
+    /// than `retention` seconds are forgotten.
+    public func recordDelivery(keys: [String], at now: Double, retention: Double = 30 * 86_400) throws -> Bool {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM webhookDelivery WHERE at < ?", arguments: [now - retention])
+            for key in keys {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM webhookDelivery WHERE key = ?", arguments: [key]) == true { return false }
+            }
+            for key in keys {
+                try db.execute(sql: "INSERT INTO webhookDelivery (key, at) VALUES (?, ?)", arguments: [key, now])
+            }
+            return true
         }
     }
 

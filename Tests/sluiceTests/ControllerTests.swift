@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SluiceCore
 import Testing
@@ -144,12 +145,37 @@ struct ControllerTests {
         hook.httpBody = body
         hook.setValue("sha256=" + String(repeating: "0", count: 64), forHTTPHeaderField: "X-Hub-Signature-256")
         #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 401)
-        let signature = SHA256.hex(HMACSHA256.authenticationCode(for: Array(body), key: Array(harness.webhookSecret.utf8)))
-        hook.setValue("sha256=\(signature)", forHTTPHeaderField: "X-Hub-Signature-256")
+        func sign(_ body: Data) -> String {
+            let mac = HMAC<Crypto.SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(harness.webhookSecret.utf8)))
+            return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        }
+        hook.setValue(sign(body), forHTTPHeaderField: "X-Hub-Signature-256")
+        hook.setValue("delivery-1", forHTTPHeaderField: "X-GitHub-Delivery")
         #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        // A replay of that delivery, as is and under another delivery id, triggers nothing.
+        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 200)
+        hook.setValue("delivery-2", forHTTPHeaderField: "X-GitHub-Delivery")
+        let replay = try await ServeHarness.session.data(for: hook)
+        #expect((replay.1 as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: replay.0, as: UTF8.self).contains("already received"))
+        // A push payload of a few MB (GitHub sends up to 25 MB) is read; a larger one is not.
+        let large = Data(#"{"ref":"refs/heads/main","padding":""#.utf8) + Data(repeating: UInt8(ascii: "x"), count: 3 << 20) + Data(#""}"#.utf8)
+        hook.httpBody = large
+        hook.setValue(sign(large), forHTTPHeaderField: "X-Hub-Signature-256")
+        hook.setValue("delivery-3", forHTTPHeaderField: "X-GitHub-Delivery")
+        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        let tooLarge = Data(repeating: UInt8(ascii: " "), count: 26 << 20)
+        hook.httpBody = tooLarge
+        hook.setValue(sign(tooLarge), forHTTPHeaderField: "X-Hub-Signature-256")
+        hook.setValue("delivery-4", forHTTPHeaderField: "X-GitHub-Delivery")
+        #expect((try? await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode ?? 413 == 413)
+        hook.httpBody = body
         hook.setValue(nil, forHTTPHeaderField: "X-Hub-Signature-256")
+        hook.setValue(nil, forHTTPHeaderField: "X-GitHub-Delivery")
         hook.setValue(harness.webhookSecret, forHTTPHeaderField: "X-Gitlab-Token")
+        hook.setValue("event-1", forHTTPHeaderField: "X-Gitlab-Event-UUID")
         #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 200)
         // After the self-heal the versions restart; the metrics show health once they are ready.
         try await harness.waitUntil("metrics show other healthy", seconds: 30) {
             let metrics = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/metrics")!)
