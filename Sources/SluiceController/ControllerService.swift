@@ -7,7 +7,7 @@ public enum ControllerService {
     /// Starts the API on `config.listen` and reconciles until the task is cancelled.
     /// `onListening` receives the bound address.
     public static func run(config: ControllerConfig, log: @escaping @Sendable (String) -> Void, onListening: @Sendable (String) -> Void = { _ in }) async throws {
-        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        try PrivateFiles.directory(config.stateDirectory)
         let token = try AdminToken.resolve(config.token, stateDirectory: config.stateDirectory, fileName: "controller-token")
         let secret = try config.webhookSecret.map { try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "webhook-secret") }
         let controller = try await Controller(config: config, log: log)

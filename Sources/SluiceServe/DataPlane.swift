@@ -58,7 +58,7 @@ public actor DataPlane {
     /// Starts everything and serves until the calling task is cancelled; then stops the
     /// listeners and every child process. `onListening` receives the bound addresses.
     public func run(onListening: @Sendable (Listeners) -> Void = { _ in }) async throws {
-        try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
+        try PrivateFiles.directory(config.stateDirectory)
         let token = try AdminToken.resolve(config.adminToken, stateDirectory: config.stateDirectory)
         await supervisor.beginContainment()
         let feedbackToken: String?

@@ -21,7 +21,7 @@ extension Sluice {
             let controllerConfig = try loadControllerConfig(config)
             let serveConfig = try ServeConfig.load(path: config)
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            try FileManager.default.createDirectory(atPath: serveConfig.stateDirectory, withIntermediateDirectories: true)
+            try PrivateFiles.directory(serveConfig.stateDirectory)
             let log = "\(serveConfig.stateDirectory)/serve.log"
             let request = SpawnRequest(
                 command: [executable, "serve", "--config", URL(fileURLWithPath: config).standardizedFileURL.path],

@@ -38,6 +38,8 @@ final class ControllerHarness: @unchecked Sendable {
         controllerPort = base + 2
         try token.write(to: directory.appendingPathComponent("controller-token"), atomically: true, encoding: .utf8)
         try webhookSecret.write(to: directory.appendingPathComponent("webhook-secret"), atomically: true, encoding: .utf8)
+        // Secrets must be owner-only, or sluice refuses them.
+        for name in ["controller-token", "webhook-secret"] { chmod(directory.appendingPathComponent(name).path, 0o600) }
         let models = SluiceBinary.packageRoot.appendingPathComponent("examples/models")
         for name in ["fraud-v2.1.json", "fraud-v2.2.json", "fraud-bad.json"] where existing == nil {
             try repo.write("models/\(name)", try String(contentsOf: models.appendingPathComponent(name), encoding: .utf8))

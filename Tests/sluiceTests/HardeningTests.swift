@@ -189,6 +189,7 @@ struct HardeningTests {
 
         let guarded = try ServeHarness(extraConfig: "  metrics:\n    tokenFile: metrics-token")
         try "scrape-token-7\n".write(to: guarded.directory.appendingPathComponent("metrics-token"), atomically: true, encoding: .utf8)
+        chmod(guarded.directory.appendingPathComponent("metrics-token").path, 0o600)
         try guarded.start()
         defer { guarded.stop() }
         let url = guarded.inferenceURL.appendingPathComponent("/metrics")
@@ -209,6 +210,7 @@ struct ControllerAPIHardeningTests {
     func controllerAPI() async throws {
         let harness = try ControllerHarness(controllerExtra: "  metricsTokenFile: controller-metrics-token")
         try "controller-scrape-9\n".write(to: harness.directory.appendingPathComponent("controller-metrics-token"), atomically: true, encoding: .utf8)
+        chmod(harness.directory.appendingPathComponent("controller-metrics-token").path, 0o600)
         try harness.repo.commit("one model", files: [
             "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]),
         ])

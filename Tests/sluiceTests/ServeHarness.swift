@@ -29,6 +29,7 @@ final class ServeHarness: @unchecked Sendable {
             try FileManager.default.copyItem(at: models.appendingPathComponent(name), to: directory.appendingPathComponent("models/\(name)"))
         }
         try token.write(to: directory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+        chmod(directory.appendingPathComponent("token").path, 0o600)
         func runtime(_ name: String, env: String) -> String {
             """
               \(name):

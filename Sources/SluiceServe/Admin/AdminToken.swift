@@ -17,6 +17,7 @@ package enum AdminToken {
             }
             return value
         case .file(let path):
+            try PrivateFiles.requireOwnerOnly(path, field: "\(field).tokenFile")
             guard let data = FileManager.default.contents(atPath: path),
                   let line = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).first,
                   !line.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -25,13 +26,14 @@ package enum AdminToken {
             return line.trimmingCharacters(in: .whitespaces)
         case .generated:
             let path = "\(stateDirectory)/\(fileName)"
+            try PrivateFiles.requireOwnerOnly(path, field: "\(field) (generated token)")
             if let data = FileManager.default.contents(atPath: path) {
                 let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                 if !token.isEmpty { return token }
             }
             var generator = SystemRandomNumberGenerator()
             let token = (0..<4).map { _ in String(generator.next(), radix: 16) }.joined()
-            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else {
                 throw Problem(description: "cannot write the generated token to \(path)")
             }

@@ -86,7 +86,7 @@ package final class ProcessSpawner: @unchecked Sendable {
         guard let executable = resolve(program, directory: request.workingDirectory, environment: request.environment) else {
             return .failure(SpawnError(program: program, reason: "not found (looked in PATH and \(request.workingDirectory))"))
         }
-        let logDescriptor = open(request.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let logDescriptor = open(request.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if logDescriptor >= 0 { close(logDescriptor) } }
         var arguments = [executable] + request.command.dropFirst()
         let environment = request.environment.map { "\($0.key)=\($0.value)" }.sorted()

@@ -275,7 +275,7 @@ actor Supervisor {
             port: port
         )
         let logDirectory = "\(config.stateDirectory)/logs"
-        try? FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        try? PrivateFiles.directory(logDirectory)
         var request = SpawnRequest(
             command: definition.command.map(fill),
             environment: environment,
