@@ -89,11 +89,7 @@ package final class HTTPServerHost: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        RequestHandler(responder: responder, maximumBody: maximumBody)
-                    )
+                    try addHandlers(to: channel, maximumBody: maximumBody, responder: responder)
                 }
             }
         let channel: any Channel
@@ -105,6 +101,14 @@ package final class HTTPServerHost: Sendable {
             chmod(path, 0o600)
         }
         return HTTPServerHost(channel: channel)
+    }
+
+    /// Adds the request decoder and the request handler to a new connection's pipeline; the
+    /// HTTP fuzz target (Fuzz/FuzzHTTP) drives the same pipeline through an `EmbeddedChannel`.
+    package static func addHandlers(to channel: any Channel, maximumBody: Int, responder: any HTTPResponder) throws {
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try channel.pipeline.syncOperations.addHandler(RequestHandler(responder: responder, maximumBody: maximumBody))
     }
 
     /// The bound TCP port (useful when the config asked for port 0).
