@@ -48,6 +48,10 @@ dictionary() {
     esac
 }
 
+# LeakSanitizer reports Swift's lazily initialized globals (one allocation each) as leaks, at
+# exit too; memory that grows with every input is caught by -rss_limit_mb instead.
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+
 status=0
 for target in "${TARGETS[@]}"; do
     [[ " ${ALL[*]} " == *" $target "* ]] || { echo "error: unknown target '$target'; one of: ${ALL[*]}" >&2; exit 2; }
@@ -64,9 +68,7 @@ for target in "${TARGETS[@]}"; do
     seed "$target" "$corpus"
     mkdir -p "$findings" "$(dirname "$log")"
     echo "== $target: fuzzing for ${SECONDS_EACH}s (log $log)" >&2
-    # nice: the fuzzer shares the machine; one target at a time. Leak detection is off: it
-    # reports Swift's lazily initialized globals (one allocation each) as leaks, and memory
-    # that grows with every input is caught by -rss_limit_mb instead.
+    # nice: the fuzzer shares the machine; one target at a time.
     if ! nice -n 19 "$binary" "$corpus" -dict="$(dictionary "$target")" \
         -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
         -detect_leaks=0 \

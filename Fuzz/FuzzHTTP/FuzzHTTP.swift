@@ -20,12 +20,13 @@ final class EchoResponder: HTTPResponder {
         return promise.futureResult
     }
 
-    /// Completes the held answers, failing every other one.
-    func release() {
+    /// Completes the held answers, failing every other one; returns whether any was held.
+    func release() -> Bool {
         let held = pending.withLockedValue { list in defer { list = [] }; return list }
         for (index, (promise, response)) in held.enumerated() {
             if index % 2 == 0 { promise.succeed(response) } else { promise.fail(ChannelError.ioOnClosedChannel) }
         }
+        return !held.isEmpty
     }
 }
 
@@ -51,9 +52,11 @@ func feed(_ bytes: UnsafeRawBufferPointer, chunk: Int) {
         while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
         offset = end
     }
-    responder.release()
-    channel.embeddedEventLoop.run()
-    while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+    // Answering one held request starts the next queued one, which may be held in turn.
+    while responder.release() {
+        channel.embeddedEventLoop.run()
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+    }
     _ = try? channel.finish(acceptAlreadyClosed: true)
 }
 
