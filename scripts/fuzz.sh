@@ -51,6 +51,8 @@ dictionary() {
 # LeakSanitizer reports Swift's lazily initialized globals (one allocation each) as leaks, at
 # exit too; memory that grows with every input is caught by -rss_limit_mb instead.
 export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# Swift's own crash backtracer takes minutes on a big binary; libFuzzer reports the crash.
+export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 
 status=0
 for target in "${TARGETS[@]}"; do
