@@ -32,4 +32,13 @@ import Testing
             "models[0].route.weights: weights sum beyond the largest integer; they must sum to 100",
         ])
     }
+
+    @Test("baseline: category counts whose sum overflows Int are refused with the field, not a trap")
+    func baselineCountsOverflow() throws {
+        // {"a": 9223372036854775807, "b": 1}: the feature's count (their sum) trapped the decoder.
+        let bytes = try Self.input("FuzzBaseline", "categorical-counts-overflow.json")
+        #expect(throws: DriftBaselineError(path: "features.c.counts", message: "the counts add up to more than 9007199254740992; expected row counts")) {
+            try DriftBaseline(bytes: bytes)
+        }
+    }
 }

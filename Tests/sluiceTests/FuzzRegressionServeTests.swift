@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// Fuzz findings (docs/fuzzing.md) replayed against the real `sluice serve` over loopback.
-@Suite("fuzz findings against sluice serve", .serialized)
+/// Fuzz findings (docs/fuzzing.md) replayed against the real binary: `sluice serve` over
+/// loopback, `sluice drift` on files.
+@Suite("fuzz findings against the sluice binary", .serialized)
 struct FuzzRegressionServeTests {
     static func finding(_ target: String, _ name: String) throws -> String {
         let url = SluiceBinary.packageRoot.appendingPathComponent("Tests/SluiceCoreTests/Fixtures/fuzz/\(target)/\(name)")
@@ -23,5 +24,16 @@ struct FuzzRegressionServeTests {
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100]))
         try await serve.waitReady("fraud", ["v1"])
         #expect(try await serve.infer("fraud").status == 200)
+    }
+
+    @Test("sluice drift with a baseline whose category counts overflow reports the field and exits, not a trap")
+    func driftBaselineCountsOverflow() throws {
+        let tree = try ManifestTree()
+        try tree.write("baseline.json", try Self.finding("FuzzBaseline", "categorical-counts-overflow.json"))
+        try tree.write("current.csv", "c\na\nb\n")
+        let result = try SluiceBinary.run(["drift", "baseline.json", "current.csv"], in: tree.url)
+        // Before the fix the process died of an arithmetic-overflow trap with no message.
+        #expect(result.stderr.contains("features.c.counts: the counts add up to more than 9007199254740992"), "\(result.stderr)")
+        #expect(result.status == 2, "\(result.stderr)")
     }
 }
