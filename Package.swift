@@ -115,3 +115,31 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets (docs/fuzzing.md), only when scripts/fuzz.sh sets SLUICE_FUZZ: the normal
+// build and tests never see them. They live in this package so the HTTP target can reach the
+// server's package-level pipeline.
+if Context.environment["SLUICE_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzManifest", ["SluiceCore"]),
+        ("FuzzInference", ["SluiceCore"]),
+        ("FuzzFeedback", ["SluiceCore"]),
+        ("FuzzRuntimeSpec", ["SluiceCore"]),
+        ("FuzzBaseline", ["SluiceCore"]),
+        ("FuzzHTTP", [
+            "SluiceServe",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+    ]
+    // main.swift of each target hands its LLVMFuzzerTestOneInput to libFuzzer's driver.
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"))
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name, dependencies: target.dependencies + ["CFuzzDriver"], path: "Fuzz/\(target.name)",
+                swiftSettings: strictSettings))
+    }
+}

@@ -54,6 +54,15 @@ extension DriftBaseline.Feature {
             for (category, value) in try BaselineFields.members(json["counts"], "\(path).counts", allowed: nil) {
                 counts[category] = try BaselineFields.integer(value, "\(path).counts.\(category)")
             }
+            // The feature's count is their sum, which must not trap (found by fuzzing).
+            var total = 0
+            for count in counts.values {
+                let (sum, overflow) = total.addingReportingOverflow(count)
+                guard !overflow, sum <= SketchJSON.maximumCount else {
+                    throw DriftBaselineError(path: "\(path).counts", message: "the counts add up to more than \(SketchJSON.maximumCount); expected row counts")
+                }
+                total = sum
+            }
             self.init(name: name, counts: counts, missing: try BaselineFields.missing(json, path))
         case "numeric":
             _ = try BaselineFields.members(json, path, allowed: ["kind", "count", "missing", "edges", "proportions", "sample", "sketch"])

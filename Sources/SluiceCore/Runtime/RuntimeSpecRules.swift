@@ -48,6 +48,7 @@ public enum RuntimeSpecRules {
         }
         let route = model.route
         var total = 0
+        var overflow = false
         for (version, weight) in route.weights.sorted(by: { $0.key < $1.key }) {
             if !names.contains(version) {
                 add("\(path).route.weights.\(version)", "names no version of model '\(model.name)'")
@@ -55,9 +56,14 @@ public enum RuntimeSpecRules {
             if !(0...100).contains(weight) {
                 add("\(path).route.weights.\(version)", "expected 0–100, found \(weight)")
             }
-            total += weight
+            // Weights out of range are reported above; their sum must not trap (found by fuzzing).
+            let (sum, overflowed) = total.addingReportingOverflow(weight)
+            total = sum
+            overflow = overflow || overflowed
         }
-        if total != 100 {
+        if overflow {
+            add("\(path).route.weights", "weights sum beyond the largest integer; they must sum to 100")
+        } else if total != 100 {
             add("\(path).route.weights", "weights sum to \(total); they must sum to 100")
         }
         for (index, pin) in route.pins.enumerated() {

@@ -1,0 +1,71 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import SluiceServe
+
+/// Answers every request with its own path and body; a path containing `slow` is answered
+/// only after the whole input was read, so pipelined requests queue behind it.
+final class EchoResponder: HTTPResponder {
+    private let pending = NIOLockedValueBox<[(EventLoopPromise<ServerResponse>, ServerResponse)]>([])
+
+    func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
+        var headers = HTTPHeaders()
+        headers.add(name: "x-path", value: String(request.path))
+        headers.add(name: "x-query", value: request.query("q") ?? "")
+        let response = ServerResponse(status: .ok, headers: headers, body: request.body)
+        guard request.path.contains("slow") else { return request.eventLoop.makeSucceededFuture(response) }
+        let promise = request.eventLoop.makePromise(of: ServerResponse.self)
+        pending.withLockedValue { $0.append((promise, response)) }
+        return promise.futureResult
+    }
+
+    /// Completes the held answers, failing every other one; returns whether any was held.
+    func release() -> Bool {
+        let held = pending.withLockedValue { list in defer { list = [] }; return list }
+        for (index, (promise, response)) in held.enumerated() {
+            if index % 2 == 0 { promise.succeed(response) } else { promise.fail(ChannelError.ioOnClosedChannel) }
+        }
+        return !held.isEmpty
+    }
+}
+
+/// Feeds `bytes` to one connection's real pipeline (NIO's decoder and the server's request
+/// handler) in chunks of `chunk` bytes, then drains and closes it.
+func feed(_ bytes: UnsafeRawBufferPointer, chunk: Int) {
+    let channel = EmbeddedChannel()
+    let responder = EchoResponder()
+    do {
+        try HTTPServerHost.addHandlers(to: channel, maximumBody: 512, responder: responder)
+        // An embedded channel is inactive until connected; a closed one stops reading.
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+    } catch {
+        fatalError("pipeline: \(error)")
+    }
+    var offset = 0
+    while offset < bytes.count, channel.isActive {
+        let end = min(bytes.count, offset + chunk)
+        var buffer = channel.allocator.buffer(capacity: end - offset)
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+        _ = try? channel.writeInbound(buffer)
+        channel.embeddedEventLoop.run()
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+        offset = end
+    }
+    // Answering one held request starts the next queued one, which may be held in turn.
+    while responder.release() {
+        channel.embeddedEventLoop.run()
+        while (try? channel.readOutbound(as: ByteBuffer.self)) ?? nil != nil {}
+    }
+    _ = try? channel.finish(acceptAlreadyClosed: true)
+}
+
+/// libFuzzer entry point: the bytes a client sends on one connection to the gateway or the
+/// admin API, read at once and in small pieces.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzHTTP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    feed(bytes, chunk: max(1, size))
+    feed(bytes, chunk: 7)
+    return 0
+}
