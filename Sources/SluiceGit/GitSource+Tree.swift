@@ -215,27 +215,27 @@ extension GitSource {
     /// there. A symbolic link is refused, not followed: its blob is only the link's text, and
     /// nothing read from git may lead to a file of the host.
     public func fileBlob(at commit: CommitID, path: String) throws(GitError) -> BlobID? {
-        let handle = try lookupCommit(commit)
-        var tree: OpaquePointer?
-        try Libgit2.check("git_commit_tree", git_commit_tree(&tree, handle.pointer))
-        guard let tree else { return nil }
-        defer { git_tree_free(tree) }
-        var entry: OpaquePointer?
-        let result = git_tree_entry_bypath(&entry, tree, path)
-        if result == GIT_ENOTFOUND.rawValue { return nil }
-        try Libgit2.check("git_tree_entry_bypath", result)
-        guard let entry else { return nil }
-        defer { git_tree_entry_free(entry) }
-        let mode = git_tree_entry_filemode(entry)
-        guard mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE else {
-            let what = mode == GIT_FILEMODE_LINK ? "a symbolic link" : git_tree_entry_type(entry) == GIT_OBJECT_TREE ? "a directory" : "not a regular file"
-            throw GitError.refused("'\(path)' is \(what) at \(commit.short); an artifact must be a regular file in the repository")
+        try withEntry(at: commit, path: path) { entry throws(GitError) in
+            let mode = git_tree_entry_filemode(entry)
+            guard mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE else {
+                let what = mode == GIT_FILEMODE_LINK ? "a symbolic link" : git_tree_entry_type(entry) == GIT_OBJECT_TREE ? "a directory" : "not a regular file"
+                throw GitError.refused("'\(path)' is \(what) at \(commit.short); an artifact must be a regular file in the repository")
+            }
+            return BlobID(hex: git_tree_entry_id(entry).pointee.hex)
         }
-        return BlobID(hex: git_tree_entry_id(entry).pointee.hex)
     }
 
     /// The blob at `path` in `commit`, nil when the path does not exist there.
     public func blob(at commit: CommitID, path: String) throws(GitError) -> BlobID? {
+        try withEntry(at: commit, path: path) { entry in
+            git_tree_entry_type(entry) == GIT_OBJECT_BLOB ? BlobID(hex: git_tree_entry_id(entry).pointee.hex) : nil
+        }
+    }
+
+    /// Runs `body` on the tree entry at `path` in `commit`; nil when the path does not exist.
+    private func withEntry<T>(
+        at commit: CommitID, path: String, _ body: (OpaquePointer) throws(GitError) -> T?
+    ) throws(GitError) -> T? {
         let handle = try lookupCommit(commit)
         var tree: OpaquePointer?
         try Libgit2.check("git_commit_tree", git_commit_tree(&tree, handle.pointer))
@@ -247,8 +247,7 @@ extension GitSource {
         try Libgit2.check("git_tree_entry_bypath", result)
         guard let entry else { return nil }
         defer { git_tree_entry_free(entry) }
-        guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-        return BlobID(hex: git_tree_entry_id(entry).pointee.hex)
+        return try body(entry)
     }
 
     /// Walks first parents back from `tip` and returns the commits whose version of `path`
