@@ -7,9 +7,10 @@ swift build
 swift test
 # The example V2 model server that the data-plane tests and the quickstart run.
 python3 -m unittest examples/server/test_v2_server.py
-# A 20-second run of every fuzz target (docs/fuzzing.md) in CI (where CI is set) or when
-# SLUICE_FUZZ_SMOKE=1; SLUICE_FUZZ_SMOKE=0 skips it. It needs the toolchain's libFuzzer
+# A 20-second run of every fuzz target (docs/fuzzing.md) when SLUICE_FUZZ_SMOKE=1. Not in CI by
+# default: its cold sanitizer build of SwiftNIO and Yams alone takes 6-13 minutes on 2 cores,
+# which would put the run near the 20-minute budget. It needs the toolchain's libFuzzer
 # runtime (Linux): without it scripts/fuzz.sh stops with an error saying so.
-if [ "${SLUICE_FUZZ_SMOKE:-${CI:+1}}" = 1 ]; then
+if [ "${SLUICE_FUZZ_SMOKE:-0}" = 1 ]; then
     scripts/fuzz.sh 20
 fi

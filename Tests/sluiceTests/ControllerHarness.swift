@@ -144,7 +144,7 @@ final class ControllerHarness: @unchecked Sendable {
     func get(_ path: String) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(controllerPort)\(path)")!)
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        let (data, _) = try await ServeHarness.session.data(for: request)
+        let (data, _) = try await ServeHarness.data(for: request)
         return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
     }
 
@@ -161,7 +161,7 @@ final class ControllerHarness: @unchecked Sendable {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(servePort)/v2/models/\(model)/infer")!)
         request.httpMethod = "POST"
         request.httpBody = ServeHarness.fraudBody
-        let (_, response) = try await ServeHarness.session.data(for: request)
+        let (_, response) = try await ServeHarness.data(for: request)
         let http = response as! HTTPURLResponse
         return (http.statusCode, http.value(forHTTPHeaderField: "x-sluice-version"))
     }

@@ -133,29 +133,29 @@ struct ControllerTests {
         let adminToken = try String(contentsOf: harness.directory.appendingPathComponent("state/serve/admin-token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         request.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
-        _ = try await ServeHarness.session.data(for: request)
+        _ = try await ServeHarness.data(for: request)
         try await harness.waitUntil("self-healed", seconds: 20) { try await harness.infer().0 == 200 }
 
         // The API needs the token; webhooks need a valid signature.
-        let anonymous = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/v1/status")!)
+        let anonymous = try await ServeHarness.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/v1/status")!)
         #expect((anonymous.1 as? HTTPURLResponse)?.statusCode == 401)
         let body = Data(#"{"ref":"refs/heads/main"}"#.utf8)
         var hook = URLRequest(url: URL(string: "http://127.0.0.1:\(harness.controllerPort)/hooks/git")!)
         hook.httpMethod = "POST"
         hook.httpBody = body
         hook.setValue("sha256=" + String(repeating: "0", count: 64), forHTTPHeaderField: "X-Hub-Signature-256")
-        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 401)
+        #expect((try await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 401)
         func sign(_ body: Data) -> String {
             let mac = HMAC<Crypto.SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(harness.webhookSecret.utf8)))
             return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
         }
         hook.setValue(sign(body), forHTTPHeaderField: "X-Hub-Signature-256")
         hook.setValue("delivery-1", forHTTPHeaderField: "X-GitHub-Delivery")
-        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        #expect((try await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
         // A replay of that delivery, as is and under another delivery id, triggers nothing.
-        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 200)
+        #expect((try await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 200)
         hook.setValue("delivery-2", forHTTPHeaderField: "X-GitHub-Delivery")
-        let replay = try await ServeHarness.session.data(for: hook)
+        let replay = try await ServeHarness.data(for: hook)
         #expect((replay.1 as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: replay.0, as: UTF8.self).contains("already received"))
         // A push payload of a few MB (GitHub sends up to 25 MB) is read; a larger one is not.
@@ -163,22 +163,22 @@ struct ControllerTests {
         hook.httpBody = large
         hook.setValue(sign(large), forHTTPHeaderField: "X-Hub-Signature-256")
         hook.setValue("delivery-3", forHTTPHeaderField: "X-GitHub-Delivery")
-        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        #expect((try await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
         let tooLarge = Data(repeating: UInt8(ascii: " "), count: 26 << 20)
         hook.httpBody = tooLarge
         hook.setValue(sign(tooLarge), forHTTPHeaderField: "X-Hub-Signature-256")
         hook.setValue("delivery-4", forHTTPHeaderField: "X-GitHub-Delivery")
-        #expect((try? await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode ?? 413 == 413)
+        #expect((try? await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode ?? 413 == 413)
         hook.httpBody = body
         hook.setValue(nil, forHTTPHeaderField: "X-Hub-Signature-256")
         hook.setValue(nil, forHTTPHeaderField: "X-GitHub-Delivery")
         hook.setValue(harness.webhookSecret, forHTTPHeaderField: "X-Gitlab-Token")
         hook.setValue("event-1", forHTTPHeaderField: "X-Gitlab-Event-UUID")
-        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
-        #expect((try await ServeHarness.session.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 200)
+        #expect((try await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 202)
+        #expect((try await ServeHarness.data(for: hook).1 as? HTTPURLResponse)?.statusCode == 200)
         // After the self-heal the versions restart; the metrics show health once they are ready.
         try await harness.waitUntil("metrics show other healthy", seconds: 30) {
-            let metrics = try await ServeHarness.session.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/metrics")!)
+            let metrics = try await ServeHarness.data(from: URL(string: "http://127.0.0.1:\(harness.controllerPort)/metrics")!)
             let text = String(decoding: metrics.0, as: UTF8.self)
             return text.contains("sluice_reconcile_duration_seconds_count")
                 && text.contains("sluice_model_info{model=\"other\",sync=\"Synced\",health=\"Healthy\"")

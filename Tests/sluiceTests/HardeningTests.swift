@@ -221,7 +221,7 @@ struct ControllerAPIHardeningTests {
         func get(_ path: String, _ authorization: String?) async throws -> Int {
             var request = URLRequest(url: URL(string: base + path)!)
             if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-            let (_, response) = try await ServeHarness.session.data(for: request)
+            let (_, response) = try await ServeHarness.data(for: request)
             return (response as! HTTPURLResponse).statusCode
         }
         try await harness.waitUntil("the controller listens") { try await get("/healthz", nil) == 200 }

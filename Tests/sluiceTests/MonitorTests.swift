@@ -312,7 +312,7 @@ struct MonitorTests {
         // Feedback needs the data plane's generated feedback token.
         let token = try String(contentsOf: harness.directory.appendingPathComponent("state/serve/feedback-token"), encoding: .utf8)
         request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
-        let (data, response) = try await ServeHarness.session.data(for: request)
+        let (data, response) = try await ServeHarness.data(for: request)
         return ((response as! HTTPURLResponse).statusCode, (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
     }
 }
@@ -355,7 +355,7 @@ struct FraudRequest {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(harness.servePort)/v2/models/fraud/infer")!)
         request.httpMethod = "POST"
         request.httpBody = body
-        let (data, response) = try await ServeHarness.session.data(for: request)
+        let (data, response) = try await ServeHarness.data(for: request)
         let http = response as! HTTPURLResponse
         var prediction: String?
         if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

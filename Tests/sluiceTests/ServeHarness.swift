@@ -149,6 +149,18 @@ final class ServeHarness: @unchecked Sendable {
         }
     }
 
+    /// `session.data(for:)` in a detached task. Cancelling a task that awaits FoundationNetworking
+    /// can deadlock it on Linux (`URLSessionTask.cancel` under its lock), so a test's load
+    /// generator is cancelled between requests, never inside one.
+    static func data(for request: URLRequest) async throws -> (Data, URLResponse) {
+        try await Task.detached { try await session.data(for: request) }.value
+    }
+
+    /// ``data(for:)`` for a GET of `url`.
+    static func data(from url: URL) async throws -> (Data, URLResponse) {
+        try await data(for: URLRequest(url: url))
+    }
+
     static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = 16
@@ -162,7 +174,7 @@ final class ServeHarness: @unchecked Sendable {
         request.httpBody = body
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "content-type") }
-        let (data, response) = try await Self.session.data(for: request)
+        let (data, response) = try await Self.data(for: request)
         let http = response as! HTTPURLResponse
         var fields: [String: String] = [:]
         for (key, value) in http.allHeaderFields { fields[String(describing: key)] = String(describing: value) }
