@@ -173,13 +173,16 @@ struct MonitorTests {
         try await harness.waitFor(health: "Healthy")
         let load = Task { try await FraudRequest.send(harness, count: 100_000, amount: 100, pace: .milliseconds(10)) }
         defer { load.cancel() }
+        // Distribution checks read whole 10 s monitoring buckets: an interval longer than one
+        // bucket always holds a whole one, so the first analysis is never thin on a slow machine
+        // (thin data is Inconclusive, which waits for a person).
         let canary = """
               rollout:
                 steps:
                   - weight: 50
                   - pause: 30s
                 analysis:
-                  interval: 3s
+                  interval: 12s
                   minRequests: 30
                   checks:
                     - metric: prediction_drift
