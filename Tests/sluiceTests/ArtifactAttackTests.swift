@@ -80,7 +80,10 @@ struct ArtifactAttackTests {
         // A few passes later still nothing ran, and the good model still serves.
         try await Task.sleep(for: .seconds(3))
         #expect(try await harness.infer().0 == 200)
-        #expect(Self.pwned(under: [harness.directory, harness.repo.url, SluiceBinary.packageRoot]).isEmpty)
+        #expect(Self.pwned(under: [harness.directory, harness.repo.url]).isEmpty)
+        for directory in [SluiceBinary.packageRoot.path, FileManager.default.currentDirectoryPath, NSTemporaryDirectory()] {
+            #expect(!FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("PWNED")), "\(directory)")
+        }
     }
 
     @Test("a runtime spec whose artifact path holds shell syntax never starts that version; the others serve")
