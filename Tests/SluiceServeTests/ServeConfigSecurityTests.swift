@@ -4,20 +4,7 @@ import Testing
 @testable import SluiceServe
 
 @Suite("serve config: feedback, metrics and connection limits")
-struct ServeConfigSecurityTests {
-    func parse(_ text: String) throws(ServeConfigError) -> ServeConfig {
-        try ServeConfig.parse(Array(text.utf8), file: "sluice.yaml", baseDirectory: "/etc/sluice")
-    }
-
-    func problems(_ text: String) -> [String] {
-        do {
-            _ = try parse(text)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
-
+struct ServeConfigSecurityTests: ServeConfigParsing {
     @Test("defaults: feedback needs a generated token, /metrics is open, connections and timeouts are bounded")
     func defaults() throws {
         let config = try parse("serve: {}\n")

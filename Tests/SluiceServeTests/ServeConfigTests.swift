@@ -4,20 +4,7 @@ import Testing
 @testable import SluiceServe
 
 @Suite("serve config")
-struct ServeConfigTests {
-    func parse(_ text: String) throws(ServeConfigError) -> ServeConfig {
-        try ServeConfig.parse(Array(text.utf8), file: "sluice.yaml", baseDirectory: "/etc/sluice")
-    }
-
-    func problems(_ text: String) -> [String] {
-        do {
-            _ = try parse(text)
-            return []
-        } catch {
-            return error.problems
-        }
-    }
-
+struct ServeConfigTests: ServeConfigParsing {
     @Test("a full config, with relative paths resolved against the file's directory")
     func full() throws {
         let config = try parse("""

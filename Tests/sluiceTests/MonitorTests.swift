@@ -394,16 +394,7 @@ final class WebhookReceiver: @unchecked Sendable {
         try process.run()
         // Wait until it accepts connections.
         for _ in 0..<100 {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(descriptor)
-            if connected == 0 { return }
+            if (try? RawConnection(port: port)) != nil { return }
             usleep(50_000)
         }
         throw HarnessError("the webhook receiver did not start on port \(port)")
