@@ -81,6 +81,7 @@ final class ControllerHarness: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(at: directory)
         try? FileManager.default.removeItem(at: repo.url)
+        releasePortBlock(servePort)
     }
 
     /// A fraud-detector manifest with the given versions (name: artifact file) and traffic.

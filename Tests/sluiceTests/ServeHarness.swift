@@ -12,6 +12,8 @@ final class ServeHarness: @unchecked Sendable {
     private(set) var inferenceURL = URL(string: "http://127.0.0.1:1")!
     private(set) var adminURL = URL(string: "http://127.0.0.1:1")!
     private var output: Pipe?
+    /// The first of the 100 ports the harness's model servers take.
+    private let modelPortBase = freePortBlock(in: 20000..<26900, size: 100)
 
     static let server = SluiceBinary.packageRoot.appendingPathComponent("examples/server/v2_server.py").path
 
@@ -47,7 +49,7 @@ final class ServeHarness: @unchecked Sendable {
                 tokenFile: token
               stateDirectory: state
               artifactRoot: .
-              ports: \(Self.portRange())
+              ports: \(modelPortBase)-\(modelPortBase + 99)
               drainTimeout: 5s
               stopTimeout: 3s
               upstreamTimeout: 10s
@@ -67,17 +69,12 @@ final class ServeHarness: @unchecked Sendable {
         try config.write(to: directory.appendingPathComponent("sluice.yaml"), atomically: true, encoding: .utf8)
     }
 
-    /// A port range of its own per harness, so parallel tests never collide.
-    private static func portRange() -> String {
-        let base = freePortBlock(in: 20000..<26900, size: 100)
-        return "\(base)-\(base + 99)"
-    }
-
     deinit {
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
         }
         try? FileManager.default.removeItem(at: directory)
+        releasePortBlock(modelPortBase)
     }
 
     /// Starts `sluice serve` (with this process's environment plus `environment`) and
@@ -266,11 +263,44 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The first of `size` consecutive loopback ports that are free now, chosen at random in
-/// `range` (below Linux's ephemeral range, so outgoing connections never take them).
+/// Port blocks already handed out in this test process. A block is chosen long before its
+/// ports are bound, so a bind probe alone lets two parallel tests pick overlapping blocks
+/// (a webhook receiver once took a harness's admin port).
+private let handedOutPorts = PortLedger()
+
+private final class PortLedger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var blocks: [Range<Int>] = []
+
+    /// Records `block` unless it overlaps one handed out before.
+    func claim(_ block: Range<Int>) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !blocks.contains(where: { $0.overlaps(block) }) else { return false }
+        blocks.append(block)
+        return true
+    }
+
+    /// Forgets the block that starts at `base`, so a later test may take its ports.
+    func release(base: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        blocks.removeAll { $0.lowerBound == base }
+    }
+}
+
+/// Hands a block from `freePortBlock` back once its harness is gone.
+func releasePortBlock(_ base: Int) {
+    handedOutPorts.release(base: base)
+}
+
+/// The first of `size` consecutive loopback ports that are free now and were never handed
+/// out and not released in this process, chosen at random in `range` (below Linux's ephemeral range,
+/// so outgoing connections never take them).
 func freePortBlock(in range: Range<Int>, size: Int) -> Int {
-    for _ in 0..<100 {
+    for _ in 0..<1000 {
         let base = Int.random(in: range.lowerBound..<(range.upperBound - size))
+        guard handedOutPorts.claim(base..<(base + size)) else { continue }
         let free = (base..<(base + size)).allSatisfy { port in
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             defer { close(descriptor) }
@@ -283,6 +313,7 @@ func freePortBlock(in range: Range<Int>, size: Int) -> Int {
             }
         }
         if free { return base }
+        handedOutPorts.release(base: base)
     }
     return range.lowerBound
 }
