@@ -8,25 +8,21 @@ extension Controller {
     /// judges every window that closed: readings, tier changes, and their actions.
     func monitorPass() async {
         guard let desired, desired.models.values.contains(where: { !$0.deployment.monitors.isEmpty }) else { return }
-        let collected: (now: Int64, bucketSeconds: Int, buckets: [MonitoringBucket])
+        let collected: MonitoringBatch
         do {
-            collected = try await dataPlane.monitoring(after: monitorCursor)
+            collected = try await backend.monitoring(after: monitorCursor)
         } catch {
             log("monitors: \(error)")
             return
         }
-        await acquireState()
-        defer { releaseState() }
-        guard let desired = self.desired else { return }
         for bucket in collected.buckets {
             monitorCursor = max(monitorCursor ?? .min, bucket.start)
             guard let model = desired.models[bucket.model] else { continue }
             let lengths = Set(model.deployment.monitors.map { Self.seconds($0.window) })
             monitorWindows.add(bucket, lengths: lengths)
         }
-        let collectedUntil = collected.now - collected.now.modulo(Int64(collected.bucketSeconds))
-        let closed = monitorWindows.close(collectedUntil: collectedUntil)
-        let now = Date().timeIntervalSince1970
+        let closed = monitorWindows.close(collectedUntil: collected.collectedUntil)
+        let now = clock.now()
         var statuses: [(model: String, status: MonitorStatus)] = []
         var readings: [(model: String, reading: MonitorReading)] = []
         var events: [ControllerStore.EventRecord] = []
@@ -85,7 +81,7 @@ extension Controller {
             log("monitors: saving failed: \(error)")
         }
         for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
-        if !changed.isEmpty { trigger("monitor rollback") }
+        if !changed.isEmpty { trigger(.monitorRollback) }
     }
 
     /// A monitor's rollback: abort the rollout when the firing version is the candidate's,
@@ -219,23 +215,24 @@ extension Controller {
 
     static func seconds(_ duration: SluiceCore.Duration) -> Int { max(1, Int(duration.milliseconds / 1000)) }
 
-    /// `sluice approve MODEL --monitor NAME`: records the approval and, when the monitor is
-    /// already firing with a retrain action, sends the request at once.
-    public func approve(model: String, monitor name: String, by actor: String) async throws -> (approved: Bool, message: String) {
-        await acquireState()
-        defer { releaseState() }
+    /// Records an approval of retraining and, when the monitor is already firing with a
+    /// retrain action, sends the request at once.
+    func approveRetraining(model: String, monitor name: String, by actor: String, at now: Double) async -> CommandOutcome {
         guard let deployment = desired?.models[model]?.deployment else {
-            return (false, "model \(model) is not in the desired state")
+            return .refused("model \(model) is not in the desired state")
         }
         guard let monitor = deployment.monitors.first(where: { $0.name == name }) else {
             let names = deployment.monitors.map(\.name)
-            return (false, "model \(model) has no monitor \(name)" + (names.isEmpty ? "" : "; it has \(names.joined(separator: ", "))"))
+            return .refused("model \(model) has no monitor \(name)" + (names.isEmpty ? "" : "; it has \(names.joined(separator: ", "))"))
         }
         guard monitor.action == .retrain || monitor.critical?.action == .retrain else {
-            return (false, "monitor \(name) does not retrain (its action is \(monitor.action.rawValue)); nothing to approve")
+            return .refused("monitor \(name) does not retrain (its action is \(monitor.action.rawValue)); nothing to approve")
         }
-        let now = Date().timeIntervalSince1970
-        _ = try store.approve(model: model, monitor: name, by: actor, at: now)
+        do {
+            _ = try store.approve(model: model, monitor: name, by: actor, at: now)
+        } catch {
+            return .refused("could not save the approval: \(error)")
+        }
         var message = "retraining on \(name) approved"
         let firing = monitorStatuses[model]?.values.first { status in
             status.monitor == name && status.firing != nil && status.latest?.isBreach == true
@@ -247,13 +244,17 @@ extension Controller {
                     model: model, monitor: monitor,
                     firing: MonitorFiring(kind: .firing, severity: severity, action: action, reading: reading, consecutiveWindows: status.breachStreak),
                     at: now)
-                try store.saveMonitors(statuses: [], readings: [], events: events, at: now)
+                do {
+                    try store.saveMonitors(statuses: [], readings: [], events: events, at: now)
+                } catch {
+                    log("monitors: saving the retraining request failed: \(error)")
+                }
                 message += "; " + (events.last?.event.message ?? "")
             }
         } else {
             message += "; the request is sent the next time the monitor fires"
         }
-        return (true, message)
+        return .done(message)
     }
 
     /// Monitor statuses of one model, for the API.

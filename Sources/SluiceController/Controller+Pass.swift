@@ -5,132 +5,118 @@ import SluiceServe
 import SluiceStore
 
 extension Controller {
-    /// One reconcile pass, in small ordered steps: read git, observe the data plane, decide
-    /// per model, apply the complete spec, save everything in one transaction.
-    func pass(reason: String) async {
-        await acquireState()
-        defer { releaseState() }
+    /// One reconcile pass, in ordered steps: **observe** (git at the head, what the backend
+    /// runs), **decide** (the pure rollout engine, per model), **measure** and **judge**
+    /// (only models whose analysis is due), **record** (one transaction, before acting),
+    /// **apply** (the complete spec) and finally the revert commits whose intents were
+    /// recorded. Each step returns; a failed step ends the pass with what it knew.
+    @discardableResult
+    func reconcile(_ trigger: Trigger) async -> ReconcileResult {
         let started = ContinuousClock.now
         defer { metrics.observePass(ContinuousClock.now - started) }
-        let now = Date().timeIntervalSince1970
-        do {
-            let head = try await resolveHead(fetch: reason == "interval" || reason == "start" || reason == "retry" || reason.hasPrefix("webhook"))
-            if head != desiredCommit { try await readDesired(at: head) }
-        } catch {
-            lastPassError = "reading git failed: \(error)"
-            log("pass (\(reason)): \(lastPassError ?? "")")
-            if desired == nil { return }
+        let now = clock.now()
+        var result = ReconcileResult(trigger: trigger, commit: desiredCommit)
+        if let failure = await readGit(trigger) {
+            lastPassError = failure
+            log("pass (\(trigger)): \(failure)")
+            result.failure = (.readGit, failure)
+            // With a desired state from an earlier commit, the pass goes on with it.
+            if desired == nil { return result }
         }
-        guard let desired, let commit = desiredCommit else { return }
-        let observed: [String: Set<String>]
+        guard let desired, let commit = desiredCommit else { return result }
+        result.commit = commit
+        let observed: ObservedState
         do {
-            observed = try await readyVersions()
+            observed = try await backend.observe()
         } catch {
             lastPassError = "\(error)"
-            log("pass (\(reason)): \(error)")
-            return
+            log("pass (\(trigger)): \(error)")
+            result.failure = (.observe, "\(error)")
+            return result
         }
-        // Decisions are made on a copy and published only once saved, so the API never shows
-        // a state whose events are not in the store yet.
-        var next = states
-        var events: [ControllerStore.EventRecord] = []
-        var measurements: [(model: String, revision: String?, run: AnalysisRun)] = []
-        var changed: [String: RolloutState] = [:]
-        var removed: [String] = []
-        var reverts: [ControllerStore.PendingRevert] = []
-        var statistics: [Int: JSONValue] = [:]
-        let unreadable = !desired.invalidFiles.isEmpty
-        let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && artifactErrors.isEmpty
-        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(next.keys)
-        for name in names.sorted() {
-            let model = desired.models[name]
-            let manifestError = desired.invalidModels[name].map(Self.describe) ?? artifactErrors[name]
-            if model == nil && manifestError == nil {
-                guard var state = next[name] else { continue }
-                if unreadable || (empty && !config.allowEmpty) {
-                    let why = unreadable
-                        ? "a manifest file cannot be read at \(commit.short), so removals are not trusted"
-                        : "the manifest set is empty at \(commit.short); set controller.allowEmpty to prune every model"
-                    if state.reason != "Kept" {
-                        state.reason = "Kept"
-                        state.message = why
-                        changed[name] = state
-                        next[name] = state
-                        events.append(.init(model: name, event: RolloutEvent("kept", why, revision: commit.hex), actor: "controller"))
-                    }
-                    continue
-                }
-                next[name] = nil
-                removed.append(name)
-                events.append(.init(model: name, event: RolloutEvent("pruned", "\(name) is no longer in git; removed from the data plane", revision: commit.hex), actor: "controller"))
-                continue
-            }
-            let observation = ModelObservation(readyVersions: observed[name] ?? [])
-            var decision = RolloutEngine.reconcile(
-                desired: model, revision: commit.hex, manifestError: manifestError, state: next[name],
-                observation: observation, now: now)
-            if decision.analysisDue, let deployment = model?.deployment, let analysis = deployment.rollout?.analysis,
-               let candidate = decision.state.candidate, let stable = decision.state.stable {
-                // The data plane keeps 10 s windows: ask for enough of them to cover a whole
-                // interval even when the current one has just begun.
-                let window = Int(analysis.interval.seconds.rounded(.up)) + 10
-                if statistics[window] == nil { statistics[window] = try? await dataPlane.stats(windowSeconds: window) }
-                let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
-                let distributions = await analysisDistributions(
-                    analysis, model: name, candidate: candidateVersion, stable: stable.primary, now: now)
-                let run = AnalysisEvaluator.evaluate(
-                    analysis,
-                    candidate: statistics[window].flatMap { Self.window(in: $0, model: name, version: candidateVersion) },
-                    stable: statistics[window].flatMap { Self.window(in: $0, model: name, version: stable.primary) },
-                    distributions: distributions,
-                    candidateWeight: candidate.weight, at: now)
-                measurements.append((name, candidate.target.revision, run))
-                let after = RolloutEngine.analyze(run, state: decision.state, deployment: deployment, observation: observation, now: now)
-                decision = RolloutEngine.Decision(state: after.state, events: decision.events + after.events, analysisDue: false)
-            }
-            if decision.state != next[name] { changed[name] = decision.state }
-            next[name] = decision.state
-            events += decision.events.map { .init(model: name, event: $0, actor: "controller") }
-            if model?.deployment.rollout?.onAbort == .revert, let aborted = decision.events.first(where: { $0.kind == "aborted" }),
-               let failed = aborted.revision {
-                reverts.append(.init(model: name, revision: failed))
-            }
-        }
+        var decisions = PassDecider.decide(
+            desired: desired, commit: commit, artifactErrors: artifactErrors, states: states,
+            readyVersions: observed.readyVersions, allowEmpty: config.allowEmpty, now: now)
+        await measure(&decisions, desired: desired, now: now)
         // Record before acting: the decisions and the intents they imply (revert commits) are
         // saved first. A save that fails leaves what runs and what git says untouched, and the
         // next pass decides again from the store; a crash after the save is finished by the
         // next pass (the spec follows from the saved states, the reverts from their intents).
         do {
             try store.save(
-                states: Array(changed.values), removed: removed, events: events, measurements: measurements, reverts: reverts, at: now)
+                states: Array(decisions.changed.values), removed: decisions.removed, events: decisions.events,
+                measurements: decisions.measurements, reverts: decisions.reverts, at: now)
         } catch {
-            lastPassError = "saving the pass failed, so nothing was applied: \(error)"
-            log("pass (\(reason)): \(lastPassError ?? "")")
-            return
+            let failure = "saving the pass failed, so nothing was applied: \(error)"
+            lastPassError = failure
+            log("pass (\(trigger)): \(failure)")
+            result.failure = (.record, failure)
+            return result
         }
-        states = next
-        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
-        await apply(runtimeSpec(revision: commit.hex, states: next), reason: reason, now: now)
+        states = decisions.next
+        result.events = decisions.events
+        for record in decisions.events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        let applied = await apply(runtimeSpec(revision: commit.hex, states: decisions.next), trigger: trigger, now: now)
+        result.appliedSpec = applied.sent
+        result.events += applied.events
+        if let failure = applied.failure { result.failure = (.apply, failure) }
         // After the abort is applied (traffic already back on stable), make git say so.
-        await performPendingReverts(now: now)
+        result.events += await performPendingReverts(now: now)
+        return result
+    }
+
+    /// Resolves the head (fetching first when the trigger asks) and reads the manifests
+    /// when it moved; returns why that failed, or nil.
+    private func readGit(_ trigger: Trigger) async -> String? {
+        do {
+            let head = try await resolveHead(fetch: trigger.fetchesRemote)
+            if head != desiredCommit { try await readDesired(at: head) }
+            return nil
+        } catch {
+            return "reading git failed: \(error)"
+        }
+    }
+
+    /// Measures the candidates whose analysis is due and judges each run with the rollout
+    /// engine; the other decisions are left as they are.
+    private func measure(_ decisions: inout PassDecider.Decisions, desired: DesiredState, now: Double) async {
+        var statistics: [Int: StatsSnapshot] = [:]
+        for name in decisions.analysisDue {
+            guard let deployment = desired.models[name]?.deployment, let analysis = deployment.rollout?.analysis,
+                  let state = decisions.next[name], let candidate = state.candidate, let stable = state.stable else { continue }
+            // The data plane keeps 10 s windows: ask for enough of them to cover a whole
+            // interval even when the current one has just begun.
+            let window = Int(analysis.interval.seconds.rounded(.up)) + 10
+            if statistics[window] == nil { statistics[window] = try? await backend.stats(windowSeconds: window) }
+            let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
+            let distributions = await analysisDistributions(analysis, model: name, candidate: candidateVersion, stable: stable.primary, now: now)
+            let run = AnalysisEvaluator.evaluate(
+                analysis,
+                candidate: statistics[window]?.window(model: name, version: candidateVersion),
+                stable: statistics[window]?.window(model: name, version: stable.primary),
+                distributions: distributions,
+                candidateWeight: candidate.weight, at: now)
+            decisions.judge(run, model: name, deployment: deployment, revision: candidate.target.revision, now: now)
+        }
     }
 
     /// Applies `spec` when the data plane runs something else, then records what the data
     /// plane now runs (applied revision and digest); both are facts that the next pass
     /// derives again, so a failure here loses nothing.
-    private func apply(_ spec: RuntimeSpec, reason: String, now: Double) async {
+    private func apply(_ spec: RuntimeSpec, trigger: Trigger, now: Double) async -> (sent: Bool, events: [ControllerStore.EventRecord], failure: String?) {
         var events: [ControllerStore.EventRecord] = []
         var changed: [RolloutState] = []
+        var sent = false
         do {
             // The data plane's own spec is re-read on timed passes (self-heal) and after
             // errors; other passes compare with what this controller applied last.
             var runningSpec = lastApplied
-            if lastApplied == nil || reason == "interval" || reason == "start" {
-                let running = try await dataPlane.spec()
-                runningSpec = running.flatMap { try? RuntimeSpec.decode(json: Array($0.serialized().utf8)) }
+            if lastApplied == nil || trigger.rereadsDataPlaneSpec {
+                runningSpec = try await backend.currentSpec()
             }
             if runningSpec != spec {
-                try await dataPlane.apply(spec)
+                _ = try await backend.apply(spec)
+                sent = true
                 if runningSpec != nil && lastApplied == spec {
                     events.append(.init(model: "*", event: RolloutEvent("selfHeal", "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
                 }
@@ -148,10 +134,12 @@ extension Controller {
             }
         } catch {
             lastApplied = nil
-            lastPassError = "applying the runtime spec failed: \(error)"
-            log(lastPassError ?? "")
+            let failure = "applying the runtime spec failed: \(error)"
+            lastPassError = failure
+            log(failure)
+            return (sent, events, failure)
         }
-        guard !changed.isEmpty || !events.isEmpty else { return }
+        guard !changed.isEmpty || !events.isEmpty else { return (sent, events, nil) }
         do {
             try store.save(states: changed, events: events, at: now)
             for state in changed { states[state.name] = state }
@@ -159,18 +147,21 @@ extension Controller {
             log("saving the applied revisions failed: \(error)")
         }
         for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        return (sent, events, nil)
     }
 
     /// Writes the revert commits whose intents are in the store; each outcome is recorded in
     /// the transaction that forgets its intent.
-    func performPendingReverts(now: Double) async {
+    @discardableResult
+    func performPendingReverts(now: Double) async -> [ControllerStore.EventRecord] {
         let pending: [ControllerStore.PendingRevert]
         do {
             pending = try store.pendingReverts()
         } catch {
             log("reading pending reverts failed: \(error)")
-            return
+            return []
         }
+        var recorded: [ControllerStore.EventRecord] = []
         for revert in pending {
             let event = await revertAfterAbort(model: revert.model, failedRevision: revert.revision)
             let record = ControllerStore.EventRecord(model: revert.model, event: event, actor: "controller")
@@ -180,8 +171,10 @@ extension Controller {
                 // The intent stays; the next pass finds the revert already written and skips it.
                 log("recording the revert of \(revert.model) failed: \(error)")
             }
+            recorded.append(record)
             log("\(record.model): \(record.event.kind): \(record.event.message)")
         }
+        return recorded
     }
 
     /// The sketches of the candidate and the stable version over the last analysis
@@ -191,7 +184,7 @@ extension Controller {
         let checks = analysis.checks.filter { $0.metric.isDrift || $0.metric == .accuracy || $0.metric == .mae }
         guard !checks.isEmpty else { return nil }
         let since = Int64(now) - Int64(analysis.interval.seconds.rounded(.up))
-        guard let collected = try? await dataPlane.monitoring(after: since - 1) else {
+        guard let collected = try? await backend.monitoring(after: since - 1) else {
             return AnalysisEvaluator.Distributions(candidate: nil, stable: nil)
         }
         func merged(_ version: String) -> MonitoringBucket? {
@@ -273,19 +266,6 @@ extension Controller {
         return result
     }
 
-    /// Ready versions per model, from the data plane's observed state.
-    func readyVersions() async throws -> [String: Set<String>] {
-        let state = try await dataPlane.state()
-        var ready: [String: Set<String>] = [:]
-        for model in state["models"]?.items ?? [] {
-            guard let name = model["name"]?.stringValue else { continue }
-            ready[name] = Set((model["versions"]?.items ?? []).compactMap { version in
-                version["ready"]?.boolValue == true ? version["name"]?.stringValue : nil
-            })
-        }
-        return ready
-    }
-
     /// The complete runtime spec for every model the controller manages.
     func runtimeSpec(revision: String, states: [String: RolloutState]) -> RuntimeSpec {
         let models = states.values.sorted { $0.name < $1.name }.compactMap { state -> ModelRuntime? in
@@ -313,22 +293,6 @@ extension Controller {
         let fresh = target.versions.filter { old[$0.name] != $0 }
         guard let best = fresh.max(by: { (target.weights[$0.name] ?? 0) < (target.weights[$1.name] ?? 0) }) else { return target.primary }
         return RolloutEngine.dataPlaneName(of: best, stable: stable)
-    }
-
-    /// A version the data plane has no statistics for got no requests: thin data, judged
-    /// Inconclusive, not an Error (that is for statistics that cannot be read).
-    static func window(in snapshot: JSONValue, model: String, version: String) -> VersionWindow? {
-        guard let entry = snapshot["models"]?[model]?[version], let window = entry["window"] else {
-            return VersionWindow(requests: 0, errors: 0)
-        }
-        var latency: [String: Double] = [:]
-        for (key, value) in entry["latencyMs"]?.members ?? [] {
-            if let number = value.doubleValue { latency["latency_\(key)_ms"] = number }
-        }
-        return VersionWindow(
-            requests: Int(window["requests"]?.doubleValue ?? 0),
-            errors: Int(window["errors"]?.doubleValue ?? 0),
-            latencyMs: latency)
     }
 
     static func describe(_ invalid: DesiredState.InvalidManifest) -> String {

@@ -26,7 +26,7 @@ extension Controller {
                     revision: failedRevision)
             }
             let outcome = try await rollback.run(reader: reader)
-            trigger("revert \(outcome.commit.short)")
+            trigger(.revertWritten(outcome.commit))
             return RolloutEvent("reverted", "onAbort: revert: committed \(outcome.commit.short) on \(branch) (\(outcome.path))", revision: outcome.commit.hex)
         } catch {
             return RolloutEvent("revertFailed", "onAbort: revert: \(error)", revision: failedRevision)

@@ -1,5 +1,4 @@
 import Foundation
-import NIOCore
 import NIOPosix
 import SluiceCore
 import SluiceGit
@@ -24,7 +23,8 @@ public actor Controller {
     let store: ControllerStore
     let source: GitSource
     let reader: ManifestReader
-    let dataPlane: DataPlaneClient
+    let backend: any DataPlaneBackend
+    let clock: any WallClock
     let artifacts: ArtifactStore
     let log: @Sendable (String) -> Void
     let metrics = ControllerMetrics()
@@ -32,35 +32,16 @@ public actor Controller {
     var states: [String: RolloutState] = [:]
     var desired: DesiredState?
     var desiredCommit: CommitID?
-    var artifactPaths: [String: String] = [:]
     var artifactErrors: [String: String] = [:]
     /// Models with their artifacts written, by name, reused while nothing they use changes.
     var materializedModels: [String: MaterializedModel] = [:]
     var lastApplied: RuntimeSpec?
-    var wake: AsyncStream<String>.Continuation?
     var lastPassError: String?
-    /// Whether a pass or a command holds the state (they take turns: a command never
-    /// interleaves with a pass at one of its suspension points).
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    /// Waits for the state, then holds it until `releaseState()`.
-    func acquireState() async {
-        if !busy {
-            busy = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    /// Hands the state to the next waiter.
-    func releaseState() {
-        if waiters.isEmpty {
-            busy = false
-        } else {
-            waiters.removeFirst().resume()
-        }
-    }
+    /// The loop's inbox while `run()` runs: passes, monitor collections and commands are
+    /// handled one at a time, so nothing interleaves at a suspension point.
+    var inbox: AsyncStream<Message>.Continuation?
+    /// The trigger of the pass waiting in the inbox: triggers that arrive meanwhile join it.
+    var queuedTrigger: Trigger?
 
     /// Monitor windows being filled from the data plane's buckets.
     var monitorWindows = MonitorWindows()
@@ -74,30 +55,28 @@ public actor Controller {
     var sketchedInputs: [String: [String]] = [:]
     let webhooks: WebhookSender
 
-    /// Opens the repository, the store and the data plane client.
-    public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
-        self.config = config
-        self.log = log
-        store = try ControllerStore(path: config.databasePath)
-        if config.repository.contains("://") || config.repository.contains("@") {
-            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
-            source = try GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
-        } else {
-            source = try GitSource.open(path: config.repository)
-        }
+    /// What the loop handles, one at a time.
+    enum Message: Sendable {
+        /// A reconcile pass (its trigger is `queuedTrigger`).
+        case reconcile
+        /// Collecting monitoring buckets and judging closed windows.
+        case collectMonitors
+        /// A person's command, answered through `reply`.
+        case command(Command, reply: CheckedContinuation<CommandOutcome, Never>)
+    }
+
+    /// Builds the controller from its collaborators and loads what the store remembers.
+    public init(environment: ControllerEnvironment) throws {
+        config = environment.config
+        log = environment.log
+        store = environment.store
+        source = environment.source
+        backend = environment.backend
+        clock = environment.clock
         reader = ManifestReader(source: source, directory: config.path)
-        let group = MultiThreadedEventLoopGroup.singleton
-        let tokenSource = config.dataPlaneToken
-        let stateDirectory = config.stateDirectory
-        dataPlane = DataPlaneClient(
-            address: config.dataPlane,
-            readToken: { try AdminToken.resolve(tokenSource, stateDirectory: stateDirectory) },
-            client: UpstreamClient(group: group), eventLoop: group.next())
         artifacts = ArtifactStore(directory: config.artifactDirectory)
-        let webhookToken = config.monitorWebhookToken
-        webhooks = WebhookSender(
-            client: UpstreamClient(group: group), eventLoop: group.next(),
-            readToken: { try webhookToken.map { try AdminToken.resolve($0, stateDirectory: stateDirectory) } })
+        let group = MultiThreadedEventLoopGroup.singleton
+        webhooks = WebhookSender(client: UpstreamClient(group: group), eventLoop: group.next(), readToken: environment.webhookToken)
         states = try store.states()
         for (model, statuses) in try store.monitorStatuses() {
             monitorStatuses[model] = Dictionary(uniqueKeysWithValues: statuses.map { ("\($0.monitor)/\($0.version)", $0) })
@@ -105,55 +84,79 @@ public actor Controller {
         monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
     }
 
-    /// Asks for a pass as soon as possible (a webhook, a command, a new commit).
-    public func trigger(_ reason: String) {
-        wake?.yield(reason)
+    /// Opens the configured repository, the store and the local data plane's admin API.
+    public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
+        try self.init(environment: try ControllerEnvironment.live(config: config, log: log))
+    }
+
+    /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers
+    /// that arrive while one waits join it; without a running loop this does nothing.
+    public func trigger(_ trigger: Trigger) {
+        guard let inbox else { return }
+        if let queued = queuedTrigger {
+            queuedTrigger = queued.merged(with: trigger)
+        } else {
+            queuedTrigger = trigger
+            inbox.yield(.reconcile)
+        }
     }
 
     /// Runs passes until the task is cancelled: on every interval (with jitter), and at
-    /// once when triggered; a local repository's branch is watched every 100 ms.
+    /// once when triggered; a local repository's branch is watched every 100 ms. Passes,
+    /// monitor collections and commands are handled one at a time, in arrival order.
     public func run() async {
-        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        wake = continuation
+        let (stream, continuation) = AsyncStream<Message>.makeStream()
+        inbox = continuation
         let watcher = Task { await self.watchLocalBranch() }
         let ticker = Task {
             while !Task.isCancelled {
                 let base = Double(self.config.interval.milliseconds) / 1000
                 try? await Task.sleep(for: .seconds(base * Double.random(in: 0.9...1.1)))
-                continuation.yield("interval")
+                self.trigger(.interval)
             }
         }
         // Rollouts need frequent passes (steps, analysis intervals, readiness).
         let rolloutTicker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
-                if self.hasActiveRollout { continuation.yield("rollout") }
+                if self.hasActiveRollout { self.trigger(.rolloutTick) }
             }
         }
         // Monitors: collect the data plane's buckets and judge the windows that closed.
         let monitorTicker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(self.config.monitorInterval.milliseconds))
-                await self.monitorPass()
+                continuation.yield(.collectMonitors)
             }
         }
-        continuation.yield("start")
+        trigger(.start)
         var retry: Task<Void, Never>?
-        for await reason in stream {
+        for await message in stream {
             if Task.isCancelled { break }
-            if reason == "retry" { retry = nil }
-            await pass(reason: reason)
-            // A pass that could not reach git or the data plane (e.g. both planes starting
-            // together) is tried again in a second, not only at the next interval.
-            if lastPassError != nil, retry == nil {
-                retry = Task {
-                    try? await Task.sleep(for: .seconds(1))
-                    continuation.yield("retry")
+            switch message {
+            case .reconcile:
+                let trigger = queuedTrigger ?? .interval
+                queuedTrigger = nil
+                if trigger == .retry { retry = nil }
+                _ = await reconcile(trigger)
+                // A pass that could not reach git or the data plane (e.g. both planes starting
+                // together) is tried again in a second, not only at the next interval.
+                if lastPassError != nil, retry == nil {
+                    retry = Task {
+                        try? await Task.sleep(for: .seconds(1))
+                        self.trigger(.retry)
+                    }
+                } else if lastPassError == nil {
+                    retry = nil
                 }
-            } else if lastPassError == nil {
-                retry = nil
+            case .collectMonitors:
+                await monitorPass()
+            case .command(let command, let reply):
+                reply.resume(returning: await execute(command))
             }
         }
+        inbox = nil
+        continuation.finish()
         retry?.cancel()
         watcher.cancel()
         ticker.cancel()
@@ -170,7 +173,7 @@ public actor Controller {
         var last: CommitID?
         while !Task.isCancelled {
             if let head = try? await resolveHead(fetch: false), head != last {
-                if last != nil { trigger("commit \(head.short)") }
+                if last != nil { trigger(.branchMoved(head)) }
                 last = head
             }
             // Reading one ref is cheap; this bounds how long a local commit waits.

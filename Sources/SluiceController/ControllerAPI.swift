@@ -64,7 +64,7 @@ final class ControllerAPI: HTTPResponder {
                     // say is treated as new: a pass is level-triggered, so one more is harmless.
                     let fresh = keys.isEmpty || ((try? controller.store.recordDelivery(keys: keys, at: Date().timeIntervalSince1970)) ?? true)
                     guard fresh else { return .json(.ok, "{\"accepted\":false,\"reason\":\"delivery already received\"}") }
-                    await controller.trigger("webhook \(forge.rawValue)")
+                    await controller.trigger(.webhook(forge: forge.rawValue))
                     return .json(.accepted, "{\"accepted\":true}")
                 case .refused(let why):
                     return .error(.unauthorized, "webhook refused: \(why)")
@@ -98,23 +98,16 @@ final class ControllerAPI: HTTPResponder {
             case (.POST, 4) where segments[1] == "models":
                 let model = segments[2]
                 let actor = request.head.headers.first(name: "x-sluice-actor") ?? "api"
-                if segments[3] == "approve" {
-                    guard let monitor = request.query("monitor"), !monitor.isEmpty else {
-                        return .error(.badRequest, "approve needs ?monitor=NAME")
-                    }
-                    do {
-                        let (approved, message) = try await controller.approve(model: model, monitor: monitor, by: actor)
-                        guard approved else { return .error(.conflict, message) }
-                        return .json(.ok, JSONValue.object([("message", .string(message))]).serialized())
-                    } catch {
-                        return .error(.internalServerError, "recording the approval failed: \(error)")
-                    }
-                }
                 let outcome: Controller.CommandOutcome
                 switch segments[3] {
                 case "promote": outcome = await controller.promote(model, full: request.query("full") == "true", actor: actor)
                 case "abort": outcome = await controller.abort(model, actor: actor)
                 case "retry": outcome = await controller.retry(model, actor: actor)
+                case "approve":
+                    guard let monitor = request.query("monitor"), !monitor.isEmpty else {
+                        return .error(.badRequest, "approve needs ?monitor=NAME")
+                    }
+                    outcome = await controller.approve(model: model, monitor: monitor, by: actor)
                 default: return .error(.notFound, "no command '\(segments[3])'")
                 }
                 switch outcome {

@@ -150,7 +150,7 @@ public actor DataPlane {
         statistics.retain(models: served)
         monitoring.retain(models: served)
         log.info("applied runtime spec \(newSpec.revision ?? "(no revision)"): \(newSpec.models.count) models")
-        return .json(.ok, await supervisor.observed().serialized(indent: 2))
+        return .json(.ok, WireJSON.text(await supervisor.observed()))
     }
 
     private static func refusal(_ issues: [RuntimeSpecIssue]) -> ServerResponse {
@@ -184,5 +184,5 @@ public actor DataPlane {
     func currentSpec() -> RuntimeSpec? { spec }
 
     /// The observed state.
-    func observed() async -> JSONValue { await supervisor.observed() }
+    func observed() async -> ObservedState { await supervisor.observed() }
 }

@@ -54,7 +54,7 @@ import Testing
         statistics.record(model: "m", version: "v1", status: 503, latencyMicros: 1000, mirrored: true)
         statistics.record(model: "m", version: "v1", status: 0, latencyMicros: 1000)
 
-        let report = try #require(version(statistics.snapshot(windowSeconds: nil)))
+        let report = try #require(version(statistics.served(windowSeconds: nil)))
         #expect(int(report["requests"]) == 10)
         #expect(int(report["errors"]) == 3)
         #expect(int(report["mirrored"]) == 3)
@@ -68,7 +68,7 @@ import Testing
         let statistics = TrafficStatistics()
         statistics.record(model: "m", version: "v1", status: 302, latencyMicros: 10)
         statistics.record(model: "m", version: "v1", status: 700, latencyMicros: 10)
-        let report = try #require(version(statistics.snapshot()))
+        let report = try #require(version(statistics.served()))
         #expect(report["status"]?.serialized() == #"{"2xx":0,"3xx":1,"4xx":0,"5xx":0,"failed":1}"#)
         #expect(int(report["errors"]) == 1)
     }
@@ -76,10 +76,10 @@ import Testing
     @Test func emptyVersionReportsNullLatency() throws {
         let statistics = TrafficStatistics()
         _ = statistics.admitSample(model: "m", version: "v1")
-        let report = try #require(version(statistics.snapshot(windowSeconds: 10)))
+        let report = try #require(version(statistics.served(windowSeconds: 10)))
         #expect(int(report["requests"]) == 0)
         #expect(double(report["errorRate"]) == 0)
-        #expect(report["latencyMs"]?.serialized() == #"{"p50":null,"p90":null,"p95":null,"p99":null,"max":null,"mean":null}"#)
+        #expect(report["latencyMs"]?.serialized() == #"{"max":null,"mean":null,"p50":null,"p90":null,"p95":null,"p99":null}"#)
     }
 
     @Test func snapshotSortsModelsAndVersions() {
@@ -87,7 +87,7 @@ import Testing
         for (model, version) in [("zeta", "v2"), ("alpha", "v9"), ("zeta", "v1"), ("alpha", "v10")] {
             statistics.record(model: model, version: version, status: 200, latencyMicros: 5)
         }
-        guard case .object(let models)? = statistics.snapshot()["models"] else {
+        guard case .object(let models)? = statistics.served()["models"] else {
             Issue.record("no models")
             return
         }
@@ -109,7 +109,7 @@ import Testing
         }
         // Twenty seconds: the records may straddle the turn of a real ten-second window.
         for windowSeconds in [nil, 20] {
-            let latency = try #require(version(statistics.snapshot(windowSeconds: windowSeconds))?["latencyMs"])
+            let latency = try #require(version(statistics.served(windowSeconds: windowSeconds))?["latencyMs"])
             for (key, exact) in [("p50", 5.0), ("p90", 9.0), ("p95", 9.5), ("p99", 9.9)] {
                 #expect(close(latency[key], exact), "\(key) = \(String(describing: latency[key])), expected \(exact)")
             }
@@ -121,7 +121,7 @@ import Testing
     @Test func overlongLatenciesCountAsOneMinute() throws {
         let statistics = TrafficStatistics()
         statistics.record(model: "m", version: "v1", status: 0, latencyMicros: 3_600_000_000)
-        let report = try #require(version(statistics.snapshot()))
+        let report = try #require(version(statistics.served()))
         #expect(double(report["latencyMs"]?["max"]) == 60_000)
         #expect(int(report["requests"]) == 1)
     }
@@ -133,39 +133,39 @@ import Testing
         clock.advance(seconds: 10)
         for _ in 0..<3 { statistics.record(model: "m", version: "v1", status: 503, latencyMicros: 2000) }
 
-        var report = try #require(version(statistics.snapshot(windowSeconds: 10)))
-        #expect(report["window"]?.serialized() == #"{"seconds":10,"requests":3,"errors":3,"errorRate":1}"#)
+        var report = try #require(version(statistics.served(windowSeconds: 10)))
+        #expect(report["window"]?.serialized() == #"{"errorRate":1,"errors":3,"requests":3,"seconds":10}"#)
         #expect(close(report["latencyMs"]?["p50"], 2.0))
 
-        report = try #require(version(statistics.snapshot(windowSeconds: 20)))
+        report = try #require(version(statistics.served(windowSeconds: 20)))
         #expect(int(report["window"]?["requests"]) == 8)
         #expect(close(report["latencyMs"]?["p50"], 1.0))
 
         // Asking for more than is kept gives what is kept.
-        report = try #require(version(statistics.snapshot(windowSeconds: 3600)))
+        report = try #require(version(statistics.served(windowSeconds: 3600)))
         #expect(int(report["window"]?["seconds"]) == 30)
         #expect(int(report["window"]?["requests"]) == 8)
 
         // Two windows later the first one is out of the 30 seconds kept.
         clock.advance(seconds: 20)
-        report = try #require(version(statistics.snapshot(windowSeconds: 30)))
+        report = try #require(version(statistics.served(windowSeconds: 30)))
         #expect(int(report["window"]?["requests"]) == 3)
 
         // The ring slot of the first window is reused, and starts from zero.
         statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 4000)
-        report = try #require(version(statistics.snapshot(windowSeconds: 30)))
+        report = try #require(version(statistics.served(windowSeconds: 30)))
         #expect(int(report["window"]?["requests"]) == 4)
-        report = try #require(version(statistics.snapshot(windowSeconds: 10)))
+        report = try #require(version(statistics.served(windowSeconds: 10)))
         #expect(int(report["window"]?["requests"]) == 1)
         #expect(double(report["latencyMs"]?["max"]) == 4.0)
 
         // Long after, no window holds anything, but the totals remain.
         clock.advance(seconds: 1000)
-        report = try #require(version(statistics.snapshot(windowSeconds: 30)))
+        report = try #require(version(statistics.served(windowSeconds: 30)))
         #expect(int(report["window"]?["requests"]) == 0)
         #expect(report["latencyMs"]?["p50"] == .null)
         #expect(int(report["requests"]) == 9)
-        report = try #require(version(statistics.snapshot(windowSeconds: nil)))
+        report = try #require(version(statistics.served(windowSeconds: nil)))
         #expect(double(report["latencyMs"]?["max"]) == 4.0)
     }
 
@@ -178,7 +178,7 @@ import Testing
             statistics.storeInputs(ticket, [("x", [.number(Double(value))])])
             statistics.storeOutputs(ticket, [("y", [.number(Double(value) * 2)])])
         }
-        let samples = try #require(version(statistics.snapshot())?["samples"])
+        let samples = try #require(version(statistics.served())?["samples"])
         #expect(int(samples["rows"]) == 512)
         #expect(int(samples["seen"]) == 100_000)
         guard case .array(let inputs)? = samples["inputs"]?["x"], case .array(let outputs)? = samples["outputs"]?["y"] else {
@@ -208,14 +208,14 @@ import Testing
 
         // The row was cleared for the second request; the first one's late writes are dropped.
         statistics.storeOutputs(first, [("out", [.number(1)])])
-        var samples = try #require(version(statistics.snapshot())?["samples"])
+        var samples = try #require(version(statistics.served())?["samples"])
         #expect(int(samples["rows"]) == 0)
         #expect(samples["outputs"]?.serialized() == "{}")
 
         statistics.storeInputs(taken, [("a", [.category("second")])])
         statistics.storeInputs(first, [("a", [.category("first again")])])
         statistics.storeOutputs(taken, [("out", [.number(2)])])
-        samples = try #require(version(statistics.snapshot())?["samples"])
+        samples = try #require(version(statistics.served())?["samples"])
         #expect(int(samples["rows"]) == 1)
         #expect(samples["inputs"]?.serialized() == #"{"a":["second"]}"#)
         #expect(samples["outputs"]?.serialized() == #"{"out":[2]}"#)
@@ -229,7 +229,7 @@ import Testing
         let second = try #require(statistics.admitSample(model: "m", version: "v1"))
         statistics.storeInputs(second, [("late", [.number(9)]), ("f1", [.number(10)])])
 
-        let inputs = try #require(version(statistics.snapshot())?["samples"]?["inputs"])
+        let inputs = try #require(version(statistics.served())?["samples"]?["inputs"])
         #expect(inputs.serialized() == #"{"f0":[0],"f1":[1,10],"f2":[2]}"#)
     }
 
@@ -241,7 +241,7 @@ import Testing
             ("a", (0..<10).map { .number(Double($0)) }),
             ("b", [.category(long), .category("short"), .category("dropped")]),
         ])
-        let inputs = try #require(version(statistics.snapshot())?["samples"]?["inputs"])
+        let inputs = try #require(version(statistics.served())?["samples"]?["inputs"])
         #expect(inputs.serialized() == #"{"a":[0,1],"b":[""# + String(repeating: "é", count: 32) + #"","short"]}"#)
     }
 
@@ -259,7 +259,7 @@ import Testing
         }
         statistics.forget(model: "c", version: "v1")
         statistics.retain(models: ["a": ["v2"], "b": ["v1", "v3"]])
-        let snapshot = statistics.snapshot()
+        let snapshot = statistics.served()
         #expect(version(snapshot, "a", "v1") == nil)
         #expect(version(snapshot, "a", "v2") != nil)
         #expect(version(snapshot, "b", "v1") != nil)
@@ -284,7 +284,7 @@ import Testing
                 }
             }
         }
-        let snapshot = statistics.snapshot()
+        let snapshot = statistics.served()
         for name in ["v1", "v2"] {
             let report = try #require(version(snapshot, "m", name))
             #expect(int(report["requests"]) == 40_000)
@@ -416,5 +416,12 @@ private struct Sample {
         let text = String(String.UnicodeScalarView(scalars))
         guard let value = text == "NaN" ? Double.nan : Double(text) else { return nil }
         self.value = value
+    }
+}
+
+extension TrafficStatistics {
+    /// The report as `GET /v1/stats` serves it: the wire encoding, read back as JSON.
+    fileprivate func served(windowSeconds: Int? = nil) -> JSONValue {
+        (try? JSONParser.parse(WireJSON.text(snapshot(windowSeconds: windowSeconds)))) ?? .null
     }
 }

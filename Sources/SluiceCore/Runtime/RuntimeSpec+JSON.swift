@@ -34,6 +34,11 @@ extension RuntimeSpec {
         } catch {
             throw RuntimeSpecError(issues: [RuntimeSpecIssue(field: "", message: "not JSON: \(error)")])
         }
+        return try decode(value: root)
+    }
+
+    /// Checks a runtime spec already parsed as JSON, as `decode(json:)` does.
+    public static func decode(value root: JSONValue) throws(RuntimeSpecError) -> RuntimeSpec {
         var reader = RuntimeSpecReader()
         let spec = reader.spec(root)
         if let spec { reader.issues += RuntimeSpecRules.check(spec) }

@@ -43,10 +43,10 @@ final class AdminAPI: HTTPResponder {
                 }
                 return .json(.ok, spec.jsonValue.serialized(indent: 2))
             case (.GET, "/v1/state"):
-                return .json(.ok, await dataPlane.observed().serialized(indent: 2))
+                return .json(.ok, WireJSON.text(await dataPlane.observed()))
             case (.GET, "/v1/stats"):
                 let window = request.query("window").flatMap(Int.init)
-                return .json(.ok, dataPlane.statistics.snapshot(windowSeconds: window).serialized(indent: 2))
+                return .json(.ok, WireJSON.text(dataPlane.statistics.snapshot(windowSeconds: window)))
             case (.GET, "/v1/monitoring"):
                 return Self.monitoring(dataPlane.monitoring, after: request.query("after"))
             case (_, "/v1/spec"), (_, "/v1/state"), (_, "/v1/stats"), (_, "/v1/monitoring"):
@@ -67,11 +67,7 @@ final class AdminAPI: HTTPResponder {
         } else {
             since = Int64.min
         }
-        let body = JSONValue.object([
-            ("now", .int(Int(recorder.now))),
-            ("bucketSeconds", .int(recorder.bucketSeconds)),
-            ("buckets", .array(recorder.buckets(after: since).map { $0.jsonValue() })),
-        ])
-        return .json(.ok, body.serialized())
+        let batch = MonitoringBatch(now: recorder.now, bucketSeconds: recorder.bucketSeconds, buckets: recorder.buckets(after: since))
+        return .json(.ok, WireJSON.text(batch, pretty: false))
     }
 }

@@ -87,13 +87,12 @@ actor Supervisor {
 
     /// The observed state: per model its configured and effective weights, and per
     /// version its process state.
-    func observed() -> JSONValue {
+    func observed() -> ObservedState {
         let table = routes.current
-        var models: [JSONValue] = []
-        for model in spec.models {
+        let models = spec.models.map { model -> ObservedModel in
             let routesOfModel = table.models[model.name]
             let effective = routesOfModel?.picker.effectiveWeights(isReady: { routesOfModel?.isReady($0) ?? false }) ?? [:]
-            let versions = model.versions.map { version -> JSONValue in
+            let versions = model.versions.map { version -> ObservedVersion in
                 let key = InstanceKey(model: model.name, version: version)
                 let instance = instances.first { $0.key == key && $0.desired }
                 return describe(version: version.name, instance: instance, servingFrom: routesOfModel?.ready[version.name])
@@ -101,42 +100,34 @@ actor Supervisor {
             let retiring = instances.filter { $0.key.model == model.name && !$0.desired }.map {
                 describe(version: $0.key.version, instance: $0, servingFrom: nil)
             }
-            let anyReady = effective.values.contains { $0 > 0 }
-            var members: [(String, JSONValue)] = [
-                ("name", .string(model.name)),
-                ("ready", .bool(anyReady)),
-                ("weights", .object(model.versions.map { ($0.name, .int(model.route.weights[$0.name] ?? 0)) })),
-                ("effectiveWeights", .object(model.versions.map { ($0.name, .number(((effective[$0.name] ?? 0) * 100).rounded() / 100)) })),
-                ("versions", .array(versions)),
-            ]
-            if !retiring.isEmpty { members.append(("retiring", .array(retiring))) }
-            models.append(.object(members))
+            return ObservedModel(
+                name: model.name,
+                ready: effective.values.contains { $0 > 0 },
+                weights: Dictionary(model.versions.map { ($0.name, model.route.weights[$0.name] ?? 0) }, uniquingKeysWith: { first, _ in first }),
+                effectiveWeights: Dictionary(
+                    model.versions.map { ($0.name, ((effective[$0.name] ?? 0) * 100).rounded() / 100) }, uniquingKeysWith: { first, _ in first }),
+                versions: versions,
+                retiring: retiring.isEmpty ? nil : retiring)
         }
-        var root: [(String, JSONValue)] = []
-        if let revision = spec.revision { root.append(("revision", .string(revision))) }
-        if let appliedAt { root.append(("appliedAt", .string(ISO8601DateFormatter().string(from: appliedAt)))) }
-        root.append(("models", .array(models)))
-        return .object(root)
+        return ObservedState(
+            revision: spec.revision, appliedAt: appliedAt.map { ISO8601DateFormatter().string(from: $0) }, models: models)
     }
 
-    private func describe(version: String, instance: ManagedInstance?, servingFrom: UpstreamTarget?) -> JSONValue {
-        var members: [(String, JSONValue)] = [("name", .string(version))]
-        guard let instance else {
-            members.append(("state", .string("Missing")))
-            return .object(members)
-        }
-        if let runtime = instance.key.runtime { members.append(("runtime", .string(runtime))) }
-        if let endpoint = instance.key.endpoint { members.append(("endpoint", .string(endpoint))) }
-        members.append(("state", .string(instance.phase.rawValue)))
-        members.append(("ready", .bool(instance.isReady)))
-        members.append(("serving", .bool(servingFrom != nil)))
-        if let pid = instance.pid { members.append(("pid", .int(Int(pid)))) }
-        if let port = instance.target?.address.port ?? instance.port { members.append(("port", .int(port))) }
-        members.append(("restarts", .int(instance.restarts)))
-        if let target = instance.target { members.append(("inFlight", .int(target.inFlight))) }
-        if let lastExit = instance.lastExit { members.append(("lastExit", .string(lastExit))) }
-        if let message = instance.message { members.append(("message", .string(message))) }
-        return .object(members)
+    private func describe(version: String, instance: ManagedInstance?, servingFrom: UpstreamTarget?) -> ObservedVersion {
+        guard let instance else { return ObservedVersion(name: version, state: .missing) }
+        return ObservedVersion(
+            name: version,
+            runtime: instance.key.runtime,
+            endpoint: instance.key.endpoint,
+            state: VersionPhase(rawValue: instance.phase.rawValue),
+            ready: instance.isReady,
+            serving: servingFrom != nil,
+            pid: instance.pid.map { Int($0) },
+            port: instance.target?.address.port ?? instance.port,
+            restarts: instance.restarts,
+            inFlight: instance.target?.inFlight,
+            lastExit: instance.lastExit,
+            message: instance.message)
     }
 
     /// Runs the supervision loop until the task is cancelled.

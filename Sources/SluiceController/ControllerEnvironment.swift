@@ -1,0 +1,61 @@
+import Foundation
+import NIOPosix
+import SluiceCore
+import SluiceGit
+import SluiceServe
+import SluiceStore
+
+/// Everything a controller works with, built once by whoever starts it: the executable
+/// builds the real ones from `sluice.yaml`; a test builds a real git repository and store
+/// with a fake backend and a manual clock.
+public struct ControllerEnvironment: Sendable {
+    public var config: ControllerConfig
+    public var source: GitSource
+    public var store: ControllerStore
+    public var backend: any DataPlaneBackend
+    public var clock: any WallClock
+    public var log: @Sendable (String) -> Void
+    /// Reads the bearer token sent with monitor webhooks, if one is configured.
+    public var webhookToken: @Sendable () throws -> String?
+
+    public init(
+        config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
+        clock: any WallClock = SystemWallClock(), webhookToken: @escaping @Sendable () throws -> String? = { nil },
+        log: @escaping @Sendable (String) -> Void
+    ) {
+        self.config = config
+        self.source = source
+        self.store = store
+        self.backend = backend
+        self.clock = clock
+        self.webhookToken = webhookToken
+        self.log = log
+    }
+
+    /// The production collaborators: the configured repository (cloned into the state
+    /// directory when remote), the SQLite store, and the local data plane's admin API.
+    public static func live(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) throws -> ControllerEnvironment {
+        let store = try ControllerStore(path: config.databasePath)
+        let source: GitSource
+        if config.repository.contains("://") || config.repository.contains("@") {
+            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
+            source = try GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
+        } else {
+            source = try GitSource.open(path: config.repository)
+        }
+        let tokenSource = config.dataPlaneToken
+        let stateDirectory = config.stateDirectory
+        let backend = LocalDataPlane(
+            address: config.dataPlane, readToken: { try AdminToken.resolve(tokenSource, stateDirectory: stateDirectory) })
+        let webhookToken = config.monitorWebhookToken
+        return ControllerEnvironment(
+            config: config, source: source, store: store, backend: backend,
+            webhookToken: { try webhookToken.map { try AdminToken.resolve($0, stateDirectory: stateDirectory) } }, log: log)
+    }
+}
+
+/// The system's wall clock.
+public struct SystemWallClock: WallClock {
+    public init() {}
+    public func now() -> Double { Date().timeIntervalSince1970 }
+}

@@ -1,0 +1,100 @@
+import SluiceCore
+import SluiceGit
+import SluiceStore
+
+/// The decide step of a pass: synchronous and pure. From the desired state at a commit,
+/// the states the store remembers and the versions the backend reports ready, it works
+/// out each model's next state with the rollout engine, what to prune, and what to record.
+enum PassDecider {
+    /// Everything one pass decided, before anything is saved or applied.
+    struct Decisions: Sendable {
+        /// Every model's state after the pass.
+        var next: [String: RolloutState]
+        /// The states that changed (saved).
+        var changed: [String: RolloutState] = [:]
+        /// Models pruned from the data plane.
+        var removed: [String] = []
+        var events: [ControllerStore.EventRecord] = []
+        var measurements: [(model: String, revision: String?, run: AnalysisRun)] = []
+        /// Revert commits to write (`onAbort: revert`), saved as intents first.
+        var reverts: [ControllerStore.PendingRevert] = []
+        /// Models whose candidate is due for an analysis run (the measure step's work).
+        var analysisDue: [String] = []
+        /// What each model's observation was, for the judge step.
+        var observations: [String: ModelObservation] = [:]
+
+        /// Folds an analysis run into a model's decision: the engine promotes, holds or aborts.
+        mutating func judge(_ run: AnalysisRun, model: String, deployment: ModelDeployment, revision: String?, now: Double) {
+            guard let state = next[model] else { return }
+            measurements.append((model, revision, run))
+            let after = RolloutEngine.analyze(
+                run, state: state, deployment: deployment, observation: observations[model] ?? ModelObservation(readyVersions: []), now: now)
+            if after.state != state { changed[model] = after.state }
+            next[model] = after.state
+            record(after.events, model: model, deployment: deployment)
+        }
+
+        /// Adds the engine's events, and the revert intent an abort implies.
+        mutating func record(_ new: [RolloutEvent], model: String, deployment: ModelDeployment?) {
+            events += new.map { .init(model: model, event: $0, actor: "controller") }
+            if deployment?.rollout?.onAbort == .revert, let aborted = new.first(where: { $0.kind == "aborted" }),
+               let failed = aborted.revision {
+                reverts.append(.init(model: model, revision: failed))
+            }
+        }
+    }
+
+    /// Decides every model known to git or to the store.
+    /// - Parameters:
+    ///   - artifactErrors: models whose artifacts could not be written, with why.
+    ///   - readyVersions: per model, the versions the backend reports ready.
+    ///   - allowEmpty: whether an empty manifest set may prune every model.
+    static func decide(
+        desired: DesiredState, commit: CommitID, artifactErrors: [String: String], states: [String: RolloutState],
+        readyVersions: [String: Set<String>], allowEmpty: Bool, now: Double
+    ) -> Decisions {
+        var decisions = Decisions(next: states)
+        let unreadable = !desired.invalidFiles.isEmpty
+        let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && artifactErrors.isEmpty
+        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(states.keys)
+        for name in names.sorted() {
+            let model = desired.models[name]
+            let manifestError = desired.invalidModels[name].map(Controller.describe) ?? artifactErrors[name]
+            if model == nil && manifestError == nil {
+                guard var state = decisions.next[name] else { continue }
+                // Removals are trusted only from a complete, readable manifest set.
+                if unreadable || (empty && !allowEmpty) {
+                    let why = unreadable
+                        ? "a manifest file cannot be read at \(commit.short), so removals are not trusted"
+                        : "the manifest set is empty at \(commit.short); set controller.allowEmpty to prune every model"
+                    if state.reason != "Kept" {
+                        state.reason = "Kept"
+                        state.message = why
+                        decisions.changed[name] = state
+                        decisions.next[name] = state
+                        decisions.events.append(.init(model: name, event: RolloutEvent("kept", why, revision: commit.hex), actor: "controller"))
+                    }
+                    continue
+                }
+                decisions.next[name] = nil
+                decisions.removed.append(name)
+                decisions.events.append(.init(
+                    model: name, event: RolloutEvent("pruned", "\(name) is no longer in git; removed from the data plane", revision: commit.hex),
+                    actor: "controller"))
+                continue
+            }
+            let observation = ModelObservation(readyVersions: readyVersions[name] ?? [])
+            decisions.observations[name] = observation
+            let decision = RolloutEngine.reconcile(
+                desired: model, revision: commit.hex, manifestError: manifestError, state: decisions.next[name],
+                observation: observation, now: now)
+            if decision.state != decisions.next[name] { decisions.changed[name] = decision.state }
+            decisions.next[name] = decision.state
+            decisions.record(decision.events, model: name, deployment: model?.deployment)
+            if decision.analysisDue, model?.deployment.rollout?.analysis != nil, decision.state.candidate != nil, decision.state.stable != nil {
+                decisions.analysisDue.append(name)
+            }
+        }
+        return decisions
+    }
+}
