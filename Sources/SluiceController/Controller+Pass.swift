@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SluiceCore
 import SluiceGit
@@ -51,18 +52,18 @@ extension Controller {
                     let why = unreadable
                         ? "a manifest file cannot be read at \(commit.short), so removals are not trusted"
                         : "the manifest set is empty at \(commit.short); set controller.allowEmpty to prune every model"
-                    if state.reason != "Kept" {
-                        state.reason = "Kept"
+                    if state.reason != .kept {
+                        state.reason = .kept
                         state.message = why
                         changed[name] = state
                         next[name] = state
-                        events.append(.init(model: name, event: RolloutEvent("kept", why, revision: commit.hex), actor: "controller"))
+                        events.append(.init(model: name, event: RolloutEvent(.kept, why, revision: commit.hex), actor: "controller"))
                     }
                     continue
                 }
                 next[name] = nil
                 removed.append(name)
-                events.append(.init(model: name, event: RolloutEvent("pruned", "\(name) is no longer in git; removed from the data plane", revision: commit.hex), actor: "controller"))
+                events.append(.init(model: name, event: RolloutEvent(.pruned, "\(name) is no longer in git; removed from the data plane", revision: commit.hex), actor: "controller"))
                 continue
             }
             let observation = ModelObservation(readyVersions: observed[name] ?? [])
@@ -91,7 +92,7 @@ extension Controller {
             if decision.state != next[name] { changed[name] = decision.state }
             next[name] = decision.state
             events += decision.events.map { .init(model: name, event: $0, actor: "controller") }
-            if model?.deployment.rollout?.onAbort == .revert, let aborted = decision.events.first(where: { $0.kind == "aborted" }),
+            if model?.deployment.rollout?.onAbort == .revert, let aborted = decision.events.first(where: { $0.kind == .aborted }),
                let failed = aborted.revision {
                 reverts.append(.init(model: name, revision: failed))
             }
@@ -132,7 +133,7 @@ extension Controller {
             if runningSpec != spec {
                 try await dataPlane.apply(spec)
                 if runningSpec != nil && lastApplied == spec {
-                    events.append(.init(model: "*", event: RolloutEvent("selfHeal", "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
+                    events.append(.init(model: "*", event: RolloutEvent(.selfHeal, "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
                 }
             }
             lastApplied = spec

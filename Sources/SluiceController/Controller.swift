@@ -79,8 +79,8 @@ public actor Controller {
         self.config = config
         self.log = log
         store = try ControllerStore(path: config.databasePath)
-        if config.repository.contains("://") || config.repository.contains("@") {
-            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
+        if config.repositoryLocation.isRemote {
+            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? config.repositoryLocation.defaultCredentials
             source = try GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
         } else {
             source = try GitSource.open(path: config.repository)
@@ -166,7 +166,7 @@ public actor Controller {
     }
 
     private func watchLocalBranch() async {
-        guard !config.repository.contains("://"), !config.repository.contains("@") else { return }
+        guard !config.repositoryLocation.isRemote else { return }
         var last: CommitID?
         while !Task.isCancelled {
             if let head = try? await resolveHead(fetch: false), head != last {
@@ -179,7 +179,7 @@ public actor Controller {
     }
 
     func resolveHead(fetch: Bool) async throws -> CommitID {
-        if fetch, config.repository.contains("://") || config.repository.contains("@") {
+        if fetch, config.repositoryLocation.isRemote {
             try await source.fetch()
         }
         if let branch = config.branch { return try await source.resolve(branch) }

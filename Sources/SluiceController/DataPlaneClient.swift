@@ -39,6 +39,8 @@ struct DataPlaneClient: Sendable {
     /// A failed call, with what the data plane said.
     struct Failure: Error, CustomStringConvertible {
         var description: String
+        /// The HTTP status the data plane answered with; nil when it did not answer.
+        var status: HTTPResponseStatus? = nil
     }
 
     func state() async throws -> JSONValue { try await call(.GET, "/v1/state") }
@@ -46,7 +48,7 @@ struct DataPlaneClient: Sendable {
     func spec() async throws -> JSONValue? {
         do {
             return try await call(.GET, "/v1/spec")
-        } catch let failure as Failure where failure.description.hasPrefix("404") {
+        } catch let failure as Failure where failure.status == .notFound {
             return nil
         }
     }
@@ -94,7 +96,7 @@ struct DataPlaneClient: Sendable {
         }
         let text = String(buffer: response.body)
         guard response.status == .ok else {
-            throw Failure(description: "\(response.status.code) from the data plane for \(method) \(path): \(text.prefix(2000))")
+            throw Failure(description: "\(response.status.code) from the data plane for \(method) \(path): \(text.prefix(2000))", status: response.status)
         }
         do {
             return try JSONParser.parse(text)
