@@ -90,8 +90,9 @@ extension ConfigReader {
             // A relative path is the config file's directory's, so it is looked up there.
             location = try RepositoryLocation(parsing: repository, fileExists: { FileManager.default.fileExists(atPath: resolve($0)) })
         } catch {
+            // Reported; the other fields are still read so that every problem is told at once.
             problem(repositoryNode, "controller.repository", error.message)
-            return nil
+            location = .local(path: repository)
         }
         if case .local(let path) = location { location = .local(path: resolve(path)) }
         var token = ServeConfig.TokenSource.generated

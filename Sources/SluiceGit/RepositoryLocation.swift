@@ -18,6 +18,9 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
         /// What is wrong and what is expected; free of any password in the string.
         public var message: String
         public var description: String { message }
+
+        /// Creates an error saying `message`.
+        public init(message: String) { self.message = message }
     }
 
     /// The forms accepted, for error messages.
