@@ -17,6 +17,7 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         /// What is wrong and what is expected; free of any password in the string.
         public var message: String
+        /// The message.
         public var description: String { message }
 
         /// Creates an error saying `message`.

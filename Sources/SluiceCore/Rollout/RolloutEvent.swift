@@ -5,8 +5,11 @@ public struct RolloutEvent: Sendable, Hashable {
     /// know (written by a newer Sluice) as they are. The raw values are what the audit trail
     /// stores and `sluice history` shows, so they never change.
     public struct Kind: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+        /// The word, as stored and shown.
         public var rawValue: String
+        /// The kind named by `rawValue`, known to this version or not.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The word itself, so logs and messages read as before.
         public var description: String { rawValue }
 
         /// Decodes the bare string, as stored.

@@ -3,8 +3,11 @@ extension RolloutState {
     /// keeps a reason this one does not know. The raw values are stored in the state
     /// directory and shown by the API, `sluice status` and the metrics, so they never change.
     public struct Reason: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+        /// The word, as stored and shown.
         public var rawValue: String
+        /// The reason named by `rawValue`, known to this version or not.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The word itself, so logs and messages read as before.
         public var description: String { rawValue }
 
         /// Decodes the bare string, as stored.
