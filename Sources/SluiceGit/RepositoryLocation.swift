@@ -80,6 +80,11 @@ public enum RepositoryLocation: Sendable, Hashable, CustomStringConvertible {
             guard !rest.isEmpty else { throw ParseError(message: "'\(shown)' has no path after file://") }
             return .file(url: text)
         }
+        if scheme == "git" {
+            // The git daemon protocol has no authentication and no encryption: anyone on the
+            // path could choose what runs.
+            throw ParseError(message: "'\(shown)' uses git://, which neither authenticates the server nor encrypts; use https:// or ssh://")
+        }
         guard ["https", "http", "ssh", "git+ssh", "ssh+git"].contains(scheme) else {
             throw ParseError(message: "'\(shown)' uses the scheme \(scheme)://, which is not supported; \(Self.expected)")
         }

@@ -83,6 +83,7 @@ import Testing
             ("ssh://git@:22/x", "'ssh://***@:22/x' has no host after ssh://"),
             ("file://", "'file://' has no path after file://"),
             ("ftp://example.com/m.git", "'ftp://example.com/m.git' uses the scheme ftp://, which is not supported"),
+            ("git://example.com/m.git", "'git://example.com/m.git' uses git://, which neither authenticates the server nor encrypts; use https:// or ssh://"),
             ("git@host:", "'git@host:' has no repository path after ':'"),
             ("@host:repo", "'@host:repo' has no user or host before ':'"),
             ("git@:repo", "'git@:repo' has no user or host before ':'"),
