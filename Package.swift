@@ -34,7 +34,8 @@ let package = Package(
         // Pure logic: manifest model, YAML composition with positions, validation, schema.
         .target(
             name: "SluiceCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            // Crypto for SHA-256 and constant-time comparison: pure computation, never hand-written.
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         // The git source: the only importer of CLibGit2; returns value types.
@@ -87,6 +88,7 @@ let package = Package(
                 "SluiceServe",
                 "SluiceController",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -94,7 +96,9 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
-        .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Fixtures"]),
         // Real git repositories in temporary directories, shared by the git and CLI tests.
         .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),

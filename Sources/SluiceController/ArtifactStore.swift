@@ -203,12 +203,8 @@ struct ArtifactHasher {
     }
 
     func finish() -> ArtifactDigests {
-        let git = gitSHA1.map { Self.hex($0.finalize()) } ?? gitSHA256.map { Self.hex($0.finalize()) }
-        return ArtifactDigests(gitID: git, sha256: Self.hex(sha256.finalize()), sha512: sha512.map { Self.hex($0.finalize()) })
-    }
-
-    private static func hex(_ digest: some Crypto.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let git = gitSHA1.map { $0.finalize().hex } ?? gitSHA256.map { $0.finalize().hex }
+        return ArtifactDigests(gitID: git, sha256: sha256.finalize().hex, sha512: sha512.map { $0.finalize().hex })
     }
 }
 

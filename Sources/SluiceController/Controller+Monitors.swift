@@ -40,7 +40,7 @@ extension Controller {
                 for firing in firings {
                     events.append(.init(model: window.model, event: Self.event(for: firing, monitor: monitor), actor: "monitor"))
                     if let failure = await sendAlert(firing, model: window.model, monitor: monitor) {
-                        events.append(.init(model: window.model, event: RolloutEvent("alertFailed", failure), actor: "monitor"))
+                        events.append(.init(model: window.model, event: RolloutEvent(.alertFailed, failure), actor: "monitor"))
                     }
                     guard firing.kind == .firing else { continue }
                     switch firing.action {
@@ -60,12 +60,12 @@ extension Controller {
                 events += decision.events.map { .init(model: model, event: $0, actor: "monitor") }
                 // An aborted canary with `onAbort: revert` gets its revert commit on the next pass.
                 if desired.models[model]?.deployment.rollout?.onAbort == .revert,
-                   let aborted = decision.events.first(where: { $0.kind == "aborted" }), let failed = aborted.revision {
+                   let aborted = decision.events.first(where: { $0.kind == .aborted }), let failed = aborted.revision {
                     reverts.append(.init(model: model, revision: failed))
                 }
             } else {
                 events.append(.init(model: model, event: RolloutEvent(
-                    "rollbackSkipped",
+                    .rollbackSkipped,
                     "monitor \(firing.reading.monitor) fired on \(firing.reading.version) but there is nothing to roll back to: "
                         + "no rollout is running and no earlier stable spec is known"), actor: "monitor"))
             }
@@ -126,23 +126,23 @@ extension Controller {
     /// Retraining is requested only with an approval on record and a breach that holds
     /// beyond the estimate's error; otherwise the reason is recorded.
     func retrain(model: String, monitor: Monitor, firing: MonitorFiring, at now: Double) async -> [ControllerStore.EventRecord] {
-        func event(_ kind: String, _ message: String) -> ControllerStore.EventRecord {
+        func event(_ kind: RolloutEvent.Kind, _ message: String) -> ControllerStore.EventRecord {
             .init(model: model, event: RolloutEvent(kind, message), actor: "monitor")
         }
         guard firing.reading.isCertainBreach else {
-            return [event("retrainWithheld", "monitor \(monitor.name): the breach is within the estimate's error (\(firing.reading.detail.prefix(200))); retraining is never requested on an estimate alone")]
+            return [event(.retrainWithheld, "monitor \(monitor.name): the breach is within the estimate's error (\(firing.reading.detail.prefix(200))); retraining is never requested on an estimate alone")]
         }
         let approval: ControllerStore.Approval?
         do {
             approval = try store.pendingApproval(model: model, monitor: monitor.name)
         } catch {
-            return [event("retrainFailed", "reading approvals failed: \(error)")]
+            return [event(.retrainFailed, "reading approvals failed: \(error)")]
         }
         guard let approval else {
-            return [event("retrainAwaitingApproval", "monitor \(monitor.name) asks for retraining; run `sluice approve \(model) --monitor \(monitor.name)` to send the request")]
+            return [event(.retrainAwaitingApproval, "monitor \(monitor.name) asks for retraining; run `sluice approve \(model) --monitor \(monitor.name)` to send the request")]
         }
         guard let target = config.retrainWebhook else {
-            return [event("retrainFailed", "monitor \(monitor.name) is approved for retraining but controller.monitors.retrainWebhook is not set")]
+            return [event(.retrainFailed, "monitor \(monitor.name) is approved for retraining but controller.monitors.retrainWebhook is not set")]
         }
         var payload = Self.payload(firing, model: model, monitor: monitor, commit: desiredCommit?.hex)
         if case .object(var members) = payload {
@@ -154,10 +154,10 @@ extension Controller {
             payload = .object(members)
         }
         if let failure = await webhooks.post(payload, to: target) {
-            return [event("retrainFailed", "monitor \(monitor.name): \(failure); the approval is kept for the next firing")]
+            return [event(.retrainFailed, "monitor \(monitor.name): \(failure); the approval is kept for the next firing")]
         }
         try? store.useApproval(approval.id, for: "\(firing.reading.version) window \(firing.reading.windowStart)", at: now)
-        return [event("retrainRequested", "monitor \(monitor.name): retraining requested at \(target) (approved by \(approval.approvedBy))")]
+        return [event(.retrainRequested, "monitor \(monitor.name): retraining requested at \(target) (approved by \(approval.approvedBy))")]
     }
 
     /// Sends the alert for a firing or resolution; nil when sent or when no webhook is set.
@@ -204,12 +204,12 @@ extension Controller {
         switch firing.kind {
         case .firing:
             return RolloutEvent(
-                "monitorFiring",
+                .monitorFiring,
                 "\(monitor.name) \(firing.severity.rawValue) on \(reading.version): \(monitor.metric.rawValue) \(value) "
                     + "(\(reading.comparator) \(reading.threshold.map { MonitorEvaluator.format($0) } ?? "–")) for \(firing.consecutiveWindows) window(s); "
                     + "action \(firing.action.rawValue); \(reading.detail.prefix(300))")
         case .resolved:
-            return RolloutEvent("monitorResolved", "\(monitor.name) on \(reading.version) is back within thresholds: \(value)")
+            return RolloutEvent(.monitorResolved, "\(monitor.name) on \(reading.version) is back within thresholds: \(value)")
         }
     }
 

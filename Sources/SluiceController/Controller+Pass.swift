@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SluiceCore
 import SluiceGit
@@ -118,7 +119,7 @@ extension Controller {
                 _ = try await backend.apply(spec)
                 sent = true
                 if runningSpec != nil && lastApplied == spec {
-                    events.append(.init(model: "*", event: RolloutEvent("selfHeal", "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
+                    events.append(.init(model: "*", event: RolloutEvent(.selfHeal, "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
                 }
             }
             lastApplied = spec

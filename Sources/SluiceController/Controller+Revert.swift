@@ -15,21 +15,21 @@ extension Controller {
             } else if let remoteDefault = await source.defaultBranch() {
                 branch = remoteDefault
             } else {
-                return RolloutEvent("revertFailed", "onAbort: revert: no branch to commit to (set controller.branch)", revision: failedRevision)
+                return RolloutEvent(.revertFailed, "onAbort: revert: no branch to commit to (set controller.branch)", revision: failedRevision)
             }
             let identity = await source.configuredIdentity() ?? GitIdentity(name: "Sluice", email: "sluice@localhost")
             let rollback = ManifestRollback(
                 model: model, branch: branch, commitToRevert: failedRevision, identity: identity, push: source.remoteURL != nil)
             guard try await rollback.isPending(reader: reader) else {
                 return RolloutEvent(
-                    "revertSkipped", "onAbort: revert: \(branch) no longer holds the failed change (already reverted or superseded)",
+                    .revertSkipped, "onAbort: revert: \(branch) no longer holds the failed change (already reverted or superseded)",
                     revision: failedRevision)
             }
             let outcome = try await rollback.run(reader: reader)
             trigger(.revertWritten(outcome.commit))
-            return RolloutEvent("reverted", "onAbort: revert: committed \(outcome.commit.short) on \(branch) (\(outcome.path))", revision: outcome.commit.hex)
+            return RolloutEvent(.reverted, "onAbort: revert: committed \(outcome.commit.short) on \(branch) (\(outcome.path))", revision: outcome.commit.hex)
         } catch {
-            return RolloutEvent("revertFailed", "onAbort: revert: \(error)", revision: failedRevision)
+            return RolloutEvent(.revertFailed, "onAbort: revert: \(error)", revision: failedRevision)
         }
     }
 }

@@ -169,7 +169,7 @@ public actor Controller {
     }
 
     private func watchLocalBranch() async {
-        guard !config.repository.contains("://"), !config.repository.contains("@") else { return }
+        guard !config.repositoryLocation.isRemote else { return }
         var last: CommitID?
         while !Task.isCancelled {
             if let head = try? await resolveHead(fetch: false), head != last {
@@ -182,7 +182,7 @@ public actor Controller {
     }
 
     func resolveHead(fetch: Bool) async throws -> CommitID {
-        if fetch, config.repository.contains("://") || config.repository.contains("@") {
+        if fetch, config.repositoryLocation.isRemote {
             try await source.fetch()
         }
         if let branch = config.branch { return try await source.resolve(branch) }

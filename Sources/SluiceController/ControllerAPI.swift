@@ -135,7 +135,7 @@ enum StatusJSON {
             ("name", .string(state.name)),
             ("sync", .string(state.isSynced ? "Synced" : "OutOfSync")),
             ("health", .string(state.health.rawValue)),
-            ("reason", .string(state.reason)),
+            ("reason", .string(state.reason.rawValue)),
             ("message", .string(state.message)),
         ]
         if let stable = state.stable {
@@ -190,7 +190,7 @@ enum StatusJSON {
     static func history(_ entries: [ControllerStore.HistoryEntry]) -> JSONValue {
         .object([("events", .array(entries.map { entry in
             .object([
-                ("at", .number(entry.at)), ("kind", .string(entry.kind)), ("message", .string(entry.message)),
+                ("at", .number(entry.at)), ("kind", .string(entry.kind.rawValue)), ("message", .string(entry.message)),
                 ("revision", entry.revision.map(JSONValue.string) ?? .null), ("actor", .string(entry.actor)),
             ])
         }))])

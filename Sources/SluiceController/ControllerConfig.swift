@@ -1,12 +1,16 @@
 import Foundation
 import SluiceCore
+import SluiceGit
 import SluiceServe
 
 /// The `controller:` section of `sluice.yaml`: which repository to watch, where the data
 /// plane is, and the controller's own listener, token and state.
 public struct ControllerConfig: Sendable {
-    /// A local path (working copy or bare) or a remote URL.
-    public var repository: String
+    /// A local path (working copy or bare, resolved against the config file's directory) or a
+    /// remote URL, parsed once.
+    public var repositoryLocation: RepositoryLocation
+    /// The path or URL that ``repositoryLocation`` names.
+    public var repository: String { repositoryLocation.address }
     /// The branch to follow; nil: the checked-out branch, or the remote's default.
     public var branch: String?
     /// The manifests' directory inside the repository ("" for all of it).
@@ -81,7 +85,16 @@ extension ConfigReader {
             problem(node, "controller", "missing repository: a local path or a URL")
             return nil
         }
-        let isURL = repository.contains("://") || repository.contains("@")
+        var location: RepositoryLocation
+        do {
+            // A relative path is the config file's directory's, so it is looked up there.
+            location = try RepositoryLocation(parsing: repository, fileExists: { FileManager.default.fileExists(atPath: resolve($0)) })
+        } catch {
+            // Reported; the other fields are still read so that every problem is told at once.
+            problem(repositoryNode, "controller.repository", error.message)
+            location = .local(path: repository)
+        }
+        if case .local(let path) = location { location = .local(path: resolve(path)) }
         var token = ServeConfig.TokenSource.generated
         if let name = text(fields, "tokenEnv", "controller.tokenEnv") { token = .environment(name) }
         if let file = text(fields, "tokenFile", "controller.tokenFile") { token = .file(resolve(file)) }
@@ -117,7 +130,7 @@ extension ConfigReader {
         let interval = duration(fields["interval"], field: "controller.interval") ?? .seconds(30)
         let gitToken = text(fields, "gitTokenEnv", "controller.gitTokenEnv")
         var config = ControllerConfig(
-            repository: isURL ? repository : resolve(repository),
+            repositoryLocation: location,
             branch: branch,
             path: manifests,
             interval: interval,

@@ -37,8 +37,8 @@ public struct ControllerEnvironment: Sendable {
     public static func live(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) throws -> ControllerEnvironment {
         let store = try ControllerStore(path: config.databasePath)
         let source: GitSource
-        if config.repository.contains("://") || config.repository.contains("@") {
-            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
+        if config.repositoryLocation.isRemote {
+            let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? config.repositoryLocation.defaultCredentials
             source = try GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos", credentials: credentials)
         } else {
             source = try GitSource.open(path: config.repository)

@@ -30,7 +30,7 @@ final class ControllerMetrics: Sendable {
         for state in states {
             let labels = [
                 ("model", state.name), ("sync", state.isSynced ? "Synced" : "OutOfSync"), ("health", state.health.rawValue),
-                ("reason", state.reason), ("stable_revision", String((state.stable?.revision ?? "").prefix(12))),
+                ("reason", state.reason.rawValue), ("stable_revision", String((state.stable?.revision ?? "").prefix(12))),
             ].map { "\($0.0)=\"\(PrometheusLabel.escape($0.1))\"" }.joined(separator: ",")
             out += "sluice_model_info{\(labels)} 1\n"
         }

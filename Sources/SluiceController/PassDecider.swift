@@ -37,7 +37,7 @@ enum PassDecider {
         /// Adds the engine's events, and the revert intent an abort implies.
         mutating func record(_ new: [RolloutEvent], model: String, deployment: ModelDeployment?) {
             events += new.map { .init(model: model, event: $0, actor: "controller") }
-            if deployment?.rollout?.onAbort == .revert, let aborted = new.first(where: { $0.kind == "aborted" }),
+            if deployment?.rollout?.onAbort == .revert, let aborted = new.first(where: { $0.kind == .aborted }),
                let failed = aborted.revision {
                 reverts.append(.init(model: model, revision: failed))
             }
@@ -67,19 +67,19 @@ enum PassDecider {
                     let why = unreadable
                         ? "a manifest file cannot be read at \(commit.short), so removals are not trusted"
                         : "the manifest set is empty at \(commit.short); set controller.allowEmpty to prune every model"
-                    if state.reason != "Kept" {
-                        state.reason = "Kept"
+                    if state.reason != .kept {
+                        state.reason = .kept
                         state.message = why
                         decisions.changed[name] = state
                         decisions.next[name] = state
-                        decisions.events.append(.init(model: name, event: RolloutEvent("kept", why, revision: commit.hex), actor: "controller"))
+                        decisions.events.append(.init(model: name, event: RolloutEvent(.kept, why, revision: commit.hex), actor: "controller"))
                     }
                     continue
                 }
                 decisions.next[name] = nil
                 decisions.removed.append(name)
                 decisions.events.append(.init(
-                    model: name, event: RolloutEvent("pruned", "\(name) is no longer in git; removed from the data plane", revision: commit.hex),
+                    model: name, event: RolloutEvent(.pruned, "\(name) is no longer in git; removed from the data plane", revision: commit.hex),
                     actor: "controller"))
                 continue
             }

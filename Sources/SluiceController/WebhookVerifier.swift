@@ -27,7 +27,7 @@ struct WebhookVerifier: Sendable {
         guard !secret.isEmpty else { return .refused("no webhook secret is configured") }
         if headers.first(name: "x-hub-signature-256") != nil { return nil }
         if let token = headers.first(name: "x-gitlab-token") {
-            return HMACSHA256.constantTimeEqual(Array(token.utf8), secret) ? .accepted(.gitlab) : .refused("token mismatch")
+            return SecretComparison.equal(Array(token.utf8), secret) ? .accepted(.gitlab) : .refused("token mismatch")
         }
         return .refused("no X-Hub-Signature-256 or X-Gitlab-Token header")
     }

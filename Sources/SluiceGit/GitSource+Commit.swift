@@ -167,7 +167,9 @@ extension GitSource {
         }
         if result < 0 {
             let error = Libgit2.lastError(result, function: "git_remote_push", secrets: secrets)
-            let moved = error.code == .nonFastForward || error.message.contains("fast-forward")
+            // libgit2 returns GIT_ENONFASTFORWARD for both of its non-fast-forward refusals; a
+            // server's own refusal arrives through the reference callback (`rejection`) below.
+            let moved = error.code == .nonFastForward
             throw GitError(
                 code: moved ? .refused : error.code, errorClass: error.errorClass,
                 message: moved

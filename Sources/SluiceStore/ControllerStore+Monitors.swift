@@ -114,7 +114,7 @@ extension ControllerStore {
                 arguments: [model, monitor, actor, now])
             let id = db.lastInsertedRowID
             try Self.insert(
-                [EventRecord(model: model, event: RolloutEvent("retrainApproved", "retraining on monitor \(monitor) approved by \(actor)"), actor: actor)],
+                [EventRecord(model: model, event: RolloutEvent(.retrainApproved, "retraining on monitor \(monitor) approved by \(actor)"), actor: actor)],
                 at: now, db: db)
             return Approval(id: id, model: model, monitor: monitor, approvedBy: actor, approvedAt: now)
         }
@@ -141,7 +141,7 @@ extension ControllerStore {
         for record in events {
             try db.execute(
                 sql: "INSERT INTO event (model, at, kind, message, revision, actor) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [record.model, now, record.event.kind, record.event.message, record.event.revision, record.actor])
+                arguments: [record.model, now, record.event.kind.rawValue, record.event.message, record.event.revision, record.actor])
         }
     }
 }

@@ -149,7 +149,8 @@ public final class ControllerStore: Sendable {
     /// One row of a model's history.
     public struct HistoryEntry: Sendable, Codable {
         public var at: Double
-        public var kind: String
+        /// The kind as stored; one this version does not know is kept as it is.
+        public var kind: RolloutEvent.Kind
         public var message: String
         public var revision: String?
         public var actor: String
@@ -162,7 +163,7 @@ public final class ControllerStore: Sendable {
                 db, sql: "SELECT at, kind, message, revision, actor FROM event WHERE model = ? ORDER BY id DESC LIMIT ?",
                 arguments: [model, limit]
             ).reversed().map { row in
-                HistoryEntry(at: row["at"], kind: row["kind"], message: row["message"], revision: row["revision"], actor: row["actor"])
+                HistoryEntry(at: row["at"], kind: RolloutEvent.Kind(rawValue: row["kind"]), message: row["message"], revision: row["revision"], actor: row["actor"])
             }
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import SluiceCore
 import SluiceGit
@@ -32,24 +33,29 @@ struct RepositoryOptions: ParsableArguments {
         return base + "/sluice/repos"
     }
 
-    /// Whether `repo` names a remote rather than a local path.
-    var isRemote: Bool {
-        repo.contains("://") || (repo.contains("@") && repo.contains(":") && !FileManager.default.fileExists(atPath: repo))
+    /// `--repo`, parsed: a local path or a remote URL.
+    func location() throws(GitError) -> RepositoryLocation {
+        do {
+            return try RepositoryLocation(parsing: repo)
+        } catch {
+            throw .refused("--repo: \(error.message)")
+        }
     }
 
-    var credentials: GitCredentials {
+    /// The credentials the options name; by default the ssh-agent for SSH remotes, none otherwise.
+    func credentials(for location: RepositoryLocation) -> GitCredentials {
         if let tokenEnv { return .tokenFromEnvironment(variable: tokenEnv) }
         if let tokenFile { return .tokenFromFile(path: tokenFile) }
         if let sshKey { return .sshKey(privateKeyPath: sshKey, passphraseVariable: sshPassphraseEnv) }
-        if repo.hasPrefix("ssh://") || (!repo.contains("://") && repo.contains("@")) { return .sshAgent }
-        return .none
+        return location.defaultCredentials
     }
 
     /// Opens the repository: a local one in place, a remote one through its cache clone (fetched).
     func openSource() throws(GitError) -> GitSource {
-        guard isRemote else { return try GitSource.open(path: repo) }
+        let location = try location()
+        guard location.isRemote else { return try GitSource.open(path: location.address) }
         // The cache directory is named by a hash of the URL, so no credential in it shows on disk.
-        let directory = cacheDir + "/" + SHA256.hexDigest(of: Array(repo.utf8)).prefix(24)
-        return try GitSource.remote(url: repo, cacheDirectory: directory, credentials: credentials)
+        let directory = cacheDir + "/" + SHA256.hexDigest(of: Array(location.address.utf8)).prefix(24)
+        return try GitSource.remote(url: location.address, cacheDirectory: directory, credentials: credentials(for: location))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import SluiceCore
+import SluiceGit
 import SluiceServe
 import Testing
 @testable import SluiceController
@@ -27,6 +28,52 @@ struct ControllerConfigTests {
         #expect(config.listen == .tcp(host: "127.0.0.1", port: 8090))
         #expect(config.stateDirectory == "\(base)/.sluice/controller")
         #expect(config.allowEmpty == false)
+    }
+
+    @Test("the repository is parsed once: a path beside the config file is local even with '@' and ':'; URLs and user@host:path are remote")
+    func repositoryLocations() throws {
+        let yaml = "controller:\n  repository: models@v2:prod\n"
+        let besidePath = try write(yaml)
+        let base = (besidePath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: "\(base)/models@v2:prod", withIntermediateDirectories: true)
+        let beside = try ControllerConfig.load(path: besidePath)
+        #expect(beside.repositoryLocation == .local(path: "\(base)/models@v2:prod"))
+        #expect(beside.repository == "\(base)/models@v2:prod")
+        // The same words with no such directory are an SSH remote, as git reads them.
+        let elsewhere = try ControllerConfig.load(path: try write(yaml))
+        #expect(elsewhere.repositoryLocation == .ssh(url: "models@v2:prod"))
+        let remotes: [(String, RepositoryLocation)] = [
+            ("git@github.com:org/models.git", .ssh(url: "git@github.com:org/models.git")),
+            ("ssh://git@host:22/models.git", .ssh(url: "ssh://git@host:22/models.git")),
+            ("https://example.com/models.git", .https(url: "https://example.com/models.git")),
+            ("file:///srv/git/models.git", .file(url: "file:///srv/git/models.git")),
+        ]
+        for (text, expected) in remotes {
+            let config = try ControllerConfig.load(path: try write("controller:\n  repository: \(text)\n"))
+            #expect(config.repositoryLocation == expected)
+            #expect(config.repository == text, "a URL is used as written, never resolved as a path")
+            #expect(config.repositoryLocation.isRemote)
+        }
+    }
+
+    @Test("a repository that names nothing is a problem at its position, told with the file's other problems")
+    func badRepositories() throws {
+        let cases: [(String, String)] = [
+            (#""""#, "controller.repository: the repository is empty; expected a local path, an https:// or ssh:// URL, user@host:path, or a file:// URL"),
+            ("https://", "controller.repository: 'https://' has no host after https://"),
+            ("ftp://example.com/m.git", "controller.repository: 'ftp://example.com/m.git' uses the scheme ftp://, which is not supported; expected a local path, an https:// or ssh:// URL, user@host:path, or a file:// URL"),
+            (#""git@github.com:""#, "controller.repository: 'git@github.com:' has no repository path after ':'; expected a local path, an https:// or ssh:// URL, user@host:path, or a file:// URL"),
+        ]
+        for (text, problem) in cases {
+            let path = try write("controller:\n  repository: \(text)\n  allowEmpty: maybe\n")
+            do {
+                let config = try ControllerConfig.load(path: path)
+                Issue.record("\(text) was accepted as \(config.repositoryLocation)")
+            } catch {
+                let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
+                #expect(lines == ["sluice.yaml:2:15: \(problem)", "sluice.yaml:3:15: controller.allowEmpty: expected true or false"])
+            }
+        }
     }
 
     @Test("a unix-socket admin listener is the controller's data plane address, never a TCP fallback")

@@ -34,7 +34,7 @@ struct RolloutEngineTests {
         let decision = step(Self.model(["v1": 100]), nil, at: 0)
         #expect(decision.state.candidate == nil)
         #expect(weights(decision.state) == ["v1": 100])
-        #expect(decision.events.map(\.kind) == ["deployed"])
+        #expect(decision.events.map(\.kind) == [.deployed])
         let settled = step(Self.model(["v1": 100]), decision.state, at: 1)
         #expect(settled.state.health == .healthy)
         #expect(settled.state.isSynced)
@@ -46,7 +46,7 @@ struct RolloutEngineTests {
         var state = step(Self.model(["v1": 100]), nil, at: 0).state
         let canary = Self.model(["v1": 0, "v2": 100], steps: [.weight(10), .pause(.seconds(60)), .weight(50)])
         var decision = step(canary, state, ready: ["v1"], at: 1)
-        #expect(decision.state.reason == "WaitingForReadiness")
+        #expect(decision.state.reason == .waitingForReadiness)
         #expect(weights(decision.state) == ["v1": 100, "v2": 0], "no traffic before the candidate is ready")
         decision = step(canary, decision.state, ready: ["v1", "v2"], at: 2)
         #expect(weights(decision.state) == ["v1": 90, "v2": 10])
@@ -57,7 +57,7 @@ struct RolloutEngineTests {
         #expect(decision.state.candidate == nil, "the last weight step has no analysis: promoted")
         #expect(weights(decision.state) == ["v1": 0, "v2": 100])
         #expect(decision.state.health == .healthy)
-        #expect(decision.events.map(\.kind).contains("promoted"))
+        #expect(decision.events.map(\.kind).contains(.promoted))
         state = decision.state
         #expect(state.stableHistory.count == 2)
     }
@@ -87,9 +87,13 @@ struct RolloutEngineTests {
         #expect(decision.state.message.contains("error_rate: 0.2 > max 0.05"))
         let again = step(canary, decision.state, at: 20)
         #expect(again.state.candidate == nil, "a failed spec is not retried")
-        #expect(again.state.reason == "CandidateFailed")
+        #expect(again.state.reason == .candidateFailed)
+        #expect(again.state.message.hasPrefix("this spec failed before and is not retried"))
+        #expect(again.state.message.contains("error_rate: 0.2 > max 0.05"), "the abort's detail stays")
+        let later = step(canary, again.state, at: 30)
+        #expect(later.state.message == again.state.message, "said once, not again on every pass")
         let (retried, event) = try! #require(RolloutEngine.retry(again.state))
-        #expect(event.kind == "retry")
+        #expect(event.kind == .retry)
         #expect(step(canary, retried, at: 21).state.candidate != nil)
     }
 
@@ -105,7 +109,7 @@ struct RolloutEngineTests {
         decision = RolloutEngine.analyze(run, state: decision.state, deployment: canary.deployment,
                                          observation: ModelObservation(readyVersions: ["v1", "v2"]), now: 12)
         #expect(decision.state.health == .paused)
-        #expect(decision.state.reason == "Inconclusive")
+        #expect(decision.state.reason == .inconclusive)
         #expect(weights(decision.state) == ["v1": 80, "v2": 20])
         let (promoted, _) = try! #require(RolloutEngine.promote(decision.state, full: true, deployment: canary.deployment, now: 13))
         let finished = step(canary, promoted, at: 14)
@@ -119,7 +123,7 @@ struct RolloutEngineTests {
         let canary = Self.model(["v1": 0, "v2": 100], steps: [.weight(25), .approval, .weight(75)])
         var decision = step(canary, stable, at: 1)
         #expect(decision.state.health == .paused)
-        #expect(decision.state.reason == "AwaitingApproval")
+        #expect(decision.state.reason == .awaitingApproval)
         decision = step(canary, decision.state, at: 500)
         #expect(weights(decision.state) == ["v1": 75, "v2": 25])
         let (passed, _) = try! #require(RolloutEngine.promote(decision.state, full: false, deployment: canary.deployment, now: 501))
@@ -137,7 +141,7 @@ struct RolloutEngineTests {
         #expect(state.candidate == nil, "one weight step without analysis completes at once")
         #expect(weights(state) == ["v1": 0, "v2": 100])
         let back = step(first, state, at: 2)
-        #expect(back.events.map(\.kind) == ["fastRollback"])
+        #expect(back.events.map(\.kind) == [.fastRollback])
         #expect(back.state.candidate == nil)
         #expect(weights(back.state) == ["v1": 100])
     }
@@ -149,10 +153,10 @@ struct RolloutEngineTests {
         var decision = step(canary, stable, at: 1)
         let other = Self.model(["v1": 0, "v3": 100], steps: [.weight(30), .approval])
         decision = step(other, decision.state, at: 2)
-        #expect(decision.events.map(\.kind).prefix(2) == ["superseded", "rolloutStarted"])
+        #expect(decision.events.map(\.kind).prefix(2) == [.superseded, .rolloutStarted])
         #expect(weights(decision.state) == ["v1": 70, "v3": 30])
         decision = step(Self.model(["v1": 100]), decision.state, at: 3)
-        #expect(decision.events.map(\.kind) == ["superseded"])
+        #expect(decision.events.map(\.kind) == [.superseded])
         #expect(weights(decision.state) == ["v1": 100])
     }
 
@@ -161,7 +165,7 @@ struct RolloutEngineTests {
         let stable = step(Self.model(["v1": 50, "v2": 50]), nil, at: 0).state
         let decision = step(Self.model(["v1": 20, "v2": 80], steps: [.weight(10)], analysis: Self.errorRate), stable, at: 1)
         #expect(decision.state.candidate == nil)
-        #expect(decision.events.map(\.kind) == ["updated"])
+        #expect(decision.events.map(\.kind) == [.updated])
         #expect(weights(decision.state) == ["v1": 20, "v2": 80])
     }
 
@@ -170,7 +174,7 @@ struct RolloutEngineTests {
         let stable = step(Self.model(["v1": 100]), nil, at: 0).state
         let decision = RolloutEngine.reconcile(desired: nil, revision: "bad", manifestError: "fraud.yaml:3:1: oops", state: stable,
                                                observation: ModelObservation(readyVersions: ["v1"]), now: 5)
-        #expect(decision.state.reason == "InvalidManifest")
+        #expect(decision.state.reason == .invalidManifest)
         #expect(decision.state.manifestError == "fraud.yaml:3:1: oops")
         #expect(weights(decision.state) == ["v1": 100])
     }
@@ -181,7 +185,7 @@ struct RolloutEngineTests {
         let canary = Self.model(["v1": 0, "v2": 100], steps: [.weight(10)])
         var decision = step(canary, stable, ready: ["v1"], at: 1)
         decision = step(canary, decision.state, ready: ["v1"], at: 602)
-        #expect(decision.state.reason == "ProgressDeadlineExceeded")
+        #expect(decision.state.reason == .progressDeadlineExceeded)
         #expect(decision.state.message.contains("v2 not ready within 10m"))
         #expect(weights(decision.state) == ["v1": 100])
     }
@@ -217,7 +221,7 @@ struct RolloutEngineTests {
         let stable = step(Self.model(["v1": 100], artifacts: ["v1": "models/a.json"]), nil, at: 0).state
         let retrained = Self.model(["v1": 100], artifacts: ["v1": "models/b.json"], steps: [.weight(25), .approval])
         var decision = step(retrained, stable, ready: ["v1"], at: 1)
-        #expect(decision.state.reason == "WaitingForReadiness", "the canary process must be ready first")
+        #expect(decision.state.reason == .waitingForReadiness, "the canary process must be ready first")
         let route = RolloutEngine.route(for: decision.state)
         #expect(route?.versions.map(\.name) == ["v1", "v1~canary"])
         #expect(route?.versions.map(\.artifact) == ["models/a.json", "models/b.json"])
@@ -250,7 +254,7 @@ struct MonitorRollbackTests {
         for tick in 2..<5 { state = step(v2, state, at: Double(tick), revision: "r2").state }
         #expect(RolloutEngine.route(for: state)?.weights["v2"] == 100)
         let decision = try #require(RolloutEngine.rollbackByMonitor(state, monitor: "errors", detail: "error_rate 0.3", now: 10))
-        #expect(decision.events.map(\.kind) == ["monitorRollback"])
+        #expect(decision.events.map(\.kind) == [.monitorRollback])
         #expect(decision.state.health == .degraded)
         #expect(RolloutEngine.route(for: decision.state)?.weights["v1"] == 100)
         #expect(decision.state.message.contains("git still declares"))

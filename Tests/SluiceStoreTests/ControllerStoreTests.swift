@@ -9,7 +9,7 @@ struct ControllerStoreTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)/sluice.sqlite").path
     }
 
-    func state(_ name: String, reason: String = "Deployed") -> RolloutState {
+    func state(_ name: String, reason: RolloutState.Reason = .deployed) -> RolloutState {
         var state = RolloutState(name: name, now: 1)
         state.stable = ServingSet(
             digest: "sha256:\(name)", revision: "abc",
@@ -36,7 +36,7 @@ struct ControllerStoreTests {
             let store = try ControllerStore(path: path)
             try store.save(
                 states: [saved, state("iris")],
-                events: [ControllerStore.EventRecord(model: "fraud", event: RolloutEvent("step", "step 3/3", revision: "abc"), actor: "controller")],
+                events: [ControllerStore.EventRecord(model: "fraud", event: RolloutEvent(.step, "step 3/3", revision: "abc"), actor: "controller")],
                 measurements: [("fraud", "abc", run)], at: 10)
         }
         let reopened = try ControllerStore(path: path)
@@ -45,7 +45,7 @@ struct ControllerStoreTests {
         #expect(states["fraud"]?.candidate?.step == 2)
         #expect(states.keys.sorted() == ["fraud", "iris"])
         let history = try reopened.history(of: "fraud")
-        #expect(history.map(\.kind) == ["step"])
+        #expect(history.map(\.kind) == [.step])
         #expect(history.first?.actor == "controller")
         let measurements = try reopened.measurements(of: "fraud")
         #expect(measurements.count == 1)
@@ -91,17 +91,17 @@ struct ControllerStoreTests {
         let intent = ControllerStore.PendingRevert(model: "fraud", revision: "abc123")
         do {
             let store = try ControllerStore(path: path)
-            try store.save(states: [state("fraud", reason: "Aborted")], reverts: [intent], at: 1)
+            try store.save(states: [state("fraud", reason: .aborted)], reverts: [intent], at: 1)
             // Saving the same intent again (a pass decided it twice) keeps one.
             try store.save(states: [], reverts: [intent], at: 2)
         }
         // A crash here: the reopened store still knows what is to be done.
         let store = try ControllerStore(path: path)
         #expect(try store.pendingReverts() == [intent])
-        let event = ControllerStore.EventRecord(model: "fraud", event: RolloutEvent("reverted", "committed def456", revision: "def456"), actor: "controller")
+        let event = ControllerStore.EventRecord(model: "fraud", event: RolloutEvent(.reverted, "committed def456", revision: "def456"), actor: "controller")
         try store.completeRevert(intent, event: event, at: 3)
         #expect(try store.pendingReverts().isEmpty)
-        #expect(try store.history(of: "fraud").map(\.kind) == ["reverted"])
+        #expect(try store.history(of: "fraud").map(\.kind) == [.reverted])
     }
 
     @Test("a database written by the previous release (migrations v1, v2-monitors, a canary paused at an approval) opens with its state, history and a private mode")
@@ -115,13 +115,42 @@ struct ControllerStoreTests {
         let store = try ControllerStore(path: path)
         let fraud = try #require(try store.states()["fraud"])
         #expect(fraud.health == .paused)
+        #expect(fraud.reason == .awaitingApproval)
         #expect(fraud.stable?.primary == "v1")
         #expect(fraud.candidate?.weight == 30)
-        #expect(try store.history(of: "fraud").map(\.kind) == ["deployed", "rolloutStarted", "step", "awaitingApproval"])
+        #expect(try store.history(of: "fraud").map(\.kind) == [.deployed, .rolloutStarted, .step, .awaitingApproval])
         #expect(try store.pendingReverts().isEmpty)
         let migrations = try store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         #expect(migrations == ["v1", "v2-monitors", "v3-intents"])
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o600)
+    }
+
+    @Test("reasons and event kinds are stored as their bare words, and ones this version does not know survive a save and a reopen")
+    func vocabularyIsStoredAsWords() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let future = RolloutState.Reason(rawValue: "ShadowTraffic")
+        let newer = RolloutEvent.Kind(rawValue: "shadowStarted")
+        do {
+            let store = try ControllerStore(path: path)
+            try store.save(
+                states: [state("fraud", reason: future), state("iris", reason: .kept)],
+                events: [
+                    .init(model: "fraud", event: RolloutEvent(newer, "written by a newer sluice"), actor: "controller"),
+                    .init(model: "fraud", event: RolloutEvent(.selfHeal, "replaced"), actor: "controller"),
+                ],
+                at: 1)
+        }
+        let store = try ControllerStore(path: path)
+        #expect(try store.states()["fraud"]?.reason == future)
+        #expect(try store.states()["iris"]?.reason == .kept)
+        #expect(try store.history(of: "fraud").map(\.kind) == [newer, .selfHeal])
+        // The columns hold the words themselves, as earlier versions wrote and read them.
+        let kinds = try store.database.read { try String.fetchAll($0, sql: "SELECT kind FROM event ORDER BY id") }
+        #expect(kinds == ["shadowStarted", "selfHeal"])
+        let json = try store.database.read { try String.fetchAll($0, sql: "SELECT state FROM modelState ORDER BY name") }
+        #expect(json.first?.contains(#""reason":"ShadowTraffic""#) == true)
+        #expect(json.last?.contains(#""reason":"Kept""#) == true)
     }
 }

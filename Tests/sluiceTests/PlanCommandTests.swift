@@ -69,6 +69,26 @@ import Testing
         #expect(noRepo.status == 2)
     }
 
+    /// `--repo` is parsed before anything is opened: nonsense exits 2 saying what is expected,
+    /// and a directory whose name reads like `user@host:path` is opened in place.
+    @Test func repoNamesALocationOrSaysWhatItExpects() throws {
+        let repo = try GitFixture()
+        try repo.commit("one", files: ["manifests/a.yaml": manifest("a")])
+        for (text, problem) in [("", "the repository is empty"), ("ftp://example.com/m.git", "uses the scheme ftp://")] {
+            let result = try SluiceBinary.run(["plan", "--repo", text], in: repo.url)
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("sluice plan: --repo: "), "\(result.stderr)")
+            #expect(result.stderr.contains(problem), "\(result.stderr)")
+        }
+        let parent = repo.url.deletingLastPathComponent()
+        let odd = parent.appendingPathComponent("me@host:models-\(UUID().uuidString)")
+        try FileManager.default.moveItem(at: repo.url, to: odd)
+        defer { try? FileManager.default.removeItem(at: odd) }
+        let local = try SluiceBinary.run(["plan", "--repo", odd.lastPathComponent, "--path", "manifests"], in: parent)
+        #expect(local.status == 1, "the root commit deploys a: \(local.stderr)")
+        #expect(local.stdout.contains("+ a"))
+    }
+
     @Test func rollbackCommitsARevertAndExitsZero() throws {
         let repo = try GitFixture()
         try repo.commit("v1", files: ["manifests/fraud.yaml": manifest("fraud")])

@@ -1,3 +1,5 @@
+import Crypto
+
 extension ModelDeployment {
     /// The canonical form of what runs: `spec` after defaults, as JSON with keys sorted by their
     /// UTF-8 bytes and no whitespace. Two manifests that mean the same deployment have the same

@@ -11,19 +11,6 @@ public struct ModelObservation: Sendable {
     }
 }
 
-/// Something worth recording in the audit trail.
-public struct RolloutEvent: Sendable, Hashable {
-    public var kind: String
-    public var message: String
-    public var revision: String?
-
-    public init(_ kind: String, _ message: String, revision: String? = nil) {
-        self.kind = kind
-        self.message = message
-        self.revision = revision
-    }
-}
-
 /// The route a model should have in the data plane now.
 public struct ModelRoute: Sendable, Hashable {
     public var versions: [ServingSet.Version]
@@ -66,7 +53,7 @@ public enum RolloutEngine {
             state.desiredRevision = nil
             state.desiredDigest = nil
             if manifestError != nil, state.stable != nil {
-                state.reason = "InvalidManifest"
+                state.reason = .invalidManifest
                 state.message = "the manifest is invalid at \(short(revision)); keeping the last good state"
             }
             return Decision(state: state, events: events, analysisDue: false)
@@ -80,17 +67,17 @@ public enum RolloutEngine {
             state.stable = target
             state.stableHistory = [target.digest]
             state.health = .progressing
-            state.reason = "Deployed"
+            state.reason = .deployed
             state.message = "first deployment: \(target.split)"
             state.attemptedRevision = revision
             state.attemptedDigest = target.digest
-            events.append(RolloutEvent("deployed", "first deployment of \(desired.name): \(target.split)", revision: revision))
+            events.append(RolloutEvent(.deployed, "first deployment of \(desired.name): \(target.split)", revision: revision))
             return Decision(state: state, events: events, analysisDue: false)
         }
 
         if target.digest == stable.digest {
             if let candidate = state.candidate {
-                events.append(RolloutEvent("superseded", "git returned to the stable spec; the rollout to \(short(candidate.target.revision)) is cancelled", revision: revision))
+                events.append(RolloutEvent(.superseded, "git returned to the stable spec; the rollout to \(short(candidate.target.revision)) is cancelled", revision: revision))
                 state.candidate = nil
             }
             settle(&state, observation: observation, stable: stable)
@@ -98,17 +85,18 @@ public enum RolloutEngine {
         }
 
         if let candidate = state.candidate, candidate.target.digest != target.digest {
-            events.append(RolloutEvent("superseded", "a newer commit supersedes the rollout to \(short(candidate.target.revision))", revision: revision))
+            events.append(RolloutEvent(.superseded, "a newer commit supersedes the rollout to \(short(candidate.target.revision))", revision: revision))
             state.candidate = nil
         }
 
         if state.candidate == nil {
             if state.failedDigests.contains(target.digest) {
                 state.health = .degraded
-                state.reason = "CandidateFailed"
-                if !state.message.contains("failed before") {
+                // Said once, when the model lands here (a later pass finds the reason set).
+                if state.reason != .candidateFailed {
                     state.message = "this spec failed before and is not retried; change it or run `sluice retry \(desired.name)`. " + state.message
                 }
+                state.reason = .candidateFailed
                 return Decision(state: state, events: events, analysisDue: false)
             }
             state.attemptedRevision = revision
@@ -117,23 +105,23 @@ public enum RolloutEngine {
             if state.stableHistory.suffix(window + 1).dropLast().contains(target.digest) {
                 makeStable(&state, target)
                 state.health = .progressing
-                state.reason = "FastRollback"
+                state.reason = .fastRollback
                 state.message = "returned to a recent stable spec: \(target.split), no steps, no analysis"
-                events.append(RolloutEvent("fastRollback", "fast rollback of \(desired.name) to \(target.split)", revision: revision))
+                events.append(RolloutEvent(.fastRollback, "fast rollback of \(desired.name) to \(target.split)", revision: revision))
                 return Decision(state: state, events: events, analysisDue: false)
             }
             if !movesTrafficToNewVersions(from: stable, to: target) {
                 makeStable(&state, target)
                 state.health = .progressing
-                state.reason = "Updated"
+                state.reason = .updated
                 state.message = "traffic \(target.split) (no new version gains traffic)"
-                events.append(RolloutEvent("updated", "\(desired.name) now \(target.split)", revision: revision))
+                events.append(RolloutEvent(.updated, "\(desired.name) now \(target.split)", revision: revision))
                 return Decision(state: state, events: events, analysisDue: false)
             }
             state.candidate = RolloutState.Candidate(target: target, startedAt: now)
             let steps = desired.deployment.rollout?.steps ?? []
             events.append(RolloutEvent(
-                "rolloutStarted",
+                .rolloutStarted,
                 steps.isEmpty ? "switching \(desired.name) to \(target.split) once the new versions are ready"
                     : "canary of \(desired.name) toward \(target.split) in \(steps.count) steps",
                 revision: revision))
@@ -165,13 +153,13 @@ public enum RolloutEngine {
                 candidate.stepStartedAt = now
             } else if now - candidate.startedAt > deadline {
                 state.candidate = candidate
-                return abort(state, events: events, reason: "ProgressDeadlineExceeded",
+                return abort(state, events: events, reason: .progressDeadlineExceeded,
                              detail: "\(newVersions.filter { !observation.readyVersions.contains($0) }.joined(separator: ", ")) not ready within \(Duration(milliseconds: Int64(deadline * 1000)))",
                              now: now)
             } else {
                 state.candidate = candidate
                 state.health = .progressing
-                state.reason = "WaitingForReadiness"
+                state.reason = .waitingForReadiness
                 state.message = "waiting for \(newVersions.joined(separator: ", ")) to become ready"
                 return Decision(state: state, events: events, analysisDue: false)
             }
@@ -186,7 +174,7 @@ public enum RolloutEngine {
                     candidate.weight = weight
                     candidate.weightChangedAt = now
                     candidate.stepStartedAt = now
-                    events.append(RolloutEvent("step", "step \(candidate.step + 1)/\(steps.count): \(weight)% to the candidate", revision: candidate.target.revision))
+                    events.append(RolloutEvent(.step, "step \(candidate.step + 1)/\(steps.count): \(weight)% to the candidate", revision: candidate.target.revision))
                 }
                 // With analysis, a weight step passes after one successful run at that weight.
                 if rollout?.analysis == nil {
@@ -200,7 +188,7 @@ public enum RolloutEngine {
             case .approval:
                 if !candidate.awaitingPromotion {
                     candidate.awaitingPromotion = true
-                    events.append(RolloutEvent("awaitingApproval", "step \(candidate.step + 1)/\(steps.count): waiting for `sluice promote \(state.name)`", revision: candidate.target.revision))
+                    events.append(RolloutEvent(.awaitingApproval, "step \(candidate.step + 1)/\(steps.count): waiting for `sluice promote \(state.name)`", revision: candidate.target.revision))
                 }
             }
             guard done else { break }
@@ -218,7 +206,7 @@ public enum RolloutEngine {
             analysisDue = now - since >= analysis.interval.seconds
         }
         state.health = candidate.awaitingPromotion ? .paused : .progressing
-        state.reason = candidate.awaitingPromotion ? (candidate.pauseReason == nil ? "AwaitingApproval" : "Inconclusive") : "Canary"
+        state.reason = candidate.awaitingPromotion ? (candidate.pauseReason == nil ? .awaitingApproval : .inconclusive) : .canary
         state.message = "step \(candidate.step + 1)/\(steps.count), candidate at \(candidate.weight)% of the way to \(candidate.target.split)"
             + (candidate.pauseReason.map { "; paused: \($0)" } ?? "")
         _ = stable
@@ -237,7 +225,7 @@ public enum RolloutEngine {
         guard var candidate = state.candidate, let analysis = deployment.rollout?.analysis else {
             return Decision(state: state, events: [], analysisDue: false)
         }
-        var events = [RolloutEvent("analysis", "\(run.verdict.rawValue) at \(run.candidateWeight)%\(run.summary.isEmpty ? "" : ": \(run.summary)")", revision: candidate.target.revision)]
+        var events = [RolloutEvent(.analysis, "\(run.verdict.rawValue) at \(run.candidateWeight)%\(run.summary.isEmpty ? "" : ": \(run.summary)")", revision: candidate.target.revision)]
         state.lastAnalysis = run
         candidate.lastAnalysisAt = now
         switch run.verdict {
@@ -248,13 +236,13 @@ public enum RolloutEngine {
             candidate.consecutiveErrors = 0
             if candidate.failures > analysis.failureLimit {
                 state.candidate = candidate
-                return abort(state, events: events, reason: "AnalysisFailed", detail: run.summary, now: now)
+                return abort(state, events: events, reason: .analysisFailed, detail: run.summary, now: now)
             }
         case .error:
             candidate.consecutiveErrors += 1
             if candidate.consecutiveErrors > analysis.consecutiveErrorLimit {
                 state.candidate = candidate
-                return abort(state, events: events, reason: "AnalysisError", detail: run.summary, now: now)
+                return abort(state, events: events, reason: .analysisError, detail: run.summary, now: now)
             }
         case .inconclusive:
             candidate.inconclusives += 1
@@ -262,7 +250,7 @@ public enum RolloutEngine {
             if candidate.inconclusives > analysis.inconclusiveLimit {
                 candidate.awaitingPromotion = true
                 candidate.pauseReason = "inconclusive analysis (\(run.summary)); `sluice promote` to go on or `sluice abort`"
-                events.append(RolloutEvent("paused", "paused on inconclusive analysis: \(run.summary)", revision: candidate.target.revision))
+                events.append(RolloutEvent(.paused, "paused on inconclusive analysis: \(run.summary)", revision: candidate.target.revision))
             }
         }
         state.candidate = candidate
@@ -292,14 +280,14 @@ public enum RolloutEngine {
         candidate.inconclusives = 0
         candidate.stepStartedAt = now
         state.candidate = candidate
-        let event = RolloutEvent("promoteRequested", full ? "promoted to the end by a person" : "step passed by a person", revision: candidate.target.revision)
+        let event = RolloutEvent(.promoteRequested, full ? "promoted to the end by a person" : "step passed by a person", revision: candidate.target.revision)
         return (state, [event])
     }
 
     /// A person aborted the rollout.
     public static func abortByUser(_ input: RolloutState, now: Double) -> Decision? {
         guard input.candidate != nil else { return nil }
-        return abort(input, events: [], reason: "Aborted", detail: "aborted by a person", now: now)
+        return abort(input, events: [], reason: .aborted, detail: "aborted by a person", now: now)
     }
 
     /// A monitor fired with `action: rollback`. During a rollout the candidate is aborted;
@@ -309,7 +297,7 @@ public enum RolloutEngine {
     /// return to.
     public static func rollbackByMonitor(_ input: RolloutState, monitor: String, detail: String, now: Double) -> Decision? {
         if input.candidate != nil {
-            return abort(input, events: [], reason: "MonitorFired", detail: "monitor \(monitor): \(detail)", now: now)
+            return abort(input, events: [], reason: .monitorFired, detail: "monitor \(monitor): \(detail)", now: now)
         }
         guard let current = input.stable, let previous = input.previousStable, previous.digest != current.digest else { return nil }
         var state = input
@@ -319,12 +307,12 @@ public enum RolloutEngine {
         state.previousStable = nil
         remember(&state, previous.digest)
         state.health = .degraded
-        state.reason = "MonitorRollback"
+        state.reason = .monitorRollback
         state.message = "rolled back to \(previous.split) (revision \(short(previous.revision))) because monitor \(monitor) fired: \(detail); "
             + "git still declares \(short(current.revision)): revert it, fix forward, or run `sluice retry \(input.name)`"
         state.updatedAt = now
         let event = RolloutEvent(
-            "monitorRollback", "monitor \(monitor) fired (\(detail)); traffic back to \(previous.split)", revision: current.revision)
+            .monitorRollback, "monitor \(monitor) fired (\(detail)); traffic back to \(previous.split)", revision: current.revision)
         return Decision(state: state, events: [event], analysisDue: false)
     }
 
@@ -334,10 +322,10 @@ public enum RolloutEngine {
         var state = input
         state.failedDigests.removeAll { $0 == digest }
         state.message = "retrying \(short(input.desiredRevision ?? ""))"
-        return (state, RolloutEvent("retry", "the failed spec will be tried again", revision: input.desiredRevision))
+        return (state, RolloutEvent(.retry, "the failed spec will be tried again", revision: input.desiredRevision))
     }
 
-    private static func abort(_ input: RolloutState, events: [RolloutEvent], reason: String, detail: String, now: Double) -> Decision {
+    private static func abort(_ input: RolloutState, events: [RolloutEvent], reason: RolloutState.Reason, detail: String, now: Double) -> Decision {
         var state = input
         var events = events
         guard let candidate = state.candidate else { return Decision(state: state, events: events, analysisDue: false) }
@@ -348,7 +336,7 @@ public enum RolloutEngine {
         state.reason = reason
         state.message = "rolled back to stable \(state.stable?.split ?? ""): \(detail)"
         state.updatedAt = now
-        events.append(RolloutEvent("aborted", "\(reason): \(detail); 100% back to stable", revision: candidate.target.revision))
+        events.append(RolloutEvent(.aborted, "\(reason): \(detail); 100% back to stable", revision: candidate.target.revision))
         return Decision(state: state, events: events, analysisDue: false)
     }
 
@@ -359,10 +347,10 @@ public enum RolloutEngine {
         makeStable(&state, candidate.target)
         state.candidate = nil
         state.health = .healthy
-        state.reason = "Promoted"
+        state.reason = .promoted
         state.message = "promoted: \(candidate.target.split)"
         state.updatedAt = now
-        events.append(RolloutEvent("promoted", "\(candidate.target.split) is stable", revision: candidate.target.revision))
+        events.append(RolloutEvent(.promoted, "\(candidate.target.split) is stable", revision: candidate.target.revision))
         return Decision(state: state, events: events, analysisDue: false)
     }
 
@@ -372,13 +360,13 @@ public enum RolloutEngine {
         let ready = weighted.allSatisfy(observation.readyVersions.contains)
         if state.health == .degraded && state.failedDigests.last == state.desiredDigest { return }
         state.health = ready ? .healthy : .progressing
-        if ready, ["Deployed", "Updated", "FastRollback", "Promoted"].contains(state.reason) || state.reason == "New" {
+        if ready, [.deployed, .updated, .fastRollback, .promoted, .new].contains(state.reason) {
             state.message = "\(stable.split)"
         } else if !ready {
-            state.reason = "WaitingForReadiness"
+            state.reason = .waitingForReadiness
             state.message = "waiting for \(weighted.filter { !observation.readyVersions.contains($0) }.joined(separator: ", ")) to become ready"
         } else {
-            state.reason = "Synced"
+            state.reason = .synced
             state.message = stable.split
         }
     }

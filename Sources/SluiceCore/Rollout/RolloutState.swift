@@ -123,7 +123,7 @@ public struct RolloutState: Sendable, Hashable, Codable {
     public var attemptedDigest: String?
     public var health: Health
     /// A one-word reason (`Deployed`, `Canary`, `AnalysisFailed`, `InvalidManifest`…).
-    public var reason: String
+    public var reason: Reason
     /// A human sentence.
     public var message: String
     /// Spec digests of candidates that failed; not retried until the spec changes or
@@ -143,7 +143,7 @@ public struct RolloutState: Sendable, Hashable, Codable {
     public init(name: String, now: Double) {
         self.name = name
         health = .missing
-        reason = "New"
+        reason = .new
         message = ""
         failedDigests = []
         stableHistory = []

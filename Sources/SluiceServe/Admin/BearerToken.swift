@@ -18,7 +18,7 @@ package struct BearerToken: Sendable {
         let scheme = Array("bearer ".utf8)
         guard utf8.count > scheme.count,
               zip(utf8.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 }) else { return false }
-        return HMACSHA256.constantTimeEqual(Array(utf8.dropFirst(scheme.count)), bytes)
+        return SecretComparison.equal(Array(utf8.dropFirst(scheme.count)), bytes)
     }
 
     /// The 401 answer naming the realm.

@@ -56,14 +56,10 @@ enum ArtifactDigestCheck {
             }
         }
         let actual = switch digest.algorithm {
-        case .sha256: hex(sha256.finalize())
-        case .sha512: hex(sha512.finalize())
+        case .sha256: sha256.finalize().hex
+        case .sha512: sha512.finalize().hex
         }
         guard actual != digest.hex else { return nil }
         return "the artifact has \(digest.algorithm.rawValue):\(actual), but the spec pins \(digest.description); the version is not started"
-    }
-
-    private static func hex(_ digest: some Crypto.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }
