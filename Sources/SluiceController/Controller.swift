@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 import SluiceServe
@@ -74,8 +75,9 @@ public actor Controller {
     var sketchedInputs: [String: [String]] = [:]
     let webhooks: WebhookSender
 
-    /// Opens the repository, the store and the data plane client.
-    public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
+    /// Opens the repository, the store and the data plane client; `secrets` come resolved
+    /// from the executable.
+    public init(config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void) async throws {
         self.config = config
         self.log = log
         store = try ControllerStore(path: config.databasePath)
@@ -87,17 +89,16 @@ public actor Controller {
         }
         reader = ManifestReader(source: source, directory: config.path)
         let group = MultiThreadedEventLoopGroup.singleton
-        let tokenSource = config.dataPlaneToken
-        let stateDirectory = config.stateDirectory
+        let dataPlaneToken = secrets.dataPlaneToken
         dataPlane = DataPlaneClient(
             address: config.dataPlane,
-            readToken: { try AdminToken.resolve(tokenSource, stateDirectory: stateDirectory) },
+            readToken: { try dataPlaneToken() },
             client: UpstreamClient(group: group), eventLoop: group.next())
         artifacts = ArtifactStore(directory: config.artifactDirectory)
-        let webhookToken = config.monitorWebhookToken
+        let webhookToken = secrets.monitorWebhookToken
         webhooks = WebhookSender(
             client: UpstreamClient(group: group), eventLoop: group.next(),
-            readToken: { try webhookToken.map { try AdminToken.resolve($0, stateDirectory: stateDirectory) } })
+            readToken: { try webhookToken.map { try $0() } })
         states = try store.states()
         for (model, statuses) in try store.monitorStatuses() {
             monitorStatuses[model] = Dictionary(uniqueKeysWithValues: statuses.map { ("\($0.monitor)/\($0.version)", $0) })
