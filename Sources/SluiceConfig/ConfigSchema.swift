@@ -48,7 +48,7 @@ public enum ConfigSchema {
                 "How long a removed version may finish in-flight requests before SIGTERM."),
             FieldSchema("stopTimeout", .string(.duration), default: "`10s`", "Between SIGTERM and SIGKILL."),
             FieldSchema("upstreamTimeout", .string(.duration), default: "`60s`", "One request to a model server (then 504)."),
-            FieldSchema("monitoring", .object(monitoring), "Monitoring buckets the controller collects."),
+            FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
             FieldSchema(
                 "feedback", .object(feedback), default: "a generated token",
                 "Who may post ground truth to `POST /v2/models/{model}/feedback`."),
@@ -80,10 +80,10 @@ public enum ConfigSchema {
                 "How long ended buckets wait for the controller to collect them: at least one bucket, at most 24h."),
             FieldSchema(
                 "predictions", .integer(minimum: 0, maximum: 10_000_000), default: "`100000`",
-                "Predictions remembered by request id so that labels posted later can be joined to them (0: feedback off)."),
+                "Predictions remembered by request id so that labels posted later can be joined to them (0: feedback off, answers not read for it)."),
             FieldSchema(
                 "sketchedPerSecond", .integer(minimum: 1, maximum: 1_000_000), default: "`200`",
-                "Requests per second and version whose features all go into the sketches; above that every k-th."),
+                "Requests per second and version whose features all go into the sketches; above that every k-th (k growing with traffic), so a busy version's cost stays flat. Counts, errors and latency always cover every request."),
         ])
 
     static let feedback = ObjectSchema(
@@ -134,16 +134,16 @@ public enum ConfigSchema {
         fields: [
             FieldSchema(
                 "command", .list(.text(nil), minItems: 1, uniqueField: nil), required: true,
-                "The program and its arguments; `{artifact}` (absolute path), `{port}`, `{model}`, `{version}` are filled in (docs/runtimes.md)."),
+                "The program and its arguments; `{artifact}` (absolute path), `{port}`, `{model}`, `{version}` are filled in; a value holding anything but letters, digits and `. _ - + / ~` is refused, never quoted (docs/runtimes.md)."),
             FieldSchema(
                 "env", .map(keys: nil, values: .text(nil)), default: "none",
-                "Extra environment (templated the same way); the process gets only an allowlist of the parent's (docs/model-servers.md)."),
+                "Extra environment (templated the same way). The process gets only `PATH`, `HOME`, `LANG`, `LC_*`, `TZ`, `TMPDIR` from `sluice serve`'s environment, this `env`, and `SLUICE_MODEL`, `SLUICE_VERSION`, `SLUICE_PORT` (docs/model-servers.md)."),
             FieldSchema(
                 "readinessPath", .text(nil), default: "`/v2/models/{model}/ready`",
-                "A path starting with `/`, polled before a version gets traffic (templated)."),
+                "A path starting with `/` (templated), polled every 100 ms while starting and every second after; a version gets traffic once it answers."),
             FieldSchema(
                 "startTimeout", .string(.duration), default: "`60s`",
-                "How long a process may take to become ready before it is restarted."),
+                "Not ready by then: the process is killed and restarted."),
             FieldSchema(
                 "workingDirectory", .text(nil), default: "the config file's directory", "The working directory of the process."),
         ])
