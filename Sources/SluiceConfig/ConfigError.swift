@@ -10,8 +10,8 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
 
     /// A problem with the file as a whole (unreadable, no `controller:` section).
-    init(file: String, _ message: String) {
-        diagnostics = [Diagnostic(file: file, location: .start, code: .missingField, message: message)]
+    init(file: String, _ code: DiagnosticCode, _ message: String) {
+        diagnostics = [Diagnostic(file: file, location: .start, code: code, message: message)]
         wholeFile = true
     }
 
@@ -28,4 +28,9 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { problems.joined(separator: "\n") }
+}
+
+extension DiagnosticCode {
+    /// The config file cannot be read.
+    static let unreadable = DiagnosticCode(rawValue: "unreadable")
 }

@@ -15,7 +15,7 @@ public struct SluiceConfiguration: Sendable {
     /// Every problem is reported with its position and field.
     public static func load(path: String) throws(ConfigError) -> SluiceConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, "cannot read the config file")
+            throw ConfigError(file: path, .unreadable, "cannot read the config file")
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         return try parse(Array(data), file: path, baseDirectory: base)
@@ -26,7 +26,7 @@ public struct SluiceConfiguration: Sendable {
         let stream = YAMLComposer().compose(bytes, file: file)
         if !stream.diagnostics.isEmpty { throw ConfigError(diagnostics: stream.diagnostics.sorted()) }
         guard let root = stream.documents.first?.root, stream.documents.count == 1 else {
-            throw ConfigError(file: file, "expected one YAML document with `serve:` and `runtimes:`")
+            throw ConfigError(file: file, .syntax, "expected one YAML document with `serve:` and `runtimes:`")
         }
         var validator = SchemaValidator(file: file)
         validator.validate(root, as: ConfigSchema.document, path: "", owner: root.location)
@@ -42,7 +42,7 @@ public struct SluiceConfiguration: Sendable {
     /// The `controller:` section, or an error saying it is missing.
     public func controller() throws(ConfigError) -> ControllerConfig {
         guard let controllerSection else {
-            throw ConfigError(file: file, "no `controller:` section (it needs at least `repository:`)")
+            throw ConfigError(file: file, .missingField, "no `controller:` section (it needs at least `repository:`)")
         }
         return controllerSection
     }

@@ -30,6 +30,9 @@ import Testing
         for (name, definition) in definitions {
             #expect(definition["additionalProperties"] == .bool(false), "\(name)")
         }
+        // Editors see the exclusive pairs too: tokenEnv and tokenFile are never both allowed.
+        let admin = definitions.first { $0.0 == "ServeAdmin" }?.1
+        #expect(admin?["allOf"] == .array([.object([("not", .object([("required", .array([.string("tokenEnv"), .string("tokenFile")]))]))])]))
     }
 
     /// Every field the reference documents is accepted by the reader with a value of its
