@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceGit", targets: ["SluiceGit"]),
+        .library(name: "SluiceConfig", targets: ["SluiceConfig"]),
         .library(name: "SluiceServe", targets: ["SluiceServe"]),
         .library(name: "SluiceController", targets: ["SluiceController"]),
     ],
@@ -44,6 +45,13 @@ let package = Package(
             dependencies: ["SluiceCore", "CLibGit2"],
             swiftSettings: strictSettings
         ),
+        // The one reader of the operator's sluice.yaml (schema-driven) and of the secrets it names.
+        .target(
+            name: "SluiceConfig",
+            // SluiceGit for RepositoryLocation: `controller.repository` is parsed once, here.
+            dependencies: ["SluiceCore", "SluiceGit"],
+            swiftSettings: strictSettings
+        ),
         // fork/exec with a parent-death signal: Foundation.Process cannot set one.
         .target(name: "CSluiceSpawn"),
         // The data plane: supervisor, gateway, admin API, per-version statistics.
@@ -51,6 +59,7 @@ let package = Package(
             name: "SluiceServe",
             dependencies: [
                 "SluiceCore",
+                "SluiceConfig",
                 "CSluiceSpawn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -71,7 +80,7 @@ let package = Package(
         .target(
             name: "SluiceController",
             dependencies: [
-                "SluiceCore", "SluiceGit", "SluiceStore", "SluiceServe",
+                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -84,6 +93,7 @@ let package = Package(
             name: "sluice",
             dependencies: [
                 "SluiceCore",
+                "SluiceConfig",
                 "SluiceGit",
                 "SluiceServe",
                 "SluiceController",
@@ -106,11 +116,13 @@ let package = Package(
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceTestSupport",
+                "SluiceController", "SluiceConfig", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
+        .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceConfig", "SluiceCore", "SluiceTestSupport"]),
+        // Fixtures (a corpus of invalid sluice.yaml files) are read by path, not bundled.
+        .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceCore"], exclude: ["Fixtures"]),
         // Fixtures are read by path (python runtimes, drift data), not bundled.
         .testTarget(
             name: "sluiceTests",

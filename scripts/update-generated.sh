@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Regenerates what is generated from the format's definitions: the shipped JSON Schema and
-# the README's field reference table. Tests fail until this has been run after a change.
+# Regenerates what is generated from the format's definitions: the shipped JSON Schemas of
+# manifests and of sluice.yaml, the README's field reference table and the sluice.yaml table
+# in docs/serve-config.md. Tests fail until this has been run after a change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -q
 .build/debug/sluice schema > manifests/modeldeployment.schema.json
 .build/debug/sluice schema --format markdown > .build/reference.md
+mkdir -p schema
+.build/debug/sluice schema --config > schema/sluice-config.schema.json
+.build/debug/sluice schema --config --format markdown > .build/config-reference.md
 python3 - <<'PY'
 import re
 readme = open("README.md").read()
@@ -14,5 +18,11 @@ start, end = "<!-- reference:start -->\n", "<!-- reference:end -->"
 head, rest = readme.split(start, 1)
 _, tail = rest.split(end, 1)
 open("README.md", "w").write(head + start + table + end + tail)
+docs = open("docs/serve-config.md").read()
+table = open(".build/config-reference.md").read()
+start, end = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
+head, rest = docs.split(start, 1)
+_, tail = rest.split(end, 1)
+open("docs/serve-config.md", "w").write(head + start + table + end + tail)
 PY
-echo "updated manifests/modeldeployment.schema.json and the README reference table"
+echo "updated the JSON Schemas (manifests/, schema/), the README reference table and docs/serve-config.md"

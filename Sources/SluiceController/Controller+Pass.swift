@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 import SluiceServe

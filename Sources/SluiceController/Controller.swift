@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 import SluiceServe
@@ -84,9 +85,10 @@ public actor Controller {
         monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
     }
 
-    /// Opens the configured repository, the store and the local data plane's admin API.
-    public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
-        try self.init(environment: try ControllerEnvironment.live(config: config, log: log))
+    /// Opens the configured repository, the store and the local data plane's admin API;
+    /// `secrets` come resolved from the executable.
+    public init(config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void) throws {
+        try self.init(environment: try ControllerEnvironment.live(config: config, secrets: secrets, log: log))
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers

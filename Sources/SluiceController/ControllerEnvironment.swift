@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 import SluiceServe
@@ -33,8 +34,11 @@ public struct ControllerEnvironment: Sendable {
     }
 
     /// The production collaborators: the configured repository (cloned into the state
-    /// directory when remote), the SQLite store, and the local data plane's admin API.
-    public static func live(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) throws -> ControllerEnvironment {
+    /// directory when remote), the SQLite store, and the local data plane's admin API, with
+    /// the secrets the executable resolved.
+    public static func live(
+        config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void
+    ) throws -> ControllerEnvironment {
         let store = try ControllerStore(path: config.databasePath)
         let source: GitSource
         if config.repositoryLocation.isRemote {
@@ -43,14 +47,12 @@ public struct ControllerEnvironment: Sendable {
         } else {
             source = try GitSource.open(path: config.repository)
         }
-        let tokenSource = config.dataPlaneToken
-        let stateDirectory = config.stateDirectory
-        let backend = LocalDataPlane(
-            address: config.dataPlane, readToken: { try AdminToken.resolve(tokenSource, stateDirectory: stateDirectory) })
-        let webhookToken = config.monitorWebhookToken
+        let dataPlaneToken = secrets.dataPlaneToken
+        let backend = LocalDataPlane(address: config.dataPlane, readToken: { try dataPlaneToken() })
+        let webhookToken = secrets.monitorWebhookToken
         return ControllerEnvironment(
             config: config, source: source, store: store, backend: backend,
-            webhookToken: { try webhookToken.map { try AdminToken.resolve($0, stateDirectory: stateDirectory) } }, log: log)
+            webhookToken: { try webhookToken.map { try $0() } }, log: log)
     }
 }
 

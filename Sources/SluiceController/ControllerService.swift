@@ -1,20 +1,20 @@
 import Foundation
 import NIOPosix
+import SluiceConfig
 import SluiceServe
 
 /// Runs a controller with its API listener until cancelled.
 public enum ControllerService {
     /// Starts the API on `config.listen` and reconciles until the task is cancelled.
-    /// `onListening` receives the bound address.
-    public static func run(config: ControllerConfig, log: @escaping @Sendable (String) -> Void, onListening: @Sendable (String) -> Void = { _ in }) async throws {
+    /// `secrets` come resolved from the executable; `onListening` receives the bound address.
+    public static func run(
+        config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void,
+        onListening: @Sendable (String) -> Void = { _ in }
+    ) async throws {
         try PrivateFiles.directory(config.stateDirectory)
-        let token = try AdminToken.resolve(config.token, stateDirectory: config.stateDirectory, fileName: "controller-token")
-        let secret = try config.webhookSecret.map { try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "webhook-secret") }
-        let controller = try await Controller(config: config, log: log)
-        let metricsToken = try config.metricsToken.map {
-            try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "metrics-token", field: "controller.metrics")
-        }
-        let api = ControllerAPI(controller: controller, token: token, webhookSecret: secret, metricsToken: metricsToken)
+        let controller = try Controller(config: config, secrets: secrets, log: log)
+        let api = ControllerAPI(
+            controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken)
         let server = try await HTTPServerHost.start(
             address: config.listen, group: MultiThreadedEventLoopGroup.singleton, limits: ServerLimits(), responder: api)
         let address: String

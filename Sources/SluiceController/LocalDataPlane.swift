@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SluiceConfig
 import SluiceCore
 import SluiceServe
 

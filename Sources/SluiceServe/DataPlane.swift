@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SluiceConfig
 import SluiceCore
 
 /// The data plane of one machine (`sluice serve`): the supervisor, the inference gateway
@@ -15,6 +16,8 @@ public actor DataPlane {
     }
 
     let config: ServeConfig
+    /// The tokens, resolved by the executable from the config's sources.
+    private let secrets: ServeSecrets
     nonisolated let statistics: TrafficStatistics
     nonisolated let monitoring: MonitoringRecorder
     private let predictions: PredictionLog
@@ -41,8 +44,10 @@ public actor DataPlane {
             bufferedBodies: config.bufferedMiB << 20)
     }
 
-    public init(config: ServeConfig, quiet: Bool = false) {
+    /// A data plane run as `config` says, with the tokens `secrets` holds.
+    public init(config: ServeConfig, secrets: ServeSecrets, quiet: Bool = false) {
         self.config = config
+        self.secrets = secrets
         log = ServeLog(quiet: quiet)
         statistics = TrafficStatistics()
         let bucket = Int(config.monitoringBucket.milliseconds / 1000)
@@ -59,17 +64,7 @@ public actor DataPlane {
     /// listeners and every child process. `onListening` receives the bound addresses.
     public func run(onListening: @Sendable (Listeners) -> Void = { _ in }) async throws {
         try PrivateFiles.directory(config.stateDirectory)
-        let token = try AdminToken.resolve(config.adminToken, stateDirectory: config.stateDirectory)
         await supervisor.beginContainment()
-        let feedbackToken: String?
-        switch config.feedback {
-        case .open: feedbackToken = nil
-        case .token(let source):
-            feedbackToken = try AdminToken.resolve(source, stateDirectory: config.stateDirectory, fileName: "feedback-token", field: "serve.feedback")
-        }
-        let metricsToken = try config.metricsToken.map {
-            try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "metrics-token", field: "serve.metrics")
-        }
         restoreSpec()
         let supervisor = self.supervisor
         let gateway = Gateway(
@@ -79,8 +74,8 @@ public actor DataPlane {
             monitoring: monitoring,
             predictions: predictions,
             config: config,
-            feedbackToken: feedbackToken,
-            metricsToken: metricsToken,
+            feedbackToken: secrets.feedbackToken,
+            metricsToken: secrets.metricsToken,
             onConnectFailure: { target in Task { await supervisor.suspect(target) } },
             metricsText: { [statistics, routes] in statistics.prometheusText() + RouteGauges.text(routes.current) }
         )
@@ -88,7 +83,7 @@ public actor DataPlane {
             address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
         servers.append(inference)
         let admin = try await HTTPServerHost.start(
-            address: config.adminListen, group: group, limits: limits.body(AdminAPI.maximumBody), responder: AdminAPI(token: token, dataPlane: self))
+            address: config.adminListen, group: group, limits: limits.body(AdminAPI.maximumBody), responder: AdminAPI(token: secrets.adminToken, dataPlane: self))
         servers.append(admin)
         let listeners = Listeners(
             inference: describe(config.listen, port: inference.port),

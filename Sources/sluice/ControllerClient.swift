@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SluiceConfig
 import SluiceController
 import SluiceCore
 import SluiceServe
@@ -35,7 +36,7 @@ struct ControllerClientOptions: ParsableArguments {
                 address = UpstreamAddress(host: host == "0.0.0.0" ? "127.0.0.1" : host, port: port)
             }
             if token == nil {
-                token = try? AdminToken.resolve(config.token, stateDirectory: config.stateDirectory, fileName: "controller-token")
+                token = try? ControllerSecrets.apiToken(config)
             }
         }
         guard let address else { throw ValidationError("no controller address: give --controller") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceConfig
 import SluiceController
 import SluiceServe
 
@@ -22,7 +23,8 @@ extension Sluice {
         func run() async throws {
             let controllerConfig = try loadControllerConfig(config)
             try await runUntilSignalled { log in
-                try await ControllerService.run(config: controllerConfig, log: log) { address in
+                let secrets = try ControllerSecrets.resolve(controllerConfig)
+                try await ControllerService.run(config: controllerConfig, secrets: secrets, log: log) { address in
                     FileHandle.standardOutput.write(Data("sluice controller: API on \(address)\n".utf8))
                 }
             }
@@ -30,10 +32,26 @@ extension Sluice {
     }
 }
 
-/// Reads the controller section, exiting 2 with the problems when it is invalid.
-func loadControllerConfig(_ path: String) throws -> ControllerConfig {
+/// Reads the config file, exiting 2 with every problem when it is invalid. `command`
+/// prefixes the report (`sluice serve: invalid config`).
+func loadConfiguration(_ path: String, command: String = "sluice") throws -> SluiceConfiguration {
     do {
-        return try ControllerConfig.load(path: path)
+        return try SluiceConfiguration.load(path: path)
+    } catch {
+        FileHandle.standardError.write(Data("\(command): invalid config\n\(error.description)\n".utf8))
+        throw ExitCode(2)
+    }
+}
+
+/// Reads the config file's controller section, exiting 2 when the file is invalid or has none.
+func loadControllerConfig(_ path: String) throws -> ControllerConfig {
+    try requireController(loadConfiguration(path))
+}
+
+/// The controller section of a config, exiting 2 when there is none.
+func requireController(_ configuration: SluiceConfiguration) throws -> ControllerConfig {
+    do {
+        return try configuration.controller()
     } catch {
         FileHandle.standardError.write(Data("sluice: invalid config\n\(error.description)\n".utf8))
         throw ExitCode(2)

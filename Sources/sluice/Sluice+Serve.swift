@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceConfig
 import SluiceServe
 
 extension Sluice {
@@ -22,15 +23,9 @@ extension Sluice {
         var quiet = false
 
         func run() async throws {
-            let serveConfig: ServeConfig
-            do {
-                serveConfig = try ServeConfig.load(path: config)
-            } catch {
-                FileHandle.standardError.write(Data("sluice serve: invalid config\n\(error.description)\n".utf8))
-                throw ExitCode(2)
-            }
-            let dataPlane = DataPlane(config: serveConfig, quiet: quiet)
+            let serveConfig = try loadConfiguration(config, command: "sluice serve").serve
             try await runUntilSignalled { _ in
+                let dataPlane = DataPlane(config: serveConfig, secrets: try ServeSecrets.resolve(serveConfig), quiet: quiet)
                 try await dataPlane.run { listeners in
                     let line = "sluice serve: inference on \(listeners.inference), admin on \(listeners.admin)\n"
                     FileHandle.standardOutput.write(Data(line.utf8))

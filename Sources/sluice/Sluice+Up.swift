@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceConfig
 import SluiceController
 import SluiceServe
 
@@ -18,8 +19,9 @@ extension Sluice {
         var config: String = "sluice.yaml"
 
         func run() async throws {
-            let controllerConfig = try loadControllerConfig(config)
-            let serveConfig = try ServeConfig.load(path: config)
+            let configuration = try loadConfiguration(config)
+            let controllerConfig = try requireController(configuration)
+            let serveConfig = configuration.serve
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             try PrivateFiles.directory(serveConfig.stateDirectory)
             let log = "\(serveConfig.stateDirectory)/serve.log"
@@ -45,7 +47,9 @@ extension Sluice {
                 try await Task.sleep(for: .milliseconds(50))
             }
             try await runUntilSignalled { logLine in
-                try await ControllerService.run(config: controllerConfig, log: logLine) { address in
+                // The data plane's token is read when first needed: the child may still be writing it.
+                let secrets = try ControllerSecrets.resolve(controllerConfig)
+                try await ControllerService.run(config: controllerConfig, secrets: secrets, log: logLine) { address in
                     FileHandle.standardOutput.write(Data("sluice up: controller API on \(address)\n".utf8))
                 }
             }

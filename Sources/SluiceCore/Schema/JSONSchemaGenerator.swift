@@ -9,19 +9,24 @@ public enum JSONSchemaGenerator {
 
     /// The whole schema document.
     public static func schema() -> JSONValue {
-        var definitions: [(String, JSONValue)] = []
-        for object in ManifestSchema.objects.dropFirst() {
-            definitions.append((object.name, objectSchema(object)))
-        }
+        schema(
+            of: ManifestSchema.document, definitions: Array(ManifestSchema.objects.dropFirst()), id: id,
+            title: "Sluice \(ManifestSchema.kind) (\(ManifestSchema.apiVersion))")
+    }
+
+    /// The schema of any document described by an ``ObjectSchema`` (the operator's
+    /// `sluice.yaml` too); `definitions` become `$defs` (by default every object below the root).
+    public static func schema(of document: ObjectSchema, definitions: [ObjectSchema]? = nil, id: String, title: String) -> JSONValue {
         var root: [(String, JSONValue)] = [
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("$id", .string(id)),
-            ("title", .string("Sluice \(ManifestSchema.kind) (\(ManifestSchema.apiVersion))")),
+            ("title", .string(title)),
         ]
-        if case .object(let members) = objectSchema(ManifestSchema.document) {
+        if case .object(let members) = objectSchema(document) {
             root += members
         }
-        root.append(("$defs", .object(definitions)))
+        let objects = definitions ?? document.descendants
+        root.append(("$defs", .object(objects.map { ($0.name, objectSchema($0)) })))
         return .object(root)
     }
 
@@ -56,6 +61,13 @@ public enum JSONSchemaGenerator {
                     ("then", .object(then)),
                 ]))
         }
+        for group in object.exclusive {
+            for (index, first) in group.enumerated() {
+                for second in group.dropFirst(index + 1) {
+                    all.append(.object([("not", .object([("required", .array([.string(first), .string(second)]))]))]))
+                }
+            }
+        }
         if !all.isEmpty { members.append(("allOf", .array(all))) }
         return .object(members)
     }
@@ -84,6 +96,13 @@ public enum JSONSchemaGenerator {
             var members: [(String, JSONValue)] = [("type", .string("string")), ("pattern", .string(format.pattern))]
             if format == .dnsLabel || format == .versionName { members.append(("maxLength", .int(63))) }
             return members
+        case .text(let format):
+            // Numbers and booleans are read as their text (`--workers: 2`).
+            var members: [(String, JSONValue)] = [("type", .array([.string("string"), .string("number"), .string("boolean")]))]
+            if let format { members.append(("pattern", .string(format.pattern))) }
+            return members
+        case .boolean:
+            return [("type", .string("boolean"))]
         case .enumeration(let values):
             return [("type", .string("string")), ("enum", .array(values.map(JSONValue.string)))]
         case .constant(let value):
@@ -102,11 +121,10 @@ public enum JSONSchemaGenerator {
             if minItems > 0 { members.append(("minItems", .int(minItems))) }
             return members
         case .map(let keys, let values):
-            return [
-                ("type", .string("object")),
-                ("propertyNames", .object([("pattern", .string(keys.pattern))])),
-                ("additionalProperties", .object(typeSchema(values))),
-            ]
+            var members: [(String, JSONValue)] = [("type", .string("object"))]
+            if let keys { members.append(("propertyNames", .object([("pattern", .string(keys.pattern))]))) }
+            members.append(("additionalProperties", .object(typeSchema(values))))
+            return members
         case .object(let object):
             return [("$ref", .string("#/$defs/\(object.name)"))]
         }

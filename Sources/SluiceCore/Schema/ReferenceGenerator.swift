@@ -1,8 +1,12 @@
 /// Renders the manifest reference (one Markdown table row per field) from ``ManifestSchema``,
 /// for the README and for `sluice schema --format markdown`.
 public enum ReferenceGenerator {
-    /// The Markdown table.
-    public static func markdown() -> String {
+    /// The Markdown table of the manifest format.
+    public static func markdown() -> String { markdown(of: ManifestSchema.document) }
+
+    /// The Markdown table of any document (the operator's `sluice.yaml` too). Entries of a
+    /// mapping of objects (`runtimes`) are written `runtimes.<name>.command`.
+    public static func markdown(of document: ObjectSchema) -> String {
         var lines = [
             "| Field | Type | Required | Default | Meaning |",
             "| --- | --- | --- | --- | --- |",
@@ -18,18 +22,20 @@ public enum ReferenceGenerator {
                 switch field.type {
                 case .object(let child): walk(child, prefix: path)
                 case .list(.object(let child), _, _): walk(child, prefix: path + "[]")
+                case .map(_, .object(let child)): walk(child, prefix: path + ".<name>")
                 default: break
                 }
             }
         }
-        walk(ManifestSchema.document, prefix: "")
+        walk(document, prefix: "")
         return lines.joined(separator: "\n") + "\n"
     }
 
     static func typeText(_ type: SchemaType) -> String {
         switch type {
-        case .string(let format?): return "string (\(formatName(format)))"
-        case .string(nil): return "string"
+        case .string(let format?), .text(let format?): return "string (\(formatName(format)))"
+        case .string(nil), .text(nil): return "string"
+        case .boolean: return "boolean"
         case .enumeration(let values): return values.map { "`\($0)`" }.joined(separator: ", ")
         case .constant(let value): return "`\(value)`"
         case .integer(let minimum, let maximum):
@@ -42,7 +48,7 @@ public enum ReferenceGenerator {
             return exclusiveMinimum.map { "number > \(JSONValue.number($0).serialized())" } ?? "number"
         case .list(let item, _, let unique):
             return "list of \(typeText(item))" + (unique.map { ", unique `\($0)`" } ?? "")
-        case .map(let keys, let values): return "map \(formatName(keys)) → \(typeText(values))"
+        case .map(let keys, let values): return "map \(keys.map(formatName) ?? "name") → \(typeText(values))"
         case .object(let object): return object.name
         }
     }

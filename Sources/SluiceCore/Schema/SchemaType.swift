@@ -3,6 +3,11 @@
 public indirect enum SchemaType: Sendable {
     /// A string, optionally constrained by a format.
     case string(StringFormat?)
+    /// Any scalar read as its text: a string, or a number or boolean written without quotes
+    /// (`[server, --workers, 2]` in the operator's config), optionally constrained by a format.
+    case text(StringFormat?)
+    /// `true` or `false`.
+    case boolean
     /// One of a fixed set of strings.
     case enumeration([String])
     /// Exactly this string (apiVersion, kind).
@@ -13,15 +18,16 @@ public indirect enum SchemaType: Sendable {
     case number(exclusiveMinimum: Double?)
     /// A list of items, with a minimum length and optionally a field whose value must be unique.
     case list(SchemaType, minItems: Int, uniqueField: String?)
-    /// A mapping from keys of a format to values of a type (labels, traffic).
-    case map(keys: StringFormat, values: SchemaType)
+    /// A mapping from keys (of a format, when given) to values of a type (labels, traffic, runtimes).
+    case map(keys: StringFormat?, values: SchemaType)
     /// A mapping with named fields.
     case object(ObjectSchema)
 
     /// What the validator says is expected of a value of this type.
     public var expectation: String {
         switch self {
-        case .string(let format): return format?.expectation ?? "a string"
+        case .string(let format), .text(let format): return format?.expectation ?? "a string"
+        case .boolean: return "true or false"
         case .enumeration(let values): return "one of " + values.joined(separator: ", ")
         case .constant(let value): return "'\(value)'"
         case .integer(let minimum, let maximum):
@@ -41,7 +47,8 @@ public indirect enum SchemaType: Sendable {
     /// A name for the type inside other sentences ("a list of steps").
     var shortName: String {
         switch self {
-        case .string, .constant, .enumeration: return "strings"
+        case .string, .text, .constant, .enumeration: return "strings"
+        case .boolean: return "booleans"
         case .integer: return "integers"
         case .number: return "numbers"
         case .list: return "lists"
@@ -67,13 +74,15 @@ public struct ObjectSchema: Sendable {
     public var requireAnyOf: [[String]] = []
     /// Conditional requirements, such as "a drift metric needs a test".
     public var rules: [FieldRule] = []
+    /// Field groups of which at most one field may be present (`tokenEnv` or `tokenFile`).
+    public var exclusive: [[String]] = []
     /// Field positions by name: validation looks up every key of every manifest here.
     private let positions: [String: Int]
 
     /// Creates an object definition.
     public init(
         name: String, plural: String, description: String, fields: [FieldSchema], exactlyOneField: Bool = false,
-        requireAnyOf: [[String]] = [], rules: [FieldRule] = []
+        requireAnyOf: [[String]] = [], rules: [FieldRule] = [], exclusive: [[String]] = []
     ) {
         self.name = name
         self.plural = plural
@@ -82,6 +91,7 @@ public struct ObjectSchema: Sendable {
         self.exactlyOneField = exactlyOneField
         self.requireAnyOf = requireAnyOf
         self.rules = rules
+        self.exclusive = exclusive
         self.positions = Dictionary(fields.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -138,5 +148,27 @@ public struct FieldRule: Sendable {
         self.requires = requires
         self.forbids = forbids
         self.reason = reason
+    }
+}
+
+extension ObjectSchema {
+    /// Every object reachable from this one's fields (through lists and mappings), each once,
+    /// in the order first met: the `$defs` of a generated JSON Schema.
+    public var descendants: [ObjectSchema] {
+        var found: [ObjectSchema] = []
+        var names: Set<String> = [name]
+        func visit(_ type: SchemaType) {
+            switch type {
+            case .object(let object):
+                guard names.insert(object.name).inserted else { return }
+                found.append(object)
+                object.fields.forEach { visit($0.type) }
+            case .list(let item, _, _): visit(item)
+            case .map(_, let values): visit(values)
+            default: break
+            }
+        }
+        fields.forEach { visit($0.type) }
+        return found
     }
 }

@@ -82,6 +82,11 @@ public struct SchemaValidator {
         for group in object.requireAnyOf where !group.contains(where: { present[$0] != nil }) {
             report(owner, .missingField, path, "\(path) needs at least one of " + group.joined(separator: ", "))
         }
+        for group in object.exclusive {
+            let given = entries.filter { group.contains($0.key.scalar?.text ?? "") }
+            guard given.count > 1, let second = given.dropFirst().first, let name = second.key.scalar?.text else { continue }
+            report(second.key.location, .inconsistent, join(path, name), "give " + group.joined(separator: " or ") + ", not both")
+        }
         for rule in object.rules {
             guard let selector = present[rule.field]?.value.scalar?.text, rule.values.contains(selector) else { continue }
             for name in rule.requires where present[name] == nil {
@@ -132,13 +137,20 @@ public struct SchemaValidator {
                     report(entry.key.location, .wrongType, path, "keys must be strings; found \(entry.key.kindDescription)")
                     continue
                 }
-                if let problem = keyFormat.problem(in: key) {
+                if let keyFormat, let problem = keyFormat.problem(in: key) {
                     report(entry.key.location, .invalidValue, join(path, key), "\(problem); expected \(keyFormat.expectation)")
                 }
                 validate(entry.value, as: valueType, path: join(path, key), owner: entry.key.location)
             }
         case .string, .enumeration, .constant:
             validateString(node, as: type, path: path)
+        case .text(let format):
+            validateText(node, format: format, path: path)
+        case .boolean:
+            guard case .scalar(let scalar) = node.content, case .bool = scalar.value else {
+                report(node.location, .wrongType, path, "expected true or false; found \(node.kindDescription)")
+                return
+            }
         case .integer(let minimum, let maximum):
             guard case .scalar(let scalar) = node.content, case .int(let value) = scalar.value else {
                 reportWrongNumber(node, type: type, path: path)
@@ -187,6 +199,20 @@ public struct SchemaValidator {
             report(node.location, .invalidValue, path, "expected '\(expected)'; found '\(text)'")
         default:
             break
+        }
+    }
+
+    /// Any scalar but null, read as its text, then checked against `format`.
+    private mutating func validateText(_ node: YAMLNode, format: StringFormat?, path: String) {
+        guard case .scalar(let scalar) = node.content, scalar.value != .null else {
+            report(node.location, .wrongType, path, "expected \(SchemaType.text(format).expectation); found \(node.kindDescription)")
+            return
+        }
+        guard let format else { return }
+        if case .string = scalar.value {
+            validateString(node, as: .string(format), path: path)
+        } else if let problem = format.problem(in: scalar.text) {
+            report(node.location, .invalidValue, path, "\(problem); expected \(format.expectation)")
         }
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SluiceConfig
 import SluiceCore
 
 /// The inference listener: Open Inference Protocol v2 over REST, routed per request by

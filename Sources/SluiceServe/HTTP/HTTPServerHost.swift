@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SluiceConfig
 import SluiceCore
 
 /// A whole HTTP request, body included.

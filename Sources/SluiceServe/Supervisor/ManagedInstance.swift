@@ -1,3 +1,4 @@
+import SluiceConfig
 import SluiceCore
 
 /// What makes a running version distinct: a change to any part starts a new process

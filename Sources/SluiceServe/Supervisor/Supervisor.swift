@@ -2,6 +2,7 @@ import CSluiceSpawn
 import Foundation
 import NIOCore
 import NIOHTTP1
+import SluiceConfig
 import SluiceCore
 
 /// Runs the versions of a runtime spec: allocates ports, starts processes, waits for

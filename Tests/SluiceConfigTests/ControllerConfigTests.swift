@@ -1,25 +1,20 @@
 import Foundation
-import NIOHTTP1
+import SluiceConfig
 import SluiceCore
 import SluiceGit
-import SluiceServe
 import Testing
-@testable import SluiceController
 
-@Suite("controller config and webhooks")
-struct ControllerConfigTests {
-    func write(_ text: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("controller-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent("sluice.yaml").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+@Suite("controller config")
+struct ControllerConfigTests: ConfigParsing {
+    /// The controller section of the file at `path`.
+    func load(_ path: String) throws(ConfigError) -> ControllerConfig {
+        try SluiceConfiguration.load(path: path).controller()
     }
 
     @Test("defaults point the controller at the data plane of the same file")
     func defaults() throws {
         let path = try write("serve:\n  admin:\n    listen: 127.0.0.1:9301\nruntimes: {}\ncontroller:\n  repository: repo\n")
-        let config = try ControllerConfig.load(path: path)
+        let config = try load(path)
         let base = (path as NSString).deletingLastPathComponent
         #expect(config.repository == "\(base)/repo")
         #expect(config.dataPlane == .tcp(host: "127.0.0.1", port: 9301))
@@ -36,11 +31,11 @@ struct ControllerConfigTests {
         let besidePath = try write(yaml)
         let base = (besidePath as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: "\(base)/models@v2:prod", withIntermediateDirectories: true)
-        let beside = try ControllerConfig.load(path: besidePath)
+        let beside = try load(besidePath)
         #expect(beside.repositoryLocation == .local(path: "\(base)/models@v2:prod"))
         #expect(beside.repository == "\(base)/models@v2:prod")
         // The same words with no such directory are an SSH remote, as git reads them.
-        let elsewhere = try ControllerConfig.load(path: try write(yaml))
+        let elsewhere = try load(try write(yaml))
         #expect(elsewhere.repositoryLocation == .ssh(url: "models@v2:prod"))
         let remotes: [(String, RepositoryLocation)] = [
             ("git@github.com:org/models.git", .ssh(url: "git@github.com:org/models.git")),
@@ -49,7 +44,7 @@ struct ControllerConfigTests {
             ("file:///srv/git/models.git", .file(url: "file:///srv/git/models.git")),
         ]
         for (text, expected) in remotes {
-            let config = try ControllerConfig.load(path: try write("controller:\n  repository: \(text)\n"))
+            let config = try load(try write("controller:\n  repository: \(text)\n"))
             #expect(config.repositoryLocation == expected)
             #expect(config.repository == text, "a URL is used as written, never resolved as a path")
             #expect(config.repositoryLocation.isRemote)
@@ -67,34 +62,73 @@ struct ControllerConfigTests {
         for (text, problem) in cases {
             let path = try write("controller:\n  repository: \(text)\n  allowEmpty: maybe\n")
             do {
-                let config = try ControllerConfig.load(path: path)
+                let config = try load(path)
                 Issue.record("\(text) was accepted as \(config.repositoryLocation)")
             } catch {
                 let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
-                #expect(lines == ["sluice.yaml:2:15: \(problem)", "sluice.yaml:3:15: controller.allowEmpty: expected true or false"])
+                #expect(lines == ["sluice.yaml:2:15: \(problem)", "sluice.yaml:3:15: controller.allowEmpty: expected true or false; found the string \"maybe\""])
             }
         }
+    }
+
+    @Test("every controller field is read, with paths resolved against the file and URLs kept as written")
+    func full() throws {
+        let path = try write("""
+            controller:
+              repository: https://example.com/models.git
+              branch: release
+              path: manifests/prod
+              interval: 2m
+              listen: 0.0.0.0:9090
+              tokenFile: secrets/api-token
+              webhookSecretEnv: HOOK_SECRET
+              stateDirectory: /var/lib/sluice
+              dataPlane: http://10.0.0.5:8081
+              dataPlaneTokenEnv: DATA_PLANE_TOKEN
+              allowEmpty: true
+              gitTokenEnv: GIT_TOKEN
+              monitors:
+                webhookTokenFile: secrets/hook-token
+            """)
+        let base = (path as NSString).deletingLastPathComponent
+        let config = try load(path)
+        #expect(config.repository == "https://example.com/models.git")
+        #expect(config.branch == "release")
+        #expect(config.path == "manifests/prod")
+        #expect(config.interval == .seconds(120))
+        #expect(config.listen == .tcp(host: "0.0.0.0", port: 9090))
+        #expect(config.token == .file("\(base)/secrets/api-token"))
+        #expect(config.webhookSecret == .environment("HOOK_SECRET"))
+        #expect(config.stateDirectory == "/var/lib/sluice")
+        #expect(config.databasePath == "/var/lib/sluice/sluice.sqlite")
+        #expect(config.dataPlane == .tcp(host: "10.0.0.5", port: 8081))
+        #expect(config.dataPlaneToken == .environment("DATA_PLANE_TOKEN"))
+        #expect(config.allowEmpty)
+        #expect(config.gitTokenEnv == "GIT_TOKEN")
+        #expect(config.monitorWebhookToken == .file("\(base)/secrets/hook-token"))
+        #expect(config.monitorInterval == .seconds(10))
+        #expect(config.alertWebhook == nil)
     }
 
     @Test("a unix-socket admin listener is the controller's data plane address, never a TCP fallback")
     func unixSocketAdmin() throws {
         let path = try write("serve:\n  admin:\n    listen: unix:run/admin.sock\nruntimes: {}\ncontroller:\n  repository: repo\n")
         let base = (path as NSString).deletingLastPathComponent
-        #expect(try ControllerConfig.load(path: path).dataPlane == .unix(path: "\(base)/run/admin.sock"))
+        #expect(try load(path).dataPlane == .unix(path: "\(base)/run/admin.sock"))
         let explicit = try write("serve:\n  admin:\n    listen: 127.0.0.1:9301\nruntimes: {}\ncontroller:\n  repository: repo\n  dataPlane: unix:/run/sluice/admin.sock\n")
-        #expect(try ControllerConfig.load(path: explicit).dataPlane == .unix(path: "/run/sluice/admin.sock"))
+        #expect(try load(explicit).dataPlane == .unix(path: "/run/sluice/admin.sock"))
     }
 
     @Test("controller.metricsTokenEnv / metricsTokenFile put /metrics behind a token; both at once is refused")
     func metricsToken() throws {
-        let open = try ControllerConfig.load(path: try write("controller:\n  repository: repo\n"))
+        let open = try load(try write("controller:\n  repository: repo\n"))
         #expect(open.metricsToken == nil)
-        let fromEnv = try ControllerConfig.load(path: try write("controller:\n  repository: repo\n  metricsTokenEnv: SCRAPE\n"))
+        let fromEnv = try load(try write("controller:\n  repository: repo\n  metricsTokenEnv: SCRAPE\n"))
         #expect(fromEnv.metricsToken == .environment("SCRAPE"))
         let path = try write("controller:\n  repository: repo\n  metricsTokenFile: scrape-token\n")
-        #expect(try ControllerConfig.load(path: path).metricsToken == .file("\((path as NSString).deletingLastPathComponent)/scrape-token"))
-        #expect(throws: ServeConfigError.self) {
-            try ControllerConfig.load(path: try write("controller:\n  repository: repo\n  metricsTokenEnv: A\n  metricsTokenFile: b\n"))
+        #expect(try load(path).metricsToken == .file("\((path as NSString).deletingLastPathComponent)/scrape-token"))
+        #expect(throws: ConfigError.self) {
+            try load(try write("controller:\n  repository: repo\n  metricsTokenEnv: A\n  metricsTokenFile: b\n"))
         }
     }
 
@@ -109,7 +143,7 @@ struct ControllerConfigTests {
                 retrainWebhook: http://127.0.0.1:9001
                 webhookTokenEnv: HOOK_TOKEN
             """)
-        let config = try ControllerConfig.load(path: path)
+        let config = try load(path)
         #expect(config.monitorInterval == .seconds(2))
         #expect(config.alertWebhook?.address == UpstreamAddress(host: "127.0.0.1", port: 9000))
         #expect(config.alertWebhook?.path == "/hooks/alerts?team=risk")
@@ -124,13 +158,13 @@ struct ControllerConfigTests {
                 retrainWebhok: http://127.0.0.1:9001
             """)
         do {
-            _ = try ControllerConfig.load(path: bad)
+            _ = try load(bad)
             Issue.record("accepted a bad monitors section")
         } catch {
             #expect(error.problems.map { $0.replacingOccurrences(of: bad, with: "sluice.yaml") } == [
                 "sluice.yaml:4:15: controller.monitors.interval: expected at least 1s, found 500ms",
                 "sluice.yaml:5:19: controller.monitors.alertWebhook: expected an http://HOST:PORT/PATH URL, found 'https://alerts.example.com/x'",
-                "sluice.yaml:6:5: controller.monitors.retrainWebhok: unknown field; did you mean 'retrainWebhook'? (expected one of interval, alertWebhook, retrainWebhook, webhookTokenEnv, webhookTokenFile)",
+                "sluice.yaml:6:5: controller.monitors.retrainWebhok: unknown field 'retrainWebhok' in controller.monitors; did you mean 'retrainWebhook'?",
             ])
         }
     }
@@ -145,51 +179,25 @@ struct ControllerConfigTests {
               allowEmpty: maybe
             """)
         do {
-            _ = try ControllerConfig.load(path: path)
+            _ = try load(path)
             Issue.record("accepted a bad config")
         } catch {
             let lines = error.problems.map { $0.replacingOccurrences(of: path, with: "sluice.yaml") }
             #expect(lines == [
-                "sluice.yaml:3:3: controller.intervall: unknown field; did you mean 'interval'? (expected one of repository, branch, path, interval, listen, tokenEnv, tokenFile, webhookSecretEnv, webhookSecretFile, stateDirectory, dataPlane, dataPlaneTokenEnv, dataPlaneTokenFile, allowEmpty, gitTokenEnv, monitors, metricsTokenEnv, metricsTokenFile)",
+                "sluice.yaml:3:3: controller.intervall: unknown field 'intervall' in controller; did you mean 'interval'?",
                 "sluice.yaml:4:14: controller.dataPlane: expected the data plane's admin address, http://HOST:PORT or unix:PATH, found 'localhost'",
-                "sluice.yaml:5:15: controller.allowEmpty: expected true or false",
+                "sluice.yaml:5:15: controller.allowEmpty: expected true or false; found the string \"maybe\"",
             ])
         }
         let missing = try write("controller:\n  path: manifests\n")
-        #expect(throws: ServeConfigError.self) { try ControllerConfig.load(path: missing) }
+        #expect(throws: ConfigError.self) { try load(missing) }
         let none = try write("serve: {}\n")
+        #expect(try SluiceConfiguration.load(path: none).controllerSection == nil)
         do {
-            _ = try ControllerConfig.load(path: none)
+            _ = try load(none)
+            Issue.record("a file without a controller section gave a controller config")
         } catch {
-            #expect(error.problems.first?.hasSuffix("no `controller:` section (it needs at least `repository:`)") == true)
+            #expect(error.problems == ["\(none): no `controller:` section (it needs at least `repository:`)"])
         }
-    }
-
-    @Test("GitHub signatures and GitLab tokens are verified; anything else is refused")
-    func webhooks() {
-        let verifier = WebhookVerifier(secret: Array("It's a Secret to Everybody".utf8))
-        let body = Array("Hello, World!".utf8)
-        // The example from GitHub's documentation on validating webhook deliveries.
-        var headers = HTTPHeaders()
-        headers.add(name: "X-Hub-Signature-256", value: "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
-        #expect(verifier.verify(headers: headers, body: body) == .accepted(.github))
-        #expect(verifier.verify(headers: headers, body: body + [0x0A]) == .refused("signature mismatch"))
-        headers.replaceOrAdd(name: "X-Hub-Signature-256", value: "sha1=abc")
-        #expect(verifier.verify(headers: headers, body: body) == .refused("X-Hub-Signature-256 is not sha256=<hex>"))
-        var gitlab = HTTPHeaders()
-        gitlab.add(name: "X-Gitlab-Token", value: "It's a Secret to Everybody")
-        #expect(verifier.verify(headers: gitlab, body: body) == .accepted(.gitlab))
-        gitlab.replaceOrAdd(name: "X-Gitlab-Token", value: "guess")
-        #expect(verifier.verify(headers: gitlab, body: body) == .refused("token mismatch"))
-        #expect(verifier.verify(headers: HTTPHeaders(), body: body) == .refused("no X-Hub-Signature-256 or X-Gitlab-Token header"))
-        #expect(WebhookVerifier(secret: []).verify(headers: gitlab, body: body) == .refused("no webhook secret is configured"))
-        // The head alone: a GitLab token is judged at once, a GitHub signature waits for the body.
-        #expect(verifier.screen(gitlab) == .refused("token mismatch"))
-        gitlab.replaceOrAdd(name: "X-Gitlab-Token", value: "It's a Secret to Everybody")
-        #expect(verifier.screen(gitlab) == .accepted(.gitlab))
-        #expect(verifier.screen(HTTPHeaders()) == .refused("no X-Hub-Signature-256 or X-Gitlab-Token header"))
-        var signed = HTTPHeaders()
-        signed.add(name: "X-Hub-Signature-256", value: "sha256=00")
-        #expect(verifier.screen(signed) == nil)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import SluiceCore
 
 /// The operator's configuration of a data plane (`sluice.yaml`, not in git): where to
@@ -140,14 +139,4 @@ public struct RuntimeDefinition: Sendable, Hashable {
         self.startTimeout = startTimeout
         self.workingDirectory = workingDirectory
     }
-}
-
-/// A configuration that cannot be used: the file, position and field, and what is expected.
-public struct ServeConfigError: Error, Sendable, CustomStringConvertible {
-    /// One line per problem, `file:line:col: field: message`.
-    public var problems: [String]
-
-    public init(problems: [String]) { self.problems = problems }
-
-    public var description: String { problems.joined(separator: "\n") }
 }

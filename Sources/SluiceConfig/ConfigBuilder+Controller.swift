@@ -1,0 +1,73 @@
+import Foundation
+import SluiceCore
+import SluiceGit
+
+extension ConfigBuilder {
+    /// The `controller:` section; `serve` supplies the defaults that point at the data plane
+    /// the same file describes.
+    mutating func controller(_ node: YAMLNode, serve: ServeConfig) -> ControllerConfig? {
+        // A missing repository was reported by the schema.
+        guard let repositoryNode = node["repository"], let repository = text(repositoryNode) else { return nil }
+        var location: RepositoryLocation
+        do {
+            // A relative path is the config file's directory's, so it is looked up there.
+            location = try RepositoryLocation(parsing: repository, fileExists: { FileManager.default.fileExists(atPath: resolve($0)) })
+        } catch {
+            // Reported; the other fields are still read so that every problem is told at once.
+            problem(repositoryNode, "controller.repository", error.message)
+            location = .local(path: repository)
+        }
+        if case .local(let path) = location { location = .local(path: resolve(path)) }
+        var config = ControllerConfig(repository: repository)
+        config.repositoryLocation = location
+        config.branch = text(node["branch"])
+        config.path = text(node["path"]) ?? ""
+        if let interval = duration(node["interval"]) { config.interval = interval }
+        if let listen = node["listen"], let address = listenAddress(listen, field: "controller.listen", allowUnix: false) {
+            config.listen = address
+        }
+        config.token = tokenSource(node, env: "tokenEnv", file: "tokenFile") ?? .generated
+        config.webhookSecret = tokenSource(node, env: "webhookSecretEnv", file: "webhookSecretFile")
+        config.stateDirectory = resolve(text(node["stateDirectory"]) ?? ".sluice/controller")
+        // By default exactly the admin listener this file configures, unix socket included.
+        config.dataPlane = serve.adminListen
+        if case .tcp(let host, let port) = config.dataPlane, host == "0.0.0.0" { config.dataPlane = .tcp(host: "127.0.0.1", port: port) }
+        if let dataPlane = node["dataPlane"], let text = text(dataPlane) {
+            if let address = UpstreamAddress(url: text) {
+                config.dataPlane = .tcp(host: address.host, port: address.port)
+            } else if text.hasPrefix("unix:"), text.count > "unix:".count {
+                config.dataPlane = .unix(path: resolve(String(text.dropFirst("unix:".count))))
+            } else {
+                problem(dataPlane, "controller.dataPlane", "expected the data plane's admin address, http://HOST:PORT or unix:PATH, found '\(text)'")
+            }
+        }
+        // By default the data plane is the one this file configures, with its token.
+        config.dataPlaneToken = serve.adminToken
+        if case .generated = config.dataPlaneToken { config.dataPlaneToken = .file("\(serve.stateDirectory)/admin-token") }
+        if let source = tokenSource(node, env: "dataPlaneTokenEnv", file: "dataPlaneTokenFile") { config.dataPlaneToken = source }
+        config.allowEmpty = boolean(node["allowEmpty"]) ?? false
+        config.gitTokenEnv = text(node["gitTokenEnv"])
+        config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
+        if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
+        return config
+    }
+
+    private mutating func readMonitors(_ node: YAMLNode, into config: inout ControllerConfig) {
+        if let interval = node["interval"], let value = duration(interval) {
+            if value.milliseconds >= 1000 {
+                config.monitorInterval = value
+            } else {
+                problem(interval, "controller.monitors.interval", "expected at least 1s, found \(value)")
+            }
+        }
+        for (key, path) in [("alertWebhook", \ControllerConfig.alertWebhook), ("retrainWebhook", \ControllerConfig.retrainWebhook)] {
+            guard let url = node[key], let text = text(url) else { continue }
+            if let target = WebhookTarget(url: text) {
+                config[keyPath: path] = target
+            } else {
+                problem(url, "controller.monitors.\(key)", "expected an http://HOST:PORT/PATH URL, found '\(text)'")
+            }
+        }
+        config.monitorWebhookToken = tokenSource(node, env: "webhookTokenEnv", file: "webhookTokenFile")
+    }
+}

@@ -1,0 +1,229 @@
+import SluiceCore
+
+/// The definition of the operator's `sluice.yaml`: every section and field, its type, default
+/// and meaning. The reader (``SluiceConfiguration``), the JSON Schema (`sluice schema --config`)
+/// and the reference table in docs/serve-config.md all derive from this one value; checks
+/// that relate values (a listen address, a port range, retention against the bucket) are
+/// made by the reader as it builds typed values, and stated in the descriptions here.
+public enum ConfigSchema {
+    /// The schema's `$id`.
+    public static let id = "https://sluice.dev/schemas/v1/sluice-config.json"
+
+    /// The whole file.
+    public static let document = ObjectSchema(
+        name: "SluiceConfig", plural: "configs",
+        description: "The operator's config (not in git): how models run, where the planes listen, where secrets come from.",
+        fields: [
+            FieldSchema("serve", .object(serve), "The data plane (`sluice serve`): listeners, state, timeouts, monitoring, access and limits."),
+            FieldSchema(
+                "runtimes", .map(keys: nil, values: .object(runtime)), default: "none",
+                "The model servers manifests may name, by name. Only the operator defines what a runtime executes."),
+            FieldSchema(
+                "controller", .object(controller),
+                "The control plane (`sluice controller`, `sluice up`): which repository to follow and where the data plane is."),
+        ])
+
+    static let serve = ObjectSchema(
+        name: "Serve", plural: "serve sections",
+        description: "The data plane.",
+        fields: [
+            FieldSchema(
+                "listen", .text(nil), default: "`127.0.0.1:8080`",
+                "The inference listener: `HOST:PORT` (port 0 picks one and prints it)."),
+            FieldSchema("admin", .object(admin), "The admin API the controller applies runtime specs through."),
+            FieldSchema(
+                "stateDirectory", .text(nil), default: "`.sluice/serve`",
+                "The saved runtime spec, model-server logs (`logs/MODEL--VERSION.log`), generated tokens (directory mode 0700)."),
+            FieldSchema(
+                "artifactRoot", .text(nil), default: "`.`",
+                "Relative artifact paths resolve here; a path that leaves it (`..`, absolute, or through a symbolic link) is refused."),
+            FieldSchema(
+                "ports", .text(nil), default: "`20000-20999`",
+                "Ports handed to model servers: `LOW-HIGH` within 1024-65535 (ports in use are skipped)."),
+            FieldSchema(
+                "pinHeader", .text(nil), default: "`x-sluice-version`",
+                "A request header naming the version to use (an HTTP header name; matched case-insensitively)."),
+            FieldSchema(
+                "drainTimeout", .string(.duration), default: "`30s`",
+                "How long a removed version may finish in-flight requests before SIGTERM."),
+            FieldSchema("stopTimeout", .string(.duration), default: "`10s`", "Between SIGTERM and SIGKILL."),
+            FieldSchema("upstreamTimeout", .string(.duration), default: "`60s`", "One request to a model server (then 504)."),
+            FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
+            FieldSchema(
+                "feedback", .object(feedback), default: "a generated token",
+                "Who may post ground truth to `POST /v2/models/{model}/feedback`."),
+            FieldSchema("metrics", .object(serveMetrics), default: "open", "Who may read `GET /metrics` on the inference listener."),
+            FieldSchema("limits", .object(limits), "What each listener allows before any authentication."),
+        ])
+
+    static let admin = ObjectSchema(
+        name: "ServeAdmin", plural: "admin sections",
+        description: "The data plane's admin API.",
+        fields: [
+            FieldSchema(
+                "listen", .text(nil), default: "`127.0.0.1:8081`",
+                "The admin listener: `HOST:PORT` or `unix:/path/to.sock` (created mode 0600)."),
+            tokenEnv("The admin bearer token"),
+            tokenFile("The admin bearer token", generated: "admin-token"),
+        ],
+        exclusive: [["tokenEnv", "tokenFile"]])
+
+    static let monitoring = ObjectSchema(
+        name: "ServeMonitoring", plural: "monitoring sections",
+        description: "Monitoring buckets: sketches of inputs and outputs, counts, labels.",
+        fields: [
+            FieldSchema(
+                "bucket", .string(.duration), default: "`10s`",
+                "Length of one bucket, whole seconds from 1s to 1h: the finest span monitor windows are built from."),
+            FieldSchema(
+                "retain", .string(.duration), default: "`10m`",
+                "How long ended buckets wait for the controller to collect them: at least one bucket, at most 24h."),
+            FieldSchema(
+                "predictions", .integer(minimum: 0, maximum: 10_000_000), default: "`100000`",
+                "Predictions remembered by request id so that labels posted later can be joined to them (0: feedback off, answers not read for it)."),
+            FieldSchema(
+                "sketchedPerSecond", .integer(minimum: 1, maximum: 1_000_000), default: "`200`",
+                "Requests per second and version whose features all go into the sketches; above that every k-th (k growing with traffic), so a busy version's cost stays flat. Counts, errors and latency always cover every request."),
+        ])
+
+    static let feedback = ObjectSchema(
+        name: "ServeFeedback", plural: "feedback sections",
+        description: "Access to the feedback endpoint.",
+        fields: [
+            FieldSchema(
+                "open", .boolean, default: "`false`",
+                "`true`: anyone who can reach the inference listener may post labels. Refused together with `tokenEnv`/`tokenFile`."),
+            tokenEnv("The feedback bearer token"),
+            tokenFile("The feedback bearer token", generated: "feedback-token"),
+        ],
+        exclusive: [["tokenEnv", "tokenFile"]])
+
+    static let serveMetrics = ObjectSchema(
+        name: "ServeMetrics", plural: "metrics sections",
+        description: "Access to `GET /metrics` of the data plane.",
+        fields: [
+            FieldSchema("tokenEnv", .text(nil), "An environment variable holding the bearer token `/metrics` then requires."),
+            FieldSchema("tokenFile", .text(nil), "A file (mode 0600) whose first line is the bearer token `/metrics` then requires."),
+        ],
+        exclusive: [["tokenEnv", "tokenFile"]])
+
+    static let limits = ObjectSchema(
+        name: "ServeLimits", plural: "limits sections",
+        description: "Per listener, before any authentication (docs/serve-config.md).",
+        fields: [
+            FieldSchema(
+                "maxConnections", .integer(minimum: 1, maximum: 1_000_000), default: "`1024`",
+                "Connections each listener holds at once; further ones are closed as soon as they are accepted."),
+            FieldSchema(
+                "idleTimeout", .string(.duration), default: "`60s`",
+                "A connection with no request in progress is closed (100ms to 1h)."),
+            FieldSchema(
+                "headerTimeout", .string(.duration), default: "`10s`",
+                "A request head must be complete this long after its first byte (100ms to 1h)."),
+            FieldSchema(
+                "bodyTimeout", .string(.duration), default: "`10s`",
+                "A request body must make progress at least this often (100ms to 1h)."),
+            FieldSchema(
+                "bufferedMiB", .integer(minimum: 16, maximum: 65536), default: "`256`",
+                "MiB of request bodies each listener holds at once; a body that would go beyond is answered 503."),
+        ])
+
+    static let runtime = ObjectSchema(
+        name: "Runtime", plural: "runtimes",
+        description: "How to run one kind of model server.",
+        fields: [
+            FieldSchema(
+                "command", .list(.text(nil), minItems: 1, uniqueField: nil), required: true,
+                "The program and its arguments; `{artifact}` (absolute path), `{port}`, `{model}`, `{version}` are filled in; a value holding anything but letters, digits and `. _ - + / ~` is refused, never quoted (docs/runtimes.md)."),
+            FieldSchema(
+                "env", .map(keys: nil, values: .text(nil)), default: "none",
+                "Extra environment (templated the same way). The process gets only `PATH`, `HOME`, `LANG`, `LC_*`, `TZ`, `TMPDIR` from `sluice serve`'s environment, this `env`, and `SLUICE_MODEL`, `SLUICE_VERSION`, `SLUICE_PORT` (docs/model-servers.md)."),
+            FieldSchema(
+                "readinessPath", .text(nil), default: "`/v2/models/{model}/ready`",
+                "A path starting with `/` (templated), polled every 100 ms while starting and every second after; a version gets traffic once it answers."),
+            FieldSchema(
+                "startTimeout", .string(.duration), default: "`60s`",
+                "Not ready by then: the process is killed and restarted."),
+            FieldSchema(
+                "workingDirectory", .text(nil), default: "the config file's directory", "The working directory of the process."),
+        ])
+
+    static let controller = ObjectSchema(
+        name: "Controller", plural: "controller sections",
+        description: "The control plane.",
+        fields: [
+            FieldSchema("repository", .text(nil), required: true, "A local repository (working copy or bare), or a URL."),
+            FieldSchema(
+                "branch", .text(nil), default: "the checked-out branch, or the remote's default", "The branch to follow."),
+            FieldSchema("path", .text(nil), default: "the whole repository", "The manifests' directory in the repository."),
+            FieldSchema(
+                "interval", .string(.duration), default: "`30s`",
+                "How often git is read when nothing else triggers a pass (±10% jitter); a local branch is also watched every 100 ms."),
+            FieldSchema(
+                "listen", .text(nil), default: "`127.0.0.1:8090`",
+                "The API (`sluice status`, `promote`, …), `POST /hooks/git` and `/metrics`: `HOST:PORT`."),
+            tokenEnv("The API bearer token"),
+            tokenFile("The API bearer token", generated: "controller-token"),
+            FieldSchema(
+                "webhookSecretEnv", .text(nil),
+                "An environment variable holding the webhook secret (GitHub HMAC key or GitLab token); enables `POST /hooks/git`."),
+            FieldSchema("webhookSecretFile", .text(nil), "A file (mode 0600) holding the webhook secret; enables `POST /hooks/git`."),
+            FieldSchema(
+                "stateDirectory", .text(nil), default: "`.sluice/controller`",
+                "The SQLite store, the clone cache and the artifacts read from git."),
+            FieldSchema(
+                "dataPlane", .text(nil), default: "`serve.admin.listen` of this file",
+                "The data plane's admin API: `http://HOST:PORT` or `unix:PATH`; its token is sent nowhere else."),
+            FieldSchema(
+                "dataPlaneTokenEnv", .text(nil), default: "the token `serve.admin` describes",
+                "An environment variable holding the data plane's admin token."),
+            FieldSchema(
+                "dataPlaneTokenFile", .text(nil), default: "the token `serve.admin` describes",
+                "A file (mode 0600) holding the data plane's admin token."),
+            FieldSchema("allowEmpty", .boolean, default: "`false`", "Whether an empty manifest set may prune every model."),
+            FieldSchema("gitTokenEnv", .text(nil), "An environment variable holding an HTTPS token for a remote repository."),
+            FieldSchema("monitors", .object(monitors), "Collecting monitoring buckets, and the monitors' webhooks."),
+            FieldSchema("metricsTokenEnv", .text(nil), default: "open", "An environment variable holding the bearer token `GET /metrics` then requires."),
+            FieldSchema("metricsTokenFile", .text(nil), default: "open", "A file (mode 0600) holding the bearer token `GET /metrics` then requires."),
+        ],
+        exclusive: [
+            ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],
+            ["metricsTokenEnv", "metricsTokenFile"],
+        ])
+
+    static let monitors = ObjectSchema(
+        name: "ControllerMonitors", plural: "monitors sections",
+        description: "The controller's side of monitoring.",
+        fields: [
+            FieldSchema(
+                "interval", .string(.duration), default: "`10s`",
+                "How often monitoring buckets are collected and windows judged (at least 1s)."),
+            FieldSchema("alertWebhook", .text(nil), "`http://HOST:PORT/PATH` POSTed on firing and resolving (plain http)."),
+            FieldSchema("retrainWebhook", .text(nil), "`http://HOST:PORT/PATH` POSTed after `sluice approve MODEL --monitor NAME`."),
+            FieldSchema("webhookTokenEnv", .text(nil), "An environment variable holding a bearer token sent to both webhooks."),
+            FieldSchema("webhookTokenFile", .text(nil), "A file (mode 0600) holding a bearer token sent to both webhooks."),
+        ],
+        exclusive: [["webhookTokenEnv", "webhookTokenFile"]])
+
+    private static func tokenEnv(_ what: String) -> FieldSchema {
+        FieldSchema("tokenEnv", .text(nil), "An environment variable holding \(what.lowercasedFirst). The token is never logged.")
+    }
+
+    private static func tokenFile(_ what: String, generated: String) -> FieldSchema {
+        FieldSchema(
+            "tokenFile", .text(nil), default: "generated",
+            "A file (mode 0600) whose first line is \(what.lowercasedFirst). With neither `tokenEnv` nor `tokenFile`, a random token is written to `stateDirectory/\(generated)` (mode 0600) at first start.")
+    }
+
+    /// The JSON Schema (draft 2020-12) of `sluice.yaml`.
+    public static func jsonSchema() -> JSONValue {
+        JSONSchemaGenerator.schema(of: document, id: id, title: "Sluice operator config (sluice.yaml)")
+    }
+
+    /// The reference table of `sluice.yaml`, for docs/serve-config.md.
+    public static func markdown() -> String { ReferenceGenerator.markdown(of: document) }
+}
+
+extension String {
+    fileprivate var lowercasedFirst: String { prefix(1).lowercased() + dropFirst() }
+}

@@ -1,0 +1,77 @@
+/// The controller's secrets, resolved once at start-up by the executable from
+/// ``ControllerConfig``'s sources and handed to the controller as plain values.
+///
+/// Two are read when needed rather than at start: the data plane's token (under `sluice up`
+/// both planes start together, and the data plane generates its token once it runs) and the
+/// monitors' webhook token (a file the operator may rotate between alerts).
+public struct ControllerSecrets: Sendable, CustomStringConvertible {
+    /// The API's bearer token.
+    public var apiToken: String
+    /// The webhook secret (GitHub HMAC key or GitLab token); nil disables `/hooks/git`.
+    public var webhookSecret: String?
+    /// The bearer token `GET /metrics` requires; nil: open.
+    public var metricsToken: String?
+    /// The data plane's admin token, read at each use.
+    public var dataPlaneToken: SecretProvider
+    /// The bearer token sent to the monitors' webhooks, read at each use; nil: none.
+    public var monitorWebhookToken: SecretProvider?
+
+    /// Creates secrets from values (tests, embedders).
+    public init(
+        apiToken: String, webhookSecret: String? = nil, metricsToken: String? = nil, dataPlaneToken: SecretProvider,
+        monitorWebhookToken: SecretProvider? = nil
+    ) {
+        self.apiToken = apiToken
+        self.webhookSecret = webhookSecret
+        self.metricsToken = metricsToken
+        self.dataPlaneToken = dataPlaneToken
+        self.monitorWebhookToken = monitorWebhookToken
+    }
+
+    /// Reads every secret `config` names. Creates the state directory (0700), generates the
+    /// API token there when none is configured, and refuses a secret file others could read.
+    public static func resolve(_ config: ControllerConfig) throws -> ControllerSecrets {
+        try PrivateFiles.directory(config.stateDirectory)
+        let directory = config.stateDirectory
+        let webhook = try config.webhookSecret.map {
+            try SecretReader.read($0, stateDirectory: directory, fileName: "webhook-secret", fields: .init(env: "controller.webhookSecretEnv", file: "controller.webhookSecretFile", section: "controller"))
+        }
+        let metrics = try config.metricsToken.map {
+            try SecretReader.read($0, stateDirectory: directory, fileName: "metrics-token", fields: .init(env: "controller.metricsTokenEnv", file: "controller.metricsTokenFile", section: "controller"))
+        }
+        let dataPlane = config.dataPlaneToken
+        let monitors = config.monitorWebhookToken
+        return ControllerSecrets(
+            apiToken: try apiToken(config), webhookSecret: webhook, metricsToken: metrics,
+            dataPlaneToken: SecretProvider {
+                try SecretReader.read(dataPlane, stateDirectory: directory, fileName: "admin-token", fields: .init(env: "controller.dataPlaneTokenEnv", file: "controller.dataPlaneTokenFile", section: "controller"))
+            },
+            monitorWebhookToken: monitors.map { source in
+                SecretProvider {
+                    try SecretReader.read(source, stateDirectory: directory, fileName: "webhook-token", fields: .init(env: "controller.monitors.webhookTokenEnv", file: "controller.monitors.webhookTokenFile", section: "controller.monitors"))
+                }
+            })
+    }
+
+    /// The API token alone, as the client commands (`sluice status`, `promote`…) send it.
+    public static func apiToken(_ config: ControllerConfig) throws -> String {
+        try SecretReader.read(config.token, stateDirectory: config.stateDirectory, fileName: "controller-token", fields: .init(section: "controller"))
+    }
+
+    /// Never the values: secrets do not reach logs, even through string interpolation.
+    public var description: String { "ControllerSecrets(redacted)" }
+}
+
+/// A secret read when it is used (see ``ControllerSecrets``).
+public struct SecretProvider: Sendable {
+    private let read: @Sendable () throws -> String
+
+    /// Wraps a reader.
+    public init(_ read: @escaping @Sendable () throws -> String) { self.read = read }
+
+    /// A secret known in advance (tests, embedders).
+    public static func value(_ secret: String) -> SecretProvider { SecretProvider { secret } }
+
+    /// Reads the secret now.
+    public func callAsFunction() throws -> String { try read() }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import SluiceConfig
+
+/// Parses configs given as text, as if read from `/etc/sluice/sluice.yaml`.
+protocol ConfigParsing {}
+
+extension ConfigParsing {
+    /// The whole file.
+    func configuration(_ text: String) throws(ConfigError) -> SluiceConfiguration {
+        try SluiceConfiguration.parse(Array(text.utf8), file: "sluice.yaml", baseDirectory: "/etc/sluice")
+    }
+
+    /// The data plane's part.
+    func parse(_ text: String) throws(ConfigError) -> ServeConfig {
+        try configuration(text).serve
+    }
+
+    /// The problems a config has, each `file:line:col: field: message`; empty when it loads.
+    func problems(_ text: String) -> [String] {
+        do {
+            _ = try configuration(text)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    /// Writes `text` as `sluice.yaml` in a new temporary directory and returns its path.
+    func write(_ text: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("sluice.yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+/// Paths of the package, found from this source file so tests run from any directory.
+enum TestPaths {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
