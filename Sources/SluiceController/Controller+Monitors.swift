@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceGit
 import SluiceStore
@@ -12,7 +13,7 @@ extension Controller {
         do {
             collected = try await dataPlane.monitoring(after: monitorCursor)
         } catch {
-            log("monitors: \(error)")
+            logger.error("monitors: \(error)")
             return
         }
         await acquireState()
@@ -82,9 +83,9 @@ extension Controller {
             try store.saveMonitors(statuses: statuses, readings: readings, events: events, at: now)
             if let cursor = monitorCursor { try store.setSetting("monitorCursor", String(cursor)) }
         } catch {
-            log("monitors: saving failed: \(error)")
+            logger.error("monitors: saving failed: \(error)")
         }
-        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)"]) }
         if !changed.isEmpty { trigger("monitor rollback") }
     }
 

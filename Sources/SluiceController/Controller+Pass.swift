@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceGit
 import SluiceServe
@@ -18,7 +19,7 @@ extension Controller {
             if head != desiredCommit { try await readDesired(at: head) }
         } catch {
             lastPassError = "reading git failed: \(error)"
-            log("pass (\(reason)): \(lastPassError ?? "")")
+            logger.error("pass (\(reason)): \(lastPassError ?? "")", metadata: ["trigger": "\(reason)"])
             if desired == nil { return }
         }
         guard let desired, let commit = desiredCommit else { return }
@@ -27,7 +28,7 @@ extension Controller {
             observed = try await readyVersions()
         } catch {
             lastPassError = "\(error)"
-            log("pass (\(reason)): \(error)")
+            logger.error("pass (\(reason)): \(error)", metadata: ["trigger": "\(reason)"])
             return
         }
         // Decisions are made on a copy and published only once saved, so the API never shows
@@ -105,11 +106,11 @@ extension Controller {
                 states: Array(changed.values), removed: removed, events: events, measurements: measurements, reverts: reverts, at: now)
         } catch {
             lastPassError = "saving the pass failed, so nothing was applied: \(error)"
-            log("pass (\(reason)): \(lastPassError ?? "")")
+            logger.error("pass (\(reason)): \(lastPassError ?? "")", metadata: ["trigger": "\(reason)"])
             return
         }
         states = next
-        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "trigger": "\(reason)"]) }
         await apply(runtimeSpec(revision: commit.hex, states: next), reason: reason, now: now)
         // After the abort is applied (traffic already back on stable), make git say so.
         await performPendingReverts(now: now)
@@ -149,16 +150,16 @@ extension Controller {
         } catch {
             lastApplied = nil
             lastPassError = "applying the runtime spec failed: \(error)"
-            log(lastPassError ?? "")
+            logger.error("\(lastPassError ?? "")", metadata: ["trigger": "\(reason)"])
         }
         guard !changed.isEmpty || !events.isEmpty else { return }
         do {
             try store.save(states: changed, events: events, at: now)
             for state in changed { states[state.name] = state }
         } catch {
-            log("saving the applied revisions failed: \(error)")
+            logger.error("saving the applied revisions failed: \(error)", metadata: ["trigger": "\(reason)"])
         }
-        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "trigger": "\(reason)"]) }
     }
 
     /// Writes the revert commits whose intents are in the store; each outcome is recorded in
@@ -168,7 +169,7 @@ extension Controller {
         do {
             pending = try store.pendingReverts()
         } catch {
-            log("reading pending reverts failed: \(error)")
+            logger.error("reading pending reverts failed: \(error)")
             return
         }
         for revert in pending {
@@ -178,9 +179,9 @@ extension Controller {
                 try store.completeRevert(revert, event: record, at: now)
             } catch {
                 // The intent stays; the next pass finds the revert already written and skips it.
-                log("recording the revert of \(revert.model) failed: \(error)")
+                logger.error("recording the revert of \(revert.model) failed: \(error)", metadata: ["model": "\(revert.model)"])
             }
-            log("\(record.model): \(record.event.kind): \(record.event.message)")
+            logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "revision": "\(revert.revision)"])
         }
     }
 
@@ -254,7 +255,7 @@ extension Controller {
         desiredCommit = head
         sketchedInputs = await sketchedInputs(of: state)
         artifactErrors = errors
-        log("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid")
+        logger.info("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid", metadata: ["revision": "\(head.short)"])
     }
 
     /// Per model, the input features the data plane sketches: those named by its monitors

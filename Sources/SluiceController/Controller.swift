@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import SluiceCore
@@ -26,7 +27,7 @@ public actor Controller {
     let reader: ManifestReader
     let dataPlane: DataPlaneClient
     let artifacts: ArtifactStore
-    let log: @Sendable (String) -> Void
+    let logger: Logger
     let metrics = ControllerMetrics()
 
     var states: [String: RolloutState] = [:]
@@ -75,9 +76,9 @@ public actor Controller {
     let webhooks: WebhookSender
 
     /// Opens the repository, the store and the data plane client.
-    public init(config: ControllerConfig, log: @escaping @Sendable (String) -> Void) async throws {
+    public init(config: ControllerConfig, logger: Logger) async throws {
         self.config = config
-        self.log = log
+        self.logger = logger
         store = try ControllerStore(path: config.databasePath)
         if config.repository.contains("://") || config.repository.contains("@") {
             let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? .none
@@ -111,11 +112,10 @@ public actor Controller {
     }
 
     /// Runs passes until the task is cancelled: on every interval (with jitter), and at
-    /// once when triggered; a local repository's branch is watched every 100 ms.
+    /// once when triggered (``BranchWatcherService`` triggers on a local repository's commits).
     public func run() async {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1))
         wake = continuation
-        let watcher = Task { await self.watchLocalBranch() }
         let ticker = Task {
             while !Task.isCancelled {
                 let base = Double(self.config.interval.milliseconds) / 1000
@@ -128,13 +128,6 @@ public actor Controller {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 if self.hasActiveRollout { continuation.yield("rollout") }
-            }
-        }
-        // Monitors: collect the data plane's buckets and judge the windows that closed.
-        let monitorTicker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(self.config.monitorInterval.milliseconds))
-                await self.monitorPass()
             }
         }
         continuation.yield("start")
@@ -155,27 +148,12 @@ public actor Controller {
             }
         }
         retry?.cancel()
-        watcher.cancel()
         ticker.cancel()
         rolloutTicker.cancel()
-        monitorTicker.cancel()
     }
 
     var hasActiveRollout: Bool {
         states.values.contains { $0.candidate != nil || $0.health == .progressing }
-    }
-
-    private func watchLocalBranch() async {
-        guard !config.repository.contains("://"), !config.repository.contains("@") else { return }
-        var last: CommitID?
-        while !Task.isCancelled {
-            if let head = try? await resolveHead(fetch: false), head != last {
-                if last != nil { trigger("commit \(head.short)") }
-                last = head
-            }
-            // Reading one ref is cheap; this bounds how long a local commit waits.
-            try? await Task.sleep(for: .milliseconds(100))
-        }
     }
 
     func resolveHead(fetch: Bool) async throws -> CommitID {

@@ -1,3 +1,4 @@
+import Logging
 import SluiceCore
 
 /// What makes a running version distinct: a change to any part starts a new process
@@ -20,6 +21,9 @@ struct InstanceKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     var description: String { "\(model)/\(version)" }
+
+    /// The model and version as log metadata.
+    var metadata: Logger.Metadata { ["model": "\(model)", "version": "\(version)"] }
 }
 
 /// The life of one version's process (or external endpoint), owned by the supervisor.
