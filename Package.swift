@@ -121,7 +121,12 @@ let package = Package(
         // Fixtures are read by path (python runtimes, drift data), not bundled.
         .testTarget(
             name: "sluiceTests",
-            dependencies: ["sluice", "SluiceCore", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "sluice", "SluiceCore", "SluiceTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["Fixtures"]
         ),
     ]

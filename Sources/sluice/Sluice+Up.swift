@@ -35,17 +35,17 @@ extension Sluice {
                 workingDirectory: FileManager.default.currentDirectoryPath,
                 logPath: log)
             let child = DataPlaneChild(request: request, logger: logger)
-            let pid = try await child.start()
-            FileHandle.standardOutput.write(Data("sluice up: data plane pid \(pid) (log \(log))\n".utf8))
             // Stops the child when the controller cannot start (the child's service stops it otherwise).
             defer { child.stop() }
-            // The controller's first pass waits for the data plane's token and listener.
-            let deadline = Date().addingTimeInterval(30)
-            while Date() < deadline, !FileManager.default.fileExists(atPath: "\(serveConfig.stateDirectory)/admin-token") {
-                if case .generated = serveConfig.adminToken {} else { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
             try await runServices(logger: logger) {
+                let pid = try await child.start()
+                FileHandle.standardOutput.write(Data("sluice up: data plane pid \(pid) (log \(log))\n".utf8))
+                // The controller's first pass waits for the data plane's token and listener.
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline, !FileManager.default.fileExists(atPath: "\(serveConfig.stateDirectory)/admin-token") {
+                    if case .generated = serveConfig.adminToken {} else { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
                 let started = try await ControllerService.start(config: controllerConfig, logger: logger)
                 FileHandle.standardOutput.write(Data("sluice up: controller API on \(started.address)\n".utf8))
                 // The child first: the group stops it last, once the controller is done.
