@@ -18,6 +18,7 @@ public actor DataPlane {
 
     /// A data plane whose listeners are bound, and the services that run it.
     public struct Started: Sendable {
+        /// Where the inference and admin listeners are bound.
         public var listeners: Listeners
         /// The supervisor, the admin API and the inference gateway, for one `ServiceGroup`:
         /// they stop in reverse order, so the listeners close before the model servers stop.
