@@ -70,6 +70,21 @@ import Testing
         #expect(!log.contains("serve info:"), "\(log)")
     }
 
+    @Test("sluice up hands its log level to its data plane; at warning neither plane logs info lines")
+    func upPassesItsLevel() async throws {
+        let harness = try ControllerHarness()
+        try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
+        try harness.start("up", environment: ["SLUICE_LOG_LEVEL": "warning"])
+        defer { harness.stop("up") }
+        try await harness.waitFor(health: "Healthy")
+        #expect(try await harness.infer().1 == "v1")
+        #expect(harness.stop("up") == 0, "a graceful stop exits 0")
+        let serveLog = (try? String(contentsOf: harness.directory.appendingPathComponent("state/serve/serve.log"), encoding: .utf8)) ?? ""
+        #expect(serveLog.contains("sluice serve: inference on "), "the data plane wrote its log there: \(serveLog)")
+        #expect(!serveLog.contains("serve info:"), "\(serveLog)")
+        #expect(!harness.log("up").contains(" desired state at "), "\(harness.log("up"))")
+    }
+
     @Test("sluice controller logs with metadata and stops on SIGTERM with exit 0; a bad SLUICE_LOG_LEVEL exits 64")
     func controllerLogsAndStops() async throws {
         let harness = try ControllerHarness()
