@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import SluiceConfig
 import SluiceCore
@@ -13,7 +14,7 @@ extension Controller {
         do {
             collected = try await backend.monitoring(after: monitorCursor)
         } catch {
-            log("monitors: \(error)")
+            logger.error("monitors: \(error)")
             return
         }
         for bucket in collected.buckets {
@@ -79,9 +80,9 @@ extension Controller {
             try store.saveMonitors(statuses: statuses, readings: readings, events: events, at: now)
             if let cursor = monitorCursor { try store.setSetting("monitorCursor", String(cursor)) }
         } catch {
-            log("monitors: saving failed: \(error)")
+            logger.error("monitors: saving failed: \(error)")
         }
-        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)"]) }
         if !changed.isEmpty { trigger(.monitorRollback) }
     }
 
@@ -248,7 +249,7 @@ extension Controller {
                 do {
                     try store.saveMonitors(statuses: [], readings: [], events: events, at: now)
                 } catch {
-                    log("monitors: saving the retraining request failed: \(error)")
+                    logger.error("monitors: saving the retraining request failed: \(error)", metadata: ["model": "\(model)"])
                 }
                 message += "; " + (events.last?.event.message ?? "")
             }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import SluiceConfig
 import SluiceCore
 import SluiceGit
@@ -20,7 +21,7 @@ extension Controller {
         var result = ReconcileResult(trigger: trigger, commit: desiredCommit)
         if let failure = await readGit(trigger) {
             lastPassError = failure
-            log("pass (\(trigger)): \(failure)")
+            logger.error("pass (\(trigger)): \(failure)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.readGit, failure)
             // With a desired state from an earlier commit, the pass goes on with it.
             if desired == nil { return result }
@@ -32,7 +33,7 @@ extension Controller {
             observed = try await backend.observe()
         } catch {
             lastPassError = "\(error)"
-            log("pass (\(trigger)): \(error)")
+            logger.error("pass (\(trigger)): \(error)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.observe, "\(error)")
             return result
         }
@@ -51,13 +52,15 @@ extension Controller {
         } catch {
             let failure = "saving the pass failed, so nothing was applied: \(error)"
             lastPassError = failure
-            log("pass (\(trigger)): \(failure)")
+            logger.error("pass (\(trigger)): \(failure)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.record, failure)
             return result
         }
         states = decisions.next
         result.events = decisions.events
-        for record in decisions.events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        for record in decisions.events {
+            logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "trigger": "\(trigger)", "revision": "\(commit.short)"])
+        }
         let applied = await apply(runtimeSpec(revision: commit.hex, states: decisions.next), trigger: trigger, now: now)
         result.appliedSpec = applied.sent
         result.events += applied.events
@@ -138,7 +141,7 @@ extension Controller {
             lastApplied = nil
             let failure = "applying the runtime spec failed: \(error)"
             lastPassError = failure
-            log(failure)
+            logger.error("\(failure)", metadata: ["trigger": "\(trigger)"])
             return (sent, events, failure)
         }
         guard !changed.isEmpty || !events.isEmpty else { return (sent, events, nil) }
@@ -146,9 +149,9 @@ extension Controller {
             try store.save(states: changed, events: events, at: now)
             for state in changed { states[state.name] = state }
         } catch {
-            log("saving the applied revisions failed: \(error)")
+            logger.error("saving the applied revisions failed: \(error)", metadata: ["trigger": "\(trigger)"])
         }
-        for record in events { log("\(record.model): \(record.event.kind): \(record.event.message)") }
+        for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "trigger": "\(trigger)"]) }
         return (sent, events, nil)
     }
 
@@ -160,7 +163,7 @@ extension Controller {
         do {
             pending = try store.pendingReverts()
         } catch {
-            log("reading pending reverts failed: \(error)")
+            logger.error("reading pending reverts failed: \(error)")
             return []
         }
         var recorded: [ControllerStore.EventRecord] = []
@@ -171,10 +174,10 @@ extension Controller {
                 try store.completeRevert(revert, event: record, at: now)
             } catch {
                 // The intent stays; the next pass finds the revert already written and skips it.
-                log("recording the revert of \(revert.model) failed: \(error)")
+                logger.error("recording the revert of \(revert.model) failed: \(error)", metadata: ["model": "\(revert.model)"])
             }
             recorded.append(record)
-            log("\(record.model): \(record.event.kind): \(record.event.message)")
+            logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "revision": "\(revert.revision)"])
         }
         return recorded
     }
@@ -249,7 +252,7 @@ extension Controller {
         desiredCommit = head
         sketchedInputs = await sketchedInputs(of: state)
         artifactErrors = errors
-        log("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid")
+        logger.info("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid", metadata: ["revision": "\(head.short)"])
     }
 
     /// Per model, the input features the data plane sketches: those named by its monitors

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOPosix
 import SluiceConfig
 import SluiceCore
@@ -27,7 +28,7 @@ public actor Controller {
     let backend: any DataPlaneBackend
     let clock: any WallClock
     let artifacts: ArtifactStore
-    let log: @Sendable (String) -> Void
+    let logger: Logger
     let metrics = ControllerMetrics()
 
     var states: [String: RolloutState] = [:]
@@ -43,6 +44,8 @@ public actor Controller {
     var inbox: AsyncStream<Message>.Continuation?
     /// The trigger of the pass waiting in the inbox: triggers that arrive meanwhile join it.
     var queuedTrigger: Trigger?
+    /// Whether a monitor collection waits in the inbox (a slow pass must not pile them up).
+    var monitorCollectionQueued = false
 
     /// Monitor windows being filled from the data plane's buckets.
     var monitorWindows = MonitorWindows()
@@ -69,7 +72,7 @@ public actor Controller {
     /// Builds the controller from its collaborators and loads what the store remembers.
     public init(environment: ControllerEnvironment) throws {
         config = environment.config
-        log = environment.log
+        logger = environment.logger
         store = environment.store
         source = environment.source
         backend = environment.backend
@@ -87,8 +90,8 @@ public actor Controller {
 
     /// Opens the configured repository, the store and the local data plane's admin API;
     /// `secrets` come resolved from the executable.
-    public init(config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void) throws {
-        try self.init(environment: try ControllerEnvironment.live(config: config, secrets: secrets, log: log))
+    public init(config: ControllerConfig, secrets: ControllerSecrets, logger: Logger) throws {
+        try self.init(environment: try ControllerEnvironment.live(config: config, secrets: secrets, logger: logger))
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers
@@ -104,12 +107,12 @@ public actor Controller {
     }
 
     /// Runs passes until the task is cancelled: on every interval (with jitter), and at
-    /// once when triggered; a local repository's branch is watched every 100 ms. Passes,
-    /// monitor collections and commands are handled one at a time, in arrival order.
+    /// once when triggered (``BranchWatcherService`` triggers on a local repository's commits,
+    /// ``MonitorLoopService`` asks for monitor collections). Passes, monitor collections and
+    /// commands are handled one at a time, in arrival order.
     public func run() async {
         let (stream, continuation) = AsyncStream<Message>.makeStream()
         inbox = continuation
-        let watcher = Task { await self.watchLocalBranch() }
         let ticker = Task {
             while !Task.isCancelled {
                 let base = Double(self.config.interval.milliseconds) / 1000
@@ -122,13 +125,6 @@ public actor Controller {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 if self.hasActiveRollout { self.trigger(.rolloutTick) }
-            }
-        }
-        // Monitors: collect the data plane's buckets and judge the windows that closed.
-        let monitorTicker = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(self.config.monitorInterval.milliseconds))
-                continuation.yield(.collectMonitors)
             }
         }
         trigger(.start)
@@ -152,6 +148,7 @@ public actor Controller {
                     retry = nil
                 }
             case .collectMonitors:
+                monitorCollectionQueued = false
                 await monitorPass()
             case .command(let command, let reply):
                 reply.resume(returning: await execute(command))
@@ -160,27 +157,12 @@ public actor Controller {
         inbox = nil
         continuation.finish()
         retry?.cancel()
-        watcher.cancel()
         ticker.cancel()
         rolloutTicker.cancel()
-        monitorTicker.cancel()
     }
 
     var hasActiveRollout: Bool {
         states.values.contains { $0.candidate != nil || $0.health == .progressing }
-    }
-
-    private func watchLocalBranch() async {
-        guard !config.repositoryLocation.isRemote else { return }
-        var last: CommitID?
-        while !Task.isCancelled {
-            if let head = try? await resolveHead(fetch: false), head != last {
-                if last != nil { trigger(.branchMoved(head)) }
-                last = head
-            }
-            // Reading one ref is cheap; this bounds how long a local commit waits.
-            try? await Task.sleep(for: .milliseconds(100))
-        }
     }
 
     func resolveHead(fetch: Bool) async throws -> CommitID {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOPosix
 import SluiceConfig
 import SluiceCore
@@ -15,14 +16,14 @@ public struct ControllerEnvironment: Sendable {
     public var store: ControllerStore
     public var backend: any DataPlaneBackend
     public var clock: any WallClock
-    public var log: @Sendable (String) -> Void
+    public var logger: Logger
     /// Reads the bearer token sent with monitor webhooks, if one is configured.
     public var webhookToken: @Sendable () throws -> String?
 
     public init(
         config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
         clock: any WallClock = SystemWallClock(), webhookToken: @escaping @Sendable () throws -> String? = { nil },
-        log: @escaping @Sendable (String) -> Void
+        logger: Logger
     ) {
         self.config = config
         self.source = source
@@ -30,14 +31,14 @@ public struct ControllerEnvironment: Sendable {
         self.backend = backend
         self.clock = clock
         self.webhookToken = webhookToken
-        self.log = log
+        self.logger = logger
     }
 
     /// The production collaborators: the configured repository (cloned into the state
     /// directory when remote), the SQLite store, and the local data plane's admin API, with
     /// the secrets the executable resolved.
     public static func live(
-        config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void
+        config: ControllerConfig, secrets: ControllerSecrets, logger: Logger
     ) throws -> ControllerEnvironment {
         let store = try ControllerStore(path: config.databasePath)
         let source: GitSource
@@ -52,7 +53,7 @@ public struct ControllerEnvironment: Sendable {
         let webhookToken = secrets.monitorWebhookToken
         return ControllerEnvironment(
             config: config, source: source, store: store, backend: backend,
-            webhookToken: { try webhookToken.map { try $0() } }, log: log)
+            webhookToken: { try webhookToken.map { try $0() } }, logger: logger)
     }
 }
 

@@ -1,18 +1,27 @@
 import Foundation
+import Logging
 import NIOPosix
+import ServiceLifecycle
 import SluiceConfig
 import SluiceServe
 
-/// Runs a controller with its API listener until cancelled.
+/// Builds a controller with its API listener, as services for the process's `ServiceGroup`.
 public enum ControllerService {
-    /// Starts the API on `config.listen` and reconciles until the task is cancelled.
-    /// `secrets` come resolved from the executable; `onListening` receives the bound address.
-    public static func run(
-        config: ControllerConfig, secrets: ControllerSecrets, log: @escaping @Sendable (String) -> Void,
-        onListening: @Sendable (String) -> Void = { _ in }
-    ) async throws {
+    /// A controller whose API listener is bound, and the services that run it.
+    public struct Started: Sendable {
+        /// Where the API listens (the real port even when the config said 0).
+        public var address: String
+        /// The API, the reconcile loop, the branch watcher and the monitor loop, in the order
+        /// they start: the group stops them in reverse, so the API answers until the loop is
+        /// done.
+        public var services: [any Service]
+    }
+
+    /// Opens the controller and binds the API on `config.listen`; `secrets` come resolved
+    /// from the executable.
+    public static func start(config: ControllerConfig, secrets: ControllerSecrets, logger: Logger) async throws -> Started {
         try PrivateFiles.directory(config.stateDirectory)
-        let controller = try Controller(config: config, secrets: secrets, log: log)
+        let controller = try Controller(config: config, secrets: secrets, logger: logger)
         let api = ControllerAPI(
             controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken)
         let server = try await HTTPServerHost.start(
@@ -22,10 +31,12 @@ public enum ControllerService {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"
         case .unix(let path): address = "unix:\(path)"
         }
-        onListening(address)
-        await withTaskCancellationHandler {
-            await controller.run()
-        } onCancel: {}
-        await server.close()
+        let services: [any Service] = [
+            HTTPServerService(server: server, name: "controller API"),
+            ControllerLoopService(controller: controller),
+            BranchWatcherService(controller: controller),
+            MonitorLoopService(controller: controller),
+        ]
+        return Started(address: address, services: services)
     }
 }

@@ -12,9 +12,17 @@ import Foundation
 /// ```
 ///
 /// A remote repository is cloned bare into a cache directory; ``fetch()`` updates its refs
-/// only. All libgit2 objects stay inside the actor; callers get value types.
+/// only. All libgit2 objects stay inside the actor; callers get value types. The actor runs
+/// on a thread of its own (``GitThreadExecutor``), so its blocking libgit2 calls never hold a
+/// thread of Swift's cooperative pool.
 public actor GitSource {
     let repository: RepositoryHandle
+    private nonisolated let executor = GitThreadExecutor()
+
+    /// The git thread: every call on this actor runs there.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        executor.asUnownedSerialExecutor()
+    }
     /// The remote URL, for a cache clone; nil for a local repository.
     public nonisolated let remoteURL: String?
     let credentials: GitCredentials

@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ServiceLifecycle
 import SluiceConfig
 import SluiceCore
 
@@ -15,20 +17,28 @@ public actor DataPlane {
         public var admin: String
     }
 
+    /// A data plane whose listeners are bound, and the services that run it.
+    public struct Started: Sendable {
+        /// Where the inference and admin listeners are bound.
+        public var listeners: Listeners
+        /// The supervisor, the admin API and the inference gateway, for one `ServiceGroup`:
+        /// they stop in reverse order, so the listeners close before the model servers stop.
+        public var services: [any Service]
+    }
+
     let config: ServeConfig
     /// The tokens, resolved by the executable from the config's sources.
     private let secrets: ServeSecrets
     nonisolated let statistics: TrafficStatistics
     nonisolated let monitoring: MonitoringRecorder
     private let predictions: PredictionLog
-    private let log: ServeLog
+    private let log: Logger
     private let group: MultiThreadedEventLoopGroup
     private let client: UpstreamClient
     private let routes = RoutingTableBox()
     private let supervisor: Supervisor
     private let store: SpecStore
     private var spec: RuntimeSpec?
-    private var servers: [HTTPServerHost] = []
 
     /// Inference requests larger than this are refused with 413 (admin and feedback
     /// bodies are capped lower, at 1 MiB).
@@ -45,10 +55,11 @@ public actor DataPlane {
     }
 
     /// A data plane run as `config` says, with the tokens `secrets` holds.
-    public init(config: ServeConfig, secrets: ServeSecrets, quiet: Bool = false) {
+    /// - Parameter logger: where the data plane and its supervisor log (no secret is ever logged).
+    public init(config: ServeConfig, secrets: ServeSecrets, logger: Logger) {
         self.config = config
         self.secrets = secrets
-        log = ServeLog(quiet: quiet)
+        log = logger
         statistics = TrafficStatistics()
         let bucket = Int(config.monitoringBucket.milliseconds / 1000)
         monitoring = MonitoringRecorder(bucketSeconds: bucket, retainedBuckets: max(1, Int(config.monitoringRetention.milliseconds / 1000) / bucket),
@@ -60,9 +71,10 @@ public actor DataPlane {
         store = SpecStore(directory: config.stateDirectory)
     }
 
-    /// Starts everything and serves until the calling task is cancelled; then stops the
-    /// listeners and every child process. `onListening` receives the bound addresses.
-    public func run(onListening: @Sendable (Listeners) -> Void = { _ in }) async throws {
+    /// Resolves the tokens, prepares containment, restores the saved spec and binds both
+    /// listeners; the returned services then serve until the group shuts them down, which
+    /// closes the listeners and stops every model server.
+    public func start() async throws -> Started {
         try PrivateFiles.directory(config.stateDirectory)
         await supervisor.beginContainment()
         restoreSpec()
@@ -81,22 +93,19 @@ public actor DataPlane {
         )
         let inference = try await HTTPServerHost.start(
             address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
-        servers.append(inference)
         let admin = try await HTTPServerHost.start(
             address: config.adminListen, group: group, limits: limits.body(AdminAPI.maximumBody), responder: AdminAPI(token: secrets.adminToken, dataPlane: self))
-        servers.append(admin)
         let listeners = Listeners(
             inference: describe(config.listen, port: inference.port),
             admin: describe(config.adminListen, port: admin.port)
         )
         log.info("inference on \(listeners.inference), admin on \(listeners.admin)")
-        onListening(listeners)
-        await withTaskCancellationHandler {
-            await supervisor.run()
-        } onCancel: {}
-        for server in servers { await server.close() }
-        await supervisor.shutdown()
-        try? await group.shutdownGracefully()
+        let services: [any Service] = [
+            SupervisorService(supervisor: supervisor, eventLoops: group),
+            HTTPServerService(server: admin, name: "admin API"),
+            HTTPServerService(server: inference, name: "inference gateway"),
+        ]
+        return Started(listeners: listeners, services: services)
     }
 
     private nonisolated func describe(_ address: ServeConfig.ListenAddress, port: Int?) -> String {
@@ -118,7 +127,7 @@ public actor DataPlane {
             }
             spec = saved
             Task { await supervisor.apply(saved) }
-            log.info("restored the runtime spec saved at revision \(saved.revision ?? "(none)") with \(saved.models.count) models")
+            log.info("restored the runtime spec saved at revision \(saved.revision ?? "(none)") with \(saved.models.count) models", metadata: ["revision": "\(saved.revision ?? "none")"])
         case .failure(let error)?:
             log.error("the saved runtime spec at \(store.path) is unreadable and was not applied: \(error)")
         }
@@ -144,7 +153,7 @@ public actor DataPlane {
         let served = Dictionary(uniqueKeysWithValues: newSpec.models.map { ($0.name, Set($0.versions.map(\.name))) })
         statistics.retain(models: served)
         monitoring.retain(models: served)
-        log.info("applied runtime spec \(newSpec.revision ?? "(no revision)"): \(newSpec.models.count) models")
+        log.info("applied runtime spec \(newSpec.revision ?? "(no revision)"): \(newSpec.models.count) models", metadata: ["revision": "\(newSpec.revision ?? "none")"])
         return .json(.ok, WireJSON.text(await supervisor.observed()))
     }
 

@@ -20,13 +20,16 @@ extension Sluice {
         @Option(name: .long, help: "The operator's config file.")
         var config: String = "sluice.yaml"
 
+        @OptionGroup var logOptions: LogOptions
+
         func run() async throws {
             let controllerConfig = try loadControllerConfig(config)
-            try await runUntilSignalled { log in
+            let logger = LogOptions.bootstrap(level: try logOptions.level(), style: .plain)
+            try await runServices(logger: logger) {
                 let secrets = try ControllerSecrets.resolve(controllerConfig)
-                try await ControllerService.run(config: controllerConfig, secrets: secrets, log: log) { address in
-                    FileHandle.standardOutput.write(Data("sluice controller: API on \(address)\n".utf8))
-                }
+                let started = try await ControllerService.start(config: controllerConfig, secrets: secrets, logger: logger)
+                FileHandle.standardOutput.write(Data("sluice controller: API on \(started.address)\n".utf8))
+                return started.services
             }
         }
     }
@@ -55,28 +58,5 @@ func requireController(_ configuration: SluiceConfiguration) throws -> Controlle
     } catch {
         FileHandle.standardError.write(Data("sluice: invalid config\n\(error.description)\n".utf8))
         throw ExitCode(2)
-    }
-}
-
-/// Runs `body` until SIGTERM or SIGINT; `log` writes timestamped lines to standard error.
-func runUntilSignalled(_ body: @escaping @Sendable (@escaping @Sendable (String) -> Void) async throws -> Void) async throws {
-    let log: @Sendable (String) -> Void = { message in
-        let stamp = ISO8601DateFormatter().string(from: Date())
-        FileHandle.standardError.write(Data("\(stamp) \(message)\n".utf8))
-    }
-    let task = Task { try await body(log) }
-    let signals = [SIGTERM, SIGINT].map { signalNumber in
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-        source.setEventHandler { task.cancel() }
-        source.resume()
-        return source
-    }
-    defer { signals.forEach { $0.cancel() } }
-    do {
-        try await task.value
-    } catch {
-        FileHandle.standardError.write(Data("sluice: \(error)\n".utf8))
-        throw ExitCode(1)
     }
 }

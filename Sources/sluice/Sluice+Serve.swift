@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SluiceConfig
 import SluiceServe
 
@@ -19,17 +20,24 @@ extension Sluice {
         @Option(name: .long, help: "The operator's config file.")
         var config: String = "sluice.yaml"
 
-        @Flag(name: .long, help: "Log errors only.")
+        @Flag(name: .long, help: "Log errors only (the same as --log-level error).")
         var quiet = false
+
+        @OptionGroup var logOptions: LogOptions
+
+        func validate() throws {
+            if quiet && logOptions.logLevel != nil { throw ValidationError("--quiet and --log-level: give one of them") }
+        }
 
         func run() async throws {
             let serveConfig = try loadConfiguration(config, command: "sluice serve").serve
-            try await runUntilSignalled { _ in
-                let dataPlane = DataPlane(config: serveConfig, secrets: try ServeSecrets.resolve(serveConfig), quiet: quiet)
-                try await dataPlane.run { listeners in
-                    let line = "sluice serve: inference on \(listeners.inference), admin on \(listeners.admin)\n"
-                    FileHandle.standardOutput.write(Data(line.utf8))
-                }
+            let logger = LogOptions.bootstrap(level: quiet ? .error : try logOptions.level(), style: .leveled(component: "serve"))
+            try await runServices(logger: logger) {
+                let dataPlane = DataPlane(config: serveConfig, secrets: try ServeSecrets.resolve(serveConfig), logger: logger)
+                let started = try await dataPlane.start()
+                let line = "sluice serve: inference on \(started.listeners.inference), admin on \(started.listeners.admin)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+                return started.services
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import SluiceServe
 import Testing
 
@@ -10,7 +11,7 @@ struct ContainmentFallbackTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("containment-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let containment = Containment(stateDirectory: directory, log: ServeLog(quiet: true), cgroups: false)
+        let containment = Containment(stateDirectory: directory, log: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, cgroups: false)
         // The "model server" forks a helper into its group, then exits on its own.
         let request = SpawnRequest(
             command: ["/bin/sh", "-c", "sleep 120 & echo $! > helper.pid; while [ ! -e go ]; do sleep 0.05; done; exit 3"],

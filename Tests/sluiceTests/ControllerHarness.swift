@@ -124,11 +124,15 @@ final class ControllerHarness: @unchecked Sendable {
         if which == "serve" { serve = process } else { controller = process }  // `up` counts as the controller
     }
 
-    func stop(_ which: String, signal: Int32 = SIGTERM) {
-        guard let process = which == "serve" ? serve : controller else { return }  // `up`: the controller slot
+    /// Stops `serve`, `controller` or `up` with `signal`, waits for it and returns its exit
+    /// status (nil when it was not running or was killed by a signal).
+    @discardableResult
+    func stop(_ which: String, signal: Int32 = SIGTERM) -> Int32? {
+        guard let process = which == "serve" ? serve : controller else { return nil }  // `up`: the controller slot
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         if which == "serve" { serve = nil } else { controller = nil }
+        return process.terminationReason == .exit ? process.terminationStatus : nil
     }
 
     func log(_ which: String) -> String {

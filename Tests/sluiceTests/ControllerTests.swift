@@ -287,6 +287,11 @@ struct ControllerTests {
             guard harness.log("up").components(separatedBy: "data plane pid ").count > 2 else { return false }
             return try await harness.infer().1 == "v1"
         }
+        #expect(harness.log("up").contains("sluice up: the data plane (pid \(firstPID)) exited; starting it again in "))
+        let secondPID = try #require(harness.log("up").components(separatedBy: "data plane pid ").last.flatMap { Int32($0.prefix { $0.isNumber }) })
+        // SIGTERM stops both planes: the controller, then the data plane and its model server.
+        #expect(harness.stop("up") == 0, "a graceful stop exits 0")
+        #expect(!processExists(secondPID), "sluice up waited for its data plane to stop")
     }
 
     @Test("a controller started before its data plane waits for it (token and listener) and then reconciles")

@@ -110,12 +110,15 @@ final class ServeHarness: @unchecked Sendable {
         throw HarnessError("sluice serve did not start: \(text)\n\(serveLog)")
     }
 
-    /// Stops `sluice serve` with `signal` and waits for it.
-    func stop(signal: Int32 = SIGTERM) {
-        guard let process else { return }
+    /// Stops `sluice serve` with `signal`, waits for it and returns its exit status (nil when
+    /// it was not running or was killed by a signal).
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32? {
+        guard let process else { return nil }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
         self.process = nil
+        return process.terminationReason == .exit ? process.terminationStatus : nil
     }
 
     /// SIGKILL, then waits by polling /proc rather than with `waitUntilExit`, which waits

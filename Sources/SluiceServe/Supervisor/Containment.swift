@@ -1,5 +1,6 @@
 import CSluiceSpawn
 import Foundation
+import Logging
 
 /// Keeps every model server and all its descendants together so they stop together: a
 /// cgroup v2 per instance where one can be made, always the instance's process group, and
@@ -8,13 +9,13 @@ import Foundation
 final class Containment: @unchecked Sendable {
     private var parent: CgroupParent?
     private let ledger: ProcessLedger
-    private let log: ServeLog
+    private let log: Logger
     private var serial = 0
     /// Cgroups whose processes were killed but had not gone yet: removed on a later pass.
     private var emptying: Set<Cgroup> = []
 
     /// - Parameter cgroups: false contains by process group only (the fallback, for tests).
-    init(stateDirectory: String, log: ServeLog, cgroups: Bool = true) {
+    init(stateDirectory: String, log: Logger, cgroups: Bool = true) {
         parent = cgroups ? CgroupParent.detect() : nil
         ledger = ProcessLedger(directory: stateDirectory)
         self.log = log

@@ -1,3 +1,4 @@
+import Logging
 import SluiceConfig
 import SluiceCore
 
@@ -21,6 +22,9 @@ struct InstanceKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     var description: String { "\(model)/\(version)" }
+
+    /// The model and version as log metadata.
+    var metadata: Logger.Metadata { ["model": "\(model)", "version": "\(version)"] }
 }
 
 /// The life of one version's process (or external endpoint), owned by the supervisor.

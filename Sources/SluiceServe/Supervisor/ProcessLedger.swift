@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SluiceCore
 
 /// The model servers this data plane runs, kept in `stateDirectory/processes.json`
@@ -41,7 +42,7 @@ final class ProcessLedger: @unchecked Sendable {
     /// A group whose leader's pid now belongs to a process with another start time is
     /// left alone (the pid was reused). Returns how many processes were signalled.
     @discardableResult
-    func stopLeftovers(log: ServeLog) -> Int {
+    func stopLeftovers(log: Logger) -> Int {
         var signalled = 0
         for record in load() {
             if let path = record.cgroup, Cgroup.isInstancePath(path) {

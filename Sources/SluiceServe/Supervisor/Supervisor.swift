@@ -1,5 +1,6 @@
 import CSluiceSpawn
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import SluiceConfig
@@ -13,7 +14,7 @@ actor Supervisor {
     private let client: UpstreamClient
     private let eventLoop: any EventLoop
     private let routes: RoutingTableBox
-    private let log: ServeLog
+    private let log: Logger
     private var spec = RuntimeSpec(models: [])
     private var appliedAt: Date?
     private var instances: [ManagedInstance] = []
@@ -38,7 +39,7 @@ actor Supervisor {
     /// A version ready this long has its failure count reset.
     static let stableAfter: Swift.Duration = .seconds(30)
 
-    init(config: ServeConfig, client: UpstreamClient, eventLoop: any EventLoop, routes: RoutingTableBox, log: ServeLog) {
+    init(config: ServeConfig, client: UpstreamClient, eventLoop: any EventLoop, routes: RoutingTableBox, log: Logger) {
         self.config = config
         self.client = client
         self.eventLoop = eventLoop
@@ -52,7 +53,7 @@ actor Supervisor {
     /// servers' helpers and stops what a killed previous run left behind.
     func beginContainment() {
         containment.begin()
-        log.info(containment.summary)
+        log.info("\(containment.summary)")
     }
 
     /// Makes `newSpec` the desired state: starts what is missing, marks what is gone for
@@ -70,7 +71,7 @@ actor Supervisor {
             if instance.desired && !keep {
                 instance.desired = false
                 instance.drainDeadline = .now + .milliseconds(config.drainTimeout.milliseconds)
-                log.info("\(instance.key): removed from the spec; draining")
+                log.info("\(instance.key): removed from the spec; draining", metadata: instance.key.metadata)
             } else if !instance.desired && keep && instance.phase != .stopping {
                 instance.desired = true
                 instance.drainDeadline = nil
@@ -243,7 +244,7 @@ actor Supervisor {
         if let problem = await digestProblem(instance) {
             instance.phase = .failed
             instance.message = problem
-            log.error("\(instance.key): \(problem)")
+            log.error("\(instance.key): \(problem)", metadata: instance.key.metadata)
             return
         }
         // The spec may have changed while the artifact was hashed.
@@ -285,12 +286,12 @@ actor Supervisor {
             instance.lastProbe = nil
             instance.probeFailures = 0
             instance.target = nil
-            log.info("\(instance.key): started pid \(pid) on port \(port)")
+            log.info("\(instance.key): started pid \(pid) on port \(port)", metadata: instance.key.metadata)
         } catch {
             ports.release(port)
             instance.phase = .failed
             instance.message = error.description
-            log.error("\(instance.key): \(error.description)")
+            log.error("\(instance.key): \(error.description)", metadata: instance.key.metadata)
         }
     }
 
@@ -337,7 +338,7 @@ actor Supervisor {
                 instance.killReason = nil
             } else {
                 instance.phase = .stopping
-                log.info("\(instance.key): stopped (\(exit))")
+                log.info("\(instance.key): stopped (\(exit))", metadata: instance.key.metadata)
             }
         }
         instances.removeAll { !$0.desired && $0.pid == nil && $0.target == nil }
@@ -351,7 +352,7 @@ actor Supervisor {
         instance.nextStart = now + ManagedInstance.backoff(after: instance.consecutiveFailures)
         instance.phase = instance.consecutiveFailures >= ManagedInstance.crashLoopThreshold ? .crashLoop : .backoff
         routesDirty = true
-        log.error("\(instance.key): \(reason); restart \(instance.restarts) in \(ManagedInstance.backoff(after: instance.consecutiveFailures))")
+        log.error("\(instance.key): \(reason); restart \(instance.restarts) in \(ManagedInstance.backoff(after: instance.consecutiveFailures))", metadata: instance.key.metadata)
     }
 
     private func releaseTarget(_ instance: ManagedInstance) {
@@ -424,7 +425,7 @@ actor Supervisor {
                         instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
                     }
                     routesDirty = true
-                    log.info("\(instance.key): ready on \(address)")
+                    log.info("\(instance.key): ready on \(address)", metadata: instance.key.metadata)
                 } else if let since = instance.readySince, ContinuousClock.now - since > Self.stableAfter {
                     instance.consecutiveFailures = 0
                 }
@@ -434,7 +435,7 @@ actor Supervisor {
                     instance.phase = .unready
                     instance.message = problem
                     routesDirty = true
-                    log.error("\(instance.key): unready: \(problem ?? "")")
+                    log.error("\(instance.key): unready: \(problem ?? "")", metadata: instance.key.metadata)
                 }
             }
         }
@@ -466,7 +467,7 @@ actor Supervisor {
                 if let deadline = instance.killDeadline, now >= deadline, let pid = instance.pid {
                     containment.signal(pid: pid, cgroup: instance.cgroup, SIGKILL)
                     instance.killDeadline = nil
-                    log.error("\(instance.key): did not stop within \(config.stopTimeout); killed")
+                    log.error("\(instance.key): did not stop within \(config.stopTimeout); killed", metadata: instance.key.metadata)
                 }
                 continue
             }
@@ -479,7 +480,7 @@ actor Supervisor {
             routesDirty = true
             instance.killDeadline = now + .milliseconds(config.stopTimeout.milliseconds)
             containment.signal(pid: pid, cgroup: instance.cgroup, SIGTERM)
-            log.info("\(instance.key): stopping pid \(pid)\(drained ? "" : " (drain timeout; requests still in flight)")")
+            log.info("\(instance.key): stopping pid \(pid)\(drained ? "" : " (drain timeout; requests still in flight)")", metadata: instance.key.metadata)
         }
     }
 
