@@ -95,15 +95,24 @@ let package = Package(
         ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"], exclude: ["Fixtures"]),
-        // Real git repositories in temporary directories, shared by the git and CLI tests.
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
+        // Real git repositories in temporary directories, shared by the git and CLI tests; the
+        // fake data plane (real traffic statistics and monitoring buckets from scripted traffic).
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: [
+                "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/SluiceTestSupport"
+        ),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceTestSupport",
+                "SluiceController", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceStore", "SluiceTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "SluiceServeTests", dependencies: ["SluiceServe", "SluiceCore", "SluiceTestSupport"]),
