@@ -129,6 +129,36 @@ struct BackendFailurePassTests {
         #expect(fixture.weights() == ["v1": 100], "nothing changes without a desired state")
     }
 
+    @Test("git failing after a desired state was read: the pass goes on with it, and the error stays reported until git reads again")
+    func gitFailsLater() async throws {
+        let fixture = try await Self.deployed()
+        // HEAD now names a branch that does not exist.
+        try fixture.repo.git(["symbolic-ref", "HEAD", "refs/heads/gone"])
+        let failed = await fixture.pass(.interval)
+        #expect(failed.failure?.step == .readGit)
+        #expect(fixture.weights() == ["v1": 100])
+        #expect(await fixture.controller.lastError()?.hasPrefix("reading git failed: ") == true, "the status shows why git is not followed")
+        try fixture.repo.git(["symbolic-ref", "HEAD", "refs/heads/main"])
+        #expect(await fixture.pass(.interval).succeeded)
+        #expect(await fixture.controller.lastError() == nil)
+    }
+
+    @Test("with the data plane refusing the abort's spec, the revert commit waits until traffic is back on stable")
+    func revertWaitsForApply() async throws {
+        let fixture = try await AnalysisPassTests.analysed(onAbort: "revert")
+        fixture.backend.script("fraud", "v2", .init(errorRate: 0.5))
+        fixture.backend.failNext(.apply, with: .init(.unreachable, "the data plane did not answer"))
+        let failed = await AnalysisPassTests.interval(fixture)
+        #expect(failed.failure?.step == .apply)
+        #expect(try fixture.kinds().last == "aborted")
+        #expect(try fixture.subjects().first == "fraud v2", "git must not say v1 while v2 still takes traffic")
+        #expect(fixture.weights() == ["v1": 50, "v2": 50])
+        let next = await fixture.pass(.rolloutTick)
+        #expect(next.succeeded)
+        #expect(fixture.weights() == ["v1": 100])
+        #expect(try fixture.subjects().first == "Revert \"fraud v2\" for fraud")
+    }
+
     @Test("a webhook trigger on a local repository reads the new commit like any other")
     func webhookTrigger() async throws {
         let fixture = try await Self.deployed()
