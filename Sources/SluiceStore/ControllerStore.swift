@@ -164,6 +164,7 @@ public final class ControllerStore: Sendable {
         return try states.map { state in (state, String(decoding: try encoder.encode(state), as: UTF8.self)) }
     }
 
+    /// Inserts or replaces states inside a transaction.
     static func upsert(_ encoded: [(RolloutState, String)], at now: Double, db: Database) throws {
         for (state, json) in encoded {
             try db.execute(
@@ -176,6 +177,7 @@ public final class ControllerStore: Sendable {
         }
     }
 
+    /// Stores a setting inside a transaction.
     static func setSetting(_ key: String, _ value: String, db: Database) throws {
         try db.execute(
             sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -9,14 +9,20 @@ import Testing
 /// watcher and commands arrive as messages and are handled one at a time.
 @Suite("controller loop")
 struct ControllerLoopTests {
-    /// Waits (real time, bounded) until `condition` holds.
-    static func eventually(_ what: String, seconds: Double = 20, _ condition: () async throws -> Bool) async throws {
+    /// Waits (real time, bounded generously: a loaded machine can starve the loop's tasks
+    /// for seconds) until `condition` holds; throws on timeout so nothing runs after it.
+    static func eventually(_ what: String, seconds: Double = 90, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return }
             try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("timed out waiting for \(what)")
+        throw LoopTimeout(what: what)
+    }
+
+    struct LoopTimeout: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "timed out waiting for \(what)" }
     }
 
     @Test("the running loop deploys at start, follows a commit on the local branch, and answers a command through its inbox")

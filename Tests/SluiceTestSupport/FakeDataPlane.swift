@@ -13,6 +13,7 @@ import SluiceServe
 public final class FakeDataPlane: DataPlaneBackend {
     /// One of the backend's calls, for scripting failures and counting them.
     public enum Call: Sendable, Hashable, CaseIterable {
+        /// `apply(_:)`, `currentSpec()`, `observe()`, `stats(windowSeconds:)`, `monitoring(after:)`.
         case apply, currentSpec, observe, stats, monitoring
     }
 
@@ -29,6 +30,7 @@ public final class FakeDataPlane: DataPlaneBackend {
         /// Its predictions (output `predict`), cycled over its requests.
         public var predictions: [FeatureValue]
 
+        /// By default: ready at once, no errors, 5 ms, predicts `legit`.
         public init(
             readyAfter: Double = 0, failure: (phase: VersionPhase, message: String)? = nil, errorRate: Double = 0,
             latencyMs: Double = 5, predictions: [FeatureValue] = [.category("legit")]
@@ -192,6 +194,7 @@ public final class FakeDataPlane: DataPlaneBackend {
 
     // MARK: DataPlaneBackend
 
+    /// Puts the spec in force (recorded), unless a failure is scripted for it.
     public func apply(_ spec: RuntimeSpec) async throws(DataPlaneError) -> ObservedState {
         let now = clock.now()
         let outcome: Result<ObservedState, DataPlaneError> = state.withLockedValue { state in
@@ -210,19 +213,23 @@ public final class FakeDataPlane: DataPlaneBackend {
         return try outcome.get()
     }
 
+    /// The spec in force.
     public func currentSpec() async throws(DataPlaneError) -> RuntimeSpec? {
         try call(.currentSpec) { state, _ in state.spec }
     }
 
+    /// Each version's phase and readiness at the manual clock's now.
     public func observe() async throws(DataPlaneError) -> ObservedState {
         try call(.observe) { state, now in Self.observed(state, now: now) }
     }
 
+    /// The real statistics of the traffic served so far.
     public func stats(windowSeconds: Int) async throws(DataPlaneError) -> StatsSnapshot {
         try call(.stats) { _, _ in () }
         return statistics.snapshot(windowSeconds: windowSeconds)
     }
 
+    /// The real monitoring buckets that ended by the manual clock's now.
     public func monitoring(after: Int64?) async throws(DataPlaneError) -> MonitoringBatch {
         try call(.monitoring) { _, _ in () }
         return MonitoringBatch(now: recorder.now, bucketSeconds: recorder.bucketSeconds, buckets: recorder.buckets(after: after ?? .min))
