@@ -189,4 +189,48 @@ struct CrashRestartTests {
         await fixture.settle(.interval)
         try await Self.expectMonitorRollbackOnce(fixture, "crash after the monitor pass")
     }
+
+    /// A canary one step before promotion (a pause about to end).
+    static func beforePromotion() async throws -> ControllerFixture {
+        let (fixture, _) = try await CanaryPassTests.canary(Manifests.rollout(["weight: 40", "pause: 1m"]))
+        await fixture.settle()
+        #expect(fixture.weights() == ["v1": 60, "v2": 40])
+        fixture.advance(60)
+        return fixture
+    }
+
+    /// Promoted once, v2 at 100%, the store and the data plane agreeing.
+    static func expectPromotedOnce(_ fixture: ControllerFixture, _ label: String) async throws {
+        await fixture.pass(.start)
+        await fixture.settle(.interval)
+        #expect(fixture.weights() == ["v1": 0, "v2": 100], "\(label)")
+        #expect(await fixture.state()?.isSynced == true, "\(label)")
+        #expect(await fixture.state()?.appliedRevision == fixture.backend.spec?.revision, "\(label)")
+        let kinds = try fixture.kinds()
+        #expect(kinds.filter { $0 == "promoted" }.count == 1, "\(label): \(kinds)")
+        #expect(kinds.filter { $0 == "rolloutStarted" }.count == 1, "\(label): \(kinds)")
+        let applied = fixture.backend.appliedSpecs
+        for index in applied.indices.dropFirst() {
+            #expect(applied[index] != applied[index - 1], "\(label): spec \(index) repeated")
+        }
+    }
+
+    @Test("the promotion pass dies at backend call N (observe, currentSpec, apply), then a restart", arguments: 1...3)
+    func promotionBackendFails(number: Int) async throws {
+        let fixture = try await Self.beforePromotion()
+        fixture.backend.failCall(number: number)
+        let result = await fixture.pass(.interval)
+        #expect(!result.succeeded)
+        try fixture.restart()
+        try await Self.expectPromotedOnce(fixture, "backend call \(number)")
+    }
+
+    @Test("the promotion pass dies at store write N (decisions, applied revisions), then a restart", arguments: 1...2)
+    func promotionStoreFails(number: Int) async throws {
+        let fixture = try await Self.beforePromotion()
+        fixture.failWrite(number: number)
+        await fixture.pass(.interval)
+        try fixture.restart()
+        try await Self.expectPromotedOnce(fixture, "store write \(number)")
+    }
 }

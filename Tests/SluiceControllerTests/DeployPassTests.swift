@@ -203,4 +203,18 @@ struct DeployPassTests {
         await fixture.pass()
         #expect(await fixture.controller.status().allSatisfy { $0.health == .healthy })
     }
+
+    @Test("routing from the manifest reaches the data plane: a sticky header and a mirror")
+    func routing() async throws {
+        let routing = "  routing:\n    stickyHeader: x-user\n    mirror:\n      version: v2\n      percent: 10\n"
+        let fixture = try await ControllerFixture(files: [
+            "manifests/fraud.yaml": Manifests.fraud([("v1", "a1"), ("v2", "a2")], traffic: ["v1": 100, "v2": 0], extra: routing),
+        ].merging(Manifests.artifacts("a1", "a2")) { $1 })
+        await fixture.pass(.start)
+        let route = try #require(fixture.backend.spec?.model("fraud")?.route)
+        #expect(route.stickyHeader == "x-user")
+        #expect(route.mirror?.version == "v2")
+        #expect(route.mirror?.percent == 10)
+        #expect(route.weights == ["v1": 100, "v2": 0])
+    }
 }
