@@ -33,8 +33,10 @@ struct ControllerLoopTests {
         defer { loop.cancel() }
         try await Self.eventually("the first deployment") { fixture.weights() == ["v1": 100] }
         try fixture.commit("fraud v2", ["fraud": Manifests.fraud(CanaryPassTests.v2Versions, traffic: CanaryPassTests.toV2, extra: Manifests.rollout(["weight: 30", "approval: {}"]))], artifacts: Manifests.artifacts("a2"))
-        try await Self.eventually("the approval step") { await controller.status(of: "fraud")?.reason == "AwaitingApproval" }
-        #expect(fixture.weights() == ["v1": 70, "v2": 30])
+        // The state is published once recorded, before the spec is applied: wait for both.
+        try await Self.eventually("the approval step") {
+            await controller.status(of: "fraud")?.reason == "AwaitingApproval" && fixture.weights() == ["v1": 70, "v2": 30]
+        }
         #expect(await controller.promote("fraud", full: false, actor: "alice") == .done("passed the current step of fraud"))
         try await Self.eventually("the promotion") { fixture.weights() == ["v1": 0, "v2": 100] }
         #expect(try fixture.kinds().filter { $0 == "rolloutStarted" }.count == 1)
