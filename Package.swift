@@ -118,15 +118,25 @@ let package = Package(
         .testTarget(
             name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]),
-        // Real git repositories in temporary directories, shared by the git and CLI tests.
-        .target(name: "SluiceTestSupport", path: "Tests/SluiceTestSupport"),
+        // Real git repositories in temporary directories, shared by the git and CLI tests; the
+        // fake data plane (real traffic statistics and monitoring buckets from scripted traffic).
+        .target(
+            name: "SluiceTestSupport",
+            dependencies: [
+                "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/SluiceTestSupport"
+        ),
         .testTarget(name: "SluiceGitTests", dependencies: ["SluiceGit", "SluiceCore", "SluiceTestSupport"]),
         .testTarget(name: "SluiceStoreTests", dependencies: ["SluiceStore", "SluiceCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceConfig", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceTestSupport",
+                "SluiceController", "SluiceConfig", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceStore", "SluiceTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

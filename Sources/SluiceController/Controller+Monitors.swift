@@ -10,6 +10,8 @@ extension Controller {
     /// judges every window that closed: readings, tier changes, and their actions.
     func monitorPass() async {
         guard let desired, desired.models.values.contains(where: { !$0.deployment.monitors.isEmpty }) else { return }
+        // Restored when the save fails, so the next collection judges the same buckets again.
+        let before = (monitorWindows, monitorCursor, monitorStatuses)
         let collected: MonitoringBatch
         do {
             collected = try await backend.monitoring(after: monitorCursor)
@@ -73,14 +75,17 @@ extension Controller {
             }
         }
         do {
-            // Saved before they are published: the pass that applies a rollback acts only on
-            // what the store holds.
-            if !changed.isEmpty { try store.save(states: changed, reverts: reverts, at: now) }
+            // Saved before they are published (the pass that applies a rollback acts only on
+            // what the store holds), and in one transaction: a rollback without its events, or
+            // readings without the cursor past their buckets, would be lost or counted twice.
+            try store.saveMonitors(
+                statuses: statuses, readings: readings, events: events, states: changed, reverts: reverts,
+                settings: monitorCursor.map { ["monitorCursor": String($0)] } ?? [:], at: now)
             for state in changed { states[state.name] = state }
-            try store.saveMonitors(statuses: statuses, readings: readings, events: events, at: now)
-            if let cursor = monitorCursor { try store.setSetting("monitorCursor", String(cursor)) }
         } catch {
+            (monitorWindows, monitorCursor, monitorStatuses) = before
             logger.error("monitors: saving failed: \(error)")
+            return
         }
         for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)"]) }
         if !changed.isEmpty { trigger(.monitorRollback) }

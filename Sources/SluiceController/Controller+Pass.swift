@@ -19,7 +19,8 @@ extension Controller {
         defer { metrics.observePass(ContinuousClock.now - started) }
         let now = clock.now()
         var result = ReconcileResult(trigger: trigger, commit: desiredCommit)
-        if let failure = await readGit(trigger) {
+        let gitFailure = await readGit(trigger)
+        if let failure = gitFailure {
             lastPassError = failure
             logger.error("pass (\(trigger)): \(failure)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.readGit, failure)
@@ -65,8 +66,10 @@ extension Controller {
         result.appliedSpec = applied.sent
         result.events += applied.events
         if let failure = applied.failure { result.failure = (.apply, failure) }
+        // A pass that went on with an earlier commit still could not read git: keep saying so.
+        if applied.failure == nil, let gitFailure { lastPassError = gitFailure }
         // After the abort is applied (traffic already back on stable), make git say so.
-        result.events += await performPendingReverts(now: now)
+        if applied.failure == nil { result.events += await performPendingReverts(now: now) }
         return result
     }
 

@@ -39,7 +39,7 @@ extension ControllerStore {
     /// says whether it is new: false when any key was seen before, i.e. a replay. Keys older
     /// than `retention` seconds are forgotten.
     public func recordDelivery(keys: [String], at now: Double, retention: Double = 30 * 86_400) throws -> Bool {
-        try database.write { db in
+        try write(.delivery) { db in
             try db.execute(sql: "DELETE FROM webhookDelivery WHERE at < ?", arguments: [now - retention])
             for key in keys {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM webhookDelivery WHERE key = ?", arguments: [key]) == true { return false }
@@ -70,7 +70,7 @@ extension ControllerStore {
 
     /// Records what became of a revert and forgets the intent, in one transaction.
     public func completeRevert(_ revert: PendingRevert, event: EventRecord, at now: Double) throws {
-        try database.write { db in
+        try write(.revert) { db in
             try Self.insert([event], at: now, db: db)
             try db.execute(
                 sql: "DELETE FROM pendingRevert WHERE model = ? AND revision = ?", arguments: [revert.model, revert.revision])

@@ -47,14 +47,21 @@ extension ControllerStore {
         }
     }
 
-    /// Saves monitor statuses, readings and events in one transaction.
+    /// Saves monitor statuses, readings and events in one transaction, with the rollbacks
+    /// they decided (changed states and revert intents) and settings (the collection
+    /// cursor): all of a monitor pass is saved, or none of it.
     public func saveMonitors(
         statuses: [(model: String, status: MonitorStatus)], readings: [(model: String, reading: MonitorReading)],
-        events: [EventRecord], at now: Double
+        events: [EventRecord], states: [RolloutState] = [], reverts: [PendingRevert] = [], settings: [String: String] = [:],
+        at now: Double
     ) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        try database.write { db in
+        let encodedStates = try Self.encode(states)
+        try write(.monitors) { db in
+            try Self.upsert(encodedStates, at: now, db: db)
+            try Self.insert(reverts, at: now, db: db)
+            for (key, value) in settings { try Self.setSetting(key, value, db: db) }
             for (model, status) in statuses {
                 try db.execute(
                     sql: """
@@ -74,7 +81,7 @@ extension ControllerStore {
 
     /// Drops the statuses of monitors (or models) that no longer exist.
     public func retainMonitors(_ keep: [String: Set<String>]) throws {
-        try database.write { db in
+        try write(.monitors) { db in
             for row in try Row.fetchAll(db, sql: "SELECT DISTINCT model, monitor FROM monitorStatus") {
                 let model: String = row["model"]
                 let monitor: String = row["monitor"]
@@ -108,7 +115,7 @@ extension ControllerStore {
 
     /// Records an approval (with its event) and returns it.
     public func approve(model: String, monitor: String, by actor: String, at now: Double) throws -> Approval {
-        try database.write { db in
+        try write(.approval) { db in
             try db.execute(
                 sql: "INSERT INTO approval (model, monitor, approvedBy, approvedAt) VALUES (?, ?, ?, ?)",
                 arguments: [model, monitor, actor, now])
@@ -132,7 +139,7 @@ extension ControllerStore {
 
     /// Marks an approval used (one approval, one retraining request).
     public func useApproval(_ id: Int64, for purpose: String, at now: Double) throws {
-        try database.write { db in
+        try write(.approval) { db in
             try db.execute(sql: "UPDATE approval SET usedAt = ?, usedFor = ? WHERE id = ?", arguments: [now, purpose, id])
         }
     }

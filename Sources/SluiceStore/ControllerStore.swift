@@ -8,10 +8,31 @@ import SluiceCore
 /// (or a save that fails) at any moment restarts at the same step: nothing lost, nothing twice.
 public final class ControllerStore: Sendable {
     let database: DatabasePool
+    /// Called before every write; tests make it throw to stop the controller at that write.
+    let beforeWrite: (@Sendable (Write) throws -> Void)?
+
+    /// What a write saves, as the fault seam of tests sees it.
+    public enum Write: Sendable, Hashable {
+        /// A reconcile pass's decisions, or what it applied.
+        case pass
+        /// A controller-wide setting (the monitor cursor).
+        case setting
+        /// A webhook delivery key.
+        case delivery
+        /// The outcome of a revert intent.
+        case revert
+        /// Monitor statuses, readings and events.
+        case monitors
+        /// An approval, or its use.
+        case approval
+    }
 
     /// Opens (creating and migrating) the database at `path`. The directory is made 0700 and
     /// the database files 0600: they hold the audit trail and are nobody else's business.
-    public init(path: String) throws {
+    /// - Parameter beforeWrite: a fault seam for tests (a store that fails at write N); nil
+    ///   in production.
+    public init(path: String, beforeWrite: (@Sendable (Write) throws -> Void)? = nil) throws {
+        self.beforeWrite = beforeWrite
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -114,19 +135,9 @@ public final class ControllerStore: Sendable {
         reverts: [PendingRevert] = [],
         at now: Double
     ) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let encoded = try states.map { state in (state, String(decoding: try encoder.encode(state), as: UTF8.self)) }
-        try database.write { db in
-            for (state, json) in encoded {
-                try db.execute(
-                    sql: """
-                        INSERT INTO modelState (name, state, health, synced, updatedAt) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT(name) DO UPDATE SET state = excluded.state, health = excluded.health,
-                          synced = excluded.synced, updatedAt = excluded.updatedAt
-                        """,
-                    arguments: [state.name, json, state.health.rawValue, state.isSynced, now])
-            }
+        let encoded = try Self.encode(states)
+        try write(.pass) { db in
+            try Self.upsert(encoded, at: now, db: db)
             for name in removed {
                 try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
             }
@@ -144,6 +155,33 @@ public final class ControllerStore: Sendable {
                 }
             }
         }
+    }
+
+    /// States with their JSON, encoded before a transaction starts (keeps it short).
+    static func encode(_ states: [RolloutState]) throws -> [(RolloutState, String)] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try states.map { state in (state, String(decoding: try encoder.encode(state), as: UTF8.self)) }
+    }
+
+    /// Inserts or replaces states inside a transaction.
+    static func upsert(_ encoded: [(RolloutState, String)], at now: Double, db: Database) throws {
+        for (state, json) in encoded {
+            try db.execute(
+                sql: """
+                    INSERT INTO modelState (name, state, health, synced, updatedAt) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET state = excluded.state, health = excluded.health,
+                      synced = excluded.synced, updatedAt = excluded.updatedAt
+                    """,
+                arguments: [state.name, json, state.health.rawValue, state.isSynced, now])
+        }
+    }
+
+    /// Stores a setting inside a transaction.
+    static func setSetting(_ key: String, _ value: String, db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            arguments: [key, value])
     }
 
     /// One row of a model's history.
@@ -194,6 +232,12 @@ public final class ControllerStore: Sendable {
         }
     }
 
+    /// One write transaction, after the fault seam.
+    func write<T>(_ kind: Write, _ updates: (Database) throws -> T) throws -> T {
+        try beforeWrite?(kind)
+        return try database.write(updates)
+    }
+
     /// A controller-wide setting.
     public func setting(_ key: String) throws -> String? {
         try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key]) }
@@ -201,9 +245,6 @@ public final class ControllerStore: Sendable {
 
     /// Stores a controller-wide setting.
     public func setSetting(_ key: String, _ value: String) throws {
-        try database.write { db in
-            try db.execute(sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [key, value])
-        }
+        try write(.setting) { db in try Self.setSetting(key, value, db: db) }
     }
 }

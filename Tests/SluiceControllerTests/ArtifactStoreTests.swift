@@ -1,4 +1,5 @@
 import Foundation
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 import SluiceTestSupport
