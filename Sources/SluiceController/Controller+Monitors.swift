@@ -155,6 +155,9 @@ extension Controller {
         if case .object(var members) = payload {
             members[0] = ("kind", .string("sluice.retrain"))
             members.append(("approval", .object([("by", .string(approval.approvedBy)), ("at", .number(approval.approvedAt))])))
+            // The request is sent before the approval is marked used, so a crash in between
+            // sends it again after a restart: the same key lets a receiver drop the repeat.
+            members.append(("idempotencyKey", .string("\(model)/\(monitor.name)/approval-\(approval.id)")))
             members.append(("reference", monitor.reference.map { .string($0) } ?? .null))
             let recent = (try? store.monitorReadings(of: model, limit: 50))?.filter { $0.monitor == monitor.name }.suffix(10) ?? []
             members.append(("evidence", .array(recent.map { $0.jsonValue() })))

@@ -187,6 +187,7 @@ struct MonitorPassTests {
         let body = try #require(receiver.requests.first?.json)
         #expect(body["kind"] as? String == "sluice.retrain")
         #expect((body["approval"] as? [String: Any])?["by"] as? String == "alice")
+        #expect((body["idempotencyKey"] as? String)?.hasPrefix("fraud/errors/approval-") == true, "\(body)")
         #expect(!(body["evidence"] as? [[String: Any]] ?? []).isEmpty)
         #expect(try fixture.kinds().suffix(2) == ["retrainApproved", "retrainRequested"])
         // The approval is used: the breach going on sends nothing more.

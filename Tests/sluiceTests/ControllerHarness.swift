@@ -101,6 +101,9 @@ final class ControllerHarness: @unchecked Sendable {
             analysis:
               interval: 2s
               minRequests: 10
+              # A loaded machine may starve the test's load generator for an interval; a few
+              # thin windows must not pause the rollout (the in-process tests cover that pause).
+              inconclusiveLimit: 5
               checks:
                 - metric: error_rate
                   max: 0.1
