@@ -15,8 +15,8 @@ public enum ControllerService {
             try AdminToken.resolve($0, stateDirectory: config.stateDirectory, fileName: "metrics-token", field: "controller.metrics")
         }
         let api = ControllerAPI(controller: controller, token: token, webhookSecret: secret, metricsToken: metricsToken)
-        let server = try await HTTPServerHost.start(
-            address: config.listen, group: MultiThreadedEventLoopGroup.singleton, limits: ServerLimits(), responder: api)
+        let server = try await APIServer.start(
+            router: api.router(), address: config.listen, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
         let address: String
         switch config.listen {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"
