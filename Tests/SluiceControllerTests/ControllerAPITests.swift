@@ -217,7 +217,7 @@ struct ControllerAPITests {
     // MARK: - webhook
 
     static func signature(_ body: String, secret: String = ControllerAPITests.secret) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        let code = HMAC<Crypto.SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
     }
 
