@@ -31,6 +31,11 @@ package struct APIError: Error, Codable, Sendable, HTTPResponseError {
     /// request: a refused head (401, 413) must not make the server read a body.
     package var closesConnection = false
 
+    /// Header names as the APIs always wrote them, in lower case (HTTPTypes' constants are
+    /// capitalised, and some clients match the text).
+    private static let connection = HTTPField.Name("connection")!
+    private static let wwwAuthenticate = HTTPField.Name("www-authenticate")!
+
     private enum CodingKeys: String, CodingKey {
         case error, issues
     }
@@ -46,7 +51,7 @@ package struct APIError: Error, Codable, Sendable, HTTPResponseError {
     /// The JSON answer.
     package func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
-        if closesConnection { headers[.connection] = "close" }
+        if closesConnection { headers[Self.connection] = "close" }
         // One line like every error the APIs ever sent; a refusal with issues is for reading.
         return JSONAnswer(self, status: status, headers: headers, pretty: issues != nil).response()
     }
@@ -55,7 +60,7 @@ package struct APIError: Error, Codable, Sendable, HTTPResponseError {
 extension APIError {
     /// 401 naming the realm; the connection closes, so a body sent with it is never read.
     package static func unauthorized(realm: String) -> APIError {
-        APIError(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer realm=\"\(realm)\""], closesConnection: true)
+        APIError(.unauthorized, "missing or wrong bearer token", headers: [wwwAuthenticate: "Bearer realm=\"\(realm)\""], closesConnection: true)
     }
 
     /// 413 for a body over `limit` bytes; the connection closes, so the rest is never read.
