@@ -1,4 +1,8 @@
 import Crypto
+#if canImport(CDispatch)
+// On Linux, once Hummingbird is in the module graph, `struct stat` is found in CDispatch.
+import CDispatch
+#endif
 import Foundation
 import SluiceCore
 import SluiceGit

@@ -1,125 +1,163 @@
 import Foundation
-import NIOCore
+import HTTPTypes
+import Hummingbird
 import NIOHTTP1
 import SluiceCore
 import SluiceServe
 import SluiceStore
 
-/// The controller's HTTP API. `/v1/*` needs the bearer token; `/hooks/git` needs a valid
-/// webhook signature; `/healthz` is open, and `/metrics` too unless a metrics token is
-/// configured (both read-only, no secrets).
-final class ControllerAPI: HTTPResponder {
+/// The controller's HTTP API. `/v1/*` needs the bearer token (checked on the head, before
+/// any body byte is read); `/hooks/git` needs a valid webhook signature; `/healthz` is
+/// open, and `/metrics` too unless a metrics token is configured (both read-only, no
+/// secrets).
+///
+/// - `GET /v1/status`, `GET /v1/models/{model}`, `GET /v1/models/{model}/history`
+/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?monitor=NAME`;
+///   `x-sluice-actor` names who asked)
+struct ControllerAPI: Sendable {
     private let controller: Controller
     private let token: BearerToken
     private let webhook: WebhookVerifier?
     private let metricsToken: BearerToken?
+    /// The listener's shared body budget (``ServerLimits/bufferedBodies``): many webhook
+    /// deliveries cannot each hold 25 MB at once.
+    private let budget: BodyBudget
 
-    init(controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil) {
+    init(controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil, budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies)) {
         self.controller = controller
+        self.budget = budget
         self.token = BearerToken(token)
         self.metricsToken = metricsToken.map(BearerToken.init)
         webhook = webhookSecret.map { WebhookVerifier(secret: Array($0.utf8)) }
     }
 
-    /// `/v1/*` checks the token on the head, so a caller without it never gets a body read.
-    /// `/metrics` checks its token, when one is configured, the same way.
-    func screen(_ head: HTTPRequestHead) -> HeadDecision {
-        if head.uri.hasPrefix("/v1/"), !token.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-controller")) }
-        if head.uri == "/metrics" || head.uri.hasPrefix("/metrics?"), let metricsToken, !metricsToken.admits(head.headers) {
-            return .refuse(BearerToken.unauthorized(realm: "sluice-metrics"))
-        }
-        if head.uri == "/hooks/git" || head.uri.hasPrefix("/hooks/git?") {
-            guard let webhook else { return .refuse(Self.webhooksOff) }
-            if case .refused(let why)? = webhook.screen(head.headers) { return .refuse(.error(.unauthorized, "webhook refused: \(why)")) }
-            return .accept(maximumBody: WebhookVerifier.maximumBody)
-        }
-        return .accept(maximumBody: nil)
+    /// Bodies of `/v1` requests (none is expected) are capped like the admin API's.
+    static let maximumBody = 1 << 20
+
+    /// `{"ok": true}`.
+    struct Health: Codable, Sendable {
+        var ok: Bool
     }
 
-    private static let webhooksOff = ServerResponse.error(
-        .notFound, "webhooks are not configured (controller.webhookSecretEnv or webhookSecretFile)")
+    /// What a command did: `{"message": "…"}`.
+    struct CommandReply: Codable, Sendable {
+        var message: String
+    }
 
-    func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
+    /// A webhook delivery: `{"accepted": true}`, or false with the reason (a replay).
+    struct WebhookReply: Codable, Sendable {
+        var accepted: Bool
+        var reason: String?
+    }
+
+    /// The routes: errors first (so every refusal is an ``APIError``), then the token on
+    /// `/v1/`, then the body limits, then the routes themselves.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: BearerMiddleware(token: token, realm: "sluice-controller", prefix: "/v1/"))
+        router.add(middleware: BodyLimitMiddleware { path in
+            path == "/hooks/git" ? WebhookVerifier.maximumBody : Self.maximumBody
+        })
         let controller = self.controller
-        let path = String(request.path)
-        let method = request.head.method
-        let authorized = token.admits(request.head.headers)
         let webhook = self.webhook
         let metricsToken = self.metricsToken
-        return request.eventLoop.makeFutureWithTask {
-            switch (method, path) {
-            case (.GET, "/healthz"):
-                return .json(.ok, "{\"ok\":true}")
-            case (.GET, "/metrics"):
-                if let metricsToken, !metricsToken.admits(request.head.headers) { return BearerToken.unauthorized(realm: "sluice-metrics") }
-                var headers = HTTPHeaders()
-                headers.add(name: "content-type", value: "text/plain; version=0.0.4")
-                return ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: await controller.metricsText()))
-            case (.POST, "/hooks/git"):
-                guard let webhook else { return Self.webhooksOff }
-                switch webhook.verify(headers: request.head.headers, body: Array(request.body.readableBytesView)) {
-                case .accepted(let forge):
-                    let keys = WebhookVerifier.deliveryKeys(request.head.headers, forge: forge)
-                    // A delivery seen before (a replay) triggers nothing; a store that cannot
-                    // say is treated as new: a pass is level-triggered, so one more is harmless.
-                    let fresh = keys.isEmpty || ((try? controller.store.recordDelivery(keys: keys, at: Date().timeIntervalSince1970)) ?? true)
-                    guard fresh else { return .json(.ok, "{\"accepted\":false,\"reason\":\"delivery already received\"}") }
-                    await controller.trigger(.webhook(forge: forge.rawValue))
-                    return .json(.accepted, "{\"accepted\":true}")
-                case .refused(let why):
-                    return .error(.unauthorized, "webhook refused: \(why)")
-                }
-            default:
-                break
+        let budget = self.budget
+
+        router.get("/healthz") { _, _ in JSONAnswer(Health(ok: true), pretty: false) }
+        router.get("/metrics") { request, _ -> Response in
+            if let metricsToken, !metricsToken.admits(authorization: request.headers[.authorization]) {
+                throw APIError.unauthorized(realm: "sluice-metrics")
             }
-            guard path.hasPrefix("/v1/") else { return .error(.notFound, "no route \(path)") }
-            guard authorized else {
-                var headers = HTTPHeaders()
-                headers.add(name: "www-authenticate", value: "Bearer realm=\"sluice-controller\"")
-                return .error(.unauthorized, "missing or wrong bearer token", headers: headers)
-            }
-            let segments = path.split(separator: "/").map(String.init)
-            switch (method, segments.count) {
-            case (.GET, 2) where segments[1] == "status":
-                let states = await controller.status()
-                let error = await controller.lastError()
-                var monitors: [String: [MonitorStatus]] = [:]
-                for state in states { monitors[state.name] = await controller.monitors(of: state.name) }
-                return .json(.ok, StatusJSON.document(states, monitors: monitors, error: error).serialized(indent: 2))
-            case (.GET, 3) where segments[1] == "models":
-                guard let state = await controller.status(of: segments[2]) else { return .error(.notFound, "no model '\(segments[2])'") }
-                let measurements = (try? await controller.measurements(of: segments[2])) ?? []
-                let monitors = await controller.monitors(of: segments[2])
-                return .json(.ok, StatusJSON.detail(state, monitors: monitors, measurements: measurements).serialized(indent: 2))
-            case (.GET, 4) where segments[1] == "models" && segments[3] == "history":
-                guard await controller.status(of: segments[2]) != nil else { return .error(.notFound, "no model '\(segments[2])'") }
-                let entries = (try? await controller.history(of: segments[2])) ?? []
-                return .json(.ok, StatusJSON.history(entries).serialized(indent: 2))
-            case (.POST, 4) where segments[1] == "models":
-                let model = segments[2]
-                let actor = request.head.headers.first(name: "x-sluice-actor") ?? "api"
-                let outcome: Controller.CommandOutcome
-                switch segments[3] {
-                case "promote": outcome = await controller.promote(model, full: request.query("full") == "true", actor: actor)
-                case "abort": outcome = await controller.abort(model, actor: actor)
-                case "retry": outcome = await controller.retry(model, actor: actor)
-                case "approve":
-                    guard let monitor = request.query("monitor"), !monitor.isEmpty else {
-                        return .error(.badRequest, "approve needs ?monitor=NAME")
-                    }
-                    outcome = await controller.approve(model: model, monitor: monitor, by: actor)
-                default: return .error(.notFound, "no command '\(segments[3])'")
-                }
-                switch outcome {
-                case .done(let message): return .json(.ok, JSONValue.object([("message", .string(message))]).serialized())
-                case .refused(let message): return .error(.conflict, message)
-                case .unknownModel: return .error(.notFound, "no model '\(model)'")
-                }
-            default:
-                return .error(.notFound, "no route \(method) \(path)")
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await controller.metricsText())))
+        }
+        router.post("/hooks/git") { request, _ -> JSONAnswer<WebhookReply> in
+            guard let webhook else { throw Self.webhooksOff }
+            let headers = HTTPHeaders(request.headers.map { ($0.name.rawName, $0.value) })
+            // The signature's form is checked on the head: a delivery that cannot pass is
+            // refused before its (up to 25 MB) body is read.
+            if case .refused(let why)? = webhook.screen(headers) { throw Self.webhookRefused(why) }
+            let body = try await BodyLimit.collect(request, limit: WebhookVerifier.maximumBody, budget: budget)
+            switch webhook.verify(headers: headers, body: body) {
+            case .accepted(let forge):
+                let keys = WebhookVerifier.deliveryKeys(headers, forge: forge)
+                // A delivery seen before (a replay) triggers nothing; a store that cannot
+                // say is treated as new: a pass is level-triggered, so one more is harmless.
+                let fresh = keys.isEmpty || ((try? controller.store.recordDelivery(keys: keys, at: Date().timeIntervalSince1970)) ?? true)
+                guard fresh else { return JSONAnswer(WebhookReply(accepted: false, reason: "delivery already received"), pretty: false) }
+                await controller.trigger(.webhook(forge: forge.rawValue))
+                return JSONAnswer(WebhookReply(accepted: true), status: .accepted, pretty: false)
+            case .refused(let why):
+                throw Self.webhookRefused(why)
             }
         }
+
+        router.get("/v1/status") { _, _ in
+            let states = await controller.status()
+            let error = await controller.lastError()
+            var monitors: [String: [MonitorStatus]] = [:]
+            for state in states { monitors[state.name] = await controller.monitors(of: state.name) }
+            return JSONAnswer(StatusJSON.document(states, monitors: monitors, error: error))
+        }
+        router.get("/v1/models/:model") { _, context in
+            let model = try context.parameters.require("model")
+            guard let state = await controller.status(of: model) else { throw Self.unknownModel(model) }
+            let measurements = (try? await controller.measurements(of: model)) ?? []
+            let monitors = await controller.monitors(of: model)
+            return JSONAnswer(StatusJSON.detail(state, monitors: monitors, measurements: measurements))
+        }
+        router.get("/v1/models/:model/history") { _, context in
+            let model = try context.parameters.require("model")
+            guard await controller.status(of: model) != nil else { throw Self.unknownModel(model) }
+            let entries = (try? await controller.history(of: model)) ?? []
+            return JSONAnswer(StatusJSON.history(entries))
+        }
+        router.post("/v1/models/:model/:command") { request, context -> JSONAnswer<CommandReply> in
+            let model = try context.parameters.require("model")
+            let name = try context.parameters.require("command")
+            let command = try Self.command(name, model: model, request: request)
+            switch await controller.submit(command) {
+            case .done(let message): return JSONAnswer(CommandReply(message: message), pretty: false)
+            case .refused(let message): throw APIError(.conflict, message)
+            case .unknownModel: throw Self.unknownModel(model)
+            }
+        }
+        router.refuseOtherMethods([
+            "/healthz": [.get], "/metrics": [.get], "/hooks/git": [.post], "/v1/status": [.get],
+            "/v1/models/:model": [.get], "/v1/models/:model/history": [.get],
+        ])
+        return router
     }
+
+    /// The command a `POST /v1/models/{model}/{name}` asks for.
+    private static func command(_ name: String, model: String, request: Request) throws -> Controller.Command {
+        let actor = request.headers[HTTPField.Name("x-sluice-actor")!] ?? "api"
+        switch name {
+        case "promote": return .promote(model: model, full: request.uri.queryParameters.get("full") == "true", actor: actor)
+        case "abort": return .abort(model: model, actor: actor)
+        case "retry": return .retry(model: model, actor: actor)
+        case "approve":
+            guard let monitor = request.uri.queryParameters.get("monitor"), !monitor.isEmpty else {
+                throw APIError(.badRequest, "approve needs ?monitor=NAME")
+            }
+            return .approve(model: model, monitor: monitor, actor: actor)
+        default:
+            throw APIError(.notFound, "no command '\(name)' (commands: promote, abort, retry, approve)")
+        }
+    }
+
+    private static func unknownModel(_ model: String) -> APIError {
+        APIError(.notFound, "no model '\(model)'")
+    }
+
+    private static func webhookRefused(_ why: String) -> APIError {
+        APIError(.unauthorized, "webhook refused: \(why)", closesConnection: true)
+    }
+
+    private static let webhooksOff = APIError(
+        .notFound, "webhooks are not configured (controller.webhookSecretEnv or webhookSecretFile)", closesConnection: true)
 }
 
 /// The JSON shapes of the API (also printed by `sluice status --format json`).

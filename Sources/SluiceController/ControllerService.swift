@@ -24,8 +24,8 @@ public enum ControllerService {
         let controller = try Controller(config: config, secrets: secrets, logger: logger)
         let api = ControllerAPI(
             controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken)
-        let server = try await HTTPServerHost.start(
-            address: config.listen, group: MultiThreadedEventLoopGroup.singleton, limits: ServerLimits(), responder: api)
+        let server = try await APIServer.start(
+            router: api.router(), address: config.listen, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
         let address: String
         switch config.listen {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"

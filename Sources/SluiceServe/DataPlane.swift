@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -93,8 +94,9 @@ public actor DataPlane {
         )
         let inference = try await HTTPServerHost.start(
             address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
-        let admin = try await HTTPServerHost.start(
-            address: config.adminListen, group: group, limits: limits.body(AdminAPI.maximumBody), responder: AdminAPI(token: secrets.adminToken, dataPlane: self))
+        let adminLimits = limits.body(AdminAPI.maximumBody)
+        let adminAPI = AdminAPI(token: secrets.adminToken, dataPlane: self, budget: BodyBudget(limit: adminLimits.bufferedBodies))
+        let admin = try await APIServer.start(router: adminAPI.router(), address: config.adminListen, limits: adminLimits, group: group)
         let listeners = Listeners(
             inference: describe(config.listen, port: inference.port),
             admin: describe(config.adminListen, port: admin.port)
@@ -133,20 +135,21 @@ public actor DataPlane {
         }
     }
 
-    /// Decodes, checks, saves and applies a runtime spec; a refused spec changes nothing.
-    func apply(json: [UInt8]) async -> ServerResponse {
+    /// Decodes, checks, saves and applies a runtime spec and returns what runs now; a
+    /// refused spec changes nothing (400 naming each field, or 500 when it cannot be saved).
+    func apply(json: [UInt8]) async throws(APIError) -> ObservedState {
         let newSpec: RuntimeSpec
         do {
             newSpec = try RuntimeSpec.decode(json: json)
         } catch {
-            return Self.refusal(error.issues)
+            throw Self.refusal(error.issues)
         }
         let problems = configIssues(newSpec)
-        guard problems.isEmpty else { return Self.refusal(problems) }
+        guard problems.isEmpty else { throw Self.refusal(problems) }
         do {
             try store.save(newSpec)
         } catch {
-            return .error(.internalServerError, "could not save the runtime spec (nothing changed): \(error)")
+            throw APIError(.internalServerError, "could not save the runtime spec (nothing changed): \(error)")
         }
         spec = newSpec
         await supervisor.apply(newSpec)
@@ -154,15 +157,13 @@ public actor DataPlane {
         statistics.retain(models: served)
         monitoring.retain(models: served)
         log.info("applied runtime spec \(newSpec.revision ?? "(no revision)"): \(newSpec.models.count) models", metadata: ["revision": "\(newSpec.revision ?? "none")"])
-        return .json(.ok, WireJSON.text(await supervisor.observed()))
+        return await supervisor.observed()
     }
 
-    private static func refusal(_ issues: [RuntimeSpecIssue]) -> ServerResponse {
-        let body = JSONValue.object([
-            ("error", .string("runtime spec refused; the previous spec stays in force")),
-            ("issues", .array(issues.map { .object([("field", .string($0.field)), ("message", .string($0.message))]) })),
-        ])
-        return .json(.badRequest, body.serialized(indent: 2))
+    private static func refusal(_ issues: [RuntimeSpecIssue]) -> APIError {
+        APIError(
+            .badRequest, "runtime spec refused; the previous spec stays in force",
+            issues: issues.map { APIError.Issue(field: $0.field, message: $0.message) })
     }
 
     /// What the spec asks that this data plane cannot do: unknown runtimes, artifacts

@@ -13,7 +13,12 @@ package struct BearerToken: Sendable {
     /// Whether `headers` carry `Authorization: Bearer <this token>` (an empty token never
     /// matches). The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` too.
     package func admits(_ headers: HTTPHeaders) -> Bool {
-        guard !bytes.isEmpty, let value = headers.first(name: "authorization") else { return false }
+        admits(authorization: headers.first(name: "authorization"))
+    }
+
+    /// Whether an `Authorization` header value is `Bearer <this token>` (nil: no header).
+    package func admits(authorization value: String?) -> Bool {
+        guard !bytes.isEmpty, let value else { return false }
         let utf8 = Array(value.utf8)
         let scheme = Array("bearer ".utf8)
         guard utf8.count > scheme.count,

@@ -1,0 +1,46 @@
+import HummingbirdCore
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Hummingbird's HTTP/1 channel with Sluice's connection rules around it: every accepted
+/// socket is made close-on-exec before anything else (a model server must not inherit
+/// it), connections beyond ``ServerLimits/maximumConnections`` are closed at accept, and a
+/// ``ConnectionGuard`` bounds how long a head or body may take.
+struct APIChildChannel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+
+    let responder: HTTPChannelHandler.Responder
+    let limits: ServerLimits
+    /// Connections of this listener open now.
+    let open: NIOLockedValueBox<Int>
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        do {
+            try channel.pipeline.syncOperations.markCloseOnExec()
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        let admitted = open.withLockedValue { count -> Bool in
+            guard count < limits.maximumConnections else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return channel.close().flatMapThrowing { () throws -> Value in throw ConnectionLimitReached() } }
+        channel.closeFuture.whenComplete { [open] _ in open.withLockedValue { $0 -= 1 } }
+        let connectionGuard = ConnectionGuard(limits: limits)
+        do {
+            try channel.pipeline.syncOperations.addHandler(FirstByteObserver(connectionGuard))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        let http = HTTP1Channel(
+            responder: responder,
+            configuration: .init(additionalChannelHandlers: [connectionGuard], idleTimeout: limits.idleTimeout))
+        return http.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await handleHTTP(asyncChannel: value, logger: logger)
+    }
+}
