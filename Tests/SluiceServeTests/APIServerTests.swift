@@ -33,7 +33,7 @@ struct APIServerTests {
         defer { Task { await server.close() } }
         let connection = try BlockingSocket(port: try #require(server.port))
         connection.send("PUT /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(16 << 20)\r\n\r\n")
-        let answer = connection.receiveUntilClosed(seconds: 10)
+        let answer = await connection.received(seconds: 10)
         #expect(answer.text.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(answer.text)")
         #expect(answer.text.lowercased().contains("connection: close"))
         #expect(answer.closed, "the connection is closed after the 401")
@@ -47,13 +47,13 @@ struct APIServerTests {
         let head = "PUT /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nTransfer-Encoding: chunked\r\n\r\n"
         let small = try BlockingSocket(port: port)
         small.send(head + "200\r\n" + String(repeating: "a", count: 512) + "\r\n0\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let read = small.receiveUntilClosed(seconds: 10)
+        let read = await small.received(seconds: 10)
         #expect(read.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(read.text)")
         #expect(read.text.contains("\"bytes\": 512"), "\(read.text)")
 
         let large = try BlockingSocket(port: port)
         large.send(head + "400\r\n" + String(repeating: "a", count: 1024) + "\r\n1\r\nb\r\n")
-        let refused = large.receiveUntilClosed(seconds: 10)
+        let refused = await large.received(seconds: 10)
         #expect(refused.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"), "\(refused.text)")
         #expect(refused.closed, "the rest of the body is never read")
     }
@@ -72,7 +72,7 @@ struct APIServerTests {
         #expect(server.port == nil)
         let connection = try BlockingSocket(unixPath: path)
         connection.send("PUT /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
-        let answer = connection.receiveUntilClosed(seconds: 10)
+        let answer = await connection.received(seconds: 10)
         #expect(answer.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer.text)")
     }
 
@@ -94,7 +94,7 @@ struct APIServerTests {
 }
 
 /// A blocking client socket with a receive timeout, for sending exact bytes.
-final class BlockingSocket {
+final class BlockingSocket: @unchecked Sendable {
     private let descriptor: Int32
 
     struct SocketError: Error {}
@@ -139,6 +139,14 @@ final class BlockingSocket {
             let count = bytes[sent...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard count > 0 else { return }
             sent += count
+        }
+    }
+
+    /// ``receiveUntilClosed(seconds:)`` on a thread of its own: a blocking read on the
+    /// cooperative pool (two threads here) starved the very server it waited for.
+    func received(seconds: Int) async -> (text: String, closed: Bool) {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.receiveUntilClosed(seconds: seconds)) }.start()
         }
     }
 
