@@ -103,10 +103,9 @@ public struct ObservedVersion: Codable, Sendable, Hashable {
 
 /// The life-cycle phase of a version's process, as the data plane reports it. Extensible:
 /// a newer data plane's phase decodes as itself and is shown, never refused.
-public struct VersionPhase: RawRepresentable, Codable, Sendable, Hashable, CustomStringConvertible {
+public struct VersionPhase: OpenVocabulary {
     public var rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public var description: String { rawValue }
 
     /// The spec names it but nothing runs it yet.
     public static let missing = VersionPhase(rawValue: "Missing")
@@ -123,13 +122,4 @@ public struct VersionPhase: RawRepresentable, Codable, Sendable, Hashable, Custo
     public static let failed = VersionPhase(rawValue: "Failed")
     /// Finishing its requests before it is stopped.
     public static let stopping = VersionPhase(rawValue: "Stopping")
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

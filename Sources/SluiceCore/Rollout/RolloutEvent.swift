@@ -4,24 +4,11 @@ public struct RolloutEvent: Sendable, Hashable {
     /// What kind of thing happened. Extensible: the store and the API keep kinds they do not
     /// know (written by a newer Sluice) as they are. The raw values are what the audit trail
     /// stores and `sluice history` shows, so they never change.
-    public struct Kind: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public struct Kind: OpenVocabulary {
         /// The word, as stored and shown.
         public var rawValue: String
-        /// The kind named by `rawValue`, known to this version or not.
+        /// The word named by `rawValue`, known to this version or not.
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// The word itself, so logs and messages read as before.
-        public var description: String { rawValue }
-
-        /// Decodes the bare string, as stored.
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-
-        /// Encodes the bare string.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
 
         // MARK: Rollouts (the rollout engine)
 

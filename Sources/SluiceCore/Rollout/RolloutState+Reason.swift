@@ -2,24 +2,11 @@ extension RolloutState {
     /// Why a model is where it is, in one word. Extensible: a state saved by a newer Sluice
     /// keeps a reason this one does not know. The raw values are stored in the state
     /// directory and shown by the API, `sluice status` and the metrics, so they never change.
-    public struct Reason: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
+    public struct Reason: OpenVocabulary {
         /// The word, as stored and shown.
         public var rawValue: String
-        /// The reason named by `rawValue`, known to this version or not.
+        /// The word named by `rawValue`, known to this version or not.
         public init(rawValue: String) { self.rawValue = rawValue }
-        /// The word itself, so logs and messages read as before.
-        public var description: String { rawValue }
-
-        /// Decodes the bare string, as stored.
-        public init(from decoder: any Decoder) throws {
-            rawValue = try decoder.singleValueContainer().decode(String.self)
-        }
-
-        /// Encodes the bare string.
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
 
         /// Nothing was decided for the model yet.
         public static let new = Reason(rawValue: "New")
