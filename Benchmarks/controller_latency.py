@@ -100,6 +100,8 @@ def setup(work, sluice, remote):
     base = free_block()
     with open(os.path.join(work, "secret"), "w") as f:
         f.write("bench-secret")
+    # Secret files must be owner-only, or sluice refuses them.
+    os.chmod(os.path.join(work, "secret"), 0o600)
     with open(os.path.join(work, "sluice.yaml"), "w") as f:
         f.write(f"""serve:
   listen: 127.0.0.1:{base}
@@ -128,10 +130,13 @@ controller:
     return repo, base, serve, controller
 
 
-def webhook(port, body=b'{"ref":"refs/heads/main"}'):
+def webhook(port, body=None):
+    # Each delivery is distinct (id and body): sluice ignores a replayed delivery.
+    delivery = os.urandom(8).hex()
+    body = body or json.dumps({"ref": "refs/heads/main", "delivery": delivery}).encode()
     signature = "sha256=" + hmac.new(b"bench-secret", body, hashlib.sha256).hexdigest()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    connection.request("POST", "/hooks/git", body=body, headers={"X-Hub-Signature-256": signature})
+    connection.request("POST", "/hooks/git", body=body, headers={"X-Hub-Signature-256": signature, "X-GitHub-Delivery": delivery})
     status = connection.getresponse().status
     connection.close()
     if status != 202:

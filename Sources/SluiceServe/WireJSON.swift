@@ -12,9 +12,16 @@ public enum WireJSON {
         // Every wire type encodes finite numbers only; a failure here is a programming error
         // reported as a JSON error rather than a crash.
         guard let data = try? encoder.encode(value) else { return #"{"error":"the answer could not be encoded"}"# }
-        guard pretty, let json = try? JSONParser.parse(Array(data)) else { return String(decoding: data, as: UTF8.self) }
+        // Large documents (the state of a thousand models) stay compact: re-reading them to
+        // indent doubles the data plane's work on every pass, and no person reads them whole.
+        guard pretty, data.count <= prettyLimit, let json = try? JSONParser.parse(Array(data)) else {
+            return String(decoding: data, as: UTF8.self)
+        }
         return json.serialized(indent: 2)
     }
+
+    /// Documents larger than this are sent compact even when `pretty` is asked.
+    static let prettyLimit = 64 << 10
 
     /// Decodes a wire document; the error names the field that did not fit.
     public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: some Collection<UInt8>) throws -> Value {
