@@ -12,22 +12,17 @@ struct APIChildChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let limits: ServerLimits
-    /// Connections of this listener open now.
-    let open: NIOLockedValueBox<Int>
+    /// Close-on-exec and the connection cap, shared by the listener's connections.
+    let admission: ConnectionAdmission
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
-            try channel.pipeline.syncOperations.markCloseOnExec()
+            try admission.admit(channel)
+        } catch let refused as ConnectionLimitReached {
+            return channel.close().flatMapThrowing { () throws -> Value in throw refused }
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        let admitted = open.withLockedValue { count -> Bool in
-            guard count < limits.maximumConnections else { return false }
-            count += 1
-            return true
-        }
-        guard admitted else { return channel.close().flatMapThrowing { () throws -> Value in throw ConnectionLimitReached() } }
-        channel.closeFuture.whenComplete { [open] _ in open.withLockedValue { $0 -= 1 } }
         let connectionGuard = ConnectionGuard(limits: limits)
         do {
             try channel.pipeline.syncOperations.addHandler(FirstByteObserver(connectionGuard))

@@ -29,11 +29,11 @@ package final class APIServer: Sendable {
         case .tcp(let host, let port): bind = .hostname(host, port: port)
         case .unix(let path): bind = .unixDomainSocket(path: path)
         }
-        let open = NIOLockedValueBox(0)
+        let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         let started = Started()
         let app = Application(
             router: router,
-            server: HTTPServerBuilder { responder in APIChildChannel(responder: responder, limits: limits, open: open) },
+            server: HTTPServerBuilder { responder in APIChildChannel(responder: responder, limits: limits, admission: admission) },
             configuration: ApplicationConfiguration(address: bind, serverName: nil, backlog: 1024, reuseAddress: true),
             onServerRunning: { channel in
                 // The listening socket too: NIO creates it without SOCK_CLOEXEC.

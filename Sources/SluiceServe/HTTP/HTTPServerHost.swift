@@ -94,7 +94,7 @@ package final class HTTPServerHost: Sendable {
         limits: ServerLimits,
         responder: any HTTPResponder
     ) async throws -> HTTPServerHost {
-        let open = NIOLockedValueBox(0)
+        let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         let budget = BodyBudget(limit: limits.bufferedBodies)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -106,20 +106,11 @@ package final class HTTPServerHost: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
-                // First of all: a model server started from now on must not inherit it.
                 do {
-                    try channel.pipeline.syncOperations.markCloseOnExec()
+                    try admission.admit(channel)
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
-                // Beyond the cap a connection is closed at once, before it costs anything.
-                let admitted = open.withLockedValue { count -> Bool in
-                    guard count < limits.maximumConnections else { return false }
-                    count += 1
-                    return true
-                }
-                guard admitted else { return channel.eventLoop.makeFailedFuture(ConnectionLimitReached()) }
-                channel.closeFuture.whenComplete { _ in open.withLockedValue { $0 -= 1 } }
                 return channel.eventLoop.makeCompletedFuture {
                     try addHandlers(to: channel, limits: limits, budget: budget, responder: responder)
                 }
@@ -158,9 +149,6 @@ package final class HTTPServerHost: Sendable {
         try? await channel.close()
     }
 }
-
-/// A connection refused because the listener already holds its maximum.
-struct ConnectionLimitReached: Error {}
 
 /// JSON string quoting for hand-built bodies.
 package enum JSONText {

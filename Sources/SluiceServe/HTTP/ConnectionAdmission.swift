@@ -1,0 +1,32 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The first thing every listener (the gateway's and the APIs') does with an accepted
+/// socket: make it close-on-exec, so a model server started from now on cannot inherit it,
+/// and admit it under the listener's connection cap, so a connection beyond it is refused
+/// before it costs anything.
+struct ConnectionAdmission: Sendable {
+    /// Connections of this listener open now.
+    private let open = NIOLockedValueBox(0)
+    let maximumConnections: Int
+
+    init(maximumConnections: Int) {
+        self.maximumConnections = maximumConnections
+    }
+
+    /// Marks `channel` close-on-exec and counts it until it closes; throws
+    /// ``ConnectionLimitReached`` when the listener is full.
+    func admit(_ channel: any Channel) throws {
+        try channel.pipeline.syncOperations.markCloseOnExec()
+        let admitted = open.withLockedValue { count -> Bool in
+            guard count < maximumConnections else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw ConnectionLimitReached() }
+        channel.closeFuture.whenComplete { [open] _ in open.withLockedValue { $0 -= 1 } }
+    }
+}
+
+/// A connection refused because the listener already holds its maximum.
+struct ConnectionLimitReached: Error {}
