@@ -15,6 +15,8 @@ public enum Metric: String, Sendable, Hashable, Codable, CaseIterable {
     case accuracy
     /// Mean absolute error against ground-truth labels (regression).
     case mae
+    /// The value of a PromQL query (`query`) read from the configured Prometheus.
+    case prometheus
 
     /// Whether the metric compares distributions with a drift test.
     public var isDrift: Bool { self == .inputDrift || self == .predictionDrift }

@@ -178,12 +178,18 @@ public struct AnalysisCheck: Sendable, Hashable, Codable {
     public var reference: String?
     /// The thresholds.
     public var thresholds: Thresholds
+    /// For `metric: prometheus`: the name shown in status and history.
+    public var name: String?
+    /// For `metric: prometheus`: the query.
+    public var query: QueryTemplate?
 
     /// Creates a check.
     public init(
         metric: Metric, inputs: [String] = [], test: DriftTest? = nil, against: Baseline = .stable,
-        reference: String? = nil, thresholds: Thresholds
+        reference: String? = nil, thresholds: Thresholds, name: String? = nil, query: QueryTemplate? = nil
     ) {
+        self.name = name
+        self.query = query
         self.metric = metric
         self.inputs = inputs
         self.test = test
@@ -219,14 +225,17 @@ public struct Monitor: Sendable, Hashable, Codable {
     public var action: MonitorAction
     /// The stricter tier that escalates to critical, if any.
     public var critical: MonitorTier?
+    /// For `metric: prometheus`: the query, evaluated per serving version at each window's end.
+    public var query: QueryTemplate?
 
     /// Creates a monitor with the documented defaults.
     public init(
         name: String, metric: Metric, inputs: [String] = [], test: DriftTest? = nil, reference: String? = nil,
         thresholds: Thresholds, window: Duration = .seconds(3600), minSamples: Int = 100,
         consecutiveWindows: Int = 1, severity: Severity = .warning, action: MonitorAction = .alert,
-        critical: MonitorTier? = nil
+        critical: MonitorTier? = nil, query: QueryTemplate? = nil
     ) {
+        self.query = query
         self.name = name
         self.metric = metric
         self.inputs = inputs

@@ -90,7 +90,8 @@ public enum MonitorEvaluator {
             value = question.metric == .accuracy ? labels.accuracy : labels.meanAbsoluteError
             let coverage = labels.coverage.map { "label coverage \(percent($0))" } ?? "no predictions in the window"
             reading.detail = "\(labels.labeled) labels for \(labels.predictions) predictions (\(coverage))"
-        case .inputDrift, .predictionDrift:
+        case .inputDrift, .predictionDrift, .prometheus:
+            // Drift is judged above; a Prometheus monitor is judged from its query's answer.
             value = nil
         }
         reading.value = value

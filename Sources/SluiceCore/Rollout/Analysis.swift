@@ -109,20 +109,103 @@ public enum AnalysisEvaluator {
         }
     }
 
+    /// What a `metric: prometheus` check's queries answered: the candidate's, and the
+    /// stable version's when the check has a ratio threshold.
+    public struct Queried: Sendable, Hashable {
+        public var candidate: QueryOutcome
+        public var stable: QueryOutcome?
+
+        public init(candidate: QueryOutcome, stable: QueryOutcome? = nil) {
+            self.candidate = candidate
+            self.stable = stable
+        }
+    }
+
     /// Evaluates `checks` with the candidate's and the stable version's windows. Drift,
     /// accuracy and MAE checks need `distributions`; without them they are Skipped.
+    /// Prometheus checks are judged from `queried`, by the check's index; a check without
+    /// an answer there is an Error (no provider was asked).
     public static func evaluate(
         _ analysis: Analysis,
         candidate: VersionWindow?,
         stable: VersionWindow?,
         distributions: Distributions? = nil,
+        queried: [Int: Queried] = [:],
         candidateWeight: Int,
         at now: Double
     ) -> AnalysisRun {
-        let checks = analysis.checks.map { check in
-            measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests)
+        let checks = analysis.checks.enumerated().map { index, check in
+            guard check.metric != .prometheus else { return measureQueried(check, queried: queried[index]) }
+            return measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests)
         }
         return AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks)
+    }
+
+    /// A Prometheus check: one value, judged like a built-in metric; empty or NaN is
+    /// Inconclusive, more than one series or a failed query is an Error.
+    static func measureQueried(_ check: AnalysisCheck, queried: Queried?) -> CheckMeasurement {
+        let name = check.name ?? check.metric.rawValue
+        let threshold = describe(check.thresholds)
+        func unjudged(_ outcome: QueryOutcome, of whose: String) -> CheckMeasurement? {
+            let verdict: Verdict, detail: String
+            switch outcome {
+            case .value: return nil
+            case .empty: (verdict, detail) = (.inconclusive, "the query for \(whose) returned no series")
+            case .notANumber: (verdict, detail) = (.inconclusive, "the query for \(whose) returned NaN")
+            case .ambiguous(let labels):
+                let shown = labels.prefix(3).map(describe(labels:)).joined(separator: ", ")
+                (verdict, detail) = (.error, "the query for \(whose) returned \(labels.count) series (\(shown)\(labels.count > 3 ? ", …" : "")); aggregate them to one, e.g. with sum()")
+            case .wrongType(let what): (verdict, detail) = (.error, "the query for \(whose) returned \(what)")
+            case .failed(let error): (verdict, detail) = (.error, "the query for \(whose) failed (\(error.kind.rawValue)): \(error.message)")
+            }
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: verdict, detail: detail)
+        }
+        guard let queried else {
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
+                                    detail: "no metrics provider answered this check")
+        }
+        if let unjudged = unjudged(queried.candidate, of: "the candidate") { return unjudged }
+        guard case .value(let value) = queried.candidate else { return measureValue(name, nil, nil, check.thresholds) }
+        var base: Double?
+        if check.thresholds.maxRatioToStable != nil || check.thresholds.minRatioToStable != nil {
+            let stable = queried.stable ?? .failed(MetricQueryError(.notConfigured, "the stable version was not queried"))
+            if var unjudged = unjudged(stable, of: "the stable version") {
+                unjudged.value = value
+                return unjudged
+            }
+            if case .value(let stableValue) = stable { base = stableValue }
+        }
+        return measureValue(name, value, base, check.thresholds)
+    }
+
+    /// `value` (and the stable version's `base`, for ratio thresholds) against `limits`.
+    static func measureValue(_ name: String, _ value: Double?, _ base: Double?, _ limits: Thresholds) -> CheckMeasurement {
+        let threshold = describe(limits)
+        guard let value else {
+            return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
+                                    detail: "\(name) has no value in the window")
+        }
+        var broken: [String] = []
+        if let max = limits.max, value > max { broken.append("\(format(value)) > max \(format(max))") }
+        if let min = limits.min, value < min { broken.append("\(format(value)) < min \(format(min))") }
+        if let base {
+            // A ratio to zero: judge by the absolute difference being zero.
+            let ratio = base == 0 ? (value == 0 ? 1 : Double.infinity) : value / base
+            if let maxRatio = limits.maxRatioToStable, ratio > maxRatio {
+                broken.append("\(format(value)) is \(format(ratio))x stable's \(format(base)) > maxRatioToStable \(format(maxRatio))")
+            }
+            if let minRatio = limits.minRatioToStable, ratio < minRatio {
+                broken.append("\(format(value)) is \(format(ratio))x stable's \(format(base)) < minRatioToStable \(format(minRatio))")
+            }
+        }
+        let verdict: Verdict = broken.isEmpty ? .successful : .failed
+        let detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
+        return CheckMeasurement(metric: name, value: value, stableValue: base, threshold: threshold, verdict: verdict, detail: detail)
+    }
+
+    /// `{code="500", instance="a"}`, labels sorted.
+    static func describe(labels: [String: String]) -> String {
+        "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\($0.value)\"" }.joined(separator: ", ") + "}"
     }
 
     static func measure(
@@ -150,29 +233,15 @@ public enum AnalysisEvaluator {
             return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
                                     detail: "\(name) has no value in the window")
         }
-        var broken: [String] = []
-        let limits = check.thresholds
-        if let max = limits.max, value > max { broken.append("\(format(value)) > max \(format(max))") }
-        if let min = limits.min, value < min { broken.append("\(format(value)) < min \(format(min))") }
-        var stableValue: Double?
-        if limits.maxRatioToStable != nil || limits.minRatioToStable != nil {
-            guard let stable, stable.requests >= minRequests, let base = stable.value(of: check.metric) else {
+        var base: Double?
+        if check.thresholds.maxRatioToStable != nil || check.thresholds.minRatioToStable != nil {
+            guard let stable, stable.requests >= minRequests, let stableValue = stable.value(of: check.metric) else {
                 return CheckMeasurement(metric: name, value: value, stableValue: nil, threshold: threshold, verdict: .inconclusive,
                                         detail: "the stable version has fewer than \(minRequests) requests in the window")
             }
-            stableValue = base
-            // A ratio to zero: judge by the absolute difference being zero.
-            let ratio = base == 0 ? (value == 0 ? 1 : Double.infinity) : value / base
-            if let maxRatio = limits.maxRatioToStable, ratio > maxRatio {
-                broken.append("\(format(value)) is \(format(ratio))x stable's \(format(base)) > maxRatioToStable \(format(maxRatio))")
-            }
-            if let minRatio = limits.minRatioToStable, ratio < minRatio {
-                broken.append("\(format(value)) is \(format(ratio))x stable's \(format(base)) < minRatioToStable \(format(minRatio))")
-            }
+            base = stableValue
         }
-        let verdict: Verdict = broken.isEmpty ? .successful : .failed
-        let detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
-        return CheckMeasurement(metric: name, value: value, stableValue: stableValue, threshold: threshold, verdict: verdict, detail: detail)
+        return measureValue(name, value, base, check.thresholds)
     }
 
     /// A drift or ground-truth check, judged like a monitor on the analysis window.
