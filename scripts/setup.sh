@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing Sluice needs on a fresh Debian machine: pkg-config and
 # libgit2-dev (the git source), libsqlite3-dev (the controller's store, through GRDB),
-# python3 (the example V2 model server).
+# python3 (the example V2 model server), prometheus and promtool (the Prometheus provider's
+# tests scrape a real `sluice serve`; promtool checks the exposition, rules and config).
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 missing=()
 if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libgit2; then missing+=(pkg-config libgit2-dev); fi
 if ! pkg-config --exists sqlite3 2>/dev/null; then missing+=(libsqlite3-dev); fi
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then missing+=(prometheus); fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
