@@ -7,51 +7,35 @@ import SluiceStore
 
 extension Controller {
     /// Collects the data plane's ended buckets, adds them to the monitors' windows, and
-    /// judges every window that closed: readings, tier changes, and their actions.
+    /// judges every window that closed; asks Prometheus for the `metric: prometheus`
+    /// monitors' windows that ended; then readings, tier changes, and their actions.
     func monitorPass() async {
         guard let desired, desired.models.values.contains(where: { !$0.deployment.monitors.isEmpty }) else { return }
         // Restored when the save fails, so the next collection judges the same buckets again.
         let before = (monitorWindows, monitorCursor, monitorStatuses)
-        let collected: MonitoringBatch
-        do {
-            collected = try await backend.monitoring(after: monitorCursor)
-        } catch {
-            logger.error("monitors: \(error)")
-            return
-        }
-        for bucket in collected.buckets {
-            monitorCursor = max(monitorCursor ?? .min, bucket.start)
-            guard let model = desired.models[bucket.model] else { continue }
-            let lengths = Set(model.deployment.monitors.map { Self.seconds($0.window) })
-            monitorWindows.add(bucket, lengths: lengths)
-        }
-        let closed = monitorWindows.close(collectedUntil: collected.collectedUntil)
         let now = clock.now()
+        var judged = await sketchedMonitorReadings(desired)
+        judged += await queriedMonitorReadings(desired, now: now)
         var statuses: [(model: String, status: MonitorStatus)] = []
         var readings: [(model: String, reading: MonitorReading)] = []
         var events: [ControllerStore.EventRecord] = []
         var rollbacks: [(model: String, firing: MonitorFiring)] = []
-        for window in closed {
-            guard let model = desired.models[window.model] else { continue }
-            for monitor in model.deployment.monitors where Self.seconds(monitor.window) == window.seconds {
-                let reference = await reference(for: monitor.reference, test: monitor.test)
-                let reading = MonitorEvaluator.evaluate(MonitorEvaluator.Question(monitor), window: window, reference: reference)
-                let key = "\(monitor.name)/\(window.version)"
-                let (status, firings) = MonitorTracker.observe(reading, monitor: monitor, status: monitorStatuses[window.model]?[key])
-                monitorStatuses[window.model, default: [:]][key] = status
-                statuses.append((window.model, status))
-                readings.append((window.model, reading))
-                for firing in firings {
-                    events.append(.init(model: window.model, event: Self.event(for: firing, monitor: monitor), actor: "monitor"))
-                    if let failure = await sendAlert(firing, model: window.model, monitor: monitor) {
-                        events.append(.init(model: window.model, event: RolloutEvent(.alertFailed, failure), actor: "monitor"))
-                    }
-                    guard firing.kind == .firing else { continue }
-                    switch firing.action {
-                    case .alert: break
-                    case .rollback: rollbacks.append((window.model, firing))
-                    case .retrain: events += await retrain(model: window.model, monitor: monitor, firing: firing, at: now)
-                    }
+        for (model, monitor, reading) in judged {
+            let key = "\(monitor.name)/\(reading.version)"
+            let (status, firings) = MonitorTracker.observe(reading, monitor: monitor, status: monitorStatuses[model]?[key])
+            monitorStatuses[model, default: [:]][key] = status
+            statuses.append((model, status))
+            readings.append((model, reading))
+            for firing in firings {
+                events.append(.init(model: model, event: Self.event(for: firing, monitor: monitor), actor: "monitor"))
+                if let failure = await sendAlert(firing, model: model, monitor: monitor) {
+                    events.append(.init(model: model, event: RolloutEvent(.alertFailed, failure), actor: "monitor"))
+                }
+                guard firing.kind == .firing else { continue }
+                switch firing.action {
+                case .alert: break
+                case .rollback: rollbacks.append((model, firing))
+                case .retrain: events += await retrain(model: model, monitor: monitor, firing: firing, at: now)
                 }
             }
         }
@@ -89,6 +73,36 @@ extension Controller {
         }
         for record in events { logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)"]) }
         if !changed.isEmpty { trigger(.monitorRollback) }
+    }
+
+    /// The monitors judged on the data plane's sketches: the windows that closed since the
+    /// last collection. When the data plane cannot be read, none (the next collection
+    /// picks the buckets up, the cursor having stayed).
+    private func sketchedMonitorReadings(_ desired: DesiredState) async -> [(model: String, monitor: Monitor, reading: MonitorReading)] {
+        let sketched = desired.models.values.contains { $0.deployment.monitors.contains { $0.metric != .prometheus } }
+        guard sketched else { return [] }
+        let collected: MonitoringBatch
+        do {
+            collected = try await backend.monitoring(after: monitorCursor)
+        } catch {
+            logger.error("monitors: \(error)")
+            return []
+        }
+        for bucket in collected.buckets {
+            monitorCursor = max(monitorCursor ?? .min, bucket.start)
+            guard let model = desired.models[bucket.model] else { continue }
+            let lengths = Set(model.deployment.monitors.filter { $0.metric != .prometheus }.map { Self.seconds($0.window) })
+            monitorWindows.add(bucket, lengths: lengths)
+        }
+        var judged: [(model: String, monitor: Monitor, reading: MonitorReading)] = []
+        for window in monitorWindows.close(collectedUntil: collected.collectedUntil) {
+            guard let model = desired.models[window.model] else { continue }
+            for monitor in model.deployment.monitors where monitor.metric != .prometheus && Self.seconds(monitor.window) == window.seconds {
+                let reference = await reference(for: monitor.reference, test: monitor.test)
+                judged.append((window.model, monitor, MonitorEvaluator.evaluate(MonitorEvaluator.Question(monitor), window: window, reference: reference)))
+            }
+        }
+        return judged
     }
 
     /// A monitor's rollback: abort the rollout when the firing version is the candidate's,

@@ -86,25 +86,52 @@ extension Controller {
     }
 
     /// Measures the candidates whose analysis is due and judges each run with the rollout
-    /// engine; the other decisions are left as they are.
+    /// engine; the other decisions are left as they are. Every Prometheus query of the pass
+    /// (all due models) runs in one batch, so its wall time is a few round trips.
     private func measure(_ decisions: inout PassDecider.Decisions, desired: DesiredState, now: Double) async {
-        var statistics: [Int: StatsSnapshot] = [:]
+        struct Due {
+            var name: String
+            var deployment: ModelDeployment
+            var analysis: Analysis
+            var candidate: RolloutState.Candidate
+            var candidateVersion: String
+            var stableVersion: String
+            var plan: AnalysisQueryPlan
+        }
+        var due: [Due] = []
+        var batch = QueryBatch()
         for name in decisions.analysisDue {
             guard let deployment = desired.models[name]?.deployment, let analysis = deployment.rollout?.analysis,
                   let state = decisions.next[name], let candidate = state.candidate, let stable = state.stable else { continue }
-            // The data plane keeps 10 s windows: ask for enough of them to cover a whole
-            // interval even when the current one has just begun.
-            let window = Int(analysis.interval.seconds.rounded(.up)) + 10
-            if statistics[window] == nil { statistics[window] = try? await backend.stats(windowSeconds: window) }
             let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
-            let distributions = await analysisDistributions(analysis, model: name, candidate: candidateVersion, stable: stable.primary, now: now)
+            let plan = AnalysisQueryPlan(
+                analysis, model: name, candidate: candidateVersion, stable: stable.primary, provider: metricsProvider, time: now, batch: &batch)
+            due.append(Due(name: name, deployment: deployment, analysis: analysis, candidate: candidate,
+                           candidateVersion: candidateVersion, stableVersion: stable.primary, plan: plan))
+        }
+        var outcomes: [QueryBatch.Key: QueryOutcome] = [:]
+        if let provider = metricsProvider, !batch.isEmpty {
+            outcomes = await batch.run(on: provider.client, limit: provider.maxConcurrentQueries)
+        }
+        var statistics: [Int: StatsSnapshot] = [:]
+        for model in due {
+            let analysis = model.analysis
+            var windows = model.plan.windows(outcomes: outcomes)
+            if windows == nil {
+                // The data plane keeps 10 s windows: ask for enough of them to cover a whole
+                // interval even when the current one has just begun.
+                let window = Int(analysis.interval.seconds.rounded(.up)) + 10
+                if statistics[window] == nil { statistics[window] = try? await backend.stats(windowSeconds: window) }
+                windows = (statistics[window]?.window(model: model.name, version: model.candidateVersion),
+                           statistics[window]?.window(model: model.name, version: model.stableVersion))
+            }
+            let distributions = await analysisDistributions(
+                analysis, model: model.name, candidate: model.candidateVersion, stable: model.stableVersion, now: now)
             let run = AnalysisEvaluator.evaluate(
-                analysis,
-                candidate: statistics[window]?.window(model: name, version: candidateVersion),
-                stable: statistics[window]?.window(model: name, version: stable.primary),
-                distributions: distributions,
-                candidateWeight: candidate.weight, at: now)
-            decisions.judge(run, model: name, deployment: deployment, revision: candidate.target.revision, now: now)
+                analysis, candidate: windows?.candidate, stable: windows?.stable, distributions: distributions,
+                queried: model.plan.queried(analysis, outcomes: outcomes),
+                candidateWeight: model.candidate.weight, at: now)
+            decisions.judge(run, model: model.name, deployment: model.deployment, revision: model.candidate.target.revision, now: now)
         }
     }
 

@@ -30,6 +30,8 @@ public actor Controller {
     let artifacts: ArtifactStore
     let logger: Logger
     let metrics = ControllerMetrics()
+    /// What `metric: prometheus` checks and monitors query; nil when none is configured.
+    let metricsProvider: MetricsProvider?
 
     var states: [String: RolloutState] = [:]
     var desired: DesiredState?
@@ -77,6 +79,7 @@ public actor Controller {
         source = environment.source
         backend = environment.backend
         clock = environment.clock
+        metricsProvider = environment.metricsProvider
         reader = ManifestReader(source: source, directory: config.path)
         artifacts = ArtifactStore(directory: config.artifactDirectory)
         let group = MultiThreadedEventLoopGroup.singleton

@@ -19,12 +19,15 @@ public struct ControllerEnvironment: Sendable {
     public var logger: Logger
     /// Reads the bearer token sent with monitor webhooks, if one is configured.
     public var webhookToken: @Sendable () throws -> String?
+    /// The metrics provider (Prometheus) that `metric: prometheus` checks and monitors query.
+    public var metricsProvider: MetricsProvider?
 
     public init(
         config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
         clock: any WallClock = SystemWallClock(), webhookToken: @escaping @Sendable () throws -> String? = { nil },
-        logger: Logger
+        metricsProvider: MetricsProvider? = nil, logger: Logger
     ) {
+        self.metricsProvider = metricsProvider
         self.config = config
         self.source = source
         self.store = store

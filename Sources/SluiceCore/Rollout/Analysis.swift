@@ -30,20 +30,23 @@ public struct VersionWindow: Sendable, Hashable, Codable {
     public var errors: Int
     /// Latency quantiles in milliseconds by metric name (`latency_p99_ms`); nil without data.
     public var latencyMs: [String: Double]
+    /// The error rate as a metrics provider reported it, when it did not count errors itself.
+    public var reportedErrorRate: Double?
 
-    public init(requests: Int, errors: Int, latencyMs: [String: Double] = [:]) {
+    public init(requests: Int, errors: Int, latencyMs: [String: Double] = [:], reportedErrorRate: Double? = nil) {
         self.requests = requests
         self.errors = errors
         self.latencyMs = latencyMs
+        self.reportedErrorRate = reportedErrorRate
     }
 
-    /// Errors per request, 0 without requests.
-    public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
+    /// Errors per request (or the reported rate), 0 without requests.
+    public var errorRate: Double { reportedErrorRate ?? (requests == 0 ? 0 : Double(errors) / Double(requests)) }
 
     /// The value of `metric`, when this window can give it.
     public func value(of metric: Metric) -> Double? {
         switch metric {
-        case .errorRate: errorRate
+        case .errorRate: errorRate.isNaN ? nil : errorRate
         case .latencyP50, .latencyP90, .latencyP95, .latencyP99: latencyMs[metric.rawValue]
         default: nil
         }
