@@ -22,10 +22,11 @@ struct AnalysisQueryPlan: Sendable {
     /// Set when checks need a provider and none is configured.
     private let missingProvider: Bool
 
-    /// Plans the queries of `analysis` for `model`, judged at `time`, adding them to `batch`.
+    /// Plans the queries of `analysis` for `model`, judged at `time` (nil: the server's now),
+    /// adding them to `batch`.
     init(
         _ analysis: Analysis, model: String, candidate: String, stable: String, provider: MetricsProvider?,
-        time: Double, batch: inout QueryBatch
+        time: Double?, batch: inout QueryBatch
     ) {
         missingProvider = provider == nil
         guard let provider else { return }

@@ -104,8 +104,10 @@ extension Controller {
             guard let deployment = desired.models[name]?.deployment, let analysis = deployment.rollout?.analysis,
                   let state = decisions.next[name], let candidate = state.candidate, let stable = state.stable else { continue }
             let candidateVersion = Self.candidateVersion(candidate.target, stable: stable)
+            // Evaluated at the server's now, not the controller's: a skewed controller clock
+            // must not shift the window (monitors, judging ended windows, pass their end).
             let plan = AnalysisQueryPlan(
-                analysis, model: name, candidate: candidateVersion, stable: stable.primary, provider: metricsProvider, time: now, batch: &batch)
+                analysis, model: name, candidate: candidateVersion, stable: stable.primary, provider: metricsProvider, time: nil, batch: &batch)
             due.append(Due(name: name, deployment: deployment, analysis: analysis, candidate: candidate,
                            candidateVersion: candidateVersion, stableVersion: stable.primary, plan: plan))
         }

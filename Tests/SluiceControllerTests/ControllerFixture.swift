@@ -24,13 +24,17 @@ final class ControllerFixture: @unchecked Sendable {
     /// Writes of the store so far, by kind; `failWrite` makes the next one of a kind throw.
     let writes = NIOLockedValueBox<[ControllerStore.Write]>([])
     let failingWrite = NIOLockedValueBox<(number: Int, kind: ControllerStore.Write?)?>(nil)
+    let metricsProvider: MetricsProvider?
 
     /// - Parameters:
     ///   - files: the first commit (manifests and artifacts); nil: no commit yet.
     ///   - configure: changes to the controller's config.
+    ///   - metricsProvider: the Prometheus that `metric: prometheus` checks and monitors query.
     init(
-        files: [String: String]? = nil, bucketSeconds: Int = 10, configure: (inout ControllerConfig) -> Void = { _ in }
+        files: [String: String]? = nil, bucketSeconds: Int = 10, metricsProvider: MetricsProvider? = nil,
+        configure: (inout ControllerConfig) -> Void = { _ in }
     ) async throws {
+        self.metricsProvider = metricsProvider
         repo = try GitFixture()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         backend = FakeDataPlane(clock: clock, bucketSeconds: bucketSeconds)
@@ -41,7 +45,7 @@ final class ControllerFixture: @unchecked Sendable {
         configure(&config)
         if let files { try repo.commit("first", files: files) }
         store = try Self.open(config, writes: writes, failing: failingWrite)
-        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, logged: logged)
+        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, logged: logged)
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
@@ -62,18 +66,19 @@ final class ControllerFixture: @unchecked Sendable {
     }
 
     private static func makeController(
-        config: ControllerConfig, store: ControllerStore, backend: FakeDataPlane, clock: ManualClock, logged: NIOLockedValueBox<[String]>
+        config: ControllerConfig, store: ControllerStore, backend: FakeDataPlane, clock: ManualClock,
+        metricsProvider: MetricsProvider?, logged: NIOLockedValueBox<[String]>
     ) throws -> Controller {
         try Controller(environment: ControllerEnvironment(
             config: config, source: try GitSource.open(path: config.repository), store: store, backend: backend, clock: clock,
-            logger: CapturedLog.logger(into: logged)))
+            metricsProvider: metricsProvider, logger: CapturedLog.logger(into: logged)))
     }
 
     /// A controller killed and started again: a new store over the same file, a new
     /// controller over the same repository and data plane; nothing kept in memory.
     func restart() throws {
         store = try Self.open(config, writes: writes, failing: failingWrite)
-        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, logged: logged)
+        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, logged: logged)
     }
 
     /// The `number`-th write from now (of `kind`, or of any kind) fails.
