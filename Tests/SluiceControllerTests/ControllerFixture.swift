@@ -14,7 +14,7 @@ import SluiceTestSupport
 final class ControllerFixture: @unchecked Sendable {
     let repo: GitFixture
     let directory: URL
-    let clock = ManualClock()
+    let clock: ManualClock
     let backend: FakeDataPlane
     var config: ControllerConfig
     private(set) var store: ControllerStore
@@ -30,10 +30,12 @@ final class ControllerFixture: @unchecked Sendable {
     ///   - files: the first commit (manifests and artifacts); nil: no commit yet.
     ///   - configure: changes to the controller's config.
     ///   - metricsProvider: the Prometheus that `metric: prometheus` checks and monitors query.
+    ///   - clockStart: where the manual clock starts (a real Prometheus needs times near now).
     init(
         files: [String: String]? = nil, bucketSeconds: Int = 10, metricsProvider: MetricsProvider? = nil,
-        configure: (inout ControllerConfig) -> Void = { _ in }
+        clockStart: Double = 1_800_000_000, configure: (inout ControllerConfig) -> Void = { _ in }
     ) async throws {
+        clock = ManualClock(start: clockStart)
         self.metricsProvider = metricsProvider
         repo = try GitFixture()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")

@@ -199,4 +199,40 @@ struct PrometheusAnalysisPassTests {
         #expect(measured.value == 0.25)
         #expect(measured.verdict == "Failed")
     }
+
+    @Test("a prometheus monitor judges each serving version's ended window once, fires on a breach, and an unreachable Prometheus is an error reading, not a pass")
+    func monitor() async throws {
+        let metrics = try await Metrics(Self.gauges(v1: 0.3, v2: nil))
+        let monitor = """
+              monitors:
+                - name: p99
+                  metric: prometheus
+                  query: 'max(model_p99_seconds{model="{{model}}",version="{{version}}"})'
+                  max: 0.12
+                  window: 10s
+
+            """
+        // Windows end after Prometheus' first scrape (the controller judges ended windows only).
+        let start = (Date().timeIntervalSince1970 / 10).rounded(.up) * 10 + 20
+        let fixture = try await ControllerFixture(
+            files: ["manifests/fraud.yaml": Manifests.fraud(extra: monitor)].merging(Manifests.artifacts("a1")) { $1 },
+            metricsProvider: metrics.provider, clockStart: start)
+        await fixture.settle(.start)
+        await fixture.controller.monitorPass()
+        let firing = try #require(try fixture.events(kind: "monitorFiring").first)
+        #expect(firing.message.hasPrefix("p99 warning on v1: prometheus 0.3 (> 0.12)"), "\(firing.message)")
+        // The same window is not judged twice.
+        await fixture.controller.monitorPass()
+        #expect(try fixture.events(kind: "monitorFiring").count == 1)
+        let judged = await fixture.controller.monitors(of: "fraud")
+        #expect(judged.first?.latest?.windowEnd == Int64(start) - 10)
+
+        metrics.prometheus.stop()
+        fixture.advance(10)
+        await fixture.controller.monitorPass()
+        let latest = try #require(await fixture.controller.monitors(of: "fraud").first?.latest)
+        #expect(latest.verdict == .error)
+        #expect(latest.detail.contains("failed (unreachable)"), "\(latest.detail)")
+        #expect(try fixture.events(kind: "monitorResolved").isEmpty, "an error resolves nothing")
+    }
 }
