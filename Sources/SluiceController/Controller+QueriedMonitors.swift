@@ -45,8 +45,8 @@ extension Controller {
             let length = Int64(Self.seconds(plan.monitor.window))
             let outcome = plan.key.map { outcomes[$0] ?? missing } ?? missing
             let reading = MonitorEvaluator.evaluate(
-                MonitorEvaluator.Question(plan.monitor), outcome: outcome, version: plan.version,
-                windowStart: plan.end - length, windowEnd: plan.end)
+                MonitorEvaluator.Question(plan.monitor), version: plan.version,
+                windowStart: plan.end - length, windowEnd: plan.end, outcome: outcome)
             return (plan.model, plan.monitor, reading)
         }
     }
