@@ -39,6 +39,7 @@ extension Controller {
                 let key = "\(monitor.name)/\(window.version)"
                 let (status, firings) = MonitorTracker.observe(reading, monitor: monitor, status: monitorStatuses[window.model]?[key])
                 monitorStatuses[window.model, default: [:]][key] = status
+                metrics.recordMonitor(model: window.model, reading: reading, firing: status.firing != nil)
                 statuses.append((window.model, status))
                 readings.append((window.model, reading))
                 for firing in firings {
