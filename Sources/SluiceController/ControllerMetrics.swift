@@ -118,8 +118,11 @@ final class ControllerMetrics: Sendable {
             for (check, value) in values { out.sample("sluice_analysis_check_value", [("model", model), ("check", check)], value) }
         }
 
-        let monitors = snapshot.monitors.sorted { $0.key < $1.key }.flatMap { model, readings in
-            readings.sorted { $0.key < $1.key }.map { (labels: [("model", model), ("monitor", $0.key.monitor), ("version", $0.key.version)], reading: $0.value) }
+        var monitors: [(labels: [(String, String)], reading: (value: Double?, firing: Bool))] = []
+        for (model, readings) in snapshot.monitors.sorted(by: { $0.key < $1.key }) {
+            for (key, reading) in readings.sorted(by: { $0.key < $1.key }) {
+                monitors.append(([("model", model), ("monitor", key.monitor), ("version", key.version)], reading))
+            }
         }
         out.family("sluice_monitor_value", .gauge, help: "A monitor's value in its latest closed window, per version; absent without a value.")
         for monitor in monitors {
