@@ -38,8 +38,8 @@ struct ControllerMetricsTests {
         let revision = try #require(parsed.samples("sluice_model_info").first?.labels["stable_revision"])
         #expect(revision.count == 12)
         #expect(parsed.value("sluice_model_info", [
-            "model": "fraud", "sync": "Synced", "health": "Degraded", "reason": "AnalysisFailed", "stable_revision": revision,
-        ]) == 1)
+            "model": "fraud", "sync": "OutOfSync", "health": "Degraded", "reason": "AnalysisFailed", "stable_revision": revision,
+        ]) == 1, "git asks for v2, v1 runs")
         // The aborted rollout has no step any more.
         #expect(parsed.samples("sluice_rollout_step").isEmpty)
     }
