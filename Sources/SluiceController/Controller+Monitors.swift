@@ -24,6 +24,7 @@ extension Controller {
             let key = "\(monitor.name)/\(reading.version)"
             let (status, firings) = MonitorTracker.observe(reading, monitor: monitor, status: monitorStatuses[model]?[key])
             monitorStatuses[model, default: [:]][key] = status
+            metrics.recordMonitor(model: model, reading: reading, firing: status.firing != nil)
             statuses.append((model, status))
             readings.append((model, reading))
             for firing in firings {

@@ -24,6 +24,7 @@ extension Controller {
             lastPassError = failure
             logger.error("pass (\(trigger)): \(failure)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.readGit, failure)
+            metrics.recordPassFailure(.readGit)
             // With a desired state from an earlier commit, the pass goes on with it.
             if desired == nil { return result }
         }
@@ -36,6 +37,7 @@ extension Controller {
             lastPassError = "\(error)"
             logger.error("pass (\(trigger)): \(error)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.observe, "\(error)")
+            metrics.recordPassFailure(.observe)
             return result
         }
         var decisions = PassDecider.decide(
@@ -55,6 +57,7 @@ extension Controller {
             lastPassError = failure
             logger.error("pass (\(trigger)): \(failure)", metadata: ["trigger": "\(trigger)"])
             result.failure = (.record, failure)
+            metrics.recordPassFailure(.record)
             return result
         }
         states = decisions.next
@@ -65,7 +68,10 @@ extension Controller {
         let applied = await apply(runtimeSpec(revision: commit.hex, states: decisions.next), trigger: trigger, now: now)
         result.appliedSpec = applied.sent
         result.events += applied.events
-        if let failure = applied.failure { result.failure = (.apply, failure) }
+        if let failure = applied.failure {
+            result.failure = (.apply, failure)
+            metrics.recordPassFailure(.apply)
+        }
         // A pass that went on with an earlier commit still could not read git: keep saying so.
         if applied.failure == nil, let gitFailure { lastPassError = gitFailure }
         // After the abort is applied (traffic already back on stable), make git say so.
@@ -133,6 +139,7 @@ extension Controller {
                 analysis, candidate: windows?.candidate, stable: windows?.stable, distributions: distributions,
                 queried: model.plan.queried(analysis, outcomes: outcomes),
                 candidateWeight: model.candidate.weight, at: now)
+            metrics.recordAnalysis(model: model.name, run: run)
             decisions.judge(run, model: model.name, deployment: model.deployment, revision: model.candidate.target.revision, now: now)
         }
     }

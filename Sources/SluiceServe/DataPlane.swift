@@ -90,7 +90,12 @@ public actor DataPlane {
             feedbackToken: secrets.feedbackToken,
             metricsToken: secrets.metricsToken,
             onConnectFailure: { target in Task { await supervisor.suspect(target) } },
-            metricsText: { [statistics, routes] in statistics.prometheusText() + RouteGauges.text(routes.current) }
+            metricsText: { [statistics, routes] in
+                var exposition = PrometheusExposition()
+                statistics.write(into: &exposition)
+                RouteGauges.write(routes.current, into: &exposition)
+                return exposition.text
+            }
         )
         let inference = try await HTTPServerHost.start(
             address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)

@@ -1,6 +1,7 @@
 import Foundation
 import SluiceCore
 import SluiceServe
+import SluiceTestSupport
 import Testing
 
 /// Per-version counts, latency windows, the sample reservoir and the Prometheus text.
@@ -298,7 +299,8 @@ import Testing
 
     // MARK: Prometheus
 
-    @Test func prometheusTextParsesLineByLine() throws {
+    @Test("the exposition reads back: counters by status class, escaped labels, a histogram whose buckets hold each request once")
+    func prometheusTextParsesLineByLine() throws {
         let statistics = TrafficStatistics()
         let model = "fraud \"x\"\\y\nz"
         statistics.record(model: model, version: "v1", status: 200, latencyMicros: 20_000)
@@ -306,116 +308,54 @@ import Testing
         statistics.record(model: "plain", version: "v2", status: 0, latencyMicros: 1)
 
         let text = statistics.prometheusText()
-        #expect(text.hasSuffix("\n"))
-        var types: [String: String] = [:]
-        var samples: [Sample] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            if line.hasPrefix("# TYPE ") {
-                let words = line.split(separator: " ")
-                types[String(words[2])] = String(words[3])
-            } else if line.hasPrefix("# HELP ") {
-                continue
-            } else {
-                let sample = try #require(Sample(String(line)), "not a sample line: \(line)")
-                samples.append(sample)
-            }
-        }
-        #expect(types == [
+        let parsed = ParsedExposition(text)
+        #expect(parsed.problems == [])
+        #expect(parsed.types == [
             "sluice_requests_total": "counter",
             "sluice_request_errors_total": "counter",
             "sluice_mirrored_requests_total": "counter",
-            "sluice_request_duration_seconds": "summary",
+            "sluice_request_duration_seconds": "histogram",
         ])
-        // Each sample belongs to a declared family.
-        for sample in samples {
-            let family = sample.name.replacing(/_(sum|count)$/, with: "")
-            #expect(types[family] != nil, "\(sample.name)")
-        }
-        func value(_ name: String, _ labels: [String: String]) -> Double? {
-            samples.first { $0.name == name && $0.labels == labels }?.value
-        }
         let escaped = ["model": model, "version": "v1"]
-        #expect(value("sluice_requests_total", escaped.merging(["code_class": "2xx"]) { $1 }) == 1)
-        #expect(value("sluice_requests_total", escaped.merging(["code_class": "5xx"]) { $1 }) == 1)
-        #expect(value("sluice_requests_total", escaped.merging(["code_class": "4xx"]) { $1 }) == 0)
-        #expect(value("sluice_request_errors_total", escaped) == 1)
-        #expect(value("sluice_mirrored_requests_total", escaped) == 1)
-        #expect(value("sluice_request_duration_seconds_count", escaped) == 2)
-        #expect(value("sluice_request_duration_seconds_sum", escaped) == 0.06)
-        let p99 = try #require(value("sluice_request_duration_seconds", escaped.merging(["quantile": "0.99"]) { $1 }))
-        #expect(abs(p99 - 0.04) <= 0.0004)
-        #expect(value("sluice_requests_total", ["model": "plain", "version": "v2", "code_class": "failed"]) == 1)
+        #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "2xx"]) { $1 }) == 1)
+        #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "5xx"]) { $1 }) == 1)
+        #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "4xx"]) { $1 }) == 0)
+        #expect(parsed.value("sluice_request_errors_total", escaped) == 1)
+        #expect(parsed.value("sluice_mirrored_requests_total", escaped) == 1)
+        let histogram = parsed.histogram("sluice_request_duration_seconds", escaped)
+        #expect(histogram.problems == [])
+        #expect(histogram.count == 2)
+        #expect(histogram.sum == 0.06)
+        // 20 ms is in le=0.025 and above; 40 ms in le=0.05 and above.
+        let counts = Dictionary(uniqueKeysWithValues: histogram.buckets.map { ($0.le, $0.count) })
+        #expect(counts[0.01] == 0 && counts[0.025] == 1 && counts[0.05] == 2 && counts[.infinity] == 2)
+        #expect(histogram.buckets.map(\.le) == [0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, .infinity])
+        #expect(parsed.value("sluice_requests_total", ["model": "plain", "version": "v2", "code_class": "failed"]) == 1)
         #expect(text.contains(#"model="fraud \"x\"\\y\nz""#))
     }
 
-    @Test func quantilesAreNaNWithoutRecentRequests() throws {
+    @Test("a bucket's bound is inclusive; durations beyond 10 s are only in +Inf; the histogram is cumulative since first seen, not windowed")
+    func histogramBoundsAndLifetime() throws {
         let clock = ManualClock()
         let statistics = TrafficStatistics(windowSeconds: 1, windowCount: 2, now: { clock.now })
-        statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 5)
+        for micros: UInt64 in [500, 501, 10_000_000, 10_000_001, 3_600_000_000] {
+            statistics.record(model: "m", version: "v1", status: 200, latencyMicros: micros)
+        }
         clock.advance(seconds: 5)
-        let lines = statistics.prometheusText().split(separator: "\n")
-        #expect(lines.contains(#"sluice_request_duration_seconds{model="m",version="v1",quantile="0.5"} NaN"#))
-        #expect(lines.contains(#"sluice_request_duration_seconds_count{model="m",version="v1"} 1"#))
+        let histogram = ParsedExposition(statistics.prometheusText()).histogram("sluice_request_duration_seconds", ["model": "m", "version": "v1"])
+        #expect(histogram.problems == [])
+        let counts = Dictionary(uniqueKeysWithValues: histogram.buckets.map { ($0.le, $0.count) })
+        #expect(counts[0.0005] == 1)
+        #expect(counts[0.001] == 2)
+        #expect(counts[10] == 3)
+        #expect(counts[.infinity] == 5)
+        #expect(histogram.count == 5)
     }
 
     @Test func labelEscaping() {
         let statistics = TrafficStatistics()
         statistics.record(model: #"a\b"c"#, version: "line\nbreak", status: 200, latencyMicros: 1)
         #expect(statistics.prometheusText().contains(#"sluice_request_errors_total{model="a\\b\"c",version="line\nbreak"} 0"#))
-    }
-}
-
-/// One sample line of the text format: `name{label="value",…} value`.
-private struct Sample {
-    var name: String
-    var labels: [String: String] = [:]
-    var value: Double
-
-    init?(_ line: String) {
-        var scalars = Substring(line).unicodeScalars[...]
-        func isNameScalar(_ scalar: Unicode.Scalar, first: Bool) -> Bool {
-            scalar == "_" || scalar == ":" || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
-                || (!first && ("0"..."9").contains(scalar))
-        }
-        func takeName() -> String? {
-            var name = ""
-            while let scalar = scalars.first, isNameScalar(scalar, first: name.isEmpty) {
-                name.unicodeScalars.append(scalar)
-                scalars.removeFirst()
-            }
-            return name.isEmpty ? nil : name
-        }
-        guard let name = takeName() else { return nil }
-        self.name = name
-        if scalars.first == "{" {
-            scalars.removeFirst()
-            while scalars.first != "}" {
-                guard let label = takeName(), scalars.popFirst() == "=", scalars.popFirst() == "\"" else { return nil }
-                var value = ""
-                while true {
-                    guard let scalar = scalars.popFirst() else { return nil }
-                    if scalar == "\"" { break }
-                    if scalar == "\n" { return nil }
-                    if scalar == "\\" {
-                        switch scalars.popFirst() {
-                        case "\\": value += "\\"
-                        case "\"": value += "\""
-                        case "n": value += "\n"
-                        default: return nil
-                        }
-                    } else {
-                        value.unicodeScalars.append(scalar)
-                    }
-                }
-                labels[label] = value
-                if scalars.first == "," { scalars.removeFirst() }
-            }
-            scalars.removeFirst()
-        }
-        guard scalars.popFirst() == " " else { return nil }
-        let text = String(String.UnicodeScalarView(scalars))
-        guard let value = text == "NaN" ? Double.nan : Double(text) else { return nil }
-        self.value = value
     }
 }
 

@@ -3,36 +3,24 @@ import SluiceCore
 /// Prometheus gauges of the route table: configured and effective weight and readiness
 /// per version.
 enum RouteGauges {
-    static func text(_ table: RoutingTable) -> String {
-        var weight = "# HELP sluice_route_weight_percent Configured share of traffic per version.\n# TYPE sluice_route_weight_percent gauge\n"
-        var effective = "# HELP sluice_route_effective_weight_percent Share of traffic per version given readiness.\n# TYPE sluice_route_effective_weight_percent gauge\n"
-        var ready = "# HELP sluice_version_ready Whether a version may get traffic (1) or not (0).\n# TYPE sluice_version_ready gauge\n"
-        for name in table.models.keys.sorted() {
-            guard let model = table.models[name] else { continue }
+    /// Writes `sluice_route_weight_percent`, `sluice_route_effective_weight_percent` and
+    /// `sluice_version_ready`, each `{model,version}`, one family after the other.
+    static func write(_ table: RoutingTable, into exposition: inout PrometheusExposition) {
+        let rows = table.models.keys.sorted().flatMap { name -> [(labels: [(String, String)], weight: Double, effective: Double, ready: Bool)] in
+            guard let model = table.models[name] else { return [] }
             let shares = model.picker.effectiveWeights(isReady: model.isReady)
-            for version in model.spec.versions {
-                let labels = "{model=\"\(PrometheusLabel.escape(name))\",version=\"\(PrometheusLabel.escape(version.name))\"}"
-                weight += "sluice_route_weight_percent\(labels) \(model.spec.route.weights[version.name] ?? 0)\n"
-                effective += "sluice_route_effective_weight_percent\(labels) \(shares[version.name] ?? 0)\n"
-                ready += "sluice_version_ready\(labels) \(model.isReady(version.name) ? 1 : 0)\n"
+            return model.spec.versions.map { version in
+                ([("model", name), ("version", version.name)], Double(model.spec.route.weights[version.name] ?? 0),
+                 shares[version.name] ?? 0, model.isReady(version.name))
             }
         }
-        return weight + effective + ready
-    }
-}
-
-/// Prometheus label-value escaping.
-package enum PrometheusLabel {
-    package static func escape(_ value: String) -> String {
-        var output = ""
-        for character in value {
-            switch character {
-            case "\\": output += "\\\\"
-            case "\"": output += "\\\""
-            case "\n": output += "\\n"
-            default: output.append(character)
-            }
-        }
-        return output
+        exposition.family("sluice_route_weight_percent", .gauge, help: "Configured share of traffic per version, in percent.")
+        for row in rows { exposition.sample("sluice_route_weight_percent", row.labels, row.weight) }
+        exposition.family(
+            "sluice_route_effective_weight_percent", .gauge,
+            help: "Share of traffic per version given readiness, in percent (a version that is not ready gets none).")
+        for row in rows { exposition.sample("sluice_route_effective_weight_percent", row.labels, row.effective) }
+        exposition.family("sluice_version_ready", .gauge, help: "Whether a version may get traffic (1) or not (0).")
+        for row in rows { exposition.sample("sluice_version_ready", row.labels, UInt64(row.ready ? 1 : 0)) }
     }
 }

@@ -44,6 +44,8 @@ struct TrafficCounters: Sendable {
     var total = Tally()
     var statuses = StatusCounts()
     var cumulative: Histogram<UInt64> = TrafficCounters.histogram()
+    /// The Prometheus histogram's buckets, since the version was first seen.
+    var durations = DurationBuckets()
     var windows: [Window]
 
     init(windowCount: Int) {
@@ -59,6 +61,7 @@ struct TrafficCounters: Sendable {
         total.add(error: statusClass.isError, mirrored: mirrored, micros: micros)
         statuses[statusClass] &+= 1
         cumulative.record(micros)
+        durations.record(micros)
 
         let slot = Int(epoch % UInt64(windows.count))
         // A stale epoch (a thread that read the clock just before the window turned) counts
