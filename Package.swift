@@ -153,6 +153,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/SluiceTestSupport"

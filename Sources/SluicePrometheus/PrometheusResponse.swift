@@ -54,9 +54,9 @@ struct PrometheusResponse: Decodable {
             case .string:
                 result = .string(try container.decode(TextSample.self, forKey: .result).text)
             case .vector:
-                result = .vector(try container.decode([InstantSeries.self], forKey: .result).map(\.series))
+                result = .vector(try container.decode([InstantSeries].self, forKey: .result).map(\.series))
             case .matrix:
-                result = .matrix(try container.decode([RangeSeries.self], forKey: .result).map(\.series))
+                result = .matrix(try container.decode([RangeSeries].self, forKey: .result).map(\.series))
             }
         }
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOConcurrencyHelpers
+import NIOHTTP1
 import NIOSSL
 import SluiceServe
 
