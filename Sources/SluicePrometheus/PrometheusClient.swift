@@ -13,7 +13,8 @@ import SluiceCore
 /// without a restart; it is sent only to ``baseURL`` and never appears in an error. An
 /// answer larger than ``maximumBodyBytes`` is refused without being read whole.
 ///
-/// Safe to call concurrently; call ``shutdown()`` once when done.
+/// Safe to call concurrently. Call ``shutdown()`` once when done: AsyncHTTPClient stops a
+/// debug build whose client is released while still running.
 public final class PrometheusClient: MetricQuerying {
     /// The largest answer read (8 MiB): a hostile or runaway answer must not exhaust memory.
     public static let defaultMaximumBodyBytes = 8 << 20

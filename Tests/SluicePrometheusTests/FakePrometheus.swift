@@ -145,7 +145,8 @@ final class FakePrometheus: Sendable {
                 headers.add(name: "Connection", value: "close")
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
             case .stream(let size, let chunks):
                 let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
@@ -169,10 +170,12 @@ final class FakePrometheus: Sendable {
                 return
             }
             let chunk = ByteBuffer(repeating: UInt8(ascii: " "), count: size)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk)))).whenComplete { result in
                 guard case .success = result else { return }
-                self.state.withLockedValue { $0.bytesWritten += size }
-                self.writeChunks(left: left - 1, size: size, context: context, end: end)
+                let (handler, context) = bound.value
+                handler.state.withLockedValue { $0.bytesWritten += size }
+                handler.writeChunks(left: left - 1, size: size, context: context, end: end)
             }
         }
     }
@@ -185,7 +188,7 @@ final class SilentListener {
     private let descriptor: Int32
 
     init() throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -200,6 +203,7 @@ final class SilentListener {
             close(descriptor)
             throw POSIXError(.EADDRNOTAVAIL)
         }
+        self.descriptor = descriptor
         baseURL = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
     }
 

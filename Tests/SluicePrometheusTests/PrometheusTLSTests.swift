@@ -13,7 +13,7 @@ struct PrometheusTLSTests {
         defer { server.stop() }
         #expect(server.baseURL.hasPrefix("https://"))
         let client = try PrometheusClient(baseURL: server.baseURL, caFile: certificates.caFile)
-        let result = await Result { () async throws(MetricQueryError) in try await client.query("1+1", at: nil) }
+        let result = await client.outcome("1+1")
         try await client.shutdown()
         #expect(try result.get() == .scalar(2))
     }
@@ -26,7 +26,7 @@ struct PrometheusTLSTests {
         let other = try TestCertificates()
         for caFile in [other.caFile, nil] {
             let client = try PrometheusClient(baseURL: server.baseURL, caFile: caFile)
-            let result = await Result { () async throws(MetricQueryError) in try await client.query("1+1", at: nil) }
+            let result = await client.outcome("1+1")
             try await client.shutdown()
             guard case .failure(let error) = result else {
                 Issue.record("an untrusted certificate was accepted (caFile \(caFile ?? "none"))")

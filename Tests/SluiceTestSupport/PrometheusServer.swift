@@ -127,7 +127,10 @@ public final class PrometheusServer: Sendable {
             try Self.config(jobs + [ScrapeJob(name: "prometheus", targets: ["127.0.0.1:\(port)"])])
                 .write(to: configFile, atomically: true, encoding: .utf8)
             let status = try await Self.request(.POST, "\(baseURL)/-/reload")
-            guard status == 200 else { throw failure("reloading the config answered \(status)", log: logFile) }
+            guard status == 200 else {
+                stop()
+                throw FixtureError(message: "prometheus: reloading the config answered \(status)")
+            }
         }
     }
 
@@ -135,20 +138,17 @@ public final class PrometheusServer: Sendable {
 
     /// Ends the process (SIGTERM, then SIGKILL after 5 s) and removes the directory. Idempotent.
     public func stop() {
+        defer { try? FileManager.default.removeItem(at: directory) }
         guard let current = pid.withLockedValue({ value in defer { value = nil }; return value }) else { return }
         kill(current, SIGTERM)
         var status: Int32 = 0
         for _ in 0..<250 {
             let reaped = waitpid(current, &status, WNOHANG)
-            if reaped == current || (reaped < 0 && errno == ECHILD) {
-                try? FileManager.default.removeItem(at: directory)
-                return
-            }
+            if reaped == current || (reaped < 0 && errno == ECHILD) { return }
             usleep(20_000)
         }
         kill(current, SIGKILL)
         waitpid(current, &status, 0)
-        try? FileManager.default.removeItem(at: directory)
     }
 
     /// The log so far (stdout and stderr), for a failing test's message.
@@ -164,11 +164,6 @@ public final class PrometheusServer: Sendable {
             let current = pid.withLockedValue { $0 } ?? 0
             try await Self.checkAlive(current, log: log, deadline: deadline, waiting: "/-/ready", stop: pid)
         }
-    }
-
-    private func failure(_ what: String, log: String) -> FixtureError {
-        stop()
-        return FixtureError(message: "prometheus: \(what)")
     }
 
     /// Throws (after ending the process) when it exited or the deadline passed; else sleeps a little.
