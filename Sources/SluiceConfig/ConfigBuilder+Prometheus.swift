@@ -18,7 +18,7 @@ extension ConfigBuilder {
         if let caNode = node["caFile"], let path = text(caNode) {
             let resolved = resolve(path)
             if let reason = Self.certificateFileProblem(resolved) {
-                problem(caNode, "\(field).caFile", "expected a readable PEM file of CA certificates, \(reason) (\(resolved))")
+                problem(caNode, "\(field).caFile", "expected a readable PEM file of CA certificates, but '\(path)' \(reason)")
             } else {
                 config.caFile = resolved
             }
@@ -64,10 +64,10 @@ extension ConfigBuilder {
 
     /// Why the file at `path` is no PEM certificate file, or nil.
     static func certificateFileProblem(_ path: String) -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return "but it does not exist" }
-        guard let data = FileManager.default.contents(atPath: path) else { return "but it cannot be read" }
+        guard FileManager.default.fileExists(atPath: path) else { return "does not exist (relative paths start at the config file's directory)" }
+        guard let data = FileManager.default.contents(atPath: path) else { return "cannot be read" }
         guard String(decoding: data.prefix(1 << 20), as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
-            return "but it holds no '-----BEGIN CERTIFICATE-----' block"
+            return "holds no '-----BEGIN CERTIFICATE-----' block"
         }
         return nil
     }
