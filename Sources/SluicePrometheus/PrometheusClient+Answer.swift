@@ -36,6 +36,8 @@ extension PrometheusClient {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:
                 return MetricQueryError(.timeout, "no answer from \(baseURL) within \(Self.seconds(seconds))")
+            case .cancelled:
+                return MetricQueryError(.timeout, "the query to \(baseURL) was cancelled")
             case .remoteConnectionClosed:
                 return MetricQueryError(.unreachable, "\(baseURL) closed the connection before answering")
             default:
