@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SluiceGit", targets: ["SluiceGit"]),
         .library(name: "SluiceConfig", targets: ["SluiceConfig"]),
         .library(name: "SluiceServe", targets: ["SluiceServe"]),
+        .library(name: "SluicePrometheus", targets: ["SluicePrometheus"]),
         .library(name: "SluiceController", targets: ["SluiceController"]),
     ],
     dependencies: [
@@ -31,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // The one HTTP client (Prometheus now; Kubernetes, webhooks and artifact stores later).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The system libgit2 through pkg-config; only SluiceGit (the git source issue) imports it.
@@ -89,11 +93,23 @@ let package = Package(
             dependencies: ["SluiceCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
-        // The control plane: the only target that combines adapters (git, store, data plane).
+        // The metrics provider: PromQL instant queries over Prometheus' HTTP API (HTTPS, custom CA, bearer token).
+        .target(
+            name: "SluicePrometheus",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The control plane: the only target that combines adapters (git, store, data plane, metrics provider).
         .target(
             name: "SluiceController",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe",
+                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe", "SluicePrometheus",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -130,11 +146,15 @@ let package = Package(
             name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]),
         // Real git repositories in temporary directories, shared by the git and CLI tests; the
-        // fake data plane (real traffic statistics and monitoring buckets from scripted traffic).
+        // fake data plane (real traffic statistics and monitoring buckets from scripted traffic);
+        // a real Prometheus server (its readiness probe goes through AsyncHTTPClient, for HTTPS too).
         .target(
             name: "SluiceTestSupport",
             dependencies: [
                 "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/SluiceTestSupport"
         ),
@@ -160,6 +180,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        // A real Prometheus (SluiceTestSupport's PrometheusServer) and a loopback fake for what it cannot do (bearer tokens, hostile answers).
+        .testTarget(
+            name: "SluicePrometheusTests",
+            dependencies: [
+                "SluicePrometheus", "SluiceCore", "SluiceTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Fixtures (a corpus of invalid sluice.yaml files) are read by path, not bundled.

@@ -10,6 +10,8 @@ if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libgit2; the
 if ! pkg-config --exists sqlite3 2>/dev/null; then missing+=(libsqlite3-dev); fi
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then missing+=(prometheus); fi
+# openssl makes the throwaway CA of the Prometheus client's HTTPS tests.
+if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -49,6 +49,7 @@ extension ConfigBuilder {
         config.gitTokenEnv = text(node["gitTokenEnv"])
         config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
+        config.prometheus = node["prometheus"].flatMap { prometheus($0) }
         return config
     }
 

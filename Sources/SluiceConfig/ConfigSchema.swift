@@ -185,6 +185,9 @@ public enum ConfigSchema {
             FieldSchema("monitors", .object(monitors), "Collecting monitoring buckets, and the monitors' webhooks."),
             FieldSchema("metricsTokenEnv", .text(nil), default: "open", "An environment variable holding the bearer token `GET /metrics` then requires."),
             FieldSchema("metricsTokenFile", .text(nil), default: "open", "A file (mode 0600) holding the bearer token `GET /metrics` then requires."),
+            FieldSchema(
+                "prometheus", .object(prometheus), default: "none (`metric: prometheus` is an Error)",
+                "The Prometheus that `metric: prometheus` checks and monitors query (see Prometheus below the table)."),
         ],
         exclusive: [
             ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],

@@ -41,6 +41,8 @@ public struct ControllerConfig: Sendable {
     public var monitorWebhookToken: ServeConfig.TokenSource?
     /// The bearer token `GET /metrics` requires (`metricsTokenEnv` / `metricsTokenFile`); nil: open.
     public var metricsToken: ServeConfig.TokenSource?
+    /// The metrics provider (`prometheus`); nil: `metric: prometheus` checks are an Error.
+    public var prometheus: PrometheusConfig?
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

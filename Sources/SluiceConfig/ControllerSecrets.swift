@@ -1,9 +1,9 @@
 /// The controller's secrets, resolved once at start-up by the executable from
 /// ``ControllerConfig``'s sources and handed to the controller as plain values.
 ///
-/// Two are read when needed rather than at start: the data plane's token (under `sluice up`
-/// both planes start together, and the data plane generates its token once it runs) and the
-/// monitors' webhook token (a file the operator may rotate between alerts).
+/// Three are read when needed rather than at start: the data plane's token (under `sluice up`
+/// both planes start together, and the data plane generates its token once it runs), the
+/// monitors' webhook token and the Prometheus token (files the operator may rotate).
 public struct ControllerSecrets: Sendable, CustomStringConvertible {
     /// The API's bearer token.
     public var apiToken: String
@@ -15,17 +15,20 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
     public var dataPlaneToken: SecretProvider
     /// The bearer token sent to the monitors' webhooks, read at each use; nil: none.
     public var monitorWebhookToken: SecretProvider?
+    /// The bearer token sent to `controller.prometheus.url`, read at each query; nil: none.
+    public var prometheusToken: SecretProvider?
 
     /// Creates secrets from values (tests, embedders).
     public init(
         apiToken: String, webhookSecret: String? = nil, metricsToken: String? = nil, dataPlaneToken: SecretProvider,
-        monitorWebhookToken: SecretProvider? = nil
+        monitorWebhookToken: SecretProvider? = nil, prometheusToken: SecretProvider? = nil
     ) {
         self.apiToken = apiToken
         self.webhookSecret = webhookSecret
         self.metricsToken = metricsToken
         self.dataPlaneToken = dataPlaneToken
         self.monitorWebhookToken = monitorWebhookToken
+        self.prometheusToken = prometheusToken
     }
 
     /// Reads every secret `config` names. Creates the state directory (0700), generates the
@@ -41,6 +44,11 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
         }
         let dataPlane = config.dataPlaneToken
         let monitors = config.monitorWebhookToken
+        let prometheus = config.prometheus?.token
+        if let prometheus {
+            // A missing variable or a file others can read is refused at start, not at the first query.
+            _ = try SecretReader.read(prometheus, stateDirectory: directory, fileName: "prometheus-token", fields: prometheusFields)
+        }
         return ControllerSecrets(
             apiToken: try apiToken(config), webhookSecret: webhook, metricsToken: metrics,
             dataPlaneToken: SecretProvider {
@@ -50,8 +58,13 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
                 SecretProvider {
                     try SecretReader.read(source, stateDirectory: directory, fileName: "webhook-token", fields: .init(env: "controller.monitors.webhookTokenEnv", file: "controller.monitors.webhookTokenFile", section: "controller.monitors"))
                 }
+            },
+            prometheusToken: prometheus.map { source in
+                SecretProvider { try SecretReader.read(source, stateDirectory: directory, fileName: "prometheus-token", fields: prometheusFields) }
             })
     }
+
+    private static let prometheusFields = SecretReader.Fields(section: "controller.prometheus")
 
     /// The API token alone, as the client commands (`sluice status`, `promote`…) send it.
     public static func apiToken(_ config: ControllerConfig) throws -> String {
