@@ -119,7 +119,7 @@ extension Controller {
         }
         var outcomes: [QueryBatch.Key: QueryOutcome] = [:]
         if let provider = metricsProvider, !batch.isEmpty {
-            outcomes = await batch.run(on: provider.client, limit: provider.maxConcurrentQueries)
+            outcomes = await batch.run(on: provider.client, limit: provider.maxConcurrentQueries, observe: metrics.recordQuery)
         }
         var statistics: [Int: StatsSnapshot] = [:]
         for model in due {

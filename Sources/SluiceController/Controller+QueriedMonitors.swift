@@ -38,7 +38,7 @@ extension Controller {
         }
         var outcomes: [QueryBatch.Key: QueryOutcome] = [:]
         if let provider = metricsProvider, !batch.isEmpty {
-            outcomes = await batch.run(on: provider.client, limit: provider.maxConcurrentQueries)
+            outcomes = await batch.run(on: provider.client, limit: provider.maxConcurrentQueries, observe: metrics.recordQuery)
         }
         let missing = QueryOutcome.failed(MetricQueryError(.notConfigured, "no Prometheus is configured (controller.prometheus in sluice.yaml)"))
         return planned.map { plan in

@@ -54,9 +54,10 @@ public struct ControllerEnvironment: Sendable {
         let dataPlaneToken = secrets.dataPlaneToken
         let backend = LocalDataPlane(address: config.dataPlane, readToken: { try dataPlaneToken() })
         let webhookToken = secrets.monitorWebhookToken
+        let metricsProvider = try config.prometheus.map { try MetricsProvider.prometheus($0, token: secrets.prometheusToken) }
         return ControllerEnvironment(
             config: config, source: source, store: store, backend: backend,
-            webhookToken: { try webhookToken.map { try $0() } }, logger: logger)
+            webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
     }
 }
 

@@ -21,17 +21,27 @@ public enum ControllerService {
     /// from the executable.
     public static func start(config: ControllerConfig, secrets: ControllerSecrets, logger: Logger) async throws -> Started {
         try PrivateFiles.directory(config.stateDirectory)
-        let controller = try Controller(config: config, secrets: secrets, logger: logger)
-        let api = ControllerAPI(
-            controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken)
-        let server = try await APIServer.start(
-            router: api.router(), address: config.listen, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
+        let environment = try ControllerEnvironment.live(config: config, secrets: secrets, logger: logger)
+        let controller: Controller
+        let server: APIServer
+        do {
+            controller = try Controller(environment: environment)
+            let api = ControllerAPI(
+                controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken)
+            server = try await APIServer.start(
+                router: api.router(), address: config.listen, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
+        } catch {
+            // The HTTP client of the metrics provider must be closed before it is released.
+            try? await environment.metricsProvider?.close?()
+            throw error
+        }
         let address: String
         switch config.listen {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"
         case .unix(let path): address = "unix:\(path)"
         }
-        let services: [any Service] = [
+        let closers: [any Service] = environment.metricsProvider?.close.map { [MetricsProviderService(close: $0)] } ?? []
+        let services: [any Service] = closers + [
             HTTPServerService(server: server, name: "controller API"),
             ControllerLoopService(controller: controller),
             BranchWatcherService(controller: controller),

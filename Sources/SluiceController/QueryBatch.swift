@@ -21,15 +21,23 @@ struct QueryBatch: Sendable {
 
     var isEmpty: Bool { keys.isEmpty }
 
-    /// Every query's outcome; a failure is an outcome, never a thrown error.
-    func run(on client: any MetricQuerying, limit: Int) async -> [Key: QueryOutcome] {
+    /// Every query's outcome; a failure is an outcome, never a thrown error. `observe` is
+    /// told each query's duration and failure kind (the controller's metrics).
+    func run(
+        on client: any MetricQuerying, limit: Int,
+        observe: @escaping @Sendable (Swift.Duration, MetricQueryError.Kind?) -> Void = { _, _ in }
+    ) async -> [Key: QueryOutcome] {
         await withTaskGroup(of: (Key, QueryOutcome).self, returning: [Key: QueryOutcome].self) { group in
             var pending = keys[...]
             func start(_ key: Key) {
                 group.addTask {
+                    let started = ContinuousClock.now
                     do throws(MetricQueryError) {
-                        return (key, try await client.query(key.query, at: key.time).outcome)
+                        let outcome = try await client.query(key.query, at: key.time).outcome
+                        observe(ContinuousClock.now - started, nil)
+                        return (key, outcome)
                     } catch {
+                        observe(ContinuousClock.now - started, error.kind)
                         return (key, .failed(error))
                     }
                 }
