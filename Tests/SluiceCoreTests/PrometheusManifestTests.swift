@@ -5,7 +5,7 @@ import Testing
 /// inside a query is reported (line and column inside the YAML value, whatever its style).
 @Suite struct PrometheusManifestTests {
     /// A manifest whose analysis holds `checks` and whose monitors are `monitors` (YAML lines,
-    /// already indented). The check list starts on line 20, the monitors after it.
+    /// already indented). The check list starts on line 19, the monitors after it.
     static func manifest(checks: String, monitors: String = "") -> String {
         """
         apiVersion: sluice/v1
@@ -85,11 +85,11 @@ import Testing
                       min: 0.1
             """)
         #expect(Self.diagnostics(text) == [
-            "20:19: missing-field: metric 'prometheus' requires 'name': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
-            "20:19: missing-field: metric 'prometheus' requires 'query': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
-            "21:11: inconsistent: 'test' does not apply to metric 'prometheus': only input_drift and prediction_drift take a test, and only input_drift takes inputs",
-            "22:11: inconsistent: 'against' does not apply to metric 'prometheus': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
-            "23:11: inconsistent: 'reference' does not apply to metric 'prometheus': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
+            "19:19: missing-field: metric 'prometheus' requires 'name': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
+            "19:19: missing-field: metric 'prometheus' requires 'query': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
+            "20:11: inconsistent: 'test' does not apply to metric 'prometheus': only input_drift and prediction_drift take a test, and only input_drift takes inputs",
+            "21:11: inconsistent: 'against' does not apply to metric 'prometheus': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
+            "22:11: inconsistent: 'reference' does not apply to metric 'prometheus': a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it",
         ])
     }
 
@@ -108,9 +108,9 @@ import Testing
                   max: 0.01
             """)
         #expect(Self.diagnostics(text) == [
-            "21:11: inconsistent: 'name' does not apply to metric 'error_rate': only metric prometheus runs a query and takes a name",
-            "22:11: inconsistent: 'query' does not apply to metric 'error_rate': only metric prometheus runs a query and takes a name",
-            "27:7: inconsistent: 'query' does not apply to metric 'error_rate': only metric prometheus runs a query",
+            "20:11: inconsistent: 'name' does not apply to metric 'error_rate': only metric prometheus runs a query and takes a name",
+            "21:11: inconsistent: 'query' does not apply to metric 'error_rate': only metric prometheus runs a query and takes a name",
+            "26:7: inconsistent: 'query' does not apply to metric 'error_rate': only metric prometheus runs a query",
         ])
     }
 
@@ -125,7 +125,7 @@ import Testing
                   max: 0.2
             """)
         #expect(Self.diagnostics(text) == [
-            "22:13: missing-field: metric 'prometheus' requires 'query': a prometheus monitor's value is its query's, with no baseline file and no sample count",
+            "22:15: missing-field: metric 'prometheus' requires 'query': a prometheus monitor's value is its query's, with no baseline file and no sample count",
             "23:7: inconsistent: 'reference' does not apply to metric 'prometheus': a prometheus monitor's value is its query's, with no baseline file and no sample count",
             "24:7: inconsistent: 'minSamples' does not apply to metric 'prometheus': a prometheus monitor's value is its query's, with no baseline file and no sample count",
         ])
@@ -138,8 +138,8 @@ import Testing
                     - {metric: prometheus, name: P99, query: 'z{version="{{version}}"}', max: 1}
             """)
         #expect(Self.diagnostics(text) == [
-            "21:38: inconsistent: duplicate name 'latency' in spec.rollout.analysis.checks (first at line 20)",
-            "22:38: invalid-value: 'P99' contains uppercase letters; try 'p99'; expected a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+            "20:38: inconsistent: duplicate name 'latency' in spec.rollout.analysis.checks (first at line 19)",
+            "21:38: invalid-value: 'P99' contains uppercase letters; try 'p99'; expected a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
         ])
     }
 
@@ -153,8 +153,8 @@ import Testing
             """)
         let message = "compares the candidate with the stable version by running the query again with {{version}} set to the stable version; this query has no {{version}}, so both runs give the same value: select the version, as in version=\"{{version}}\""
         #expect(Self.diagnostics(text) == [
-            "23:11: inconsistent: maxRatioToStable " + message,
-            "24:11: inconsistent: minRatioToStable " + message,
+            "22:11: inconsistent: maxRatioToStable " + message,
+            "23:11: inconsistent: minRatioToStable " + message,
         ])
     }
 
@@ -162,7 +162,7 @@ import Testing
         let text = Self.manifest(checks: """
                     - {metric: prometheus, name: delta, query: 'x{version="{{version}}"}', min: 2, max: 1}
             """)
-        #expect(Self.diagnostics(text) == ["20:87: invalid-value: min 2 is above max 1; no value can pass"])
+        #expect(Self.diagnostics(text) == ["19:85: invalid-value: min 2 is above max 1; no value can pass"])
     }
 
     // MARK: - Positions inside the query
@@ -170,13 +170,13 @@ import Testing
     /// The same mistake (`{{verison}}`) written in each YAML style is reported where it is.
     @Test(arguments: [
         // A plain scalar: the column is the query's column plus the offset.
-        (#"      query: x{version="{{verison}}"}"#, "21:30"),
+        (#"      query: x{version="{{verison}}"}"#, "21:29"),
         // Single-quoted: one more for the quote, and '' counts two.
-        (#"      query: 'x{a=''b'',version="{{verison}}"}'"#, "21:42"),
+        (#"      query: 'x{a=''b'',version="{{verison}}"}'"#, "21:38"),
         // Double-quoted: escapes count as written.
-        (#"      query: "x{a=\"\u0062\",version=\"{{verison}}\"}""#, "21:46"),
+        (#"      query: "x{a=\"\u0062\",version=\"{{verison}}\"}""#, "21:44"),
         // A flow mapping on one line.
-        (#"      query: {{}}"#.replacingOccurrences(of: "{{}}", with: "\"x{version=\\\"{{verison}}\\\"}\""), "21:33"),
+        (#"      query: {{}}"#.replacingOccurrences(of: "{{}}", with: "\"x{version=\\\"{{verison}}\\\"}\""), "21:31"),
     ])
     func problemIsReportedInsideASingleLineValue(line: String, place: String) {
         let text = Self.manifest(checks: "        - metric: prometheus\n          name: p\n" + "    " + line + "\n          max: 1")
@@ -194,8 +194,8 @@ import Testing
                           max: 1
                 """)
             #expect(Self.diagnostics(text) == [
-                "22:11: invalid-value: this '(' is never closed with ')'",
-                "24:31: invalid-value: '{{verison}}' is not a template variable; did you mean '{{version}}'?",
+                "22:25: invalid-value: this '(' is never closed with ')'",
+                "23:31: invalid-value: '{{verison}}' is not a template variable; did you mean '{{version}}'?",
             ], "\(indicator)")
         }
     }
@@ -208,7 +208,7 @@ import Testing
                         [{{window}}]);
                       max: 1
             """)
-        #expect(Self.diagnostics(plain) == ["23:23: invalid-value: unexpected character ';' in the query; PromQL has no statements to separate"])
+        #expect(Self.diagnostics(plain) == ["22:26: invalid-value: unexpected character ';' in the query; PromQL has no statements to separate"])
         let quoted = Self.manifest(checks: """
                     - metric: prometheus
                       name: p
@@ -216,7 +216,7 @@ import Testing
                         [{{window}}]));"
                       max: 1
             """)
-        #expect(Self.diagnostics(quoted) == ["23:24: invalid-value: unexpected character ';' in the query; PromQL has no statements to separate"])
+        #expect(Self.diagnostics(quoted) == ["22:27: invalid-value: unexpected character ';' in the query; PromQL has no statements to separate"])
     }
 
     @Test func relatedPlacesAreNamedWithTheirPosition() {
@@ -238,12 +238,12 @@ import Testing
             checks: "        - {metric: prometheus, name: p, query: &q 'x{a=\"{{verison}}\"}', max: 1}",
             monitors: "    - {name: p, metric: prometheus, query: *q, max: 1}")
         let message = "invalid-value: '{{verison}}' is not a template variable; did you mean '{{version}}'?"
-        #expect(Self.diagnostics(text) == ["20:57: " + message, "20:57: " + message])
+        #expect(Self.diagnostics(text) == ["19:57: " + message, "19:57: " + message])
     }
 
     @Test func sourceThatDoesNotMatchTheValueLocatesNothing() {
         let node = YAMLNode(.scalar(YAMLScalar(text: "x{a=\"b\"}", style: .doubleQuoted)), at: SourceLocation(line: 1, column: 8))
-        #expect(ScalarSourceMap(source: Array("query: \"x{a=\\\"b\\\"}\"".utf8), node: node).locations(of: [2]) == [2: SourceLocation(line: 1, column: 10)])
+        #expect(ScalarSourceMap(source: Array("query: \"x{a=\\\"b\\\"}\"".utf8), node: node).locations(of: [2]) == [2: SourceLocation(line: 1, column: 11)])
         #expect(ScalarSourceMap(source: Array("query: \"y{a=\\\"b\\\"}\"".utf8), node: node).locations(of: [2]).isEmpty)
         #expect(ScalarSourceMap(source: Array("query: 'x{a=\"b\"}'".utf8), node: node).locations(of: [2]).isEmpty)
         #expect(ScalarSourceMap(source: [], node: node).locations(of: [0]).isEmpty)

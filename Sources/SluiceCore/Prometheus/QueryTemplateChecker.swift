@@ -42,6 +42,12 @@ public enum QueryTemplateChecker {
             public var offset: Int
             /// What is there, as the subject of "… is at line 3, column 7".
             public var what: String
+
+            /// Creates a related place.
+            public init(offset: Int, what: String) {
+                self.offset = offset
+                self.what = what
+            }
         }
 
         /// Creates a problem.

@@ -177,6 +177,9 @@ struct TemplateLexer {
         case UInt8(ascii: ")"), UInt8(ascii: "}"):
             fail(.unbalanced, at: start, "expected ']' before this '\(text(start, start + 1))'", related: bracket, what: "the open '['")
         default:
+            if case .variable(.window, _) = QueryTemplate.placeholder(at: index, in: bytes) {
+                return fail(.windowMisplaced, at: start, "{{window}} is a whole duration such as 5m; write nothing against it, as in [{{window}}]")
+            }
             fail(.unexpectedCharacter, at: start, "expected ':' or ']' after the range's duration, found \(describe(at: start))")
         }
     }

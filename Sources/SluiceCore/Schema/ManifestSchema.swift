@@ -157,7 +157,7 @@ public enum ManifestSchema {
     static func queryField(evaluated: String) -> FieldSchema {
         FieldSchema(
             "query", .string(nil),
-            "For `metric: prometheus`: a PromQL query whose one value is judged, \(evaluated). Variables `{{model}}`, `{{version}}`, `{{stableVersion}}` and `{{namespace}}` go inside `\"…\"` or `'…'` literals (their values are escaped), `{{window}}` where PromQL takes a duration (`[{{window}}]`). An empty result or NaN is never a pass; more than one series is an error. See docs/prometheus.md.")
+            "For `metric: prometheus`: a PromQL query whose one value is judged, \(evaluated). Variables `{{model}}`, `{{version}}`, `{{stableVersion}}` and `{{namespace}}` go inside `\"…\"` or `'…'` literals (their values are escaped), `{{window}}` where PromQL takes a duration (`[{{window}}]`). An empty result or NaN is never a pass; more than one series is an error. See docs/prometheus-queries.md.")
     }
 
     static let prometheusName = Metric.prometheus.rawValue
