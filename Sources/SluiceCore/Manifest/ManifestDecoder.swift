@@ -72,7 +72,9 @@ enum ManifestDecoder {
             test: node.enumeration("test", as: DriftTest.self),
             against: node.enumeration("against", as: Baseline.self) ?? .stable,
             reference: node.string("reference"),
-            thresholds: decodeThresholds(node))
+            thresholds: decodeThresholds(node),
+            name: node.string("name"),
+            query: node.string("query").map(QueryTemplate.init))
     }
 
     static func decodeMonitor(_ node: YAMLNode) -> Monitor {
@@ -93,6 +95,7 @@ enum ManifestDecoder {
                     thresholds: decodeThresholds(tier),
                     consecutiveWindows: tier.int("consecutiveWindows") ?? 1,
                     action: tier.enumeration("action", as: MonitorAction.self) ?? .alert)
-            })
+            },
+            query: node.string("query").map(QueryTemplate.init))
     }
 }

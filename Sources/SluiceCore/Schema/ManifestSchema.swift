@@ -140,7 +140,7 @@ public enum ManifestSchema {
                 "consecutiveErrorLimit", .integer(minimum: 0, maximum: nil), default: "4",
                 "Measurements in a row that could not be taken before they count as a failure."),
             FieldSchema(
-                "checks", .list(.object(check), minItems: 1, uniqueField: nil), required: true,
+                "checks", .list(.object(check), minItems: 1, uniqueField: "name"), required: true,
                 "What is measured and the thresholds it must meet."),
         ])
 
@@ -152,6 +152,16 @@ public enum ManifestSchema {
                 "For input_drift: the input names to test."),
             FieldSchema("test", .enumeration(DriftTest.allCases.map(\.rawValue)), "For drift metrics: the statistical test."),
     ]
+
+    /// The query of `metric: prometheus`, described once for checks and monitors.
+    static func queryField(evaluated: String) -> FieldSchema {
+        FieldSchema(
+            "query", .string(nil),
+            "For `metric: prometheus`: a PromQL query whose one value is judged, \(evaluated). Variables `{{model}}`, `{{version}}`, `{{stableVersion}}` and `{{namespace}}` go inside `\"…\"` or `'…'` literals (their values are escaped), `{{window}}` where PromQL takes a duration (`[{{window}}]`). An empty result or NaN is never a pass; more than one series is an error. See docs/prometheus-queries.md.")
+    }
+
+    static let prometheusName = Metric.prometheus.rawValue
+    static var nonPrometheusNames: [String] { Metric.allCases.filter { $0 != .prometheus }.map(\.rawValue) }
 
     static let thresholdFields: [FieldSchema] = [
         FieldSchema("max", .number(exclusiveMinimum: nil), "Fails when the value is above this."),
@@ -175,6 +185,10 @@ public enum ManifestSchema {
         description: "One measured condition. At least one threshold is required.",
         fields: metricFields + [
             FieldSchema(
+                "name", .string(.dnsLabel),
+                "For `metric: prometheus` (required there): the check's name in status and history, unique among the model's checks."),
+            queryField(evaluated: "for the candidate every interval (`{{window}}` is the interval)"),
+            FieldSchema(
                 "against", .enumeration(Baseline.allCases.map(\.rawValue)), default: Baseline.stable.rawValue,
                 "For drift metrics: compare with the stable version's live traffic, or with a reference file."),
             FieldSchema("reference", .string(.repositoryPath), "For `against: reference`: the baseline file in the repository."),
@@ -197,6 +211,12 @@ public enum ManifestSchema {
             FieldRule(
                 when: "metric", in: Metric.driftNames, forbids: ["maxRatioToStable", "minRatioToStable"],
                 because: "a drift score already compares two distributions"),
+            FieldRule(
+                when: "metric", in: [prometheusName], requires: ["name", "query"], forbids: ["against", "reference"],
+                because: "a prometheus check is named, and measures its query; for ratio thresholds the stable version is queried with {{version}} set to it"),
+            FieldRule(
+                when: "metric", in: nonPrometheusNames, forbids: ["name", "query"],
+                because: "only metric prometheus runs a query and takes a name"),
         ])
 
     static let monitor = ObjectSchema(
@@ -205,6 +225,7 @@ public enum ManifestSchema {
         fields: [
             FieldSchema("name", .string(.dnsLabel), required: true, "The monitor's name, unique within the model."),
         ] + metricFields + [
+            queryField(evaluated: "for each serving version at the end of each window (`{{window}}` is the window)"),
             FieldSchema(
                 "reference", .string(.repositoryPath),
                 "For drift metrics: the baseline file in the repository."),
@@ -212,7 +233,7 @@ public enum ManifestSchema {
             FieldSchema("window", .string(.duration), default: "1h", "The tumbling window each value is computed over."),
             FieldSchema(
                 "minSamples", .integer(minimum: 1, maximum: nil), default: "100",
-                "Samples a window needs; fewer reports insufficient data, never a pass."),
+                "Samples a window needs; fewer reports insufficient data, never a pass. Not for `metric: prometheus`."),
             FieldSchema(
                 "consecutiveWindows", .integer(minimum: 1, maximum: nil), default: "1",
                 "Windows in a row that must breach before the monitor fires."),
@@ -232,6 +253,12 @@ public enum ManifestSchema {
             FieldRule(
                 when: "severity", in: [Severity.critical.rawValue], forbids: ["critical"],
                 because: "with a critical tier, the monitor's own thresholds are its warning tier"),
+            FieldRule(
+                when: "metric", in: [prometheusName], requires: ["query"], forbids: ["reference", "minSamples"],
+                because: "a prometheus monitor's value is its query's, with no baseline file and no sample count"),
+            FieldRule(
+                when: "metric", in: nonPrometheusNames, forbids: ["query"],
+                because: "only metric prometheus runs a query"),
         ])
 
     static let criticalTier = ObjectSchema(

@@ -87,8 +87,15 @@ public struct SchemaValidator {
             guard given.count > 1, let second = given.dropFirst().first, let name = second.key.scalar?.text else { continue }
             report(second.key.location, .inconsistent, join(path, name), "give " + group.joined(separator: " or ") + ", not both")
         }
-        for rule in object.rules {
-            guard let selector = present[rule.field]?.value.scalar?.text, rule.values.contains(selector) else { continue }
+        let applicable = object.rules.filter { rule in
+            guard let selector = present[rule.field]?.value.scalar?.text else { return false }
+            return rule.values.contains(selector)
+        }
+        // A field another rule refuses selects nothing: `against: reference` on a prometheus
+        // check is reported as not applying, not also as needing a `reference`.
+        let refused = Set(applicable.flatMap(\.forbids).filter { present[$0] != nil })
+        for rule in applicable where !refused.contains(rule.field) {
+            guard let selector = present[rule.field]?.value.scalar?.text else { continue }
             for name in rule.requires where present[name] == nil {
                 report(
                     present[rule.field]!.value.location, .missingField, join(path, name),

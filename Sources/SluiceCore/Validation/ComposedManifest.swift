@@ -5,6 +5,8 @@ public struct ComposedManifest: Sendable {
     public let path: String
     /// The composed documents and the composer's diagnostics.
     let stream: YAMLStream
+    /// The file's bytes (shared, not copied), to point inside values such as queries.
+    let source: [UInt8]
 
     /// How many nodes the file's aliases stand for (0 for a file without aliases, which
     /// costs only its size and never spends a shared budget).

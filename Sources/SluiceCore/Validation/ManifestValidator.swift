@@ -31,7 +31,7 @@ public struct ManifestValidator: Sendable {
     /// Composes one file, the cheap first step (its cost follows its size, whatever its
     /// aliases stand for); ``validate(_:budget:)`` is the second.
     public func compose(bytes: [UInt8], path: String) -> ComposedManifest {
-        ComposedManifest(path: path, stream: YAMLComposer(limits: limits).compose(bytes, file: path))
+        ComposedManifest(path: path, stream: YAMLComposer(limits: limits).compose(bytes, file: path), source: bytes)
     }
 
     /// Validates a composed file. A file with aliases spends its share of `budget`, shared by
@@ -50,7 +50,7 @@ public struct ManifestValidator: Sendable {
             if case .scalar(let scalar) = document.root.content, scalar.value == .null { continue }  // `---` alone
             // Once a file has more problems than are listed, later ones are only counted.
             let room = max(limits.maxDiagnosticsPerFile + 1 - diagnostics.count, 0)
-            let result = validate(document: document, index: index, path: path, limit: room)
+            let result = validate(document: document, index: index, path: path, source: composed.source, limit: room)
             diagnostics += result.diagnostics
             suppressed += result.suppressed
             if let entry = result.entry { entries.append(entry) }
@@ -88,7 +88,7 @@ public struct ManifestValidator: Sendable {
     }
 
     /// One document; at most `limit` diagnostics are built, the rest only counted.
-    private func validate(document: YAMLDocument, index: Int, path: String, limit: Int)
+    private func validate(document: YAMLDocument, index: Int, path: String, source: [UInt8], limit: Int)
         -> (entry: ManifestFile.Entry?, diagnostics: [Diagnostic], suppressed: Int)
     {
         let root = document.root
@@ -102,7 +102,7 @@ public struct ManifestValidator: Sendable {
             return (nil, schema.diagnostics, schema.suppressed)
         }
         schema.validate(root, as: ManifestSchema.document, path: "", owner: root.location)
-        var semantics = SemanticValidator(file: path, limit: max(limit - schema.diagnostics.count, 0))
+        var semantics = SemanticValidator(file: path, source: source, limit: max(limit - schema.diagnostics.count, 0))
         semantics.check(document: root)
         let diagnostics = schema.diagnostics + semantics.diagnostics
         let suppressed = schema.suppressed + semantics.suppressed

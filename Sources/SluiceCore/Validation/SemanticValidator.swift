@@ -3,9 +3,12 @@
 /// pass, skipping any part whose shape the schema pass already found wrong.
 struct SemanticValidator {
     var validator: SchemaValidator
+    /// The file's bytes, to report a query's problems inside it (empty: at the query's start).
+    let source: [UInt8]
 
-    init(file: String, limit: Int = .max) {
+    init(file: String, source: [UInt8] = [], limit: Int = .max) {
         validator = SchemaValidator(file: file, limit: limit)
+        self.source = source
     }
 
     var diagnostics: [Diagnostic] { validator.diagnostics }
@@ -25,10 +28,12 @@ struct SemanticValidator {
             checkSteps(rollout.list("steps"))
             for (index, check) in (rollout["analysis"]?.list("checks") ?? []).enumerated() {
                 checkThresholds(check, path: "spec.rollout.analysis.checks[\(index)]")
+                checkQuery(check, path: "spec.rollout.analysis.checks[\(index)]", isAnalysis: true)
             }
         }
         for (index, monitor) in spec.list("monitors").enumerated() {
             checkThresholds(monitor, path: "spec.monitors[\(index)]")
+            checkQuery(monitor, path: "spec.monitors[\(index)]", isAnalysis: false)
             if let critical = monitor["critical"], critical.entries != nil {
                 checkThresholds(monitor, path: "spec.monitors[\(index)].critical", limits: critical)
                 checkEscalation(monitor, critical: critical, path: "spec.monitors[\(index)].critical")
@@ -139,6 +144,23 @@ struct SemanticValidator {
             }
             return
         }
+        if metric == .prometheus {
+            // A query's value may mean anything, so both bounds are allowed; they must leave room.
+            if let max, let min, min > max {
+                bad("min", "min \(format(min)) is above max \(format(max)); no value can pass")
+            }
+        } else {
+            for (field, message) in directionProblems(metric, max: max, min: min) { bad(field, message) }
+        }
+        if let low = node.number("minRatioToStable"), let high = node.number("maxRatioToStable"), low > high {
+            bad("minRatioToStable", "minRatioToStable \(format(low)) is above maxRatioToStable \(format(high)); no value can pass")
+        }
+    }
+
+    /// A built-in metric is better one way: its thresholds must say so, within its range.
+    private func directionProblems(_ metric: Metric, max: Double?, min: Double?) -> [(field: String, message: String)] {
+        var problems: [(field: String, message: String)] = []
+        func bad(_ field: String, _ message: String) { problems.append((field, message)) }
         if metric.higherIsBetter, max != nil {
             bad("max", "\(metric.rawValue) is better when higher; use min to fail when it falls")
         }
@@ -153,10 +175,8 @@ struct SemanticValidator {
                 bad(field, "\(metric.rawValue) is never negative; found \(format(value))")
             }
         }
-        if let low = node.number("minRatioToStable"), let high = node.number("maxRatioToStable"), low > high {
-            bad("minRatioToStable", "minRatioToStable \(format(low)) is above maxRatioToStable \(format(high)); no value can pass")
-        }
+        return problems
     }
 
-    private func format(_ value: Double) -> String { JSONValue.number((value * 10_000).rounded() / 10_000).serialized() }
+    func format(_ value: Double) -> String { JSONValue.number((value * 10_000).rounded() / 10_000).serialized() }
 }
