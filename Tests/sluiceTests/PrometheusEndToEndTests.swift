@@ -37,7 +37,7 @@ struct PrometheusEndToEndTests {
     @Test("a canary judged only by Prometheus: a good candidate is promoted, a bad one is aborted and status names the query's value")
     func canaryJudgedByPrometheus() async throws {
         let harness = try ControllerHarness(interval: "5s")
-        let prometheus = try await PrometheusServer(jobs: [.init(name: "sluice-serve", targets: ["127.0.0.1:\(harness.adminPort)"])])
+        let prometheus = try await PrometheusServer(jobs: [.init(name: "sluice-serve", targets: ["127.0.0.1:\(harness.servePort)"])])
         defer { prometheus.stop() }
         // The controller section is last in sluice.yaml.
         let config = harness.directory.appendingPathComponent("sluice.yaml")
