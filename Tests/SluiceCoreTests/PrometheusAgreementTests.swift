@@ -44,6 +44,29 @@ struct PrometheusAgreementTests {
         }
     }
 
+    /// Random token soup: whenever the checker refuses one for its syntax, Prometheus refuses
+    /// it too, so the checker never blocks a query Prometheus would run.
+    @Test func checkerNeverRefusesWhatPrometheusAccepts() async throws {
+        let server = try await PrometheusServer.start(series: [])
+        defer { server.stop() }
+        let pieces = [
+            "x", "sum", "rate", "by", "offset", " ", "(", ")", "{", "}", "[", "]", ",", ":", "=", "!=", "=~", "!~", "==", "+", "-",
+            "*", "/", "@", "5m", "1h30m", "0", "1.5", "0x1f", "1e3", "\"a\"", "'b'", "`c`", "\"\\n\"", "#c\n", "\n", ";", "le",
+        ]
+        var generator = QueryPositionPropertyTests.Generator(state: 13)
+        var refusedBoth = 0
+        for _ in 0..<1000 {
+            var query = ""
+            for _ in 0..<(1 + generator.next(9)) { query += pieces[generator.next(pieces.count)] }
+            let problems = QueryTemplateChecker.check(QueryTemplate(query)).problems
+            guard !problems.isEmpty else { continue }
+            let answer = try await server.query(query)
+            #expect(answer.status == "error", "the checker refuses \(query.debugDescription) (\(problems.map(\.message))), Prometheus accepts it")
+            refusedBoth += answer.status == "error" ? 1 : 0
+        }
+        #expect(refusedBoth > 300)
+    }
+
     /// Label values that try to leave their literal, and neighbours they must not select.
     static let hostile = [
         "a\"b", "a\\b", "a\nb", "\"} or vector(1) #", "'} or vector(1) #", "it's", "tab\there", "x\u{7F}y", "é ü",

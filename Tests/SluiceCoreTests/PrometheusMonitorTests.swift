@@ -63,6 +63,13 @@ import Testing
         #expect(failed.detail == "the query failed (timeout): no answer within 10s")
     }
 
+    @Test func windowStatisticsCannotJudgeAPrometheusMonitor() {
+        let window = MonitoringBucket(model: "fraud", version: "v2", start: 1000, seconds: 300)
+        let reading = MonitorEvaluator.evaluate(MonitorEvaluator.Question(Self.monitor), window: window, reference: .none)
+        #expect(reading.verdict == .error)
+        #expect(reading.detail == "a prometheus monitor is judged from its query's answer, and none was given")
+    }
+
     @Test func readingsDriveTheTrackerLikeAnyMonitor() {
         var status: MonitorStatus?
         var firings: [MonitorFiring] = []

@@ -54,7 +54,11 @@ public enum MonitorEvaluator {
             criticalThreshold: question.critical.flatMap { $0.max ?? $0.min },
             comparator: question.thresholds.max != nil ? ">" : "<", samples: 0, errorBound: nil, estimated: false,
             verdict: .insufficientData, detail: "")
-        if question.metric.isDrift {
+        if question.metric == .prometheus {
+            // Its value is its query's: see evaluate(_:version:windowStart:windowEnd:outcome:).
+            reading.verdict = .error
+            reading.detail = "a prometheus monitor is judged from its query's answer, and none was given"
+        } else if question.metric.isDrift {
             evaluateDrift(question, window: window, reference: reference, into: &reading)
         } else {
             evaluateValue(question, window: window, into: &reading)
@@ -91,7 +95,7 @@ public enum MonitorEvaluator {
             let coverage = labels.coverage.map { "label coverage \(percent($0))" } ?? "no predictions in the window"
             reading.detail = "\(labels.labeled) labels for \(labels.predictions) predictions (\(coverage))"
         case .inputDrift, .predictionDrift, .prometheus:
-            // Drift is judged above; a Prometheus monitor is judged from its query's answer.
+            // Judged above.
             value = nil
         }
         reading.value = value
