@@ -136,7 +136,54 @@ struct PrometheusExamplesTests {
         #expect(abs((values["v2"] ?? 0) - 0.1 / 1.1) < 0.002, "\(values)")
     }
 
+    @Test("every query in docs/prometheus.md is valid PromQL once its template variables are rendered", .needsPrometheus)
+    func documentedQueries() async throws {
+        let docs = try String(contentsOf: SluiceBinary.packageRoot.appendingPathComponent("docs/prometheus.md"), encoding: .utf8)
+        let queries = Self.documentedQueries(docs)
+        #expect(queries.count >= 7, "found only \(queries.count) queries in docs/prometheus.md")
+        let prometheus = try LocalPrometheus(config: "global:\n  scrape_interval: 15s\n")
+        try await prometheus.start()
+        let values = ["{{model}}": "fraud", "{{version}}": "v2", "{{stableVersion}}": "v1", "{{window}}": "5m", "{{namespace}}": "default"]
+        for query in queries {
+            let rendered = values.reduce(query) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            #expect(!rendered.contains("{{"), "an unknown variable in \(query)")
+            let (status, body) = try await prometheus.query(rendered, at: Int(Date().timeIntervalSince1970))
+            #expect(status == 200, "HTTP \(status) \(body["error"] ?? ""): \(rendered)")
+        }
+    }
+
     // MARK: - Helpers
+
+    /// The `query:` values (one line, or a `|` block) and the `promql` code blocks of a Markdown page.
+    static func documentedQueries(_ markdown: String) -> [String] {
+        let lines = markdown.components(separatedBy: "\n")
+        var queries: [String] = []
+        var index = 0
+        func indentation(_ line: String) -> Int { line.prefix { $0 == " " }.count }
+        while index < lines.count {
+            let line = lines[index]
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            index += 1
+            if trimmed == "```promql" {
+                var block: [String] = []
+                while index < lines.count, lines[index] != "```" { block.append(lines[index]); index += 1 }
+                queries.append(block.joined(separator: "\n"))
+            } else if trimmed.hasPrefix("query:") {
+                guard let value = trimmed.split(separator: ":", maxSplits: 1).last.map({ $0.trimmingCharacters(in: .whitespaces) }) else { continue }
+                guard value.hasPrefix("|") else {
+                    queries.append(value)
+                    continue
+                }
+                var block: [String] = []
+                while index < lines.count, indentation(lines[index]) > indentation(line), !lines[index].trimmingCharacters(in: .whitespaces).isEmpty {
+                    block.append(lines[index])
+                    index += 1
+                }
+                queries.append(block.joined(separator: "\n"))
+            }
+        }
+        return queries
+    }
 
     /// A copy of examples/prometheus in a temporary directory (rule and token paths are relative).
     static func copyOfPrometheusExamples() throws -> URL {
