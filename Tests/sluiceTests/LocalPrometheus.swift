@@ -13,7 +13,7 @@ final class LocalPrometheus: @unchecked Sendable {
     /// Writes `config` as prometheus.yml; `openMetrics`, when given, is backfilled into the TSDB
     /// with `promtool tsdb create-blocks-from openmetrics` before the server starts.
     init(config: String, openMetrics: String? = nil) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-prometheus-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-example-prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = freePortBlock(in: 33000..<39900, size: 1)
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)

@@ -39,6 +39,60 @@ struct PrometheusExamplesTests {
         }
     }
 
+    @Test("the shipped scrape config sends each job the bearer token from its own file", .needsPrometheus)
+    func scrapeTokens() async throws {
+        let copy = try Self.copyOfPrometheusExamples()
+        defer { try? FileManager.default.removeItem(at: copy) }
+        // Two loopback targets that answer /metrics only with their own token: the data plane's
+        // file holds the right one, the controller's a wrong one.
+        let ports = freePortBlock(in: 33000..<39900, size: 2)
+        defer { releasePortBlock(ports) }
+        let secrets = copy.appendingPathComponent("secrets")
+        try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
+        for (name, token) in [("sluice-serve-metrics-token", "serve-scraper"), ("sluice-controller-metrics-token", "stale-token")] {
+            try "\(token)\n".write(to: secrets.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: secrets.appendingPathComponent(name).path)
+        }
+        let script = copy.appendingPathComponent("target.py")
+        try Self.tokenTarget.write(to: script, atomically: true, encoding: .utf8)
+        var targets: [Process] = []
+        // SIGKILL: the test process blocks SIGTERM, and children inherit the mask.
+        defer { for target in targets { kill(target.processIdentifier, SIGKILL); target.waitUntilExit() } }
+        for (port, token) in [(ports, "serve-scraper"), (ports + 1, "controller-scraper")] {
+            let target = Process()
+            target.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            target.arguments = ["python3", script.path, String(port), token]
+            target.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try target.run()
+            targets.append(target)
+        }
+
+        // The shipped file with only the addresses and the interval changed.
+        var config = try String(contentsOf: copy.appendingPathComponent("prometheus.yml"), encoding: .utf8)
+        for (from, to) in [("127.0.0.1:8080", "127.0.0.1:\(ports)"), ("127.0.0.1:8090", "127.0.0.1:\(ports + 1)"), ("15s", "1s")] {
+            try #require(config.contains(from), "prometheus.yml no longer holds \(from)")
+            config = config.replacingOccurrences(of: from, with: to)
+        }
+        config = config.replacingOccurrences(of: "secrets/", with: secrets.path + "/")
+            .replacingOccurrences(of: "  - rules/", with: "  - \(copy.path)/rules/")
+        let prometheus = try LocalPrometheus(config: config)
+        try await prometheus.start()
+
+        var up: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, up.count < 2 {
+            try await Task.sleep(for: .milliseconds(500))
+            let (_, body) = try await prometheus.query("up", at: Int(Date().timeIntervalSince1970))
+            let result = (body["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
+            up = Dictionary(result.compactMap { sample -> (String, Double)? in
+                guard let job = (sample["metric"] as? [String: String])?["job"],
+                      let value = (sample["value"] as? [Any])?.last as? String, let number = Double(value) else { return nil }
+                return (job, number)
+            }, uniquingKeysWith: { first, _ in first })
+        }
+        #expect(up == ["sluice-serve": 1, "sluice-controller": 0], "up by job: \(up)")
+    }
+
     @Test("promtool check rules passes, and the rules hold the alerts and records docs/prometheus.md names", .needsPrometheus)
     func rulesCheck() throws {
         let promtool = try PrometheusTools.require(PrometheusTools.promtool, "promtool")
@@ -184,6 +238,25 @@ struct PrometheusExamplesTests {
         }
         return queries
     }
+
+    /// A /metrics target for `python3 target.py PORT TOKEN`: 200 with one sample for
+    /// `Authorization: Bearer TOKEN`, 401 for anything else.
+    static let tokenTarget = """
+        import http.server, sys
+        port, token = int(sys.argv[1]), sys.argv[2]
+        class Target(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                ok = self.path == "/metrics" and self.headers.get("Authorization") == "Bearer " + token
+                body = b"# TYPE sluice_stub gauge\\nsluice_stub 1\\n" if ok else b"unauthorized\\n"
+                self.send_response(200 if ok else 401)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        http.server.ThreadingHTTPServer(("127.0.0.1", port), Target).serve_forever()
+        """
 
     /// A copy of examples/prometheus in a temporary directory (rule and token paths are relative).
     static func copyOfPrometheusExamples() throws -> URL {
