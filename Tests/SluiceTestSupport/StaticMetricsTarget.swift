@@ -35,7 +35,7 @@ public final class StaticMetricsTarget: @unchecked Sendable {
             if let range = text.range(of: " port ") { port = Int(text[range.upperBound...].prefix { $0.isNumber }) }
         }
         guard let port else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw FixtureError(message: "python3 -m http.server did not say its port: \(text)")
         }
         address = "127.0.0.1:\(port)"
@@ -52,7 +52,8 @@ public final class StaticMetricsTarget: @unchecked Sendable {
     /// Ends the server and removes its directory. Idempotent.
     public func stop() {
         if process.isRunning {
-            process.terminate()
+            // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
