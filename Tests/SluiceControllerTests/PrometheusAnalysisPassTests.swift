@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import SluiceConfig
 import SluiceCore
@@ -22,7 +23,8 @@ struct PrometheusAnalysisPassTests {
         init(_ series: String) async throws {
             target = try StaticMetricsTarget(Self.exposition(series))
             prometheus = try await PrometheusServer(jobs: [.init(name: "models", targets: [target.address])])
-            client = try PrometheusClient(baseURL: prometheus.baseURL, timeout: .seconds(5))
+            // The shared HTTP client needs no shutdown (a test cannot await one in deinit).
+            client = try PrometheusClient(baseURL: prometheus.baseURL, timeout: .seconds(5), httpClient: .shared)
             try await waitForScrape()
         }
 
