@@ -44,6 +44,9 @@ extension ConfigBuilder {
             guard let key = entry.key.scalar?.text, let query = BuiltinQuery(rawValue: key), let template = text(entry.value) else { continue }
             if template.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 problem(entry.value, "\(field).queries.\(key)", "expected a PromQL query template, found an empty string")
+            } else if let first = QueryTemplateChecker.check(QueryTemplate(template)).problems.first {
+                // The same checks as a manifest's query (variables, literals, brackets, tokens).
+                problem(entry.value, "\(field).queries.\(key)", "\(first.message) (at byte \(first.offset + 1) of the query)")
             } else {
                 config.queries[query] = QueryTemplate(template)
             }

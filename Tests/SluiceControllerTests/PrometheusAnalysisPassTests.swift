@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import SluiceConfig
 import SluiceCore
@@ -21,16 +20,20 @@ struct PrometheusAnalysisPassTests {
 
         /// Serves `series` (plus a readiness sentinel) and waits until Prometheus has scraped it.
         init(_ series: String) async throws {
-            target = try StaticMetricsTarget(Self.exposition(series))
+            target = try await StaticMetricsTarget(Self.exposition(series))
             prometheus = try await PrometheusServer(jobs: [.init(name: "models", targets: [target.address])])
-            // The shared HTTP client needs no shutdown (a test cannot await one in deinit).
-            client = try PrometheusClient(baseURL: prometheus.baseURL, timeout: .seconds(5), httpClient: .shared)
+            // The client's own HTTP client, configured as in production (a refused connection
+            // fails at once); deinit shuts it down.
+            client = try PrometheusClient(baseURL: prometheus.baseURL, timeout: .seconds(5))
             try await waitForScrape()
         }
 
         deinit {
             prometheus.stop()
             target.stop()
+            // The task holds the client until its connections are closed, as AsyncHTTPClient requires.
+            let client = self.client
+            Task { try? await client.shutdown() }
         }
 
         static func exposition(_ series: String) -> String {

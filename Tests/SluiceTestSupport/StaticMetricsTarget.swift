@@ -5,7 +5,7 @@ import Foundation
 /// `GET /metrics` from a temporary directory. Prometheus reads it as text exposition.
 ///
 /// ```swift
-/// let target = try StaticMetricsTarget("model_p99_seconds{model=\"fraud\",version=\"v2\"} 0.05\n")
+/// let target = try await StaticMetricsTarget("model_p99_seconds{model=\"fraud\",version=\"v2\"} 0.05\n")
 /// let prometheus = try await PrometheusServer(jobs: [.init(name: "models", targets: [target.address])])
 /// ```
 public final class StaticMetricsTarget: @unchecked Sendable {
@@ -14,29 +14,30 @@ public final class StaticMetricsTarget: @unchecked Sendable {
     private let directory: URL
     private let process: Process
 
-    /// Serves `exposition` until ``stop()`` (or deinit).
-    public init(_ exposition: String) throws {
+    /// Serves `exposition` until ``stop()`` (or deinit). Waits for the server's port without
+    /// blocking a thread of the cooperative pool.
+    public init(_ exposition: String) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-target-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let served = directory.appendingPathComponent("served")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        let log = directory.appendingPathComponent("server.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", directory.path]
-        let output = Pipe()
-        process.standardOutput = output
+        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", served.path]
+        process.standardOutput = try FileHandle(forWritingTo: log)
         process.standardError = FileHandle.nullDevice
         try process.run()
         // "Serving HTTP on 127.0.0.1 port 40123 (http://127.0.0.1:40123/) ..."
-        var text = ""
         var port: Int?
-        while port == nil {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { break }
-            text += String(decoding: chunk, as: UTF8.self)
+        for _ in 0..<500 where port == nil {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             if let range = text.range(of: " port ") { port = Int(text[range.upperBound...].prefix { $0.isNumber }) }
+            if port == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         guard let port else {
             kill(process.processIdentifier, SIGKILL)
-            throw FixtureError(message: "python3 -m http.server did not say its port: \(text)")
+            throw FixtureError(message: "python3 -m http.server did not say its port within 10 s")
         }
         address = "127.0.0.1:\(port)"
         try write(exposition)
@@ -46,7 +47,7 @@ public final class StaticMetricsTarget: @unchecked Sendable {
 
     /// Replaces what `/metrics` answers (atomically: a scrape never sees half a file).
     public func write(_ exposition: String) throws {
-        try exposition.write(to: directory.appendingPathComponent("metrics"), atomically: true, encoding: .utf8)
+        try exposition.write(to: directory.appendingPathComponent("served/metrics"), atomically: true, encoding: .utf8)
     }
 
     /// Ends the server and removes its directory. Idempotent.
