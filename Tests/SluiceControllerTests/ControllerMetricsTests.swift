@@ -8,9 +8,9 @@ import Testing
 @Suite("controller metrics")
 struct ControllerMetricsTests {
     /// promtool's verdict on `text`: nothing printed and status 0, or the test fails.
-    static func expectPromtoolAccepts(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    static func expectPromtoolAccepts(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {
         let promtool = try #require(Promtool.path, "promtool is not installed (scripts/setup.sh) and CI is set", sourceLocation: sourceLocation)
-        let verdict = try Promtool.checkMetrics(text, promtool: promtool)
+        let verdict = try await Promtool.checkMetrics(text, promtool: promtool)
         #expect(verdict.status == 0 && verdict.output.isEmpty, "promtool: \(verdict.output)\n\(text)", sourceLocation: sourceLocation)
     }
 
@@ -22,7 +22,7 @@ struct ControllerMetricsTests {
         #expect(await fixture.state()?.reason.rawValue == "AnalysisFailed")
 
         let text = await fixture.controller.metricsText()
-        try Self.expectPromtoolAccepts(text)
+        try await Self.expectPromtoolAccepts(text)
         let parsed = ParsedExposition(text)
         #expect(parsed.problems == [])
         #expect(parsed.value("sluice_analysis_runs_total", ["model": "fraud", "verdict": "Failed"]) == 1)
@@ -57,14 +57,14 @@ struct ControllerMetricsTests {
         try fixture.commit("drop fraud", ["other": Manifests.fraud(name: "other")], artifacts: Manifests.artifacts("a1"), remove: ["manifests/fraud.yaml"])
         await fixture.settle()
         let text = await fixture.controller.metricsText()
-        try Self.expectPromtoolAccepts(text)
+        try await Self.expectPromtoolAccepts(text)
         parsed = ParsedExposition(text)
         #expect(!parsed.samples.contains { $0.labels["model"] == "fraud" }, "\(text)")
         #expect(parsed.samples("sluice_model_info", matching: ["model": "other"]).count == 1)
     }
 
     @Test("recorded directly: hostile model and check names, NaN and infinite values, every failure kind and step; promtool accepts it", .enabled(if: Promtool.enabled))
-    func hostileValues() throws {
+    func hostileValues() async throws {
         let metrics = ControllerMetrics()
         let model = "m \"quoted\" \\ back\nslash ünï"
         var state = RolloutState(name: model, now: 0)
@@ -84,7 +84,7 @@ struct ControllerMetricsTests {
         metrics.observePass(.microseconds(300))
 
         let text = metrics.text(states: [state])
-        try Self.expectPromtoolAccepts(text)
+        try await Self.expectPromtoolAccepts(text)
         let parsed = ParsedExposition(text)
         #expect(parsed.problems == [])
         #expect(parsed.value("sluice_analysis_check_value", ["model": model, "check": "p99 \"latency\"\n"])?.isNaN == true)

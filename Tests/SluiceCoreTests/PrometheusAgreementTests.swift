@@ -206,7 +206,8 @@ final class PrometheusServer {
 
     func stop(removing: Bool = true) {
         if process.isRunning {
-            process.terminate()
+            // SIGKILL: a graceful exit would hold a thread of the tests' cooperative pool.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         if removing { try? FileManager.default.removeItem(at: directory) }

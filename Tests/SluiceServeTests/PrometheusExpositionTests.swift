@@ -49,7 +49,7 @@ struct PrometheusExpositionTests {
     }
 
     @Test("promtool accepts the data plane's statistics for names with quotes, backslashes, line feeds and Unicode, every status class", .enabled(if: Promtool.enabled))
-    func promtoolOnHostileNames() throws {
+    func promtoolOnHostileNames() async throws {
         let promtool = try #require(Promtool.path, "promtool is not installed (scripts/setup.sh) and CI is set")
         let statistics = TrafficStatistics()
         let names = ["fraud \"x\"\\y\nz", "ünïcödé ✓", "", "a{b}=c,d"]
@@ -59,7 +59,7 @@ struct PrometheusExpositionTests {
             }
         }
         let text = statistics.prometheusText()
-        let verdict = try Promtool.checkMetrics(text, promtool: promtool)
+        let verdict = try await Promtool.checkMetrics(text, promtool: promtool)
         #expect(verdict.status == 0 && verdict.output.isEmpty, "promtool: \(verdict.output)\n\(text)")
         let parsed = ParsedExposition(text)
         #expect(parsed.problems == [])

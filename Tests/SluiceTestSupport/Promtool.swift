@@ -19,20 +19,11 @@ public enum Promtool {
 
     /// `promtool check metrics` on `text` (read from stdin): its exit status and everything
     /// it printed. Success is status 0 with nothing printed: lint findings count as failures.
-    public static func checkMetrics(_ text: String, promtool: String) throws -> (status: Int32, output: String) {
+    public static func checkMetrics(_ text: String, promtool: String) async throws -> (status: Int32, output: String) {
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("exposition-\(UUID().uuidString).prom")
         try Data(text.utf8).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: promtool)
-        process.arguments = ["check", "metrics"]
-        process.standardInput = try FileHandle(forReadingFrom: input)
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: printed, as: UTF8.self))
+        let result = try await ChildProcess.run(URL(fileURLWithPath: promtool), ["check", "metrics"], input: input)
+        return (result.status, result.output)
     }
 }

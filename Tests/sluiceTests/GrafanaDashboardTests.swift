@@ -78,7 +78,7 @@ struct GrafanaDashboardTests {
     @Test("every dashboard and variable query is valid PromQL that finds Sluice's series in a real Prometheus; a broken one is refused", .needsPrometheus)
     func dashboardQueries() async throws {
         let end = Int(Date().timeIntervalSince1970) / SluiceMetricsFixture.step * SluiceMetricsFixture.step
-        let prometheus = try LocalPrometheus(config: "global:\n  scrape_interval: 15s\n", openMetrics: SluiceMetricsFixture.openMetrics(end: end))
+        let prometheus = try await LocalPrometheus(config: "global:\n  scrape_interval: 15s\n", openMetrics: SluiceMetricsFixture.openMetrics(end: end))
         try await prometheus.start()
         let dashboard = try Self.dashboard()
 

@@ -12,7 +12,7 @@ final class LocalPrometheus: @unchecked Sendable {
 
     /// Writes `config` as prometheus.yml; `openMetrics`, when given, is backfilled into the TSDB
     /// with `promtool tsdb create-blocks-from openmetrics` before the server starts.
-    init(config: String, openMetrics: String? = nil) throws {
+    init(config: String, openMetrics: String? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-example-prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = freePortBlock(in: 33000..<39900, size: 1)
@@ -20,7 +20,7 @@ final class LocalPrometheus: @unchecked Sendable {
         if let openMetrics {
             let promtool = try PrometheusTools.require(PrometheusTools.promtool, "promtool")
             try openMetrics.write(to: directory.appendingPathComponent("backfill.om"), atomically: true, encoding: .utf8)
-            let backfill = try PrometheusTools.run(promtool, ["tsdb", "create-blocks-from", "openmetrics", "backfill.om", "data"], in: directory)
+            let backfill = try await PrometheusTools.run(promtool, ["tsdb", "create-blocks-from", "openmetrics", "backfill.om", "data"], in: directory)
             guard backfill.status == 0 else { throw HarnessError("promtool could not backfill the TSDB:\n\(backfill.output)") }
         }
     }
@@ -63,15 +63,13 @@ final class LocalPrometheus: @unchecked Sendable {
         throw HarnessError("prometheus was not ready within 60 s:\n\(log)")
     }
 
-    /// SIGTERM, then SIGKILL if it has not gone after 10 s.
+    /// SIGKILL at once: waiting for a graceful exit would hold a thread of the tests'
+    /// cooperative pool.
     func stop() {
         guard let process else { return }
         self.process = nil
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, processExists(pid) { usleep(20_000) }
-        if processExists(pid) { kill(pid, SIGKILL) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// The body and status of a GET of `path` (with its query string).

@@ -26,7 +26,7 @@ struct MetricsExpositionTests {
             return ParsedExposition(text).value("sluice_mirrored_requests_total", ["model": "fraud", "version": "v2"]) == Double(routed)
         }
 
-        let verdict = try Promtool.checkMetrics(text, promtool: promtool)
+        let verdict = try await Promtool.checkMetrics(text, promtool: promtool)
         #expect(verdict.status == 0 && verdict.output.isEmpty, "promtool: \(verdict.output)\n\(text)")
         let parsed = ParsedExposition(text)
         #expect(parsed.problems == [])

@@ -12,12 +12,12 @@ struct PrometheusExamplesTests {
     // MARK: - Scrape config and rules
 
     @Test("promtool check config passes on the shipped prometheus.yml with its rule files; a missing token file is named", .needsPrometheus)
-    func scrapeConfig() throws {
+    func scrapeConfig() async throws {
         let promtool = try PrometheusTools.require(PrometheusTools.promtool, "promtool")
         let copy = try Self.copyOfPrometheusExamples()
         defer { try? FileManager.default.removeItem(at: copy) }
 
-        let withoutTokens = try PrometheusTools.run(promtool, ["check", "config", "prometheus.yml"], in: copy)
+        let withoutTokens = try await PrometheusTools.run(promtool, ["check", "config", "prometheus.yml"], in: copy)
         #expect(withoutTokens.status != 0)
         #expect(withoutTokens.output.contains("secrets/sluice-serve-metrics-token"), "\(withoutTokens.output)")
 
@@ -28,7 +28,7 @@ struct PrometheusExamplesTests {
             try "scraper-token\n".write(to: file, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
         }
-        let checked = try PrometheusTools.run(promtool, ["check", "config", "prometheus.yml"], in: copy)
+        let checked = try await PrometheusTools.run(promtool, ["check", "config", "prometheus.yml"], in: copy)
         #expect(checked.status == 0, "\(checked.output)")
         #expect(checked.output.contains("SUCCESS: 2 rule files found"), "\(checked.output)")
         for file in Self.ruleFiles { #expect(checked.output.contains("Checking \(file)"), "\(checked.output)") }
@@ -75,7 +75,7 @@ struct PrometheusExamplesTests {
         }
         config = config.replacingOccurrences(of: "secrets/", with: secrets.path + "/")
             .replacingOccurrences(of: "  - rules/", with: "  - \(copy.path)/rules/")
-        let prometheus = try LocalPrometheus(config: config)
+        let prometheus = try await LocalPrometheus(config: config)
         try await prometheus.start()
 
         var up: [String: Double] = [:]
@@ -94,9 +94,9 @@ struct PrometheusExamplesTests {
     }
 
     @Test("promtool check rules passes, and the rules hold the alerts and records docs/prometheus.md names", .needsPrometheus)
-    func rulesCheck() throws {
+    func rulesCheck() async throws {
         let promtool = try PrometheusTools.require(PrometheusTools.promtool, "promtool")
-        let result = try PrometheusTools.run(promtool, ["check", "rules"] + Self.ruleFiles, in: Self.prometheusExamples)
+        let result = try await PrometheusTools.run(promtool, ["check", "rules"] + Self.ruleFiles, in: Self.prometheusExamples)
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.components(separatedBy: "SUCCESS").count - 1 == Self.ruleFiles.count, "\(result.output)")
 
@@ -112,9 +112,9 @@ struct PrometheusExamplesTests {
     }
 
     @Test("promtool test rules passes, every alert has a test where it fires, and a broken rule fails them", .needsPrometheus)
-    func ruleUnitTests() throws {
+    func ruleUnitTests() async throws {
         let promtool = try PrometheusTools.require(PrometheusTools.promtool, "promtool")
-        let result = try PrometheusTools.run(promtool, ["test", "rules"] + Self.ruleTests, in: Self.prometheusExamples)
+        let result = try await PrometheusTools.run(promtool, ["test", "rules"] + Self.ruleTests, in: Self.prometheusExamples)
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("FAILED"), "\(result.output)")
 
@@ -141,7 +141,7 @@ struct PrometheusExamplesTests {
             let text = try String(contentsOf: rules, encoding: .utf8)
             try #require(text.contains(original), "rules/sluice-alerts.yml no longer holds \(original)")
             try text.replacingOccurrences(of: original, with: replacement).write(to: rules, atomically: true, encoding: .utf8)
-            let broken = try PrometheusTools.run(promtool, ["test", "rules"] + Self.ruleTests, in: copy)
+            let broken = try await PrometheusTools.run(promtool, ["test", "rules"] + Self.ruleTests, in: copy)
             #expect(broken.status != 0, "promtool test rules passed with a broken \(alert)")
             #expect(broken.output.contains("alertname: \(alert)"), "\(broken.output)")
         }
@@ -151,7 +151,7 @@ struct PrometheusExamplesTests {
     func rulesInPrometheus() async throws {
         let end = Int(Date().timeIntervalSince1970) / SluiceMetricsFixture.step * SluiceMetricsFixture.step
         let files = Self.ruleFiles.map { "  - \(Self.prometheusExamples.appendingPathComponent($0).path)" }.joined(separator: "\n")
-        let prometheus = try LocalPrometheus(
+        let prometheus = try await LocalPrometheus(
             config: "global:\n  evaluation_interval: 1s\nrule_files:\n\(files)\n", openMetrics: SluiceMetricsFixture.openMetrics(end: end))
         try await prometheus.start()
 
@@ -195,7 +195,7 @@ struct PrometheusExamplesTests {
         let docs = try String(contentsOf: SluiceBinary.packageRoot.appendingPathComponent("docs/prometheus.md"), encoding: .utf8)
         let queries = Self.documentedQueries(docs)
         #expect(queries.count >= 7, "found only \(queries.count) queries in docs/prometheus.md")
-        let prometheus = try LocalPrometheus(config: "global:\n  scrape_interval: 15s\n")
+        let prometheus = try await LocalPrometheus(config: "global:\n  scrape_interval: 15s\n")
         try await prometheus.start()
         let values = ["{{model}}": "fraud", "{{version}}": "v2", "{{stableVersion}}": "v1", "{{window}}": "5m", "{{namespace}}": "default"]
         for query in queries {

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// The `prometheus` and `promtool` executables (Debian's `prometheus` package, installed by
@@ -26,21 +27,9 @@ enum PrometheusTools {
     }
 
     /// Runs `tool` in `directory` and waits; output goes to a file, so it can never block a pipe.
-    static func run(_ tool: URL, _ arguments: [String], in directory: URL) throws -> Run {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-tool-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        return Run(status: process.terminationStatus, output: try String(contentsOf: log, encoding: .utf8))
+    static func run(_ tool: URL, _ arguments: [String], in directory: URL) async throws -> Run {
+        let result = try await ChildProcess.run(tool, arguments, in: directory)
+        return Run(status: result.status, output: result.output)
     }
 
     private static func find(_ name: String) -> URL? {
