@@ -8,7 +8,7 @@ import Testing
 @Suite("controller metrics")
 struct ControllerMetricsTests {
     /// promtool's verdict on `text`: nothing printed and status 0, or the test fails.
-    static func expectPromtoolAccepts(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectPromtoolAccepts(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let promtool = try #require(Promtool.path, "promtool is not installed (scripts/setup.sh) and CI is set", sourceLocation: sourceLocation)
         let verdict = try Promtool.checkMetrics(text, promtool: promtool)
         #expect(verdict.status == 0 && verdict.output.isEmpty, "promtool: \(verdict.output)\n\(text)", sourceLocation: sourceLocation)

@@ -49,8 +49,8 @@ MetricsSystem.bootstrap(factory)
 
 /// Handles made once per (version, class), as a gateway that cached them beside its statistics would.
 struct Handles {
-    var requests: [String: Counter]
-    var errors: Counter
+    var requests: [String: Prometheus.Counter]
+    var errors: Prometheus.Counter
     var duration: ValueHistogram
 }
 let cached: [String: Handles] = Dictionary(uniqueKeysWithValues: pairs.map { pair in
@@ -121,7 +121,7 @@ func median(_ values: [Double]) -> Double {
     return sorted[sorted.count / 2]
 }
 let base = median(samples[.sluice]!)
-print("threads: \(threads), rounds: \(rounds) x \(requestsPerRound) requests per thread; median ns/request (wall time per request per thread)")
+print("threads: \(threads), rounds: \(rounds) x \(requestsPerRound) requests per thread; median over rounds of elapsed ns / requests recorded")
 for variant in Variant.allCases {
     let value = median(samples[variant]!)
     let line = "  \(variant.rawValue):"
