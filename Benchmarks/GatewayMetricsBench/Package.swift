@@ -18,7 +18,9 @@ let package = Package(
                 .product(name: "SluiceServe", package: "sluice"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
-            ]
+            ],
+            // Top-level globals shared by the measuring threads: a benchmark, not a library.
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
     ]
 )

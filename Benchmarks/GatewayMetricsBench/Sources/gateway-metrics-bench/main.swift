@@ -18,6 +18,9 @@ struct Request {
     var status: Int
     var micros: UInt64
     var codeClass: String
+    /// Indexes into the cached handles: which version, which class (2xx, 5xx).
+    var pair: Int
+    var classIndex: Int
 }
 
 // 2 models x 2 versions, 2% errors, latencies from 0.2 ms to ~30 ms (deterministic).
@@ -28,9 +31,11 @@ func next() -> UInt64 {
 }
 let pairs = [("iris", "v1"), ("iris", "v2"), ("churn", "2024-06-01"), ("churn", "2024-07-01")]
 let stream: [Request] = (0..<4096).map { _ in
-    let pair = pairs[Int(next() % 4)]
+    let index = Int(next() % 4)
     let status = next() % 50 == 0 ? 503 : 200
-    return Request(model: pair.0, version: pair.1, status: status, micros: 200 + next() % 30_000, codeClass: status == 200 ? "2xx" : "5xx")
+    return Request(
+        model: pairs[index].0, version: pairs[index].1, status: status, micros: 200 + next() % 30_000,
+        codeClass: status == 200 ? "2xx" : "5xx", pair: index, classIndex: status == 200 ? 0 : 1)
 }
 
 let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10]
@@ -47,21 +52,22 @@ let factory: PrometheusMetricsFactory = {
 }()
 MetricsSystem.bootstrap(factory)
 
-/// Handles made once per (version, class), as a gateway that cached them beside its statistics would.
+/// Handles made once per (version, class), as a gateway that cached them beside its
+/// statistics would (found by index: the gateway already looks the version up once).
 struct Handles {
-    var requests: [String: Counter]
-    var errors: Counter
+    var requests: [Prometheus.Counter]
+    var errors: Prometheus.Counter
     var duration: ValueHistogram
 }
-let cached: [String: Handles] = Dictionary(uniqueKeysWithValues: pairs.map { pair in
+let cached: [Handles] = pairs.map { pair in
     let labels = [("model", pair.0), ("version", pair.1)]
-    let requests = Dictionary(uniqueKeysWithValues: ["2xx", "5xx"].map { codeClass in
-        (codeClass, registry.makeCounter(descriptor: requestsName, labels: labels + [("code_class", codeClass)]))
-    })
-    return (pair.0 + "\u{0}" + pair.1, Handles(
+    let requests = ["2xx", "5xx"].map { codeClass in
+        registry.makeCounter(descriptor: requestsName, labels: labels + [("code_class", codeClass)])
+    }
+    return Handles(
         requests: requests, errors: registry.makeCounter(descriptor: errorsName, labels: labels),
-        duration: registry.makeValueHistogram(descriptor: durationName, labels: labels, buckets: buckets)))
-})
+        duration: registry.makeValueHistogram(descriptor: durationName, labels: labels, buckets: buckets))
+}
 
 enum Variant: String, CaseIterable {
     case sluice = "sluice (TrafficStatistics.record)"
@@ -79,8 +85,8 @@ func run(_ variant: Variant, _ request: Request) {
     case .sluice:
         break
     case .cachedHandles:
-        let handles = cached[request.model + "\u{0}" + request.version]!
-        handles.requests[request.codeClass]!.increment()
+        let handles = cached[request.pair]
+        handles.requests[request.classIndex].increment()
         if isError { handles.errors.increment() }
         handles.duration.record(seconds)
     case .registryLookup:
@@ -121,7 +127,7 @@ func median(_ values: [Double]) -> Double {
     return sorted[sorted.count / 2]
 }
 let base = median(samples[.sluice]!)
-print("threads: \(threads), rounds: \(rounds) x \(requestsPerRound) requests per thread; median ns/request (wall time per request per thread)")
+print("threads: \(threads), rounds: \(rounds) x \(requestsPerRound) requests per thread; median over rounds of elapsed ns / requests recorded")
 for variant in Variant.allCases {
     let value = median(samples[variant]!)
     let line = "  \(variant.rawValue):"
