@@ -139,7 +139,7 @@ final class PrometheusServer {
             let backfill = Process()
             backfill.executableURL = URL(fileURLWithPath: promtool)
             backfill.arguments = ["tsdb", "create-blocks-from", "openmetrics", input.path, directory.appendingPathComponent("data").path]
-            backfill.standardOutput = FileHandle.nullDevice
+            backfill.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             try backfill.run()
             backfill.waitUntilExit()
             guard backfill.terminationStatus == 0 else { throw StartError(description: "promtool could not backfill \(input.path)") }

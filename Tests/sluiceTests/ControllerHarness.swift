@@ -175,14 +175,14 @@ final class ControllerHarness: @unchecked Sendable {
     }
 
     /// Sends requests in the background until cancelled; returns (status, version) pairs.
+    /// The requests go from a thread of their own: the tests' cooperative pool (two threads
+    /// here) can be busy with other suites' CPU-bound work for seconds, and a canary whose
+    /// load generator waits gets too few requests to be judged.
     func traffic() -> Task<[(Int, String?)], Never> {
-        Task {
-            var seen: [(Int, String?)] = []
-            while !Task.isCancelled {
-                if let result = try? await self.infer() { seen.append(result) }
-                try? await Task.sleep(for: .milliseconds(15))
-            }
-            return seen
+        let generator = LoadGenerator(url: URL(string: "http://127.0.0.1:\(servePort)/v2/models/fraud/infer")!, body: ServeHarness.fraudBody)
+        return Task {
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+            return generator.stop()
         }
     }
 
