@@ -36,7 +36,7 @@ struct PrometheusEndToEndTests {
 
     @Test("a canary judged only by Prometheus: a good candidate is promoted, a bad one is aborted and status names the query's value")
     func canaryJudgedByPrometheus() async throws {
-        let harness = try ControllerHarness(interval: "5s")
+        let harness = try ControllerHarness()
         let prometheus = try await PrometheusServer(jobs: [.init(name: "sluice-serve", targets: ["127.0.0.1:\(harness.servePort)"])])
         defer { prometheus.stop() }
         // The controller section is last in sluice.yaml.
@@ -65,7 +65,11 @@ struct PrometheusEndToEndTests {
         // Half of v3's answers are 500s: the error ratio that Prometheus computes aborts it.
         try harness.repo.commit("fraud v3 (bad)", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
             [("v2", "fraud-v2.2.json"), ("v3", "fraud-bad.json")], traffic: ["v2": 0, "v3": 100], rollout: Self.canary)])
-        try await harness.waitFor(health: "Degraded", reason: "AnalysisFailed", seconds: 120)
+        // Aborted (AnalysisFailed); a later timed pass says CandidateFailed: both name the value.
+        try await harness.waitUntil("v3 aborted by the analysis", seconds: 120) {
+            let state = try await harness.model()
+            return state["health"] as? String == "Degraded" && ["AnalysisFailed", "CandidateFailed"].contains(state["reason"] as? String ?? "")
+        }
         let degraded = try await harness.model()
         let message = degraded["message"] as? String ?? ""
         #expect(message.contains("error-ratio: 0."), "\(degraded)")
