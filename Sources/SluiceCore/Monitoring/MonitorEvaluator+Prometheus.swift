@@ -30,22 +30,15 @@ extension MonitorEvaluator {
             reading.detail = "the query returned no series (no traffic in the window, or its labels match nothing)"
         case .notANumber:
             reading.detail = "the query returned NaN (such as a ratio over zero requests)"
-        case .ambiguous(let labels):
+        case .ambiguous, .wrongType, .failed:
             reading.verdict = .error
-            let shown = labels.prefix(3).map(AnalysisEvaluator.describe(labels:)).joined(separator: ", ")
-            reading.detail = "the query returned \(labels.count) series (\(shown)\(labels.count > 3 ? ", …" : "")); aggregate them to one, e.g. with sum()"
-        case .wrongType(let what):
-            reading.verdict = .error
-            reading.detail = "the query returned \(what)"
-        case .failed(let error):
-            reading.verdict = .error
-            reading.detail = "the query failed (\(error.kind.rawValue)): \(error.message)"
+            reading.detail = outcome.errorDetail(subject: "the query") ?? ""
         }
         return reading
     }
 
     /// The threshold `value` breaks, if any: the field, the comparison and the limit.
-    private static func breach(_ value: Double, _ thresholds: Thresholds) -> (field: String, comparison: String, limit: Double)? {
+    static func breach(_ value: Double, _ thresholds: Thresholds) -> (field: String, comparison: String, limit: Double)? {
         if let max = thresholds.max, value > max { return ("max", ">", max) }
         if let min = thresholds.min, value < min { return ("min", "<", min) }
         return nil

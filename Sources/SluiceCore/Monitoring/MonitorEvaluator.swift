@@ -113,9 +113,7 @@ public enum MonitorEvaluator {
     }
 
     private static func breaches(_ value: Double, _ thresholds: Thresholds) -> Bool {
-        if let max = thresholds.max, value > max { return true }
-        if let min = thresholds.min, value < min { return true }
-        return false
+        breach(value, thresholds) != nil
     }
 
     // MARK: - drift

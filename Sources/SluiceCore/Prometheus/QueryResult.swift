@@ -54,3 +54,18 @@ extension QueryResult {
         }
     }
 }
+
+extension QueryOutcome {
+    /// Why an answer that is an Error cannot be judged, said of `subject` ("the query"):
+    /// the labels of several series, the wrong type, or the failure; nil for the others.
+    public func errorDetail(subject: String) -> String? {
+        switch self {
+        case .value, .empty, .notANumber: return nil
+        case .ambiguous(let labels):
+            let shown = labels.prefix(3).map(AnalysisEvaluator.describe(labels:)).joined(separator: ", ")
+            return "\(subject) returned \(labels.count) series (\(shown)\(labels.count > 3 ? ", …" : "")); aggregate them to one, e.g. with sum()"
+        case .wrongType(let what): return "\(subject) returned \(what)"
+        case .failed(let error): return "\(subject) failed (\(error.kind.rawValue)): \(error.message)"
+        }
+    }
+}

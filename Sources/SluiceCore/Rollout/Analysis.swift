@@ -155,11 +155,7 @@ public enum AnalysisEvaluator {
             case .value: return nil
             case .empty: (verdict, detail) = (.inconclusive, "the query for \(whose) returned no series")
             case .notANumber: (verdict, detail) = (.inconclusive, "the query for \(whose) returned NaN")
-            case .ambiguous(let labels):
-                let shown = labels.prefix(3).map(describe(labels:)).joined(separator: ", ")
-                (verdict, detail) = (.error, "the query for \(whose) returned \(labels.count) series (\(shown)\(labels.count > 3 ? ", …" : "")); aggregate them to one, e.g. with sum()")
-            case .wrongType(let what): (verdict, detail) = (.error, "the query for \(whose) returned \(what)")
-            case .failed(let error): (verdict, detail) = (.error, "the query for \(whose) failed (\(error.kind.rawValue)): \(error.message)")
+            case .ambiguous, .wrongType, .failed: (verdict, detail) = (.error, outcome.errorDetail(subject: "the query for \(whose)") ?? "")
             }
             return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: verdict, detail: detail)
         }
