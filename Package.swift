@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "SluiceConfig", targets: ["SluiceConfig"]),
         .library(name: "SluiceServe", targets: ["SluiceServe"]),
         .library(name: "SluicePrometheus", targets: ["SluicePrometheus"]),
+        .library(name: "SluiceKubernetes", targets: ["SluiceKubernetes"]),
         .library(name: "SluiceController", targets: ["SluiceController"]),
     ],
     dependencies: [
@@ -105,11 +106,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The kubernetes backend: the API client (server-side apply, list and watch, leases)
+        // over AsyncHTTPClient, and the renderers of each driver (gateway-api, kserve).
+        .target(
+            name: "SluiceKubernetes",
+            dependencies: [
+                "SluiceCore", "SluiceConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The control plane: the only target that combines adapters (git, store, data plane, metrics provider).
         .target(
             name: "SluiceController",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe", "SluicePrometheus",
+                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe", "SluicePrometheus", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -192,6 +210,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        // Rendering (golden files), the schema contract (vendored published schemas) and the wire
+        // contract against the loopback fake API server in SluiceTestSupport.
+        .testTarget(
+            name: "SluiceKubernetesTests",
+            dependencies: [
+                "SluiceKubernetes", "SluiceConfig", "SluiceCore", "SluiceTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"]
         ),
         // Fixtures (a corpus of invalid sluice.yaml files) are read by path, not bundled.
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig", "SluiceCore"], exclude: ["Fixtures"]),

@@ -43,6 +43,8 @@ public struct ControllerConfig: Sendable {
     public var metricsToken: ServeConfig.TokenSource?
     /// The metrics provider (`prometheus`); nil: `metric: prometheus` checks are an Error.
     public var prometheus: PrometheusConfig?
+    /// Where models run (the top-level `backend:` section); `.local` by default.
+    public var backend: BackendConfig = .local
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

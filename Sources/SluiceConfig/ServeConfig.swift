@@ -125,14 +125,22 @@ public struct RuntimeDefinition: Sendable, Hashable {
     public var startTimeout: SluiceCore.Duration
     /// The working directory of the process.
     public var workingDirectory: String
+    /// How the runtime runs as a container on the `kubernetes` backend's `gateway-api` driver.
+    public var kubernetes: KubernetesRuntime?
+    /// The KServe predictor it maps to on the `kubernetes` backend's `kserve` driver.
+    public var kserve: KServeRuntime?
 
     public init(
         command: [String],
         environment: [String: String] = [:],
         readinessPath: String = "/v2/models/{model}/ready",
         startTimeout: SluiceCore.Duration = .seconds(60),
-        workingDirectory: String = "."
+        workingDirectory: String = ".",
+        kubernetes: KubernetesRuntime? = nil,
+        kserve: KServeRuntime? = nil
     ) {
+        self.kubernetes = kubernetes
+        self.kserve = kserve
         self.command = command
         self.environment = environment
         self.readinessPath = readinessPath
