@@ -45,6 +45,8 @@ public struct ControllerConfig: Sendable {
     public var prometheus: PrometheusConfig?
     /// Where models run (the top-level `backend:` section); `.local` by default.
     public var backend: BackendConfig = .local
+    /// The operator's runtimes (`runtimes:`), for backends that render them (a cluster's objects).
+    public var runtimes: [String: RuntimeDefinition] = [:]
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

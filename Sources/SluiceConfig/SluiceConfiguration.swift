@@ -34,7 +34,8 @@ public struct SluiceConfiguration: Sendable {
         // between values are reported in the same run; the builder skips what failed.
         var builder = ConfigBuilder(validator: validator, base: baseDirectory)
         let serve = builder.serve(root)
-        let controller = root["controller"].flatMap { builder.controller($0, serve: serve) }
+        var controller = root["controller"].flatMap { builder.controller($0, serve: serve) }
+        controller?.runtimes = serve.runtimes
         guard builder.validator.diagnostics.isEmpty else { throw ConfigError(diagnostics: builder.validator.diagnostics.sorted()) }
         return SluiceConfiguration(file: file, serve: serve, controllerSection: controller)
     }

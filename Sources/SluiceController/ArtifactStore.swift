@@ -222,6 +222,8 @@ struct ArtifactError: Error, CustomStringConvertible {
         case digestMismatch
         /// The file could not be written or read back.
         case writeFailed
+        /// A file in git, on a backend that runs models where git files cannot reach (a cluster).
+        case notReachable
     }
 
     var kind: Kind

@@ -8,6 +8,8 @@ extension Controller {
         case done(String)
         case refused(String)
         case unknownModel
+        /// This replica may not act now (it is not the leader); another one does.
+        case unavailable(String)
     }
 
     /// A person's command: handled by the loop between passes, never during one.

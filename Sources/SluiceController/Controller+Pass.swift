@@ -19,6 +19,10 @@ extension Controller {
         defer { metrics.observePass(ContinuousClock.now - started) }
         let now = clock.now()
         var result = ReconcileResult(trigger: trigger, commit: desiredCommit)
+        guard await mayAct() else {
+            result.failure = (.leadership, "this replica is not the leader; it waits to take over")
+            return result
+        }
         let gitFailure = await readGit(trigger)
         if let failure = gitFailure {
             lastPassError = failure
@@ -61,6 +65,18 @@ extension Controller {
             return result
         }
         states = decisions.next
+        // A replica that takes over resumes from these copies: they are written before the
+        // spec they imply, like the store (only changed states are sent).
+        do {
+            try await replicateStates()
+        } catch {
+            let failure = "keeping the rollout states in the backend failed, so nothing was applied: \(error)"
+            lastPassError = failure
+            logger.error("pass (\(trigger)): \(failure)", metadata: ["trigger": "\(trigger)"])
+            result.failure = (.record, failure)
+            metrics.recordPassFailure(.record)
+            return result
+        }
         result.events = decisions.events
         for record in decisions.events {
             logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "trigger": "\(trigger)", "revision": "\(commit.short)"])
@@ -187,6 +203,7 @@ extension Controller {
         do {
             try store.save(states: changed, events: events, at: now)
             for state in changed { states[state.name] = state }
+            try? await replicateStates()
         } catch {
             logger.error("saving the applied revisions failed: \(error)", metadata: ["trigger": "\(trigger)"])
         }
@@ -271,6 +288,10 @@ extension Controller {
             do {
                 for index in deployment.versions.indices {
                     let version = deployment.versions[index]
+                    if case .kubernetes = config.backend {
+                        identities.append(try Self.clusterArtifact(version.artifact, digest: version.digest))
+                        continue
+                    }
                     let artifact = try await artifacts.materialize(version.artifact, digest: version.digest, at: head, source: source)
                     deployment.versions[index].artifact = artifact.path
                     identities.append(artifact.identity)
@@ -292,6 +313,18 @@ extension Controller {
         sketchedInputs = await sketchedInputs(of: state)
         artifactErrors = errors
         logger.info("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid", metadata: ["revision": "\(head.short)"])
+    }
+
+    /// What a cluster runtime fetches itself: a remote URI passes unchanged (the runtime, e.g.
+    /// KServe's storage initializer, downloads it), and its text is what the spec digest folds
+    /// in. A path in git cannot reach a cluster's pods, so it makes the model invalid there.
+    static func clusterArtifact(_ artifact: String, digest: SluiceCore.Digest?) throws -> String {
+        guard PathRules.remoteScheme(of: artifact) != nil else {
+            throw ArtifactError(
+                .notReachable,
+                "artifact '\(artifact)' is a file in the git repository, which pods on the cluster cannot read; on the kubernetes backend give a URI the runtime fetches (s3://, gs://, https://, pvc://, hf://)")
+        }
+        return "uri:\(artifact)" + (digest.map { " \($0.description)" } ?? "")
     }
 
     /// Per model, the input features the data plane sketches: those named by its monitors

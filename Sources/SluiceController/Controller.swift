@@ -60,6 +60,12 @@ public actor Controller {
     /// Per model, the input features the data plane is told to sketch (``sketchedInputs(of:)``).
     var sketchedInputs: [String: [String]] = [:]
     let webhooks: WebhookSender
+    /// Whether this replica holds the lease; nil: it always acts.
+    let leadership: (any LeadershipGate)?
+    /// Whether this replica acted as leader in its last pass.
+    var leading = false
+    /// The rollout states last copied into the backend (``RolloutStateReplica``), by model.
+    var replicated: [String: RolloutState] = [:]
 
     /// What the loop handles, one at a time.
     enum Message: Sendable {
@@ -80,6 +86,7 @@ public actor Controller {
         backend = environment.backend
         clock = environment.clock
         metricsProvider = environment.metricsProvider
+        leadership = environment.leadership
         reader = ManifestReader(source: source, directory: config.path)
         artifacts = ArtifactStore(directory: config.artifactDirectory)
         let group = MultiThreadedEventLoopGroup.singleton
@@ -89,12 +96,6 @@ public actor Controller {
             monitorStatuses[model] = Dictionary(uniqueKeysWithValues: statuses.map { ("\($0.monitor)/\($0.version)", $0) })
         }
         monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
-    }
-
-    /// Opens the configured repository, the store and the local data plane's admin API;
-    /// `secrets` come resolved from the executable.
-    public init(config: ControllerConfig, secrets: ControllerSecrets, logger: Logger) throws {
-        try self.init(environment: try ControllerEnvironment.live(config: config, secrets: secrets, logger: logger))
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers
@@ -152,8 +153,13 @@ public actor Controller {
                 }
             case .collectMonitors:
                 monitorCollectionQueued = false
-                await monitorPass()
+                // A follower's readings would be judged twice (alerts, rollbacks): only the leader collects.
+                if await mayAct() { await monitorPass() }
             case .command(let command, let reply):
+                guard await mayAct() else {
+                    reply.resume(returning: .unavailable("this controller replica is not the leader; send the command to the leader (its readiness probe /v1/leader is the one that passes)"))
+                    continue
+                }
                 reply.resume(returning: await execute(command))
             }
         }

@@ -39,6 +39,11 @@ struct ControllerAPI: Sendable {
         var ok: Bool
     }
 
+    /// `GET /v1/leader` on the replica that acts: `{"leader": true}`.
+    struct Leadership: Codable, Sendable {
+        var leader: Bool
+    }
+
     /// What a command did: `{"message": "…"}`.
     struct CommandReply: Codable, Sendable {
         var message: String
@@ -122,10 +127,18 @@ struct ControllerAPI: Sendable {
             case .done(let message): return JSONAnswer(CommandReply(message: message), pretty: false)
             case .refused(let message): throw APIError(.conflict, message)
             case .unknownModel: throw Self.unknownModel(model)
+            case .unavailable(let message): throw APIError(.serviceUnavailable, message)
             }
         }
+        // The readiness probe of a replicated controller: only the leader is ready, so the
+        // Service sends commands, webhooks and payload-logger events to the one that acts.
+        router.get("/v1/leader") { _, _ -> JSONAnswer<Leadership> in
+            let leading = await controller.isActing()
+            guard leading else { throw APIError(.serviceUnavailable, "this replica is a follower; another one holds the lease") }
+            return JSONAnswer(Leadership(leader: true), pretty: false)
+        }
         router.refuseOtherMethods([
-            "/healthz": [.get], "/metrics": [.get], "/hooks/git": [.post], "/v1/status": [.get],
+            "/healthz": [.get], "/v1/leader": [.get], "/metrics": [.get], "/hooks/git": [.post], "/v1/status": [.get],
             "/v1/models/:model": [.get], "/v1/models/:model/history": [.get],
         ])
         return router

@@ -3,7 +3,9 @@ import Logging
 import NIOPosix
 import SluiceConfig
 import SluiceCore
+import ServiceLifecycle
 import SluiceGit
+import SluiceKubernetes
 import SluiceServe
 import SluiceStore
 
@@ -21,6 +23,12 @@ public struct ControllerEnvironment: Sendable {
     public var webhookToken: @Sendable () throws -> String?
     /// The metrics provider (Prometheus) that `metric: prometheus` checks and monitors query.
     public var metricsProvider: MetricsProvider?
+    /// Whether this replica may act (leader election); nil: it always acts.
+    public var leadership: (any LeadershipGate)?
+    /// What the backend needs running beside the controller (a cluster's watches and lease).
+    public var backendServices: [any Service] = []
+    /// Releases the backend's connections when the controller never started.
+    public var closeBackend: @Sendable () async -> Void = {}
 
     public init(
         config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
@@ -42,7 +50,7 @@ public struct ControllerEnvironment: Sendable {
     /// the secrets the executable resolved.
     public static func live(
         config: ControllerConfig, secrets: ControllerSecrets, logger: Logger
-    ) throws -> ControllerEnvironment {
+    ) async throws -> ControllerEnvironment {
         let store = try ControllerStore(path: config.databasePath)
         let source: GitSource
         if config.repositoryLocation.isRemote {
@@ -51,13 +59,49 @@ public struct ControllerEnvironment: Sendable {
         } else {
             source = try GitSource.open(path: config.repository)
         }
-        let dataPlaneToken = secrets.dataPlaneToken
-        let backend = LocalDataPlane(address: config.dataPlane, readToken: { try dataPlaneToken() })
         let webhookToken = secrets.monitorWebhookToken
         let metricsProvider = try config.prometheus.map { try MetricsProvider.prometheus($0, token: secrets.prometheusToken) }
-        return ControllerEnvironment(
-            config: config, source: source, store: store, backend: backend,
+        var environment = ControllerEnvironment(
+            config: config, source: source, store: store, backend: LocalDataPlane(address: config.dataPlane, readToken: { try secrets.dataPlaneToken() }),
             webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
+        if case .kubernetes(let cluster) = config.backend {
+            do {
+                try await environment.useKubernetes(cluster, runtimes: config.runtimes)
+            } catch {
+                try? await metricsProvider?.close?()
+                throw error
+            }
+        }
+        return environment
+    }
+
+    /// Replaces the backend with a cluster: credentials from the kubeconfig or service account,
+    /// the driver (discovered for `auto`), the watches, and the lease when leader election is on.
+    mutating func useKubernetes(_ cluster: KubernetesBackendConfig, runtimes: [String: RuntimeDefinition]) async throws {
+        let credentials = try KubernetesCredentials.load(cluster.connection, environment: ProcessInfo.processInfo.environment)
+        let client = try KubernetesClient(credentials: credentials, logger: logger)
+        do {
+            let driver = try await KubernetesBackend.resolveDriver(cluster.driver, client: client)
+            let backend = KubernetesBackend(client: client, config: cluster, driver: driver, runtimes: runtimes, logger: logger)
+            let elector = cluster.leaderElection.map {
+                LeaderElector(client: client, namespace: cluster.namespace, config: $0, identity: Self.replicaIdentity(), logger: logger)
+            }
+            self.backend = backend
+            self.leadership = elector
+            self.backendServices = [KubernetesBackendService(backend: backend, elector: elector, client: client)]
+            self.closeBackend = { await client.shutdown() }
+            logger.info("backend: kubernetes (\(driver.rawValue)) in namespace \(cluster.namespace), \(credentials)")
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+    }
+
+    /// This replica's name in the lease: the pod's name (its hostname) and a random suffix, so
+    /// a restarted pod with the same name is a new holder.
+    static func replicaIdentity() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        return "\(host)_\(UInt32.random(in: 0 ... .max))"
     }
 }
 

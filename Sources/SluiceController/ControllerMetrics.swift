@@ -146,6 +146,7 @@ extension ReconcileResult.Step {
     /// The `step` label: `read_git`, `observe`, `record`, `apply`.
     var metricLabel: String {
         switch self {
+        case .leadership: "leadership"
         case .readGit: "read_git"
         case .observe: "observe"
         case .record: "record"

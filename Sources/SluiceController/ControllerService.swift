@@ -21,7 +21,7 @@ public enum ControllerService {
     /// from the executable.
     public static func start(config: ControllerConfig, secrets: ControllerSecrets, logger: Logger) async throws -> Started {
         try PrivateFiles.directory(config.stateDirectory)
-        let environment = try ControllerEnvironment.live(config: config, secrets: secrets, logger: logger)
+        let environment = try await ControllerEnvironment.live(config: config, secrets: secrets, logger: logger)
         let controller: Controller
         let server: APIServer
         do {
@@ -33,6 +33,7 @@ public enum ControllerService {
         } catch {
             // The HTTP client of the metrics provider must be closed before it is released.
             try? await environment.metricsProvider?.close?()
+            await environment.closeBackend()
             throw error
         }
         let address: String
@@ -41,7 +42,8 @@ public enum ControllerService {
         case .unix(let path): address = "unix:\(path)"
         }
         let closers: [any Service] = environment.metricsProvider?.close.map { [MetricsProviderService(close: $0)] } ?? []
-        let services: [any Service] = closers + [
+        // The backend's services stop last (after the loop's final pass), the closers just before.
+        let services: [any Service] = environment.backendServices + closers + [
             HTTPServerService(server: server, name: "controller API"),
             ControllerLoopService(controller: controller),
             BranchWatcherService(controller: controller),

@@ -16,6 +16,8 @@ public struct ReconcileResult: Sendable {
 
     /// The steps of a pass, in order.
     public enum Step: String, Sendable, Hashable {
+        /// Whether this replica may act (leader election).
+        case leadership
         /// Git at the head and the manifests there.
         case readGit
         /// What the backend runs.

@@ -76,6 +76,11 @@ public enum PathRules {
         return nil
     }
 
+    /// The scheme of a remote artifact URI (`s3` for `s3://bucket/model`), nil for a path in the repository.
+    public static func remoteScheme(of artifact: String) -> String? {
+        uriScheme(artifact)
+    }
+
     /// `s3` for `s3://bucket/x`; nil when the text does not start with `scheme://` (or `file:`;
     /// any `scheme:` when `requireSlashes` is false).
     static func uriScheme(_ text: String, requireSlashes: Bool = true) -> String? {

@@ -1,0 +1,53 @@
+import SluiceCore
+
+extension Controller {
+    /// Whether this replica may act now. On becoming leader it first takes over the rollout
+    /// states the previous leader kept in the backend (``RolloutStateReplica``), so rollouts
+    /// resume where they stood rather than from this replica's older store; until that read
+    /// succeeds it does not act.
+    func mayAct() async -> Bool {
+        guard let leadership else { return true }
+        guard leadership.isLeader else {
+            if leading {
+                leading = false
+                logger.warning("leadership lost: this replica stops acting until it holds the lease again")
+            }
+            return false
+        }
+        guard !leading else { return true }
+        if let replica = backend as? any RolloutStateReplica {
+            do {
+                let kept = try await replica.rolloutStates()
+                try store.save(states: Array(kept.values), at: clock.now())
+                for (name, state) in kept { states[name] = state }
+                replicated = kept
+            } catch {
+                lastPassError = "taking over the rollout states kept in the backend failed: \(error)"
+                logger.error("\(lastPassError ?? "")")
+                return false
+            }
+        }
+        // The spec in force is read again: the previous leader may have changed it.
+        lastApplied = nil
+        leading = true
+        logger.notice("leadership acquired: this replica acts now (\(replicated.count) rollout state(s) taken over)")
+        return true
+    }
+
+    /// Whether this replica acts (always, without leader election).
+    public func isActing() -> Bool {
+        leadership?.isLeader ?? true
+    }
+
+    /// Copies the rollout states that changed since the last copy into the backend (when it
+    /// keeps them), and forgets those of models that are gone. Cost follows the change.
+    func replicateStates() async throws(DataPlaneError) {
+        guard let replica = backend as? any RolloutStateReplica else { return }
+        let changed = states.values.filter { replicated[$0.name] != $0 }
+        let gone = replicated.keys.filter { states[$0] == nil }
+        if !changed.isEmpty { try await replica.storeRolloutStates(changed.sorted { $0.name < $1.name }) }
+        if !gone.isEmpty { try await replica.removeRolloutStates(gone.sorted()) }
+        for state in changed { replicated[state.name] = state }
+        for name in gone { replicated[name] = nil }
+    }
+}

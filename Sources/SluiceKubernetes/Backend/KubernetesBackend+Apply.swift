@@ -1,0 +1,145 @@
+import Crypto
+import Foundation
+import SluiceCore
+
+extension KubernetesBackend {
+    /// The annotation holding the hash of what Sluice last applied to an object: an object
+    /// whose hash and rendered fields match is not sent again (cost follows the change).
+    static let appliedHashAnnotation = "sluice.dev/applied-hash"
+    /// The annotation of the per-model object holding the model as a one-model runtime spec.
+    static let runtimeAnnotation = "sluice.dev/runtime"
+    /// The ConfigMap holding the revision of the spec in force and when it was applied.
+    static let runtimeConfigMap = "sluice-runtime"
+
+    /// Applies every model's changed objects: a dry run first (admission errors refuse that
+    /// model only, which keeps its last good objects), then server-side apply in order
+    /// (Services and Deployments before the route), then the pruning of managed objects whose
+    /// model or version left the spec. Models that could not be applied are named in the
+    /// error thrown after the others were applied.
+    public func apply(_ spec: RuntimeSpec) async throws(DataPlaneError) -> ObservedState {
+        let live = try await cachedObjects(Self.watchedKinds(driver))
+        var byKey: [ObjectKey: KubernetesObject] = [:]
+        for object in live { if let key = ObjectKey(object) { byKey[key] = object } }
+        var failures: [String] = []
+        var appliedModels: Set<String> = []
+        for model in spec.models {
+            do {
+                try await applyModel(model, live: byKey)
+                appliedModels.insert(model.name)
+            } catch {
+                failures.append("\(model.name): \(error)")
+            }
+        }
+        // Models that failed keep every object they had: nothing of theirs is pruned.
+        let keep = Dictionary(uniqueKeysWithValues: spec.models.map { ($0.name, Set($0.versions.map(\.name))) })
+        do {
+            try await prune(live: live, keep: keep, failedModels: Set(spec.models.map(\.name)).subtracting(appliedModels))
+            try await recordRevision(spec.revision)
+        } catch {
+            failures.append("\(error)")
+        }
+        let now = Self.timestamp()
+        state.withLockedValue { $0 = AppliedState(spec: spec, appliedAt: now) }
+        knownVersions?(keep)
+        if !failures.isEmpty {
+            // The next pass sees the difference and tries again (a dry run, so a refused spec
+            // costs one request per model and pass).
+            state.withLockedValue { $0.spec = nil }
+            throw DataPlaneError(.refused(status: 422), "the cluster refused \(failures.count) model(s): " + failures.joined(separator: "; "))
+        }
+        return try await observe()
+    }
+
+    /// Renders `model`, checks ownership, dry-runs the objects that changed and applies them.
+    func applyModel(_ model: ModelRuntime, live: [ObjectKey: KubernetesObject]) async throws {
+        let rendered = try renderer.objects(for: model, revision: nil)
+        var changed: [KubernetesObject] = []
+        for object in rendered {
+            let stamped = Self.stamped(object)
+            guard let key = ObjectKey(stamped) else { continue }
+            if let current = live[key] {
+                if !Self.needsApply(stamped, live: current) { continue }
+            } else if let kind = ResourceKind.of(stamped), let existing = try await client.get(kind, namespace: namespace, name: stamped.name),
+                      !existing.isManagedBySluice {
+                // Not in the managed caches but present: someone else's object of that name.
+                throw KubernetesError(
+                    .notOwned,
+                    "\(kind) \(namespace)/\(stamped.name) exists and is not managed by Sluice (no \(KubernetesLabels.managedBy)=\(KubernetesLabels.managerName)); it is never overwritten: rename or delete it")
+            }
+            changed.append(stamped)
+        }
+        guard !changed.isEmpty else { return }
+        // Admission (schemas, CEL rules, webhooks) judges the whole change before any of it lands.
+        for object in changed { _ = try await client.apply(object, dryRun: true) }
+        for object in changed { _ = try await client.apply(object) }
+        logger.info("applied \(changed.count) object(s) of \(model.name)", metadata: ["model": "\(model.name)"])
+    }
+
+    /// Deletes the managed objects whose model or version left the spec: the route first
+    /// (traffic leaves), then Deployments and Services. Only objects carrying Sluice's label
+    /// are considered, and each delete is conditioned on the uid that was seen.
+    func prune(live: [KubernetesObject], keep: [String: Set<String>], failedModels: Set<String>) async throws {
+        let order: [String: Int] = [ResourceKind.httpRoute.kind: 0, ResourceKind.inferenceService.kind: 0, ResourceKind.deployment.kind: 1, ResourceKind.service.kind: 2]
+        let stale = live.filter { object in
+            guard object.isManagedBySluice, let model = object.labels[KubernetesLabels.model], !failedModels.contains(model) else { return false }
+            guard let versions = keep[model] else { return true }
+            if let version = object.labels[KubernetesLabels.version] { return !versions.contains(version) }
+            return false
+        }.sorted { (order[$0.kind] ?? 3, $0.name) < (order[$1.kind] ?? 3, $1.name) }
+        for object in stale {
+            guard let kind = ResourceKind.of(object) else { continue }
+            try await client.delete(kind, namespace: namespace, name: object.name, uid: object.uid)
+            logger.info("pruned \(kind) \(namespace)/\(object.name)", metadata: ["model": "\(object.labels[KubernetesLabels.model] ?? "")"])
+        }
+    }
+
+    /// Records the spec's revision in the `sluice-runtime` ConfigMap (one object, so a new
+    /// commit does not rewrite every model's objects).
+    func recordRevision(_ revision: String?) async throws {
+        let cached = await informers[.configMap]?.object(named: Self.runtimeConfigMap)
+        if let revision, cached?["data", "revision"]?.stringValue == revision { return }
+        let object = KubernetesObject(.object([
+            ("apiVersion", .string("v1")), ("kind", .string("ConfigMap")),
+            ("metadata", .object([
+                ("name", .string(Self.runtimeConfigMap)), ("namespace", .string(namespace)),
+                ("labels", .object([(KubernetesLabels.managedBy, .string(KubernetesLabels.managerName))])),
+            ])),
+            ("data", .object([("revision", .string(revision ?? "")), ("appliedAt", .string(Self.timestamp()))])),
+        ]))
+        _ = try await client.apply(object)
+    }
+
+    /// `object` with the hash of its content in ``appliedHashAnnotation``.
+    static func stamped(_ object: KubernetesObject) -> KubernetesObject {
+        let hash = "sha256:" + SHA256.hexDigest(of: Array(object.json.serialized().utf8))
+        var copy = object
+        copy.json = object.json.setting(["metadata", "annotations", appliedHashAnnotation], to: .string(hash))
+        return copy
+    }
+
+    /// Whether `rendered` must be sent: the live object was applied from something else, or
+    /// someone changed a field Sluice renders since (drift, healed by applying again).
+    static func needsApply(_ rendered: KubernetesObject, live: KubernetesObject) -> Bool {
+        live.annotations[appliedHashAnnotation] != rendered.annotations[appliedHashAnnotation]
+            || !LiveFields.contains(live.json["spec"] ?? .null, rendered.json["spec"] ?? .null)
+    }
+
+    /// Now, as an RFC 3339 time.
+    static func timestamp() -> String {
+        ISO8601DateFormatter().string(from: Date())
+    }
+}
+
+/// An object's identity in a namespace: its kind and name.
+struct ObjectKey: Hashable {
+    var apiVersion: String
+    var kind: String
+    var name: String
+
+    init?(_ object: KubernetesObject) {
+        guard !object.kind.isEmpty, !object.name.isEmpty else { return nil }
+        apiVersion = object.apiVersion
+        kind = object.kind
+        name = object.name
+    }
+}
