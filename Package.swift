@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "SluiceControllerTests",
             dependencies: [
-                "SluiceController", "SluiceConfig", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceStore", "SluiceTestSupport",
+                "SluiceController", "SluiceConfig", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceStore", "SluiceTestSupport", "SluiceKubernetes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "sluiceTests",
             dependencies: [
-                "sluice", "SluiceCore", "SluiceTestSupport",
+                "sluice", "SluiceCore", "SluiceTestSupport", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
