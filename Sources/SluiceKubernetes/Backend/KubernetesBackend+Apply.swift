@@ -7,7 +7,7 @@ extension KubernetesBackend {
     /// whose hash and rendered fields match is not sent again (cost follows the change).
     static let appliedHashAnnotation = "sluice.dev/applied-hash"
     /// The annotation of the per-model object holding the model as a one-model runtime spec.
-    static let runtimeAnnotation = "sluice.dev/runtime"
+    static let runtimeAnnotation = KubernetesAnnotations.runtime
     /// The ConfigMap holding the revision of the spec in force and when it was applied.
     static let runtimeConfigMap = "sluice-runtime"
 
@@ -53,12 +53,17 @@ extension KubernetesBackend {
     /// Renders `model`, checks ownership, dry-runs the objects that changed and applies them.
     func applyModel(_ model: ModelRuntime, live: [ObjectKey: KubernetesObject]) async throws {
         let rendered = try renderer.objects(for: model, revision: nil)
+        let label = KubernetesNames.labelValue(model.name)
+        let ownObjects = live.values.filter { $0.labels[KubernetesLabels.model] == label }
+        // Fields Sluice renders that someone changed since: those objects are applied again.
+        let drifted = Set(reader.drift(model: model, objects: ownObjects).map(\.object))
         var changed: [KubernetesObject] = []
         for object in rendered {
             let stamped = Self.stamped(object)
             guard let key = ObjectKey(stamped) else { continue }
             if let current = live[key] {
-                if !Self.needsApply(stamped, live: current) { continue }
+                let unchanged = current.annotations[Self.appliedHashAnnotation] == stamped.annotations[Self.appliedHashAnnotation]
+                if unchanged && !drifted.contains("\(object.kind)/\(object.name)") { continue }
             } else if let kind = ResourceKind.of(stamped), let existing = try await client.get(kind, namespace: namespace, name: stamped.name),
                       !existing.isManagedBySluice {
                 // Not in the managed caches but present: someone else's object of that name.
@@ -79,10 +84,14 @@ extension KubernetesBackend {
     /// (traffic leaves), then Deployments and Services. Only objects carrying Sluice's label
     /// are considered, and each delete is conditioned on the uid that was seen.
     func prune(live: [KubernetesObject], keep: [String: Set<String>], failedModels: Set<String>) async throws {
+        // Labels hold sanitized names (``KubernetesNames/labelValue(_:)``): compare in that form.
+        var kept: [String: Set<String>] = [:]
+        for (model, versions) in keep { kept[KubernetesNames.labelValue(model)] = Set(versions.map(KubernetesNames.labelValue)) }
+        let failed = Set(failedModels.map(KubernetesNames.labelValue))
         let order: [String: Int] = [ResourceKind.httpRoute.kind: 0, ResourceKind.inferenceService.kind: 0, ResourceKind.deployment.kind: 1, ResourceKind.service.kind: 2]
         let stale = live.filter { object in
-            guard object.isManagedBySluice, let model = object.labels[KubernetesLabels.model], !failedModels.contains(model) else { return false }
-            guard let versions = keep[model] else { return true }
+            guard object.isManagedBySluice, let model = object.labels[KubernetesLabels.model], !failed.contains(model) else { return false }
+            guard let versions = kept[model] else { return true }
             if let version = object.labels[KubernetesLabels.version] { return !versions.contains(version) }
             return false
         }.sorted { (order[$0.kind] ?? 3, $0.name) < (order[$1.kind] ?? 3, $1.name) }
@@ -115,13 +124,6 @@ extension KubernetesBackend {
         var copy = object
         copy.json = object.json.setting(["metadata", "annotations", appliedHashAnnotation], to: .string(hash))
         return copy
-    }
-
-    /// Whether `rendered` must be sent: the live object was applied from something else, or
-    /// someone changed a field Sluice renders since (drift, healed by applying again).
-    static func needsApply(_ rendered: KubernetesObject, live: KubernetesObject) -> Bool {
-        live.annotations[appliedHashAnnotation] != rendered.annotations[appliedHashAnnotation]
-            || !LiveFields.contains(live.json["spec"] ?? .null, rendered.json["spec"] ?? .null)
     }
 
     /// Now, as an RFC 3339 time.

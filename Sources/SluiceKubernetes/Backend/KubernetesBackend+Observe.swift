@@ -15,7 +15,7 @@ extension KubernetesBackend {
                 logger.warning("\(object.kind) \(object.name) has no readable \(Self.runtimeAnnotation) annotation; it is applied again")
                 continue
             }
-            if isDrifted(model, objects: grouped[model.name] ?? []) { continue }
+            if !reader.drift(model: model, objects: grouped[KubernetesNames.labelValue(model.name)] ?? []).isEmpty { continue }
             models.append(model)
         }
         guard runtime != nil || !models.isEmpty else { return nil }
@@ -31,7 +31,7 @@ extension KubernetesBackend {
         if let known = applied.spec { spec = known } else { spec = try await currentSpec() }
         let live = try await cachedObjects(Self.watchedKinds(driver))
         let grouped = Dictionary(grouping: live) { $0.labels[KubernetesLabels.model] ?? "" }
-        let models = (spec?.models ?? []).map { reader.observed(model: $0, objects: grouped[$0.name] ?? []) }
+        let models = (spec?.models ?? []).map { reader.observed(model: $0, objects: grouped[KubernetesNames.labelValue($0.name)] ?? []) }
         return ObservedState(revision: spec?.revision, appliedAt: applied.appliedAt, models: models)
     }
 
@@ -40,17 +40,5 @@ extension KubernetesBackend {
         guard let text = object.annotations[runtimeAnnotation],
               let spec = try? RuntimeSpec.decode(json: Array(text.utf8)), spec.models.count == 1 else { return nil }
         return spec.models[0]
-    }
-
-    /// Whether a field Sluice renders for `model` differs in the live objects.
-    func isDrifted(_ model: ModelRuntime, objects: [KubernetesObject]) -> Bool {
-        guard let rendered = try? renderer.objects(for: model, revision: nil) else { return false }
-        let live = Dictionary(objects.compactMap { object in ObjectKey(object).map { ($0, object) } }, uniquingKeysWith: { first, _ in first })
-        for object in rendered {
-            let stamped = Self.stamped(object)
-            guard let key = ObjectKey(stamped) else { continue }
-            guard let current = live[key], !Self.needsApply(stamped, live: current) else { return true }
-        }
-        return false
     }
 }
