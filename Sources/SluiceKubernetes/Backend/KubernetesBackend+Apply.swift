@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import SluiceCore
 
 extension KubernetesBackend {

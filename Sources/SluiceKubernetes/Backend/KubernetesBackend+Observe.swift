@@ -1,3 +1,5 @@
+import Logging
+import NIOConcurrencyHelpers
 import SluiceCore
 
 extension KubernetesBackend {

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import SluiceCore
 
 extension KubernetesBackend {
