@@ -18,8 +18,13 @@ extension Controller {
         if let replica = backend as? any RolloutStateReplica {
             do {
                 let kept = try await replica.rolloutStates()
-                try store.save(states: Array(kept.values), at: clock.now())
-                for (name, state) in kept { states[name] = state }
+                // The backend's copies are the truth across replicas; with none (the first
+                // leader, or one upgraded from a release that kept none) this store's stand.
+                if !kept.isEmpty {
+                    let stale = states.keys.filter { kept[$0] == nil }
+                    try store.save(states: Array(kept.values), removed: stale, at: clock.now())
+                    states = kept
+                }
                 replicated = kept
             } catch {
                 lastPassError = "taking over the rollout states kept in the backend failed: \(error)"
