@@ -170,7 +170,11 @@ let package = Package(
             name: "SluiceTestSupport",
             dependencies: [
                 "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                // The fake Kubernetes API server reuses KubernetesObject, ResourceKind and JSONValue.
+                "SluiceKubernetes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
@@ -219,6 +223,9 @@ let package = Package(
                 "SluiceKubernetes", "SluiceConfig", "SluiceCore", "SluiceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             exclude: ["Fixtures"]
         ),
