@@ -60,7 +60,7 @@ extension LeaderElector {
 
     /// A Kubernetes MicroTime: `2006-01-02T15:04:05.000000Z` (UTC, microseconds).
     static func microTime(_ date: Date) -> String {
-        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let totalMicros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
         var seconds = totalMicros / 1_000_000
         var micros = totalMicros % 1_000_000
         if micros < 0 {
