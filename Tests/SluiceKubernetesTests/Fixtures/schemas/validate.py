@@ -10,7 +10,7 @@ with the `jsonschema` library, the way the API server's strict field validation 
 CEL rules (`x-kubernetes-validations`) and admission webhooks are not evaluated here; the
 Swift tests re-implement the ones rendered objects rely on.
 
-Usage: validate.py SCHEMA_DIR OBJECTS_JSON   (a JSON array of objects)
+Usage: validate.py SCHEMA_DIR OBJECTS   (a JSON array of objects, or a `---`-separated YAML stream when it ends .yaml)
 Prints one line per error (`Kind/name: path: message`) and exits 1 when there is any.
 """
 import copy
@@ -71,7 +71,11 @@ def load(directory):
 
 def main():
     schemas = load(sys.argv[1])
-    objects = json.load(open(sys.argv[2]))
+    with open(sys.argv[2]) as handle:
+        if sys.argv[2].endswith(".yaml"):
+            objects = [item for item in yaml.load_all(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if item is not None]
+        else:
+            objects = json.load(handle)
     errors = 0
     for item in objects:
         label = "%s/%s" % (item.get("kind"), item.get("metadata", {}).get("name"))
