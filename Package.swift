@@ -148,6 +148,7 @@ let package = Package(
                 "SluiceGit",
                 "SluiceServe",
                 "SluiceController",
+                "SluiceKubernetes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Sluice needs on a fresh Debian machine: pkg-config and
 # libgit2-dev (the git source), libsqlite3-dev (the controller's store, through GRDB),
-# python3 (the example V2 model server), prometheus and promtool (the Prometheus provider's
+# python3 (the example V2 model server; with jsonschema and PyYAML, the Kubernetes schema contract), prometheus and promtool (the Prometheus provider's
 # tests scrape a real `sluice serve`; promtool checks the exposition, rules and config).
 # Idempotent: does nothing when all are present.
 set -euo pipefail
@@ -9,6 +9,9 @@ missing=()
 if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libgit2; then missing+=(pkg-config libgit2-dev); fi
 if ! pkg-config --exists sqlite3 2>/dev/null; then missing+=(libsqlite3-dev); fi
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
+# jsonschema and PyYAML validate rendered Kubernetes objects against the vendored CRD and
+# OpenAPI schemas (Tests/SluiceKubernetesTests/Fixtures/schemas/validate.py).
+if ! python3 -c 'import jsonschema, yaml' >/dev/null 2>&1; then missing+=(python3-jsonschema python3-yaml); fi
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then missing+=(prometheus); fi
 # openssl makes the throwaway CA of the Prometheus client's HTTPS tests.
 if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi

@@ -7,7 +7,7 @@ extension ConfigBuilder {
         let field = "controller.prometheus"
         var url: String?
         if let urlNode = node["url"], let text = text(urlNode) {
-            if let reason = Self.prometheusURLProblem(text) {
+            if let reason = Self.httpURLProblem(text, credentials: "credentials belong in tokenEnv or tokenFile") {
                 problem(urlNode, "\(field).url", "expected an http:// or https:// URL with a host (and an optional port and path); found '\(text)': \(reason)")
             } else {
                 url = text
@@ -54,13 +54,14 @@ extension ConfigBuilder {
         return url == nil ? nil : config
     }
 
-    /// Why `text` is no usable Prometheus URL, or nil.
-    static func prometheusURLProblem(_ text: String) -> String? {
+    /// Why `text` is no usable `http`/`https` URL with a host, or nil; `credentials` says why
+    /// a user or password in it is refused.
+    static func httpURLProblem(_ text: String, credentials: String) -> String? {
         guard text.contains("://") else { return "it does not start with http:// or https://" }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else { return "not a URL" }
         guard scheme == "http" || scheme == "https" else { return "the scheme is '\(scheme)'" }
         guard let host = components.host, !host.isEmpty else { return "there is no host" }
-        guard components.user == nil, components.password == nil else { return "credentials belong in tokenEnv or tokenFile" }
+        guard components.user == nil, components.password == nil else { return credentials }
         guard components.query == nil, components.fragment == nil else { return "a query or fragment is not allowed" }
         return nil
     }

@@ -9,6 +9,8 @@ struct ConfigBuilder {
     var validator: SchemaValidator
     /// The config file's directory: relative paths resolve against it.
     let base: String
+    /// The `backend:` section, read first: it decides what a runtime must define.
+    var backend: BackendConfig = .local
 
     mutating func serve(_ root: YAMLNode) -> ServeConfig {
         var config = ServeConfig()
@@ -16,7 +18,9 @@ struct ConfigBuilder {
         config.artifactRoot = resolve(config.artifactRoot)
         if let serve = root["serve"] { read(serve, into: &config) }
         for entry in root["runtimes"]?.entries ?? [] {
-            guard let name = entry.key.scalar?.text, let definition = runtime(entry.value, field: "runtimes.\(name)") else { continue }
+            guard let name = entry.key.scalar?.text, let definition = runtime(entry.value, field: "runtimes.\(name)", owner: entry.key) else {
+                continue
+            }
             config.runtimes[name] = definition
         }
         return config
@@ -101,11 +105,27 @@ struct ConfigBuilder {
         if let count = integer(monitoring["sketchedPerSecond"], in: 1...1_000_000) { config.sketchedPerSecond = count }
     }
 
-    private mutating func runtime(_ node: YAMLNode, field: String) -> RuntimeDefinition? {
-        guard let items = node["command"]?.items, !items.isEmpty else { return nil }
-        let command = items.compactMap(text)
-        guard command.count == items.count else { return nil }
+    private mutating func runtime(_ node: YAMLNode, field: String, owner: YAMLNode) -> RuntimeDefinition? {
+        var command: [String] = []
+        if let items = node["command"]?.items {
+            // An empty or non-text command was reported by the schema.
+            command = items.compactMap(text)
+            guard !items.isEmpty, command.count == items.count else { return nil }
+        } else if case .kubernetes = backend {
+            // On a cluster the container's image says what runs; `command` is for `sluice serve`.
+            if node["kubernetes"] == nil, node["kserve"] == nil, node.entries != nil || node.scalar?.value == .null {
+                problem(owner, field, "on backend kind kubernetes a runtime needs 'kubernetes' (gateway-api driver) or 'kserve' (kserve driver)")
+            }
+        } else {
+            // Not a mapping at all was reported by the schema; an empty one lacks the command.
+            if node.entries != nil || node.scalar?.value == .null {
+                validator.report(owner.location, .missingField, "\(field).command", "missing required field 'command' in \(field)")
+            }
+            return nil
+        }
         var definition = RuntimeDefinition(command: command, workingDirectory: base)
+        if let section = node["kubernetes"] { definition.kubernetes = kubernetesRuntime(section, field: "\(field).kubernetes") }
+        if let section = node["kserve"] { definition.kserve = kserveRuntime(section, field: "\(field).kserve") }
         for entry in node["env"]?.entries ?? [] {
             guard let key = entry.key.scalar?.text, let value = text(entry.value) else { continue }
             definition.environment[key] = value

@@ -21,6 +21,9 @@ public enum ConfigSchema {
             FieldSchema(
                 "controller", .object(controller),
                 "The control plane (`sluice controller`, `sluice up`): which repository to follow and where the data plane is."),
+            FieldSchema(
+                "backend", .object(backend), default: "`kind: local`",
+                "Where models run: `sluice serve` (`local`) or a Kubernetes cluster (`kubernetes`, docs/kubernetes.md)."),
         ])
 
     static let serve = ObjectSchema(
@@ -133,7 +136,7 @@ public enum ConfigSchema {
         description: "How to run one kind of model server.",
         fields: [
             FieldSchema(
-                "command", .list(.text(nil), minItems: 1, uniqueField: nil), required: true,
+                "command", .list(.text(nil), minItems: 1, uniqueField: nil), default: "required unless `backend.kind` is `kubernetes`",
                 "The program and its arguments; `{artifact}` (absolute path), `{port}`, `{model}`, `{version}` are filled in; a value holding anything but letters, digits and `. _ - + / ~` is refused, never quoted (docs/runtimes.md)."),
             FieldSchema(
                 "env", .map(keys: nil, values: .text(nil)), default: "none",
@@ -146,6 +149,12 @@ public enum ConfigSchema {
                 "Not ready by then: the process is killed and restarted."),
             FieldSchema(
                 "workingDirectory", .text(nil), default: "the config file's directory", "The working directory of the process."),
+            FieldSchema(
+                "kubernetes", .object(kubernetesRuntime), default: "none",
+                "How the runtime runs as a container on `backend.kind: kubernetes` with the `gateway-api` driver."),
+            FieldSchema(
+                "kserve", .object(kserveRuntime), default: "none",
+                "The KServe predictor the runtime maps to on `backend.kind: kubernetes` with the `kserve` driver."),
         ])
 
     static let controller = ObjectSchema(

@@ -10,6 +10,8 @@ public struct SluiceConfiguration: Sendable {
     public var serve: ServeConfig
     /// `controller:`, or nil when the file has none.
     public var controllerSection: ControllerConfig?
+    /// `backend:` (`.local` when absent); also ``ControllerConfig/backend``.
+    public var backend: BackendConfig = .local
 
     /// Reads `path`. Relative paths inside are resolved against the file's directory.
     /// Every problem is reported with its position and field.
@@ -33,11 +35,12 @@ public struct SluiceConfiguration: Sendable {
         // Typed values are built even from a file with schema problems, so that problems
         // between values are reported in the same run; the builder skips what failed.
         var builder = ConfigBuilder(validator: validator, base: baseDirectory)
+        builder.backend = builder.backend(root["backend"])
         let serve = builder.serve(root)
         var controller = root["controller"].flatMap { builder.controller($0, serve: serve) }
         controller?.runtimes = serve.runtimes
         guard builder.validator.diagnostics.isEmpty else { throw ConfigError(diagnostics: builder.validator.diagnostics.sorted()) }
-        return SluiceConfiguration(file: file, serve: serve, controllerSection: controller)
+        return SluiceConfiguration(file: file, serve: serve, controllerSection: controller, backend: builder.backend)
     }
 
     /// The `controller:` section, or an error saying it is missing.

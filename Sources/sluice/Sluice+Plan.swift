@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import SluiceConfig
 import SluiceCore
 import SluiceGit
+import SluiceKubernetes
 
 extension Sluice {
     /// `sluice plan`: what changes between two revisions, and what the controller will do.
@@ -14,6 +16,10 @@ extension Sluice {
                 and the action for each (deploy, canary of N steps, switch, promote, fast rollback, \
                 update, prune). Exit status: 0 no changes, 1 changes, 2 error (including invalid \
                 manifests at --to), as `argocd app diff` and `flux diff` do.
+
+                With --backend kubernetes --render, also prints the Kubernetes objects each changed \
+                model would be applied as (YAML, `---`-separated), at its rollout's first step, using \
+                the `backend:` and `runtimes:` of --config. See docs/kubernetes-objects.md.
                 """
         )
 
@@ -37,9 +43,29 @@ extension Sluice {
         @Flag(help: "Print how long each phase took to standard error.")
         var timing = false
 
+        @Option(help: "The backend to render for with --render: kubernetes.")
+        var backend: PlanBackend?
+
+        @Flag(help: "Print the objects the change would apply on --backend (kubernetes), after the plan.")
+        var render = false
+
+        @Option(help: "The operator's config file (backend and runtimes) for --render.")
+        var config: String = "sluice.yaml"
+
+        @Option(help: "The driver to render for when backend.driver is auto (gateway-api or kserve); plan never contacts the cluster.")
+        var driver: KubernetesDriver?
+
+        func validate() throws {
+            if render, backend != .kubernetes { throw ValidationError("--render needs --backend kubernetes") }
+            if backend != nil, !render { throw ValidationError("--backend is only used with --render") }
+            if driver != nil, !render { throw ValidationError("--driver is only used with --render") }
+        }
+
         func run() async throws {
             var clock = PhaseClock(enabled: timing)
             let plan: SluiceCore.Plan
+            let renderContext = render ? try kubernetesContext() : nil
+            var rendered: (from: DesiredState?, to: DesiredState)?
             // Outlives the plan, so that freeing its cache is not counted as rendering.
             var readerKeptAlive: ManifestReader?
             do {
@@ -72,6 +98,7 @@ extension Sluice {
                     for: toState, comparedWith: fromState, base: base, reader: reader)
                 clock.mark("history of \(history.count) changed models")
                 plan = Planner(history: history, allowEmpty: allowEmpty).plan(from: fromState, to: toState)
+                rendered = (fromState, toState)
                 clock.mark("plan")
             } catch {
                 FileHandle.standardError.write(Data("sluice plan: \(error)\n".utf8))
@@ -81,10 +108,38 @@ extension Sluice {
             clock.mark("render")
             FileHandle.standardOutput.write(Data(output.utf8))
             clock.mark("write")
+            var renderFailed = false
+            if let renderContext, let rendered {
+                let (yaml, errors) = PlanRender(context: renderContext).render(plan, from: rendered.from, to: rendered.to)
+                FileHandle.standardOutput.write(Data(("\n" + yaml).utf8))
+                for error in errors { FileHandle.standardError.write(Data("sluice plan: \(error)\n".utf8)) }
+                renderFailed = !errors.isEmpty
+                clock.mark("render kubernetes objects")
+            }
             clock.report()
             _ = readerKeptAlive
-            if plan.toHasErrors { throw ExitCode(2) }
+            if plan.toHasErrors || renderFailed { throw ExitCode(2) }
             if plan.hasChanges { throw ExitCode(1) }
+        }
+
+        /// The render context from --config's `backend:` and `runtimes:`; exits 2 when the
+        /// config is invalid or describes no cluster.
+        func kubernetesContext() throws -> KubernetesRenderContext {
+            let configuration = try loadConfiguration(config, command: "sluice plan")
+            guard case .kubernetes(let cluster) = configuration.backend else {
+                FileHandle.standardError.write(Data("sluice plan: \(config): no `backend: {kind: kubernetes}` section to render for\n".utf8))
+                throw ExitCode(2)
+            }
+            let resolved: KubernetesDriver
+            switch (cluster.driver, driver) {
+            case (_, .some(let chosen)): resolved = chosen
+            case (.gatewayAPI, nil): resolved = .gatewayAPI
+            case (.kserve, nil): resolved = .kserve
+            case (.auto, nil):
+                FileHandle.standardError.write(Data("sluice plan: \(config): backend.driver is auto, which is found on the cluster; give --driver gateway-api or --driver kserve\n".utf8))
+                throw ExitCode(2)
+            }
+            return KubernetesRenderContext(config: cluster, driver: resolved, runtimes: configuration.serve.runtimes)
         }
     }
 }
