@@ -1,4 +1,6 @@
+import Logging
 import SluiceCore
+import SluiceStore
 
 extension Controller {
     /// Whether this replica may act now. On becoming leader it first takes over the rollout
@@ -25,7 +27,7 @@ extension Controller {
                     try store.save(states: Array(kept.values), removed: stale, at: clock.now())
                     states = kept
                 }
-                replicated = kept
+                replicated = kept.mapValues(\.replicaForm)
             } catch {
                 lastPassError = "taking over the rollout states kept in the backend failed: \(error)"
                 logger.error("\(lastPassError ?? "")")
@@ -48,11 +50,24 @@ extension Controller {
     /// keeps them), and forgets those of models that are gone. Cost follows the change.
     func replicateStates() async throws(DataPlaneError) {
         guard let replica = backend as? any RolloutStateReplica else { return }
-        let changed = states.values.filter { replicated[$0.name] != $0 }
+        // What git asks for is read again by every pass, so it is not copied: a new commit
+        // then rewrites only the states of the models it changed.
+        let changed = states.values.map(\.replicaForm).filter { replicated[$0.name] != $0 }
         let gone = replicated.keys.filter { states[$0] == nil }
         if !changed.isEmpty { try await replica.storeRolloutStates(changed.sorted { $0.name < $1.name }) }
         if !gone.isEmpty { try await replica.removeRolloutStates(gone.sorted()) }
         for state in changed { replicated[state.name] = state }
         for name in gone { replicated[name] = nil }
+    }
+}
+
+extension RolloutState {
+    /// The state without what each pass derives again from git (the desired revision and
+    /// digest), as it is kept in the backend for another replica.
+    var replicaForm: RolloutState {
+        var copy = self
+        copy.desiredRevision = nil
+        copy.desiredDigest = nil
+        return copy
     }
 }

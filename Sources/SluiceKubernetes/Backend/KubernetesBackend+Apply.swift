@@ -94,8 +94,11 @@ extension KubernetesBackend {
         let stale = live.filter { object in
             guard object.isManagedBySluice, let model = object.labels[KubernetesLabels.model], !failed.contains(model) else { return false }
             guard let versions = kept[model] else { return true }
-            if let version = object.labels[KubernetesLabels.version] { return !versions.contains(version) }
-            return false
+            // A version's own objects go with it; the model's route or InferenceService (whose
+            // version label names its predictor) stays while the model does.
+            guard object.kind == ResourceKind.deployment.kind || object.kind == ResourceKind.service.kind,
+                  let version = object.labels[KubernetesLabels.version] else { return false }
+            return !versions.contains(version)
         }.sorted { (order[$0.kind] ?? 3, $0.name) < (order[$1.kind] ?? 3, $1.name) }
         for object in stale {
             guard let kind = ResourceKind.of(object) else { continue }
