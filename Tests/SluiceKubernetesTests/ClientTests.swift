@@ -119,9 +119,10 @@ struct ClientTests {
         var options = FakeKubernetesAPIServer.Options()
         options.servedGroupVersions = FakeKubernetesAPIServer.allGroupVersions.filter { !$0.hasPrefix("serving.kserve.io") }
         try await ClientFixture.withClient(options: options) { _, client in
-            #expect(try await client.serves(group: "gateway.networking.k8s.io", version: "v1"))
-            #expect(try await client.serves(group: "serving.kserve.io", version: "v1beta1") == false)
-            #expect(try await client.serves(group: "", version: "v1"))
+            let gateway = try await client.serves(group: "gateway.networking.k8s.io", version: "v1")
+            let kserve = try await client.serves(group: "serving.kserve.io", version: "v1beta1")
+            let core = try await client.serves(group: "", version: "v1")
+            #expect(gateway && !kserve && core)
         }
     }
 
@@ -132,7 +133,13 @@ struct ClientTests {
                 server: fake.url, certificateAuthorityPEM: fake.caPEM,
                 authentication: .clientCertificate(certificatePEM: fake.clientCertificatePEM, keyPEM: fake.clientKeyPEM))
             let client = try KubernetesClient(credentials: credentials, logger: ClientFixture.logger)
-            let result = await #expect(throws: Never.self) { try await client.list(.service, namespace: namespace, labelSelector: nil) }
+            let result: KubernetesList?
+            do {
+                result = try await client.list(.service, namespace: namespace, labelSelector: nil)
+            } catch {
+                Issue.record("a client certificate was refused: \(error)")
+                result = nil
+            }
             await client.shutdown()
             #expect(result?.items.isEmpty == true)
         }

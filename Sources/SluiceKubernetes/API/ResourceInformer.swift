@@ -100,7 +100,7 @@ public actor ResourceInformer {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {
-                    continuation.resume(returning: .failure(KubernetesError(.unreachable, "cancelled while waiting for the informer of \(kind)")))
+                    continuation.resume(returning: Result<Void, KubernetesError>.failure(KubernetesError(.unreachable, "cancelled while waiting for the informer of \(kind)")))
                 } else {
                     waiters[id] = continuation
                 }

@@ -1,0 +1,129 @@
+import SluiceCore
+import SluiceKubernetes
+import SluiceTestSupport
+import Testing
+
+@Suite("Informer against the fake API server: its cache follows the server through watch ends, bookmarks and 410 Gone")
+struct InformerTests {
+    let namespace = ClientFixture.namespace
+
+    /// Runs `body` with an informer of Deployments in the test namespace running beside it.
+    func withInformer(
+        options: FakeKubernetesAPIServer.Options = .init(),
+        _ body: @Sendable (FakeKubernetesAPIServer, KubernetesClient, ResourceInformer) async throws -> Void
+    ) async throws {
+        try await ClientFixture.withClient(options: options) { fake, client in
+            let informer = ResourceInformer(client: client, kind: .deployment, namespace: namespace, labelSelector: nil, logger: ClientFixture.logger)
+            let running = Task { await informer.run() }
+            do {
+                try await informer.waitUntilSynced()
+                try await body(fake, client, informer)
+                running.cancel()
+                await running.value
+            } catch {
+                running.cancel()
+                await running.value
+                throw error
+            }
+        }
+    }
+
+    /// Whether the cache holds exactly the server's objects, at the server's resourceVersions.
+    static func matches(_ informer: ResourceInformer, _ fake: FakeKubernetesAPIServer, namespace: String) async -> Bool {
+        let cached = await informer.objects().map { "\($0.name)@\($0.resourceVersion ?? "")" }
+        let stored = fake.objects(kind: .deployment, namespace: namespace).map { "\($0.name)@\($0.resourceVersion ?? "")" }
+        return cached.sorted() == stored.sorted()
+    }
+
+    @Test("after a burst of 200 applies, edits and deletes the cache equals the server's objects, from one list")
+    func burst() async throws {
+        try await withInformer { fake, client, informer in
+            for index in 0..<150 { _ = try await client.apply(ClientFixture.deployment("m\(index)-v1")) }
+            for index in stride(from: 0, to: 150, by: 3) {
+                try await client.delete(.deployment, namespace: namespace, name: "m\(index)-v1", uid: nil)
+            }
+            for index in stride(from: 1, to: 150, by: 3) { _ = try await client.apply(ClientFixture.deployment("m\(index)-v1", replicas: 2)) }
+            #expect(await ClientFixture.eventually { await Self.matches(informer, fake, namespace: namespace) })
+            #expect(await informer.objects().count == 100)
+            #expect(await informer.object(named: "m1-v1")?["spec", "replicas"]?.intValue == 2)
+            #expect(await informer.object(named: "m0-v1") == nil)
+            // One list; everything else came over the watch.
+            #expect(fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 1)
+            #expect(await informer.changeCount >= 1 + 150 + 50 + 50)
+        }
+    }
+
+    @Test("when the server ends the watch, the informer watches again from the last resourceVersion, without relisting")
+    func resumeAfterClose() async throws {
+        var options = FakeKubernetesAPIServer.Options()
+        options.bookmarkInterval = nil
+        try await withInformer(options: options) { fake, client, informer in
+            _ = try await client.apply(ClientFixture.deployment("iris-v1"))
+            #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
+            let resumeFrom = await informer.resourceVersion
+            fake.closeWatches()
+            _ = try await client.apply(ClientFixture.deployment("iris-v2"))
+            #expect(await ClientFixture.eventually { await Self.matches(informer, fake, namespace: namespace) })
+            let watches = fake.requestLog.filter { $0.query["watch"] == "1" }
+            #expect(watches.count >= 2)
+            #expect(watches.contains { $0.query["resourceVersion"] == resumeFrom })
+            #expect(watches.allSatisfy { $0.query["allowWatchBookmarks"] == "true" && $0.query["timeoutSeconds"] != nil })
+            #expect(fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 1)
+        }
+    }
+
+    @Test("bookmarks advance the resourceVersion a watch resumes from")
+    func bookmarks() async throws {
+        var options = FakeKubernetesAPIServer.Options()
+        options.bookmarkInterval = nil
+        try await withInformer(options: options) { fake, client, informer in
+            // Changes elsewhere move the server's resourceVersion but send this watch nothing.
+            for index in 0..<3 { _ = try await client.apply(ClientFixture.deployment("other-v\(index)", namespace: "elsewhere")) }
+            let before = await informer.resourceVersion
+            #expect(before != fake.resourceVersion)
+            let changes = await informer.changeCount
+            fake.sendBookmarks()
+            #expect(await ClientFixture.eventually { await informer.resourceVersion == fake.resourceVersion })
+            #expect(await informer.changeCount == changes)
+            // So history compacted up to now does not force a relist.
+            fake.compactHistory()
+            fake.closeWatches()
+            _ = try await client.apply(ClientFixture.deployment("iris-v1"))
+            #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
+            #expect(fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 1)
+        }
+    }
+
+    @Test("a watch from a compacted resourceVersion (410 Gone) relists and replaces the cache")
+    func relistAfterGone() async throws {
+        var options = FakeKubernetesAPIServer.Options()
+        options.bookmarkInterval = nil
+        try await withInformer(options: options) { fake, client, informer in
+            _ = try await client.apply(ClientFixture.deployment("iris-v1"))
+            #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
+            _ = try await client.apply(ClientFixture.deployment("other-v1", namespace: "elsewhere"))
+            let changes = await informer.changeCount
+            fake.compactHistory()
+            fake.closeWatches()
+            #expect(await ClientFixture.eventually {
+                fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 2
+            })
+            #expect(await ClientFixture.eventually { await informer.resourceVersion == fake.resourceVersion })
+            #expect(await informer.changeCount > changes)
+            #expect(await Self.matches(informer, fake, namespace: namespace))
+        }
+    }
+
+    @Test("waitUntilSynced throws the list's error when the first list is refused")
+    func syncFailure() async throws {
+        try await ClientFixture.withClient { fake, client in
+            fake.failNext(method: "GET", pathContains: "/deployments", status: 403, count: 1000)
+            let informer = ResourceInformer(client: client, kind: .deployment, namespace: namespace, labelSelector: nil, logger: ClientFixture.logger)
+            let running = Task { await informer.run() }
+            let failure = await #expect(throws: KubernetesError.self) { try await informer.waitUntilSynced() }
+            running.cancel()
+            await running.value
+            #expect(failure?.kind == .forbidden)
+        }
+    }
+}
