@@ -58,6 +58,7 @@ struct InformerTests {
         var options = FakeKubernetesAPIServer.Options()
         options.bookmarkInterval = nil
         try await withInformer(options: options) { fake, client, informer in
+            fake.automaticStatus = false  // no status writes: the resourceVersion moves only with this test's changes
             _ = try await client.apply(ClientFixture.deployment("iris-v1"))
             #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
             let resumeFrom = await informer.resourceVersion
@@ -77,6 +78,7 @@ struct InformerTests {
         var options = FakeKubernetesAPIServer.Options()
         options.bookmarkInterval = nil
         try await withInformer(options: options) { fake, client, informer in
+            fake.automaticStatus = false  // no status writes: the resourceVersion moves only with this test's changes
             // Changes elsewhere move the server's resourceVersion but send this watch nothing.
             for index in 0..<3 { _ = try await client.apply(ClientFixture.deployment("other-v\(index)", namespace: "elsewhere")) }
             let before = await informer.resourceVersion
@@ -99,6 +101,7 @@ struct InformerTests {
         var options = FakeKubernetesAPIServer.Options()
         options.bookmarkInterval = nil
         try await withInformer(options: options) { fake, client, informer in
+            fake.automaticStatus = false  // no status writes: the resourceVersion moves only with this test's changes
             _ = try await client.apply(ClientFixture.deployment("iris-v1"))
             #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
             _ = try await client.apply(ClientFixture.deployment("other-v1", namespace: "elsewhere"))
