@@ -130,3 +130,34 @@ struct InformerTests {
         }
     }
 }
+
+@Suite("Informer at scale against the fake API server: a thousand objects cost one list and one watch")
+struct InformerScaleTests {
+    @Test("1,000 objects sync from one paged list; 1,000 edits arrive over the watch without another list")
+    func thousandObjects() async throws {
+        let namespace = ClientFixture.namespace
+        try await ClientFixture.withClient { fake, client in
+            fake.automaticStatus = false
+            for index in 0..<1000 { try fake.put(ClientFixture.deployment("m\(index)-v1")) }
+            let informer = ResourceInformer(client: client, kind: .deployment, namespace: namespace, labelSelector: nil, logger: ClientFixture.logger)
+            let running = Task { await informer.run() }
+            try await informer.waitUntilSynced()
+            #expect(await informer.objects().count == 1000)
+            let requestsAfterSync = client.requestCount
+            for index in 0..<1000 {
+                fake.edit(kind: .deployment, namespace: namespace, name: "m\(index)-v1") { document in
+                    document = ClientTests.setting(document, "spec", "replicas", .int(2))
+                }
+            }
+            let converged = await ClientFixture.eventually(within: .seconds(60)) {
+                await informer.objects().allSatisfy { $0["spec", "replicas"]?.intValue == 2 }
+            }
+            #expect(converged)
+            #expect(await InformerTests.matches(informer, fake, namespace: namespace))
+            // The edits cost no request: at most a re-watch if the server ended the stream.
+            #expect(client.requestCount - requestsAfterSync <= 1)
+            running.cancel()
+            await running.value
+        }
+    }
+}
