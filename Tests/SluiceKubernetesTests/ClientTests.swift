@@ -80,6 +80,20 @@ struct ClientTests {
         }
     }
 
+    @Test("a 429 with Retry-After is retried after the wait; a 500 is .unavailable")
+    func overload() async throws {
+        try await ClientFixture.withClient { fake, client in
+            fake.failNext(method: "GET", pathContains: "/services/absent", status: 429)
+            let before = client.requestCount
+            let missing = try await client.get(.service, namespace: namespace, name: "absent")
+            #expect(missing == nil)
+            #expect(client.requestCount - before == 2)
+            fake.failNext(method: "GET", pathContains: "/services", status: 500)
+            let failure = await #expect(throws: KubernetesError.self) { _ = try await client.list(.service, namespace: namespace, labelSelector: nil) }
+            #expect(failure?.kind == .unavailable(status: 500))
+        }
+    }
+
     @Test("get of a missing object is nil; create twice is .conflict; delete honours the uid and treats gone as done")
     func createGetDelete() async throws {
         try await ClientFixture.withClient { fake, client in
