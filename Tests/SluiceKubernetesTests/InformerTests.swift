@@ -28,6 +28,22 @@ struct InformerTests {
         }
     }
 
+    /// `withInformer` on a fake that sends no bookmarks unasked and writes no status, so the
+    /// resourceVersion moves only with the test's own changes.
+    func withQuietInformer(_ body: @Sendable (FakeKubernetesAPIServer, KubernetesClient, ResourceInformer) async throws -> Void) async throws {
+        var options = FakeKubernetesAPIServer.Options()
+        options.bookmarkInterval = nil
+        try await withInformer(options: options) { fake, client, informer in
+            fake.automaticStatus = false
+            try await body(fake, client, informer)
+        }
+    }
+
+    /// How many list (not watch) requests the fake received.
+    static func lists(_ fake: FakeKubernetesAPIServer) -> Int {
+        fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count
+    }
+
     /// Whether the cache holds exactly the server's objects, at the server's resourceVersions.
     static func matches(_ informer: ResourceInformer, _ fake: FakeKubernetesAPIServer, namespace: String) async -> Bool {
         let cached = await informer.objects().map { "\($0.name)@\($0.resourceVersion ?? "")" }
@@ -48,17 +64,14 @@ struct InformerTests {
             #expect(await informer.object(named: "m1-v1")?["spec", "replicas"]?.intValue == 2)
             #expect(await informer.object(named: "m0-v1") == nil)
             // One list; everything else came over the watch.
-            #expect(fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 1)
+            #expect(Self.lists(fake) == 1)
             #expect(await informer.changeCount >= 1 + 150 + 50 + 50)
         }
     }
 
     @Test("when the server ends the watch, the informer watches again from the last resourceVersion, without relisting")
     func resumeAfterClose() async throws {
-        var options = FakeKubernetesAPIServer.Options()
-        options.bookmarkInterval = nil
-        try await withInformer(options: options) { fake, client, informer in
-            fake.automaticStatus = false  // no status writes: the resourceVersion moves only with this test's changes
+        try await withQuietInformer { fake, client, informer in
             _ = try await client.apply(ClientFixture.deployment("iris-v1"))
             #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
             let resumeFrom = await informer.resourceVersion
@@ -69,16 +82,13 @@ struct InformerTests {
             #expect(watches.count >= 2)
             #expect(watches.contains { $0.query["resourceVersion"] == resumeFrom })
             #expect(watches.allSatisfy { $0.query["allowWatchBookmarks"] == "true" && $0.query["timeoutSeconds"] != nil })
-            #expect(fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 1)
+            #expect(Self.lists(fake) == 1)
         }
     }
 
     @Test("bookmarks advance the resourceVersion a watch resumes from")
     func bookmarks() async throws {
-        var options = FakeKubernetesAPIServer.Options()
-        options.bookmarkInterval = nil
-        try await withInformer(options: options) { fake, client, informer in
-            fake.automaticStatus = false  // no status writes: the resourceVersion moves only with this test's changes
+        try await withQuietInformer { fake, client, informer in
             // Changes elsewhere move the server's resourceVersion but send this watch nothing.
             for index in 0..<3 { _ = try await client.apply(ClientFixture.deployment("other-v\(index)", namespace: "elsewhere")) }
             let before = await informer.resourceVersion
@@ -92,16 +102,13 @@ struct InformerTests {
             fake.closeWatches()
             _ = try await client.apply(ClientFixture.deployment("iris-v1"))
             #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
-            #expect(fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 1)
+            #expect(Self.lists(fake) == 1)
         }
     }
 
     @Test("a watch from a compacted resourceVersion (410 Gone) relists and replaces the cache")
     func relistAfterGone() async throws {
-        var options = FakeKubernetesAPIServer.Options()
-        options.bookmarkInterval = nil
-        try await withInformer(options: options) { fake, client, informer in
-            fake.automaticStatus = false  // no status writes: the resourceVersion moves only with this test's changes
+        try await withQuietInformer { fake, client, informer in
             _ = try await client.apply(ClientFixture.deployment("iris-v1"))
             #expect(await ClientFixture.eventually { await informer.object(named: "iris-v1") != nil })
             _ = try await client.apply(ClientFixture.deployment("other-v1", namespace: "elsewhere"))
@@ -109,7 +116,7 @@ struct InformerTests {
             fake.compactHistory()
             fake.closeWatches()
             #expect(await ClientFixture.eventually {
-                fake.requestLog.filter { $0.method == "GET" && $0.query["watch"] == nil }.count == 2
+                Self.lists(fake) == 2
             })
             #expect(await ClientFixture.eventually { await informer.resourceVersion == fake.resourceVersion })
             #expect(await informer.changeCount > changes)
