@@ -22,6 +22,7 @@ public actor ResourceInformer {
     private var cache: [String: KubernetesObject] = [:]
     private var lastResourceVersion = ""
     private var synced = false
+    private var stopped = false
     private var lastListError: KubernetesError?
     private var waiters: [Int: CheckedContinuation<Result<Void, KubernetesError>, Never>] = [:]
     private var nextWaiter = 0
@@ -88,13 +89,19 @@ public actor ResourceInformer {
                 guard await pause(&backoff) else { break }
             }
         }
-        finishWaiters(.failure(KubernetesError(.unreachable, "the informer of \(kind) in \(namespace) stopped before its first list")))
+        stopped = true
+        finishWaiters(.failure(Self.stoppedError(kind, namespace)))
+    }
+
+    private static func stoppedError(_ kind: ResourceKind, _ namespace: String) -> KubernetesError {
+        KubernetesError(.unreachable, "the informer of \(kind) in \(namespace) stopped before its first list")
     }
 
     /// Returns once the first list succeeded; throws the list's error when it failed.
     public func waitUntilSynced() async throws(KubernetesError) {
         if synced { return }
         if let lastListError { throw lastListError }
+        if stopped { throw Self.stoppedError(kind, namespace) }
         let id = nextWaiter
         nextWaiter += 1
         let result = await withTaskCancellationHandler {
