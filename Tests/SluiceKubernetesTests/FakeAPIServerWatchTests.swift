@@ -120,4 +120,16 @@ struct FakeAPIServerWatchTests {
         #expect([first, second].map { $0?["type"]?.stringValue ?? "" } == ["ADDED", "ADDED"])
         #expect([first, second].map { $0?["object"]?["metadata"]?["name"]?.stringValue ?? "" } == ["a", "b"])
     }
+
+    @Test("a watch with timeoutSeconds ends on its own; stop() ends open watches")
+    func endings() async throws {
+        let server = try await Self.quietServer()
+        let client = try FakeAPIServerClientForTests(server)
+        defer { Task { await client.shutdown() } }
+        var timed = try await client.watch("\(Self.deployments)?watch=1&resourceVersion=\(server.resourceVersion)&timeoutSeconds=1")
+        #expect(try await timed.next() == nil)
+        var open = try await client.watch("\(Self.deployments)?watch=1&resourceVersion=\(server.resourceVersion)")
+        await server.stop()
+        #expect(try await open.next() == nil)
+    }
 }

@@ -18,7 +18,13 @@ extension FakeKubernetesCluster {
             guard state.automaticStatus else { return }
             let targets: [FakeKubernetesKey]
             if key.kind == .service {
-                targets = state.objects.keys.filter { $0.kind == .httpRoute && $0.namespace == key.namespace }
+                // Only the routes that name this Service: a pass over 1,000 models stays linear.
+                targets = state.objects.filter { entry in
+                    entry.key.kind == .httpRoute && entry.key.namespace == key.namespace
+                        && (entry.value.json["spec"]?["rules"]?.arrayValue ?? []).contains { rule in
+                            (rule["backendRefs"]?.arrayValue ?? []).contains { $0["name"]?.stringValue == key.name }
+                        }
+                }.map(\.key)
             } else {
                 targets = [key]
             }
