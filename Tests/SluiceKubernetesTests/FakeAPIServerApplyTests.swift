@@ -8,16 +8,9 @@ import Testing
 struct FakeAPIServerApplyTests {
     static let path = "/apis/apps/v1/namespaces/models/deployments/iris-v1"
 
-    /// A fake whose status controllers are off, so resourceVersions move only with the test's writes.
-    static func quietServer() async throws -> FakeKubernetesAPIServer {
-        let server = try await FakeKubernetesAPIServer.start()
-        server.automaticStatus = false
-        return server
-    }
-
     @Test("a re-apply updates the fields applied, removes a field no longer applied, and keeps a field another manager set")
     func applyUpdatesAndRemoves() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         var first = FakeAPIServerObjects.deployment("iris-v1", labels: [("sluice.dev/version", .string("v1"))])
@@ -42,7 +35,7 @@ struct FakeAPIServerApplyTests {
 
     @Test("status in an applied body is ignored; the generation moves on spec changes only, not on metadata or status")
     func generationRules() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         var body = FakeAPIServerObjects.deployment("iris-v1")
@@ -66,7 +59,7 @@ struct FakeAPIServerApplyTests {
 
     @Test("dryRun=All answers the object that would be stored and stores nothing")
     func dryRunStoresNothing() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         let before = server.resourceVersion
@@ -82,7 +75,7 @@ struct FakeAPIServerApplyTests {
 
     @Test("applying without force over a field kubectl set is a 409 with the upstream conflict wording; force takes the field over")
     func conflictWithoutForce() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         try server.put(KubernetesObject(FakeAPIServerObjects.deployment("iris-v1", replicas: 3)), manager: "kubectl")
@@ -101,7 +94,7 @@ struct FakeAPIServerApplyTests {
 
     @Test("an apply without fieldManager is a 400; a body for another name is a 400")
     func applyRequiresFieldManager() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         let missing = try await client.apply(FakeAPIServerObjects.deployment("iris-v1"), manager: nil)
@@ -115,7 +108,7 @@ struct FakeAPIServerApplyTests {
 
     @Test("create answers 409 AlreadyExists; replace with a stale resourceVersion answers 409 with the upstream optimistic-lock wording")
     func createAndReplace() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         let collection = "/apis/coordination.k8s.io/v1/namespaces/models/leases"
