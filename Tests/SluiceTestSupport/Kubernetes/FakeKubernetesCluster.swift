@@ -59,6 +59,7 @@ final class FakeKubernetesCluster: Sendable {
             metadata.fakeSet("resourceVersion", .string(String(state.resourceVersion)))
             object.fakeSet("metadata", metadata)
         }
+        state.indexRoute(key, old: previous, new: stored == nil ? nil : object)
         let record = FakeKubernetesRecord(resourceVersion: state.resourceVersion, type: type, key: key, object: object, previous: previous)
         state.history.append(record)
         if state.history.count > options.historyLimit {
