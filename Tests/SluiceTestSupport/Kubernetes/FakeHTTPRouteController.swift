@@ -1,8 +1,9 @@
 import SluiceCore
 
 /// The status a Gateway API implementation writes on an HTTPRoute (kubernetes-sigs/gateway-api
-/// apis/v1/shared_types.go `RouteParentStatus`, `RouteConditionType`), compared with the upstream
-/// example in Tests/SluiceKubernetesTests/Fixtures/upstream/httproute-status.json: one
+/// apis/v1/shared_types.go `RouteParentStatus`, `RouteConditionType`; the wording of Envoy Gateway,
+/// envoyproxy/gateway internal/gatewayapi/route.go), compared with the upstream example in
+/// Tests/SluiceKubernetesTests/Fixtures/upstream/httproute-status.json: one
 /// `status.parents[]` entry per parentRef with the parentRef, controllerName and the conditions
 /// Accepted and ResolvedRefs, each with the route's observedGeneration. A backendRef to a Service
 /// that does not exist makes ResolvedRefs False with reason BackendNotFound. Held unready, the
@@ -11,17 +12,17 @@ enum FakeHTTPRouteController {
     /// The controller name written (Envoy Gateway's).
     static let controllerName = "gateway.envoyproxy.io/gatewayclass-controller"
 
-    static func status(of object: JSONValue, ready: Bool, old: JSONValue?, services: Set<String>) -> JSONValue {
+    static func status(of object: JSONValue, ready: Bool, old: JSONValue?, serviceExists: (String) -> Bool) -> JSONValue {
         let generation = object["metadata"]?["generation"]?.intValue ?? 1
         let namespace = object["metadata"]?["namespace"]?.stringValue ?? ""
         var missing: String?
-        for (ruleIndex, rule) in (object["spec"]?["rules"]?.arrayValue ?? []).enumerated() {
-            for (refIndex, ref) in (rule["backendRefs"]?.arrayValue ?? []).enumerated() {
+        for rule in object["spec"]?["rules"]?.arrayValue ?? [] {
+            for ref in rule["backendRefs"]?.arrayValue ?? [] {
                 let name = ref["name"]?.stringValue ?? ""
                 let refNamespace = ref["namespace"]?.stringValue ?? namespace
                 let isService = (ref["kind"]?.stringValue ?? "Service") == "Service" && (ref["group"]?.stringValue ?? "").isEmpty
-                if missing == nil, isService, refNamespace == namespace, !services.contains(name) {
-                    missing = "Failed to process route rule \(ruleIndex) backendRef \(refIndex): service \(refNamespace)/\(name) not found."
+                if missing == nil, isService, refNamespace == namespace, !serviceExists(name) {
+                    missing = "Service \(refNamespace)/\(name) not found"
                 }
             }
         }
