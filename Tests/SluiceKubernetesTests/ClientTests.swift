@@ -143,10 +143,7 @@ struct ClientTests {
     @Test("a client certificate authenticates instead of a token")
     func clientCertificate() async throws {
         try await ClientFixture.withClient { fake, _ in
-            let credentials = KubernetesCredentials(
-                server: fake.url, certificateAuthorityPEM: fake.caPEM,
-                authentication: .clientCertificate(certificatePEM: fake.clientCertificatePEM, keyPEM: fake.clientKeyPEM))
-            let client = try KubernetesClient(credentials: credentials, logger: ClientFixture.logger)
+            let client = try KubernetesClient(credentials: fake.credentials(namespace: namespace, clientCertificate: true), logger: ClientFixture.logger)
             let result: KubernetesList?
             do {
                 result = try await client.list(.service, namespace: namespace, labelSelector: nil)
