@@ -13,9 +13,11 @@ public actor ResourceInformer {
     static let maximumBackoff: Duration = .seconds(30)
 
     let client: KubernetesClient
-    /// What it caches.
+    /// The kind it caches.
     public nonisolated let kind: ResourceKind
+    /// The namespace it caches.
     public nonisolated let namespace: String
+    /// The label selector of its list and watch; nil: every object.
     public nonisolated let labelSelector: String?
     let logger: Logger
 
@@ -30,6 +32,7 @@ public actor ResourceInformer {
     /// +1 per add, modify or delete applied to the cache, and per (re)list.
     public private(set) var changeCount = 0
 
+    /// An informer that does nothing until ``run()``.
     public init(client: KubernetesClient, kind: ResourceKind, namespace: String, labelSelector: String?, logger: Logger) {
         self.client = client
         self.kind = kind
