@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import SluiceCore
 import SluiceKubernetes
@@ -57,6 +58,24 @@ struct ClientTests {
             #expect(denied?.detail.contains("cannot patch resource \"deployments\"") == true)
             #expect(denied?.description.contains("RBAC") == true)
             #expect(denied?.description.contains(fake.token) == false)
+        }
+    }
+
+    @Test("the bearer token is read at every request, so a rotated token takes effect without a new client")
+    func tokenRotation() async throws {
+        try await ClientFixture.withClient { fake, _ in
+            let current = NIOLockedValueBox(fake.token)
+            var credentials = fake.credentials(namespace: namespace)
+            credentials.authentication = .bearerToken { current.withLockedValue { $0 } }
+            let client = try KubernetesClient(credentials: credentials, logger: ClientFixture.logger)
+            let first = try? await client.get(.service, namespace: namespace, name: "absent")
+            current.withLockedValue { $0 = "revoked" }
+            let refused = await #expect(throws: KubernetesError.self) { _ = try await client.get(.service, namespace: namespace, name: "absent") }
+            current.withLockedValue { $0 = fake.token }
+            let again = try? await client.get(.service, namespace: namespace, name: "absent")
+            await client.shutdown()
+            #expect(first == .some(nil) && again == .some(nil))
+            #expect(refused?.kind == .unauthorized)
         }
     }
 
