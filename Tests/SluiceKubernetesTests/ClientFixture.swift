@@ -9,10 +9,11 @@ enum ClientFixture {
     static let namespace = "models"
     static let logger = Logger(label: "sluice.kubernetes.test")
 
-    /// Credentials of `fake`: its CA and its bearer token (or `token` instead).
-    static func credentials(_ fake: FakeKubernetesAPIServer, token: String? = nil) -> KubernetesCredentials {
-        let secret = token ?? fake.token
-        return KubernetesCredentials(server: fake.url, certificateAuthorityPEM: fake.caPEM, authentication: .bearerToken { secret })
+    /// Credentials of `fake` with a wrong bearer token.
+    static func credentials(_ fake: FakeKubernetesAPIServer, token: String) -> KubernetesCredentials {
+        var credentials = fake.credentials(namespace: namespace)
+        credentials.authentication = .bearerToken { token }
+        return credentials
     }
 
     /// Runs `body` with a started fake and a client of it; stops both afterwards.
@@ -23,7 +24,7 @@ enum ClientFixture {
         let fake = try await FakeKubernetesAPIServer.start(tls: true, options: options)
         let client: KubernetesClient
         do {
-            client = try KubernetesClient(credentials: credentials(fake), logger: logger, timeout: .seconds(10))
+            client = try KubernetesClient(credentials: fake.credentials(namespace: namespace), logger: logger, timeout: .seconds(10))
         } catch {
             await fake.stop()
             throw error

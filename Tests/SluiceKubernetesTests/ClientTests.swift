@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import SluiceCore
 import SluiceKubernetes
@@ -19,7 +20,7 @@ struct ClientTests {
             #expect(updated.uid == created.uid)
             #expect(fake.object(kind: .deployment, namespace: namespace, name: "iris-v1")?["spec", "replicas"]?.intValue == 3)
             let read = try await client.get(.deployment, namespace: namespace, name: "iris-v1")
-            #expect(read?.resourceVersion == updated.resourceVersion)
+            #expect(read?.uid == created.uid && read?["spec", "replicas"]?.intValue == 3)
             #expect(read?.kind == "Deployment")
             let patches = fake.requestLog.filter { $0.method == "PATCH" }
             #expect(patches.count == 2)
@@ -60,6 +61,24 @@ struct ClientTests {
         }
     }
 
+    @Test("the bearer token is read at every request, so a rotated token takes effect without a new client")
+    func tokenRotation() async throws {
+        try await ClientFixture.withClient { fake, _ in
+            let current = NIOLockedValueBox(fake.token)
+            var credentials = fake.credentials(namespace: namespace)
+            credentials.authentication = .bearerToken { current.withLockedValue { $0 } }
+            let client = try KubernetesClient(credentials: credentials, logger: ClientFixture.logger)
+            let first = try? await client.get(.service, namespace: namespace, name: "absent")
+            current.withLockedValue { $0 = "revoked" }
+            let refused = await #expect(throws: KubernetesError.self) { _ = try await client.get(.service, namespace: namespace, name: "absent") }
+            current.withLockedValue { $0 = fake.token }
+            let again = try? await client.get(.service, namespace: namespace, name: "absent")
+            await client.shutdown()
+            #expect(first == .some(nil) && again == .some(nil))
+            #expect(refused?.kind == .unauthorized)
+        }
+    }
+
     @Test("a 409 on apply is retried and then succeeds; a 409 on an optimistic replace is not retried")
     func conflicts() async throws {
         try await ClientFixture.withClient { fake, client in
@@ -77,6 +96,20 @@ struct ClientTests {
             let lost = await #expect(throws: KubernetesError.self) { _ = try await client.replace(KubernetesObject(stale)) }
             #expect(lost?.kind == .conflict)
             #expect(fake.requestLog.filter { $0.method == "PUT" }.count == 1)
+        }
+    }
+
+    @Test("a 429 with Retry-After is retried after the wait; a 500 is .unavailable")
+    func overload() async throws {
+        try await ClientFixture.withClient { fake, client in
+            fake.failNext(method: "GET", pathContains: "/services/absent", status: 429)
+            let before = client.requestCount
+            let missing = try await client.get(.service, namespace: namespace, name: "absent")
+            #expect(missing == nil)
+            #expect(client.requestCount - before == 2)
+            fake.failNext(method: "GET", pathContains: "/services", status: 500)
+            let failure = await #expect(throws: KubernetesError.self) { _ = try await client.list(.service, namespace: namespace, labelSelector: nil) }
+            #expect(failure?.kind == .unavailable(status: 500))
         }
     }
 
@@ -119,20 +152,24 @@ struct ClientTests {
         var options = FakeKubernetesAPIServer.Options()
         options.servedGroupVersions = FakeKubernetesAPIServer.allGroupVersions.filter { !$0.hasPrefix("serving.kserve.io") }
         try await ClientFixture.withClient(options: options) { _, client in
-            #expect(try await client.serves(group: "gateway.networking.k8s.io", version: "v1"))
-            #expect(try await client.serves(group: "serving.kserve.io", version: "v1beta1") == false)
-            #expect(try await client.serves(group: "", version: "v1"))
+            let gateway = try await client.serves(group: "gateway.networking.k8s.io", version: "v1")
+            let kserve = try await client.serves(group: "serving.kserve.io", version: "v1beta1")
+            let core = try await client.serves(group: "", version: "v1")
+            #expect(gateway && !kserve && core)
         }
     }
 
     @Test("a client certificate authenticates instead of a token")
     func clientCertificate() async throws {
         try await ClientFixture.withClient { fake, _ in
-            let credentials = KubernetesCredentials(
-                server: fake.url, certificateAuthorityPEM: fake.caPEM,
-                authentication: .clientCertificate(certificatePEM: fake.clientCertificatePEM, keyPEM: fake.clientKeyPEM))
-            let client = try KubernetesClient(credentials: credentials, logger: ClientFixture.logger)
-            let result = await #expect(throws: Never.self) { try await client.list(.service, namespace: namespace, labelSelector: nil) }
+            let client = try KubernetesClient(credentials: fake.credentials(namespace: namespace, clientCertificate: true), logger: ClientFixture.logger)
+            let result: KubernetesList?
+            do {
+                result = try await client.list(.service, namespace: namespace, labelSelector: nil)
+            } catch {
+                Issue.record("a client certificate was refused: \(error)")
+                result = nil
+            }
             await client.shutdown()
             #expect(result?.items.isEmpty == true)
         }
@@ -154,6 +191,7 @@ struct ClientTests {
         var options = FakeKubernetesAPIServer.Options()
         options.bookmarkInterval = nil
         try await ClientFixture.withClient(options: options) { fake, client in
+            fake.automaticStatus = false  // no status writes: only the changes this test makes
             let start = try await client.list(.deployment, namespace: namespace, labelSelector: nil).resourceVersion
             _ = try await client.apply(ClientFixture.deployment("iris-v1"))
             var seen: [String] = []

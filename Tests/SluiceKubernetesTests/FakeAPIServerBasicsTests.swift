@@ -111,5 +111,12 @@ struct FakeAPIServerBasicsTests {
         #expect(text.contains("certificate-authority-data: \(Data(server.caPEM).base64EncodedString())"))
         #expect(text.contains("token: \(server.token)"))
         #expect(text.contains("namespace: models") && text.contains("current-context: fake"))
+        try server.writeKubeconfig(to: path, namespace: "models", clientCertificate: true)
+        let certified = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(certified.contains("client-certificate-data: \(Data(server.clientCertificatePEM).base64EncodedString())"))
+        #expect(!certified.contains(server.token))
+        let credentials = server.credentials()
+        #expect(credentials.server == server.url && credentials.certificateAuthorityPEM == server.caPEM && credentials.namespace == "models")
+        #expect(!credentials.description.contains(server.token))
     }
 }

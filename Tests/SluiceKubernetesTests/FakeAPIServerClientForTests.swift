@@ -129,6 +129,16 @@ struct FakeAPIServerWatchForTests {
     func cancel() { reader.cancel() }
 }
 
+extension FakeKubernetesAPIServer {
+    /// A fake whose status controllers are off, so resourceVersions and watch events move only
+    /// with the test's own writes; bookmarks only on demand unless an interval is given.
+    static func startQuiet(bookmarks: Swift.Duration? = nil) async throws -> FakeKubernetesAPIServer {
+        let server = try await FakeKubernetesAPIServer.start(options: .init(bookmarkInterval: bookmarks))
+        server.automaticStatus = false
+        return server
+    }
+}
+
 struct FakeAPIServerTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -8,16 +8,9 @@ import Testing
 struct FakeAPIServerWatchTests {
     static let deployments = "/apis/apps/v1/namespaces/models/deployments"
 
-    /// A fake without automatic status, so the only events are the test's own writes.
-    static func quietServer(bookmarks: Swift.Duration? = nil) async throws -> FakeKubernetesAPIServer {
-        let server = try await FakeKubernetesAPIServer.start(options: .init(bookmarkInterval: bookmarks))
-        server.automaticStatus = false
-        return server
-    }
-
     @Test("a watch from a list's resourceVersion gets later changes in order: ADDED, MODIFIED, DELETED")
     func changesAfterResourceVersion() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         _ = try await client.apply(FakeAPIServerObjects.deployment("before"))
@@ -38,7 +31,7 @@ struct FakeAPIServerWatchTests {
 
     @Test("bookmarks carry only kind, apiVersion and the current resourceVersion; a resumed watch gets what it missed")
     func bookmarksAndResume() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         let rv = KubernetesObject(try await client.apply(FakeAPIServerObjects.deployment("a")).json).resourceVersion ?? ""
@@ -62,7 +55,7 @@ struct FakeAPIServerWatchTests {
 
     @Test("bookmarks also come on their own when allowed, at the configured interval")
     func periodicBookmarks() async throws {
-        let server = try await Self.quietServer(bookmarks: .milliseconds(50))
+        let server = try await FakeKubernetesAPIServer.startQuiet(bookmarks: .milliseconds(50))
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         var watch = try await client.watch("\(Self.deployments)?watch=1&resourceVersion=\(server.resourceVersion)&allowWatchBookmarks=true")
@@ -72,7 +65,7 @@ struct FakeAPIServerWatchTests {
 
     @Test("after compactHistory a watch from an older resourceVersion gets an ERROR event: Status 410 Expired, too old resource version")
     func expired() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         let old = KubernetesObject(try await client.apply(FakeAPIServerObjects.deployment("a")).json).resourceVersion ?? ""
@@ -94,7 +87,7 @@ struct FakeAPIServerWatchTests {
 
     @Test("a label-selected watch sees an object that stops matching as DELETED and one that starts matching as ADDED")
     func selectorTransitions() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         _ = try await client.apply(FakeAPIServerObjects.deployment("a", labels: [("tier", .string("x"))]))
@@ -108,7 +101,7 @@ struct FakeAPIServerWatchTests {
 
     @Test("a watch without a resourceVersion starts with every current object as ADDED")
     func initialEvents() async throws {
-        let server = try await Self.quietServer()
+        let server = try await FakeKubernetesAPIServer.startQuiet()
         let client = try FakeAPIServerClientForTests(server)
         defer { Task { await client.shutdown(); await server.stop() } }
         _ = try await client.apply(FakeAPIServerObjects.deployment("a"))
@@ -119,5 +112,17 @@ struct FakeAPIServerWatchTests {
         let second = try await watch.nextChange()
         #expect([first, second].map { $0?["type"]?.stringValue ?? "" } == ["ADDED", "ADDED"])
         #expect([first, second].map { $0?["object"]?["metadata"]?["name"]?.stringValue ?? "" } == ["a", "b"])
+    }
+
+    @Test("a watch with timeoutSeconds ends on its own; stop() ends open watches")
+    func endings() async throws {
+        let server = try await FakeKubernetesAPIServer.startQuiet()
+        let client = try FakeAPIServerClientForTests(server)
+        defer { Task { await client.shutdown() } }
+        var timed = try await client.watch("\(Self.deployments)?watch=1&resourceVersion=\(server.resourceVersion)&timeoutSeconds=1")
+        #expect(try await timed.next() == nil)
+        var open = try await client.watch("\(Self.deployments)?watch=1&resourceVersion=\(server.resourceVersion)")
+        await server.stop()
+        #expect(try await open.next() == nil)
     }
 }

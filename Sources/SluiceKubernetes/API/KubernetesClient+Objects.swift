@@ -3,6 +3,9 @@ import NIOHTTP1
 import SluiceCore
 
 extension KubernetesClient {
+    /// The most list pages followed (×``pageSize`` objects).
+    static let maximumListPages = 1000
+
     /// How many times a 409 on server-side apply is retried.
     static let applyConflictRetries = 3
 
@@ -46,7 +49,13 @@ extension KubernetesClient {
         var items: [KubernetesObject] = []
         var resourceVersion = ""
         var next: String?
+        var pages = 0
         repeat {
+            // A server that never stops paging (or repeats its continue token) is not followed forever.
+            pages += 1
+            guard pages <= Self.maximumListPages else {
+                throw KubernetesError(.unreadable, "GET \(path): the list did not end within \(Self.maximumListPages) pages")
+            }
             var query = [("limit", String(Self.pageSize))]
             if let labelSelector { query.append(("labelSelector", labelSelector)) }
             if let next { query.append(("continue", next)) }

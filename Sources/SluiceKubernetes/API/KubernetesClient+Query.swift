@@ -1,3 +1,5 @@
+import Foundation
+
 extension KubernetesClient {
     /// `?a=b&c=d`, every value percent-encoded, or "" for no parameters.
     static func queryString(_ query: [(String, String)]) -> String {
@@ -8,22 +10,11 @@ extension KubernetesClient {
     /// Every byte but the unreserved ones (`A-Z a-z 0-9 - . _ ~`) percent-encoded, so `,`,
     /// `=`, `!` and `&` in a label selector survive.
     static func percentEncoded(_ value: String) -> String {
-        let hex = Array("0123456789ABCDEF".unicodeScalars)
-        var encoded = ""
-        encoded.reserveCapacity(value.utf8.count)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                encoded.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                encoded.unicodeScalars.append("%")
-                encoded.unicodeScalars.append(hex[Int(byte >> 4)])
-                encoded.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return encoded
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
+
+    /// RFC 3986 unreserved characters.
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// `name` when it can be a path segment of an object (a DNS-1123 subdomain: lowercase
     /// letters, digits, `-` and `.`, at most 253); otherwise `.invalid`, before anything is sent.

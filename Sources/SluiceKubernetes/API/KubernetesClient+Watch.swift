@@ -60,7 +60,7 @@ extension KubernetesClient {
                     var splitter = WatchLineSplitter(maximumLineBytes: Self.maximumWatchLineBytes)
                     for try await buffer in response.body {
                         let lines: [[UInt8]]
-                        do {
+                        do throws(KubernetesError) {
                             lines = try splitter.append(buffer.readableBytesView)
                         } catch {
                             throw KubernetesError(.unreadable, "GET \(path): \(error.detail)")

@@ -43,6 +43,9 @@ public final class KubernetesClient: Sendable {
         configuration.redirectConfiguration = .disallow  // the token goes to the server only
         configuration.timeout.connect = timeout
         configuration.httpVersion = .http1Only
+        // A refused connection or a failed TLS handshake fails the call at once with its reason
+        // (the controller retries on its next pass) rather than being retried until the timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
         // Each watch holds a connection; leave room for requests beside them.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

@@ -5,6 +5,7 @@ public struct KubernetesList: Sendable {
     /// `metadata.resourceVersion` of the list: a watch from it misses nothing.
     public var resourceVersion: String
 
+    /// A list of `items` at `resourceVersion`.
     public init(items: [KubernetesObject], resourceVersion: String) {
         self.items = items
         self.resourceVersion = resourceVersion

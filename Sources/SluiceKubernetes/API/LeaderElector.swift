@@ -39,6 +39,7 @@ public final class LeaderElector: Sendable {
         var renewedAt: ContinuousClock.Instant?
     }
 
+    /// An elector of `identity` for the Lease `config.leaseName` in `namespace`; nothing happens until ``run()``.
     public init(client: KubernetesClient, namespace: String, config: LeaderElectionConfig, identity: String, logger: Logger) {
         self.client = client
         self.namespace = namespace

@@ -13,15 +13,18 @@ public actor ResourceInformer {
     static let maximumBackoff: Duration = .seconds(30)
 
     let client: KubernetesClient
-    /// What it caches.
+    /// The kind it caches.
     public nonisolated let kind: ResourceKind
+    /// The namespace it caches.
     public nonisolated let namespace: String
+    /// The label selector of its list and watch; nil: every object.
     public nonisolated let labelSelector: String?
     let logger: Logger
 
     private var cache: [String: KubernetesObject] = [:]
     private var lastResourceVersion = ""
     private var synced = false
+    private var stopped = false
     private var lastListError: KubernetesError?
     private var waiters: [Int: CheckedContinuation<Result<Void, KubernetesError>, Never>] = [:]
     private var nextWaiter = 0
@@ -29,6 +32,7 @@ public actor ResourceInformer {
     /// +1 per add, modify or delete applied to the cache, and per (re)list.
     public private(set) var changeCount = 0
 
+    /// An informer that does nothing until ``run()``.
     public init(client: KubernetesClient, kind: ResourceKind, namespace: String, labelSelector: String?, logger: Logger) {
         self.client = client
         self.kind = kind
@@ -88,19 +92,25 @@ public actor ResourceInformer {
                 guard await pause(&backoff) else { break }
             }
         }
-        finishWaiters(.failure(KubernetesError(.unreachable, "the informer of \(kind) in \(namespace) stopped before its first list")))
+        stopped = true
+        finishWaiters(.failure(Self.stoppedError(kind, namespace)))
+    }
+
+    private static func stoppedError(_ kind: ResourceKind, _ namespace: String) -> KubernetesError {
+        KubernetesError(.unreachable, "the informer of \(kind) in \(namespace) stopped before its first list")
     }
 
     /// Returns once the first list succeeded; throws the list's error when it failed.
     public func waitUntilSynced() async throws(KubernetesError) {
         if synced { return }
         if let lastListError { throw lastListError }
+        if stopped { throw Self.stoppedError(kind, namespace) }
         let id = nextWaiter
         nextWaiter += 1
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {
-                    continuation.resume(returning: .failure(KubernetesError(.unreachable, "cancelled while waiting for the informer of \(kind)")))
+                    continuation.resume(returning: Result<Void, KubernetesError>.failure(KubernetesError(.unreachable, "cancelled while waiting for the informer of \(kind)")))
                 } else {
                     waiters[id] = continuation
                 }

@@ -12,7 +12,7 @@ enum FakeHTTPRouteController {
     /// The controller name written (Envoy Gateway's).
     static let controllerName = "gateway.envoyproxy.io/gatewayclass-controller"
 
-    static func status(of object: JSONValue, ready: Bool, old: JSONValue?, services: Set<String>) -> JSONValue {
+    static func status(of object: JSONValue, ready: Bool, old: JSONValue?, serviceExists: (String) -> Bool) -> JSONValue {
         let generation = object["metadata"]?["generation"]?.intValue ?? 1
         let namespace = object["metadata"]?["namespace"]?.stringValue ?? ""
         var missing: String?
@@ -21,7 +21,7 @@ enum FakeHTTPRouteController {
                 let name = ref["name"]?.stringValue ?? ""
                 let refNamespace = ref["namespace"]?.stringValue ?? namespace
                 let isService = (ref["kind"]?.stringValue ?? "Service") == "Service" && (ref["group"]?.stringValue ?? "").isEmpty
-                if missing == nil, isService, refNamespace == namespace, !services.contains(name) {
+                if missing == nil, isService, refNamespace == namespace, !serviceExists(name) {
                     missing = "Service \(refNamespace)/\(name) not found"
                 }
             }

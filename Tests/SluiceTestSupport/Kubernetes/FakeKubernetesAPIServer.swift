@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -64,8 +65,13 @@ public final class FakeKubernetesAPIServer: Sendable {
 
     let cluster: FakeKubernetesCluster
     private let channel: any Channel
+    /// The open client connections, closed by ``stop()`` (an API server that went away).
+    private let connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
 
-    private init(url: String, tls: FakeKubernetesTLS?, token: String, cluster: FakeKubernetesCluster, channel: any Channel) {
+    private init(
+        url: String, tls: FakeKubernetesTLS?, token: String, cluster: FakeKubernetesCluster, channel: any Channel,
+        connections: NIOLockedValueBox<[ObjectIdentifier: any Channel]>
+    ) {
         self.url = url
         caPEM = tls?.caPEM ?? []
         clientCertificatePEM = tls?.clientCertificatePEM ?? []
@@ -73,6 +79,7 @@ public final class FakeKubernetesAPIServer: Sendable {
         self.token = token
         self.cluster = cluster
         self.channel = channel
+        self.connections = connections
     }
 
     /// Starts a fake on 127.0.0.1, port 0 (a free one).
@@ -82,10 +89,14 @@ public final class FakeKubernetesAPIServer: Sendable {
         let token = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined()
         let group = MultiThreadedEventLoopGroup.singleton
         let cluster = FakeKubernetesCluster(options: options, eventLoop: group.next())
+        let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let id = ObjectIdentifier(channel)
+                connections.withLockedValue { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = connections.withLockedValue { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
                     if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(FakeKubernetesHTTPHandler(cluster: cluster, token: token))
@@ -93,12 +104,17 @@ public final class FakeKubernetesAPIServer: Sendable {
             }
             .bind(host: "127.0.0.1", port: 0).get()
         guard let port = channel.localAddress?.port else { throw FakeKubernetesSetupError(message: "the fake API server has no port") }
-        return FakeKubernetesAPIServer(url: "\(tls ? "https" : "http")://127.0.0.1:\(port)", tls: material, token: token, cluster: cluster, channel: channel)
+        return FakeKubernetesAPIServer(
+            url: "\(tls ? "https" : "http")://127.0.0.1:\(port)", tls: material, token: token, cluster: cluster, channel: channel,
+            connections: connections)
     }
 
-    /// Stops listening and ends every open watch.
+    /// Stops listening, ends every open watch and closes every connection.
     public func stop() async {
         cluster.closeWatches()
         try? await channel.close()
+        for connection in connections.withLockedValue({ Array($0.values) }) {
+            try? await connection.close()
+        }
     }
 }

@@ -18,7 +18,8 @@ extension FakeKubernetesCluster {
             guard state.automaticStatus else { return }
             let targets: [FakeKubernetesKey]
             if key.kind == .service {
-                targets = state.objects.keys.filter { $0.kind == .httpRoute && $0.namespace == key.namespace }
+                // Only the routes that name this Service (an index): a pass over 1,000 models stays linear.
+                targets = Array(state.routesByService[key] ?? [])
             } else {
                 targets = [key]
             }
@@ -43,7 +44,10 @@ extension FakeKubernetesCluster {
         let status: JSONValue
         switch key.kind {
         case .deployment: status = FakeDeploymentController.status(of: stored.json, ready: ready, old: old)
-        case .httpRoute: status = FakeHTTPRouteController.status(of: stored.json, ready: ready, old: old, services: state.serviceNames(in: key.namespace))
+        case .httpRoute:
+            status = FakeHTTPRouteController.status(of: stored.json, ready: ready, old: old) { name in
+                state.objects[FakeKubernetesKey(kind: .service, namespace: key.namespace, name: name)] != nil
+            }
         case .inferenceService:
             var revisions = state.revisions[key] ?? FakeKServeRevisions()
             status = FakeInferenceServiceController.status(of: stored.json, ready: ready, old: old, revisions: &revisions)
@@ -57,9 +61,20 @@ extension FakeKubernetesCluster {
 }
 
 extension FakeKubernetesState {
-    /// The names of the Services in `namespace`.
-    func serviceNames(in namespace: String) -> Set<String> {
-        Set(objects.keys.filter { $0.kind == .service && $0.namespace == namespace }.map(\.name))
+    /// Keeps ``routesByService`` in step with a change of an HTTPRoute.
+    mutating func indexRoute(_ key: FakeKubernetesKey, old: JSONValue?, new: JSONValue?) {
+        guard key.kind == .httpRoute else { return }
+        for service in Self.backendServices(of: old, namespace: key.namespace) { routesByService[service]?.remove(key) }
+        for service in Self.backendServices(of: new, namespace: key.namespace) { routesByService[service, default: []].insert(key) }
+    }
+
+    /// The Services (in the route's namespace) a route's backendRefs name.
+    static func backendServices(of route: JSONValue?, namespace: String) -> [FakeKubernetesKey] {
+        (route?["spec"]?["rules"]?.arrayValue ?? []).flatMap { rule in
+            (rule["backendRefs"]?.arrayValue ?? []).compactMap { ref in
+                ref["name"]?.stringValue.map { FakeKubernetesKey(kind: .service, namespace: namespace, name: $0) }
+            }
+        }
     }
 }
 

@@ -59,11 +59,14 @@ final class FakeKubernetesCluster: Sendable {
             metadata.fakeSet("resourceVersion", .string(String(state.resourceVersion)))
             object.fakeSet("metadata", metadata)
         }
+        state.indexRoute(key, old: previous, new: stored == nil ? nil : object)
         let record = FakeKubernetesRecord(resourceVersion: state.resourceVersion, type: type, key: key, object: object, previous: previous)
         state.history.append(record)
         if state.history.count > options.historyLimit {
-            let dropped = state.history.removeFirst()
-            state.oldestWatchable = dropped.resourceVersion
+            // Trim in batches (a tenth of the limit) so a full history is not shifted on every change.
+            let drop = min(state.history.count, state.history.count - options.historyLimit + options.historyLimit / 10)
+            state.oldestWatchable = state.history[drop - 1].resourceVersion
+            state.history.removeFirst(drop)
         }
         for watcher in state.watchers.values { watcher.deliver(record) }
         scheduleControllers(after: key)

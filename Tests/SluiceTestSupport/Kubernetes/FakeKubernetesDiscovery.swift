@@ -9,6 +9,18 @@ enum FakeKubernetesDiscovery {
 
     static let shortNames: [String: [String]] = ["deployments": ["deploy"], "services": ["svc"], "inferenceservices": ["isvc"], "events": ["ev"]]
 
+    /// `GET /version` (the fake names itself in gitVersion).
+    static let version = JSONValue.object([
+        ("major", .string("1")), ("minor", .string("31")), ("gitVersion", .string("v1.31.0-sluice-fake")),
+        ("platform", .string("linux/amd64")),
+    ])
+
+    /// `GET /api`.
+    static let apiVersions = JSONValue.object([
+        ("kind", .string("APIVersions")), ("versions", .array([.string("v1")])),
+        ("serverAddressByClientCIDRs", .array([.object([("clientCIDR", .string("0.0.0.0/0")), ("serverAddress", .string("127.0.0.1"))])])),
+    ])
+
     /// `GET /apis`.
     static func groupList(served: Set<String>) -> JSONValue {
         let groups: [JSONValue] = Set(FakeKubernetesCluster.kinds.filter { !$0.group.isEmpty && served.contains($0.apiVersion) }.map(\.group))

@@ -43,6 +43,10 @@ struct FakeKubernetesRouter: Sendable {
         var version = ""
         var rest: ArraySlice<String>
         switch segments.first {
+        case "version" where segments.count == 1:
+            return .answer(code: 200, body: FakeKubernetesDiscovery.version, headers: [])
+        case "api" where segments.count == 1:
+            return .answer(code: 200, body: FakeKubernetesDiscovery.apiVersions, headers: [])
         case "api" where segments.count >= 2:
             version = segments[1]
             rest = segments.dropFirst(2)
@@ -80,7 +84,9 @@ struct FakeKubernetesRouter: Sendable {
                 return .watch(
                     FakeKubernetesWatchRequest(
                         kind: kind, namespace: namespace, selector: selector, resourceVersion: request.query["resourceVersion"],
-                        bookmarks: request.flag("allowWatchBookmarks"), timeoutSeconds: request.query["timeoutSeconds"].flatMap { Int($0) }))
+                        bookmarks: request.flag("allowWatchBookmarks"),
+                        // Bounded: an hour at most, like kube-apiserver's --min-request-timeout scale.
+                        timeoutSeconds: request.query["timeoutSeconds"].flatMap { Int($0) }.map { min(max($0, 0), 3600) }))
             }
             return .answer(code: 200, body: cluster.list(kind, namespace: namespace, selector: selector), headers: [])
         case "POST":
