@@ -82,6 +82,9 @@ extension KubernetesRenderer {
             members.append(("logger", .object([("mode", .string("all")), ("url", .string(url))])))
         }
         members.append(("model", .members([
+            // The v0.20.0 CRD requires the container `name` in canary predictors' `model`
+            // (not in the main predictor's, which KServe defaults); KServe's own default is used.
+            ("name", name == nil ? nil : .string("kserve-container")),
             ("modelFormat", .object([("name", .string(runtime?.modelFormat ?? ""))])),
             ("runtime", runtime?.runtime.map { .string($0) }),
             ("protocolVersion", runtime?.protocolVersion.map { .string($0) }),
