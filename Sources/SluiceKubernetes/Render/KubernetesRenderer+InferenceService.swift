@@ -76,6 +76,8 @@ extension KubernetesRenderer {
     func predictorSpec(_ version: VersionRuntime, model: ModelRuntime, runtime: KServeRuntime?, name: String?) -> [(String, JSONValue)] {
         var members: [(String, JSONValue)] = []
         if let name { members.append(("name", .string(name))) }
+        // Pod annotations: a new digest under the same URI makes a new revision.
+        if let digest = version.digest { members.append(("annotations", .strings([KubernetesAnnotations.digest: digest]))) }
         if let collector = context.collectorURL {
             let base = collector.hasSuffix("/") ? String(collector.dropLast()) : collector
             let url = "\(base)/\(Self.pathSegment(model.name))/\(Self.pathSegment(version.name))"
