@@ -3,7 +3,7 @@ import SluiceCore
 
 extension ConfigBuilder {
     /// The top-level `backend:` section; `.local` when absent or when `kind` is unusable (reported).
-    mutating func backend(_ node: YAMLNode?) -> BackendConfig {
+    mutating func readBackend(_ node: YAMLNode?) -> BackendConfig {
         guard let node, text(node["kind"]) == "kubernetes" else { return .local }
         let field = "backend"
         // A missing namespace was reported by the schema; the rest is still read.
@@ -101,13 +101,7 @@ extension ConfigBuilder {
                 runtime.env[key] = value
             }
         }
-        if let pathNode = node["readinessPath"], let path = text(pathNode) {
-            if path.hasPrefix("/") {
-                runtime.readinessPath = path
-            } else {
-                problem(pathNode, "\(field).readinessPath", "expected a path starting with '/', found '\(path)'")
-            }
-        }
+        if let path = readinessPath(node, field: field) { runtime.readinessPath = path }
         if let replicas = integer(node["replicas"], in: 1...1000) { runtime.replicas = replicas }
         return runtime
     }

@@ -130,13 +130,7 @@ struct ConfigBuilder {
             guard let key = entry.key.scalar?.text, let value = text(entry.value) else { continue }
             definition.environment[key] = value
         }
-        if let node = node["readinessPath"], let path = text(node) {
-            if path.hasPrefix("/") {
-                definition.readinessPath = path
-            } else {
-                problem(node, "\(field).readinessPath", "expected a path starting with '/', found '\(path)'")
-            }
-        }
+        if let path = readinessPath(node, field: field) { definition.readinessPath = path }
         if let value = duration(node["startTimeout"]) { definition.startTimeout = value }
         if let path = text(node["workingDirectory"]) { definition.workingDirectory = resolve(path) }
         return definition
@@ -211,6 +205,16 @@ extension ConfigBuilder {
             return nil
         }
         return .tcp(host: host, port: port)
+    }
+
+    /// `readinessPath` of `section` when it starts with `/`; anything else is reported.
+    mutating func readinessPath(_ section: YAMLNode, field: String) -> String? {
+        guard let node = section["readinessPath"], let path = text(node) else { return nil }
+        guard path.hasPrefix("/") else {
+            problem(node, "\(field).readinessPath", "expected a path starting with '/', found '\(path)'")
+            return nil
+        }
+        return path
     }
 
     /// Reports a value that passed the schema but cannot be used.

@@ -20,7 +20,8 @@ extension ConfigSchema {
                 "maxConcurrentQueries", .integer(minimum: 1, maximum: 256), default: "`16`",
                 "Queries in flight at once in one pass (also the connections kept to Prometheus)."),
             FieldSchema(
-                "builtinMetrics", .enumeration(BuiltinMetricsSource.allCases.map(\.rawValue)), default: "`gateway`",
+                "builtinMetrics", .enumeration(BuiltinMetricsSource.allCases.map(\.rawValue)),
+                default: "`gateway`; `prometheus` on `backend.kind: kubernetes`",
                 "Who answers `error_rate` and `latency_pNN_ms` checks: `gateway` (Sluice's gateway measures each version) or `prometheus` (the `queries` below, for a backend whose gateway is not Sluice's)."),
             FieldSchema(
                 "queries", .object(prometheusQueries), default: "over `sluice serve`'s own metrics",

@@ -35,7 +35,7 @@ public struct SluiceConfiguration: Sendable {
         // Typed values are built even from a file with schema problems, so that problems
         // between values are reported in the same run; the builder skips what failed.
         var builder = ConfigBuilder(validator: validator, base: baseDirectory)
-        builder.backend = builder.backend(root["backend"])
+        builder.backend = builder.readBackend(root["backend"])
         let serve = builder.serve(root)
         let controller = root["controller"].flatMap { builder.controller($0, serve: serve) }
         guard builder.validator.diagnostics.isEmpty else { throw ConfigError(diagnostics: builder.validator.diagnostics.sorted()) }

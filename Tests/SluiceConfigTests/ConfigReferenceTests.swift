@@ -26,7 +26,7 @@ import Testing
             return
         }
         #expect(schema["additionalProperties"] == .bool(false))
-        #expect(definitions.count == 11)
+        #expect(definitions.count == 18)
         for (name, definition) in definitions {
             #expect(definition["additionalProperties"] == .bool(false), "\(name)")
         }
@@ -43,6 +43,8 @@ import Testing
         #expect(try example.controller().path == "manifests")
         let rows = ConfigSchema.markdown().split(separator: "\n").filter { $0.hasPrefix("| `") }
         #expect(rows.count > 60)
-        #expect(rows.contains { $0.hasPrefix("| `runtimes.<name>.command` | list of string | yes |") })
+        #expect(rows.contains { $0.hasPrefix("| `runtimes.<name>.command` | list of string |  | required unless `backend.kind` is `kubernetes` |") })
+        #expect(rows.contains { $0.hasPrefix("| `backend.kind` | `local`, `kubernetes` | yes |") })
+        #expect(rows.contains { $0.hasPrefix("| `runtimes.<name>.kubernetes.image` | string | yes |") })
     }
 }

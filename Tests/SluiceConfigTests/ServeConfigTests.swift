@@ -89,7 +89,7 @@ struct ServeConfigTests: ConfigParsing {
             "sluice.yaml:10:17: serve.drainTimeout: 'soon' is not a duration: expected a number before each unit",
             "sluice.yaml:12:3: runtimes.broken.command: missing required field 'command' in runtimes.broken",
             "sluice.yaml:15:14: runtimes.empty.command: expected at least 1 item; the list is empty",
-            "sluice.yaml:18:5: runtimes.typo.readyPath: unknown field 'readyPath' in runtimes.typo; expected one of command, env, readinessPath, startTimeout, workingDirectory",
+            "sluice.yaml:18:5: runtimes.typo.readyPath: unknown field 'readyPath' in runtimes.typo; expected one of command, env, readinessPath, startTimeout, workingDirectory, kubernetes, kserve",
             "sluice.yaml:21:20: runtimes.relative.readinessPath: expected a path starting with '/', found 'ready'",
         ])
     }
@@ -97,7 +97,7 @@ struct ServeConfigTests: ConfigParsing {
     @Test("YAML errors and non-mapping documents are reported, not crashed on")
     func syntax() {
         #expect(problems("serve: [unclosed\n").first?.hasPrefix("sluice.yaml:") == true)
-        #expect(problems("- a\n- b\n") == ["sluice.yaml:1:1: expected a mapping with the fields serve, runtimes, controller; found a list"])
+        #expect(problems("- a\n- b\n") == ["sluice.yaml:1:1: expected a mapping with the fields serve, runtimes, controller, backend; found a list"])
         #expect(problems("") == ["sluice.yaml: expected one YAML document with `serve:` and `runtimes:`"])
     }
 

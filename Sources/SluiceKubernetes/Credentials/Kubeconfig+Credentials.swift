@@ -11,6 +11,10 @@ extension Kubeconfig {
               scheme == "https" || scheme == "http", components.host?.isEmpty == false else {
             throw problem("cluster '\(clusterName)' server '\(server.prefix(200))' is not an https:// URL with a host")
         }
+        // A token over plain http could be read on the way: only a loopback server may use it.
+        if scheme == "http", !["127.0.0.1", "::1", "[::1]", "localhost"].contains(components.host?.lowercased() ?? "") {
+            throw problem("cluster '\(clusterName)' server '\(server.prefix(200))' uses http:// to a host that is not loopback; use https://")
+        }
         guard components.user == nil, components.password == nil else {
             throw problem("cluster '\(clusterName)' server URL holds a user or password; credentials belong in users")
         }
