@@ -7,4 +7,4 @@ enum PlanBackend: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// `--driver` of `sluice plan --render`: `gateway-api` or `kserve`.
-extension KubernetesDriver: @retroactive ExpressibleByArgument {}
+extension KubernetesDriver: ExpressibleByArgument {}

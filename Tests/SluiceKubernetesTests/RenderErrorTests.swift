@@ -46,6 +46,13 @@ struct RenderErrorTests {
         #expect(error?.detail.contains("v1, v2, v3") == true)
     }
 
+    @Test("a pin header that is not an HTTP header name is refused")
+    func badPinHeader() {
+        var model = RenderFixtures.states[1].model
+        model.route.pins = [Route.HeaderPin(header: "x user", value: "beta", version: "v2")]
+        #expect(Self.error(.gatewayAPI, model)?.detail == "route.pins: \"x user\" is not an HTTP header name (RFC 7230 token, at most 256 characters)")
+    }
+
     @Test("more versions than an HTTPRoute has rules for is refused")
     func tooManyRules() {
         let versions = (1...16).map { VersionRuntime(name: "v\($0)", runtime: "mlserver", artifact: "s3://m/\($0)") }

@@ -50,7 +50,7 @@ struct RenderSchemaContractTests {
                     ("name", .string("a")), ("port", .int(8080)), ("weight", .string("10")),
                 ])]))])])),
             isvc.replacing(["metadata", "name"], with: .string("no-model-format"))
-                .replacing(["spec", "predictor", "model"], with: .object([("storageUri", .string("s3://a"))])),
+                .replacing(["spec", "predictor", "model", "modelFormat"], with: .object([("version", .string("1"))])),
             isvc.replacing(["metadata", "name"], with: .string("unknown-predictor-field"))
                 .replacing(["spec", "predictor", "canaryPercent"], with: .int(10)),
         ]

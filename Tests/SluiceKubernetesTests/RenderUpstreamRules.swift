@@ -89,7 +89,7 @@ enum RenderUpstreamRule: String, CaseIterable, Sendable {
             var names = Set<String>()
             var total = 0
             for canary in canaries {
-                let name = canary["predictor", "name"]?.stringValue ?? ""
+                let name = canary["predictor"]?["name"]?.stringValue ?? ""
                 if name.isEmpty { found.append("canary predictor.name is required") }
                 if !names.insert(name).inserted { found.append("canary predictor.name \(name) is duplicated") }
                 let percent = canary["trafficPercent"]?.intValue ?? -1

@@ -38,14 +38,19 @@ struct PlanRenderCommandTests {
         return file
     }
 
-    @Test("a canary prints its Services, Deployments and HTTPRoute at the first step's weights")
-    func canaryFirstStep() throws {
+    /// `plan --render` of a commit that starts a canary of v2 (first step 10%).
+    static func canaryPlan(driver: String) throws -> SluiceBinary.Result {
         let repo = try GitFixture()
-        let config = try Self.config()
+        let config = try Self.config(driver: driver)
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         try repo.commit("v1", files: ["manifests/fraud.yaml": Self.fraud(["v1"], traffic: ["v1": 100])])
         try repo.commit("ship v2", files: ["manifests/fraud.yaml": Self.fraud(["v1", "v2"], traffic: ["v1": 0, "v2": 100], steps: true)])
-        let result = try SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+        return try SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+    }
+
+    @Test("a canary prints its Services, Deployments and HTTPRoute at the first step's weights")
+    func canaryFirstStep() throws {
+        let result = try Self.canaryPlan(driver: "gateway-api")
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("at each changed model's first rollout step"))
         #expect(result.stdout.contains("# fraud: canary, weights v1=90 v2=10"), "\(result.stdout)")
@@ -59,12 +64,7 @@ struct PlanRenderCommandTests {
 
     @Test("the kserve driver prints one InferenceService with canaryTrafficPercent")
     func kserve() throws {
-        let repo = try GitFixture()
-        let config = try Self.config(driver: "kserve")
-        defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
-        try repo.commit("v1", files: ["manifests/fraud.yaml": Self.fraud(["v1"], traffic: ["v1": 100])])
-        try repo.commit("ship v2", files: ["manifests/fraud.yaml": Self.fraud(["v1", "v2"], traffic: ["v1": 0, "v2": 100], steps: true)])
-        let result = try SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+        let result = try Self.canaryPlan(driver: "kserve")
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("kind: \"InferenceService\""))
         #expect(result.stdout.contains("canaryTrafficPercent: 10"), "\(result.stdout)")

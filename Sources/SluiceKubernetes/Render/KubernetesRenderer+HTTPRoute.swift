@@ -22,6 +22,10 @@ extension KubernetesRenderer {
         for pin in model.route.pins where model.version(pin.version) == nil {
             throw KubernetesRenderError(model: model.name, version: pin.version, detail: "route.pins: the pinned version is not in the spec")
         }
+        for header in [context.pinHeader] + model.route.pins.map(\.header) where !Self.isHeaderName(header) {
+            throw KubernetesRenderError(
+                model: model.name, detail: "route.pins: \"\(header)\" is not an HTTP header name (RFC 7230 token, at most 256 characters)")
+        }
         var objects: [KubernetesObject] = []
         for version in model.versions {
             guard let runtime = runtimes[version.name] else { continue }
@@ -84,6 +88,14 @@ extension KubernetesRenderer {
                 ("rules", .array(rules)),
             ])),
         ]))
+    }
+
+    /// An HTTPHeaderName of the v1.6.1 CRD: 1–256 of the RFC 7230 token characters (its `pattern`).
+    static func isHeaderName(_ name: String) -> Bool {
+        let symbols = "!#$%&'*+-.^_`|~".unicodeScalars
+        return (1...256).contains(name.utf8.count) && name.unicodeScalars.allSatisfy {
+            $0.isASCII && (("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || symbols.contains($0))
+        }
     }
 
     /// The mirrored share: `percent` when whole, else a `fraction` over 10,000 (both in the

@@ -76,12 +76,17 @@ extension KubernetesRenderer {
     func predictorSpec(_ version: VersionRuntime, model: ModelRuntime, runtime: KServeRuntime?, name: String?) -> [(String, JSONValue)] {
         var members: [(String, JSONValue)] = []
         if let name { members.append(("name", .string(name))) }
+        // Pod annotations: a new digest under the same URI makes a new revision.
+        if let digest = version.digest { members.append(("annotations", .strings([KubernetesAnnotations.digest: digest]))) }
         if let collector = context.collectorURL {
             let base = collector.hasSuffix("/") ? String(collector.dropLast()) : collector
             let url = "\(base)/\(Self.pathSegment(model.name))/\(Self.pathSegment(version.name))"
             members.append(("logger", .object([("mode", .string("all")), ("url", .string(url))])))
         }
         members.append(("model", .members([
+            // The v0.20.0 CRD requires the container `name` in canary predictors' `model`
+            // (not in the main predictor's, which KServe defaults); KServe's own default is used.
+            ("name", name == nil ? nil : .string("kserve-container")),
             ("modelFormat", .object([("name", .string(runtime?.modelFormat ?? ""))])),
             ("runtime", runtime?.runtime.map { .string($0) }),
             ("protocolVersion", runtime?.protocolVersion.map { .string($0) }),
