@@ -35,11 +35,11 @@ public struct KServeCollectorCounters: Sendable, Hashable {
             exposition.sample("sluice_kserve_events_total", [("outcome", outcome)], value)
         }
         exposition.family("sluice_kserve_joins_total", .counter, help: "Inference calls whose request and response events were joined.")
-        exposition.sample("sluice_kserve_joins_total", joins)
+        exposition.sample("sluice_kserve_joins_total", [], joins)
         exposition.family("sluice_kserve_expired_total", .counter, help: "Events that waited too long for their other half, by half.")
         exposition.sample("sluice_kserve_expired_total", [("half", "request")], expiredRequests)
         exposition.sample("sluice_kserve_expired_total", [("half", "response")], expiredResponses)
         exposition.family("sluice_kserve_pending", .gauge, help: "Events waiting for their other half.")
-        exposition.sample("sluice_kserve_pending", UInt64(max(0, pending)))
+        exposition.sample("sluice_kserve_pending", [], UInt64(max(0, pending)))
     }
 }

@@ -24,9 +24,11 @@ extension KServeLogCollector {
         router.post(RouterPath(Self.collectorPrefix + ":model/:version")) { request, context -> JSONAnswer<EventReply> in
             let model = try context.parameters.require("model")
             let version = try context.parameters.require("version")
-            // Refused from the head: an unknown path's body is never read.
+            // Refused from the head, closing the connection: an unknown path's body is never read.
             guard self.admits(model: model, version: version) else {
-                throw APIError(.notFound, "no version '\(version.prefix(128))' of model '\(model.prefix(128))' is deployed by this controller")
+                throw APIError(
+                    .notFound, "no version '\(version.prefix(128))' of model '\(model.prefix(128))' is deployed by this controller",
+                    closesConnection: true)
             }
             let event: KServeCloudEvent
             do throws(KServeEventProblem) {

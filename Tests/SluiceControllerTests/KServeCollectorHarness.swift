@@ -15,12 +15,13 @@ struct KServeCollectorHarness {
     static let controllerToken = "controller-token-for-tests"
     static let feedbackToken = "feedback-token-for-tests"
 
-    let clock = ManualClock()
+    let clock: ManualClock
     let collector: KServeLogCollector
     let app: Application<RouterResponder<BasicRequestContext>>
 
     init(limits: KServeLogCollector.Limits = .init(), feedbackToken: String? = Self.feedbackToken) {
-        let clock = self.clock
+        let clock = ManualClock()
+        self.clock = clock
         collector = KServeLogCollector(
             bucketSeconds: 10, retentionSeconds: 600, sketchInputs: { $0 == "fraud" ? ["amount", "country"] : nil },
             clock: clock, feedbackToken: { feedbackToken }, limits: limits)

@@ -22,7 +22,7 @@ struct KServeFeedbackTests {
     @Test("labels joined by ce-id give the accuracy in the batch, which decodes as MonitoringBatch and judges as the monitor pass judges")
     func accuracy() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client).status == .accepted)
             #expect(try await Harness.response(client).status == .ok)
             // The model predicted [0, 1]; the truth is [0, 0].
@@ -54,14 +54,14 @@ struct KServeFeedbackTests {
         let body = "{\"request_id\":\"x\",\"label\":1}"
         for (configured, sent) in [(Harness.feedbackToken, nil), (Harness.feedbackToken, "wrong"), (Harness.feedbackToken, Harness.controllerToken), (nil, "")] as [(String?, String?)] {
             let harness = Harness(feedbackToken: configured)
-            try await harness.app.test(.live) { client in
+            try await harness.app.test(.live) { client throws in
                 let refused = try await Self.feedback(client, body, token: sent)
                 #expect(refused.status == .unauthorized)
                 #expect(refused.headers[HTTPField.Name("www-authenticate")!] == "Bearer realm=\"sluice-feedback\"")
             }
         }
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             #expect(try await Self.feedback(client, body).status == .ok)
             // The exemption is for the collector's own paths only.
             #expect(try await client.execute(uri: "/v1/status", method: .get).status == .unauthorized)
@@ -71,7 +71,7 @@ struct KServeFeedbackTests {
     @Test("bad feedback bodies and unknown models are refused with the field named")
     func badBodies() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             let missing = try await Self.feedback(client, "{\"request_id\":\"x\"}")
             #expect(missing.status == .badRequest)
             #expect(Harness.text(missing).contains("feedback body: label: missing"), "\(Harness.text(missing))")

@@ -35,7 +35,7 @@ struct KServeHostileEventTests {
             (Self.request(("ce-id", String(repeating: "x", count: 257))), "ce-id: expected the request id (1 to 256 bytes)"),
             (Self.request(("ce-source", nil)), "ce-source: missing"),
         ]
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             for (message, expected) in cases {
                 let answer = try await Harness.post(message, client)
                 #expect(answer.status == .badRequest)
@@ -58,7 +58,7 @@ struct KServeHostileEventTests {
             ("{\"instances\":[[0,0,0]]}", "expected an Open Inference Protocol (V2) request with a \\\"inputs\\\" list"),
             ("[1,2,3]", "with a \\\"inputs\\\" list"),
         ]
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             for (body, expected) in cases {
                 let answer = try await Harness.post(Self.request(body: body), client)
                 #expect(answer.status == .badRequest)
@@ -87,12 +87,13 @@ struct KServeHostileEventTests {
     @Test("/metrics families count every outcome")
     func metrics() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             _ = try await Harness.request(client)
             _ = try await Harness.request(client)
-            _ = try await Harness.request(client, path: "/v1/collector/kserve/fraud/v9")
             _ = try await Harness.post(Self.request(body: "nope"), client)
             _ = try await Harness.response(client)
+            // Last: a refused path closes the connection.
+            _ = try await Harness.request(client, path: "/v1/collector/kserve/fraud/v9")
         }
         let text = harness.collector.metricsText()
         for line in [

@@ -18,7 +18,7 @@ struct KServeLogCollectorTests {
     @Test("the pinned request then response: one answered call, named inputs and outputs sketched, no latency made up")
     func requestThenResponse() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             let request = try await Harness.request(client)
             #expect(request.status == .accepted)
             #expect(Harness.text(request) == "{\"outcome\":\"pending\"}")
@@ -44,7 +44,7 @@ struct KServeLogCollectorTests {
     @Test("the response before its request joins the same way")
     func responseThenRequest() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.response(client).status == .accepted)
             #expect(try await Harness.request(client).status == .ok)
         }
@@ -60,7 +60,7 @@ struct KServeLogCollectorTests {
         var limits = KServeLogCollector.Limits()
         limits.pendingSeconds = 30
         let harness = Harness(limits: limits)
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client, id: "lost-answer").status == .accepted)
             #expect(try await Harness.response(client, id: "lost-request").status == .accepted)
         }
@@ -68,6 +68,9 @@ struct KServeLogCollectorTests {
         harness.collector.expire()
         #expect(harness.collector.pendingCount == 2, "still waiting before the TTL")
         harness.clock.advance(by: 1)
+        // Expired halves are recorded when swept (each event and each collection sweeps),
+        // in the bucket of that moment.
+        harness.collector.expire()
         harness.clock.advance(by: 10)
         let buckets = harness.collector.monitoring(after: nil).buckets
         let bucket = try #require(buckets.first)
@@ -86,7 +89,7 @@ struct KServeLogCollectorTests {
     @Test("a repeated half is dropped, not counted twice")
     func duplicate() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client).status == .accepted)
             let again = try await Harness.request(client)
             #expect(again.status == .ok)
@@ -97,16 +100,21 @@ struct KServeLogCollectorTests {
         #expect(harness.collector.counters.duplicates == 1)
     }
 
-    @Test("events for a model or version the collector was not told about are refused (404) and counted")
+    @Test("events for a model or version the collector was not told about are refused (404, body unread) and counted")
     func unknownVersion() async throws {
         let harness = Harness()
-        try await harness.app.test(.live) { client in
+        // A refusal closes the connection (the body is never read): one connection each.
+        try await harness.app.test(.live) { client throws in
             let unknownVersion = try await Harness.request(client, path: "/v1/collector/kserve/fraud/v9")
             #expect(unknownVersion.status == .notFound)
             #expect(Harness.text(unknownVersion).contains("no version 'v9' of model 'fraud'"))
+        }
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client, path: "/v1/collector/kserve/churn/v1").status == .notFound)
-            // The backend's next apply drops v1: its waiting halves and buckets go with it.
+        }
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client).status == .accepted)
+            // The backend's next apply drops v1: its waiting halves and buckets go with it.
             harness.collector.setKnownVersions(["fraud": ["v2"]])
             #expect(harness.collector.pendingCount == 0)
             #expect(try await Harness.response(client).status == .notFound)
@@ -120,8 +128,11 @@ struct KServeLogCollectorTests {
         var limits = KServeLogCollector.Limits()
         limits.maximumBody = 200
         let harness = Harness(limits: limits)
-        try await harness.app.test(.live) { client in
+        // A 413 closes the connection (the rest of the body is never read): one connection each.
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client).status == .contentTooLarge, "the request body is over 200 bytes")
+        }
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.response(client).status == .ok, "the small response joins the oversized request")
         }
         let bucket = try #require(harness.closedBuckets().first)
@@ -137,7 +148,7 @@ struct KServeLogCollectorTests {
         var limits = KServeLogCollector.Limits()
         limits.pendingCapacity = 2
         let harness = Harness(limits: limits)
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client, id: "a").status == .accepted)
             #expect(try await Harness.request(client, id: "b").status == .accepted)
             #expect(try await Harness.request(client, id: "c").status == .serviceUnavailable)
@@ -153,7 +164,7 @@ struct KServeLogCollectorTests {
         var limits = KServeLogCollector.Limits()
         limits.pendingValues = 3
         let harness = Harness(limits: limits)
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             // Each response holds 2 output values; the request holds 4 sketched input values.
             #expect(try await Harness.response(client, id: "a").status == .accepted)
             #expect(try await Harness.response(client, id: "b").status == .serviceUnavailable)
@@ -168,7 +179,7 @@ struct KServeLogCollectorTests {
         var limits = KServeLogCollector.Limits()
         limits.sketchedPerSecond = 1
         let harness = Harness(limits: limits)
-        try await harness.app.test(.live) { client in
+        try await harness.app.test(.live) { client throws in
             for index in 0..<30 {
                 #expect(try await Harness.request(client, id: "call-\(index)").status == .accepted)
                 #expect(try await Harness.response(client, id: "call-\(index)").status == .ok)
