@@ -19,7 +19,10 @@ struct KServeCollectorHarness {
     let collector: KServeLogCollector
     let app: Application<RouterResponder<BasicRequestContext>>
 
-    init(limits: KServeLogCollector.Limits = .init(), feedbackToken: String? = Self.feedbackToken) {
+    /// - Parameter limits: changes to the collector's default bounds.
+    init(feedbackToken: String? = Self.feedbackToken, limits change: (inout KServeLogCollector.Limits) -> Void = { _ in }) {
+        var limits = KServeLogCollector.Limits()
+        change(&limits)
         let clock = ManualClock()
         self.clock = clock
         collector = KServeLogCollector(

@@ -57,9 +57,7 @@ struct KServeLogCollectorTests {
 
     @Test("a request whose response never comes counts as a failed call once it expires; a lone response as an answered one")
     func expiry() async throws {
-        var limits = KServeLogCollector.Limits()
-        limits.pendingSeconds = 30
-        let harness = Harness(limits: limits)
+        let harness = Harness { $0.pendingSeconds = 30 }
         try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client, id: "lost-answer").status == .accepted)
             #expect(try await Harness.response(client, id: "lost-request").status == .accepted)
@@ -125,9 +123,7 @@ struct KServeLogCollectorTests {
 
     @Test("a body over the cap is refused (413) but its call still counts, without features")
     func bodyCap() async throws {
-        var limits = KServeLogCollector.Limits()
-        limits.maximumBody = 200
-        let harness = Harness(limits: limits)
+        let harness = Harness { $0.maximumBody = 200 }
         // A 413 closes the connection (the rest of the body is never read): one connection each.
         try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client).status == .contentTooLarge, "the request body is over 200 bytes")
@@ -145,9 +141,7 @@ struct KServeLogCollectorTests {
 
     @Test("a full pending table refuses new halves (503) while the ones it holds still join")
     func pendingCap() async throws {
-        var limits = KServeLogCollector.Limits()
-        limits.pendingCapacity = 2
-        let harness = Harness(limits: limits)
+        let harness = Harness { $0.pendingCapacity = 2 }
         try await harness.app.test(.live) { client throws in
             #expect(try await Harness.request(client, id: "a").status == .accepted)
             #expect(try await Harness.request(client, id: "b").status == .accepted)
@@ -161,9 +155,7 @@ struct KServeLogCollectorTests {
 
     @Test("the values waiting halves hold are capped as well as their number")
     func valueCap() async throws {
-        var limits = KServeLogCollector.Limits()
-        limits.pendingValues = 3
-        let harness = Harness(limits: limits)
+        let harness = Harness { $0.pendingValues = 3 }
         try await harness.app.test(.live) { client throws in
             // Each response holds 2 output values; the request holds 4 sketched input values.
             #expect(try await Harness.response(client, id: "a").status == .accepted)
@@ -176,9 +168,7 @@ struct KServeLogCollectorTests {
 
     @Test("beyond sketchedPerSecond, calls are still counted but only a thinning share is sketched")
     func sketchRate() async throws {
-        var limits = KServeLogCollector.Limits()
-        limits.sketchedPerSecond = 1
-        let harness = Harness(limits: limits)
+        let harness = Harness { $0.sketchedPerSecond = 1 }
         try await harness.app.test(.live) { client throws in
             for index in 0..<30 {
                 #expect(try await Harness.request(client, id: "call-\(index)").status == .accepted)
