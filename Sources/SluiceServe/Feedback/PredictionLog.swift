@@ -5,16 +5,16 @@ import SluiceCore
 /// joined to what the model answered. Bounded: once `capacity` predictions are kept, the
 /// oldest is forgotten for each new one (a label that arrives later is reported unknown).
 /// A capacity of 0 turns feedback off (answers are then not read for it).
-final class PredictionLog: Sendable {
+package final class PredictionLog: Sendable {
     /// What a request was answered with.
-    struct Prediction: Sendable {
-        var version: String
-        var values: [FeatureValue]
-        var labeled = false
+    package struct Prediction: Sendable {
+        package var version: String
+        package var values: [FeatureValue]
+        package var labeled = false
     }
 
     /// What became of a label.
-    enum Claim: Sendable {
+    package enum Claim: Sendable {
         case found(Prediction)
         case unknown
         case alreadyLabeled
@@ -31,17 +31,17 @@ final class PredictionLog: Sendable {
         var next = 0
     }
 
-    let capacity: Int
+    package let capacity: Int
     private let storage: NIOLockedValueBox<Storage>
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(0, capacity)
         storage = NIOLockedValueBox(Storage(order: []))
     }
 
     /// Remembers a prediction; a repeated request id never replaces the earlier one (ids
     /// are issued by the gateway, so a repeat is not a caller's to make).
-    func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
+    package func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
         guard capacity > 0 else { return }
         let key = Key(model: model, requestID: requestID)
         storage.withLockedValue { storage in
@@ -58,7 +58,7 @@ final class PredictionLog: Sendable {
     }
 
     /// Finds the prediction for a label and marks it labeled, so a label counts once.
-    func claim(model: String, requestID: String) -> Claim {
+    package func claim(model: String, requestID: String) -> Claim {
         storage.withLockedValue { storage in
             let key = Key(model: model, requestID: requestID)
             guard let prediction = storage.entries[key] else { return .unknown }
@@ -69,5 +69,5 @@ final class PredictionLog: Sendable {
     }
 
     /// Predictions kept.
-    var count: Int { storage.withLockedValue { $0.entries.count } }
+    package var count: Int { storage.withLockedValue { $0.entries.count } }
 }

@@ -364,32 +364,7 @@ final class Gateway: HTTPResponder {
         } catch {
             return .error(.badRequest, "feedback body is not JSON: \(error)")
         }
-        var tallies: [String: LabelTally] = [:]
-        var unknown: [String] = []
-        var duplicates: [String] = []
-        var mismatched: [String] = []
-        var accepted = 0
-        for item in items {
-            switch predictions.claim(model: model, requestID: item.requestID) {
-            case .unknown:
-                unknown.append(item.requestID)
-            case .alreadyLabeled:
-                duplicates.append(item.requestID)
-            case .found(let prediction):
-                guard prediction.values.count == item.labels.count else {
-                    mismatched.append(item.requestID)
-                    continue
-                }
-                for (label, predicted) in zip(item.labels, prediction.values) {
-                    tallies[prediction.version, default: LabelTally()].add(label: label, prediction: predicted)
-                }
-                accepted += 1
-            }
-        }
-        for (version, tally) in tallies { monitoring.record(model: model, version: version, labels: tally) }
-        func list(_ ids: [String]) -> String { "[" + ids.prefix(100).map(JSONText.quote).joined(separator: ",") + "]" }
-        let body = "{\"accepted\":\(accepted),\"unknown\":\(list(unknown)),\"duplicates\":\(list(duplicates)),\"mismatched\":\(list(mismatched))}"
-        return .json(.ok, body)
+        return .json(.ok, predictions.join(items, model: model, into: monitoring).jsonText)
     }
 
     /// The request body as JSON, or the 400 answer for a body that is not a JSON object.

@@ -55,11 +55,13 @@ public final class MonitoringRecorder: Sendable {
     /// Records one answered (or failed) request.
     /// - Parameters:
     ///   - status: the HTTP status, 0 when no response came; 5xx and 0 are errors.
+    ///   - latencyMicros: how long the answer took; nil when it is not known (the KServe
+    ///     payload logger reports no timing), so no made-up latency enters the sketch.
     ///   - inputs: the request's features; outputs: the response's (empty on errors, and
     ///     both empty for a request that was not admitted).
     ///   - predictions: rows predicted and remembered for feedback.
     public func record(
-        model: String, version: String, status: Int, latencyMicros: UInt64,
+        model: String, version: String, status: Int, latencyMicros: UInt64?,
         inputs: [(name: String, values: [FeatureValue])],
         outputs: [(name: String, values: [FeatureValue])],
         predictions: Int
@@ -69,7 +71,7 @@ public final class MonitoringRecorder: Sendable {
             ring.update(now: now) { bucket in
                 bucket.requests += 1
                 if status == 0 || status >= 500 { bucket.errors += 1 }
-                bucket.latencyMs.insert(Double(latencyMicros) / 1000)
+                if let latencyMicros { bucket.latencyMs.insert(Double(latencyMicros) / 1000) }
                 bucket.inputs.insert(inputs)
                 bucket.outputs.insert(outputs)
                 bucket.labels.predictions += predictions
