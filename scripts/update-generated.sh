@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates what is generated from the format's definitions: the shipped JSON Schemas of
-# manifests and of sluice.yaml, the README's field reference table and the sluice.yaml table
-# in docs/serve-config.md. Tests fail until this has been run after a change.
+# manifests and of sluice.yaml, the manifest field reference table in docs/manifests.md and the
+# sluice.yaml table in docs/serve-config.md. Tests fail until this has been run after a change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -q
@@ -12,12 +12,12 @@ mkdir -p schema
 .build/debug/sluice schema --config --format markdown > .build/config-reference.md
 python3 - <<'PY'
 import re
-readme = open("README.md").read()
+docs = open("docs/manifests.md").read()
 table = open(".build/reference.md").read()
 start, end = "<!-- reference:start -->\n", "<!-- reference:end -->"
-head, rest = readme.split(start, 1)
+head, rest = docs.split(start, 1)
 _, tail = rest.split(end, 1)
-open("README.md", "w").write(head + start + table + end + tail)
+open("docs/manifests.md", "w").write(head + start + table + end + tail)
 docs = open("docs/serve-config.md").read()
 table = open(".build/config-reference.md").read()
 start, end = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
@@ -25,4 +25,4 @@ head, rest = docs.split(start, 1)
 _, tail = rest.split(end, 1)
 open("docs/serve-config.md", "w").write(head + start + table + end + tail)
 PY
-echo "updated the JSON Schemas (manifests/, schema/), the README reference table and docs/serve-config.md"
+echo "updated the JSON Schemas (manifests/, schema/), the reference tables in docs/manifests.md and docs/serve-config.md"

@@ -2,14 +2,19 @@ import Foundation
 import SluiceCore
 import Testing
 
-/// The README's field reference, the JSON Schema and the validator describe the same fields.
+/// The field reference in docs/manifests.md, the JSON Schema and the validator describe the same fields.
 @Suite struct ReferenceConsistencyTests {
-    /// Field paths documented in the README's reference table.
-    static func readmeFieldPaths() throws -> [String] {
-        let readme = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let start = try #require(readme.range(of: "<!-- reference:start -->"))
-        let end = try #require(readme.range(of: "<!-- reference:end -->"))
-        return readme[start.upperBound..<end.lowerBound].split(separator: "\n").compactMap { line in
+    /// The page that holds the generated manifest field reference.
+    static func manifestsPage() throws -> String {
+        try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("docs/manifests.md"), encoding: .utf8)
+    }
+
+    /// Field paths documented in the reference table of docs/manifests.md.
+    static func documentedFieldPaths() throws -> [String] {
+        let page = try manifestsPage()
+        let start = try #require(page.range(of: "<!-- reference:start -->"))
+        let end = try #require(page.range(of: "<!-- reference:end -->"))
+        return page[start.upperBound..<end.lowerBound].split(separator: "\n").compactMap { line in
             guard line.hasPrefix("| `") else { return nil }
             let cell = line.dropFirst(3)
             return cell.firstIndex(of: "`").map { String(cell[..<$0]) }
@@ -49,20 +54,20 @@ import Testing
         return paths
     }
 
-    @Test func everyReadmeFieldIsInTheSchemaAndBack() throws {
-        let documented = Set(try Self.readmeFieldPaths())
+    @Test func everyDocumentedFieldIsInTheSchemaAndBack() throws {
+        let documented = Set(try Self.documentedFieldPaths())
         let generated = Set(try Self.schemaFieldPaths())
         #expect(documented.count > 40)
-        #expect(documented.subtracting(generated).isEmpty, "in README, not in schema: \(documented.subtracting(generated).sorted())")
-        #expect(generated.subtracting(documented).isEmpty, "in schema, not in README: \(generated.subtracting(documented).sorted())")
+        #expect(documented.subtracting(generated).isEmpty, "in docs/manifests.md, not in schema: \(documented.subtracting(generated).sorted())")
+        #expect(generated.subtracting(documented).isEmpty, "in schema, not in docs/manifests.md: \(generated.subtracting(documented).sorted())")
         #expect(Set(ManifestSchema.fieldPaths) == generated)
     }
 
-    @Test func readmeTableIsTheGeneratedOne() throws {
-        let readme = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    @Test func documentedTableIsTheGeneratedOne() throws {
+        let page = try Self.manifestsPage()
         #expect(
-            readme.contains("<!-- reference:start -->\n" + ReferenceGenerator.markdown() + "<!-- reference:end -->"),
-            "regenerate the README table with `sluice schema --format markdown`")
+            page.contains("<!-- reference:start -->\n" + ReferenceGenerator.markdown() + "<!-- reference:end -->"),
+            "regenerate the table in docs/manifests.md with scripts/update-generated.sh")
     }
 
     @Test func everyObjectRefusesUnknownFields() throws {
