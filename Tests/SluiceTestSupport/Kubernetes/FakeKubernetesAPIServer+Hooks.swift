@@ -1,3 +1,4 @@
+import NIOHTTP1
 import SluiceCore
 import SluiceKubernetes
 
@@ -45,7 +46,7 @@ extension FakeKubernetesAPIServer {
             var json = stored.json
             change(&json)
             FakeKubernetesCluster.bumpGeneration(kind, old: stored.json, new: &json)
-            cluster.commit(key, FakeKubernetesCluster.updated(stored, to: json, by: manager, apiVersion: kind.apiVersion), type: "MODIFIED", in: &state)
+            cluster.commit(key, FakeKubernetesCluster.updated(stored, to: json, by: manager, apiVersion: kind.apiVersion), type: .modified, in: &state)
             return true
         }
     }
@@ -56,7 +57,8 @@ extension FakeKubernetesAPIServer {
     /// in the namespace "models"`), 409 the optimistic-lock conflict, 410 Expired, 429 with
     /// Retry-After, 500 InternalError, 503.
     public func failNext(method: String? = nil, pathContains: String = "", status: Int, count: Int = 1) {
-        cluster.state.withLockedValue { $0.faults.append(FakeKubernetesFault(method: method, pathContains: pathContains, status: status, remaining: count)) }
+        let fault = FakeKubernetesFault(method: method.map { HTTPMethod(rawValue: $0.uppercased()) }, pathContains: pathContains, status: status, remaining: count)
+        cluster.state.withLockedValue { $0.faults.append(fault) }
     }
 
     /// A validating webhook denies every create, apply and update of `kind` (dry runs included)

@@ -35,6 +35,7 @@ public final class FakeKubernetesAPIServer: Sendable {
         /// The user named in 403 answers (and the client certificate's CN).
         public var user: String
 
+        /// Every group version served, status written 20 ms after a change, a bookmark a second.
         public init(
             servedGroupVersions: Set<String> = FakeKubernetesAPIServer.allGroupVersions, statusDelay: Swift.Duration = .milliseconds(20),
             bookmarkInterval: Swift.Duration? = .seconds(1), historyLimit: Int = 10_000, bodyLimit: Int = 3 * 1024 * 1024,
