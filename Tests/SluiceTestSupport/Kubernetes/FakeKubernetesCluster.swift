@@ -19,7 +19,7 @@ final class FakeKubernetesCluster: Sendable {
     }
 
     /// The kinds the fake stores, when their API group/version is served.
-    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .lease, .event]
+    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .configMap, .lease, .event]
 
     /// Kinds whose server bumps `metadata.generation` on spec changes (the apps/v1 strategy and
     /// every CRD with a status subresource); core Services, Leases and Events carry none.
