@@ -40,11 +40,12 @@ extension FakeKubernetesAPIServer {
     /// generation; `status` may be edited too. Returns false when there is no such object.
     @discardableResult
     public func edit(kind: ResourceKind, namespace: String, name: String, manager: String = "kubectl-edit", _ change: (inout JSONValue) -> Void) -> Bool {
-        cluster.state.withLockedValue { state in
-            let key = FakeKubernetesKey(kind: kind, namespace: namespace, name: name)
+        let key = FakeKubernetesKey(kind: kind, namespace: namespace, name: name)
+        guard var json = cluster.state.withLockedValue({ $0.objects[key]?.json }) else { return false }
+        // The change runs outside the lock, so it may read the fake (a callback into a held lock would deadlock).
+        change(&json)
+        return cluster.state.withLockedValue { state in
             guard let stored = state.objects[key] else { return false }
-            var json = stored.json
-            change(&json)
             FakeKubernetesCluster.bumpGeneration(kind, old: stored.json, new: &json)
             cluster.commit(key, FakeKubernetesCluster.updated(stored, to: json, by: manager, apiVersion: kind.apiVersion), type: .modified, in: &state)
             return true
