@@ -115,6 +115,8 @@ public final class FakeKubernetesAPIServer: Sendable {
         cluster.closeWatches()
         try? await channel.close()
         for connection in connections.withLockedValue({ Array($0.values) }) {
+            // After the watch ends queued on its loop, so an open watch ends with its last chunk.
+            try? await connection.eventLoop.submit {}.get()
             try? await connection.close()
         }
     }
