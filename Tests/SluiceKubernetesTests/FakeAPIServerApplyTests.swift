@@ -130,6 +130,26 @@ struct FakeAPIServerApplyTests {
         #expect(stale.status == 409 && stale.reason == "Conflict")
         #expect(stale.message == "Operation cannot be fulfilled on leases.coordination.k8s.io \"sluice-leader\": the object has been modified; please apply your changes to the latest version and try again")
     }
+
+    @Test("a ConfigMap (no spec, no generation) is applied, its data replaced on re-apply, and listed")
+    func configMap() async throws {
+        let server = try await FakeKubernetesAPIServer.startQuiet()
+        let client = try FakeAPIServerClientForTests(server)
+        defer { Task { await client.shutdown(); await server.stop() } }
+        func configMap(_ data: [(String, JSONValue)]) -> JSONValue {
+            .object([
+                ("apiVersion", .string("v1")), ("kind", .string("ConfigMap")),
+                ("metadata", .object([("name", .string("sluice-rollouts")), ("namespace", .string("models"))])), ("data", .object(data)),
+            ])
+        }
+        let created = KubernetesObject(try await client.apply(configMap([("iris", .string("v1")), ("wine", .string("v3"))])).json)
+        #expect(created.generation == nil && created["data", "wine"]?.stringValue == "v3")
+        let updated = KubernetesObject(try await client.apply(configMap([("iris", .string("v2"))])).json)
+        #expect(updated["data", "iris"]?.stringValue == "v2" && updated["data", "wine"] == nil)
+        #expect(updated.resourceVersion != created.resourceVersion)
+        let list = try await client.send(.GET, "/api/v1/namespaces/models/configmaps")
+        #expect(list.json["kind"]?.stringValue == "ConfigMapList" && list.json["items"]?.arrayValue?.count == 1)
+    }
 }
 
 extension JSONValue {

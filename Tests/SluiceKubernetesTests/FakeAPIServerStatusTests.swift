@@ -41,7 +41,7 @@ func eventuallyObject(
     throw FakeAPIServerTestFailure("\(kind) \(name) never reached the expected state: \(server.object(kind: kind, namespace: namespace, name: name)?.json.serialized() ?? "absent")")
 }
 
-func condition(_ object: KubernetesObject, _ type: String, in path: JSONValue?) -> JSONValue? {
+func statusCondition(_ object: KubernetesObject, _ type: String, in path: JSONValue?) -> JSONValue? {
     path?.arrayValue?.first { $0["type"]?.stringValue == type }
 }
 
@@ -65,11 +65,11 @@ struct FakeAPIServerStatusTests {
         }
         for expected in upstream["completeConditions"]?.arrayValue ?? [] {
             let type = expected["type"]?.stringValue ?? ""
-            let actual = condition(ready, type, in: status?["conditions"])
+            let actual = statusCondition(ready, type, in: status?["conditions"])
             #expect(actual?["status"] == expected["status"] && actual?["reason"] == expected["reason"])
         }
-        let upstreamAvailable = condition(ready, "Available", in: upstream["status"]?["conditions"])
-        #expect(condition(ready, "Available", in: status?["conditions"])?["message"] == upstreamAvailable?["message"])
+        let upstreamAvailable = statusCondition(ready, "Available", in: upstream["status"]?["conditions"])
+        #expect(statusCondition(ready, "Available", in: status?["conditions"])?["message"] == upstreamAvailable?["message"])
     }
 
     @Test("a held Deployment stays unavailable (Available False, MinimumReplicasUnavailable) until released; a spec change moves observedGeneration")
@@ -81,7 +81,7 @@ struct FakeAPIServerStatusTests {
         _ = try await client.apply(FakeAPIServerObjects.deployment("iris-v2"))
         let starting = try await eventuallyObject(server, .deployment, "iris-v2") { $0["status", "conditions"] != nil }
         #expect(starting["status", "availableReplicas"] == nil)
-        #expect(condition(starting, "Available", in: starting["status", "conditions"])?["reason"]?.stringValue == "MinimumReplicasUnavailable")
+        #expect(statusCondition(starting, "Available", in: starting["status", "conditions"])?["reason"]?.stringValue == "MinimumReplicasUnavailable")
         server.setReady(kind: .deployment, namespace: "models", name: "iris-v2", ready: true)
         _ = try await eventuallyObject(server, .deployment, "iris-v2") { $0["status", "availableReplicas"]?.intValue == 2 }
         _ = try await client.apply(FakeAPIServerObjects.deployment("iris-v2", image: "mlserver:2"))
@@ -114,22 +114,22 @@ struct FakeAPIServerStatusTests {
         #expect(FakeAPIServerFixtures.keys(parent) == FakeAPIServerFixtures.keys(upstreamParent))
         #expect(parent?["controllerName"] == upstreamParent?["controllerName"])
         #expect(parent?["parentRef"]?["name"]?.stringValue == "inference")
-        let resolved = condition(missing, "ResolvedRefs", in: parent?["conditions"])
+        let resolved = statusCondition(missing, "ResolvedRefs", in: parent?["conditions"])
         #expect(resolved?["status"]?.stringValue == "False" && resolved?["reason"]?.stringValue == "BackendNotFound")
         #expect(resolved?["message"]?.stringValue == "Service models/iris-v2 not found")
-        #expect(condition(missing, "Accepted", in: parent?["conditions"])?["status"]?.stringValue == "True")
+        #expect(statusCondition(missing, "Accepted", in: parent?["conditions"])?["status"]?.stringValue == "True")
         for item in parent?["conditions"]?.arrayValue ?? [] {
             #expect(FakeAPIServerFixtures.keys(item).isSubset(of: FakeAPIServerFixtures.strings(upstream["conditionFields"])))
             #expect(item["observedGeneration"]?.intValue == missing.generation)
         }
         _ = try await client.apply(FakeAPIServerObjects.service("iris-v2"))
         let accepted = try await eventuallyObject(server, .httpRoute, "iris") {
-            condition($0, "ResolvedRefs", in: $0["status", "parents"]?.arrayValue?.first?["conditions"])?["status"]?.stringValue == "True"
+            statusCondition($0, "ResolvedRefs", in: $0["status", "parents"]?.arrayValue?.first?["conditions"])?["status"]?.stringValue == "True"
         }
         let upstreamAccepted = upstream["accepted"]?["parents"]?.arrayValue?.first?["conditions"]
         for type in ["Accepted", "ResolvedRefs"] {
-            let mine = condition(accepted, type, in: accepted["status", "parents"]?.arrayValue?.first?["conditions"])
-            let theirs = condition(accepted, type, in: upstreamAccepted)
+            let mine = statusCondition(accepted, type, in: accepted["status", "parents"]?.arrayValue?.first?["conditions"])
+            let theirs = statusCondition(accepted, type, in: upstreamAccepted)
             #expect(mine?["status"] == theirs?["status"] && mine?["reason"] == theirs?["reason"] && mine?["message"] == theirs?["message"])
         }
     }
@@ -181,7 +181,7 @@ struct FakeAPIServerStatusTests {
         #expect(FakeAPIServerFixtures.keys(first["status"]).isSubset(of: FakeAPIServerFixtures.strings(upstream["statusFields"])))
         #expect(FakeAPIServerFixtures.keys(first["status", "components", "predictor"]).isSubset(of: FakeAPIServerFixtures.strings(upstream["componentFields"])))
         for type in FakeAPIServerFixtures.strings(upstream["readyConditions"]) {
-            let item = condition(first, type, in: first["status", "conditions"])
+            let item = statusCondition(first, type, in: first["status", "conditions"])
             #expect(item?["status"]?.stringValue == "True")
             #expect(FakeAPIServerFixtures.keys(item).isSubset(of: FakeAPIServerFixtures.strings(upstream["conditionFields"])))
         }
@@ -231,7 +231,7 @@ struct FakeAPIServerStatusTests {
             $0["status", "components", "predictor", "latestCreatedRevision"]?.stringValue == "sklearn-iris-predictor-00002"
         }
         #expect(held["status", "components", "predictor", "latestReadyRevision"]?.stringValue == "sklearn-iris-predictor-00001")
-        #expect(condition(held, "Ready", in: held["status", "conditions"])?["status"]?.stringValue != "True")
+        #expect(statusCondition(held, "Ready", in: held["status", "conditions"])?["status"]?.stringValue != "True")
         #expect(held["status", "components", "predictor", "traffic"]?.arrayValue?.allSatisfy { $0["revisionName"]?.stringValue == "sklearn-iris-predictor-00001" } == true)
     }
 }

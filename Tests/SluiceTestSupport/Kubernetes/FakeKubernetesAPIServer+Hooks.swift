@@ -1,3 +1,4 @@
+import NIOHTTP1
 import SluiceCore
 import SluiceKubernetes
 
@@ -39,13 +40,14 @@ extension FakeKubernetesAPIServer {
     /// generation; `status` may be edited too. Returns false when there is no such object.
     @discardableResult
     public func edit(kind: ResourceKind, namespace: String, name: String, manager: String = "kubectl-edit", _ change: (inout JSONValue) -> Void) -> Bool {
-        cluster.state.withLockedValue { state in
-            let key = FakeKubernetesKey(kind: kind, namespace: namespace, name: name)
+        let key = FakeKubernetesKey(kind: kind, namespace: namespace, name: name)
+        guard var json = cluster.state.withLockedValue({ $0.objects[key]?.json }) else { return false }
+        // The change runs outside the lock, so it may read the fake (a callback into a held lock would deadlock).
+        change(&json)
+        return cluster.state.withLockedValue { state in
             guard let stored = state.objects[key] else { return false }
-            var json = stored.json
-            change(&json)
             FakeKubernetesCluster.bumpGeneration(kind, old: stored.json, new: &json)
-            cluster.commit(key, FakeKubernetesCluster.updated(stored, to: json, by: manager, apiVersion: kind.apiVersion), type: "MODIFIED", in: &state)
+            cluster.commit(key, FakeKubernetesCluster.updated(stored, to: json, by: manager, apiVersion: kind.apiVersion), type: .modified, in: &state)
             return true
         }
     }
@@ -56,7 +58,8 @@ extension FakeKubernetesAPIServer {
     /// in the namespace "models"`), 409 the optimistic-lock conflict, 410 Expired, 429 with
     /// Retry-After, 500 InternalError, 503.
     public func failNext(method: String? = nil, pathContains: String = "", status: Int, count: Int = 1) {
-        cluster.state.withLockedValue { $0.faults.append(FakeKubernetesFault(method: method, pathContains: pathContains, status: status, remaining: count)) }
+        let fault = FakeKubernetesFault(method: method.map { HTTPMethod(rawValue: $0.uppercased()) }, pathContains: pathContains, status: status, remaining: count)
+        cluster.state.withLockedValue { $0.faults.append(fault) }
     }
 
     /// A validating webhook denies every create, apply and update of `kind` (dry runs included)

@@ -8,7 +8,7 @@ import SluiceCore
 import SluiceKubernetes
 
 /// A **fake** Kubernetes API server on a loopback port — not a cluster and not envtest. It holds
-/// objects of the kinds Sluice writes (apps/v1 Deployments, v1 Services,
+/// objects of the kinds Sluice writes (apps/v1 Deployments, v1 Services, v1 ConfigMaps,
 /// gateway.networking.k8s.io/v1 HTTPRoutes, serving.kserve.io/v1beta1 InferenceServices,
 /// coordination.k8s.io/v1 Leases, events.k8s.io/v1 Events), applies server-side-apply semantics
 /// for the fields used, serves list and watch (bookmarks, 410 Expired), answers every error as an
@@ -35,6 +35,7 @@ public final class FakeKubernetesAPIServer: Sendable {
         /// The user named in 403 answers (and the client certificate's CN).
         public var user: String
 
+        /// Every group version served, status written 20 ms after a change, a bookmark a second.
         public init(
             servedGroupVersions: Set<String> = FakeKubernetesAPIServer.allGroupVersions, statusDelay: Swift.Duration = .milliseconds(20),
             bookmarkInterval: Swift.Duration? = .seconds(1), historyLimit: Int = 10_000, bodyLimit: Int = 3 * 1024 * 1024,
@@ -114,6 +115,8 @@ public final class FakeKubernetesAPIServer: Sendable {
         cluster.closeWatches()
         try? await channel.close()
         for connection in connections.withLockedValue({ Array($0.values) }) {
+            // After the watch ends queued on its loop, so an open watch ends with its last chunk.
+            try? await connection.eventLoop.submit {}.get()
             try? await connection.close()
         }
     }

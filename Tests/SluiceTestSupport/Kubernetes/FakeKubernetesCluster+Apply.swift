@@ -29,9 +29,9 @@ extension FakeKubernetesCluster {
                 try Self.validateName(kind, name)
                 let json = Self.newObject(kind, namespace: namespace, name: name, from: applied)
                 let created = FakeKubernetesStored(
-                    json: json, managers: [manager: FakeKubernetesManager(operation: "Apply", apiVersion: kind.apiVersion, time: now, paths: paths)])
+                    json: json, managers: [manager: FakeKubernetesManager(operation: .apply, apiVersion: kind.apiVersion, time: now, paths: paths)])
                 if dryRun { return (201, Self.withManagedFields(created)) }
-                return (201, commit(key, created, type: "ADDED", in: &state))
+                return (201, commit(key, created, type: .added, in: &state))
             }
             if let wanted = body["metadata"]?["resourceVersion"]?.stringValue, !wanted.isEmpty,
                 wanted != stored.json["metadata"]?["resourceVersion"]?.stringValue
@@ -56,10 +56,10 @@ extension FakeKubernetesCluster {
             stored.json = json
             let previousTime = stored.managers[manager]?.time ?? now
             stored.managers[manager] = FakeKubernetesManager(
-                operation: "Apply", apiVersion: kind.apiVersion, time: unchanged ? previousTime : now, paths: paths)
+                operation: .apply, apiVersion: kind.apiVersion, time: unchanged ? previousTime : now, paths: paths)
             stored.managers = stored.managers.filter { !$0.value.paths.isEmpty }
             if unchanged || dryRun { return (200, Self.withManagedFields(stored)) }
-            return (200, commit(key, stored, type: "MODIFIED", in: &state))
+            return (200, commit(key, stored, type: .modified, in: &state))
         }
     }
 
@@ -103,7 +103,7 @@ extension FakeKubernetesCluster {
     /// details.causes has one `FieldManagerConflict` per field.
     static func applyConflict(_ conflicts: [Conflict], kind: ResourceKind, name: String, in stored: FakeKubernetesStored) -> FakeKubernetesFailure {
         func manager(_ name: String) -> String {
-            guard let entry = stored.managers[name], entry.operation == "Update" else { return "\"\(name)\"" }
+            guard let entry = stored.managers[name], entry.operation == .update else { return "\"\(name)\"" }
             return "\"\(name)\" using \(entry.apiVersion)"
         }
         func field(_ path: [String]) -> String { "." + path.joined(separator: ".") }

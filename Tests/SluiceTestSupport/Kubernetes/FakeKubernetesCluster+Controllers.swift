@@ -56,7 +56,7 @@ extension FakeKubernetesCluster {
         }
         guard FakeConditions.withoutTimes(status) != FakeConditions.withoutTimes(old ?? .null) else { return }
         stored.json.fakeSet("status", status)
-        commit(key, stored, type: "MODIFIED", in: &state)
+        commit(key, stored, type: .modified, in: &state)
     }
 }
 

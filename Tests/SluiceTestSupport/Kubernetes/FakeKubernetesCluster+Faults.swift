@@ -7,7 +7,7 @@ extension FakeKubernetesCluster {
     func record(_ request: FakeKubernetesRequest) {
         state.withLockedValue { state in
             state.requestCount += 1
-            state.requestLog.append(FakeKubernetesRequestRecord(method: request.method, path: request.path, query: request.query))
+            state.requestLog.append(FakeKubernetesRequestRecord(method: request.method.rawValue, path: request.path, query: request.query))
             if state.requestLog.count > 100_000 { state.requestLog.removeFirst(state.requestLog.count - 100_000) }
         }
     }
@@ -31,7 +31,7 @@ extension FakeKubernetesCluster {
         switch status {
         case 401: return .unauthorized
         case 403:
-            guard let target else { return FakeKubernetesFailure(code: 403, reason: "Forbidden", message: "forbidden: User \"\(options.user)\" cannot \(request.method.lowercased()) path \"\(request.path)\"") }
+            guard let target else { return FakeKubernetesFailure(code: 403, reason: "Forbidden", message: "forbidden: User \"\(options.user)\" cannot \(request.method.rawValue.lowercased()) path \"\(request.path)\"") }
             let verb = FakeKubernetesVerb.of(method: request.method, hasName: target.name != nil, watch: request.flag("watch"))
             return .forbidden(target.kind, name: target.name, verb: verb, namespace: target.namespace, user: options.user)
         case 404: return target.map { .notFound($0.kind, $0.name ?? "") } ?? .noSuchPath

@@ -27,7 +27,7 @@ extension FakeKubernetesCluster {
             if let from {
                 guard from >= state.oldestWatchable else {
                     let failure = FakeKubernetesFailure.expired(requested: from, oldest: state.oldestWatchable)
-                    sink.send(FakeKubernetesWatcher.line(type: "ERROR", object: failure.status))
+                    sink.send(FakeKubernetesWatcher.line(type: .error, object: failure.status))
                     sink.finish()
                     return nil
                 }
@@ -35,7 +35,7 @@ extension FakeKubernetesCluster {
             } else {
                 for (key, stored) in state.objects.sorted(by: { $0.key.name < $1.key.name })
                 where key.kind == kind && key.namespace == namespace && watcher.matches(stored.json) {
-                    sink.send(FakeKubernetesWatcher.line(type: "ADDED", object: stored.json))
+                    sink.send(FakeKubernetesWatcher.line(type: .added, object: stored.json))
                 }
             }
             state.watchers[watcher.id] = watcher

@@ -20,9 +20,9 @@ extension FakeKubernetesCluster {
             let json = Self.newObject(kind, namespace: namespace, name: name, from: body)
             let stored = FakeKubernetesStored(
                 json: json,
-                managers: [manager: FakeKubernetesManager(operation: "Update", apiVersion: kind.apiVersion, time: now, paths: Self.ownedPaths(json))])
+                managers: [manager: FakeKubernetesManager(operation: .update, apiVersion: kind.apiVersion, time: now, paths: Self.ownedPaths(json))])
             if dryRun { return Self.withManagedFields(stored) }
-            return commit(key, stored, type: "ADDED", in: &state)
+            return commit(key, stored, type: .added, in: &state)
         }
     }
 
@@ -49,7 +49,7 @@ extension FakeKubernetesCluster {
             Self.bumpGeneration(kind, old: stored.json, new: &json)
             let updated = Self.updated(stored, to: json, by: manager, apiVersion: kind.apiVersion)
             if dryRun { return Self.withManagedFields(updated) }
-            return commit(key, updated, type: "MODIFIED", in: &state)
+            return commit(key, updated, type: .modified, in: &state)
         }
     }
 
@@ -65,7 +65,7 @@ extension FakeKubernetesCluster {
             if name != manager { result.managers[name]?.paths.subtract(changed) }
         }
         if !changed.isEmpty {
-            var entry = result.managers[manager] ?? FakeKubernetesManager(operation: "Update", apiVersion: apiVersion, time: "", paths: [])
+            var entry = result.managers[manager] ?? FakeKubernetesManager(operation: .update, apiVersion: apiVersion, time: "", paths: [])
             entry.paths.formUnion(changed)
             entry.time = FakeKubernetesClock.now()
             result.managers[manager] = entry
@@ -90,7 +90,7 @@ extension FakeKubernetesCluster {
                 throw .modified(kind, name)
             }
             if !dryRun {
-                commit(key, nil, type: "DELETED", in: &state)
+                commit(key, nil, type: .deleted, in: &state)
                 state.revisions[key] = nil
             }
             var details = FakeKubernetesFailure.details(kind, name: name)

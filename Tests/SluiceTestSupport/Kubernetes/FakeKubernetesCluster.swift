@@ -41,7 +41,7 @@ final class FakeKubernetesCluster: Sendable {
     /// Stores `stored` (nil: deletes) at a new resourceVersion, records the change in the watch
     /// history, hands it to open watches, and wakes the status controllers. Returns the object as stored.
     @discardableResult
-    func commit(_ key: FakeKubernetesKey, _ stored: FakeKubernetesStored?, type: String, in state: inout FakeKubernetesState) -> JSONValue {
+    func commit(_ key: FakeKubernetesKey, _ stored: FakeKubernetesStored?, type: FakeKubernetesEventType, in state: inout FakeKubernetesState) -> JSONValue {
         state.resourceVersion += 1
         let previous = state.objects[key]?.json
         var object: JSONValue
@@ -84,7 +84,7 @@ final class FakeKubernetesCluster: Sendable {
                 tree.fakeSet(.object([]), at: ArraySlice(path.map { "f:\($0)" }))
             }
             return .object([
-                ("manager", .string(name)), ("operation", .string(manager.operation)), ("apiVersion", .string(manager.apiVersion)),
+                ("manager", .string(name)), ("operation", .string(manager.operation.rawValue)), ("apiVersion", .string(manager.apiVersion)),
                 ("time", .string(manager.time)), ("fieldsType", .string("FieldsV1")), ("fieldsV1", tree),
             ])
         }

@@ -1,13 +1,14 @@
+import NIOHTTP1
 import SluiceKubernetes
 
 /// A scripted failure: the next `count` requests whose method and path match answer `status`.
 struct FakeKubernetesFault: Sendable {
-    var method: String?
+    var method: HTTPMethod?
     var pathContains: String
     var status: Int
     var remaining: Int
 
-    func matches(method: String, path: String) -> Bool {
+    func matches(method: HTTPMethod, path: String) -> Bool {
         (self.method == nil || self.method == method) && (pathContains.isEmpty || path.contains(pathContains))
     }
 }
@@ -21,14 +22,14 @@ struct FakeKubernetesRejection: Sendable {
 
 /// The RBAC verb kube-apiserver checks for a request (k8s.io/apiserver/pkg/endpoints/request/requestinfo.go).
 enum FakeKubernetesVerb {
-    static func of(method: String, hasName: Bool, watch: Bool) -> String {
+    static func of(method: HTTPMethod, hasName: Bool, watch: Bool) -> String {
         switch method {
-        case "GET": return watch ? "watch" : (hasName ? "get" : "list")
-        case "POST": return "create"
-        case "PUT": return "update"
-        case "PATCH": return "patch"
-        case "DELETE": return hasName ? "delete" : "deletecollection"
-        default: return method.lowercased()
+        case .GET: return watch ? "watch" : (hasName ? "get" : "list")
+        case .POST: return "create"
+        case .PUT: return "update"
+        case .PATCH: return "patch"
+        case .DELETE: return hasName ? "delete" : "deletecollection"
+        default: return method.rawValue.lowercased()
         }
     }
 }

@@ -108,7 +108,7 @@ final class FakeKubernetesHTTPHandler: ChannelInboundHandler, @unchecked Sendabl
             else { return }
             watchID = id
         } catch {
-            sink.send(FakeKubernetesWatcher.line(type: "ERROR", object: error.status))
+            sink.send(FakeKubernetesWatcher.line(type: .error, object: error.status))
             sink.finish()
             return
         }

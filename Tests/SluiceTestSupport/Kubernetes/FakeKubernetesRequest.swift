@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// One request as the fake's router sees it.
 struct FakeKubernetesRequest: Sendable {
-    var method: String
+    var method: HTTPMethod
     var path: String
     var segments: [String]
     var query: [String: String]
@@ -13,7 +13,7 @@ struct FakeKubernetesRequest: Sendable {
     var hasClientCertificate: Bool
 
     init(head: HTTPRequestHead, body: [UInt8], hasClientCertificate: Bool) {
-        method = head.method.rawValue
+        method = head.method
         let components = URLComponents(string: head.uri)
         path = components?.path ?? head.uri
         segments = path.split(separator: "/").map(String.init)

@@ -1,6 +1,16 @@
 import Foundation
+import NIOHTTP1
 import SluiceCore
 import SluiceKubernetes
+
+/// The PATCH body types kube-apiserver accepts (k8s.io/apimachinery/pkg/types/patch.go); the fake
+/// serves apply and merge patches (strategic merge as a merge: lists replaced whole).
+enum FakeKubernetesPatchType: String, Sendable {
+    case apply = "application/apply-patch+yaml"
+    case merge = "application/merge-patch+json"
+    case strategicMerge = "application/strategic-merge-patch+json"
+    case jsonPatch = "application/json-patch+json"
+}
 
 /// What the router decided: an answer, or a watch stream to open.
 enum FakeKubernetesOutcome: Sendable {
@@ -51,7 +61,7 @@ struct FakeKubernetesRouter: Sendable {
             version = segments[1]
             rest = segments.dropFirst(2)
         case "apis" where segments.count == 1:
-            guard request.method == "GET" else { throw .methodNotAllowed(nil, request.method) }
+            guard request.method == .GET else { throw .methodNotAllowed(nil, request.method) }
             return .answer(code: 200, body: FakeKubernetesDiscovery.groupList(served: served), headers: [])
         case "apis" where segments.count >= 3:
             group = segments[1]
@@ -62,7 +72,7 @@ struct FakeKubernetesRouter: Sendable {
         let groupVersion = group.isEmpty ? version : "\(group)/\(version)"
         guard served.contains(groupVersion) else { throw .noSuchPath }
         if rest.isEmpty {
-            guard request.method == "GET" else { throw .methodNotAllowed(nil, request.method) }
+            guard request.method == .GET else { throw .methodNotAllowed(nil, request.method) }
             return .answer(code: 200, body: FakeKubernetesDiscovery.resourceList(groupVersion: groupVersion), headers: [])
         }
         let parts = Array(rest)
@@ -76,7 +86,7 @@ struct FakeKubernetesRouter: Sendable {
 
     private func collection(_ kind: ResourceKind, namespace: String, _ request: FakeKubernetesRequest) throws(FakeKubernetesFailure) -> FakeKubernetesOutcome {
         switch request.method {
-        case "GET":
+        case .GET:
             let selector = try request.query["labelSelector"].flatMap { text throws(FakeKubernetesFailure) in
                 text.isEmpty ? nil : try FakeKubernetesLabelSelector(parsing: text)
             }
@@ -89,7 +99,7 @@ struct FakeKubernetesRouter: Sendable {
                         timeoutSeconds: request.query["timeoutSeconds"].flatMap { Int($0) }.map { min(max($0, 0), 3600) }))
             }
             return .answer(code: 200, body: cluster.list(kind, namespace: namespace, selector: selector), headers: [])
-        case "POST":
+        case .POST:
             let body = try Self.json(request.body)
             let dryRun = try Self.dryRun(request)
             return .answer(code: 201, body: try cluster.create(kind, namespace: namespace, body: body, manager: request.updateManager, dryRun: dryRun), headers: [])
@@ -100,17 +110,17 @@ struct FakeKubernetesRouter: Sendable {
     private func object(_ kind: ResourceKind, namespace: String, name: String, _ request: FakeKubernetesRequest) throws(FakeKubernetesFailure) -> FakeKubernetesOutcome {
         let dryRun = try Self.dryRun(request)
         switch request.method {
-        case "GET":
+        case .GET:
             return .answer(code: 200, body: try cluster.get(kind, namespace: namespace, name: name), headers: [])
-        case "PUT":
+        case .PUT:
             let body = try Self.json(request.body)
             return .answer(
                 code: 200, body: try cluster.replace(kind, namespace: namespace, name: name, body: body, manager: request.updateManager, dryRun: dryRun),
                 headers: [])
-        case "DELETE":
+        case .DELETE:
             let body = request.body.isEmpty ? nil : try Self.json(request.body)
             return .answer(code: 200, body: try cluster.delete(kind, namespace: namespace, name: name, body: body, dryRun: dryRun), headers: [])
-        case "PATCH":
+        case .PATCH:
             return try patch(kind, namespace: namespace, name: name, request, dryRun: dryRun)
         default: throw .methodNotAllowed(kind, request.method)
         }
@@ -121,9 +131,10 @@ struct FakeKubernetesRouter: Sendable {
     /// patch: lists replaced whole).
     private func patch(_ kind: ResourceKind, namespace: String, name: String, _ request: FakeKubernetesRequest, dryRun: Bool) throws(FakeKubernetesFailure) -> FakeKubernetesOutcome {
         let contentType = (request.headers.first(name: "Content-Type") ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard let patchType = FakeKubernetesPatchType(rawValue: contentType) else { throw .unsupportedMediaType(contentType) }
         let body = try Self.json(request.body)
-        switch contentType {
-        case "application/apply-patch+yaml", "application/apply-patch+cbor":
+        switch patchType {
+        case .apply:
             guard let manager = request.query["fieldManager"], !manager.isEmpty else {
                 throw .badRequest("fieldManager is required for apply requests")
             }
@@ -131,14 +142,15 @@ struct FakeKubernetesRouter: Sendable {
             let (code, object) = try cluster.apply(
                 kind, namespace: namespace, name: name, body: body, manager: manager, force: request.flag("force"), dryRun: dryRun)
             return .answer(code: code, body: object, headers: [])
-        case "application/merge-patch+json", "application/strategic-merge-patch+json":
+        case .merge, .strategicMerge:
             guard !request.flag("force") else { throw .badRequest("force: Invalid value: true: may not be specified for non-apply patch") }
             let current = try cluster.get(kind, namespace: namespace, name: name)
             let patched = FakeKubernetesRouter.mergePatch(current, body)
             return .answer(
                 code: 200, body: try cluster.replace(kind, namespace: namespace, name: name, body: patched, manager: request.updateManager, dryRun: dryRun),
                 headers: [])
-        default: throw .unsupportedMediaType(contentType)
+        case .jsonPatch:
+            throw .unsupportedMediaType(contentType)
         }
     }
 

@@ -11,12 +11,20 @@ struct FakeKubernetesKey: Hashable, Sendable {
 
 /// What one field manager owns of an object (`metadata.managedFields` entry).
 struct FakeKubernetesManager: Sendable {
-    /// `Apply` (server-side apply) or `Update` (create, replace, an edit).
-    var operation: String
+    /// Server-side apply, or an update (create, replace, an edit).
+    var operation: Operation
     var apiVersion: String
     var time: String
     /// Leaf paths owned; lists are atomic leaves here.
     var paths: Set<[String]>
+}
+
+extension FakeKubernetesManager {
+    /// `metadata.managedFields[].operation`.
+    enum Operation: String, Sendable {
+        case apply = "Apply"
+        case update = "Update"
+    }
 }
 
 /// One stored object and its field ownership.
@@ -28,7 +36,7 @@ struct FakeKubernetesStored: Sendable {
 /// One change in the bounded watch history.
 struct FakeKubernetesRecord: Sendable {
     var resourceVersion: Int
-    var type: String
+    var type: FakeKubernetesEventType
     var key: FakeKubernetesKey
     var object: JSONValue
     /// The object before a MODIFIED change: a label selector may have stopped or started matching.

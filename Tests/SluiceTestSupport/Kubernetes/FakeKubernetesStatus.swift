@@ -1,3 +1,4 @@
+import NIOHTTP1
 import SluiceCore
 import SluiceKubernetes
 
@@ -73,9 +74,9 @@ struct FakeKubernetesFailure: Error, Sendable {
     }
 
     /// NewMethodNotSupported: 405.
-    static func methodNotAllowed(_ kind: ResourceKind?, _ method: String) -> FakeKubernetesFailure {
+    static func methodNotAllowed(_ kind: ResourceKind?, _ method: HTTPMethod) -> FakeKubernetesFailure {
         FakeKubernetesFailure(
-            code: 405, reason: "MethodNotAllowed", message: "\(method) is not supported on resources of kind \"\(kind?.description ?? "unknown")\"")
+            code: 405, reason: "MethodNotAllowed", message: "\(method.rawValue) is not supported on resources of kind \"\(kind?.description ?? "unknown")\"")
     }
 
     /// NewUnsupportedMediaType: 415, e.g. a PATCH of an unknown Content-Type.

@@ -60,6 +60,8 @@ struct FakeKubernetesTLS: Sendable {
 
 /// The fake could not be set up (openssl failed, the port could not be bound).
 public struct FakeKubernetesSetupError: Error, Sendable, CustomStringConvertible {
+    /// What failed.
     public var message: String
+    /// ``message``.
     public var description: String { message }
 }

@@ -2,6 +2,15 @@ import NIOCore
 import SluiceCore
 import SluiceKubernetes
 
+/// The `type` of a watch event (k8s.io/apimachinery/pkg/watch `EventType`).
+enum FakeKubernetesEventType: String, Sendable {
+    case added = "ADDED"
+    case modified = "MODIFIED"
+    case deleted = "DELETED"
+    case bookmark = "BOOKMARK"
+    case error = "ERROR"
+}
+
 /// Where a watch's events go: one open chunked HTTP answer.
 struct FakeKubernetesWatchSink: Sendable {
     /// Writes one newline-terminated event line.
@@ -27,12 +36,12 @@ struct FakeKubernetesWatcher: Sendable {
         guard record.key.kind == kind, record.key.namespace == namespace else { return }
         let now = matches(record.object)
         let before = record.previous.map(matches) ?? false
-        let type: String
+        let type: FakeKubernetesEventType
         switch record.type {
-        case "MODIFIED" where now && before: type = "MODIFIED"
-        case "MODIFIED" where now: type = "ADDED"
-        case "MODIFIED" where before: type = "DELETED"
-        case "MODIFIED": return
+        case .modified where now && before: type = .modified
+        case .modified where now: type = .added
+        case .modified where before: type = .deleted
+        case .modified: return
         default:
             guard now else { return }
             type = record.type
@@ -52,11 +61,11 @@ struct FakeKubernetesWatcher: Sendable {
             ("kind", .string(kind.kind)), ("apiVersion", .string(kind.apiVersion)),
             ("metadata", .object([("resourceVersion", .string(String(resourceVersion))), ("creationTimestamp", .null)])),
         ])
-        sink.send(Self.line(type: "BOOKMARK", object: object))
+        sink.send(Self.line(type: .bookmark, object: object))
     }
 
     /// One event of the watch stream: `{"type":…,"object":…}` and a newline.
-    static func line(type: String, object: JSONValue) -> String {
-        JSONValue.object([("type", .string(type)), ("object", object)]).serialized() + "\n"
+    static func line(type: FakeKubernetesEventType, object: JSONValue) -> String {
+        JSONValue.object([("type", .string(type.rawValue)), ("object", object)]).serialized() + "\n"
     }
 }
