@@ -39,22 +39,22 @@ struct KubernetesScaleBenchmark {
         let fixture = try await ClusterFixture(files: files)
         defer { Task { await fixture.close(); await fixture.server.stop() } }
         var rows: [String] = []
-        rows.append(try await Self.measure("deploy pass (3,000 objects)", fixture: fixture) { await fixture.pass(.start) })
+        rows.append(await Self.measure("deploy pass (3,000 objects)", fixture: fixture) { await fixture.pass(.start) })
         try await fixture.passUntil("every model healthy", limit: 400) {
             await (0..<Self.models).asyncAllSatisfy { await fixture.state(Self.name($0))?.health == .healthy }
         }
         for round in 0..<3 {
-            rows.append(try await Self.measure("idle pass \(round)", fixture: fixture) { await fixture.pass(.rolloutTick) })
+            rows.append(await Self.measure("idle pass \(round)", fixture: fixture) { await fixture.pass(.rolloutTick) })
         }
         try fixture.commit("one model", [Self.name(7): ClusterManifests.fraud(["v2"], traffic: ["v2": 100], name: Self.name(7))])
-        rows.append(try await Self.measure("one model changed", fixture: fixture) { await fixture.pass(.rolloutTick) })
+        rows.append(await Self.measure("one model changed", fixture: fixture) { await fixture.pass(.rolloutTick) })
         var canaries: [String: String] = [:]
         for index in 0..<Self.models where index != 7 {
             canaries[Self.name(index)] = ClusterManifests.fraud(
                 ["v1", "v2"], traffic: ["v1": 0, "v2": 100], name: Self.name(index), extra: KubernetesPassTests.canarySteps)
         }
         try fixture.commit("every model to v2 by canary", canaries)
-        rows.append(try await Self.measure("canary started on 999 models", fixture: fixture) { await fixture.pass(.rolloutTick) })
+        rows.append(await Self.measure("canary started on 999 models", fixture: fixture) { await fixture.pass(.rolloutTick) })
         print("kubernetes backend at \(Self.models) models (fake API server, debug build unless -c release):\n" + rows.joined(separator: "\n"))
     }
 }
