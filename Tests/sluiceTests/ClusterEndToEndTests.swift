@@ -33,10 +33,14 @@ struct ClusterEndToEndTests {
             return model["candidate"] is [String: Any]
         }
         #expect(harness.routeWeights() == ["v1": 90, "v2": 10])
+        // Its own lease from before the kill must expire before it acts again.
+        try await harness.waitUntil("the restarted controller leads") { await harness.isLeader(0) }
+        #expect(harness.routeWeights() == ["v1": 90, "v2": 10], "the rollout resumed at its step, not as a first deployment")
         #expect(try await harness.command(0, "promote", query: "?full=true") == 200)
-        try await harness.waitUntil("v2 promoted, v1 pruned") {
-            harness.routeWeights() == ["v2": 100]
-                && !server.objects(kind: .deployment, namespace: "models").contains { $0.labels[KubernetesLabels.version] == "v1" }
+        try await harness.waitUntil("v2 promoted") { harness.routeWeights() == ["v2": 100] }
+        try harness.repo.commit("drop v1", files: ["manifests/fraud.yaml": ClusterControllerHarness.fraud(["v2"], traffic: ["v2": 100])])
+        try await harness.waitUntil("v1 pruned") {
+            !server.objects(kind: .deployment, namespace: "models").contains { $0.labels[KubernetesLabels.version] == "v1" }
         }
     }
 
