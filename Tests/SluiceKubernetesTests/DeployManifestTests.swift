@@ -17,6 +17,7 @@ struct DeployManifestTests {
         "core services": ["get", "list", "watch", "create", "patch", "delete"],
         "gateway.networking.k8s.io httproutes": ["get", "list", "watch", "create", "patch", "delete"],
         "serving.kserve.io inferenceservices": ["get", "list", "watch", "create", "patch", "delete"],
+        "core configmaps": ["get", "list", "watch", "create", "patch", "delete"],
         "coordination.k8s.io leases": ["get", "create", "update"],
     ]
 
@@ -93,7 +94,7 @@ struct DeployManifestTests {
         #expect(container["args"]?.items?.map { $0.scalar?.text } == ["controller", "--config", "/etc/sluice/sluice.yaml"])
         #expect(container["securityContext"]?["readOnlyRootFilesystem"]?.scalar?.text == "true")
         #expect(container["securityContext"]?["allowPrivilegeEscalation"]?.scalar?.text == "false")
-        #expect(container["readinessProbe"]?["httpGet"]?["path"]?.scalar?.text == "/healthz")
+        #expect(container["readinessProbe"]?["httpGet"]?["path"]?.scalar?.text == "/v1/leader", "only the leader is ready, so the Service reaches the replica that acts")
         #expect(container["livenessProbe"] != nil)
         for variable in container["env"]?.items ?? [] {
             #expect(variable["value"] == nil, "\(variable["name"]?.scalar?.text ?? "?") has a literal value")
