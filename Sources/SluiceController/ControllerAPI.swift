@@ -22,9 +22,15 @@ struct ControllerAPI: Sendable {
     /// The listener's shared body budget (``ServerLimits/bufferedBodies``): many webhook
     /// deliveries cannot each hold 25 MB at once.
     private let budget: BodyBudget
+    /// The KServe payload-logger collector and its feedback route (the `kserve` driver).
+    private let collector: KServeLogCollector?
 
-    init(controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil, budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies)) {
+    init(
+        controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil,
+        budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies), collector: KServeLogCollector? = nil
+    ) {
         self.controller = controller
+        self.collector = collector
         self.budget = budget
         self.token = BearerToken(token)
         self.metricsToken = metricsToken.map(BearerToken.init)
@@ -60,10 +66,19 @@ struct ControllerAPI: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: BearerMiddleware(token: token, realm: "sluice-controller", prefix: "/v1/"))
+        let collector = self.collector
+        // The collector's routes guard themselves: KServe's logger sends no token (the
+        // NetworkPolicy limits who reaches it), and feedback checks its own token.
+        router.add(middleware: BearerMiddleware(
+            token: token, realm: "sluice-controller", prefix: "/v1/",
+            exempt: collector == nil ? [] : [KServeLogCollector.collectorPrefix, KServeLogCollector.feedbackPrefix]))
         router.add(middleware: BodyLimitMiddleware { path in
-            path == "/hooks/git" ? WebhookVerifier.maximumBody : Self.maximumBody
+            if path == "/hooks/git" { return WebhookVerifier.maximumBody }
+            // The collector caps its bodies itself, and still counts a call whose body was too big.
+            if collector != nil, path.hasPrefix(KServeLogCollector.collectorPrefix) { return Int.max }
+            return Self.maximumBody
         })
+        collector?.addRoutes(to: router, budget: budget)
         let controller = self.controller
         let webhook = self.webhook
         let metricsToken = self.metricsToken
@@ -76,7 +91,7 @@ struct ControllerAPI: Sendable {
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: await controller.metricsText())))
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await controller.metricsText() + (collector?.metricsText() ?? ""))))
         }
         router.post("/hooks/git") { request, _ -> JSONAnswer<WebhookReply> in
             guard let webhook else { throw Self.webhooksOff }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import SluiceConfig
 import SluiceCore
@@ -27,6 +28,8 @@ public struct ControllerEnvironment: Sendable {
     public var leadership: (any LeadershipGate)?
     /// What the backend needs running beside the controller (a cluster's watches and lease).
     public var backendServices: [any Service] = []
+    /// The KServe payload-logger collector (the `kserve` driver with `backend.collectorURL`).
+    public var collector: KServeLogCollector?
     /// Releases the backend's connections when the controller never started.
     public var closeBackend: @Sendable () async -> Void = {}
 
@@ -66,7 +69,9 @@ public struct ControllerEnvironment: Sendable {
             webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
         if case .kubernetes(let cluster) = config.backend {
             do {
-                try await environment.useKubernetes(cluster, runtimes: config.runtimes)
+                // Ground truth on the kserve driver is posted to the controller with its API token.
+                let apiToken = secrets.apiToken
+                try await environment.useKubernetes(cluster, runtimes: config.runtimes, feedbackToken: { apiToken })
             } catch {
                 try? await metricsProvider?.close?()
                 throw error
@@ -77,12 +82,30 @@ public struct ControllerEnvironment: Sendable {
 
     /// Replaces the backend with a cluster: credentials from the kubeconfig or service account,
     /// the driver (discovered for `auto`), the watches, and the lease when leader election is on.
-    mutating func useKubernetes(_ cluster: KubernetesBackendConfig, runtimes: [String: RuntimeDefinition]) async throws {
+    mutating func useKubernetes(
+        _ cluster: KubernetesBackendConfig, runtimes: [String: RuntimeDefinition], feedbackToken: @escaping @Sendable () -> String?
+    ) async throws {
         let credentials = try KubernetesCredentials.load(cluster.connection, environment: ProcessInfo.processInfo.environment)
         let client = try KubernetesClient(credentials: credentials, logger: logger)
         do {
             let driver = try await KubernetesBackend.resolveDriver(cluster.driver, client: client)
-            let backend = KubernetesBackend(client: client, config: cluster, driver: driver, runtimes: runtimes, logger: logger)
+            var monitoringSource: (@Sendable (Int64?) async -> MonitoringBatch)?
+            var specApplied: (@Sendable (RuntimeSpec) -> Void)?
+            if driver == .kserve, cluster.collectorURL != nil {
+                // Features to sketch, per model, as the last applied spec names them.
+                let sketched = NIOLockedValueBox<[String: [String]]>([:])
+                let collector = KServeLogCollector(
+                    sketchInputs: { model in sketched.withLockedValue { $0[model] } }, clock: clock, feedbackToken: feedbackToken)
+                monitoringSource = { after in collector.monitoring(after: after) }
+                specApplied = { spec in
+                    sketched.withLockedValue { $0 = Dictionary(spec.models.map { ($0.name, $0.sketchInputs ?? []) }, uniquingKeysWith: { first, _ in first }) }
+                    collector.setKnownVersions(Dictionary(spec.models.map { ($0.name, Set($0.versions.map(\.name))) }, uniquingKeysWith: { first, _ in first }))
+                }
+                self.collector = collector
+            }
+            let backend = KubernetesBackend(
+                client: client, config: cluster, driver: driver, runtimes: runtimes, logger: logger,
+                monitoringSource: monitoringSource, specApplied: specApplied)
             let elector = cluster.leaderElection.map {
                 LeaderElector(client: client, namespace: cluster.namespace, config: $0, identity: Self.replicaIdentity(), logger: logger)
             }

@@ -17,7 +17,9 @@ final class ClusterControllerHarness: @unchecked Sendable {
     let token = "controller-token-\(UInt32.random(in: 0 ... .max))"
     private var processes: [Int: Process] = [:]
 
-    init(server: FakeKubernetesAPIServer, leaseSeconds: Int = 4) throws {
+    /// - Parameter kserve: the `kserve` driver with the payload-logger collector on replica 0's
+    ///   API port, instead of `gateway-api`.
+    init(server: FakeKubernetesAPIServer, leaseSeconds: Int = 4, kserve: Bool = false) throws {
         self.server = server
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cluster-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -32,8 +34,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
                 backend:
                   kind: kubernetes
                   namespace: models
-                  driver: gateway-api
-                  gateway: {name: inference, namespace: gateways}
+                  \(kserve ? "driver: kserve\n  collectorURL: http://127.0.0.1:\(basePort)/v1/collector/kserve" : "driver: gateway-api\n  gateway: {name: inference, namespace: gateways}")
                   kubeconfig: kubeconfig
                   leaderElection:
                     leaseName: sluice-controller
@@ -46,6 +47,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
                       image: seldonio/mlserver:1.7.1
                       args: [mlserver, start, "/models/{model}"]
                       port: 8080
+                    kserve: {modelFormat: sklearn, runtime: kserve-mlserver, protocolVersion: v2}
                 controller:
                   repository: \(repo.path)
                   path: manifests
@@ -114,8 +116,27 @@ final class ClusterControllerHarness: @unchecked Sendable {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)/v1/models/fraud/\(command)\(query)")!)
         request.httpMethod = "POST"
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await ServeHarness.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        if status != 200 { print("\(command) on replica \(replica): \(status) \(String(decoding: data, as: UTF8.self))") }
+        return status
+    }
+
+    /// `POST path` on replica `replica` with `headers` and `body`, no token; returns the status.
+    func post(_ replica: Int, _ path: String, headers: [String: String], body: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)\(path)")!)
+        request.httpMethod = "POST"
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = Data(body.utf8)
         let (_, response) = try await ServeHarness.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    /// `GET /metrics` of replica `replica`, as text.
+    func metrics(_ replica: Int) async throws -> String {
+        let request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)/metrics")!)
+        let (data, _) = try await ServeHarness.data(for: request)
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Whether replica `replica` says it is the leader.

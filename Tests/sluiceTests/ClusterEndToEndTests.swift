@@ -36,6 +36,9 @@ struct ClusterEndToEndTests {
         // Its own lease from before the kill must expire before it acts again.
         try await harness.waitUntil("the restarted controller leads") { await harness.isLeader(0) }
         #expect(harness.routeWeights() == ["v1": 90, "v2": 10], "the rollout resumed at its step, not as a first deployment")
+        try await harness.waitUntil("the resumed canary waits at its pause") {
+            try await harness.get(0, "/v1/models/fraud").1["health"] as? String == "Paused"
+        }
         #expect(try await harness.command(0, "promote", query: "?full=true") == 200)
         try await harness.waitUntil("v2 promoted") { harness.routeWeights() == ["v2": 100] }
         try harness.repo.commit("drop v1", files: ["manifests/fraud.yaml": ClusterControllerHarness.fraud(["v2"], traffic: ["v2": 100])])
@@ -70,8 +73,49 @@ struct ClusterEndToEndTests {
             (try await harness.get(1, "/v1/models/fraud").1["candidate"] as? [String: Any]) != nil
         }
         #expect(harness.routeWeights() == ["v1": 90, "v2": 10], "the new leader keeps the step; it does not redeploy v2 at 100%")
+        try await harness.waitUntil("the canary taken over waits at its pause") {
+            try await harness.get(1, "/v1/models/fraud").1["health"] as? String == "Paused"
+        }
         #expect(try await harness.command(1, "promote", query: "?full=true") == 200)
         try await harness.waitUntil("v2 promoted by the new leader") { harness.routeWeights() == ["v2": 100] }
+    }
+}
+
+/// The `kserve` driver through the binary: the InferenceService's payload logger points at
+/// the controller, whose collector takes KServe's CloudEvents without the API token and only
+/// for deployed versions. Tier: the fake API server; the events are shaped as KServe v0.15's
+/// logger sends them (Tests/SluiceControllerTests/KServeLoggerFixture.swift pins the source).
+@Suite("sluice controller with the kserve driver on the fake API server: the payload-logger collector")
+struct ClusterKServeCollectorTests {
+    static func event(_ type: String, body: String) -> [String: String] {
+        [
+            "Ce-Id": "5c1b6f3e-8a2d-4c1e-9a57-3e0f2b7d9c41", "Ce-Specversion": "1.0", "Ce-Source": "http://localhost:9081/",
+            "Ce-Type": type, "Ce-Time": "2027-01-15T08:00:00.123456789Z", "Ce-Inferenceservicename": "fraud", "Ce-Namespace": "models",
+            "Ce-Component": "predictor", "Ce-Endpoint": "default", "Content-Type": "application/json",
+        ]
+    }
+
+    @Test("the logger URL names the controller; events of a deployed version are joined without a token, others refused; counted in /metrics")
+    func collector() async throws {
+        let server = try await FakeKubernetesAPIServer.start()
+        let harness = try ClusterControllerHarness(server: server, kserve: true)
+        defer { Task { await server.stop() } }
+        try harness.repo.commit("v1", files: ["manifests/fraud.yaml": ClusterControllerHarness.fraud(["v1"], traffic: ["v1": 100])])
+        try harness.start(0)
+        try await harness.waitUntil("the InferenceService with its logger") {
+            server.objects(kind: .inferenceService, namespace: "models").first?["spec", "predictor", "logger", "url"]?.stringValue
+                == "http://127.0.0.1:\(harness.basePort)/v1/collector/kserve/fraud/v1"
+        }
+        try await harness.waitUntil("replica 0 leads") { await harness.isLeader(0) }
+        let request = #"{"inputs":[{"name":"amount","shape":[1],"datatype":"FP32","data":[12.5]}]}"#
+        let response = #"{"model_name":"fraud","outputs":[{"name":"label","shape":[1],"datatype":"INT64","data":[1]}]}"#
+        #expect(try await harness.post(0, "/v1/collector/kserve/fraud/v1", headers: Self.event("org.kubeflow.serving.inference.request", body: request), body: request) == 202)
+        #expect(try await harness.post(0, "/v1/collector/kserve/fraud/v1", headers: Self.event("org.kubeflow.serving.inference.response", body: response), body: response) == 200)
+        #expect(try await harness.post(0, "/v1/collector/kserve/fraud/v9", headers: Self.event("org.kubeflow.serving.inference.request", body: request), body: request) == 404)
+        #expect(try await harness.post(0, "/v1/feedback/fraud", headers: ["Content-Type": "application/json"], body: "{}") == 401, "feedback needs a token")
+        #expect(try await harness.post(0, "/v1/models/fraud/abort", headers: [:], body: "") == 401, "the exemption covers the collector only")
+        let metrics = try await harness.metrics(0)
+        #expect(metrics.contains("sluice_kserve_joins_total 1"))
     }
 }
 

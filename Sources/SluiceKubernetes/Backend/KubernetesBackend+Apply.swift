@@ -42,7 +42,7 @@ extension KubernetesBackend {
         }
         let now = Self.timestamp()
         state.withLockedValue { $0 = AppliedState(spec: spec, appliedAt: now) }
-        knownVersions?(keep)
+        specApplied?(spec)
         if !failures.isEmpty {
             // The next pass sees the difference and tries again (a dry run, so a refused spec
             // costs one request per model and pass).

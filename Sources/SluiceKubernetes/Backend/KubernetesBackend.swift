@@ -22,8 +22,9 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
     let logger: Logger
     /// Monitoring buckets (the KServe payload-logger collector); nil: none on this driver.
     let monitoringSource: (@Sendable (Int64?) async -> MonitoringBatch)?
-    /// Told the versions of every model after each apply (the collector refuses others).
-    let knownVersions: (@Sendable ([String: Set<String>]) -> Void)?
+    /// Told each spec after it is applied (the payload-logger collector accepts events of its
+    /// versions only and sketches the inputs it names).
+    let specApplied: (@Sendable (RuntimeSpec) -> Void)?
     let state = NIOLockedValueBox(AppliedState())
 
     /// What this process applied last; a fresh process starts from the cluster's annotations.
@@ -39,7 +40,7 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
         client: KubernetesClient, config: KubernetesBackendConfig, driver: KubernetesDriver, runtimes: [String: RuntimeDefinition],
         pinHeader: String = "x-sluice-version", logger: Logger,
         monitoringSource: (@Sendable (Int64?) async -> MonitoringBatch)? = nil,
-        knownVersions: (@Sendable ([String: Set<String>]) -> Void)? = nil
+        specApplied: (@Sendable (RuntimeSpec) -> Void)? = nil
     ) {
         self.client = client
         self.namespace = config.namespace
@@ -49,7 +50,7 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
         self.reader = ObservedStateReader(context: context)
         self.logger = logger
         self.monitoringSource = monitoringSource
-        self.knownVersions = knownVersions
+        self.specApplied = specApplied
         var informers: [ResourceKind: ResourceInformer] = [:]
         for kind in Self.watchedKinds(driver) + [.configMap] {
             informers[kind] = ResourceInformer(
