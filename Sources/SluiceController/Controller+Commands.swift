@@ -56,6 +56,9 @@ extension Controller {
 
     /// Carries out a command on the current state.
     func execute(_ command: Command) async -> CommandOutcome {
+        // A command that arrives before the first pass (a restart, a takeover) is judged
+        // against git, not refused for want of a desired state.
+        if desired == nil { _ = await readGit(.command) }
         let now = clock.now()
         switch command {
         case .promote(let model, let full, let actor):

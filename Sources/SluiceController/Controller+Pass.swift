@@ -97,7 +97,7 @@ extension Controller {
 
     /// Resolves the head (fetching first when the trigger asks) and reads the manifests
     /// when it moved; returns why that failed, or nil.
-    private func readGit(_ trigger: Trigger) async -> String? {
+    func readGit(_ trigger: Trigger) async -> String? {
         do {
             let head = try await resolveHead(fetch: trigger.fetchesRemote)
             if head != desiredCommit { try await readDesired(at: head) }
