@@ -126,22 +126,9 @@ final class ClusterFixture: @unchecked Sendable {
         server.objects(kind: kind, namespace: namespace)
     }
 
-    /// The backendRef weights of the model's default HTTPRoute rule (the `/v2/models/{model}/` prefix).
+    /// The weights of the model's HTTPRoute, by version (those at 0 left out).
     func routeWeights(_ model: String = "fraud") -> [String: Int]? {
-        guard let route = objects(.httpRoute).first(where: { $0.labels[KubernetesLabels.model] == model }),
-              let rules = route["spec", "rules"]?.arrayValue else { return nil }
-        for rule in rules {
-            let pinned = rule["matches"]?.arrayValue?.contains { $0["headers"] != nil } ?? false
-            guard !pinned, let refs = rule["backendRefs"]?.arrayValue else { continue }
-            var weights: [String: Int] = [:]
-            for ref in refs {
-                guard let name = ref["name"]?.stringValue, let weight = ref["weight"]?.intValue, weight > 0 else { continue }
-                let service = objects(.service).first { $0.name == name }
-                weights[service?.labels[KubernetesLabels.version] ?? name] = weight
-            }
-            return weights
-        }
-        return nil
+        server.routeWeights(model: model, namespace: namespace)
     }
 
     /// The versions with a Deployment.

@@ -146,18 +146,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
 
     /// The weights, by version, of fraud's HTTPRoute as the fake API server holds it.
     func routeWeights() -> [String: Int]? {
-        guard let route = server.objects(kind: .httpRoute, namespace: "models").first(where: { $0.labels[KubernetesLabels.model] == "fraud" }),
-              let rules = route["spec", "rules"]?.arrayValue else { return nil }
-        let services = server.objects(kind: .service, namespace: "models")
-        for rule in rules where !(rule["matches"]?.arrayValue?.contains { $0["headers"] != nil } ?? false) {
-            var weights: [String: Int] = [:]
-            for ref in rule["backendRefs"]?.arrayValue ?? [] {
-                guard let name = ref["name"]?.stringValue, let weight = ref["weight"]?.intValue, weight > 0 else { continue }
-                weights[services.first { $0.name == name }?.labels[KubernetesLabels.version] ?? name] = weight
-            }
-            return weights
-        }
-        return nil
+        server.routeWeights(model: "fraud", namespace: "models")
     }
 
     func waitUntil(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
