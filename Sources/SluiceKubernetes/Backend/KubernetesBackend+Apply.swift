@@ -20,13 +20,24 @@ extension KubernetesBackend {
     /// error thrown after the others were applied.
     public func apply(_ spec: RuntimeSpec) async throws(DataPlaneError) -> ObservedState {
         let live = try await cachedObjects(Self.watchedKinds(driver))
-        var byKey: [ObjectKey: KubernetesObject] = [:]
-        for object in live { if let key = ObjectKey(object) { byKey[key] = object } }
+        let byModel = Dictionary(grouping: live) { $0.labels[KubernetesLabels.model] ?? "" }
+        let previous = state.withLockedValue { $0 }
+        var verified: [String: [String]] = [:]
         var failures: [String] = []
         var appliedModels: Set<String> = []
         for model in spec.models {
+            let own = byModel[KubernetesNames.labelValue(model.name)] ?? []
+            let fingerprint = Self.fingerprint(own)
+            // Unchanged since it was last found in place: nothing to render or send.
+            if previous.spec?.model(model.name) == model, previous.verified[model.name] == fingerprint {
+                verified[model.name] = fingerprint
+                appliedModels.insert(model.name)
+                continue
+            }
             do {
-                try await applyModel(model, live: byKey)
+                var byKey: [ObjectKey: KubernetesObject] = [:]
+                for object in own { if let key = ObjectKey(object) { byKey[key] = object } }
+                if try await applyModel(model, live: byKey) == 0 { verified[model.name] = fingerprint }
                 appliedModels.insert(model.name)
             } catch {
                 failures.append("\(model.name): \(error)")
@@ -41,7 +52,7 @@ extension KubernetesBackend {
             failures.append("\(error)")
         }
         let now = Self.timestamp()
-        state.withLockedValue { $0 = AppliedState(spec: spec, appliedAt: now) }
+        state.withLockedValue { $0 = AppliedState(spec: spec, appliedAt: now, verified: verified) }
         specApplied?(spec)
         if !failures.isEmpty {
             // The next pass sees the difference and tries again (a dry run, so a refused spec
@@ -52,13 +63,19 @@ extension KubernetesBackend {
         return try await observe()
     }
 
-    /// Renders `model`, checks ownership, dry-runs the objects that changed and applies them.
-    func applyModel(_ model: ModelRuntime, live: [ObjectKey: KubernetesObject]) async throws {
+    /// What identifies the state of a model's objects, status aside: kind, name, the hash
+    /// Sluice applied and the generation (which a spec edit by anyone bumps).
+    static func fingerprint(_ objects: [KubernetesObject]) -> [String] {
+        objects.map { "\($0.kind)/\($0.name)#\($0.annotations[appliedHashAnnotation] ?? "")#\($0.generation ?? 0)" }.sorted()
+    }
+
+    /// Renders `model` (whose live objects are `live`), checks ownership, dry-runs the
+    /// objects that changed and applies them; returns how many were sent.
+    @discardableResult
+    func applyModel(_ model: ModelRuntime, live: [ObjectKey: KubernetesObject]) async throws -> Int {
         let rendered = try renderer.objects(for: model, revision: nil)
-        let label = KubernetesNames.labelValue(model.name)
-        let ownObjects = live.values.filter { $0.labels[KubernetesLabels.model] == label }
         // Fields Sluice renders that someone changed since: those objects are applied again.
-        let drifted = Set(reader.drift(model: model, objects: ownObjects).map(\.object))
+        let drifted = Set(reader.drift(model: model, objects: Array(live.values)).map(\.object))
         var changed: [KubernetesObject] = []
         for object in rendered {
             let stamped = Self.stamped(object)
@@ -75,11 +92,12 @@ extension KubernetesBackend {
             }
             changed.append(stamped)
         }
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty else { return 0 }
         // Admission (schemas, CEL rules, webhooks) judges the whole change before any of it lands.
         for object in changed { _ = try await client.apply(object, dryRun: true) }
         for object in changed { _ = try await client.apply(object) }
         logger.info("applied \(changed.count) object(s) of \(model.name)", metadata: ["model": "\(model.name)"])
+        return changed.count
     }
 
     /// Deletes the managed objects whose model or version left the spec: the route first

@@ -31,6 +31,10 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
     struct AppliedState {
         var spec: RuntimeSpec?
         var appliedAt: String?
+        /// Per model, what its live objects looked like when they were last found to match
+        /// its rendering (kind, name, applied hash and generation of each): while neither the
+        /// model nor that fingerprint changes, an apply skips the model without rendering it.
+        var verified: [String: [String]] = [:]
     }
 
     /// - Parameters:
