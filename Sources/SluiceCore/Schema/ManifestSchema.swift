@@ -1,5 +1,5 @@
 /// The definition of the `sluice/v1` `ModelDeployment` format: every field, its type, its
-/// default and its meaning. The validator, the JSON Schema and the README reference all
+/// default and its meaning. The validator, the JSON Schema and the field reference in docs/manifests.md all
 /// derive from this one value.
 public enum ManifestSchema {
     /// The only apiVersion this build reads.

@@ -1,5 +1,5 @@
 /// Renders the manifest reference (one Markdown table row per field) from ``ManifestSchema``,
-/// for the README and for `sluice schema --format markdown`.
+/// for docs/manifests.md and for `sluice schema --format markdown`.
 public enum ReferenceGenerator {
     /// The Markdown table of the manifest format.
     public static func markdown() -> String { markdown(of: ManifestSchema.document) }

@@ -1,5 +1,5 @@
 /// The shape of a manifest value. One definition (``ManifestSchema``) drives the validator,
-/// the JSON Schema that `sluice schema` prints, and the README's field reference test.
+/// the JSON Schema that `sluice schema` prints, and the field reference test (docs/manifests.md).
 public indirect enum SchemaType: Sendable {
     /// A string, optionally constrained by a format.
     case string(StringFormat?)
