@@ -75,7 +75,7 @@ extension KubernetesBackend {
     func applyModel(_ model: ModelRuntime, live: [ObjectKey: KubernetesObject]) async throws -> Int {
         let rendered = try renderer.objects(for: model, revision: nil)
         // Fields Sluice renders that someone changed since: those objects are applied again.
-        let drifted = Set(reader.drift(model: model, objects: Array(live.values)).map(\.object))
+        let drifted = Set(reader.drift(rendered: rendered, objects: Array(live.values)).map(\.object))
         var changed: [KubernetesObject] = []
         for object in rendered {
             let stamped = Self.stamped(object)

@@ -7,6 +7,12 @@ extension ObservedStateReader {
     /// A model that cannot be rendered has no drift to report (the render error is shown instead).
     public func drift(model: ModelRuntime, objects: [KubernetesObject]) -> [KubernetesDrift] {
         guard let rendered = try? KubernetesRenderer(context: context).objects(for: model, revision: nil) else { return [] }
+        return drift(rendered: rendered, objects: objects)
+    }
+
+    /// What in the live objects differs from `rendered` (a model's objects as the renderer
+    /// made them), for a caller that has rendered them already.
+    public func drift(rendered: [KubernetesObject], objects: [KubernetesObject]) -> [KubernetesDrift] {
         var found: [KubernetesDrift] = []
         for object in rendered {
             let label = "\(object.kind)/\(object.name)"

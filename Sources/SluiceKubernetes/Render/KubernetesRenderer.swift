@@ -53,7 +53,7 @@ public struct KubernetesRenderer: Sendable {
         guard let artifact = version.artifact, !artifact.isEmpty else {
             throw KubernetesRenderError(model: model.name, version: version.name, detail: "artifact: a URI is required (\(Self.schemesText))")
         }
-        guard let scheme = Self.scheme(of: artifact) else {
+        guard let scheme = PathRules.remoteScheme(of: artifact)?.lowercased() else {
             throw KubernetesRenderError(
                 model: model.name, version: version.name,
                 detail: "artifact: \"\(artifact)\" is a repository path, which a cluster cannot read; use a URI (\(Self.schemesText))")
@@ -69,16 +69,6 @@ public struct KubernetesRenderer: Sendable {
     /// also the ones a `gateway-api` runtime image is expected to read.
     static let schemes: Set<String> = ["s3", "gs", "https", "http", "pvc", "hf", "oci"]
     static let schemesText = "s3://, gs://, https://, http://, pvc://, hf:// or oci://"
-
-    /// The lowercased scheme of `text` when it starts `scheme://`.
-    static func scheme(of text: String) -> String? {
-        guard let range = text.range(of: "://") else { return nil }
-        let scheme = text[..<range.lowerBound]
-        guard let first = scheme.first, first.isLetter,
-              scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") })
-        else { return nil }
-        return scheme.lowercased()
-    }
 
     /// The named runtime, or an error naming the version and what is missing.
     func runtime(of version: VersionRuntime, model: ModelRuntime) throws(KubernetesRenderError) -> RuntimeDefinition {
