@@ -347,18 +347,7 @@ extension Controller {
     func runtimeSpec(revision: String, states: [String: RolloutState]) -> RuntimeSpec {
         let models = states.values.sorted { $0.name < $1.name }.compactMap { state -> ModelRuntime? in
             guard let route = RolloutEngine.route(for: state) else { return nil }
-            return ModelRuntime(
-                name: state.name,
-                versions: route.versions.map {
-                    VersionRuntime(name: $0.name, runtime: $0.runtime, artifact: $0.artifact, digest: $0.digest)
-                },
-                route: Route(
-                    weights: route.weights,
-                    stickyHeader: route.stickyHeader,
-                    mirror: route.mirror.map { Route.Mirror(version: $0.version, percent: Double($0.percent)) }
-                ),
-                sketchInputs: sketchedInputs[state.name] ?? []
-            )
+            return ModelRuntime(name: state.name, route: route, sketchInputs: sketchedInputs[state.name] ?? [])
         }
         return RuntimeSpec(revision: revision, models: models)
     }

@@ -55,11 +55,6 @@ struct PlanRender {
             desired: target, revision: to.revision, manifestError: nil, state: state,
             observation: allReady([from?.models[change.name], target]), now: 0)
         guard let route = RolloutEngine.route(for: decided.state) else { return nil }
-        return ModelRuntime(
-            name: change.name,
-            versions: route.versions.map { VersionRuntime(name: $0.name, runtime: $0.runtime, artifact: $0.artifact, digest: $0.digest) },
-            route: Route(
-                weights: route.weights, stickyHeader: route.stickyHeader,
-                mirror: route.mirror.map { Route.Mirror(version: $0.version, percent: Double($0.percent)) }))
+        return ModelRuntime(name: change.name, route: route)
     }
 }
