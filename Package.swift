@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SluiceServe", targets: ["SluiceServe"]),
         .library(name: "SluicePrometheus", targets: ["SluicePrometheus"]),
         .library(name: "SluiceKubernetes", targets: ["SluiceKubernetes"]),
+        .library(name: "SluiceArtifacts", targets: ["SluiceArtifacts"]),
         .library(name: "SluiceController", targets: ["SluiceController"]),
     ],
     dependencies: [
@@ -123,11 +124,27 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Artifacts kept outside git: sources (S3 with SigV4, HTTPS, an MLflow registry) over
+        // AsyncHTTPClient and the content-addressed cache they fill.
+        .target(
+            name: "SluiceArtifacts",
+            dependencies: [
+                "SluiceCore", "SluiceConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The control plane: the only target that combines adapters (git, store, data plane, metrics provider).
         .target(
             name: "SluiceController",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe", "SluicePrometheus", "SluiceKubernetes",
+                "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe", "SluicePrometheus", "SluiceKubernetes", "SluiceArtifacts",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -149,6 +166,7 @@ let package = Package(
                 "SluiceServe",
                 "SluiceController",
                 "SluiceKubernetes",
+                "SluiceArtifacts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -227,6 +245,23 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        // Real peers on loopback: moto_server (S3 with SigV4), an HTTPS server with a throwaway
+        // CA, an mlflow server; plus the cache's crash and eviction behaviour on a real disk.
+        .testTarget(
+            name: "SluiceArtifactsTests",
+            dependencies: [
+                "SluiceArtifacts", "SluiceConfig", "SluiceCore", "SluiceTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]
         ),

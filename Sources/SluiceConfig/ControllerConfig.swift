@@ -47,6 +47,8 @@ public struct ControllerConfig: Sendable {
     public var backend: BackendConfig = .local
     /// The operator's runtimes (`runtimes:`), for backends that render them (a cluster's objects).
     public var runtimes: [String: RuntimeDefinition] = [:]
+    /// `controller.artifacts`: fetching and caching artifacts kept outside git.
+    public var artifacts = ArtifactsConfig()
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).
@@ -75,6 +77,8 @@ public struct ControllerConfig: Sendable {
 
     /// Where artifacts read from git are written for the data plane.
     public var artifactDirectory: String { "\(stateDirectory)/artifacts" }
+    /// Where artifacts fetched from S3, HTTPS or MLflow are cached.
+    public var artifactCacheDirectory: String { artifacts.cacheDirectory ?? "\(stateDirectory)/artifact-cache" }
     /// The SQLite file.
     public var databasePath: String { "\(stateDirectory)/sluice.sqlite" }
 }
