@@ -69,7 +69,7 @@ struct ArtifactStore: Sendable {
     /// Streams the blob from libgit2's copy into a temporary file, hashing as it goes, then
     /// fsyncs it and renames it into place (and fsyncs the directory, so the name survives
     /// a crash too).
-    private func write(_ blob: BlobID, to path: String, also wanted: SluiceCore.Digest.Algorithm?, source: GitSource) async throws -> ArtifactDigests {
+    func write(_ blob: BlobID, to path: String, also wanted: SluiceCore.Digest.Algorithm?, source: GitSource) async throws -> ArtifactDigests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let temporary = "\(path).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)

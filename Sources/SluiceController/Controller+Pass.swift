@@ -100,7 +100,11 @@ extension Controller {
     func readGit(_ trigger: Trigger) async -> String? {
         do {
             let head = try await resolveHead(fetch: trigger.fetchesRemote)
-            if head != desiredCommit { try await readDesired(at: head) }
+            if head != desiredCommit || artifactsArrived {
+                artifactsArrived = false
+                try await readDesired(at: head)
+                await pinFetchedArtifacts()
+            }
             return nil
         } catch {
             return "reading git failed: \(error)"
@@ -272,7 +276,7 @@ extension Controller {
         if let previous = desiredCommit, let changes = try? await source.changes(from: previous, to: head) {
             changedPaths = Set(changes.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
         }
-        var errors: [String: String] = [:]
+        var errors: [String: ArtifactProblem] = [:]
         var materialized: [String: MaterializedModel] = [:]
         for (name, model) in state.models {
             if let changedPaths, let earlier = materializedModels[name], earlier.path == model.path,
@@ -292,7 +296,7 @@ extension Controller {
                         identities.append(try Self.clusterArtifact(version.artifact, digest: version.digest))
                         continue
                     }
-                    let artifact = try await artifacts.materialize(version.artifact, digest: version.digest, at: head, source: source)
+                    let artifact = try await materialize(version, deployment: model.deployment, at: head)
                     deployment.versions[index].artifact = artifact.path
                     identities.append(artifact.identity)
                 }
@@ -302,8 +306,11 @@ extension Controller {
                 let resolved = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
                 state.models[name] = resolved
                 materialized[name] = MaterializedModel(path: model.path, sourceDigest: model.specDigest, model: resolved)
+            } catch let problem as ArtifactProblem {
+                errors[name] = problem
+                state.models[name] = nil
             } catch {
-                errors[name] = "\(error)"
+                errors[name] = ArtifactProblem(kind: .failed, message: "\(error)")
                 state.models[name] = nil
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOPosix
+import SluiceArtifacts
 import SluiceConfig
 import SluiceCore
 import SluiceGit
@@ -36,7 +37,13 @@ public actor Controller {
     var states: [String: RolloutState] = [:]
     var desired: DesiredState?
     var desiredCommit: CommitID?
-    var artifactErrors: [String: String] = [:]
+    var artifactErrors: [String: ArtifactProblem] = [:]
+    /// Fetches remote artifacts for the local backend; nil on a cluster (its runtime fetches).
+    let artifactFetcher: ArtifactFetcher?
+    /// Remote artifacts fetched, or being fetched, in the background.
+    var remoteFetches = RemoteArtifactFetches()
+    /// Set when a background fetch ended: the next pass reads the manifests again.
+    var artifactsArrived = false
     /// Models with their artifacts written, by name, reused while nothing they use changes.
     var materializedModels: [String: MaterializedModel] = [:]
     var lastApplied: RuntimeSpec?
@@ -89,6 +96,7 @@ public actor Controller {
         leadership = environment.leadership
         reader = ManifestReader(source: source, directory: config.path)
         artifacts = ArtifactStore(directory: config.artifactDirectory)
+        artifactFetcher = environment.artifactFetcher
         let group = MultiThreadedEventLoopGroup.singleton
         webhooks = WebhookSender(client: UpstreamClient(group: group), eventLoop: group.next(), readToken: environment.webhookToken)
         states = try store.states()

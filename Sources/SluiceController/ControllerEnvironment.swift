@@ -1,7 +1,9 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
+import SluiceArtifacts
 import SluiceConfig
 import SluiceCore
 import ServiceLifecycle
@@ -32,6 +34,11 @@ public struct ControllerEnvironment: Sendable {
     public var collector: KServeLogCollector?
     /// Releases the backend's connections when the controller never started.
     public var closeBackend: @Sendable () async -> Void = {}
+    /// Fetches artifacts kept outside git (S3, HTTPS, MLflow) for the local backend; nil: only
+    /// artifacts in git run (a cluster's runtime fetches its own).
+    public var artifactFetcher: ArtifactFetcher?
+    /// Releases the fetcher's connections.
+    public var closeArtifacts: @Sendable () async -> Void = {}
 
     public init(
         config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
@@ -67,6 +74,9 @@ public struct ControllerEnvironment: Sendable {
         var environment = ControllerEnvironment(
             config: config, source: source, store: store, backend: LocalDataPlane(address: config.dataPlane, readToken: { try secrets.dataPlaneToken() }),
             webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
+        if case .local = config.backend {
+            try environment.useArtifactFetcher(config: config)
+        }
         if case .kubernetes(let cluster) = config.backend {
             do {
                 // Ground truth on the kserve driver is posted to the controller with its API token.
@@ -116,6 +126,19 @@ public struct ControllerEnvironment: Sendable {
             logger.info("backend: kubernetes (\(driver.rawValue)) in namespace \(cluster.namespace), \(credentials)")
         } catch {
             await client.shutdown()
+            throw error
+        }
+    }
+
+    /// Fetches remote artifacts into `config.artifactCacheDirectory` over one HTTP client.
+    mutating func useArtifactFetcher(config: ControllerConfig) throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let sources = try ArtifactSources.live(config: config.artifacts, environment: ProcessInfo.processInfo.environment, client: client)
+            artifactFetcher = try ArtifactFetcher(config: config.artifacts, cacheDirectory: config.artifactCacheDirectory, sources: sources, logger: logger)
+            closeArtifacts = { try? await client.shutdown() }
+        } catch {
+            try? client.syncShutdown()
             throw error
         }
     }

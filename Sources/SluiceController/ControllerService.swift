@@ -35,6 +35,7 @@ public enum ControllerService {
             // The HTTP client of the metrics provider must be closed before it is released.
             try? await environment.metricsProvider?.close?()
             await environment.closeBackend()
+            await environment.closeArtifacts()
             throw error
         }
         let address: String
@@ -42,7 +43,9 @@ public enum ControllerService {
         case .tcp(let host, let port): address = "\(host):\(server.port ?? port)"
         case .unix(let path): address = "unix:\(path)"
         }
-        let closers: [any Service] = environment.metricsProvider?.close.map { [MetricsProviderService(close: $0)] } ?? []
+        let closeArtifacts = environment.closeArtifacts
+        let closers: [any Service] = (environment.metricsProvider?.close.map { [MetricsProviderService(close: $0)] } ?? [])
+            + [MetricsProviderService(close: { await closeArtifacts() })]
         // The backend's services stop last (after the loop's final pass), the closers just before.
         let services: [any Service] = environment.backendServices + closers + [
             HTTPServerService(server: server, name: "controller API"),

@@ -50,7 +50,7 @@ enum PassDecider {
     ///   - readyVersions: per model, the versions the backend reports ready.
     ///   - allowEmpty: whether an empty manifest set may prune every model.
     static func decide(
-        desired: DesiredState, commit: CommitID, artifactErrors: [String: String], states: [String: RolloutState],
+        desired: DesiredState, commit: CommitID, artifactErrors: [String: ArtifactProblem], states: [String: RolloutState],
         readyVersions: [String: Set<String>], allowEmpty: Bool, now: Double
     ) -> Decisions {
         var decisions = Decisions(next: states)
@@ -59,7 +59,7 @@ enum PassDecider {
         let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(states.keys)
         for name in names.sorted() {
             let model = desired.models[name]
-            let manifestError = desired.invalidModels[name].map(Controller.describe) ?? artifactErrors[name]
+            let manifestError = desired.invalidModels[name].map(Controller.describe) ?? artifactErrors[name]?.message
             if model == nil && manifestError == nil {
                 guard var state = decisions.next[name] else { continue }
                 // Removals are trusted only from a complete, readable manifest set.
@@ -88,8 +88,10 @@ enum PassDecider {
             let decision = RolloutEngine.reconcile(
                 desired: model, revision: commit.hex, manifestError: manifestError, state: decisions.next[name],
                 observation: observation, now: now)
-            if decision.state != decisions.next[name] { decisions.changed[name] = decision.state }
-            decisions.next[name] = decision.state
+            var next = decision.state
+            if desired.invalidModels[name] == nil, let problem = artifactErrors[name] { next.describe(problem) }
+            if next != decisions.next[name] { decisions.changed[name] = next }
+            decisions.next[name] = next
             decisions.record(decision.events, model: name, deployment: model?.deployment)
             if decision.analysisDue, model?.deployment.rollout?.analysis != nil, decision.state.candidate != nil, decision.state.stable != nil {
                 decisions.analysisDue.append(name)

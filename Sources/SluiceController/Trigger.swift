@@ -22,12 +22,14 @@ public enum Trigger: Sendable, Hashable, CustomStringConvertible {
     case monitorRollback
     /// A revert commit was written.
     case revertWritten(CommitID)
+    /// An artifact fetched in the background is ready (or failed): the manifests are read again.
+    case artifactFetched
 
     /// Whether the pass fetches a remote repository first (the others act on what is known).
     public var fetchesRemote: Bool {
         switch self {
         case .start, .interval, .retry, .webhook: true
-        case .branchMoved, .command, .rolloutTick, .monitorRollback, .revertWritten: false
+        case .branchMoved, .command, .rolloutTick, .monitorRollback, .revertWritten, .artifactFetched: false
         }
     }
 
@@ -59,6 +61,7 @@ public enum Trigger: Sendable, Hashable, CustomStringConvertible {
         case .rolloutTick: "rollout"
         case .monitorRollback: "monitor rollback"
         case .revertWritten(let commit): "revert \(commit.short)"
+        case .artifactFetched: "artifact fetched"
         }
     }
 }

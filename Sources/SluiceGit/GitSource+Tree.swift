@@ -225,6 +225,49 @@ extension GitSource {
         }
     }
 
+    /// Every regular file under the directory `path` in `commit`, by path relative to it (an
+    /// artifact kept as a tree, such as an MLServer model folder). Nil when nothing is at
+    /// `path`. A symbolic link, a submodule or more than `maxFiles` files are refused: nothing
+    /// read from git may lead to a file of the host, and a listing stays bounded.
+    public func directoryFiles(at commit: CommitID, path: String, maxFiles: Int = 100_000) throws(GitError) -> [String: BlobID]? {
+        let directory = Self.normalize(path)
+        guard let tree = try subtree(of: commit, at: directory) else {
+            if try blob(at: commit, path: directory) != nil {
+                throw GitError.refused("'\(directory)' is a file at \(commit.short); write it without the trailing '/' to use it as a file")
+            }
+            return nil
+        }
+        var files: [String: BlobID] = [:]
+        try collectArtifactFiles(tree.pointer, directory: directory, prefix: "", into: &files, limit: maxFiles, commit: commit)
+        return files
+    }
+
+    private func collectArtifactFiles(
+        _ tree: OpaquePointer, directory: String, prefix: String, into files: inout [String: BlobID], limit: Int, commit: CommitID
+    ) throws(GitError) {
+        for index in 0..<git_tree_entrycount(tree) {
+            guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+            let name = String(cString: git_tree_entry_name(entry))
+            let mode = git_tree_entry_filemode(entry)
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                var child: OpaquePointer?
+                try Libgit2.check("git_tree_lookup", git_tree_lookup(&child, repository.pointer, git_tree_entry_id(entry)))
+                guard let child else { continue }
+                defer { git_tree_free(child) }
+                try collectArtifactFiles(child, directory: directory, prefix: prefix + name + "/", into: &files, limit: limit, commit: commit)
+            case GIT_OBJECT_BLOB where mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE:
+                guard files.count < limit else {
+                    throw GitError.refused("'\(directory)/' holds more than \(limit) files at \(commit.short)")
+                }
+                files[prefix + name] = BlobID(hex: git_tree_entry_id(entry).pointee.hex)
+            default:
+                let what = mode == GIT_FILEMODE_LINK ? "a symbolic link" : mode == GIT_FILEMODE_COMMIT ? "a submodule" : "not a regular file"
+                throw GitError.refused("'\(directory)/\(prefix)\(name)' is \(what) at \(commit.short); an artifact directory may hold only regular files and directories")
+            }
+        }
+    }
+
     /// The blob at `path` in `commit`, nil when the path does not exist there.
     public func blob(at commit: CommitID, path: String) throws(GitError) -> BlobID? {
         try withEntry(at: commit, path: path) { entry in

@@ -141,7 +141,7 @@ final class PrometheusServer {
             backfill.arguments = ["tsdb", "create-blocks-from", "openmetrics", input.path, directory.appendingPathComponent("data").path]
             backfill.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             try backfill.run()
-            backfill.waitUntilExit()
+            while backfill.isRunning { try? await Task.sleep(for: .milliseconds(10)) }  // never block the pool
             guard backfill.terminationStatus == 0 else { throw StartError(description: "promtool could not backfill \(input.path)") }
         }
         var lastError = "no attempt"

@@ -62,7 +62,7 @@ enum ClientFixture {
 
     /// Waits (polling, never blocking the pool) until `condition` holds; false if it never
     /// does within `limit` — a generous bound, not a timing assertion.
-    static func eventually(within limit: Swift.Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+    static func eventually(within limit: Swift.Duration = .seconds(60), _ condition: () async -> Bool) async -> Bool {
         let clock = ContinuousClock()
         let end = clock.now + limit
         while clock.now < end {

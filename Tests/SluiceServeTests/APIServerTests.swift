@@ -24,7 +24,12 @@ struct APIServerTests {
     }
 
     static func start(_ address: ServeConfig.ListenAddress) async throws -> APIServer {
-        try await APIServer.start(router: router(), address: address, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
+        // Long head and body timeouts: these tests are about answers, and on a loaded 2-core
+        // machine the handler may wait for the cooperative pool longer than the default 10 s,
+        // after which the server would (rightly) close a connection whose body never comes.
+        try await APIServer.start(
+            router: router(), address: address, limits: ServerLimits(headerTimeout: .seconds(120), bodyTimeout: .seconds(120)),
+            group: MultiThreadedEventLoopGroup.singleton)
     }
 
     @Test("a head without the token and with a 16 MiB Content-Length is answered 401 at once, and the connection is closed")
@@ -33,7 +38,7 @@ struct APIServerTests {
         defer { Task { await server.close() } }
         let connection = try BlockingSocket(port: try #require(server.port))
         connection.send("PUT /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: \(16 << 20)\r\n\r\n")
-        let answer = await connection.received(seconds: 10)
+        let answer = await connection.received(seconds: 60)
         #expect(answer.text.hasPrefix("HTTP/1.1 401 Unauthorized\r\n"), "\(answer.text)")
         #expect(answer.text.lowercased().contains("connection: close"))
         #expect(answer.closed, "the connection is closed after the 401")
@@ -47,13 +52,13 @@ struct APIServerTests {
         let head = "PUT /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nTransfer-Encoding: chunked\r\n\r\n"
         let small = try BlockingSocket(port: port)
         small.send(head + "200\r\n" + String(repeating: "a", count: 512) + "\r\n0\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let read = await small.received(seconds: 10)
+        let read = await small.received(seconds: 60)
         #expect(read.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(read.text)")
         #expect(read.text.contains("\"bytes\": 512"), "\(read.text)")
 
         let large = try BlockingSocket(port: port)
         large.send(head + "400\r\n" + String(repeating: "a", count: 1024) + "\r\n1\r\nb\r\n")
-        let refused = await large.received(seconds: 10)
+        let refused = await large.received(seconds: 60)
         #expect(refused.text.hasPrefix("HTTP/1.1 413 Payload Too Large\r\n"), "\(refused.text)")
         #expect(refused.closed, "the rest of the body is never read")
     }
@@ -72,7 +77,7 @@ struct APIServerTests {
         #expect(server.port == nil)
         let connection = try BlockingSocket(unixPath: path)
         connection.send("PUT /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
-        let answer = await connection.received(seconds: 10)
+        let answer = await connection.received(seconds: 60)
         #expect(answer.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer.text)")
     }
 

@@ -44,7 +44,7 @@ struct AdminAddressTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         var reconciled: (any Error)?
         do { try await harness.waitFor(health: "Healthy", seconds: 60) } catch { reconciled = error }
         // Checked first: a controller that sent its token elsewhere never gets Healthy either.
@@ -60,7 +60,7 @@ struct AdminAddressTests {
         let decoy = try Decoy(directory: harness.directory)
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("up", environment: ContainmentTests.secrets)
-        defer { harness.stop("up") }
+        defer { harness.forceStop("up") }
         try await harness.waitFor(health: "Healthy", seconds: 60)
         #expect(decoy.received.isEmpty, "the decoy received: \(decoy.received.prefix(300))")
         let report = try #require(ContainmentTests.reports(in: harness.directory).first)

@@ -60,14 +60,14 @@ struct ArtifactAttackTests {
         ])
 
         // The pull request check: exit 1, the field named with its position and the allowed set.
-        let validate = try SluiceBinary.run(["validate", "--format", "github", "manifests"], in: harness.repo.url)
+        let validate = try await SluiceBinary.run(["validate", "--format", "github", "manifests"], in: harness.repo.url)
         #expect(validate.status == 1, "\(validate.stdout)\(validate.stderr)")
         #expect(validate.stdout.contains("::error file=manifests/evil.yaml,line=9,col=17,"), "\(validate.stdout)")
         #expect(validate.stdout.contains("contains '$'; artifact paths may hold only ASCII letters, digits"), "\(validate.stdout)")
 
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         #expect(try await harness.infer().0 == 200)
         try await harness.waitUntil("evil reported") {
@@ -96,7 +96,7 @@ struct ArtifactAttackTests {
         let config = harness.directory.appendingPathComponent("sluice.yaml")
         try (try String(contentsOf: config, encoding: .utf8) + "\n" + Self.shellRuntime).write(to: config, atomically: true, encoding: .utf8)
         try harness.start()
-        defer { harness.stop() }
+        defer { harness.forceStop() }
         let hostile = Self.hostileName.replacingOccurrences(of: "\"", with: "\\\"")
         try await harness.apply(#"""
             {"revision":"r1","models":[
@@ -119,7 +119,7 @@ struct ArtifactAttackTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
 
         let zero = "sha256:" + String(repeating: "0", count: 64)
@@ -150,7 +150,7 @@ struct ArtifactAttackTests {
     func dataPlaneChecksDigests() async throws {
         let harness = try ServeHarness()
         try harness.start()
-        defer { harness.stop() }
+        defer { harness.forceStop() }
         let zero = "sha256:" + String(repeating: "0", count: 64)
         let content = try Data(contentsOf: harness.directory.appendingPathComponent("models/fraud-v2.2.json"))
         let sha512 = "sha512:" + Self.sum("sha512sum", content)

@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test("serve, controller and up refuse an invalid file with exit 2, every problem positioned, before starting anything")
-    func invalidConfigExitsTwo() throws {
+    func invalidConfigExitsTwo() async throws {
         let folder = try directory(with: "serve:\n  listen: localhost\nruntimes:\n  python:\n    env: {}\ncontroller:\n  repository: .\n  intervall: 5s\n")
         let problems = """
             sluice.yaml:2:11: serve.listen: expected HOST:PORT such as 127.0.0.1:8080, found 'localhost'
@@ -22,7 +22,7 @@ import Testing
 
             """
         for (command, prefix) in [("serve", "sluice serve"), ("controller", "sluice"), ("up", "sluice")] {
-            let result = try SluiceBinary.run([command, "--config", "sluice.yaml"], in: folder)
+            let result = try await SluiceBinary.run([command, "--config", "sluice.yaml"], in: folder)
             #expect(result.status == 2, "\(command): \(result.stderr)")
             #expect(result.stderr == "\(prefix): invalid config\n" + problems, "\(command)")
             #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent(".sluice").path), "\(command) started")
@@ -30,21 +30,21 @@ import Testing
     }
 
     @Test("sluice controller without a controller section says what is missing")
-    func noControllerSection() throws {
+    func noControllerSection() async throws {
         let folder = try directory(with: "serve: {}\n")
-        let result = try SluiceBinary.run(["controller", "--config", "sluice.yaml"], in: folder)
+        let result = try await SluiceBinary.run(["controller", "--config", "sluice.yaml"], in: folder)
         #expect(result.status == 2)
         #expect(result.stderr == "sluice: invalid config\nsluice.yaml: no `controller:` section (it needs at least `repository:`)\n")
     }
 
     @Test("sluice schema --config prints the committed JSON Schema of sluice.yaml")
-    func schema() throws {
-        let result = try SluiceBinary.run(["schema", "--config"])
+    func schema() async throws {
+        let result = try await SluiceBinary.run(["schema", "--config"])
         #expect(result.status == 0)
         let committed = try String(
             contentsOf: SluiceBinary.packageRoot.appendingPathComponent("schema/sluice-config.schema.json"), encoding: .utf8)
         #expect(result.stdout == committed)
-        let table = try SluiceBinary.run(["schema", "--config", "--format", "markdown"])
+        let table = try await SluiceBinary.run(["schema", "--config", "--format", "markdown"])
         #expect(table.stdout.contains("| `controller.repository` | string | yes |"))
     }
 }

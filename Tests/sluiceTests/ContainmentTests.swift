@@ -57,7 +57,7 @@ struct ContainmentTests {
     func onlyStandardDescriptors() async throws {
         let serve = try Self.harness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         // Connections held open while the model server is started: accepted sockets exist.
         let held = try [serve.inferenceURL, serve.adminURL].map { try openConnection(to: $0) }
         defer { held.forEach { close($0) } }
@@ -79,7 +79,7 @@ struct ContainmentTests {
     func allowlistedEnvironment() async throws {
         let serve = try Self.harness()
         try serve.start(environment: Self.secrets.merging(["LANG": "C.UTF-8"]) { $1 })
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(Self.probeSpec)
         try await serve.waitReady("probe", ["v1"])
         let report = try #require(Self.reports(in: serve.directory).first)
@@ -124,7 +124,7 @@ struct ContainmentTests {
         let second = try #require(readPID(pidFile))
         defer { kill(second, SIGKILL) }
         #expect(processExists(second))
-        serve.stop(signal: SIGTERM)
+        await serve.stop(signal: SIGTERM)
         try await waitUntil("the helper \(second) is stopped with sluice serve") { !processExists(second) }
     }
 
@@ -145,7 +145,7 @@ struct ContainmentTests {
         let serve = try Self.harness()
         let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"escaping""#)
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         #expect(serve.serveLog.contains("each get a cgroup"), "\(serve.serveLog)")
         try await serve.apply(spec)
         try await serve.waitReady("probe", ["v1"])
@@ -174,7 +174,7 @@ struct ContainmentTests {
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         try #"{"processes":[\#(records.joined(separator: ","))]}"#.write(to: state.appendingPathComponent("processes.json"), atomically: true, encoding: .utf8)
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await waitUntil("the recorded leftover is stopped") { !leftover.isRunning }
         #expect(processExists(bystander.processIdentifier), "a process whose start time differs from the record was killed")
     }

@@ -127,13 +127,21 @@ final class ControllerHarness: @unchecked Sendable {
         if which == "serve" { serve = process } else { controller = process }  // `up` counts as the controller
     }
 
+    /// SIGKILL to `serve`, `controller` or `up` without waiting: for `defer`, where nothing
+    /// follows that needs it gone.
+    func forceStop(_ which: String) {
+        guard let process = which == "serve" ? serve : controller else { return }
+        kill(process.processIdentifier, SIGKILL)
+        if which == "serve" { serve = nil } else { controller = nil }
+    }
+
     /// Stops `serve`, `controller` or `up` with `signal`, waits for it and returns its exit
     /// status (nil when it was not running or was killed by a signal).
     @discardableResult
-    func stop(_ which: String, signal: Int32 = SIGTERM) -> Int32? {
+    func stop(_ which: String, signal: Int32 = SIGTERM) async -> Int32? {
         guard let process = which == "serve" ? serve : controller else { return nil }  // `up`: the controller slot
         kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        await ProcessWait.exit(of: process)
         if which == "serve" { serve = nil } else { controller = nil }
         return process.terminationReason == .exit ? process.terminationStatus : nil
     }
@@ -143,8 +151,8 @@ final class ControllerHarness: @unchecked Sendable {
     }
 
     /// Runs the real `sluice` CLI against this controller.
-    func cli(_ arguments: [String]) throws -> SluiceBinary.Result {
-        try SluiceBinary.run(arguments + ["--config", directory.appendingPathComponent("sluice.yaml").path], in: directory)
+    func cli(_ arguments: [String]) async throws -> SluiceBinary.Result {
+        try await SluiceBinary.run(arguments + ["--config", directory.appendingPathComponent("sluice.yaml").path], in: directory)
     }
 
     // MARK: - HTTP
@@ -182,7 +190,7 @@ final class ControllerHarness: @unchecked Sendable {
         let generator = LoadGenerator(url: URL(string: "http://127.0.0.1:\(servePort)/v2/models/fraud/infer")!, body: ServeHarness.fraudBody)
         return Task {
             while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
-            return generator.stop()
+            return await generator.stop()
         }
     }
 

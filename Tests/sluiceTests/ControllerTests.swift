@@ -16,7 +16,7 @@ struct ControllerTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         #expect(try await harness.infer().1 == "v1")
 
@@ -60,7 +60,7 @@ struct ControllerTests {
         load.cancel()
         let seen = await load.value
         #expect(seen.filter { $0.1 == "v3" }.count < seen.count / 2, "the bad version only ever had its canary share")
-        let history = try harness.cli(["history", "fraud"])
+        let history = try await harness.cli(["history", "fraud"])
         #expect(history.status == 0)
         #expect(history.stdout.contains("fastRollback"))
     }
@@ -71,13 +71,13 @@ struct ControllerTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let approval = "  rollout:\n    steps:\n      - weight: 30\n      - approval: {}\n      - weight: 60\n"
         try harness.repo.commit("fraud v2", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
             [("v1", "fraud-v2.1.json"), ("v2", "fraud-v2.2.json")], traffic: ["v1": 0, "v2": 100], rollout: approval)])
         try await harness.waitFor(health: "Paused", reason: "AwaitingApproval")
-        harness.stop("controller", signal: SIGKILL)
+        await harness.stop("controller", signal: SIGKILL)
         // The data plane keeps serving the canary split without a controller.
         var versions: Set<String> = []
         for _ in 0..<40 { if let version = try await harness.infer().1 { versions.insert(version) } }
@@ -87,7 +87,7 @@ struct ControllerTests {
         let state = try await harness.model()
         #expect((state["candidate"] as? [String: Any])?["step"] as? Int == 1)
         #expect(state["weights"] as? [String: Int] == ["v1": 70, "v2": 30])
-        let promote = try harness.cli(["promote", "fraud"])
+        let promote = try await harness.cli(["promote", "fraud"])
         #expect(promote.status == 0, "\(promote.stderr)")
         try await harness.waitUntil("v2 promoted") {
             (try await harness.model()["stable"] as? [String: Any])?["version"] as? String == "v2"
@@ -96,7 +96,7 @@ struct ControllerTests {
         #expect(history.filter { $0 == "rolloutStarted" }.count == 1, "\(history)")
         #expect(history.filter { $0 == "awaitingApproval" }.count == 1, "\(history)")
         #expect(history.contains("promoteRequested"))
-        let status = try harness.cli(["status"])
+        let status = try await harness.cli(["status"])
         #expect(status.stdout.contains("fraud"))
         #expect(status.stdout.contains("Synced"))
     }
@@ -111,7 +111,7 @@ struct ControllerTests {
         ])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         try await harness.waitUntil("other healthy") { try await harness.model("other")["health"] as? String == "Healthy" }
         try harness.repo.commit("break fraud, move other", files: [
@@ -192,7 +192,7 @@ struct ControllerTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let load = harness.traffic()
         defer { load.cancel() }
@@ -222,7 +222,7 @@ struct ControllerTests {
         try harness.repo.commit("twenty models", files: files)
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitUntil("20 models healthy", seconds: 120) {
             let models = try await harness.get("/v1/status")["models"] as? [[String: Any]] ?? []
             return models.count == 20 && models.allSatisfy { $0["health"] as? String == "Healthy" }
@@ -251,7 +251,7 @@ struct ControllerTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let approval = "  rollout:\n    steps:\n      - weight: 50\n      - approval: {}\n"
         try harness.repo.commit("retrain v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.2.json")], traffic: ["v1": 100], rollout: approval)])
@@ -260,7 +260,7 @@ struct ControllerTests {
         var seen: Set<String> = []
         for _ in 0..<40 { if let version = try await harness.infer().1 { seen.insert(version) } }
         #expect(seen == ["v1", "v1~canary"])
-        #expect(try harness.cli(["promote", "fraud"]).status == 0)
+        #expect(try await harness.cli(["promote", "fraud"]).status == 0)
         try await harness.waitUntil("promoted and handed over") {
             let weights = try await harness.model()["weights"] as? [String: Int]
             let answered = try await harness.infer().1
@@ -278,7 +278,7 @@ struct ControllerTests {
         let harness = try ControllerHarness()
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("up")
-        defer { harness.stop("up") }
+        defer { harness.forceStop("up") }
         try await harness.waitFor(health: "Healthy")
         #expect(try await harness.infer().1 == "v1")
         let firstPID = try #require(harness.log("up").components(separatedBy: "data plane pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) })
@@ -290,7 +290,7 @@ struct ControllerTests {
         #expect(harness.log("up").contains("sluice up: the data plane (pid \(firstPID)) exited; starting it again in "))
         let secondPID = try #require(harness.log("up").components(separatedBy: "data plane pid ").last.flatMap { Int32($0.prefix { $0.isNumber }) })
         // SIGTERM stops both planes: the controller, then the data plane and its model server.
-        #expect(harness.stop("up") == 0, "a graceful stop exits 0")
+        #expect(await harness.stop("up") == 0, "a graceful stop exits 0")
         #expect(!processExists(secondPID), "sluice up waited for its data plane to stop")
     }
 
@@ -299,7 +299,7 @@ struct ControllerTests {
         let harness = try ControllerHarness()
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await Task.sleep(for: .milliseconds(1500))
         let waiting = try await harness.get("/v1/status")
         #expect((waiting["error"] as? String)?.contains("token") == true, "\(waiting)")

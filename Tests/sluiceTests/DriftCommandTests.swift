@@ -36,11 +36,11 @@ import Testing
     func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? .nan }
 
     @Test("numbers agree with scipy (golden.json from generate_golden.py)")
-    func matchesScipy() throws {
+    func matchesScipy() async throws {
         let golden = try json(String(contentsOf: Self.fixtures.appendingPathComponent("golden.json"), encoding: .utf8))
         let amountGolden = try #require(golden["amount"] as? [String: Any])
         let tierGolden = try #require(golden["tier"] as? [String: Any])
-        let auto = try SluiceBinary.run(["drift", "reference.csv", "current.csv", "--format", "json", "--correction", "none"], in: Self.fixtures)
+        let auto = try await SluiceBinary.run(["drift", "reference.csv", "current.csv", "--format", "json", "--correction", "none"], in: Self.fixtures)
         #expect(auto.status == 1, "\(auto.stderr)")
         let report = try json(auto.stdout)
         let amount = try feature(report, "amount")
@@ -52,39 +52,39 @@ import Testing
         #expect(abs(number(tier["statistic"]) - number(tierGolden["chi_square_statistic"])) < 1e-9)
         #expect(abs(number(tier["pValue"]) - number(tierGolden["chi_square_pvalue"])) < 1e-9 * number(tierGolden["chi_square_pvalue"]))
         for (test, key) in [("psi", "psi"), ("wasserstein", "wasserstein")] {
-            let run = try SluiceBinary.run(["drift", "reference.csv", "current.csv", "--format", "json", "--test", test, "--columns", "amount"], in: Self.fixtures)
+            let run = try await SluiceBinary.run(["drift", "reference.csv", "current.csv", "--format", "json", "--test", test, "--columns", "amount"], in: Self.fixtures)
             let value = number(try feature(try json(run.stdout), "amount")["value"])
             #expect(abs(value - number(amountGolden[key])) < 1e-12, "\(test)")
         }
     }
 
     @Test("shifted data exits 1 and names the drifted column; the same distribution exits 0")
-    func shiftedAndSame() throws {
+    func shiftedAndSame() async throws {
         let tree = try ManifestTree()
         try tree.write("reference.csv", Self.csv(rows: 2000, seed: 1))
         try tree.write("same.csv", Self.csv(rows: 1500, seed: 2))
         try tree.write("shifted.csv", Self.csv(rows: 1500, seed: 3, shift: 4))
-        let shifted = try SluiceBinary.run(["drift", "reference.csv", "shifted.csv"], in: tree.url)
+        let shifted = try await SluiceBinary.run(["drift", "reference.csv", "shifted.csv"], in: tree.url)
         #expect(shifted.status == 1, "\(shifted.stdout)\(shifted.stderr)")
         let lines = shifted.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("FEATURE  TEST        STATISTIC  P-VALUE") == true)
         #expect(lines.count == 5)
         #expect(lines[1].hasPrefix("amount   ks  ") && lines[1].contains("  drift  "))
         #expect(lines.last == "drift: 1 of 3 features drifted (amount); correction bh")
-        let same = try SluiceBinary.run(["drift", "reference.csv", "same.csv"], in: tree.url)
+        let same = try await SluiceBinary.run(["drift", "reference.csv", "same.csv"], in: tree.url)
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         #expect(same.stdout.hasSuffix("no drift in 3 features; correction bh\n"))
-        let plan = try SluiceBinary.run(["drift", "reference.csv", "shifted.csv", "--test", "chisquare", "--columns", "plan"], in: tree.url)
+        let plan = try await SluiceBinary.run(["drift", "reference.csv", "shifted.csv", "--test", "chisquare", "--columns", "plan"], in: tree.url)
         #expect(plan.status == 0, "the alias is accepted and plan did not move: \(plan.stderr)")
     }
 
     @Test("baseline build, then drift against the baseline; rebuilding refuses to overwrite other content")
-    func baselineThenDrift() throws {
+    func baselineThenDrift() async throws {
         let tree = try ManifestTree()
         try tree.write("train.csv", Self.csv(rows: 3000, seed: 4))
         try tree.write("same.csv", Self.csv(rows: 1500, seed: 5))
         try tree.write("shifted.csv", Self.csv(rows: 1500, seed: 6, shift: 4, proShare: 0.5))
-        let build = try SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--sample-limit", "1000"], in: tree.url)
+        let build = try await SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--sample-limit", "1000"], in: tree.url)
         #expect(build.status == 0, "\(build.stderr)")
         #expect(build.stdout.hasPrefix("wrote baselines/train.json: 3 features from train.csv (3000 rows)\n"))
         #expect(build.stdout.contains("amount  numeric      3000 values, 10 bins + under/overflow, a sample of 1000, a sketch of every value"))
@@ -93,60 +93,60 @@ import Testing
         let features = try #require(document["features"] as? [String: Any])
         #expect(Set(features.keys) == ["amount", "age", "plan"])
 
-        let drifted = try SluiceBinary.run(["drift", "baselines/train.json", "shifted.csv", "--format", "json"], in: tree.url)
+        let drifted = try await SluiceBinary.run(["drift", "baselines/train.json", "shifted.csv", "--format", "json"], in: tree.url)
         #expect(drifted.status == 1, "\(drifted.stderr)")
         #expect(try json(drifted.stdout)["driftedFeatures"] as? [String] == ["amount", "plan"])
         #expect(try feature(try json(drifted.stdout), "amount")["referenceCount"] as? Int == 1000, "ks uses the sample")
-        let psi = try SluiceBinary.run(["drift", "baselines/train.json", "shifted.csv", "--test", "psi", "--format", "json"], in: tree.url)
+        let psi = try await SluiceBinary.run(["drift", "baselines/train.json", "shifted.csv", "--test", "psi", "--format", "json"], in: tree.url)
         #expect(try feature(try json(psi.stdout), "amount")["referenceCount"] as? Int == 3000, "psi uses the bins of every value")
-        let same = try SluiceBinary.run(["drift", "baselines/train.json", "same.csv"], in: tree.url)
+        let same = try await SluiceBinary.run(["drift", "baselines/train.json", "same.csv"], in: tree.url)
         #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
 
-        let again = try SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--sample-limit", "1000"], in: tree.url)
+        let again = try await SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--sample-limit", "1000"], in: tree.url)
         #expect(again.status == 0 && again.stdout.hasPrefix("unchanged baselines/train.json"))
-        let other = try SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--bins", "5"], in: tree.url)
+        let other = try await SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--bins", "5"], in: tree.url)
         #expect(other.status == 2)
         #expect(other.stderr == "sluice baseline build: baselines/train.json exists with other content; pass --force to replace it\n")
-        let forced = try SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--bins", "5", "--force"], in: tree.url)
+        let forced = try await SluiceBinary.run(["baseline", "build", "train.csv", "-o", "baselines/train.json", "--bins", "5", "--force"], in: tree.url)
         #expect(forced.status == 0 && forced.stdout.hasPrefix("wrote "))
     }
 
     @Test("bad input exits 2 with the file, line and column, or the field")
-    func badInput() throws {
+    func badInput() async throws {
         let tree = try ManifestTree()
         try tree.write("reference.csv", Self.csv(rows: 200, seed: 7))
         try tree.write("ragged.csv", "amount,age,plan\n1,2,pro\n3,4\n")
         try tree.write("quote.csv", "amount,age,plan\n1,2,\"pro\n")
         try tree.write("bad.json", #"{"apiVersion": "sluice/v1", "kind": "Baseline", "features": {"amount": {"kind": "numeric", "count": 2, "edges": [0, 1], "proportions": [1]}}}"#)
         try tree.write("broken.json", "{\"apiVersion\": \n  nope}")
-        let ragged = try SluiceBinary.run(["drift", "reference.csv", "ragged.csv"], in: tree.url)
+        let ragged = try await SluiceBinary.run(["drift", "reference.csv", "ragged.csv"], in: tree.url)
         #expect(ragged.status == 2)
         #expect(ragged.stderr == "sluice drift: ragged.csv:3:4: 2 fields; the header has 3\n")
         #expect(ragged.stdout.isEmpty)
-        let quote = try SluiceBinary.run(["drift", "reference.csv", "quote.csv"], in: tree.url)
+        let quote = try await SluiceBinary.run(["drift", "reference.csv", "quote.csv"], in: tree.url)
         #expect(quote.stderr == "sluice drift: quote.csv:2:5: unterminated quoted field: the quote opened here is never closed\n")
-        let bad = try SluiceBinary.run(["drift", "bad.json", "reference.csv"], in: tree.url)
+        let bad = try await SluiceBinary.run(["drift", "bad.json", "reference.csv"], in: tree.url)
         #expect(bad.status == 2)
         #expect(bad.stderr == "sluice drift: bad.json: features.amount.proportions: 1 values for 2 edges; expected 3 (underflow, one per bin between edges, overflow)\n")
-        let broken = try SluiceBinary.run(["drift", "broken.json", "reference.csv"], in: tree.url)
+        let broken = try await SluiceBinary.run(["drift", "broken.json", "reference.csv"], in: tree.url)
         #expect(broken.stderr == "sluice drift: broken.json:2:3: expected 'null'\n")
-        let missing = try SluiceBinary.run(["drift", "nowhere.csv", "reference.csv"], in: tree.url)
+        let missing = try await SluiceBinary.run(["drift", "nowhere.csv", "reference.csv"], in: tree.url)
         #expect(missing.status == 2 && missing.stderr == "sluice drift: nowhere.csv: no such file\n")
-        let test = try SluiceBinary.run(["drift", "reference.csv", "reference.csv", "--test", "kss"], in: tree.url)
+        let test = try await SluiceBinary.run(["drift", "reference.csv", "reference.csv", "--test", "kss"], in: tree.url)
         #expect(test.status == 2 && test.stderr.hasPrefix("sluice drift: --test: expected auto, psi, ks, chi_square"))
-        let ks = try SluiceBinary.run(["drift", "reference.csv", "reference.csv", "--test", "ks"], in: tree.url)
+        let ks = try await SluiceBinary.run(["drift", "reference.csv", "reference.csv", "--test", "ks"], in: tree.url)
         #expect(ks.status == 2, "ks cannot score the categorical plan column")
         #expect(ks.stderr.contains("feature 'plan': ks needs numbers"))
-        let build = try SluiceBinary.run(["baseline", "build", "ragged.csv"], in: tree.url)
+        let build = try await SluiceBinary.run(["baseline", "build", "ragged.csv"], in: tree.url)
         #expect(build.status == 2 && build.stderr == "sluice baseline build: ragged.csv:3:4: 2 fields; the header has 3\n")
     }
 
     @Test("json format: stable keys, columns on one side only, too little data exits 3")
-    func jsonAndInsufficientData() throws {
+    func jsonAndInsufficientData() async throws {
         let tree = try ManifestTree()
         try tree.write("reference.csv", Self.csv(rows: 500, seed: 8))
         try tree.write("current.csv", Self.csv(rows: 50, seed: 9).replacingOccurrences(of: "amount,age,plan", with: "amount,age,tier"))
-        let run = try SluiceBinary.run(["drift", "reference.csv", "current.csv", "--format", "json"], in: tree.url)
+        let run = try await SluiceBinary.run(["drift", "reference.csv", "current.csv", "--format", "json"], in: tree.url)
         #expect(run.status == 3, "\(run.stderr)")
         let report = try json(run.stdout)
         #expect(report["verdict"] as? String == "insufficient_data")
@@ -158,11 +158,11 @@ import Testing
         let amount = try feature(report, "amount")
         #expect(amount["verdict"] as? String == "insufficient_data")
         #expect(amount["judgedBy"] as? String == "insufficient data: the current data has 50 values; at least 100 needed")
-        let text = try SluiceBinary.run(["drift", "reference.csv", "current.csv"], in: tree.url)
+        let text = try await SluiceBinary.run(["drift", "reference.csv", "current.csv"], in: tree.url)
         #expect(text.status == 3)
         #expect(text.stdout.contains("only in reference.csv (not compared): plan\nonly in current.csv (not compared): tier\n"))
         #expect(text.stdout.hasSuffix("insufficient data: 2 of 2 features had fewer than 100 values (amount, age); no drift in the others; correction bh\n"))
-        let lower = try SluiceBinary.run(["drift", "reference.csv", "current.csv", "--min-count", "50"], in: tree.url)
+        let lower = try await SluiceBinary.run(["drift", "reference.csv", "current.csv", "--min-count", "50"], in: tree.url)
         #expect(lower.status == 0, "\(lower.stdout)")
     }
 }

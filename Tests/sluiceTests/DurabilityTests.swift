@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// What the controller records before it acts, and what a new release does with the state
@@ -11,7 +12,7 @@ struct DurabilityTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let load = harness.traffic()
         defer { load.cancel() }
@@ -74,11 +75,11 @@ struct DurabilityTests {
         tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         tar.arguments = ["tar", "xzf", archive.path, "-C", "/tmp"]
         try tar.run()
-        tar.waitUntilExit()
+        await ProcessWait.exit(of: tar)
         #expect(tar.terminationStatus == 0)
         let harness = try ControllerHarness(interval: "2s", existing: directory)
         try harness.start("up")
-        defer { harness.stop("up") }
+        defer { harness.forceStop("up") }
         try await harness.waitFor(health: "Paused")
         let model = try await harness.model()
         #expect(model["stable"] as? String == "v1" || (model["stable"] as? [String: Any]) != nil, "\(model)")
@@ -87,7 +88,7 @@ struct DurabilityTests {
             for _ in 0..<40 { if let version = try await harness.infer().1 { seen.insert(version) } }
             return seen == ["v1", "v2"]
         }
-        let promoted = try harness.cli(["promote", "fraud"])
+        let promoted = try await harness.cli(["promote", "fraud"])
         #expect(promoted.status == 0, "\(promoted.stdout)\(promoted.stderr)")
         try await harness.waitFor(health: "Healthy")
         try await harness.waitUntil("v2 takes all traffic") {

@@ -26,7 +26,7 @@ struct FileModeTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         func mode(_ relative: String) -> Int? {
             let attributes = try? FileManager.default.attributesOfItem(atPath: harness.directory.appendingPathComponent(relative).path)

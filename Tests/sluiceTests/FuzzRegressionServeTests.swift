@@ -14,7 +14,7 @@ struct FuzzRegressionServeTests {
     func specWeightsOverflow() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let refused = try await serve.admin("PUT", "/v1/spec", body: try Self.finding("FuzzRuntimeSpec", "weights-sum-overflow.json"))
         #expect(refused.status == 400, "\(refused.text)")
         #expect(refused.text.contains("weights sum beyond the largest integer"), "\(refused.text)")
@@ -27,11 +27,11 @@ struct FuzzRegressionServeTests {
     }
 
     @Test("sluice drift with a baseline whose category counts overflow reports the field and exits, not a trap")
-    func driftBaselineCountsOverflow() throws {
+    func driftBaselineCountsOverflow() async throws {
         let tree = try ManifestTree()
         try tree.write("baseline.json", try Self.finding("FuzzBaseline", "categorical-counts-overflow.json"))
         try tree.write("current.csv", "c\na\nb\n")
-        let result = try SluiceBinary.run(["drift", "baseline.json", "current.csv"], in: tree.url)
+        let result = try await SluiceBinary.run(["drift", "baseline.json", "current.csv"], in: tree.url)
         // Before the fix the process died of an arithmetic-overflow trap with no message.
         #expect(result.stderr.contains("features.c.counts: the counts add up to more than 9007199254740992"), "\(result.stderr)")
         #expect(result.status == 2, "\(result.stderr)")

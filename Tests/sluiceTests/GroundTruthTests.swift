@@ -91,7 +91,7 @@ struct GroundTruthTests {
     func requestIDsAreUnpredictable() async throws {
         #expect(Self.unmix(Self.mix(0x1234_5678_9abc_def0)) == 0x1234_5678_9abc_def0, "the attack's inversion is right")
         let serve = try await Self.started()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         var ids: [String] = []
         for _ in 0..<40 {
             let response = try await Self.infer(serve, FraudRequest.random(amount: 100))
@@ -110,7 +110,7 @@ struct GroundTruthTests {
     @Test("a client's x-request-id equal to another caller's id does not replace that caller's stored prediction")
     func borrowedRequestID() async throws {
         let serve = try await Self.started()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let victim = try await Self.infer(serve, FraudRequest(amount: 50, merchantRisk: 0.05, hour: 12, distance: 1))
         let victimID = try #require(victim.header("x-request-id"))
         #expect(Self.prediction(victim) == "legit")
@@ -145,7 +145,7 @@ struct GroundTruthTests {
     @Test("feedback without the token or with a wrong one is 401 and leaves accuracy unchanged; the generated token is 0600")
     func anonymousFeedback() async throws {
         let serve = try await Self.started()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let answer = try await Self.infer(serve, FraudRequest(amount: 50, merchantRisk: 0.05, hour: 12, distance: 1))
         let id = try #require(answer.header("x-request-id"))
         let wrongLabel = #"{"request_id":"\#(id)","label":"fraud"}"#
@@ -169,7 +169,7 @@ struct GroundTruthTests {
     @Test("64 made-up input names in a request the model refuses leave the real features sketched; made-up names never reach /v1/monitoring")
     func madeUpFeatureNames() async throws {
         let serve = try await Self.started(sketch: true)
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let junk = (0..<64).map { #"{"name":"junk-\#($0)","shape":[1],"datatype":"FP64","data":[1]}"# }.joined(separator: ",")
         let refused = try await serve.request(
             "POST", serve.inferenceURL.appendingPathComponent("/v2/models/fraud/infer"), body: Data(#"{"inputs":[\#(junk)]}"#.utf8))

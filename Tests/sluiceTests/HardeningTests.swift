@@ -18,7 +18,7 @@ struct HardeningTests {
     func slowClientsAreClosed() async throws {
         let serve = try ServeHarness(extraConfig: Self.shortLimits)
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let port = try #require(serve.inferenceURL.port)
 
         // Slowloris: a header line every 300 ms, never the blank line that ends the head.
@@ -49,7 +49,7 @@ struct HardeningTests {
     func connectionCap() async throws {
         let serve = try ServeHarness(extraConfig: "  limits:\n    maxConnections: 4")
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let port = try #require(serve.inferenceURL.port)
         // Fill the cap with connections that were answered once and stay open.
         var held: [RawConnection] = []
@@ -79,7 +79,7 @@ struct HardeningTests {
     func bufferedBodiesAreBounded() async throws {
         let serve = try ServeHarness(extraConfig: "  limits:\n    bufferedMiB: 16\n    bodyTimeout: 60s")
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let port = try #require(serve.inferenceURL.port)
         /// Sends a 4 MiB body on a new connection and returns the status line of the answer.
         func fourMiB() async throws -> String {
@@ -113,7 +113,7 @@ struct HardeningTests {
     func authenticationBeforeBody() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let admin = try #require(serve.adminURL.port)
         let inference = try #require(serve.inferenceURL.port)
         let huge = 16 << 20
@@ -149,7 +149,7 @@ struct HardeningTests {
     func pipelinedRefusalKeepsEarlierAnswer() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let connection = try RawConnection(port: try #require(serve.adminURL.port))
         // The first request is answered asynchronously, so the second is refused while it is in flight.
         await connection.send(
@@ -168,7 +168,7 @@ struct HardeningTests {
     func bearerSchemeCase() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
             let response = try await serve.request("GET", serve.adminURL.appendingPathComponent("/v1/state"), headers: ["Authorization": "\(scheme) \(serve.token)"])
             #expect(response.status == 200, "\(scheme)")
@@ -184,14 +184,14 @@ struct HardeningTests {
         let open = try ServeHarness()
         try open.start()
         let plain = try await open.request("GET", open.inferenceURL.appendingPathComponent("/metrics"))
-        open.stop()
+        await open.stop()
         #expect(plain.status == 200)
 
         let guarded = try ServeHarness(extraConfig: "  metrics:\n    tokenFile: metrics-token")
         try "scrape-token-7\n".write(to: guarded.directory.appendingPathComponent("metrics-token"), atomically: true, encoding: .utf8)
         chmod(guarded.directory.appendingPathComponent("metrics-token").path, 0o600)
         try guarded.start()
-        defer { guarded.stop() }
+        defer { guarded.forceStop() }
         let url = guarded.inferenceURL.appendingPathComponent("/metrics")
         #expect(try await guarded.request("GET", url).status == 401)
         #expect(try await guarded.request("GET", url, headers: ["Authorization": "Bearer wrong"]).status == 401)
@@ -216,7 +216,7 @@ struct ControllerAPIHardeningTests {
         ])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         let base = "http://127.0.0.1:\(harness.controllerPort)"
         func get(_ path: String, _ authorization: String?) async throws -> Int {
             var request = URLRequest(url: URL(string: base + path)!)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceTestSupport
 import Logging
 @testable import sluice
 import Testing
@@ -63,7 +64,7 @@ import Testing
         try await serve.waitReady("fraud", ["v2"])
         try await serve.waitUntil("an error logged for v1") { serve.serveLog.contains("serve error: fraud/v1: ") }
         let v2 = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
-        #expect(serve.stop(signal: SIGINT) == 0, "a graceful stop exits 0")
+        #expect(await serve.stop(signal: SIGINT) == 0, "a graceful stop exits 0")
         #expect(!processExists(Int32(v2)), "the model server stopped with sluice serve")
         let log = serve.serveLog
         #expect(log.contains("serve error: fraud/v1: ") && log.contains(" model=fraud version=v1\n"), "\(log)")
@@ -75,10 +76,10 @@ import Testing
         let harness = try ControllerHarness()
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("up", environment: ["SLUICE_LOG_LEVEL": "warning"])
-        defer { harness.stop("up") }
+        defer { harness.forceStop("up") }
         try await harness.waitFor(health: "Healthy")
         #expect(try await harness.infer().1 == "v1")
-        #expect(harness.stop("up") == 0, "a graceful stop exits 0")
+        #expect(await harness.stop("up") == 0, "a graceful stop exits 0")
         let serveLog = (try? String(contentsOf: harness.directory.appendingPathComponent("state/serve/serve.log"), encoding: .utf8)) ?? ""
         #expect(serveLog.contains("sluice serve: inference on "), "the data plane wrote its log there: \(serveLog)")
         #expect(!serveLog.contains("serve info:"), "\(serveLog)")
@@ -92,7 +93,7 @@ import Testing
         // No data plane: every pass fails to reach it, and says so.
         try harness.start("controller")
         try await harness.waitUntil("a failed pass logged") { harness.log("controller").contains(" pass (") }
-        #expect(harness.stop("controller") == 0, "a graceful stop exits 0")
+        #expect(await harness.stop("controller") == 0, "a graceful stop exits 0")
         let log = harness.log("controller")
         let lines = log.split(separator: "\n")
         #expect(log.contains(" pass (start): "), "the first pass is the start's: \(log.prefix(3000))")
@@ -103,7 +104,7 @@ import Testing
         for line in lines where !line.hasPrefix("sluice controller: API on ") {
             #expect(line.firstMatch(of: stamped) != nil, "\(line)")
         }
-        let bad = try harness.cli(["controller", "--log-level", "loud"])
+        let bad = try await harness.cli(["controller", "--log-level", "loud"])
         #expect(bad.status == 64)
         let process = Process()
         process.executableURL = SluiceBinary.url
@@ -113,7 +114,7 @@ import Testing
         process.standardError = errors
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        process.waitUntilExit()
+        await ProcessWait.exit(of: process)
         #expect(process.terminationStatus == 64)
         #expect(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("SLUICE_LOG_LEVEL is 'verbose'"))
     }

@@ -10,7 +10,7 @@ final class LoadGenerator: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [(Int, String?)] = []
     private var running = true
-    private let finished = DispatchSemaphore(value: 0)
+    private var finished = false
 
     init(url: URL, body: Data) {
         Thread { [self] in
@@ -29,17 +29,15 @@ final class LoadGenerator: @unchecked Sendable {
                 answered.wait()
                 Thread.sleep(forTimeInterval: 0.015)
             }
-            finished.signal()
+            lock.withLock { finished = true }
         }.start()
     }
 
-    /// Ends the loop (after the request in flight) and returns what was answered.
-    func stop() -> [(Int, String?)] {
-        let wasRunning = lock.withLock { () -> Bool in
-            defer { running = false }
-            return running
-        }
-        if wasRunning { finished.wait() }
+    /// Ends the loop (after the request in flight) and returns what was answered. Polls for
+    /// the loop's end: a semaphore wait would hold a thread of the cooperative pool.
+    func stop() async -> [(Int, String?)] {
+        lock.withLock { running = false }
+        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
         return lock.withLock { seen }
     }
 }

@@ -11,7 +11,7 @@ struct MetricsExpositionTests {
         let promtool = try #require(Promtool.path, "promtool is not installed (scripts/setup.sh) and CI is set")
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         // v1 answers; v2 fails every request and gets a mirrored copy of each of v1's.
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v2": "failing"], mirror: ("v2", 100)))
         try await serve.waitReady("fraud", ["v1", "v2"])

@@ -13,7 +13,7 @@ struct MonitorTests {
     static let receiverScript = SluiceBinary.packageRoot.appendingPathComponent("examples/webhook_receiver.py").path
 
     /// A harness with 1 s buckets, 1 s monitor collection and both webhooks pointing at a receiver.
-    static func harness() throws -> (ControllerHarness, WebhookReceiver) {
+    static func harness() async throws -> (ControllerHarness, WebhookReceiver) {
         let receiverPort = freePortBlock(in: 27000..<32700, size: 1)
         let harness = try ControllerHarness(
             interval: "30s",
@@ -24,7 +24,7 @@ struct MonitorTests {
                     alertWebhook: http://127.0.0.1:\(receiverPort)/alerts
                     retrainWebhook: http://127.0.0.1:\(receiverPort)/retrain
                 """)
-        let receiver = try WebhookReceiver(port: receiverPort, directory: harness.directory)
+        let receiver = try await WebhookReceiver.start(port: receiverPort, directory: harness.directory)
         return (harness, receiver)
     }
 
@@ -42,7 +42,7 @@ struct MonitorTests {
 
     @Test("shifted inputs fire the drift alert webhook within a window, with the model, version, values, thresholds and commit")
     func inputDriftAlert() async throws {
-        let (harness, receiver) = try Self.harness()
+        let (harness, receiver) = try await Self.harness()
         defer { receiver.stop() }
         let manifest = ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]) + """
               monitors:
@@ -62,7 +62,7 @@ struct MonitorTests {
         ])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
 
         // Inputs like the training data: windows close with no alert.
@@ -94,7 +94,7 @@ struct MonitorTests {
         #expect(try await harness.history().contains("monitorFiring"))
 
         // `sluice status` shows the monitor's value, threshold and verdict.
-        let status = try harness.cli(["status", "fraud"])
+        let status = try await harness.cli(["status", "fraud"])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdout.contains("amount-drift"), "\(status.stdout)")
         #expect(status.stdout.contains("> 0.2") || status.stdout.contains("≥ 0.2"), "\(status.stdout)")
@@ -102,7 +102,7 @@ struct MonitorTests {
 
     @Test("labels posted to the feedback endpoint produce the accuracy figure and its label coverage; a low one alerts")
     func accuracyFromFeedback() async throws {
-        let (harness, receiver) = try Self.harness()
+        let (harness, receiver) = try await Self.harness()
         defer { receiver.stop() }
         let manifest = ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100]) + """
               monitors:
@@ -118,7 +118,7 @@ struct MonitorTests {
         try harness.repo.commit("fraud with an accuracy monitor", files: ["manifests/fraud.yaml": manifest])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
 
         // Answer, then label 3 of every 4 predictions: 2 right, 1 wrong (accuracy 2/3).
@@ -157,7 +157,7 @@ struct MonitorTests {
 
     @Test("a canary whose predictions differ from stable is aborted by a prediction-drift check")
     func canaryPredictionDrift() async throws {
-        let (harness, receiver) = try Self.harness()
+        let (harness, receiver) = try await Self.harness()
         defer { receiver.stop() }
         // The same inputs, a model that says "fraud" far more often.
         var shifted = try String(contentsOf: SluiceBinary.packageRoot.appendingPathComponent("examples/models/fraud-v2.1.json"), encoding: .utf8)
@@ -169,7 +169,7 @@ struct MonitorTests {
         ])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let load = Task { try await FraudRequest.send(harness, count: 100_000, amount: 100, pace: .milliseconds(10)) }
         defer { load.cancel() }
@@ -205,7 +205,7 @@ struct MonitorTests {
 
     @Test("retrain waits for `sluice approve`, then calls the retraining webhook with the evidence, once")
     func retrainNeedsApproval() async throws {
-        let (harness, receiver) = try Self.harness()
+        let (harness, receiver) = try await Self.harness()
         defer { receiver.stop() }
         let manifest = ControllerHarness.fraud([("v1", "fraud-bad.json")], traffic: ["v1": 100]) + """
               monitors:
@@ -220,7 +220,7 @@ struct MonitorTests {
         try harness.repo.commit("a failing model with a retrain monitor", files: ["manifests/fraud.yaml": manifest])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let load = Task { try await FraudRequest.send(harness, count: 100_000, amount: 100, pace: .milliseconds(10), allowErrors: true) }
         defer { load.cancel() }
@@ -230,11 +230,11 @@ struct MonitorTests {
         }
         #expect(!receiver.records().contains { $0["path"] as? String == "/retrain" }, "no retraining without approval")
 
-        let unknown = try harness.cli(["approve", "fraud", "--monitor", "nope"])
+        let unknown = try await harness.cli(["approve", "fraud", "--monitor", "nope"])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("has no monitor nope"), "\(unknown.stderr)")
 
-        let approved = try harness.cli(["approve", "fraud", "--monitor", "errors"])
+        let approved = try await harness.cli(["approve", "fraud", "--monitor", "errors"])
         #expect(approved.status == 0, "\(approved.stderr)")
         try await harness.waitUntil("the retraining request", seconds: 30) {
             receiver.records().contains { $0["path"] as? String == "/retrain" }
@@ -253,7 +253,7 @@ struct MonitorTests {
 
     @Test("a monitor with action rollback aborts a canary that breaches it, and onAbort: revert writes the revert commit")
     func monitorRollbackAbortsCanary() async throws {
-        let (harness, receiver) = try Self.harness()
+        let (harness, receiver) = try await Self.harness()
         defer { receiver.stop() }
         let monitors = """
               monitors:
@@ -270,7 +270,7 @@ struct MonitorTests {
         ])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let load = Task { try await FraudRequest.send(harness, count: 100_000, amount: 100, pace: .milliseconds(10), allowErrors: true) }
         defer { load.cancel() }
@@ -387,16 +387,26 @@ final class WebhookReceiver: @unchecked Sendable {
     let output: URL
     private let process = Process()
 
-    init(port: Int, directory: URL) throws {
+    private init(port: Int, directory: URL) {
         output = directory.appendingPathComponent("webhooks-\(port).jsonl")
+    }
+
+    /// Starts the receiver and waits (without holding a thread of the cooperative pool) until
+    /// it accepts connections. Its output goes to /dev/null: a child holding the test
+    /// process's stdout would keep `swift test` waiting after the run if it outlived it.
+    static func start(port: Int, directory: URL) async throws -> WebhookReceiver {
+        let receiver = WebhookReceiver(port: port, directory: directory)
+        let process = receiver.process
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", MonitorTests.receiverScript, String(port), output.path]
+        process.arguments = ["python3", MonitorTests.receiverScript, String(port), receiver.output.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
-        // Wait until it accepts connections.
-        for _ in 0..<100 {
-            if (try? RawConnection(port: port)) != nil { return }
-            usleep(50_000)
+        for _ in 0..<1200 {
+            if (try? RawConnection(port: port)) != nil { return receiver }
+            try? await Task.sleep(for: .milliseconds(50))
         }
+        receiver.stop()
         throw HarnessError("the webhook receiver did not start on port \(port)")
     }
 

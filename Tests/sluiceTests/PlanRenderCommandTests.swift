@@ -39,18 +39,18 @@ struct PlanRenderCommandTests {
     }
 
     /// `plan --render` of a commit that starts a canary of v2 (first step 10%).
-    static func canaryPlan(driver: String) throws -> SluiceBinary.Result {
+    static func canaryPlan(driver: String) async throws -> SluiceBinary.Result {
         let repo = try GitFixture()
         let config = try Self.config(driver: driver)
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         try repo.commit("v1", files: ["manifests/fraud.yaml": Self.fraud(["v1"], traffic: ["v1": 100])])
         try repo.commit("ship v2", files: ["manifests/fraud.yaml": Self.fraud(["v1", "v2"], traffic: ["v1": 0, "v2": 100], steps: true)])
-        return try SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+        return try await SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
     }
 
     @Test("a canary prints its Services, Deployments and HTTPRoute at the first step's weights")
-    func canaryFirstStep() throws {
-        let result = try Self.canaryPlan(driver: "gateway-api")
+    func canaryFirstStep() async throws {
+        let result = try await Self.canaryPlan(driver: "gateway-api")
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("at each changed model's first rollout step"))
         #expect(result.stdout.contains("# fraud: canary, weights v1=90 v2=10"), "\(result.stdout)")
@@ -63,35 +63,35 @@ struct PlanRenderCommandTests {
     }
 
     @Test("the kserve driver prints one InferenceService with canaryTrafficPercent")
-    func kserve() throws {
-        let result = try Self.canaryPlan(driver: "kserve")
+    func kserve() async throws {
+        let result = try await Self.canaryPlan(driver: "kserve")
         #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("kind: \"InferenceService\""))
         #expect(result.stdout.contains("canaryTrafficPercent: 10"), "\(result.stdout)")
     }
 
     @Test("a repository-path artifact is refused with the model and the field; exit 2")
-    func repositoryPath() throws {
+    func repositoryPath() async throws {
         let repo = try GitFixture()
         let config = try Self.config()
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         try repo.commit("v1", files: ["manifests/fraud.yaml": Self.fraud(["v1"], traffic: ["v1": 100], artifactPrefix: "models/fraud/")])
-        let result = try SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+        let result = try await SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
         #expect(result.status == 2)
         #expect(result.stderr.contains("model fraud, version v1: artifact: \"models/fraud/v1/model.joblib\" is a repository path"), "\(result.stderr)")
     }
 
     @Test("a bad config is the usual config error; --render without --backend is refused")
-    func badConfig() throws {
+    func badConfig() async throws {
         let repo = try GitFixture()
         let config = try Self.config(extra: "  bogus: 1\n")
         defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
         try repo.commit("v1", files: ["manifests/fraud.yaml": Self.fraud(["v1"], traffic: ["v1": 100])])
-        let result = try SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+        let result = try await SluiceBinary.run(["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
         #expect(result.status == 2)
         #expect(result.stderr.contains("sluice plan: invalid config"), "\(result.stderr)")
         #expect(result.stderr.contains("bogus"))
-        let missing = try SluiceBinary.run(["plan", "--path", "manifests", "--render"], in: repo.url)
+        let missing = try await SluiceBinary.run(["plan", "--path", "manifests", "--render"], in: repo.url)
         #expect(missing.status != 0 && missing.stderr.contains("--render needs --backend kubernetes"))
     }
 }

@@ -47,7 +47,7 @@ struct PrometheusEndToEndTests {
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        defer { harness.stop("controller"); harness.stop("serve") }
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
         let load = harness.traffic()
         defer { load.cancel() }
@@ -76,7 +76,7 @@ struct PrometheusEndToEndTests {
         #expect(message.contains("> max 0.1"), "\(degraded)")
         let failed = (degraded["measurements"] as? [[String: Any]] ?? []).filter { $0["verdict"] as? String == "Failed" }
         #expect((failed.first?["value"] as? Double ?? 0) > 0.1, "\(failed)")
-        let status = try harness.cli(["status", "fraud"])
+        let status = try await harness.cli(["status", "fraud"])
         #expect(status.stdout.contains("error-ratio"), "\(status.stdout)")
         for _ in 0..<10 { #expect(try await harness.infer().1 == "v2") }
     }

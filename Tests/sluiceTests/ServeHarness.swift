@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -113,12 +114,20 @@ final class ServeHarness: @unchecked Sendable {
     /// Stops `sluice serve` with `signal`, waits for it and returns its exit status (nil when
     /// it was not running or was killed by a signal).
     @discardableResult
-    func stop(signal: Int32 = SIGTERM) -> Int32? {
+    func stop(signal: Int32 = SIGTERM) async -> Int32? {
         guard let process else { return nil }
         kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        await ProcessWait.exit(of: process)
         self.process = nil
         return process.terminationReason == .exit ? process.terminationStatus : nil
+    }
+
+    /// SIGKILL without waiting: for `defer`, where nothing follows that needs it gone (its
+    /// model servers die with it through their parent-death signal).
+    func forceStop() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        self.process = nil
     }
 
     /// SIGKILL, then waits by polling /proc rather than with `waitUntilExit`, which waits

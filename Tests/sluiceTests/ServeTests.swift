@@ -8,7 +8,7 @@ struct ServeTests {
     func weightedSplit() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 90, "v2": 10]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         var counts: [String: Int] = [:]
@@ -39,7 +39,7 @@ struct ServeTests {
     func stickyKey() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], sticky: "x-user-id"))
         try await serve.waitReady("fraud", ["v1", "v2"])
         var assignment: [String: Set<String>] = [:]
@@ -59,7 +59,7 @@ struct ServeTests {
     func weightChangeUnderLoad() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "slow", "v2": "slow"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let load = Task {
@@ -89,7 +89,7 @@ struct ServeTests {
     func killedVersionRestarts() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "slow-start"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pid = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
@@ -127,7 +127,7 @@ struct ServeTests {
     func neverReady() async throws {
         let serve = try ServeHarness(startTimeout: "2s")
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "never-ready"]))
         try await serve.waitReady("fraud", ["v1"])
         for _ in 0..<40 {
@@ -154,7 +154,7 @@ struct ServeTests {
     func malformedSpec() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100]))
         try await serve.waitReady("fraud", ["v1"])
         let cases: [(String, String)] = [
@@ -189,10 +189,10 @@ struct ServeTests {
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
         #expect(pids.count == 2)
-        #expect(serve.stop(signal: SIGTERM) == 0, "a graceful stop exits 0")
+        #expect(await serve.stop(signal: SIGTERM) == 0, "a graceful stop exits 0")
         for pid in pids { #expect(!processExists(Int32(pid)), "model server \(pid) outlived sluice serve") }
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.waitReady("fraud", ["v1", "v2"])
         let response = try await serve.infer("fraud")
         #expect(response.status == 200)
@@ -207,7 +207,7 @@ struct ServeTests {
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
-        serve.stop(signal: SIGKILL)
+        await serve.stop(signal: SIGKILL)
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline, pids.contains(where: { processExists(Int32($0)) }) {
             try await Task.sleep(for: .milliseconds(50))
@@ -219,7 +219,7 @@ struct ServeTests {
     func adminToken() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let missing = try await serve.admin("GET", "/v1/state", token: "")
         #expect(missing.status == 401)
         #expect(missing.header("www-authenticate")?.hasPrefix("Bearer") == true)
@@ -235,7 +235,7 @@ struct ServeTests {
     func gatewayErrors() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v2": "failing"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let bad = try await serve.request("POST", serve.inferenceURL.appendingPathComponent("/v2/models/fraud/infer"), body: Data("{\"inputs\": [1,".utf8))
@@ -269,7 +269,7 @@ struct ServeTests {
     func mirror() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], mirror: ("v2", 100)))
         try await serve.waitReady("fraud", ["v1", "v2"])
         for _ in 0..<20 {
@@ -287,7 +287,7 @@ struct ServeTests {
     func crashLoop() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "exits", "v2": "missing-program"]))
         try await serve.waitUntil("v1 crash-looping", seconds: 20) {
             try await serve.version("fraud", "v1")["state"] as? String == "CrashLoopBackOff"
@@ -310,7 +310,7 @@ struct ServeTests {
     func drainBeforeStop() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100], runtimes: ["v1": "python-v2", "v2": "slow"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pid = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
@@ -337,7 +337,7 @@ struct ServeTests {
     func handover() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let first = #"{"revision":"r1","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
         try await serve.apply(first)
         try await serve.waitReady("fraud", ["v1"])
@@ -376,7 +376,7 @@ struct ServeTests {
         // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
         defer { kill(echo.processIdentifier, SIGKILL); echo.waitUntilExit() }
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         try await serve.apply(#"{"models":[{"name":"echo","versions":[{"name":"ext","endpoint":"http://127.0.0.1:\#(port)"}],"route":{"weights":{"ext":100}}}]}"#)
         try await serve.waitReady("echo", ["ext"])
         let response = try await serve.request(
@@ -410,7 +410,7 @@ struct ServeTests {
     func rawHTTP() async throws {
         let serve = try ServeHarness()
         try serve.start()
-        defer { serve.stop() }
+        defer { serve.forceStop() }
         let port = UInt16(serve.inferenceURL.port ?? 0)
         func exchange(_ payload: String) throws -> String {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

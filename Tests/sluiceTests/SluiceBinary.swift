@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 
 /// Runs the real `sluice` executable built beside the tests.
 enum SluiceBinary {
@@ -37,7 +38,7 @@ enum SluiceBinary {
 
     /// Runs `sluice` with `arguments` in `directory` and waits for it. Output goes to
     /// temporary files, so a large report can never block on a full pipe.
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL? = nil) async throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -52,7 +53,7 @@ enum SluiceBinary {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        process.waitUntilExit()
+        await ProcessWait.exit(of: process, within: .seconds(600))
         try out.close()
         try err.close()
         return Result(

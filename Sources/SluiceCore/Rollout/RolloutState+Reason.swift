@@ -44,6 +44,11 @@ extension RolloutState {
         public static let candidateFailed = Reason(rawValue: "CandidateFailed")
         /// The manifest is invalid; the model keeps its last good state.
         public static let invalidManifest = Reason(rawValue: "InvalidManifest")
+        /// An artifact outside git is being fetched; what runs stays until it is ready.
+        public static let fetchingArtifact = Reason(rawValue: "FetchingArtifact")
+        /// An artifact cannot be made ready (missing, digest mismatch, refused, or still
+        /// fetching past the progress deadline); the model keeps its last good state.
+        public static let artifactUnavailable = Reason(rawValue: "ArtifactUnavailable")
         /// The model is gone from git but was not pruned.
         public static let kept = Reason(rawValue: "Kept")
     }

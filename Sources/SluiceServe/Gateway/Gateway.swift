@@ -227,9 +227,9 @@ final class Gateway: HTTPResponder {
             promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
         }
         send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result in
-            // Nothing reached the upstream: try another ready version unless the caller
-            // asked for this one.
-            guard case .failure(UpstreamFailure.connect) = result, pinned == nil else {
+            // Nothing was answered (no connection, or it closed before a byte came back): try
+            // another ready version unless the caller asked for this one.
+            guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered, pinned == nil else {
                 finish(result, target)
                 return
             }

@@ -31,16 +31,30 @@ package struct UpstreamResponse: Sendable {
 package enum UpstreamFailure: Error, Sendable, CustomStringConvertible {
     /// No connection could be made; nothing was sent, so another version may be tried.
     case connect(String)
-    /// The connection failed or closed before a whole response arrived.
+    /// The connection closed or was reset before any byte of the response: the model server
+    /// went away (killed, or its listener closed with the request in its backlog). Another
+    /// version may be tried, as for `connect`: a server that answers nothing has served nothing
+    /// the caller sees, and inference requests carry no side effects Sluice relies on.
+    case unanswered(String)
+    /// The connection failed or closed after part of a response arrived.
     case broken(String)
     /// No whole response within the timeout.
     case timeout
     /// The response body exceeded the size cap.
     case tooLarge
 
+    /// True when the upstream answered nothing, so another version may be tried.
+    package var unanswered: Bool {
+        switch self {
+        case .connect, .unanswered: true
+        case .broken, .timeout, .tooLarge: false
+        }
+    }
+
     package var description: String {
         switch self {
         case .connect(let reason): "connection failed: \(reason)"
+        case .unanswered(let reason): "connection closed before any answer: \(reason)"
         case .broken(let reason): "connection broken: \(reason)"
         case .timeout: "no response within the timeout"
         case .tooLarge: "response body too large"
@@ -149,7 +163,7 @@ private final class LoopPool: @unchecked Sendable {
             connection.handler.send(request, on: connection.channel, timeout: timeout) { result in
                 // A kept-alive connection the server closed while idle: nothing was
                 // answered, so sending again on a fresh connection is safe.
-                if retryStale, case .failure(.broken) = result, !connection.receivedAny {
+                if retryStale, case .failure(.unanswered) = result {
                     self.send(request, to: address, timeout: timeout, retryStale: false, completion: completion)
                     return
                 }
@@ -221,7 +235,6 @@ private final class UpstreamConnection: @unchecked Sendable {
     }
 
     var isReusable: Bool { channel.isActive && handler.reusable }
-    var receivedAny: Bool { handler.receivedAny }
 
     func close() {
         channel.close(promise: nil)
@@ -306,13 +319,13 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
 
     func channelInactive(context: ChannelHandlerContext) {
         reusable = false
-        fail(UpstreamFailure.broken("closed by the upstream before a whole response"))
+        fail(receivedAny ? .broken("closed by the upstream before a whole response") : .unanswered("closed by the upstream"))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         reusable = false
-        fail(UpstreamFailure.broken("\(error)"))
+        fail(receivedAny ? .broken("\(error)") : .unanswered("\(error)"))
         context.close(promise: nil)
     }
 

@@ -1,0 +1,61 @@
+import SluiceArtifacts
+import SluiceCore
+
+/// The controller's view of artifacts fetched in the background: a pass never waits for a
+/// download (a 10 GB model would hold every other model's rollout and every command), it
+/// starts one and reads the result in a later pass.
+struct RemoteArtifactFetches: Sendable {
+    /// One fetch, by the artifact text and its pin.
+    enum Entry: Sendable {
+        /// Under way since `since` (wall-clock seconds).
+        case running(since: Double)
+        /// On disk and verified.
+        case ready(MaterializedArtifact)
+        /// Failed at `at`; tried again after ``retryAfter`` seconds (or at once on a new commit).
+        case failed(ArtifactFetchError, at: Double)
+    }
+
+    /// The key of an artifact and its pin.
+    struct Key: Sendable, Hashable {
+        var artifact: String
+        var digest: SluiceCore.Digest?
+    }
+
+    /// How long a failed fetch waits before a pass starts it again.
+    static let retryAfter: Double = 60
+
+    var entries: [Key: Entry] = [:]
+}
+
+/// Why a model's artifacts are not ready for the data plane, typed so status can say
+/// "fetching" (progressing) apart from "failed" (keeps the last good state).
+struct ArtifactProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Kind: Sendable, Equatable {
+        /// A download is under way; the model keeps what runs until it is done.
+        case fetching
+        /// Still fetching after the rollout's progressDeadline.
+        case fetchingPastDeadline
+        /// The artifact cannot be made ready (missing, digest mismatch, refused).
+        case failed
+    }
+
+    var kind: Kind
+    var message: String
+    var description: String { message }
+}
+
+extension RolloutState {
+    /// Says why the desired spec cannot run yet: a fetch in progress is Progressing, a
+    /// failure (or a fetch past the deadline) Degraded; what runs is not changed.
+    mutating func describe(_ problem: ArtifactProblem) {
+        switch problem.kind {
+        case .fetching:
+            reason = .fetchingArtifact
+            health = .progressing
+        case .fetchingPastDeadline, .failed:
+            reason = .artifactUnavailable
+            health = .degraded
+        }
+        message = problem.message
+    }
+}

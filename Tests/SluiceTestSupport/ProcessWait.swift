@@ -1,0 +1,20 @@
+import Foundation
+
+/// Waiting for a child to exit without holding a thread of Swift's cooperative pool.
+///
+/// `Process.waitUntilExit()` blocks its thread for as long as the child runs; on a 2-core
+/// machine the pool has two threads, so two tests waiting for a graceful shutdown stop
+/// every other test in the process (their servers, their timeouts) for that long.
+public enum ProcessWait {
+    /// Returns once `process` has exited (true), or after `limit` (false), polling `isRunning`.
+    @discardableResult
+    public static func exit(of process: Process, within limit: Duration = .seconds(120)) async -> Bool {
+        let clock = ContinuousClock()
+        let end = clock.now + limit
+        while process.isRunning {
+            guard clock.now < end else { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+}
