@@ -326,12 +326,20 @@ extension Controller {
     /// KServe's storage initializer, downloads it), and its text is what the spec digest folds
     /// in. A path in git cannot reach a cluster's pods, so it makes the model invalid there.
     static func clusterArtifact(_ artifact: String, digest: SluiceCore.Digest?) throws -> String {
-        guard PathRules.remoteScheme(of: artifact) != nil else {
+        switch ArtifactReference.parse(artifact) {
+        case .repositoryFile, .repositoryDirectory:
             throw ArtifactError(
                 .notReachable,
-                "artifact '\(artifact)' is a file in the git repository, which pods on the cluster cannot read; on the kubernetes backend give a URI the runtime fetches (s3://, gs://, https://, pvc://, hf://)")
+                "artifact '\(artifact)' is in the git repository, which pods on the cluster cannot read; on the kubernetes backend give a URI the runtime fetches (s3://, gs://, https://, pvc://, hf://)")
+        case .mlflow:
+            throw ArtifactError(
+                .notReachable,
+                "artifact '\(artifact)': models:/ is resolved by Sluice's local backend; on the kubernetes backend give the version's storage URI (s3://, gs://, https://), which the runtime fetches")
+        case .unsupported(_, let reason):
+            throw ArtifactError(.notReachable, "artifact '\(ArtifactRedaction.display(artifact))': \(reason)")
+        case .s3, .https, .clusterOnly:
+            return "uri:\(artifact)" + (digest.map { " \($0.description)" } ?? "")
         }
-        return "uri:\(artifact)" + (digest.map { " \($0.description)" } ?? "")
     }
 
     /// Per model, the input features the data plane sketches: those named by its monitors

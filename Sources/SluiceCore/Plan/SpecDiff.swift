@@ -49,7 +49,9 @@ public enum SpecDiff {
                 continue
             }
             if previous.artifact != version.artifact {
-                changes.append(FieldChange(.changed, "versions.\(version.name).artifact", old: previous.artifact, new: version.artifact))
+                changes.append(FieldChange(
+                    .changed, "versions.\(version.name).artifact",
+                    old: ArtifactRedaction.display(previous.artifact), new: ArtifactRedaction.display(version.artifact)))
             }
             switch (previous.digest, version.digest) {
             case (nil, let digest?):
@@ -176,10 +178,16 @@ public enum SpecDiff {
 
     // MARK: - Summaries
 
-    /// A version in a few words: `artifact models/v2.json, digest sha256:…`.
+    /// A version in a few words, with what its artifact resolves to, so a review sees what
+    /// will run: `artifact s3://m/v2/ → sha256:…`, or a note that a mutable reference is unpinned.
+    /// URIs are shown redacted (no user info or query string).
     public static func summary(_ version: ModelVersion) -> String {
-        var text = "artifact \(version.artifact)"
-        if let digest = version.digest { text += ", digest \(digest)" }
+        var text = "artifact \(ArtifactRedaction.display(version.artifact))"
+        if let digest = version.digest {
+            text += " → \(digest)"
+        } else if ArtifactReference.parse(version.artifact).isMutable {
+            text += " (unpinned: whatever it holds when fetched)"
+        }
         return text
     }
 
