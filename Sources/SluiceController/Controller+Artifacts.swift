@@ -82,12 +82,16 @@ extension Controller {
         trigger(.artifactFetched)
     }
 
-    /// The digests of every fetched artifact the desired state or a rollout still uses, kept
-    /// from eviction.
+    /// Keeps from eviction every fetched artifact that the desired state names or that a
+    /// model runs or rolls out to (its stable and candidate sets); the rest may be evicted.
     func pinFetchedArtifacts() async {
         guard let fetcher = artifactFetcher else { return }
-        var used: Set<SluiceCore.Digest> = []
-        for case .ready(let fetched) in remoteFetches.entries.values { used.insert(fetched.digest) }
-        await fetcher.pin(used)
+        var used = Set(desired?.models.values.flatMap { $0.deployment.versions.map(\.artifact) } ?? [])
+        for state in states.values {
+            for set in [state.stable, state.candidate?.target].compactMap({ $0 }) { used.formUnion(set.versions.map(\.artifact)) }
+        }
+        var pinned: Set<SluiceCore.Digest> = []
+        for case .ready(let fetched) in remoteFetches.entries.values where used.contains(fetched.path) { pinned.insert(fetched.digest) }
+        await fetcher.pin(pinned)
     }
 }
