@@ -65,6 +65,13 @@ let package = Package(
             dependencies: ["SluiceCore", "SluiceGit"],
             swiftSettings: strictSettings
         ),
+        // Hashing artifacts on disk (a file's sha256, a directory's digest): shared by the data
+        // plane's pin check, the artifact cache and `sluice artifact digest`.
+        .target(
+            name: "SluiceFileDigest",
+            dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // fork/exec with a parent-death signal: Foundation.Process cannot set one.
         .target(name: "CSluiceSpawn"),
         // The data plane: supervisor, gateway, admin API, per-version statistics.
@@ -73,6 +80,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "SluiceConfig",
+                "SluiceFileDigest",
                 "CSluiceSpawn",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -129,7 +137,7 @@ let package = Package(
         .target(
             name: "SluiceArtifacts",
             dependencies: [
-                "SluiceCore", "SluiceConfig",
+                "SluiceCore", "SluiceConfig", "SluiceFileDigest",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

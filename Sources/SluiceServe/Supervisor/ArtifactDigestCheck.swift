@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SluiceCore
+import SluiceFileDigest
 
 /// Checks a version's artifact against the `digest` its runtime spec pins, before the
 /// process starts: the data plane may run without the controller (`sluice serve` with a spec
@@ -19,10 +20,11 @@ enum ArtifactDigestCheck {
     /// Bytes hashed per read.
     static let chunkSize = 1 << 20
 
-    /// The file's identity, nil when it cannot be read.
+    /// The file's identity, nil when it cannot be read or is a directory (whose own times do
+    /// not change with its files' content, so it is hashed again on every start).
     static func identity(of path: String) -> Identity? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return nil }
         #if canImport(Darwin)
         let modified = info.st_mtimespec
         #else
@@ -36,6 +38,10 @@ enum ArtifactDigestCheck {
     /// Why the file at `path` does not match `pinned`, or nil when it does. Reads by stream.
     static func problem(path: String, pinned: String) -> String? {
         guard let digest = Digest.parse(pinned).value else { return "the digest '\(pinned)' cannot be parsed" }
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            return directoryProblem(path: path, pinned: digest)
+        }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return "cannot read the artifact to check its digest: \(String(cString: strerror(errno)))" }
         defer { close(descriptor) }
@@ -61,5 +67,19 @@ enum ArtifactDigestCheck {
         }
         guard actual != digest.hex else { return nil }
         return "the artifact has \(digest.algorithm.rawValue):\(actual), but the spec pins \(digest.description); the version is not started"
+    }
+
+    /// Why the directory at `path` does not have the pinned ``DirectoryDigest``, or nil.
+    static func directoryProblem(path: String, pinned digest: SluiceCore.Digest) -> String? {
+        guard digest.algorithm == .sha256 else {
+            return "the artifact is a directory, whose digest is sha256; the spec pins \(digest.description)"
+        }
+        do {
+            let actual = try DirectoryHasher.digest(ofDirectory: path)
+            guard actual != digest else { return nil }
+            return "the artifact directory has \(actual.description), but the spec pins \(digest.description); the version is not started"
+        } catch {
+            return "cannot check the artifact directory's digest: \(error)"
+        }
     }
 }
