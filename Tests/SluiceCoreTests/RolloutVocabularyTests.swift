@@ -15,6 +15,7 @@ import Testing
             (.analysisError, "AnalysisError"), (.aborted, "Aborted"), (.monitorFired, "MonitorFired"),
             (.monitorRollback, "MonitorRollback"), (.candidateFailed, "CandidateFailed"),
             (.invalidManifest, "InvalidManifest"), (.kept, "Kept"),
+            (.fetchingArtifact, "FetchingArtifact"), (.artifactUnavailable, "ArtifactUnavailable"),
         ]
         for (reason, word) in words {
             #expect(reason.rawValue == word)
