@@ -50,6 +50,7 @@ extension ConfigBuilder {
         config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
         config.prometheus = node["prometheus"].flatMap { prometheus($0) }
+        if let artifacts = node["artifacts"] { config.artifacts = self.artifacts(artifacts) }
         config.backend = backend
         // On a cluster Sluice's gateway measures nothing: error rate and latency come from Prometheus.
         if case .kubernetes = backend, node["prometheus"]?["builtinMetrics"] == nil { config.prometheus?.builtinMetrics = .prometheus }

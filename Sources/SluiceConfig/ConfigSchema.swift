@@ -197,6 +197,7 @@ public enum ConfigSchema {
             FieldSchema(
                 "prometheus", .object(prometheus), default: "none (`metric: prometheus` is an Error)",
                 "The Prometheus that `metric: prometheus` checks and monitors query (see Prometheus below the table)."),
+            FieldSchema("artifacts", .object(artifacts), default: "defaults", "Fetching and caching artifacts outside git: S3, HTTPS, MLflow."),
         ],
         exclusive: [
             ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],

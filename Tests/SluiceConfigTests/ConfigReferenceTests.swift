@@ -26,7 +26,7 @@ import Testing
             return
         }
         #expect(schema["additionalProperties"] == .bool(false))
-        #expect(definitions.count == 18)
+        #expect(definitions.count == 22)
         for (name, definition) in definitions {
             #expect(definition["additionalProperties"] == .bool(false), "\(name)")
         }
