@@ -1,3 +1,8 @@
+// Glibc first: it must own <sys/stat.h>'s declarations before Dispatch (through
+// SluiceArtifacts' dependencies) loads them, or `stat` members go missing module-wide.
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import SluiceArtifacts
 import SluiceCore
@@ -105,10 +110,8 @@ enum ArtifactChecker {
                 return (.digestMismatch, .error, "'\(relative)' has the digest \(actual), not the pinned \(digest)")
             }
             return nil
-        } catch let error as ArtifactFetchError {
-            return (.artifactUnavailable, .error, "'\(relative)': \(error.message)")
         } catch {
-            return (.artifactUnavailable, .error, "'\(relative)': \(error)")
+            return (.artifactUnavailable, .error, "'\(relative)': \(error.message)")
         }
     }
 

@@ -40,10 +40,8 @@ extension Sluice.ArtifactCommand {
                 do {
                     let local = try DirectoryHasher.digest(ofPath: target)
                     print(local.digest.description)
-                } catch let error as ArtifactFetchError {
-                    ArtifactCommandSupport.fail(command, error.message, status: 1)
                 } catch {
-                    ArtifactCommandSupport.fail(command, "\(error)", status: 1)
+                    ArtifactCommandSupport.fail(command, error.message, status: 1)
                 }
                 return
             }
