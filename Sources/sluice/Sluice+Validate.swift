@@ -5,12 +5,15 @@ import SluiceCore
 
 extension Sluice {
     /// `sluice validate`: checks manifests for CI, reporting every error in one run.
-    struct Validate: ParsableCommand {
+    struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate ModelDeployment manifests.",
             discussion: """
-                Reads files, or directories recursively (*.yaml, *.yml), and reports every error with \
-                its file, line and column. Exit status: 0 all valid, 1 invalid, 2 usage or I/O error.
+                Reads files, or directories recursively (*.yaml, *.yml), and reports every error and \
+                warning with its file, line and column. Warnings (an artifact that can change but has no \
+                digest: pin, one only a cluster runtime fetches) leave the files valid unless --strict. \
+                Exit status: 0 all valid, 1 invalid (or any warning with --strict, or an artifact check \
+                failed), 2 usage or I/O error.
                 """
         )
 
@@ -31,7 +34,24 @@ extension Sluice {
                 valueName: "file"))
         var filesFrom: String?
 
-        func run() throws {
+        @Flag(help: "Treat warnings as errors (exit 1 when there is any).")
+        var strict = false
+
+        @Flag(
+            name: .customLong("check-artifacts"),
+            help: ArgumentHelp(
+                "Also check every artifact: fetch remote ones (s3://, https://, models:/) and read files in the repository, and compare each with its digest: pin.",
+                discussion: "Paths in the repository are read from the working tree of the git repository holding the manifest (else the current directory)."))
+        var checkArtifacts = false
+
+        @Option(help: ArgumentHelp("With --check-artifacts: the config whose controller.artifacts says how to fetch.", valueName: "file"))
+        var config: String?
+
+        func run() async throws {
+            if config != nil && !checkArtifacts {
+                FileHandle.standardError.write(Data("sluice validate: --config is read only with --check-artifacts\n".utf8))
+                throw ExitCode(2)
+            }
             let files: [ManifestFinder.Found]
             do {
                 var named = paths
@@ -46,10 +66,24 @@ extension Sluice {
                 FileHandle.standardError.write(Data("sluice validate: no *.yaml or *.yml files in \(named)\n".utf8))
                 throw ExitCode(2)
             }
-            let outcome = Self.validate(files)
+            var outcome = Self.validate(files)
             if !outcome.unreadable.isEmpty {
                 for message in outcome.unreadable {
                     FileHandle.standardError.write(Data("sluice validate: \(message)\n".utf8))
+                }
+            }
+            if checkArtifacts {
+                let checked = await ArtifactChecker.check(outcome.files, found: files, configPath: config)
+                outcome.files = checked.files
+                outcome.sources = outcome.sources.adding(checked.texts)
+            }
+            if strict {
+                for index in outcome.files.indices {
+                    outcome.files[index].diagnostics = outcome.files[index].diagnostics.map { diagnostic in
+                        var promoted = diagnostic
+                        promoted.severity = .error
+                        return promoted
+                    }
                 }
             }
             let report = ValidationReport(files: outcome.files)
@@ -79,7 +113,7 @@ extension Sluice {
         /// Files with aliases are validated afterwards, in path order, under one shared
         /// alias budget (so many small alias bombs cannot add up).
         static func validate(_ found: [ManifestFinder.Found]) -> (files: [ManifestFile], sources: SourceCache, unreadable: [String]) {
-            let validator = ManifestValidator(decodesModels: false)
+            let validator = ManifestValidator(decodesModels: false, artifactWarnings: true)
             let limits = validator.limits
             let results = UnsafeMutableBufferPointer<Slot>.allocate(capacity: found.count)
             results.initialize(repeating: .empty)
@@ -142,6 +176,11 @@ extension Sluice {
 /// The text of files that have diagnostics, for the source excerpt under each message.
 struct SourceCache: Sendable {
     let texts: [String: [UInt8]]
+
+    /// This cache with `more` texts (kept where both have one).
+    func adding(_ more: [String: [UInt8]]) -> SourceCache {
+        SourceCache(texts: texts.merging(more) { kept, _ in kept })
+    }
 
     func line(_ number: Int, of file: String) -> String? {
         guard let bytes = texts[file], number >= 1 else { return nil }

@@ -14,6 +14,13 @@ public struct Digest: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var description: String { "\(algorithm.rawValue):\(hex)" }
 
+    /// A digest from a computed hash; `hex` must be lowercase hex of the algorithm's length
+    /// (text from elsewhere goes through ``parse(_:)``).
+    public init(algorithm: Algorithm, hex: String) {
+        self.algorithm = algorithm
+        self.hex = hex
+    }
+
     /// Parses `sha256:<64 hex>` or `sha512:<128 hex>`; the error says what is wrong.
     public static func parse(_ text: String) -> (value: Digest?, error: String?) {
         guard let colon = text.firstIndex(of: ":") else {

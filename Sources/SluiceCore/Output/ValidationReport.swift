@@ -21,11 +21,14 @@ public struct ValidationReport: Sendable {
     /// The number of files with at least one error.
     public var invalidFileCount: Int { Set(diagnostics.filter { $0.severity == .error }.map(\.file)).count }
 
-    /// A one-line summary: "3 files, 5 models: valid" or "2 errors in 1 of 3 files".
+    /// A one-line summary: "3 files, 5 models: valid" (", 1 warning" when there are) or
+    /// "2 errors in 1 of 3 files".
     public var summary: String {
         let files = "\(self.files.count) file\(self.files.count == 1 ? "" : "s")"
         if isValid {
-            return "\(files), \(modelCount) model\(modelCount == 1 ? "" : "s"): valid"
+            let warnings = diagnostics.count { $0.severity == .warning }
+            let advice = warnings == 0 ? "" : ", \(warnings) warning\(warnings == 1 ? "" : "s")"
+            return "\(files), \(modelCount) model\(modelCount == 1 ? "" : "s"): valid\(advice)"
         }
         return "\(errorCount) error\(errorCount == 1 ? "" : "s") in \(invalidFileCount) of \(files)"
     }

@@ -60,10 +60,10 @@ public enum ManifestSchema {
             FieldSchema("name", .string(.versionName), required: true, "The version's name, unique within the model (`v2.1`)."),
             FieldSchema(
                 "artifact", .string(.artifact), required: true,
-                "The model file: a path relative to the repository root, or a remote URI (`s3://…`, `gs://…`, `https://…`, `hf://…`)."),
+                "The model: a path relative to the repository root (a directory when written with a trailing `/`), `s3://BUCKET/KEY` (a key ending in `/` is a prefix, fetched as a directory), `https://HOST/PATH` (`.tar.gz`, `.tgz`, `.zip` are unpacked), `models:/NAME/VERSION` or `models:/NAME@ALIAS` (an MLflow registry), or `gs://`, `hf://`, `pvc://` (fetched by a cluster runtime only). See docs/artifacts.md."),
             FieldSchema(
                 "digest", .string(.digest),
-                "A pin of the artifact's content (`sha256:<64 hex>` or `sha512:<128 hex>`), checked before the version starts."),
+                "A pin of the artifact's content, checked before the version starts: `sha256:<64 hex>` (or `sha512:<128 hex>` for a file); a directory's is the directory digest of docs/artifacts.md. `sluice artifact digest` prints it. An S3 key, an https URL or an MLflow alias without it is a warning in `sluice validate`."),
         ])
 
     static let routing = ObjectSchema(

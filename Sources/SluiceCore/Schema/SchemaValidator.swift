@@ -249,14 +249,16 @@ public struct SchemaValidator {
 
     private func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    /// Records a diagnostic.
-    public mutating func report(_ location: SourceLocation, _ code: DiagnosticCode, _ path: String, _ message: String) {
+    /// Records a diagnostic (an error unless `severity` says otherwise).
+    public mutating func report(
+        _ location: SourceLocation, _ code: DiagnosticCode, _ path: String, _ message: String, severity: Diagnostic.Severity = .error
+    ) {
         guard diagnostics.count < limit else {
-            // Past the cap only the count is kept.
-            suppressed += 1
+            // Past the cap only the count of errors is kept (a dropped warning changes no verdict).
+            if severity == .error { suppressed += 1 }
             return
         }
-        diagnostics.append(Diagnostic(file: file, location: location, code: code, fieldPath: path, message: message))
+        diagnostics.append(Diagnostic(file: file, location: location, severity: severity, code: code, fieldPath: path, message: message))
     }
 
     /// Whether further problems are only counted (see ``limit``).

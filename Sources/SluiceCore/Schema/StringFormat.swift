@@ -10,7 +10,9 @@ public enum StringFormat: String, Sendable, CaseIterable {
     case duration
     /// A content digest: `sha256:` and 64 hex digits, or `sha512:` and 128.
     case digest
-    /// A repository-relative path or a remote URI (`s3://`, `gs://`, `https://`, `hf://`…).
+    /// A repository path (a file, or a directory ending in `/`) or a URI: `s3://`, `https://`,
+    /// `models:/` (MLflow), and `gs://`, `hf://`, `pvc://` for a cluster runtime
+    /// (``ArtifactReference``).
     case artifact
     /// A repository-relative path to a file (baselines).
     case repositoryPath
@@ -35,7 +37,7 @@ public enum StringFormat: String, Sendable, CaseIterable {
         case .digest:
             return "a digest 'sha256:' followed by 64 lowercase hex digits, or 'sha512:' followed by 128"
         case .artifact:
-            return "a path relative to the repository root (no leading '/', no '..') of \(PathRules.pathCharacters), or a URI such as s3://bucket/model"
+            return "a path relative to the repository root (no leading '/', no '..') of \(PathRules.pathCharacters), or a URI: s3://BUCKET/KEY, https://HOST/PATH, models:/NAME/VERSION, models:/NAME@ALIAS, gs://, hf:// or pvc://"
         case .repositoryPath:
             return "a path relative to the repository root (no leading '/', no '..', no URI)"
         case .labelKey:
@@ -56,8 +58,7 @@ public enum StringFormat: String, Sendable, CaseIterable {
         case .versionName: return "^[a-z0-9]([-.a-z0-9]{0,61}[a-z0-9])?$"
         case .duration: return "^([0-9]+(ms|s|m|h))+$"
         case .digest: return "^(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$"
-        case .artifact:
-            return "^((?![Ff][Ii][Ll][Ee]:)[A-Za-z][-+.A-Za-z0-9]*://[-A-Za-z0-9._~:/@%+=,]*|(?!/)(?!(.*/)?\\.\\.(/|$))(?!(.*/)?-)[-A-Za-z0-9._+/]+)$"
+        case .artifact: return Self.artifactPattern
         case .repositoryPath:
             return "^(?![/~])(?![A-Za-z][-+.A-Za-z0-9]*:)(?!(.*/)?\\.\\.(/|$))[^\\\\\\x00-\\x1f]+$"
         case .labelKey:
@@ -75,7 +76,7 @@ public enum StringFormat: String, Sendable, CaseIterable {
         case .versionName: return Self.nameProblem(text, extra: [], allowDots: true)
         case .duration: return Duration.parse(text).error
         case .digest: return Digest.parse(text).error
-        case .artifact: return PathRules.artifactProblem(text)
+        case .artifact: return ArtifactReference.parse(text).problem
         case .repositoryPath: return PathRules.repositoryPathProblem(text)
         case .labelKey: return Self.labelKeyProblem(text)
         case .labelValue: return text.isEmpty ? nil : Self.labelNameProblem(text)

@@ -14,11 +14,16 @@ public struct ManifestValidator: Sendable {
     /// Whether valid documents are decoded into ``ModelDeployment`` values; `sluice validate`
     /// only needs the verdict and turns this off.
     public var decodesModels: Bool
+    /// Whether advice about artifacts is reported as warnings: a mutable reference (S3 key,
+    /// https URL, MLflow alias) without `digest:`, and a URI only a cluster runtime fetches.
+    /// `sluice validate` turns it on (and `--strict` makes them errors).
+    public var artifactWarnings: Bool
 
     /// Creates a validator.
-    public init(limits: YAMLLimits = .default, decodesModels: Bool = true) {
+    public init(limits: YAMLLimits = .default, decodesModels: Bool = true, artifactWarnings: Bool = false) {
         self.limits = limits
         self.decodesModels = decodesModels
+        self.artifactWarnings = artifactWarnings
     }
 
     /// Validates one file's bytes; `path` is used in diagnostics only. The file is its own
@@ -102,13 +107,16 @@ public struct ManifestValidator: Sendable {
             return (nil, schema.diagnostics, schema.suppressed)
         }
         schema.validate(root, as: ManifestSchema.document, path: "", owner: root.location)
-        var semantics = SemanticValidator(file: path, source: source, limit: max(limit - schema.diagnostics.count, 0))
+        var semantics = SemanticValidator(
+            file: path, source: source, limit: max(limit - schema.diagnostics.count, 0), artifactWarnings: artifactWarnings)
         semantics.check(document: root)
         let diagnostics = schema.diagnostics + semantics.diagnostics
         let suppressed = schema.suppressed + semantics.suppressed
         let nameNode = root["metadata"]?["name"]
         let name = root["metadata"]?.string("name")
-        let deployment = diagnostics.isEmpty && suppressed == 0 && decodesModels ? ManifestDecoder.decode(root) : nil
+        // Warnings (advice) leave a document valid.
+        let hasErrors = diagnostics.contains { $0.severity == .error } || suppressed > 0
+        let deployment = !hasErrors && decodesModels ? ManifestDecoder.decode(root) : nil
         let entry = ManifestFile.Entry(
             deployment: deployment, name: name, nameLocation: nameNode?.location ?? root.location, documentIndex: index,
             specDigest: deployment?.specDigest)

@@ -6,9 +6,13 @@ struct SemanticValidator {
     /// The file's bytes, to report a query's problems inside it (empty: at the query's start).
     let source: [UInt8]
 
-    init(file: String, source: [UInt8] = [], limit: Int = .max) {
+    /// Whether advice about artifacts (unpinned, cluster-only) is reported as warnings.
+    let artifactWarnings: Bool
+
+    init(file: String, source: [UInt8] = [], limit: Int = .max, artifactWarnings: Bool = false) {
         validator = SchemaValidator(file: file, limit: limit)
         self.source = source
+        self.artifactWarnings = artifactWarnings
     }
 
     var diagnostics: [Diagnostic] { validator.diagnostics }
@@ -18,6 +22,7 @@ struct SemanticValidator {
     mutating func check(document root: YAMLNode) {
         guard let spec = root["spec"], spec.entries != nil else { return }
         let versions = declaredVersions(spec)
+        checkArtifacts(spec)
         checkTraffic(spec, versions: versions)
         if let mirror = spec["routing"]?["mirror"], let version = mirror.string("version"), let versions,
             !versions.contains(version)

@@ -1,0 +1,198 @@
+import Foundation
+import SluiceTestSupport
+import Testing
+
+/// `sluice artifact digest|fetch` and `sluice validate`'s artifact rules (warnings,
+/// `--strict`, `--check-artifacts`), through the real binary.
+@Suite("sluice artifact and validate's artifact rules")
+struct ArtifactCommandTests {
+    /// Runs the binary without holding a thread of the cooperative pool. A local stand-in
+    /// until `SluiceBinary.run` is async; then these calls become `try await SluiceBinary.run`.
+    static func run(_ arguments: [String], in directory: URL? = nil) async throws -> SluiceBinary.Result {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout"), errURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? out.close()
+            try? err.close()
+        }
+        let process = Process()
+        process.executableURL = SluiceBinary.url
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        process.standardOutput = out
+        process.standardError = err
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { ended in continuation.resume(returning: ended.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return SluiceBinary.Result(
+            status: status, stdout: try String(contentsOf: outURL, encoding: .utf8), stderr: try String(contentsOf: errURL, encoding: .utf8))
+    }
+
+    /// The digest definition of docs/artifacts.md, written again in Python's hashlib.
+    static let python = """
+        import hashlib, os, sys
+        root = sys.argv[1]
+        if os.path.isfile(root):
+            print("sha256:" + hashlib.sha256(open(root, "rb").read()).hexdigest()); sys.exit(0)
+        entries = []
+        for directory, _, files in os.walk(root):
+            for name in files:
+                path = os.path.join(directory, name)
+                data = open(path, "rb").read()
+                entries.append((os.path.relpath(path, root).replace(os.sep, "/").encode(), hashlib.sha256(data).hexdigest(), len(data)))
+        listing = b"sluice-directory-v1\\n" + b"".join(b"%s %d %s\\n" % (h.encode(), n, p) for p, h, n in sorted(entries))
+        print("sha256:" + hashlib.sha256(listing).hexdigest())
+        """
+
+    static func pythonDigest(_ path: String) async throws -> String {
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", python, path])
+        #expect(result.status == 0, "\(result.output)")
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A model directory: MLflow-like files, nested, one empty.
+    static func modelTree(in tree: ManifestTree) throws {
+        try tree.write("models/iris/MLmodel", "artifact_path: model\nflavors:\n  sklearn: {}\n")
+        try tree.write("models/iris/model.pkl", String(repeating: "weights ", count: 50_000))
+        try tree.write("models/iris/data/empty.txt", "")
+        try tree.write("models/iris.json", "{\"weights\": [1, 2, 3]}\n")
+    }
+
+    @Test func digestOfAFileIsItsSha256() async throws {
+        let tree = try ManifestTree()
+        try Self.modelTree(in: tree)
+        let result = try await Self.run(["artifact", "digest", "models/iris.json"], in: tree.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris.json").path)) + "\n")
+    }
+
+    @Test func digestOfADirectoryFollowsTheDefinition() async throws {
+        let tree = try ManifestTree()
+        try Self.modelTree(in: tree)
+        let result = try await Self.run(["artifact", "digest", "models/iris"], in: tree.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris").path)) + "\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func digestRefusesLinksAndMissingPaths() async throws {
+        let tree = try ManifestTree()
+        try Self.modelTree(in: tree)
+        try FileManager.default.createSymbolicLink(
+            atPath: tree.url.appendingPathComponent("models/iris/secret").path, withDestinationPath: "/etc/passwd")
+        let linked = try await Self.run(["artifact", "digest", "models/iris"], in: tree.url)
+        #expect(linked.status == 1)
+        #expect(linked.stdout.isEmpty)
+        #expect(linked.stderr.contains("'secret' is a symbolic link"), "\(linked.stderr)")
+        let missing = try await Self.run(["artifact", "digest", "models/nowhere.bin"], in: tree.url)
+        #expect(missing.status == 1 && missing.stderr.hasPrefix("sluice artifact digest: "), "\(missing.stderr)")
+    }
+
+    @Test func usageErrorsExit2() async throws {
+        let tree = try ManifestTree()
+        let cases: [([String], String)] = [
+            (["artifact", "fetch", "s3://bucket/x.bin"], "-o DIR is required"),
+            (["artifact", "fetch", "s3://bucket/x.bin", "-o", "out", "--digest", "md5:abc"], "--digest: the digest algorithm 'md5' is not supported"),
+            (["artifact", "fetch", "models/iris.json", "-o", "out"], "is not a URI"),
+            (["artifact", "fetch", "http://h.example/x.bin", "-o", "out"], "plain http"),
+            (["artifact", "digest", "s3://Bucket_Bad/x"], "'Bucket_Bad' is not an S3 bucket name"),
+            (["artifact", "digest", "https://user:secret@h.example/x.bin"], "carries user info"),
+            (["artifact", "digest", "models:/iris/0"], "'0' is not a model version number"),
+            (["validate", "--config", "sluice.yaml", "m.yaml"], "--config is read only with --check-artifacts"),
+        ]
+        for (arguments, message) in cases {
+            let result = try await Self.run(arguments, in: tree.url)
+            #expect(result.status == 2, "\(arguments): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("secret"), "\(arguments): \(result.stderr)")
+        }
+        let clusterOnly = try await Self.run(["artifact", "digest", "gs://bucket/model.bst"], in: tree.url)
+        #expect(clusterOnly.status == 1 && clusterOnly.stderr.contains("only by a cluster runtime"), "\(clusterOnly.stderr)")
+    }
+
+    static func manifest(_ artifact: String, digest: String? = nil) -> String {
+        """
+        apiVersion: sluice/v1
+        kind: ModelDeployment
+        metadata:
+          name: iris
+        spec:
+          runtime: mlserver
+          versions:
+            - name: v1
+              artifact: \(artifact)
+
+        """ + (digest.map { "      digest: \($0)\n" } ?? "")
+    }
+
+    @Test func validateWarnsAndStrictFails() async throws {
+        let tree = try ManifestTree()
+        try tree.write("m.yaml", Self.manifest("s3://models/iris.bin"))
+        try tree.write("g.yaml", Self.manifest("gs://bucket/iris.bst").replacingOccurrences(of: "name: iris", with: "name: iris-gs"))
+        let lenient = try await Self.run(["validate", "m.yaml", "g.yaml"], in: tree.url)
+        #expect(lenient.status == 0, "\(lenient.stdout)\(lenient.stderr)")
+        #expect(lenient.stdout.hasSuffix("2 files, 2 models: valid, 2 warnings\n"), "\(lenient.stdout)")
+        #expect(lenient.stdout.contains(
+            "m.yaml:9:17: warning: 's3://models/iris.bin' is an S3 key, which anyone with write access can overwrite; pin it with digest: (sluice artifact digest URI prints it) [unpinned-artifact]"),
+            "\(lenient.stdout)")
+        #expect(lenient.stdout.contains("g.yaml:9:17: warning: gs:// artifacts are fetched only by a cluster runtime (the kubernetes backend); the local backend cannot fetch them [cluster-only-artifact]"), "\(lenient.stdout)")
+        let strict = try await Self.run(["validate", "--strict", "m.yaml", "g.yaml"], in: tree.url)
+        #expect(strict.status == 1, "\(strict.stdout)")
+        #expect(strict.stdout.contains("m.yaml:9:17: error: 's3://models/iris.bin' is an S3 key"), "\(strict.stdout)")
+        let github = try await Self.run(["validate", "--format", "github", "m.yaml"], in: tree.url)
+        #expect(github.status == 0)
+        #expect(github.stdout.contains("::warning file=m.yaml,line=9,col=17"), "\(github.stdout)")
+
+        try tree.write("p.yaml", Self.manifest("s3://models/iris.bin", digest: "sha256:" + String(repeating: "a", count: 64)))
+        let pinned = try await Self.run(["validate", "--strict", "p.yaml"], in: tree.url)
+        #expect(pinned.status == 0, "\(pinned.stdout)")
+        try tree.write("mlflow.yaml", Self.manifest("models:/iris/3"))
+        let mlflow = try await Self.run(["validate", "--strict", "mlflow.yaml"], in: tree.url)
+        #expect(mlflow.status == 0, "models:/ is accepted: \(mlflow.stdout)")
+        try tree.write("bad.yaml", Self.manifest("'http://h.example/iris.bin'"))
+        let bad = try await Self.run(["validate", "bad.yaml"], in: tree.url)
+        #expect(bad.status == 1)
+        #expect(bad.stdout.contains("bad.yaml:9:17: error: 'http://h.example/iris.bin' is plain http"), "\(bad.stdout)")
+    }
+
+    @Test func checkArtifactsReadsTheWorkingTreeAndComparesDigests() async throws {
+        let tree = try ManifestTree()
+        try Self.modelTree(in: tree)
+        let fileDigest = try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris.json").path)
+        let directoryDigest = try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris").path)
+        try tree.write("good.yaml", Self.manifest("models/iris.json", digest: fileDigest))
+        try tree.write("dir.yaml", Self.manifest("models/iris/", digest: directoryDigest).replacingOccurrences(of: "name: iris", with: "name: iris-dir"))
+        let good = try await Self.run(["validate", "--check-artifacts", "good.yaml", "dir.yaml"], in: tree.url)
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stderr.contains("checked 2 artifacts (0 fetched)"), "\(good.stderr)")
+
+        let wrong = "sha256:" + String(repeating: "0", count: 64)
+        try tree.write("wrong.yaml", Self.manifest("models/iris.json", digest: wrong))
+        let mismatch = try await Self.run(["validate", "--check-artifacts", "wrong.yaml"], in: tree.url)
+        #expect(mismatch.status == 1)
+        #expect(mismatch.stdout.contains("wrong.yaml:9:17: error: 'models/iris.json' has the digest \(fileDigest), not the pinned \(wrong) [digest-mismatch]"), "\(mismatch.stdout)")
+
+        try tree.write("missing.yaml", Self.manifest("models/gone.json"))
+        let missing = try await Self.run(["validate", "--check-artifacts", "missing.yaml"], in: tree.url)
+        #expect(missing.status == 1)
+        #expect(missing.stdout.contains("missing.yaml:9:17: error: 'models/gone.json' is not in the working tree"), "\(missing.stdout)")
+        try tree.write("kind.yaml", Self.manifest("models/iris"))
+        let kind = try await Self.run(["validate", "--check-artifacts", "kind.yaml"], in: tree.url)
+        #expect(kind.status == 1 && kind.stdout.contains("write 'models/iris/' for a directory artifact"), "\(kind.stdout)")
+        // Without the flag nothing is read: the same files are valid.
+        #expect(try await Self.run(["validate", "missing.yaml"], in: tree.url).status == 0)
+        #expect(try await Self.run(["validate", "wrong.yaml"], in: tree.url).status == 0)
+    }
+}
