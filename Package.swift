@@ -176,6 +176,7 @@ let package = Package(
                 "SluiceController",
                 "SluiceKubernetes",
                 "SluiceArtifacts",
+                "SluiceFileDigest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -262,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "SluiceArtifactsTests",
             dependencies: [
-                "SluiceArtifacts", "SluiceConfig", "SluiceCore", "SluiceTestSupport",
+                "SluiceArtifacts", "SluiceConfig", "SluiceCore", "SluiceFileDigest", "SluiceTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

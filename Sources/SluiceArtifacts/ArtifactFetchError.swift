@@ -1,3 +1,4 @@
+import SluiceFileDigest
 /// Why an artifact could not be fetched. The message names the artifact (redacted, see
 /// ``ArtifactRedaction``) and what was expected; it never holds a credential.
 public struct ArtifactFetchError: Error, Sendable, CustomStringConvertible {
@@ -48,5 +49,16 @@ public struct ArtifactFetchError: Error, Sendable, CustomStringConvertible {
             out += scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
         }
         return text.unicodeScalars.count > 200 ? out + "…" : out
+    }
+}
+
+extension ArtifactFetchError {
+    /// A local hashing problem in the fetcher's terms.
+    public init(_ problem: DirectoryHasher.Problem) {
+        switch problem.kind {
+        case .notFound: self.init(.notFound, problem.message)
+        case .unsafePath: self.init(.unsafePath, problem.message)
+        case .io: self.init(.io, problem.message)
+        }
     }
 }

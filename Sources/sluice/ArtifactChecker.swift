@@ -6,6 +6,7 @@ import Glibc
 import Foundation
 import SluiceArtifacts
 import SluiceCore
+import SluiceFileDigest
 
 /// `sluice validate --check-artifacts`: every version's artifact is read (a path in the
 /// repository, from the working tree) or fetched (s3://, https://, models:/, through the

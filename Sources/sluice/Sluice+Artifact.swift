@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceArtifacts
 import SluiceCore
+import SluiceFileDigest
 
 extension Sluice {
     /// `sluice artifact`: digests and fetches artifacts, for pinning and CI.

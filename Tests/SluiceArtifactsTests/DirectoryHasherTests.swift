@@ -1,3 +1,4 @@
+import SluiceFileDigest
 import Foundation
 import SluiceArtifacts
 import SluiceCore
@@ -91,7 +92,7 @@ struct DirectoryHasherTests {
         #expect {
             try DirectoryHasher.digest(ofPath: root.path)
         } throws: { error in
-            guard let error = error as? ArtifactFetchError else { return false }
+            guard let error = error as? DirectoryHasher.Problem else { return false }
             return error.kind == .unsafePath && error.message.contains("'sub/link' is a symbolic link")
         }
     }
@@ -100,13 +101,13 @@ struct DirectoryHasherTests {
         let root = try Self.makeTree()
         defer { try? FileManager.default.removeItem(at: root) }
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("loop").path, withDestinationPath: root.path)
-        #expect(throws: ArtifactFetchError.self) { try DirectoryHasher.digest(ofPath: root.path) }
+        #expect(throws: DirectoryHasher.Problem.self) { try DirectoryHasher.digest(ofPath: root.path) }
         try FileManager.default.removeItem(atPath: root.appendingPathComponent("loop").path)
         #expect(mkfifo(root.appendingPathComponent("pipe").path, 0o600) == 0)
         #expect {
             try DirectoryHasher.digest(ofPath: root.path)
         } throws: { error in
-            (error as? ArtifactFetchError)?.message.contains("'pipe' is a FIFO") == true
+            (error as? DirectoryHasher.Problem)?.message.contains("'pipe' is a FIFO") == true
         }
     }
 
@@ -114,7 +115,7 @@ struct DirectoryHasherTests {
         #expect {
             try DirectoryHasher.digest(ofPath: "/nonexistent/sluice/\(UUID().uuidString)")
         } throws: { error in
-            (error as? ArtifactFetchError)?.kind == .notFound
+            (error as? DirectoryHasher.Problem)?.kind == .notFound
         }
     }
 }

@@ -75,7 +75,7 @@ enum ArtifactDigestCheck {
             return "the artifact is a directory, whose digest is sha256; the spec pins \(digest.description)"
         }
         do {
-            let actual = try DirectoryHasher.digest(ofDirectory: path)
+            let actual = try DirectoryHasher.digest(ofPath: path).digest
             guard actual != digest else { return nil }
             return "the artifact directory has \(actual.description), but the spec pins \(digest.description); the version is not started"
         } catch {
