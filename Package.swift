@@ -45,6 +45,8 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
+        // The system zlib (inflate only): SluiceArtifacts unpacks .tar.gz and .zip artifacts with it.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure logic: manifest model, YAML composition with positions, validation, schema.
         .target(
             name: "SluiceCore",
@@ -129,7 +131,7 @@ let package = Package(
         .target(
             name: "SluiceArtifacts",
             dependencies: [
-                "SluiceCore", "SluiceConfig",
+                "SluiceCore", "SluiceConfig", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,0 +1,109 @@
+import Foundation
+import SluiceCore
+import Testing
+
+@testable import SluiceArtifacts
+
+/// An in-memory tar stream, fed to ``TarReader`` without gzip.
+private final class MemoryStream: ArchiveByteStream {
+    private let bytes: [UInt8]
+    private var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = min(buffer.count, bytes.count - offset)
+        bytes[offset..<(offset + count)].withUnsafeBytes { buffer.copyMemory(from: $0) }
+        offset += count
+        return count
+    }
+}
+
+/// A small deterministic generator (SplitMix64): the same mutations on every run.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("archive readers against hostile headers")
+struct ArchiveFuzzTests {
+    static let limits = ArchiveLimits(maxBytes: 1 << 20, maxEntries: 100)
+
+    @Test("mutated tar headers (sizes, types, checksums, names, pax and GNU records) never escape, crash or hang")
+    func tarHeaders() async throws {
+        let fixtures = try await ArchiveFixtures.make()
+        defer { fixtures.remove() }
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixtures.path("good-gnu.tar"))))
+        var generator = SeededGenerator(state: 15)
+        var refused = 0
+        for round in 0..<300 {
+            var bytes = original
+            // Mostly header blocks: bytes in the first 512 of some member, and the fields that matter.
+            for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                let block = Int.random(in: 0..<(bytes.count / 512), using: &generator) * 512
+                let field = [0, 99, 124, 135, 148, 156, 157, 257, 345, Int.random(in: 0..<512, using: &generator)].randomElement(using: &generator) ?? 0
+                bytes[block + field] = [0, 0x2F, 0x2E, 0x30, 0x37, 0x80, 0xFF, UInt8.random(in: 0...255, using: &generator)]
+                    .randomElement(using: &generator) ?? 0
+            }
+            if round % 10 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator))) }
+            let out = fixtures.output("tar-\(round)")
+            do {
+                let destination = try ArchiveDestination(path: out, sync: false)
+                _ = try TarReader(MemoryStream(bytes), name: "fuzz", limits: Self.limits).unpack(into: destination)
+            } catch let error as ArtifactFetchError {
+                #expect([.unsafePath, .badResponse, .tooLarge].contains(error.kind), "round \(round): \(error)")
+                refused += 1
+            }
+            try expectContained(out)
+            try FileManager.default.removeItem(atPath: out)
+        }
+        #expect(refused > 0)
+    }
+
+    @Test("mutated zip files never escape, crash or hang")
+    func zipStructures() async throws {
+        let fixtures = try await ArchiveFixtures.make()
+        defer { fixtures.remove() }
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixtures.path("good.zip"))))
+        var generator = SeededGenerator(state: 16)
+        let mutated = fixtures.path("mutated.zip")
+        for round in 0..<200 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                // Bias toward the central directory and its end record, where offsets and sizes live.
+                let position = Bool.random(using: &generator)
+                    ? Int.random(in: max(0, bytes.count - 300)..<bytes.count, using: &generator) : Int.random(in: 0..<bytes.count, using: &generator)
+                bytes[position] = [0, 0xFF, 0x2F, 0x2E, UInt8.random(in: 0...255, using: &generator)].randomElement(using: &generator) ?? 0
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: mutated))
+            let out = fixtures.output("zip-\(round)")
+            do {
+                try ArchiveUnpacker.unpack(mutated, format: .zip, into: out, limits: Self.limits, sync: false)
+                try expectContained(out)
+                try FileManager.default.removeItem(atPath: out)
+            } catch let error as ArtifactFetchError {
+                #expect([.unsafePath, .badResponse, .tooLarge, .unsupported].contains(error.kind), "round \(round): \(error)")
+                #expect(!FileManager.default.fileExists(atPath: out))
+            }
+        }
+    }
+
+    /// Only regular files and directories under `out`, nothing next to it.
+    private func expectContained(_ out: String) throws {
+        guard FileManager.default.fileExists(atPath: out) else { return }
+        let enumerator = FileManager.default.enumerator(atPath: out)
+        while let relative = enumerator?.nextObject() as? String {
+            let type = try FileManager.default.attributesOfItem(atPath: out + "/" + relative)[.type] as? FileAttributeType
+            #expect(type == .typeRegular || type == .typeDirectory, "\(relative) is \(String(describing: type))")
+        }
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent)
+        #expect(!siblings.contains("escape.txt"))
+    }
+}
