@@ -16,9 +16,12 @@ private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count
 final class ArchiveDestination {
     private let root: Int32
     private let sync: Bool
+    /// The archive, as errors name it.
+    private let archive: String
 
     /// Opens `path`, creating it (0700) when missing; it must be an empty directory.
-    init(path: String, sync: Bool) throws {
+    init(path: String, sync: Bool, archive: String) throws {
+        self.archive = archive
         if mkdir(path, 0o700) != 0 && errno != EEXIST {
             throw ArtifactFetchError(.io, "cannot create \(path): \(Self.reason())")
         }
@@ -55,7 +58,7 @@ final class ArchiveDestination {
         let descriptor = openat(parent, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             if errno == EEXIST {
-                throw ArtifactFetchError(.unsafePath, "the archive holds '\(ArtifactFetchError.printable(display))' twice (or as a file and a directory); nothing is overwritten")
+                throw ArtifactFetchError(.unsafePath, "the archive \(archive) holds '\(ArtifactFetchError.printable(display))' twice (or as a file and a directory); nothing is overwritten")
             }
             throw ArtifactFetchError(.io, "cannot create '\(ArtifactFetchError.printable(display))': \(Self.reason())")
         }
@@ -71,7 +74,7 @@ final class ArchiveDestination {
             let next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if current != root { close(current) }
             guard next >= 0 else {
-                throw ArtifactFetchError(.unsafePath, "cannot enter the directory of '\(ArtifactFetchError.printable(display))': \(Self.reason()) (a file of the same name came first?)")
+                throw ArtifactFetchError(.unsafePath, "the archive \(archive) holds '\(ArtifactFetchError.printable(display))' under a name that is already a file")
             }
             current = next
         }
@@ -83,7 +86,7 @@ final class ArchiveDestination {
         guard errno == EEXIST else { throw ArtifactFetchError(.io, "cannot create the directory of '\(ArtifactFetchError.printable(display))': \(Self.reason())") }
         var info = stat()
         guard fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & 0o170000) == 0o040000 else {
-            throw ArtifactFetchError(.unsafePath, "the archive holds '\(ArtifactFetchError.printable(display))' under a name that is already a file")
+            throw ArtifactFetchError(.unsafePath, "the archive \(archive) holds '\(ArtifactFetchError.printable(display))' under a name that is already a file")
         }
     }
 

@@ -47,7 +47,7 @@ public enum ArchiveUnpacker {
         guard descriptor >= 0 else { throw ArtifactFetchError(.io, "cannot open the archive \(display): \(ArchiveDestination.reason())") }
         defer { close(descriptor) }
         // Not inside the `do`: a directory that is not ours (not empty) is never removed.
-        let destination = try ArchiveDestination(path: directory, sync: sync)
+        let destination = try ArchiveDestination(path: directory, sync: sync, archive: display)
         do {
             switch format {
             case .tarGzip:

@@ -55,7 +55,7 @@ struct ArchiveFuzzTests {
             if round % 10 == 0 { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &generator))) }
             let out = fixtures.output("tar-\(round)")
             do {
-                let destination = try ArchiveDestination(path: out, sync: false)
+                let destination = try ArchiveDestination(path: out, sync: false, archive: "fuzz")
                 _ = try TarReader(MemoryStream(bytes), name: "fuzz", limits: Self.limits).unpack(into: destination)
             } catch let error as ArtifactFetchError {
                 #expect([.unsafePath, .badResponse, .tooLarge].contains(error.kind), "round \(round): \(error)")
