@@ -117,20 +117,39 @@ extension HTTPSSource {
                 return ArtifactFetchError(.badResponse, "\(target.display): \(ArtifactFetchError.printable(String(describing: error))) while \(step)")
             }
         case let error as NIOSSLError:
-            return tlsError(String(describing: error), target)
+            switch error {
+            case .handshakeFailed(let reason):
+                return tlsError(Self.reasons(reason), target)
+            case .uncleanShutdown:
+                // No close_notify: the body may have been cut (by the server or on the path).
+                return ArtifactFetchError(.connection, "\(target.display) closed the connection without ending TLS cleanly while \(step)")
+            default:
+                return ArtifactFetchError(.connection, "TLS with \(target.display) failed (\(ArtifactFetchError.printable(String(describing: error)))) while \(step)")
+            }
         case let error as BoringSSLError:
-            return tlsError(String(describing: error), target)
+            return tlsError(Self.reasons(error), target)
         case is CancellationError:
             return ArtifactFetchError(.timeout, "\(target.display): cancelled while \(step)")
         default:
             // Refused, reset, a name that does not resolve, a broken HTTP stream.
-            return ArtifactFetchError(.connection, "cannot reach \(target.display) (\(ArtifactFetchError.printable(String(describing: error)))) while \(step)")
+            return ArtifactFetchError(.connection, "the connection to \(target.display) failed (\(ArtifactFetchError.printable(String(describing: error)))) while \(step)")
         }
     }
 
     private func tlsError(_ text: String, _ target: HTTPSTarget) -> ArtifactFetchError {
         ArtifactFetchError(
             .connection,
-            "TLS with \(target.display) failed: \(ArtifactFetchError.printable(text)); is the server's certificate signed by a CA in the system's roots or in controller.artifacts.https.caFile?")
+            "TLS with \(target.display) failed (\(ArtifactFetchError.printable(text))); is the server's certificate signed by a CA in the system's roots or in controller.artifacts.https.caFile?")
+    }
+
+    /// BoringSSL's reasons, short: `CERTIFICATE_VERIFY_FAILED` rather than a code, a library
+    /// name and a source path.
+    static func reasons(_ error: BoringSSLError) -> String {
+        guard case .sslError(let stack) = error, !stack.isEmpty else { return String(describing: error) }
+        return stack.map { entry in
+            let text = String(describing: entry)
+            let head = text.range(of: " at ").map { text[..<$0.lowerBound] } ?? Substring(text)
+            return head.split(separator: ":").last.map(String.init) ?? String(head)
+        }.joined(separator: ", ")
     }
 }

@@ -14,7 +14,7 @@ struct ArchiveUnpackerTests {
         defer { fixtures.remove() }
         for name in ["good-gnu.tar.gz", "good-pax.tar.gz"] {
             let out = fixtures.output(name)
-            let summary = try ArchiveUnpacker.unpack(fixtures.path(name), format: .tarGzip, into: out, limits: Self.limits, sync: false)
+            let summary = try await ArchiveUnpacker.unpackDetached(fixtures.path(name), format: .tarGzip, into: out, limits: Self.limits, sync: false)
             #expect(summary.files == 4, "\(name)")
             #expect(summary.bytes == 9 + 256 * 300 + 5)
             try expectGoodTree(out, long: true)
@@ -31,7 +31,7 @@ struct ArchiveUnpackerTests {
         try expectGoodTree(out, long: false)
         #expect(try String(contentsOfFile: out + "/top.txt", encoding: .utf8) == "top\n")
         let stored = fixtures.output()
-        try ArchiveUnpacker.unpack(fixtures.path("stored.zip"), format: .zip, into: stored, limits: Self.limits)
+        try await ArchiveUnpacker.unpackDetached(fixtures.path("stored.zip"), format: .zip, into: stored, limits: Self.limits)
         #expect(try String(contentsOfFile: stored + "/a.txt", encoding: .utf8) == "stored bytes\n")
     }
 
@@ -51,8 +51,8 @@ struct ArchiveUnpackerTests {
         for (name, named) in Self.hostileCases {
             let out = fixtures.output()
             let format: ArchiveFormat = name.hasSuffix(".zip") ? .zip : .tarGzip
-            let error = try #require(throws: ArtifactFetchError.self) {
-                try ArchiveUnpacker.unpack(fixtures.path(name), format: format, into: out, limits: Self.limits, name: "https://example.com/m?REDACTED")
+            let error = try await #require(throws: ArtifactFetchError.self) {
+                try await ArchiveUnpacker.unpackDetached(fixtures.path(name), format: format, into: out, limits: Self.limits, name: "https://example.com/m?REDACTED")
             }
             #expect(error.kind == .unsafePath, "\(name): \(error)")
             #expect(error.message.contains(named), "\(error)")
@@ -70,8 +70,8 @@ struct ArchiveUnpackerTests {
         defer { fixtures.remove() }
         for (name, reason) in [("bomb-bytes.tar.gz", "more than 1048576 bytes"), ("bomb-entries.tar.gz", "more than 100 members"), ("bomb.zip", "more than 1048576 bytes")] {
             let out = fixtures.output()
-            let error = try #require(throws: ArtifactFetchError.self) {
-                try ArchiveUnpacker.unpack(fixtures.path(name), format: name.hasSuffix(".zip") ? .zip : .tarGzip, into: out, limits: Self.limits)
+            let error = try await #require(throws: ArtifactFetchError.self) {
+                try await ArchiveUnpacker.unpackDetached(fixtures.path(name), format: name.hasSuffix(".zip") ? .zip : .tarGzip, into: out, limits: Self.limits)
             }
             #expect(error.kind == .tooLarge, "\(name): \(error)")
             #expect(error.message.contains(reason), "\(error)")
@@ -85,8 +85,8 @@ struct ArchiveUnpackerTests {
         defer { fixtures.remove() }
         for (name, reason) in [("truncated.tar.gz", "truncated"), ("liar.zip", "inflates past"), ("bad-crc.zip", "CRC-32")] {
             let out = fixtures.output()
-            let error = try #require(throws: ArtifactFetchError.self) {
-                try ArchiveUnpacker.unpack(fixtures.path(name), format: name.hasSuffix(".zip") ? .zip : .tarGzip, into: out, limits: Self.limits)
+            let error = try await #require(throws: ArtifactFetchError.self) {
+                try await ArchiveUnpacker.unpackDetached(fixtures.path(name), format: name.hasSuffix(".zip") ? .zip : .tarGzip, into: out, limits: Self.limits)
             }
             #expect(error.kind == .badResponse, "\(name): \(error)")
             #expect(error.message.contains(reason), "\(error)")
@@ -101,8 +101,8 @@ struct ArchiveUnpackerTests {
         let out = fixtures.output()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: URL(fileURLWithPath: out + "/existing"))
-        let error = try #require(throws: ArtifactFetchError.self) {
-            try ArchiveUnpacker.unpack(fixtures.path("good.zip"), format: .zip, into: out, limits: Self.limits)
+        let error = try await #require(throws: ArtifactFetchError.self) {
+            try await ArchiveUnpacker.unpackDetached(fixtures.path("good.zip"), format: .zip, into: out, limits: Self.limits)
         }
         #expect(error.kind == .io)
     }

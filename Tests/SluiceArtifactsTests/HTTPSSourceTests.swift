@@ -91,6 +91,29 @@ struct HTTPSSourceTests {
         }
     }
 
+    @Test("without Content-Length, a body longer than the resolved size is badResponse, a shorter one a connection error")
+    func closeDelimited() async throws {
+        let server = try await LoopbackHTTPSServer()
+        defer { server.stop() }
+        let path = server.files.appendingPathComponent("c.bin")
+        try Data(Self.payload(3000)).write(to: path)
+        try server.setRoutes(["/c.bin": .closeDelimited])
+        try await Self.withSource(caFile: server.caFile) { source in
+            let file = try #require(try await source.resolve(.https(url: server.url("/c.bin"))).files.first)
+            #expect(file.size == 3000)
+            let whole = MemorySink()
+            try await source.download(file, from: 0, into: whole)
+            #expect(whole.bytes == Self.payload(3000))
+            try Data(Self.payload(5000)).write(to: path)
+            let longer = await #expect(throws: ArtifactFetchError.self) { try await source.download(file, from: 0, into: MemorySink()) }
+            #expect(longer?.kind == .badResponse, "\(String(describing: longer))")
+            #expect(longer?.message.contains("more than the 3000 bytes") == true)
+            try Data(Self.payload(1000)).write(to: path)
+            let shorter = await #expect(throws: ArtifactFetchError.self) { try await source.download(file, from: 0, into: MemorySink()) }
+            #expect(shorter?.kind == .connection, "\(String(describing: shorter))")
+        }
+    }
+
     @Test("a file changed since it was resolved answers 200 to If-Range: the sink restarts from 0")
     func changedFileRestarts() async throws {
         let server = try await LoopbackHTTPSServer()
@@ -218,6 +241,7 @@ struct HTTPSSourceTests {
             let error = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.https(url: server.url("/x.bin"))) }
             #expect(error?.message.contains("TLS with https://127.0.0.1:\(server.port)/x.bin failed") == true, "\(String(describing: error))")
             #expect(error?.message.contains("caFile") == true)
+            #expect(error?.message.contains("CERTIFICATE_VERIFY_FAILED") == true)
         }
         try await Self.withSource(caFile: nil) { source in
             let error = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.https(url: server.url("/x.bin"))) }

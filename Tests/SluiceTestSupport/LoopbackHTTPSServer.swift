@@ -30,6 +30,8 @@ public final class LoopbackHTTPSServer: Sendable {
         case truncate(times: Int)
         /// Serves the file with a weak ETag (`W/"…"`).
         case weakETag
+        /// GET answers without Content-Length: the body ends when the connection closes.
+        case closeDelimited
     }
 
     /// One request the server received.
@@ -126,6 +128,7 @@ public final class LoopbackHTTPSServer: Sendable {
             case .stall(let seconds): json[path] = ["stall": seconds]
             case .truncate(let times): json[path] = ["truncate": times]
             case .weakETag: json[path] = ["weak": true]
+            case .closeDelimited: json[path] = ["nolength": true]
             }
         }
         let data = try JSONSerialization.data(withJSONObject: json)
@@ -182,6 +185,14 @@ public final class LoopbackHTTPSServer: Sendable {
         def log_message(self, *args):
             pass
 
+        def finish(self):
+            super().finish()
+            if getattr(self, "clean_close", False):
+                try:
+                    self.connection.unwrap()  # close_notify: a close-delimited body ends cleanly
+                except OSError:
+                    pass
+
         def do_HEAD(self):
             self.serve(False)
 
@@ -231,7 +242,12 @@ public final class LoopbackHTTPSServer: Sendable {
                     return self.empty(416, [("Content-Range", "bytes */%d" % len(data))])
                 status = 206
             self.send_response(status)
-            self.send_header("Content-Length", str(end - start))
+            if route.get("nolength") and with_body:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+                self.clean_close = True
+            else:
+                self.send_header("Content-Length", str(end - start))
             self.send_header("ETag", ("W/" if route.get("weak") else "") + etag)
             self.send_header("Last-Modified", email.utils.formatdate(os.path.getmtime(full), usegmt=True))
             self.send_header("Accept-Ranges", "bytes")
