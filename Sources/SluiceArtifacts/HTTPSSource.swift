@@ -16,13 +16,15 @@ import SluiceCore
 ///   retried download starts over (mixing two versions of a file is never an option).
 /// - Every URL shown goes through ``ArtifactRedaction/display(_:)`` (presigned queries).
 ///
-/// It runs its own `HTTPClient` on the given client's event loops (redirects and TLS
-/// trust are per client): call ``shutdown()`` once when done.
+/// It runs its own `HTTPClient` on the given client's event loops, always: TLS trust and
+/// redirect handling are per client, and the shared client may follow redirects itself
+/// (AsyncHTTPClient's default, which cannot be read back). Call ``shutdown()`` when done.
 public final class HTTPSSource: ArtifactSource {
     /// Redirects followed before giving up.
     public static let maximumRedirects = 5
 
-    let client: HTTPClient
+    private let owner: HTTPSClientOwner
+    var client: HTTPClient { owner.client }
     /// How long a request may go without progress (the head, then between body chunks).
     let timeout: TimeAmount
 
@@ -51,12 +53,13 @@ public final class HTTPSSource: ArtifactSource {
         // rather than being retried silently until the deadline (the fetcher retries).
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled  // the bytes as served: they are hashed
-        self.client = HTTPClient(eventLoopGroup: client.eventLoopGroup, configuration: configuration)
+        owner = HTTPSClientOwner(HTTPClient(eventLoopGroup: client.eventLoopGroup, configuration: configuration))
     }
 
-    /// Ends this source's connections. Call once, after the last download.
+    /// Ends this source's connections, after the last download (later calls do nothing).
+    /// A source released without it shuts its client down in the background.
     public func shutdown() async throws {
-        try await client.shutdown()
+        try await owner.shutdown()
     }
 
     public func resolve(_ reference: ArtifactReference) async throws -> ResolvedArtifact {

@@ -292,3 +292,15 @@ struct HTTPSSourceTests {
         }
     }
 }
+
+@Suite("HTTPS source lifecycle")
+struct HTTPSSourceLifecycleTests {
+    @Test("shutdown is idempotent, and a source released without it does not stop the process")
+    func shutdown() async throws {
+        let source = try HTTPSSource(config: ArtifactsConfig.HTTPS(), timeout: .seconds(1), client: HTTPClient.shared)
+        try await source.shutdown()
+        try await source.shutdown()
+        _ = try HTTPSSource(config: ArtifactsConfig.HTTPS(), timeout: .seconds(1), client: HTTPClient.shared)
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
