@@ -89,7 +89,12 @@ public final class HTTPSSource: ArtifactSource {
         let target = try HTTPSTarget(file.location)
         var headers: [(String, String)] = []
         var start: Int64 = 0
-        if offset > 0, let etag = file.etag {
+        if offset > 0, let size = file.size, offset >= size {
+            // Every byte arrived (under one ETag) before the interruption: nothing to ask for.
+            // Past the size, the sink holds something else: start over.
+            if offset == size, file.etag != nil { return }
+            try await sink.restart()
+        } else if offset > 0, let etag = file.etag {
             headers = [("Range", "bytes=\(offset)-"), ("If-Range", etag)]
             start = offset
         } else if offset > 0 {

@@ -88,6 +88,10 @@ struct HTTPSSourceTests {
             #expect(sink.restarts == 0)
             let last = try #require(server.requests().last)
             #expect(last.range == "bytes=\(kept)-")
+            // Interrupted after the last byte: nothing more is asked for.
+            let count = server.requests().count
+            try await source.download(file, from: Int64(content.count), into: sink)
+            #expect(server.requests().count == count && sink.bytes == content)
         }
     }
 
