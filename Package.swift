@@ -45,6 +45,8 @@ let package = Package(
             pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
+        // The system zlib (inflate only): SluiceArtifacts unpacks .tar.gz and .zip artifacts with it.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Pure logic: manifest model, YAML composition with positions, validation, schema.
         .target(
             name: "SluiceCore",
@@ -137,7 +139,7 @@ let package = Package(
         .target(
             name: "SluiceArtifacts",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceFileDigest",
+                "SluiceCore", "SluiceConfig", "SluiceFileDigest", "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -177,6 +179,7 @@ let package = Package(
                 "SluiceKubernetes",
                 "SluiceArtifacts",
                 "SluiceFileDigest",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
