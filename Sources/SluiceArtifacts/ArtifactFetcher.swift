@@ -34,6 +34,11 @@ public final class ArtifactFetcher: Sendable {
     let unpack: ArchiveUnpack
     let coalescer = FetchCoalescer()
 
+    /// Releases the sources' own resources (the HTTPS source's client).
+    public func shutdown() async {
+        await sources.shutdown()
+    }
+
     /// A fetcher over `sources`, caching in `cacheDirectory` (created 0700 when missing).
     public convenience init(config: ArtifactsConfig, cacheDirectory: String, sources: ArtifactSources, logger: Logger) throws {
         try self.init(config: config, cacheDirectory: cacheDirectory, sources: sources, logger: logger, tuning: Tuning(), unpack: .standard)

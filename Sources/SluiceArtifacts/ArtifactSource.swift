@@ -16,6 +16,14 @@ public protocol ArtifactSource: Sendable {
     /// stopped). A source that cannot start mid-file answers from 0 and says so by calling
     /// `sink.restart()` first. Returns once the last byte is written.
     func download(_ file: ResolvedArtifact.File, from offset: Int64, into sink: any ArtifactSink) async throws
+
+    /// Releases what the source holds of its own (an HTTP client with its own TLS settings).
+    func shutdown() async throws
+}
+
+extension ArtifactSource {
+    /// Most sources use the client they were given and hold nothing of their own.
+    public func shutdown() async throws {}
 }
 
 /// Where a download's bytes go: the cache's file, hashed as written.

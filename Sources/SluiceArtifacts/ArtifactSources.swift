@@ -23,6 +23,11 @@ public struct ArtifactSources: Sendable {
             mlflow: try config.mlflow.map { try MLflowSource(config: $0, timeout: config.timeout, client: client) })
     }
 
+    /// Releases every source's own resources; call once, before the shared client shuts down.
+    public func shutdown() async {
+        for source in [s3, https, mlflow].compactMap({ $0 }) { try? await source.shutdown() }
+    }
+
     /// The source for `reference`; throws `.unsupported` when none can fetch it here.
     public func source(for reference: ArtifactReference) throws -> any ArtifactSource {
         let found: (any ArtifactSource)?

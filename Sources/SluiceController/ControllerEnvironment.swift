@@ -135,8 +135,12 @@ public struct ControllerEnvironment: Sendable {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             let sources = try ArtifactSources.live(config: config.artifacts, environment: ProcessInfo.processInfo.environment, client: client)
-            artifactFetcher = try ArtifactFetcher(config: config.artifacts, cacheDirectory: config.artifactCacheDirectory, sources: sources, logger: logger)
-            closeArtifacts = { try? await client.shutdown() }
+            let fetcher = try ArtifactFetcher(config: config.artifacts, cacheDirectory: config.artifactCacheDirectory, sources: sources, logger: logger)
+            artifactFetcher = fetcher
+            closeArtifacts = {
+                await fetcher.shutdown()
+                try? await client.shutdown()
+            }
         } catch {
             try? client.syncShutdown()
             throw error

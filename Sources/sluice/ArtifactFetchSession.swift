@@ -33,6 +33,7 @@ final class ArtifactFetchSession {
 
     /// Shuts the HTTP client down and removes the temporary cache.
     func close() async {
+        await fetcher.shutdown()
         try? await client.shutdown()
         try? FileManager.default.removeItem(atPath: cacheDirectory)
     }
