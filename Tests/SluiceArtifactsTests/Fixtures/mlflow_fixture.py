@@ -15,6 +15,14 @@
   mlflow_fixture.py alias TRACKING_URI NAME ALIAS VERSION
       Points ALIAS at VERSION with MlflowClient.set_registered_model_alias.
 
+  mlflow_fixture.py rows
+      The iris data set as V2 inference rows with their true labels, for a canary test that
+      posts requests and then their labels: {"features": [[...], ...], "labels": [0, ...]}.
+
+  mlflow_fixture.py accuracy TRACKING_URI NAME VERSION
+      Loads the version with mlflow.pyfunc (models:/NAME/VERSION) and prints its accuracy on
+      iris: {"accuracy": 0.97}. The canary test's check that version 2 is the worse one.
+
   mlflow_fixture.py digest TRACKING_URI NAME ARTIFACTS_DESTINATION VERSION...
       Finds the version's files the way MLflow itself does (get_model_version_download_uri,
       an mlflow-artifacts:/ URI under the server's --artifacts-destination) and prints the
@@ -102,6 +110,24 @@ def digest(client, name, version, destination):
     }
 
 
+def rows():
+    from sklearn.datasets import load_iris
+
+    features, labels = load_iris(return_X_y=True)
+    print(json.dumps({"features": features.tolist(), "labels": labels.tolist()}))
+
+
+def accuracy(uri, name, version):
+    import mlflow
+    import mlflow.pyfunc
+    from sklearn.datasets import load_iris
+
+    mlflow.set_tracking_uri(uri)
+    features, labels = load_iris(return_X_y=True)
+    predicted = mlflow.pyfunc.load_model(f"models:/{name}/{version}").predict(features)
+    print(json.dumps({"accuracy": float((predicted == labels).mean())}))
+
+
 def main(argv):
     command = argv[1]
     if command == "register":
@@ -111,6 +137,10 @@ def main(argv):
         setup(argv[2], argv[3], argv[4], "--permute-v2" in argv, "--pickle" in argv)
     elif command == "alias":
         alias(argv[2], argv[3], argv[4], argv[5])
+    elif command == "rows":
+        rows()
+    elif command == "accuracy":
+        accuracy(argv[2], argv[3], argv[4])
     elif command == "digest":
         digests(argv[2], argv[3], argv[4], argv[5:])
     else:
