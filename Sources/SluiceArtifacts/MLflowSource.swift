@@ -59,12 +59,13 @@ public struct MLflowSource: ArtifactSource {
         }
         let asked = Self.display(name: name, selector: selector)
         let version = try await modelVersion(name: name, selector: selector, asked: asked)
-        guard version.name == nil || version.name == name, let number = version.version, !number.isEmpty,
-              number.allSatisfy(\.isNumber)
+        // The answer must be the model asked for, and a version number (the one asked for, when it was).
+        guard version.name == nil || version.name == name, let number = version.version, (1...19).contains(number.count),
+              number.allSatisfy({ $0.isASCII && $0.isNumber }), Self.matches(selector, number)
         else {
             throw ArtifactFetchError(.badResponse, "\(asked): the MLflow server answered a model version that is not the one asked for")
         }
-        let what = "models:/\(name)/\(number)"
+        let what = "models:/\(ArtifactFetchError.printable(name))/\(number)"
         let root = try await artifactRoot(name: name, version: number, what: what)
         var files: [ResolvedArtifact.File] = []
         try await list(root: root, relative: "", depth: 0, into: &files, what: what)
@@ -114,6 +115,12 @@ public struct MLflowSource: ArtifactSource {
     }
 
     // MARK: - Resolving
+
+    /// True unless `selector` asked for a version number other than `number`.
+    static func matches(_ selector: ArtifactReference.MLflowSelector, _ number: String) -> Bool {
+        if case .version(let asked) = selector { return String(asked) == number }
+        return true
+    }
 
     /// `models:/NAME/VERSION` or `models:/NAME@ALIAS`, as the user wrote it.
     static func display(name: String, selector: ArtifactReference.MLflowSelector) -> String {

@@ -37,7 +37,7 @@ struct MLflowRegistryTests {
         defer { try? FileManager.default.removeItem(at: work) }
 
         try await MLflowTesting.withClient { client in
-            let source = try MLflowSource(config: .init(url: server.baseURL), timeout: .seconds(30), client: client)
+            let source = try MLflowSource(config: .init(url: server.baseURL), timeout: .seconds(120), client: client)
             let (one, oneDigest) = try await MLflowTesting.fetch("models:/iris/1", with: source, into: work.appendingPathComponent("v1"))
             let (two, twoDigest) = try await MLflowTesting.fetch("models:/iris/2", with: source, into: work.appendingPathComponent("v2"))
             // The same files, byte for byte, as the python script finds in the artifact store.
@@ -105,7 +105,7 @@ struct MLflowRegistryTests {
         let ours = try MLflowTesting.tokenFile("wrong-token-SECRET", in: work, name: "ours")
 
         try await MLflowTesting.withClient { client in
-            let source = try MLflowSource(config: .init(url: proxy.baseURL, tokenFile: ours), timeout: .seconds(30), client: client)
+            let source = try MLflowSource(config: .init(url: proxy.baseURL, tokenFile: ours), timeout: .seconds(120), client: client)
             let refused = await MLflowTesting.fetchError { _ = try await source.resolve(ArtifactReference.parse("models:/iris/1")) }
             #expect(refused?.kind == .unauthorized)
             #expect(refused?.message.contains("SECRET") == false)
@@ -122,7 +122,7 @@ struct MLflowRegistryTests {
             _ = try await source.resolve(ArtifactReference.parse("models:/iris/1"))
 
             // Without a token at all: unauthorized, saying none is configured.
-            let anonymous = try MLflowSource(config: .init(url: proxy.baseURL), timeout: .seconds(30), client: client)
+            let anonymous = try MLflowSource(config: .init(url: proxy.baseURL), timeout: .seconds(120), client: client)
             let none = await MLflowTesting.fetchError { _ = try await anonymous.resolve(ArtifactReference.parse("models:/iris/1")) }
             #expect(none?.kind == .unauthorized)
             #expect(none?.message.contains("tokenFile") == true)

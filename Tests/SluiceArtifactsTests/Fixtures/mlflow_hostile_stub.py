@@ -70,6 +70,8 @@ class Stub(http.server.BaseHTTPRequestHandler):
                 return self.answer(400, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "gone"})
             if name == "noversion":
                 return self.answer(200, {})
+            if name == "otherversion":
+                return self.answer(200, {"model_version": {"name": name, "version": "8"}})
             if name == "othermodel":
                 return self.answer(200, {"model_version": {"name": "someone-else", "version": "1"}})
             version = query.get("version", "7")
