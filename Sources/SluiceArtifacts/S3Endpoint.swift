@@ -1,5 +1,6 @@
 import Foundation
 import SluiceConfig
+import SluiceCore
 
 /// Where S3 requests go and how buckets are addressed: `config.endpoint`, else
 /// `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` (as the AWS SDKs read them), else

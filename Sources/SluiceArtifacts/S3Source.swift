@@ -85,7 +85,7 @@ public struct S3Source: ArtifactSource {
             if let listPageSize { query.append(("max-keys", String(listPageSize))) }
             if let token { query.append(("continuation-token", token)) }
             let body = try await perform(.GET, bucket: bucket, key: "", query: query, display: display, expecting: "a ListBucketResult") { _, body in
-                try await Self.collect(body, upTo: 16 << 20, display: display)
+                try await Self.collect(body.body, upTo: 16 << 20, display: display)
             }
             guard let page = S3XML.listPage(body) else {
                 throw ArtifactFetchError(.badResponse, "S3 answered the listing of \(display) with something that is not a ListBucketResult")
@@ -223,23 +223,32 @@ public struct S3Source: ArtifactSource {
         let code = document?.code.flatMap(S3ErrorCode.init(rawValue:))
         let detail = [document?.code, document?.message].compactMap { $0 }.map(ArtifactFetchError.printable).joined(separator: ": ")
         let said = "S3 answered \(status.code)\(detail.isEmpty ? "" : " (\(detail))") for \(display)"
-        switch (code, status.code) {
-        case (.noSuchKey?, _), (.noSuchBucket?, _), (nil, 404):
-            return ArtifactFetchError(.notFound, "\(said); expected \(expecting)")
-        case (.accessDenied?, _), (.invalidAccessKeyId?, _), (.signatureDoesNotMatch?, _), (.expiredToken?, _), (.invalidToken?, _),
-             (nil, 401), (nil, 403):
-            return ArtifactFetchError(.unauthorized, "\(said): the credentials were refused; expected access to \(expecting)")
-        case (.slowDown?, _), (.internalError?, _), (.serviceUnavailable?, _), (_, 429), (_, 500...599):
-            return ArtifactFetchError(.unavailable, "\(said); expected \(expecting)")
-        case (.preconditionFailed?, _), (nil, 412):
-            return ArtifactFetchError(.badResponse, "\(said): the object changed since it was listed; expected \(expecting)")
+        let kind: ArtifactFetchError.Kind
+        switch code {
+        case .noSuchKey, .noSuchBucket: kind = .notFound
+        case .accessDenied, .invalidAccessKeyId, .signatureDoesNotMatch, .expiredToken, .invalidToken: kind = .unauthorized
+        case .slowDown, .internalError, .serviceUnavailable: kind = .unavailable
+        case .preconditionFailed: kind = .badResponse
+        case nil:
+            switch status.code {
+            case 404: kind = .notFound
+            case 401, 403: kind = .unauthorized
+            case 429, 500...599: kind = .unavailable
+            default: kind = .badResponse
+            }
+        }
+        switch kind {
+        case .unauthorized:
+            return ArtifactFetchError(kind, "\(said): the credentials were refused; expected access to \(expecting)")
+        case _ where code == .preconditionFailed || (code == nil && status.code == 412):
+            return ArtifactFetchError(kind, "\(said): the object changed since it was listed; expected \(expecting)")
         default:
-            return ArtifactFetchError(.badResponse, "\(said); expected \(expecting)")
+            return ArtifactFetchError(kind, "\(said); expected \(expecting)")
         }
     }
 
     /// A failure below HTTP: a timeout, or a refused or broken connection.
-    private static func transportFailure(_ error: Error, display: String, expecting: String) -> ArtifactFetchError {
+    private static func transportFailure(_ error: any Error, display: String, expecting: String) -> ArtifactFetchError {
         if let client = error as? HTTPClientError,
            [.connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout].contains(client)
         {

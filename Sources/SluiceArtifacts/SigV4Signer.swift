@@ -92,10 +92,12 @@ public struct SigV4Signer: Sendable {
 
     /// `name=value` pairs URI-encoded and sorted by name (then value), joined with `&`.
     public static func canonicalQuery(_ query: [(String, String)]) -> String {
-        query.map { (uriEncode($0.0, keepSlash: false), uriEncode($0.1, keepSlash: false)) }
-            .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
-            .map { "\($0.0)=\($0.1)" }
-            .joined(separator: "&")
+        var pairs: [(name: String, value: String)] = []
+        for (name, value) in query {
+            pairs.append((uriEncode(name, keepSlash: false), uriEncode(value, keepSlash: false)))
+        }
+        pairs.sort { left, right in left.name == right.name ? left.value < right.value : left.name < right.name }
+        return pairs.map { pair in pair.name + "=" + pair.value }.joined(separator: "&")
     }
 
     /// SigV4's URI encoding: every byte but `A-Z a-z 0-9 - _ . ~` (and `/` when `keepSlash`)
@@ -104,18 +106,25 @@ public struct SigV4Signer: Sendable {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+            if isUnreserved(byte) || (keepSlash && byte == 0x2F) {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: "/") where keepSlash:
-                out.append("/")
-            default:
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            } else {
+                out.append("%")
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0xF)])
             }
         }
         return out
     }
+
+    /// `A-Z a-z 0-9 - _ . ~`.
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        let isLetter = (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        let isDigit = byte >= 0x30 && byte <= 0x39
+        return isLetter || isDigit || byte == 0x2D || byte == 0x5F || byte == 0x2E || byte == 0x7E
+    }
+
+    private static let hexDigits: [Character] = Array("0123456789ABCDEF")
 
     /// `yyyyMMddTHHmmssZ` in UTC.
     static func timestamp(_ date: Date) -> String {

@@ -42,7 +42,7 @@ struct S3BenchmarkTests {
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         let bytes = resolved.files.reduce(Int64(0)) { $0 + ($1.size ?? 0) }
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         print("SLUICE_BENCH bytes=\(bytes) files=\(resolved.files.count) seconds=\(seconds) maxrss_kb=\(usage.ru_maxrss)")
     }
 }

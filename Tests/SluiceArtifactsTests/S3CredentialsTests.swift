@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import SluiceArtifacts
 import SluiceConfig
+import SluiceCore
 import Testing
 
 @Suite("S3 credentials, region and endpoint from the environment and shared files")

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceArtifacts
+import SluiceCore
 import Testing
 
 @Suite("SigV4 signing: AWS's published S3 examples")
