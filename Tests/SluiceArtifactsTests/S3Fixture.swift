@@ -8,8 +8,12 @@ import SluiceConfig
 import SluiceCore
 import SluiceTestSupport
 
-/// One moto_server per test process, with an IAM user allowed s3:* and authentication on:
-/// every S3 request the tests make is signature-checked by moto.
+/// Two moto_servers per test process. `signed`: an IAM user allowed s3:* and authentication
+/// on, so every request is signature-checked by moto. `open`: no authentication, for
+/// listings under a prefix: moto 5.2 recomputes signatures over the *decoded* path and
+/// query (werkzeug's uri_to_iri), so a correctly signed `prefix=a%2F` or a key with a space
+/// or `+` is refused with SignatureDoesNotMatch — botocore's own requests (`aws s3api
+/// list-objects-v2 --prefix a/`) are refused the same way.
 actor S3Fixture {
     static let shared = S3Fixture()
 
@@ -18,17 +22,26 @@ actor S3Fixture {
         var credentials: AWSCredentials
     }
 
-    private var started: Task<Ready, Error>?
+    private var signedServer: Task<Ready, any Error>?
+    private var openServer: Task<Ready, any Error>?
 
-    /// The running server, started on first use.
-    func ready() async throws -> Ready {
-        if let started { return try await started.value }
-        let task = Task { try await Self.start() }
-        started = task
+    /// The signature-checking server, started on first use.
+    func signed() async throws -> Ready {
+        if let signedServer { return try await signedServer.value }
+        let task = Task { try await Self.startSigned() }
+        signedServer = task
         return try await task.value
     }
 
-    private static func start() async throws -> Ready {
+    /// The server without authentication, started on first use.
+    func open() async throws -> Ready {
+        if let openServer { return try await openServer.value }
+        let task = Task { Ready(moto: try await MotoServer(), credentials: AWSCredentials(accessKeyId: "AKIAOPEN", secretAccessKey: "open-secret")) }
+        openServer = task
+        return try await task.value
+    }
+
+    private static func startSigned() async throws -> Ready {
         let moto = try await MotoServer()
         // Before authentication is on, moto accepts any key: create the real one.
         let bootstrap = AWSCredentials(accessKeyId: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap")

@@ -12,12 +12,12 @@ import Testing
 struct S3SourceTests {
     @Test("an object: HEAD gives size and ETag, GET streams the bytes")
     func object() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.signed()
         let bytes = s3TestBytes(300_000)
         try await S3Fixture.createBucket(ready, "object")
-        try await S3Fixture.put(ready, "object", "models/iris v1+final.joblib", bytes)
+        try await S3Fixture.put(ready, "object", "models/iris-v1_final.joblib", bytes)
         let source = try S3Fixture.source(ready)
-        let resolved = try await source.resolve(.s3(bucket: "object", key: "models/iris v1+final.joblib"))
+        let resolved = try await source.resolve(.s3(bucket: "object", key: "models/iris-v1_final.joblib"))
         #expect(resolved.files.count == 1)
         let file = try #require(resolved.files.first)
         #expect(file.path == "")
@@ -29,13 +29,17 @@ struct S3SourceTests {
         try await source.download(file, from: 0, into: sink)
         #expect(await sink.data == bytes)
         #expect(await sink.restarts == 0)
+        // The whole bucket (a listing whose query moto can verify): one file at its key.
+        let bucket = try await source.resolve(.s3(bucket: "object", key: ""))
+        #expect(bucket.files.map(\.path) == ["models/iris-v1_final.joblib"])
+        #expect(bucket.files.first?.etag == file.etag)
         // Same object, same fingerprint: the cache may reuse it.
-        #expect(try await source.resolve(.s3(bucket: "object", key: "models/iris v1+final.joblib")).fingerprint == resolved.fingerprint)
+        #expect(try await source.resolve(.s3(bucket: "object", key: "models/iris-v1_final.joblib")).fingerprint == resolved.fingerprint)
     }
 
     @Test("resume from an offset: Range with If-Match, 206, only the rest is written")
     func resume() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.signed()
         let bytes = s3TestBytes(1_000_000, seed: 3)
         try await S3Fixture.createBucket(ready, "resume")
         try await S3Fixture.put(ready, "resume", "big.bin", bytes)
@@ -58,7 +62,7 @@ struct S3SourceTests {
 
     @Test("a prefix with nested files: relative paths, directory markers skipped, fingerprint over the listing")
     func prefix() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.open()
         try await S3Fixture.createBucket(ready, "prefix")
         let contents = ["model/model-settings.json": "{}", "model/1/model.joblib": "weights", "model/1/sub/deep.txt": "deep", "other/x": "no"]
         for (key, text) in contents { try await S3Fixture.put(ready, "prefix", key, Data(text.utf8)) }
@@ -81,7 +85,7 @@ struct S3SourceTests {
 
     @Test("pagination: every page is followed with its continuation token; a listing over the bound fails")
     func pagination() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.open()
         try await S3Fixture.createBucket(ready, "pages")
         for index in 0..<7 { try await S3Fixture.put(ready, "pages", "set/f\(index).txt", Data("\(index)".utf8)) }
         var source = try S3Fixture.source(ready)
@@ -96,7 +100,7 @@ struct S3SourceTests {
 
     @Test("wrong credentials: 403 becomes unauthorized naming the reason, never the secret")
     func wrongCredentials() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.signed()
         try await S3Fixture.createBucket(ready, "locked")
         try await S3Fixture.put(ready, "locked", "m.bin", Data("x".utf8))
         let wrongSecret = "WRONGsecretWRONGsecretWRONGsecret0000000"
@@ -123,7 +127,7 @@ struct S3SourceTests {
 
     @Test("a missing key, an empty prefix and a missing bucket are notFound, naming the artifact")
     func missing() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.signed()
         try await S3Fixture.createBucket(ready, "sparse")
         let source = try S3Fixture.source(ready)
         let key = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.s3(bucket: "sparse", key: "absent.bin")) }
@@ -134,9 +138,19 @@ struct S3SourceTests {
         }
         #expect(get?.kind == .notFound)
         #expect(get?.message.contains("NoSuchKey") == true)
-        let empty = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.s3(bucket: "sparse", key: "nothing/")) }
+        let noBucket = await #expect(throws: ArtifactFetchError.self) {
+            try await source.download(.init(path: "", location: "s3://no-such-bucket/m.bin"), from: 0, into: CollectingSink())
+        }
+        #expect(noBucket?.kind == .notFound)
+        #expect(noBucket?.message.contains("NoSuchBucket") == true)
+        // Listings under a prefix: on the server that does not check signatures (see S3Fixture).
+        let open = try await S3Fixture.shared.open()
+        try await S3Fixture.createBucket(open, "sparse")
+        let lister = try S3Fixture.source(open)
+        let empty = await #expect(throws: ArtifactFetchError.self) { try await lister.resolve(.s3(bucket: "sparse", key: "nothing/")) }
         #expect(empty?.kind == .notFound)
-        let bucket = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.s3(bucket: "no-such-bucket", key: "dir/")) }
+        #expect(empty?.message.contains("s3://sparse/nothing/") == true)
+        let bucket = await #expect(throws: ArtifactFetchError.self) { try await lister.resolve(.s3(bucket: "no-such-bucket", key: "dir/")) }
         #expect(bucket?.kind == .notFound)
         #expect(bucket?.message.contains("NoSuchBucket") == true)
         #expect(bucket?.message.contains("s3://no-such-bucket/dir/") == true)
@@ -144,7 +158,7 @@ struct S3SourceTests {
 
     @Test("a listing with a ../ key is refused as unsafePath; a file that is also a directory too")
     func hostileListing() async throws {
-        let ready = try await S3Fixture.shared.ready()
+        let ready = try await S3Fixture.shared.open()
         try await S3Fixture.createBucket(ready, "hostile")
         try await S3Fixture.put(ready, "hostile", "m/ok.txt", Data("ok".utf8))
         try await S3Fixture.put(ready, "hostile", "m/../escape", Data("evil".utf8))
@@ -188,7 +202,7 @@ struct S3SourceTests {
         var config = ArtifactsConfig.S3()
         config.endpoint = "http://127.0.0.1:\(port)"
         let source = try S3Source(
-            config: config, timeout: .seconds(5), environment: ["AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s"], client: HTTPClient.shared)
+            config: config, timeout: .seconds(1), environment: ["AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s"], client: HTTPClient.shared)
         let error = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.s3(bucket: "b", key: "k.bin")) }
         #expect(error?.kind == .connection)
         #expect(error?.isRetryable == true)
