@@ -33,7 +33,8 @@ for _ in $(seq 1 200); do
 done
 ENDPOINT="http://127.0.0.1:$PORT"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret AWS_DEFAULT_REGION=us-east-1
-AWS=(aws --endpoint-url "$ENDPOINT" --only-show-errors)
+AWS=(aws --endpoint-url "$ENDPOINT")
+QUIET=--only-show-errors
 
 echo "uploading a ${SIZE_MB} MiB object, a ${SMALL_MB} MiB object and ${FILES} small files…" >&2
 head -c $((SIZE_MB << 20)) /dev/urandom >"$WORK/src/big.bin"
@@ -48,22 +49,24 @@ for i in range(count):
     with open(os.path.join(d, f"f{i:05d}.bin"), "wb") as f:
         f.write(rng.randbytes(rng.randint(512, 8192)))
 PY
-"${AWS[@]}" s3 mb s3://bench
-"${AWS[@]}" s3 cp "$WORK/src/big.bin" s3://bench/big.bin
-"${AWS[@]}" s3 cp "$WORK/src/small.bin" s3://bench/small.bin
-"${AWS[@]}" s3 sync "$WORK/src/many" s3://bench/many/
+"${AWS[@]}" s3 mb s3://bench >/dev/null
+"${AWS[@]}" s3 cp $QUIET "$WORK/src/big.bin" s3://bench/big.bin
+"${AWS[@]}" s3 cp $QUIET "$WORK/src/small.bin" s3://bench/small.bin
+"${AWS[@]}" s3 sync $QUIET "$WORK/src/many" s3://bench/many/
 
-# One timed run; prints "SECONDS MAXRSS_KB". Sluice's seconds are measured inside the driver
-# (resolve + download, without the test runner's start); aws's are the command's wall time.
+# One timed run; prints "SECONDS MAXRSS_KB WALL". Sluice's SECONDS are measured inside the
+# driver (resolve + download, without the test runner's start), WALL is the whole `swift test`
+# command; for aws both are the command's wall time (Python's start included).
 run_sluice() {
   rm -rf "$WORK/out"; mkdir -p "$WORK/out"
   SLUICE_BENCH=1 SLUICE_BENCH_URI="$1" SLUICE_BENCH_OUT="$WORK/out" SLUICE_BENCH_ENDPOINT="$ENDPOINT" \
-    swift test -c "$CONFIG" --skip-build --filter S3BenchmarkTests >"$WORK/sluice-run.log" 2>&1
-  sed -n 's/.*SLUICE_BENCH bytes=[0-9]* files=[0-9]* seconds=\([0-9.e-]*\) maxrss_kb=\([0-9]*\).*/\1 \2/p' "$WORK/sluice-run.log" | head -1
+    /usr/bin/time -f "%e" -o "$WORK/time.txt" swift test -c "$CONFIG" --skip-build --filter S3BenchmarkTests >"$WORK/sluice-run.log" 2>&1
+  echo "$(sed -n 's/.*SLUICE_BENCH bytes=[0-9]* files=[0-9]* seconds=\([0-9.e-]*\) maxrss_kb=\([0-9]*\).*/\1 \2/p' "$WORK/sluice-run.log" | head -1) $(cat "$WORK/time.txt")"
 }
 run_aws() {
   rm -rf "$WORK/out"; mkdir -p "$WORK/out"
-  /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "${AWS[@]}" s3 "$@"
+  local verb=$1; shift
+  /usr/bin/time -f "%e %M %e" -o "$WORK/time.txt" "${AWS[@]}" s3 "$verb" $QUIET "$@"
   cat "$WORK/time.txt"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -75,6 +78,7 @@ measure() { # name command...
   for _ in $(seq 1 "$RUNS"); do "$@" >>"$WORK/$name.txt"; done
   RESULT[$name.s]=$(cut -d' ' -f1 "$WORK/$name.txt" | median)
   RESULT[$name.rss]=$(cut -d' ' -f2 "$WORK/$name.txt" | sort -g | tail -1)
+  RESULT[$name.wall]=$(cut -d' ' -f3 "$WORK/$name.txt" | median)
 }
 
 measure sluice-object run_sluice s3://bench/big.bin
@@ -90,13 +94,13 @@ rate() { awk -v mb="$1" -v s="$2" 'BEGIN {printf "%.0f", mb / s}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 PREFIX_MB=$(du -sm "$WORK/src/many" | cut -f1)
 cat <<MD | tee "$WORK/results.md"
-| case | tool | median s | MiB/s | peak RSS MiB |
-| --- | --- | --- | --- | --- |
-| ${SIZE_MB} MiB object | sluice S3Source | ${RESULT[sluice-object.s]} | $(rate "$SIZE_MB" "${RESULT[sluice-object.s]}") | $(mib "${RESULT[sluice-object.rss]}") |
-| ${SIZE_MB} MiB object | aws s3 cp | ${RESULT[aws-object.s]} | $(rate "$SIZE_MB" "${RESULT[aws-object.s]}") | $(mib "${RESULT[aws-object.rss]}") |
-| ${SMALL_MB} MiB object | sluice S3Source | ${RESULT[sluice-small.s]} | $(rate "$SMALL_MB" "${RESULT[sluice-small.s]}") | $(mib "${RESULT[sluice-small.rss]}") |
-| ${FILES} files (${PREFIX_MB} MiB) | sluice S3Source | ${RESULT[sluice-prefix.s]} | $(rate "$PREFIX_MB" "${RESULT[sluice-prefix.s]}") | $(mib "${RESULT[sluice-prefix.rss]}") |
-| ${FILES} files (${PREFIX_MB} MiB) | aws s3 sync | ${RESULT[aws-prefix.s]} | $(rate "$PREFIX_MB" "${RESULT[aws-prefix.s]}") | $(mib "${RESULT[aws-prefix.rss]}") |
+| case | tool | median s | MiB/s | median wall s of the command | peak RSS MiB |
+| --- | --- | --- | --- | --- | --- |
+| ${SIZE_MB} MiB object | sluice S3Source | ${RESULT[sluice-object.s]} | $(rate "$SIZE_MB" "${RESULT[sluice-object.s]}") | ${RESULT[sluice-object.wall]} | $(mib "${RESULT[sluice-object.rss]}") |
+| ${SIZE_MB} MiB object | aws s3 cp | ${RESULT[aws-object.s]} | $(rate "$SIZE_MB" "${RESULT[aws-object.s]}") | ${RESULT[aws-object.wall]} | $(mib "${RESULT[aws-object.rss]}") |
+| ${SMALL_MB} MiB object | sluice S3Source | ${RESULT[sluice-small.s]} | $(rate "$SMALL_MB" "${RESULT[sluice-small.s]}") | ${RESULT[sluice-small.wall]} | $(mib "${RESULT[sluice-small.rss]}") |
+| ${FILES} files (${PREFIX_MB} MiB) | sluice S3Source | ${RESULT[sluice-prefix.s]} | $(rate "$PREFIX_MB" "${RESULT[sluice-prefix.s]}") | ${RESULT[sluice-prefix.wall]} | $(mib "${RESULT[sluice-prefix.rss]}") |
+| ${FILES} files (${PREFIX_MB} MiB) | aws s3 sync | ${RESULT[aws-prefix.s]} | $(rate "$PREFIX_MB" "${RESULT[aws-prefix.s]}") | ${RESULT[aws-prefix.wall]} | $(mib "${RESULT[aws-prefix.rss]}") |
 
 object: sluice/aws time ratio $(ratio "${RESULT[sluice-object.s]}" "${RESULT[aws-object.s]}"); prefix: $(ratio "${RESULT[sluice-prefix.s]}" "${RESULT[aws-prefix.s]}") (below 1: sluice faster). RUNS=$RUNS CONFIG=$CONFIG
 MD
