@@ -89,7 +89,7 @@ struct ArtifactReferenceTests {
         ("https://host/a?X-Amz-Signature=abc", "'?'"),
         ("http://host/x.bin", "plain http"),
         ("ftp://host/x.bin", "the scheme 'ftp' is not supported"),
-        ("oci://registry/model", "the scheme 'oci' is not supported"),
+        ("sftp://registry/model", "the scheme 'sftp' is not supported"),
         ("file:///etc/passwd", "file:// URIs"),
         ("gs://", "names nothing"),
         ("hf://user:token@org/model", "carries user info"),

@@ -23,17 +23,20 @@ struct RenderErrorTests {
 
     @Test("unknown runtime, runtime without a kubernetes or kserve section, repository path, endpoint")
     func refusals() {
-        let unknown = Self.error(.gatewayAPI, Self.one(VersionRuntime(name: "v1", runtime: "sklearn", artifact: "s3://a/b")))
+        let unknown = Self.error(.gatewayAPI, Self.one(VersionRuntime(name: "v1", runtime: "sklearn", artifact: "s3://models-a/b")))
         #expect(unknown?.description == "model fraud-detector, version v1: runtime: \"sklearn\" is not defined in the operator's config (runtimes: local-only, mlserver, triton)")
-        let local = Self.error(.gatewayAPI, Self.one(VersionRuntime(name: "v1", runtime: "local-only", artifact: "s3://a/b")))
+        let local = Self.error(.gatewayAPI, Self.one(VersionRuntime(name: "v1", runtime: "local-only", artifact: "s3://models-a/b")))
         #expect(local?.detail.hasPrefix("runtime \"local-only\": no kubernetes section") == true)
-        #expect(Self.error(.kserve, Self.one(VersionRuntime(name: "v1", runtime: "local-only", artifact: "s3://a/b")))?.detail
+        #expect(Self.error(.kserve, Self.one(VersionRuntime(name: "v1", runtime: "local-only", artifact: "s3://models-a/b")))?.detail
             .hasPrefix("runtime \"local-only\": no kserve section") == true)
         let path = Self.error(.kserve, Self.one(VersionRuntime(name: "v1", runtime: "mlserver", artifact: "models/fraud/v1.joblib")))
         #expect(path?.version == "v1")
         #expect(path?.detail.hasPrefix("artifact: \"models/fraud/v1.joblib\" is a repository path, which a cluster cannot read") == true)
         let scheme = Self.error(.kserve, Self.one(VersionRuntime(name: "v1", runtime: "mlserver", artifact: "file:///tmp/m")))
-        #expect(scheme?.detail.hasPrefix("artifact: scheme \"file\" is not one a cluster fetches") == true)
+        #expect(scheme?.detail.hasPrefix("artifact: file:// URIs can point outside the repository") == true, "\(scheme?.detail ?? "")")
+        #expect(scheme?.detail.hasSuffix("expected s3://, gs://, https://, pvc://, hf:// or oci://") == true)
+        let mlflow = Self.error(.kserve, Self.one(VersionRuntime(name: "v1", runtime: "mlserver", artifact: "models:/iris/2")))
+        #expect(mlflow?.detail.hasPrefix("artifact: models:/ is resolved by Sluice's local backend") == true)
         let endpoint = Self.error(.gatewayAPI, Self.one(VersionRuntime(name: "v1", endpoint: "http://127.0.0.1:9000")))
         #expect(endpoint?.detail.hasPrefix("endpoint: an existing upstream cannot run on the kubernetes backend") == true)
         #expect(Self.error(.gatewayAPI, RenderFixtures.states[0].model, gateway: false)?.detail.hasPrefix("backend.gateway:") == true)
@@ -55,7 +58,7 @@ struct RenderErrorTests {
 
     @Test("more versions than an HTTPRoute has rules for is refused")
     func tooManyRules() {
-        let versions = (1...16).map { VersionRuntime(name: "v\($0)", runtime: "mlserver", artifact: "s3://m/\($0)") }
+        let versions = (1...16).map { VersionRuntime(name: "v\($0)", runtime: "mlserver", artifact: "s3://models-m/\($0)") }
         var weights = Dictionary(uniqueKeysWithValues: versions.map { ($0.name, 0) })
         weights["v1"] = 100
         let error = Self.error(.gatewayAPI, ModelRuntime(name: "m", versions: versions, route: Route(weights: weights)))

@@ -6,7 +6,7 @@
 enum ArtifactReferenceParser {
     /// Schemes a cluster runtime fetches itself (KServe's storage initializer): passed on by
     /// the Kubernetes backend, not fetched by Sluice.
-    static let clusterOnlySchemes: Set<String> = ["pvc", "gs", "hf"]
+    static let clusterOnlySchemes: Set<String> = ["pvc", "gs", "hf", "oci"]
     /// The longest artifact text read; S3 keys stop at 1024 bytes and URLs rarely pass 2000.
     static let maxLength = 2048
     /// What the messages offer instead of an unknown scheme.

@@ -53,22 +53,25 @@ public struct KubernetesRenderer: Sendable {
         guard let artifact = version.artifact, !artifact.isEmpty else {
             throw KubernetesRenderError(model: model.name, version: version.name, detail: "artifact: a URI is required (\(Self.schemesText))")
         }
-        guard let scheme = PathRules.remoteScheme(of: artifact)?.lowercased() else {
+        switch ArtifactReference.parse(artifact) {
+        case .s3, .https, .clusterOnly:
+            return
+        case .repositoryFile, .repositoryDirectory:
             throw KubernetesRenderError(
                 model: model.name, version: version.name,
                 detail: "artifact: \"\(artifact)\" is a repository path, which a cluster cannot read; use a URI (\(Self.schemesText))")
-        }
-        guard Self.schemes.contains(scheme) else {
+        case .mlflow:
             throw KubernetesRenderError(
                 model: model.name, version: version.name,
-                detail: "artifact: scheme \"\(scheme)\" is not one a cluster fetches; expected \(Self.schemesText)")
+                detail: "artifact: models:/ is resolved by Sluice's local backend; give the version's storage URI (\(Self.schemesText))")
+        case .unsupported(_, let reason):
+            throw KubernetesRenderError(model: model.name, version: version.name, detail: "artifact: \(reason); expected \(Self.schemesText)")
         }
     }
 
-    /// URI schemes KServe's storage initializer fetches (v0.20 `SupportedStorageURIPrefixList`),
-    /// also the ones a `gateway-api` runtime image is expected to read.
-    static let schemes: Set<String> = ["s3", "gs", "https", "http", "pvc", "hf", "oci"]
-    static let schemesText = "s3://, gs://, https://, http://, pvc://, hf:// or oci://"
+    /// URI schemes a cluster fetches: those of KServe's storage initializer (v0.20
+    /// `SupportedStorageURIPrefixList`) that validation accepts (plain http is refused).
+    static let schemesText = "s3://, gs://, https://, pvc://, hf:// or oci://"
 
     /// The named runtime, or an error naming the version and what is missing.
     func runtime(of version: VersionRuntime, model: ModelRuntime) throws(KubernetesRenderError) -> RuntimeDefinition {
