@@ -34,6 +34,7 @@ extension Controller {
             throw ArtifactProblem(kind: .failed, message: "artifact '\(shown)' is not in git, and this backend fetches no artifacts")
         }
         let key = RemoteArtifactFetches.Key(artifact: artifact, digest: digest)
+        remoteFetches.touched.insert(key)
         let now = clock.now()
         switch remoteFetches.entries[key] {
         case .ready(let fetched):

@@ -100,9 +100,12 @@ extension Controller {
     func readGit(_ trigger: Trigger) async -> String? {
         do {
             let head = try await resolveHead(fetch: trigger.fetchesRemote)
-            if head != desiredCommit || artifactsArrived {
+            // A background fetch that ended, or a failed one due again, needs the manifests read anew.
+            if head != desiredCommit || artifactsArrived || remoteFetches.retryDue(now: clock.now()) {
                 artifactsArrived = false
+                remoteFetches.touched = []
                 try await readDesired(at: head)
+                remoteFetches.forgetUntouchedFailures()
                 await pinFetchedArtifacts()
             }
             return nil

@@ -25,6 +25,25 @@ struct RemoteArtifactFetches: Sendable {
     static let retryAfter: Double = 60
 
     var entries: [Key: Entry] = [:]
+    /// The keys the current read of the manifests asked for.
+    var touched: Set<Key> = []
+
+    /// Whether a failed fetch the manifests still use is due to be tried again.
+    func retryDue(now: Double) -> Bool {
+        entries.contains { key, entry in
+            if case .failed(_, let at) = entry { return touched.contains(key) && now - at >= Self.retryAfter }
+            return false
+        }
+    }
+
+    /// Forgets failures of artifacts the manifests no longer use (fetched ones are kept: a
+    /// revert may want them again).
+    mutating func forgetUntouchedFailures() {
+        entries = entries.filter { key, entry in
+            if case .failed = entry { return touched.contains(key) }
+            return true
+        }
+    }
 }
 
 /// Why a model's artifacts are not ready for the data plane, typed so status can say
