@@ -218,6 +218,7 @@ let package = Package(
             name: "SluiceControllerTests",
             dependencies: [
                 "SluiceController", "SluiceConfig", "SluiceServe", "SluiceCore", "SluiceGit", "SluiceStore", "SluiceTestSupport", "SluiceKubernetes",
+                "SluiceArtifacts",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

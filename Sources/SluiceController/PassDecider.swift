@@ -89,6 +89,8 @@ enum PassDecider {
                 desired: model, revision: commit.hex, manifestError: manifestError, state: decisions.next[name],
                 observation: observation, now: now)
             var next = decision.state
+            // A model never deployed that cannot be read yet has a state too, under its name.
+            if next.name.isEmpty { next.name = name }
             if desired.invalidModels[name] == nil, let problem = artifactErrors[name] { next.describe(problem) }
             if next != decisions.next[name] { decisions.changed[name] = next }
             decisions.next[name] = next

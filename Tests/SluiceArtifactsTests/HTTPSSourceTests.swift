@@ -31,7 +31,7 @@ final class MemorySink: ArtifactSink {
 struct HTTPSSourceTests {
     /// A source trusting `caFile`, shut down after `body`.
     static func withSource<T>(
-        caFile: String?, timeout: SluiceCore.Duration = .seconds(10), _ body: (HTTPSSource) async throws -> T
+        caFile: String?, timeout: SluiceCore.Duration = .seconds(120), _ body: (HTTPSSource) async throws -> T
     ) async throws -> T {
         var config = ArtifactsConfig.HTTPS()
         config.caFile = caFile

@@ -60,7 +60,7 @@ struct MLflowRegistryTests {
             request.method = .POST
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: #"{"name": "iris", "alias": "champion", "version": "2"}"#))
-            let answer = try await client.execute(request, timeout: .seconds(30))
+            let answer = try await client.execute(request, timeout: .seconds(120))
             _ = try await answer.body.collect(upTo: 1 << 20)
             #expect(answer.status == .ok)
             let moved = try await source.resolve(ArtifactReference.parse("models:/iris@champion"))

@@ -89,7 +89,7 @@ actor S3Fixture {
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
         if !body.isEmpty || method == .PUT || method == .POST { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         let data = try await response.body.collect(upTo: 16 << 20)
         return (response.status.code, String(buffer: data))
     }
@@ -108,7 +108,7 @@ actor S3Fixture {
     }
 
     /// An S3Source pointed at moto with `credentials` (default: the fixture's) in its environment only.
-    static func source(_ ready: Ready, credentials: AWSCredentials? = nil, timeout: SluiceCore.Duration = .seconds(10)) throws -> S3Source {
+    static func source(_ ready: Ready, credentials: AWSCredentials? = nil, timeout: SluiceCore.Duration = .seconds(120)) throws -> S3Source {
         let use = credentials ?? ready.credentials
         var config = ArtifactsConfig.S3()
         config.endpoint = ready.moto.baseURL

@@ -54,7 +54,7 @@ struct S3MisbehavingStoreTests {
         var config = ArtifactsConfig.S3()
         config.endpoint = "http://127.0.0.1:\(listener.localAddress?.port ?? 0)"
         let source = try S3Source(
-            config: config, timeout: .seconds(5), environment: ["AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s"], client: HTTPClient.shared)
+            config: config, timeout: .seconds(120), environment: ["AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s"], client: HTTPClient.shared)
         try await body(source)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import SluiceArtifacts
 import SluiceConfig
 import SluiceCore
 import SluiceGit
@@ -25,6 +26,7 @@ final class ControllerFixture: @unchecked Sendable {
     let writes = NIOLockedValueBox<[ControllerStore.Write]>([])
     let failingWrite = NIOLockedValueBox<(number: Int, kind: ControllerStore.Write?)?>(nil)
     let metricsProvider: MetricsProvider?
+    let artifactFetcher: ArtifactFetcher?
 
     /// - Parameters:
     ///   - files: the first commit (manifests and artifacts); nil: no commit yet.
@@ -33,10 +35,11 @@ final class ControllerFixture: @unchecked Sendable {
     ///   - clockStart: where the manual clock starts (a real Prometheus needs times near now).
     init(
         files: [String: String]? = nil, bucketSeconds: Int = 10, metricsProvider: MetricsProvider? = nil,
-        clockStart: Double = 1_800_000_000, configure: (inout ControllerConfig) -> Void = { _ in }
+        clockStart: Double = 1_800_000_000, artifactFetcher: ArtifactFetcher? = nil, configure: (inout ControllerConfig) -> Void = { _ in }
     ) async throws {
         clock = ManualClock(start: clockStart)
         self.metricsProvider = metricsProvider
+        self.artifactFetcher = artifactFetcher
         repo = try GitFixture()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
         backend = FakeDataPlane(clock: clock, bucketSeconds: bucketSeconds)
@@ -47,7 +50,8 @@ final class ControllerFixture: @unchecked Sendable {
         configure(&config)
         if let files { try repo.commit("first", files: files) }
         store = try Self.open(config, writes: writes, failing: failingWrite)
-        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, logged: logged)
+        controller = try Self.makeController(
+            config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
@@ -69,18 +73,21 @@ final class ControllerFixture: @unchecked Sendable {
 
     private static func makeController(
         config: ControllerConfig, store: ControllerStore, backend: FakeDataPlane, clock: ManualClock,
-        metricsProvider: MetricsProvider?, logged: NIOLockedValueBox<[String]>
+        metricsProvider: MetricsProvider?, fetcher: ArtifactFetcher? = nil, logged: NIOLockedValueBox<[String]>
     ) throws -> Controller {
-        try Controller(environment: ControllerEnvironment(
+        var environment = ControllerEnvironment(
             config: config, source: try GitSource.open(path: config.repository), store: store, backend: backend, clock: clock,
-            metricsProvider: metricsProvider, logger: CapturedLog.logger(into: logged)))
+            metricsProvider: metricsProvider, logger: CapturedLog.logger(into: logged))
+        environment.artifactFetcher = fetcher
+        return try Controller(environment: environment)
     }
 
     /// A controller killed and started again: a new store over the same file, a new
     /// controller over the same repository and data plane; nothing kept in memory.
     func restart() throws {
         store = try Self.open(config, writes: writes, failing: failingWrite)
-        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, logged: logged)
+        controller = try Self.makeController(
+            config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
     }
 
     /// The `number`-th write from now (of `kind`, or of any kind) fails.

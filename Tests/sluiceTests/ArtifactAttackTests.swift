@@ -95,7 +95,7 @@ struct ArtifactAttackTests {
             to: harness.directory.appendingPathComponent(Self.hostileName))
         let config = harness.directory.appendingPathComponent("sluice.yaml")
         try (try String(contentsOf: config, encoding: .utf8) + "\n" + Self.shellRuntime).write(to: config, atomically: true, encoding: .utf8)
-        try harness.start()
+        try await harness.start()
         defer { harness.forceStop() }
         let hostile = Self.hostileName.replacingOccurrences(of: "\"", with: "\\\"")
         try await harness.apply(#"""
@@ -149,7 +149,7 @@ struct ArtifactAttackTests {
     @Test("sluice serve alone: a spec whose digest the artifact does not match never starts that version; a matching sha512 starts")
     func dataPlaneChecksDigests() async throws {
         let harness = try ServeHarness()
-        try harness.start()
+        try await harness.start()
         defer { harness.forceStop() }
         let zero = "sha256:" + String(repeating: "0", count: 64)
         let content = try Data(contentsOf: harness.directory.appendingPathComponent("models/fraud-v2.2.json"))

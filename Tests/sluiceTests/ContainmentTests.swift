@@ -56,7 +56,7 @@ struct ContainmentTests {
     @Test("a model server starts with exactly fds 0, 1, 2: no listener or connection of the gateway or admin API to accept() on")
     func onlyStandardDescriptors() async throws {
         let serve = try Self.harness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         // Connections held open while the model server is started: accepted sockets exist.
         let held = try [serve.inferenceURL, serve.adminURL].map { try openConnection(to: $0) }
@@ -78,7 +78,7 @@ struct ContainmentTests {
     @Test("a model server sees only PATH, HOME, LANG, LC_*, TZ, TMPDIR, its runtime's env and SLUICE_MODEL/VERSION/PORT")
     func allowlistedEnvironment() async throws {
         let serve = try Self.harness()
-        try serve.start(environment: Self.secrets.merging(["LANG": "C.UTF-8"]) { $1 })
+        try await serve.start(environment: Self.secrets.merging(["LANG": "C.UTF-8"]) { $1 })
         defer { serve.forceStop() }
         try await serve.apply(Self.probeSpec)
         try await serve.waitReady("probe", ["v1"])
@@ -105,7 +105,7 @@ struct ContainmentTests {
         let base = freePortBlock(in: 33000..<39900, size: 2)
         let serve = try Self.harness(listen: "127.0.0.1:\(base)", adminListen: "127.0.0.1:\(base + 1)")
         let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"forking""#)
-        try serve.start()
+        try await serve.start()
         try await serve.apply(spec)
         try await serve.waitReady("probe", ["v1"])
         let pidFile = serve.directory.appendingPathComponent("reports/grandchild.pid").path
@@ -115,7 +115,7 @@ struct ContainmentTests {
         try await serve.kill9()
         try FileManager.default.removeItem(atPath: pidFile)
         // Same ports, same state directory: it starts, stops the leftover and serves again.
-        try serve.start()
+        try await serve.start()
         try await waitUntil("the leftover helper \(first) is stopped") { !processExists(first) }
         try await serve.waitReady("probe", ["v1"])
         #expect(try await serve.infer("probe").status == 200)
@@ -144,7 +144,7 @@ struct ContainmentTests {
     func setsidHelperIsContained() async throws {
         let serve = try Self.harness()
         let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"escaping""#)
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         #expect(serve.serveLog.contains("each get a cgroup"), "\(serve.serveLog)")
         try await serve.apply(spec)
@@ -173,7 +173,7 @@ struct ContainmentTests {
         let state = serve.directory.appendingPathComponent("state")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
         try #"{"processes":[\#(records.joined(separator: ","))]}"#.write(to: state.appendingPathComponent("processes.json"), atomically: true, encoding: .utf8)
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await waitUntil("the recorded leftover is stopped") { !leftover.isRunning }
         #expect(processExists(bystander.processIdentifier), "a process whose start time differs from the record was killed")

@@ -6,10 +6,10 @@ import Testing
 @Suite("file modes", .serialized)
 struct FileModeTests {
     @Test("a token file that others can read is refused with the field and the fix; nothing starts")
-    func looseTokenFileIsRefused() throws {
+    func looseTokenFileIsRefused() async throws {
         let serve = try ServeHarness()
         chmod(serve.directory.appendingPathComponent("token").path, 0o644)
-        #expect(throws: HarnessError.self) { try serve.start() }
+        await #expect(throws: HarnessError.self) { try await serve.start() }
         #expect(serve.serveLog.contains("serve.admin.tokenFile"), "\(serve.serveLog)")
         #expect(serve.serveLog.contains("has mode 0644"))
         #expect(serve.serveLog.contains("chmod 600"))

@@ -13,7 +13,7 @@ struct FuzzRegressionServeTests {
     @Test("PUT /v1/spec with weights whose sum overflows is answered 400 and the data plane keeps serving")
     func specWeightsOverflow() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let refused = try await serve.admin("PUT", "/v1/spec", body: try Self.finding("FuzzRuntimeSpec", "weights-sum-overflow.json"))
         #expect(refused.status == 400, "\(refused.text)")

@@ -15,7 +15,7 @@ struct GroundTruthTests {
     /// `sketchInputs` (left out where a test is not about sketches).
     static func started(sketch: Bool = false) async throws -> ServeHarness {
         let serve = try ServeHarness(extraConfig: "  monitoring:\n    bucket: 1s")
-        try serve.start()
+        try await serve.start()
         try await serve.apply(sketch ? fraudSpec : fraudSpec.replacingOccurrences(of: #","sketchInputs":["amount","merchant_risk","hour","distance_km"]"#, with: ""))
         try await serve.waitReady("fraud", ["v1"])
         return serve

@@ -17,7 +17,7 @@ struct HardeningTests {
     @Test("a dribbled head, a stalled body and an idle connection are closed; the listener keeps serving")
     func slowClientsAreClosed() async throws {
         let serve = try ServeHarness(extraConfig: Self.shortLimits)
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let port = try #require(serve.inferenceURL.port)
 
@@ -48,7 +48,7 @@ struct HardeningTests {
     @Test("connections beyond a listener's cap are closed at once; an authenticated admin client still works, and inference again after the flood")
     func connectionCap() async throws {
         let serve = try ServeHarness(extraConfig: "  limits:\n    maxConnections: 4")
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let port = try #require(serve.inferenceURL.port)
         // Fill the cap with connections that were answered once and stay open.
@@ -78,7 +78,7 @@ struct HardeningTests {
     @Test("request bodies held at once are bounded per listener: beyond serve.limits.bufferedMiB a body is answered 503, and the budget comes back")
     func bufferedBodiesAreBounded() async throws {
         let serve = try ServeHarness(extraConfig: "  limits:\n    bufferedMiB: 16\n    bodyTimeout: 60s")
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let port = try #require(serve.inferenceURL.port)
         /// Sends a 4 MiB body on a new connection and returns the status line of the answer.
@@ -112,7 +112,7 @@ struct HardeningTests {
     @Test("an unauthenticated 16 MiB admin PUT or feedback POST is answered 401 from its head, before any body byte is sent, and closed")
     func authenticationBeforeBody() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let admin = try #require(serve.adminURL.port)
         let inference = try #require(serve.inferenceURL.port)
@@ -148,7 +148,7 @@ struct HardeningTests {
     @Test("two pipelined requests whose second is too large: the first gets its 200 answer, then the 413")
     func pipelinedRefusalKeepsEarlierAnswer() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let connection = try RawConnection(port: try #require(serve.adminURL.port))
         // The first request is answered asynchronously, so the second is refused while it is in flight.
@@ -167,7 +167,7 @@ struct HardeningTests {
     @Test("the bearer scheme is matched case-insensitively; a wrong token is still refused")
     func bearerSchemeCase() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
             let response = try await serve.request("GET", serve.adminURL.appendingPathComponent("/v1/state"), headers: ["Authorization": "\(scheme) \(serve.token)"])
@@ -182,7 +182,7 @@ struct HardeningTests {
     @Test("/metrics is open by default and needs its own token when serve.metrics names one")
     func metricsToken() async throws {
         let open = try ServeHarness()
-        try open.start()
+        try await open.start()
         let plain = try await open.request("GET", open.inferenceURL.appendingPathComponent("/metrics"))
         await open.stop()
         #expect(plain.status == 200)
@@ -190,7 +190,7 @@ struct HardeningTests {
         let guarded = try ServeHarness(extraConfig: "  metrics:\n    tokenFile: metrics-token")
         try "scrape-token-7\n".write(to: guarded.directory.appendingPathComponent("metrics-token"), atomically: true, encoding: .utf8)
         chmod(guarded.directory.appendingPathComponent("metrics-token").path, 0o600)
-        try guarded.start()
+        try await guarded.start()
         defer { guarded.forceStop() }
         let url = guarded.inferenceURL.appendingPathComponent("/metrics")
         #expect(try await guarded.request("GET", url).status == 401)

@@ -59,7 +59,7 @@ import Testing
     @Test("sluice serve at SLUICE_LOG_LEVEL=error logs its errors only, and stops on SIGINT with exit 0")
     func serveErrorLevelAndSIGINT() async throws {
         let serve = try ServeHarness()
-        try serve.start(environment: ["SLUICE_LOG_LEVEL": "error"])
+        try await serve.start(environment: ["SLUICE_LOG_LEVEL": "error"])
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "exits"]))
         try await serve.waitReady("fraud", ["v2"])
         try await serve.waitUntil("an error logged for v1") { serve.serveLog.contains("serve error: fraud/v1: ") }

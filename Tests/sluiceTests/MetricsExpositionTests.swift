@@ -10,7 +10,7 @@ struct MetricsExpositionTests {
     func promtoolAndHistogram() async throws {
         let promtool = try #require(Promtool.path, "promtool is not installed (scripts/setup.sh) and CI is set")
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         // v1 answers; v2 fails every request and gets a mirrored copy of each of v1's.
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v2": "failing"], mirror: ("v2", 100)))

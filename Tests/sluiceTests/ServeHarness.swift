@@ -79,8 +79,10 @@ final class ServeHarness: @unchecked Sendable {
     }
 
     /// Starts `sluice serve` (with this process's environment plus `environment`) and
-    /// waits until it prints its listening addresses.
-    func start(environment: [String: String] = [:]) throws {
+    /// waits until it prints its listening addresses. The pipe is read on a thread of its own:
+    /// a debug binary can take seconds to start on a loaded machine, and a read on the
+    /// cooperative pool (two threads here) would stop every other test meanwhile.
+    func start(environment: [String: String] = [:]) async throws {
         let process = Process()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = SluiceBinary.url
@@ -88,25 +90,30 @@ final class ServeHarness: @unchecked Sendable {
         process.currentDirectoryURL = directory
         let pipe = Pipe()
         process.standardOutput = pipe
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         let log = directory.appendingPathComponent("serve.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         self.process = process
         output = pipe
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice serve: inference on ") }) {
-                let parts = line.replacingOccurrences(of: "sluice serve: inference on ", with: "").components(separatedBy: ", admin on ")
-                inferenceURL = URL(string: "http://\(parts[0])")!
-                adminURL = URL(string: "http://\(parts[1])")!
-                return
-            }
+        let reader = pipe.fileHandleForReading
+        let text: String = await withCheckedContinuation { continuation in
+            Thread {
+                var text = ""
+                while true {
+                    let data = reader.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                    if text.split(separator: "\n").contains(where: { $0.hasPrefix("sluice serve: inference on ") }) { break }
+                }
+                continuation.resume(returning: text)
+            }.start()
+        }
+        if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice serve: inference on ") }) {
+            let parts = line.replacingOccurrences(of: "sluice serve: inference on ", with: "").components(separatedBy: ", admin on ")
+            inferenceURL = URL(string: "http://\(parts[0])")!
+            adminURL = URL(string: "http://\(parts[1])")!
+            return
         }
         throw HarnessError("sluice serve did not start: \(text)\n\(serveLog)")
     }

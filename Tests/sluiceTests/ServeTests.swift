@@ -7,7 +7,7 @@ struct ServeTests {
     @Test("90/10 weights route within statistical bounds, and the response names the version")
     func weightedSplit() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 90, "v2": 10]))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -38,7 +38,7 @@ struct ServeTests {
     @Test("a sticky key never changes version while the weights hold")
     func stickyKey() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], sticky: "x-user-id"))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -58,7 +58,7 @@ struct ServeTests {
     @Test("a weight change applies at once and fails no in-flight request")
     func weightChangeUnderLoad() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "slow", "v2": "slow"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -88,7 +88,7 @@ struct ServeTests {
     @Test("a version killed with SIGKILL is restarted and gets no traffic until ready again")
     func killedVersionRestarts() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "slow-start"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -126,7 +126,7 @@ struct ServeTests {
     @Test("a version that never becomes ready gets no traffic and is reported")
     func neverReady() async throws {
         let serve = try ServeHarness(startTimeout: "2s")
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "never-ready"]))
         try await serve.waitReady("fraud", ["v1"])
@@ -153,7 +153,7 @@ struct ServeTests {
     @Test("a malformed runtime spec is refused with a clear error and the previous one stays in force")
     func malformedSpec() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100]))
         try await serve.waitReady("fraud", ["v1"])
@@ -184,14 +184,14 @@ struct ServeTests {
     @Test("a restarted sluice serve restores its routes from disk and stops its children on SIGTERM")
     func restartRestores() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
         #expect(pids.count == 2)
         #expect(await serve.stop(signal: SIGTERM) == 0, "a graceful stop exits 0")
         for pid in pids { #expect(!processExists(Int32(pid)), "model server \(pid) outlived sluice serve") }
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.waitReady("fraud", ["v1", "v2"])
         let response = try await serve.infer("fraud")
@@ -203,7 +203,7 @@ struct ServeTests {
     @Test("sluice serve killed with SIGKILL leaves no model server behind")
     func noOrphans() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
@@ -218,7 +218,7 @@ struct ServeTests {
     @Test("the admin API refuses a request without the right token, and the inference listener has no admin routes")
     func adminToken() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let missing = try await serve.admin("GET", "/v1/state", token: "")
         #expect(missing.status == 401)
@@ -234,7 +234,7 @@ struct ServeTests {
     @Test("gateway errors: bad JSON 400, unknown model 404, upstream 500 passed on and counted")
     func gatewayErrors() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v2": "failing"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -268,7 +268,7 @@ struct ServeTests {
     @Test("mirroring sends copies to a version without returning its answers")
     func mirror() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], mirror: ("v2", 100)))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -286,7 +286,7 @@ struct ServeTests {
     @Test("a process that keeps exiting is reported as CrashLoopBackOff; a missing program as Failed")
     func crashLoop() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "exits", "v2": "missing-program"]))
         try await serve.waitUntil("v1 crash-looping", seconds: 20) {
@@ -309,7 +309,7 @@ struct ServeTests {
     @Test("a removed version finishes its in-flight requests before it is stopped")
     func drainBeforeStop() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100], runtimes: ["v1": "python-v2", "v2": "slow"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -336,7 +336,7 @@ struct ServeTests {
     @Test("a new artifact for a serving version starts a new process; the old one serves until it is ready")
     func handover() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let first = #"{"revision":"r1","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
         try await serve.apply(first)
@@ -375,7 +375,7 @@ struct ServeTests {
         try echo.run()
         // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
         defer { kill(echo.processIdentifier, SIGKILL); echo.waitUntilExit() }
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(#"{"models":[{"name":"echo","versions":[{"name":"ext","endpoint":"http://127.0.0.1:\#(port)"}],"route":{"weights":{"ext":100}}}]}"#)
         try await serve.waitReady("echo", ["ext"])
@@ -409,7 +409,7 @@ struct ServeTests {
     @Test("pipelined requests are answered in order on one connection; a malformed request gets 400 and a close")
     func rawHTTP() async throws {
         let serve = try ServeHarness()
-        try serve.start()
+        try await serve.start()
         defer { serve.forceStop() }
         let port = UInt16(serve.inferenceURL.port ?? 0)
         func exchange(_ payload: String) throws -> String {
