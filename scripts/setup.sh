@@ -15,6 +15,8 @@ if ! python3 -c 'import jsonschema, yaml' >/dev/null 2>&1; then missing+=(python
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then missing+=(prometheus); fi
 # openssl makes the throwaway CA of the Prometheus client's HTTPS tests.
 if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
+# moto_server (S3 with SigV4 checks) for the S3 artifact tests: on this machine image already; from PyPI otherwise.
+if ! command -v moto_server >/dev/null 2>&1; then python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'; fi
 "$(dirname "$0")/setup-python-peers.sh"  # mlflow + scikit-learn in .build/python-peers, for the MLflow artifact tests
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
