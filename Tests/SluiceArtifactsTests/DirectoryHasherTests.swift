@@ -13,30 +13,6 @@ import Glibc
 /// hashlib, over real temporary directories; and its refusals.
 @Suite("directory hasher: local digests")
 struct DirectoryHasherTests {
-    /// The definition of docs/artifacts.md, written again without Sluice's code.
-    static let python = """
-        import hashlib, os, sys
-        root = sys.argv[1]
-        if os.path.isfile(root):
-            print("sha256:" + hashlib.sha256(open(root, "rb").read()).hexdigest()); sys.exit(0)
-        entries = []
-        for directory, _, files in os.walk(root):
-            for name in files:
-                path = os.path.join(directory, name)
-                data = open(path, "rb").read()
-                relative = os.path.relpath(path, root).replace(os.sep, "/")
-                entries.append((relative.encode(), hashlib.sha256(data).hexdigest(), len(data)))
-        listing = b"sluice-directory-v1\\n" + b"".join(b"%s %d %s\\n" % (h.encode(), n, p) for p, h, n in sorted(entries))
-        print("sha256:" + hashlib.sha256(listing).hexdigest())
-        """
-
-    /// The digest Python computes for `path`.
-    static func pythonDigest(_ path: String) async throws -> String {
-        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", python, path])
-        #expect(result.status == 0, "\(result.output)")
-        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// A temporary directory with nested files, an empty file, an empty directory, a name
     /// outside ASCII and one file larger than a read chunk.
     static func makeTree() throws -> URL {
@@ -69,7 +45,7 @@ struct DirectoryHasherTests {
         #expect(ours.bytes == entries.reduce(0) { $0 + $1.size })
         #expect(entries.first { $0.path == "model.pkl" }?.size == Int64(DirectoryHasher.chunkSize * 2 + 12_345))
         #expect(entries.contains { $0.path == "caf\u{E9}/x.json" } && entries.contains { $0.path == "sub/dir/empty.txt" && $0.size == 0 })
-        #expect(ours.digest.description == (try await Self.pythonDigest(root.path)))
+        #expect(ours.digest.description == (try await PythonDirectoryDigest.digest(of: root.path)))
     }
 
     @Test func fileDigestMatchesPythonAcrossChunks() async throws {
@@ -78,7 +54,7 @@ struct DirectoryHasherTests {
         let file = root.appendingPathComponent("model.pkl").path
         let ours = try DirectoryHasher.fileDigest(atPath: file)
         #expect(ours.size == Int64(DirectoryHasher.chunkSize * 2 + 12_345))
-        #expect(ours.digest.description == (try await Self.pythonDigest(file)))
+        #expect(ours.digest.description == (try await PythonDirectoryDigest.digest(of: file)))
         #expect(try DirectoryHasher.digest(ofPath: file).digest == ours.digest)
         #expect(!(try DirectoryHasher.digest(ofPath: file).isDirectory))
         let sha512 = try DirectoryHasher.fileDigest(atPath: file, algorithm: .sha512)

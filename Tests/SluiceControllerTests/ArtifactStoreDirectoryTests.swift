@@ -32,26 +32,9 @@ import Testing
         return (try GitSource.open(path: repo.path), CommitID(hex: id))
     }
 
-    /// The directory digest as docs/artifacts.md defines it, computed by Python over the
-    /// working tree: an independent implementation of the definition.
+    /// The directory digest of docs/artifacts.md as Python computes it over the working tree.
     func pythonDigest(of relative: String) async throws -> String {
-        let script = """
-            import hashlib, os, sys
-            root = sys.argv[1]
-            lines = []
-            for base, dirs, names in os.walk(root):
-                for name in names:
-                    path = os.path.join(base, name)
-                    data = open(path, 'rb').read()
-                    lines.append((os.path.relpath(path, root).encode(), hashlib.sha256(data).hexdigest(), len(data)))
-            lines.sort()
-            text = b"sluice-directory-v1\\n" + b"".join(b"%s %d %s\\n" % (h.encode(), n, p) for p, h, n in lines)
-            print("sha256:" + hashlib.sha256(text).hexdigest())
-            """
-        let result = try await ChildProcess.run(
-            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, repo.url.appendingPathComponent(relative).path])
-        #expect(result.status == 0, "\(result.output)")
-        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await PythonDirectoryDigest.digest(of: repo.url.appendingPathComponent(relative).path)
     }
 
     @Test("a tree is written as a directory with every file, and its digest is the documented one")

@@ -6,28 +6,6 @@ import Testing
 /// `--strict`, `--check-artifacts`), through the real binary.
 @Suite("sluice artifact and validate's artifact rules")
 struct ArtifactCommandTests {
-    /// The digest definition of docs/artifacts.md, written again in Python's hashlib.
-    static let python = """
-        import hashlib, os, sys
-        root = sys.argv[1]
-        if os.path.isfile(root):
-            print("sha256:" + hashlib.sha256(open(root, "rb").read()).hexdigest()); sys.exit(0)
-        entries = []
-        for directory, _, files in os.walk(root):
-            for name in files:
-                path = os.path.join(directory, name)
-                data = open(path, "rb").read()
-                entries.append((os.path.relpath(path, root).replace(os.sep, "/").encode(), hashlib.sha256(data).hexdigest(), len(data)))
-        listing = b"sluice-directory-v1\\n" + b"".join(b"%s %d %s\\n" % (h.encode(), n, p) for p, h, n in sorted(entries))
-        print("sha256:" + hashlib.sha256(listing).hexdigest())
-        """
-
-    static func pythonDigest(_ path: String) async throws -> String {
-        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", python, path])
-        #expect(result.status == 0, "\(result.output)")
-        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// A model directory: MLflow-like files, nested, one empty.
     static func modelTree(in tree: ManifestTree) throws {
         try tree.write("models/iris/MLmodel", "artifact_path: model\nflavors:\n  sklearn: {}\n")
@@ -41,7 +19,7 @@ struct ArtifactCommandTests {
         try Self.modelTree(in: tree)
         let result = try await SluiceBinary.run(["artifact", "digest", "models/iris.json"], in: tree.url)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == (try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris.json").path)) + "\n")
+        #expect(result.stdout == (try await PythonDirectoryDigest.digest(of: tree.url.appendingPathComponent("models/iris.json").path)) + "\n")
     }
 
     @Test func digestOfADirectoryFollowsTheDefinition() async throws {
@@ -49,7 +27,7 @@ struct ArtifactCommandTests {
         try Self.modelTree(in: tree)
         let result = try await SluiceBinary.run(["artifact", "digest", "models/iris"], in: tree.url)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout == (try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris").path)) + "\n")
+        #expect(result.stdout == (try await PythonDirectoryDigest.digest(of: tree.url.appendingPathComponent("models/iris").path)) + "\n")
         #expect(result.stderr.isEmpty)
     }
 
@@ -136,8 +114,8 @@ struct ArtifactCommandTests {
     @Test func checkArtifactsReadsTheWorkingTreeAndComparesDigests() async throws {
         let tree = try ManifestTree()
         try Self.modelTree(in: tree)
-        let fileDigest = try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris.json").path)
-        let directoryDigest = try await Self.pythonDigest(tree.url.appendingPathComponent("models/iris").path)
+        let fileDigest = try await PythonDirectoryDigest.digest(of: tree.url.appendingPathComponent("models/iris.json").path)
+        let directoryDigest = try await PythonDirectoryDigest.digest(of: tree.url.appendingPathComponent("models/iris").path)
         try tree.write("good.yaml", Self.manifest("models/iris.json", digest: fileDigest))
         try tree.write("dir.yaml", Self.manifest("models/iris/", digest: directoryDigest).replacingOccurrences(of: "name: iris", with: "name: iris-dir"))
         let good = try await SluiceBinary.run(["validate", "--check-artifacts", "good.yaml", "dir.yaml"], in: tree.url)
