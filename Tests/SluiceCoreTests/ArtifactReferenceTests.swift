@@ -22,6 +22,16 @@ struct ArtifactReferenceTests {
         #expect(ArtifactReference.parse("ftp://example.com/m.bin").problem != nil)
     }
 
+    @Test("a reference prints as written, redacted")
+    func description() {
+        for text in ["models/iris.joblib", "models/iris/", "s3://bucket/iris/", "https://h.example/m.bin", "models:/iris/2", "models:/iris@champion", "gs://b/m"] {
+            #expect(ArtifactReference.parse(text).text == text)
+            #expect("\(ArtifactReference.parse(text))" == text)
+        }
+        #expect("\(ArtifactReference.parse("https://u:secret@h.example/m.bin"))" == "https://REDACTED@h.example/m.bin")
+        #expect("\(ArtifactReference.parse("s3://bucket"))" == "s3://bucket/")
+    }
+
     @Test("mutable references are the ones that can name other bytes tomorrow")
     func mutability() {
         #expect(ArtifactReference.parse("s3://bucket/a.bin").isMutable)

@@ -71,6 +71,25 @@ public enum ArtifactReference: Sendable, Hashable {
     }
 }
 
+extension ArtifactReference: CustomStringConvertible {
+    /// The reference written as a manifest would write it (a directory with its trailing `/`).
+    public var text: String {
+        switch self {
+        case .repositoryFile(let path): return path
+        case .repositoryDirectory(let path): return path + "/"
+        case .s3(let bucket, let key): return "s3://\(bucket)/\(key)"
+        case .https(let url): return url
+        case .mlflow(let name, .version(let version)): return "models:/\(name)/\(version)"
+        case .mlflow(let name, .alias(let alias)): return "models:/\(name)@\(alias)"
+        case .clusterOnly(_, let uri): return uri
+        case .unsupported(let text, _): return text
+        }
+    }
+
+    /// ``text`` as it may be shown in logs and errors (``ArtifactRedaction``).
+    public var description: String { ArtifactRedaction.display(text) }
+}
+
 /// The archive formats an `https://` artifact may be, named by the URL path's suffix.
 public enum ArchiveFormat: String, Sendable, Hashable, Codable {
     case tarGzip = "tar.gz"
