@@ -163,4 +163,33 @@ struct ArtifactCacheTests {
         _ = try await restarted.materialize(.test("model.bin"), digest: digest)
         #expect(await fixture.source.downloads == 1)
     }
+
+    @Test("a sha512 pin is checked too, and names the cached entry afterwards with no request")
+    func sha512Pin() async throws {
+        let fixture = try FetcherFixture()
+        defer { fixture.remove() }
+        let bytes = FetcherFixture.bytes(9000)
+        let sha256 = try fixture.serve("model.bin", bytes)
+        let pin = SluiceCore.Digest.computed(.sha512, SHA512.hash(data: bytes).hex)
+        let found = try await fixture.fetcher().materialize(.test("model.bin"), digest: pin)
+        #expect(found.digest == sha256)
+        _ = try await fixture.fetcher().materialize(.test("model.bin"), digest: pin)
+        #expect(await fixture.source.downloads == 1)
+        let wrong = SluiceCore.Digest.computed(.sha512, SHA512.hash(data: [1, 2, 3]).hex)
+        let error = await #expect(throws: ArtifactFetchError.self) { try await fixture.fetcher().materialize(.test("model.bin"), digest: wrong) }
+        #expect(error?.kind == .digestMismatch)
+    }
+
+    @Test("partial downloads older than a day are removed at start; recent ones are kept for a resume")
+    func stalePartials() async throws {
+        let fixture = try FetcherFixture()
+        defer { fixture.remove() }
+        _ = try fixture.fetcher()
+        let partial = "\(fixture.cacheDirectory)/partial"
+        try Data([1]).write(to: URL(fileURLWithPath: "\(partial)/old"))
+        try Data([2]).write(to: URL(fileURLWithPath: "\(partial)/recent"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -2 * 86_400)], ofItemAtPath: "\(partial)/old")
+        _ = try fixture.fetcher()
+        #expect(fixture.cached("partial") == ["recent"])
+    }
 }
