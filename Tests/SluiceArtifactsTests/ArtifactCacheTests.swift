@@ -192,4 +192,29 @@ struct ArtifactCacheTests {
         _ = try fixture.fetcher()
         #expect(fixture.cached("partial") == ["recent"])
     }
+
+    @Test("an entry a call in progress reads is not evicted, even when it is the least recently used")
+    func leasedEntryKept() async throws {
+        let fixture = try FetcherFixture()
+        defer { fixture.remove() }
+        let cache = try ArtifactCache(directory: fixture.cacheDirectory, maxBytes: 150)
+        func add(_ seed: UInt8) async throws -> SluiceCore.Digest {
+            let bytes = FetcherFixture.bytes(100, seed: seed)
+            let staged = "\(fixture.base)/staged-\(seed)"
+            try Data(bytes).write(to: URL(fileURLWithPath: staged))
+            let digest = FetcherFixture.digest(bytes)
+            _ = try await cache.insert(staged: staged, sha256: digest.hex, sha512: nil, isDirectory: false, bytes: 100, signature: nil)
+            await cache.release(digest.hex)
+            return digest
+        }
+        let first = try await add(1)
+        let lease = try #require(await cache.checkout(first))
+        let second = try await add(2)
+        // Over the cap, but the only other entry is leased: both stay.
+        #expect(await cache.entries() == [first, second])
+        await cache.release(lease.hex)
+        let third = try await add(3)
+        #expect(await cache.entries() == [third])
+        #expect(fixture.cached("sha256") == [third.hex])
+    }
 }
