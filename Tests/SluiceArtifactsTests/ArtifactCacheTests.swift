@@ -163,4 +163,58 @@ struct ArtifactCacheTests {
         _ = try await restarted.materialize(.test("model.bin"), digest: digest)
         #expect(await fixture.source.downloads == 1)
     }
+
+    @Test("a sha512 pin is checked too, and names the cached entry afterwards with no request")
+    func sha512Pin() async throws {
+        let fixture = try FetcherFixture()
+        defer { fixture.remove() }
+        let bytes = FetcherFixture.bytes(9000)
+        let sha256 = try fixture.serve("model.bin", bytes)
+        let pin = SluiceCore.Digest.computed(.sha512, SHA512.hash(data: bytes).hex)
+        let found = try await fixture.fetcher().materialize(.test("model.bin"), digest: pin)
+        #expect(found.digest == sha256)
+        _ = try await fixture.fetcher().materialize(.test("model.bin"), digest: pin)
+        #expect(await fixture.source.downloads == 1)
+        let wrong = SluiceCore.Digest.computed(.sha512, SHA512.hash(data: [1, 2, 3]).hex)
+        let error = await #expect(throws: ArtifactFetchError.self) { try await fixture.fetcher().materialize(.test("model.bin"), digest: wrong) }
+        #expect(error?.kind == .digestMismatch)
+    }
+
+    @Test("partial downloads older than a day are removed at start; recent ones are kept for a resume")
+    func stalePartials() async throws {
+        let fixture = try FetcherFixture()
+        defer { fixture.remove() }
+        _ = try fixture.fetcher()
+        let partial = "\(fixture.cacheDirectory)/partial"
+        try Data([1]).write(to: URL(fileURLWithPath: "\(partial)/old"))
+        try Data([2]).write(to: URL(fileURLWithPath: "\(partial)/recent"))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -2 * 86_400)], ofItemAtPath: "\(partial)/old")
+        _ = try fixture.fetcher()
+        #expect(fixture.cached("partial") == ["recent"])
+    }
+
+    @Test("an entry a call in progress reads is not evicted, even when it is the least recently used")
+    func leasedEntryKept() async throws {
+        let fixture = try FetcherFixture()
+        defer { fixture.remove() }
+        let cache = try ArtifactCache(directory: fixture.cacheDirectory, maxBytes: 150)
+        func add(_ seed: UInt8) async throws -> SluiceCore.Digest {
+            let bytes = FetcherFixture.bytes(100, seed: seed)
+            let staged = "\(fixture.base)/staged-\(seed)"
+            try Data(bytes).write(to: URL(fileURLWithPath: staged))
+            let digest = FetcherFixture.digest(bytes)
+            _ = try await cache.insert(staged: staged, sha256: digest.hex, sha512: nil, isDirectory: false, bytes: 100, signature: nil)
+            await cache.release(digest.hex)
+            return digest
+        }
+        let first = try await add(1)
+        let lease = try #require(await cache.checkout(first))
+        let second = try await add(2)
+        // Over the cap, but the only other entry is leased: both stay.
+        #expect(await cache.entries() == [first, second])
+        await cache.release(lease.hex)
+        let third = try await add(3)
+        #expect(await cache.entries() == [third])
+        #expect(fixture.cached("sha256") == [third.hex])
+    }
 }
