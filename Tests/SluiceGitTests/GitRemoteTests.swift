@@ -110,8 +110,11 @@ import Testing
         let server = try UnauthorizedServer()
         defer { server.stop() }
         let token = "s3cr3t-token-\(UUID().uuidString)"
-        setenv("SLUICE_TEST_TOKEN", token, 1)
-        defer { unsetenv("SLUICE_TEST_TOKEN") }
+        // A token file, not setenv: changing the environment races Foundation's Process.run in
+        // tests running beside this one (a crash in memcpy); both forms share the redaction.
+        let tokenFile = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-token-\(UUID().uuidString)").path
+        try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
         let urls = [
             "http://127.0.0.1:\(server.port)/models.git",
             "http://deploy:\(token)@127.0.0.1:\(server.port)/models.git",
@@ -120,7 +123,7 @@ import Testing
             do {
                 _ = try GitSource.remote(
                     url: url, cacheDirectory: Self.cacheDirectory(),
-                    credentials: .tokenFromEnvironment(variable: "SLUICE_TEST_TOKEN"))
+                    credentials: .tokenFromFile(path: tokenFile))
                 Issue.record("the clone should fail")
             } catch {
                 #expect(!error.description.contains(token), "\(error)")
