@@ -44,11 +44,7 @@ public struct ArtifactFetchError: Error, Sendable, CustomStringConvertible {
     /// `text` with control characters escaped and cut to 200 characters: server-provided
     /// text reaches messages and logs only this way.
     public static func printable(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars.prefix(200) {
-            out += scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
-        }
-        return text.unicodeScalars.count > 200 ? out + "…" : out
+        DirectoryHasher.printable(text)
     }
 }
 

@@ -197,10 +197,16 @@ public enum DirectoryHasher {
 
     /// A local path as messages show it: quoted, control characters escaped.
     private static func shown(_ path: String) -> String {
+        "'" + printable(path) + "'"
+    }
+
+    /// `text` with control characters escaped and cut to 200 characters: the one way a path
+    /// or a server's text reaches a message or a log.
+    public static func printable(_ text: String) -> String {
         var out = ""
-        for scalar in path.unicodeScalars.prefix(200) {
+        for scalar in text.unicodeScalars.prefix(200) {
             out += scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
         }
-        return "'" + (path.unicodeScalars.count > 200 ? out + "…" : out) + "'"
+        return text.unicodeScalars.count > 200 ? out + "…" : out
     }
 }
