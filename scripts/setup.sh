@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing Sluice needs on a fresh Debian machine: pkg-config and
-# libgit2-dev (the git source), libsqlite3-dev (the controller's store, through GRDB),
+# libgit2-dev (the git source), git (the tests' repositories), libsqlite3-dev (the controller's store, through GRDB),
 # python3 (the example V2 model server; with jsonschema and PyYAML, the Kubernetes schema contract), prometheus and promtool (the Prometheus provider's
 # tests scrape a real `sluice serve`; promtool checks the exposition, rules and config).
 # Idempotent: does nothing when all are present.
 set -euo pipefail
 missing=()
 if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libgit2; then missing+=(pkg-config libgit2-dev); fi
+# git: the tests drive real repositories with the git command line (and git http-backend).
+if ! command -v git >/dev/null 2>&1; then missing+=(git); fi
 if ! pkg-config --exists sqlite3 2>/dev/null; then missing+=(libsqlite3-dev); fi
 if ! command -v python3 >/dev/null 2>&1; then missing+=(python3); fi
 # jsonschema and PyYAML validate rendered Kubernetes objects against the vendored CRD and

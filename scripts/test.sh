@@ -1,12 +1,41 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is missing, builds, and runs every test.
+# The README's test command: installs what is missing, builds, and runs every test, the
+# quickstart (on the debug build) and a build of the benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build
-swift test
+swift build --build-tests
+logs=.build/test-logs
+mkdir -p "$logs"
+# Two steps, so that the CPU-heavy unit tests of SluiceCore (sketches fed millions of values)
+# never share the two cores with the tests that start servers and wait for their answers.
+# Every suite has a 10-minute time limit per test; `timeout` (which signals its whole process
+# group, model servers and python peers included) is the backstop for a test that ignores it,
+# so that a hang fails the run with the names of the unfinished tests instead of using up CI.
+run_tests() {  # log name, minutes, swift test arguments
+  local log=$logs/$1.log minutes=$2 status=0
+  shift 2
+  timeout -k 30 "${minutes}m" swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+  if [ "$status" -ne 0 ]; then
+    scripts/slowest-tests.py --unfinished "$log"
+    echo "test.sh: swift test $* failed (status $status; 124 is the ${minutes}-minute backstop)" >&2
+    exit "$status"
+  fi
+}
+echo "== swift test: SluiceCoreTests (pure logic)"
+run_tests core 20 --filter '^SluiceCoreTests\.'
+echo "== swift test: every other target (real git, SQLite, processes, loopback peers, the binary)"
+run_tests components 45 --skip '^SluiceCoreTests\.'
+scripts/slowest-tests.py "$logs/core.log" "$logs/components.log"
 # The example V2 model server that the data-plane tests and the quickstart run.
 python3 -m unittest examples/server/test_v2_server.py
+# The README's first command, on the debug build the tests already made (a release build
+# would add ten minutes of compiling on two cores; release is what users run).
+SLUICE_QUICKSTART_BUILD=debug scripts/quickstart.sh > "$logs/quickstart.log" 2>&1 \
+  || { tail -60 "$logs/quickstart.log"; echo "test.sh: the quickstart failed (full log: $logs/quickstart.log)" >&2; exit 1; }
+echo "== quickstart: $(tail -1 "$logs/quickstart.log")"
+# The benchmarks compile (they are separate packages; running them is by hand: Benchmarks/README.md).
+scripts/check-benchmarks.sh
 # A 20-second run of every fuzz target (docs/fuzzing.md) when SLUICE_FUZZ_SMOKE=1. Not in CI by
 # default: its cold sanitizer build of SwiftNIO and Yams alone takes 6-13 minutes on 2 cores,
 # which would put the run near the 20-minute budget. It needs the toolchain's libFuzzer
