@@ -191,6 +191,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The drift benchmark's driver (Benchmarks/README.md): a target of this package so that
+        // every build, CI's included, compiles it; it runs by hand, in release.
+        .executableTarget(
+            name: "drift-bench", dependencies: ["SluiceCore"], path: "Benchmarks/DriftBench/Sources/drift-bench",
+            swiftSettings: strictSettings
+        ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(
             name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],

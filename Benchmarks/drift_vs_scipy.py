@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PSI and the two-sample KS test: SluiceCore (drift-bench) against scipy/numpy.
 
-    swift build -c release --package-path Benchmarks/DriftBench --scratch-path .build-driftbench
+    swift build -c release --product drift-bench
     python3 Benchmarks/drift_vs_scipy.py [--sizes 10000,100000,1000000] [--runs 5]
                                           [--shapes-size 1000000] [--sketch-sizes 100000,1000000,10000000]
 
@@ -29,7 +29,7 @@ import scipy
 from scipy import stats
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build-driftbench", "release", "drift-bench")
+BINARY = os.path.join(ROOT, ".build", "release", "drift-bench")
 
 
 GOLDEN = os.path.join(ROOT, "Tests", "SluiceCoreTests", "Fixtures", "drift", "generate_golden.py")
@@ -218,7 +218,7 @@ def main():
     parser.add_argument("--json", action="store_true", help="print the raw rows as JSON too")
     arguments = parser.parse_args()
     if not os.path.exists(BINARY):
-        sys.exit(f"build drift-bench first: swift build -c release --package-path Benchmarks/DriftBench --scratch-path .build-driftbench")
+        sys.exit(f"build drift-bench first: swift build -c release --product drift-bench")
     sizes = [int(s) for s in arguments.sizes.split(",") if s]
     sketch_sizes = [int(s) for s in arguments.sketch_sizes.split(",") if s]
     print(f"scipy {scipy.__version__}, numpy {np.__version__}; medians of {arguments.runs} runs; times in ms")
