@@ -27,13 +27,9 @@ struct JSONParserTests {
         ("", "line 1, column 1: expected a value, found the end of the document"),
         ("\"open", "line 1, column 6: unterminated string"),
     ])
-    func errors(input: String, message: String) {
-        #expect(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(input) }
-        do {
-            _ = try JSONParser.parse(input)
-        } catch {
-            #expect(error.description == message)
-        }
+    func errors(input: String, message: String) throws {
+        let error = try #require(throws: JSONParser.SyntaxError.self) { try JSONParser.parse(input) }
+        #expect(error.description == message)
     }
 
     @Test("deep nesting is refused instead of exhausting the stack")

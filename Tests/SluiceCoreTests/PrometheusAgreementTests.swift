@@ -188,7 +188,7 @@ final class PrometheusServer {
     }
 
     func query(_ query: String) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/query")!)
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/api/v1/query")))
         request.httpMethod = "POST"
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         var allowed = CharacterSet.alphanumerics
