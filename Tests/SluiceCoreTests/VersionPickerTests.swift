@@ -118,4 +118,45 @@ struct VersionPickerTests {
             #expect(choose(picker, headers: headers, ready: ["v1", "v2", "v3"], random: .max / 3) == .version(version, .sticky), "user-\(user)")
         }
     }
+
+    @Test("a manifest's sticky split keeps users where they were: the rollout engine's route keeps the manifest's version order")
+    func pinnedAssignmentsFromManifest() throws {
+        // Listed v3, v1, v2 on purpose: sorting the versions anywhere on the way would move users.
+        let deployment = try PlanFixtures.deployment("""
+            apiVersion: sluice/v1
+            kind: ModelDeployment
+            metadata:
+              name: ab
+            spec:
+              runtime: python-v2
+              versions:
+                - name: v3
+                  artifact: models/c.json
+                - name: v1
+                  artifact: models/a.json
+                - name: v2
+                  artifact: models/b.json
+              traffic: {v1: 50, v2: 30, v3: 20}
+              routing:
+                stickyHeader: X-User
+
+            """)
+        let ready: Set = ["v1", "v2", "v3"]
+        let decision = RolloutEngine.reconcile(
+            desired: DesiredState.Model(deployment: deployment, path: "ab.yaml"), revision: "r", manifestError: nil, state: nil,
+            observation: ModelObservation(readyVersions: ready), now: 0)
+        let route = try #require(RolloutEngine.route(for: decision.state))
+        #expect(route.versions.map(\.name) == ["v3", "v1", "v2"])
+        let picker = VersionPicker(model: ModelRuntime(name: "ab", route: route))
+        let expected = [
+            "v1", "v2", "v1", "v1", "v3", "v1", "v3", "v1",
+            "v3", "v1", "v1", "v2", "v1", "v3", "v1", "v2",
+            "v1", "v1", "v1", "v1", "v3", "v1", "v2", "v2",
+            "v1", "v2", "v3", "v1", "v2", "v2", "v2", "v2",
+            "v1", "v3", "v3", "v3", "v1", "v3", "v1", "v2",
+        ]
+        for (user, version) in expected.enumerated() {
+            #expect(choose(picker, headers: ["x-user": "user-\(user)"], ready: ready) == .version(version, .sticky), "user-\(user)")
+        }
+    }
 }

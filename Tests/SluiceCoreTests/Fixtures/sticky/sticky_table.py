@@ -52,7 +52,9 @@ assert fnv1a64(b"foobar") == 0x85944171F73967E8
 assert splitmix64_finalizer(0x9E3779B97F4A7C15) == 0xE220A8397B1DCDAF
 
 KEYS = ["", "a", "user-1", "user-2", "user-42", "alice@example.com", "h\u00e9llo", "\U0001F600", "x" * 64]
-SPLIT = [("v1", 50), ("v2", 30), ("v3", 20)]
+# VersionPickerTests.pinnedAssignments (spec order v1, v2, v3) and
+# pinnedAssignmentsFromManifest (a manifest listing v3, v1, v2: the route keeps its order).
+SPLITS = [[("v1", 50), ("v2", 30), ("v3", 20)], [("v3", 20), ("v1", 50), ("v2", 30)]]
 
 if __name__ == "__main__":
     def literal(key: str) -> str:
@@ -65,7 +67,8 @@ if __name__ == "__main__":
     print("// hashes")
     for key in KEYS:
         print(f"({literal(key)}, {hexadecimal(sticky_hash(key))}),")
-    print("// assignments for", SPLIT)
     users = [f"user-{i}" for i in range(40)]
-    for row in range(0, len(users), 8):
-        print(" ".join(f'"{choose(u, SPLIT)}",' for u in users[row:row + 8]))
+    for split in SPLITS:
+        print("// assignments of user-0...user-39 for", split)
+        for row in range(0, len(users), 8):
+            print(" ".join(f'"{choose(u, split)}",' for u in users[row:row + 8]))
