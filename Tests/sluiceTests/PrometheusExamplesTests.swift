@@ -91,6 +91,7 @@ struct PrometheusExamplesTests {
         // Both targets listen before Prometheus starts, so a target that is down is refused by
         // its token, which the scrape error names.
         var targetHealth: [String: (health: String, error: String)] = [:]
+        var upByJob: [String: String] = [:]
         let deadline = Date().addingTimeInterval(120)
         repeat {
             try await Task.sleep(for: .milliseconds(500))
@@ -101,16 +102,17 @@ struct PrometheusExamplesTests {
                       health != "unknown" else { return nil }
                 return (job, (health, target["lastError"] as? String ?? ""))
             }, uniquingKeysWith: { first, _ in first })
-        } while Date() < deadline && targetHealth.count < 2
+            // `up` is queried at a whole second, so it can lag the targets' health by one.
+            let (_, up) = try await prometheus.query("up", at: Int(Date().timeIntervalSince1970))
+            let result = (up["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
+            upByJob = Dictionary(result.compactMap { sample -> (String, String)? in
+                guard let job = (sample["metric"] as? [String: String])?["job"], let value = (sample["value"] as? [Any])?.last as? String else { return nil }
+                return (job, value)
+            }, uniquingKeysWith: { first, _ in first })
+        } while Date() < deadline && (targetHealth.count < 2 || upByJob.count < 2)
         #expect(targetHealth["sluice-serve"]?.health == "up", "\(targetHealth)")
         #expect(targetHealth["sluice-controller"]?.health == "down", "\(targetHealth)")
         #expect(targetHealth["sluice-controller"]?.error.contains("401") == true, "\(targetHealth)")
-        let (_, up) = try await prometheus.query("up", at: Int(Date().timeIntervalSince1970))
-        let result = (up["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
-        let upByJob = Dictionary(result.compactMap { sample -> (String, String)? in
-            guard let job = (sample["metric"] as? [String: String])?["job"], let value = (sample["value"] as? [Any])?.last as? String else { return nil }
-            return (job, value)
-        }, uniquingKeysWith: { first, _ in first })
         #expect(upByJob == ["sluice-serve": "1", "sluice-controller": "0"], "up by job: \(upByJob)")
     }
 
