@@ -57,12 +57,8 @@ import Testing
     func missingEnvironment() throws {
         let name = "SLUICE_TEST_UNSET_\(UUID().uuidString.prefix(8))"
         let config = try configuration(in: "controller:\n  repository: .\n  stateDirectory: state\n  webhookSecretEnv: \(name)\n").controller()
-        #expect(throws: (any Error).self) { try ControllerSecrets.resolve(config) }
-        do {
-            _ = try ControllerSecrets.resolve(config)
-        } catch {
-            #expect("\(error)" == "controller.webhookSecretEnv: the environment variable \(name) is not set or empty")
-        }
+        let error = try #require(throws: (any Error).self) { try ControllerSecrets.resolve(config) }
+        #expect("\(error)" == "controller.webhookSecretEnv: the environment variable \(name) is not set or empty")
     }
 
     @Test("the controller's secrets: API token generated, metrics token from a file, data plane token read when first needed")

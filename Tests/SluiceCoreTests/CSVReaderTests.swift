@@ -60,7 +60,7 @@ struct CSVReaderTests {
             Issue.record("not numeric")
             return
         }
-        #expect(values == samples.map { Double($0)! })
+        #expect(values == (try samples.map { try #require(Double($0)) }))
         var state: UInt64 = 7
         var many: [String] = []
         for _ in 0..<2000 {
@@ -73,7 +73,7 @@ struct CSVReaderTests {
             Issue.record("not numeric")
             return
         }
-        #expect(parsed == many.map { Double($0)! })
+        #expect(parsed == (try many.map { try #require(Double($0)) }))
     }
 
     @Test("errors name the file, line and column")

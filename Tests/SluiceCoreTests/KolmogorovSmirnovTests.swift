@@ -7,11 +7,9 @@ import Testing
 /// p-value to 1e-9 relative, and the same method.
 @Suite("Kolmogorov–Smirnov")
 struct KolmogorovSmirnovTests {
-    static func cases(_ key: String) -> [[String: Any]] { DriftStatisticsTests.cases(key) }
+    static func cases(_ key: String, count: Int) throws -> [[String: Any]] { try DriftStatisticsTests.cases(key, count: count) }
 
     func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? .nan }
-
-    func doubles(_ value: Any?) -> [Double] { (value as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue } }
 
     /// Relative, so a p-value of 1e-50 must match to 1e-59; zero must be zero.
     func relativelyClose(_ value: Double, _ expected: Double, _ tolerance: Double = 1e-9) -> Bool {
@@ -26,13 +24,12 @@ struct KolmogorovSmirnovTests {
 
     @Test("samples: equal and unequal sizes, ties, tiny, identical, large (asymptotic)")
     func samples() throws {
-        let cases = Self.cases("ks")
-        #expect(cases.count == 12)
+        let cases = try Self.cases("ks", count: 12)
         #expect(Set(cases.map { $0["method"] as? String }) == ["exact", "asymptotic"], "both methods are covered")
         for item in cases {
             let name = item["name"] as? String ?? ""
-            let reference = doubles(item["reference"])
-            let current = doubles(item["current"])
+            let reference = try DriftStatisticsTests.doubles(item, "reference")
+            let current = try DriftStatisticsTests.doubles(item, "current")
             let result = try #require(KolmogorovSmirnov.twoSample(reference, current), "\(name)")
             #expect(abs(result.statistic - number(item["statistic"])) <= 1e-12, "\(name)")
             #expect(relativelyClose(result.pValue, number(item["pValue"])), "\(name): \(result.pValue)")
@@ -48,13 +45,13 @@ struct KolmogorovSmirnovTests {
     }
 
     @Test("p-values for a statistic and sizes, through every branch scipy takes")
-    func pValues() {
-        let cases = Self.cases("ks_pvalue")
-        #expect(cases.count == 29)
+    func pValues() throws {
+        let cases = try Self.cases("ks_pvalue", count: 29)
+        #expect(Set(cases.map { $0["method"] as? String }) == ["exact", "asymptotic"], "both branches are covered")
         for item in cases {
-            let d = number(item["d"])
-            let n = item["n"] as? Int ?? 0
-            let m = item["m"] as? Int ?? 0
+            let d = try DriftStatisticsTests.number(item, "d")
+            let n = try #require(item["n"] as? Int)
+            let m = try #require(item["m"] as? Int)
             let (p, method) = KolmogorovSmirnov.pValue(statistic: d, n: n, m: m)
             #expect(relativelyClose(p, number(item["pValue"])), "d=\(d) n=\(n) m=\(m): \(p)")
             #expect(method.rawValue == item["method"] as? String, "d=\(d) n=\(n) m=\(m)")
@@ -64,9 +61,9 @@ struct KolmogorovSmirnovTests {
 
     @Test("exact and asymptotic p-values can fall on opposite sides of α = 0.05; auto picks exact")
     func exactAndAsymptoticDisagree() throws {
-        let item = try #require(Self.cases("ks").first { $0["name"] as? String == "exact and asymptotic disagree at 0.05" })
-        let reference = doubles(item["reference"])
-        let current = doubles(item["current"])
+        let item = try #require(try Self.cases("ks", count: 12).first { $0["name"] as? String == "exact and asymptotic disagree at 0.05" })
+        let reference = try DriftStatisticsTests.doubles(item, "reference")
+        let current = try DriftStatisticsTests.doubles(item, "current")
         let result = try #require(KolmogorovSmirnov.twoSample(reference, current))
         let asymptotic = KolmogorovSmirnov.test(statistic: result.statistic, n: reference.count, m: current.count, method: .asymptotic)
         #expect(result.method == .exact)

@@ -107,8 +107,8 @@ import Testing
         #expect(SpecDiff.differences(from: a, to: b).map(\.field) == ["labels.team", "labels.tier"])
     }
 
-    @Test func digestShapeAndCanonicalKeyOrder() {
-        let deployment = PlanFixtures.deployment(Self.block)
+    @Test func digestShapeAndCanonicalKeyOrder() throws {
+        let deployment = try PlanFixtures.deployment(Self.block)
         let digest = deployment.specDigest
         #expect(digest.hasPrefix("sha256:"))
         #expect(digest.count == 7 + 64)
@@ -123,8 +123,8 @@ import Testing
     }
 
     /// Every change to what runs changes the digest, and no two such changes collide.
-    @Test func sensitiveToEveryFieldThatChangesWhatRuns() {
-        let base = PlanFixtures.deployment(Self.block)
+    @Test func sensitiveToEveryFieldThatChangesWhatRuns() throws {
+        let base = try PlanFixtures.deployment(Self.block)
         let mutations: [(String, (inout ModelDeployment) -> Void)] = [
             ("runtime", { $0.runtime = "python-v3" }),
             ("artifact", { $0.versions[0].artifact = "models/v1b.json" }),
@@ -187,8 +187,8 @@ import Testing
     }
 
     /// Labels and the name are identity and metadata, not spec.
-    @Test func labelsAndNameAreNotCovered() {
-        let base = PlanFixtures.deployment(Self.block)
+    @Test func labelsAndNameAreNotCovered() throws {
+        let base = try PlanFixtures.deployment(Self.block)
         var relabelled = base
         relabelled.labels = ["anything": "else"]
         relabelled.name = "renamed"

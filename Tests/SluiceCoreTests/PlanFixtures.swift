@@ -1,4 +1,5 @@
 import SluiceCore
+import Testing
 
 /// Manifests and desired states the plan tests share.
 enum PlanFixtures {
@@ -92,10 +93,11 @@ enum PlanFixtures {
         DesiredState(revision: revision, files: files.map { file($0.0, $0.1) })
     }
 
-    /// The decoded deployment of a manifest that must be valid.
-    static func deployment(_ yaml: String) -> ModelDeployment {
+    /// The decoded deployment of a manifest that must be valid (else the test fails, and
+    /// the others in the process still run).
+    static func deployment(_ yaml: String) throws -> ModelDeployment {
         let result = file("m.yaml", yaml)
-        precondition(result.isValid, "fixture is invalid: \(result.diagnostics.map(\.message))")
-        return result.entries[0].deployment!
+        try #require(result.isValid, "fixture is invalid: \(result.diagnostics.map(\.message))")
+        return try #require(result.entries.first?.deployment)
     }
 }

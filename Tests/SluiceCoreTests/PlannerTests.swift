@@ -25,7 +25,7 @@ import Testing
         #expect(fraud.notes.contains { $0.contains("skipped on a first deployment") })
         #expect(fraud.differences.contains(FieldChange(.added, "traffic.v2.2", new: "100")))
         #expect(fraud.differences.contains(FieldChange(.added, "versions.v2.2", new: "artifact models/fraud-v2.2.json")))
-        #expect(fraud.toDigest == F.deployment(Self.canaryTarget).specDigest)
+        #expect(try fraud.toDigest == F.deployment(Self.canaryTarget).specDigest)
         #expect(plan.count(.deploy) == 2)
         #expect(plan.hasChanges)
     }
@@ -141,8 +141,8 @@ import Testing
 
     /// Going back to a recent spec skips steps and analysis.
     @Test func revertToRecentSpecIsAFastRollback() throws {
-        let stableDigest = F.deployment(Self.stable).specDigest
-        let canaryDigest = F.deployment(Self.canaryTarget).specDigest
+        let stableDigest = try F.deployment(Self.stable).specDigest
+        let canaryDigest = try F.deployment(Self.canaryTarget).specDigest
         // The git layer lists the model's specs at earlier revisions, newest first.
         let history = ["fraud-detector": [canaryDigest, canaryDigest, stableDigest]]
         let plan = plan([("f.yaml", Self.canaryTarget)], [("f.yaml", Self.stable)], history: history)
@@ -164,9 +164,9 @@ import Testing
         let old = F.fraud(rollout: F.rollout + "    rollbackWindow: 2\n")
         let history = [
             "fraud-detector": [
-                F.deployment(variant("a.json", window: 2)).specDigest,
-                F.deployment(variant("b.json", window: 2)).specDigest,
-                F.deployment(old).specDigest,
+                try F.deployment(variant("a.json", window: 2)).specDigest,
+                try F.deployment(variant("b.json", window: 2)).specDigest,
+                try F.deployment(old).specDigest,
             ]
         ]
         // Two specs back: within a window of 2.
@@ -180,7 +180,7 @@ import Testing
         let current = F.fraud(
             versions: F.v21v22.replacingOccurrences("fraud-v2.2.json", with: "c.json"), traffic: "{v2.1: 0, v2.2: 100}",
             rollout: F.rollout + "    rollbackWindow: 2\n")
-        let longer = ["fraud-detector": history["fraud-detector"]!]
+        let longer = ["fraud-detector": try #require(history["fraud-detector"])]
         let outside = plan([("f.yaml", current)], [("f.yaml", old)], history: longer)
         guard case .canary(let canary)? = outside.change(named: "fraud-detector")?.action else {
             Issue.record("expected a canary, got \(String(describing: outside.change(named: "fraud-detector")?.action))")
@@ -189,13 +189,14 @@ import Testing
         #expect(canary.candidate == "v2.1")
         // The same return with a window of 3 is fast.
         let wide = old.replacingOccurrences("rollbackWindow: 2", with: "rollbackWindow: 3")
-        let wideHistory = ["fraud-detector": Array(history["fraud-detector"]!.dropLast()) + [F.deployment(wide).specDigest]]
+        let wideDigest = try F.deployment(wide).specDigest
+        let wideHistory = ["fraud-detector": Array(try #require(history["fraud-detector"]).dropLast()) + [wideDigest]]
         let fast = plan([("f.yaml", current)], [("f.yaml", wide)], history: wideHistory)
         #expect(fast.change(named: "fraud-detector")?.action.kind == .fastRollback)
         // A window of 0 turns the fast path off.
         let off = old.replacingOccurrences("rollbackWindow: 2", with: "rollbackWindow: 0")
         let offPlan = plan(
-            [("f.yaml", current)], [("f.yaml", off)], history: ["fraud-detector": [F.deployment(off).specDigest]])
+            [("f.yaml", current)], [("f.yaml", off)], history: ["fraud-detector": [try F.deployment(off).specDigest]])
         #expect(offPlan.change(named: "fraud-detector")?.action.kind == .canary)
     }
 

@@ -141,7 +141,15 @@ final class PrometheusServer {
             backfill.arguments = ["tsdb", "create-blocks-from", "openmetrics", input.path, directory.appendingPathComponent("data").path]
             backfill.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
             try backfill.run()
-            while backfill.isRunning { try? await Task.sleep(for: .milliseconds(10)) }  // never block the pool
+            // Polled, never a blocking wait on the pool; a hung promtool fails the test after 2 min.
+            let started = ContinuousClock.now
+            while backfill.isRunning {
+                guard ContinuousClock.now - started < .seconds(120) else {
+                    kill(backfill.processIdentifier, SIGKILL)
+                    throw StartError(description: "promtool did not finish backfilling \(input.path) within 120 s")
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
             guard backfill.terminationStatus == 0 else { throw StartError(description: "promtool could not backfill \(input.path)") }
         }
         var lastError = "no attempt"
@@ -188,7 +196,7 @@ final class PrometheusServer {
     }
 
     func query(_ query: String) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/api/v1/query")!)
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(port)/api/v1/query")))
         request.httpMethod = "POST"
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         var allowed = CharacterSet.alphanumerics
@@ -206,9 +214,9 @@ final class PrometheusServer {
 
     func stop(removing: Bool = true) {
         if process.isRunning {
-            // SIGKILL: a graceful exit would hold a thread of the tests' cooperative pool.
+            // SIGKILL and no wait (Foundation reaps it): any wait would hold a thread of the
+            // tests' cooperative pool.
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
         if removing { try? FileManager.default.removeItem(at: directory) }
     }

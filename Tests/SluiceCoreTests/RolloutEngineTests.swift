@@ -63,7 +63,7 @@ struct RolloutEngineTests {
     }
 
     @Test("failed analysis aborts at once; the spec is not retried until `retry`")
-    func failedAnalysis() {
+    func failedAnalysis() throws {
         let stable = step(Self.model(["v1": 100]), nil, at: 0).state
         let canary = Self.model(["v1": 0, "v2": 100], steps: [.weight(20), .weight(60)], analysis: Self.errorRate)
         var decision = step(canary, stable, at: 1)
@@ -92,13 +92,13 @@ struct RolloutEngineTests {
         #expect(again.state.message.contains("error_rate: 0.2 > max 0.05"), "the abort's detail stays")
         let later = step(canary, again.state, at: 30)
         #expect(later.state.message == again.state.message, "said once, not again on every pass")
-        let (retried, event) = try! #require(RolloutEngine.retry(again.state))
+        let (retried, event) = try #require(RolloutEngine.retry(again.state))
         #expect(event.kind == .retry)
         #expect(step(canary, retried, at: 21).state.candidate != nil)
     }
 
     @Test("thin data is inconclusive, never a pass, and pauses for a person")
-    func inconclusive() {
+    func inconclusive() throws {
         let stable = step(Self.model(["v1": 100]), nil, at: 0).state
         let canary = Self.model(["v1": 0, "v2": 100], steps: [.weight(20), .weight(60)], analysis: Self.errorRate)
         var decision = step(canary, stable, at: 1)
@@ -111,14 +111,14 @@ struct RolloutEngineTests {
         #expect(decision.state.health == .paused)
         #expect(decision.state.reason == .inconclusive)
         #expect(weights(decision.state) == ["v1": 80, "v2": 20])
-        let (promoted, _) = try! #require(RolloutEngine.promote(decision.state, full: true, deployment: canary.deployment, now: 13))
+        let (promoted, _) = try #require(RolloutEngine.promote(decision.state, full: true, deployment: canary.deployment, now: 13))
         let finished = step(canary, promoted, at: 14)
         #expect(finished.state.candidate == nil)
         #expect(weights(finished.state) == ["v1": 0, "v2": 100])
     }
 
     @Test("an approval step waits for `sluice promote`")
-    func approval() {
+    func approval() throws {
         let stable = step(Self.model(["v1": 100]), nil, at: 0).state
         let canary = Self.model(["v1": 0, "v2": 100], steps: [.weight(25), .approval, .weight(75)])
         var decision = step(canary, stable, at: 1)
@@ -126,7 +126,7 @@ struct RolloutEngineTests {
         #expect(decision.state.reason == .awaitingApproval)
         decision = step(canary, decision.state, at: 500)
         #expect(weights(decision.state) == ["v1": 75, "v2": 25])
-        let (passed, _) = try! #require(RolloutEngine.promote(decision.state, full: false, deployment: canary.deployment, now: 501))
+        let (passed, _) = try #require(RolloutEngine.promote(decision.state, full: false, deployment: canary.deployment, now: 501))
         decision = step(canary, passed, at: 502)
         #expect(decision.state.candidate == nil, "the last step (75%, no analysis) passes and promotes")
         #expect(RolloutEngine.promote(decision.state, full: false, deployment: canary.deployment, now: 503) == nil)
@@ -217,7 +217,7 @@ struct RolloutEngineTests {
     }
 
     @Test("a version that keeps its name with a new artifact canaries as NAME~canary beside the stable one")
-    func inPlaceReplacement() {
+    func inPlaceReplacement() throws {
         let stable = step(Self.model(["v1": 100], artifacts: ["v1": "models/a.json"]), nil, at: 0).state
         let retrained = Self.model(["v1": 100], artifacts: ["v1": "models/b.json"], steps: [.weight(25), .approval])
         var decision = step(retrained, stable, ready: ["v1"], at: 1)
@@ -227,7 +227,7 @@ struct RolloutEngineTests {
         #expect(route?.versions.map(\.artifact) == ["models/a.json", "models/b.json"])
         decision = step(retrained, decision.state, ready: ["v1", "v1~canary"], at: 2)
         #expect(weights(decision.state) == ["v1": 75, "v1~canary": 25])
-        let (passed, _) = try! #require(RolloutEngine.promote(decision.state, full: false, deployment: retrained.deployment, now: 3))
+        let (passed, _) = try #require(RolloutEngine.promote(decision.state, full: false, deployment: retrained.deployment, now: 3))
         decision = step(retrained, passed, at: 4)
         #expect(decision.state.candidate == nil)
         let promoted = RolloutEngine.route(for: decision.state)

@@ -27,8 +27,8 @@ import Testing
     /// A spec digest computed by earlier releases (stored in state directories as
     /// `desiredDigest`, `stableHistory`, `failedDigests`): the same manifest must give the same
     /// digest, or every model would look changed after an upgrade.
-    @Test func specDigestOfEarlierReleasesIsUnchanged() {
-        let deployment = PlanFixtures.deployment(PlanDigestTests.block)
+    @Test func specDigestOfEarlierReleasesIsUnchanged() throws {
+        let deployment = try PlanFixtures.deployment(PlanDigestTests.block)
         #expect(deployment.canonicalSpecJSON == Self.canonicalJSON)
         #expect(deployment.specDigest == "sha256:decad01cbddd2d6648df5526398a1ba955e72d9b374cb10b61777c009427b61f")
     }

@@ -15,14 +15,10 @@ struct SketchInputsTests {
     }
 
     @Test("a sketchInputs that is not a list of names is refused at its field")
-    func refused() {
+    func refused() throws {
         let json = #"{"models":[{"name":"m","versions":[{"name":"v1","endpoint":"http://127.0.0.1:9000"}],"route":{"weights":{"v1":100}},"sketchInputs":["amount",3]}]}"#
-        #expect(throws: RuntimeSpecError.self) { try RuntimeSpec.decode(json: Array(json.utf8)) }
-        do {
-            _ = try RuntimeSpec.decode(json: Array(json.utf8))
-        } catch {
-            #expect(error.issues.map(\.field) == ["models[0].sketchInputs[1]"])
-        }
+        let error = try #require(throws: RuntimeSpecError.self) { try RuntimeSpec.decode(json: Array(json.utf8)) }
+        #expect(error.issues.map(\.field) == ["models[0].sketchInputs[1]"])
     }
 
     @Test("named inputs of drift monitors and checks are sketched, and baselines compared with every input are read")

@@ -21,7 +21,7 @@ struct MetricsExpositionTests {
         let url = serve.inferenceURL.appendingPathComponent("/metrics")
         // Mirrored copies are answered after the caller's response: wait until all are counted.
         var text = ""
-        try await serve.waitUntil("mirrored copies counted", seconds: 10) {
+        try await serve.waitUntil("mirrored copies counted", seconds: 90) {
             text = try await serve.request("GET", url).text
             return ParsedExposition(text).value("sluice_mirrored_requests_total", ["model": "fraud", "version": "v2"]) == Double(routed)
         }

@@ -45,8 +45,6 @@ struct PrometheusExamplesTests {
         defer { try? FileManager.default.removeItem(at: copy) }
         // Two loopback targets that answer /metrics only with their own token: the data plane's
         // file holds the right one, the controller's a wrong one.
-        let ports = freePortBlock(in: 33000..<39900, size: 2)
-        defer { releasePortBlock(ports) }
         let secrets = copy.appendingPathComponent("secrets")
         try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
         for (name, token) in [("sluice-serve-metrics-token", "serve-scraper"), ("sluice-controller-metrics-token", "stale-token")] {
@@ -56,20 +54,32 @@ struct PrometheusExamplesTests {
         let script = copy.appendingPathComponent("target.py")
         try Self.tokenTarget.write(to: script, atomically: true, encoding: .utf8)
         var targets: [Process] = []
-        // SIGKILL: the test process blocks SIGTERM, and children inherit the mask.
-        defer { for target in targets { kill(target.processIdentifier, SIGKILL); target.waitUntilExit() } }
-        for (port, token) in [(ports, "serve-scraper"), (ports + 1, "controller-scraper")] {
+        // SIGKILL: the test process blocks SIGTERM, and children inherit the mask. Foundation
+        // reaps them; a blocking wait here would hold a thread of the cooperative pool.
+        defer { for target in targets { kill(target.processIdentifier, SIGKILL) } }
+        var ports: [Int] = []
+        for (job, token) in [("serve", "serve-scraper"), ("controller", "controller-scraper")] {
+            // Each target binds port 0 and writes the port it got once it listens.
+            let portFile = copy.appendingPathComponent("\(job).port")
             let target = Process()
             target.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            target.arguments = ["python3", script.path, String(port), token]
-            target.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            target.arguments = ["python3", script.path, portFile.path, token]
+            target.standardOutput = FileHandle.nullDevice
+            target.standardError = FileHandle.nullDevice
             try target.run()
             targets.append(target)
+            var port: Int?
+            let started = Date()
+            while port == nil, target.isRunning, Date().timeIntervalSince(started) < 60 {
+                port = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0) }
+                if port == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            ports.append(try #require(port, "the \(job) target did not start"))
         }
 
         // The shipped file with only the addresses and the interval changed.
         var config = try String(contentsOf: copy.appendingPathComponent("prometheus.yml"), encoding: .utf8)
-        for (from, to) in [("127.0.0.1:8080", "127.0.0.1:\(ports)"), ("127.0.0.1:8090", "127.0.0.1:\(ports + 1)"), ("15s", "1s")] {
+        for (from, to) in [("127.0.0.1:8080", "127.0.0.1:\(ports[0])"), ("127.0.0.1:8090", "127.0.0.1:\(ports[1])"), ("15s", "1s")] {
             try #require(config.contains(from), "prometheus.yml no longer holds \(from)")
             config = config.replacingOccurrences(of: from, with: to)
         }
@@ -78,19 +88,32 @@ struct PrometheusExamplesTests {
         let prometheus = try await LocalPrometheus(config: config)
         try await prometheus.start()
 
-        var up: [String: Double] = [:]
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, up.count < 2 {
+        // Both targets listen before Prometheus starts, so a target that is down is refused by
+        // its token, which the scrape error names.
+        var targetHealth: [String: (health: String, error: String)] = [:]
+        var upByJob: [String: String] = [:]
+        let deadline = Date().addingTimeInterval(120)
+        repeat {
             try await Task.sleep(for: .milliseconds(500))
-            let (_, body) = try await prometheus.query("up", at: Int(Date().timeIntervalSince1970))
-            let result = (body["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
-            up = Dictionary(result.compactMap { sample -> (String, Double)? in
-                guard let job = (sample["metric"] as? [String: String])?["job"],
-                      let value = (sample["value"] as? [Any])?.last as? String, let number = Double(value) else { return nil }
-                return (job, number)
+            let (body, _) = try await prometheus.get("/api/v1/targets")
+            let active = (Self.json(body)["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]] ?? []
+            targetHealth = Dictionary(active.compactMap { target -> (String, (String, String))? in
+                guard let job = (target["labels"] as? [String: String])?["job"], let health = target["health"] as? String,
+                      health != "unknown" else { return nil }
+                return (job, (health, target["lastError"] as? String ?? ""))
             }, uniquingKeysWith: { first, _ in first })
-        }
-        #expect(up == ["sluice-serve": 1, "sluice-controller": 0], "up by job: \(up)")
+            // `up` is queried at a whole second, so it can lag the targets' health by one.
+            let (_, up) = try await prometheus.query("up", at: Int(Date().timeIntervalSince1970))
+            let result = (up["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
+            upByJob = Dictionary(result.compactMap { sample -> (String, String)? in
+                guard let job = (sample["metric"] as? [String: String])?["job"], let value = (sample["value"] as? [Any])?.last as? String else { return nil }
+                return (job, value)
+            }, uniquingKeysWith: { first, _ in first })
+        } while Date() < deadline && (targetHealth.count < 2 || upByJob.count < 2)
+        #expect(targetHealth["sluice-serve"]?.health == "up", "\(targetHealth)")
+        #expect(targetHealth["sluice-controller"]?.health == "down", "\(targetHealth)")
+        #expect(targetHealth["sluice-controller"]?.error.contains("401") == true, "\(targetHealth)")
+        #expect(upByJob == ["sluice-serve": "1", "sluice-controller": "0"], "up by job: \(upByJob)")
     }
 
     @Test("promtool check rules passes, and the rules hold the alerts and records docs/prometheus.md names", .needsPrometheus)
@@ -239,11 +262,12 @@ struct PrometheusExamplesTests {
         return queries
     }
 
-    /// A /metrics target for `python3 target.py PORT TOKEN`: 200 with one sample for
-    /// `Authorization: Bearer TOKEN`, 401 for anything else.
+    /// A /metrics target for `python3 target.py PORTFILE TOKEN`: 200 with one sample for
+    /// `Authorization: Bearer TOKEN`, 401 for anything else. It listens on a port the kernel
+    /// chooses and then writes it to PORTFILE (renamed into place, so never read half written).
     static let tokenTarget = """
-        import http.server, sys
-        port, token = int(sys.argv[1]), sys.argv[2]
+        import http.server, os, sys
+        port_file, token = sys.argv[1], sys.argv[2]
         class Target(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 ok = self.path == "/metrics" and self.headers.get("Authorization") == "Bearer " + token
@@ -255,7 +279,11 @@ struct PrometheusExamplesTests {
                 self.wfile.write(body)
             def log_message(self, *args):
                 pass
-        http.server.ThreadingHTTPServer(("127.0.0.1", port), Target).serve_forever()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Target)
+        with open(port_file + ".tmp", "w") as out:
+            out.write(str(server.server_address[1]))
+        os.rename(port_file + ".tmp", port_file)
+        server.serve_forever()
         """
 
     /// A copy of examples/prometheus in a temporary directory (rule and token paths are relative).
