@@ -121,7 +121,6 @@ final class ControllerHarness: @unchecked Sendable {
         process.executableURL = SluiceBinary.url
         process.arguments = [which, "--config", directory.appendingPathComponent("sluice.yaml").path]
         process.currentDirectoryURL = directory
-        _ = SluiceBinary.url  // prints which binary runs, once
         let log = directory.appendingPathComponent("\(which).log")
         if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
@@ -180,15 +179,20 @@ final class ControllerHarness: @unchecked Sendable {
         String(decoding: try await ServeHarness.data(from: try url(controllerPort, "/metrics")).0, as: UTF8.self)
     }
 
-    /// Reconcile passes the controller has run, failed or not (`sluice_reconcile_duration_seconds_count`):
-    /// the positive marker that passes happened, for checks that something did NOT happen.
-    func passes() async throws -> Int {
+    /// The value of the sample `series` (name and labels as printed) in the controller's `/metrics`.
+    func metric(_ series: String) async throws -> Double {
         let text = try await metrics()
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice_reconcile_duration_seconds_count") }),
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(series + " ") }),
               let value = line.split(separator: " ").last.flatMap({ Double($0) }) else {
-            throw HarnessError("no pass count in /metrics:\n\(text.prefix(2000))")
+            throw HarnessError("no \(series) in /metrics:\n\(text.prefix(2000))")
         }
-        return Int(value)
+        return value
+    }
+
+    /// Reconcile passes the controller has run, failed or not: the positive marker that
+    /// passes happened, for checks that something did NOT happen.
+    func passes() async throws -> Int {
+        Int(try await metric("sluice_reconcile_duration_seconds_count"))
     }
 
     func model(_ name: String = "fraud") async throws -> [String: Any] {
