@@ -1,5 +1,4 @@
 import Foundation
-import SluiceTestSupport
 import Testing
 
 /// Attacks from a model server on its supervisor: inherited descriptors, inherited
@@ -8,12 +7,32 @@ import Testing
 struct ContainmentTests {
     static let probe = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/probe_runtime.py").path
     /// The interpreter itself: `python3` on PATH may be a shell shim (pyenv) that adds
-    /// descriptors and variables of its own to what the probe would report. Asked without
-    /// blocking a thread of the cooperative pool.
-    static func python() async throws -> String {
-        let asked = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import sys; print(sys.executable)"], timeout: .seconds(120))
-        let path = asked.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return asked.status == 0 && !path.isEmpty && !path.contains("\n") ? path : "python3"
+    /// descriptors and variables of its own to what the probe would report. Found on PATH
+    /// without running anything when it is a binary; only a script shim is asked for
+    /// `sys.executable` (a short blocking run, once per test process).
+    static let python: String = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/python3"
+            guard access(candidate, X_OK) == 0, let resolved = realpath(candidate, nil) else { continue }
+            defer { free(resolved) }
+            let binary = String(cString: resolved)
+            let head = FileHandle(forReadingAtPath: binary).flatMap { try? $0.read(upToCount: 2) }
+            return head == Data("#!".utf8) ? askedInterpreter() : binary
+        }
+        return "python3"
+    }()
+
+    private static func askedInterpreter() -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try? process.run()
+        process.waitUntilExit()
+        let path = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return path.isEmpty ? "python3" : path
     }
     static let probeSpec = #"{"revision":"r1","models":[{"name":"probe","versions":[{"name":"v1","runtime":"probe","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
 
@@ -22,8 +41,8 @@ struct ContainmentTests {
 
     /// A serve harness with the `probe` runtime (reports in DIR/reports) and, as
     /// `forking`, the same probe behind a shell that leaves a `sleep 600` behind.
-    static func harness(listen: String = "127.0.0.1:0", adminListen: String = "127.0.0.1:0") async throws -> ServeHarness {
-        let interpreter = try await Self.python()
+    static func harness(listen: String = "127.0.0.1:0", adminListen: String = "127.0.0.1:0") throws -> ServeHarness {
+        let interpreter = python
         // Relative: runtimes run in the config's directory.
         let runtimes = """
               probe:
@@ -52,7 +71,7 @@ struct ContainmentTests {
 
     @Test("a model server starts with exactly fds 0, 1, 2: no listener or connection of the gateway or admin API to accept() on")
     func onlyStandardDescriptors() async throws {
-        let serve = try await Self.harness()
+        let serve = try Self.harness()
         try await serve.start()
         defer { serve.forceStop() }
         // Connections held open while the model server is started: accepted sockets exist.
@@ -74,7 +93,7 @@ struct ContainmentTests {
 
     @Test("a model server sees only PATH, HOME, LANG, LC_*, TZ, TMPDIR, its runtime's env and SLUICE_MODEL/VERSION/PORT")
     func allowlistedEnvironment() async throws {
-        let serve = try await Self.harness()
+        let serve = try Self.harness()
         try await serve.start(environment: Self.secrets.merging(["LANG": "C.UTF-8"]) { $1 })
         defer { serve.forceStop() }
         try await serve.apply(Self.probeSpec)
@@ -103,7 +122,7 @@ struct ContainmentTests {
         // Linux's ephemeral range and apart from the harnesses' ranges (20000-32700).
         let base = freePortBlock(in: 16000..<19900, size: 2)
         defer { releasePortBlock(base) }
-        let serve = try await Self.harness(listen: "127.0.0.1:\(base)", adminListen: "127.0.0.1:\(base + 1)")
+        let serve = try Self.harness(listen: "127.0.0.1:\(base)", adminListen: "127.0.0.1:\(base + 1)")
         let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"forking""#)
         try await serve.start()
         try await serve.apply(spec)
@@ -142,7 +161,7 @@ struct ContainmentTests {
     @Test("with cgroup v2, a helper that leaves the process group (setsid) is stopped with its model server",
           .enabled(if: cgroupsWritable, "needs a writable cgroup v2 hierarchy"))
     func setsidHelperIsContained() async throws {
-        let serve = try await Self.harness()
+        let serve = try Self.harness()
         let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"escaping""#)
         try await serve.start()
         defer { serve.forceStop() }
@@ -160,7 +179,7 @@ struct ContainmentTests {
 
     @Test("at start, a recorded process is stopped only if its start time matches: a reused pid is never killed")
     func reusedPidIsNotKilled() async throws {
-        let serve = try await Self.harness()
+        let serve = try Self.harness()
         let leftover = try await startSleeper()
         defer { kill(leftover.processIdentifier, SIGKILL) }
         let bystander = try await startSleeper()

@@ -98,6 +98,7 @@ final class ServeHarness: @unchecked Sendable {
         self.process = process
         output = pipe
         let reader = pipe.fileHandleForReading
+        let pid = process.processIdentifier
         let text: String = await withCheckedContinuation { continuation in
             Thread {
                 var text = ""
@@ -106,7 +107,7 @@ final class ServeHarness: @unchecked Sendable {
                 while true {
                     // poll with a timeout first: a bare read would wait forever on a hung start.
                     guard Date() < deadline else {
-                        kill(process.processIdentifier, SIGKILL)
+                        kill(pid, SIGKILL)
                         text += "\n[no listening addresses within \(Int(seconds)) s: killed]"
                         break
                     }
