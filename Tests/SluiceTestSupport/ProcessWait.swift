@@ -17,4 +17,17 @@ public enum ProcessWait {
         }
         return true
     }
+
+    /// Waits for `process` like ``exit(of:within:)``; one still running after `limit` is
+    /// killed with SIGKILL (and waited for a little longer), so that a hung child costs a
+    /// test its time limit instead of hanging the whole run. Returns whether it exited by
+    /// itself; afterwards its `terminationStatus` can be read (Foundation raises on a
+    /// process that still runs).
+    @discardableResult
+    public static func exitOrKill(_ process: Process, within limit: Duration = .seconds(120)) async -> Bool {
+        if await exit(of: process, within: limit) { return true }
+        kill(process.processIdentifier, SIGKILL)
+        await exit(of: process, within: .seconds(30))
+        return false
+    }
 }

@@ -37,7 +37,7 @@ struct ArtifactEndToEndTests {
     }
 
     static func put(_ moto: MotoServer, _ path: String, _ body: String? = nil) async throws {
-        var request = URLRequest(url: URL(string: "\(moto.baseURL)/\(path)")!)
+        var request = URLRequest(url: try #require(URL(string: "\(moto.baseURL)/\(path)")))
         request.httpMethod = "PUT"
         request.httpBody = body.map { Data($0.utf8) }
         let (_, response) = try await ServeHarness.data(for: request)
@@ -62,7 +62,8 @@ struct ArtifactEndToEndTests {
             "manifests/fraud.yaml": Self.manifest([("v1", "models/fraud-v1/", Self.folderDigest(v1))], traffic: ["v1": 100])
         ])
         // Any key pair: moto checks none until told to; the controller must sign with it.
-        let credentials = ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret-\(UInt32.random(in: 0 ... .max))"]
+        let secret = "not-a-real-secret-\(UInt32.random(in: 0 ... .max))"
+        let credentials = ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": secret]
         try harness.start("serve")
         try harness.start("controller", environment: credentials)
         defer { harness.forceStop("controller"); harness.forceStop("serve") }
@@ -84,7 +85,7 @@ struct ArtifactEndToEndTests {
         #expect(answers.allSatisfy { $0.0 == 200 }, "no request failed during the canary")
         #expect(Set(answers.compactMap(\.1)).isSuperset(of: ["v1", "v2"]))
         #expect(harness.log("controller").contains("artifact s3://models/fraud/v2/ is ready: \(Self.folderDigest(v2))"))
-        #expect(!harness.log("controller").contains(credentials["AWS_SECRET_ACCESS_KEY"]!), "the secret never reaches the log")
+        #expect(!harness.log("controller").contains(secret), "the secret never reaches the log")
 
         let wrong = "sha256:" + String(repeating: "0", count: 64)
         try harness.repo.commit("v3 with a wrong pin", files: [

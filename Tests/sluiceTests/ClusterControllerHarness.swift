@@ -102,9 +102,15 @@ final class ClusterControllerHarness: @unchecked Sendable {
         (try? String(contentsOf: directory.appendingPathComponent("controller-\(replica).log"), encoding: .utf8)) ?? ""
     }
 
+    /// `path` on replica `replica`'s API.
+    func url(_ replica: Int, _ path: String) throws -> URL {
+        guard let url = URL(string: "http://127.0.0.1:\(basePort + replica)\(path)") else { throw HarnessError("not a URL path: \(path)") }
+        return url
+    }
+
     /// The HTTP status and JSON body of `GET path` on replica `replica`'s API.
     func get(_ replica: Int, _ path: String) async throws -> (Int, [String: Any]) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)\(path)")!)
+        var request = URLRequest(url: try url(replica, path))
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (data, response) = try await ServeHarness.data(for: request)
         let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
@@ -113,7 +119,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
 
     /// `POST /v1/models/fraud/{command}` on replica `replica`.
     func command(_ replica: Int, _ command: String, query: String = "") async throws -> Int {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)/v1/models/fraud/\(command)\(query)")!)
+        var request = URLRequest(url: try url(replica, "/v1/models/fraud/\(command)\(query)"))
         request.httpMethod = "POST"
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let (data, response) = try await ServeHarness.data(for: request)
@@ -124,7 +130,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
 
     /// `POST path` on replica `replica` with `headers` and `body`, no token; returns the status.
     func post(_ replica: Int, _ path: String, headers: [String: String], body: String) async throws -> Int {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)\(path)")!)
+        var request = URLRequest(url: try url(replica, path))
         request.httpMethod = "POST"
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = Data(body.utf8)
@@ -134,7 +140,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
 
     /// `GET /metrics` of replica `replica`, as text.
     func metrics(_ replica: Int) async throws -> String {
-        let request = URLRequest(url: URL(string: "http://127.0.0.1:\(basePort + replica)/metrics")!)
+        let request = URLRequest(url: try url(replica, "/metrics"))
         let (data, _) = try await ServeHarness.data(for: request)
         return String(decoding: data, as: UTF8.self)
     }

@@ -7,8 +7,23 @@ import Testing
 struct ContainmentTests {
     static let probe = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/probe_runtime.py").path
     /// The interpreter itself: `python3` on PATH may be a shell shim (pyenv) that adds
-    /// descriptors and variables of its own to what the probe would report.
+    /// descriptors and variables of its own to what the probe would report. Found on PATH
+    /// without running anything when it is a binary; only a script shim is asked for
+    /// `sys.executable` (a short blocking run, once per test process).
     static let python: String = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/python3"
+            guard access(candidate, X_OK) == 0, let resolved = realpath(candidate, nil) else { continue }
+            defer { free(resolved) }
+            let binary = String(cString: resolved)
+            let head = FileHandle(forReadingAtPath: binary).flatMap { try? $0.read(upToCount: 2) }
+            return head == Data("#!".utf8) ? askedInterpreter() : binary
+        }
+        return "python3"
+    }()
+
+    private static func askedInterpreter() -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
@@ -18,25 +33,26 @@ struct ContainmentTests {
         process.waitUntilExit()
         let path = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return path.isEmpty ? "python3" : path
-    }()
+    }
     static let probeSpec = #"{"revision":"r1","models":[{"name":"probe","versions":[{"name":"v1","runtime":"probe","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
 
     /// Secrets an operator may well have in the environment of `sluice serve` or `sluice up`.
     static let secrets = ["GIT_TOKEN": "secret-git-token", "AWS_SECRET_ACCESS_KEY": "secret-aws-key", "SLUICE_GIT_TOKEN": "secret-sluice"]
 
     /// A serve harness with the `probe` runtime (reports in DIR/reports) and, as
-    /// `forking`, the same probe behind a shell that leaves a `sleep 120` behind.
+    /// `forking`, the same probe behind a shell that leaves a `sleep 600` behind.
     static func harness(listen: String = "127.0.0.1:0", adminListen: String = "127.0.0.1:0") throws -> ServeHarness {
+        let interpreter = python
         // Relative: runtimes run in the config's directory.
         let runtimes = """
               probe:
-                command: [\(python), \(probe)]
+                command: [\(interpreter), \(probe)]
                 env: {PROBE_REPORT_DIR: reports, LC_TIME: C}
               forking:
-                command: [sh, -c, "sleep 120 & echo $! > \\"$PROBE_REPORT_DIR/grandchild.pid\\"; exec \(python) \(probe)"]
+                command: [sh, -c, "sleep 600 & echo $! > \\"$PROBE_REPORT_DIR/grandchild.pid\\"; exec \(interpreter) \(probe)"]
                 env: {PROBE_REPORT_DIR: reports}
               escaping:
-                command: [sh, -c, "setsid sleep 120 & echo $! > \\"$PROBE_REPORT_DIR/escaped.pid\\"; exec \(python) \(probe)"]
+                command: [sh, -c, "setsid sleep 600 & echo $! > \\"$PROBE_REPORT_DIR/escaped.pid\\"; exec \(interpreter) \(probe)"]
                 env: {PROBE_REPORT_DIR: reports}
             """
         let serve = try ServeHarness(extraRuntimes: runtimes, listen: listen, adminListen: adminListen)
@@ -102,7 +118,10 @@ struct ContainmentTests {
 
     @Test("helpers a model server forks are stopped with it; after kill -9 of sluice serve the next one on the same ports stops them")
     func forkedHelpersAreContained() async throws {
-        let base = freePortBlock(in: 33000..<39900, size: 2)
+        // Fixed ports, so that the second `sluice serve` finds the first one's leftovers: below
+        // Linux's ephemeral range and apart from the harnesses' ranges (20000-32700).
+        let base = freePortBlock(in: 16000..<19900, size: 2)
+        defer { releasePortBlock(base) }
         let serve = try Self.harness(listen: "127.0.0.1:\(base)", adminListen: "127.0.0.1:\(base + 1)")
         let spec = Self.probeSpec.replacingOccurrences(of: #""runtime":"probe""#, with: #""runtime":"forking""#)
         try await serve.start()
@@ -161,9 +180,10 @@ struct ContainmentTests {
     @Test("at start, a recorded process is stopped only if its start time matches: a reused pid is never killed")
     func reusedPidIsNotKilled() async throws {
         let serve = try Self.harness()
-        let leftover = try startSleeper()
-        let bystander = try startSleeper()
-        defer { kill(bystander.processIdentifier, SIGKILL); bystander.waitUntilExit() }
+        let leftover = try await startSleeper()
+        defer { kill(leftover.processIdentifier, SIGKILL) }
+        let bystander = try await startSleeper()
+        defer { kill(bystander.processIdentifier, SIGKILL) }
         let leftoverStart = try #require(startTime(of: leftover.processIdentifier))
         let bystanderStart = try #require(startTime(of: bystander.processIdentifier))
         let records = [
@@ -182,13 +202,12 @@ struct ContainmentTests {
     // MARK: - helpers
 
     /// A `sleep` in its own process group, like a model server's.
-    private func startSleeper() throws -> Process {
+    private func startSleeper() async throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import os, time; os.setpgrp(); time.sleep(120)"]
+        process.arguments = ["python3", "-c", "import os, time; os.setpgrp(); time.sleep(300)"]
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline, processGroup(of: process.processIdentifier) != process.processIdentifier { usleep(20_000) }
+        try await waitUntil("a sleeper in its own process group") { processGroup(of: process.processIdentifier) == process.processIdentifier }
         return process
     }
 
@@ -196,7 +215,7 @@ struct ContainmentTests {
         (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
-    private func waitUntil(_ what: String, seconds: Double = 20, _ condition: () -> Bool) async throws {
+    private func waitUntil(_ what: String, seconds: Double = 60, _ condition: () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return }

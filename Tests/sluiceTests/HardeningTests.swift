@@ -217,12 +217,11 @@ struct ControllerAPIHardeningTests {
         try harness.start("serve")
         try harness.start("controller")
         defer { harness.forceStop("controller"); harness.forceStop("serve") }
-        let base = "http://127.0.0.1:\(harness.controllerPort)"
         func get(_ path: String, _ authorization: String?) async throws -> Int {
-            var request = URLRequest(url: URL(string: base + path)!)
+            var request = URLRequest(url: try harness.url(harness.controllerPort, path))
             if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
             let (_, response) = try await ServeHarness.data(for: request)
-            return (response as! HTTPURLResponse).statusCode
+            return try #require(response as? HTTPURLResponse).statusCode
         }
         try await harness.waitUntil("the controller listens") { try await get("/healthz", nil) == 200 }
         #expect(try await get("/metrics", nil) == 401)

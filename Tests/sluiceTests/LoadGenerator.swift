@@ -3,41 +3,48 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Inference requests, one after another every 15 ms, from a thread of its own (never from
-/// the cooperative pool, which other suites' work can hold): what the end-to-end canaries
-/// judge. ``stop()`` ends the loop and returns each answer's status and version header.
+/// Inference requests from `clients` threads of their own (never from the cooperative pool,
+/// which other suites' work can hold), each sending one request after another with a 15 ms
+/// pause: what the end-to-end canaries judge. Several clients keep a canary's window above
+/// its `minRequests` on a loaded machine, where one request can take a good part of a
+/// second. ``stop()`` ends the loops and returns each answer's status and version header.
 final class LoadGenerator: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [(Int, String?)] = []
     private var running = true
-    private var finished = false
+    private var finished = 0
+    private let clients: Int
 
-    init(url: URL, body: Data) {
-        Thread { [self] in
-            while lock.withLock({ running }) {
-                var request = URLRequest(url: url)
-                request.httpMethod = "POST"
-                request.httpBody = body
-                request.timeoutInterval = 10
-                let answered = DispatchSemaphore(value: 0)
-                ServeHarness.session.dataTask(with: request) { [self] _, response, _ in
-                    if let http = response as? HTTPURLResponse {
-                        lock.withLock { seen.append((http.statusCode, http.value(forHTTPHeaderField: "x-sluice-version"))) }
-                    }
-                    answered.signal()
-                }.resume()
-                answered.wait()
-                Thread.sleep(forTimeInterval: 0.015)
-            }
-            lock.withLock { finished = true }
-        }.start()
+    init(url: URL, body: Data, clients: Int = 4) {
+        self.clients = clients
+        for _ in 0..<clients {
+            Thread { [self] in
+                while lock.withLock({ running }) {
+                    var request = URLRequest(url: url)
+                    request.httpMethod = "POST"
+                    request.httpBody = body
+                    request.timeoutInterval = 10
+                    let answered = DispatchSemaphore(value: 0)
+                    ServeHarness.session.dataTask(with: request) { [self] _, response, _ in
+                        if let http = response as? HTTPURLResponse {
+                            lock.withLock { seen.append((http.statusCode, http.value(forHTTPHeaderField: "x-sluice-version"))) }
+                        }
+                        answered.signal()
+                    }.resume()
+                    // This thread is the generator's own: blocking it holds no pool thread.
+                    answered.wait()
+                    Thread.sleep(forTimeInterval: 0.015)
+                }
+                lock.withLock { finished += 1 }
+            }.start()
+        }
     }
 
-    /// Ends the loop (after the request in flight) and returns what was answered. Polls for
-    /// the loop's end: a semaphore wait would hold a thread of the cooperative pool.
+    /// Ends the loops (after the requests in flight) and returns what was answered. Polls for
+    /// their end: a semaphore wait would hold a thread of the cooperative pool.
     func stop() async -> [(Int, String?)] {
         lock.withLock { running = false }
-        while !lock.withLock({ finished }) { try? await Task.sleep(for: .milliseconds(10)) }
+        while lock.withLock({ finished < clients }) { try? await Task.sleep(for: .milliseconds(10)) }
         return lock.withLock { seen }
     }
 }

@@ -15,7 +15,9 @@ final class LocalPrometheus: @unchecked Sendable {
     init(config: String, openMetrics: String? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-example-prometheus-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        port = freePortBlock(in: 33000..<39900, size: 1)
+        // Below Linux's ephemeral range (32768-60999), where outgoing connections take ports,
+        // and apart from the harnesses' ranges (20000-32700).
+        port = freePortBlock(in: 12000..<15900, size: 1)
         try config.write(to: directory.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         if let openMetrics {
             let promtool = try PrometheusTools.require(PrometheusTools.promtool, "promtool")
@@ -31,7 +33,7 @@ final class LocalPrometheus: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)") ?? URL(fileURLWithPath: "/") }
 
     var log: String { (try? String(contentsOf: directory.appendingPathComponent("prometheus.log"), encoding: .utf8)) ?? "" }
 
@@ -54,27 +56,27 @@ final class LocalPrometheus: @unchecked Sendable {
         try process.run()
         try handle.close()
         self.process = process
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             guard process.isRunning else { throw HarnessError("prometheus exited at start:\n\(log)") }
             if let (_, status) = try? await get("/-/ready"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw HarnessError("prometheus was not ready within 60 s:\n\(log)")
+        throw HarnessError("prometheus was not ready within 120 s:\n\(log)")
     }
 
-    /// SIGKILL at once: waiting for a graceful exit would hold a thread of the tests'
-    /// cooperative pool.
+    /// SIGKILL at once, without a wait: any wait here (in a `defer` or a deinit) would hold a
+    /// thread of the tests' cooperative pool.
     func stop() {
         guard let process else { return }
         self.process = nil
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
     }
 
     /// The body and status of a GET of `path` (with its query string).
     func get(_ path: String) async throws -> (Data, Int) {
-        try await send(URLRequest(url: URL(string: path, relativeTo: baseURL)!))
+        guard let url = URL(string: path, relativeTo: baseURL) else { throw HarnessError("not a URL path: \(path)") }
+        return try await send(URLRequest(url: url))
     }
 
     /// An instant query through `POST /api/v1/query`: the HTTP status and the decoded body.

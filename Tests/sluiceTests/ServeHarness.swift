@@ -10,8 +10,8 @@ final class ServeHarness: @unchecked Sendable {
     let directory: URL
     let token = "test-admin-token-\(UInt32.random(in: 0 ... .max))"
     private(set) var process: Process?
-    private(set) var inferenceURL = URL(string: "http://127.0.0.1:1")!
-    private(set) var adminURL = URL(string: "http://127.0.0.1:1")!
+    private(set) var inferenceURL = URL(fileURLWithPath: "/")
+    private(set) var adminURL = URL(fileURLWithPath: "/")
     private var output: Pipe?
     /// The first of the 100 ports the harness's model servers take.
     private let modelPortBase = freePortBlock(in: 20000..<26900, size: 100)
@@ -81,8 +81,9 @@ final class ServeHarness: @unchecked Sendable {
     /// Starts `sluice serve` (with this process's environment plus `environment`) and
     /// waits until it prints its listening addresses. The pipe is read on a thread of its own:
     /// a debug binary can take seconds to start on a loaded machine, and a read on the
-    /// cooperative pool (two threads here) would stop every other test meanwhile.
-    func start(environment: [String: String] = [:]) async throws {
+    /// cooperative pool (two threads here) would stop every other test meanwhile. A process
+    /// that prints nothing for `seconds` is killed and the start fails.
+    func start(environment: [String: String] = [:], seconds: Double = 120) async throws {
         let process = Process()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = SluiceBinary.url
@@ -97,10 +98,20 @@ final class ServeHarness: @unchecked Sendable {
         self.process = process
         output = pipe
         let reader = pipe.fileHandleForReading
+        let pid = process.processIdentifier
         let text: String = await withCheckedContinuation { continuation in
             Thread {
                 var text = ""
+                let deadline = Date().addingTimeInterval(seconds)
+                var descriptor = pollfd(fd: reader.fileDescriptor, events: Int16(POLLIN), revents: 0)
                 while true {
+                    // poll with a timeout first: a bare read would wait forever on a hung start.
+                    guard Date() < deadline else {
+                        kill(pid, SIGKILL)
+                        text += "\n[no listening addresses within \(Int(seconds)) s: killed]"
+                        break
+                    }
+                    guard poll(&descriptor, 1, 200) > 0 else { continue }
                     let data = reader.availableData
                     if data.isEmpty { break }
                     text += String(decoding: data, as: UTF8.self)
@@ -111,22 +122,24 @@ final class ServeHarness: @unchecked Sendable {
         }
         if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("sluice serve: inference on ") }) {
             let parts = line.replacingOccurrences(of: "sluice serve: inference on ", with: "").components(separatedBy: ", admin on ")
-            inferenceURL = URL(string: "http://\(parts[0])")!
-            adminURL = URL(string: "http://\(parts[1])")!
-            return
+            if parts.count == 2, let inference = URL(string: "http://\(parts[0])"), let admin = URL(string: "http://\(parts[1])") {
+                inferenceURL = inference
+                adminURL = admin
+                return
+            }
         }
         throw HarnessError("sluice serve did not start: \(text)\n\(serveLog)")
     }
 
     /// Stops `sluice serve` with `signal`, waits for it and returns its exit status (nil when
-    /// it was not running or was killed by a signal).
+    /// it was not running, was killed by a signal, or had to be killed after 120 s).
     @discardableResult
     func stop(signal: Int32 = SIGTERM) async -> Int32? {
         guard let process else { return nil }
         kill(process.processIdentifier, signal)
-        await ProcessWait.exit(of: process)
+        let exited = await ProcessWait.exitOrKill(process)
         self.process = nil
-        return process.terminationReason == .exit ? process.terminationStatus : nil
+        return exited && process.terminationReason == .exit ? process.terminationStatus : nil
     }
 
     /// SIGKILL without waiting: for `defer`, where nothing follows that needs it gone (its
@@ -143,9 +156,10 @@ final class ServeHarness: @unchecked Sendable {
         guard let process else { return }
         let pid = process.processIdentifier
         kill(pid, SIGKILL)
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, processExists(pid) { try await Task.sleep(for: .milliseconds(20)) }
         self.process = nil
+        guard !processExists(pid) else { throw HarnessError("sluice serve (pid \(pid)) still runs 60 s after SIGKILL") }
     }
 
     var serveLog: String {
@@ -191,7 +205,7 @@ final class ServeHarness: @unchecked Sendable {
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "content-type") }
         let (data, response) = try await Self.data(for: request)
-        let http = response as! HTTPURLResponse
+        guard let http = response as? HTTPURLResponse else { throw HarnessError("\(method) \(url): not an HTTP response") }
         var fields: [String: String] = [:]
         for (key, value) in http.allHeaderFields { fields[String(describing: key)] = String(describing: value) }
         return Response(status: http.statusCode, headers: fields, body: data)
@@ -238,8 +252,9 @@ final class ServeHarness: @unchecked Sendable {
         return entry
     }
 
-    /// Polls until `condition` holds or `seconds` pass.
-    func waitUntil(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+    /// Polls until `condition` holds or `seconds` pass (a deadline for a hung run, never
+    /// reached by a passing test).
+    func waitUntil(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if (try? await condition()) == true { return }
@@ -249,7 +264,7 @@ final class ServeHarness: @unchecked Sendable {
     }
 
     /// Waits until every version of `model` in `versions` is ready.
-    func waitReady(_ model: String, _ versions: [String], seconds: Double = 30) async throws {
+    func waitReady(_ model: String, _ versions: [String], seconds: Double = 60) async throws {
         try await waitUntil("\(model) \(versions) ready", seconds: seconds) {
             for name in versions {
                 guard try await version(model, name)["ready"] as? Bool == true else { return false }
@@ -269,7 +284,7 @@ final class ServeHarness: @unchecked Sendable {
         let versions = weights.keys.sorted().map { name in
             #"{"name":"\#(name)","runtime":"\#(runtimes[name] ?? "python-v2")","artifact":"models/\#(name == "v1" ? "fraud-v2.1" : "fraud-v2.2").json"}"#
         }
-        let weightText = weights.keys.sorted().map { #""\#($0)":\#(weights[$0]!)"# }.joined(separator: ",")
+        let weightText = weights.keys.sorted().map { #""\#($0)":\#(weights[$0, default: 0])"# }.joined(separator: ",")
         var route = #""weights":{\#(weightText)}"#
         if let sticky { route += #","stickyHeader":"\#(sticky)""# }
         if let mirror { route += #","mirror":{"version":"\#(mirror.0)","percent":\#(mirror.1)}"# }

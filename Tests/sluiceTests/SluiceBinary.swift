@@ -6,10 +6,20 @@ enum SluiceBinary {
     static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The executable: `SLUICE_BINARY` if set, else the one in the test bundle's build directory.
+    /// The executable: `SLUICE_BINARY` if set, else the one in the test bundle's build
+    /// directory. Printed once with its modification time, so a log shows when a run
+    /// tested a stale binary.
     static let url: URL = {
+        let (binary, source) = locate()
+        let modified = (try? FileManager.default.attributesOfItem(atPath: binary.path)[.modificationDate] as? Date)
+            .map { ISO8601DateFormatter().string(from: $0) }
+        print("sluice tests: running \(binary.path) (\(source); modified \(modified ?? "never: it does not exist"))")
+        return binary
+    }()
+
+    private static func locate() -> (URL, String) {
         if let explicit = ProcessInfo.processInfo.environment["SLUICE_BINARY"] {
-            return URL(fileURLWithPath: explicit)
+            return (URL(fileURLWithPath: explicit), "from SLUICE_BINARY")
         }
         var candidates: [URL] = []
         if let executable = Bundle.main.executableURL { candidates.append(executable.deletingLastPathComponent()) }
@@ -21,13 +31,13 @@ enum SluiceBinary {
                 let binary = current.appendingPathComponent("sluice")
                 var isDirectory: ObjCBool = false
                 if FileManager.default.fileExists(atPath: binary.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                    return binary
+                    return (binary, "beside the tests")
                 }
                 current = current.deletingLastPathComponent()
             }
         }
-        return packageRoot.appendingPathComponent(".build/debug/sluice")
-    }()
+        return (packageRoot.appendingPathComponent(".build/debug/sluice"), "the default path")
+    }
 
     /// What a run printed and how it ended.
     struct Result {
@@ -53,9 +63,10 @@ enum SluiceBinary {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        await ProcessWait.exit(of: process, within: .seconds(600))
+        let exited = await ProcessWait.exitOrKill(process, within: .seconds(600))
         try out.close()
         try err.close()
+        guard exited else { throw HarnessError("sluice \(arguments.joined(separator: " ")) did not exit within 600 s; killed") }
         return Result(
             status: process.terminationStatus,
             stdout: try String(contentsOf: outURL, encoding: .utf8),

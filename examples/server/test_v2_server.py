@@ -24,7 +24,11 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "v2_server.py")
 MODELS = os.path.join(os.path.dirname(HERE), "models")
-STARTUP_TIMEOUT_S = 5.0
+# Deadlines for a hung child, never reached by a passing test: a loaded 2-core machine can
+# take seconds to start an interpreter or to answer.
+STARTUP_TIMEOUT_S = 60.0
+REQUEST_TIMEOUT_S = 30.0
+EXIT_TIMEOUT_S = 60.0
 
 BINARY_MODEL = {
     "type": "logistic_regression",
@@ -60,6 +64,8 @@ class Server:
             self.owns_model = False
         self.name = name
         self.version = version
+        # Before the child exists: its clock (time.monotonic, system-wide) starts after this.
+        self.spawned_at = time.monotonic()
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_FAULT_")}
         child_env.update(env or {})
         self.proc = subprocess.Popen(
@@ -92,7 +98,7 @@ class Server:
                 conn: http.client.HTTPConnection | None = None):
         """Returns (status, parsed JSON body, response headers)."""
         own = conn is None
-        conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT_S)
         try:
             if body is not None and not isinstance(body, (bytes, str)):
                 body = json.dumps(body)
@@ -115,13 +121,13 @@ class Server:
     def infer(self, payload, path: str | None = None, **kw):
         return self.request("POST", path or f"/v2/models/{self.name}/infer", payload, **kw)
 
-    def wait(self, timeout: float = 5.0) -> int:
+    def wait(self, timeout: float = EXIT_TIMEOUT_S) -> int:
         return self.proc.wait(timeout=timeout)
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.wait(timeout=5)
+            self.proc.wait(timeout=EXIT_TIMEOUT_S)
         self.proc.stderr.close()
         if self.owns_model:
             os.unlink(self.model_path)
@@ -245,7 +251,7 @@ class InferTests(ServerTestCase):
                 self.assertIn(fragment, body["error"])
 
     def test_keep_alive_survives_errors(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=REQUEST_TIMEOUT_S)
         try:
             self.assertEqual(self.server.infer(matrix_request(ROWS), conn=conn)[0], 200)
             self.assertEqual(self.server.infer(b"{bad", conn=conn)[0], 400)
@@ -256,7 +262,7 @@ class InferTests(ServerTestCase):
             conn.close()
 
     def test_body_over_16_mib_is_413(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=REQUEST_TIMEOUT_S)
         try:
             conn.putrequest("POST", "/v2/models/fraud-detector/infer")
             conn.putheader("Content-Type", "application/json")
@@ -308,7 +314,8 @@ class ModelKindTests(ServerTestCase):
             json.dump(bad, f)
         self.addCleanup(os.unlink, path)
         proc = subprocess.run([sys.executable, SERVER, "--model-file", path, "--port", "0",
-                               "--name", "m", "--version", "1"], capture_output=True, text=True, timeout=5)
+                               "--name", "m", "--version", "1"], capture_output=True, text=True,
+                              timeout=EXIT_TIMEOUT_S)
         self.assertEqual(proc.returncode, 2)
         self.assertIn(path, proc.stderr)
         self.assertIn("coef", proc.stderr)
@@ -343,10 +350,24 @@ class FaultTests(ServerTestCase):
         self.assertFalse(body["ready"])
 
     def test_ready_after(self):
-        s = self.start(dict(BINARY_MODEL, faults={"readyAfterMs": 400}))
-        self.assertEqual(s.request("GET", "/v2/health/ready")[0], 503)
-        time.sleep(0.5)
-        self.assertEqual(s.request("GET", "/v2/health/ready")[0], 200)
+        # Not ready for readyAfterMs after the server started, then ready. No probe has to
+        # arrive within a time: one that comes late may see 200 already, and the time of the
+        # first 200 (measured from before the child existed) is what must respect the delay.
+        ready_after_s = 1.5
+        s = self.start(dict(BINARY_MODEL, faults={"readyAfterMs": ready_after_s * 1000}))
+        asked_at = time.monotonic()
+        status, body, _ = s.request("GET", "/v2/health/ready")
+        if status == 200:
+            self.assertGreaterEqual(asked_at - s.spawned_at, ready_after_s, "ready before readyAfterMs")
+        else:
+            self.assertEqual((status, body["ready"]), (503, False))
+            self.assertIn("readyAfterMs", body["error"])
+            deadline = time.monotonic() + 60
+            while status != 200 and time.monotonic() < deadline:
+                time.sleep(0.05)
+                status = s.request("GET", "/v2/health/ready")[0]
+            self.assertEqual(status, 200, "never ready")
+        self.assertGreaterEqual(time.monotonic() - s.spawned_at, ready_after_s)
 
     def test_error_rate_one_is_500(self):
         s = self.start(BINARY_MODEL, env={"SLUICE_FAULT_ERROR_RATE": "1"})
