@@ -17,21 +17,21 @@ extension Controller {
             let deadline = deployment.rollout.map { Double($0.progressDeadline.milliseconds) / 1000 }
             return try remoteArtifact(version.artifact, reference: reference, digest: version.digest, deadline: deadline)
         case .clusterOnly(let scheme, _):
-            throw ArtifactProblem(
+            throw ModelProblem(
                 kind: .failed,
                 message: "artifact '\(ArtifactRedaction.display(version.artifact))': \(scheme):// is fetched by a cluster's runtime (the kubernetes backend); the local backend cannot fetch it")
         case .unsupported(_, let reason):
-            throw ArtifactProblem(kind: .failed, message: "artifact '\(ArtifactRedaction.display(version.artifact))': \(reason)")
+            throw ModelProblem(kind: .failed, message: "artifact '\(ArtifactRedaction.display(version.artifact))': \(reason)")
         }
     }
 
     /// The local copy of a remote artifact once its fetch is done. Until then the fetch runs
     /// in the background (started once; a failed one again after a minute) and this throws
-    /// an ``ArtifactProblem`` saying so; its end triggers a pass that reads the manifests again.
+    /// a ``ModelProblem`` saying so; its end triggers a pass that reads the manifests again.
     func remoteArtifact(_ artifact: String, reference: ArtifactReference, digest: SluiceCore.Digest?, deadline: Double?) throws -> ArtifactStore.Materialized {
         let shown = ArtifactRedaction.display(artifact)
         guard let fetcher = artifactFetcher else {
-            throw ArtifactProblem(kind: .failed, message: "artifact '\(shown)' is not in git, and this backend fetches no artifacts")
+            throw ModelProblem(kind: .failed, message: "artifact '\(shown)' is not in git, and this backend fetches no artifacts")
         }
         let key = RemoteArtifactFetches.Key(artifact: artifact, digest: digest)
         remoteFetches.touched.insert(key)
@@ -42,13 +42,13 @@ extension Controller {
         case .running(let since):
             let elapsed = Int(now - since)
             if let deadline, now - since > deadline {
-                throw ArtifactProblem(
+                throw ModelProblem(
                     kind: .fetchingPastDeadline,
                     message: "artifact '\(shown)' is still being fetched after \(elapsed)s, past the rollout's progressDeadline of \(Int(deadline))s")
             }
-            throw ArtifactProblem(kind: .fetching, message: "fetching artifact '\(shown)' (for \(elapsed)s)")
+            throw ModelProblem(kind: .fetching, message: "fetching artifact '\(shown)' (for \(elapsed)s)")
         case .failed(let error, let at) where now - at < RemoteArtifactFetches.retryAfter:
-            throw ArtifactProblem(kind: .failed, message: "artifact '\(shown)' could not be fetched: \(error.message)")
+            throw ModelProblem(kind: .failed, message: "artifact '\(shown)' could not be fetched: \(error.message)")
         case .failed, nil:
             break
         }
@@ -65,7 +65,7 @@ extension Controller {
             }
             self.fetchFinished(key, result)
         }
-        throw ArtifactProblem(kind: .fetching, message: "fetching artifact '\(shown)'")
+        throw ModelProblem(kind: .fetching, message: "fetching artifact '\(shown)'")
     }
 
     /// Records a background fetch's end and asks for a pass that reads the manifests again.
