@@ -25,6 +25,26 @@ extension Controller {
         }
     }
 
+    /// Whether every artifact `deployment` reads from git is the same at `head` as at
+    /// `previous`: the same blob, or for a directory the same files. Only ids are compared, no
+    /// content is read. A model file committed anew under the same path is a change.
+    func repositoryArtifactsUnchanged(_ deployment: ModelDeployment, from previous: CommitID, to head: CommitID) async -> Bool {
+        for version in deployment.versions {
+            switch ArtifactReference.parse(version.artifact) {
+            case .repositoryFile:
+                guard let before = try? await source.fileBlob(at: previous, path: version.artifact),
+                      before == (try? await source.fileBlob(at: head, path: version.artifact)) else { return false }
+            case .repositoryDirectory:
+                let path = version.artifact.hasSuffix("/") ? String(version.artifact.dropLast()) : version.artifact
+                guard let before = try? await source.directoryFiles(at: previous, path: path),
+                      before == (try? await source.directoryFiles(at: head, path: path)) else { return false }
+            case .s3, .https, .mlflow, .clusterOnly, .unsupported:
+                continue
+            }
+        }
+        return true
+    }
+
     /// The local copy of a remote artifact once its fetch is done. Until then the fetch runs
     /// in the background (started once; a failed one again after a minute) and this throws
     /// a ``ModelProblem`` saying so; its end triggers a pass that reads the manifests again.

@@ -273,8 +273,9 @@ extension Controller {
     func readDesired(at head: CommitID) async throws {
         let set = try await reader.read(at: head)
         var state = DesiredState(revision: head.hex, files: set.files)
-        // Paths changed since the last desired commit: a model whose manifest and artifacts
+        // Manifests changed since the last desired commit: a model whose manifest and artifacts
         // are untouched keeps its materialized artifacts and digest (cost follows the change).
+        // `changes` lists manifest files only, so artifacts are compared by their ids.
         var changedPaths: Set<String>?
         if let previous = desiredCommit, let changes = try? await source.changes(from: previous, to: head) {
             changedPaths = Set(changes.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
@@ -291,8 +292,8 @@ extension Controller {
             }
             if let changedPaths, let earlier = materializedModels[name], earlier.path == model.path,
                !changedPaths.contains(model.path),
-               !model.deployment.versions.contains(where: { changedPaths.contains($0.artifact) }),
-               earlier.sourceDigest == model.specDigest {
+               earlier.sourceDigest == model.specDigest, let previous = desiredCommit,
+               await repositoryArtifactsUnchanged(model.deployment, from: previous, to: head) {
                 state.models[name] = earlier.model
                 materialized[name] = earlier
                 continue

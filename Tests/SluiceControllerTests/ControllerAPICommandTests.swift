@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import SluiceCore
 import SluiceTestSupport
 import Testing
@@ -56,7 +57,8 @@ struct ControllerAPICommandTests {
         #expect(requested.actor == "erin")
         #expect(requested.message == "promoted to the end by a person")
         #expect(try fixture.kinds().last == "promoted")
-        #expect(try fixture.kinds().filter { $0 == "step" }.count == 1, "no later step ran on the way: \(try fixture.kinds())")
+        let kinds = try fixture.kinds()
+        #expect(kinds.filter { $0 == "step" }.count == 1, "no later step ran on the way: \(kinds)")
     }
 
     @Test("abort, then retry: 200 each; the abort puts 100% back on stable, retry starts the same rollout again; a second retry is 409")

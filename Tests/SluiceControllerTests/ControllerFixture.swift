@@ -47,7 +47,8 @@ final class ControllerFixture: @unchecked Sendable {
         self.artifactFetcher = artifactFetcher
         repo = try GitFixture()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
-        backend = FakeDataPlane(clock: clock, bucketSeconds: bucketSeconds)
+        let backend = FakeDataPlane(clock: clock, bucketSeconds: bucketSeconds)
+        self.backend = backend
         dataPlane = dataPlaneRuntimes.map { RuntimeCheckingDataPlane(inner: backend, runtimes: $0) } ?? backend
         config = ControllerConfig(
             repository: repo.path, branch: nil, path: "manifests", interval: .seconds(30), listen: .tcp(host: "127.0.0.1", port: 1),

@@ -181,7 +181,7 @@ struct ManifestPassTests {
         #expect(try fixture.events(kind: "rolloutStarted").first?.revision == commit)
         #expect(fixture.weights() == ["v1": 50, "v1~canary": 50])
         let versions = try #require(fixture.backend.spec?.model("fraud")?.versions)
-        #expect(versions.map(\.name) == ["v1", "v1~canary"])
+        try #require(versions.map(\.name) == ["v1", "v1~canary"])
         #expect(versions[0].artifact == before)
         #expect(try String(contentsOfFile: try #require(versions[0].artifact), encoding: .utf8) == "{\"model\": \"a1\"}\n")
         #expect(try String(contentsOfFile: try #require(versions[1].artifact), encoding: .utf8) == retrained)

@@ -64,7 +64,8 @@ struct RuntimePassTests {
         for _ in 0..<3 { await fixture.pass(.interval) }
         for model in ["fraud", "fresh"] {
             let events = try fixture.events(model, kind: "runtimeUndefined")
-            #expect(events.count == 1, "\(model): \(try fixture.kinds(model))")
+            let kinds = try fixture.kinds(model)
+            #expect(events.count == 1, "\(model): \(kinds)")
             #expect(events.first?.revision == commit)
             #expect(events.first?.message.contains("runtime 'gpu-triton' is not defined") == true)
         }

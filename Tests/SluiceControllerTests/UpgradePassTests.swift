@@ -24,15 +24,15 @@ struct UpgradePassTests {
         await fixture.settle()
         #expect(fixture.weights() == ["v1": 70, "v2": 30])
         #expect(await fixture.state()?.reason == .awaitingApproval)
-        try fixture.store.database.write { try $0.execute(sql: Self.toFirstFormat) }
-        let stored = try fixture.store.database.read { try String.fetchOne($0, sql: "SELECT state FROM modelState WHERE name = 'fraud'") }
+        try await fixture.store.database.write { try $0.execute(sql: Self.toFirstFormat) }
+        let stored = try await fixture.store.database.read { try String.fetchOne($0, sql: "SELECT state FROM modelState WHERE name = 'fraud'") }
         #expect(stored?.contains("weightChangedAt") == false)
         let applied = fixture.backend.appliedSpecs.count
         let events = try fixture.kinds().count
 
         // The upgraded controller: a new store over the file (migrating it) and a new controller.
         try fixture.restart()
-        let migrations = try fixture.store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        let migrations = try await fixture.store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         #expect(migrations == ["v1", "v2-monitors", "v3-intents"])
         let start = await fixture.settle(.start)
         #expect(start.succeeded)
@@ -43,7 +43,8 @@ struct UpgradePassTests {
         #expect(state.candidate?.target.revision == commit)
         #expect(fixture.weights() == ["v1": 70, "v2": 30])
         #expect(fixture.backend.appliedSpecs.count == applied, "the data plane already runs the resumed step")
-        #expect(try fixture.kinds().count == events, "nothing new happened: \(try fixture.kinds())")
+        let resumed = try fixture.kinds()
+        #expect(resumed.count == events, "nothing new happened: \(resumed)")
 
         #expect(await fixture.execute(.promote(model: "fraud", full: false, actor: "alice")) == .done("passed the current step of fraud"))
         await fixture.settle(.command)
