@@ -17,21 +17,41 @@ extension Controller {
             let deadline = deployment.rollout.map { Double($0.progressDeadline.milliseconds) / 1000 }
             return try remoteArtifact(version.artifact, reference: reference, digest: version.digest, deadline: deadline)
         case .clusterOnly(let scheme, _):
-            throw ArtifactProblem(
+            throw ModelProblem(
                 kind: .failed,
                 message: "artifact '\(ArtifactRedaction.display(version.artifact))': \(scheme):// is fetched by a cluster's runtime (the kubernetes backend); the local backend cannot fetch it")
         case .unsupported(_, let reason):
-            throw ArtifactProblem(kind: .failed, message: "artifact '\(ArtifactRedaction.display(version.artifact))': \(reason)")
+            throw ModelProblem(kind: .failed, message: "artifact '\(ArtifactRedaction.display(version.artifact))': \(reason)")
         }
+    }
+
+    /// Whether every artifact `deployment` reads from git is the same at `head` as at
+    /// `previous`: the same blob, or for a directory the same files. Only ids are compared, no
+    /// content is read. A model file committed anew under the same path is a change.
+    func repositoryArtifactsUnchanged(_ deployment: ModelDeployment, from previous: CommitID, to head: CommitID) async -> Bool {
+        for version in deployment.versions {
+            switch ArtifactReference.parse(version.artifact) {
+            case .repositoryFile:
+                guard let before = try? await source.fileBlob(at: previous, path: version.artifact),
+                      before == (try? await source.fileBlob(at: head, path: version.artifact)) else { return false }
+            case .repositoryDirectory:
+                let path = version.artifact.hasSuffix("/") ? String(version.artifact.dropLast()) : version.artifact
+                guard let before = try? await source.directoryFiles(at: previous, path: path),
+                      before == (try? await source.directoryFiles(at: head, path: path)) else { return false }
+            case .s3, .https, .mlflow, .clusterOnly, .unsupported:
+                continue
+            }
+        }
+        return true
     }
 
     /// The local copy of a remote artifact once its fetch is done. Until then the fetch runs
     /// in the background (started once; a failed one again after a minute) and this throws
-    /// an ``ArtifactProblem`` saying so; its end triggers a pass that reads the manifests again.
+    /// a ``ModelProblem`` saying so; its end triggers a pass that reads the manifests again.
     func remoteArtifact(_ artifact: String, reference: ArtifactReference, digest: SluiceCore.Digest?, deadline: Double?) throws -> ArtifactStore.Materialized {
         let shown = ArtifactRedaction.display(artifact)
         guard let fetcher = artifactFetcher else {
-            throw ArtifactProblem(kind: .failed, message: "artifact '\(shown)' is not in git, and this backend fetches no artifacts")
+            throw ModelProblem(kind: .failed, message: "artifact '\(shown)' is not in git, and this backend fetches no artifacts")
         }
         let key = RemoteArtifactFetches.Key(artifact: artifact, digest: digest)
         remoteFetches.touched.insert(key)
@@ -42,13 +62,13 @@ extension Controller {
         case .running(let since):
             let elapsed = Int(now - since)
             if let deadline, now - since > deadline {
-                throw ArtifactProblem(
+                throw ModelProblem(
                     kind: .fetchingPastDeadline,
                     message: "artifact '\(shown)' is still being fetched after \(elapsed)s, past the rollout's progressDeadline of \(Int(deadline))s")
             }
-            throw ArtifactProblem(kind: .fetching, message: "fetching artifact '\(shown)' (for \(elapsed)s)")
+            throw ModelProblem(kind: .fetching, message: "fetching artifact '\(shown)' (for \(elapsed)s)")
         case .failed(let error, let at) where now - at < RemoteArtifactFetches.retryAfter:
-            throw ArtifactProblem(kind: .failed, message: "artifact '\(shown)' could not be fetched: \(error.message)")
+            throw ModelProblem(kind: .failed, message: "artifact '\(shown)' could not be fetched: \(error.message)")
         case .failed, nil:
             break
         }
@@ -65,7 +85,7 @@ extension Controller {
             }
             self.fetchFinished(key, result)
         }
-        throw ArtifactProblem(kind: .fetching, message: "fetching artifact '\(shown)'")
+        throw ModelProblem(kind: .fetching, message: "fetching artifact '\(shown)'")
     }
 
     /// Records a background fetch's end and asks for a pass that reads the manifests again.

@@ -45,7 +45,7 @@ extension Controller {
             return result
         }
         var decisions = PassDecider.decide(
-            desired: desired, commit: commit, artifactErrors: artifactErrors, states: states,
+            desired: desired, commit: commit, modelProblems: modelProblems, states: states,
             readyVersions: observed.readyVersions, allowEmpty: config.allowEmpty, now: now)
         await measure(&decisions, desired: desired, now: now)
         // Record before acting: the decisions and the intents they imply (revert commits) are
@@ -273,19 +273,27 @@ extension Controller {
     func readDesired(at head: CommitID) async throws {
         let set = try await reader.read(at: head)
         var state = DesiredState(revision: head.hex, files: set.files)
-        // Paths changed since the last desired commit: a model whose manifest and artifacts
+        // Manifests changed since the last desired commit: a model whose manifest and artifacts
         // are untouched keeps its materialized artifacts and digest (cost follows the change).
+        // `changes` lists manifest files only, so artifacts are compared by their ids.
         var changedPaths: Set<String>?
         if let previous = desiredCommit, let changes = try? await source.changes(from: previous, to: head) {
             changedPaths = Set(changes.flatMap { [$0.oldPath, $0.newPath].compactMap { $0 } })
         }
-        var errors: [String: ArtifactProblem] = [:]
+        var errors: [String: ModelProblem] = [:]
         var materialized: [String: MaterializedModel] = [:]
         for (name, model) in state.models {
+            // A runtime the data plane does not have would make it refuse the whole spec, so
+            // this model alone stays out of it (keeping what runs) and the others go on.
+            if let problem = ModelProblem.undefinedRuntime(of: model.deployment, path: model.path, runtimes: config.runtimes.keys) {
+                errors[name] = problem
+                state.models[name] = nil
+                continue
+            }
             if let changedPaths, let earlier = materializedModels[name], earlier.path == model.path,
                !changedPaths.contains(model.path),
-               !model.deployment.versions.contains(where: { changedPaths.contains($0.artifact) }),
-               earlier.sourceDigest == model.specDigest {
+               earlier.sourceDigest == model.specDigest, let previous = desiredCommit,
+               await repositoryArtifactsUnchanged(model.deployment, from: previous, to: head) {
                 state.models[name] = earlier.model
                 materialized[name] = earlier
                 continue
@@ -309,11 +317,11 @@ extension Controller {
                 let resolved = DesiredState.Model(deployment: deployment, path: model.path, nameLocation: model.nameLocation, specDigest: digest)
                 state.models[name] = resolved
                 materialized[name] = MaterializedModel(path: model.path, sourceDigest: model.specDigest, model: resolved)
-            } catch let problem as ArtifactProblem {
+            } catch let problem as ModelProblem {
                 errors[name] = problem
                 state.models[name] = nil
             } catch {
-                errors[name] = ArtifactProblem(kind: .failed, message: "\(error)")
+                errors[name] = ModelProblem(kind: .failed, message: "\(error)")
                 state.models[name] = nil
             }
         }
@@ -321,7 +329,7 @@ extension Controller {
         desired = state
         desiredCommit = head
         sketchedInputs = await sketchedInputs(of: state)
-        artifactErrors = errors
+        modelProblems = errors
         logger.info("desired state at \(head.short): \(state.models.count) models, \(state.invalidModels.count + errors.count) invalid", metadata: ["revision": "\(head.short)"])
     }
 

@@ -37,7 +37,9 @@ public actor Controller {
     var states: [String: RolloutState] = [:]
     var desired: DesiredState?
     var desiredCommit: CommitID?
-    var artifactErrors: [String: ArtifactProblem] = [:]
+    /// Models left out of the spec at the desired commit (artifacts not ready, runtime not
+    /// defined), with why.
+    var modelProblems: [String: ModelProblem] = [:]
     /// Fetches remote artifacts for the local backend; nil on a cluster (its runtime fetches).
     let artifactFetcher: ArtifactFetcher?
     /// Remote artifacts fetched, or being fetched, in the background.

@@ -46,20 +46,20 @@ enum PassDecider {
 
     /// Decides every model known to git or to the store.
     /// - Parameters:
-    ///   - artifactErrors: models whose artifacts could not be written, with why.
+    ///   - modelProblems: models left out of the spec (artifacts not ready, runtime not defined), with why.
     ///   - readyVersions: per model, the versions the backend reports ready.
     ///   - allowEmpty: whether an empty manifest set may prune every model.
     static func decide(
-        desired: DesiredState, commit: CommitID, artifactErrors: [String: ArtifactProblem], states: [String: RolloutState],
+        desired: DesiredState, commit: CommitID, modelProblems: [String: ModelProblem], states: [String: RolloutState],
         readyVersions: [String: Set<String>], allowEmpty: Bool, now: Double
     ) -> Decisions {
         var decisions = Decisions(next: states)
         let unreadable = !desired.invalidFiles.isEmpty
-        let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && artifactErrors.isEmpty
-        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(artifactErrors.keys).union(states.keys)
+        let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && modelProblems.isEmpty
+        let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(modelProblems.keys).union(states.keys)
         for name in names.sorted() {
             let model = desired.models[name]
-            let manifestError = desired.invalidModels[name].map(Controller.describe) ?? artifactErrors[name]?.message
+            let manifestError = desired.invalidModels[name].map(Controller.describe) ?? modelProblems[name]?.message
             if model == nil && manifestError == nil {
                 guard var state = decisions.next[name] else { continue }
                 // Removals are trusted only from a complete, readable manifest set.
@@ -89,12 +89,19 @@ enum PassDecider {
                 desired: model, revision: commit.hex, manifestError: manifestError, state: decisions.next[name],
                 observation: observation, now: now)
             var next = decision.state
+            var events = decision.events
             // A model never deployed that cannot be read yet has a state too, under its name.
             if next.name.isEmpty { next.name = name }
-            if desired.invalidModels[name] == nil, let problem = artifactErrors[name] { next.describe(problem) }
+            if desired.invalidModels[name] == nil, let problem = modelProblems[name] {
+                next.describe(problem)
+                // Said once per problem (not on every pass): the status keeps saying it.
+                if case .runtimeUndefined = problem.kind, decisions.next[name]?.reason != .runtimeUndefined || decisions.next[name]?.message != problem.message {
+                    events.append(RolloutEvent(.runtimeUndefined, problem.message, revision: commit.hex))
+                }
+            }
             if next != decisions.next[name] { decisions.changed[name] = next }
             decisions.next[name] = next
-            decisions.record(decision.events, model: name, deployment: model?.deployment)
+            decisions.record(events, model: name, deployment: model?.deployment)
             if decision.analysisDue, model?.deployment.rollout?.analysis != nil, decision.state.candidate != nil, decision.state.stable != nil {
                 decisions.analysisDue.append(name)
             }

@@ -45,36 +45,3 @@ struct RemoteArtifactFetches: Sendable {
         }
     }
 }
-
-/// Why a model's artifacts are not ready for the data plane, typed so status can say
-/// "fetching" (progressing) apart from "failed" (keeps the last good state).
-struct ArtifactProblem: Error, Sendable, Equatable, CustomStringConvertible {
-    enum Kind: Sendable, Equatable {
-        /// A download is under way; the model keeps what runs until it is done.
-        case fetching
-        /// Still fetching after the rollout's progressDeadline.
-        case fetchingPastDeadline
-        /// The artifact cannot be made ready (missing, digest mismatch, refused).
-        case failed
-    }
-
-    var kind: Kind
-    var message: String
-    var description: String { message }
-}
-
-extension RolloutState {
-    /// Says why the desired spec cannot run yet: a fetch in progress is Progressing, a
-    /// failure (or a fetch past the deadline) Degraded; what runs is not changed.
-    mutating func describe(_ problem: ArtifactProblem) {
-        switch problem.kind {
-        case .fetching:
-            reason = .fetchingArtifact
-            health = .progressing
-        case .fetchingPastDeadline, .failed:
-            reason = .artifactUnavailable
-            health = .degraded
-        }
-        message = problem.message
-    }
-}

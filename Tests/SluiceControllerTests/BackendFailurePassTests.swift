@@ -1,3 +1,4 @@
+import Foundation
 import SluiceConfig
 import SluiceCore
 import SluiceGit
@@ -167,5 +168,35 @@ struct BackendFailurePassTests {
         let result = await fixture.pass(.webhook(forge: "github"))
         #expect(result.appliedSpec)
         #expect(result.commit?.hex == (try fixture.repo.git(["rev-parse", "HEAD"])))
+    }
+
+    @Test("git unreadable at the head (a manifest's object is missing): the pass reports readGit, keeps the desired state it had, prunes nothing; once readable it goes on")
+    func headObjectMissing() async throws {
+        let fixture = try await ControllerFixture(
+            files: ["manifests/fraud.yaml": Manifests.fraud(), "manifests/other.yaml": ManifestPassTests.other()].merging(Manifests.artifacts("a1", "a2")) { $1 })
+        await fixture.settle(.start)
+        let applied = fixture.backend.appliedSpecs.count
+        let events = try fixture.kinds().count
+        try fixture.commit("sticky fraud", ["fraud": Manifests.fraud() + "  routing:\n    stickyHeader: x-user\n"])
+        // The new manifest's blob vanishes from the object store (a broken clone, a bad disk).
+        let blob = try fixture.repo.git(["rev-parse", "HEAD:manifests/fraud.yaml"])
+        let object = fixture.repo.url.appendingPathComponent(".git/objects/\(blob.prefix(2))/\(blob.dropFirst(2))")
+        let aside = object.appendingPathExtension("aside")
+        try FileManager.default.moveItem(at: object, to: aside)
+        for trigger in [Trigger.rolloutTick, .interval] {
+            let result = await fixture.pass(trigger)
+            #expect(result.failure?.step == .readGit, "\(trigger)")
+            #expect(result.failure?.message.hasPrefix("reading git failed: ") == true, "\(result.failure?.message ?? "")")
+        }
+        #expect(await fixture.controller.lastError()?.hasPrefix("reading git failed: ") == true)
+        #expect(fixture.backend.appliedSpecs.count == applied, "nothing is applied from a head that cannot be read")
+        #expect(fixture.backend.spec?.models.map(\.name) == ["fraud", "other"])
+        #expect(try fixture.kinds().count == events)
+        #expect(try fixture.kinds("other").count == 1)
+        try FileManager.default.moveItem(at: aside, to: object)
+        let healed = await fixture.pass(.interval)
+        #expect(healed.succeeded)
+        #expect(await fixture.controller.lastError() == nil)
+        #expect(fixture.backend.spec?.model("fraud")?.route.stickyHeader == "x-user")
     }
 }

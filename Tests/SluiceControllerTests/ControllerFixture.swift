@@ -17,6 +17,8 @@ final class ControllerFixture: @unchecked Sendable {
     let directory: URL
     let clock: ManualClock
     let backend: FakeDataPlane
+    /// What the controller talks to: `backend`, or `backend` behind a runtime check.
+    let dataPlane: any DataPlaneBackend
     var config: ControllerConfig
     private(set) var store: ControllerStore
     private(set) var controller: Controller
@@ -33,16 +35,21 @@ final class ControllerFixture: @unchecked Sendable {
     ///   - configure: changes to the controller's config.
     ///   - metricsProvider: the Prometheus that `metric: prometheus` checks and monitors query.
     ///   - clockStart: where the manual clock starts (a real Prometheus needs times near now).
+    ///   - dataPlaneRuntimes: the runtimes the data plane defines; a spec naming another one is
+    ///     refused whole, as `sluice serve` does (``RuntimeCheckingDataPlane``). nil: no check.
     init(
         files: [String: String]? = nil, bucketSeconds: Int = 10, metricsProvider: MetricsProvider? = nil,
-        clockStart: Double = 1_800_000_000, artifactFetcher: ArtifactFetcher? = nil, configure: (inout ControllerConfig) -> Void = { _ in }
+        clockStart: Double = 1_800_000_000, artifactFetcher: ArtifactFetcher? = nil, dataPlaneRuntimes: Set<String>? = nil,
+        configure: (inout ControllerConfig) -> Void = { _ in }
     ) async throws {
         clock = ManualClock(start: clockStart)
         self.metricsProvider = metricsProvider
         self.artifactFetcher = artifactFetcher
         repo = try GitFixture()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-controller-\(UUID().uuidString)")
-        backend = FakeDataPlane(clock: clock, bucketSeconds: bucketSeconds)
+        let backend = FakeDataPlane(clock: clock, bucketSeconds: bucketSeconds)
+        self.backend = backend
+        dataPlane = dataPlaneRuntimes.map { RuntimeCheckingDataPlane(inner: backend, runtimes: $0) } ?? backend
         config = ControllerConfig(
             repository: repo.path, branch: nil, path: "manifests", interval: .seconds(30), listen: .tcp(host: "127.0.0.1", port: 1),
             token: .generated, webhookSecret: nil, stateDirectory: directory.path, dataPlane: .tcp(host: "127.0.0.1", port: 1),
@@ -51,7 +58,7 @@ final class ControllerFixture: @unchecked Sendable {
         if let files { try repo.commit("first", files: files) }
         store = try Self.open(config, writes: writes, failing: failingWrite)
         controller = try Self.makeController(
-            config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
+            config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
@@ -72,7 +79,7 @@ final class ControllerFixture: @unchecked Sendable {
     }
 
     private static func makeController(
-        config: ControllerConfig, store: ControllerStore, backend: FakeDataPlane, clock: ManualClock,
+        config: ControllerConfig, store: ControllerStore, backend: any DataPlaneBackend, clock: ManualClock,
         metricsProvider: MetricsProvider?, fetcher: ArtifactFetcher? = nil, logged: NIOLockedValueBox<[String]>
     ) throws -> Controller {
         var environment = ControllerEnvironment(
@@ -87,7 +94,7 @@ final class ControllerFixture: @unchecked Sendable {
     func restart() throws {
         store = try Self.open(config, writes: writes, failing: failingWrite)
         controller = try Self.makeController(
-            config: config, store: store, backend: backend, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
+            config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
     }
 
     /// The `number`-th write from now (of `kind`, or of any kind) fails.

@@ -136,4 +136,59 @@ struct ManifestPassTests {
         #expect(state.stable == nil)
         #expect(state.manifestError?.hasPrefix("manifests/fraud.yaml:") == true)
     }
+
+    @Test("a manifest file too large to read: its model is Kept, a model removed in the same commit is not pruned, the others go on")
+    func unreadableFileKeepsAndTrustsNoRemoval() async throws {
+        let fixture = try await ControllerFixture(
+            files: ["manifests/fraud.yaml": Manifests.fraud(), "manifests/other.yaml": Self.other(), "manifests/third.yaml": Manifests.fraud(name: "third")]
+                .merging(Manifests.artifacts("a1", "a2")) { $1 })
+        await fixture.settle(.start)
+        // Over the 1 MiB manifest limit: the file is not read at all, so whatever it declares is unknown.
+        let huge = Manifests.fraud() + "# " + String(repeating: "x", count: 1 << 20) + "\n"
+        let commit = try fixture.commit("huge fraud, move other, drop third", [
+            "fraud": huge, "other": Self.other([("a", "a1"), ("b", "a2")], traffic: ["a": 50, "b": 50]),
+        ], remove: ["manifests/third.yaml"])
+        let result = await fixture.settle()
+        #expect(result.succeeded)
+        #expect(fixture.weights("other") == ["a": 50, "b": 50], "a readable model goes on")
+        #expect(fixture.backend.spec?.models.map(\.name) == ["fraud", "other", "third"])
+        #expect(fixture.weights("fraud") == ["v1": 100])
+        for model in ["fraud", "third"] {
+            let state = try #require(await fixture.state(model))
+            #expect(state.reason == .kept, "\(model)")
+            #expect(state.message == "a manifest file cannot be read at \(commit.prefix(7)), so removals are not trusted", "\(model)")
+            #expect(try fixture.events(model, kind: "kept").count == 1, "\(model)")
+            #expect(try fixture.events(model, kind: "pruned").isEmpty, "\(model)")
+        }
+        // Once every file reads again, the removal is trusted.
+        try fixture.commit("fraud readable again", ["fraud": Manifests.fraud()])
+        await fixture.settle()
+        #expect(fixture.backend.spec?.models.map(\.name) == ["fraud", "other"])
+        #expect(try fixture.events("third", kind: "pruned").count == 1)
+        #expect(await fixture.state("fraud")?.isSynced == true)
+    }
+
+    @Test("a new artifact committed under the same path is a change: it canaries as v1~canary, each side running its own bytes")
+    func newArtifactUnderTheSamePath() async throws {
+        let approval = Manifests.rollout(["weight: 50", "approval: {}"])
+        let fixture = try await ControllerFixture(files: ["manifests/fraud.yaml": Manifests.fraud(extra: approval)].merging(Manifests.artifacts("a1")) { $1 })
+        await fixture.settle(.start)
+        let before = try #require(fixture.backend.spec?.model("fraud")?.versions.first?.artifact)
+        // Only the model file changes; the manifest is byte for byte the same.
+        let retrained = "{\"model\": \"a1\", \"retrained\": true}\n"
+        let commit = try fixture.repo.commit("retrain a1 in place", files: ["models/a1.json": retrained])
+        await fixture.settle()
+        #expect(try fixture.events(kind: "rolloutStarted").first?.revision == commit)
+        #expect(fixture.weights() == ["v1": 50, "v1~canary": 50])
+        let versions = try #require(fixture.backend.spec?.model("fraud")?.versions)
+        try #require(versions.map(\.name) == ["v1", "v1~canary"])
+        #expect(versions[0].artifact == before)
+        #expect(try String(contentsOfFile: try #require(versions[0].artifact), encoding: .utf8) == "{\"model\": \"a1\"}\n")
+        #expect(try String(contentsOfFile: try #require(versions[1].artifact), encoding: .utf8) == retrained)
+        #expect(await fixture.execute(.promote(model: "fraud", full: false, actor: "alice")) == .done("passed the current step of fraud"))
+        await fixture.settle()
+        #expect(fixture.weights() == ["v1": 100])
+        #expect(fixture.backend.spec?.model("fraud")?.versions.first?.artifact == versions[1].artifact)
+        #expect(await fixture.state()?.isSynced == true)
+    }
 }

@@ -153,4 +153,44 @@ struct ControllerStoreTests {
         #expect(json.first?.contains(#""reason":"ShadowTraffic""#) == true)
         #expect(json.last?.contains(#""reason":"Kept""#) == true)
     }
+
+    @Test("a database in the first release's format (migration v1 only, states without the fields added since) opens with its data, gains the later tables, and they work")
+    func upgradesTheFirstFormat() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/sluice-v1.sqlite")
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
+        let store = try ControllerStore(path: path)
+        let migrations = try store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        #expect(migrations == ["v1", "v2-monitors", "v3-intents"])
+        let fraud = try #require(try store.states()["fraud"])
+        #expect(fraud.health == .paused)
+        #expect(fraud.reason == .awaitingApproval)
+        #expect(fraud.message == "step 2/2, candidate at 30% of the way to v2 100%")
+        #expect(fraud.stable?.split == "v1 100%")
+        #expect(fraud.stable?.revision == "96b04d829211eec3e701057dbb4fd87f9738c25e")
+        let candidate = try #require(fraud.candidate)
+        #expect(candidate.step == 1)
+        #expect(candidate.weight == 30)
+        #expect(candidate.awaitingPromotion)
+        #expect(candidate.target.revision == "ae80f6dd4472d98fdf720656cc5f366921da94c7")
+        #expect(candidate.target.versions.map(\.name) == ["v1", "v2"])
+        #expect(candidate.target.weights == ["v1": 0, "v2": 100])
+        #expect(candidate.weightChangedAt == nil, "the first format did not have it")
+        #expect(fraud.previousStable == nil)
+        #expect(fraud.stableHistory == ["sha256:4743d351287ca5f93e5c6306b819480ddb38cca3dba997575b604e2fe583e953"])
+        let history = try store.history(of: "fraud")
+        #expect(history.map(\.kind) == [.deployed, .rolloutStarted, .step, .awaitingApproval])
+        #expect(history.map(\.message).first == "first deployment of fraud: v1 100%")
+        // What later releases added works on the upgraded file, and a saved state reads back whole.
+        try store.save(states: [fraud], reverts: [.init(model: "fraud", revision: "ae80f6d")], at: 2)
+        #expect(try store.pendingReverts() == [.init(model: "fraud", revision: "ae80f6d")])
+        _ = try store.approve(model: "fraud", monitor: "drift", by: "alice", at: 3)
+        #expect(try store.pendingApproval(model: "fraud", monitor: "drift")?.approvedBy == "alice")
+        try store.saveMonitors(statuses: [("fraud", MonitorStatus(monitor: "drift", version: "v2"))], readings: [], events: [], at: 4)
+        #expect(try store.monitorStatuses()["fraud"]?.map(\.monitor) == ["drift"])
+        #expect(try store.recordDelivery(keys: ["delivery-1"], at: 5))
+        #expect(try ControllerStore(path: path).states()["fraud"] == fraud)
+    }
 }

@@ -47,6 +47,9 @@ public struct RolloutEvent: Sendable, Hashable {
         public static let pruned = Kind(rawValue: "pruned")
         /// The data plane ran another spec than the controller's; it was replaced.
         public static let selfHeal = Kind(rawValue: "selfHeal")
+        /// The manifest names a runtime the operator's config does not define; the model was
+        /// left out of the spec (what runs is kept) while the other models go on.
+        public static let runtimeUndefined = Kind(rawValue: "runtimeUndefined")
 
         // MARK: `onAbort: revert`
 

@@ -49,6 +49,9 @@ extension RolloutState {
         /// An artifact cannot be made ready (missing, digest mismatch, refused, or still
         /// fetching past the progress deadline); the model keeps its last good state.
         public static let artifactUnavailable = Reason(rawValue: "ArtifactUnavailable")
+        /// The manifest names a runtime the operator's config does not define; the model keeps
+        /// its last good state (nothing, for a model never deployed).
+        public static let runtimeUndefined = Reason(rawValue: "RuntimeUndefined")
         /// The model is gone from git but was not pruned.
         public static let kept = Reason(rawValue: "Kept")
     }
