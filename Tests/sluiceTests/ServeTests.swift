@@ -306,33 +306,6 @@ struct ServeTests {
         #expect(try await serve.state("fraud")["ready"] as? Bool == false)
     }
 
-    @Test("a removed version finishes its in-flight requests before it is stopped")
-    func drainBeforeStop() async throws {
-        let serve = try ServeHarness()
-        try await serve.start()
-        defer { serve.forceStop() }
-        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100], runtimes: ["v1": "python-v2", "v2": "slow"]))
-        try await serve.waitReady("fraud", ["v1", "v2"])
-        let pid = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
-        let inFlight = Task {
-            try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<8 { group.addTask { try await serve.infer("fraud").status } }
-                var statuses: [Int] = []
-                for try await status in group { statuses.append(status) }
-                return statuses
-            }
-        }
-        try await Task.sleep(for: .milliseconds(80))
-        let onlyV1 = #"{"revision":"r2","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}}}]}"#
-        try await serve.apply(onlyV1)
-        let statuses = try await inFlight.value
-        #expect(statuses == Array(repeating: 200, count: 8), "in-flight requests failed: \(statuses)")
-        #expect(try await serve.infer("fraud").header("x-sluice-version") == "v1")
-        try await serve.waitUntil("v2 stopped", seconds: 10) { !processExists(Int32(pid)) }
-        let versions = try await serve.state("fraud")["versions"] as? [[String: Any]] ?? []
-        #expect(versions.map { $0["name"] as? String } == ["v1"])
-    }
-
     @Test("a new artifact for a serving version starts a new process; the old one serves until it is ready")
     func handover() async throws {
         let serve = try ServeHarness()
