@@ -39,7 +39,7 @@ struct GatewayUpstreamTests {
             plane.advance(Supervisor.readyProbeInterval)
             await plane.step()
             #expect(await plane.version("v1")?.state == .ready, "a slow answer does not make a version unready")
-            let next = try await plane.infer()
+            let next = try await plane.infer(version: "v1")
             #expect(next.status == 200)
             #expect(next.string("model_version") == "v1")
         }
