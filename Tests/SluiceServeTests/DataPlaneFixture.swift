@@ -264,13 +264,14 @@ final class DataPlaneFixture: @unchecked Sendable {
     }
 
     /// Fifty ports for model servers, in a range of their own per fixture so that parallel
-    /// tests do not hand out the same ones.
+    /// tests do not hand out the same ones, below the kernel's ephemeral ports (32768 and
+    /// up), which an outgoing connection could take between the check and the bind.
     private static func portBlock() -> ClosedRange<Int> {
         let block = nextBlock.withLockedValue { block -> Int in
-            defer { block = (block + 1) % 40 }
+            defer { block = (block + 1) % 20 }
             return block
         }
-        let low = 40000 + 50 * block + 2000 * Int(getpid() % 5)
+        let low = 16000 + 50 * block + 1000 * Int(getpid() % 4)
         return low...(low + 49)
     }
 
