@@ -34,10 +34,12 @@ public actor DataPlane {
     nonisolated let monitoring: MonitoringRecorder
     private let predictions: PredictionLog
     private let log: Logger
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     private let client: UpstreamClient
     private let routes = RoutingTableBox()
-    private let supervisor: Supervisor
+    let supervisor: Supervisor
+    /// Whether `start` makes this process the subreaper and cleans up after a previous run.
+    private let contained: Bool
     private let store: SpecStore
     private var spec: RuntimeSpec?
 
@@ -58,7 +60,16 @@ public actor DataPlane {
     /// A data plane run as `config` says, with the tokens `secrets` holds.
     /// - Parameter logger: where the data plane and its supervisor log (no secret is ever logged).
     public init(config: ServeConfig, secrets: ServeSecrets, logger: Logger) {
+        self.init(config: config, secrets: secrets, logger: logger, clock: { .now }, contained: true)
+    }
+
+    /// A data plane whose supervisor measures time with `clock`; `contained: false` leaves the
+    /// process's children alone (no subreaper, no cgroups), for a test process that has others.
+    init(
+        config: ServeConfig, secrets: ServeSecrets, logger: Logger, clock: @escaping @Sendable () -> ContinuousClock.Instant, contained: Bool
+    ) {
         self.config = config
+        self.contained = contained
         self.secrets = secrets
         log = logger
         statistics = TrafficStatistics()
@@ -68,7 +79,8 @@ public actor DataPlane {
         predictions = PredictionLog(capacity: config.rememberedPredictions)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
         client = UpstreamClient(group: group)
-        supervisor = Supervisor(config: config, client: client, eventLoop: group.next(), routes: routes, log: log)
+        supervisor = Supervisor(
+            config: config, client: client, eventLoop: group.next(), routes: routes, log: log, clock: clock, cgroups: contained)
         store = SpecStore(directory: config.stateDirectory)
     }
 
@@ -77,7 +89,7 @@ public actor DataPlane {
     /// closes the listeners and stops every model server.
     public func start() async throws -> Started {
         try PrivateFiles.directory(config.stateDirectory)
-        await supervisor.beginContainment()
+        if contained { await supervisor.beginContainment() }
         restoreSpec()
         let supervisor = self.supervisor
         let gateway = Gateway(

@@ -5,13 +5,25 @@ import NIOHTTP1
 import NIOPosix
 
 /// A tiny HTTP receiver on a loopback port: records every request's path and JSON body and
-/// answers `status`. Outgoing monitor webhooks are sent to it for real.
+/// answers `status` (or, as a receiver that fails, closes the connection without an answer,
+/// or never answers). Outgoing monitor webhooks are sent to it for real.
 final class WebhookCatcher: Sendable {
+    /// What the receiver does with each whole request it records.
+    enum Behaviour: Sendable {
+        /// Answers with this status.
+        case answer(HTTPResponseStatus)
+        /// Closes the connection without a byte of answer.
+        case close
+        /// Keeps the connection open and never answers.
+        case hold
+    }
+
     /// A received request.
     struct Received: Sendable {
         var path: String
         var body: String
         var authorization: String?
+        var contentType: String?
 
         /// The body as a JSON object.
         var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]) ?? [:] }
@@ -21,7 +33,11 @@ final class WebhookCatcher: Sendable {
     private let received: NIOLockedValueBox<[Received]>
     let port: Int
 
-    init(status: HTTPResponseStatus = .ok) async throws {
+    convenience init(status: HTTPResponseStatus = .ok) async throws {
+        try await self.init(behaviour: .answer(status))
+    }
+
+    init(behaviour: Behaviour) async throws {
         let received = NIOLockedValueBox<[Received]>([])
         self.received = received
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -29,7 +45,7 @@ final class WebhookCatcher: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    try channel.pipeline.syncOperations.addHandler(Handler(received: received, status: status))
+                    try channel.pipeline.syncOperations.addHandler(Handler(received: received, behaviour: behaviour))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -48,13 +64,13 @@ final class WebhookCatcher: Sendable {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let received: NIOLockedValueBox<[Received]>
-        let status: HTTPResponseStatus
+        let behaviour: Behaviour
         var head: HTTPRequestHead?
         var body = ""
 
-        init(received: NIOLockedValueBox<[Received]>, status: HTTPResponseStatus) {
+        init(received: NIOLockedValueBox<[Received]>, behaviour: Behaviour) {
             self.received = received
-            self.status = status
+            self.behaviour = behaviour
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -65,8 +81,17 @@ final class WebhookCatcher: Sendable {
             case .body(let buffer):
                 body += String(buffer: buffer)
             case .end:
-                let record = Received(path: head?.uri ?? "", body: body, authorization: head?.headers.first(name: "authorization"))
+                let record = Received(path: head?.uri ?? "", body: body, authorization: head?.headers.first(name: "authorization"),
+                    contentType: head?.headers.first(name: "content-type"))
                 received.withLockedValue { $0.append(record) }
+                let status: HTTPResponseStatus
+                switch behaviour {
+                case .answer(let answer): status = answer
+                case .close:
+                    context.close(promise: nil)
+                    return
+                case .hold: return
+                }
                 var headers = HTTPHeaders()
                 headers.add(name: "content-length", value: "0")
                 headers.add(name: "connection", value: "close")

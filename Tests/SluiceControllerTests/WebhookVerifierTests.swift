@@ -31,4 +31,40 @@ struct WebhookVerifierTests {
         signed.add(name: "X-Hub-Signature-256", value: "sha256=00")
         #expect(verifier.screen(signed) == nil)
     }
+
+    @Test("malformed and wrong-length GitHub signatures are refused, never accepted and never a crash; a GitLab token of another length is refused")
+    func malformedSignatures() {
+        let verifier = WebhookVerifier(secret: Array("It's a Secret to Everybody".utf8))
+        let body = Array("Hello, World!".utf8)
+        let valid = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+        func outcome(_ signature: String) -> WebhookVerifier.Outcome {
+            var headers = HTTPHeaders()
+            headers.add(name: "X-Hub-Signature-256", value: signature)
+            return verifier.verify(headers: headers, body: body)
+        }
+        #expect(outcome("sha256=" + valid.uppercased()) == .accepted(.github), "hex digits in either case")
+        let notHex = WebhookVerifier.Outcome.refused("X-Hub-Signature-256 is not sha256=<hex>")
+        let cases: [(String, WebhookVerifier.Outcome)] = [
+            ("sha256=" + String(valid.dropLast()), notHex),  // an odd number of digits
+            ("sha256=" + String(valid.dropLast()) + "g", notHex),  // a digit that is not hex
+            ("sha256=" + valid + " ", notHex),
+            (" sha256=" + valid, notHex),
+            ("SHA256=" + valid, notHex),
+            ("sha256:" + valid, notHex),
+            (valid, notHex),
+            ("sha256=", .refused("signature mismatch")),  // no digest at all
+            ("sha256=" + String(valid.dropLast(2)), .refused("signature mismatch")),  // 31 bytes
+            ("sha256=" + valid + "00", .refused("signature mismatch")),  // 33 bytes
+            ("sha256=" + valid + valid, .refused("signature mismatch")),  // 64 bytes
+            ("sha256=" + String(repeating: "0", count: 64), .refused("signature mismatch")),
+        ]
+        for (signature, expected) in cases {
+            #expect(outcome(signature) == expected, "\(signature)")
+        }
+        var gitlab = HTTPHeaders()
+        for token in ["It's a Secret to Everybody!", "It's a Secret to Everybod", "", "It's a Secret to Everybody".uppercased()] {
+            gitlab.replaceOrAdd(name: "X-Gitlab-Token", value: token)
+            #expect(verifier.verify(headers: gitlab, body: body) == .refused("token mismatch"), "\(token)")
+        }
+    }
 }

@@ -81,6 +81,41 @@ struct APIServerTests {
         #expect(answer.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer.text)")
     }
 
+    @Test("a socket file left by a killed run is replaced and served; a regular file at the socket path is refused and left alone")
+    func staleUnixSocket() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-sock-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("admin.sock").path
+        // What a SIGKILL leaves: the socket file of a listener that is gone.
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(stale)
+        try #require(bound == 0)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let server = try await Self.start(.unix(path: path))
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+        let connection = try BlockingSocket(unixPath: path)
+        connection.send("PUT /v1/echo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t0ken\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc")
+        let answer = await connection.received(seconds: 60)
+        #expect(answer.text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer.text)")
+        await server.close()
+
+        let regular = directory.appendingPathComponent("not-a-socket").path
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: regular))
+        await #expect(throws: (any Error).self) { _ = try await Self.start(.unix(path: regular)) }
+        #expect(try String(contentsOfFile: regular, encoding: .utf8) == "keep me")
+    }
+
     @Test("closing the server stops the listener: a new connection is refused")
     func closeStopsListening() async throws {
         let server = try await Self.start(.tcp(host: "127.0.0.1", port: 0))

@@ -26,8 +26,12 @@ struct ContainmentFallbackTests {
         defer { kill(helper, SIGKILL) }
         #expect(kill(helper, 0) == 0)
         _ = FileManager.default.createFile(atPath: "\(directory)/go", contents: nil)
+        // Polled: a blocking wait would hold a thread of the cooperative pool.
         var status: Int32 = 0
-        waitpid(pid, &status, 0)
+        let deadline = ContinuousClock.now + .seconds(120)
+        while waitpid(pid, &status, WNOHANG) != pid, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(kill(helper, 0) == 0, "the helper outlives its parent until the supervisor acts")
         containment.ended(pid: pid, cgroup: nil)
         #expect(await waitUntilGone(helper), "helper \(helper) survived its model server")

@@ -10,29 +10,37 @@ struct AdminAddressTests {
     /// A listener on the address the controller used to fall back to (127.0.0.1:8081)
     /// that records everything it receives.
     final class Decoy {
-        let process = Process()
+        private(set) var process = Process()
         let file: URL
 
-        init(directory: URL) throws {
+        init(directory: URL) async throws {
             file = directory.appendingPathComponent("decoy-received")
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", AdminAddressTests.decoyScript, "127.0.0.1", "8081", file.path]
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
-            let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-            guard line.hasPrefix("listening") else {
-                throw HarnessError("the decoy cannot listen on 127.0.0.1:8081 (is something else there?)")
+            // The script creates the file once it is bound, and exits when it cannot bind (the
+            // previous test's decoy, killed without waiting, may hold the port a moment longer):
+            // polled, so no read blocks a thread of the cooperative pool.
+            let deadline = Date().addingTimeInterval(120)
+            while true {
+                process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["python3", AdminAddressTests.decoyScript, "127.0.0.1", "8081", file.path]
+                process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+                process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+                try process.run()
+                while process.isRunning, !FileManager.default.fileExists(atPath: file.path) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                if FileManager.default.fileExists(atPath: file.path) { return }
+                guard Date() < deadline else {
+                    throw HarnessError("the decoy cannot listen on 127.0.0.1:8081 (is something else there?)")
+                }
+                try await Task.sleep(for: .milliseconds(200))
             }
         }
 
         var received: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
 
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // SIGKILL without waiting: nothing after the test needs the port back at once.
+        deinit { kill(process.processIdentifier, SIGKILL) }
     }
 
     static let probeCommand = "[\(ContainmentTests.python), \(ContainmentTests.probe)]"
@@ -40,7 +48,7 @@ struct AdminAddressTests {
     @Test("with the admin API on a unix socket the controller reconciles through it; a listener on 127.0.0.1:8081 receives nothing")
     func controllerUsesTheUnixSocket() async throws {
         let harness = try ControllerHarness(adminListen: "unix:state/admin.sock")
-        let decoy = try Decoy(directory: harness.directory)
+        let decoy = try await Decoy(directory: harness.directory)
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
@@ -57,7 +65,7 @@ struct AdminAddressTests {
     func upWithUnixSocketAndSecrets() async throws {
         let harness = try ControllerHarness(adminListen: "unix:state/admin.sock", runtimeCommand: Self.probeCommand, runtimeEnv: "{PROBE_REPORT_DIR: reports}")
         try FileManager.default.createDirectory(at: harness.directory.appendingPathComponent("reports"), withIntermediateDirectories: true)
-        let decoy = try Decoy(directory: harness.directory)
+        let decoy = try await Decoy(directory: harness.directory)
         try harness.repo.commit("fraud v1", files: ["manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100])])
         try harness.start("up", environment: ContainmentTests.secrets)
         defer { harness.forceStop("up") }

@@ -233,13 +233,16 @@ final class Gateway: HTTPResponder {
                 finish(result, target)
                 return
             }
-            let retry = routes.picker.choose(
+            // The routes as they are now: the spec may have moved on while the request was
+            // in flight (a version removed and stopped at its drain timeout).
+            let current = self.routes.current.models[model] ?? routes
+            let retry = current.picker.choose(
                 explicit: nil,
                 header: { headers.first(name: $0) },
-                isReady: { $0 != target.version && routes.isReady($0) },
+                isReady: { $0 != target.version && current.isReady($0) },
                 random: FastRandom.next()
             )
-            guard case .version(let second, _) = retry, let other = routes.ready[second] else {
+            guard case .version(let second, _) = retry, let other = current.ready[second] else {
                 finish(result, target)
                 return
             }

@@ -11,6 +11,8 @@ final class Containment: @unchecked Sendable {
     private let ledger: ProcessLedger
     private let log: Logger
     private var serial = 0
+    /// Whether orphaned descendants of model servers are reparented to this process.
+    private(set) var isSubreaper = false
     /// Cgroups whose processes were killed but had not gone yet: removed on a later pass.
     private var emptying: Set<Cgroup> = []
 
@@ -31,6 +33,7 @@ final class Containment: @unchecked Sendable {
     func begin() {
         sluice_cloexec_above_stderr()
         let result = sluice_become_subreaper()
+        isSubreaper = result == 0
         if result != 0 { log.error("cannot become the subreaper of model servers' helpers: \(String(cString: strerror(-result)))") }
         ledger.stopLeftovers(log: log)
         parent?.removeAbandoned()

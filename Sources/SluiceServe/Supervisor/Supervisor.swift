@@ -21,6 +21,8 @@ actor Supervisor {
     private var ports: PortAllocator
     private var routesDirty = true
     private let containment: Containment
+    /// The time the supervisor acts on: deadlines, backoff, probe intervals (a test moves it by hand).
+    private let clock: @Sendable () -> ContinuousClock.Instant
     /// Artifacts whose pinned digest was checked, by path.
     private var verifiedArtifacts: [String: VerifiedArtifact] = [:]
 
@@ -38,15 +40,24 @@ actor Supervisor {
     static let unreadyAfterFailures = 2
     /// A version ready this long has its failure count reset.
     static let stableAfter: Swift.Duration = .seconds(30)
+    /// How long a version that found no free port waits before it looks again.
+    static let portRetry: Swift.Duration = .seconds(5)
 
-    init(config: ServeConfig, client: UpstreamClient, eventLoop: any EventLoop, routes: RoutingTableBox, log: Logger) {
+    /// - Parameters:
+    ///   - clock: the time deadlines and backoff are measured in (the continuous clock, unless a test sets it).
+    ///   - cgroups: false contains model servers by process group only (for tests).
+    init(
+        config: ServeConfig, client: UpstreamClient, eventLoop: any EventLoop, routes: RoutingTableBox, log: Logger,
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now }, cgroups: Bool = true
+    ) {
         self.config = config
         self.client = client
         self.eventLoop = eventLoop
         self.routes = routes
         self.log = log
+        self.clock = clock
         ports = PortAllocator(range: config.ports)
-        containment = Containment(stateDirectory: config.stateDirectory, log: log)
+        containment = Containment(stateDirectory: config.stateDirectory, log: log, cgroups: cgroups)
     }
 
     /// Prepares containment before the first start: becomes the subreaper of model
@@ -70,7 +81,7 @@ actor Supervisor {
             let keep = wanted[instance.key] != nil
             if instance.desired && !keep {
                 instance.desired = false
-                instance.drainDeadline = .now + .milliseconds(config.drainTimeout.milliseconds)
+                instance.drainDeadline = clock() + .milliseconds(config.drainTimeout.milliseconds)
                 log.info("\(instance.key): removed from the spec; draining", metadata: instance.key.metadata)
             } else if !instance.desired && keep && instance.phase != .stopping {
                 instance.desired = true
@@ -142,7 +153,7 @@ actor Supervisor {
 
     /// One supervision pass: reap exits, start due processes, probe, drain, publish.
     func step() async {
-        let now = ContinuousClock.now
+        let now = clock()
         reap(now: now)
         for instance in instances where instance.desired && instance.pid == nil && instance.phase != .failed {
             if instance.key.endpoint != nil {
@@ -165,7 +176,7 @@ actor Supervisor {
         }
         let deadline = ContinuousClock.now + .milliseconds(config.stopTimeout.milliseconds)
         while instances.contains(where: { $0.pid != nil }) && ContinuousClock.now < deadline {
-            reap(now: .now)
+            reap(now: clock())
             try? await Task.sleep(for: .milliseconds(50))
         }
         for instance in instances {
@@ -235,7 +246,7 @@ actor Supervisor {
     private func attachEndpoint(_ instance: ManagedInstance) {
         guard let endpoint = instance.key.endpoint, let address = UpstreamAddress(url: endpoint) else { return }
         instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
-        instance.startedAt = .now
+        instance.startedAt = clock()
         instance.phase = .starting
     }
 
@@ -250,9 +261,13 @@ actor Supervisor {
         // The spec may have changed while the artifact was hashed.
         guard instance.desired, instance.pid == nil else { return }
         guard let port = ports.allocate() else {
+            let message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound) (serve.ports): every port is in use; "
+                + "trying again every \(Self.portRetry)"
+            // Logged once per episode, not on every retry.
+            if instance.message != message { log.error("\(instance.key): \(message)", metadata: instance.key.metadata) }
             instance.phase = .backoff
-            instance.message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound)"
-            instance.nextStart = .now + .seconds(5)
+            instance.message = message
+            instance.nextStart = clock() + Self.portRetry
             return
         }
         var values = templateValues(instance)
@@ -282,7 +297,7 @@ actor Supervisor {
             instance.cgroup = cgroup
             instance.port = port
             instance.phase = .starting
-            instance.startedAt = .now
+            instance.startedAt = clock()
             instance.lastProbe = nil
             instance.probeFailures = 0
             instance.target = nil
@@ -324,24 +339,36 @@ actor Supervisor {
     private func reap(now: ContinuousClock.Instant) {
         containment.tidy()
         var status: Int32 = 0
-        while case let pid = sluice_try_wait(-1, &status), pid > 0 {
-            guard let instance = instances.first(where: { $0.pid == pid }) else { continue }
-            containment.ended(pid: pid, cgroup: instance.cgroup)
-            let exit = sluice_exited(status) != 0
-                ? "exit code \(sluice_exit_code(status))"
-                : "killed by signal \(sluice_term_signal(status))"
-            instance.pid = nil
-            instance.lastExit = exit
-            releaseTarget(instance)
-            if instance.desired {
-                failed(instance, because: instance.killReason ?? "process ended (\(exit))", now: now)
-                instance.killReason = nil
-            } else {
-                instance.phase = .stopping
-                log.info("\(instance.key): stopped (\(exit))", metadata: instance.key.metadata)
+        for instance in instances {
+            if let pid = instance.pid, sluice_try_wait(pid, &status) == pid { exited(instance, status: status, now: now) }
+        }
+        // Helpers that model servers orphaned are reparented here only when this process is
+        // their subreaper; they are reaped so they leave no zombies. Otherwise (in a test
+        // process) waiting for any child would take other children's exit statuses.
+        if containment.isSubreaper {
+            while case let pid = sluice_try_wait(-1, &status), pid > 0 {
+                if let instance = instances.first(where: { $0.pid == pid }) { exited(instance, status: status, now: now) }
             }
         }
         instances.removeAll { !$0.desired && $0.pid == nil && $0.target == nil }
+    }
+
+    private func exited(_ instance: ManagedInstance, status: Int32, now: ContinuousClock.Instant) {
+        guard let pid = instance.pid else { return }
+        containment.ended(pid: pid, cgroup: instance.cgroup)
+        let exit = sluice_exited(status) != 0
+            ? "exit code \(sluice_exit_code(status))"
+            : "killed by signal \(sluice_term_signal(status))"
+        instance.pid = nil
+        instance.lastExit = exit
+        releaseTarget(instance)
+        if instance.desired {
+            failed(instance, because: instance.killReason ?? "process ended (\(exit))", now: now)
+            instance.killReason = nil
+        } else {
+            instance.phase = .stopping
+            log.info("\(instance.key): stopped (\(exit))", metadata: instance.key.metadata)
+        }
     }
 
     private func failed(_ instance: ManagedInstance, because reason: String, now: ContinuousClock.Instant) {
@@ -419,14 +446,14 @@ actor Supervisor {
                 instance.probeFailures = 0
                 if instance.phase != .ready {
                     instance.phase = .ready
-                    instance.readySince = .now
+                    instance.readySince = now
                     instance.message = nil
                     if instance.target == nil || instance.target?.address != address {
                         instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
                     }
                     routesDirty = true
                     log.info("\(instance.key): ready on \(address)", metadata: instance.key.metadata)
-                } else if let since = instance.readySince, ContinuousClock.now - since > Self.stableAfter {
+                } else if let since = instance.readySince, now - since > Self.stableAfter {
                     instance.consecutiveFailures = 0
                 }
             } else {
