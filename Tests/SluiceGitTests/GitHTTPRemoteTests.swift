@@ -79,7 +79,7 @@ import Testing
         let failure = try #require(error)
         #expect(failure.code == .authentication, "\(failure)")
         #expect(failure.message.contains(remote.server.url()), "names the remote: \(failure)")
-        #expect(failure.message.contains("credentials") || failure.message.contains("authentication"), "\(failure)")
+        #expect(failure.message == "cannot clone \(remote.server.url()): the remote refused the token in \(tokenFile) (wrong, expired, or without access to this repository)")
         for secret in [wrong, token] {
             #expect(!failure.description.contains(secret))
             #expect(!String(reflecting: failure).contains(secret))
@@ -91,6 +91,25 @@ import Testing
         #expect(requests.allSatisfy { $0.status == 401 })
     }
 
+    @Test func aTokenThatCannotBeReadIsNamedAndNothingIsSent() async throws {
+        let remote = try await Self.remote(token: Self.token())
+        let variable = "SLUICE_TEST_UNSET_\(UUID().uuidString.prefix(8))"
+        let missingFile = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-no-token-\(UUID().uuidString)").path
+        let cases: [(GitCredentials, String)] = [
+            (.tokenFromEnvironment(variable: variable), "the environment variable \(variable) that should hold the git token is not set"),
+            (.tokenFromFile(path: missingFile), "cannot read the git token file \(missingFile)"),
+        ]
+        for (credentials, reason) in cases {
+            let error = await gitError {
+                _ = try GitSource.remote(url: remote.server.url(), cacheDirectory: Self.cacheDirectory(), credentials: credentials)
+            }
+            let failure = try #require(error)
+            #expect(failure.code == .authentication)
+            #expect(failure.message == "cannot clone \(remote.server.url()): \(reason)")
+        }
+        #expect(try remote.server.requests().allSatisfy { $0.authorization == .none }, "no credentials were made up")
+    }
+
     @Test func aTokenInTheURLIsNeverShownWhenItIsRefused() async throws {
         let remote = try await Self.remote(token: Self.token())
         let wrong = Self.token()
@@ -100,7 +119,7 @@ import Testing
         }
         let failure = try #require(error)
         #expect(!failure.description.contains(wrong), "\(failure)")
-        #expect(failure.message.contains("http://***@127.0.0.1:\(remote.server.port)/models.git"), "\(failure)")
+        #expect(failure.message.hasPrefix("cannot clone http://***@127.0.0.1:\(remote.server.port)/models.git: the remote requires authentication"), "\(failure)")
         #expect(try remote.server.requests().contains { $0.authorization == .wrong }, "the URL's credentials were sent")
     }
 
@@ -122,7 +141,7 @@ import Testing
         let error = await gitError { try await source.fetch() }
         let failure = try #require(error)
         #expect(failure.code == .authentication, "\(failure)")
-        #expect(failure.message.contains("cannot fetch \(remote.server.url())"), "\(failure)")
+        #expect(failure.message == "cannot fetch \(remote.server.url()): the remote refused the token in \(tokenFile) (wrong, expired, or without access to this repository)")
         #expect(!failure.description.contains(wrong))
         #expect(try await source.resolve("main").hex == remote.first)
 
@@ -178,7 +197,7 @@ import Testing
         let error = await gitError { try await source.push(branch: "main") }
         let failure = try #require(error)
         #expect(failure.code == .authentication, "\(failure)")
-        #expect(failure.message.contains(remote.server.url()), "names the remote: \(failure)")
+        #expect(failure.message.hasPrefix("cannot push main to \(remote.server.url()): the remote refused the token in \(tokenFile)"), "\(failure)")
         #expect(!failure.description.contains(wrong))
         #expect(!failure.description.contains(token))
         #expect(try remote.repository.git(["rev-parse", "main"]) == remote.first, "nothing was pushed")

@@ -186,7 +186,9 @@ public final class GitHTTPServer: @unchecked Sendable {
                     auth = "wrong"
                 if auth != "ok":
                     self.record(auth, 401)
-                    self.reply(401, [("WWW-Authenticate", 'Basic realm="sluice-test"')], b"authentication required\n")
+                    # An empty body: libgit2 1.5 fails to parse the next response after a 401
+                    # whose body is not empty ("http parser error: invalid constant string").
+                    self.reply(401, [("WWW-Authenticate", 'Basic realm="sluice-test"')], b"")
                     return
                 path, _, query = self.path.partition("?")
                 env = {
