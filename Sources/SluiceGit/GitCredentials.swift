@@ -88,7 +88,7 @@ final class CredentialPayload {
                 return GIT_PASSTHROUGH.rawValue
             case .tokenFromEnvironment(_, let username), .tokenFromFile(_, let username):
                 guard allowedTypes & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else { return GIT_PASSTHROUGH.rawValue }
-                do {
+                do throws(GitError) {
                     return git_credential_userpass_plaintext_new(out, user ?? username, try state.credentials.token())
                 } catch {
                     // Read at each operation, so a rotated token takes effect; a missing one is reported as such.
@@ -123,7 +123,7 @@ extension CredentialPayload {
         return "the remote refused \(credentials.origin) (wrong, expired, or without access to this repository)"
     }
 
-    /// The error for a failed clone, fetch or push of `url`: the authentication failure when
+    /// The error for a failed clone, fetch or push (`action` names it and the remote): the authentication failure when
     /// there was one, else libgit2's (already scrubbed) error; never a credential.
     func error(_ error: GitError, doing action: String) -> GitError {
         guard let problem = authenticationFailure(error.code) else {
