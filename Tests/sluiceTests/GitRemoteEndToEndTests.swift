@@ -139,4 +139,41 @@ struct GitRemoteEndToEndTests {
         #expect(!log.contains(gitToken))
         #expect(try server.requests().contains { $0.authorization == .wrong })
     }
+
+    @Test("sluice rollback --push over HTTP: a refused token is named by its file, never shown; the right one pushes the revert")
+    func rollbackPushesWithATokenFile() async throws {
+        let token = "git-token-\(UUID().uuidString)"
+        let server = try await GitHTTPServer(username: "x-access-token", token: token)
+        defer { server.stop() }
+        let remote = try server.createRepository()
+        let work = try GitFixture()
+        try work.git(["remote", "add", "origin", remote.path])
+        try work.commit("fraud v1", files: ["manifests/fraud.yaml": manifest("fraud")])
+        let bad = try work.commit("fraud: ship v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
+        try work.git(["push", "-q", "origin", "main"])
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-rollback-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tokenFile = scratch.appendingPathComponent("git-token").path
+        let wrong = "wrong-token-\(UUID().uuidString)"
+        try wrong.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let arguments = [
+            "rollback", "fraud", "--repo", server.url(), "--path", "manifests", "--token-file", tokenFile, "--push",
+            "--cache-dir", scratch.appendingPathComponent("cache").path,
+        ]
+        let refused = try await SluiceBinary.run(arguments)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("cannot clone \(server.url()): the remote refused the token in \(tokenFile)"), "\(refused.stderr)")
+        #expect(!(refused.stdout + refused.stderr).contains(wrong))
+        #expect(try remote.git(["rev-parse", "main"]) == bad, "nothing was pushed")
+
+        try token.write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let pushed = try await SluiceBinary.run(arguments)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        #expect(pushed.stdout.contains("Pushed main to origin"), "\(pushed.stdout)")
+        #expect(!(pushed.stdout + pushed.stderr).contains(token))
+        #expect(try remote.git(["rev-parse", "main^"]) == bad)
+        #expect(try remote.git(["log", "-1", "--format=%s", "main"]) == "Revert \"fraud: ship v2\" for fraud")
+        #expect(try remote.git(["show", "main:manifests/fraud.yaml"]) + "\n" == manifest("fraud"))
+    }
 }
