@@ -87,7 +87,7 @@ struct GitRemoteEndToEndTests {
             try await harness.history().contains("rolloutStarted")
         }
         try await harness.waitUntil("a revert commit on the server", seconds: 120) {
-            try remote.git(["log", "-1", "--format=%s", "main"]).hasPrefix("Revert \"fraud v2 (bad)\" for fraud")
+            try await remote.gitAsync(["log", "-1", "--format=%s", "main"]).hasPrefix("Revert \"fraud v2 (bad)\" for fraud")
         }
         #expect(try remote.git(["rev-parse", "main^"]) == bad, "the revert sits on the failed commit")
         #expect(try remote.git(["log", "-1", "--format=%b", "main"]).contains("This reverts commit \(bad)"))
