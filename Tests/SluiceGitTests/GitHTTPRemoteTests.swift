@@ -112,15 +112,27 @@ import Testing
 
     @Test func aTokenInTheURLIsNeverShownWhenItIsRefused() async throws {
         let remote = try await Self.remote(token: Self.token())
-        let wrong = Self.token()
+        let wrong = Self.token(), wrongInFile = Self.token()
+        let tokenFile = try Self.tokenFile(wrongInFile)
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
         let url = "http://\(Self.username):\(wrong)@127.0.0.1:\(remote.server.port)/models.git"
-        let error = await gitError {
-            _ = try GitSource.remote(url: url, cacheDirectory: Self.cacheDirectory(), credentials: .none)
+        let shown = "cannot clone http://***@127.0.0.1:\(remote.server.port)/models.git: "
+        // The URL's own credentials alone, then with a token file tried after them.
+        let cases: [(GitCredentials, String)] = [
+            (.none, shown + "the remote requires authentication: no credentials are configured, or those in the URL were refused"),
+            (.tokenFromFile(path: tokenFile), shown + "the remote refused the token in \(tokenFile) (wrong, expired, or without access to this repository)"),
+        ]
+        for (credentials, expected) in cases {
+            let error = await gitError {
+                _ = try GitSource.remote(url: url, cacheDirectory: Self.cacheDirectory(), credentials: credentials)
+            }
+            let failure = try #require(error)
+            #expect(failure.code == .authentication)
+            #expect(failure.message == expected)
+            #expect(!failure.description.contains(wrong), "\(failure)")
+            #expect(!failure.description.contains(wrongInFile), "\(failure)")
         }
-        let failure = try #require(error)
-        #expect(!failure.description.contains(wrong), "\(failure)")
-        #expect(failure.message.hasPrefix("cannot clone http://***@127.0.0.1:\(remote.server.port)/models.git: the remote requires authentication"), "\(failure)")
-        #expect(try remote.server.requests().contains { $0.authorization == .wrong }, "the URL's credentials were sent")
+        #expect(try remote.server.requests().filter { $0.authorization == .wrong }.count == 3, "the URL's credentials were sent, then the file's")
     }
 
     @Test func aRotatedTokenFileTakesEffectAtTheNextFetch() async throws {
