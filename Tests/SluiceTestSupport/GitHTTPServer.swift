@@ -13,11 +13,20 @@ public final class GitHTTPServer: @unchecked Sendable {
     public struct Request: Sendable, Decodable {
         /// How a request's `Authorization` compared with the expected credentials.
         public enum Authorization: String, Sendable, Decodable {
-            case none, ok, wrong
+            /// No `Authorization` header.
+            case none
+            /// The expected username and token.
+            case ok
+            /// Credentials, but not the expected ones.
+            case wrong
         }
+        /// `GET` or `POST`.
         public var method: String
+        /// The path and query, as requested.
         public var path: String
+        /// How its credentials compared.
         public var authorization: Authorization
+        /// The status the server answered with.
         public var status: Int
 
         enum CodingKeys: String, CodingKey {
@@ -75,7 +84,12 @@ public final class GitHTTPServer: @unchecked Sendable {
                 kill(process.processIdentifier, SIGKILL)
                 throw FixtureError(message: "the git HTTP server did not start: \(text)")
             } else {
-                try await Task.sleep(for: .milliseconds(20))
+                do {
+                    try await Task.sleep(for: .milliseconds(20))
+                } catch {
+                    kill(process.processIdentifier, SIGKILL)
+                    throw error
+                }
             }
         }
         port = found ?? 0
