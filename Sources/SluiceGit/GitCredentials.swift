@@ -23,6 +23,17 @@ public enum GitCredentials: Sendable, Equatable {
         }
     }
 
+    /// Where the credentials come from, for error messages (never the secret itself).
+    var origin: String {
+        switch self {
+        case .none: "no credentials"
+        case .tokenFromEnvironment(let variable, _): "the token in the environment variable \(variable)"
+        case .tokenFromFile(let path, _): "the token in \(path)"
+        case .sshKey(let path, _): "the SSH key \(path)"
+        case .sshAgent: "the ssh-agent's keys"
+        }
+    }
+
     func token() throws(GitError) -> String {
         switch self {
         case .tokenFromEnvironment(let variable, _):
@@ -55,6 +66,8 @@ final class CredentialPayload {
     var attempts = 0
     /// A push rejection reported by the remote for a reference.
     var rejection: String?
+    /// Why the configured token could not be read when the remote asked for it.
+    var unreadable: GitError?
 
     init(_ credentials: GitCredentials) {
         self.credentials = credentials
@@ -74,10 +87,14 @@ final class CredentialPayload {
             case .none:
                 return GIT_PASSTHROUGH.rawValue
             case .tokenFromEnvironment(_, let username), .tokenFromFile(_, let username):
-                guard allowedTypes & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0,
-                    let token = try? state.credentials.token()
-                else { return GIT_PASSTHROUGH.rawValue }
-                return git_credential_userpass_plaintext_new(out, user ?? username, token)
+                guard allowedTypes & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 else { return GIT_PASSTHROUGH.rawValue }
+                do throws(GitError) {
+                    return git_credential_userpass_plaintext_new(out, user ?? username, try state.credentials.token())
+                } catch {
+                    // Read at each operation, so a rotated token takes effect; a missing one is reported as such.
+                    state.unreadable = error
+                    return GIT_EAUTH.rawValue
+                }
             case .sshKey(let path, let variable):
                 guard allowedTypes & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 else { return GIT_PASSTHROUGH.rawValue }
                 let passphrase = variable.flatMap { getenv($0) }.map { String(cString: $0) }
@@ -87,5 +104,31 @@ final class CredentialPayload {
                 return git_credential_ssh_key_from_agent(out, user ?? "git")
             }
         }
+    }
+}
+
+extension CredentialPayload {
+    /// What to tell the user when an operation that asked for credentials failed, nil when
+    /// authentication played no part. libgit2's own message is no help here: after a refused
+    /// token it reports whatever it looked up last (a config key), or "no callback set".
+    func authenticationFailure(_ code: GitError.Code) -> String? {
+        if let unreadable { return unreadable.message }
+        guard attempts > 1 || (attempts == 1 && code == .authentication) else { return nil }
+        if credentials == .none {
+            return "the remote requires authentication: no credentials are configured, or those in the URL were refused"
+        }
+        if attempts == 1 {
+            return "the remote asks for credentials that \(credentials.origin) cannot provide"
+        }
+        return "the remote refused \(credentials.origin) (wrong, expired, or without access to this repository)"
+    }
+
+    /// The error for a failed clone, fetch or push (`action` names it and the remote): the authentication failure when
+    /// there was one, else libgit2's (already scrubbed) error; never a credential.
+    func error(_ error: GitError, doing action: String) -> GitError {
+        guard let problem = authenticationFailure(error.code) else {
+            return GitError(code: error.code, errorClass: error.errorClass, message: "\(action): \(error.message)", function: error.function)
+        }
+        return GitError(code: .authentication, errorClass: error.errorClass, message: "\(action): \(problem)", function: error.function)
     }
 }

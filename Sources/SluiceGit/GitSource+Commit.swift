@@ -169,13 +169,13 @@ extension GitSource {
             let error = Libgit2.lastError(result, function: "git_remote_push", secrets: secrets)
             // libgit2 returns GIT_ENONFASTFORWARD for both of its non-fast-forward refusals; a
             // server's own refusal arrives through the reference callback (`rejection`) below.
-            let moved = error.code == .nonFastForward
-            throw GitError(
-                code: moved ? .refused : error.code, errorClass: error.errorClass,
-                message: moved
-                    ? "the remote branch \(branch) moved since it was fetched; fetch and run again"
-                    : "cannot push \(branch): \(error.message)",
-                function: error.function)
+            if error.code == .nonFastForward {
+                throw GitError(
+                    code: .refused, errorClass: error.errorClass,
+                    message: "the remote branch \(branch) moved since it was fetched; fetch and run again", function: error.function)
+            }
+            let destination = git_remote_url(remote).map { Redaction.redactURLs(String(cString: $0)) } ?? "origin"
+            throw payload.error(error, doing: "cannot push \(branch) to \(destination)")
         }
         if let rejection = payload.rejection {
             throw .refused("the remote rejected the push of \(branch) (\(Redaction.scrub(rejection, secrets: secrets))); fetch and run again")

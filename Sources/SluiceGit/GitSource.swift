@@ -67,9 +67,7 @@ public actor GitSource {
             if result < 0 {
                 let error = Libgit2.lastError(result, function: "git_clone", secrets: secrets)
                 try? FileManager.default.removeItem(atPath: cacheDirectory)
-                throw GitError(
-                    code: error.code, errorClass: error.errorClass,
-                    message: "cannot clone \(Redaction.redactURLs(url)): \(error.message)", function: error.function)
+                throw payload.error(error, doing: "cannot clone \(Redaction.redactURLs(url))")
             }
         }
         guard let pointer else { throw GitError(code: .generic, message: "no repository handle", function: "git_clone") }
@@ -97,9 +95,7 @@ public actor GitSource {
         let result = withExtendedLifetime(payload) { git_remote_fetch(remote, nil, &options, "sluice fetch") }
         if result < 0 {
             let error = Libgit2.lastError(result, function: "git_remote_fetch", secrets: secrets)
-            throw GitError(
-                code: error.code, errorClass: error.errorClass,
-                message: "cannot fetch \(Redaction.redactURLs(url)): \(error.message)", function: error.function)
+            throw payload.error(error, doing: "cannot fetch \(Redaction.redactURLs(url))")
         }
     }
 

@@ -42,6 +42,18 @@ public final class GitFixture {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs git in the repository without holding a thread while it runs (for polling loops
+    /// in async tests); returns its output (stdout and stderr), trimmed.
+    public func gitAsync(_ arguments: [String]) async throws -> String {
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"] + arguments, in: url)
+        guard result.status == 0 else {
+            throw FixtureError(message: "git \(arguments.joined(separator: " ")): \(result.output)")
+        }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Writes a file (creating directories).
     public func write(_ relative: String, _ text: String) throws {
         let file = url.appendingPathComponent(relative)
