@@ -39,7 +39,7 @@ private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
     }
 }
 
-@Suite("archive readers against hostile headers")
+@Suite("archive readers against hostile headers", .timeLimit(.minutes(10)))
 struct ArchiveFuzzTests {
     static let limits = ArchiveLimits(maxBytes: 1 << 20, maxEntries: 100)
 

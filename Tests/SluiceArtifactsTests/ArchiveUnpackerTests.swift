@@ -4,7 +4,7 @@ import Testing
 
 @testable import SluiceArtifacts
 
-@Suite("archive unpacking: tar.gz and zip, safe by construction")
+@Suite("archive unpacking: tar.gz and zip, safe by construction", .timeLimit(.minutes(10)))
 struct ArchiveUnpackerTests {
     static let limits = ArchiveLimits(maxBytes: 1 << 20, maxEntries: 100)
 

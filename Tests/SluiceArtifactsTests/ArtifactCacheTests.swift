@@ -5,7 +5,7 @@ import Testing
 
 @testable import SluiceArtifacts
 
-@Suite("artifact cache: content addressed, verified before use, evicted least recently used")
+@Suite("artifact cache: content addressed, verified before use, evicted least recently used", .timeLimit(.minutes(10)))
 struct ArtifactCacheTests {
     @Test("a pinned artifact in the cache is used with no request, also after a restart")
     func pinnedHitMakesNoRequest() async throws {

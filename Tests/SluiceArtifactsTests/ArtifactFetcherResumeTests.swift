@@ -12,7 +12,7 @@ import Glibc
 /// kill -9 itself, so a python child writes the artifact's partial file exactly as a killed
 /// fetcher leaves it (an append-only prefix at the path the fetcher uses) and is killed with
 /// SIGKILL mid-file; a fetcher then finds that file.
-@Suite("artifact fetcher: resuming after a writer killed with SIGKILL")
+@Suite("artifact fetcher: resuming after a writer killed with SIGKILL", .timeLimit(.minutes(10)))
 struct ArtifactFetcherResumeTests {
     /// The partial file the fetcher uses for `reference`'s only file.
     private func partialPath(_ fixture: FetcherFixture, _ reference: ArtifactReference) async throws -> String {

@@ -5,7 +5,7 @@ import Testing
 
 @testable import SluiceArtifacts
 
-@Suite("artifact fetcher: coalesced, retried, resumed, verified and bounded")
+@Suite("artifact fetcher: coalesced, retried, resumed, verified and bounded", .timeLimit(.minutes(10)))
 struct ArtifactFetcherTests {
     @Test("ten concurrent calls for one artifact share one download")
     func coalesced() async throws {

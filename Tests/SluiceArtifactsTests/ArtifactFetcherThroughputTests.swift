@@ -11,7 +11,7 @@ import Glibc
 /// A measurement, not a check of speed: run with `SLUICE_CACHE_BENCH_MIB=512` to print the
 /// fetcher's throughput (stream to disk, hash, fsync, rename, then a verification hash in a
 /// new process-like fetcher) and the process's peak RSS. Skipped otherwise.
-@Suite("artifact fetcher throughput (opt-in measurement)")
+@Suite("artifact fetcher throughput (opt-in measurement)", .timeLimit(.minutes(10)))
 struct ArtifactFetcherThroughputTests {
     @Test(
         "one large file through the test source: MiB/s and peak RSS",

@@ -11,7 +11,7 @@ import Glibc
 
 /// DirectoryHasher against an independent implementation of the definition in Python's
 /// hashlib, over real temporary directories; and its refusals.
-@Suite("directory hasher: local digests")
+@Suite("directory hasher: local digests", .timeLimit(.minutes(10)))
 struct DirectoryHasherTests {
     /// A temporary directory with nested files, an empty file, an empty directory, a name
     /// outside ASCII and one file larger than a read chunk.

@@ -27,7 +27,7 @@ final class MemorySink: ArtifactSink {
     }
 }
 
-@Suite("HTTPS source against a loopback HTTPS server with a throwaway CA")
+@Suite("HTTPS source against a loopback HTTPS server with a throwaway CA", .timeLimit(.minutes(10)))
 struct HTTPSSourceTests {
     /// A source trusting `caFile`, shut down after `body`.
     static func withSource<T>(
@@ -297,7 +297,7 @@ struct HTTPSSourceTests {
     }
 }
 
-@Suite("HTTPS source lifecycle")
+@Suite("HTTPS source lifecycle", .timeLimit(.minutes(10)))
 struct HTTPSSourceLifecycleTests {
     @Test("shutdown is idempotent, and a source released without it does not stop the process")
     func shutdown() async throws {

@@ -11,7 +11,7 @@ import Testing
 /// (Fixtures/mlflow_hostile_stub.py, a python `http.server`): hostile listings, absurd sizes,
 /// malformed JSON, error statuses, artifact URIs outside the proxy; plus the checks made
 /// before any request (the URL, the token file).
-@Suite("MLflowSource refuses hostile answers and unsafe configuration")
+@Suite("MLflowSource refuses hostile answers and unsafe configuration", .timeLimit(.minutes(10)))
 struct MLflowHostileTests {
     /// The stub process, on a kernel-chosen port.
     final class Stub: @unchecked Sendable {

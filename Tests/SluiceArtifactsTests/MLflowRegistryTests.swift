@@ -12,7 +12,7 @@ import Testing
 /// python client. One server per test: starting one and registering models takes a while.
 @Suite(
     "MLflowSource against a real mlflow server",
-    .enabled(if: MLflowServer.isAvailable, "needs mlflow in .build/python-peers (scripts/setup-python-peers.sh); SLUICE_REQUIRE_PEERS=1 fails instead of skipping"))
+    .enabled(if: MLflowServer.isAvailable, "needs mlflow in .build/python-peers (scripts/setup-python-peers.sh); SLUICE_REQUIRE_PEERS=1 fails instead of skipping"), .timeLimit(.minutes(10)))
 struct MLflowRegistryTests {
     struct Digests: Decodable {
         var digest: String

@@ -11,7 +11,7 @@ import Testing
 /// `SLUICE_BENCH_ENDPOINT` into `SLUICE_BENCH_OUT` with S3Source (files written as they stream,
 /// 8 downloads at once for a prefix) and prints one `SLUICE_BENCH` line with the bytes, files,
 /// seconds and the process's peak RSS. Runs only with SLUICE_BENCH=1.
-@Suite("S3 fetch benchmark driver", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1", "SLUICE_BENCH=1 only"))
+@Suite("S3 fetch benchmark driver", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1", "SLUICE_BENCH=1 only"), .timeLimit(.minutes(10)))
 struct S3BenchmarkTests {
     @Test("fetch SLUICE_BENCH_URI into SLUICE_BENCH_OUT")
     func fetch() async throws {

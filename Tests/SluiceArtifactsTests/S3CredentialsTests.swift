@@ -5,7 +5,7 @@ import SluiceConfig
 import SluiceCore
 import Testing
 
-@Suite("S3 credentials, region and endpoint from the environment and shared files")
+@Suite("S3 credentials, region and endpoint from the environment and shared files", .timeLimit(.minutes(10)))
 struct S3CredentialsTests {
     static let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 

@@ -9,7 +9,7 @@ import SluiceCore
 import Testing
 
 /// What moto never does: ignore a Range, throttle, cut a body short.
-@Suite("S3 source against a loopback store that misbehaves")
+@Suite("S3 source against a loopback store that misbehaves", .timeLimit(.minutes(10)))
 struct S3MisbehavingStoreTests {
     /// Answers by path: `/b/full` ignores Range (200, whole body), `/b/slow` is 503 SlowDown,
     /// `/b/short` announces 100 bytes, sends 10 and closes.

@@ -3,7 +3,7 @@ import SluiceArtifacts
 import SluiceCore
 import Testing
 
-@Suite("SigV4 signing: AWS's published S3 examples")
+@Suite("SigV4 signing: AWS's published S3 examples", .timeLimit(.minutes(10)))
 struct S3SigV4SignerTests {
     /// The example key pair of AWS's "Signature Calculations for the Authorization Header" page.
     static let example = AWSCredentials(accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")

@@ -8,7 +8,7 @@ import SluiceCore
 import SluiceTestSupport
 import Testing
 
-@Suite("S3 source against a real moto_server that checks SigV4 signatures", .enabled(if: MotoServer.isAvailable, "needs moto_server"))
+@Suite("S3 source against a real moto_server that checks SigV4 signatures", .enabled(if: MotoServer.isAvailable, "needs moto_server"), .timeLimit(.minutes(10)))
 struct S3SourceTests {
     @Test("an object: HEAD gives size and ETag, GET streams the bytes")
     func object() async throws {

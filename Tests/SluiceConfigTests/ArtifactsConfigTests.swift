@@ -5,7 +5,7 @@ import Testing
 
 /// `controller.artifacts`: the artifact cache's place and caps, timeouts and retries, and the
 /// S3, HTTPS and MLflow sources' settings.
-@Suite struct ArtifactsConfigTests: ConfigParsing {
+@Suite(.timeLimit(.minutes(10))) struct ArtifactsConfigTests: ConfigParsing {
     /// The `artifacts` section of a file whose controller section holds `lines`.
     func artifacts(_ lines: String) throws -> ArtifactsConfig {
         let indented = lines.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")

@@ -5,7 +5,7 @@ import Testing
 
 /// The committed JSON Schema of `sluice.yaml`, the reference table in docs/serve-config.md
 /// and the reader describe the same fields.
-@Suite struct ConfigReferenceTests {
+@Suite(.timeLimit(.minutes(10))) struct ConfigReferenceTests {
     @Test func committedSchemaIsTheGeneratedOne() throws {
         let committed = try String(
             contentsOf: TestPaths.packageRoot.appendingPathComponent("schema/sluice-config.schema.json"), encoding: .utf8)

@@ -4,7 +4,7 @@ import SluiceCore
 import SluiceGit
 import Testing
 
-@Suite("controller config")
+@Suite("controller config", .timeLimit(.minutes(10)))
 struct ControllerConfigTests: ConfigParsing {
     /// The controller section of the file at `path`.
     func load(_ path: String) throws(ConfigError) -> ControllerConfig {

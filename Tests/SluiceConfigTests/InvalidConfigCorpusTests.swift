@@ -5,7 +5,7 @@ import Testing
 /// The corpus of invalid `sluice.yaml` files in Fixtures/invalid: each file ends with one
 /// `# expect: LINE:COLUMN: FIELD: MESSAGE` line per problem, in document order, and must be
 /// refused with exactly those problems (the file name before each is implied).
-@Suite struct InvalidConfigCorpusTests {
+@Suite(.timeLimit(.minutes(10))) struct InvalidConfigCorpusTests {
     static let directory = TestPaths.packageRoot.appendingPathComponent("Tests/SluiceConfigTests/Fixtures/invalid")
 
     /// The fixture file names, listed when the tests run.

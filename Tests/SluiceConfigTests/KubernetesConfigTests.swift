@@ -5,7 +5,7 @@ import Testing
 
 /// `backend:` and `runtimes.NAME.kubernetes` / `kserve`: what an operator writes to run
 /// models on a cluster, read into typed values with every default stated.
-@Suite("kubernetes backend config")
+@Suite("kubernetes backend config", .timeLimit(.minutes(10)))
 struct KubernetesConfigTests: ConfigParsing {
     /// The Kubernetes backend of a file whose `backend:` section holds `lines`.
     func backend(_ lines: String, rest: String = "") throws -> KubernetesBackendConfig? {

@@ -5,7 +5,7 @@ import Testing
 
 /// `controller.prometheus`: the metrics provider's address, token, CA, limits and the
 /// templates that answer the built-in metrics.
-@Suite struct PrometheusConfigTests: ConfigParsing {
+@Suite(.timeLimit(.minutes(10))) struct PrometheusConfigTests: ConfigParsing {
     /// The `prometheus` section of a file whose controller section holds `lines`.
     func prometheus(_ lines: String) throws -> PrometheusConfig? {
         let indented = lines.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")

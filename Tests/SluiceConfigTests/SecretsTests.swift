@@ -4,7 +4,7 @@ import Testing
 
 /// Secrets are resolved in one place, from the sources the config names: an environment
 /// variable, a file only its owner can read, or a token generated into the state directory.
-@Suite struct SecretsTests: ConfigParsing {
+@Suite(.timeLimit(.minutes(10))) struct SecretsTests: ConfigParsing {
     /// A config file in a new directory, with `stateDirectory: state` for both planes.
     func configuration(in text: String) throws -> SluiceConfiguration {
         try SluiceConfiguration.load(path: try write(text))

@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 import SluiceConfig
 
-@Suite("serve config: feedback, metrics and connection limits")
+@Suite("serve config: feedback, metrics and connection limits", .timeLimit(.minutes(10)))
 struct ServeConfigSecurityTests: ConfigParsing {
     @Test("defaults: feedback needs a generated token, /metrics is open, connections and timeouts are bounded")
     func defaults() throws {
@@ -57,7 +57,7 @@ struct ServeConfigSecurityTests: ConfigParsing {
     }
 }
 
-@Suite("serve config: the example file")
+@Suite("serve config: the example file", .timeLimit(.minutes(10)))
 struct ExampleServeConfigTests {
     @Test("examples/sluice.yaml, with its documented access and limits settings, loads")
     func exampleLoads() throws {

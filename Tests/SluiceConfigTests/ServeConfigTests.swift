@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 import SluiceConfig
 
-@Suite("serve config")
+@Suite("serve config", .timeLimit(.minutes(10)))
 struct ServeConfigTests: ConfigParsing {
     @Test("a full config, with relative paths resolved against the file's directory")
     func full() throws {

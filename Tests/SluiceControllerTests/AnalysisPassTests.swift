@@ -6,7 +6,7 @@ import Testing
 
 /// Canary analysis from the fake data plane's real traffic statistics: Successful, Failed,
 /// Inconclusive and Error verdicts and what the rollout does with each.
-@Suite("controller passes: analysis")
+@Suite("controller passes: analysis", .timeLimit(.minutes(10)))
 struct AnalysisPassTests {
     /// A canary to v2 at 50% with an error-rate analysis every 30 s, then a 5m pause.
     static func analysed(limits: String = "", checks: String? = nil, onAbort: String? = nil) async throws -> ControllerFixture {

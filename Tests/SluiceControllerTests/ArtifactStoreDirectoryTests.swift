@@ -10,7 +10,7 @@ import Testing
 /// directory for the data plane, against a real repository: the same files, the documented
 /// directory digest (cross-checked with Python's hashlib), pins checked, tampering undone,
 /// and links refused.
-@Suite struct ArtifactStoreDirectoryTests {
+@Suite(.timeLimit(.minutes(10))) struct ArtifactStoreDirectoryTests {
     let repo: GitFixture
     let directory: URL
     let store: ArtifactStore

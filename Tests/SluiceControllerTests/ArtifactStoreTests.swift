@@ -9,7 +9,7 @@ import Testing
 
 /// The artifact cache against a real git repository: files named by content, digests
 /// checked, a file changed on disk never reused.
-@Suite struct ArtifactStoreTests {
+@Suite(.timeLimit(.minutes(10))) struct ArtifactStoreTests {
     let repo: GitFixture
     let directory: URL
     let store: ArtifactStore

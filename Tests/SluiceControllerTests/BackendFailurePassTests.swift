@@ -8,7 +8,7 @@ import Testing
 
 /// A data plane that is down, refuses, loses answers, or was changed behind the
 /// controller's back.
-@Suite("controller passes: the data plane fails or drifts")
+@Suite("controller passes: the data plane fails or drifts", .timeLimit(.minutes(10)))
 struct BackendFailurePassTests {
     static func deployed() async throws -> ControllerFixture {
         let fixture = try await ControllerFixture(files: ["manifests/fraud.yaml": Manifests.fraud()].merging(Manifests.artifacts("a1", "a2")) { $1 })

@@ -6,7 +6,7 @@ import Testing
 
 /// Canary rollouts with steps, pauses and approvals; commands (promote, abort, retry);
 /// superseding commits; `onAbort: revert`.
-@Suite("controller passes: canaries and commands")
+@Suite("controller passes: canaries and commands", .timeLimit(.minutes(10)))
 struct CanaryPassTests {
     static let v2Versions = [("v1", "a1"), ("v2", "a2")]
     static let toV2 = ["v1": 0, "v2": 100]

@@ -11,7 +11,7 @@ import Testing
 /// Commands through the controller API (`POST /v1/models/{model}/{command}`) over an
 /// in-process controller (real git and SQLite, the fake data plane, a manual clock): each
 /// answer, then what the next pass does with it, as `sluice promote/abort/retry` would see.
-@Suite("controller API: commands carried out")
+@Suite("controller API: commands carried out", .timeLimit(.minutes(10)))
 struct ControllerAPICommandTests {
     static let token = "controller-token-for-command-tests"
 

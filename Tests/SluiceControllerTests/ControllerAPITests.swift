@@ -17,7 +17,7 @@ import Testing
 /// controller: a real git repository and SQLite store in a temporary directory, and a
 /// small fake data plane. Status codes of every route, the token on every `/v1` route,
 /// the webhook's signature and body limit, unknown paths and wrong methods.
-@Suite("controller API routes")
+@Suite("controller API routes", .timeLimit(.minutes(10)))
 struct ControllerAPITests {
     static let token = "controller-token-for-tests"
     static let secret = "webhook-secret-for-tests"

@@ -8,7 +8,7 @@ import Testing
 
 /// The loop itself (`run()`), once, over the fake data plane: passes, the local branch
 /// watcher and commands arrive as messages and are handled one at a time.
-@Suite("controller loop")
+@Suite("controller loop", .timeLimit(.minutes(10)))
 struct ControllerLoopTests {
     /// Waits (real time, bounded generously: a loaded machine can starve the loop's tasks
     /// for seconds) until `condition` holds; throws on timeout so nothing runs after it.

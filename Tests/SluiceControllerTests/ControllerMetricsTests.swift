@@ -5,7 +5,7 @@ import Testing
 
 /// The controller's `/metrics` text after real passes: checked by promtool, read back, and
 /// per-model series gone with their model.
-@Suite("controller metrics")
+@Suite("controller metrics", .timeLimit(.minutes(10)))
 struct ControllerMetricsTests {
     /// promtool's verdict on `text`: nothing printed and status 0, or the test fails.
     static func expectPromtoolAccepts(_ text: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws {

@@ -9,7 +9,7 @@ import Testing
 /// store write that fails at step N, then a NEW controller over the same store file,
 /// repository and data plane: it converges, and no action is lost or done twice (applied
 /// specs, events and revert commits are counted).
-@Suite("controller passes: crash between steps, then restart")
+@Suite("controller passes: crash between steps, then restart", .timeLimit(.minutes(10)))
 struct CrashRestartTests {
     /// A canary with a failing analysis and `onAbort: revert`, one interval before the pass
     /// that judges it: that pass observes, measures, records, applies, records again and

@@ -5,7 +5,7 @@ import Testing
 @testable import SluiceController
 
 /// First deployments, plain updates, readiness and fast rollbacks, in-process.
-@Suite("controller passes: deploys")
+@Suite("controller passes: deploys", .timeLimit(.minutes(10)))
 struct DeployPassTests {
     static let v1 = Manifests.fraud()
     static let v1Files = ["manifests/fraud.yaml": v1].merging(Manifests.artifacts("a1")) { $1 }

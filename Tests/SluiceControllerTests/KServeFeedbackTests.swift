@@ -9,7 +9,7 @@ import Testing
 
 /// Ground truth for calls the KServe logger reported, joined by `ce-id` exactly as the
 /// gateway joins by `x-request-id`; the batch the controller collects carries the accuracy.
-@Suite("KServe log collector: feedback")
+@Suite("KServe log collector: feedback", .timeLimit(.minutes(10)))
 struct KServeFeedbackTests {
     typealias Harness = KServeCollectorHarness
 

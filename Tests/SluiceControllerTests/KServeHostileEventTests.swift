@@ -9,7 +9,7 @@ import Testing
 
 /// Whoever reaches the collector can post anything: bad headers and bodies are refused
 /// with the part named, counted, and never recorded; nothing crashes.
-@Suite("KServe log collector: hostile events")
+@Suite("KServe log collector: hostile events", .timeLimit(.minutes(10)))
 struct KServeHostileEventTests {
     typealias Harness = KServeCollectorHarness
 

@@ -11,7 +11,7 @@ import Testing
 /// The KServe payload-logger collector over real loopback HTTP: events shaped exactly as
 /// KServe v0.15.2's agent sends them, joined in either order into the data plane's own
 /// monitoring buckets; expiry, duplicates, unknown versions and the bounds.
-@Suite("KServe log collector")
+@Suite("KServe log collector", .timeLimit(.minutes(10)))
 struct KServeLogCollectorTests {
     typealias Harness = KServeCollectorHarness
 

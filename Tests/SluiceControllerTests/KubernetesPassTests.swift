@@ -10,7 +10,7 @@ import Testing
 /// The rollout engine driving a cluster through the kubernetes backend. Tier: the real
 /// client, watches, renderers and controller against the loopback **fake** API server (no
 /// real cluster here); what the fake answers is pinned to upstream examples in its own tests.
-@Suite("kubernetes backend against the fake API server: canaries, rollbacks, pruning, drift, failover")
+@Suite("kubernetes backend against the fake API server: canaries, rollbacks, pruning, drift, failover", .timeLimit(.minutes(10)))
 struct KubernetesPassTests {
     static let canarySteps = "  rollout:\n    steps:\n      - weight: 10\n      - pause: 1m\n      - weight: 50\n      - pause: 1m\n"
 

@@ -10,7 +10,7 @@ import Testing
 /// against the loopback **fake** API server: the passes that deploy them, that change nothing,
 /// that change one model, and that start a canary on every model, each with its wall time,
 /// the API requests it sent, and the process's peak memory.
-@Suite("benchmark: kubernetes backend at 1,000 models", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1"))
+@Suite("benchmark: kubernetes backend at 1,000 models", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1"), .timeLimit(.minutes(10)))
 struct KubernetesScaleBenchmark {
     static let models = 1000
 

@@ -6,7 +6,7 @@ import Testing
 
 /// What git says that cannot be trusted: invalid manifests, missing artifacts, removed
 /// models, an empty or unreadable manifest set.
-@Suite("controller passes: manifests and pruning")
+@Suite("controller passes: manifests and pruning", .timeLimit(.minutes(10)))
 struct ManifestPassTests {
     static func other(_ versions: [(String, String)] = [("a", "a1")], traffic: [String: Int] = ["a": 100]) -> String {
         Manifests.fraud(versions, traffic: traffic, name: "other")

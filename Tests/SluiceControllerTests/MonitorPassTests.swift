@@ -6,7 +6,7 @@ import Testing
 
 /// Monitors over the fake data plane's real monitoring buckets: rollbacks, retraining with
 /// approval, alerts to a real loopback receiver.
-@Suite("controller passes: monitors")
+@Suite("controller passes: monitors", .timeLimit(.minutes(10)))
 struct MonitorPassTests {
     /// An error-rate monitor over 10 s windows (one bucket each).
     static func monitor(action: String, name: String = "errors") -> String {

@@ -10,7 +10,7 @@ import Testing
 /// test writes (per model and version), and the controller's `metric: prometheus` checks
 /// query it through the real client. Verdicts, what the rollout does with them, and what
 /// status and history say.
-@Suite("controller passes: prometheus analysis", .enabled(if: PrometheusServer.isAvailable, "needs prometheus"))
+@Suite("controller passes: prometheus analysis", .enabled(if: PrometheusServer.isAvailable, "needs prometheus"), .timeLimit(.minutes(10)))
 struct PrometheusAnalysisPassTests {
     /// A real Prometheus scraping a metrics file, and a client of it.
     final class Metrics: @unchecked Sendable {

@@ -11,7 +11,7 @@ import Testing
 /// each with one check; the pass that judges them all is timed with the check answered by
 /// the gateway's statistics, by a real Prometheus with 16 queries in flight, and with one
 /// at a time. The controller's CPU is read with getrusage (Prometheus is another process).
-@Suite("benchmark: prometheus analysis at scale", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1"))
+@Suite("benchmark: prometheus analysis at scale", .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BENCH"] == "1"), .timeLimit(.minutes(10)))
 struct PrometheusAnalysisScaleBenchmark {
     static let models = 1000
 

@@ -17,7 +17,7 @@ import Testing
 /// The source is a TEST SOURCE (no network): objects in memory, a switch that makes it fail,
 /// and a gate that holds downloads. The real sources have their own suites against moto,
 /// an HTTPS server and mlflow; this suite is about the controller.
-@Suite struct RemoteArtifactPassTests {
+@Suite(.timeLimit(.minutes(10))) struct RemoteArtifactPassTests {
     final class MemorySource: ArtifactSource, @unchecked Sendable {
         let objects = NIOLockedValueBox<[String: String]>([:])
         let failing = NIOLockedValueBox(false)

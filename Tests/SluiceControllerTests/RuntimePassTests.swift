@@ -7,7 +7,7 @@ import Testing
 /// A manifest naming a runtime the operator did not define. The data plane refuses a whole
 /// spec that names one, so the controller leaves that model out of the spec (keeping what
 /// runs, saying why) and every other model goes on reconciling.
-@Suite("controller passes: a runtime the operator did not define")
+@Suite("controller passes: a runtime the operator did not define", .timeLimit(.minutes(10)))
 struct RuntimePassTests {
     static let runtimes: [String: RuntimeDefinition] = ["python-v2": RuntimeDefinition(command: ["python3", "server.py", "--port", "{port}"])]
 

@@ -6,7 +6,7 @@ import Testing
 
 /// A controller started over a state directory left by an earlier release: its database in
 /// the older format (Tests/SluiceStoreTests/Fixtures/README.md says what each format lacks).
-@Suite("controller passes: a database from an earlier release")
+@Suite("controller passes: a database from an earlier release", .timeLimit(.minutes(10)))
 struct UpgradePassTests {
     /// What separates today's database from the first release's (commit cc6905b): the tables
     /// of the later migrations, their records in grdb_migrations, and the state fields added

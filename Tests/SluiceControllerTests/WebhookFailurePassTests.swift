@@ -6,7 +6,7 @@ import Testing
 
 /// A failing alert receiver disturbs nothing else: the firing, the rollback it asks for and
 /// the following passes go on; the failure is one `alertFailed` event (docs/monitors.md).
-@Suite("controller passes: failing alert receivers")
+@Suite("controller passes: failing alert receivers", .timeLimit(.minutes(10)))
 struct WebhookFailurePassTests {
     @Test("a rollback monitor fires on a canary while the alert receiver answers 500: alertFailed is recorded, the canary is still aborted and traffic goes back to stable")
     func failingReceiverDoesNotStopRollback() async throws {

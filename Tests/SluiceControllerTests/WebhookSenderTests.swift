@@ -12,7 +12,7 @@ import Testing
 /// connection closed without an answer, no answer at all) costs one attempt, bounded by the
 /// timeout, reported as a message that never holds the token. The controller records that
 /// message as an `alertFailed` or `retrainFailed` event (docs/monitors.md); it does not retry.
-@Suite("outgoing webhooks")
+@Suite("outgoing webhooks", .timeLimit(.minutes(10)))
 struct WebhookSenderTests {
     static let token = "hook-token-5f3a"
     static let payload = JSONValue.object([("kind", .string("sluice.monitor")), ("status", .string("firing"))])

@@ -2,7 +2,7 @@ import NIOHTTP1
 import Testing
 @testable import SluiceController
 
-@Suite("webhook verification")
+@Suite("webhook verification", .timeLimit(.minutes(10)))
 struct WebhookVerifierTests {
     @Test("GitHub signatures and GitLab tokens are verified; anything else is refused")
     func webhooks() {

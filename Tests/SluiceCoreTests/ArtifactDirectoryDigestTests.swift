@@ -8,7 +8,7 @@ import Testing
 ///     listing = "sluice-directory-v1\n" + "".join(
 ///         f"{hashlib.sha256(d).hexdigest()} {len(d)} {p}\n" for p, d in sorted(files.items(), key=lambda i: i[0].encode()))
 ///     hashlib.sha256(listing.encode()).hexdigest()
-@Suite("directory digest: one definition")
+@Suite("directory digest: one definition", .timeLimit(.minutes(10)))
 struct ArtifactDirectoryDigestTests {
     static let entries = [
         DirectoryDigest.Entry(path: "b.txt", size: 6, sha256: "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"),

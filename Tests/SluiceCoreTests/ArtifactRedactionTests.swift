@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("artifact redaction: what of a URI may be shown")
+@Suite("artifact redaction: what of a URI may be shown", .timeLimit(.minutes(10)))
 struct ArtifactRedactionTests {
     @Test(arguments: [
         ("s3://bucket/models/iris/", "s3://bucket/models/iris/"),

@@ -2,7 +2,7 @@ import Foundation
 import SluiceCore
 import Testing
 
-@Suite("artifact references: what each manifest text names")
+@Suite("artifact references: what each manifest text names", .timeLimit(.minutes(10)))
 struct ArtifactReferenceTests {
     @Test("paths, directories, S3, HTTPS and MLflow parse to their kinds")
     func kinds() {

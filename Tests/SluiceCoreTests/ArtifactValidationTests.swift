@@ -3,7 +3,7 @@ import Testing
 
 /// The manifest validator's reading of `artifact:` and `digest:`: refusals are errors at the
 /// field, advice (unpinned, cluster-only) is a warning at the field, with line and column.
-@Suite("artifact validation")
+@Suite("artifact validation", .timeLimit(.minutes(10)))
 struct ArtifactValidationTests {
     static let pin = "sha256:" + String(repeating: "a", count: 64)
 

@@ -9,7 +9,7 @@ import Darwin
 
 /// The bucket path (`BucketedSamples`) against the sort and compare paths it replaces: the KS
 /// statistic, order statistics, quantile and frozen edges and bin counts must carry the same bits.
-@Suite("bucketed samples")
+@Suite("bucketed samples", .timeLimit(.minutes(10)))
 struct BucketedSamplesTests {
     /// Roughly normal values (sum of four uniforms, `SeededGenerator`), scaled and shifted.
     static func normal(_ count: Int, seed: UInt64, shift: Double = 0, scale: Double = 1) -> [Double] {

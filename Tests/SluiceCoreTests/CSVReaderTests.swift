@@ -2,7 +2,7 @@ import SluiceCore
 import Testing
 
 /// CSV reading: RFC 4180 quoting, line endings, typing columns, and errors with positions.
-@Suite("CSV reader")
+@Suite("CSV reader", .timeLimit(.minutes(10)))
 struct CSVReaderTests {
     func read(_ text: String) throws(CSVError) -> CSVTable {
         try CSVReader.read(Array(text.utf8), file: "data.csv")

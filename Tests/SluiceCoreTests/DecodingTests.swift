@@ -3,7 +3,7 @@ import Testing
 
 /// A manifest that sets every field decodes to exactly what it says; omitted fields get the
 /// documented defaults.
-@Suite struct DecodingTests {
+@Suite(.timeLimit(.minutes(10))) struct DecodingTests {
     static let kitchenSink = """
         apiVersion: sluice/v1
         kind: ModelDeployment
@@ -132,7 +132,7 @@ import Testing
 }
 
 /// Renderers: compiler-style text, JSON, GitHub workflow commands.
-@Suite struct RendererTests {
+@Suite(.timeLimit(.minutes(10))) struct RendererTests {
     static func report() -> ValidationReport {
         let text = "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata:\n\tname: x\n"
         return ValidationReport(files: [ManifestValidator().validate(bytes: Array(text.utf8), path: "a,b:c.yaml")])

@@ -4,7 +4,7 @@ import Testing
 
 /// Baseline files: building from a table, the JSON round trip, which reference each test
 /// gets, and malformed documents with their exact messages.
-@Suite("drift baseline")
+@Suite("drift baseline", .timeLimit(.minutes(10)))
 struct DriftBaselineTests {
     /// 500 rows and one with two missing values.
     static func table() throws -> CSVTable {
@@ -119,7 +119,7 @@ struct DriftBaselineTests {
 }
 
 /// The example baselines are what `sluice baseline build` makes of the example data.
-@Suite("example baselines")
+@Suite("example baselines", .timeLimit(.minutes(10)))
 struct ExampleBaselineTests {
     @Test("examples/baselines/*.json rebuild byte for byte from examples/data/*.csv", arguments: ["churn-inputs", "churn-predictions"])
     func rebuild(_ name: String) throws {

@@ -10,7 +10,7 @@ import Testing
 /// `stats.wasserstein_distance(reference, shifted) / np.std(reference)`,
 /// `stats.chi2_contingency(table, correction=False)` and
 /// `distance.jensenshannon(p, q)` over the frozen bins.
-@Suite("drift comparator")
+@Suite("drift comparator", .timeLimit(.minutes(10)))
 struct DriftComparatorTests {
     static let reference = (0..<300).map { Double(($0 * 37) % 101) / 10 }
     static let shifted = (0..<250).map { Double(($0 * 53) % 97) / 10 + 1.5 }

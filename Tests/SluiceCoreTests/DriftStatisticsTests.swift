@@ -5,7 +5,7 @@ import Testing
 /// Golden vectors from numpy and scipy (`Fixtures/drift/generate_golden.py`, output committed
 /// as `golden.json`): 1e-12 for closed forms, 1e-9 for p-values. (The parsed fixture is
 /// read-only after its first use, hence `nonisolated(unsafe)`.)
-@Suite("drift statistics")
+@Suite("drift statistics", .timeLimit(.minutes(10)))
 struct DriftStatisticsTests {
     /// The golden file, parsed; a missing or unreadable file fails the test that reads it.
     static func golden() throws -> [String: Any] {

@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 
 /// The example tree in manifests/ must validate clean: it is what users copy.
-@Suite struct ExampleManifestsTests {
+@Suite(.timeLimit(.minutes(10))) struct ExampleManifestsTests {
     @Test func exampleTreeIsValid() throws {
         let root = TestPaths.packageRoot.appendingPathComponent("manifests/models")
         let names = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".yaml") }.sorted()

@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("frequent items (Misra–Gries)")
+@Suite("frequent items (Misra–Gries)", .timeLimit(.minutes(10)))
 struct FrequentItemsTests {
     /// A Zipf-like stream: item i (1…distinct) drawn with weight 1/i, in a seeded order.
     static func stream(_ count: Int, distinct: Int, seed: UInt64) -> [String] {

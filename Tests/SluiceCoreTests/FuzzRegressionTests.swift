@@ -5,7 +5,7 @@ import Testing
 /// Inputs that the fuzz targets (Fuzz/, docs/fuzzing.md) found, kept byte for byte in
 /// Fixtures/fuzz/TARGET/. Each once crashed, hung or exhausted memory; each must now be
 /// answered with the error a user would read.
-@Suite struct FuzzRegressionTests {
+@Suite(.timeLimit(.minutes(10))) struct FuzzRegressionTests {
     static let directory = TestPaths.packageRoot.appendingPathComponent("Tests/SluiceCoreTests/Fixtures/fuzz")
 
     static func input(_ target: String, _ name: String) throws -> [UInt8] {

@@ -4,7 +4,7 @@ import Testing
 /// Issue 11, items 2, 8 and 10 in the pure core: alias bombs that add up across documents and
 /// files, floods of diagnostics, quoted lines of a megabyte, artifact names and template
 /// values a shell would run.
-@Suite struct HostileInputTests {
+@Suite(.timeLimit(.minutes(10))) struct HostileInputTests {
     /// One document whose `spec.versions` lists one mapping of `keys` unknown fields `copies`
     /// times: small on disk, `copies × (2 keys + 1)` nodes once aliases are expanded.
     static func bomb(_ index: Int, keys: Int, copies: Int) -> String {

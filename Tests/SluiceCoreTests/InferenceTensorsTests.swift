@@ -2,7 +2,7 @@ import SluiceCore
 import Testing
 
 /// Features read from Open Inference Protocol (V2) bodies.
-@Suite struct InferenceTensorsTests {
+@Suite(.timeLimit(.minutes(10))) struct InferenceTensorsTests {
     private func features(_ json: String, member: String = "inputs", limit: Int = 64) throws -> [(name: String, values: [FeatureValue])] {
         InferenceTensors.features(in: try JSONParser.parse(json), member: member, limit: limit)
     }

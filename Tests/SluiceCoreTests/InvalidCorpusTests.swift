@@ -6,7 +6,7 @@ import Testing
 /// `# expect: LINE:COLUMN: CODE: MESSAGE` line per diagnostic, in the order the validator sorts
 /// them, and must produce exactly those diagnostics. Inputs too large or too regular to keep as
 /// files (size, depth and alias limits; models declared twice) are generated below.
-@Suite struct InvalidCorpusTests {
+@Suite(.timeLimit(.minutes(10))) struct InvalidCorpusTests {
     static let directory = TestPaths.packageRoot.appendingPathComponent("Tests/SluiceCoreTests/Fixtures/invalid")
 
     /// The fixture file names, listed when the tests run.

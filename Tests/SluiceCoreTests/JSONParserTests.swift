@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("JSON parser")
+@Suite("JSON parser", .timeLimit(.minutes(10)))
 struct JSONParserTests {
     @Test("parses every kind of value, keeping member order")
     func values() throws {

@@ -5,7 +5,7 @@ import Testing
 /// The two-sample Kolmogorov–Smirnov test against scipy's `ks_2samp` (golden vectors in
 /// `Fixtures/drift/golden.json`, sections "ks" and "ks_pvalue"): statistic to 1e-12,
 /// p-value to 1e-9 relative, and the same method.
-@Suite("Kolmogorov–Smirnov")
+@Suite("Kolmogorov–Smirnov", .timeLimit(.minutes(10)))
 struct KolmogorovSmirnovTests {
     static func cases(_ key: String, count: Int) throws -> [[String: Any]] { try DriftStatisticsTests.cases(key, count: count) }
 

@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 
 /// Monitor evaluation, tiers and windows: what a user sees in readings and alerts.
-@Suite("monitors")
+@Suite("monitors", .timeLimit(.minutes(10)))
 struct MonitorCoreTests {
     /// A bucket of `requests` requests of which `errors` failed, with latencies 1…n ms.
     static func bucket(

@@ -2,7 +2,7 @@ import SluiceCore
 import Testing
 
 /// Building the desired state: valid models by name, invalid ones by name or by file.
-@Suite struct PlanDesiredStateTests {
+@Suite(.timeLimit(.minutes(10))) struct PlanDesiredStateTests {
     @Test func validModelsByNameWithTheirFiles() throws {
         let state = PlanFixtures.state(
             "r1", [("manifests/b.yaml", PlanFixtures.fraud()), ("manifests/a.yaml", PlanFixtures.iris())])

@@ -3,7 +3,7 @@ import Testing
 
 /// The spec digest ignores how a manifest is written and follows every field that changes
 /// what runs.
-@Suite struct PlanDigestTests {
+@Suite(.timeLimit(.minutes(10))) struct PlanDigestTests {
     /// The kitchen-sink manifest in block style, with defaults omitted.
     static let block = """
         apiVersion: sluice/v1

@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 
 /// The three plan formats: key lines, not whole snapshots (except one small text plan).
-@Suite struct PlanRendererTests {
+@Suite(.timeLimit(.minutes(10))) struct PlanRendererTests {
     typealias F = PlanFixtures
 
     /// A plan with one of most things: a canary, a deploy, a prune, a blocked model, an

@@ -2,7 +2,7 @@ import SluiceCore
 import Testing
 
 /// The planner's change kinds and actions (DESIGN §3).
-@Suite struct PlannerTests {
+@Suite(.timeLimit(.minutes(10))) struct PlannerTests {
     typealias F = PlanFixtures
 
     static let stable = F.fraud()

@@ -14,7 +14,7 @@ import Testing
 ///
 /// Needs `prometheus` and `promtool` (scripts/setup.sh); without them the tests are skipped,
 /// except under CI, where they fail.
-@Suite(.enabled(if: PrometheusServer.isInstalled || ProcessInfo.processInfo.environment["CI"] != nil))
+@Suite(.enabled(if: PrometheusServer.isInstalled || ProcessInfo.processInfo.environment["CI"] != nil), .timeLimit(.minutes(10)))
 struct PrometheusAgreementTests {
     static let values = QueryTemplate.Values(model: "fraud", version: "v2", stableVersion: "v1", window: .seconds(300), namespace: "prod")
 

@@ -3,7 +3,7 @@ import Testing
 
 /// `metric: prometheus` in manifests: what decodes, what is refused, and where each problem
 /// inside a query is reported (line and column inside the YAML value, whatever its style).
-@Suite struct PrometheusManifestTests {
+@Suite(.timeLimit(.minutes(10))) struct PrometheusManifestTests {
     /// A manifest whose analysis holds `checks` and whose monitors are `monitors` (YAML lines,
     /// already indented). The check list starts on line 19, the monitors after it.
     static func manifest(checks: String, monitors: String = "") -> String {

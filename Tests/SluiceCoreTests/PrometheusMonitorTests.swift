@@ -3,7 +3,7 @@ import Testing
 
 /// ``MonitorEvaluator/evaluate(_:version:windowStart:windowEnd:outcome:)``: a Prometheus
 /// monitor judged from its query's answer, and the tracker firing on those readings.
-@Suite struct PrometheusMonitorTests {
+@Suite(.timeLimit(.minutes(10))) struct PrometheusMonitorTests {
     static let monitor = Monitor(
         name: "p99", metric: .prometheus, thresholds: Thresholds(max: 0.2), window: .seconds(300),
         critical: MonitorTier(thresholds: Thresholds(max: 0.5), consecutiveWindows: 1, action: .rollback),

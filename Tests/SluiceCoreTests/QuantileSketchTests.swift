@@ -83,7 +83,7 @@ struct ExactRanks {
     }
 }
 
-@Suite("quantile sketch (KLL)")
+@Suite("quantile sketch (KLL)", .timeLimit(.minutes(10)))
 struct QuantileSketchTests {
     @Test("exact while nothing is compacted: ranks, quantiles and histogram equal the sample's")
     func exactWhileSmall() {

@@ -4,7 +4,7 @@ import Testing
 /// Random query templates, written into a manifest as double-quoted (with escapes),
 /// single-quoted and literal block values: every problem the checker finds is reported at
 /// the very character it concerns, never at the value's start for want of a mapping.
-@Suite struct QueryPositionPropertyTests {
+@Suite(.timeLimit(.minutes(10))) struct QueryPositionPropertyTests {
     /// A small deterministic generator (SplitMix64), so a failure is reproducible.
     struct Generator {
         var state: UInt64

@@ -3,7 +3,7 @@ import Testing
 
 /// ``QueryTemplateChecker`` on templates alone: what it accepts, what it refuses, and where
 /// it says the problem is (the text at the reported offset).
-@Suite struct QueryTemplateCheckerTests {
+@Suite(.timeLimit(.minutes(10))) struct QueryTemplateCheckerTests {
     /// One problem, with the template text from its offset, for readable expectations.
     struct Found: Equatable, CustomStringConvertible {
         var kind: QueryTemplateChecker.Kind

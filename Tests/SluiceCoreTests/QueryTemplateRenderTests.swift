@@ -3,7 +3,7 @@ import Testing
 
 /// ``QueryTemplate/render(_:)``: values stay inside the literal they are written in, whatever
 /// they hold. PrometheusAgreementTests runs the same renderings through a real Prometheus.
-@Suite struct QueryTemplateRenderTests {
+@Suite(.timeLimit(.minutes(10))) struct QueryTemplateRenderTests {
     static func values(model: String = "fraud", version: String = "v2", window: Duration = .seconds(300)) -> QueryTemplate.Values {
         QueryTemplate.Values(model: model, version: version, stableVersion: "v1", window: window, namespace: "prod")
     }

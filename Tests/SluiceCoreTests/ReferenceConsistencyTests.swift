@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 
 /// The field reference in docs/manifests.md, the JSON Schema and the validator describe the same fields.
-@Suite struct ReferenceConsistencyTests {
+@Suite(.timeLimit(.minutes(10))) struct ReferenceConsistencyTests {
     /// The page that holds the generated manifest field reference.
     static func manifestsPage() throws -> String {
         try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("docs/manifests.md"), encoding: .utf8)

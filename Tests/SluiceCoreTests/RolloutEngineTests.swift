@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("rollout engine")
+@Suite("rollout engine", .timeLimit(.minutes(10)))
 struct RolloutEngineTests {
     static func model(
         _ traffic: [String: Int],
@@ -237,7 +237,7 @@ struct RolloutEngineTests {
 }
 
 /// A monitor's rollback action.
-@Suite("rollout engine: monitor rollback")
+@Suite("rollout engine: monitor rollback", .timeLimit(.minutes(10)))
 struct MonitorRollbackTests {
     func step(_ desired: DesiredState.Model?, _ state: RolloutState?, at now: Double, revision: String) -> RolloutEngine.Decision {
         RolloutEngine.reconcile(desired: desired, revision: revision, manifestError: nil, state: state,

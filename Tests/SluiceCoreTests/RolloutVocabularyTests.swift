@@ -4,7 +4,7 @@ import Testing
 
 /// Reasons and event kinds are typed, but stored and shown as the words earlier versions
 /// wrote: existing state directories and API clients must read the same.
-@Suite struct RolloutVocabularyTests {
+@Suite(.timeLimit(.minutes(10))) struct RolloutVocabularyTests {
     /// Every reason's word, as stored in `modelState.state` and shown by `sluice status`.
     @Test func reasonWordsNeverChange() {
         let words: [(RolloutState.Reason, String)] = [

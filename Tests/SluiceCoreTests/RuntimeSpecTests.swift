@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("runtime spec")
+@Suite("runtime spec", .timeLimit(.minutes(10)))
 struct RuntimeSpecTests {
     static let good = #"""
         {"revision": "abc123", "models": [{"name": "fraud",

@@ -4,7 +4,7 @@ import Testing
 
 /// SHA-256 comes from swift-crypto; Sluice's hex form of it must stay what state directories
 /// already hold (spec digests, cache directory names).
-@Suite struct SHA256HexTests {
+@Suite(.timeLimit(.minutes(10))) struct SHA256HexTests {
     /// FIPS 180-4 / NIST vectors, through the hex form.
     @Test func nistVectorsInLowercaseHex() {
         #expect(SHA256.hexDigest(of: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

@@ -2,7 +2,7 @@ import SluiceCore
 import Testing
 
 /// Tokens are compared through swift-crypto, never byte by byte in Swift.
-@Suite struct SecretComparisonTests {
+@Suite(.timeLimit(.minutes(10))) struct SecretComparisonTests {
     @Test func equalSecretsMatch() {
         #expect(SecretComparison.equal(Array("s3cret-token".utf8), Array("s3cret-token".utf8)))
         #expect(SecretComparison.equal([], []))

@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("sketched inputs")
+@Suite("sketched inputs", .timeLimit(.minutes(10)))
 struct SketchInputsTests {
     @Test("a spec without sketchInputs (saved before the field existed) still loads, as nil; with it, the list survives a round trip")
     func backwardsCompatible() throws {

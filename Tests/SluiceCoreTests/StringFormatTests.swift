@@ -3,7 +3,7 @@ import SluiceCore
 import Testing
 
 /// Each format's Swift check and its exported JSON Schema pattern accept the same strings.
-@Suite struct StringFormatTests {
+@Suite(.timeLimit(.minutes(10))) struct StringFormatTests {
     static let samples: [StringFormat: [String]] = [
         .dnsLabel: ["fraud", "fraud-detector", "a", "0x", "Fraud", "-a", "a-", "a_b", "a.b", String(repeating: "a", count: 63), String(repeating: "a", count: 64), ""],
         .versionName: ["v1", "v2.1", "2024.01.05", "v2.", ".v2", "V2", "v_2", String(repeating: "v", count: 64)],
@@ -61,7 +61,7 @@ import Testing
 }
 
 /// Plain scalars resolve under the YAML 1.2 core schema.
-@Suite struct YAMLValueTests {
+@Suite(.timeLimit(.minutes(10))) struct YAMLValueTests {
     @Test func coreSchemaResolution() {
         #expect(YAMLValue.resolvePlain("10") == .int(10))
         #expect(YAMLValue.resolvePlain("-3") == .int(-3))
@@ -116,7 +116,7 @@ import Testing
 }
 
 /// "Did you mean" picks likely typos only.
-@Suite struct SuggestionTests {
+@Suite(.timeLimit(.minutes(10))) struct SuggestionTests {
     @Test func closeNamesAreSuggested() {
         let fields = ["weight", "pause", "approval"]
         #expect(Suggestion.closest(to: "wieght", among: fields) == "weight")

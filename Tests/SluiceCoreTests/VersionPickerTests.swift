@@ -1,7 +1,7 @@
 import SluiceCore
 import Testing
 
-@Suite("version picker")
+@Suite("version picker", .timeLimit(.minutes(10)))
 struct VersionPickerTests {
     static func model(_ weights: [String: Int], sticky: String? = nil, pins: [Route.HeaderPin] = []) -> ModelRuntime {
         ModelRuntime(

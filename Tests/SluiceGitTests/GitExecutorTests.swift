@@ -6,7 +6,7 @@ import Testing
 
 /// libgit2 blocks; the git source runs it on threads of its own, so Swift's cooperative pool
 /// (one thread per core) stays free for the rest of the process.
-@Suite struct GitExecutorTests {
+@Suite(.timeLimit(.minutes(10))) struct GitExecutorTests {
     @Test("git calls held open on more sources than there are cores leave the cooperative pool free")
     func blockedGitCallsDoNotStarveOtherTasks() async throws {
         let repo = try GitFixture()

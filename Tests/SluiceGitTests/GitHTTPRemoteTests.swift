@@ -7,7 +7,7 @@ import Testing
 /// Token authentication against a real smart-HTTP git server (`git http-backend` behind Basic
 /// auth on loopback): a right token clones, fetches and pushes; a wrong one is refused by the
 /// server and reported naming the remote, never the token.
-@Suite struct GitHTTPRemoteTests {
+@Suite(.timeLimit(.minutes(10))) struct GitHTTPRemoteTests {
     static let username = "deploy"
 
     /// A server accepting `token`, its bare repository with one commit on `main`, and the

@@ -5,7 +5,7 @@ import Testing
 
 /// Cache clones of remotes: clone, fetch, force-push, unreachable remotes, push. Credentials
 /// against a real HTTP git server: GitHTTPRemoteTests.
-@Suite struct GitRemoteTests {
+@Suite(.timeLimit(.minutes(10))) struct GitRemoteTests {
     /// A bare "server" repository fed from a working clone.
     static func remotePair() throws -> (server: GitFixture, work: GitFixture) {
         let server = try GitFixture(bare: true)

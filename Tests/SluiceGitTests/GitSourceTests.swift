@@ -4,7 +4,7 @@ import SluiceTestSupport
 import Testing
 
 /// The git source against real repositories made by git in temporary directories.
-@Suite struct GitSourceTests {
+@Suite(.timeLimit(.minutes(10))) struct GitSourceTests {
     @Test func readsManifestsAtACommitWithoutAWorkingDirectory() async throws {
         let repo = try GitFixture()
         let first = try repo.commit("one", files: ["manifests/a.yaml": manifest("a"), "README.md": "# hi"])

@@ -5,7 +5,7 @@ import SluiceTestSupport
 import Testing
 
 /// Reading a commit after its parent reads only what changed.
-@Suite struct ManifestReaderTests {
+@Suite(.timeLimit(.minutes(10))) struct ManifestReaderTests {
     @Test func aChildCommitReadsOnlyTheChangedFiles() async throws {
         let repo = try GitFixture()
         var files: [String: String] = [:]
@@ -45,7 +45,7 @@ import Testing
 
 /// Issue 11, item 8: many files whose aliases each stay under the per-file budget do not add
 /// up in one repository read; symbolic links in the tree are never read.
-@Suite struct ManifestReaderHostileTests {
+@Suite(.timeLimit(.minutes(10))) struct ManifestReaderHostileTests {
     static func bomb(_ index: Int) -> String {
         let fields = (0..<150).map { "k\($0): 1" }.joined(separator: ", ")
         let aliases = Array(repeating: "*m", count: 30).joined(separator: ", ")
@@ -83,7 +83,7 @@ import Testing
 }
 
 /// The change set an incremental plan works from.
-@Suite struct ManifestChangeSetTests {
+@Suite(.timeLimit(.minutes(10))) struct ManifestChangeSetTests {
     @Test func onlyChangedFilesAndTheirRelativesAreIncluded() async throws {
         let repo = try GitFixture()
         var files: [String: String] = [:]

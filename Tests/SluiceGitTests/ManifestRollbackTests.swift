@@ -5,7 +5,7 @@ import SluiceTestSupport
 import Testing
 
 /// `sluice rollback` in git: reverts and restores, validated, never over a moved branch.
-@Suite struct ManifestRollbackTests {
+@Suite(.timeLimit(.minutes(10))) struct ManifestRollbackTests {
     static let identity = GitIdentity(name: "Sluice Bot", email: "sluice@example.com")
 
     static func reader(_ repo: GitFixture) throws -> ManifestReader {

@@ -4,7 +4,7 @@ import Testing
 
 /// `controller.repository` and `--repo` are parsed once into a location; every form, the
 /// paths that look like URLs, and what is not a repository at all.
-@Suite struct RepositoryLocationTests {
+@Suite(.timeLimit(.minutes(10))) struct RepositoryLocationTests {
     /// Parses with no path existing, unless `existing` names it.
     func parse(_ text: String, existing: Set<String> = []) throws(RepositoryLocation.ParseError) -> RepositoryLocation {
         try RepositoryLocation(parsing: text, fileExists: { existing.contains($0) })

@@ -5,7 +5,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Client against the fake API server: apply, read, write and delete over real HTTPS")
+@Suite("Client against the fake API server: apply, read, write and delete over real HTTPS", .timeLimit(.minutes(10)))
 struct ClientTests {
     let namespace = ClientFixture.namespace
 

@@ -5,7 +5,7 @@ import SluiceCore
 @testable import SluiceKubernetes
 import Testing
 
-@Suite("Client wire format: Status errors, watch lines and query strings read as the API server writes them")
+@Suite("Client wire format: Status errors, watch lines and query strings read as the API server writes them", .timeLimit(.minutes(10)))
 struct ClientWireFormatTests {
     /// A 403 `Status` as kube-apiserver writes it (k8s.io/apimachinery errors.NewForbidden).
     static let forbidden = """

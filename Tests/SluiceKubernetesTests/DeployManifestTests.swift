@@ -6,7 +6,7 @@ import Testing
 /// deploy/kubernetes parsed, not applied (no cluster runs here): every file is YAML of a known
 /// kind, the Role grants exactly the documented rules, and the ConfigMap's sluice.yaml loads
 /// through the real config reader.
-@Suite("deploy/kubernetes manifests (parsed only; never applied to a cluster)")
+@Suite("deploy/kubernetes manifests (parsed only; never applied to a cluster)", .timeLimit(.minutes(10)))
 struct DeployManifestTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let directory = packageRoot.appendingPathComponent("deploy/kubernetes")

@@ -4,7 +4,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Fake API server (a loopback fake, not a cluster): server-side apply, generation and optimistic concurrency")
+@Suite("Fake API server (a loopback fake, not a cluster): server-side apply, generation and optimistic concurrency", .timeLimit(.minutes(10)))
 struct FakeAPIServerApplyTests {
     static let path = "/apis/apps/v1/namespaces/models/deployments/iris-v1"
 

@@ -4,7 +4,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Fake API server (a loopback fake, not a cluster): TLS, auth, discovery, get/list/delete")
+@Suite("Fake API server (a loopback fake, not a cluster): TLS, auth, discovery, get/list/delete", .timeLimit(.minutes(10)))
 struct FakeAPIServerBasicsTests {
     @Test("a request without the bearer token gets 401 with an Unauthorized Status; a client certificate is accepted instead")
     func authentication() async throws {

@@ -4,7 +4,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Fake API server (a loopback fake, not a cluster): scripted faults, admission denials and the request log")
+@Suite("Fake API server (a loopback fake, not a cluster): scripted faults, admission denials and the request log", .timeLimit(.minutes(10)))
 struct FakeAPIServerFaultTests {
     @Test("failNext answers 403 in the RBAC wording, then 429 with Retry-After, then 500; later requests succeed")
     func scriptedFaults() async throws {

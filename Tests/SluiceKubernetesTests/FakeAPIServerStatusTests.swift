@@ -45,7 +45,7 @@ func statusCondition(_ object: KubernetesObject, _ type: String, in path: JSONVa
     path?.arrayValue?.first { $0["type"]?.stringValue == type }
 }
 
-@Suite("Fake API server (a loopback fake, not a cluster): status controllers match the upstream examples")
+@Suite("Fake API server (a loopback fake, not a cluster): status controllers match the upstream examples", .timeLimit(.minutes(10)))
 struct FakeAPIServerStatusTests {
     @Test("a Deployment becomes available: the status has only upstream DeploymentStatus fields and upstream-shaped conditions")
     func deploymentStatus() async throws {

@@ -4,7 +4,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Fake API server (a loopback fake, not a cluster): watch with resume, bookmarks and 410 Expired")
+@Suite("Fake API server (a loopback fake, not a cluster): watch with resume, bookmarks and 410 Expired", .timeLimit(.minutes(10)))
 struct FakeAPIServerWatchTests {
     static let deployments = "/apis/apps/v1/namespaces/models/deployments"
 

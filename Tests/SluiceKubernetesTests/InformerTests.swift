@@ -3,7 +3,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Informer against the fake API server: its cache follows the server through watch ends, bookmarks and 410 Gone")
+@Suite("Informer against the fake API server: its cache follows the server through watch ends, bookmarks and 410 Gone", .timeLimit(.minutes(10)))
 struct InformerTests {
     let namespace = ClientFixture.namespace
 
@@ -138,7 +138,7 @@ struct InformerTests {
     }
 }
 
-@Suite("Informer at scale against the fake API server: a thousand objects cost one list and one watch")
+@Suite("Informer at scale against the fake API server: a thousand objects cost one list and one watch", .timeLimit(.minutes(10)))
 struct InformerScaleTests {
     @Test("1,000 objects sync from one paged list; 1,000 edits arrive over the watch without another list")
     func thousandObjects() async throws {

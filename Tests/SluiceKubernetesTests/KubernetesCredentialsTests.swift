@@ -5,7 +5,7 @@ import Testing
 
 /// Loading credentials from real kubeconfig files and service-account directories written to
 /// temporary directories: what is read, what is refused, and that no error shows a secret.
-@Suite("kubernetes credentials")
+@Suite("kubernetes credentials", .timeLimit(.minutes(10)))
 struct KubernetesCredentialsTests {
     static let certificate = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTest\n-----END CERTIFICATE-----\n"
     static let key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKeyTest\n-----END EC PRIVATE KEY-----\n"

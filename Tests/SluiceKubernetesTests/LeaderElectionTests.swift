@@ -4,7 +4,7 @@ import SluiceKubernetes
 import SluiceTestSupport
 import Testing
 
-@Suite("Leader election against the fake API server: one Lease, exactly one leader, takeover after expiry or release")
+@Suite("Leader election against the fake API server: one Lease, exactly one leader, takeover after expiry or release", .timeLimit(.minutes(10)))
 struct LeaderElectionTests {
     let namespace = ClientFixture.namespace
     /// Short durations so takeovers happen quickly: a 2 s lease.

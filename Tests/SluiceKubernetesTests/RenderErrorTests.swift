@@ -4,7 +4,7 @@ import SluiceKubernetes
 import Testing
 
 /// What cannot run on a cluster is refused with the model, the version and the field.
-@Suite("Rendering errors and names: bad input is refused clearly; names are valid and stable")
+@Suite("Rendering errors and names: bad input is refused clearly; names are valid and stable", .timeLimit(.minutes(10)))
 struct RenderErrorTests {
     static func error(_ driver: KubernetesDriver, _ model: ModelRuntime, gateway: Bool = true) -> KubernetesRenderError? {
         var context = RenderFixtures.context(driver)

@@ -6,7 +6,7 @@ import Testing
 /// Golden files: what each driver renders in every rollout state, byte for byte.
 /// Regenerate after an intended change with `SLUICE_UPDATE_GOLDEN=1 swift test --filter RenderGoldenTests`
 /// and review the diff of Tests/SluiceKubernetesTests/Fixtures/golden.
-@Suite("Rendering: every rollout state of both drivers matches its reviewed golden YAML")
+@Suite("Rendering: every rollout state of both drivers matches its reviewed golden YAML", .timeLimit(.minutes(10)))
 struct RenderGoldenTests {
     @Test("gateway-api and kserve objects equal Fixtures/golden/<driver>/<state>.yaml", arguments: RenderFixtures.cases.map { "\($0.directory)/\($0.state.name)" })
     func golden(_ name: String) throws {

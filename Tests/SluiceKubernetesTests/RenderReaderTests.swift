@@ -5,7 +5,7 @@ import Testing
 
 /// Observed state from objects whose statuses are shaped like the upstream examples
 /// (Kubernetes Deployment status, Gateway API RouteParentStatus, KServe InferenceService status).
-@Suite("Readers: what runs, and why not, from Deployment, HTTPRoute and InferenceService statuses")
+@Suite("Readers: what runs, and why not, from Deployment, HTTPRoute and InferenceService statuses", .timeLimit(.minutes(10)))
 struct RenderReaderTests {
     static let canary = RenderFixtures.states[1].model
 

@@ -7,7 +7,7 @@ import Testing
 /// Every rendered object validated against the published schemas (Fixtures/schemas, see
 /// SOURCES.md) by Python's `jsonschema`, with unknown fields refused as the API server's
 /// strict field validation refuses them.
-@Suite("Schema contract: rendered objects validate against the published CRDs and Kubernetes OpenAPI")
+@Suite("Schema contract: rendered objects validate against the published CRDs and Kubernetes OpenAPI", .timeLimit(.minutes(10)))
 struct RenderSchemaContractTests {
     static let schemas = RenderFixtures.fixtures.appendingPathComponent("schemas")
 

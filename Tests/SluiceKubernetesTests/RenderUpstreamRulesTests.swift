@@ -5,7 +5,7 @@ import Testing
 
 /// The CEL, built-in and webhook rules a schema does not cover: every rendered object keeps
 /// them, and a broken object is caught by each.
-@Suite("Schema contract (CEL and webhook rules): rendered objects keep the upstream rules a schema cannot express")
+@Suite("Schema contract (CEL and webhook rules): rendered objects keep the upstream rules a schema cannot express", .timeLimit(.minutes(10)))
 struct RenderUpstreamRulesTests {
     @Test("every object of every state and driver keeps every rule")
     func renderedObjectsKeepTheRules() throws {

@@ -2,7 +2,7 @@ import SluiceCore
 import SluiceKubernetes
 import Testing
 
-@Suite("Resource paths: the REST paths Sluice calls are the API server's")
+@Suite("Resource paths: the REST paths Sluice calls are the API server's", .timeLimit(.minutes(10)))
 struct ResourceKindTests {
     @Test("core, apps, gateway and kserve paths")
     func paths() {

@@ -6,7 +6,7 @@ import Testing
 
 /// The client against a real `prometheus` on loopback: every result type, the outcomes a
 /// check judges, and the failures Prometheus itself produces.
-@Suite(.enabled(if: PrometheusServer.isAvailable, "needs prometheus (scripts/setup.sh installs it)"))
+@Suite(.enabled(if: PrometheusServer.isAvailable, "needs prometheus (scripts/setup.sh installs it)"), .timeLimit(.minutes(10)))
 struct PrometheusClientTests {
     /// Runs `body` with a fresh Prometheus and a client of it; stops both.
     private func withPrometheus(

@@ -7,6 +7,7 @@ import Testing
 
 /// What a real Prometheus cannot be made to do, against ``FakePrometheus``: bearer tokens,
 /// answers that echo the request, huge, endless, malformed or silent answers, redirects.
+@Suite(.timeLimit(.minutes(10)))
 struct PrometheusHostileAnswerTests {
     static let token = "s3cr3t-token-4c1d"
 

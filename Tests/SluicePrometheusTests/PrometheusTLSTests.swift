@@ -5,7 +5,7 @@ import SluiceTestSupport
 import Testing
 
 /// HTTPS to a real Prometheus serving a certificate from a throwaway CA (`--web.config.file`).
-@Suite(.enabled(if: PrometheusServer.isAvailable, "needs prometheus (scripts/setup.sh installs it)"))
+@Suite(.enabled(if: PrometheusServer.isAvailable, "needs prometheus (scripts/setup.sh installs it)"), .timeLimit(.minutes(10)))
 struct PrometheusTLSTests {
     @Test func theConfiguredCAIsTrusted() async throws {
         let certificates = try TestCertificates()

@@ -8,7 +8,7 @@ import Testing
 /// The API listener over real sockets (TCP on loopback and a unix socket), for what the
 /// router test client cannot show: a refused head is answered and closed without its body
 /// ever being sent, a chunked body is cut off at the limit, and the unix socket is private.
-@Suite("API listener", .serialized)
+@Suite("API listener", .serialized, .timeLimit(.minutes(10)))
 struct APIServerTests {
     /// A router with the token on every path and one body-reading route, like the admin API.
     static func router() -> Router<BasicRequestContext> {

@@ -12,7 +12,7 @@ import Testing
 /// The admin API's routes in-process (Hummingbird's router test client) over a real,
 /// never-started data plane whose state directory is a temporary directory: status codes,
 /// the token on every route, refused and oversize bodies, unknown paths and wrong methods.
-@Suite("admin API routes")
+@Suite("admin API routes", .timeLimit(.minutes(10)))
 struct AdminAPITests {
     static let token = "admin-token-for-tests"
     static let authorized: HTTPFields = [.authorization: "Bearer \(token)"]

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import SluiceServe
 
-@Suite("artifact paths")
+@Suite("artifact paths", .timeLimit(.minutes(10)))
 struct ArtifactPathTests {
     @Test("artifact paths stay inside the artifact root")
     func artifactPaths() throws {

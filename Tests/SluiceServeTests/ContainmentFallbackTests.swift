@@ -4,7 +4,7 @@ import Logging
 import Testing
 
 /// The process-group fallback, used where no cgroup v2 is writable, with real processes.
-@Suite("containment without cgroups")
+@Suite("containment without cgroups", .timeLimit(.minutes(10)))
 struct ContainmentFallbackTests {
     @Test("a model server that exits leaves no helper behind: its process group is killed and its record dropped")
     func helpersOfAnExitedServerAreKilled() async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// What a caller of the inference gateway gets when a model server is too slow, or the
 /// request too large, over a real data plane and real model-server processes.
-@Suite("gateway: upstream timeout and request size", .serialized)
+@Suite("gateway: upstream timeout and request size", .serialized, .timeLimit(.minutes(10)))
 struct GatewayUpstreamTests {
     @Test("a model server that does not answer within serve.upstreamTimeout: 504 naming the model, version and timeout, not sent to another version; the version stays Ready and answers again")
     func upstreamTimeout() async throws {

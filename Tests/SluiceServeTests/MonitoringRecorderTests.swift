@@ -5,7 +5,7 @@ import Testing
 @testable import SluiceServe
 
 /// The data plane's monitoring buckets and remembered predictions.
-@Suite("monitoring recorder")
+@Suite("monitoring recorder", .timeLimit(.minutes(10)))
 struct MonitoringRecorderTests {
     /// Seconds since the epoch, moved by hand.
     final class WallClock: Sendable {
@@ -71,7 +71,7 @@ struct MonitoringRecorderTests {
     }
 }
 
-@Suite("monitoring recorder: sketch admission")
+@Suite("monitoring recorder: sketch admission", .timeLimit(.minutes(10)))
 struct MonitoringAdmissionTests {
     @Test("every request is sketched up to the per-second limit; beyond it a thinning share, so cost stays flat")
     func admission() {

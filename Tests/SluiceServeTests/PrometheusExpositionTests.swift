@@ -5,7 +5,7 @@ import Testing
 
 /// The one exposition writer both `/metrics` use: numbers, escapes, family layout, and
 /// promtool's verdict on the data plane's statistics with hostile names.
-@Suite("Prometheus exposition")
+@Suite("Prometheus exposition", .timeLimit(.minutes(10)))
 struct PrometheusExpositionTests {
     @Test("numbers are written as Prometheus parses them, in no locale")
     func numbers() {

@@ -1,7 +1,7 @@
 @testable import SluiceServe
 import Testing
 
-@Suite("restart backoff")
+@Suite("restart backoff", .timeLimit(.minutes(10)))
 struct RestartBackoffTests {
     @Test("a process that keeps exiting waits 1 s doubling to 30 s, never more; a healthy run resets the wait")
     func doublesToTheCapAndResets() {

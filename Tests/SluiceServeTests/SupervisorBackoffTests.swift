@@ -5,7 +5,7 @@ import Testing
 
 /// The supervisor's restart backoff with real processes and a clock the test moves: when a
 /// model server that exited is started again, and when its backoff starts over.
-@Suite("supervisor: restart backoff", .serialized)
+@Suite("supervisor: restart backoff", .serialized, .timeLimit(.minutes(10)))
 struct SupervisorBackoffTests {
     /// Waits (in real time, the supervisor's clock still) until version `v1` has failed
     /// `failures` times in all; returns the supervisor's time at which the failure was seen.

@@ -6,7 +6,7 @@ import Testing
 /// A version removed from the spec: it finishes what is in flight before it is stopped, and
 /// one that does not finish in time is stopped anyway (SIGTERM, then SIGKILL). Real
 /// processes whose answers are held on purpose, so what is in flight is known, not guessed.
-@Suite("supervisor: draining removed versions", .serialized)
+@Suite("supervisor: draining removed versions", .serialized, .timeLimit(.minutes(10)))
 struct SupervisorDrainTests {
     /// Sends `count` requests (pinned to `version` when asked) that stay in flight; returns
     /// once the gateway counts `total` requests in flight on `version`.

@@ -5,7 +5,7 @@ import Testing
 
 /// `serve.ports` with every port taken: the version waits with an error that says so, and
 /// starts once a port is free.
-@Suite("supervisor: port exhaustion", .serialized)
+@Suite("supervisor: port exhaustion", .serialized, .timeLimit(.minutes(10)))
 struct SupervisorPortTests {
     /// Consecutive loopback ports bound (not listening) by the test, so nothing else can bind them.
     final class HeldPorts {

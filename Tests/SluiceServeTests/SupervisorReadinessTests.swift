@@ -5,7 +5,7 @@ import Testing
 
 /// A running version whose readiness probe starts failing loses its traffic, and gets it
 /// back once it is ready again; real processes, the supervisor stepped by hand.
-@Suite("supervisor: readiness probes", .serialized)
+@Suite("supervisor: readiness probes", .serialized, .timeLimit(.minutes(10)))
 struct SupervisorReadinessTests {
     @Test("one failed probe changes nothing; the second makes the version Unready with the reason, and its traffic goes to the other version until it is ready again")
     func probeFailureTakesTrafficAway() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// A supervisor that is not the subreaper (the data plane in a process with other children,
 /// as in these tests) collects only its own model servers' exits.
-@Suite("supervisor: reaping")
+@Suite("supervisor: reaping", .timeLimit(.minutes(10)))
 struct SupervisorReapTests {
     @Test("a child the supervisor did not start keeps its exit status for its own parent")
     func foreignChildIsLeftAlone() async throws {

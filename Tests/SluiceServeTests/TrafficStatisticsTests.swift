@@ -5,7 +5,7 @@ import SluiceTestSupport
 import Testing
 
 /// Per-version counts, latency windows, the sample reservoir and the Prometheus text.
-@Suite struct TrafficStatisticsTests {
+@Suite(.timeLimit(.minutes(10))) struct TrafficStatisticsTests {
     /// A clock that tests move by hand.
     final class ManualClock: @unchecked Sendable {
         private let lock = NSLock()

@@ -12,7 +12,7 @@ import Testing
 /// loopback listeners: closed before any byte is `unanswered` (the gateway then tries
 /// another ready version), closed mid-answer is `broken` (never retried: part of an answer
 /// reached Sluice), and nothing listening is `connect`.
-@Suite struct UpstreamFailureTests {
+@Suite(.timeLimit(.minutes(10))) struct UpstreamFailureTests {
     /// A listener that accepts one connection, reads the request, writes `reply` and closes.
     final class ClosingListener: @unchecked Sendable {
         let port: Int

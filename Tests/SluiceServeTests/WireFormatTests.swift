@@ -7,7 +7,7 @@ import Testing
 /// The admin API's documents are Codable types shared by the data plane (which encodes them)
 /// and every client (which decodes them): what one side writes, the other reads back equal,
 /// and a document of the wrong shape is refused with the field that is wrong.
-@Suite("wire format")
+@Suite("wire format", .timeLimit(.minutes(10)))
 struct WireFormatTests {
     @Test("statistics with traffic, latency and samples decode back to what was encoded")
     func statisticsRoundTrip() throws {

@@ -3,7 +3,7 @@ import SluiceCore
 @testable import SluiceStore
 import Testing
 
-@Suite("controller store")
+@Suite("controller store", .timeLimit(.minutes(10)))
 struct ControllerStoreTests {
     func temporaryPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)/sluice.sqlite").path

@@ -5,7 +5,7 @@ import Testing
 
 /// Monitor statuses, readings and retraining approvals survive a restart (the file reopened),
 /// as the controller reloads them at start.
-@Suite("controller store: monitors and approvals")
+@Suite("controller store: monitors and approvals", .timeLimit(.minutes(10)))
 struct MonitorStoreTests {
     /// A store file in a fresh directory, and that directory (removed by the caller).
     static func temporaryPath() -> (path: String, directory: String) {

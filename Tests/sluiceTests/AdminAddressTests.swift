@@ -3,7 +3,7 @@ import Testing
 
 /// The controller's admin token goes to the configured data plane address and nowhere
 /// else; `sluice up` passes the data plane no secret it does not need.
-@Suite("admin address and secrets", .serialized)
+@Suite("admin address and secrets", .serialized, .timeLimit(.minutes(10)))
 struct AdminAddressTests {
     static let decoyScript = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/decoy_listener.py").path
 

@@ -7,7 +7,7 @@ import FoundationNetworking
 /// Issue 11, items 2 and 5, end to end: an artifact name from git that a shell would run, and
 /// a `digest:` pin the content does not match. Real `sluice` processes, a real git repository,
 /// the example model server started through `sh -c`.
-@Suite("artifact attacks", .serialized)
+@Suite("artifact attacks", .serialized, .timeLimit(.minutes(10)))
 struct ArtifactAttackTests {
     /// The file name of the attack: a shell runs `touch PWNED` while expanding it.
     static let hostileName = "models/b$(touch PWNED).json"

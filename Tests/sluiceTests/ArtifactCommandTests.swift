@@ -4,7 +4,7 @@ import Testing
 
 /// `sluice artifact digest|fetch` and `sluice validate`'s artifact rules (warnings,
 /// `--strict`, `--check-artifacts`), through the real binary.
-@Suite("sluice artifact and validate's artifact rules")
+@Suite("sluice artifact and validate's artifact rules", .timeLimit(.minutes(10)))
 struct ArtifactCommandTests {
     /// A model directory: MLflow-like files, nested, one empty.
     static func modelTree(in tree: ManifestTree) throws {

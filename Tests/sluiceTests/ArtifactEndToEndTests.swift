@@ -10,7 +10,7 @@ import FoundationNetworking
 /// Versions kept outside single files in git, through the real binaries: a model folder kept
 /// as a directory in git, and one kept under an S3 prefix on a real `moto_server`, fetched by
 /// the controller, verified against its pin and served by the data plane as a directory.
-@Suite("artifacts end to end: a git directory and an S3 prefix, canaried on real processes")
+@Suite("artifacts end to end: a git directory and an S3 prefix, canaried on real processes", .timeLimit(.minutes(10)))
 struct ArtifactEndToEndTests {
     /// A runtime that reads its model from a folder, as MLServer and Triton do.
     static let folderRuntime = """

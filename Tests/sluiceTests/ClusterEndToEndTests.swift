@@ -6,7 +6,7 @@ import Testing
 /// The real `sluice controller` binary driving a cluster. Tier: processes, TLS, kubeconfig,
 /// watches, leases and server-side apply against the loopback **fake** API server (no real
 /// cluster here; `ClusterRealTests` runs the same flow on a real one when given a kubeconfig).
-@Suite("sluice controller on the fake API server: kill -9 mid-rollout, two replicas with leader election", .serialized)
+@Suite("sluice controller on the fake API server: kill -9 mid-rollout, two replicas with leader election", .serialized, .timeLimit(.minutes(10)))
 struct ClusterEndToEndTests {
     static let slowCanary = """
           rollout:
@@ -78,7 +78,7 @@ struct ClusterEndToEndTests {
 /// the controller, whose collector takes KServe's CloudEvents without the API token and only
 /// for deployed versions. Tier: the fake API server; the events are shaped as KServe v0.15's
 /// logger sends them (Tests/SluiceControllerTests/KServeLoggerFixture.swift pins the source).
-@Suite("sluice controller with the kserve driver on the fake API server: the payload-logger collector")
+@Suite("sluice controller with the kserve driver on the fake API server: the payload-logger collector", .timeLimit(.minutes(10)))
 struct ClusterKServeCollectorTests {
     static func event(_ type: String, body: String) -> [String: String] {
         [
@@ -113,7 +113,7 @@ struct ClusterKServeCollectorTests {
 }
 
 /// The same flow on a real cluster, only when `SLUICE_E2E_KUBECONFIG` names a kubeconfig.
-@Suite("sluice controller on a real cluster (SLUICE_E2E_KUBECONFIG)")
+@Suite("sluice controller on a real cluster (SLUICE_E2E_KUBECONFIG)", .timeLimit(.minutes(10)))
 struct ClusterRealTests {
     @Test("deploy, canary and promote on a real cluster")
     func realCluster() async throws {

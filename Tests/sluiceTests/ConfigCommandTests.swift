@@ -3,7 +3,7 @@ import Testing
 
 /// The commands that read `sluice.yaml`, end to end: one reader, the same report and exit
 /// code for each, and its schema printed by `sluice schema --config`.
-@Suite struct ConfigCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct ConfigCommandTests {
     /// A directory holding `text` as `sluice.yaml`.
     func directory(with text: String) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-config-cli-\(UUID().uuidString)")

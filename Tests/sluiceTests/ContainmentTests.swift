@@ -3,7 +3,7 @@ import Testing
 
 /// Attacks from a model server on its supervisor: inherited descriptors, inherited
 /// secrets, helpers that outlive it; and a controller sending its token to the wrong place.
-@Suite("model-server containment")
+@Suite("model-server containment", .timeLimit(.minutes(10)))
 struct ContainmentTests {
     static let probe = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/probe_runtime.py").path
     /// The interpreter itself: `python3` on PATH may be a shell shim (pyenv) that adds

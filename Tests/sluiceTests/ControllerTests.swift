@@ -8,7 +8,7 @@ import FoundationNetworking
 
 /// `sluice controller` end to end: a real git repository, the real data plane, real model
 /// servers (one of them failing half its requests).
-@Suite("sluice controller", .serialized)
+@Suite("sluice controller", .serialized, .timeLimit(.minutes(10)))
 struct ControllerTests {
     @Test("deploy, canary and promote; a bad version is rolled back automatically; git revert is a fast rollback")
     func lifecycle() async throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// The README and the pages it links to: every relative link leads somewhere, and the README
 /// opens with the two commands a new user runs.
-@Suite("documentation links")
+@Suite("documentation links", .timeLimit(.minutes(10)))
 struct DocumentationLinksTests {
     /// Why a link does not lead where it says.
     enum Broken: CustomStringConvertible {

@@ -3,7 +3,7 @@ import SluiceTestSupport
 import Testing
 
 /// `sluice drift` and `sluice baseline build` end to end: the real binary on CSV files.
-@Suite struct DriftCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct DriftCommandTests {
     static let fixtures = SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/drift")
 
     /// `count` rows of `amount` (about normal, mean 50 + shift, sd 10), `age` (18…79) and

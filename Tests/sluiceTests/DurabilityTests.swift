@@ -4,7 +4,7 @@ import Testing
 
 /// What the controller records before it acts, and what a new release does with the state
 /// directory an older one left.
-@Suite("durability and upgrades", .serialized)
+@Suite("durability and upgrades", .serialized, .timeLimit(.minutes(10)))
 struct DurabilityTests {
     @Test("a pass whose save fails applies nothing and writes no revert; once the store accepts writes, the abort and its revert happen exactly once")
     func failedSaveActsOnNothing() async throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// Secrets and state stay the operator's: a token file others can read is refused, and what
 /// Sluice writes (state directories, database, tokens, logs) is private.
-@Suite("file modes", .serialized)
+@Suite("file modes", .serialized, .timeLimit(.minutes(10)))
 struct FileModeTests {
     @Test("a token file that others can read is refused with the field and the fix; nothing starts")
     func looseTokenFileIsRefused() async throws {

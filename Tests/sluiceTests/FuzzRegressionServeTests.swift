@@ -3,7 +3,7 @@ import Testing
 
 /// Fuzz findings (docs/fuzzing.md) replayed against the real binary: `sluice serve` over
 /// loopback, `sluice drift` on files.
-@Suite("fuzz findings against the sluice binary", .serialized)
+@Suite("fuzz findings against the sluice binary", .serialized, .timeLimit(.minutes(10)))
 struct FuzzRegressionServeTests {
     static func finding(_ target: String, _ name: String) throws -> String {
         let url = SluiceBinary.packageRoot.appendingPathComponent("Tests/SluiceCoreTests/Fixtures/fuzz/\(target)/\(name)")

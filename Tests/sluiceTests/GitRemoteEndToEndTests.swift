@@ -8,7 +8,7 @@ import FoundationNetworking
 
 /// `sluice up` following a remote over HTTPS-style token auth: a real smart-HTTP git server
 /// (`git http-backend` behind Basic auth on loopback), the real data plane and model servers.
-@Suite("sluice up with an HTTP git remote", .serialized)
+@Suite("sluice up with an HTTP git remote", .serialized, .timeLimit(.minutes(10)))
 struct GitRemoteEndToEndTests {
     static let tokenVariable = "SLUICE_E2E_GIT_TOKEN"
 

@@ -3,7 +3,7 @@ import Testing
 
 /// The shipped examples/grafana dashboard: the fields Grafana needs to import it, and every
 /// query run against a real Prometheus holding an hour of Sluice's metrics.
-@Suite("Grafana dashboard example")
+@Suite("Grafana dashboard example", .timeLimit(.minutes(10)))
 struct GrafanaDashboardTests {
     static let dashboardURL = SluiceBinary.packageRoot.appendingPathComponent("examples/grafana/sluice-dashboard.json")
 

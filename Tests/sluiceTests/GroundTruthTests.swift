@@ -7,7 +7,7 @@ import FoundationNetworking
 /// Attacks on what monitors learn from traffic (issue 11, items 3 and 9), on a real
 /// `sluice serve` with the example fraud model: predicting request ids, borrowing another
 /// caller's id, anonymous feedback, and made-up feature names.
-@Suite("ground truth and sketches", .serialized)
+@Suite("ground truth and sketches", .serialized, .timeLimit(.minutes(10)))
 struct GroundTruthTests {
     static let fraudSpec = #"{"revision":"r1","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"python-v2","artifact":"models/fraud-v2.1.json"}],"route":{"weights":{"v1":100}},"sketchInputs":["amount","merchant_risk","hour","distance_km"]}]}"#
 

@@ -8,7 +8,7 @@ import FoundationNetworking
 /// and idle connections, connection floods, bodies sent before authentication,
 /// pipelining, guessed request ids, borrowed request ids, anonymous feedback and made-up
 /// feature names. Each test performs the attack and checks that it fails.
-@Suite("hardening", .serialized)
+@Suite("hardening", .serialized, .timeLimit(.minutes(10)))
 struct HardeningTests {
     static let shortLimits = "  limits:\n    maxConnections: 6\n    idleTimeout: 2s\n    headerTimeout: 1s\n    bodyTimeout: 1s"
 
@@ -204,7 +204,7 @@ struct HardeningTests {
 
 /// The controller's API shares the listener code: its token is checked on the head, and
 /// its `/metrics` can need a token too.
-@Suite("hardening: controller API", .serialized)
+@Suite("hardening: controller API", .serialized, .timeLimit(.minutes(10)))
 struct ControllerAPIHardeningTests {
     @Test("the controller's /metrics needs its token when metricsTokenFile is set; /v1 refuses a 16 MiB body from its head; bearer in any case")
     func controllerAPI() async throws {

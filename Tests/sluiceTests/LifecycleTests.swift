@@ -7,7 +7,7 @@ import Testing
 
 /// Log lines as users and scripts read them, log levels, and the shutdown of the
 /// long-running commands on SIGTERM and SIGINT.
-@Suite struct LifecycleTests {
+@Suite(.timeLimit(.minutes(10))) struct LifecycleTests {
     private static let moment = Date(timeIntervalSince1970: 1_780_000_000)  // 2026-05-28T20:26:40Z
 
     @Test("a log line is the time stamp, the message, then the metadata sorted by key")

@@ -4,7 +4,7 @@ import Testing
 
 /// `sluice serve`'s `/metrics` as Prometheus reads it: promtool on the real endpoint after
 /// real traffic (answers, 5xx and mirrored copies), and the histogram read back.
-@Suite("sluice serve /metrics", .serialized)
+@Suite("sluice serve /metrics", .serialized, .timeLimit(.minutes(10)))
 struct MetricsExpositionTests {
     @Test("promtool accepts /metrics after 2xx, 5xx and mirrored traffic; every request is in the histogram exactly once", .enabled(if: Promtool.enabled))
     func promtoolAndHistogram() async throws {

@@ -8,7 +8,7 @@ import FoundationNetworking
 /// Monitors end to end: real `sluice serve` and `sluice controller`, real model servers,
 /// and a real webhook receiver on loopback. Buckets are 1 s and windows a few seconds, so
 /// each test sees several windows close.
-@Suite("monitors", .serialized)
+@Suite("monitors", .serialized, .timeLimit(.minutes(10)))
 struct MonitorTests {
     static let receiverScript = SluiceBinary.packageRoot.appendingPathComponent("examples/webhook_receiver.py").path
 

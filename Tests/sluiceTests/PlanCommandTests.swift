@@ -3,7 +3,7 @@ import SluiceTestSupport
 import Testing
 
 /// `sluice plan` and `sluice rollback` end to end: the real binary on real repositories.
-@Suite struct PlanCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct PlanCommandTests {
     @Test func noChangeExitsZeroAndChangesExitOne() async throws {
         let repo = try GitFixture()
         try repo.commit("one", files: ["manifests/a.yaml": manifest("a")])

@@ -4,7 +4,7 @@ import Testing
 
 /// `sluice plan --backend kubernetes --render` end to end: the real binary on a real git
 /// repository and an operator config outside it.
-@Suite("sluice plan --render: the Kubernetes objects a change would apply, for review")
+@Suite("sluice plan --render: the Kubernetes objects a change would apply, for review", .timeLimit(.minutes(10)))
 struct PlanRenderCommandTests {
     static func fraud(_ versions: [String], traffic: [String: Int], steps: Bool = false, artifactPrefix: String = "s3://models/fraud/") -> String {
         var text = "apiVersion: sluice/v1\nkind: ModelDeployment\nmetadata:\n  name: fraud\nspec:\n  runtime: mlserver\n  versions:\n"

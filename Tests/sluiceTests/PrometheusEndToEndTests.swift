@@ -5,7 +5,7 @@ import Testing
 /// The real binaries with a real Prometheus: `sluice serve` is scraped every second, and
 /// `sluice controller` judges canaries only with `metric: prometheus` checks over Sluice's
 /// own request-duration histogram and error counter.
-@Suite("prometheus end to end", .enabled(if: PrometheusServer.isAvailable, "needs prometheus"))
+@Suite("prometheus end to end", .enabled(if: PrometheusServer.isAvailable, "needs prometheus"), .timeLimit(.minutes(10)))
 struct PrometheusEndToEndTests {
     /// Error ratio and p99 latency of the version under analysis, from Sluice's own metrics.
     static let canary = """

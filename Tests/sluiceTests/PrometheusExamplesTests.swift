@@ -3,7 +3,7 @@ import Testing
 
 /// The shipped examples/prometheus (scrape config, alerting and recording rules, their unit
 /// tests), checked with the real promtool and a real Prometheus.
-@Suite("Prometheus examples")
+@Suite("Prometheus examples", .timeLimit(.minutes(10)))
 struct PrometheusExamplesTests {
     static let prometheusExamples = SluiceBinary.packageRoot.appendingPathComponent("examples/prometheus")
     static let ruleFiles = ["rules/sluice-recording.yml", "rules/sluice-alerts.yml"]

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `sluice serve` end to end: the real binary, real python model servers, loopback HTTP.
-@Suite("sluice serve", .serialized)
+@Suite("sluice serve", .serialized, .timeLimit(.minutes(10)))
 struct ServeTests {
     @Test("90/10 weights route within statistical bounds, and the response names the version")
     func weightedSplit() async throws {

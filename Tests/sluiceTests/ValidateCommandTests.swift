@@ -3,7 +3,7 @@ import SluiceTestSupport
 import Testing
 
 /// `sluice validate` end to end: the real binary on real files.
-@Suite struct ValidateCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct ValidateCommandTests {
     @Test func exampleTreeIsValidAndExitsZero() async throws {
         let result = try await SluiceBinary.run(["validate", "manifests"], in: SluiceBinary.packageRoot)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
@@ -155,7 +155,7 @@ import Testing
 }
 
 /// How paths are found: path lists, symbolic links.
-@Suite struct PathDiscoveryTests {
+@Suite(.timeLimit(.minutes(10))) struct PathDiscoveryTests {
     @Test func filesFromReadsAPathList() async throws {
         let tree = try ManifestTree()
         try tree.write("a.yaml", manifest("a"))
