@@ -184,8 +184,13 @@ extension Controller {
             if runningSpec != spec {
                 _ = try await backend.apply(spec)
                 sent = true
-                if runningSpec != nil && lastApplied == spec {
-                    events.append(.init(model: "*", event: RolloutEvent(.selfHeal, "the data plane's spec differed from the controller's; replaced"), actor: "controller"))
+                if let runningSpec, lastApplied == spec {
+                    // Recorded per model, so `sluice history MODEL` shows it; a difference in
+                    // the revision label alone is recorded for every model.
+                    let drifted = spec.modelNamesDiffering(from: runningSpec)
+                    for model in drifted.isEmpty ? spec.models.map(\.name) : drifted {
+                        events.append(.init(model: model, event: RolloutEvent(.selfHeal, "the data plane's spec for this model differed from the controller's; replaced"), actor: "controller"))
+                    }
                 }
             }
             lastApplied = spec

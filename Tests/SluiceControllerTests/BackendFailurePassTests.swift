@@ -30,10 +30,12 @@ struct BackendFailurePassTests {
         #expect(interval.appliedSpec)
         #expect(fixture.backend.spec == good)
         #expect(fixture.backend.appliedSpecs.count == applied + 1)
-        let heal = try #require(try fixture.store.history(of: "*").first)
-        #expect(heal.kind.rawValue == "selfHeal")
-        #expect(heal.message == "the data plane's spec differed from the controller's; replaced")
-        #expect(interval.events.map(\.event.kind.rawValue) == ["selfHeal"])
+        // Recorded under the model whose data plane drifted, so `sluice history fraud` shows it.
+        let heal = try #require(try fixture.store.history(of: "fraud").first { $0.kind == .selfHeal })
+        #expect(heal.message == "the data plane's spec for this model differed from the controller's; replaced")
+        #expect(interval.events.map(\.event.kind) == [.selfHeal])
+        #expect(interval.events.map(\.model) == ["fraud"])
+        #expect(try fixture.store.history(of: "*").isEmpty)
     }
 
     @Test("self-heal also runs on the start pass of a restarted controller")

@@ -92,4 +92,15 @@ struct RuntimeSpecTests {
             #expect(UpstreamAddress(url: bad) == nil, "\(bad)")
         }
     }
+    @Test("the models that differ between two specs: changed, added and removed ones, not a changed revision label")
+    func modelsDiffering() throws {
+        let spec = try RuntimeSpec.decode(json: Array(Self.good.utf8))
+        var other = spec
+        other.revision = "someone else"
+        #expect(spec.modelNamesDiffering(from: other).isEmpty)
+        other.models[0].route.weights = ["v1": 100, "v2": 0]
+        other.models.append(ModelRuntime(name: "churn", versions: [], route: Route(weights: [:], pins: [])))
+        #expect(spec.modelNamesDiffering(from: other) == ["churn", "fraud"])
+        #expect(spec.modelNamesDiffering(from: RuntimeSpec(models: [])) == ["fraud"])
+    }
 }

@@ -127,9 +127,9 @@ struct ControllerTests {
         #expect(try await harness.infer().1 == "v1")
 
         // Self-heal: a data plane that lost a model is corrected on the next timed pass, and
-        // the controller records a `selfHeal` event. The event belongs to no model ("*"), so
-        // `sluice history` cannot show it (reported); its log line is what a user sees.
+        // the controller records a `selfHeal` event in that model's history.
         #expect(!harness.log("controller").contains("selfHeal"), "nothing to heal yet")
+        #expect(try await !harness.history().contains("selfHeal"))
         var request = URLRequest(url: try harness.url(harness.adminPort, "/v1/spec"))
         request.httpMethod = "PUT"
         request.httpBody = Data(#"{"models":[]}"#.utf8)
@@ -138,9 +138,10 @@ struct ControllerTests {
         request.setValue("Bearer \(adminToken)", forHTTPHeaderField: "Authorization")
         let emptied = try await ServeHarness.data(for: request)
         #expect((emptied.1 as? HTTPURLResponse)?.statusCode == 200, "the data plane took the empty spec: \(String(decoding: emptied.0, as: UTF8.self))")
-        try await harness.waitUntil("a selfHeal event") {
-            harness.log("controller").split(separator: "\n").contains { $0.contains("*: selfHeal") }
+        try await harness.waitUntil("a selfHeal event in fraud's history (sluice history fraud)") {
+            try await harness.history().contains("selfHeal")
         }
+        #expect(harness.log("controller").split(separator: "\n").contains { $0.contains("fraud: selfHeal") })
         try await harness.waitUntil("self-healed") { try await harness.infer().0 == 200 }
 
         // The API needs the token; webhooks need a valid signature.

@@ -119,3 +119,13 @@ public struct Route: Sendable, Hashable {
         }
     }
 }
+
+extension RuntimeSpec {
+    /// The names of the models that run or route differently in `other`: present in only
+    /// one of the two, or with other versions, route or sketched inputs. What self-heal
+    /// records, so that each model's history says its data plane was corrected.
+    public func modelNamesDiffering(from other: RuntimeSpec) -> [String] {
+        let names = Set(models.map(\.name)).union(other.models.map(\.name))
+        return names.filter { model($0) != other.model($0) }.sorted()
+    }
+}
