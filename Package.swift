@@ -208,6 +208,7 @@ let package = Package(
             name: "SluiceTestSupport",
             dependencies: [
                 "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 // The fake Kubernetes API server reuses KubernetesObject, ResourceKind and JSONValue.
                 "SluiceKubernetes",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

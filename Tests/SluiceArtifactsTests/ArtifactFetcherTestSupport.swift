@@ -4,24 +4,9 @@ import Logging
 import NIOConcurrencyHelpers
 import SluiceConfig
 import SluiceCore
+import SluiceTestSupport
 
 @testable import SluiceArtifacts
-
-/// A log handler that keeps each message, so a test can read what the fetcher logged.
-struct CapturedArtifactLog: LogHandler {
-    let lines: NIOLockedValueBox<[String]>
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        lines.withLockedValue { $0.append("\(event.level): \(event.message)") }
-    }
-}
 
 /// A temporary directory with a `served/` tree for a ``DirectorySource`` and a `cache/`.
 struct FetcherFixture {
@@ -48,7 +33,7 @@ struct FetcherFixture {
     func fetcher() throws -> ArtifactFetcher {
         try ArtifactFetcher(
             config: config, cacheDirectory: cacheDirectory, sources: ArtifactSources(s3: source, https: source),
-            logger: Logger(label: "test") { _ in CapturedArtifactLog(lines: lines) }, tuning: tuning, unpack: unpack)
+            logger: CapturedLog.logger(into: lines), tuning: tuning, unpack: unpack)
     }
 
     /// Writes `bytes` to `served/<path>`; returns their sha256 digest.

@@ -44,15 +44,36 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cache-\(UUID().uuidString)").path
     }
 
+    /// A clone of `remote` into a fresh cache, authenticated by a token file holding `token`.
+    struct Clone {
+        let source: GitSource
+        let tokenFile: String
+        let cache: String
+
+        func remove() {
+            for path in [tokenFile, cache] { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    static func clone(_ remote: Remote, token: String) throws -> Clone {
+        let tokenFile = try Self.tokenFile(token)
+        let cache = Self.cacheDirectory()
+        do {
+            let source = try GitSource.remote(
+                url: remote.server.url(), cacheDirectory: cache, credentials: .tokenFromFile(path: tokenFile, username: username))
+            return Clone(source: source, tokenFile: tokenFile, cache: cache)
+        } catch {
+            for path in [tokenFile, cache] { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+    }
+
     @Test func aRightTokenClonesAndFetches() async throws {
         let token = Self.token()
         let remote = try await Self.remote(token: token)
-        let tokenFile = try Self.tokenFile(token)
-        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
-        let cache = Self.cacheDirectory()
-        defer { try? FileManager.default.removeItem(atPath: cache) }
-        let source = try GitSource.remote(
-            url: remote.server.url(), cacheDirectory: cache, credentials: .tokenFromFile(path: tokenFile, username: Self.username))
+        let clone = try Self.clone(remote, token: token)
+        defer { clone.remove() }
+        let source = clone.source
         #expect(try await source.resolve("main").hex == remote.first)
         let second = try remote.work.commit("fraud v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
         try remote.work.git(["push", "-q", "origin", "main"])
@@ -138,12 +159,9 @@ import Testing
     @Test func aRotatedTokenFileTakesEffectAtTheNextFetch() async throws {
         let token = Self.token()
         let remote = try await Self.remote(token: token)
-        let tokenFile = try Self.tokenFile(token)
-        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
-        let cache = Self.cacheDirectory()
-        defer { try? FileManager.default.removeItem(atPath: cache) }
-        let source = try GitSource.remote(
-            url: remote.server.url(), cacheDirectory: cache, credentials: .tokenFromFile(path: tokenFile, username: Self.username))
+        let clone = try Self.clone(remote, token: token)
+        defer { clone.remove() }
+        let (source, tokenFile) = (clone.source, clone.tokenFile)
         let second = try remote.work.commit("fraud v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
         try remote.work.git(["push", "-q", "origin", "main"])
 
@@ -168,12 +186,9 @@ import Testing
         let remote = try await Self.remote(token: token)
         let bad = try remote.work.commit("fraud: ship v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
         try remote.work.git(["push", "-q", "origin", "main"])
-        let tokenFile = try Self.tokenFile(token)
-        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
-        let cache = Self.cacheDirectory()
-        defer { try? FileManager.default.removeItem(atPath: cache) }
-        let source = try GitSource.remote(
-            url: remote.server.url(), cacheDirectory: cache, credentials: .tokenFromFile(path: tokenFile, username: Self.username))
+        let clone = try Self.clone(remote, token: token)
+        defer { clone.remove() }
+        let source = clone.source
         let outcome = try await ManifestRollback(
             model: "fraud", branch: "main", commitToRevert: bad, identity: GitIdentity(name: "Sluice", email: "sluice@example.com"),
             push: true
@@ -193,12 +208,9 @@ import Testing
     @Test func aPushWithARevokedTokenFailsNamingTheRemoteAndMovesNothing() async throws {
         let token = Self.token()
         let remote = try await Self.remote(token: token)
-        let tokenFile = try Self.tokenFile(token)
-        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
-        let cache = Self.cacheDirectory()
-        defer { try? FileManager.default.removeItem(atPath: cache) }
-        let source = try GitSource.remote(
-            url: remote.server.url(), cacheDirectory: cache, credentials: .tokenFromFile(path: tokenFile, username: Self.username))
+        let clone = try Self.clone(remote, token: token)
+        defer { clone.remove() }
+        let (source, tokenFile) = (clone.source, clone.tokenFile)
         let base = CommitID(hex: remote.first)
         let tree = try await source.restoredTree(path: "manifests/other.yaml", from: base, onto: base)
         _ = try await source.commit(

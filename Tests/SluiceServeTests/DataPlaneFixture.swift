@@ -6,6 +6,7 @@ import NIOHTTP1
 import NIOPosix
 import SluiceConfig
 import SluiceCore
+import SluiceTestSupport
 import Testing
 @testable import SluiceServe
 
@@ -101,7 +102,7 @@ final class DataPlaneFixture: @unchecked Sendable {
         self.offset = offset
         dataPlane = DataPlane(
             config: config, secrets: ServeSecrets(adminToken: token, feedbackToken: nil, metricsToken: nil),
-            logger: Logger(label: "test") { _ in CapturingHandler(lines: lines) },
+            logger: CapturedLog.logger(into: lines),
             clock: { origin + offset.withLockedValue { $0 } }, contained: false)
         started = try await dataPlane.start()
         inferencePort = try Self.port(of: started.listeners.inference)
@@ -166,7 +167,7 @@ final class DataPlaneFixture: @unchecked Sendable {
 
     // MARK: - observing
 
-    /// Every line logged so far, as `LEVEL message`.
+    /// Every line logged so far, as `LEVEL: message`.
     var logged: [String] { lines.withLockedValue { $0 } }
 
     /// Whether a logged line contains `text`.
@@ -276,20 +277,4 @@ final class DataPlaneFixture: @unchecked Sendable {
     }
 
     private static let nextBlock = NIOLockedValueBox(0)
-
-    /// Records log lines.
-    private struct CapturingHandler: LogHandler {
-        let lines: NIOLockedValueBox<[String]>
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            lines.withLockedValue { $0.append("\(event.level) \(event.message)") }
-        }
-    }
 }

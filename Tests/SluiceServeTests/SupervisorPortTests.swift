@@ -8,6 +8,7 @@ import Testing
 @Suite("supervisor: port exhaustion", .serialized, .timeLimit(.minutes(10)))
 struct SupervisorPortTests {
     /// Consecutive loopback ports bound (not listening) by the test, so nothing else can bind them.
+    /// Close-on-exec, so that a child another test starts meanwhile cannot keep a released port.
     final class HeldPorts {
         let range: ClosedRange<Int>
         private var descriptors: [Int: Int32] = [:]
@@ -40,7 +41,7 @@ struct SupervisorPortTests {
         deinit { for descriptor in descriptors.values { close(descriptor) } }
 
         private static func bind(_ port: Int) -> Int32? {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)

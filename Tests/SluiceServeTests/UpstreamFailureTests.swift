@@ -20,7 +20,7 @@ import Testing
 
         /// `listening: false` binds the port without listening: a connect is refused.
         init(reply: String, listening: Bool = true) throws {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             self.descriptor = descriptor
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -99,7 +99,7 @@ import Testing
         private let counts = NIOLockedValueBox((connections: 0, requests: 0))
 
         init(onlyFirstConnection: Bool = false) throws {
-            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")

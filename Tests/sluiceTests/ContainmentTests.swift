@@ -249,7 +249,7 @@ func socketDescriptors(of pid: Int32) -> [(Int, String, Int)] {
 
 /// A TCP connection to `url`'s host and port, left open.
 func openConnection(to url: URL) throws -> Int32 {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(url.port ?? 0).bigEndian)

@@ -336,7 +336,7 @@ func freePortBlock(in range: Range<Int>, size: Int) -> Int {
         let base = Int.random(in: range.lowerBound..<(range.upperBound - size))
         guard handedOutPorts.claim(base..<(base + size)) else { continue }
         let free = (base..<(base + size)).allSatisfy { port in
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             defer { close(descriptor) }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
