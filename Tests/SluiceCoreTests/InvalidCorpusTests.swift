@@ -152,12 +152,10 @@ import Testing
         return lines.joined(separator: "\n") + "\n"
     }()
 
-    @Test func billionLaughsIsRejectedQuickly() {
-        let clock = ContinuousClock()
-        var file: ManifestFile?
-        let elapsed = clock.measure { file = Self.validate(Self.billionLaughs) }
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
-        let diagnostics = file?.diagnostics ?? []
+    /// Refused at the alias that crosses the budget, before anything is expanded (the time it
+    /// takes is measured in Benchmarks/yaml-bombs.sh, not asserted here).
+    @Test func billionLaughsIsRejectedAtTheBudget() {
+        let diagnostics = Self.validate(Self.billionLaughs).diagnostics
         #expect(diagnostics.count == 1, "\(diagnostics)")
         #expect(diagnostics.first?.code == .limit)
         // The aliases of lol1…lol4 stand for 8,298 nodes; lol5's first alias (line 6) adds 7,381
