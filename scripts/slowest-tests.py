@@ -5,8 +5,12 @@ finished (what a hang or a crash interrupted)."""
 import re
 import sys
 
-FINISHED = re.compile(r'Test (.+?) (?:passed|failed|recorded an issue|skipped)\b(?:.*? after ([0-9.]+) seconds)?')
-STARTED = re.compile(r'Test (.+?) started\.')
+# A test is named by its quoted display name (which may itself hold "failed" or "passed") or
+# its function name; "with N test cases" comes between the name and the outcome. Test-case
+# lines of parameterized tests are left out: the test's own line covers them.
+NAME = r'("(?:[^"\\]|\\.)*"|\S+)'
+FINISHED = re.compile(r'Test ' + NAME + r'(?: with \d+ test cases?)? (?:passed|failed|skipped)\b(?:.*? after ([0-9.]+) seconds)?')
+STARTED = re.compile(r'Test ' + NAME + r' started\.')
 
 arguments = sys.argv[1:]
 unfinished_only = "--unfinished" in arguments
@@ -15,7 +19,7 @@ times, running = [], {}
 for path in paths:
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
-            if "Suite " in line.split("Test ", 1)[0] or "Test run " in line:
+            if "Suite " in line.split("Test ", 1)[0] or "Test run " in line or "Test case passing" in line:
                 continue
             started = STARTED.search(line)
             if started:

@@ -22,7 +22,7 @@ final class ControllerFixture: @unchecked Sendable {
     var config: ControllerConfig
     private(set) var store: ControllerStore
     private(set) var controller: Controller
-    /// Lines the controller logged.
+    /// Lines the controller logged, as `LEVEL: message`.
     let logged = NIOLockedValueBox<[String]>([])
     /// Writes of the store so far, by kind; `failWrite` makes the next one of a kind throw.
     let writes = NIOLockedValueBox<[ControllerStore.Write]>([])

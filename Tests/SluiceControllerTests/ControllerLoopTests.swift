@@ -41,7 +41,7 @@ struct ControllerLoopTests {
         #expect(await controller.promote("fraud", full: false, actor: "alice") == .done("passed the current step of fraud"))
         try await Self.eventually("the promotion") { fixture.weights() == ["v1": 0, "v2": 100] }
         #expect(try fixture.kinds().filter { $0 == "rolloutStarted" }.count == 1)
-        #expect(fixture.logged.withLockedValue { $0 }.contains { $0.hasPrefix("fraud: promoted: ") })
+        #expect(fixture.logged.withLockedValue { $0 }.contains { $0.hasPrefix("info: fraud: promoted: ") })
     }
 
     @Test("triggers waiting for the same pass merge into the one that reads the most")

@@ -24,7 +24,9 @@ enum ClientFixture {
         let fake = try await FakeKubernetesAPIServer.start(tls: true, options: options)
         let client: KubernetesClient
         do {
-            client = try KubernetesClient(credentials: fake.credentials(namespace: namespace), logger: logger, timeout: .seconds(10))
+            // Generous: a loaded 2-core machine can leave a paged list of 1,000 objects
+            // unanswered for more than 10 s; no test here is about the client's timeout.
+            client = try KubernetesClient(credentials: fake.credentials(namespace: namespace), logger: logger, timeout: .seconds(60))
         } catch {
             await fake.stop()
             throw error

@@ -40,7 +40,7 @@ struct SupervisorPortTests {
 
         deinit { for descriptor in descriptors.values { close(descriptor) } }
 
-        private static func bind(_ port: Int) -> Int32? {
+        static func bind(_ port: Int) -> Int32? {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -81,6 +81,7 @@ struct SupervisorPortTests {
             #expect(plane.logged.filter { $0.contains("no free port") }.count == 1, "\(plane.logged)")
 
             held.release(held.range.upperBound)
+            try await Self.waitUntilFree(held.range.upperBound)
             plane.advance(Supervisor.portRetry - .milliseconds(1))
             await plane.step()
             #expect(await plane.version("v1")?.pid == nil, "tried again before its time")
@@ -92,5 +93,19 @@ struct SupervisorPortTests {
             #expect(await plane.version("v1")?.message == nil)
             #expect(try await plane.infer().string("model_version") == "v1")
         }
+    }
+
+    /// Waits until `port` can be bound: a child that another test forked in the moment of the
+    /// release holds a copy of the socket until it execs (close-on-exec).
+    static func waitUntilFree(_ port: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let descriptor = HeldPorts.bind(port) {
+                close(descriptor)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("port \(port) stayed bound after it was released")
     }
 }

@@ -21,8 +21,10 @@ enum SluiceMetricsFixture {
         for (version, perSecond, weight) in [("v1", 9, 90.0), ("v2", 1, 10.0)] {
             let rate = Double(perSecond)
             series("sluice_requests_total", ["model": "fraud", "version": version, "code_class": "2xx"]) { Double($0) * rate }
-            series("sluice_requests_total", ["model": "fraud", "version": version, "code_class": "5xx"]) { Double($0 / 10) }
-            series("sluice_request_errors_total", ["model": "fraud", "version": version]) { Double($0 / 10) }
+            // Linear (0.1/s, not stepped by integer division), so a ratio of rates is exact
+            // whichever 15 s samples a window happens to hold.
+            series("sluice_requests_total", ["model": "fraud", "version": version, "code_class": "5xx"]) { Double($0) / 10 }
+            series("sluice_request_errors_total", ["model": "fraud", "version": version]) { Double($0) / 10 }
             series("sluice_mirrored_requests_total", ["model": "fraud", "version": version]) { Double($0 / 5) }
             for (index, bound) in requestBuckets.enumerated() {
                 // Spread evenly up to the 250 ms bucket (index 10), all below it after.
