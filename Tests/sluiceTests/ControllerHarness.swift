@@ -238,9 +238,21 @@ final class ControllerHarness: @unchecked Sendable {
     }
 
     func waitFor(health: String, reason: String? = nil, seconds: Double = 60) async throws {
-        try await waitUntil("health \(health) \(reason ?? "")", seconds: seconds) {
+        try await waitFor(health: health, reasons: reason.map { [$0] }, seconds: seconds)
+    }
+
+    /// Waits for `health` with any of `reasons` (any reason when nil).
+    func waitFor(health: String, reasons: Set<String>?, seconds: Double = 60) async throws {
+        try await waitUntil("health \(health) \(reasons?.sorted().joined(separator: " or ") ?? "")", seconds: seconds) {
             let state = try await model()
-            return state["health"] as? String == health && (reason == nil || state["reason"] as? String == reason)
+            return state["health"] as? String == health && (reasons.map { $0.contains(state["reason"] as? String ?? "") } ?? true)
         }
+    }
+
+    /// Waits until analysis aborted the candidate: Degraded with reason AnalysisFailed, or
+    /// CandidateFailed once a later pass says the failed spec is not retried (a slow poll on
+    /// a loaded machine can miss the first).
+    func waitForAnalysisAbort(seconds: Double = 60) async throws {
+        try await waitFor(health: "Degraded", reasons: ["AnalysisFailed", "CandidateFailed"], seconds: seconds)
     }
 }

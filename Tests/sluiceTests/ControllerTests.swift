@@ -37,7 +37,7 @@ struct ControllerTests {
         // A bad version (half its answers are 500s): aborted by analysis, 100% back to v2.
         try harness.repo.commit("fraud v3 (bad)", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
             [("v2", "fraud-v2.2.json"), ("v3", "fraud-bad.json")], traffic: ["v2": 0, "v3": 100], rollout: ControllerHarness.quickCanary)])
-        try await harness.waitFor(health: "Degraded", reason: "AnalysisFailed", seconds: 120)
+        try await harness.waitForAnalysisAbort(seconds: 120)
         let degraded = try await harness.model()
         #expect((degraded["message"] as? String)?.contains("error_rate") == true, "\(degraded)")
         #expect(degraded["weights"] as? [String: Int] == ["v1": 0, "v2": 100], "the stable spec declares v1 at 0%")

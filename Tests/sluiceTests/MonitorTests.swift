@@ -203,7 +203,7 @@ struct MonitorTests {
             """
         try harness.repo.commit("fraud v2 (shifted predictions)", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
             [("v1", "fraud-v2.1.json"), ("v2", "fraud-shifted.json")], traffic: ["v1": 0, "v2": 100], rollout: canary)])
-        try await harness.waitFor(health: "Degraded", reason: "AnalysisFailed", seconds: 60)
+        try await harness.waitForAnalysisAbort(seconds: 60)
         let state = try await harness.model()
         #expect((state["stable"] as? [String: Any])?["version"] as? String == "v1")
         let failed = (state["measurements"] as? [[String: Any]] ?? []).filter { $0["verdict"] as? String == "Failed" }
