@@ -38,11 +38,13 @@ final class ClusterFixture: @unchecked Sendable {
 
     init(
         driver: KubernetesDriver = .gatewayAPI, files: [String: String]? = nil, server: FakeKubernetesAPIServer? = nil,
-        leadership: (any LeadershipGate)? = nil, configure: (inout ControllerConfig) -> Void = { _ in }
+        leadership: (any LeadershipGate)? = nil, clock: ManualClock? = nil, configure: (inout ControllerConfig) -> Void = { _ in }
     ) async throws {
         self.driver = driver
         if let server { self.server = server } else { self.server = try await FakeKubernetesAPIServer.start() }
-        clock = ManualClock(start: Date().timeIntervalSince1970)
+        // Replicas of one test share a clock: each its own (started when it was made) would
+        // see a pause end early or late by however long the machine took in between.
+        self.clock = clock ?? ManualClock(start: Date().timeIntervalSince1970)
         repo = try GitFixture()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-cluster-\(UUID().uuidString)")
         let cluster = KubernetesBackendConfig(

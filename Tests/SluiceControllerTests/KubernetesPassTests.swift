@@ -160,7 +160,7 @@ struct KubernetesPassTests {
         defer { Task { await first.close() } }
         try await first.passUntil("v1 healthy") { await first.state()?.health == .healthy }
         // The second replica follows the same repository (a clone of the first's).
-        let second = try await ClusterFixture(files: nil, server: server, leadership: leaderB) { config in
+        let second = try await ClusterFixture(files: nil, server: server, leadership: leaderB, clock: first.clock) { config in
             config = ControllerConfig(
                 repository: first.repo.path, path: "manifests", interval: .seconds(30), listen: .tcp(host: "127.0.0.1", port: 1),
                 stateDirectory: config.stateDirectory, dataPlane: .tcp(host: "127.0.0.1", port: 1), dataPlaneToken: .generated)
