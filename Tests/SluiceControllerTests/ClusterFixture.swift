@@ -66,7 +66,7 @@ final class ClusterFixture: @unchecked Sendable {
         let backend = self.backend
         watches = Task { await backend.run() }
         store = try ControllerStore(path: config.databasePath)
-        controller = try Self.makeController(config: config, store: store, backend: backend, clock: clock, leadership: leadership, logged: logged)
+        controller = try Self.makeController(config: config, store: store, backend: backend, clock: self.clock, leadership: leadership, logged: logged)
     }
 
     private static func makeController(
