@@ -94,6 +94,16 @@ struct TrafficCounters: Sendable {
         }
     }
 
+    /// Empties every window (the totals stay): the version starts a new life.
+    mutating func clearWindows() {
+        for index in windows.indices {
+            windows[index].epoch = nil
+            windows[index].tally = Tally()
+            windows[index].mirrored = Tally()
+            windows[index].latency.reset()
+        }
+    }
+
     /// The windows among the `count` most recent up to `epoch`, merged into a new histogram.
     func merged(windows count: Int, endingAt epoch: UInt64) -> (tally: Tally, mirrored: Tally, latency: Histogram<UInt32>) {
         var tally = Tally()

@@ -100,20 +100,27 @@ public final class TrafficStatistics: Sendable {
     /// Marks every version that is not listed (model name to version names) as removed: its
     /// numbers stay readable, flagged, until the kept windows no longer reach back to its
     /// removal (`windowSeconds * windowCount`), so the traffic behind an aborted candidate
-    /// can still be read. A listed version that was marked removed is live again, its
-    /// counts continuing.
+    /// can still be read. A listed version that was marked removed is live again: its totals
+    /// continue (Prometheus sees no reset) and its windows start empty, so the analysis of a
+    /// retried candidate judges the new attempt's traffic, not the one it was aborted for.
     public func retain(models: [String: Set<String>]) {
         let removal = Removal(epoch: currentEpoch(), at: Date())
-        table.withLockedValue { table in
-            for key in Array(table.keys) {
+        let returned = table.withLockedValue { table -> [VersionStatistics] in
+            var returned: [VersionStatistics] = []
+            for (key, entry) in table {
                 if models[key.model]?.contains(key.version) == true {
+                    guard entry.removal != nil else { continue }
                     table[key]?.removal = nil
-                } else if table[key]?.removal == nil {
+                    returned.append(entry.statistics)
+                } else if entry.removal == nil {
                     table[key]?.removal = removal
                 }
             }
             expire(&table, epoch: removal.epoch)
+            return returned
         }
+        // Outside the table lock: a version's lock is never taken under it.
+        for statistics in returned { statistics.traffic.withLockedValue { $0.clearWindows() } }
     }
 
     // MARK: Internals shared with the reports
