@@ -148,10 +148,13 @@ public final class TrafficStatistics: Sendable {
     /// Drops the removed versions that no kept window reaches back to.
     private func expire(_ table: inout [VersionKey: TableEntry], epoch: UInt64) {
         let windowCount = UInt64(self.windowCount)
-        table = table.filter { _, entry in
-            guard let removal = entry.removal else { return true }
-            return epoch < removal.epoch || epoch - removal.epoch < windowCount
+        func expired(_ entry: TableEntry) -> Bool {
+            guard let removal = entry.removal else { return false }
+            return epoch >= removal.epoch && epoch - removal.epoch >= windowCount
         }
+        // A scrape reads the table often; it is rebuilt only when something expired.
+        guard table.values.contains(where: expired) else { return }
+        table = table.filter { !expired($0.value) }
     }
 
     private func statistics(model: String, version: String) -> VersionStatistics {
