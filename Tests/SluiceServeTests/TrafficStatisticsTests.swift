@@ -55,14 +55,36 @@ import Testing
         statistics.record(model: "m", version: "v1", status: 503, latencyMicros: 1000, mirrored: true)
         statistics.record(model: "m", version: "v1", status: 0, latencyMicros: 1000)
 
+        // Served requests and mirrored copies are counted apart: 7 served, 3 mirrored.
         let report = try #require(version(statistics.served(windowSeconds: nil)))
-        #expect(int(report["requests"]) == 10)
-        #expect(int(report["errors"]) == 3)
+        #expect(int(report["requests"]) == 7)
+        #expect(int(report["errors"]) == 2)
+        #expect(double(report["errorRate"]) == 2.0 / 7)
+        #expect(report["status"]?.serialized() == #"{"2xx":4,"4xx":1,"5xx":1,"failed":1}"#)
         #expect(int(report["mirrored"]) == 3)
-        #expect(double(report["errorRate"]) == 0.3)
-        #expect(report["status"]?.serialized() == #"{"2xx":6,"4xx":1,"5xx":2,"failed":1}"#)
-        #expect(int(report["window"]?["requests"]) == 10)
-        #expect(int(report["window"]?["errors"]) == 3)
+        #expect(int(report["mirroredErrors"]) == 1)
+        #expect(report["mirroredStatus"]?.serialized() == #"{"2xx":2,"4xx":0,"5xx":1,"failed":0}"#)
+        let window = try #require(report["window"])
+        #expect(int(window["requests"]) == 7 && int(window["errors"]) == 2)
+        #expect(int(window["mirrored"]) == 3 && int(window["mirroredErrors"]) == 1)
+        #expect(report["removed"] == .bool(false))
+        #expect(report["removedAt"] == nil)
+    }
+
+    @Test("mirrored copies stay out of the served latency, samples and Prometheus served families")
+    func mirroredCopiesAreNotServedTraffic() throws {
+        let statistics = TrafficStatistics()
+        statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 1_000)
+        statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 9_000_000, mirrored: true)
+        let report = try #require(version(statistics.served(windowSeconds: 10)))
+        #expect(double(report["latencyMs"]?["max"]) == 1.0)
+        #expect(int(report["window"]?["requests"]) == 1)
+        #expect(int(report["window"]?["mirrored"]) == 1)
+        // A version never mirrored to reports an empty mirroredStatus, not a row of zeros.
+        statistics.record(model: "m", version: "v2", status: 200, latencyMicros: 1_000)
+        #expect(version(statistics.served(), "m", "v2")?["mirroredStatus"]?.serialized() == "{}")
+        let analysed = statistics.snapshot(windowSeconds: 10).window(model: "m", version: "v1")
+        #expect(analysed.requests == 1 && analysed.latencyMs["latency_max_ms"] == 1.0)
     }
 
     @Test func unusualClassesAppearOnlyWhenSeen() throws {
@@ -135,7 +157,7 @@ import Testing
         for _ in 0..<3 { statistics.record(model: "m", version: "v1", status: 503, latencyMicros: 2000) }
 
         var report = try #require(version(statistics.served(windowSeconds: 10)))
-        #expect(report["window"]?.serialized() == #"{"errorRate":1,"errors":3,"requests":3,"seconds":10}"#)
+        #expect(report["window"]?.serialized() == #"{"errorRate":1,"errors":3,"mirrored":0,"mirroredErrors":0,"requests":3,"seconds":10}"#)
         #expect(close(report["latencyMs"]?["p50"], 2.0))
 
         report = try #require(version(statistics.served(windowSeconds: 20)))
@@ -259,12 +281,57 @@ import Testing
             statistics.record(model: model, version: version, status: 200, latencyMicros: 1)
         }
         statistics.forget(model: "c", version: "v1")
+        #expect(statistics.served()["models"]?["c"] == nil)
         statistics.retain(models: ["a": ["v2"], "b": ["v1", "v3"]])
         let snapshot = statistics.served()
-        #expect(version(snapshot, "a", "v1") == nil)
-        #expect(version(snapshot, "a", "v2") != nil)
-        #expect(version(snapshot, "b", "v1") != nil)
+        // A version that left the spec stays readable, marked removed.
+        #expect(version(snapshot, "a", "v1")?["removed"] == .bool(true))
+        #expect(int(version(snapshot, "a", "v1")?["requests"]) == 1)
+        #expect(version(snapshot, "a", "v2")?["removed"] == .bool(false))
+        #expect(version(snapshot, "b", "v1")?["removed"] == .bool(false))
         #expect(snapshot["models"]?["c"] == nil)
+    }
+
+    @Test("a removed version's numbers stay, marked removed, until the windows no longer reach its removal; re-added it is live, its totals continuing and its windows empty")
+    func removedVersionsExpireAfterTheWindowsOrComeBack() throws {
+        let clock = ManualClock()
+        let statistics = TrafficStatistics(windowSeconds: 10, windowCount: 3, now: { clock.now })
+        for _ in 0..<4 { statistics.record(model: "m", version: "v2", status: 503, latencyMicros: 1_000) }
+        statistics.record(model: "m", version: "v1", status: 200, latencyMicros: 1_000)
+        statistics.retain(models: ["m": ["v1"]])
+
+        var report = try #require(version(statistics.served(windowSeconds: 30), "m", "v2"))
+        #expect(report["removed"] == .bool(true))
+        guard case .string(let removedAt)? = report["removedAt"] else {
+            Issue.record("removedAt missing: \(report.serialized())")
+            return
+        }
+        #expect(ISO8601DateFormatter().date(from: removedAt) != nil, "\(removedAt)")
+        #expect(int(report["errors"]) == 4 && int(report["window"]?["errors"]) == 4)
+        #expect(ParsedExposition(statistics.prometheusText()).value("sluice_request_errors_total", ["model": "m", "version": "v2"]) == 4)
+        // A later spec that still leaves it out does not move its removal.
+        clock.advance(seconds: 20)
+        statistics.retain(models: ["m": ["v1"]])
+        #expect(version(statistics.served(), "m", "v2")?["removedAt"] == .string(removedAt))
+
+        // Re-added before it expires: live again, its counts continuing.
+        statistics.retain(models: ["m": ["v1", "v2"]])
+        statistics.record(model: "m", version: "v2", status: 200, latencyMicros: 1_000)
+        report = try #require(version(statistics.served(), "m", "v2"))
+        #expect(report["removed"] == .bool(false))
+        #expect(report["removedAt"] == nil)
+        #expect(int(report["requests"]) == 5)
+        // Its windows start empty: a retried candidate is judged on the new attempt's traffic.
+        #expect(int(report["window"]?["requests"]) == 1 && int(report["window"]?["errors"]) == 0)
+
+        // Removed again, it expires once the three ten-second windows have passed.
+        statistics.retain(models: ["m": ["v1"]])
+        clock.advance(seconds: 20)
+        #expect(version(statistics.served(), "m", "v2")?["removed"] == .bool(true))
+        clock.advance(seconds: 10)
+        #expect(version(statistics.served(), "m", "v2") == nil)
+        #expect(!statistics.prometheusText().contains(#"version="v2""#))
+        #expect(version(statistics.served(), "m", "v1")?["removed"] == .bool(false))
     }
 
     @Test func concurrentRecordingKeepsExactTotals() async throws {
@@ -288,7 +355,8 @@ import Testing
         let snapshot = statistics.served()
         for name in ["v1", "v2"] {
             let report = try #require(version(snapshot, "m", name))
-            #expect(int(report["requests"]) == 40_000)
+            // Half of v2's records are mirrored copies, counted apart.
+            #expect(int(report["requests"]) == (name == "v1" ? 40_000 : 20_000))
             #expect(int(report["errors"]) == (name == "v1" ? 8_000 : 0))
             #expect(int(report["mirrored"]) == (name == "v1" ? 0 : 20_000))
             #expect(int(report["samples"]?["seen"]) == 40_000)
@@ -313,22 +381,33 @@ import Testing
         #expect(parsed.types == [
             "sluice_requests_total": "counter",
             "sluice_request_errors_total": "counter",
-            "sluice_mirrored_requests_total": "counter",
             "sluice_request_duration_seconds": "histogram",
+            "sluice_mirrored_requests_total": "counter",
+            "sluice_mirrored_request_errors_total": "counter",
+            "sluice_mirrored_request_duration_seconds": "histogram",
         ])
+        // The served request and the mirrored copy are counted apart.
         let escaped = ["model": model, "version": "v1"]
         #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "2xx"]) { $1 }) == 1)
-        #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "5xx"]) { $1 }) == 1)
+        #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "5xx"]) { $1 }) == 0)
         #expect(parsed.value("sluice_requests_total", escaped.merging(["code_class": "4xx"]) { $1 }) == 0)
-        #expect(parsed.value("sluice_request_errors_total", escaped) == 1)
+        #expect(parsed.value("sluice_request_errors_total", escaped) == 0)
         #expect(parsed.value("sluice_mirrored_requests_total", escaped) == 1)
+        #expect(parsed.value("sluice_mirrored_request_errors_total", escaped) == 1)
         let histogram = parsed.histogram("sluice_request_duration_seconds", escaped)
         #expect(histogram.problems == [])
-        #expect(histogram.count == 2)
-        #expect(histogram.sum == 0.06)
-        // 20 ms is in le=0.025 and above; 40 ms in le=0.05 and above.
+        #expect(histogram.count == 1)
+        #expect(histogram.sum == 0.02)
+        // 20 ms is in le=0.025 and above; the mirrored 40 ms in le=0.05 and above of its own histogram.
         let counts = Dictionary(uniqueKeysWithValues: histogram.buckets.map { ($0.le, $0.count) })
-        #expect(counts[0.01] == 0 && counts[0.025] == 1 && counts[0.05] == 2 && counts[.infinity] == 2)
+        #expect(counts[0.01] == 0 && counts[0.025] == 1 && counts[0.05] == 1 && counts[.infinity] == 1)
+        let mirrored = parsed.histogram("sluice_mirrored_request_duration_seconds", escaped)
+        #expect(mirrored.problems == [])
+        #expect(mirrored.count == 1 && mirrored.sum == 0.04)
+        let mirroredCounts = Dictionary(uniqueKeysWithValues: mirrored.buckets.map { ($0.le, $0.count) })
+        #expect(mirroredCounts[0.025] == 0 && mirroredCounts[0.05] == 1)
+        // Only versions that were sent copies have a mirrored histogram.
+        #expect(parsed.histogram("sluice_mirrored_request_duration_seconds", ["model": "plain", "version": "v2"]).count == nil)
         #expect(histogram.buckets.map(\.le) == [0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, .infinity])
         #expect(parsed.value("sluice_requests_total", ["model": "plain", "version": "v2", "code_class": "failed"]) == 1)
         #expect(text.contains(#"model="fraud \"x\"\\y\nz""#))

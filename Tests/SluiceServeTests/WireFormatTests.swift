@@ -31,6 +31,46 @@ struct WireFormatTests {
         #expect(window.latencyMs["latency_mean_ms"] != nil)
     }
 
+    @Test("mirrored counts and a removed version round-trip; every field an older client requires is still written")
+    func mirroredAndRemovedRoundTrip() throws {
+        let statistics = TrafficStatistics()
+        statistics.record(model: "fraud", version: "v1", status: 200, latencyMicros: 4_000)
+        statistics.record(model: "fraud", version: "v2", status: 503, latencyMicros: 4_000, mirrored: true)
+        statistics.retain(models: ["fraud": ["v1"]])
+        let snapshot = statistics.snapshot(windowSeconds: 10)
+        let text = WireJSON.text(snapshot)
+        let decoded = try WireJSON.decode(StatsSnapshot.self, from: Array(text.utf8))
+        #expect(decoded == snapshot)
+        let v2 = try #require(decoded.models["fraud"]?["v2"])
+        #expect(v2.removed && v2.removedAt != nil)
+        #expect(v2.requests == 0 && v2.mirrored == 1 && v2.mirroredErrors == 1 && v2.mirroredStatus["5xx"] == 1)
+        #expect(v2.window.requests == 0 && v2.window.mirrored == 1 && v2.window.mirroredErrors == 1)
+        #expect(decoded.window(model: "fraud", version: "v2").requests == 0)
+        // The first format's fields, which an older controller decodes, are all there.
+        let json = try JSONParser.parse(text)
+        let version = try #require(json["models"]?["fraud"]?["v2"])
+        for key in ["requests", "errors", "mirrored", "errorRate", "status", "latencyMs", "window", "samples"] {
+            #expect(version[key] != nil, "\(key) missing")
+        }
+        for key in ["seconds", "requests", "errors", "errorRate"] { #expect(version["window"]?[key] != nil, "window.\(key) missing") }
+    }
+
+    @Test("an older data plane's statistics, without the mirrored split or the removed flag, still read")
+    func olderStatisticsRead() throws {
+        let old = #"""
+            {"models": {"fraud": {"v1": {"requests": 5, "errors": 1, "mirrored": 2, "errorRate": 0.2,
+              "status": {"2xx": 4, "5xx": 1}, "latencyMs": {"p50": 1, "p90": 2, "p95": 3, "p99": 4, "max": 5, "mean": 1.5},
+              "window": {"seconds": 40, "requests": 5, "errors": 1, "errorRate": 0.2},
+              "samples": {"rows": 0, "seen": 0, "inputs": {}, "outputs": {}}}}}}
+            """#
+        let decoded = try WireJSON.decode(StatsSnapshot.self, from: Array(old.utf8))
+        let v1 = try #require(decoded.models["fraud"]?["v1"])
+        #expect(v1.requests == 5 && v1.mirrored == 2)
+        #expect(v1.mirroredErrors == 0 && v1.mirroredStatus.isEmpty && !v1.removed && v1.removedAt == nil)
+        #expect(v1.window.mirrored == 0 && v1.window.mirroredErrors == 0)
+        #expect(decoded.window(model: "fraud", version: "v1").requests == 5)
+    }
+
     @Test("a version with no statistics reads as no requests (thin data, Inconclusive), not as an error")
     func missingVersionIsEmpty() {
         let window = StatsSnapshot(models: [:]).window(model: "fraud", version: "v9")

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// `sluice serve` end to end: the real binary, real python model servers, loopback HTTP.
@@ -276,22 +277,55 @@ struct ServeTests {
         #expect(metrics.text.contains("sluice_version_ready{model=\"fraud\",version=\"v2\"} 1"))
     }
 
-    @Test("mirroring sends copies to a version without returning its answers")
+    @Test("mirroring sends copies to a version without returning its answers; copies are counted apart, so served requests sum to the calls made; a version the next spec drops keeps its numbers, marked removed")
     func mirror() async throws {
         let serve = try ServeHarness()
         try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], mirror: ("v2", 100)))
         try await serve.waitReady("fraud", ["v1", "v2"])
-        for _ in 0..<20 {
+        let calls = 20
+        for _ in 0..<calls {
             let response = try await serve.infer("fraud")
             #expect(response.header("x-sluice-version") == "v1")
         }
-        try await serve.waitUntil("mirrored copies counted", seconds: 120) {
+        func versions() async throws -> [String: [String: Any]] {
             let stats = try await serve.admin("GET", "/v1/stats")
-            let v2 = ((stats.json?["models"] as? [String: Any])?["fraud"] as? [String: Any])?["v2"] as? [String: Any]
-            return v2?["mirrored"] as? Int == 20
+            let fraud = (stats.json?["models"] as? [String: Any])?["fraud"] as? [String: Any] ?? [:]
+            return fraud.compactMapValues { $0 as? [String: Any] }
         }
+        try await serve.waitUntil("mirrored copies counted", seconds: 120) {
+            try await versions()["v2"]?["mirrored"] as? Int == calls
+        }
+
+        // /v1/stats: served requests over versions sum to the calls made; the copies are apart.
+        let stats = try await versions()
+        let v1 = try #require(stats["v1"]), v2 = try #require(stats["v2"])
+        #expect(stats.values.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == calls, "\(stats)")
+        #expect(stats.values.reduce(0) { $0 + ((($1["window"] as? [String: Any])?["requests"]) as? Int ?? 0) } == calls)
+        #expect(v1["requests"] as? Int == calls && v1["mirrored"] as? Int == 0)
+        #expect(v2["requests"] as? Int == 0 && (v2["status"] as? [String: Int])?["2xx"] == 0)
+        #expect((v2["mirroredStatus"] as? [String: Int])?["2xx"] == calls && v2["mirroredErrors"] as? Int == 0)
+        #expect((v2["window"] as? [String: Any])?["mirrored"] as? Int == calls)
+
+        // /metrics: sluice_requests_total summed over versions and classes is the calls made.
+        let text = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/metrics")).text
+        let parsed = ParsedExposition(text)
+        let served = parsed.samples.filter { $0.name == "sluice_requests_total" && $0.labels["model"] == "fraud" }.reduce(0) { $0 + $1.value }
+        #expect(served == Double(calls), "\(text)")
+        #expect(parsed.value("sluice_mirrored_requests_total", ["model": "fraud", "version": "v2"]) == Double(calls))
+        #expect(parsed.value("sluice_mirrored_requests_total", ["model": "fraud", "version": "v1"]) == 0)
+        #expect(parsed.histogram("sluice_mirrored_request_duration_seconds", ["model": "fraud", "version": "v2"]).count == Double(calls))
+        #expect(parsed.histogram("sluice_request_duration_seconds", ["model": "fraud", "version": "v2"]).count == 0)
+
+        // A spec without v2 (as after an aborted candidate): its numbers stay readable, marked removed.
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100], revision: "r2"))
+        let after = try await versions()
+        let removed = try #require(after["v2"], "v2's statistics disappeared: \(after)")
+        #expect(removed["removed"] as? Bool == true)
+        #expect((removed["removedAt"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) } != nil, "\(removed)")
+        #expect(removed["mirrored"] as? Int == calls)
+        #expect(after["v1"]?["removed"] as? Bool == false && after["v1"]?["requests"] as? Int == calls)
     }
 
     @Test("a process that keeps exiting is reported as CrashLoopBackOff; a missing program as Failed")

@@ -8,8 +8,9 @@ public struct StatsSnapshot: Codable, Sendable, Hashable {
         self.models = models
     }
 
-    /// What analysis reads of one version over the window. A version with no entry got no
-    /// requests: thin data (Inconclusive), not an error.
+    /// What analysis reads of one version over the window: served requests only, never
+    /// mirrored copies. A version with no entry got no requests: thin data (Inconclusive),
+    /// not an error.
     public func window(model: String, version: String) -> VersionWindow {
         guard let stats = models[model]?[version] else { return VersionWindow(requests: 0, errors: 0) }
         var latency: [String: Double] = [:]
@@ -19,32 +20,70 @@ public struct StatsSnapshot: Codable, Sendable, Hashable {
 }
 
 /// One version's statistics.
+///
+/// Served requests (the calls clients made that this version answered) and mirrored copies
+/// (sent to the version by `route.mirror`, answers discarded) are counted apart: `requests`,
+/// `errors`, `errorRate`, `status`, `latencyMs` and `window.requests` are served traffic
+/// only, so summing `requests` over versions gives the calls clients made. A data plane
+/// from before this split counted copies in both; its `mirrored` was the only hint.
 public struct VersionStats: Codable, Sendable, Hashable {
-    /// Requests since the version was first seen.
+    /// Served requests since the version was first seen.
     public var requests: Int
     public var errors: Int
-    /// Mirrored copies it answered (not counted in `requests`).
+    /// Mirrored copies the version was sent (not counted in `requests`).
     public var mirrored: Int
+    /// Mirrored copies that ended in a 5xx status or no response (not counted in `errors`).
+    public var mirroredErrors: Int
     public var errorRate: Double
-    /// Responses per status class (`2xx`, `4xx`, `5xx`, `failed`…).
+    /// Served responses per status class (`2xx`, `4xx`, `5xx`, `failed`…).
     public var status: [String: Int]
+    /// Mirrored copies per status class; empty when none were sent.
+    public var mirroredStatus: [String: Int]
     public var latencyMs: LatencyQuantiles
     /// Counts over the windows that cover the asked-for seconds.
     public var window: WindowTally
     public var samples: SampleColumns
+    /// Whether the version has left the data plane's spec: its numbers are kept for the
+    /// statistics window (so the traffic behind an abort can still be read), then dropped.
+    public var removed: Bool
+    /// When it left the spec (ISO 8601), while `removed`.
+    public var removedAt: String?
 
     public init(
         requests: Int, errors: Int, mirrored: Int, errorRate: Double, status: [String: Int], latencyMs: LatencyQuantiles,
-        window: WindowTally, samples: SampleColumns
+        window: WindowTally, samples: SampleColumns, mirroredErrors: Int = 0, mirroredStatus: [String: Int] = [:],
+        removed: Bool = false, removedAt: String? = nil
     ) {
         self.requests = requests
         self.errors = errors
         self.mirrored = mirrored
+        self.mirroredErrors = mirroredErrors
         self.errorRate = errorRate
         self.status = status
+        self.mirroredStatus = mirroredStatus
         self.latencyMs = latencyMs
         self.window = window
         self.samples = samples
+        self.removed = removed
+        self.removedAt = removedAt
+    }
+
+    // The fields added after the first format are optional, so an older data plane's
+    // answer still reads.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        requests = try container.decode(Int.self, forKey: .requests)
+        errors = try container.decode(Int.self, forKey: .errors)
+        mirrored = try container.decode(Int.self, forKey: .mirrored)
+        mirroredErrors = try container.decodeIfPresent(Int.self, forKey: .mirroredErrors) ?? 0
+        errorRate = try container.decode(Double.self, forKey: .errorRate)
+        status = try container.decode([String: Int].self, forKey: .status)
+        mirroredStatus = try container.decodeIfPresent([String: Int].self, forKey: .mirroredStatus) ?? [:]
+        latencyMs = try container.decode(LatencyQuantiles.self, forKey: .latencyMs)
+        window = try container.decode(WindowTally.self, forKey: .window)
+        samples = try container.decode(SampleColumns.self, forKey: .samples)
+        removed = try container.decodeIfPresent(Bool.self, forKey: .removed) ?? false
+        removedAt = try container.decodeIfPresent(String.self, forKey: .removedAt)
     }
 }
 
@@ -87,15 +126,32 @@ public struct LatencyQuantiles: Codable, Sendable, Hashable {
 public struct WindowTally: Codable, Sendable, Hashable {
     /// An upper bound: the current window is partial.
     public var seconds: Int
+    /// Served requests (what analysis judges); mirrored copies are in `mirrored`.
     public var requests: Int
     public var errors: Int
     public var errorRate: Double
+    /// Mirrored copies in the window, and those of them that failed.
+    public var mirrored: Int
+    public var mirroredErrors: Int
 
-    public init(seconds: Int, requests: Int, errors: Int, errorRate: Double) {
+    public init(seconds: Int, requests: Int, errors: Int, errorRate: Double, mirrored: Int = 0, mirroredErrors: Int = 0) {
         self.seconds = seconds
         self.requests = requests
         self.errors = errors
         self.errorRate = errorRate
+        self.mirrored = mirrored
+        self.mirroredErrors = mirroredErrors
+    }
+
+    // `mirrored` and `mirroredErrors` are optional: an older data plane did not send them.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        seconds = try container.decode(Int.self, forKey: .seconds)
+        requests = try container.decode(Int.self, forKey: .requests)
+        errors = try container.decode(Int.self, forKey: .errors)
+        errorRate = try container.decode(Double.self, forKey: .errorRate)
+        mirrored = try container.decodeIfPresent(Int.self, forKey: .mirrored) ?? 0
+        mirroredErrors = try container.decodeIfPresent(Int.self, forKey: .mirroredErrors) ?? 0
     }
 }
 

@@ -296,6 +296,8 @@ final class Gateway: HTTPResponder {
     /// (`body` present) the features of the request and the answer feed the sample
     /// reservoir and the monitoring sketches, and the prediction is remembered under
     /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
+    /// A mirrored copy is counted apart in the statistics and feeds neither the samples nor
+    /// the monitoring buckets: analysis and monitors judge the traffic clients were served.
     /// Only inputs named in `sketchInputs` are sketched, and only for a request the model
     /// answered with 2xx: a caller cannot crowd the real features out of a bucket with
     /// made-up names, nor with requests the model refused.
@@ -312,7 +314,7 @@ final class Gateway: HTTPResponder {
     ) {
         let version = target.version
         let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
-        let sketched = body != nil && monitoring.admit(model: model, version: version)
+        let sketched = body != nil && !mirrored && monitoring.admit(model: model, version: version)
         let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
         let inputs = body.map { readsInputs ? InferenceTensors.features(in: $0, member: "inputs") : [] } ?? []
         if let ticket { statistics.storeInputs(ticket, inputs) }
@@ -337,7 +339,7 @@ final class Gateway: HTTPResponder {
             }
             self.statistics.record(model: model, version: version, status: status, latencyMicros: micros, mirrored: mirrored)
             if let ticket, !outputs.isEmpty { self.statistics.storeOutputs(ticket, outputs) }
-            if body != nil {
+            if body != nil, !mirrored {
                 var predicted = 0
                 if let requestID, let first = outputs.first, !first.values.isEmpty {
                     self.predictions.remember(model: model, requestID: requestID, version: version, values: first.values)

@@ -15,20 +15,17 @@ struct TrafficCounters: Sendable {
     struct Tally: Sendable {
         var requests: UInt64 = 0
         var errors: UInt64 = 0
-        var mirrored: UInt64 = 0
         var latencySumMicros: UInt64 = 0
 
-        mutating func add(error: Bool, mirrored isMirrored: Bool, micros: UInt64) {
+        mutating func add(error: Bool, micros: UInt64) {
             requests &+= 1
             if error { errors &+= 1 }
-            if isMirrored { mirrored &+= 1 }
             latencySumMicros &+= micros
         }
 
         mutating func add(_ other: Tally) {
             requests &+= other.requests
             errors &+= other.errors
-            mirrored &+= other.mirrored
             latencySumMicros &+= other.latencySumMicros
         }
     }
@@ -37,15 +34,24 @@ struct TrafficCounters: Sendable {
     struct Window: Sendable {
         /// `now / windowNanoseconds` of the window's requests; nil until first used.
         var epoch: UInt64?
+        /// Served requests; their latencies are in `latency`.
         var tally = Tally()
+        /// Mirrored copies, counted apart from the served requests.
+        var mirrored = Tally()
         var latency: Histogram<UInt32> = TrafficCounters.histogram()
     }
 
+    /// Served requests: the calls a client made and this version answered.
     var total = Tally()
     var statuses = StatusCounts()
     var cumulative: Histogram<UInt64> = TrafficCounters.histogram()
     /// The Prometheus histogram's buckets, since the version was first seen.
     var durations = DurationBuckets()
+    /// Mirrored copies (their answers were discarded): never in the served counts above, so
+    /// that a sum of requests over versions is the number of calls clients made.
+    var mirroredTotal = Tally()
+    var mirroredStatuses = StatusCounts()
+    var mirroredDurations = DurationBuckets()
     var windows: [Window]
 
     init(windowCount: Int) {
@@ -54,14 +60,21 @@ struct TrafficCounters: Sendable {
         for index in windows.indices { windows[index].latency = TrafficCounters.histogram() }
     }
 
-    /// Counts one request in the cumulative totals and in the window of `epoch`.
+    /// Counts one request in the cumulative totals and in the window of `epoch`: a served
+    /// request in the served counts and latencies, a mirrored copy in the mirrored ones.
     mutating func record(status: Int, latencyMicros: UInt64, mirrored: Bool, epoch: UInt64) {
         let statusClass = StatusClass(status: status)
         let micros = min(latencyMicros, Self.highestMicros)
-        total.add(error: statusClass.isError, mirrored: mirrored, micros: micros)
-        statuses[statusClass] &+= 1
-        cumulative.record(micros)
-        durations.record(micros)
+        if mirrored {
+            mirroredTotal.add(error: statusClass.isError, micros: micros)
+            mirroredStatuses[statusClass] &+= 1
+            mirroredDurations.record(micros)
+        } else {
+            total.add(error: statusClass.isError, micros: micros)
+            statuses[statusClass] &+= 1
+            cumulative.record(micros)
+            durations.record(micros)
+        }
 
         let slot = Int(epoch % UInt64(windows.count))
         // A stale epoch (a thread that read the clock just before the window turned) counts
@@ -70,22 +83,39 @@ struct TrafficCounters: Sendable {
         } else {
             windows[slot].epoch = epoch
             windows[slot].tally = Tally()
+            windows[slot].mirrored = Tally()
             windows[slot].latency.reset()
         }
-        windows[slot].tally.add(error: statusClass.isError, mirrored: mirrored, micros: micros)
-        windows[slot].latency.record(micros)
+        if mirrored {
+            windows[slot].mirrored.add(error: statusClass.isError, micros: micros)
+        } else {
+            windows[slot].tally.add(error: statusClass.isError, micros: micros)
+            windows[slot].latency.record(micros)
+        }
+    }
+
+    /// Empties every window (the totals stay): the version starts a new life.
+    mutating func clearWindows() {
+        for index in windows.indices {
+            windows[index].epoch = nil
+            windows[index].tally = Tally()
+            windows[index].mirrored = Tally()
+            windows[index].latency.reset()
+        }
     }
 
     /// The windows among the `count` most recent up to `epoch`, merged into a new histogram.
-    func merged(windows count: Int, endingAt epoch: UInt64) -> (tally: Tally, latency: Histogram<UInt32>) {
+    func merged(windows count: Int, endingAt epoch: UInt64) -> (tally: Tally, mirrored: Tally, latency: Histogram<UInt32>) {
         var tally = Tally()
+        var mirrored = Tally()
         var latency: Histogram<UInt32> = Self.histogram()
         for window in windows {
             guard let stored = window.epoch, stored <= epoch, epoch - stored < UInt64(count) else { continue }
             tally.add(window.tally)
+            mirrored.add(window.mirrored)
             latency.add(window.latency)
         }
-        return (tally, latency)
+        return (tally, mirrored, latency)
     }
 
     /// A copy of the cumulative histogram that shares no storage with it, so that the next

@@ -1,3 +1,4 @@
+import Foundation
 import Histogram
 import NIOConcurrencyHelpers
 import SluiceCore
@@ -6,31 +7,38 @@ extension TrafficStatistics {
     /// A JSON report of every version, for the admin API and the analysis of a rollout.
     ///
     /// Shape: `{"models": {model: {version: {…}}}}`.
-    /// Each version has `requests`, `errors`, `mirrored`, `errorRate` and `status` (counts
-    /// per class: `2xx`, `4xx`, `5xx`, `failed`, and `1xx`/`3xx` when seen) since it was
-    /// first seen; `latencyMs` {p50, p90, p95, p99, max, mean} over the window, or since
-    /// first seen when `windowSeconds` is nil (null fields without requests); `window`
-    /// {seconds, requests, errors, errorRate} over the windows that cover `windowSeconds`
-    /// (all kept windows when nil; the current window is partial, so `seconds` is an upper
-    /// bound); and `samples` {rows, seen, inputs, outputs}, where `inputs` and `outputs`
-    /// map each feature name (sorted) to its values across sampled rows.
+    /// Each version has `requests`, `errors`, `errorRate` and `status` (counts per class:
+    /// `2xx`, `4xx`, `5xx`, `failed`, and `1xx`/`3xx` when seen) of served requests since it
+    /// was first seen, and apart from them `mirrored`, `mirroredErrors` and `mirroredStatus`
+    /// for mirrored copies; `latencyMs` {p50, p90, p95, p99, max, mean} of served requests
+    /// over the window, or since first seen when `windowSeconds` is nil (null fields without
+    /// requests); `window` {seconds, requests, errors, errorRate, mirrored, mirroredErrors}
+    /// over the windows that cover `windowSeconds` (all kept windows when nil; the current
+    /// window is partial, so `seconds` is an upper bound); `samples` {rows, seen, inputs,
+    /// outputs}, where `inputs` and `outputs` map each feature name (sorted) to its values
+    /// across sampled rows; and `removed` (with `removedAt`) once it left the spec.
     /// - Parameter windowSeconds: how far back to report, clamped to the windows kept.
     public func snapshot(windowSeconds: Int? = nil) -> StatsSnapshot {
         let windows = windowsCovering(seconds: windowSeconds)
         let epoch = currentEpoch()
         var models: [String: [String: VersionStats]] = [:]
-        for statistics in sortedVersions() {
-            models[statistics.model, default: [:]][statistics.version] =
-                report(statistics, windows: windows, epoch: epoch, cumulative: windowSeconds == nil)
+        for entry in sortedVersions() {
+            let statistics = entry.statistics
+            var report = report(statistics, windows: windows, epoch: epoch, cumulative: windowSeconds == nil)
+            if let removal = entry.removal {
+                report.removed = true
+                report.removedAt = ISO8601DateFormatter().string(from: removal.at)
+            }
+            models[statistics.model, default: [:]][statistics.version] = report
         }
         return StatsSnapshot(models: models)
     }
 
     private func report(_ statistics: VersionStatistics, windows: Int, epoch: UInt64, cumulative: Bool) -> VersionStats {
-        let (total, statuses, window, histogram) = statistics.traffic.withLockedValue { counters in
+        let (total, statuses, mirrored, mirroredStatuses, window, histogram) = statistics.traffic.withLockedValue { counters in
             let window = counters.merged(windows: windows, endingAt: epoch)
             let histogram: Histogram<UInt64>? = cumulative ? counters.cumulativeCopy() : nil
-            return (counters.total, counters.statuses, window, histogram)
+            return (counters.total, counters.statuses, counters.mirroredTotal, counters.mirroredStatuses, window, histogram)
         }
         let latency =
             histogram.map { LatencySummary($0, sumMicros: total.latencySumMicros) }
@@ -38,16 +46,21 @@ extension TrafficStatistics {
         return VersionStats(
             requests: Self.count(total.requests),
             errors: Self.count(total.errors),
-            mirrored: Self.count(total.mirrored),
+            mirrored: Self.count(mirrored.requests),
             errorRate: Self.rate(total.errors, of: total.requests),
-            status: Dictionary(statuses.reported.map { ($0.label, Self.count($0.count)) }, uniquingKeysWith: +),
+            status: Self.classes(statuses),
             latencyMs: Self.quantiles(latency),
             window: WindowTally(
                 seconds: windows * windowSeconds,
                 requests: Self.count(window.tally.requests),
                 errors: Self.count(window.tally.errors),
-                errorRate: Self.rate(window.tally.errors, of: window.tally.requests)),
-            samples: samples(statistics))
+                errorRate: Self.rate(window.tally.errors, of: window.tally.requests),
+                mirrored: Self.count(window.mirrored.requests),
+                mirroredErrors: Self.count(window.mirrored.errors)),
+            samples: samples(statistics),
+            mirroredErrors: Self.count(mirrored.errors),
+            // Empty for a version that was never mirrored to, rather than a row of zeros.
+            mirroredStatus: mirrored.requests == 0 ? [:] : Self.classes(mirroredStatuses))
     }
 
     private func samples(_ statistics: VersionStatistics) -> SampleColumns {
@@ -87,6 +100,10 @@ extension TrafficStatistics {
     }
 
     private static func count(_ count: UInt64) -> Int { Int(clamping: count) }
+
+    private static func classes(_ statuses: StatusCounts) -> [String: Int] {
+        Dictionary(statuses.reported.map { ($0.label, count($0.count)) }, uniquingKeysWith: +)
+    }
 
     private static func rate(_ part: UInt64, of whole: UInt64) -> Double {
         whole == 0 ? 0 : Double(part) / Double(whole)

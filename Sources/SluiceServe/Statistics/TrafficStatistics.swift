@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import SluiceCore
@@ -10,9 +11,11 @@ import SluiceCore
 /// a dictionary lookup and the version's own lock for a few additions; it allocates only
 /// for the first request of a version (every histogram is allocated then).
 ///
-/// Mirrored requests count in the version's requests, errors and latency, and also in
-/// `mirrored`. Call it only with declared versions (the table grows with every new name)
-/// and ``retain(models:)`` after each spec change.
+/// Mirrored copies are counted apart from served requests: a version's requests, errors,
+/// status classes, latencies and samples are served traffic only, so a sum over versions is
+/// the number of calls clients made. Call it only with declared versions (the table grows
+/// with every new name) and ``retain(models:)`` after each spec change: a version that left
+/// the spec is kept, marked removed, for as long as the windows reach back, then dropped.
 public final class TrafficStatistics: Sendable {
     /// The length of one tumbling window.
     public let windowSeconds: Int
@@ -27,7 +30,7 @@ public final class TrafficStatistics: Sendable {
 
     private let now: @Sendable () -> UInt64
     private let windowNanoseconds: UInt64
-    private let table = NIOLockedValueBox<[VersionKey: VersionStatistics]>([:])
+    private let table = NIOLockedValueBox<[VersionKey: TableEntry]>([:])
 
     /// Creates empty statistics.
     /// - Parameters:
@@ -89,16 +92,35 @@ public final class TrafficStatistics: Sendable {
         store(ticket, features, outputs: true)
     }
 
-    /// Drops everything kept for one version.
+    /// Drops everything kept for one version, at once.
     public func forget(model: String, version: String) {
         _ = table.withLockedValue { $0.removeValue(forKey: VersionKey(model: model, version: version)) }
     }
 
-    /// Drops every version that is not listed (model name to version names).
+    /// Marks every version that is not listed (model name to version names) as removed: its
+    /// numbers stay readable, flagged, until the kept windows no longer reach back to its
+    /// removal (`windowSeconds * windowCount`), so the traffic behind an aborted candidate
+    /// can still be read. A listed version that was marked removed is live again: its totals
+    /// continue (Prometheus sees no reset) and its windows start empty, so the analysis of a
+    /// retried candidate judges the new attempt's traffic, not the one it was aborted for.
     public func retain(models: [String: Set<String>]) {
-        table.withLockedValue { table in
-            table = table.filter { key, _ in models[key.model]?.contains(key.version) == true }
+        let removal = Removal(epoch: currentEpoch(), at: Date())
+        let returned = table.withLockedValue { table -> [VersionStatistics] in
+            var returned: [VersionStatistics] = []
+            for (key, entry) in table {
+                if models[key.model]?.contains(key.version) == true {
+                    guard entry.removal != nil else { continue }
+                    table[key]?.removal = nil
+                    returned.append(entry.statistics)
+                } else if entry.removal == nil {
+                    table[key]?.removal = removal
+                }
+            }
+            expire(&table, epoch: removal.epoch)
+            return returned
         }
+        // Outside the table lock: a version's lock is never taken under it.
+        for statistics in returned { statistics.traffic.withLockedValue { $0.clearWindows() } }
     }
 
     // MARK: Internals shared with the reports
@@ -113,19 +135,36 @@ public final class TrafficStatistics: Sendable {
         return min(max(windows, 1), windowCount)
     }
 
-    /// Every version, sorted by model then version name.
-    func sortedVersions() -> [VersionStatistics] {
-        table.withLockedValue { table in table.sorted { $0.key < $1.key }.map(\.value) }
+    /// Every version, sorted by model then version name, with its removal when it left the
+    /// spec; removed versions whose windows have all passed are dropped first.
+    func sortedVersions() -> [TableEntry] {
+        let epoch = currentEpoch()
+        return table.withLockedValue { table in
+            expire(&table, epoch: epoch)
+            return table.sorted { $0.key < $1.key }.map(\.value)
+        }
+    }
+
+    /// Drops the removed versions that no kept window reaches back to.
+    private func expire(_ table: inout [VersionKey: TableEntry], epoch: UInt64) {
+        let windowCount = UInt64(self.windowCount)
+        func expired(_ entry: TableEntry) -> Bool {
+            guard let removal = entry.removal else { return false }
+            return epoch >= removal.epoch && epoch - removal.epoch >= windowCount
+        }
+        // A scrape reads the table often; it is rebuilt only when something expired.
+        guard table.values.contains(where: expired) else { return }
+        table = table.filter { !expired($0.value) }
     }
 
     private func statistics(model: String, version: String) -> VersionStatistics {
         let key = VersionKey(model: model, version: version)
-        if let found = table.withLockedValue({ $0[key] }) { return found }
+        if let found = table.withLockedValue({ $0[key]?.statistics }) { return found }
         // Allocate outside the table lock; the loser of a race drops its copy.
         let created = VersionStatistics(model: model, version: version, windowCount: windowCount, reservoirSize: reservoirSize)
         return table.withLockedValue { table in
-            if let found = table[key] { return found }
-            table[key] = created
+            if let found = table[key]?.statistics { return found }
+            table[key] = TableEntry(statistics: created)
             return created
         }
     }

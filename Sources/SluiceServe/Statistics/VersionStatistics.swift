@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 
 /// The statistics of one model version. Traffic and samples have a lock each, so that
@@ -25,4 +26,17 @@ struct VersionKey: Hashable, Sendable, Comparable {
     static func < (lhs: VersionKey, rhs: VersionKey) -> Bool {
         (lhs.model, lhs.version) < (rhs.model, rhs.version)
     }
+}
+
+/// A version's statistics in the table, and its removal once it left the spec.
+struct TableEntry: Sendable {
+    let statistics: VersionStatistics
+    var removal: Removal?
+}
+
+/// When a version left the spec: the window it left in (for expiry) and the wall-clock time
+/// (for people).
+struct Removal: Sendable {
+    var epoch: UInt64
+    var at: Date
 }
