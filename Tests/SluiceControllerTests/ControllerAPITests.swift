@@ -139,7 +139,7 @@ struct ControllerAPITests {
     }
 
     @Test("status and model detail carry the routing as a typed object; the event that turned it on says so")
-    func routing() async throws {
+    func modelRouting() async throws {
         let fixture = try await Fixture()
         try fixture.repo.commit("mirror v2, sticky callers", files: [
             "manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"], traffic: ["v1": 100, "v2": 0])
