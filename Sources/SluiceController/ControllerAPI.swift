@@ -218,6 +218,7 @@ enum StatusJSON {
         if let route = RolloutEngine.route(for: state) {
             members.append(("weights", .object(route.versions.map { ($0.name, .int(route.weights[$0.name] ?? 0)) })))
         }
+        if let routing = RolloutEngine.routing(for: state) { members.append(("routing", routing.jsonValue)) }
         if let analysis = state.lastAnalysis {
             members.append(("lastAnalysis", .object([
                 ("verdict", .string(analysis.verdict.rawValue)), ("summary", .string(analysis.summary)), ("at", .number(analysis.at)),

@@ -122,7 +122,10 @@ private func command(_ client: ControllerClientOptions, _ path: String) async th
 enum StatusTable {
     static func render(_ models: [JSONValue]) -> String {
         var rows = [["MODEL", "SYNC", "HEALTH", "STABLE", "CANDIDATE", "WEIGHTS", "STEP", "LAST ANALYSIS", "REVISION", "MESSAGE"]]
+        // Lines printed under a model's row (none under the header).
+        var details: [[String]] = [[]]
         for model in models {
+            details.append(routingLine(model).map { [$0] } ?? [])
             func text(_ value: JSONValue?) -> String {
                 switch value {
                 case .string(let s)?: s
@@ -143,7 +146,19 @@ enum StatusTable {
                 text(model["lastAnalysis"]?["verdict"]), String(text(model["desiredRevision"]).prefix(7)), text(model["message"]),
             ])
         }
-        return align(rows)
+        return zip(lines(rows), details).flatMap { [$0] + $1 }.joined(separator: "\n")
+    }
+
+    /// `  routing: mirror 10%→v2, sticky x-user-id` under a model routed by more than its
+    /// weights (a line, not a column: the table is wide already); nil when weights are all.
+    static func routingLine(_ model: JSONValue) -> String? {
+        guard let value = model["routing"] else { return nil }  // an older controller sends none
+        do {
+            let routing = try RoutingSummary(json: value)
+            return routing.isPlain ? nil : "  routing: \(routing)"
+        } catch {
+            return "  routing: unreadable (\(error))"
+        }
     }
 
     /// One row per monitor and version: latest value, threshold, verdict, firing tier.
@@ -174,9 +189,14 @@ enum StatusTable {
     }
 
     private static func align(_ rows: [[String]]) -> String {
+        lines(rows).joined(separator: "\n")
+    }
+
+    /// One line per row, every column but the last padded to its widest cell.
+    private static func lines(_ rows: [[String]]) -> [String] {
         let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             (row.dropLast().enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [row.last!]).joined(separator: "  ")
-        }.joined(separator: "\n")
+        }
     }
 }

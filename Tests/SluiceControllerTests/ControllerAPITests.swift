@@ -138,6 +138,39 @@ struct ControllerAPITests {
         }
     }
 
+    @Test("status and model detail carry the routing as a typed object; the event that turned it on says so")
+    func modelRouting() async throws {
+        let fixture = try await Fixture()
+        try fixture.repo.commit("mirror v2, sticky callers", files: [
+            "manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"], traffic: ["v1": 100, "v2": 0])
+                + "  routing:\n    stickyHeader: x-user-id\n    mirror:\n      version: v2\n      percent: 10\n",
+        ])
+        _ = await fixture.controller.reconcile(.interval)
+        _ = await fixture.controller.reconcile(.interval)
+        try await fixture.app.test(.router) { client in
+            let status = try await client.execute(uri: "/v1/status", method: .get, headers: Self.authorized)
+            let model = try #require((Self.json(status)?["models"] as? [[String: Any]])?.first)
+            let routing = try #require(model["routing"] as? [String: Any], "\(model)")
+            #expect(routing["stickyHeader"] as? String == "x-user-id")
+            #expect((routing["mirror"] as? [String: Any])?["version"] as? String == "v2")
+            #expect((routing["mirror"] as? [String: Any])?["percent"] as? Int == 10)
+            #expect(routing["pins"] == nil, "no pins: the member is left out")
+            #expect(Set(routing.keys) == ["stickyHeader", "mirror"])
+
+            let detail = try await client.execute(uri: "/v1/models/fraud", method: .get, headers: Self.authorized)
+            let detailRouting = try #require(Self.json(detail)?["routing"] as? [String: Any])
+            #expect(detailRouting["stickyHeader"] as? String == "x-user-id")
+            #expect((detailRouting["mirror"] as? [String: Any])?["version"] as? String == "v2")
+
+            let history = try await client.execute(uri: "/v1/models/fraud/history", method: .get, headers: Self.authorized)
+            let events = Self.json(history)?["events"] as? [[String: Any]] ?? []
+            let updated = try #require(events.first { $0["kind"] as? String == "updated" }, "\(events)")
+            #expect(updated["message"] as? String == "fraud now v1 100%; routing: mirror 10%→v2 on, sticky x-user-id on")
+            let first = try #require(events.first { $0["kind"] as? String == "deployed" })
+            #expect((first["message"] as? String)?.contains("routing") == false, "plain routing is not mentioned: \(first)")
+        }
+    }
+
     @Test("/healthz is open; /metrics is open without a metrics token and needs exactly it when one is set")
     func openRoutes() async throws {
         let open = try await Fixture()

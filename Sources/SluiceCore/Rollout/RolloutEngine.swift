@@ -37,8 +37,21 @@ public enum RolloutEngine {
     }
 
     /// Advances a model toward `desired` (nil: the manifest is missing or invalid and the
-    /// model keeps its last good state).
+    /// model keeps its last good state). An event that changes mirroring, stickiness or
+    /// pins says so.
     public static func reconcile(
+        desired: DesiredState.Model?,
+        revision: String,
+        manifestError: String?,
+        state previous: RolloutState?,
+        observation: ModelObservation,
+        now: Double
+    ) -> Decision {
+        decide(desired: desired, revision: revision, manifestError: manifestError, state: previous, observation: observation, now: now)
+            .mentioningRouting(from: previous)
+    }
+
+    private static func decide(
         desired: DesiredState.Model?,
         revision: String,
         manifestError: String?,
@@ -221,6 +234,16 @@ public enum RolloutEngine {
         observation: ModelObservation,
         now: Double
     ) -> Decision {
+        judge(run, state: input, deployment: deployment, observation: observation, now: now).mentioningRouting(from: input)
+    }
+
+    private static func judge(
+        _ run: AnalysisRun,
+        state input: RolloutState,
+        deployment: ModelDeployment,
+        observation: ModelObservation,
+        now: Double
+    ) -> Decision {
         var state = input
         guard var candidate = state.candidate, let analysis = deployment.rollout?.analysis else {
             return Decision(state: state, events: [], analysisDue: false)
@@ -287,7 +310,7 @@ public enum RolloutEngine {
     /// A person aborted the rollout.
     public static func abortByUser(_ input: RolloutState, now: Double) -> Decision? {
         guard input.candidate != nil else { return nil }
-        return abort(input, events: [], reason: .aborted, detail: "aborted by a person", now: now)
+        return abort(input, events: [], reason: .aborted, detail: "aborted by a person", now: now).mentioningRouting(from: input)
     }
 
     /// A monitor fired with `action: rollback`. During a rollout the candidate is aborted;
@@ -297,7 +320,7 @@ public enum RolloutEngine {
     /// return to.
     public static func rollbackByMonitor(_ input: RolloutState, monitor: String, detail: String, now: Double) -> Decision? {
         if input.candidate != nil {
-            return abort(input, events: [], reason: .monitorFired, detail: "monitor \(monitor): \(detail)", now: now)
+            return abort(input, events: [], reason: .monitorFired, detail: "monitor \(monitor): \(detail)", now: now).mentioningRouting(from: input)
         }
         guard let current = input.stable, let previous = input.previousStable, previous.digest != current.digest else { return nil }
         var state = input
@@ -313,7 +336,7 @@ public enum RolloutEngine {
         state.updatedAt = now
         let event = RolloutEvent(
             .monitorRollback, "monitor \(monitor) fired (\(detail)); traffic back to \(previous.split)", revision: current.revision)
-        return Decision(state: state, events: [event], analysisDue: false)
+        return Decision(state: state, events: [event], analysisDue: false).mentioningRouting(from: input)
     }
 
     /// `sluice retry`: forget that the desired spec failed.
@@ -434,7 +457,12 @@ public enum RolloutEngine {
             weights[name, default: 0] += 1
             left -= 1
         }
-        return ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: target.mirror)
+        // The mirror goes to the version the manifest names as it runs now (`NAME~canary`).
+        var mirror = target.mirror
+        if let mirrored = mirror, let version = target.versions.first(where: { $0.name == mirrored.version }) {
+            mirror?.version = dataPlaneName(of: version, stable: stable)
+        }
+        return ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: mirror)
     }
 
     /// The name a target version runs under during a rollout: its own, unless the stable

@@ -80,9 +80,15 @@ extension VersionRuntime {
 
 extension Route {
     var jsonValue: JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("weights", .object(weights.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
-        ]
+        .object([("weights", .object(weights.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))] + RoutingSummary(self).jsonMembers)
+    }
+}
+
+extension RoutingSummary {
+    /// The members a route's JSON has besides `weights` (absent ones left out): the
+    /// `routing` object of the controller's status, and part of a runtime spec's route.
+    public var jsonMembers: [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = []
         if !pins.isEmpty {
             members.append(("pins", .array(pins.map {
                 .object([("header", .string($0.header)), ("value", .string($0.value)), ("version", .string($0.version))])
@@ -92,7 +98,19 @@ extension Route {
         if let mirror {
             members.append(("mirror", .object([("version", .string(mirror.version)), ("percent", .number(mirror.percent))])))
         }
-        return .object(members)
+        return members
+    }
+
+    /// `{"pins": [...], "stickyHeader": "...", "mirror": {...}}`, absent members left out.
+    public var jsonValue: JSONValue { .object(jsonMembers) }
+
+    /// Reads the shape of ``jsonValue`` (a status answer's `routing`), refusing unknown fields.
+    public init(json value: JSONValue) throws(RuntimeSpecError) {
+        var reader = RuntimeSpecReader()
+        let members = reader.object(value, at: "routing", allowed: ["pins", "stickyHeader", "mirror"])
+        let summary = members.map { reader.routing($0, at: "routing") }
+        guard reader.issues.isEmpty, let summary else { throw RuntimeSpecError(issues: reader.issues) }
+        self = summary
     }
 }
 
@@ -184,6 +202,13 @@ private struct RuntimeSpecReader {
                 issue("\(path).weights", "expected an object of version: percent, found \(kind(table))")
             }
         }
+        let routing = routing(members, at: path)
+        guard let weights else { return nil }
+        return Route(weights: weights, pins: routing.pins, stickyHeader: routing.stickyHeader, mirror: routing.mirror)
+    }
+
+    /// The members of a route besides `weights`.
+    mutating func routing(_ members: [String: JSONValue], at path: String) -> RoutingSummary {
         var pins: [Route.HeaderPin] = []
         if let list = members["pins"] {
             if case .array(let items) = list {
@@ -214,8 +239,7 @@ private struct RuntimeSpecReader {
             }
         }
         let sticky = optionalString(members, "stickyHeader", at: path)
-        guard let weights else { return nil }
-        return Route(weights: weights, pins: pins, stickyHeader: sticky, mirror: mirror)
+        return RoutingSummary(mirror: mirror, stickyHeader: sticky, pins: pins)
     }
 
     // MARK: field helpers
