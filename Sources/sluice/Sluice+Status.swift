@@ -6,7 +6,7 @@ import SluiceCore
 extension Sluice {
     /// `sluice status [MODEL]`.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each model's sync, health, versions, weights, step and last analysis.")
+        static let configuration = CommandConfiguration(abstract: "Show each model's sync, health, versions, weights, step, last analysis and how its last rollout ended.")
 
         @Argument(help: "One model (default: all).")
         var model: String?
@@ -28,6 +28,8 @@ extension Sluice {
             print(StatusTable.render(models))
             let monitors = StatusTable.renderMonitors(models)
             if !monitors.isEmpty { print("\n" + monitors) }
+            let lastRollouts = StatusTable.renderLastRollouts(models)
+            if !lastRollouts.isEmpty { print("\n" + lastRollouts) }
             if case .string(let error)? = body["error"] { print("\nlast pass failed: \(error)") }
         }
     }
@@ -136,7 +138,8 @@ enum StatusTable {
             } else {
                 weights = "-"
             }
-            let step = model["candidate"]?["step"].map { "\(text($0))" } ?? "-"
+            // Counted from 1 with the total, as the message says it (`step 2/3`).
+            let step = model["step"].map { text($0) + (model["steps"].map { "/\(text($0))" } ?? "") } ?? "-"
             rows.append([
                 text(model["name"]), text(model["sync"]), text(model["health"]),
                 text(model["stable"]?["version"]), text(model["candidate"]?["version"]), weights, step,
@@ -173,7 +176,7 @@ enum StatusTable {
         return rows.count == 1 ? "" : align(rows)
     }
 
-    private static func align(_ rows: [[String]]) -> String {
+    static func align(_ rows: [[String]]) -> String {
         let widths = (0..<rows[0].count - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             (row.dropLast().enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) } + [row.last!]).joined(separator: "  ")
