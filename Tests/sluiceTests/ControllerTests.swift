@@ -253,10 +253,10 @@ struct ControllerTests {
         #expect(lines.contains { $0.hasPrefix("fraud ") && $0.contains("Synced") && $0.contains("Healthy") }, "\(text.stdout)")
         #expect(lines.contains { $0.hasPrefix("MODEL") && $0.contains("LAST ROLLOUT") }, "\(text.stdout)")
         let outcome = try #require(lines.first { $0.hasPrefix("fraud ") && $0.contains("abortedByAnalysis") }, "\(text.stdout)")
-        #expect(outcome.contains(String(bad.prefix(7))), outcome)
-        #expect(outcome.contains(String(revert.prefix(7))), outcome)
-        #expect(outcome.contains("error_rate: "), outcome)
-        #expect(outcome.contains("> max 0.1"), outcome)
+        #expect(outcome.contains(String(bad.prefix(7))), "\(outcome)")
+        #expect(outcome.contains(String(revert.prefix(7))), "\(outcome)")
+        #expect(outcome.contains("error_rate: "), "\(outcome)")
+        #expect(outcome.contains("> max 0.1"), "\(outcome)")
     }
 
     @Test("20 models reconciled at once; a removed model is pruned; an empty manifest set prunes nothing")
