@@ -116,6 +116,23 @@ struct LastRolloutPassTests {
         #expect(await fixture.state()?.lastRollout == rolledBack)
     }
 
+    @Test("a monitor aborting a canary with onAbort: revert: the outcome names the monitor, and the revert commit once written")
+    func monitorAbortWithRevert() async throws {
+        let (fixture, commit) = try await MonitorPassTests.badCanary(onAbort: "revert")
+        await MonitorPassTests.window(fixture)
+        let aborted = try #require(await fixture.state()?.lastRollout)
+        #expect(aborted.kind == .abortedByMonitor)
+        #expect(aborted.revision == commit)
+        #expect(aborted.message.hasPrefix("monitor errors: "), "\(aborted.message)")
+        #expect(aborted.revert?.status == .pending)
+        await fixture.pass(.monitorRollback)
+        let revert = try fixture.repo.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(await fixture.state()?.lastRollout?.revert == .init(status: .written, commit: revert, message: "committed \(revert.prefix(7)) on main (manifests/fraud.yaml)"))
+        await fixture.settle(.interval)
+        #expect(await fixture.state()?.isSynced == true)
+        #expect(await fixture.state()?.lastRollout?.kind == .abortedByMonitor)
+    }
+
     @Test("steps count from 1 in the status JSON (top level and candidate) and the metric, as in the message")
     func stepNumbers() async throws {
         let (fixture, _) = try await CanaryPassTests.canary(Manifests.rollout(["weight: 30", "approval: {}", "weight: 60"]))
