@@ -70,12 +70,13 @@ extension Controller {
             return record(next, events: events, actor: actor, at: now, message: full ? "promoting \(model) to the end" : "passed the current step of \(model)")
         case .abort(let model, let actor):
             guard let state = states[model] else { return .unknownModel }
-            guard let decision = RolloutEngine.abortByUser(state, now: now) else {
+            guard var decision = RolloutEngine.abortByUser(state, now: now) else {
                 return .refused("\(model) has no rollout in progress")
             }
             var reverts: [ControllerStore.PendingRevert] = []
             if desired?.models[model]?.deployment.rollout?.onAbort == .revert, let failed = state.candidate?.target.revision {
                 reverts.append(.init(model: model, revision: failed))
+                decision.state.lastRollout?.revert = .pending
             }
             return record(decision.state, events: decision.events, reverts: reverts, actor: actor, at: now, message: "aborted the rollout of \(model)")
         case .retry(let model, let actor):

@@ -236,10 +236,18 @@ extension Controller {
         }
         var recorded: [ControllerStore.EventRecord] = []
         for revert in pending {
-            let event = await revertAfterAbort(model: revert.model, failedRevision: revert.revision)
+            let (event, outcome) = await revertAfterAbort(model: revert.model, failedRevision: revert.revision)
             let record = ControllerStore.EventRecord(model: revert.model, event: event, actor: "controller")
+            // The status says what became of the revert, while it still shows that rollout.
+            var state = states[revert.model]
+            if state?.lastRollout?.revision == revert.revision {
+                state?.lastRollout?.revert = outcome
+            } else {
+                state = nil
+            }
             do {
-                try store.completeRevert(revert, event: record, at: now)
+                try store.completeRevert(revert, event: record, state: state, at: now)
+                if let state { states[state.name] = state }
             } catch {
                 // The intent stays; the next pass finds the revert already written and skips it.
                 logger.error("recording the revert of \(revert.model) failed: \(error)", metadata: ["model": "\(revert.model)"])
@@ -247,6 +255,8 @@ extension Controller {
             recorded.append(record)
             logger.info("\(record.model): \(record.event.kind): \(record.event.message)", metadata: ["model": "\(record.model)", "revision": "\(revert.revision)"])
         }
+        // A replica that takes over shows the revert too (the next pass would copy it anyway).
+        if !pending.isEmpty { try? await replicateStates() }
         return recorded
     }
 

@@ -5,8 +5,9 @@ import SluiceStore
 
 extension Controller {
     /// `rollout.onAbort: revert`: after an abort, writes a commit that reverts the failed
-    /// change to the model's manifest, so that git says what runs. Returns the event to record.
-    func revertAfterAbort(model: String, failedRevision: String) async -> RolloutEvent {
+    /// change to the model's manifest, so that git says what runs. Returns the event to record
+    /// and what the model's status says of the revert.
+    func revertAfterAbort(model: String, failedRevision: String) async -> (event: RolloutEvent, revert: RolloutOutcome.Revert) {
         do {
             let branch: String
             if let configured = config.branch {
@@ -16,21 +17,27 @@ extension Controller {
             } else if let remoteDefault = await source.defaultBranch() {
                 branch = remoteDefault
             } else {
-                return RolloutEvent(.revertFailed, "onAbort: revert: no branch to commit to (set controller.branch)", revision: failedRevision)
+                return Self.revertFailed("no branch to commit to (set controller.branch)", revision: failedRevision)
             }
             let identity = await source.configuredIdentity() ?? GitIdentity(name: "Sluice", email: "sluice@localhost")
             let rollback = ManifestRollback(
                 model: model, branch: branch, commitToRevert: failedRevision, identity: identity, push: source.remoteURL != nil)
             guard try await rollback.isPending(reader: reader) else {
-                return RolloutEvent(
-                    .revertSkipped, "onAbort: revert: \(branch) no longer holds the failed change (already reverted or superseded)",
-                    revision: failedRevision)
+                let why = "\(branch) no longer holds the failed change (already reverted or superseded)"
+                return (RolloutEvent(.revertSkipped, "onAbort: revert: \(why)", revision: failedRevision), .init(status: .skipped, message: why))
             }
             let outcome = try await rollback.run(reader: reader)
             trigger(.revertWritten(outcome.commit))
-            return RolloutEvent(.reverted, "onAbort: revert: committed \(outcome.commit.short) on \(branch) (\(outcome.path))", revision: outcome.commit.hex)
+            let written = "committed \(outcome.commit.short) on \(branch) (\(outcome.path))"
+            return (
+                RolloutEvent(.reverted, "onAbort: revert: \(written)", revision: outcome.commit.hex),
+                .init(status: .written, commit: outcome.commit.hex, message: written))
         } catch {
-            return RolloutEvent(.revertFailed, "onAbort: revert: \(error)", revision: failedRevision)
+            return Self.revertFailed("\(error)", revision: failedRevision)
         }
+    }
+
+    private static func revertFailed(_ why: String, revision: String) -> (event: RolloutEvent, revert: RolloutOutcome.Revert) {
+        (RolloutEvent(.revertFailed, "onAbort: revert: \(why)", revision: revision), .init(status: .failed, message: why))
     }
 }

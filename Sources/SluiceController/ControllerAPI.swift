@@ -210,11 +210,16 @@ enum StatusJSON {
             ])))
         }
         if let candidate = state.candidate {
+            // Steps count from 1 everywhere people see them (`step 2/3` in the message).
+            var step: [(String, JSONValue)] = [("step", .int(candidate.stepNumber))]
+            if let count = candidate.stepCount { step.append(("steps", .int(count))) }
+            members += step
             members.append(("candidate", .object([
                 ("version", .string(candidate.target.primary)), ("revision", .string(candidate.target.revision)),
-                ("split", .string(candidate.target.split)), ("step", .int(candidate.step)), ("weight", .int(candidate.weight)),
-            ])))
+                ("split", .string(candidate.target.split)),
+            ] + step + [("weight", .int(candidate.weight))])))
         }
+        if let outcome = state.lastRollout { members.append(("lastRollout", LastRolloutJSON(outcome).jsonValue)) }
         if let route = RolloutEngine.route(for: state) {
             members.append(("weights", .object(route.versions.map { ($0.name, .int(route.weights[$0.name] ?? 0)) })))
         }

@@ -93,10 +93,10 @@ final class ControllerMetrics: Sendable {
                 ("reason", state.reason.rawValue), ("stable_revision", String((state.stable?.revision ?? "").prefix(12))),
             ], UInt64(1))
         }
-        out.family("sluice_rollout_step", .gauge, help: "Current rollout step (0-based); absent without a rollout.")
+        out.family("sluice_rollout_step", .gauge, help: "Current rollout step, counted from 1 as `sluice status` shows it; absent without a rollout.")
         for state in sorted {
             guard let candidate = state.candidate else { continue }
-            out.sample("sluice_rollout_step", [("model", state.name)], UInt64(clamping: candidate.step))
+            out.sample("sluice_rollout_step", [("model", state.name)], UInt64(clamping: candidate.stepNumber))
         }
         out.family("sluice_rollout_candidate_weight_percent", .gauge, help: "The candidate's share of traffic, in percent; absent without a rollout.")
         for state in sorted {

@@ -34,12 +34,18 @@ enum PassDecider {
             record(after.events, model: model, deployment: deployment)
         }
 
-        /// Adds the engine's events, and the revert intent an abort implies.
+        /// Adds the engine's events, and the revert intent an abort implies (the status says
+        /// it is pending until it is written).
         mutating func record(_ new: [RolloutEvent], model: String, deployment: ModelDeployment?) {
             events += new.map { .init(model: model, event: $0, actor: "controller") }
             if deployment?.rollout?.onAbort == .revert, let aborted = new.first(where: { $0.kind == .aborted }),
                let failed = aborted.revision {
                 reverts.append(.init(model: model, revision: failed))
+                if var state = next[model], state.lastRollout?.revision == failed {
+                    state.lastRollout?.revert = .pending
+                    next[model] = state
+                    changed[model] = state
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SluiceCore
 
 /// Intents: actions decided and saved with the pass that decided them, done after the save,
 /// and deleted in the same transaction that records their outcome. A crash or a failed save
@@ -68,9 +69,12 @@ extension ControllerStore {
         }
     }
 
-    /// Records what became of a revert and forgets the intent, in one transaction.
-    public func completeRevert(_ revert: PendingRevert, event: EventRecord, at now: Double) throws {
+    /// Records what became of a revert (its event, and the model's state that shows it) and
+    /// forgets the intent, in one transaction.
+    public func completeRevert(_ revert: PendingRevert, event: EventRecord, state: RolloutState? = nil, at now: Double) throws {
+        let encoded = try Self.encode(state.map { [$0] } ?? [])
         try write(.revert) { db in
+            try Self.upsert(encoded, at: now, db: db)
             try Self.insert([event], at: now, db: db)
             try db.execute(
                 sql: "DELETE FROM pendingRevert WHERE model = ? AND revision = ?", arguments: [revert.model, revert.revision])

@@ -6,7 +6,7 @@ import SluiceCore
 extension Sluice {
     /// `sluice status [MODEL]`.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each model's sync, health, versions, weights, step and last analysis.")
+        static let configuration = CommandConfiguration(abstract: "Show each model's sync, health, versions, weights, step, last analysis and how its last rollout ended.")
 
         @Argument(help: "One model (default: all).")
         var model: String?
@@ -28,6 +28,8 @@ extension Sluice {
             print(StatusTable.render(models))
             let monitors = StatusTable.renderMonitors(models)
             if !monitors.isEmpty { print("\n" + monitors) }
+            let lastRollouts = StatusTable.renderLastRollouts(models)
+            if !lastRollouts.isEmpty { print("\n" + lastRollouts) }
             if case .string(let error)? = body["error"] { print("\nlast pass failed: \(error)") }
         }
     }
@@ -139,7 +141,8 @@ enum StatusTable {
             } else {
                 weights = "-"
             }
-            let step = model["candidate"]?["step"].map { "\(text($0))" } ?? "-"
+            // Counted from 1 with the total, as the message says it (`step 2/3`).
+            let step = model["step"].map { text($0) + (model["steps"].map { "/\(text($0))" } ?? "") } ?? "-"
             rows.append([
                 text(model["name"]), text(model["sync"]), text(model["health"]),
                 text(model["stable"]?["version"]), text(model["candidate"]?["version"]), weights, step,
@@ -188,7 +191,7 @@ enum StatusTable {
         return rows.count == 1 ? "" : align(rows)
     }
 
-    private static func align(_ rows: [[String]]) -> String {
+    static func align(_ rows: [[String]]) -> String {
         lines(rows).joined(separator: "\n")
     }
 

@@ -15,7 +15,7 @@ struct UpgradePassTests {
         DROP TABLE monitorStatus; DROP TABLE monitorReading; DROP TABLE approval;
         DROP TABLE pendingRevert; DROP TABLE webhookDelivery;
         DELETE FROM grdb_migrations WHERE identifier <> 'v1';
-        UPDATE modelState SET state = json_remove(state, '$.candidate.weightChangedAt', '$.previousStable');
+        UPDATE modelState SET state = json_remove(state, '$.candidate.weightChangedAt', '$.candidate.stepCount', '$.previousStable', '$.lastRollout');
         """
 
     @Test("a canary paused at an approval, saved in the first release's format, resumes at the same step after the upgrade: nothing re-applied or restarted, and promote finishes it")
@@ -27,6 +27,7 @@ struct UpgradePassTests {
         try await fixture.store.database.write { try $0.execute(sql: Self.toFirstFormat) }
         let stored = try await fixture.store.database.read { try String.fetchOne($0, sql: "SELECT state FROM modelState WHERE name = 'fraud'") }
         #expect(stored?.contains("weightChangedAt") == false)
+        #expect(stored?.contains("stepCount") == false)
         let applied = fixture.backend.appliedSpecs.count
         let events = try fixture.kinds().count
 
@@ -53,5 +54,6 @@ struct UpgradePassTests {
         let kinds = try fixture.kinds()
         #expect(kinds.filter { $0 == "rolloutStarted" }.count == 1, "resumed, not started again: \(kinds)")
         #expect(kinds.last == "promoted")
+        #expect(await fixture.state()?.lastRollout?.kind == .promoted)
     }
 }

@@ -85,8 +85,15 @@ struct ControllerTests {
         try harness.start("controller")
         try await harness.waitFor(health: "Paused", reason: "AwaitingApproval")
         let state = try await harness.model()
-        #expect((state["candidate"] as? [String: Any])?["step"] as? Int == 1)
+        // Steps count from 1 everywhere, as the message says: the approval is step 2 of 3.
+        #expect((state["message"] as? String)?.hasPrefix("step 2/3") == true, "\(state)")
+        #expect(state["step"] as? Int == 2)
+        #expect(state["steps"] as? Int == 3)
+        #expect((state["candidate"] as? [String: Any])?["step"] as? Int == 2)
         #expect(state["weights"] as? [String: Int] == ["v1": 70, "v2": 30])
+        let table = try await harness.cli(["status"])
+        let row = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("fraud ") }, "\(table.stdout)")
+        #expect(row.contains("  2/3  "), "the STEP column: \(row)")
         let promote = try await harness.cli(["promote", "fraud"])
         #expect(promote.status == 0, "\(promote.stderr)")
         try await harness.waitUntil("v2 promoted") {
@@ -216,6 +223,40 @@ struct ControllerTests {
         let history = try await harness.history()
         #expect(history.contains("aborted"))
         #expect(history.contains("reverted"))
+
+        // Synced and healthy again, yet the status still tells what happened: aborted by
+        // analysis, the failed check against its threshold, and the revert commit.
+        let revert = try harness.repo.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try await harness.waitUntil("healthy on the revert") { try await harness.model()["health"] as? String == "Healthy" }
+        let last = try #require(try await harness.model()["lastRollout"] as? [String: Any])
+        #expect(last["outcome"] as? String == "abortedByAnalysis", "\(last)")
+        #expect(last["revision"] as? String == bad)
+        let check = try #require((last["failedChecks"] as? [[String: Any]])?.first, "\(last)")
+        #expect(check["metric"] as? String == "error_rate")
+        #expect(check["threshold"] as? String == "max 0.1")
+        #expect(check["verdict"] as? String == "Failed")
+        #expect((check["value"] as? Double ?? 0) > 0.1, "\(check)")
+        let revertInfo = try #require(last["revert"] as? [String: Any])
+        #expect(revertInfo["status"] as? String == "written")
+        #expect(revertInfo["commit"] as? String == revert)
+
+        let json = try await harness.cli(["status", "--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let listed = try #require((document["models"] as? [[String: Any]])?.first { $0["name"] as? String == "fraud" })
+        #expect((listed["lastRollout"] as? [String: Any])?["outcome"] as? String == "abortedByAnalysis")
+        #expect(((listed["lastRollout"] as? [String: Any])?["revert"] as? [String: Any])?["commit"] as? String == revert)
+
+        let text = try await harness.cli(["status"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("fraud ") && $0.contains("Synced") && $0.contains("Healthy") }, "\(text.stdout)")
+        #expect(lines.contains { $0.hasPrefix("MODEL") && $0.contains("LAST ROLLOUT") }, "\(text.stdout)")
+        let outcome = try #require(lines.first { $0.hasPrefix("fraud ") && $0.contains("abortedByAnalysis") }, "\(text.stdout)")
+        #expect(outcome.contains(String(bad.prefix(7))), "\(outcome)")
+        #expect(outcome.contains(String(revert.prefix(7))), "\(outcome)")
+        #expect(outcome.contains("error_rate: "), "\(outcome)")
+        #expect(outcome.contains("> max 0.1"), "\(outcome)")
     }
 
     @Test("20 models reconciled at once; a removed model is pruned; an empty manifest set prunes nothing")

@@ -91,6 +91,9 @@ public enum RolloutEngine {
         if target.digest == stable.digest {
             if let candidate = state.candidate {
                 events.append(RolloutEvent(.superseded, "git returned to the stable spec; the rollout to \(short(candidate.target.revision)) is cancelled", revision: revision))
+                state.lastRollout = RolloutOutcome(
+                    kind: .superseded, at: now, revision: candidate.target.revision, split: candidate.target.split,
+                    message: "git returned to the stable spec at \(short(revision))")
                 state.candidate = nil
             }
             settle(&state, observation: observation, stable: stable)
@@ -99,6 +102,9 @@ public enum RolloutEngine {
 
         if let candidate = state.candidate, candidate.target.digest != target.digest {
             events.append(RolloutEvent(.superseded, "a newer commit supersedes the rollout to \(short(candidate.target.revision))", revision: revision))
+            state.lastRollout = RolloutOutcome(
+                kind: .superseded, at: now, revision: candidate.target.revision, split: candidate.target.split,
+                message: "superseded by \(short(revision))")
             state.candidate = nil
         }
 
@@ -132,6 +138,9 @@ public enum RolloutEngine {
                 return Decision(state: state, events: events, analysisDue: false)
             }
             state.candidate = RolloutState.Candidate(target: target, startedAt: now)
+            // A new rollout: the last one's outcome has been seen long enough. (A fast rollback,
+            // such as the revert commit of `onAbort: revert`, is no rollout and keeps it.)
+            state.lastRollout = nil
             let steps = desired.deployment.rollout?.steps ?? []
             events.append(RolloutEvent(
                 .rolloutStarted,
@@ -158,6 +167,7 @@ public enum RolloutEngine {
         let rollout = deployment.rollout
         let steps = rollout?.steps.isEmpty == false ? rollout!.steps : [.weight(100)]
         let deadline = (rollout?.progressDeadline ?? .seconds(600)).seconds
+        candidate.stepCount = steps.count
         let newVersions = candidate.target.versions.filter { (candidate.target.weights[$0.name] ?? 0) > 0 }
             .map { dataPlaneName(of: $0, stable: stable) }
         if candidate.readyAt == nil {
@@ -166,7 +176,7 @@ public enum RolloutEngine {
                 candidate.stepStartedAt = now
             } else if now - candidate.startedAt > deadline {
                 state.candidate = candidate
-                return abort(state, events: events, reason: .progressDeadlineExceeded,
+                return abort(state, events: events, reason: .progressDeadlineExceeded, outcome: .abortedByDeadline,
                              detail: "\(newVersions.filter { !observation.readyVersions.contains($0) }.joined(separator: ", ")) not ready within \(Duration(milliseconds: Int64(deadline * 1000)))",
                              now: now)
             } else {
@@ -259,13 +269,13 @@ public enum RolloutEngine {
             candidate.consecutiveErrors = 0
             if candidate.failures > analysis.failureLimit {
                 state.candidate = candidate
-                return abort(state, events: events, reason: .analysisFailed, detail: run.summary, now: now)
+                return abort(state, events: events, reason: .analysisFailed, outcome: .abortedByAnalysis, detail: run.summary, now: now)
             }
         case .error:
             candidate.consecutiveErrors += 1
             if candidate.consecutiveErrors > analysis.consecutiveErrorLimit {
                 state.candidate = candidate
-                return abort(state, events: events, reason: .analysisError, detail: run.summary, now: now)
+                return abort(state, events: events, reason: .analysisError, outcome: .abortedByAnalysisError, detail: run.summary, now: now)
             }
         case .inconclusive:
             candidate.inconclusives += 1
@@ -310,7 +320,7 @@ public enum RolloutEngine {
     /// A person aborted the rollout.
     public static func abortByUser(_ input: RolloutState, now: Double) -> Decision? {
         guard input.candidate != nil else { return nil }
-        return abort(input, events: [], reason: .aborted, detail: "aborted by a person", now: now).mentioningRouting(from: input)
+        return abort(input, events: [], reason: .aborted, outcome: .abortedByPerson, detail: "aborted by a person", now: now).mentioningRouting(from: input)
     }
 
     /// A monitor fired with `action: rollback`. During a rollout the candidate is aborted;
@@ -320,7 +330,7 @@ public enum RolloutEngine {
     /// return to.
     public static func rollbackByMonitor(_ input: RolloutState, monitor: String, detail: String, now: Double) -> Decision? {
         if input.candidate != nil {
-            return abort(input, events: [], reason: .monitorFired, detail: "monitor \(monitor): \(detail)", now: now).mentioningRouting(from: input)
+            return abort(input, events: [], reason: .monitorFired, outcome: .abortedByMonitor, detail: "monitor \(monitor): \(detail)", now: now).mentioningRouting(from: input)
         }
         guard let current = input.stable, let previous = input.previousStable, previous.digest != current.digest else { return nil }
         var state = input
@@ -334,6 +344,9 @@ public enum RolloutEngine {
         state.message = "rolled back to \(previous.split) (revision \(short(previous.revision))) because monitor \(monitor) fired: \(detail); "
             + "git still declares \(short(current.revision)): revert it, fix forward, or run `sluice retry \(input.name)`"
         state.updatedAt = now
+        state.lastRollout = RolloutOutcome(
+            kind: .rolledBackByMonitor, at: now, revision: current.revision, split: current.split,
+            message: "monitor \(monitor) fired: \(detail); traffic back to \(previous.split) (revision \(short(previous.revision)))")
         let event = RolloutEvent(
             .monitorRollback, "monitor \(monitor) fired (\(detail)); traffic back to \(previous.split)", revision: current.revision)
         return Decision(state: state, events: [event], analysisDue: false).mentioningRouting(from: input)
@@ -348,7 +361,9 @@ public enum RolloutEngine {
         return (state, RolloutEvent(.retry, "the failed spec will be tried again", revision: input.desiredRevision))
     }
 
-    private static func abort(_ input: RolloutState, events: [RolloutEvent], reason: RolloutState.Reason, detail: String, now: Double) -> Decision {
+    private static func abort(
+        _ input: RolloutState, events: [RolloutEvent], reason: RolloutState.Reason, outcome: RolloutOutcome.Kind, detail: String, now: Double
+    ) -> Decision {
         var state = input
         var events = events
         guard let candidate = state.candidate else { return Decision(state: state, events: events, analysisDue: false) }
@@ -359,6 +374,10 @@ public enum RolloutEngine {
         state.reason = reason
         state.message = "rolled back to stable \(state.stable?.split ?? ""): \(detail)"
         state.updatedAt = now
+        let judged = [.abortedByAnalysis, .abortedByAnalysisError].contains(outcome)
+        state.lastRollout = RolloutOutcome(
+            kind: outcome, at: now, revision: candidate.target.revision, split: candidate.target.split, message: detail,
+            failedChecks: judged ? RolloutOutcome.failedChecks(of: state.lastAnalysis) : [])
         events.append(RolloutEvent(.aborted, "\(reason): \(detail); 100% back to stable", revision: candidate.target.revision))
         return Decision(state: state, events: events, analysisDue: false)
     }
@@ -373,6 +392,9 @@ public enum RolloutEngine {
         state.reason = .promoted
         state.message = "promoted: \(candidate.target.split)"
         state.updatedAt = now
+        state.lastRollout = RolloutOutcome(
+            kind: .promoted, at: now, revision: candidate.target.revision, split: candidate.target.split,
+            message: "\(candidate.target.split) is stable")
         events.append(RolloutEvent(.promoted, "\(candidate.target.split) is stable", revision: candidate.target.revision))
         return Decision(state: state, events: events, analysisDue: false)
     }

@@ -94,6 +94,14 @@ public struct RolloutState: Sendable, Hashable, Codable {
         /// Waiting for `sluice promote` (an approval step, or paused on inconclusive data).
         public var awaitingPromotion: Bool
         public var pauseReason: String?
+        /// How many steps the rollout has (set by every pass; nil in a state saved before it was kept).
+        public var stepCount: Int?
+
+        /// The current step counted from 1, as messages, events, `sluice status`, the API and
+        /// the metrics show it (`step 2/3`); ``step`` stays the stored 0-based index.
+        public var stepNumber: Int {
+            min(step + 1, max(stepCount ?? .max, 1))
+        }
 
         public init(target: ServingSet, startedAt: Double) {
             self.target = target
@@ -139,6 +147,9 @@ public struct RolloutState: Sendable, Hashable, Codable {
     public var manifestError: String?
     /// When the last version change finished (for the drain of old versions).
     public var updatedAt: Double
+    /// How the last rollout ended; kept until the next rollout starts (nil before the first
+    /// one, and while a rollout is in progress).
+    public var lastRollout: RolloutOutcome?
 
     public init(name: String, now: Double) {
         self.name = name
