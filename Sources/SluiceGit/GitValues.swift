@@ -62,16 +62,3 @@ public struct BlobContent: Sendable {
     /// The blob's size in bytes.
     public var size: Int
 }
-
-/// Who commits: the committer of revert commits.
-public struct GitIdentity: Sendable, Equatable {
-    /// The name.
-    public var name: String
-    /// The email.
-    public var email: String
-    /// Creates an identity.
-    public init(name: String, email: String) {
-        self.name = name
-        self.email = email
-    }
-}
