@@ -17,6 +17,13 @@ extension GitSource {
         remoteURL == nil && git_repository_is_bare(repository.pointer) == 0 && git_repository_workdir(repository.pointer) != nil
     }
 
+    /// Whether `directory` exists as a directory at `commit` ("" always does).
+    public func hasDirectory(_ directory: String, at commit: CommitID) throws(GitError) -> Bool {
+        let directory = Self.normalize(directory)
+        if directory.isEmpty { return true }
+        return try subtree(of: commit, at: directory) != nil
+    }
+
     /// The manifest paths under `directory` that git's status reports as differing between
     /// HEAD and the working tree (staged or not; untracked files included, ignored ones left
     /// out, as they would not be committed), with what the working tree holds at each. Paths

@@ -143,7 +143,7 @@ public actor ManifestReader {
     /// ``changedManifests(from:to:)``: the working tree is planned as if it were committed.
     /// Files are read with the limits of blobs and validated the same way.
     public func workingTreeManifests(against head: CommitID) async throws(GitError) -> ManifestChangeSet {
-        let filesRead = try await load(at: head)
+        let filesRead = try await loadForWorkingTree(head)
         let (baseSnapshot, changes) = try await workingTreeDifferences(from: head)
         var after: [ManifestFile] = []
         var unread: [(path: String, blob: BlobID?, content: BlobContent)] = []
@@ -173,13 +173,25 @@ public actor ManifestReader {
     /// The working tree's manifests that differ from `head`'s: git's status narrowed to those
     /// whose content really differs (a file staged and then changed back is the same).
     private func workingTreeDifferences(from head: CommitID) async throws(GitError) -> (snapshot: TreeSnapshot, changes: [WorkingTreeChange]) {
-        if snapshots[head] == nil { try await load(at: head) }
+        try await loadForWorkingTree(head)
         guard let snapshot = snapshots[head] else { return (TreeSnapshot(commit: head, directory: directory, files: [:]), []) }
         let changes = try await source.workingTreeChanges(under: directory).filter { change in
             let committed = snapshot.files[change.path]
             return change.content == nil ? committed != nil : (change.blob == nil || change.blob != committed)
         }
         return (snapshot, changes)
+    }
+
+    /// HEAD's manifests, for comparing the working tree with; a manifests directory HEAD does
+    /// not have yet (created, never committed) holds nothing there.
+    @discardableResult
+    private func loadForWorkingTree(_ head: CommitID) async throws(GitError) -> Int {
+        guard snapshots[head] == nil else { return 0 }
+        guard try await source.hasDirectory(directory, at: head) else {
+            remember(TreeSnapshot(commit: head, directory: directory, files: [:]))
+            return 0
+        }
+        return try await load(at: head)
     }
 
     /// A change set from the files that changed: `changedBefore` (paths of the base) and

@@ -94,7 +94,12 @@ extension Sluice {
                     guard await source.hasWorkingTree else {
                         throw GitError.refused("--working-tree needs a local repository with a working tree; --repo names a remote or a bare repository")
                     }
-                    let head = try await source.resolve("HEAD")
+                    let head: CommitID
+                    do {
+                        head = try await source.resolve("HEAD")
+                    } catch {
+                        throw GitError.refused("--working-tree plans against HEAD, which names no commit yet; commit once first")
+                    }
                     base = head
                     subject = PlanSubject(target: .workingTree, base: .head, directory: repository.manifestsDirectory)
                     let changed = try await reader.workingTreeManifests(against: head)

@@ -109,6 +109,23 @@ import Testing
         #expect(result.stdout.contains("Diagnostics at working tree") || result.stdout.contains("    manifests/a.yaml:5:1"), "\(result.stdout)")
     }
 
+    /// A manifests directory created but never committed plans as new models; a repository
+    /// without a commit says that it needs one.
+    @Test func aManifestsDirectoryNotYetCommittedPlansAsNew() async throws {
+        let repo = try GitFixture()
+        try repo.write("manifests/a.yaml", manifest("a"))
+        let empty = try await SluiceBinary.run(["plan", "--path", "manifests", "--working-tree"], in: repo.url)
+        #expect(empty.status == 2)
+        #expect(empty.stderr.contains("--working-tree plans against HEAD, which names no commit yet; commit once first"), "\(empty.stderr)")
+        try repo.write("README.md", "# models")
+        try repo.git(["add", "README.md"])
+        try repo.git(["commit", "-q", "-m", "readme only"])
+        let result = try await SluiceBinary.run(["plan", "--path", "manifests", "--working-tree"], in: repo.url)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("+ a  (manifests/a.yaml)"), "\(result.stdout)")
+        #expect(result.stdout.contains("Plan: 1 to deploy."), "\(result.stdout)")
+    }
+
     @Test func workingTreeNeedsALocalWorkingTreeAndNoRevisions() async throws {
         let repo = try GitFixture()
         try repo.commit("models", files: ["manifests/a.yaml": manifest("a")])
