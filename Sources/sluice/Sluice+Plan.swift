@@ -115,7 +115,10 @@ extension Sluice {
                         target: .commit(reference: to), base: from.map { PlanSubject.Base.reference($0) } ?? (base == nil ? .nothing : .firstParent),
                         directory: repository.manifestsDirectory)
                     (fromState, toState) = try await committedStates(base: base, target: target, reader: reader, clock: &clock)
-                    if to == "HEAD", let note = await uncommittedNote(reader: reader, head: target) { notes.append(note) }
+                    if to == "HEAD" {
+                        if let note = await uncommittedNote(reader: reader, head: target) { notes.append(note) }
+                        clock.mark("working tree status")
+                    }
                 }
                 clock.mark("desired states")
                 let history = try await RollbackHistory.digests(

@@ -67,7 +67,7 @@ public struct PlanSubject: Sendable, Hashable {
         switch self.base {
         case .firstParent: base = from.map { "its first parent \($0)" } ?? "nothing deployed"
         case .reference(let reference): base = from.map { Self.names(reference, id: $0) ? $0 : "\($0) (\(reference))" } ?? reference
-        case .head: base = "HEAD " + (from ?? "")
+        case .head: base = from.map { "HEAD \($0)" } ?? "HEAD"
         case .nothing: base = "nothing deployed (a root commit)"
         }
         return "\(target) against \(base)"
