@@ -62,3 +62,14 @@ public struct BlobContent: Sendable {
     /// The blob's size in bytes.
     public var size: Int
 }
+
+/// A manifest path whose content in the working tree may differ from HEAD's.
+public struct WorkingTreeChange: Sendable {
+    /// The path, relative to the repository root.
+    public var path: String
+    /// What the working tree holds; nil when no manifest is there (deleted, or replaced by a
+    /// symbolic link, a directory or anything else that is not a regular file).
+    public var content: BlobContent?
+    /// The blob id the content would have if committed; nil when absent or over the size cap.
+    public var blob: BlobID?
+}
