@@ -105,8 +105,9 @@ import Testing
         let result = try await SluiceBinary.run(["plan", "--path", "manifests", "--working-tree"], in: repo.url)
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         let error = try #require(result.stdout.split(separator: "\n").first { $0.contains("manifests/a.yaml:") && $0.contains(": error: ") })
-        #expect(error.contains("manifests/a.yaml:5:1: error: "), "\(result.stdout)")
-        #expect(result.stdout.contains("Diagnostics at working tree") || result.stdout.contains("    manifests/a.yaml:5:1"), "\(result.stdout)")
+        #expect(error.contains("manifests/a.yaml:5:1: error: YAML syntax error: "), "\(result.stdout)")
+        #expect(result.stdout.contains("! a  (manifests/a.yaml)"), "the model keeps its last good state: \(result.stdout)")
+        #expect(!result.stdout.contains("~ b"), "b is unchanged")
     }
 
     /// A manifests directory created but never committed plans as new models; a repository
