@@ -292,7 +292,7 @@ let package = Package(
         .testTarget(
             name: "sluiceTests",
             dependencies: [
-                "sluice", "SluiceCore", "SluiceTestSupport", "SluiceKubernetes",
+                "sluice", "SluiceCore", "SluiceGit", "SluiceTestSupport", "SluiceKubernetes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

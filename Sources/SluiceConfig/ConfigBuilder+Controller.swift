@@ -51,10 +51,25 @@ extension ConfigBuilder {
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
         config.prometheus = node["prometheus"].flatMap { prometheus($0) }
         if let artifacts = node["artifacts"] { config.artifacts = self.artifacts(artifacts) }
+        if let author = node["git"]?["author"], let identity = gitAuthor(author) { config.gitAuthor = identity }
         config.backend = backend
         // On a cluster Sluice's gateway measures nothing: error rate and latency come from Prometheus.
         if case .kubernetes = backend, node["prometheus"]?["builtinMetrics"] == nil { config.prometheus?.builtinMetrics = .prometheus }
         return config
+    }
+
+    /// `controller.git.author`; a name or email git cannot write is reported at its position.
+    private mutating func gitAuthor(_ node: YAMLNode) -> GitIdentity? {
+        // Missing fields were reported by the schema.
+        guard let nameNode = node["name"], let emailNode = node["email"], let name = text(nameNode), let email = text(emailNode) else {
+            return nil
+        }
+        let problems = GitIdentity.problems(name: name, email: email)
+        for problem in problems {
+            let at = problem.field == .name ? nameNode : emailNode
+            self.problem(at, "controller.git.author.\(problem.field.rawValue)", problem.message)
+        }
+        return problems.isEmpty ? GitIdentity(name: name, email: email) : nil
     }
 
     private mutating func readMonitors(_ node: YAMLNode, into config: inout ControllerConfig) {

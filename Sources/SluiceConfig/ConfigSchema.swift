@@ -198,6 +198,7 @@ public enum ConfigSchema {
                 "prometheus", .object(prometheus), default: "none (`metric: prometheus` is an Error)",
                 "The Prometheus that `metric: prometheus` checks and monitors query (see Prometheus below the table)."),
             FieldSchema("artifacts", .object(artifacts), default: "defaults", "Fetching and caching artifacts outside git: S3, HTTPS, MLflow."),
+            FieldSchema("git", .object(controllerGit), default: "defaults", "The commits the controller writes (`rollout.onAbort: revert`)."),
         ],
         exclusive: [
             ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],
@@ -217,6 +218,23 @@ public enum ConfigSchema {
             FieldSchema("webhookTokenFile", .text(nil), "A file (mode 0600) holding a bearer token sent to both webhooks."),
         ],
         exclusive: [["webhookTokenEnv", "webhookTokenFile"]])
+
+    static let controllerGit = ObjectSchema(
+        name: "ControllerGit", plural: "git sections",
+        description: "The commits the controller writes.",
+        fields: [
+            FieldSchema(
+                "author", .object(gitAuthor), default: "`Sluice <sluice@HOSTNAME>` (this host's name)",
+                "The author and committer of `onAbort: revert` commits; the host's git `user.name` and `user.email` are never used."),
+        ])
+
+    static let gitAuthor = ObjectSchema(
+        name: "GitAuthor", plural: "authors",
+        description: "Who a commit Sluice writes is by.",
+        fields: [
+            FieldSchema("name", .text(nil), required: true, "The name: not empty, on one line, without `<` or `>`."),
+            FieldSchema("email", .text(nil), required: true, "The email address: not empty, without spaces, `<` or `>`."),
+        ])
 
     private static func tokenEnv(_ what: String) -> FieldSchema {
         FieldSchema("tokenEnv", .text(nil), "An environment variable holding \(what.lowercasedFirst). The token is never logged.")

@@ -49,6 +49,9 @@ public struct ControllerConfig: Sendable {
     public var runtimes: [String: RuntimeDefinition] = [:]
     /// `controller.artifacts`: fetching and caching artifacts kept outside git.
     public var artifacts = ArtifactsConfig()
+    /// `controller.git.author`: who the commits the controller writes (`onAbort: revert`) are by;
+    /// `Sluice <sluice@HOSTNAME>` by default, never the host's git identity.
+    public var gitAuthor: GitIdentity = .sluice()
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

@@ -19,9 +19,9 @@ extension Controller {
             } else {
                 return Self.revertFailed("no branch to commit to (set controller.branch)", revision: failedRevision)
             }
-            let identity = await source.configuredIdentity() ?? GitIdentity(name: "Sluice", email: "sluice@localhost")
+            // `controller.git.author`, never the host's git identity: the commit says Sluice wrote it.
             let rollback = ManifestRollback(
-                model: model, branch: branch, commitToRevert: failedRevision, identity: identity, push: source.remoteURL != nil)
+                model: model, branch: branch, commitToRevert: failedRevision, identity: config.gitAuthor, push: source.remoteURL != nil)
             guard try await rollback.isPending(reader: reader) else {
                 let why = "\(branch) no longer holds the failed change (already reverted or superseded)"
                 return (RolloutEvent(.revertSkipped, "onAbort: revert: \(why)", revision: failedRevision), .init(status: .skipped, message: why))

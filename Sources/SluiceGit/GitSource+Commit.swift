@@ -201,16 +201,6 @@ extension GitSource {
 }
 
 extension GitSource {
-    /// The identity git would commit with here (`user.name`, `user.email`), when configured.
-    public func configuredIdentity() -> GitIdentity? {
-        var signature: UnsafeMutablePointer<git_signature>?
-        guard git_signature_default(&signature, repository.pointer) == 0, let signature else { return nil }
-        defer { git_signature_free(signature) }
-        return GitIdentity(name: String(cString: signature.pointee.name), email: String(cString: signature.pointee.email))
-    }
-}
-
-extension GitSource {
     /// The branch commands act on by default: the remote's default branch for a cache clone
     /// (what `origin/HEAD` names), else the branch checked out.
     public func defaultBranch() -> String? {

@@ -2,7 +2,8 @@ internal import CLibGit2
 import Foundation
 
 /// Reads a git repository the way reviewers and CI see it: at commits, straight from the
-/// object database, never through a working directory.
+/// object database, never through a working directory (the one exception,
+/// ``workingTreeChanges(under:)``, is asked for explicitly by `sluice plan --working-tree`).
 ///
 /// ```swift
 /// let source = try GitSource.open(path: "/srv/models-repo")

@@ -63,15 +63,13 @@ public struct BlobContent: Sendable {
     public var size: Int
 }
 
-/// Who commits: the committer of revert commits.
-public struct GitIdentity: Sendable, Equatable {
-    /// The name.
-    public var name: String
-    /// The email.
-    public var email: String
-    /// Creates an identity.
-    public init(name: String, email: String) {
-        self.name = name
-        self.email = email
-    }
+/// A manifest path whose content in the working tree may differ from HEAD's.
+public struct WorkingTreeChange: Sendable {
+    /// The path, relative to the repository root.
+    public var path: String
+    /// What the working tree holds; nil when no manifest is there (deleted, or replaced by a
+    /// symbolic link, a directory or anything else that is not a regular file).
+    public var content: BlobContent?
+    /// The blob id the content would have if committed; nil when absent or over the size cap.
+    public var blob: BlobID?
 }

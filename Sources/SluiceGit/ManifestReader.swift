@@ -119,7 +119,6 @@ public actor ManifestReader {
         guard let baseSnapshot = snapshots[base] else {
             return ManifestChangeSet(before: [], after: [], unchangedBefore: 0, unchangedAfter: 0, filesRead: filesRead)
         }
-        let baseIndex = index(of: baseSnapshot)
         var changedBefore = Set<String>()
         var newBlobs: [String: BlobID] = [:]
         for change in try await source.changes(from: base, to: target, under: directory) {
@@ -136,11 +135,74 @@ public actor ManifestReader {
             filesRead += missing.count
         }
         let after = newBlobs.compactMap { cache[CacheKey(path: $0.key, blob: $0.value)] }
+        return changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead)
+    }
+
+    /// The manifests the working tree changes against `head` (a local repository's uncommitted
+    /// edits, additions and deletions, untracked files included), in the shape of
+    /// ``changedManifests(from:to:)``: the working tree is planned as if it were committed.
+    /// Files are read with the limits of blobs and validated the same way.
+    public func workingTreeManifests(against head: CommitID) async throws(GitError) -> ManifestChangeSet {
+        let filesRead = try await loadForWorkingTree(head)
+        let (baseSnapshot, changes) = try await workingTreeDifferences(from: head)
+        var after: [ManifestFile] = []
+        var unread: [(path: String, blob: BlobID?, content: BlobContent)] = []
+        for change in changes {
+            guard let content = change.content else { continue }
+            if let blob = change.blob, let cached = cache[CacheKey(path: change.path, blob: blob)] {
+                after.append(cached)
+            } else {
+                unread.append((change.path, change.blob, content))
+            }
+        }
+        for (item, file) in zip(unread, Self.validateAll(unread.map { ($0.path, $0.content) }, with: validator)) {
+            if let blob = item.blob { cache[CacheKey(path: item.path, blob: blob)] = file }
+            after.append(file)
+        }
+        let changedBefore = Set(changes.map(\.path).filter { baseSnapshot.files[$0] != nil })
+        return changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead + unread.count)
+    }
+
+    /// The manifest paths whose content in the working tree is not HEAD's (`head`); empty for
+    /// a repository without a working tree.
+    public func uncommittedManifestPaths(comparedWith head: CommitID) async throws(GitError) -> [String] {
+        guard await source.hasWorkingTree else { return [] }
+        return try await workingTreeDifferences(from: head).changes.map(\.path)
+    }
+
+    /// The working tree's manifests that differ from `head`'s: git's status narrowed to those
+    /// whose content really differs (a file staged and then changed back is the same).
+    private func workingTreeDifferences(from head: CommitID) async throws(GitError) -> (snapshot: TreeSnapshot, changes: [WorkingTreeChange]) {
+        try await loadForWorkingTree(head)
+        guard let snapshot = snapshots[head] else { return (TreeSnapshot(commit: head, directory: directory, files: [:]), []) }
+        let changes = try await source.workingTreeChanges(under: directory).filter { change in
+            let committed = snapshot.files[change.path]
+            return change.content == nil ? committed != nil : (change.blob == nil || change.blob != committed)
+        }
+        return (snapshot, changes)
+    }
+
+    /// HEAD's manifests, for comparing the working tree with; a manifests directory HEAD does
+    /// not have yet (created, never committed) holds nothing there.
+    @discardableResult
+    private func loadForWorkingTree(_ head: CommitID) async throws(GitError) -> Int {
+        guard snapshots[head] == nil else { return 0 }
+        guard try await source.hasDirectory(directory, at: head) else {
+            remember(TreeSnapshot(commit: head, directory: directory, files: [:]))
+            return 0
+        }
+        return try await load(at: head)
+    }
+
+    /// A change set from the files that changed: `changedBefore` (paths of the base) and
+    /// `after` (the files that replace or join them).
+    private func changeSet(base baseSnapshot: TreeSnapshot, changedBefore: Set<String>, after: [ManifestFile], filesRead: Int) -> ManifestChangeSet {
+        let baseIndex = index(of: baseSnapshot)
         let before = changedBefore.compactMap { cachedFile($0, in: baseSnapshot) }
 
         // Unchanged files a plan must still see: those sharing a model name with a changed file
         // (the duplicate rule spans files), and invalid ones (reported at either revision).
-        let changedPaths = changedBefore.union(newBlobs.keys)
+        let changedPaths = changedBefore.union(after.map(\.path))
         var related = baseIndex.invalidPaths
         let names = Set(before.flatMap { $0.entries.compactMap(\.name) } + after.flatMap { $0.entries.compactMap(\.name) })
         for name in names { related.formUnion(baseIndex.pathsByName[name] ?? []) }

@@ -27,6 +27,11 @@ struct RepositoryOptions: ParsableArguments {
     @Option(help: "An environment variable holding the SSH key's passphrase.")
     var sshPassphraseEnv: String?
 
+    /// `--path` as the repository names it: no `.`, empty or trailing segments ("" for the root).
+    var manifestsDirectory: String {
+        path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
+    }
+
     static var defaultCacheDirectory: String {
         let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
             ?? (ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.cache" } ?? "/tmp")

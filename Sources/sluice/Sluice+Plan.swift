@@ -17,6 +17,11 @@ extension Sluice {
                 update, prune). Exit status: 0 no changes, 1 changes, 2 error (including invalid \
                 manifests at --to), as `argocd app diff` and `flux diff` do.
 
+                Only commits are read by default: run before committing, the plan is of the last \
+                commit, and a note says so when the working tree has uncommitted manifest changes. \
+                With --working-tree, plans a local repository's uncommitted changes instead (edited, \
+                added, untracked and deleted manifests under --path) against HEAD.
+
                 With --backend kubernetes --render, also prints the Kubernetes objects each changed \
                 model would be applied as (YAML, `---`-separated), at its rollout's first step, using \
                 the `backend:` and `runtimes:` of --config. See docs/kubernetes-objects.md.
@@ -30,6 +35,9 @@ extension Sluice {
 
         @Option(help: "The target revision.")
         var to: String = "HEAD"
+
+        @Flag(help: "Plan the uncommitted changes of a local repository's working tree against HEAD (not with --from or --to).")
+        var workingTree = false
 
         @Option(help: "text, json or markdown (for a pull-request comment).")
         var format: PlanFormat = .text
@@ -59,11 +67,14 @@ extension Sluice {
             if render, backend != .kubernetes { throw ValidationError("--render needs --backend kubernetes") }
             if backend != nil, !render { throw ValidationError("--backend is only used with --render") }
             if driver != nil, !render { throw ValidationError("--driver is only used with --render") }
+            if workingTree, from != nil || to != "HEAD" {
+                throw ValidationError("--working-tree plans the working tree against HEAD; it cannot be used with --from or --to")
+            }
         }
 
         func run() async throws {
             var clock = PhaseClock(enabled: timing)
-            let plan: SluiceCore.Plan
+            var plan: SluiceCore.Plan
             let renderContext = render ? try kubernetesContext() : nil
             var rendered: (from: DesiredState?, to: DesiredState)?
             // Outlives the plan, so that freeing its cache is not counted as rendering.
@@ -72,38 +83,100 @@ extension Sluice {
                 let source = try repository.openSource()
                 try await source.fetch()
                 clock.mark("open and fetch")
-                let target = try await source.resolve(to)
-                let base: CommitID? = if let from { try await source.resolve(from) } else { try await source.firstParent(of: target) }
                 let reader = ManifestReader(source: source, directory: repository.path)
                 readerKeptAlive = reader
                 var fromState: DesiredState?
                 var toState: DesiredState
-                if let base {
-                    let baseFiles = try await reader.load(at: base)
-                    clock.mark("read base (\(baseFiles) files read)")
-                    // Only what differs is planned; unchanged files are counted, not read again.
-                    let changed = try await reader.changedManifests(from: base, to: target)
-                    clock.mark("read changes (\(changed.filesRead) files read)")
-                    fromState = DesiredState(revision: base.short, files: changed.before)
+                let base: CommitID?
+                let subject: PlanSubject
+                var notes: [String] = []
+                if workingTree {
+                    guard await source.hasWorkingTree else {
+                        throw GitError.refused("--working-tree needs a local repository with a working tree; --repo names a remote or a bare repository")
+                    }
+                    let head: CommitID
+                    do {
+                        head = try await source.resolve("HEAD")
+                    } catch {
+                        throw GitError.refused("--working-tree plans against HEAD, which names no commit yet; commit once first")
+                    }
+                    base = head
+                    subject = PlanSubject(target: .workingTree, base: .head, directory: repository.manifestsDirectory)
+                    let changed = try await reader.workingTreeManifests(against: head)
+                    clock.mark("read HEAD and the working tree (\(changed.filesRead) files read)")
+                    fromState = DesiredState(revision: head.short, files: changed.before)
                     fromState?.unchangedElsewhere = changed.unchangedBefore
-                    toState = DesiredState(revision: target.short, files: changed.after)
+                    toState = DesiredState(revision: "working tree", files: changed.after)
                     toState.unchangedElsewhere = changed.unchangedAfter
                 } else {
-                    let everything = try await reader.read(at: target)
-                    clock.mark("read target (\(everything.filesRead) files read)")
-                    toState = DesiredState(revision: target.short, files: everything.files)
+                    let target = try await source.resolve(to)
+                    base = if let from { try await source.resolve(from) } else { try await source.firstParent(of: target) }
+                    subject = PlanSubject(
+                        target: .commit(reference: to), base: from.map { PlanSubject.Base.reference($0) } ?? (base == nil ? .nothing : .firstParent),
+                        directory: repository.manifestsDirectory)
+                    (fromState, toState) = try await committedStates(base: base, target: target, reader: reader, clock: &clock)
+                    if to == "HEAD" {
+                        if let note = await uncommittedNote(reader: reader, head: target) { notes.append(note) }
+                        clock.mark("working tree status")
+                    }
                 }
                 clock.mark("desired states")
                 let history = try await RollbackHistory.digests(
                     for: toState, comparedWith: fromState, base: base, reader: reader)
                 clock.mark("history of \(history.count) changed models")
                 plan = Planner(history: history, allowEmpty: allowEmpty).plan(from: fromState, to: toState)
+                plan.subject = subject
+                plan.notes = notes
                 rendered = (fromState, toState)
                 clock.mark("plan")
             } catch {
                 FileHandle.standardError.write(Data("sluice plan: \(error)\n".utf8))
                 throw ExitCode(2)
             }
+            try withExtendedLifetime(readerKeptAlive) {
+                try finish(plan, rendered: rendered, renderContext: renderContext, clock: &clock)
+            }
+        }
+
+        /// The desired states at `base` (nil: nothing deployed) and `target`, read incrementally.
+        private func committedStates(
+            base: CommitID?, target: CommitID, reader: ManifestReader, clock: inout PhaseClock
+        ) async throws(GitError) -> (DesiredState?, DesiredState) {
+            var fromState: DesiredState?
+            var toState: DesiredState
+            if let base {
+                let baseFiles = try await reader.load(at: base)
+                clock.mark("read base (\(baseFiles) files read)")
+                // Only what differs is planned; unchanged files are counted, not read again.
+                let changed = try await reader.changedManifests(from: base, to: target)
+                clock.mark("read changes (\(changed.filesRead) files read)")
+                fromState = DesiredState(revision: base.short, files: changed.before)
+                fromState?.unchangedElsewhere = changed.unchangedBefore
+                toState = DesiredState(revision: target.short, files: changed.after)
+                toState.unchangedElsewhere = changed.unchangedAfter
+            } else {
+                let everything = try await reader.read(at: target)
+                clock.mark("read target (\(everything.filesRead) files read)")
+                toState = DesiredState(revision: target.short, files: everything.files)
+            }
+            return (fromState, toState)
+        }
+
+        /// The note a plan of HEAD carries when the working tree holds manifest changes it leaves out.
+        private func uncommittedNote(reader: ManifestReader, head: CommitID) async -> String? {
+            // Advisory: a working tree that cannot be read here is told about by --working-tree.
+            guard let paths = try? await reader.uncommittedManifestPaths(comparedWith: head), !paths.isEmpty else { return nil }
+            let shown = paths.prefix(3).joined(separator: ", ") + (paths.count > 3 ? ", …" : "")
+            let count = paths.count == 1 ? "1 manifest" : "\(paths.count) manifests"
+            return "the working tree has uncommitted changes to \(count) (\(shown)) that this plan of the last commit leaves out; "
+                + "`sluice plan --working-tree` plans them"
+        }
+
+        /// Prints the plan (and the rendered objects), then exits with the plan's status.
+        private func finish(
+            _ plan: SluiceCore.Plan, rendered: (from: DesiredState?, to: DesiredState)?, renderContext: KubernetesRenderContext?,
+            clock: inout PhaseClock
+        ) throws {
             let output = PlanRenderer(format: format, includeUnchanged: all).render(plan)
             clock.mark("render")
             FileHandle.standardOutput.write(Data(output.utf8))
@@ -117,7 +190,6 @@ extension Sluice {
                 clock.mark("render kubernetes objects")
             }
             clock.report()
-            _ = readerKeptAlive
             if plan.toHasErrors || renderFailed { throw ExitCode(2) }
             if plan.hasChanges { throw ExitCode(1) }
         }

@@ -34,16 +34,42 @@ extension Sluice {
         @Flag(help: "Push the branch to origin afterwards (required for a remote repository).")
         var push = false
 
-        @Option(help: "Committer name (default: git's user.name, else Sluice).")
+        @Option(help: ArgumentHelp(
+            "Who the commit is by, as 'Name <email>' (default: Sluice <sluice@HOSTNAME>; git's user.name and user.email are not used).",
+            valueName: "name <email>"))
+        var author: String?
+
+        @Option(help: "Overrides the name of --author.")
         var committerName: String?
 
-        @Option(help: "Committer email (default: git's user.email, else sluice@localhost).")
+        @Option(help: "Overrides the email of --author.")
         var committerEmail: String?
 
         func validate() throws {
             if target != nil, commitToRevert != nil {
                 throw ValidationError("--to and --commit cannot be used together: --to restores a revision, --commit reverts one commit")
             }
+            _ = try identity()
+        }
+
+        /// The author and committer: --author (or Sluice's own identity), with the parts
+        /// --committer-name and --committer-email override.
+        func identity() throws(ValidationError) -> GitIdentity {
+            var identity = GitIdentity.sluice()
+            if let author {
+                do {
+                    identity = try GitIdentity(parsing: author)
+                } catch {
+                    throw ValidationError("--author: \(error.message)")
+                }
+            }
+            identity.name = committerName ?? identity.name
+            identity.email = committerEmail ?? identity.email
+            if let problem = GitIdentity.problems(name: identity.name, email: identity.email).first {
+                let option = problem.field == .name ? "--committer-name" : "--committer-email"
+                throw ValidationError("\(option): \(problem.message)")
+            }
+            return identity
         }
 
         func run() async throws {
@@ -52,10 +78,7 @@ extension Sluice {
                 guard let branch = try await resolvedBranch(source) else {
                     throw GitError.refused("HEAD is not on a branch; name one with --branch")
                 }
-                let configured = await source.configuredIdentity()
-                let identity = GitIdentity(
-                    name: committerName ?? configured?.name ?? "Sluice",
-                    email: committerEmail ?? configured?.email ?? "sluice@localhost")
+                let identity = try identity()
                 let reader = ManifestReader(source: source, directory: repository.path)
                 let outcome = try await ManifestRollback(
                     model: model, branch: branch, target: target, commitToRevert: commitToRevert, identity: identity, push: push

@@ -26,7 +26,7 @@ import Testing
             return
         }
         #expect(schema["additionalProperties"] == .bool(false))
-        #expect(definitions.count == 22)
+        #expect(definitions.count == 24)
         for (name, definition) in definitions {
             #expect(definition["additionalProperties"] == .bool(false), "\(name)")
         }

@@ -200,4 +200,61 @@ struct ControllerConfigTests: ConfigParsing {
             #expect(error.problems == ["\(none): no `controller:` section (it needs at least `repository:`)"])
         }
     }
+
+    @Test("controller.git.author: who revert commits are by; Sluice <sluice@HOSTNAME> by default, never git's own identity")
+    func gitAuthor() throws {
+        let defaults = try load(try write("controller:\n  repository: repo\n"))
+        #expect(defaults.gitAuthor == GitIdentity(name: "Sluice", email: "sluice@\(GitIdentity.hostName())"))
+        #expect(!GitIdentity.hostName().isEmpty)
+        let configured = try load(try write("""
+            controller:
+              repository: repo
+              git:
+                author:
+                  name: Release Bot
+                  email: release-bot@example.com
+            """))
+        #expect(configured.gitAuthor == GitIdentity(name: "Release Bot", email: "release-bot@example.com"))
+    }
+
+    @Test("a bad controller.git.author is a problem at the field, naming it and what is expected")
+    func badGitAuthor() throws {
+        let bad = try write("""
+            controller:
+              repository: repo
+              git:
+                author:
+                  name: "Eve <eve@example.com>"
+                  email: "ops@example.com\\nX-Injected: 1"
+            """)
+        do {
+            _ = try load(bad)
+            Issue.record("accepted a bad author")
+        } catch {
+            #expect(error.problems.map { $0.replacingOccurrences(of: bad, with: "sluice.yaml") } == [
+                "sluice.yaml:5:13: controller.git.author.name: expected a name without '<' or '>', found 'Eve <eve@example.com>'",
+                "sluice.yaml:6:14: controller.git.author.email: expected an email address on one line, found a line break",
+            ])
+        }
+        let empty = try write("controller:\n  repository: repo\n  git:\n    author:\n      name: \"  \"\n      email: a b@example.com\n")
+        do {
+            _ = try load(empty)
+            Issue.record("accepted an empty name")
+        } catch {
+            #expect(error.problems.map { $0.replacingOccurrences(of: empty, with: "sluice.yaml") } == [
+                "sluice.yaml:5:13: controller.git.author.name: expected a name, found an empty value",
+                "sluice.yaml:6:14: controller.git.author.email: expected an email address without spaces, found 'a b@example.com'",
+            ])
+        }
+        let incomplete = try write("controller:\n  repository: repo\n  git:\n    author:\n      name: Bot\n    commiter: x\n")
+        do {
+            _ = try load(incomplete)
+            Issue.record("accepted an author without an email")
+        } catch {
+            #expect(error.problems.map { $0.replacingOccurrences(of: incomplete, with: "sluice.yaml") } == [
+                "sluice.yaml:4:5: controller.git.author.email: missing required field 'email' in controller.git.author",
+                "sluice.yaml:6:5: controller.git.commiter: unknown field 'commiter' in controller.git; expected one of author",
+            ])
+        }
+    }
 }

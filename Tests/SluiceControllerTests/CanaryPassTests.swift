@@ -1,5 +1,6 @@
 import SluiceConfig
 import SluiceCore
+import SluiceGit
 import SluiceTestSupport
 import Testing
 @testable import SluiceController
@@ -163,6 +164,33 @@ struct CanaryPassTests {
         #expect(fixture.weights() == ["v1": 100])
         #expect(try fixture.subjects().filter { $0.hasPrefix("Revert") }.count == 1)
         #expect(try fixture.events(kind: "reverted").count == 1)
+    }
+
+    @Test("the revert commit is by Sluice <sluice@HOSTNAME>, not by the identity the repository's git config sets")
+    func revertAuthorDefault() async throws {
+        let (fixture, _) = try await Self.canary(Manifests.rollout(["weight: 40", "pause: 1h"], onAbort: "revert"))
+        try fixture.repo.git(["config", "user.name", "Repo Person"])
+        try fixture.repo.git(["config", "user.email", "person@repo.example"])
+        await fixture.settle()
+        _ = await fixture.execute(.abort(model: "fraud", actor: "carol"))
+        await fixture.pass(.command)
+        #expect(try fixture.subjects().first == "Revert \"fraud v2\" for fraud")
+        let expected = "Sluice <sluice@\(GitIdentity.hostName())>"
+        #expect(try fixture.repo.git(["log", "-1", "--format=%an <%ae>|%cn <%ce>"]) == "\(expected)|\(expected)")
+    }
+
+    @Test("the revert commit is by controller.git.author when it is set")
+    func revertAuthorConfigured() async throws {
+        let (fixture, _) = try await Self.canary(Manifests.rollout(["weight: 40", "pause: 1h"], onAbort: "revert")) { config in
+            config.gitAuthor = GitIdentity(name: "Release Bot", email: "release-bot@example.com")
+        }
+        try fixture.repo.git(["config", "user.name", "Repo Person"])
+        await fixture.settle()
+        _ = await fixture.execute(.abort(model: "fraud", actor: "carol"))
+        await fixture.pass(.command)
+        #expect(try fixture.events(kind: "reverted").count == 1)
+        #expect(try fixture.repo.git(["log", "-1", "--format=%an <%ae>|%cn <%ce>"])
+            == "Release Bot <release-bot@example.com>|Release Bot <release-bot@example.com>")
     }
 
     @Test("a revert is skipped, with the reason, when git moved past the failed change before it could be written")

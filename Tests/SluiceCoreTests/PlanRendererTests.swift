@@ -79,6 +79,38 @@ import Testing
         #expect(text.hasSuffix("Plan: 1 not pruned.\n"))
     }
 
+    /// The header says what was planned, notes follow it; JSON adds `subject` and `notes`
+    /// after the keys it always had, which keep their order and meaning.
+    @Test func subjectAndNotesNameWhatWasPlanned() throws {
+        var plan = Self.mixed
+        plan.subject = PlanSubject(target: .commit(reference: "HEAD"), base: .firstParent, directory: "manifests")
+        plan.notes = ["the working tree has uncommitted changes"]
+        let lines = PlanRenderer(format: .text).render(plan).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.prefix(3) == ["Sluice plan: commit def456 (HEAD) against its first parent abc123", "note: the working tree has uncommitted changes", ""])
+        plan.subject = PlanSubject(target: .commit(reference: "v2"), base: .reference("main"))
+        #expect(PlanRenderer(format: .text).render(plan).hasPrefix("Sluice plan: commit def456 (v2) against abc123 (main)\n"))
+        plan.subject = PlanSubject(target: .commit(reference: "def4"), base: .reference("abc123"))
+        #expect(PlanRenderer(format: .text).render(plan).hasPrefix("Sluice plan: commit def456 against abc123\n"))
+
+        var tree = Planner().plan(from: F.state("abc123", [("iris.yaml", F.iris())]), to: F.state("working tree", [("iris.yaml", F.iris())]))
+        tree.subject = PlanSubject(target: .workingTree, base: .head, directory: "manifests")
+        #expect(PlanRenderer(format: .text).render(tree).hasPrefix("Sluice plan: working tree (manifests/) against HEAD abc123\n"))
+        let markdown = PlanRenderer(format: .markdown).render(tree)
+        #expect(markdown.hasPrefix("## Sluice plan: `abc123` → `working tree`\n\nPlanned: working tree (manifests/) against HEAD abc123.\n\n"), "\(markdown)")
+
+        let json = PlanRenderer(format: .json).render(tree)
+        #expect(json.hasPrefix("{\n  \"from\": \"abc123\",\n  \"to\": \"working tree\",\n  \"hasChanges\": false,"))
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let subject = try #require(root["subject"] as? [String: Any])
+        #expect(subject["target"] as? String == "workingTree")
+        #expect(subject["targetReference"] is NSNull)
+        #expect(subject["base"] as? String == "head")
+        #expect(subject["description"] as? String == "working tree (manifests/) against HEAD abc123")
+        #expect(root["notes"] as? [String] == [])
+        let untold = try #require(try JSONSerialization.jsonObject(with: Data(PlanRenderer(format: .json).render(Self.mixed).utf8)) as? [String: Any])
+        #expect(untold["subject"] is NSNull)
+    }
+
     @Test func jsonIsStableAndMachineReadable() throws {
         let output = PlanRenderer(format: .json).render(Self.mixed)
         #expect(output == PlanRenderer(format: .json).render(Self.mixed))

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceGit
 import SluiceTestSupport
 import Testing
 
@@ -102,5 +103,38 @@ import Testing
         #expect(refused.stderr.contains("model 'ghost' is not declared on main"))
         let usage = try await SluiceBinary.run(["rollback", "fraud", "--to", "HEAD~1", "--commit", "HEAD"], in: repo.url)
         #expect(usage.status == 64)
+    }
+
+    /// `--commit` writes a revert by Sluice's own identity, not the repository's git identity;
+    /// `--author` names another; a malformed one is a usage error naming the option.
+    @Test func rollbackCommitIsBySluiceOrTheGivenAuthor() async throws {
+        let repo = try GitFixture()
+        try repo.git(["config", "user.name", "Repo Person"])
+        try repo.git(["config", "user.email", "person@repo.example"])
+        try repo.commit("v1", files: ["manifests/fraud.yaml": manifest("fraud")])
+        let bad = try repo.commit("v2", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
+        try repo.commit("docs", files: ["README.md": "# models"])
+        let result = try await SluiceBinary.run(["rollback", "fraud", "--path", "manifests", "--commit", bad], in: repo.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let sluice = "Sluice <sluice@\(GitIdentity.hostName())>"
+        #expect(try repo.git(["log", "-1", "--format=%an <%ae>|%cn <%ce>|%s"]) == "\(sluice)|\(sluice)|Revert \"v2\" for fraud")
+        #expect(try repo.read("manifests/fraud.yaml") == manifest("fraud"))
+
+        let again = try repo.commit("v2 again", files: ["manifests/fraud.yaml": manifest("fraud", versions: ["v1", "v2"])])
+        let authored = try await SluiceBinary.run(
+            ["rollback", "fraud", "--path", "manifests", "--commit", again, "--author", "Dana Ops <dana@example.com>"], in: repo.url)
+        #expect(authored.status == 0, "\(authored.stderr)")
+        #expect(try repo.git(["log", "-1", "--format=%an <%ae>|%cn <%ce>"]) == "Dana Ops <dana@example.com>|Dana Ops <dana@example.com>")
+
+        for (author, message) in [
+            ("Dana Ops", "--author: expected 'Name <email>', found 'Dana Ops'"),
+            ("<dana@example.com>", "--author: expected a name, found an empty value"),
+            ("Dana <dana@exa<mple.com>", "--author: expected an email address without '<' or '>', found 'dana@exa<mple.com'"),
+        ] {
+            let refused = try await SluiceBinary.run(["rollback", "fraud", "--path", "manifests", "--author", author], in: repo.url)
+            #expect(refused.status == 64, "\(author): \(refused.stderr)")
+            #expect(refused.stderr.contains(message), "\(refused.stderr)")
+        }
+        #expect(try repo.git(["log", "-1", "--format=%s"]) == "Revert \"v2 again\" for fraud", "nothing more was committed")
     }
 }

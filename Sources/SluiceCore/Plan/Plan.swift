@@ -16,6 +16,11 @@ public struct Plan: Sendable, Hashable {
     /// Unchanged models not listed in ``changes``: an incremental plan never reads the files
     /// that are the same at both revisions.
     public var unchangedElsewhere: Int
+    /// What was compared and how the revisions were chosen, for the header; nil: the header
+    /// shows only the revisions.
+    public var subject: PlanSubject?
+    /// Notes about the plan as a whole, such as uncommitted changes it does not include.
+    public var notes: [String] = []
 
     /// Creates a plan.
     public init(

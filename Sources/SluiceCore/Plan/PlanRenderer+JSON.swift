@@ -17,6 +17,24 @@ extension PlanRenderer {
             ("models", .array(plan.changes.map { Self.json($0, revision: plan.toRevision) })),
             ("unchangedNotListed", .int(plan.unchangedElsewhere)),
             ("diagnostics", .array(diagnostics)),
+            ("subject", plan.subject.map { Self.json($0, plan: plan) } ?? .null),
+            ("notes", .array(plan.notes.map(JSONValue.string))),
+        ])
+    }
+
+    /// What was compared: `target` is `commit` or `workingTree`, `base` is `firstParent`,
+    /// `reference`, `head` or `nothing`, with the references given and the header's words.
+    static func json(_ subject: PlanSubject, plan: Plan) -> JSONValue {
+        let targetReference: JSONValue
+        if case .commit(let reference) = subject.target { targetReference = .string(reference) } else { targetReference = .null }
+        let baseReference: JSONValue
+        if case .reference(let reference) = subject.base { baseReference = .string(reference) } else { baseReference = .null }
+        return .object([
+            ("target", .string(subject.targetKind)),
+            ("targetReference", targetReference),
+            ("base", .string(subject.baseKind)),
+            ("baseReference", baseReference),
+            ("description", .string(subject.describe(from: plan.fromRevision, to: plan.toRevision))),
         ])
     }
 

@@ -3,6 +3,8 @@ extension PlanRenderer {
     /// actions, a collapsed section per model with its differences, and the diagnostics.
     func renderMarkdown(_ plan: Plan) -> String {
         var output = "## Sluice plan: \(Self.code(plan.fromRevision ?? "nothing deployed")) → \(Self.code(plan.toRevision))\n\n"
+        if let subject = plan.subject { output += "Planned: \(Self.escape(subject.describe(from: plan.fromRevision, to: plan.toRevision))).\n\n" }
+        for note in plan.notes { output += "> [!NOTE]\n> \(Self.escape(note))\n\n" }
         output += "**\(Self.escape(plan.summary))**\n"
         if let refusal = plan.refusal {
             output += "\n> [!WARNING]\n> **Pruning refused.** \(Self.escape(refusal))\n"

@@ -31,7 +31,8 @@ public struct PlanRenderer: Sendable {
     // MARK: - Text
 
     func renderText(_ plan: Plan) -> String {
-        var output = "Sluice plan: \(Self.revisionRange(plan))\n"
+        var output = "Sluice plan: \(Self.header(plan))\n"
+        for note in plan.notes { output += "note: \(note)\n" }
         var shown = Set<Diagnostic>()
         for change in listed(plan) {
             output += "\n\(change.kind.symbol) \(change.name)"
@@ -64,6 +65,12 @@ public struct PlanRenderer: Sendable {
     /// `abc123 → def456`, or `nothing deployed → def456`.
     static func revisionRange(_ plan: Plan) -> String {
         "\(plan.fromRevision ?? "nothing deployed") → \(plan.toRevision)"
+    }
+
+    /// What the plan compares: its subject in words when known (`commit def5678 (HEAD) against
+    /// its first parent abc1234`), else the revision range.
+    static func header(_ plan: Plan) -> String {
+        plan.subject?.describe(from: plan.fromRevision, to: plan.toRevision) ?? revisionRange(plan)
     }
 
     /// `path:line:col`.
