@@ -74,9 +74,8 @@ extension Controller {
                 return .refused("\(model) has no rollout in progress")
             }
             var reverts: [ControllerStore.PendingRevert] = []
-            if desired?.models[model]?.deployment.rollout?.onAbort == .revert, let failed = state.candidate?.target.revision {
+            if let failed = decision.state.revertIntent(after: decision.events, onAbort: desired?.models[model]?.deployment.rollout?.onAbort) {
                 reverts.append(.init(model: model, revision: failed))
-                decision.state.lastRollout?.revert = .pending
             }
             return record(decision.state, events: decision.events, reverts: reverts, actor: actor, at: now, message: "aborted the rollout of \(model)")
         case .retry(let model, let actor):

@@ -46,10 +46,8 @@ extension Controller {
             guard let state = changed.last(where: { $0.name == model }) ?? states[model] else { continue }
             if var decision = rollback(state, firing: firing, now: now) {
                 // An aborted canary with `onAbort: revert` gets its revert commit on the next pass.
-                if desired.models[model]?.deployment.rollout?.onAbort == .revert,
-                   let aborted = decision.events.first(where: { $0.kind == .aborted }), let failed = aborted.revision {
+                if let failed = decision.state.revertIntent(after: decision.events, onAbort: desired.models[model]?.deployment.rollout?.onAbort) {
                     reverts.append(.init(model: model, revision: failed))
-                    decision.state.lastRollout?.revert = .pending
                 }
                 changed.append(decision.state)
                 events += decision.events.map { .init(model: model, event: $0, actor: "monitor") }

@@ -38,14 +38,11 @@ enum PassDecider {
         /// it is pending until it is written).
         mutating func record(_ new: [RolloutEvent], model: String, deployment: ModelDeployment?) {
             events += new.map { .init(model: model, event: $0, actor: "controller") }
-            if deployment?.rollout?.onAbort == .revert, let aborted = new.first(where: { $0.kind == .aborted }),
-               let failed = aborted.revision {
-                reverts.append(.init(model: model, revision: failed))
-                if var state = next[model], state.lastRollout?.revision == failed {
-                    state.lastRollout?.revert = .pending
-                    next[model] = state
-                    changed[model] = state
-                }
+            guard var state = next[model], let failed = state.revertIntent(after: new, onAbort: deployment?.rollout?.onAbort) else { return }
+            reverts.append(.init(model: model, revision: failed))
+            if state != next[model] {
+                next[model] = state
+                changed[model] = state
             }
         }
     }

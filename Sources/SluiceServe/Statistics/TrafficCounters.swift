@@ -39,6 +39,14 @@ struct TrafficCounters: Sendable {
         /// Mirrored copies, counted apart from the served requests.
         var mirrored = Tally()
         var latency: Histogram<UInt32> = TrafficCounters.histogram()
+
+        /// Empties the window (keeping its histogram's storage) for `epoch`.
+        mutating func reset(epoch: UInt64?) {
+            self.epoch = epoch
+            tally = Tally()
+            mirrored = Tally()
+            latency.reset()
+        }
     }
 
     /// Served requests: the calls a client made and this version answered.
@@ -81,10 +89,7 @@ struct TrafficCounters: Sendable {
         // in the newer window rather than wiping it.
         if let stored = windows[slot].epoch, stored >= epoch {
         } else {
-            windows[slot].epoch = epoch
-            windows[slot].tally = Tally()
-            windows[slot].mirrored = Tally()
-            windows[slot].latency.reset()
+            windows[slot].reset(epoch: epoch)
         }
         if mirrored {
             windows[slot].mirrored.add(error: statusClass.isError, micros: micros)
@@ -96,12 +101,7 @@ struct TrafficCounters: Sendable {
 
     /// Empties every window (the totals stay): the version starts a new life.
     mutating func clearWindows() {
-        for index in windows.indices {
-            windows[index].epoch = nil
-            windows[index].tally = Tally()
-            windows[index].mirrored = Tally()
-            windows[index].latency.reset()
-        }
+        for index in windows.indices { windows[index].reset(epoch: nil) }
     }
 
     /// The windows among the `count` most recent up to `epoch`, merged into a new histogram.
