@@ -26,6 +26,11 @@ public struct ServeConfig: Sendable {
     public var upstreamTimeout: SluiceCore.Duration
     /// The runtimes by name.
     public var runtimes: [String: RuntimeDefinition]
+    /// Model-server processes the data plane runs at most, over every model, version and
+    /// replica (`serve.maxProcesses`), so that no manifest can exhaust the machine.
+    public var maxProcesses = ServeConfig.defaultMaxProcesses
+    /// The default cap: 64 processes.
+    public static let defaultMaxProcesses = 64
     /// Length of one monitoring bucket (`serve.monitoring.bucket`): the finest span the
     /// controller's monitor windows are built from.
     public var monitoringBucket: SluiceCore.Duration = .seconds(10)

@@ -7,11 +7,39 @@ public struct ObservedState: Codable, Sendable, Hashable {
     /// When that spec was applied (ISO 8601).
     public var appliedAt: String?
     public var models: [ObservedModel]
+    /// Identifies one run of the data plane (a fresh value at each start), so that a reader
+    /// of ``scaleEvents`` can tell a restart, whose sequence numbers begin again, from a gap.
+    public var instance: String?
+    /// The latest replica-count changes, oldest first (a bounded list; a reader keeps the
+    /// highest `sequence` it has recorded).
+    public var scaleEvents: [ScaleEvent]?
+    /// Model-server processes running now, and the operator's cap on them (`serve.maxProcesses`).
+    public var processes: ProcessCount?
 
-    public init(revision: String? = nil, appliedAt: String? = nil, models: [ObservedModel]) {
+    public init(
+        revision: String? = nil, appliedAt: String? = nil, models: [ObservedModel], instance: String? = nil,
+        scaleEvents: [ScaleEvent]? = nil, processes: ProcessCount? = nil
+    ) {
         self.revision = revision
         self.appliedAt = appliedAt
         self.models = models
+        self.instance = instance
+        self.scaleEvents = scaleEvents
+        self.processes = processes
+    }
+
+    /// How many model-server processes run, against the cap.
+    public struct ProcessCount: Codable, Sendable, Hashable {
+        public var running: Int
+        public var maximum: Int
+        /// Replicas that load or bounds ask for but the cap leaves out.
+        public var withheld: Int
+
+        public init(running: Int, maximum: Int, withheld: Int = 0) {
+            self.running = running
+            self.maximum = maximum
+            self.withheld = withheld
+        }
     }
 
     /// The model named `name`.
@@ -80,12 +108,16 @@ public struct ObservedVersion: Codable, Sendable, Hashable {
     public var lastExit: String?
     /// Why it is not ready, when known.
     public var message: String?
+    /// Its replicas. With several, `state`, `ready`, `pid` and `port` describe the best one
+    /// (ready before starting before failed), `restarts` and `inFlight` are sums.
+    public var replicas: ObservedReplicas?
 
     public init(
         name: String, runtime: String? = nil, endpoint: String? = nil, state: VersionPhase, ready: Bool? = nil,
         serving: Bool? = nil, pid: Int? = nil, port: Int? = nil, restarts: Int? = nil, inFlight: Int? = nil,
-        lastExit: String? = nil, message: String? = nil
+        lastExit: String? = nil, message: String? = nil, replicas: ObservedReplicas? = nil
     ) {
+        self.replicas = replicas
         self.name = name
         self.runtime = runtime
         self.endpoint = endpoint

@@ -17,12 +17,16 @@ public struct ModelDeployment: Sendable, Hashable, Codable {
     public var rollout: Rollout?
     /// Always-on checks.
     public var monitors: [Monitor]
+    /// Replicas and autoscaling (`spec.scaling`); nil: one process per version.
+    public var scaling: ReplicaScaling?
 
     /// Creates a deployment.
     public init(
         name: String, labels: [String: String] = [:], runtime: String, versions: [ModelVersion],
-        traffic: [String: Int], routing: Routing = Routing(), rollout: Rollout? = nil, monitors: [Monitor] = []
+        traffic: [String: Int], routing: Routing = Routing(), rollout: Rollout? = nil, monitors: [Monitor] = [],
+        scaling: ReplicaScaling? = nil
     ) {
+        self.scaling = scaling
         self.name = name
         self.labels = labels
         self.runtime = runtime

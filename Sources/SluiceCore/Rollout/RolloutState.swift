@@ -24,8 +24,15 @@ public struct ServingSet: Sendable, Hashable, Codable {
     public var weights: [String: Int]
     public var stickyHeader: String?
     public var mirror: Mirror?
+    /// The model's replica bounds (`spec.scaling`); nil (and in a state saved before the
+    /// field existed): one process per version.
+    public var scaling: ReplicaScaling?
 
-    public init(digest: String, revision: String, versions: [Version], weights: [String: Int], stickyHeader: String? = nil, mirror: Mirror? = nil) {
+    public init(
+        digest: String, revision: String, versions: [Version], weights: [String: Int], stickyHeader: String? = nil, mirror: Mirror? = nil,
+        scaling: ReplicaScaling? = nil
+    ) {
+        self.scaling = scaling
         self.digest = digest
         self.revision = revision
         self.versions = versions
@@ -44,7 +51,8 @@ public struct ServingSet: Sendable, Hashable, Codable {
             },
             weights: Dictionary(uniqueKeysWithValues: deployment.versions.map { ($0.name, deployment.traffic[$0.name] ?? 0) }),
             stickyHeader: deployment.routing.stickyHeader,
-            mirror: deployment.routing.mirror
+            mirror: deployment.routing.mirror,
+            scaling: deployment.scaling
         )
     }
 

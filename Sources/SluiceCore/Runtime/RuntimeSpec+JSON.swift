@@ -74,6 +74,7 @@ extension VersionRuntime {
         if let artifact { members.append(("artifact", .string(artifact))) }
         if let digest { members.append(("digest", .string(digest))) }
         if let endpoint { members.append(("endpoint", .string(endpoint))) }
+        if let scaling { members.append(("scaling", scaling.jsonValue)) }
         return .object(members)
     }
 }
@@ -169,16 +170,24 @@ private struct RuntimeSpecReader {
     }
 
     mutating func version(_ value: JSONValue, at path: String) -> VersionRuntime? {
-        guard let members = object(value, at: path, allowed: ["name", "runtime", "artifact", "digest", "endpoint"]) else {
+        guard let members = object(value, at: path, allowed: ["name", "runtime", "artifact", "digest", "endpoint", "scaling"]) else {
             return nil
         }
         guard let name = requiredString(members, "name", at: path) else { return nil }
+        var scaling: ReplicaScaling?
+        if let value = members["scaling"], value != .null {
+            var reader = ReplicaScalingReader(path: "\(path).scaling")
+            scaling = reader.scaling(value)
+            issues += reader.issues.map { RuntimeSpecIssue(field: $0.field, message: $0.message) }
+            if scaling == nil { return nil }
+        }
         return VersionRuntime(
             name: name,
             runtime: optionalString(members, "runtime", at: path),
             artifact: optionalString(members, "artifact", at: path),
             digest: optionalString(members, "digest", at: path),
-            endpoint: optionalString(members, "endpoint", at: path)
+            endpoint: optionalString(members, "endpoint", at: path),
+            scaling: scaling
         )
     }
 

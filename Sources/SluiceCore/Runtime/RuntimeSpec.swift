@@ -62,13 +62,20 @@ public struct VersionRuntime: Sendable, Hashable {
     public var digest: String?
     /// An already-running V2 server (`http://127.0.0.1:9000`) to route to instead.
     public var endpoint: String?
+    /// How many processes run it and when the autoscaler adds or removes one; nil: one
+    /// process (an `endpoint` is never scaled). A change never restarts running replicas.
+    public var scaling: ReplicaScaling?
 
-    public init(name: String, runtime: String? = nil, artifact: String? = nil, digest: String? = nil, endpoint: String? = nil) {
+    public init(
+        name: String, runtime: String? = nil, artifact: String? = nil, digest: String? = nil, endpoint: String? = nil,
+        scaling: ReplicaScaling? = nil
+    ) {
         self.name = name
         self.runtime = runtime
         self.artifact = artifact
         self.digest = digest
         self.endpoint = endpoint
+        self.scaling = scaling
     }
 }
 
