@@ -1,0 +1,78 @@
+import Foundation
+import SluiceTestSupport
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Canaries scale with their weight (issue 21 §3), through the real controller, data plane
+/// and model servers: a canary at 25% runs about a quarter of the model's replicas while the
+/// stable version keeps its full set, so an abort is an instant flip onto capacity that
+/// never went away.
+@Suite("canary capacity", .serialized, .timeLimit(.minutes(10)))
+struct ReplicaCanaryTests {
+    @Test("a canary at 25% gets a quarter of the replicas; the stable set stays whole and serves alone after the abort")
+    func canaryScalesWithItsWeight() async throws {
+        let harness = try ControllerHarness(serveExtra: "  maxProcesses: 12")
+        // Four replicas at least, eight under load: the canary's share is ceil(25% of them).
+        let scaling = "  scaling:\n    minReplicas: 4\n    maxReplicas: 8\n    target: {concurrency: 2}\n    scaleDownDelay: 10m\n"
+        try harness.repo.commit("fraud v1 on four replicas", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100], rollout: scaling),
+        ])
+        try harness.start("serve")
+        try harness.start("controller")
+        defer { harness.forceStop("controller"); harness.forceStop("serve") }
+        try await harness.waitFor(health: "Healthy")
+        try await harness.waitUntil("four ready replicas of v1") { try await replicas(harness, "v1")?.ready ?? 0 >= 4 }
+
+        let canary = scaling + "  rollout:\n    steps:\n      - weight: 25\n      - approval: {}\n"
+        try harness.repo.commit("fraud v2 canary", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
+            [("v1", "fraud-v2.1.json"), ("v2", "fraud-v2.2.json")], traffic: ["v1": 0, "v2": 100], rollout: canary)])
+        let load = harness.traffic()
+        try await harness.waitFor(health: "Paused", reason: "AwaitingApproval", seconds: 120)
+        #expect(try await harness.model()["weights"] as? [String: Int] == ["v1": 75, "v2": 25])
+
+        let candidate = try #require(try await replicas(harness, "v2"))
+        #expect(candidate.minReplicas == 1 && candidate.maxReplicas == 2, "ceil(25% of 4 and of 8): \(candidate)")
+        #expect((1...2).contains(candidate.desired), "\(candidate)")
+        let stable = try #require(try await replicas(harness, "v1"))
+        #expect(stable.minReplicas == 4 && stable.maxReplicas == 8, "the stable version keeps its bounds: \(stable)")
+        #expect(stable.ready >= 4, "\(stable)")
+
+        // The abort moves every request back at once, onto replicas that kept running.
+        let readyBefore = stable.ready
+        #expect(try await harness.cli(["abort", "fraud"]).status == 0)
+        try await harness.waitUntil("v1 serves alone") { try await harness.model()["weights"] as? [String: Int] == ["v1": 100] }
+        let afterAbort = try #require(try await replicas(harness, "v1"))
+        #expect(afterAbort.ready >= min(readyBefore, 4), "no stable replica was started or lost by the abort: \(afterAbort)")
+        let answers = await load.value
+        let failed = answers.filter { $0.0 != 200 }
+        #expect(failed.isEmpty, "every request was answered through the canary and the abort: \(failed.prefix(5))")
+        try await harness.waitUntil("the canary's processes stopped") { try await replicas(harness, "v2") == nil }
+    }
+
+    /// The data plane's view of a version's replicas (`GET /v1/state`), nil when it does not run it.
+    private func replicas(_ harness: ControllerHarness, _ version: String) async throws -> Replicas? {
+        let token = try String(contentsOf: harness.directory.appendingPathComponent("state/serve/admin-token"), encoding: .utf8)
+        var request = URLRequest(url: try harness.url(harness.adminPort, "/v1/state"))
+        request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await ServeHarness.data(for: request)
+        let state = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let models = state["models"] as? [[String: Any]] ?? []
+        let versions = models.first { $0["name"] as? String == "fraud" }?["versions"] as? [[String: Any]] ?? []
+        guard let entry = versions.first(where: { $0["name"] as? String == version }),
+              let replicas = entry["replicas"] as? [String: Any] else { return nil }
+        return Replicas(
+            desired: replicas["desired"] as? Int ?? 0, ready: replicas["ready"] as? Int ?? 0,
+            minReplicas: replicas["minReplicas"] as? Int ?? 0, maxReplicas: replicas["maxReplicas"] as? Int ?? 0)
+    }
+
+    private struct Replicas: CustomStringConvertible {
+        var desired: Int
+        var ready: Int
+        var minReplicas: Int
+        var maxReplicas: Int
+
+        var description: String { "desired \(desired), ready \(ready), bounds \(minReplicas)…\(maxReplicas)" }
+    }
+}
