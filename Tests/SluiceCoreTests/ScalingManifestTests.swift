@@ -74,7 +74,13 @@ import Testing
         let text = PlanRenderer(format: .text).render(plan)
         #expect(text.contains("scaling: 1–1 replicas (default) → 2–8 replicas, concurrency 4, scaleDownDelay 5m"), "\(text)")
         #expect(PlanRenderer(format: .markdown).render(plan).contains("2–8 replicas, concurrency 4"))
-        #expect(PlanRenderer(format: .json).render(plan).contains(#""field": "scaling""#) || PlanRenderer(format: .json).render(plan).contains(#""field":"scaling""#))
+        let json = try JSONParser.parse(Array(PlanRenderer(format: .json).render(plan).utf8))
+        guard case .array(let models)? = json["models"], case .array(let differences)? = models.first?["differences"] else {
+            Issue.record("no differences in \(json.serialized())")
+            return
+        }
+        #expect(differences.first?["field"] == .string("scaling"))
+        #expect(differences.first?["to"] == .string("2–8 replicas, concurrency 4, scaleDownDelay 5m"))
 
         let added = Planner().plan(from: nil, to: F.state("head", [("iris.yaml", scaled)]))
         #expect(added.change(named: "iris-classifier")?.differences.contains(
