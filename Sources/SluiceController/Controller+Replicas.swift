@@ -4,6 +4,8 @@ import SluiceStore
 extension Controller {
     /// The actor of scale events in history: the data plane's autoscaler decided them.
     static let scaleActor = "data plane"
+    /// The longest scale-event sentence kept (the data plane's are one line).
+    static let scaleMessageLimit = 500
 
     /// Keeps what the data plane reports of each version's replicas, for status and metrics.
     func noteReplicas(_ observed: ObservedState) {
@@ -24,7 +26,8 @@ extension Controller {
         let (events, cursor) = ScaleEventCursor.unseen(in: observed, after: scaleCursor)
         let records = events.filter { models[$0.model] != nil }.map { event in
             ControllerStore.EventRecord(
-                model: event.model, event: RolloutEvent(.scaled, event.message, revision: observed.revision), actor: Self.scaleActor)
+                model: event.model, event: RolloutEvent(.scaled, String(event.message.prefix(Self.scaleMessageLimit)), revision: observed.revision),
+                actor: Self.scaleActor)
         }
         return (records, cursor)
     }

@@ -10,6 +10,10 @@ struct ScaleEventCursor: Codable, Sendable, Hashable {
     /// The store setting it is kept under.
     static let settingKey = "scaleEventCursor"
 
+    /// Most events recorded from one answer (the newest); a data plane keeps a bounded list,
+    /// and an answer that holds more cannot flood the history.
+    static let maximumPerAnswer = 100
+
     var instance: String
     var sequence: Int
 
@@ -19,9 +23,9 @@ struct ScaleEventCursor: Codable, Sendable, Hashable {
     static func unseen(in observed: ObservedState, after cursor: ScaleEventCursor?) -> (events: [ScaleEvent], cursor: ScaleEventCursor?) {
         guard let instance = observed.instance, let events = observed.scaleEvents, !events.isEmpty else { return ([], cursor) }
         let last = cursor?.instance == instance ? cursor?.sequence ?? .min : .min
-        let fresh = events.filter { $0.sequence > last }.sorted { $0.sequence < $1.sequence }
+        let fresh = events.filter { $0.sequence > last }.sorted { $0.sequence < $1.sequence }.suffix(maximumPerAnswer)
         guard let newest = fresh.last else { return ([], cursor) }
-        return (fresh, ScaleEventCursor(instance: instance, sequence: newest.sequence))
+        return (Array(fresh), ScaleEventCursor(instance: instance, sequence: newest.sequence))
     }
 
     /// The cursor saved as `setting`, nil when absent or unreadable (then every event the data

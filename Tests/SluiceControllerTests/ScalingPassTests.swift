@@ -106,3 +106,36 @@ struct ScalingPassTests {
         #expect(await fixture.controller.replicas(of: "fraud").isEmpty)
     }
 }
+
+/// Which scale events of an answer are new, by the data plane's run and sequence.
+@Suite("scale event cursor", .timeLimit(.minutes(10)))
+struct ScaleEventCursorTests {
+    static func answer(_ instance: String?, _ sequences: [Int]) -> ObservedState {
+        ObservedState(models: [], instance: instance, scaleEvents: sequences.map {
+            ScaleEvent(sequence: $0, at: "2027-01-15T08:00:00Z", model: "fraud", version: "v1", from: 1, to: 2, reason: .load, message: "v1: 1 → 2 replicas")
+        })
+    }
+
+    @Test func onlyEventsAfterTheCursorInTheSameRunAreNew() {
+        let first = ScaleEventCursor.unseen(in: Self.answer("a", [3, 1, 2]), after: nil)
+        #expect(first.events.map(\.sequence) == [1, 2, 3], "oldest first")
+        #expect(first.cursor == ScaleEventCursor(instance: "a", sequence: 3))
+        #expect(ScaleEventCursor.unseen(in: Self.answer("a", [2, 3]), after: first.cursor).events.isEmpty)
+        #expect(ScaleEventCursor.unseen(in: Self.answer("b", [1]), after: first.cursor).events.map(\.sequence) == [1])
+        let none = ScaleEventCursor.unseen(in: Self.answer(nil, [1]), after: first.cursor)
+        #expect(none.events.isEmpty && none.cursor == first.cursor, "a data plane without an instance records nothing")
+    }
+
+    @Test func oneAnswerRecordsAtMostTheNewestHundred() {
+        let flood = ScaleEventCursor.unseen(in: Self.answer("a", Array(1...1000)), after: nil)
+        #expect(flood.events.count == ScaleEventCursor.maximumPerAnswer)
+        #expect(flood.events.first?.sequence == 901 && flood.cursor?.sequence == 1000)
+    }
+
+    @Test func aSavedCursorReadsBackAndAnUnreadableOneIsNone() {
+        let cursor = ScaleEventCursor(instance: "a", sequence: 7)
+        #expect(ScaleEventCursor(setting: cursor.setting) == cursor)
+        #expect(ScaleEventCursor(setting: "{not json") == nil)
+        #expect(ScaleEventCursor(setting: nil) == nil)
+    }
+}
