@@ -60,7 +60,7 @@ extension Controller {
             try store.save(
                 states: Array(decisions.changed.values), removed: decisions.removed, events: decisions.events,
                 measurements: decisions.measurements, reverts: decisions.reverts,
-                settings: scaled.cursor.map { [ScaleEventCursor.settingKey: $0.setting] } ?? [:], at: now)
+                settings: scaled.cursor.flatMap { $0 == scaleCursor ? nil : [ScaleEventCursor.settingKey: $0.setting] } ?? [:], at: now)
         } catch {
             let failure = "saving the pass failed, so nothing was applied: \(error)"
             lastPassError = failure
