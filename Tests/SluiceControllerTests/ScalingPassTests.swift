@@ -95,7 +95,10 @@ struct ScalingPassTests {
         #expect(json["replicas"]?["v1"]?["desired"] == .int(6))
         #expect(json["replicas"]?["v1"]?["limitedBy"] == .string("maxProcesses"))
 
-        var metrics = ParsedExposition(await fixture.controller.metricsText())
+        let text = await fixture.controller.metricsText()
+        if Promtool.enabled { try await ControllerMetricsTests.expectPromtoolAccepts(text) }
+        var metrics = ParsedExposition(text)
+        #expect(metrics.problems == [])
         #expect(metrics.value("sluice_model_replicas", ["model": "fraud", "version": "v1", "state": "desired"]) == 6)
         #expect(metrics.value("sluice_model_replicas", ["model": "fraud", "version": "v1", "state": "ready"]) == 5)
 
