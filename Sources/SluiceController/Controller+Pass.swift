@@ -44,10 +44,14 @@ extension Controller {
             metrics.recordPassFailure(.observe)
             return result
         }
+        noteReplicas(observed)
         var decisions = PassDecider.decide(
             desired: desired, commit: commit, modelProblems: modelProblems, states: states,
             readyVersions: observed.readyVersions, allowEmpty: config.allowEmpty, now: now)
         await measure(&decisions, desired: desired, now: now)
+        // Recorded beside the decisions, never read by them: scaling changes no rollout.
+        let scaled = scaleEvents(in: observed, models: decisions.next)
+        decisions.events += scaled.records
         // Record before acting: the decisions and the intents they imply (revert commits) are
         // saved first. A save that fails leaves what runs and what git says untouched, and the
         // next pass decides again from the store; a crash after the save is finished by the
@@ -55,7 +59,8 @@ extension Controller {
         do {
             try store.save(
                 states: Array(decisions.changed.values), removed: decisions.removed, events: decisions.events,
-                measurements: decisions.measurements, reverts: decisions.reverts, at: now)
+                measurements: decisions.measurements, reverts: decisions.reverts,
+                settings: scaled.cursor.flatMap { $0 == scaleCursor ? nil : [ScaleEventCursor.settingKey: $0.setting] } ?? [:], at: now)
         } catch {
             let failure = "saving the pass failed, so nothing was applied: \(error)"
             lastPassError = failure
@@ -65,6 +70,7 @@ extension Controller {
             return result
         }
         states = decisions.next
+        scaleCursor = scaled.cursor
         // A replica that takes over resumes from these copies: they are written before the
         // spec they imply, like the store (only changed states are sent).
         do {

@@ -75,6 +75,10 @@ public actor Controller {
     var leading = false
     /// The rollout states last copied into the backend (``RolloutStateReplica``), by model.
     var replicated: [String: RolloutState] = [:]
+    /// Where the scale events recorded into history end (loaded from the store).
+    var scaleCursor: ScaleEventCursor?
+    /// Each model's versions' replicas as the data plane last reported them (model → version).
+    var observedReplicas: [String: [String: ObservedReplicas]] = [:]
 
     /// What the loop handles, one at a time.
     enum Message: Sendable {
@@ -106,6 +110,7 @@ public actor Controller {
             monitorStatuses[model] = Dictionary(uniqueKeysWithValues: statuses.map { ("\($0.monitor)/\($0.version)", $0) })
         }
         monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
+        scaleCursor = ScaleEventCursor(setting: try store.setting(ScaleEventCursor.settingKey))
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers
@@ -199,6 +204,10 @@ public actor Controller {
 
     /// The state of one model.
     public func status(of model: String) -> RolloutState? { states[model] }
+
+    /// A model's versions' replicas as the data plane last reported them (empty from a data
+    /// plane that does not report replicas).
+    public func replicas(of model: String) -> [String: ObservedReplicas] { observedReplicas[model] ?? [:] }
 
     /// The error of the last pass, if it failed as a whole (git or data plane unreachable).
     public func lastError() -> String? { lastPassError }

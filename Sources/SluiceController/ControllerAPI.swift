@@ -118,15 +118,20 @@ struct ControllerAPI: Sendable {
             let states = await controller.status()
             let error = await controller.lastError()
             var monitors: [String: [MonitorStatus]] = [:]
-            for state in states { monitors[state.name] = await controller.monitors(of: state.name) }
-            return JSONAnswer(StatusJSON.document(states, monitors: monitors, error: error))
+            var replicas: [String: [String: ObservedReplicas]] = [:]
+            for state in states {
+                monitors[state.name] = await controller.monitors(of: state.name)
+                replicas[state.name] = await controller.replicas(of: state.name)
+            }
+            return JSONAnswer(StatusJSON.document(states, monitors: monitors, replicas: replicas, error: error))
         }
         router.get("/v1/models/:model") { _, context in
             let model = try context.parameters.require("model")
             guard let state = await controller.status(of: model) else { throw Self.unknownModel(model) }
             let measurements = (try? await controller.measurements(of: model)) ?? []
             let monitors = await controller.monitors(of: model)
-            return JSONAnswer(StatusJSON.detail(state, monitors: monitors, measurements: measurements))
+            let replicas = await controller.replicas(of: model)
+            return JSONAnswer(StatusJSON.detail(state, monitors: monitors, replicas: replicas, measurements: measurements))
         }
         router.get("/v1/models/:model/history") { _, context in
             let model = try context.parameters.require("model")
@@ -190,13 +195,17 @@ struct ControllerAPI: Sendable {
 
 /// The JSON shapes of the API (also printed by `sluice status --format json`).
 enum StatusJSON {
-    static func document(_ states: [RolloutState], monitors: [String: [MonitorStatus]] = [:], error: String?) -> JSONValue {
-        var members: [(String, JSONValue)] = [("models", .array(states.map { summary($0, monitors: monitors[$0.name] ?? []) }))]
+    static func document(
+        _ states: [RolloutState], monitors: [String: [MonitorStatus]] = [:], replicas: [String: [String: ObservedReplicas]] = [:], error: String?
+    ) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("models", .array(states.map { summary($0, monitors: monitors[$0.name] ?? [], replicas: replicas[$0.name] ?? [:]) })),
+        ]
         if let error { members.append(("error", .string(error))) }
         return .object(members)
     }
 
-    static func summary(_ state: RolloutState, monitors: [MonitorStatus] = []) -> JSONValue {
+    static func summary(_ state: RolloutState, monitors: [MonitorStatus] = [], replicas: [String: ObservedReplicas] = [:]) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("name", .string(state.name)),
             ("sync", .string(state.isSynced ? "Synced" : "OutOfSync")),
@@ -233,6 +242,22 @@ enum StatusJSON {
             if let value { members.append((key, .string(value))) }
         }
         if !monitors.isEmpty { members.append(("monitors", .array(monitors.map(monitor)))) }
+        if !replicas.isEmpty {
+            members.append(("replicas", .object(replicas.sorted { $0.key < $1.key }.map { ($0.key, Self.replicas($0.value)) })))
+        }
+        return .object(members)
+    }
+
+    /// A version's replicas: `{"desired": 3, "ready": 2, "minReplicas": 1, "maxReplicas": 8, …}`.
+    static func replicas(_ replicas: ObservedReplicas) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("desired", .int(replicas.desired)), ("ready", .int(replicas.ready)),
+            ("minReplicas", .int(replicas.minReplicas)), ("maxReplicas", .int(replicas.maxReplicas)),
+        ]
+        if let metric = replicas.metric { members.append(("metric", .string(metric.rawValue))) }
+        if let target = replicas.target { members.append(("target", .number(target))) }
+        if let load = replicas.load { members.append(("load", .number(load))) }
+        if let limit = replicas.limitedBy { members.append(("limitedBy", .string(limit.rawValue))) }
         return .object(members)
     }
 
@@ -247,8 +272,11 @@ enum StatusJSON {
         return .object(members)
     }
 
-    static func detail(_ state: RolloutState, monitors: [MonitorStatus] = [], measurements: [ControllerStore.MeasurementEntry]) -> JSONValue {
-        guard case .object(var members) = summary(state, monitors: monitors) else { return .null }
+    static func detail(
+        _ state: RolloutState, monitors: [MonitorStatus] = [], replicas: [String: ObservedReplicas] = [:],
+        measurements: [ControllerStore.MeasurementEntry]
+    ) -> JSONValue {
+        guard case .object(var members) = summary(state, monitors: monitors, replicas: replicas) else { return .null }
         members.append(("measurements", .array(measurements.map { entry in
             .object([
                 ("at", .number(entry.at)), ("weight", .int(entry.weight)), ("metric", .string(entry.metric)),

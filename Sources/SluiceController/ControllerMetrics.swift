@@ -28,6 +28,8 @@ final class ControllerMetrics: Sendable {
         var monitors: [String: [MonitorKey: (value: Double?, firing: Bool)]] = [:]
         var queries = MetricHistogram(bounds: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30])
         var queryFailures: [MetricQueryError.Kind: UInt64] = [:]
+        /// Each model's versions' replicas as last observed (model → version).
+        var replicas: [String: [String: ObservedReplicas]] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -58,6 +60,11 @@ final class ControllerMetrics: Sendable {
         }
     }
 
+    /// Keeps the replicas the data plane reported in the latest observation (replacing the last).
+    func recordReplicas(_ replicas: [String: [String: ObservedReplicas]]) {
+        state.withLockedValue { $0.replicas = replicas }
+    }
+
     /// Counts one query sent to Prometheus, and its failure's kind when it failed.
     func recordQuery(duration: Swift.Duration, failure: MetricQueryError.Kind?) {
         state.withLockedValue { state in
@@ -74,6 +81,7 @@ final class ControllerMetrics: Sendable {
             state.analysisRuns = state.analysisRuns.filter { models.contains($0.key) }
             state.checkValues = state.checkValues.filter { models.contains($0.key) }
             state.monitors = state.monitors.filter { models.contains($0.key) }
+            state.replicas = state.replicas.filter { models.contains($0.key) }
             return state
         }
         let sorted = states.sorted { $0.name < $1.name }
@@ -102,6 +110,17 @@ final class ControllerMetrics: Sendable {
         for state in sorted {
             guard let candidate = state.candidate else { continue }
             out.sample("sluice_rollout_candidate_weight_percent", [("model", state.name)], UInt64(clamping: candidate.weight))
+        }
+
+        out.family(
+            "sluice_model_replicas", .gauge,
+            help: "Replicas of each version as the data plane reports them: desired (after the process cap) and ready; absent from a data plane that does not report replicas.")
+        for (model, versions) in snapshot.replicas.sorted(by: { $0.key < $1.key }) {
+            for (version, replicas) in versions.sorted(by: { $0.key < $1.key }) {
+                for (kind, count) in [("desired", replicas.desired), ("ready", replicas.ready)] {
+                    out.sample("sluice_model_replicas", [("model", model), ("version", version), ("state", kind)], UInt64(clamping: count))
+                }
+            }
         }
 
         out.family("sluice_analysis_runs_total", .counter, help: "Analysis runs of a model's candidates, by verdict.")

@@ -125,19 +125,22 @@ public final class ControllerStore: Sendable {
         }
     }
 
-    /// Saves a pass: changed states, removed models, events, measurements and the intents of
-    /// the actions it decided (revert commits to write), atomically.
+    /// Saves a pass: changed states, removed models, events, measurements, the intents of
+    /// the actions it decided (revert commits to write) and settings (where the recorded scale
+    /// events end), atomically.
     public func save(
         states: [RolloutState],
         removed: [String] = [],
         events: [EventRecord] = [],
         measurements: [(model: String, revision: String?, run: AnalysisRun)] = [],
         reverts: [PendingRevert] = [],
+        settings: [String: String] = [:],
         at now: Double
     ) throws {
         let encoded = try Self.encode(states)
         try write(.pass) { db in
             try Self.upsert(encoded, at: now, db: db)
+            for (key, value) in settings { try Self.setSetting(key, value, db: db) }
             for name in removed {
                 try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
             }

@@ -24,7 +24,8 @@ struct PlanRender {
             do {
                 let objects = try renderer.objects(for: model, revision: to.revision)
                 output += "# \(change.name): \(change.action.kind.rawValue), weights "
-                    + model.route.weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
+                    + model.route.weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                    + Self.replicaBounds(model) + "\n"
                 output += KubernetesYAML.stream(objects)
             } catch {
                 output += "# \(change.name): cannot be rendered: \(error)\n"
@@ -32,6 +33,15 @@ struct PlanRender {
             }
         }
         return (output, errors)
+    }
+
+    /// `, replicas v1=4–8 v2=1–2` (each version's bounds in the runtime spec), empty for a
+    /// model without `scaling`.
+    static func replicaBounds(_ model: ModelRuntime) -> String {
+        let bounds = model.versions.compactMap { version in
+            version.scaling.map { "\(version.name)=\($0.minReplicas)–\($0.maxReplicas)" }
+        }
+        return bounds.isEmpty ? "" : ", replicas " + bounds.joined(separator: " ")
     }
 
     /// The model as the controller would send it at the first step of its rollout: the

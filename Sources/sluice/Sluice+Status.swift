@@ -123,11 +123,14 @@ private func command(_ client: ControllerClientOptions, _ path: String) async th
 /// The `sluice status` table.
 enum StatusTable {
     static func render(_ models: [JSONValue]) -> String {
-        var rows = [["MODEL", "SYNC", "HEALTH", "STABLE", "CANDIDATE", "WEIGHTS", "STEP", "LAST ANALYSIS", "REVISION", "MESSAGE"]]
+        // Only when the data plane reports replicas (a controller or data plane before them does not).
+        let showReplicas = models.contains { $0["replicas"] != nil }
+        var rows = [["MODEL", "SYNC", "HEALTH", "STABLE", "CANDIDATE", "WEIGHTS"] + (showReplicas ? ["REPLICAS"] : [])
+            + ["STEP", "LAST ANALYSIS", "REVISION", "MESSAGE"]]
         // Lines printed under a model's row (none under the header).
         var details: [[String]] = [[]]
         for model in models {
-            details.append(routingLine(model).map { [$0] } ?? [])
+            details.append([routingLine(model), limitLine(model)].compactMap { $0 })
             func text(_ value: JSONValue?) -> String {
                 switch value {
                 case .string(let s)?: s
@@ -145,11 +148,32 @@ enum StatusTable {
             let step = model["step"].map { text($0) + (model["steps"].map { "/\(text($0))" } ?? "") } ?? "-"
             rows.append([
                 text(model["name"]), text(model["sync"]), text(model["health"]),
-                text(model["stable"]?["version"]), text(model["candidate"]?["version"]), weights, step,
-                text(model["lastAnalysis"]?["verdict"]), String(text(model["desiredRevision"]).prefix(7)), text(model["message"]),
+                text(model["stable"]?["version"]), text(model["candidate"]?["version"]), weights,
+            ] + (showReplicas ? [replicasCell(model)] : []) + [
+                step, text(model["lastAnalysis"]?["verdict"]), String(text(model["desiredRevision"]).prefix(7)), text(model["message"]),
             ])
         }
         return zip(lines(rows), details).flatMap { [$0] + $1 }.joined(separator: "\n")
+    }
+
+    /// Ready over desired replicas per version, `v1=3/3 v2=1/2`; `-` when none are reported.
+    static func replicasCell(_ model: JSONValue) -> String {
+        guard case .object(let versions)? = model["replicas"], !versions.isEmpty else { return "-" }
+        return versions.map { name, replicas in
+            let count = { (key: String) in if case .int(let value)? = replicas[key] { String(value) } else { "?" } }
+            return "\(name)=\(count("ready"))/\(count("desired"))"
+        }.joined(separator: " ")
+    }
+
+    /// `  replicas: v2 limited by maxProcesses` under a model whose versions run fewer
+    /// replicas than their load asks for; nil when none does.
+    static func limitLine(_ model: JSONValue) -> String? {
+        guard case .object(let versions)? = model["replicas"] else { return nil }
+        let limited = versions.compactMap { name, replicas -> String? in
+            guard case .string(let limit)? = replicas["limitedBy"] else { return nil }
+            return "\(name) limited by \(limit)"
+        }
+        return limited.isEmpty ? nil : "  replicas: " + limited.joined(separator: ", ")
     }
 
     /// `  routing: mirror 10%→v2, sticky x-user-id` under a model routed by more than its

@@ -35,7 +35,7 @@ import Testing
             (.monitorFiring, "monitorFiring"), (.monitorResolved, "monitorResolved"), (.monitorRollback, "monitorRollback"),
             (.rollbackSkipped, "rollbackSkipped"), (.alertFailed, "alertFailed"), (.retrainApproved, "retrainApproved"),
             (.retrainAwaitingApproval, "retrainAwaitingApproval"), (.retrainWithheld, "retrainWithheld"),
-            (.retrainRequested, "retrainRequested"), (.retrainFailed, "retrainFailed"),
+            (.retrainRequested, "retrainRequested"), (.retrainFailed, "retrainFailed"), (.scaled, "scaled"),
         ]
         for (kind, word) in words {
             #expect(kind.rawValue == word)

@@ -70,6 +70,8 @@ public final class FakeDataPlane: DataPlaneBackend {
         var calls: [Call] = []
         /// Requests answered per `model/version` (spreads errors and predictions evenly).
         var answered: [String: Int] = [:]
+        /// What ``reportScaling(instance:events:replicas:)`` scripted for `observe`.
+        var scaling: (instance: String, events: [ScaleEvent], replicas: [String: ObservedReplicas])?
     }
 
     /// The manual clock readiness and traffic are measured with.
@@ -91,6 +93,12 @@ public final class FakeDataPlane: DataPlaneBackend {
     }
 
     // MARK: Scripting
+
+    /// Makes `observe` answer as a data plane with replicas does: its run's `instance`, its
+    /// latest scale events, and the replicas of versions (by `model/version`).
+    public func reportScaling(instance: String, events: [ScaleEvent], replicas: [String: ObservedReplicas] = [:]) {
+        state.withLockedValue { $0.scaling = (instance, events, replicas) }
+    }
 
     /// Scripts a version by its data-plane name (`v2`, `v1~canary`).
     public func script(_ model: String, _ version: String, _ behaviour: Behaviour) {
@@ -308,7 +316,11 @@ public final class FakeDataPlane: DataPlaneBackend {
 
     private static func observed(_ state: State, now: Double) -> ObservedState {
         let models = (state.spec?.models ?? []).map { model -> ObservedModel in
-            let versions = model.versions.map { phase(of: $0, model: model.name, in: state, now: now) }
+            let versions = model.versions.map { version in
+                var observed = phase(of: version, model: model.name, in: state, now: now)
+                observed.replicas = state.scaling?.replicas["\(model.name)/\(version.name)"]
+                return observed
+            }
             let readyWeight = versions.filter { $0.ready == true }.reduce(0) { $0 + (model.route.weights[$1.name] ?? 0) }
             var effective: [String: Double] = [:]
             for version in versions {
@@ -320,6 +332,6 @@ public final class FakeDataPlane: DataPlaneBackend {
                 weights: Dictionary(model.versions.map { ($0.name, model.route.weights[$0.name] ?? 0) }, uniquingKeysWith: { first, _ in first }),
                 effectiveWeights: effective, versions: versions)
         }
-        return ObservedState(revision: state.spec?.revision, models: models)
+        return ObservedState(revision: state.spec?.revision, models: models, instance: state.scaling?.instance, scaleEvents: state.scaling?.events)
     }
 }

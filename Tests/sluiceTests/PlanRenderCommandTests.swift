@@ -62,6 +62,20 @@ struct PlanRenderCommandTests {
         #expect(result.stdout.contains("\"s3://models/fraud/v2/model.joblib\""))
     }
 
+    @Test("with spec.scaling, each version's replica bounds at the first step are in the header: the canary's share, stable whole")
+    func replicaBounds() async throws {
+        let repo = try GitFixture()
+        let config = try Self.config()
+        defer { try? FileManager.default.removeItem(at: config.deletingLastPathComponent()) }
+        let scaling = "  scaling: {minReplicas: 4, maxReplicas: 8}\n"
+        try repo.commit("v1", files: ["manifests/fraud.yaml": Self.fraud(["v1"], traffic: ["v1": 100]) + scaling])
+        try repo.commit("ship v2", files: ["manifests/fraud.yaml": Self.fraud(["v1", "v2"], traffic: ["v1": 0, "v2": 100], steps: true) + scaling])
+        let result = try await SluiceBinary.run(
+            ["plan", "--path", "manifests", "--backend", "kubernetes", "--render", "--config", config.path], in: repo.url)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("# fraud: canary, weights v1=90 v2=10, replicas v1=4–8 v2=1–1"), "\(result.stdout)")
+    }
+
     @Test("the kserve driver prints one InferenceService with canaryTrafficPercent")
     func kserve() async throws {
         let result = try await Self.canaryPlan(driver: "kserve")

@@ -35,4 +35,23 @@ struct StatusTableTests {
         let lines = StatusTable.render([odd]).split(separator: "\n").map(String.init)
         #expect(lines.last == "  routing: unreadable (routing.mirror.percent: expected a percent 0–100, found a string)")
     }
+
+    @Test("a REPLICAS column shows ready/desired per version when the data plane reports replicas, and a line names the cap that limits them")
+    func replicasColumn() throws {
+        let text = #"""
+            {"name": "fraud", "sync": "Synced", "health": "Healthy", "weights": {"v1": 75, "v2": 25}, "message": "canary",
+             "replicas": {"v1": {"desired": 4, "ready": 4, "minReplicas": 4, "maxReplicas": 8},
+                          "v2": {"desired": 2, "ready": 1, "minReplicas": 1, "maxReplicas": 2, "limitedBy": "maxProcesses"}}}
+            """#
+        let scaled = try JSONParser.parse(Array(text.utf8))
+        let lines = StatusTable.render([scaled, try Self.model("plain", routing: nil)]).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines[0].contains(" WEIGHTS ") && lines[0].contains(" REPLICAS "))
+        #expect(lines[1].contains("v1=4/4 v2=1/2"))
+        #expect(lines[2] == "  replicas: v2 limited by maxProcesses")
+        #expect(lines[3].hasPrefix("plain ") && lines[3].contains(" - "), "a model without replicas shows -")
+
+        let older = StatusTable.render([try Self.model("plain", routing: nil)])
+        #expect(!older.contains("REPLICAS"), "no column when nothing reports replicas")
+    }
 }

@@ -33,7 +33,23 @@ enum ManifestDecoder {
         return ModelDeployment(
             name: metadata?.string("name") ?? "", labels: labels, runtime: spec?.string("runtime") ?? "",
             versions: versions, traffic: traffic, routing: routing,
-            rollout: spec?["rollout"].map(decodeRollout), monitors: (spec?.list("monitors") ?? []).map(decodeMonitor))
+            rollout: spec?["rollout"].map(decodeRollout), monitors: (spec?.list("monitors") ?? []).map(decodeMonitor),
+            scaling: spec?["scaling"].map(decodeScaling))
+    }
+
+    /// `spec.scaling` with its defaults: minReplicas 1, maxReplicas = minReplicas, target
+    /// concurrency 4, scaleDownDelay 5m (see ``ReplicaScaling``).
+    static func decodeScaling(_ node: YAMLNode) -> ReplicaScaling {
+        let minimum = node.int("minReplicas") ?? 1
+        var target = ReplicaScaling.defaultTarget
+        if let value = node["target"]?.number(ReplicaScaling.Target.Metric.rps.rawValue) {
+            target = .rps(value)
+        } else if let value = node["target"]?.number(ReplicaScaling.Target.Metric.concurrency.rawValue) {
+            target = .concurrency(value)
+        }
+        return ReplicaScaling(
+            minReplicas: minimum, maxReplicas: node.int("maxReplicas") ?? minimum, target: target,
+            scaleDownDelay: node.duration("scaleDownDelay") ?? ReplicaScaling.defaultScaleDownDelay)
     }
 
     static func decodeRollout(_ node: YAMLNode) -> Rollout {

@@ -8,6 +8,8 @@ extension ModelDeployment {
     /// What it leaves out, and why:
     /// - `metadata.name`: it is the key the digest is recorded under, not part of the spec.
     /// - `metadata.labels`: they select and report; they never change what serves.
+    /// - `scaling` when it is not written: a manifest without it keeps the digest it had
+    ///   before the field existed (defaults filled in when it is written).
     ///
     /// What it normalises, and why:
     /// - Defaults are filled in by the decoder, so `onAbort: rollback` written or omitted is
@@ -30,6 +32,8 @@ extension ModelDeployment {
             ("monitors", .array(monitors.sorted { Self.utf8Less($0.name, $1.name) }.map(Self.canonical))),
         ]
         if let rollout { members.append(("rollout", Self.canonical(rollout))) }
+        // Only when written, so that every digest recorded before `scaling` existed still holds.
+        if let scaling { members.append(("scaling", scaling.jsonValue)) }
         return Self.sortedKeys(.object(members))
     }
 

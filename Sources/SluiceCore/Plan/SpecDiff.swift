@@ -13,6 +13,7 @@ public enum SpecDiff {
         changes += routingChanges(old.routing, new.routing)
         changes += rolloutChanges(old.rollout, new.rollout)
         changes += monitorChanges(old.monitors, new.monitors)
+        changes += scalingChanges(old.scaling, new.scaling)
         changes += mapChanges("labels", old.labels, new.labels)
         return changes
     }
@@ -30,6 +31,7 @@ public enum SpecDiff {
         if let mirror = deployment.routing.mirror { changes.append(line("routing.mirror", summary(mirror))) }
         if let rollout = deployment.rollout { changes.append(line("rollout", summary(rollout))) }
         changes += deployment.monitors.map { line("monitors.\($0.name)", summary($0)) }
+        if let scaling = deployment.scaling { changes.append(line("scaling", summary(scaling))) }
         changes += sortedKeys(deployment.labels).map { line("labels.\($0)", deployment.labels[$0]!) }
         return changes
     }
@@ -144,6 +146,18 @@ public enum SpecDiff {
         return changes
     }
 
+    /// One line for the whole object, the bounds first: `scaling: 1–1 replicas (default) →
+    /// 2–8 replicas, concurrency 4, scaleDownDelay 5m`. No scaling reads as the one process it runs.
+    static func scalingChanges(_ old: ReplicaScaling?, _ new: ReplicaScaling?) -> [FieldChange] {
+        guard old != nil || new != nil else { return [] }
+        return scalarChange("scaling", scalingSummary(old), scalingSummary(new))
+    }
+
+    /// Scaling in one line, or what a model without `spec.scaling` runs: `1–1 replicas (default)`.
+    public static func scalingSummary(_ scaling: ReplicaScaling?) -> String {
+        scaling.map(summary) ?? "1–1 replicas (default)"
+    }
+
     static func thresholdChanges(_ prefix: String, _ old: Thresholds, _ new: Thresholds) -> [FieldChange] {
         optionalChange(prefix + "max", old.max.map(number), new.max.map(number))
             + optionalChange(prefix + "min", old.min.map(number), new.min.map(number))
@@ -189,6 +203,11 @@ public enum SpecDiff {
             text += " (unpinned: whatever it holds when fetched)"
         }
         return text
+    }
+
+    /// Scaling in one line: `2–8 replicas, concurrency 4, scaleDownDelay 5m`.
+    public static func summary(_ scaling: ReplicaScaling) -> String {
+        "\(scaling.minReplicas)–\(scaling.maxReplicas) replicas, \(scaling.target.metric.rawValue) \(number(scaling.target.value)), scaleDownDelay \(scaling.scaleDownDelay)"
     }
 
     /// A mirror in a few words: `5% to v2.2`.

@@ -17,6 +17,9 @@ public struct ModelRoute: Sendable, Hashable {
     public var weights: [String: Int]
     public var stickyHeader: String?
     public var mirror: Mirror?
+    /// Each data-plane version's replica bounds (absent: one process), from
+    /// ``RolloutEngine/replicaBounds(stable:candidate:route:)``.
+    public var scaling: [String: ReplicaScaling] = [:]
 }
 
 /// The rollout decisions, as pure functions of (desired, state, observation, time):
@@ -133,8 +136,11 @@ public enum RolloutEngine {
                 makeStable(&state, target)
                 state.health = .progressing
                 state.reason = .updated
-                state.message = "traffic \(target.split) (no new version gains traffic)"
-                events.append(RolloutEvent(.updated, "\(desired.name) now \(target.split)", revision: revision))
+                // A change of bounds alone moves no traffic: said, so history explains the new replica counts.
+                let scaling = stable.scaling == target.scaling ? ""
+                    : "; scaling \(SpecDiff.scalingSummary(stable.scaling)) → \(SpecDiff.scalingSummary(target.scaling))"
+                state.message = "traffic \(target.split) (no new version gains traffic)" + scaling
+                events.append(RolloutEvent(.updated, "\(desired.name) now \(target.split)" + scaling, revision: revision))
                 return Decision(state: state, events: events, analysisDue: false)
             }
             state.candidate = RolloutState.Candidate(target: target, startedAt: now)
@@ -447,7 +453,9 @@ public enum RolloutEngine {
     public static func route(for state: RolloutState) -> ModelRoute? {
         guard let stable = state.stable else { return nil }
         guard let candidate = state.candidate else {
-            return ModelRoute(versions: stable.versions, weights: stable.weights, stickyHeader: stable.stickyHeader, mirror: stable.mirror)
+            var route = ModelRoute(versions: stable.versions, weights: stable.weights, stickyHeader: stable.stickyHeader, mirror: stable.mirror)
+            route.scaling = replicaBounds(stable: stable, candidate: nil, route: route)
+            return route
         }
         let target = candidate.target
         // Target versions under their data-plane names: a version that keeps its name with a
@@ -484,7 +492,9 @@ public enum RolloutEngine {
         if let mirrored = mirror, let version = target.versions.first(where: { $0.name == mirrored.version }) {
             mirror?.version = dataPlaneName(of: version, stable: stable)
         }
-        return ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: mirror)
+        var route = ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: mirror)
+        route.scaling = replicaBounds(stable: stable, candidate: target, route: route)
+        return route
     }
 
     /// The name a target version runs under during a rollout: its own, unless the stable

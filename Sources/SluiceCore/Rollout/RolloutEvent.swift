@@ -51,6 +51,10 @@ public struct RolloutEvent: Sendable, Hashable {
         /// left out of the spec (what runs is kept) while the other models go on.
         public static let runtimeUndefined = Kind(rawValue: "runtimeUndefined")
 
+        /// The data plane changed a version's replica count (load, idle time, new bounds or
+        /// the operator's process cap); the message says from what to what and why.
+        public static let scaled = Kind(rawValue: "scaled")
+
         // MARK: `onAbort: revert`
 
         /// The revert commit was written.

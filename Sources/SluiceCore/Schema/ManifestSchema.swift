@@ -51,6 +51,9 @@ public enum ManifestSchema {
             FieldSchema(
                 "monitors", .list(.object(monitor), minItems: 0, uniqueField: "name"),
                 "Checks that run all the time on live traffic, each with an action."),
+            FieldSchema(
+                "scaling", .object(scaling), default: "one process per version",
+                "Replicas per version and the load that adds them. During a canary the candidate gets a share of the bounds in proportion to its weight (at least one replica); the stable version keeps its own until promotion."),
         ])
 
     static let version = ObjectSchema(
@@ -84,6 +87,33 @@ public enum ManifestSchema {
             FieldSchema("percent", .integer(minimum: 1, maximum: 100), required: true, "The share of requests copied, 1 to 100."),
         ])
 
+    static let scaling = ObjectSchema(
+        name: "Scaling", plural: "scaling settings",
+        description: "How many model-server processes (replicas) run a version, and when the autoscaler adds or removes one.",
+        fields: [
+            FieldSchema(
+                "minReplicas", .integer(minimum: 1, maximum: ReplicaScaling.maximumReplicas), default: "1",
+                "Replicas kept running whatever the load."),
+            FieldSchema(
+                "maxReplicas", .integer(minimum: 1, maximum: ReplicaScaling.maximumReplicas), default: "minReplicas",
+                "Replicas never exceeded; at least minReplicas. Equal to minReplicas, the count is fixed. The operator's `serve.maxProcesses` caps the total further."),
+            FieldSchema(
+                "target", .object(scalingTarget), default: "concurrency: 4",
+                "The load one replica should carry; above it replicas are added at once."),
+            FieldSchema(
+                "scaleDownDelay", .string(.duration), default: "5m",
+                "How long load must stay below the target before a replica is removed, so a brief lull does not cost a cold start."),
+        ])
+
+    static let scalingTarget = ObjectSchema(
+        name: "ScalingTarget", plural: "scaling targets",
+        description: "The load per replica: exactly one of `concurrency` or `rps`.",
+        fields: [
+            FieldSchema("concurrency", .number(exclusiveMinimum: 0), "Requests in flight per replica."),
+            FieldSchema("rps", .number(exclusiveMinimum: 0), "Requests per second per replica."),
+        ],
+        exactlyOneField: true, singular: "target")
+
     static let rollout = ObjectSchema(
         name: "Rollout", plural: "rollouts",
         description: "A canary: ordered steps, and the analysis that must pass while they run.",
@@ -115,7 +145,7 @@ public enum ManifestSchema {
                 "approval", .object(approval),
                 "Wait until someone runs `sluice promote MODEL`; written `approval: {}`."),
         ],
-        exactlyOneField: true)
+        exactlyOneField: true, singular: "step")
 
     static let approval = ObjectSchema(
         name: "Approval", plural: "approvals",
@@ -277,6 +307,7 @@ public enum ManifestSchema {
     /// Every object definition, in reference order.
     public static let objects: [ObjectSchema] = [
         document, metadata, spec, version, routing, mirror, rollout, step, approval, analysis, check, monitor, criticalTier,
+        scaling, scalingTarget,
     ]
 
     /// Every documented field path (`spec.versions[].name`), depth first in definition order.

@@ -70,6 +70,8 @@ public struct ObjectSchema: Sendable {
     public let fields: [FieldSchema]
     /// When true, exactly one field must be present (a rollout step is a weight, a pause or an approval).
     public var exactlyOneField: Bool = false
+    /// One such object in a sentence ("step"), for the message of ``exactlyOneField``.
+    public var singular: String?
     /// Field groups of which at least one field must be present.
     public var requireAnyOf: [[String]] = []
     /// Conditional requirements, such as "a drift metric needs a test".
@@ -82,8 +84,9 @@ public struct ObjectSchema: Sendable {
     /// Creates an object definition.
     public init(
         name: String, plural: String, description: String, fields: [FieldSchema], exactlyOneField: Bool = false,
-        requireAnyOf: [[String]] = [], rules: [FieldRule] = [], exclusive: [[String]] = []
+        requireAnyOf: [[String]] = [], rules: [FieldRule] = [], exclusive: [[String]] = [], singular: String? = nil
     ) {
+        self.singular = singular
         self.name = name
         self.plural = plural
         self.description = description

@@ -77,7 +77,7 @@ public struct SchemaValidator {
         if object.exactlyOneField, known.count > 1 || (known.isEmpty && unknownCount == 0) {
             let choices = object.fields.map { "'\($0.name)'" }.joined(separator: ", ")
             let location = known.count > 1 ? entries.last { object.hasField($0.key.scalar?.text ?? "") }!.key.location : owner
-            report(location, .inconsistent, path, "a step has exactly one of \(choices); this one has \(known.isEmpty ? "none" : known.map { "'\($0)'" }.joined(separator: " and "))")
+            report(location, .inconsistent, path, "a \(object.singular ?? object.name) has exactly one of \(choices); this one has \(known.isEmpty ? "none" : known.map { "'\($0)'" }.joined(separator: " and "))")
         }
         for group in object.requireAnyOf where !group.contains(where: { present[$0] != nil }) {
             report(owner, .missingField, path, "\(path) needs at least one of " + group.joined(separator: ", "))

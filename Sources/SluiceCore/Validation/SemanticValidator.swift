@@ -36,6 +36,7 @@ struct SemanticValidator {
                 checkQuery(check, path: "spec.rollout.analysis.checks[\(index)]", isAnalysis: true)
             }
         }
+        if let scaling = spec["scaling"], scaling.entries != nil { checkScaling(scaling) }
         for (index, monitor) in spec.list("monitors").enumerated() {
             checkThresholds(monitor, path: "spec.monitors[\(index)]")
             checkQuery(monitor, path: "spec.monitors[\(index)]", isAnalysis: false)
@@ -43,6 +44,27 @@ struct SemanticValidator {
                 checkThresholds(monitor, path: "spec.monitors[\(index)].critical", limits: critical)
                 checkEscalation(monitor, critical: critical, path: "spec.monitors[\(index)].critical")
             }
+        }
+    }
+
+    /// The rules `spec.scaling` shares with a runtime spec's (``ReplicaScaling/problems``),
+    /// each reported at its field. A field the schema pass refused counts as absent here
+    /// (its default), so that it is reported once, by the schema pass.
+    private mutating func checkScaling(_ node: YAMLNode) {
+        let path = "spec.scaling"
+        func refused(_ name: String) -> Bool {
+            guard let value = node[name], let field = ManifestSchema.scaling.field(name) else { return false }
+            var schema = SchemaValidator(file: validator.file)
+            schema.validate(value, as: field.type, path: path + "." + name, owner: value.location)
+            return !schema.diagnostics.isEmpty
+        }
+        var scaling = ManifestDecoder.decodeScaling(node)
+        if refused("minReplicas") { scaling.minReplicas = 1 }
+        if node["maxReplicas"] == nil || refused("maxReplicas") { scaling.maxReplicas = scaling.minReplicas }
+        if refused("target") { scaling.target = ReplicaScaling.defaultTarget }
+        for problem in scaling.problems {
+            let name = problem.field.split(separator: ".").first.map(String.init) ?? problem.field
+            validator.report(node[name]?.location ?? node.location, .inconsistent, path + "." + problem.field, "\(problem.field): \(problem.message)")
         }
     }
 
