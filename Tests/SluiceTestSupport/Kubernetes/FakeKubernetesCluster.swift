@@ -19,12 +19,13 @@ final class FakeKubernetesCluster: Sendable {
     }
 
     /// The kinds the fake stores, when their API group/version is served.
-    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .configMap, .lease, .event]
+    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .horizontalPodAutoscaler, .configMap, .lease, .event]
 
-    /// Kinds whose server bumps `metadata.generation` on spec changes (the apps/v1 strategy and
-    /// every CRD with a status subresource); core Services, Leases and Events carry none.
+    /// Kinds whose server bumps `metadata.generation` on spec changes (the apps/v1 and
+    /// autoscaling/v2 strategies and every CRD with a status subresource); core Services,
+    /// Leases and Events carry none.
     static func hasGeneration(_ kind: ResourceKind) -> Bool {
-        kind == .deployment || kind == .httpRoute || kind == .inferenceService
+        kind == .deployment || kind == .httpRoute || kind == .inferenceService || kind == .horizontalPodAutoscaler
     }
 
     /// Built-in kinds: their list items carry no `apiVersion`/`kind` on the wire (the typed
