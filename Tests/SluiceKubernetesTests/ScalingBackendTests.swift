@@ -77,9 +77,13 @@ struct ScalingBackendTests {
                 #expect(handedOver?["spec", "replicas"] == .int(3))
                 #expect(!Self.replicaOwners(handedOver).contains("sluice"))
 
+                // Once the HPA's status is watched (load 0 at first), desired follows it alone.
+                let watched = try await Self.observedReplicas(backend) { $0.load == 0 }
+                #expect(watched.desired == 3 && watched.minReplicas == 2 && watched.maxReplicas == 8)
+
                 // The HPA's metric asks for 5 at 9 in flight per pod; status shows it.
                 fake.recommendReplicas(namespace: Self.namespace, name: Self.deploymentName, replicas: 5, load: "9")
-                let scaled = try await Self.observedReplicas(backend) { $0.desired == 5 && $0.ready == 5 }
+                let scaled = try await Self.observedReplicas(backend) { $0.desired == 5 && $0.ready == 5 && $0.load == 9 }
                 #expect(scaled == ObservedReplicas(
                     desired: 5, ready: 5, minReplicas: 2, maxReplicas: 8, load: 9, target: 4, metric: .concurrency))
                 #expect(Self.replicaOwners(fake.object(kind: .deployment, namespace: Self.namespace, name: Self.deploymentName)) == ["kube-controller-manager"])
