@@ -106,6 +106,7 @@ extension KubernetesBackend {
         for (object, _) in changed { _ = try await client.apply(object, dryRun: true) }
         for (object, current) in changed {
             if let current { try await handOverReplicas(of: object, live: current) }
+            try await retireAutoscaler(before: object, live: live)
             _ = try await client.apply(object)
         }
         logger.info("applied \(changed.count) object(s) of \(model.name)", metadata: ["model": "\(model.name)"])
@@ -180,6 +181,12 @@ struct ObjectKey: Hashable {
     var apiVersion: String
     var kind: String
     var name: String
+
+    init(apiVersion: String, kind: String, name: String) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+    }
 
     init?(_ object: KubernetesObject) {
         guard !object.kind.isEmpty, !object.name.isEmpty else { return nil }

@@ -31,6 +31,19 @@ extension KubernetesBackend {
         ])
     }
 
+    /// When `object` (a Deployment about to be applied) sets `spec.replicas` again while its
+    /// HPA still runs (the version stopped autoscaling), deletes the HPA first, so it cannot
+    /// scale the Deployment away from Sluice's count between the apply and the prune.
+    func retireAutoscaler(before object: KubernetesObject, live: [ObjectKey: KubernetesObject]) async throws(KubernetesError) {
+        guard object.kind == ResourceKind.deployment.kind, object["spec", "replicas"] != nil else { return }
+        let key = ObjectKey(apiVersion: ResourceKind.horizontalPodAutoscaler.apiVersion, kind: ResourceKind.horizontalPodAutoscaler.kind, name: object.name)
+        guard let autoscaler = live[key], autoscaler.isManagedBySluice else { return }
+        try await client.delete(.horizontalPodAutoscaler, namespace: namespace, name: autoscaler.name, uid: autoscaler.uid)
+        logger.info("pruned \(ResourceKind.horizontalPodAutoscaler) \(namespace)/\(autoscaler.name) before applying its Deployment's replica count", metadata: [
+            "model": "\(object.labels[KubernetesLabels.model] ?? "")",
+        ])
+    }
+
     /// Whether Sluice's apply owns the live Deployment's `spec.replicas` (its managedFields
     /// entry lists `f:spec` → `f:replicas`). Without managedFields (a server or proxy that
     /// leaves them out) it is assumed to, since the hand-over costs one request and is harmless.
