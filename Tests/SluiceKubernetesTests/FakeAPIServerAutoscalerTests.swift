@@ -25,6 +25,32 @@ struct FakeAPIServerAutoscalerTests {
         ])
     }
 
+    /// `deployment` without `spec.replicas`.
+    static func withoutReplicas(_ deployment: JSONValue) -> JSONValue {
+        guard case .object(let members)? = deployment["spec"] else { return deployment }
+        return deployment.replacing(["spec"], with: .object(members.filter { $0.0 != "replicas" }))
+    }
+
+    @Test("an apply that stops setting spec.replicas resets it to the default 1, unless another field manager holds it (the hand-over)")
+    func replicasResetWithoutHandover() async throws {
+        let server = try await FakeKubernetesAPIServer.startQuiet()
+        let client = try FakeAPIServerClientForTests(server)
+        defer { Task { await client.shutdown(); await server.stop() } }
+        let withoutReplicas = Self.withoutReplicas(FakeAPIServerObjects.deployment("iris-v1", replicas: 3))
+        #expect(try await client.apply(FakeAPIServerObjects.deployment("iris-v1", replicas: 3)).status == 201)
+        #expect(try await client.apply(withoutReplicas).json["spec"]?["replicas"] == .int(1))
+
+        #expect(try await client.apply(FakeAPIServerObjects.deployment("iris-v2", replicas: 3)).status == 201)
+        let handover = JSONValue.object([
+            ("apiVersion", .string("apps/v1")), ("kind", .string("Deployment")),
+            ("metadata", .object([("name", .string("iris-v2")), ("namespace", .string("models"))])),
+            ("spec", .object([("replicas", .int(3))])),
+        ])
+        #expect(try await client.apply(handover, manager: "sluice-handover-to-hpa").status == 200)
+        let kept = try await client.apply(withoutReplicas.replacing(["metadata", "name"], with: .string("iris-v2")))
+        #expect(kept.json["spec"]?["replicas"] == .int(3))
+    }
+
     @Test("a recommendation scales the Deployment within bounds (as kube-controller-manager); status has the upstream fields and conditions")
     func autoscalerStatus() async throws {
         let upstream = try FakeAPIServerFixtures.load("hpa-status.json")

@@ -109,6 +109,7 @@ final class FakeKubernetesCluster: Sendable {
         for (key, value) in body.fakeMembers ?? [] where !["apiVersion", "kind", "metadata", "status"].contains(key) {
             json.fakeSet(key, value)
         }
+        applyDefaults(kind, to: &json)
         return json
     }
 
@@ -130,6 +131,15 @@ final class FakeKubernetesCluster: Sendable {
             }
         }
         return paths
+    }
+
+    /// The defaults the API server fills in that Sluice's tests depend on: a Deployment's
+    /// `spec.replicas` is 1 when absent (k8s.io/kubernetes pkg/apis/apps/v1 `SetDefaults_Deployment`).
+    /// A defaulted field belongs to no field manager.
+    static func applyDefaults(_ kind: ResourceKind, to json: inout JSONValue) {
+        guard kind == .deployment, var spec = json["spec"], spec["replicas"] == nil else { return }
+        spec.fakeSet("replicas", .int(1))
+        json.fakeSet("spec", spec)
     }
 
     /// Bumps `metadata.generation` when `spec` changed, as the registry strategies do.
