@@ -8,9 +8,8 @@ extension ObservedStateReader {
     /// Desired: the HPA's `status.desiredReplicas` when an HPA scales the version, else the
     /// Deployment's `spec.replicas`; ready: the Deployment's `status.readyReplicas`; bounds from
     /// the version's `scaling` (or the runtime's fixed count), target and metric when it
-    /// autoscales; load
-    /// from the HPA's `status.currentMetrics`; limited when the HPA reports `ScalingLimited`
-    /// because of its maximum.
+    /// autoscales; load from the HPA's `status.currentMetrics`; limited when the HPA reports
+    /// `ScalingLimited` because of its maximum.
     func replicas(of version: VersionRuntime, deployment: KubernetesObject, autoscaler: KubernetesObject?) -> ObservedReplicas {
         let fixed = version.runtime.flatMap { context.runtimes[$0]?.kubernetes?.replicas } ?? 1
         let bounds = version.scaling ?? ReplicaScaling.fixed(fixed)
