@@ -14,6 +14,7 @@ struct DeployManifestTests {
     /// The rules docs/kubernetes.md documents: `apiGroup resource` → verbs.
     static let documentedRules: [String: Set<String>] = [
         "apps deployments": ["get", "list", "watch", "create", "patch", "delete"],
+        "autoscaling horizontalpodautoscalers": ["get", "list", "watch", "create", "patch", "delete"],
         "core services": ["get", "list", "watch", "create", "patch", "delete"],
         "gateway.networking.k8s.io httproutes": ["get", "list", "watch", "create", "patch", "delete"],
         "serving.kserve.io inferenceservices": ["get", "list", "watch", "create", "patch", "delete"],

@@ -90,11 +90,31 @@ enum RenderFixtures {
         State(name: "standard-promoted", model: fraud([v2, v1], ["v2": 100, "v1": 0]), revision: "6666666"),
     ]
 
+    /// A version with replica bounds.
+    static func scaled(_ version: VersionRuntime, _ scaling: ReplicaScaling, name: String? = nil) -> VersionRuntime {
+        var version = version
+        version.scaling = scaling
+        if let name { version.name = name }
+        return version
+    }
+
+    /// Replica scaling (issue 21): fixed bounds, and a canary whose candidate (an artifact
+    /// change, so `v1~canary`) autoscales on rps within its share while the stable version
+    /// autoscales on concurrency.
+    static let scalingStates: [State] = [
+        State(name: "fixed-replicas", model: fraud([scaled(v1, .fixed(3))], ["v1": 100]), revision: "7777777"),
+        State(name: "autoscaling-canary", model: fraud([
+            scaled(v1, ReplicaScaling(minReplicas: 2, maxReplicas: 8, target: .concurrency(4), scaleDownDelay: .seconds(120))),
+            scaled(v2, ReplicaScaling(minReplicas: 1, maxReplicas: 2, target: .rps(2.5), scaleDownDelay: .seconds(90)), name: "v1~canary"),
+        ], ["v1": 75, "v1~canary": 25]), revision: "8888888"),
+    ]
+
     /// Every (golden directory, context, state) rendered.
     static var cases: [(directory: String, context: KubernetesRenderContext, state: State)] {
-        states.map { ("gateway-api", context(.gatewayAPI), $0) }
-            + states.map { ("kserve", context(.kserve), $0) }
-            + standardStates.map { ("kserve", context(.kserve, mode: .rawDeployment), $0) }
+        let standardScaling = scalingStates.map { State(name: "standard-\($0.name)", model: $0.model, revision: $0.revision) }
+        return (states + scalingStates).map { ("gateway-api", context(.gatewayAPI), $0) }
+            + (states + scalingStates).map { ("kserve", context(.kserve), $0) }
+            + (standardStates + standardScaling).map { ("kserve", context(.kserve, mode: .rawDeployment), $0) }
     }
 
     static func render(_ context: KubernetesRenderContext, _ state: State) throws -> [KubernetesObject] {

@@ -12,11 +12,15 @@ extension KubernetesClient {
     /// Server-side apply: `PATCH objectPath?fieldManager=sluice&force=true&fieldValidation=Strict[&dryRun=All]`,
     /// `Content-Type: application/apply-patch+yaml` with the object as JSON (which is YAML).
     /// A 409 is retried up to ``applyConflictRetries`` times with jittered backoff.
+    /// - Parameter fieldManager: who owns the applied fields; `sluice` except for a hand-over
+    ///   of a field to another owner (a Deployment's replicas to its HPA).
     /// - Returns: the object as the server stored it (or would have, for a dry run).
-    public func apply(_ object: KubernetesObject, dryRun: Bool = false) async throws(KubernetesError) -> KubernetesObject {
+    public func apply(
+        _ object: KubernetesObject, dryRun: Bool = false, fieldManager: String = KubernetesLabels.managerName
+    ) async throws(KubernetesError) -> KubernetesObject {
         let (kind, namespace, name) = try Self.address(of: object)
         let path = kind.objectPath(namespace: namespace, name: name)
-        var query = [("fieldManager", KubernetesLabels.managerName), ("force", "true"), ("fieldValidation", "Strict")]
+        var query = [("fieldManager", fieldManager), ("force", "true"), ("fieldValidation", "Strict")]
         if dryRun { query.append(("dryRun", "All")) }
         let body = Array(object.json.serialized().utf8)
         var conflicts = 0

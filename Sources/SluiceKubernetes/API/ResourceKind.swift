@@ -36,12 +36,14 @@ public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
     public static let httpRoute = ResourceKind(group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute")
     public static let inferenceService = ResourceKind(
         group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices", kind: "InferenceService")
+    public static let horizontalPodAutoscaler = ResourceKind(
+        group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers", kind: "HorizontalPodAutoscaler")
     public static let configMap = ResourceKind(group: "", version: "v1", plural: "configmaps", kind: "ConfigMap")
     public static let lease = ResourceKind(group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease")
     public static let event = ResourceKind(group: "events.k8s.io", version: "v1", plural: "events", kind: "Event")
 
     /// The kind of `object`, when it is one Sluice knows.
     public static func of(_ object: KubernetesObject) -> ResourceKind? {
-        [deployment, service, httpRoute, inferenceService, configMap, lease].first { $0.apiVersion == object.apiVersion && $0.kind == object.kind }
+        [deployment, service, httpRoute, inferenceService, horizontalPodAutoscaler, configMap, lease].first { $0.apiVersion == object.apiVersion && $0.kind == object.kind }
     }
 }

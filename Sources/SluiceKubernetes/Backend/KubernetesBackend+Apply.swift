@@ -15,8 +15,8 @@ extension KubernetesBackend {
 
     /// Applies every model's changed objects: a dry run first (admission errors refuse that
     /// model only, which keeps its last good objects), then server-side apply in order
-    /// (Services and Deployments before the route), then the pruning of managed objects whose
-    /// model or version left the spec. Models that could not be applied are named in the
+    /// (Services, Deployments and HPAs before the route), then the pruning of managed objects
+    /// whose model or version left the spec (or whose version stopped autoscaling: its HPA). Models that could not be applied are named in the
     /// error thrown after the others were applied.
     public func apply(_ spec: RuntimeSpec) async throws(DataPlaneError) -> ObservedState {
         let live = try await cachedObjects(Self.watchedKinds(driver))
@@ -45,8 +45,12 @@ extension KubernetesBackend {
         }
         // Models that failed keep every object they had: nothing of theirs is pruned.
         let keep = Dictionary(uniqueKeysWithValues: spec.models.map { ($0.name, Set($0.versions.map(\.name))) })
+        let autoscaled = Dictionary(uniqueKeysWithValues: spec.models.map { model in
+            (model.name, Set(model.versions.filter { $0.scaling?.autoscales == true }.map(\.name)))
+        })
         do {
-            try await prune(live: live, keep: keep, failedModels: Set(spec.models.map(\.name)).subtracting(appliedModels))
+            try await prune(
+                live: live, keep: keep, autoscaled: autoscaled, failedModels: Set(spec.models.map(\.name)).subtracting(appliedModels))
             try await recordRevision(spec.revision)
         } catch {
             failures.append("\(error)")
@@ -76,48 +80,65 @@ extension KubernetesBackend {
         let rendered = try renderer.objects(for: model, revision: nil)
         // Fields Sluice renders that someone changed since: those objects are applied again.
         let drifted = Set(reader.drift(rendered: rendered, objects: Array(live.values)).map(\.object))
-        var changed: [KubernetesObject] = []
+        // Each changed object with the live one it replaces (from the cache, or read when the
+        // cache has not seen it yet).
+        var changed: [(object: KubernetesObject, current: KubernetesObject?)] = []
         for object in rendered {
             let stamped = Self.stamped(object)
             guard let key = ObjectKey(stamped) else { continue }
-            if let current = live[key] {
+            var current = live[key]
+            if let current {
                 let unchanged = current.annotations[Self.appliedHashAnnotation] == stamped.annotations[Self.appliedHashAnnotation]
                 if unchanged && !drifted.contains("\(object.kind)/\(object.name)") { continue }
-            } else if let kind = ResourceKind.of(stamped), let existing = try await client.get(kind, namespace: namespace, name: stamped.name),
-                      !existing.isManagedBySluice {
-                // Not in the managed caches but present: someone else's object of that name.
-                throw KubernetesError(
-                    .notOwned,
-                    "\(kind) \(namespace)/\(stamped.name) exists and is not managed by Sluice (no \(KubernetesLabels.managedBy)=\(KubernetesLabels.managerName)); it is never overwritten: rename or delete it")
+            } else if let kind = ResourceKind.of(stamped), let existing = try await client.get(kind, namespace: namespace, name: stamped.name) {
+                guard existing.isManagedBySluice else {
+                    // Not in the managed caches but present: someone else's object of that name.
+                    throw KubernetesError(
+                        .notOwned,
+                        "\(kind) \(namespace)/\(stamped.name) exists and is not managed by Sluice (no \(KubernetesLabels.managedBy)=\(KubernetesLabels.managerName)); it is never overwritten: rename or delete it")
+                }
+                current = existing
             }
-            changed.append(stamped)
+            changed.append((stamped, current))
         }
         guard !changed.isEmpty else { return 0 }
         // Admission (schemas, CEL rules, webhooks) judges the whole change before any of it lands.
-        for object in changed { _ = try await client.apply(object, dryRun: true) }
-        for object in changed { _ = try await client.apply(object) }
+        for (object, _) in changed { _ = try await client.apply(object, dryRun: true) }
+        for (object, current) in changed {
+            if let current { try await handOverReplicas(of: object, live: current) }
+            try await retireAutoscaler(before: object, live: live)
+            _ = try await client.apply(object)
+        }
         logger.info("applied \(changed.count) object(s) of \(model.name)", metadata: ["model": "\(model.name)"])
         return changed.count
     }
 
-    /// Deletes the managed objects whose model or version left the spec: the route first
-    /// (traffic leaves), then Deployments and Services. Only objects carrying Sluice's label
-    /// are considered, and each delete is conditioned on the uid that was seen.
-    func prune(live: [KubernetesObject], keep: [String: Set<String>], failedModels: Set<String>) async throws {
+    /// Deletes the managed objects whose model or version left the spec, and the HPAs of
+    /// versions that no longer autoscale: the route first (traffic leaves), then HPAs (before
+    /// the Deployments they scale), Deployments and Services. Only objects carrying Sluice's
+    /// label are considered, and each delete is conditioned on the uid that was seen.
+    func prune(live: [KubernetesObject], keep: [String: Set<String>], autoscaled: [String: Set<String>] = [:], failedModels: Set<String>) async throws {
         // Labels hold sanitized names (``KubernetesNames/labelValue(_:)``): compare in that form.
-        var kept: [String: Set<String>] = [:]
-        for (model, versions) in keep { kept[KubernetesNames.labelValue(model)] = Set(versions.map(KubernetesNames.labelValue)) }
+        let labelled = { (map: [String: Set<String>]) in
+            Dictionary(uniqueKeysWithValues: map.map { (KubernetesNames.labelValue($0.key), Set($0.value.map(KubernetesNames.labelValue))) })
+        }
+        let kept = labelled(keep)
+        let scaled = labelled(autoscaled)
         let failed = Set(failedModels.map(KubernetesNames.labelValue))
-        let order: [String: Int] = [ResourceKind.httpRoute.kind: 0, ResourceKind.inferenceService.kind: 0, ResourceKind.deployment.kind: 1, ResourceKind.service.kind: 2]
+        let order: [String: Int] = [
+            ResourceKind.httpRoute.kind: 0, ResourceKind.inferenceService.kind: 0, ResourceKind.horizontalPodAutoscaler.kind: 1,
+            ResourceKind.deployment.kind: 2, ResourceKind.service.kind: 3,
+        ]
+        let perVersion: Set<String> = [ResourceKind.deployment.kind, ResourceKind.service.kind, ResourceKind.horizontalPodAutoscaler.kind]
         let stale = live.filter { object in
             guard object.isManagedBySluice, let model = object.labels[KubernetesLabels.model], !failed.contains(model) else { return false }
             guard let versions = kept[model] else { return true }
             // A version's own objects go with it; the model's route or InferenceService (whose
             // version label names its predictor) stays while the model does.
-            guard object.kind == ResourceKind.deployment.kind || object.kind == ResourceKind.service.kind,
-                  let version = object.labels[KubernetesLabels.version] else { return false }
+            guard perVersion.contains(object.kind), let version = object.labels[KubernetesLabels.version] else { return false }
+            if object.kind == ResourceKind.horizontalPodAutoscaler.kind { return !(scaled[model]?.contains(version) ?? false) }
             return !versions.contains(version)
-        }.sorted { (order[$0.kind] ?? 3, $0.name) < (order[$1.kind] ?? 3, $1.name) }
+        }.sorted { (order[$0.kind] ?? 4, $0.name) < (order[$1.kind] ?? 4, $1.name) }
         for object in stale {
             guard let kind = ResourceKind.of(object) else { continue }
             try await client.delete(kind, namespace: namespace, name: object.name, uid: object.uid)
@@ -160,6 +181,12 @@ struct ObjectKey: Hashable {
     var apiVersion: String
     var kind: String
     var name: String
+
+    init(apiVersion: String, kind: String, name: String) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+    }
 
     init?(_ object: KubernetesObject) {
         guard !object.kind.isEmpty, !object.name.isEmpty else { return nil }

@@ -26,7 +26,8 @@ extension KubernetesBackend {
     }
 
     /// What runs: every model of the spec in force, read from the cached objects by the
-    /// driver's readiness rules. Sends no request once the watches have listed.
+    /// driver's readiness rules, with the replica-count changes seen since earlier
+    /// observations (`scaleEvents`, gateway-api only). Sends no request once the watches have listed.
     public func observe() async throws(DataPlaneError) -> ObservedState {
         let applied = state.withLockedValue { $0 }
         let spec: RuntimeSpec?
@@ -34,7 +35,10 @@ extension KubernetesBackend {
         let live = try await cachedObjects(Self.watchedKinds(driver))
         let grouped = Dictionary(grouping: live) { $0.labels[KubernetesLabels.model] ?? "" }
         let models = (spec?.models ?? []).map { reader.observed(model: $0, objects: grouped[KubernetesNames.labelValue($0.name)] ?? []) }
-        return ObservedState(revision: spec?.revision, appliedAt: applied.appliedAt, models: models)
+        let now = Self.timestamp()
+        let (instance, events) = scaleLog.withLockedValue { log in (log.instance, log.record(models, at: now)) }
+        return ObservedState(
+            revision: spec?.revision, appliedAt: applied.appliedAt, models: models, instance: instance, scaleEvents: events.isEmpty ? nil : events)
     }
 
     /// The model recorded in a per-model object's annotation.

@@ -26,6 +26,8 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
     /// versions only and sketches the inputs it names).
     let specApplied: (@Sendable (RuntimeSpec) -> Void)?
     let state = NIOLockedValueBox(AppliedState())
+    /// Replica-count changes seen between observations (HPA scaling), for the controller's history.
+    let scaleLog = NIOLockedValueBox(KubernetesScaleLog())
 
     /// What this process applied last; a fresh process starts from the cluster's annotations.
     struct AppliedState {
@@ -66,7 +68,7 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
     /// The kinds whose objects make up a model on `driver`, in apply order.
     static func watchedKinds(_ driver: KubernetesDriver) -> [ResourceKind] {
         switch driver {
-        case .gatewayAPI: return [.service, .deployment, .httpRoute]
+        case .gatewayAPI: return [.service, .deployment, .horizontalPodAutoscaler, .httpRoute]
         case .kserve: return [.inferenceService]
         }
     }
@@ -114,6 +116,11 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
         return MonitoringBatch(now: Int64(Date().timeIntervalSince1970), bucketSeconds: 10, buckets: [])
     }
 
+    /// Kinds only some models need (an HPA per autoscaling version): a Role written before
+    /// they existed, or a cluster without their API, leaves them out instead of stopping the
+    /// backend; a model that needs one fails its own apply with the API server's answer.
+    static let optionalKinds: Set<ResourceKind> = [.horizontalPodAutoscaler]
+
     /// The cached objects of every watched kind, after checking the watches have listed.
     func cachedObjects(_ kinds: [ResourceKind]) async throws(DataPlaneError) -> [KubernetesObject] {
         var objects: [KubernetesObject] = []
@@ -121,6 +128,8 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
             guard let informer = informers[kind] else { continue }
             do {
                 try await informer.waitUntilSynced()
+            } catch where Self.optionalKinds.contains(kind) && (error.kind == .forbidden || error.kind == .notFound) {
+                continue
             } catch {
                 throw DataPlaneError(Self.dataPlaneKind(error), "the cluster's \(kind) cannot be listed: \(error)")
             }

@@ -22,6 +22,8 @@ extension ObservedStateReader {
                 observed.message = "Service \(name) not found"
                 return withMirrorNote(observed, model: model)
             }
+            observed.replicas = replicas(
+                of: version, deployment: deployment, autoscaler: Self.find(.horizontalPodAutoscaler, named: name, in: objects))
             let (phase, problem) = Self.deploymentReadiness(deployment)
             observed.state = phase
             if let problem {

@@ -2,7 +2,7 @@ import SluiceConfig
 import SluiceCore
 
 /// The `gateway-api` driver: Gateway API v1 (standard channel, v1.6.1 CRDs) HTTPRoute
-/// over a Deployment and a Service per version.
+/// over a Deployment and a Service per version (and an HPA per autoscaling version).
 extension KubernetesRenderer {
     /// Most rules and backendRefs an HTTPRoute holds (`maxItems: 16` in the v1.6.1 CRD).
     static let maxRouteItems = 16
@@ -31,6 +31,9 @@ extension KubernetesRenderer {
             guard let runtime = runtimes[version.name] else { continue }
             objects.append(service(version, model: model, runtime: runtime))
             objects.append(deployment(version, model: model, runtime: runtime))
+            if let scaling = version.scaling, scaling.autoscales {
+                objects.append(horizontalPodAutoscaler(version, model: model, scaling: scaling))
+            }
         }
         objects.append(httpRoute(model, gateway: gateway, runtimes: runtimes, revision: revision))
         return objects

@@ -83,6 +83,7 @@ extension KubernetesRenderer {
             let url = "\(base)/\(Self.pathSegment(model.name))/\(Self.pathSegment(version.name))"
             members.append(("logger", .object([("mode", .string("all")), ("url", .string(url))])))
         }
+        members += predictorScaling(version.scaling)
         members.append(("model", .members([
             // The v0.20.0 CRD requires the container `name` in canary predictors' `model`
             // (not in the main predictor's, which KServe defaults); KServe's own default is used.
@@ -93,6 +94,21 @@ extension KubernetesRenderer {
             ("storageUri", .string(version.artifact ?? "")),
             ("resources", Self.resources(runtime?.resources)),
         ])))
+        return members
+    }
+
+    /// The predictor's replica fields (KServe's `ComponentExtensionSpec`): the bounds always;
+    /// the metric and its target (rounded up: `scaleTarget` is an integer) in Serverless mode
+    /// only, where Knative's autoscaler reads `concurrency` and `rps`. In Standard mode
+    /// KServe's HPA scales on `cpu` or `memory` only (its webhook refuses other metrics), so
+    /// the request target is not rendered there (docs/kubernetes-objects.md).
+    func predictorScaling(_ scaling: ReplicaScaling?) -> [(String, JSONValue)] {
+        guard let scaling else { return [] }
+        var members: [(String, JSONValue)] = [("minReplicas", .int(scaling.minReplicas)), ("maxReplicas", .int(scaling.maxReplicas))]
+        if context.kserveDeploymentMode == .serverless, let target = Self.kserveScaleTarget(scaling.target.value) {
+            members.append(("scaleMetric", .string(scaling.target.metric.rawValue)))
+            members.append(("scaleTarget", .int(target)))
+        }
         return members
     }
 

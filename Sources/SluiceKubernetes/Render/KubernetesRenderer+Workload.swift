@@ -48,8 +48,9 @@ extension KubernetesRenderer {
             ("apiVersion", .string(ResourceKind.deployment.apiVersion)),
             ("kind", .string(ResourceKind.deployment.kind)),
             ("metadata", metadata(name: name, labels: labels(model: model.name, version: version.name), annotations: annotations)),
-            ("spec", .object([
-                ("replicas", .int(runtime.replicas)),
+            ("spec", .members([
+                // Left out when an HPA owns it: an applied value would reset the HPA's choice each pass.
+                ("replicas", Self.deploymentReplicas(version, runtime: runtime).map { .int($0) }),
                 ("selector", .object([("matchLabels", .strings(selector))])),
                 ("template", .object([
                     ("metadata", .members([

@@ -12,12 +12,15 @@ public struct KubernetesRenderer: Sendable {
         self.context = context
     }
 
-    /// Every object of one model, in apply order (Services and Deployments before the HTTPRoute).
+    /// Every object of one model, in apply order (Services, Deployments and their HPAs before the HTTPRoute).
     /// The per-model object (HTTPRoute or InferenceService) carries annotation "sluice.dev/runtime" = the
     /// model's ModelRuntime as one-model RuntimeSpec JSON, and "sluice.dev/revision" = revision.
     public func objects(for model: ModelRuntime, revision: String?) throws(KubernetesRenderError) -> [KubernetesObject] {
         guard !model.versions.isEmpty else { throw KubernetesRenderError(model: model.name, detail: "versions: at least one version is needed") }
-        for version in model.versions { try checkArtifact(version, of: model) }
+        for version in model.versions {
+            try checkArtifact(version, of: model)
+            try checkScaling(version, of: model)
+        }
         switch context.driver {
         case .gatewayAPI: return try gatewayAPIObjects(for: model, revision: revision)
         case .kserve: return [try inferenceService(for: model, revision: revision)]

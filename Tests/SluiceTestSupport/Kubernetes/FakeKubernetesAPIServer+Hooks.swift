@@ -111,6 +111,15 @@ extension FakeKubernetesAPIServer {
         cluster.scheduleControllers(after: key)
     }
 
+    /// Makes the HorizontalPodAutoscaler `name` recommend `replicas` at a per-pod `load` (a
+    /// quantity, e.g. `"9"` or `"2500m"`), as its metric would: it scales its Deployment within
+    /// its bounds and reports the load in `status.currentMetrics`.
+    public func recommendReplicas(namespace: String, name: String, replicas: Int, load: String) {
+        let key = FakeKubernetesKey(kind: .horizontalPodAutoscaler, namespace: namespace, name: name)
+        cluster.state.withLockedValue { $0.autoscalerRecommendations[key] = FakeAutoscalerRecommendation(replicas: replicas, load: load) }
+        cluster.scheduleControllers(after: key)
+    }
+
     /// `setReady(…, ready: false)`.
     public func holdUnready(kind: ResourceKind, namespace: String, name: String) {
         setReady(kind: kind, namespace: namespace, name: name, ready: false)

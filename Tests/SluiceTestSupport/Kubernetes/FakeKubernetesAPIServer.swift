@@ -10,6 +10,7 @@ import SluiceKubernetes
 /// A **fake** Kubernetes API server on a loopback port — not a cluster and not envtest. It holds
 /// objects of the kinds Sluice writes (apps/v1 Deployments, v1 Services, v1 ConfigMaps,
 /// gateway.networking.k8s.io/v1 HTTPRoutes, serving.kserve.io/v1beta1 InferenceServices,
+/// autoscaling/v2 HorizontalPodAutoscalers,
 /// coordination.k8s.io/v1 Leases, events.k8s.io/v1 Events), applies server-side-apply semantics
 /// for the fields used, serves list and watch (bookmarks, 410 Expired), answers every error as an
 /// upstream-worded `Status`, and updates status the way the real controllers do, pinned to the

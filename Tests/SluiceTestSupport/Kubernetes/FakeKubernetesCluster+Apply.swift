@@ -12,7 +12,8 @@ import SluiceKubernetes
 /// - a field another manager owns with a different value is a conflict (409) unless `force=true`,
 ///   which takes the field over;
 /// - `status` in the applied body is ignored (status is a subresource);
-/// - an apply that changes nothing stores nothing (no new resourceVersion, no watch event).
+/// - an apply that changes nothing stores nothing (no new resourceVersion, no watch event);
+/// - a removed field with a default gets it back (a Deployment's `spec.replicas` → 1).
 extension FakeKubernetesCluster {
     /// PATCH with `Content-Type: application/apply-patch+yaml`.
     func apply(
@@ -50,6 +51,7 @@ extension FakeKubernetesCluster {
                 json.fakeRemove(at: ArraySlice(path))
             }
             json = json.fakeMerging(applied)
+            Self.applyDefaults(kind, to: &json)
             Self.bumpGeneration(kind, old: stored.json, new: &json)
             let ownershipChanged = stored.managers[manager]?.paths != paths || !conflicts.isEmpty
             let unchanged = json == stored.json && !ownershipChanged

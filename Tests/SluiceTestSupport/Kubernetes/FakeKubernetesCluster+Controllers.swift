@@ -8,7 +8,7 @@ import SluiceKubernetes
 extension FakeKubernetesCluster {
     /// Wakes the controllers of what `key` affects (a Service: the HTTPRoutes of its namespace).
     func scheduleControllers(after key: FakeKubernetesKey) {
-        guard [.deployment, .httpRoute, .inferenceService, .service].contains(key.kind) else { return }
+        guard [.deployment, .httpRoute, .inferenceService, .service, .horizontalPodAutoscaler].contains(key.kind) else { return }
         eventLoop.scheduleTask(in: options.statusDelay.fakeTimeAmount) { self.reconcile(after: key) }
     }
 
@@ -31,7 +31,7 @@ extension FakeKubernetesCluster {
     func reconcileAll() {
         state.withLockedValue { state in
             guard state.automaticStatus else { return }
-            for key in state.objects.keys where [.deployment, .httpRoute, .inferenceService].contains(key.kind) {
+            for key in state.objects.keys where [.deployment, .httpRoute, .inferenceService, .horizontalPodAutoscaler].contains(key.kind) {
                 reconcileOne(key, in: &state)
             }
         }
@@ -52,6 +52,11 @@ extension FakeKubernetesCluster {
             var revisions = state.revisions[key] ?? FakeKServeRevisions()
             status = FakeInferenceServiceController.status(of: stored.json, ready: ready, old: old, revisions: &revisions)
             state.revisions[key] = revisions
+        case .horizontalPodAutoscaler:
+            status = FakeHorizontalPodAutoscalerController.reconcile(key, hpa: stored.json, old: old, in: &state, cluster: self)
+            // Scaling the Deployment committed a change: read the HPA again (its resourceVersion moved on).
+            guard let latest = state.objects[key] else { return }
+            stored = latest
         default: return
         }
         guard FakeConditions.withoutTimes(status) != FakeConditions.withoutTimes(old ?? .null) else { return }

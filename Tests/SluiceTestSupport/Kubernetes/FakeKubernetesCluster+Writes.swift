@@ -92,6 +92,7 @@ extension FakeKubernetesCluster {
             if !dryRun {
                 commit(key, nil, type: .deleted, in: &state)
                 state.revisions[key] = nil
+                state.autoscalerRecommendations[key] = nil
             }
             var details = FakeKubernetesFailure.details(kind, name: name)
             details.fakeSet("uid", .string(uid))

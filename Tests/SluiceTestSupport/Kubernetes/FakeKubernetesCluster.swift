@@ -19,12 +19,13 @@ final class FakeKubernetesCluster: Sendable {
     }
 
     /// The kinds the fake stores, when their API group/version is served.
-    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .configMap, .lease, .event]
+    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .horizontalPodAutoscaler, .configMap, .lease, .event]
 
-    /// Kinds whose server bumps `metadata.generation` on spec changes (the apps/v1 strategy and
-    /// every CRD with a status subresource); core Services, Leases and Events carry none.
+    /// Kinds whose server bumps `metadata.generation` on spec changes (the apps/v1 and
+    /// autoscaling/v2 strategies and every CRD with a status subresource); core Services,
+    /// Leases and Events carry none.
     static func hasGeneration(_ kind: ResourceKind) -> Bool {
-        kind == .deployment || kind == .httpRoute || kind == .inferenceService
+        kind == .deployment || kind == .httpRoute || kind == .inferenceService || kind == .horizontalPodAutoscaler
     }
 
     /// Built-in kinds: their list items carry no `apiVersion`/`kind` on the wire (the typed
@@ -108,6 +109,7 @@ final class FakeKubernetesCluster: Sendable {
         for (key, value) in body.fakeMembers ?? [] where !["apiVersion", "kind", "metadata", "status"].contains(key) {
             json.fakeSet(key, value)
         }
+        applyDefaults(kind, to: &json)
         return json
     }
 
@@ -129,6 +131,15 @@ final class FakeKubernetesCluster: Sendable {
             }
         }
         return paths
+    }
+
+    /// The defaults the API server fills in that Sluice's tests depend on: a Deployment's
+    /// `spec.replicas` is 1 when absent (k8s.io/kubernetes pkg/apis/apps/v1 `SetDefaults_Deployment`).
+    /// A defaulted field belongs to no field manager.
+    static func applyDefaults(_ kind: ResourceKind, to json: inout JSONValue) {
+        guard kind == .deployment, var spec = json["spec"], spec["replicas"] == nil else { return }
+        spec.fakeSet("replicas", .int(1))
+        json.fakeSet("spec", spec)
     }
 
     /// Bumps `metadata.generation` when `spec` changed, as the registry strategies do.

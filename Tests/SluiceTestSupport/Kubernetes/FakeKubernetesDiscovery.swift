@@ -7,7 +7,7 @@ enum FakeKubernetesDiscovery {
     /// Every group version the fake can serve.
     static let allGroupVersions: Set<String> = Set(FakeKubernetesCluster.kinds.map(\.apiVersion))
 
-    static let shortNames: [String: [String]] = ["deployments": ["deploy"], "services": ["svc"], "inferenceservices": ["isvc"], "configmaps": ["cm"], "events": ["ev"]]
+    static let shortNames: [String: [String]] = ["deployments": ["deploy"], "services": ["svc"], "inferenceservices": ["isvc"], "configmaps": ["cm"], "events": ["ev"], "horizontalpodautoscalers": ["hpa"]]
 
     /// `GET /version` (the fake names itself in gitVersion).
     static let version = JSONValue.object([

@@ -74,6 +74,8 @@ struct FakeKubernetesState: Sendable {
     var routesByService: [FakeKubernetesKey: Set<FakeKubernetesKey>] = [:]
     /// KServe revisions of each InferenceService.
     var revisions: [FakeKubernetesKey: FakeKServeRevisions] = [:]
+    /// What each HorizontalPodAutoscaler's metric recommends (scripted by tests).
+    var autoscalerRecommendations: [FakeKubernetesKey: FakeAutoscalerRecommendation] = [:]
 }
 
 /// Times as the API server writes them (RFC 3339, seconds).

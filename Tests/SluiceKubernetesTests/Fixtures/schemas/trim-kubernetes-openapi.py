@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Trims Kubernetes' published OpenAPI document to the definitions reachable from the kinds
-Sluice renders (apps/v1 Deployment, core/v1 Service), so the vendored test data stays small.
+Sluice renders (apps/v1 Deployment, core/v1 Service, autoscaling/v2 HorizontalPodAutoscaler), so the vendored test data stays small.
 
 Usage: trim-kubernetes-openapi.py SWAGGER_JSON > kubernetes-apps-core-v1.json
 Input: Kubernetes' api/openapi-spec/swagger.json (see SOURCES.md for the copy used).
@@ -9,7 +9,7 @@ Only whole definitions are kept or dropped; none is edited.
 import json
 import sys
 
-ROOTS = ["io.k8s.api.apps.v1.Deployment", "io.k8s.api.core.v1.Service"]
+ROOTS = ["io.k8s.api.apps.v1.Deployment", "io.k8s.api.core.v1.Service", "io.k8s.api.autoscaling.v2.HorizontalPodAutoscaler"]
 
 
 def refs(node):
