@@ -145,6 +145,64 @@ struct ReplicaSupervisorTests {
         }
     }
 
+    @Test("a new artifact starts a new set of replicas; the old ones keep serving until every new one is ready, then drain")
+    func newArtifact() async throws {
+        try await DataPlaneFixture.with { plane in
+            let scaling = #"{"minReplicas":2,"maxReplicas":2}"#
+            try await plane.apply(DataPlaneFixture.spec(["v1": 100], scaling: scaling))
+            try await plane.stepUntil("two ready") { await Self.replicas(plane)?.ready == 2 }
+            let oldPids = Set(try #require(await Self.replicas(plane)?.processes).compactMap(\.pid))
+            try Data("{}".utf8).write(to: plane.directory.appendingPathComponent("model-2.json"))
+            // Readiness answers 503 from now on: the new replicas are probed every tick and
+            // stay Starting; the old ones, probed once a second, are not probed again while
+            // the clock stays within that second.
+            try plane.flag("v1", "unready")
+            let newSpec = DataPlaneFixture.spec(["v1": 100], revision: "r2", scaling: scaling)
+                .replacingOccurrences(of: "model.json", with: "model-2.json")
+            try await plane.apply(newSpec)
+            try await plane.stepUntil("two new replicas started", advancing: .zero) {
+                let processes = await Self.replicas(plane)?.processes ?? []
+                return processes.count == 2 && processes.allSatisfy { $0.pid != nil && !oldPids.contains($0.pid ?? 0) }
+            }
+            for _ in 0..<5 {
+                plane.advance(.milliseconds(100))
+                await plane.step()
+            }
+            let serving = await plane.dataPlane.supervisor.routeTable.models["m"]?.ready["v1"]?.targets.count
+            #expect(serving == 2, "the old replicas serve while the new ones start")
+            #expect(Set(await plane.model()?.retiring?.compactMap(\.pid) ?? []) == oldPids)
+            #expect(try await plane.infer().status == 200)
+
+            try plane.flag("v1", "unready", false)
+            try await plane.stepUntil("new replicas ready, old ones gone") {
+                let ready = await Self.replicas(plane)?.ready
+                let retiring = await plane.model()?.retiring
+                return ready == 2 && retiring == nil
+            }
+            #expect(plane.didLog("m/v1: removed from the spec; draining"))
+            #expect(plane.didLog("m/v1#1: removed from the spec; draining"))
+        }
+    }
+
+    @Test("a request to a replica that just died is retried on another replica of the same version, also when the version was named")
+    func retriesOnSibling() async throws {
+        try await DataPlaneFixture.with { plane in
+            try await plane.apply(DataPlaneFixture.spec(["v1": 100], scaling: #"{"minReplicas":2,"maxReplicas":2}"#))
+            try await plane.stepUntil("two ready") { await Self.replicas(plane)?.ready == 2 }
+            for _ in 0..<4 { #expect(try await plane.infer(version: "v1").status == 200) }
+            let victim = try #require(await Self.replicas(plane)?.processes?.last?.pid)
+            kill(Int32(victim), SIGKILL)
+            // No supervision pass runs: the dead replica is still in the routes, and every
+            // request that draws it gets no answer and goes to the other one.
+            for _ in 0..<12 {
+                let answer = try await plane.infer(version: "v1")
+                #expect(answer.status == 200, "\(answer.text)")
+                #expect(answer.servedBy == "v1")
+            }
+            #expect(await plane.dataPlane.supervisor.routeTable.models["m"]?.ready["v1"]?.targets.count == 2)
+        }
+    }
+
     @Test("the cap is shared fairly: one replica per weighted version, then minReplicas, then weight-0 versions, then the rest in turn")
     func sharing() {
         func share(_ wants: [(Int, Int, Bool)], cap: Int) -> [Int] {
