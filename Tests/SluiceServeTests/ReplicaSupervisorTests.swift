@@ -184,6 +184,28 @@ struct ReplicaSupervisorTests {
         }
     }
 
+    @Test("with the cap full, a new artifact's replicas wait for the old ones to stop instead of exceeding it")
+    func newArtifactUnderCap() async throws {
+        try await DataPlaneFixture.with(maxProcesses: 2) { plane in
+            let scaling = #"{"minReplicas":2,"maxReplicas":2}"#
+            try await plane.apply(DataPlaneFixture.spec(["v1": 100], scaling: scaling))
+            try await plane.stepUntil("two ready") { await Self.replicas(plane)?.ready == 2 }
+            try Data("{}".utf8).write(to: plane.directory.appendingPathComponent("model-2.json"))
+            try await plane.apply(
+                DataPlaneFixture.spec(["v1": 100], revision: "r2", scaling: scaling).replacingOccurrences(of: "model.json", with: "model-2.json"))
+            var most = 0
+            try await plane.stepUntil("the new replicas ready, the old ones gone") {
+                let state = await plane.dataPlane.observed()
+                most = max(most, state.processes?.running ?? 0)
+                let ready = await Self.replicas(plane)?.ready
+                let retiring = await plane.model()?.retiring
+                return ready == 2 && retiring == nil
+            }
+            #expect(most <= 2, "at most serve.maxProcesses processes at any pass: \(most)")
+            #expect(try await plane.infer().status == 200)
+        }
+    }
+
     @Test("a request to a replica that just died is retried on another replica of the same version, also when the version was named")
     func retriesOnSibling() async throws {
         try await DataPlaneFixture.with { plane in

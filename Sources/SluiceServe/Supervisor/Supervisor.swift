@@ -160,7 +160,7 @@ actor Supervisor {
                 pid: best.pid.map { Int($0) },
                 port: best.target?.address.port ?? best.port,
                 restarts: replicas.reduce(0) { $0 + $1.restarts },
-                inFlight: best.target == nil ? nil : replicas.reduce(0) { $0 + ($1.target?.inFlight ?? 0) },
+                inFlight: replicas.contains { $0.target != nil } ? replicas.reduce(0) { $0 + ($1.target?.inFlight ?? 0) } : nil,
                 lastExit: best.lastExit,
                 message: best.message)
         } else {
@@ -216,6 +216,8 @@ actor Supervisor {
                 guard running < config.maxProcesses else {
                     if !instance.awaitingSlot {
                         instance.awaitingSlot = true
+                        // Replicas of a replaced artifact stop handing over to it (handsOver).
+                        routesDirty = true
                         instance.message = "waiting for a process slot: serve.maxProcesses (\(config.maxProcesses)) processes run, some still finishing their requests"
                     }
                     continue
