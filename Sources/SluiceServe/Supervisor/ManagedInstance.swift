@@ -97,10 +97,11 @@ final class ManagedInstance {
     /// `model/version` for replica 0 (as before replicas existed), `model/version#N` otherwise.
     var name: String { replica == 0 ? key.description : "\(key)#\(replica)" }
 
-    /// The model, version and replica as log metadata.
+    /// The model and version as log metadata, and the replica from 1 on (replica 0 logs as a
+    /// version did before replicas).
     var metadata: Logger.Metadata {
         var metadata = key.metadata
-        metadata["replica"] = "\(replica)"
+        if replica > 0 { metadata["replica"] = "\(replica)" }
         return metadata
     }
 
