@@ -68,7 +68,8 @@ public struct ReplicaAutoscaler: Sendable {
             return window.reduce(0) { $0 + $1.inFlight } / Double(max(window.count, 1))
         case .rps:
             guard let first = samples.first, first.at < last.at else { return 0 }
-            let seconds = Double((last.at - first.at).components.attoseconds) / 1e18 + Double((last.at - first.at).components.seconds)
+            let span = (last.at - first.at).components
+            let seconds = Double(span.seconds) + Double(span.attoseconds) / 1e18
             return Double(max(0, last.completed - first.completed)) / seconds
         }
     }

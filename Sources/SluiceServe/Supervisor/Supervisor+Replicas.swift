@@ -23,7 +23,7 @@ extension Supervisor {
     /// Brings the per-version scale records in line with the spec: new versions start at
     /// their `minReplicas`, changed bounds apply at once, gone versions are forgotten;
     /// then the cap is shared.
-    func updateScales(now: ContinuousClock.Instant) {
+    func updateScales() {
         var seen: Set<VersionName> = []
         for (model, version) in processVersions {
             let name = VersionName(model: model.name, version: version.name)
@@ -37,7 +37,7 @@ extension Supervisor {
             scale.weighted = (model.route.weights[version.name] ?? 0) > 0
         }
         scales = scales.filter { seen.contains($0.key) }
-        share(now: now)
+        share()
     }
 
     /// One autoscaler sample per version (the supervision tick): requests in flight over
@@ -54,13 +54,13 @@ extension Supervisor {
             inFlight[name, default: 0] += target.inFlight
         }
         for (name, scale) in scales { scale.autoscale(inFlight: inFlight[name] ?? 0, at: now) }
-        share(now: now)
+        share()
     }
 
     /// Shares `serve.maxProcesses` among the versions' wants (``ProcessCap``), records a
     /// scale event for each version whose count changes, and logs once when the cap starts
     /// (and stops) holding versions back.
-    private func share(now: ContinuousClock.Instant) {
+    private func share() {
         let versions = processVersions.compactMap { scales[VersionName(model: $0.model.name, version: $0.version.name)] }
         let wants = versions.map { ProcessCap.Want(replicas: $0.want, minReplicas: $0.minReplicas, weighted: $0.weighted) }
         let granted = ProcessCap.share(wants, cap: config.maxProcesses)

@@ -95,7 +95,7 @@ actor Supervisor {
         for instance in instances where instance.desired && !wanted.contains(instance.key) {
             drain(instance, now: now, because: "removed from the spec")
         }
-        updateScales(now: now)
+        updateScales()
         reconcileReplicas(now: now)
         routesDirty = true
         publishRoutes()
