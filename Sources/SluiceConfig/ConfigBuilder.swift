@@ -70,6 +70,7 @@ struct ConfigBuilder {
         if let value = duration(serve["drainTimeout"]) { config.drainTimeout = value }
         if let value = duration(serve["stopTimeout"]) { config.stopTimeout = value }
         if let value = duration(serve["upstreamTimeout"]) { config.upstreamTimeout = value }
+        if let count = integer(serve["maxProcesses"], in: 1...10_000) { config.maxProcesses = count }
         if let monitoring = serve["monitoring"] { readMonitoring(monitoring, into: &config) }
     }
 

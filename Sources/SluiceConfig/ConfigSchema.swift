@@ -36,7 +36,7 @@ public enum ConfigSchema {
             FieldSchema("admin", .object(admin), "The admin API the controller applies runtime specs through."),
             FieldSchema(
                 "stateDirectory", .text(nil), default: "`.sluice/serve`",
-                "The saved runtime spec, model-server logs (`logs/MODEL--VERSION.log`), generated tokens (directory mode 0700)."),
+                "The saved runtime spec, model-server logs (`logs/MODEL--VERSION.log`; `MODEL--VERSION--rN.log` for replica N ≥ 1), generated tokens (directory mode 0700)."),
             FieldSchema(
                 "artifactRoot", .text(nil), default: "`.`",
                 "Relative artifact paths resolve here; a path that leaves it (`..`, absolute, or through a symbolic link) is refused."),
@@ -51,6 +51,9 @@ public enum ConfigSchema {
                 "How long a removed version may finish in-flight requests before SIGTERM."),
             FieldSchema("stopTimeout", .string(.duration), default: "`10s`", "Between SIGTERM and SIGKILL."),
             FieldSchema("upstreamTimeout", .string(.duration), default: "`60s`", "One request to a model server (then 504)."),
+            FieldSchema(
+                "maxProcesses", .integer(minimum: 1, maximum: 10_000), default: "`64`",
+                "Model-server processes running at most, over every model, version and replica; when versions want more, each version with weight gets one first, then its `minReplicas`, then the rest (docs/serve.md, Replicas and autoscaling)."),
             FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
             FieldSchema(
                 "feedback", .object(feedback), default: "a generated token",

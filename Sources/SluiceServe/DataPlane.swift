@@ -102,10 +102,11 @@ public actor DataPlane {
             feedbackToken: secrets.feedbackToken,
             metricsToken: secrets.metricsToken,
             onConnectFailure: { target in Task { await supervisor.suspect(target) } },
-            metricsText: { [statistics, routes] in
+            metricsText: { [statistics, routes, replicaGauges = supervisor.gauges] in
                 var exposition = PrometheusExposition()
                 statistics.write(into: &exposition)
                 RouteGauges.write(routes.current, into: &exposition)
+                replicaGauges.current.write(into: &exposition)
                 return exposition.text
             }
         )

@@ -130,6 +130,18 @@ struct ServeConfigTests: ConfigParsing {
         ])
     }
 
+    @Test("serve.maxProcesses: 64 by default, 1 to 10000, with errors at the field")
+    func maxProcesses() throws {
+        #expect(try parse("serve: {}\n").maxProcesses == 64)
+        #expect(try parse("serve:\n  maxProcesses: 3\n").maxProcesses == 3)
+        #expect(problems("serve:\n  maxProcesses: 0\n") == [
+            "sluice.yaml:2:17: serve.maxProcesses: 0 is out of range; expected an integer from 1 to 10000",
+        ])
+        #expect(problems("serve:\n  maxProcesses: lots\n") == [
+            "sluice.yaml:2:17: serve.maxProcesses: expected an integer from 1 to 10000; found the string \"lots\"",
+        ])
+    }
+
     @Test("numbers and booleans written without quotes in commands, env and names are read as their text")
     func unquotedScalars() throws {
         let config = try parse("""

@@ -76,7 +76,7 @@ final class DataPlaneFixture: @unchecked Sendable {
     /// A data plane whose runtime `test` runs the script; `ports` are handed to model servers.
     init(
         ports: ClosedRange<Int>? = nil, drainTimeout: SluiceCore.Duration = .seconds(10), stopTimeout: SluiceCore.Duration = .seconds(3),
-        upstreamTimeout: SluiceCore.Duration = .seconds(120)
+        upstreamTimeout: SluiceCore.Duration = .seconds(120), maxProcesses: Int = ServeConfig.defaultMaxProcesses
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-plane-\(UUID().uuidString.prefix(8))")
         control = directory.appendingPathComponent("control")
@@ -91,6 +91,7 @@ final class DataPlaneFixture: @unchecked Sendable {
             listen: .tcp(host: "127.0.0.1", port: 0), adminListen: .tcp(host: "127.0.0.1", port: 0), stateDirectory: directory.appendingPathComponent("state").path,
             artifactRoot: directory.path, ports: ports ?? Self.portBlock(), drainTimeout: drainTimeout, stopTimeout: stopTimeout,
             upstreamTimeout: upstreamTimeout, runtimes: ["test": runtime])
+        config.maxProcesses = maxProcesses
         // Long head and body deadlines: a loaded 2-core machine may be slow to send a body.
         config.headerTimeout = .seconds(120)
         config.bodyTimeout = .seconds(120)
@@ -113,9 +114,11 @@ final class DataPlaneFixture: @unchecked Sendable {
     /// (also when `body` throws).
     static func with(
         ports: ClosedRange<Int>? = nil, drainTimeout: SluiceCore.Duration = .seconds(10), stopTimeout: SluiceCore.Duration = .seconds(3),
-        upstreamTimeout: SluiceCore.Duration = .seconds(120), _ body: (DataPlaneFixture) async throws -> Void
+        upstreamTimeout: SluiceCore.Duration = .seconds(120), maxProcesses: Int = ServeConfig.defaultMaxProcesses,
+        _ body: (DataPlaneFixture) async throws -> Void
     ) async throws {
-        let fixture = try await DataPlaneFixture(ports: ports, drainTimeout: drainTimeout, stopTimeout: stopTimeout, upstreamTimeout: upstreamTimeout)
+        let fixture = try await DataPlaneFixture(
+            ports: ports, drainTimeout: drainTimeout, stopTimeout: stopTimeout, upstreamTimeout: upstreamTimeout, maxProcesses: maxProcesses)
         do {
             try await body(fixture)
         } catch {
@@ -212,9 +215,11 @@ final class DataPlaneFixture: @unchecked Sendable {
 
     // MARK: - talking to it
 
-    /// A spec of model `m` whose versions all run the `test` runtime.
-    static func spec(_ weights: KeyValuePairs<String, Int>, revision: String = "r1") -> String {
-        let versions = weights.map { #"{"name":"\#($0.key)","runtime":"test","artifact":"model.json"}"# }.joined(separator: ",")
+    /// A spec of model `m` whose versions all run the `test` runtime, each with `scaling`
+    /// (a JSON object) when given.
+    static func spec(_ weights: KeyValuePairs<String, Int>, revision: String = "r1", scaling: String? = nil) -> String {
+        let scalingMember = scaling.map { #","scaling":\#($0)"# } ?? ""
+        let versions = weights.map { #"{"name":"\#($0.key)","runtime":"test","artifact":"model.json"\#(scalingMember)}"# }.joined(separator: ",")
         let route = weights.map { #""\#($0.key)":\#($0.value)"# }.joined(separator: ",")
         return #"{"revision":"\#(revision)","models":[{"name":"m","versions":[\#(versions)],"route":{"weights":{\#(route)}}}]}"#
     }

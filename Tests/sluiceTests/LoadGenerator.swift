@@ -40,6 +40,9 @@ final class LoadGenerator: @unchecked Sendable {
         }
     }
 
+    /// What was answered so far (the loops keep running).
+    var answered: [(Int, String?)] { lock.withLock { seen } }
+
     /// Ends the loops (after the requests in flight) and returns what was answered. Polls for
     /// their end: a semaphore wait would hold a thread of the cooperative pool.
     func stop() async -> [(Int, String?)] {

@@ -194,10 +194,10 @@ final class Gateway: HTTPResponder {
         let target: UpstreamTarget
         switch choice {
         case .version(let chosen, _):
-            guard let ready = routes.ready[chosen] else {
+            guard let replicas = routes.ready[chosen] else {
                 return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(chosen)' of model '\(model)' is not ready"))
             }
-            target = ready
+            target = replicas.pick()
         case .unknownVersion(let name):
             return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' has no version '\(name)'"))
         case .notReady(let name):
@@ -219,7 +219,7 @@ final class Gateway: HTTPResponder {
         }
         let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
         if sample, let mirror = routes.spec.route.mirror, mirror.version != target.version,
-           FastRandom.percent() < mirror.percent, let shadow = routes.ready[mirror.version] {
+           FastRandom.percent() < mirror.percent, let shadow = routes.ready[mirror.version]?.pick() {
             send(upstreamRequest, to: shadow, model: model, requestID: nil, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: true) { _ in }
         }
         let promise = loop.makePromise(of: ServerResponse.self)
@@ -228,21 +228,30 @@ final class Gateway: HTTPResponder {
         }
         send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result in
             // Nothing was answered (no connection, or it closed before a byte came back): try
-            // another ready version unless the caller asked for this one.
-            guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered, pinned == nil else {
+            // another ready replica of the same version (also when the caller pinned it: it is
+            // the version asked for), else another ready version unless the caller asked for this one.
+            guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
                 finish(result, target)
                 return
             }
             // The routes as they are now: the spec may have moved on while the request was
             // in flight (a version removed and stopped at its drain timeout).
             let current = self.routes.current.models[model] ?? routes
+            if let sibling = current.ready[target.version]?.pick(excluding: target) {
+                self.send(upstreamRequest, to: sibling, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, sibling) }
+                return
+            }
+            guard pinned == nil else {
+                finish(result, target)
+                return
+            }
             let retry = current.picker.choose(
                 explicit: nil,
                 header: { headers.first(name: $0) },
                 isReady: { $0 != target.version && current.isReady($0) },
                 random: FastRandom.next()
             )
-            guard case .version(let second, _) = retry, let other = current.ready[second] else {
+            guard case .version(let second, _) = retry, let other = current.ready[second]?.pick() else {
                 finish(result, target)
                 return
             }

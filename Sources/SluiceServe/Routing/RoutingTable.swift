@@ -1,13 +1,21 @@
 import NIOConcurrencyHelpers
 import SluiceCore
 
-/// A ready upstream the gateway may send a version's requests to. It counts requests in
-/// flight so that a version being removed is stopped only once they are answered.
+/// A ready upstream the gateway may send a version's requests to (one replica's process,
+/// or an external endpoint). It counts requests in flight, so that the gateway can prefer
+/// the least loaded replica and a replica being removed is stopped only once they are
+/// answered, and requests completed, for the autoscaler's rate.
 final class UpstreamTarget: Sendable {
     let model: String
     let version: String
     let address: UpstreamAddress
-    private let inFlightCount = NIOLockedValueBox(0)
+    private let counts = NIOLockedValueBox(Counts())
+
+    /// Requests in flight and completed, updated together under one lock.
+    private struct Counts {
+        var inFlight = 0
+        var completed = 0
+    }
 
     init(model: String, version: String, address: UpstreamAddress) {
         self.model = model
@@ -15,23 +23,77 @@ final class UpstreamTarget: Sendable {
         self.address = address
     }
 
-    var inFlight: Int { inFlightCount.withLockedValue { $0 } }
+    var inFlight: Int { counts.withLockedValue { $0.inFlight } }
 
-    func begin() { inFlightCount.withLockedValue { $0 += 1 } }
+    /// Requests answered (or failed) since the target was made.
+    var completed: Int { counts.withLockedValue { $0.completed } }
 
-    func end() { inFlightCount.withLockedValue { $0 -= 1 } }
+    func begin() { counts.withLockedValue { $0.inFlight += 1 } }
+
+    func end() {
+        counts.withLockedValue {
+            $0.inFlight -= 1
+            $0.completed += 1
+        }
+    }
 }
 
-/// The routes of one model as the gateway sees them: its spec, a picker, and the
-/// versions that may get traffic now (ready ones only).
+/// The ready replicas of one version (never empty). Picks by the power of two choices:
+/// two replicas drawn at random, the one with fewer requests in flight wins, which keeps
+/// outstanding requests nearly even without a scan over every replica.
+final class ReplicaSet: Sendable {
+    let targets: [UpstreamTarget]
+
+    /// - Precondition: `targets` is not empty.
+    init(_ targets: [UpstreamTarget]) {
+        self.targets = targets
+    }
+
+    /// The replica a request goes to; with one replica that one, without drawing a number.
+    func pick() -> UpstreamTarget {
+        let count = targets.count
+        if count == 1 { return targets[0] }
+        return pick(among: count, random: FastRandom.next(), skipping: nil)
+    }
+
+    /// A ready replica other than `failed`, for a retry; nil when there is none.
+    func pick(excluding failed: UpstreamTarget) -> UpstreamTarget? {
+        guard let index = targets.firstIndex(where: { $0 === failed }) else { return pick() }
+        switch targets.count {
+        case 1: return nil
+        case 2: return targets[1 - index]
+        default: return pick(among: targets.count, random: FastRandom.next(), skipping: index)
+        }
+    }
+
+    /// Two distinct candidates from one random draw (low and high halves), the less loaded
+    /// wins; `skipping` is left out of the draw.
+    private func pick(among count: Int, random: UInt64, skipping: Int?) -> UpstreamTarget {
+        let pool = skipping == nil ? count : count - 1
+        if pool == 1 { return targets[skipping == 0 ? 1 : 0] }
+        var first = Int(UInt64(UInt32(truncatingIfNeeded: random)) % UInt64(pool))
+        var second = Int((random >> 32) % UInt64(pool - 1))
+        if second >= first { second += 1 }
+        if let skipping {
+            if first >= skipping { first += 1 }
+            if second >= skipping { second += 1 }
+        }
+        let a = targets[first]
+        let b = targets[second]
+        return b.inFlight < a.inFlight ? b : a
+    }
+}
+
+/// The routes of one model as the gateway sees them: its spec, a picker, and per version
+/// the replicas that may get traffic now (ready ones only).
 final class ModelRoutes: Sendable {
     let spec: ModelRuntime
     let picker: VersionPicker
-    let ready: [String: UpstreamTarget]
+    let ready: [String: ReplicaSet]
     /// The input features monitoring sketches (the spec's `sketchInputs`).
     let sketchInputs: Set<String>
 
-    init(spec: ModelRuntime, picker: VersionPicker, ready: [String: UpstreamTarget]) {
+    init(spec: ModelRuntime, picker: VersionPicker, ready: [String: ReplicaSet]) {
         self.spec = spec
         self.picker = picker
         self.ready = ready

@@ -27,7 +27,8 @@ struct InstanceKey: Hashable, Sendable, CustomStringConvertible {
     var metadata: Logger.Metadata { ["model": "\(model)", "version": "\(version)"] }
 }
 
-/// The life of one version's process (or external endpoint), owned by the supervisor.
+/// The life of one replica's process of a version (or its external endpoint), owned by the
+/// supervisor.
 final class ManagedInstance {
     /// Where an instance is in its life.
     enum Phase: String {
@@ -48,6 +49,8 @@ final class ManagedInstance {
     }
 
     let key: InstanceKey
+    /// The replica's index within its version, from 0 (an endpoint has only 0).
+    let replica: Int
     /// How to run it; nil for an external endpoint.
     let definition: RuntimeDefinition?
     /// The resolved artifact path handed to the command.
@@ -72,15 +75,53 @@ final class ManagedInstance {
     var probeFailures = 0
     var drainDeadline: ContinuousClock.Instant?
     var killDeadline: ContinuousClock.Instant?
+    /// Requests of the current target already added to its version's completed count.
+    var countedCompleted = 0
+    /// Ready to start but held back: the process cap (`serve.maxProcesses`) is reached,
+    /// by replicas still finishing their requests.
+    var awaitingSlot = false
 
-    init(key: InstanceKey, definition: RuntimeDefinition?, artifactPath: String?) {
+    init(key: InstanceKey, replica: Int = 0, definition: RuntimeDefinition?, artifactPath: String?) {
         self.key = key
+        self.replica = replica
         self.definition = definition
         self.artifactPath = artifactPath
     }
 
     /// Whether the gateway may route to it.
     var isReady: Bool { phase == .ready && target != nil }
+
+    /// Its model and version by name.
+    var versionName: VersionName { VersionName(model: key.model, version: key.version) }
+
+    /// `model/version` for replica 0 (as before replicas existed), `model/version#N` otherwise.
+    var name: String { replica == 0 ? key.description : "\(key)#\(replica)" }
+
+    /// The model and version as log metadata, and the replica from 1 on (replica 0 logs as a
+    /// version did before replicas).
+    var metadata: Logger.Metadata {
+        var metadata = key.metadata
+        if replica > 0 { metadata["replica"] = "\(replica)" }
+        return metadata
+    }
+
+    /// The log file name: `model--version.log` for replica 0 (the path kept from before
+    /// replicas), `model--version--rN.log` for the others.
+    var logFileName: String {
+        replica == 0 ? "\(key.model)--\(key.version).log" : "\(key.model)--\(key.version)--r\(replica).log"
+    }
+
+    /// Orders replicas for reporting and for keeping: ready first, then starting, then
+    /// waiting to restart, then failed.
+    var rank: Int {
+        switch phase {
+        case .ready: isReady ? 0 : 1
+        case .starting, .unready: 1
+        case .backoff, .crashLoop: 2
+        case .failed: 3
+        case .stopping: 4
+        }
+    }
 
     /// The backoff before the next start after `failures` consecutive failures:
     /// 0.5 s doubling to 30 s.

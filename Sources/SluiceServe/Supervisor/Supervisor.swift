@@ -10,19 +10,30 @@ import SluiceCore
 /// readiness before publishing a route, restarts crashed processes with backoff, drains
 /// and stops removed versions, and reports what it observes.
 actor Supervisor {
-    private let config: ServeConfig
+    let config: ServeConfig
     private let client: UpstreamClient
     private let eventLoop: any EventLoop
     private let routes: RoutingTableBox
-    private let log: Logger
-    private var spec = RuntimeSpec(models: [])
+    let log: Logger
+    var spec = RuntimeSpec(models: [])
     private var appliedAt: Date?
-    private var instances: [ManagedInstance] = []
+    var instances: [ManagedInstance] = []
     private var ports: PortAllocator
-    private var routesDirty = true
+    var routesDirty = true
+    /// Each process-run version's replica count, by name.
+    var scales: [VersionName: VersionScale] = [:]
+    /// The latest replica-count changes, oldest first (at most ``scaleEventLimit``).
+    var scaleEvents: [ScaleEvent] = []
+    var nextScaleSequence = 1
+    /// Whether the process cap holds a version below its want (logged once per episode).
+    var capBites = false
+    /// Identifies this run in the observed state (scale event sequences restart with it).
+    let runID = UUID().uuidString.lowercased()
+    /// Replica counts for `/metrics`.
+    nonisolated let gauges = ReplicaGaugesBox()
     private let containment: Containment
     /// The time the supervisor acts on: deadlines, backoff, probe intervals (a test moves it by hand).
-    private let clock: @Sendable () -> ContinuousClock.Instant
+    let clock: @Sendable () -> ContinuousClock.Instant
     /// Artifacts whose pinned digest was checked, by path.
     private var verifiedArtifacts: [String: VerifiedArtifact] = [:]
 
@@ -42,6 +53,8 @@ actor Supervisor {
     static let stableAfter: Swift.Duration = .seconds(30)
     /// How long a version that found no free port waits before it looks again.
     static let portRetry: Swift.Duration = .seconds(5)
+    /// Scale events kept for the observed state.
+    static let scaleEventLimit = 64
 
     /// - Parameters:
     ///   - clock: the time deadlines and backoff are measured in (the continuous clock, unless a test sets it).
@@ -68,38 +81,39 @@ actor Supervisor {
     }
 
     /// Makes `newSpec` the desired state: starts what is missing, marks what is gone for
-    /// draining, and publishes the new route table at once (with the versions already
-    /// ready), so weights change atomically.
+    /// draining, takes new scaling bounds (running replicas are never restarted for them),
+    /// and publishes the new route table at once (with the replicas already ready), so
+    /// weights change atomically.
     func apply(_ newSpec: RuntimeSpec) {
         spec = newSpec
         appliedAt = Date()
-        var wanted: [InstanceKey: VersionRuntime] = [:]
+        let now = clock()
+        var wanted: Set<InstanceKey> = []
         for model in newSpec.models {
-            for version in model.versions { wanted[InstanceKey(model: model.name, version: version)] = version }
+            for version in model.versions { wanted.insert(InstanceKey(model: model.name, version: version)) }
         }
-        for instance in instances {
-            let keep = wanted[instance.key] != nil
-            if instance.desired && !keep {
-                instance.desired = false
-                instance.drainDeadline = clock() + .milliseconds(config.drainTimeout.milliseconds)
-                log.info("\(instance.key): removed from the spec; draining", metadata: instance.key.metadata)
-            } else if !instance.desired && keep && instance.phase != .stopping {
-                instance.desired = true
-                instance.drainDeadline = nil
-            }
+        for instance in instances where instance.desired && !wanted.contains(instance.key) {
+            drain(instance, now: now, because: "removed from the spec")
         }
-        let existing = Set(instances.filter(\.desired).map(\.key))
-        for model in newSpec.models {
-            for version in model.versions where !existing.contains(InstanceKey(model: model.name, version: version)) {
-                instances.append(makeInstance(model: model.name, version: version))
-            }
-        }
+        updateScales()
+        reconcileReplicas(now: now)
         routesDirty = true
         publishRoutes()
+        publishGauges()
     }
 
-    /// The observed state: per model its configured and effective weights, and per
-    /// version its process state.
+    /// Takes `instance` out of the routes: it finishes its requests (up to the drain
+    /// timeout) and is stopped.
+    func drain(_ instance: ManagedInstance, now: ContinuousClock.Instant, because reason: String) {
+        instance.desired = false
+        instance.awaitingSlot = false
+        instance.drainDeadline = now + .milliseconds(config.drainTimeout.milliseconds)
+        routesDirty = true
+        log.info("\(instance.name): \(reason); draining", metadata: instance.metadata)
+    }
+
+    /// The observed state: per model its configured and effective weights, per version its
+    /// replicas, and the latest scale events and process count.
     func observed() -> ObservedState {
         let table = routes.current
         let models = spec.models.map { model -> ObservedModel in
@@ -107,11 +121,13 @@ actor Supervisor {
             let effective = routesOfModel?.picker.effectiveWeights(isReady: { routesOfModel?.isReady($0) ?? false }) ?? [:]
             let versions = model.versions.map { version -> ObservedVersion in
                 let key = InstanceKey(model: model.name, version: version)
-                let instance = instances.first { $0.key == key && $0.desired }
-                return describe(version: version.name, instance: instance, servingFrom: routesOfModel?.ready[version.name])
+                let replicas = instances.filter { $0.key == key && $0.desired }.sorted { $0.replica < $1.replica }
+                return describe(
+                    version: version.name, replicas: replicas, scale: scales[VersionName(model: model.name, version: version.name)],
+                    serving: routesOfModel?.ready[version.name] != nil)
             }
             let retiring = instances.filter { $0.key.model == model.name && !$0.desired }.map {
-                describe(version: $0.key.version, instance: $0, servingFrom: nil)
+                describe(version: $0.key.version, replicas: [$0], scale: nil, serving: false)
             }
             return ObservedModel(
                 name: model.name,
@@ -123,25 +139,58 @@ actor Supervisor {
                 retiring: retiring.isEmpty ? nil : retiring)
         }
         return ObservedState(
-            revision: spec.revision, appliedAt: appliedAt.map { ISO8601DateFormatter().string(from: $0) }, models: models)
+            revision: spec.revision, appliedAt: appliedAt.map { ISO8601DateFormatter().string(from: $0) }, models: models,
+            instance: runID, scaleEvents: scaleEvents, processes: processCount)
     }
 
-    private func describe(version: String, instance: ManagedInstance?, servingFrom: UpstreamTarget?) -> ObservedVersion {
-        guard let instance else { return ObservedVersion(name: version, state: .missing) }
-        return ObservedVersion(
-            name: version,
-            runtime: instance.key.runtime,
-            endpoint: instance.key.endpoint,
-            state: VersionPhase(rawValue: instance.phase.rawValue),
-            ready: instance.isReady,
-            serving: servingFrom != nil,
-            pid: instance.pid.map { Int($0) },
-            port: instance.target?.address.port ?? instance.port,
-            restarts: instance.restarts,
-            inFlight: instance.target?.inFlight,
-            lastExit: instance.lastExit,
-            message: instance.message)
+    /// A version from its replicas: the single-replica fields describe the best one (ready
+    /// before starting before failed), `restarts` and `inFlight` are sums; `replicas` lists
+    /// each (absent for an endpoint and for a retiring process).
+    private func describe(version: String, replicas: [ManagedInstance], scale: VersionScale?, serving: Bool) -> ObservedVersion {
+        let best = replicas.min { ($0.rank, $0.replica) < ($1.rank, $1.replica) }
+        var observed: ObservedVersion
+        if let best {
+            observed = ObservedVersion(
+                name: version,
+                runtime: best.key.runtime,
+                endpoint: best.key.endpoint,
+                state: VersionPhase(rawValue: best.phase.rawValue),
+                ready: best.isReady,
+                serving: serving,
+                pid: best.pid.map { Int($0) },
+                port: best.target?.address.port ?? best.port,
+                restarts: replicas.reduce(0) { $0 + $1.restarts },
+                inFlight: replicas.contains { $0.target != nil } ? replicas.reduce(0) { $0 + ($1.target?.inFlight ?? 0) } : nil,
+                lastExit: best.lastExit,
+                message: best.message)
+        } else {
+            observed = ObservedVersion(name: version, state: .missing)
+            if let scale, scale.granted == 0, scale.want > 0 {
+                observed.message = "not started: serve.maxProcesses (\(config.maxProcesses)) is reached"
+            }
+        }
+        if let scale {
+            observed.replicas = ObservedReplicas(
+                desired: scale.granted,
+                ready: replicas.filter(\.isReady).count,
+                minReplicas: scale.minReplicas,
+                maxReplicas: scale.maxReplicas,
+                load: scale.load.map { Self.rounded($0 / Double(max(scale.granted, 1))) },
+                target: scale.scaling?.target.value,
+                metric: scale.scaling?.target.metric,
+                limitedBy: scale.limitedBy,
+                processes: replicas.map {
+                    ObservedReplica(
+                        index: $0.replica, state: VersionPhase(rawValue: $0.phase.rawValue), ready: $0.isReady, pid: $0.pid.map { Int($0) },
+                        port: $0.target?.address.port ?? $0.port, restarts: $0.restarts, inFlight: $0.target?.inFlight,
+                        lastExit: $0.lastExit, message: $0.message)
+                })
+        }
+        return observed
     }
+
+    /// Two decimals, for reported load.
+    static func rounded(_ value: Double) -> Double { (value * 100).rounded() / 100 }
 
     /// Runs the supervision loop until the task is cancelled.
     func run() async {
@@ -155,16 +204,36 @@ actor Supervisor {
     func step() async {
         let now = clock()
         reap(now: now)
+        autoscale(now: now)
+        reconcileReplicas(now: now)
+        var running = runningProcesses
         for instance in instances where instance.desired && instance.pid == nil && instance.phase != .failed {
             if instance.key.endpoint != nil {
                 if instance.target == nil { attachEndpoint(instance) }
             } else if instance.nextStart.map({ $0 <= now }) ?? true {
+                // The cap holds over every process, including replicas still finishing their
+                // requests; this one starts once one of them has stopped.
+                guard running < config.maxProcesses else {
+                    if !instance.awaitingSlot {
+                        instance.awaitingSlot = true
+                        // Replicas of a replaced artifact stop handing over to it (handsOver).
+                        routesDirty = true
+                        instance.message = "waiting for a process slot: serve.maxProcesses (\(config.maxProcesses)) processes run, some still finishing their requests"
+                    }
+                    continue
+                }
+                if instance.awaitingSlot {
+                    instance.awaitingSlot = false
+                    instance.message = nil
+                }
                 await start(instance)
+                if instance.pid != nil { running += 1 }
             }
         }
         await probe(now: now)
         retire(now: now)
         publishRoutes()
+        publishGauges()
     }
 
     /// Stops every process: SIGTERM to each process group, then SIGKILL after the stop
@@ -194,19 +263,20 @@ actor Supervisor {
 
     // MARK: - starting
 
-    private func makeInstance(model: String, version: VersionRuntime) -> ManagedInstance {
+    func makeInstance(model: String, version: VersionRuntime, replica: Int) -> ManagedInstance {
         let key = InstanceKey(model: model, version: version)
         if version.endpoint != nil {
             return ManagedInstance(key: key, definition: nil, artifactPath: nil)
         }
         guard let runtimeName = version.runtime, let definition = config.runtimes[runtimeName] else {
-            let instance = ManagedInstance(key: key, definition: nil, artifactPath: nil)
+            let instance = ManagedInstance(key: key, replica: replica, definition: nil, artifactPath: nil)
             instance.phase = .failed
             instance.message = "runtime '\(version.runtime ?? "")' is not defined in the data plane's config"
             return instance
         }
         let instance = ManagedInstance(
             key: key,
+            replica: replica,
             definition: definition,
             artifactPath: version.artifact.map { ArtifactPath.resolve($0, root: config.artifactRoot) }
         )
@@ -246,6 +316,7 @@ actor Supervisor {
     private func attachEndpoint(_ instance: ManagedInstance) {
         guard let endpoint = instance.key.endpoint, let address = UpstreamAddress(url: endpoint) else { return }
         instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
+        instance.countedCompleted = 0
         instance.startedAt = clock()
         instance.phase = .starting
     }
@@ -255,7 +326,7 @@ actor Supervisor {
         if let problem = await digestProblem(instance) {
             instance.phase = .failed
             instance.message = problem
-            log.error("\(instance.key): \(problem)", metadata: instance.key.metadata)
+            log.error("\(instance.name): \(problem)", metadata: instance.metadata)
             return
         }
         // The spec may have changed while the artifact was hashed.
@@ -264,7 +335,7 @@ actor Supervisor {
             let message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound) (serve.ports): every port is in use; "
                 + "trying again every \(Self.portRetry)"
             // Logged once per episode, not on every retry.
-            if instance.message != message { log.error("\(instance.key): \(message)", metadata: instance.key.metadata) }
+            if instance.message != message { log.error("\(instance.name): \(message)", metadata: instance.metadata) }
             instance.phase = .backoff
             instance.message = message
             instance.nextStart = clock() + Self.portRetry
@@ -288,7 +359,7 @@ actor Supervisor {
             command: definition.command.map(fill),
             environment: environment,
             workingDirectory: definition.workingDirectory,
-            logPath: "\(logDirectory)/\(instance.key.model)--\(instance.key.version).log",
+            logPath: "\(logDirectory)/\(instance.logFileName)",
             cgroup: nil
         )
         do {
@@ -301,12 +372,12 @@ actor Supervisor {
             instance.lastProbe = nil
             instance.probeFailures = 0
             instance.target = nil
-            log.info("\(instance.key): started pid \(pid) on port \(port)", metadata: instance.key.metadata)
+            log.info("\(instance.name): started pid \(pid) on port \(port)", metadata: instance.metadata)
         } catch {
             ports.release(port)
             instance.phase = .failed
             instance.message = error.description
-            log.error("\(instance.key): \(error.description)", metadata: instance.key.metadata)
+            log.error("\(instance.name): \(error.description)", metadata: instance.metadata)
         }
     }
 
@@ -367,7 +438,7 @@ actor Supervisor {
             instance.killReason = nil
         } else {
             instance.phase = .stopping
-            log.info("\(instance.key): stopped (\(exit))", metadata: instance.key.metadata)
+            log.info("\(instance.name): stopped (\(exit))", metadata: instance.metadata)
         }
     }
 
@@ -379,7 +450,7 @@ actor Supervisor {
         instance.nextStart = now + ManagedInstance.backoff(after: instance.consecutiveFailures)
         instance.phase = instance.consecutiveFailures >= ManagedInstance.crashLoopThreshold ? .crashLoop : .backoff
         routesDirty = true
-        log.error("\(instance.key): \(reason); restart \(instance.restarts) in \(ManagedInstance.backoff(after: instance.consecutiveFailures))", metadata: instance.key.metadata)
+        log.error("\(instance.name): \(reason); restart \(instance.restarts) in \(ManagedInstance.backoff(after: instance.consecutiveFailures))", metadata: instance.metadata)
     }
 
     private func releaseTarget(_ instance: ManagedInstance) {
@@ -450,9 +521,10 @@ actor Supervisor {
                     instance.message = nil
                     if instance.target == nil || instance.target?.address != address {
                         instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
+                        instance.countedCompleted = 0
                     }
                     routesDirty = true
-                    log.info("\(instance.key): ready on \(address)", metadata: instance.key.metadata)
+                    log.info("\(instance.name): ready on \(address)", metadata: instance.metadata)
                 } else if let since = instance.readySince, now - since > Self.stableAfter {
                     instance.consecutiveFailures = 0
                 }
@@ -462,7 +534,7 @@ actor Supervisor {
                     instance.phase = .unready
                     instance.message = problem
                     routesDirty = true
-                    log.error("\(instance.key): unready: \(problem ?? "")", metadata: instance.key.metadata)
+                    log.error("\(instance.name): unready: \(problem ?? "")", metadata: instance.metadata)
                 }
             }
         }
@@ -494,7 +566,7 @@ actor Supervisor {
                 if let deadline = instance.killDeadline, now >= deadline, let pid = instance.pid {
                     containment.signal(pid: pid, cgroup: instance.cgroup, SIGKILL)
                     instance.killDeadline = nil
-                    log.error("\(instance.key): did not stop within \(config.stopTimeout); killed", metadata: instance.key.metadata)
+                    log.error("\(instance.name): did not stop within \(config.stopTimeout); killed", metadata: instance.metadata)
                 }
                 continue
             }
@@ -507,37 +579,42 @@ actor Supervisor {
             routesDirty = true
             instance.killDeadline = now + .milliseconds(config.stopTimeout.milliseconds)
             containment.signal(pid: pid, cgroup: instance.cgroup, SIGTERM)
-            log.info("\(instance.key): stopping pid \(pid)\(drained ? "" : " (drain timeout; requests still in flight)")", metadata: instance.key.metadata)
+            log.info("\(instance.name): stopping pid \(pid)\(drained ? "" : " (drain timeout; requests still in flight)")", metadata: instance.metadata)
         }
     }
 
-    /// A replaced version keeps serving while its successor (same model and version,
-    /// new artifact) is not ready yet.
-    private func handsOver(_ instance: ManagedInstance) -> Bool {
+    /// A replica of a replaced version (same model and version, new artifact or runtime)
+    /// keeps serving while any of its successors is on its way to ready; a successor held
+    /// back by the process cap does not count, so that the old replicas free its slot.
+    /// A replica removed by scaling down never hands over: it drains at once.
+    func handsOver(_ instance: ManagedInstance) -> Bool {
         guard instance.isReady else { return false }
         return instances.contains {
-            $0.desired && $0.key.model == instance.key.model && $0.key.version == instance.key.version && !$0.isReady
-                && $0.phase != .failed
+            $0.desired && $0.key.model == instance.key.model && $0.key.version == instance.key.version && $0.key != instance.key
+                && !$0.isReady && $0.phase != .failed && !$0.awaitingSlot
         }
     }
 
     // MARK: - publishing
 
-    private func publishRoutes() {
+    /// The route table in force.
+    var routeTable: RoutingTable { routes.current }
+
+    func publishRoutes() {
         guard routesDirty else { return }
         routesDirty = false
         var models: [String: ModelRoutes] = [:]
         for model in spec.models {
-            var ready: [String: UpstreamTarget] = [:]
+            var ready: [String: ReplicaSet] = [:]
             for version in model.versions {
                 let key = InstanceKey(model: model.name, version: version)
-                if let current = instances.first(where: { $0.key == key && $0.desired && $0.isReady }), let target = current.target {
-                    ready[version.name] = target
-                } else if let previous = instances.first(where: {
-                    !$0.desired && $0.key.model == model.name && $0.key.version == version.name && $0.isReady && handsOver($0)
-                }), let target = previous.target {
-                    ready[version.name] = target
-                }
+                // The version's ready replicas, and those of a replaced artifact still handing
+                // over, so its capacity does not dip while the new replicas start.
+                let targets = instances.filter {
+                    $0.key.model == model.name && $0.key.version == version.name && $0.isReady
+                        && ($0.desired ? $0.key == key : handsOver($0))
+                }.sorted { ($0.desired ? 0 : 1, $0.replica) < ($1.desired ? 0 : 1, $1.replica) }.compactMap(\.target)
+                if !targets.isEmpty { ready[version.name] = ReplicaSet(targets) }
             }
             models[model.name] = ModelRoutes(spec: model, picker: VersionPicker(model: model), ready: ready)
         }
