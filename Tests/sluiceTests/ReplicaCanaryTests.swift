@@ -29,6 +29,7 @@ struct ReplicaCanaryTests {
         try harness.repo.commit("fraud v2 canary", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
             [("v1", "fraud-v2.1.json"), ("v2", "fraud-v2.2.json")], traffic: ["v1": 0, "v2": 100], rollout: canary)])
         let load = harness.traffic()
+        defer { load.cancel() }
         try await harness.waitFor(health: "Paused", reason: "AwaitingApproval", seconds: 120)
         #expect(try await harness.model()["weights"] as? [String: Int] == ["v1": 75, "v2": 25])
 
@@ -45,6 +46,7 @@ struct ReplicaCanaryTests {
         try await harness.waitUntil("v1 serves alone") { try await harness.model()["weights"] as? [String: Int] == ["v1": 100] }
         let afterAbort = try #require(try await replicas(harness, "v1"))
         #expect(afterAbort.ready >= min(readyBefore, 4), "no stable replica was started or lost by the abort: \(afterAbort)")
+        load.cancel()
         let answers = await load.value
         let failed = answers.filter { $0.0 != 200 }
         #expect(failed.isEmpty, "every request was answered through the canary and the abort: \(failed.prefix(5))")
