@@ -45,7 +45,7 @@ struct ReplicaScalingReader {
 
     mutating func scaling(_ value: JSONValue) -> ReplicaScaling? {
         guard case .object(let entries) = value else {
-            issue("", "expected an object {minReplicas, maxReplicas, target, scaleDownDelay}, found \(Self.kind(value))")
+            issue("", "expected an object {minReplicas, maxReplicas, target, scaleDownDelay}, found \(JSONValue.kindPhrase(value))")
             return nil
         }
         let allowed = ["minReplicas", "maxReplicas", "target", "scaleDownDelay"]
@@ -66,7 +66,7 @@ struct ReplicaScalingReader {
         case .string(let text)?:
             let parsed = Duration.parse(text)
             if let value = parsed.value { delay = value } else { issue("scaleDownDelay", parsed.error ?? "expected a duration such as 2m") }
-        case let other?: issue("scaleDownDelay", "expected a duration such as 2m, found \(Self.kind(other))")
+        case let other?: issue("scaleDownDelay", "expected a duration such as 2m, found \(JSONValue.kindPhrase(other))")
         }
         let scaling = ReplicaScaling(minReplicas: minimum, maxReplicas: maximum, target: target, scaleDownDelay: delay)
         for problem in scaling.problems { issue(problem.field, problem.message) }
@@ -76,7 +76,7 @@ struct ReplicaScalingReader {
     private mutating func target(_ value: JSONValue) -> ReplicaScaling.Target? {
         let expected = "expected {concurrency: N} or {rps: N}"
         guard case .object(let entries) = value, entries.count == 1, let (key, member) = entries.first else {
-            issue("target", "\(expected), found \(Self.kind(value))")
+            issue("target", "\(expected), found \(JSONValue.kindPhrase(value))")
             return nil
         }
         guard let metric = ReplicaScaling.Target.Metric(rawValue: key) else {
@@ -88,7 +88,7 @@ struct ReplicaScalingReader {
         case .int(let whole): number = Double(whole)
         case .number(let fraction): number = fraction
         default:
-            issue("target.\(key)", "expected a positive number per replica, found \(Self.kind(member))")
+            issue("target.\(key)", "expected a positive number per replica, found \(JSONValue.kindPhrase(member))")
             return nil
         }
         return metric == .concurrency ? .concurrency(number) : .rps(number)
@@ -99,23 +99,12 @@ struct ReplicaScalingReader {
         case nil: return nil
         case .int(let number)?: return number
         case let other?:
-            issue(field, "expected a whole number, found \(Self.kind(other))")
+            issue(field, "expected a whole number, found \(JSONValue.kindPhrase(other))")
             return nil
         }
     }
 
     private mutating func issue(_ field: String, _ message: String) {
         issues.append(RuntimeSpecIssue(field: field.isEmpty ? path : "\(path).\(field)", message: message))
-    }
-
-    private static func kind(_ value: JSONValue) -> String {
-        switch value {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .int, .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
-        }
     }
 }

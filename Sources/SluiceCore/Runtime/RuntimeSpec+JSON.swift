@@ -301,7 +301,12 @@ private struct RuntimeSpecReader {
         issues.append(RuntimeSpecIssue(field: field, message: message))
     }
 
-    func kind(_ value: JSONValue) -> String {
+    func kind(_ value: JSONValue) -> String { JSONValue.kindPhrase(value) }
+}
+
+extension JSONValue {
+    /// What a value is, for an error that says what was found instead: `a string`, `null`.
+    static func kindPhrase(_ value: JSONValue) -> String {
         switch value {
         case .null: "null"
         case .bool: "a boolean"
