@@ -14,18 +14,27 @@ struct ReplicaCanaryTests {
     @Test("a canary at 25% gets a quarter of the replicas; the stable set stays whole and serves alone after the abort")
     func canaryScalesWithItsWeight() async throws {
         let harness = try ControllerHarness(serveExtra: "  maxProcesses: 12")
-        // Four replicas at least, eight under load: the canary's share is ceil(25% of them).
-        let scaling = "  scaling:\n    minReplicas: 4\n    maxReplicas: 8\n    target: {concurrency: 2}\n    scaleDownDelay: 10m\n"
-        try harness.repo.commit("fraud v1 on four replicas", files: [
-            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100], rollout: scaling),
+        // Three replicas first; then git asks for four at least, eight under load (a change of
+        // capacity alone: applied at once, no canary). The canary's share is ceil(25% of them).
+        func scaling(minimum: Int) -> String {
+            "  scaling:\n    minReplicas: \(minimum)\n    maxReplicas: 8\n    target: {concurrency: 2}\n    scaleDownDelay: 10m\n"
+        }
+        try harness.repo.commit("fraud v1 on three replicas", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100], rollout: scaling(minimum: 3)),
         ])
         try harness.start("serve")
         try harness.start("controller")
         defer { harness.forceStop("controller"); harness.forceStop("serve") }
         try await harness.waitFor(health: "Healthy")
+        try await harness.waitUntil("three ready replicas of v1") { try await replicas(harness, "v1")?.ready ?? 0 >= 3 }
+        try harness.repo.commit("fraud v1 on four replicas", files: [
+            "manifests/fraud.yaml": ControllerHarness.fraud([("v1", "fraud-v2.1.json")], traffic: ["v1": 100], rollout: scaling(minimum: 4)),
+        ])
         try await harness.waitUntil("four ready replicas of v1") { try await replicas(harness, "v1")?.ready ?? 0 >= 4 }
+        #expect(try await harness.history().contains("updated"), "a change of capacity alone is no rollout")
+        #expect(try await harness.model()["candidate"] == nil)
 
-        let canary = scaling + "  rollout:\n    steps:\n      - weight: 25\n      - approval: {}\n"
+        let canary = scaling(minimum: 4) + "  rollout:\n    steps:\n      - weight: 25\n      - approval: {}\n"
         try harness.repo.commit("fraud v2 canary", files: ["manifests/fraud.yaml": ControllerHarness.fraud(
             [("v1", "fraud-v2.1.json"), ("v2", "fraud-v2.2.json")], traffic: ["v1": 0, "v2": 100], rollout: canary)])
         let load = harness.traffic()
@@ -39,6 +48,16 @@ struct ReplicaCanaryTests {
         let stable = try #require(try await replicas(harness, "v1"))
         #expect(stable.minReplicas == 4 && stable.maxReplicas == 8, "the stable version keeps its bounds: \(stable)")
         #expect(stable.ready >= 4, "\(stable)")
+
+        // What the user sees of it: replicas per version in `sluice status`, and the data
+        // plane's scale events in the model's history.
+        let table = try await harness.cli(["status"])
+        #expect(table.stdout.contains("REPLICAS"), "\(table.stdout)")
+        #expect(table.stdout.range(of: #"v1=\d+/\d+ v2=\d/\d"#, options: .regularExpression) != nil, "\(table.stdout)")
+        try await harness.waitUntil("the scale events in the history") {
+            let lines = try await harness.cli(["history", "fraud"]).stdout.split(separator: "\n")
+            return lines.contains { $0.contains("scaled") && $0.contains("v1: 3 → 4 replicas") }
+        }
 
         // The abort moves every request back at once, onto replicas that kept running.
         let readyBefore = stable.ready
