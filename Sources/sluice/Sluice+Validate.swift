@@ -30,7 +30,7 @@ extension Sluice {
             name: .customLong("files-from"),
             help: ArgumentHelp(
                 "Also read paths, one per line, from this file ('-' for standard input).",
-                discussion: "Faster than passing thousands of paths as arguments.",
+                discussion: "For lists longer than a command line may be.",
                 valueName: "file"))
         var filesFrom: String?
 
