@@ -17,6 +17,12 @@ public struct StatsSnapshot: Codable, Sendable, Hashable {
         for (key, value) in stats.latencyMs.byName { if let value { latency["latency_\(key)_ms"] = value } }
         return VersionWindow(requests: stats.window.requests, errors: stats.window.errors, latencyMs: latency)
     }
+
+    /// What a shadow step measured of `version` over the window; nil when it had no
+    /// paired copies (or the data plane does not pair).
+    public func shadow(model: String, version: String) -> ShadowTally? {
+        models[model]?[version]?.shadow
+    }
 }
 
 /// One version's statistics.
@@ -48,12 +54,17 @@ public struct VersionStats: Codable, Sendable, Hashable {
     public var removed: Bool
     /// When it left the spec (ISO 8601), while `removed`.
     public var removedAt: String?
+    /// As the candidate of a shadow step (a mirror with pairing): its copies and their
+    /// answers paired with the callers' over the window; nil when it got no paired copies
+    /// in the window, or from a data plane that does not pair.
+    public var shadow: ShadowTally?
 
     public init(
         requests: Int, errors: Int, mirrored: Int, errorRate: Double, status: [String: Int], latencyMs: LatencyQuantiles,
         window: WindowTally, samples: SampleColumns, mirroredErrors: Int = 0, mirroredStatus: [String: Int] = [:],
-        removed: Bool = false, removedAt: String? = nil
+        removed: Bool = false, removedAt: String? = nil, shadow: ShadowTally? = nil
     ) {
+        self.shadow = shadow
         self.requests = requests
         self.errors = errors
         self.mirrored = mirrored
@@ -84,6 +95,7 @@ public struct VersionStats: Codable, Sendable, Hashable {
         samples = try container.decode(SampleColumns.self, forKey: .samples)
         removed = try container.decodeIfPresent(Bool.self, forKey: .removed) ?? false
         removedAt = try container.decodeIfPresent(String.self, forKey: .removedAt)
+        shadow = try container.decodeIfPresent(ShadowTally.self, forKey: .shadow)
     }
 }
 

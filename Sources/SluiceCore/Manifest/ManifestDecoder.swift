@@ -57,6 +57,9 @@ enum ManifestDecoder {
             if let weight = step.int("weight") { return .weight(weight) }
             if let pause = step.duration("pause") { return .pause(pause) }
             if step.entry("approval") != nil { return .approval }
+            if let shadow = step["shadow"] {
+                return .shadow(ShadowStep(percent: shadow.int("percent") ?? 100, duration: shadow.duration("duration") ?? .seconds(600)))
+            }
             return nil
         }
         let analysis = node["analysis"].map { analysis in
@@ -90,7 +93,9 @@ enum ManifestDecoder {
             reference: node.string("reference"),
             thresholds: decodeThresholds(node),
             name: node.string("name"),
-            query: node.string("query").map(QueryTemplate.init))
+            query: node.string("query").map(QueryTemplate.init),
+            tolerance: node.number("tolerance"),
+            quantile: node.number("quantile"))
     }
 
     static func decodeMonitor(_ node: YAMLNode) -> Monitor {

@@ -17,15 +17,27 @@ public enum Metric: String, Sendable, Hashable, Codable, CaseIterable {
     case mae
     /// The value of a PromQL query (`query`) read from the configured Prometheus.
     case prometheus
+    /// Shadow steps only: the share of paired requests whose first output tensor the
+    /// candidate answered equal to stable's (within `tolerance`), 0..1.
+    case agreement
+    /// Shadow steps only: the mean absolute difference between the candidate's and
+    /// stable's first output values on the same requests.
+    case outputMAEVsStable = "output_mae_vs_stable"
+    /// Shadow steps only: the candidate's latency quantile (`quantile`) over the paired
+    /// requests divided by stable's on the same requests.
+    case latencyRatioPaired = "latency_ratio_paired"
 
     /// Whether the metric compares distributions with a drift test.
     public var isDrift: Bool { self == .inputDrift || self == .predictionDrift }
     /// Whether the metric is a latency quantile.
     public var isLatency: Bool { rawValue.hasPrefix("latency_") }
     /// Whether values are probabilities in 0..1.
-    public var isProbability: Bool { self == .errorRate || self == .accuracy }
+    public var isProbability: Bool { self == .errorRate || self == .accuracy || self == .agreement }
     /// Whether a higher value is better (so alerts fire below a `min`).
-    public var higherIsBetter: Bool { self == .accuracy }
+    public var higherIsBetter: Bool { self == .accuracy || self == .agreement }
+    /// Whether the metric compares the candidate's answers with stable's request by
+    /// request, so it is measured only during shadow steps.
+    public var isPairwise: Bool { self == .agreement || self == .outputMAEVsStable || self == .latencyRatioPaired }
 
     static var driftNames: [String] { allCases.filter(\.isDrift).map(\.rawValue) }
     static var nonDriftNames: [String] { allCases.filter { !$0.isDrift }.map(\.rawValue) }

@@ -117,6 +117,26 @@ public enum RolloutStep: Sendable, Hashable, Codable {
     case pause(Duration)
     /// Wait for `sluice promote`.
     case approval
+    /// Send the candidate copies of a share of the stable version's requests for a while;
+    /// callers only get stable's answers, and analysis judges the paired answers.
+    case shadow(ShadowStep)
+}
+
+/// A shadow step (`shadow: {percent, duration}`): the candidate answers copies of
+/// `percent` of the requests the stable version serves, for at least `duration`; with
+/// analysis, the step passes once that time is up and the last run since the step began
+/// was successful.
+public struct ShadowStep: Sendable, Hashable, Codable {
+    /// The share of stable's requests copied to the candidate, 1–100.
+    public var percent: Int
+    /// How long the step lasts at least.
+    public var duration: Duration
+
+    /// Creates a shadow step.
+    public init(percent: Int, duration: Duration) {
+        self.percent = percent
+        self.duration = duration
+    }
 }
 
 /// How a candidate is judged during a rollout.
@@ -186,12 +206,23 @@ public struct AnalysisCheck: Sendable, Hashable, Codable {
     public var name: String?
     /// For `metric: prometheus`: the query.
     public var query: QueryTemplate?
+    /// For `metric: agreement`: the largest absolute difference between two output values
+    /// that still counts as equal (nil: written nowhere, exact equality).
+    public var tolerance: Double?
+    /// For `metric: latency_ratio_paired`: the quantile compared (nil: 0.99).
+    public var quantile: Double?
+
+    /// The quantile `latency_ratio_paired` compares when none is written.
+    public static let defaultQuantile = 0.99
 
     /// Creates a check.
     public init(
         metric: Metric, inputs: [String] = [], test: DriftTest? = nil, against: Baseline = .stable,
-        reference: String? = nil, thresholds: Thresholds, name: String? = nil, query: QueryTemplate? = nil
+        reference: String? = nil, thresholds: Thresholds, name: String? = nil, query: QueryTemplate? = nil,
+        tolerance: Double? = nil, quantile: Double? = nil
     ) {
+        self.tolerance = tolerance
+        self.quantile = quantile
         self.name = name
         self.query = query
         self.metric = metric

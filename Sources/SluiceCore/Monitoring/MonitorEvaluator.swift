@@ -97,6 +97,10 @@ public enum MonitorEvaluator {
         case .inputDrift, .predictionDrift, .prometheus:
             // Judged above.
             value = nil
+        case .agreement, .outputMAEVsStable, .latencyRatioPaired:
+            // Pairwise metrics exist only during a rollout's shadow steps (validation refuses them on monitors).
+            value = nil
+            reading.detail = "\(question.metric.rawValue) is measured during shadow steps, not by monitors"
         }
         reading.value = value
         guard let value, reading.samples >= question.minSamples else {

@@ -79,6 +79,8 @@ extension ModelDeployment {
         case .weight(let weight): return .object([("weight", .int(weight))])
         case .pause(let duration): return .object([("pause", .string(duration.description))])
         case .approval: return .object([("approval", .object([]))])
+        case .shadow(let shadow):
+            return .object([("shadow", .object([("percent", .int(shadow.percent)), ("duration", .string(shadow.duration.description))]))])
         }
     }
 
@@ -102,6 +104,9 @@ extension ModelDeployment {
         members.append(("against", .string(check.against.rawValue)))
         if let reference = check.reference { members.append(("reference", .string(reference))) }
         members += canonical(check.thresholds)
+        // Written only when set, so every digest from before these fields is unchanged.
+        if let tolerance = check.tolerance { members.append(("tolerance", canonicalNumber(tolerance))) }
+        if let quantile = check.quantile { members.append(("quantile", canonicalNumber(quantile))) }
         return .object(members)
     }
 

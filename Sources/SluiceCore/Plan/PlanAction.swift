@@ -127,6 +127,7 @@ public enum PlanAction: Sendable, Hashable {
                 switch step {
                 case .pause(let duration): pauses += duration.milliseconds
                 case .approval: approvals += 1
+                case .shadow(let shadow): pauses += shadow.duration.milliseconds
                 case .weight: break
                 }
             }
@@ -194,6 +195,7 @@ extension RolloutStep {
         case .weight(let weight): return "\(weight)%"
         case .pause(let duration): return "pause \(duration)"
         case .approval: return "approval"
+        case .shadow(let shadow): return "shadow \(shadow.percent)% \(shadow.duration)"
         }
     }
 }

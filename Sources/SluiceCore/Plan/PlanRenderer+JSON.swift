@@ -110,6 +110,8 @@ extension PlanRenderer {
         case .weight(let weight): return .object([("weight", .int(weight))])
         case .pause(let duration): return .object([("pause", .string(duration.description))])
         case .approval: return .object([("approval", .object([]))])
+        case .shadow(let shadow):
+            return .object([("shadow", .object([("percent", .int(shadow.percent)), ("duration", .string(shadow.duration.description))]))])
         }
     }
 

@@ -17,6 +17,9 @@ public struct ModelRoute: Sendable, Hashable {
     public var weights: [String: Int]
     public var stickyHeader: String?
     public var mirror: Mirror?
+    /// Set during a shadow step: the mirror's answers are paired with the callers' at
+    /// these agreement tolerances (see ``Route/Mirror/Pairing``).
+    public var mirrorPairing: Route.Mirror.Pairing? = nil
     /// Each data-plane version's replica bounds (absent: one process), from
     /// ``RolloutEngine/replicaBounds(stable:candidate:route:)``.
     public var scaling: [String: ReplicaScaling] = [:]
@@ -214,6 +217,9 @@ public enum RolloutEngine {
                 }
             case .pause(let duration):
                 done = now - candidate.stepStartedAt >= duration.seconds
+            case .shadow:
+                // Lane 3 (issue 16) replaces this: mirrors with pairing and judges the pairs.
+                done = true
             case .approval:
                 if !candidate.awaitingPromotion {
                     candidate.awaitingPromotion = true

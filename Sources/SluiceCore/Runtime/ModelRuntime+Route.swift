@@ -11,7 +11,7 @@ extension ModelRuntime {
             },
             route: Route(
                 weights: route.weights, stickyHeader: route.stickyHeader,
-                mirror: route.mirror.map { Route.Mirror(version: $0.version, percent: Double($0.percent)) }),
+                mirror: route.mirror.map { Route.Mirror(version: $0.version, percent: Double($0.percent), pairing: route.mirrorPairing) }),
             sketchInputs: sketchInputs)
     }
 }

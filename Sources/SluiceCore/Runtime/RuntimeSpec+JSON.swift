@@ -97,7 +97,11 @@ extension RoutingSummary {
         }
         if let stickyHeader { members.append(("stickyHeader", .string(stickyHeader))) }
         if let mirror {
-            members.append(("mirror", .object([("version", .string(mirror.version)), ("percent", .number(mirror.percent))])))
+            var fields: [(String, JSONValue)] = [("version", .string(mirror.version)), ("percent", .number(mirror.percent))]
+            if let pairing = mirror.pairing {
+                fields.append(("pairing", .object([("tolerances", .array(pairing.tolerances.map { .number($0) }))])))
+            }
+            members.append(("mirror", .object(fields)))
         }
         return members
     }
@@ -237,7 +241,7 @@ private struct RuntimeSpecReader {
         var mirror: Route.Mirror?
         if let value = members["mirror"] {
             let at = "\(path).mirror"
-            if let fields = object(value, at: at, allowed: ["version", "percent"]),
+            if let fields = object(value, at: at, allowed: ["version", "percent", "pairing"]),
                let version = requiredString(fields, "version", at: at) {
                 switch fields["percent"] {
                 case .int(let percent)?: mirror = Route.Mirror(version: version, percent: Double(percent))
@@ -245,10 +249,44 @@ private struct RuntimeSpecReader {
                 case nil: issue("\(at).percent", "missing: expected a percent 0–100")
                 case let other?: issue("\(at).percent", "expected a percent 0–100, found \(kind(other))")
                 }
+                if let pairing = fields["pairing"] { mirror?.pairing = self.pairing(pairing, at: "\(at).pairing") }
             }
         }
         let sticky = optionalString(members, "stickyHeader", at: path)
         return RoutingSummary(mirror: mirror, stickyHeader: sticky, pins: pins)
+    }
+
+    /// `{"tolerances": [0, 0.01]}`: finite, non-negative, at most
+    /// ``Route/Mirror/Pairing/maximumTolerances``; kept sorted and distinct.
+    mutating func pairing(_ value: JSONValue, at path: String) -> Route.Mirror.Pairing? {
+        guard let fields = object(value, at: path, allowed: ["tolerances"]) else { return nil }
+        var tolerances: [Double] = []
+        switch fields["tolerances"] {
+        case nil: break
+        case .array(let items)?:
+            for (index, item) in items.enumerated() {
+                let tolerance: Double
+                switch item {
+                case .int(let whole): tolerance = Double(whole)
+                case .number(let number): tolerance = number
+                default:
+                    issue("\(path).tolerances[\(index)]", "expected a number ≥ 0, found \(kind(item))")
+                    continue
+                }
+                guard tolerance.isFinite, tolerance >= 0 else {
+                    issue("\(path).tolerances[\(index)]", "expected a finite number ≥ 0")
+                    continue
+                }
+                tolerances.append(tolerance)
+            }
+        case let other?: issue("\(path).tolerances", "expected an array of numbers ≥ 0, found \(kind(other))")
+        }
+        tolerances = Array(Set(tolerances)).sorted()
+        guard tolerances.count <= Route.Mirror.Pairing.maximumTolerances else {
+            issue("\(path).tolerances", "expected at most \(Route.Mirror.Pairing.maximumTolerances) distinct tolerances, found \(tolerances.count)")
+            return nil
+        }
+        return Route.Mirror.Pairing(tolerances: tolerances)
     }
 
     // MARK: field helpers

@@ -119,10 +119,28 @@ public struct Route: Sendable, Hashable {
         public var version: String
         /// Percent of requests copied, 0–100.
         public var percent: Double
+        /// Set during a shadow step: the gateway pairs each copy's answer with the answer
+        /// the caller got, for pairwise analysis. Nil: answers are discarded unread.
+        public var pairing: Pairing?
 
-        public init(version: String, percent: Double) {
+        public init(version: String, percent: Double, pairing: Pairing? = nil) {
             self.version = version
             self.percent = percent
+            self.pairing = pairing
+        }
+
+        /// How the gateway compares a copy's answer with the caller's.
+        public struct Pairing: Sendable, Hashable {
+            /// The agreement tolerances the shadow step's checks ask for (sorted, distinct,
+            /// at most ``maximumTolerances``): agreement is counted at each. Empty: exact only.
+            public var tolerances: [Double]
+
+            /// Tolerances a route may carry: the agreement counters are per tolerance.
+            public static let maximumTolerances = 8
+
+            public init(tolerances: [Double] = []) {
+                self.tolerances = tolerances
+            }
         }
     }
 }
