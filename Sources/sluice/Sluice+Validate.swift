@@ -11,7 +11,8 @@ extension Sluice {
             discussion: """
                 Reads files, or directories recursively (*.yaml, *.yml), and reports every error and \
                 warning with its file, line and column. Warnings (an artifact that can change but has no \
-                digest: pin, one only a cluster runtime fetches) leave the files valid unless --strict. \
+                digest: pin, one only a cluster runtime fetches, a shadow step that no check judges) leave \
+                the files valid unless --strict. \
                 Exit status: 0 all valid, 1 invalid (or any warning with --strict, or an artifact check \
                 failed), 2 usage or I/O error.
                 """
@@ -113,7 +114,7 @@ extension Sluice {
         /// Files with aliases are validated afterwards, in path order, under one shared
         /// alias budget (so many small alias bombs cannot add up).
         static func validate(_ found: [ManifestFinder.Found]) -> (files: [ManifestFile], sources: SourceCache, unreadable: [String]) {
-            let validator = ManifestValidator(decodesModels: false, artifactWarnings: true)
+            let validator = ManifestValidator(decodesModels: false, artifactWarnings: true, rolloutWarnings: true)
             let limits = validator.limits
             let results = UnsafeMutableBufferPointer<Slot>.allocate(capacity: found.count)
             results.initialize(repeating: .empty)

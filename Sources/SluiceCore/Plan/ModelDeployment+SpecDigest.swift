@@ -104,9 +104,12 @@ extension ModelDeployment {
         members.append(("against", .string(check.against.rawValue)))
         if let reference = check.reference { members.append(("reference", .string(reference))) }
         members += canonical(check.thresholds)
-        // Written only when set, so every digest from before these fields is unchanged.
-        if let tolerance = check.tolerance { members.append(("tolerance", canonicalNumber(tolerance))) }
-        if let quantile = check.quantile { members.append(("quantile", canonicalNumber(quantile))) }
+        // Written only when set to other than the default, so every digest from before these
+        // fields is unchanged and spelling a default out changes nothing (as for other fields).
+        if let tolerance = check.tolerance, tolerance != 0 { members.append(("tolerance", canonicalNumber(tolerance))) }
+        if let quantile = check.quantile, quantile != AnalysisCheck.defaultQuantile {
+            members.append(("quantile", canonicalNumber(quantile)))
+        }
         return .object(members)
     }
 

@@ -91,11 +91,13 @@ public enum PlanAction: Sendable, Hashable {
         public var steps: [RolloutStep]
         /// The number of analysis checks (0 without analysis).
         public var analysisChecks: Int
+        /// The analysis checks, in manifest order (empty without analysis).
+        public var checks: [AnalysisCheck]
         /// Time between measurements, when there is analysis.
         public var analysisInterval: Duration?
         /// Failed measurements tolerated, when there is analysis.
         public var failureLimit: Int?
-        /// The least time before promotion: the sum of the pauses.
+        /// The least time before promotion: the sum of the pauses and shadow steps.
         public var minimumTimeToPromote: Duration
         /// Manual approvals the steps wait for.
         public var approvals: Int
@@ -119,6 +121,7 @@ public enum PlanAction: Sendable, Hashable {
             self.otherNewVersions = otherNewVersions
             self.steps = rollout.steps
             self.analysisChecks = rollout.analysis?.checks.count ?? 0
+            self.checks = rollout.analysis?.checks ?? []
             self.analysisInterval = rollout.analysis?.interval
             self.failureLimit = rollout.analysis?.failureLimit
             var pauses: Int64 = 0
@@ -142,6 +145,24 @@ public enum PlanAction: Sendable, Hashable {
 
         /// The number of steps.
         public var stepCount: Int { steps.count }
+
+        /// The number of shadow steps.
+        public var shadowStepCount: Int {
+            steps.count { if case .shadow = $0 { true } else { false } }
+        }
+
+        /// The number of pause steps.
+        public var pauseCount: Int {
+            steps.count { if case .pause = $0 { true } else { false } }
+        }
+
+        /// The checks judged during shadow steps (empty without shadow steps).
+        public var shadowChecks: [AnalysisCheck] {
+            shadowStepCount == 0 ? [] : checks.filter { $0.metric.isJudgedDuringShadowSteps }
+        }
+
+        /// The checks judged during the other steps, on the traffic the candidate serves.
+        public var weightChecks: [AnalysisCheck] { checks.filter { $0.metric.isJudgedDuringWeightSteps } }
 
         /// The steps in one line, ending with the target: `10% → pause 5m → 50% → approval → 100%`.
         public var stepSummary: String {
@@ -189,13 +210,13 @@ public enum PlanAction: Sendable, Hashable {
 }
 
 extension RolloutStep {
-    /// The step in a few words: `10%`, `pause 5m`, `approval`.
+    /// The step in a few words: `10%`, `pause 5m`, `approval`, `shadow 100% for 10m`.
     public var summary: String {
         switch self {
         case .weight(let weight): return "\(weight)%"
         case .pause(let duration): return "pause \(duration)"
         case .approval: return "approval"
-        case .shadow(let shadow): return "shadow \(shadow.percent)% \(shadow.duration)"
+        case .shadow(let shadow): return "shadow \(shadow.percent)% for \(shadow.duration)"
         }
     }
 }

@@ -92,6 +92,8 @@ extension PlanRenderer {
             ("steps", .array(canary.steps.map(json))),
             ("stepSummary", .string(canary.stepSummary)),
             ("analysisChecks", .int(canary.analysisChecks)),
+            ("shadowChecks", .array(canary.shadowChecks.map { .string(judgedSummary($0, duringShadowSteps: true)) })),
+            ("weightChecks", .array(canary.weightChecks.map { .string(judgedSummary($0, duringShadowSteps: false)) })),
             ("analysisInterval", duration(canary.analysisInterval)),
             ("failureLimit", canary.failureLimit.map(JSONValue.int) ?? .null),
             ("approvals", .int(canary.approvals)),

@@ -114,7 +114,7 @@ public struct PlanRenderer: Sendable {
             ]
             lines.append(promotionLine(canary))
             lines.append(abortLine(canary))
-            return lines
+            return lines + judgedLines(canary)
         case .switchTraffic:
             return ["switch at once to \(split(change)): the model has no rollout"]
         case .fastRollback(let rollback):
@@ -141,9 +141,15 @@ public struct PlanRenderer: Sendable {
 
     static func promotionLine(_ canary: PlanAction.Canary) -> String {
         let approvals = "\(canary.approvals) approval\(canary.approvals == 1 ? "" : "s")"
+        let timed: String
+        switch (canary.pauseCount > 0, canary.shadowStepCount > 0) {
+        case (true, true): timed = "pauses and shadow steps"
+        case (false, true): timed = "shadow steps"
+        default: timed = "pauses"
+        }
         switch (canary.minimumTimeToPromote.milliseconds > 0, canary.approvals > 0) {
-        case (true, true): return "promotes after at least \(canary.minimumTimeToPromote) of pauses and \(approvals)"
-        case (true, false): return "promotes after at least \(canary.minimumTimeToPromote) of pauses"
+        case (true, true): return "promotes after at least \(canary.minimumTimeToPromote) of \(timed) and \(approvals)"
+        case (true, false): return "promotes after at least \(canary.minimumTimeToPromote) of \(timed)"
         case (false, true): return "promotes after \(approvals); no pauses"
         case (false, false): return "promotes as soon as the steps apply; no pauses"
         }
@@ -155,6 +161,36 @@ public struct PlanRenderer: Sendable {
         }
         let checks = "\(canary.analysisChecks) check\(canary.analysisChecks == 1 ? "" : "s")"
         return "analysis: \(checks) every \(interval); a failing candidate is aborted within \(abort) (\(interval) × \(limit + 1)); on abort: \(canary.onAbort.rawValue)"
+    }
+
+    /// With shadow steps, which checks judge them and which judge the other steps:
+    /// `shadow steps judge: agreement min 0.9 tolerance 0, error_rate max 0.01 on copies`.
+    /// Without shadow steps every check judges every step, as the analysis line says.
+    static func judgedLines(_ canary: PlanAction.Canary) -> [String] {
+        guard canary.shadowStepCount > 0 else { return [] }
+        let shadow = canary.shadowChecks.map { judgedSummary($0, duringShadowSteps: true) }
+        let weight = canary.weightChecks.map { judgedSummary($0, duringShadowSteps: false) }
+        var lines = [
+            shadow.isEmpty
+                ? "shadow steps judge nothing: each passes when its duration is up, whatever the candidate answered"
+                : "shadow steps judge: " + shadow.joined(separator: ", ")
+        ]
+        if !canary.checks.isEmpty {
+            lines.append(weight.isEmpty ? "weight steps judge nothing: every check is pairwise" : "weight steps judge: " + weight.joined(separator: ", "))
+        }
+        return lines
+    }
+
+    /// A check as it is judged, defaults spelled out: `agreement min 0.9 tolerance 0`,
+    /// `latency_ratio_paired max 1.5 quantile 0.99`, `error_rate max 0.01 on copies`.
+    static func judgedSummary(_ check: AnalysisCheck, duringShadowSteps: Bool) -> String {
+        var text = SpecDiff.summary(check)
+        if check.metric == .agreement, (check.tolerance ?? 0) == 0 { text += " tolerance 0" }
+        if check.metric == .latencyRatioPaired, (check.quantile ?? AnalysisCheck.defaultQuantile) == AnalysisCheck.defaultQuantile {
+            text += " quantile \(SpecDiff.number(AnalysisCheck.defaultQuantile))"
+        }
+        if duringShadowSteps, check.metric.isMeasuredOnCopiesDuringShadowSteps { text += " on copies" }
+        return text
     }
 
     /// The target split from the differences: `v2.1 0%, v2.2 100%`.

@@ -244,6 +244,9 @@ public enum SpecDiff {
         if check.metric.isDrift || check.against == .reference { parts.append("against \(check.against.rawValue)") }
         if let reference = check.reference { parts.append(reference) }
         parts.append(summary(check.thresholds))
+        // Only values other than the defaults, as the spec digest counts them.
+        if let tolerance = check.tolerance, tolerance != 0 { parts.append("tolerance \(number(tolerance))") }
+        if let quantile = check.quantile, quantile != AnalysisCheck.defaultQuantile { parts.append("quantile \(number(quantile))") }
         return parts.joined(separator: " ")
     }
 

@@ -58,7 +58,7 @@ public enum JSONSchemaGenerator {
                         ("properties", .object([(rule.field, .object([("enum", .array(rule.values.map(JSONValue.string)))]))])),
                         ("required", .array([.string(rule.field)])),
                     ])),
-                    ("then", .object(then)),
+                    ("then", rule.refusesValue ? .bool(false) : .object(then)),
                 ]))
         }
         for group in object.exclusive {
@@ -112,9 +112,11 @@ public enum JSONSchemaGenerator {
             if let minimum { members.append(("minimum", .int(minimum))) }
             if let maximum { members.append(("maximum", .int(maximum))) }
             return members
-        case .number(let exclusiveMinimum):
+        case .number(let exclusiveMinimum, let minimum, let exclusiveMaximum):
             var members: [(String, JSONValue)] = [("type", .string("number"))]
             if let exclusiveMinimum { members.append(("exclusiveMinimum", .number(exclusiveMinimum))) }
+            if let minimum { members.append(("minimum", .number(minimum))) }
+            if let exclusiveMaximum { members.append(("exclusiveMaximum", .number(exclusiveMaximum))) }
             return members
         case .list(let item, let minItems, _):
             var members: [(String, JSONValue)] = [("type", .string("array")), ("items", .object(typeSchema(item)))]

@@ -120,7 +120,7 @@ public enum ManifestSchema {
         fields: [
             FieldSchema(
                 "steps", .list(.object(step), minItems: 1, uniqueField: nil), required: true,
-                "Ordered steps; each sets the new version's weight, pauses, or waits for approval. After the last step the target split applies."),
+                "Ordered steps; each sets the new version's weight, pauses, waits for approval, or shadows stable's requests to it. After the last step the target split applies."),
             FieldSchema("analysis", .object(analysis), "Measurements taken every interval while steps run; failing ones abort."),
             FieldSchema(
                 "onAbort", .enumeration(AbortPolicy.allCases.map(\.rawValue)), default: AbortPolicy.rollback.rawValue,
@@ -135,7 +135,7 @@ public enum ManifestSchema {
 
     static let step = ObjectSchema(
         name: "RolloutStep", plural: "rollout steps",
-        description: "One step: exactly one of `weight`, `pause` or `approval`.",
+        description: "One step: exactly one of `weight`, `pause`, `approval` or `shadow`.",
         fields: [
             FieldSchema(
                 "weight", .integer(minimum: 0, maximum: 100),
@@ -144,6 +144,9 @@ public enum ManifestSchema {
             FieldSchema(
                 "approval", .object(approval),
                 "Wait until someone runs `sluice promote MODEL`; written `approval: {}`."),
+            FieldSchema(
+                "shadow", .object(shadow),
+                "Send the new version copies of the stable version's requests and judge its answers against stable's, while callers only ever get stable's answers; written `shadow: {}` for the defaults. Before any weight step, no caller is served by the new version until the shadow step passes. Needs Sluice's own gateway (`sluice serve`) to pair answers. See docs/controller.md#shadow-steps."),
         ],
         exactlyOneField: true, singular: "step")
 
@@ -152,6 +155,18 @@ public enum ManifestSchema {
         description: "A manual gate; it has no fields yet.",
         fields: [])
 
+    static let shadow = ObjectSchema(
+        name: "ShadowStep", plural: "shadow steps",
+        description: "A step in which the new version answers copies of stable's requests, its answers paired with stable's for the same request and judged by the pairwise checks.",
+        fields: [
+            FieldSchema(
+                "percent", .integer(minimum: 1, maximum: 100), default: "100",
+                "The share of the stable version's requests copied to the new version. Copies never delay the caller; when the new version falls behind, copies beyond the data plane's `maxMirroredInFlight` are shed and counted."),
+            FieldSchema(
+                "duration", .string(.duration), default: "10m",
+                "How long the step lasts at least. With analysis it passes once this is up and the last measurement taken in the step was Successful; without analysis, once this is up."),
+        ])
+
     static let analysis = ObjectSchema(
         name: "Analysis", plural: "analyses",
         description: "How the candidate is judged while the rollout runs.",
@@ -159,7 +174,7 @@ public enum ManifestSchema {
             FieldSchema("interval", .string(.duration), default: "1m", "How often the checks are measured."),
             FieldSchema(
                 "minRequests", .integer(minimum: 1, maximum: nil), default: "100",
-                "Requests the candidate must have served in the interval; fewer makes the measurement Inconclusive, never a pass."),
+                "Requests the candidate must have served in the interval (during a shadow step: pairs for pairwise checks, copies for `error_rate` and latency); fewer makes the measurement Inconclusive, never a pass."),
             FieldSchema(
                 "failureLimit", .integer(minimum: 0, maximum: nil), default: "0",
                 "Failed measurements tolerated; one more aborts the rollout."),
@@ -176,7 +191,9 @@ public enum ManifestSchema {
 
     /// What a check or monitor measures; shared so both read the same.
     static let metricFields: [FieldSchema] = [
-            FieldSchema("metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true, "What is measured."),
+            FieldSchema(
+                "metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true,
+                "What is measured: `error_rate` (share of 5xx answers, 0–1), `latency_p50_ms`…`latency_p99_ms`, `input_drift` and `prediction_drift` (a drift score), `accuracy` (0–1) and `mae` (against ground truth), `prometheus` (a query's value); on analysis checks only, the pairwise metrics measured during shadow steps on the same requests: `agreement` (share of pairs whose first output equals stable's, 0–1), `output_mae_vs_stable` (mean absolute difference of the first output) and `latency_ratio_paired` (the candidate's latency quantile over stable's)."),
             FieldSchema(
                 "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
                 "For input_drift: the input names to test."),
@@ -192,6 +209,9 @@ public enum ManifestSchema {
 
     static let prometheusName = Metric.prometheus.rawValue
     static var nonPrometheusNames: [String] { Metric.allCases.filter { $0 != .prometheus }.map(\.rawValue) }
+    static var pairwiseNames: [String] { Metric.allCases.filter(\.isPairwise).map(\.rawValue) }
+    static var nonAgreementNames: [String] { Metric.allCases.filter { $0 != .agreement }.map(\.rawValue) }
+    static var nonPairedLatencyNames: [String] { Metric.allCases.filter { $0 != .latencyRatioPaired }.map(\.rawValue) }
 
     static let thresholdFields: [FieldSchema] = [
         FieldSchema("max", .number(exclusiveMinimum: nil), "Fails when the value is above this."),
@@ -229,6 +249,12 @@ public enum ManifestSchema {
             FieldSchema(
                 "minRatioToStable", .number(exclusiveMinimum: 0),
                 "Fails when the candidate's value is below the stable version's value on the same window times this."),
+            FieldSchema(
+                "tolerance", .number(exclusiveMinimum: nil, minimum: 0), default: "0 (exact)",
+                "For `metric: agreement`: the largest absolute difference between the candidate's and stable's output values that still counts as agreeing (every value of the first output must be within it). Categories (strings) must be equal."),
+            FieldSchema(
+                "quantile", .number(exclusiveMinimum: 0, exclusiveMaximum: 1), default: "0.99",
+                "For `metric: latency_ratio_paired`: the latency quantile compared, candidate's over stable's on the same requests (0.5 compares medians)."),
         ],
         requireAnyOf: [["max", "min", "maxRatioToStable", "minRatioToStable"]],
         rules: driftRules + [
@@ -247,6 +273,15 @@ public enum ManifestSchema {
             FieldRule(
                 when: "metric", in: nonPrometheusNames, forbids: ["name", "query"],
                 because: "only metric prometheus runs a query and takes a name"),
+            FieldRule(
+                when: "metric", in: pairwiseNames, forbids: ["maxRatioToStable", "minRatioToStable", "against", "reference"],
+                because: "a pairwise metric already compares the candidate with stable, request by request"),
+            FieldRule(
+                when: "metric", in: nonAgreementNames, forbids: ["tolerance"],
+                because: "only agreement compares output values within a tolerance"),
+            FieldRule(
+                when: "metric", in: nonPairedLatencyNames, forbids: ["quantile"],
+                because: "only latency_ratio_paired takes a quantile (latency_p99_ms and the like name theirs)"),
         ])
 
     static let monitor = ObjectSchema(
@@ -289,6 +324,9 @@ public enum ManifestSchema {
             FieldRule(
                 when: "metric", in: nonPrometheusNames, forbids: ["query"],
                 because: "only metric prometheus runs a query"),
+            .refusing(
+                "metric", pairwiseNames,
+                because: "it compares a rollout's candidate with stable on copies of the same requests, measured only during shadow steps; monitors judge the traffic each version serves. Use it in spec.rollout.analysis.checks"),
         ])
 
     static let criticalTier = ObjectSchema(
@@ -306,7 +344,7 @@ public enum ManifestSchema {
 
     /// Every object definition, in reference order.
     public static let objects: [ObjectSchema] = [
-        document, metadata, spec, version, routing, mirror, rollout, step, approval, analysis, check, monitor, criticalTier,
+        document, metadata, spec, version, routing, mirror, rollout, step, approval, shadow, analysis, check, monitor, criticalTier,
         scaling, scalingTarget,
     ]
 

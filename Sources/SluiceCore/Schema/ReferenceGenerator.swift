@@ -44,8 +44,12 @@ public enum ReferenceGenerator {
             case let (low?, nil): return "integer ≥ \(low)"
             default: return "integer"
             }
-        case .number(let exclusiveMinimum):
-            return exclusiveMinimum.map { "number > \(JSONValue.number($0).serialized())" } ?? "number"
+        case .number(let exclusiveMinimum, let minimum, let exclusiveMaximum):
+            var bounds: [String] = []
+            if let exclusiveMinimum { bounds.append("> \(JSONValue.number(exclusiveMinimum).serialized())") }
+            if let minimum { bounds.append("≥ \(JSONValue.number(minimum).serialized())") }
+            if let exclusiveMaximum { bounds.append("< \(JSONValue.number(exclusiveMaximum).serialized())") }
+            return (["number"] + bounds).joined(separator: " ")
         case .list(let item, _, let unique):
             return "list of \(typeText(item))" + (unique.map { ", unique `\($0)`" } ?? "")
         case .map(let keys, let values): return "map \(keys.map(formatName) ?? "name") → \(typeText(values))"

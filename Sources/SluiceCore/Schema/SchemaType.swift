@@ -14,8 +14,9 @@ public indirect enum SchemaType: Sendable {
     case constant(String)
     /// An integer within optional bounds (inclusive).
     case integer(minimum: Int?, maximum: Int?)
-    /// A finite number; `exclusiveMinimum` is a strict lower bound.
-    case number(exclusiveMinimum: Double?)
+    /// A finite number; `exclusiveMinimum` is a strict lower bound, `minimum` an inclusive one
+    /// and `exclusiveMaximum` a strict upper bound.
+    case number(exclusiveMinimum: Double?, minimum: Double? = nil, exclusiveMaximum: Double? = nil)
     /// A list of items, with a minimum length and optionally a field whose value must be unique.
     case list(SchemaType, minItems: Int, uniqueField: String?)
     /// A mapping from keys (of a format, when given) to values of a type (labels, traffic, runtimes).
@@ -36,8 +37,12 @@ public indirect enum SchemaType: Sendable {
             case let (low?, nil): return "an integer of at least \(low)"
             default: return "an integer"
             }
-        case .number(let exclusiveMinimum):
-            return exclusiveMinimum.map { "a number greater than \(JSONValue.number($0).serialized())" } ?? "a number"
+        case .number(let exclusiveMinimum, let minimum, let exclusiveMaximum):
+            var bounds: [String] = []
+            if let exclusiveMinimum { bounds.append("greater than \(JSONValue.number(exclusiveMinimum).serialized())") }
+            if let minimum { bounds.append("of at least \(JSONValue.number(minimum).serialized())") }
+            if let exclusiveMaximum { bounds.append("less than \(JSONValue.number(exclusiveMaximum).serialized())") }
+            return bounds.isEmpty ? "a number" : "a number " + bounds.joined(separator: " and ")
         case .list(let item, _, _): return "a list of \(item.shortName)"
         case .map(_, let values): return "a mapping of names to \(values.shortName)"
         case .object(let object): return "a mapping with the fields " + object.fields.map(\.name).joined(separator: ", ")
@@ -143,6 +148,9 @@ public struct FieldRule: Sendable {
     public var forbids: [String]
     /// Why, appended to the message.
     public var reason: String
+    /// Whether the values themselves are refused here (a pairwise metric on a monitor), though
+    /// the field's type accepts them elsewhere.
+    public var refusesValue = false
 
     /// Creates a rule.
     public init(when field: String, in values: [String], requires: [String] = [], forbids: [String] = [], because reason: String) {
@@ -151,6 +159,14 @@ public struct FieldRule: Sendable {
         self.requires = requires
         self.forbids = forbids
         self.reason = reason
+    }
+
+    /// "`field` may not be one of `values` in this object", with the reason in the message:
+    /// `metric: agreement` on a monitor.
+    public static func refusing(_ field: String, _ values: [String], because reason: String) -> FieldRule {
+        var rule = FieldRule(when: field, in: values, because: reason)
+        rule.refusesValue = true
+        return rule
     }
 }
 

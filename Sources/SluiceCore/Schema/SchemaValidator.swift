@@ -75,7 +75,8 @@ public struct SchemaValidator {
         let known = entries.compactMap { $0.key.scalar?.text }.filter(object.hasField)
         let unknownCount = entries.count - known.count
         if object.exactlyOneField, known.count > 1 || (known.isEmpty && unknownCount == 0) {
-            let choices = object.fields.map { "'\($0.name)'" }.joined(separator: ", ")
+            let names = object.fields.map { "'\($0.name)'" }
+            let choices = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1] : names.joined()
             let location = known.count > 1 ? entries.last { object.hasField($0.key.scalar?.text ?? "") }!.key.location : owner
             report(location, .inconsistent, path, "a \(object.singular ?? object.name) has exactly one of \(choices); this one has \(known.isEmpty ? "none" : known.map { "'\($0)'" }.joined(separator: " and "))")
         }
@@ -96,6 +97,11 @@ public struct SchemaValidator {
         let refused = Set(applicable.flatMap(\.forbids).filter { present[$0] != nil })
         for rule in applicable where !refused.contains(rule.field) {
             guard let selector = present[rule.field]?.value.scalar?.text else { continue }
+            if rule.refusesValue {
+                report(
+                    present[rule.field]!.value.location, .invalidValue, join(path, rule.field),
+                    "\(rule.field) '\(selector)' does not apply to \(object.plural): \(rule.reason)")
+            }
             for name in rule.requires where present[name] == nil {
                 report(
                     present[rule.field]!.value.location, .missingField, join(path, name),
@@ -166,14 +172,17 @@ public struct SchemaValidator {
             if let minimum, value < minimum || (maximum.map { value > $0 } ?? false) {
                 report(node.location, .invalidValue, path, "\(value) is out of range; expected \(type.expectation)")
             }
-        case .number(let exclusiveMinimum):
+        case .number(let exclusiveMinimum, let minimum, let exclusiveMaximum):
             guard case .scalar(let scalar) = node.content, let value = scalar.value.number else {
                 reportWrongNumber(node, type: type, path: path)
                 return
             }
+            let outOfRange =
+                (exclusiveMinimum.map { value <= $0 } ?? false) || (minimum.map { value < $0 } ?? false)
+                || (exclusiveMaximum.map { value >= $0 } ?? false)
             if !value.isFinite {
                 report(node.location, .invalidValue, path, "expected a finite number; found \(scalar.text)")
-            } else if let exclusiveMinimum, value <= exclusiveMinimum {
+            } else if outOfRange {
                 report(node.location, .invalidValue, path, "\(scalar.text) is out of range; expected \(type.expectation)")
             }
         }

@@ -18,12 +18,16 @@ public struct ManifestValidator: Sendable {
     /// https URL, MLflow alias) without `digest:`, and a URI only a cluster runtime fetches.
     /// `sluice validate` turns it on (and `--strict` makes them errors).
     public var artifactWarnings: Bool
+    /// Whether advice about rollouts is reported as warnings: a shadow step that no check
+    /// judges. `sluice validate` turns it on (and `--strict` makes it an error).
+    public var rolloutWarnings: Bool
 
     /// Creates a validator.
-    public init(limits: YAMLLimits = .default, decodesModels: Bool = true, artifactWarnings: Bool = false) {
+    public init(limits: YAMLLimits = .default, decodesModels: Bool = true, artifactWarnings: Bool = false, rolloutWarnings: Bool = false) {
         self.limits = limits
         self.decodesModels = decodesModels
         self.artifactWarnings = artifactWarnings
+        self.rolloutWarnings = rolloutWarnings
     }
 
     /// Validates one file's bytes; `path` is used in diagnostics only. The file is its own
@@ -108,7 +112,8 @@ public struct ManifestValidator: Sendable {
         }
         schema.validate(root, as: ManifestSchema.document, path: "", owner: root.location)
         var semantics = SemanticValidator(
-            file: path, source: source, limit: max(limit - schema.diagnostics.count, 0), artifactWarnings: artifactWarnings)
+            file: path, source: source, limit: max(limit - schema.diagnostics.count, 0), artifactWarnings: artifactWarnings,
+            rolloutWarnings: rolloutWarnings)
         semantics.check(document: root)
         let diagnostics = schema.diagnostics + semantics.diagnostics
         let suppressed = schema.suppressed + semantics.suppressed

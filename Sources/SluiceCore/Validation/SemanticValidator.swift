@@ -8,11 +8,14 @@ struct SemanticValidator {
 
     /// Whether advice about artifacts (unpinned, cluster-only) is reported as warnings.
     let artifactWarnings: Bool
+    /// Whether advice about rollouts (a shadow step that no check judges) is reported as warnings.
+    let rolloutWarnings: Bool
 
-    init(file: String, source: [UInt8] = [], limit: Int = .max, artifactWarnings: Bool = false) {
+    init(file: String, source: [UInt8] = [], limit: Int = .max, artifactWarnings: Bool = false, rolloutWarnings: Bool = false) {
         validator = SchemaValidator(file: file, limit: limit)
         self.source = source
         self.artifactWarnings = artifactWarnings
+        self.rolloutWarnings = rolloutWarnings
     }
 
     var diagnostics: [Diagnostic] { validator.diagnostics }
@@ -31,6 +34,7 @@ struct SemanticValidator {
         }
         if let rollout = spec["rollout"] {
             checkSteps(rollout.list("steps"))
+            checkShadow(rollout)
             for (index, check) in (rollout["analysis"]?.list("checks") ?? []).enumerated() {
                 checkThresholds(check, path: "spec.rollout.analysis.checks[\(index)]")
                 checkQuery(check, path: "spec.rollout.analysis.checks[\(index)]", isAnalysis: true)
@@ -38,6 +42,8 @@ struct SemanticValidator {
         }
         if let scaling = spec["scaling"], scaling.entries != nil { checkScaling(scaling) }
         for (index, monitor) in spec.list("monitors").enumerated() {
+            // A pairwise metric is refused on a monitor by the schema pass; its thresholds are moot.
+            if monitor.enumeration("metric", as: Metric.self)?.isPairwise == true { continue }
             checkThresholds(monitor, path: "spec.monitors[\(index)]")
             checkQuery(monitor, path: "spec.monitors[\(index)]", isAnalysis: false)
             if let critical = monitor["critical"], critical.entries != nil {
