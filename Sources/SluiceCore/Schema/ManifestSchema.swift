@@ -193,7 +193,7 @@ public enum ManifestSchema {
     static let metricFields: [FieldSchema] = [
             FieldSchema(
                 "metric", .enumeration(Metric.allCases.map(\.rawValue)), required: true,
-                "What is measured: `error_rate` (share of 5xx answers, 0–1), `latency_p50_ms`…`latency_p99_ms`, `input_drift` and `prediction_drift` (a drift score), `accuracy` (0–1) and `mae` (against ground truth), `prometheus` (a query's value); on analysis checks only, the pairwise metrics measured during shadow steps on the same requests: `agreement` (share of pairs whose first output equals stable's, 0–1), `output_mae_vs_stable` (mean absolute difference of the first output) and `latency_ratio_paired` (the candidate's latency quantile over stable's)."),
+                "What is measured: `error_rate` (share of requests answered with an error, 5xx or none, 0–1), `latency_p50_ms`…`latency_p99_ms`, `input_drift` and `prediction_drift` (a drift score), `accuracy` (0–1) and `mae` (against ground truth), `prometheus` (a query's value); on analysis checks only, the pairwise metrics measured during shadow steps on the same requests: `agreement` (share of pairs whose first output equals stable's, 0–1), `output_mae_vs_stable` (mean absolute difference of the first output) and `latency_ratio_paired` (the candidate's latency quantile over stable's)."),
             FieldSchema(
                 "inputs", .list(.string(.featureName), minItems: 1, uniqueField: nil), default: "every input",
                 "For input_drift: the input names to test."),
@@ -326,7 +326,7 @@ public enum ManifestSchema {
                 because: "only metric prometheus runs a query"),
             .refusing(
                 "metric", pairwiseNames,
-                because: "it compares a rollout's candidate with stable on copies of the same requests, measured only during shadow steps; monitors judge the traffic each version serves. Use it in spec.rollout.analysis.checks"),
+                because: "it compares a rollout's candidate with stable on copies of the same requests, measured only during shadow steps; monitors judge the traffic each version serves; use it in spec.rollout.analysis.checks, with a shadow step"),
         ])
 
     static let criticalTier = ObjectSchema(

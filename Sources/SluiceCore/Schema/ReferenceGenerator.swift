@@ -49,7 +49,7 @@ public enum ReferenceGenerator {
             if let exclusiveMinimum { bounds.append("> \(JSONValue.number(exclusiveMinimum).serialized())") }
             if let minimum { bounds.append("≥ \(JSONValue.number(minimum).serialized())") }
             if let exclusiveMaximum { bounds.append("< \(JSONValue.number(exclusiveMaximum).serialized())") }
-            return (["number"] + bounds).joined(separator: " ")
+            return bounds.isEmpty ? "number" : "number " + bounds.joined(separator: " and ")
         case .list(let item, _, let unique):
             return "list of \(typeText(item))" + (unique.map { ", unique `\($0)`" } ?? "")
         case .map(let keys, let values): return "map \(keys.map(formatName) ?? "name") → \(typeText(values))"

@@ -80,17 +80,20 @@ public struct SchemaValidator {
             let location = known.count > 1 ? entries.last { object.hasField($0.key.scalar?.text ?? "") }!.key.location : owner
             report(location, .inconsistent, path, "a \(object.singular ?? object.name) has exactly one of \(choices); this one has \(known.isEmpty ? "none" : known.map { "'\($0)'" }.joined(separator: " and "))")
         }
+        let applicable = object.rules.filter { rule in
+            guard let selector = present[rule.field]?.value.scalar?.text else { return false }
+            return rule.values.contains(selector)
+        }
+        // Fields a rule forbids here are not offered as the missing one (a pairwise check needs max or min, not a ratio).
+        let forbidden = Set(applicable.flatMap(\.forbids))
         for group in object.requireAnyOf where !group.contains(where: { present[$0] != nil }) {
-            report(owner, .missingField, path, "\(path) needs at least one of " + group.joined(separator: ", "))
+            let offered = group.filter { !forbidden.contains($0) }
+            report(owner, .missingField, path, "\(path) needs at least one of " + (offered.isEmpty ? group : offered).joined(separator: ", "))
         }
         for group in object.exclusive {
             let given = entries.filter { group.contains($0.key.scalar?.text ?? "") }
             guard given.count > 1, let second = given.dropFirst().first, let name = second.key.scalar?.text else { continue }
             report(second.key.location, .inconsistent, join(path, name), "give " + group.joined(separator: " or ") + ", not both")
-        }
-        let applicable = object.rules.filter { rule in
-            guard let selector = present[rule.field]?.value.scalar?.text else { return false }
-            return rule.values.contains(selector)
         }
         // A field another rule refuses selects nothing: `against: reference` on a prometheus
         // check is reported as not applying, not also as needing a `reference`.
