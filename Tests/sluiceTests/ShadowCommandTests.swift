@@ -50,6 +50,16 @@ import Testing
         #expect(github.stdout.hasPrefix("::error file=m.yaml,line=19,col=20,title=sluice validate%3A inconsistent::agreement is measured only during shadow steps"), "\(github.stdout)")
     }
 
+    /// The shipped example of shadow-step mistakes stays invalid, each mistake reported once.
+    @Test func theShippedBrokenShadowExampleReportsEachMistake() async throws {
+        let result = try await SluiceBinary.run(["validate", "examples/invalid/iris-shadow-broken.yaml"], in: SluiceBinary.packageRoot)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasSuffix("7 errors in 1 of 1 file\n"), "\(result.stdout)")
+        for place in ["17:27", "17:30", "21:36", "22:41", "23:43", "24:62", "27:15"] {
+            #expect(result.stdout.contains("examples/invalid/iris-shadow-broken.yaml:\(place): error: "), "\(place)")
+        }
+    }
+
     @Test func planShowsTheShadowStepAndWhatJudgesIt() async throws {
         let repo = try GitFixture()
         try repo.commit("v1", files: ["manifests/iris.yaml": manifest("iris", versions: ["v1", "v2"], traffic: ["v1": 100, "v2": 0])])
