@@ -72,6 +72,17 @@ import Testing
         ])
     }
 
+    @Test func onlyShadowStepsSayWhichChecksNeverRun() throws {
+        let rollout = "    steps:\n      - shadow: {}\n" + Self.checks
+        #expect(try Self.actionLines(Self.plan(rollout)).suffix(2) == [
+            "    shadow steps judge: agreement min 0.9 tolerance 0, latency_ratio_paired max 1.5 quantile 0.99, output_mae_vs_stable max 0.2, error_rate max 0.01 on copies",
+            "    no other step: the target applies after the shadow steps, so accuracy min 0.8 is never judged",
+        ])
+        let prometheus = "    steps:\n      - shadow: {}\n      - weight: 20\n    analysis:\n      checks:\n"
+            + "        - {metric: agreement, min: 0.9}\n        - {metric: prometheus, name: queue-depth, query: 'max(queue{version=\"{{version}}\"})', max: 10}\n"
+        #expect(try Self.actionLines(Self.plan(prometheus)).last == "    weight steps judge: queue-depth (prometheus) max 10")
+    }
+
     @Test func withoutShadowStepsThePlanReadsAsBefore() throws {
         let rollout = "    steps:\n      - weight: 10\n      - pause: 5m\n    analysis:\n      checks:\n        - {metric: error_rate, max: 0.01}\n"
         #expect(try Self.actionLines(Self.plan(rollout)) == [

@@ -175,7 +175,14 @@ public struct PlanRenderer: Sendable {
                 ? "shadow steps judge nothing: each passes when its duration is up, whatever the candidate answered"
                 : "shadow steps judge: " + shadow.joined(separator: ", ")
         ]
-        if !canary.checks.isEmpty {
+        guard !canary.checks.isEmpty else { return lines }
+        if canary.shadowStepCount == canary.stepCount {
+            // Only shadow steps: the target applies after them, so served-traffic checks never run.
+            let unjudged = canary.checks.filter { !$0.metric.isJudgedDuringShadowSteps }.map { judgedSummary($0, duringShadowSteps: false) }
+            if !unjudged.isEmpty {
+                lines.append("no other step: the target applies after the shadow steps, so \(unjudged.joined(separator: ", ")) \(unjudged.count == 1 ? "is" : "are") never judged")
+            }
+        } else {
             lines.append(weight.isEmpty ? "weight steps judge nothing: every check is pairwise" : "weight steps judge: " + weight.joined(separator: ", "))
         }
         return lines
@@ -185,6 +192,7 @@ public struct PlanRenderer: Sendable {
     /// `latency_ratio_paired max 1.5 quantile 0.99`, `error_rate max 0.01 on copies`.
     static func judgedSummary(_ check: AnalysisCheck, duringShadowSteps: Bool) -> String {
         var text = SpecDiff.summary(check)
+        if check.metric == .prometheus, let name = check.name { text = name + " (prometheus)" + text.dropFirst(check.metric.rawValue.count) }
         if check.metric == .agreement, (check.tolerance ?? 0) == 0 { text += " tolerance 0" }
         if check.metric == .latencyRatioPaired, (check.quantile ?? AnalysisCheck.defaultQuantile) == AnalysisCheck.defaultQuantile {
             text += " quantile \(SpecDiff.number(AnalysisCheck.defaultQuantile))"
