@@ -72,26 +72,163 @@ public struct CheckMeasurement: Sendable, Hashable, Codable {
         self.verdict = verdict
         self.detail = detail
     }
+
+    /// The check in one line: its detail when that names the metric (`agreement 0.14 <
+    /// min 0.9 (603 pairs)`), else `metric: detail` (`error_rate: 0.3 > max 0.1`).
+    public var line: String {
+        detail.hasPrefix(metric + " ") ? detail : "\(metric): \(detail)"
+    }
 }
 
 /// One analysis run: every check at one moment, and the overall verdict (the worst).
+///
+/// Checks that do not apply to the run's phase are left out of it and named in
+/// ``notJudged``: pairwise checks outside shadow steps, drift/accuracy/MAE checks (which
+/// judge served traffic) during them. A run whose every check was left out is Successful:
+/// nothing it could judge was wrong, and the phase it belongs to still has to pass on its
+/// own terms (a weight step's next run, a shadow step's duration).
 public struct AnalysisRun: Sendable, Hashable, Codable {
     public var at: Double
     public var candidateWeight: Int
     public var checks: [CheckMeasurement]
     public var verdict: Verdict
+    /// At a weight step's traffic or during a shadow step; nil in a run stored before
+    /// shadow steps existed (a weight step at ``candidateWeight``).
+    public var phase: AnalysisPhase?
+    /// During a shadow step: what the paired copies showed (nil otherwise, or when the data
+    /// plane reported none).
+    public var shadow: ShadowSummary?
+    /// The commit of the candidate the run judged (nil in a run stored before it was kept).
+    public var revision: String?
+    /// The checks left out because they do not apply to the phase (metric names); nil or
+    /// empty when every check was judged.
+    public var notJudged: [String]?
 
-    public init(at: Double, candidateWeight: Int, checks: [CheckMeasurement]) {
+    public init(
+        at: Double, candidateWeight: Int, checks: [CheckMeasurement], phase: AnalysisPhase? = nil, shadow: ShadowSummary? = nil,
+        revision: String? = nil, notJudged: [String] = []
+    ) {
         self.at = at
         self.candidateWeight = candidateWeight
         self.checks = checks
+        self.phase = phase
+        self.shadow = shadow
+        self.revision = revision
+        self.notJudged = notJudged.isEmpty ? nil : notJudged
         let judged = checks.map(\.verdict).filter { $0 != .skipped }
         verdict = judged.max() ?? (checks.isEmpty ? .successful : .inconclusive)
     }
 
-    /// A one-line summary: `error_rate 0.31 > max 0.01 (Failed)`.
+    /// The phase the run was taken in (a run stored before phases were kept: its weight).
+    public var effectivePhase: AnalysisPhase { phase ?? .weight(candidateWeight) }
+
+    /// A one-line summary of what was not Successful, each check's value against its
+    /// threshold (`error_rate: 0.31 > max 0.01; agreement 0.14 < min 0.9 (603 pairs)`), and
+    /// the checks the phase left out.
     public var summary: String {
-        checks.filter { $0.verdict != .successful }.map { "\($0.metric): \($0.detail)" }.joined(separator: "; ")
+        var parts = checks.filter { $0.verdict != .successful }.map(\.line)
+        if let notJudged, !notJudged.isEmpty {
+            let phase = effectivePhase.kind == .shadow ? "during a shadow step" : "outside shadow steps"
+            parts.append("not judged \(phase): \(notJudged.joined(separator: ", "))")
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    /// What history says of the run: `Failed at 50%: error_rate: 0.3 > max 0.1`, or
+    /// during a shadow step `Failed at shadow 100%: agreement 0.14 < min 0.9 (603 pairs); 12
+    /// copies shed` (a run with nothing to report gives the pairs and agreement).
+    public var headline: String {
+        var parts: [String] = []
+        if !summary.isEmpty { parts.append(summary) }
+        if effectivePhase.kind == .shadow, let shadow {
+            if parts.isEmpty { parts.append(shadow.description) } else if shadow.shed > 0 { parts.append("\(shadow.shed) copies shed") }
+        }
+        return "\(verdict.rawValue) at \(effectivePhase)" + (parts.isEmpty ? "" : ": " + parts.joined(separator: "; "))
+    }
+}
+
+/// When an analysis run was taken: at a weight step's traffic, or during a shadow step
+/// (the candidate answering copies of stable's requests).
+public struct AnalysisPhase: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The kind of step.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case weight
+        case shadow
+    }
+
+    public var kind: Kind
+    /// The candidate's weight (a weight step), or the share of stable's requests copied to
+    /// it (a shadow step).
+    public var percent: Int
+
+    public init(kind: Kind, percent: Int) {
+        self.kind = kind
+        self.percent = percent
+    }
+
+    /// At a weight step's traffic.
+    public static func weight(_ percent: Int) -> AnalysisPhase { AnalysisPhase(kind: .weight, percent: percent) }
+    /// During a shadow step copying `percent` of stable's requests.
+    public static func shadow(_ percent: Int) -> AnalysisPhase { AnalysisPhase(kind: .shadow, percent: percent) }
+
+    /// `50%`, `shadow 100%`.
+    public var description: String { kind == .shadow ? "shadow \(percent)%" : "\(percent)%" }
+}
+
+/// What one shadow-step analysis run saw of the paired copies, for `sluice status` and
+/// history: how many pairs, their agreement at the first agreement tolerance, the mean
+/// absolute difference, the candidate's errors and the copies shed.
+public struct ShadowSummary: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Copies sent to the candidate, and those not sent because it was behind.
+    public var copies: Int
+    public var shed: Int
+    /// Copies the candidate answered (errors included), and its errors among them.
+    public var answered: Int
+    public var candidateErrors: Int
+    /// Copies both sides answered.
+    public var pairs: Int
+    /// The tolerance ``agreement`` was counted at (the first agreement check's; 0 without one).
+    public var tolerance: Double
+    /// The share of pairs equal within ``tolerance``; nil without pairs.
+    public var agreement: Double?
+    /// The mean absolute difference of numeric outputs; nil without any.
+    public var meanAbsoluteError: Double?
+    /// The share of stable's requests the step copied.
+    public var percent: Int
+    /// The first agreement check's `min` (nil without one).
+    public var agreementMin: Double?
+    /// The candidate's data-plane name (set by the controller, which knows it).
+    public var version: String?
+    /// When the run was taken, and its verdict.
+    public var at: Double
+    public var verdict: Verdict
+
+    /// The summary of `tally` with agreement at `tolerance`.
+    public init(_ tally: ShadowTally, tolerance: Double, percent: Int, agreementMin: Double?, at: Double, verdict: Verdict) {
+        self.percent = percent
+        self.agreementMin = agreementMin
+        self.at = at
+        self.verdict = verdict
+        copies = tally.copies
+        shed = tally.shed
+        answered = tally.answered
+        candidateErrors = tally.candidateErrors
+        pairs = tally.pairs
+        self.tolerance = tolerance
+        agreement = tally.agreement(tolerance: tolerance)
+        meanAbsoluteError = tally.meanAbsoluteError
+    }
+
+    /// `603 pairs, agreement 0.14, 12 copies shed` (agreement at a tolerance other than 0
+    /// says it; errors and shed copies only when there are some).
+    public var description: String {
+        var parts = ["\(pairs) pairs"]
+        if let agreement {
+            parts.append("agreement \(AnalysisEvaluator.format(agreement))" + (tolerance == 0 ? "" : " (tolerance \(AnalysisEvaluator.format(tolerance)))"))
+        }
+        if candidateErrors > 0 { parts.append("\(candidateErrors) candidate errors") }
+        if shed > 0 { parts.append("\(shed) copies shed") }
+        return parts.joined(separator: ", ")
     }
 }
 
@@ -128,6 +265,12 @@ public enum AnalysisEvaluator {
     /// accuracy and MAE checks need `distributions`; without them they are Skipped.
     /// Prometheus checks are judged from `queried`, by the check's index; a check without
     /// an answer there is an Error (no provider was asked).
+    ///
+    /// During a shadow step (`phase`), the built-in checks are judged from the candidate's
+    /// paired copies (`shadow`): pairwise checks, `error_rate` over the answered copies and
+    /// `latency_pXX_ms` over the pairs; no tally is Inconclusive, with `shadowUnavailable`
+    /// (or a general reason) as the detail. Checks that do not apply to the phase are left
+    /// out of the run (see ``AnalysisRun``).
     public static func evaluate(
         _ analysis: Analysis,
         candidate: VersionWindow?,
@@ -135,13 +278,103 @@ public enum AnalysisEvaluator {
         distributions: Distributions? = nil,
         queried: [Int: Queried] = [:],
         candidateWeight: Int,
+        phase: AnalysisPhase? = nil,
+        shadow: ShadowTally? = nil,
+        shadowUnavailable: String? = nil,
         at now: Double
     ) -> AnalysisRun {
-        let checks = analysis.checks.enumerated().map { index, check in
-            guard check.metric != .prometheus else { return measureQueried(check, queried: queried[index]) }
-            return measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests)
+        let phase = phase ?? .weight(candidateWeight)
+        var checks: [CheckMeasurement] = []
+        var notJudged: [String] = []
+        for (index, check) in analysis.checks.enumerated() {
+            if check.metric == .prometheus {
+                checks.append(measureQueried(check, queried: queried[index]))
+            } else if !applies(check.metric, in: phase) {
+                if !notJudged.contains(check.metric.rawValue) { notJudged.append(check.metric.rawValue) }
+            } else if phase.kind == .shadow {
+                checks.append(measurePaired(check, tally: shadow, unavailable: shadowUnavailable, minRequests: analysis.minRequests))
+            } else {
+                checks.append(measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests))
+            }
         }
-        return AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks)
+        var run = AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks, phase: phase, notJudged: notJudged)
+        if phase.kind == .shadow, let shadow {
+            let agreement = analysis.checks.first { $0.metric == .agreement }
+            run.shadow = ShadowSummary(
+                shadow, tolerance: agreement.map { $0.tolerance ?? 0 } ?? 0, percent: phase.percent, agreementMin: agreement?.thresholds.min,
+                at: now, verdict: run.verdict)
+        }
+        return run
+    }
+
+    /// Whether a check of `metric` is judged in `phase`: pairwise checks only during shadow
+    /// steps; drift, accuracy and MAE (which judge the traffic the candidate serves) only at
+    /// weight steps; the others in both.
+    public static func applies(_ metric: Metric, in phase: AnalysisPhase) -> Bool {
+        switch phase.kind {
+        case .weight: !metric.isPairwise
+        case .shadow: !(metric.isDrift || metric == .accuracy || metric == .mae)
+        }
+    }
+
+    /// Why a shadow step's checks have no paired copies to judge, when the caller knows no better.
+    public static let noPairedCopies = "the data plane reported no paired copies of the candidate in the window: "
+        + "it may not pair copies (the kubernetes backend, or a `sluice serve` older than shadow steps), "
+        + "or the stable version received no requests to copy"
+
+    /// A built-in check during a shadow step, judged from the candidate's paired copies:
+    /// sample sizes count pairs (answered copies for `error_rate`); thin data is Inconclusive.
+    static func measurePaired(_ check: AnalysisCheck, tally: ShadowTally?, unavailable: String?, minRequests: Int) -> CheckMeasurement {
+        let name = check.metric.rawValue
+        let threshold = describe(check.thresholds)
+        func unjudged(_ verdict: Verdict, _ detail: String) -> CheckMeasurement {
+            CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: verdict, detail: "\(name) not judged: \(detail)")
+        }
+        guard let tally else { return unjudged(.inconclusive, unavailable ?? noPairedCopies) }
+        let ratio = check.thresholds.maxRatioToStable != nil || check.thresholds.minRatioToStable != nil
+        if check.metric == .errorRate {
+            guard tally.answered >= minRequests, let value = tally.candidateErrorRate else {
+                return unjudged(.inconclusive, "\(tally.answered) answered copies < minRequests \(minRequests)")
+            }
+            // Stable's own errors on the same requests, for a ratio.
+            let base = ratio ? Double(tally.stableFailed) / Double(tally.answered) : nil
+            return measureValue(name, value, base, check.thresholds, sample: "\(tally.candidateErrors) errors in \(tally.answered) answered copies")
+        }
+        guard tally.pairs >= minRequests else { return unjudged(.inconclusive, "\(tally.pairs) pairs < minRequests \(minRequests)") }
+        let pairs = "\(tally.pairs) pairs"
+        switch check.metric {
+        case .agreement:
+            let tolerance = check.tolerance ?? 0
+            guard let value = tally.agreement(tolerance: tolerance) else {
+                let counted = tally.agreements.map { format($0.tolerance) }.joined(separator: ", ")
+                return unjudged(.error, "the data plane did not count agreement at tolerance \(format(tolerance)) (it counted: \(counted.isEmpty ? "none" : counted))")
+            }
+            return measureValue(name, value, nil, check.thresholds, sample: tolerance == 0 ? pairs : "\(pairs), tolerance \(format(tolerance))")
+        case .outputMAEVsStable:
+            guard let value = tally.meanAbsoluteError else {
+                return unjudged(.inconclusive, "no numeric outputs to compare in \(pairs) (\(tally.incomparable) incomparable)")
+            }
+            return measureValue(name, value, nil, check.thresholds, sample: pairs)
+        case .latencyRatioPaired:
+            let quantile = check.quantile ?? AnalysisCheck.defaultQuantile
+            guard let latency = tally.latencyRatio(quantile: quantile) else { return unjudged(.inconclusive, "no paired latencies in the window") }
+            var measured = measureValue(
+                name, latency.ratio, nil, check.thresholds,
+                sample: "p\(format(quantile * 100)) \(format(latency.candidateMs)) ms vs stable's \(format(latency.stableMs)) ms, \(pairs)")
+            measured.stableValue = latency.stableMs
+            return measured
+        case .latencyP50, .latencyP90, .latencyP95, .latencyP99:
+            let quantile = check.metric.latencyQuantile
+            guard let micros = tally.candidateLatency.quantileMicros(quantile) else { return unjudged(.inconclusive, "no paired latencies in the window") }
+            var base: Double?
+            if ratio {
+                guard let stable = tally.stableLatency.quantileMicros(quantile) else { return unjudged(.inconclusive, "no paired latencies of the stable version") }
+                base = stable / 1000
+            }
+            return measureValue(name, micros / 1000, base, check.thresholds, sample: pairs)
+        default:
+            return unjudged(.skipped, "not measured during a shadow step")
+        }
     }
 
     /// A Prometheus check: one value, judged like a built-in metric; empty or NaN is
@@ -178,7 +411,9 @@ public enum AnalysisEvaluator {
     }
 
     /// `value` (and the stable version's `base`, for ratio thresholds) against `limits`.
-    static func measureValue(_ name: String, _ value: Double?, _ base: Double?, _ limits: Thresholds) -> CheckMeasurement {
+    /// With a `sample` (`603 pairs`), the detail names the metric and its sample size:
+    /// `agreement 0.14 < min 0.9 (603 pairs)`.
+    static func measureValue(_ name: String, _ value: Double?, _ base: Double?, _ limits: Thresholds, sample: String? = nil) -> CheckMeasurement {
         let threshold = describe(limits)
         guard let value else {
             return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
@@ -198,7 +433,8 @@ public enum AnalysisEvaluator {
             }
         }
         let verdict: Verdict = broken.isEmpty ? .successful : .failed
-        let detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
+        var detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
+        if let sample { detail = "\(name) \(detail) (\(sample))" }
         return CheckMeasurement(metric: name, value: value, stableValue: base, threshold: threshold, verdict: verdict, detail: detail)
     }
 
@@ -293,5 +529,15 @@ public enum AnalysisEvaluator {
         var text = String(scaled)
         while text.hasSuffix("0") { text.removeLast() }
         return text
+    }
+}
+
+extension Analysis {
+    /// The agreement tolerances a shadow step asks the data plane to count: each agreement
+    /// check's (unwritten: 0, exact), distinct and sorted, at most
+    /// ``Route/Mirror/Pairing/maximumTolerances``; `[0]` without agreement checks.
+    public var agreementTolerances: [Double] {
+        let tolerances = Set(checks.filter { $0.metric == .agreement }.map { $0.tolerance ?? 0 }).sorted()
+        return tolerances.isEmpty ? [0] : Array(tolerances.prefix(Route.Mirror.Pairing.maximumTolerances))
     }
 }
