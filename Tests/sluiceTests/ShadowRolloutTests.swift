@@ -91,8 +91,8 @@ struct ShadowRolloutTests {
             return model["health"] as? String == "Degraded" && ["AnalysisFailed", "CandidateFailed"].contains(model["reason"] as? String ?? "")
         }
         let seen = await load.stop()
-        let failed = try await Self.analysisMessages(harness).filter { $0.hasPrefix("Failed at shadow 100%") }
-        let reason = try #require(failed.first, "\(try await Self.analysisMessages(harness))")
+        let runs = try await Self.analysisMessages(harness)
+        let reason = try #require(runs.first { $0.hasPrefix("Failed at shadow 100%") }, "\(runs)")
         #expect(reason.contains("agreement 0 < min 0.9 ("), "\(reason)")
         #expect(reason.contains(" pairs)"), "\(reason)")
         #expect(seen.allSatisfy { $0.1 != "v2" }, "no caller got the candidate's answer")
