@@ -52,7 +52,7 @@ struct ShadowRolloutTests {
         try harness.repo.commit("iris v1", files: ["manifests/iris.yaml": iris([("v1", "iris-v1.json")], traffic: ["v1": 100])])
         try harness.start("serve")
         try harness.start("controller")
-        try await harness.waitUntil("iris healthy") { try await harness.model("iris")["health"] as? String == "Healthy" }
+        try await harness.waitUntil("iris healthy", model: "iris") { try await harness.model("iris")["health"] as? String == "Healthy" }
         return harness
     }
 
@@ -82,11 +82,11 @@ struct ShadowRolloutTests {
         let load = Self.load(harness)
         try harness.repo.commit("iris v2 (swapped)", files: ["manifests/iris.yaml": Self.iris(
             [("v1", "iris-v1.json"), ("v2", "iris-v2-swapped.json")], traffic: ["v1": 0, "v2": 100], rollout: Self.shadowCanary)])
-        try await harness.waitUntil("the shadow step", seconds: 120) {
+        try await harness.waitUntil("the shadow step", seconds: 120, model: "iris") {
             let mirror = ((try await harness.model("iris")["routing"] as? [String: Any])?["mirror"] as? [String: Any])
             return mirror?["version"] as? String == "v2" && mirror?["pairing"] != nil
         }
-        try await harness.waitUntil("aborted by analysis", seconds: 180) {
+        try await harness.waitUntil("aborted by analysis", seconds: 180, model: "iris") {
             let model = try await harness.model("iris")
             return model["health"] as? String == "Degraded" && ["AnalysisFailed", "CandidateFailed"].contains(model["reason"] as? String ?? "")
         }
@@ -111,7 +111,7 @@ struct ShadowRolloutTests {
         let load = Self.load(harness)
         try harness.repo.commit("iris v2 (identical)", files: ["manifests/iris.yaml": Self.iris(
             [("v1", "iris-v1.json"), ("v2", "iris-v1-copy.json")], traffic: ["v1": 0, "v2": 100], rollout: Self.shadowCanary)])
-        try await harness.waitUntil("v2 promoted", seconds: 180) {
+        try await harness.waitUntil("v2 promoted", seconds: 180, model: "iris") {
             (try await harness.model("iris")["stable"] as? [String: Any])?["version"] as? String == "v2"
         }
         _ = await load.stop()
