@@ -154,20 +154,32 @@ extension Controller {
         for model in due {
             let analysis = model.analysis
             var windows = model.plan.windows(outcomes: outcomes)
-            if windows == nil {
+            let phase = model.candidate.analysisPhase
+            var shadow: ShadowTally?
+            var shadowUnavailable: String?
+            if windows != nil {
+                // Prometheus knows the traffic the versions served, not the copies the gateway paired.
+                shadowUnavailable = "the built-in metrics come from Prometheus (controller.prometheus.builtinQueries), "
+                    + "which has no paired copies; pairing needs Sluice's own gateway (`sluice serve`)"
+            } else {
                 // The data plane keeps 10 s windows: ask for enough of them to cover a whole
                 // interval even when the current one has just begun.
                 let window = Int(analysis.interval.seconds.rounded(.up)) + 10
                 if statistics[window] == nil { statistics[window] = try? await backend.stats(windowSeconds: window) }
                 windows = (statistics[window]?.window(model: model.name, version: model.candidateVersion),
                            statistics[window]?.window(model: model.name, version: model.stableVersion))
+                if phase.kind == .shadow {
+                    shadow = statistics[window]?.shadow(model: model.name, version: model.candidateVersion)
+                    if statistics[window] == nil { shadowUnavailable = "the data plane's statistics could not be read" }
+                }
             }
             let distributions = await analysisDistributions(
                 analysis, model: model.name, candidate: model.candidateVersion, stable: model.stableVersion, now: now)
-            let run = AnalysisEvaluator.evaluate(
+            var run = AnalysisEvaluator.evaluate(
                 analysis, candidate: windows?.candidate, stable: windows?.stable, distributions: distributions,
                 queried: model.plan.queried(analysis, outcomes: outcomes),
-                candidateWeight: model.candidate.weight, at: now)
+                candidateWeight: model.candidate.weight, phase: phase, shadow: shadow, shadowUnavailable: shadowUnavailable, at: now)
+            run.shadow?.version = model.candidateVersion
             metrics.recordAnalysis(model: model.name, run: run)
             decisions.judge(run, model: model.name, deployment: model.deployment, revision: model.candidate.target.revision, now: now)
         }
@@ -402,10 +414,7 @@ extension Controller {
     /// The version under analysis, by its data-plane name: the new version with the most
     /// target traffic.
     static func candidateVersion(_ target: ServingSet, stable: ServingSet) -> String {
-        let old = Dictionary(stable.versions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let fresh = target.versions.filter { old[$0.name] != $0 }
-        guard let best = fresh.max(by: { (target.weights[$0.name] ?? 0) < (target.weights[$1.name] ?? 0) }) else { return target.primary }
-        return RolloutEngine.dataPlaneName(of: best, stable: stable)
+        RolloutEngine.candidateVersion(target, stable: stable)
     }
 
     static func describe(_ invalid: DesiredState.InvalidManifest) -> String {

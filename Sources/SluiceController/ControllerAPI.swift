@@ -233,11 +233,17 @@ enum StatusJSON {
             members.append(("weights", .object(route.versions.map { ($0.name, .int(route.weights[$0.name] ?? 0)) })))
         }
         if let routing = RolloutEngine.routing(for: state) { members.append(("routing", routing.jsonValue)) }
-        if let analysis = state.lastAnalysis {
-            members.append(("lastAnalysis", .object([
+        // Only a run of what serves or of the rollout it belongs to (not, say, of a spec a
+        // fast rollback left).
+        if let analysis = state.currentAnalysis {
+            var fields: [(String, JSONValue)] = [
                 ("verdict", .string(analysis.verdict.rawValue)), ("summary", .string(analysis.summary)), ("at", .number(analysis.at)),
-            ])))
+                ("phase", .object([("kind", .string(analysis.effectivePhase.kind.rawValue)), ("percent", .int(analysis.effectivePhase.percent))])),
+            ]
+            if let revision = analysis.revision { fields.append(("revision", .string(revision))) }
+            members.append(("lastAnalysis", .object(fields)))
         }
+        if let shadow = state.lastShadow { members.append(("shadow", Self.shadow(shadow))) }
         for (key, value) in [("desiredRevision", state.desiredRevision), ("appliedRevision", state.appliedRevision), ("attemptedRevision", state.attemptedRevision), ("manifestError", state.manifestError)] {
             if let value { members.append((key, .string(value))) }
         }
@@ -245,6 +251,22 @@ enum StatusJSON {
         if !replicas.isEmpty {
             members.append(("replicas", .object(replicas.sorted { $0.key < $1.key }.map { ($0.key, Self.replicas($0.value)) })))
         }
+        return .object(members)
+    }
+
+    /// What the last shadow-step analysis saw: `{"percent": 100, "version": "v2", "pairs": 603,
+    /// "agreement": 0.14, "agreementMin": 0.9, "shed": 12, …}` (absent values left out).
+    static func shadow(_ shadow: ShadowSummary) -> JSONValue {
+        var members: [(String, JSONValue)] = [("percent", .int(shadow.percent))]
+        if let version = shadow.version { members.append(("version", .string(version))) }
+        members += [
+            ("verdict", .string(shadow.verdict.rawValue)), ("at", .number(shadow.at)), ("pairs", .int(shadow.pairs)),
+            ("copies", .int(shadow.copies)), ("answered", .int(shadow.answered)), ("candidateErrors", .int(shadow.candidateErrors)),
+            ("shed", .int(shadow.shed)), ("tolerance", .number(shadow.tolerance)),
+        ]
+        if let agreement = shadow.agreement { members.append(("agreement", .number(agreement))) }
+        if let minimum = shadow.agreementMin { members.append(("agreementMin", .number(minimum))) }
+        if let mae = shadow.meanAbsoluteError { members.append(("meanAbsoluteError", .number(mae))) }
         return .object(members)
     }
 

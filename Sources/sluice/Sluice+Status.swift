@@ -130,7 +130,7 @@ enum StatusTable {
         // Lines printed under a model's row (none under the header).
         var details: [[String]] = [[]]
         for model in models {
-            details.append([routingLine(model), limitLine(model)].compactMap { $0 })
+            details.append([routingLine(model), shadowLine(model), limitLine(model)].compactMap { $0 })
             func text(_ value: JSONValue?) -> String {
                 switch value {
                 case .string(let s)?: s
@@ -174,6 +174,31 @@ enum StatusTable {
             return "\(name) limited by \(limit)"
         }
         return limited.isEmpty ? nil : "  replicas: " + limited.joined(separator: ", ")
+    }
+
+    /// `  shadow 100% → v2: 603 pairs, agreement 0.14 (min 0.9), 12 shed` under a model whose
+    /// rollout ran a shadow step: the last shadow-step analysis; nil without one.
+    static func shadowLine(_ model: JSONValue) -> String? {
+        guard let shadow = model["shadow"], case .object = shadow else { return nil }
+        func number(_ key: String) -> String? {
+            switch shadow[key] {
+            case .int(let value)?: String(value)
+            case .number(let value)?: MonitorEvaluator.format(value)
+            default: nil
+            }
+        }
+        var head = "shadow \(number("percent") ?? "?")%"
+        if case .string(let version)? = shadow["version"] { head += " → \(version)" }
+        var parts = ["\(number("pairs") ?? "0") pairs"]
+        if let agreement = number("agreement") {
+            var text = "agreement \(agreement)"
+            if let tolerance = number("tolerance"), tolerance != "0" { text += " at tolerance \(tolerance)" }
+            if let minimum = number("agreementMin") { text += " (min \(minimum))" }
+            parts.append(text)
+        }
+        if let errors = number("candidateErrors"), errors != "0" { parts.append("\(errors) candidate errors") }
+        parts.append("\(number("shed") ?? "0") shed")
+        return "  \(head): " + parts.joined(separator: ", ")
     }
 
     /// `  routing: mirror 10%→v2, sticky x-user-id` under a model routed by more than its

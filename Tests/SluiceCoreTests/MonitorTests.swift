@@ -62,7 +62,7 @@ struct MonitorCoreTests {
         #expect(reading.isCertainBreach)
     }
 
-    @Test("accuracy and MAE from joined labels, with label coverage in the detail")
+    @Test("accuracy and MAE from joined labels; the detail states the value against the threshold, then the labels and their coverage")
     func groundTruth() {
         var window = Self.bucket(requests: 40)
         window.labels.predictions = 40
@@ -76,7 +76,7 @@ struct MonitorCoreTests {
         #expect(accuracy.samples == 30)
         #expect(accuracy.verdict == .breach)
         #expect(accuracy.comparator == "<")
-        #expect(accuracy.detail.contains("label coverage 75%"))
+        #expect(accuracy.detail == "accuracy 0.8 < min 0.9 (30 labels for 40 predictions, label coverage 75%)", "the value against the threshold (issue 16)")
 
         var regression = LabelTally()
         regression.add(label: .number(10), prediction: .number(12))

@@ -72,6 +72,8 @@ public final class FakeDataPlane: DataPlaneBackend {
         var answered: [String: Int] = [:]
         /// What ``reportScaling(instance:events:replicas:)`` scripted for `observe`.
         var scaling: (instance: String, events: [ScaleEvent], replicas: [String: ObservedReplicas])?
+        /// Shadow tallies `stats` reports, by model and version (the real gateway pairs copies; this fake does not).
+        var shadow: [String: [String: ShadowTally]] = [:]
     }
 
     /// The manual clock readiness and traffic are measured with.
@@ -93,6 +95,12 @@ public final class FakeDataPlane: DataPlaneBackend {
     }
 
     // MARK: Scripting
+
+    /// Makes `stats` report `tally` as what a shadow step paired for `model`'s `version`
+    /// (nil: nothing), as `sluice serve`'s gateway would after mirroring with pairing.
+    public func reportShadow(_ model: String, _ version: String, _ tally: ShadowTally?) {
+        state.withLockedValue { $0.shadow[model, default: [:]][version] = tally }
+    }
 
     /// Makes `observe` answer as a data plane with replicas does: its run's `instance`, its
     /// latest scale events, and the replicas of versions (by `model/version`).
@@ -233,8 +241,20 @@ public final class FakeDataPlane: DataPlaneBackend {
 
     /// The real statistics of the traffic served so far.
     public func stats(windowSeconds: Int) async throws(DataPlaneError) -> StatsSnapshot {
-        try call(.stats) { _, _ in () }
-        return statistics.snapshot(windowSeconds: windowSeconds)
+        let shadow = try call(.stats) { state, _ in state.shadow }
+        var snapshot = statistics.snapshot(windowSeconds: windowSeconds)
+        for (model, versions) in shadow {
+            for (version, tally) in versions {
+                // A version at weight 0 served nobody: its entry may not exist yet.
+                var stats = snapshot.models[model]?[version] ?? VersionStats(
+                    requests: 0, errors: 0, mirrored: 0, errorRate: 0, status: [:], latencyMs: LatencyQuantiles(),
+                    window: WindowTally(seconds: windowSeconds, requests: 0, errors: 0, errorRate: 0),
+                    samples: SampleColumns(rows: 0, seen: 0, inputs: [:], outputs: [:]))
+                stats.shadow = tally
+                snapshot.models[model, default: [:]][version] = stats
+            }
+        }
+        return snapshot
     }
 
     /// The real monitoring buckets that ended by the manual clock's now.

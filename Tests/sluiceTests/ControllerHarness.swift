@@ -227,13 +227,14 @@ final class ControllerHarness: @unchecked Sendable {
         }
     }
 
-    func waitUntil(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
+    /// Polls `condition` until it holds; on timeout the error shows `model`'s state.
+    func waitUntil(_ what: String, seconds: Double = 60, model name: String = "fraud", _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if (try? await condition()) == true { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let state = (try? await model()) ?? [:]
+        let state = (try? await model(name)) ?? [:]
         throw HarnessError("timed out waiting for \(what); state: \(state)\ncontroller log:\n\(log("controller").suffix(3000))")
     }
 

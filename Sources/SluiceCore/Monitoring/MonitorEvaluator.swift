@@ -86,14 +86,14 @@ public enum MonitorEvaluator {
                 let high = window.latencyMs.quantile(Swift.min(1, q + rankError)) ?? value
                 reading.estimated = true
                 reading.errorBound = Swift.max(value - low, high - value)
-                reading.detail = "estimated from a quantile sketch (rank error ±\(percent(rankError)))"
+                reading.detail = "\(window.latencyMs.count) requests, estimated from a quantile sketch, rank error ±\(percent(rankError))"
             }
         case .accuracy, .mae:
             let labels = window.labels
             reading.samples = question.metric == .accuracy ? labels.labeled : labels.numericPairs
             value = question.metric == .accuracy ? labels.accuracy : labels.meanAbsoluteError
             let coverage = labels.coverage.map { "label coverage \(percent($0))" } ?? "no predictions in the window"
-            reading.detail = "\(labels.labeled) labels for \(labels.predictions) predictions (\(coverage))"
+            reading.detail = "\(labels.labeled) labels for \(labels.predictions) predictions, \(coverage)"
         case .inputDrift, .predictionDrift, .prometheus:
             // Judged above.
             value = nil
@@ -109,15 +109,21 @@ public enum MonitorEvaluator {
                 + (reading.detail.isEmpty ? "" : "; " + reading.detail)
             return
         }
-        if let critical = question.critical, breaches(value, critical) {
+        // The value against the threshold it was judged by, then what it rests on:
+        // `accuracy 0.16 < min 0.9 (392 labels for 392 predictions, label coverage 100%)`.
+        let comparison: String
+        if let critical = question.critical, let broken = breach(value, critical) {
             reading.verdict = .critical
+            comparison = "\(format(value)) \(broken.comparison) critical \(broken.field) \(format(broken.limit))"
+        } else if let broken = breach(value, question.thresholds) {
+            reading.verdict = .breach
+            comparison = "\(format(value)) \(broken.comparison) \(broken.field) \(format(broken.limit))"
         } else {
-            reading.verdict = breaches(value, question.thresholds) ? .breach : .ok
+            reading.verdict = .ok
+            comparison = "\(format(value)) within " + AnalysisEvaluator.describe(question.thresholds)
         }
-    }
-
-    private static func breaches(_ value: Double, _ thresholds: Thresholds) -> Bool {
-        breach(value, thresholds) != nil
+        let basis = reading.detail.isEmpty ? "\(reading.samples) samples" : reading.detail
+        reading.detail = "\(question.metric.rawValue) \(comparison) (\(basis))"
     }
 
     // MARK: - drift
@@ -226,10 +232,18 @@ public enum MonitorEvaluator {
         return score.threshold > 0 ? value / score.threshold : value
     }
 
+    /// `amount psi 0.31 ≥ max 0.2 (drift, n=500)`, `amount ks p=0.2 > α 0.05 (no drift, n=500)`:
+    /// the score against the threshold it was judged by.
     private static func describe(_ score: DriftScore) -> String {
         let value = score.value.map { format($0) } ?? "–"
         var text = "\(score.feature) \(score.test.rawValue) \(score.isJudgedByPValue ? "p=" : "")\(value)"
         if let bound = score.errorBound { text += " ±\(format(bound))" }
+        if score.value != nil, score.verdict != .insufficientData {
+            let drift = score.verdict == .drift
+            text += score.isJudgedByPValue
+                ? (drift ? " ≤ α " : " > α ") + format(score.threshold)
+                : (drift ? " ≥ max " : " < max ") + format(score.threshold)
+        }
         text += " (\(score.verdict.rawValue.replacingUnderscores()), n=\(score.currentCount)"
         if score.judgedBy != "p-value" && score.judgedBy != "distance" { text += ", \(score.judgedBy)" }
         return text + ")"

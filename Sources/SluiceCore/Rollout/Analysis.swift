@@ -72,26 +72,11 @@ public struct CheckMeasurement: Sendable, Hashable, Codable {
         self.verdict = verdict
         self.detail = detail
     }
-}
 
-/// One analysis run: every check at one moment, and the overall verdict (the worst).
-public struct AnalysisRun: Sendable, Hashable, Codable {
-    public var at: Double
-    public var candidateWeight: Int
-    public var checks: [CheckMeasurement]
-    public var verdict: Verdict
-
-    public init(at: Double, candidateWeight: Int, checks: [CheckMeasurement]) {
-        self.at = at
-        self.candidateWeight = candidateWeight
-        self.checks = checks
-        let judged = checks.map(\.verdict).filter { $0 != .skipped }
-        verdict = judged.max() ?? (checks.isEmpty ? .successful : .inconclusive)
-    }
-
-    /// A one-line summary: `error_rate 0.31 > max 0.01 (Failed)`.
-    public var summary: String {
-        checks.filter { $0.verdict != .successful }.map { "\($0.metric): \($0.detail)" }.joined(separator: "; ")
+    /// The check in one line: its detail when that names the metric (`agreement 0.14 <
+    /// min 0.9 (603 pairs)`), else `metric: detail` (`error_rate: 0.3 > max 0.1`).
+    public var line: String {
+        detail.hasPrefix(metric + " ") ? detail : "\(metric): \(detail)"
     }
 }
 
@@ -128,6 +113,12 @@ public enum AnalysisEvaluator {
     /// accuracy and MAE checks need `distributions`; without them they are Skipped.
     /// Prometheus checks are judged from `queried`, by the check's index; a check without
     /// an answer there is an Error (no provider was asked).
+    ///
+    /// During a shadow step (`phase`), the built-in checks are judged from the candidate's
+    /// paired copies (`shadow`): pairwise checks, `error_rate` over the answered copies and
+    /// `latency_pXX_ms` over the pairs; no tally is Inconclusive, with `shadowUnavailable`
+    /// (or a general reason) as the detail. Checks that do not apply to the phase are left
+    /// out of the run (see ``AnalysisRun``).
     public static func evaluate(
         _ analysis: Analysis,
         candidate: VersionWindow?,
@@ -135,13 +126,33 @@ public enum AnalysisEvaluator {
         distributions: Distributions? = nil,
         queried: [Int: Queried] = [:],
         candidateWeight: Int,
+        phase: AnalysisPhase? = nil,
+        shadow: ShadowTally? = nil,
+        shadowUnavailable: String? = nil,
         at now: Double
     ) -> AnalysisRun {
-        let checks = analysis.checks.enumerated().map { index, check in
-            guard check.metric != .prometheus else { return measureQueried(check, queried: queried[index]) }
-            return measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests)
+        let phase = phase ?? .weight(candidateWeight)
+        var checks: [CheckMeasurement] = []
+        var notJudged: [String] = []
+        for (index, check) in analysis.checks.enumerated() {
+            if check.metric == .prometheus {
+                checks.append(measureQueried(check, queried: queried[index]))
+            } else if !applies(check.metric, in: phase) {
+                if !notJudged.contains(check.metric.rawValue) { notJudged.append(check.metric.rawValue) }
+            } else if phase.kind == .shadow {
+                checks.append(measurePaired(check, tally: shadow, unavailable: shadowUnavailable, minRequests: analysis.minRequests))
+            } else {
+                checks.append(measure(check, candidate: candidate, stable: stable, distributions: distributions, minRequests: analysis.minRequests))
+            }
         }
-        return AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks)
+        var run = AnalysisRun(at: now, candidateWeight: candidateWeight, checks: checks, phase: phase, notJudged: notJudged)
+        if phase.kind == .shadow, let shadow {
+            let agreement = analysis.checks.first { $0.metric == .agreement }
+            run.shadow = ShadowSummary(
+                shadow, tolerance: agreement.map { $0.tolerance ?? 0 } ?? 0, percent: phase.percent, agreementMin: agreement?.thresholds.min,
+                at: now, verdict: run.verdict)
+        }
+        return run
     }
 
     /// A Prometheus check: one value, judged like a built-in metric; empty or NaN is
@@ -178,7 +189,9 @@ public enum AnalysisEvaluator {
     }
 
     /// `value` (and the stable version's `base`, for ratio thresholds) against `limits`.
-    static func measureValue(_ name: String, _ value: Double?, _ base: Double?, _ limits: Thresholds) -> CheckMeasurement {
+    /// With a `sample` (`603 pairs`), the detail names the metric and its sample size:
+    /// `agreement 0.14 < min 0.9 (603 pairs)`.
+    static func measureValue(_ name: String, _ value: Double?, _ base: Double?, _ limits: Thresholds, sample: String? = nil) -> CheckMeasurement {
         let threshold = describe(limits)
         guard let value else {
             return CheckMeasurement(metric: name, value: nil, stableValue: nil, threshold: threshold, verdict: .error,
@@ -198,7 +211,8 @@ public enum AnalysisEvaluator {
             }
         }
         let verdict: Verdict = broken.isEmpty ? .successful : .failed
-        let detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
+        var detail = broken.isEmpty ? "\(format(value)) within \(threshold)" : broken.joined(separator: "; ")
+        if let sample { detail = "\(name) \(detail) (\(sample))" }
         return CheckMeasurement(metric: name, value: value, stableValue: base, threshold: threshold, verdict: verdict, detail: detail)
     }
 
@@ -295,3 +309,4 @@ public enum AnalysisEvaluator {
         return text
     }
 }
+

@@ -129,6 +129,9 @@ public enum RolloutEngine {
             let window = desired.deployment.rollout?.rollbackWindow ?? 5
             if state.stableHistory.suffix(window + 1).dropLast().contains(target.digest) {
                 makeStable(&state, target)
+                // The analysis of another spec would describe something that no longer serves.
+                state.lastAnalysis = nil
+                state.lastShadow = nil
                 state.health = .progressing
                 state.reason = .fastRollback
                 state.message = "returned to a recent stable spec: \(target.split), no steps, no analysis"
@@ -150,6 +153,7 @@ public enum RolloutEngine {
             // A new rollout: the last one's outcome has been seen long enough. (A fast rollback,
             // such as the revert commit of `onAbort: revert`, is no rollout and keeps it.)
             state.lastRollout = nil
+            state.lastShadow = nil
             let steps = desired.deployment.rollout?.steps ?? []
             events.append(RolloutEvent(
                 .rolloutStarted,
@@ -211,15 +215,37 @@ public enum RolloutEngine {
                 // With analysis, a weight step passes after one successful run at that weight.
                 if rollout?.analysis == nil {
                     done = true
-                } else if let last = state.lastAnalysis, last.candidateWeight == weight, last.verdict == .successful,
+                } else if let last = state.lastAnalysis, last.effectivePhase == .weight(weight), last.verdict == .successful,
                           last.at >= candidate.stepStartedAt {
                     done = true
                 }
             case .pause(let duration):
                 done = now - candidate.stepStartedAt >= duration.seconds
-            case .shadow:
-                // Lane 3 (issue 16) replaces this: mirrors with pairing and judges the pairs.
-                done = true
+            case .shadow(let shadowStep):
+                // The candidate answers copies of stable's requests; its weight stays as it was
+                // (0 before any weight step: no caller gets its answers).
+                let shadow = candidate.shadow ?? RolloutState.Candidate.ActiveShadow(
+                    percent: shadowStep.percent, startedAt: now, tolerances: rollout?.analysis?.agreementTolerances ?? [0])
+                if candidate.shadow == nil {
+                    candidate.shadow = shadow
+                    candidate.stepStartedAt = now
+                    events.append(RolloutEvent(
+                        .step,
+                        "step \(candidate.step + 1)/\(steps.count): shadow: copies of \(shadowStep.percent)% of stable's requests to "
+                            + "\(candidateVersion(candidate.target, stable: stable)) for \(shadowStep.duration); callers get stable's answers",
+                        revision: candidate.target.revision))
+                }
+                // Passes once its time is up and, with analysis, the last run since it began was
+                // taken in it and was successful.
+                if now - shadow.startedAt >= shadowStep.duration.seconds {
+                    if rollout?.analysis == nil {
+                        done = true
+                    } else if let last = state.lastAnalysis, last.effectivePhase == .shadow(shadow.percent), last.verdict == .successful,
+                              last.at >= shadow.startedAt {
+                        done = true
+                    }
+                }
+                if done { candidate.shadow = nil }
             case .approval:
                 if !candidate.awaitingPromotion {
                     candidate.awaitingPromotion = true
@@ -234,17 +260,21 @@ public enum RolloutEngine {
         if candidate.step >= steps.count {
             return promote(state, events: events, now: now)
         }
-        // Analysis judges a full interval of traffic at the current weight, then every interval.
+        // Analysis judges a full interval of traffic at the current weight (or of copies in a
+        // shadow step, at any weight), then every interval.
         var analysisDue = false
-        if let analysis = rollout?.analysis, candidate.weight > 0, candidate.pauseReason == nil {
-            let since = max(candidate.lastAnalysisAt ?? 0, candidate.weightChangedAt ?? candidate.stepStartedAt)
+        if let analysis = rollout?.analysis, candidate.weight > 0 || candidate.shadow != nil, candidate.pauseReason == nil {
+            let began = candidate.shadow?.startedAt ?? candidate.weightChangedAt ?? candidate.stepStartedAt
+            let since = max(candidate.lastAnalysisAt ?? 0, began)
             analysisDue = now - since >= analysis.interval.seconds
         }
         state.health = candidate.awaitingPromotion ? .paused : .progressing
         state.reason = candidate.awaitingPromotion ? (candidate.pauseReason == nil ? .awaitingApproval : .inconclusive) : .canary
-        state.message = "step \(candidate.step + 1)/\(steps.count), candidate at \(candidate.weight)% of the way to \(candidate.target.split)"
+        let shadowing = candidate.shadow.map {
+            ", shadow: \(candidateVersion(candidate.target, stable: stable)) answers copies of \($0.percent)% of stable's requests"
+        } ?? ""
+        state.message = "step \(candidate.step + 1)/\(steps.count)\(shadowing), candidate at \(candidate.weight)% of the way to \(candidate.target.split)"
             + (candidate.pauseReason.map { "; paused: \($0)" } ?? "")
-        _ = stable
         return Decision(state: state, events: events, analysisDue: analysisDue)
     }
 
@@ -270,8 +300,11 @@ public enum RolloutEngine {
         guard var candidate = state.candidate, let analysis = deployment.rollout?.analysis else {
             return Decision(state: state, events: [], analysisDue: false)
         }
-        var events = [RolloutEvent(.analysis, "\(run.verdict.rawValue) at \(run.candidateWeight)%\(run.summary.isEmpty ? "" : ": \(run.summary)")", revision: candidate.target.revision)]
+        var run = run
+        if run.revision == nil { run.revision = candidate.target.revision }
+        var events = [RolloutEvent(.analysis, run.headline, revision: candidate.target.revision)]
         state.lastAnalysis = run
+        if let shadow = run.shadow { state.lastShadow = shadow }
         candidate.lastAnalysisAt = now
         switch run.verdict {
         case .successful, .skipped:
@@ -317,9 +350,13 @@ public enum RolloutEngine {
             if candidate.pauseReason == nil { candidate.step += 1 }
         } else if candidate.step < steps.count, case .pause = steps[candidate.step] {
             candidate.step += 1
+        } else if candidate.step < steps.count, case .shadow = steps[candidate.step] {
+            candidate.step += 1
         } else {
             return nil
         }
+        // A shadow step left by a person stops mirroring (the next shadow step starts its own).
+        if candidate.step != input.candidate?.step { candidate.shadow = nil }
         candidate.awaitingPromotion = false
         candidate.pauseReason = nil
         candidate.inconclusives = 0
@@ -350,6 +387,8 @@ public enum RolloutEngine {
         state.failedDigests = Array(state.failedDigests.suffix(20))
         state.stable = previous
         state.previousStable = nil
+        state.lastAnalysis = nil
+        state.lastShadow = nil
         remember(&state, previous.digest)
         state.health = .degraded
         state.reason = .monitorRollback
@@ -498,9 +537,26 @@ public enum RolloutEngine {
         if let mirrored = mirror, let version = target.versions.first(where: { $0.name == mirrored.version }) {
             mirror?.version = dataPlaneName(of: version, stable: stable)
         }
+        // A shadow step mirrors to the candidate with pairing, in place of the manifest's mirror.
+        var pairing: Route.Mirror.Pairing?
+        if let shadow = candidate.shadow {
+            mirror = Mirror(version: candidateVersion(target, stable: stable), percent: shadow.percent)
+            pairing = Route.Mirror.Pairing(tolerances: shadow.tolerances)
+        }
         var route = ModelRoute(versions: versions, weights: weights, stickyHeader: target.stickyHeader, mirror: mirror)
+        route.mirrorPairing = pairing
         route.scaling = replicaBounds(stable: stable, candidate: target, route: route)
         return route
+    }
+
+    /// The data-plane name of the version a rollout is about: the target's version with the
+    /// most traffic among those new or replaced (its primary when none is), as analysis
+    /// measures it and a shadow step mirrors to it.
+    public static func candidateVersion(_ target: ServingSet, stable: ServingSet) -> String {
+        let old = Dictionary(stable.versions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let fresh = target.versions.filter { old[$0.name] != $0 }
+        guard let best = fresh.max(by: { (target.weights[$0.name] ?? 0) < (target.weights[$1.name] ?? 0) }) else { return target.primary }
+        return dataPlaneName(of: best, stable: stable)
     }
 
     /// The name a target version runs under during a rollout: its own, unless the stable

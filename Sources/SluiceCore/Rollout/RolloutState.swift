@@ -104,11 +104,36 @@ public struct RolloutState: Sendable, Hashable, Codable {
         public var pauseReason: String?
         /// How many steps the rollout has (set by every pass; nil in a state saved before it was kept).
         public var stepCount: Int?
+        /// Set while a shadow step runs: the candidate answers copies of stable's requests,
+        /// paired with the callers' answers (nil otherwise, and in a state saved before
+        /// shadow steps existed).
+        public var shadow: ActiveShadow?
 
         /// The current step counted from 1, as messages, events, `sluice status`, the API and
         /// the metrics show it (`step 2/3`); ``step`` stays the stored 0-based index.
         public var stepNumber: Int {
             min(step + 1, max(stepCount ?? .max, 1))
+        }
+
+        /// What an analysis run now judges: the copies of a shadow step, or the traffic at ``weight``.
+        public var analysisPhase: AnalysisPhase {
+            shadow.map { .shadow($0.percent) } ?? .weight(weight)
+        }
+
+        /// A shadow step in progress: what ``RolloutEngine/route(for:)`` needs to mirror with pairing.
+        public struct ActiveShadow: Sendable, Hashable, Codable {
+            /// The share of stable's requests copied to the candidate, 1–100.
+            public var percent: Int
+            /// When the step began.
+            public var startedAt: Double
+            /// The agreement tolerances the data plane counts (``Analysis/agreementTolerances``).
+            public var tolerances: [Double]
+
+            public init(percent: Int, startedAt: Double, tolerances: [Double] = [0]) {
+                self.percent = percent
+                self.startedAt = startedAt
+                self.tolerances = tolerances
+            }
         }
 
         public init(target: ServingSet, startedAt: Double) {
@@ -151,6 +176,9 @@ public struct RolloutState: Sendable, Hashable, Codable {
     public var previousStable: ServingSet?
     /// The latest analysis run.
     public var lastAnalysis: AnalysisRun?
+    /// What the latest analysis run of a shadow step saw of the paired copies, kept after the
+    /// step (until the next rollout starts) so status can show it.
+    public var lastShadow: ShadowSummary?
     /// The manifest error that keeps the model at its last good state.
     public var manifestError: String?
     /// When the last version change finished (for the drain of old versions).
@@ -167,6 +195,22 @@ public struct RolloutState: Sendable, Hashable, Codable {
         failedDigests = []
         stableHistory = []
         updatedAt = now
+    }
+
+    /// The last analysis run when it describes what serves or the rollout it belongs to:
+    /// the run of the rollout in progress; with none in progress, the run of the rollout
+    /// that made the current stable, or of the last rollout (an abort keeps the stable).
+    /// Nil otherwise, such as after a fast rollback to a spec that was never analysed.
+    public var currentAnalysis: AnalysisRun? {
+        guard let run = lastAnalysis else { return nil }
+        if let candidate {
+            return run.at >= candidate.startedAt && (run.revision == nil || run.revision == candidate.target.revision) ? run : nil
+        }
+        guard let revision = run.revision else {
+            // Stored before runs kept their revision: after a fast or monitor rollback it judged something else.
+            return [.fastRollback, .monitorRollback].contains(reason) ? nil : run
+        }
+        return revision == stable?.revision || revision == lastRollout?.revision ? run : nil
     }
 
     /// Synced when what runs is what git asks for.

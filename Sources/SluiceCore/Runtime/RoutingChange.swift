@@ -10,7 +10,8 @@ public enum RoutingChange: Sendable, Hashable, CustomStringConvertible {
     /// A header pin no longer applies.
     case pinRemoved(Route.HeaderPin)
 
-    /// `mirror 10%→v2 on`, `mirror 20%→v2 (was 10%→v2)`, `sticky x-user-id off`,
+    /// `mirror 10%→v2 on`, `mirror 20%→v2 (was 10%→v2)`, `mirror 100%→v2 (paired) on` (a
+    /// shadow step), `sticky x-user-id off`,
     /// `pin x-canary=yes→v2 on`.
     public var description: String {
         switch self {

@@ -5,7 +5,8 @@
 /// the rollout events say what the data plane does; text is made only by ``description``
 /// and ``RoutingChange``.
 public struct RoutingSummary: Sendable, Hashable, CustomStringConvertible {
-    /// A copy of a share of requests sent to a version; its answer is discarded.
+    /// A copy of a share of requests sent to a version; its answer is discarded, or during a
+    /// shadow step paired with the caller's (``Route/Mirror/pairing``).
     public var mirror: Route.Mirror?
     /// The header whose value keeps a caller on one version while the weights hold.
     public var stickyHeader: String?
@@ -46,9 +47,10 @@ public struct RoutingSummary: Sendable, Hashable, CustomStringConvertible {
         return changes
     }
 
-    /// `10%→v2` (a fraction of a percent as such: `0.5%→v2`).
+    /// `10%→v2` (a fraction of a percent as such: `0.5%→v2`); a shadow step's mirror, whose
+    /// answers are paired with the callers', `100%→v2~canary (paired)`.
     static func text(_ mirror: Route.Mirror) -> String {
-        "\(JSONValue.number(mirror.percent).serialized())%→\(mirror.version)"
+        "\(JSONValue.number(mirror.percent).serialized())%→\(mirror.version)" + (mirror.pairing == nil ? "" : " (paired)")
     }
 
     /// `x-canary=yes→v2`.
