@@ -210,6 +210,11 @@ struct MonitorTests {
         let drift = try #require(failed.first { ($0["metric"] as? String)?.hasPrefix("prediction_drift") == true }, "\(state)")
         #expect((drift["value"] as? Double ?? 0) >= 0.2, "\(drift)")
         #expect((drift["detail"] as? String)?.contains("predict") == true, "\(drift)")
+        // The abort is recorded before the data plane's route is replaced: wait for that, then
+        // every request is stable's.
+        try await harness.waitUntil("the route is back on v1", seconds: 30) {
+            try await FraudRequest.random(amount: 100).infer(harness).version == "v1"
+        }
         for _ in 0..<10 { #expect(try await FraudRequest.random(amount: 100).infer(harness).version == "v1") }
     }
 

@@ -30,7 +30,7 @@ public enum Metric: String, Sendable, Hashable, Codable, CaseIterable {
     /// Whether the metric compares distributions with a drift test.
     public var isDrift: Bool { self == .inputDrift || self == .predictionDrift }
     /// Whether the metric is a latency quantile.
-    public var isLatency: Bool { rawValue.hasPrefix("latency_") }
+    public var isLatency: Bool { rawValue.hasPrefix("latency_") && self != .latencyRatioPaired }
     /// Whether values are probabilities in 0..1.
     public var isProbability: Bool { self == .errorRate || self == .accuracy || self == .agreement }
     /// Whether a higher value is better (so alerts fire below a `min`).

@@ -1,10 +1,10 @@
 extension Metric {
     /// Whether an analysis check of this metric is judged during shadow steps: the pairwise
-    /// metrics, and `error_rate` and the latency quantiles measured on the copies the
-    /// candidate answered.
+    /// metrics, `error_rate` and the latency quantiles measured on the copies the candidate
+    /// answered, and `prometheus` queries (the candidate's own series cover its copies).
+    /// Drift, accuracy and MAE judge served traffic, of which the candidate has none then.
     public var isJudgedDuringShadowSteps: Bool {
-        isPairwise || self == .errorRate || self == .latencyP50 || self == .latencyP90 || self == .latencyP95
-            || self == .latencyP99
+        !(isDrift || self == .accuracy || self == .mae)
     }
 
     /// Whether an analysis check of this metric is judged during the other steps (weights,
@@ -14,5 +14,5 @@ extension Metric {
 
     /// Whether a check of this metric is measured on the copies during a shadow step rather
     /// than on served traffic (error rate and latency).
-    public var isMeasuredOnCopiesDuringShadowSteps: Bool { isJudgedDuringShadowSteps && !isPairwise }
+    public var isMeasuredOnCopiesDuringShadowSteps: Bool { self == .errorRate || (isLatency && !isPairwise) }
 }

@@ -4,8 +4,8 @@ extension AnalysisEvaluator {
     /// weight steps; the others in both.
     public static func applies(_ metric: Metric, in phase: AnalysisPhase) -> Bool {
         switch phase.kind {
-        case .weight: !metric.isPairwise
-        case .shadow: !(metric.isDrift || metric == .accuracy || metric == .mae)
+        case .weight: metric.isJudgedDuringWeightSteps
+        case .shadow: metric.isJudgedDuringShadowSteps
         }
     }
 
