@@ -3,7 +3,8 @@
 # example manifest tree, shows a broken manifest's errors, checks the shipped JSON Schema,
 # then plans a change in a demo git repository and rolls it back with a revert commit,
 # runs the data plane (`sluice serve`) with the example model server, runs `sluice up`
-# through a canary, an automatic rollback and a git revert, and last shows drift caught
+# through a canary, an automatic rollback, a git revert and a shadow step that stops a
+# plausible but wrong model before it serves anyone, and last shows drift caught
 # in CI (`sluice drift`) and on live traffic (a monitor's alert webhook).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -162,12 +163,12 @@ done
 echo "   stopped; no model server left running"
 
 echo
-echo "== sluice up: git drives the data plane (canary and promote, automatic rollback, git revert)"
+echo "== sluice up: git drives the data plane (canary and promote, automatic rollback, git revert, shadow step)"
 up_dir="$work/up"
 mkdir -p "$up_dir/repo/manifests" "$up_dir/repo/models"
-cp examples/models/fraud-v2.1.json examples/models/fraud-v2.2.json examples/models/fraud-bad.json "$up_dir/repo/models/"
+cp examples/models/fraud-v2.1.json examples/models/fraud-v2.2.json examples/models/fraud-bad.json examples/models/fraud-swapped.json "$up_dir/repo/models/"
 upgit() { git -C "$up_dir/repo" -c user.name=Quickstart -c user.email=quickstart@example.com -c commit.gpgsign=false "$@"; }
-fraud_manifest() {  # stable-version stable-file candidate-version candidate-file
+fraud_manifest() {  # stable-version stable-file [candidate-version candidate-file [shadow]]
   cat <<YAML
 apiVersion: sluice/v1
 kind: ModelDeployment
@@ -179,7 +180,25 @@ spec:
     - name: $1
       artifact: models/$2
 YAML
-  if [ -n "${3:-}" ]; then
+  if [ -n "${5:-}" ]; then  # a shadow step first: judged on copies before it serves anyone
+    cat <<YAML
+    - name: $3
+      artifact: models/$4
+  traffic: {$1: 0, $3: 100}
+  rollout:
+    steps:
+      - shadow: {percent: 100, duration: 20s}
+      - weight: 30
+    analysis:
+      interval: 3s
+      minRequests: 20
+      checks:
+        - metric: agreement
+          min: 0.95
+        - metric: error_rate
+          max: 0.05
+YAML
+  elif [ -n "${3:-}" ]; then
     cat <<YAML
     - name: $3
       artifact: models/$4
@@ -261,10 +280,20 @@ echo "-- git revert twice (v2.3, then v2.2): v2.1 is a recent stable spec, a fas
 upgit revert --no-edit HEAD > /dev/null
 upgit revert --no-edit HEAD~2 > /dev/null
 wait_for "fast rollback to v2.1" 'm["stable"]["version"]=="v2.1" and m["reason"] in ("FastRollback","Synced")' 30
+echo "-- commit v2.4 (fraud and legit swapped: no errors, normal latency, a plausible mix): a shadow step"
+echo "   sends it a copy of every request and compares its answers with v2.1's; callers get v2.1's"
+fraud_manifest v2.1 fraud-v2.1.json v2.4 fraud-swapped.json shadow > "$up_dir/repo/manifests/fraud-detector.yaml"
+upgit commit -q -am "fraud-detector: canary v2.4 behind a shadow step"
+wait_for "v2.4 in its shadow step" 'm.get("candidate",{}).get("version")=="v2.4"' 30
+python3 examples/traffic.py --url "http://$inference" --model fraud-detector --requests 200 --concurrency 2 > "$up_dir/shadow-traffic.json"
+python3 -c "import json,sys; v=json.load(open(sys.argv[1]))['versions']; print('   200 requests during the shadow step, answered by', v); sys.exit('v2.4' in v)" "$up_dir/shadow-traffic.json" \
+  || { echo "quickstart: a caller got an answer from v2.4 during its shadow step" >&2; exit 1; }
+wait_for "v2.4 aborted in its shadow step, before serving anyone" 'm["health"]=="Degraded" and m["reason"]=="AnalysisFailed" and m["weights"].get("v2.4",0)==0' 90
+status_field 'm["message"]' | sed 's/^/   /'
 kill $traffic_pid 2>/dev/null || true; wait $traffic_pid 2>/dev/null || true
 "$sluice_abs" history fraud-detector --config "$up_dir/sluice.yaml" | sed 's/^/   /'
 "$sluice_abs" history fraud-detector --config "$up_dir/sluice.yaml" | grep -q fastRollback \
-  || { echo "quickstart: the history should end with a fast rollback" >&2; exit 1; }
+  || { echo "quickstart: the history should show the fast rollback" >&2; exit 1; }
 
 echo
 echo "== monitors: drift caught in CI (sluice drift) and on live traffic (an alert webhook)"
