@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 
 /// A mirrored copy of one request about to be sent: where to, its slot against

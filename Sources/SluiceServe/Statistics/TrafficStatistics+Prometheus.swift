@@ -62,7 +62,7 @@ extension TrafficStatistics {
         }
         // Shadow series and a histogram of 20 series per version only for the versions that
         // were sent copies (or had copies shed).
-        let mirroredTo = readings.filter { $0.1.mirrored.requests > 0 || $0.1.shadow.shed > 0 }
+        let mirroredTo = readings.filter { $0.1.mirrored.requests > 0 || $0.1.shadow.copies > 0 || $0.1.shadow.shed > 0 }
         guard !mirroredTo.isEmpty else { return }
         Self.writeShadow(mirroredTo, into: &exposition)
         exposition.family(
