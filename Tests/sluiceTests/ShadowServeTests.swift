@@ -49,7 +49,9 @@ struct ShadowServeTests {
 
     /// `/v1/stats` decoded as the controller reads it.
     static func stats(_ serve: ServeHarness, window: Int = 300) async throws -> StatsSnapshot {
-        let response = try await serve.admin("GET", "/v1/stats?window=\(window)")
+        // Not `admin(_:_:)`: a path with a query would have its "?" escaped.
+        let url = try #require(URL(string: "\(serve.adminURL.absoluteString)/v1/stats?window=\(window)"))
+        let response = try await serve.request("GET", url, headers: ["Authorization": "Bearer \(serve.token)"])
         return try JSONDecoder().decode(StatsSnapshot.self, from: response.body)
     }
 
