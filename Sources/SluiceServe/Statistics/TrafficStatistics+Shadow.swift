@@ -43,5 +43,4 @@ extension TrafficStatistics {
         let now = nowNanoseconds()
         slot.statistics.shadow.withLockedValue { $0.record(outcome, now: now) }
     }
-
 }
