@@ -140,18 +140,21 @@ def main() -> None:
     try:
         cpu: dict[bool, list[float]] = {False: [], True: []}
         rps: dict[bool, list[float]] = {False: [], True: []}
+        shed: dict[bool, list[float]] = {False: [], True: []}
         for _ in range(RUNS):
             for shadow in (False, True):
                 plane.apply("python-v2", shadow)
                 wrk(url, CONNECTIONS, 2)  # warm-up
-                before = plane.cpu_seconds()
+                before, shed_before = plane.cpu_seconds(), plane.shed()
                 result = wrk(url, CONNECTIONS, DURATION)
                 cpu[shadow].append((plane.cpu_seconds() - before) / result["requests"] * 1e6)
                 rps[shadow].append(result["rps"])
+                shed[shadow].append((plane.shed() - shed_before) / result["requests"])
         print(f"## gateway CPU per request: wrk -t1 -c{CONNECTIONS} -d{DURATION}s, median of {RUNS} interleaved rounds\n")
-        print("| mirror | µs CPU / request | req/s |\n| --- | ---: | ---: |")
+        print("| mirror | µs CPU / request | req/s | copies shed |\n| --- | ---: | ---: | ---: |")
         for shadow, name in ((False, "none"), (True, "100% paired shadow")):
-            print(f"| {name} | {statistics.median(cpu[shadow]):.1f} | {statistics.median(rps[shadow]):.0f} |")
+            print(f"| {name} | {statistics.median(cpu[shadow]):.1f} | {statistics.median(rps[shadow]):.0f} | "
+                  f"{statistics.median(shed[shadow]):.1%} |")
         print(f"\nCPU per request, shadow / none: {statistics.median(cpu[True]) / statistics.median(cpu[False]):.2f} "
               f"(rounds: {', '.join(f'{s / n:.2f}' for s, n in zip(cpu[True], cpu[False]))})")
 
