@@ -71,6 +71,7 @@ struct ConfigBuilder {
         if let value = duration(serve["stopTimeout"]) { config.stopTimeout = value }
         if let value = duration(serve["upstreamTimeout"]) { config.upstreamTimeout = value }
         if let count = integer(serve["maxProcesses"], in: 1...10_000) { config.maxProcesses = count }
+        if let count = integer(serve["maxMirroredInFlight"], in: 1...100_000) { config.maxMirroredInFlight = count }
         if let monitoring = serve["monitoring"] { readMonitoring(monitoring, into: &config) }
     }
 

@@ -54,6 +54,9 @@ public enum ConfigSchema {
             FieldSchema(
                 "maxProcesses", .integer(minimum: 1, maximum: 10_000), default: "`64`",
                 "Model-server processes running at most, over every model, version and replica; when versions want more, each version with weight gets one first, then its `minReplicas`, then the rest (docs/serve.md, Replicas and autoscaling)."),
+            FieldSchema(
+                "maxMirroredInFlight", .integer(minimum: 1, maximum: 100_000), default: "`64`",
+                "Mirrored copies (a route's mirror, a shadow step's copies) each version may have in flight at once; a copy over the cap is not sent and counts as shed (`sluice_shadow_shed_total`), so a slow or stuck mirror target costs callers nothing (docs/serve.md, Mirroring and shadow pairing)."),
             FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
             FieldSchema(
                 "feedback", .object(feedback), default: "a generated token",

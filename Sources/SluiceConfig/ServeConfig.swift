@@ -31,6 +31,11 @@ public struct ServeConfig: Sendable {
     public var maxProcesses = ServeConfig.defaultMaxProcesses
     /// The default cap: 64 processes.
     public static let defaultMaxProcesses = 64
+    /// Mirrored copies each version may have in flight at once (`serve.maxMirroredInFlight`),
+    /// for every mirror, paired or not: a copy over the cap is not sent, and counted as shed.
+    public var maxMirroredInFlight = ServeConfig.defaultMaxMirroredInFlight
+    /// The default: 64 copies in flight per version.
+    public static let defaultMaxMirroredInFlight = 64
     /// Length of one monitoring bucket (`serve.monitoring.bucket`): the finest span the
     /// controller's monitor windows are built from.
     public var monitoringBucket: SluiceCore.Duration = .seconds(10)

@@ -385,6 +385,12 @@ import Testing
             "sluice_mirrored_requests_total": "counter",
             "sluice_mirrored_request_errors_total": "counter",
             "sluice_mirrored_request_duration_seconds": "histogram",
+            // Written for the versions that were sent copies (ShadowStatisticsTests).
+            "sluice_shadow_copies_total": "counter",
+            "sluice_shadow_shed_total": "counter",
+            "sluice_shadow_pairs_total": "counter",
+            "sluice_shadow_candidate_errors_total": "counter",
+            "sluice_shadow_agreements_total": "counter",
         ])
         // The served request and the mirrored copy are counted apart.
         let escaped = ["model": model, "version": "v1"]

@@ -84,7 +84,7 @@ public struct ShadowTally: Codable, Sendable, Hashable {
             }
             if !comparison.sameShape { incomparable += 1 }
             if comparison.sameShape, comparison.numeric {
-                absoluteErrorSum += comparison.absoluteErrorSum
+                absoluteErrorSum = Self.finiteSum(absoluteErrorSum, comparison.absoluteErrorSum)
                 comparedValues += comparison.values
             }
             candidateLatency.record(micros: candidateMicros)
@@ -111,10 +111,16 @@ public struct ShadowTally: Codable, Sendable, Hashable {
         }
         pairs += other.pairs
         incomparable += other.incomparable
-        absoluteErrorSum += other.absoluteErrorSum
+        absoluteErrorSum = Self.finiteSum(absoluteErrorSum, other.absoluteErrorSum)
         comparedValues += other.comparedValues
         candidateLatency.merge(other.candidateLatency)
         stableLatency.merge(other.stableLatency)
+    }
+
+    /// A sum that stays finite, since the tally is sent as JSON (which has no infinity):
+    /// outputs near the largest double are clamped.
+    private static func finiteSum(_ a: Double, _ b: Double) -> Double {
+        min(a + b, .greatestFiniteMagnitude)
     }
 
     /// The share of pairs equal within `tolerance`; nil without pairs, or when the data
@@ -157,7 +163,8 @@ public enum ShadowPairOutcome: Sendable, Hashable {
 public struct OutputComparison: Sendable, Hashable {
     /// Whether both had the same number of values (else nothing is compared).
     public var sameShape: Bool
-    /// Whether every compared value was a number on both sides.
+    /// Whether the pair counts in the MAE: every value was a number on both sides, and
+    /// every difference finite (a NaN on one side only is a disagreement outside the MAE).
     public var numeric: Bool
     /// The largest absolute difference (0 for equal categories, infinity for different
     /// ones or another shape).
@@ -181,16 +188,24 @@ public struct OutputComparison: Sendable, Hashable {
     public static func compare(stable: [FeatureValue], candidate: [FeatureValue]) -> OutputComparison {
         guard stable.count == candidate.count, !stable.isEmpty else { return .incomparable }
         var numeric = true
+        var finite = true
         var largest = 0.0
         var sum = 0.0
         for (left, right) in zip(stable, candidate) {
             switch (left, right) {
             case (.number(let a), .number(let b)):
-                let difference = a == b ? 0 : abs(a - b)
-                // NaN against anything is a difference nobody can call equal.
-                let counted = difference.isNaN ? Double.infinity : difference
-                largest = max(largest, counted)
-                sum += counted
+                // The same value, NaN and infinities included, is no difference.
+                guard a != b, !(a.isNaN && b.isNaN) else { continue }
+                let difference = abs(a - b)
+                if difference.isFinite {
+                    largest = max(largest, difference)
+                    sum += difference
+                } else {
+                    // NaN against a number, or an infinity against another value: a difference
+                    // nobody can call equal, and one no mean can hold.
+                    finite = false
+                    largest = .infinity
+                }
             case (.category(let a), .category(let b)):
                 numeric = false
                 if a != b { largest = .infinity }
@@ -199,8 +214,9 @@ public struct OutputComparison: Sendable, Hashable {
                 largest = .infinity
             }
         }
-        return OutputComparison(sameShape: true, numeric: numeric, largestDifference: largest, absoluteErrorSum: numeric ? sum : 0,
-                                values: numeric ? stable.count : 0)
+        let counted = numeric && finite
+        return OutputComparison(sameShape: true, numeric: counted, largestDifference: largest, absoluteErrorSum: counted ? sum : 0,
+                                values: counted ? stable.count : 0)
     }
 
     /// Whether the answers count as equal within `tolerance`.

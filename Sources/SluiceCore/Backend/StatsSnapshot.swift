@@ -58,13 +58,18 @@ public struct VersionStats: Codable, Sendable, Hashable {
     /// answers paired with the callers' over the window; nil when it got no paired copies
     /// in the window, or from a data plane that does not pair.
     public var shadow: ShadowTally?
+    /// Mirrored copies (paired or not) not sent since the version was first seen, because it
+    /// already had the data plane's cap of copies in flight; 0 from a data plane that does
+    /// not count them.
+    public var mirroredShed: Int
 
     public init(
         requests: Int, errors: Int, mirrored: Int, errorRate: Double, status: [String: Int], latencyMs: LatencyQuantiles,
         window: WindowTally, samples: SampleColumns, mirroredErrors: Int = 0, mirroredStatus: [String: Int] = [:],
-        removed: Bool = false, removedAt: String? = nil, shadow: ShadowTally? = nil
+        removed: Bool = false, removedAt: String? = nil, shadow: ShadowTally? = nil, mirroredShed: Int = 0
     ) {
         self.shadow = shadow
+        self.mirroredShed = mirroredShed
         self.requests = requests
         self.errors = errors
         self.mirrored = mirrored
@@ -96,6 +101,7 @@ public struct VersionStats: Codable, Sendable, Hashable {
         removed = try container.decodeIfPresent(Bool.self, forKey: .removed) ?? false
         removedAt = try container.decodeIfPresent(String.self, forKey: .removedAt)
         shadow = try container.decodeIfPresent(ShadowTally.self, forKey: .shadow)
+        mirroredShed = try container.decodeIfPresent(Int.self, forKey: .mirroredShed) ?? 0
     }
 }
 

@@ -8,11 +8,13 @@ import SluiceCore
 final class Gateway: HTTPResponder {
     private let routes: RoutingTableBox
     private let client: UpstreamClient
-    private let statistics: TrafficStatistics
+    let statistics: TrafficStatistics
     private let monitoring: MonitoringRecorder
     private let predictions: PredictionLog
     private let pinHeader: String
     private let timeout: TimeAmount
+    /// Mirrored copies each version may have in flight (`serve.maxMirroredInFlight`).
+    let maxMirroredInFlight: Int
     private let onConnectFailure: @Sendable (UpstreamTarget) -> Void
     private let metricsText: @Sendable () -> String
     /// The token feedback needs; nil when `serve.feedback.open` is set.
@@ -50,6 +52,7 @@ final class Gateway: HTTPResponder {
         self.predictions = predictions
         pinHeader = config.pinHeader
         timeout = .milliseconds(config.upstreamTimeout.milliseconds)
+        maxMirroredInFlight = config.maxMirroredInFlight
         self.onConnectFailure = onConnectFailure
         self.metricsText = metricsText
         self.feedbackToken = feedbackToken.map(BearerToken.init)
@@ -218,31 +221,30 @@ final class Gateway: HTTPResponder {
             upstreamHeaders.replaceOrAdd(name: "x-forwarded-for", value: forwarded)
         }
         let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
-        if sample, let mirror = routes.spec.route.mirror, mirror.version != target.version,
-           FastRandom.percent() < mirror.percent, let shadow = routes.ready[mirror.version]?.pick() {
-            send(upstreamRequest, to: shadow, model: model, requestID: nil, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: true) { _ in }
-        }
+        let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
         let promise = loop.makePromise(of: ServerResponse.self)
-        let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget) -> Void = { result, answered in
+        let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
             promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
+            // Only once the caller has its answer: read it for the copy to be compared with.
+            if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
         }
-        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result in
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
             // Nothing was answered (no connection, or it closed before a byte came back): try
             // another ready replica of the same version (also when the caller pinned it: it is
             // the version asked for), else another ready version unless the caller asked for this one.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
-                finish(result, target)
+                finish(result, target, micros)
                 return
             }
             // The routes as they are now: the spec may have moved on while the request was
             // in flight (a version removed and stopped at its drain timeout).
             let current = self.routes.current.models[model] ?? routes
             if let sibling = current.ready[target.version]?.pick(excluding: target) {
-                self.send(upstreamRequest, to: sibling, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, sibling) }
+                self.send(upstreamRequest, to: sibling, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, sibling, $1) }
                 return
             }
             guard pinned == nil else {
-                finish(result, target)
+                finish(result, target, micros)
                 return
             }
             let retry = current.picker.choose(
@@ -252,10 +254,17 @@ final class Gateway: HTTPResponder {
                 random: FastRandom.next()
             )
             guard case .version(let second, _) = retry, let other = current.ready[second]?.pick() else {
-                finish(result, target)
+                finish(result, target, micros)
                 return
             }
-            self.send(upstreamRequest, to: other, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, other) }
+            self.send(upstreamRequest, to: other, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, other, $1) }
+        }
+        // After the caller's request, so that its bytes go out first; never retried.
+        if let copy {
+            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
+                self.statistics.release(copy.slot)
+                if let pair = copy.pair { self.settle(pair, of: copy, candidate: Self.shadowAnswer(result, micros: micros)) }
+            }
         }
         return promise.futureResult
     }
@@ -301,7 +310,8 @@ final class Gateway: HTTPResponder {
         return hopByHop.contains(name.lowercased())
     }
 
-    /// Sends to one target, counting it in flight and recording statistics. For inference
+    /// Sends to one target, counting it in flight and recording statistics; `completion` gets
+    /// the result and the time it took. For inference
     /// (`body` present) the features of the request and the answer feed the sample
     /// reservoir and the monitoring sketches, and the prediction is remembered under
     /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
@@ -319,7 +329,7 @@ final class Gateway: HTTPResponder {
         body: JSONValue?,
         sketchInputs: Set<String>,
         mirrored: Bool,
-        completion: @escaping @Sendable (Result<UpstreamResponse, any Error>) -> Void
+        completion: @escaping @Sendable (Result<UpstreamResponse, any Error>, _ micros: UInt64) -> Void
     ) {
         let version = target.version
         let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
@@ -360,7 +370,7 @@ final class Gateway: HTTPResponder {
                     inputs: sketched && answered ? inputs.filter { sketchInputs.contains($0.name) } : [],
                     outputs: sketched ? outputs : [], predictions: predicted)
             }
-            completion(result)
+            completion(result, micros)
         }
     }
 

@@ -92,12 +92,16 @@ final class ModelRoutes: Sendable {
     let ready: [String: ReplicaSet]
     /// The input features monitoring sketches (the spec's `sketchInputs`).
     let sketchInputs: Set<String>
+    /// For a mirror with pairing (a shadow step), the tolerances agreement is counted at:
+    /// the route's, and 0 (exact) always; nil for a mirror whose answers are discarded.
+    let mirrorTolerances: [Double]?
 
     init(spec: ModelRuntime, picker: VersionPicker, ready: [String: ReplicaSet]) {
         self.spec = spec
         self.picker = picker
         self.ready = ready
         sketchInputs = Set(spec.sketchInputs ?? [])
+        mirrorTolerances = spec.route.mirror?.pairing.map { Array(Set([0] + $0.tolerances)).sorted() }
     }
 
     func isReady(_ version: String) -> Bool { ready[version] != nil }

@@ -16,15 +16,22 @@ extension TrafficStatistics {
     /// over the windows that cover `windowSeconds` (all kept windows when nil; the current
     /// window is partial, so `seconds` is an upper bound); `samples` {rows, seen, inputs,
     /// outputs}, where `inputs` and `outputs` map each feature name (sorted) to its values
-    /// across sampled rows; and `removed` (with `removedAt`) once it left the spec.
+    /// across sampled rows; `mirroredShed`, mirrored copies not sent because the version had
+    /// its cap in flight; `shadow` (``ShadowTally``) over the same windows when the version
+    /// was the target of a paired mirror in them; and `removed` (with `removedAt`) once it
+    /// left the spec.
     /// - Parameter windowSeconds: how far back to report, clamped to the windows kept.
     public func snapshot(windowSeconds: Int? = nil) -> StatsSnapshot {
         let windows = windowsCovering(seconds: windowSeconds)
         let epoch = currentEpoch()
+        let now = nowNanoseconds()
         var models: [String: [String: VersionStats]] = [:]
         for entry in sortedVersions() {
             let statistics = entry.statistics
             var report = report(statistics, windows: windows, epoch: epoch, cumulative: windowSeconds == nil)
+            let (shadow, shed) = statistics.shadow.withLockedValue { ($0.tally(lastSeconds: windowSeconds, now: now), $0.total.shed) }
+            report.shadow = shadow
+            report.mirroredShed = shed
             if let removal = entry.removal {
                 report.removed = true
                 report.removedAt = ISO8601DateFormatter().string(from: removal.at)

@@ -120,13 +120,19 @@ public final class TrafficStatistics: Sendable {
             return returned
         }
         // Outside the table lock: a version's lock is never taken under it.
-        for statistics in returned { statistics.traffic.withLockedValue { $0.clearWindows() } }
+        for statistics in returned {
+            statistics.traffic.withLockedValue { $0.clearWindows() }
+            statistics.shadow.withLockedValue { $0.clearWindows() }
+        }
     }
 
     // MARK: Internals shared with the reports
 
     /// The index of the window that contains now.
     func currentEpoch() -> UInt64 { now() / windowNanoseconds }
+
+    /// The clock's reading now, in nanoseconds.
+    func nowNanoseconds() -> UInt64 { now() }
 
     /// The windows that cover the last `seconds` (all kept windows when nil), at least one.
     func windowsCovering(seconds: Int?) -> Int {
@@ -157,11 +163,12 @@ public final class TrafficStatistics: Sendable {
         table = table.filter { !expired($0.value) }
     }
 
-    private func statistics(model: String, version: String) -> VersionStatistics {
+    func statistics(model: String, version: String) -> VersionStatistics {
         let key = VersionKey(model: model, version: version)
         if let found = table.withLockedValue({ $0[key]?.statistics }) { return found }
         // Allocate outside the table lock; the loser of a race drops its copy.
-        let created = VersionStatistics(model: model, version: version, windowCount: windowCount, reservoirSize: reservoirSize)
+        let created = VersionStatistics(
+            model: model, version: version, windowSeconds: windowSeconds, windowCount: windowCount, reservoirSize: reservoirSize)
         return table.withLockedValue { table in
             if let found = table[key]?.statistics { return found }
             table[key] = TableEntry(statistics: created)

@@ -1,20 +1,27 @@
+import Atomics
 import Foundation
 import NIOConcurrencyHelpers
+import SluiceCore
 
-/// The statistics of one model version. Traffic and samples have a lock each, so that
-/// recording a request and admitting a sample do not wait on each other, and versions
-/// never wait on one another.
+/// The statistics of one model version. Traffic, samples and shadow tallies have a lock
+/// each, so that recording a request and admitting a sample do not wait on each other, and
+/// versions never wait on one another.
 final class VersionStatistics: Sendable {
     let model: String
     let version: String
     let traffic: NIOLockedValueBox<TrafficCounters>
     let samples: NIOLockedValueBox<SampleReservoir>
+    /// As a mirror target: its copies, shed copies and (for a paired mirror) pairs.
+    let shadow: NIOLockedValueBox<ShadowWindows>
+    /// Mirrored copies sent to it and not yet answered, against `serve.maxMirroredInFlight`.
+    let mirroredInFlight = ManagedAtomic<Int>(0)
 
-    init(model: String, version: String, windowCount: Int, reservoirSize: Int) {
+    init(model: String, version: String, windowSeconds: Int, windowCount: Int, reservoirSize: Int) {
         self.model = model
         self.version = version
         traffic = NIOLockedValueBox(TrafficCounters(windowCount: windowCount))
         samples = NIOLockedValueBox(SampleReservoir(capacity: reservoirSize, seed: UInt64.random(in: .min ... .max)))
+        shadow = NIOLockedValueBox(ShadowWindows(windowSeconds: windowSeconds, windowCount: windowCount))
     }
 }
 
