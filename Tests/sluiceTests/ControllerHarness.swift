@@ -1,5 +1,6 @@
 import Foundation
 import SluiceTestSupport
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -253,6 +254,15 @@ final class ControllerHarness: @unchecked Sendable {
     /// Waits until analysis aborted the candidate: Degraded with reason AnalysisFailed, or
     /// CandidateFailed once a later pass says the failed spec is not retried (a slow poll on
     /// a loaded machine can miss the first).
+    /// A GET on the data plane's admin API with its token (`/v1/stats`, `/v1/state`), as JSON.
+    func admin(_ path: String) async throws -> [String: Any] {
+        let token = try String(contentsOf: directory.appendingPathComponent("state/serve/admin-token"), encoding: .utf8)
+        var request = URLRequest(url: try url(adminPort, path))
+        request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await ServeHarness.data(for: request)
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
     func waitForAnalysisAbort(seconds: Double = 60) async throws {
         try await waitFor(health: "Degraded", reasons: ["AnalysisFailed", "CandidateFailed"], seconds: seconds)
     }

@@ -74,11 +74,7 @@ struct ReplicaCanaryTests {
 
     /// The data plane's view of a version's replicas (`GET /v1/state`), nil when it does not run it.
     private func replicas(_ harness: ControllerHarness, _ version: String) async throws -> Replicas? {
-        let token = try String(contentsOf: harness.directory.appendingPathComponent("state/serve/admin-token"), encoding: .utf8)
-        var request = URLRequest(url: try harness.url(harness.adminPort, "/v1/state"))
-        request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
-        let (data, _) = try await ServeHarness.data(for: request)
-        let state = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let state = try await harness.admin("/v1/state")
         let models = state["models"] as? [[String: Any]] ?? []
         let versions = models.first { $0["name"] as? String == "fraud" }?["versions"] as? [[String: Any]] ?? []
         guard let entry = versions.first(where: { $0["name"] as? String == version }),

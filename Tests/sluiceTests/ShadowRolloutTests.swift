@@ -64,9 +64,8 @@ struct ShadowRolloutTests {
 
     /// The gateway's per-version statistics of iris (`GET /v1/stats` on the admin listener).
     static func stats(_ harness: ControllerHarness) async throws -> [String: [String: Any]] {
-        let (data, _) = try await ServeHarness.data(for: URLRequest(url: try harness.url(harness.adminPort, "/v1/stats")))
-        let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        let iris = (json?["models"] as? [String: Any])?["iris"] as? [String: Any] ?? [:]
+        let json = try await harness.admin("/v1/stats")
+        let iris = (json["models"] as? [String: Any])?["iris"] as? [String: Any] ?? [:]
         return iris.compactMapValues { $0 as? [String: Any] }
     }
 
