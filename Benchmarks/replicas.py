@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import serve_bench
+from serve_bench import ROOT, SERVER_COMMAND, Serve, sluice_binary
+
 WORK = os.path.join(ROOT, "Benchmarks", ".work", "replicas")
 RUNS = int(os.environ.get("RUNS", "3"))
 DURATION = int(os.environ.get("DURATION", "10"))
@@ -43,24 +42,9 @@ BODY = json.dumps({"inputs": [
 ]})
 
 
-def sluice_binary() -> str:
-    if len(sys.argv) > 1:
-        return os.path.abspath(sys.argv[1])
-    scratch = ".build-bench-replicas"  # never .build: tests build there concurrently
-    subprocess.run(["swift", "build", "-c", "release", "--product", "sluice", "--scratch-path", scratch], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    path = subprocess.run(["swift", "build", "-c", "release", "--scratch-path", scratch, "--show-bin-path"], cwd=ROOT,
-                          check=True, capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "sluice")
-
-
-class DataPlane:
+class DataPlane(Serve):
     def __init__(self, binary: str):
-        shutil.rmtree(WORK, ignore_errors=True)
-        os.makedirs(WORK)
-        shutil.copy(os.path.join(ROOT, "examples", "models", "iris-v1.json"), os.path.join(WORK, "iris.json"))
-        with open(os.path.join(WORK, "sluice.yaml"), "w") as f:
-            f.write(f"""serve:
+        super().__init__(binary, WORK, f"""serve:
   listen: 127.0.0.1:0
   admin:
     listen: 127.0.0.1:0
@@ -71,30 +55,18 @@ class DataPlane:
   maxProcesses: 8
 runtimes:
   python-v2:
-    command: [python3, {ROOT}/examples/server/v2_server.py, --model-file, "{{artifact}}", --port, "{{port}}", --name, "{{model}}", --version, "{{version}}"]
+    command: {SERVER_COMMAND}
     readinessPath: /v2/models/{{model}}/ready
     startTimeout: 60s
-""")
-        self.process = subprocess.Popen([binary, "serve", "--quiet", "--config", "sluice.yaml"], cwd=WORK,
-                                        stdout=subprocess.PIPE, stderr=open(os.path.join(WORK, "serve.log"), "w"), text=True)
-        line = self.process.stdout.readline()
-        found = re.search(r"inference on ([\d.]+:\d+), admin on ([\d.]+:\d+)", line)
-        if not found:
-            raise SystemExit(f"replicas: unexpected first line from sluice serve: {line!r}")
-        self.inference, self.admin = found.group(1), found.group(2)
-        self.token = open(os.path.join(WORK, "state", "admin-token")).read().strip()
+""", "replicas")
 
     def apply(self, scaling: dict) -> None:
-        spec = {"revision": "bench", "models": [{"name": "iris", "versions": [
+        self.call("PUT", "/v1/spec", {"revision": "bench", "models": [{"name": "iris", "versions": [
             {"name": "v1", "runtime": "python-v2", "artifact": "iris.json", "scaling": scaling}],
-            "route": {"weights": {"v1": 100}}}]}
-        request = urllib.request.Request(f"http://{self.admin}/v1/spec", data=json.dumps(spec).encode(), method="PUT",
-                                         headers={"authorization": f"Bearer {self.token}", "content-type": "application/json"})
-        urllib.request.urlopen(request, timeout=30).read()
+            "route": {"weights": {"v1": 100}}}]})
 
     def replicas(self) -> dict:
-        request = urllib.request.Request(f"http://{self.admin}/v1/state", headers={"authorization": f"Bearer {self.token}"})
-        state = json.loads(urllib.request.urlopen(request, timeout=30).read())
+        state = self.call("GET", "/v1/state")
         version = state["models"][0]["versions"][0]
         replicas = version.get("replicas") or {}
         processes = replicas.get("processes") or []
@@ -111,30 +83,16 @@ runtimes:
             time.sleep(0.1)
         raise SystemExit(f"replicas: timed out waiting for {what}: {self.replicas()}")
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-
 
 def wrk(url: str, connections: int, duration: int) -> tuple[float, float]:
-    script = os.path.join(WORK, "post.lua")
-    with open(script, "w") as f:
-        f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(BODY)}\nwrk.headers["Content-Type"] = "application/json"\n')
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"replicas: {errors.group(1)} failed requests\n{out}")
-    return rps, float(p99.group(1)) * scale
+    result = serve_bench.wrk(url, BODY, WORK, "replicas", connections, duration, threads=2)
+    return result["rps"], result["p99"]
 
 
 def main() -> None:
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
-    plane = DataPlane(sluice_binary())
+    plane = DataPlane(sluice_binary(".build-bench-replicas"))
     url = f"http://{plane.inference}/v2/models/iris/infer"
     try:
         results: dict[int, list[tuple[float, float]]] = {1: [], 2: []}

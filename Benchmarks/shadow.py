@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import serve_bench
+from serve_bench import ROOT, SERVER_COMMAND, Serve, sluice_binary
+
 WORK = os.path.join(ROOT, "Benchmarks", ".work", "shadow")
 RUNS = int(os.environ.get("RUNS", "3"))
 DURATION = int(os.environ.get("DURATION", "8"))
@@ -38,26 +35,9 @@ BODY = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def sluice_binary() -> str:
-    if len(sys.argv) > 1:
-        return os.path.abspath(sys.argv[1])
-    scratch = ".build-bench-shadow"  # never .build: tests build there concurrently
-    subprocess.run(["swift", "build", "-c", "release", "--product", "sluice", "--scratch-path", scratch], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    path = subprocess.run(["swift", "build", "-c", "release", "--scratch-path", scratch, "--show-bin-path"], cwd=ROOT,
-                          check=True, capture_output=True, text=True).stdout.strip()
-    return os.path.join(path, "sluice")
-
-
-class DataPlane:
+class DataPlane(Serve):
     def __init__(self, binary: str):
-        shutil.rmtree(WORK, ignore_errors=True)
-        os.makedirs(WORK)
-        shutil.copy(os.path.join(ROOT, "examples", "models", "iris-v1.json"), os.path.join(WORK, "iris.json"))
-        server = os.path.join(ROOT, "examples", "server", "v2_server.py")
-        command = f'[python3, {server}, --model-file, "{{artifact}}", --port, "{{port}}", --name, "{{model}}", --version, "{{version}}"]'
-        with open(os.path.join(WORK, "sluice.yaml"), "w") as f:
-            f.write(f"""serve:
+        super().__init__(binary, WORK, f"""serve:
   listen: 127.0.0.1:0
   admin:
     listen: 127.0.0.1:0
@@ -67,26 +47,13 @@ class DataPlane:
   drainTimeout: 5s
 runtimes:
   python-v2:
-    command: {command}
+    command: {SERVER_COMMAND}
     startTimeout: 60s
   slow:
-    command: {command}
+    command: {SERVER_COMMAND}
     env: {{SLUICE_FAULT_LATENCY_MS: "200"}}
     startTimeout: 60s
-""")
-        self.process = subprocess.Popen([binary, "serve", "--quiet", "--config", "sluice.yaml"], cwd=WORK,
-                                        stdout=subprocess.PIPE, stderr=open(os.path.join(WORK, "serve.log"), "w"), text=True)
-        line = self.process.stdout.readline()
-        found = re.search(r"inference on ([\d.]+:\d+), admin on ([\d.]+:\d+)", line)
-        if not found:
-            raise SystemExit(f"shadow: unexpected first line from sluice serve: {line!r}")
-        self.inference, self.admin = found.group(1), found.group(2)
-        self.token = open(os.path.join(WORK, "state", "admin-token")).read().strip()
-
-    def call(self, method: str, path: str, body: dict | None = None) -> dict:
-        request = urllib.request.Request(f"http://{self.admin}{path}", data=json.dumps(body).encode() if body else None, method=method,
-                                         headers={"authorization": f"Bearer {self.token}", "content-type": "application/json"})
-        return json.loads(urllib.request.urlopen(request, timeout=30).read())
+""", "shadow")
 
     def apply(self, candidate_runtime: str, shadow: bool) -> None:
         route: dict = {"weights": {"v1": 100, "v2": 0}}
@@ -111,31 +78,13 @@ runtimes:
         fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15)
 
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-
 
 def wrk(url: str, connections: int, duration: int) -> dict:
-    script = os.path.join(WORK, "post.lua")
-    with open(script, "w") as f:
-        f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(BODY)}\nwrk.headers["Content-Type"] = "application/json"\n')
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise SystemExit(f"shadow: {errors.group(1)} failed requests\n{out}")
-
-    def quantile(label: str) -> float:
-        found = re.search(label + r"\s+([\d.]+)(us|ms|s)\b", out)
-        return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
-
-    return {"requests": int(re.search(r"(\d+) requests in", out).group(1)), "p50": quantile("50%"), "p99": quantile("99%"),
-            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    return serve_bench.wrk(url, BODY, WORK, "shadow", connections, duration)
 
 
 def main() -> None:
-    plane = DataPlane(sluice_binary())
+    plane = DataPlane(sluice_binary(".build-bench-shadow"))
     url = f"http://{plane.inference}/v2/models/iris/infer"
     try:
         cpu: dict[bool, list[float]] = {False: [], True: []}
