@@ -106,7 +106,7 @@ import Testing
 
             """)
         #expect(Self.messages(servedOnly) == [
-            "15:9 spec.rollout.steps: no check of spec.rollout.analysis is judged during shadow steps (drift, accuracy, mae and prometheus checks judge the traffic the new version serves), so this step passes when its duration is up; add an agreement, output_mae_vs_stable, latency_ratio_paired, error_rate or latency check (warning)",
+            "15:9 spec.rollout.steps: no check of spec.rollout.analysis is judged during shadow steps (drift, accuracy and mae checks judge the traffic the new version serves), so this step passes when its duration is up; add an agreement, output_mae_vs_stable, latency_ratio_paired, error_rate, latency or prometheus check (warning)",
         ])
         // error_rate and latency are judged on the copies: the step is judged.
         #expect(Self.messages(servedOnly.replacingOccurrences(of: "{metric: accuracy, min: 0.9}", with: "{metric: latency_p99_ms, max: 100}")).isEmpty)

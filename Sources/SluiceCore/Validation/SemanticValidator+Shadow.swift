@@ -38,7 +38,7 @@ extension SemanticValidator {
         guard !metrics.contains(where: { $0?.isJudgedDuringShadowSteps == true }) else { return }
         validator.report(
             first.key.location, .unjudgedShadowStep, "spec.rollout.steps",
-            "no check of spec.rollout.analysis is judged during shadow steps (drift, accuracy, mae and prometheus checks judge the traffic the new version serves), so this step passes when its duration is up; add an agreement, output_mae_vs_stable, latency_ratio_paired, error_rate or latency check",
+            "no check of spec.rollout.analysis is judged during shadow steps (drift, accuracy and mae checks judge the traffic the new version serves), so this step passes when its duration is up; add an agreement, output_mae_vs_stable, latency_ratio_paired, error_rate, latency or prometheus check",
             severity: .warning)
     }
 }
