@@ -160,6 +160,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceGit", "SluiceStore", "SluiceServe", "SluicePrometheus", "SluiceKubernetes", "SluiceArtifacts",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -198,6 +198,9 @@ public enum ConfigSchema {
             FieldSchema("allowEmpty", .boolean, default: "`false`", "Whether an empty manifest set may prune every model."),
             FieldSchema("gitTokenEnv", .text(nil), "An environment variable holding an HTTPS token for a remote repository."),
             FieldSchema("monitors", .object(monitors), "Collecting monitoring buckets, and the monitors' webhooks."),
+            FieldSchema(
+                "notifications", .list(.object(notificationTarget), minItems: 0, uniqueField: "name"), default: "none",
+                "Where rollout results and alerts are reported: Slack, a generic JSON receiver, GitHub or GitLab commit statuses (docs/notifications.md)."),
             FieldSchema("metricsTokenEnv", .text(nil), default: "open", "An environment variable holding the bearer token `GET /metrics` then requires."),
             FieldSchema("metricsTokenFile", .text(nil), default: "open", "A file (mode 0600) holding the bearer token `GET /metrics` then requires."),
             FieldSchema(
@@ -224,6 +227,28 @@ public enum ConfigSchema {
             FieldSchema("webhookTokenFile", .text(nil), "A file (mode 0600) holding a bearer token sent to both webhooks."),
         ],
         exclusive: [["webhookTokenEnv", "webhookTokenFile"]])
+
+    static let notificationTarget = ObjectSchema(
+        name: "NotificationTarget", plural: "notification targets",
+        description: "A receiver of rollout results (docs/notifications.md).",
+        fields: [
+            FieldSchema("name", .text(nil), required: true, "The target's name, unique; deliveries are kept per name."),
+            FieldSchema("type", .enumeration(NotificationTarget.Kind.allCases.map(\.rawValue)), required: true, "What the target speaks."),
+            FieldSchema("urlEnv", .text(nil), "`slack`, `generic`: an environment variable holding the webhook URL (a secret)."),
+            FieldSchema("urlFile", .text(nil), "`slack`, `generic`: a file (mode 0600) holding the webhook URL (a secret)."),
+            FieldSchema(
+                "api", .text(nil), default: "`https://api.github.com`, `https://gitlab.com/api/v4`",
+                "`github`, `gitlab`: the API base URL."),
+            FieldSchema("repository", .text(nil), "`github`: `OWNER/REPO`; `gitlab`: the project's id or `GROUP/PROJECT`."),
+            FieldSchema("tokenEnv", .text(nil), "`github`, `gitlab`: an environment variable holding the API token."),
+            FieldSchema("tokenFile", .text(nil), "`github`, `gitlab`: a file (mode 0600) holding the API token."),
+            FieldSchema("caFile", .text(nil), default: "the system's trust store only", "A PEM file of CA certificates trusted in addition."),
+            FieldSchema("dashboardURL", .text(nil), "A link sent with messages and as the statuses' `target_url`."),
+            FieldSchema(
+                "events", .list(.enumeration(NotificationEvent.allCases.map(\.rawValue)), minItems: 1, uniqueField: nil), default: "all",
+                "The events reported."),
+        ],
+        exclusive: [["urlEnv", "urlFile"], ["tokenEnv", "tokenFile"]])
 
     static let controllerGit = ObjectSchema(
         name: "ControllerGit", plural: "git sections",

@@ -33,6 +33,8 @@ public struct ControllerConfig: Sendable {
     public var gitTokenEnv: String?
     /// How often monitoring buckets are collected from the data plane (`monitors.interval`).
     public var monitorInterval: SluiceCore.Duration = .seconds(10)
+    /// Where rollout results and alerts are reported (`controller.notifications`).
+    public var notifications: [NotificationTarget] = []
     /// Where monitor alerts are POSTed (`monitors.alertWebhook`); nil: events and logs only.
     public var alertWebhook: WebhookTarget?
     /// Where approved retraining requests are POSTed (`monitors.retrainWebhook`).

@@ -49,6 +49,11 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
             // A missing variable or a file others can read is refused at start, not at the first query.
             _ = try SecretReader.read(prometheus, stateDirectory: directory, fileName: "prometheus-token", fields: prometheusFields)
         }
+        for target in config.notifications {
+            // A missing variable or a file others can read is refused at start, not at the first delivery.
+            _ = try target.readURL(stateDirectory: directory)
+            _ = try target.readToken(stateDirectory: directory)
+        }
         return ControllerSecrets(
             apiToken: try apiToken(config), webhookSecret: webhook, metricsToken: metrics,
             dataPlaneToken: SecretProvider {

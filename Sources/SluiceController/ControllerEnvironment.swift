@@ -39,6 +39,8 @@ public struct ControllerEnvironment: Sendable {
     public var artifactFetcher: ArtifactFetcher?
     /// Releases the fetcher's connections.
     public var closeArtifacts: @Sendable () async -> Void = {}
+    /// Delivers the notification outbox (`controller.notifications`); nil: none configured.
+    public var notifier: NotificationDeliverer?
 
     public init(
         config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
@@ -61,7 +63,9 @@ public struct ControllerEnvironment: Sendable {
     public static func live(
         config: ControllerConfig, secrets: ControllerSecrets, logger: Logger
     ) async throws -> ControllerEnvironment {
-        let store = try ControllerStore(path: config.databasePath)
+        let store = try ControllerStore(path: config.databasePath, notificationRoutes: NotificationDeliverer.routes(config.notifications))
+        let notifier = try config.notifications.isEmpty
+            ? nil : NotificationDeliverer(store: store, targets: config.notifications, stateDirectory: config.stateDirectory, logger: logger)
         let source: GitSource
         if config.repositoryLocation.isRemote {
             let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? config.repositoryLocation.defaultCredentials
@@ -74,6 +78,7 @@ public struct ControllerEnvironment: Sendable {
         var environment = ControllerEnvironment(
             config: config, source: source, store: store, backend: LocalDataPlane(address: config.dataPlane, readToken: { try secrets.dataPlaneToken() }),
             webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
+        environment.notifier = notifier
         if case .local = config.backend {
             try environment.useArtifactFetcher(config: config)
         }

@@ -36,6 +36,7 @@ public enum ControllerService {
             try? await environment.metricsProvider?.close?()
             await environment.closeBackend()
             await environment.closeArtifacts()
+            await environment.notifier?.shutdown()
             throw error
         }
         let address: String
@@ -52,7 +53,7 @@ public enum ControllerService {
             ControllerLoopService(controller: controller),
             BranchWatcherService(controller: controller),
             MonitorLoopService(controller: controller),
-        ]
+        ] + (environment.notifier.map { [NotificationService(deliverer: $0)] } ?? [])
         return Started(address: address, services: services)
     }
 }

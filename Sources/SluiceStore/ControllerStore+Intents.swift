@@ -75,7 +75,7 @@ extension ControllerStore {
         let encoded = try Self.encode(state.map { [$0] } ?? [])
         try write(.revert) { db in
             try Self.upsert(encoded, at: now, db: db)
-            try Self.insert([event], at: now, db: db)
+            try Self.insert([event], at: now, routes: notificationRoutes, db: db)
             try db.execute(
                 sql: "DELETE FROM pendingRevert WHERE model = ? AND revision = ?", arguments: [revert.model, revert.revision])
         }

@@ -75,7 +75,7 @@ extension ControllerStore {
                     sql: "INSERT INTO monitorReading (model, monitor, version, reading, at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [model, reading.monitor, reading.version, String(decoding: try encoder.encode(reading), as: UTF8.self), now])
             }
-            try Self.insert(events, at: now, db: db)
+            try Self.insert(events, at: now, routes: notificationRoutes, db: db)
         }
     }
 
@@ -122,7 +122,7 @@ extension ControllerStore {
             let id = db.lastInsertedRowID
             try Self.insert(
                 [EventRecord(model: model, event: RolloutEvent(.retrainApproved, "retraining on monitor \(monitor) approved by \(actor)"), actor: actor)],
-                at: now, db: db)
+                at: now, routes: notificationRoutes, db: db)
             return Approval(id: id, model: model, monitor: monitor, approvedBy: actor, approvedAt: now)
         }
     }
@@ -144,11 +144,16 @@ extension ControllerStore {
         }
     }
 
-    static func insert(_ events: [EventRecord], at now: Double, db: Database) throws {
+    static func insert(_ events: [EventRecord], at now: Double, routes: [NotificationRoute], db: Database) throws {
         for record in events {
             try db.execute(
                 sql: "INSERT INTO event (model, at, kind, message, revision, actor) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [record.model, now, record.event.kind.rawValue, record.event.message, record.event.revision, record.actor])
+            guard !routes.isEmpty else { continue }
+            let notification = OutboxNotification(
+                eventId: "event-\(db.lastInsertedRowID)", model: record.model, kind: record.event.kind,
+                message: record.event.message, revision: record.event.revision, actor: record.actor, at: now)
+            try enqueue(notification, routes: routes, at: now, db: db)
         }
     }
 }

@@ -10,6 +10,8 @@ public final class ControllerStore: Sendable {
     let database: DatabasePool
     /// Called before every write; tests make it throw to stop the controller at that write.
     let beforeWrite: (@Sendable (Write) throws -> Void)?
+    /// Which events each notification target wants; they are queued with the event.
+    let notificationRoutes: [NotificationRoute]
 
     /// What a write saves, as the fault seam of tests sees it.
     public enum Write: Sendable, Hashable {
@@ -25,14 +27,21 @@ public final class ControllerStore: Sendable {
         case monitors
         /// An approval, or its use.
         case approval
+        /// The notification outbox (a delivery or a failed attempt).
+        case notification
     }
 
     /// Opens (creating and migrating) the database at `path`. The directory is made 0700 and
     /// the database files 0600: they hold the audit trail and are nobody else's business.
+    /// - Parameter notificationRoutes: the events each notification target wants; every
+    ///   recorded event a route wants is queued in the outbox in the same transaction.
     /// - Parameter beforeWrite: a fault seam for tests (a store that fails at write N); nil
     ///   in production.
-    public init(path: String, beforeWrite: (@Sendable (Write) throws -> Void)? = nil) throws {
+    public init(
+        path: String, notificationRoutes: [NotificationRoute] = [], beforeWrite: (@Sendable (Write) throws -> Void)? = nil
+    ) throws {
         self.beforeWrite = beforeWrite
+        self.notificationRoutes = notificationRoutes
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -96,6 +105,7 @@ public final class ControllerStore: Sendable {
         }
         registerMonitorMigration(&migrator)
         registerIntentMigration(&migrator)
+        registerOutboxMigration(&migrator)
         return migrator
     }
 
@@ -144,7 +154,7 @@ public final class ControllerStore: Sendable {
             for name in removed {
                 try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
             }
-            try Self.insert(events, at: now, db: db)
+            try Self.insert(events, at: now, routes: notificationRoutes, db: db)
             try Self.insert(reverts, at: now, db: db)
             for (model, revision, run) in measurements {
                 for check in run.checks {

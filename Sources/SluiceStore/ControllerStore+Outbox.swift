@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import SluiceCore
+
+/// The notification outbox: every event a configured target wants is queued in the same
+/// transaction that records the event, delivered later by the controller's notifier, and
+/// deleted when a target accepted it. A restart loses none (at-least-once delivery); an
+/// event is queued at most once per target, even after it was delivered.
+extension ControllerStore {
+    /// Which event kinds a notification target wants.
+    public struct NotificationRoute: Sendable, Hashable {
+        /// The target's name (`controller.notifications[].name`).
+        public var target: String
+        /// The kinds it wants.
+        public var kinds: Set<RolloutEvent.Kind>
+
+        /// Creates a route.
+        public init(target: String, kinds: Set<RolloutEvent.Kind>) {
+            self.target = target
+            self.kinds = kinds
+        }
+    }
+
+    /// One queued notification: the event it reports, as recorded.
+    public struct OutboxNotification: Sendable, Codable, Hashable {
+        /// Deterministic: the event's row in the audit trail (`event-42`), the dedupe key.
+        public var eventId: String
+        public var model: String
+        public var kind: RolloutEvent.Kind
+        public var message: String
+        public var revision: String?
+        public var actor: String
+        /// When the event happened (seconds since 1970).
+        public var at: Double
+
+        /// Creates a notification.
+        public init(eventId: String, model: String, kind: RolloutEvent.Kind, message: String, revision: String?, actor: String, at: Double) {
+            self.eventId = eventId
+            self.model = model
+            self.kind = kind
+            self.message = message
+            self.revision = revision
+            self.actor = actor
+            self.at = at
+        }
+    }
+
+    /// A row of the outbox that is due.
+    public struct OutboxEntry: Sendable, Hashable {
+        public var target: String
+        public var notification: OutboxNotification
+        /// Failed attempts so far.
+        public var attempts: Int
+    }
+
+    static func registerOutboxMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v4-notification-outbox") { db in
+            try db.create(table: "notificationOutbox") { table in
+                table.column("target", .text).notNull()
+                table.column("eventId", .text).notNull()
+                table.column("payload", .text).notNull()
+                table.column("attempts", .integer).notNull().defaults(to: 0)
+                table.column("nextAttemptAt", .double).notNull().indexed()
+                table.column("createdAt", .double).notNull()
+                table.primaryKey(["target", "eventId"])
+            }
+            // Delivered (target, event) pairs: a duplicate of a delivered event is not queued again.
+            try db.create(table: "notificationSent") { table in
+                table.column("target", .text).notNull()
+                table.column("eventId", .text).notNull()
+                table.column("at", .double).notNull().indexed()
+                table.primaryKey(["target", "eventId"])
+            }
+        }
+    }
+
+    /// Queues `notification` for each route that wants its kind, inside a transaction.
+    static func enqueue(_ notification: OutboxNotification, routes: [NotificationRoute], at now: Double, db: Database) throws {
+        let wanting = routes.filter { $0.kinds.contains(notification.kind) }
+        guard !wanting.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let payload = String(decoding: try encoder.encode(notification), as: UTF8.self)
+        for route in wanting {
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO notificationOutbox (target, eventId, payload, attempts, nextAttemptAt, createdAt)
+                    SELECT ?, ?, ?, 0, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM notificationSent WHERE target = ? AND eventId = ?)
+                    """,
+                arguments: [route.target, notification.eventId, payload, now, now, route.target, notification.eventId])
+        }
+    }
+
+    /// Queues a notification outside an event's transaction (a duplicate of one queued or
+    /// delivered before is ignored). Returns whether it was queued.
+    @discardableResult
+    public func enqueueNotification(_ notification: OutboxNotification, routes: [NotificationRoute], at now: Double) throws -> Bool {
+        try write(.notification) { db in
+            try Self.enqueue(notification, routes: routes, at: now, db: db)
+            return db.changesCount > 0
+        }
+    }
+
+    /// Notifications due at `now`, oldest first, at most `limit` per target.
+    public func dueNotifications(at now: Double, limitPerTarget: Int) throws -> [OutboxEntry] {
+        try database.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT target, payload, attempts FROM (
+                      SELECT target, payload, attempts, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, eventId) AS n
+                      FROM notificationOutbox WHERE nextAttemptAt <= ?)
+                    WHERE n <= ? ORDER BY target, n
+                    """,
+                arguments: [now, limitPerTarget])
+            return try rows.map { row in
+                let payload: String = row["payload"]
+                return OutboxEntry(
+                    target: row["target"], notification: try JSONDecoder().decode(OutboxNotification.self, from: Data(payload.utf8)),
+                    attempts: row["attempts"])
+            }
+        }
+    }
+
+    /// How many notifications wait, per target.
+    public func pendingNotificationCounts() throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT target, COUNT(*) AS n FROM notificationOutbox GROUP BY target") {
+                counts[row["target"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Removes a delivered notification and remembers it, so a duplicate is not queued again.
+    public func notificationDelivered(target: String, eventId: String, at now: Double) throws {
+        try write(.notification) { db in
+            try db.execute(sql: "DELETE FROM notificationOutbox WHERE target = ? AND eventId = ?", arguments: [target, eventId])
+            try db.execute(
+                sql: "INSERT INTO notificationSent (target, eventId, at) VALUES (?, ?, ?) ON CONFLICT(target, eventId) DO NOTHING",
+                arguments: [target, eventId, now])
+        }
+    }
+
+    /// Records a failed attempt; the next one waits until `retryAt`.
+    public func notificationFailed(target: String, eventId: String, retryAt: Double) throws {
+        try write(.notification) { db in
+            try db.execute(
+                sql: "UPDATE notificationOutbox SET attempts = attempts + 1, nextAttemptAt = ? WHERE target = ? AND eventId = ?",
+                arguments: [retryAt, target, eventId])
+        }
+    }
+}
