@@ -64,8 +64,8 @@ public struct ControllerEnvironment: Sendable {
         config: ControllerConfig, secrets: ControllerSecrets, logger: Logger
     ) async throws -> ControllerEnvironment {
         let store = try ControllerStore(path: config.databasePath, notificationRoutes: NotificationDeliverer.routes(config.notifications))
-        let notifier = try config.notifications.isEmpty
-            ? nil : NotificationDeliverer(store: store, targets: config.notifications, stateDirectory: config.stateDirectory, logger: logger)
+        // Checks the CA files before anything needing a shutdown is made; its clients are made last.
+        for target in config.notifications { _ = try NotificationDeliverer.configuration(target, timeout: .seconds(10)) }
         let source: GitSource
         if config.repositoryLocation.isRemote {
             let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? config.repositoryLocation.defaultCredentials
@@ -78,7 +78,6 @@ public struct ControllerEnvironment: Sendable {
         var environment = ControllerEnvironment(
             config: config, source: source, store: store, backend: LocalDataPlane(address: config.dataPlane, readToken: { try secrets.dataPlaneToken() }),
             webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
-        environment.notifier = notifier
         if case .local = config.backend {
             try environment.useArtifactFetcher(config: config)
         }
@@ -91,6 +90,9 @@ public struct ControllerEnvironment: Sendable {
                 try? await metricsProvider?.close?()
                 throw error
             }
+        }
+        if !config.notifications.isEmpty {
+            environment.notifier = try NotificationDeliverer(store: store, targets: config.notifications, stateDirectory: config.stateDirectory, logger: logger)
         }
         return environment
     }

@@ -109,7 +109,7 @@ extension ControllerStore {
                 db,
                 sql: """
                     SELECT target, payload, attempts FROM (
-                      SELECT target, payload, attempts, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, eventId) AS n
+                      SELECT target, payload, attempts, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, rowid) AS n
                       FROM notificationOutbox WHERE nextAttemptAt <= ?)
                     WHERE n <= ? ORDER BY target, n
                     """,

@@ -34,7 +34,7 @@ struct UpgradePassTests {
         // The upgraded controller: a new store over the file (migrating it) and a new controller.
         try fixture.restart()
         let migrations = try await fixture.store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(migrations == ["v1", "v2-monitors", "v3-intents"])
+        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox"])
         let start = await fixture.settle(.start)
         #expect(start.succeeded)
         let state = try #require(await fixture.state())

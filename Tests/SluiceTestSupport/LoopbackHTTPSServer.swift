@@ -7,7 +7,8 @@ import SluiceServe
 /// `127.0.0.1` and `localhost`, two hosts for cross-host redirects). It serves the files
 /// under ``files`` with strong ETags, `Range` and `If-Range`, and scripted ``Route``s:
 /// redirects, refused HEADs, statuses, stalls and truncated bodies. Every request is logged
-/// (method, path, Host, Authorization, Range) for ``requests()``.
+/// (method, path, Host, Authorization, Range) for ``requests()``. A POST is answered 200 (or
+/// its route's `status`) and logged with its body and the status answered.
 ///
 /// ```swift
 /// let server = try await LoopbackHTTPSServer()
@@ -41,6 +42,10 @@ public final class LoopbackHTTPSServer: Sendable {
         public var host: String?
         public var authorization: String?
         public var range: String?
+        /// A POST's body (text).
+        public var body: String?
+        /// The status a POST was answered.
+        public var status: Int?
     }
 
     /// The temporary directory (certificates, script, log, files).
@@ -198,6 +203,22 @@ public final class LoopbackHTTPSServer: Sendable {
 
         def do_GET(self):
             self.serve(True)
+
+        def do_POST(self):
+            # Records the body; answers the route's status, else 200.
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
+            try:
+                with open(os.path.join(root, "routes.json")) as f:
+                    route = json.load(f).get(self.path.split("?", 1)[0], {})
+            except FileNotFoundError:
+                route = {}
+            status = route.get("status", 200)
+            entry = {"method": "POST", "path": self.path, "host": self.headers.get("Host"),
+                     "authorization": self.headers.get("Authorization"), "body": body, "status": status}
+            with lock:
+                with open(os.path.join(root, "requests.jsonl"), "a") as log:
+                    log.write(json.dumps(entry) + "\n")
+            self.empty(status)
 
         def empty(self, status, headers=()):
             self.send_response(status)

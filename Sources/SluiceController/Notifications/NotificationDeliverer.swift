@@ -36,7 +36,8 @@ public final class NotificationDeliverer: Sendable {
         }
     }
 
-    /// Creates a deliverer; throws when a `caFile` holds no readable certificate.
+    /// Creates a deliverer; throws when a `caFile` holds no readable certificate. Call
+    /// ``shutdown()`` once done (its HTTP clients require it).
     public init(
         store: ControllerStore, targets: [NotificationTarget], stateDirectory: String, clock: any WallClock = SystemWallClock(),
         logger: Logger, perSecond: Int = 5, backoff: Double = 2, maximumBackoff: Double = 600, timeout: TimeAmount = .seconds(10)
@@ -50,16 +51,10 @@ public final class NotificationDeliverer: Sendable {
         self.backoff = backoff
         self.maximumBackoff = maximumBackoff
         self.timeout = timeout
-        var clients: [String: HTTPClient] = [:]
-        do {
-            for target in targets {
-                clients[target.name] = HTTPClient(eventLoopGroupProvider: .singleton, configuration: try Self.configuration(target, timeout: timeout))
-            }
-        } catch {
-            for client in clients.values { try? client.syncShutdown() }
-            throw error
-        }
-        self.clients = clients
+        // Every configuration is checked before any client exists: a client must be shut down.
+        let configurations = try targets.map { ($0.name, try Self.configuration($0, timeout: timeout)) }
+        self.clients = Dictionary(
+            configurations.map { ($0, HTTPClient(eventLoopGroupProvider: .singleton, configuration: $1)) }, uniquingKeysWith: { first, _ in first })
     }
 
     static func configuration(_ target: NotificationTarget, timeout: TimeAmount) throws -> HTTPClient.Configuration {
