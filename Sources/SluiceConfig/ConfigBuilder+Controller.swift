@@ -49,7 +49,9 @@ extension ConfigBuilder {
         config.gitTokenEnv = text(node["gitTokenEnv"])
         config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
-        config.notifications = (node["notifications"]?.items ?? []).enumerated().compactMap { notificationTarget($1, index: $0) }
+        for (index, item) in (node["notifications"]?.items ?? []).enumerated() {
+            if let target = notificationTarget(item, index: index) { config.notifications.append(target) }
+        }
         config.prometheus = node["prometheus"].flatMap { prometheus($0) }
         if let artifacts = node["artifacts"] { config.artifacts = self.artifacts(artifacts) }
         if let author = node["git"]?["author"], let identity = gitAuthor(author) { config.gitAuthor = identity }

@@ -11,7 +11,7 @@ extension ConfigBuilder {
         target.url = tokenSource(node, env: "urlEnv", file: "urlFile")
         target.token = tokenSource(node, env: "tokenEnv", file: "tokenFile")
         target.repository = text(node["repository"])
-        target.caFile = text(node["caFile"]).map(resolve)
+        if let caFile = text(node["caFile"]) { target.caFile = resolve(caFile) }
         target.dashboardURL = text(node["dashboardURL"])
         if let api = node["api"], let value = text(api) {
             if value.hasPrefix("https://") || value.hasPrefix("http://") {
@@ -38,7 +38,12 @@ extension ConfigBuilder {
             let expected = kind == .github ? "OWNER/REPO" : "the project's id or GROUP/PROJECT path"
             if let repository = target.repository {
                 let parts = repository.split(separator: "/", omittingEmptySubsequences: false)
-                let valid = kind == .github ? parts.count == 2 && parts.allSatisfy { !$0.isEmpty } : !parts.contains("") && !repository.isEmpty
+                let valid: Bool
+                if kind == .github {
+                    valid = parts.count == 2 && !parts.contains("")
+                } else {
+                    valid = !repository.isEmpty && !parts.contains("")
+                }
                 if !valid || repository.contains(where: { $0 == " " || $0 == "?" || $0 == "#" }) {
                     problem(node, "\(field).repository", "expected \(expected), found '\(repository)'")
                     usable = false

@@ -48,12 +48,14 @@ public enum ControllerService {
         let closers: [any Service] = (environment.metricsProvider?.close.map { [MetricsProviderService(close: $0)] } ?? [])
             + [MetricsProviderService(close: { await closeArtifacts() })]
         // The backend's services stop last (after the loop's final pass), the closers just before.
-        let services: [any Service] = environment.backendServices + closers + [
+        var services: [any Service] = environment.backendServices + closers + [
             HTTPServerService(server: server, name: "controller API"),
             ControllerLoopService(controller: controller),
             BranchWatcherService(controller: controller),
             MonitorLoopService(controller: controller),
-        ] + (environment.notifier.map { [NotificationService(deliverer: $0)] } ?? [])
+        ]
+        // Stops first: what is still queued waits in the store for the next start.
+        if let notifier = environment.notifier { services.append(NotificationService(deliverer: notifier)) }
         return Started(address: address, services: services)
     }
 }

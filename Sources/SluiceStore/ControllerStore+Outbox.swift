@@ -128,7 +128,8 @@ extension ControllerStore {
         try database.read { db in
             var counts: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT target, COUNT(*) AS n FROM notificationOutbox GROUP BY target") {
-                counts[row["target"]] = row["n"]
+                let target: String = row["target"]
+                counts[target] = row["n"]
             }
             return counts
         }

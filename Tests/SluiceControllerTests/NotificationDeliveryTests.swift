@@ -29,7 +29,7 @@ struct NotificationDeliveryTests {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("notify-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             server = try await LoopbackHTTPSServer()
-            for (path, value) in [(urlFile, server.url(webhookPath)), (tokenFile, token)] {
+            for (path, value) in [(urlFile, server.url(NotificationDeliveryTests.webhookPath)), (tokenFile, NotificationDeliveryTests.token)] {
                 try Data((value + "\n").utf8).write(to: URL(fileURLWithPath: path))
                 chmod(path, 0o600)
             }

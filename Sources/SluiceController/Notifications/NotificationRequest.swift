@@ -124,12 +124,12 @@ struct NotificationRequest: Sendable {
     static func slackBody(
         _ notification: ControllerStore.OutboxNotification, event: NotificationEvent?, target: NotificationTarget, failedChecks: [CheckMeasurement]
     ) -> JSONValue {
-        let title = "\(notification.model): \(event.map(title) ?? notification.kind.rawValue)"
+        let heading = "\(notification.model): \(event.map(title) ?? notification.kind.rawValue)"
         var fields: [JSONValue] = [mrkdwn("*Model*\n\(escape(notification.model))")]
         if let revision = notification.revision { fields.append(mrkdwn("*Revision*\n`\(escape(String(revision.prefix(12))))`")) }
         fields.append(mrkdwn("*By*\n\(escape(notification.actor))"))
         var blocks: [JSONValue] = [
-            .object([("type", .string("header")), ("text", .object([("type", .string("plain_text")), ("text", .string(String(title.prefix(150))))]))]),
+            .object([("type", .string("header")), ("text", .object([("type", .string("plain_text")), ("text", .string(String(heading.prefix(150))))]))]),
             .object([("type", .string("section")), ("text", mrkdwn(escape(notification.message))), ("fields", .array(fields))]),
         ]
         if !failedChecks.isEmpty {
@@ -139,7 +139,7 @@ struct NotificationRequest: Sendable {
         if let link = target.dashboardURL {
             blocks.append(.object([("type", .string("context")), ("elements", .array([mrkdwn("<\(escape(link))|Open the dashboard>")]))]))
         }
-        return .object([("text", .string("\(title): \(notification.message)")), ("blocks", .array(blocks))])
+        return .object([("text", .string("\(heading): \(notification.message)")), ("blocks", .array(blocks))])
     }
 
     static func title(_ event: NotificationEvent) -> String {
