@@ -65,7 +65,7 @@ public struct ControllerEnvironment: Sendable {
     ) async throws -> ControllerEnvironment {
         let store = try ControllerStore(path: config.databasePath, notificationRoutes: NotificationDeliverer.routes(config.notifications))
         // Checks the CA files before anything needing a shutdown is made; its clients are made last.
-        for target in config.notifications { _ = try NotificationDeliverer.configuration(target, timeout: .seconds(10)) }
+        try NotificationDeliverer.check(config.notifications)
         let source: GitSource
         if config.repositoryLocation.isRemote {
             let credentials = config.gitTokenEnv.map { GitCredentials.tokenFromEnvironment(variable: $0) } ?? config.repositoryLocation.defaultCredentials

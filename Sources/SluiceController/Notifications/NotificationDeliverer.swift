@@ -57,6 +57,11 @@ public final class NotificationDeliverer: Sendable {
             configurations.map { ($0, HTTPClient(eventLoopGroupProvider: .singleton, configuration: $1)) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Throws what `init` would about `targets` (an unreadable `caFile`), creating nothing.
+    public static func check(_ targets: [NotificationTarget]) throws {
+        for target in targets { _ = try configuration(target, timeout: .seconds(10)) }
+    }
+
     static func configuration(_ target: NotificationTarget, timeout: TimeAmount) throws -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         // A token goes to the configured host only, and a redirect could carry it elsewhere.
