@@ -102,7 +102,7 @@ struct NotificationDeliveryTests {
         #expect(text.contains("fraud") && text.contains("aborted"))
         let blocks = try #require(message["blocks"] as? [[String: Any]])
         #expect(blocks.first?["type"] as? String == "header")
-        #expect(blocks.contains { ($0["text"] as? [String: Any])?["text"] as? String == "*Failed checks*\n• `error_rate` 0.2 vs threshold max 0.05: failed" })
+        #expect(blocks.contains { ($0["text"] as? [String: Any])?["text"] as? String == "*Failed checks*\n• `error_rate` 0.2 vs threshold max 0.05: Failed" })
 
         let statuses = posts.filter { $0.path == "/api/repos/acme/models/statuses/\(Self.sha)" }
         #expect(statuses.count == 2)

@@ -13,7 +13,7 @@ struct UpgradePassTests {
     /// since. Run with SQLite itself on the file a controller wrote.
     static let toFirstFormat = """
         DROP TABLE monitorStatus; DROP TABLE monitorReading; DROP TABLE approval;
-        DROP TABLE pendingRevert; DROP TABLE webhookDelivery;
+        DROP TABLE pendingRevert; DROP TABLE webhookDelivery; DROP TABLE notificationOutbox; DROP TABLE notificationSent;
         DELETE FROM grdb_migrations WHERE identifier <> 'v1';
         UPDATE modelState SET state = json_remove(state, '$.candidate.weightChangedAt', '$.candidate.stepCount', '$.previousStable', '$.lastRollout');
         """
