@@ -186,4 +186,23 @@ struct NotificationDeliveryTests {
         #expect(lines.filter { $0.contains("not delivered") }.count == 2)
         #expect(lines.allSatisfy { !$0.contains(Self.webhookPath) && !$0.contains(Self.token) })
     }
+
+    @Test("a GitLab status goes to /projects/ID/statuses/SHA with running/success/failed; events without a commit status send nothing")
+    func gitlabRequest() throws {
+        let target = NotificationTarget(name: "gl", kind: .gitlab, token: .environment("T"), repository: "ml/models")
+        func request(_ kind: RolloutEvent.Kind, revision: String? = Self.sha) -> NotificationRequest? {
+            let notification = ControllerStore.OutboxNotification(
+                eventId: "event-1", model: "fraud", kind: kind, message: "m", revision: revision, actor: "controller", at: 1)
+            return NotificationRequest.make(for: notification, target: target, url: nil, token: "glpat", failedChecks: [])
+        }
+        let started = try #require(request(.rolloutStarted))
+        #expect(started.url == "https://gitlab.com/api/v4/projects/ml%2Fmodels/statuses/\(Self.sha)")
+        #expect(started.headers.contains { $0 == ("authorization", "Bearer glpat") })
+        #expect(started.body["state"] == .string("running"))
+        #expect(started.body["name"] == .string("sluice/fraud"))
+        #expect(request(.promoted)?.body["state"] == .string("success"))
+        #expect(request(.aborted)?.body["state"] == .string("failed"))
+        #expect(request(.monitorFiring) == nil)
+        #expect(request(.promoted, revision: "main") == nil)
+    }
 }
