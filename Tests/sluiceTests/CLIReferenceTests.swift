@@ -46,11 +46,11 @@ struct CLIReferenceTests {
             #expect(script.contains(command), "the \(shell) script does not name \(command)")
         }
         #expect(!script.contains("cli-reference"), "the \(shell) script offers the hidden generator")
-        // --config completes YAML files, positional paths complete any file.
+        // --config completes YAML files (and directories on the way to them).
         let fileCompletion = switch shell {
-        case "bash": "yaml"
-        case "zsh": "_files"
-        default: "__fish_complete_path"
+        case "bash": "-fX '!*.@(yaml|yml)'"
+        case "zsh": "_files -g '\\''*.yaml *.yml'"
+        default: "__fish_complete_directories"
         }
         #expect(script.contains(fileCompletion), "the \(shell) script does not complete file names")
     }
