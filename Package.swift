@@ -334,3 +334,14 @@ if Context.environment["SLUICE_FUZZ"] != nil {
                 swiftSettings: strictSettings))
     }
 }
+
+// The zero-warnings guard: with SLUICE_WARNINGS_AS_ERRORS=1 (scripts/test.sh sets it, so CI
+// does) a compiler warning in our own targets is an error, on every build, incremental or not.
+// Dependencies are unaffected (SwiftPM builds them with warnings suppressed). Off by default:
+// a package with unsafe flags cannot be depended upon, and a newer compiler's new warning
+// should not stop a user's release build.
+if Context.environment["SLUICE_WARNINGS_AS_ERRORS"] == "1" {
+    for target in package.targets where target.type != .system && target.type != .binary && target.type != .plugin {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-warnings-as-errors"])]
+    }
+}

@@ -14,7 +14,15 @@ scripts/setup.sh
 configuration=${SLUICE_QUICKSTART_BUILD:-release}
 patience=1
 if [ "$configuration" != release ]; then patience=4; fi
-swift build -c "$configuration" --product sluice
+# The build's own output (package resolution, compiling) goes to a log, shown when it fails.
+mkdir -p .build
+build_log=.build/quickstart-build.log
+echo "== building sluice ($configuration; the first build takes several minutes; log: $build_log)"
+if ! swift build -c "$configuration" --product sluice > "$build_log" 2>&1; then
+  tail -40 "$build_log" >&2
+  echo "quickstart: the build failed (full log: $build_log)" >&2
+  exit 1
+fi
 sluice=.build/$configuration/sluice
 echo "== sluice validate manifests/  (the example desired state)"
 "$sluice" validate manifests/

@@ -23,6 +23,7 @@ if ! command -v moto_server >/dev/null 2>&1; then python3 -m pip install --quiet
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
+echo "== setup: installing ${missing[*]} (apt-get)"
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-$SUDO apt-get update -qq
+$SUDO apt-get update -qq >/dev/null
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null

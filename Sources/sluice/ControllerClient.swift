@@ -10,7 +10,7 @@ import SluiceServe
 
 /// Where the controller's API is and how to authenticate, for the client commands.
 struct ControllerClientOptions: ParsableArguments {
-    @Option(name: .long, help: "The config file naming the controller's listener and token.")
+    @Option(name: .long, help: "The config file naming the controller's listener and token.", completion: .file(extensions: ["yaml", "yml"]))
     var config: String = "sluice.yaml"
 
     @Option(name: .long, help: "The controller's API (http://HOST:PORT); overrides the config.")

@@ -6,22 +6,22 @@ import SluiceGit
 
 /// Where the manifest repository is and how to reach it; shared by `plan` and `rollback`.
 struct RepositoryOptions: ParsableArguments {
-    @Option(help: "A local repository path, or a remote URL (https://, ssh://, git@host:path, file://).")
+    @Option(help: "A local repository path, or a remote URL (https://, ssh://, git@host:path, file://).", completion: .directory)
     var repo: String = "."
 
-    @Option(help: "The directory of manifests inside the repository (default: the whole repository).")
+    @Option(help: "The directory of manifests inside the repository (default: the whole repository).", completion: .directory)
     var path: String = ""
 
-    @Option(help: "Where clones of remote repositories are cached.")
+    @Option(help: "Where clones of remote repositories are cached.", completion: .directory)
     var cacheDir: String = RepositoryOptions.defaultCacheDirectory
 
     @Option(help: "An environment variable holding an HTTPS token for the remote.")
     var tokenEnv: String?
 
-    @Option(help: "A file whose first line is an HTTPS token for the remote.")
+    @Option(help: "A file whose first line is an HTTPS token for the remote.", completion: .file())
     var tokenFile: String?
 
-    @Option(help: "An SSH private key file for the remote (default for SSH remotes: the ssh-agent).")
+    @Option(help: "An SSH private key file for the remote (default for SSH remotes: the ssh-agent).", completion: .file())
     var sshKey: String?
 
     @Option(help: "An environment variable holding the SSH key's passphrase.")

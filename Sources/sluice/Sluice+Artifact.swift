@@ -29,10 +29,10 @@ extension Sluice.ArtifactCommand {
                 """
         )
 
-        @Argument(help: ArgumentHelp("A local file or directory, or an artifact URI.", valueName: "path-or-uri"))
+        @Argument(help: ArgumentHelp("A local file or directory, or an artifact URI.", valueName: "path-or-uri"), completion: .file())
         var target: String
 
-        @Option(help: ArgumentHelp("The config whose controller.artifacts says how to fetch a URI.", valueName: "file"))
+        @Option(help: ArgumentHelp("The config whose controller.artifacts says how to fetch a URI.", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
         var config: String?
 
         func run() async throws {
@@ -67,13 +67,13 @@ extension Sluice.ArtifactCommand {
         @Argument(help: ArgumentHelp("The artifact URI.", valueName: "uri"))
         var uri: String
 
-        @Option(name: .shortAndLong, help: ArgumentHelp("The directory to write into (created when missing).", valueName: "dir"))
+        @Option(name: .shortAndLong, help: ArgumentHelp("The directory to write into (created when missing).", valueName: "dir"), completion: .directory)
         var output: String?
 
         @Option(help: ArgumentHelp("The digest the artifact must have (sha256:<hex>).", valueName: "digest"))
         var digest: String?
 
-        @Option(help: ArgumentHelp("The config whose controller.artifacts says how to fetch.", valueName: "file"))
+        @Option(help: ArgumentHelp("The config whose controller.artifacts says how to fetch.", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
         var config: String?
 
         func run() async throws {

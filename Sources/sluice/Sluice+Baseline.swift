@@ -25,10 +25,10 @@ extension Sluice {
                     """
             )
 
-            @Argument(help: "The CSV file (header row, one column per feature).")
+            @Argument(help: "The CSV file (header row, one column per feature).", completion: .file(extensions: ["csv"]))
             var data: String
 
-            @Option(name: .shortAndLong, help: "Where to write the baseline (default: standard output).")
+            @Option(name: .shortAndLong, help: "Where to write the baseline (default: standard output).", completion: .file(extensions: ["json"]))
             var output: String?
 
             @Option(help: "Quantile bins per numeric column.")

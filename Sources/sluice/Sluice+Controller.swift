@@ -17,7 +17,7 @@ extension Sluice {
                 """
         )
 
-        @Option(name: .long, help: "The operator's config file.")
+        @Option(name: .long, help: "The operator's config file.", completion: .file(extensions: ["yaml", "yml"]))
         var config: String = "sluice.yaml"
 
         @OptionGroup var logOptions: LogOptions

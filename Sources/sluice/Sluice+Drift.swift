@@ -17,10 +17,10 @@ extension Sluice {
                 """
         )
 
-        @Argument(help: "The reference: a CSV file or a baseline JSON file.")
+        @Argument(help: "The reference: a CSV file or a baseline JSON file.", completion: .file(extensions: ["csv", "json"]))
         var reference: String
 
-        @Argument(help: "The current data: a CSV file.")
+        @Argument(help: "The current data: a CSV file.", completion: .file(extensions: ["csv"]))
         var current: String
 
         @Option(help: "auto, psi, ks, chi_square, jensen_shannon, wasserstein or hellinger.")

@@ -57,7 +57,7 @@ extension Sluice {
         @Flag(help: "Print the objects the change would apply on --backend (kubernetes), after the plan.")
         var render = false
 
-        @Option(help: "The operator's config file (backend and runtimes) for --render.")
+        @Option(help: "The operator's config file (backend and runtimes) for --render.", completion: .file(extensions: ["yaml", "yml"]))
         var config: String = "sluice.yaml"
 
         @Option(help: "The driver to render for when backend.driver is auto (gateway-api or kserve); plan never contacts the cluster.")

@@ -16,7 +16,7 @@ extension Sluice {
                 """
         )
 
-        @Option(name: .long, help: "The operator's config file (with `serve:`, `runtimes:` and `controller:`).")
+        @Option(name: .long, help: "The operator's config file (with `serve:`, `runtimes:` and `controller:`).", completion: .file(extensions: ["yaml", "yml"]))
         var config: String = "sluice.yaml"
 
         @OptionGroup var logOptions: LogOptions

@@ -18,7 +18,7 @@ extension Sluice {
                 """
         )
 
-        @Argument(help: "Manifest files or directories (default: the current directory).")
+        @Argument(help: "Manifest files or directories (default: the current directory).", completion: .file())
         var paths: [String] = []
 
         @Option(help: "Report format: text, json or github (GitHub Actions annotations).")
@@ -32,7 +32,8 @@ extension Sluice {
             help: ArgumentHelp(
                 "Also read paths, one per line, from this file ('-' for standard input).",
                 discussion: "For lists longer than a command line may be.",
-                valueName: "file"))
+                valueName: "file"),
+            completion: .file())
         var filesFrom: String?
 
         @Flag(help: "Treat warnings as errors (exit 1 when there is any).")
@@ -45,7 +46,7 @@ extension Sluice {
                 discussion: "Paths in the repository are read from the working tree of the git repository holding the manifest (else the current directory)."))
         var checkArtifacts = false
 
-        @Option(help: ArgumentHelp("With --check-artifacts: the config whose controller.artifacts says how to fetch.", valueName: "file"))
+        @Option(help: ArgumentHelp("With --check-artifacts: the config whose controller.artifacts says how to fetch.", valueName: "file"), completion: .file(extensions: ["yaml", "yml"]))
         var config: String?
 
         func run() async throws {

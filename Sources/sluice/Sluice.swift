@@ -7,7 +7,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "GitOps for ML models: validate, plan and reconcile model deployments declared in git.",
         version: SluiceVersion.current,
-        subcommands: [Validate.self, Plan.self, Rollback.self, Schema.self, Serve.self, Controller.self, Up.self, Status.self, History.self, Promote.self, Abort.self, Retry.self, Approve.self, Drift.self, BaselineCommand.self, ArtifactCommand.self]
+        subcommands: [Validate.self, Plan.self, Rollback.self, Schema.self, Serve.self, Controller.self, Up.self, Status.self, History.self, Promote.self, Abort.self, Retry.self, Approve.self, Drift.self, BaselineCommand.self, ArtifactCommand.self, CLIReference.self]
     )
 
     /// ArgumentParser's own entry point, except that the operands of `sluice validate` bypass
