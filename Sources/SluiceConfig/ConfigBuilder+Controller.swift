@@ -48,6 +48,7 @@ extension ConfigBuilder {
         config.allowEmpty = boolean(node["allowEmpty"]) ?? false
         config.gitTokenEnv = text(node["gitTokenEnv"])
         config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
+        config.viewerToken = tokenSource(node, env: "viewerTokenEnv", file: "viewerTokenFile")
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
         config.prometheus = node["prometheus"].flatMap { prometheus($0) }
         if let artifacts = node["artifacts"] { config.artifacts = self.artifacts(artifacts) }
