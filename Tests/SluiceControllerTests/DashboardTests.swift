@@ -60,7 +60,7 @@ struct DashboardTests {
         try await Self.withDashboard(fixture) { client in
             let (status, page) = try await Self.get(client, "/ui", headers: [.authorization: "Bearer \(Self.token)"])
             #expect(status == .ok)
-            #expect(page.contains("<a href=\"/ui/models/fraud\">fraud</a>"), page)
+            #expect(page.contains("<a href=\"/ui/models/fraud\">fraud</a>"), "\(page)")
             #expect(page.contains("v1 70%"))
             #expect(page.contains("v2 30%"))
             #expect(page.contains("<meta http-equiv=\"refresh\""))
@@ -86,7 +86,7 @@ struct DashboardTests {
             let (status, page) = try await Self.get(client, "/ui/models/fraud", headers: [.authorization: "Bearer \(Self.viewer)"])
             #expect(status == .ok)
             #expect(page.contains("AnalysisFailed"))
-            #expect(page.contains("<td class=\"Failed\">Failed</td>"), page)
+            #expect(page.contains("<td class=\"Failed\">Failed</td>"), "\(page)")
             #expect(page.contains("<td>0.3</td>"), "the measured value")
             #expect(page.contains("max 0.1"), "the threshold")
             #expect(page.contains("<svg"), "the measurement chart")
