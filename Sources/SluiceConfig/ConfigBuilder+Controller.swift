@@ -48,6 +48,7 @@ extension ConfigBuilder {
         config.allowEmpty = boolean(node["allowEmpty"]) ?? false
         config.gitTokenEnv = text(node["gitTokenEnv"])
         config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
+        config.viewerToken = tokenSource(node, env: "viewerTokenEnv", file: "viewerTokenFile")
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
         for (index, item) in (node["notifications"]?.items ?? []).enumerated() {
             if let target = notificationTarget(item, index: index) { config.notifications.append(target) }

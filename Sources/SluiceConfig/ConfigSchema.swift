@@ -203,6 +203,8 @@ public enum ConfigSchema {
                 "Where rollout results and alerts are reported: Slack, a generic JSON receiver, GitHub or GitLab commit statuses (docs/notifications.md)."),
             FieldSchema("metricsTokenEnv", .text(nil), default: "open", "An environment variable holding the bearer token `GET /metrics` then requires."),
             FieldSchema("metricsTokenFile", .text(nil), default: "open", "A file (mode 0600) holding the bearer token `GET /metrics` then requires."),
+            FieldSchema("viewerTokenEnv", .text(nil), default: "none", "An environment variable holding a read-only token for the web dashboard at `/ui`."),
+            FieldSchema("viewerTokenFile", .text(nil), default: "none", "A file (mode 0600) holding a read-only token for the web dashboard at `/ui`."),
             FieldSchema(
                 "prometheus", .object(prometheus), default: "none (`metric: prometheus` is an Error)",
                 "The Prometheus that `metric: prometheus` checks and monitors query (see Prometheus below the table)."),
@@ -211,7 +213,7 @@ public enum ConfigSchema {
         ],
         exclusive: [
             ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],
-            ["metricsTokenEnv", "metricsTokenFile"],
+            ["metricsTokenEnv", "metricsTokenFile"], ["viewerTokenEnv", "viewerTokenFile"],
         ])
 
     static let monitors = ObjectSchema(

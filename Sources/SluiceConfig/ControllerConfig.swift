@@ -43,6 +43,8 @@ public struct ControllerConfig: Sendable {
     public var monitorWebhookToken: ServeConfig.TokenSource?
     /// The bearer token `GET /metrics` requires (`metricsTokenEnv` / `metricsTokenFile`); nil: open.
     public var metricsToken: ServeConfig.TokenSource?
+    /// The read-only token of the web dashboard (`viewerTokenEnv` / `viewerTokenFile`); nil: none.
+    public var viewerToken: ServeConfig.TokenSource?
     /// The metrics provider (`prometheus`); nil: `metric: prometheus` checks are an Error.
     public var prometheus: PrometheusConfig?
     /// Where models run (the top-level `backend:` section); `.local` by default.

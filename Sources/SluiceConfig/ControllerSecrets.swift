@@ -11,6 +11,8 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
     public var webhookSecret: String?
     /// The bearer token `GET /metrics` requires; nil: open.
     public var metricsToken: String?
+    /// The web dashboard's read-only token; nil: only the API token logs in.
+    public var viewerToken: String?
     /// The data plane's admin token, read at each use.
     public var dataPlaneToken: SecretProvider
     /// The bearer token sent to the monitors' webhooks, read at each use; nil: none.
@@ -42,6 +44,9 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
         let metrics = try config.metricsToken.map {
             try SecretReader.read($0, stateDirectory: directory, fileName: "metrics-token", fields: .init(env: "controller.metricsTokenEnv", file: "controller.metricsTokenFile", section: "controller"))
         }
+        let viewer = try config.viewerToken.map {
+            try SecretReader.read($0, stateDirectory: directory, fileName: "viewer-token", fields: .init(env: "controller.viewerTokenEnv", file: "controller.viewerTokenFile", section: "controller"))
+        }
         let dataPlane = config.dataPlaneToken
         let monitors = config.monitorWebhookToken
         let prometheus = config.prometheus?.token
@@ -54,7 +59,7 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
             _ = try target.readURL(stateDirectory: directory)
             _ = try target.readToken(stateDirectory: directory)
         }
-        return ControllerSecrets(
+        var secrets = ControllerSecrets(
             apiToken: try apiToken(config), webhookSecret: webhook, metricsToken: metrics,
             dataPlaneToken: SecretProvider {
                 try SecretReader.read(dataPlane, stateDirectory: directory, fileName: "admin-token", fields: .init(env: "controller.dataPlaneTokenEnv", file: "controller.dataPlaneTokenFile", section: "controller"))
@@ -67,6 +72,8 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
             prometheusToken: prometheus.map { source in
                 SecretProvider { try SecretReader.read(source, stateDirectory: directory, fileName: "prometheus-token", fields: prometheusFields) }
             })
+        secrets.viewerToken = viewer
+        return secrets
     }
 
     private static let prometheusFields = SecretReader.Fields(section: "controller.prometheus")

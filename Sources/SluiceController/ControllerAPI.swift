@@ -11,6 +11,7 @@ import SluiceStore
 /// open, and `/metrics` too unless a metrics token is configured (both read-only, no
 /// secrets).
 ///
+/// - `/ui`: the web dashboard (``DashboardRoutes``)
 /// - `GET /v1/status`, `GET /v1/models/{model}`, `GET /v1/models/{model}/history`
 /// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?monitor=NAME`;
 ///   `x-sluice-actor` names who asked)
@@ -24,12 +25,16 @@ struct ControllerAPI: Sendable {
     private let budget: BodyBudget
     /// The KServe payload-logger collector and its feedback route (the `kserve` driver).
     private let collector: KServeLogCollector?
+    /// The web dashboard at `/ui` (its own login: the controller token or the viewer token).
+    private let dashboard: DashboardRoutes
 
     init(
         controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil,
-        budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies), collector: KServeLogCollector? = nil
+        budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies), collector: KServeLogCollector? = nil,
+        viewerToken: String? = nil
     ) {
         self.controller = controller
+        dashboard = DashboardRoutes(controller: controller, operatorToken: token, viewerToken: viewerToken, sessions: DashboardSessions())
         self.collector = collector
         self.budget = budget
         self.token = BearerToken(token)
@@ -79,6 +84,7 @@ struct ControllerAPI: Sendable {
             return Self.maximumBody
         })
         collector?.addRoutes(to: router, budget: budget)
+        dashboard.addRoutes(to: router)
         let controller = self.controller
         let webhook = self.webhook
         let metricsToken = self.metricsToken

@@ -28,7 +28,7 @@ public enum ControllerService {
             controller = try Controller(environment: environment)
             let api = ControllerAPI(
                 controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken,
-                collector: environment.collector)
+                collector: environment.collector, viewerToken: secrets.viewerToken)
             server = try await APIServer.start(
                 router: api.router(), address: config.listen, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
         } catch {

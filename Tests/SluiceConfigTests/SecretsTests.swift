@@ -61,7 +61,7 @@ import Testing
         #expect("\(error)" == "controller.webhookSecretEnv: the environment variable \(name) is not set or empty")
     }
 
-    @Test("the controller's secrets: API token generated, metrics token from a file, data plane token read when first needed")
+    @Test("the controller's secrets: API token generated, metrics and viewer tokens from files, data plane token read when first needed")
     func controller() throws {
         let path = try write("""
             serve:
@@ -70,13 +70,16 @@ import Testing
               repository: .
               stateDirectory: state
               metricsTokenFile: scrape-token
+              viewerTokenFile: viewer-token
             """)
         let directory = (path as NSString).deletingLastPathComponent
         let scrape = "\(directory)/scrape-token"
         _ = FileManager.default.createFile(atPath: scrape, contents: Data("scrape-secret\n".utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: "\(directory)/viewer-token", contents: Data("viewer-secret\n".utf8), attributes: [.posixPermissions: 0o600])
         let config = try SluiceConfiguration.load(path: path).controller()
         let secrets = try ControllerSecrets.resolve(config)
         #expect(secrets.metricsToken == "scrape-secret")
+        #expect(secrets.viewerToken == "viewer-secret", "the dashboard's read-only token")
         #expect(secrets.webhookSecret == nil)
         #expect(try String(contentsOfFile: "\(directory)/state/controller-token", encoding: .utf8) == secrets.apiToken + "\n")
         #expect(try ControllerSecrets.apiToken(config) == secrets.apiToken)

@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SluiceTestSupport
+import Testing
+@testable import SluiceController
+
+/// The dashboard rendered by a real headless Chromium: the DOM it builds (`--dump-dom`) holds
+/// the model names, the weights and an aborted analysis's Failed verdict, and screenshots of
+/// the models page (desktop and phone width) and of a model page during a canary are written
+/// to `.build/dashboard-screenshots/` (test output, not in git).
+///
+/// Not in the default test command (Chromium is a large Debian package): run it with
+/// `scripts/test-dashboard-browser.sh`, which sets `SLUICE_BROWSER_TESTS=1`. Enabled and
+/// without Chromium, the suite fails with an issue saying so; it never passes silently.
+@Suite(
+    "dashboard in a headless browser", .timeLimit(.minutes(10)),
+    .enabled(if: ProcessInfo.processInfo.environment["SLUICE_BROWSER_TESTS"] == "1", "set SLUICE_BROWSER_TESTS=1 (scripts/test-dashboard-browser.sh)"))
+struct DashboardBrowserTests {
+    static let screenshots = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/dashboard-screenshots")
+
+    /// Chromium sends no `Authorization` header of its own and has no flag to set a cookie:
+    /// this responder adds the operator's bearer header to each request, as a logged-in
+    /// session's cookie would authorize it. Everything else is the real router.
+    struct Authorized: HTTPResponder {
+        let inner: RouterResponder<BasicRequestContext>
+        func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+            var head = request.head
+            head.headerFields[.authorization] = "Bearer \(DashboardTests.token)"
+            return try await inner.respond(to: Request(head: head, body: request.body), context: context)
+        }
+    }
+
+    static func chromium() -> String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs Chromium headless on `url` with `arguments`; returns its standard output (a hung
+    /// Chromium is ended by the suite's time limit).
+    static func run(_ chromium: String, _ arguments: [String], url: String) async throws -> String {
+        // Off the cooperative pool: waiting for Chromium there would starve the server it reads.
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try runBlocking(chromium, arguments, url: url) }) }
+        }
+    }
+
+    static func runBlocking(_ chromium: String, _ arguments: [String], url: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-chromium-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: profile) }
+        // --no-sandbox: test containers run as root, where Chromium's sandbox cannot start.
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)"] + arguments + [url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "chromium \(arguments) exited with \(process.terminationStatus)")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func withBrowser(_ fixture: ControllerFixture, _ body: @escaping @Sendable (String, String) async throws -> Void) async throws {
+        guard let chromium = chromium() else {
+            Issue.record("Chromium is not installed: apt-get install -y chromium (see docs/dashboard.md)")
+            return
+        }
+        try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
+        let api = ControllerAPI(controller: fixture.controller, token: DashboardTests.token, webhookSecret: nil)
+        let app = Application(responder: Authorized(inner: api.router().buildResponder()), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await body(chromium, "http://127.0.0.1:\(port)")
+        }
+    }
+
+    @Test("the models page and a model page during a canary, rendered by Chromium: names, weights, the step; screenshots at desktop and phone width")
+    func canaryPages() async throws {
+        let (fixture, _) = try await CanaryPassTests.canary(Manifests.rollout(["weight: 30", "pause: 1h"]))
+        await fixture.settle()
+        try await Self.withBrowser(fixture) { chromium, base in
+            let models = try await Self.run(chromium, ["--dump-dom"], url: "\(base)/ui")
+            #expect(models.contains(">fraud</a>"), "\(models.prefix(2000))")
+            #expect(models.contains("v1 70%"))
+            #expect(models.contains("v2 30%"))
+            let model = try await Self.run(chromium, ["--dump-dom"], url: "\(base)/ui/models/fraud")
+            #expect(model.contains("<h1>fraud</h1>"))
+            #expect(model.contains("Rollout: step"))
+            #expect(model.contains("v2 30%"), "the split bar")
+            for (name, size, path) in [("models", "1280,800", "/ui"), ("models-phone", "390,844", "/ui"), ("model-canary", "1280,1600", "/ui/models/fraud")] {
+                let file = Self.screenshots.appendingPathComponent("\(name).png")
+                try? FileManager.default.removeItem(at: file)
+                _ = try await Self.run(chromium, ["--screenshot=\(file.path)", "--window-size=\(size)"], url: base + path)
+                let bytes = try Data(contentsOf: file)
+                #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name).png is a PNG")
+            }
+        }
+    }
+
+    @Test("a model page after an aborted canary, rendered by Chromium, shows the Failed verdict and the measured value")
+    func abortedCanary() async throws {
+        let fixture = try await AnalysisPassTests.analysed()
+        fixture.backend.script("fraud", "v2", .init(errorRate: 0.3))
+        await AnalysisPassTests.interval(fixture)
+        try await Self.withBrowser(fixture) { chromium, base in
+            let model = try await Self.run(chromium, ["--dump-dom"], url: "\(base)/ui/models/fraud")
+            #expect(model.contains("<td class=\"Failed\">Failed</td>"), "\(model.prefix(3000))")
+            #expect(model.contains("<td>0.3</td>"))
+            #expect(model.contains("AnalysisFailed"))
+            let file = Self.screenshots.appendingPathComponent("model-aborted.png")
+            _ = try await Self.run(chromium, ["--screenshot=\(file.path)", "--window-size=1280,1600"], url: "\(base)/ui/models/fraud")
+            #expect(FileManager.default.fileExists(atPath: file.path))
+        }
+    }
+}
