@@ -204,7 +204,7 @@ let package = Package(
         ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(
-            name: "SluiceCoreTests", dependencies: ["SluiceCore", .product(name: "Crypto", package: "swift-crypto")],
+            name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Fixtures"]),
         // Real git repositories in temporary directories, shared by the git and CLI tests; the
         // fake data plane (real traffic statistics and monitoring buckets from scripted traffic);
@@ -212,7 +212,7 @@ let package = Package(
         .target(
             name: "SluiceTestSupport",
             dependencies: [
-                "SluiceCore", "SluiceServe", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "SluiceCore", "SluiceServe", "CSluiceSpawn", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 // The fake Kubernetes API server reuses KubernetesObject, ResourceKind and JSONValue.
                 "SluiceKubernetes",

@@ -77,6 +77,21 @@ void sluice_cloexec_above_stderr(void) {
 }
 
 pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory, int log_fd, int cgroup_fd, int *failed_step) {
+    struct sluice_spawn_io io = {.stdin_fd = -1, .stdout_fd = log_fd, .stderr_fd = log_fd, .die_with_parent = 1};
+    return sluice_spawn_with(argv, envp, directory, io, cgroup_fd, failed_step);
+}
+
+/// Puts `fd` at `target` in the child (async-signal-safe). A descriptor already at its
+/// place only loses close-on-exec.
+static int place(int fd, int target) {
+    if (fd == target) {
+        int flags = fcntl(fd, F_GETFD);
+        return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+pid_t sluice_spawn_with(char *const argv[], char *const envp[], const char *directory, struct sluice_spawn_io io, int cgroup_fd, int *failed_step) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return -errno;
     pid_t parent = getpid();
@@ -92,9 +107,11 @@ pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory
         int error = 0;
         int step = SLUICE_SPAWN_STEP_SETUP;
 #ifdef __linux__
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) error = errno;
-        // The parent may have died between fork and prctl.
-        if (error == 0 && getppid() != parent) _exit(127);
+        if (io.die_with_parent) {
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) error = errno;
+            // The parent may have died between fork and prctl.
+            if (error == 0 && getppid() != parent) _exit(127);
+        }
 #endif
         if (error == 0 && setpgid(0, 0) != 0) error = errno;
         // "0" moves the writing process; its descendants are born in the cgroup too.
@@ -111,12 +128,14 @@ pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory
         for (int sig = 1; sig < 32; sig++) {
             if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
         }
-        int null_fd = open("/dev/null", O_RDONLY);
-        if (error == 0 && null_fd >= 0) dup2(null_fd, 0);
-        if (error == 0 && log_fd >= 0) {
-            dup2(log_fd, 1);
-            dup2(log_fd, 2);
+        if (error == 0 && io.stdin_fd < 0) {
+            int null_fd = open("/dev/null", O_RDONLY);
+            if (null_fd >= 0) dup2(null_fd, 0);
         }
+        // Any order is safe: the caller's descriptors are all above 2 or already in place.
+        if (error == 0 && io.stdin_fd >= 0 && place(io.stdin_fd, 0) != 0) error = errno;
+        if (error == 0 && io.stdout_fd >= 0 && place(io.stdout_fd, 1) != 0) error = errno;
+        if (error == 0 && io.stderr_fd >= 0 && place(io.stderr_fd, 2) != 0) error = errno;
         if (error == 0 && directory != NULL) {
             step = SLUICE_SPAWN_STEP_DIRECTORY;
             if (chdir(directory) != 0) error = errno;

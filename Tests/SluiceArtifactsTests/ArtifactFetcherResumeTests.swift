@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import SluiceCore
 import Testing
 
@@ -24,7 +25,7 @@ struct ArtifactFetcherResumeTests {
     /// `bytes` (as a download stalls), and is killed with SIGKILL once they are on disk, so the
     /// size left does not depend on how fast this machine runs. Returns how many bytes it left.
     private func copyAndKill(_ source: String, to destination: String, after bytes: Int) async throws -> Int {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", "-c",

@@ -18,7 +18,7 @@ struct MLflowHostileTests {
         let baseURL: String
         let seenFile: String
         let directory: URL
-        private let process: Process
+        private let process: SpawnedProcess
 
         init() async throws {
             directory = try MLflowTesting.temporaryDirectory("mlflow-stub")
@@ -26,7 +26,7 @@ struct MLflowHostileTests {
             let log = directory.appendingPathComponent("stub.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let script = MLflowServer.packageRoot.appendingPathComponent("Tests/SluiceArtifactsTests/Fixtures/mlflow_hostile_stub.py").path
-            process = Process()
+            process = SpawnedProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", "-u", script, seenFile]
             process.standardOutput = try FileHandle(forWritingTo: log)

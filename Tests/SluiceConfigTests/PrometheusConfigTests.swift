@@ -123,7 +123,7 @@ import Testing
             #expect("\(error)" == "controller.prometheus.tokenEnv: the environment variable \(name) is not set or empty")
         }
         // A variable the process already has (PATH), not setenv: changing the environment races
-        // Foundation's Process.run in tests running beside this one.
+        // the children that tests running beside this one start.
         let set = try write("controller:\n  repository: .\n  stateDirectory: state\n  prometheus:\n    url: http://127.0.0.1:9090\n    tokenEnv: PATH\n")
         let present = try SluiceConfiguration.load(path: set).controller()
         #expect(try ControllerSecrets.resolve(present).prometheusToken?() == ProcessInfo.processInfo.environment["PATH"])

@@ -31,7 +31,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-sum-\(UUID().uuidString)")
         try Data(text.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool, file.path]
         let pipe = Pipe()

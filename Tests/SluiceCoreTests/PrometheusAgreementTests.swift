@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import SluiceCore
 import Testing
 
@@ -98,7 +99,7 @@ struct PrometheusAgreementTests {
 final class PrometheusServer {
     let port: Int
     let directory: URL
-    let process: Process
+    let process: SpawnedProcess
     /// When the backfilled samples are (a day ago, well inside the retention).
     let timestamp: Int
 
@@ -109,7 +110,7 @@ final class PrometheusServer {
     }
     static var isInstalled: Bool { binary != nil && promtool != nil }
 
-    private init(port: Int, directory: URL, process: Process, timestamp: Int) {
+    private init(port: Int, directory: URL, process: SpawnedProcess, timestamp: Int) {
         self.port = port
         self.directory = directory
         self.process = process
@@ -136,7 +137,7 @@ final class PrometheusServer {
             text += "# EOF\n"
             let input = directory.appendingPathComponent("series.om")
             try Data(text.utf8).write(to: input)
-            let backfill = Process()
+            let backfill = SpawnedProcess()
             backfill.executableURL = URL(fileURLWithPath: promtool)
             backfill.arguments = ["tsdb", "create-blocks-from", "openmetrics", input.path, directory.appendingPathComponent("data").path]
             backfill.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
@@ -155,7 +156,7 @@ final class PrometheusServer {
         var lastError = "no attempt"
         for _ in 0..<5 {
             let port = Int.random(in: 12_000..<19_000)
-            let process = Process()
+            let process = SpawnedProcess()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = [
                 "--config.file=" + directory.appendingPathComponent("prometheus.yml").path,

@@ -32,7 +32,7 @@ final class TestCertificates {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     private func openssl(_ arguments: [String]) throws {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["openssl"] + arguments
         process.currentDirectoryURL = directory

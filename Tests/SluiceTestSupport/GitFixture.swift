@@ -25,7 +25,7 @@ public final class GitFixture {
     /// Runs git in the repository; returns its standard output, trimmed.
     @discardableResult
     public func git(_ arguments: [String]) throws -> String {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"] + arguments
         process.currentDirectoryURL = url

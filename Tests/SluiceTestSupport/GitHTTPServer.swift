@@ -41,7 +41,7 @@ public final class GitHTTPServer: @unchecked Sendable {
     public let root: URL
     /// The username it expects.
     public let username: String
-    private let process: Process
+    private let process: SpawnedProcess
     private let directory: URL
     private let requestLog: URL
 
@@ -62,7 +62,7 @@ public final class GitHTTPServer: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
-        process = Process()
+        process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", script.path, "--root", root.path, "--user", username, "--token-file", tokenFile.path,

@@ -71,24 +71,44 @@ public final class MLflowServer: Sendable {
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-mlflow-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("artifacts"), withIntermediateDirectories: true)
-        port = try Self.freeLoopbackPort()
-        baseURL = "http://127.0.0.1:\(port)"
         let logFile = directory.appendingPathComponent("mlflow.log").path
+        // The port is free when chosen but not reserved: another test's listener or an
+        // outgoing connection may take it before mlflow binds, so a lost race starts over.
+        var attempt = 1
+        while true {
+            let candidate = try Self.freeLoopbackPort()
+            let box = try await Self.spawn(executable, port: candidate, directory: directory, logFile: logFile)
+            do {
+                try await Self.waitUntilReady(url: "http://127.0.0.1:\(candidate)/health", pid: box, log: logFile, timeout: timeout, name: "mlflow")
+                port = candidate
+                pid = box
+                break
+            } catch let error as FixtureError where attempt < 3 && error.message.contains("address already in use") {
+                attempt += 1
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
+            }
+        }
+        baseURL = "http://127.0.0.1:\(port)"
+    }
+
+    /// Starts `mlflow server` on `port`, its output appended to `logFile`.
+    private static func spawn(_ executable: String, port: Int, directory: URL, logFile: String) async throws -> NIOLockedValueBox<Int32?> {
         let command = [
             executable, "server", "--host", "127.0.0.1", "--port", String(port), "--workers", "1",
             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
             "--artifacts-destination", directory.appendingPathComponent("artifacts").path,
         ]
-        let started: Int32
+        // A fresh log per attempt, so a failure names this attempt's cause.
+        try? FileManager.default.removeItem(atPath: logFile)
         do {
-            started = try await ProcessSpawner.shared.spawn(
-                SpawnRequest(command: command, environment: Self.environment, workingDirectory: directory.path, logPath: logFile))
+            return NIOLockedValueBox(try await ProcessSpawner.shared.spawn(
+                SpawnRequest(command: command, environment: environment, workingDirectory: directory.path, logPath: logFile)))
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw FixtureError(message: "cannot start mlflow: \(error)")
         }
-        pid = NIOLockedValueBox(started)
-        try await Self.waitUntilReady(url: "\(baseURL)/health", pid: pid, log: logFile, timeout: timeout, name: "mlflow")
     }
 
     deinit { stop() }

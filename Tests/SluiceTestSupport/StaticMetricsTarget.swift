@@ -12,7 +12,7 @@ public final class StaticMetricsTarget: @unchecked Sendable {
     /// `127.0.0.1:PORT`, for a scrape config.
     public let address: String
     private let directory: URL
-    private let process: Process
+    private let process: SpawnedProcess
 
     /// Serves `exposition` until ``stop()`` (or deinit). Waits for the server's port without
     /// blocking a thread of the cooperative pool.
@@ -22,7 +22,7 @@ public final class StaticMetricsTarget: @unchecked Sendable {
         try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
         let log = directory.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process = Process()
+        process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", served.path]
         process.standardOutput = try FileHandle(forWritingTo: log)

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// The controller's admin token goes to the configured data plane address and nowhere
@@ -10,7 +11,7 @@ struct AdminAddressTests {
     /// A listener on the address the controller used to fall back to (127.0.0.1:8081)
     /// that records everything it receives.
     final class Decoy {
-        private(set) var process = Process()
+        private(set) var process = SpawnedProcess()
         let file: URL
 
         init(directory: URL) async throws {
@@ -20,7 +21,7 @@ struct AdminAddressTests {
             // polled, so no read blocks a thread of the cooperative pool.
             let deadline = Date().addingTimeInterval(120)
             while true {
-                process = Process()
+                process = SpawnedProcess()
                 process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                 process.arguments = ["python3", AdminAddressTests.decoyScript, "127.0.0.1", "8081", file.path]
                 process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -179,7 +180,7 @@ struct ArtifactAttackTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-digest-\(UUID().uuidString)")
         try? data.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool, file.path]
         let pipe = Pipe()

@@ -15,7 +15,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
     let server: FakeKubernetesAPIServer
     let basePort: Int
     let token = "controller-token-\(UInt32.random(in: 0 ... .max))"
-    private var processes: [Int: Process] = [:]
+    private var processes: [Int: SpawnedProcess] = [:]
 
     /// - Parameter kserve: the `kserve` driver with the payload-logger collector on replica 0's
     ///   API port, instead of `gateway-api`.
@@ -78,7 +78,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
 
     /// Starts replica `replica` (0 or 1) of `sluice controller`.
     func start(_ replica: Int) throws {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = SluiceBinary.url
         process.arguments = ["controller", "--config", directory.appendingPathComponent("sluice-\(replica).yaml").path]
         process.currentDirectoryURL = directory

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// Attacks from a model server on its supervisor: inherited descriptors, inherited
@@ -24,7 +25,7 @@ struct ContainmentTests {
     }()
 
     private static func askedInterpreter() -> String {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import sys; print(sys.executable)"]
         let output = Pipe()
@@ -202,8 +203,8 @@ struct ContainmentTests {
     // MARK: - helpers
 
     /// A `sleep` in its own process group, like a model server's.
-    private func startSleeper() async throws -> Process {
-        let process = Process()
+    private func startSleeper() async throws -> SpawnedProcess {
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import os, time; os.setpgrp(); time.sleep(300)"]
         try process.run()

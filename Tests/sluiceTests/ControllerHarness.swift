@@ -15,8 +15,8 @@ final class ControllerHarness: @unchecked Sendable {
     let controllerPort: Int
     let token = "controller-token-\(UInt32.random(in: 0 ... .max))"
     let webhookSecret = "hook-secret"
-    private(set) var serve: Process?
-    private(set) var controller: Process?
+    private(set) var serve: SpawnedProcess?
+    private(set) var controller: SpawnedProcess?
 
     /// - Parameters:
     ///   - serveExtra, controllerExtra: more lines for the `serve:` and `controller:`
@@ -117,7 +117,7 @@ final class ControllerHarness: @unchecked Sendable {
 
     /// Starts `serve`, `controller` or `up`, with this process's environment plus `environment`.
     func start(_ which: String, environment: [String: String] = [:]) throws {
-        let process = Process()
+        let process = SpawnedProcess()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = SluiceBinary.url
         process.arguments = [which, "--config", directory.appendingPathComponent("sluice.yaml").path]

@@ -21,7 +21,7 @@ struct DurabilityTests {
         // Another process holds the database's write lock: every save fails (busy) as a full
         // disk would make it fail.
         let database = harness.directory.appendingPathComponent("state/controller/sluice.sqlite").path
-        let locker = Process()
+        let locker = SpawnedProcess()
         locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         locker.arguments = ["python3", "-c", """
             import sqlite3, sys, time

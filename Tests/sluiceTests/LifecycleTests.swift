@@ -106,7 +106,7 @@ import Testing
         }
         let bad = try await harness.cli(["controller", "--log-level", "loud"])
         #expect(bad.status == 64)
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = SluiceBinary.url
         process.arguments = ["controller", "--config", harness.directory.appendingPathComponent("sluice.yaml").path]
         process.environment = ProcessInfo.processInfo.environment.merging(["SLUICE_LOG_LEVEL": "verbose"]) { $1 }

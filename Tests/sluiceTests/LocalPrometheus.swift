@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -8,7 +9,7 @@ import FoundationNetworking
 final class LocalPrometheus: @unchecked Sendable {
     let directory: URL
     let port: Int
-    private var process: Process?
+    private var process: SpawnedProcess?
 
     /// Writes `config` as prometheus.yml; `openMetrics`, when given, is backfilled into the TSDB
     /// with `promtool tsdb create-blocks-from openmetrics` before the server starts.
@@ -42,7 +43,7 @@ final class LocalPrometheus: @unchecked Sendable {
         let binary = try PrometheusTools.require(PrometheusTools.prometheus, "prometheus")
         let logURL = directory.appendingPathComponent("prometheus.log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = binary
         process.arguments = [
             "--config.file=\(directory.appendingPathComponent("prometheus.yml").path)",

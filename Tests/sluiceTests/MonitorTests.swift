@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import SluiceCore
 import Testing
 #if canImport(FoundationNetworking)
@@ -419,7 +420,7 @@ struct FraudRequest {
 /// `webhook_receiver.py` on a loopback port, recording every POST.
 final class WebhookReceiver: @unchecked Sendable {
     let output: URL
-    private let process = Process()
+    private let process = SpawnedProcess()
 
     private init(port: Int, directory: URL) {
         output = directory.appendingPathComponent("webhooks-\(port).jsonl")

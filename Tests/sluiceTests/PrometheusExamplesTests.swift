@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// The shipped examples/prometheus (scrape config, alerting and recording rules, their unit
@@ -53,7 +54,7 @@ struct PrometheusExamplesTests {
         }
         let script = copy.appendingPathComponent("target.py")
         try Self.tokenTarget.write(to: script, atomically: true, encoding: .utf8)
-        var targets: [Process] = []
+        var targets: [SpawnedProcess] = []
         // SIGKILL: the test process blocks SIGTERM, and children inherit the mask. Foundation
         // reaps them; a blocking wait here would hold a thread of the cooperative pool.
         defer { for target in targets { kill(target.processIdentifier, SIGKILL) } }
@@ -61,7 +62,7 @@ struct PrometheusExamplesTests {
         for (job, token) in [("serve", "serve-scraper"), ("controller", "controller-scraper")] {
             // Each target binds port 0 and writes the port it got once it listens.
             let portFile = copy.appendingPathComponent("\(job).port")
-            let target = Process()
+            let target = SpawnedProcess()
             target.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             target.arguments = ["python3", script.path, portFile.path, token]
             target.standardOutput = FileHandle.nullDevice

@@ -9,7 +9,7 @@ import FoundationNetworking
 final class ServeHarness: @unchecked Sendable {
     let directory: URL
     let token = "test-admin-token-\(UInt32.random(in: 0 ... .max))"
-    private(set) var process: Process?
+    private(set) var process: SpawnedProcess?
     private(set) var inferenceURL = URL(fileURLWithPath: "/")
     private(set) var adminURL = URL(fileURLWithPath: "/")
     private var output: Pipe?
@@ -84,7 +84,7 @@ final class ServeHarness: @unchecked Sendable {
     /// cooperative pool (two threads here) would stop every other test meanwhile. A process
     /// that prints nothing for `seconds` is killed and the start fails.
     func start(environment: [String: String] = [:], seconds: Double = 120) async throws {
-        let process = Process()
+        let process = SpawnedProcess()
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.executableURL = SluiceBinary.url
         process.arguments = ["serve", "--config", directory.appendingPathComponent("sluice.yaml").path]

@@ -390,7 +390,7 @@ struct ServeTests {
     func forwardedHeaders() async throws {
         let serve = try ServeHarness()
         let port = freePortBlock(in: 20000..<26900, size: 1)
-        let echo = Process()
+        let echo = SpawnedProcess()
         echo.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         echo.arguments = ["python3", SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/echo_upstream.py").path, String(port)]
         try echo.run()

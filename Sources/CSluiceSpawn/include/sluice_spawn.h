@@ -27,6 +27,20 @@ enum {
 /// On failure `*failed_step` (when not NULL) says which step failed.
 pid_t sluice_spawn(char *const argv[], char *const envp[], const char *directory, int log_fd, int cgroup_fd, int *failed_step);
 
+/// Where a child's standard descriptors come from: -1 is /dev/null for stdin and the
+/// caller's own stdout or stderr for the others.
+struct sluice_spawn_io {
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+    /// Whether the child receives SIGKILL when the calling thread's process dies (Linux).
+    int die_with_parent;
+};
+
+/// ``sluice_spawn`` with each standard descriptor chosen and the parent-death signal optional:
+/// for callers (tests) that start children from threads that do not live as long as the process.
+pid_t sluice_spawn_with(char *const argv[], char *const envp[], const char *directory, struct sluice_spawn_io io, int cgroup_fd, int *failed_step);
+
 /// Marks every descriptor above 2 of the calling process close-on-exec (async-signal-safe):
 /// at start, so descriptors inherited from whoever started it never pass further.
 void sluice_cloexec_above_stderr(void);
