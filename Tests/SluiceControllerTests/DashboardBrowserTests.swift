@@ -48,7 +48,7 @@ struct DashboardBrowserTests {
     }
 
     static func runBlocking(_ chromium: String, _ arguments: [String], url: String) throws -> String {
-        let process = Process()
+        let process = SpawnedProcess()
         process.executableURL = URL(fileURLWithPath: chromium)
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
