@@ -81,10 +81,8 @@ struct ShadowRolloutTests {
         let load = Self.load(harness)
         try harness.repo.commit("iris v2 (swapped)", files: ["manifests/iris.yaml": Self.iris(
             [("v1", "iris-v1.json"), ("v2", "iris-v2-swapped.json")], traffic: ["v1": 0, "v2": 100], rollout: Self.shadowCanary)])
-        try await harness.waitUntil("the shadow step", seconds: 120, model: "iris") {
-            let mirror = ((try await harness.model("iris")["routing"] as? [String: Any])?["mirror"] as? [String: Any])
-            return mirror?["version"] as? String == "v2" && mirror?["pairing"] != nil
-        }
+        // Not a wait for the step itself: on a slow machine it can begin and end between two
+        // polls. The analysis run's message below says it failed at the shadow step.
         try await harness.waitUntil("aborted by analysis", seconds: 180, model: "iris") {
             let model = try await harness.model("iris")
             return model["health"] as? String == "Degraded" && ["AnalysisFailed", "CandidateFailed"].contains(model["reason"] as? String ?? "")
