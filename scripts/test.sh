@@ -7,6 +7,8 @@ scripts/setup.sh
 # The zero-warnings guard (docs/testing.md): a compiler warning in our own targets is an error
 # in every build of this run, the quickstart's included. Dependencies are not judged.
 export SLUICE_WARNINGS_AS_ERRORS=1
+# setup.sh installed Chromium: the dashboard's headless-browser suite runs too.
+export SLUICE_BROWSER_TESTS=1
 swift build --build-tests
 logs=.build/test-logs
 mkdir -p "$logs"
