@@ -1,3 +1,5 @@
+import Logging
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 

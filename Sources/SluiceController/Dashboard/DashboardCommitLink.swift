@@ -1,3 +1,5 @@
+import Foundation
+
 /// Links a revision to its commit on the repository's web host, built only from a remote
 /// that parses as a known host's repository: `https://host/owner/repo(.git)` (http too),
 /// `ssh://user@host/owner/repo(.git)` and `user@host:owner/repo(.git)`, on github.com,

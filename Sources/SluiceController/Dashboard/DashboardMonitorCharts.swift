@@ -17,8 +17,7 @@ enum DashboardMonitorCharts {
             if series[key] == nil { keys.append(key) }
             series[key, default: []].append(reading)
         }
-        let charts = keys.map { key in charts(key, series[key] ?? []) }.joined()
-        return "<h2>Monitor readings</h2>\(charts)"
+        return "<h2>Monitor readings</h2>" + keys.map { key in charts(key, series[key] ?? []) }.joined()
     }
 
     struct Series: Hashable {

@@ -38,11 +38,11 @@ enum DashboardPages {
 
     static func models(_ states: [RolloutState], error: String?, csrf: String?, link: DashboardCommitLink? = nil) -> String {
         let rows = states.map { state -> String in
-            let link = "/ui/models/\(H.pathSegment(state.name))"
+            let page = "/ui/models/\(H.pathSegment(state.name))"
             let verdict = state.currentAnalysis.map { "<span class=\"\($0.verdict.rawValue)\">\(H.escape($0.verdict.rawValue))</span>" } ?? ""
             let revision = state.appliedRevision ?? state.desiredRevision ?? ""
             return """
-                <tr><td><a href="\(link)">\(H.escape(state.name))</a></td><td>\(state.isSynced ? "Synced" : "OutOfSync")</td>
+                <tr><td><a href="\(page)">\(H.escape(state.name))</a></td><td>\(state.isSynced ? "Synced" : "OutOfSync")</td>
                 <td class="\(state.health.rawValue)">\(H.escape(state.health.rawValue))</td><td>\(H.escape(state.reason.rawValue))</td>
                 <td>\(H.escape(state.stable?.primary ?? ""))</td><td>\(H.escape(state.candidate?.target.primary ?? ""))</td>
                 <td>\(H.bar(weights(state)))</td><td>\(step(state))</td><td>\(verdict)</td>

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SluiceConfig
 import SluiceCore
 import SluiceServe
 
@@ -53,7 +54,7 @@ struct DashboardRoutes: Sendable {
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/ui") { request, _ in await self.modelsPage(request) }
-        router.get(RouterPath(DashboardScript.path)) { _, _ in Self.script() }
+        router.get("/ui/dashboard.js") { _, _ in Self.script() }
         router.get("/ui/login") { _, _ in Self.html(.ok, DashboardPages.login()) }
         router.post("/ui/login") { request, _ in try await self.login(request) }
         router.post("/ui/logout") { request, _ in try await self.logout(request) }
