@@ -92,7 +92,7 @@ struct DashboardLiveTests {
         try await DashboardTests.withDashboard(fixture) { client in
             let (_, page) = try await DashboardTests.get(client, "/ui/models/fraud", headers: Self.bearer)
             #expect(page.contains("No rollout in progress."))
-            #expect(page.contains("Last rollout&#39;s events"))
+            #expect(page.contains("Last rollout's events"))
             #expect(page.contains("<strong>promoteRequested</strong> (alice)"), "\(page)")
             #expect(page.contains("<strong>promoted</strong>"))
         }
