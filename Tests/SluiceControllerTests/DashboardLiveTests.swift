@@ -16,11 +16,12 @@ import Testing
 struct DashboardLiveTests {
     static let bearer: HTTPFields = [.authorization: "Bearer \(DashboardTests.token)"]
 
-    /// The inner HTML of the element with `id` (up to the next element with an id that the
-    /// page puts after it), for assertions about one part.
+    /// The live part `id` of a page: from its start to the next live part (or the end), so an
+    /// assertion about it is not met by the history below it.
     static func part(_ page: String, id: String) throws -> Substring {
-        let start = try #require(page.range(of: "id=\"\(id)\""))
-        return page[start.lowerBound...]
+        let start = try #require(page.range(of: "id=\"\(id)\" data-live>"))
+        let end = page[start.upperBound...].range(of: " data-live>")?.lowerBound ?? page.endIndex
+        return page[start.upperBound..<end]
     }
 
     @Test("live pages load the same-origin script, keep a meta refresh only inside <noscript>, and the page it polls shows new weights and needs a login")
@@ -157,6 +158,20 @@ struct DashboardLiveTests {
             #expect(page.contains("no drift</title>"), "channel's points say no drift")
             #expect(page.components(separatedBy: "class=\"threshold\"").count - 1 >= 3, "every chart has its threshold line")
         }
+    }
+
+    @Test("monitor and feature names from git are escaped in the charts")
+    func hostileMonitorNames() {
+        var reading = MonitorReading(
+            monitor: "<script>alert(1)</script>", version: "v1\"><b>", windowStart: 0, windowEnd: 10, value: 0.5, threshold: 0.2,
+            criticalThreshold: nil, comparator: "<img src=x>", samples: 100, errorBound: nil, estimated: false, verdict: .breach, detail: "")
+        reading.features = [.init(feature: "<img src=x onerror=alert(2)>", value: 0.5, threshold: 0.2, drift: true)]
+        var plain = reading
+        plain.features = nil
+        plain.monitor = "<svg onload=alert(3)>"
+        let html = DashboardMonitorCharts.html([reading, plain])
+        #expect(!html.contains("<script>") && !html.contains("<img") && !html.contains("<b>") && !html.contains("<svg onload"), "\(html)")
+        #expect(html.contains("&lt;img src=x onerror=alert(2)&gt;"))
     }
 
     @Test("the readings table stays bounded: a series keeps its newest readings only")
