@@ -15,8 +15,8 @@ extension Controller {
     }
 
     /// The plan of the desired head commit against its first parent, computed as `sluice
-    /// plan` does (``ManifestReader``'s change set, ``DesiredState``, ``Planner``), with this
-    /// controller's own recent stable specs as the rollback history; kept per head commit.
+    /// plan` does (``ManifestReader``'s change set, ``DesiredState``, ``RollbackHistory``,
+    /// ``Planner``); kept per head commit.
     /// nil before the first commit is read, or when git fails (logged).
     public func headPlan(of model: String) async -> HeadPlan? {
         guard let head = desiredCommit else { return nil }
@@ -29,7 +29,8 @@ extension Controller {
                 let reader = ManifestReader(source: source, directory: config.path)
                 var from: DesiredState?
                 var to: DesiredState
-                if let base = try await source.firstParent(of: head) {
+                let base = try await source.firstParent(of: head)
+                if let base {
                     let changed = try await reader.changedManifests(from: base, to: head)
                     from = DesiredState(revision: base.short, files: changed.before)
                     from?.unchangedElsewhere = changed.unchangedBefore
@@ -38,7 +39,7 @@ extension Controller {
                 } else {
                     to = DesiredState(revision: head.short, files: try await reader.read(at: head).files)
                 }
-                let history = states.mapValues { Array($0.stableHistory.reversed()) }
+                let history = try await RollbackHistory.digests(for: to, comparedWith: from, base: base, reader: reader)
                 plan = Planner(history: history, allowEmpty: config.allowEmpty).plan(from: from, to: to)
                 headPlanCache = (head, plan)
             } catch {
