@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the dashboard's headless-browser suite (DashboardBrowserTests): Chromium renders the
-# models page and model pages during a canary; screenshots go to .build/dashboard-screenshots/.
+# models page and model pages (a canary with its timeline, monitor charts, an abort) and runs the
+# refresh script; screenshots go to .build/dashboard-screenshots/.
 # Needs Chromium (Debian: apt-get install -y chromium); without it the suite fails, it does not skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -79,6 +79,8 @@ public actor Controller {
     var scaleCursor: ScaleEventCursor?
     /// Each model's versions' replicas as the data plane last reported them (model → version).
     var observedReplicas: [String: [String: ObservedReplicas]] = [:]
+    /// The plan of the head commit the dashboard shows, kept until the head moves.
+    var headPlanCache: (commit: CommitID, plan: Plan)?
 
     /// What the loop handles, one at a time.
     enum Message: Sendable {
@@ -220,6 +222,19 @@ public actor Controller {
     /// The measurements of a model.
     public func measurements(of model: String) throws -> [ControllerStore.MeasurementEntry] {
         try store.measurements(of: model)
+    }
+
+    /// The newest `limit` monitor readings of a model, oldest first (the dashboard charts them).
+    public func monitorReadings(of model: String, limit: Int = 500) throws -> [MonitorReading] {
+        try store.monitorReadings(of: model, limit: limit)
+    }
+
+    /// The steps of `model`'s rollout in progress, as the desired manifest declares them;
+    /// nil when no rollout runs or the manifest no longer describes it.
+    public func rolloutSteps(of model: String) -> [RolloutStep]? {
+        guard let candidate = states[model]?.candidate, let desired = desired?.models[model],
+              desired.specDigest == candidate.target.digest else { return nil }
+        return desired.deployment.rollout?.steps
     }
 
     /// Prometheus text.

@@ -75,7 +75,28 @@ extension ControllerStore {
                     sql: "INSERT INTO monitorReading (model, monitor, version, reading, at) VALUES (?, ?, ?, ?, ?)",
                     arguments: [model, reading.monitor, reading.version, String(decoding: try encoder.encode(reading), as: UTF8.self), now])
             }
+            try Self.pruneReadings(Set(readings.map { [$0.model, $0.reading.monitor, $0.reading.version] }), at: now, db: db)
             try Self.insert(events, at: now, routes: notificationRoutes, db: db)
+        }
+    }
+
+    /// Readings kept per model, monitor and version (the newest; the dashboard charts them).
+    public static let readingsKept = 1000
+    /// Readings older than this (seconds) are dropped.
+    public static let readingsMaximumAge: Double = 30 * 24 * 3600
+
+    /// Keeps the readings table bounded: per series written now, the newest ``readingsKept``
+    /// younger than ``readingsMaximumAge``.
+    static func pruneReadings(_ series: Set<[String]>, at now: Double, db: Database) throws {
+        guard !series.isEmpty else { return }
+        try db.execute(sql: "DELETE FROM monitorReading WHERE at < ?", arguments: [now - readingsMaximumAge])
+        for key in series {
+            try db.execute(
+                sql: """
+                    DELETE FROM monitorReading WHERE model = ? AND monitor = ? AND version = ? AND id <= (
+                      SELECT id FROM monitorReading WHERE model = ? AND monitor = ? AND version = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+                    """,
+                arguments: [key[0], key[1], key[2], key[0], key[1], key[2], readingsKept])
         }
     }
 

@@ -7,9 +7,10 @@ import Testing
 @testable import SluiceController
 
 /// The dashboard rendered by a real headless Chromium: the DOM it builds (`--dump-dom`) holds
-/// the model names, the weights and an aborted analysis's Failed verdict, and screenshots of
-/// the models page (desktop and phone width) and of a model page during a canary are written
-/// to `.build/dashboard-screenshots/` (test output, not in git).
+/// the model names, the weights, the rollout timeline, monitor charts and an aborted
+/// analysis's Failed verdict, and the page's script refreshes it in place; screenshots of the
+/// models page (desktop and phone width), of a model page during a canary, with monitor
+/// charts and after an abort are written to `.build/dashboard-screenshots/` (not in git).
 ///
 /// Not in the default test command (Chromium is a large Debian package): run it with
 /// `scripts/test-dashboard-browser.sh`, which sets `SLUICE_BROWSER_TESTS=1`. Enabled and
@@ -91,6 +92,13 @@ struct DashboardBrowserTests {
             #expect(model.contains("<h1>fraud</h1>"))
             #expect(model.contains("Rollout: step"))
             #expect(model.contains("v2 30%"), "the split bar")
+            #expect(model.contains("step 1: weight 30% (passed)"), "the timeline's passed step")
+            #expect(model.contains("step 2: pause 1h (current since"), "the timeline's current step")
+            #expect(model.contains("<strong>rolloutStarted</strong>"), "the timeline's events")
+            // Virtual time runs the page's poll: the script fetched the page and swapped its live parts.
+            let refreshed = try await Self.run(chromium, ["--dump-dom", "--virtual-time-budget=12000"], url: "\(base)/ui/models/fraud")
+            #expect(refreshed.contains("data-refreshed=\""), "\(refreshed.prefix(600))")
+            #expect(refreshed.contains("id=\"model-state\" data-live") && refreshed.contains("v2 30%"))
             for (name, size, path) in [("models", "1280,800", "/ui"), ("models-phone", "390,844", "/ui"), ("model-canary", "1280,1600", "/ui/models/fraud")] {
                 let file = Self.screenshots.appendingPathComponent("\(name).png")
                 try? FileManager.default.removeItem(at: file)
@@ -98,6 +106,22 @@ struct DashboardBrowserTests {
                 let bytes = try Data(contentsOf: file)
                 #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name).png is a PNG")
             }
+        }
+    }
+
+    @Test("monitor charts rendered by Chromium: a drift monitor per feature and an error-rate monitor, with threshold lines; a screenshot")
+    func monitorCharts() async throws {
+        let fixture = try await DashboardLiveTests.monitored()
+        try await Self.withBrowser(fixture) { chromium, base in
+            let model = try await Self.run(chromium, ["--dump-dom"], url: "\(base)/ui/models/fraud")
+            #expect(model.contains("<h2>Monitor readings</h2>"), "\(model.prefix(2000))")
+            #expect(model.contains("input-drift · v1 · country (threshold 0.2)"))
+            #expect(model.contains("errors · v1 (&gt; 0.1)"))
+            #expect(model.contains("class=\"threshold\""))
+            let file = Self.screenshots.appendingPathComponent("model-monitors.png")
+            try? FileManager.default.removeItem(at: file)
+            _ = try await Self.run(chromium, ["--screenshot=\(file.path)", "--window-size=1280,2400"], url: "\(base)/ui/models/fraud")
+            #expect(try Data(contentsOf: file).starts(with: [0x89, 0x50, 0x4E, 0x47]), "model-monitors.png is a PNG")
         }
     }
 

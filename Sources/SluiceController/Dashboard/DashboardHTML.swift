@@ -42,10 +42,14 @@ enum DashboardHTML {
         return String(format: "%.4g", value)
     }
 
-    /// The whole document: `title` (escaped here), `body` (already HTML), an optional
-    /// refresh (seconds) so the page stays current with JavaScript off.
+    /// The whole document: `title` (escaped here), `body` (already HTML). A live page
+    /// (`refresh`, seconds) loads ``DashboardScript``, which updates its `data-live` parts in
+    /// place; with JavaScript off it reloads itself every `refresh` seconds instead.
     static func page(title: String, body: String, refresh: Int? = nil, logout csrf: String? = nil) -> String {
-        let refreshTag = refresh.map { "<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? ""
+        let refreshTag = refresh.map {
+            "<noscript><meta http-equiv=\"refresh\" content=\"\($0)\"></noscript><script src=\"\(DashboardScript.path)\" defer></script>"
+        } ?? ""
+        let status = refresh == nil ? "" : "<span id=\"live-status\" class=\"muted\" aria-live=\"polite\"></span>"
         let logout = csrf.map {
             "<form method=\"post\" action=\"/ui/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"\(escape($0))\"><button>Log out</button></form>"
         } ?? ""
@@ -55,7 +59,7 @@ enum DashboardHTML {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             \(refreshTag)<title>\(escape(title)) · sluice</title>
             <style>\(style)</style></head>
-            <body><header><a href="/ui/" class="brand">sluice</a> \(logout)</header>
+            <body><header><a href="/ui/" class="brand">sluice</a> \(status) \(logout)</header>
             <main>\(body)</main></body></html>
             """
     }
@@ -76,7 +80,8 @@ enum DashboardHTML {
         .Healthy,.Successful{color:var(--ok)}.Degraded,.Failed,.Error{color:var(--bad)}.Progressing,.Inconclusive,.Paused{color:var(--warn)}
         svg{max-width:100%;height:auto}svg text{fill:var(--fg);font-size:11px}.axis{stroke:var(--line)}.threshold{stroke:var(--bad);stroke-dasharray:4 3}
         .current{font-weight:700}.actions form{display:inline-block;margin:.2rem}button{font:inherit;padding:.3rem .7rem}
-        .inline{display:inline}.error{color:var(--bad)}input[type=password]{font:inherit;padding:.3rem;width:min(24rem,100%)}
+        .timeline{list-style:none;padding-left:0;border-left:2px solid var(--line)}.timeline li{padding:.15rem .6rem}.timeline time{color:var(--muted)}
+        .steps .current::marker{content:"▶ "}.inline{display:inline}.error{color:var(--bad)}input[type=password]{font:inherit;padding:.3rem;width:min(24rem,100%)}
         """
 
     /// Weights as a horizontal bar, one coloured part per version.

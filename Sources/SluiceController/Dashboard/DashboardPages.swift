@@ -36,26 +36,26 @@ enum DashboardPages {
         return "\(candidate.stepNumber)" + (candidate.stepCount.map { "/\($0)" } ?? "")
     }
 
-    static func models(_ states: [RolloutState], error: String?, csrf: String?) -> String {
+    static func models(_ states: [RolloutState], error: String?, csrf: String?, link: DashboardCommitLink? = nil) -> String {
         let rows = states.map { state -> String in
-            let link = "/ui/models/\(H.pathSegment(state.name))"
+            let page = "/ui/models/\(H.pathSegment(state.name))"
             let verdict = state.currentAnalysis.map { "<span class=\"\($0.verdict.rawValue)\">\(H.escape($0.verdict.rawValue))</span>" } ?? ""
             let revision = state.appliedRevision ?? state.desiredRevision ?? ""
             return """
-                <tr><td><a href="\(link)">\(H.escape(state.name))</a></td><td>\(state.isSynced ? "Synced" : "OutOfSync")</td>
+                <tr><td><a href="\(page)">\(H.escape(state.name))</a></td><td>\(state.isSynced ? "Synced" : "OutOfSync")</td>
                 <td class="\(state.health.rawValue)">\(H.escape(state.health.rawValue))</td><td>\(H.escape(state.reason.rawValue))</td>
                 <td>\(H.escape(state.stable?.primary ?? ""))</td><td>\(H.escape(state.candidate?.target.primary ?? ""))</td>
                 <td>\(H.bar(weights(state)))</td><td>\(step(state))</td><td>\(verdict)</td>
-                <td><code title="\(H.escape(revision))">\(H.escape(String(revision.prefix(12))))</code></td></tr>
+                <td>\(DashboardCommitLink.html(revision, link: link))</td></tr>
                 """
         }.joined(separator: "\n")
         let problem = error.map { "<p class=\"error\">Last pass: \(H.escape($0))</p>" } ?? ""
         return H.page(title: "Models", body: """
-            <h1>Models</h1>\(problem)
+            <h1>Models</h1><div id="models" data-live>\(problem)
             <div class="scroll"><table><thead><tr><th>Model</th><th>Sync</th><th>Health</th><th>Reason</th><th>Stable</th><th>Candidate</th>
             <th>Weights</th><th>Step</th><th>Last analysis</th><th>Revision</th></tr></thead><tbody>
             \(rows.isEmpty ? "<tr><td colspan=\"10\" class=\"muted\">No models yet.</td></tr>" : rows)
-            </tbody></table></div>
+            </tbody></table></div></div>
             """, refresh: refresh, logout: csrf)
     }
 
@@ -64,40 +64,38 @@ enum DashboardPages {
         var state: RolloutState
         var measurements: [ControllerStore.MeasurementEntry]
         var monitors: [MonitorStatus]
+        /// Monitor readings over time, oldest first.
+        var readings: [MonitorReading] = []
+        /// The steps of the rollout in progress, when the manifest still describes it.
+        var steps: [RolloutStep]? = nil
+        /// Links revisions to their commits, when the repository is on a known host.
+        var link: DashboardCommitLink? = nil
+        /// The head commit's plan for this model.
+        var plan: Controller.HeadPlan? = nil
         var history: [ControllerStore.HistoryEntry]
     }
 
     static func model(_ view: ModelView, role: DashboardRole, csrf: String?) -> String {
         let state = view.state
-        var body = "<h1>\(H.escape(state.name))</h1>"
-        body += "<p><span class=\"\(state.health.rawValue)\">\(H.escape(state.health.rawValue))</span> · \(H.escape(state.reason.rawValue)) · \(H.escape(state.message))</p>"
+        var body = "<p><span class=\"\(state.health.rawValue)\">\(H.escape(state.health.rawValue))</span> · \(H.escape(state.reason.rawValue)) · \(H.escape(state.message))</p>"
+        if let revision = state.appliedRevision ?? state.desiredRevision {
+            body += "<p>Revision \(DashboardCommitLink.html(revision, link: view.link))</p>"
+        }
         body += "<h2>Split</h2>\(H.bar(weights(state)))"
-        body += rollout(state)
+        body += DashboardTimeline.html(state, steps: view.steps, history: view.history)
         if let analysis = state.currentAnalysis {
             body += "<h2>Last analysis</h2><p><span class=\"\(analysis.verdict.rawValue)\">\(H.escape(analysis.verdict.rawValue))</span> at \(H.time(analysis.at)): \(H.escape(analysis.summary))</p>"
         }
         body += measurements(view.measurements)
         body += monitors(view.monitors)
+        body += DashboardMonitorCharts.html(view.readings)
         if let shadow = state.lastShadow { body += self.shadow(shadow) }
-        if role == .operator, let csrf { body += actions(state.name, monitors: view.monitors, csrf: csrf) }
-        body += history(view.history)
-        return H.page(title: state.name, body: body, refresh: refresh, logout: csrf)
-    }
-
-    static func rollout(_ state: RolloutState) -> String {
-        guard let candidate = state.candidate else { return "<h2>Rollout</h2><p class=\"muted\">No rollout in progress.</p>" }
-        var list = ""
-        if let count = candidate.stepCount {
-            list = "<ol>" + (1...max(count, 1)).map { number in
-                number == candidate.stepNumber
-                    ? "<li class=\"current\">step \(number) (current, since \(H.time(candidate.stepStartedAt)), weight \(candidate.weight)%)</li>"
-                    : "<li class=\"\(number < candidate.stepNumber ? "muted" : "")\">step \(number)\(number < candidate.stepNumber ? " (passed)" : "")</li>"
-            }.joined() + "</ol>"
-        }
-        var notes: [String] = ["started \(H.time(candidate.startedAt))", "candidate \(H.escape(candidate.target.primary))"]
-        if let pause = candidate.pauseReason { notes.append("paused: \(H.escape(pause))") }
-        if candidate.awaitingPromotion { notes.append("awaiting promotion") }
-        return "<h2>Rollout: step \(step(state))</h2><p>\(notes.joined(separator: " · "))</p>\(list)"
+        if let plan = view.plan { body += self.plan(plan, link: view.link) }
+        // The live parts are swapped by DashboardScript; the action forms between them stay put.
+        var page = "<h1>\(H.escape(state.name))</h1><div id=\"model-state\" data-live>\(body)</div>"
+        if role == .operator, let csrf { page += actions(state.name, monitors: view.monitors, csrf: csrf) }
+        page += "<div id=\"model-history\" data-live>\(history(view.history, link: view.link))</div>"
+        return H.page(title: state.name, body: page, refresh: refresh, logout: csrf)
     }
 
     static func measurements(_ entries: [ControllerStore.MeasurementEntry]) -> String {
@@ -136,6 +134,13 @@ enum DashboardPages {
             """
     }
 
+    /// `sluice plan`'s text for the model at the head commit.
+    static func plan(_ plan: Controller.HeadPlan, link: DashboardCommitLink?) -> String {
+        let title = "<h2>Plan of the head commit \(DashboardCommitLink.html(plan.revision, link: link))</h2>"
+        guard plan.changed else { return title + "<p class=\"muted\">The head commit does not change this model.</p>" }
+        return title + "<pre class=\"scroll\">\(H.escape(plan.text))</pre>"
+    }
+
     static func shadow(_ shadow: ShadowSummary) -> String {
         var parts = ["\(shadow.percent)% mirrored", "verdict \(H.escape(shadow.verdict.rawValue))", "\(shadow.pairs) pairs", "\(shadow.shed) shed"]
         if let version = shadow.version { parts.insert("to \(H.escape(version))", at: 1) }
@@ -145,9 +150,9 @@ enum DashboardPages {
         return "<h2>Shadow</h2><p>\(parts.joined(separator: " · "))</p>"
     }
 
-    static func history(_ entries: [ControllerStore.HistoryEntry]) -> String {
+    static func history(_ entries: [ControllerStore.HistoryEntry], link: DashboardCommitLink? = nil) -> String {
         let rows = entries.reversed().map { entry in
-            "<tr><td>\(H.time(entry.at))</td><td>\(H.escape(entry.kind.rawValue))</td><td>\(H.escape(entry.actor))</td><td>\(H.escape(entry.message))</td><td><code>\(H.escape(String((entry.revision ?? "").prefix(12))))</code></td></tr>"
+            "<tr><td>\(H.time(entry.at))</td><td>\(H.escape(entry.kind.rawValue))</td><td>\(H.escape(entry.actor))</td><td>\(H.escape(entry.message))</td><td>\(DashboardCommitLink.html(entry.revision, link: link))</td></tr>"
         }.joined()
         return """
             <h2>History</h2><div class="scroll"><table><thead><tr><th>At</th><th>Event</th><th>Actor</th><th>Message</th><th>Revision</th></tr></thead>

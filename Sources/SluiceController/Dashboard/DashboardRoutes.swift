@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import SluiceConfig
 import SluiceCore
 import SluiceServe
 
@@ -31,6 +32,9 @@ struct DashboardRoutes: Sendable {
         var csrf: String?
     }
 
+    /// Links to commits on the repository's host, when its remote names a known one.
+    var commitLink: DashboardCommitLink? { DashboardCommitLink(remote: controller.config.repository) }
+
     func role(ofToken token: String) -> DashboardRole? {
         // Both comparisons always run: the answer's timing says nothing about which matched.
         let isOperator = DashboardSessions.same(token, operatorToken) && !operatorToken.isEmpty
@@ -50,6 +54,7 @@ struct DashboardRoutes: Sendable {
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("/ui") { request, _ in await self.modelsPage(request) }
+        router.get("/ui/dashboard.js") { _, _ in Self.script() }
         router.get("/ui/login") { _, _ in Self.html(.ok, DashboardPages.login()) }
         router.post("/ui/login") { request, _ in try await self.login(request) }
         router.post("/ui/logout") { request, _ in try await self.logout(request) }
@@ -65,7 +70,7 @@ struct DashboardRoutes: Sendable {
         guard let caller = caller(request) else { return Self.html(.unauthorized, DashboardPages.login()) }
         let states = await controller.status()
         let error = await controller.lastError()
-        return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf))
+        return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf, link: commitLink))
     }
 
     func modelPage(_ request: Request, model: String) async throws -> Response {
@@ -75,7 +80,9 @@ struct DashboardRoutes: Sendable {
         }
         let view = DashboardPages.ModelView(
             state: state, measurements: (try? await controller.measurements(of: model)) ?? [],
-            monitors: await controller.monitors(of: model), history: (try? await controller.history(of: model)) ?? [])
+            monitors: await controller.monitors(of: model), readings: (try? await controller.monitorReadings(of: model)) ?? [],
+            steps: await controller.rolloutSteps(of: model), link: commitLink, plan: await controller.headPlan(of: model),
+            history: (try? await controller.history(of: model)) ?? [])
         return Self.html(.ok, DashboardPages.model(view, role: caller.role, csrf: caller.csrf))
     }
 
@@ -130,16 +137,25 @@ struct DashboardRoutes: Sendable {
 
     // MARK: - HTTP helpers
 
-    /// An HTML answer, never cached, with a policy that allows no script and no external load.
+    /// An HTML answer, never cached, with a policy that allows only the dashboard's own
+    /// script (same origin, no inline code) and no external load.
     static func html(_ status: HTTPResponse.Status, _ page: String) -> Response {
         Response(
             status: status,
             headers: [
                 .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                .contentSecurityPolicy: "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 HTTPField.Name("x-content-type-options")!: "nosniff", HTTPField.Name("referrer-policy")!: "no-referrer",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// ``DashboardScript``: no secret in it, so it needs no login (the login page does not load it).
+    static func script() -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache", HTTPField.Name("x-content-type-options")!: "nosniff"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardScript.source)))
     }
 
     static func redirect(_ location: String) -> Response {

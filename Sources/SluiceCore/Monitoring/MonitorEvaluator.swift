@@ -202,6 +202,7 @@ public enum MonitorEvaluator {
             }
         }
         reading.samples = scores.map(\.currentCount).min() ?? 0
+        reading.features = scores.map { MonitorReading.FeatureScore(feature: $0.feature, value: $0.value, threshold: $0.threshold, drift: $0.verdict == .drift) }
         reading.estimated = scores.contains { $0.errorBound != nil }
         let judged = scores.filter { $0.verdict != .insufficientData }
         if let worst = judged.max(by: { severity($0) < severity($1) }) {

@@ -39,6 +39,28 @@ public struct MonitorReading: Sendable, Hashable, Codable {
     public var verdict: Verdict
     /// A readable account: per feature scores, label coverage, why data is insufficient.
     public var detail: String
+    /// A drift monitor's score per feature, each with the threshold it was judged by (the
+    /// dashboard charts them); nil for other metrics, and in readings saved before it was kept.
+    public var features: [FeatureScore]?
+
+    /// One feature's drift score in a reading.
+    public struct FeatureScore: Sendable, Hashable, Codable {
+        public var feature: String
+        /// The score (a distance, or a p-value); nil without enough data.
+        public var value: Double?
+        /// The threshold it was judged by (Bonferroni-corrected for p-values).
+        public var threshold: Double
+        /// Whether this feature drifted.
+        public var drift: Bool
+
+        /// Creates a feature's score.
+        public init(feature: String, value: Double?, threshold: Double, drift: Bool) {
+            self.feature = feature
+            self.value = value
+            self.threshold = threshold
+            self.drift = drift
+        }
+    }
 
     /// Creates a reading.
     public init(
