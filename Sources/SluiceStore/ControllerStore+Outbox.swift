@@ -7,6 +7,21 @@ import SluiceCore
 /// deleted when a target accepted it. A restart loses none (at-least-once delivery); an
 /// event is queued at most once per target, even after it was delivered.
 extension ControllerStore {
+    /// The name controller-wide events (`reconcileError`, `reconcileRecovered`) are recorded
+    /// under in the audit trail; no model can have it (names start with a letter or digit).
+    public static let controllerScope = "_controller"
+    /// The setting that remembers whether a reconcile error was recorded and not yet recovered.
+    public static let reconcileErrorSetting = "reconcileError"
+
+    /// Records a controller-wide event under ``controllerScope`` with `settings`, in one
+    /// transaction; the targets that want its kind get it queued in the same transaction.
+    public func recordControllerEvent(_ event: RolloutEvent, settings: [String: String], at now: Double) throws {
+        try write(.pass) { db in
+            for (key, value) in settings { try Self.setSetting(key, value, db: db) }
+            try Self.insert([EventRecord(model: Self.controllerScope, event: event, actor: "controller")], at: now, routes: notificationRoutes, db: db)
+        }
+    }
+
     /// Which event kinds a notification target wants.
     public struct NotificationRoute: Sendable, Hashable {
         /// The target's name (`controller.notifications[].name`).
@@ -51,6 +66,8 @@ extension ControllerStore {
         public var notification: OutboxNotification
         /// Failed attempts so far.
         public var attempts: Int
+        /// When it was queued (seconds since 1970): `giveUpAfter` counts from here.
+        public var createdAt: Double
     }
 
     static func registerOutboxMigration(_ migrator: inout DatabaseMigrator) {
@@ -108,8 +125,8 @@ extension ControllerStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT target, payload, attempts FROM (
-                      SELECT target, payload, attempts, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, rowid) AS n
+                    SELECT target, payload, attempts, createdAt FROM (
+                      SELECT target, payload, attempts, createdAt, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, rowid) AS n
                       FROM notificationOutbox WHERE nextAttemptAt <= ?)
                     WHERE n <= ? ORDER BY target, n
                     """,
@@ -118,7 +135,7 @@ extension ControllerStore {
                 let payload: String = row["payload"]
                 return OutboxEntry(
                     target: row["target"], notification: try JSONDecoder().decode(OutboxNotification.self, from: Data(payload.utf8)),
-                    attempts: row["attempts"])
+                    attempts: row["attempts"], createdAt: row["createdAt"])
             }
         }
     }
@@ -152,5 +169,29 @@ extension ControllerStore {
                 sql: "UPDATE notificationOutbox SET attempts = attempts + 1, nextAttemptAt = ? WHERE target = ? AND eventId = ?",
                 arguments: [retryAt, target, eventId])
         }
+    }
+
+    /// Drops a notification its target never accepted (given up); it is not remembered as
+    /// delivered.
+    public func notificationDropped(target: String, eventId: String) throws {
+        try write(.notification) { db in
+            try db.execute(sql: "DELETE FROM notificationOutbox WHERE target = ? AND eventId = ?", arguments: [target, eventId])
+        }
+    }
+
+    /// Forgets the records of notifications delivered before `cutoff` (seconds since 1970), so
+    /// the table does not grow for ever; a duplicate within the window is still suppressed.
+    /// Returns how many were forgotten.
+    @discardableResult
+    public func pruneDeliveredNotifications(before cutoff: Double) throws -> Int {
+        try write(.notification) { db in
+            try db.execute(sql: "DELETE FROM notificationSent WHERE at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    /// How many delivered notifications are remembered (the dedupe records).
+    public func deliveredNotificationCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notificationSent") ?? 0 }
     }
 }

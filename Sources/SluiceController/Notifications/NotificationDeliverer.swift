@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -8,10 +9,13 @@ import SluiceConfig
 import SluiceCore
 import SluiceStore
 
-/// Delivers the notification outbox: every second, up to `perSecond` due notifications per
-/// target are POSTed over HTTP(S); a 2xx answer deletes one, anything else schedules another
-/// attempt after an exponential backoff. Delivery is at least once: a notification survives
-/// restarts in the store until its target accepts it.
+/// Delivers the notification outbox: every second, the due notifications of each target are
+/// POSTed over HTTP(S), at most its `delivery.ratePerMinute` attempts in any minute; a 2xx
+/// answer deletes one, anything else schedules another attempt after an exponential backoff
+/// (`retryInitial` doubling to `retryMax`). Delivery is at least once: a notification survives
+/// restarts in the store until its target accepts it, or until `giveUpAfter` has passed since
+/// it was queued (then it is dropped with a log line). Records of delivered notifications
+/// (the dedupe keys) are pruned after `dedupeWindow`.
 ///
 /// Webhook URLs and tokens are secrets: they are read at each attempt and appear in no log
 /// line and no error (a failure names the target, the event and what went wrong).
@@ -22,12 +26,16 @@ public final class NotificationDeliverer: Sendable {
     let stateDirectory: String
     let clock: any WallClock
     let logger: Logger
-    /// The per-target rate limit.
-    let perSecond: Int
-    /// The first retry's delay; each later one doubles, up to `maximumBackoff`.
-    let backoff: Double
-    let maximumBackoff: Double
     let timeout: TimeAmount
+    /// How long a delivered notification's dedupe record is kept (seconds).
+    let dedupeWindow: Double
+    /// The attempts of the last minute, per target (the rate limit's sliding window).
+    let recentAttempts = NIOLockedValueBox<[String: [Double]]>([:])
+    /// When the dedupe records were last pruned.
+    let lastPrune = NIOLockedValueBox<Double>(-.infinity)
+
+    /// The default ``dedupeWindow``: 7 days.
+    public static let defaultDedupeWindow: Double = 7 * 24 * 3600
 
     /// The routes the store queues events by: the kinds each target wants.
     public static func routes(_ targets: [NotificationTarget]) -> [ControllerStore.NotificationRoute] {
@@ -40,16 +48,14 @@ public final class NotificationDeliverer: Sendable {
     /// ``shutdown()`` once done (its HTTP clients require it).
     public init(
         store: ControllerStore, targets: [NotificationTarget], stateDirectory: String, clock: any WallClock = SystemWallClock(),
-        logger: Logger, perSecond: Int = 5, backoff: Double = 2, maximumBackoff: Double = 600, timeout: TimeAmount = .seconds(10)
+        logger: Logger, dedupeWindow: Double = NotificationDeliverer.defaultDedupeWindow, timeout: TimeAmount = .seconds(10)
     ) throws {
         self.store = store
         self.targets = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.stateDirectory = stateDirectory
         self.clock = clock
         self.logger = logger
-        self.perSecond = max(1, perSecond)
-        self.backoff = backoff
-        self.maximumBackoff = maximumBackoff
+        self.dedupeWindow = dedupeWindow
         self.timeout = timeout
         // Every configuration is checked before any client exists: a client must be shut down.
         let configurations = try targets.map { ($0.name, try Self.configuration($0, timeout: timeout)) }
@@ -98,28 +104,48 @@ public final class NotificationDeliverer: Sendable {
         for client in clients.values { try? await client.shutdown() }
     }
 
-    /// One round: attempts every due notification, at most `perSecond` per target. Returns
-    /// how many were delivered.
+    /// One round: attempts the due notifications of each target, as many as its rate allows.
+    /// Returns how many were delivered.
     @discardableResult
     public func deliverDue() async -> Int {
         let now = clock.now()
-        let due: [ControllerStore.OutboxEntry]
+        pruneDedupeRecords(now: now)
+        let allowance = recentAttempts.withLockedValue { recent in
+            targets.mapValues { target in
+                let kept = (recent[target.name] ?? []).filter { $0 > now - 60 }
+                recent[target.name] = kept
+                return max(0, target.delivery.ratePerMinute - kept.count)
+            }
+        }
+        guard let most = allowance.values.max(), most > 0 else { return 0 }
+        var due: [ControllerStore.OutboxEntry]
         do {
-            due = try store.dueNotifications(at: now, limitPerTarget: perSecond).filter { targets[$0.target] != nil }
+            due = try store.dueNotifications(at: now, limitPerTarget: most).filter { targets[$0.target] != nil }
         } catch {
             logger.error("notifications: reading the outbox failed: \(error)")
             return 0
+        }
+        // Beyond a target's allowance, a notification waits (in order) for a later round.
+        var taken: [String: Int] = [:]
+        due = due.filter { entry in
+            taken[entry.target, default: 0] += 1
+            return taken[entry.target, default: 0] <= allowance[entry.target, default: 0]
         }
         guard !due.isEmpty else { return 0 }
         let states = (try? store.states()) ?? [:]
         var delivered = 0
         for entry in due {
             guard let target = targets[entry.target], let client = clients[entry.target] else { continue }
+            recentAttempts.withLockedValue { $0[target.name, default: []].append(now) }
             let failure = await attempt(entry, target: target, client: client, outcome: states[entry.notification.model]?.lastRollout)
             let eventId = entry.notification.eventId
             do {
-                if let failure {
-                    let delay = min(maximumBackoff, backoff * pow(2, Double(min(entry.attempts, 30))))
+                if let failure, clock.now() - entry.createdAt >= target.delivery.giveUpAfter.seconds {
+                    try store.notificationDropped(target: target.name, eventId: eventId)
+                    logger.error(
+                        "notification \(eventId) (\(entry.notification.kind.rawValue) of \(entry.notification.model)) to \(target.name) dropped after \(entry.attempts + 1) attempts over \(target.delivery.giveUpAfter) (delivery.giveUpAfter): \(failure)")
+                } else if let failure {
+                    let delay = target.delivery.retryDelay(afterAttempts: entry.attempts + 1)
                     try store.notificationFailed(target: target.name, eventId: eventId, retryAt: clock.now() + delay)
                     logger.warning("notification \(eventId) to \(target.name) not delivered (attempt \(entry.attempts + 1)): \(failure); retrying in \(Int(delay))s")
                 } else {
@@ -132,6 +158,22 @@ public final class NotificationDeliverer: Sendable {
             }
         }
         return delivered
+    }
+
+    /// Forgets the dedupe records older than ``dedupeWindow``, at most once a minute.
+    func pruneDedupeRecords(now: Double) {
+        let due = lastPrune.withLockedValue { last in
+            guard now - last >= 60 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do {
+            let pruned = try store.pruneDeliveredNotifications(before: now - dedupeWindow)
+            if pruned > 0 { logger.debug("notifications: forgot \(pruned) delivery records older than \(Int(dedupeWindow))s") }
+        } catch {
+            logger.error("notifications: pruning delivery records failed: \(error)")
+        }
     }
 
     /// Sends one notification; nil when the target accepted it (or has nothing to say about

@@ -60,7 +60,8 @@ struct NotificationRequest: Sendable {
             case .rolloutStarted, .stepPassed, .awaitingApproval, .paused: self = .pending
             case .promoted: self = .success
             case .aborted: self = .failure
-            case .fastRollback, .monitorRollback, .monitorFiring, .monitorResolved, .revertCommitted, .revertFailed: return nil
+            case .fastRollback, .monitorRollback, .monitorFiring, .monitorResolved, .revertCommitted, .revertFailed, .reconcileError,
+                 .reconcileRecovered: return nil
             }
         }
 
@@ -156,6 +157,8 @@ struct NotificationRequest: Sendable {
         case .monitorResolved: "monitor resolved"
         case .revertCommitted: "revert committed"
         case .revertFailed: "revert failed"
+        case .reconcileError: "reconcile failing"
+        case .reconcileRecovered: "reconcile recovered"
         }
     }
 
