@@ -1,4 +1,6 @@
+import Logging
 import SluiceCore
+import SluiceGit
 import SluiceStore
 
 extension Controller {

@@ -36,6 +36,12 @@ extension ControllerStore {
         }
     }
 
+    /// A delivery that follows an event's first one, once its target accepted that.
+    public enum DeliveryStep: String, Sendable, Codable, Hashable {
+        /// GitHub: comment on the pull requests associated with the event's commit.
+        case pullRequestComment
+    }
+
     /// One queued notification: the event it reports, as recorded.
     public struct OutboxNotification: Sendable, Codable, Hashable {
         /// Deterministic: the event's row in the audit trail (`event-42`), the dedupe key.
@@ -47,9 +53,14 @@ extension ControllerStore {
         public var actor: String
         /// When the event happened (seconds since 1970).
         public var at: Double
+        /// nil: the event's notification itself; else a follow-up (absent in older rows).
+        public var step: DeliveryStep?
 
         /// Creates a notification.
-        public init(eventId: String, model: String, kind: RolloutEvent.Kind, message: String, revision: String?, actor: String, at: Double) {
+        public init(
+            eventId: String, model: String, kind: RolloutEvent.Kind, message: String, revision: String?, actor: String, at: Double,
+            step: DeliveryStep? = nil
+        ) {
             self.eventId = eventId
             self.model = model
             self.kind = kind
@@ -57,6 +68,7 @@ extension ControllerStore {
             self.revision = revision
             self.actor = actor
             self.at = at
+            self.step = step
         }
     }
 
@@ -152,9 +164,13 @@ extension ControllerStore {
         }
     }
 
-    /// Removes a delivered notification and remembers it, so a duplicate is not queued again.
-    public func notificationDelivered(target: String, eventId: String, at now: Double) throws {
+    /// Removes a delivered notification and remembers it, so a duplicate is not queued again;
+    /// queues `followUp` for the same target in the same transaction (a crash loses neither).
+    public func notificationDelivered(target: String, eventId: String, at now: Double, followUp: OutboxNotification? = nil) throws {
         try write(.notification) { db in
+            if let followUp {
+                try Self.enqueue(followUp, routes: [NotificationRoute(target: target, kinds: [followUp.kind])], at: now, db: db)
+            }
             try db.execute(sql: "DELETE FROM notificationOutbox WHERE target = ? AND eventId = ?", arguments: [target, eventId])
             try db.execute(
                 sql: "INSERT INTO notificationSent (target, eventId, at) VALUES (?, ?, ?) ON CONFLICT(target, eventId) DO NOTHING",

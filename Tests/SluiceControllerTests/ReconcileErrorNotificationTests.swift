@@ -26,7 +26,7 @@ struct ReconcileErrorNotificationTests {
     }
 
     static func controllerKinds(_ fixture: ControllerFixture) throws -> [String] {
-        try fixture.store.history(of: ControllerStore.controllerScope).reversed().map(\.kind.rawValue)
+        try fixture.store.history(of: ControllerStore.controllerScope).map(\.kind.rawValue)
     }
 
     @Test("git failing: one reconcileError however many passes fail, also across a restart; one reconcileRecovered when git reads again")

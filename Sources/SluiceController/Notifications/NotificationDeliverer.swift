@@ -149,7 +149,8 @@ public final class NotificationDeliverer: Sendable {
                     try store.notificationFailed(target: target.name, eventId: eventId, retryAt: clock.now() + delay)
                     logger.warning("notification \(eventId) to \(target.name) not delivered (attempt \(entry.attempts + 1)): \(failure); retrying in \(Int(delay))s")
                 } else {
-                    try store.notificationDelivered(target: target.name, eventId: eventId, at: clock.now())
+                    try store.notificationDelivered(
+                        target: target.name, eventId: eventId, at: clock.now(), followUp: PullRequestComment.followUp(after: entry.notification, target: target))
                     delivered += 1
                     logger.info("notification \(eventId) (\(entry.notification.kind.rawValue) of \(entry.notification.model)) delivered to \(target.name)")
                 }
@@ -190,26 +191,58 @@ public final class NotificationDeliverer: Sendable {
         let secrets = [url, token].compactMap { $0 }.filter { !$0.isEmpty }
         var failedChecks: [CheckMeasurement] = []
         if entry.notification.kind == .aborted, let outcome, outcome.revision == entry.notification.revision { failedChecks = outcome.failedChecks }
+        if entry.notification.step == .pullRequestComment {
+            return await commentOnPullRequests(entry.notification, target: target, client: client, token: token, failedChecks: failedChecks, secrets: secrets)
+        }
         guard let request = NotificationRequest.make(for: entry.notification, target: target, url: url, token: token, failedChecks: failedChecks) else {
             return nil
         }
-        guard request.url.hasPrefix("https://") || request.url.hasPrefix("http://") else {
-            return "the configured URL is not http(s)"
+        return await send(.POST, to: request.url, headers: request.headers, body: request.body, client: client, secrets: secrets).failure
+    }
+
+    /// Lists the pull requests associated with the notification's commit and comments on
+    /// each; nil when done (or there are none), else why not.
+    func commentOnPullRequests(
+        _ notification: ControllerStore.OutboxNotification, target: NotificationTarget, client: HTTPClient, token: String?,
+        failedChecks: [CheckMeasurement], secrets: [String]
+    ) async -> String? {
+        guard let sha = notification.revision, NotificationRequest.isCommitHash(sha), let repository = target.repository,
+              let api = target.api ?? target.defaultAPI, let token else { return nil }
+        let headers = NotificationRequest.githubHeaders(token: token)
+        let listed = await send(.GET, to: PullRequestComment.pullsURL(api: api, repository: repository, sha: sha), headers: headers, client: client, secrets: secrets)
+        if let failure = listed.failure { return "listing the commit's pull requests: \(failure)" }
+        guard let numbers = PullRequestComment.numbers(inPulls: listed.body) else { return "listing the commit's pull requests: the answer is not a JSON array" }
+        let body = PullRequestComment.body(notification, target: target, failedChecks: failedChecks)
+        for number in numbers {
+            let url = PullRequestComment.commentsURL(api: api, repository: repository, number: number)
+            if let failure = await send(.POST, to: url, headers: headers, body: body, client: client, secrets: secrets).failure {
+                return "commenting on pull request #\(number): \(failure)"
+            }
         }
-        var http = HTTPClientRequest(url: request.url)
-        http.method = .POST
-        http.headers.add(name: "content-type", value: "application/json")
+        return nil
+    }
+
+    /// One request; its answer's body (at most 1 MiB), or why it failed with every secret removed.
+    func send(
+        _ method: HTTPMethod, to url: String, headers: [(String, String)], body: JSONValue? = nil, client: HTTPClient, secrets: [String]
+    ) async -> (body: Data, failure: String?) {
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else { return (Data(), "the configured URL is not http(s)") }
+        var http = HTTPClientRequest(url: url)
+        http.method = method
         http.headers.add(name: "user-agent", value: "sluice-controller")
-        for (name, value) in request.headers { http.headers.add(name: name, value: value) }
-        http.body = .bytes(ByteBuffer(string: request.body.serialized()))
+        for (name, value) in headers { http.headers.add(name: name, value: value) }
+        if let body {
+            http.headers.add(name: "content-type", value: "application/json")
+            http.body = .bytes(ByteBuffer(string: body.serialized()))
+        }
         do {
             let response = try await client.execute(http, timeout: timeout)
-            // The body is not needed (and could echo the request); drain a little, then drop it.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            guard (200..<300).contains(response.status.code) else { return "the receiver answered \(response.status.code)" }
-            return nil
+            // A POST's answer is not needed (and could echo the request): drained, then dropped.
+            let answer = (try? await response.body.collect(upTo: 1024 * 1024)).map { Data($0.readableBytesView) } ?? Data()
+            guard (200..<300).contains(response.status.code) else { return (Data(), "the receiver answered \(response.status.code)") }
+            return (method == .GET ? answer : Data(), nil)
         } catch {
-            return Self.redact("the request failed: \(error)", secrets: secrets)
+            return (Data(), Self.redact("the request failed: \(error)", secrets: secrets))
         }
     }
 

@@ -39,7 +39,7 @@ struct NotificationRequest: Sendable {
             var headers = [("authorization", "Bearer \(token)")]
             if target.kind == .github {
                 url = "\(api)/repos/\(repository)/statuses/\(sha)"
-                headers += [("accept", "application/vnd.github+json"), ("x-github-api-version", "2022-11-28")]
+                headers = githubHeaders(token: token)
                 members = [("state", .string(state.github)), ("context", .string(context)), ("description", .string(description))]
             } else {
                 let project = repository.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? repository
@@ -49,6 +49,11 @@ struct NotificationRequest: Sendable {
             if let link = target.dashboardURL { members.append(("target_url", .string(link))) }
             return NotificationRequest(url: url, headers: headers, body: .object(members))
         }
+    }
+
+    /// What every GitHub REST request carries.
+    static func githubHeaders(token: String) -> [(String, String)] {
+        [("authorization", "Bearer \(token)"), ("accept", "application/vnd.github+json"), ("x-github-api-version", "2022-11-28")]
     }
 
     /// A commit status: pending while a rollout runs, then its end.
