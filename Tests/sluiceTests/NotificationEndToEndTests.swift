@@ -5,7 +5,8 @@ import Testing
 /// Notifications through the real `sluice controller`: a `generic` target on a loopback HTTPS
 /// receiver whose throwaway CA is configured (`caFile`). A rollout's events arrive; with the
 /// receiver failing, the next rollout's events wait in the store, and a restarted controller
-/// delivers every one of them, each event once.
+/// delivers every one of them, each event once. Git turning unreadable is reported once, and
+/// its recovery too.
 @Suite("sluice controller notifications", .serialized, .timeLimit(.minutes(10)))
 struct NotificationEndToEndTests {
     static let hookPath = "/hooks/secretPathE2E"
@@ -39,13 +40,13 @@ struct NotificationEndToEndTests {
     func deliveredAcrossRestart() async throws {
         let receiver = try await LoopbackHTTPSServer()
         defer { receiver.stop() }
-        let harness = try ControllerHarness(controllerExtra: """
+        let harness = try ControllerHarness(interval: "2s", controllerExtra: """
               notifications:
                 - name: audit
                   type: generic
                   urlFile: notification-url
                   caFile: \(receiver.caFile)
-                  events: [rolloutStarted, stepPassed, promoted, aborted]
+                  events: [rolloutStarted, stepPassed, promoted, aborted, reconcileError, reconcileRecovered]
                   delivery:
                     retryInitial: 1s
                     retryMax: 2s
@@ -84,12 +85,25 @@ struct NotificationEndToEndTests {
         // The outbox in the store empties: every row was delivered (or is being, and then is
         // delivered before the count reaches zero).
         try await harness.waitUntil("the outbox empty", seconds: 60) { try await Self.outboxCount(harness) == 0 }
-        #expect(await harness.stop("controller") == 0)
         let all = Self.accepted(receiver)
         #expect(all.map(\.kind).sorted() == history.sorted(), "one notification per recorded event")
         #expect(Set(all.map(\.id)).count == all.count, "no event delivered twice")
-        let log = harness.log("controller")
-        #expect(!log.contains("secretPathE2E"))
+
+        // HEAD names a branch that does not exist: passes fail, reported once; then recovered.
+        try harness.repo.git(["symbolic-ref", "HEAD", "refs/heads/gone"])
+        try await harness.waitUntil("the reconcile error notified", seconds: 60) { Self.accepted(receiver).contains { $0.kind == "reconcileError" } }
+        try harness.repo.git(["symbolic-ref", "HEAD", "refs/heads/main"])
+        try await harness.waitUntil("the recovery notified", seconds: 60) { Self.accepted(receiver).contains { $0.kind == "reconcileRecovered" } }
+        let controllerWide = Self.accepted(receiver).filter { !Self.rolloutKinds.contains($0.kind) }
+        #expect(controllerWide.map(\.kind) == ["reconcileError", "reconcileRecovered"])
+        #expect(controllerWide.allSatisfy { $0.model == "_controller" })
+        let trail = try await harness.cli(["history", "_controller"])
+        #expect(trail.status == 0)
+        #expect(trail.stdout.contains("reconcileError") && trail.stdout.contains("reconcileRecovered"))
+        #expect(await harness.stop("controller") == 0)
+
+        // Secrets: the webhook URL is in neither the controller's log nor its store.
+        #expect(!harness.log("controller").contains("secretPathE2E"))
         let database = try Data(contentsOf: harness.directory.appendingPathComponent("state/controller/sluice.sqlite"))
         #expect(database.range(of: Data("secretPathE2E".utf8)) == nil, "the webhook URL never reaches the store")
     }
