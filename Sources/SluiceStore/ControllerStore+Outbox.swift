@@ -16,7 +16,7 @@ extension ControllerStore {
     /// Records a controller-wide event under ``controllerScope`` with `settings`, in one
     /// transaction; the targets that want its kind get it queued in the same transaction.
     public func recordControllerEvent(_ event: RolloutEvent, settings: [String: String], at now: Double) throws {
-        try write(.pass) { db in
+        try write(.controllerEvent) { db in
             for (key, value) in settings { try Self.setSetting(key, value, db: db) }
             try Self.insert([EventRecord(model: Self.controllerScope, event: event, actor: "controller")], at: now, routes: notificationRoutes, db: db)
         }
