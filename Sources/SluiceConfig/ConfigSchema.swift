@@ -264,7 +264,7 @@ public enum ConfigSchema {
         fields: [
             FieldSchema(
                 "ratePerMinute", .integer(minimum: 1, maximum: 6000), default: "`60`",
-                "Attempts per minute at most; a burst beyond it waits in the outbox, in order, and is not dropped."),
+                "Requests per minute at most; a burst beyond it waits in the outbox, in order, and is not dropped."),
             FieldSchema(
                 "retryInitial", .string(.duration), default: "`2s`",
                 "The delay before the first retry of a failed delivery (at least 1s); each later one doubles."),

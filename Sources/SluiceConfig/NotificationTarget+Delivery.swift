@@ -3,7 +3,7 @@ import SluiceCore
 extension NotificationTarget {
     /// How a target's notifications are paced and retried (`controller.notifications[].delivery`).
     public struct DeliveryPolicy: Sendable, Hashable {
-        /// Attempts per minute at most; a burst beyond it waits in the outbox, in order.
+        /// Requests per minute at most; a burst beyond it waits in the outbox, in order.
         public var ratePerMinute: Int
         /// The delay before the first retry; each later one doubles, up to ``retryMax``.
         public var retryInitial: SluiceCore.Duration

@@ -10,7 +10,7 @@ import SluiceCore
 import SluiceStore
 
 /// Delivers the notification outbox: every second, the due notifications of each target are
-/// POSTed over HTTP(S), at most its `delivery.ratePerMinute` attempts in any minute; a 2xx
+/// POSTed over HTTP(S), at most its `delivery.ratePerMinute` requests in any minute; a 2xx
 /// answer deletes one, anything else schedules another attempt after an exponential backoff
 /// (`retryInitial` doubling to `retryMax`). Delivery is at least once: a notification survives
 /// restarts in the store until its target accepts it, or until `giveUpAfter` has passed since
@@ -29,7 +29,7 @@ public final class NotificationDeliverer: Sendable {
     let timeout: TimeAmount
     /// How long a delivered notification's dedupe record is kept (seconds).
     let dedupeWindow: Double
-    /// The attempts of the last minute, per target (the rate limit's sliding window).
+    /// The requests of the last minute, per target (the rate limit's sliding window).
     let recentAttempts = NIOLockedValueBox<[String: [Double]]>([:])
     /// When the dedupe records were last pruned.
     let lastPrune = NIOLockedValueBox<Double>(-.infinity)
@@ -136,7 +136,6 @@ public final class NotificationDeliverer: Sendable {
         var delivered = 0
         for entry in due {
             guard let target = targets[entry.target], let client = clients[entry.target] else { continue }
-            recentAttempts.withLockedValue { $0[target.name, default: []].append(now) }
             let failure = await attempt(entry, target: target, client: client, outcome: states[entry.notification.model]?.lastRollout)
             let eventId = entry.notification.eventId
             do {
@@ -197,7 +196,7 @@ public final class NotificationDeliverer: Sendable {
         guard let request = NotificationRequest.make(for: entry.notification, target: target, url: url, token: token, failedChecks: failedChecks) else {
             return nil
         }
-        return await send(.POST, to: request.url, headers: request.headers, body: request.body, client: client, secrets: secrets).failure
+        return await send(.POST, to: request.url, headers: request.headers, body: request.body, target: target, client: client, secrets: secrets).failure
     }
 
     /// Lists the pull requests associated with the notification's commit and comments on
@@ -209,24 +208,27 @@ public final class NotificationDeliverer: Sendable {
         guard let sha = notification.revision, NotificationRequest.isCommitHash(sha), let repository = target.repository,
               let api = target.api ?? target.defaultAPI, let token else { return nil }
         let headers = NotificationRequest.githubHeaders(token: token)
-        let listed = await send(.GET, to: PullRequestComment.pullsURL(api: api, repository: repository, sha: sha), headers: headers, client: client, secrets: secrets)
+        let listed = await send(.GET, to: PullRequestComment.pullsURL(api: api, repository: repository, sha: sha), headers: headers, target: target, client: client, secrets: secrets)
         if let failure = listed.failure { return "listing the commit's pull requests: \(failure)" }
         guard let numbers = PullRequestComment.numbers(inPulls: listed.body) else { return "listing the commit's pull requests: the answer is not a JSON array" }
         let body = PullRequestComment.body(notification, target: target, failedChecks: failedChecks)
         for number in numbers {
             let url = PullRequestComment.commentsURL(api: api, repository: repository, number: number)
-            if let failure = await send(.POST, to: url, headers: headers, body: body, client: client, secrets: secrets).failure {
+            if let failure = await send(.POST, to: url, headers: headers, body: body, target: target, client: client, secrets: secrets).failure {
                 return "commenting on pull request #\(number): \(failure)"
             }
         }
         return nil
     }
 
-    /// One request; its answer's body (at most 1 MiB), or why it failed with every secret removed.
+    /// One request to `target`, counted against its rate; its answer's body (at most 1 MiB),
+    /// or why it failed with every secret removed.
     func send(
-        _ method: HTTPMethod, to url: String, headers: [(String, String)], body: JSONValue? = nil, client: HTTPClient, secrets: [String]
+        _ method: HTTPMethod, to url: String, headers: [(String, String)], body: JSONValue? = nil, target: NotificationTarget,
+        client: HTTPClient, secrets: [String]
     ) async -> (body: Data, failure: String?) {
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else { return (Data(), "the configured URL is not http(s)") }
+        recentAttempts.withLockedValue { $0[target.name, default: []].append(clock.now()) }
         var http = HTTPClientRequest(url: url)
         http.method = method
         http.headers.add(name: "user-agent", value: "sluice-controller")
