@@ -22,11 +22,16 @@ struct NotificationEndToEndTests {
         }
     }
 
-    /// The rows waiting in the controller's outbox, read with `sqlite3` beside the controller.
+    /// The rows waiting in the controller's outbox, read beside the controller (Python's
+    /// `sqlite3` module, read-only).
     static func outboxCount(_ harness: ControllerHarness) async throws -> Int? {
         let database = harness.directory.appendingPathComponent("state/controller/sluice.sqlite").path
-        let result = try await ChildProcess.run(
-            URL(fileURLWithPath: "/usr/bin/sqlite3"), ["-readonly", database, "SELECT COUNT(*) FROM notificationOutbox"], timeout: .seconds(30))
+        let script = """
+            import sqlite3, sys
+            connection = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+            print(connection.execute("SELECT COUNT(*) FROM notificationOutbox").fetchone()[0])
+            """
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, database], timeout: .seconds(30))
         return result.status == 0 ? Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
     }
 
