@@ -23,6 +23,13 @@ extension ConfigBuilder {
         if let events = node["events"]?.items {
             target.events = Set(events.compactMap { text($0).flatMap(NotificationEvent.init(rawValue:)) })
         }
+        if let delivery = node["delivery"] { target.delivery = deliveryPolicy(delivery, field: "\(field).delivery") }
+        if let comment = boolean(node["pullRequestComment"]) {
+            if comment, kind != .github {
+                problem(node, "\(field).pullRequestComment", "only a github target can comment on pull requests, this one is \(kind.rawValue)")
+            }
+            target.pullRequestComment = comment && kind == .github
+        }
         var usable = true
         switch kind {
         case .slack, .generic:
@@ -54,5 +61,28 @@ extension ConfigBuilder {
             }
         }
         return usable ? target : nil
+    }
+
+    /// A target's `delivery` section over the defaults; a bad value is reported at its field
+    /// and the default kept.
+    mutating func deliveryPolicy(_ node: YAMLNode, field: String) -> NotificationTarget.DeliveryPolicy {
+        var policy = NotificationTarget.DeliveryPolicy.defaults
+        if let rate = integer(node["ratePerMinute"], in: 1...6000) { policy.ratePerMinute = rate }
+        let fields: [(String, WritableKeyPath<NotificationTarget.DeliveryPolicy, SluiceCore.Duration>, SluiceCore.Duration)] = [
+            ("retryInitial", \.retryInitial, .seconds(1)), ("retryMax", \.retryMax, .seconds(1)), ("giveUpAfter", \.giveUpAfter, .seconds(60)),
+        ]
+        for (key, path, minimum) in fields {
+            guard let value = node[key], let duration = duration(value) else { continue }
+            if duration < minimum {
+                problem(value, "\(field).\(key)", "expected at least \(minimum), found \(duration)")
+            } else {
+                policy[keyPath: path] = duration
+            }
+        }
+        if policy.retryMax < policy.retryInitial {
+            problem(node["retryMax"] ?? node, "\(field).retryMax", "expected at least retryInitial (\(policy.retryInitial)), found \(policy.retryMax)")
+            policy.retryMax = policy.retryInitial
+        }
+        return policy
     }
 }

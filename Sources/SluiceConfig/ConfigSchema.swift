@@ -249,8 +249,30 @@ public enum ConfigSchema {
             FieldSchema(
                 "events", .list(.enumeration(NotificationEvent.allCases.map(\.rawValue)), minItems: 1, uniqueField: nil), default: "all",
                 "The events reported."),
+            FieldSchema(
+                "delivery", .object(notificationDelivery), default: "defaults",
+                "How notifications are paced, retried and given up (docs/notifications.md, *Delivery*)."),
+            FieldSchema(
+                "pullRequestComment", .boolean, default: "`false`",
+                "`github`: also comment on the pull requests associated with a rollout's commit when it is promoted or aborted."),
         ],
         exclusive: [["urlEnv", "urlFile"], ["tokenEnv", "tokenFile"]])
+
+    static let notificationDelivery = ObjectSchema(
+        name: "NotificationDelivery", plural: "delivery sections",
+        description: "How a notification target's deliveries are paced and retried.",
+        fields: [
+            FieldSchema(
+                "ratePerMinute", .integer(minimum: 1, maximum: 6000), default: "`60`",
+                "Requests per minute at most; a burst beyond it waits in the outbox, in order, and is not dropped."),
+            FieldSchema(
+                "retryInitial", .string(.duration), default: "`2s`",
+                "The delay before the first retry of a failed delivery (at least 1s); each later one doubles."),
+            FieldSchema("retryMax", .string(.duration), default: "`10m`", "The longest delay between two attempts (at least `retryInitial`)."),
+            FieldSchema(
+                "giveUpAfter", .string(.duration), default: "`24h`",
+                "A notification still undeliverable this long after it was queued is dropped with a log line (at least 1m)."),
+        ])
 
     static let controllerGit = ObjectSchema(
         name: "ControllerGit", plural: "git sections",

@@ -32,6 +32,11 @@ public struct NotificationTarget: Sendable, Hashable {
     public var dashboardURL: String?
     /// The events the target wants.
     public var events: Set<NotificationEvent>
+    /// Pacing, retries and when to give up (``DeliveryPolicy/defaults`` unless configured).
+    public var delivery: DeliveryPolicy = .defaults
+    /// `github`: also comment on the pull requests associated with a rollout's commit when
+    /// the rollout ends (promoted or aborted).
+    public var pullRequestComment = false
 
     /// Creates a target.
     public init(
@@ -74,6 +79,8 @@ public enum NotificationEvent: String, Sendable, Hashable, CaseIterable, Codable
     case monitorResolved
     case revertCommitted
     case revertFailed
+    case reconcileError
+    case reconcileRecovered
 
     /// The audit-trail kinds this event reports.
     public var kinds: Set<RolloutEvent.Kind> {
@@ -90,6 +97,8 @@ public enum NotificationEvent: String, Sendable, Hashable, CaseIterable, Codable
         case .monitorResolved: [.monitorResolved]
         case .revertCommitted: [.reverted]
         case .revertFailed: [.revertFailed]
+        case .reconcileError: [.reconcileError]
+        case .reconcileRecovered: [.reconcileRecovered]
         }
     }
 

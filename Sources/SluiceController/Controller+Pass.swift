@@ -23,6 +23,8 @@ extension Controller {
             result.failure = (.leadership, "this replica is not the leader; it waits to take over")
             return result
         }
+        // Every pass that acted ends by noting whether it failed (the reconcile error events).
+        defer { noteReconcileOutcome(at: now) }
         let gitFailure = await readGit(trigger)
         if let failure = gitFailure {
             lastPassError = failure

@@ -50,6 +50,12 @@ public actor Controller {
     var materializedModels: [String: MaterializedModel] = [:]
     var lastApplied: RuntimeSpec?
     var lastPassError: String?
+    /// Failed passes in a row; a reconcile error is recorded at the second (the first may be
+    /// the data plane starting beside the controller, retried a second later).
+    var consecutivePassFailures = 0
+    /// Whether a `reconcileError` was recorded and no `reconcileRecovered` since (persisted,
+    /// so a restart during an outage does not report it again).
+    var reconcileErrorReported = false
     /// The loop's inbox while `run()` runs: passes, monitor collections and commands are
     /// handled one at a time, so nothing interleaves at a suspension point.
     var inbox: AsyncStream<Message>.Continuation?
@@ -113,6 +119,7 @@ public actor Controller {
         }
         monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
         scaleCursor = ScaleEventCursor(setting: try store.setting(ScaleEventCursor.settingKey))
+        reconcileErrorReported = try store.setting(ControllerStore.reconcileErrorSetting) == "reported"
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers

@@ -141,7 +141,9 @@ struct ControllerAPI: Sendable {
         }
         router.get("/v1/models/:model/history") { _, context in
             let model = try context.parameters.require("model")
-            guard await controller.status(of: model) != nil else { throw Self.unknownModel(model) }
+            // `_controller`: the controller-wide events (reconcileError, reconcileRecovered).
+            let known = model == ControllerStore.controllerScope ? true : await controller.status(of: model) != nil
+            guard known else { throw Self.unknownModel(model) }
             let entries = (try? await controller.history(of: model)) ?? []
             return JSONAnswer(StatusJSON.history(entries))
         }

@@ -7,6 +7,21 @@ import SluiceCore
 /// deleted when a target accepted it. A restart loses none (at-least-once delivery); an
 /// event is queued at most once per target, even after it was delivered.
 extension ControllerStore {
+    /// The name controller-wide events (`reconcileError`, `reconcileRecovered`) are recorded
+    /// under in the audit trail; no model can have it (names start with a letter or digit).
+    public static let controllerScope = "_controller"
+    /// The setting that remembers whether a reconcile error was recorded and not yet recovered.
+    public static let reconcileErrorSetting = "reconcileError"
+
+    /// Records a controller-wide event under ``controllerScope`` with `settings`, in one
+    /// transaction; the targets that want its kind get it queued in the same transaction.
+    public func recordControllerEvent(_ event: RolloutEvent, settings: [String: String], at now: Double) throws {
+        try write(.controllerEvent) { db in
+            for (key, value) in settings { try Self.setSetting(key, value, db: db) }
+            try Self.insert([EventRecord(model: Self.controllerScope, event: event, actor: "controller")], at: now, routes: notificationRoutes, db: db)
+        }
+    }
+
     /// Which event kinds a notification target wants.
     public struct NotificationRoute: Sendable, Hashable {
         /// The target's name (`controller.notifications[].name`).
@@ -21,6 +36,12 @@ extension ControllerStore {
         }
     }
 
+    /// A delivery that follows an event's first one, once its target accepted that.
+    public enum DeliveryStep: String, Sendable, Codable, Hashable {
+        /// GitHub: comment on the pull requests associated with the event's commit.
+        case pullRequestComment
+    }
+
     /// One queued notification: the event it reports, as recorded.
     public struct OutboxNotification: Sendable, Codable, Hashable {
         /// Deterministic: the event's row in the audit trail (`event-42`), the dedupe key.
@@ -32,9 +53,14 @@ extension ControllerStore {
         public var actor: String
         /// When the event happened (seconds since 1970).
         public var at: Double
+        /// nil: the event's notification itself; else a follow-up (absent in older rows).
+        public var step: DeliveryStep?
 
         /// Creates a notification.
-        public init(eventId: String, model: String, kind: RolloutEvent.Kind, message: String, revision: String?, actor: String, at: Double) {
+        public init(
+            eventId: String, model: String, kind: RolloutEvent.Kind, message: String, revision: String?, actor: String, at: Double,
+            step: DeliveryStep? = nil
+        ) {
             self.eventId = eventId
             self.model = model
             self.kind = kind
@@ -42,6 +68,7 @@ extension ControllerStore {
             self.revision = revision
             self.actor = actor
             self.at = at
+            self.step = step
         }
     }
 
@@ -51,6 +78,8 @@ extension ControllerStore {
         public var notification: OutboxNotification
         /// Failed attempts so far.
         public var attempts: Int
+        /// When it was queued (seconds since 1970): `giveUpAfter` counts from here.
+        public var createdAt: Double
     }
 
     static func registerOutboxMigration(_ migrator: inout DatabaseMigrator) {
@@ -108,8 +137,8 @@ extension ControllerStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT target, payload, attempts FROM (
-                      SELECT target, payload, attempts, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, rowid) AS n
+                    SELECT target, payload, attempts, createdAt FROM (
+                      SELECT target, payload, attempts, createdAt, ROW_NUMBER() OVER (PARTITION BY target ORDER BY createdAt, rowid) AS n
                       FROM notificationOutbox WHERE nextAttemptAt <= ?)
                     WHERE n <= ? ORDER BY target, n
                     """,
@@ -118,7 +147,7 @@ extension ControllerStore {
                 let payload: String = row["payload"]
                 return OutboxEntry(
                     target: row["target"], notification: try JSONDecoder().decode(OutboxNotification.self, from: Data(payload.utf8)),
-                    attempts: row["attempts"])
+                    attempts: row["attempts"], createdAt: row["createdAt"])
             }
         }
     }
@@ -135,9 +164,13 @@ extension ControllerStore {
         }
     }
 
-    /// Removes a delivered notification and remembers it, so a duplicate is not queued again.
-    public func notificationDelivered(target: String, eventId: String, at now: Double) throws {
+    /// Removes a delivered notification and remembers it, so a duplicate is not queued again;
+    /// queues `followUp` for the same target in the same transaction (a crash loses neither).
+    public func notificationDelivered(target: String, eventId: String, at now: Double, followUp: OutboxNotification? = nil) throws {
         try write(.notification) { db in
+            if let followUp {
+                try Self.enqueue(followUp, routes: [NotificationRoute(target: target, kinds: [followUp.kind])], at: now, db: db)
+            }
             try db.execute(sql: "DELETE FROM notificationOutbox WHERE target = ? AND eventId = ?", arguments: [target, eventId])
             try db.execute(
                 sql: "INSERT INTO notificationSent (target, eventId, at) VALUES (?, ?, ?) ON CONFLICT(target, eventId) DO NOTHING",
@@ -152,5 +185,29 @@ extension ControllerStore {
                 sql: "UPDATE notificationOutbox SET attempts = attempts + 1, nextAttemptAt = ? WHERE target = ? AND eventId = ?",
                 arguments: [retryAt, target, eventId])
         }
+    }
+
+    /// Drops a notification its target never accepted (given up); it is not remembered as
+    /// delivered.
+    public func notificationDropped(target: String, eventId: String) throws {
+        try write(.notification) { db in
+            try db.execute(sql: "DELETE FROM notificationOutbox WHERE target = ? AND eventId = ?", arguments: [target, eventId])
+        }
+    }
+
+    /// Forgets the records of notifications delivered before `cutoff` (seconds since 1970), so
+    /// the table does not grow for ever; a duplicate within the window is still suppressed.
+    /// Returns how many were forgotten.
+    @discardableResult
+    public func pruneDeliveredNotifications(before cutoff: Double) throws -> Int {
+        try write(.notification) { db in
+            try db.execute(sql: "DELETE FROM notificationSent WHERE at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    /// How many delivered notifications are remembered (the dedupe records).
+    public func deliveredNotificationCount() throws -> Int {
+        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM notificationSent") ?? 0 }
     }
 }

@@ -29,6 +29,8 @@ public final class ControllerStore: Sendable {
         case approval
         /// The notification outbox (a delivery or a failed attempt).
         case notification
+        /// A controller-wide event (`reconcileError`, `reconcileRecovered`).
+        case controllerEvent
     }
 
     /// Opens (creating and migrating) the database at `path`. The directory is made 0700 and

@@ -63,7 +63,9 @@ extension Sluice {
                 let message = event["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
                 let actor = event["actor"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
                 let revision = event["revision"].flatMap { if case .string(let s) = $0 { String(s.prefix(7)) } else { nil } } ?? "-"
-                print("\(at)  \(revision)  \(kind.padding(toLength: 16, withPad: " ", startingAt: 0)) \(message)  [\(actor)]")
+                // Padded to a column, never cut (`reconcileRecovered`, `retrainAwaitingApproval` are longer).
+                let column = kind + String(repeating: " ", count: max(0, 16 - kind.count))
+                print("\(at)  \(revision)  \(column) \(message)  [\(actor)]")
             }
         }
     }

@@ -72,4 +72,75 @@ struct NotificationConfigTests: ConfigParsing {
             #expect(problems.contains("deployed"))
         }
     }
+
+    @Test("delivery: the documented defaults, values over them, and pullRequestComment on a github target")
+    func deliveryPolicy() throws {
+        let path = try write("""
+            controller:
+              repository: repo
+              notifications:
+                - name: chat
+                  type: slack
+                  urlEnv: U
+                - name: statuses
+                  type: github
+                  repository: acme/models
+                  tokenEnv: T
+                  pullRequestComment: true
+                  events: [promoted, reconcileError]
+                  delivery:
+                    ratePerMinute: 20
+                    retryInitial: 5s
+                    retryMax: 1h
+                    giveUpAfter: 48h
+            """)
+        let config = try load(path)
+        let chat = try #require(config.notifications.first)
+        #expect(chat.delivery == .defaults)
+        #expect(chat.delivery.ratePerMinute == 60 && chat.delivery.retryInitial == .seconds(2))
+        #expect(chat.delivery.retryMax == .seconds(600) && chat.delivery.giveUpAfter == .seconds(86_400))
+        #expect(!chat.pullRequestComment)
+        let statuses = try #require(config.notifications.last)
+        #expect(statuses.pullRequestComment)
+        #expect(statuses.events == [.promoted, .reconcileError])
+        #expect(statuses.delivery == .init(ratePerMinute: 20, retryInitial: .seconds(5), retryMax: .seconds(3600), giveUpAfter: .seconds(48 * 3600)))
+        // The backoff doubles from retryInitial up to retryMax.
+        #expect((1...12).map { statuses.delivery.retryDelay(afterAttempts: $0) } == [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600])
+    }
+
+    @Test("bad delivery values and a pull-request comment on a non-github target are problems naming the field")
+    func deliveryProblems() throws {
+        let path = try write("""
+            controller:
+              repository: repo
+              notifications:
+                - name: chat
+                  type: slack
+                  urlEnv: U
+                  pullRequestComment: true
+                  delivery:
+                    ratePerMinute: 0
+                    retryInitial: 10m
+                    retryMax: 1m
+                    giveUpAfter: 10s
+                - name: hook
+                  type: generic
+                  urlEnv: U
+                  delivery:
+                    retryInitial: soon
+                    burst: 3
+            """)
+        do {
+            _ = try load(path)
+            Issue.record("accepted bad delivery settings")
+        } catch {
+            let problems = error.problems.joined(separator: "\n")
+            #expect(problems.contains("controller.notifications[0].pullRequestComment: only a github target can comment on pull requests, this one is slack"))
+            #expect(problems.contains("controller.notifications[0].delivery.ratePerMinute"))
+            #expect(problems.contains("controller.notifications[0].delivery.retryMax: expected at least retryInitial (10m), found 1m"))
+            #expect(problems.contains("controller.notifications[0].delivery.giveUpAfter: expected at least 1m, found 10s"))
+            #expect(problems.contains("controller.notifications[1].delivery.retryInitial"))
+            #expect(problems.contains("controller.notifications[1].delivery.burst"))
+        }
+    }
 }

@@ -67,7 +67,7 @@ final class ControllerFixture: @unchecked Sendable {
         _ config: ControllerConfig, writes: NIOLockedValueBox<[ControllerStore.Write]>,
         failing: NIOLockedValueBox<(number: Int, kind: ControllerStore.Write?)?>
     ) throws -> ControllerStore {
-        try ControllerStore(path: config.databasePath) { kind in
+        try ControllerStore(path: config.databasePath, notificationRoutes: NotificationDeliverer.routes(config.notifications)) { kind in
             let fail = failing.withLockedValue { failing -> Bool in
                 guard let (number, wanted) = failing, wanted == nil || wanted == kind else { return false }
                 failing = number <= 1 ? nil : (number - 1, wanted)

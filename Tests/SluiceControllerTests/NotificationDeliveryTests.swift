@@ -48,9 +48,21 @@ struct NotificationDeliveryTests {
             try ControllerStore(path: databasePath, notificationRoutes: NotificationDeliverer.routes(targets))
         }
 
-        func deliverer(_ store: ControllerStore, _ targets: [NotificationTarget], log: NIOLockedValueBox<[String]>, backoff: Double = 0) throws -> NotificationDeliverer {
-            try NotificationDeliverer(
-                store: store, targets: targets, stateDirectory: directory.path, clock: ManualClock(), logger: CapturedLog.logger(into: log), backoff: backoff)
+        /// A deliverer on a clock that stands still unless `clock` is given and advanced (by
+        /// default at 10 s, just after the events the tests save at 5 s); `backoff`: the
+        /// targets' first retry delay (0: a failed one is due again at once).
+        func deliverer(
+            _ store: ControllerStore, _ targets: [NotificationTarget], log: NIOLockedValueBox<[String]>, backoff: Int64 = 0,
+            clock: ManualClock = ManualClock(start: 10), dedupeWindow: Double = NotificationDeliverer.defaultDedupeWindow
+        ) throws -> NotificationDeliverer {
+            let paced = targets.map { target in
+                var target = target
+                target.delivery.retryInitial = .seconds(backoff)
+                return target
+            }
+            return try NotificationDeliverer(
+                store: store, targets: paced, stateDirectory: directory.path, clock: clock, logger: CapturedLog.logger(into: log),
+                dedupeWindow: dedupeWindow)
         }
 
         func posts() -> [LoopbackHTTPSServer.Request] { server.requests().filter { $0.method == "POST" } }

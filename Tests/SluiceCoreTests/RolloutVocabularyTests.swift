@@ -36,6 +36,7 @@ import Testing
             (.rollbackSkipped, "rollbackSkipped"), (.alertFailed, "alertFailed"), (.retrainApproved, "retrainApproved"),
             (.retrainAwaitingApproval, "retrainAwaitingApproval"), (.retrainWithheld, "retrainWithheld"),
             (.retrainRequested, "retrainRequested"), (.retrainFailed, "retrainFailed"), (.scaled, "scaled"),
+            (.reconcileError, "reconcileError"), (.reconcileRecovered, "reconcileRecovered"),
         ]
         for (kind, word) in words {
             #expect(kind.rawValue == word)

@@ -7,7 +7,7 @@ import SluiceServe
 /// `127.0.0.1` and `localhost`, two hosts for cross-host redirects). It serves the files
 /// under ``files`` with strong ETags, `Range` and `If-Range`, and scripted ``Route``s:
 /// redirects, refused HEADs, statuses, stalls and truncated bodies. Every request is logged
-/// (method, path, Host, Authorization, Range) for ``requests()``. A POST is answered 200 (or
+/// (method, path, Host, Authorization, Range, Accept, X-GitHub-Api-Version) for ``requests()``. A POST is answered 200 (or
 /// its route's `status`) and logged with its body and the status answered.
 ///
 /// ```swift
@@ -41,6 +41,9 @@ public final class LoopbackHTTPSServer: Sendable {
         public var path: String
         public var host: String?
         public var authorization: String?
+        /// The `Accept` and `X-GitHub-Api-Version` headers (the git hosts' APIs).
+        public var accept: String?
+        public var githubAPIVersion: String?
         public var range: String?
         /// A POST's body (text).
         public var body: String?
@@ -214,7 +217,8 @@ public final class LoopbackHTTPSServer: Sendable {
                 route = {}
             status = route.get("status", 200)
             entry = {"method": "POST", "path": self.path, "host": self.headers.get("Host"),
-                     "authorization": self.headers.get("Authorization"), "body": body, "status": status}
+                     "authorization": self.headers.get("Authorization"), "body": body, "status": status,
+                     "accept": self.headers.get("Accept"), "githubAPIVersion": self.headers.get("X-GitHub-Api-Version")}
             with lock:
                 with open(os.path.join(root, "requests.jsonl"), "a") as log:
                     log.write(json.dumps(entry) + "\n")
@@ -229,7 +233,8 @@ public final class LoopbackHTTPSServer: Sendable {
 
         def serve(self, with_body):
             entry = {"method": self.command, "path": self.path, "host": self.headers.get("Host"),
-                     "authorization": self.headers.get("Authorization"), "range": self.headers.get("Range")}
+                     "authorization": self.headers.get("Authorization"), "range": self.headers.get("Range"),
+                     "accept": self.headers.get("Accept"), "githubAPIVersion": self.headers.get("X-GitHub-Api-Version")}
             with lock:
                 with open(os.path.join(root, "requests.jsonl"), "a") as log:
                     log.write(json.dumps(entry) + "\n")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -8,10 +9,13 @@ import SluiceConfig
 import SluiceCore
 import SluiceStore
 
-/// Delivers the notification outbox: every second, up to `perSecond` due notifications per
-/// target are POSTed over HTTP(S); a 2xx answer deletes one, anything else schedules another
-/// attempt after an exponential backoff. Delivery is at least once: a notification survives
-/// restarts in the store until its target accepts it.
+/// Delivers the notification outbox: every second, the due notifications of each target are
+/// POSTed over HTTP(S), at most its `delivery.ratePerMinute` requests in any minute; a 2xx
+/// answer deletes one, anything else schedules another attempt after an exponential backoff
+/// (`retryInitial` doubling to `retryMax`). Delivery is at least once: a notification survives
+/// restarts in the store until its target accepts it, or until `giveUpAfter` has passed since
+/// it was queued (then it is dropped with a log line). Records of delivered notifications
+/// (the dedupe keys) are pruned after `dedupeWindow`.
 ///
 /// Webhook URLs and tokens are secrets: they are read at each attempt and appear in no log
 /// line and no error (a failure names the target, the event and what went wrong).
@@ -22,12 +26,16 @@ public final class NotificationDeliverer: Sendable {
     let stateDirectory: String
     let clock: any WallClock
     let logger: Logger
-    /// The per-target rate limit.
-    let perSecond: Int
-    /// The first retry's delay; each later one doubles, up to `maximumBackoff`.
-    let backoff: Double
-    let maximumBackoff: Double
     let timeout: TimeAmount
+    /// How long a delivered notification's dedupe record is kept (seconds).
+    let dedupeWindow: Double
+    /// The requests of the last minute, per target (the rate limit's sliding window).
+    let recentAttempts = NIOLockedValueBox<[String: [Double]]>([:])
+    /// When the dedupe records were last pruned.
+    let lastPrune = NIOLockedValueBox<Double>(-.infinity)
+
+    /// The default ``dedupeWindow``: 7 days.
+    public static let defaultDedupeWindow: Double = 7 * 24 * 3600
 
     /// The routes the store queues events by: the kinds each target wants.
     public static func routes(_ targets: [NotificationTarget]) -> [ControllerStore.NotificationRoute] {
@@ -40,16 +48,14 @@ public final class NotificationDeliverer: Sendable {
     /// ``shutdown()`` once done (its HTTP clients require it).
     public init(
         store: ControllerStore, targets: [NotificationTarget], stateDirectory: String, clock: any WallClock = SystemWallClock(),
-        logger: Logger, perSecond: Int = 5, backoff: Double = 2, maximumBackoff: Double = 600, timeout: TimeAmount = .seconds(10)
+        logger: Logger, dedupeWindow: Double = NotificationDeliverer.defaultDedupeWindow, timeout: TimeAmount = .seconds(10)
     ) throws {
         self.store = store
         self.targets = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.stateDirectory = stateDirectory
         self.clock = clock
         self.logger = logger
-        self.perSecond = max(1, perSecond)
-        self.backoff = backoff
-        self.maximumBackoff = maximumBackoff
+        self.dedupeWindow = dedupeWindow
         self.timeout = timeout
         // Every configuration is checked before any client exists: a client must be shut down.
         let configurations = try targets.map { ($0.name, try Self.configuration($0, timeout: timeout)) }
@@ -98,17 +104,32 @@ public final class NotificationDeliverer: Sendable {
         for client in clients.values { try? await client.shutdown() }
     }
 
-    /// One round: attempts every due notification, at most `perSecond` per target. Returns
-    /// how many were delivered.
+    /// One round: attempts the due notifications of each target, as many as its rate allows.
+    /// Returns how many were delivered.
     @discardableResult
     public func deliverDue() async -> Int {
         let now = clock.now()
-        let due: [ControllerStore.OutboxEntry]
+        pruneDedupeRecords(now: now)
+        let allowance = recentAttempts.withLockedValue { recent in
+            targets.mapValues { target in
+                let kept = (recent[target.name] ?? []).filter { $0 > now - 60 }
+                recent[target.name] = kept
+                return max(0, target.delivery.ratePerMinute - kept.count)
+            }
+        }
+        guard let most = allowance.values.max(), most > 0 else { return 0 }
+        var due: [ControllerStore.OutboxEntry]
         do {
-            due = try store.dueNotifications(at: now, limitPerTarget: perSecond).filter { targets[$0.target] != nil }
+            due = try store.dueNotifications(at: now, limitPerTarget: most).filter { targets[$0.target] != nil }
         } catch {
             logger.error("notifications: reading the outbox failed: \(error)")
             return 0
+        }
+        // Beyond a target's allowance, a notification waits (in order) for a later round.
+        var taken: [String: Int] = [:]
+        due = due.filter { entry in
+            taken[entry.target, default: 0] += 1
+            return taken[entry.target, default: 0] <= allowance[entry.target, default: 0]
         }
         guard !due.isEmpty else { return 0 }
         let states = (try? store.states()) ?? [:]
@@ -118,12 +139,17 @@ public final class NotificationDeliverer: Sendable {
             let failure = await attempt(entry, target: target, client: client, outcome: states[entry.notification.model]?.lastRollout)
             let eventId = entry.notification.eventId
             do {
-                if let failure {
-                    let delay = min(maximumBackoff, backoff * pow(2, Double(min(entry.attempts, 30))))
+                if let failure, clock.now() - entry.createdAt >= target.delivery.giveUpAfter.seconds {
+                    try store.notificationDropped(target: target.name, eventId: eventId)
+                    logger.error(
+                        "notification \(eventId) (\(entry.notification.kind.rawValue) of \(entry.notification.model)) to \(target.name) dropped after \(entry.attempts + 1) attempts over \(target.delivery.giveUpAfter) (delivery.giveUpAfter): \(failure)")
+                } else if let failure {
+                    let delay = target.delivery.retryDelay(afterAttempts: entry.attempts + 1)
                     try store.notificationFailed(target: target.name, eventId: eventId, retryAt: clock.now() + delay)
                     logger.warning("notification \(eventId) to \(target.name) not delivered (attempt \(entry.attempts + 1)): \(failure); retrying in \(Int(delay))s")
                 } else {
-                    try store.notificationDelivered(target: target.name, eventId: eventId, at: clock.now())
+                    try store.notificationDelivered(
+                        target: target.name, eventId: eventId, at: clock.now(), followUp: PullRequestComment.followUp(after: entry.notification, target: target))
                     delivered += 1
                     logger.info("notification \(eventId) (\(entry.notification.kind.rawValue) of \(entry.notification.model)) delivered to \(target.name)")
                 }
@@ -132,6 +158,22 @@ public final class NotificationDeliverer: Sendable {
             }
         }
         return delivered
+    }
+
+    /// Forgets the dedupe records older than ``dedupeWindow``, at most once a minute.
+    func pruneDedupeRecords(now: Double) {
+        let due = lastPrune.withLockedValue { last in
+            guard now - last >= 60 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do {
+            let pruned = try store.pruneDeliveredNotifications(before: now - dedupeWindow)
+            if pruned > 0 { logger.debug("notifications: forgot \(pruned) delivery records older than \(Int(dedupeWindow))s") }
+        } catch {
+            logger.error("notifications: pruning delivery records failed: \(error)")
+        }
     }
 
     /// Sends one notification; nil when the target accepted it (or has nothing to say about
@@ -148,26 +190,61 @@ public final class NotificationDeliverer: Sendable {
         let secrets = [url, token].compactMap { $0 }.filter { !$0.isEmpty }
         var failedChecks: [CheckMeasurement] = []
         if entry.notification.kind == .aborted, let outcome, outcome.revision == entry.notification.revision { failedChecks = outcome.failedChecks }
+        if entry.notification.step == .pullRequestComment {
+            return await commentOnPullRequests(entry.notification, target: target, client: client, token: token, failedChecks: failedChecks, secrets: secrets)
+        }
         guard let request = NotificationRequest.make(for: entry.notification, target: target, url: url, token: token, failedChecks: failedChecks) else {
             return nil
         }
-        guard request.url.hasPrefix("https://") || request.url.hasPrefix("http://") else {
-            return "the configured URL is not http(s)"
+        return await send(.POST, to: request.url, headers: request.headers, body: request.body, target: target, client: client, secrets: secrets).failure
+    }
+
+    /// Lists the pull requests associated with the notification's commit and comments on
+    /// each; nil when done (or there are none), else why not.
+    func commentOnPullRequests(
+        _ notification: ControllerStore.OutboxNotification, target: NotificationTarget, client: HTTPClient, token: String?,
+        failedChecks: [CheckMeasurement], secrets: [String]
+    ) async -> String? {
+        guard let sha = notification.revision, NotificationRequest.isCommitHash(sha), let repository = target.repository,
+              let api = target.api ?? target.defaultAPI, let token else { return nil }
+        let headers = NotificationRequest.githubHeaders(token: token)
+        let listed = await send(.GET, to: PullRequestComment.pullsURL(api: api, repository: repository, sha: sha), headers: headers, target: target, client: client, secrets: secrets)
+        if let failure = listed.failure { return "listing the commit's pull requests: \(failure)" }
+        guard let numbers = PullRequestComment.numbers(inPulls: listed.body) else { return "listing the commit's pull requests: the answer is not a JSON array" }
+        let body = PullRequestComment.body(notification, target: target, failedChecks: failedChecks)
+        for number in numbers {
+            let url = PullRequestComment.commentsURL(api: api, repository: repository, number: number)
+            if let failure = await send(.POST, to: url, headers: headers, body: body, target: target, client: client, secrets: secrets).failure {
+                return "commenting on pull request #\(number): \(failure)"
+            }
         }
-        var http = HTTPClientRequest(url: request.url)
-        http.method = .POST
-        http.headers.add(name: "content-type", value: "application/json")
+        return nil
+    }
+
+    /// One request to `target`, counted against its rate; its answer's body (at most 1 MiB),
+    /// or why it failed with every secret removed.
+    func send(
+        _ method: HTTPMethod, to url: String, headers: [(String, String)], body: JSONValue? = nil, target: NotificationTarget,
+        client: HTTPClient, secrets: [String]
+    ) async -> (body: Data, failure: String?) {
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else { return (Data(), "the configured URL is not http(s)") }
+        recentAttempts.withLockedValue { $0[target.name, default: []].append(clock.now()) }
+        var http = HTTPClientRequest(url: url)
+        http.method = method
         http.headers.add(name: "user-agent", value: "sluice-controller")
-        for (name, value) in request.headers { http.headers.add(name: name, value: value) }
-        http.body = .bytes(ByteBuffer(string: request.body.serialized()))
+        for (name, value) in headers { http.headers.add(name: name, value: value) }
+        if let body {
+            http.headers.add(name: "content-type", value: "application/json")
+            http.body = .bytes(ByteBuffer(string: body.serialized()))
+        }
         do {
             let response = try await client.execute(http, timeout: timeout)
-            // The body is not needed (and could echo the request); drain a little, then drop it.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            guard (200..<300).contains(response.status.code) else { return "the receiver answered \(response.status.code)" }
-            return nil
+            // A POST's answer is not needed (and could echo the request): drained, then dropped.
+            let answer = (try? await response.body.collect(upTo: 1024 * 1024)).map { Data($0.readableBytesView) } ?? Data()
+            guard (200..<300).contains(response.status.code) else { return (Data(), "the receiver answered \(response.status.code)") }
+            return (method == .GET ? answer : Data(), nil)
         } catch {
-            return Self.redact("the request failed: \(error)", secrets: secrets)
+            return (Data(), Self.redact("the request failed: \(error)", secrets: secrets))
         }
     }
 

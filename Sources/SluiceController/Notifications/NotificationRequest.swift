@@ -39,7 +39,7 @@ struct NotificationRequest: Sendable {
             var headers = [("authorization", "Bearer \(token)")]
             if target.kind == .github {
                 url = "\(api)/repos/\(repository)/statuses/\(sha)"
-                headers += [("accept", "application/vnd.github+json"), ("x-github-api-version", "2022-11-28")]
+                headers = githubHeaders(token: token)
                 members = [("state", .string(state.github)), ("context", .string(context)), ("description", .string(description))]
             } else {
                 let project = repository.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? repository
@@ -51,6 +51,11 @@ struct NotificationRequest: Sendable {
         }
     }
 
+    /// What every GitHub REST request carries.
+    static func githubHeaders(token: String) -> [(String, String)] {
+        [("authorization", "Bearer \(token)"), ("accept", "application/vnd.github+json"), ("x-github-api-version", "2022-11-28")]
+    }
+
     /// A commit status: pending while a rollout runs, then its end.
     enum CommitState {
         case pending, success, failure
@@ -60,7 +65,8 @@ struct NotificationRequest: Sendable {
             case .rolloutStarted, .stepPassed, .awaitingApproval, .paused: self = .pending
             case .promoted: self = .success
             case .aborted: self = .failure
-            case .fastRollback, .monitorRollback, .monitorFiring, .monitorResolved, .revertCommitted, .revertFailed: return nil
+            case .fastRollback, .monitorRollback, .monitorFiring, .monitorResolved, .revertCommitted, .revertFailed, .reconcileError,
+                 .reconcileRecovered: return nil
             }
         }
 
@@ -156,6 +162,8 @@ struct NotificationRequest: Sendable {
         case .monitorResolved: "monitor resolved"
         case .revertCommitted: "revert committed"
         case .revertFailed: "revert failed"
+        case .reconcileError: "reconcile failing"
+        case .reconcileRecovered: "reconcile recovered"
         }
     }
 

@@ -54,6 +54,12 @@ public struct RolloutEvent: Sendable, Hashable {
         /// The data plane changed a version's replica count (load, idle time, new bounds or
         /// the operator's process cap); the message says from what to what and why.
         public static let scaled = Kind(rawValue: "scaled")
+        /// A reconcile pass failed as a whole (git unreadable, manifests invalid, the data plane
+        /// unreachable or refusing the spec) after passing before; recorded once per outage,
+        /// under the name `_controller`, not once per failed pass.
+        public static let reconcileError = Kind(rawValue: "reconcileError")
+        /// A pass succeeded again after a ``reconcileError``.
+        public static let reconcileRecovered = Kind(rawValue: "reconcileRecovered")
 
         // MARK: `onAbort: revert`
 
