@@ -87,4 +87,21 @@ struct LeaderElectionTests {
             await secondRun.value
         }
     }
+
+    @Test("a release after a renewal it never saw (a stale resourceVersion) re-reads the lease and still releases it")
+    func releaseAfterAnUnseenRenewal() async throws {
+        try await ClientFixture.withClient { fake, client in
+            let first = elector(client, "replica-a")
+            let run = Task { await first.run() }
+            #expect(await ClientFixture.eventually { first.isLeader })
+            run.cancel()
+            await run.value
+            // The server changes the lease behind the elector's back (the holder stays): the
+            // elector's cached copy is now one version behind, and a plain replace would get 409.
+            let lease = try #require(fake.object(kind: .lease, namespace: namespace, name: "sluice-controller"))
+            _ = try fake.put(lease)
+            await first.release()
+            #expect((holder(fake) ?? "").isEmpty, "the lease is still held by \(holder(fake) ?? "")")
+        }
+    }
 }

@@ -83,21 +83,32 @@ public final class LeaderElector: Sendable {
     /// Gives the lease up, when this replica holds it: holderIdentity cleared and a 1 s
     /// duration (as client-go's `release`), so a peer takes over at its next try.
     public func release() async {
-        let (held, lease, observed) = state.withLockedValue { ($0.observed.holderIdentity == identity, $0.lease, $0.observed) }
-        guard held, let lease else { return }
-        let now = Self.microTime(.now)
-        var record = LeaseRecord()
-        record.leaseDurationSeconds = 1
-        record.leaseTransitions = observed.leaseTransitions
-        record.acquireTime = now
-        record.renewTime = now
-        do {
-            let stored = try await client.replace(Self.lease(lease, with: record))
-            observe(stored, record: record)
-            state.withLockedValue { $0.renewedAt = nil }
-            logger.info("released the lease \(namespace)/\(config.leaseName)")
-        } catch {
-            logger.warning("cannot release the lease \(namespace)/\(config.leaseName): \(error)")
+        var (held, lease, observed) = state.withLockedValue { ($0.observed.holderIdentity == identity, $0.lease, $0.observed) }
+        // A renewal cut short by cancellation may have reached the server unseen, leaving the
+        // cached resourceVersion stale: a conflict re-reads the lease and tries again.
+        for attempt in 1...3 {
+            guard held, let current = lease else { return }
+            let now = Self.microTime(.now)
+            var record = LeaseRecord()
+            record.leaseDurationSeconds = 1
+            record.leaseTransitions = observed.leaseTransitions
+            record.acquireTime = now
+            record.renewTime = now
+            do {
+                let stored = try await client.replace(Self.lease(current, with: record))
+                observe(stored, record: record)
+                state.withLockedValue { $0.renewedAt = nil }
+                logger.info("released the lease \(namespace)/\(config.leaseName)")
+                return
+            } catch where error.kind == .conflict && attempt < 3 {
+                guard let fresh = try? await client.get(.lease, namespace: namespace, name: config.leaseName) else { continue }
+                observed = LeaseRecord(fresh)
+                held = observed.holderIdentity == identity
+                lease = fresh
+            } catch {
+                logger.warning("cannot release the lease \(namespace)/\(config.leaseName): \(error)")
+                return
+            }
         }
     }
 
