@@ -2,7 +2,7 @@
 # Runs the dashboard's headless-browser suite (DashboardBrowserTests): Chromium renders the
 # models page and model pages (a canary with its timeline, monitor charts, an abort) and runs the
 # refresh script; screenshots go to .build/dashboard-screenshots/.
-# Needs Chromium (Debian: apt-get install -y chromium); without it the suite fails, it does not skip.
+# Needs Chromium (scripts/setup.sh installs it); without it the suite fails, it does not skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests -q
