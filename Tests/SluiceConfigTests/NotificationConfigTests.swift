@@ -9,6 +9,17 @@ struct NotificationConfigTests: ConfigParsing {
         try SluiceConfiguration.load(path: path).controller()
     }
 
+    /// The problems loading `path` reports, one per line; records an issue when it loads.
+    func reportedProblems(_ path: String) -> String {
+        do {
+            _ = try load(path)
+            Issue.record("a bad config was accepted")
+            return ""
+        } catch {
+            return error.problems.joined(separator: "\n")
+        }
+    }
+
     @Test("controller.notifications: each target with its secrets' sources, its events and the git host's defaults")
     func targets() throws {
         let path = try write("""
@@ -61,16 +72,11 @@ struct NotificationConfigTests: ConfigParsing {
                   urlEnv: U
                   events: [promoted, deployed]
             """)
-        do {
-            _ = try load(path)
-            Issue.record("accepted bad notification targets")
-        } catch {
-            let problems = error.problems.joined(separator: "\n")
-            #expect(problems.contains("controller.notifications[0]: a slack target needs its webhook URL in urlFile or urlEnv (the URL is a secret)"))
-            #expect(problems.contains("controller.notifications[1].repository: expected OWNER/REPO, found 'acme'"))
-            #expect(problems.contains("teams"))
-            #expect(problems.contains("deployed"))
-        }
+        let problems = reportedProblems(path)
+        #expect(problems.contains("controller.notifications[0]: a slack target needs its webhook URL in urlFile or urlEnv (the URL is a secret)"))
+        #expect(problems.contains("controller.notifications[1].repository: expected OWNER/REPO, found 'acme'"))
+        #expect(problems.contains("teams"))
+        #expect(problems.contains("deployed"))
     }
 
     @Test("delivery: the documented defaults, values over them, and pullRequestComment on a github target")
@@ -130,17 +136,12 @@ struct NotificationConfigTests: ConfigParsing {
                     retryInitial: soon
                     burst: 3
             """)
-        do {
-            _ = try load(path)
-            Issue.record("accepted bad delivery settings")
-        } catch {
-            let problems = error.problems.joined(separator: "\n")
-            #expect(problems.contains("controller.notifications[0].pullRequestComment: only a github target can comment on pull requests, this one is slack"))
-            #expect(problems.contains("controller.notifications[0].delivery.ratePerMinute"))
-            #expect(problems.contains("controller.notifications[0].delivery.retryMax: expected at least retryInitial (10m), found 1m"))
-            #expect(problems.contains("controller.notifications[0].delivery.giveUpAfter: expected at least 1m, found 10s"))
-            #expect(problems.contains("controller.notifications[1].delivery.retryInitial"))
-            #expect(problems.contains("controller.notifications[1].delivery.burst"))
-        }
+        let problems = reportedProblems(path)
+        #expect(problems.contains("controller.notifications[0].pullRequestComment: only a github target can comment on pull requests, this one is slack"))
+        #expect(problems.contains("controller.notifications[0].delivery.ratePerMinute"))
+        #expect(problems.contains("controller.notifications[0].delivery.retryMax: expected at least retryInitial (10m), found 1m"))
+        #expect(problems.contains("controller.notifications[0].delivery.giveUpAfter: expected at least 1m, found 10s"))
+        #expect(problems.contains("controller.notifications[1].delivery.retryInitial"))
+        #expect(problems.contains("controller.notifications[1].delivery.burst"))
     }
 }

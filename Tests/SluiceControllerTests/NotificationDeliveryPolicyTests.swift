@@ -25,15 +25,28 @@ struct NotificationDeliveryPolicyTests {
         try fixture.posts().map { try NotificationDeliveryTests.json($0.body)["message"] as? String ?? "" }
     }
 
+    /// One target with `delivery`, its store, a manual clock at 10 s, a captured log and a deliverer.
+    struct Rig {
+        let targets: [NotificationTarget]
+        let store: ControllerStore
+        let clock = ManualClock(start: 10)
+        let log = NIOLockedValueBox<[String]>([])
+        let deliverer: NotificationDeliverer
+
+        init(_ fixture: Fixture, _ delivery: NotificationTarget.DeliveryPolicy, dedupeWindow: Double = NotificationDeliverer.defaultDedupeWindow) throws {
+            targets = NotificationDeliveryPolicyTests.target(fixture, delivery)
+            store = try fixture.store(targets)
+            deliverer = try fixture.deliverer(
+                store, targets, log: log, backoff: Int64(delivery.retryInitial.milliseconds / 1000), clock: clock, dedupeWindow: dedupeWindow)
+        }
+    }
+
     @Test("a burst beyond ratePerMinute waits for the next minute, in order; none is dropped")
     func burstDelayed() async throws {
         let fixture = try await Fixture()
         defer { fixture.cleanUp() }
-        let targets = Self.target(fixture, .init(ratePerMinute: 3, retryInitial: .seconds(2), retryMax: .seconds(600), giveUpAfter: .seconds(86_400)))
-        let store = try fixture.store(targets)
-        let clock = ManualClock(start: 10)
-        let log = NIOLockedValueBox<[String]>([])
-        let deliverer = try fixture.deliverer(store, targets, log: log, backoff: 2, clock: clock)
+        let rig = try Rig(fixture, .init(ratePerMinute: 3, retryInitial: .seconds(2), retryMax: .seconds(600), giveUpAfter: .seconds(86_400)))
+        let (store, clock, deliverer) = (rig.store, rig.clock, rig.deliverer)
         defer { Task { await deliverer.shutdown() } }
         try store.save(states: [], events: (1...7).map { NotificationDeliveryTests.event(.promoted, "burst \($0)") }, at: 5)
         #expect(await deliverer.deliverDue() == 3)
@@ -53,11 +66,8 @@ struct NotificationDeliveryPolicyTests {
     func backoffGrows() async throws {
         let fixture = try await Fixture()
         defer { fixture.cleanUp() }
-        let targets = Self.target(fixture, .init(ratePerMinute: 60, retryInitial: .seconds(2), retryMax: .seconds(8), giveUpAfter: .seconds(86_400)))
-        let store = try fixture.store(targets)
-        let clock = ManualClock(start: 10)
-        let log = NIOLockedValueBox<[String]>([])
-        let deliverer = try fixture.deliverer(store, targets, log: log, backoff: 2, clock: clock)
+        let rig = try Rig(fixture, .init(ratePerMinute: 60, retryInitial: .seconds(2), retryMax: .seconds(8), giveUpAfter: .seconds(86_400)))
+        let (store, clock, log, deliverer) = (rig.store, rig.clock, rig.log, rig.deliverer)
         defer { Task { await deliverer.shutdown() } }
         try fixture.server.setRoutes([NotificationDeliveryTests.webhookPath: .status(503)])
         try store.save(states: [], events: [NotificationDeliveryTests.event(.aborted, "analysis failed")], at: 5)
@@ -81,11 +91,8 @@ struct NotificationDeliveryPolicyTests {
     func givenUp() async throws {
         let fixture = try await Fixture()
         defer { fixture.cleanUp() }
-        let targets = Self.target(fixture, .init(ratePerMinute: 60, retryInitial: .seconds(2), retryMax: .seconds(8), giveUpAfter: .seconds(60)))
-        let store = try fixture.store(targets)
-        let clock = ManualClock(start: 10)
-        let log = NIOLockedValueBox<[String]>([])
-        let deliverer = try fixture.deliverer(store, targets, log: log, backoff: 2, clock: clock)
+        let rig = try Rig(fixture, .init(ratePerMinute: 60, retryInitial: .seconds(2), retryMax: .seconds(8), giveUpAfter: .seconds(60)))
+        let (store, clock, log, deliverer) = (rig.store, rig.clock, rig.log, rig.deliverer)
         defer { Task { await deliverer.shutdown() } }
         try fixture.server.setRoutes([NotificationDeliveryTests.webhookPath: .status(503)])
         try store.save(states: [], events: [NotificationDeliveryTests.event(.aborted, "analysis failed")], at: 5)
@@ -109,11 +116,8 @@ struct NotificationDeliveryPolicyTests {
     func dedupeRecordsPruned() async throws {
         let fixture = try await Fixture()
         defer { fixture.cleanUp() }
-        let targets = Self.target(fixture, .defaults)
-        let store = try fixture.store(targets)
-        let clock = ManualClock(start: 10)
-        let log = NIOLockedValueBox<[String]>([])
-        let deliverer = try fixture.deliverer(store, targets, log: log, clock: clock, dedupeWindow: 3600)
+        let rig = try Rig(fixture, .defaults, dedupeWindow: 3600)
+        let (store, clock, deliverer) = (rig.store, rig.clock, rig.deliverer)
         defer { Task { await deliverer.shutdown() } }
         try store.save(states: [], events: [NotificationDeliveryTests.event(.promoted, "v2 is stable")], at: 5)
         #expect(await deliverer.deliverDue() == 1)
@@ -123,7 +127,7 @@ struct NotificationDeliveryPolicyTests {
         clock.advance(by: 3000)
         await deliverer.deliverDue()
         #expect(try store.deliveredNotificationCount() == 1, "within the window the record stays")
-        #expect(try store.enqueueNotification(duplicate, routes: NotificationDeliverer.routes(targets), at: clock.now()) == false)
+        #expect(try store.enqueueNotification(duplicate, routes: NotificationDeliverer.routes(rig.targets), at: clock.now()) == false)
         clock.advance(by: 700)
         await deliverer.deliverDue()
         #expect(try store.deliveredNotificationCount() == 0, "past the window it is forgotten")
