@@ -85,9 +85,11 @@ final class FakeKubernetesHTTPHandler: ChannelInboundHandler, @unchecked Sendabl
     /// Opens a chunked answer and hands its sink to the store; events, bookmarks and the end
     /// are written on this connection's event loop.
     private func startWatch(_ watch: FakeKubernetesWatchRequest, context: ChannelHandlerContext) {
-        // The head goes out in this call; events reach the sink through `execute`, so after it.
+        // The head goes out in this call, once the watch is registered (a client that has the head
+        // may count on the watch: a bookmark sent then must reach it); events reach the sink
+        // through `execute`, so after the head.
         let headers = HTTPHeaders([("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")])
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        let head = wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         let loop = context.eventLoop
         let sink = FakeKubernetesWatchSink(
@@ -102,12 +104,14 @@ final class FakeKubernetesHTTPHandler: ChannelInboundHandler, @unchecked Sendabl
                 loop.execute { bound.value.handler.endWatch(context: bound.value.context) }
             })
         do {
-            guard let id = try cluster.startWatch(
+            let registered = try cluster.startWatch(
                 watch.kind, namespace: watch.namespace, selector: watch.selector, resourceVersion: watch.resourceVersion,
                 bookmarks: watch.bookmarks, sink: sink)
-            else { return }
+            context.writeAndFlush(head, promise: nil)
+            guard let id = registered else { return }
             watchID = id
         } catch {
+            context.writeAndFlush(head, promise: nil)
             sink.send(FakeKubernetesWatcher.line(type: .error, object: error.status))
             sink.finish()
             return
