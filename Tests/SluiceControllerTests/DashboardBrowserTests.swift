@@ -39,30 +39,20 @@ struct DashboardBrowserTests {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs Chromium headless on `url` with `arguments`; returns its standard output (a hung
-    /// Chromium is ended by the suite's time limit).
+    /// Runs Chromium headless on `url` with `arguments`; returns what it printed (the DOM for
+    /// `--dump-dom`, with any log lines of its own). A Chromium still running after two minutes
+    /// is killed with its process group and fails the test, so a hung browser never hangs the run.
     static func run(_ chromium: String, _ arguments: [String], url: String) async throws -> String {
-        // Off the cooperative pool: waiting for Chromium there would starve the server it reads.
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try runBlocking(chromium, arguments, url: url) }) }
-        }
-    }
-
-    static func runBlocking(_ chromium: String, _ arguments: [String], url: String) throws -> String {
-        let process = SpawnedProcess()
-        process.executableURL = URL(fileURLWithPath: chromium)
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         // --no-sandbox: test containers run as root, where Chromium's sandbox cannot start.
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)"] + arguments + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "chromium \(arguments) exited with \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self)
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: chromium),
+            ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(profile.path)"] + arguments + [url],
+            timeout: .seconds(120))
+        #expect(!result.timedOut, "chromium \(arguments) on \(url) did not finish in 2 minutes")
+        #expect(result.status == 0, "chromium \(arguments) exited with \(result.status)")
+        return result.output
     }
 
     static func withBrowser(_ fixture: ControllerFixture, _ body: @escaping @Sendable (String, String) async throws -> Void) async throws {

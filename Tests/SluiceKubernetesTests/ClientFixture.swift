@@ -69,7 +69,7 @@ enum ClientFixture {
         let end = clock.now + limit
         while clock.now < end {
             if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
+            await sleepEvenIfCancelled(for: .milliseconds(20))
         }
         return await condition()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import SluiceServe
+import SluiceTestSupport
 import Testing
 
 /// The process-group fallback, used where no cgroup v2 is writable, with real processes.
@@ -43,7 +44,7 @@ struct ContainmentFallbackTests {
             if let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
                 return pid
             }
-            try? await Task.sleep(for: .milliseconds(25))
+            await sleepEvenIfCancelled(for: .milliseconds(25))
         }
         return nil
     }
@@ -53,7 +54,7 @@ struct ContainmentFallbackTests {
         for _ in 0..<200 {
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
             if stat.isEmpty || stat.contains(") Z ") { return true }
-            try? await Task.sleep(for: .milliseconds(25))
+            await sleepEvenIfCancelled(for: .milliseconds(25))
         }
         return false
     }

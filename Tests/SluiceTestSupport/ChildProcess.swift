@@ -50,7 +50,8 @@ public enum ChildProcess {
     }
 }
 
-/// Kills a child that outlives its time limit, from a detached task (never a thread of its own).
+/// Kills a child (and its process group) that outlives its time limit, from a detached task
+/// (never a thread of its own).
 private final class Watchdog: @unchecked Sendable {
     private let lock = NSLock()
     private var task: Task<Void, Never>?
@@ -68,7 +69,8 @@ private final class Watchdog: @unchecked Sendable {
                 fired = true
                 return true
             }
-            if kill { _ = Foundation.kill(pid, SIGKILL) }
+            // The child leads its own process group (SpawnedProcess): its helpers go too.
+            if kill { _ = Foundation.kill(-pid, SIGKILL) }
         }
     }
 

@@ -13,7 +13,7 @@ public enum ProcessWait {
         let end = clock.now + limit
         while process.isRunning {
             guard clock.now < end else { return false }
-            try? await Task.sleep(for: .milliseconds(10))
+            await sleepEvenIfCancelled(for: .milliseconds(10))
         }
         return true
     }

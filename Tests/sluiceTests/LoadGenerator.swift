@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -47,7 +48,7 @@ final class LoadGenerator: @unchecked Sendable {
     /// their end: a semaphore wait would hold a thread of the cooperative pool.
     func stop() async -> [(Int, String?)] {
         lock.withLock { running = false }
-        while lock.withLock({ finished < clients }) { try? await Task.sleep(for: .milliseconds(10)) }
+        while lock.withLock({ finished < clients }) { await sleepEvenIfCancelled(for: .milliseconds(10)) }
         return lock.withLock { seen }
     }
 }

@@ -439,7 +439,7 @@ final class WebhookReceiver: @unchecked Sendable {
         try process.run()
         for _ in 0..<1200 {
             if (try? RawConnection(port: port)) != nil { return receiver }
-            try? await Task.sleep(for: .milliseconds(50))
+            await sleepEvenIfCancelled(for: .milliseconds(50))
         }
         receiver.stop()
         throw HarnessError("the webhook receiver did not start on port \(port)")
