@@ -45,10 +45,14 @@ final class LoadGenerator: @unchecked Sendable {
     var answered: [(Int, String?)] { lock.withLock { seen } }
 
     /// Ends the loops (after the requests in flight) and returns what was answered. Polls for
-    /// their end: a semaphore wait would hold a thread of the cooperative pool.
+    /// their end: a semaphore wait would hold a thread of the cooperative pool. A request that
+    /// never completes (each has a 10 s timeout) is not waited for past 30 s.
     func stop() async -> [(Int, String?)] {
         lock.withLock { running = false }
-        while lock.withLock({ finished < clients }) { await sleepEvenIfCancelled(for: .milliseconds(10)) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while lock.withLock({ finished < clients }), ContinuousClock.now < deadline {
+            await sleepEvenIfCancelled(for: .milliseconds(10))
+        }
         return lock.withLock { seen }
     }
 }
