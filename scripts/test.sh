@@ -30,7 +30,7 @@ run_tests() {  # log name, minutes, swift test arguments
 echo "== swift test: SluiceCoreTests (pure logic)"
 run_tests core 20 --filter '^SluiceCoreTests\.'
 echo "== swift test: every other target (real git, SQLite, processes, loopback peers, the binary)"
-run_tests components 45 --skip '^SluiceCoreTests\.'
+run_tests components 25 --skip '^SluiceCoreTests\.'
 scripts/slowest-tests.py "$logs/core.log" "$logs/components.log"
 # The example V2 model server that the data-plane tests and the quickstart run.
 python3 -m unittest examples/server/test_v2_server.py
