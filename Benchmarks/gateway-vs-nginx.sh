@@ -38,6 +38,7 @@
 #   UPSTREAM=nginx       or haproxy: the same two upstreams answered by haproxy's
 #                        `http-request return` (nginx answers 400 to HTTP/1.1 without Host)
 #   SKIP_BUILD=0         1: use the existing release binary
+#   SLUICE=              a sluice binary to measure instead of building one (implies SKIP_BUILD=1)
 #   PERF=0               1: after the measurements, `perf record -g` the sluice process during one
 #                        more unpaced run at the first connection count (perf-report*.txt)
 #   UPSTREAM1_PORT=9101 UPSTREAM2_PORT=9102 NGINX_PORT=9200 SLUICE_PORT=9300 ADMIN_PORT=9301
@@ -54,6 +55,8 @@ PACED_DELAY_MS="${PACED_DELAY_MS:-2}"
 QUIET_BUSY="${QUIET_BUSY:-20}"
 QUIET_WAIT="${QUIET_WAIT:-120}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
+SLUICE="${SLUICE:-}"
+[ -n "$SLUICE" ] && SKIP_BUILD=1
 PERF="${PERF:-0}"
 UPSTREAM="${UPSTREAM:-nginx}"
 UPSTREAM1_PORT="${UPSTREAM1_PORT:-9101}"
@@ -130,7 +133,7 @@ if [ "$SKIP_BUILD" != 1 ]; then
     swift build -c release --scratch-path "$SCRATCH" > "$WORK/build.log" 2>&1 \
         || { tail -n 20 "$WORK/build.log" >&2; die "build failed (log: $WORK/build.log)"; }
 fi
-SLUICE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/sluice"
+[ -n "$SLUICE" ] || SLUICE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/sluice"
 [ -x "$SLUICE" ] || die "no release binary at $SLUICE"
 
 # ---- 3. configs ---------------------------------------------------------------------------------

@@ -45,6 +45,43 @@ struct HardeningTests {
         #expect(live.status == 200)
     }
 
+    @Test("after answered requests, the same connection is still closed when it goes idle, dribbles its next head or stalls its next body")
+    func slowClientsAfterAnswersAreClosed() async throws {
+        let serve = try ServeHarness(extraConfig: Self.shortLimits)
+        try await serve.start()
+        defer { serve.forceStop() }
+        let port = try #require(serve.inferenceURL.port)
+        /// A connection that has been answered twice (each answer moves its deadline later).
+        func answeredTwice() async throws -> RawConnection {
+            let connection = try RawConnection(port: port)
+            for _ in 0..<2 {
+                await connection.send("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+                let answer = await connection.receive(seconds: 10) { $0.contains("{\"live\":true}") }
+                #expect(answer.text.hasPrefix("HTTP/1.1 200 OK"), "\(answer.text)")
+            }
+            return connection
+        }
+
+        let idle = try await answeredTwice()
+        #expect(await idle.closes(within: 30), "an idle connection was kept after its answers")
+
+        let dribble = try await answeredTwice()
+        await dribble.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\n")
+        var closed = false
+        for index in 0..<100 where !closed {
+            closed = !(await dribble.send("x-pad-\(index): y\r\n"))
+            if !closed { closed = await dribble.receive(seconds: 0.3).closed }
+        }
+        #expect(closed, "a head dribbled for 30 s after answers was still being read")
+
+        let stalled = try await answeredTwice()
+        await stalled.send("POST /v2/models/fraud/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")
+        #expect(await stalled.closes(within: 30), "a stalled body after answers kept its connection")
+
+        let live = try await serve.request("GET", serve.inferenceURL.appendingPathComponent("/v2/health/live"))
+        #expect(live.status == 200)
+    }
+
     @Test("connections beyond a listener's cap are closed at once; an authenticated admin client still works, and inference again after the flood")
     func connectionCap() async throws {
         let serve = try ServeHarness(extraConfig: "  limits:\n    maxConnections: 4")

@@ -64,6 +64,11 @@ final class Gateway: HTTPResponder {
     func screen(_ head: HTTPRequestHead) -> HeadDecision {
         let uri = head.uri[...]
         let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+        // Only a path whose last segment is `metrics` or `feedback` may need a token: any
+        // other (every inference request) is accepted without splitting the path into an array.
+        var last = path
+        while last.last == "/" { last = last.dropLast() }
+        guard last.hasSuffix("metrics") || last.hasSuffix("feedback") else { return .accept(maximumBody: nil) }
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
         if segments.count == 1, segments[0] == "metrics" {
             if let metricsToken, !metricsToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }

@@ -49,7 +49,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var busy = false
     private var closing = false
     private var readDeferred = false
-    private var timer: Scheduled<Void>?
+    /// The deadline of the current phase (idle, head, body), one per connection.
+    private var deadline: ConnectionDeadline?
     private var queue = CircularBuffer<Pending>()
 
     init(responder: any HTTPResponder, limits: ServerLimits, budget: BodyBudget) {
@@ -61,10 +62,11 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { [weak self] in self?.close() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        deadline?.cancel()
         self.context = nil
         budget.release(reserved)
         reserved = 0
@@ -77,7 +79,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
-        timer?.cancel()
+        deadline?.cancel()
         context.fireChannelInactive()
     }
 
@@ -151,7 +153,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     func read(context: ChannelHandlerContext) {
         if !stopped, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth {
             readDeferred = true
-            timer?.cancel()
+            deadline?.set(nil)
             return
         }
         context.read()
@@ -241,33 +243,32 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     /// While the server is answering, only a request being read has a deadline.
     private func timerForServerTurn() {
-        if case .waiting = phase { timer?.cancel() }
+        if case .waiting = phase { deadline?.set(nil) }
     }
 
     /// Schedules the deadline of the current phase: idle between requests, a complete
     /// head after its first byte, body progress after each chunk.
+    /// Moving it later schedules nothing (``ConnectionDeadline``).
     private func rearm() {
-        timer?.cancel()
-        timer = nil
-        guard let context, !closing, !stopped, !readDeferred else { return }
-        let deadline: NIODeadline
+        guard let deadline else { return }
+        guard context != nil, !closing, !stopped, !readDeferred else {
+            deadline.set(nil)
+            return
+        }
         switch phase {
         case .waiting:
-            guard !busy, queue.isEmpty else { return }
-            deadline = .now() + limits.idleTimeout
+            deadline.set(!busy && queue.isEmpty ? .now() + limits.idleTimeout : nil)
         case .head(let since):
-            deadline = since + limits.headerTimeout
+            deadline.set(since + limits.headerTimeout)
         case .body(let lastProgress):
-            deadline = lastProgress + limits.bodyTimeout
+            deadline.set(lastProgress + limits.bodyTimeout)
         }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: deadline) { loopBound.value.close() }
     }
 
     private func close() {
         guard !closing else { return }
         closing = true
-        timer?.cancel()
+        deadline?.cancel()
         context?.close(promise: nil)
     }
 
@@ -303,7 +304,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         // moment (so it reads the answer instead of a reset), then close.
         closing = true
         stopped = true
-        timer?.cancel()
+        deadline?.cancel()
         let channel = context.channel
         done.whenComplete { _ in
             channel.close(mode: .output, promise: nil)

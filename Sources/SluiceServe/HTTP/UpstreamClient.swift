@@ -249,7 +249,9 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
     private var completion: Completion?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
-    private var timeoutTask: Scheduled<Void>?
+    /// The current exchange's deadline (`send`'s timeout), one per connection.
+    private var deadline: ConnectionDeadline?
+    private var context: ChannelHandlerContext?
     private(set) var reusable = true
     private(set) var receivedAny = false
 
@@ -263,6 +265,16 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         self.hostHeader = hostHeader
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { [weak self] in self?.timedOut() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        self.context = nil
+    }
+
     func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount, completion: @escaping Completion) {
         guard self.completion == nil else {
             completion(.failure(.broken("connection busy")))
@@ -272,10 +284,7 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         head = nil
         body = nil
         receivedAny = false
-        timeoutTask = channel.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            self?.fail(UpstreamFailure.timeout)
-            channel.close(promise: nil)
-        }
+        deadline?.set(.now() + timeout)
         var headers = request.headers
         headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
         // HTTP/1.1 requires Host (RFC 9112 §3.2); nginx, uvicorn and Go refuse a request without it.
@@ -309,7 +318,7 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         case .end:
             guard let completion, let head else { return }
             self.completion = nil
-            timeoutTask?.cancel()
+            deadline?.set(nil)
             let response = UpstreamResponse(status: head.status, headers: head.headers, body: body ?? context.channel.allocator.buffer(capacity: 0))
             self.head = nil
             body = nil
@@ -329,9 +338,14 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         context.close(promise: nil)
     }
 
+    private func timedOut() {
+        fail(UpstreamFailure.timeout)
+        context?.close(promise: nil)
+    }
+
     private func fail(_ error: UpstreamFailure) {
         reusable = false
-        timeoutTask?.cancel()
+        deadline?.cancel()
         guard let completion else { return }
         self.completion = nil
         completion(.failure(error))
