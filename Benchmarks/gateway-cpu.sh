@@ -15,8 +15,18 @@
 # binary, so CPU time it is.) Prints one line per run and the medians. PERF_RECORD=1 then profiles one more run with
 # `perf record -e cpu-clock -g` (perf-report.txt).
 #
+# SYSCALLS=1 also counts, per request, the system calls (by kind) and context switches of the
+# process (perf's syscall tracepoints: no slowdown like strace's); COMPARE_NGINX=1 measures, in each
+# run right after sluice, an nginx reverse proxy in front of the same upstreams (the config
+# of gateway-vs-nginx.sh, its worker processes counted), so the two are side by side.
+# The monitoring features can be varied: SKETCH_INPUTS='"input-0"' names the sketched inputs
+# in the spec (default none), SKETCHED_PER_SECOND (serve.monitoring.sketchedPerSecond,
+# default 200), PREDICTIONS (serve.monitoring.predictions, default 100000; 0: off),
+# SHADOW=1 mirrors every request to v2 with shadow pairing (route weights v1 100 / v2 0).
+#
 # Environment (defaults): SLUICE (the release binary of .build-perf), RUNS=3, DURATION=5,
-# CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, UPSTREAM1_PORT=9111 UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311.
+# CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, COMPARE_NGINX=0, UPSTREAM1_PORT=9111
+# UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +36,13 @@ DURATION="${DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 WARMUP="${WARMUP:-2}"
 PERF_RECORD="${PERF_RECORD:-0}"
+SYSCALLS="${SYSCALLS:-0}"
+COMPARE_NGINX="${COMPARE_NGINX:-0}"
+SKETCH_INPUTS="${SKETCH_INPUTS:-}"
+SKETCHED_PER_SECOND="${SKETCHED_PER_SECOND:-200}"
+PREDICTIONS="${PREDICTIONS:-100000}"
+SHADOW="${SHADOW:-0}"
+NGINX_PORT="${NGINX_PORT:-9320}"
 UPSTREAM1_PORT="${UPSTREAM1_PORT:-9111}"
 UPSTREAM2_PORT="${UPSTREAM2_PORT:-9112}"
 SLUICE_PORT="${SLUICE_PORT:-9310}"
@@ -53,7 +70,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$WORK"
-mkdir -p "$WORK"/{upstreams,sluice}/{logs,tmp}
+mkdir -p "$WORK"/{upstreams,proxy,sluice}/{logs,tmp}
 RESPONSE='{"model_name":"bench","outputs":[{"name":"predict","shape":[1],"datatype":"FP64","data":[0.5]}]}'
 REQUEST='{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}]}'
 server_block() {  # PORT NAME
@@ -61,24 +78,38 @@ server_block() {  # PORT NAME
     printf "        location = /v2/models/bench/infer { default_type application/json; add_header X-Served-By %s always; return 200 '%s'; }\n" "$2" "$RESPONSE"
     printf "        location = /v2/health/ready { default_type application/json; return 200 '{\"ready\":true}'; }\n        location / { return 404; }\n    }\n"
 }
-D="$WORK/upstreams"
-cat > "$D/nginx.conf" <<CONF
+nginx_conf() {  # DIR BLOCKS: an nginx config keeping everything under DIR, serving BLOCKS
+    local dir="$1"
+    cat <<CONF
 worker_processes auto;
-pid $D/nginx.pid;
-error_log $D/logs/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
 events { worker_connections 8192; }
 http {
     access_log off;
     keepalive_requests 1000000;
     keepalive_timeout 300s;
-    client_body_temp_path $D/tmp/body; proxy_temp_path $D/tmp/proxy; fastcgi_temp_path $D/tmp/fastcgi;
-    uwsgi_temp_path $D/tmp/uwsgi; scgi_temp_path $D/tmp/scgi;
-$(server_block "$UPSTREAM1_PORT" v1)
-$(server_block "$UPSTREAM2_PORT" v2)
+    client_body_temp_path $dir/tmp/body; proxy_temp_path $dir/tmp/proxy; fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi; scgi_temp_path $dir/tmp/scgi;
+$2
 }
 CONF
+}
+D="$WORK/upstreams"
+nginx_conf "$D" "$(server_block "$UPSTREAM1_PORT" v1; server_block "$UPSTREAM2_PORT" v2)" > "$D/nginx.conf"
 nginx -p "$D" -c "$D/nginx.conf" -e "$D/logs/error.log" -g 'daemon off;' &
 PIDS+=("$!")
+if [ "$COMPARE_NGINX" = 1 ]; then
+    P="$WORK/proxy"
+    nginx_conf "$P" "    upstream bench { server $HOST:$UPSTREAM1_PORT weight=9; server $HOST:$UPSTREAM2_PORT weight=1;
+                     keepalive 64; keepalive_requests 1000000; keepalive_timeout 300s; }
+    server {
+        listen $HOST:$NGINX_PORT backlog=4096;
+        location /v2/ { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+    }" > "$P/nginx.conf"
+    nginx -p "$P" -c "$P/nginx.conf" -e "$P/logs/error.log" -g 'daemon off;' &
+    PROXY_PID=$!; PIDS+=("$PROXY_PID")
+fi
 
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
@@ -90,6 +121,9 @@ serve:
     tokenEnv: SLUICE_BENCH_TOKEN
   stateDirectory: ./state
   artifactRoot: .
+  monitoring:
+    predictions: $PREDICTIONS
+    sketchedPerSecond: $SKETCHED_PER_SECOND
 runtimes: {}
 CONF
 (cd "$WORK/sluice" && exec "$SLUICE" serve --config sluice.yaml --quiet > stdout.log 2> stderr.log) &
@@ -99,7 +133,9 @@ for _ in $(seq 1 200); do
     kill -0 "$SLUICE_PID" 2>/dev/null || die "sluice serve exited: $(cat "$WORK/sluice/stderr.log")"
     sleep 0.1
 done
-SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":{\"weights\":{\"v1\":90,\"v2\":10}}}]}"
+ROUTE='{"weights":{"v1":90,"v2":10}}'
+[ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
+SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
 curl -sf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary "$SPEC" \
     "http://$HOST:$ADMIN_PORT/v1/spec" > /dev/null || die "PUT /v1/spec failed"
 URL="http://$HOST:$SLUICE_PORT/v2/models/bench/infer"
@@ -110,18 +146,33 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$REQUEST" "$URL")" = 200 ] || die "sluice does not answer 200"
 
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$REQUEST'" > "$WORK/post.lua"
-wrk -t2 -c"$CONNECTIONS" -d"$WARMUP"s -s "$WORK/post.lua" "$URL" > /dev/null
+TARGETS="sluice"
+[ "$COMPARE_NGINX" = 1 ] && TARGETS="sluice nginx"
+url_of() { [ "$1" = nginx ] && echo "http://$HOST:$NGINX_PORT/v2/models/bench/infer" || echo "$URL"; }
+# The processes whose CPU counts: sluice, or the proxy nginx's workers (its master idles).
+pids_of() { [ "$1" = nginx ] && pgrep -d, -P "$PROXY_PID" || echo "$SLUICE_PID"; }
+EVENTS="task-clock"
+if [ "$SYSCALLS" = 1 ]; then
+    EVENTS="$EVENTS,context-switches,raw_syscalls:sys_enter"
+    for call in read readv write writev recvfrom sendto recvmsg sendmsg epoll_wait epoll_ctl futex accept4 close; do
+        EVENTS="$EVENTS,syscalls:sys_enter_$call"
+    done
+fi
+for target in $TARGETS; do
+    wrk -t2 -c"$CONNECTIONS" -d"$WARMUP"s -s "$WORK/post.lua" "$(url_of "$target")" > /dev/null
+done
 
-printf 'run\trequests\treq_per_s\tcpu_us_per_req\terrors\n' > "$WORK/raw.tsv"
+printf 'run\ttarget\trequests\treq_per_s\tcpu_us_per_req\terrors\tevents\n' > "$WORK/raw.tsv"
 for run in $(seq 1 "$RUNS"); do
-    perf stat -e task-clock -p "$SLUICE_PID" -o "$WORK/stat-$run.txt" -- sleep $((DURATION + 1)) &
-    perf_pid=$!
-    sleep 0.3
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$URL" > "$WORK/wrk-$run.txt" 2>&1
-    wait "$perf_pid"
-    python3 - "$WORK/wrk-$run.txt" "$WORK/stat-$run.txt" "$run" >> "$WORK/raw.tsv" <<'PY'
+    for target in $TARGETS; do
+        perf stat -x, -e "$EVENTS" -p "$(pids_of "$target")" -o "$WORK/stat-$run-$target.txt" -- sleep $((DURATION + 1)) &
+        perf_pid=$!
+        sleep 0.3
+        wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$(url_of "$target")" > "$WORK/wrk-$run-$target.txt" 2>&1
+        wait "$perf_pid"
+        python3 - "$WORK/wrk-$run-$target.txt" "$WORK/stat-$run-$target.txt" "$run" "$target" >> "$WORK/raw.tsv" <<'PY'
 import re, sys
-wrk, stat, run = sys.argv[1:]
+wrk, stat, run, target = sys.argv[1:]
 text = open(wrk).read()
 requests = int(re.search(r"(\d+) requests in", text).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
@@ -129,17 +180,35 @@ errors = 0
 if m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text): errors += int(m.group(1))
 if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text):
     errors += sum(int(x) for x in m.groups())
-msec = float(re.search(r"([\d.,]+)\s+msec task-clock", open(stat).read()).group(1).replace(",", ""))
-print(f"{run}\t{requests}\t{rps:.0f}\t{msec * 1000 / max(requests, 1):.1f}\t{errors}")
+counts = {}
+for line in open(stat):
+    fields = line.strip().split(",")
+    if len(fields) > 2 and fields[0] and fields[0][0].isdigit():
+        counts[fields[2].replace("syscalls:sys_enter_", "").replace("raw_syscalls:sys_enter", "syscalls")] = float(fields[0])
+msec = counts.pop("task-clock")
+per = max(requests, 1)
+events = " ".join(f"{k}={v / per:.2f}" for k, v in counts.items() if v > 0)
+print(f"{run}\t{target}\t{requests}\t{rps:.0f}\t{msec * 1000 / per:.1f}\t{errors}\t{events}")
 PY
-    tail -n 1 "$WORK/raw.tsv" >&2
+        tail -n 1 "$WORK/raw.tsv" >&2
+    done
 done
 python3 - "$WORK/raw.tsv" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-m = lambda k: statistics.median(float(r[k]) for r in rows)
-print(f"median of {len(rows)} runs: {m('req_per_s'):,.0f} req/s, {m('cpu_us_per_req'):.1f} µs CPU per request; "
-      f"errors {sum(int(r['errors']) for r in rows)}")
+for target in dict.fromkeys(r["target"] for r in rows):
+    mine = [r for r in rows if r["target"] == target]
+    m = lambda k: statistics.median(float(r[k]) for r in mine)
+    line = (f"{target}: median of {len(mine)} runs: {m('req_per_s'):,.0f} req/s, {m('cpu_us_per_req'):.1f} µs CPU per request; "
+            f"errors {sum(int(r['errors']) for r in mine)}")
+    per_request = {}
+    for r in mine:
+        for pair in r["events"].split():
+            name, value = pair.split("=")
+            per_request.setdefault(name, []).append(float(value))
+    if per_request:
+        line += "; per request: " + ", ".join(f"{k} {statistics.median(v):.2f}" for k, v in per_request.items())
+    print(line)
 PY
 
 if [ "$PERF_RECORD" = 1 ]; then

@@ -31,7 +31,8 @@ final class Gateway: HTTPResponder {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
     ]
 
-    private static let hopByHopLengths = Set(hopByHop.map(\.utf8.count))
+    /// Bit n set: some hop-by-hop name is n bytes long (a test per header without hashing).
+    private static let hopByHopLengths: UInt64 = hopByHop.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
 
     init(
         routes: RoutingTableBox,
@@ -217,13 +218,12 @@ final class Gateway: HTTPResponder {
         // own id travels beside it and can never name (and replace) another caller's.
         let requestID = RequestID.generate()
         let clientID = headers.first(name: "x-request-id")
-        var upstreamHeaders = headers
-        Self.removeHopByHop(&upstreamHeaders)
-        upstreamHeaders.replaceOrAdd(name: "x-request-id", value: requestID)
-        if let clientID { upstreamHeaders.replaceOrAdd(name: "x-client-request-id", value: clientID) }
+        var upstreamHeaders = Self.forwardable(headers, without: Self.setOnRequests)
+        upstreamHeaders.add(name: "x-request-id", value: requestID)
+        if let clientID { upstreamHeaders.add(name: "x-client-request-id", value: clientID) }
         if let remote = request.remoteAddress {
             let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
-            upstreamHeaders.replaceOrAdd(name: "x-forwarded-for", value: forwarded)
+            upstreamHeaders.add(name: "x-forwarded-for", value: forwarded)
         }
         let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
@@ -281,12 +281,11 @@ final class Gateway: HTTPResponder {
     ) -> ServerResponse {
         switch result {
         case .success(let upstream):
-            var headers = upstream.headers
-            Self.removeHopByHop(&headers)
-            headers.replaceOrAdd(name: "x-sluice-model", value: model)
-            headers.replaceOrAdd(name: "x-sluice-version", value: target.version)
-            headers.replaceOrAdd(name: "x-request-id", value: requestID)
-            if let clientID { headers.replaceOrAdd(name: "x-client-request-id", value: clientID) }
+            var headers = Self.forwardable(upstream.headers, without: Self.setOnResponses)
+            headers.add(name: "x-sluice-model", value: model)
+            headers.add(name: "x-sluice-version", value: target.version)
+            headers.add(name: "x-request-id", value: requestID)
+            if let clientID { headers.add(name: "x-client-request-id", value: clientID) }
             return ServerResponse(status: upstream.status, headers: headers, body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()
@@ -300,19 +299,34 @@ final class Gateway: HTTPResponder {
         }
     }
 
-    /// Drops hop-by-hop headers in one pass (most requests carry none, and then nothing
-    /// is copied).
-    private static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
+    /// The headers the gateway sets on requests to model servers (any the caller sent are dropped).
+    static let setOnRequests = ["x-request-id", "x-client-request-id", "x-forwarded-for"]
+    /// The headers the gateway sets on its answers (any the model server sent are dropped).
+    static let setOnResponses = ["x-sluice-model", "x-sluice-version", "x-request-id", "x-client-request-id"]
+
+    /// `headers` without the hop-by-hop ones and without those named in `replaced` (which
+    /// the caller adds itself), copied in one pass: removing each in turn (`replaceOrAdd`)
+    /// scanned and copied the list once per name.
+    static func forwardable(_ headers: HTTPHeaders, without replaced: [String]) -> HTTPHeaders {
         var kept = HTTPHeaders()
-        for (name, value) in headers where !isHopByHop(name) { kept.add(name: name, value: value) }
-        headers = kept
+        for (name, value) in headers where !isHopByHop(name) && !replaced.contains(where: { equalsLowercase(name, $0) }) {
+            kept.add(name: name, value: value)
+        }
+        return kept
+    }
+
+    /// Whether `name` equals `lowercase` (an all-lowercase name) ignoring ASCII case, without
+    /// allocating a lowercased copy of `name`.
+    static func equalsLowercase(_ name: String, _ lowercase: String) -> Bool {
+        name.utf8.count == lowercase.utf8.count
+            && name.utf8.elementsEqual(lowercase.utf8) { $0 == $1 || ((0x41...0x5A).contains($0) && $0 | 0x20 == $1) }
     }
 
     private static func isHopByHop(_ name: String) -> Bool {
         // Cheap length filter before the case-insensitive comparison.
-        guard hopByHopLengths.contains(name.utf8.count) else { return false }
-        return hopByHop.contains(name.lowercased())
+        let length = name.utf8.count
+        guard length < 64, hopByHopLengths & 1 << UInt64(length) != 0 else { return false }
+        return hopByHop.contains(where: { equalsLowercase(name, $0) })
     }
 
     /// Sends to one target, counting it in flight and recording statistics; `completion` gets

@@ -109,9 +109,7 @@ package final class UpstreamClient: Sendable {
             .connectTimeout(min(timeout, .seconds(5)))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.markCloseOnExec()
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try UpstreamClient.addHandlers(to: channel, handler)
                 }
             }
             .connect(unixDomainSocketPath: path)
@@ -132,6 +130,16 @@ package final class UpstreamClient: Sendable {
         for pool in all {
             pool.eventLoop.execute { pool.closeIdle(address) }
         }
+    }
+
+    /// A new upstream connection's pipeline: the one-buffer request writer, NIO's response
+    /// decoder (which also reads the method of each request written through it) and `handler`.
+    fileprivate static func addHandlers(to channel: any Channel, _ handler: UpstreamConnectionHandler) throws {
+        let operations = channel.pipeline.syncOperations
+        try operations.markCloseOnExec()
+        try operations.addHandler(UpstreamRequestWriter(hostHeader: handler.hostHeader))
+        try operations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
+        try operations.addHandler(handler)
     }
 
     private func pool(for eventLoop: any EventLoop) -> LoopPool {
@@ -213,9 +221,7 @@ private final class LoopPool: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.markCloseOnExec()
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(handler)
+                    try UpstreamClient.addHandlers(to: channel, handler)
                 }
             }
             .connect(host: address.host, port: address.port)
@@ -255,7 +261,8 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
     private(set) var reusable = true
     private(set) var receivedAny = false
 
-    private let hostHeader: String
+    /// The `host` header of every request on this connection.
+    let hostHeader: String
 
     convenience init(address: UpstreamAddress) {
         self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
@@ -285,11 +292,9 @@ private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked
         body = nil
         receivedAny = false
         deadline?.set(.now() + timeout)
-        var headers = request.headers
-        headers.replaceOrAdd(name: "content-length", value: String(request.body?.readableBytes ?? 0))
-        // HTTP/1.1 requires Host (RFC 9112 §3.2); nginx, uvicorn and Go refuse a request without it.
-        headers.replaceOrAdd(name: "host", value: hostHeader)
-        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: headers)
+        // UpstreamRequestWriter adds `content-length` and `host` (HTTP/1.1 requires Host,
+        // RFC 9112 §3.2; nginx, uvicorn and Go refuse a request without it) as it encodes.
+        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
         channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
         if let body = request.body, body.readableBytes > 0 {
             channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
