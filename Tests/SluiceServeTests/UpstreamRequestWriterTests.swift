@@ -92,4 +92,15 @@ import Testing
         #expect(try written(channel).isEmpty)
         _ = try channel.finish()
     }
+
+    @Test("a request whose end never comes writes nothing, and its parts' promises fail when the connection closes")
+    func unfinished() throws {
+        let channel = try channel()
+        let head = channel.eventLoop.makePromise(of: Void.self)
+        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/", headers: [:])), promise: head)
+        channel.flush()
+        #expect(try written(channel).isEmpty)
+        _ = try? channel.finish()
+        #expect(throws: ChannelError.self) { try head.futureResult.wait() }
+    }
 }

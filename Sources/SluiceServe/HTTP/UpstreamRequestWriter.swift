@@ -25,6 +25,16 @@ final class UpstreamRequestWriter: ChannelOutboundHandler {
         self.hostHeader = hostHeader
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // Parts of a request that never got its end (the connection closed first): fail
+        // their promises rather than leak them.
+        let waiting = promises
+        promises.removeAll()
+        head = nil
+        body = nil
+        for promise in waiting { promise.fail(ChannelError.ioOnClosedChannel) }
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let requestHead):
