@@ -51,7 +51,7 @@ HOST=127.0.0.1   # loopback only
 WORK="$ROOT/Benchmarks/.work/gateway-cpu"
 
 die() { printf 'gateway-cpu: %s\n' "$*" >&2; exit 1; }
-for tool in nginx wrk perf curl python3; do command -v "$tool" >/dev/null 2>&1 || die "$tool is required"; done
+for tool in nginx wrk perf curl python3; do command -v "$tool" >/dev/null 2>&1 || die "$tool is required (Debian: apt-get install nginx wrk linux-perf curl python3)"; done
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE"
 
 PIDS=()
