@@ -34,12 +34,34 @@ enum DriftInput {
         }
     }
 
+    /// The whole file, read straight into one array: going through `Data` held every byte
+    /// twice, and `sluice drift` reads both of its files at the same time. Pipes and process
+    /// substitutions (`<(…)`) are read to their end like files.
     static func bytes(_ path: String) throws(Failure) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw Failure(description: "\(path): \(exists ? "cannot read the file" : "no such file")")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw Failure(description: "\(path): \(errno == ENOENT ? "no such file" : "cannot read the file")")
         }
-        return [UInt8](data)
+        defer { close(descriptor) }
+        var status = stat()
+        let size = fstat(descriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0
+        var bytes: [UInt8] = []
+        // One byte more than the size, so a file read whole ends with a read of zero bytes.
+        bytes.reserveCapacity(max(size + 1, 1 << 16))
+        while true {
+            if bytes.count == bytes.capacity { bytes.reserveCapacity(bytes.capacity * 2) }
+            let room = bytes.capacity - bytes.count
+            var failed = false
+            let count = bytes.count
+            bytes.append(contentsOf: repeatElement(0, count: room))
+            let got = bytes.withUnsafeMutableBufferPointer { buffer in
+                read(descriptor, buffer.baseAddress! + count, room)
+            }
+            if got < 0 { failed = errno != EINTR }
+            bytes.removeLast(room - max(got, 0))
+            if failed { throw Failure(description: "\(path): cannot read the file") }
+            if got == 0 { return bytes }
+        }
     }
 
     /// A baseline when the name ends in `.json` or the content starts with `{`.
@@ -72,6 +94,38 @@ enum DriftInput {
     static func source(_ path: String) throws(Failure) -> Source {
         let bytes = try bytes(path)
         return looksLikeBaseline(path, bytes) ? .baseline(try baseline(path, bytes)) : .table(try table(path, bytes))
+    }
+
+    /// The CURRENT side, which must be a CSV file.
+    static func currentTable(_ path: String) throws(Failure) -> CSVTable {
+        let bytes = try bytes(path)
+        guard !looksLikeBaseline(path, bytes) else {
+            throw Failure(description: "\(path): CURRENT must be a CSV file (a baseline can only be the reference)")
+        }
+        return try table(path, bytes)
+    }
+
+    /// Reads the reference and the current file at the same time: parsing two large CSV files
+    /// is nearly all of `sluice drift`'s time, and two cores halve it. A failure is reported as
+    /// a reading one after the other would report it (the reference's first).
+    static func sideBySide(reference: String, current: String) throws(Failure) -> (Source, CSVTable) {
+        let results = SideBySideResults()
+        DispatchQueue.concurrentPerform(iterations: 2) { side in
+            if side == 0 {
+                results.reference = Result { () throws(Failure) in try source(reference) }
+            } else {
+                results.current = Result { () throws(Failure) in try currentTable(current) }
+            }
+        }
+        // concurrentPerform returns once both sides have run.
+        return (try results.reference!.get(), try results.current!.get())
+    }
+
+    /// Each side writes its own field from its own thread, and both are read only after
+    /// `concurrentPerform` has joined them.
+    private final class SideBySideResults: @unchecked Sendable {
+        var reference: Result<Source, Failure>?
+        var current: Result<CSVTable, Failure>?
     }
 
     /// `--columns a,b`: the names, trimmed; nil when not given.

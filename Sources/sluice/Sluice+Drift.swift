@@ -85,12 +85,7 @@ extension Sluice {
             guard bins >= 1 else { throw DriftInput.Failure(description: "--bins: expected a number ≥ 1") }
             if let share, !(0...1).contains(share) { throw DriftInput.Failure(description: "--share: expected a number in 0…1") }
             if let threshold, !threshold.isFinite || threshold < 0 { throw DriftInput.Failure(description: "--threshold: expected a number ≥ 0") }
-            let referenceSource = try DriftInput.source(reference)
-            let currentBytes = try DriftInput.bytes(current)
-            guard !DriftInput.looksLikeBaseline(current, currentBytes) else {
-                throw DriftInput.Failure(description: "\(current): CURRENT must be a CSV file (a baseline can only be the reference)")
-            }
-            let currentTable = try DriftInput.table(current, currentBytes)
+            let (referenceSource, currentTable) = try DriftInput.sideBySide(reference: reference, current: current)
 
             let referenceNames = referenceSource.names
             let currentNames = currentTable.header

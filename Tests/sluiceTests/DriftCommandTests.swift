@@ -130,6 +130,11 @@ import Testing
         #expect(bad.stderr == "sluice drift: bad.json: features.amount.proportions: 1 values for 2 edges; expected 3 (underflow, one per bin between edges, overflow)\n")
         let broken = try await SluiceBinary.run(["drift", "broken.json", "reference.csv"], in: tree.url)
         #expect(broken.stderr == "sluice drift: broken.json:2:3: expected 'null'\n")
+        // Both files are read at the same time; when both are bad, the reference is named, as before.
+        let bothBad = try await SluiceBinary.run(["drift", "quote.csv", "ragged.csv"], in: tree.url)
+        #expect(bothBad.status == 2 && bothBad.stderr == "sluice drift: quote.csv:2:5: unterminated quoted field: the quote opened here is never closed\n")
+        let currentBaseline = try await SluiceBinary.run(["drift", "reference.csv", "bad.json"], in: tree.url)
+        #expect(currentBaseline.status == 2 && currentBaseline.stderr == "sluice drift: bad.json: CURRENT must be a CSV file (a baseline can only be the reference)\n")
         let missing = try await SluiceBinary.run(["drift", "nowhere.csv", "reference.csv"], in: tree.url)
         #expect(missing.status == 2 && missing.stderr == "sluice drift: nowhere.csv: no such file\n")
         let test = try await SluiceBinary.run(["drift", "reference.csv", "reference.csv", "--test", "kss"], in: tree.url)

@@ -83,7 +83,7 @@ struct CSVScanner {
                 fields.append(try quotedField())
             } else {
                 let start = index
-                while index < bytes.count, bytes[index] != Self.comma, bytes[index] != Self.newline { index += 1 }
+                index = Self.delimiter(in: bytes, from: index)
                 var end = index
                 if end > start, index < bytes.count, bytes[end - 1] == Self.carriageReturn { end -= 1 }
                 fields.append(Field(start: start, end: end, hasEscapedQuotes: false))
@@ -99,6 +99,27 @@ struct CSVScanner {
             }
             return
         }
+    }
+
+    /// The offset of the first comma or newline at or after `index` (the end when none):
+    /// eight bytes per step, each word tested for both bytes at once (SWAR).
+    static func delimiter(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        while bytes.count - index >= 8 {
+            let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + index).loadUnaligned(as: UInt64.self))
+            let found = zeroBytes(word ^ 0x2C2C_2C2C_2C2C_2C2C) | zeroBytes(word ^ 0x0A0A_0A0A_0A0A_0A0A)
+            // Only bytes above a true zero can be flagged falsely: the lowest flag is exact.
+            if found != 0 { return index + found.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count, bytes[index] != comma, bytes[index] != newline { index += 1 }
+        return index
+    }
+
+    /// The high bit of each byte of `word` that is zero (and possibly of bytes above one).
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
     }
 
     private mutating func quotedField() throws(CSVError) -> Field {

@@ -30,6 +30,15 @@ enum DecimalParser {
         var exponent = 0
         var sawDot = false
         while index < end {
+            // Eight digits at once while they all fit in the mantissa (most of a 17-digit number).
+            if mantissa != 0, significant <= 11, end - index >= 8, let chunk = EightDigits.value(bytes, at: index) {
+                mantissa = mantissa &* 100_000_000 &+ chunk
+                digits += 8
+                significant += 8
+                if sawDot { exponent -= 8 }
+                index += 8
+                continue
+            }
             let byte = bytes[index]
             if byte >= 0x30, byte <= 0x39 {
                 digits += 1
@@ -72,10 +81,18 @@ enum DecimalParser {
             let magnitude = exponent < 0 ? Double(mantissa) / powers[-exponent] : Double(mantissa) * powers[exponent]
             return negative ? -magnitude : magnitude
         }
+        if significant <= 19 {
+            if let value = EiselLemire.double(mantissa: mantissa, exponent10: exponent, negative: negative) { return value }
+        } else if let below = EiselLemire.double(mantissa: mantissa, exponent10: exponent, negative: negative),
+                  let above = EiselLemire.double(mantissa: mantissa + 1, exponent10: exponent, negative: negative), below == above {
+            // Digits past the 19th were dropped: the value lies between the two, which round alike.
+            return below
+        }
         return slowParse(bytes, from: start, to: end)
     }
 
-    /// strtod on a NUL-terminated copy, for long mantissas and large exponents.
+    /// strtod on a NUL-terminated copy, for what ``EiselLemire`` leaves undecided: halfway
+    /// cases, subnormals, overflow, and long mantissas whose dropped digits matter.
     private static func slowParse(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int) -> Double? {
         var text = Array(bytes[start..<end])
         text.append(0)
