@@ -159,6 +159,22 @@ struct GRPCGatewayMLServerTests {
             #expect(oversized.first?.code == "RESOURCE_EXHAUSTED" && oversized.first?.details?.contains("limit") == true)
             #expect(try await Self.call(fixture, "RepositoryIndex", "{}").first?.code == "UNIMPLEMENTED")
 
+            // Not HTTP/2 at all, or a preface followed by garbage: the connection is closed.
+            let port = try #require(fixture.grpcPort)
+            let garbage = """
+                import socket, sys
+                for payload in (b"GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n", b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + bytes(range(256)) * 8):
+                    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30) as connection:
+                        try:
+                            connection.sendall(payload)
+                            while connection.recv(65536):
+                                pass
+                        except ConnectionResetError:
+                            pass  # closed with data unread: a reset
+                """
+            let sent = try await ChildProcess.run(Self.python, ["-c", garbage, String(port)])
+            #expect(sent.status == 0, "\(sent.output)")
+
             // Still serving after all of that.
             let after = try await Self.call(fixture, "ModelInfer", Self.inferRequest, calls: 2)
             #expect(after.allSatisfy { $0.code == "OK" })

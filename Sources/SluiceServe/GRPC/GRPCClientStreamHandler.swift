@@ -28,12 +28,21 @@ final class GRPCClientStreamHandler: ChannelInboundHandler {
         self.maximumResponse = maximumResponse
     }
 
-    func channelActive(context: ChannelHandlerContext) {
+    func handlerAdded(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         deadline = context.eventLoop.scheduleTask(in: timeout) {
             let (handler, context) = loopBound.value
             handler.finish(.failure(UpstreamFailure.timeout), context: context)
         }
+    }
+
+    /// A stream torn down before its answer (the connection closed while it opened) still
+    /// completes the call.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(.failure(failure("the stream closed")), context: context)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
         var head: HPACKHeaders = [
             ":method": "POST", ":scheme": "http", ":path": request.path, ":authority": authority,
             "content-type": "application/grpc", "te": "trailers",

@@ -7,7 +7,8 @@ import SluiceConfig
 /// stream a unary call handed to a ``GRPCResponder``. Bounded like the HTTP listener: the
 /// connections at once (``ServerLimits/maximumConnections``), 100 concurrent streams and a
 /// 16 KiB header list per connection (advertised in SETTINGS and enforced by swift-nio-http2,
-/// as are its flood and "glitch" limits), a body limit per call, and an idle timeout.
+/// as are its flood and "glitch" limits), a body limit per call, the request bytes all calls
+/// hold together (``ServerLimits/bufferedBodies``), and an idle timeout.
 final class GRPCServerHost: Sendable {
     let channel: any Channel
 
@@ -24,6 +25,7 @@ final class GRPCServerHost: Sendable {
         address: ServeConfig.ListenAddress, group: any EventLoopGroup, limits: ServerLimits, responder: any GRPCResponder
     ) async throws -> GRPCServerHost {
         let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
+        let budget = BodyBudget(limit: limits.bufferedBodies)
         var settings = NIOHTTP2Handler.ConnectionConfiguration()
         settings.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: maximumConcurrentStreams),
@@ -39,10 +41,13 @@ final class GRPCServerHost: Sendable {
                         mode: .server, connectionConfiguration: connection, streamConfiguration: .init()
                     ) { stream in
                         stream.eventLoop.makeCompletedFuture {
-                            try stream.pipeline.syncOperations.addHandler(GRPCServerStreamHandler(responder: responder, maximumBody: maximumBody))
+                            try stream.pipeline.syncOperations.addHandler(GRPCServerStreamHandler(responder: responder, maximumBody: maximumBody, budget: budget))
                         }
                     }
                     try channel.pipeline.syncOperations.addHandler(GRPCIdleHandler(timeout: idleTimeout), position: .first)
+                    // A connection-level protocol error (not HTTP/2, a malformed frame, a flood)
+                    // reaches the end of the pipeline: the connection is closed.
+                    try channel.pipeline.syncOperations.addHandler(NIOCloseOnErrorHandler())
                 }
             }
         guard case .tcp(let host, let port) = address else { throw GRPCListenerError.notTCP }

@@ -53,8 +53,9 @@ protocol GRPCResponder: Sendable {
 }
 
 /// One stream of the gRPC listener: collects a call's headers and body (bounded by
-/// `maximumBody`; a larger body is answered RESOURCE_EXHAUSTED at once and the stream
-/// reset, so it is never buffered), hands the call to the responder and writes its answer.
+/// `maximumBody`, and by the listener's ``BodyBudget`` shared by all its streams; a larger
+/// body is answered RESOURCE_EXHAUSTED at once and the stream reset, so it is never
+/// buffered), hands the call to the responder and writes its answer.
 /// A stream that is not a gRPC call (another method, another content type) is answered
 /// with the gRPC status saying so; nothing a caller sends ends in a crash.
 final class GRPCServerStreamHandler: ChannelInboundHandler {
@@ -63,14 +64,27 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
 
     private let responder: any GRPCResponder
     private let maximumBody: Int
+    private let budget: BodyBudget
+    /// Body bytes this stream holds from the budget, given back once the call is answered.
+    private var reserved = 0
     private var headers: HPACKHeaders?
     private var body = ByteBuffer()
     /// Set once the call was handed on or refused: later frames are dropped.
     private var dispatched = false
 
-    init(responder: any GRPCResponder, maximumBody: Int) {
+    init(responder: any GRPCResponder, maximumBody: Int, budget: BodyBudget) {
         self.responder = responder
         self.maximumBody = maximumBody
+        self.budget = budget
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        giveBack()
+    }
+
+    private func giveBack() {
+        budget.release(reserved)
+        reserved = 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,6 +106,11 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
                 answer(.status(.resourceExhausted, "the request is larger than the gateway's limit of \(maximumBody) bytes"), context: context)
                 return
             }
+            guard budget.reserve(bytes.readableBytes) else {
+                answer(.status(.resourceExhausted, "the gateway holds as many request bodies as serve.limits.bufferedMiB allows; try again"), context: context)
+                return
+            }
+            reserved += bytes.readableBytes
             body.writeBuffer(&bytes)
             if frame.endStream { dispatch(context: context) }
         default:
@@ -121,6 +140,7 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         responder.respond(to: call).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
+            handler.giveBack()
             switch result {
             case .success(let reply): handler.write(reply, context: context, thenClose: false)
             case .failure(let error): handler.write(.status(.internal, "internal error: \(error)"), context: context, thenClose: false)
@@ -133,6 +153,7 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
     private func answer(_ reply: GRPCReply, context: ChannelHandlerContext) {
         dispatched = true
         body = ByteBuffer()
+        giveBack()
         write(reply, context: context, thenClose: true)
     }
 

@@ -98,6 +98,7 @@ final class GRPCUpstreamClient: Sendable {
                         mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),
                         // Servers do not push in gRPC; a pushed stream is closed.
                         inboundStreamInitializer: { stream in stream.close() })
+                    try channel.pipeline.syncOperations.addHandler(NIOCloseOnErrorHandler())
                 }
             }
             .connect(host: address.host, port: address.port)
