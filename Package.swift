@@ -40,6 +40,9 @@ let package = Package(
         // Already in the graph through swift-nio: the gateway's per-version cap on mirrored
         // copies in flight is one atomic counter, no lock on the request path.
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.2.0"),
+        // The gateway's gRPC listener and its upstream connections: h2c framing only (the few
+        // protobuf fields it reads are hand-decoded; no grpc-swift or swift-protobuf).
+        .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
     ],
     targets: [
         // The system libgit2 through pkg-config; only SluiceGit (the git source issue) imports it.
@@ -91,6 +94,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -240,6 +245,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        // Fixtures (the gRPC test client) are read by path, not bundled.
         .testTarget(
             name: "SluiceServeTests",
             dependencies: [
@@ -247,7 +253,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
         // A real Prometheus (SluiceTestSupport's PrometheusServer) and a loopback fake for what it cannot do (bearer tokens, hostile answers).
         .testTarget(

@@ -16,14 +16,7 @@ sys.exit(0 if (mlflow.__version__, sklearn.__version__) == ('$MLFLOW_VERSION', '
 " >/dev/null 2>&1; then
   exit 0
 fi
-# Debian's python3 needs python3-venv for `python3 -m venv` (ensurepip).
-if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv >/dev/null
-fi
-mkdir -p .build
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+scripts/make-python-venv.sh "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   "mlflow==$MLFLOW_VERSION" "scikit-learn==$SKLEARN_VERSION"
 "$VENV/bin/python" -c 'import mlflow, sklearn' >/dev/null

@@ -22,6 +22,7 @@ if ! command -v chromium >/dev/null 2>&1; then needChromium=1; else needChromium
 # moto_server (S3 with SigV4 checks) for the S3 artifact tests: on this machine image already; from PyPI otherwise.
 if ! command -v moto_server >/dev/null 2>&1; then python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'; fi
 "$(dirname "$0")/setup-python-peers.sh"  # mlflow + scikit-learn in .build/python-peers, for the MLflow artifact tests
+"$(dirname "$0")/setup-mlserver.sh"  # mlserver + mlserver-sklearn + grpcio in .build/mlserver, for the gateway's gRPC tests
 if [ ${#missing[@]} -eq 0 ] && [ "$needChromium" -eq 0 ]; then
   exit 0
 fi

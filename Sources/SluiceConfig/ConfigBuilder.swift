@@ -30,6 +30,13 @@ struct ConfigBuilder {
         if let node = serve["listen"], let address = listenAddress(node, field: "serve.listen", allowUnix: false) {
             config.listen = address
         }
+        if let node = serve["grpcListen"], let address = listenAddress(node, field: "serve.grpcListen", allowUnix: false) {
+            if address == config.listen {
+                problem(node, "serve.grpcListen", "expected an address other than serve.listen ('\(config.listen)'): gRPC has its own listener")
+            } else {
+                config.grpcListen = address
+            }
+        }
         if let admin = serve["admin"] {
             if let node = admin["listen"], let address = listenAddress(node, field: "serve.admin.listen", allowUnix: true) {
                 config.adminListen = address

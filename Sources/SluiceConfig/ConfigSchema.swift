@@ -33,6 +33,9 @@ public enum ConfigSchema {
             FieldSchema(
                 "listen", .text(nil), default: "`127.0.0.1:8080`",
                 "The inference listener: `HOST:PORT` (port 0 picks one and prints it)."),
+            FieldSchema(
+                "grpcListen", .text(nil), default: "off",
+                "The gRPC inference listener (Open Inference Protocol `inference.GRPCInferenceService`, h2c without TLS): `HOST:PORT`, not `listen`'s. Forwards to runtimes whose command or `env` names `{grpcPort}` (docs/serve.md, gRPC)."),
             FieldSchema("admin", .object(admin), "The admin API the controller applies runtime specs through."),
             FieldSchema(
                 "stateDirectory", .text(nil), default: "`.sluice/serve`",
@@ -143,10 +146,10 @@ public enum ConfigSchema {
         fields: [
             FieldSchema(
                 "command", .list(.text(nil), minItems: 1, uniqueField: nil), default: "required unless `backend.kind` is `kubernetes`",
-                "The program and its arguments; `{artifact}` (absolute path), `{port}`, `{model}`, `{version}` are filled in; a value holding anything but letters, digits and `. _ - + / ~` is refused, never quoted (docs/runtimes.md)."),
+                "The program and its arguments; `{artifact}` (absolute path), `{port}`, `{grpcPort}` (a second port from `serve.ports`, allocated only when named: the model server's gRPC port), `{model}`, `{version}` are filled in; a value holding anything but letters, digits and `. _ - + / ~` is refused, never quoted (docs/runtimes.md)."),
             FieldSchema(
                 "env", .map(keys: nil, values: .text(nil)), default: "none",
-                "Extra environment (templated the same way). The process gets only `PATH`, `HOME`, `LANG`, `LC_*`, `TZ`, `TMPDIR` from `sluice serve`'s environment, this `env`, and `SLUICE_MODEL`, `SLUICE_VERSION`, `SLUICE_PORT` (docs/model-servers.md)."),
+                "Extra environment (templated the same way). The process gets only `PATH`, `HOME`, `LANG`, `LC_*`, `TZ`, `TMPDIR` from `sluice serve`'s environment, this `env`, and `SLUICE_MODEL`, `SLUICE_VERSION`, `SLUICE_PORT` (and `SLUICE_GRPC_PORT` when `{grpcPort}` is named) (docs/model-servers.md)."),
             FieldSchema(
                 "readinessPath", .text(nil), default: "`/v2/models/{model}/ready`",
                 "A path starting with `/` (templated), polled every 100 ms while starting and every second after; a version gets traffic once it answers."),

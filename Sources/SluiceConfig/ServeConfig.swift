@@ -7,6 +7,8 @@ public struct ServeConfig: Sendable {
     public var listen: ListenAddress
     /// The admin listener: loopback `host:port` or `unix:/path/to.sock`.
     public var adminListen: ListenAddress
+    /// The gRPC inference listener (`serve.grpcListen`, h2c): off when nil.
+    public var grpcListen: ListenAddress?
     /// Where the admin bearer token comes from.
     public var adminToken: TokenSource
     /// Holds the last applied runtime spec, child logs and a generated admin token.
@@ -124,13 +126,19 @@ public struct ServeConfig: Sendable {
 /// How to run one kind of model server. Git names a runtime; only the operator defines
 /// what it executes.
 public struct RuntimeDefinition: Sendable, Hashable {
-    /// The command and its arguments; `{artifact}`, `{port}`, `{model}` and `{version}`
-    /// are replaced in each argument.
+    /// The command and its arguments; `{artifact}`, `{port}`, `{grpcPort}`, `{model}` and
+    /// `{version}` are replaced in each argument.
     public var command: [String]
     /// Extra environment variables (templated the same way).
     public var environment: [String: String]
     /// The readiness path polled before a version gets traffic (templated).
     public var readinessPath: String
+    /// Whether the command or the environment mentions `{grpcPort}`: then each replica gets a
+    /// second port, its gRPC one, which the gateway's gRPC listener forwards to.
+    public var servesGRPC: Bool {
+        let token = CommandTemplate.Placeholder.grpcPort.token
+        return command.contains { $0.contains(token) } || environment.values.contains { $0.contains(token) }
+    }
     /// How long a process may take to become ready before it is restarted.
     public var startTimeout: SluiceCore.Duration
     /// The working directory of the process.

@@ -16,6 +16,8 @@ public actor DataPlane {
     public struct Listeners: Sendable {
         public var inference: String
         public var admin: String
+        /// The gRPC inference listener, when `serve.grpcListen` turns it on.
+        public var grpc: String?
     }
 
     /// A data plane whose listeners are bound, and the services that run it.
@@ -115,16 +117,25 @@ public actor DataPlane {
         let adminLimits = limits.body(AdminAPI.maximumBody)
         let adminAPI = AdminAPI(token: secrets.adminToken, dataPlane: self, budget: BodyBudget(limit: adminLimits.bufferedBodies))
         let admin = try await APIServer.start(router: adminAPI.router(), address: config.adminListen, limits: adminLimits, group: group)
-        let listeners = Listeners(
+        var grpc: GRPCServerHost?
+        if let address = config.grpcListen {
+            let responder = GRPCGateway(
+                routes: routes, client: GRPCUpstreamClient(), statistics: statistics, config: config,
+                onConnectFailure: { target in Task { await supervisor.suspect(target) } })
+            grpc = try await GRPCServerHost.start(address: address, group: group, limits: limits.body(Self.maximumRequestBody), responder: responder)
+        }
+        var listeners = Listeners(
             inference: describe(config.listen, port: inference.port),
             admin: describe(config.adminListen, port: admin.port)
         )
-        log.info("inference on \(listeners.inference), admin on \(listeners.admin)")
-        let services: [any Service] = [
+        if let grpc, let address = config.grpcListen { listeners.grpc = describe(address, port: grpc.port) }
+        log.info("inference on \(listeners.inference)\(listeners.grpc.map { ", gRPC on \($0)" } ?? ""), admin on \(listeners.admin)")
+        var services: [any Service] = [
             SupervisorService(supervisor: supervisor, eventLoops: group),
             HTTPServerService(server: admin, name: "admin API"),
             HTTPServerService(server: inference, name: "inference gateway"),
         ]
+        if let grpc { services.append(HTTPServerService(server: grpc, name: "gRPC inference gateway")) }
         return Started(listeners: listeners, services: services)
     }
 

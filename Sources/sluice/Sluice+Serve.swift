@@ -35,7 +35,8 @@ extension Sluice {
             try await runServices(logger: logger) {
                 let dataPlane = DataPlane(config: serveConfig, secrets: try ServeSecrets.resolve(serveConfig), logger: logger)
                 let started = try await dataPlane.start()
-                let line = "sluice serve: inference on \(started.listeners.inference), admin on \(started.listeners.admin)\n"
+                let grpc = started.listeners.grpc.map { ", gRPC on \($0)" } ?? ""
+                let line = "sluice serve: inference on \(started.listeners.inference)\(grpc), admin on \(started.listeners.admin)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
                 return started.services
             }

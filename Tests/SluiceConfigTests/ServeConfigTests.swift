@@ -94,6 +94,32 @@ struct ServeConfigTests: ConfigParsing {
         ])
     }
 
+    @Test("serve.grpcListen: off by default, an address like listen's, a runtime naming {grpcPort} serves gRPC")
+    func grpc() throws {
+        #expect(try parse("runtimes: {}\n").grpcListen == nil)
+        let config = try parse("""
+            serve:
+              grpcListen: 127.0.0.1:9090
+            runtimes:
+              mlserver:
+                command: [mlserver, start, "{artifact}"]
+                env: {MLSERVER_GRPC_PORT: "{grpcPort}"}
+              rest:
+                command: [server, "{port}"]
+            """)
+        #expect(config.grpcListen == .tcp(host: "127.0.0.1", port: 9090))
+        #expect(config.runtimes["mlserver"]?.servesGRPC == true)
+        #expect(config.runtimes["rest"]?.servesGRPC == false)
+        #expect(RuntimeDefinition(command: ["x", "--grpc={grpcPort}"]).servesGRPC)
+        #expect(problems("serve:\n  grpcListen: unix:/tmp/g.sock\n") == [
+            "sluice.yaml:2:15: serve.grpcListen: expected HOST:PORT such as 127.0.0.1:8080 (this listener cannot be a unix socket), found 'unix:/tmp/g.sock'",
+        ])
+        #expect(problems("serve:\n  grpcListen: 9090\n") == ["sluice.yaml:2:15: serve.grpcListen: expected HOST:PORT such as 127.0.0.1:8080, found '9090'"])
+        #expect(problems("serve:\n  listen: 127.0.0.1:8080\n  grpcListen: 127.0.0.1:8080\n") == [
+            "sluice.yaml:3:15: serve.grpcListen: expected an address other than serve.listen ('127.0.0.1:8080'): gRPC has its own listener",
+        ])
+    }
+
     @Test("YAML errors and non-mapping documents are reported, not crashed on")
     func syntax() {
         #expect(problems("serve: [unclosed\n").first?.hasPrefix("sluice.yaml:") == true)

@@ -29,6 +29,8 @@ final class DataPlaneFixture: @unchecked Sendable {
     let token = "fixture-admin-token"
     let inferencePort: Int
     let adminPort: Int
+    /// The gRPC listener's port, when the fixture was made with `grpc: true`.
+    let grpcPort: Int?
     private let started: DataPlane.Started
     private let offset: NIOLockedValueBox<Swift.Duration>
     private let origin: ContinuousClock.Instant
@@ -73,10 +75,13 @@ final class DataPlaneFixture: @unchecked Sendable {
         Server(("127.0.0.1", port), Handler).serve_forever(poll_interval=0.05)
         """#
 
-    /// A data plane whose runtime `test` runs the script; `ports` are handed to model servers.
+    /// A data plane whose runtime `test` runs the script; `ports` are handed to model servers;
+    /// `runtimes` are defined beside `test` (made from the fixture's directory); `grpc` turns
+    /// the gRPC listener on.
     init(
         ports: ClosedRange<Int>? = nil, drainTimeout: SluiceCore.Duration = .seconds(10), stopTimeout: SluiceCore.Duration = .seconds(3),
-        upstreamTimeout: SluiceCore.Duration = .seconds(120), maxProcesses: Int = ServeConfig.defaultMaxProcesses
+        upstreamTimeout: SluiceCore.Duration = .seconds(120), maxProcesses: Int = ServeConfig.defaultMaxProcesses,
+        runtimes: (URL) -> [String: RuntimeDefinition] = { _ in [:] }, grpc: Bool = false
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-plane-\(UUID().uuidString.prefix(8))")
         control = directory.appendingPathComponent("control")
@@ -92,6 +97,8 @@ final class DataPlaneFixture: @unchecked Sendable {
             artifactRoot: directory.path, ports: ports ?? Self.portBlock(), drainTimeout: drainTimeout, stopTimeout: stopTimeout,
             upstreamTimeout: upstreamTimeout, runtimes: ["test": runtime])
         config.maxProcesses = maxProcesses
+        config.runtimes.merge(runtimes(directory)) { first, _ in first }
+        if grpc { config.grpcListen = .tcp(host: "127.0.0.1", port: 0) }
         // Long head and body deadlines: a loaded 2-core machine may be slow to send a body.
         config.headerTimeout = .seconds(120)
         config.bodyTimeout = .seconds(120)
@@ -108,6 +115,7 @@ final class DataPlaneFixture: @unchecked Sendable {
         started = try await dataPlane.start()
         inferencePort = try Self.port(of: started.listeners.inference)
         adminPort = try Self.port(of: started.listeners.admin)
+        grpcPort = try started.listeners.grpc.map(Self.port(of:))
     }
 
     /// Runs `body` with a fresh fixture, then stops every model server and closes the listeners
@@ -115,10 +123,12 @@ final class DataPlaneFixture: @unchecked Sendable {
     static func with(
         ports: ClosedRange<Int>? = nil, drainTimeout: SluiceCore.Duration = .seconds(10), stopTimeout: SluiceCore.Duration = .seconds(3),
         upstreamTimeout: SluiceCore.Duration = .seconds(120), maxProcesses: Int = ServeConfig.defaultMaxProcesses,
+        runtimes: (URL) -> [String: RuntimeDefinition] = { _ in [:] }, grpc: Bool = false,
         _ body: (DataPlaneFixture) async throws -> Void
     ) async throws {
         let fixture = try await DataPlaneFixture(
-            ports: ports, drainTimeout: drainTimeout, stopTimeout: stopTimeout, upstreamTimeout: upstreamTimeout, maxProcesses: maxProcesses)
+            ports: ports, drainTimeout: drainTimeout, stopTimeout: stopTimeout, upstreamTimeout: upstreamTimeout, maxProcesses: maxProcesses,
+            runtimes: runtimes, grpc: grpc)
         do {
             try await body(fixture)
         } catch {

@@ -62,12 +62,18 @@ public struct VersionStats: Codable, Sendable, Hashable {
     /// already had the data plane's cap of copies in flight; 0 from a data plane that does
     /// not count them.
     public var mirroredShed: Int
+    /// Served gRPC calls per status code name (`OK`, `NOT_FOUND`…) since the version was
+    /// first seen; empty when it got none (they are also in `requests` and `status`, under the
+    /// HTTP status grpc-gateway maps each code to).
+    public var grpcStatus: [String: Int]
 
     public init(
         requests: Int, errors: Int, mirrored: Int, errorRate: Double, status: [String: Int], latencyMs: LatencyQuantiles,
         window: WindowTally, samples: SampleColumns, mirroredErrors: Int = 0, mirroredStatus: [String: Int] = [:],
-        removed: Bool = false, removedAt: String? = nil, shadow: ShadowTally? = nil, mirroredShed: Int = 0
+        removed: Bool = false, removedAt: String? = nil, shadow: ShadowTally? = nil, mirroredShed: Int = 0,
+        grpcStatus: [String: Int] = [:]
     ) {
+        self.grpcStatus = grpcStatus
         self.shadow = shadow
         self.mirroredShed = mirroredShed
         self.requests = requests
@@ -102,6 +108,7 @@ public struct VersionStats: Codable, Sendable, Hashable {
         removedAt = try container.decodeIfPresent(String.self, forKey: .removedAt)
         shadow = try container.decodeIfPresent(ShadowTally.self, forKey: .shadow)
         mirroredShed = try container.decodeIfPresent(Int.self, forKey: .mirroredShed) ?? 0
+        grpcStatus = try container.decodeIfPresent([String: Int].self, forKey: .grpcStatus) ?? [:]
     }
 }
 

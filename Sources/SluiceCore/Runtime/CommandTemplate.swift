@@ -9,7 +9,7 @@
 public enum CommandTemplate {
     /// The placeholders filled in.
     public enum Placeholder: String, Sendable, CaseIterable {
-        case artifact, port, model, version
+        case artifact, port, grpcPort, model, version
 
         /// `{artifact}`.
         public var token: String { "{\(rawValue)}" }

@@ -12,16 +12,29 @@ struct MirrorCopy: Sendable {
     let pair: NIOLockedValueBox<ShadowPair>?
 }
 
-extension Gateway {
+extension MirrorCopy {
     /// The copy of a request served by `servedBy` that the route's mirror asks for, if any:
-    /// none when the draw says no, the mirror target is the version serving it or not ready,
-    /// or it already has its cap of copies in flight (then the copy is counted as shed).
-    func mirrorCopy(_ routes: ModelRoutes, model: String, servedBy: String) -> MirrorCopy? {
+    /// none when the draw says no, the mirror target is the version serving it or not ready
+    /// (or, for gRPC, has no gRPC port), or it already has its cap of copies in flight (then
+    /// the copy is counted as shed). `paired: false` sends an unpaired copy even when the
+    /// route pairs (gRPC answers are not compared).
+    static func draw(
+        _ routes: ModelRoutes, model: String, servedBy: String, statistics: TrafficStatistics, cap: Int, paired: Bool = true,
+        usable: (UpstreamTarget) -> Bool = { _ in true }
+    ) -> MirrorCopy? {
+        let tolerances = paired ? routes.mirrorTolerances : nil
         guard let mirror = routes.spec.route.mirror, mirror.version != servedBy, FastRandom.percent() < mirror.percent,
-              let target = routes.ready[mirror.version]?.pick(),
-              let slot = statistics.admitMirror(model: model, version: mirror.version, cap: maxMirroredInFlight, tolerances: routes.mirrorTolerances)
+              let target = routes.ready[mirror.version]?.pick(), usable(target),
+              let slot = statistics.admitMirror(model: model, version: mirror.version, cap: cap, tolerances: tolerances)
         else { return nil }
-        return MirrorCopy(target: target, slot: slot, pair: routes.mirrorTolerances == nil ? nil : NIOLockedValueBox(ShadowPair()))
+        return MirrorCopy(target: target, slot: slot, pair: tolerances == nil ? nil : NIOLockedValueBox(ShadowPair()))
+    }
+}
+
+extension Gateway {
+    /// The copy of a request served by `servedBy` that the route's mirror asks for, if any (``MirrorCopy/draw``).
+    func mirrorCopy(_ routes: ModelRoutes, model: String, servedBy: String) -> MirrorCopy? {
+        MirrorCopy.draw(routes, model: model, servedBy: servedBy, statistics: statistics, cap: maxMirroredInFlight)
     }
 
     /// Settles the caller's half of a paired copy; counts the outcome when it was the second.

@@ -139,10 +139,7 @@ final class Gateway: HTTPResponder {
     // MARK: - readiness and metadata
 
     private func serverReady() -> ServerResponse {
-        let table = routes.current
-        let unready = table.models.values.filter { model in
-            !model.picker.effectiveWeights(isReady: model.isReady).values.contains { $0 > 0 }
-        }.map(\.spec.name).sorted()
+        let unready = routes.current.modelsWithoutReadyVersion
         if unready.isEmpty { return .json(.ok, "{\"ready\":true}") }
         return .json(.serviceUnavailable, "{\"ready\":false,\"error\":\(JSONText.quote("models without a ready version: \(unready.joined(separator: ", "))"))}")
     }

@@ -26,6 +26,17 @@ struct ConnectionAdmission: Sendable {
         guard admitted else { throw ConnectionLimitReached() }
         channel.closeFuture.whenComplete { [open] _ in open.withLockedValue { $0 -= 1 } }
     }
+
+    /// Admits `channel`, then sets up its pipeline with `configure`: a listener's child
+    /// channel initializer.
+    func admit(_ channel: any Channel, configure: () throws -> Void) -> EventLoopFuture<Void> {
+        do {
+            try admit(channel)
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return channel.eventLoop.makeCompletedFuture(withResultOf: configure)
+    }
 }
 
 /// A connection refused because the listener already holds its maximum.

@@ -96,22 +96,11 @@ package final class HTTPServerHost: Sendable {
     ) async throws -> HTTPServerHost {
         let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         let budget = BodyBudget(limit: limits.bufferedBodies)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.markCloseOnExec() }
-            }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        let bootstrap = ServerBootstrap.inferenceListener(group: group)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
-                do {
-                    try admission.admit(channel)
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
-                return channel.eventLoop.makeCompletedFuture {
+                admission.admit(channel) {
                     try addHandlers(to: channel, limits: limits, budget: budget, responder: responder)
                 }
             }
@@ -147,6 +136,20 @@ package final class HTTPServerHost: Sendable {
     /// Stops accepting connections.
     package func close() async {
         try? await channel.close()
+    }
+}
+
+extension ServerBootstrap {
+    /// A listening socket as both inference listeners (HTTP and gRPC) want it: a deep backlog,
+    /// reusable addresses, close-on-exec (so no model server inherits it), no Nagle delay.
+    static func inferenceListener(group: any EventLoopGroup) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.markCloseOnExec() }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     }
 }
 

@@ -29,3 +29,4 @@ package protocol ClosableListener: Sendable {
 
 extension HTTPServerHost: ClosableListener {}
 extension APIServer: ClosableListener {}
+extension GRPCServerHost: ClosableListener {}

@@ -9,6 +9,8 @@ final class UpstreamTarget: Sendable {
     let model: String
     let version: String
     let address: UpstreamAddress
+    /// The replica's gRPC listener, when its runtime names `{grpcPort}`.
+    let grpcAddress: UpstreamAddress?
     private let counts = NIOLockedValueBox(Counts())
 
     /// Requests in flight and completed, updated together under one lock.
@@ -17,10 +19,11 @@ final class UpstreamTarget: Sendable {
         var completed = 0
     }
 
-    init(model: String, version: String, address: UpstreamAddress) {
+    init(model: String, version: String, address: UpstreamAddress, grpcAddress: UpstreamAddress? = nil) {
         self.model = model
         self.version = version
         self.address = address
+        self.grpcAddress = grpcAddress
     }
 
     var inFlight: Int { counts.withLockedValue { $0.inFlight } }
@@ -120,6 +123,14 @@ final class RoutingTable: Sendable {
     }
 
     static let empty = RoutingTable(revision: nil, models: [:])
+
+    /// The models no request could be routed to now (no ready version with weight), sorted:
+    /// the server is ready when there are none.
+    var modelsWithoutReadyVersion: [String] {
+        models.values.filter { model in
+            !model.picker.effectiveWeights(isReady: model.isReady).values.contains { $0 > 0 }
+        }.map(\.spec.name).sorted()
+    }
 }
 
 /// Holds the current table for concurrent readers.

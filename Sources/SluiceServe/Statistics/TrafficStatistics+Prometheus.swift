@@ -15,7 +15,8 @@ extension TrafficStatistics {
     /// them `sluice_mirrored_requests_total{model,version}`,
     /// `sluice_mirrored_request_errors_total{model,version}` and (for versions that were sent
     /// copies) the histogram `sluice_mirrored_request_duration_seconds{model,version}` of
-    /// mirrored copies, and the shadow counters of ``writeShadow(_:into:)``, all since the
+    /// mirrored copies, `sluice_grpc_requests_total{model,version,code}` (``writeGRPC(into:)``)
+    /// and the shadow counters of ``writeShadow(_:into:)``, all since the
     /// version was first seen (docs/metrics.md). Each
     /// version's numbers are read under its lock at once, so its `+Inf` bucket, `_count` and
     /// request total agree.
@@ -60,6 +61,7 @@ extension TrafficStatistics {
         for (labels, reading) in readings {
             exposition.sample("sluice_mirrored_request_errors_total", labels, reading.mirrored.errors)
         }
+        writeGRPC(into: &exposition)
         // Shadow series and a histogram of 20 series per version only for the versions that
         // were sent copies (or had copies shed).
         let mirroredTo = readings.filter { $0.1.mirrored.requests > 0 || $0.1.shadow.copies > 0 || $0.1.shadow.shed > 0 }

@@ -16,7 +16,7 @@ extension TrafficStatistics {
     /// over the windows that cover `windowSeconds` (all kept windows when nil; the current
     /// window is partial, so `seconds` is an upper bound); `samples` {rows, seen, inputs,
     /// outputs}, where `inputs` and `outputs` map each feature name (sorted) to its values
-    /// across sampled rows; `mirroredShed`, mirrored copies not sent because the version had
+    /// across sampled rows; `grpcStatus`, served gRPC calls per status code name; `mirroredShed`, mirrored copies not sent because the version had
     /// its cap in flight; `shadow` (``ShadowTally``) over the same windows when the version
     /// was the target of a paired mirror in them; and `removed` (with `removedAt`) once it
     /// left the spec.
@@ -32,6 +32,7 @@ extension TrafficStatistics {
             let (shadow, shed) = statistics.shadow.withLockedValue { ($0.tally(lastSeconds: windowSeconds, now: now), $0.total.shed) }
             report.shadow = shadow
             report.mirroredShed = shed
+            report.grpcStatus = Dictionary(uniqueKeysWithValues: grpcCounts(statistics).map { ($0.code.name, Self.count($0.count)) })
             if let removal = entry.removal {
                 report.removed = true
                 report.removedAt = ISO8601DateFormatter().string(from: removal.at)

@@ -15,6 +15,8 @@ final class VersionStatistics: Sendable {
     let shadow: NIOLockedValueBox<ShadowWindows>
     /// Mirrored copies sent to it and not yet answered, against `serve.maxMirroredInFlight`.
     let mirroredInFlight = ManagedAtomic<Int>(0)
+    /// Served gRPC calls per status code (indexed by the code's number).
+    let grpcCodes = NIOLockedValueBox([UInt64](repeating: 0, count: GRPCStatusCode.allCases.count))
 
     init(model: String, version: String, windowSeconds: Int, windowCount: Int, reservoirSize: Int) {
         self.model = model

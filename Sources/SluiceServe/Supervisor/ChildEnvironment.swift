@@ -21,13 +21,15 @@ package enum ChildEnvironment {
         runtime: [String: String],
         model: String,
         version: String,
-        port: Int
+        port: Int,
+        grpcPort: Int? = nil
     ) -> [String: String] {
         var result = inherited(from: environment)
         for (name, value) in runtime { result[name] = value }
         result["SLUICE_MODEL"] = model
         result["SLUICE_VERSION"] = version
         result["SLUICE_PORT"] = String(port)
+        if let grpcPort { result["SLUICE_GRPC_PORT"] = String(grpcPort) }
         return result
     }
 }

@@ -61,6 +61,8 @@ final class ManagedInstance {
     /// The cgroup holding the process and its descendants, when cgroups are usable.
     var cgroup: Cgroup?
     var port: Int?
+    /// The second port, for the model server's gRPC listener (a runtime naming `{grpcPort}`).
+    var grpcPort: Int?
     var target: UpstreamTarget?
     var restarts = 0
     var consecutiveFailures = 0

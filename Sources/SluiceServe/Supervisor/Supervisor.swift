@@ -332,17 +332,21 @@ actor Supervisor {
         // The spec may have changed while the artifact was hashed.
         guard instance.desired, instance.pid == nil else { return }
         guard let port = ports.allocate() else {
-            let message = "no free port in \(config.ports.lowerBound)-\(config.ports.upperBound) (serve.ports): every port is in use; "
-                + "trying again every \(Self.portRetry)"
-            // Logged once per episode, not on every retry.
-            if instance.message != message { log.error("\(instance.name): \(message)", metadata: instance.metadata) }
-            instance.phase = .backoff
-            instance.message = message
-            instance.nextStart = clock() + Self.portRetry
+            waitForPort(instance, what: "port")
             return
+        }
+        var grpcPort: Int?
+        if definition.servesGRPC {
+            guard let second = ports.allocate() else {
+                ports.release(port)
+                waitForPort(instance, what: "second port (for {grpcPort})")
+                return
+            }
+            grpcPort = second
         }
         var values = templateValues(instance)
         values[.port] = String(port)
+        if let grpcPort { values[.grpcPort] = String(grpcPort) }
         func fill(_ text: String) -> String {
             CommandTemplate.fill(text, with: values)
         }
@@ -351,7 +355,8 @@ actor Supervisor {
             runtime: definition.environment.mapValues(fill),
             model: instance.key.model,
             version: instance.key.version,
-            port: port
+            port: port,
+            grpcPort: grpcPort
         )
         let logDirectory = "\(config.stateDirectory)/logs"
         try? PrivateFiles.directory(logDirectory)
@@ -367,6 +372,7 @@ actor Supervisor {
             instance.pid = pid
             instance.cgroup = cgroup
             instance.port = port
+            instance.grpcPort = grpcPort
             instance.phase = .starting
             instance.startedAt = clock()
             instance.lastProbe = nil
@@ -375,10 +381,22 @@ actor Supervisor {
             log.info("\(instance.name): started pid \(pid) on port \(port)", metadata: instance.metadata)
         } catch {
             ports.release(port)
+            if let grpcPort { ports.release(grpcPort) }
             instance.phase = .failed
             instance.message = error.description
             log.error("\(instance.name): \(error.description)", metadata: instance.metadata)
         }
+    }
+
+    /// Every port of `serve.ports` is in use: the instance waits and looks again.
+    private func waitForPort(_ instance: ManagedInstance, what: String) {
+        let message = "no free \(what) in \(config.ports.lowerBound)-\(config.ports.upperBound) (serve.ports): every port is in use; "
+            + "trying again every \(Self.portRetry)"
+        // Logged once per episode, not on every retry.
+        if instance.message != message { log.error("\(instance.name): \(message)", metadata: instance.metadata) }
+        instance.phase = .backoff
+        instance.message = message
+        instance.nextStart = clock() + Self.portRetry
     }
 
     /// Starts `request` in a fresh cgroup when cgroups are usable; a cgroup that cannot
@@ -463,6 +481,10 @@ actor Supervisor {
             ports.release(port)
             instance.port = nil
         }
+        if let port = instance.grpcPort {
+            ports.release(port)
+            instance.grpcPort = nil
+        }
     }
 
     private func probe(now: ContinuousClock.Instant) async {
@@ -520,7 +542,9 @@ actor Supervisor {
                     instance.readySince = now
                     instance.message = nil
                     if instance.target == nil || instance.target?.address != address {
-                        instance.target = UpstreamTarget(model: instance.key.model, version: instance.key.version, address: address)
+                        instance.target = UpstreamTarget(
+                            model: instance.key.model, version: instance.key.version, address: address,
+                            grpcAddress: instance.grpcPort.map { UpstreamAddress(host: "127.0.0.1", port: $0) })
                         instance.countedCompleted = 0
                     }
                     routesDirty = true
