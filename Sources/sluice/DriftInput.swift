@@ -34,8 +34,8 @@ enum DriftInput {
         }
     }
 
-    /// The whole file, read straight into one array: going through `Data` held every byte
-    /// twice, and `sluice drift` reads both of its files at the same time. Pipes and process
+    /// The whole file, read into one array sized for it: going through `Data` held every
+    /// byte twice, and `sluice drift` reads both of its files at the same time. Pipes and process
     /// substitutions (`<(…)`) are read to their end like files.
     static func bytes(_ path: String) throws(Failure) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
@@ -46,21 +46,16 @@ enum DriftInput {
         var status = stat()
         let size = fstat(descriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0
         var bytes: [UInt8] = []
-        // One byte more than the size, so a file read whole ends with a read of zero bytes.
-        bytes.reserveCapacity(max(size + 1, 1 << 16))
+        bytes.reserveCapacity(size)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            if bytes.count == bytes.capacity { bytes.reserveCapacity(bytes.capacity * 2) }
-            let room = bytes.capacity - bytes.count
-            var failed = false
-            let count = bytes.count
-            bytes.append(contentsOf: repeatElement(0, count: room))
-            let got = bytes.withUnsafeMutableBufferPointer { buffer in
-                read(descriptor, buffer.baseAddress! + count, room)
-            }
-            if got < 0 { failed = errno != EINTR }
-            bytes.removeLast(room - max(got, 0))
-            if failed { throw Failure(description: "\(path): cannot read the file") }
+            let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if got == 0 { return bytes }
+            if got > 0 {
+                bytes.append(contentsOf: chunk[..<got])
+            } else if errno != EINTR {
+                throw Failure(description: "\(path): cannot read the file")
+            }
         }
     }
 

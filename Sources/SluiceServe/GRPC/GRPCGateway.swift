@@ -84,18 +84,9 @@ final class GRPCGateway: GRPCResponder {
         let headers = call.headers
         let pinned = explicit ?? headers.first(name: pinHeader)
         let target: UpstreamTarget
-        switch routes.picker.choose(explicit: pinned, header: { headers.first(name: $0.lowercased()) }, isReady: routes.isReady, random: FastRandom.next()) {
-        case .version(let chosen, _):
-            guard let replicas = routes.ready[chosen] else {
-                return loop.makeSucceededFuture(.status(.unavailable, "version '\(chosen)' of model '\(model)' is not ready"))
-            }
-            target = replicas.pick()
-        case .unknownVersion(let name):
-            return loop.makeSucceededFuture(.status(.notFound, "model '\(model)' has no version '\(name)'"))
-        case .notReady(let name):
-            return loop.makeSucceededFuture(.status(.unavailable, "version '\(name)' of model '\(model)' is not ready"))
-        case .noneReady:
-            return loop.makeSucceededFuture(.status(.unavailable, "model '\(model)' has no ready version"))
+        switch routes.target(pinned: pinned, header: { headers.first(name: $0.lowercased()) }) {
+        case .success(let chosen): target = chosen
+        case .failure(let refusal): return loop.makeSucceededFuture(.status(Self.code(of: refusal), refusal.message(model: model)))
         }
         let requestID = RequestID.generate()
         var metadata = Self.relayed(headers)
@@ -113,13 +104,7 @@ final class GRPCGateway: GRPCResponder {
                 return
             }
             let current = self.routes.current.models[model] ?? routes
-            var retry = current.ready[target.version]?.pick(excluding: target)
-            if retry == nil, pinned == nil,
-               case .version(let second, _) = current.picker.choose(
-                   explicit: nil, header: { headers.first(name: $0.lowercased()) },
-                   isReady: { $0 != target.version && current.isReady($0) }, random: FastRandom.next()) {
-                retry = current.ready[second]?.pick()
-            }
+            let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { headers.first(name: $0.lowercased()) })
             guard let retry else {
                 finish(result, target)
                 return
@@ -167,6 +152,14 @@ final class GRPCGateway: GRPCResponder {
             self.statistics.record(model: model, version: target.version, status: status, latencyMicros: micros, mirrored: mirrored)
             if !mirrored { self.statistics.recordGRPC(model: model, version: target.version, code: code) }
             completion(result)
+        }
+    }
+
+    /// The code of a call no replica can take.
+    private static func code(of refusal: RouteRefusal) -> GRPCStatusCode {
+        switch refusal {
+        case .unknownVersion: .notFound
+        case .notReady, .noneReady: .unavailable
         }
     }
 

@@ -191,25 +191,10 @@ final class Gateway: HTTPResponder {
         }
         let headers = request.head.headers
         let pinned = explicit ?? headers.first(name: pinHeader)
-        let choice = routes.picker.choose(
-            explicit: pinned,
-            header: { headers.first(name: $0) },
-            isReady: routes.isReady,
-            random: FastRandom.next()
-        )
         let target: UpstreamTarget
-        switch choice {
-        case .version(let chosen, _):
-            guard let replicas = routes.ready[chosen] else {
-                return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(chosen)' of model '\(model)' is not ready"))
-            }
-            target = replicas.pick()
-        case .unknownVersion(let name):
-            return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' has no version '\(name)'"))
-        case .notReady(let name):
-            return loop.makeSucceededFuture(.error(.serviceUnavailable, "version '\(name)' of model '\(model)' is not ready"))
-        case .noneReady:
-            return loop.makeSucceededFuture(.error(.serviceUnavailable, "model '\(model)' has no ready version"))
+        switch routes.target(pinned: pinned, header: { headers.first(name: $0) }) {
+        case .success(let chosen): target = chosen
+        case .failure(let refusal): return loop.makeSucceededFuture(.error(Self.status(of: refusal), refusal.message(model: model)))
         }
         // The gateway always issues the id predictions are remembered under; a caller's
         // own id travels beside it and can never name (and replace) another caller's.
@@ -231,9 +216,7 @@ final class Gateway: HTTPResponder {
             if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
         }
         send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
-            // Nothing was answered (no connection, or it closed before a byte came back): try
-            // another ready replica of the same version (also when the caller pinned it: it is
-            // the version asked for), else another ready version unless the caller asked for this one.
+            // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
                 finish(result, target, micros)
                 return
@@ -241,25 +224,11 @@ final class Gateway: HTTPResponder {
             // The routes as they are now: the spec may have moved on while the request was
             // in flight (a version removed and stopped at its drain timeout).
             let current = self.routes.current.models[model] ?? routes
-            if let sibling = current.ready[target.version]?.pick(excluding: target) {
-                self.send(upstreamRequest, to: sibling, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, sibling, $1) }
-                return
-            }
-            guard pinned == nil else {
+            guard let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { headers.first(name: $0) }) else {
                 finish(result, target, micros)
                 return
             }
-            let retry = current.picker.choose(
-                explicit: nil,
-                header: { headers.first(name: $0) },
-                isReady: { $0 != target.version && current.isReady($0) },
-                random: FastRandom.next()
-            )
-            guard case .version(let second, _) = retry, let other = current.ready[second]?.pick() else {
-                finish(result, target, micros)
-                return
-            }
-            self.send(upstreamRequest, to: other, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, other, $1) }
+            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
         }
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
@@ -269,6 +238,14 @@ final class Gateway: HTTPResponder {
             }
         }
         return promise.futureResult
+    }
+
+    /// The HTTP status of a request no replica can take.
+    private static func status(of refusal: RouteRefusal) -> HTTPResponseStatus {
+        switch refusal {
+        case .unknownVersion: .notFound
+        case .notReady, .noneReady: .serviceUnavailable
+        }
     }
 
     /// The client's answer: the model server's response with Sluice's headers, or a V2
