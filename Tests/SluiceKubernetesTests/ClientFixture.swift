@@ -1,3 +1,4 @@
+import NIOCore
 import Logging
 import SluiceCore
 import SluiceKubernetes
@@ -19,14 +20,15 @@ enum ClientFixture {
     /// Runs `body` with a started fake and a client of it; stops both afterwards.
     static func withClient<T: Sendable>(
         options: FakeKubernetesAPIServer.Options = .init(),
+        timeout: TimeAmount = .seconds(60),
         _ body: (FakeKubernetesAPIServer, KubernetesClient) async throws -> T
     ) async throws -> T {
         let fake = try await FakeKubernetesAPIServer.start(tls: true, options: options)
         let client: KubernetesClient
         do {
-            // Generous: a loaded 2-core machine can leave a paged list of 1,000 objects
-            // unanswered for more than 10 s; no test here is about the client's timeout.
-            client = try KubernetesClient(credentials: fake.credentials(namespace: namespace), logger: logger, timeout: .seconds(60))
+            // Generous by default: a loaded 2-core machine can leave a paged list of 1,000
+            // objects unanswered for more than 10 s; no test here is about the client's timeout.
+            client = try KubernetesClient(credentials: fake.credentials(namespace: namespace), logger: logger, timeout: timeout)
         } catch {
             await fake.stop()
             throw error

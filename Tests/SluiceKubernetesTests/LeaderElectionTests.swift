@@ -1,3 +1,4 @@
+import NIOCore
 import SluiceConfig
 import SluiceCore
 import SluiceKubernetes
@@ -12,6 +13,11 @@ struct LeaderElectionTests {
         leaseName: "sluice-controller", leaseDuration: .seconds(2), renewDeadline: SluiceCore.Duration(milliseconds: 1500),
         retryPeriod: SluiceCore.Duration(milliseconds: 200))
 
+    /// Each lease request gives up after this and the elector tries again at its next period,
+    /// as client-go bounds each try: a request lost on the way (seen once in a CI run, where a
+    /// GET to the fake hung until the client's 60 s timeout) must not outlast the test's wait.
+    static let requestTimeout = TimeAmount.seconds(5)
+
     func elector(_ client: KubernetesClient, _ identity: String) -> LeaderElector {
         LeaderElector(client: client, namespace: namespace, config: config, identity: identity, logger: ClientFixture.logger)
     }
@@ -22,7 +28,7 @@ struct LeaderElectionTests {
 
     @Test("two electors: exactly one leads, and it is the Lease's holder")
     func oneLeader() async throws {
-        try await ClientFixture.withClient { fake, client in
+        try await ClientFixture.withClient(timeout: Self.requestTimeout) { fake, client in
             let (a, b) = (elector(client, "replica-a"), elector(client, "replica-b"))
             let runs = [Task { await a.run() }, Task { await b.run() }]
             #expect(await ClientFixture.eventually { a.isLeader || b.isLeader })
@@ -46,7 +52,7 @@ struct LeaderElectionTests {
 
     @Test("when the leader stops renewing, the other takes over after the lease expires and leaseTransitions grows")
     func takeoverAfterExpiry() async throws {
-        try await ClientFixture.withClient { fake, client in
+        try await ClientFixture.withClient(timeout: Self.requestTimeout) { fake, client in
             let first = elector(client, "replica-a")
             let firstRun = Task { await first.run() }
             #expect(await ClientFixture.eventually { first.isLeader })
@@ -71,7 +77,7 @@ struct LeaderElectionTests {
         // A long lease: only a release can explain a prompt takeover.
         let config = LeaderElectionConfig(
             leaseName: "sluice-controller", leaseDuration: .seconds(60), renewDeadline: .seconds(40), retryPeriod: SluiceCore.Duration(milliseconds: 200))
-        try await ClientFixture.withClient { fake, client in
+        try await ClientFixture.withClient(timeout: Self.requestTimeout) { fake, client in
             let first = LeaderElector(client: client, namespace: namespace, config: config, identity: "replica-a", logger: ClientFixture.logger)
             let firstRun = Task { await first.run() }
             #expect(await ClientFixture.eventually { first.isLeader })
@@ -90,7 +96,7 @@ struct LeaderElectionTests {
 
     @Test("a release after a renewal it never saw (a stale resourceVersion) re-reads the lease and still releases it")
     func releaseAfterAnUnseenRenewal() async throws {
-        try await ClientFixture.withClient { fake, client in
+        try await ClientFixture.withClient(timeout: Self.requestTimeout) { fake, client in
             let first = elector(client, "replica-a")
             let run = Task { await first.run() }
             #expect(await ClientFixture.eventually { first.isLeader })
