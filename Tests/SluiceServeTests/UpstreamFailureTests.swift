@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SluiceCore
+import SluiceTestSupport
 import Testing
 
 @testable import SluiceServe
@@ -18,8 +19,7 @@ import Testing
         let port: Int
         private let descriptor: Int32
 
-        /// `listening: false` binds the port without listening: a connect is refused.
-        init(reply: String, listening: Bool = true) throws {
+        init(reply: String) throws {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             self.descriptor = descriptor
             var address = sockaddr_in()
@@ -28,12 +28,11 @@ import Testing
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             let bound = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                    bind(descriptor, pointer, length) == 0 && (!listening || listen(descriptor, 4) == 0) && getsockname(descriptor, pointer, &length) == 0
+                    bind(descriptor, pointer, length) == 0 && listen(descriptor, 4) == 0 && getsockname(descriptor, pointer, &length) == 0
                 }
             }
             guard bound else { throw POSIXError(.EADDRINUSE) }
             port = Int(UInt16(bigEndian: address.sin_port))
-            guard listening else { return }
             let listener = descriptor
             Thread {
                 let connection = accept(listener, nil, nil)
@@ -82,8 +81,8 @@ import Testing
 
     @Test("nothing listening: a connect failure, also tried elsewhere")
     func nothingListening() async throws {
-        let bound = try ClosingListener(reply: "", listening: false)
-        let failure = try await failure(port: bound.port)
+        let refusing = try RefusingPort()
+        let failure = try await failure(port: refusing.port)
         #expect(failure?.unanswered == true, "\(String(describing: failure))")
     }
 
