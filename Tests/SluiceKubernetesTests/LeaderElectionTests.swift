@@ -110,4 +110,21 @@ struct LeaderElectionTests {
             #expect((holder(fake) ?? "").isEmpty, "the lease is still held by \(holder(fake) ?? "")")
         }
     }
+
+    @Test("a renewal the API server never answers ends at the renew deadline, not at the client's timeout, and the leader takes the lease back")
+    func unansweredRenewal() async throws {
+        // The client's own timeout is a minute: only the renew deadline can end the silent request in time.
+        try await ClientFixture.withClient(timeout: .seconds(60)) { fake, client in
+            let leader = elector(client, "replica-a")
+            let run = Task { await leader.run() }
+            #expect(await ClientFixture.eventually { leader.isLeader })
+            let before = fake.requestLog.count
+            fake.silenceNext(method: "GET", pathContains: "/leases/sluice-controller")
+            #expect(await ClientFixture.eventually(within: .seconds(30)) { !leader.isLeader }, "leadership lapses once the renew deadline passes")
+            #expect(await ClientFixture.eventually(within: .seconds(30)) { leader.isLeader }, "the next try, after the cut-off one, takes the lease back")
+            #expect(fake.requestLog.dropFirst(before).filter { $0.method == "GET" }.count >= 2)
+            run.cancel()
+            await run.value
+        }
+    }
 }

@@ -70,7 +70,7 @@ public final class LeaderElector: Sendable {
             // Renew every retryPeriod; give up once renewDeadline passes without success.
             while !Task.isCancelled {
                 guard await Self.sleep(retry) else { break }
-                if await tryAcquireOrRenew() { continue }
+                if await renew() { continue }
                 if !isLeader {
                     logger.warning("lost the lease \(namespace)/\(config.leaseName): not renewed within \(config.renewDeadline)")
                     break
@@ -109,6 +109,23 @@ public final class LeaderElector: Sendable {
                 logger.warning("cannot release the lease \(namespace)/\(config.leaseName): \(error)")
                 return
             }
+        }
+    }
+
+    /// One renewal, cut off when the renew deadline passes (client-go bounds its renew loop by
+    /// `RenewDeadline` the same way): a request lost on the way would otherwise hold the loop
+    /// until the client's timeout, long after leadership lapsed, and delay the next acquire.
+    func renew() async -> Bool {
+        let left: Swift.Duration? = state.withLockedValue { state in
+            state.renewedAt.map { $0 + Self.duration(config.renewDeadline) - ContinuousClock.now }
+        }
+        guard let left, left > .zero else { return false }
+        return await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await self.tryAcquireOrRenew() }
+            group.addTask { await Self.sleep(left) ? nil : false }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? false
         }
     }
 

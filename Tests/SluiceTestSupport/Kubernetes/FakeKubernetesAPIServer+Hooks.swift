@@ -58,7 +58,16 @@ extension FakeKubernetesAPIServer {
     /// in the namespace "models"`), 409 the optimistic-lock conflict, 410 Expired, 429 with
     /// Retry-After, 500 InternalError, 503.
     public func failNext(method: String? = nil, pathContains: String = "", status: Int, count: Int = 1) {
-        let fault = FakeKubernetesFault(method: method.map { HTTPMethod(rawValue: $0.uppercased()) }, pathContains: pathContains, status: status, remaining: count)
+        script(FakeKubernetesFault(method: method.map { HTTPMethod(rawValue: $0.uppercased()) }, pathContains: pathContains, effect: .status(status), remaining: count))
+    }
+
+    /// The next `count` matching requests are read and never answered; their connections stay
+    /// open until the client gives up.
+    public func silenceNext(method: String? = nil, pathContains: String = "", count: Int = 1) {
+        script(FakeKubernetesFault(method: method.map { HTTPMethod(rawValue: $0.uppercased()) }, pathContains: pathContains, effect: .silence, remaining: count))
+    }
+
+    private func script(_ fault: FakeKubernetesFault) {
         cluster.state.withLockedValue { $0.faults.append(fault) }
     }
 

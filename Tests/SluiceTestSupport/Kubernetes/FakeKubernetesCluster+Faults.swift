@@ -12,8 +12,9 @@ extension FakeKubernetesCluster {
         }
     }
 
-    /// The failure a matching `failNext` scripted for this request, if any (consumed).
-    func scriptedFailure(for request: FakeKubernetesRequest) -> FakeKubernetesFailure? {
+    /// What a matching `failNext` or `silenceNext` scripted for this request, if anything
+    /// (consumed): the failure to answer, or nil inside `.some` for no answer at all.
+    func scriptedFault(for request: FakeKubernetesRequest) -> FakeKubernetesFailure?? {
         let fault: FakeKubernetesFault? = state.withLockedValue { state in
             guard let index = state.faults.firstIndex(where: { $0.matches(method: request.method, path: request.path) }) else { return nil }
             let fault = state.faults[index]
@@ -21,8 +22,11 @@ extension FakeKubernetesCluster {
             if state.faults[index].remaining <= 0 { state.faults.remove(at: index) }
             return fault
         }
-        guard let fault else { return nil }
-        return failure(status: fault.status, for: request)
+        switch fault?.effect {
+        case nil: return nil
+        case .silence: return .some(nil)
+        case .status(let status): return failure(status: status, for: request)
+        }
     }
 
     /// The upstream answer for `status` on this request (403 in the RBAC authorizer's wording).

@@ -1,11 +1,20 @@
 import NIOHTTP1
 import SluiceKubernetes
 
-/// A scripted failure: the next `count` requests whose method and path match answer `status`.
+/// A scripted failure: the next `count` requests whose method and path match answer `status`,
+/// or are never answered.
 struct FakeKubernetesFault: Sendable {
+    enum Effect: Sendable {
+        /// The upstream Status for this code.
+        case status(Int)
+        /// No answer at all: the request is read and the connection left open (a request lost
+        /// on the way, or a server wedged behind it).
+        case silence
+    }
+
     var method: HTTPMethod?
     var pathContains: String
-    var status: Int
+    var effect: Effect
     var remaining: Int
 
     func matches(method: HTTPMethod, path: String) -> Bool {

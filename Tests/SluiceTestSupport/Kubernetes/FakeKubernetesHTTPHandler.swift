@@ -57,7 +57,8 @@ final class FakeKubernetesHTTPHandler: ChannelInboundHandler, @unchecked Sendabl
             outcome = .failure(.unauthorized)
         } else if tooLarge {
             outcome = .failure(.tooLarge(limit: cluster.options.bodyLimit))
-        } else if let failure = cluster.scriptedFailure(for: request) {
+        } else if let fault = cluster.scriptedFault(for: request) {
+            guard let failure = fault else { return }  // silenced: never answered
             outcome = .failure(failure)
         } else {
             outcome = FakeKubernetesRouter(cluster: cluster).route(request)
