@@ -63,7 +63,7 @@ let package = Package(
         // The git source: the only importer of CLibGit2; returns value types.
         .target(
             name: "SluiceGit",
-            dependencies: ["SluiceCore", "CLibGit2"],
+            dependencies: ["SluiceCore", "CLibGit2", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         // The one reader of the operator's sluice.yaml (schema-driven) and of the secrets it names.

@@ -37,6 +37,9 @@ public actor ManifestReader {
     public let directory: String
     private let validator: ManifestValidator
     private var cache: [CacheKey: ManifestFile] = [:]
+    /// Names and validity of the files validated on their own (no aliases), read or loaded from
+    /// an on-disk index: enough to plan around an unchanged file without reading it.
+    private var summaries: [CacheKey: ManifestSummary] = [:]
     private var snapshots: [CommitID: TreeSnapshot] = [:]
     private var indexes: [CommitID: NameIndex] = [:]
     private var recentCommits: [CommitID] = []
@@ -48,19 +51,15 @@ public actor ManifestReader {
         var invalidPaths: Set<String> = []
         var modelCount = 0
 
-        mutating func add(_ file: ManifestFile) {
-            let names = file.entries.compactMap(\.name)
-            namesByPath[file.path] = names
-            for name in names { pathsByName[name, default: []].insert(file.path) }
+        mutating func add(path: String, names: [String], isValid: Bool) {
+            namesByPath[path] = names
+            for name in names { pathsByName[name, default: []].insert(path) }
             modelCount += names.count
-            if !file.isValid { invalidPaths.insert(file.path) }
+            if !isValid { invalidPaths.insert(path) }
         }
     }
 
-    private struct CacheKey: Hashable {
-        let path: String
-        let blob: BlobID
-    }
+    private typealias CacheKey = ManifestIndex.IndexKey
 
     /// Creates a reader.
     public init(source: GitSource, directory: String = "", validator: ManifestValidator = ManifestValidator()) {
@@ -72,8 +71,9 @@ public actor ManifestReader {
     /// The validated manifests at `commit`. When a commit was read before, only the paths that
     /// differ from it are read; otherwise the tree is listed and every manifest read.
     public func read(at commit: CommitID, relativeTo base: CommitID? = nil) async throws(GitError) -> ManifestSet {
-        let filesRead = try await load(at: commit, relativeTo: base)
+        var filesRead = try await load(at: commit, relativeTo: base)
         let snapshot = snapshots[commit]!
+        filesRead += try await readUncached(snapshot.files.map { CacheKey(path: $0.key, blob: $0.value) })
         let files = snapshot.files.keys.sorted().compactMap { path in cache[CacheKey(path: path, blob: snapshot.files[path]!)] }
         return ManifestSet(snapshot: snapshot, files: files, filesRead: filesRead)
     }
@@ -97,17 +97,11 @@ public actor ManifestReader {
             snapshot = try await source.snapshot(at: commit, under: directory)
         }
         remember(snapshot)
-        let missing = snapshot.files.filter { cache[CacheKey(path: $0.key, blob: $0.value)] == nil }
-        if !missing.isEmpty {
-            let contents = try await source.readBlobs(Array(Set(missing.values)))
-            let items = missing.compactMap { path, blob in contents[blob].map { (path, blob, $0) } }
-            for (item, file) in zip(items, Self.validateAll(items.map { ($0.0, $0.2) }, with: validator)) {
-                cache[CacheKey(path: item.0, blob: item.1)] = file
-            }
-        }
+        // A file summarized (by an earlier read or the on-disk index) is read only when a plan needs it.
+        let read = try await readUncached(snapshot.files.map { CacheKey(path: $0.key, blob: $0.value) }.filter { summaries[$0] == nil })
         _ = index(of: snapshot)
         trimCache(keeping: snapshot)
-        return missing.count
+        return read
     }
 
     /// What differs between `base` and `target`, reading only the changed files (the base is
@@ -125,17 +119,9 @@ public actor ManifestReader {
             if let old = change.oldPath { changedBefore.insert(old) }
             if let new = change.newPath, let blob = change.newBlob { newBlobs[new] = blob }
         }
-        let missing = newBlobs.filter { cache[CacheKey(path: $0.key, blob: $0.value)] == nil }
-        if !missing.isEmpty {
-            let contents = try await source.readBlobs(Array(Set(missing.values)))
-            let items = missing.compactMap { path, blob in contents[blob].map { (path, blob, $0) } }
-            for (item, file) in zip(items, Self.validateAll(items.map { ($0.0, $0.2) }, with: validator)) {
-                cache[CacheKey(path: item.0, blob: item.1)] = file
-            }
-            filesRead += missing.count
-        }
+        filesRead += try await readUncached(newBlobs.map { CacheKey(path: $0.key, blob: $0.value) })
         let after = newBlobs.compactMap { cache[CacheKey(path: $0.key, blob: $0.value)] }
-        return changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead)
+        return try await changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead)
     }
 
     /// The manifests the working tree changes against `head` (a local repository's uncommitted
@@ -155,12 +141,12 @@ public actor ManifestReader {
                 unread.append((change.path, change.blob, content))
             }
         }
-        for (item, file) in zip(unread, Self.validateAll(unread.map { ($0.path, $0.content) }, with: validator)) {
-            if let blob = item.blob { cache[CacheKey(path: item.path, blob: blob)] = file }
-            after.append(file)
+        for (item, result) in zip(unread, Self.validateAll(unread.map { ($0.path, $0.content) }, with: validator)) {
+            if let blob = item.blob { keep(result, as: CacheKey(path: item.path, blob: blob)) }
+            after.append(result.file)
         }
         let changedBefore = Set(changes.map(\.path).filter { baseSnapshot.files[$0] != nil })
-        return changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead + unread.count)
+        return try await changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead + unread.count)
     }
 
     /// The manifest paths whose content in the working tree is not HEAD's (`head`); empty for
@@ -196,8 +182,13 @@ public actor ManifestReader {
 
     /// A change set from the files that changed: `changedBefore` (paths of the base) and
     /// `after` (the files that replace or join them).
-    private func changeSet(base baseSnapshot: TreeSnapshot, changedBefore: Set<String>, after: [ManifestFile], filesRead: Int) -> ManifestChangeSet {
+    private func changeSet(
+        base baseSnapshot: TreeSnapshot, changedBefore: Set<String>, after: [ManifestFile], filesRead: Int
+    ) async throws(GitError) -> ManifestChangeSet {
         let baseIndex = index(of: baseSnapshot)
+        // The base's files known only by their summary are read now: the changed ones first,
+        // then those the plan must see beside them.
+        var filesRead = filesRead + (try await readUncached(changedBefore.compactMap { path in baseSnapshot.files[path].map { CacheKey(path: path, blob: $0) } }))
         let before = changedBefore.compactMap { cachedFile($0, in: baseSnapshot) }
 
         // Unchanged files a plan must still see: those sharing a model name with a changed file
@@ -206,6 +197,8 @@ public actor ManifestReader {
         var related = baseIndex.invalidPaths
         let names = Set(before.flatMap { $0.entries.compactMap(\.name) } + after.flatMap { $0.entries.compactMap(\.name) })
         for name in names { related.formUnion(baseIndex.pathsByName[name] ?? []) }
+        related.subtract(changedPaths)
+        filesRead += try await readUncached(related.compactMap { path in baseSnapshot.files[path].map { CacheKey(path: path, blob: $0) } })
         let unchangedRelated = related.subtracting(changedPaths).sorted().compactMap { cachedFile($0, in: baseSnapshot) }
         let models = { (files: [ManifestFile]) in files.reduce(0) { $0 + $1.entries.count { $0.name != nil } } }
         let unchangedCount = baseIndex.modelCount - models(before) - models(unchangedRelated)
@@ -219,12 +212,17 @@ public actor ManifestReader {
         snapshot.files[path].flatMap { cache[CacheKey(path: path, blob: $0)] }
     }
 
-    /// The name index of a snapshot whose files are all cached, built once per commit.
+    /// The name index of a snapshot whose files are all cached or summarized, built once per commit.
     private func index(of snapshot: TreeSnapshot) -> NameIndex {
         if let known = indexes[snapshot.commit] { return known }
         var index = NameIndex()
-        for path in snapshot.files.keys {
-            if let file = cachedFile(path, in: snapshot) { index.add(file) }
+        for (path, blob) in snapshot.files {
+            let key = CacheKey(path: path, blob: blob)
+            if let summary = summaries[key] {
+                index.add(path: path, names: summary.names, isValid: summary.isValid)
+            } else if let file = cache[key] {
+                index.add(path: path, names: file.entries.compactMap(\.name), isValid: file.isValid)
+            }
         }
         indexes[snapshot.commit] = index
         return index
@@ -235,16 +233,61 @@ public actor ManifestReader {
         let key = CacheKey(path: path, blob: blob)
         if let cached = cache[key] { return cached }
         guard let content = try await source.readBlobs([blob])[blob] else { return nil }
-        let file = validate(content, path: path)
-        cache[key] = file
-        return file
+        let result = Self.validateAll([(path, content)], with: validator)[0]
+        keep(result, as: key)
+        return result.file
+    }
+
+    // MARK: - the on-disk index
+
+    /// Takes summaries from an on-disk index: files they describe are not read by ``load(at:relativeTo:)``
+    /// unless a plan needs them. Call before reading.
+    public func useIndex(_ entries: [ManifestIndex.IndexKey: ManifestSummary]) {
+        summaries.merge(entries) { current, _ in current }
+    }
+
+    /// The summaries of the files of every commit read lately, to store as the on-disk index
+    /// (files validated under a shared alias budget are left out).
+    public func indexEntries() -> [ManifestIndex.IndexKey: ManifestSummary] {
+        var entries: [ManifestIndex.IndexKey: ManifestSummary] = [:]
+        for snapshot in snapshots.values {
+            for (path, blob) in snapshot.files {
+                let key = CacheKey(path: path, blob: blob)
+                if let summary = summaries[key] { entries[key] = summary }
+            }
+        }
+        return entries
+    }
+
+    /// How many summaries this reader learned by validating (not from an index): a caller
+    /// writes the index back only when it learned something.
+    public private(set) var summariesLearned = 0
+
+    /// Reads and validates the files of `keys` not in the cache yet; returns how many were read.
+    private func readUncached(_ keys: [CacheKey]) async throws(GitError) -> Int {
+        let missing = keys.filter { cache[$0] == nil }
+        guard !missing.isEmpty else { return 0 }
+        let contents = try await source.readBlobs(Array(Set(missing.map(\.blob))))
+        let items = missing.compactMap { key in contents[key.blob].map { (key, $0) } }
+        for (item, result) in zip(items, Self.validateAll(items.map { ($0.0.path, $0.1) }, with: validator)) {
+            keep(result, as: item.0)
+        }
+        return missing.count
+    }
+
+    /// Caches a validated file, and its summary when its validation stood on its own.
+    private func keep(_ result: Validated, as key: CacheKey) {
+        cache[key] = result.file
+        guard result.standsAlone, summaries[key] == nil else { return }
+        summaries[key] = ManifestSummary(names: result.file.entries.compactMap(\.name), isValid: result.file.isValid)
+        summariesLearned += 1
     }
 
     /// Validates the files of one read on every core: blobs are read by the git actor one by
     /// one, but validation needs no shared state. Files with aliases are validated afterwards,
     /// in path order, under one alias budget for the whole read, so that many files each
     /// under the per-file cap cannot add up to minutes of work.
-    private static func validateAll(_ items: [(path: String, content: BlobContent)], with validator: ManifestValidator) -> [ManifestFile] {
+    private static func validateAll(_ items: [(path: String, content: BlobContent)], with validator: ManifestValidator) -> [Validated] {
         let results = UnsafeMutableBufferPointer<FirstPass?>.allocate(capacity: items.count)
         results.initialize(repeating: nil)
         defer { results.deinitialize().deallocate() }
@@ -257,20 +300,27 @@ public actor ManifestReader {
         } else {
             for index in items.indices { compose(index) }
         }
-        var files = [ManifestFile?](repeating: nil, count: items.count)
+        var files = [Validated?](repeating: nil, count: items.count)
         var aliased: [Int] = []
         for index in items.indices {
             switch results[index]! {
-            case .validated(let file): files[index] = file
+            case .validated(let file): files[index] = Validated(file: file, standsAlone: true)
             case .aliased: aliased.append(index)
             }
         }
         var budget = AliasBudget(limits: validator.limits)
         for index in aliased.sorted(by: { items[$0].path < items[$1].path }) {
             guard case .aliased(let composed) = results[index]! else { continue }
-            files[index] = validator.validate(composed, budget: &budget)
+            files[index] = Validated(file: validator.validate(composed, budget: &budget), standsAlone: false)
         }
         return files.map { $0! }
+    }
+
+    /// A validated file, and whether its result depends on it alone (false: judged under an
+    /// alias budget shared with the other files of one read, so never summarized on disk).
+    private struct Validated {
+        var file: ManifestFile
+        var standsAlone: Bool
     }
 
     /// A file validated at once (no aliases), or composed and waiting for the shared budget.
@@ -288,10 +338,6 @@ public actor ManifestReader {
         guard composed.aliasNodes == 0 else { return .aliased(composed) }
         var budget = AliasBudget(limits: validator.limits)
         return .validated(validator.validate(composed, budget: &budget))
-    }
-
-    private func validate(_ content: BlobContent, path: String) -> ManifestFile {
-        Self.validateAll([(path, content)], with: validator)[0]
     }
 
     /// Keeps the snapshots of the last few commits, the ones later reads diff against.
@@ -316,5 +362,6 @@ public actor ManifestReader {
             for (path, blob) in remembered.files { keep.insert(CacheKey(path: path, blob: blob)) }
         }
         cache = cache.filter { keep.contains($0.key) }
+        summaries = summaries.filter { keep.contains($0.key) }
     }
 }

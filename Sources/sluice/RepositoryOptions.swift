@@ -32,10 +32,12 @@ struct RepositoryOptions: ParsableArguments {
         path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
     }
 
-    static var defaultCacheDirectory: String {
-        let base = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+    static var defaultCacheDirectory: String { cacheHome + "/sluice/repos" }
+
+    /// `$XDG_CACHE_HOME`, else `~/.cache`, else `/tmp`: where sluice's caches go by default.
+    static var cacheHome: String {
+        ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
             ?? (ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.cache" } ?? "/tmp")
-        return base + "/sluice/repos"
     }
 
     /// `--repo`, parsed: a local path or a remote URL.

@@ -30,6 +30,8 @@ extension Sluice {
 
         @OptionGroup var repository: RepositoryOptions
 
+        @OptionGroup var index: ManifestIndexOptions
+
         @Option(help: "The base revision (default: the first parent of --to; nothing deployed for a root commit).")
         var from: String?
 
@@ -83,8 +85,19 @@ extension Sluice {
                 let source = try repository.openSource()
                 try await source.fetch()
                 clock.mark("open and fetch")
-                let reader = ManifestReader(source: source, directory: repository.path)
+                let validator = ManifestValidator()
+                let reader = ManifestReader(source: source, directory: repository.path, validator: validator)
                 readerKeptAlive = reader
+                let manifestIndex = index.index(for: repository, validator: validator)
+                if let manifestIndex {
+                    switch manifestIndex.load() {
+                    case .success(let entries):
+                        await reader.useIndex(entries)
+                        clock.mark("read the manifest index (\(entries.count) files)")
+                    case .failure(let rejection):
+                        clock.mark("manifest index not used: \(rejection)")
+                    }
+                }
                 var fromState: DesiredState?
                 var toState: DesiredState
                 let base: CommitID?
@@ -129,6 +142,11 @@ extension Sluice {
                 plan.notes = notes
                 rendered = (fromState, toState)
                 clock.mark("plan")
+                if let manifestIndex, await reader.summariesLearned > 0 {
+                    // Only speed is lost when it cannot be written (a read-only cache, a full disk).
+                    try? manifestIndex.save(await reader.indexEntries())
+                    clock.mark("write the manifest index")
+                }
             } catch {
                 FileHandle.standardError.write(Data("sluice plan: \(error)\n".utf8))
                 throw ExitCode(2)

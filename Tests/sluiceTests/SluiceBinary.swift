@@ -39,6 +39,16 @@ enum SluiceBinary {
         return (packageRoot.appendingPathComponent(".build/debug/sluice"), "the default path")
     }
 
+    /// This process's environment with XDG_CACHE_HOME in a directory of this test process,
+    /// so that caches the commands keep (the manifest index, remote clones) never land in the
+    /// home directory of whoever runs the tests.
+    static let environment: [String: String] = {
+        var environment = ProcessInfo.processInfo.environment
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-tests-cache-\(getpid())")
+        environment["XDG_CACHE_HOME"] = cache.path
+        return environment
+    }()
+
     /// What a run printed and how it ended.
     struct Result {
         var status: Int32
@@ -59,6 +69,7 @@ enum SluiceBinary {
         let process = SpawnedProcess()
         process.executableURL = url
         process.arguments = arguments
+        process.environment = environment
         if let directory { process.currentDirectoryURL = directory }
         process.standardOutput = out
         process.standardError = err
