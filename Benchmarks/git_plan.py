@@ -7,8 +7,12 @@
 For each size it creates a git repository under Benchmarks/.work/git-N (generated manifests,
 one commit; then a commit changing one file) and measures, medians over --runs:
 
-  sluice plan (process)   `sluice plan --path manifests`: a cold process, reads the base whole
-                          (cold read) and then only the change
+  sluice plan (process)   `sluice plan --path manifests --no-index`: a cold process, reads the
+                          base whole (cold read) and then only the change
+  first run, writes index the same with an empty --index-dir: a cold read, then the manifest
+                          index written (what CI pays once, or when its cache is lost)
+  warm index              `sluice plan --path manifests --index-dir D` with D kept from the run
+                          before: what CI pays with the index in its cache
   cold read               the `read base` phase of `sluice plan --timing`: list the tree, read
                           and validate every manifest (all cores)
   one-file plan           every phase after the base is read: diff the trees, read the changed
@@ -90,9 +94,19 @@ def main():
     rows = []
     for size in args.sizes:
         repo = make_repository(size)
-        measured = {"process": [], "cold": [], "incremental": [], "git": [], "cj": []}
+        measured = {"process": [], "first": [], "warm": [], "cold": [], "incremental": [], "git": [], "cj": []}
+        index_dir = os.path.join(WORK, "index-%d" % size)
         for _ in range(args.runs):
-            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--timing"], repo)
+            shutil.rmtree(index_dir, ignore_errors=True)
+            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--index-dir", index_dir], repo)
+            if result.returncode != 1:
+                sys.exit("sluice plan exited %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+            measured["first"].append(elapsed)
+            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--index-dir", index_dir, "--timing"], repo)
+            if result.returncode != 1 or "read base (0 files read)" not in result.stderr:
+                sys.exit("sluice plan with a warm index exited %d: %s%s" % (result.returncode, result.stdout, result.stderr))
+            measured["warm"].append(elapsed)
+            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--no-index", "--timing"], repo)
             if result.returncode != 1:
                 sys.exit("sluice plan exited %d: %s%s" % (result.returncode, result.stdout, result.stderr))
             values = phases(result.stderr)
@@ -100,20 +114,20 @@ def main():
             cold = next(v for k, v in values.items() if k.startswith("read base"))
             measured["cold"].append(cold)
             measured["incremental"].append(sum(v for k, v in values.items()
-                                               if not k.startswith(("read base", "open")) and k != "total"))
+                                               if not k.startswith(("read base", "open", "manifest index")) and k != "total"))
             elapsed, _ = run("git ls-tree -r HEAD manifests | awk '{print $3}' | git cat-file --batch > /dev/null", repo, shell=True)
             measured["git"].append(elapsed)
             if have_cj:
                 elapsed, _ = run("git diff --name-only HEAD~1 HEAD -- manifests | xargs check-jsonschema --schemafile %s" % SCHEMA,
                                  repo, shell=True)
                 measured["cj"].append(elapsed)
-        plan_output = run([args.sluice, "plan", "--path", "manifests"], repo)[1].stdout.strip().splitlines()
+        plan_output = run([args.sluice, "plan", "--path", "manifests", "--no-index"], repo)[1].stdout.strip().splitlines()
         rows.append((size, {key: median(values) for key, values in measured.items()}, plan_output[-1]))
-    print("| manifests | sluice plan (process) | cold read (all cores) | one-file plan after the base is read | git cat-file, all blobs | check-jsonschema, changed file | plan says |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| manifests | sluice plan (process, no index) | first run, writes index | warm index | cold read (all cores) | one-file plan after the base is read | git cat-file, all blobs | check-jsonschema, changed file | plan says |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for size, m, summary in rows:
-        print("| {:,} | {} | {} | {} | {} | {} | {} |".format(
-            size, show(m["process"]), show(m["cold"]), show(m["incremental"]), show(m["git"]),
+        print("| {:,} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            size, show(m["process"]), show(m["first"]), show(m["warm"]), show(m["cold"]), show(m["incremental"]), show(m["git"]),
             show(m["cj"]) if have_cj else "-", summary))
     if len(rows) >= 2:
         first, last = rows[0][1], rows[-1][1]
