@@ -4,17 +4,26 @@ import SluiceGit
 
 extension Controller {
     /// Triggers a pass on each new commit of a local repository's branch, until cancelled;
-    /// returns at once for a remote repository.
+    /// returns at once for a remote repository. Wakes when the repository's refs change
+    /// (inotify), and reads the branch every second anyway; without inotify, every 100 ms.
     func watchLocalBranch() async {
         guard !config.repositoryLocation.isRemote else { return }
+        let watcher = await source.refDirectories().flatMap { RefChangeWatcher(directories: $0) }
+        defer { watcher?.stop() }
+        var wakes = watcher?.wakes.makeAsyncIterator()
         var last: CommitID?
         while !Task.isCancelled {
             if let head = try? await resolveHead(fetch: false), head != last {
                 if last != nil { trigger(.branchMoved(head)) }
                 last = head
             }
-            // Reading one ref is cheap; this bounds how long a local commit waits.
-            try? await Task.sleep(for: .milliseconds(100))
+            if wakes != nil {
+                // A stream that ended (the watch failed) falls back to polling.
+                if await wakes?.next() == nil { wakes = nil }
+            } else {
+                // Reading one ref is cheap; this bounds how long a local commit waits.
+                try? await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
