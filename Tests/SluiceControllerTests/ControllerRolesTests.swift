@@ -84,8 +84,8 @@ struct ControllerRolesTests {
     ]
 
     /// A canary waiting at a pause, and the API with every credential configured.
-    static func api() async throws -> (ControllerFixture, ControllerAPI) {
-        let (fixture, _) = try await CanaryPassTests.canary(Manifests.rollout(["weight: 30", "pause: 1h"]))
+    static func api(configure: (inout ControllerConfig) -> Void = { _ in }) async throws -> (ControllerFixture, ControllerAPI) {
+        let (fixture, _) = try await CanaryPassTests.canary(Manifests.rollout(["weight: 30", "pause: 1h"]), configure: configure)
         await fixture.settle()
         let collector = KServeLogCollector(
             bucketSeconds: 10, retentionSeconds: 600, sketchInputs: { _ in nil }, clock: ManualClock(), feedbackToken: { Self.feedbackToken })
@@ -180,9 +180,9 @@ struct ControllerRolesTests {
         #expect(docs.contains("<!-- api-roles:start -->\n" + ControllerRoutes.markdown() + "<!-- api-roles:end -->"), "run scripts/update-generated.sh")
     }
 
-    @Test("the actor of a command is the token's name: an x-sluice-actor header naming someone else is ignored, from the API and the dashboard")
+    @Test("the actor of a command is the token's name, in the history and the notification: a header or form field naming someone else is ignored, from the API and the dashboard")
     func actorIsTheTokensName() async throws {
-        let (fixture, api) = try await Self.api()
+        let (fixture, api) = try await Self.api { $0.notifications = [NotificationTarget(name: "hook", kind: .generic, url: .environment("UNUSED"))] }
         try await Application(router: api.router()).test(.router) { client in
             var headers: HTTPFields = [.authorization: Caller.operator.authorization!]
             headers[HTTPField.Name("x-sluice-actor")!] = "ada"
@@ -204,5 +204,7 @@ struct ControllerRolesTests {
         #expect(requested.actor == "otto", "not the header's ada")
         let aborted = try #require(try fixture.events(kind: "aborted").last)
         #expect(aborted.actor == "ada", "not the form's vera")
+        let queued = try fixture.store.dueNotifications(at: .greatestFiniteMagnitude, limitPerTarget: 100).map(\.notification)
+        #expect(queued.first { $0.kind == .aborted }?.actor == "ada", "the notification names the same actor: \(queued)")
     }
 }
