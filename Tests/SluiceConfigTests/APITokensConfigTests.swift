@@ -7,20 +7,7 @@ import Testing
 /// before, and every bad entry refused naming its field.
 @Suite("controller.tokens", .timeLimit(.minutes(10)))
 struct APITokensConfigTests: ConfigParsing {
-    func load(_ path: String) throws(ConfigError) -> ControllerConfig {
-        try SluiceConfiguration.load(path: path).controller()
-    }
-
-    func reportedProblems(_ text: String) throws -> String {
-        let path = try write(text)
-        do {
-            _ = try load(path)
-            Issue.record("a bad config was accepted")
-            return ""
-        } catch {
-            return error.problems.joined(separator: "\n")
-        }
-    }
+    func load(_ path: String) throws(ConfigError) -> ControllerConfig { try loadController(path) }
 
     /// Writes `files` (mode 0600) beside the config.
     func secrets(_ path: String, _ files: [String: String]) {
@@ -65,7 +52,7 @@ struct APITokensConfigTests: ConfigParsing {
 
     @Test("bad entries: an unknown role, a missing name or role, no source, both sources, a bad or reserved name, a duplicate name")
     func badEntries() throws {
-        let problems = try reportedProblems("""
+        let problems = reportedProblems(try write("""
             controller:
               repository: .
               tokens:
@@ -80,7 +67,7 @@ struct APITokensConfigTests: ConfigParsing {
                 - {name: frank, role: viewer, tokenEnv: H}
                 - {name: frank, role: operator, tokenEnv: I}
                 - {name: "", role: viewer, tokenEnv: J}
-            """)
+            """))
         for expected in [
             "controller.tokens[0].role", "superuser",
             "controller.tokens[1]", "name",
