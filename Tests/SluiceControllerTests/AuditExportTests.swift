@@ -154,3 +154,25 @@ struct AuditExportTests {
         }
     }
 }
+
+/// The export's documented schema (the field table in docs/controller.md, *Audit export*)
+/// and the Codable type both sides use name the same fields.
+@Suite("audit export: the documented schema", .timeLimit(.minutes(10)))
+struct AuditSchemaDocsTests {
+    @Test("every field the type encodes is in the docs' table, and every field of the table is encoded")
+    func documentedFieldsAreTheEncodedOnes() throws {
+        let event = AuditEvent(
+            id: 7, model: "fraud", at: 1.5, time: "1970-01-01T00:00:01.500Z", kind: .analysis, message: "Failed at 50%", actor: "controller",
+            revision: "abc", measurements: [AuditMeasurement(metric: "error_rate", value: 0.3, stableValue: 0.01, threshold: "max 0.1", verdict: "Failed", detail: "d", weight: 50)])
+        let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(event)) as? [String: Any])
+        var encoded = Set(object.keys)
+        for key in (object["measurements"] as? [[String: Any]])?.first?.keys ?? [:].keys { encoded.insert("measurements[].\(key)") }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let docs = try String(contentsOf: root.appendingPathComponent("docs/controller.md"), encoding: .utf8)
+        let table = try #require(docs.components(separatedBy: "| Field | Type | Meaning |\n").dropFirst().first?.components(separatedBy: "\n\n").first)
+        let documented = Set(table.split(separator: "\n").dropFirst().compactMap { line in
+            line.split(separator: "`", omittingEmptySubsequences: false).dropFirst().first.map(String.init)
+        })
+        #expect(documented == encoded)
+    }
+}
