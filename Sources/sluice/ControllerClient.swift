@@ -31,7 +31,13 @@ struct ControllerClientOptions: ParsableArguments {
     func send(_ method: HTTPMethod, _ path: String) async throws -> (status: Int, body: String) {
         var address: UpstreamAddress?
         var token: String?
-        if let tokenEnv { token = ProcessInfo.processInfo.environment[tokenEnv] }
+        if let tokenEnv {
+            // Never the config's token instead: that would act under another name and role.
+            guard let value = ProcessInfo.processInfo.environment[tokenEnv], !value.isEmpty else {
+                throw ValidationError("--token-env: the environment variable \(tokenEnv) is not set or empty")
+            }
+            token = value
+        }
         if let controller {
             guard let parsed = UpstreamAddress(url: controller) else {
                 throw ValidationError("--controller: expected http://HOST:PORT, found '\(controller)'")

@@ -32,6 +32,11 @@ struct HistoryExportTests {
         let refused = try await harness.cli(["promote", "fraud", "--token-env", vicVariable])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("the token 'vic' has the role viewer") && refused.stderr.contains("(403)"), "\(refused.stderr)")
+        // A variable that is not set is an error, never the config's (admin) token instead.
+        let unset = try await harness.cli(["promote", "fraud", "--token-env", "SLUICE_TEST_UNSET_\(suffix)"])
+        #expect(unset.status == 64)
+        #expect(unset.stderr.contains("--token-env: the environment variable SLUICE_TEST_UNSET_\(suffix) is not set or empty"), "\(unset.stderr)")
+        #expect(try await harness.model()["reason"] as? String == "AwaitingApproval")
         let promoted = try await harness.cli(["promote", "fraud", "--token-env", aliceVariable])
         #expect(promoted.status == 0, "\(promoted.stderr)")
         try await harness.waitUntil("v2 promoted") {
