@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates what is generated from the format's and the commands' definitions: the shipped
 # JSON Schemas of manifests and of sluice.yaml, the manifest field reference table in
-# docs/manifests.md, the sluice.yaml table in docs/serve-config.md, the command-line reference
+# docs/manifests.md, the sluice.yaml table in docs/serve-config.md, the API's roles table in
+# docs/controller.md, the command-line reference
 # docs/cli-reference.md and the man page docs/sluice.1. Tests fail until this has been run
 # after a change.
 set -euo pipefail
@@ -12,20 +13,19 @@ swift build -q
 mkdir -p schema
 .build/debug/sluice schema --config > schema/sluice-config.schema.json
 .build/debug/sluice schema --config --format markdown > .build/config-reference.md
+.build/debug/sluice cli-reference --api-roles > .build/api-roles.md
 python3 - <<'PY'
-import re
-docs = open("docs/manifests.md").read()
-table = open(".build/reference.md").read()
-start, end = "<!-- reference:start -->\n", "<!-- reference:end -->"
-head, rest = docs.split(start, 1)
-_, tail = rest.split(end, 1)
-open("docs/manifests.md", "w").write(head + start + table + end + tail)
-docs = open("docs/serve-config.md").read()
-table = open(".build/config-reference.md").read()
-start, end = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
-head, rest = docs.split(start, 1)
-_, tail = rest.split(end, 1)
-open("docs/serve-config.md", "w").write(head + start + table + end + tail)
+def splice(doc, generated, marker):
+    """Replaces what lies between <!-- MARKER:start --> and <!-- MARKER:end --> in DOC."""
+    docs = open(doc).read()
+    table = open(generated).read()
+    start, end = "<!-- %s:start -->\n" % marker, "<!-- %s:end -->" % marker
+    head, rest = docs.split(start, 1)
+    _, tail = rest.split(end, 1)
+    open(doc, "w").write(head + start + table + end + tail)
+splice("docs/manifests.md", ".build/reference.md", "reference")
+splice("docs/serve-config.md", ".build/config-reference.md", "config-reference")
+splice("docs/controller.md", ".build/api-roles.md", "api-roles")
 PY
 .build/debug/sluice cli-reference > docs/cli-reference.md
 # The man page, through swift-argument-parser's generate-manual plugin (it builds the package
@@ -37,4 +37,4 @@ swift package plugin generate-manual --configuration debug \
   || { cat .build/generate-manual.log >&2; exit 1; }
 cache_default="${XDG_CACHE_HOME:-$HOME/.cache}/sluice/repos"
 sed "s|${cache_default}|~/.cache/sluice/repos|g" .build/plugins/GenerateManual/outputs/sluice/sluice.1 > docs/sluice.1
-echo "updated the JSON Schemas (manifests/, schema/), the reference tables in docs/manifests.md and docs/serve-config.md, docs/cli-reference.md and docs/sluice.1"
+echo "updated the JSON Schemas (manifests/, schema/), the reference tables in docs/manifests.md, docs/serve-config.md and docs/controller.md, docs/cli-reference.md and docs/sluice.1"

@@ -49,6 +49,9 @@ extension ConfigBuilder {
         config.gitTokenEnv = text(node["gitTokenEnv"])
         config.metricsToken = tokenSource(node, env: "metricsTokenEnv", file: "metricsTokenFile")
         config.viewerToken = tokenSource(node, env: "viewerTokenEnv", file: "viewerTokenFile")
+        for (index, item) in (node["tokens"]?.items ?? []).enumerated() {
+            if let token = apiToken(item, index: index) { config.tokens.append(token) }
+        }
         if let monitors = node["monitors"] { readMonitors(monitors, into: &config) }
         for (index, item) in (node["notifications"]?.items ?? []).enumerated() {
             if let target = notificationTarget(item, index: index) { config.notifications.append(target) }
@@ -93,5 +96,27 @@ extension ConfigBuilder {
             }
         }
         config.monitorWebhookToken = tokenSource(node, env: "webhookTokenEnv", file: "webhookTokenFile")
+    }
+}
+
+extension ConfigBuilder {
+    /// One `controller.tokens[]` entry; nil when it cannot be used (reported).
+    mutating func apiToken(_ node: YAMLNode, index: Int) -> APITokenConfig? {
+        let field = "controller.tokens[\(index)]"
+        // A missing name or role, an unknown role and a duplicate name were reported by the schema.
+        guard let nameNode = node["name"], let name = text(nameNode),
+              let role = text(node["role"]).flatMap(APIRole.init(rawValue:)) else { return nil }
+        if let why = APITokenConfig.problem(name: name) {
+            problem(nameNode, "\(field).name", why)
+            return nil
+        }
+        guard let source = tokenSource(node, env: "tokenEnv", file: "tokenFile") else {
+            // Both given was reported by the schema.
+            if node["tokenEnv"] == nil, node["tokenFile"] == nil {
+                problem(node, field, "the token '\(name)' needs tokenEnv or tokenFile (a token is never written in the config)")
+            }
+            return nil
+        }
+        return APITokenConfig(name: name, role: role, source: source)
     }
 }

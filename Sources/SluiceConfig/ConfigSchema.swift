@@ -180,8 +180,11 @@ public enum ConfigSchema {
             FieldSchema(
                 "listen", .text(nil), default: "`127.0.0.1:8090`",
                 "The API (`sluice status`, `promote`, …), `POST /hooks/git` and `/metrics`: `HOST:PORT`."),
-            tokenEnv("The API bearer token"),
-            tokenFile("The API bearer token", generated: "controller-token"),
+            tokenEnv("The API bearer token (an `admin` named `controller-token`)"),
+            tokenFile("The API bearer token (an `admin` named `controller-token`)", generated: "controller-token"),
+            FieldSchema(
+                "tokens", .list(.object(apiToken), minItems: 0, uniqueField: "name"), default: "none",
+                "More API tokens, each with a name (the actor the history records) and a role: `viewer`, `operator` or `admin` (docs/controller.md, *Roles*)."),
             FieldSchema(
                 "webhookSecretEnv", .text(nil),
                 "An environment variable holding the webhook secret (GitHub HMAC key or GitLab token); enables `POST /hooks/git`."),
@@ -218,6 +221,21 @@ public enum ConfigSchema {
             ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],
             ["metricsTokenEnv", "metricsTokenFile"], ["viewerTokenEnv", "viewerTokenFile"],
         ])
+
+    static let apiToken = ObjectSchema(
+        name: "APIToken", plural: "API tokens",
+        description: "A named token of the controller's API and dashboard.",
+        fields: [
+            FieldSchema(
+                "name", .text(nil), required: true,
+                "Who holds the token: letters, digits, `.`, `_`, `@`, `-` (at most 64); unique. The history and notifications name it as the actor."),
+            FieldSchema(
+                "role", .enumeration(APIRole.allCases.map(\.rawValue)), required: true,
+                "`viewer` reads, `operator` also promotes, aborts, retries and approves, `admin` may do everything."),
+            FieldSchema("tokenEnv", .text(nil), "An environment variable holding the token (one of `tokenEnv`, `tokenFile`)."),
+            FieldSchema("tokenFile", .text(nil), "A file (mode 0600) whose first line is the token."),
+        ],
+        exclusive: [["tokenEnv", "tokenFile"]])
 
     static let monitors = ObjectSchema(
         name: "ControllerMonitors", plural: "monitors sections",

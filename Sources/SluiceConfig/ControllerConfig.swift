@@ -45,6 +45,8 @@ public struct ControllerConfig: Sendable {
     public var metricsToken: ServeConfig.TokenSource?
     /// The read-only token of the web dashboard (`viewerTokenEnv` / `viewerTokenFile`); nil: none.
     public var viewerToken: ServeConfig.TokenSource?
+    /// The named API tokens of `controller.tokens`, besides ``token`` and ``viewerToken``.
+    public var tokens: [APITokenConfig] = []
     /// The metrics provider (`prometheus`); nil: `metric: prometheus` checks are an Error.
     public var prometheus: PrometheusConfig?
     /// Where models run (the top-level `backend:` section); `.local` by default.

@@ -13,6 +13,10 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
     public var metricsToken: String?
     /// The web dashboard's read-only token; nil: only the API token logs in.
     public var viewerToken: String?
+    /// Every named token of the API and the dashboard: the API token (an `admin` named
+    /// `controller-token`), the viewer token (`viewer-token`), then `controller.tokens`.
+    /// Empty in secrets made from values: then the API token alone, as an admin.
+    public var tokens: [APIToken] = []
     /// The data plane's admin token, read at each use.
     public var dataPlaneToken: SecretProvider
     /// The bearer token sent to the monitors' webhooks, read at each use; nil: none.
@@ -73,6 +77,7 @@ public struct ControllerSecrets: Sendable, CustomStringConvertible {
                 SecretProvider { try SecretReader.read(source, stateDirectory: directory, fileName: "prometheus-token", fields: prometheusFields) }
             })
         secrets.viewerToken = viewer
+        secrets.tokens = try apiTokens(config, apiToken: secrets.apiToken, viewerToken: viewer)
         return secrets
     }
 

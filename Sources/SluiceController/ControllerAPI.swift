@@ -2,22 +2,24 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOHTTP1
+import SluiceConfig
 import SluiceCore
 import SluiceServe
 import SluiceStore
 
-/// The controller's HTTP API. `/v1/*` needs the bearer token (checked on the head, before
-/// any body byte is read); `/hooks/git` needs a valid webhook signature; `/healthz` is
-/// open, and `/metrics` too unless a metrics token is configured (both read-only, no
-/// secrets).
+/// The controller's HTTP API. Who may call each route is ``ControllerRoutes``: `/v1/*` needs
+/// a named token whose role allows the route (checked on the head, before any body byte is
+/// read); `/hooks/git` needs a valid webhook signature; `/healthz` and `/v1/leader` are
+/// open, and `/metrics` too unless a metrics token is configured (all read-only, no secrets).
 ///
 /// - `/ui`: the web dashboard (``DashboardRoutes``)
-/// - `GET /v1/status`, `GET /v1/models/{model}`, `GET /v1/models/{model}/history`
-/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?monitor=NAME`;
-///   `x-sluice-actor` names who asked)
+/// - `GET /v1/status`, `GET /v1/models/{model}`, `GET /v1/models/{model}/history`,
+///   `GET /v1/history` (the audit trail, paginated)
+/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?monitor=NAME`);
+///   the actor recorded is the token's name, whatever the request says
 struct ControllerAPI: Sendable {
     private let controller: Controller
-    private let token: BearerToken
+    private let credentials: APICredentials
     private let webhook: WebhookVerifier?
     private let metricsToken: BearerToken?
     /// The listener's shared body budget (``ServerLimits/bufferedBodies``): many webhook
@@ -25,19 +27,31 @@ struct ControllerAPI: Sendable {
     private let budget: BodyBudget
     /// The KServe payload-logger collector and its feedback route (the `kserve` driver).
     private let collector: KServeLogCollector?
-    /// The web dashboard at `/ui` (its own login: the controller token or the viewer token).
+    /// The web dashboard at `/ui` (its own login: any named token).
     private let dashboard: DashboardRoutes
 
+    /// An API whose only tokens are `token` (an admin named `controller-token`) and
+    /// `viewerToken` (a viewer named `viewer-token`), as before named tokens.
     init(
         controller: Controller, token: String, webhookSecret: String?, metricsToken: String? = nil,
         budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies), collector: KServeLogCollector? = nil,
         viewerToken: String? = nil
     ) {
+        self.init(
+            controller: controller, tokens: APICredentials.legacy(apiToken: token, viewerToken: viewerToken), webhookSecret: webhookSecret,
+            metricsToken: metricsToken, budget: budget, collector: collector)
+    }
+
+    /// An API that knows `tokens` (``ControllerSecrets/tokens``).
+    init(
+        controller: Controller, tokens: [APIToken], webhookSecret: String?, metricsToken: String? = nil,
+        budget: BodyBudget = BodyBudget(limit: ServerLimits().bufferedBodies), collector: KServeLogCollector? = nil
+    ) {
         self.controller = controller
-        dashboard = DashboardRoutes(controller: controller, operatorToken: token, viewerToken: viewerToken, sessions: DashboardSessions())
+        credentials = APICredentials(tokens)
+        dashboard = DashboardRoutes(controller: controller, credentials: credentials, sessions: DashboardSessions())
         self.collector = collector
         self.budget = budget
-        self.token = BearerToken(token)
         self.metricsToken = metricsToken.map(BearerToken.init)
         webhook = webhookSecret.map { WebhookVerifier(secret: Array($0.utf8)) }
     }
@@ -66,17 +80,15 @@ struct ControllerAPI: Sendable {
         var reason: String?
     }
 
-    /// The routes: errors first (so every refusal is an ``APIError``), then the token on
-    /// `/v1/`, then the body limits, then the routes themselves.
+    /// The routes: errors first (so every refusal is an ``APIError``), then the roles of
+    /// ``ControllerRoutes``, then the body limits, then the routes themselves.
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: APIErrorMiddleware())
         let collector = self.collector
         // The collector's routes guard themselves: KServe's logger sends no token (the
         // NetworkPolicy limits who reaches it), and feedback checks its own token.
-        router.add(middleware: BearerMiddleware(
-            token: token, realm: "sluice-controller", prefix: "/v1/",
-            exempt: collector == nil ? [] : [KServeLogCollector.collectorPrefix, KServeLogCollector.feedbackPrefix]))
+        router.add(middleware: APIAccessMiddleware(credentials: credentials, collector: collector != nil))
         router.add(middleware: BodyLimitMiddleware { path in
             if path == "/hooks/git" { return WebhookVerifier.maximumBody }
             // The collector caps its bodies itself, and still counts a call whose body was too big.
@@ -89,6 +101,7 @@ struct ControllerAPI: Sendable {
         let webhook = self.webhook
         let metricsToken = self.metricsToken
         let budget = self.budget
+        let credentials = self.credentials
 
         router.get("/healthz") { _, _ in JSONAnswer(Health(ok: true), pretty: false) }
         router.get("/metrics") { request, _ -> Response in
@@ -147,16 +160,30 @@ struct ControllerAPI: Sendable {
             let entries = (try? await controller.history(of: model)) ?? []
             return JSONAnswer(StatusJSON.history(entries))
         }
-        router.post("/v1/models/:model/:command") { request, context -> JSONAnswer<CommandReply> in
-            let model = try context.parameters.require("model")
-            let name = try context.parameters.require("command")
-            let command = try Self.command(name, model: model, request: request)
-            switch await controller.submit(command) {
-            case .done(let message): return JSONAnswer(CommandReply(message: message), pretty: false)
-            case .refused(let message): throw APIError(.conflict, message)
-            case .unknownModel: throw Self.unknownModel(model)
-            case .unavailable(let message): throw APIError(.serviceUnavailable, message)
+        router.get(RouterPath(ControllerRoutes.history.path)) { request, _ in
+            try await Self.auditPage(request, controller: controller)
+        }
+        // One route per command (each in the roles table); any other name is 404.
+        for route in ControllerRoutes.commands {
+            let name = String(route.path.split(separator: "/").last ?? "")
+            router.post(RouterPath(route.path)) { request, context -> JSONAnswer<CommandReply> in
+                let model = try context.parameters.require("model")
+                // The middleware let only a known token with the command's role through.
+                guard let caller = credentials.caller(authorization: request.headers[.authorization]) else {
+                    throw APIError.unauthorized(realm: "sluice-controller")
+                }
+                let command = try Self.command(name, model: model, request: request, actor: caller.name)
+                switch await controller.submit(command) {
+                case .done(let message): return JSONAnswer(CommandReply(message: message), pretty: false)
+                case .refused(let message): throw APIError(.conflict, message)
+                case .unknownModel: throw Self.unknownModel(model)
+                case .unavailable(let message): throw APIError(.serviceUnavailable, message)
+                }
             }
+        }
+        router.post("/v1/models/:model/:command") { _, context -> Response in
+            let name = try context.parameters.require("command")
+            throw APIError(.notFound, "no command '\(name.prefix(64))' (commands: promote, abort, retry, approve)")
         }
         // The readiness probe of a replicated controller: only the leader is ready, so the
         // Service sends commands, webhooks and payload-logger events to the one that acts.
@@ -165,27 +192,70 @@ struct ControllerAPI: Sendable {
             guard leading else { throw APIError(.serviceUnavailable, "this replica is a follower; another one holds the lease") }
             return JSONAnswer(Leadership(leader: true), pretty: false)
         }
-        router.refuseOtherMethods([
-            "/healthz": [.get], "/v1/leader": [.get], "/metrics": [.get], "/hooks/git": [.post], "/v1/status": [.get],
-            "/v1/models/:model": [.get], "/v1/models/:model/history": [.get],
-        ])
+        // Every path of the table answers 405 to the methods it does not list (the collector's
+        // and the dashboard's register their own).
+        let own = ControllerRoutes.methodsByPath.filter { path, _ in
+            !path.hasPrefix("/ui") && !path.hasPrefix(KServeLogCollector.collectorPrefix) && !path.hasPrefix(KServeLogCollector.feedbackPrefix)
+        }
+        router.refuseOtherMethods(own.filter { path, _ in !ControllerRoutes.commands.contains { $0.path == path } })
         return router
     }
 
-    /// The command a `POST /v1/models/{model}/{name}` asks for.
-    private static func command(_ name: String, model: String, request: Request) throws -> Controller.Command {
-        let actor = request.headers[HTTPField.Name("x-sluice-actor")!] ?? "api"
+    /// The command a `POST /v1/models/{model}/{name}` asks for, by `actor` (the token's name:
+    /// a header claiming someone else is not read).
+    private static func command(_ name: String, model: String, request: Request, actor: String) throws -> Controller.Command {
         switch name {
         case "promote": return .promote(model: model, full: request.uri.queryParameters.get("full") == "true", actor: actor)
         case "abort": return .abort(model: model, actor: actor)
         case "retry": return .retry(model: model, actor: actor)
-        case "approve":
+        default:
             guard let monitor = request.uri.queryParameters.get("monitor"), !monitor.isEmpty else {
                 throw APIError(.badRequest, "approve needs ?monitor=NAME")
             }
             return .approve(model: model, monitor: monitor, actor: actor)
-        default:
-            throw APIError(.notFound, "no command '\(name)' (commands: promote, abort, retry, approve)")
+        }
+    }
+
+    /// The most events one page of `GET /v1/history` holds, and the default.
+    static let auditPageLimit = 1000
+    static let auditPageDefault = 500
+
+    /// `GET /v1/history?model=&since=&until=&after=&limit=`: one page of the audit trail,
+    /// read from the store (never the controller's loop), at most ``auditPageLimit`` events.
+    static func auditPage(_ request: Request, controller: Controller) async throws -> JSONAnswer<AuditPage> {
+        let parameters = request.uri.queryParameters
+        var query = ControllerStore.AuditQuery(limit: auditPageDefault)
+        for (name, path) in [("since", \ControllerStore.AuditQuery.since), ("until", \ControllerStore.AuditQuery.until)] {
+            guard let text = parameters.get(name) else { continue }
+            guard let seconds = AuditTime.parse(rfc3339: text) else {
+                throw APIError(.badRequest, "\(name): expected an RFC 3339 time such as 2026-12-05T08:00:00Z, found '\(text.prefix(64))'")
+            }
+            query[keyPath: path] = seconds
+        }
+        if let since = query.since, let until = query.until, since >= until {
+            throw APIError(.badRequest, "since must be before until")
+        }
+        if let text = parameters.get("after") {
+            guard let after = Int64(text), after >= 0 else { throw APIError(.badRequest, "after: expected an event id (a whole number), found '\(text.prefix(64))'") }
+            query.after = after
+        }
+        if let text = parameters.get("limit") {
+            guard let limit = Int(text), (1...auditPageLimit).contains(limit) else {
+                throw APIError(.badRequest, "limit: expected 1 to \(auditPageLimit), found '\(text.prefix(64))'")
+            }
+            query.limit = limit
+        }
+        if let model = parameters.get("model") {
+            // A model gone from git keeps its history; one that never had any is a typo.
+            var known = model == ControllerStore.controllerScope || ((try? controller.store.hasHistory(model)) ?? false)
+            if !known { known = await controller.status(of: model) != nil }
+            guard known else { throw Self.unknownModel(model) }
+            query.model = model
+        }
+        do {
+            return JSONAnswer(try controller.store.audit(query), pretty: false)
+        } catch {
+            throw APIError(.internalServerError, "the history could not be read: \(error)")
         }
     }
 

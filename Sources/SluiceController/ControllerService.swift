@@ -27,8 +27,8 @@ public enum ControllerService {
         do {
             controller = try Controller(environment: environment)
             let api = ControllerAPI(
-                controller: controller, token: secrets.apiToken, webhookSecret: secrets.webhookSecret, metricsToken: secrets.metricsToken,
-                collector: environment.collector, viewerToken: secrets.viewerToken)
+                controller: controller, tokens: APICredentials.tokens(of: secrets), webhookSecret: secrets.webhookSecret,
+                metricsToken: secrets.metricsToken, collector: environment.collector)
             server = try await APIServer.start(
                 router: api.router(), address: config.listen, limits: ServerLimits(), group: MultiThreadedEventLoopGroup.singleton)
         } catch {

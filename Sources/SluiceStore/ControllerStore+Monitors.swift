@@ -165,16 +165,21 @@ extension ControllerStore {
         }
     }
 
-    static func insert(_ events: [EventRecord], at now: Double, routes: [NotificationRoute], db: Database) throws {
+    /// Returns the events' ids, in order.
+    @discardableResult
+    static func insert(_ events: [EventRecord], at now: Double, routes: [NotificationRoute], db: Database) throws -> [Int64] {
+        var ids: [Int64] = []
         for record in events {
             try db.execute(
                 sql: "INSERT INTO event (model, at, kind, message, revision, actor) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [record.model, now, record.event.kind.rawValue, record.event.message, record.event.revision, record.actor])
+            ids.append(db.lastInsertedRowID)
             guard !routes.isEmpty else { continue }
             let notification = OutboxNotification(
                 eventId: "event-\(db.lastInsertedRowID)", model: record.model, kind: record.event.kind,
                 message: record.event.message, revision: record.event.revision, actor: record.actor, at: now)
             try enqueue(notification, routes: routes, at: now, db: db)
         }
+        return ids
     }
 }

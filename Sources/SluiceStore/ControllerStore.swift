@@ -108,6 +108,7 @@ public final class ControllerStore: Sendable {
         registerMonitorMigration(&migrator)
         registerIntentMigration(&migrator)
         registerOutboxMigration(&migrator)
+        registerAuditMigration(&migrator)
         return migrator
     }
 
@@ -156,17 +157,22 @@ public final class ControllerStore: Sendable {
             for name in removed {
                 try db.execute(sql: "DELETE FROM modelState WHERE name = ?", arguments: [name])
             }
-            try Self.insert(events, at: now, routes: notificationRoutes, db: db)
+            let ids = try Self.insert(events, at: now, routes: notificationRoutes, db: db)
             try Self.insert(reverts, at: now, db: db)
+            // Each run's readings belong to the `analysis` event the engine wrote for it, in the
+            // same order (the audit export shows them together).
+            var analysisEvents: [String: [Int64]] = [:]
+            for (record, id) in zip(events, ids) where record.event.kind == .analysis { analysisEvents[record.model, default: []].append(id) }
             for (model, revision, run) in measurements {
+                let eventId = analysisEvents[model]?.isEmpty == false ? analysisEvents[model]?.removeFirst() : nil
                 for check in run.checks {
                     try db.execute(
                         sql: """
-                            INSERT INTO measurement (model, at, revision, weight, metric, value, stableValue, threshold, verdict, detail)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            INSERT INTO measurement (model, at, revision, weight, metric, value, stableValue, threshold, verdict, detail, eventId)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [model, run.at, revision, run.candidateWeight, check.metric, check.value, check.stableValue,
-                                    check.threshold, check.verdict.rawValue, check.detail])
+                                    check.threshold, check.verdict.rawValue, check.detail, eventId])
                 }
             }
         }

@@ -20,10 +20,24 @@ struct ControllerClientOptions: ParsableArguments {
     var tokenEnv: String?
 
     /// Sends a request to the controller and returns its status and JSON body.
-    func call(_ method: HTTPMethod, _ path: String, actor: Bool = false) async throws -> (status: Int, body: JSONValue) {
+    func call(_ method: HTTPMethod, _ path: String) async throws -> (status: Int, body: JSONValue) {
+        let (status, text) = try await send(method, path)
+        let body = (try? JSONParser.parse(text)) ?? .object([("error", .string(text))])
+        return (status, body)
+    }
+
+    /// Sends a request to the controller with the token (whose name the controller records as
+    /// the actor of a command) and returns its status and body.
+    func send(_ method: HTTPMethod, _ path: String) async throws -> (status: Int, body: String) {
         var address: UpstreamAddress?
         var token: String?
-        if let tokenEnv { token = ProcessInfo.processInfo.environment[tokenEnv] }
+        if let tokenEnv {
+            // Never the config's token instead: that would act under another name and role.
+            guard let value = ProcessInfo.processInfo.environment[tokenEnv], !value.isEmpty else {
+                throw ValidationError("--token-env: the environment variable \(tokenEnv) is not set or empty")
+            }
+            token = value
+        }
         if let controller {
             guard let parsed = UpstreamAddress(url: controller) else {
                 throw ValidationError("--controller: expected http://HOST:PORT, found '\(controller)'")
@@ -42,7 +56,6 @@ struct ControllerClientOptions: ParsableArguments {
         guard let address else { throw ValidationError("no controller address: give --controller") }
         var headers = HTTPHeaders()
         headers.add(name: "authorization", value: "Bearer \(token ?? "")")
-        if actor { headers.add(name: "x-sluice-actor", value: ProcessInfo.processInfo.environment["USER"] ?? "cli") }
         let group = MultiThreadedEventLoopGroup.singleton
         let client = UpstreamClient(group: group)
         let response: UpstreamResponse
@@ -52,9 +65,7 @@ struct ControllerClientOptions: ParsableArguments {
             FileHandle.standardError.write(Data("sluice: the controller at \(address) did not answer: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let text = String(buffer: response.body)
-        let body = (try? JSONParser.parse(text)) ?? .object([("error", .string(text))])
-        return (Int(response.status.code), body)
+        return (Int(response.status.code), String(buffer: response.body))
     }
 }
 

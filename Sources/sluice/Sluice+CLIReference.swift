@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceController
 
 extension Sluice {
     /// `sluice cli-reference` (hidden): prints docs/cli-reference.md, every command's help as
@@ -11,8 +12,11 @@ extension Sluice {
             shouldDisplay: false
         )
 
+        @Flag(name: .long, help: "Print the table of the controller API's routes and roles (docs/controller.md) instead.")
+        var apiRoles = false
+
         func run() {
-            print(Self.markdown(), terminator: "")
+            print(apiRoles ? ControllerRoutes.markdown() : Self.markdown(), terminator: "")
         }
 
         /// Help is wrapped at this width whatever the terminal, so the page is the same everywhere.

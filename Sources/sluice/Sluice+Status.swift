@@ -34,42 +34,6 @@ extension Sluice {
         }
     }
 
-    /// `sluice history MODEL`.
-    struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a model's audit trail: what changed, why, by which commit or person.")
-
-        @Argument(help: "The model.")
-        var model: String
-
-        @Option(name: .long, help: "text or json.")
-        var format: String = "text"
-
-        @OptionGroup var client: ControllerClientOptions
-
-        func run() async throws {
-            let (status, body) = try await client.call(.GET, "/v1/models/\(model)/history")
-            guard status == 200 else { try failWithAPIError(body, status: status) }
-            if format == "json" {
-                print(body.serialized(indent: 2))
-                return
-            }
-            guard case .array(let events)? = body["events"] else { return }
-            let formatter = ISO8601DateFormatter()
-            for event in events {
-                var at = ""
-                if case .number(let seconds)? = event["at"] { at = formatter.string(from: Date(timeIntervalSince1970: seconds)) }
-                if case .int(let seconds)? = event["at"] { at = formatter.string(from: Date(timeIntervalSince1970: Double(seconds))) }
-                let kind = event["kind"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
-                let message = event["message"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
-                let actor = event["actor"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
-                let revision = event["revision"].flatMap { if case .string(let s) = $0 { String(s.prefix(7)) } else { nil } } ?? "-"
-                // Padded to a column, never cut (`reconcileRecovered`, `retrainAwaitingApproval` are longer).
-                let column = kind + String(repeating: " ", count: max(0, 16 - kind.count))
-                print("\(at)  \(revision)  \(column) \(message)  [\(actor)]")
-            }
-        }
-    }
-
     /// `sluice promote MODEL [--full]`.
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Pass a rollout's pause or approval step (--full: skip to the end).")
@@ -117,7 +81,7 @@ extension Sluice {
 }
 
 private func command(_ client: ControllerClientOptions, _ path: String) async throws {
-    let (status, body) = try await client.call(.POST, path, actor: true)
+    let (status, body) = try await client.call(.POST, path)
     guard status == 200 else { try failWithAPIError(body, status: status) }
     if case .string(let message)? = body["message"] { print(message) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SluiceConfig
+import Testing
 
 /// Parses configs given as text, as if read from `/etc/sluice/sluice.yaml`.
 protocol ConfigParsing {}
@@ -22,6 +23,23 @@ extension ConfigParsing {
             return []
         } catch {
             return error.problems
+        }
+    }
+
+    /// The `controller:` section of the file at `path`.
+    func loadController(_ path: String) throws(ConfigError) -> ControllerConfig {
+        try SluiceConfiguration.load(path: path).controller()
+    }
+
+    /// The problems loading the controller's section of `path` reports, one per line;
+    /// records an issue when it loads.
+    func reportedProblems(_ path: String) -> String {
+        do {
+            _ = try loadController(path)
+            Issue.record("a bad config was accepted")
+            return ""
+        } catch {
+            return error.problems.joined(separator: "\n")
         }
     }
 

@@ -5,20 +5,7 @@ import Testing
 
 @Suite("notification config", .timeLimit(.minutes(10)))
 struct NotificationConfigTests: ConfigParsing {
-    func load(_ path: String) throws(ConfigError) -> ControllerConfig {
-        try SluiceConfiguration.load(path: path).controller()
-    }
-
-    /// The problems loading `path` reports, one per line; records an issue when it loads.
-    func reportedProblems(_ path: String) -> String {
-        do {
-            _ = try load(path)
-            Issue.record("a bad config was accepted")
-            return ""
-        } catch {
-            return error.problems.joined(separator: "\n")
-        }
-    }
+    func load(_ path: String) throws(ConfigError) -> ControllerConfig { try loadController(path) }
 
     @Test("controller.notifications: each target with its secrets' sources, its events and the git host's defaults")
     func targets() throws {

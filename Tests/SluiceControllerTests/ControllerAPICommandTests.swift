@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import SluiceConfig
 import SluiceCore
 import SluiceTestSupport
 import Testing
@@ -14,17 +15,22 @@ import Testing
 @Suite("controller API: commands carried out", .timeLimit(.minutes(10)))
 struct ControllerAPICommandTests {
     static let token = "controller-token-for-command-tests"
+    /// The operators whose tokens the tests' API knows: the history names them as actors.
+    static let operators = ["erin", "carol", "dave"]
+
+    static func token(of person: String) -> String { "token-of-\(person)-for-command-tests" }
 
     /// Runs `body` with a client of the fixture's controller API.
     static func withAPI(_ fixture: ControllerFixture, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let api = ControllerAPI(controller: fixture.controller, token: token, webhookSecret: nil)
+        let tokens = [APIToken(name: "controller-token", role: .admin, value: token)]
+            + operators.map { APIToken(name: $0, role: .operator, value: Self.token(of: $0)) }
+        let api = ControllerAPI(controller: fixture.controller, tokens: tokens, webhookSecret: nil)
         try await Application(router: api.router()).test(.router) { client in try await body(client) }
     }
 
-    /// POSTs a command as `actor`; returns the status and the message or error.
+    /// POSTs a command with `actor`'s token; returns the status and the message or error.
     static func post(_ client: any TestClientProtocol, _ path: String, actor: String) async throws -> (HTTPResponse.Status, String?) {
-        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
-        headers[HTTPField.Name("x-sluice-actor")!] = actor
+        let headers: HTTPFields = [.authorization: "Bearer \(token(of: actor))"]
         let response = try await client.execute(uri: path, method: .post, headers: headers)
         let json = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
         return (response.status, (json?["message"] ?? json?["error"]) as? String)

@@ -125,7 +125,7 @@ struct DashboardTests {
             let wrong = try await Self.post(client, "/ui/login", form: "token=nope")
             #expect(wrong.status == .unauthorized)
             #expect(wrong.headers[.setCookie] == nil)
-            #expect(String(buffer: wrong.body).contains("not the controller&#39;s or the viewer&#39;s"))
+            #expect(String(buffer: wrong.body).contains("not one of the controller&#39;s"))
             let cookie = try await Self.login(client, Self.token)
             let (status, page) = try await Self.get(client, "/ui", headers: [.cookie: cookie])
             #expect(status == .ok)
@@ -184,6 +184,6 @@ struct DashboardTests {
         await fixture.settle(.command)
         #expect(fixture.weights() == ["v1": 100])
         let requested = try #require(try fixture.events(kind: "aborted").first)
-        #expect(requested.actor == "dashboard:operator")
+        #expect(requested.actor == "controller-token", "the name of the token the session logged in with")
     }
 }

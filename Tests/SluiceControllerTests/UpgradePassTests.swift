@@ -14,6 +14,7 @@ struct UpgradePassTests {
     static let toFirstFormat = """
         DROP TABLE monitorStatus; DROP TABLE monitorReading; DROP TABLE approval;
         DROP TABLE pendingRevert; DROP TABLE webhookDelivery; DROP TABLE notificationOutbox; DROP TABLE notificationSent;
+        DROP INDEX measurement_eventId; DROP INDEX event_at; ALTER TABLE measurement DROP COLUMN eventId;
         DELETE FROM grdb_migrations WHERE identifier <> 'v1';
         UPDATE modelState SET state = json_remove(state, '$.candidate.weightChangedAt', '$.candidate.stepCount', '$.previousStable', '$.lastRollout');
         """
@@ -34,7 +35,7 @@ struct UpgradePassTests {
         // The upgraded controller: a new store over the file (migrating it) and a new controller.
         try fixture.restart()
         let migrations = try await fixture.store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox"])
+        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox", "v5-audit"])
         let start = await fixture.settle(.start)
         #expect(start.succeeded)
         let state = try #require(await fixture.state())

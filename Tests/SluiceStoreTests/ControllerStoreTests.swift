@@ -121,7 +121,7 @@ struct ControllerStoreTests {
         #expect(try store.history(of: "fraud").map(\.kind) == [.deployed, .rolloutStarted, .step, .awaitingApproval])
         #expect(try store.pendingReverts().isEmpty)
         let migrations = try store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox"])
+        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox", "v5-audit"])
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o600)
     }
@@ -163,7 +163,7 @@ struct ControllerStoreTests {
         try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
         let store = try ControllerStore(path: path)
         let migrations = try store.database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
-        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox"])
+        #expect(migrations == ["v1", "v2-monitors", "v3-intents", "v4-notification-outbox", "v5-audit"])
         let fraud = try #require(try store.states()["fraud"])
         #expect(fraud.health == .paused)
         #expect(fraud.reason == .awaitingApproval)

@@ -75,7 +75,7 @@ enum DashboardPages {
         var history: [ControllerStore.HistoryEntry]
     }
 
-    static func model(_ view: ModelView, role: DashboardRole, csrf: String?) -> String {
+    static func model(_ view: ModelView, role: APIRole, csrf: String?) -> String {
         let state = view.state
         var body = "<p><span class=\"\(state.health.rawValue)\">\(H.escape(state.health.rawValue))</span> · \(H.escape(state.reason.rawValue)) · \(H.escape(state.message))</p>"
         if let revision = state.appliedRevision ?? state.desiredRevision {
@@ -93,7 +93,7 @@ enum DashboardPages {
         if let plan = view.plan { body += self.plan(plan, link: view.link) }
         // The live parts are swapped by DashboardScript; the action forms between them stay put.
         var page = "<h1>\(H.escape(state.name))</h1><div id=\"model-state\" data-live>\(body)</div>"
-        if role == .operator, let csrf { page += actions(state.name, monitors: view.monitors, csrf: csrf) }
+        if role.allows(ControllerRoutes.dashboardAction.requiredRole ?? .admin), let csrf { page += actions(state.name, monitors: view.monitors, csrf: csrf) }
         page += "<div id=\"model-history\" data-live>\(history(view.history, link: view.link))</div>"
         return H.page(title: state.name, body: page, refresh: refresh, logout: csrf)
     }

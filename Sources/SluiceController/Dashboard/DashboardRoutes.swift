@@ -6,19 +6,19 @@ import SluiceConfig
 import SluiceCore
 import SluiceServe
 
-/// The web dashboard at `/ui`: who may read it (the controller token, or the read-only
-/// viewer token), its login sessions and CSRF tokens, and its pages and action forms.
+/// The web dashboard at `/ui`: who may read it (any named token; ``ControllerRoutes`` says
+/// which role each page and action needs), its login sessions and CSRF tokens, and its
+/// pages and action forms.
 ///
 /// A browser logs in once (`POST /ui/login` with the token in the form body) and gets an
 /// HttpOnly, SameSite=Strict cookie holding a random session id; scripts may send
-/// `Authorization: Bearer` instead. Actions are POST forms: an operator's only, each with
-/// the session's CSRF token and a ticked confirmation box.
+/// `Authorization: Bearer` instead. Actions are POST forms (an operator's or an admin's
+/// only), each with the session's CSRF token and a ticked confirmation box; the history
+/// records the token's name as the actor.
 struct DashboardRoutes: Sendable {
     let controller: Controller
-    /// The controller token: an operator.
-    let operatorToken: String
-    /// The read-only token, if configured: sees everything, acts on nothing.
-    let viewerToken: String?
+    /// The named tokens that may log in.
+    let credentials: APICredentials
     let sessions: DashboardSessions
 
     static let cookie = "sluice_session"
@@ -27,7 +27,8 @@ struct DashboardRoutes: Sendable {
 
     /// Who the request is: from its bearer header, else from its session cookie.
     struct Caller {
-        var role: DashboardRole
+        var who: APICaller
+        var role: APIRole { who.role }
         /// The session's CSRF token; nil for a bearer caller (a header a browser does not send by itself).
         var csrf: String?
     }
@@ -35,39 +36,32 @@ struct DashboardRoutes: Sendable {
     /// Links to commits on the repository's host, when its remote names a known one.
     var commitLink: DashboardCommitLink? { DashboardCommitLink(remote: controller.config.repository) }
 
-    func role(ofToken token: String) -> DashboardRole? {
-        // Both comparisons always run: the answer's timing says nothing about which matched.
-        let isOperator = DashboardSessions.same(token, operatorToken) && !operatorToken.isEmpty
-        let isViewer = viewerToken.map { !$0.isEmpty && DashboardSessions.same(token, $0) } ?? false
-        return isOperator ? .operator : isViewer ? .viewer : nil
-    }
-
     func caller(_ request: Request) -> Caller? {
         if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", let role = role(ofToken: String(parts[1])) else { return nil }
-            return Caller(role: role, csrf: nil)
+            guard let who = credentials.caller(authorization: authorization) else { return nil }
+            return Caller(who: who, csrf: nil)
         }
         guard let id = Self.cookieValue(request.headers[values: .cookie], name: Self.cookie), let session = sessions.session(id) else { return nil }
-        return Caller(role: session.role, csrf: session.csrf)
+        return Caller(who: session.caller, csrf: session.csrf)
     }
 
     func addRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/ui") { request, _ in await self.modelsPage(request) }
+        router.get(RouterPath(ControllerRoutes.dashboard.path)) { request, _ in await self.modelsPage(request) }
         router.get("/ui/dashboard.js") { _, _ in Self.script() }
         router.get("/ui/login") { _, _ in Self.html(.ok, DashboardPages.login()) }
         router.post("/ui/login") { request, _ in try await self.login(request) }
         router.post("/ui/logout") { request, _ in try await self.logout(request) }
-        router.get("/ui/models/:model") { request, context in
+        router.get(RouterPath(ControllerRoutes.dashboardModel.path)) { request, context in
             try await self.modelPage(request, model: context.parameters.require("model"))
         }
-        router.post("/ui/models/:model/:command") { request, context in
+        router.post(RouterPath(ControllerRoutes.dashboardAction.path)) { request, context in
             try await self.act(request, model: context.parameters.require("model"), command: context.parameters.require("command"))
         }
     }
 
     func modelsPage(_ request: Request) async -> Response {
         guard let caller = caller(request) else { return Self.html(.unauthorized, DashboardPages.login()) }
+        if let needed = ControllerRoutes.dashboard.requiredRole, !caller.role.allows(needed) { return Self.forbidden(caller, needs: needed, back: "/ui/login") }
         let states = await controller.status()
         let error = await controller.lastError()
         return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf, link: commitLink))
@@ -75,6 +69,7 @@ struct DashboardRoutes: Sendable {
 
     func modelPage(_ request: Request, model: String) async throws -> Response {
         guard let caller = caller(request) else { return Self.html(.unauthorized, DashboardPages.login()) }
+        if let needed = ControllerRoutes.dashboardModel.requiredRole, !caller.role.allows(needed) { return Self.forbidden(caller, needs: needed, back: "/ui/") }
         guard let state = await controller.status(of: model) else {
             return Self.html(.notFound, DashboardPages.message("Not found", "No model '\(model)'.", back: "/ui/", csrf: caller.csrf))
         }
@@ -88,10 +83,10 @@ struct DashboardRoutes: Sendable {
 
     func login(_ request: Request) async throws -> Response {
         let form = try await Self.form(request)
-        guard let token = form["token"], let role = role(ofToken: token) else {
-            return Self.html(.unauthorized, DashboardPages.login(error: "That token is not the controller's or the viewer's."))
+        guard let token = form["token"], let who = credentials.caller(token: token) else {
+            return Self.html(.unauthorized, DashboardPages.login(error: "That token is not one of the controller's."))
         }
-        let id = sessions.open(role)
+        let id = sessions.open(who)
         var response = Self.redirect("/ui/")
         response.headers[.setCookie] = "\(Self.cookie)=\(id); Path=/ui; HttpOnly; SameSite=Strict; Max-Age=\(Int(DashboardSessions.lifetime))"
         return response
@@ -111,9 +106,7 @@ struct DashboardRoutes: Sendable {
     func act(_ request: Request, model: String, command name: String) async throws -> Response {
         guard let caller = caller(request) else { return Self.html(.unauthorized, DashboardPages.login()) }
         let back = "/ui/models/\(DashboardHTML.pathSegment(model))"
-        guard caller.role == .operator else {
-            return Self.html(.forbidden, DashboardPages.message("Forbidden", "The viewer token can read the dashboard but not act.", back: back, csrf: caller.csrf))
-        }
+        if let needed = ControllerRoutes.dashboardAction.requiredRole, !caller.role.allows(needed) { return Self.forbidden(caller, needs: needed, back: back) }
         let form = try await Self.form(request)
         if let csrf = caller.csrf, !DashboardSessions.same(form["csrf"] ?? "", csrf) {
             return Self.html(.forbidden, DashboardPages.message("Forbidden", "The form's CSRF token is missing or stale; reload the page and try again.", back: back, csrf: caller.csrf))
@@ -124,7 +117,7 @@ struct DashboardRoutes: Sendable {
         guard form["confirm"] == "yes" else {
             return Self.html(.badRequest, DashboardPages.message("Not confirmed", "Tick the confirmation box to \(name) \(model).", back: back, csrf: caller.csrf))
         }
-        guard let command = kind.command(model: model, monitor: form["monitor"], actor: caller.role.actor) else {
+        guard let command = kind.command(model: model, monitor: form["monitor"], actor: caller.who.name) else {
             return Self.html(.badRequest, DashboardPages.message("Bad request", "approve needs a monitor.", back: back, csrf: caller.csrf))
         }
         switch await controller.submit(command) {
@@ -136,6 +129,12 @@ struct DashboardRoutes: Sendable {
     }
 
     // MARK: - HTTP helpers
+
+    /// 403: the caller's role is lower than `needed`.
+    static func forbidden(_ caller: Caller, needs needed: APIRole, back: String) -> Response {
+        html(.forbidden, DashboardPages.message(
+            "Forbidden", "The token '\(caller.who.name)' has the role \(caller.role); this needs \(needed).", back: back, csrf: caller.csrf))
+    }
 
     /// An HTML answer, never cached, with a policy that allows only the dashboard's own
     /// script (same origin, no inline code) and no external load.

@@ -2,21 +2,12 @@ import Foundation
 import NIOConcurrencyHelpers
 import SluiceCore
 
-/// Who a dashboard request acts as: the controller token's holder, or the read-only viewer.
-enum DashboardRole: String, Sendable {
-    case `operator`
-    case viewer
-
-    /// The actor recorded in the history for a command from the dashboard.
-    var actor: String { "dashboard:\(rawValue)" }
-}
-
 /// The dashboard's login sessions, kept in memory only: a session id (random, in an
-/// HttpOnly cookie) maps to its role, its CSRF token and its expiry. The token a person
+/// HttpOnly cookie) maps to its caller (the token's name and role), its CSRF token and its expiry. The token a person
 /// typed is never stored, in the cookie or here. A restart logs everyone out.
 final class DashboardSessions: Sendable {
     struct Session: Sendable {
-        var role: DashboardRole
+        var caller: APICaller
         var csrf: String
         var expires: Date
     }
@@ -28,10 +19,10 @@ final class DashboardSessions: Sendable {
 
     private let sessions = NIOLockedValueBox<[String: Session]>([:])
 
-    /// Opens a session for `role`; returns its id.
-    func open(_ role: DashboardRole, now: Date = Date()) -> String {
+    /// Opens a session for `caller`; returns its id.
+    func open(_ caller: APICaller, now: Date = Date()) -> String {
         let id = Self.randomToken()
-        let session = Session(role: role, csrf: Self.randomToken(), expires: now.addingTimeInterval(Self.lifetime))
+        let session = Session(caller: caller, csrf: Self.randomToken(), expires: now.addingTimeInterval(Self.lifetime))
         sessions.withLockedValue { table in
             table = table.filter { $0.value.expires > now }
             if table.count >= Self.capacity, let oldest = table.min(by: { $0.value.expires < $1.value.expires }) {
