@@ -107,7 +107,11 @@ extension Controller {
     /// when it moved; returns why that failed, or nil.
     func readGit(_ trigger: Trigger) async -> String? {
         do {
-            let head = try await resolveHead(fetch: trigger.fetchesRemote)
+            let resolved = try await resolveHead(fetch: trigger.fetchesRemote)
+            // An unverified head keeps the last verified commit (`controller.verify`).
+            guard let head = try await verifiedTarget(resolved) else {
+                return "the head \(resolved.short) is not verified and no verified commit was applied before: \(verificationMessage ?? "")"
+            }
             // A background fetch that ended, or a failed one due again, needs the manifests read anew.
             if head != desiredCommit || artifactsArrived || remoteFetches.retryDue(now: clock.now()) {
                 artifactsArrived = false
