@@ -114,3 +114,41 @@ extension GitFixture {
         return try git(["rev-parse", "HEAD"])
     }
 }
+
+extension GitFixture {
+    /// Writes a copy of `commit` whose `gpgsig` header is the one of `donor` (a signature made
+    /// for other content); returns its id.
+    public func forge(_ commit: String, signatureFrom donor: String) throws -> String {
+        let target = Self.withoutSignature(try git(["cat-file", "commit", commit]))
+        let block = Self.signatureBlock(try git(["cat-file", "commit", donor]))
+        guard let end = target.range(of: "\n\n") else { throw FixtureError(message: "no message in \(commit)") }
+        return try writeCommitObject(String(target[..<end.lowerBound]) + "\n" + block + "\n" + String(target[end.upperBound...]))
+    }
+
+    /// Writes a copy of `commit` with `old` replaced by `new` in its text, signature kept.
+    public func forge(_ commit: String, replacing old: String, with new: String) throws -> String {
+        try writeCommitObject(try git(["cat-file", "commit", commit]).replacingOccurrences(of: old, with: new))
+    }
+
+    private func writeCommitObject(_ text: String) throws -> String {
+        let file = url.appendingPathComponent(".git/forged-\(UUID().uuidString)")
+        try Data((text.hasSuffix("\n") ? text : text + "\n").utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try git(["hash-object", "-t", "commit", "-w", file.path])
+    }
+
+    private static func signatureBlock(_ text: String) -> String {
+        var block = ""
+        var inside = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("gpgsig ") { inside = true } else if inside, !line.hasPrefix(" ") { break }
+            if inside { block += line + "\n" }
+        }
+        return block
+    }
+
+    private static func withoutSignature(_ text: String) -> String {
+        let block = signatureBlock(text)
+        return block.isEmpty ? text : text.replacingOccurrences(of: block, with: "")
+    }
+}
