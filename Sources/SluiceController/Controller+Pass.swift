@@ -108,10 +108,9 @@ extension Controller {
     func readGit(_ trigger: Trigger) async -> String? {
         do {
             let resolved = try await resolveHead(fetch: trigger.fetchesRemote)
-            // An unverified head keeps the last verified commit (`controller.verify`).
-            guard let head = try await verifiedTarget(resolved) else {
-                return "the head \(resolved.short) is not verified and no verified commit was applied before: \(verificationMessage ?? "")"
-            }
+            // An unverified head keeps the last verified commit (`controller.verify`); with none
+            // yet, nothing is read and the status says why (not a failure retried every second).
+            guard let head = try await verifiedTarget(resolved) else { return nil }
             // A background fetch that ended, or a failed one due again, needs the manifests read anew.
             if head != desiredCommit || artifactsArrived || remoteFetches.retryDue(now: clock.now()) {
                 artifactsArrived = false

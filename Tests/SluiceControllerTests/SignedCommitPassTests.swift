@@ -99,6 +99,25 @@ struct SignedCommitPassTests {
         }
     }
 
+    @Test("an unsigned first head applies nothing: the status says Unverified, and the pass is not a failure retried every second")
+    func unsignedFirstHead() async throws {
+        try await SigningKeys.using([.gpg]) { made in
+            let verifier = try await CommitVerifier.prepare(gpgKeyring: made[0].trustFile, sshAllowedSigners: nil)
+            let fixture = try await ControllerFixture(
+                files: ["manifests/fraud.yaml": Manifests.fraud()].merging(Manifests.artifacts("a1")) { $1 }, signatures: (verifier, nil)
+            ) { $0.verify = VerifyConfig(gpgKeyring: made[0].trustFile) }
+            let result = await fixture.pass(.start)
+            #expect(result.succeeded)
+            #expect(result.commit == nil)
+            #expect(fixture.backend.appliedSpecs.isEmpty)
+            let source = try #require(await fixture.controller.sourceVerification())
+            #expect(source.status == .unverified)
+            #expect(source.reason == .unsigned)
+            #expect(source.applied == nil)
+            #expect(source.message?.hasSuffix("; nothing is applied") == true, "\(source.message ?? "")")
+        }
+    }
+
     @Test("mode head: an unsigned commit under a signed head is accepted")
     func modeHead() async throws {
         try await SigningKeys.using([.ssh]) { made in
