@@ -53,6 +53,7 @@ struct SignedCommitPassTests {
             #expect(document["source"]?["reason"] == .string("unsigned"))
             #expect(document["source"]?["commit"] == .string(unsigned))
             #expect(fixture.logged.withLockedValue { $0 }.contains { $0.hasPrefix("warning:") && $0.contains(unsigned.prefix(7)) })
+            #expect(DashboardPages.models(await fixture.controller.status(), error: nil, csrf: nil, source: source).contains("Source Unverified: the head \(unsigned.prefix(7))"))
 
             // Passes on the same head run no tool again (verdicts are cached by commit id).
             let checks = await verifier.toolChecks

@@ -70,7 +70,8 @@ struct DashboardRoutes: Sendable {
         guard let caller = caller(request) else { return Self.html(.unauthorized, DashboardPages.login()) }
         let states = await controller.status()
         let error = await controller.lastError()
-        return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf, link: commitLink))
+        let source = await controller.sourceVerification()
+        return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf, link: commitLink, source: source))
     }
 
     func modelPage(_ request: Request, model: String) async throws -> Response {
