@@ -42,6 +42,13 @@ public actor CommitSigner {
         }
         switch format {
         case .ssh:
+            // `-y` reads the private key and prints its public half: a key that needs a
+            // passphrase, or a file that is no key, is refused now rather than at the first revert.
+            let check = try? await tools.run("ssh-keygen", ["-y", "-P", "", "-f", keyFile])
+            guard let check, check.succeeded, check.outputText.hasPrefix("ssh-") else {
+                try? FileManager.default.removeItem(atPath: tools.directory)
+                throw SignatureToolError("\(keyFile) is no SSH private key ssh-keygen can use without a passphrase (\(check?.errorSummary ?? "ssh-keygen did not run"))")
+            }
             return CommitSigner(format: .ssh, tools: tools, key: keyFile, gpgSigner: nil)
         case .gpg:
             let home = tools.directory + "/gnupg"

@@ -133,6 +133,22 @@ struct CommitVerifierTests {
         } catch {
             #expect(error.message.contains("does not exist"))
         }
+        chmod(junk, 0o600)
+        for format in [SignatureFormat.ssh, .gpg] {
+            do {
+                _ = try await CommitSigner.prepare(format: format, keyFile: junk)
+                Issue.record("expected a file that is no key to be refused for \(format)")
+            } catch {
+                #expect(error.message.contains(format == .ssh ? "is no SSH private key" : "holds no OpenPGP secret key"), "\(error.message)")
+            }
+        }
+        chmod(junk, 0o644)
+        do {
+            _ = try await CommitSigner.prepare(format: .ssh, keyFile: junk)
+            Issue.record("expected a signing key others can read to be refused")
+        } catch {
+            #expect(error.message.contains("can be read by others"))
+        }
     }
 
     private func reason(_ verdict: SignatureVerdict) -> UnverifiedReason? {
