@@ -60,10 +60,11 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
-        // The git source: the only importer of CLibGit2; returns value types.
+        // The git source: the only importer of CLibGit2; returns value types. CSluiceSpawn runs
+        // gpg and ssh-keygen, which check and make commit signatures.
         .target(
             name: "SluiceGit",
-            dependencies: ["SluiceCore", "CLibGit2", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SluiceCore", "CLibGit2", "CSluiceSpawn", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
         // The one reader of the operator's sluice.yaml (schema-driven) and of the secrets it names.

@@ -59,6 +59,8 @@ extension ConfigBuilder {
         config.prometheus = node["prometheus"].flatMap { prometheus($0) }
         if let artifacts = node["artifacts"] { config.artifacts = self.artifacts(artifacts) }
         if let author = node["git"]?["author"], let identity = gitAuthor(author) { config.gitAuthor = identity }
+        if let signing = node["git"]?["signing"] { config.gitSigning = gitSigning(signing) }
+        if let verify = node["verify"] { config.verify = self.verify(verify) }
         config.backend = backend
         // On a cluster Sluice's gateway measures nothing: error rate and latency come from Prometheus.
         if case .kubernetes = backend, node["prometheus"]?["builtinMetrics"] == nil { config.prometheus?.builtinMetrics = .prometheus }
@@ -77,6 +79,47 @@ extension ConfigBuilder {
             self.problem(at, "controller.git.author.\(problem.field.rawValue)", problem.message)
         }
         return problems.isEmpty ? GitIdentity(name: name, email: email) : nil
+    }
+
+    /// `controller.verify`: the key files must exist and be readable now (gpg and ssh-keygen
+    /// read them when the controller starts); at least one is needed.
+    private mutating func verify(_ node: YAMLNode) -> VerifyConfig? {
+        var config = VerifyConfig()
+        if let mode = text(node["mode"]).flatMap(VerificationMode.init(rawValue:)) { config.mode = mode }
+        config.gpgKeyring = keyFile(node["gpg"]?["keyring"], field: "controller.verify.gpg.keyring", what: "OpenPGP public keys (gpg --export)")
+        config.sshAllowedSigners = keyFile(
+            node["ssh"]?["allowedSigners"], field: "controller.verify.ssh.allowedSigners", what: "an allowed-signers file (git's format)")
+        if node["gpg"] == nil, node["ssh"] == nil {
+            problem(node, "controller.verify", "expected `gpg: {keyring: PATH}` or `ssh: {allowedSigners: PATH}` (or both): the keys commits must be signed with")
+            return nil
+        }
+        return config.gpgKeyring == nil && config.sshAllowedSigners == nil ? nil : config
+    }
+
+    /// `controller.git.signing`: a private key file the controller can read.
+    private mutating func gitSigning(_ node: YAMLNode) -> SigningConfig? {
+        // Missing or unknown formats were reported by the schema.
+        guard let format = text(node["format"]).flatMap(SignatureFormat.init(rawValue:)),
+              let path = keyFile(node["keyFile"], field: "controller.git.signing.keyFile", what: "a private key file (mode 0600)")
+        else { return nil }
+        return SigningConfig(format: format, keyFile: path)
+    }
+
+    /// A key file's absolute path when it exists and can be read; otherwise reported at `node`.
+    private mutating func keyFile(_ node: YAMLNode?, field: String, what: String) -> String? {
+        guard let node, let path = text(node) else { return nil }
+        let resolved = resolve(path)
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) {
+            problem(node, field, "expected \(what), but '\(path)' does not exist (relative paths start at the config file's directory)")
+        } else if isDirectory.boolValue {
+            problem(node, field, "expected \(what), but '\(path)' is a directory")
+        } else if !FileManager.default.isReadableFile(atPath: resolved) {
+            problem(node, field, "expected \(what), but '\(path)' cannot be read (check its owner and mode)")
+        } else {
+            return resolved
+        }
+        return nil
     }
 
     private mutating func readMonitors(_ node: YAMLNode, into config: inout ControllerConfig) {

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceGit
 
 /// The definition of the operator's `sluice.yaml`: every section and field, its type, default
 /// and meaning. The reader (``SluiceConfiguration``), the JSON Schema (`sluice schema --config`)
@@ -216,6 +217,9 @@ public enum ConfigSchema {
                 "The Prometheus that `metric: prometheus` checks and monitors query (see Prometheus below the table)."),
             FieldSchema("artifacts", .object(artifacts), default: "defaults", "Fetching and caching artifacts outside git: S3, HTTPS, MLflow."),
             FieldSchema("git", .object(controllerGit), default: "defaults", "The commits the controller writes (`rollout.onAbort: revert`)."),
+            FieldSchema(
+                "verify", .object(verify), default: "off (any commit is applied)",
+                "Apply only commits signed by the operator's keys; an unverified head keeps the last verified state (docs/controller.md, Signed commits)."),
         ],
         exclusive: [
             ["tokenEnv", "tokenFile"], ["webhookSecretEnv", "webhookSecretFile"], ["dataPlaneTokenEnv", "dataPlaneTokenFile"],
@@ -302,6 +306,50 @@ public enum ConfigSchema {
             FieldSchema(
                 "author", .object(gitAuthor), default: "`Sluice <sluice@HOSTNAME>` (this host's name)",
                 "The author and committer of `onAbort: revert` commits; the host's git `user.name` and `user.email` are never used."),
+            FieldSchema(
+                "signing", .object(gitSigning), default: "unsigned",
+                "The key `onAbort: revert` commits are signed with, so that they pass `controller.verify` (its public half must be among the allowed keys)."),
+        ])
+
+    static let gitSigning = ObjectSchema(
+        name: "GitSigning", plural: "signing sections",
+        description: "The key the controller signs its commits with.",
+        fields: [
+            FieldSchema(
+                "format", .enumeration(SignatureFormat.allCases.map(\.rawValue)), required: true,
+                "`ssh` (signed with `ssh-keygen -Y sign -n git`) or `gpg` (`gpg --detach-sign --armor` in a throwaway GnuPG home)."),
+            FieldSchema(
+                "keyFile", .text(nil), required: true,
+                "The private key (mode 0600, no passphrase): an SSH private key, or an OpenPGP secret key exported with `gpg --export-secret-keys`. Only its path is passed to the tool."),
+        ])
+
+    static let verify = ObjectSchema(
+        name: "ControllerVerify", plural: "verify sections",
+        description: "Which commits the controller applies: those signed by the operator's keys.",
+        fields: [
+            FieldSchema(
+                "mode", .enumeration(VerificationMode.allCases.map(\.rawValue)), default: "`all`",
+                "`all`: the head and every commit since the last verified head must be signed; `head`: only the head (for teams that squash)."),
+            FieldSchema("gpg", .object(verifyGPG), default: "none", "OpenPGP signatures, checked with `gpg --verify`."),
+            FieldSchema("ssh", .object(verifySSH), default: "none", "SSH signatures, checked with `ssh-keygen -Y verify`."),
+        ])
+
+    static let verifyGPG = ObjectSchema(
+        name: "ControllerVerifyGPG", plural: "gpg sections",
+        description: "The OpenPGP keys commits may be signed with.",
+        fields: [
+            FieldSchema(
+                "keyring", .text(nil), required: true,
+                "A file of OpenPGP public keys (`gpg --export [--armor] KEYID…`), imported at start into a throwaway GnuPG home; the user's own keyring is never read."),
+        ])
+
+    static let verifySSH = ObjectSchema(
+        name: "ControllerVerifySSH", plural: "ssh sections",
+        description: "The SSH keys commits may be signed with.",
+        fields: [
+            FieldSchema(
+                "allowedSigners", .text(nil), required: true,
+                "An allowed-signers file (git's `gpg.ssh.allowedSignersFile` format: `PRINCIPALS [OPTIONS] KEYTYPE BASE64KEY` per line), read at start."),
         ])
 
     static let gitAuthor = ObjectSchema(

@@ -58,6 +58,10 @@ public struct ControllerConfig: Sendable {
     /// `controller.git.author`: who the commits the controller writes (`onAbort: revert`) are by;
     /// `Sluice <sluice@HOSTNAME>` by default, never the host's git identity.
     public var gitAuthor: GitIdentity = .sluice()
+    /// `controller.git.signing`: the key the controller's own commits are signed with; nil: unsigned.
+    public var gitSigning: SigningConfig?
+    /// `controller.verify`: only commits signed by the operator's keys are applied; nil: no check.
+    public var verify: VerifyConfig?
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

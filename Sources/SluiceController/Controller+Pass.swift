@@ -107,7 +107,10 @@ extension Controller {
     /// when it moved; returns why that failed, or nil.
     func readGit(_ trigger: Trigger) async -> String? {
         do {
-            let head = try await resolveHead(fetch: trigger.fetchesRemote)
+            let resolved = try await resolveHead(fetch: trigger.fetchesRemote)
+            // An unverified head keeps the last verified commit (`controller.verify`); with none
+            // yet, nothing is read and the status says why (not a failure retried every second).
+            guard let head = try await verifiedTarget(resolved) else { return nil }
             // A background fetch that ended, or a failed one due again, needs the manifests read anew.
             if head != desiredCommit || artifactsArrived || remoteFetches.retryDue(now: clock.now()) {
                 artifactsArrived = false

@@ -21,7 +21,8 @@ extension Controller {
             }
             // `controller.git.author`, never the host's git identity: the commit says Sluice wrote it.
             let rollback = ManifestRollback(
-                model: model, branch: branch, commitToRevert: failedRevision, identity: config.gitAuthor, push: source.remoteURL != nil)
+                model: model, branch: branch, commitToRevert: failedRevision, identity: config.gitAuthor, push: source.remoteURL != nil,
+                signer: signer)
             guard try await rollback.isPending(reader: reader) else {
                 let why = "\(branch) no longer holds the failed change (already reverted or superseded)"
                 return (RolloutEvent(.revertSkipped, "onAbort: revert: \(why)", revision: failedRevision), .init(status: .skipped, message: why))

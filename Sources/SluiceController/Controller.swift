@@ -87,6 +87,14 @@ public actor Controller {
     var observedReplicas: [String: [String: ObservedReplicas]] = [:]
     /// The plan of the head commit the dashboard shows, kept until the head moves.
     var headPlanCache: (commit: CommitID, plan: Plan)?
+    /// Checks commit signatures before a head is applied (`controller.verify`); nil: no check.
+    let verifier: CommitVerifier?
+    /// Signs the revert commits the controller writes (`controller.git.signing`).
+    let signer: CommitSigner?
+    /// What the signature check said of the head last read; nil without `controller.verify`.
+    var verification: HeadVerification?
+    /// The newest head that passed the check (persisted: a restart checks from there).
+    var verifiedHead: CommitID?
 
     /// What the loop handles, one at a time.
     enum Message: Sendable {
@@ -111,6 +119,8 @@ public actor Controller {
         reader = ManifestReader(source: source, directory: config.path)
         artifacts = ArtifactStore(directory: config.artifactDirectory)
         artifactFetcher = environment.artifactFetcher
+        verifier = environment.verifier
+        signer = environment.signer
         let group = MultiThreadedEventLoopGroup.singleton
         webhooks = WebhookSender(client: UpstreamClient(group: group), eventLoop: group.next(), readToken: environment.webhookToken)
         states = try store.states()
@@ -120,6 +130,7 @@ public actor Controller {
         monitorCursor = try store.setting("monitorCursor").flatMap { Int64($0) }
         scaleCursor = ScaleEventCursor(setting: try store.setting(ScaleEventCursor.settingKey))
         reconcileErrorReported = try store.setting(ControllerStore.reconcileErrorSetting) == "reported"
+        verifiedHead = try store.setting(Self.verifiedHeadSetting).map(CommitID.init(hex:))
     }
 
     /// Asks for a pass as soon as possible (a webhook, a command, a new commit). Triggers

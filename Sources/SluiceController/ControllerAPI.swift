@@ -4,6 +4,7 @@ import Hummingbird
 import NIOHTTP1
 import SluiceConfig
 import SluiceCore
+import SluiceGit
 import SluiceServe
 import SluiceStore
 
@@ -142,7 +143,8 @@ struct ControllerAPI: Sendable {
                 monitors[state.name] = await controller.monitors(of: state.name)
                 replicas[state.name] = await controller.replicas(of: state.name)
             }
-            return JSONAnswer(StatusJSON.document(states, monitors: monitors, replicas: replicas, error: error))
+            let source = await controller.sourceVerification()
+            return JSONAnswer(StatusJSON.document(states, monitors: monitors, replicas: replicas, error: error, source: source))
         }
         router.get("/v1/models/:model") { _, context in
             let model = try context.parameters.require("model")
@@ -274,12 +276,26 @@ struct ControllerAPI: Sendable {
 /// The JSON shapes of the API (also printed by `sluice status --format json`).
 enum StatusJSON {
     static func document(
-        _ states: [RolloutState], monitors: [String: [MonitorStatus]] = [:], replicas: [String: [String: ObservedReplicas]] = [:], error: String?
+        _ states: [RolloutState], monitors: [String: [MonitorStatus]] = [:], replicas: [String: [String: ObservedReplicas]] = [:], error: String?,
+        source: SourceVerification? = nil
     ) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("models", .array(states.map { summary($0, monitors: monitors[$0.name] ?? [], replicas: replicas[$0.name] ?? [:]) })),
         ]
         if let error { members.append(("error", .string(error))) }
+        if let source { members.append(("source", Self.source(source))) }
+        return .object(members)
+    }
+
+    /// The signature check of the head (`controller.verify`): `{"verification": "Unverified",
+    /// "head": …, "commit": …, "reason": "unsigned", "message": …, "applied": …}`.
+    static func source(_ source: SourceVerification) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("verification", .string(source.status.rawValue)), ("head", .string(source.head)), ("mode", .string(source.mode.rawValue)),
+        ]
+        for (key, value) in [("commit", source.commit), ("reason", source.reason?.rawValue), ("message", source.message), ("applied", source.applied)] {
+            if let value { members.append((key, .string(value))) }
+        }
         return .object(members)
     }
 

@@ -41,6 +41,10 @@ public struct ControllerEnvironment: Sendable {
     public var closeArtifacts: @Sendable () async -> Void = {}
     /// Delivers the notification outbox (`controller.notifications`); nil: none configured.
     public var notifier: NotificationDeliverer?
+    /// Checks commit signatures (`controller.verify`); nil: every commit is applied.
+    public var verifier: CommitVerifier?
+    /// Signs the commits the controller writes (`controller.git.signing`); nil: unsigned.
+    public var signer: CommitSigner?
 
     public init(
         config: ControllerConfig, source: GitSource, store: ControllerStore, backend: any DataPlaneBackend,
@@ -78,6 +82,7 @@ public struct ControllerEnvironment: Sendable {
         var environment = ControllerEnvironment(
             config: config, source: source, store: store, backend: LocalDataPlane(address: config.dataPlane, readToken: { try secrets.dataPlaneToken() }),
             webhookToken: { try webhookToken.map { try $0() } }, metricsProvider: metricsProvider, logger: logger)
+        try await environment.useSignatures(config: config)
         if case .local = config.backend {
             try environment.useArtifactFetcher(config: config)
         }
@@ -134,6 +139,24 @@ public struct ControllerEnvironment: Sendable {
         } catch {
             await client.shutdown()
             throw error
+        }
+    }
+
+    /// Reads the keys of `controller.verify` and `controller.git.signing`; an error names the field.
+    mutating func useSignatures(config: ControllerConfig) async throws {
+        if let verify = config.verify {
+            do {
+                verifier = try await CommitVerifier.prepare(gpgKeyring: verify.gpgKeyring, sshAllowedSigners: verify.sshAllowedSigners)
+            } catch {
+                throw SignatureToolError("\(VerifyConfig.field(of: error.file)): \(error.message)")
+            }
+        }
+        if let signing = config.gitSigning {
+            do {
+                signer = try await CommitSigner.prepare(format: signing.format, keyFile: signing.keyFile)
+            } catch {
+                throw SignatureToolError("controller.git.signing.keyFile: \(error.message)")
+            }
         }
     }
 

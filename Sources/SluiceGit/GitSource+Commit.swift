@@ -83,10 +83,14 @@ extension GitSource {
     /// still points at `parent` (so a branch that moved underneath is never overwritten). In a
     /// working copy whose HEAD is that branch, the working files follow the new commit; the
     /// touched path must have no uncommitted changes.
-    /// - Throws: ``GitError`` `refused` when the branch moved or the path has local changes.
+    /// With a `signer`, the commit carries its signature (`gpgsig`), made over the commit
+    /// object libgit2 built.
+    /// - Throws: ``GitError`` `refused` when the branch moved or the path has local changes,
+    ///   or signing failed.
     public func commit(
-        tree: TreeID, parent: CommitID, branch: String, message: String, identity: GitIdentity, touching path: String
-    ) throws(GitError) -> CommitID {
+        tree: TreeID, parent: CommitID, branch: String, message: String, identity: GitIdentity, touching path: String,
+        signer: CommitSigner? = nil
+    ) async throws(GitError) -> CommitID {
         let reference = "refs/heads/" + branch
         let followsWorkingCopy = remoteURL == nil && git_repository_is_bare(repository.pointer) == 0 && headIs(reference)
         if followsWorkingCopy {
@@ -107,9 +111,14 @@ extension GitSource {
         let parentCommit = try lookupCommit(parent)
         var parents: [OpaquePointer?] = [parentCommit.pointer]
         var newOID = git_oid()
-        try Libgit2.check(
-            "git_commit_create",
-            git_commit_create(&newOID, repository.pointer, nil, signature, signature, nil, message, treePointer, 1, &parents))
+        if let signer {
+            newOID = try await signedCommit(
+                signer: signer, author: signature, message: message, tree: treePointer, parent: parentCommit.pointer)
+        } else {
+            try Libgit2.check(
+                "git_commit_create",
+                git_commit_create(&newOID, repository.pointer, nil, signature, signature, nil, message, treePointer, 1, &parents))
+        }
         var expected = try git_oid(hex: parent.hex)
         var created: OpaquePointer?
         let result: Int32
@@ -137,6 +146,31 @@ extension GitSource {
             try Libgit2.check("git_checkout_head", git_checkout_head(repository.pointer, &options))
         }
         return CommitID(hex: newOID.hex)
+    }
+
+    /// Writes a signed commit object (no reference moves): the buffer `git_commit_create`
+    /// would write, signed by `signer`, stored with `git_commit_create_with_signature`.
+    private func signedCommit(
+        signer: CommitSigner, author: UnsafeMutablePointer<git_signature>?, message: String, tree: OpaquePointer, parent: OpaquePointer
+    ) async throws(GitError) -> git_oid {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        var parents: [OpaquePointer?] = [parent]
+        try Libgit2.check(
+            "git_commit_create_buffer",
+            git_commit_create_buffer(&buffer, repository.pointer, author, author, nil, message, tree, 1, &parents))
+        let content = buffer.ptr.map { String(cString: $0) } ?? ""
+        let armored: [UInt8]
+        do {
+            armored = try await signer.sign(Array(content.utf8))
+        } catch {
+            throw .refused("the commit was not written: \(error)")
+        }
+        var oid = git_oid()
+        try Libgit2.check(
+            "git_commit_create_with_signature",
+            git_commit_create_with_signature(&oid, repository.pointer, content, String(decoding: armored, as: UTF8.self), nil))
+        return oid
     }
 
     /// Pushes `branch` to the `origin` remote. A remote that moved meanwhile rejects it.

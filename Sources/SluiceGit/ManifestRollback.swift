@@ -32,11 +32,15 @@ public struct ManifestRollback: Sendable {
     public var identity: GitIdentity
     /// Push to `origin` afterwards (required for a remote cache).
     public var push: Bool
+    /// Signs the commit with the operator's key (`controller.git.signing`); nil: unsigned.
+    public var signer: CommitSigner?
 
     /// Creates a rollback request.
     public init(
-        model: String, branch: String, target: String? = nil, commitToRevert: String? = nil, identity: GitIdentity, push: Bool
+        model: String, branch: String, target: String? = nil, commitToRevert: String? = nil, identity: GitIdentity, push: Bool,
+        signer: CommitSigner? = nil
     ) {
+        self.signer = signer
         self.model = model
         self.branch = branch
         self.target = target
@@ -63,7 +67,8 @@ public struct ManifestRollback: Sendable {
         }
         try await validate(tree: change.tree, path: change.path, current: current, reader: reader)
         let commit = try await source.commit(
-            tree: change.tree, parent: tip, branch: branch, message: change.message, identity: identity, touching: change.path)
+            tree: change.tree, parent: tip, branch: branch, message: change.message, identity: identity, touching: change.path,
+            signer: signer)
         if push { try await source.push(branch: branch) }
         return Outcome(
             commit: commit, reverted: change.reverted, restoredFrom: change.restoredFrom, path: change.path,

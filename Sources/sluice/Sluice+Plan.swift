@@ -22,6 +22,10 @@ extension Sluice {
                 With --working-tree, plans a local repository's uncommitted changes instead (edited, \
                 added, untracked and deleted manifests under --path) against HEAD.
 
+                Lists the commits from --from (excluded) to --to with their signatures: verified, unsigned, \
+                unknown key or bad signature, checked with the keys of `controller.verify` when --config \
+                names a file that has that section (docs/controller.md, Signed commits).
+
                 With --backend kubernetes --render, also prints the Kubernetes objects each changed \
                 model would be applied as (YAML, `---`-separated), at its rollout's first step, using \
                 the `backend:` and `runtimes:` of --config. See docs/kubernetes-objects.md.
@@ -59,7 +63,9 @@ extension Sluice {
         @Flag(help: "Print the objects the change would apply on --backend (kubernetes), after the plan.")
         var render = false
 
-        @Option(help: "The operator's config file (backend and runtimes) for --render.", completion: .file(extensions: ["yaml", "yml"]))
+        @Option(
+            help: "The operator's config file: its backend and runtimes for --render; its controller.verify keys check the commits' signatures (when the file exists).",
+            completion: .file(extensions: ["yaml", "yml"]))
         var config: String = "sluice.yaml"
 
         @Option(help: "The driver to render for when backend.driver is auto (gateway-api or kserve); plan never contacts the cluster.")
@@ -103,6 +109,8 @@ extension Sluice {
                 let base: CommitID?
                 let subject: PlanSubject
                 var notes: [String] = []
+                var commits: [PlanCommit] = []
+                var signatureNotes: [String] = []
                 if workingTree {
                     guard await source.hasWorkingTree else {
                         throw GitError.refused("--working-tree needs a local repository with a working tree; --repo names a remote or a bare repository")
@@ -128,6 +136,9 @@ extension Sluice {
                         target: .commit(reference: to), base: from.map { PlanSubject.Base.reference($0) } ?? (base == nil ? .nothing : .firstParent),
                         directory: repository.manifestsDirectory)
                     (fromState, toState) = try await committedStates(base: base, target: target, reader: reader, clock: &clock)
+                    (commits, signatureNotes) = try await PlanSignatures.commits(base: base, target: target, source: source, configPath: config)
+                    notes += signatureNotes
+                    clock.mark("signatures of \(commits.count) commits")
                     if to == "HEAD" {
                         if let note = await uncommittedNote(reader: reader, head: target) { notes.append(note) }
                         clock.mark("working tree status")
@@ -140,6 +151,7 @@ extension Sluice {
                 plan = Planner(history: history, allowEmpty: allowEmpty).plan(from: fromState, to: toState)
                 plan.subject = subject
                 plan.notes = notes
+                plan.commits = commits
                 rendered = (fromState, toState)
                 clock.mark("plan")
                 if let manifestIndex, await reader.summariesLearned > 0 {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceConfig
 import SluiceCore
 import SluiceGit
 
@@ -45,6 +46,11 @@ extension Sluice {
         @Option(help: "Overrides the email of --author.")
         var committerEmail: String?
 
+        @Option(
+            help: "The operator's config file: the commit is signed with its controller.git.signing key, so that it passes controller.verify.",
+            completion: .file(extensions: ["yaml", "yml"]))
+        var config: String?
+
         func validate() throws {
             if target != nil, commitToRevert != nil {
                 throw ValidationError("--to and --commit cannot be used together: --to restores a revision, --commit reverts one commit")
@@ -80,9 +86,18 @@ extension Sluice {
                 }
                 let identity = try identity()
                 let reader = ManifestReader(source: source, directory: repository.path)
-                let outcome = try await ManifestRollback(
-                    model: model, branch: branch, target: target, commitToRevert: commitToRevert, identity: identity, push: push
-                ).run(reader: reader)
+                let signer = try await signer()
+                let rollback = ManifestRollback(
+                    model: model, branch: branch, target: target, commitToRevert: commitToRevert, identity: identity, push: push,
+                    signer: signer)
+                let outcome: ManifestRollback.Outcome
+                do {
+                    outcome = try await rollback.run(reader: reader)
+                    await signer?.close()
+                } catch {
+                    await signer?.close()
+                    throw error
+                }
                 if let reverted = outcome.reverted {
                     print("Reverted \(reverted.short) for \(model) (\(outcome.path)): committed \(outcome.commit.short) on \(branch)")
                 } else if let restoredFrom = outcome.restoredFrom {
@@ -92,6 +107,17 @@ extension Sluice {
             } catch {
                 FileHandle.standardError.write(Data("sluice rollback: \(error)\n".utf8))
                 throw ExitCode(1)
+            }
+        }
+
+        /// The signer of `controller.git.signing` in --config; nil without --config or that section.
+        private func signer() async throws -> CommitSigner? {
+            guard let config else { return nil }
+            guard let signing = try loadControllerConfig(config).gitSigning else { return nil }
+            do {
+                return try await CommitSigner.prepare(format: signing.format, keyFile: signing.keyFile)
+            } catch {
+                throw GitError.refused("controller.git.signing.keyFile: \(error.message)")
             }
         }
 

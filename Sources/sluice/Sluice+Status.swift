@@ -31,6 +31,10 @@ extension Sluice {
             let lastRollouts = StatusTable.renderLastRollouts(models)
             if !lastRollouts.isEmpty { print("\n" + lastRollouts) }
             if case .string(let error)? = body["error"] { print("\nlast pass failed: \(error)") }
+            if case .string(let verification)? = body["source"]?["verification"] {
+                let message = body["source"]?["message"].flatMap { if case .string(let text) = $0 { ": " + text } else { nil } } ?? ""
+                print("\nsource: \(verification)\(message)")
+            }
         }
     }
 

@@ -253,7 +253,7 @@ struct ControllerConfigTests: ConfigParsing {
         } catch {
             #expect(error.problems.map { $0.replacingOccurrences(of: incomplete, with: "sluice.yaml") } == [
                 "sluice.yaml:4:5: controller.git.author.email: missing required field 'email' in controller.git.author",
-                "sluice.yaml:6:5: controller.git.commiter: unknown field 'commiter' in controller.git; expected one of author",
+                "sluice.yaml:6:5: controller.git.commiter: unknown field 'commiter' in controller.git; expected one of author, signing",
             ])
         }
     }

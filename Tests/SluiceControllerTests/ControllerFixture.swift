@@ -29,6 +29,8 @@ final class ControllerFixture: @unchecked Sendable {
     let failingWrite = NIOLockedValueBox<(number: Int, kind: ControllerStore.Write?)?>(nil)
     let metricsProvider: MetricsProvider?
     let artifactFetcher: ArtifactFetcher?
+    /// The signature check and the signer (`controller.verify`, `controller.git.signing`).
+    let signatures: (verifier: CommitVerifier?, signer: CommitSigner?)
 
     /// - Parameters:
     ///   - files: the first commit (manifests and artifacts); nil: no commit yet.
@@ -40,8 +42,10 @@ final class ControllerFixture: @unchecked Sendable {
     init(
         files: [String: String]? = nil, bucketSeconds: Int = 10, metricsProvider: MetricsProvider? = nil,
         clockStart: Double = 1_800_000_000, artifactFetcher: ArtifactFetcher? = nil, dataPlaneRuntimes: Set<String>? = nil,
+        signatures: (verifier: CommitVerifier?, signer: CommitSigner?) = (nil, nil),
         configure: (inout ControllerConfig) -> Void = { _ in }
     ) async throws {
+        self.signatures = signatures
         clock = ManualClock(start: clockStart)
         self.metricsProvider = metricsProvider
         self.artifactFetcher = artifactFetcher
@@ -58,7 +62,8 @@ final class ControllerFixture: @unchecked Sendable {
         if let files { try repo.commit("first", files: files) }
         store = try Self.open(config, writes: writes, failing: failingWrite)
         controller = try Self.makeController(
-            config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
+            config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged,
+            signatures: signatures)
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
@@ -80,12 +85,14 @@ final class ControllerFixture: @unchecked Sendable {
 
     private static func makeController(
         config: ControllerConfig, store: ControllerStore, backend: any DataPlaneBackend, clock: ManualClock,
-        metricsProvider: MetricsProvider?, fetcher: ArtifactFetcher? = nil, logged: NIOLockedValueBox<[String]>
+        metricsProvider: MetricsProvider?, fetcher: ArtifactFetcher? = nil, logged: NIOLockedValueBox<[String]>,
+        signatures: (verifier: CommitVerifier?, signer: CommitSigner?) = (nil, nil)
     ) throws -> Controller {
         var environment = ControllerEnvironment(
             config: config, source: try GitSource.open(path: config.repository), store: store, backend: backend, clock: clock,
             metricsProvider: metricsProvider, logger: CapturedLog.logger(into: logged))
         environment.artifactFetcher = fetcher
+        (environment.verifier, environment.signer) = signatures
         return try Controller(environment: environment)
     }
 
@@ -94,7 +101,8 @@ final class ControllerFixture: @unchecked Sendable {
     func restart() throws {
         store = try Self.open(config, writes: writes, failing: failingWrite)
         controller = try Self.makeController(
-            config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged)
+            config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged,
+            signatures: signatures)
     }
 
     /// The `number`-th write from now (of `kind`, or of any kind) fails.

@@ -36,7 +36,9 @@ enum DashboardPages {
         return "\(candidate.stepNumber)" + (candidate.stepCount.map { "/\($0)" } ?? "")
     }
 
-    static func models(_ states: [RolloutState], error: String?, csrf: String?, link: DashboardCommitLink? = nil) -> String {
+    static func models(
+        _ states: [RolloutState], error: String?, csrf: String?, link: DashboardCommitLink? = nil, source: SourceVerification? = nil
+    ) -> String {
         let rows = states.map { state -> String in
             let page = "/ui/models/\(H.pathSegment(state.name))"
             let verdict = state.currentAnalysis.map { "<span class=\"\($0.verdict.rawValue)\">\(H.escape($0.verdict.rawValue))</span>" } ?? ""
@@ -49,7 +51,10 @@ enum DashboardPages {
                 <td>\(DashboardCommitLink.html(revision, link: link))</td></tr>
                 """
         }.joined(separator: "\n")
-        let problem = error.map { "<p class=\"error\">Last pass: \(H.escape($0))</p>" } ?? ""
+        var problem = error.map { "<p class=\"error\">Last pass: \(H.escape($0))</p>" } ?? ""
+        if let source, source.status == .unverified {
+            problem += "<p class=\"error\" id=\"source\">Source Unverified: \(H.escape(source.message ?? ""))</p>"
+        }
         return H.page(title: "Models", body: """
             <h1>Models</h1><div id="models" data-live>\(problem)
             <div class="scroll"><table><thead><tr><th>Model</th><th>Sync</th><th>Health</th><th>Reason</th><th>Stable</th><th>Candidate</th>

@@ -64,7 +64,8 @@ struct DashboardRoutes: Sendable {
         if let needed = ControllerRoutes.dashboard.requiredRole, !caller.role.allows(needed) { return Self.forbidden(caller, needs: needed, back: "/ui/login") }
         let states = await controller.status()
         let error = await controller.lastError()
-        return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf, link: commitLink))
+        let source = await controller.sourceVerification()
+        return Self.html(.ok, DashboardPages.models(states, error: error, csrf: caller.csrf, link: commitLink, source: source))
     }
 
     func modelPage(_ request: Request, model: String) async throws -> Response {

@@ -21,6 +21,8 @@ public struct Plan: Sendable, Hashable {
     public var subject: PlanSubject?
     /// Notes about the plan as a whole, such as uncommitted changes it does not include.
     public var notes: [String] = []
+    /// The commits from the base (excluded) to the target, oldest first, with their signatures.
+    public var commits: [PlanCommit] = []
 
     /// Creates a plan.
     public init(

@@ -19,6 +19,12 @@ extension PlanRenderer {
             ("diagnostics", .array(diagnostics)),
             ("subject", plan.subject.map { Self.json($0, plan: plan) } ?? .null),
             ("notes", .array(plan.notes.map(JSONValue.string))),
+            ("commits", .array(plan.commits.map { commit in
+                .object([
+                    ("commit", .string(commit.commit)), ("summary", .string(commit.summary)),
+                    ("signature", .string(commit.signature.rawValue)), ("detail", .string(commit.detail)),
+                ])
+            })),
         ])
     }
 

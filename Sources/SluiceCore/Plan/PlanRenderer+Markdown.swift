@@ -25,6 +25,13 @@ extension PlanRenderer {
             for change in changes { output += "\n" + Self.markdownDetails(change, revision: plan.toRevision) }
         }
 
+        if !plan.commits.isEmpty {
+            output += "\n### Commits\n\n| Commit | Signature | Summary |\n|---|---|---|\n"
+            for commit in plan.commits {
+                output += "| \(Self.code(String(commit.commit.prefix(7)))) | \(Self.escape(commit.signatureText)) | \(Self.escape(commit.summary)) |\n"
+            }
+        }
+
         var shown = Set<Diagnostic>()
         for change in changes { shown.formUnion(change.diagnostics) }
         let sections = Self.diagnosticSections(plan, excluding: shown).filter { !$0.diagnostics.isEmpty }

@@ -33,6 +33,10 @@ public struct PlanRenderer: Sendable {
     func renderText(_ plan: Plan) -> String {
         var output = "Sluice plan: \(Self.header(plan))\n"
         for note in plan.notes { output += "note: \(note)\n" }
+        if !plan.commits.isEmpty {
+            output += "\nCommits:\n"
+            for commit in plan.commits { output += "  \(commit.commit.prefix(7))  \(commit.signatureText)  \(commit.summary)\n" }
+        }
         var shown = Set<Diagnostic>()
         for change in listed(plan) {
             output += "\n\(change.kind.symbol) \(change.name)"
