@@ -56,6 +56,8 @@ extension ConfigBuilder {
         config.prometheus = node["prometheus"].flatMap { prometheus($0) }
         if let artifacts = node["artifacts"] { config.artifacts = self.artifacts(artifacts) }
         if let author = node["git"]?["author"], let identity = gitAuthor(author) { config.gitAuthor = identity }
+        // Checked by the schema (ManifestSchema.window); an invalid window was reported there.
+        config.windows = (node["windows"]?.items ?? []).compactMap(ChangeWindow.init(node:))
         config.backend = backend
         // On a cluster Sluice's gateway measures nothing: error rate and latency come from Prometheus.
         if case .kubernetes = backend, node["prometheus"]?["builtinMetrics"] == nil { config.prometheus?.builtinMetrics = .prometheus }

@@ -56,6 +56,8 @@ public struct ControllerConfig: Sendable {
     /// `controller.git.author`: who the commits the controller writes (`onAbort: revert`) are by;
     /// `Sluice <sluice@HOSTNAME>` by default, never the host's git identity.
     public var gitAuthor: GitIdentity = .sluice()
+    /// `controller.windows`: change windows for every model, beside each manifest's `spec.windows`.
+    public var windows: [ChangeWindow] = []
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

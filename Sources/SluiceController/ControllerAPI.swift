@@ -13,7 +13,7 @@ import SluiceStore
 ///
 /// - `/ui`: the web dashboard (``DashboardRoutes``)
 /// - `GET /v1/status`, `GET /v1/models/{model}`, `GET /v1/models/{model}/history`
-/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?monitor=NAME`;
+/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?overrideWindow=true`, `?monitor=NAME`;
 ///   `x-sluice-actor` names who asked)
 struct ControllerAPI: Sendable {
     private let controller: Controller
@@ -176,7 +176,9 @@ struct ControllerAPI: Sendable {
     private static func command(_ name: String, model: String, request: Request) throws -> Controller.Command {
         let actor = request.headers[HTTPField.Name("x-sluice-actor")!] ?? "api"
         switch name {
-        case "promote": return .promote(model: model, full: request.uri.queryParameters.get("full") == "true", actor: actor)
+        case "promote":
+            let query = request.uri.queryParameters
+            return .promote(model: model, full: query.get("full") == "true", actor: actor, overrideWindow: query.get("overrideWindow") == "true")
         case "abort": return .abort(model: model, actor: actor)
         case "retry": return .retry(model: model, actor: actor)
         case "approve":
