@@ -254,6 +254,7 @@ enum StatusJSON {
             members.append(("lastAnalysis", .object(fields)))
         }
         if let shadow = state.lastShadow { members.append(("shadow", Self.shadow(shadow))) }
+        members += windowMembers(state)
         for (key, value) in [("desiredRevision", state.desiredRevision), ("appliedRevision", state.appliedRevision), ("attemptedRevision", state.attemptedRevision), ("manifestError", state.manifestError)] {
             if let value { members.append((key, .string(value))) }
         }

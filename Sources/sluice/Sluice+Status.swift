@@ -136,7 +136,7 @@ enum StatusTable {
         // Lines printed under a model's row (none under the header).
         var details: [[String]] = [[]]
         for model in models {
-            details.append([routingLine(model), shadowLine(model), limitLine(model)].compactMap { $0 })
+            details.append([routingLine(model), shadowLine(model), limitLine(model), waitLine(model)].compactMap { $0 })
             func text(_ value: JSONValue?) -> String {
                 switch value {
                 case .string(let s)?: s
