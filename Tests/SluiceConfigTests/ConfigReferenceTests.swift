@@ -26,7 +26,7 @@ import Testing
             return
         }
         #expect(schema["additionalProperties"] == .bool(false))
-        #expect(definitions.count == 26)  // + NotificationTarget, NotificationDelivery
+        #expect(definitions.count == 27)  // + NotificationTarget, NotificationDelivery, ChangeWindow
         for (name, definition) in definitions {
             #expect(definition["additionalProperties"] == .bool(false), "\(name)")
         }
