@@ -127,6 +127,7 @@ extension Sluice {
                 plan = Planner(history: history, allowEmpty: allowEmpty).plan(from: fromState, to: toState)
                 plan.subject = subject
                 plan.notes = notes
+                plan.noteWindows(to: toState, at: Date().timeIntervalSince1970)
                 rendered = (fromState, toState)
                 clock.mark("plan")
             } catch {

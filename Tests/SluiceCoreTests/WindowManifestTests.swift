@@ -60,4 +60,20 @@ import Testing
         ])
         #expect(Self.messages("    - {kind: deny, schedule: 5, duration: 1h}\n").count == 1)
     }
+
+    /// `sluice plan` notes a change a model's window would hold now; a fast rollback none.
+    @Test func planNotesAChangeAWindowWouldHold() {
+        let always = "    - {kind: deny, schedule: \"* * * * *\", duration: 1h}\n"
+        let from = F.state("base", [("iris.yaml", F.iris())])
+        let to = F.state("head", [("iris.yaml", Self.manifest(always).replacingOccurrences(of: "iris-v1", with: "iris-v2"))])
+        var plan = Planner().plan(from: from, to: to)
+        plan.noteWindows(to: to, at: 1_796_428_800)
+        #expect(plan.changes.first?.notes == [
+            "applied now, this change would wait: deny window spec.windows[0] ('* * * * *' for 1h, UTC) is open; changes wait with no end within a year",
+        ])
+        let windowless = F.state("head", [("iris.yaml", F.iris(artifact: "models/iris-v2.json"))])
+        var open = Planner().plan(from: from, to: windowless)
+        open.noteWindows(to: windowless, at: 1_796_428_800)
+        #expect(open.changes.first?.notes == [])
+    }
 }
