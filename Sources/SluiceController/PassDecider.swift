@@ -63,6 +63,8 @@ enum PassDecider {
         var decisions = Decisions(next: states)
         let unreadable = !desired.invalidFiles.isEmpty
         let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && modelProblems.isEmpty
+        // The operator's windows alone give every model without its own the same gate: evaluated once.
+        let operatorGate = WindowGate.evaluate(LabeledWindow.combining(operator: windows, model: []), at: now)
         let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(modelProblems.keys).union(states.keys)
         for name in names.sorted() {
             let model = desired.models[name]
@@ -92,7 +94,8 @@ enum PassDecider {
             }
             let observation = ModelObservation(readyVersions: readyVersions[name] ?? [])
             decisions.observations[name] = observation
-            let gate = WindowGate.evaluate(LabeledWindow.combining(operator: windows, model: model?.deployment.windows ?? []), at: now)
+            let own = model?.deployment.windows ?? []
+            let gate = own.isEmpty ? operatorGate : WindowGate.evaluate(LabeledWindow.combining(operator: windows, model: own), at: now)
             decisions.gates[name] = gate
             let decision = RolloutEngine.reconcile(
                 desired: model, revision: commit.hex, manifestError: manifestError, state: decisions.next[name],

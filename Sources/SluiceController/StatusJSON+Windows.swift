@@ -1,7 +1,7 @@
 import SluiceCore
 
 extension StatusJSON {
-    /// `"wait": {"reason": "ChangeWindow", "until": 1796619600, "untilTime": "2026-12-07T09:00:00Z",
+    /// `"wait": {"reason": "ChangeWindow", "until": 1796634000, "untilTime": "2026-12-07T09:00:00Z",
     /// "message": "…"}` while a change window holds the model, and `"windowOverride": {"actor":
     /// …, "at": …, "until": …}` while a person's override lets its change through.
     static func windowMembers(_ state: RolloutState) -> [(String, JSONValue)] {

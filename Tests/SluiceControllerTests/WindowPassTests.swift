@@ -209,3 +209,35 @@ struct WindowPassTests {
         #expect(decoded.name == "fraud")
     }
 }
+
+/// How `sluice status` and the dashboard show what a window holds.
+@Suite("change windows: status line and dashboard", .timeLimit(.minutes(10)))
+struct WindowDisplayTests {
+    static func held() -> RolloutState {
+        var state = RolloutState(name: "fraud", now: 0)
+        state.reason = .changeWindow
+        state.wait = .init(reason: .changeWindow, until: 1_796_619_600, message: "deny window spec.windows[0] (…) is open; <b>")
+        state.windowOverride = .init(digest: "sha256:x", until: 1_796_619_600, actor: "dana <d@x>", at: 1_796_600_000)
+        return state
+    }
+
+    @Test("the model page says until when (UTC) and who overrode the window, escaped")
+    func dashboard() {
+        let page = DashboardPages.model(.init(state: Self.held(), measurements: [], monitors: [], history: []), role: .viewer, csrf: nil)
+        #expect(page.contains("<p id=\"window-wait\" class=\"Paused\">Waiting (ChangeWindow) until <time datetime=\"2026-12-07T05:00:00Z\">2026-12-07 05:00:00 UTC</time>: deny window spec.windows[0] (…) is open; &lt;b&gt;</p>"))
+        #expect(page.contains("Change window overridden by dana &lt;d@x&gt; at 2026-12-06 23:33:20 UTC until 2026-12-07 05:00:00 UTC"))
+        let plain = DashboardPages.model(.init(state: RolloutState(name: "fraud", now: 0), measurements: [], monitors: [], history: []), role: .viewer, csrf: nil)
+        #expect(!plain.contains("window-wait"))
+    }
+
+    @Test("the status JSON carries the typed wait and the override")
+    func statusJSON() {
+        let summary = StatusJSON.summary(Self.held())
+        #expect(summary["reason"] == .string("ChangeWindow"))
+        #expect(summary["wait"]?["reason"] == .string("ChangeWindow"))
+        #expect(summary["wait"]?["until"] == .number(1_796_619_600))
+        #expect(summary["wait"]?["untilTime"] == .string("2026-12-07T05:00:00Z"))
+        #expect(summary["windowOverride"]?["actor"] == .string("dana <d@x>"))
+        #expect(StatusJSON.summary(RolloutState(name: "fraud", now: 0))["wait"] == nil)
+    }
+}
