@@ -241,3 +241,32 @@ struct WindowDisplayTests {
         #expect(StatusJSON.summary(RolloutState(name: "fraud", now: 0))["wait"] == nil)
     }
 }
+
+/// `POST /v1/models/{m}/promote[?overrideWindow=true]` inside a window, as `sluice promote` sends it.
+@Suite("controller API: promote through a change window", .timeLimit(.minutes(10)))
+struct WindowAPITests {
+    @Test("409 with until when without the flag; 200 with it, the history naming the actor")
+    func promoteOverAPI() async throws {
+        let fixture = try await WindowPassTests.deployed(at: "07:50", windows: [try WindowPassTests.morningFreeze()])
+        _ = try fixture.commit(
+            "fraud v2",
+            ["fraud": Manifests.fraud(WindowPassTests.v2, traffic: WindowPassTests.toV2, extra: Manifests.rollout(["weight: 30", "approval: {}"]))],
+            artifacts: Manifests.artifacts("a2"))
+        await fixture.settle()
+        fixture.advance(900)
+        await fixture.settle()
+        try await ControllerAPICommandTests.withAPI(fixture) { client in
+            let (refused, why) = try await ControllerAPICommandTests.post(client, "/v1/models/fraud/promote", actor: "frank")
+            #expect(refused == .conflict)
+            #expect(why?.contains("changes wait until 2027-01-15T10:00:00Z") == true)
+            let (status, message) = try await ControllerAPICommandTests.post(client, "/v1/models/fraud/promote?overrideWindow=true&full=true", actor: "frank")
+            #expect(status == .ok)
+            #expect(message == "fraud goes through the change window until 2027-01-15T10:00:00Z; promoting to the end")
+            let history = try await ControllerAPICommandTests.history(client)
+            let override = try #require(history.first { $0["kind"] as? String == "windowOverridden" })
+            #expect(override["actor"] as? String == "frank")
+        }
+        await fixture.settle(.command)
+        #expect(fixture.weights() == ["v1": 0, "v2": 100])
+    }
+}
