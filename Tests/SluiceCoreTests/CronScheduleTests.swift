@@ -50,7 +50,7 @@ import Testing
         #expect(!both.matches(year: 2026, month: 12, day: 3))
     }
 
-    @Test func everyErrorNamesTheColumnAndWhatIsExpected() {
+    @Test func everyErrorNamesTheColumnAndWhatIsExpected() throws {
         #expect(Self.error("61 * * * *") == "column 1: expected a minute 0–59, got 61")
         #expect(Self.error("0 24 * * *") == "column 2: expected an hour 0–23, got 24")
         #expect(Self.error("0 0 32 * *") == "column 3: expected a day of month 1–31, got 32")
@@ -61,6 +61,8 @@ import Testing
         #expect(Self.error("0 0 * * FRY") == "column 5: expected a day of week 0–7 or SUN–SAT, got 'FRY'")
         #expect(Self.error("-1 * * * *") == "column 1: expected a minute 0–59, got ''")
         #expect(Self.error("5-1 * * * *") == "column 1: the range '5-1' runs backwards; write the smaller end first")
+        #expect(Self.error("0 0 * * FRI-SUN") == "column 5: the range 'FRI-SUN' runs backwards; Sunday is also 7: write 'FRI-7'")
+        #expect(try Self.sameStarts("0 0 * * FRI-7", "0 0 * * FRI,SAT,SUN"))
         #expect(Self.error("1-2-3 * * * *") == "column 1: '1-2-3' is not a value or a range; expected a minute 0–59")
         #expect(Self.error("*/0 * * * *") == "column 1: expected a step from 1 to 60 after '/', got '0'")
         #expect(Self.error("* */x * * *") == "column 2: expected a step from 1 to 24 after '/', got 'x'")

@@ -127,7 +127,11 @@ extension CronSchedule {
                     case .failure(let error): return .failure(error)
                     case .success(let number): high = number
                     }
-                    if high < low { return failure("the range '\(range)' runs backwards; write the smaller end first") }
+                    if high < low {
+                        // `FRI-SUN` wraps past Saturday: Sunday is also 7.
+                        let wraps = column.number == 5 && high == 0 ? "; Sunday is also 7: write '\(ends[0])-7'" : "; write the smaller end first"
+                        return failure("the range '\(range)' runs backwards\(wraps)")
+                    }
                 } else {
                     // `5/15` means from 5 to the end in steps of 15.
                     high = pieces.count == 2 ? column.high : low
