@@ -71,6 +71,19 @@ import Testing
         #expect(closure.message.hasSuffix("changes wait with no end within a year"))
     }
 
+    /// Minute-by-minute schedules chain into one window: business hours close at 18:00, and
+    /// every minute for a minute never closes.
+    @Test func minuteSchedulesChain() throws {
+        let hours = try Self.window(.deny, "* 9-17 * * MON-FRI", "1m")
+        #expect(Self.at(hours.end(openAt: Self.utc("2026-12-07T10:00:00Z"))) == "2026-12-07T18:00:00Z")
+        #expect(!hours.isOpen(at: Self.utc("2026-12-07T18:00:00Z")))
+        let overnight = try Self.window(.deny, "* 9-17 * * MON-FRI", "16h")
+        // 17:59 + 16h reaches 09:59 the next day: Monday to Friday is one window, closing Saturday 09:59.
+        #expect(Self.at(overnight.end(openAt: Self.utc("2026-12-07T10:00:00Z"))) == "2026-12-12T09:59:00Z")
+        let always = try Self.window(.deny, "* * * * *", "1m")
+        #expect(always.end(openAt: Self.utc("2026-12-07T10:00:30Z")) == nil)
+    }
+
     /// Spring forward in Europe/Berlin, 2026-03-29: 02:00 CET becomes 03:00 CEST, so 02:30
     /// does not exist that day. The window opens shifted by the gap, at 03:30 CEST (01:30 UTC,
     /// what 02:30 CET would have been), and lasts its full duration.

@@ -28,11 +28,18 @@ extension ChangeWindow {
         var starts = WindowStarts(schedule: schedule, zone: ZoneName.zone(timeZone), after: instant - duration.seconds)
         guard let first = starts.next(), first <= instant else { return nil }
         var end = first + duration.seconds
-        while let start = starts.next(), start <= end {
-            end = max(end, start + duration.seconds)
+        while true {
+            // A day whose remaining starts all chain is passed in one step (`* * * * *` for 1h
+            // would otherwise be followed minute by minute).
+            if let chained = starts.skipChain(within: end, gap: duration.seconds) {
+                end = max(end, chained + duration.seconds)
+            } else if let start = starts.next(), start <= end {
+                end = max(end, start + duration.seconds)
+            } else {
+                return end
+            }
             if end - instant > Self.endHorizon { return nil }
         }
-        return end
     }
 }
 
@@ -53,6 +60,8 @@ struct WindowStarts: IteratorProtocol {
     var day: Int
     let lastDay: Int
     var pending: [Double] = []
+    /// `suffixGaps[i]`: the longest gap between consecutive starts of ``pending`` from `i` on.
+    var suffixGaps: [Double] = []
     var index = 0
     var last = -Double.infinity
 
@@ -82,8 +91,23 @@ struct WindowStarts: IteratorProtocol {
             let date = CivilDate(daysSinceEpoch: day)
             guard schedule.matches(year: date.year, month: date.month, day: date.day) else { continue }
             pending = starts(onLocalDay: day)
+            suffixGaps = Array(repeating: 0, count: pending.count)
+            for position in stride(from: pending.count - 2, through: 0, by: -1) {
+                suffixGaps[position] = max(suffixGaps[position + 1], pending[position + 1] - pending[position])
+            }
             index = 0
         }
+    }
+
+    /// When the current day's remaining starts chain from `end` (the next one at most `end`,
+    /// each within `gap` of the one before), consumes them and returns the last; else nil.
+    mutating func skipChain(within end: Double, gap: Double) -> Double? {
+        guard index < pending.count, pending[index] <= end, pending[index] > after, pending[index] > last, suffixGaps[index] <= gap
+        else { return nil }
+        let final = pending[pending.count - 1]
+        index = pending.count
+        last = final
+        return final
     }
 
     /// The instants of one local day's matches, ascending.
