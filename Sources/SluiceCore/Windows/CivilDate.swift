@@ -1,18 +1,22 @@
 /// A proleptic Gregorian calendar date with the day counts around it: pure integer
 /// arithmetic (Howard Hinnant's `days_from_civil`), so walking days costs no time-zone lookup.
-struct CivilDate: Sendable, Hashable {
-    var year: Int
-    var month: Int
-    var day: Int
+package struct CivilDate: Sendable, Hashable {
+    /// The year (astronomical numbering).
+    package var year: Int
+    /// The month, 1–12.
+    package var month: Int
+    /// The day of the month, 1–31.
+    package var day: Int
 
-    init(year: Int, month: Int, day: Int) {
+    /// Creates a date.
+    package init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day
     }
 
     /// The date `days` days after 1970-01-01.
-    init(daysSinceEpoch days: Int) {
+    package init(daysSinceEpoch days: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
