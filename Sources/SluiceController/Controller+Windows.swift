@@ -13,7 +13,9 @@ extension Controller {
     /// goes on. Nil when no window holds the model (or an override already covers it): the
     /// promotion is judged as usual.
     func promoteThroughWindow(_ state: RolloutState, full: Bool, actor: String, overrideWindow: Bool, at now: Double) -> CommandOutcome? {
-        guard case .closed(let closure) = windowGate(of: state.name, at: now) else { return nil }
+        // With nothing waiting (no rollout, git's spec is what runs) the usual refusal says so.
+        let waiting = state.candidate != nil || (state.desiredDigest != nil && state.desiredDigest != state.stable?.digest)
+        guard waiting, case .closed(let closure) = windowGate(of: state.name, at: now) else { return nil }
         let digest = state.candidate?.target.digest ?? state.desiredDigest ?? ""
         if state.windowOverride?.covers(digest, at: now) == true { return nil }
         guard overrideWindow else {

@@ -158,6 +158,12 @@ struct WindowPassTests {
             "fraud: deny window controller.windows[0] ('0 8 * * *' for 2h, UTC) is open; changes wait until 2027-01-15T10:00:00Z; "
                 + "run `sluice promote fraud --override-window` to promote anyway"))
         #expect(!(try fixture.kinds()).contains("promoteRequested"))
+        // A model with nothing waiting gets the usual refusal, window or not.
+        let idle = try await Self.deployed(at: "07:00", windows: [try Self.morningFreeze()])
+        idle.advance(5400)
+        await idle.settle()
+        #expect(await idle.execute(.promote(model: "fraud", full: false, actor: "dana")) == .refused(
+            "fraud has no rollout waiting at a pause or an approval (Deployed)"))
         let outcome = await fixture.execute(.promote(model: "fraud", full: false, actor: "dana", overrideWindow: true))
         #expect(outcome == .done("fraud goes through the change window until 2027-01-15T10:00:00Z; passed the current step"))
         let overridden = try #require(try fixture.events(kind: "windowOverridden").first)
