@@ -61,6 +61,8 @@ extension ConfigBuilder {
         if let author = node["git"]?["author"], let identity = gitAuthor(author) { config.gitAuthor = identity }
         if let signing = node["git"]?["signing"] { config.gitSigning = gitSigning(signing) }
         if let verify = node["verify"] { config.verify = self.verify(verify) }
+        // Checked by the schema (ManifestSchema.window); an invalid window was reported there.
+        config.windows = (node["windows"]?.items ?? []).compactMap(ChangeWindow.init(node:))
         config.backend = backend
         // On a cluster Sluice's gateway measures nothing: error rate and latency come from Prometheus.
         if case .kubernetes = backend, node["prometheus"]?["builtinMetrics"] == nil { config.prometheus?.builtinMetrics = .prometheus }

@@ -22,7 +22,9 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var problems: [String] {
         diagnostics.map { diagnostic in
             if wholeFile { return "\(diagnostic.file): \(diagnostic.message)" }
-            let field = diagnostic.fieldPath.isEmpty ? "" : "\(diagnostic.fieldPath): "
+            // A message that names its field already (a cron schedule's column) is not prefixed twice.
+            let named = diagnostic.fieldPath.isEmpty || diagnostic.message.hasPrefix(diagnostic.fieldPath + ": ")
+            let field = named ? "" : "\(diagnostic.fieldPath): "
             return "\(diagnostic.file):\(diagnostic.location.line):\(diagnostic.location.column): \(field)\(diagnostic.message)"
         }
     }

@@ -203,6 +203,9 @@ public enum ConfigSchema {
                 "dataPlaneTokenFile", .text(nil), default: "the token `serve.admin` describes",
                 "A file (mode 0600) holding the data plane's admin token."),
             FieldSchema("allowEmpty", .boolean, default: "`false`", "Whether an empty manifest set may prune every model."),
+            FieldSchema(
+                "windows", .list(.object(ManifestSchema.window), minItems: 0, uniqueField: nil), default: "none",
+                "Change windows for every model, beside each manifest's `spec.windows`: `deny` windows hold new rollouts and promotions; with `allow` windows they happen only inside one. Rollbacks and aborts always happen (docs/windows.md)."),
             FieldSchema("gitTokenEnv", .text(nil), "An environment variable holding an HTTPS token for a remote repository."),
             FieldSchema("monitors", .object(monitors), "Collecting monitoring buckets, and the monitors' webhooks."),
             FieldSchema(

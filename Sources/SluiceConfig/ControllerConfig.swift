@@ -62,6 +62,8 @@ public struct ControllerConfig: Sendable {
     public var gitSigning: SigningConfig?
     /// `controller.verify`: only commits signed by the operator's keys are applied; nil: no check.
     public var verify: VerifyConfig?
+    /// `controller.windows`: change windows for every model, beside each manifest's `spec.windows`.
+    public var windows: [ChangeWindow] = []
 
     /// Creates a config; the defaults are those of a `controller:` section that gives only
     /// `repository` (paths are used as given: the reader resolves them against the file).

@@ -14,8 +14,8 @@ extension Controller {
 
     /// A person's command: handled by the loop between passes, never during one.
     public enum Command: Sendable, Equatable {
-        /// `sluice promote MODEL [--full]`.
-        case promote(model: String, full: Bool, actor: String)
+        /// `sluice promote MODEL [--full] [--override-window]`.
+        case promote(model: String, full: Bool, actor: String, overrideWindow: Bool = false)
         /// `sluice abort MODEL`.
         case abort(model: String, actor: String)
         /// `sluice retry MODEL`.
@@ -24,9 +24,10 @@ extension Controller {
         case approve(model: String, monitor: String, actor: String)
     }
 
-    /// `sluice promote MODEL [--full]`: passes the current pause or approval, or skips to the end.
-    public func promote(_ model: String, full: Bool, actor: String) async -> CommandOutcome {
-        await submit(.promote(model: model, full: full, actor: actor))
+    /// `sluice promote MODEL [--full] [--override-window]`: passes the current pause or
+    /// approval, or skips to the end; inside a closed change window only with `overrideWindow`.
+    public func promote(_ model: String, full: Bool, actor: String, overrideWindow: Bool = false) async -> CommandOutcome {
+        await submit(.promote(model: model, full: full, actor: actor, overrideWindow: overrideWindow))
     }
 
     /// `sluice abort MODEL`: 100% back to stable now; the candidate is remembered as failed.
@@ -61,8 +62,9 @@ extension Controller {
         if desired == nil { _ = await readGit(.command) }
         let now = clock.now()
         switch command {
-        case .promote(let model, let full, let actor):
+        case .promote(let model, let full, let actor, let overrideWindow):
             guard let state = states[model] else { return .unknownModel }
+            if let outcome = promoteThroughWindow(state, full: full, actor: actor, overrideWindow: overrideWindow, at: now) { return outcome }
             guard let deployment = desired?.models[model]?.deployment,
                   let (next, events) = RolloutEngine.promote(state, full: full, deployment: deployment, now: now) else {
                 return .refused("\(model) has no rollout waiting at a pause or an approval (\(state.reason))")
@@ -89,7 +91,7 @@ extension Controller {
         }
     }
 
-    private func record(
+    func record(
         _ state: RolloutState, events: [RolloutEvent], reverts: [ControllerStore.PendingRevert] = [], actor: String, at now: Double,
         message: String
     ) -> CommandOutcome {

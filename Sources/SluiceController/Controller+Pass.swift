@@ -49,7 +49,7 @@ extension Controller {
         noteReplicas(observed)
         var decisions = PassDecider.decide(
             desired: desired, commit: commit, modelProblems: modelProblems, states: states,
-            readyVersions: observed.readyVersions, allowEmpty: config.allowEmpty, now: now)
+            readyVersions: observed.readyVersions, allowEmpty: config.allowEmpty, windows: config.windows, now: now)
         await measure(&decisions, desired: desired, now: now)
         // Recorded beside the decisions, never read by them: scaling changes no rollout.
         let scaled = scaleEvents(in: observed, models: decisions.next)

@@ -16,8 +16,8 @@ import SluiceStore
 /// - `/ui`: the web dashboard (``DashboardRoutes``)
 /// - `GET /v1/status`, `GET /v1/models/{model}`, `GET /v1/models/{model}/history`,
 ///   `GET /v1/history` (the audit trail, paginated)
-/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?monitor=NAME`);
-///   the actor recorded is the token's name, whatever the request says
+/// - `POST /v1/models/{model}/{promote|abort|retry|approve}` (`?full=true`, `?overrideWindow=true`,
+///   `?monitor=NAME`); the actor recorded is the token's name, whatever the request says
 struct ControllerAPI: Sendable {
     private let controller: Controller
     private let credentials: APICredentials
@@ -207,7 +207,9 @@ struct ControllerAPI: Sendable {
     /// a header claiming someone else is not read).
     private static func command(_ name: String, model: String, request: Request, actor: String) throws -> Controller.Command {
         switch name {
-        case "promote": return .promote(model: model, full: request.uri.queryParameters.get("full") == "true", actor: actor)
+        case "promote":
+            let query = request.uri.queryParameters
+            return .promote(model: model, full: query.get("full") == "true", actor: actor, overrideWindow: query.get("overrideWindow") == "true")
         case "abort": return .abort(model: model, actor: actor)
         case "retry": return .retry(model: model, actor: actor)
         default:
@@ -338,6 +340,7 @@ enum StatusJSON {
             members.append(("lastAnalysis", .object(fields)))
         }
         if let shadow = state.lastShadow { members.append(("shadow", Self.shadow(shadow))) }
+        members += windowMembers(state)
         for (key, value) in [("desiredRevision", state.desiredRevision), ("appliedRevision", state.appliedRevision), ("attemptedRevision", state.attemptedRevision), ("manifestError", state.manifestError)] {
             if let value { members.append((key, .string(value))) }
         }

@@ -22,13 +22,16 @@ enum PassDecider {
         var analysisDue: [String] = []
         /// What each model's observation was, for the judge step.
         var observations: [String: ModelObservation] = [:]
+        /// Each model's change-window gate this pass, for the judge step (absent: open).
+        var gates: [String: WindowGate] = [:]
 
         /// Folds an analysis run into a model's decision: the engine promotes, holds or aborts.
         mutating func judge(_ run: AnalysisRun, model: String, deployment: ModelDeployment, revision: String?, now: Double) {
             guard let state = next[model] else { return }
             measurements.append((model, revision, run))
             let after = RolloutEngine.analyze(
-                run, state: state, deployment: deployment, observation: observations[model] ?? ModelObservation(readyVersions: []), now: now)
+                run, state: state, deployment: deployment, observation: observations[model] ?? ModelObservation(readyVersions: []), now: now,
+                gate: gates[model] ?? .open)
             if after.state != state { changed[model] = after.state }
             next[model] = after.state
             record(after.events, model: model, deployment: deployment)
@@ -52,13 +55,16 @@ enum PassDecider {
     ///   - modelProblems: models left out of the spec (artifacts not ready, runtime not defined), with why.
     ///   - readyVersions: per model, the versions the backend reports ready.
     ///   - allowEmpty: whether an empty manifest set may prune every model.
+    ///   - windows: the operator's change windows (`controller.windows`), for every model.
     static func decide(
         desired: DesiredState, commit: CommitID, modelProblems: [String: ModelProblem], states: [String: RolloutState],
-        readyVersions: [String: Set<String>], allowEmpty: Bool, now: Double
+        readyVersions: [String: Set<String>], allowEmpty: Bool, windows: [ChangeWindow] = [], now: Double
     ) -> Decisions {
         var decisions = Decisions(next: states)
         let unreadable = !desired.invalidFiles.isEmpty
         let empty = desired.models.isEmpty && desired.invalidModels.isEmpty && modelProblems.isEmpty
+        // The operator's windows alone give every model without its own the same gate: evaluated once.
+        let operatorGate = WindowGate.evaluate(LabeledWindow.combining(operator: windows, model: []), at: now)
         let names = Set(desired.models.keys).union(desired.invalidModels.keys).union(modelProblems.keys).union(states.keys)
         for name in names.sorted() {
             let model = desired.models[name]
@@ -88,9 +94,12 @@ enum PassDecider {
             }
             let observation = ModelObservation(readyVersions: readyVersions[name] ?? [])
             decisions.observations[name] = observation
+            let own = model?.deployment.windows ?? []
+            let gate = own.isEmpty ? operatorGate : WindowGate.evaluate(LabeledWindow.combining(operator: windows, model: own), at: now)
+            decisions.gates[name] = gate
             let decision = RolloutEngine.reconcile(
                 desired: model, revision: commit.hex, manifestError: manifestError, state: decisions.next[name],
-                observation: observation, now: now)
+                observation: observation, now: now, gate: gate)
             var next = decision.state
             var events = decision.events
             // A model never deployed that cannot be read yet has a state too, under its name.

@@ -152,6 +152,7 @@ extension Sluice {
                 plan.subject = subject
                 plan.notes = notes
                 plan.commits = commits
+                plan.noteWindows(to: toState, at: Date().timeIntervalSince1970)
                 rendered = (fromState, toState)
                 clock.mark("plan")
                 if let manifestIndex, await reader.summariesLearned > 0 {

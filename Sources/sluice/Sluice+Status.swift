@@ -38,15 +38,19 @@ extension Sluice {
         }
     }
 
-    /// `sluice promote MODEL [--full]`.
+    /// `sluice promote MODEL [--full] [--override-window]`.
     struct Promote: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Pass a rollout's pause or approval step (--full: skip to the end).")
+        static let configuration = CommandConfiguration(
+            abstract: "Pass a rollout's pause or approval step (--full: skip to the end).",
+            discussion: "Inside a closed change window (a deny window, or outside every allow window) a promotion is refused with the time the window closes; --override-window lets the change through until then, recorded in the history with who asked.")
         @Argument(help: "The model.") var model: String
         @Flag(name: .long, help: "Skip every remaining step.") var full = false
+        @Flag(name: .long, help: "Promote even inside a closed change window (recorded with the actor).") var overrideWindow = false
         @OptionGroup var client: ControllerClientOptions
 
         func run() async throws {
-            try await command(client, "/v1/models/\(model)/promote\(full ? "?full=true" : "")")
+            let query = [full ? "full=true" : nil, overrideWindow ? "overrideWindow=true" : nil].compactMap { $0 }
+            try await command(client, "/v1/models/\(model)/promote" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
         }
     }
 
@@ -100,7 +104,7 @@ enum StatusTable {
         // Lines printed under a model's row (none under the header).
         var details: [[String]] = [[]]
         for model in models {
-            details.append([routingLine(model), shadowLine(model), limitLine(model)].compactMap { $0 })
+            details.append([routingLine(model), shadowLine(model), limitLine(model), waitLine(model)].compactMap { $0 })
             func text(_ value: JSONValue?) -> String {
                 switch value {
                 case .string(let s)?: s

@@ -26,7 +26,7 @@ import Testing
             return
         }
         #expect(schema["additionalProperties"] == .bool(false))
-        #expect(definitions.count == 31)  // + NotificationTarget, NotificationDelivery, APIToken, GitSigning, ControllerVerify, ControllerVerifyGPG, ControllerVerifySSH
+        #expect(definitions.count == 32)  // + NotificationTarget, NotificationDelivery, APIToken, GitSigning, ControllerVerify(GPG, SSH), ChangeWindow
         for (name, definition) in definitions {
             #expect(definition["additionalProperties"] == .bool(false), "\(name)")
         }

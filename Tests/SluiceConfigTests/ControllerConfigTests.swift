@@ -258,3 +258,34 @@ struct ControllerConfigTests: ConfigParsing {
         }
     }
 }
+
+/// `controller.windows`: the operator's change windows, validated as a manifest's are.
+@Suite(.timeLimit(.minutes(10))) struct ControllerWindowConfigTests: ConfigParsing {
+    @Test("windows are read with their defaults; bad ones name the field, the cron column and what is expected")
+    func windows() throws {
+        let config = try configuration("""
+            controller:
+              repository: /srv/models
+              windows:
+                - {kind: deny, schedule: "0 22 * * FRI", duration: 60h, timeZone: Europe/Berlin}
+                - {kind: allow, schedule: "@daily", duration: 8h}
+            """)
+        let windows = try config.controller().windows
+        #expect(windows.map(\.kind) == [.deny, .allow])
+        #expect(windows.map(\.timeZone) == ["Europe/Berlin", "UTC"])
+        #expect(windows.first?.duration == .seconds(216_000))
+        #expect(problems("""
+            controller:
+              repository: /srv/models
+              windows:
+                - {kind: deny, schedule: "0 0 32 * *", duration: 1h}
+                - {kind: allow, schedule: "0 9 * * MON-FRI", duration: 8h, timeZone: Mars/Olympus}
+                - {kind: never, schedule: "0 9 * * *"}
+            """) == [
+                "sluice.yaml:4:30: controller.windows[0].schedule: column 3: expected a day of month 1–31, got 32",
+                "sluice.yaml:5:74: controller.windows[1].timeZone: 'Mars/Olympus' is not an IANA time zone name such as UTC, Europe/Berlin or America/New_York",
+                "sluice.yaml:6:7: controller.windows[2].duration: missing required field 'duration' in controller.windows[2]",
+                "sluice.yaml:6:14: controller.windows[2].kind: 'never' is not one of allow, deny",
+            ])
+    }
+}

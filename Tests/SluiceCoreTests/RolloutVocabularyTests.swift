@@ -16,6 +16,7 @@ import Testing
             (.monitorRollback, "MonitorRollback"), (.candidateFailed, "CandidateFailed"),
             (.invalidManifest, "InvalidManifest"), (.kept, "Kept"),
             (.fetchingArtifact, "FetchingArtifact"), (.artifactUnavailable, "ArtifactUnavailable"),
+            (.changeWindow, "ChangeWindow"),
         ]
         for (reason, word) in words {
             #expect(reason.rawValue == word)
@@ -37,6 +38,7 @@ import Testing
             (.retrainAwaitingApproval, "retrainAwaitingApproval"), (.retrainWithheld, "retrainWithheld"),
             (.retrainRequested, "retrainRequested"), (.retrainFailed, "retrainFailed"), (.scaled, "scaled"),
             (.reconcileError, "reconcileError"), (.reconcileRecovered, "reconcileRecovered"),
+            (.windowWait, "windowWait"), (.windowOverridden, "windowOverridden"),
         ]
         for (kind, word) in words {
             #expect(kind.rawValue == word)
@@ -50,6 +52,8 @@ import Testing
         let json = #"{"name":"fraud","health":"Degraded","reason":"AnalysisFailed","message":"rolled back","failedDigests":[],"stableHistory":[],"updatedAt":1}"#
         let state = try JSONDecoder().decode(RolloutState.self, from: Data(json.utf8))
         #expect(state.reason == .analysisFailed)
+        #expect(state.wait == nil && state.windowOverride == nil, "saved before change windows")
+        #expect(RolloutState.Wait.Reason.changeWindow.rawValue == "ChangeWindow")
         #expect(try JSONDecoder().decode(RolloutEvent.Kind.self, from: Data(#""aborted""#.utf8)) == .aborted)
     }
 

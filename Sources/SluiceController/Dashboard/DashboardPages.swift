@@ -83,6 +83,7 @@ enum DashboardPages {
     static func model(_ view: ModelView, role: APIRole, csrf: String?) -> String {
         let state = view.state
         var body = "<p><span class=\"\(state.health.rawValue)\">\(H.escape(state.health.rawValue))</span> · \(H.escape(state.reason.rawValue)) · \(H.escape(state.message))</p>"
+        body += windowWait(state)
         if let revision = state.appliedRevision ?? state.desiredRevision {
             body += "<p>Revision \(DashboardCommitLink.html(revision, link: view.link))</p>"
         }

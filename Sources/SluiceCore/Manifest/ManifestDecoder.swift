@@ -30,11 +30,13 @@ enum ManifestDecoder {
         let routing = Routing(
             stickyHeader: routingNode?.string("stickyHeader"),
             mirror: routingNode?["mirror"].map { Mirror(version: $0.string("version") ?? "", percent: $0.int("percent") ?? 0) })
-        return ModelDeployment(
+        var deployment = ModelDeployment(
             name: metadata?.string("name") ?? "", labels: labels, runtime: spec?.string("runtime") ?? "",
             versions: versions, traffic: traffic, routing: routing,
             rollout: spec?["rollout"].map(decodeRollout), monitors: (spec?.list("monitors") ?? []).map(decodeMonitor),
             scaling: spec?["scaling"].map(decodeScaling))
+        deployment.windows = (spec?.list("windows") ?? []).compactMap(ChangeWindow.init(node:))
+        return deployment
     }
 
     /// `spec.scaling` with its defaults: minReplicas 1, maxReplicas = minReplicas, target

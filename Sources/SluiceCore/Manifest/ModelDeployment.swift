@@ -19,6 +19,9 @@ public struct ModelDeployment: Sendable, Hashable, Codable {
     public var monitors: [Monitor]
     /// Replicas and autoscaling (`spec.scaling`); nil: one process per version.
     public var scaling: ReplicaScaling?
+    /// Change windows (`spec.windows`): when new rollouts and promotions may happen. Not part
+    /// of the spec digest: a window says when, never what runs.
+    public var windows: [ChangeWindow] = []
 
     /// Creates a deployment.
     public init(

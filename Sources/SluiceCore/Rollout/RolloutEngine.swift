@@ -44,16 +44,18 @@ public enum RolloutEngine {
 
     /// Advances a model toward `desired` (nil: the manifest is missing or invalid and the
     /// model keeps its last good state). An event that changes mirroring, stickiness or
-    /// pins says so.
+    /// pins says so. A closed `gate` (change windows) holds new rollouts and promotions, never
+    /// a rollback or an abort.
     public static func reconcile(
         desired: DesiredState.Model?,
         revision: String,
         manifestError: String?,
         state previous: RolloutState?,
         observation: ModelObservation,
-        now: Double
+        now: Double,
+        gate: WindowGate = .open
     ) -> Decision {
-        decide(desired: desired, revision: revision, manifestError: manifestError, state: previous, observation: observation, now: now)
+        decide(desired: desired, revision: revision, manifestError: manifestError, state: previous, observation: observation, now: now, gate: gate)
             .mentioningRouting(from: previous)
     }
 
@@ -63,11 +65,14 @@ public enum RolloutEngine {
         manifestError: String?,
         state previous: RolloutState?,
         observation: ModelObservation,
-        now: Double
+        now: Double,
+        gate windowGate: WindowGate
     ) -> Decision {
         var state = previous ?? RolloutState(name: desired?.name ?? "", now: now)
         var events: [RolloutEvent] = []
         state.manifestError = manifestError
+        // Said afresh by every pass: what holds the change now.
+        state.wait = nil
         guard let desired else {
             state.desiredRevision = nil
             state.desiredDigest = nil
@@ -80,8 +85,15 @@ public enum RolloutEngine {
         let target = ServingSet(desired.deployment, digest: desired.specDigest, revision: revision)
         state.desiredRevision = revision
         state.desiredDigest = desired.specDigest
+        if let override = state.windowOverride, !override.covers(target.digest, at: now) { state.windowOverride = nil }
+        // A person's `promote --override-window` opens the gate for this spec until the window closes.
+        let gate = state.windowOverride == nil ? windowGate : .open
 
         guard let stable = state.stable else {
+            if case .closed(let closure) = gate {
+                hold(&state, &events, closure, what: "the first deployment of \(desired.name)", revision: revision, previous: previous)
+                return Decision(state: state, events: events, analysisDue: false)
+            }
             // First deployment: straight to its traffic once ready (no steps, no analysis).
             state.stable = target
             state.stableHistory = [target.digest]
@@ -138,6 +150,12 @@ public enum RolloutEngine {
                 events.append(RolloutEvent(.fastRollback, "fast rollback of \(desired.name) to \(target.split)", revision: revision))
                 return Decision(state: state, events: events, analysisDue: false)
             }
+            if case .closed(let closure) = gate {
+                settle(&state, observation: observation, stable: stable)
+                let what = movesTrafficToNewVersions(from: stable, to: target) ? "the rollout to \(target.split)" : "the change to \(target.split)"
+                hold(&state, &events, closure, what: what, revision: revision, previous: previous)
+                return Decision(state: state, events: events, analysisDue: false)
+            }
             if !movesTrafficToNewVersions(from: stable, to: target) {
                 makeStable(&state, target)
                 state.health = .progressing
@@ -161,7 +179,19 @@ public enum RolloutEngine {
                     : "canary of \(desired.name) toward \(target.split) in \(steps.count) steps",
                 revision: revision))
         }
-        return advance(state: state, events: events, deployment: desired.deployment, observation: observation, now: now)
+        return advance(state: state, events: events, deployment: desired.deployment, observation: observation, now: now, gate: gate, previous: previous)
+    }
+
+    /// Holds a change at a closed window: the status says what waits and until when; the
+    /// history says it once, when the wait begins.
+    private static func hold(
+        _ state: inout RolloutState, _ events: inout [RolloutEvent], _ closure: WindowGate.Closure, what: String, revision: String,
+        previous: RolloutState?
+    ) {
+        state.wait = RolloutState.Wait(reason: .changeWindow, until: closure.until, message: closure.message)
+        state.reason = .changeWindow
+        state.message = "\(what) waits: \(closure.message)"
+        if previous?.wait == nil { events.append(RolloutEvent(.windowWait, state.message, revision: revision)) }
     }
 
     /// Continues the rollout in `state.candidate`.
@@ -170,7 +200,9 @@ public enum RolloutEngine {
         events input2: [RolloutEvent],
         deployment: ModelDeployment,
         observation: ModelObservation,
-        now: Double
+        now: Double,
+        gate: WindowGate,
+        previous: RolloutState?
     ) -> Decision {
         var state = input
         var events = input2
@@ -199,6 +231,16 @@ public enum RolloutEngine {
                 state.message = "waiting for \(newVersions.joined(separator: ", ")) to become ready"
                 return Decision(state: state, events: events, analysisDue: false)
             }
+        }
+        // A closed window holds the rollout where it is: no step advances, no promotion;
+        // analysis goes on, so a failing candidate is still aborted.
+        if case .closed(let closure) = gate {
+            state.candidate = candidate
+            state.health = .paused
+            hold(
+                &state, &events, closure, what: "step \(candidate.stepNumber)/\(steps.count) at \(candidate.weight)% toward \(candidate.target.split)",
+                revision: candidate.target.revision, previous: previous)
+            return Decision(state: state, events: events, analysisDue: isAnalysisDue(candidate, rollout: rollout, now: now))
         }
         // Walk the steps that can complete now.
         while candidate.step < steps.count {
@@ -260,14 +302,7 @@ public enum RolloutEngine {
         if candidate.step >= steps.count {
             return promote(state, events: events, now: now)
         }
-        // Analysis judges a full interval of traffic at the current weight (or of copies in a
-        // shadow step, at any weight), then every interval.
-        var analysisDue = false
-        if let analysis = rollout?.analysis, candidate.weight > 0 || candidate.shadow != nil, candidate.pauseReason == nil {
-            let began = candidate.shadow?.startedAt ?? candidate.weightChangedAt ?? candidate.stepStartedAt
-            let since = max(candidate.lastAnalysisAt ?? 0, began)
-            analysisDue = now - since >= analysis.interval.seconds
-        }
+        let analysisDue = isAnalysisDue(candidate, rollout: rollout, now: now)
         state.health = candidate.awaitingPromotion ? .paused : .progressing
         state.reason = candidate.awaitingPromotion ? (candidate.pauseReason == nil ? .awaitingApproval : .inconclusive) : .canary
         let shadowing = candidate.shadow.map {
@@ -278,15 +313,26 @@ public enum RolloutEngine {
         return Decision(state: state, events: events, analysisDue: analysisDue)
     }
 
-    /// Records an analysis run and acts on its verdict (abort, pause, or go on).
+    /// Analysis judges a full interval of traffic at the current weight (or of copies in a
+    /// shadow step, at any weight), then every interval.
+    private static func isAnalysisDue(_ candidate: RolloutState.Candidate, rollout: Rollout?, now: Double) -> Bool {
+        guard let analysis = rollout?.analysis, candidate.weight > 0 || candidate.shadow != nil, candidate.pauseReason == nil else { return false }
+        let began = candidate.shadow?.startedAt ?? candidate.weightChangedAt ?? candidate.stepStartedAt
+        let since = max(candidate.lastAnalysisAt ?? 0, began)
+        return now - since >= analysis.interval.seconds
+    }
+
+    /// Records an analysis run and acts on its verdict (abort, pause, or go on). A closed
+    /// `gate` holds the steps a successful run would pass; an abort always happens.
     public static func analyze(
         _ run: AnalysisRun,
         state input: RolloutState,
         deployment: ModelDeployment,
         observation: ModelObservation,
-        now: Double
+        now: Double,
+        gate: WindowGate = .open
     ) -> Decision {
-        judge(run, state: input, deployment: deployment, observation: observation, now: now).mentioningRouting(from: input)
+        judge(run, state: input, deployment: deployment, observation: observation, now: now, gate: gate).mentioningRouting(from: input)
     }
 
     private static func judge(
@@ -294,7 +340,8 @@ public enum RolloutEngine {
         state input: RolloutState,
         deployment: ModelDeployment,
         observation: ModelObservation,
-        now: Double
+        now: Double,
+        gate windowGate: WindowGate
     ) -> Decision {
         var state = input
         guard var candidate = state.candidate, let analysis = deployment.rollout?.analysis else {
@@ -332,7 +379,8 @@ public enum RolloutEngine {
             }
         }
         state.candidate = candidate
-        var decision = advance(state: state, events: [], deployment: deployment, observation: observation, now: now)
+        let gate = state.windowOverride?.covers(candidate.target.digest, at: now) == true ? .open : windowGate
+        var decision = advance(state: state, events: [], deployment: deployment, observation: observation, now: now, gate: gate, previous: input)
         events += decision.events
         decision.events = events
         decision.analysisDue = false

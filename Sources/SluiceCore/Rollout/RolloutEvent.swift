@@ -39,6 +39,13 @@ public struct RolloutEvent: Sendable, Hashable {
         /// A person asked to try a failed spec again.
         public static let retry = Kind(rawValue: "retry")
 
+        // MARK: Change windows
+
+        /// A change window holds a new rollout or a promotion; said once, when the wait begins.
+        public static let windowWait = Kind(rawValue: "windowWait")
+        /// A person let a change through a closed window (`sluice promote --override-window`).
+        public static let windowOverridden = Kind(rawValue: "windowOverridden")
+
         // MARK: Passes (the controller)
 
         /// A model gone from git was not pruned (unreadable manifests, or an empty set).

@@ -52,6 +52,8 @@ extension RolloutState {
         /// The manifest names a runtime the operator's config does not define; the model keeps
         /// its last good state (nothing, for a model never deployed).
         public static let runtimeUndefined = Reason(rawValue: "RuntimeUndefined")
+        /// A change window holds a new rollout or a promotion (``RolloutState/wait`` says until when).
+        public static let changeWindow = Reason(rawValue: "ChangeWindow")
         /// The model is gone from git but was not pruned.
         public static let kept = Reason(rawValue: "Kept")
     }

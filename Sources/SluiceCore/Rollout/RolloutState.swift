@@ -186,6 +186,12 @@ public struct RolloutState: Sendable, Hashable, Codable {
     /// How the last rollout ended; kept until the next rollout starts (nil before the first
     /// one, and while a rollout is in progress).
     public var lastRollout: RolloutOutcome?
+    /// What the model's change waits for (a closed change window) and until when; nil when
+    /// nothing holds it (and in a state saved before windows existed).
+    public var wait: Wait?
+    /// A person's `sluice promote --override-window` for the desired spec (nil: none, and in
+    /// a state saved before windows existed).
+    public var windowOverride: WindowOverride?
 
     public init(name: String, now: Double) {
         self.name = name

@@ -54,6 +54,7 @@ public enum ManifestSchema {
             FieldSchema(
                 "scaling", .object(scaling), default: "one process per version",
                 "Replicas per version and the load that adds them. During a canary the candidate gets a share of the bounds in proportion to its weight (at least one replica); the stable version keeps its own until promotion."),
+            windowsField,
         ])
 
     static let version = ObjectSchema(
@@ -345,7 +346,7 @@ public enum ManifestSchema {
     /// Every object definition, in reference order.
     public static let objects: [ObjectSchema] = [
         document, metadata, spec, version, routing, mirror, rollout, step, approval, shadow, analysis, check, monitor, criticalTier,
-        scaling, scalingTarget,
+        scaling, scalingTarget, window,
     ]
 
     /// Every documented field path (`spec.versions[].name`), depth first in definition order.

@@ -69,6 +69,8 @@ public enum ReferenceGenerator {
         case .labelValue: return "label value"
         case .headerName: return "header name"
         case .featureName: return "input name"
+        case .cronSchedule: return "cron schedule"
+        case .timeZone: return "time zone"
         }
     }
 }

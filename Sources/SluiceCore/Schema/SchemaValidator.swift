@@ -207,8 +207,11 @@ public struct SchemaValidator {
             if let problem = format.problem(in: text) {
                 let isPath = format == .artifact || format == .repositoryPath
                 // Paths, durations and digests name their exact problem; names also get the rule.
-                let explained = isPath || format == .duration || format == .digest
-                report(node.location, isPath ? .pathEscape : .invalidValue, path, explained ? problem : "\(problem); expected \(format.expectation)")
+                let explained = isPath || format == .duration || format == .digest || format == .timeZone
+                var message = explained ? problem : "\(problem); expected \(format.expectation)"
+                // "column 3" alone would read as the file's column: the schedule's field is named.
+                if format == .cronSchedule { message = "\(path): \(problem)" }
+                report(node.location, isPath ? .pathEscape : .invalidValue, path, message)
             }
         case .enumeration(let values) where !values.contains(text):
             var message = "'\(text)' is not one of " + values.joined(separator: ", ")

@@ -24,6 +24,16 @@ public enum StringFormat: String, Sendable, CaseIterable {
     case headerName
     /// A model input (feature) name as it appears in V2 requests.
     case featureName
+    /// A five-column cron schedule (``CronSchedule``): `0 22 * * FRI`, `*/15 9-17 * * MON-FRI`.
+    case cronSchedule
+    /// An IANA time-zone name (``ZoneName``): `UTC`, `Europe/Berlin`.
+    case timeZone
+
+    /// Whether ``pattern`` accepts exactly what ``problem(in:)`` accepts. A cron schedule's
+    /// ranges and a time zone's list of names are beyond a regular expression: their patterns
+    /// accept every valid value and catch only the grossest mistakes, and `sluice validate`
+    /// says the rest.
+    public var patternIsExact: Bool { self != .cronSchedule && self != .timeZone }
 
     /// The sentence shown after "expected".
     public var expectation: String {
@@ -48,6 +58,10 @@ public enum StringFormat: String, Sendable, CaseIterable {
             return "an HTTP header name: letters, digits and '-'"
         case .featureName:
             return "an input name: 1 to 256 characters with no control characters"
+        case .cronSchedule:
+            return "a cron schedule of five columns: minute hour day-of-month month day-of-week, such as '0 22 * * FRI'"
+        case .timeZone:
+            return "an IANA time zone name such as UTC, Europe/Berlin or America/New_York"
         }
     }
 
@@ -66,6 +80,8 @@ public enum StringFormat: String, Sendable, CaseIterable {
         case .labelValue: return "^([A-Za-z0-9]([-_.A-Za-z0-9]{0,61}[A-Za-z0-9])?)?$"
         case .headerName: return "^[A-Za-z0-9][-A-Za-z0-9]*$"
         case .featureName: return "^[^\\x00-\\x1f]{1,256}$"
+        case .cronSchedule: return "^[ \\t]*(@[A-Za-z]+|[-*/,?A-Za-z0-9]+([ \\t]+[-*/,?A-Za-z0-9]+){4})[ \\t]*$"
+        case .timeZone: return "^[A-Za-z][-+_/A-Za-z0-9]*$"
         }
     }
 
@@ -92,6 +108,10 @@ public enum StringFormat: String, Sendable, CaseIterable {
                 return "an input name may not contain control characters"
             }
             return nil
+        case .cronSchedule:
+            if case .failure(let error) = CronSchedule.parse(text) { return error.description }
+            return nil
+        case .timeZone: return ZoneName.problem(text)
         }
     }
 
