@@ -16,7 +16,7 @@ import Testing
 struct ControllerAPICommandTests {
     static let token = "controller-token-for-command-tests"
     /// The operators whose tokens the tests' API knows: the history names them as actors.
-    static let operators = ["erin", "carol", "dave"]
+    static let operators = ["erin", "carol", "dave", "frank"]
 
     static func token(of person: String) -> String { "token-of-\(person)-for-command-tests" }
 
