@@ -1,4 +1,5 @@
 internal import CLibGit2
+import Foundation
 
 extension GitSource {
     /// Whether the repository is a local one with a working tree (not bare, not a cache clone).
@@ -34,6 +35,17 @@ extension GitSource {
         options.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED.rawValue | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS.rawValue
             | GIT_STATUS_OPT_EXCLUDE_SUBMODULES.rawValue
         var list: OpaquePointer?
+        // Only the manifests' directory is examined: the cost follows it, not the repository.
+        let pathspec = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: 1)
+        pathspec.initialize(to: directory.isEmpty ? nil : strdup(directory))
+        defer {
+            free(pathspec.pointee)
+            pathspec.deallocate()
+        }
+        if pathspec.pointee != nil {
+            options.pathspec = git_strarray(strings: pathspec, count: 1)
+            options.flags |= GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH.rawValue  // a literal directory, not a glob
+        }
         try Libgit2.check("git_status_list_new", git_status_list_new(&list, repository.pointer, &options))
         guard let list else { return [] }
         defer { git_status_list_free(list) }
