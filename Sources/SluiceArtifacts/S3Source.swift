@@ -21,7 +21,8 @@ public struct S3Source: ArtifactSource {
     private let credentials: Result<AWSCredentials, ArtifactFetchError>
     private let region: String
     private let timeout: TimeAmount
-    private let client: HTTPClient
+    private let owner: HTTPSClientOwner
+    private var client: HTTPClient { owner.client }
 
     /// Reads the region, endpoint and credentials now. Throws only for a bad
     /// `config.endpoint`; missing credentials or a bad endpoint from the environment fail
@@ -31,7 +32,14 @@ public struct S3Source: ArtifactSource {
             ?? AWSCredentials.profileRegion(environment: environment, profile: config.profile) ?? "us-east-1"
         self.region = region
         self.timeout = .milliseconds(max(1, timeout.milliseconds))
-        self.client = client
+        // Its own client on the given one's event loops: a refused connection fails at once
+        // as a connection error, rather than being retried until the deadline and reported as
+        // a timeout or as the refusal depending on a race (the fetcher retries with backoff).
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = self.timeout
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.decompression = .disabled  // the bytes as stored: they are hashed
+        owner = HTTPSClientOwner(HTTPClient(eventLoopGroup: client.eventLoopGroup, configuration: configuration))
         do {
             endpoint = .success(try S3Endpoint(config: config, region: region, environment: environment))
         } catch let error as ArtifactFetchError {
@@ -46,6 +54,12 @@ public struct S3Source: ArtifactSource {
     }
 
     // MARK: - Resolve
+
+    /// Ends this source's connections, after the last download (later calls do nothing).
+    /// A source released without it shuts its client down in the background.
+    public func shutdown() async throws {
+        try await owner.shutdown()
+    }
 
     public func resolve(_ reference: ArtifactReference) async throws -> ResolvedArtifact {
         guard case .s3(let bucket, let key) = reference else {

@@ -57,11 +57,12 @@ extension Sluice {
             return page
         }
 
-        /// One command's help, without trailing spaces and with the user's cache directory spelled
-        /// as its usual default (help shows defaults, and that one depends on the environment).
+        /// One command's help, without trailing spaces and with the user's cache directories spelled
+        /// as their usual defaults (help shows defaults, and those depend on the environment).
         static func help(for command: any ParsableCommand.Type) -> String {
             Sluice.helpMessage(for: command, columns: columns)
                 .replacingOccurrences(of: RepositoryOptions.defaultCacheDirectory, with: "~/.cache/sluice/repos")
+                .replacingOccurrences(of: ManifestIndexOptions.defaultDirectory, with: "~/.cache/sluice/index")
                 .split(separator: "\n", omittingEmptySubsequences: false)
                 .map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }
                 .joined(separator: "\n")

@@ -201,8 +201,8 @@ struct S3SourceTests {
         config.endpoint = "http://127.0.0.1:\(refusing.port)"
         let source = try S3Source(
             config: config, timeout: .seconds(5), environment: ["AWS_ACCESS_KEY_ID": "AKIAX", "AWS_SECRET_ACCESS_KEY": "s"], client: HTTPClient.shared)
-        // AsyncHTTPClient retries a refused connect until the deadline, then reports the
-        // last connect error.
+        // The source's client does not retry a refused connect (the fetcher does, with
+        // backoff): the refusal is the error, at once, not a timeout after the deadline.
         let error = await #expect(throws: ArtifactFetchError.self) { try await source.resolve(.s3(bucket: "b", key: "k.bin")) }
         #expect(error?.kind == .connection, "\(String(describing: error))")
         #expect(error?.isRetryable == true)

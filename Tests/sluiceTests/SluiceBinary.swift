@@ -39,15 +39,17 @@ enum SluiceBinary {
         return (packageRoot.appendingPathComponent(".build/debug/sluice"), "the default path")
     }
 
-    /// This process's environment with XDG_CACHE_HOME in a directory of this test process,
-    /// so that caches the commands keep (the manifest index, remote clones) never land in the
-    /// home directory of whoever runs the tests.
-    static let environment: [String: String] = {
+    /// This process's environment as it is now (tests set variables for the commands) with
+    /// XDG_CACHE_HOME in a directory of this test process, so that caches the commands keep
+    /// (the manifest index, remote clones) never land in the home directory of whoever runs
+    /// the tests.
+    static var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-tests-cache-\(getpid())")
-        environment["XDG_CACHE_HOME"] = cache.path
+        environment["XDG_CACHE_HOME"] = cacheHome
         return environment
-    }()
+    }
+
+    private static let cacheHome = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-tests-cache-\(getpid())").path
 
     /// What a run printed and how it ended.
     struct Result {
