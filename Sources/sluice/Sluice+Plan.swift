@@ -139,7 +139,9 @@ extension Sluice {
                     (commits, signatureNotes) = try await PlanSignatures.commits(base: base, target: target, source: source, configPath: config)
                     notes += signatureNotes
                     clock.mark("signatures of \(commits.count) commits")
-                    if to == "HEAD" {
+                    // Only for the last commit against its parent (the default, run before
+                    // committing): a pull request's plan (--from) costs no working-tree scan.
+                    if to == "HEAD", from == nil {
                         if let note = await uncommittedNote(reader: reader, head: target) { notes.append(note) }
                         clock.mark("working tree status")
                     }

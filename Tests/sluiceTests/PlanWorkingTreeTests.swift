@@ -27,6 +27,10 @@ import Testing
         #expect(dirtyLines.dropFirst().first == "note: the working tree has uncommitted changes to 2 manifests (manifests/a.yaml, manifests/new/c.yaml) that this plan of the last commit leaves out; `sluice plan --working-tree` plans them")
         #expect(dirty.stdout.contains("+ b"))
         #expect(!dirty.stdout.contains("+ c"), "the plan is still the commit's")
+        // Revisions named (a pull request's plan in CI): no working-tree scan, no note.
+        let named = try await SluiceBinary.run(["plan", "--path", "manifests", "--from", base], in: repo.url)
+        #expect(named.status == 1)
+        #expect(!named.stdout.contains("note:"), "\(named.stdout)")
         #expect(dirty.stdout.contains("Plan: 1 to deploy (1 unchanged)."))
 
         let json = try await SluiceBinary.run(["plan", "--path", "manifests", "--format", "json"], in: repo.url)
