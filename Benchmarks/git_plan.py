@@ -7,8 +7,9 @@
 For each size it creates a git repository under Benchmarks/.work/git-N (generated manifests,
 one commit; then a commit changing one file) and measures, medians over --runs:
 
-  sluice plan (process)   `sluice plan --path manifests --no-index`: a cold process, reads the
-                          base whole (cold read) and then only the change
+  sluice plan (process)   `sluice plan --path manifests --from HEAD~1 --no-index` (revisions
+                          named, as CI names them): a cold process, reads the base whole (cold
+                          read) and then only the change
   first run, writes index the same with an empty --index-dir: a cold read, then the manifest
                           index written (what CI pays once, or when its cache is lost)
   warm index              `sluice plan --path manifests --index-dir D` with D kept from the run
@@ -98,15 +99,15 @@ def main():
         index_dir = os.path.join(WORK, "index-%d" % size)
         for _ in range(args.runs):
             shutil.rmtree(index_dir, ignore_errors=True)
-            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--index-dir", index_dir], repo)
+            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--from", "HEAD~1", "--index-dir", index_dir], repo)
             if result.returncode != 1:
                 sys.exit("sluice plan exited %d: %s%s" % (result.returncode, result.stdout, result.stderr))
             measured["first"].append(elapsed)
-            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--index-dir", index_dir, "--timing"], repo)
+            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--from", "HEAD~1", "--index-dir", index_dir, "--timing"], repo)
             if result.returncode != 1 or "read base (0 files read)" not in result.stderr:
                 sys.exit("sluice plan with a warm index exited %d: %s%s" % (result.returncode, result.stdout, result.stderr))
             measured["warm"].append(elapsed)
-            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--no-index", "--timing"], repo)
+            elapsed, result = run([args.sluice, "plan", "--path", "manifests", "--from", "HEAD~1", "--no-index", "--timing"], repo)
             if result.returncode != 1:
                 sys.exit("sluice plan exited %d: %s%s" % (result.returncode, result.stdout, result.stderr))
             values = phases(result.stderr)
