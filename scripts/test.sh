@@ -12,15 +12,28 @@ export SLUICE_BROWSER_TESTS=1
 swift build --build-tests
 logs=.build/test-logs
 mkdir -p "$logs"
+rm -f "$logs"/*-flaky.txt "$logs"/*-first-try.log
 # Two steps, so that the CPU-heavy unit tests of SluiceCore (sketches fed millions of values)
 # never share the two cores with the tests that start servers and wait for their answers.
 # Every suite has a 10-minute time limit per test; `timeout` (which signals its whole process
 # group, model servers and python peers included) is the backstop for a test that ignores it,
 # so that a hang fails the run with the names of the unfinished tests instead of using up CI.
+#
+# A step that fails (not at the backstop) runs once more, and only a second failure fails the
+# run: a stopgap for the rare process-wide stalls among hundreds of concurrent tests on two
+# cores (a loopback connect or an answer overdue by seconds; docs/testing.md). The first try's
+# failures are kept in .build/test-logs/STEP-flaky.txt and printed at the end, never hidden.
 run_tests() {  # log name, minutes, swift test arguments
-  local log=$logs/$1.log minutes=$2 status=0
+  local name=$1 log=$logs/$1.log minutes=$2 status=0
   shift 2
   timeout -k 30 "${minutes}m" swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ -z "${SLUICE_NO_RETRY:-}" ]; then
+    cp "$log" "$logs/$name-first-try.log"
+    grep -E 'recorded an issue|Caught error' "$log" > "$logs/$name-flaky.txt" || true
+    echo "test.sh: the $name step failed once ($(wc -l < "$logs/$name-flaky.txt") issues, in $logs/$name-flaky.txt); running it again" >&2
+    status=0
+    timeout -k 30 "${minutes}m" swift test --skip-build "$@" 2>&1 | tee "$log" || status=$?
+  fi
   if [ "$status" -ne 0 ]; then
     scripts/slowest-tests.py --unfinished "$log"
     echo "test.sh: swift test $* failed (status $status; 124 is the ${minutes}-minute backstop)" >&2
@@ -38,6 +51,11 @@ run_tests components 25 --skip "^SluiceCoreTests\\.|$serial"
 echo "== swift test: the timing-sensitive suites, alone ($serial)"
 run_tests serial 10 --filter "$serial"
 scripts/slowest-tests.py "$logs/core.log" "$logs/components.log" "$logs/serial.log"
+for flaky in "$logs"/*-flaky.txt; do
+  [ -e "$flaky" ] || continue
+  echo "test.sh: passed on the second try; the first try's issues ($flaky):" >&2
+  cat "$flaky" >&2
+done
 # The example V2 model server that the data-plane tests and the quickstart run.
 python3 -m unittest examples/server/test_v2_server.py
 # The README's first command, on the debug build the tests already made (a release build
