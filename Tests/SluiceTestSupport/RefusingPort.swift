@@ -12,6 +12,12 @@ public final class RefusingPort: @unchecked Sendable {
     private let descriptor: Int32
 
     public init() throws {
+        (descriptor, port) = try Self.bindLoopback(listening: false)
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on a port the kernel picks (close-on-exec), listening
+    /// (backlog 4) or not, and its port; the caller closes the descriptor.
+    public static func bindLoopback(listening: Bool) throws -> (descriptor: Int32, port: Int) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
         var address = sockaddr_in()
@@ -20,15 +26,14 @@ public final class RefusingPort: @unchecked Sendable {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+                bind(descriptor, pointer, length) == 0 && (!listening || listen(descriptor, 4) == 0) && getsockname(descriptor, pointer, &length) == 0
             }
         }
         guard bound else {
             close(descriptor)
             throw POSIXError(.EADDRINUSE)
         }
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     deinit { close(descriptor) }
