@@ -49,8 +49,7 @@ public struct ManifestIndex: Sendable {
     }
 
     /// The format version written in the header.
-    static let formatVersion = 1
-    static let magic = "sluice-manifest-index"
+    static let formatVersion: UInt32 = 2
 
     /// Where the index lives.
     public let file: URL
@@ -71,17 +70,15 @@ public struct ManifestIndex: Sendable {
         self.init(file: cacheDirectory.appendingPathComponent("manifest-index-\(key)"), fingerprint: fingerprint)
     }
 
-    /// The stored summaries, or why there are none usable.
-    public func load() -> Result<[IndexKey: ManifestSummary], Rejection> {
-        let data: Data
-        do {
-            data = try Data(contentsOf: file)
-        } catch CocoaError.fileReadNoSuchFile {
-            return .failure(.missing)
-        } catch {
-            return .failure(.unreadable)
+    /// The stored summaries, or why there are none usable. One read of the file, one SHA-256
+    /// over it, and a check of every entry's bounds; nothing is decoded until a lookup asks.
+    public func load() -> Result<Contents, Rejection> {
+        let bytes: [UInt8]
+        switch Self.readWhole(file.path) {
+        case .success(let read): bytes = read
+        case .failure(let rejection): return .failure(rejection)
         }
-        return Self.parse(data, fingerprint: fingerprint)
+        return Contents.parse(bytes, fingerprint: fingerprint)
     }
 
     /// Writes `entries` as the whole index (atomically: a temporary file renamed over it).
@@ -90,7 +87,7 @@ public struct ManifestIndex: Sendable {
         let directory = file.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let temporary = directory.appendingPathComponent(".\(file.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        try Self.serialize(entries, fingerprint: fingerprint).write(to: temporary)
+        try Data(Self.serialize(entries, fingerprint: fingerprint)).write(to: temporary)
         guard rename(temporary.path, file.path) == 0 else {
             let code = errno
             try? FileManager.default.removeItem(at: temporary)
@@ -107,104 +104,5 @@ public struct ManifestIndex: Sendable {
             self.path = path
             self.blob = blob
         }
-    }
-
-    // MARK: - format
-
-    /// `sluice-manifest-index 1`, `fingerprint F`, one line per entry (`BLOB TAB v|i TAB PATH
-    /// TAB NAMES`, names separated by 0x1F, fields percent-escaped), then `sha256 HEX` of all
-    /// that precedes it.
-    static func serialize(_ entries: [IndexKey: ManifestSummary], fingerprint: String) -> Data {
-        var text = "\(magic) \(formatVersion)\nfingerprint \(escape(fingerprint))\n"
-        text.reserveCapacity(entries.count * 96)
-        for (key, summary) in entries.sorted(by: { $0.key.path < $1.key.path }) {
-            text += key.blob.hex
-            text += summary.isValid ? "\tv\t" : "\ti\t"
-            text += escape(key.path)
-            text += "\t"
-            text += summary.names.map(escape).joined(separator: "\u{1F}")
-            text += "\n"
-        }
-        var data = Data(text.utf8)
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-        data.append(contentsOf: Array("sha256 \(digest)\n".utf8))
-        return data
-    }
-
-    static func parse(_ data: Data, fingerprint: String) -> Result<[IndexKey: ManifestSummary], Rejection> {
-        let bytes = [UInt8](data)
-        // The checksum line is last: "sha256 " + 64 hex + "\n".
-        let trailer = 7 + 64 + 1
-        guard bytes.count > trailer, bytes.last == 0x0A else { return .failure(.corrupt) }
-        let body = bytes[..<(bytes.count - trailer)]
-        let stated = String(decoding: bytes[(bytes.count - trailer)...], as: UTF8.self)
-        let lines = body.split(separator: 0x0A, omittingEmptySubsequences: false)
-        // Header first: another version says so even when its checksum differs.
-        guard lines.count >= 3, let header = String(validating: lines[0], as: UTF8.self), header.hasPrefix(magic + " ") else {
-            return .failure(.corrupt)
-        }
-        guard header == "\(magic) \(formatVersion)" else { return .failure(.otherFormat) }
-        let actual = "sha256 " + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined() + "\n"
-        guard actual == stated else { return .failure(.corrupt) }
-        guard String(decoding: lines[1], as: UTF8.self) == "fingerprint \(escape(fingerprint))" else { return .failure(.otherValidator) }
-        var entries: [IndexKey: ManifestSummary] = [:]
-        entries.reserveCapacity(lines.count)
-        for line in lines.dropFirst(2) where !line.isEmpty {
-            let fields = line.split(separator: 0x09, maxSplits: 3, omittingEmptySubsequences: false)
-            guard fields.count == 4, fields[0].count == 40, fields[0].allSatisfy(isLowerHex), fields[1].count == 1,
-                let flag = fields[1].first, flag == UInt8(ascii: "v") || flag == UInt8(ascii: "i"),
-                let path = unescape(fields[2]), !path.isEmpty
-            else { return .failure(.corrupt) }
-            var names: [String] = []
-            for name in fields[3].split(separator: 0x1F) {
-                guard let value = unescape(name) else { return .failure(.corrupt) }
-                names.append(value)
-            }
-            let key = IndexKey(path: path, blob: BlobID(hex: String(decoding: fields[0], as: UTF8.self)))
-            entries[key] = ManifestSummary(names: names, isValid: flag == UInt8(ascii: "v"))
-        }
-        return .success(entries)
-    }
-
-    private static func isLowerHex(_ byte: UInt8) -> Bool {
-        (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
-    }
-
-    /// `%`, tab, newline, carriage return and 0x1F as `%XX`: git paths and model names may hold any of them.
-    static func escape(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x25 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x1F }) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "%": out += "%25"
-            case "\t": out += "%09"
-            case "\n": out += "%0A"
-            case "\r": out += "%0D"
-            case "\u{1F}": out += "%1F"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    static func unescape(_ bytes: ArraySlice<UInt8>) -> String? {
-        guard bytes.contains(0x25) else { return String(validating: bytes, as: UTF8.self) }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            guard byte == 0x25 else {
-                out.append(byte)
-                index += 1
-                continue
-            }
-            guard bytes.endIndex - index >= 3,
-                let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
-            else { return nil }
-            out.append(value)
-            index += 3
-        }
-        return String(validating: out, as: UTF8.self)
     }
 }

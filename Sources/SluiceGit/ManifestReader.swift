@@ -40,22 +40,38 @@ public actor ManifestReader {
     /// Names and validity of the files validated on their own (no aliases), read or loaded from
     /// an on-disk index: enough to plan around an unchanged file without reading it.
     private var summaries: [CacheKey: ManifestSummary] = [:]
+    /// The on-disk index, looked up where it lies (not copied into `summaries`).
+    private var indexed: ManifestIndex.Contents?
+    /// Files read at a target through ``changedManifests(from:to:)``, which remembers no
+    /// snapshot of it: kept in the on-disk index too, so that the same plan again learns nothing.
+    private var changedKeys: Set<CacheKey> = []
     private var snapshots: [CommitID: TreeSnapshot] = [:]
     private var indexes: [CommitID: NameIndex] = [:]
     private var recentCommits: [CommitID] = []
 
     /// Which files declare which model names at one commit, and which files are invalid.
     private struct NameIndex {
-        var pathsByName: [String: Set<String>] = [:]
-        var namesByPath: [String: [String]] = [:]
+        /// The first file declaring each name; `morePathsByName` has the others (rare: a
+        /// duplicate), so that 10,000 files cost 10,000 strings, not 10,000 sets.
+        var pathByName: [String: String] = [:]
+        var morePathsByName: [String: [String]] = [:]
         var invalidPaths: Set<String> = []
         var modelCount = 0
 
         mutating func add(path: String, names: [String], isValid: Bool) {
-            namesByPath[path] = names
-            for name in names { pathsByName[name, default: []].insert(path) }
+            for name in names {
+                if let first = pathByName.updateValue(path, forKey: name) {
+                    pathByName[name] = first
+                    morePathsByName[name, default: []].append(path)
+                }
+            }
             modelCount += names.count
             if !isValid { invalidPaths.insert(path) }
+        }
+
+        func paths(declaring name: String) -> [String] {
+            guard let first = pathByName[name] else { return [] }
+            return [first] + (morePathsByName[name] ?? [])
         }
     }
 
@@ -97,9 +113,33 @@ public actor ManifestReader {
             snapshot = try await source.snapshot(at: commit, under: directory)
         }
         remember(snapshot)
-        // A file summarized (by an earlier read or the on-disk index) is read only when a plan needs it.
-        let read = try await readUncached(snapshot.files.map { CacheKey(path: $0.key, blob: $0.value) }.filter { summaries[$0] == nil })
-        _ = index(of: snapshot)
+        // A file summarized (by an earlier read or the on-disk index) is read only when a plan
+        // needs it; the name index is built in the same pass, one lookup per file.
+        var nameIndex = NameIndex()
+        var unsummarized: [CacheKey] = []
+        if let known = indexes[snapshot.commit] {
+            nameIndex = known
+        } else {
+            for (path, blob) in snapshot.files {
+                let key = CacheKey(path: path, blob: blob)
+                if let summary = summary(for: key) {
+                    nameIndex.add(path: path, names: summary.names, isValid: summary.isValid)
+                } else {
+                    unsummarized.append(key)
+                }
+            }
+        }
+        let read = try await readUncached(unsummarized)
+        if indexes[snapshot.commit] == nil {
+            for key in unsummarized {
+                if let summary = summary(for: key) {
+                    nameIndex.add(path: key.path, names: summary.names, isValid: summary.isValid)
+                } else if let file = cache[key] {
+                    nameIndex.add(path: key.path, names: file.entries.compactMap(\.name), isValid: file.isValid)
+                }
+            }
+            indexes[snapshot.commit] = nameIndex
+        }
         trimCache(keeping: snapshot)
         return read
     }
@@ -119,7 +159,9 @@ public actor ManifestReader {
             if let old = change.oldPath { changedBefore.insert(old) }
             if let new = change.newPath, let blob = change.newBlob { newBlobs[new] = blob }
         }
-        filesRead += try await readUncached(newBlobs.map { CacheKey(path: $0.key, blob: $0.value) })
+        let newKeys = newBlobs.map { CacheKey(path: $0.key, blob: $0.value) }
+        changedKeys.formUnion(newKeys)
+        filesRead += try await readUncached(newKeys)
         let after = newBlobs.compactMap { cache[CacheKey(path: $0.key, blob: $0.value)] }
         return try await changeSet(base: baseSnapshot, changedBefore: changedBefore, after: after, filesRead: filesRead)
     }
@@ -196,7 +238,7 @@ public actor ManifestReader {
         let changedPaths = changedBefore.union(after.map(\.path))
         var related = baseIndex.invalidPaths
         let names = Set(before.flatMap { $0.entries.compactMap(\.name) } + after.flatMap { $0.entries.compactMap(\.name) })
-        for name in names { related.formUnion(baseIndex.pathsByName[name] ?? []) }
+        for name in names { related.formUnion(baseIndex.paths(declaring: name)) }
         related.subtract(changedPaths)
         filesRead += try await readUncached(related.compactMap { path in baseSnapshot.files[path].map { CacheKey(path: path, blob: $0) } })
         let unchangedRelated = related.subtracting(changedPaths).sorted().compactMap { cachedFile($0, in: baseSnapshot) }
@@ -218,7 +260,7 @@ public actor ManifestReader {
         var index = NameIndex()
         for (path, blob) in snapshot.files {
             let key = CacheKey(path: path, blob: blob)
-            if let summary = summaries[key] {
+            if let summary = summary(for: key) {
                 index.add(path: path, names: summary.names, isValid: summary.isValid)
             } else if let file = cache[key] {
                 index.add(path: path, names: file.entries.compactMap(\.name), isValid: file.isValid)
@@ -242,8 +284,13 @@ public actor ManifestReader {
 
     /// Takes summaries from an on-disk index: files they describe are not read by ``load(at:relativeTo:)``
     /// unless a plan needs them. Call before reading.
-    public func useIndex(_ entries: [ManifestIndex.IndexKey: ManifestSummary]) {
-        summaries.merge(entries) { current, _ in current }
+    public func useIndex(_ contents: ManifestIndex.Contents) {
+        indexed = contents
+    }
+
+    /// A file's summary: learned by this reader, or from the on-disk index.
+    private func summary(for key: CacheKey) -> ManifestSummary? {
+        summaries[key] ?? indexed?.summary(path: key.path, blob: key.blob)
     }
 
     /// The summaries of the files of every commit read lately, to store as the on-disk index
@@ -253,8 +300,11 @@ public actor ManifestReader {
         for snapshot in snapshots.values {
             for (path, blob) in snapshot.files {
                 let key = CacheKey(path: path, blob: blob)
-                if let summary = summaries[key] { entries[key] = summary }
+                if let summary = summary(for: key) { entries[key] = summary }
             }
+        }
+        for key in changedKeys where entries[key] == nil {
+            if let summary = summary(for: key) { entries[key] = summary }
         }
         return entries
     }
@@ -278,7 +328,7 @@ public actor ManifestReader {
     /// Caches a validated file, and its summary when its validation stood on its own.
     private func keep(_ result: Validated, as key: CacheKey) {
         cache[key] = result.file
-        guard result.standsAlone, summaries[key] == nil else { return }
+        guard result.standsAlone, summary(for: key) == nil else { return }
         summaries[key] = ManifestSummary(names: result.file.entries.compactMap(\.name), isValid: result.file.isValid)
         summariesLearned += 1
     }
@@ -363,5 +413,6 @@ public actor ManifestReader {
         }
         cache = cache.filter { keep.contains($0.key) }
         summaries = summaries.filter { keep.contains($0.key) }
+        changedKeys = changedKeys.filter { keep.contains($0) }
     }
 }

@@ -48,6 +48,27 @@ import Testing
         #expect(!second.stderr.contains("write the manifest index"), "nothing new learned, nothing written")
     }
 
+    @Test("the CI form (--from): a warm run reads no file of the base, writes nothing, and says what --no-index says")
+    func pullRequestFormUsesTheIndex() async throws {
+        let repo = try repository()
+        let directory = try scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["plan", "--path", "manifests", "--from", "HEAD~1", "--index-dir", directory.path, "--timing"]
+        let reference = try await SluiceBinary.run(["plan", "--path", "manifests", "--from", "HEAD~1", "--no-index"], in: repo.url)
+        #expect(reference.status == 1, "\(reference.stdout)\(reference.stderr)")
+        let first = try await SluiceBinary.run(arguments, in: repo.url)
+        #expect(first.stdout == reference.stdout)
+        #expect(first.stderr.contains("write the manifest index"), "\(first.stderr)")
+        for _ in 0..<2 {
+            let warm = try await SluiceBinary.run(arguments, in: repo.url)
+            #expect(warm.status == reference.status)
+            #expect(warm.stdout == reference.stdout)
+            #expect(warm.stderr.contains("read the manifest index (31 files)"), "the base and the changed file: \(warm.stderr)")
+            #expect(warm.stderr.contains("read base (0 files read)"), "\(warm.stderr)")
+            #expect(!warm.stderr.contains("write the manifest index"), "the changed file was indexed too: \(warm.stderr)")
+        }
+    }
+
     @Test("a corrupt index or one from another format version is ignored, the plan is unchanged, and the index is written afresh")
     func corruptAndOtherVersions() async throws {
         let repo = try repository()
@@ -61,7 +82,9 @@ import Testing
             ("garbage", Data((0..<2048).map { _ in UInt8.random(in: 0...255) }), "corrupt"),
             ("truncated", good.prefix(good.count / 2), "corrupt"),
             ("empty", Data(), "corrupt"),
-            ("a later format", Data(String(decoding: good, as: UTF8.self).replacingOccurrences(of: "sluice-manifest-index 1\n", with: "sluice-manifest-index 7\n").utf8), "another format version"),
+            ("a later format", { var later = good; later[8] = 7; return later }(), "another format version"),
+            ("the text format of version 1", Data("sluice-manifest-index 1\nfingerprint x\nsha256 00\n".utf8), "another format version"),
+            ("a flipped byte", { var flipped = good; flipped[good.count / 2] ^= 0x40; return flipped }(), "corrupt"),
         ]
         for (what, bytes, reason) in damaged {
             try bytes.write(to: file)
