@@ -123,11 +123,16 @@ struct ControllerAPI: Sendable {
             switch webhook.verify(headers: headers, body: body) {
             case .accepted(let forge):
                 let keys = WebhookVerifier.deliveryKeys(headers, forge: forge)
-                // A delivery seen before (a replay) triggers nothing; a store that cannot
-                // say is treated as new: a pass is level-triggered, so one more is harmless.
-                let fresh = keys.isEmpty || ((try? controller.store.recordDelivery(keys: keys, at: Date().timeIntervalSince1970)) ?? true)
-                guard fresh else { return JSONAnswer(WebhookReply(accepted: false, reason: "delivery already received"), pretty: false) }
+                let replay = JSONAnswer(WebhookReply(accepted: false, reason: "delivery already received"), pretty: false)
+                // A delivery recorded before (a replay) triggers nothing. A new one starts its
+                // pass first and is recorded (a durable write) while the pass fetches; the record
+                // still decides the answer, so of two copies arriving together one is a replay
+                // (both may trigger: a pass is level-triggered, so one more is harmless, as it
+                // is when the store cannot say).
+                if !keys.isEmpty, (try? controller.store.hasDelivery(keys: keys)) == true { return replay }
                 await controller.trigger(.webhook(forge: forge.rawValue))
+                let fresh = keys.isEmpty || ((try? controller.store.recordDelivery(keys: keys, at: Date().timeIntervalSince1970)) ?? true)
+                guard fresh else { return replay }
                 return JSONAnswer(WebhookReply(accepted: true), status: .accepted, pretty: false)
             case .refused(let why):
                 throw Self.webhookRefused(why)

@@ -90,6 +90,8 @@ public actor GitSource {
         try Libgit2.check("git_fetch_options_init", git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)))
         options.prune = GIT_FETCH_PRUNE
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+        // Nothing reads FETCH_HEAD; libgit2 would write it twice per fetch.
+        options.update_fetchhead = 0
         let payload = CredentialPayload(credentials)
         payload.install(on: &options.callbacks)
         let secrets = credentials.secrets()

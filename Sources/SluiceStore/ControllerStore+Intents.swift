@@ -52,6 +52,18 @@ extension ControllerStore {
         }
     }
 
+    /// Whether a webhook delivery was recorded under any of `keys`: a read, no write, so that
+    /// a new delivery's pass can start before ``recordDelivery(keys:at:retention:)`` makes it
+    /// durable (which still decides, atomically, whether it was new).
+    public func hasDelivery(keys: [String]) throws -> Bool {
+        try database.read { db in
+            for key in keys where try Bool.fetchOne(db, sql: "SELECT 1 FROM webhookDelivery WHERE key = ?", arguments: [key]) == true {
+                return true
+            }
+            return false
+        }
+    }
+
     static func insert(_ reverts: [PendingRevert], at now: Double, db: Database) throws {
         for revert in reverts {
             try db.execute(
