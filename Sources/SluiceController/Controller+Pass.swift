@@ -25,6 +25,14 @@ extension Controller {
         }
         // Every pass that acted ends by noting whether it failed (the reconcile error events).
         defer { noteReconcileOutcome(at: now) }
+        // A remote's fetch is a round trip that what the backend runs does not depend on:
+        // that is read meanwhile. Without a fetch, git is read first, then the backend.
+        let backend = self.backend
+        let observing: Task<Result<ObservedState, DataPlaneError>, Never>? =
+            trigger.fetchesRemote && config.repositoryLocation.isRemote
+            ? Task {
+                do throws(DataPlaneError) { return .success(try await backend.observe()) } catch { return .failure(error) }
+            } : nil
         let gitFailure = await readGit(trigger)
         if let failure = gitFailure {
             lastPassError = failure
@@ -32,13 +40,19 @@ extension Controller {
             result.failure = (.readGit, failure)
             metrics.recordPassFailure(.readGit)
             // With a desired state from an earlier commit, the pass goes on with it.
-            if desired == nil { return result }
+            if desired == nil {
+                observing?.cancel()
+                return result
+            }
         }
-        guard let desired, let commit = desiredCommit else { return result }
+        guard let desired, let commit = desiredCommit else {
+            observing?.cancel()
+            return result
+        }
         result.commit = commit
         let observed: ObservedState
         do {
-            observed = try await backend.observe()
+            if let observing { observed = try await observing.value.get() } else { observed = try await backend.observe() }
         } catch {
             lastPassError = "\(error)"
             logger.error("pass (\(trigger)): \(error)", metadata: ["trigger": "\(trigger)"])

@@ -211,7 +211,8 @@ public actor Controller {
 
     func resolveHead(fetch: Bool) async throws -> CommitID {
         if fetch, config.repositoryLocation.isRemote {
-            try await source.fetch()
+            // Only the branch followed: no tags, no other branches' ref updates.
+            try await source.fetch(branch: config.branch)
         }
         if let branch = config.branch { return try await source.resolve(branch) }
         return try await source.resolve("HEAD")

@@ -79,8 +79,11 @@ public actor GitSource {
 
     /// Fetches every branch and tag of the remote into the cache (refs only, no checkout).
     /// History rewritten by a force-push replaces the old refs; branches deleted upstream are pruned.
+    /// With `branch`, fetches only that branch (`+refs/heads/B:refs/remotes/origin/B`) and no
+    /// tags: what a controller following one branch reads, at a fraction of the ref updates
+    /// (a name git would not accept as a branch falls back to fetching everything).
     /// - Throws: ``GitError`` when the remote cannot be reached; the refs read before stay in place.
-    public func fetch() throws(GitError) {
+    public func fetch(branch: String? = nil) throws(GitError) {
         guard let url = remoteURL else { return }
         var remote: OpaquePointer?
         try Libgit2.check("git_remote_lookup", git_remote_lookup(&remote, repository.pointer, "origin"))
@@ -89,17 +92,35 @@ public actor GitSource {
         var options = git_fetch_options()
         try Libgit2.check("git_fetch_options_init", git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)))
         options.prune = GIT_FETCH_PRUNE
-        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
         // Nothing reads FETCH_HEAD; libgit2 would write it twice per fetch.
         options.update_fetchhead = 0
+        let refspec = branch.flatMap(Self.branchRefspec)
+        options.download_tags = refspec == nil ? GIT_REMOTE_DOWNLOAD_TAGS_ALL : GIT_REMOTE_DOWNLOAD_TAGS_NONE
         let payload = CredentialPayload(credentials)
         payload.install(on: &options.callbacks)
         let secrets = credentials.secrets()
-        let result = withExtendedLifetime(payload) { git_remote_fetch(remote, nil, &options, "sluice fetch") }
+        let result = withExtendedLifetime(payload) { () -> Int32 in
+            guard let refspec else { return git_remote_fetch(remote, nil, &options, "sluice fetch") }
+            return refspec.withCString { text in
+                var strings: UnsafeMutablePointer<CChar>? = UnsafeMutablePointer(mutating: text)
+                return withUnsafeMutablePointer(to: &strings) { pointer in
+                    var array = git_strarray(strings: pointer, count: 1)
+                    return git_remote_fetch(remote, &array, &options, "sluice fetch")
+                }
+            }
+        }
         if result < 0 {
             let error = Libgit2.lastError(result, function: "git_remote_fetch", secrets: secrets)
             throw payload.error(error, doing: "cannot fetch \(Redaction.redactURLs(url))")
         }
+    }
+
+    /// The refspec that fetches one branch into its remote-tracking ref; nil for a name git
+    /// does not accept as a branch.
+    static func branchRefspec(_ branch: String) -> String? {
+        var valid: Int32 = 0
+        guard !branch.hasPrefix("-"), git_reference_name_is_valid(&valid, "refs/heads/" + branch) == 0, valid == 1 else { return nil }
+        return "+refs/heads/\(branch):refs/remotes/origin/\(branch)"
     }
 
     /// Resolves a revision (branch, tag, commit id, `HEAD~2`, `main^`) to a commit. In a remote

@@ -88,8 +88,10 @@ final class ControllerFixture: @unchecked Sendable {
         metricsProvider: MetricsProvider?, fetcher: ArtifactFetcher? = nil, logged: NIOLockedValueBox<[String]>,
         signatures: (verifier: CommitVerifier?, signer: CommitSigner?) = (nil, nil)
     ) throws -> Controller {
+        let source = config.repositoryLocation.isRemote
+            ? try GitSource.remote(url: config.repository, cacheDirectory: "\(config.stateDirectory)/repos") : try GitSource.open(path: config.repository)
         var environment = ControllerEnvironment(
-            config: config, source: try GitSource.open(path: config.repository), store: store, backend: backend, clock: clock,
+            config: config, source: source, store: store, backend: backend, clock: clock,
             metricsProvider: metricsProvider, logger: CapturedLog.logger(into: logged))
         environment.artifactFetcher = fetcher
         (environment.verifier, environment.signer) = signatures
@@ -103,6 +105,16 @@ final class ControllerFixture: @unchecked Sendable {
         controller = try Self.makeController(
             config: config, store: store, backend: dataPlane, clock: clock, metricsProvider: metricsProvider, fetcher: artifactFetcher, logged: logged,
             signatures: signatures)
+    }
+
+    /// The controller follows `server` (a bare repository) by its `file://` URL on branch
+    /// main, as the controller of a remote repository does: the fixture's commits so far are
+    /// pushed there, and a fresh controller opens its cache clone over the same store.
+    func followRemote(_ server: GitFixture) throws {
+        try repo.git(["push", "-q", server.path, "HEAD:refs/heads/main"])
+        config.repositoryLocation = .file(url: "file://" + server.path)
+        config.branch = "main"
+        try restart()
     }
 
     /// The `number`-th write from now (of `kind`, or of any kind) fails.

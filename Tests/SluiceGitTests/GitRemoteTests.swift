@@ -38,6 +38,36 @@ import Testing
         #expect(try await again.resolve("main").hex == second)
     }
 
+    @Test("fetching one branch moves it (a force-push too) and nothing else: no other branch, no tag; deleted upstream, it is gone")
+    func fetchesOneBranch() async throws {
+        let (server, work) = try Self.remotePair()
+        try work.commit("one", files: ["manifests/a.yaml": manifest("a")])
+        try work.git(["push", "-q", "origin", "main"])
+        let cache = Self.cacheDirectory()
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let source = try GitSource.remote(url: "file://" + server.path, cacheDirectory: cache)
+        let second = try work.commit("two", files: ["manifests/b.yaml": manifest("b")])
+        try work.git(["tag", "v2"])
+        try work.git(["push", "-q", "origin", "main", "v2", "main:other"])
+        try await source.fetch(branch: "main")
+        #expect(try await source.resolve("main").hex == second)
+        await #expect(throws: GitError.self, "no tag") { try await source.resolve("v2") }
+        await #expect(throws: GitError.self, "no other branch") { try await source.resolve("other") }
+        try work.git(["reset", "-q", "--hard", "HEAD~1"])
+        let rewritten = try work.commit("good", files: ["manifests/c.yaml": manifest("c")])
+        try work.git(["push", "-q", "--force", "origin", "main"])
+        try await source.fetch(branch: "main")
+        #expect(try await source.resolve("main").hex == rewritten)
+        // A name git refuses as a branch fetches everything, as without one.
+        try await source.fetch(branch: "bad..name")
+        #expect(try await source.resolve("v2").hex == second)
+        #expect(try await source.resolve("other").hex == second)
+        try work.git(["push", "-q", "origin", "--delete", "other"])
+        try await source.fetch(branch: "other")
+        await #expect(throws: GitError.self, "deleted upstream: pruned") { try await source.resolve("other") }
+        #expect(try await source.resolve("main").hex == rewritten)
+    }
+
     @Test func historyRewrittenByAForcePushReplacesTheOldRefs() async throws {
         let (server, work) = try Self.remotePair()
         try work.commit("one", files: ["m.yaml": manifest("a")])
