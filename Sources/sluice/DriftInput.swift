@@ -43,7 +43,9 @@ enum DriftInput {
 
     static func table(_ path: String, _ bytes: FileBytes) throws(Failure) -> CSVTable {
         do {
-            return try bytes.withUnsafeBytes { (buffer) throws(CSVError) in try CSVReader.read(buffer, file: path) }
+            return try bytes.withUnsafeBytes { (buffer) throws(CSVError) in
+                try CSVReader.read(buffer, file: path, progress: bytes.reading(at:))
+            }
         } catch {
             throw Failure(description: error.description)
         }

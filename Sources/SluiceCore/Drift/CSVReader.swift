@@ -15,8 +15,11 @@ public enum CSVReader {
         try bytes.withUnsafeBufferPointer { (buffer) throws(CSVError) -> CSVTable in try read(buffer, file: file) }
     }
 
-    /// Reads borrowed bytes (no copy).
-    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws(CSVError) -> CSVTable {
+    /// Reads borrowed bytes (no copy). `progress`, when given, is told the offset reading has
+    /// reached about every ``progressStep`` bytes: bytes before it are not read again except for
+    /// an error message or a column that turns categorical (a second pass), so a mapped file's
+    /// caller may page in what follows and release what precedes without changing the result.
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, progress: ((Int) -> Void)? = nil) throws(CSVError) -> CSVTable {
         var scanner = CSVScanner(bytes: bytes, file: file)
         var fields: [CSVScanner.Field] = []
         guard try scanner.next(into: &fields) else {
@@ -30,15 +33,21 @@ public enum CSVReader {
         defer { row.deallocate() }
         var rows = 0
         var allNumeric = true
+        var mark = progress == nil ? Int.max : scanner.index + progressStep
         while true {
+            if let progress, scanner.index >= mark {
+                progress(scanner.index)
+                mark = scanner.index + progressStep
+            }
             // Rows of plain numbers skip the field-by-field path while every column is numeric.
             if allNumeric {
                 builders.withUnsafeMutableBufferPointer { columns in
-                    while scanner.numericRecord(into: row, columns: columns.count) {
+                    while scanner.index < mark, scanner.numericRecord(into: row, columns: columns.count) {
                         rows += 1
                         for column in columns.indices { columns[column].numbers.append(row[column]) }
                     }
                 }
+                if scanner.index >= mark { continue }
             }
             guard try scanner.next(into: &fields) else { break }
             try checkWidth(fields, expected: names.count, scanner: scanner)
@@ -54,6 +63,9 @@ public enum CSVReader {
         }
         return CSVTable(columns: builders.map(\.column), rowCount: rows)
     }
+
+    /// How often ``read(_:file:progress:)`` reports its offset.
+    public static let progressStep = 1 << 20
 
     /// About how many rows follow `start`, from the length of the lines in its first 64 KiB and
     /// a margin of 5%: reserving that much up front spares the number arrays their doublings
