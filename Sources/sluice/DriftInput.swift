@@ -34,49 +34,26 @@ enum DriftInput {
         }
     }
 
-    /// The whole file, read into one array sized for it: going through `Data` held every
-    /// byte twice, and `sluice drift` reads both of its files at the same time. Pipes and process
-    /// substitutions (`<(…)`) are read to their end like files.
-    static func bytes(_ path: String) throws(Failure) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw Failure(description: "\(path): \(errno == ENOENT ? "no such file" : "cannot read the file")")
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        let size = fstat(descriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFREG ? Int(status.st_size) : 0
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(size)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if got == 0 { return bytes }
-            if got > 0 {
-                bytes.append(contentsOf: chunk[..<got])
-            } else if errno != EINTR {
-                throw Failure(description: "\(path): cannot read the file")
-            }
-        }
-    }
-
     /// A baseline when the name ends in `.json` or the content starts with `{`.
-    static func looksLikeBaseline(_ path: String, _ bytes: [UInt8]) -> Bool {
+    static func looksLikeBaseline(_ path: String, _ bytes: FileBytes) -> Bool {
         if path.lowercased().hasSuffix(".json") { return true }
-        let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        let first = bytes.withUnsafeBytes { $0.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D } }
         return first == UInt8(ascii: "{")
     }
 
-    static func table(_ path: String, _ bytes: [UInt8]) throws(Failure) -> CSVTable {
+    static func table(_ path: String, _ bytes: FileBytes) throws(Failure) -> CSVTable {
         do {
-            return try CSVReader.read(bytes, file: path)
+            return try bytes.withUnsafeBytes { (buffer) throws(CSVError) in
+                try CSVReader.read(buffer, file: path, progress: bytes.reading(at:))
+            }
         } catch {
             throw Failure(description: error.description)
         }
     }
 
-    static func baseline(_ path: String, _ bytes: [UInt8]) throws(Failure) -> DriftBaseline {
+    static func baseline(_ path: String, _ bytes: FileBytes) throws(Failure) -> DriftBaseline {
         do {
-            return try DriftBaseline(bytes: bytes)
+            return try DriftBaseline(bytes: bytes.array)
         } catch {
             if let line = error.line, let column = error.column {
                 throw Failure(description: "\(path):\(line):\(column): \(error.message)")
@@ -87,13 +64,13 @@ enum DriftInput {
 
     /// Reads a CSV file or a baseline.
     static func source(_ path: String) throws(Failure) -> Source {
-        let bytes = try bytes(path)
+        let bytes = try FileBytes(path: path)
         return looksLikeBaseline(path, bytes) ? .baseline(try baseline(path, bytes)) : .table(try table(path, bytes))
     }
 
     /// The CURRENT side, which must be a CSV file.
     static func currentTable(_ path: String) throws(Failure) -> CSVTable {
-        let bytes = try bytes(path)
+        let bytes = try FileBytes(path: path)
         guard !looksLikeBaseline(path, bytes) else {
             throw Failure(description: "\(path): CURRENT must be a CSV file (a baseline can only be the reference)")
         }

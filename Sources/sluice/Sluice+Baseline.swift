@@ -58,7 +58,7 @@ extension Sluice {
             private func build() throws(DriftInput.Failure) {
                 guard bins >= 1 else { throw DriftInput.Failure(description: "--bins: expected a number ≥ 1") }
                 guard sampleLimit >= 0 else { throw DriftInput.Failure(description: "--sample-limit: expected a number ≥ 0") }
-                var table = try DriftInput.table(data, try DriftInput.bytes(data))
+                var table = try DriftInput.table(data, try FileBytes(path: data))
                 if let named = try DriftInput.columns(columns) {
                     for name in named where table[name] == nil {
                         throw DriftInput.Failure(description: "--columns: '\(name)' is not a column of \(data) (\(table.header.joined(separator: ", ")))")

@@ -146,6 +146,27 @@ import Testing
         #expect(build.status == 2 && build.stderr == "sluice baseline build: ragged.csv:3:4: 2 fields; the header has 3\n")
     }
 
+    @Test("files larger than the read window: errors and a late categorical column after released pages; empty files")
+    func largeAndEmptyFiles() async throws {
+        let tree = try ManifestTree()
+        // About 6 MB: past the 4 MiB the reader pages in ahead, so the start has been released.
+        let rows = (0..<400_000).map { "\($0).5,\($0 % 977)\n" }.joined()
+        try tree.write("big.csv", "x,y\n" + rows + "1\n")
+        try tree.write("late.csv", "x,y\r\n" + rows + "3.5,n/a\n")
+        try tree.write("empty.csv", "")
+        try tree.write("header.csv", "x,y\n")
+        let big = try await SluiceBinary.run(["drift", "late.csv", "big.csv"], in: tree.url)
+        #expect(big.status == 2 && big.stderr == "sluice drift: big.csv:400002:2: 1 field; the header has 2\n")
+        let late = try await SluiceBinary.run(["drift", "late.csv", "late.csv", "--format", "json", "--columns", "y"], in: tree.url)
+        #expect(late.status == 0, "\(late.stderr)")
+        let y = try feature(try json(late.stdout), "y")
+        #expect(y["test"] as? String == "chi_square" && y["referenceCount"] as? Int == 400_001)
+        let empty = try await SluiceBinary.run(["drift", "late.csv", "empty.csv"], in: tree.url)
+        #expect(empty.status == 2 && empty.stderr == "sluice drift: empty.csv:1:1: the file is empty; expected a header row of column names\n")
+        let header = try await SluiceBinary.run(["drift", "late.csv", "header.csv", "--columns", "y"], in: tree.url)
+        #expect(header.status == 3, "no values is too little data: \(header.stdout)\(header.stderr)")
+    }
+
     @Test("json format: stable keys, columns on one side only, too little data exits 3")
     func jsonAndInsufficientData() async throws {
         let tree = try ManifestTree()

@@ -15,8 +15,11 @@ public enum CSVReader {
         try bytes.withUnsafeBufferPointer { (buffer) throws(CSVError) -> CSVTable in try read(buffer, file: file) }
     }
 
-    /// Reads borrowed bytes (no copy).
-    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws(CSVError) -> CSVTable {
+    /// Reads borrowed bytes (no copy). `progress`, when given, is told the offset reading has
+    /// reached about every ``progressStep`` bytes: bytes before it are not read again except for
+    /// an error message or a column that turns categorical (a second pass), so a mapped file's
+    /// caller may page in what follows and release what precedes without changing the result.
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, file: String, progress: ((Int) -> Void)? = nil) throws(CSVError) -> CSVTable {
         var scanner = CSVScanner(bytes: bytes, file: file)
         var fields: [CSVScanner.Field] = []
         guard try scanner.next(into: &fields) else {
@@ -24,19 +27,57 @@ public enum CSVReader {
         }
         let names = try header(fields, scanner: scanner)
         var builders = names.map { ColumnBuilder(name: $0) }
+        let expected = expectedRows(bytes, from: scanner.index, columns: names.count)
+        for column in builders.indices { builders[column].numbers.reserveCapacity(expected) }
+        let row = UnsafeMutablePointer<Double>.allocate(capacity: names.count)
+        defer { row.deallocate() }
         var rows = 0
-        while try scanner.next(into: &fields) {
+        var allNumeric = true
+        var mark = progress == nil ? Int.max : scanner.index + progressStep
+        while true {
+            if let progress, scanner.index >= mark {
+                progress(scanner.index)
+                mark = scanner.index + progressStep
+            }
+            // Rows of plain numbers skip the field-by-field path while every column is numeric.
+            if allNumeric {
+                builders.withUnsafeMutableBufferPointer { columns in
+                    while scanner.index < mark, scanner.numericRecord(into: row, columns: columns.count) {
+                        rows += 1
+                        for column in columns.indices { columns[column].numbers.append(row[column]) }
+                    }
+                }
+                if scanner.index >= mark { continue }
+            }
+            guard try scanner.next(into: &fields) else { break }
             try checkWidth(fields, expected: names.count, scanner: scanner)
             rows += 1
             for (column, field) in fields.enumerated() {
                 builders[column].add(field, scanner: scanner)
             }
+            allNumeric = allNumeric && builders.allSatisfy { $0.state == .numeric }
         }
         let rescan = builders.indices.filter { builders[$0].state == .rescan }
         if !rescan.isEmpty {
             try countCategories(of: rescan, in: &builders, bytes: bytes, file: file)
         }
         return CSVTable(columns: builders.map(\.column), rowCount: rows)
+    }
+
+    /// How often ``read(_:file:progress:)`` reports its offset.
+    public static let progressStep = 1 << 20
+
+    /// About how many rows follow `start`, from the length of the lines in its first 64 KiB and
+    /// a margin of 5%: reserving that much up front spares the number arrays their doublings
+    /// (each a copy and fresh pages to fault in). Never more than the bytes could hold, so a
+    /// short sample cannot reserve an absurd amount; too little only means the array grows.
+    private static func expectedRows(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, columns: Int) -> Int {
+        let remaining = bytes.count - start
+        let sample = UnsafeBufferPointer(rebasing: bytes[start..<start + min(remaining, 1 << 16)])
+        let lines = sample.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        guard lines > 0 else { return 0 }
+        let estimate = Int(Double(remaining) / Double(sample.count) * Double(lines) * 1.05) + 16
+        return min(estimate, remaining / (2 * max(columns, 1)) + 1)
     }
 
     private static func header(_ fields: [CSVScanner.Field], scanner: CSVScanner) throws(CSVError) -> [String] {

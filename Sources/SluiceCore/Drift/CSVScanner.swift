@@ -18,7 +18,7 @@ struct CSVScanner {
     private(set) var recordLine = 1
     private(set) var recordStart = 0
 
-    private static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
+    static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r")
 
     init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
         self.bytes = bytes
@@ -38,6 +38,18 @@ struct CSVScanner {
             if !blank { return true }
         }
         return false
+    }
+
+    /// Moves past a record that the caller read by itself (``numericRecord(into:)``): `end` is
+    /// the offset just after it, and `endsLine` says whether it ended with a newline.
+    mutating func skipRecord(to end: Int, endsLine: Bool) {
+        recordLine = line
+        recordStart = index
+        index = end
+        if endsLine {
+            line += 1
+            lineStart = end
+        }
     }
 
     /// The field's text, with `""` read as one quote.
