@@ -20,6 +20,8 @@ if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
 # gpg and ssh-keygen verify commit signatures (controller.verify) and sign Sluice's own reverts; the tests make real keys.
 if ! command -v gpg >/dev/null 2>&1 || ! command -v gpgconf >/dev/null 2>&1; then missing+=(gnupg); fi
 if ! command -v ssh-keygen >/dev/null 2>&1; then missing+=(openssh-client); fi
+# curl (with nghttp2) calls the gateway's gRPC listener with raw grpc-timeout headers in GRPCDeadlineTests.
+if ! command -v curl >/dev/null 2>&1 || ! curl -V | grep -q HTTP2; then missing+=(curl); fi
 # chromium renders the dashboard in DashboardBrowserTests (installed apart, below, without recommends).
 if ! command -v chromium >/dev/null 2>&1; then needChromium=1; else needChromium=0; fi
 # moto_server (S3 with SigV4 checks) for the S3 artifact tests: on this machine image already; from PyPI otherwise.

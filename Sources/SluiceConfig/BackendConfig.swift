@@ -119,10 +119,14 @@ public struct KubernetesRuntime: Sendable, Hashable {
     public var image: String
     /// The entrypoint override; nil keeps the image's.
     public var command: [String]?
-    /// Arguments, templated like local commands: `{model}`, `{version}`, `{artifactUri}`, `{port}`.
+    /// Arguments, templated like local commands: `{model}`, `{version}`, `{artifactUri}`, `{port}`, `{grpcPort}`.
     public var args: [String]
     /// The container port serving the V2 protocol.
     public var port: Int
+    /// The container port serving the V2 protocol over gRPC (h2c), when the model server has
+    /// one: `{grpcPort}` in `command`, `args` and `env`, a second container port (`h2c`) and
+    /// Service port (`grpc`).
+    public var grpcPort: Int?
     /// `resources` of the container, passed as written (requests and limits).
     public var resources: JSONValue?
     /// Environment variables (templated).
@@ -133,13 +137,14 @@ public struct KubernetesRuntime: Sendable, Hashable {
     public var replicas: Int
 
     public init(
-        image: String, command: [String]? = nil, args: [String] = [], port: Int = 8080, resources: JSONValue? = nil,
+        image: String, command: [String]? = nil, args: [String] = [], port: Int = 8080, grpcPort: Int? = nil, resources: JSONValue? = nil,
         env: [String: String] = [:], readinessPath: String = "/v2/models/{model}/ready", replicas: Int = 1
     ) {
         self.image = image
         self.command = command
         self.args = args
         self.port = port
+        self.grpcPort = grpcPort
         self.resources = resources
         self.env = env
         self.readinessPath = readinessPath

@@ -103,7 +103,28 @@ extension ConfigBuilder {
         }
         if let path = readinessPath(node, field: field) { runtime.readinessPath = path }
         if let replicas = integer(node["replicas"], in: 1...1000) { runtime.replicas = replicas }
+        checkGRPCPort(of: &runtime, node, field: field)
         return runtime
+    }
+
+    /// `grpcPort` read and checked against `port` and the templates: a gRPC port that is the
+    /// HTTP port, or `{grpcPort}` named without a `grpcPort`, is reported at that field.
+    private mutating func checkGRPCPort(of runtime: inout KubernetesRuntime, _ node: YAMLNode, field: String) {
+        let grpcNode = node["grpcPort"]
+        if let grpcPort = integer(grpcNode, in: 1...65535) {
+            if grpcPort == runtime.port {
+                problem(grpcNode ?? node, "\(field).grpcPort", "expected a port other than port (\(runtime.port)): the container serves HTTP and gRPC on separate ports, found \(grpcPort)")
+            } else {
+                runtime.grpcPort = grpcPort
+            }
+            return
+        }
+        guard grpcNode == nil else { return }
+        let token = CommandTemplate.Placeholder.grpcPort.token
+        let templates = (runtime.command ?? []) + runtime.args + runtime.env.values.sorted() + [runtime.readinessPath]
+        if templates.contains(where: { $0.contains(token) }) {
+            problem(node, "\(field).grpcPort", "missing: command, args, env or readinessPath name \(token), so the container needs a grpcPort (1-65535, not port)")
+        }
     }
 
     /// `runtimes.NAME.kserve`; nil when `modelFormat` is missing (reported by the schema).

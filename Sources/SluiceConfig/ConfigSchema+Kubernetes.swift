@@ -93,8 +93,11 @@ extension ConfigSchema {
                 "The container's `command` (templated like `args`)."),
             FieldSchema(
                 "args", .list(.text(nil), minItems: 0, uniqueField: nil), default: "none",
-                "The container's `args`; `{model}`, `{version}`, `{artifactUri}` (the manifest's artifact URI, unchanged) and `{port}` are filled in."),
+                "The container's `args`; `{model}`, `{version}`, `{artifactUri}` (the manifest's artifact URI, unchanged), `{port}` and `{grpcPort}` are filled in."),
             FieldSchema("port", .integer(minimum: 1, maximum: 65535), default: "`8080`", "The container port serving the V2 protocol."),
+            FieldSchema(
+                "grpcPort", .integer(minimum: 1, maximum: 65535), default: "none",
+                "The container port serving the V2 protocol over gRPC (h2c), not `port`: rendered as a second container port named `h2c` and Service port `grpc`, and filled into `{grpcPort}`; required when `command`, `args` or `env` name `{grpcPort}` (docs/kubernetes-objects.md)."),
             FieldSchema("resources", .object(containerResources), default: "none", "The container's resource requests and limits."),
             FieldSchema("env", .map(keys: nil, values: .text(nil)), default: "none", "Environment variables of the container (templated)."),
             FieldSchema(

@@ -101,6 +101,7 @@ struct KubernetesConfigTests: ConfigParsing {
                   command: [mlserver]
                   args: [start, "{artifactUri}", --port, 8080]
                   port: 9000
+                  grpcPort: 9001
                   resources:
                     requests: {cpu: 500m, memory: 2Gi, nvidia.com/gpu: 1}
                     limits: {cpu: "1.5", memory: 4e9}
@@ -118,6 +119,7 @@ struct KubernetesConfigTests: ConfigParsing {
         #expect(kubernetes.command == ["mlserver"])
         #expect(kubernetes.args == ["start", "{artifactUri}", "--port", "8080"])
         #expect(kubernetes.port == 9000)
+        #expect(kubernetes.grpcPort == 9001)
         #expect(
             kubernetes.resources
                 == .object([
@@ -134,7 +136,7 @@ struct KubernetesConfigTests: ConfigParsing {
                     resources: .object([("limits", .object([("memory", .string("1Gi"))]))])))
         let bare = try #require(config["bare"]?.kubernetes)
         #expect(bare == KubernetesRuntime(image: "registry.example/server@sha256:0123"))
-        #expect(bare.port == 8080 && bare.replicas == 1 && bare.readinessPath == "/v2/models/{model}/ready" && bare.command == nil)
+        #expect(bare.port == 8080 && bare.replicas == 1 && bare.readinessPath == "/v2/models/{model}/ready" && bare.command == nil && bare.grpcPort == nil)
         #expect(config["bare"]?.kserve == nil)
     }
 

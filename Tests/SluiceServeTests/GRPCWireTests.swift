@@ -68,3 +68,41 @@ struct GRPCWireTests {
         #expect(GRPCStatusCode.ok.httpEquivalent == 200 && GRPCStatusCode.unavailable.httpEquivalent == 503)
     }
 }
+
+@Suite("grpc-timeout values")
+struct GRPCTimeoutTests {
+    @Test("every unit is read; at most 8 digits; anything else is a problem that names the value")
+    func parse() throws {
+        #expect(try GRPCTimeout.parse("1H") == .hours(1))
+        #expect(try GRPCTimeout.parse("2M") == .minutes(2))
+        #expect(try GRPCTimeout.parse("30S") == .seconds(30))
+        #expect(try GRPCTimeout.parse("250m") == .milliseconds(250))
+        #expect(try GRPCTimeout.parse("7u") == .microseconds(7))
+        #expect(try GRPCTimeout.parse("0n") == .nanoseconds(0))
+        #expect(try GRPCTimeout.parse("2562047H") == .hours(2_562_047))
+        #expect(try GRPCTimeout.parse("99999999H") == .nanoseconds(.max))
+        #expect(try GRPCTimeout.parse("99999999M") == .minutes(99_999_999))
+        #expect(throws: GRPCTimeout.Problem.empty) { try GRPCTimeout.parse("") }
+        #expect(throws: GRPCTimeout.Problem.tooManyDigits("123456789m")) { try GRPCTimeout.parse("123456789m") }
+        #expect(throws: GRPCTimeout.Problem.unknownUnit("10s")) { try GRPCTimeout.parse("10s") }
+        #expect(throws: GRPCTimeout.Problem.unknownUnit("10")) { try GRPCTimeout.parse("10") }
+        #expect(throws: GRPCTimeout.Problem.notDigits("m")) { try GRPCTimeout.parse("m") }
+        #expect(throws: GRPCTimeout.Problem.notDigits(" 1S")) { try GRPCTimeout.parse(" 1S") }
+        #expect(throws: GRPCTimeout.Problem.notDigits("+1S")) { try GRPCTimeout.parse("+1S") }
+        #expect(throws: GRPCTimeout.Problem.notDigits("?S")) { try GRPCTimeout.parse("١S") }
+    }
+
+    @Test("the time left is sent in the finest unit that fits 8 digits, rounded up, never zero")
+    func encode() throws {
+        #expect(GRPCTimeout.encode(.nanoseconds(0)) == "1n")
+        #expect(GRPCTimeout.encode(.nanoseconds(-5)) == "1n")
+        #expect(GRPCTimeout.encode(.nanoseconds(99_999_999)) == "99999999n")
+        #expect(GRPCTimeout.encode(.milliseconds(300)) == "300000u")
+        #expect(GRPCTimeout.encode(.nanoseconds(100_000_001)) == "100001u")
+        #expect(GRPCTimeout.encode(.seconds(120)) == "120000m")
+        #expect(GRPCTimeout.encode(.hours(1000)) == "3600000S")
+        for amount in [TimeAmount.milliseconds(1), .seconds(59), .minutes(7), .hours(30)] {
+            #expect(try GRPCTimeout.parse(GRPCTimeout.encode(amount)) >= amount)
+        }
+    }
+}

@@ -107,11 +107,15 @@ public struct KubernetesRenderer: Sendable {
         })
     }
 
-    /// `{model}`, `{version}`, `{artifactUri}` and `{port}` replaced in `text`.
-    static func template(_ text: String, model: String, version: VersionRuntime, port: Int) -> String {
-        text.replacingOccurrences(of: "{model}", with: model)
+    /// `{model}`, `{version}`, `{artifactUri}`, `{port}` and (when the runtime has one)
+    /// `{grpcPort}` replaced in `text`. The config reader refuses `{grpcPort}` without a
+    /// `grpcPort`, so it is never left in a rendered object.
+    static func template(_ text: String, model: String, version: VersionRuntime, port: Int, grpcPort: Int? = nil) -> String {
+        let filled = text.replacingOccurrences(of: "{model}", with: model)
             .replacingOccurrences(of: "{version}", with: version.name)
             .replacingOccurrences(of: "{artifactUri}", with: version.artifact ?? "")
             .replacingOccurrences(of: "{port}", with: String(port))
+        guard let grpcPort else { return filled }
+        return filled.replacingOccurrences(of: "{grpcPort}", with: String(grpcPort))
     }
 }

@@ -5,7 +5,8 @@ import NIOHTTP2
 /// One call's stream to a model server: sends the request's headers and message, collects
 /// the response headers, messages (bounded) and trailers, and completes the promise exactly
 /// once: with the answer, or with an ``UpstreamFailure`` (unanswered when not even a header
-/// came back, so the gateway may try another replica).
+/// came back, so the gateway may try another replica). At the call's deadline it fails with
+/// ``UpstreamFailure/timeout`` and closes the stream, which resets it (RST_STREAM CANCEL).
 final class GRPCClientStreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
@@ -13,24 +14,24 @@ final class GRPCClientStreamHandler: ChannelInboundHandler {
     private let request: GRPCUpstreamRequest
     private let authority: String
     private let promise: EventLoopPromise<GRPCUpstreamResponse>
-    private let timeout: TimeAmount
+    private let deadline: NIODeadline
     private let maximumResponse: Int
     private var headers: HPACKHeaders?
     private var messages = ByteBuffer()
     private var completed = false
-    private var deadline: Scheduled<Void>?
+    private var deadlineTask: Scheduled<Void>?
 
-    init(request: GRPCUpstreamRequest, authority: String, promise: EventLoopPromise<GRPCUpstreamResponse>, timeout: TimeAmount, maximumResponse: Int) {
+    init(request: GRPCUpstreamRequest, authority: String, promise: EventLoopPromise<GRPCUpstreamResponse>, deadline: NIODeadline, maximumResponse: Int) {
         self.request = request
         self.authority = authority
         self.promise = promise
-        self.timeout = timeout
+        self.deadline = deadline
         self.maximumResponse = maximumResponse
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: timeout) {
+        deadlineTask = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
             handler.finish(.failure(UpstreamFailure.timeout), context: context)
         }
@@ -48,6 +49,8 @@ final class GRPCClientStreamHandler: ChannelInboundHandler {
             "content-type": "application/grpc", "te": "trailers",
         ]
         head.add(contentsOf: request.metadata)
+        // The time left, so that the model server can give up when the gateway does.
+        head.add(name: "grpc-timeout", value: GRPCTimeout.encode(deadline - .now()))
         context.write(wrapOutboundOut(.headers(.init(headers: head))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(request.body), endStream: true))), promise: nil)
         context.fireChannelActive()
@@ -98,7 +101,7 @@ final class GRPCClientStreamHandler: ChannelInboundHandler {
     private func finish(_ result: Result<GRPCUpstreamResponse, any Error>, context: ChannelHandlerContext) {
         guard !completed else { return }
         completed = true
-        deadline?.cancel()
+        deadlineTask?.cancel()
         promise.completeWith(result)
         if case .failure = result { context.close(promise: nil) }
     }

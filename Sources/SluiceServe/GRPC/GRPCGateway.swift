@@ -22,6 +22,8 @@ final class GRPCGateway: GRPCResponder {
     private static let notForwarded: Set<String> = [
         "content-type", "te", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host",
         "content-length", "x-request-id",
+        // Replaced by the time left when the call is sent on.
+        "grpc-timeout",
     ]
 
     init(routes: RoutingTableBox, client: GRPCUpstreamClient, statistics: TrafficStatistics, config: ServeConfig,
@@ -70,8 +72,44 @@ final class GRPCGateway: GRPCResponder {
         }
     }
 
+    /// How long a call may take: the caller's `grpc-timeout` when it is shorter than
+    /// `serve.upstreamTimeout`, else that.
+    struct CallBudget {
+        var deadline: NIODeadline
+        var amount: TimeAmount
+        var setByCaller: Bool
+
+        /// What the caller is told when it passed.
+        func reason(model: String, version: String) -> String {
+            let milliseconds = amount.nanoseconds / 1_000_000
+            let limit = setByCaller ? "the caller's grpc-timeout (\(milliseconds) ms)" : "\(milliseconds) ms (serve.upstreamTimeout)"
+            return "model '\(model)' version '\(version)' did not answer within \(limit)"
+        }
+    }
+
+    /// The call's budget from its `grpc-timeout` header, or the INTERNAL answer grpc-go's
+    /// server gives a malformed one ("malformed grpc-timeout: …").
+    private func budget(of headers: HPACKHeaders) -> Result<CallBudget, GRPCRefusal> {
+        let now = NIODeadline.now()
+        guard let header = headers.first(name: "grpc-timeout") else {
+            return .success(CallBudget(deadline: now + timeout, amount: timeout, setByCaller: false))
+        }
+        do {
+            let asked = try GRPCTimeout.parse(header)
+            let amount = min(asked, timeout)
+            return .success(CallBudget(deadline: now + amount, amount: amount, setByCaller: asked < timeout))
+        } catch {
+            return .failure(GRPCRefusal(.internal, "malformed grpc-timeout: \(error)"))
+        }
+    }
+
     private func forward(_ call: GRPCCall, method: GRPCMethod) -> EventLoopFuture<GRPCReply> {
         let loop = call.eventLoop
+        let budget: CallBudget
+        switch self.budget(of: call.headers) {
+        case .success(let found): budget = found
+        case .failure(let refusal): return loop.makeSucceededFuture(refusal.reply)
+        }
         let model: String
         let explicit: String?
         switch Self.read(call, method: method) {
@@ -94,9 +132,9 @@ final class GRPCGateway: GRPCResponder {
         let request = GRPCUpstreamRequest(path: call.path, metadata: metadata, body: call.body)
         let promise = loop.makePromise(of: GRPCReply.self)
         let finish: @Sendable (Result<GRPCUpstreamResponse, any Error>, UpstreamTarget) -> Void = { result, answered in
-            promise.succeed(self.reply(to: result, from: answered, model: model, requestID: requestID))
+            promise.succeed(self.reply(to: result, from: answered, model: model, requestID: requestID, budget: budget))
         }
-        send(request, to: target, model: model, loop: loop, mirrored: false) { result in
+        send(request, to: target, model: model, loop: loop, deadline: budget.deadline, mirrored: false) { result in
             // Unanswered: another ready replica of the version, else (unless the caller named
             // the version) another ready version, once, as the HTTP gateway does.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
@@ -109,7 +147,7 @@ final class GRPCGateway: GRPCResponder {
                 finish(result, target)
                 return
             }
-            self.send(request, to: retry, model: model, loop: loop, mirrored: false) { finish($0, retry) }
+            self.send(request, to: retry, model: model, loop: loop, deadline: budget.deadline, mirrored: false) { finish($0, retry) }
         }
         // A copy of an inference call for the route's mirror, after the caller's call; never
         // retried, never paired (gRPC answers are not compared), its answer discarded.
@@ -117,25 +155,29 @@ final class GRPCGateway: GRPCResponder {
            let copy = MirrorCopy.draw(
                routes, model: model, servedBy: target.version, statistics: statistics, cap: maxMirroredInFlight, paired: false,
                usable: { $0.grpcAddress != nil }) {
-            send(request, to: copy.target, model: model, loop: loop, mirrored: true) { _ in self.statistics.release(copy.slot) }
+            send(request, to: copy.target, model: model, loop: loop, deadline: budget.deadline, mirrored: true) { _ in self.statistics.release(copy.slot) }
         }
         return promise.futureResult
     }
 
     /// Sends one call to `target`'s gRPC port, counting it in flight and in the version's
     /// statistics (its HTTP-equivalent status for the request counters, and for served calls
-    /// its gRPC status code).
+    /// its gRPC status code). A call whose deadline already passed is not sent.
     private func send(
-        _ request: GRPCUpstreamRequest, to target: UpstreamTarget, model: String, loop: any EventLoop, mirrored: Bool,
+        _ request: GRPCUpstreamRequest, to target: UpstreamTarget, model: String, loop: any EventLoop, deadline: NIODeadline, mirrored: Bool,
         completion: @escaping @Sendable (Result<GRPCUpstreamResponse, any Error>) -> Void
     ) {
         guard let address = target.grpcAddress else {
             completion(.failure(GRPCRefusal(.failedPrecondition, "version '\(target.version)' of model '\(model)' runs a runtime without a gRPC port ({grpcPort})")))
             return
         }
+        guard deadline > .now() else {
+            completion(.failure(UpstreamFailure.timeout))
+            return
+        }
         target.begin()
         let started = NIODeadline.now()
-        client.send(request, to: address, on: loop, timeout: timeout).whenComplete { result in
+        client.send(request, to: address, on: loop, deadline: deadline).whenComplete { result in
             target.end()
             let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
             let code: GRPCStatusCode
@@ -182,7 +224,9 @@ final class GRPCGateway: GRPCResponder {
 
     /// The caller's answer: the model server's, with Sluice's metadata, or the status
     /// saying what failed.
-    private func reply(to result: Result<GRPCUpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String) -> GRPCReply {
+    private func reply(
+        to result: Result<GRPCUpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String, budget: CallBudget
+    ) -> GRPCReply {
         var metadata: HPACKHeaders = ["x-sluice-model": model, "x-sluice-version": target.version, "x-request-id": requestID]
         switch result {
         case .success(let upstream):
@@ -197,7 +241,7 @@ final class GRPCGateway: GRPCResponder {
             let reason: String
             switch error {
             case let refusal as GRPCRefusal: reason = refusal.message
-            case UpstreamFailure.timeout: reason = "model '\(model)' version '\(target.version)' did not answer within \(timeout.nanoseconds / 1_000_000) ms"
+            case UpstreamFailure.timeout: reason = budget.reason(model: model, version: target.version)
             default: reason = "model '\(model)' version '\(target.version)' failed: \(error)"
             }
             metadata.remove(name: "x-sluice-model")

@@ -51,8 +51,10 @@ final class GRPCUpstreamClient: Sendable {
     }
 
     /// Sends `request` to `address` on `loop` (the caller's), failing with an
-    /// ``UpstreamFailure`` that says whether the server saw anything.
-    func send(_ request: GRPCUpstreamRequest, to address: UpstreamAddress, on loop: any EventLoop, timeout: TimeAmount) -> EventLoopFuture<GRPCUpstreamResponse> {
+    /// ``UpstreamFailure`` that says whether the server saw anything, or with
+    /// ``UpstreamFailure/timeout`` at `deadline` (the stream is reset then; the model server
+    /// is told the time left in `grpc-timeout`).
+    func send(_ request: GRPCUpstreamRequest, to address: UpstreamAddress, on loop: any EventLoop, deadline: NIODeadline) -> EventLoopFuture<GRPCUpstreamResponse> {
         let maximumResponse = self.maximumResponse
         return connection(to: address, on: loop).flatMap { connection in
             let promise = loop.makePromise(of: GRPCUpstreamResponse.self)
@@ -60,7 +62,7 @@ final class GRPCUpstreamClient: Sendable {
                 stream.eventLoop.makeCompletedFuture {
                     let handler = GRPCClientStreamHandler(
                         request: request, authority: "\(address.host):\(address.port)", promise: promise,
-                        timeout: timeout, maximumResponse: maximumResponse)
+                        deadline: deadline, maximumResponse: maximumResponse)
                     try stream.pipeline.syncOperations.addHandler(handler)
                 }
             }.whenFailure { error in

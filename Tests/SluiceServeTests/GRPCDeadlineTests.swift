@@ -1,0 +1,104 @@
+import Foundation
+import SluiceConfig
+import SluiceCore
+import SluiceTestSupport
+import Testing
+@testable import SluiceServe
+
+/// The caller's `grpc-timeout` over real h2c on loopback: a model server whose gRPC port takes
+/// calls and never answers (Fixtures/grpc_stall_server.py, logging the frames it receives), a
+/// gateway with a long `upstreamTimeout`, and curl (HTTP/2 with prior knowledge) sending the
+/// header as written, so that malformed values reach the gateway as they are.
+@Suite("gRPC deadlines: the caller's grpc-timeout", .serialized)
+struct GRPCDeadlineTests {
+    static var stallServer: String {
+        MLflowServer.packageRoot.appendingPathComponent("Tests/SluiceServeTests/Fixtures/grpc_stall_server.py").path
+    }
+
+    static func runtimes(_ directory: URL) -> [String: RuntimeDefinition] {
+        let log = directory.appendingPathComponent("grpc-frames.log").path
+        return ["stall": RuntimeDefinition(
+            command: ["python3", stallServer, "{port}", "{grpcPort}", log], environment: ["PYTHONUNBUFFERED": "1"],
+            workingDirectory: directory.path)]
+    }
+
+    /// One call's answer as curl printed its headers (a trailers-only answer is one header block).
+    struct Answer {
+        var status: Int32
+        var headers: [String: String]
+        var output: String
+        var code: String? { headers["grpc-status"] }
+        var message: String? { headers["grpc-message"].flatMap { $0.removingPercentEncoding } }
+    }
+
+    /// `ModelInfer` for `model` through the gateway with `grpc-timeout: timeout`; curl gives up
+    /// after 60 s, half the gateway's `upstreamTimeout`.
+    static func call(_ fixture: DataPlaneFixture, model: String, timeout: String?) async throws -> Answer {
+        let port = try #require(fixture.grpcPort)
+        // ModelInferRequest{model_name: model}, length-prefixed.
+        var message = Data([0x0A, UInt8(model.utf8.count)]) + Data(model.utf8)
+        message = Data([0, 0, 0, 0, UInt8(message.count)]) + message
+        let body = fixture.directory.appendingPathComponent("call-\(UUID().uuidString.prefix(8)).bin")
+        try message.write(to: body)
+        var arguments = [
+            "curl", "-sS", "--http2-prior-knowledge", "--max-time", "60", "-o", "/dev/null", "-D", "-",
+            "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", "@\(body.path)",
+        ]
+        if let timeout { arguments += ["-H", "grpc-timeout: \(timeout)"] }
+        arguments.append("http://127.0.0.1:\(port)/inference.GRPCInferenceService/ModelInfer")
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), arguments)
+        var headers: [String: String] = [:]
+        for line in result.output.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Answer(status: result.status, headers: headers, output: result.output)
+    }
+
+    @Test("a call past the caller's grpc-timeout ends DEADLINE_EXCEEDED long before upstreamTimeout, and the model server's stream is reset; malformed values are INTERNAL as in grpc-go")
+    func callerDeadline() async throws {
+        try await DataPlaneFixture.with(upstreamTimeout: .seconds(120), runtimes: Self.runtimes, grpc: true) { fixture in
+            try await fixture.apply(#"{"revision":"r1","models":[{"name":"stall","versions":[{"name":"v1","runtime":"stall","artifact":"model.json"}],"route":{"weights":{"v1":100}}}]}"#)
+            try await fixture.stepUntil("the stalling model server ready", advancing: .milliseconds(50)) {
+                await fixture.version("v1", of: "stall")?.state == .ready
+            }
+
+            let late = try await Self.call(fixture, model: "stall", timeout: "300m")
+            #expect(late.status == 0, "curl: \(late.output)")
+            #expect(late.code == "4", "\(late.output)")
+            #expect(late.message == "model 'stall' version 'v1' did not answer within the caller's grpc-timeout (300 ms)", "\(late.output)")
+            #expect(late.headers["x-sluice-version"] == "v1")
+
+            // The model server saw the call and then its reset.
+            let log = fixture.directory.appendingPathComponent("grpc-frames.log")
+            var frames: [String] = []
+            for _ in 0..<200 {
+                frames = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+                if frames.contains(where: { $0.hasPrefix("RST_STREAM") }) { break }
+                await sleepEvenIfCancelled(for: .milliseconds(50))
+            }
+            #expect(frames.first?.hasPrefix("HEADERS") == true, "\(frames)")
+            #expect(frames.contains { $0.hasPrefix("RST_STREAM") }, "\(frames)")
+
+            let counted = fixture.dataPlane.statistics.snapshot().models["stall"]?["v1"]
+            #expect(counted?.grpcStatus == ["DEADLINE_EXCEEDED": 1])
+            #expect(counted?.requests == 1)
+
+            // Malformed: refused before routing, as grpc-go's server does (INTERNAL, "malformed grpc-timeout").
+            for (value, problem) in [
+                ("1X", "'1X' ends in none of the units H, M, S, m, u, n"),
+                ("123456789S", "'123456789S' has more than 8 digits"),
+                ("S", "'S' does not start with 1 to 8 ASCII digits"),
+                ("-5S", "'-5S' does not start with 1 to 8 ASCII digits"),
+                ("1.5S", "'1.5S' does not start with 1 to 8 ASCII digits"),
+            ] {
+                let refused = try await Self.call(fixture, model: "stall", timeout: value)
+                #expect(refused.code == "13", "\(value): \(refused.output)")
+                #expect(refused.message == "malformed grpc-timeout: \(problem)", "\(value): \(refused.output)")
+            }
+            // A valid value on an unknown model is routed as usual (NOT_FOUND); nothing more was counted.
+            #expect(try await Self.call(fixture, model: "nope", timeout: "99999999H").code == "5")
+            #expect(fixture.dataPlane.statistics.snapshot().models["stall"]?["v1"]?.grpcStatus == ["DEADLINE_EXCEEDED": 1])
+        }
+    }
+}
