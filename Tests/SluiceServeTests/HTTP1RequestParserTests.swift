@@ -99,6 +99,20 @@ import Testing
         #expect(outcome.error == nil)
     }
 
+    @Test("methods: the common ones without a string, others by name, case kept (get is not GET)")
+    func methods() {
+        for (name, method) in [("GET", HTTPMethod.GET), ("PUT", .PUT), ("POST", .POST), ("HEAD", .HEAD), ("DELETE", .DELETE), ("PATCH", .PATCH), ("get", .RAW(value: "get")), ("POSTX", .RAW(value: "POSTX")), ("PST", .RAW(value: "PST"))] {
+            var parser = HTTP1RequestParser(maximumHeadBytes: 1024, maximumHeaderCount: 10)
+            var bytes = ByteBuffer(string: "\(name) / HTTP/1.1\r\nHost: h\r\n\r\n")
+            parser.append(&bytes)
+            guard case .head(let parsed)? = try? parser.next() else {
+                Issue.record("\(name): no head")
+                continue
+            }
+            #expect(parsed.head.method == method, "\(name)")
+        }
+    }
+
     @Test("absolute-form is reduced to path and query; * only for OPTIONS")
     func targetForms() {
         let outcome = Self.parseEverySplit(

@@ -59,12 +59,6 @@ package struct HTTP1RequestParser {
         }
     }
 
-    /// Whether the parser is between requests with nothing buffered.
-    package var isIdle: Bool {
-        if case .head(_, _, 0) = state { return buffer.readableBytes == 0 }
-        return false
-    }
-
     /// Whether the parser is at the start of a request (possibly with some of its head buffered).
     package var isAtRequestStart: Bool {
         if case .head = state { return true }
@@ -158,7 +152,7 @@ package struct HTTP1RequestParser {
         var index = start
         while isTokenByte(bytes, index) { index += 1 }
         guard index > start, bytes[index] == HTTP1Syntax.space else { throw .invalidMethod }
-        let method = HTTPMethod(rawValue: string(bytes, start..<index))
+        let method = knownMethod(bytes, start..<index) ?? HTTPMethod(rawValue: string(bytes, start..<index))
         index += 1
         let targetStart = index
         while bytes[index] > 32, bytes[index] < 127 { index += 1 }
@@ -239,6 +233,26 @@ package struct HTTP1RequestParser {
         if pathStart == target.upperBound { return "/" }
         let rest = string(bytes, pathStart..<target.upperBound)
         return bytes[pathStart] == UInt8(ascii: "?") ? "/" + rest : rest
+    }
+
+    /// The methods inference and admin clients send, without making a string first.
+    @inline(__always)
+    private static func knownMethod(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> HTTPMethod? {
+        let first = bytes[range.lowerBound]
+        switch range.count {
+        case 3 where first == UInt8(ascii: "G") && bytes[range.lowerBound + 1] == UInt8(ascii: "E") && bytes[range.lowerBound + 2] == UInt8(ascii: "T"):
+            return .GET
+        case 3 where first == UInt8(ascii: "P") && bytes[range.lowerBound + 1] == UInt8(ascii: "U") && bytes[range.lowerBound + 2] == UInt8(ascii: "T"):
+            return .PUT
+        case 4 where bytes[range.lowerBound + 1] == UInt8(ascii: "O") && bytes[range.lowerBound + 2] == UInt8(ascii: "S")
+            && bytes[range.lowerBound + 3] == UInt8(ascii: "T") && first == UInt8(ascii: "P"):
+            return .POST
+        case 4 where bytes[range.lowerBound + 1] == UInt8(ascii: "E") && bytes[range.lowerBound + 2] == UInt8(ascii: "A")
+            && bytes[range.lowerBound + 3] == UInt8(ascii: "D") && first == UInt8(ascii: "H"):
+            return .HEAD
+        default:
+            return nil
+        }
     }
 
     @inline(__always)
