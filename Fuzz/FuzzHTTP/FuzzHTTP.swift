@@ -65,7 +65,8 @@ func feed(_ bytes: UnsafeRawBufferPointer, chunk: Int) {
 func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
     var parser = HTTP1RequestParser(maximumHeadBytes: 2048, maximumHeaderCount: 16)
     var events: [String] = []
-    var body = ""
+    // Bytes, not text: a body split inside a UTF-8 sequence must compare equal.
+    var body: [UInt8] = []
     var offset = 0
     while offset < bytes.count {
         let end = min(bytes.count, offset + chunk)
@@ -79,10 +80,10 @@ func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
                     let head = parsed.head
                     events.append("\(head.method) \(head.uri) \(head.version) \(head.headers) \(parsed.contentLength ?? -1) \(parsed.expectsContinue)")
                 case .body(let bytes):
-                    body += String(buffer: bytes)
+                    body += bytes.readableBytesView
                 case .end:
                     events.append("body \(body)")
-                    body = ""
+                    body = []
                 }
             }
         } catch {

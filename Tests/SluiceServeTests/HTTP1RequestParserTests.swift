@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -20,6 +21,7 @@ import Testing
         var parser = HTTP1RequestParser(maximumHeadBytes: limits.maximumHeadBytes, maximumHeaderCount: limits.maximumHeaderCount)
         var outcome = Outcome()
         var current = ""
+        var body: [UInt8] = []
         var start = 0
         for end in cuts.filter({ $0 > 0 && $0 < input.count }).sorted() + [input.count] where end > start {
             var piece = ByteBuffer(bytes: input[start..<end])
@@ -32,10 +34,12 @@ import Testing
                         let head = parsed.head
                         let fields = head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
                         current = "\(head.method.rawValue) \(head.uri) \(head.version) [\(fields)] length=\(parsed.contentLength.map(String.init) ?? "-") continue=\(parsed.expectsContinue) body="
+                        body = []
                     case .body(let bytes):
-                        current += String(buffer: bytes)
+                        // Bytes, not text: a body split inside a UTF-8 sequence is still the same body.
+                        body += bytes.readableBytesView
                     case .end:
-                        outcome.requests.append(current)
+                        outcome.requests.append(current + String(decoding: body, as: UTF8.self))
                     }
                 }
             } catch {
@@ -139,6 +143,22 @@ import Testing
             "GET /after HTTP/1.1 [Host=h] length=- continue=false body=",
         ])
         #expect(outcome.error == nil)
+    }
+
+    @Test("fuzz finding: a body with bytes that are not UTF-8, split inside them, is the same bytes however it is cut")
+    func bodyBytesNotText() throws {
+        let input = Array(try #require(Data(base64Encoded: "UE9TVCAvdjIvbW9kZWxzL2ZyYXVkL2luZmVyP3E9MiBIVFRQLzEuMQ0KSG9zdDogeA0KQ29udGVudC1UeXBlOiBhcHBsaWNhdGlvjNCVjG9uDQpDb250ZW50LUxlbmd0aDogMTINCg0KeyJpbj9xPXMixqSE5G5hbWUiOiJ4Iiwic2hhcGUiOlsxXSwiZGF0YXR5cGUiOiJGUDMyIiwiZGF0YSI6WzEuNV19XX0gIA==")))
+        var parser = HTTP1RequestParser(maximumHeadBytes: 2048, maximumHeaderCount: 16)
+        var body: [UInt8] = []
+        for byte in input {
+            var piece = ByteBuffer(bytes: [byte])
+            parser.append(&piece)
+            while case .some(let event) = try parser.next() {
+                if case .body(let bytes) = event { body += bytes.readableBytesView }
+            }
+        }
+        let start = try #require(input.indices.first { input[$0] == 13 && input[$0 + 1] == 10 && input[$0 + 2] == 13 && input[$0 + 3] == 10 }) + 4
+        #expect(body == Array(input[start..<(start + 12)]))
     }
 
     @Test("a large body arrives whole across many reads, and the next pipelined request after it")
