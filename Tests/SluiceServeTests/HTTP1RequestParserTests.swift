@@ -161,6 +161,15 @@ import Testing
         #expect(body == Array(input[start..<(start + 12)]))
     }
 
+    @Test("fuzz finding: a request line starting with CR after empty lines is refused the same however it is cut (it was skipped as if it were an empty line)")
+    func carriageReturnStartingRequestLine() throws {
+        let input = Array(try #require(Data(base64Encoded: "DQoNCg1HDQoNCg1HRVQg2olpdmUNCg0KYWxpdkVUINqJaXZlDQoNCmFsaXZlDQoNCg==")))
+        let whole = Self.parse(input)
+        #expect(whole.error == .invalidMethod)
+        #expect(Self.parse(input, cuts: Array(0..<input.count)) == whole)
+        #expect(Self.parseEverySplit("\r\n\rG\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n").error == .invalidMethod)
+    }
+
     @Test("a large body arrives whole across many reads, and the next pipelined request after it")
     func largeBody() {
         let body = String(repeating: "0123456789abcdef", count: 65_536)

@@ -145,9 +145,10 @@ package struct HTTP1RequestParser {
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
     private static func parseHead(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
-        // Empty lines before the request line were allowed by the scan; skip them.
+        // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
+        // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
         var start = start
-        while bytes[start] == HTTP1Syntax.cr { start += 2 }
+        while bytes[start] == HTTP1Syntax.cr, bytes[start + 1] == HTTP1Syntax.lf { start += 2 }
         // request-line = method SP request-target SP HTTP-version CRLF
         var index = start
         while isTokenByte(bytes, index) { index += 1 }
