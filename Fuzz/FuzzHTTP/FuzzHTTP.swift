@@ -30,8 +30,8 @@ final class EchoResponder: HTTPResponder {
     }
 }
 
-/// Feeds `bytes` to one connection's real pipeline (NIO's decoder and the server's request
-/// handler) in chunks of `chunk` bytes, then drains and closes it.
+/// Feeds `bytes` to one connection's real pipeline (the server's request handler and its
+/// parser) in chunks of `chunk` bytes, then drains and closes it.
 func feed(_ bytes: UnsafeRawBufferPointer, chunk: Int) {
     let channel = EmbeddedChannel()
     let responder = EchoResponder()
@@ -60,12 +60,52 @@ func feed(_ bytes: UnsafeRawBufferPointer, chunk: Int) {
     _ = try? channel.finish(acceptAlreadyClosed: true)
 }
 
+/// What the request parser makes of `bytes` delivered in pieces of `chunk` bytes: one line
+/// per event, then the error if any.
+func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
+    var parser = HTTP1RequestParser(maximumHeadBytes: 2048, maximumHeaderCount: 16)
+    var events: [String] = []
+    // Bytes, not text: a body split inside a UTF-8 sequence must compare equal.
+    var body: [UInt8] = []
+    var offset = 0
+    while offset < bytes.count {
+        let end = min(bytes.count, offset + chunk)
+        var buffer = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+        offset = end
+        parser.append(&buffer)
+        do {
+            while let event = try parser.next() {
+                switch event {
+                case .head(let parsed):
+                    let head = parsed.head
+                    events.append("\(head.method) \(head.uri) \(head.version) \(head.headers) \(parsed.contentLength ?? -1) \(parsed.expectsContinue)")
+                case .body(let bytes):
+                    body += bytes.readableBytesView
+                case .end:
+                    events.append("body \(body)")
+                    body = []
+                }
+            }
+        } catch {
+            events.append("error \(error)")
+            return events
+        }
+    }
+    return events
+}
+
 /// libFuzzer entry point: the bytes a client sends on one connection to the gateway or the
-/// admin API, read at once and in small pieces.
+/// admin API, read at once and in small pieces. The parser alone must read them the same
+/// whatever the pieces (a difference is a crash).
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzHTTP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     feed(bytes, chunk: max(1, size))
     feed(bytes, chunk: 7)
+    let whole = parse(bytes, chunk: max(1, size))
+    for chunk in [1, 3, 64] where chunk < size {
+        let split = parse(bytes, chunk: chunk)
+        if split != whole { fatalError("pieces of \(chunk) bytes: \(split) against \(whole)") }
+    }
     return 0
 }

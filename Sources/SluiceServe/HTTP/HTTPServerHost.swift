@@ -76,9 +76,10 @@ extension HTTPResponder {
 /// connection (pipelined requests wait their turn). ``ServerLimits`` bound what a
 /// connection may hold before it is authenticated.
 ///
-/// The pipeline is NIO's request decoder and one handler that encodes each response into a
-/// single buffer itself: NIO's response encoder, pipelining handler and error handler cost
-/// a third of the gateway's CPU per request in the benchmark (Benchmarks/README.md).
+/// The pipeline is one handler that parses requests from raw bytes (``HTTP1RequestParser``)
+/// and encodes each response into a single buffer itself: NIO's HTTP/1 decoder, response
+/// encoder, pipelining handler and error handler cost much of the gateway's CPU per request
+/// in the benchmark (Benchmarks/README.md).
 package final class HTTPServerHost: Sendable {
     /// The bound channel.
     package let channel: any Channel
@@ -115,13 +116,11 @@ package final class HTTPServerHost: Sendable {
         return HTTPServerHost(channel: channel)
     }
 
-    /// Adds the byte observer, the request decoder and the request handler to a new
-    /// connection's pipeline (also driven through an `EmbeddedChannel` by fuzzing).
+    /// Adds the request handler (which parses the raw bytes itself) to a new connection's
+    /// pipeline (also driven through an `EmbeddedChannel` by fuzzing).
     /// `budget` is shared by the listener's connections (a fresh one when nil).
     package static func addHandlers(to channel: any Channel, limits: ServerLimits, budget: BodyBudget? = nil, responder: any HTTPResponder) throws {
         let handler = RequestHandler(responder: responder, limits: limits, budget: budget ?? BodyBudget(limit: limits.bufferedBodies))
-        try channel.pipeline.syncOperations.addHandler(ByteObserver(handler: handler))
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
         try channel.pipeline.syncOperations.addHandler(handler)
     }
 

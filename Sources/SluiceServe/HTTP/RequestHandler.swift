@@ -1,17 +1,16 @@
 import NIOCore
 import NIOHTTP1
 
-/// Collects requests, answers them one at a time in order, and writes each response as
-/// one pre-encoded buffer. It enforces the connection's ``ServerLimits``: the head is
-/// screened before any body byte is kept, bodies are bounded per route, slow or idle
-/// connections are closed, and reading pauses while `pipelineDepth` requests wait.
+/// Reads requests from the connection's raw bytes with ``HTTP1RequestParser``, answers them
+/// one at a time in order, and writes each response as one pre-encoded buffer. It enforces
+/// the connection's ``ServerLimits``: the head is screened before any body byte is kept,
+/// bodies are bounded per route, slow or idle connections are closed, and parsing and
+/// reading pause while `pipelineDepth` requests wait.
 final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// Pipelined requests waiting beyond this many close the connection (abuse).
-    static let maximumQueued = 64
     /// After a final answer, input is read and dropped this long so the client can read
     /// the answer before the close (closing with unread input would reset the connection).
     static let linger = TimeAmount.seconds(2)
@@ -52,12 +51,15 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// The deadline of the current phase (idle, head, body), one per connection.
     private var deadline: ConnectionDeadline?
     private var queue = CircularBuffer<Pending>()
+    private var parser: HTTP1RequestParser
+    private var parsing = false
 
     init(responder: any HTTPResponder, limits: ServerLimits, budget: BodyBudget) {
         self.responder = responder
         self.limits = limits
         self.budget = budget
         bodyLimit = limits.maximumBody
+        parser = HTTP1RequestParser(maximumHeadBytes: limits.maximumHeadBytes, maximumHeaderCount: limits.maximumHeaderCount)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -83,69 +85,101 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         context.fireChannelInactive()
     }
 
-    /// Raw bytes arrived (seen before the decoder): a new request's head has begun.
-    func bytesArrived() {
-        guard case .waiting = phase, !stopped else { return }
-        phase = .head(since: .now())
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a final answer, input is dropped (see `write`).
+        guard !closing, !stopped else { return }
+        var bytes = unwrapInboundIn(data)
+        guard bytes.readableBytes > 0 else { return }
+        parser.append(&bytes)
+        parse()
+    }
+
+    /// Parses and handles buffered requests until more bytes are needed, the connection
+    /// stops, or `pipelineDepth` requests wait (the rest stays buffered until one is answered).
+    private func parse() {
+        // Answering a request can finish at once and come back here: the running loop goes on.
+        guard let context, !parsing else { return }
+        parsing = true
+        defer { parsing = false }
+        do {
+            while !closing, !stopped {
+                if parser.isAtRequestStart, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth { return }
+                guard let event = try parser.next() else { break }
+                switch event {
+                case .head(let parsed): received(parsed, context: context)
+                case .body(let chunk): received(chunk)
+                case .end: receivedEnd(context: context)
+                }
+            }
+        } catch {
+            refuse(.error(error.status, "malformed request: \(error.message)"), HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
+            return
+        }
+        // A head begun and not complete: it must be complete `headerTimeout` after now.
+        if parser.hasPartialHead, case .waiting = phase {
+            phase = .head(since: .now())
+            rearm()
+        }
+    }
+
+    private func received(_ parsed: HTTP1RequestParser.Head, context: ChannelHandlerContext) {
+        let requestHead = parsed.head
+        body = nil
+        phase = .body(lastProgress: .now())
+        switch responder.screen(requestHead) {
+        case .refuse(let response):
+            refuse(response, requestHead)
+            return
+        case .accept(let limit):
+            bodyLimit = limit ?? limits.maximumBody
+        }
+        if let length = parsed.contentLength, length > bodyLimit {
+            refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
+            return
+        }
+        head = requestHead
+        if parsed.expectsContinue, !busy, queue.isEmpty {
+            // curl and others wait for this before sending a body over 1 KiB.
+            var interim = context.channel.allocator.buffer(capacity: 32)
+            interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
+            context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
+        }
         rearm()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing, !stopped else { return }
-        switch unwrapInboundIn(data) {
-        case .head(let requestHead):
-            body = nil
-            phase = .body(lastProgress: .now())
-            switch responder.screen(requestHead) {
-            case .refuse(let response):
-                refuse(response, requestHead)
-                return
-            case .accept(let limit):
-                bodyLimit = limit ?? limits.maximumBody
-            }
-            if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init), length > bodyLimit {
-                refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
-                return
-            }
-            head = requestHead
-            if requestHead.headers.first(name: "expect")?.lowercased() == "100-continue", !busy, queue.isEmpty {
-                // curl and others wait for this before sending a body over 1 KiB.
-                var interim = context.channel.allocator.buffer(capacity: 32)
-                interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
-                context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
-            }
-            rearm()
-        case .body(var chunk):
-            guard let requestHead = head else { return }
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > bodyLimit {
-                refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
-                return
-            }
-            guard budget.reserve(chunk.readableBytes) else {
-                refuse(.error(.serviceUnavailable, "the server holds too many request bodies; retry later"), requestHead)
-                return
-            }
-            reserved += chunk.readableBytes
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-            phase = .body(lastProgress: .now())
-            rearm()
-        case .end:
-            guard let requestHead = head else { return }
-            head = nil
-            phase = .waiting
-            let request = ServerRequest(
-                head: requestHead,
-                body: body ?? context.channel.allocator.buffer(capacity: 0),
-                eventLoop: context.eventLoop,
-                remoteAddress: context.channel.remoteAddress?.ipAddress
-            )
-            body = nil
-            enqueue(.request(request))
+    private func received(_ chunk: ByteBuffer) {
+        guard let requestHead = head else { return }
+        var chunk = chunk
+        if (body?.readableBytes ?? 0) + chunk.readableBytes > bodyLimit {
+            refuse(.error(.payloadTooLarge, "request body larger than \(bodyLimit) bytes"), requestHead)
+            return
         }
+        guard budget.reserve(chunk.readableBytes) else {
+            refuse(.error(.serviceUnavailable, "the server holds too many request bodies; retry later"), requestHead)
+            return
+        }
+        reserved += chunk.readableBytes
+        if body == nil {
+            body = chunk
+        } else {
+            body!.writeBuffer(&chunk)
+        }
+        phase = .body(lastProgress: .now())
+        rearm()
+    }
+
+    private func receivedEnd(context: ChannelHandlerContext) {
+        guard let requestHead = head else { return }
+        head = nil
+        phase = .waiting
+        let request = ServerRequest(
+            head: requestHead,
+            body: body ?? context.channel.allocator.buffer(capacity: 0),
+            eventLoop: context.eventLoop,
+            remoteAddress: context.channel.remoteAddress?.ipAddress
+        )
+        body = nil
+        enqueue(.request(request))
     }
 
     /// Holds back reads while enough requests wait, so a client that pipelines faster
@@ -160,11 +194,6 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A request NIO's parser cannot read: answer 400 (after earlier answers) and close.
-        if error is HTTPParserError, !closing, !stopped {
-            refuse(ServerResponse(status: .badRequest), HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
-            return
-        }
         close()
     }
 
@@ -185,10 +214,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             process(item)
             return
         }
-        guard queue.count < Self.maximumQueued else {
-            close()
-            return
-        }
+        // Bounded by `parse`, which stops at `pipelineDepth` waiting requests.
         queue.append(item)
         rearm()
     }
@@ -223,8 +249,10 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard !closing else { return }
         if let item = queue.popFirst() {
             process(item)
-            return
         }
+        // Requests buffered while the queue was full.
+        parse()
+        guard !closing, !busy, queue.isEmpty else { return }
         if readDeferred, let context {
             readDeferred = false
             context.read()

@@ -20,6 +20,11 @@ package struct ServerLimits: Sendable, Hashable {
     /// Request body bytes all connections of the listener may hold at once; a body that
     /// would exceed it is answered 503 (so many connections cannot each hold a large body).
     package var bufferedBodies: Int
+    /// A request's line, headers and line ends together (also the bound of chunked trailers);
+    /// beyond it the request is answered 431. NIO's decoder allowed 80 KiB.
+    package var maximumHeadBytes: Int
+    /// Header fields of one request (also the bound of chunked trailers); beyond it, 431.
+    package var maximumHeaderCount: Int
 
     /// Creates limits; the defaults suit a loopback data plane.
     package init(
@@ -29,7 +34,9 @@ package struct ServerLimits: Sendable, Hashable {
         bodyTimeout: TimeAmount = .seconds(10),
         maximumBody: Int = 1 << 20,
         pipelineDepth: Int = 4,
-        bufferedBodies: Int = 256 << 20
+        bufferedBodies: Int = 256 << 20,
+        maximumHeadBytes: Int = 64 << 10,
+        maximumHeaderCount: Int = 100
     ) {
         self.maximumConnections = maximumConnections
         self.idleTimeout = idleTimeout
@@ -38,6 +45,8 @@ package struct ServerLimits: Sendable, Hashable {
         self.maximumBody = maximumBody
         self.pipelineDepth = pipelineDepth
         self.bufferedBodies = bufferedBodies
+        self.maximumHeadBytes = maximumHeadBytes
+        self.maximumHeaderCount = maximumHeaderCount
     }
 
     /// These limits with another default body size.

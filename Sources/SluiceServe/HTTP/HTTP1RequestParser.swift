@@ -1,0 +1,268 @@
+import NIOCore
+import NIOHTTP1
+
+/// A hand-written HTTP/1.1 request parser over `ByteBuffer` (RFC 9112), driven by the
+/// connection's request handler from raw reads: it hands out one event at a time, so the
+/// caller can screen a head before a single body byte is taken, and stop at any point.
+///
+/// Strict where lenient parsing enables request smuggling: CRLF line ends only, no
+/// obs-fold, no whitespace before a colon, no control characters in names or values, one
+/// Content-Length of digits only, Transfer-Encoding exactly `chunked` and never with
+/// Content-Length, one Host (required in HTTP/1.1), bounded heads, chunk lines and trailers.
+/// Accepted: empty lines before a request line, names in any case, whitespace around values,
+/// the absolute form (`http://host/path`, reduced to its path and query), `*` for OPTIONS.
+package struct HTTP1RequestParser {
+    /// A parsed request head and what the handler needs from it without another lookup.
+    package struct Head {
+        package var head: HTTPRequestHead
+        /// The declared Content-Length (nil when chunked or absent).
+        package var contentLength: Int?
+        /// `Expect: 100-continue`.
+        package var expectsContinue: Bool
+    }
+
+    package enum Event {
+        case head(Head)
+        /// Some body bytes (a slice of the input, not a copy).
+        case body(ByteBuffer)
+        /// The request is complete.
+        case end
+    }
+
+    private enum State {
+        /// Reading a head: `scanned` bytes from the buffer's reader index were searched for
+        /// line ends, `lineStart` is where the current line begins, `lines` complete non-empty lines.
+        case head(scanned: Int, lineStart: Int, lines: Int)
+        case body(HTTP1BodyDecoder)
+        case failed
+    }
+
+    private let maximumHeadBytes: Int
+    private let maximumHeaderCount: Int
+    private var buffer = ByteBuffer()
+    private var state = State.head(scanned: 0, lineStart: 0, lines: 0)
+
+    /// - Parameters:
+    ///   - maximumHeadBytes: request line, headers and their line ends (also the trailers' bound).
+    ///   - maximumHeaderCount: header fields (also the trailers' bound).
+    package init(maximumHeadBytes: Int, maximumHeaderCount: Int) {
+        self.maximumHeadBytes = maximumHeadBytes
+        self.maximumHeaderCount = maximumHeaderCount
+    }
+
+    /// Adds bytes read from the peer. With nothing buffered, the read itself is kept (no copy).
+    package mutating func append(_ bytes: inout ByteBuffer) {
+        if buffer.readableBytes == 0 {
+            buffer = bytes
+        } else {
+            buffer.writeBuffer(&bytes)
+        }
+    }
+
+    /// Whether the parser is at the start of a request (possibly with some of its head buffered).
+    package var isAtRequestStart: Bool {
+        if case .head = state { return true }
+        return false
+    }
+
+    /// Whether some bytes of a head (not yet complete) are buffered.
+    package var hasPartialHead: Bool {
+        if case .head = state { return buffer.readableBytes > 0 }
+        return false
+    }
+
+    /// The next event, or nil when more bytes are needed. After an error the parser stays
+    /// failed (nil from then on): the connection is to be answered and closed.
+    package mutating func next() throws(HTTP1ParseError) -> Event? {
+        switch state {
+        case .failed:
+            return nil
+        case .head(let scanned, let lineStart, let lines):
+            do {
+                return try readHead(scanned: scanned, lineStart: lineStart, lines: lines).map(Event.head)
+            } catch {
+                state = .failed
+                throw error
+            }
+        case .body(var decoder):
+            do {
+                let event = try decoder.next(from: &buffer)
+                switch event {
+                case .data(let bytes)?:
+                    state = .body(decoder)
+                    return .body(bytes)
+                case .end?:
+                    state = .head(scanned: 0, lineStart: 0, lines: 0)
+                    return .end
+                case nil:
+                    state = .body(decoder)
+                    return nil
+                }
+            } catch {
+                state = .failed
+                throw error
+            }
+        }
+    }
+
+    // MARK: - the head
+
+    private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> Head? {
+        let maximumBytes = maximumHeadBytes
+        let maximumLines = maximumHeaderCount + 1
+        // Find the empty line ending the head, from where the last read stopped (a head
+        // dribbled byte by byte is scanned once, not once per byte).
+        let found: Int? = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+            var from = scanned
+            var lineStart = lineStart
+            var lines = lines
+            while let lineFeed = try HTTP1Syntax.lineFeed(bytes, from: from, lineStart: lineStart) {
+                guard lineFeed < maximumBytes else { throw .headTooLarge(limit: maximumBytes) }
+                if lineFeed - 1 == lineStart {
+                    // RFC 9112 §2.2: empty lines before a request line are ignored.
+                    if lines > 0 { return lineFeed + 1 }
+                } else {
+                    lines += 1
+                    guard lines <= maximumLines else { throw .tooManyHeaders(limit: maximumLines - 1) }
+                }
+                lineStart = lineFeed + 1
+                from = lineStart
+            }
+            if bytes.count >= maximumBytes { throw .headTooLarge(limit: maximumBytes) }
+            state = .head(scanned: bytes.count, lineStart: lineStart, lines: lines)
+            return nil
+        }
+        guard let end = found else { return nil }
+        let head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+            try Self.parseHead(bytes, from: 0, to: end)
+        }
+        buffer.moveReaderIndex(forwardBy: end)
+        let framing: HTTP1BodyDecoder.Framing = head.chunked ? .chunked : .length(head.parsed.contentLength ?? 0)
+        state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumBytes, maximumTrailerLines: maximumHeaderCount))
+        return head.parsed
+    }
+
+    /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
+    /// are known to end in CRLF; everything else is checked here.
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
+        // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
+        // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
+        var start = start
+        while bytes[start] == HTTP1Syntax.cr, bytes[start + 1] == HTTP1Syntax.lf { start += 2 }
+        // request-line = method SP request-target SP HTTP-version CRLF
+        var index = start
+        while isTokenByte(bytes, index) { index += 1 }
+        guard index > start, bytes[index] == HTTP1Syntax.space else { throw .invalidMethod }
+        let method = knownMethod(bytes, start..<index) ?? HTTPMethod(rawValue: string(bytes, start..<index))
+        index += 1
+        let targetStart = index
+        while bytes[index] > 32, bytes[index] < 127 { index += 1 }
+        guard index > targetStart, bytes[index] == HTTP1Syntax.space else { throw .invalidTarget }
+        let target = targetStart..<index
+        index += 1
+        guard index + 10 <= end, bytes[index + 8] == HTTP1Syntax.cr, bytes[index + 9] == HTTP1Syntax.lf,
+            bytes[index] == UInt8(ascii: "H"), bytes[index + 1] == UInt8(ascii: "T"), bytes[index + 2] == UInt8(ascii: "T"),
+            bytes[index + 3] == UInt8(ascii: "P"), bytes[index + 4] == UInt8(ascii: "/"), bytes[index + 6] == UInt8(ascii: "."),
+            bytes[index + 5] &- 48 < 10, bytes[index + 7] &- 48 < 10
+        else { throw .invalidVersion }
+        guard bytes[index + 5] == UInt8(ascii: "1") else { throw .unsupportedVersion }
+        let version = HTTPVersion(major: 1, minor: Int(bytes[index + 7] &- 48))
+        index += 10
+        let uri = try requestURI(bytes, target, method: method)
+
+        var headers = HTTPHeaders()
+        var contentLength: Int?
+        var chunked = false
+        var transferEncodings = 0
+        var hosts = 0
+        var expectsContinue = false
+        let headEnd = end - 2
+        while index < headEnd {
+            var lineEnd = index
+            while bytes[lineEnd] != HTTP1Syntax.lf { lineEnd += 1 }
+            let field = try HTTP1Syntax.fieldLine(bytes, from: index, to: lineEnd - 1)
+            switch field.name.count {
+            case 14 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "content-length"):
+                guard contentLength == nil else { throw .duplicateContentLength }
+                guard let length = HTTP1Syntax.decimalLength(bytes, field.value) else { throw .invalidContentLength }
+                contentLength = length
+            case 17 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "transfer-encoding"):
+                transferEncodings += 1
+                guard transferEncodings == 1, HTTP1Syntax.equalsIgnoringCase(bytes, field.value, "chunked") else {
+                    throw .unsupportedTransferEncoding
+                }
+                chunked = true
+            case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "host"):
+                hosts += 1
+                guard hosts == 1 else { throw .duplicateHost }
+            case 6 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "expect"):
+                expectsContinue = HTTP1Syntax.equalsIgnoringCase(bytes, field.value, "100-continue")
+            default:
+                break
+            }
+            headers.add(name: string(bytes, field.name), value: string(bytes, field.value))
+            index = lineEnd + 1
+        }
+        if chunked {
+            guard contentLength == nil else { throw .contentLengthWithTransferEncoding }
+            guard version.minor > 0 else { throw .transferEncodingInHTTP10 }
+        }
+        if version.minor > 0, hosts == 0 { throw .missingHost }
+        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: headers)
+        return (Head(head: head, contentLength: contentLength, expectsContinue: expectsContinue), chunked)
+    }
+
+    /// The request target as the responders see it: origin-form as is, absolute-form reduced
+    /// to its path and query (RFC 9112 §3.2.2: a server must accept it), `*` for OPTIONS only.
+    private static func requestURI(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>, method: HTTPMethod) throws(HTTP1ParseError) -> String {
+        let first = bytes[target.lowerBound]
+        if first == UInt8(ascii: "/") { return string(bytes, target) }
+        if first == UInt8(ascii: "*"), target.count == 1, method == .OPTIONS { return "*" }
+        let schemeEnd: Int
+        if target.count > 7, HTTP1Syntax.equalsIgnoringCase(bytes, target.lowerBound..<(target.lowerBound + 7), "http://") {
+            schemeEnd = target.lowerBound + 7
+        } else if target.count > 8, HTTP1Syntax.equalsIgnoringCase(bytes, target.lowerBound..<(target.lowerBound + 8), "https://") {
+            schemeEnd = target.lowerBound + 8
+        } else {
+            throw .invalidTarget
+        }
+        var pathStart = schemeEnd
+        while pathStart < target.upperBound, bytes[pathStart] != UInt8(ascii: "/"), bytes[pathStart] != UInt8(ascii: "?") {
+            pathStart += 1
+        }
+        guard pathStart > schemeEnd else { throw .invalidTarget }
+        if pathStart == target.upperBound { return "/" }
+        let rest = string(bytes, pathStart..<target.upperBound)
+        return bytes[pathStart] == UInt8(ascii: "?") ? "/" + rest : rest
+    }
+
+    /// The methods inference and admin clients send, without making a string first.
+    @inline(__always)
+    private static func knownMethod(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> HTTPMethod? {
+        let first = bytes[range.lowerBound]
+        switch range.count {
+        case 3 where first == UInt8(ascii: "G") && bytes[range.lowerBound + 1] == UInt8(ascii: "E") && bytes[range.lowerBound + 2] == UInt8(ascii: "T"):
+            return .GET
+        case 3 where first == UInt8(ascii: "P") && bytes[range.lowerBound + 1] == UInt8(ascii: "U") && bytes[range.lowerBound + 2] == UInt8(ascii: "T"):
+            return .PUT
+        case 4 where bytes[range.lowerBound + 1] == UInt8(ascii: "O") && bytes[range.lowerBound + 2] == UInt8(ascii: "S")
+            && bytes[range.lowerBound + 3] == UInt8(ascii: "T") && first == UInt8(ascii: "P"):
+            return .POST
+        case 4 where bytes[range.lowerBound + 1] == UInt8(ascii: "E") && bytes[range.lowerBound + 2] == UInt8(ascii: "A")
+            && bytes[range.lowerBound + 3] == UInt8(ascii: "D") && first == UInt8(ascii: "H"):
+            return .HEAD
+        default:
+            return nil
+        }
+    }
+
+    @inline(__always)
+    private static func isTokenByte(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> Bool {
+        HTTP1Syntax.isToken(bytes[index])
+    }
+
+    @inline(__always)
+    private static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+}
