@@ -44,7 +44,7 @@ public enum InferenceTensors {
     }
 
     /// A well-formed tabular tensor: its leading rows, flattened in row-major order.
-    private struct Tensor {
+    struct Tensor {
         let name: String
         /// Columns per row; 1 for shapes `[N]` and `[N, 1]`.
         let columns: Int
@@ -52,6 +52,13 @@ public enum InferenceTensors {
         let single: Bool
         /// The first `min(N, maximumValuesPerFeature)` rows.
         let values: [FeatureValue]
+
+        init(name: String, columns: Int, single: Bool, values: [FeatureValue]) {
+            self.name = name
+            self.columns = columns
+            self.single = single
+            self.values = values
+        }
 
         init?(_ json: JSONValue) {
             guard case .string(let name)? = json["name"],
@@ -102,7 +109,7 @@ public enum InferenceTensors {
     }
 
     /// Counts the scalar leaves of nested lists and keeps the first few as feature values.
-    private struct Leaves {
+    struct Leaves {
         /// Deeper nesting than any tensor rank that is read here is malformed.
         static let maximumDepth = 16
 

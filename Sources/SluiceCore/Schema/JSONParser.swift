@@ -39,7 +39,7 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
-    private struct Cursor {
+    struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
