@@ -149,7 +149,7 @@ import Testing
     /// Random edits of valid answers and requests (a fixed seed): every edit is read alike.
     @Test("random edits of valid bodies are read alike")
     func randomEdits() {
-        var random = EditRandom(seed: 18)
+        var random = SplitMix(seed: 18)
         let seeds = [
             #"{"model_name":"m","outputs":[{"name":"p","shape":[2,2],"datatype":"FP64","data":[[0.5,1],[2e1,-3]]},{"name":"q","shape":[1],"datatype":"BYTES","data":["a\"b"]}]}"#,
             #"{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}],"outputs":[{"name":"o","shape":[1],"data":[true]}]}"#,
@@ -170,18 +170,5 @@ import Testing
             expectAgreement(bytes)
             expectAgreement(bytes, member: "inputs", limit: 2)
         }
-    }
-}
-
-/// A small seeded generator, so the random edits are the same on every run.
-private struct EditRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -140,19 +140,15 @@ extension JSONParser.Cursor {
         defer { index = end }
         guard let name, bytes[name] == UInt8(ascii: "\""), let tensorName = decodedString(at: name),
               let shape, let data, let dimensions = dimensions(at: shape),
-              dimensions.count == 1 || dimensions.count == 2
+              let layout = InferenceTensors.Tensor.layout(dimensions)
         else { return nil }
-        let rows = dimensions[0]
-        let columns = dimensions.count == 2 ? dimensions[1] : 1
-        guard columns > 0 else { return nil }
-        let (expected, overflow) = rows.multipliedReportingOverflow(by: columns)
-        guard !overflow else { return nil }
+        let (rows, columns, expected) = layout
         var bytesType = false
         if let datatype, bytes[datatype] == UInt8(ascii: "\"") { bytesType = decodedString(at: datatype) == "BYTES" }
         var leaves = LeafReader(keep: min(rows, InferenceTensors.maximumValuesPerFeature) * columns, bytes: bytesType)
         index = data
         guard leaves.walk(&self, depth: 0), leaves.count == expected else { return nil }
-        return InferenceTensors.Tensor(name: tensorName, columns: columns, single: dimensions.count == 1 || columns == 1, values: leaves.kept)
+        return InferenceTensors.Tensor(name: tensorName, columns: columns, single: columns == 1, values: leaves.kept)
     }
 
     /// The shape at `start` as non-negative integers, as `Tensor.dimensions` reads it.

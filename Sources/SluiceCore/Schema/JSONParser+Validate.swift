@@ -113,11 +113,11 @@ extension JSONParser.Cursor {
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     break
                 case UInt8(ascii: "u"):
-                    guard let code = skipHex4() else { return false }
+                    guard let code = readHex4() else { return false }
                     if (0xD800..<0xDC00).contains(code), current == UInt8(ascii: "\\"),
                        index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
                         index += 2
-                        guard let low = skipHex4(), (0xDC00..<0xE000).contains(low) else { return false }
+                        guard let low = readHex4(), (0xDC00..<0xE000).contains(low) else { return false }
                     }
                 default:
                     return false
@@ -130,7 +130,8 @@ extension JSONParser.Cursor {
         return false
     }
 
-    private mutating func skipHex4() -> UInt32? {
+    /// Four hex digits as a code unit; nil at the first that is not one (the index is then on it).
+    mutating func readHex4() -> UInt32? {
         guard index + 4 <= bytes.count else { return nil }
         var code: UInt32 = 0
         for _ in 0..<4 {
