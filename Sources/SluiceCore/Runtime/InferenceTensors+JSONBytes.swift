@@ -145,7 +145,7 @@ extension JSONParser.Cursor {
         let (rows, columns, expected) = layout
         var bytesType = false
         if let datatype, bytes[datatype] == UInt8(ascii: "\"") { bytesType = decodedString(at: datatype) == "BYTES" }
-        var leaves = LeafReader(keep: min(rows, InferenceTensors.maximumValuesPerFeature) * columns, bytes: bytesType)
+        var leaves = InferenceTensors.Leaves(keep: min(rows, InferenceTensors.maximumValuesPerFeature) * columns, bytes: bytesType)
         index = data
         guard leaves.walk(&self, depth: 0), leaves.count == expected else { return nil }
         return InferenceTensors.Tensor(name: tensorName, columns: columns, single: columns == 1, values: leaves.kept)
@@ -190,60 +190,49 @@ extension JSONParser.Cursor {
         case int(Int)
         case double(Double)
     }
+}
 
-    /// ``InferenceTensors/Leaves`` over bytes: counts the scalar leaves of nested lists and
-    /// keeps the first few as feature values.
-    struct LeafReader {
-        let keep: Int
-        let bytes: Bool
-        var kept: [FeatureValue] = []
-        var count = 0
-
-        init(keep: Int, bytes: Bool) {
-            self.keep = keep
-            self.bytes = bytes
-        }
-
-        /// Visits the value at the cursor and moves past it; false when it holds anything
-        /// but lists and scalars (the cursor is then anywhere).
-        mutating func walk(_ cursor: inout JSONParser.Cursor, depth: Int) -> Bool {
-            guard let byte = cursor.current else { return false }
-            switch byte {
-            case UInt8(ascii: "["):
-                guard depth < InferenceTensors.Leaves.maximumDepth else { return false }
-                var valid = true
-                cursor.forEachItem { cursor in
-                    valid = walk(&cursor, depth: depth + 1)
-                    return valid
-                }
+/// Leaves counted and kept from bytes, as walking the parsed value counts and keeps them.
+extension InferenceTensors.Leaves {
+    /// Visits the value at the cursor and moves past it; false when it holds anything
+    /// but lists and scalars (the cursor is then anywhere).
+    mutating func walk(_ cursor: inout JSONParser.Cursor, depth: Int) -> Bool {
+        guard let byte = cursor.current else { return false }
+        switch byte {
+        case UInt8(ascii: "["):
+            guard depth < Self.maximumDepth else { return false }
+            var valid = true
+            cursor.forEachItem { cursor in
+                valid = walk(&cursor, depth: depth + 1)
                 return valid
-            case UInt8(ascii: "{"), UInt8(ascii: "n"):
-                return false
-            case UInt8(ascii: "t"), UInt8(ascii: "f"):
-                if count < keep { kept.append(.category(byte == UInt8(ascii: "t") ? "true" : "false")) }
-                count += 1
-                _ = cursor.skipValue(depth: 0)
-                return true
-            case UInt8(ascii: "\""):
-                if count < keep {
-                    guard let text = cursor.decodedString(at: cursor.index) else { return false }
-                    kept.append(.category(text))
-                }
-                count += 1
-                _ = cursor.skipValue(depth: 0)
-                return true
-            default:
-                let wanted = count < keep
-                guard let number = cursor.scalarNumber() else { return false }
-                if wanted {
-                    switch number {
-                    case .int(let value): kept.append(bytes ? .category(String(value)) : .number(Double(value)))
-                    case .double(let value): kept.append(bytes ? .category(String(value)) : .number(value))
-                    }
-                }
-                count += 1
-                return true
             }
+            return valid
+        case UInt8(ascii: "{"), UInt8(ascii: "n"):
+            return false
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            if count < keep { kept.append(.category(byte == UInt8(ascii: "t") ? "true" : "false")) }
+            count += 1
+            _ = cursor.skipValue(depth: 0)
+            return true
+        case UInt8(ascii: "\""):
+            if count < keep {
+                guard let text = cursor.decodedString(at: cursor.index) else { return false }
+                kept.append(.category(text))
+            }
+            count += 1
+            _ = cursor.skipValue(depth: 0)
+            return true
+        default:
+            let wanted = count < keep
+            guard let number = cursor.scalarNumber() else { return false }
+            if wanted {
+                switch number {
+                case .int(let value): kept.append(bytes ? .category(String(value)) : .number(Double(value)))
+                case .double(let value): kept.append(bytes ? .category(String(value)) : .number(value))
+                }
+            }
+            count += 1
+            return true
         }
     }
 }
