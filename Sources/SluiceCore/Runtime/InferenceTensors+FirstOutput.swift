@@ -9,7 +9,12 @@ extension InferenceTensors {
     /// ``maximumComparedValues`` values; nil when `outputs` has no well-formed first tensor.
     public static func firstOutput(in response: JSONValue) -> [FeatureValue]? {
         guard case .array(let tensors)? = response["outputs"], let first = tensors.first else { return nil }
-        let columns = features(in: .object([("outputs", .array([first]))]), member: "outputs")
+        return compared(features(in: .object([("outputs", .array([first]))]), member: "outputs"))
+    }
+
+    /// The columns of a first output one after the other, up to ``maximumComparedValues``;
+    /// nil when there are none.
+    static func compared(_ columns: [(name: String, values: [FeatureValue])]) -> [FeatureValue]? {
         guard !columns.isEmpty else { return nil }
         var values: [FeatureValue] = []
         for column in columns {

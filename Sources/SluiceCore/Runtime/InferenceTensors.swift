@@ -44,7 +44,7 @@ public enum InferenceTensors {
     }
 
     /// A well-formed tabular tensor: its leading rows, flattened in row-major order.
-    private struct Tensor {
+    struct Tensor {
         let name: String
         /// Columns per row; 1 for shapes `[N]` and `[N, 1]`.
         let columns: Int
@@ -53,18 +53,21 @@ public enum InferenceTensors {
         /// The first `min(N, maximumValuesPerFeature)` rows.
         let values: [FeatureValue]
 
+        init(name: String, columns: Int, single: Bool, values: [FeatureValue]) {
+            self.name = name
+            self.columns = columns
+            self.single = single
+            self.values = values
+        }
+
         init?(_ json: JSONValue) {
             guard case .string(let name)? = json["name"],
                 case .array(let shape)? = json["shape"],
                 let data = json["data"],
                 let dimensions = Self.dimensions(shape),
-                dimensions.count == 1 || dimensions.count == 2
+                let layout = Self.layout(dimensions)
             else { return nil }
-            let rows = dimensions[0]
-            let columns = dimensions.count == 2 ? dimensions[1] : 1
-            guard columns > 0 else { return nil }
-            let (expected, overflow) = rows.multipliedReportingOverflow(by: columns)
-            guard !overflow else { return nil }
+            let (rows, columns, expected) = layout
             var bytes = false
             if case .string(let datatype)? = json["datatype"] { bytes = datatype == "BYTES" }
 
@@ -72,8 +75,19 @@ public enum InferenceTensors {
             guard leaves.walk(data, depth: 0), leaves.count == expected else { return nil }
             self.name = name
             self.columns = columns
-            self.single = dimensions.count == 1 || columns == 1
+            self.single = columns == 1
             self.values = leaves.kept
+        }
+
+        /// Rows, columns and element count of a shape `[N]` or `[N, F]` (F > 0); nil for
+        /// any other rank, no columns, or a count that overflows.
+        static func layout(_ dimensions: [Int]) -> (rows: Int, columns: Int, elements: Int)? {
+            guard dimensions.count == 1 || dimensions.count == 2 else { return nil }
+            let rows = dimensions[0]
+            let columns = dimensions.count == 2 ? dimensions[1] : 1
+            guard columns > 0 else { return nil }
+            let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
+            return overflow ? nil : (rows, columns, elements)
         }
 
         func features(limit: Int) -> [(name: String, values: [FeatureValue])] {
@@ -102,7 +116,7 @@ public enum InferenceTensors {
     }
 
     /// Counts the scalar leaves of nested lists and keeps the first few as feature values.
-    private struct Leaves {
+    struct Leaves {
         /// Deeper nesting than any tensor rank that is read here is malformed.
         static let maximumDepth = 16
 

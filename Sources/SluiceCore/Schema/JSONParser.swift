@@ -39,7 +39,7 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
-    private struct Cursor {
+    struct Cursor {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
@@ -196,20 +196,7 @@ public struct JSONParser {
         }
 
         mutating func hex4() throws(SyntaxError) -> UInt32 {
-            guard index + 4 <= bytes.count else { throw error("expected four hex digits after \\u") }
-            var code: UInt32 = 0
-            for _ in 0..<4 {
-                let byte = bytes[index]
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw error("expected four hex digits after \\u")
-                }
-                code = code << 4 | UInt32(digit)
-                index += 1
-            }
+            guard let code = readHex4() else { throw error("expected four hex digits after \\u") }
             return code
         }
 

@@ -20,54 +20,29 @@ package final class PredictionLog: Sendable {
         case alreadyLabeled
     }
 
-    private struct Key: Hashable, Sendable {
-        var model: String
-        var requestID: String
-    }
-
-    private struct Storage: Sendable {
-        var entries: [Key: Prediction] = [:]
-        var order: [Key?]
-        var next = 0
-    }
-
     package let capacity: Int
-    private let storage: NIOLockedValueBox<Storage>
+    private let storage: NIOLockedValueBox<PredictionTable>
 
     package init(capacity: Int) {
         self.capacity = max(0, capacity)
-        storage = NIOLockedValueBox(Storage(order: []))
+        storage = NIOLockedValueBox(PredictionTable(capacity: self.capacity))
     }
 
     /// Remembers a prediction; a repeated request id never replaces the earlier one (ids
     /// are issued by the gateway, so a repeat is not a caller's to make).
     package func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
         guard capacity > 0 else { return }
-        let key = Key(model: model, requestID: requestID)
-        storage.withLockedValue { storage in
-            guard storage.entries[key] == nil else { return }
-            storage.entries[key] = Prediction(version: version, values: values)
-            if storage.order.count < capacity {
-                storage.order.append(key)
-                return
-            }
-            if let evicted = storage.order[storage.next] { storage.entries.removeValue(forKey: evicted) }
-            storage.order[storage.next] = key
-            storage.next = (storage.next + 1) % capacity
-        }
+        let prediction = Prediction(version: version, values: values)
+        storage.withLockedValue { _ = $0.insert(model: model, requestID: requestID, prediction: prediction) }
     }
 
     /// Finds the prediction for a label and marks it labeled, so a label counts once.
     package func claim(model: String, requestID: String) -> Claim {
-        storage.withLockedValue { storage in
-            let key = Key(model: model, requestID: requestID)
-            guard let prediction = storage.entries[key] else { return .unknown }
-            guard !prediction.labeled else { return .alreadyLabeled }
-            storage.entries[key]!.labeled = true
-            return .found(prediction)
-        }
+        let before = storage.withLockedValue { $0.update(model: model, requestID: requestID) { $0.labeled = true } }
+        guard let before else { return .unknown }
+        return before.labeled ? .alreadyLabeled : .found(before)
     }
 
     /// Predictions kept.
-    package var count: Int { storage.withLockedValue { $0.entries.count } }
+    package var count: Int { storage.withLockedValue { $0.count } }
 }

@@ -53,9 +53,7 @@ extension Gateway {
         guard case .success(let response) = result else { return ShadowAnswer(status: 0, latencyMicros: micros, firstOutput: nil) }
         let status = Int(response.status.code)
         var output: [FeatureValue]?
-        if (200..<300).contains(status), let body = try? JSONParser.parse(response.body) {
-            output = InferenceTensors.firstOutput(in: body)
-        }
+        if (200..<300).contains(status) { output = InferenceTensors.firstOutput(inJSON: response.body) }
         return ShadowAnswer(status: status, latencyMicros: micros, firstOutput: output)
     }
 }

@@ -180,15 +180,10 @@ final class Gateway: HTTPResponder {
         guard let routes = routes.current.models[model] else {
             return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' is not served here"))
         }
-        let parsedBody: JSONValue?
-        if sample {
-            switch Self.parseBody(request.body) {
-            case .success(let body): parsedBody = body
-            case .failure(let refusal): return loop.makeSucceededFuture(refusal.response)
-            }
-        } else {
-            parsedBody = nil
-        }
+        // An inference body is checked here and read later only if this request is sampled
+        // or sketched: no tree is built for it.
+        if sample, let refusal = Self.refusal(ofBody: request.body) { return loop.makeSucceededFuture(refusal) }
+        let inferenceBody = sample ? request.body : nil
         let headers = request.head.headers
         let pinned = explicit ?? headers.first(name: pinHeader)
         let target: UpstreamTarget
@@ -215,7 +210,7 @@ final class Gateway: HTTPResponder {
             // Only once the caller has its answer: read it for the copy to be compared with.
             if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
         }
-        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
             // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
                 finish(result, target, micros)
@@ -228,11 +223,11 @@ final class Gateway: HTTPResponder {
                 finish(result, target, micros)
                 return
             }
-            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
+            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
         }
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
-            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: loop, body: parsedBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
+            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
                 self.statistics.release(copy.slot)
                 if let pair = copy.pair { self.settle(pair, of: copy, candidate: Self.shadowAnswer(result, micros: micros)) }
             }
@@ -319,7 +314,7 @@ final class Gateway: HTTPResponder {
         model: String,
         requestID: String?,
         loop: any EventLoop,
-        body: JSONValue?,
+        body: ByteBuffer?,
         sketchInputs: Set<String>,
         mirrored: Bool,
         completion: @escaping @Sendable (Result<UpstreamResponse, any Error>, _ micros: UInt64) -> Void
@@ -328,7 +323,7 @@ final class Gateway: HTTPResponder {
         let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
         let sketched = body != nil && !mirrored && monitoring.admit(model: model, version: version)
         let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
-        let inputs = body.map { readsInputs ? InferenceTensors.features(in: $0, member: "inputs") : [] } ?? []
+        let inputs = body.map { readsInputs ? InferenceTensors.features(inJSON: $0, member: "inputs") ?? [] : [] } ?? []
         if let ticket { statistics.storeInputs(ticket, inputs) }
         // The answer is read when something needs it: samples, sketches or feedback.
         let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
@@ -342,8 +337,10 @@ final class Gateway: HTTPResponder {
             switch result {
             case .success(let response):
                 status = Int(response.status.code)
-                if body != nil, readsAnswer, response.status == .ok, let output = try? JSONParser.parse(response.body) {
-                    outputs = InferenceTensors.features(in: output, member: "outputs")
+                if body != nil, readsAnswer, response.status == .ok {
+                    // The prediction log alone needs only the first feature.
+                    let limit = ticket != nil || sketched ? 64 : 1
+                    outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: limit) ?? []
                 }
             case .failure(let error):
                 status = 0
@@ -384,22 +381,23 @@ final class Gateway: HTTPResponder {
         return .json(.ok, predictions.join(items, model: model, into: monitoring).jsonText)
     }
 
-    /// The request body as JSON, or the 400 answer for a body that is not a JSON object.
-    private static func parseBody(_ body: ByteBuffer) -> Result<JSONValue, ResponseRefusal> {
-        do {
-            let value = try JSONParser.parse(body)
-            guard case .object = value else {
-                return .failure(ResponseRefusal(response: .error(.badRequest, "request body must be a JSON object with \"inputs\"")))
+    /// The 400 answer for an inference body that is not a JSON object, nil for one that is.
+    /// Checked without building a tree; only a refused body is parsed, for the error's
+    /// position and wording.
+    static func refusal(ofBody body: ByteBuffer) -> ServerResponse? {
+        let kind: JSONParser.Kind
+        if let checked = JSONParser.validate(body) {
+            kind = checked
+        } else {
+            do {
+                if case .object = try JSONParser.parse(body) { return nil }
+                kind = .scalar
+            } catch {
+                return .error(.badRequest, "request body is not JSON: \(error)")
             }
-            return .success(value)
-        } catch {
-            return .failure(ResponseRefusal(response: .error(.badRequest, "request body is not JSON: \(error)")))
         }
-    }
-
-    /// A request answered by the gateway itself, with no upstream involved.
-    struct ResponseRefusal: Error {
-        var response: ServerResponse
+        guard kind == .object else { return .error(.badRequest, "request body must be a JSON object with \"inputs\"") }
+        return nil
     }
 
 }

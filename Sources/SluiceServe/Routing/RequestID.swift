@@ -37,16 +37,21 @@ enum RequestID {
             if pool.words.count < 2 { pool.refill() }
             return (pool.words.removeLast(), pool.words.removeLast())
         }
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var first = high
-        var second = low
-        for index in 0..<16 {
-            bytes[15 - index] = digits[Int(first & 0xF)]
-            bytes[31 - index] = digits[Int(second & 0xF)]
-            first >>= 4
-            second >>= 4
+        // Written straight into the string's storage: no digit table or byte array per id.
+        return String(unsafeUninitializedCapacity: 32) { bytes in
+            var first = high
+            var second = low
+            for index in 0..<16 {
+                bytes[15 - index] = hexDigit(first & 0xF)
+                bytes[31 - index] = hexDigit(second & 0xF)
+                first >>= 4
+                second >>= 4
+            }
+            return 32
         }
-        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt64) -> UInt8 {
+        UInt8(truncatingIfNeeded: nibble) + (nibble < 10 ? UInt8(ascii: "0") : UInt8(ascii: "a") - 10)
     }
 }

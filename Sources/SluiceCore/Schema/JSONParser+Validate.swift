@@ -1,0 +1,170 @@
+/// Checking that bytes are JSON without building a `JSONValue`: the gateway does it for
+/// every request body, and reads only a member or two of the bodies it looks into.
+extension JSONParser {
+    /// The kind of a document's top-level value.
+    public enum Kind: Sendable, Equatable {
+        case object, array, scalar
+    }
+
+    /// The kind of the document's top-level value when ``parse(_:)-(UnsafeBufferPointer<UInt8>)``
+    /// would accept it, nil when it would throw. Same grammar and nesting bound, no
+    /// allocation; call `parse` for the error's position and wording.
+    public static func validate(_ buffer: UnsafeBufferPointer<UInt8>) -> Kind? {
+        var cursor = Cursor(bytes: buffer)
+        cursor.skipWhitespace()
+        let kind: Kind
+        switch cursor.current {
+        case UInt8(ascii: "{"): kind = .object
+        case UInt8(ascii: "["): kind = .array
+        default: kind = .scalar
+        }
+        guard cursor.skipValue(depth: 0) else { return nil }
+        cursor.skipWhitespace()
+        return cursor.index == buffer.count ? kind : nil
+    }
+}
+
+extension JSONParser.Cursor {
+    /// Moves past one value, checking it the way ``value(depth:)`` reads it; false where
+    /// that would throw (the index is then somewhere inside the value).
+    mutating func skipValue(depth: Int) -> Bool {
+        guard let byte = current else { return false }
+        switch byte {
+        case UInt8(ascii: "{"): return skipObject(depth: depth + 1)
+        case UInt8(ascii: "["): return skipArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return skipString()
+        case UInt8(ascii: "t"): return skipLiteral("true")
+        case UInt8(ascii: "f"): return skipLiteral("false")
+        case UInt8(ascii: "n"): return skipLiteral("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return skipNumber()
+        default: return false
+        }
+    }
+
+    private mutating func skipLiteral(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count - index >= count else { return false }
+        let start = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != start[offset] { return false }
+        index += count
+        return true
+    }
+
+    private mutating func skipObject(depth: Int) -> Bool {
+        guard depth <= JSONParser.maximumDepth else { return false }
+        index += 1
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            index += 1
+            return true
+        }
+        while true {
+            skipWhitespace()
+            guard current == UInt8(ascii: "\""), skipString() else { return false }
+            skipWhitespace()
+            guard current == UInt8(ascii: ":") else { return false }
+            index += 1
+            skipWhitespace()
+            guard skipValue(depth: depth) else { return false }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"): index += 1; return true
+            default: return false
+            }
+        }
+    }
+
+    private mutating func skipArray(depth: Int) -> Bool {
+        guard depth <= JSONParser.maximumDepth else { return false }
+        index += 1
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            index += 1
+            return true
+        }
+        while true {
+            skipWhitespace()
+            guard skipValue(depth: depth) else { return false }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"): index += 1; return true
+            default: return false
+            }
+        }
+    }
+
+    /// A string from its opening quote; true for what ``string()`` accepts (it repairs
+    /// invalid UTF-8 and lone surrogates rather than refusing them, and so does this).
+    mutating func skipString() -> Bool {
+        index += 1
+        while let byte = current {
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return true
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard let escape = current else { return false }
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    break
+                case UInt8(ascii: "u"):
+                    guard let code = readHex4() else { return false }
+                    if (0xD800..<0xDC00).contains(code), current == UInt8(ascii: "\\"),
+                       index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
+                        index += 2
+                        guard let low = readHex4(), (0xDC00..<0xE000).contains(low) else { return false }
+                    }
+                default:
+                    return false
+                }
+            default:
+                guard byte >= 0x20 else { return false }
+                index += 1
+            }
+        }
+        return false
+    }
+
+    /// Four hex digits as a code unit; nil at the first that is not one (the index is then on it).
+    mutating func readHex4() -> UInt32? {
+        guard index + 4 <= bytes.count else { return nil }
+        var code: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            code = code << 4 | UInt32(digit)
+            index += 1
+        }
+        return code
+    }
+
+    /// A number's grammar (every grammatical number converts: an overflowing one to ±infinity).
+    private mutating func skipNumber() -> Bool {
+        if current == UInt8(ascii: "-") { index += 1 }
+        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        if first == UInt8(ascii: "0") { index += 1 } else { digits() }
+        if current == UInt8(ascii: ".") {
+            index += 1
+            guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
+            digits()
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            index += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
+            digits()
+        }
+        return true
+    }
+}

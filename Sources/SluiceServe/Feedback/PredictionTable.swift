@@ -1,0 +1,124 @@
+/// The prediction log's storage: slots in a ring, reused oldest first once `capacity` are
+/// filled, and an open-addressing index from a model and request id to its slot (linear
+/// probing; a removal shifts the entries after it back, so no tombstones pile up). The
+/// ring and the index grow by doubling while the log fills; once full, remembering a
+/// prediction allocates nothing and hashes its key once (a `Dictionary` with an order
+/// array took two or three hashed lookups and rehashed as it grew).
+struct PredictionTable: Sendable {
+    private struct Slot: Sendable {
+        var model: String
+        var requestID: String
+        var hash: Int
+        var prediction: PredictionLog.Prediction
+    }
+
+    let capacity: Int
+    private var slots: [Slot] = []
+    /// The slot reused next once the ring is full: the oldest.
+    private var next = 0
+    /// Slot numbers by bucket; -1 is an empty bucket. Never more than half full.
+    private var buckets: [Int32]
+    private let largestBucketCount: Int
+
+    init(capacity: Int) {
+        precondition(capacity >= 0 && capacity < Int(Int32.max) / 2, "the prediction log holds fewer than a billion entries")
+        self.capacity = capacity
+        var largest = 16
+        while largest < 2 * capacity { largest *= 2 }
+        largestBucketCount = largest
+        buckets = []
+    }
+
+    /// Predictions kept.
+    var count: Int { slots.count }
+
+    /// Keeps a prediction, forgetting the oldest when full; false (and nothing changes)
+    /// when the key is already kept.
+    mutating func insert(model: String, requestID: String, prediction: PredictionLog.Prediction) -> Bool {
+        guard capacity > 0 else { return false }
+        let hash = Self.hash(model: model, requestID: requestID)
+        guard find(model: model, requestID: requestID, hash: hash) == nil else { return false }
+        let slot = Slot(model: model, requestID: requestID, hash: hash, prediction: prediction)
+        if slots.count < capacity {
+            if 2 * (slots.count + 1) > buckets.count { grow() }
+            slots.append(slot)
+            place(slots.count - 1)
+        } else {
+            let evicted = next
+            if let bucket = bucket(ofSlot: evicted) { remove(bucket: bucket) }
+            slots[evicted] = slot
+            place(evicted)
+            next = (next + 1) % capacity
+        }
+        return true
+    }
+
+    /// Changes the prediction kept under a key, if any, and returns what it was before.
+    mutating func update(model: String, requestID: String, _ change: (inout PredictionLog.Prediction) -> Void) -> PredictionLog.Prediction? {
+        guard !slots.isEmpty, let bucket = find(model: model, requestID: requestID, hash: Self.hash(model: model, requestID: requestID)) else { return nil }
+        let slot = Int(buckets[bucket])
+        let before = slots[slot].prediction
+        change(&slots[slot].prediction)
+        return before
+    }
+
+    /// Hasher is seeded per process, so callers cannot choose ids that collide.
+    private static func hash(model: String, requestID: String) -> Int {
+        var hasher = Hasher()
+        hasher.combine(requestID)
+        hasher.combine(model)
+        return hasher.finalize()
+    }
+
+    private var mask: Int { buckets.count - 1 }
+
+    private func find(model: String, requestID: String, hash: Int) -> Int? {
+        guard !buckets.isEmpty else { return nil }
+        var bucket = hash & mask
+        while buckets[bucket] >= 0 {
+            let slot = slots[Int(buckets[bucket])]
+            if slot.hash == hash, slot.requestID == requestID, slot.model == model { return bucket }
+            bucket = (bucket + 1) & mask
+        }
+        return nil
+    }
+
+    private func bucket(ofSlot number: Int) -> Int? {
+        var bucket = slots[number].hash & mask
+        while buckets[bucket] >= 0 {
+            if Int(buckets[bucket]) == number { return bucket }
+            bucket = (bucket + 1) & mask
+        }
+        return nil
+    }
+
+    private mutating func place(_ number: Int) {
+        var bucket = slots[number].hash & mask
+        while buckets[bucket] >= 0 { bucket = (bucket + 1) & mask }
+        buckets[bucket] = Int32(number)
+    }
+
+    /// Empties `bucket`, moving back each later entry of its run that may sit there (its
+    /// home bucket is not between the hole and where it is), so lookups never stop short.
+    private mutating func remove(bucket: Int) {
+        var hole = bucket
+        var probe = bucket
+        while true {
+            probe = (probe + 1) & mask
+            guard buckets[probe] >= 0 else { break }
+            let home = slots[Int(buckets[probe])].hash & mask
+            if (probe - home) & mask >= (probe - hole) & mask {
+                buckets[hole] = buckets[probe]
+                hole = probe
+            }
+        }
+        buckets[hole] = -1
+    }
+
+    private mutating func grow() {
+        let size = buckets.isEmpty ? min(1024, largestBucketCount) : min(buckets.count * 2, largestBucketCount)
+        guard size > buckets.count else { return }
+        buckets = [Int32](repeating: -1, count: size)
+        for number in slots.indices { place(number) }
+    }
+}
