@@ -14,6 +14,7 @@ extension Sluice {
         /// `sluice baseline build`: a baseline from a CSV file.
         struct Build: ParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "build",
                 abstract: "Build a baseline from a CSV file.",
                 discussion: """
                     Numeric columns get quantile bin edges and proportions (one bin per value when a column has at \

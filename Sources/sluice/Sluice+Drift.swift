@@ -6,6 +6,7 @@ extension Sluice {
     /// `sluice drift`: compares current data with a reference, column by column.
     struct Drift: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "drift",
             abstract: "Compare current data with a reference (a CSV file or a baseline) for drift.",
             discussion: """
                 Compares each column present in both files and reports its score, threshold and verdict. \

@@ -8,6 +8,7 @@ extension Sluice {
     /// `sluice history [MODEL] [--since T] [--until T] [--format text|json]`.
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "Show the audit trail: what changed, why, by which commit or person, with the analysis readings.",
             discussion: """
                 Without MODEL, every model's events and the controller's own (_controller), in the order \

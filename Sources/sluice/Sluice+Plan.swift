@@ -9,6 +9,7 @@ extension Sluice {
     /// `sluice plan`: what changes between two revisions, and what the controller will do.
     struct Plan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "plan",
             abstract: "Show what changes between two revisions of the manifests and what the controller will do.",
             discussion: """
                 Compares the desired state at --from (default: the first parent of --to) with the one at \

@@ -8,6 +8,7 @@ extension Sluice {
     /// `sluice rollback`: rolls a model back in git, as a reviewed-looking revert commit.
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rollback",
             abstract: "Roll a model back in git: revert the last change to its manifest, or restore it from a revision.",
             discussion: """
                 Finds the last commit that changed MODEL's manifest and commits its revert on the branch \

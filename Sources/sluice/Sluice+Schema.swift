@@ -12,6 +12,7 @@ extension Sluice {
         }
 
         static let configuration = CommandConfiguration(
+            commandName: "schema",
             abstract: "Print the JSON Schema (draft 2020-12) of the ModelDeployment format or of sluice.yaml.",
             discussion: """
                 The schema is generated from the definitions the validator uses. Point editors at it with \

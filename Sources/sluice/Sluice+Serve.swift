@@ -8,6 +8,7 @@ extension Sluice {
     /// `sluice serve`: the data plane.
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Run the data plane: model-server processes, the V2 inference gateway and the admin API.",
             discussion: """
                 Runtimes, listeners, the state directory and the admin token come from the operator's \

@@ -6,7 +6,7 @@ import SluiceCore
 extension Sluice {
     /// `sluice status [MODEL]`.
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each model's sync, health, versions, weights, step, last analysis and how its last rollout ended.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each model's sync, health, versions, weights, step, last analysis and how its last rollout ended.")
 
         @Argument(help: "One model (default: all).")
         var model: String?
@@ -41,6 +41,7 @@ extension Sluice {
     /// `sluice promote MODEL [--full] [--override-window]`.
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "promote",
             abstract: "Pass a rollout's pause or approval step (--full: skip to the end).",
             discussion: "Inside a closed change window (a deny window, or outside every allow window) a promotion is refused with the time the window closes; --override-window lets the change through until then, recorded in the history with who asked.")
         @Argument(help: "The model.") var model: String
@@ -56,7 +57,7 @@ extension Sluice {
 
     /// `sluice abort MODEL`.
     struct Abort: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Abort a rollout: 100% back to stable now; the candidate is not retried.")
+        static let configuration = CommandConfiguration(commandName: "abort", abstract: "Abort a rollout: 100% back to stable now; the candidate is not retried.")
         @Argument(help: "The model.") var model: String
         @OptionGroup var client: ControllerClientOptions
 
@@ -66,6 +67,7 @@ extension Sluice {
     /// `sluice approve MODEL --monitor NAME`.
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "approve",
             abstract: "Approve retraining for a monitor whose action is retrain.",
             discussion: "The retraining webhook is called with the evidence when the monitor fires (at once if it is firing now); one approval covers one request.")
         @Argument(help: "The model.") var model: String
@@ -80,7 +82,7 @@ extension Sluice {
 
     /// `sluice retry MODEL`.
     struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Try a failed spec again.")
+        static let configuration = CommandConfiguration(commandName: "retry", abstract: "Try a failed spec again.")
         @Argument(help: "The model.") var model: String
         @OptionGroup var client: ControllerClientOptions
 

@@ -9,6 +9,7 @@ extension Sluice {
     /// `sluice up`: data plane and controller together on one machine.
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "up",
             abstract: "Run the data plane (as a child process) and the controller together.",
             discussion: """
                 The data plane runs as its own process (`sluice serve`), so the controller can stop or \

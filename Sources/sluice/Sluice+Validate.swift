@@ -7,6 +7,7 @@ extension Sluice {
     /// `sluice validate`: checks manifests for CI, reporting every error in one run.
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Validate ModelDeployment manifests.",
             discussion: """
                 Reads files, or directories recursively (*.yaml, *.yml), and reports every error and \
