@@ -31,8 +31,10 @@ import Testing
         let slow = try Self.tools(timeout: .milliseconds(200))
         defer { try? FileManager.default.removeItem(atPath: slow.directory) }
         do {
-            _ = try await slow.run("sleep", ["30"])
-            Issue.record("sleep 30 was not stopped")
+            let started = ContinuousClock.now
+            let ended = try await slow.run("sleep", ["30"])
+            // Say how it ended: a signal from elsewhere or a failed exec reads differently from a missed limit.
+            Issue.record("sleep 30 was not stopped: it ended after \(ContinuousClock.now - started), exited \(ended.exited), status \(ended.status), errors \(String(decoding: ended.errors, as: UTF8.self))")
         } catch {
             #expect(error.description.contains("was stopped"), "\(error)")
         }
