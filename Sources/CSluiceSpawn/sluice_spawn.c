@@ -183,6 +183,37 @@ pid_t sluice_try_wait(pid_t pid, int *status) {
     return result;
 }
 
+pid_t sluice_peek_exited(pid_t pid, int nohang) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int result;
+    do {
+        result = waitid(pid > 0 ? P_PID : P_ALL, pid > 0 ? (id_t)pid : 0, &info, WEXITED | WNOWAIT | (nohang ? WNOHANG : 0));
+    } while (result < 0 && errno == EINTR);
+    if (result < 0) return -errno;
+    return info.si_pid;
+}
+
+int sluice_pidfd_open(pid_t pid) {
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    long result = syscall(SYS_pidfd_open, pid, 0);
+    return result < 0 ? -errno : (int)result;
+#else
+    (void)pid;
+    return -ENOSYS;
+#endif
+}
+
+int sluice_pidfd_send_signal(int pidfd, int signal) {
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+    return syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0) < 0 ? -errno : 0;
+#else
+    (void)pidfd;
+    (void)signal;
+    return -ENOSYS;
+#endif
+}
+
 int sluice_exited(int status) { return WIFEXITED(status); }
 int sluice_exit_code(int status) { return WEXITSTATUS(status); }
 int sluice_signaled(int status) { return WIFSIGNALED(status); }

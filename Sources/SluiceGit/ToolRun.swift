@@ -114,7 +114,7 @@ struct ToolRun: Sendable {
         let io = sluice_spawn_io(stdin_fd: inputFD, stdout_fd: outputFD, stderr_fd: errorFD, die_with_parent: 0)
         let pid = directory.withCString { sluice_spawn_with(argv, envp, $0, io, -1, &failedStep) }
         guard pid > 0 else { throw Failure(description: "cannot start \(program): \(String(cString: strerror(-pid)))") }
-        let status = await wait(for: pid, watching: [outputFD, errorFD])
+        let status = try await wait(for: pid, watching: [outputFD, errorFD])
         guard let status else {
             throw Failure(description: "\(program) was stopped: it ran longer than \(timeout) or wrote more than \(maxOutput) bytes")
         }
@@ -125,12 +125,19 @@ struct ToolRun: Sendable {
 
     /// The child's wait status, or nil when it was killed for passing a limit (or the task
     /// was cancelled). Polls, so no thread blocks while the tool runs.
-    private func wait(for pid: Int32, watching outputs: [Int32]) async -> Int32? {
+    ///
+    /// This function is the child's only reaper and its only signaller: it signals only after a
+    /// poll found it unreaped, so a signal never reaches a process given its pid later.
+    private func wait(for pid: Int32, watching outputs: [Int32]) async throws(Failure) -> Int32? {
         let deadline = ContinuousClock.now + timeout
         var pause = Duration.milliseconds(1)
         var status: Int32 = 0
         while true {
-            if sluice_try_wait(pid, &status) == pid { return status }
+            let polled = sluice_try_wait(pid, &status)
+            if polled == pid { return status }
+            // Not our child any more (something else in this process waited for any child):
+            // its pid may be another process's now, so it is never signalled.
+            if polled < 0 { throw Failure(description: "lost track of the tool (pid \(pid)): \(String(cString: strerror(errno)))") }
             let tooLong = ContinuousClock.now > deadline || Task.isCancelled
             let tooMuch = outputs.contains { descriptor in
                 var info = stat()

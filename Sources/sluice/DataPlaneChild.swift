@@ -38,11 +38,15 @@ final class DataPlaneChild: Service, CustomStringConvertible, @unchecked Sendabl
         var startedAt = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(500))
-            let current = lock.withLock { pid }
-            var status: Int32 = 0
-            guard current > 0, waitpid(current, &status, WNOHANG) == current, !lock.withLock({ stopping }) else { continue }
-            // Reaped: its pid may now be another process's, which `stop()` must never signal.
-            lock.withLock { if pid == current { pid = 0 } }
+            // Reaped under the lock that `stop()` signals under: once reaped, its pid may be
+            // another process's, which must never be signalled.
+            let current = lock.withLock { () -> Int32 in
+                var status: Int32 = 0
+                guard pid > 0, !stopping, waitpid(pid, &status, WNOHANG) == pid else { return 0 }
+                defer { pid = 0 }
+                return pid
+            }
+            guard current > 0 else { continue }
             let delay = backoff.delay(afterRunOf: .now - startedAt)
             logger.error("sluice up: the data plane (pid \(current)) exited; starting it again in \(delay)")
             try? await Task.sleep(for: delay)
@@ -65,10 +69,11 @@ final class DataPlaneChild: Service, CustomStringConvertible, @unchecked Sendabl
         let current = lock.withLock { () -> Int32 in
             stopping = true
             defer { pid = 0 }
+            // Still unreaped (only a holder of this lock reaps it), so the pid is still the child's.
+            if pid > 0 { kill(pid, SIGTERM) }
             return pid
         }
         guard current > 0 else { return }
-        kill(current, SIGTERM)
         var status: Int32 = 0
         waitpid(current, &status, 0)
     }

@@ -43,13 +43,13 @@ struct ArtifactFetcherResumeTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer { kill(process.processIdentifier, SIGKILL) }
+        defer { process.signal(SIGKILL) }
         for _ in 0..<3000 {
             let size = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.intValue ?? 0
             if size >= bytes { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         // The kernel closes its file at once; wait for the size to settle (no blocking wait on the child).
         var last = -1
         while true {

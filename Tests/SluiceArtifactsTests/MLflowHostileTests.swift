@@ -39,14 +39,14 @@ struct MLflowHostileTests {
                 if port == nil { try await Task.sleep(for: .milliseconds(20)) }
             }
             guard let port else {
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 throw FixtureError(message: "the MLflow stub did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
             }
             baseURL = "http://127.0.0.1:\(port)"
         }
 
         func stop() {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             try? FileManager.default.removeItem(at: directory)
         }
 

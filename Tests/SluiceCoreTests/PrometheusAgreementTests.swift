@@ -146,7 +146,7 @@ final class PrometheusServer {
             let started = ContinuousClock.now
             while backfill.isRunning {
                 guard ContinuousClock.now - started < .seconds(120) else {
-                    kill(backfill.processIdentifier, SIGKILL)
+                    backfill.signal(SIGKILL)
                     throw StartError(description: "promtool did not finish backfilling \(input.path) within 120 s")
                 }
                 try await Task.sleep(for: .milliseconds(10))
@@ -217,7 +217,7 @@ final class PrometheusServer {
         if process.isRunning {
             // SIGKILL and no wait (Foundation reaps it): any wait would hold a thread of the
             // tests' cooperative pool.
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
         }
         if removing { try? FileManager.default.removeItem(at: directory) }
     }

@@ -190,6 +190,13 @@ final class DataPlaneFixture: @unchecked Sendable {
         await dataPlane.observed().models.first { $0.name == name }
     }
 
+    /// SIGKILL to the model server `pid` through its supervisor, which reaps it and so is the
+    /// only one that may signal it (a raw `kill` after its reap could hit a recycled pid).
+    func kill(pid: Int?) async throws {
+        let sent = await dataPlane.supervisor.signalModelServer(pid: Int32(try #require(pid)), SIGKILL)
+        #expect(sent, "pid \(pid ?? 0) is a running model server of this data plane")
+    }
+
     /// The version as the admin API reports it.
     func version(_ version: String, of model: String = "m") async -> ObservedVersion? {
         await self.model(model)?.versions.first { $0.name == version }

@@ -212,8 +212,7 @@ struct ReplicaSupervisorTests {
             try await plane.apply(DataPlaneFixture.spec(["v1": 100], scaling: #"{"minReplicas":2,"maxReplicas":2}"#))
             try await plane.stepUntil("two ready") { await Self.replicas(plane)?.ready == 2 }
             for _ in 0..<4 { #expect(try await plane.infer(version: "v1").status == 200) }
-            let victim = try #require(await Self.replicas(plane)?.processes?.last?.pid)
-            kill(Int32(victim), SIGKILL)
+            try await plane.kill(pid: await Self.replicas(plane)?.processes?.last?.pid)
             // No supervision pass runs: the dead replica is still in the routes, and every
             // request that draws it gets no answer and goes to the other one.
             for _ in 0..<12 {

@@ -66,8 +66,11 @@ struct SupervisorBackoffTests {
                 await plane.step()
             }
             #expect(await plane.version("v1")?.state == .ready)
-            kill(Int32(try #require(await plane.version("v1")?.pid)), SIGKILL)
+            let killed = await plane.version("v1")?.pid
+            try await plane.kill(pid: killed)
             let fourth = try await Self.failure(4, plane)
+            // Reaped: its pid may be another process's now, so its owner no longer signals it.
+            #expect(await plane.dataPlane.supervisor.signalModelServer(pid: Int32(killed ?? 0), SIGKILL) == false)
             #expect(await plane.version("v1")?.state == .crashLoop)
             #expect(await plane.version("v1")?.lastExit == "killed by signal 9")
             #expect(plane.didLog("m/v1: process ended (killed by signal 9); restart 4 in \(Swift.Duration.seconds(4))"), "\(plane.logged.suffix(3))")
@@ -80,7 +83,7 @@ struct SupervisorBackoffTests {
                 await plane.step()
             }
             #expect(await plane.version("v1")?.state == .ready)
-            kill(Int32(try #require(await plane.version("v1")?.pid)), SIGKILL)
+            try await plane.kill(pid: await plane.version("v1")?.pid)
             let fifth = try await Self.failure(5, plane)
             #expect(await plane.version("v1")?.state == .backoff, "one failure after a stable run is not a crash loop")
             #expect(plane.didLog("m/v1: process ended (killed by signal 9); restart 5 in \(Swift.Duration.milliseconds(500))"), "\(plane.logged.suffix(3))")

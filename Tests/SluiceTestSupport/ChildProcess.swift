@@ -37,7 +37,7 @@ public enum ChildProcess {
             process.terminationHandler = { ended in continuation.resume(returning: ended.terminationStatus) }
             do {
                 try process.run()
-                watchdog.arm(pid: process.processIdentifier, after: timeout)
+                watchdog.arm(process, after: timeout)
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
@@ -58,7 +58,7 @@ private final class Watchdog: @unchecked Sendable {
     private var fired = false
     private var done = false
 
-    func arm(pid: Int32, after limit: Duration) {
+    func arm(_ process: SpawnedProcess, after limit: Duration) {
         lock.lock()
         defer { lock.unlock() }
         guard !done else { return }  // it exited before it could be watched
@@ -69,8 +69,9 @@ private final class Watchdog: @unchecked Sendable {
                 fired = true
                 return true
             }
-            // The child leads its own process group (SpawnedProcess): its helpers go too.
-            if kill { _ = Foundation.kill(-pid, SIGKILL) }
+            // The child leads its own process group (SpawnedProcess): its helpers go too. Through
+            // the owner: a child reaped meanwhile has a pid (and group id) someone else may have now.
+            if kill { process.signalGroup(SIGKILL) }
         }
     }
 

@@ -81,13 +81,13 @@ public final class GitHTTPServer: @unchecked Sendable {
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("port ") }) {
                 found = Int(line.dropFirst("port ".count))
             } else if !process.isRunning || clock.now > deadline {
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 throw FixtureError(message: "the git HTTP server did not start: \(text)")
             } else {
                 do {
                     try await Task.sleep(for: .milliseconds(20))
                 } catch {
-                    kill(process.processIdentifier, SIGKILL)
+                    process.signal(SIGKILL)
                     throw error
                 }
             }
@@ -102,7 +102,7 @@ public final class GitHTTPServer: @unchecked Sendable {
 
     /// Kills the server (SIGKILL, no wait: nothing that follows needs it gone).
     public func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { process.signal(SIGKILL) }
     }
 
     /// The URL of the repository `name` (no credentials in it).

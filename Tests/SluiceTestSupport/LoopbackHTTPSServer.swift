@@ -1,5 +1,4 @@
 import Foundation
-import NIOConcurrencyHelpers
 import SluiceServe
 
 /// A real HTTPS server on a kernel-chosen loopback port: a small Python `http.server` wrapped
@@ -61,7 +60,8 @@ public final class LoopbackHTTPSServer: Sendable {
     public let untrustedCAFile: String
     /// The port, on 127.0.0.1.
     public let port: Int
-    private let pid: NIOLockedValueBox<Int32?>
+    /// Signalled and reaped only through its owner (a late kill could hit a recycled pid).
+    private let child: OwnedChild
 
     /// Makes the CAs and certificate, starts the server and waits for its port.
     public init(timeout: Duration = .seconds(20)) async throws {
@@ -91,17 +91,16 @@ public final class LoopbackHTTPSServer: Sendable {
             try? FileManager.default.removeItem(at: directory)
             throw FixtureError(message: "cannot start the HTTPS server: \(error)")
         }
-        pid = NIOLockedValueBox(started)
+        child = OwnedChild(started)
         let deadline = ContinuousClock.now + timeout
         var found: Int?
         while found == nil {
             found = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             guard found == nil else { break }
-            var status: Int32 = 0
-            if waitpid(started, &status, WNOHANG) == started || ContinuousClock.now > deadline {
+            if child.tryReap() != nil || ContinuousClock.now > deadline {
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                pid.withLockedValue { $0 = nil }
-                kill(started, SIGKILL)
+                child.signal(SIGKILL)
+                child.waitAndReap()
                 try? FileManager.default.removeItem(at: directory)
                 throw FixtureError(message: "the HTTPS server did not start; log:\n\(text.suffix(2000))")
             }
@@ -152,10 +151,8 @@ public final class LoopbackHTTPSServer: Sendable {
     /// Ends the server (SIGKILL) and removes the directory. Idempotent.
     public func stop() {
         defer { try? FileManager.default.removeItem(at: directory) }
-        guard let current = pid.withLockedValue({ value in defer { value = nil }; return value }) else { return }
-        kill(current, SIGKILL)
-        var status: Int32 = 0
-        waitpid(current, &status, 0)
+        guard child.signal(SIGKILL) else { return }
+        child.waitAndReap()
     }
 
     // MARK: - Certificates

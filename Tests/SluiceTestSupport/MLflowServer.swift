@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import SluiceServe
 
 /// A real `mlflow server` (from the venv scripts/setup-python-peers.sh makes under
@@ -25,7 +24,8 @@ public final class MLflowServer: Sendable {
     public let directory: URL
     /// The artifact store behind the proxy (`--artifacts-destination`).
     public var artifactsDirectory: URL { directory.appendingPathComponent("artifacts") }
-    private let pid: NIOLockedValueBox<Int32?>
+    /// Signalled and reaped only through its owner (a late kill could hit a recycled pid).
+    private let child: OwnedChild
 
     /// The package's root directory (this file is Tests/SluiceTestSupport/MLflowServer.swift).
     public static var packageRoot: URL {
@@ -77,11 +77,11 @@ public final class MLflowServer: Sendable {
         var attempt = 1
         while true {
             let candidate = try Self.freeLoopbackPort()
-            let box = try await Self.spawn(executable, port: candidate, directory: directory, logFile: logFile)
+            let started = try await Self.spawn(executable, port: candidate, directory: directory, logFile: logFile)
             do {
-                try await Self.waitUntilReady(url: "http://127.0.0.1:\(candidate)/health", pid: box, log: logFile, timeout: timeout, name: "mlflow")
+                try await Self.waitUntilReady(url: "http://127.0.0.1:\(candidate)/health", child: started, log: logFile, timeout: timeout, name: "mlflow")
                 port = candidate
-                pid = box
+                child = started
                 break
             } catch let error as FixtureError where attempt < 3 && error.message.contains("address already in use") {
                 attempt += 1
@@ -94,7 +94,7 @@ public final class MLflowServer: Sendable {
     }
 
     /// Starts `mlflow server` on `port`, its output appended to `logFile`.
-    private static func spawn(_ executable: String, port: Int, directory: URL, logFile: String) async throws -> NIOLockedValueBox<Int32?> {
+    private static func spawn(_ executable: String, port: Int, directory: URL, logFile: String) async throws -> OwnedChild {
         let command = [
             executable, "server", "--host", "127.0.0.1", "--port", String(port), "--workers", "1",
             "--backend-store-uri", "sqlite:///\(directory.path)/mlflow.db",
@@ -103,7 +103,7 @@ public final class MLflowServer: Sendable {
         // A fresh log per attempt, so a failure names this attempt's cause.
         try? FileManager.default.removeItem(atPath: logFile)
         do {
-            return NIOLockedValueBox(try await ProcessSpawner.shared.spawn(
+            return OwnedChild(try await ProcessSpawner.shared.spawn(
                 SpawnRequest(command: command, environment: environment, workingDirectory: directory.path, logPath: logFile)))
         } catch {
             try? FileManager.default.removeItem(at: directory)
@@ -116,8 +116,8 @@ public final class MLflowServer: Sendable {
     /// Kills the process group (SIGKILL) and removes the directory. Idempotent.
     public func stop() {
         defer { try? FileManager.default.removeItem(at: directory) }
-        guard let current = pid.withLockedValue({ value in defer { value = nil }; return value }) else { return }
-        Self.killGroup(current)
+        // No graceful shutdown: waiting for one would hold a thread of the cooperative pool.
+        child.killGroupAndReap()
     }
 
     /// The server's log so far, for a failing test's message.
@@ -164,27 +164,16 @@ public final class MLflowServer: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// SIGKILL to `pid`'s process group (the spawner made it a group leader), then reaped.
-    static func killGroup(_ pid: Int32) {
-        // No graceful shutdown: waiting for one would hold a thread of the cooperative pool.
-        kill(-pid, SIGKILL)
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
-
     /// Polls `url` until it answers 200; throws (after killing the process) when it exited or
     /// `timeout` passed.
-    static func waitUntilReady(url: String, pid box: NIOLockedValueBox<Int32?>, log: String, timeout: Duration, name: String) async throws {
+    static func waitUntilReady(url: String, child: OwnedChild, log: String, timeout: Duration, name: String) async throws {
         let deadline = ContinuousClock.now + timeout
         while true {
             if (try? await probe(url)) == 200 { return }
-            let current = box.withLockedValue { $0 } ?? 0
-            var status: Int32 = 0
-            let exited = waitpid(current, &status, WNOHANG) == current
+            // An exited server's helpers are killed before its reap frees the group id.
+            let exited = child.tryReap(killingGroup: true) != nil
             if exited || ContinuousClock.now > deadline {
-                if !exited { killGroup(current) } else { kill(-current, SIGKILL) }
-                box.withLockedValue { $0 = nil }
+                if !exited { child.killGroupAndReap() }
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 let tail = text.split(separator: "\n").suffix(20).joined(separator: "\n")
                 throw FixtureError(message: "\(name) \(exited ? "exited" : "timed out") before \(url) answered; log tail:\n\(tail)")
@@ -213,7 +202,8 @@ public final class MLflowServer: Sendable {
 public final class MLflowAuthProxy: Sendable {
     /// `http://127.0.0.1:PORT`.
     public let baseURL: String
-    private let pid: NIOLockedValueBox<Int32?>
+    /// Signalled and reaped only through its owner (a late kill could hit a recycled pid).
+    private let child: OwnedChild
     private let logFile: String
 
     /// Starts the proxy for `server`, checking tokens against `tokenFile`.
@@ -230,13 +220,12 @@ public final class MLflowAuthProxy: Sendable {
         } catch {
             throw FixtureError(message: "cannot start the auth proxy: \(error)")
         }
-        pid = NIOLockedValueBox(started)
+        child = OwnedChild(started)
         // Unauthenticated, the proxy answers 401: any answer means it listens.
         let deadline = ContinuousClock.now + timeout
         while true {
             if Self.listening(port) { return }
-            var status: Int32 = 0
-            if waitpid(started, &status, WNOHANG) == started || ContinuousClock.now > deadline {
+            if child.tryReap(killingGroup: true) != nil || ContinuousClock.now > deadline {
                 stop()
                 throw FixtureError(message: "the auth proxy did not start: \((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")")
             }
@@ -248,8 +237,7 @@ public final class MLflowAuthProxy: Sendable {
 
     /// Kills the proxy (SIGKILL). Idempotent.
     public func stop() {
-        guard let current = pid.withLockedValue({ value in defer { value = nil }; return value }) else { return }
-        MLflowServer.killGroup(current)
+        child.killGroupAndReap()
     }
 
     /// True when something accepts connections on the loopback `port` (a non-blocking probe).

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import SluiceServe
@@ -36,7 +35,8 @@ public final class MotoServer: Sendable {
     public let port: Int
     /// Holds the server's log.
     public let directory: URL
-    private let pid: NIOLockedValueBox<Int32?>
+    /// Signalled and reaped only through its owner (a late kill could hit a recycled pid).
+    private let child: OwnedChild
 
     /// Starts moto and returns once it answers (at most `timeout`). Throws ``FixtureError``
     /// with the log's tail when it does not start.
@@ -56,17 +56,15 @@ public final class MotoServer: Sendable {
             try? FileManager.default.removeItem(at: directory)
             throw FixtureError(message: "cannot start moto_server: \(error)")
         }
-        pid = NIOLockedValueBox(started)
+        child = OwnedChild(started)
         let deadline = ContinuousClock.now + timeout
         var listening: Int?
         while true {
             listening = listening ?? Self.listeningPort(inLog: log)
             if let listening, (try? await Self.request(.GET, "http://127.0.0.1:\(listening)/moto-api/data.json")) == 200 { break }
-            var status: Int32 = 0
-            let exited = waitpid(started, &status, WNOHANG) == started
+            let exited = child.tryReap() != nil
             if exited || ContinuousClock.now > deadline {
-                pid.withLockedValue { $0 = nil }
-                if !exited { kill(started, SIGKILL) }
+                child.signal(SIGKILL)
                 let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 throw FixtureError(message: "moto_server \(exited ? "exited" : "timed out") before answering; log tail:\n\(text.suffix(2000))")
             }
@@ -88,11 +86,9 @@ public final class MotoServer: Sendable {
     /// Ends the process with SIGKILL (reaped in the background) and removes the directory. Idempotent.
     public func stop() {
         defer { try? FileManager.default.removeItem(at: directory) }
-        guard let current = pid.withLockedValue({ value in defer { value = nil }; return value }) else { return }
-        kill(current, SIGKILL)
-        Task.detached {
-            var status: Int32 = 0
-            for _ in 0..<100 where waitpid(current, &status, WNOHANG) == 0 {
+        guard child.signal(SIGKILL) else { return }
+        Task.detached { [child] in
+            for _ in 0..<100 where child.tryReap() == nil {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }

@@ -25,7 +25,7 @@ public enum ProcessWait {
     @discardableResult
     public static func exitOrKill(_ process: SpawnedProcess, within limit: Duration = .seconds(120)) async -> Bool {
         if await exit(of: process, within: limit) { return true }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         await exit(of: process, within: .seconds(30))
         return false
     }

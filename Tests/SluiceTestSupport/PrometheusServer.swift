@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
 import NIOHTTP1
 import NIOSSL
 import SluiceServe
@@ -75,7 +74,8 @@ public final class PrometheusServer: Sendable {
     public let port: Int
     /// The temporary directory holding `prometheus.yml`, `data/` and `prometheus.log`.
     public let directory: URL
-    private let pid: NIOLockedValueBox<Int32?>
+    /// Signalled and reaped only through its owner (a late kill could hit a recycled pid).
+    private let child: OwnedChild
 
     /// Starts Prometheus scraping `jobs` (and itself as job `prometheus` when `scrapeSelf`;
     /// not with `tls` or `routePrefix`) every second, and waits until it is ready (at most
@@ -113,12 +113,12 @@ public final class PrometheusServer: Sendable {
             try? FileManager.default.removeItem(at: directory)
             throw FixtureError(message: "cannot start prometheus: \(error)")
         }
-        pid = NIOLockedValueBox(started)
+        child = OwnedChild(started)
         let deadline = ContinuousClock.now + timeout
         var listening: Int?
         while listening == nil {
             listening = Self.listeningPort(inLog: logFile)
-            if listening == nil { try await Self.checkAlive(started, log: logFile, deadline: deadline, waiting: "its port", stop: pid) }
+            if listening == nil { try await Self.checkAlive(child, log: logFile, deadline: deadline, waiting: "its port") }
         }
         port = listening ?? 0
         baseURL = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)\(routePrefix ?? "")"
@@ -139,12 +139,10 @@ public final class PrometheusServer: Sendable {
     /// Ends the process (SIGKILL) and removes the directory. Idempotent.
     public func stop() {
         defer { try? FileManager.default.removeItem(at: directory) }
-        guard let current = pid.withLockedValue({ value in defer { value = nil }; return value }) else { return }
         // SIGKILL at once: a test's fixture needs no graceful shutdown, and waiting for one
         // would hold a thread of the cooperative pool (two on these machines) for seconds.
-        kill(current, SIGKILL)
-        var status: Int32 = 0
-        waitpid(current, &status, 0)
+        guard child.signal(SIGKILL) else { return }
+        child.waitAndReap()
     }
 
     /// The log so far (stdout and stderr), for a failing test's message.
@@ -157,20 +155,17 @@ public final class PrometheusServer: Sendable {
     private func waitUntilReady(log: String, deadline: ContinuousClock.Instant) async throws {
         while true {
             if (try? await Self.request(.GET, "\(baseURL)/-/ready")) == 200 { return }
-            let current = pid.withLockedValue { $0 } ?? 0
-            try await Self.checkAlive(current, log: log, deadline: deadline, waiting: "/-/ready", stop: pid)
+            try await Self.checkAlive(child, log: log, deadline: deadline, waiting: "/-/ready")
         }
     }
 
     /// Throws (after ending the process) when it exited or the deadline passed; else sleeps a little.
     private static func checkAlive(
-        _ pid: Int32, log: String, deadline: ContinuousClock.Instant, waiting: String, stop box: NIOLockedValueBox<Int32?>
+        _ child: OwnedChild, log: String, deadline: ContinuousClock.Instant, waiting: String
     ) async throws {
-        var status: Int32 = 0
-        let exited = waitpid(pid, &status, WNOHANG) == pid
+        let exited = child.tryReap() != nil
         if exited || ContinuousClock.now > deadline {
-            if !exited { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
-            box.withLockedValue { $0 = nil }
+            if !exited { child.killGroupAndReap() }
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             let tail = text.split(separator: "\n").suffix(15).joined(separator: "\n")
             throw FixtureError(message: "prometheus \(exited ? "exited" : "timed out") while waiting for \(waiting); log tail:\n\(tail)")

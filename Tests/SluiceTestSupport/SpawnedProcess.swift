@@ -44,13 +44,16 @@ public final class SpawnedProcess: @unchecked Sendable {
     private let lock = NSCondition()
     private var handler: (@Sendable (SpawnedProcess) -> Void)?
     private var pid: Int32 = 0
+    /// The started child: the one place that reaps it and signals it (see ``OwnedChild``).
+    private var child: OwnedChild?
     private var running = false
     private var status: Int32 = 0
     private var reason = TerminationReason.exit
 
     public init() {}
 
-    /// The child's pid (0 before `run()`).
+    /// The child's pid (0 before `run()`), for messages: signal it with ``signal(_:)`` or
+    /// ``signalGroup(_:)``, never `kill(pid, …)`, which can hit a recycled pid once it is reaped.
     public var processIdentifier: Int32 { lock.withLock { pid } }
     /// Whether the child was started and has not been reaped yet.
     public var isRunning: Bool { lock.withLock { running } }
@@ -106,11 +109,13 @@ public final class SpawnedProcess: @unchecked Sendable {
         (standardInput as? Pipe).map { try? $0.fileHandleForReading.close() }
         (standardOutput as? Pipe).map { try? $0.fileHandleForWriting.close() }
         (standardError as? Pipe).map { try? $0.fileHandleForWriting.close() }
+        let owned = OwnedChild(started)
         lock.withLock {
             pid = started
+            child = owned
             running = true
         }
-        let reaper = Thread { [self] in reap(started) }
+        let reaper = Thread { [self] in reap(owned) }
         reaper.name = "spawned-process-reaper"
         reaper.start()
     }
@@ -128,15 +133,23 @@ public final class SpawnedProcess: @unchecked Sendable {
     /// Sends SIGINT.
     public func interrupt() { signal(SIGINT) }
 
-    private func signal(_ number: Int32) {
-        let target = lock.withLock { running ? pid : 0 }
-        if target > 0 { kill(target, number) }
+    /// Sends `number` to the child while it is unreaped; afterwards (or before `run()`) it
+    /// sends nothing. Returns whether it was sent.
+    @discardableResult
+    public func signal(_ number: Int32) -> Bool {
+        lock.withLock { child }?.signal(number) ?? false
+    }
+
+    /// Sends `number` to the child's process group (it leads its own) while the leader is
+    /// unreaped. Returns whether it was sent.
+    @discardableResult
+    public func signalGroup(_ number: Int32) -> Bool {
+        lock.withLock { child }?.signalGroup(number) ?? false
     }
 
     /// Waits for the child on this thread (never the cooperative pool), then reports.
-    private func reap(_ child: Int32) {
-        var raw: Int32 = 0
-        while waitpid(child, &raw, 0) < 0, errno == EINTR {}
+    private func reap(_ child: OwnedChild) {
+        let raw = child.waitAndReap()
         let signaled = sluice_signaled(raw) != 0
         lock.lock()
         status = signaled ? sluice_term_signal(raw) : sluice_exit_code(raw)

@@ -36,7 +36,7 @@ public final class StaticMetricsTarget: @unchecked Sendable {
             if port == nil { try await Task.sleep(for: .milliseconds(20)) }
         }
         guard let port else {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             throw FixtureError(message: "python3 -m http.server did not say its port within 10 s")
         }
         address = "127.0.0.1:\(port)"
@@ -54,7 +54,7 @@ public final class StaticMetricsTarget: @unchecked Sendable {
     public func stop() {
         if process.isRunning {
             // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)

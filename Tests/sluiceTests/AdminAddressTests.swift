@@ -41,7 +41,7 @@ struct AdminAddressTests {
         var received: String { (try? String(contentsOf: file, encoding: .utf8)) ?? "" }
 
         // SIGKILL without waiting: nothing after the test needs the port back at once.
-        deinit { kill(process.processIdentifier, SIGKILL) }
+        deinit { process.signal(SIGKILL) }
     }
 
     static let probeCommand = "[\(ContainmentTests.python), \(ContainmentTests.probe)]"

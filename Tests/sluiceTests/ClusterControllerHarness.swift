@@ -62,7 +62,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
     }
 
     deinit {
-        for process in processes.values where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        for process in processes.values where process.isRunning { process.signal(SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
         try? FileManager.default.removeItem(at: repo.url)
         releasePortBlock(basePort)
@@ -95,7 +95,7 @@ final class ClusterControllerHarness: @unchecked Sendable {
     /// Kills replica `replica` with SIGKILL (no lease release, no final pass).
     func kill9(_ replica: Int) {
         guard let process = processes.removeValue(forKey: replica) else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
     }
 
     func log(_ replica: Int) -> String {

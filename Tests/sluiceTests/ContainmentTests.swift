@@ -129,23 +129,24 @@ struct ContainmentTests {
         try await serve.apply(spec)
         try await serve.waitReady("probe", ["v1"])
         let pidFile = serve.directory.appendingPathComponent("reports/grandchild.pid").path
-        let first = try #require(readPID(pidFile))
-        defer { kill(first, SIGKILL) }
-        #expect(processExists(first))
+        // Not our child: signalled only while its pid still names it (see ForeignProcess).
+        let first = try #require(readPID(pidFile).flatMap(ForeignProcess.init))
+        defer { first.signal(SIGKILL) }
+        #expect(first.isRunning)
         try await serve.kill9()
         try FileManager.default.removeItem(atPath: pidFile)
         // Same ports, same state directory: it starts, stops the leftover and serves again.
         try await serve.start()
-        try await waitUntil("the leftover helper \(first) is stopped") { !processExists(first) }
+        try await waitUntil("the leftover helper \(first) is stopped") { !first.isRunning }
         try await serve.waitReady("probe", ["v1"])
         #expect(try await serve.infer("probe").status == 200)
         // A normal stop takes the helpers of the new model server along too.
         try await waitUntil("the new helper's pid file") { readPID(pidFile) != nil }
-        let second = try #require(readPID(pidFile))
-        defer { kill(second, SIGKILL) }
-        #expect(processExists(second))
+        let second = try #require(readPID(pidFile).flatMap(ForeignProcess.init))
+        defer { second.signal(SIGKILL) }
+        #expect(second.isRunning)
         await serve.stop(signal: SIGTERM)
-        try await waitUntil("the helper \(second) is stopped with sluice serve") { !processExists(second) }
+        try await waitUntil("the helper \(second) is stopped with sluice serve") { !second.isRunning }
     }
 
     /// Whether this machine has a cgroup v2 hierarchy that this (root or delegated) user may write.
@@ -169,22 +170,22 @@ struct ContainmentTests {
         #expect(serve.serveLog.contains("each get a cgroup"), "\(serve.serveLog)")
         try await serve.apply(spec)
         try await serve.waitReady("probe", ["v1"])
-        let escaped = try #require(readPID(serve.directory.appendingPathComponent("reports/escaped.pid").path))
-        defer { kill(escaped, SIGKILL) }
-        #expect(processExists(escaped))
-        #expect(processGroup(of: escaped) == escaped, "setsid made it a group of its own")
+        let escaped = try #require(readPID(serve.directory.appendingPathComponent("reports/escaped.pid").path).flatMap(ForeignProcess.init))
+        defer { escaped.signal(SIGKILL) }
+        #expect(escaped.isRunning)
+        #expect(processGroup(of: escaped.pid) == escaped.pid, "setsid made it a group of its own")
         // Removing the version stops the model server and, through its cgroup, the escaped helper.
         try await serve.apply(#"{"revision":"r2","models":[]}"#)
-        try await waitUntil("the escaped helper \(escaped) is stopped") { !processExists(escaped) }
+        try await waitUntil("the escaped helper \(escaped) is stopped") { !escaped.isRunning }
     }
 
     @Test("at start, a recorded process is stopped only if its start time matches: a reused pid is never killed")
     func reusedPidIsNotKilled() async throws {
         let serve = try Self.harness()
         let leftover = try await startSleeper()
-        defer { kill(leftover.processIdentifier, SIGKILL) }
+        defer { leftover.signal(SIGKILL) }
         let bystander = try await startSleeper()
-        defer { kill(bystander.processIdentifier, SIGKILL) }
+        defer { bystander.signal(SIGKILL) }
         let leftoverStart = try #require(startTime(of: leftover.processIdentifier))
         let bystanderStart = try #require(startTime(of: bystander.processIdentifier))
         let records = [

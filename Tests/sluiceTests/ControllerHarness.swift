@@ -81,7 +81,7 @@ final class ControllerHarness: @unchecked Sendable {
     /// servers die with `serve` through their parent-death signal.
     deinit {
         for process in [serve, controller].compactMap({ $0 }) where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
         }
         try? FileManager.default.removeItem(at: directory)
         try? FileManager.default.removeItem(at: repo.url)
@@ -136,7 +136,7 @@ final class ControllerHarness: @unchecked Sendable {
     /// follows that needs it gone.
     func forceStop(_ which: String) {
         guard let process = which == "serve" ? serve : controller else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         if which == "serve" { serve = nil } else { controller = nil }
     }
 
@@ -145,7 +145,7 @@ final class ControllerHarness: @unchecked Sendable {
     @discardableResult
     func stop(_ which: String, signal: Int32 = SIGTERM) async -> Int32? {
         guard let process = which == "serve" ? serve : controller else { return nil }  // `up`: the controller slot
-        kill(process.processIdentifier, signal)
+        process.signal(signal)
         let exited = await ProcessWait.exitOrKill(process)
         if which == "serve" { serve = nil } else { controller = nil }
         return exited && process.terminationReason == .exit ? process.terminationStatus : nil

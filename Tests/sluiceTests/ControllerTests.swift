@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SluiceCore
+import SluiceTestSupport
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -380,7 +381,8 @@ struct ControllerTests {
         try await harness.waitFor(health: "Healthy")
         #expect(try await harness.infer().1 == "v1")
         let firstPID = try #require(harness.log("up").components(separatedBy: "data plane pid ").dropFirst().first.flatMap { Int32($0.prefix { $0.isNumber }) })
-        kill(firstPID, SIGKILL)
+        // The data plane is `up`'s child, not ours: signalled only while the pid still names it.
+        #expect(ForeignProcess(firstPID)?.signal(SIGKILL) == true)
         try await harness.waitUntil("a new data plane serving", seconds: 120) {
             guard harness.log("up").components(separatedBy: "data plane pid ").count > 2 else { return false }
             return try await harness.infer().1 == "v1"

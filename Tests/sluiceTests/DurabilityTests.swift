@@ -36,7 +36,7 @@ struct DurabilityTests {
         locker.standardOutput = try FileHandle(forWritingTo: lockerLog)
         try locker.run()
         // SIGKILL: the test runner's children may inherit a mask that blocks SIGTERM.
-        defer { if locker.isRunning { kill(locker.processIdentifier, SIGKILL) } }
+        defer { if locker.isRunning { locker.signal(SIGKILL) } }
         try await harness.waitUntil("the database locked") {
             (try String(contentsOf: lockerLog, encoding: .utf8)).contains("locked")
         }
@@ -63,7 +63,7 @@ struct DurabilityTests {
         load = harness.traffic()
         #expect(try harness.repo.git(["log", "-1", "--format=%H"]) == bad, "no revert before the abort is recorded")
 
-        kill(locker.processIdentifier, SIGKILL)
+        locker.signal(SIGKILL)
         #expect(await ProcessWait.exitOrKill(locker, within: .seconds(60)))
         try await harness.waitUntil("a revert commit", seconds: 120) {
             try harness.repo.git(["log", "-1", "--format=%s"]).hasPrefix("Revert \"fraud v2 (bad)\" for fraud")

@@ -71,7 +71,7 @@ final class LocalPrometheus: @unchecked Sendable {
     func stop() {
         guard let process else { return }
         self.process = nil
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
     }
 
     /// The body and status of a GET of `path` (with its query string).

@@ -455,6 +455,6 @@ final class WebhookReceiver: @unchecked Sendable {
 
     /// Kills the receiver; Foundation reaps it (no blocking wait on a thread of the pool).
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
     }
 }

@@ -57,7 +57,7 @@ struct PrometheusExamplesTests {
         var targets: [SpawnedProcess] = []
         // SIGKILL: the test process blocks SIGTERM, and children inherit the mask. Foundation
         // reaps them; a blocking wait here would hold a thread of the cooperative pool.
-        defer { for target in targets { kill(target.processIdentifier, SIGKILL) } }
+        defer { for target in targets { target.signal(SIGKILL) } }
         var ports: [Int] = []
         for (job, token) in [("serve", "serve-scraper"), ("controller", "controller-scraper")] {
             // Each target binds port 0 and writes the port it got once it listens.

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceTestSupport
 import Testing
 
 /// Replicas and autoscaling of `sluice serve`, end to end: the real binary, the example V2
@@ -37,7 +38,8 @@ struct ReplicaTests {
         let clients = 6
         let load = LoadGenerator(url: serve.inferenceURL.appendingPathComponent("/v2/models/fraud/infer"), body: ServeHarness.fraudBody, clients: clients)
         try await serve.waitUntil("load flowing") { load.answered.count >= 30 }
-        kill(Int32(victim), SIGKILL)
+        // A child of `sluice serve`, not ours: signalled only while the pid still names it.
+        #expect(ForeignProcess(Int32(victim))?.signal(SIGKILL) == true)
         let answeredAtKill = load.answered.filter { $0.0 == 200 }.count
         try await serve.waitUntil("replica 1 restarted and all three ready") {
             let replicas = try await Self.replicas(serve)

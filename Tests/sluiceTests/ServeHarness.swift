@@ -72,7 +72,7 @@ final class ServeHarness: @unchecked Sendable {
 
     deinit {
         if let process, process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
         }
         try? FileManager.default.removeItem(at: directory)
         releasePortBlock(modelPortBase)
@@ -98,7 +98,6 @@ final class ServeHarness: @unchecked Sendable {
         self.process = process
         output = pipe
         let reader = pipe.fileHandleForReading
-        let pid = process.processIdentifier
         let text: String = await withCheckedContinuation { continuation in
             Thread {
                 var text = ""
@@ -107,7 +106,7 @@ final class ServeHarness: @unchecked Sendable {
                 while true {
                     // poll with a timeout first: a bare read would wait forever on a hung start.
                     guard Date() < deadline else {
-                        kill(pid, SIGKILL)
+                        process.signal(SIGKILL)
                         text += "\n[no listening addresses within \(Int(seconds)) s: killed]"
                         break
                     }
@@ -136,7 +135,7 @@ final class ServeHarness: @unchecked Sendable {
     @discardableResult
     func stop(signal: Int32 = SIGTERM) async -> Int32? {
         guard let process else { return nil }
-        kill(process.processIdentifier, signal)
+        process.signal(signal)
         let exited = await ProcessWait.exitOrKill(process)
         self.process = nil
         return exited && process.terminationReason == .exit ? process.terminationStatus : nil
@@ -146,20 +145,19 @@ final class ServeHarness: @unchecked Sendable {
     /// model servers die with it through their parent-death signal).
     func forceStop() {
         guard let process else { return }
-        kill(process.processIdentifier, SIGKILL)
+        process.signal(SIGKILL)
         self.process = nil
     }
 
-    /// SIGKILL, then waits by polling /proc rather than with `waitUntilExit`, which waits
-    /// on a descriptor of its own that a leaked-to orphan could hold open for minutes.
+    /// SIGKILL, then waits for the reap by polling (no descriptor a leaked-to orphan could
+    /// hold open; and not `processExists(pid)`: once reaped, the pid may be another process's).
     func kill9() async throws {
         guard let process else { return }
         let pid = process.processIdentifier
-        kill(pid, SIGKILL)
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, processExists(pid) { try await Task.sleep(for: .milliseconds(20)) }
+        process.signal(SIGKILL)
+        let gone = await ProcessWait.exit(of: process, within: .seconds(60))
         self.process = nil
-        guard !processExists(pid) else { throw HarnessError("sluice serve (pid \(pid)) still runs 60 s after SIGKILL") }
+        guard gone else { throw HarnessError("sluice serve (pid \(pid)) still runs 60 s after SIGKILL") }
     }
 
     var serveLog: String {

@@ -105,7 +105,8 @@ struct ServeTests {
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50], runtimes: ["v2": "slow-start"]))
         try await serve.waitReady("fraud", ["v1", "v2"])
         let pid = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
-        kill(Int32(pid), SIGKILL)
+        // A child of `sluice serve`, not ours: signalled only while the pid still names it.
+        #expect(ForeignProcess(Int32(pid))?.signal(SIGKILL) == true)
         // The restarted process takes 1.5 s to become ready: until then v1 serves all.
         var servedBy: [String] = []
         var sawRestartedNotReady = false
@@ -395,7 +396,7 @@ struct ServeTests {
         echo.arguments = ["python3", SluiceBinary.packageRoot.appendingPathComponent("Tests/sluiceTests/Fixtures/echo_upstream.py").path, String(port)]
         try echo.run()
         // SIGKILL: a child of the test process may inherit a mask that blocks SIGTERM.
-        defer { kill(echo.processIdentifier, SIGKILL) }
+        defer { echo.signal(SIGKILL) }
         try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(#"{"models":[{"name":"echo","versions":[{"name":"ext","endpoint":"http://127.0.0.1:\#(port)"}],"route":{"weights":{"ext":100}}}]}"#)

@@ -53,6 +53,20 @@ int sluice_become_subreaper(void);
 /// Non-blocking wait: 0 while running; the pid once it exited, with `status` set.
 pid_t sluice_try_wait(pid_t pid, int *status);
 
+/// Waits for the child `pid` (or any child when -1) to exit *without reaping it* (waitid
+/// with WNOWAIT), blocking unless `nohang`: the pid of an exited child, 0 while none exited
+/// (`nohang`), -errno on error (ECHILD: not a child, or already reaped). An exited but
+/// unreaped child is a zombie that keeps its pid and its process group id reserved, so its
+/// owner may still signal both without risk of hitting a process given a recycled pid; the
+/// owner reaps it (``sluice_try_wait``) only afterwards.
+pid_t sluice_peek_exited(pid_t pid, int nohang);
+
+/// A pidfd for `pid` (Linux 5.3 and later), or -errno (-ENOSYS where unsupported).
+int sluice_pidfd_open(pid_t pid);
+
+/// Sends `signal` through `pidfd`: never to a process that got the pid later. 0 or -errno.
+int sluice_pidfd_send_signal(int pidfd, int signal);
+
 /// Exit status decoding (the macros are not importable into Swift).
 int sluice_exited(int status);
 int sluice_exit_code(int status);

@@ -73,10 +73,10 @@ final class Containment: @unchecked Sendable {
         cgroup?.signal(signal)
     }
 
-    /// The model server `pid` was reaped: kill whatever it left running, remove its cgroup
-    /// and forget the record.
+    /// The model server `pid` exited: kill whatever it left running, remove its cgroup and
+    /// forget the record. Called before it is reaped: its zombie keeps the group id from being
+    /// given to another process, so the group signal reaches only what it left.
     func ended(pid: Int32, cgroup: Cgroup?) {
-        // The group outlives its reaped leader while members remain, so its id is not reused yet.
         kill(-pid, SIGKILL)
         if let cgroup {
             cgroup.signal(SIGKILL)

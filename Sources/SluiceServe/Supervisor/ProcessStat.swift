@@ -2,14 +2,16 @@ import Foundation
 
 /// What `/proc/PID/stat` says about a process: enough to tell one process from a later
 /// one that reuses its pid.
-struct ProcessStat: Equatable {
+package struct ProcessStat: Equatable {
     /// The process group (field 5).
-    var processGroup: Int32
+    package var processGroup: Int32
     /// Start time in clock ticks after boot (field 22): a reused pid has another one.
-    var startTime: UInt64
+    package var startTime: UInt64
+    /// Whether it exited and waits to be reaped (state `Z`, field 3).
+    package var isZombie = false
 
     /// Reads `/proc/PID/stat`; nil when the process does not exist (or is unreadable).
-    static func read(_ pid: Int32) -> ProcessStat? {
+    package static func read(_ pid: Int32) -> ProcessStat? {
         guard pid > 0, let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return nil }
         return parse(text)
     }
@@ -21,7 +23,7 @@ struct ProcessStat: Equatable {
         let fields = text[text.index(after: close)...].split(separator: " ")
         // fields[0] is field 3 (state), so field N is fields[N - 3].
         guard fields.count > 19, let group = Int32(fields[2]), let start = UInt64(fields[19]) else { return nil }
-        return ProcessStat(processGroup: group, startTime: start)
+        return ProcessStat(processGroup: group, startTime: start, isZombie: fields[0] == "Z")
     }
 
     /// Every process now in process group `group`, with its stat.

@@ -251,14 +251,26 @@ actor Supervisor {
         for instance in instances {
             if let pid = instance.pid {
                 containment.signal(pid: pid, cgroup: instance.cgroup, SIGKILL)
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
+                // Waits without reaping, so the group is killed while its id is still reserved.
+                _ = sluice_peek_exited(pid, 0)
                 containment.ended(pid: pid, cgroup: instance.cgroup)
+                var status: Int32 = 0
+                _ = sluice_try_wait(pid, &status)
                 instance.pid = nil
             }
         }
         containment.finish()
         routes.publish(.empty)
+    }
+
+    /// Sends `signal` to the model server `pid` (with its group and cgroup) if it is one of
+    /// this supervisor's and not yet reaped; returns whether it was. Only the reaper may signal
+    /// a child: once reaped, its pid may be another process's (tests use this to kill one).
+    @discardableResult
+    func signalModelServer(pid: Int32, _ signal: Int32) -> Bool {
+        guard pid > 0, let instance = instances.first(where: { $0.pid == pid }) else { return false }
+        containment.signal(pid: pid, cgroup: instance.cgroup, signal)
+        return true
     }
 
     // MARK: - starting
@@ -425,26 +437,38 @@ actor Supervisor {
 
     /// Collects every exited child: model servers, and helpers they orphaned (this process
     /// is their subreaper), which are only reaped so they leave no zombies.
+    ///
+    /// The supervisor is the only one that signals its model servers, and only while their
+    /// `pid` is set; it clears `pid` when it reaps them, because from then on the pid (and a
+    /// group id equal to it) may belong to another process.
     private func reap(now: ContinuousClock.Instant) {
         containment.tidy()
         var status: Int32 = 0
         for instance in instances {
-            if let pid = instance.pid, sluice_try_wait(pid, &status) == pid { exited(instance, status: status, now: now) }
+            if let pid = instance.pid, sluice_peek_exited(pid, 1) == pid { exited(instance, now: now) }
         }
         // Helpers that model servers orphaned are reparented here only when this process is
         // their subreaper; they are reaped so they leave no zombies. Otherwise (in a test
         // process) waiting for any child would take other children's exit statuses.
         if containment.isSubreaper {
-            while case let pid = sluice_try_wait(-1, &status), pid > 0 {
-                if let instance = instances.first(where: { $0.pid == pid }) { exited(instance, status: status, now: now) }
+            while case let pid = sluice_peek_exited(-1, 1), pid > 0 {
+                if let instance = instances.first(where: { $0.pid == pid }) {
+                    exited(instance, now: now)
+                } else {
+                    _ = sluice_try_wait(pid, &status)
+                }
             }
         }
         instances.removeAll { !$0.desired && $0.pid == nil && $0.target == nil }
     }
 
-    private func exited(_ instance: ManagedInstance, status: Int32, now: ContinuousClock.Instant) {
+    /// The model server exited and is not reaped yet: its zombie still reserves its pid and
+    /// group id, so what it left in its group is killed first, then it is reaped.
+    private func exited(_ instance: ManagedInstance, now: ContinuousClock.Instant) {
         guard let pid = instance.pid else { return }
         containment.ended(pid: pid, cgroup: instance.cgroup)
+        var status: Int32 = 0
+        _ = sluice_try_wait(pid, &status)
         let exit = sluice_exited(status) != 0
             ? "exit code \(sluice_exit_code(status))"
             : "killed by signal \(sluice_term_signal(status))"
