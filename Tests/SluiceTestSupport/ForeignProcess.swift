@@ -1,4 +1,3 @@
-import CSluiceSpawn
 import Foundation
 import SluiceServe
 
@@ -38,15 +37,8 @@ public struct ForeignProcess: Sendable, CustomStringConvertible {
     /// Sends `number` if `pid` still names this same process; returns whether it was sent.
     @discardableResult
     public func signal(_ number: Int32) -> Bool {
-        let descriptor = sluice_pidfd_open(pid)
-        guard descriptor >= 0 else {
-            // No pidfds (a kernel before 5.3): the start-time check alone, with its short window.
-            return descriptor == -ENOSYS && ProcessStat.read(pid)?.startTime == startTime && kill(pid, number) == 0
-        }
-        defer { close(descriptor) }
         // The pidfd holds on to whichever process had the pid when it was opened; the start
         // time read after it says whether that is this one.
-        guard ProcessStat.read(pid)?.startTime == startTime else { return false }
-        return sluice_pidfd_send_signal(descriptor, number) == 0
+        ProcessStat.signal(pid, startedAt: startTime, number)
     }
 }

@@ -63,9 +63,11 @@ import Testing
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "exits"]))
         try await serve.waitReady("fraud", ["v2"])
         try await serve.waitUntil("an error logged for v1") { serve.serveLog.contains("serve error: fraud/v1: ") }
-        let v2 = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
+        // Named by pid and start time: once reaped, its pid may be another process's.
+        let v2PID = try #require(try await serve.version("fraud", "v2")["pid"] as? Int)
+        let v2 = try #require(ForeignProcess(Int32(v2PID)))
         #expect(await serve.stop(signal: SIGINT) == 0, "a graceful stop exits 0")
-        #expect(!processExists(Int32(v2)), "the model server stopped with sluice serve")
+        #expect(!v2.isRunning, "the model server stopped with sluice serve")
         let log = serve.serveLog
         #expect(log.contains("serve error: fraud/v1: ") && log.contains(" model=fraud version=v1\n"), "\(log)")
         #expect(!log.contains("serve info:"), "\(log)")

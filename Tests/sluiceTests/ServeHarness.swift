@@ -150,7 +150,7 @@ final class ServeHarness: @unchecked Sendable {
     }
 
     /// SIGKILL, then waits for the reap by polling (no descriptor a leaked-to orphan could
-    /// hold open; and not `processExists(pid)`: once reaped, the pid may be another process's).
+    /// hold open; and not by probing the pid: once reaped, it may be another process's).
     func kill9() async throws {
         guard let process else { return }
         let pid = process.processIdentifier
@@ -348,13 +348,4 @@ func freePortBlock(in range: Range<Int>, size: Int) -> Int {
         handedOutPorts.release(base: base)
     }
     return range.lowerBound
-}
-
-/// Whether a process is alive (a zombie waiting to be reaped counts as gone).
-func processExists(_ pid: Int32) -> Bool {
-    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return true }
-    let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-    return state != "Z" && state != "X"
 }

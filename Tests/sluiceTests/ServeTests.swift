@@ -200,10 +200,11 @@ struct ServeTests {
         try await serve.start()
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 0, "v2": 100]))
         try await serve.waitReady("fraud", ["v1", "v2"])
-        let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
-        #expect(pids.count == 2)
+        // Named by pid and start time: once reaped, a pid may be another process's.
+        let servers = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0.flatMap { ForeignProcess(Int32($0)) } }
+        #expect(servers.count == 2)
         #expect(await serve.stop(signal: SIGTERM) == 0, "a graceful stop exits 0")
-        for pid in pids { #expect(!processExists(Int32(pid)), "model server \(pid) outlived sluice serve") }
+        for server in servers { #expect(!server.isRunning, "model server \(server) outlived sluice serve") }
         try await serve.start()
         defer { serve.forceStop() }
         try await serve.waitReady("fraud", ["v1", "v2"])
@@ -219,13 +220,14 @@ struct ServeTests {
         try await serve.start()
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 50, "v2": 50]))
         try await serve.waitReady("fraud", ["v1", "v2"])
-        let pids = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0 }
+        let servers = [try await serve.version("fraud", "v1")["pid"] as? Int, try await serve.version("fraud", "v2")["pid"] as? Int].compactMap { $0.flatMap { ForeignProcess(Int32($0)) } }
+        #expect(servers.count == 2)
         await serve.stop(signal: SIGKILL)
         let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, pids.contains(where: { processExists(Int32($0)) }) {
+        while Date() < deadline, servers.contains(where: \.isRunning) {
             try await Task.sleep(for: .milliseconds(50))
         }
-        for pid in pids { #expect(!processExists(Int32(pid)), "model server \(pid) orphaned") }
+        for server in servers { #expect(!server.isRunning, "model server \(server) orphaned") }
     }
 
     @Test("the admin API refuses a request without the right token, and the inference listener has no admin routes")
@@ -361,6 +363,7 @@ struct ServeTests {
         try await serve.apply(first)
         try await serve.waitReady("fraud", ["v1"])
         let oldPID = try #require(try await serve.version("fraud", "v1")["pid"] as? Int)
+        let old = try #require(ForeignProcess(Int32(oldPID)))
         let second = #"{"revision":"r2","models":[{"name":"fraud","versions":[{"name":"v1","runtime":"slow-start","artifact":"models/fraud-v2.2.json"}],"route":{"weights":{"v1":100}}}]}"#
         try await serve.apply(second)
         var statuses: [Int] = []
@@ -381,7 +384,7 @@ struct ServeTests {
         #expect(newPID != nil)
         #expect(answeredWhileStarting > 0, "the old process answers while the new one (1.5 s to become ready) starts")
         #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses.filter { $0 != 200 })")
-        try await serve.waitUntil("the old process stopped", seconds: 120) { !processExists(Int32(oldPID)) }
+        try await serve.waitUntil("the old process stopped", seconds: 120) { !old.isRunning }
         let response = try await serve.infer("fraud")
         #expect(response.status == 200)
         #expect(response.json?["model_version"] as? String == "v1")

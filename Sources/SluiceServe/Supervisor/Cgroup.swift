@@ -33,7 +33,11 @@ struct Cgroup: Hashable, Sendable {
     /// anything else, or SIGKILL on older kernels, to each listed member.
     func signal(_ signal: Int32) {
         if signal == SIGKILL, Self.write("1", to: "\(path)/cgroup.kill") { return }
-        for pid in members { kill(pid, signal) }
+        // A member may exit, be reaped and its pid reused outside the cgroup after the listing:
+        // each is signalled through a pidfd, only if still listed once the pidfd holds it.
+        for pid in members {
+            _ = ProcessStat.signal(pid, signal) { members.contains(pid) }
+        }
     }
 
     /// Removes the directory once it is empty; false while processes remain.

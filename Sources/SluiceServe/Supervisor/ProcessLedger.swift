@@ -71,7 +71,8 @@ final class ProcessLedger: @unchecked Sendable {
         guard record.processGroup != getpgrp() else { return 0 }
         var signalled = 0
         for member in ProcessStat.members(of: record.processGroup) where member.stat.startTime >= record.startTime && member.pid != getpid() {
-            if kill(member.pid, SIGKILL) == 0 { signalled += 1 }
+            // Not our child: by pidfd and start time, so a pid reused meanwhile is left alone.
+            if ProcessStat.signal(member.pid, startedAt: member.stat.startTime, SIGKILL) { signalled += 1 }
         }
         return signalled
     }

@@ -1,3 +1,4 @@
+import CSluiceSpawn
 import Foundation
 
 /// What `/proc/PID/stat` says about a process: enough to tell one process from a later
@@ -24,6 +25,27 @@ package struct ProcessStat: Equatable {
         // fields[0] is field 3 (state), so field N is fields[N - 3].
         guard fields.count > 19, let group = Int32(fields[2]), let start = UInt64(fields[19]) else { return nil }
         return ProcessStat(processGroup: group, startTime: start, isZombie: fields[0] == "Z")
+    }
+
+    /// Sends `signal` to `pid` only while `isStill` holds for the process that has the pid,
+    /// checked after a pidfd for it was opened and the signal sent through that pidfd (Linux
+    /// 5.3 and later): a process given the pid after the check can never receive it. For a
+    /// process this one does not reap (its pid may be reused at any moment). Without pidfds,
+    /// the check and a plain `kill` (a short window). Returns whether it was sent.
+    package static func signal(_ pid: Int32, _ signal: Int32, ifStill isStill: () -> Bool) -> Bool {
+        guard pid > 0 else { return false }
+        let descriptor = sluice_pidfd_open(pid)
+        guard descriptor >= 0 else {
+            return descriptor == -ENOSYS && isStill() && kill(pid, signal) == 0
+        }
+        defer { close(descriptor) }
+        return isStill() && sluice_pidfd_send_signal(descriptor, signal) == 0
+    }
+
+    /// Sends `signal` to `pid` only if it is still the process that started at `startTime`
+    /// (see ``signal(_:_:ifStill:)``).
+    package static func signal(_ pid: Int32, startedAt startTime: UInt64, _ signal: Int32) -> Bool {
+        Self.signal(pid, signal) { read(pid)?.startTime == startTime }
     }
 
     /// Every process now in process group `group`, with its stat.
