@@ -325,7 +325,10 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             // Never forward a header that could split the response, nor one we set below.
             guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
             if Self.isFraming(name) { continue }
-            Self.writeField(name, value, to: &buffer)
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("content-length: ")
         Self.writeDecimal(response.body?.readableBytes ?? 0, to: &buffer)
@@ -333,12 +336,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         if bodyBytes > 0, var body = response.body {
             buffer.writeBuffer(&body)
         }
-        guard !keepAlive else {
-            // Nothing waits for a kept-alive answer's write: no promise to make.
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            return
-        }
         let done = context.writeAndFlush(wrapOutboundOut(buffer))
+        guard !keepAlive else { return }
         // The last answer: stop writing, drop whatever the client still sends for a
         // moment (so it reads the answer instead of a reset), then close.
         closing = true
@@ -359,30 +358,6 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         case 10: HTTP1Syntax.equalsLowercase(name, "connection")
         case 17: HTTP1Syntax.equalsLowercase(name, "transfer-encoding")
         default: false
-        }
-    }
-
-    /// Writes the field line `name: value` and its CRLF with one capacity check (four small
-    /// writes checked the buffer's capacity and exclusive access four times per field).
-    static func writeField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {
-        var name = name
-        var value = value
-        let length = name.utf8.count + value.utf8.count + 4
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
-            var at = name.withUTF8 { bytes in
-                if bytes.count > 0 { out.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-                return bytes.count
-            }
-            out[at] = UInt8(ascii: ":")
-            out[at + 1] = UInt8(ascii: " ")
-            at += 2
-            at += value.withUTF8 { bytes in
-                if bytes.count > 0 { (out.baseAddress! + at).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
-                return bytes.count
-            }
-            out[at] = HTTP1Syntax.cr
-            out[at + 1] = HTTP1Syntax.lf
-            return length
         }
     }
 
