@@ -11,7 +11,17 @@ extension InferenceTensors {
         inJSON json: UnsafeBufferPointer<UInt8>, member: String = "inputs", limit: Int = 64
     ) -> [(name: String, values: [FeatureValue])]? {
         guard let kind = JSONParser.validate(json) else { return nil }
-        guard kind == .object, limit > 0 else { return [] }
+        guard kind == .object else { return [] }
+        return features(inCheckedObject: json, member: member, limit: limit)
+    }
+
+    /// ``features(inJSON:member:limit:)`` of a document the caller has already checked:
+    /// `JSONParser.validate(json)` must have answered `.object` (the navigation assumes it).
+    /// For callers whose type proves the check (the gateway's `CheckedJSONObject`).
+    package static func features(
+        inCheckedObject json: UnsafeBufferPointer<UInt8>, member: String, limit: Int
+    ) -> [(name: String, values: [FeatureValue])] {
+        guard limit > 0 else { return [] }
         var features: [(name: String, values: [FeatureValue])] = []
         forEachTensor(inValidated: json, member: member) { tensor in
             let room = limit - features.count

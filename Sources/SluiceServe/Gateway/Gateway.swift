@@ -64,75 +64,87 @@ final class Gateway: HTTPResponder {
     /// an anonymous caller never gets a body read; feedback bodies are capped at 1 MiB.
     func screen(_ head: HTTPRequestHead) -> HeadDecision {
         let uri = head.uri[...]
-        let path = uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+        let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri
         // Only a path whose last segment is `metrics` or `feedback` may need a token: any
-        // other (every inference request) is accepted without splitting the path into an array.
-        var last = path
-        while last.last == "/" { last = last.dropLast() }
-        guard last.hasSuffix("metrics") || last.hasSuffix("feedback") else { return .accept(maximumBody: nil) }
-        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        if segments.count == 1, segments[0] == "metrics" {
+        // other (every inference request) is accepted without splitting the path, by its bytes.
+        var last = path.utf8[...]
+        while last.last == UInt8(ascii: "/") { last = last.dropLast() }
+        guard Self.hasSuffix(last, "metrics") || Self.hasSuffix(last, "feedback") else { return .accept(maximumBody: nil) }
+        let segments = PathSegments(path)
+        if segments.count == 1, segments.segment(0, is: "metrics") {
             if let metricsToken, !metricsToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }
-        } else if segments.count == 4, segments[0] == "v2", segments[1] == "models", segments[3] == "feedback" {
+        } else if segments.count == 4, segments.segment(0, is: "v2"), segments.segment(1, is: "models"), segments.segment(3, is: "feedback") {
             if let feedbackToken, !feedbackToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-feedback")) }
             return .accept(maximumBody: Self.maximumFeedbackBody)
         }
         return .accept(maximumBody: nil)
     }
 
+    private static func hasSuffix(_ bytes: Substring.UTF8View.SubSequence, _ suffix: StaticString) -> Bool {
+        let count = suffix.utf8CodeUnitCount
+        return bytes.count >= count && bytes.suffix(count).elementsEqual(UnsafeBufferPointer(start: suffix.utf8Start, count: count))
+    }
+
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
-        let loop = request.eventLoop
-        let segments = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        let promise = request.eventLoop.makePromise(of: ServerResponse.self)
+        respond(to: request) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// Answers on the request's loop: at once for everything but a forwarded request, and
+    /// for that from the upstream exchange's completion, which runs on the same loop.
+    func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {
+        let segments = PathSegments(request.path)
         let method = request.head.method
         switch (method, segments.count) {
-        case (.GET, 3) where segments[0] == "v2" && segments[1] == "health":
-            if segments[2] == "live" { return loop.makeSucceededFuture(.json(.ok, "{\"live\":true}")) }
-            if segments[2] == "ready" { return loop.makeSucceededFuture(serverReady()) }
-        case (.GET, 1) where segments[0] == "v2":
-            return loop.makeSucceededFuture(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
-        case (.GET, 1) where segments[0] == "metrics":
+        case (.GET, 3) where segments.segment(0, is: "v2") && segments.segment(1, is: "health"):
+            if segments.segment(2, is: "live") { return completion(.json(.ok, "{\"live\":true}")) }
+            if segments.segment(2, is: "ready") { return completion(serverReady()) }
+        case (.GET, 1) where segments.segment(0, is: "v2"):
+            return completion(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
+        case (.GET, 1) where segments.segment(0, is: "metrics"):
             if let metricsToken, !metricsToken.admits(request.head.headers) {
-                return loop.makeSucceededFuture(BearerToken.unauthorized(realm: "sluice-metrics"))
+                return completion(BearerToken.unauthorized(realm: "sluice-metrics"))
             }
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "text/plain; version=0.0.4")
-            return loop.makeSucceededFuture(ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: metricsText())))
+            return completion(ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: metricsText())))
         default:
             break
         }
-        guard segments.count >= 3, segments[0] == "v2", segments[1] == "models" else {
-            return loop.makeSucceededFuture(.error(.notFound, "no route for \(method) \(request.path)"))
+        guard segments.count >= 3, segments.segment(0, is: "v2"), segments.segment(1, is: "models") else {
+            return completion(.error(.notFound, "no route for \(method) \(request.path)"))
         }
         let model = String(segments[2])
-        var rest = segments.dropFirst(3)
+        var restStart = 3
         var explicit: String?
-        if rest.first == "versions" {
-            guard rest.count >= 2 else { return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)")) }
-            explicit = String(rest[rest.startIndex + 1])
-            rest = rest.dropFirst(2)
+        if segments.segment(3, is: "versions") {
+            guard segments.count >= 5 else { return completion(.error(.notFound, "no route for \(request.path)")) }
+            explicit = String(segments[4])
+            restStart = 5
         }
-        let action = rest.first.map(String.init)
-        guard rest.count <= 1 else { return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)")) }
+        guard segments.count - restStart <= 1 else { return completion(.error(.notFound, "no route for \(request.path)")) }
+        let action = segments.count > restStart ? String(segments[restStart]) : nil
         switch (method, action) {
         case (.POST, "infer"):
-            return infer(request, model: model, explicit: explicit)
+            forward(request, model: model, explicit: explicit, sample: true, completion: completion)
         case (.POST, "feedback") where explicit == nil:
             if let feedbackToken, !feedbackToken.admits(request.head.headers) {
-                return loop.makeSucceededFuture(BearerToken.unauthorized(realm: "sluice-feedback"))
+                return completion(BearerToken.unauthorized(realm: "sluice-feedback"))
             }
-            return loop.makeSucceededFuture(feedback(request, model: model))
+            completion(feedback(request, model: model))
         case (.GET, "ready"):
-            return loop.makeSucceededFuture(modelReady(model, explicit: explicit))
+            completion(modelReady(model, explicit: explicit))
         case (.GET, nil):
-            return metadata(request, model: model, explicit: explicit)
+            forward(request, model: model, explicit: explicit, sample: false, completion: completion)
         case (_, "feedback") where explicit != nil:
-            return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)"))
+            completion(.error(.notFound, "no route for \(request.path)"))
         case (_, "infer"), (_, "ready"), (_, nil), (_, "feedback"):
             var headers = HTTPHeaders()
             headers.add(name: "allow", value: action == "infer" || action == "feedback" ? "POST" : "GET")
-            return loop.makeSucceededFuture(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
+            completion(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
         default:
-            return loop.makeSucceededFuture(.error(.notFound, "no route for \(request.path)"))
+            completion(.error(.notFound, "no route for \(request.path)"))
         }
     }
 
@@ -159,58 +171,60 @@ final class Gateway: HTTPResponder {
         return .json(ready ? .ok : .serviceUnavailable, body)
     }
 
-    private func metadata(_ request: ServerRequest, model: String, explicit: String?) -> EventLoopFuture<ServerResponse> {
-        forward(request, model: model, explicit: explicit, upstreamPath: { _ in "/v2/models/\(model)" }, sample: false)
-    }
+    // MARK: - inference and metadata
 
-    // MARK: - inference
-
-    private func infer(_ request: ServerRequest, model: String, explicit: String?) -> EventLoopFuture<ServerResponse> {
-        forward(request, model: model, explicit: explicit, upstreamPath: { _ in "/v2/models/\(model)/infer" }, sample: true)
-    }
-
+    /// Forwards an inference (`sample`) or metadata request to the version the routes pick,
+    /// once more elsewhere when nothing answered, with the route's mirror copy beside it;
+    /// `completion` gets the caller's answer on the request's loop.
     private func forward(
         _ request: ServerRequest,
         model: String,
         explicit: String?,
-        upstreamPath: (String) -> String,
-        sample: Bool
-    ) -> EventLoopFuture<ServerResponse> {
-        let loop = request.eventLoop
+        sample: Bool,
+        completion: @escaping @Sendable (ServerResponse) -> Void
+    ) {
         guard let routes = routes.current.models[model] else {
-            return loop.makeSucceededFuture(.error(.notFound, "model '\(model)' is not served here"))
+            return completion(.error(.notFound, "model '\(model)' is not served here"))
         }
         // An inference body is checked here and read later only if this request is sampled
-        // or sketched: no tree is built for it.
-        if sample, let refusal = Self.refusal(ofBody: request.body) { return loop.makeSucceededFuture(refusal) }
-        let inferenceBody = sample ? request.body : nil
+        // or sketched: no tree is built for it, and the reading does not check it again.
+        let inferenceBody: CheckedJSONObject?
+        if sample {
+            switch CheckedJSONObject.check(request.body) {
+            case .success(let checked): inferenceBody = checked
+            case .failure(let refusal): return completion(refusal.response)
+            }
+        } else {
+            inferenceBody = nil
+        }
         let headers = request.head.headers
         let pinned = explicit ?? headers.first(name: pinHeader)
         let target: UpstreamTarget
         switch routes.target(pinned: pinned, header: { headers.first(name: $0) }) {
         case .success(let chosen): target = chosen
-        case .failure(let refusal): return loop.makeSucceededFuture(.error(Self.status(of: refusal), refusal.message(model: model)))
+        case .failure(let refusal): return completion(.error(Self.status(of: refusal), refusal.message(model: model)))
         }
         // The gateway always issues the id predictions are remembered under; a caller's
         // own id travels beside it and can never name (and replace) another caller's.
         let requestID = RequestID.generate()
         let clientID = headers.first(name: "x-request-id")
-        var upstreamHeaders = Self.forwardable(headers, without: Self.setOnRequests)
-        upstreamHeaders.add(name: "x-request-id", value: requestID)
-        if let clientID { upstreamHeaders.add(name: "x-client-request-id", value: clientID) }
+        var upstreamFields = Self.forwardableFields(headers, without: Self.setOnRequests, reserving: Self.setOnRequests.count)
+        upstreamFields.append(("x-request-id", requestID))
+        if let clientID { upstreamFields.append(("x-client-request-id", clientID)) }
         if let remote = request.remoteAddress {
             let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
-            upstreamHeaders.add(name: "x-forwarded-for", value: forwarded)
+            upstreamFields.append(("x-forwarded-for", forwarded))
         }
-        let upstreamRequest = UpstreamRequest(method: request.head.method, uri: upstreamPath(target.version), headers: upstreamHeaders, body: request.body)
+        let upstreamRequest = UpstreamRequest(
+            method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath, headers: HTTPHeaders(upstreamFields),
+            body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
-        let promise = loop.makePromise(of: ServerResponse.self)
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
-            promise.succeed(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
+            completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
             // Only once the caller has its answer: read it for the copy to be compared with.
             if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
         }
-        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
             // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
                 finish(result, target, micros)
@@ -223,16 +237,15 @@ final class Gateway: HTTPResponder {
                 finish(result, target, micros)
                 return
             }
-            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
+            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
         }
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
-            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
+            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
                 self.statistics.release(copy.slot)
                 if let pair = copy.pair { self.settle(pair, of: copy, candidate: Self.shadowAnswer(result, micros: micros)) }
             }
         }
-        return promise.futureResult
     }
 
     /// The HTTP status of a request no replica can take.
@@ -250,11 +263,12 @@ final class Gateway: HTTPResponder {
     ) -> ServerResponse {
         switch result {
         case .success(let upstream):
-            var headers = Self.forwardable(upstream.headers, without: Self.setOnResponses)
-            headers.add(name: "x-sluice-model", value: model)
-            headers.add(name: "x-sluice-version", value: target.version)
-            headers.add(name: "x-request-id", value: requestID)
-            if let clientID { headers.add(name: "x-client-request-id", value: clientID) }
+            var fields = Self.forwardableFields(upstream.headers, without: Self.setOnResponses, reserving: Self.setOnResponses.count)
+            fields.append(("x-sluice-model", model))
+            fields.append(("x-sluice-version", target.version))
+            fields.append(("x-request-id", requestID))
+            if let clientID { fields.append(("x-client-request-id", clientID)) }
+            let headers = HTTPHeaders(fields)
             return ServerResponse(status: upstream.status, headers: headers, body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()
@@ -277,9 +291,19 @@ final class Gateway: HTTPResponder {
     /// the caller adds itself), copied in one pass: removing each in turn (`replaceOrAdd`)
     /// scanned and copied the list once per name.
     static func forwardable(_ headers: HTTPHeaders, without replaced: [String]) -> HTTPHeaders {
-        var kept = HTTPHeaders()
+        HTTPHeaders(forwardableFields(headers, without: replaced, reserving: 0))
+    }
+
+    /// ``forwardable(_:without:)`` as name/value pairs, with room for `extra` more, to be
+    /// made into `HTTPHeaders` at once: `HTTPHeaders.add` checks each name again and grows
+    /// its list one field at a time. The names come from a parsed head (tokens: the server's
+    /// parser or NIO's response decoder checked every byte), and the server's writer still
+    /// drops any field with a CR or LF.
+    static func forwardableFields(_ headers: HTTPHeaders, without replaced: [String], reserving extra: Int) -> [(String, String)] {
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count + extra)
         for (name, value) in headers where !isHopByHop(name) && !replaced.contains(where: { equalsLowercase(name, $0) }) {
-            kept.add(name: name, value: value)
+            kept.append((name, value))
         }
         return kept
     }
@@ -287,8 +311,7 @@ final class Gateway: HTTPResponder {
     /// Whether `name` equals `lowercase` (an all-lowercase name) ignoring ASCII case, without
     /// allocating a lowercased copy of `name`.
     static func equalsLowercase(_ name: String, _ lowercase: String) -> Bool {
-        name.utf8.count == lowercase.utf8.count
-            && name.utf8.elementsEqual(lowercase.utf8) { $0 == $1 || ((0x41...0x5A).contains($0) && $0 | 0x20 == $1) }
+        HTTP1Syntax.equalsLowercase(name, lowercase)
     }
 
     private static func isHopByHop(_ name: String) -> Bool {
@@ -314,7 +337,7 @@ final class Gateway: HTTPResponder {
         model: String,
         requestID: String?,
         loop: any EventLoop,
-        body: ByteBuffer?,
+        body: CheckedJSONObject?,
         sketchInputs: Set<String>,
         mirrored: Bool,
         completion: @escaping @Sendable (Result<UpstreamResponse, any Error>, _ micros: UInt64) -> Void
@@ -323,7 +346,7 @@ final class Gateway: HTTPResponder {
         let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
         let sketched = body != nil && !mirrored && monitoring.admit(model: model, version: version)
         let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
-        let inputs = body.map { readsInputs ? InferenceTensors.features(inJSON: $0, member: "inputs") ?? [] : [] } ?? []
+        let inputs = readsInputs ? body?.features(member: "inputs") ?? [] : []
         if let ticket { statistics.storeInputs(ticket, inputs) }
         // The answer is read when something needs it: samples, sketches or feedback.
         let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
@@ -381,23 +404,10 @@ final class Gateway: HTTPResponder {
         return .json(.ok, predictions.join(items, model: model, into: monitoring).jsonText)
     }
 
-    /// The 400 answer for an inference body that is not a JSON object, nil for one that is.
-    /// Checked without building a tree; only a refused body is parsed, for the error's
-    /// position and wording.
+    /// The 400 answer for an inference body that is not a JSON object, nil for one that is
+    /// (``CheckedJSONObject/check(_:)``).
     static func refusal(ofBody body: ByteBuffer) -> ServerResponse? {
-        let kind: JSONParser.Kind
-        if let checked = JSONParser.validate(body) {
-            kind = checked
-        } else {
-            do {
-                if case .object = try JSONParser.parse(body) { return nil }
-                kind = .scalar
-            } catch {
-                return .error(.badRequest, "request body is not JSON: \(error)")
-            }
-        }
-        guard kind == .object else { return .error(.badRequest, "request body must be a JSON object with \"inputs\"") }
-        return nil
+        guard case .failure(let refusal) = CheckedJSONObject.check(body) else { return nil }
+        return refusal.response
     }
-
 }

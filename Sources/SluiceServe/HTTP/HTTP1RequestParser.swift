@@ -112,7 +112,7 @@ package struct HTTP1RequestParser {
         let maximumLines = maximumHeaderCount + 1
         // Find the empty line ending the head, from where the last read stopped (a head
         // dribbled byte by byte is scanned once, not once per byte).
-        let found: Int? = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+        let found: (end: Int, lines: Int)? = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
             var from = scanned
             var lineStart = lineStart
             var lines = lines
@@ -120,7 +120,7 @@ package struct HTTP1RequestParser {
                 guard lineFeed < maximumBytes else { throw .headTooLarge(limit: maximumBytes) }
                 if lineFeed - 1 == lineStart {
                     // RFC 9112 §2.2: empty lines before a request line are ignored.
-                    if lines > 0 { return lineFeed + 1 }
+                    if lines > 0 { return (lineFeed + 1, lines) }
                 } else {
                     lines += 1
                     guard lines <= maximumLines else { throw .tooManyHeaders(limit: maximumLines - 1) }
@@ -132,9 +132,9 @@ package struct HTTP1RequestParser {
             state = .head(scanned: bytes.count, lineStart: lineStart, lines: lines)
             return nil
         }
-        guard let end = found else { return nil }
+        guard let (end, lines) = found else { return nil }
         let head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, from: 0, to: end)
+            try Self.parseHead(bytes, from: 0, to: end, fieldLines: lines - 1)
         }
         buffer.moveReaderIndex(forwardBy: end)
         let framing: HTTP1BodyDecoder.Framing = head.chunked ? .chunked : .length(head.parsed.contentLength ?? 0)
@@ -144,7 +144,10 @@ package struct HTTP1RequestParser {
 
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
-    private static func parseHead(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
+    /// `fieldLines` (the header lines the scan counted) sizes the header list once.
+    private static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int
+    ) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
         var start = start
@@ -170,7 +173,10 @@ package struct HTTP1RequestParser {
         index += 10
         let uri = try requestURI(bytes, target, method: method)
 
-        var headers = HTTPHeaders()
+        // Collected as pairs, then made into `HTTPHeaders` at once: its `add` re-checks each
+        // name (every byte was checked here) and grows its array one field at a time.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(fieldLines)
         var contentLength: Int?
         var chunked = false
         var transferEncodings = 0
@@ -200,7 +206,7 @@ package struct HTTP1RequestParser {
             default:
                 break
             }
-            headers.add(name: string(bytes, field.name), value: string(bytes, field.value))
+            fields.append((string(bytes, field.name), string(bytes, field.value)))
             index = lineEnd + 1
         }
         if chunked {
@@ -208,7 +214,7 @@ package struct HTTP1RequestParser {
             guard version.minor > 0 else { throw .transferEncodingInHTTP10 }
         }
         if version.minor > 0, hosts == 0 { throw .missingHost }
-        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: headers)
+        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(fields))
         return (Head(head: head, contentLength: contentLength, expectsContinue: expectsContinue), chunked)
     }
 

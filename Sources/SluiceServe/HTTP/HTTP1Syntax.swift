@@ -72,6 +72,14 @@ enum HTTP1Syntax {
         return true
     }
 
+    /// Whether the string `name` equals `lowercase` (an all-lowercase ASCII name) ignoring
+    /// ASCII case, without allocating a lowercased copy of `name`. Only A-Z are folded.
+    @inline(__always)
+    static func equalsLowercase(_ name: String, _ lowercase: String) -> Bool {
+        name.utf8.count == lowercase.utf8.count
+            && name.utf8.elementsEqual(lowercase.utf8) { $0 == $1 || ($0 >= 0x41 && $0 <= 0x5A && $0 | 0x20 == $1) }
+    }
+
     /// The next line end at or after `from` in `bytes[..<end]`: the index of its LF, which
     /// must follow a CR (else `bareLineFeed`); nil when no LF has arrived yet.
     @inline(__always)

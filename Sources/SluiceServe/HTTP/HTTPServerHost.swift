@@ -15,10 +15,10 @@ package struct ServerRequest: Sendable {
     /// The peer address, for X-Forwarded-For.
     package var remoteAddress: String?
 
-    /// The path without the query string.
+    /// The path without the query string (found over the UTF-8 bytes: no grapheme breaking).
     package var path: Substring {
         let uri = head.uri[...]
-        return uri.firstIndex(of: "?").map { uri[..<$0] } ?? uri
+        return uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri
     }
 
     /// The query parameter `name`, when present.
@@ -64,11 +64,25 @@ package protocol HTTPResponder: Sendable {
     func screen(_ head: HTTPRequestHead) -> HeadDecision
     /// Answers a whole request that passed ``screen(_:)``.
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse>
+    /// Answers a whole request that passed ``screen(_:)`` by calling `completion` once, on
+    /// `request.eventLoop`. The server calls this one: a responder that answers on the loop
+    /// anyway (the gateway) saves a promise, a future and a hop per request.
+    func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void)
 }
 
 extension HTTPResponder {
     /// Accepts every head, with the listener's default body limit.
     package func screen(_ head: HTTPRequestHead) -> HeadDecision { .accept(maximumBody: nil) }
+
+    /// Through ``respond(to:)``: its answer on the request's loop, a failure as a 500.
+    package func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {
+        respond(to: request).hop(to: request.eventLoop).whenComplete { result in
+            switch result {
+            case .success(let response): completion(response)
+            case .failure(let error): completion(.error(.internalServerError, "internal error: \(error)"))
+            }
+        }
+    }
 }
 
 /// A listener (TCP or unix socket) that reads whole requests (bounded), hands them to a

@@ -53,6 +53,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var queue = CircularBuffer<Pending>()
     private var parser: HTTP1RequestParser
     private var parsing = false
+    /// The peer's address as text, made once per connection (not per request).
+    private var peer: String??
 
     init(responder: any HTTPResponder, limits: ServerLimits, budget: BodyBudget) {
         self.responder = responder
@@ -176,10 +178,17 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             head: requestHead,
             body: body ?? context.channel.allocator.buffer(capacity: 0),
             eventLoop: context.eventLoop,
-            remoteAddress: context.channel.remoteAddress?.ipAddress
+            remoteAddress: peerAddress(context)
         )
         body = nil
         enqueue(.request(request))
+    }
+
+    private func peerAddress(_ context: ChannelHandlerContext) -> String? {
+        if let peer { return peer }
+        let address = context.channel.remoteAddress?.ipAddress
+        peer = .some(address)
+        return address
     }
 
     /// Holds back reads while enough requests wait, so a client that pipelines faster
@@ -229,13 +238,9 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             busy = false
         case .request(let request):
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            responder.respond(to: request).hop(to: context.eventLoop).whenComplete { result in
+            // Called on this loop (the request's), once.
+            responder.respond(to: request) { response in
                 let handler = loopBound.value
-                let response: ServerResponse
-                switch result {
-                case .success(let value): response = value
-                case .failure(let error): response = .error(.internalServerError, "internal error: \(error)")
-                }
                 handler.giveBack(request.body.readableBytes)
                 guard let context = handler.context else { return }
                 handler.write(response, for: request.head, keepAlive: request.head.isKeepAlive, context: context)
@@ -306,11 +311,16 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard !closing else { return }
         let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
         var buffer = context.channel.allocator.buffer(capacity: 160 + bodyBytes + response.headers.count * 48)
-        buffer.writeString(request.version.minor == 0 && request.version.major == 1 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        buffer.writeString(String(response.status.code))
-        buffer.writeStaticString(" ")
-        buffer.writeString(response.status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        let http10 = request.version.minor == 0 && request.version.major == 1
+        if response.status == .ok {
+            buffer.writeStaticString(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
+        } else {
+            buffer.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+            Self.writeDecimal(Int(response.status.code), to: &buffer)
+            buffer.writeStaticString(" ")
+            buffer.writeString(response.status.reasonPhrase)
+            buffer.writeStaticString("\r\n")
+        }
         for (name, value) in response.headers {
             // Never forward a header that could split the response, nor one we set below.
             guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
@@ -321,7 +331,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("content-length: ")
-        buffer.writeString(String(response.body?.readableBytes ?? 0))
+        Self.writeDecimal(response.body?.readableBytes ?? 0, to: &buffer)
         buffer.writeStaticString(keepAlive ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
         if bodyBytes > 0, var body = response.body {
             buffer.writeBuffer(&body)
@@ -340,10 +350,30 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    private static func isFraming(_ name: String) -> Bool {
-        let count = name.utf8.count
-        guard count == 14 || count == 10 || count == 17 else { return false }
-        let lower = name.lowercased()
-        return lower == "content-length" || lower == "connection" || lower == "transfer-encoding"
+    /// Whether `name` is one of the framing headers the writer sets itself, in any case
+    /// (compared without a lowercased copy).
+    static func isFraming(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 14: HTTP1Syntax.equalsLowercase(name, "content-length")
+        case 10: HTTP1Syntax.equalsLowercase(name, "connection")
+        case 17: HTTP1Syntax.equalsLowercase(name, "transfer-encoding")
+        default: false
+        }
+    }
+
+    /// Writes a non-negative `value` in decimal, without making a string of it.
+    static func writeDecimal(_ value: Int, to buffer: inout ByteBuffer) {
+        precondition(value >= 0, "a length or status is never negative")
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int.max has 19 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { bytes in
+            var rest = value
+            repeat {
+                count += 1
+                bytes[24 - count] = UInt8(48 + rest % 10)
+                rest /= 10
+            } while rest > 0
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]))
+        }
     }
 }

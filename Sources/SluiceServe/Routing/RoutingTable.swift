@@ -98,9 +98,15 @@ final class ModelRoutes: Sendable {
     /// For a mirror with pairing (a shadow step), the tolerances agreement is counted at:
     /// the route's, and 0 (exact) always; nil for a mirror whose answers are discarded.
     let mirrorTolerances: [Double]?
+    /// The model server's paths for this model's inference and metadata, made once per
+    /// table instead of per request.
+    let inferPath: String
+    let metadataPath: String
 
     init(spec: ModelRuntime, picker: VersionPicker, ready: [String: ReplicaSet]) {
         self.spec = spec
+        metadataPath = "/v2/models/\(spec.name)"
+        inferPath = "/v2/models/\(spec.name)/infer"
         self.picker = picker
         self.ready = ready
         sketchInputs = Set(spec.sketchInputs ?? [])
