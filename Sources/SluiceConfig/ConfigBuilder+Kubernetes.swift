@@ -136,6 +136,15 @@ extension ConfigBuilder {
         }
         runtime.runtime = text(node["runtime"])
         if let version = text(node["protocolVersion"]) { runtime.protocolVersion = version }
+        if let grpcPort = integer(node["grpcPort"], in: 1...65535) {
+            if runtime.servesGRPC {
+                runtime.grpcPort = grpcPort
+            } else {
+                problem(
+                    node["grpcPort"] ?? node, "\(field).grpcPort",
+                    "expected protocolVersion grpc-v1 or grpc-v2 with a grpcPort (KServe serves one protocol per predictor), found protocolVersion \(runtime.protocolVersion ?? "v2")")
+            }
+        }
         if let resources = node["resources"] { runtime.resources = self.resources(resources, field: "\(field).resources") }
         return runtime
     }

@@ -113,7 +113,12 @@ extension ConfigSchema {
         fields: [
             FieldSchema("modelFormat", .text(nil), required: true, "`spec.predictor.model.modelFormat.name`, e.g. `sklearn`."),
             FieldSchema("runtime", .string(.dnsLabel), default: "KServe's choice", "`spec.predictor.model.runtime`: a ServingRuntime or ClusterServingRuntime name."),
-            FieldSchema("protocolVersion", .enumeration(["v1", "v2"]), default: "`v2`", "`spec.predictor.model.protocolVersion`."),
+            FieldSchema(
+                "protocolVersion", .enumeration(["v1", "v2", "grpc-v1", "grpc-v2"]), default: "`v2`",
+                "`spec.predictor.model.protocolVersion`; `grpc-v2` (or `grpc-v1`) serves the protocol over gRPC, with the container port `h2c` rendered (docs/kubernetes-objects.md)."),
+            FieldSchema(
+                "grpcPort", .integer(minimum: 1, maximum: 65535), default: "`8081` (KServe's)",
+                "The predictor's gRPC port with a `grpc-*` `protocolVersion`, rendered as `spec.predictor.model.ports: [{name: h2c, containerPort: grpcPort}]`; refused with `v1`/`v2`."),
             FieldSchema("resources", .object(containerResources), default: "none", "The predictor's resource requests and limits."),
         ])
 

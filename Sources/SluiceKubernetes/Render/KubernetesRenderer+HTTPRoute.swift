@@ -36,6 +36,10 @@ extension KubernetesRenderer {
             }
         }
         objects.append(httpRoute(model, gateway: gateway, runtimes: runtimes, revision: revision))
+        if rendersGRPCRoute(model) {
+            try checkGRPCHeaders(model)
+            objects.append(grpcRoute(model, gateway: gateway, runtimes: runtimes, revision: revision))
+        }
         return objects
     }
 
@@ -76,21 +80,25 @@ extension KubernetesRenderer {
             ("filters", filters.isEmpty ? nil : .array(filters)),
             ("backendRefs", .array(weighted)),
         ]))
-        var parent: [(String, JSONValue?)] = [
-            ("group", .string("gateway.networking.k8s.io")), ("kind", .string("Gateway")), ("name", .string(gateway.name)),
-        ]
-        parent.append(("namespace", gateway.namespace.map { .string($0) }))
-        parent.append(("sectionName", gateway.sectionName.map { .string($0) }))
         return KubernetesObject(.object([
             ("apiVersion", .string(ResourceKind.httpRoute.apiVersion)),
             ("kind", .string(ResourceKind.httpRoute.kind)),
             ("metadata", metadata(name: KubernetesNames.modelObject(model: model.name), labels: labels(model: model.name),
                                   annotations: modelAnnotations(model, revision: revision))),
             ("spec", .object([
-                ("parentRefs", .array([.members(parent)])),
+                ("parentRefs", .array([Self.parentRef(gateway)])),
                 ("rules", .array(rules)),
             ])),
         ]))
+    }
+
+    /// The `parentRef` of every route: the configured Gateway.
+    static func parentRef(_ gateway: GatewayReference) -> JSONValue {
+        .members([
+            ("group", .string("gateway.networking.k8s.io")), ("kind", .string("Gateway")), ("name", .string(gateway.name)),
+            ("namespace", gateway.namespace.map { .string($0) }),
+            ("sectionName", gateway.sectionName.map { .string($0) }),
+        ])
     }
 
     /// An HTTPHeaderName of the v1.6.1 CRD: 1–256 of the RFC 7230 token characters (its `pattern`).
