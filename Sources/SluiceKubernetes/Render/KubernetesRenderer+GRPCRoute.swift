@@ -67,21 +67,7 @@ extension KubernetesRenderer {
         }
         var rules = model.versions.map { pinRule(context.pinHeader, $0.name, $0.name) }
         rules += model.route.pins.map { pinRule($0.header, $0.value, $0.version) }
-        // Weight 0 stays listed, as on the HTTPRoute (the same backendRef set at every step).
-        let weighted = model.versions.map { backend($0.name, model.route.weights[$0.name] ?? 0) }
-        var filters: [JSONValue] = []
-        if let mirror = model.route.mirror, context.requestMirror, model.version(mirror.version) != nil {
-            // GRPCRouteFilter's requestMirror is the HTTPRequestMirrorFilter type (percent/fraction included).
-            filters.append(.object([
-                ("type", .string("RequestMirror")),
-                ("requestMirror", .object([("backendRef", backend(mirror.version, nil))] + Self.mirrorShare(mirror.percent))),
-            ]))
-        }
-        rules.append(.members([
-            ("matches", matches(nil)),
-            ("filters", filters.isEmpty ? nil : .array(filters)),
-            ("backendRefs", .array(weighted)),
-        ]))
+        rules.append(defaultRule(model, matches: matches(nil), backend: backend))
         var annotations: [String: String] = [:]
         if let revision { annotations[KubernetesAnnotations.revision] = revision }
         return KubernetesObject(.object([

@@ -65,21 +65,7 @@ extension KubernetesRenderer {
         }
         var rules = model.versions.map { pinRule(context.pinHeader, $0.name, $0.name) }
         rules += model.route.pins.map { pinRule($0.header, $0.value, $0.version) }
-        // Weight-0 versions stay listed at 0: the backendRef set is the same at every step,
-        // and ResolvedRefs keeps checking the warm stable Service an abort flips back to.
-        let weighted = model.versions.map { backend($0.name, model.route.weights[$0.name] ?? 0) }
-        var filters: [JSONValue] = []
-        if let mirror = model.route.mirror, context.requestMirror, model.version(mirror.version) != nil {
-            filters.append(.object([
-                ("type", .string("RequestMirror")),
-                ("requestMirror", .object([("backendRef", backend(mirror.version, nil))] + Self.mirrorShare(mirror.percent))),
-            ]))
-        }
-        rules.append(.members([
-            ("matches", .array([.object([("path", path)])])),
-            ("filters", filters.isEmpty ? nil : .array(filters)),
-            ("backendRefs", .array(weighted)),
-        ]))
+        rules.append(defaultRule(model, matches: .array([.object([("path", path)])]), backend: backend))
         return KubernetesObject(.object([
             ("apiVersion", .string(ResourceKind.httpRoute.apiVersion)),
             ("kind", .string(ResourceKind.httpRoute.kind)),
@@ -90,6 +76,26 @@ extension KubernetesRenderer {
                 ("rules", .array(rules)),
             ])),
         ]))
+    }
+
+    /// A route's default rule: every version's backendRef at its weight, and the mirror as a
+    /// `RequestMirror` filter when the Gateway implements it (GRPCRoute's filter is the same
+    /// HTTPRequestMirrorFilter type). Weight-0 versions stay listed at 0: the backendRef set is
+    /// the same at every step, and ResolvedRefs keeps checking the warm stable Service an abort flips back to.
+    func defaultRule(_ model: ModelRuntime, matches: JSONValue, backend: (String, Int?) -> JSONValue) -> JSONValue {
+        let weighted = model.versions.map { backend($0.name, model.route.weights[$0.name] ?? 0) }
+        var filters: [JSONValue] = []
+        if let mirror = model.route.mirror, context.requestMirror, model.version(mirror.version) != nil {
+            filters.append(.object([
+                ("type", .string("RequestMirror")),
+                ("requestMirror", .object([("backendRef", backend(mirror.version, nil))] + Self.mirrorShare(mirror.percent))),
+            ]))
+        }
+        return .members([
+            ("matches", matches),
+            ("filters", filters.isEmpty ? nil : .array(filters)),
+            ("backendRefs", .array(weighted)),
+        ])
     }
 
     /// The `parentRef` of every route: the configured Gateway.
