@@ -14,17 +14,17 @@ extension ConfigSchema {
                 "The namespace every model object is written to and read from (required for `kubernetes`)."),
             FieldSchema(
                 "driver", .enumeration(KubernetesDriverChoice.allCases.map(\.rawValue)), default: "`gateway-api`",
-                "`gateway-api`: a Deployment and Service per version and an HTTPRoute per model. `kserve`: an InferenceService per model. `auto`: KServe when the cluster serves it, else `gateway-api` (which then needs `gateway`)."),
+                "`gateway-api`: a Deployment and Service per version and an HTTPRoute per model (and a GRPCRoute when its versions' runtimes have a `grpcPort`). `kserve`: an InferenceService per model. `auto`: KServe when the cluster serves it, else `gateway-api` (which then needs `gateway`)."),
             FieldSchema(
                 "gateway", .object(gatewayReference),
-                "The Gateway every HTTPRoute attaches to (required for `driver: gateway-api`)."),
+                "The Gateway every HTTPRoute (and GRPCRoute) attaches to (required for `driver: gateway-api`)."),
             FieldSchema(
                 "kubeconfig", .text(nil), default: "in-cluster",
                 "A kubeconfig file (relative to this file's directory, `~` expanded). Without it the pod's service account is used: `KUBERNETES_SERVICE_HOST`/`PORT` and `/var/run/secrets/kubernetes.io/serviceaccount`."),
             FieldSchema("context", .text(nil), default: "the kubeconfig's `current-context`", "The kubeconfig context to use (only with `kubeconfig`)."),
             FieldSchema(
                 "requestMirror", .boolean, default: "`true`",
-                "Whether the Gateway implementation supports the HTTPRoute `RequestMirror` filter (Extended support); `false`: a manifest's mirror is not rendered and status says so."),
+                "Whether the Gateway implementation supports the HTTPRoute (and GRPCRoute) `RequestMirror` filter (Extended support); `false`: a manifest's mirror is not rendered and status says so."),
             FieldSchema("kserve", .object(backendKServe), "Settings of the `kserve` driver."),
             FieldSchema(
                 "collectorURL", .text(nil), default: "none (drift and accuracy monitors get no data on `kserve`)",
