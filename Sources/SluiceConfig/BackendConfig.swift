@@ -65,12 +65,22 @@ public struct GatewayReference: Sendable, Hashable {
     public var namespace: String?
     /// A listener of the Gateway, when routes must attach to one.
     public var sectionName: String?
+    /// The listener GRPCRoutes attach to (nil: `sectionName`).
+    public var grpcSectionName: String?
+    /// The GRPCRoute's hostname, a template holding `{model}` (e.g. `{model}.grpc.example.com`):
+    /// callers then select a model by `:authority`, not by the `x-sluice-model` header.
+    public var grpcHostname: String?
 
-    public init(name: String, namespace: String? = nil, sectionName: String? = nil) {
+    public init(name: String, namespace: String? = nil, sectionName: String? = nil, grpcSectionName: String? = nil, grpcHostname: String? = nil) {
         self.name = name
         self.namespace = namespace
         self.sectionName = sectionName
+        self.grpcSectionName = grpcSectionName
+        self.grpcHostname = grpcHostname
     }
+
+    /// The placeholder `grpcHostname` must hold.
+    public static let modelPlaceholder = "{model}"
 }
 
 /// How the controller reaches the API server.

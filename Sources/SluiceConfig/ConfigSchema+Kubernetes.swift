@@ -47,11 +47,17 @@ extension ConfigSchema {
     /// `backend.gateway`.
     static let gatewayReference = ObjectSchema(
         name: "BackendGateway", plural: "gateway references",
-        description: "The `parentRef` of every HTTPRoute.",
+        description: "The `parentRef` of every HTTPRoute and GRPCRoute.",
         fields: [
             FieldSchema("name", .text(nil), required: true, "The Gateway's name (a DNS-1123 subdomain)."),
             FieldSchema("namespace", .string(.dnsLabel), default: "`backend.namespace`", "The Gateway's namespace; its listener must allow routes from `backend.namespace`."),
             FieldSchema("sectionName", .text(nil), default: "every listener", "A listener of the Gateway to attach to (a DNS-1123 subdomain)."),
+            FieldSchema(
+                "grpcSectionName", .text(nil), default: "`sectionName`",
+                "The listener GRPCRoutes attach to (one that allows GRPCRoutes and speaks HTTP/2)."),
+            FieldSchema(
+                "grpcHostname", .text(nil), default: "none: callers name the model in `x-sluice-model` metadata",
+                "A hostname template holding `{model}` once (e.g. `{model}.grpc.example.com`; `{model}` is the model's object name): rendered as each GRPCRoute's `hostnames`, which then selects the model by `:authority` instead of the `x-sluice-model` header (docs/kubernetes-objects.md)."),
         ])
 
     /// `backend.kserve`.

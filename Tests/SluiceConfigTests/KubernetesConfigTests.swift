@@ -140,6 +140,27 @@ struct KubernetesConfigTests: ConfigParsing {
         #expect(config["bare"]?.kserve == nil)
     }
 
+    @Test("gateway grpcSectionName and grpcHostname are read; a hostname without {model} once, or not a hostname, is refused naming the field")
+    func gatewayGRPC() throws {
+        let base = "backend:\n  kind: kubernetes\n  namespace: models\n  gateway: {name: inference, sectionName: http, grpcSectionName: grpc, grpcHostname: %@}\n"
+        guard case .kubernetes(let config) = try configuration(String(format: base, "\"{model}.grpc.example.com\"")).backend else {
+            Issue.record("not a kubernetes backend")
+            return
+        }
+        #expect(config.gateway == GatewayReference(
+            name: "inference", sectionName: "http", grpcSectionName: "grpc", grpcHostname: "{model}.grpc.example.com"))
+        for (template, reason) in [
+            ("grpc.example.com", "{model} must appear exactly once"),
+            ("\"{model}.{model}.example.com\"", "{model} must appear exactly once"),
+            ("\"{model}_grpc.example.com\"", "is not a DNS-1123 subdomain"),
+            ("\"*.{model}.example.com\"", "is not a DNS-1123 subdomain"),
+        ] {
+            let found = problems(String(format: base, template))
+            #expect(found.count == 1 && found.first?.contains("backend.gateway.grpcHostname: expected a hostname holding {model} once") == true
+                && found.first?.contains(reason) == true, "\(template): \(found)")
+        }
+    }
+
     @Test("kserve protocolVersion grpc-v2 with a grpcPort is read; a grpcPort with v2, or an unknown protocol, is refused naming the field")
     func kserveGRPC() throws {
         let runtime = try configuration("""

@@ -23,6 +23,29 @@ struct GRPCRouteBackendTests {
         (try? await backend.currentSpec())?.models.map(\.name) == ["fraud-detector"]
     }
 
+    @Test("with grpcHostname and grpcSectionName the GRPCRoute's status on that listener makes the versions ready")
+    func grpcListener() async throws {
+        var config = RenderFixtures.config()
+        config.gateway?.grpcSectionName = "grpc"
+        config.gateway?.grpcHostname = "{model}.grpc.example.com"
+        try await ClientFixture.withClient { fake, client in
+            let backend = KubernetesBackend(client: client, config: config, driver: .gatewayAPI, runtimes: RenderFixtures.grpcRuntimes, logger: ClientFixture.logger)
+            let watches = Task { await backend.run() }
+            defer { watches.cancel() }
+            try await backend.waitUntilSynced()
+            _ = try await backend.apply(Self.spec(RenderFixtures.grpcStates[0].model, revision: "h1"))
+            let route = try #require(fake.object(kind: .grpcRoute, namespace: Self.namespace, name: "fraud-detector"))
+            #expect(route["spec", "hostnames"] == .array([.string("fraud-detector.grpc.example.com")]))
+            var message: String?
+            let ready = await ClientFixture.eventually {
+                let versions = (try? await backend.observe())?.models.first?.versions
+                message = versions?.first?.message
+                return versions?.allSatisfy { $0.ready == true } == true
+            }
+            #expect(ready, "\(String(describing: message))")
+        }
+    }
+
     @Test("applied, read back without drift, ready once Accepted; weight edit and deletion are drift healed by apply; pruned without gRPC")
     func lifecycle() async throws {
         let model = RenderFixtures.grpcStates[0].model

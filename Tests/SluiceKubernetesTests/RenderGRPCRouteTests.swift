@@ -52,6 +52,37 @@ struct RenderGRPCRouteTests {
         #expect(RenderUpstreamRule.check(route) == [])
     }
 
+    /// The gRPC fixtures' context with `backend.gateway.grpcHostname` and `grpcSectionName`.
+    static func hostnameContext(_ template: String = "{model}.grpc.example.com") -> KubernetesRenderContext {
+        var context = RenderFixtures.grpcContext(.gatewayAPI)
+        context.gateway?.grpcHostname = template
+        context.gateway?.grpcSectionName = "grpc"
+        return context
+    }
+
+    @Test("with grpcHostname the route's hostnames select the model (no x-sluice-model match) on the grpcSectionName listener; too long a hostname is refused")
+    func hostname() async throws {
+        let objects = try Self.render(RenderFixtures.grpcStates[0].model, context: Self.hostnameContext())
+        let route = try #require(objects.last)
+        #expect(route["spec", "hostnames"] == .array([.string("fraud-detector.grpc.example.com")]))
+        #expect(route["spec", "parentRefs"]?.arrayValue?.first?["sectionName"] == .string("grpc"))
+        #expect(objects.first { $0.kind == "HTTPRoute" }?["spec", "parentRefs"]?.arrayValue?.first?["sectionName"] == .string("http"))
+        let rules = try #require(route["spec", "rules"]?.arrayValue)
+        let names = rules.map { rule in (rule["matches"]?.arrayValue ?? []).map { ($0["headers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } } }
+        #expect(names.map { $0.first ?? [] } == [["x-sluice-version"], ["x-sluice-version"], ["x-user-group"], []])
+        #expect(rules.last?["matches"]?.arrayValue?.first?["headers"] == nil)
+        let result = try await RenderSchemaContractTests.validate([route], asYAML: true)
+        #expect(result.status == 0, "\(result.output)")
+        #expect(RenderUpstreamRule.check(route) == [])
+
+        let long = Self.hostnameContext("{model}." + String(repeating: "a.", count: 120) + "example.com")
+        #expect {
+            try Self.render(RenderFixtures.grpcStates[0].model, context: long)
+        } throws: { error in
+            (error as? KubernetesRenderError)?.detail.hasPrefix("backend.gateway.grpcHostname: ") == true
+        }
+    }
+
     @Test("no GRPCRoute when a version's runtime has no grpcPort, nor on the kserve driver")
     func notRendered() throws {
         let mixed = RenderFixtures.fraud([RenderFixtures.grpcV1, RenderFixtures.v2], ["v1": 90, "v2": 10])

@@ -74,12 +74,14 @@ extension ObservedStateReader {
         let kind = route.kind
         let generation = route.generation ?? 0
         let parents = route["status", "parents"]?.arrayValue ?? []
+        let wantedSection = kind == ResourceKind.grpcRoute.kind
+            ? context.gateway?.grpcSectionName ?? context.gateway?.sectionName : context.gateway?.sectionName
         let ours = parents.first { parent in
             guard let reference = parent["parentRef"], reference["name"]?.stringValue == context.gateway?.name else { return false }
             let namespace = reference["namespace"]?.stringValue ?? route.namespace ?? context.namespace
             let wanted = context.gateway?.namespace ?? route.namespace ?? context.namespace
             let section = reference["sectionName"]?.stringValue
-            return namespace == wanted && section == context.gateway?.sectionName
+            return namespace == wanted && section == wantedSection
         }
         guard let ours else { return "\(kind) status not yet reported by Gateway \(context.gateway?.name ?? "")" }
         for type in ["Accepted", "ResolvedRefs"] {

@@ -1,3 +1,4 @@
+import Foundation
 import SluiceConfig
 import SluiceCore
 
@@ -6,10 +7,11 @@ import SluiceCore
 /// model's weights, pins and mirror split gRPC calls on a cluster as they do HTTP requests.
 ///
 /// A gRPC call names its model inside the protobuf body, which no GRPCRoute match can read,
-/// and every model shares one Gateway (no per-model hostname, unlike KServe's per-
-/// InferenceService host): each rule matches the metadata header `x-sluice-model: <model>`
-/// (the caller sets it as it sets the pin header), on the model methods of
-/// `inference.GRPCInferenceService`.
+/// and every model shares one Gateway: each rule matches the metadata header
+/// `x-sluice-model: <model>` (the caller sets it as it sets the pin header), on the model
+/// methods of `inference.GRPCInferenceService` — or, with `backend.gateway.grpcHostname`, the
+/// route's `hostnames` select the model by `:authority` (KServe's way: a host per model) and
+/// no model header is matched.
 extension KubernetesRenderer {
     /// The metadata header that selects a model's GRPCRoute (the local gateway echoes it on answers).
     public static let modelHeader = "x-sluice-model"
@@ -29,6 +31,10 @@ extension KubernetesRenderer {
     /// Refuses pin headers a GRPCRoute match cannot hold next to the model header (its
     /// `headers` list is keyed by name, compared without case).
     func checkGRPCHeaders(_ model: ModelRuntime) throws(KubernetesRenderError) {
+        if let hostname = grpcHostname(model), hostname.utf8.count > 253 {
+            throw KubernetesRenderError(
+                model: model.name, detail: "backend.gateway.grpcHostname: \"\(hostname.prefix(40))…\" is longer than 253 characters for this model")
+        }
         if context.pinHeader.lowercased() == Self.modelHeader {
             throw KubernetesRenderError(
                 model: model.name, detail: "serve.pinHeader: \"\(context.pinHeader)\" is the GRPCRoute's model header; choose another pin header")
@@ -40,15 +46,26 @@ extension KubernetesRenderer {
         }
     }
 
+    /// The model's hostname from `backend.gateway.grpcHostname` (`{model}` = its object name, a DNS label).
+    func grpcHostname(_ model: ModelRuntime) -> String? {
+        context.gateway?.grpcHostname?.replacingOccurrences(
+            of: GatewayReference.modelPlaceholder, with: KubernetesNames.modelObject(model: model.name))
+    }
+
     /// The model's GRPCRoute: the HTTPRoute's rules (a rule per pin, then the default rule with
     /// the weighted backendRefs and the mirror) with gRPC matches, to each version's Service port `grpc`.
     func grpcRoute(_ model: ModelRuntime, gateway: GatewayReference, runtimes: [String: KubernetesRuntime], revision: String?) -> KubernetesObject {
-        let modelMatch = JSONValue.object([("type", .string("Exact")), ("name", .string(Self.modelHeader)), ("value", .string(model.name))])
+        let hostname = grpcHostname(model)
+        // A hostname selects the model; without one, the model header does.
+        let modelMatch: [JSONValue] = hostname != nil ? [] : [
+            .object([("type", .string("Exact")), ("name", .string(Self.modelHeader)), ("value", .string(model.name))]),
+        ]
         let matches = { (pin: JSONValue?) -> JSONValue in
             .array(Self.grpcModelMethods.map { method in
-                .object([
+                let headers = modelMatch + (pin.map { [$0] } ?? [])
+                return .members([
                     ("method", .object([("type", .string("Exact")), ("service", .string(Self.grpcService)), ("method", .string(method))])),
-                    ("headers", .array([modelMatch] + (pin.map { [$0] } ?? []))),
+                    ("headers", headers.isEmpty ? nil : .array(headers)),
                 ])
             })
         }
@@ -74,8 +91,9 @@ extension KubernetesRenderer {
             ("apiVersion", .string(ResourceKind.grpcRoute.apiVersion)),
             ("kind", .string(ResourceKind.grpcRoute.kind)),
             ("metadata", metadata(name: KubernetesNames.modelObject(model: model.name), labels: labels(model: model.name), annotations: annotations)),
-            ("spec", .object([
-                ("parentRefs", .array([Self.parentRef(gateway)])),
+            ("spec", .members([
+                ("parentRefs", .array([Self.parentRef(gateway, grpc: true)])),
+                ("hostnames", hostname.map { .array([.string($0)]) }),
                 ("rules", .array(rules)),
             ])),
         ]))

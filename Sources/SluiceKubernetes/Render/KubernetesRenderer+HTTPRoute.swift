@@ -98,12 +98,13 @@ extension KubernetesRenderer {
         ])
     }
 
-    /// The `parentRef` of every route: the configured Gateway.
-    static func parentRef(_ gateway: GatewayReference) -> JSONValue {
+    /// The `parentRef` of every route: the configured Gateway, at `sectionName` (or, for a
+    /// GRPCRoute, `grpcSectionName` when set).
+    static func parentRef(_ gateway: GatewayReference, grpc: Bool = false) -> JSONValue {
         .members([
             ("group", .string("gateway.networking.k8s.io")), ("kind", .string("Gateway")), ("name", .string(gateway.name)),
             ("namespace", gateway.namespace.map { .string($0) }),
-            ("sectionName", gateway.sectionName.map { .string($0) }),
+            ("sectionName", (grpc ? gateway.grpcSectionName ?? gateway.sectionName : gateway.sectionName).map { .string($0) }),
         ])
     }
 
