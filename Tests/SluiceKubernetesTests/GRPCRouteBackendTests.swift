@@ -93,6 +93,8 @@ struct GRPCRouteBackendTests {
             #expect(await ClientFixture.eventually { !(await Self.readBack(backend)) }, "a deleted GRPCRoute was not drift")
             _ = try await backend.apply(Self.spec(model, revision: "g3"))
             #expect(fake.object(kind: .grpcRoute, namespace: Self.namespace, name: "fraud-detector") != nil)
+            // Pruning works from the watch caches: wait until they hold the recreated route.
+            #expect(await ClientFixture.eventually { await Self.readBack(backend) })
 
             // v2 moves to a runtime without a gRPC port: the GRPCRoute is pruned, the HTTPRoute stays.
             let mixed = RenderFixtures.fraud([RenderFixtures.grpcV1, RenderFixtures.v2], ["v1": 90, "v2": 10])
@@ -107,6 +109,7 @@ struct GRPCRouteBackendTests {
             // The model leaves the spec: both routes and the versions' objects go.
             _ = try await backend.apply(Self.spec(model, revision: "g5"))
             #expect(fake.object(kind: .grpcRoute, namespace: Self.namespace, name: "fraud-detector") != nil)
+            #expect(await ClientFixture.eventually { await Self.readBack(backend) })
             _ = try await backend.apply(RuntimeSpec(revision: "g6", models: []))
             #expect(fake.objects(kind: .grpcRoute, namespace: Self.namespace).isEmpty)
             #expect(fake.objects(kind: .httpRoute, namespace: Self.namespace).isEmpty)
