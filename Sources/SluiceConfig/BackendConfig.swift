@@ -65,12 +65,22 @@ public struct GatewayReference: Sendable, Hashable {
     public var namespace: String?
     /// A listener of the Gateway, when routes must attach to one.
     public var sectionName: String?
+    /// The listener GRPCRoutes attach to (nil: `sectionName`).
+    public var grpcSectionName: String?
+    /// The GRPCRoute's hostname, a template holding `{model}` (e.g. `{model}.grpc.example.com`):
+    /// callers then select a model by `:authority`, not by the `x-sluice-model` header.
+    public var grpcHostname: String?
 
-    public init(name: String, namespace: String? = nil, sectionName: String? = nil) {
+    public init(name: String, namespace: String? = nil, sectionName: String? = nil, grpcSectionName: String? = nil, grpcHostname: String? = nil) {
         self.name = name
         self.namespace = namespace
         self.sectionName = sectionName
+        self.grpcSectionName = grpcSectionName
+        self.grpcHostname = grpcHostname
     }
+
+    /// The placeholder `grpcHostname` must hold.
+    public static let modelPlaceholder = "{model}"
 }
 
 /// How the controller reaches the API server.
@@ -158,15 +168,25 @@ public struct KServeRuntime: Sendable, Hashable {
     public var modelFormat: String
     /// `spec.predictor.model.runtime` (a ServingRuntime name); nil lets KServe choose.
     public var runtime: String?
-    /// `spec.predictor.model.protocolVersion` (`v2`).
+    /// `spec.predictor.model.protocolVersion`: `v1`, `v2`, `grpc-v1` or `grpc-v2` (KServe v0.20's values).
     public var protocolVersion: String?
+    /// The predictor's gRPC container port, rendered as `ports: [{name: h2c, ...}]` with a
+    /// `grpc-*` protocol version (nil: KServe's default gRPC port 8081).
+    public var grpcPort: Int?
     /// `resources` of the predictor, passed as written.
     public var resources: JSONValue?
 
-    public init(modelFormat: String, runtime: String? = nil, protocolVersion: String? = "v2", resources: JSONValue? = nil) {
+    public init(modelFormat: String, runtime: String? = nil, protocolVersion: String? = "v2", grpcPort: Int? = nil, resources: JSONValue? = nil) {
         self.modelFormat = modelFormat
         self.runtime = runtime
         self.protocolVersion = protocolVersion
+        self.grpcPort = grpcPort
         self.resources = resources
     }
+
+    /// Whether the predictor speaks the Open Inference Protocol over gRPC (`grpc-v1`, `grpc-v2`).
+    public var servesGRPC: Bool { protocolVersion?.hasPrefix("grpc-") == true }
+
+    /// KServe's default gRPC port (`constants.go` DefaultGRPCPort, the port KServe's ServingRuntimes serve gRPC on).
+    public static let defaultGRPCPort = 8081
 }

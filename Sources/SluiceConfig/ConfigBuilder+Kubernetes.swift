@@ -39,12 +39,34 @@ extension ConfigBuilder {
 
     private mutating func gatewayReference(_ node: YAMLNode) -> GatewayReference? {
         let field = "backend.gateway"
-        for key in ["name", "sectionName"] {
+        for key in ["name", "sectionName", "grpcSectionName"] {
             guard let valueNode = node[key], let value = text(valueNode), let reason = KubernetesNameRules.subdomainProblem(value) else { continue }
             problem(valueNode, "\(field).\(key)", "\(reason); expected \(KubernetesNameRules.subdomainExpectation)")
         }
+        var hostname: String?
+        if let hostNode = node["grpcHostname"], let template = text(hostNode) {
+            if let reason = Self.grpcHostnameProblem(template) {
+                problem(hostNode, "\(field).grpcHostname", "expected a hostname holding {model} once, such as {model}.grpc.example.com; found '\(template)': \(reason)")
+            } else {
+                hostname = template
+            }
+        }
         guard let name = text(node["name"]) else { return nil }
-        return GatewayReference(name: name, namespace: text(node["namespace"]), sectionName: text(node["sectionName"]))
+        return GatewayReference(
+            name: name, namespace: text(node["namespace"]), sectionName: text(node["sectionName"]),
+            grpcSectionName: text(node["grpcSectionName"]), grpcHostname: hostname)
+    }
+
+    /// Why a `grpcHostname` template is unusable: `{model}` not there exactly once, or (filled
+    /// with a one-letter model) not a Gateway API `Hostname`: a DNS-1123 subdomain, no wildcard,
+    /// not an IP address. A long model name can still overflow 253 characters: the renderer refuses that model.
+    static func grpcHostnameProblem(_ template: String) -> String? {
+        let placeholder = GatewayReference.modelPlaceholder
+        guard template.components(separatedBy: placeholder).count == 2 else { return "{model} must appear exactly once (one hostname per model)" }
+        let filled = template.replacingOccurrences(of: placeholder, with: "m")
+        if let reason = KubernetesNameRules.subdomainProblem(filled) { return reason }
+        if filled.split(separator: ".").allSatisfy({ $0.allSatisfy(\.isNumber) }) { return "an IP address is not a hostname" }
+        return nil
     }
 
     private mutating func leaderElection(_ node: YAMLNode) -> LeaderElectionConfig? {
@@ -136,6 +158,15 @@ extension ConfigBuilder {
         }
         runtime.runtime = text(node["runtime"])
         if let version = text(node["protocolVersion"]) { runtime.protocolVersion = version }
+        if let grpcPort = integer(node["grpcPort"], in: 1...65535) {
+            if runtime.servesGRPC {
+                runtime.grpcPort = grpcPort
+            } else {
+                problem(
+                    node["grpcPort"] ?? node, "\(field).grpcPort",
+                    "expected protocolVersion grpc-v1 or grpc-v2 with a grpcPort (KServe serves one protocol per predictor), found protocolVersion \(runtime.protocolVersion ?? "v2")")
+            }
+        }
         if let resources = node["resources"] { runtime.resources = self.resources(resources, field: "\(field).resources") }
         return runtime
     }

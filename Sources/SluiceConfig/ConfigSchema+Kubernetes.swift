@@ -14,17 +14,17 @@ extension ConfigSchema {
                 "The namespace every model object is written to and read from (required for `kubernetes`)."),
             FieldSchema(
                 "driver", .enumeration(KubernetesDriverChoice.allCases.map(\.rawValue)), default: "`gateway-api`",
-                "`gateway-api`: a Deployment and Service per version and an HTTPRoute per model. `kserve`: an InferenceService per model. `auto`: KServe when the cluster serves it, else `gateway-api` (which then needs `gateway`)."),
+                "`gateway-api`: a Deployment and Service per version and an HTTPRoute per model (and a GRPCRoute when its versions' runtimes have a `grpcPort`). `kserve`: an InferenceService per model. `auto`: KServe when the cluster serves it, else `gateway-api` (which then needs `gateway`)."),
             FieldSchema(
                 "gateway", .object(gatewayReference),
-                "The Gateway every HTTPRoute attaches to (required for `driver: gateway-api`)."),
+                "The Gateway every HTTPRoute (and GRPCRoute) attaches to (required for `driver: gateway-api`)."),
             FieldSchema(
                 "kubeconfig", .text(nil), default: "in-cluster",
                 "A kubeconfig file (relative to this file's directory, `~` expanded). Without it the pod's service account is used: `KUBERNETES_SERVICE_HOST`/`PORT` and `/var/run/secrets/kubernetes.io/serviceaccount`."),
             FieldSchema("context", .text(nil), default: "the kubeconfig's `current-context`", "The kubeconfig context to use (only with `kubeconfig`)."),
             FieldSchema(
                 "requestMirror", .boolean, default: "`true`",
-                "Whether the Gateway implementation supports the HTTPRoute `RequestMirror` filter (Extended support); `false`: a manifest's mirror is not rendered and status says so."),
+                "Whether the Gateway implementation supports the HTTPRoute (and GRPCRoute) `RequestMirror` filter (Extended support); `false`: a manifest's mirror is not rendered and status says so."),
             FieldSchema("kserve", .object(backendKServe), "Settings of the `kserve` driver."),
             FieldSchema(
                 "collectorURL", .text(nil), default: "none (drift and accuracy monitors get no data on `kserve`)",
@@ -47,11 +47,17 @@ extension ConfigSchema {
     /// `backend.gateway`.
     static let gatewayReference = ObjectSchema(
         name: "BackendGateway", plural: "gateway references",
-        description: "The `parentRef` of every HTTPRoute.",
+        description: "The `parentRef` of every HTTPRoute and GRPCRoute.",
         fields: [
             FieldSchema("name", .text(nil), required: true, "The Gateway's name (a DNS-1123 subdomain)."),
             FieldSchema("namespace", .string(.dnsLabel), default: "`backend.namespace`", "The Gateway's namespace; its listener must allow routes from `backend.namespace`."),
             FieldSchema("sectionName", .text(nil), default: "every listener", "A listener of the Gateway to attach to (a DNS-1123 subdomain)."),
+            FieldSchema(
+                "grpcSectionName", .text(nil), default: "`sectionName`",
+                "The listener GRPCRoutes attach to (one that allows GRPCRoutes and speaks HTTP/2)."),
+            FieldSchema(
+                "grpcHostname", .text(nil), default: "none: callers name the model in `x-sluice-model` metadata",
+                "A hostname template holding `{model}` once (e.g. `{model}.grpc.example.com`; `{model}` is the model's object name): rendered as each GRPCRoute's `hostnames`, which then selects the model by `:authority` instead of the `x-sluice-model` header (docs/kubernetes-objects.md)."),
         ])
 
     /// `backend.kserve`.
@@ -113,7 +119,12 @@ extension ConfigSchema {
         fields: [
             FieldSchema("modelFormat", .text(nil), required: true, "`spec.predictor.model.modelFormat.name`, e.g. `sklearn`."),
             FieldSchema("runtime", .string(.dnsLabel), default: "KServe's choice", "`spec.predictor.model.runtime`: a ServingRuntime or ClusterServingRuntime name."),
-            FieldSchema("protocolVersion", .enumeration(["v1", "v2"]), default: "`v2`", "`spec.predictor.model.protocolVersion`."),
+            FieldSchema(
+                "protocolVersion", .enumeration(["v1", "v2", "grpc-v1", "grpc-v2"]), default: "`v2`",
+                "`spec.predictor.model.protocolVersion`; `grpc-v2` (or `grpc-v1`) serves the protocol over gRPC, with the container port `h2c` rendered (docs/kubernetes-objects.md)."),
+            FieldSchema(
+                "grpcPort", .integer(minimum: 1, maximum: 65535), default: "`8081` (KServe's)",
+                "The predictor's gRPC port with a `grpc-*` `protocolVersion`, rendered as `spec.predictor.model.ports: [{name: h2c, containerPort: grpcPort}]`; refused with `v1`/`v2`."),
             FieldSchema("resources", .object(containerResources), default: "none", "The predictor's resource requests and limits."),
         ])
 

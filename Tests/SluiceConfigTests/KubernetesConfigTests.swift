@@ -140,6 +140,48 @@ struct KubernetesConfigTests: ConfigParsing {
         #expect(config["bare"]?.kserve == nil)
     }
 
+    @Test("gateway grpcSectionName and grpcHostname are read; a hostname without {model} once, or not a hostname, is refused naming the field")
+    func gatewayGRPC() throws {
+        let base = "backend:\n  kind: kubernetes\n  namespace: models\n  gateway: {name: inference, sectionName: http, grpcSectionName: grpc, grpcHostname: %@}\n"
+        guard case .kubernetes(let config) = try configuration(String(format: base, "\"{model}.grpc.example.com\"")).backend else {
+            Issue.record("not a kubernetes backend")
+            return
+        }
+        #expect(config.gateway == GatewayReference(
+            name: "inference", sectionName: "http", grpcSectionName: "grpc", grpcHostname: "{model}.grpc.example.com"))
+        for (template, reason) in [
+            ("grpc.example.com", "{model} must appear exactly once"),
+            ("\"{model}.{model}.example.com\"", "{model} must appear exactly once"),
+            ("\"{model}_grpc.example.com\"", "is not a DNS-1123 subdomain"),
+            ("\"*.{model}.example.com\"", "is not a DNS-1123 subdomain"),
+        ] {
+            let found = problems(String(format: base, template))
+            #expect(found.count == 1 && found.first?.contains("backend.gateway.grpcHostname: expected a hostname holding {model} once") == true
+                && found.first?.contains(reason) == true, "\(template): \(found)")
+        }
+    }
+
+    @Test("kserve protocolVersion grpc-v2 with a grpcPort is read; a grpcPort with v2, or an unknown protocol, is refused naming the field")
+    func kserveGRPC() throws {
+        let runtime = try configuration("""
+            runtimes:
+              grpc:
+                command: [mlserver]
+                kserve: {modelFormat: sklearn, protocolVersion: grpc-v2, grpcPort: 9000}
+              plain-grpc:
+                command: [mlserver]
+                kserve: {modelFormat: sklearn, protocolVersion: grpc-v1}
+            """).serve.runtimes
+        #expect(runtime["grpc"]?.kserve == KServeRuntime(modelFormat: "sklearn", protocolVersion: "grpc-v2", grpcPort: 9000))
+        #expect(runtime["plain-grpc"]?.kserve?.servesGRPC == true && runtime["plain-grpc"]?.kserve?.grpcPort == nil)
+        let refused = problems("runtimes:\n  r:\n    command: [m]\n    kserve: {modelFormat: sklearn, protocolVersion: v2, grpcPort: 9000}\n")
+        #expect(refused.count == 1 && refused.first?.contains("runtimes.r.kserve.grpcPort: expected protocolVersion grpc-v1 or grpc-v2") == true, "\(refused)")
+        let unknown = problems("runtimes:\n  r:\n    command: [m]\n    kserve: {modelFormat: sklearn, protocolVersion: grpc-v3}\n")
+        #expect(unknown.count == 1 && unknown.first?.contains("runtimes.r.kserve.protocolVersion") == true, "\(unknown)")
+        let badPort = problems("runtimes:\n  r:\n    command: [m]\n    kserve: {modelFormat: sklearn, protocolVersion: grpc-v2, grpcPort: 70000}\n")
+        #expect(badPort.count == 1 && badPort.first?.contains("runtimes.r.kserve.grpcPort") == true, "\(badPort)")
+    }
+
     @Test("locally a runtime still needs its command, and its kubernetes section is read for a later move")
     func localNeedsCommand() throws {
         #expect(

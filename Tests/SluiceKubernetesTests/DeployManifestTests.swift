@@ -17,6 +17,7 @@ struct DeployManifestTests {
         "autoscaling horizontalpodautoscalers": ["get", "list", "watch", "create", "patch", "delete"],
         "core services": ["get", "list", "watch", "create", "patch", "delete"],
         "gateway.networking.k8s.io httproutes": ["get", "list", "watch", "create", "patch", "delete"],
+        "gateway.networking.k8s.io grpcroutes": ["get", "list", "watch", "create", "patch", "delete"],
         "serving.kserve.io inferenceservices": ["get", "list", "watch", "create", "patch", "delete"],
         "core configmaps": ["get", "list", "watch", "create", "patch", "delete"],
         "coordination.k8s.io leases": ["get", "create", "update"],

@@ -109,12 +109,40 @@ enum RenderFixtures {
         ], ["v1": 75, "v1~canary": 25]), revision: "8888888"),
     ]
 
+    /// The fixture runtimes plus `mlserver-grpc`, whose model server also serves gRPC on 8081.
+    static let grpcRuntimes: [String: RuntimeDefinition] = runtimes.merging([
+        "mlserver-grpc": RuntimeDefinition(
+            command: ["mlserver", "start", "{artifact}"],
+            kubernetes: KubernetesRuntime(
+                image: "seldonio/mlserver:1.7.1", args: ["--model-uri", "{artifactUri}"], port: 8080, grpcPort: 8081,
+                env: ["MLSERVER_GRPC_PORT": "{grpcPort}", "MLSERVER_HTTP_PORT": "{port}"]),
+            kserve: KServeRuntime(modelFormat: "sklearn", runtime: "kserve-mlserver", protocolVersion: "grpc-v2", grpcPort: 8081)),
+    ]) { old, _ in old }
+
+    static func grpcContext(_ driver: KubernetesDriver, mode: KServeDeploymentMode = .serverless) -> KubernetesRenderContext {
+        KubernetesRenderContext(config: config(mode: mode), driver: driver, runtimes: grpcRuntimes)
+    }
+
+    static let grpcV1 = VersionRuntime(name: "v1", runtime: "mlserver-grpc", artifact: "s3://models/fraud/v1/model.joblib")
+    static let grpcV2 = VersionRuntime(name: "v2", runtime: "mlserver-grpc", artifact: "s3://models/fraud/v2/model.joblib")
+
+    /// Models served over gRPC too (issue 18): a GRPCRoute next to the HTTPRoute on `gateway-api`
+    /// (weights, pins, a fractional mirror; weight 0 kept), `grpc-v2` predictors on `kserve`.
+    static let grpcStates: [State] = [
+        State(name: "grpc-canary", model: fraud([grpcV1, grpcV2], ["v1": 90, "v2": 10], pins: [
+            Route.HeaderPin(header: "x-user-group", value: "beta", version: "v2"),
+        ], mirror: Route.Mirror(version: "v2", percent: 12.5)), revision: "9999999"),
+        State(name: "grpc-promoted", model: fraud([grpcV1, grpcV2], ["v1": 0, "v2": 100]), revision: "9999999"),
+    ]
+
     /// Every (golden directory, context, state) rendered.
     static var cases: [(directory: String, context: KubernetesRenderContext, state: State)] {
         let standardScaling = scalingStates.map { State(name: "standard-\($0.name)", model: $0.model, revision: $0.revision) }
         return (states + scalingStates).map { ("gateway-api", context(.gatewayAPI), $0) }
             + (states + scalingStates).map { ("kserve", context(.kserve), $0) }
             + (standardStates + standardScaling).map { ("kserve", context(.kserve, mode: .rawDeployment), $0) }
+            + grpcStates.map { ("gateway-api", grpcContext(.gatewayAPI), $0) }
+            + grpcStates.map { ("kserve", grpcContext(.kserve), $0) }
     }
 
     static func render(_ context: KubernetesRenderContext, _ state: State) throws -> [KubernetesObject] {

@@ -17,7 +17,11 @@ enum RenderUpstreamRule: String, CaseIterable, Sendable {
     case mirrorShare
     /// gateway-api v1.6.1 HTTPRoute `spec.rules` CEL: the matches of all rules add up to at most 128.
     case totalMatches
-    /// `headers` of an HTTPRouteMatch is `x-kubernetes-list-type: map` keyed by `name`: no
+    /// gateway-api v1.6.1 GRPCMethodMatch CEL: one of `service` and `method` is set; with type
+    /// Exact (the default) `service` matches `^(?i)\.?[a-z_][a-z_0-9]*(\.[a-z_][a-z_0-9]*)*$`
+    /// and `method` `^[A-Za-z_][A-Za-z_0-9]*$`.
+    case grpcMethod
+    /// `headers` of an HTTPRouteMatch (and a GRPCRouteMatch) is `x-kubernetes-list-type: map` keyed by `name`: no
     /// two entries with the same name (the API server refuses duplicate map keys).
     case uniqueHeaderNames
     /// Kubernetes `ValidateDeploymentSpec` (pkg/apis/apps/validation): a non-empty selector
@@ -61,6 +65,22 @@ enum RenderUpstreamRule: String, CaseIterable, Sendable {
         case .totalMatches:
             let total = Self.matches(of: object).count
             return total > 128 ? ["\(total) matches across rules (at most 128)"] : []
+        case .grpcMethod:
+            guard object.kind == "GRPCRoute" else { return [] }
+            return Self.matches(of: object).compactMap { match in
+                guard let method = match["method"] else { return nil }
+                let service = method["service"]?.stringValue
+                let name = method["method"]?.stringValue
+                if service == nil && name == nil { return "method match names neither service nor method" }
+                guard (method["type"]?.stringValue ?? "Exact") == "Exact" else { return nil }
+                if let service, service.range(of: "^\\.?[a-zA-Z_][a-zA-Z_0-9]*(\\.[a-zA-Z_][a-zA-Z_0-9]*)*$", options: .regularExpression) == nil {
+                    return "service \(service) has characters a gRPC service name cannot"
+                }
+                if let name, name.range(of: "^[A-Za-z_][A-Za-z_0-9]*$", options: .regularExpression) == nil {
+                    return "method \(name) has characters a gRPC method name cannot"
+                }
+                return nil
+            }
         case .uniqueHeaderNames:
             return Self.matches(of: object).compactMap { match in
                 let names = (match["headers"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
@@ -107,7 +127,7 @@ enum RenderUpstreamRule: String, CaseIterable, Sendable {
     }
 
     static func rules(of object: KubernetesObject) -> [JSONValue] {
-        object.kind == "HTTPRoute" ? object["spec", "rules"]?.arrayValue ?? [] : []
+        ["HTTPRoute", "GRPCRoute"].contains(object.kind) ? object["spec", "rules"]?.arrayValue ?? [] : []
     }
 
     static func matches(of object: KubernetesObject) -> [JSONValue] {

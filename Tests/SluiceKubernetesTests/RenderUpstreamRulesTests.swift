@@ -49,6 +49,12 @@ struct RenderUpstreamRulesTests {
         case .totalMatches:
             let many = JSONValue.array(Array(repeating: .object([("path", .object([("type", .string("PathPrefix")), ("value", .string("/a"))]))]), count: 64))
             return route.replacing(["spec", "rules"], with: .array(Array(repeating: rule0.replacing(["matches"], with: many), count: 3)))
+        case .grpcMethod:
+            let grpcRoute = try #require(try RenderFixtures.render(RenderFixtures.grpcContext(.gatewayAPI), RenderFixtures.grpcStates[0]).last)
+            let method = JSONValue.object([("type", .string("Exact")), ("service", .string("inference/GRPCInferenceService")), ("method", .string("ModelInfer"))])
+            return grpcRoute.replacing(["spec", "rules"], with: .array([
+                rule0.replacing(["matches"], with: .array([.object([("method", method)])])),
+            ]))
         case .uniqueHeaderNames:
             let header = JSONValue.object([("type", .string("Exact")), ("name", .string("x-sluice-version")), ("value", .string("v1"))])
             return route.replacing(["spec", "rules"], with: .array([

@@ -22,6 +22,30 @@ struct GRPCDeadlineTests {
             workingDirectory: directory.path)]
     }
 
+    /// Runs `body` with a data plane whose model `stall` (one version, `v1`) is the stalling
+    /// model server, ready, and a gateway with a 120 s `upstreamTimeout`.
+    static func withStallingModel(_ body: (DataPlaneFixture) async throws -> Void) async throws {
+        try await DataPlaneFixture.with(upstreamTimeout: .seconds(120), runtimes: runtimes, grpc: true) { fixture in
+            try await fixture.apply(#"{"revision":"r1","models":[{"name":"stall","versions":[{"name":"v1","runtime":"stall","artifact":"model.json"}],"route":{"weights":{"v1":100}}}]}"#)
+            try await fixture.stepUntil("the stalling model server ready", advancing: .milliseconds(50)) {
+                await fixture.version("v1", of: "stall")?.state == .ready
+            }
+            try await body(fixture)
+        }
+    }
+
+    /// The frames the stalling model server logged (`TYPE STREAM`), once `done` holds or after 10 s.
+    static func frames(_ fixture: DataPlaneFixture, until done: ([String]) -> Bool) async -> [String] {
+        let log = fixture.directory.appendingPathComponent("grpc-frames.log")
+        var frames: [String] = []
+        for _ in 0..<200 {
+            frames = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            if done(frames) { break }
+            await sleepEvenIfCancelled(for: .milliseconds(50))
+        }
+        return frames
+    }
+
     /// One call's answer as curl printed its headers (a trailers-only answer is one header block).
     struct Answer {
         var status: Int32
@@ -32,8 +56,8 @@ struct GRPCDeadlineTests {
     }
 
     /// `ModelInfer` for `model` through the gateway with `grpc-timeout: timeout`; curl gives up
-    /// after 60 s, half the gateway's `upstreamTimeout`.
-    static func call(_ fixture: DataPlaneFixture, model: String, timeout: String?) async throws -> Answer {
+    /// after `maxTime` seconds (default 60, half the gateway's `upstreamTimeout`).
+    static func call(_ fixture: DataPlaneFixture, model: String, timeout: String?, maxTime: Int = 60) async throws -> Answer {
         let port = try #require(fixture.grpcPort)
         // ModelInferRequest{model_name: model}, length-prefixed.
         var message = Data([0x0A, UInt8(model.utf8.count)]) + Data(model.utf8)
@@ -41,7 +65,7 @@ struct GRPCDeadlineTests {
         let body = fixture.directory.appendingPathComponent("call-\(UUID().uuidString.prefix(8)).bin")
         try message.write(to: body)
         var arguments = [
-            "curl", "-sS", "--http2-prior-knowledge", "--max-time", "60", "-o", "/dev/null", "-D", "-",
+            "curl", "-sS", "--http2-prior-knowledge", "--max-time", String(maxTime), "-o", "/dev/null", "-D", "-",
             "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", "@\(body.path)",
         ]
         if let timeout { arguments += ["-H", "grpc-timeout: \(timeout)"] }
@@ -57,12 +81,7 @@ struct GRPCDeadlineTests {
 
     @Test("a call past the caller's grpc-timeout ends DEADLINE_EXCEEDED long before upstreamTimeout, and the model server's stream is reset; malformed values are INTERNAL as in grpc-go")
     func callerDeadline() async throws {
-        try await DataPlaneFixture.with(upstreamTimeout: .seconds(120), runtimes: Self.runtimes, grpc: true) { fixture in
-            try await fixture.apply(#"{"revision":"r1","models":[{"name":"stall","versions":[{"name":"v1","runtime":"stall","artifact":"model.json"}],"route":{"weights":{"v1":100}}}]}"#)
-            try await fixture.stepUntil("the stalling model server ready", advancing: .milliseconds(50)) {
-                await fixture.version("v1", of: "stall")?.state == .ready
-            }
-
+        try await Self.withStallingModel { fixture in
             let late = try await Self.call(fixture, model: "stall", timeout: "300m")
             #expect(late.status == 0, "curl: \(late.output)")
             #expect(late.code == "4", "\(late.output)")
@@ -70,13 +89,7 @@ struct GRPCDeadlineTests {
             #expect(late.headers["x-sluice-version"] == "v1")
 
             // The model server saw the call and then its reset.
-            let log = fixture.directory.appendingPathComponent("grpc-frames.log")
-            var frames: [String] = []
-            for _ in 0..<200 {
-                frames = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-                if frames.contains(where: { $0.hasPrefix("RST_STREAM") }) { break }
-                await sleepEvenIfCancelled(for: .milliseconds(50))
-            }
+            let frames = await Self.frames(fixture) { $0.contains { $0.hasPrefix("RST_STREAM") } }
             #expect(frames.first?.hasPrefix("HEADERS") == true, "\(frames)")
             #expect(frames.contains { $0.hasPrefix("RST_STREAM") }, "\(frames)")
 

@@ -34,6 +34,8 @@ public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
     public static let deployment = ResourceKind(group: "apps", version: "v1", plural: "deployments", kind: "Deployment")
     public static let service = ResourceKind(group: "", version: "v1", plural: "services", kind: "Service")
     public static let httpRoute = ResourceKind(group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute")
+    /// A model's gRPC routes (runtimes with a `grpcPort`); same group and version as the HTTPRoute.
+    public static let grpcRoute = ResourceKind(group: "gateway.networking.k8s.io", version: "v1", plural: "grpcroutes", kind: "GRPCRoute")
     public static let inferenceService = ResourceKind(
         group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices", kind: "InferenceService")
     public static let horizontalPodAutoscaler = ResourceKind(
@@ -44,6 +46,6 @@ public struct ResourceKind: Sendable, Hashable, CustomStringConvertible {
 
     /// The kind of `object`, when it is one Sluice knows.
     public static func of(_ object: KubernetesObject) -> ResourceKind? {
-        [deployment, service, httpRoute, inferenceService, horizontalPodAutoscaler, configMap, lease].first { $0.apiVersion == object.apiVersion && $0.kind == object.kind }
+        [deployment, service, httpRoute, grpcRoute, inferenceService, horizontalPodAutoscaler, configMap, lease].first { $0.apiVersion == object.apiVersion && $0.kind == object.kind }
     }
 }

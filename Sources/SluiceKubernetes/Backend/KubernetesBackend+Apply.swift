@@ -48,9 +48,11 @@ extension KubernetesBackend {
         let autoscaled = Dictionary(uniqueKeysWithValues: spec.models.map { model in
             (model.name, Set(model.versions.filter { $0.scaling?.autoscales == true }.map(\.name)))
         })
+        let grpcRouted = Set(spec.models.filter(renderer.rendersGRPCRoute).map(\.name))
         do {
             try await prune(
-                live: live, keep: keep, autoscaled: autoscaled, failedModels: Set(spec.models.map(\.name)).subtracting(appliedModels))
+                live: live, keep: keep, autoscaled: autoscaled, grpcRouted: grpcRouted,
+                failedModels: Set(spec.models.map(\.name)).subtracting(appliedModels))
             try await recordRevision(spec.revision)
         } catch {
             failures.append("\(error)")
@@ -113,11 +115,15 @@ extension KubernetesBackend {
         return changed.count
     }
 
-    /// Deletes the managed objects whose model or version left the spec, and the HPAs of
-    /// versions that no longer autoscale: the route first (traffic leaves), then HPAs (before
+    /// Deletes the managed objects whose model or version left the spec, the HPAs of
+    /// versions that no longer autoscale, and the GRPCRoutes of models not in `grpcRouted`
+    /// (a version lost its gRPC port): routes first (traffic leaves), then HPAs (before
     /// the Deployments they scale), Deployments and Services. Only objects carrying Sluice's
     /// label are considered, and each delete is conditioned on the uid that was seen.
-    func prune(live: [KubernetesObject], keep: [String: Set<String>], autoscaled: [String: Set<String>] = [:], failedModels: Set<String>) async throws {
+    func prune(
+        live: [KubernetesObject], keep: [String: Set<String>], autoscaled: [String: Set<String>] = [:], grpcRouted: Set<String> = [],
+        failedModels: Set<String>
+    ) async throws {
         // Labels hold sanitized names (``KubernetesNames/labelValue(_:)``): compare in that form.
         let labelled = { (map: [String: Set<String>]) in
             Dictionary(uniqueKeysWithValues: map.map { (KubernetesNames.labelValue($0.key), Set($0.value.map(KubernetesNames.labelValue))) })
@@ -125,14 +131,16 @@ extension KubernetesBackend {
         let kept = labelled(keep)
         let scaled = labelled(autoscaled)
         let failed = Set(failedModels.map(KubernetesNames.labelValue))
+        let routedOverGRPC = Set(grpcRouted.map(KubernetesNames.labelValue))
         let order: [String: Int] = [
-            ResourceKind.httpRoute.kind: 0, ResourceKind.inferenceService.kind: 0, ResourceKind.horizontalPodAutoscaler.kind: 1,
+            ResourceKind.httpRoute.kind: 0, ResourceKind.grpcRoute.kind: 0, ResourceKind.inferenceService.kind: 0, ResourceKind.horizontalPodAutoscaler.kind: 1,
             ResourceKind.deployment.kind: 2, ResourceKind.service.kind: 3,
         ]
         let perVersion: Set<String> = [ResourceKind.deployment.kind, ResourceKind.service.kind, ResourceKind.horizontalPodAutoscaler.kind]
         let stale = live.filter { object in
             guard object.isManagedBySluice, let model = object.labels[KubernetesLabels.model], !failed.contains(model) else { return false }
             guard let versions = kept[model] else { return true }
+            if object.kind == ResourceKind.grpcRoute.kind { return !routedOverGRPC.contains(model) }
             // A version's own objects go with it; the model's route or InferenceService (whose
             // version label names its predictor) stays while the model does.
             guard perVersion.contains(object.kind), let version = object.labels[KubernetesLabels.version] else { return false }

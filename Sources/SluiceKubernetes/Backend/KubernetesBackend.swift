@@ -68,7 +68,7 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
     /// The kinds whose objects make up a model on `driver`, in apply order.
     static func watchedKinds(_ driver: KubernetesDriver) -> [ResourceKind] {
         switch driver {
-        case .gatewayAPI: return [.service, .deployment, .horizontalPodAutoscaler, .httpRoute]
+        case .gatewayAPI: return [.service, .deployment, .horizontalPodAutoscaler, .httpRoute, .grpcRoute]
         case .kserve: return [.inferenceService]
         }
     }
@@ -116,10 +116,11 @@ public final class KubernetesBackend: DataPlaneBackend, RolloutStateReplica {
         return MonitoringBatch(now: Int64(Date().timeIntervalSince1970), bucketSeconds: 10, buckets: [])
     }
 
-    /// Kinds only some models need (an HPA per autoscaling version): a Role written before
-    /// they existed, or a cluster without their API, leaves them out instead of stopping the
+    /// Kinds only some models need (an HPA per autoscaling version, a GRPCRoute per model
+    /// served over gRPC): a Role written before they existed, or a cluster without their API
+    /// (Gateway API before v1.1 has no GRPCRoute), leaves them out instead of stopping the
     /// backend; a model that needs one fails its own apply with the API server's answer.
-    static let optionalKinds: Set<ResourceKind> = [.horizontalPodAutoscaler]
+    static let optionalKinds: Set<ResourceKind> = [.horizontalPodAutoscaler, .grpcRoute]
 
     /// The cached objects of every watched kind, after checking the watches have listed.
     func cachedObjects(_ kinds: [ResourceKind]) async throws(DataPlaneError) -> [KubernetesObject] {

@@ -3,11 +3,15 @@ import SluiceCore
 
 /// Readiness on the `gateway-api` driver: the version's Deployment has rolled out
 /// (observedGeneration ≥ generation, updated == available == desired > 0) and the model's
-/// HTTPRoute is Accepted with ResolvedRefs by our Gateway for its current generation.
+/// HTTPRoute (and its GRPCRoute, when rendered) is Accepted with ResolvedRefs by our Gateway for its current generation.
 extension ObservedStateReader {
     func gatewayAPIVersions(model: ModelRuntime, objects: [KubernetesObject]) -> [ObservedVersion] {
-        let route = Self.find(.httpRoute, named: KubernetesNames.modelObject(model: model.name), in: objects)
-        let routeProblem = route.map(routeStatusProblem) ?? "HTTPRoute \(KubernetesNames.modelObject(model: model.name)) not found"
+        let routeName = KubernetesNames.modelObject(model: model.name)
+        var routeProblem = Self.find(.httpRoute, named: routeName, in: objects).map(routeStatusProblem)
+            ?? "HTTPRoute \(routeName) not found"
+        if routeProblem == nil, KubernetesRenderer(context: context).rendersGRPCRoute(model) {
+            routeProblem = Self.find(.grpcRoute, named: routeName, in: objects).map(routeStatusProblem) ?? "GRPCRoute \(routeName) not found"
+        }
         return model.versions.map { version in
             let name = KubernetesNames.versionObject(model: model.name, version: version.name)
             let port = version.runtime.flatMap { context.runtimes[$0]?.kubernetes?.port }
@@ -63,24 +67,28 @@ extension ObservedStateReader {
         return (phase, "Deployment \(available) of \(desired) replicas available, \(updated) updated")
     }
 
-    /// Why the HTTPRoute does not route yet (nil: Accepted and ResolvedRefs by our Gateway,
-    /// for the current generation). Accepted means accepted, not yet programmed in every proxy.
+    /// Why the HTTPRoute (or GRPCRoute: the same `RouteStatus`) does not route yet (nil: Accepted
+    /// and ResolvedRefs by our Gateway, for the current generation). Accepted means accepted, not
+    /// yet programmed in every proxy.
     func routeStatusProblem(_ route: KubernetesObject) -> String? {
+        let kind = route.kind
         let generation = route.generation ?? 0
         let parents = route["status", "parents"]?.arrayValue ?? []
+        let wantedSection = kind == ResourceKind.grpcRoute.kind
+            ? context.gateway?.grpcSectionName ?? context.gateway?.sectionName : context.gateway?.sectionName
         let ours = parents.first { parent in
             guard let reference = parent["parentRef"], reference["name"]?.stringValue == context.gateway?.name else { return false }
             let namespace = reference["namespace"]?.stringValue ?? route.namespace ?? context.namespace
             let wanted = context.gateway?.namespace ?? route.namespace ?? context.namespace
             let section = reference["sectionName"]?.stringValue
-            return namespace == wanted && section == context.gateway?.sectionName
+            return namespace == wanted && section == wantedSection
         }
-        guard let ours else { return "HTTPRoute status not yet reported by Gateway \(context.gateway?.name ?? "")" }
+        guard let ours else { return "\(kind) status not yet reported by Gateway \(context.gateway?.name ?? "")" }
         for type in ["Accepted", "ResolvedRefs"] {
-            guard let condition = Self.condition(type, in: ours["conditions"]) else { return "HTTPRoute has no \(type) condition yet" }
-            if !condition.isTrue { return "HTTPRoute not \(type): \(condition.why)" }
+            guard let condition = Self.condition(type, in: ours["conditions"]) else { return "\(kind) has no \(type) condition yet" }
+            if !condition.isTrue { return "\(kind) not \(type): \(condition.why)" }
             if let seen = condition.observedGeneration, seen < generation {
-                return "HTTPRoute \(type) is for generation \(seen), not \(generation) yet"
+                return "\(kind) \(type) is for generation \(seen), not \(generation) yet"
             }
         }
         return nil

@@ -36,6 +36,10 @@ extension KubernetesRenderer {
             }
         }
         objects.append(httpRoute(model, gateway: gateway, runtimes: runtimes, revision: revision))
+        if rendersGRPCRoute(model) {
+            try checkGRPCHeaders(model)
+            objects.append(grpcRoute(model, gateway: gateway, runtimes: runtimes, revision: revision))
+        }
         return objects
     }
 
@@ -61,8 +65,24 @@ extension KubernetesRenderer {
         }
         var rules = model.versions.map { pinRule(context.pinHeader, $0.name, $0.name) }
         rules += model.route.pins.map { pinRule($0.header, $0.value, $0.version) }
-        // Weight-0 versions stay listed at 0: the backendRef set is the same at every step,
-        // and ResolvedRefs keeps checking the warm stable Service an abort flips back to.
+        rules.append(defaultRule(model, matches: .array([.object([("path", path)])]), backend: backend))
+        return KubernetesObject(.object([
+            ("apiVersion", .string(ResourceKind.httpRoute.apiVersion)),
+            ("kind", .string(ResourceKind.httpRoute.kind)),
+            ("metadata", metadata(name: KubernetesNames.modelObject(model: model.name), labels: labels(model: model.name),
+                                  annotations: modelAnnotations(model, revision: revision))),
+            ("spec", .object([
+                ("parentRefs", .array([Self.parentRef(gateway)])),
+                ("rules", .array(rules)),
+            ])),
+        ]))
+    }
+
+    /// A route's default rule: every version's backendRef at its weight, and the mirror as a
+    /// `RequestMirror` filter when the Gateway implements it (GRPCRoute's filter is the same
+    /// HTTPRequestMirrorFilter type). Weight-0 versions stay listed at 0: the backendRef set is
+    /// the same at every step, and ResolvedRefs keeps checking the warm stable Service an abort flips back to.
+    func defaultRule(_ model: ModelRuntime, matches: JSONValue, backend: (String, Int?) -> JSONValue) -> JSONValue {
         let weighted = model.versions.map { backend($0.name, model.route.weights[$0.name] ?? 0) }
         var filters: [JSONValue] = []
         if let mirror = model.route.mirror, context.requestMirror, model.version(mirror.version) != nil {
@@ -71,26 +91,21 @@ extension KubernetesRenderer {
                 ("requestMirror", .object([("backendRef", backend(mirror.version, nil))] + Self.mirrorShare(mirror.percent))),
             ]))
         }
-        rules.append(.members([
-            ("matches", .array([.object([("path", path)])])),
+        return .members([
+            ("matches", matches),
             ("filters", filters.isEmpty ? nil : .array(filters)),
             ("backendRefs", .array(weighted)),
-        ]))
-        var parent: [(String, JSONValue?)] = [
+        ])
+    }
+
+    /// The `parentRef` of every route: the configured Gateway, at `sectionName` (or, for a
+    /// GRPCRoute, `grpcSectionName` when set).
+    static func parentRef(_ gateway: GatewayReference, grpc: Bool = false) -> JSONValue {
+        .members([
             ("group", .string("gateway.networking.k8s.io")), ("kind", .string("Gateway")), ("name", .string(gateway.name)),
-        ]
-        parent.append(("namespace", gateway.namespace.map { .string($0) }))
-        parent.append(("sectionName", gateway.sectionName.map { .string($0) }))
-        return KubernetesObject(.object([
-            ("apiVersion", .string(ResourceKind.httpRoute.apiVersion)),
-            ("kind", .string(ResourceKind.httpRoute.kind)),
-            ("metadata", metadata(name: KubernetesNames.modelObject(model: model.name), labels: labels(model: model.name),
-                                  annotations: modelAnnotations(model, revision: revision))),
-            ("spec", .object([
-                ("parentRefs", .array([.members(parent)])),
-                ("rules", .array(rules)),
-            ])),
-        ]))
+            ("namespace", gateway.namespace.map { .string($0) }),
+            ("sectionName", (grpc ? gateway.grpcSectionName ?? gateway.sectionName : gateway.sectionName).map { .string($0) }),
+        ])
     }
 
     /// An HTTPHeaderName of the v1.6.1 CRD: 1–256 of the RFC 7230 token characters (its `pattern`).

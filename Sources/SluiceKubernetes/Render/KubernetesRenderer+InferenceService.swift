@@ -92,9 +92,20 @@ extension KubernetesRenderer {
             ("runtime", runtime?.runtime.map { .string($0) }),
             ("protocolVersion", runtime?.protocolVersion.map { .string($0) }),
             ("storageUri", .string(version.artifact ?? "")),
+            ("ports", Self.predictorPorts(runtime)),
             ("resources", Self.resources(runtime?.resources)),
         ])))
         return members
+    }
+
+    /// The predictor container's ports: with a `grpc-*` protocol version, the one port `h2c`
+    /// (Knative allows one port per container and routes HTTP/2 to it by that name, as
+    /// KServe's own gRPC samples do); nil otherwise (the ServingRuntime's port is used).
+    static func predictorPorts(_ runtime: KServeRuntime?) -> JSONValue? {
+        guard let runtime, runtime.servesGRPC else { return nil }
+        return .array([.object([
+            ("name", .string("h2c")), ("containerPort", .int(runtime.grpcPort ?? KServeRuntime.defaultGRPCPort)), ("protocol", .string("TCP")),
+        ])])
     }
 
     /// The predictor's replica fields (KServe's `ComponentExtensionSpec`): the bounds always;

@@ -6,7 +6,8 @@ import NIOHTTP2
 /// the response headers, messages (bounded) and trailers, and completes the promise exactly
 /// once: with the answer, or with an ``UpstreamFailure`` (unanswered when not even a header
 /// came back, so the gateway may try another replica). At the call's deadline it fails with
-/// ``UpstreamFailure/timeout`` and closes the stream, which resets it (RST_STREAM CANCEL).
+/// ``UpstreamFailure/timeout`` and closes the stream, which resets it (RST_STREAM CANCEL); when
+/// the caller cancels first, the same with ``GRPCCallCancelled``.
 final class GRPCClientStreamHandler: ChannelInboundHandler {
     typealias InboundIn = HTTP2Frame.FramePayload
     typealias OutboundOut = HTTP2Frame.FramePayload
@@ -20,8 +21,13 @@ final class GRPCClientStreamHandler: ChannelInboundHandler {
     private var messages = ByteBuffer()
     private var completed = false
     private var deadlineTask: Scheduled<Void>?
+    private let cancellation: GRPCCallCancellation?
 
-    init(request: GRPCUpstreamRequest, authority: String, promise: EventLoopPromise<GRPCUpstreamResponse>, deadline: NIODeadline, maximumResponse: Int) {
+    init(
+        request: GRPCUpstreamRequest, authority: String, promise: EventLoopPromise<GRPCUpstreamResponse>, deadline: NIODeadline, maximumResponse: Int,
+        cancellation: GRPCCallCancellation? = nil
+    ) {
+        self.cancellation = cancellation
         self.request = request
         self.authority = authority
         self.promise = promise
@@ -34,6 +40,14 @@ final class GRPCClientStreamHandler: ChannelInboundHandler {
         deadlineTask = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
             handler.finish(.failure(UpstreamFailure.timeout), context: context)
+        }
+        let loop = context.eventLoop
+        cancellation?.onCancel {
+            // The caller's stream is on this loop too; hop anyway, the callback may run elsewhere.
+            loop.execute {
+                let (handler, context) = loopBound.value
+                handler.finish(.failure(GRPCCallCancelled()), context: context)
+            }
         }
     }
 

@@ -134,7 +134,7 @@ final class GRPCGateway: GRPCResponder {
         let finish: @Sendable (Result<GRPCUpstreamResponse, any Error>, UpstreamTarget) -> Void = { result, answered in
             promise.succeed(self.reply(to: result, from: answered, model: model, requestID: requestID, budget: budget))
         }
-        send(request, to: target, model: model, loop: loop, deadline: budget.deadline, mirrored: false) { result in
+        send(request, to: target, model: model, loop: loop, deadline: budget.deadline, mirrored: false, cancellation: call.cancellation) { result in
             // Unanswered: another ready replica of the version, else (unless the caller named
             // the version) another ready version, once, as the HTTP gateway does.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
@@ -147,7 +147,9 @@ final class GRPCGateway: GRPCResponder {
                 finish(result, target)
                 return
             }
-            self.send(request, to: retry, model: model, loop: loop, deadline: budget.deadline, mirrored: false) { finish($0, retry) }
+            self.send(request, to: retry, model: model, loop: loop, deadline: budget.deadline, mirrored: false, cancellation: call.cancellation) {
+                finish($0, retry)
+            }
         }
         // A copy of an inference call for the route's mirror, after the caller's call; never
         // retried, never paired (gRPC answers are not compared), its answer discarded.
@@ -162,10 +164,12 @@ final class GRPCGateway: GRPCResponder {
 
     /// Sends one call to `target`'s gRPC port, counting it in flight and in the version's
     /// statistics (its HTTP-equivalent status for the request counters, and for served calls
-    /// its gRPC status code). A call whose deadline already passed is not sent.
+    /// its gRPC status code). A call whose deadline already passed is not sent; one its
+    /// caller cancels (`cancellation`; nil for mirrored copies, which run on their own) is
+    /// reset at the model server and counted CANCELLED (499, not an error of the version).
     private func send(
         _ request: GRPCUpstreamRequest, to target: UpstreamTarget, model: String, loop: any EventLoop, deadline: NIODeadline, mirrored: Bool,
-        completion: @escaping @Sendable (Result<GRPCUpstreamResponse, any Error>) -> Void
+        cancellation: GRPCCallCancellation? = nil, completion: @escaping @Sendable (Result<GRPCUpstreamResponse, any Error>) -> Void
     ) {
         guard let address = target.grpcAddress else {
             completion(.failure(GRPCRefusal(.failedPrecondition, "version '\(target.version)' of model '\(model)' runs a runtime without a gRPC port ({grpcPort})")))
@@ -177,7 +181,7 @@ final class GRPCGateway: GRPCResponder {
         }
         target.begin()
         let started = NIODeadline.now()
-        client.send(request, to: address, on: loop, deadline: deadline).whenComplete { result in
+        client.send(request, to: address, on: loop, deadline: deadline, cancellation: cancellation).whenComplete { result in
             target.end()
             let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
             let code: GRPCStatusCode
@@ -188,7 +192,7 @@ final class GRPCGateway: GRPCResponder {
                 status = code.httpEquivalent
             case .failure(let error):
                 code = Self.code(for: error)
-                status = 0
+                status = error is GRPCCallCancelled ? code.httpEquivalent : 0
                 if case UpstreamFailure.connect = error { self.onConnectFailure(target) }
             }
             self.statistics.record(model: model, version: target.version, status: status, latencyMicros: micros, mirrored: mirrored)
@@ -208,6 +212,7 @@ final class GRPCGateway: GRPCResponder {
     /// The code a caller gets when the call failed before an answer.
     private static func code(for error: any Error) -> GRPCStatusCode {
         if let refusal = error as? GRPCRefusal { return refusal.code }
+        if error is GRPCCallCancelled { return .cancelled }
         if case UpstreamFailure.timeout = error { return .deadlineExceeded }
         if case UpstreamFailure.tooLarge = error { return .resourceExhausted }
         return .unavailable
@@ -242,6 +247,7 @@ final class GRPCGateway: GRPCResponder {
             switch error {
             case let refusal as GRPCRefusal: reason = refusal.message
             case UpstreamFailure.timeout: reason = budget.reason(model: model, version: target.version)
+            case let cancelled as GRPCCallCancelled: reason = "\(cancelled)"
             default: reason = "model '\(model)' version '\(target.version)' failed: \(error)"
             }
             metadata.remove(name: "x-sluice-model")

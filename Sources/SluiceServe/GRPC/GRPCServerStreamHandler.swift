@@ -11,6 +11,8 @@ struct GRPCCall: Sendable {
     /// The length-prefixed request message(s), at most the listener's body limit.
     var body: ByteBuffer
     var eventLoop: any EventLoop
+    /// Cancelled when the caller resets the stream or its connection closes before the answer.
+    var cancellation = GRPCCallCancellation()
 }
 
 /// The answer to one call: response headers (empty for a trailers-only answer), the
@@ -71,6 +73,9 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
     private var body = ByteBuffer()
     /// Set once the call was handed on or refused: later frames are dropped.
     private var dispatched = false
+    /// Set once the answer is being written: a stream closing after that is not a cancel.
+    private var answered = false
+    private let cancellation = GRPCCallCancellation()
 
     init(responder: any GRPCResponder, maximumBody: Int, budget: BodyBudget) {
         self.responder = responder
@@ -88,8 +93,13 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let payload = unwrapInboundIn(data)
+        if case .rstStream = payload {
+            callerLeft()
+            return
+        }
         guard !dispatched else { return }
-        switch unwrapInboundIn(data) {
+        switch payload {
         case .headers(let frame):
             if headers == nil {
                 headers = frame.headers
@@ -135,7 +145,8 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
     private func dispatch(context: ChannelHandlerContext) {
         guard let headers, !dispatched else { return }
         dispatched = true
-        let call = GRPCCall(path: headers.first(name: ":path") ?? "", headers: headers, body: body, eventLoop: context.eventLoop)
+        let call = GRPCCall(
+            path: headers.first(name: ":path") ?? "", headers: headers, body: body, eventLoop: context.eventLoop, cancellation: cancellation)
         body = ByteBuffer()
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         responder.respond(to: call).hop(to: context.eventLoop).whenComplete { result in
@@ -157,7 +168,20 @@ final class GRPCServerStreamHandler: ChannelInboundHandler {
         write(reply, context: context, thenClose: true)
     }
 
+    /// The caller reset the stream, or it closed, before the answer: a call handed on is
+    /// cancelled (its model server's stream reset).
+    private func callerLeft() {
+        guard dispatched, !answered else { return }
+        cancellation.cancel()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        callerLeft()
+        context.fireChannelInactive()
+    }
+
     private func write(_ reply: GRPCReply, context: ChannelHandlerContext, thenClose: Bool) {
+        answered = true
         var head: HPACKHeaders = [":status": "200", "content-type": "application/grpc"]
         var trailers = reply.trailers
         if reply.headers.isEmpty && reply.messages.readableBytes == 0 {

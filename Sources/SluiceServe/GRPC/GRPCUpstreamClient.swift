@@ -53,16 +53,21 @@ final class GRPCUpstreamClient: Sendable {
     /// Sends `request` to `address` on `loop` (the caller's), failing with an
     /// ``UpstreamFailure`` that says whether the server saw anything, or with
     /// ``UpstreamFailure/timeout`` at `deadline` (the stream is reset then; the model server
-    /// is told the time left in `grpc-timeout`).
-    func send(_ request: GRPCUpstreamRequest, to address: UpstreamAddress, on loop: any EventLoop, deadline: NIODeadline) -> EventLoopFuture<GRPCUpstreamResponse> {
+    /// is told the time left in `grpc-timeout`), or with ``GRPCCallCancelled`` when
+    /// `cancellation` fires first (the stream is reset with CANCEL then).
+    func send(
+        _ request: GRPCUpstreamRequest, to address: UpstreamAddress, on loop: any EventLoop, deadline: NIODeadline,
+        cancellation: GRPCCallCancellation? = nil
+    ) -> EventLoopFuture<GRPCUpstreamResponse> {
         let maximumResponse = self.maximumResponse
         return connection(to: address, on: loop).flatMap { connection in
+            if cancellation?.isCancelled == true { return loop.makeFailedFuture(GRPCCallCancelled()) }
             let promise = loop.makePromise(of: GRPCUpstreamResponse.self)
             connection.multiplexer.createStreamChannel { stream in
                 stream.eventLoop.makeCompletedFuture {
                     let handler = GRPCClientStreamHandler(
                         request: request, authority: "\(address.host):\(address.port)", promise: promise,
-                        deadline: deadline, maximumResponse: maximumResponse)
+                        deadline: deadline, maximumResponse: maximumResponse, cancellation: cancellation)
                     try stream.pipeline.syncOperations.addHandler(handler)
                 }
             }.whenFailure { error in

@@ -8,7 +8,7 @@ import SluiceKubernetes
 extension FakeKubernetesCluster {
     /// Wakes the controllers of what `key` affects (a Service: the HTTPRoutes of its namespace).
     func scheduleControllers(after key: FakeKubernetesKey) {
-        guard [.deployment, .httpRoute, .inferenceService, .service, .horizontalPodAutoscaler].contains(key.kind) else { return }
+        guard [.deployment, .httpRoute, .grpcRoute, .inferenceService, .service, .horizontalPodAutoscaler].contains(key.kind) else { return }
         eventLoop.scheduleTask(in: options.statusDelay.fakeTimeAmount) { self.reconcile(after: key) }
     }
 
@@ -31,7 +31,7 @@ extension FakeKubernetesCluster {
     func reconcileAll() {
         state.withLockedValue { state in
             guard state.automaticStatus else { return }
-            for key in state.objects.keys where [.deployment, .httpRoute, .inferenceService, .horizontalPodAutoscaler].contains(key.kind) {
+            for key in state.objects.keys where [.deployment, .httpRoute, .grpcRoute, .inferenceService, .horizontalPodAutoscaler].contains(key.kind) {
                 reconcileOne(key, in: &state)
             }
         }
@@ -44,7 +44,8 @@ extension FakeKubernetesCluster {
         let status: JSONValue
         switch key.kind {
         case .deployment: status = FakeDeploymentController.status(of: stored.json, ready: ready, old: old)
-        case .httpRoute:
+        case .httpRoute, .grpcRoute:
+            // A GRPCRoute's status is the same RouteStatus (apis/v1/grpcroute_types.go embeds RouteStatus).
             status = FakeHTTPRouteController.status(of: stored.json, ready: ready, old: old) { name in
                 state.objects[FakeKubernetesKey(kind: .service, namespace: key.namespace, name: name)] != nil
             }
@@ -66,9 +67,9 @@ extension FakeKubernetesCluster {
 }
 
 extension FakeKubernetesState {
-    /// Keeps ``routesByService`` in step with a change of an HTTPRoute.
+    /// Keeps ``routesByService`` in step with a change of an HTTPRoute or GRPCRoute.
     mutating func indexRoute(_ key: FakeKubernetesKey, old: JSONValue?, new: JSONValue?) {
-        guard key.kind == .httpRoute else { return }
+        guard key.kind == .httpRoute || key.kind == .grpcRoute else { return }
         for service in Self.backendServices(of: old, namespace: key.namespace) { routesByService[service]?.remove(key) }
         for service in Self.backendServices(of: new, namespace: key.namespace) { routesByService[service, default: []].insert(key) }
     }

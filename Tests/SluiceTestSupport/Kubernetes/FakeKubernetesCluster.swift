@@ -19,19 +19,19 @@ final class FakeKubernetesCluster: Sendable {
     }
 
     /// The kinds the fake stores, when their API group/version is served.
-    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .inferenceService, .horizontalPodAutoscaler, .configMap, .lease, .event]
+    static let kinds: [ResourceKind] = [.deployment, .service, .httpRoute, .grpcRoute, .inferenceService, .horizontalPodAutoscaler, .configMap, .lease, .event]
 
     /// Kinds whose server bumps `metadata.generation` on spec changes (the apps/v1 and
     /// autoscaling/v2 strategies and every CRD with a status subresource); core Services,
     /// Leases and Events carry none.
     static func hasGeneration(_ kind: ResourceKind) -> Bool {
-        kind == .deployment || kind == .httpRoute || kind == .inferenceService || kind == .horizontalPodAutoscaler
+        kind == .deployment || kind == .httpRoute || kind == .grpcRoute || kind == .inferenceService || kind == .horizontalPodAutoscaler
     }
 
     /// Built-in kinds: their list items carry no `apiVersion`/`kind` on the wire (the typed
     /// list encoder drops them); CRD (unstructured) list items keep them.
     static func isBuiltIn(_ kind: ResourceKind) -> Bool {
-        kind != .httpRoute && kind != .inferenceService
+        kind != .httpRoute && kind != .grpcRoute && kind != .inferenceService
     }
 
     /// Runs `body` under the lock; its typed error passes through (the lock's API is untyped).
