@@ -48,10 +48,7 @@ extension HTTP1Syntax {
         _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, framing: inout HTTP1FramingFields,
         other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
     ) throws(HTTP1ParseError) -> HTTPHeaders {
-        // Collected as pairs and handed over whole: `HTTPHeaders.add` checks each name again
-        // (ASCII, `connection`), which `fieldLine` has done, and grows its storage one by one.
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(12)
+        var headers = HTTPHeaders()
         var index = start
         while index < end {
             var lineEnd = index
@@ -60,10 +57,10 @@ extension HTTP1Syntax {
             if try !framing.note(bytes, name: field.name, value: field.value) {
                 try other(field.name, field.value)
             }
-            fields.append((string(bytes, field.name), string(bytes, field.value)))
+            headers.add(name: string(bytes, field.name), value: string(bytes, field.value))
             index = lineEnd + 1
         }
-        return HTTPHeaders(fields)
+        return headers
     }
 
     @inline(__always)
