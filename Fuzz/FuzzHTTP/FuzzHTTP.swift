@@ -94,9 +94,45 @@ func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
     return events
 }
 
+/// What the upstream response reader makes of `bytes` as a model server's answer to one request
+/// (HEAD or not), delivered in pieces of `chunk` bytes, then the server's close: the response,
+/// whether its connection stays reusable, and the error if any.
+func readResponse(_ bytes: UnsafeRawBufferPointer, chunk: Int, toHEAD head: Bool) -> String {
+    var parser = HTTP1ResponseParser(maximumHeadBytes: 2048, maximumHeaderCount: 16, maximumBody: 512)
+    parser.expectResponse(toHEAD: head)
+    func describe(_ response: HTTP1ResponseParser.Response) -> String {
+        let fields = response.headers.map { "\($0.name)=\($0.value)" }
+        return "\(response.version) \(response.status.code) \(fields) reusable=\(response.reusable) body=\(Array(response.body.readableBytesView))"
+    }
+    var offset = 0
+    do {
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            var buffer = ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            offset = end
+            parser.append(&buffer)
+            if let response = try parser.next() {
+                // Bytes past the response, whether already read or not, make it unreusable.
+                if parser.hasUnreadBytes, response.reusable { fatalError("reusable with bytes after the response") }
+                let unread = offset < bytes.count || parser.hasUnreadBytes
+                return describe(response).replacingOccurrences(of: "reusable=true", with: "reusable=\(!unread)")
+            }
+        }
+        if let response = try parser.finish() {
+            if response.reusable { fatalError("a response read until the close is reusable") }
+            return describe(response)
+        }
+        return "incomplete"
+    } catch {
+        return "error \(error)"
+    }
+}
+
 /// libFuzzer entry point: the bytes a client sends on one connection to the gateway or the
 /// admin API, read at once and in small pieces. The parser alone must read them the same
-/// whatever the pieces (a difference is a crash).
+/// whatever the pieces (a difference is a crash). The same bytes are then a model server's
+/// answer to the gateway, read by the upstream response reader, which must also read them the
+/// same whatever the pieces.
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzHTTP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
@@ -106,6 +142,13 @@ func fuzzHTTP(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     for chunk in [1, 3, 64] where chunk < size {
         let split = parse(bytes, chunk: chunk)
         if split != whole { fatalError("pieces of \(chunk) bytes: \(split) against \(whole)") }
+    }
+    for head in [false, true] {
+        let response = readResponse(bytes, chunk: max(1, size), toHEAD: head)
+        for chunk in [1, 3, 64] where chunk < size {
+            let split = readResponse(bytes, chunk: chunk, toHEAD: head)
+            if split != response { fatalError("response in pieces of \(chunk) bytes: \(split) against \(response)") }
+        }
     }
     return 0
 }

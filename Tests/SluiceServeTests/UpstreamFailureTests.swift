@@ -129,7 +129,7 @@ import Testing
         var requests: Int { counts.withLockedValue { $0.requests } }
 
         /// Reads one whole request (head and Content-Length body); false when the peer closed.
-        private static func readRequest(_ connection: Int32) -> Bool {
+        static func readRequest(_ connection: Int32) -> Bool {
             var received: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {

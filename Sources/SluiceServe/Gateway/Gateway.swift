@@ -352,7 +352,7 @@ final class Gateway: HTTPResponder {
         let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
         target.begin()
         let started = NIODeadline.now()
-        client.send(request, to: target.address, on: loop, timeout: timeout).whenComplete { result in
+        let finished: @Sendable (Result<UpstreamResponse, UpstreamFailure>) -> Void = { result in
             target.end()
             let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
             let status: Int
@@ -367,7 +367,7 @@ final class Gateway: HTTPResponder {
                 }
             case .failure(let error):
                 status = 0
-                if case UpstreamFailure.connect = error { self.onConnectFailure(target) }
+                if case .connect = error { self.onConnectFailure(target) }
             }
             self.statistics.record(model: model, version: version, status: status, latencyMicros: micros, mirrored: mirrored)
             if let ticket, !outputs.isEmpty { self.statistics.storeOutputs(ticket, outputs) }
@@ -383,7 +383,13 @@ final class Gateway: HTTPResponder {
                     inputs: sketched && answered ? inputs.filter { sketchInputs.contains($0.name) } : [],
                     outputs: sketched ? outputs : [], predictions: predicted)
             }
-            completion(result, micros)
+            completion(result.mapError { $0 }, micros)
+        }
+        // The request's loop, where forward runs: no promise, no future, no hop per request.
+        if loop.inEventLoop {
+            client.send(request, to: target.address, on: loop, timeout: timeout, completion: finished)
+        } else {
+            loop.execute { self.client.send(request, to: target.address, on: loop, timeout: self.timeout, completion: finished) }
         }
     }
 

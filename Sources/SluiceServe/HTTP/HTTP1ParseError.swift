@@ -35,6 +35,12 @@ package enum HTTP1ParseError: Error, Equatable, Sendable {
     case trailersTooLarge(limit: Int)
     /// The status line of a response (the upstream side).
     case invalidStatusLine
+    /// A 101 Switching Protocols, which no request of Sluice's asks for.
+    case unexpectedUpgrade
+    /// Bytes from the server after a whole response, or with no request outstanding.
+    case unsolicitedResponse
+    /// A response body over the client's cap (declared or as it arrived).
+    case responseBodyTooLarge(limit: Int)
 
     /// What the caller is told.
     package var message: String {
@@ -63,7 +69,10 @@ package enum HTTP1ParseError: Error, Equatable, Sendable {
         case .chunkLineTooLong(let limit): "a chunk size line longer than \(limit) bytes"
         case .missingChunkTerminator: "chunk data not followed by CRLF"
         case .trailersTooLarge(let limit): "trailer fields larger than \(limit) bytes"
-        case .invalidStatusLine: "the status line is not HTTP/1.x <3 digits> <reason>"
+        case .invalidStatusLine: "the status line is not HTTP/1.x <status 100-599> <reason>"
+        case .unexpectedUpgrade: "101 Switching Protocols to a request that asked for no upgrade"
+        case .unsolicitedResponse: "bytes with no request outstanding"
+        case .responseBodyTooLarge(let limit): "a response body larger than \(limit) bytes"
         }
     }
 

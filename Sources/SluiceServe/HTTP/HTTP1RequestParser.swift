@@ -110,33 +110,26 @@ package struct HTTP1RequestParser {
     private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> Head? {
         let maximumBytes = maximumHeadBytes
         let maximumLines = maximumHeaderCount + 1
-        // Find the empty line ending the head, from where the last read stopped (a head
-        // dribbled byte by byte is scanned once, not once per byte).
-        let found: (end: Int, lines: Int)? = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            var from = scanned
-            var lineStart = lineStart
-            var lines = lines
-            while let lineFeed = try HTTP1Syntax.lineFeed(bytes, from: from, lineStart: lineStart) {
-                guard lineFeed < maximumBytes else { throw .headTooLarge(limit: maximumBytes) }
-                if lineFeed - 1 == lineStart {
-                    // RFC 9112 §2.2: empty lines before a request line are ignored.
-                    if lines > 0 { return (lineFeed + 1, lines) }
-                } else {
-                    lines += 1
-                    guard lines <= maximumLines else { throw .tooManyHeaders(limit: maximumLines - 1) }
-                }
-                lineStart = lineFeed + 1
-                from = lineStart
-            }
-            if bytes.count >= maximumBytes { throw .headTooLarge(limit: maximumBytes) }
-            state = .head(scanned: bytes.count, lineStart: lineStart, lines: lines)
+        // RFC 9112 §2.2: empty lines before a request line are ignored.
+        let scan = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+            try HTTP1Syntax.scanHead(
+                bytes, scanned: scanned, lineStart: lineStart, lines: lines,
+                maximumBytes: maximumBytes, maximumLines: maximumLines, leadingEmptyLine: nil)
+        }
+        let found: Int
+        let lines: Int
+        switch scan {
+        case .end(let end, let count):
+            found = end
+            lines = count
+        case .more(let scanned, let lineStart, let lines):
+            state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
             return nil
         }
-        guard let (end, lines) = found else { return nil }
         let head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, from: 0, to: end, fieldLines: lines - 1)
+            try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1)
         }
-        buffer.moveReaderIndex(forwardBy: end)
+        buffer.moveReaderIndex(forwardBy: found)
         let framing: HTTP1BodyDecoder.Framing = head.chunked ? .chunked : .length(head.parsed.contentLength ?? 0)
         state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumBytes, maximumTrailerLines: maximumHeaderCount))
         return head.parsed
@@ -144,10 +137,7 @@ package struct HTTP1RequestParser {
 
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
-    /// `fieldLines` (the header lines the scan counted) sizes the header list once.
-    private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int
-    ) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
+    private static func parseHead(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
         var start = start
@@ -173,49 +163,24 @@ package struct HTTP1RequestParser {
         index += 10
         let uri = try requestURI(bytes, target, method: method)
 
-        // Collected as pairs, then made into `HTTPHeaders` at once: its `add` re-checks each
-        // name (every byte was checked here) and grows its array one field at a time.
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(fieldLines)
-        var contentLength: Int?
-        var chunked = false
-        var transferEncodings = 0
+        var framing = HTTP1FramingFields()
         var hosts = 0
         var expectsContinue = false
-        let headEnd = end - 2
-        while index < headEnd {
-            var lineEnd = index
-            while bytes[lineEnd] != HTTP1Syntax.lf { lineEnd += 1 }
-            let field = try HTTP1Syntax.fieldLine(bytes, from: index, to: lineEnd - 1)
-            switch field.name.count {
-            case 14 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "content-length"):
-                guard contentLength == nil else { throw .duplicateContentLength }
-                guard let length = HTTP1Syntax.decimalLength(bytes, field.value) else { throw .invalidContentLength }
-                contentLength = length
-            case 17 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "transfer-encoding"):
-                transferEncodings += 1
-                guard transferEncodings == 1, HTTP1Syntax.equalsIgnoringCase(bytes, field.value, "chunked") else {
-                    throw .unsupportedTransferEncoding
-                }
-                chunked = true
-            case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "host"):
+        let headers = try HTTP1Syntax.readFields(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framing) { name, value throws(HTTP1ParseError) in
+            switch name.count {
+            case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "host"):
                 hosts += 1
                 guard hosts == 1 else { throw .duplicateHost }
-            case 6 where HTTP1Syntax.equalsIgnoringCase(bytes, field.name, "expect"):
-                expectsContinue = HTTP1Syntax.equalsIgnoringCase(bytes, field.value, "100-continue")
+            case 6 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "expect"):
+                expectsContinue = HTTP1Syntax.equalsIgnoringCase(bytes, value, "100-continue")
             default:
                 break
             }
-            fields.append((string(bytes, field.name), string(bytes, field.value)))
-            index = lineEnd + 1
         }
-        if chunked {
-            guard contentLength == nil else { throw .contentLengthWithTransferEncoding }
-            guard version.minor > 0 else { throw .transferEncodingInHTTP10 }
-        }
+        try framing.check(minorVersion: version.minor)
         if version.minor > 0, hosts == 0 { throw .missingHost }
-        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(fields))
-        return (Head(head: head, contentLength: contentLength, expectsContinue: expectsContinue), chunked)
+        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: headers)
+        return (Head(head: head, contentLength: framing.contentLength, expectsContinue: expectsContinue), framing.chunked)
     }
 
     /// The request target as the responders see it: origin-form as is, absolute-form reduced

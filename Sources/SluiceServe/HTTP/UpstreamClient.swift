@@ -85,15 +85,28 @@ package final class UpstreamClient: Sendable {
         on eventLoop: any EventLoop,
         timeout: TimeAmount
     ) -> EventLoopFuture<UpstreamResponse> {
-        let pool = self.pool(for: eventLoop)
         let promise = eventLoop.makePromise(of: UpstreamResponse.self)
-        let completion: Completion = { result in promise.completeWith(result.mapError { $0 as any Error }) }
         if eventLoop.inEventLoop {
-            pool.send(request, to: address, timeout: timeout, retryStale: true, completion: completion)
+            send(request, to: address, on: eventLoop, timeout: timeout) { promise.completeWith($0.mapError { $0 as any Error }) }
         } else {
-            eventLoop.execute { pool.send(request, to: address, timeout: timeout, retryStale: true, completion: completion) }
+            eventLoop.execute {
+                self.send(request, to: address, on: eventLoop, timeout: timeout) { promise.completeWith($0.mapError { $0 as any Error }) }
+            }
         }
         return promise.futureResult
+    }
+
+    /// Sends `request` to `address` and calls `completion` with the whole response or the
+    /// failure, on `eventLoop`, without a promise. Must be called on `eventLoop`.
+    package func send(
+        _ request: UpstreamRequest,
+        to address: UpstreamAddress,
+        on eventLoop: any EventLoop,
+        timeout: TimeAmount,
+        completion: @escaping UpstreamCompletion
+    ) {
+        eventLoop.preconditionInEventLoop()
+        pool(for: eventLoop).send(request, to: address, timeout: timeout, retryStale: true, completion: completion)
     }
 
     /// Sends `request` over a new connection to the unix socket at `path` and collects the
@@ -116,7 +129,7 @@ package final class UpstreamClient: Sendable {
             .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(error)") }
             .flatMap { channel in
                 let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
-                handler.send(request, on: channel, timeout: timeout) { result in
+                handler.send(request, timeout: timeout) { result in
                     promise.completeWith(result.mapError { $0 as any Error })
                     channel.close(promise: nil)
                 }
@@ -132,13 +145,10 @@ package final class UpstreamClient: Sendable {
         }
     }
 
-    /// A new upstream connection's pipeline: the one-buffer request writer, NIO's response
-    /// decoder (which also reads the method of each request written through it) and `handler`.
+    /// A new upstream connection's pipeline: `handler` alone, raw bytes in and out.
     fileprivate static func addHandlers(to channel: any Channel, _ handler: UpstreamConnectionHandler) throws {
         let operations = channel.pipeline.syncOperations
         try operations.markCloseOnExec()
-        try operations.addHandler(UpstreamRequestWriter(hostHeader: handler.hostHeader))
-        try operations.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes)))
         try operations.addHandler(handler)
     }
 
@@ -153,8 +163,8 @@ package final class UpstreamClient: Sendable {
     }
 }
 
-/// Receives the outcome of one exchange (on the connection's event loop).
-typealias Completion = @Sendable (Result<UpstreamResponse, UpstreamFailure>) -> Void
+/// Receives the outcome of one exchange, on the connection's event loop.
+package typealias UpstreamCompletion = (Result<UpstreamResponse, UpstreamFailure>) -> Void
 
 /// The idle connections of one event loop; touched only on that loop.
 private final class LoopPool: @unchecked Sendable {
@@ -165,10 +175,10 @@ private final class LoopPool: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, completion: @escaping Completion) {
+    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, completion: @escaping UpstreamCompletion) {
         eventLoop.assertInEventLoop()
         if let connection = takeIdle(address) {
-            connection.handler.send(request, on: connection.channel, timeout: timeout) { result in
+            connection.handler.send(request, timeout: timeout) { result in
                 // A kept-alive connection the server closed while idle: nothing was
                 // answered, so sending again on a fresh connection is safe.
                 if retryStale, case .failure(.unanswered) = result {
@@ -180,10 +190,13 @@ private final class LoopPool: @unchecked Sendable {
             }
             return
         }
+        // The connect future completes on this loop, where the completion may be called.
+        let bound = NIOLoopBound(completion, eventLoop: eventLoop)
         connect(address, timeout: timeout).whenComplete { connected in
+            let completion = bound.value
             switch connected {
             case .success(let connection):
-                connection.handler.send(request, on: connection.channel, timeout: timeout) { result in
+                connection.handler.send(request, timeout: timeout) { result in
                     if case .success = result { self.release(connection, to: address) }
                     completion(result)
                 }
@@ -244,115 +257,5 @@ private final class UpstreamConnection: @unchecked Sendable {
 
     func close() {
         channel.close(promise: nil)
-    }
-}
-
-/// Writes one request at a time and assembles its response.
-private final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-
-    private var completion: Completion?
-    private var head: HTTPResponseHead?
-    private var body: ByteBuffer?
-    /// The current exchange's deadline (`send`'s timeout), one per connection.
-    private var deadline: ConnectionDeadline?
-    private var context: ChannelHandlerContext?
-    private(set) var reusable = true
-    private(set) var receivedAny = false
-
-    /// The `host` header of every request on this connection.
-    let hostHeader: String
-
-    convenience init(address: UpstreamAddress) {
-        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
-    }
-
-    init(hostHeader: String) {
-        self.hostHeader = hostHeader
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { [weak self] in self?.timedOut() }
-    }
-
-    func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        self.context = nil
-    }
-
-    func send(_ request: UpstreamRequest, on channel: any Channel, timeout: TimeAmount, completion: @escaping Completion) {
-        guard self.completion == nil else {
-            completion(.failure(.broken("connection busy")))
-            return
-        }
-        self.completion = completion
-        head = nil
-        body = nil
-        receivedAny = false
-        deadline?.set(.now() + timeout)
-        // UpstreamRequestWriter adds `content-length` and `host` (HTTP/1.1 requires Host,
-        // RFC 9112 §3.2; nginx, uvicorn and Go refuse a request without it) as it encodes.
-        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
-        channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
-        if let body = request.body, body.readableBytes > 0 {
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil)
-        }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        receivedAny = true
-        switch unwrapInboundIn(data) {
-        case .head(let responseHead):
-            head = responseHead
-            if !responseHead.isKeepAlive { reusable = false }
-        case .body(var chunk):
-            if (body?.readableBytes ?? 0) + chunk.readableBytes > UpstreamClient.maximumBody {
-                reusable = false
-                fail(UpstreamFailure.tooLarge)
-                context.close(promise: nil)
-                return
-            }
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
-            }
-        case .end:
-            guard let completion, let head else { return }
-            self.completion = nil
-            deadline?.set(nil)
-            let response = UpstreamResponse(status: head.status, headers: head.headers, body: body ?? context.channel.allocator.buffer(capacity: 0))
-            self.head = nil
-            body = nil
-            completion(.success(response))
-        }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        reusable = false
-        fail(receivedAny ? .broken("closed by the upstream before a whole response") : .unanswered("closed by the upstream"))
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        reusable = false
-        fail(receivedAny ? .broken("\(error)") : .unanswered("\(error)"))
-        context.close(promise: nil)
-    }
-
-    private func timedOut() {
-        fail(UpstreamFailure.timeout)
-        context?.close(promise: nil)
-    }
-
-    private func fail(_ error: UpstreamFailure) {
-        reusable = false
-        deadline?.cancel()
-        guard let completion else { return }
-        self.completion = nil
-        completion(.failure(error))
     }
 }

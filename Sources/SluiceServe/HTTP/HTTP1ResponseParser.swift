@@ -1,0 +1,308 @@
+import NIOCore
+import NIOHTTP1
+
+/// A hand-written HTTP/1.1 response reader over `ByteBuffer` (RFC 9112), for the gateway's
+/// connections to model servers: it is told when a request went out (and whether it was
+/// HEAD), is fed raw reads, and hands out each whole response with its body buffered.
+///
+/// A model server is treated as hostile: the framing rules are the request parser's
+/// (`HTTP1Syntax`, `HTTP1BodyDecoder`: CRLF only, no obs-fold, no whitespace before a colon, no
+/// control characters, one Content-Length of digits, Transfer-Encoding exactly `chunked` and
+/// never with Content-Length, bounded heads and trailers), the body is capped while it is read,
+/// and any byte that is not part of the answer to the one request outstanding (bytes after a
+/// whole response, or with no request outstanding) makes the connection unusable, so a second
+/// smuggled response can never be taken as the answer to a later request.
+///
+/// Framing (RFC 9112 §6.3): no body for HEAD, 1xx, 204 and 304; chunked; Content-Length; else
+/// read until the server closes (`finish()`). Interim 1xx responses (100, 103) are skipped; 101
+/// (never asked for) is refused.
+package struct HTTP1ResponseParser {
+    /// A whole response.
+    package struct Response {
+        package var version: HTTPVersion
+        package var status: HTTPResponseStatus
+        package var headers: HTTPHeaders
+        package var body: ByteBuffer
+        /// Whether the connection may carry another request: HTTP/1.1 without
+        /// `connection: close` (HTTP/1.0 only with `keep-alive`), a self-delimited body, and no
+        /// byte after the response.
+        package var reusable: Bool
+    }
+
+    private enum State {
+        /// No request outstanding: any byte now is unsolicited.
+        case idle
+        /// Reading a head, as `HTTP1RequestParser` does.
+        case head(scanned: Int, lineStart: Int, lines: Int)
+        case body(HTTP1BodyDecoder)
+        /// No length given: the body is what arrives until the server closes.
+        case untilClose
+        case failed
+    }
+
+    /// A response head read, its body still to come.
+    private struct PendingHead {
+        var version: HTTPVersion
+        var status: HTTPResponseStatus
+        var headers: HTTPHeaders
+        var keepAlive: Bool
+    }
+
+    /// Shared by every empty body and by parsers between responses (so an idle pooled
+    /// connection does not keep its last read's memory).
+    private static let empty = ByteBuffer()
+
+    private let maximumHeadBytes: Int
+    private let maximumHeaderCount: Int
+    private let maximumBody: Int
+    private var buffer = ByteBuffer()
+    private var state = State.idle
+    private var requestIsHead = false
+    private var pending: PendingHead?
+    private var body: ByteBuffer?
+
+    /// - Parameters:
+    ///   - maximumHeadBytes: status line, headers and their line ends (also the trailers' bound).
+    ///   - maximumHeaderCount: header fields (also the trailers' bound).
+    ///   - maximumBody: body bytes; more is `responseBodyTooLarge`, raised before they are kept.
+    package init(maximumHeadBytes: Int, maximumHeaderCount: Int, maximumBody: Int) {
+        self.maximumHeadBytes = maximumHeadBytes
+        self.maximumHeaderCount = maximumHeaderCount
+        self.maximumBody = maximumBody
+    }
+
+    /// A request went out: the next bytes are its response. `head`: it was a HEAD request, so
+    /// the response has no body whatever its headers say.
+    package mutating func expectResponse(toHEAD head: Bool) {
+        if case .idle = state { state = .head(scanned: 0, lineStart: 0, lines: 0) }
+        requestIsHead = head
+    }
+
+    /// Adds bytes read from the server. With nothing buffered, the read itself is kept (no copy).
+    package mutating func append(_ bytes: inout ByteBuffer) {
+        if buffer.readableBytes == 0 {
+            buffer = bytes
+        } else {
+            buffer.writeBuffer(&bytes)
+        }
+    }
+
+    /// Whether bytes are buffered that no response has taken.
+    package var hasUnreadBytes: Bool { buffer.readableBytes > 0 }
+
+    /// The response, once whole; nil when more bytes are needed. After an error the parser
+    /// stays failed (nil from then on): the connection is to be closed.
+    package mutating func next() throws(HTTP1ParseError) -> Response? {
+        do {
+            return try advance()
+        } catch {
+            state = .failed
+            pending = nil
+            body = nil
+            throw error
+        }
+    }
+
+    /// The server closed the connection: the response, when its body was the rest of the
+    /// connection; nil when nothing or only part of a response had arrived.
+    package mutating func finish() throws(HTTP1ParseError) -> Response? {
+        guard case .untilClose = state else { return nil }
+        do {
+            try takeRemainingBody()
+        } catch {
+            state = .failed
+            throw error
+        }
+        return complete(reusable: false)
+    }
+
+    private mutating func advance() throws(HTTP1ParseError) -> Response? {
+        while true {
+            switch state {
+            case .failed:
+                return nil
+            case .idle:
+                if buffer.readableBytes > 0 { throw .unsolicitedResponse }
+                return nil
+            case .head(let scanned, let lineStart, let lines):
+                guard let head = try readHead(scanned: scanned, lineStart: lineStart, lines: lines) else { return nil }
+                if head.pending.status.code < 200 {
+                    // An interim response (100 Continue, 103 Early Hints): the final one follows.
+                    state = .head(scanned: 0, lineStart: 0, lines: 0)
+                    continue
+                }
+                pending = head.pending
+                switch head.framing {
+                case .none:
+                    return complete(reusable: head.pending.keepAlive)
+                case .decoder(let framing):
+                    if case .length(let length) = framing, length > maximumBody {
+                        throw .responseBodyTooLarge(limit: maximumBody)
+                    }
+                    state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumHeadBytes, maximumTrailerLines: maximumHeaderCount))
+                case .untilClose:
+                    state = .untilClose
+                }
+            case .body(var decoder):
+                let event = try decoder.next(from: &buffer)
+                state = .body(decoder)
+                switch event {
+                case .data(let bytes)?:
+                    try keep(bytes)
+                case .end?:
+                    return complete(reusable: pending?.keepAlive ?? false)
+                case nil:
+                    return nil
+                }
+            case .untilClose:
+                try takeRemainingBody()
+                return nil
+            }
+        }
+    }
+
+    private mutating func takeRemainingBody() throws(HTTP1ParseError) {
+        guard buffer.readableBytes > 0 else { return }
+        try keep(buffer.readSlice(length: buffer.readableBytes)!)
+    }
+
+    /// Adds body bytes, refusing them before they are kept when the body would pass the cap.
+    @inline(__always)
+    private mutating func keep(_ bytes: ByteBuffer) throws(HTTP1ParseError) {
+        let kept = body?.readableBytes ?? 0
+        guard bytes.readableBytes <= maximumBody - kept else { throw .responseBodyTooLarge(limit: maximumBody) }
+        if body == nil {
+            body = bytes
+        } else {
+            var bytes = bytes
+            body!.writeBuffer(&bytes)
+        }
+    }
+
+    private mutating func complete(reusable: Bool) -> Response {
+        let head = pending!
+        pending = nil
+        let leftOver = buffer.readableBytes > 0
+        let response = Response(
+            version: head.version, status: head.status, headers: head.headers, body: body ?? Self.empty,
+            reusable: reusable && !leftOver)
+        body = nil
+        if !leftOver { buffer = Self.empty }
+        state = .idle
+        return response
+    }
+
+    // MARK: - the head
+
+    private enum BodyFraming {
+        case none
+        case decoder(HTTP1BodyDecoder.Framing)
+        case untilClose
+    }
+
+    private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> (pending: PendingHead, framing: BodyFraming)? {
+        let maximumBytes = maximumHeadBytes
+        let maximumLines = maximumHeaderCount + 1
+        // Unlike before a request line, no empty line may come before a status line.
+        let scan = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+            try HTTP1Syntax.scanHead(
+                bytes, scanned: scanned, lineStart: lineStart, lines: lines,
+                maximumBytes: maximumBytes, maximumLines: maximumLines, leadingEmptyLine: .invalidStatusLine)
+        }
+        let end: Int
+        let lines: Int
+        switch scan {
+        case .end(let found, let count):
+            end = found
+            lines = count
+        case .more(let scanned, let lineStart, let lines):
+            state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
+            return nil
+        }
+        let isHead = requestIsHead
+        let head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+            try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead)
+        }
+        buffer.moveReaderIndex(forwardBy: end)
+        return head
+    }
+
+    /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
+    /// known to end in CRLF) and decides how its body is framed.
+    private static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool
+    ) throws(HTTP1ParseError) -> (pending: PendingHead, framing: BodyFraming) {
+        // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; a missing SP before
+        // an empty reason is accepted (it does not change where anything ends).
+        guard end >= 14, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
+            bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/"), bytes[5] == UInt8(ascii: "1"),
+            bytes[6] == UInt8(ascii: "."), bytes[7] &- 48 < 10, bytes[8] == HTTP1Syntax.space
+        else { throw .invalidStatusLine }
+        let version = HTTPVersion(major: 1, minor: Int(bytes[7] &- 48))
+        let hundreds = bytes[9] &- 48
+        let tens = bytes[10] &- 48
+        let units = bytes[11] &- 48
+        // RFC 9110 §15: codes outside 100...599 are invalid.
+        guard hundreds >= 1, hundreds <= 5, tens < 10, units < 10 else { throw .invalidStatusLine }
+        let code = Int(hundreds) * 100 + Int(tens) * 10 + Int(units)
+        var index = 12
+        var reason = index..<index
+        if bytes[index] == HTTP1Syntax.space {
+            index += 1
+            let reasonStart = index
+            while bytes[index] != HTTP1Syntax.cr {
+                guard HTTP1Syntax.isFieldValue(bytes[index]) else { throw .invalidStatusLine }
+                index += 1
+            }
+            reason = reasonStart..<index
+        }
+        guard bytes[index] == HTTP1Syntax.cr, bytes[index + 1] == HTTP1Syntax.lf else { throw .invalidStatusLine }
+        index += 2
+        if code == 101 { throw .unexpectedUpgrade }
+        var status = HTTPResponseStatus(statusCode: code)
+        if case .custom = status { status = HTTPResponseStatus(statusCode: code, reasonPhrase: HTTP1Syntax.string(bytes, reason)) }
+
+        // Transfer-Encoding must be exactly `chunked`: Sluice decodes no other coding and the
+        // gateway drops this header, so a body in another coding would reach the caller
+        // corrupted (refused rather than read until the close, RFC 9112 §6.3).
+        var framingFields = HTTP1FramingFields()
+        var close = false
+        var keepAlive = false
+        let headers = try HTTP1Syntax.readFields(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framingFields) { name, value in
+            if name.count == 10, HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection") {
+                connectionOptions(bytes, value, close: &close, keepAlive: &keepAlive)
+            }
+        }
+        try framingFields.check(minorVersion: version.minor)
+        let pending = PendingHead(
+            version: version, status: status, headers: headers, keepAlive: !close && (version.minor > 0 || keepAlive))
+        // RFC 9112 §6.3, in its order.
+        let framing: BodyFraming
+        if requestIsHead || code < 200 || code == 204 || code == 304 {
+            framing = .none
+        } else if framingFields.chunked {
+            framing = .decoder(.chunked)
+        } else if let contentLength = framingFields.contentLength {
+            framing = contentLength == 0 ? .none : .decoder(.length(contentLength))
+        } else {
+            framing = .untilClose
+        }
+        return (pending, framing)
+    }
+
+    /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).
+    private static func connectionOptions(_ bytes: UnsafeRawBufferPointer, _ value: Range<Int>, close: inout Bool, keepAlive: inout Bool) {
+        var start = value.lowerBound
+        while start < value.upperBound {
+            var end = start
+            while end < value.upperBound, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var low = start
+            var high = end
+            while low < high, bytes[low] == HTTP1Syntax.space || bytes[low] == HTTP1Syntax.tab { low += 1 }
+            while high > low, bytes[high - 1] == HTTP1Syntax.space || bytes[high - 1] == HTTP1Syntax.tab { high -= 1 }
+            if HTTP1Syntax.equalsIgnoringCase(bytes, low..<high, "close") { close = true }
+            if HTTP1Syntax.equalsIgnoringCase(bytes, low..<high, "keep-alive") { keepAlive = true }
+            start = end + 1
+        }
+    }
+}

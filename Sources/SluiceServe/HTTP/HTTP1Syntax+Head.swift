@@ -1,0 +1,108 @@
+import NIOHTTP1
+
+/// What both parsers read the same way in a head: where it ends, and its framing fields.
+extension HTTP1Syntax {
+    /// How far a scan for the end of a head got.
+    enum HeadScan {
+        /// The head ends just before `end` (after its empty line's LF); `lines` non-empty
+        /// lines, the first (request or status) line included.
+        case end(Int, lines: Int)
+        /// Not yet: `scanned` bytes were searched, the current line starts at `lineStart`,
+        /// `lines` non-empty lines are complete.
+        case more(scanned: Int, lineStart: Int, lines: Int)
+    }
+
+    /// Searches `bytes` for the empty line ending a head, from where the last scan stopped
+    /// (a head dribbled byte by byte is scanned once, not once per byte). Empty lines before
+    /// the first line are skipped, or refused with `leadingEmptyLine` when it is given.
+    static func scanHead(
+        _ bytes: UnsafeRawBufferPointer, scanned: Int, lineStart: Int, lines: Int,
+        maximumBytes: Int, maximumLines: Int, leadingEmptyLine: HTTP1ParseError?
+    ) throws(HTTP1ParseError) -> HeadScan {
+        var from = scanned
+        var lineStart = lineStart
+        var lines = lines
+        while let lineFeed = try lineFeed(bytes, from: from, lineStart: lineStart) {
+            guard lineFeed < maximumBytes else { throw .headTooLarge(limit: maximumBytes) }
+            if lineFeed - 1 == lineStart {
+                if lines > 0 { return .end(lineFeed + 1, lines: lines) }
+                if let leadingEmptyLine { throw leadingEmptyLine }
+            } else {
+                lines += 1
+                guard lines <= maximumLines else { throw .tooManyHeaders(limit: maximumLines - 1) }
+            }
+            lineStart = lineFeed + 1
+            from = lineStart
+        }
+        if bytes.count >= maximumBytes { throw .headTooLarge(limit: maximumBytes) }
+        return .more(scanned: bytes.count, lineStart: lineStart, lines: lines)
+    }
+}
+
+extension HTTP1Syntax {
+    /// Reads the field lines of a head, `bytes[start..<end]` (`end`: where its empty line
+    /// starts; every line known to end in CRLF), strictly (`fieldLine`): each field is added to
+    /// the headers returned, framing fields are noted in `framing`, and `other` is shown the
+    /// name and value of every other field. `fieldLines` (the scan's count) sizes the list once;
+    /// the pairs become `HTTPHeaders` at once, as its `add` would re-check each name's bytes,
+    /// already checked here.
+    @inline(__always)
+    static func readFields(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
+        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
+    ) throws(HTTP1ParseError) -> HTTPHeaders {
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(fieldLines)
+        var index = start
+        while index < end {
+            var lineEnd = index
+            while bytes[lineEnd] != lf { lineEnd += 1 }
+            let field = try fieldLine(bytes, from: index, to: lineEnd - 1)
+            if try !framing.note(bytes, name: field.name, value: field.value) {
+                try other(field.name, field.value)
+            }
+            fields.append((string(bytes, field.name), string(bytes, field.value)))
+            index = lineEnd + 1
+        }
+        return HTTPHeaders(fields)
+    }
+
+    @inline(__always)
+    static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+}
+
+/// The framing fields of one head (Content-Length, Transfer-Encoding), noted as its field lines
+/// go by and checked as RFC 9112 §6 requires of requests and responses alike, strictly: one
+/// Content-Length of digits only, one Transfer-Encoding of exactly `chunked` (no other coding
+/// is decoded here), never both, and none in HTTP/1.0.
+struct HTTP1FramingFields {
+    private(set) var contentLength: Int?
+    private(set) var chunked = false
+
+    /// Notes `bytes[name]: bytes[value]` if it is a framing field; false when it is not one.
+    mutating func note(_ bytes: UnsafeRawBufferPointer, name: Range<Int>, value: Range<Int>) throws(HTTP1ParseError) -> Bool {
+        switch name.count {
+        case 14 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "content-length"):
+            guard contentLength == nil else { throw .duplicateContentLength }
+            guard let length = HTTP1Syntax.decimalLength(bytes, value) else { throw .invalidContentLength }
+            contentLength = length
+            return true
+        case 17 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "transfer-encoding"):
+            guard !chunked, HTTP1Syntax.equalsIgnoringCase(bytes, value, "chunked") else { throw .unsupportedTransferEncoding }
+            chunked = true
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The checks that need the whole head: not both fields, and no Transfer-Encoding in
+    /// HTTP/1.0 (§6.1: faulty framing).
+    func check(minorVersion: Int) throws(HTTP1ParseError) {
+        guard chunked else { return }
+        guard contentLength == nil else { throw .contentLengthWithTransferEncoding }
+        guard minorVersion > 0 else { throw .transferEncodingInHTTP10 }
+    }
+}
