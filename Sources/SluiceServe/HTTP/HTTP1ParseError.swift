@@ -3,7 +3,7 @@ import NIOHTTP1
 /// Why bytes from a peer are not an HTTP/1.1 message this server accepts (RFC 9112), strict
 /// where a lenient reading lets two parsers disagree on where a message ends (smuggling).
 package enum HTTP1ParseError: Error, Equatable, Sendable {
-    /// The request line and headers together exceed the head limit, or more header lines than allowed.
+    /// The start line (request or status line) and headers together exceed the head limit, or more header lines than allowed.
     case headTooLarge(limit: Int)
     case tooManyHeaders(limit: Int)
     /// A line ended in LF without CR, or a CR not followed by LF.
@@ -45,7 +45,7 @@ package enum HTTP1ParseError: Error, Equatable, Sendable {
     /// What the caller is told.
     package var message: String {
         switch self {
-        case .headTooLarge(let limit): "request line and headers larger than \(limit) bytes"
+        case .headTooLarge(let limit): "start line and headers larger than \(limit) bytes"
         case .tooManyHeaders(let limit): "more than \(limit) header fields"
         case .bareLineFeed: "a line ends without CRLF (bare LF or CR)"
         case .invalidMethod: "the request line's method is not a token"
