@@ -60,7 +60,9 @@ for target in "${TARGETS[@]}"; do
     if [ -z "${FUZZ_NO_BUILD:-}" ]; then
         echo "== $target: building" >&2
         SLUICE_FUZZ=1 swift build -c release --scratch-path "$SCRATCH" --product "$target" \
-            -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -E "error|warning: .*\.swift|Compiling|complete" >&2 || true
+            -Xswiftc -sanitize=fuzzer,address 2>&1 | { grep -E "error|warning: .*\.swift|Compiling|complete" >&2 || true; }
+        # A failed build leaves the previous binary in place: never fuzz that stale one.
+        [ "${PIPESTATUS[0]}" = 0 ] || { echo "error: $target did not build" >&2; exit 2; }
     fi
     binary="$SCRATCH/release/$target"
     [ -x "$binary" ] || { echo "error: $target did not build" >&2; exit 2; }

@@ -100,9 +100,9 @@ func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
 func readResponse(_ bytes: UnsafeRawBufferPointer, chunk: Int, toHEAD head: Bool) -> String {
     var parser = HTTP1ResponseParser(maximumHeadBytes: 2048, maximumHeaderCount: 16, maximumBody: 512)
     parser.expectResponse(toHEAD: head)
-    func describe(_ response: HTTP1ResponseParser.Response) -> String {
+    func describe(_ response: HTTP1ResponseParser.Response, reusable: Bool? = nil) -> String {
         let fields = response.headers.map { "\($0.name)=\($0.value)" }
-        return "\(response.version) \(response.status.code) \(fields) reusable=\(response.reusable) body=\(Array(response.body.readableBytesView))"
+        return "\(response.version) \(response.status.code) \(fields) reusable=\(reusable ?? response.reusable) body=\(Array(response.body.readableBytesView))"
     }
     var offset = 0
     do {
@@ -115,7 +115,7 @@ func readResponse(_ bytes: UnsafeRawBufferPointer, chunk: Int, toHEAD head: Bool
                 // Bytes past the response, whether already read or not, make it unreusable.
                 if parser.hasUnreadBytes, response.reusable { fatalError("reusable with bytes after the response") }
                 let unread = offset < bytes.count || parser.hasUnreadBytes
-                return describe(response).replacingOccurrences(of: "reusable=true", with: "reusable=\(!unread)")
+                return describe(response, reusable: response.reusable && !unread)
             }
         }
         if let response = try parser.finish() {
