@@ -56,6 +56,7 @@ QUIET_BUSY="${QUIET_BUSY:-20}"
 QUIET_WAIT="${QUIET_WAIT:-120}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 SLUICE="${SLUICE:-}"
+GIVEN_SLUICE="$SLUICE"   # named by the caller: the report must not claim this tree built it
 [ -n "$SLUICE" ] && SKIP_BUILD=1
 PERF="${PERF:-0}"
 UPSTREAM="${UPSTREAM:-nginx}"
@@ -483,6 +484,7 @@ fi
 # ---- 8. report ------------------------------------------------------------------------------------
 COMMIT="$(git -C "$ROOT" rev-parse --short HEAD)"
 DIRTY=""; git -C "$ROOT" diff --quiet HEAD -- Sources 2>/dev/null || DIRTY=" (Sources/ had uncommitted changes)"
+if [ -n "$GIVEN_SLUICE" ]; then COMMIT="binary $GIVEN_SLUICE, given by SLUICE= (this tree: $COMMIT)"; DIRTY=""; fi
 python3 - "$WORK/raw.tsv" "$WORK/sanity.txt" "$DURATION" "$RUNS" "$THREADS" "$COMMIT$DIRTY" \
     "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')" \
     "$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" "$(wrk -v 2>&1 | head -n1 | awk '{print $2}')" \
