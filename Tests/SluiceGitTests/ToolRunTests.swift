@@ -32,9 +32,12 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: slow.directory) }
         do {
             let started = ContinuousClock.now
-            let ended = try await slow.run("sleep", ["30"])
+            // Far longer than any stall of CI's cooperative pool (tens of seconds with ~900 tests
+            // on 2 threads): the poll that enforces the limit runs late then, but it still runs
+            // before the child could end by itself.
+            let ended = try await slow.run("sleep", ["600"])
             // Say how it ended: a signal from elsewhere or a failed exec reads differently from a missed limit.
-            Issue.record("sleep 30 was not stopped: it ended after \(ContinuousClock.now - started), exited \(ended.exited), status \(ended.status), errors \(String(decoding: ended.errors, as: UTF8.self))")
+            Issue.record("sleep 600 was not stopped: it ended after \(ContinuousClock.now - started), exited \(ended.exited), status \(ended.status), errors \(String(decoding: ended.errors, as: UTF8.self))")
         } catch {
             #expect(error.description.contains("was stopped"), "\(error)")
         }
