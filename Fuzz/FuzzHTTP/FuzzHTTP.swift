@@ -94,6 +94,36 @@ func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
     return events
 }
 
+/// The fields the gateway would copy from `response` into its answer, checked: written as a
+/// head they read back as exactly the kept fields (whole lines, nothing injected), none of them
+/// a dropped or framing name.
+func forwarded(_ response: HTTP1ResponseParser.Response) -> String {
+    let dropped = ["keep-alive", "te", "host", "x-request-id", "upgrade"]
+    let fields = ForwardedFields(response.fields, dropping: FieldNameSet(dropped))
+    var head = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
+    fields.write(to: &head)
+    head.writeString("\r\n")
+    let written = String(buffer: head)
+    var parser = HTTP1ResponseParser(maximumHeadBytes: 8192, maximumHeaderCount: 64, maximumBody: 0)
+    parser.expectResponse(toHEAD: true)
+    parser.append(&head)
+    let reread: HTTP1ResponseParser.Response?
+    do {
+        reread = try parser.next()
+    } catch {
+        fatalError("forwarded fields do not read back as a head (\(error)): \(Array(written.utf8))")
+    }
+    guard let reread, !parser.hasUnreadBytes else { fatalError("forwarded fields are not one whole head: \(Array(written.utf8))") }
+    let kept = fields.headers.map { "\($0.name)=\($0.value)" }
+    let back = reread.headers.map { "\($0.name)=\($0.value)" }
+    if kept != back { fatalError("forwarded \(back) against kept \(kept)") }
+    let framing: Set<String> = ["content-length", "transfer-encoding", "connection"]
+    if let name = reread.headers.map({ $0.name.lowercased() }).first(where: { dropped.contains($0) || framing.contains($0) }) {
+        fatalError("forwarded a dropped field: \(name)")
+    }
+    return "\(back)"
+}
+
 /// What the upstream response reader makes of `bytes` as a model server's answer to one request
 /// (HEAD or not), delivered in pieces of `chunk` bytes, then the server's close: the response,
 /// whether its connection stays reusable, and the error if any.
@@ -102,7 +132,7 @@ func readResponse(_ bytes: UnsafeRawBufferPointer, chunk: Int, toHEAD head: Bool
     parser.expectResponse(toHEAD: head)
     func describe(_ response: HTTP1ResponseParser.Response, reusable: Bool? = nil) -> String {
         let fields = response.headers.map { "\($0.name)=\($0.value)" }
-        return "\(response.version) \(response.status.code) \(fields) reusable=\(reusable ?? response.reusable) body=\(Array(response.body.readableBytesView))"
+        return "\(response.version) \(response.status.code) \(fields) forwarded=\(forwarded(response)) reusable=\(reusable ?? response.reusable) body=\(Array(response.body.readableBytesView))"
     }
     var offset = 0
     do {

@@ -263,13 +263,16 @@ final class Gateway: HTTPResponder {
     ) -> ServerResponse {
         switch result {
         case .success(let upstream):
-            var fields = Self.forwardableFields(upstream.headers, without: Self.setOnResponses, reserving: Self.setOnResponses.count)
-            fields.append(("x-sluice-model", model))
-            fields.append(("x-sluice-version", target.version))
-            fields.append(("x-request-id", requestID))
-            if let clientID { fields.append(("x-client-request-id", clientID)) }
-            let headers = HTTPHeaders(fields)
-            return ServerResponse(status: upstream.status, headers: headers, body: upstream.body)
+            // The model server's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
+            var own: [(String, String)] = []
+            own.reserveCapacity(Self.setOnResponses.count)
+            own.append(("x-sluice-model", model))
+            own.append(("x-sluice-version", target.version))
+            own.append(("x-request-id", requestID))
+            if let clientID { own.append(("x-client-request-id", clientID)) }
+            return ServerResponse(
+                status: upstream.status, forwarded: ForwardedFields(upstream.fields, dropping: Self.droppedFromAnswers),
+                headers: HTTPHeaders(own), body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()
             headers.add(name: "x-request-id", value: requestID)
@@ -286,6 +289,8 @@ final class Gateway: HTTPResponder {
     static let setOnRequests = ["x-request-id", "x-client-request-id", "x-forwarded-for"]
     /// The headers the gateway sets on its answers (any the model server sent are dropped).
     static let setOnResponses = ["x-sluice-model", "x-sluice-version", "x-request-id", "x-client-request-id"]
+    /// The model server's fields never forwarded to the caller: hop-by-hop and ``setOnResponses``.
+    static let droppedFromAnswers = FieldNameSet(hopByHop.sorted() + setOnResponses)
 
     /// `headers` without the hop-by-hop ones and without those named in `replaced` (which
     /// the caller adds itself), copied in one pass: removing each in turn (`replaceOrAdd`)

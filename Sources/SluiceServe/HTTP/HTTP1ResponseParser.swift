@@ -21,12 +21,16 @@ package struct HTTP1ResponseParser {
     package struct Response {
         package var version: HTTPVersion
         package var status: HTTPResponseStatus
-        package var headers: HTTPHeaders
+        /// The head's fields as read (no `String` made of them).
+        package var fields: HTTP1FieldLines
         package var body: ByteBuffer
         /// Whether the connection may carry another request: HTTP/1.1 without
         /// `connection: close` (HTTP/1.0 only with `keep-alive`), a self-delimited body, and no
         /// byte after the response.
         package var reusable: Bool
+
+        /// The fields as `HTTPHeaders`, made on each call.
+        package var headers: HTTPHeaders { fields.headers }
     }
 
     private enum State {
@@ -44,7 +48,7 @@ package struct HTTP1ResponseParser {
     private struct PendingHead {
         var version: HTTPVersion
         var status: HTTPResponseStatus
-        var headers: HTTPHeaders
+        var fields: HTTP1FieldLines
         var keepAlive: Bool
     }
 
@@ -184,7 +188,7 @@ package struct HTTP1ResponseParser {
         pending = nil
         let leftOver = buffer.readableBytes > 0
         let response = Response(
-            version: head.version, status: head.status, headers: head.headers, body: body ?? Self.empty,
+            version: head.version, status: head.status, fields: head.fields, body: body ?? Self.empty,
             reusable: reusable && !leftOver)
         body = nil
         if !leftOver { buffer = Self.empty }
@@ -220,18 +224,19 @@ package struct HTTP1ResponseParser {
             return nil
         }
         let isHead = requestIsHead
-        let head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+        var head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
             try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead)
         }
-        buffer.moveReaderIndex(forwardBy: end)
-        return head
+        // The head's bytes stay with its fields' places (a slice of the read, not a copy).
+        head.pending.fields = HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: head.fields)
+        return (head.pending, head.framing)
     }
 
     /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
     /// known to end in CRLF) and decides how its body is framed.
     private static func parseHead(
         _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool
-    ) throws(HTTP1ParseError) -> (pending: PendingHead, framing: BodyFraming) {
+    ) throws(HTTP1ParseError) -> (pending: PendingHead, fields: [HTTP1FieldLines.Field], framing: BodyFraming) {
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; a missing SP before
         // an empty reason is accepted (it does not change where anything ends).
         guard end >= 14, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -268,14 +273,14 @@ package struct HTTP1ResponseParser {
         var framingFields = HTTP1FramingFields()
         var close = false
         var keepAlive = false
-        let headers = try HTTP1Syntax.readFields(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framingFields) { name, value in
+        let fields = try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framingFields) { name, value in
             if name.count == 10, HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection") {
                 connectionOptions(bytes, value, close: &close, keepAlive: &keepAlive)
             }
         }
         try framingFields.check(minorVersion: version.minor)
         let pending = PendingHead(
-            version: version, status: status, headers: headers, keepAlive: !close && (version.minor > 0 || keepAlive))
+            version: version, status: status, fields: .empty, keepAlive: !close && (version.minor > 0 || keepAlive))
         // RFC 9112 §6.3, in its order.
         let framing: BodyFraming
         if requestIsHead || code < 200 || code == 204 || code == 304 {
@@ -287,7 +292,7 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return (pending, framing)
+        return (pending, fields, framing)
     }
 
     /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).

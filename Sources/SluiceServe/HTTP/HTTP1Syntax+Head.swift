@@ -41,18 +41,15 @@ extension HTTP1Syntax {
 
 extension HTTP1Syntax {
     /// Reads the field lines of a head, `bytes[start..<end]` (`end`: where its empty line
-    /// starts; every line known to end in CRLF), strictly (`fieldLine`): each field is added to
-    /// the headers returned, framing fields are noted in `framing`, and `other` is shown the
-    /// name and value of every other field. `fieldLines` (the scan's count) sizes the list once;
-    /// the pairs become `HTTPHeaders` at once, as its `add` would re-check each name's bytes,
-    /// already checked here.
+    /// starts; every line known to end in CRLF), strictly (`fieldLine`): each field is shown to
+    /// `each`, framing fields are noted in `framing`, and `other` is shown the name and value of
+    /// every other field.
     @inline(__always)
-    static func readFields(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
-        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
-    ) throws(HTTP1ParseError) -> HTTPHeaders {
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(fieldLines)
+    static func forEachField(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, framing: inout HTTP1FramingFields,
+        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void,
+        each: (_ name: Range<Int>, _ value: Range<Int>) -> Void
+    ) throws(HTTP1ParseError) {
         var index = start
         while index < end {
             var lineEnd = index
@@ -61,10 +58,43 @@ extension HTTP1Syntax {
             if try !framing.note(bytes, name: field.name, value: field.value) {
                 try other(field.name, field.value)
             }
-            fields.append((string(bytes, field.name), string(bytes, field.value)))
+            each(field.name, field.value)
             index = lineEnd + 1
         }
+    }
+
+    /// ``forEachField(_:from:to:framing:other:each:)`` into `HTTPHeaders`. `fieldLines` (the
+    /// scan's count) sizes the list once; the pairs become `HTTPHeaders` at once, as its `add`
+    /// would re-check each name's bytes, already checked here.
+    @inline(__always)
+    static func readFields(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
+        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
+    ) throws(HTTP1ParseError) -> HTTPHeaders {
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(fieldLines)
+        try forEachField(bytes, from: start, to: end, framing: &framing, other: other) { name, value in
+            fields.append((string(bytes, name), string(bytes, value)))
+        }
         return HTTPHeaders(fields)
+    }
+
+    /// ``forEachField(_:from:to:framing:other:each:)`` into the fields' places in `bytes`
+    /// (``HTTP1FieldLines``): no `String` per name and value.
+    @inline(__always)
+    static func readFieldRanges(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
+        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
+    ) throws(HTTP1ParseError) -> [HTTP1FieldLines.Field] {
+        var fields: [HTTP1FieldLines.Field] = []
+        fields.reserveCapacity(fieldLines)
+        try forEachField(bytes, from: start, to: end, framing: &framing, other: other) { name, value in
+            fields.append(
+                HTTP1FieldLines.Field(
+                    nameStart: UInt32(name.lowerBound), nameEnd: UInt32(name.upperBound),
+                    valueStart: UInt32(value.lowerBound), valueEnd: UInt32(value.upperBound)))
+        }
+        return fields
     }
 
     @inline(__always)

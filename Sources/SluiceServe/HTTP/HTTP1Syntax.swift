@@ -60,16 +60,33 @@ enum HTTP1Syntax {
     /// Whether `bytes[range]` equals `lowercase` (ASCII letters folded; `lowercase` given in lower case).
     @inline(__always)
     static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: StaticString) -> Bool {
-        guard range.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = lowercase.utf8Start
+        equalsIgnoringCase(bytes, range, UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
+    }
+
+    /// Whether `bytes[range]` equals `lowercase` (lower-case bytes) ignoring ASCII case.
+    @inline(__always)
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard range.count == lowercase.count else { return false }
         var offset = 0
         for index in range {
             var byte = bytes[index]
             if byte >= 65, byte <= 90 { byte |= 0x20 }
-            if byte != expected[offset] { return false }
+            if byte != lowercase[offset] { return false }
             offset += 1
         }
         return true
+    }
+
+    /// Whether `bytes[name]` is a framing field's name (`content-length`, `connection`,
+    /// `transfer-encoding`) in any letter case: one a server's writer always sets itself.
+    @inline(__always)
+    static func isFramingName(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
+        switch name.count {
+        case 14: equalsIgnoringCase(bytes, name, "content-length")
+        case 10: equalsIgnoringCase(bytes, name, "connection")
+        case 17: equalsIgnoringCase(bytes, name, "transfer-encoding")
+        default: false
+        }
     }
 
     /// Whether the string `name` equals `lowercase` (an all-lowercase ASCII name) ignoring

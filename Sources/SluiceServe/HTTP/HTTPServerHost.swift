@@ -35,11 +35,14 @@ package struct ServerRequest: Sendable {
 /// A whole HTTP response.
 package struct ServerResponse: Sendable {
     package var status: HTTPResponseStatus
+    /// Fields copied from another head (a model server's answer), written before `headers`.
+    package var forwarded: ForwardedFields?
     package var headers: HTTPHeaders
     package var body: ByteBuffer?
 
-    package init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
+    package init(status: HTTPResponseStatus, forwarded: ForwardedFields? = nil, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
         self.status = status
+        self.forwarded = forwarded
         self.headers = headers
         self.body = body
     }

@@ -310,7 +310,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func write(_ response: ServerResponse, for request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
         guard !closing else { return }
         let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
-        var buffer = context.channel.allocator.buffer(capacity: 160 + bodyBytes + response.headers.count * 48)
+        let forwardedBytes = response.forwarded?.maximumBytes ?? 0
+        var buffer = context.channel.allocator.buffer(capacity: 160 + forwardedBytes + bodyBytes + response.headers.count * 48)
         let http10 = request.version.minor == 0 && request.version.major == 1
         if response.status == .ok {
             buffer.writeStaticString(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
@@ -321,6 +322,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             buffer.writeString(response.status.reasonPhrase)
             buffer.writeStaticString("\r\n")
         }
+        // Copied from the model server's bytes, without hop-by-hop, framing and the gateway's names.
+        response.forwarded?.write(to: &buffer)
         for (name, value) in response.headers {
             // Never forward a header that could split the response, nor one we set below.
             guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }

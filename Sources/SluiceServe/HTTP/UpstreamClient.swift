@@ -23,8 +23,12 @@ package struct UpstreamRequest: Sendable {
 /// forwards a half-written answer).
 package struct UpstreamResponse: Sendable {
     package var status: HTTPResponseStatus
-    package var headers: HTTPHeaders
+    /// The response's fields as read: the gateway forwards them from these bytes.
+    package var fields: HTTP1FieldLines
     package var body: ByteBuffer
+
+    /// The fields as `HTTPHeaders`, made on each call (for the admin client and tests).
+    package var headers: HTTPHeaders { fields.headers }
 }
 
 /// Why an upstream exchange failed.

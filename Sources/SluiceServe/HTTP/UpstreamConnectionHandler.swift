@@ -116,7 +116,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         if !response.reusable { reusable = false }
         if let completion {
             self.completion = nil
-            completion(.success(UpstreamResponse(status: response.status, headers: response.headers, body: response.body)))
+            completion(.success(UpstreamResponse(status: response.status, fields: response.fields, body: response.body)))
         }
         if !response.reusable, context.channel.isActive { context.close(promise: nil) }
     }

@@ -1,0 +1,138 @@
+import NIOCore
+import NIOHTTP1
+
+/// The field lines of a head as they arrived: the head's bytes and where each field's name and
+/// value lie in them. Every field was checked by ``HTTP1Syntax/fieldLine(_:from:to:)`` (a token
+/// name; a value with no CR, LF or other control character, its surrounding whitespace left
+/// out), so the bytes can be copied into another head as they are (``ForwardedFields``) without
+/// making a `String` of each name and value. ``headers`` makes the `HTTPHeaders` view for the
+/// few readers that want one (the admin client, tests).
+package struct HTTP1FieldLines: Sendable {
+    /// Where one field's name and value lie in ``bytes``, from its reader index.
+    struct Field {
+        var nameStart: UInt32
+        var nameEnd: UInt32
+        var valueStart: UInt32
+        var valueEnd: UInt32
+
+        var name: Range<Int> { Int(nameStart)..<Int(nameEnd) }
+        var value: Range<Int> { Int(valueStart)..<Int(valueEnd) }
+    }
+
+    /// The head the fields were read from (a slice of the read: no copy).
+    let bytes: ByteBuffer
+    /// The fields in their order, repeats kept.
+    let fields: [Field]
+
+    static let empty = HTTP1FieldLines(bytes: ByteBuffer(), fields: [])
+
+    /// The number of fields.
+    package var count: Int { fields.count }
+
+    /// The fields as `HTTPHeaders` (a `String` per name and value, invalid UTF-8 replaced),
+    /// made on each call.
+    package var headers: HTTPHeaders {
+        let fields = fields
+        let pairs = bytes.withUnsafeReadableBytes { bytes in
+            fields.map { (HTTP1Syntax.string(bytes, $0.name), HTTP1Syntax.string(bytes, $0.value)) }
+        }
+        return HTTPHeaders(pairs)
+    }
+}
+
+/// Field lines read from a model server, to be written into the caller's answer without those
+/// named in `dropped` (the hop-by-hop names and the ones the gateway sets itself) and never the
+/// framing fields (`content-length`, `transfer-encoding`, `connection`), which the server's
+/// writer sets. The kept fields keep their order and repeats, each written `name: value` CRLF
+/// from the read bytes.
+package struct ForwardedFields: Sendable {
+    let lines: HTTP1FieldLines
+    let dropped: FieldNameSet
+
+    package init(_ lines: HTTP1FieldLines, dropping dropped: FieldNameSet) {
+        self.lines = lines
+        self.dropped = dropped
+    }
+
+    /// The most bytes ``write(to:)`` writes: each line grows by at most one byte (`name:value`
+    /// becomes `name: value`).
+    var maximumBytes: Int { lines.bytes.readableBytes + lines.fields.count }
+
+    /// Whether the field named by `bytes[name]` is left out.
+    @inline(__always)
+    private func drops(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
+        HTTP1Syntax.isFramingName(bytes, name) || dropped.contains(bytes, name)
+    }
+
+    /// Writes the kept fields. A line already in the form `name: value` CRLF (the usual one) is
+    /// copied with the kept lines next to it in one write; another is written in parts.
+    package func write(to buffer: inout ByteBuffer) {
+        lines.bytes.withUnsafeReadableBytes { bytes in
+            // Kept lines in their final form, next to each other in `bytes`, not yet written.
+            var run = 0..<0
+            for field in lines.fields {
+                let name = field.name
+                let value = field.value
+                if drops(bytes, name) { continue }
+                let lineEnd = value.upperBound + 2
+                // `name: value` CRLF as it stands: one space after the colon, no whitespace
+                // after the value (the value's end is the line's CR: values hold no CR).
+                if value.lowerBound == name.upperBound + 2, bytes[name.upperBound + 1] == HTTP1Syntax.space,
+                    bytes[value.upperBound] == HTTP1Syntax.cr
+                {
+                    if run.upperBound == name.lowerBound, !run.isEmpty {
+                        run = run.lowerBound..<lineEnd
+                    } else {
+                        if !run.isEmpty { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run])) }
+                        run = name.lowerBound..<lineEnd
+                    }
+                    continue
+                }
+                if !run.isEmpty {
+                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run]))
+                    run = 0..<0
+                }
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[name]))
+                buffer.writeStaticString(": ")
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[value]))
+                buffer.writeStaticString("\r\n")
+            }
+            if !run.isEmpty { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run])) }
+        }
+    }
+
+    /// The kept fields as `HTTPHeaders`, made on each call (for tests and rare readers).
+    package var headers: HTTPHeaders {
+        let lines = lines
+        let pairs = lines.bytes.withUnsafeReadableBytes { bytes in
+            lines.fields.filter { !drops(bytes, $0.name) }.map { (HTTP1Syntax.string(bytes, $0.name), HTTP1Syntax.string(bytes, $0.value)) }
+        }
+        return HTTPHeaders(pairs)
+    }
+}
+
+/// Lower-case field names compared with names in bytes ignoring ASCII case, after a test of
+/// the name's length against a mask (most names are passed over without a comparison).
+package struct FieldNameSet: Sendable {
+    /// Bit n set: some name is n bytes long.
+    private let lengths: UInt64
+    private let names: [[UInt8]]
+
+    /// `names`: lower case, ASCII, each shorter than 64 bytes.
+    package init(_ names: [String]) {
+        precondition(names.allSatisfy { $0.utf8.count < 64 && $0 == $0.lowercased() }, "lower-case names of under 64 bytes")
+        self.names = names.map { Array($0.utf8) }
+        lengths = names.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+    }
+
+    /// Whether `bytes[name]` is one of the names, in any letter case.
+    @inline(__always)
+    func contains(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
+        let length = name.count
+        guard length < 64, lengths & 1 << UInt64(length) != 0 else { return false }
+        for candidate in names where candidate.count == length {
+            if candidate.withUnsafeBufferPointer({ HTTP1Syntax.equalsIgnoringCase(bytes, name, $0) }) { return true }
+        }
+        return false
+    }
+}
