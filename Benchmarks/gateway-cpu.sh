@@ -19,6 +19,10 @@
 # process (perf's syscall tracepoints: no slowdown like strace's); COMPARE_NGINX=1 measures, in each
 # run right after sluice, an nginx reverse proxy in front of the same upstreams (the config
 # of gateway-vs-nginx.sh, its worker processes counted), so the two are side by side.
+# FLOOR=path/to/gateway-floor measures, in each run after sluice (and nginx), the floor of a
+# NIO proxy (Benchmarks/GatewayFloor: raw bytes through, no headers parsed; its FLOOR_* knobs
+# pass through the environment) in front of the same upstreams, as a third target; with
+# PERF_RECORD=1 it is profiled too (perf-floor.data, perf-floor-report.txt).
 # The monitoring features can be varied: SKETCH_INPUTS='"input-0"' names the sketched inputs
 # in the spec (default none), SKETCHED_PER_SECOND (serve.monitoring.sketchedPerSecond,
 # default 200), PREDICTIONS (serve.monitoring.predictions, default 100000; 0: off),
@@ -26,7 +30,8 @@
 #
 # Environment (defaults): SLUICE (the release binary of .build-perf), RUNS=3, DURATION=5,
 # CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, COMPARE_NGINX=0, UPSTREAM1_PORT=9111
-# UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320.
+# UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320, FLOOR (unset),
+# FLOOR_PORT=9321.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +43,8 @@ WARMUP="${WARMUP:-2}"
 PERF_RECORD="${PERF_RECORD:-0}"
 SYSCALLS="${SYSCALLS:-0}"
 COMPARE_NGINX="${COMPARE_NGINX:-0}"
+FLOOR="${FLOOR:-}"
+FLOOR_PORT="${FLOOR_PORT:-9321}"
 SKETCH_INPUTS="${SKETCH_INPUTS:-}"
 SKETCHED_PER_SECOND="${SKETCHED_PER_SECOND:-200}"
 PREDICTIONS="${PREDICTIONS:-100000}"
@@ -53,6 +60,7 @@ WORK="$ROOT/Benchmarks/.work/gateway-cpu"
 die() { printf 'gateway-cpu: %s\n' "$*" >&2; exit 1; }
 for tool in nginx wrk perf curl python3; do command -v "$tool" >/dev/null 2>&1 || die "$tool is required (Debian: apt-get install nginx wrk linux-perf curl python3)"; done
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE"
+[ -z "$FLOOR" ] || [ -x "$FLOOR" ] || die "no gateway-floor binary at $FLOOR"
 
 PIDS=()
 cleanup() {
@@ -70,7 +78,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$WORK"
-mkdir -p "$WORK"/{upstreams,proxy,sluice}/{logs,tmp}
+mkdir -p "$WORK"/{upstreams,proxy,sluice,floor}/{logs,tmp}
 RESPONSE='{"model_name":"bench","outputs":[{"name":"predict","shape":[1],"datatype":"FP64","data":[0.5]}]}'
 REQUEST='{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}]}'
 server_block() {  # PORT NAME
@@ -111,6 +119,17 @@ if [ "$COMPARE_NGINX" = 1 ]; then
     PROXY_PID=$!; PIDS+=("$PROXY_PID")
 fi
 
+if [ -n "$FLOOR" ]; then
+    "$FLOOR" "$FLOOR_PORT" "$UPSTREAM1_PORT" "$UPSTREAM2_PORT" > "$WORK/floor/stdout.log" 2> "$WORK/floor/stderr.log" &
+    FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
+    for _ in $(seq 1 100); do
+        grep -q '^gateway-floor: listening' "$WORK/floor/stdout.log" 2>/dev/null && break
+        kill -0 "$FLOOR_PID" 2>/dev/null || die "gateway-floor exited: $(cat "$WORK/floor/stderr.log")"
+        sleep 0.1
+    done
+    cat "$WORK/floor/stdout.log" >&2
+fi
+
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
 cat > "$WORK/sluice/sluice.yaml" <<CONF
@@ -147,10 +166,23 @@ done
 
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$REQUEST'" > "$WORK/post.lua"
 TARGETS="sluice"
-[ "$COMPARE_NGINX" = 1 ] && TARGETS="sluice nginx"
-url_of() { [ "$1" = nginx ] && echo "http://$HOST:$NGINX_PORT/v2/models/bench/infer" || echo "$URL"; }
-# The processes whose CPU counts: sluice, or the proxy nginx's workers (its master idles).
-pids_of() { [ "$1" = nginx ] && pgrep -d, -P "$PROXY_PID" || echo "$SLUICE_PID"; }
+[ "$COMPARE_NGINX" = 1 ] && TARGETS="$TARGETS nginx"
+[ -n "$FLOOR" ] && TARGETS="$TARGETS floor"
+url_of() {
+    case "$1" in
+        nginx) echo "http://$HOST:$NGINX_PORT/v2/models/bench/infer" ;;
+        floor) echo "http://$HOST:$FLOOR_PORT/v2/models/bench/infer" ;;
+        *) echo "$URL" ;;
+    esac
+}
+# The processes whose CPU counts: sluice, the floor, or the proxy nginx's workers (its master idles).
+pids_of() {
+    case "$1" in
+        nginx) pgrep -d, -P "$PROXY_PID" ;;
+        floor) echo "$FLOOR_PID" ;;
+        *) echo "$SLUICE_PID" ;;
+    esac
+}
 EVENTS="task-clock"
 if [ "$SYSCALLS" = 1 ]; then
     EVENTS="$EVENTS,context-switches,raw_syscalls:sys_enter"
@@ -211,12 +243,17 @@ for target in dict.fromkeys(r["target"] for r in rows):
     print(line)
 PY
 
-if [ "$PERF_RECORD" = 1 ]; then
-    perf record -e cpu-clock -F 999 -g -p "$SLUICE_PID" -o "$WORK/perf.data" -- sleep "$DURATION" > "$WORK/perf-record.log" 2>&1 &
+profile() {  # TARGET SUFFIX: one more run of TARGET under perf record
+    local data="$WORK/perf$2.data"
+    perf record -e cpu-clock -F 999 -g -p "$(pids_of "$1")" -o "$data" -- sleep "$DURATION" > "$WORK/perf-record$2.log" 2>&1 &
     perf_pid=$!
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$URL" > "$WORK/wrk-perf.txt" 2>&1
+    wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$(url_of "$1")" > "$WORK/wrk-perf$2.txt" 2>&1
     wait "$perf_pid" || true
-    perf report -i "$WORK/perf.data" --no-children --sort symbol --percent-limit 0.5 --stdio -g none > "$WORK/perf-report.txt" 2>/dev/null || true
-    perf report -i "$WORK/perf.data" --children --sort symbol --percent-limit 2 --stdio -g none > "$WORK/perf-report-children.txt" 2>/dev/null || true
-    echo "profile: $WORK/perf-report.txt" >&2
+    perf report -i "$data" --no-children --sort symbol --percent-limit 0.5 --stdio -g none > "$WORK/perf$2-report.txt" 2>/dev/null || true
+    perf report -i "$data" --children --sort symbol --percent-limit 2 --stdio -g none > "$WORK/perf$2-report-children.txt" 2>/dev/null || true
+    echo "profile: $WORK/perf$2-report.txt" >&2
+}
+if [ "$PERF_RECORD" = 1 ]; then
+    profile sluice ""
+    [ -z "$FLOOR" ] || profile floor -floor
 fi
