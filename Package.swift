@@ -211,6 +211,13 @@ let package = Package(
             name: "drift-bench", dependencies: ["SluiceCore"], path: "Benchmarks/DriftBench/Sources/drift-bench",
             swiftSettings: strictSettings
         ),
+        // The floor of a NIO reverse proxy (Benchmarks/README.md, hot path slice 8): compiled by
+        // every build like drift-bench (NIO only, one file), run by hand in release by gateway-cpu.sh.
+        .executableTarget(
+            name: "gateway-floor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/GatewayFloor/Sources/gateway-floor", swiftSettings: strictSettings
+        ),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(
             name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],

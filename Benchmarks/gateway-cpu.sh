@@ -19,6 +19,14 @@
 # process (perf's syscall tracepoints: no slowdown like strace's); COMPARE_NGINX=1 measures, in each
 # run right after sluice, an nginx reverse proxy in front of the same upstreams (the config
 # of gateway-vs-nginx.sh, its worker processes counted), so the two are side by side.
+# FLOOR=path/to/gateway-floor measures, in each run after sluice (and nginx), the floor of a
+# NIO proxy (Benchmarks/GatewayFloor: raw bytes through, no headers parsed; its FLOOR_* knobs
+# pass through the environment) in front of the same upstreams, as a third target; with
+# PERF_RECORD=1 it is profiled too (perf-floor.data, perf-floor-report.txt).
+# SLUICE_B=path/to/sluice measures a second `sluice serve` (target sluice-b, on SLUICE_B_PORT
+# and ADMIN_B_PORT) in each run right after the first, with SLUICE_B_ENV (NAME=VALUE words)
+# added to its environment: an A/B of two binaries, or of one binary's settings, interleaved
+# run by run.
 # The monitoring features can be varied: SKETCH_INPUTS='"input-0"' names the sketched inputs
 # in the spec (default none), SKETCHED_PER_SECOND (serve.monitoring.sketchedPerSecond,
 # default 200), PREDICTIONS (serve.monitoring.predictions, default 100000; 0: off),
@@ -26,7 +34,8 @@
 #
 # Environment (defaults): SLUICE (the release binary of .build-perf), RUNS=3, DURATION=5,
 # CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, COMPARE_NGINX=0, UPSTREAM1_PORT=9111
-# UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320.
+# UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320, FLOOR (unset),
+# FLOOR_PORT=9321, SLUICE_B (unset), SLUICE_B_ENV (empty), SLUICE_B_PORT=9322, ADMIN_B_PORT=9323.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +47,12 @@ WARMUP="${WARMUP:-2}"
 PERF_RECORD="${PERF_RECORD:-0}"
 SYSCALLS="${SYSCALLS:-0}"
 COMPARE_NGINX="${COMPARE_NGINX:-0}"
+FLOOR="${FLOOR:-}"
+FLOOR_PORT="${FLOOR_PORT:-9321}"
+SLUICE_B="${SLUICE_B:-}"
+SLUICE_B_ENV="${SLUICE_B_ENV:-}"
+SLUICE_B_PORT="${SLUICE_B_PORT:-9322}"
+ADMIN_B_PORT="${ADMIN_B_PORT:-9323}"
 SKETCH_INPUTS="${SKETCH_INPUTS:-}"
 SKETCHED_PER_SECOND="${SKETCHED_PER_SECOND:-200}"
 PREDICTIONS="${PREDICTIONS:-100000}"
@@ -53,6 +68,8 @@ WORK="$ROOT/Benchmarks/.work/gateway-cpu"
 die() { printf 'gateway-cpu: %s\n' "$*" >&2; exit 1; }
 for tool in nginx wrk perf curl python3; do command -v "$tool" >/dev/null 2>&1 || die "$tool is required (Debian: apt-get install nginx wrk linux-perf curl python3)"; done
 [ -x "$SLUICE" ] || die "no sluice binary at $SLUICE"
+[ -z "$FLOOR" ] || [ -x "$FLOOR" ] || die "no gateway-floor binary at $FLOOR"
+[ -z "$SLUICE_B" ] || [ -x "$SLUICE_B" ] || die "no sluice binary at $SLUICE_B"
 
 PIDS=()
 cleanup() {
@@ -70,7 +87,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf "$WORK"
-mkdir -p "$WORK"/{upstreams,proxy,sluice}/{logs,tmp}
+mkdir -p "$WORK"/{upstreams,proxy,sluice,floor}/{logs,tmp}
 RESPONSE='{"model_name":"bench","outputs":[{"name":"predict","shape":[1],"datatype":"FP64","data":[0.5]}]}'
 REQUEST='{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}]}'
 server_block() {  # PORT NAME
@@ -111,13 +128,34 @@ if [ "$COMPARE_NGINX" = 1 ]; then
     PROXY_PID=$!; PIDS+=("$PROXY_PID")
 fi
 
+wait_ready() {  # PID DIR LINE: waits until DIR/stdout.log has a line starting with LINE
+    for _ in $(seq 1 200); do
+        grep -q "^$3" "$2/stdout.log" 2>/dev/null && return
+        kill -0 "$1" 2>/dev/null || die "$(basename "$2") exited: $(cat "$2/stderr.log")"
+        sleep 0.1
+    done
+}
+if [ -n "$FLOOR" ]; then
+    "$FLOOR" "$FLOOR_PORT" "$UPSTREAM1_PORT" "$UPSTREAM2_PORT" > "$WORK/floor/stdout.log" 2> "$WORK/floor/stderr.log" &
+    FLOOR_PID=$!; PIDS+=("$FLOOR_PID")
+    wait_ready "$FLOOR_PID" "$WORK/floor" 'gateway-floor: listening'
+    cat "$WORK/floor/stdout.log" >&2
+fi
+
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
-cat > "$WORK/sluice/sluice.yaml" <<CONF
+ROUTE='{"weights":{"v1":90,"v2":10}}'
+[ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
+SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
+start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENV...: starts `sluice serve` (with ENV added) and sets the spec; sets STARTED_PID
+    local dir="$1" binary="$2" port="$3" admin="$4"
+    shift 4
+    mkdir -p "$dir"
+    cat > "$dir/sluice.yaml" <<CONF
 serve:
-  listen: $HOST:$SLUICE_PORT
+  listen: $HOST:$port
   admin:
-    listen: $HOST:$ADMIN_PORT
+    listen: $HOST:$admin
     tokenEnv: SLUICE_BENCH_TOKEN
   stateDirectory: ./state
   artifactRoot: .
@@ -126,31 +164,49 @@ serve:
     sketchedPerSecond: $SKETCHED_PER_SECOND
 runtimes: {}
 CONF
-(cd "$WORK/sluice" && exec "$SLUICE" serve --config sluice.yaml --quiet > stdout.log 2> stderr.log) &
-SLUICE_PID=$!; PIDS+=("$SLUICE_PID")
-for _ in $(seq 1 200); do
-    grep -q '^sluice serve: inference on' "$WORK/sluice/stdout.log" 2>/dev/null && break
-    kill -0 "$SLUICE_PID" 2>/dev/null || die "sluice serve exited: $(cat "$WORK/sluice/stderr.log")"
-    sleep 0.1
-done
-ROUTE='{"weights":{"v1":90,"v2":10}}'
-[ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
-SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
-curl -sf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary "$SPEC" \
-    "http://$HOST:$ADMIN_PORT/v1/spec" > /dev/null || die "PUT /v1/spec failed"
+    (cd "$dir" && exec env "$@" "$binary" serve --config sluice.yaml --quiet > stdout.log 2> stderr.log) &
+    STARTED_PID=$!; PIDS+=("$STARTED_PID")
+    wait_ready "$STARTED_PID" "$dir" 'sluice serve: inference on'
+    curl -sf -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary "$SPEC" \
+        "http://$HOST:$admin/v1/spec" > /dev/null || die "PUT /v1/spec failed"
+    local url="http://$HOST:$port/v2/models/bench/infer"
+    for _ in $(seq 1 200); do
+        [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$REQUEST" "$url")" = 200 ] && return
+        sleep 0.1
+    done
+    die "sluice ($dir) does not answer 200"
+}
+start_sluice "$WORK/sluice" "$SLUICE" "$SLUICE_PORT" "$ADMIN_PORT"
+SLUICE_PID=$STARTED_PID
 URL="http://$HOST:$SLUICE_PORT/v2/models/bench/infer"
-for _ in $(seq 1 200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$REQUEST" "$URL")" = 200 ] && break
-    sleep 0.1
-done
-[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$REQUEST" "$URL")" = 200 ] || die "sluice does not answer 200"
+if [ -n "$SLUICE_B" ]; then
+    # shellcheck disable=SC2086 # SLUICE_B_ENV is a list of NAME=VALUE words
+    start_sluice "$WORK/sluice-b" "$SLUICE_B" "$SLUICE_B_PORT" "$ADMIN_B_PORT" $SLUICE_B_ENV
+    SLUICE_B_PID=$STARTED_PID
+fi
 
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$REQUEST'" > "$WORK/post.lua"
 TARGETS="sluice"
-[ "$COMPARE_NGINX" = 1 ] && TARGETS="sluice nginx"
-url_of() { [ "$1" = nginx ] && echo "http://$HOST:$NGINX_PORT/v2/models/bench/infer" || echo "$URL"; }
-# The processes whose CPU counts: sluice, or the proxy nginx's workers (its master idles).
-pids_of() { [ "$1" = nginx ] && pgrep -d, -P "$PROXY_PID" || echo "$SLUICE_PID"; }
+[ -n "$SLUICE_B" ] && TARGETS="$TARGETS sluice-b"
+[ "$COMPARE_NGINX" = 1 ] && TARGETS="$TARGETS nginx"
+[ -n "$FLOOR" ] && TARGETS="$TARGETS floor"
+url_of() {
+    case "$1" in
+        nginx) echo "http://$HOST:$NGINX_PORT/v2/models/bench/infer" ;;
+        floor) echo "http://$HOST:$FLOOR_PORT/v2/models/bench/infer" ;;
+        sluice-b) echo "http://$HOST:$SLUICE_B_PORT/v2/models/bench/infer" ;;
+        *) echo "$URL" ;;
+    esac
+}
+# The processes whose CPU counts: sluice, the floor, or the proxy nginx's workers (its master idles).
+pids_of() {
+    case "$1" in
+        nginx) pgrep -d, -P "$PROXY_PID" ;;
+        floor) echo "$FLOOR_PID" ;;
+        sluice-b) echo "$SLUICE_B_PID" ;;
+        *) echo "$SLUICE_PID" ;;
+    esac
+}
 EVENTS="task-clock"
 if [ "$SYSCALLS" = 1 ]; then
     EVENTS="$EVENTS,context-switches,raw_syscalls:sys_enter"
@@ -211,12 +267,17 @@ for target in dict.fromkeys(r["target"] for r in rows):
     print(line)
 PY
 
-if [ "$PERF_RECORD" = 1 ]; then
-    perf record -e cpu-clock -F 999 -g -p "$SLUICE_PID" -o "$WORK/perf.data" -- sleep "$DURATION" > "$WORK/perf-record.log" 2>&1 &
+profile() {  # TARGET SUFFIX: one more run of TARGET under perf record
+    local data="$WORK/perf$2.data"
+    perf record -e cpu-clock -F 999 -g -p "$(pids_of "$1")" -o "$data" -- sleep "$DURATION" > "$WORK/perf-record$2.log" 2>&1 &
     perf_pid=$!
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$URL" > "$WORK/wrk-perf.txt" 2>&1
+    wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$(url_of "$1")" > "$WORK/wrk-perf$2.txt" 2>&1
     wait "$perf_pid" || true
-    perf report -i "$WORK/perf.data" --no-children --sort symbol --percent-limit 0.5 --stdio -g none > "$WORK/perf-report.txt" 2>/dev/null || true
-    perf report -i "$WORK/perf.data" --children --sort symbol --percent-limit 2 --stdio -g none > "$WORK/perf-report-children.txt" 2>/dev/null || true
-    echo "profile: $WORK/perf-report.txt" >&2
+    perf report -i "$data" --no-children --sort symbol --percent-limit 0.5 --stdio -g none > "$WORK/perf$2-report.txt" 2>/dev/null || true
+    perf report -i "$data" --children --sort symbol --percent-limit 2 --stdio -g none > "$WORK/perf$2-report-children.txt" 2>/dev/null || true
+    echo "profile: $WORK/perf$2-report.txt" >&2
+}
+if [ "$PERF_RECORD" = 1 ]; then
+    profile sluice ""
+    [ -z "$FLOOR" ] || profile floor -floor
 fi

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Checks that everything in Benchmarks/ still builds: drift-bench is a target of the root
-# package (every build compiles it); GatewayMetricsBench is a package of its own (so Sluice does
+# Checks that everything in Benchmarks/ still builds: drift-bench and gateway-floor are targets
+# of the root package (every build compiles them); GatewayMetricsBench is a package of its own (so Sluice does
 # not depend on swift-prometheus) and compiles here in debug, in its own scratch folder; the
 # Python and shell drivers parse.
 # Running them is by hand (Benchmarks/README.md): their figures need a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product drift-bench 2>&1 | tail -1
+swift build --product gateway-floor 2>&1 | tail -1
 for package in Benchmarks/GatewayMetricsBench; do
   name=$(basename "$package")
   echo "== swift build $package"
