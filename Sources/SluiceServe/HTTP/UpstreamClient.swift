@@ -214,43 +214,50 @@ final class LoopPool: @unchecked Sendable {
     func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, exchange: any UpstreamExchange) {
         eventLoop.assertInEventLoop()
         if let connection = takeIdle(address) {
+            // Its bytes are kept: the server may have closed the connection while it was idle.
             connection.send(request, timeout: timeout, exchange: exchange, pool: self, resendable: true)
             return
         }
-        // The connect future completes on this loop, where the exchange may be called.
-        let bound = NIOLoopBound((request, exchange), eventLoop: eventLoop)
-        connect(address, timeout: timeout).whenComplete { connected in
-            let (request, exchange) = bound.value
-            switch connected {
-            case .success(let connection): connection.send(request, timeout: timeout, exchange: exchange, pool: self)
-            case .failure(let error): exchange.upstreamDidFinish(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
-            }
+        onNewConnection(to: address, timeout: timeout, exchange: exchange) { connection, exchange in
+            connection.send(request, timeout: timeout, exchange: exchange, pool: self)
         }
     }
 
     /// A request sent through this pool finished on `connection`. A kept-alive connection the
-    /// server closed while idle left it unanswered: it is sent once more on a new connection,
-    /// which is safe as nothing was answered. A connection that answered goes back to the idle
-    /// list; then the exchange hears of the outcome.
+    /// server closed while idle left it unanswered: it is sent once more (on another idle
+    /// connection if one is usable, else a new one; never a third time), which is safe as
+    /// nothing was answered. A connection that answered goes back to the idle list; then the
+    /// exchange hears of the outcome.
     func connection(
         _ connection: UpstreamConnectionHandler, finished result: Result<UpstreamResponse, UpstreamFailure>,
         for outstanding: UpstreamConnectionHandler.Outstanding
     ) {
         guard let address = connection.address else { return outstanding.exchange.upstreamDidFinish(result) }
         if let resend = outstanding.resend, case .failure(.unanswered) = result {
-            let bound = NIOLoopBound(outstanding.exchange, eventLoop: eventLoop)
-            connect(address, timeout: resend.timeout).whenComplete { connected in
-                switch connected {
-                case .success(let connection):
-                    connection.send(resend.bytes, toHEAD: resend.toHEAD, timeout: resend.timeout, to: .init(exchange: bound.value, pool: self, resend: nil))
-                case .failure(let error):
-                    bound.value.upstreamDidFinish(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
-                }
+            let again = { (connection: UpstreamConnectionHandler, exchange: any UpstreamExchange) in
+                connection.send(resend.bytes, toHEAD: resend.toHEAD, timeout: resend.timeout, to: .init(exchange: exchange, pool: self, resend: nil))
             }
-            return
+            if let other = takeIdle(address) { return again(other, outstanding.exchange) }
+            return onNewConnection(to: address, timeout: resend.timeout, exchange: outstanding.exchange, again)
         }
         if case .success = result { release(connection, to: address) }
         outstanding.exchange.upstreamDidFinish(result)
+    }
+
+    /// Connects to `address`, then calls `write` with the connection, or tells `exchange` the
+    /// connect failure; on this loop (the connect future completes here).
+    private func onNewConnection(
+        to address: UpstreamAddress, timeout: TimeAmount, exchange: any UpstreamExchange,
+        _ write: @escaping (UpstreamConnectionHandler, any UpstreamExchange) -> Void
+    ) {
+        let bound = NIOLoopBound((exchange, write), eventLoop: eventLoop)
+        connect(address, timeout: timeout).whenComplete { connected in
+            let (exchange, write) = bound.value
+            switch connected {
+            case .success(let connection): write(connection, exchange)
+            case .failure(let error): exchange.upstreamDidFinish(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
+            }
+        }
     }
 
     func closeIdle(_ address: UpstreamAddress) {
