@@ -49,7 +49,7 @@ extension Gateway {
 
     /// One side's answer as a pair sees it: the status (0 without a response), the time, and
     /// for a 2xx the first output tensor's values.
-    static func shadowAnswer(_ result: Result<UpstreamResponse, UpstreamFailure>, micros: UInt64) -> ShadowAnswer {
+    static func shadowAnswer(_ result: Result<UpstreamResponse, any Error>, micros: UInt64) -> ShadowAnswer {
         guard case .success(let response) = result else { return ShadowAnswer(status: 0, latencyMicros: micros, firstOutput: nil) }
         let status = Int(response.status.code)
         var output: [FeatureValue]?

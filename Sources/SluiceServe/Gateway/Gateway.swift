@@ -6,16 +6,16 @@ import SluiceCore
 /// The inference listener: Open Inference Protocol v2 over REST, routed per request by
 /// explicit version, pin header, route pins, sticky key or weight. It has no admin routes.
 final class Gateway: HTTPResponder {
-    let routes: RoutingTableBox
-    let client: UpstreamClient
+    private let routes: RoutingTableBox
+    private let client: UpstreamClient
     let statistics: TrafficStatistics
-    let monitoring: MonitoringRecorder
-    let predictions: PredictionLog
+    private let monitoring: MonitoringRecorder
+    private let predictions: PredictionLog
     private let pinHeader: String
-    let timeout: TimeAmount
+    private let timeout: TimeAmount
     /// Mirrored copies each version may have in flight (`serve.maxMirroredInFlight`).
     let maxMirroredInFlight: Int
-    let onConnectFailure: @Sendable (UpstreamTarget) -> Void
+    private let onConnectFailure: @Sendable (UpstreamTarget) -> Void
     private let metricsText: @Sendable () -> String
     /// The token feedback needs; nil when `serve.feedback.open` is set.
     private let feedbackToken: BearerToken?
@@ -219,11 +219,33 @@ final class Gateway: HTTPResponder {
             method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath, headers: HTTPHeaders(upstreamFields),
             body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
-        GatewayExchange(
-            gateway: self, routes: routes, model: model, headers: headers, pinned: pinned != nil, request: upstreamRequest,
-            loop: request.eventLoop, body: inferenceBody, target: target, requestID: requestID, clientID: clientID, copy: copy,
-            completion: completion
-        ).start()
+        let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
+            completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
+            // Only once the caller has its answer: read it for the copy to be compared with.
+            if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
+        }
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
+            // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says.
+            guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
+                finish(result, target, micros)
+                return
+            }
+            // The routes as they are now: the spec may have moved on while the request was
+            // in flight (a version removed and stopped at its drain timeout).
+            let current = self.routes.current.models[model] ?? routes
+            guard let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { headers.first(name: $0) }) else {
+                finish(result, target, micros)
+                return
+            }
+            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
+        }
+        // After the caller's request, so that its bytes go out first; never retried.
+        if let copy {
+            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
+                self.statistics.release(copy.slot)
+                if let pair = copy.pair { self.settle(pair, of: copy, candidate: Self.shadowAnswer(result, micros: micros)) }
+            }
+        }
     }
 
     /// The HTTP status of a request no replica can take.
@@ -236,8 +258,8 @@ final class Gateway: HTTPResponder {
 
     /// The client's answer: the model server's response with Sluice's headers, or a V2
     /// error naming what failed.
-    func response(
-        to result: Result<UpstreamResponse, UpstreamFailure>, from target: UpstreamTarget, model: String, requestID: String, clientID: String?
+    private func response(
+        to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String, clientID: String?
     ) -> ServerResponse {
         switch result {
         case .success(let upstream):
@@ -256,7 +278,7 @@ final class Gateway: HTTPResponder {
             headers.add(name: "x-request-id", value: requestID)
             if let clientID { headers.add(name: "x-client-request-id", value: clientID) }
             headers.add(name: "x-sluice-version", value: target.version)
-            if case .timeout = error {
+            if case UpstreamFailure.timeout = error {
                 return .error(.gatewayTimeout, "model '\(model)' version '\(target.version)' did not answer within \(timeout.nanoseconds / 1_000_000) ms", headers: headers)
             }
             return .error(.badGateway, "model '\(model)' version '\(target.version)' failed: \(error)", headers: headers)
@@ -304,17 +326,75 @@ final class Gateway: HTTPResponder {
         return hopByHop.contains(where: { equalsLowercase(name, $0) })
     }
 
-    /// Ends an attempt at `target` begun at `started`: no longer in flight, and a connection
-    /// that could not be made is reported. Returns the status (0 without a response) and the time.
-    func ended(_ target: UpstreamTarget, started: NIODeadline, _ result: Result<UpstreamResponse, UpstreamFailure>) -> (status: Int, micros: UInt64) {
-        target.end()
-        let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
-        switch result {
-        case .success(let response):
-            return (Int(response.status.code), micros)
-        case .failure(let error):
-            if case .connect = error { onConnectFailure(target) }
-            return (0, micros)
+    /// Sends to one target, counting it in flight and recording statistics; `completion` gets
+    /// the result and the time it took. For inference
+    /// (`body` present) the features of the request and the answer feed the sample
+    /// reservoir and the monitoring sketches, and the prediction is remembered under
+    /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
+    /// A mirrored copy is counted apart in the statistics and feeds neither the samples nor
+    /// the monitoring buckets: analysis and monitors judge the traffic clients were served.
+    /// Only inputs named in `sketchInputs` are sketched, and only for a request the model
+    /// answered with 2xx: a caller cannot crowd the real features out of a bucket with
+    /// made-up names, nor with requests the model refused.
+    private func send(
+        _ request: UpstreamRequest,
+        to target: UpstreamTarget,
+        model: String,
+        requestID: String?,
+        loop: any EventLoop,
+        body: CheckedJSONObject?,
+        sketchInputs: Set<String>,
+        mirrored: Bool,
+        completion: @escaping @Sendable (Result<UpstreamResponse, any Error>, _ micros: UInt64) -> Void
+    ) {
+        let version = target.version
+        let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
+        let sketched = body != nil && !mirrored && monitoring.admit(model: model, version: version)
+        let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
+        let inputs = readsInputs ? body?.features(member: "inputs") ?? [] : []
+        if let ticket { statistics.storeInputs(ticket, inputs) }
+        // The answer is read when something needs it: samples, sketches or feedback.
+        let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
+        target.begin()
+        let started = NIODeadline.now()
+        let finished: @Sendable (Result<UpstreamResponse, UpstreamFailure>) -> Void = { result in
+            target.end()
+            let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
+            let status: Int
+            var outputs: [(name: String, values: [FeatureValue])] = []
+            switch result {
+            case .success(let response):
+                status = Int(response.status.code)
+                if body != nil, readsAnswer, response.status == .ok {
+                    // The prediction log alone needs only the first feature.
+                    let limit = ticket != nil || sketched ? 64 : 1
+                    outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: limit) ?? []
+                }
+            case .failure(let error):
+                status = 0
+                if case .connect = error { self.onConnectFailure(target) }
+            }
+            self.statistics.record(model: model, version: version, status: status, latencyMicros: micros, mirrored: mirrored)
+            if let ticket, !outputs.isEmpty { self.statistics.storeOutputs(ticket, outputs) }
+            if body != nil, !mirrored {
+                var predicted = 0
+                if let requestID, let first = outputs.first, !first.values.isEmpty {
+                    self.predictions.remember(model: model, requestID: requestID, version: version, values: first.values)
+                    predicted = first.values.count
+                }
+                let answered = (200..<300).contains(status)
+                self.monitoring.record(
+                    model: model, version: version, status: status, latencyMicros: micros,
+                    inputs: sketched && answered ? inputs.filter { sketchInputs.contains($0.name) } : [],
+                    outputs: sketched ? outputs : [], predictions: predicted)
+            }
+            completion(result.mapError { $0 }, micros)
+        }
+        // The request's loop, where forward runs: no promise, no future, no hop per request.
+        if loop.inEventLoop {
+            client.send(request, to: target.address, on: loop, timeout: timeout, completion: finished)
+        } else {
+            loop.execute { self.client.send(request, to: target.address, on: loop, timeout: self.timeout, completion: finished) }
         }
     }
 

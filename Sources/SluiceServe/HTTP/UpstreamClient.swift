@@ -100,19 +100,6 @@ package final class UpstreamClient: Sendable {
         return promise.futureResult
     }
 
-    /// Sends `request` to `address` and tells `exchange` the whole response or the failure,
-    /// on `eventLoop`, without a promise or a closure. Must be called on `eventLoop`.
-    package func send(
-        _ request: UpstreamRequest,
-        to address: UpstreamAddress,
-        on eventLoop: any EventLoop,
-        timeout: TimeAmount,
-        exchange: any UpstreamExchange
-    ) {
-        eventLoop.preconditionInEventLoop()
-        pool(for: eventLoop).send(request, to: address, timeout: timeout, exchange: exchange)
-    }
-
     /// Sends `request` to `address` and calls `completion` with the whole response or the
     /// failure, on `eventLoop`, without a promise. Must be called on `eventLoop`.
     package func send(
@@ -122,7 +109,8 @@ package final class UpstreamClient: Sendable {
         timeout: TimeAmount,
         completion: @escaping UpstreamCompletion
     ) {
-        send(request, to: address, on: eventLoop, timeout: timeout, exchange: CallbackExchange(completion))
+        eventLoop.preconditionInEventLoop()
+        pool(for: eventLoop).send(request, to: address, timeout: timeout, retryStale: true, completion: completion)
     }
 
     /// Sends `request` over a new connection to the unix socket at `path` and collects the
@@ -182,80 +170,42 @@ package final class UpstreamClient: Sendable {
 /// Receives the outcome of one exchange, on the connection's event loop.
 package typealias UpstreamCompletion = (Result<UpstreamResponse, UpstreamFailure>) -> Void
 
-/// Receives the outcome of one request to a model server, once, on the connection's event
-/// loop. The gateway's per-request object is one (``GatewayExchange``), so a forwarded
-/// request allocates no completion closure on the way to the model server and back.
-package protocol UpstreamExchange: AnyObject {
-    func upstreamDidFinish(_ result: Result<UpstreamResponse, UpstreamFailure>)
-}
-
-/// An exchange whose outcome goes to a closure (the admin, probe and webhook calls, and tests).
-final class CallbackExchange: UpstreamExchange {
-    private let completion: UpstreamCompletion
-
-    init(_ completion: @escaping UpstreamCompletion) {
-        self.completion = completion
-    }
-
-    func upstreamDidFinish(_ result: Result<UpstreamResponse, UpstreamFailure>) {
-        completion(result)
-    }
-}
-
 /// The idle connections of one event loop; touched only on that loop.
-final class LoopPool: @unchecked Sendable {
+private final class LoopPool: @unchecked Sendable {
     let eventLoop: any EventLoop
-    private var idle: [UpstreamAddress: [UpstreamConnectionHandler]] = [:]
+    private var idle: [UpstreamAddress: [UpstreamConnection]] = [:]
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
     }
 
-    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, exchange: any UpstreamExchange) {
+    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, completion: @escaping UpstreamCompletion) {
         eventLoop.assertInEventLoop()
         if let connection = takeIdle(address) {
-            // Its bytes are kept: the server may have closed the connection while it was idle.
-            connection.send(request, timeout: timeout, exchange: exchange, pool: self, resendable: true)
+            connection.handler.send(request, timeout: timeout) { result in
+                // A kept-alive connection the server closed while idle: nothing was
+                // answered, so sending again on a fresh connection is safe.
+                if retryStale, case .failure(.unanswered) = result {
+                    self.send(request, to: address, timeout: timeout, retryStale: false, completion: completion)
+                    return
+                }
+                if case .success = result { self.release(connection, to: address) }
+                completion(result)
+            }
             return
         }
-        onNewConnection(to: address, timeout: timeout, exchange: exchange) { connection, exchange in
-            connection.send(request, timeout: timeout, exchange: exchange, pool: self)
-        }
-    }
-
-    /// A request sent through this pool finished on `connection`. A kept-alive connection the
-    /// server closed while idle left it unanswered: it is sent once more (on another idle
-    /// connection if one is usable, else a new one; never a third time), which is safe as
-    /// nothing was answered. A connection that answered goes back to the idle list; then the
-    /// exchange hears of the outcome.
-    func connection(
-        _ connection: UpstreamConnectionHandler, finished result: Result<UpstreamResponse, UpstreamFailure>,
-        for outstanding: UpstreamConnectionHandler.Outstanding
-    ) {
-        guard let address = connection.address else { return outstanding.exchange.upstreamDidFinish(result) }
-        if let resend = outstanding.resend, case .failure(.unanswered) = result {
-            let again = { (connection: UpstreamConnectionHandler, exchange: any UpstreamExchange) in
-                connection.send(resend.bytes, toHEAD: resend.toHEAD, timeout: resend.timeout, to: .init(exchange: exchange, pool: self, resend: nil))
-            }
-            if let other = takeIdle(address) { return again(other, outstanding.exchange) }
-            return onNewConnection(to: address, timeout: resend.timeout, exchange: outstanding.exchange, again)
-        }
-        if case .success = result { release(connection, to: address) }
-        outstanding.exchange.upstreamDidFinish(result)
-    }
-
-    /// Connects to `address`, then calls `write` with the connection, or tells `exchange` the
-    /// connect failure; on this loop (the connect future completes here).
-    private func onNewConnection(
-        to address: UpstreamAddress, timeout: TimeAmount, exchange: any UpstreamExchange,
-        _ write: @escaping (UpstreamConnectionHandler, any UpstreamExchange) -> Void
-    ) {
-        let bound = NIOLoopBound((exchange, write), eventLoop: eventLoop)
+        // The connect future completes on this loop, where the completion may be called.
+        let bound = NIOLoopBound(completion, eventLoop: eventLoop)
         connect(address, timeout: timeout).whenComplete { connected in
-            let (exchange, write) = bound.value
+            let completion = bound.value
             switch connected {
-            case .success(let connection): write(connection, exchange)
-            case .failure(let error): exchange.upstreamDidFinish(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
+            case .success(let connection):
+                connection.handler.send(request, timeout: timeout) { result in
+                    if case .success = result { self.release(connection, to: address) }
+                    completion(result)
+                }
+            case .failure(let error):
+                completion(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
             }
         }
     }
@@ -264,7 +214,7 @@ final class LoopPool: @unchecked Sendable {
         for connection in idle.removeValue(forKey: address) ?? [] { connection.close() }
     }
 
-    private func takeIdle(_ address: UpstreamAddress) -> UpstreamConnectionHandler? {
+    private func takeIdle(_ address: UpstreamAddress) -> UpstreamConnection? {
         // Mutated in place: copying the list out and back would retain every idle connection.
         while let connection = idle[address]?.popLast() {
             if connection.isReusable { return connection }
@@ -273,7 +223,7 @@ final class LoopPool: @unchecked Sendable {
         return nil
     }
 
-    private func release(_ connection: UpstreamConnectionHandler, to address: UpstreamAddress) {
+    private func release(_ connection: UpstreamConnection, to address: UpstreamAddress) {
         guard connection.isReusable, idle[address, default: []].count < UpstreamClient.maximumIdle else {
             connection.close()
             return
@@ -281,7 +231,7 @@ final class LoopPool: @unchecked Sendable {
         idle[address, default: []].append(connection)
     }
 
-    private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnectionHandler> {
+    private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
         let handler = UpstreamConnectionHandler(address: address)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(min(timeout, .seconds(5)))
@@ -292,7 +242,24 @@ final class LoopPool: @unchecked Sendable {
                 }
             }
             .connect(host: address.host, port: address.port)
-            .map { _ in handler }
+            .map { UpstreamConnection(channel: $0, handler: handler) }
             .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(error)") }
+    }
+}
+
+/// One kept-alive connection to an upstream.
+private final class UpstreamConnection: @unchecked Sendable {
+    let channel: any Channel
+    let handler: UpstreamConnectionHandler
+
+    init(channel: any Channel, handler: UpstreamConnectionHandler) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    var isReusable: Bool { channel.isActive && handler.reusable }
+
+    func close() {
+        channel.close(promise: nil)
     }
 }

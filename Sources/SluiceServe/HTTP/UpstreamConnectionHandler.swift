@@ -18,8 +18,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     static let maximumHeadBytes = 64 * 1024
     static let maximumHeaderCount = 100
 
-    /// The request outstanding, if any: who hears of its outcome and where the connection goes after.
-    private var outstanding: Outstanding?
+    private var completion: UpstreamCompletion?
     private var parser: HTTP1ResponseParser
     /// The current exchange's deadline (`send`'s timeout), one per connection.
     private var deadline: ConnectionDeadline?
@@ -31,16 +30,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
 
     /// The `host` header of every request on this connection.
     let hostHeader: String
-    /// The model server this connection is to (nil for a unix socket): its pool's key.
-    let address: UpstreamAddress?
 
     convenience init(address: UpstreamAddress) {
-        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)", address: address)
+        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
     }
 
-    init(hostHeader: String, address: UpstreamAddress? = nil, maximumBody: Int = UpstreamClient.maximumBody) {
+    init(hostHeader: String, maximumBody: Int = UpstreamClient.maximumBody) {
         self.hostHeader = hostHeader
-        self.address = address
         parser = HTTP1ResponseParser(
             maximumHeadBytes: Self.maximumHeadBytes, maximumHeaderCount: Self.maximumHeaderCount, maximumBody: maximumBody)
     }
@@ -57,64 +53,27 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         fail(receivedAny ? .broken("the connection was closed") : .unanswered("the connection was closed"))
     }
 
-    /// One request sent and not yet answered.
-    struct Outstanding {
-        let exchange: any UpstreamExchange
-        /// The pool the outcome goes through (to keep the connection, or send again), nil for a one-off connection.
-        let pool: LoopPool?
-        /// On a kept-alive connection, the request as sent: one the server closed while idle
-        /// leaves it unanswered, and the pool sends it again on a new connection.
-        let resend: Resend?
-    }
-
-    /// A request's bytes as sent, and what the pool needs to send them again.
-    struct Resend {
-        let bytes: ByteBuffer
-        let toHEAD: Bool
-        let timeout: TimeAmount
-    }
-
-    /// Writes `request` and calls `completion` (on the loop) with its response or failure
-    /// (one-off connections and tests; the gateway's pool passes its exchange).
+    /// Writes `request` and calls `completion` (on the loop) with its response or failure.
     func send(_ request: UpstreamRequest, timeout: TimeAmount, completion: @escaping UpstreamCompletion) {
-        send(request, timeout: timeout, exchange: CallbackExchange(completion))
-    }
-
-    /// Writes `request` (encoded for this connection's host) and tells `exchange` its outcome,
-    /// through `pool` when it came from one; `resendable` keeps its bytes for a second try.
-    func send(_ request: UpstreamRequest, timeout: TimeAmount, exchange: any UpstreamExchange, pool: LoopPool? = nil, resendable: Bool = false) {
-        let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, allocator: context?.channel.allocator ?? ByteBufferAllocator())
-        let toHEAD = request.method == .HEAD
-        let resend = resendable ? Resend(bytes: bytes, toHEAD: toHEAD, timeout: timeout) : nil
-        send(bytes, toHEAD: toHEAD, timeout: timeout, to: Outstanding(exchange: exchange, pool: pool, resend: resend))
-    }
-
-    /// Writes a request's `bytes` and tells `outstanding` its outcome, on the loop.
-    func send(_ bytes: ByteBuffer, toHEAD: Bool, timeout: TimeAmount, to outstanding: Outstanding) {
-        guard self.outstanding == nil else {
-            return Self.deliver(.failure(.broken("connection busy")), to: outstanding, from: self)
+        guard self.completion == nil else {
+            completion(.failure(.broken("connection busy")))
+            return
         }
         guard let context, context.channel.isActive, reusable else {
-            return Self.deliver(.failure(.unanswered("the connection was closed")), to: outstanding, from: self)
+            completion(.failure(.unanswered("the connection was closed")))
+            return
         }
-        self.outstanding = outstanding
+        self.completion = completion
         receivedAny = false
-        parser.expectResponse(toHEAD: toHEAD)
+        parser.expectResponse(toHEAD: request.method == .HEAD)
         deadline?.set(.now() + timeout)
+        let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, allocator: context.channel.allocator)
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-    }
-
-    /// Whether this connection may carry another request.
-    var isReusable: Bool { reusable && context?.channel.isActive == true }
-
-    /// Closes the connection (idle, or no longer wanted).
-    func close() {
-        context?.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        guard outstanding != nil else {
+        guard completion != nil else {
             // Bytes with no request outstanding: whatever they are, they are no answer.
             reusable = false
             context.close(promise: nil)
@@ -155,9 +114,9 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         deadline?.set(nil)
         // Not reusable before the caller hears of it: it may hand the connection back to the pool.
         if !response.reusable { reusable = false }
-        if let outstanding {
-            self.outstanding = nil
-            Self.deliver(.success(UpstreamResponse(status: response.status, fields: response.fields, body: response.body)), to: outstanding, from: self)
+        if let completion {
+            self.completion = nil
+            completion(.success(UpstreamResponse(status: response.status, fields: response.fields, body: response.body)))
         }
         if !response.reusable, context.channel.isActive { context.close(promise: nil) }
     }
@@ -179,19 +138,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     private func fail(_ error: UpstreamFailure) {
         reusable = false
         deadline?.cancel()
-        guard let outstanding else { return }
-        self.outstanding = nil
-        Self.deliver(.failure(error), to: outstanding, from: self)
-    }
-
-    /// Hands an outcome to the pool the request came through, or straight to its exchange.
-    private static func deliver(
-        _ result: Result<UpstreamResponse, UpstreamFailure>, to outstanding: Outstanding, from connection: UpstreamConnectionHandler
-    ) {
-        if let pool = outstanding.pool {
-            pool.connection(connection, finished: result, for: outstanding)
-        } else {
-            outstanding.exchange.upstreamDidFinish(result)
-        }
+        guard let completion else { return }
+        self.completion = nil
+        completion(.failure(error))
     }
 }
