@@ -19,7 +19,8 @@ import Testing
 ///
 /// The model server (`model_server.py PORT MODEL VERSION CONTROL`) is steered by files in
 /// the control directory named `VERSION.FLAG`: `crash` (exit 3 at start), `unready`
-/// (readiness answers 503), `hold` (inference waits until the file is removed),
+/// (readiness answers 503), `hold` (inference waits until the file is removed), `drop`
+/// (inference is read and the connection closed without a byte of answer),
 /// `ignore-term` (SIGTERM is noted and ignored). It writes `VERSION.got-term` on SIGTERM.
 /// Its inference answer names its version (`model_version`), as a V2 server does.
 final class DataPlaneFixture: @unchecked Sendable {
@@ -65,6 +66,9 @@ final class DataPlaneFixture: @unchecked Sendable {
                 self.answer(503 if flag("unready") else 200, {"ready": not flag("unready")})
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if flag("drop"):
+                    self.close_connection = True
+                    return
                 while flag("hold"):
                     time.sleep(0.02)
                 self.answer(200, {"model_name": model, "model_version": version,

@@ -48,6 +48,45 @@ struct GatewayUpstreamTests {
         }
     }
 
+    @Test("a model server that closes without answering: the request is sent once more to the other version and answered, a pinned one is 502 naming the version; the mirror copy of each is sent once, never retried, counted apart")
+    func unansweredRetriedBesideMirror() async throws {
+        try await DataPlaneFixture.with { plane in
+            try await plane.apply(#"""
+                {"revision":"r1","models":[{"name":"m","versions":[
+                  {"name":"v1","runtime":"test","artifact":"model.json"},{"name":"v2","runtime":"test","artifact":"model.json"},
+                  {"name":"v3","runtime":"test","artifact":"model.json"}],
+                  "route":{"weights":{"v1":50,"v2":50,"v3":0},"mirror":{"version":"v3","percent":100}}}]}
+                """#)
+            try await plane.stepUntil("all ready") { await plane.ready("v1", "v2", "v3") }
+            try plane.flag("v1", "drop")
+            let calls = 16
+            for _ in 0..<calls {
+                let answer = try await plane.infer()
+                #expect(answer.status == 200 && answer.servedBy == "v2" && answer.string("model_version") == "v2", "\(answer.text)")
+                #expect(answer.headers.first(name: "x-request-id")?.count == 32)
+            }
+            let pinned = try await plane.infer(version: "v1")
+            #expect(pinned.status == 502)
+            #expect(pinned.servedBy == "v1")
+            #expect(pinned.headers.first(name: "x-request-id")?.count == 32)
+            #expect(pinned.string("error")?.hasPrefix("model 'm' version 'v1' failed: connection closed before any answer") == true, "\(pinned.text)")
+            // Copies are answered after the caller's response: wait until all are counted.
+            var snapshot = plane.dataPlane.statistics.snapshot()
+            try await plane.stepUntil("copies counted", advancing: .zero) {
+                snapshot = plane.dataPlane.statistics.snapshot()
+                return snapshot.models["m"]?["v3"]?.mirrored ?? 0 >= calls + 1
+            }
+            let v1 = try #require(snapshot.models["m"]?["v1"])
+            let v2 = try #require(snapshot.models["m"]?["v2"])
+            let v3 = try #require(snapshot.models["m"]?["v3"])
+            #expect(v2.requests == calls && v2.errors == 0, "every unpinned call was answered by v2, once")
+            #expect(v1.requests >= 1 && v1.errors == v1.requests && v1.status["failed"] == v1.requests, "v1's attempts failed with no status")
+            #expect(v3.mirrored == calls + 1 && v3.mirroredStatus["2xx"] == calls + 1, "one copy per call, never retried")
+            #expect(v3.requests == 0)
+            #expect(v1.mirrored == 0 && v2.mirrored == 0)
+        }
+    }
+
     @Test("an inference body over 16 MiB is refused with 413 from its Content-Length, before any body byte is sent, and the connection closed; one of 16 MiB is forwarded")
     func requestTooLarge() async throws {
         try await DataPlaneFixture.with { plane in

@@ -40,7 +40,7 @@ enum UpstreamRequestWriter {
     private static func isReplaced(_ name: String) -> Bool {
         let count = name.utf8.count
         guard count == 14 || count == 4 || count == 17 else { return false }
-        let lower = name.lowercased()
-        return lower == "content-length" || lower == "host" || lower == "transfer-encoding"
+        return HTTP1Syntax.equalsLowercase(name, "content-length") || HTTP1Syntax.equalsLowercase(name, "host")
+            || HTTP1Syntax.equalsLowercase(name, "transfer-encoding")
     }
 }
