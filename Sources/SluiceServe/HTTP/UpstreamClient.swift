@@ -184,7 +184,9 @@ private final class LoopPool: @unchecked Sendable {
         if let connection = takeIdle(address) {
             connection.handler.send(request, timeout: timeout) { result in
                 // A kept-alive connection the server closed while idle: nothing was
-                // answered, so sending again on a fresh connection is safe.
+                // answered, so sending once more is safe: on the next usable idle
+                // connection if any (it may be stale too; then the gateway's own retry
+                // decides), else on a new one.
                 if retryStale, case .failure(.unanswered) = result {
                     self.send(request, to: address, timeout: timeout, retryStale: false, completion: completion)
                     return
