@@ -79,6 +79,7 @@ struct ConfigBuilder {
         if let value = duration(serve["upstreamTimeout"]) { config.upstreamTimeout = value }
         if let count = integer(serve["maxProcesses"], in: 1...10_000) { config.maxProcesses = count }
         if let count = integer(serve["maxMirroredInFlight"], in: 1...100_000) { config.maxMirroredInFlight = count }
+        if let count = integer(serve["eventLoops"], in: 1...256) { config.eventLoops = count }
         if let monitoring = serve["monitoring"] { readMonitoring(monitoring, into: &config) }
     }
 

@@ -61,6 +61,9 @@ public enum ConfigSchema {
             FieldSchema(
                 "maxMirroredInFlight", .integer(minimum: 1, maximum: 100_000), default: "`64`",
                 "Mirrored copies (a route's mirror, a shadow step's copies) each version may have in flight at once; a copy over the cap is not sent and counts as shed (`sluice_shadow_shed_total`), so a slow or stuck mirror target costs callers nothing (docs/serve.md, Mirroring and shadow pairing)."),
+            FieldSchema(
+                "eventLoops", .integer(minimum: 1, maximum: 256), default: "one per CPU core",
+                "Threads the data plane serves on (its listeners, the connections to model servers, the supervisor), like nginx's `worker_processes`. Fewer than the cores leaves CPU to model servers on the same machine, and cuts the gateway's CPU per request (fewer wakeups between threads) at the cost of its peak throughput (Benchmarks/README.md, hot path slice 8: one loop on 2 cores, 0.87x the CPU per request and 0.92x the requests a second)."),
             FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
             FieldSchema(
                 "feedback", .object(feedback), default: "a generated token",

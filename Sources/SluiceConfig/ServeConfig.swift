@@ -38,6 +38,9 @@ public struct ServeConfig: Sendable {
     public var maxMirroredInFlight = ServeConfig.defaultMaxMirroredInFlight
     /// The default: 64 copies in flight per version.
     public static let defaultMaxMirroredInFlight = 64
+    /// Event-loop threads of the data plane (`serve.eventLoops`): its listeners, the upstream
+    /// connections and the supervisor share them. Nil: one per CPU core.
+    public var eventLoops: Int?
     /// Length of one monitoring bucket (`serve.monitoring.bucket`): the finest span the
     /// controller's monitor windows are built from.
     public var monitoringBucket: SluiceCore.Duration = .seconds(10)

@@ -79,7 +79,7 @@ public actor DataPlane {
         monitoring = MonitoringRecorder(bucketSeconds: bucket, retainedBuckets: max(1, Int(config.monitoringRetention.milliseconds / 1000) / bucket),
             sketchedPerSecond: config.sketchedPerSecond)
         predictions = PredictionLog(capacity: config.rememberedPredictions)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, System.coreCount))
+        group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoops ?? max(1, System.coreCount))
         client = UpstreamClient(group: group)
         supervisor = Supervisor(
             config: config, client: client, eventLoop: group.next(), routes: routes, log: log, clock: clock, cgroups: contained)

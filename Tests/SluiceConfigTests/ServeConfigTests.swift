@@ -168,6 +168,18 @@ struct ServeConfigTests: ConfigParsing {
         ])
     }
 
+    @Test("serve.eventLoops: one per core by default, 1 to 256, with errors at the field")
+    func eventLoops() throws {
+        #expect(try parse("serve: {}\n").eventLoops == nil)
+        #expect(try parse("serve:\n  eventLoops: 1\n").eventLoops == 1)
+        #expect(problems("serve:\n  eventLoops: 0\n") == [
+            "sluice.yaml:2:15: serve.eventLoops: 0 is out of range; expected an integer from 1 to 256",
+        ])
+        #expect(problems("serve:\n  eventLoops: all\n") == [
+            "sluice.yaml:2:15: serve.eventLoops: expected an integer from 1 to 256; found the string \"all\"",
+        ])
+    }
+
     @Test("numbers and booleans written without quotes in commands, env and names are read as their text")
     func unquotedScalars() throws {
         let config = try parse("""
