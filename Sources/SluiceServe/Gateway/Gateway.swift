@@ -31,8 +31,8 @@ final class Gateway: HTTPResponder {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
     ]
 
-    /// Bit n set: some hop-by-hop name is n bytes long (a test per header without hashing).
-    private static let hopByHopLengths: UInt64 = hopByHop.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
+    /// ``hopByHop`` with its length filter, for a test per header without hashing.
+    private static let hopByHopNames = FieldNameSet(hopByHop.sorted())
 
     init(
         routes: RoutingTableBox,
@@ -320,10 +320,7 @@ final class Gateway: HTTPResponder {
     }
 
     private static func isHopByHop(_ name: String) -> Bool {
-        // Cheap length filter before the case-insensitive comparison.
-        let length = name.utf8.count
-        guard length < 64, hopByHopLengths & 1 << UInt64(length) != 0 else { return false }
-        return hopByHop.contains(where: { equalsLowercase(name, $0) })
+        hopByHopNames.contains(name)
     }
 
     /// Sends to one target, counting it in flight and recording statistics; `completion` gets

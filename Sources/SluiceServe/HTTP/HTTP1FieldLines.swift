@@ -135,4 +135,10 @@ package struct FieldNameSet: Sendable {
         }
         return false
     }
+
+    /// Whether `name` is one of the names, in any letter case.
+    func contains(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { contains(UnsafeRawBufferPointer($0), 0..<$0.count) }
+    }
 }
