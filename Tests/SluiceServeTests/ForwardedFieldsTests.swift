@@ -23,8 +23,9 @@ struct ForwardedFieldsTests {
 
     /// What the server's writer writes of `lines` forwarded by the gateway.
     static func written(_ lines: HTTP1FieldLines) -> String {
+        let forwarded = ForwardedFields(lines, dropping: Gateway.droppedFromAnswers)
         var buffer = ByteBuffer()
-        ForwardedFields(lines, dropping: Gateway.droppedFromAnswers).write(to: &buffer)
+        buffer.writeHead(maximumBytes: forwarded.maximumBytes) { forwarded.write(to: &$0) }
         return String(buffer: buffer)
     }
 
@@ -67,7 +68,8 @@ struct ForwardedFieldsTests {
         // The writer drops framing names whatever the gateway's set says.
         var buffer = ByteBuffer()
         let lines = try Self.fields("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nconnection: close\r\nx-a: 1\r\n\r\n")
-        ForwardedFields(lines, dropping: FieldNameSet([])).write(to: &buffer)
+        let forwarded = ForwardedFields(lines, dropping: FieldNameSet([]))
+        buffer.writeHead(maximumBytes: forwarded.maximumBytes) { forwarded.write(to: &$0) }
         #expect(String(buffer: buffer) == "x-a: 1\r\n")
     }
 

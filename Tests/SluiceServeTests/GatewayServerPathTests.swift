@@ -146,12 +146,29 @@ struct GatewayServerPathTests {
         }
     }
 
-    @Test("numbers are written in decimal as String(_:) writes them")
+    @Test("numbers are written in decimal as String(_:) writes them, within the writer's bound")
     func decimals() {
         for value in [0, 1, 9, 10, 99, 100, 200, 404, 12_345, 1 << 20, Int(Int32.max), Int.max] {
-            var buffer = ByteBuffer()
-            RequestHandler.writeDecimal(value, to: &buffer)
-            #expect(String(buffer: buffer) == String(value))
+            var buffer = ByteBuffer(string: "x")
+            buffer.writeHead(maximumBytes: HeadBytesWriter.maximumDecimalBytes) { $0.appendDecimal(value) }
+            #expect(String(buffer: buffer) == "x" + String(value))
         }
+    }
+
+    @Test("a head is written piece by piece after what the buffer holds, strings of any form included")
+    func headPieces() {
+        let composed = "caf\u{E9}"  // precomposed é: two UTF-8 bytes
+        let suffix = String("xx-long-header-value-beyond-fifteen-bytes".dropFirst(3))
+        var buffer = ByteBuffer(string: "AB")
+        buffer.writeHead(maximumBytes: 64) { head in
+            head.append("GET ")
+            head.append(composed)
+            head.append(UInt8(ascii: " "))
+            head.append(suffix)
+            head.append(UnsafeRawBufferPointer(start: nil, count: 0))
+            head.append("")
+            head.appendDecimal(7)
+        }
+        #expect(String(buffer: buffer) == "ABGET caf\u{E9} long-header-value-beyond-fifteen-bytes7")
     }
 }

@@ -66,7 +66,7 @@ package struct ForwardedFields: Sendable {
 
     /// Writes the kept fields. A line already in the form `name: value` CRLF (the usual one) is
     /// copied with the kept lines next to it in one write; another is written in parts.
-    package func write(to buffer: inout ByteBuffer) {
+    func write(to head: inout HeadBytesWriter) {
         lines.bytes.withUnsafeReadableBytes { bytes in
             // Kept lines in their final form, next to each other in `bytes`, not yet written.
             var run = 0..<0
@@ -83,21 +83,21 @@ package struct ForwardedFields: Sendable {
                     if run.upperBound == name.lowerBound, !run.isEmpty {
                         run = run.lowerBound..<lineEnd
                     } else {
-                        if !run.isEmpty { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run])) }
+                        if !run.isEmpty { head.append(UnsafeRawBufferPointer(rebasing: bytes[run])) }
                         run = name.lowerBound..<lineEnd
                     }
                     continue
                 }
                 if !run.isEmpty {
-                    buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run]))
+                    head.append(UnsafeRawBufferPointer(rebasing: bytes[run]))
                     run = 0..<0
                 }
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[name]))
-                buffer.writeStaticString(": ")
-                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[value]))
-                buffer.writeStaticString("\r\n")
+                head.append(UnsafeRawBufferPointer(rebasing: bytes[name]))
+                head.append(": ")
+                head.append(UnsafeRawBufferPointer(rebasing: bytes[value]))
+                head.append("\r\n")
             }
-            if !run.isEmpty { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[run])) }
+            if !run.isEmpty { head.append(UnsafeRawBufferPointer(rebasing: bytes[run])) }
         }
     }
 

@@ -310,32 +310,37 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private func write(_ response: ServerResponse, for request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
         guard !closing else { return }
         let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
-        let forwardedBytes = response.forwarded?.maximumBytes ?? 0
-        var buffer = context.channel.allocator.buffer(capacity: 160 + forwardedBytes + bodyBytes + response.headers.count * 48)
+        // Status line, forwarded fields, own fields, `content-length` and `connection` lines, CRLF.
+        var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0)
+        for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
+        headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 28
+        var buffer = context.channel.allocator.buffer(capacity: headBytes + bodyBytes)
         let http10 = request.version.minor == 0 && request.version.major == 1
-        if response.status == .ok {
-            buffer.writeStaticString(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
-        } else {
-            buffer.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
-            Self.writeDecimal(Int(response.status.code), to: &buffer)
-            buffer.writeStaticString(" ")
-            buffer.writeString(response.status.reasonPhrase)
-            buffer.writeStaticString("\r\n")
+        buffer.writeHead(maximumBytes: headBytes) { head in
+            if response.status == .ok {
+                head.append(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
+            } else {
+                head.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+                head.appendDecimal(Int(response.status.code))
+                head.append(" ")
+                head.append(response.status.reasonPhrase)
+                head.append("\r\n")
+            }
+            // Copied from the model server's bytes, without hop-by-hop, framing and the gateway's names.
+            response.forwarded?.write(to: &head)
+            for (name, value) in response.headers {
+                // Never forward a header that could split the response, nor one we set below.
+                guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
+                if Self.isFraming(name) { continue }
+                head.append(name)
+                head.append(": ")
+                head.append(value)
+                head.append("\r\n")
+            }
+            head.append("content-length: ")
+            head.appendDecimal(response.body?.readableBytes ?? 0)
+            head.append(keepAlive ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
         }
-        // Copied from the model server's bytes, without hop-by-hop, framing and the gateway's names.
-        response.forwarded?.write(to: &buffer)
-        for (name, value) in response.headers {
-            // Never forward a header that could split the response, nor one we set below.
-            guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
-            if Self.isFraming(name) { continue }
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
-        }
-        buffer.writeStaticString("content-length: ")
-        Self.writeDecimal(response.body?.readableBytes ?? 0, to: &buffer)
-        buffer.writeStaticString(keepAlive ? "\r\nconnection: keep-alive\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
         if bodyBytes > 0, var body = response.body {
             buffer.writeBuffer(&body)
         }
@@ -364,19 +369,4 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    /// Writes a non-negative `value` in decimal, without making a string of it.
-    static func writeDecimal(_ value: Int, to buffer: inout ByteBuffer) {
-        precondition(value >= 0, "a length or status is never negative")
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int.max has 19 digits
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { bytes in
-            var rest = value
-            repeat {
-                count += 1
-                bytes[24 - count] = UInt8(48 + rest % 10)
-                rest /= 10
-            } while rest > 0
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[(24 - count)...]))
-        }
-    }
 }

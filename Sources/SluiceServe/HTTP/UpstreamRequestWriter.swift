@@ -14,22 +14,28 @@ enum UpstreamRequestWriter {
     static func encode(_ request: UpstreamRequest, host: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         let body = request.body
         let bodyBytes = body?.readableBytes ?? 0
-        var buffer = allocator.buffer(capacity: 96 + request.uri.utf8.count + request.headers.count * 48 + bodyBytes)
-        buffer.writeString(request.method.rawValue)
-        buffer.writeStaticString(" ")
-        buffer.writeString(request.uri)
-        buffer.writeStaticString(" HTTP/1.1\r\n")
-        for (name, value) in request.headers where !isReplaced(name) {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        // `METHOD uri HTTP/1.1` CRLF, `name: value` CRLF per field, the two framing lines, CRLF.
+        var headBytes = request.method.rawValue.utf8.count + request.uri.utf8.count + 11
+        for (name, value) in request.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
+        headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 8 + host.utf8.count + 4
+        var buffer = allocator.buffer(capacity: headBytes + bodyBytes)
+        buffer.writeHead(maximumBytes: headBytes) { head in
+            head.append(request.method.rawValue)
+            head.append(" ")
+            head.append(request.uri)
+            head.append(" HTTP/1.1\r\n")
+            for (name, value) in request.headers where !isReplaced(name) {
+                head.append(name)
+                head.append(": ")
+                head.append(value)
+                head.append("\r\n")
+            }
+            head.append("content-length: ")
+            head.appendDecimal(bodyBytes)
+            head.append("\r\nhost: ")
+            head.append(host)
+            head.append("\r\n\r\n")
         }
-        buffer.writeStaticString("content-length: ")
-        buffer.writeString(String(bodyBytes))
-        buffer.writeStaticString("\r\nhost: ")
-        buffer.writeString(host)
-        buffer.writeStaticString("\r\n\r\n")
         if var body {
             buffer.writeBuffer(&body)
         }
