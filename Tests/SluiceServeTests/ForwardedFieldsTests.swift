@@ -29,12 +29,12 @@ struct ForwardedFieldsTests {
         return String(buffer: buffer)
     }
 
-    /// What the `HTTPHeaders` path wrote of the same fields: without hop-by-hop names and the
-    /// gateway's (compared lowercased), then the writer's framing check, each `name: value` CRLF.
+    /// What the `HTTPHeaders` path wrote of the same fields: `forwardableFields` without the
+    /// gateway's names, then the writer's framing check, each `name: value` CRLF.
     static func writtenBefore(_ headers: HTTPHeaders) -> String {
-        let dropped = Gateway.hopByHop.union(Gateway.setOnResponses)
-        return headers.filter { !dropped.contains($0.name.lowercased()) && !RequestHandler.isFraming($0.name) }
-            .map { "\($0.name): \($0.value)\r\n" }.joined()
+        Gateway.forwardableFields(headers, without: Gateway.setOnResponses, reserving: 0)
+            .filter { !RequestHandler.isFraming($0.0) }
+            .map { "\($0.0): \($0.1)\r\n" }.joined()
     }
 
     @Test("kept fields keep their order and repeats; hop-by-hop, framing and the gateway's names are dropped in any letter case")

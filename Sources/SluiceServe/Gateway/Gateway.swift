@@ -31,6 +31,8 @@ final class Gateway: HTTPResponder {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
     ]
 
+    /// ``hopByHop`` with its length filter, for a test per header without hashing.
+    private static let hopByHopNames = FieldNameSet(hopByHop.sorted())
 
     init(
         routes: RoutingTableBox,
@@ -206,18 +208,16 @@ final class Gateway: HTTPResponder {
         // own id travels beside it and can never name (and replace) another caller's.
         let requestID = RequestID.generate()
         let clientID = headers.first(name: "x-request-id")
-        // The caller's fields go out as parsed, less those named in `omittedFromRequests`.
-        var added: [(String, String)] = []
-        added.reserveCapacity(Self.setOnRequests.count)
-        added.append(("x-request-id", requestID))
-        if let clientID { added.append(("x-client-request-id", clientID)) }
+        var upstreamFields = Self.forwardableFields(headers, without: Self.setOnRequests, reserving: Self.setOnRequests.count)
+        upstreamFields.append(("x-request-id", requestID))
+        if let clientID { upstreamFields.append(("x-client-request-id", clientID)) }
         if let remote = request.remoteAddress {
             let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
-            added.append(("x-forwarded-for", forwarded))
+            upstreamFields.append(("x-forwarded-for", forwarded))
         }
         let upstreamRequest = UpstreamRequest(
-            method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath, headers: headers,
-            omitting: Self.omittedFromRequests, added: added, body: request.body)
+            method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath, headers: HTTPHeaders(upstreamFields),
+            body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
             completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
@@ -289,15 +289,38 @@ final class Gateway: HTTPResponder {
     static let setOnRequests = ["x-request-id", "x-client-request-id", "x-forwarded-for"]
     /// The headers the gateway sets on its answers (any the model server sent are dropped).
     static let setOnResponses = ["x-sluice-model", "x-sluice-version", "x-request-id", "x-client-request-id"]
-    /// The caller's fields never forwarded to model servers: hop-by-hop and ``setOnRequests``.
-    static let omittedFromRequests = FieldNameSet(hopByHop.sorted() + setOnRequests)
     /// The model server's fields never forwarded to the caller: hop-by-hop and ``setOnResponses``.
     static let droppedFromAnswers = FieldNameSet(hopByHop.sorted() + setOnResponses)
+
+    /// `headers` without the hop-by-hop ones and without those named in `replaced` (which
+    /// the caller adds itself), copied in one pass: removing each in turn (`replaceOrAdd`)
+    /// scanned and copied the list once per name.
+    static func forwardable(_ headers: HTTPHeaders, without replaced: [String]) -> HTTPHeaders {
+        HTTPHeaders(forwardableFields(headers, without: replaced, reserving: 0))
+    }
+
+    /// ``forwardable(_:without:)`` as name/value pairs, with room for `extra` more, to be
+    /// made into `HTTPHeaders` at once: `HTTPHeaders.add` checks each name again and grows
+    /// its list one field at a time. The names come from a parsed head (tokens: the server's
+    /// parser or NIO's response decoder checked every byte), and the server's writer still
+    /// drops any field with a CR or LF.
+    static func forwardableFields(_ headers: HTTPHeaders, without replaced: [String], reserving extra: Int) -> [(String, String)] {
+        var kept: [(String, String)] = []
+        kept.reserveCapacity(headers.count + extra)
+        for (name, value) in headers where !isHopByHop(name) && !replaced.contains(where: { equalsLowercase(name, $0) }) {
+            kept.append((name, value))
+        }
+        return kept
+    }
 
     /// Whether `name` equals `lowercase` (an all-lowercase name) ignoring ASCII case, without
     /// allocating a lowercased copy of `name`.
     static func equalsLowercase(_ name: String, _ lowercase: String) -> Bool {
         HTTP1Syntax.equalsLowercase(name, lowercase)
+    }
+
+    private static func isHopByHop(_ name: String) -> Bool {
+        hopByHopNames.contains(name)
     }
 
     /// Sends to one target, counting it in flight and recording statistics; `completion` gets

@@ -40,14 +40,6 @@ struct HeadBytesWriter {
         }
     }
 
-    /// Writes `name: value` CRLF.
-    mutating func appendField(_ name: String, _ value: String) {
-        append(name)
-        append(": ")
-        append(value)
-        append("\r\n")
-    }
-
     /// Copies one byte.
     @inline(__always)
     mutating func append(_ byte: UInt8) {

@@ -332,7 +332,10 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
                 // Never forward a header that could split the response, nor one we set below.
                 guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
                 if Self.isFraming(name) { continue }
-                head.appendField(name, value)
+                head.append(name)
+                head.append(": ")
+                head.append(value)
+                head.append("\r\n")
             }
             head.append("content-length: ")
             head.appendDecimal(response.body?.readableBytes ?? 0)

@@ -9,23 +9,12 @@ package struct UpstreamRequest: Sendable {
     package var method: HTTPMethod
     package var uri: String
     package var headers: HTTPHeaders
-    /// Names in ``headers`` that are not written, in any letter case (the gateway passes the
-    /// caller's headers as they were parsed and leaves out hop-by-hop and its own names here,
-    /// instead of copying the rest into new `HTTPHeaders`).
-    package var omitting: FieldNameSet?
-    /// Fields written after ``headers``: the gateway's own.
-    package var added: [(String, String)]
     package var body: ByteBuffer?
 
-    package init(
-        method: HTTPMethod, uri: String, headers: HTTPHeaders, omitting: FieldNameSet? = nil, added: [(String, String)] = [],
-        body: ByteBuffer?
-    ) {
+    package init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer?) {
         self.method = method
         self.uri = uri
         self.headers = headers
-        self.omitting = omitting
-        self.added = added
         self.body = body
     }
 }
