@@ -5,7 +5,7 @@
 # <not supported>). Kernel time (system calls, wakeups) is not counted: gateway-cpu.sh
 # measures that.
 #
-#   SLUICE=.build-perf/release/sluice REQUESTS=2000 Benchmarks/gateway-instructions.sh
+#   SLUICE=.build-perf/release/sluice Benchmarks/gateway-instructions.sh
 #   SLUICE=/tmp/before SLUICE_B=/tmp/after COMPARE_NGINX=1 FLOOR=path/to/gateway-floor Benchmarks/gateway-instructions.sh
 #
 # It starts (on 127.0.0.1 only, under Benchmarks/.work/gateway-instructions/) one nginx with
@@ -14,7 +14,7 @@
 # (and SLUICE_B, a second binary, when set), with COMPARE_NGINX=1 an nginx reverse proxy
 # with the same config as gateway-cpu.sh's but one process (`master_process off`), with
 # FLOOR= the NIO floor (Benchmarks/GatewayFloor). Each target gets WARMUP requests
-# (valgrind translates code on first use), its counters zeroed (`callgrind_control -z`),
+# (valgrind translates code on first use; see below for why so many), its counters zeroed (`callgrind_control -z`),
 # REQUESTS requests over CONNECTIONS keep-alive connections from one Python client, a dump
 # (`callgrind_control -d`), and its instructions (Ir) divided by REQUESTS. The counts are
 # repeatable to a fraction of a percent, so a change of a few hundred instructions per
@@ -27,9 +27,15 @@
 # libdispatch's is read-only, which crashes valgrind when the process first calls
 # `dispatch_main`).
 #
+# Under valgrind the gateway answers ~300 requests a second, a hundredth of its rate outside,
+# so what is budgeted per second must be scaled down to stay the same share of requests:
+# SKETCHED_PER_SECOND defaults to 2 (the default 200 a second at ~30,000 requests a second
+# sketches 0.7% of them; 200 here would sketch two thirds). The per-version sample reservoir
+# (512 rows, never reset) admits most requests of a young version: WARMUP=20000 leaves ~2.5%.
+#
 # Environment (defaults): SLUICE (the release binary of .build-perf), SLUICE_B (unset),
-# SLUICE_B_ENV (NAME=VALUE words for SLUICE_B), COMPARE_NGINX=0, FLOOR (unset), REQUESTS=2000,
-# WARMUP=300, CONNECTIONS=4, PREDICTIONS=100000, SKETCHED_PER_SECOND=200, SKETCH_INPUTS
+# SLUICE_B_ENV (NAME=VALUE words for SLUICE_B), COMPARE_NGINX=0, FLOOR (unset), REQUESTS=3000,
+# WARMUP=20000, CONNECTIONS=4, PREDICTIONS=100000, SKETCHED_PER_SECOND=2, SKETCH_INPUTS
 # (empty), SHADOW=0, UPSTREAM1_PORT=9411, UPSTREAM2_PORT=9412, GATEWAY_PORT=9413, ADMIN_PORT=9414.
 set -euo pipefail
 
@@ -39,11 +45,11 @@ SLUICE_B="${SLUICE_B:-}"
 SLUICE_B_ENV="${SLUICE_B_ENV:-}"
 COMPARE_NGINX="${COMPARE_NGINX:-0}"
 FLOOR="${FLOOR:-}"
-REQUESTS="${REQUESTS:-2000}"
-WARMUP="${WARMUP:-300}"
+REQUESTS="${REQUESTS:-3000}"
+WARMUP="${WARMUP:-20000}"
 CONNECTIONS="${CONNECTIONS:-4}"
 PREDICTIONS="${PREDICTIONS:-100000}"
-SKETCHED_PER_SECOND="${SKETCHED_PER_SECOND:-200}"
+SKETCHED_PER_SECOND="${SKETCHED_PER_SECOND:-2}"
 SKETCH_INPUTS="${SKETCH_INPUTS:-}"
 SHADOW="${SHADOW:-0}"
 UPSTREAM1_PORT="${UPSTREAM1_PORT:-9411}"
