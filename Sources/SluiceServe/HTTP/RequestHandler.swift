@@ -344,8 +344,9 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         if bodyBytes > 0, var body = response.body {
             buffer.writeBuffer(&body)
         }
+        // A kept-alive connection needs no word of the write's end: no promise is made for it.
+        guard !keepAlive else { return context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(buffer))
-        guard !keepAlive else { return }
         // The last answer: stop writing, drop whatever the client still sends for a
         // moment (so it reads the answer instead of a reset), then close.
         closing = true
