@@ -129,6 +129,10 @@ import Testing
         #"{"name":"a","shape":[1],"datatype":7,"data":[1]}"#, #"{"name":"m","shape":[2,3],"data":[[1,2,3],[4,5,6]]}"#,
         #"{"name":"m","shape":[2,3],"data":[1,2,3,4,5,6]}"#, #"{"name":"m","shape":[3,1],"data":[[1],[2],[3]]}"#,
         #"{"name":"m","shape":[2,3],"data":[[1,2],[3,4,5,6]]}"#, #"[1]"#, #""t""#, #"null"#, #"{}"#,
+        " { \"name\" : \"w\" ,\n \"shape\" : [ 2 ,\t1 ] , \"datatype\" : \"BYTES\" , \"data\" : [ [ 1.5 ] , [ \"x\" ] ] } ",
+        #"{"name":"a","shape":[2,1e0],"data":[[1],[2]]}"#, #"{"name":"a","shape":[1,-0.0],"data":[]}"#,
+        #"{"name":"a","shape":[1,2,"x"],"data":[1,2]}"#, #"{"name":"a","shape":[0.5e1],"data":[1,2,3,4,5]}"#,
+        #"{"nam":"a","names":"b","shape":[1],"data":[1]}"#, #"{"name":"a","shape":[1],"dat":[1],"data":[2]}"#,
     ])
     func tensors(tensor: String) {
         let ok = #"{"name":"ok","shape":[1],"datatype":"FP32","data":[7]}"#

@@ -93,7 +93,9 @@ extension JSONParser.Cursor {
 
         init(_ bytes: UnsafeBufferPointer<UInt8>) {
             self.bytes = bytes
-            ascii = !bytes.contains { $0 >= 0x80 }
+            var ascii = true
+            for byte in bytes where byte >= 0x80 { ascii = false }
+            self.ascii = ascii
         }
     }
 
@@ -161,17 +163,31 @@ extension JSONParser.Cursor {
     func key(_ key: Key, equals name: Name) -> Bool {
         let text = UnsafeBufferPointer(rebasing: bytes[(key.start + 1)..<(key.end - 1)])
         guard name.ascii, Self.isPlain(text) else { return decodedString(at: key.start) == String(decoding: name.bytes, as: UTF8.self) }
-        return text.elementsEqual(name.bytes)
+        return Self.same(text, name.bytes)
     }
 
     /// Whether the checked string `key` is `word` (ASCII), as `key(_:equals:)` compares.
     func key(_ key: Key, equals word: StaticString) -> Bool {
-        self.key(key, equals: Name(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)))
+        self.key(key, equals: Name(Self.bytes(of: word)))
     }
 
     /// Whether string bytes stand for themselves: no escape, nothing but ASCII.
     static func isPlain(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        !text.contains { $0 == UInt8(ascii: "\\") || $0 >= 0x80 }
+        // A loop, not `contains(where:)`: member names are a few bytes, read on every answer.
+        for byte in text where byte == UInt8(ascii: "\\") || byte >= 0x80 { return false }
+        return true
+    }
+
+    /// Whether two runs of bytes are the same.
+    static func same(_ text: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard text.count == other.count else { return false }
+        for offset in 0..<text.count where text[offset] != other[offset] { return false }
+        return true
+    }
+
+    /// The bytes of an ASCII literal.
+    static func bytes(of word: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
     }
 
     /// The string whose opening quote is at `start`, decoded as ``string()`` does.
@@ -201,10 +217,10 @@ extension JSONParser.Cursor {
             if Self.isPlain(text) {
                 // The usual case: one length test and a few bytes, no String.
                 switch text.count {
-                case 4 where members.name == nil && text.elementsEqual("name".utf8): members.name = value
-                case 4 where members.data == nil && text.elementsEqual("data".utf8): members.data = value
-                case 5 where members.shape == nil && text.elementsEqual("shape".utf8): members.shape = value
-                case 8 where members.datatype == nil && text.elementsEqual("datatype".utf8): members.datatype = value
+                case 4 where members.name == nil && Self.same(text, Self.bytes(of: "name")): members.name = value
+                case 4 where members.data == nil && Self.same(text, Self.bytes(of: "data")): members.data = value
+                case 5 where members.shape == nil && Self.same(text, Self.bytes(of: "shape")): members.shape = value
+                case 8 where members.datatype == nil && Self.same(text, Self.bytes(of: "datatype")): members.datatype = value
                 default: break
                 }
             } else if let decoded = cursor.decodedString(at: key.start) {
