@@ -1,130 +1,193 @@
 /// Reading features straight from a body's bytes: the gateway reads the answer of every
 /// request it remembers or sketches, and building a `JSONValue` tree (a box per value, a
 /// string per key) for the few members it needs cost more than the rest of the reading.
+/// One pass checks the document as ``JSONParser/validate(_:)`` does and finds the tensors
+/// on the way; only a wanted tensor's `shape` and `data` are read a second time.
 extension InferenceTensors {
     /// The features ``features(in:member:limit:)`` reads from the parsed `json`, read from
     /// its bytes without a tree; nil when `json` is not JSON (``JSONParser/validate(_:)``).
-    /// The whole document is checked first, so a body `JSONParser` refuses yields nil here
+    /// The whole document is checked, so a body `JSONParser` refuses yields nil here
     /// too, whatever its `member` holds; repeated names count at their first occurrence,
     /// as `JSONValue`'s subscript reads them.
     public static func features(
         inJSON json: UnsafeBufferPointer<UInt8>, member: String = "inputs", limit: Int = 64
     ) -> [(name: String, values: [FeatureValue])]? {
-        guard let kind = JSONParser.validate(json) else { return nil }
-        guard kind == .object else { return [] }
-        return features(inCheckedObject: json, member: member, limit: limit)
+        guard limit > 0 else { return JSONParser.validate(json) == nil ? nil : [] }
+        var features: [(name: String, values: [FeatureValue])] = []
+        let valid = forEachTensor(in: json, member: member) { tensor in
+            let room = limit - features.count
+            tensor?.appendFeatures(to: &features, limit: room)
+            return features.count < limit
+        }
+        return valid ? features : nil
     }
 
     /// ``features(inJSON:member:limit:)`` of a document the caller has already checked:
-    /// `JSONParser.validate(json)` must have answered `.object` (the navigation assumes it).
-    /// For callers whose type proves the check (the gateway's `CheckedJSONObject`).
+    /// `JSONParser.validate(json)` must have answered `.object`. For callers whose type
+    /// proves the check (the gateway's `CheckedJSONObject`).
     package static func features(
         inCheckedObject json: UnsafeBufferPointer<UInt8>, member: String, limit: Int
     ) -> [(name: String, values: [FeatureValue])] {
-        guard limit > 0 else { return [] }
-        var features: [(name: String, values: [FeatureValue])] = []
-        forEachTensor(inValidated: json, member: member) { tensor in
-            let room = limit - features.count
-            guard room > 0 else { return false }
-            if let tensor { features += tensor.features(limit: room) }
-            return true
-        }
-        return features
+        features(inJSON: json, member: member, limit: limit) ?? []
     }
 
     /// What ``firstOutput(in:)`` reads from the parsed `response`, read from its bytes
     /// without a tree; nil also when `response` is not JSON.
     public static func firstOutput(inJSON response: UnsafeBufferPointer<UInt8>) -> [FeatureValue]? {
-        guard JSONParser.validate(response) == .object else { return nil }
         var first: Tensor??
-        forEachTensor(inValidated: response, member: "outputs") { tensor in
+        guard forEachTensor(in: response, member: "outputs", { tensor in
             first = .some(tensor)
             return false
-        }
+        }) else { return nil }
         guard let tensor = first ?? nil else { return nil }
         return Self.compared(tensor.features(limit: 64))
     }
 
-    /// Calls `body` with each item of the array `member` of a checked object, read as a
-    /// tensor (nil where ``Tensor`` skips it), until `body` returns false.
-    private static func forEachTensor(inValidated json: UnsafeBufferPointer<UInt8>, member: String, _ body: (Tensor?) -> Bool) {
+    /// Checks `json` as ``JSONParser/validate(_:)`` does, and calls `body` with each item of
+    /// the array that is the first member named `member` of a top-level object, read as a
+    /// tensor (nil where ``Tensor`` skips it), until `body` returns false. False when `json`
+    /// is not JSON.
+    private static func forEachTensor(in json: UnsafeBufferPointer<UInt8>, member: String, _ body: (Tensor?) -> Bool) -> Bool {
         var cursor = JSONParser.Cursor(bytes: json)
         cursor.skipWhitespace()
-        guard let tensors = cursor.firstMember(member), json[tensors] == UInt8(ascii: "[") else { return }
-        cursor.index = tensors
-        cursor.forEachItem { cursor in body(cursor.tensor()) }
+        guard cursor.current == UInt8(ascii: "{") else { return JSONParser.validate(json) != nil }
+        var member = member
+        return member.withUTF8 { name in
+            let wanted = JSONParser.Cursor.Name(name)
+            var found = false
+            // The depths are those skipValue(depth: 0) gives the same values.
+            let object = cursor.checkedMembers(depth: 1) { cursor, key in
+                guard !found, cursor.key(key, equals: wanted) else { return cursor.skipValue(depth: 1) }
+                found = true
+                guard cursor.current == UInt8(ascii: "[") else { return cursor.skipValue(depth: 1) }
+                var reading = true
+                return cursor.checkedItems(depth: 2) { cursor in
+                    guard reading else { return cursor.skipValue(depth: 2) }
+                    guard cursor.current == UInt8(ascii: "{") else {
+                        guard cursor.skipValue(depth: 2) else { return false }
+                        reading = body(nil)
+                        return true
+                    }
+                    guard let members = cursor.tensorMembers(depth: 3) else { return false }
+                    let end = cursor.index
+                    reading = body(cursor.tensor(members))
+                    cursor.index = end
+                    return true
+                }
+            }
+            guard object else { return false }
+            cursor.skipWhitespace()
+            return cursor.index == json.count
+        }
     }
 }
 
-/// Navigation in a document already checked by ``JSONParser/validate(_:)``: the skips
-/// cannot fail, so their results are not looked at.
+/// Checked navigation: the same grammar and nesting bound as ``JSONParser/validate(_:)``'s
+/// skips, with the members and items handed to the caller.
 extension JSONParser.Cursor {
-    /// From an object's `{`: where the value of the first member named `name` starts; the
-    /// index is then past the object.
-    mutating func firstMember(_ name: String) -> Int? {
-        var found: Int?
-        forEachMember { cursor, key in
-            if found == nil, cursor.key(at: key, equals: name) { found = cursor.index }
-            _ = cursor.skipValue(depth: 0)
+    /// A name to compare member names with, its bytes borrowed.
+    struct Name {
+        let bytes: UnsafeBufferPointer<UInt8>
+        /// Whether it is ASCII, so that only the same bytes name it.
+        let ascii: Bool
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+            var ascii = true
+            for byte in bytes where byte >= 0x80 { ascii = false }
+            self.ascii = ascii
         }
-        return found
     }
 
-    /// From an object's `{` to past its `}`: `body` gets the index of each member's name
-    /// (its opening quote) with the cursor at its value, and must move past the value.
-    mutating func forEachMember(_ body: (inout Self, _ key: Int) -> Void) {
+    /// A member name's quotes: the opening one and the index past the closing one.
+    struct Key {
+        let start: Int
+        let end: Int
+    }
+
+    /// From an object's `{` at nesting `depth` (as skipValue's `skipObject(depth:)`): checks each
+    /// member's name, then calls `value` with the cursor at its value, which must check and move
+    /// past it at `depth` (false when it is not JSON). False when the object is not JSON.
+    mutating func checkedMembers(depth: Int, _ value: (inout Self, Key) -> Bool) -> Bool {
+        guard depth <= JSONParser.maximumDepth else { return false }
         index += 1
         skipWhitespace()
-        while current == UInt8(ascii: "\"") {
-            let key = index
-            _ = skipString()
+        if current == UInt8(ascii: "}") {
+            index += 1
+            return true
+        }
+        while true {
             skipWhitespace()
-            index += 1  // the colon
+            let start = index
+            guard current == UInt8(ascii: "\""), skipString() else { return false }
+            let key = Key(start: start, end: index)
             skipWhitespace()
-            body(&self, key)
+            guard current == UInt8(ascii: ":") else { return false }
+            index += 1
             skipWhitespace()
-            if current == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
+            guard value(&self, key) else { return false }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"): index += 1; return true
+            default: return false
             }
         }
-        index += 1  // the closing brace
     }
 
-    /// From an array's `[` to past its `]`: `body` is called at each item and moves past
-    /// it, or returns false to stop (the index is then past the array all the same).
-    mutating func forEachItem(_ body: (inout Self) -> Bool) {
-        let start = index
+    /// From an array's `[` at nesting `depth`: calls `item` at each item, which must check and
+    /// move past it at `depth`. False when the array is not JSON.
+    mutating func checkedItems(depth: Int, _ item: (inout Self) -> Bool) -> Bool {
+        guard depth <= JSONParser.maximumDepth else { return false }
         index += 1
         skipWhitespace()
-        while current != UInt8(ascii: "]") {
-            let item = index
-            guard body(&self) else {
-                index = start
-                _ = skipValue(depth: 0)
-                return
-            }
-            if index == item { _ = skipValue(depth: 0) }
+        if current == UInt8(ascii: "]") {
+            index += 1
+            return true
+        }
+        while true {
             skipWhitespace()
-            if current == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
+            guard item(&self) else { return false }
+            skipWhitespace()
+            switch current {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"): index += 1; return true
+            default: return false
             }
         }
-        index += 1
     }
 
-    /// Whether the member name at `key` (its opening quote) is `name`: compared as bytes
-    /// when it is plain ASCII, else decoded and compared as `String`s, as `JSONValue` does.
-    func key(at key: Int, equals name: String) -> Bool {
-        var end = key + 1
-        while bytes[end] != UInt8(ascii: "\"") {
-            // Escaped or non-ASCII: decoded, as the same bytes parsed would be.
-            if bytes[end] == UInt8(ascii: "\\") || bytes[end] >= 0x80 { return decodedString(at: key) == name }
-            end += 1
-        }
-        if name.utf8.contains(where: { $0 >= 0x80 }) { return decodedString(at: key) == name }
-        return UnsafeBufferPointer(rebasing: bytes[(key + 1)..<end]).elementsEqual(name.utf8)
+    /// Whether the checked member name `key` is `name`: compared as bytes when both are
+    /// plain ASCII, else decoded and compared as `String`s, as `JSONValue` does (a `String`
+    /// compares canonically: "\u{212A}" is "K").
+    func key(_ key: Key, equals name: Name) -> Bool {
+        let text = UnsafeBufferPointer(rebasing: bytes[(key.start + 1)..<(key.end - 1)])
+        guard name.ascii, Self.isPlain(text) else { return decodedString(at: key.start) == String(decoding: name.bytes, as: UTF8.self) }
+        return Self.same(text, name.bytes)
+    }
+
+    /// Whether the checked string `key` is `word` (ASCII), as `key(_:equals:)` compares.
+    func key(_ key: Key, equals word: StaticString) -> Bool {
+        self.key(key, equals: Name(Self.bytes(of: word)))
+    }
+
+    /// Whether string bytes stand for themselves: no escape, nothing but ASCII.
+    static func isPlain(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        // A loop, not `contains(where:)`: member names are a few bytes, read on every answer.
+        for byte in text where byte == UInt8(ascii: "\\") || byte >= 0x80 { return false }
+        return true
+    }
+
+    /// Whether two runs of bytes are the same.
+    static func same(_ text: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard text.count == other.count else { return false }
+        for offset in 0..<text.count where text[offset] != other[offset] { return false }
+        return true
+    }
+
+    /// The bytes of an ASCII literal.
+    static func bytes(of word: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
     }
 
     /// The string whose opening quote is at `start`, decoded as ``string()`` does.
@@ -134,89 +197,121 @@ extension JSONParser.Cursor {
         return try? copy.string()
     }
 
-    /// From an object's `{`: the tensor ``InferenceTensors/Tensor`` reads from the same
-    /// object parsed, or nil where it skips the tensor.
-    mutating func tensor() -> InferenceTensors.Tensor? {
-        guard current == UInt8(ascii: "{") else { return nil }
-        var name: Int?, shape: Int?, datatype: Int?, data: Int?
-        forEachMember { cursor, key in
-            if name == nil, cursor.key(at: key, equals: "name") { name = cursor.index }
-            else if shape == nil, cursor.key(at: key, equals: "shape") { shape = cursor.index }
-            else if datatype == nil, cursor.key(at: key, equals: "datatype") { datatype = cursor.index }
-            else if data == nil, cursor.key(at: key, equals: "data") { data = cursor.index }
-            _ = cursor.skipValue(depth: 0)
+    /// Where a tensor's members' values start: the first of each name.
+    struct TensorMembers {
+        var name: Int?
+        var shape: Int?
+        var datatype: Int?
+        var data: Int?
+    }
+
+    /// From a tensor object's `{` at nesting `depth`: checks it and moves past it, noting where
+    /// the first value of each member ``InferenceTensors/Tensor`` reads starts; nil when it is
+    /// not JSON.
+    mutating func tensorMembers(depth: Int) -> TensorMembers? {
+        var members = TensorMembers()
+        let valid = checkedMembers(depth: depth) { cursor, key in
+            let value = cursor.index
+            guard cursor.skipValue(depth: depth) else { return false }
+            let text = UnsafeBufferPointer(rebasing: cursor.bytes[(key.start + 1)..<(key.end - 1)])
+            if Self.isPlain(text) {
+                // The usual case: one length test and a few bytes, no String.
+                switch text.count {
+                case 4 where members.name == nil && Self.same(text, Self.bytes(of: "name")): members.name = value
+                case 4 where members.data == nil && Self.same(text, Self.bytes(of: "data")): members.data = value
+                case 5 where members.shape == nil && Self.same(text, Self.bytes(of: "shape")): members.shape = value
+                case 8 where members.datatype == nil && Self.same(text, Self.bytes(of: "datatype")): members.datatype = value
+                default: break
+                }
+            } else if let decoded = cursor.decodedString(at: key.start) {
+                switch decoded {
+                case "name" where members.name == nil: members.name = value
+                case "data" where members.data == nil: members.data = value
+                case "shape" where members.shape == nil: members.shape = value
+                case "datatype" where members.datatype == nil: members.datatype = value
+                default: break
+                }
+            }
+            return true
         }
-        let end = index
-        defer { index = end }
-        guard let name, bytes[name] == UInt8(ascii: "\""), let tensorName = decodedString(at: name),
-              let shape, let data, let dimensions = dimensions(at: shape),
-              let layout = InferenceTensors.Tensor.layout(dimensions)
+        return valid ? members : nil
+    }
+
+    /// The tensor ``InferenceTensors/Tensor`` reads from a checked object's `members`, or nil
+    /// where it skips the tensor. Moves the cursor anywhere.
+    mutating func tensor(_ members: TensorMembers) -> InferenceTensors.Tensor? {
+        guard let name = members.name, bytes[name] == UInt8(ascii: "\""), let tensorName = decodedString(at: name),
+              let shape = members.shape, let data = members.data, let layout = layout(at: shape)
         else { return nil }
         let (rows, columns, expected) = layout
         var bytesType = false
-        if let datatype, bytes[datatype] == UInt8(ascii: "\"") { bytesType = decodedString(at: datatype) == "BYTES" }
+        if let datatype = members.datatype, bytes[datatype] == UInt8(ascii: "\"") {
+            var copy = self
+            copy.index = datatype
+            _ = copy.skipString()
+            bytesType = key(Key(start: datatype, end: copy.index), equals: "BYTES")
+        }
         var leaves = InferenceTensors.Leaves(keep: min(rows, InferenceTensors.maximumValuesPerFeature) * columns, bytes: bytesType)
         index = data
         guard leaves.walk(&self, depth: 0), leaves.count == expected else { return nil }
         return InferenceTensors.Tensor(name: tensorName, columns: columns, single: columns == 1, values: leaves.kept)
     }
 
-    /// The shape at `start` as non-negative integers, as `Tensor.dimensions` reads it.
-    private func dimensions(at start: Int) -> [Int]? {
+    /// The layout of the checked shape at `start`, as `Tensor` reads it from the shape's
+    /// non-negative integers, without an array of them.
+    private func layout(at start: Int) -> (rows: Int, columns: Int, elements: Int)? {
         guard bytes[start] == UInt8(ascii: "[") else { return nil }
         var cursor = self
-        cursor.index = start
-        var dimensions: [Int] = []
-        var valid = true
-        cursor.forEachItem { cursor in
-            switch cursor.scalarNumber() {
-            case .int(let value)? where value >= 0:
-                dimensions.append(value)
-            case .double(let value)? where value >= 0 && value < 1e15 && value == value.rounded():
-                dimensions.append(Int(value))
-            default:
-                valid = false
+        cursor.index = start + 1
+        cursor.skipWhitespace()
+        var dimensions = (0, 0)
+        var count = 0
+        while cursor.current != UInt8(ascii: "]") {
+            // A third dimension is a rank no tensor here has, whatever it holds.
+            guard count < 2, let dimension = cursor.dimension() else { return nil }
+            if count == 0 { dimensions.0 = dimension } else { dimensions.1 = dimension }
+            count += 1
+            cursor.skipWhitespace()
+            if cursor.current == UInt8(ascii: ",") {
+                cursor.index += 1
+                cursor.skipWhitespace()
             }
-            return valid
         }
-        return valid ? dimensions : nil
+        guard count > 0 else { return nil }
+        return InferenceTensors.Tensor.layout(rows: dimensions.0, columns: count == 2 ? dimensions.1 : 1)
     }
 
-    /// A number as ``number()`` reads it (an `Int` when integral and in range), moving past
-    /// it; nil, without moving, at anything else.
-    mutating func scalarNumber() -> ScalarNumber? {
-        guard let first = current, first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return nil }
-        let start = index
-        _ = skipValue(depth: 0)
-        let range = UnsafeBufferPointer(rebasing: bytes[start..<index])
-        let text = String(decoding: range, as: UTF8.self)
-        let integral = !range.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
-        if integral, let value = Int(text) { return .int(value) }
-        return .double(Double(text) ?? .nan)
-    }
-
-    /// A JSON number, as `JSONValue` keeps it.
-    enum ScalarNumber {
-        case int(Int)
-        case double(Double)
+    /// A non-negative integral number, as `Tensor.dimensions` accepts one; nil at anything else.
+    private mutating func dimension() -> Int? {
+        switch scalarNumber() {
+        case .int(let value)? where value >= 0: value
+        case .double(let value)? where value >= 0 && value < 1e15 && value == value.rounded(): Int(value)
+        default: nil
+        }
     }
 }
 
 /// Leaves counted and kept from bytes, as walking the parsed value counts and keeps them.
 extension InferenceTensors.Leaves {
-    /// Visits the value at the cursor and moves past it; false when it holds anything
+    /// Visits the checked value at the cursor and moves past it; false when it holds anything
     /// but lists and scalars (the cursor is then anywhere).
     mutating func walk(_ cursor: inout JSONParser.Cursor, depth: Int) -> Bool {
         guard let byte = cursor.current else { return false }
         switch byte {
         case UInt8(ascii: "["):
             guard depth < Self.maximumDepth else { return false }
-            var valid = true
-            cursor.forEachItem { cursor in
-                valid = walk(&cursor, depth: depth + 1)
-                return valid
+            cursor.index += 1
+            cursor.skipWhitespace()
+            while cursor.current != UInt8(ascii: "]") {
+                guard walk(&cursor, depth: depth + 1) else { return false }
+                cursor.skipWhitespace()
+                if cursor.current == UInt8(ascii: ",") {
+                    cursor.index += 1
+                    cursor.skipWhitespace()
+                }
             }
-            return valid
+            cursor.index += 1
+            return true
         case UInt8(ascii: "{"), UInt8(ascii: "n"):
             return false
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
@@ -230,7 +325,7 @@ extension InferenceTensors.Leaves {
                 kept.append(.category(text))
             }
             count += 1
-            _ = cursor.skipValue(depth: 0)
+            _ = cursor.skipString()
             return true
         default:
             let wanted = count < keep

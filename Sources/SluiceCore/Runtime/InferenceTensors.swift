@@ -37,8 +37,7 @@ public enum InferenceTensors {
         for tensor in tensors {
             let room = limit - features.count
             guard room > 0 else { break }
-            guard let parsed = Tensor(tensor) else { continue }
-            features += parsed.features(limit: room)
+            Tensor(tensor)?.appendFeatures(to: &features, limit: room)
         }
         return features
     }
@@ -83,18 +82,30 @@ public enum InferenceTensors {
         /// any other rank, no columns, or a count that overflows.
         static func layout(_ dimensions: [Int]) -> (rows: Int, columns: Int, elements: Int)? {
             guard dimensions.count == 1 || dimensions.count == 2 else { return nil }
-            let rows = dimensions[0]
-            let columns = dimensions.count == 2 ? dimensions[1] : 1
+            return layout(rows: dimensions[0], columns: dimensions.count == 2 ? dimensions[1] : 1)
+        }
+
+        /// ``layout(_:)`` of a shape `[rows]` (`columns` 1) or `[rows, columns]`.
+        static func layout(rows: Int, columns: Int) -> (rows: Int, columns: Int, elements: Int)? {
             guard columns > 0 else { return nil }
             let (elements, overflow) = rows.multipliedReportingOverflow(by: columns)
             return overflow ? nil : (rows, columns, elements)
         }
 
         func features(limit: Int) -> [(name: String, values: [FeatureValue])] {
-            if single { return [(name, values)] }
-            return (0..<min(columns, limit)).map { column in
+            var features: [(name: String, values: [FeatureValue])] = []
+            appendFeatures(to: &features, limit: limit)
+            return features
+        }
+
+        /// Appends ``features(limit:)`` to `features` (no array of its own for the usual
+        /// single feature).
+        func appendFeatures(to features: inout [(name: String, values: [FeatureValue])], limit: Int) {
+            guard limit > 0 else { return }
+            if single { return features.append((name, values)) }
+            for column in 0..<min(columns, limit) {
                 let positions = stride(from: column, to: values.count, by: columns)
-                return ("\(name)[\(column)]", positions.map { values[$0] })
+                features.append(("\(name)[\(column)]", positions.map { values[$0] }))
             }
         }
 
