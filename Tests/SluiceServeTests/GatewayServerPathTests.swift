@@ -18,11 +18,15 @@ struct GatewayServerPathTests {
     }
 
     private func expectSameSegments(_ path: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-        let expected = path[...].split(separator: "/", omittingEmptySubsequences: true)
-        let segments = PathSegments(path[...])
+        // The path is the target up to its first '?'.
+        let expected = (path.firstIndex(of: "?").map { path[..<$0] } ?? path[...]).split(separator: "/", omittingEmptySubsequences: true)
+        let segments = PathSegments(target: path)
+        let query = PathSegments(target: path + "?q=/v2/x&y=?/")
         #expect(segments.count == expected.count, "count of \(path)", sourceLocation: sourceLocation)
+        #expect(query.count == expected.count, "count of \(path) with a query", sourceLocation: sourceLocation)
         for index in 0..<min(expected.count, PathSegments.capacity) {
-            #expect(segments[index] == expected[index], "segment \(index) of \(path)", sourceLocation: sourceLocation)
+            #expect(segments.string(index) == expected[index], "segment \(index) of \(path)", sourceLocation: sourceLocation)
+            #expect(query.string(index) == expected[index], "segment \(index) of \(path) with a query", sourceLocation: sourceLocation)
             #expect(segments.segment(index, is: "v2") == (expected[index] == "v2"), sourceLocation: sourceLocation)
             #expect(segments.segment(index, is: "models") == (expected[index] == "models"), sourceLocation: sourceLocation)
         }

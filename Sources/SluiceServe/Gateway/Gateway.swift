@@ -63,14 +63,7 @@ final class Gateway: HTTPResponder {
     /// Feedback and (when configured) `/metrics` need their token, checked on the head so
     /// an anonymous caller never gets a body read; feedback bodies are capped at 1 MiB.
     func screen(_ head: HTTPRequestHead) -> HeadDecision {
-        let uri = head.uri[...]
-        let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri
-        // Only a path whose last segment is `metrics` or `feedback` may need a token: any
-        // other (every inference request) is accepted without splitting the path, by its bytes.
-        var last = path.utf8[...]
-        while last.last == UInt8(ascii: "/") { last = last.dropLast() }
-        guard Self.hasSuffix(last, "metrics") || Self.hasSuffix(last, "feedback") else { return .accept(maximumBody: nil) }
-        let segments = PathSegments(path)
+        let segments = PathSegments(target: head.uri)
         if segments.count == 1, segments.segment(0, is: "metrics") {
             if let metricsToken, !metricsToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }
         } else if segments.count == 4, segments.segment(0, is: "v2"), segments.segment(1, is: "models"), segments.segment(3, is: "feedback") {
@@ -78,11 +71,6 @@ final class Gateway: HTTPResponder {
             return .accept(maximumBody: Self.maximumFeedbackBody)
         }
         return .accept(maximumBody: nil)
-    }
-
-    private static func hasSuffix(_ bytes: Substring.UTF8View.SubSequence, _ suffix: StaticString) -> Bool {
-        let count = suffix.utf8CodeUnitCount
-        return bytes.count >= count && bytes.suffix(count).elementsEqual(UnsafeBufferPointer(start: suffix.utf8Start, count: count))
     }
 
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
@@ -94,7 +82,7 @@ final class Gateway: HTTPResponder {
     /// Answers on the request's loop: at once for everything but a forwarded request, and
     /// for that from the upstream exchange's completion, which runs on the same loop.
     func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {
-        let segments = PathSegments(request.path)
+        let segments = PathSegments(target: request.head.uri)
         let method = request.head.method
         switch (method, segments.count) {
         case (.GET, 3) where segments.segment(0, is: "v2") && segments.segment(1, is: "health"):
@@ -115,16 +103,16 @@ final class Gateway: HTTPResponder {
         guard segments.count >= 3, segments.segment(0, is: "v2"), segments.segment(1, is: "models") else {
             return completion(.error(.notFound, "no route for \(method) \(request.path)"))
         }
-        let model = String(segments[2])
+        let model = segments.string(2)
         var restStart = 3
         var explicit: String?
         if segments.segment(3, is: "versions") {
             guard segments.count >= 5 else { return completion(.error(.notFound, "no route for \(request.path)")) }
-            explicit = String(segments[4])
+            explicit = segments.string(4)
             restStart = 5
         }
         guard segments.count - restStart <= 1 else { return completion(.error(.notFound, "no route for \(request.path)")) }
-        let action = segments.count > restStart ? String(segments[restStart]) : nil
+        let action = segments.count > restStart ? segments.string(restStart) : nil
         switch (method, action) {
         case (.POST, "infer"):
             forward(request, model: model, explicit: explicit, sample: true, completion: completion)

@@ -1,69 +1,74 @@
-/// The non-empty segments of a request path split at "/", as `split(separator: "/",
-/// omittingEmptySubsequences: true)` gives them, found over the path's UTF-8 bytes: no array
-/// and no grapheme breaking per request. `count` counts every segment; only the first
-/// ``capacity`` are kept (no route of the gateway has more, and a longer path is refused
-/// on its count alone). The parser admits only visible ASCII in a request target, so byte
-/// and character boundaries agree.
+/// The non-empty segments of a request target's path (up to its `?`) split at "/", as
+/// `split(separator: "/", omittingEmptySubsequences: true)` gives them, found in one pass over
+/// the target's contiguous UTF-8: no array, no `Substring` indexing (a `Substring.UTF8View`
+/// walk and its comparisons cost ~4,000 instructions per request in callgrind,
+/// Benchmarks/README.md "Hot path, slice 12"). `count` counts every segment; only the first
+/// ``capacity`` are kept (no route of the gateway has more, and a longer path is refused on its
+/// count alone). The parser admits only visible ASCII in a request target, so byte and
+/// character boundaries agree.
 struct PathSegments {
     /// Segments kept (the longest route, `/v2/models/<m>/versions/<v>/<action>`, has six).
     static let capacity = 6
 
-    let path: Substring
+    /// The request target the segments were found in.
+    let target: String
     private(set) var count = 0
-    private var ranges: (Range<String.Index>, Range<String.Index>, Range<String.Index>, Range<String.Index>, Range<String.Index>, Range<String.Index>)
+    /// Start and end byte offsets of kept segment n at lanes 2n and 2n+1.
+    private var bounds = SIMD16<Int32>()
 
-    init(_ path: Substring) {
-        self.path = path
-        let empty = path.startIndex..<path.startIndex
-        ranges = (empty, empty, empty, empty, empty, empty)
-        let utf8 = path.utf8
-        let slash = UInt8(ascii: "/")
-        var index = utf8.startIndex
-        while index < utf8.endIndex {
-            if utf8[index] == slash {
-                index = utf8.index(after: index)
-                continue
+    init(target: String) {
+        self.target = target
+        var text = target
+        var bounds = SIMD16<Int32>()
+        var count = 0
+        text.withUTF8 { bytes in
+            let slash = UInt8(ascii: "/")
+            let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+            var index = 0
+            while index < end {
+                if bytes[index] == slash {
+                    index += 1
+                    continue
+                }
+                var stop = index + 1
+                while stop < end, bytes[stop] != slash { stop += 1 }
+                if count < Self.capacity {
+                    bounds[2 * count] = Int32(truncatingIfNeeded: index)
+                    bounds[2 * count + 1] = Int32(truncatingIfNeeded: stop)
+                }
+                count += 1
+                index = stop
             }
-            var end = utf8.index(after: index)
-            while end < utf8.endIndex, utf8[end] != slash { end = utf8.index(after: end) }
-            keep(index..<end)
-            index = end
         }
+        self.bounds = bounds
+        self.count = count
     }
 
-    private mutating func keep(_ range: Range<String.Index>) {
-        switch count {
-        case 0: ranges.0 = range
-        case 1: ranges.1 = range
-        case 2: ranges.2 = range
-        case 3: ranges.3 = range
-        case 4: ranges.4 = range
-        case 5: ranges.5 = range
-        default: break
-        }
-        count += 1
-    }
-
-    private func range(_ index: Int) -> Range<String.Index> {
+    private func range(_ index: Int) -> Range<Int> {
         precondition(index >= 0 && index < min(count, Self.capacity), "segment \(index) of \(count)")
-        switch index {
-        case 0: return ranges.0
-        case 1: return ranges.1
-        case 2: return ranges.2
-        case 3: return ranges.3
-        case 4: return ranges.4
-        default: return ranges.5
-        }
+        return Int(bounds[2 * index])..<Int(bounds[2 * index + 1])
     }
 
     /// Segment `index` (below `count` and ``capacity``).
-    subscript(index: Int) -> Substring { path[range(index)] }
+    func string(_ index: Int) -> String {
+        let range = range(index)
+        var text = target
+        return text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+    }
 
     /// Whether segment `index` exists and is exactly `literal`, compared as bytes.
     func segment(_ index: Int, is literal: StaticString) -> Bool {
         guard index < min(count, Self.capacity) else { return false }
-        let bytes = path.utf8[range(index)]
-        return bytes.count == literal.utf8CodeUnitCount
-            && bytes.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+        let range = range(index)
+        guard range.count == literal.utf8CodeUnitCount else { return false }
+        var text = target
+        return text.withUTF8 { bytes in
+            var offset = 0
+            for byte in bytes[range] {
+                guard byte == literal.utf8Start[offset] else { return false }
+                offset += 1
+            }
+            return true
+        }
     }
 }
