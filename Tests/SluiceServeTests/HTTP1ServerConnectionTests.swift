@@ -21,7 +21,14 @@ import Testing
 
         func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
             answered.withLockedValue { $0 += 1 }
-            let response = ServerResponse(status: .ok, body: ByteBuffer(string: "\(request.head.method.rawValue) \(request.head.uri) \(String(buffer: request.body))"))
+            var response = ServerResponse(status: .ok, body: ByteBuffer(string: "\(request.head.method.rawValue) \(request.head.uri) \(String(buffer: request.body))"))
+            if request.head.uri.contains("split") {
+                // A responder's fields that would end the line early, or frame the answer again.
+                response.headers = HTTPHeaders([
+                    ("x-ok", "1"), ("x-bad", "a\r\nset-cookie: evil=1"), ("x-bad\r\nset-cookie", "evil=2"), ("x-lf", "a\nevil=3"),
+                    ("x-cr", "a\revil=4"), ("Content-Length", "999"), ("TRANSFER-ENCODING", "chunked"), ("connection", "upgrade"), ("x-after", "2"),
+                ])
+            }
             guard request.head.uri.contains("hold") else { return request.eventLoop.makeSucceededFuture(response) }
             let promise = request.eventLoop.makePromise(of: ServerResponse.self)
             held.withLockedValue { $0.append((promise, response)) }
@@ -116,6 +123,16 @@ import Testing
         #expect(answer.contains("POST /c body"))
         #expect(answer.contains("content-length: 8\r\nconnection: keep-alive\r\n\r\nHTTP/1.0"), "HEAD: the length of the body it would have, no body")
         #expect(answer.hasSuffix("connection: close\r\n\r\nGET /old "))
+    }
+
+    @Test("a responder's field holding a CR or LF is never written (no response splitting), nor its framing fields; the others are")
+    func responseSplitting() throws {
+        let connection = try Connection()
+        let answer = try connection.send("GET /split HTTP/1.1\r\nHost: h\r\n\r\n")
+        let head = answer.components(separatedBy: "\r\n\r\n").first ?? ""
+        #expect(head == "HTTP/1.1 200 OK\r\nx-ok: 1\r\nx-after: 2\r\ncontent-length: 11\r\nconnection: keep-alive")
+        #expect(!answer.contains("evil"))
+        #expect(answer.hasSuffix("\r\n\r\nGET /split "))
     }
 
     @Test("requests beyond the pipeline depth wait, unparsed, and are answered in order once the held ones are")

@@ -330,7 +330,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             response.forwarded?.write(to: &head)
             for (name, value) in response.headers {
                 // Never forward a header that could split the response, nor one we set below.
-                guard !name.utf8.contains(where: { $0 == 13 || $0 == 10 }), !value.utf8.contains(where: { $0 == 13 || $0 == 10 }) else { continue }
+                guard !HTTP1Syntax.hasLineBreak(name), !HTTP1Syntax.hasLineBreak(value) else { continue }
                 if Self.isFraming(name) { continue }
                 head.append(name)
                 head.append(": ")
