@@ -23,11 +23,10 @@ struct MonitoringRing: Sendable {
     /// Runs `body` on the bucket that contains `now`, sealing the previous one if it ended.
     mutating func update(now: Int64, _ body: (inout MonitoringBucket) -> Void) {
         let start = now - now.modulo(Int64(bucketSeconds))
-        if let bucket = current, bucket.start != start {
-            seal(bucket, now: now)
-            current = nil
-        }
-        if current == nil {
+        // Only the start is read per request: binding `current` copied the whole bucket
+        // (its sketches' storage retained and released) on every request.
+        if current?.start != start {
+            if let ended = current { seal(ended, now: now) }
             current = MonitoringBucket(model: model, version: version, start: start, seconds: bucketSeconds)
             offered = 0
         }
