@@ -103,9 +103,12 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let context, !parsing else { return }
         parsing = true
         defer { parsing = false }
+        let depth = limits.pipelineDepth
         do {
             while !closing, !stopped {
-                if parser.isAtRequestStart, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth { return }
+                // The queue first: it is rarely full, and then the parser is not read twice
+                // per event (each read of a stored property is an exclusivity check).
+                if queue.count + (busy ? 1 : 0) >= depth, parser.isAtRequestStart { return }
                 guard let event = try parser.next() else { break }
                 switch event {
                 case .head(let parsed): received(parsed, context: context)
