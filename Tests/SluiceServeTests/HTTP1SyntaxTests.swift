@@ -134,12 +134,17 @@ import Testing
             "Host", "host", "HOST", "Hosts", "Content-Type", "content-type", "Content-type", "100-continue",
             "application/json", "application/jsoN", "gzip, deflate", "*/*", "*/+", "keep-alive", "identity",
             "", "caf\u{E9}", "x-request-id", "Authorization", "accept-encoding", "Accept-Encoding", "Expect",
+            "Accept-Encodinh", "closeX", "clos", "\u{0}\u{0}\u{0}\u{0}", "application/json1", "identit\u{0}",
         ]
         for text in texts {
-            let bytes = Array(("  " + text + "  ").utf8)
-            let made = bytes.withUnsafeBytes { HTTP1KnownText.string($0, 2..<(bytes.count - 2)) }
-            #expect(made == text)
-            #expect(Array(made.utf8) == Array(text.utf8))
+            // With room for two word loads after the text, and at the very end of the bytes.
+            for padding in ["  ", "  " + String(repeating: "x", count: 16), ""] {
+                let bytes = Array(("  " + text + padding).utf8)
+                let range = 2..<(2 + text.utf8.count)
+                let made = bytes.withUnsafeBytes { HTTP1KnownText.string($0, range) }
+                #expect(made == text)
+                #expect(Array(made.utf8) == Array(text.utf8))
+            }
         }
     }
 
