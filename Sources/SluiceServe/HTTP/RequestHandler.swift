@@ -104,16 +104,22 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         parsing = true
         defer { parsing = false }
         let depth = limits.pipelineDepth
+        // After a head or a body chunk the parser is inside a request, so the queue is only
+        // looked at between requests (each read of a stored property is an exclusivity check).
+        var betweenRequests = true
         do {
             while !closing, !stopped {
-                // The queue first: it is rarely full, and then the parser is not read twice
-                // per event (each read of a stored property is an exclusivity check).
-                if queue.count + (busy ? 1 : 0) >= depth, parser.isAtRequestStart { return }
+                if betweenRequests, queue.count + (busy ? 1 : 0) >= depth, parser.isAtRequestStart { return }
                 guard let event = try parser.next() else { break }
                 switch event {
-                case .head(let parsed): received(parsed, context: context)
-                case .body(let chunk): received(chunk)
-                case .end: receivedEnd(context: context)
+                case .head(let parsed):
+                    betweenRequests = false
+                    received(parsed, context: context)
+                case .body(let chunk):
+                    received(chunk)
+                case .end:
+                    betweenRequests = true
+                    receivedEnd(context: context)
                 }
             }
         } catch {
