@@ -103,23 +103,14 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard let context, !parsing else { return }
         parsing = true
         defer { parsing = false }
-        let depth = limits.pipelineDepth
-        // After a head or a body chunk the parser is inside a request, so the queue is only
-        // looked at between requests (each read of a stored property is an exclusivity check).
-        var betweenRequests = true
         do {
             while !closing, !stopped {
-                if betweenRequests, queue.count + (busy ? 1 : 0) >= depth, parser.isAtRequestStart { return }
+                if parser.isAtRequestStart, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth { return }
                 guard let event = try parser.next() else { break }
                 switch event {
-                case .head(let parsed):
-                    betweenRequests = false
-                    received(parsed, context: context)
-                case .body(let chunk):
-                    received(chunk)
-                case .end:
-                    betweenRequests = true
-                    receivedEnd(context: context)
+                case .head(let parsed): received(parsed, context: context)
+                case .body(let chunk): received(chunk)
+                case .end: receivedEnd(context: context)
                 }
             }
         } catch {
