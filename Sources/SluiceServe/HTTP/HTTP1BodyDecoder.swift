@@ -138,7 +138,7 @@ struct HTTP1BodyDecoder {
                 if lineFeed - 1 == lineStart { return (lineFeed + 1, 0, 0, 0) }
                 lines += 1
                 guard lines <= maximumLines else { throw .trailersTooLarge(limit: maximumBytes) }
-                _ = try HTTP1Syntax.fieldLine(bytes, from: lineStart, to: lineFeed - 1)
+                _ = try HTTP1Syntax.fieldLine(bytes, at: lineStart)
                 lineStart = lineFeed + 1
                 from = lineStart
             }

@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The field lines of a head as they arrived: the head's bytes and where each field's name and
-/// value lie in them. Every field was checked by ``HTTP1Syntax/fieldLine(_:from:to:)`` (a token
+/// value lie in them. Every field was checked by ``HTTP1Syntax/fieldLine(_:at:)`` (a token
 /// name; a value with no CR, LF or other control character, its surrounding whitespace left
 /// out), so the bytes can be copied into another head as they are (``ForwardedFields``) without
 /// making a `String` of each name and value. ``headers`` makes the `HTTPHeaders` view for the

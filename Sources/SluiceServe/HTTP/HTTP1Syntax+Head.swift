@@ -52,20 +52,19 @@ extension HTTP1Syntax {
     ) throws(HTTP1ParseError) {
         var index = start
         while index < end {
-            var lineEnd = index
-            while bytes[lineEnd] != lf { lineEnd += 1 }
-            let field = try fieldLine(bytes, from: index, to: lineEnd - 1)
+            let field = try fieldLine(bytes, at: index)
             if try !framing.note(bytes, name: field.name, value: field.value) {
                 try other(field.name, field.value)
             }
             each(field.name, field.value)
-            index = lineEnd + 1
+            index = field.next
         }
     }
 
     /// ``forEachField(_:from:to:framing:other:each:)`` into `HTTPHeaders`. `fieldLines` (the
     /// scan's count) sizes the list once; the pairs become `HTTPHeaders` at once, as its `add`
-    /// would re-check each name's bytes, already checked here.
+    /// would re-check each name's bytes, already checked here. Common names and values are
+    /// literals (``HTTP1KnownText``), not new strings.
     @inline(__always)
     static func readFields(
         _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
@@ -74,7 +73,7 @@ extension HTTP1Syntax {
         var fields: [(String, String)] = []
         fields.reserveCapacity(fieldLines)
         try forEachField(bytes, from: start, to: end, framing: &framing, other: other) { name, value in
-            fields.append((string(bytes, name), string(bytes, value)))
+            fields.append((HTTP1KnownText.string(bytes, name), HTTP1KnownText.string(bytes, value)))
         }
         return HTTPHeaders(fields)
     }
@@ -112,6 +111,7 @@ struct HTTP1FramingFields {
     private(set) var chunked = false
 
     /// Notes `bytes[name]: bytes[value]` if it is a framing field; false when it is not one.
+    @inline(__always)
     mutating func note(_ bytes: UnsafeRawBufferPointer, name: Range<Int>, value: Range<Int>) throws(HTTP1ParseError) -> Bool {
         switch name.count {
         case 14 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "content-length"):

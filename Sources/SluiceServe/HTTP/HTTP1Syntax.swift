@@ -7,19 +7,13 @@ enum HTTP1Syntax {
     static let tab: UInt8 = 9
     static let colon: UInt8 = 58
 
-    /// `tchar` of RFC 9110 §5.6.2, as a 128-bit mask.
-    private static let tokenMask: (low: UInt64, high: UInt64) = {
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        for byte in Array("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8) {
-            if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
-        }
-        return (low, high)
-    }()
-
+    /// Whether `byte` is a `tchar` of RFC 9110 §5.6.2 (`!#$%&'*+-.^_`|~`, digits, letters): a
+    /// 128-bit mask given as literals, so the test is a few instructions with no lazily
+    /// initialized global to check on each byte (`HTTP1SyntaxTests` checks the mask).
     @inline(__always)
     static func isToken(_ byte: UInt8) -> Bool {
-        byte < 64 ? tokenMask.low & (1 << UInt64(byte)) != 0 : byte < 128 && tokenMask.high & (1 << UInt64(byte - 64)) != 0
+        let mask: UInt64 = byte < 64 ? 0x03FF_6CFA_0000_0000 : 0x57FF_FFFF_C7FF_FFFE
+        return byte < 128 && (mask >> UInt64(byte & 63)) & 1 != 0
     }
 
     /// `field-vchar`, space or tab: anything but a control character (obs-text included).
@@ -28,33 +22,67 @@ enum HTTP1Syntax {
         byte >= 32 ? byte != 127 : byte == tab
     }
 
-    /// A field line `name ":" OWS value OWS` in `bytes[start..<end]` (CRLF excluded): the
-    /// name's and the trimmed value's ranges. Strict: no leading whitespace (obs-fold), no
-    /// whitespace before the colon, a token name, no control characters in the value.
+    /// A field line `name ":" OWS value OWS CRLF` starting at `start`: the name's and the
+    /// trimmed value's ranges, and where the next line starts (after the LF). Strict: no
+    /// leading whitespace (obs-fold), no whitespace before the colon, a token name, no control
+    /// character but tab in the value, the line ended by CRLF (a CR anywhere else is refused).
+    /// The value is searched 8 bytes at a time for its first control character, which is
+    /// where it ends. The caller knows that the line ends in CRLF within `bytes`; the reads
+    /// stay inside `bytes` all the same.
     static func fieldLine(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int
-    ) throws(HTTP1ParseError) -> (name: Range<Int>, value: Range<Int>) {
+        _ bytes: UnsafeRawBufferPointer, at start: Int
+    ) throws(HTTP1ParseError) -> (name: Range<Int>, value: Range<Int>, next: Int) {
+        let count = bytes.count
+        guard start < count else { throw .invalidHeaderName }
         let first = bytes[start]
         if first == space || first == tab { throw .obsoleteLineFolding }
         var index = start
-        while index < end, isToken(bytes[index]) { index += 1 }
-        guard index < end, index > start else { throw .invalidHeaderName }
+        while index < count, isToken(bytes[index]) { index += 1 }
+        guard index < count, index > start else { throw .invalidHeaderName }
         let separator = bytes[index]
         guard separator == colon else {
             throw separator == space || separator == tab ? .whitespaceBeforeColon : .invalidHeaderName
         }
         let name = start..<index
         index += 1
-        while index < end, bytes[index] == space || bytes[index] == tab { index += 1 }
+        while index < count, bytes[index] == space || bytes[index] == tab { index += 1 }
         let valueStart = index
-        var valueEnd = index
-        while index < end {
-            let byte = bytes[index]
-            guard isFieldValue(byte) else { throw .invalidHeaderValue }
-            index += 1
-            if byte != space, byte != tab { valueEnd = index }
+        // The value ends at its first control character other than tab, which must be the
+        // line's CR, followed by its LF.
+        var stop = firstControl(bytes, from: index)
+        while stop < count, bytes[stop] == tab { stop = firstControl(bytes, from: stop + 1) }
+        guard stop + 1 < count, bytes[stop] == cr, bytes[stop + 1] == lf else { throw .invalidHeaderValue }
+        var valueEnd = stop
+        while valueEnd > valueStart, bytes[valueEnd - 1] == space || bytes[valueEnd - 1] == tab { valueEnd -= 1 }
+        return (name, valueStart..<valueEnd, stop + 2)
+    }
+
+    /// The index of the first control character (below space, or DEL) at or after `from` in
+    /// `bytes`, or `bytes.count` when there is none. Eight bytes at a time: a byte below 0x20
+    /// sets its high bit in `(word - 0x20…) & ~word`, DEL in the same test for zero after
+    /// `word ^ 0x7F…`; a borrow only runs upwards from such a byte, so the lowest flagged byte
+    /// (the first in memory, the word being read little-endian) is exact.
+    @inline(__always)
+    static func firstControl(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
+        let count = bytes.count
+        var index = from
+        if let base = bytes.baseAddress {
+            while index &+ 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let deleted = word ^ 0x7F7F_7F7F_7F7F_7F7F
+                let flags =
+                    ((word &- 0x2020_2020_2020_2020) & ~word | (deleted &- 0x0101_0101_0101_0101) & ~deleted)
+                    & 0x8080_8080_8080_8080
+                if flags != 0 { return index + flags.trailingZeroBitCount >> 3 }
+                index += 8
+            }
         }
-        return (name, valueStart..<valueEnd)
+        while index < count {
+            let byte = bytes[index]
+            if byte < space || byte == 127 { return index }
+            index += 1
+        }
+        return count
     }
 
     /// Whether `bytes[range]` equals `lowercase` (ASCII letters folded; `lowercase` given in lower case).
@@ -104,20 +132,36 @@ enum HTTP1Syntax {
             && name.utf8.elementsEqual(lowercase.utf8) { $0 == $1 || ($0 >= 0x41 && $0 <= 0x5A && $0 | 0x20 == $1) }
     }
 
-    /// The next line end at or after `from` in `bytes[..<end]`: the index of its LF, which
-    /// must follow a CR (else `bareLineFeed`); nil when no LF has arrived yet.
+    /// The next line end at or after `from` in `bytes`: the index of its LF, which must follow
+    /// a CR (else `bareLineFeed`); nil when no LF has arrived yet. Eight bytes at a time (the
+    /// test for a zero byte after `word ^ 0x0A…`, exact for the lowest flagged byte).
     @inline(__always)
     static func lineFeed(_ bytes: UnsafeRawBufferPointer, from: Int, lineStart: Int) throws(HTTP1ParseError) -> Int? {
         var index = from
         let count = bytes.count
-        while index < count {
-            if bytes[index] == lf {
-                guard index > lineStart, bytes[index - 1] == cr else { throw .bareLineFeed }
-                return index
+        if let base = bytes.baseAddress {
+            while index &+ 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ 0x0A0A_0A0A_0A0A_0A0A
+                let flags = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+                if flags != 0 {
+                    index += flags.trailingZeroBitCount >> 3
+                    return try checkedLineFeed(bytes, index, lineStart: lineStart)
+                }
+                index += 8
             }
+        }
+        while index < count {
+            if bytes[index] == lf { return try checkedLineFeed(bytes, index, lineStart: lineStart) }
             index += 1
         }
         return nil
+    }
+
+    /// `index`, the place of an LF, if a CR of the same line comes before it.
+    @inline(__always)
+    private static func checkedLineFeed(_ bytes: UnsafeRawBufferPointer, _ index: Int, lineStart: Int) throws(HTTP1ParseError) -> Int {
+        guard index > lineStart, bytes[index - 1] == cr else { throw .bareLineFeed }
+        return index
     }
 
     /// A decimal length of 1 to 18 digits (so it cannot overflow), nothing else.

@@ -1,0 +1,200 @@
+import Testing
+
+@testable import SluiceServe
+
+/// The byte-level pieces both parsers share, checked against plain byte-by-byte definitions:
+/// the token mask given as literals, and the scans that read eight bytes at a time (a wrong
+/// flag there would let a control character or a bare LF through).
+@Suite("HTTP/1 syntax") struct HTTP1SyntaxTests {
+    /// `tchar` of RFC 9110 §5.6.2, spelled out.
+    static let tchars = Set(Array("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8))
+
+    static func isControl(_ byte: UInt8) -> Bool { byte < 32 || byte == 127 }
+
+    @Test("the token mask is exactly RFC 9110's tchar, for every byte")
+    func tokenMask() {
+        for byte in UInt8.min...UInt8.max {
+            #expect(HTTP1Syntax.isToken(byte) == Self.tchars.contains(byte), "byte \(byte)")
+        }
+    }
+
+    /// Bytes around every boundary the word tests could get wrong: controls, DEL, space,
+    /// obs-text on both sides of 0xA0 (where `word - 0x20…` sets a high bit), LF and CR.
+    static let probes: [UInt8] = [0, 9, 10, 13, 31, 32, 33, 0x7E, 0x7F, 0x80, 0x8A, 0x9F, 0xA0, 0xFF, 0x2A]
+
+    @Test("the first control character is found at every place, after any bytes, word-wise as byte by byte")
+    func firstControl() {
+        var generator = SplitMix64(state: 7)
+        for length in 0...40 {
+            for _ in 0..<60 {
+                // Mostly plain bytes, some probes, so a control byte is often late or absent.
+                let bytes: [UInt8] = (0..<length).map { _ in
+                    let pick = generator.next()
+                    return pick % 4 == 0 ? Self.probes[Int(pick >> 8) % Self.probes.count] : UInt8(truncatingIfNeeded: 32 + (pick >> 16) % 224)
+                }
+                for from in 0...length {
+                    let expected = bytes[from...].firstIndex(where: Self.isControl) ?? length
+                    let found = bytes.withUnsafeBytes { HTTP1Syntax.firstControl($0, from: from) }
+                    #expect(found == expected, "\(bytes) from \(from)")
+                }
+            }
+        }
+    }
+
+    @Test("every probe byte alone at every place of a 24-byte run")
+    func firstControlEachPlace() {
+        for probe in Self.probes {
+            for place in 0..<24 {
+                var bytes = [UInt8](repeating: 0xA5, count: 24)
+                bytes[place] = probe
+                let found = bytes.withUnsafeBytes { HTTP1Syntax.firstControl($0, from: 0) }
+                #expect(found == (Self.isControl(probe) ? place : 24), "\(probe) at \(place)")
+            }
+        }
+    }
+
+    @Test("a line feed is found at every place and must follow a CR of its line")
+    func lineFeed() throws {
+        for length in 1...30 {
+            for place in 0..<length {
+                for before in [UInt8(13), 32, 10] {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[place] = 10
+                    if place > 0 { bytes[place - 1] = before }
+                    let lineStart = 0
+                    let outcome = bytes.withUnsafeBytes { raw in
+                        Result { () throws(HTTP1ParseError) in try HTTP1Syntax.lineFeed(raw, from: 0, lineStart: lineStart) }
+                    }
+                    // The first LF is the one before it when `before` is itself an LF.
+                    let first = bytes.firstIndex(of: 10)!
+                    let valid = first > 0 && bytes[first - 1] == 13
+                    switch outcome {
+                    case .success(let index): #expect(valid && index == first, "\(bytes)")
+                    case .failure(let error): #expect(!valid && error == .bareLineFeed, "\(bytes)")
+                    }
+                }
+            }
+            let none = [UInt8](repeating: 13, count: length)
+            #expect(try none.withUnsafeBytes { try HTTP1Syntax.lineFeed($0, from: 0, lineStart: 0) } == nil)
+        }
+    }
+
+    /// The field line's name, trimmed value and next line start as text, or the error.
+    static func fieldLine(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { raw in
+            do {
+                let field = try HTTP1Syntax.fieldLine(raw, at: 0)
+                let name = String(decoding: bytes[field.name], as: UTF8.self)
+                let value = String(decoding: bytes[field.value], as: UTF8.self)
+                return "\(name)|\(value)|\(field.next)"
+            } catch {
+                return "\(error)"
+            }
+        }
+    }
+
+    @Test("field lines: whitespace around values, tabs and obs-text inside, and what is refused")
+    func fieldLines() {
+        #expect(Self.fieldLine("Host: a\r\nX: y\r\n") == "Host|a|9")
+        #expect(Self.fieldLine("a:\r\n") == "a||4")
+        #expect(Self.fieldLine("a: \t \r\n") == "a||7")
+        #expect(Self.fieldLine("long-name-here:  one\ttwo three four five six \t \r\n") == "long-name-here|one\ttwo three four five six|49")
+        #expect(Self.fieldLine("a: caf\u{E9} \u{80}\r\n") == "a|caf\u{E9} \u{80}|13")
+        #expect(Self.fieldLine(" a: b\r\n") == "obsoleteLineFolding")
+        #expect(Self.fieldLine("\ta: b\r\n") == "obsoleteLineFolding")
+        #expect(Self.fieldLine("a : b\r\n") == "whitespaceBeforeColon")
+        #expect(Self.fieldLine("a\t: b\r\n") == "whitespaceBeforeColon")
+        #expect(Self.fieldLine(": b\r\n") == "invalidHeaderName")
+        #expect(Self.fieldLine("a\r\n") == "invalidHeaderName")
+        #expect(Self.fieldLine("a(b): c\r\n") == "invalidHeaderName")
+        #expect(Self.fieldLine("a\rb: c\r\n") == "invalidHeaderName")
+        // A CR that does not end the line, anywhere in a value, long or short.
+        #expect(Self.fieldLine("a: b\rc\r\n") == "invalidHeaderValue")
+        #expect(Self.fieldLine("a: \rb\r\n") == "invalidHeaderValue")
+        #expect(Self.fieldLine("a: 0123456789abcdef\r0123\r\n") == "invalidHeaderValue")
+        #expect(Self.fieldLine("a: b\r\r\n") == "invalidHeaderValue")
+        for control in [UInt8](0..<32).filter({ $0 != 9 && $0 != 13 }) + [127] {
+            for place in 0..<20 {
+                var value = [UInt8](repeating: UInt8(ascii: "v"), count: 20)
+                value[place] = control
+                let text = "name: " + String(decoding: value, as: UTF8.self) + "\r\n"
+                #expect(Self.fieldLine(text) == "invalidHeaderValue", "\(control) at \(place)")
+            }
+        }
+        // No line end within the bytes: refused, never read past them.
+        #expect(Self.fieldLine("a: bbbbbbbbbbbbbbbbbbbb") == "invalidHeaderValue")
+        #expect(Self.fieldLine("a: b\r") == "invalidHeaderValue")
+        #expect(Self.fieldLine("aaaa") == "invalidHeaderName")
+    }
+
+    @Test("known field texts come back as the same text, near misses and others as they are")
+    func knownText() {
+        let texts = [
+            "Host", "host", "HOST", "Hosts", "Content-Type", "content-type", "Content-type", "100-continue",
+            "application/json", "application/jsoN", "gzip, deflate", "*/*", "*/+", "keep-alive", "identity",
+            "", "caf\u{E9}", "x-request-id", "Authorization", "accept-encoding", "Accept-Encoding", "Expect",
+            "Accept-Encodinh", "closeX", "clos", "\u{0}\u{0}\u{0}\u{0}", "application/json1", "identit\u{0}",
+        ]
+        for text in texts {
+            // With room for two word loads after the text, and at the very end of the bytes.
+            for padding in ["  ", "  " + String(repeating: "x", count: 16), ""] {
+                let bytes = Array(("  " + text + padding).utf8)
+                let range = 2..<(2 + text.utf8.count)
+                let made = bytes.withUnsafeBytes { HTTP1KnownText.string($0, range) }
+                #expect(made == text)
+                #expect(Array(made.utf8) == Array(text.utf8))
+            }
+        }
+    }
+
+    /// The field line reader as it was before it read eight bytes at a time (byte by byte,
+    /// over a line whose CRLF was found first): the reference the new one must agree with.
+    static func referenceFieldLine(_ bytes: [UInt8]) -> String {
+        let end = bytes.count - 2  // the line's CR; the generator ends every line in CRLF
+        let first = bytes[0]
+        if first == 32 || first == 9 { return "obsoleteLineFolding" }
+        var index = 0
+        while index < end, HTTP1SyntaxTests.tchars.contains(bytes[index]) { index += 1 }
+        guard index < end, index > 0 else { return "invalidHeaderName" }
+        guard bytes[index] == 58 else { return bytes[index] == 32 || bytes[index] == 9 ? "whitespaceBeforeColon" : "invalidHeaderName" }
+        let name = 0..<index
+        index += 1
+        while index < end, bytes[index] == 32 || bytes[index] == 9 { index += 1 }
+        let valueStart = index
+        var valueEnd = index
+        while index < end {
+            let byte = bytes[index]
+            guard byte == 9 || !isControl(byte) else { return "invalidHeaderValue" }
+            index += 1
+            if byte != 32, byte != 9 { valueEnd = index }
+        }
+        return "\(name)|\(valueStart..<valueEnd)|\(bytes.count)"
+    }
+
+    @Test("random field lines read the same as byte by byte, errors included")
+    func fieldLinesAgreeWithReference() {
+        // Token bytes, separators, whitespace, CR, controls, DEL and obs-text.
+        let alphabet: [UInt8] = Array("aZ09-_!~".utf8) + [58, 58, 32, 32, 9, 13, 0, 1, 27, 31, 127, 0x80, 0x9F, 0xA0, 0xC3, 0xFF, 40, 64, 44]
+        var generator = SplitMix64(state: 18)
+        for _ in 0..<40_000 {
+            let length = Int(generator.next() % 40)
+            var bytes: [UInt8] = (0..<length).map { _ in
+                let pick = generator.next()
+                // Mostly letters, so that many lines are valid and reach the value.
+                return pick % 3 == 0 ? alphabet[Int(pick >> 8) % alphabet.count] : UInt8(ascii: "a") + UInt8(pick >> 16 & 15)
+            }
+            if length > 2, generator.next() % 2 == 0 { bytes[Int(generator.next() % UInt64(length / 2 + 1))] = 58 }
+            bytes += [13, 10]
+            let new = bytes.withUnsafeBytes { raw in
+                do {
+                    let field = try HTTP1Syntax.fieldLine(raw, at: 0)
+                    return "\(field.name)|\(field.value)|\(field.next)"
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(new == Self.referenceFieldLine(bytes), "\(bytes)")
+        }
+    }
+}
