@@ -99,64 +99,6 @@ extension JSONParser.Cursor {
         }
     }
 
-    /// A member name's quotes: the opening one and the index past the closing one.
-    struct Key {
-        let start: Int
-        let end: Int
-    }
-
-    /// From an object's `{` at nesting `depth` (as skipValue's `skipObject(depth:)`): checks each
-    /// member's name, then calls `value` with the cursor at its value, which must check and move
-    /// past it at `depth` (false when it is not JSON). False when the object is not JSON.
-    mutating func checkedMembers(depth: Int, _ value: (inout Self, Key) -> Bool) -> Bool {
-        guard depth <= JSONParser.maximumDepth else { return false }
-        index += 1
-        skipWhitespace()
-        if current == UInt8(ascii: "}") {
-            index += 1
-            return true
-        }
-        while true {
-            skipWhitespace()
-            let start = index
-            guard current == UInt8(ascii: "\""), skipString() else { return false }
-            let key = Key(start: start, end: index)
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { return false }
-            index += 1
-            skipWhitespace()
-            guard value(&self, key) else { return false }
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return true
-            default: return false
-            }
-        }
-    }
-
-    /// From an array's `[` at nesting `depth`: calls `item` at each item, which must check and
-    /// move past it at `depth`. False when the array is not JSON.
-    mutating func checkedItems(depth: Int, _ item: (inout Self) -> Bool) -> Bool {
-        guard depth <= JSONParser.maximumDepth else { return false }
-        index += 1
-        skipWhitespace()
-        if current == UInt8(ascii: "]") {
-            index += 1
-            return true
-        }
-        while true {
-            skipWhitespace()
-            guard item(&self) else { return false }
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return true
-            default: return false
-            }
-        }
-    }
-
     /// Whether the checked member name `key` is `name`: compared as bytes when both are
     /// plain ASCII, else decoded and compared as `String`s, as `JSONValue` does (a `String`
     /// compares canonically: "\u{212A}" is "K").

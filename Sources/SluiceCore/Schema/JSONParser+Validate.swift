@@ -50,7 +50,25 @@ extension JSONParser.Cursor {
         return true
     }
 
+    /// The grammar of objects and arrays is ``checkedMembers(depth:_:)`` and
+    /// ``checkedItems(depth:_:)``, which the gateway's answer reader walks with callbacks.
     private mutating func skipObject(depth: Int) -> Bool {
+        checkedMembers(depth: depth) { cursor, _ in cursor.skipValue(depth: depth) }
+    }
+
+    private mutating func skipArray(depth: Int) -> Bool {
+        checkedItems(depth: depth) { $0.skipValue(depth: depth) }
+    }
+
+    /// A member name's quotes: the opening one and the index past the closing one.
+    struct Key {
+        let start: Int
+        let end: Int
+    }
+
+    /// From an object's `{` at nesting `depth`: checks each member's name, then calls `value` with the cursor at its value, which must check and move
+    /// past it at `depth` (false when it is not JSON). False when the object is not JSON.
+    mutating func checkedMembers(depth: Int, _ value: (inout Self, Key) -> Bool) -> Bool {
         guard depth <= JSONParser.maximumDepth else { return false }
         index += 1
         skipWhitespace()
@@ -60,12 +78,14 @@ extension JSONParser.Cursor {
         }
         while true {
             skipWhitespace()
+            let start = index
             guard current == UInt8(ascii: "\""), skipString() else { return false }
+            let key = Key(start: start, end: index)
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { return false }
             index += 1
             skipWhitespace()
-            guard skipValue(depth: depth) else { return false }
+            guard value(&self, key) else { return false }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
@@ -75,7 +95,9 @@ extension JSONParser.Cursor {
         }
     }
 
-    private mutating func skipArray(depth: Int) -> Bool {
+    /// From an array's `[` at nesting `depth`: calls `item` at each item, which must check and
+    /// move past it at `depth`. False when the array is not JSON.
+    mutating func checkedItems(depth: Int, _ item: (inout Self) -> Bool) -> Bool {
         guard depth <= JSONParser.maximumDepth else { return false }
         index += 1
         skipWhitespace()
@@ -85,7 +107,7 @@ extension JSONParser.Cursor {
         }
         while true {
             skipWhitespace()
-            guard skipValue(depth: depth) else { return false }
+            guard item(&self) else { return false }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
