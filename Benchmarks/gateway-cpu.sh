@@ -88,42 +88,15 @@ trap 'exit 130' INT TERM
 
 rm -rf "$WORK"
 mkdir -p "$WORK"/{upstreams,proxy,sluice,floor}/{logs,tmp}
-RESPONSE='{"model_name":"bench","outputs":[{"name":"predict","shape":[1],"datatype":"FP64","data":[0.5]}]}'
-REQUEST='{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}]}'
-server_block() {  # PORT NAME
-    printf '    server {\n        listen %s:%s backlog=4096;\n' "$HOST" "$1"
-    printf "        location = /v2/models/bench/infer { default_type application/json; add_header X-Served-By %s always; return 200 '%s'; }\n" "$2" "$RESPONSE"
-    printf "        location = /v2/health/ready { default_type application/json; return 200 '{\"ready\":true}'; }\n        location / { return 404; }\n    }\n"
-}
-nginx_conf() {  # DIR BLOCKS: an nginx config keeping everything under DIR, serving BLOCKS
-    local dir="$1"
-    cat <<CONF
-worker_processes auto;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $dir/tmp/body; proxy_temp_path $dir/tmp/proxy; fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi; scgi_temp_path $dir/tmp/scgi;
-$2
-}
-CONF
-}
+# shellcheck source=Benchmarks/gateway-fixture.sh
+source "$ROOT/Benchmarks/gateway-fixture.sh"
 D="$WORK/upstreams"
-nginx_conf "$D" "$(server_block "$UPSTREAM1_PORT" v1; server_block "$UPSTREAM2_PORT" v2)" > "$D/nginx.conf"
+nginx_conf "$D" "worker_processes auto;" "$(server_block "$UPSTREAM1_PORT" v1; server_block "$UPSTREAM2_PORT" v2)" > "$D/nginx.conf"
 nginx -p "$D" -c "$D/nginx.conf" -e "$D/logs/error.log" -g 'daemon off;' &
 PIDS+=("$!")
 if [ "$COMPARE_NGINX" = 1 ]; then
     P="$WORK/proxy"
-    nginx_conf "$P" "    upstream bench { server $HOST:$UPSTREAM1_PORT weight=9; server $HOST:$UPSTREAM2_PORT weight=1;
-                     keepalive 64; keepalive_requests 1000000; keepalive_timeout 300s; }
-    server {
-        listen $HOST:$NGINX_PORT backlog=4096;
-        location /v2/ { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
-    }" > "$P/nginx.conf"
+    nginx_conf "$P" "worker_processes auto;" "$(proxy_block "$NGINX_PORT")" > "$P/nginx.conf"
     nginx -p "$P" -c "$P/nginx.conf" -e "$P/logs/error.log" -g 'daemon off;' &
     PROXY_PID=$!; PIDS+=("$PROXY_PID")
 fi
@@ -144,26 +117,11 @@ fi
 
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
-ROUTE='{"weights":{"v1":90,"v2":10}}'
-[ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
-SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
 start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENV...: starts `sluice serve` (with ENV added) and sets the spec; sets STARTED_PID
     local dir="$1" binary="$2" port="$3" admin="$4"
     shift 4
     mkdir -p "$dir"
-    cat > "$dir/sluice.yaml" <<CONF
-serve:
-  listen: $HOST:$port
-  admin:
-    listen: $HOST:$admin
-    tokenEnv: SLUICE_BENCH_TOKEN
-  stateDirectory: ./state
-  artifactRoot: .
-  monitoring:
-    predictions: $PREDICTIONS
-    sketchedPerSecond: $SKETCHED_PER_SECOND
-runtimes: {}
-CONF
+    sluice_config "$port" "$admin" > "$dir/sluice.yaml"
     (cd "$dir" && exec env "$@" "$binary" serve --config sluice.yaml --quiet > stdout.log 2> stderr.log) &
     STARTED_PID=$!; PIDS+=("$STARTED_PID")
     wait_ready "$STARTED_PID" "$dir" 'sluice serve: inference on'

@@ -95,30 +95,8 @@ int sigsuspend(const sigset_t *mask) { sigset_t copy = *mask; return (int)syscal
 C
 cc -shared -fPIC -O2 "$WORK/sigsuspend-shim.c" -o "$WORK/sigsuspend-shim.so"
 
-RESPONSE='{"model_name":"bench","outputs":[{"name":"predict","shape":[1],"datatype":"FP64","data":[0.5]}]}'
-REQUEST='{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}]}'
-server_block() {  # PORT NAME
-    printf '    server {\n        listen %s:%s backlog=4096;\n' "$HOST" "$1"
-    printf "        location = /v2/models/bench/infer { default_type application/json; add_header X-Served-By %s always; return 200 '%s'; }\n" "$2" "$RESPONSE"
-    printf "        location = /v2/health/ready { default_type application/json; return 200 '{\"ready\":true}'; }\n        location / { return 404; }\n    }\n"
-}
-nginx_conf() {  # DIR PROCESS-LINES BLOCKS
-    local dir="$1"
-    cat <<CONF
-$2
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $dir/tmp/body; proxy_temp_path $dir/tmp/proxy; fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi; scgi_temp_path $dir/tmp/scgi;
-$3
-}
-CONF
-}
+# shellcheck source=Benchmarks/gateway-fixture.sh
+source "$ROOT/Benchmarks/gateway-fixture.sh"
 D="$WORK/upstreams"
 nginx_conf "$D" "worker_processes 2;" "$(server_block "$UPSTREAM1_PORT" v1; server_block "$UPSTREAM2_PORT" v2)" > "$D/nginx.conf"
 nginx -p "$D" -c "$D/nginx.conf" -e "$D/logs/error.log" -g 'daemon off;' &
@@ -126,9 +104,6 @@ PIDS+=("$!")
 
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
-ROUTE='{"weights":{"v1":90,"v2":10}}'
-[ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
-SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
 URL="http://$HOST:$GATEWAY_PORT/v2/models/bench/infer"
 
 GRIND_ENV=""
@@ -158,19 +133,7 @@ start_sluice() {  # NAME BINARY ENV...: `sluice serve` under callgrind (ENV: NAM
     local name="$1" binary="$2"
     shift 2
     mkdir -p "$WORK/$name"
-    cat > "$WORK/$name/sluice.yaml" <<CONF
-serve:
-  listen: $HOST:$GATEWAY_PORT
-  admin:
-    listen: $HOST:$ADMIN_PORT
-    tokenEnv: SLUICE_BENCH_TOKEN
-  stateDirectory: ./state
-  artifactRoot: .
-  monitoring:
-    predictions: $PREDICTIONS
-    sketchedPerSecond: $SKETCHED_PER_SECOND
-runtimes: {}
-CONF
+    sluice_config "$GATEWAY_PORT" "$ADMIN_PORT" > "$WORK/$name/sluice.yaml"
     GRIND_ENV="$*"
     grind "$name" "$binary" serve --config sluice.yaml --quiet
     GRIND_ENV=""
@@ -185,12 +148,7 @@ CONF
 start_nginx() {
     local P="$WORK/proxy"
     nginx_conf "$P" "master_process off;
-daemon off;" "    upstream bench { server $HOST:$UPSTREAM1_PORT weight=9; server $HOST:$UPSTREAM2_PORT weight=1;
-                     keepalive 64; keepalive_requests 1000000; keepalive_timeout 300s; }
-    server {
-        listen $HOST:$GATEWAY_PORT backlog=4096;
-        location /v2/ { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
-    }" > "$P/nginx.conf"
+daemon off;" "$(proxy_block "$GATEWAY_PORT")" > "$P/nginx.conf"
     grind nginx "$(command -v nginx)" -p "$P" -c "$P/nginx.conf" -e "$P/logs/error.log"
     wait_answers "$GRIND_PID" nginx
 }
