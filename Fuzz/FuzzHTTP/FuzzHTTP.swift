@@ -78,7 +78,9 @@ func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
                 switch event {
                 case .head(let parsed):
                     let head = parsed.head
-                    events.append("\(head.method) \(head.uri) \(head.version) \(head.headers) \(parsed.contentLength ?? -1) \(parsed.expectsContinue)")
+                    events.append(
+                        "\(head.method) \(head.uri) \(head.version) \(head.headers) \(parsed.contentLength ?? -1) \(parsed.expectsContinue) "
+                            + "\(head.isKeepAlive) \(forwarded(head.fields))")
                 case .body(let bytes):
                     body += bytes.readableBytesView
                 case .end:
@@ -94,12 +96,12 @@ func parse(_ bytes: UnsafeRawBufferPointer, chunk: Int) -> [String] {
     return events
 }
 
-/// The fields the gateway would copy from `response` into its answer, checked: written as a
-/// head they read back as exactly the kept fields (whole lines, nothing injected), none of them
-/// a dropped or framing name.
-func forwarded(_ response: HTTP1ResponseParser.Response) -> String {
-    let dropped = ["keep-alive", "te", "host", "x-request-id", "upgrade"]
-    let fields = ForwardedFields(response.fields, dropping: FieldNameSet(dropped))
+/// The fields the gateway would copy from a response into its answer, or from a request to the
+/// model server, checked: written as a head they read back as exactly the kept fields (whole
+/// lines, nothing injected), none of them a dropped, framing or host name.
+func forwarded(_ lines: HTTP1FieldLines) -> String {
+    let dropped = ["keep-alive", "te", "x-request-id", "upgrade"]
+    let fields = ForwardedFields(lines, dropping: FieldNameSet(dropped))
     var head = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
     fields.write(to: &head)
     head.writeString("\r\n")
@@ -117,7 +119,7 @@ func forwarded(_ response: HTTP1ResponseParser.Response) -> String {
     let kept = fields.headers.map { "\($0.name)=\($0.value)" }
     let back = reread.headers.map { "\($0.name)=\($0.value)" }
     if kept != back { fatalError("forwarded \(back) against kept \(kept)") }
-    let framing: Set<String> = ["content-length", "transfer-encoding", "connection"]
+    let framing: Set<String> = ["content-length", "transfer-encoding", "connection", "host"]
     if let name = reread.headers.map({ $0.name.lowercased() }).first(where: { dropped.contains($0) || framing.contains($0) }) {
         fatalError("forwarded a dropped field: \(name)")
     }
@@ -132,7 +134,7 @@ func readResponse(_ bytes: UnsafeRawBufferPointer, chunk: Int, toHEAD head: Bool
     parser.expectResponse(toHEAD: head)
     func describe(_ response: HTTP1ResponseParser.Response, reusable: Bool? = nil) -> String {
         let fields = response.headers.map { "\($0.name)=\($0.value)" }
-        return "\(response.version) \(response.status.code) \(fields) forwarded=\(forwarded(response)) reusable=\(reusable ?? response.reusable) body=\(Array(response.body.readableBytesView))"
+        return "\(response.version) \(response.status.code) \(fields) forwarded=\(forwarded(response.fields)) reusable=\(reusable ?? response.reusable) body=\(Array(response.body.readableBytesView))"
     }
     var offset = 0
     do {

@@ -1,28 +1,97 @@
+import NIOCore
 import NIOHTTP1
 import Testing
 
 @testable import SluiceServe
 
-/// The one-pass header copy the gateway forwards: hop-by-hop names and the names the
-/// gateway sets itself are dropped in any letter case, everything else is kept in order.
-@Suite("gateway: forwarded headers") struct GatewayHeaderTests {
-    @Test("hop-by-hop headers and the gateway's own are dropped in any case; the rest keep their order and repeats")
-    func forwardable() {
-        let headers: HTTPHeaders = [
-            "Host": "a", "X-Request-ID": "caller's", "accept": "1", "Connection": "keep-alive", "TRANSFER-ENCODING": "chunked",
-            "x-forwarded-for": "10.0.0.1", "Accept": "2", "Content-Length": "3", "x-request-idx": "kept", "Keep-Alive": "5", "TE": "x",
+/// The caller's fields go to the model server as the bytes it sent: hop-by-hop names, framing,
+/// `host` and the names the gateway sets itself are dropped in any letter case, everything
+/// else is kept in order with its repeats, and the gateway's own fields follow.
+@Suite("gateway: forwarded request headers") struct GatewayHeaderTests {
+    /// `text` (a whole request head) as the server's parser reads it.
+    static func head(_ text: String) throws -> RequestHead {
+        var parser = HTTP1RequestParser(maximumHeadBytes: 64 * 1024, maximumHeaderCount: 100)
+        var bytes = ByteBuffer(string: text)
+        parser.append(&bytes)
+        guard case .head(let parsed)? = try parser.next() else { throw HTTP1ParseError.invalidMethod }
+        return parsed.head
+    }
+
+    /// The head the gateway writes to the model server for `head`, with `own` fields after the copied ones.
+    static func upstreamHead(_ head: RequestHead, own: HTTPHeaders = [:]) -> String {
+        let request = UpstreamRequest(
+            method: head.method, uri: "/v2/models/m/infer", forwarded: ForwardedFields(head.fields, dropping: Gateway.droppedFromRequests),
+            headers: own, body: ByteBuffer(string: "{}"))
+        return String(buffer: UpstreamRequestWriter.encode(request, host: "127.0.0.1:9", allocator: ByteBufferAllocator()))
+    }
+
+    @Test("hop-by-hop, framing, host and the gateway's own names are dropped in any case; the rest keep their order, repeats and bytes")
+    func forwardable() throws {
+        let head = try Self.head(
+            "POST /v2/models/m/infer HTTP/1.1\r\nHost: a\r\nX-Request-ID: caller's\r\naccept: 1\r\nConnection: keep-alive\r\n"
+                + "x-forwarded-for: 10.0.0.1\r\nAccept:  2 \r\nContent-Length: 2\r\nx-request-idx: kept\r\nKeep-Alive: 5\r\nTE: x\r\n"
+                + "X-Client-Request-Id: forged\r\nUpgrade: h2c\r\nProxy-Authorization: p\r\nx-custom:\tcaf\u{e9}\r\n\r\n")
+        #expect(
+            Self.upstreamHead(head, own: ["x-request-id": "mine"])
+                == "POST /v2/models/m/infer HTTP/1.1\r\naccept: 1\r\nAccept: 2\r\nx-request-idx: kept\r\nx-custom: caf\u{e9}\r\n"
+                + "x-request-id: mine\r\ncontent-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}")
+        // The lookups read the same bytes, in any letter case, the first of repeats.
+        #expect(head.fields.first("x-request-id") == "caller's")
+        #expect(head.fields.first("X-FORWARDED-FOR") == "10.0.0.1")
+        #expect(head.fields.first("accept") == "1")
+        #expect(head.fields.first("x-custom") == "caf\u{e9}")
+        #expect(head.fields.first("x-missing") == nil)
+        #expect(head.fields.first("x-request-i") == nil)
+    }
+
+    @Test("a head made in process keeps only fields the parser would accept: no CR or LF can reach the model server")
+    func madeInProcess() {
+        let head = RequestHead(
+            HTTPRequestHead(
+                version: .http1_1, method: .POST, uri: "/",
+                headers: [
+                    "x-ok": " 1 ", "x-bad": "a\r\nevil: 1", "x-bad\r\nevil": "2", "x-lf": "a\nb", "x-cr": "a\rb", "": "empty", "x y": "3",
+                    "Host": "h", "x-after": "2",
+                ]))
+        #expect(head.headers.map { "\($0.name)=\($0.value)" } == ["x-ok=1", "Host=h", "x-after=2"])
+        #expect(Self.upstreamHead(head).hasPrefix("POST /v2/models/m/infer HTTP/1.1\r\nx-ok: 1\r\nx-after: 2\r\ncontent-length: 2\r\n"))
+    }
+
+    @Test("keep-alive as RFC 9112 §9.3 says: HTTP/1.1 unless close, HTTP/1.0 only with keep-alive, options in any case and list")
+    func keepAlive() throws {
+        let cases: [(String, Bool)] = [
+            ("GET / HTTP/1.1\r\nHost: a\r\n\r\n", true),
+            ("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", false),
+            ("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, CLOSE\r\n\r\n", false),
+            ("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\nconnection:  close \r\n\r\n", false),
+            ("GET / HTTP/1.1\r\nHost: a\r\nConnection: closed\r\n\r\n", true),
+            ("GET / HTTP/1.1\r\nHost: a\r\nConnection: ,,\r\n\r\n", true),
+            ("GET / HTTP/1.0\r\n\r\n", false),
+            ("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true),
+            ("GET / HTTP/1.0\r\nConnection: te,\tkeep-alive\r\n\r\n", true),
+            ("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", false),
         ]
-        let kept = Gateway.forwardable(headers, without: Gateway.setOnRequests)
-        #expect(kept.map { "\($0.name)=\($0.value)" } == ["accept=1", "Accept=2", "x-request-idx=kept"])
+        for (text, keepsAlive) in cases {
+            let head = try Self.head(text)
+            #expect(head.isKeepAlive == keepsAlive, "\(text)")
+            // NIO's reading of the same fields agrees.
+            #expect(HTTPRequestHead(version: head.version, method: head.method, uri: head.uri, headers: head.headers).isKeepAlive == keepsAlive, "\(text)")
+        }
     }
 
     @Test("the case-blind comparison folds only A-Z: other bytes one bit away from a letter or '-' do not match")
     func equalsLowercase() {
-        #expect(Gateway.equalsLowercase("Content-Length", "content-length"))
-        #expect(Gateway.equalsLowercase("HOST", "host"))
-        #expect(!Gateway.equalsLowercase("content\rlength", "content-length"))  // \r | 0x20 is '-'
-        #expect(!Gateway.equalsLowercase("@", "`"))
-        #expect(!Gateway.equalsLowercase("hosts", "host"))
-        #expect(!Gateway.equalsLowercase("hos", "host"))
+        #expect(HTTP1Syntax.equalsLowercase("Content-Length", "content-length"))
+        #expect(HTTP1Syntax.equalsLowercase("HOST", "host"))
+        #expect(!HTTP1Syntax.equalsLowercase("content\rlength", "content-length"))  // \r | 0x20 is '-'
+        #expect(!HTTP1Syntax.equalsLowercase("@", "`"))
+        #expect(!HTTP1Syntax.equalsLowercase("hosts", "host"))
+        #expect(!HTTP1Syntax.equalsLowercase("hos", "host"))
+        // Both sides folded when the other side is not known to be lower case.
+        let bytes: [UInt8] = Array("X-Request-ID".utf8)
+        let other: [UInt8] = Array("x-REQUEST-id".utf8)
+        #expect(bytes.withUnsafeBytes { b in other.withUnsafeBufferPointer { HTTP1Syntax.equalsIgnoringCase(b, 0..<12, $0) } })
+        let near: [UInt8] = Array("x-request-i@".utf8)
+        #expect(!bytes.withUnsafeBytes { b in near.withUnsafeBufferPointer { HTTP1Syntax.equalsIgnoringCase(b, 0..<12, $0) } })
     }
 }

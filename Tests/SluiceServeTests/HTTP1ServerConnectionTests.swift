@@ -15,7 +15,7 @@ import Testing
         let held = NIOLockedValueBox<[(EventLoopPromise<ServerResponse>, ServerResponse)]>([])
         let answered = NIOLockedValueBox(0)
 
-        func screen(_ head: HTTPRequestHead) -> HeadDecision {
+        func screen(_ head: RequestHead) -> HeadDecision {
             head.uri.hasPrefix("/secret") ? .refuse(.error(.unauthorized, "token needed")) : .accept(maximumBody: head.uri.hasPrefix("/small") ? 4 : nil)
         }
 

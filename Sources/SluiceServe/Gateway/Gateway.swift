@@ -31,9 +31,6 @@ final class Gateway: HTTPResponder {
         "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length",
     ]
 
-    /// ``hopByHop`` with its length filter, for a test per header without hashing.
-    private static let hopByHopNames = FieldNameSet(hopByHop.sorted())
-
     init(
         routes: RoutingTableBox,
         client: UpstreamClient,
@@ -62,12 +59,12 @@ final class Gateway: HTTPResponder {
 
     /// Feedback and (when configured) `/metrics` need their token, checked on the head so
     /// an anonymous caller never gets a body read; feedback bodies are capped at 1 MiB.
-    func screen(_ head: HTTPRequestHead) -> HeadDecision {
+    func screen(_ head: RequestHead) -> HeadDecision {
         let segments = PathSegments(target: head.uri)
         if segments.count == 1, segments.segment(0, is: "metrics") {
-            if let metricsToken, !metricsToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }
+            if let metricsToken, !metricsToken.admits(authorization: head.fields.first("authorization")) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }
         } else if segments.count == 4, segments.segment(0, is: "v2"), segments.segment(1, is: "models"), segments.segment(3, is: "feedback") {
-            if let feedbackToken, !feedbackToken.admits(head.headers) { return .refuse(BearerToken.unauthorized(realm: "sluice-feedback")) }
+            if let feedbackToken, !feedbackToken.admits(authorization: head.fields.first("authorization")) { return .refuse(BearerToken.unauthorized(realm: "sluice-feedback")) }
             return .accept(maximumBody: Self.maximumFeedbackBody)
         }
         return .accept(maximumBody: nil)
@@ -91,7 +88,7 @@ final class Gateway: HTTPResponder {
         case (.GET, 1) where segments.segment(0, is: "v2"):
             return completion(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
         case (.GET, 1) where segments.segment(0, is: "metrics"):
-            if let metricsToken, !metricsToken.admits(request.head.headers) {
+            if let metricsToken, !metricsToken.admits(authorization: request.head.fields.first("authorization")) {
                 return completion(BearerToken.unauthorized(realm: "sluice-metrics"))
             }
             var headers = HTTPHeaders()
@@ -117,7 +114,7 @@ final class Gateway: HTTPResponder {
         case (.POST, "infer"):
             forward(request, model: model, explicit: explicit, sample: true, completion: completion)
         case (.POST, "feedback") where explicit == nil:
-            if let feedbackToken, !feedbackToken.admits(request.head.headers) {
+            if let feedbackToken, !feedbackToken.admits(authorization: request.head.fields.first("authorization")) {
                 return completion(BearerToken.unauthorized(realm: "sluice-feedback"))
             }
             completion(feedback(request, model: model))
@@ -185,27 +182,29 @@ final class Gateway: HTTPResponder {
         } else {
             inferenceBody = nil
         }
-        let headers = request.head.headers
-        let pinned = explicit ?? headers.first(name: pinHeader)
+        let fields = request.head.fields
+        let pinned = explicit ?? fields.first(pinHeader)
         let target: UpstreamTarget
-        switch routes.target(pinned: pinned, header: { headers.first(name: $0) }) {
+        switch routes.target(pinned: pinned, header: { fields.first($0) }) {
         case .success(let chosen): target = chosen
         case .failure(let refusal): return completion(.error(Self.status(of: refusal), refusal.message(model: model)))
         }
         // The gateway always issues the id predictions are remembered under; a caller's
         // own id travels beside it and can never name (and replace) another caller's.
         let requestID = RequestID.generate()
-        let clientID = headers.first(name: "x-request-id")
-        var upstreamFields = Self.forwardableFields(headers, without: Self.setOnRequests, reserving: Self.setOnRequests.count)
-        upstreamFields.append(("x-request-id", requestID))
-        if let clientID { upstreamFields.append(("x-client-request-id", clientID)) }
+        let clientID = fields.first("x-request-id")
+        // The caller's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
+        var own: [(String, String)] = []
+        own.reserveCapacity(Self.setOnRequests.count)
+        own.append(("x-request-id", requestID))
+        if let clientID { own.append(("x-client-request-id", clientID)) }
         if let remote = request.remoteAddress {
-            let forwarded = headers.first(name: "x-forwarded-for").map { "\($0), \(remote)" } ?? remote
-            upstreamFields.append(("x-forwarded-for", forwarded))
+            let forwarded = fields.first("x-forwarded-for").map { "\($0), \(remote)" } ?? remote
+            own.append(("x-forwarded-for", forwarded))
         }
         let upstreamRequest = UpstreamRequest(
-            method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath, headers: HTTPHeaders(upstreamFields),
-            body: request.body)
+            method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
+            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), headers: HTTPHeaders(own), body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
             completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
@@ -221,7 +220,7 @@ final class Gateway: HTTPResponder {
             // The routes as they are now: the spec may have moved on while the request was
             // in flight (a version removed and stopped at its drain timeout).
             let current = self.routes.current.models[model] ?? routes
-            guard let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { headers.first(name: $0) }) else {
+            guard let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { fields.first($0) }) else {
                 finish(result, target, micros)
                 return
             }
@@ -279,37 +278,8 @@ final class Gateway: HTTPResponder {
     static let setOnResponses = ["x-sluice-model", "x-sluice-version", "x-request-id", "x-client-request-id"]
     /// The model server's fields never forwarded to the caller: hop-by-hop and ``setOnResponses``.
     static let droppedFromAnswers = FieldNameSet(hopByHop.sorted() + setOnResponses)
-
-    /// `headers` without the hop-by-hop ones and without those named in `replaced` (which
-    /// the caller adds itself), copied in one pass: removing each in turn (`replaceOrAdd`)
-    /// scanned and copied the list once per name.
-    static func forwardable(_ headers: HTTPHeaders, without replaced: [String]) -> HTTPHeaders {
-        HTTPHeaders(forwardableFields(headers, without: replaced, reserving: 0))
-    }
-
-    /// ``forwardable(_:without:)`` as name/value pairs, with room for `extra` more, to be
-    /// made into `HTTPHeaders` at once: `HTTPHeaders.add` checks each name again and grows
-    /// its list one field at a time. The names come from a parsed head (tokens: the server's
-    /// parser or NIO's response decoder checked every byte), and the server's writer still
-    /// drops any field with a CR or LF.
-    static func forwardableFields(_ headers: HTTPHeaders, without replaced: [String], reserving extra: Int) -> [(String, String)] {
-        var kept: [(String, String)] = []
-        kept.reserveCapacity(headers.count + extra)
-        for (name, value) in headers where !isHopByHop(name) && !replaced.contains(where: { equalsLowercase(name, $0) }) {
-            kept.append((name, value))
-        }
-        return kept
-    }
-
-    /// Whether `name` equals `lowercase` (an all-lowercase name) ignoring ASCII case, without
-    /// allocating a lowercased copy of `name`.
-    static func equalsLowercase(_ name: String, _ lowercase: String) -> Bool {
-        HTTP1Syntax.equalsLowercase(name, lowercase)
-    }
-
-    private static func isHopByHop(_ name: String) -> Bool {
-        hopByHopNames.contains(name)
-    }
+    /// The caller's fields never forwarded to the model server: hop-by-hop and ``setOnRequests``.
+    static let droppedFromRequests = FieldNameSet(hopByHop.sorted() + setOnRequests)
 
     /// Sends to one target, counting it in flight and recording statistics; `completion` gets
     /// the result and the time it took. For inference

@@ -29,6 +29,53 @@ package struct HTTP1FieldLines: Sendable {
     /// The number of fields.
     package var count: Int { fields.count }
 
+    /// Field lines written from `headers` (a head made in process: tests, internal callers),
+    /// `name: value` CRLF each. A field whose name is not a token or whose value holds a
+    /// control character (a CR or LF would end the line early) is left out: the lines hold
+    /// only what the parser would have accepted.
+    package init(_ headers: HTTPHeaders) {
+        var bytes = ByteBuffer()
+        var fields: [Field] = []
+        fields.reserveCapacity(headers.count)
+        for (name, value) in headers {
+            guard !name.isEmpty, name.utf8.allSatisfy(HTTP1Syntax.isToken) else { continue }
+            let trimmed = value.utf8.drop { $0 == HTTP1Syntax.space || $0 == HTTP1Syntax.tab }
+            let valueBytes = trimmed.reversed().drop { $0 == HTTP1Syntax.space || $0 == HTTP1Syntax.tab }.reversed()
+            guard valueBytes.allSatisfy(HTTP1Syntax.isFieldValue) else { continue }
+            let nameStart = bytes.writerIndex
+            bytes.writeString(name)
+            let nameEnd = bytes.writerIndex
+            bytes.writeStaticString(": ")
+            let valueStart = bytes.writerIndex
+            bytes.writeBytes(valueBytes)
+            let valueEnd = bytes.writerIndex
+            bytes.writeStaticString("\r\n")
+            fields.append(Field(nameStart: UInt32(nameStart), nameEnd: UInt32(nameEnd), valueStart: UInt32(valueStart), valueEnd: UInt32(valueEnd)))
+        }
+        self.init(bytes: bytes, fields: fields)
+    }
+
+    init(bytes: ByteBuffer, fields: [Field]) {
+        self.bytes = bytes
+        self.fields = fields
+    }
+
+    /// The value of the first field named `name` (in any letter case), made into a `String`
+    /// only when there is one.
+    package func first(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { name in
+            bytes.withUnsafeReadableBytes { bytes in
+                for field in fields where field.name.count == name.count {
+                    if HTTP1Syntax.equalsIgnoringCase(bytes, field.name, name) {
+                        return HTTP1Syntax.string(bytes, field.value)
+                    }
+                }
+                return nil
+            }
+        }
+    }
+
     /// The fields as `HTTPHeaders` (a `String` per name and value, invalid UTF-8 replaced),
     /// made on each call.
     package var headers: HTTPHeaders {

@@ -14,7 +14,7 @@ import NIOHTTP1
 package struct HTTP1RequestParser {
     /// A parsed request head and what the handler needs from it without another lookup.
     package struct Head {
-        package var head: HTTPRequestHead
+        package var head: RequestHead
         /// The declared Content-Length (nil when chunked or absent).
         package var contentLength: Int?
         /// `Expect: 100-continue`.
@@ -126,10 +126,12 @@ package struct HTTP1RequestParser {
             state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
             return nil
         }
-        let head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+        var head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
             try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1)
         }
-        buffer.moveReaderIndex(forwardBy: found)
+        // The fields' ranges count from the head's first byte: the head's slice keeps them
+        // (a slice of the read, as the body's are: no copy).
+        head.parsed.head.fields = HTTP1FieldLines(bytes: buffer.readSlice(length: found)!, fields: head.fields)
         let framing: HTTP1BodyDecoder.Framing = head.chunked ? .chunked : .length(head.parsed.contentLength ?? 0)
         state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumBytes, maximumTrailerLines: maximumHeaderCount))
         return head.parsed
@@ -137,7 +139,9 @@ package struct HTTP1RequestParser {
 
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
-    private static func parseHead(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int) throws(HTTP1ParseError) -> (parsed: Head, chunked: Bool) {
+    private static func parseHead(
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int
+    ) throws(HTTP1ParseError) -> (parsed: Head, fields: [HTTP1FieldLines.Field], chunked: Bool) {
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
         var start = start
@@ -166,21 +170,25 @@ package struct HTTP1RequestParser {
         var framing = HTTP1FramingFields()
         var hosts = 0
         var expectsContinue = false
-        let headers = try HTTP1Syntax.readFields(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framing) { name, value throws(HTTP1ParseError) in
+        var connection = HTTP1ConnectionOptions()
+        let fields = try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framing) { name, value throws(HTTP1ParseError) in
             switch name.count {
             case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "host"):
                 hosts += 1
                 guard hosts == 1 else { throw .duplicateHost }
             case 6 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "expect"):
                 expectsContinue = HTTP1Syntax.equalsIgnoringCase(bytes, value, "100-continue")
+            case 10 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection"):
+                connection.note(bytes, value)
             default:
                 break
             }
         }
         try framing.check(minorVersion: version.minor)
         if version.minor > 0, hosts == 0 { throw .missingHost }
-        let head = HTTPRequestHead(version: version, method: method, uri: uri, headers: headers)
-        return (Head(head: head, contentLength: framing.contentLength, expectsContinue: expectsContinue), framing.chunked)
+        let head = RequestHead(
+            method: method, uri: uri, version: version, fields: .empty, isKeepAlive: connection.keepsAlive(minorVersion: version.minor))
+        return (Head(head: head, contentLength: framing.contentLength, expectsContinue: expectsContinue), fields, framing.chunked)
     }
 
     /// The request target as the responders see it: origin-form as is, absolute-form reduced

@@ -61,23 +61,6 @@ extension HTTP1Syntax {
         }
     }
 
-    /// ``forEachField(_:from:to:framing:other:each:)`` into `HTTPHeaders`. `fieldLines` (the
-    /// scan's count) sizes the list once; the pairs become `HTTPHeaders` at once, as its `add`
-    /// would re-check each name's bytes, already checked here. Common names and values are
-    /// literals (``HTTP1KnownText``), not new strings.
-    @inline(__always)
-    static func readFields(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
-        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
-    ) throws(HTTP1ParseError) -> HTTPHeaders {
-        var fields: [(String, String)] = []
-        fields.reserveCapacity(fieldLines)
-        try forEachField(bytes, from: start, to: end, framing: &framing, other: other) { name, value in
-            fields.append((HTTP1KnownText.string(bytes, name), HTTP1KnownText.string(bytes, value)))
-        }
-        return HTTPHeaders(fields)
-    }
-
     /// ``forEachField(_:from:to:framing:other:each:)`` into the fields' places in `bytes`
     /// (``HTTP1FieldLines``): no `String` per name and value.
     @inline(__always)

@@ -91,25 +91,31 @@ enum HTTP1Syntax {
         equalsIgnoringCase(bytes, range, UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
     }
 
-    /// Whether `bytes[range]` equals `lowercase` (lower-case bytes) ignoring ASCII case.
+    /// Whether `bytes[range]` equals `other` ignoring ASCII case on both sides (`other` in any
+    /// case: a configured header name; folding a lower-case one costs two compares a byte).
     @inline(__always)
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ lowercase: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard range.count == lowercase.count else { return false }
+    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard range.count == other.count else { return false }
         var offset = 0
         for index in range {
             var byte = bytes[index]
+            var expected = other[offset]
             if byte >= 65, byte <= 90 { byte |= 0x20 }
-            if byte != lowercase[offset] { return false }
+            if expected >= 65, expected <= 90 { expected |= 0x20 }
+            if byte != expected { return false }
             offset += 1
         }
         return true
     }
 
-    /// Whether `bytes[name]` is a framing field's name (`content-length`, `connection`,
-    /// `transfer-encoding`) in any letter case: one a server's writer always sets itself.
+    /// Whether `bytes[name]` is a name the writers always set themselves, in any letter case:
+    /// the framing fields (`content-length`, `connection`, `transfer-encoding`) and `host` (the
+    /// upstream request writer's; an answer has no use for one). Copied field lines
+    /// (``ForwardedFields``) never carry them.
     @inline(__always)
     static func isFramingName(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
         switch name.count {
+        case 4: equalsIgnoringCase(bytes, name, "host")
         case 14: equalsIgnoringCase(bytes, name, "content-length")
         case 10: equalsIgnoringCase(bytes, name, "connection")
         case 17: equalsIgnoringCase(bytes, name, "transfer-encoding")

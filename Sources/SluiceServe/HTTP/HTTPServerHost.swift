@@ -8,7 +8,7 @@ import SluiceCore
 
 /// A whole HTTP request, body included.
 package struct ServerRequest: Sendable {
-    package var head: HTTPRequestHead
+    package var head: RequestHead
     package var body: ByteBuffer
     /// The connection's event loop: answering on it avoids thread hops.
     package var eventLoop: any EventLoop
@@ -64,7 +64,7 @@ package struct ServerResponse: Sendable {
 package protocol HTTPResponder: Sendable {
     /// Decides from the head alone, before any body byte is read: a missing token is
     /// refused here, so an unauthenticated caller can never make the server buffer a body.
-    func screen(_ head: HTTPRequestHead) -> HeadDecision
+    func screen(_ head: RequestHead) -> HeadDecision
     /// Answers a whole request that passed ``screen(_:)``.
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse>
     /// Answers a whole request that passed ``screen(_:)`` by calling `completion` once, on
@@ -75,7 +75,7 @@ package protocol HTTPResponder: Sendable {
 
 extension HTTPResponder {
     /// Accepts every head, with the listener's default body limit.
-    package func screen(_ head: HTTPRequestHead) -> HeadDecision { .accept(maximumBody: nil) }
+    package func screen(_ head: RequestHead) -> HeadDecision { .accept(maximumBody: nil) }
 
     /// Through ``respond(to:)``: its answer on the request's loop, a failure as a 500.
     package func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {

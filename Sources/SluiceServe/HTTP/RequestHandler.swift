@@ -20,7 +20,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         /// A whole request for the responder.
         case request(ServerRequest)
         /// An answer decided without the responder (401, 413, 400); the connection closes after it.
-        case final(ServerResponse, HTTPRequestHead)
+        case final(ServerResponse, RequestHead)
     }
 
     /// Where the connection is in reading its next request; decides which timeout applies.
@@ -39,7 +39,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     /// Body bytes this connection holds from the listener's budget.
     private var reserved = 0
     private var context: ChannelHandlerContext?
-    private var head: HTTPRequestHead?
+    private var head: RequestHead?
     private var body: ByteBuffer?
     private var bodyLimit: Int
     private var phase = Phase.waiting
@@ -114,7 +114,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
                 }
             }
         } catch {
-            refuse(.error(error.status, "malformed request: \(error.message)"), HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"))
+            refuse(.error(error.status, "malformed request: \(error.message)"), .unread)
             return
         }
         // A head begun and not complete: it must be complete `headerTimeout` after now.
@@ -209,7 +209,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     // MARK: - answering in order
 
     /// Stops reading requests and answers `response` after the ones before it, then closes.
-    private func refuse(_ response: ServerResponse, _ requestHead: HTTPRequestHead) {
+    private func refuse(_ response: ServerResponse, _ requestHead: RequestHead) {
         stopped = true
         head = nil
         giveBack(body?.readableBytes ?? 0)
@@ -307,7 +307,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: - writing
 
-    private func write(_ response: ServerResponse, for request: HTTPRequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: ServerResponse, for request: RequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
         guard !closing else { return }
         let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
         // Status line, forwarded fields, own fields, `content-length` and `connection` lines, CRLF.

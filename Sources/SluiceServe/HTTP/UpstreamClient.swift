@@ -4,16 +4,21 @@ import NIOHTTP1
 import NIOPosix
 import SluiceCore
 
-/// A request to an upstream model server.
-package struct UpstreamRequest: Sendable {
-    package var method: HTTPMethod
-    package var uri: String
-    package var headers: HTTPHeaders
-    package var body: ByteBuffer?
+/// A request to an upstream model server. A class: the gateway hands one request to the
+/// exchange, its retry and the connection's writer, and each hand-over of a struct of seven
+/// references retained all seven.
+package final class UpstreamRequest: Sendable {
+    package let method: HTTPMethod
+    package let uri: String
+    /// Fields copied from another head (the caller's, as it sent them), written before `headers`.
+    package let forwarded: ForwardedFields?
+    package let headers: HTTPHeaders
+    package let body: ByteBuffer?
 
-    package init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer?) {
+    package init(method: HTTPMethod, uri: String, forwarded: ForwardedFields? = nil, headers: HTTPHeaders, body: ByteBuffer?) {
         self.method = method
         self.uri = uri
+        self.forwarded = forwarded
         self.headers = headers
         self.body = body
     }

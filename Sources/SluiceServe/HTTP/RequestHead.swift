@@ -1,0 +1,38 @@
+import NIOCore
+import NIOHTTP1
+
+/// A request's head as the server read it: the request line's parts, whether the client keeps
+/// the connection open, and the field lines as they arrived (``HTTP1FieldLines``). No `String`
+/// is made per field unless a reader asks for one (``HTTP1FieldLines/first(_:)``,
+/// ``headers``): the gateway forwards the fields from their bytes (``ForwardedFields``).
+package struct RequestHead: Sendable {
+    package var method: HTTPMethod
+    /// The request target in origin form (`/path?query`), `*` for `OPTIONS *`.
+    package var uri: String
+    package var version: HTTPVersion
+    /// The fields in their order, repeats kept, each checked by the parser.
+    package var fields: HTTP1FieldLines
+    /// Whether the connection stays open after the answer (RFC 9112 §9.3): in HTTP/1.1 unless
+    /// `Connection` names `close`, in HTTP/1.0 only when it names `keep-alive`.
+    package var isKeepAlive: Bool
+
+    package init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HTTP1FieldLines, isKeepAlive: Bool) {
+        self.method = method
+        self.uri = uri
+        self.version = version
+        self.fields = fields
+        self.isKeepAlive = isKeepAlive
+    }
+
+    /// NIO's head for a request made in process (tests, internal callers): its headers become
+    /// field lines (``HTTP1FieldLines/init(_:)``, which leaves out any that is not a valid field).
+    package init(_ head: HTTPRequestHead) {
+        self.init(method: head.method, uri: head.uri, version: head.version, fields: HTTP1FieldLines(head.headers), isKeepAlive: head.isKeepAlive)
+    }
+
+    /// The head a refusal is answered for when no head could be read: GET / in HTTP/1.1, closing.
+    static let unread = RequestHead(method: .GET, uri: "/", version: .http1_1, fields: .empty, isKeepAlive: false)
+
+    /// The fields as `HTTPHeaders`, made on each call (for the token checks and tests).
+    package var headers: HTTPHeaders { fields.headers }
+}
