@@ -90,8 +90,8 @@ import Testing
         // Both sides folded when the other side is not known to be lower case.
         let bytes: [UInt8] = Array("X-Request-ID".utf8)
         let other: [UInt8] = Array("x-REQUEST-id".utf8)
-        #expect(bytes.withUnsafeBytes { b in other.withUnsafeBufferPointer { HTTP1Syntax.equalsIgnoringCase(b, 0..<12, $0) } })
+        #expect(bytes.withUnsafeBytes { b in other.withUnsafeBufferPointer { HTTP1Syntax.equalsIgnoringCase(b, 0..<12, $0, otherIsLowercase: false) } })
         let near: [UInt8] = Array("x-request-i@".utf8)
-        #expect(!bytes.withUnsafeBytes { b in near.withUnsafeBufferPointer { HTTP1Syntax.equalsIgnoringCase(b, 0..<12, $0) } })
+        #expect(!bytes.withUnsafeBytes { b in near.withUnsafeBufferPointer { HTTP1Syntax.equalsIgnoringCase(b, 0..<12, $0, otherIsLowercase: false) } })
     }
 }

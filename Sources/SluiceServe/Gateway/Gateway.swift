@@ -303,8 +303,11 @@ final class Gateway: HTTPResponder {
         completion: @escaping @Sendable (Result<UpstreamResponse, any Error>, _ micros: UInt64) -> Void
     ) {
         let version = target.version
-        let ticket = body == nil || mirrored ? nil : statistics.admitSample(model: model, version: version)
-        let sketched = body != nil && !mirrored && monitoring.admit(model: model, version: version)
+        // Looked up once per request, not once per use: the version's counters and ring.
+        let versionStatistics = statistics.statistics(model: model, version: version)
+        let ring = body == nil || mirrored ? nil : monitoring.ring(model: model, version: version)
+        let ticket = ring == nil ? nil : statistics.admitSample(versionStatistics)
+        let sketched = ring.map(monitoring.admit) ?? false
         let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
         let inputs = readsInputs ? body?.features(member: "inputs") ?? [] : []
         if let ticket { statistics.storeInputs(ticket, inputs) }
@@ -329,9 +332,9 @@ final class Gateway: HTTPResponder {
                 status = 0
                 if case .connect = error { self.onConnectFailure(target) }
             }
-            self.statistics.record(model: model, version: version, status: status, latencyMicros: micros, mirrored: mirrored)
+            self.statistics.record(versionStatistics, status: status, latencyMicros: micros, mirrored: mirrored)
             if let ticket, !outputs.isEmpty { self.statistics.storeOutputs(ticket, outputs) }
-            if body != nil, !mirrored {
+            if let ring {
                 var predicted = 0
                 if let requestID, let first = outputs.first, !first.values.isEmpty {
                     self.predictions.remember(model: model, requestID: requestID, version: version, values: first.values)
@@ -339,7 +342,7 @@ final class Gateway: HTTPResponder {
                 }
                 let answered = (200..<300).contains(status)
                 self.monitoring.record(
-                    model: model, version: version, status: status, latencyMicros: micros,
+                    ring, status: status, latencyMicros: micros,
                     inputs: sketched && answered ? inputs.filter { sketchInputs.contains($0.name) } : [],
                     outputs: sketched ? outputs : [], predictions: predicted)
             }

@@ -67,7 +67,7 @@ package struct HTTP1FieldLines: Sendable {
         return name.withUTF8 { name in
             bytes.withUnsafeReadableBytes { bytes in
                 for field in fields where field.name.count == name.count {
-                    if HTTP1Syntax.equalsIgnoringCase(bytes, field.name, name) {
+                    if HTTP1Syntax.equalsIgnoringCase(bytes, field.name, name, otherIsLowercase: false) {
                         return HTTP1Syntax.string(bytes, field.value)
                     }
                 }

@@ -91,17 +91,20 @@ enum HTTP1Syntax {
         equalsIgnoringCase(bytes, range, UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount))
     }
 
-    /// Whether `bytes[range]` equals `other` ignoring ASCII case on both sides (`other` in any
-    /// case: a configured header name; folding a lower-case one costs two compares a byte).
+    /// Whether `bytes[range]` equals `other` ignoring ASCII case: only A-Z are folded, in `other`
+    /// too unless it is known to be in lower case (`otherIsLowercase`: the names the parsers
+    /// and the name sets compare with; a configured header name may be in any case).
     @inline(__always)
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func equalsIgnoringCase(
+        _ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ other: UnsafeBufferPointer<UInt8>, otherIsLowercase: Bool = true
+    ) -> Bool {
         guard range.count == other.count else { return false }
         var offset = 0
         for index in range {
             var byte = bytes[index]
             var expected = other[offset]
             if byte >= 65, byte <= 90 { byte |= 0x20 }
-            if expected >= 65, expected <= 90 { expected |= 0x20 }
+            if !otherIsLowercase, expected >= 65, expected <= 90 { expected |= 0x20 }
             if byte != expected { return false }
             offset += 1
         }

@@ -178,7 +178,9 @@ package typealias UpstreamCompletion = (Result<UpstreamResponse, UpstreamFailure
 /// The idle connections of one event loop; touched only on that loop.
 private final class LoopPool: @unchecked Sendable {
     let eventLoop: any EventLoop
-    private var idle: [UpstreamAddress: [UpstreamConnection]] = [:]
+    /// Per upstream, a list object: a connection goes back to the list it came from without
+    /// another lookup (each hashed the address's host and cost a coroutine frame to modify).
+    private var idle: [UpstreamAddress: IdleConnections] = [:]
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -186,7 +188,8 @@ private final class LoopPool: @unchecked Sendable {
 
     func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, completion: @escaping UpstreamCompletion) {
         eventLoop.assertInEventLoop()
-        if let connection = takeIdle(address) {
+        let list = idleConnections(address)
+        if let connection = list.take() {
             connection.handler.send(request, timeout: timeout) { result in
                 // A kept-alive connection the server closed while idle: nothing was
                 // answered, so sending once more is safe: on the next usable idle
@@ -196,7 +199,7 @@ private final class LoopPool: @unchecked Sendable {
                     self.send(request, to: address, timeout: timeout, retryStale: false, completion: completion)
                     return
                 }
-                if case .success = result { self.release(connection, to: address) }
+                if case .success = result { list.release(connection) }
                 completion(result)
             }
             return
@@ -208,7 +211,7 @@ private final class LoopPool: @unchecked Sendable {
             switch connected {
             case .success(let connection):
                 connection.handler.send(request, timeout: timeout) { result in
-                    if case .success = result { self.release(connection, to: address) }
+                    if case .success = result { list.release(connection) }
                     completion(result)
                 }
             case .failure(let error):
@@ -218,24 +221,14 @@ private final class LoopPool: @unchecked Sendable {
     }
 
     func closeIdle(_ address: UpstreamAddress) {
-        for connection in idle.removeValue(forKey: address) ?? [] { connection.close() }
+        idle.removeValue(forKey: address)?.retire()
     }
 
-    private func takeIdle(_ address: UpstreamAddress) -> UpstreamConnection? {
-        // Mutated in place: copying the list out and back would retain every idle connection.
-        while let connection = idle[address]?.popLast() {
-            if connection.isReusable { return connection }
-            connection.close()
-        }
-        return nil
-    }
-
-    private func release(_ connection: UpstreamConnection, to address: UpstreamAddress) {
-        guard connection.isReusable, idle[address, default: []].count < UpstreamClient.maximumIdle else {
-            connection.close()
-            return
-        }
-        idle[address, default: []].append(connection)
+    private func idleConnections(_ address: UpstreamAddress) -> IdleConnections {
+        if let list = idle[address] { return list }
+        let list = IdleConnections()
+        idle[address] = list
+        return list
     }
 
     private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
@@ -268,5 +261,39 @@ private final class UpstreamConnection: @unchecked Sendable {
 
     func close() {
         channel.close(promise: nil)
+    }
+}
+
+/// The idle connections to one upstream on one event loop, most recently used last; touched
+/// only on that loop.
+private final class IdleConnections: @unchecked Sendable {
+    private var connections: [UpstreamConnection] = []
+    /// The upstream went away (``LoopPool/closeIdle(_:)``): connections still coming back are closed.
+    private var retired = false
+
+    /// The most recently used connection that is still usable; the unusable ones met are closed.
+    func take() -> UpstreamConnection? {
+        while let connection = connections.popLast() {
+            if connection.isReusable { return connection }
+            connection.close()
+        }
+        return nil
+    }
+
+    /// Keeps `connection` for the next request, unless it cannot be reused, the list is full
+    /// (``UpstreamClient/maximumIdle``) or retired.
+    func release(_ connection: UpstreamConnection) {
+        guard !retired, connection.isReusable, connections.count < UpstreamClient.maximumIdle else {
+            connection.close()
+            return
+        }
+        connections.append(connection)
+    }
+
+    /// Closes every idle connection; later releases close theirs.
+    func retire() {
+        retired = true
+        for connection in connections { connection.close() }
+        connections = []
     }
 }

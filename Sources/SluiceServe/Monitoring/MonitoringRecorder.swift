@@ -47,9 +47,14 @@ public final class MonitoringRecorder: Sendable {
     /// Decides, before any features are read, whether this request's features are
     /// sketched. Counts, errors and latency are recorded for every request regardless.
     public func admit(model: String, version: String) -> Bool {
+        admit(ring(model: model, version: version))
+    }
+
+    /// ``admit(model:version:)`` for a version's ring looked up once (``ring(model:version:)``).
+    func admit(_ ring: NIOLockedValueBox<MonitoringRing>) -> Bool {
         let now = wallClock()
         let limit = sketchedPerSecond * bucketSeconds
-        return ring(model: model, version: version).withLockedValue { $0.admit(now: now, limit: limit) }
+        return ring.withLockedValue { $0.admit(now: now, limit: limit) }
     }
 
     /// Records one answered (or failed) request.
@@ -66,8 +71,19 @@ public final class MonitoringRecorder: Sendable {
         outputs: [(name: String, values: [FeatureValue])],
         predictions: Int
     ) {
+        record(ring(model: model, version: version), status: status, latencyMicros: latencyMicros, inputs: inputs, outputs: outputs, predictions: predictions)
+    }
+
+    /// ``record(model:version:status:latencyMicros:inputs:outputs:predictions:)`` into a
+    /// version's ring looked up once.
+    func record(
+        _ ring: NIOLockedValueBox<MonitoringRing>, status: Int, latencyMicros: UInt64?,
+        inputs: [(name: String, values: [FeatureValue])],
+        outputs: [(name: String, values: [FeatureValue])],
+        predictions: Int
+    ) {
         let now = wallClock()
-        ring(model: model, version: version).withLockedValue { ring in
+        ring.withLockedValue { ring in
             ring.update(now: now) { bucket in
                 bucket.requests += 1
                 if status == 0 || status >= 500 { bucket.errors += 1 }
@@ -105,7 +121,10 @@ public final class MonitoringRecorder: Sendable {
         }
     }
 
-    private func ring(model: String, version: String) -> NIOLockedValueBox<MonitoringRing> {
+    /// The version's ring, made on first use. A caller holding it past a spec change records
+    /// into a ring that may have been dropped (``retain(models:)``): a late answer of a removed
+    /// version then counts nowhere instead of bringing its ring back.
+    func ring(model: String, version: String) -> NIOLockedValueBox<MonitoringRing> {
         let key = VersionKey(model: model, version: version)
         if let found = table.withLockedValue({ $0[key] }) { return found }
         let created = NIOLockedValueBox(MonitoringRing(model: model, version: version, bucketSeconds: bucketSeconds, retained: retainedBuckets))

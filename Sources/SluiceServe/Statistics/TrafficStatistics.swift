@@ -66,7 +66,12 @@ public final class TrafficStatistics: Sendable {
     ///   - latencyMicros: the time to the response, in microseconds (capped at one minute).
     ///   - mirrored: whether this was a mirrored (shadow) copy of a request.
     public func record(model: String, version: String, status: Int, latencyMicros: UInt64, mirrored: Bool = false) {
-        let statistics = self.statistics(model: model, version: version)
+        record(statistics(model: model, version: version), status: status, latencyMicros: latencyMicros, mirrored: mirrored)
+    }
+
+    /// ``record(model:version:status:latencyMicros:mirrored:)`` for a version looked up once
+    /// (``statistics(model:version:)``) by a caller that records more than once per request.
+    func record(_ statistics: VersionStatistics, status: Int, latencyMicros: UInt64, mirrored: Bool) {
         let epoch = currentEpoch()
         statistics.traffic.withLockedValue { counters in
             counters.record(status: status, latencyMicros: latencyMicros, mirrored: mirrored, epoch: epoch)
@@ -77,7 +82,12 @@ public final class TrafficStatistics: Sendable {
     /// sample reservoir; nil when it does not (most requests, once the reservoir is full).
     public func admitSample(model: String, version: String) -> SampleTicket? {
         guard reservoirSize > 0 else { return nil }
-        let statistics = self.statistics(model: model, version: version)
+        return admitSample(statistics(model: model, version: version))
+    }
+
+    /// ``admitSample(model:version:)`` for a version looked up once.
+    func admitSample(_ statistics: VersionStatistics) -> SampleTicket? {
+        guard reservoirSize > 0 else { return nil }
         guard let claim = statistics.samples.withLockedValue({ $0.admit() }) else { return nil }
         return SampleTicket(statistics: statistics, slot: claim.slot, generation: claim.generation)
     }
