@@ -103,7 +103,7 @@ func forwarded(_ lines: HTTP1FieldLines) -> String {
     let dropped = ["keep-alive", "te", "x-request-id", "upgrade"]
     let fields = ForwardedFields(lines, dropping: FieldNameSet(dropped))
     var head = ByteBuffer(string: "HTTP/1.1 200 OK\r\n")
-    fields.write(to: &head)
+    head.writeHead(maximumBytes: fields.maximumBytes) { fields.write(to: &$0) }
     head.writeString("\r\n")
     let written = String(buffer: head)
     var parser = HTTP1ResponseParser(maximumHeadBytes: 8192, maximumHeaderCount: 64, maximumBody: 0)
