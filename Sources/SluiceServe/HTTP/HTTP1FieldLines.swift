@@ -103,7 +103,7 @@ package struct ForwardedFields: Sendable {
 
     /// The most bytes ``write(to:)`` writes: each line grows by at most one byte (`name:value`
     /// becomes `name: value`).
-    var maximumBytes: Int { lines.bytes.readableBytes + lines.fields.count }
+    package var maximumBytes: Int { lines.bytes.readableBytes + lines.fields.count }
 
     /// Whether the field named by `bytes[name]` is left out.
     @inline(__always)
@@ -113,7 +113,7 @@ package struct ForwardedFields: Sendable {
 
     /// Writes the kept fields. A line already in the form `name: value` CRLF (the usual one) is
     /// copied with the kept lines next to it in one write; another is written in parts.
-    func write(to head: inout HeadBytesWriter) {
+    package func write(to head: inout HeadBytesWriter) {
         lines.bytes.withUnsafeReadableBytes { bytes in
             // Kept lines in their final form, next to each other in `bytes`, not yet written.
             var run = 0..<0

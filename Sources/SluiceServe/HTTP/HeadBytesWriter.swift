@@ -8,7 +8,7 @@ import NIOCore
 ///
 /// Made by ``ByteBuffer/writeHead(maximumBytes:_:)``, which reserves the bound its caller
 /// computed; writing past it is a programming error and traps.
-struct HeadBytesWriter {
+package struct HeadBytesWriter {
     private let memory: UnsafeMutableRawBufferPointer
     /// Bytes written so far.
     private(set) var count = 0
@@ -70,7 +70,7 @@ struct HeadBytesWriter {
 
 extension ByteBuffer {
     /// Writes a head of at most `maximumBytes` bytes with `write`, reserving them once.
-    mutating func writeHead(maximumBytes: Int, _ write: (inout HeadBytesWriter) -> Void) {
+    package mutating func writeHead(maximumBytes: Int, _ write: (inout HeadBytesWriter) -> Void) {
         writeWithUnsafeMutableBytes(minimumWritableBytes: maximumBytes) { memory in
             var writer = HeadBytesWriter(UnsafeMutableRawBufferPointer(rebasing: memory[..<maximumBytes]))
             write(&writer)
