@@ -32,6 +32,29 @@ struct VersionPickerTests {
         #expect((9_430...10_570).contains(counts["b", default: 0]), "\(counts)")
     }
 
+    @Test("the weighted table made once for a readiness state chooses as the picker does without it, for every state and pins")
+    func precomputedTable() {
+        let picker = VersionPicker(
+            model: Self.model(["a": 50, "b": 0, "c": 30, "d": 20], pins: [Route.HeaderPin(header: "x-pin", value: "1", version: "b")]))
+        var generator = SystemRandomNumberGenerator()
+        for mask in 0..<16 {
+            let ready = Set(["a", "b", "c", "d"].enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element))
+            let table = picker.weightedChoice { ready.contains($0) }
+            for headers in [[:], ["x-pin": "1"], ["x-pin": "2"]] {
+                for random in [0, UInt64.max, UInt64(0.5 * Double(UInt64.max)), UInt64(0.8 * Double(UInt64.max))] + (0..<500).map({ _ in generator.next() }) {
+                    let made = picker.choose(
+                        explicit: nil, header: { headers[$0] }, isReady: { ready.contains($0) }, random: random, weighted: table)
+                    #expect(made == choose(picker, headers: headers, ready: ready, random: random), "\(ready) \(headers) \(random)")
+                }
+            }
+        }
+        // Exactly at a boundary: 50 % is the first value in c's range, 80 % in d's.
+        let all = picker.weightedChoice { _ in true }
+        #expect(all.pick(random: UInt64(0.5 * Double(UInt64.max))) == "c")
+        #expect(all.pick(random: UInt64(0.8 * Double(UInt64.max))) == "d")
+        #expect(picker.weightedChoice { $0 == "b" }.pick(random: 0) == nil)
+    }
+
     @Test("versions that are not ready get no traffic; their weight is shared")
     func readiness() {
         let picker = VersionPicker(model: Self.model(["a": 90, "b": 10]))

@@ -44,11 +44,14 @@ public struct VersionPicker: Sendable {
     ///   - header: looks up a request header by lowercased name.
     ///   - isReady: whether a version may get traffic now.
     ///   - random: a uniformly random 64-bit value (injected so tests are deterministic).
+    ///   - weighted: the weighted step's table for the same readiness, made once
+    ///     (``weightedChoice(isReady:)``); nil makes it here.
     public func choose(
         explicit: String?,
         header: (String) -> String?,
         isReady: (String) -> Bool,
-        random: UInt64
+        random: UInt64,
+        weighted table: WeightedChoice? = nil
     ) -> Choice {
         if let explicit { return direct(explicit, reason: .explicit, isReady: isReady) }
         for pin in pins where header(pin.header) == pin.value {
@@ -60,19 +63,35 @@ public struct VersionPicker: Sendable {
                 return .version(version, .sticky)
             }
         }
-        // Two passes instead of a filtered copy: this runs for every request.
-        var total = 0
-        for entry in weighted where entry.weight > 0 && isReady(entry.name) { total += entry.weight }
-        guard total > 0 else { return .noneReady }
-        let target = Self.unitPosition(random) * Double(total)
-        var cumulative = 0.0
-        var last: String?
-        for entry in weighted where entry.weight > 0 && isReady(entry.name) {
-            cumulative += Double(entry.weight)
-            last = entry.name
-            if target < cumulative { return .version(entry.name, .weighted) }
+        let table = table ?? weightedChoice(isReady: isReady)
+        return table.pick(random: random).map { .version($0, .weighted) } ?? .noneReady
+    }
+
+    /// The weighted step for one state of readiness: the ready versions with weight, in spec
+    /// order, and their total. A routing table makes it once (its readiness is fixed), which
+    /// spares each request a readiness lookup per version.
+    public struct WeightedChoice: Sendable {
+        let entries: [(name: String, weight: Int)]
+        let total: Int
+
+        /// The version whose cumulative weight range holds `random`'s position; nil when no
+        /// version with weight is ready.
+        public func pick(random: UInt64) -> String? {
+            guard total > 0 else { return nil }
+            let target = VersionPicker.unitPosition(random) * Double(total)
+            var cumulative = 0.0
+            for entry in entries {
+                cumulative += Double(entry.weight)
+                if target < cumulative { return entry.name }
+            }
+            return entries.last?.name
         }
-        return last.map { .version($0, .weighted) } ?? .noneReady
+    }
+
+    /// ``WeightedChoice`` for the versions `isReady` admits.
+    public func weightedChoice(isReady: (String) -> Bool) -> WeightedChoice {
+        let entries = weighted.filter { $0.weight > 0 && isReady($0.name) }
+        return WeightedChoice(entries: entries, total: entries.reduce(0) { $0 + $1.weight })
     }
 
     /// The share of traffic each version gets now, given readiness (percent, summing to

@@ -24,7 +24,7 @@ extension ModelRoutes {
     /// The replica that serves one request: the picker's version (explicit, pins, sticky
     /// key, weights) and the least loaded of two of its ready replicas.
     func target(pinned: String?, header: (String) -> String?) -> Result<UpstreamTarget, RouteRefusal> {
-        switch picker.choose(explicit: pinned, header: header, isReady: isReady, random: FastRandom.next()) {
+        switch picker.choose(explicit: pinned, header: header, isReady: isReady, random: FastRandom.next(), weighted: weighted) {
         case .version(let chosen, _):
             guard let replicas = ready[chosen] else { return .failure(.notReady(chosen)) }
             return .success(replicas.pick())

@@ -93,6 +93,8 @@ final class ModelRoutes: Sendable {
     let spec: ModelRuntime
     let picker: VersionPicker
     let ready: [String: ReplicaSet]
+    /// The picker's weighted step for this table's readiness, made once.
+    let weighted: VersionPicker.WeightedChoice
     /// The input features monitoring sketches (the spec's `sketchInputs`).
     let sketchInputs: Set<String>
     /// For a mirror with pairing (a shadow step), the tolerances agreement is counted at:
@@ -109,6 +111,7 @@ final class ModelRoutes: Sendable {
         inferPath = "/v2/models/\(spec.name)/infer"
         self.picker = picker
         self.ready = ready
+        weighted = picker.weightedChoice { ready[$0] != nil }
         sketchInputs = Set(spec.sketchInputs ?? [])
         mirrorTolerances = spec.route.mirror?.pairing.map { Array(Set([0] + $0.tolerances)).sorted() }
     }
