@@ -18,10 +18,10 @@ import Testing
     }
 
     /// The head the gateway writes to the model server for `head`, with `own` fields after the copied ones.
-    static func upstreamHead(_ head: RequestHead, own: HTTPHeaders = [:]) -> String {
+    static func upstreamHead(_ head: RequestHead, own: OwnFields = OwnFields()) -> String {
         let request = UpstreamRequest(
             method: head.method, uri: "/v2/models/m/infer", forwarded: ForwardedFields(head.fields, dropping: Gateway.droppedFromRequests),
-            headers: own, body: ByteBuffer(string: "{}"))
+            own: own, body: ByteBuffer(string: "{}"))
         return String(buffer: UpstreamRequestWriter.encode(request, host: "127.0.0.1:9", allocator: ByteBufferAllocator()))
     }
 
@@ -31,10 +31,15 @@ import Testing
             "POST /v2/models/m/infer HTTP/1.1\r\nHost: a\r\nX-Request-ID: caller's\r\naccept: 1\r\nConnection: keep-alive\r\n"
                 + "x-forwarded-for: 10.0.0.1\r\nAccept:  2 \r\nContent-Length: 2\r\nx-request-idx: kept\r\nKeep-Alive: 5\r\nTE: x\r\n"
                 + "X-Client-Request-Id: forged\r\nUpgrade: h2c\r\nProxy-Authorization: p\r\nx-custom:\tcaf\u{e9}\r\n\r\n")
+        var own = OwnFields(capacity: 3)
+        own.add("x-request-id", "mine")
+        own.add("x-forwarded-for", "10.0.0.1\r\nx-evil: 1")  // a value with a CR or LF is left out
+        own.add("x-client-request-id", "caller's")
+        #expect(own.count == 2)
         #expect(
-            Self.upstreamHead(head, own: ["x-request-id": "mine"])
+            Self.upstreamHead(head, own: own)
                 == "POST /v2/models/m/infer HTTP/1.1\r\naccept: 1\r\nAccept: 2\r\nx-request-idx: kept\r\nx-custom: caf\u{e9}\r\n"
-                + "x-request-id: mine\r\ncontent-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}")
+                + "x-request-id: mine\r\nx-client-request-id: caller's\r\ncontent-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}")
         // The lookups read the same bytes, in any letter case, the first of repeats.
         #expect(head.fields.first("x-request-id") == "caller's")
         #expect(head.fields.first("X-FORWARDED-FOR") == "10.0.0.1")

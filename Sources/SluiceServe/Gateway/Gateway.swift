@@ -194,17 +194,15 @@ final class Gateway: HTTPResponder {
         let requestID = RequestID.generate()
         let clientID = fields.first("x-request-id")
         // The caller's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
-        var own: [(String, String)] = []
-        own.reserveCapacity(Self.setOnRequests.count)
-        own.append(("x-request-id", requestID))
-        if let clientID { own.append(("x-client-request-id", clientID)) }
+        var own = OwnFields(capacity: Self.setOnRequests.count)
+        own.add("x-request-id", requestID)
+        if let clientID { own.add("x-client-request-id", clientID) }
         if let remote = request.remoteAddress {
-            let forwarded = fields.first("x-forwarded-for").map { "\($0), \(remote)" } ?? remote
-            own.append(("x-forwarded-for", forwarded))
+            own.add("x-forwarded-for", fields.first("x-forwarded-for").map { "\($0), \(remote)" } ?? remote)
         }
         let upstreamRequest = UpstreamRequest(
             method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
-            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), headers: HTTPHeaders(own), body: request.body)
+            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: own, body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
             completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
@@ -251,15 +249,14 @@ final class Gateway: HTTPResponder {
         switch result {
         case .success(let upstream):
             // The model server's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
-            var own: [(String, String)] = []
-            own.reserveCapacity(Self.setOnResponses.count)
-            own.append(("x-sluice-model", model))
-            own.append(("x-sluice-version", target.version))
-            own.append(("x-request-id", requestID))
-            if let clientID { own.append(("x-client-request-id", clientID)) }
+            var own = OwnFields(capacity: Self.setOnResponses.count)
+            own.add("x-sluice-model", model)
+            own.add("x-sluice-version", target.version)
+            own.add("x-request-id", requestID)
+            if let clientID { own.add("x-client-request-id", clientID) }
             return ServerResponse(
-                status: upstream.status, forwarded: ForwardedFields(upstream.fields, dropping: Self.droppedFromAnswers),
-                headers: HTTPHeaders(own), body: upstream.body)
+                status: upstream.status, forwarded: ForwardedFields(upstream.fields, dropping: Self.droppedFromAnswers), own: own,
+                body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()
             headers.add(name: "x-request-id", value: requestID)

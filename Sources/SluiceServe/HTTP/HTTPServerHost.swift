@@ -37,12 +37,18 @@ package struct ServerResponse: Sendable {
     package var status: HTTPResponseStatus
     /// Fields copied from another head (a model server's answer), written before `headers`.
     package var forwarded: ForwardedFields?
+    /// The responder's own fields, checked as they were added, written after `forwarded`.
+    package var own: OwnFields
     package var headers: HTTPHeaders
     package var body: ByteBuffer?
 
-    package init(status: HTTPResponseStatus, forwarded: ForwardedFields? = nil, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil) {
+    package init(
+        status: HTTPResponseStatus, forwarded: ForwardedFields? = nil, own: OwnFields = OwnFields(), headers: HTTPHeaders = HTTPHeaders(),
+        body: ByteBuffer? = nil
+    ) {
         self.status = status
         self.forwarded = forwarded
+        self.own = own
         self.headers = headers
         self.body = body
     }

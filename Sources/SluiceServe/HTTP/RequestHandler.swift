@@ -311,7 +311,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         guard !closing else { return }
         let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
         // Status line, forwarded fields, own fields, `content-length` and `connection` lines, CRLF.
-        var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0)
+        var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0) + response.own.maximumBytes
         for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 28
         var buffer = context.channel.allocator.buffer(capacity: headBytes + bodyBytes)
@@ -328,6 +328,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             }
             // Copied from the model server's bytes, without hop-by-hop, framing and the gateway's names.
             response.forwarded?.write(to: &head)
+            response.own.write(to: &head)
             for (name, value) in response.headers {
                 // Never forward a header that could split the response, nor one we set below.
                 guard !HTTP1Syntax.hasLineBreak(name), !HTTP1Syntax.hasLineBreak(value) else { continue }

@@ -12,13 +12,19 @@ package final class UpstreamRequest: Sendable {
     package let uri: String
     /// Fields copied from another head (the caller's, as it sent them), written before `headers`.
     package let forwarded: ForwardedFields?
+    /// The gateway's own fields, checked as they were added, written after `forwarded`.
+    package let own: OwnFields
     package let headers: HTTPHeaders
     package let body: ByteBuffer?
 
-    package init(method: HTTPMethod, uri: String, forwarded: ForwardedFields? = nil, headers: HTTPHeaders, body: ByteBuffer?) {
+    package init(
+        method: HTTPMethod, uri: String, forwarded: ForwardedFields? = nil, own: OwnFields = OwnFields(), headers: HTTPHeaders = [:],
+        body: ByteBuffer?
+    ) {
         self.method = method
         self.uri = uri
         self.forwarded = forwarded
+        self.own = own
         self.headers = headers
         self.body = body
     }

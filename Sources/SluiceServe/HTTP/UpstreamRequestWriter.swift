@@ -9,13 +9,14 @@ import NIOHTTP1
 /// always the connection's (RFC 9112 §3.2): the caller's `content-length`, `host` and
 /// `transfer-encoding` headers are never written (nor copied: ``ForwardedFields`` drops them).
 enum UpstreamRequestWriter {
-    /// The request as bytes: `METHOD uri HTTP/1.1`, the forwarded field lines, the caller's
-    /// headers but framing and host, then `content-length` and `host`, then the body.
+    /// The request as bytes: `METHOD uri HTTP/1.1`, the forwarded field lines, the own fields,
+    /// the caller's headers but framing and host, then `content-length` and `host`, then the body.
     static func encode(_ request: UpstreamRequest, host: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         let body = request.body
         let bodyBytes = body?.readableBytes ?? 0
         // `METHOD uri HTTP/1.1` CRLF, `name: value` CRLF per field, the two framing lines, CRLF.
         var headBytes = request.method.rawValue.utf8.count + request.uri.utf8.count + 11 + (request.forwarded?.maximumBytes ?? 0)
+            + request.own.maximumBytes
         for (name, value) in request.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 8 + host.utf8.count + 4
         var buffer = allocator.buffer(capacity: headBytes + bodyBytes)
@@ -25,6 +26,7 @@ enum UpstreamRequestWriter {
             head.append(request.uri)
             head.append(" HTTP/1.1\r\n")
             request.forwarded?.write(to: &head)
+            request.own.write(to: &head)
             for (name, value) in request.headers where !isReplaced(name) {
                 head.append(name)
                 head.append(": ")

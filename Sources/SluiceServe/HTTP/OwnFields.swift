@@ -1,0 +1,52 @@
+/// Fields a responder or the gateway sets itself, written after any copied fields: each name a
+/// literal, each value checked once as it is added (one with a CR or LF, which would end the
+/// line early, is left out). The writers copy them as they are: no `HTTPHeaders` to build and
+/// walk twice, and no second check of each name and value.
+package struct OwnFields: Sendable {
+    private var fields: [(name: StaticString, value: String)] = []
+
+    /// No fields.
+    package init() {}
+
+    /// Room for `capacity` fields.
+    package init(capacity: Int) {
+        fields.reserveCapacity(capacity)
+    }
+
+    /// Adds `name: value` unless `value` holds a CR or LF. `name` is a lower-case token the
+    /// writers do not set themselves (not a framing name, not `host`).
+    package mutating func add(_ name: StaticString, _ value: String) {
+        assert(Self.isOwnName(name), "\(name) is not a lower-case token the writers leave to the caller")
+        guard !HTTP1Syntax.hasLineBreak(value) else { return }
+        fields.append((name, value))
+    }
+
+    /// The number of fields.
+    package var count: Int { fields.count }
+
+    /// The most bytes ``write(to:)`` writes.
+    var maximumBytes: Int {
+        fields.reduce(0) { $0 + $1.name.utf8CodeUnitCount + $1.value.utf8.count + 4 }
+    }
+
+    /// Writes each field `name: value` CRLF, in the order added.
+    func write(to head: inout HeadBytesWriter) {
+        for field in fields {
+            head.append(field.name)
+            head.append(": ")
+            head.append(field.value)
+            head.append("\r\n")
+        }
+    }
+
+    /// The fields as name/value pairs (for tests and rare readers).
+    package var pairs: [(name: String, value: String)] {
+        fields.map { ("\($0.name)", $0.value) }
+    }
+
+    private static func isOwnName(_ name: StaticString) -> Bool {
+        let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        return !bytes.isEmpty && bytes.allSatisfy { HTTP1Syntax.isToken($0) && !($0 >= 65 && $0 <= 90) }
+            && !HTTP1Syntax.isFramingName(bytes, 0..<bytes.count)
+    }
+}
