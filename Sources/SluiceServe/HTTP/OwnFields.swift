@@ -39,11 +39,6 @@ package struct OwnFields: Sendable {
         }
     }
 
-    /// The fields as name/value pairs (for tests and rare readers).
-    package var pairs: [(name: String, value: String)] {
-        fields.map { ("\($0.name)", $0.value) }
-    }
-
     private static func isOwnName(_ name: StaticString) -> Bool {
         let bytes = UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
         return !bytes.isEmpty && bytes.allSatisfy { HTTP1Syntax.isToken($0) && !($0 >= 65 && $0 <= 90) }
