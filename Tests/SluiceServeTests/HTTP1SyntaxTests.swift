@@ -53,6 +53,24 @@ import Testing
         }
     }
 
+    @Test("a CR or LF is found at every place of every length, word-wise as byte by byte, in bytes and in strings")
+    func lineBreak() {
+        // Every byte value beside the two, since `word ^ 0x0D…` and `word ^ 0x0A…` borrow across bytes.
+        for length in 0...40 {
+            for place in 0..<max(length, 1) {
+                for probe in UInt8.min...UInt8.max where length > 0 || probe == 0 {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    if length > 0 { bytes[place] = probe }
+                    let expected = bytes.contains(13) || bytes.contains(10)
+                    #expect(bytes.withUnsafeBytes { HTTP1Syntax.hasLineBreak($0) } == expected, "\(probe) at \(place) of \(length)")
+                }
+            }
+        }
+        for text in ["", "a", "\r", "small\n", "a native string longer than fifteen bytes", "a native string longer than fifteen\r\n"] {
+            #expect(HTTP1Syntax.hasLineBreak(text) == (text.utf8.contains(13) || text.utf8.contains(10)), "\(text.debugDescription)")
+        }
+    }
+
     @Test("a line feed is found at every place and must follow a CR of its line")
     func lineFeed() throws {
         for length in 1...30 {

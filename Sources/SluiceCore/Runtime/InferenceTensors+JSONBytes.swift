@@ -51,8 +51,7 @@ extension InferenceTensors {
         var cursor = JSONParser.Cursor(bytes: json)
         cursor.skipWhitespace()
         guard cursor.current == UInt8(ascii: "{") else { return JSONParser.validate(json) != nil }
-        var member = member
-        return member.withUTF8 { name in
+        return member.withContiguousUTF8 { name in
             let wanted = JSONParser.Cursor.Name(name)
             var found = false
             // The depths are those skipValue(depth: 0) gives the same values.

@@ -204,12 +204,15 @@ final class Gateway: HTTPResponder {
             method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
             forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: own, body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
+        // The closures below take the loop, not the request: each reference a captured
+        // `ServerRequest` holds would be retained and released once more per request.
+        let loop = request.eventLoop
         let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
             completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
             // Only once the caller has its answer: read it for the copy to be compared with.
             if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
         }
-        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
+        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
             // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says.
             guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
                 finish(result, target, micros)
@@ -222,11 +225,11 @@ final class Gateway: HTTPResponder {
                 finish(result, target, micros)
                 return
             }
-            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
+            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
         }
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
-            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: request.eventLoop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
+            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
                 self.statistics.release(copy.slot)
                 if let pair = copy.pair { self.settle(pair, of: copy, candidate: Self.shadowAnswer(result, micros: micros)) }
             }

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The non-empty segments of a request target's path (up to its `?`) split at "/", as
 /// `split(separator: "/", omittingEmptySubsequences: true)` gives them, found in one pass over
 /// the target's contiguous UTF-8: no array, no `Substring` indexing (a `Substring.UTF8View`
@@ -18,10 +20,9 @@ struct PathSegments {
 
     init(target: String) {
         self.target = target
-        var text = target
         var bounds = SIMD16<Int32>()
         var count = 0
-        text.withUTF8 { bytes in
+        target.withContiguousUTF8 { bytes in
             let slash = UInt8(ascii: "/")
             let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
             var index = 0
@@ -52,8 +53,7 @@ struct PathSegments {
     /// Segment `index` (below `count` and ``capacity``).
     func string(_ index: Int) -> String {
         let range = range(index)
-        var text = target
-        return text.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
+        return target.withContiguousUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
     /// Whether segment `index` exists and is exactly `literal`, compared as bytes.
@@ -61,8 +61,7 @@ struct PathSegments {
         guard index < min(count, Self.capacity) else { return false }
         let range = range(index)
         guard range.count == literal.utf8CodeUnitCount else { return false }
-        var text = target
-        return text.withUTF8 { bytes in
+        return target.withContiguousUTF8 { bytes in
             var offset = 0
             for byte in bytes[range] {
                 guard byte == literal.utf8Start[offset] else { return false }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SluiceCore
 
 /// The field lines of a head as they arrived: the head's bytes and where each field's name and
 /// value lie in them. Every field was checked by ``HTTP1Syntax/fieldLine(_:at:)`` (a token
@@ -63,8 +64,7 @@ package struct HTTP1FieldLines: Sendable {
     /// The value of the first field named `name` (in any letter case), made into a `String`
     /// only when there is one.
     package func first(_ name: String) -> String? {
-        var name = name
-        return name.withUTF8 { name in
+        name.withContiguousUTF8 { name in
             bytes.withUnsafeReadableBytes { bytes in
                 for field in fields where field.name.count == name.count {
                     if HTTP1Syntax.equalsIgnoringCase(bytes, field.name, name, otherIsLowercase: false) {
@@ -185,7 +185,6 @@ package struct FieldNameSet: Sendable {
 
     /// Whether `name` is one of the names, in any letter case.
     func contains(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { contains(UnsafeRawBufferPointer($0), 0..<$0.count) }
+        name.withContiguousUTF8 { contains(UnsafeRawBufferPointer($0), 0..<$0.count) }
     }
 }

@@ -24,6 +24,22 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     /// Where the connection is in reading its next request; decides which timeout applies.
+    /// What answering a request needs of it once the responder has it.
+    private struct Answering {
+        let method: HTTPMethod
+        let version: HTTPVersion
+        let keepAlive: Bool
+        /// The body's size, given back to the listener's budget when the answer is written.
+        let bodyBytes: Int
+
+        init(_ request: ServerRequest) {
+            method = request.head.method
+            version = request.head.version
+            keepAlive = request.head.isKeepAlive
+            bodyBytes = request.body.readableBytes
+        }
+    }
+
     private enum Phase {
         /// Between requests.
         case waiting
@@ -234,16 +250,19 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         timerForServerTurn()
         switch item {
         case .final(let response, let requestHead):
-            write(response, for: requestHead, keepAlive: false, context: context)
+            write(response, for: requestHead.method, version: requestHead.version, keepAlive: false, context: context)
             busy = false
         case .request(let request):
             let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            // Only what the answer needs, not the request: each reference in a captured
+            // `ServerRequest` would be retained and released once more per request.
+            let answering = Answering(request)
             // Called on this loop (the request's), once.
             responder.respond(to: request) { response in
                 let handler = loopBound.value
-                handler.giveBack(request.body.readableBytes)
+                handler.giveBack(answering.bodyBytes)
                 guard let context = handler.context else { return }
-                handler.write(response, for: request.head, keepAlive: request.head.isKeepAlive, context: context)
+                handler.write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive, context: context)
                 handler.busy = false
                 handler.next()
             }
@@ -307,15 +326,15 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     // MARK: - writing
 
-    private func write(_ response: ServerResponse, for request: RequestHead, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: ServerResponse, for method: HTTPMethod, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
         guard !closing else { return }
-        let bodyBytes = request.method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
+        let bodyBytes = method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
         // Status line, forwarded fields, own fields, `content-length` and `connection` lines, CRLF.
         var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0) + response.own.maximumBytes
         for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 28
         var buffer = context.channel.allocator.buffer(capacity: headBytes + bodyBytes)
-        let http10 = request.version.minor == 0 && request.version.major == 1
+        let http10 = version.minor == 0 && version.major == 1
         buffer.writeHead(maximumBytes: headBytes) { head in
             if response.status == .ok {
                 head.append(http10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n")
