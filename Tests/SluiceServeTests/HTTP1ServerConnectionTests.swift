@@ -21,17 +21,20 @@ import Testing
 
         func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
             answered.withLockedValue { $0 += 1 }
-            var response = ServerResponse(status: .ok, body: ByteBuffer(string: "\(request.head.method.rawValue) \(request.head.uri) \(String(buffer: request.body))"))
+            let body = ByteBuffer(string: "\(request.head.method.rawValue) \(request.head.uri) \(String(buffer: request.body))")
+            var response = ServerResponse(status: .ok, body: body)
             if request.head.uri.contains("split") {
+                // Own fields are checked as they are added and written before the headers.
+                var own = OwnFields()
+                own.add("x-own", "1")
+                own.add("x-own-bad", "b\r\nset-cookie: evil=5")
+                own.add("x-own-lf", "b\nevil=6")
                 // A responder's fields that would end the line early, or frame the answer again.
-                response.headers = HTTPHeaders([
+                let headers = HTTPHeaders([
                     ("x-ok", "1"), ("x-bad", "a\r\nset-cookie: evil=1"), ("x-bad\r\nset-cookie", "evil=2"), ("x-lf", "a\nevil=3"),
                     ("x-cr", "a\revil=4"), ("Content-Length", "999"), ("TRANSFER-ENCODING", "chunked"), ("connection", "upgrade"), ("x-after", "2"),
                 ])
-                // Own fields are checked as they are added and written before the headers.
-                response.own.add("x-own", "1")
-                response.own.add("x-own-bad", "b\r\nset-cookie: evil=5")
-                response.own.add("x-own-lf", "b\nevil=6")
+                response = ServerResponse(status: .ok, own: own, headers: headers, body: body)
             }
             guard request.head.uri.contains("hold") else { return request.eventLoop.makeSucceededFuture(response) }
             let promise = request.eventLoop.makePromise(of: ServerResponse.self)

@@ -60,7 +60,7 @@ final class Gateway: HTTPResponder {
     /// Feedback and (when configured) `/metrics` need their token, checked on the head so
     /// an anonymous caller never gets a body read; feedback bodies are capped at 1 MiB.
     func screen(_ head: RequestHead) -> HeadDecision {
-        let segments = PathSegments(target: head.uri)
+        let segments = head.segments
         if segments.count == 1, segments.segment(0, is: "metrics") {
             if let metricsToken, !metricsToken.admits(authorization: head.fields.first("authorization")) { return .refuse(BearerToken.unauthorized(realm: "sluice-metrics")) }
         } else if segments.count == 4, segments.segment(0, is: "v2"), segments.segment(1, is: "models"), segments.segment(3, is: "feedback") {
@@ -79,7 +79,7 @@ final class Gateway: HTTPResponder {
     /// Answers on the request's loop: at once for everything but a forwarded request, and
     /// for that from the upstream exchange's completion, which runs on the same loop.
     func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {
-        let segments = PathSegments(target: request.head.uri)
+        let segments = request.head.segments
         let method = request.head.method
         switch (method, segments.count) {
         case (.GET, 3) where segments.segment(0, is: "v2") && segments.segment(1, is: "health"):

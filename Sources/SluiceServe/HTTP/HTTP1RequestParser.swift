@@ -126,22 +126,36 @@ package struct HTTP1RequestParser {
             state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
             return nil
         }
-        var head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+        let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
             try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1)
         }
         // The fields' ranges count from the head's first byte: the head's slice keeps them
         // (a slice of the read, as the body's are: no copy).
-        head.parsed.head.fields = HTTP1FieldLines(bytes: buffer.readSlice(length: found)!, fields: head.fields)
-        let framing: HTTP1BodyDecoder.Framing = head.chunked ? .chunked : .length(head.parsed.contentLength ?? 0)
+        let head = RequestHead(
+            method: parts.method, uri: parts.uri, version: parts.version,
+            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: found)!, fields: parts.fields), isKeepAlive: parts.isKeepAlive)
+        let framing: HTTP1BodyDecoder.Framing = parts.chunked ? .chunked : .length(parts.contentLength ?? 0)
         state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumBytes, maximumTrailerLines: maximumHeaderCount))
-        return head.parsed
+        return Head(head: head, contentLength: parts.contentLength, expectsContinue: parts.expectsContinue)
+    }
+
+    /// What ``parseHead(_:from:to:fieldLines:)`` read, before the head's bytes are sliced off.
+    private struct HeadParts {
+        var method: HTTPMethod
+        var uri: String
+        var version: HTTPVersion
+        var isKeepAlive: Bool
+        var contentLength: Int?
+        var expectsContinue: Bool
+        var fields: [HTTP1FieldLines.Field]
+        var chunked: Bool
     }
 
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
     private static func parseHead(
         _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int
-    ) throws(HTTP1ParseError) -> (parsed: Head, fields: [HTTP1FieldLines.Field], chunked: Bool) {
+    ) throws(HTTP1ParseError) -> HeadParts {
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
         var start = start
@@ -186,9 +200,9 @@ package struct HTTP1RequestParser {
         }
         try framing.check(minorVersion: version.minor)
         if version.minor > 0, hosts == 0 { throw .missingHost }
-        let head = RequestHead(
-            method: method, uri: uri, version: version, fields: .empty, isKeepAlive: connection.keepsAlive(minorVersion: version.minor))
-        return (Head(head: head, contentLength: framing.contentLength, expectsContinue: expectsContinue), fields, framing.chunked)
+        return HeadParts(
+            method: method, uri: uri, version: version, isKeepAlive: connection.keepsAlive(minorVersion: version.minor),
+            contentLength: framing.contentLength, expectsContinue: expectsContinue, fields: fields, chunked: framing.chunked)
     }
 
     /// The request target as the responders see it: origin-form as is, absolute-form reduced

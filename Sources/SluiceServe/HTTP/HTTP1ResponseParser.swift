@@ -45,11 +45,20 @@ package struct HTTP1ResponseParser {
     }
 
     /// A response head read, its body still to come.
-    private struct PendingHead {
-        var version: HTTPVersion
-        var status: HTTPResponseStatus
-        var fields: HTTP1FieldLines
-        var keepAlive: Bool
+    /// A class: its `Optional` is a pointer, where the struct's was copied and destroyed
+    /// through the runtime's generic witnesses (NIO's `HTTPResponseStatus` carries a tuple payload).
+    private final class PendingHead {
+        let version: HTTPVersion
+        let status: HTTPResponseStatus
+        let fields: HTTP1FieldLines
+        let keepAlive: Bool
+
+        init(version: HTTPVersion, status: HTTPResponseStatus, fields: HTTP1FieldLines, keepAlive: Bool) {
+            self.version = version
+            self.status = status
+            self.fields = fields
+            self.keepAlive = keepAlive
+        }
     }
 
     /// Shared by every empty body and by parsers between responses (so an idle pooled
@@ -224,19 +233,21 @@ package struct HTTP1ResponseParser {
             return nil
         }
         let isHead = requestIsHead
-        var head = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+        let parsed = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
             try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead)
         }
         // The head's bytes stay with its fields' places (a slice of the read, not a copy).
-        head.pending.fields = HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: head.fields)
-        return (head.pending, head.framing)
+        let pending = PendingHead(
+            version: parsed.version, status: parsed.status,
+            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: parsed.fields), keepAlive: parsed.keepAlive)
+        return (pending, parsed.framing)
     }
 
     /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
     /// known to end in CRLF) and decides how its body is framed.
     private static func parseHead(
         _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool
-    ) throws(HTTP1ParseError) -> (pending: PendingHead, fields: [HTTP1FieldLines.Field], framing: BodyFraming) {
+    ) throws(HTTP1ParseError) -> (version: HTTPVersion, status: HTTPResponseStatus, keepAlive: Bool, fields: [HTTP1FieldLines.Field], framing: BodyFraming) {
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; a missing SP before
         // an empty reason is accepted (it does not change where anything ends).
         guard end >= 14, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -279,8 +290,6 @@ package struct HTTP1ResponseParser {
             }
         }
         try framingFields.check(minorVersion: version.minor)
-        let pending = PendingHead(
-            version: version, status: status, fields: .empty, keepAlive: !close && (version.minor > 0 || keepAlive))
         // RFC 9112 §6.3, in its order.
         let framing: BodyFraming
         if requestIsHead || code < 200 || code == 204 || code == 304 {
@@ -292,7 +301,7 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return (pending, fields, framing)
+        return (version, status, !close && (version.minor > 0 || keepAlive), fields, framing)
     }
 
     /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).

@@ -32,15 +32,17 @@ package struct ServerRequest: Sendable {
     }
 }
 
-/// A whole HTTP response.
-package struct ServerResponse: Sendable {
-    package var status: HTTPResponseStatus
+/// A whole HTTP response. A class whose parts never change: it is handed from the responder
+/// through the gateway's closures to the connection's writer, and a struct of its size was
+/// copied, its references retained and released, at each hand-over.
+package final class ServerResponse: Sendable {
+    package let status: HTTPResponseStatus
     /// Fields copied from another head (a model server's answer), written before `headers`.
-    package var forwarded: ForwardedFields?
+    package let forwarded: ForwardedFields?
     /// The responder's own fields, checked as they were added, written after `forwarded`.
-    package var own: OwnFields
-    package var headers: HTTPHeaders
-    package var body: ByteBuffer?
+    package let own: OwnFields
+    package let headers: HTTPHeaders
+    package let body: ByteBuffer?
 
     package init(
         status: HTTPResponseStatus, forwarded: ForwardedFields? = nil, own: OwnFields = OwnFields(), headers: HTTPHeaders = HTTPHeaders(),

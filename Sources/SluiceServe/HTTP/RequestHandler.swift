@@ -82,11 +82,14 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { [weak self] in self?.close() }
+        // A strong reference, dropped in `handlerRemoved`: a weak one would give the handler a
+        // side table, and every retain and release of it would take the slow path.
+        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { self.close() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        deadline = nil
         self.context = nil
         budget.release(reserved)
         reserved = 0

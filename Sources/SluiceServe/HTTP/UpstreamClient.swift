@@ -31,12 +31,19 @@ package final class UpstreamRequest: Sendable {
 }
 
 /// A complete upstream response (the body is buffered whole, so the gateway never
-/// forwards a half-written answer).
-package struct UpstreamResponse: Sendable {
-    package var status: HTTPResponseStatus
+/// forwards a half-written answer). A class whose parts never change: handed through the
+/// exchange's closures, a struct was copied (its references retained) at each.
+package final class UpstreamResponse: Sendable {
+    package let status: HTTPResponseStatus
     /// The response's fields as read: the gateway forwards them from these bytes.
-    package var fields: HTTP1FieldLines
-    package var body: ByteBuffer
+    package let fields: HTTP1FieldLines
+    package let body: ByteBuffer
+
+    package init(status: HTTPResponseStatus, fields: HTTP1FieldLines, body: ByteBuffer) {
+        self.status = status
+        self.fields = fields
+        self.body = body
+    }
 
     /// The fields as `HTTPHeaders`, made on each call (for the admin client and tests).
     package var headers: HTTPHeaders { fields.headers }

@@ -43,11 +43,14 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { [weak self] in self?.timedOut() }
+        // A strong reference, dropped in `handlerRemoved`: a weak one would give the handler a
+        // side table, and every retain and release of it would take the slow path.
+        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { self.timedOut() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        deadline = nil
         self.context = nil
         reusable = false
         fail(receivedAny ? .broken("the connection was closed") : .unanswered("the connection was closed"))

@@ -7,7 +7,7 @@ import SluiceCore
 /// Benchmarks/README.md "Hot path, slice 12"). `count` counts every segment; only the first
 /// ``capacity`` are kept (no route of the gateway has more, and a longer path is refused on its
 /// count alone). The parser admits only visible ASCII in a request target, so byte and
-/// character boundaries agree.
+/// character boundaries agree. Made once per request, with its head (``RequestHead/segments``).
 struct PathSegments {
     /// Segments kept (the longest route, `/v2/models/<m>/versions/<v>/<action>`, has six).
     static let capacity = 6
