@@ -109,27 +109,52 @@ final class Gateway: HTTPResponder {
             restStart = 5
         }
         guard segments.count - restStart <= 1 else { return completion(.error(.notFound, "no route for \(request.path)")) }
-        let action = segments.count > restStart ? segments.string(restStart) : nil
+        let action = ModelAction(segments, at: restStart)
         switch (method, action) {
-        case (.POST, "infer"):
+        case (.POST, .infer):
             forward(request, model: model, explicit: explicit, sample: true, completion: completion)
-        case (.POST, "feedback") where explicit == nil:
+        case (.POST, .feedback) where explicit == nil:
             if let feedbackToken, !feedbackToken.admits(authorization: request.head.fields.first("authorization")) {
                 return completion(BearerToken.unauthorized(realm: "sluice-feedback"))
             }
             completion(feedback(request, model: model))
-        case (.GET, "ready"):
+        case (.GET, .ready):
             completion(modelReady(model, explicit: explicit))
-        case (.GET, nil):
+        case (.GET, .metadata):
             forward(request, model: model, explicit: explicit, sample: false, completion: completion)
-        case (_, "feedback") where explicit != nil:
+        case (_, .feedback) where explicit != nil:
             completion(.error(.notFound, "no route for \(request.path)"))
-        case (_, "infer"), (_, "ready"), (_, nil), (_, "feedback"):
+        case (_, .infer), (_, .ready), (_, .metadata), (_, .feedback):
             var headers = HTTPHeaders()
-            headers.add(name: "allow", value: action == "infer" || action == "feedback" ? "POST" : "GET")
+            headers.add(name: "allow", value: action == .infer || action == .feedback ? "POST" : "GET")
             completion(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
-        default:
+        case (_, .unknown):
             completion(.error(.notFound, "no route for \(request.path)"))
+        }
+    }
+
+    /// What a path under `/v2/models/<model>[/versions/<version>]` asks for, read from its
+    /// last segment's bytes (no `String` made per request to compare).
+    private enum ModelAction {
+        /// No further segment: the model's (or version's) metadata.
+        case metadata
+        case infer
+        case feedback
+        case ready
+        case unknown
+
+        init(_ segments: PathSegments, at index: Int) {
+            if segments.count == index {
+                self = .metadata
+            } else if segments.segment(index, is: "infer") {
+                self = .infer
+            } else if segments.segment(index, is: "feedback") {
+                self = .feedback
+            } else if segments.segment(index, is: "ready") {
+                self = .ready
+            } else {
+                self = .unknown
+            }
         }
     }
 

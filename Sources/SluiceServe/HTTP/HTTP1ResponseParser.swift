@@ -243,11 +243,22 @@ package struct HTTP1ResponseParser {
         return (pending, parsed.framing)
     }
 
+    /// What ``parseHead(_:to:fieldLines:requestIsHead:)`` read, before the head's bytes are
+    /// sliced off. A struct: a tuple holding `HTTPResponseStatus` was copied through the
+    /// runtime's generic tuple witnesses.
+    private struct HeadParts {
+        var version: HTTPVersion
+        var status: HTTPResponseStatus
+        var keepAlive: Bool
+        var fields: [HTTP1FieldLines.Field]
+        var framing: BodyFraming
+    }
+
     /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
     /// known to end in CRLF) and decides how its body is framed.
     private static func parseHead(
         _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool
-    ) throws(HTTP1ParseError) -> (version: HTTPVersion, status: HTTPResponseStatus, keepAlive: Bool, fields: [HTTP1FieldLines.Field], framing: BodyFraming) {
+    ) throws(HTTP1ParseError) -> HeadParts {
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; a missing SP before
         // an empty reason is accepted (it does not change where anything ends).
         guard end >= 14, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
@@ -301,7 +312,7 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return (version, status, !close && (version.minor > 0 || keepAlive), fields, framing)
+        return HeadParts(version: version, status: status, keepAlive: !close && (version.minor > 0 || keepAlive), fields: fields, framing: framing)
     }
 
     /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).

@@ -1,3 +1,4 @@
+import Atomics
 import NIOConcurrencyHelpers
 import SluiceCore
 
@@ -11,13 +12,11 @@ final class UpstreamTarget: Sendable {
     let address: UpstreamAddress
     /// The replica's gRPC listener, when its runtime names `{grpcPort}`.
     let grpcAddress: UpstreamAddress?
-    private let counts = NIOLockedValueBox(Counts())
-
-    /// Requests in flight and completed, updated together under one lock.
-    private struct Counts {
-        var inFlight = 0
-        var completed = 0
-    }
+    /// Requests in flight and completed: atomics, as every request changes them twice (a lock
+    /// cost ~50 instructions each time). Each is read on its own, so nothing needs the two
+    /// changed together.
+    private let inFlightCount = ManagedAtomic(0)
+    private let completedCount = ManagedAtomic(0)
 
     init(model: String, version: String, address: UpstreamAddress, grpcAddress: UpstreamAddress? = nil) {
         self.model = model
@@ -26,18 +25,16 @@ final class UpstreamTarget: Sendable {
         self.grpcAddress = grpcAddress
     }
 
-    var inFlight: Int { counts.withLockedValue { $0.inFlight } }
+    var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
 
     /// Requests answered (or failed) since the target was made.
-    var completed: Int { counts.withLockedValue { $0.completed } }
+    var completed: Int { completedCount.load(ordering: .relaxed) }
 
-    func begin() { counts.withLockedValue { $0.inFlight += 1 } }
+    func begin() { inFlightCount.wrappingIncrement(ordering: .relaxed) }
 
     func end() {
-        counts.withLockedValue {
-            $0.inFlight -= 1
-            $0.completed += 1
-        }
+        inFlightCount.wrappingDecrement(ordering: .relaxed)
+        completedCount.wrappingIncrement(ordering: .relaxed)
     }
 }
 
