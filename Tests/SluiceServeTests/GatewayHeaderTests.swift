@@ -49,6 +49,25 @@ import Testing
         #expect(head.fields.first("x-request-i") == nil)
     }
 
+    @Test("three names looked up in one pass read what three lookups read: any case, the first of repeats, a name given twice, absent names")
+    func threeAtOnce() throws {
+        let head = try Self.head(
+            "GET /v2/models/m HTTP/1.1\r\nHost: a\r\nX-Pin: v2\r\nx-request-id: one\r\nX-REQUEST-ID: two\r\nx-pin: v1\r\n"
+                + "X-Forwarded-For: 10.0.0.1\r\nx-forwarded-fo: not this\r\n\r\n")
+        let names = ["x-pin", "X-Request-Id", "x-forwarded-for", "x-missing", "host", "x-forwarded-fo", "x-pi"]
+        for a in names {
+            for b in names {
+                for c in names {
+                    let found = head.fields.first(a, b, c)
+                    let expected = (head.fields.first(a), head.fields.first(b), head.fields.first(c))
+                    #expect(found.0 == expected.0 && found.1 == expected.1 && found.2 == expected.2, "\(a), \(b), \(c)")
+                }
+            }
+        }
+        let (pin, id, forwarded) = head.fields.first("x-pin", "x-request-id", "x-forwarded-for")
+        #expect(pin == "v2" && id == "one" && forwarded == "10.0.0.1")
+    }
+
     @Test("a head made in process keeps only fields the parser would accept: no CR or LF can reach the model server")
     func madeInProcess() {
         let head = RequestHead(

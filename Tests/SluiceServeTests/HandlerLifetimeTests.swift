@@ -8,7 +8,7 @@ import Testing
 
 /// Each connection handler holds its deadline, whose expiry calls back into the handler with a
 /// strong reference (a weak one gave the handler a side table: every retain and release of it
-/// took the runtime's slow path, Benchmarks/README.md "Hot path, slices 23-34"). The handler
+/// took the runtime's slow path, Benchmarks/README.md "Hot path, slices 23-36"). The handler
 /// drops the deadline when it is removed, so a closed connection frees both; a leak here would
 /// grow with every connection a gateway ever accepted.
 @Suite("connection handler lifetime") struct HandlerLifetimeTests {

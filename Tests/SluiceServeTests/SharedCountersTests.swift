@@ -6,7 +6,7 @@ import Testing
 @testable import SluiceServe
 
 /// The counters every request changes from any event loop, kept in atomics rather than under
-/// locks (Benchmarks/README.md, "Hot path, slices 23-34"): driven from many threads at once,
+/// locks (Benchmarks/README.md, "Hot path, slices 23-36"): driven from many threads at once,
 /// they must neither lose a change nor let the body budget be exceeded.
 @Suite("shared counters under concurrent requests") struct SharedCountersTests {
     @Test("the body budget is never exceeded by concurrent reservations, and is whole again once all is given back")

@@ -208,7 +208,8 @@ final class Gateway: HTTPResponder {
             inferenceBody = nil
         }
         let fields = request.head.fields
-        let pinned = explicit ?? fields.first(pinHeader)
+        let (pinField, clientID, forwardedFor) = fields.first(pinHeader, "x-request-id", "x-forwarded-for")
+        let pinned = explicit ?? pinField
         let target: UpstreamTarget
         switch routes.target(pinned: pinned, header: { fields.first($0) }) {
         case .success(let chosen): target = chosen
@@ -217,13 +218,12 @@ final class Gateway: HTTPResponder {
         // The gateway always issues the id predictions are remembered under; a caller's
         // own id travels beside it and can never name (and replace) another caller's.
         let requestID = RequestID.generate()
-        let clientID = fields.first("x-request-id")
         // The caller's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
         var own = OwnFields(capacity: Self.setOnRequests.count)
         own.add("x-request-id", requestID)
         if let clientID { own.add("x-client-request-id", clientID) }
         if let remote = request.remoteAddress {
-            own.add("x-forwarded-for", fields.first("x-forwarded-for").map { "\($0), \(remote)" } ?? remote)
+            own.add("x-forwarded-for", forwardedFor.map { "\($0), \(remote)" } ?? remote)
         }
         let upstreamRequest = UpstreamRequest(
             method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
@@ -338,6 +338,9 @@ final class Gateway: HTTPResponder {
         if let ticket { statistics.storeInputs(ticket, inputs) }
         // The answer is read when something needs it: samples, sketches or feedback.
         let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
+        // The closure below captures a flag, not the body, and reads the model and version
+        // from the target it holds anyway: each captured reference is a retain and a release.
+        let inference = body != nil
         target.begin()
         let started = NIODeadline.now()
         let finished: @Sendable (Result<UpstreamResponse, UpstreamFailure>) -> Void = { result in
@@ -348,7 +351,7 @@ final class Gateway: HTTPResponder {
             switch result {
             case .success(let response):
                 status = Int(response.status.code)
-                if body != nil, readsAnswer, response.status == .ok {
+                if inference, readsAnswer, response.status == .ok {
                     // The prediction log alone needs only the first feature.
                     let limit = ticket != nil || sketched ? 64 : 1
                     outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: limit) ?? []
@@ -362,7 +365,7 @@ final class Gateway: HTTPResponder {
             if let ring {
                 var predicted = 0
                 if let requestID, let first = outputs.first, !first.values.isEmpty {
-                    self.predictions.remember(model: model, requestID: requestID, version: version, values: first.values)
+                    self.predictions.remember(model: target.model, requestID: requestID, version: target.version, values: first.values)
                     predicted = first.values.count
                 }
                 let answered = (200..<300).contains(status)

@@ -76,6 +76,33 @@ package struct HTTP1FieldLines: Sendable {
         }
     }
 
+    /// ``first(_:)`` of three names, found in one pass over the fields: the gateway reads
+    /// three from every request (each pass borrowed the head's bytes, an exclusivity check).
+    package func first(_ a: String, _ b: String, _ c: String) -> (String?, String?, String?) {
+        a.withContiguousUTF8 { a in
+            b.withContiguousUTF8 { b in
+                c.withContiguousUTF8 { c in
+                    bytes.withUnsafeReadableBytes { bytes in
+                        var found: (String?, String?, String?)
+                        for field in fields {
+                            let name = field.name
+                            if found.0 == nil, name.count == a.count, HTTP1Syntax.equalsIgnoringCase(bytes, name, a, otherIsLowercase: false) {
+                                found.0 = HTTP1Syntax.string(bytes, field.value)
+                            }
+                            if found.1 == nil, name.count == b.count, HTTP1Syntax.equalsIgnoringCase(bytes, name, b, otherIsLowercase: false) {
+                                found.1 = HTTP1Syntax.string(bytes, field.value)
+                            }
+                            if found.2 == nil, name.count == c.count, HTTP1Syntax.equalsIgnoringCase(bytes, name, c, otherIsLowercase: false) {
+                                found.2 = HTTP1Syntax.string(bytes, field.value)
+                            }
+                        }
+                        return found
+                    }
+                }
+            }
+        }
+    }
+
     /// The fields as `HTTPHeaders` (a `String` per name and value, invalid UTF-8 replaced),
     /// made on each call.
     package var headers: HTTPHeaders {
