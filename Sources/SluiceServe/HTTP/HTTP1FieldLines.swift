@@ -85,16 +85,16 @@ package struct HTTP1FieldLines: Sendable {
                     bytes.withUnsafeReadableBytes { bytes in
                         var found: (String?, String?, String?)
                         for field in fields {
-                            let name = field.name
-                            if found.0 == nil, name.count == a.count, HTTP1Syntax.equalsIgnoringCase(bytes, name, a, otherIsLowercase: false) {
-                                found.0 = HTTP1Syntax.string(bytes, field.value)
+                            /// Fills `slot` with this field's value if it is the first named `wanted`.
+                            func take(_ slot: inout String?, _ wanted: UnsafeBufferPointer<UInt8>) {
+                                guard slot == nil, field.name.count == wanted.count,
+                                    HTTP1Syntax.equalsIgnoringCase(bytes, field.name, wanted, otherIsLowercase: false)
+                                else { return }
+                                slot = HTTP1Syntax.string(bytes, field.value)
                             }
-                            if found.1 == nil, name.count == b.count, HTTP1Syntax.equalsIgnoringCase(bytes, name, b, otherIsLowercase: false) {
-                                found.1 = HTTP1Syntax.string(bytes, field.value)
-                            }
-                            if found.2 == nil, name.count == c.count, HTTP1Syntax.equalsIgnoringCase(bytes, name, c, otherIsLowercase: false) {
-                                found.2 = HTTP1Syntax.string(bytes, field.value)
-                            }
+                            take(&found.0, a)
+                            take(&found.1, b)
+                            take(&found.2, c)
                         }
                         return found
                     }

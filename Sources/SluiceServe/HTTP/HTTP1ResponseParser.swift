@@ -45,6 +45,7 @@ package struct HTTP1ResponseParser {
     }
 
     /// A response head read, its body still to come.
+    ///
     /// A class: its `Optional` is a pointer, where the struct's was copied and destroyed
     /// through the runtime's generic witnesses (NIO's `HTTPResponseStatus` carries a tuple payload).
     private final class PendingHead {

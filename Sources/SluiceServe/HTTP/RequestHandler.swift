@@ -23,7 +23,6 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         case final(ServerResponse, RequestHead)
     }
 
-    /// Where the connection is in reading its next request; decides which timeout applies.
     /// What answering a request needs of it once the responder has it.
     private struct Answering {
         let method: HTTPMethod
@@ -40,6 +39,7 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
+    /// Where the connection is in reading its next request; decides which timeout applies.
     private enum Phase {
         /// Between requests.
         case waiting
