@@ -49,9 +49,9 @@ import Testing
             freed = handler
             try channel.pipeline.syncOperations.addHandler(handler)
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9101)).wait()
-            handler.send(UpstreamRequest(method: .GET, uri: "/v2/health/ready", headers: [:], body: nil), timeout: .seconds(30)) { result in
+            handler.send(UpstreamRequest(method: .GET, uri: "/v2/health/ready", headers: [:], body: nil), timeout: .seconds(30), exchange: UpstreamCompletionExchange { result in
                 if case .failure(let error) = result { failure = error }
-            }
+            })
             _ = try channel.finish(acceptAlreadyClosed: true)
         }()
         #expect(freed == nil, "the handler outlived its closed connection")

@@ -18,7 +18,7 @@ import Testing
         let request = UpstreamRequest(
             method: .POST, uri: "/v2/models/m/infer", headers: ["x-request-id": "abc", "Content-Type": "application/json"],
             body: ByteBuffer(string: "{\"a\":1}"))
-        handler.send(request, timeout: .seconds(5)) { _ in }
+        handler.send(request, timeout: .seconds(5), exchange: UpstreamCompletionExchange { _ in })
         var writes: [String] = []
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) { writes.append(String(buffer: buffer)) }
         #expect(writes == [

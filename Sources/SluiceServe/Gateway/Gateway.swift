@@ -7,15 +7,15 @@ import SluiceCore
 /// explicit version, pin header, route pins, sticky key or weight. It has no admin routes.
 final class Gateway: HTTPResponder {
     private let routes: RoutingTableBox
-    private let client: UpstreamClient
+    let client: UpstreamClient
     let statistics: TrafficStatistics
-    private let monitoring: MonitoringRecorder
-    private let predictions: PredictionLog
+    let monitoring: MonitoringRecorder
+    let predictions: PredictionLog
     private let pinHeader: String
-    private let timeout: TimeAmount
+    let timeout: TimeAmount
     /// Mirrored copies each version may have in flight (`serve.maxMirroredInFlight`).
     let maxMirroredInFlight: Int
-    private let onConnectFailure: @Sendable (UpstreamTarget) -> Void
+    let onConnectFailure: @Sendable (UpstreamTarget) -> Void
     private let metricsText: @Sendable () -> String
     /// The token feedback needs; nil when `serve.feedback.open` is set.
     private let feedbackToken: BearerToken?
@@ -72,64 +72,64 @@ final class Gateway: HTTPResponder {
 
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
         let promise = request.eventLoop.makePromise(of: ServerResponse.self)
-        respond(to: request) { promise.succeed($0) }
+        respond(to: request, receiver: PromiseReceiver(promise))
         return promise.futureResult
     }
 
     /// Answers on the request's loop: at once for everything but a forwarded request, and
     /// for that from the upstream exchange's completion, which runs on the same loop.
-    func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {
+    func respond(to request: ServerRequest, receiver: any ResponseReceiver) {
         let segments = request.head.segments
         let method = request.head.method
         switch (method, segments.count) {
         case (.GET, 3) where segments.segment(0, is: "v2") && segments.segment(1, is: "health"):
-            if segments.segment(2, is: "live") { return completion(.json(.ok, "{\"live\":true}")) }
-            if segments.segment(2, is: "ready") { return completion(serverReady()) }
+            if segments.segment(2, is: "live") { return receiver.receive(.json(.ok, "{\"live\":true}")) }
+            if segments.segment(2, is: "ready") { return receiver.receive(serverReady()) }
         case (.GET, 1) where segments.segment(0, is: "v2"):
-            return completion(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
+            return receiver.receive(.json(.ok, "{\"name\":\"sluice\",\"version\":\"1\",\"extensions\":[]}"))
         case (.GET, 1) where segments.segment(0, is: "metrics"):
             if let metricsToken, !metricsToken.admits(authorization: request.head.fields.first("authorization")) {
-                return completion(BearerToken.unauthorized(realm: "sluice-metrics"))
+                return receiver.receive(BearerToken.unauthorized(realm: "sluice-metrics"))
             }
             var headers = HTTPHeaders()
             headers.add(name: "content-type", value: "text/plain; version=0.0.4")
-            return completion(ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: metricsText())))
+            return receiver.receive(ServerResponse(status: .ok, headers: headers, body: ByteBuffer(string: metricsText())))
         default:
             break
         }
         guard segments.count >= 3, segments.segment(0, is: "v2"), segments.segment(1, is: "models") else {
-            return completion(.error(.notFound, "no route for \(method) \(request.path)"))
+            return receiver.receive(.error(.notFound, "no route for \(method) \(request.path)"))
         }
         let model = segments.string(2)
         var restStart = 3
         var explicit: String?
         if segments.segment(3, is: "versions") {
-            guard segments.count >= 5 else { return completion(.error(.notFound, "no route for \(request.path)")) }
+            guard segments.count >= 5 else { return receiver.receive(.error(.notFound, "no route for \(request.path)")) }
             explicit = segments.string(4)
             restStart = 5
         }
-        guard segments.count - restStart <= 1 else { return completion(.error(.notFound, "no route for \(request.path)")) }
+        guard segments.count - restStart <= 1 else { return receiver.receive(.error(.notFound, "no route for \(request.path)")) }
         let action = ModelAction(segments, at: restStart)
         switch (method, action) {
         case (.POST, .infer):
-            forward(request, model: model, explicit: explicit, sample: true, completion: completion)
+            forward(request, model: model, explicit: explicit, sample: true, receiver: receiver)
         case (.POST, .feedback) where explicit == nil:
             if let feedbackToken, !feedbackToken.admits(authorization: request.head.fields.first("authorization")) {
-                return completion(BearerToken.unauthorized(realm: "sluice-feedback"))
+                return receiver.receive(BearerToken.unauthorized(realm: "sluice-feedback"))
             }
-            completion(feedback(request, model: model))
+            receiver.receive(feedback(request, model: model))
         case (.GET, .ready):
-            completion(modelReady(model, explicit: explicit))
+            receiver.receive(modelReady(model, explicit: explicit))
         case (.GET, .metadata):
-            forward(request, model: model, explicit: explicit, sample: false, completion: completion)
+            forward(request, model: model, explicit: explicit, sample: false, receiver: receiver)
         case (_, .feedback) where explicit != nil:
-            completion(.error(.notFound, "no route for \(request.path)"))
+            receiver.receive(.error(.notFound, "no route for \(request.path)"))
         case (_, .infer), (_, .ready), (_, .metadata), (_, .feedback):
             var headers = HTTPHeaders()
             headers.add(name: "allow", value: action == .infer || action == .feedback ? "POST" : "GET")
-            completion(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
+            receiver.receive(.error(.methodNotAllowed, "\(method) is not allowed on \(request.path)", headers: headers))
         case (_, .unknown):
-            completion(.error(.notFound, "no route for \(request.path)"))
+            receiver.receive(.error(.notFound, "no route for \(request.path)"))
         }
     }
 
@@ -185,16 +185,16 @@ final class Gateway: HTTPResponder {
 
     /// Forwards an inference (`sample`) or metadata request to the version the routes pick,
     /// once more elsewhere when nothing answered, with the route's mirror copy beside it;
-    /// `completion` gets the caller's answer on the request's loop.
+    /// `receiver` gets the caller's answer on the request's loop.
     private func forward(
         _ request: ServerRequest,
         model: String,
         explicit: String?,
         sample: Bool,
-        completion: @escaping @Sendable (ServerResponse) -> Void
+        receiver: any ResponseReceiver
     ) {
         guard let routes = routes.current.models[model] else {
-            return completion(.error(.notFound, "model '\(model)' is not served here"))
+            return receiver.receive(.error(.notFound, "model '\(model)' is not served here"))
         }
         // An inference body is checked here and read later only if this request is sampled
         // or sketched: no tree is built for it, and the reading does not check it again.
@@ -202,7 +202,7 @@ final class Gateway: HTTPResponder {
         if sample {
             switch CheckedJSONObject.check(request.body) {
             case .success(let checked): inferenceBody = checked
-            case .failure(let refusal): return completion(refusal.response)
+            case .failure(let refusal): return receiver.receive(refusal.response)
             }
         } else {
             inferenceBody = nil
@@ -213,7 +213,7 @@ final class Gateway: HTTPResponder {
         let target: UpstreamTarget
         switch routes.target(pinned: pinned, header: { fields.first($0) }) {
         case .success(let chosen): target = chosen
-        case .failure(let refusal): return completion(.error(Self.status(of: refusal), refusal.message(model: model)))
+        case .failure(let refusal): return receiver.receive(.error(Self.status(of: refusal), refusal.message(model: model)))
         }
         // The gateway always issues the id predictions are remembered under; a caller's
         // own id travels beside it and can never name (and replace) another caller's.
@@ -229,36 +229,25 @@ final class Gateway: HTTPResponder {
             method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
             forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: own, body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
-        // The closures below take the loop, not the request: each reference a captured
-        // `ServerRequest` holds would be retained and released once more per request.
+        // One object for the whole exchange, which takes the loop, not the request: each
+        // reference a kept `ServerRequest` holds would be retained and released once more.
         let loop = request.eventLoop
-        let finish: @Sendable (Result<UpstreamResponse, any Error>, UpstreamTarget, UInt64) -> Void = { result, answered, micros in
-            completion(self.response(to: result, from: answered, model: model, requestID: requestID, clientID: clientID))
-            // Only once the caller has its answer: read it for the copy to be compared with.
-            if let copy, let pair = copy.pair { self.settle(pair, of: copy, stable: Self.shadowAnswer(result, micros: micros)) }
-        }
-        send(upstreamRequest, to: target, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { result, micros in
-            // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says.
-            guard case .failure(let failure as UpstreamFailure) = result, failure.unanswered else {
-                finish(result, target, micros)
-                return
-            }
-            // The routes as they are now: the spec may have moved on while the request was
-            // in flight (a version removed and stopped at its drain timeout).
-            let current = self.routes.current.models[model] ?? routes
-            guard let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { fields.first($0) }) else {
-                finish(result, target, micros)
-                return
-            }
-            self.send(upstreamRequest, to: retry, model: model, requestID: requestID, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false) { finish($0, retry, $1) }
-        }
+        let exchange = ForwardExchange(
+            gateway: self, request: upstreamRequest, model: model, routes: routes, fields: fields, pinned: pinned != nil,
+            requestID: requestID, clientID: clientID, body: inferenceBody, loop: loop, copy: copy,
+            attempt: beginAttempt(to: target, requestID: requestID, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false),
+            receiver: receiver)
+        exchange.start()
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
-            send(upstreamRequest, to: copy.target, model: model, requestID: nil, loop: loop, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true) { result, micros in
-                self.statistics.release(copy.slot)
-                if let pair = copy.pair { self.settle(pair, of: copy, candidate: Self.shadowAnswer(result, micros: micros)) }
-            }
+            let attempt = beginAttempt(to: copy.target, requestID: nil, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true)
+            dispatch(upstreamRequest, to: copy.target, loop: loop, exchange: MirrorExchange(gateway: self, copy: copy, attempt: attempt, sketchInputs: routes.sketchInputs))
         }
+    }
+
+    /// The model's routes as the table holds them now; nil when the model has left it.
+    func currentRoutes(_ model: String) -> ModelRoutes? {
+        routes.current.models[model]
     }
 
     /// The HTTP status of a request no replica can take.
@@ -271,7 +260,7 @@ final class Gateway: HTTPResponder {
 
     /// The client's answer: the model server's response with Sluice's headers, or a V2
     /// error naming what failed.
-    private func response(
+    func response(
         to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String, clientID: String?
     ) -> ServerResponse {
         switch result {
@@ -306,84 +295,6 @@ final class Gateway: HTTPResponder {
     /// The caller's fields never forwarded to the model server: hop-by-hop and ``setOnRequests``.
     static let droppedFromRequests = FieldNameSet(hopByHop.sorted() + setOnRequests)
 
-    /// Sends to one target, counting it in flight and recording statistics; `completion` gets
-    /// the result and the time it took. For inference
-    /// (`body` present) the features of the request and the answer feed the sample
-    /// reservoir and the monitoring sketches, and the prediction is remembered under
-    /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
-    /// A mirrored copy is counted apart in the statistics and feeds neither the samples nor
-    /// the monitoring buckets: analysis and monitors judge the traffic clients were served.
-    /// Only inputs named in `sketchInputs` are sketched, and only for a request the model
-    /// answered with 2xx: a caller cannot crowd the real features out of a bucket with
-    /// made-up names, nor with requests the model refused.
-    private func send(
-        _ request: UpstreamRequest,
-        to target: UpstreamTarget,
-        model: String,
-        requestID: String?,
-        loop: any EventLoop,
-        body: CheckedJSONObject?,
-        sketchInputs: Set<String>,
-        mirrored: Bool,
-        completion: @escaping @Sendable (Result<UpstreamResponse, any Error>, _ micros: UInt64) -> Void
-    ) {
-        let version = target.version
-        // Looked up once per request, not once per use: the version's counters and ring.
-        let versionStatistics = statistics.statistics(model: model, version: version)
-        let ring = body == nil || mirrored ? nil : monitoring.ring(model: model, version: version)
-        let ticket = ring == nil ? nil : statistics.admitSample(versionStatistics)
-        let sketched = ring.map(monitoring.admit) ?? false
-        let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
-        let inputs = readsInputs ? body?.features(member: "inputs") ?? [] : []
-        if let ticket { statistics.storeInputs(ticket, inputs) }
-        // The answer is read when something needs it: samples, sketches or feedback.
-        let readsAnswer = ticket != nil || sketched || (requestID != nil && predictions.capacity > 0)
-        // The closure below captures a flag, not the body, and reads the model and version
-        // from the target it holds anyway: each captured reference is a retain and a release.
-        let inference = body != nil
-        target.begin()
-        let started = NIODeadline.now()
-        let finished: @Sendable (Result<UpstreamResponse, UpstreamFailure>) -> Void = { result in
-            target.end()
-            let micros = UInt64(max(0, (NIODeadline.now() - started).nanoseconds / 1000))
-            let status: Int
-            var outputs: [(name: String, values: [FeatureValue])] = []
-            switch result {
-            case .success(let response):
-                status = Int(response.status.code)
-                if inference, readsAnswer, response.status == .ok {
-                    // The prediction log alone needs only the first feature.
-                    let limit = ticket != nil || sketched ? 64 : 1
-                    outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: limit) ?? []
-                }
-            case .failure(let error):
-                status = 0
-                if case .connect = error { self.onConnectFailure(target) }
-            }
-            self.statistics.record(versionStatistics, status: status, latencyMicros: micros, mirrored: mirrored)
-            if let ticket, !outputs.isEmpty { self.statistics.storeOutputs(ticket, outputs) }
-            if let ring {
-                var predicted = 0
-                if let requestID, let first = outputs.first, !first.values.isEmpty {
-                    self.predictions.remember(model: target.model, requestID: requestID, version: target.version, values: first.values)
-                    predicted = first.values.count
-                }
-                let answered = (200..<300).contains(status)
-                self.monitoring.record(
-                    ring, status: status, latencyMicros: micros,
-                    inputs: sketched && answered ? inputs.filter { sketchInputs.contains($0.name) } : [],
-                    outputs: sketched ? outputs : [], predictions: predicted)
-            }
-            completion(result.mapError { $0 }, micros)
-        }
-        // The request's loop, where forward runs: no promise, no future, no hop per request.
-        if loop.inEventLoop {
-            client.send(request, to: target.address, on: loop, timeout: timeout, completion: finished)
-        } else {
-            loop.execute { self.client.send(request, to: target.address, on: loop, timeout: self.timeout, completion: finished) }
-        }
-    }
-
     // MARK: - feedback
 
     /// Joins posted ground truth to remembered predictions and counts it in the version's
@@ -406,5 +317,18 @@ final class Gateway: HTTPResponder {
     static func refusal(ofBody body: ByteBuffer) -> ServerResponse? {
         guard case .failure(let refusal) = CheckedJSONObject.check(body) else { return nil }
         return refusal.response
+    }
+}
+
+/// A promise as a ``ResponseReceiver`` (``Gateway/respond(to:)``).
+private final class PromiseReceiver: ResponseReceiver {
+    private let promise: EventLoopPromise<ServerResponse>
+
+    init(_ promise: EventLoopPromise<ServerResponse>) {
+        self.promise = promise
+    }
+
+    func receive(_ response: ServerResponse) {
+        promise.succeed(response)
     }
 }

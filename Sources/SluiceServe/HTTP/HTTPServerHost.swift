@@ -75,10 +75,16 @@ package protocol HTTPResponder: Sendable {
     func screen(_ head: RequestHead) -> HeadDecision
     /// Answers a whole request that passed ``screen(_:)``.
     func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse>
-    /// Answers a whole request that passed ``screen(_:)`` by calling `completion` once, on
+    /// Answers a whole request that passed ``screen(_:)`` by calling `receiver` once, on
     /// `request.eventLoop`. The server calls this one: a responder that answers on the loop
-    /// anyway (the gateway) saves a promise, a future and a hop per request.
-    func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void)
+    /// anyway (the gateway) saves a promise, a future and a hop per request, and the server
+    /// is its own receiver (no closure, no context allocated per request).
+    func respond(to request: ServerRequest, receiver: any ResponseReceiver)
+}
+
+/// Receives the answer to one request, on the request's loop.
+package protocol ResponseReceiver: AnyObject, Sendable {
+    func receive(_ response: ServerResponse)
 }
 
 extension HTTPResponder {
@@ -86,11 +92,11 @@ extension HTTPResponder {
     package func screen(_ head: RequestHead) -> HeadDecision { .accept(maximumBody: nil) }
 
     /// Through ``respond(to:)``: its answer on the request's loop, a failure as a 500.
-    package func respond(to request: ServerRequest, completion: @escaping @Sendable (ServerResponse) -> Void) {
+    package func respond(to request: ServerRequest, receiver: any ResponseReceiver) {
         respond(to: request).hop(to: request.eventLoop).whenComplete { result in
             switch result {
-            case .success(let response): completion(response)
-            case .failure(let error): completion(.error(.internalServerError, "internal error: \(error)"))
+            case .success(let response): receiver.receive(response)
+            case .failure(let error): receiver.receive(.error(.internalServerError, "internal error: \(error)"))
             }
         }
     }

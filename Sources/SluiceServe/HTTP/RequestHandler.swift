@@ -6,7 +6,7 @@ import NIOHTTP1
 /// the connection's ``ServerLimits``: the head is screened before any body byte is kept,
 /// bodies are bounded per route, slow or idle connections are closed, and parsing and
 /// reading pause while `pipelineDepth` requests wait.
-final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
+final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -66,6 +66,8 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var readDeferred = false
     /// The deadline of the current phase (idle, head, body), one per connection.
     private var deadline: ConnectionDeadline?
+    /// The request the responder is answering (at most one at a time: `busy`).
+    private var answering: Answering?
     private var queue = CircularBuffer<Pending>()
     private var parser: HTTP1RequestParser
     private var parsing = false
@@ -256,20 +258,23 @@ final class RequestHandler: ChannelDuplexHandler, @unchecked Sendable {
             write(response, for: requestHead.method, version: requestHead.version, keepAlive: false, context: context)
             busy = false
         case .request(let request):
-            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            // Only what the answer needs, not the request: each reference in a captured
+            // Only what the answer needs, not the request: each reference in a kept
             // `ServerRequest` would be retained and released once more per request.
-            let answering = Answering(request)
-            // Called on this loop (the request's), once.
-            responder.respond(to: request) { response in
-                let handler = loopBound.value
-                handler.giveBack(answering.bodyBytes)
-                guard let context = handler.context else { return }
-                handler.write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive, context: context)
-                handler.busy = false
-                handler.next()
-            }
+            answering = Answering(request)
+            responder.respond(to: request, receiver: self)
         }
+    }
+
+    /// The responder's answer to the request in `answering`, on this connection's loop, once.
+    func receive(_ response: ServerResponse) {
+        guard let answering else { return }
+        self.answering = nil
+        giveBack(answering.bodyBytes)
+        guard let context else { return }
+        context.eventLoop.preconditionInEventLoop()
+        write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive, context: context)
+        busy = false
+        next()
     }
 
     private func next() {

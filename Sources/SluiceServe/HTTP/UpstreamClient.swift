@@ -127,8 +127,20 @@ package final class UpstreamClient: Sendable {
         timeout: TimeAmount,
         completion: @escaping UpstreamCompletion
     ) {
+        send(request, to: address, on: eventLoop, timeout: timeout, exchange: UpstreamCompletionExchange(completion))
+    }
+
+    /// Sends `request` to `address` and tells `exchange` the whole response or the failure,
+    /// on `eventLoop`, without a promise or a closure. Must be called on `eventLoop`.
+    package func send(
+        _ request: UpstreamRequest,
+        to address: UpstreamAddress,
+        on eventLoop: any EventLoop,
+        timeout: TimeAmount,
+        exchange: any UpstreamExchange
+    ) {
         eventLoop.preconditionInEventLoop()
-        pool(for: eventLoop).send(request, to: address, timeout: timeout, retryStale: true, completion: completion)
+        pool(for: eventLoop).send(request, to: address, timeout: timeout, retryStale: true, exchange: exchange)
     }
 
     /// Sends `request` over a new connection to the unix socket at `path` and collects the
@@ -151,10 +163,10 @@ package final class UpstreamClient: Sendable {
             .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(error)") }
             .flatMap { channel in
                 let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
-                handler.send(request, timeout: timeout) { result in
+                handler.send(request, timeout: timeout, exchange: UpstreamCompletionExchange { result in
                     promise.completeWith(result.mapError { $0 as any Error })
                     channel.close(promise: nil)
-                }
+                })
                 return promise.futureResult
             }
     }
@@ -189,7 +201,7 @@ package final class UpstreamClient: Sendable {
 package typealias UpstreamCompletion = (Result<UpstreamResponse, UpstreamFailure>) -> Void
 
 /// The idle connections of one event loop; touched only on that loop.
-private final class LoopPool: @unchecked Sendable {
+final class LoopPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Per upstream, a list object: a connection goes back to the list it came from without
     /// another lookup (each hashed the address's host and cost a coroutine frame to modify).
@@ -199,36 +211,28 @@ private final class LoopPool: @unchecked Sendable {
         self.eventLoop = eventLoop
     }
 
-    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, completion: @escaping UpstreamCompletion) {
+    /// Sends on the most recently used idle connection to `address`, else on a new one. The
+    /// connection's handler goes back to the idle list itself after a whole answer, and
+    /// with `retryStale` sends once more (here) when a kept-alive connection turns out closed.
+    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, exchange: any UpstreamExchange) {
         eventLoop.assertInEventLoop()
         let list = idleConnections(address)
-        if let connection = list.take() {
-            connection.handler.send(request, timeout: timeout) { result in
-                // A kept-alive connection the server closed while idle: nothing was
-                // answered, so sending once more is safe: on the next usable idle
-                // connection if any (it may be stale too; then the gateway's own retry
-                // decides), else on a new one.
-                if retryStale, case .failure(.unanswered) = result {
-                    self.send(request, to: address, timeout: timeout, retryStale: false, completion: completion)
-                    return
-                }
-                if case .success = result { list.release(connection) }
-                completion(result)
-            }
+        if let handler = list.take() {
+            // A kept-alive connection the server closed while idle: nothing was answered, so
+            // sending once more is safe: on the next usable idle connection if any (it may be
+            // stale too; then the gateway's own retry decides), else on a new one.
+            handler.send(request, timeout: timeout, exchange: exchange, returnTo: list, resendVia: retryStale ? self : nil)
             return
         }
-        // The connect future completes on this loop, where the completion may be called.
-        let bound = NIOLoopBound(completion, eventLoop: eventLoop)
+        // The connect future completes on this loop, where the exchange may be told.
+        let bound = NIOLoopBound(exchange, eventLoop: eventLoop)
         connect(address, timeout: timeout).whenComplete { connected in
-            let completion = bound.value
+            let exchange = bound.value
             switch connected {
-            case .success(let connection):
-                connection.handler.send(request, timeout: timeout) { result in
-                    if case .success = result { list.release(connection) }
-                    completion(result)
-                }
+            case .success(let handler):
+                handler.send(request, timeout: timeout, exchange: exchange, returnTo: list, resendVia: nil)
             case .failure(let error):
-                completion(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
+                exchange.upstreamFinished(.failure(error as? UpstreamFailure ?? .connect("\(error)")))
             }
         }
     }
@@ -244,7 +248,7 @@ private final class LoopPool: @unchecked Sendable {
         return list
     }
 
-    private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
+    private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnectionHandler> {
         let handler = UpstreamConnectionHandler(address: address)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(min(timeout, .seconds(5)))
@@ -255,37 +259,20 @@ private final class LoopPool: @unchecked Sendable {
                 }
             }
             .connect(host: address.host, port: address.port)
-            .map { UpstreamConnection(channel: $0, handler: handler) }
+            .map { _ in handler }
             .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(error)") }
-    }
-}
-
-/// One kept-alive connection to an upstream.
-private final class UpstreamConnection: @unchecked Sendable {
-    let channel: any Channel
-    let handler: UpstreamConnectionHandler
-
-    init(channel: any Channel, handler: UpstreamConnectionHandler) {
-        self.channel = channel
-        self.handler = handler
-    }
-
-    var isReusable: Bool { channel.isActive && handler.reusable }
-
-    func close() {
-        channel.close(promise: nil)
     }
 }
 
 /// The idle connections to one upstream on one event loop, most recently used last; touched
 /// only on that loop.
-private final class IdleConnections: @unchecked Sendable {
-    private var connections: [UpstreamConnection] = []
+final class IdleConnections: @unchecked Sendable {
+    private var connections: [UpstreamConnectionHandler] = []
     /// The upstream went away (``LoopPool/closeIdle(_:)``): connections still coming back are closed.
     private var retired = false
 
     /// The most recently used connection that is still usable; the unusable ones met are closed.
-    func take() -> UpstreamConnection? {
+    func take() -> UpstreamConnectionHandler? {
         while let connection = connections.popLast() {
             if connection.isReusable { return connection }
             connection.close()
@@ -295,7 +282,7 @@ private final class IdleConnections: @unchecked Sendable {
 
     /// Keeps `connection` for the next request, unless it cannot be reused, the list is full
     /// (``UpstreamClient/maximumIdle``) or retired.
-    func release(_ connection: UpstreamConnection) {
+    func release(_ connection: UpstreamConnectionHandler) {
         guard !retired, connection.isReusable, connections.count < UpstreamClient.maximumIdle else {
             connection.close()
             return

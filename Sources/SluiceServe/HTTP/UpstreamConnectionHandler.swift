@@ -18,7 +18,16 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     static let maximumHeadBytes = 64 * 1024
     static let maximumHeaderCount = 100
 
-    private var completion: UpstreamCompletion?
+    /// The exchange in flight, told once of its outcome.
+    private var exchange: (any UpstreamExchange)?
+    /// The exchange's request and timeout while ``resendVia`` may send it once more.
+    private var request: UpstreamRequest?
+    private var timeout = TimeAmount.zero
+    /// Where this connection goes back after a whole answer (pooled connections).
+    private var returnTo: IdleConnections?
+    /// The pool that sends the request once more when this kept-alive connection turns out
+    /// to have been closed while idle (``UpstreamFailure/unanswered``).
+    private var resendVia: LoopPool?
     private var parser: HTTP1ResponseParser
     /// The current exchange's deadline (`send`'s timeout), one per connection.
     private var deadline: ConnectionDeadline?
@@ -30,13 +39,16 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
 
     /// The `host` header of every request on this connection.
     let hostHeader: String
+    /// The upstream this connection goes to (nil for a unix socket).
+    let address: UpstreamAddress?
 
     convenience init(address: UpstreamAddress) {
-        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)")
+        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)", address: address)
     }
 
-    init(hostHeader: String, maximumBody: Int = UpstreamClient.maximumBody) {
+    init(hostHeader: String, address: UpstreamAddress? = nil, maximumBody: Int = UpstreamClient.maximumBody) {
         self.hostHeader = hostHeader
+        self.address = address
         parser = HTTP1ResponseParser(
             maximumHeadBytes: Self.maximumHeadBytes, maximumHeaderCount: Self.maximumHeaderCount, maximumBody: maximumBody)
     }
@@ -56,17 +68,30 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         fail(receivedAny ? .broken("the connection was closed") : .unanswered("the connection was closed"))
     }
 
-    /// Writes `request` and calls `completion` (on the loop) with its response or failure.
-    func send(_ request: UpstreamRequest, timeout: TimeAmount, completion: @escaping UpstreamCompletion) {
-        guard self.completion == nil else {
-            completion(.failure(.broken("connection busy")))
+    /// Whether the connection can take another request: open, and nothing made it unusable.
+    var isReusable: Bool { reusable && context?.channel.isActive == true }
+
+    /// Writes `request` and tells `exchange` (on the loop) its response or failure. A pooled
+    /// connection goes back to `returnTo` after a whole answer; with `resendVia`, a request
+    /// this kept-alive connection leaves unanswered is sent once more through that pool.
+    func send(
+        _ request: UpstreamRequest, timeout: TimeAmount, exchange: any UpstreamExchange, returnTo: IdleConnections? = nil, resendVia: LoopPool? = nil
+    ) {
+        guard self.exchange == nil else {
+            exchange.upstreamFinished(.failure(.broken("connection busy")))
             return
+        }
+        self.exchange = exchange
+        self.returnTo = returnTo
+        if let resendVia {
+            self.resendVia = resendVia
+            self.request = request
+            self.timeout = timeout
         }
         guard let context, context.channel.isActive, reusable else {
-            completion(.failure(.unanswered("the connection was closed")))
+            fail(.unanswered("the connection was closed"))
             return
         }
-        self.completion = completion
         receivedAny = false
         parser.expectResponse(toHEAD: request.method == .HEAD)
         deadline?.set(.now() + timeout)
@@ -74,9 +99,33 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
 
+    /// Tells the exchange in flight its outcome, after handing the connection back to its
+    /// list (a success) or the request to its pool once more (a stale connection).
+    private func finish(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+        guard let exchange else { return }
+        self.exchange = nil
+        let list = returnTo
+        returnTo = nil
+        let pool = resendVia
+        resendVia = nil
+        let request = self.request
+        self.request = nil
+        if let pool, let request, let address, case .failure(.unanswered) = result {
+            pool.send(request, to: address, timeout: timeout, retryStale: false, exchange: exchange)
+            return
+        }
+        if case .success = result { list?.release(self) }
+        exchange.upstreamFinished(result)
+    }
+
+    /// Closes the connection (an idle one that cannot be reused, or a retired list's).
+    func close() {
+        context?.close(promise: nil)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        guard completion != nil else {
+        guard exchange != nil else {
             // Bytes with no request outstanding: whatever they are, they are no answer.
             reusable = false
             context.close(promise: nil)
@@ -117,9 +166,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         deadline?.set(nil)
         // Not reusable before the caller hears of it: it may hand the connection back to the pool.
         if !response.reusable { reusable = false }
-        if let completion {
-            self.completion = nil
-            completion(.success(UpstreamResponse(status: response.status, fields: response.fields, body: response.body)))
+        if exchange != nil {
+            finish(.success(UpstreamResponse(status: response.status, fields: response.fields, body: response.body)))
         }
         if !response.reusable, context.channel.isActive { context.close(promise: nil) }
     }
@@ -141,8 +189,6 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     private func fail(_ error: UpstreamFailure) {
         reusable = false
         deadline?.cancel()
-        guard let completion else { return }
-        self.completion = nil
-        completion(.failure(error))
+        finish(.failure(error))
     }
 }

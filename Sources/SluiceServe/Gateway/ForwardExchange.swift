@@ -1,0 +1,75 @@
+import NIOCore
+import SluiceCore
+
+/// One forwarded request, from the routes' pick to the caller's answer: its current attempt,
+/// the one retry elsewhere when nothing answered, and the settling of its mirrored copy's
+/// pair. One object per request where closures handed down the path each allocated a
+/// context and retained what they captured again (Benchmarks/README.md, "Hot path, slice 37").
+/// Touched only on the request's loop.
+final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
+    private let gateway: Gateway
+    private let request: UpstreamRequest
+    private let model: String
+    /// The routes the request was picked from (their sketched inputs, and the retry's
+    /// fallback when the model has left the table since).
+    private let routes: ModelRoutes
+    /// The caller's fields, for a retry's sticky key.
+    private let fields: HTTP1FieldLines
+    /// Whether the caller named the version (path or pin header): a retry stays on it.
+    private let pinned: Bool
+    private let requestID: String
+    private let clientID: String?
+    private let body: CheckedJSONObject?
+    private let loop: any EventLoop
+    private let copy: MirrorCopy?
+    /// Gets the caller's answer.
+    private let receiver: any ResponseReceiver
+    private var attempt: UpstreamAttempt
+    private var retried = false
+
+    init(
+        gateway: Gateway, request: UpstreamRequest, model: String, routes: ModelRoutes, fields: HTTP1FieldLines, pinned: Bool,
+        requestID: String, clientID: String?, body: CheckedJSONObject?, loop: any EventLoop, copy: MirrorCopy?,
+        attempt: UpstreamAttempt, receiver: any ResponseReceiver
+    ) {
+        self.gateway = gateway
+        self.request = request
+        self.model = model
+        self.routes = routes
+        self.fields = fields
+        self.pinned = pinned
+        self.requestID = requestID
+        self.clientID = clientID
+        self.body = body
+        self.loop = loop
+        self.copy = copy
+        self.attempt = attempt
+        self.receiver = receiver
+    }
+
+    /// Sends the request to the current attempt's target.
+    func start() {
+        gateway.dispatch(request, to: attempt.target, loop: loop, exchange: self)
+    }
+
+    func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+        let micros = gateway.record(attempt, result, requestID: requestID, sketchInputs: routes.sketchInputs)
+        // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says, with
+        // the routes as they are now (the spec may have moved on while the request was in
+        // flight: a version removed and stopped at its drain timeout).
+        if !retried, case .failure(let failure) = result, failure.unanswered {
+            let current = gateway.currentRoutes(model) ?? routes
+            let fields = fields
+            if let retry = current.retryTarget(after: attempt.target, pinned: pinned, header: { fields.first($0) }) {
+                retried = true
+                attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: body, sketchInputs: routes.sketchInputs, mirrored: false)
+                start()
+                return
+            }
+        }
+        let answer = result.mapError { $0 as any Error }
+        receiver.receive(gateway.response(to: answer, from: attempt.target, model: model, requestID: requestID, clientID: clientID))
+        // Only once the caller has its answer: read it for the copy to be compared with.
+        if let copy, let pair = copy.pair { gateway.settle(pair, of: copy, stable: Gateway.shadowAnswer(answer, micros: micros)) }
+    }
+}

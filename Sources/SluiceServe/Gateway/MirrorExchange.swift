@@ -1,0 +1,23 @@
+import SluiceCore
+
+/// A mirrored copy of a forwarded request: counted apart, never retried, its answer seen
+/// by nobody but the pair it settles.
+final class MirrorExchange: UpstreamExchange, @unchecked Sendable {
+    private let gateway: Gateway
+    private let copy: MirrorCopy
+    private let attempt: UpstreamAttempt
+    private let sketchInputs: Set<String>
+
+    init(gateway: Gateway, copy: MirrorCopy, attempt: UpstreamAttempt, sketchInputs: Set<String>) {
+        self.gateway = gateway
+        self.copy = copy
+        self.attempt = attempt
+        self.sketchInputs = sketchInputs
+    }
+
+    func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+        let micros = gateway.record(attempt, result, requestID: nil, sketchInputs: sketchInputs)
+        gateway.statistics.release(copy.slot)
+        if let pair = copy.pair { gateway.settle(pair, of: copy, candidate: Gateway.shadowAnswer(result.mapError { $0 }, micros: micros)) }
+    }
+}
