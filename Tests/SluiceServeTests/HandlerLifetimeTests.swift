@@ -57,4 +57,31 @@ import Testing
         #expect(freed == nil, "the handler outlived its closed connection")
         #expect(failure?.description.contains("closed") == true, "the request in flight failed: \(String(describing: failure))")
     }
+
+    /// Records the outcome it is told.
+    final class Told: UpstreamExchange, @unchecked Sendable {
+        var result: Result<UpstreamResponse, UpstreamFailure>?
+        func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) { self.result = result }
+    }
+
+    @Test("a kept-alive upstream connection lets go of the exchange once it is told the answer, and stays usable for the next")
+    func upstreamExchangeFreed() throws {
+        let channel = EmbeddedChannel()
+        let handler = UpstreamConnectionHandler(address: UpstreamAddress(host: "127.0.0.1", port: 9101))
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9101)).wait()
+        weak var freed: Told?
+        var status: Int?
+        try {
+            let told = Told()
+            freed = told
+            handler.send(UpstreamRequest(method: .POST, uri: "/v2/models/m/infer", body: ByteBuffer(string: "{}")), timeout: .seconds(30), exchange: told)
+            try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}"))
+            if case .success(let response) = told.result { status = Int(response.status.code) }
+        }()
+        #expect(status == 200, "the exchange was told the answer")
+        #expect(freed == nil, "the connection kept the exchange after telling it")
+        #expect(handler.isReusable, "a whole answer on a kept-alive connection leaves it usable")
+        _ = try channel.finish(acceptAlreadyClosed: true)
+    }
 }
