@@ -24,8 +24,10 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     private let copy: MirrorCopy?
     /// Gets the caller's answer.
     private let receiver: any ResponseReceiver
-    private var attempt: UpstreamAttempt
-    private var retried = false
+    // Touched only on the request's loop, by reads and assignments: the runtime's
+    // exclusivity checks are left out (as in ``RequestHandler``).
+    @exclusivity(unchecked) private var attempt: UpstreamAttempt
+    @exclusivity(unchecked) private var retried = false
 
     init(
         gateway: Gateway, request: UpstreamRequest, model: String, routes: ModelRoutes, fields: HTTP1FieldLines, pinned: Bool,

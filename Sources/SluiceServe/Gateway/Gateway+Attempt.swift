@@ -15,8 +15,8 @@ extension Gateway {
     func beginAttempt(
         to target: UpstreamTarget, requestID: String?, body: CheckedJSONObject?, sketchInputs: Set<String>, mirrored: Bool
     ) -> UpstreamAttempt {
-        let versionStatistics = statistics.statistics(model: target.model, version: target.version)
-        let ring = body == nil || mirrored ? nil : monitoring.ring(model: target.model, version: target.version)
+        let versionStatistics = statistics.statistics(target.key)
+        let ring = body == nil || mirrored ? nil : monitoring.ring(target.key)
         let ticket = ring == nil ? nil : statistics.admitSample(versionStatistics)
         let sketched = ring.map(monitoring.admit) ?? false
         let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
@@ -34,9 +34,9 @@ extension Gateway {
     /// no future, no hop per request.
     func dispatch(_ request: UpstreamRequest, to target: UpstreamTarget, loop: any EventLoop, exchange: any UpstreamExchange) {
         if loop.inEventLoop {
-            client.send(request, to: target.address, on: loop, timeout: timeout, exchange: exchange)
+            client.send(request, to: target.pooledAddress, on: loop, timeout: timeout, exchange: exchange)
         } else {
-            loop.execute { self.client.send(request, to: target.address, on: loop, timeout: self.timeout, exchange: exchange) }
+            loop.execute { self.client.send(request, to: target.pooledAddress, on: loop, timeout: self.timeout, exchange: exchange) }
         }
     }
 

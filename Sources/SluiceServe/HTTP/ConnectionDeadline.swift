@@ -10,11 +10,14 @@ import NIOCore
 final class ConnectionDeadline {
     private let eventLoop: any EventLoop
     private let expired: () -> Void
+    // Touched only on the connection's loop, by reads, assignments and mutating calls of
+    // value types that call nothing back: no access can overlap another, so the runtime's
+    // exclusivity checks are left out (as in ``RequestHandler``).
     /// When the connection must be done with what it is doing; nil when nothing is timed.
-    private var deadline: NIODeadline?
+    @exclusivity(unchecked) private var deadline: NIODeadline?
     /// The scheduled task and the time it runs at.
-    private var task: Scheduled<Void>?
-    private var armedFor: NIODeadline?
+    @exclusivity(unchecked) private var task: Scheduled<Void>?
+    @exclusivity(unchecked) private var armedFor: NIODeadline?
 
     /// `expired` runs on the event loop once the deadline in force has passed.
     init(eventLoop: any EventLoop, expired: @escaping () -> Void) {

@@ -49,30 +49,36 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         case body(lastProgress: NIODeadline)
     }
 
+    // The state below is touched only on the connection's loop, by reads, assignments and
+    // mutating calls of value types that call nothing back, so no access to it can overlap
+    // another: the runtime's exclusivity check of each access (~65 instructions; 13 a
+    // request in `parse` alone) is left out (Benchmarks/README.md, "Hot path, slice 39").
     private let responder: any HTTPResponder
     private let limits: ServerLimits
     private let budget: BodyBudget
     /// Body bytes this connection holds from the listener's budget.
-    private var reserved = 0
-    private var context: ChannelHandlerContext?
-    private var head: RequestHead?
-    private var body: ByteBuffer?
-    private var bodyLimit: Int
-    private var phase = Phase.waiting
+    @exclusivity(unchecked) private var reserved = 0
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    /// The channel's allocator, read once (`context.channel.allocator` cost ~150 instructions a use).
+    @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
+    @exclusivity(unchecked) private var head: RequestHead?
+    @exclusivity(unchecked) private var body: ByteBuffer?
+    @exclusivity(unchecked) private var bodyLimit: Int
+    @exclusivity(unchecked) private var phase = Phase.waiting
     /// No further request is read (one was refused, or the input could not be parsed).
-    private var stopped = false
-    private var busy = false
-    private var closing = false
-    private var readDeferred = false
+    @exclusivity(unchecked) private var stopped = false
+    @exclusivity(unchecked) private var busy = false
+    @exclusivity(unchecked) private var closing = false
+    @exclusivity(unchecked) private var readDeferred = false
     /// The deadline of the current phase (idle, head, body), one per connection.
-    private var deadline: ConnectionDeadline?
+    @exclusivity(unchecked) private var deadline: ConnectionDeadline?
     /// The request the responder is answering (at most one at a time: `busy`).
-    private var answering: Answering?
-    private var queue = CircularBuffer<Pending>()
-    private var parser: HTTP1RequestParser
-    private var parsing = false
+    @exclusivity(unchecked) private var answering: Answering?
+    @exclusivity(unchecked) private var queue = CircularBuffer<Pending>()
+    @exclusivity(unchecked) private var parser: HTTP1RequestParser
+    @exclusivity(unchecked) private var parsing = false
     /// The peer's address as text, made once per connection (not per request).
-    private var peer: String??
+    @exclusivity(unchecked) private var peer: String??
 
     init(responder: any HTTPResponder, limits: ServerLimits, budget: BodyBudget) {
         self.responder = responder
@@ -84,6 +90,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
         // A strong reference, dropped in `handlerRemoved`: a weak one would give the handler a
         // side table, and every retain and release of it would take the slow path.
         deadline = ConnectionDeadline(eventLoop: context.eventLoop) { self.close() }
@@ -163,7 +170,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         head = requestHead
         if parsed.expectsContinue, !busy, queue.isEmpty {
             // curl and others wait for this before sending a body over 1 KiB.
-            var interim = context.channel.allocator.buffer(capacity: 32)
+            var interim = allocator.buffer(capacity: 32)
             interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
             context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
         }
@@ -197,7 +204,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         phase = .waiting
         let request = ServerRequest(
             head: requestHead,
-            body: body ?? context.channel.allocator.buffer(capacity: 0),
+            body: body ?? allocator.buffer(capacity: 0),
             eventLoop: context.eventLoop,
             remoteAddress: peerAddress(context)
         )
@@ -341,7 +348,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0) + response.own.maximumBytes
         for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 28
-        var buffer = context.channel.allocator.buffer(capacity: headBytes + bodyBytes)
+        var buffer = allocator.buffer(capacity: headBytes + bodyBytes)
         let http10 = version.minor == 0 && version.major == 1
         buffer.writeHead(maximumBytes: headBytes) { head in
             if response.status == .ok {

@@ -127,14 +127,14 @@ package final class UpstreamClient: Sendable {
         timeout: TimeAmount,
         completion: @escaping UpstreamCompletion
     ) {
-        send(request, to: address, on: eventLoop, timeout: timeout, exchange: UpstreamCompletionExchange(completion))
+        send(request, to: PooledAddress(address), on: eventLoop, timeout: timeout, exchange: UpstreamCompletionExchange(completion))
     }
 
     /// Sends `request` to `address` and tells `exchange` the whole response or the failure,
     /// on `eventLoop`, without a promise or a closure. Must be called on `eventLoop`.
     package func send(
         _ request: UpstreamRequest,
-        to address: UpstreamAddress,
+        to address: PooledAddress,
         on eventLoop: any EventLoop,
         timeout: TimeAmount,
         exchange: any UpstreamExchange
@@ -175,7 +175,7 @@ package final class UpstreamClient: Sendable {
     func forget(_ address: UpstreamAddress) {
         let all = pools.withLockedValue { Array($0.values) }
         for pool in all {
-            pool.eventLoop.execute { pool.closeIdle(address) }
+            pool.eventLoop.execute { pool.closeIdle(PooledAddress(address)) }
         }
     }
 
@@ -205,7 +205,9 @@ final class LoopPool: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Per upstream, a list object: a connection goes back to the list it came from without
     /// another lookup (each hashed the address's host and cost a coroutine frame to modify).
-    private var idle: [UpstreamAddress: IdleConnections] = [:]
+    // Touched only on its loop, by reads, assignments and calls that call nothing back into
+    // it while they run: the runtime's exclusivity checks are left out (as in ``RequestHandler``).
+    @exclusivity(unchecked) private var idle: [PooledAddress: IdleConnections] = [:]
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -214,7 +216,7 @@ final class LoopPool: @unchecked Sendable {
     /// Sends on the most recently used idle connection to `address`, else on a new one. The
     /// connection's handler goes back to the idle list itself after a whole answer, and
     /// with `retryStale` sends once more (here) when a kept-alive connection turns out closed.
-    func send(_ request: UpstreamRequest, to address: UpstreamAddress, timeout: TimeAmount, retryStale: Bool, exchange: any UpstreamExchange) {
+    func send(_ request: UpstreamRequest, to address: PooledAddress, timeout: TimeAmount, retryStale: Bool, exchange: any UpstreamExchange) {
         eventLoop.assertInEventLoop()
         let list = idleConnections(address)
         if let handler = list.take() {
@@ -237,19 +239,20 @@ final class LoopPool: @unchecked Sendable {
         }
     }
 
-    func closeIdle(_ address: UpstreamAddress) {
+    func closeIdle(_ address: PooledAddress) {
         idle.removeValue(forKey: address)?.retire()
     }
 
-    private func idleConnections(_ address: UpstreamAddress) -> IdleConnections {
+    private func idleConnections(_ address: PooledAddress) -> IdleConnections {
         if let list = idle[address] { return list }
         let list = IdleConnections()
         idle[address] = list
         return list
     }
 
-    private func connect(_ address: UpstreamAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnectionHandler> {
-        let handler = UpstreamConnectionHandler(address: address)
+    private func connect(_ pooled: PooledAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnectionHandler> {
+        let address = pooled.address
+        let handler = UpstreamConnectionHandler(address: pooled)
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(min(timeout, .seconds(5)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -267,9 +270,11 @@ final class LoopPool: @unchecked Sendable {
 /// The idle connections to one upstream on one event loop, most recently used last; touched
 /// only on that loop.
 final class IdleConnections: @unchecked Sendable {
-    private var connections: [UpstreamConnectionHandler] = []
+    // Touched only on its loop, by reads, assignments and calls that call nothing back into
+    // it while they run: the runtime's exclusivity checks are left out (as in ``RequestHandler``).
+    @exclusivity(unchecked) private var connections: [UpstreamConnectionHandler] = []
     /// The upstream went away (``LoopPool/closeIdle(_:)``): connections still coming back are closed.
-    private var retired = false
+    @exclusivity(unchecked) private var retired = false
 
     /// The most recently used connection that is still usable; the unusable ones met are closed.
     func take() -> UpstreamConnectionHandler? {

@@ -18,35 +18,47 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     static let maximumHeadBytes = 64 * 1024
     static let maximumHeaderCount = 100
 
+    // Touched only on the connection's loop, by reads, assignments and mutating calls of
+    // value types that call nothing back: no access can overlap another, so the runtime's
+    // exclusivity checks are left out (as in ``RequestHandler``).
     /// The exchange in flight, told once of its outcome.
-    private var exchange: (any UpstreamExchange)?
+    @exclusivity(unchecked) private var exchange: (any UpstreamExchange)?
     /// The exchange's request and timeout while ``resendVia`` may send it once more.
-    private var request: UpstreamRequest?
-    private var timeout = TimeAmount.zero
+    @exclusivity(unchecked) private var request: UpstreamRequest?
+    @exclusivity(unchecked) private var timeout = TimeAmount.zero
     /// Where this connection goes back after a whole answer (pooled connections).
-    private var returnTo: IdleConnections?
+    @exclusivity(unchecked) private var returnTo: IdleConnections?
     /// The pool that sends the request once more when this kept-alive connection turns out
     /// to have been closed while idle (``UpstreamFailure/unanswered``).
-    private var resendVia: LoopPool?
-    private var parser: HTTP1ResponseParser
+    @exclusivity(unchecked) private var resendVia: LoopPool?
+    @exclusivity(unchecked) private var parser: HTTP1ResponseParser
     /// The current exchange's deadline (`send`'s timeout), one per connection.
-    private var deadline: ConnectionDeadline?
-    private var context: ChannelHandlerContext?
-    private(set) var reusable = true
+    @exclusivity(unchecked) private var deadline: ConnectionDeadline?
+    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    /// The context's channel and its allocator, read once (through the context, ~150
+    /// instructions a use).
+    @exclusivity(unchecked) private var channel: (any Channel)?
+    @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
+    @exclusivity(unchecked) private(set) var reusable = true
     /// Whether any byte arrived since the current request went out: a connection closed
     /// before then left the request unanswered, so another version may be tried.
-    private var receivedAny = false
+    @exclusivity(unchecked) private var receivedAny = false
 
     /// The `host` header of every request on this connection.
     let hostHeader: String
     /// The upstream this connection goes to (nil for a unix socket).
-    let address: UpstreamAddress?
+    let address: PooledAddress?
 
     convenience init(address: UpstreamAddress) {
-        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)", address: address)
+        self.init(address: PooledAddress(address))
     }
 
-    init(hostHeader: String, address: UpstreamAddress? = nil, maximumBody: Int = UpstreamClient.maximumBody) {
+    convenience init(address pooled: PooledAddress) {
+        let address = pooled.address
+        self.init(hostHeader: address.host.contains(":") ? "[\(address.host)]:\(address.port)" : "\(address.host):\(address.port)", address: pooled)
+    }
+
+    init(hostHeader: String, address: PooledAddress? = nil, maximumBody: Int = UpstreamClient.maximumBody) {
         self.hostHeader = hostHeader
         self.address = address
         parser = HTTP1ResponseParser(
@@ -55,6 +67,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        channel = context.channel
+        allocator = context.channel.allocator
         // A strong reference, dropped in `handlerRemoved`: a weak one would give the handler a
         // side table, and every retain and release of it would take the slow path.
         deadline = ConnectionDeadline(eventLoop: context.eventLoop) { self.timedOut() }
@@ -64,12 +78,13 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         deadline?.cancel()
         deadline = nil
         self.context = nil
+        channel = nil
         reusable = false
         fail(receivedAny ? .broken("the connection was closed") : .unanswered("the connection was closed"))
     }
 
     /// Whether the connection can take another request: open, and nothing made it unusable.
-    var isReusable: Bool { reusable && context?.channel.isActive == true }
+    var isReusable: Bool { reusable && channel?.isActive == true }
 
     /// Writes `request` and tells `exchange` (on the loop) its response or failure. A pooled
     /// connection goes back to `returnTo` after a whole answer; with `resendVia`, a request
@@ -88,14 +103,14 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
             self.request = request
             self.timeout = timeout
         }
-        guard let context, context.channel.isActive, reusable else {
+        guard let context, let channel, channel.isActive, reusable else {
             fail(.unanswered("the connection was closed"))
             return
         }
         receivedAny = false
         parser.expectResponse(toHEAD: request.method == .HEAD)
         deadline?.set(.now() + timeout)
-        let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, allocator: context.channel.allocator)
+        let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, allocator: allocator)
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
 

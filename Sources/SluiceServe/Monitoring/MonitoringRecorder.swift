@@ -125,9 +125,13 @@ public final class MonitoringRecorder: Sendable {
     /// into a ring that may have been dropped (``retain(models:)``): a late answer of a removed
     /// version then counts nowhere instead of bringing its ring back.
     func ring(model: String, version: String) -> NIOLockedValueBox<MonitoringRing> {
-        let key = VersionKey(model: model, version: version)
+        ring(VersionKey(model: model, version: version))
+    }
+
+    /// The version's ring, made on first use.
+    func ring(_ key: VersionKey) -> NIOLockedValueBox<MonitoringRing> {
         if let found = table.withLockedValue({ $0[key] }) { return found }
-        let created = NIOLockedValueBox(MonitoringRing(model: model, version: version, bucketSeconds: bucketSeconds, retained: retainedBuckets))
+        let created = NIOLockedValueBox(MonitoringRing(model: key.model, version: key.version, bucketSeconds: bucketSeconds, retained: retainedBuckets))
         return table.withLockedValue { table in
             if let found = table[key] { return found }
             table[key] = created

@@ -12,6 +12,10 @@ final class UpstreamTarget: Sendable {
     let address: UpstreamAddress
     /// The replica's gRPC listener, when its runtime names `{grpcPort}`.
     let grpcAddress: UpstreamAddress?
+    /// The version as the statistics and monitoring tables key it, hashed once.
+    let key: VersionKey
+    /// `address` as the connection pools key it, hashed once.
+    let pooledAddress: PooledAddress
     /// Requests in flight and completed: atomics, as every request changes them twice (a lock
     /// cost ~50 instructions each time). Each is read on its own, so nothing needs the two
     /// changed together.
@@ -23,6 +27,8 @@ final class UpstreamTarget: Sendable {
         self.version = version
         self.address = address
         self.grpcAddress = grpcAddress
+        key = VersionKey(model: model, version: version)
+        pooledAddress = PooledAddress(address)
     }
 
     var inFlight: Int { inFlightCount.load(ordering: .relaxed) }

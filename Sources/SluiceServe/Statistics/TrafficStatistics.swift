@@ -174,11 +174,15 @@ public final class TrafficStatistics: Sendable {
     }
 
     func statistics(model: String, version: String) -> VersionStatistics {
-        let key = VersionKey(model: model, version: version)
+        statistics(VersionKey(model: model, version: version))
+    }
+
+    /// The version's statistics, made on first use.
+    func statistics(_ key: VersionKey) -> VersionStatistics {
         if let found = table.withLockedValue({ $0[key]?.statistics }) { return found }
         // Allocate outside the table lock; the loser of a race drops its copy.
         let created = VersionStatistics(
-            model: model, version: version, windowSeconds: windowSeconds, windowCount: windowCount, reservoirSize: reservoirSize)
+            model: key.model, version: key.version, windowSeconds: windowSeconds, windowCount: windowCount, reservoirSize: reservoirSize)
         return table.withLockedValue { table in
             if let found = table[key]?.statistics { return found }
             table[key] = TableEntry(statistics: created)

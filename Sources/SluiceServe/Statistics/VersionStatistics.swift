@@ -27,10 +27,31 @@ final class VersionStatistics: Sendable {
     }
 }
 
-/// A (model, version) pair as a dictionary key.
+/// A (model, version) pair as a dictionary key. Its hash is computed once, when it is made:
+/// each routed request looks its version up twice (statistics, monitoring) with the key its
+/// ``UpstreamTarget`` holds, and hashing both names each time cost ~300 instructions a lookup
+/// (Benchmarks/README.md, "Hot path, slice 38").
 struct VersionKey: Hashable, Sendable, Comparable {
-    var model: String
-    var version: String
+    let model: String
+    let version: String
+    private let hashCode: Int
+
+    init(model: String, version: String) {
+        self.model = model
+        self.version = version
+        var hasher = Hasher()
+        hasher.combine(model)
+        hasher.combine(version)
+        hashCode = hasher.finalize()
+    }
+
+    static func == (lhs: VersionKey, rhs: VersionKey) -> Bool {
+        lhs.hashCode == rhs.hashCode && lhs.model == rhs.model && lhs.version == rhs.version
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(hashCode)
+    }
 
     static func < (lhs: VersionKey, rhs: VersionKey) -> Bool {
         (lhs.model, lhs.version) < (rhs.model, rhs.version)
