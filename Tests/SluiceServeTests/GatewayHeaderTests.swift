@@ -49,6 +49,29 @@ import Testing
         #expect(head.fields.first("x-request-i") == nil)
     }
 
+    @Test("own fields are written after the copied ones in the order added, however many, and a refused value takes no place")
+    func ownFieldsInOrder() throws {
+        let head = try Self.head("POST /v2/models/m/infer HTTP/1.1\r\nHost: a\r\n\r\n")
+        for total in 0...7 {
+            var own = OwnFields()
+            var expected = ""
+            for index in 0..<total {
+                // Each third value holds a line break and is left out.
+                if index % 3 == 2 {
+                    own.add("x-refused", "v\(index)\nx-evil: 1")
+                    continue
+                }
+                own.add("x-own", "v\(index)")
+                expected += "x-own: v\(index)\r\n"
+            }
+            #expect(own.count == total - total / 3, "\(total) added")
+            #expect(own.maximumBytes >= expected.utf8.count)
+            #expect(
+                Self.upstreamHead(head, own: own)
+                    == "POST /v2/models/m/infer HTTP/1.1\r\n\(expected)content-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}", "\(total) added")
+        }
+    }
+
     @Test("three names looked up in one pass read what three lookups read: any case, the first of repeats, a name given twice, absent names")
     func threeAtOnce() throws {
         let head = try Self.head(

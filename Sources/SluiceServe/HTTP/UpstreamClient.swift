@@ -94,10 +94,16 @@ package final class UpstreamClient: Sendable {
     static let maximumIdle = 128
 
     private let group: any EventLoopGroup
-    private let pools = NIOLockedValueBox<[ObjectIdentifier: LoopPool]>([:])
+    /// A pool per loop of `group`, made up front and never changed: found without a lock.
+    private let loopPools: [ObjectIdentifier: LoopPool]
+    /// The pools of loops outside `group`, made on first use.
+    private let otherPools = NIOLockedValueBox<[ObjectIdentifier: LoopPool]>([:])
 
     package init(group: any EventLoopGroup) {
         self.group = group
+        var pools: [ObjectIdentifier: LoopPool] = [:]
+        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop) }
+        loopPools = pools
     }
 
     /// Sends `request` to `address` on `eventLoop` and collects the whole response.
@@ -173,7 +179,7 @@ package final class UpstreamClient: Sendable {
 
     /// Closes every idle connection to `address` (its process went away).
     func forget(_ address: UpstreamAddress) {
-        let all = pools.withLockedValue { Array($0.values) }
+        let all = Array(loopPools.values) + otherPools.withLockedValue { Array($0.values) }
         for pool in all {
             pool.eventLoop.execute { pool.closeIdle(PooledAddress(address)) }
         }
@@ -188,7 +194,8 @@ package final class UpstreamClient: Sendable {
 
     private func pool(for eventLoop: any EventLoop) -> LoopPool {
         let key = ObjectIdentifier(eventLoop)
-        return pools.withLockedValue { pools in
+        if let pool = loopPools[key] { return pool }
+        return otherPools.withLockedValue { pools in
             if let pool = pools[key] { return pool }
             let pool = LoopPool(eventLoop: eventLoop)
             pools[key] = pool
