@@ -21,11 +21,13 @@ import Testing
         let released = DispatchSemaphore(value: 0)
         // Each call holds libgit2's blob until released; the deadline only keeps a broken
         // executor from hanging the suite (the call then reports that it was never released).
+        // It is long: the pool is shared with every other suite running at once, and in CI's
+        // parallel run the task below waited more than 30 s for a turn while git held nothing.
         let calls = sources.map { source in
             Task {
                 try await source.withArtifactContent(blob, limit: 1 << 30) { bytes in
                     entered.signal()
-                    return (bytes.count, released.wait(timeout: .now() + 30) == .success)
+                    return (bytes.count, released.wait(timeout: .now() + 300) == .success)
                 }
             }
         }

@@ -56,7 +56,10 @@ struct ContainmentTests {
                 command: [sh, -c, "setsid sleep 600 & echo $! > \\"$PROBE_REPORT_DIR/escaped.pid\\"; exec \(interpreter) \(probe)"]
                 env: {PROBE_REPORT_DIR: reports}
             """
-        let serve = try ServeHarness(extraRuntimes: runtimes, listen: listen, adminListen: adminListen)
+        // Connections held open across a model server's start stay open however long a
+        // loaded machine takes to start it (the default idle timeout, 60 s, closed them in a
+        // CI run whose start took longer, and left only the listeners to count).
+        let serve = try ServeHarness(extraConfig: "  limits:\n    idleTimeout: 1h", extraRuntimes: runtimes, listen: listen, adminListen: adminListen)
         try FileManager.default.createDirectory(at: serve.directory.appendingPathComponent("reports"), withIntermediateDirectories: true)
         return serve
     }

@@ -67,10 +67,11 @@ struct MonitorTests {
         try await harness.waitFor(health: "Healthy")
 
         // Inputs like the training data until a window is judged on enough samples: "ok", not
-        // insufficient_data (which raises no alert either, and so would prove nothing). Three
-        // clients keep minSamples in a 3 s window on a slow machine.
-        let quietLoad = Task { try await FraudRequest.send(harness, clients: 3, count: 100_000, amount: 100, pace: .milliseconds(10)) }
-        try await harness.waitUntil("an ok reading of amount-drift", seconds: 120) {
+        // insufficient_data (which raises no alert either, and so would prove nothing). Six
+        // clients keep minSamples in a 3 s window on a slow machine (three gave 30-36 samples a
+        // window in a loaded CI run, answers taking ~250 ms each).
+        let quietLoad = Task { try await FraudRequest.send(harness, clients: 6, count: 100_000, amount: 100, pace: .milliseconds(10)) }
+        try await harness.waitUntil("an ok reading of amount-drift", seconds: 180) {
             try await Self.latest(harness, "amount-drift")?["verdict"] as? String == "ok"
         }
         quietLoad.cancel()
