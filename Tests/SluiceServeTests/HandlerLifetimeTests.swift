@@ -44,11 +44,8 @@ import Testing
         weak var freed: UpstreamConnectionHandler?
         var failure: UpstreamFailure?
         try {
-            let channel = EmbeddedChannel()
-            let handler = UpstreamConnectionHandler(address: UpstreamAddress(host: "127.0.0.1", port: 9101))
+            let (channel, handler) = try connectedUpstreamHandler()
             freed = handler
-            try channel.pipeline.syncOperations.addHandler(handler)
-            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9101)).wait()
             handler.send(UpstreamRequest(method: .GET, uri: "/v2/health/ready", headers: [:], body: nil), timeout: .seconds(30), exchange: UpstreamCompletionExchange { result in
                 if case .failure(let error) = result { failure = error }
             })
@@ -66,10 +63,7 @@ import Testing
 
     @Test("a kept-alive upstream connection lets go of the exchange once it is told the answer, and stays usable for the next")
     func upstreamExchangeFreed() throws {
-        let channel = EmbeddedChannel()
-        let handler = UpstreamConnectionHandler(address: UpstreamAddress(host: "127.0.0.1", port: 9101))
-        try channel.pipeline.syncOperations.addHandler(handler)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9101)).wait()
+        let (channel, handler) = try connectedUpstreamHandler()
         weak var freed: Told?
         var status: Int?
         try {

@@ -11,10 +11,7 @@ import Testing
 @Suite("upstream request writer") struct UpstreamRequestWriterTests {
     @Test("a request is one write: request line, the caller's headers, content-length and host, then the body")
     func oneWrite() throws {
-        let channel = EmbeddedChannel()
-        let handler = UpstreamConnectionHandler(address: UpstreamAddress(host: "127.0.0.1", port: 9101))
-        try channel.pipeline.syncOperations.addHandler(handler)
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9101)).wait()
+        let (channel, handler) = try connectedUpstreamHandler()
         let request = UpstreamRequest(
             method: .POST, uri: "/v2/models/m/infer", headers: ["x-request-id": "abc", "Content-Type": "application/json"],
             body: ByteBuffer(string: "{\"a\":1}"))
