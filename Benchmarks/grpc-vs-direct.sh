@@ -54,8 +54,8 @@ mkdir -p "$WORK"
 
 cd "$ROOT"
 if [ "$SKIP_BUILD" != 1 ]; then
-    say "building sluice: swift build -c release --scratch-path $SCRATCH --product sluice"
-    swift build -c release --scratch-path "$SCRATCH" --product sluice > "$WORK/build.log" 2>&1 \
+    say "building sluice as deployed: scripts/build-release.sh --scratch-path $SCRATCH"
+    scripts/build-release.sh --scratch-path "$SCRATCH" > "$WORK/build.log" 2>&1 \
         || { tail -n 20 "$WORK/build.log" >&2; die "build failed (log: $WORK/build.log)"; }
 fi
 [ -n "$SLUICE" ] || SLUICE="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)/sluice"

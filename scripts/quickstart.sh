@@ -18,7 +18,10 @@ if [ "$configuration" != release ]; then patience=4; fi
 mkdir -p .build
 build_log=.build/quickstart-build.log
 echo "== building sluice ($configuration; the first build takes several minutes; log: $build_log)"
-if ! swift build -c "$configuration" --product sluice > "$build_log" 2>&1; then
+# A release quickstart builds as deployed (scripts/build-release.sh); a debug one plainly.
+build=(swift build -c "$configuration" --product sluice)
+if [ "$configuration" = release ]; then build=(scripts/build-release.sh); fi
+if ! "${build[@]}" > "$build_log" 2>&1; then
   tail -40 "$build_log" >&2
   echo "quickstart: the build failed (full log: $build_log)" >&2
   exit 1
