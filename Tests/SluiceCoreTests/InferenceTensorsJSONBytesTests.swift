@@ -205,4 +205,29 @@ import Testing
             expectAgreement(bytes, member: "inputs", limit: 2)
         }
     }
+
+    /// The check reads a string's plain bytes eight at a time: a quote, a backslash or a
+    /// control character at any offset in or across those words ends the plain run exactly
+    /// there, and the bytes next to the special ones (space, DEL, non-ASCII) do not.
+    @Test("a special byte at every offset of a long string is found where it is")
+    func stringBytesAtEveryOffset() {
+        let specials: [[UInt8]] = [
+            [0x22], [0x5C], [0x5C, 0x22], [0x5C, 0x5C], [0x5C, 0x75, 0x30, 0x30, 0x34, 0x31], [0x5C, 0x78],
+            [0x00], [0x0A], [0x1F], [0x20], [0x21], [0x23], [0x5B], [0x5D], [0x7F], [0x80], [0xA2], [0xDC], [0xFF],
+        ]
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 24] {
+            for offset in 0...length {
+                for special in specials {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    text.insert(contentsOf: special, at: offset)
+                    // The string as a member name and as a value, with bytes after its end
+                    // (a word read past the closing quote) and without (the document ends there).
+                    expectAgreement(Array(#"{""#.utf8) + text + Array(#"":1,"outputs":[]}"#.utf8))
+                    expectAgreement(Array(#"{"k":""#.utf8) + text + Array(#""}"#.utf8))
+                    expectAgreement(Array(#"""#.utf8) + text + Array(#"""#.utf8))
+                    expectAgreement(Array(#"""#.utf8) + text)
+                }
+            }
+        }
+    }
 }

@@ -121,7 +121,9 @@ extension JSONParser.Cursor {
     /// invalid UTF-8 and lone surrogates rather than refusing them, and so does this).
     mutating func skipString() -> Bool {
         index += 1
-        while let byte = current {
+        while true {
+            skipPlainStringBytes()
+            guard let byte = current else { return false }
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
@@ -145,11 +147,42 @@ extension JSONParser.Cursor {
                     return false
                 }
             default:
-                guard byte >= 0x20 else { return false }
-                index += 1
+                // A control character: skipPlainStringBytes stops only there, at a quote or a backslash.
+                return false
             }
         }
-        return false
+    }
+
+    /// Moves to the string's next quote, backslash or control character (or its end): the
+    /// bytes between need no check but their value. Eight bytes at a time, as
+    /// `HTTP1Syntax.firstControl` reads a field value: a byte below 0x20 sets its high bit in
+    /// `(word - 0x20…) & ~word`, a quote or a backslash in the same test for zero after
+    /// `word ^ 0x22…` or `word ^ 0x5C…`; a borrow only runs upwards from such a byte, so the
+    /// lowest flagged byte (the first in memory, the word read little-endian) is exact.
+    @inline(__always)
+    private mutating func skipPlainStringBytes() {
+        guard let base = bytes.baseAddress else { return }
+        let count = bytes.count
+        var position = index
+        while position &+ 8 <= count {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+            let quote = word ^ 0x2222_2222_2222_2222
+            let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+            let flags =
+                ((quote &- 0x0101_0101_0101_0101) & ~quote | (backslash &- 0x0101_0101_0101_0101) & ~backslash
+                    | (word &- 0x2020_2020_2020_2020) & ~word) & 0x8080_8080_8080_8080
+            if flags != 0 {
+                index = position + flags.trailingZeroBitCount >> 3
+                return
+            }
+            position += 8
+        }
+        while position < count {
+            let byte = base[position]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            position += 1
+        }
+        index = position
     }
 
     /// Four hex digits as a code unit; nil at the first that is not one (the index is then on it).
