@@ -32,14 +32,14 @@ import Testing
                 + "x-forwarded-for: 10.0.0.1\r\nAccept:  2 \r\nContent-Length: 2\r\nx-request-idx: kept\r\nKeep-Alive: 5\r\nTE: x\r\n"
                 + "X-Client-Request-Id: forged\r\nUpgrade: h2c\r\nProxy-Authorization: p\r\nx-custom:\tcaf\u{e9}\r\n\r\n")
         var own = OwnFields(capacity: 3)
-        own.add("x-request-id", "mine")
+        own.add("x-request-id", RequestID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210))
         own.add("x-forwarded-for", "10.0.0.1\r\nx-evil: 1")  // a value with a CR or LF is left out
         own.add("x-client-request-id", "caller's")
         #expect(own.count == 2)
         #expect(
             Self.upstreamHead(head, own: own)
                 == "POST /v2/models/m/infer HTTP/1.1\r\naccept: 1\r\nAccept: 2\r\nx-request-idx: kept\r\nx-custom: caf\u{e9}\r\n"
-                + "x-request-id: mine\r\nx-client-request-id: caller's\r\ncontent-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}")
+                + "x-request-id: 0123456789abcdeffedcba9876543210\r\nx-client-request-id: caller's\r\ncontent-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}")
         // The lookups read the same bytes, in any letter case, the first of repeats.
         #expect(head.fields.first("x-request-id") == "caller's")
         #expect(head.fields.first("X-FORWARDED-FOR") == "10.0.0.1")

@@ -51,22 +51,34 @@ struct PredictionLogTests {
             return Int((state >> 33) % UInt64(bound))
         }
         let models = ["m", "other"]
+        // Even numbers are the gateway's own ids (remembered as values, some as their text,
+        // claimed by their text), odd ones a logger's: both kinds of key, in one table.
+        func id(_ number: Int) -> (text: String, issued: RequestID?) {
+            guard number % 2 == 0 else { return (String(number), nil) }
+            let issued = RequestID(high: UInt64(number) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(number))
+            return (issued.description, issued)
+        }
         for step in 0..<40_000 {
             // Ids drawn from a range a few times the capacity: repeats, evictions and misses.
             let model = models[draw(2)]
-            let id = String(draw(3 * capacity + 10))
+            let (text, issued) = id(draw(3 * capacity + 10))
             if draw(3) == 0 {
-                #expect(Self.describe(log.claim(model: model, requestID: id)) == reference.claim(model + "/" + id), "step \(step)")
+                #expect(Self.describe(log.claim(model: model, requestID: text)) == reference.claim(model + "/" + text), "step \(step)")
             } else {
                 let version = "v\(step % 5)"
-                log.remember(model: model, requestID: id, version: version, values: [.number(Double(step))])
-                reference.remember(model + "/" + id, version: version)
+                if let issued, draw(4) != 0 {
+                    log.remember(model: model, issued: issued, version: version, values: [.number(Double(step))])
+                } else {
+                    log.remember(model: model, requestID: text, version: version, values: [.number(Double(step))])
+                }
+                reference.remember(model + "/" + text, version: version)
             }
         }
         #expect(log.count == reference.entries.count)
         for model in models {
-            for id in 0..<(3 * capacity + 10) {
-                #expect(Self.describe(log.claim(model: model, requestID: String(id))) == reference.claim(model + "/" + String(id)))
+            for number in 0..<(3 * capacity + 10) {
+                let text = id(number).text
+                #expect(Self.describe(log.claim(model: model, requestID: text)) == reference.claim(model + "/" + text))
             }
         }
     }
@@ -86,6 +98,21 @@ struct PredictionLogTests {
         }
         #expect(Self.describe(log.claim(model: "m", requestID: "c")) == "found v1")
         #expect(Self.describe(log.claim(model: "m", requestID: "d")) == "found v1")
+    }
+
+    @Test("a gateway id is found by its text only as the gateway writes it: 32 lowercase digits")
+    func issuedIDsByText() {
+        let log = PredictionLog(capacity: 10)
+        let issued = RequestID(high: 0xABCD_EF01_2345_6789, low: 42)
+        log.remember(model: "m", issued: issued, version: "v1", values: [.number(1)])
+        let text = issued.description
+        #expect(text == "abcdef0123456789000000000000002a")
+        for other in [text.uppercased(), " " + text, text + " ", String(text.dropLast()), text + "0", "abcdef0123456789-00000000000002a"] {
+            #expect(Self.describe(log.claim(model: "m", requestID: other)) == "unknown", "\(other)")
+        }
+        #expect(Self.describe(log.claim(model: "other", requestID: text)) == "unknown")
+        #expect(Self.describe(log.claim(model: "m", requestID: text)) == "found v1")
+        #expect(Self.describe(log.claim(model: "m", requestID: text)) == "duplicate")
     }
 
     @Test("a log of 0 keeps nothing")

@@ -31,14 +31,23 @@ package final class PredictionLog: Sendable {
     /// Remembers a prediction; a repeated request id never replaces the earlier one (ids
     /// are issued by the gateway, so a repeat is not a caller's to make).
     package func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
+        remember(model: model, id: PredictionID(requestID), version: version, values: values)
+    }
+
+    /// ``remember(model:requestID:version:values:)`` for an id the gateway issued.
+    func remember(model: String, issued requestID: RequestID, version: String, values: [FeatureValue]) {
+        remember(model: model, id: .issued(requestID), version: version, values: values)
+    }
+
+    private func remember(model: String, id: PredictionID, version: String, values: [FeatureValue]) {
         guard capacity > 0 else { return }
         let prediction = Prediction(version: version, values: values)
-        storage.withLockedValue { _ = $0.insert(model: model, requestID: requestID, prediction: prediction) }
+        storage.withLockedValue { _ = $0.insert(model: model, id: id, prediction: prediction) }
     }
 
     /// Finds the prediction for a label and marks it labeled, so a label counts once.
     package func claim(model: String, requestID: String) -> Claim {
-        let before = storage.withLockedValue { $0.update(model: model, requestID: requestID) { $0.labeled = true } }
+        let before = storage.withLockedValue { $0.update(model: model, id: PredictionID(requestID)) { $0.labeled = true } }
         guard let before else { return .unknown }
         return before.labeled ? .alreadyLabeled : .found(before)
     }

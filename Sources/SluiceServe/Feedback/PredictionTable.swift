@@ -7,7 +7,7 @@
 struct PredictionTable: Sendable {
     private struct Slot: Sendable {
         var model: String
-        var requestID: String
+        var id: PredictionID
         var hash: Int
         var prediction: PredictionLog.Prediction
     }
@@ -34,11 +34,11 @@ struct PredictionTable: Sendable {
 
     /// Keeps a prediction, forgetting the oldest when full; false (and nothing changes)
     /// when the key is already kept.
-    mutating func insert(model: String, requestID: String, prediction: PredictionLog.Prediction) -> Bool {
+    mutating func insert(model: String, id: PredictionID, prediction: PredictionLog.Prediction) -> Bool {
         guard capacity > 0 else { return false }
-        let hash = Self.hash(model: model, requestID: requestID)
-        guard find(model: model, requestID: requestID, hash: hash) == nil else { return false }
-        let slot = Slot(model: model, requestID: requestID, hash: hash, prediction: prediction)
+        let hash = Self.hash(id)
+        guard find(model: model, id: id, hash: hash) == nil else { return false }
+        let slot = Slot(model: model, id: id, hash: hash, prediction: prediction)
         if slots.count < capacity {
             if 2 * (slots.count + 1) > buckets.count { grow() }
             slots.append(slot)
@@ -54,30 +54,31 @@ struct PredictionTable: Sendable {
     }
 
     /// Changes the prediction kept under a key, if any, and returns what it was before.
-    mutating func update(model: String, requestID: String, _ change: (inout PredictionLog.Prediction) -> Void) -> PredictionLog.Prediction? {
-        guard !slots.isEmpty, let bucket = find(model: model, requestID: requestID, hash: Self.hash(model: model, requestID: requestID)) else { return nil }
+    mutating func update(model: String, id: PredictionID, _ change: (inout PredictionLog.Prediction) -> Void) -> PredictionLog.Prediction? {
+        guard !slots.isEmpty, let bucket = find(model: model, id: id, hash: Self.hash(id)) else { return nil }
         let slot = Int(buckets[bucket])
         let before = slots[slot].prediction
         change(&slots[slot].prediction)
         return before
     }
 
-    /// Hasher is seeded per process, so callers cannot choose ids that collide.
-    private static func hash(model: String, requestID: String) -> Int {
+    /// Hasher is seeded per process, so callers cannot choose ids that collide (a KServe
+    /// logger's ids are the callers'). The id alone: each request has its own, and the
+    /// model is compared, not hashed.
+    private static func hash(_ id: PredictionID) -> Int {
         var hasher = Hasher()
-        hasher.combine(requestID)
-        hasher.combine(model)
+        id.hash(into: &hasher)
         return hasher.finalize()
     }
 
     private var mask: Int { buckets.count - 1 }
 
-    private func find(model: String, requestID: String, hash: Int) -> Int? {
+    private func find(model: String, id: PredictionID, hash: Int) -> Int? {
         guard !buckets.isEmpty else { return nil }
         var bucket = hash & mask
         while buckets[bucket] >= 0 {
             let slot = slots[Int(buckets[bucket])]
-            if slot.hash == hash, slot.requestID == requestID, slot.model == model { return bucket }
+            if slot.hash == hash, slot.id == id, slot.model == model { return bucket }
             bucket = (bucket + 1) & mask
         }
         return nil

@@ -126,7 +126,7 @@ final class GRPCGateway: GRPCResponder {
         case .success(let chosen): target = chosen
         case .failure(let refusal): return loop.makeSucceededFuture(.status(Self.code(of: refusal), refusal.message(model: model)))
         }
-        let requestID = RequestID.generate()
+        let requestID = RequestID.generate().description
         var metadata = Self.relayed(headers)
         metadata.add(name: "x-request-id", value: requestID)
         let request = GRPCUpstreamRequest(path: call.path, metadata: metadata, body: call.body)

@@ -17,7 +17,7 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     private let fields: HTTP1FieldLines
     /// Whether the caller named the version (path or pin header): a retry stays on it.
     private let pinned: Bool
-    private let requestID: String
+    private let requestID: RequestID
     private let clientID: String?
     private let body: CheckedJSONObject?
     private let loop: any EventLoop
@@ -31,7 +31,7 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
 
     init(
         gateway: Gateway, request: UpstreamRequest, model: String, routes: ModelRoutes, fields: HTTP1FieldLines, pinned: Bool,
-        requestID: String, clientID: String?, body: CheckedJSONObject?, loop: any EventLoop, copy: MirrorCopy?,
+        requestID: RequestID, clientID: String?, body: CheckedJSONObject?, loop: any EventLoop, copy: MirrorCopy?,
         attempt: UpstreamAttempt, receiver: any ResponseReceiver
     ) {
         self.gateway = gateway

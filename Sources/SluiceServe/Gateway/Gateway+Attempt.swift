@@ -13,7 +13,7 @@ extension Gateway {
     /// answered with 2xx: a caller cannot crowd the real features out of a bucket with
     /// made-up names, nor with requests the model refused.
     func beginAttempt(
-        to target: UpstreamTarget, requestID: String?, body: CheckedJSONObject?, sketchInputs: Set<String>, mirrored: Bool
+        to target: UpstreamTarget, requestID: RequestID?, body: CheckedJSONObject?, sketchInputs: Set<String>, mirrored: Bool
     ) -> UpstreamAttempt {
         let versionStatistics = statistics.statistics(target.key)
         let ring = body == nil || mirrored ? nil : monitoring.ring(target.key)
@@ -43,7 +43,7 @@ extension Gateway {
     /// Records the outcome of `attempt` (statistics, samples, sketches, the prediction under
     /// `requestID`) and returns the time it took, in microseconds.
     func record(
-        _ attempt: UpstreamAttempt, _ result: Result<UpstreamResponse, UpstreamFailure>, requestID: String?, sketchInputs: Set<String>
+        _ attempt: UpstreamAttempt, _ result: Result<UpstreamResponse, UpstreamFailure>, requestID: RequestID?, sketchInputs: Set<String>
     ) -> UInt64 {
         let target = attempt.target
         target.end()
@@ -67,7 +67,7 @@ extension Gateway {
         if let ring = attempt.ring {
             var predicted = 0
             if let requestID, let first = outputs.first, !first.values.isEmpty {
-                predictions.remember(model: target.model, requestID: requestID, version: target.version, values: first.values)
+                predictions.remember(model: target.model, issued: requestID, version: target.version, values: first.values)
                 predicted = first.values.count
             }
             let answered = (200..<300).contains(status)

@@ -261,7 +261,7 @@ final class Gateway: HTTPResponder {
     /// The client's answer: the model server's response with Sluice's headers, or a V2
     /// error naming what failed.
     func response(
-        to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: String, clientID: String?
+        to result: Result<UpstreamResponse, any Error>, from target: UpstreamTarget, model: String, requestID: RequestID, clientID: String?
     ) -> ServerResponse {
         switch result {
         case .success(let upstream):
@@ -276,7 +276,7 @@ final class Gateway: HTTPResponder {
                 body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()
-            headers.add(name: "x-request-id", value: requestID)
+            headers.add(name: "x-request-id", value: requestID.description)
             if let clientID { headers.add(name: "x-client-request-id", value: clientID) }
             headers.add(name: "x-sluice-version", value: target.version)
             if case UpstreamFailure.timeout = error {

@@ -40,6 +40,13 @@ package struct HeadBytesWriter {
         }
     }
 
+    /// Writes a request id's 32 hex digits.
+    mutating func append(_ id: RequestID) {
+        precondition(RequestID.digits <= memory.count - count, "a head outgrew the bound its writer reserved")
+        id.write(to: UnsafeMutableRawBufferPointer(rebasing: memory[count...]))
+        count += RequestID.digits
+    }
+
     /// Copies one byte.
     @inline(__always)
     mutating func append(_ byte: UInt8) {

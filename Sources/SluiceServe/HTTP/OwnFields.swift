@@ -7,7 +7,13 @@ package struct OwnFields: Sendable {
     /// tuple witnesses, element by element (~60 instructions a field).
     private struct Field {
         let name: StaticString
-        let value: String
+        let value: Value
+    }
+
+    /// A field's value: text, or a request id written as its digits (no `String` made for it).
+    private enum Value {
+        case text(String)
+        case requestID(RequestID)
     }
 
     private var fields: [Field] = []
@@ -25,7 +31,13 @@ package struct OwnFields: Sendable {
     package mutating func add(_ name: StaticString, _ value: String) {
         assert(Self.isOwnName(name), "\(name) is not a lower-case token the writers leave to the caller")
         guard !HTTP1Syntax.hasLineBreak(value) else { return }
-        fields.append(Field(name: name, value: value))
+        fields.append(Field(name: name, value: .text(value)))
+    }
+
+    /// Adds `name: id`, the id as its 32 hex digits. `name` as for a text value.
+    package mutating func add(_ name: StaticString, _ id: RequestID) {
+        assert(Self.isOwnName(name), "\(name) is not a lower-case token the writers leave to the caller")
+        fields.append(Field(name: name, value: .requestID(id)))
     }
 
     /// The number of fields.
@@ -33,7 +45,12 @@ package struct OwnFields: Sendable {
 
     /// The most bytes ``write(to:)`` writes.
     var maximumBytes: Int {
-        fields.reduce(0) { $0 + $1.name.utf8CodeUnitCount + $1.value.utf8.count + 4 }
+        fields.reduce(0) { total, field in
+            switch field.value {
+            case .text(let text): total + field.name.utf8CodeUnitCount + text.utf8.count + 4
+            case .requestID: total + field.name.utf8CodeUnitCount + RequestID.digits + 4
+            }
+        }
     }
 
     /// Writes each field `name: value` CRLF, in the order added.
@@ -41,7 +58,10 @@ package struct OwnFields: Sendable {
         for field in fields {
             head.append(field.name)
             head.append(": ")
-            head.append(field.value)
+            switch field.value {
+            case .text(let text): head.append(text)
+            case .requestID(let id): head.append(id)
+            }
             head.append("\r\n")
         }
     }
