@@ -2,7 +2,8 @@ import SluiceCore
 import Testing
 
 /// Reading features from a body's bytes without a tree (``JSONParser/validate(_:)``,
-/// ``InferenceTensors/features(inJSON:member:limit:)``, ``InferenceTensors/firstOutput(inJSON:)``)
+/// ``InferenceTensors/features(inJSON:member:limit:)``, ``InferenceTensors/firstOutput(inJSON:)``,
+/// ``InferenceTensors/firstFeatureValues(inJSON:member:)``)
 /// answers exactly what parsing and reading the tree answers, hostile bodies included.
 @Suite(.timeLimit(.minutes(10))) struct InferenceTensorsJSONBytesTests {
     /// Whether the bytes-level readers agree with the tree readers on `text`.
@@ -26,6 +27,12 @@ import Testing
         let firstFromBytes = bytes.withUnsafeBufferPointer { InferenceTensors.firstOutput(inJSON: $0) }
         let firstFromTree = parsed.flatMap { InferenceTensors.firstOutput(in: $0) }
         #expect(firstFromBytes?.map(Value.init) == firstFromTree?.map(Value.init), "first output of \(label)", sourceLocation: sourceLocation)
+        // What the prediction log keeps: the first feature's values, its name unread.
+        let firstValues = bytes.withUnsafeBufferPointer { InferenceTensors.firstFeatureValues(inJSON: $0, member: member) }
+        let firstValuesFromTree = parsed.map { InferenceTensors.features(in: $0, member: member, limit: 1).first?.values ?? [] }
+        #expect(
+            firstValues?.map(Value.init) == firstValuesFromTree?.map(Value.init), "first feature's values of \(label)",
+            sourceLocation: sourceLocation)
     }
 
     private func expectAgreement(_ text: String, member: String = "outputs", limit: Int = 64, sourceLocation: Testing.SourceLocation = #_sourceLocation) {

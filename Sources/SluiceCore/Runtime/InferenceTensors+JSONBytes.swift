@@ -31,6 +31,20 @@ extension InferenceTensors {
         features(inJSON: json, member: member, limit: limit) ?? []
     }
 
+    /// The values of the first feature ``features(inJSON:member:limit:)`` reads, without its
+    /// name: what the prediction log keeps of each answer, with no `String` made for the
+    /// tensor's name and no array of features. Nil when `json` is not JSON, empty when it
+    /// has no such feature.
+    public static func firstFeatureValues(inJSON json: UnsafeBufferPointer<UInt8>, member: String) -> [FeatureValue]? {
+        var values: [FeatureValue] = []
+        let valid = forEachTensor(in: json, member: member, named: false) { tensor in
+            guard let tensor else { return true }
+            values = tensor.firstFeatureValues
+            return false
+        }
+        return valid ? values : nil
+    }
+
     /// What ``firstOutput(in:)`` reads from the parsed `response`, read from its bytes
     /// without a tree; nil also when `response` is not JSON.
     public static func firstOutput(inJSON response: UnsafeBufferPointer<UInt8>) -> [FeatureValue]? {
@@ -46,8 +60,10 @@ extension InferenceTensors {
     /// Checks `json` as ``JSONParser/validate(_:)`` does, and calls `body` with each item of
     /// the array that is the first member named `member` of a top-level object, read as a
     /// tensor (nil where ``Tensor`` skips it), until `body` returns false. False when `json`
-    /// is not JSON.
-    private static func forEachTensor(in json: UnsafeBufferPointer<UInt8>, member: String, _ body: (Tensor?) -> Bool) -> Bool {
+    /// is not JSON. Unless `named`, the tensors' names are checked but not read (left empty).
+    private static func forEachTensor(
+        in json: UnsafeBufferPointer<UInt8>, member: String, named: Bool = true, _ body: (Tensor?) -> Bool
+    ) -> Bool {
         var cursor = JSONParser.Cursor(bytes: json)
         cursor.skipWhitespace()
         guard cursor.current == UInt8(ascii: "{") else { return JSONParser.validate(json) != nil }
@@ -69,7 +85,7 @@ extension InferenceTensors {
                     }
                     guard let members = cursor.tensorMembers(depth: 3) else { return false }
                     let end = cursor.index
-                    reading = body(cursor.tensor(members))
+                    reading = body(cursor.tensor(members, named: named))
                     cursor.index = end
                     return true
                 }
@@ -179,9 +195,11 @@ extension JSONParser.Cursor {
     }
 
     /// The tensor ``InferenceTensors/Tensor`` reads from a checked object's `members`, or nil
-    /// where it skips the tensor. Moves the cursor anywhere.
-    mutating func tensor(_ members: TensorMembers) -> InferenceTensors.Tensor? {
-        guard let name = members.name, bytes[name] == UInt8(ascii: "\""), let tensorName = decodedString(at: name),
+    /// where it skips the tensor. Moves the cursor anywhere. Unless `named`, its name is left
+    /// empty: it is a string, and a checked string always decodes (``skipString()`` accepts
+    /// what ``string()`` does).
+    mutating func tensor(_ members: TensorMembers, named: Bool = true) -> InferenceTensors.Tensor? {
+        guard let name = members.name, bytes[name] == UInt8(ascii: "\""), let tensorName = named ? decodedString(at: name) : "",
               let shape = members.shape, let data = members.data, let layout = layout(at: shape)
         else { return nil }
         let (rows, columns, expected) = layout

@@ -92,6 +92,11 @@ public enum InferenceTensors {
             return overflow ? nil : (rows, columns, elements)
         }
 
+        /// The values of the first of ``features(limit:)``: all of them, or the first column's.
+        var firstFeatureValues: [FeatureValue] {
+            single ? values : stride(from: 0, to: values.count, by: columns).map { values[$0] }
+        }
+
         func features(limit: Int) -> [(name: String, values: [FeatureValue])] {
             var features: [(name: String, values: [FeatureValue])] = []
             appendFeatures(to: &features, limit: limit)

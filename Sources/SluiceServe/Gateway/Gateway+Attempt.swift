@@ -50,13 +50,19 @@ extension Gateway {
         let micros = UInt64(max(0, (NIODeadline.now() - attempt.started).nanoseconds / 1000))
         let status: Int
         var outputs: [(name: String, values: [FeatureValue])] = []
+        // The first feature's values: what the prediction log keeps.
+        var firstValues: [FeatureValue] = []
         switch result {
         case .success(let response):
             status = Int(response.status.code)
             if attempt.inference, attempt.readsAnswer, response.status == .ok {
-                // The prediction log alone needs only the first feature.
-                let limit = attempt.ticket != nil || attempt.sketched ? 64 : 1
-                outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: limit) ?? []
+                if attempt.ticket != nil || attempt.sketched {
+                    outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: 64) ?? []
+                    firstValues = outputs.first?.values ?? []
+                } else {
+                    // The prediction log alone: no names, no other features.
+                    firstValues = InferenceTensors.firstFeatureValues(inJSON: response.body, member: "outputs") ?? []
+                }
             }
         case .failure(let error):
             status = 0
@@ -66,9 +72,9 @@ extension Gateway {
         if let ticket = attempt.ticket, !outputs.isEmpty { statistics.storeOutputs(ticket, outputs) }
         if let ring = attempt.ring {
             var predicted = 0
-            if let requestID, let first = outputs.first, !first.values.isEmpty {
-                predictions.remember(model: target.model, issued: requestID, version: target.version, values: first.values)
-                predicted = first.values.count
+            if let requestID, !firstValues.isEmpty {
+                predictions.remember(model: target.model, issued: requestID, version: target.version, values: firstValues)
+                predicted = firstValues.count
             }
             let answered = (200..<300).contains(status)
             monitoring.record(

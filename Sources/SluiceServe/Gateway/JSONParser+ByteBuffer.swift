@@ -35,6 +35,11 @@ extension InferenceTensors {
         buffer.withReadableUInt8s { features(inJSON: $0, member: member, limit: limit) }
     }
 
+    /// ``firstFeatureValues(inJSON:member:)`` of a body in place.
+    static func firstFeatureValues(inJSON buffer: ByteBuffer, member: String) -> [FeatureValue]? {
+        buffer.withReadableUInt8s { firstFeatureValues(inJSON: $0, member: member) }
+    }
+
     /// ``firstOutput(inJSON:)`` of a body in place.
     static func firstOutput(inJSON buffer: ByteBuffer) -> [FeatureValue]? {
         buffer.withReadableUInt8s { firstOutput(inJSON: $0) }
