@@ -160,6 +160,17 @@ final class ServeHarness: @unchecked Sendable {
         guard gone else { throw HarnessError("sluice serve (pid \(pid)) still runs 60 s after SIGKILL") }
     }
 
+    /// Whether `sluice serve` still runs (or how it ended) and the last 40 lines of its log.
+    var processReport: String {
+        guard let process else { return "sluice serve: not running (never started, or stopped by the test)" }
+        let state =
+            process.isRunning
+            ? "still runs (pid \(process.processIdentifier))"
+            : "has ended (\(process.terminationReason == .exit ? "exit status" : "signal") \(process.terminationStatus))"
+        let tail = serveLog.split(separator: "\n", omittingEmptySubsequences: false).suffix(40).joined(separator: "\n")
+        return "sluice serve \(state); the end of its log:\n\(tail)"
+    }
+
     var serveLog: String {
         (try? String(contentsOf: directory.appendingPathComponent("serve.log"), encoding: .utf8)) ?? ""
     }
@@ -202,7 +213,15 @@ final class ServeHarness: @unchecked Sendable {
         request.httpBody = body
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if body != nil { request.setValue("application/json", forHTTPHeaderField: "content-type") }
-        let (data, response) = try await Self.data(for: request)
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await Self.data(for: request)
+        } catch {
+            // A refused or dropped connection says little on its own: say whether the gateway
+            // still runs, how it ended if not, and what it logged last.
+            throw HarnessError("\(method) \(url): \(error)\n\(processReport)")
+        }
         guard let http = response as? HTTPURLResponse else { throw HarnessError("\(method) \(url): not an HTTP response") }
         var fields: [String: String] = [:]
         for (key, value) in http.allHeaderFields { fields[String(describing: key)] = String(describing: value) }
