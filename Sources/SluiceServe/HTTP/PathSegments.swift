@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SluiceCore
 
 /// The non-empty segments of a request target's path (up to its `?`) split at "/", as
@@ -15,30 +20,34 @@ struct PathSegments {
     /// The request target the segments were found in.
     let target: String
     private(set) var count = 0
-    /// Start and end byte offsets of kept segment n at lanes 2n and 2n+1.
-    private var bounds = SIMD16<Int32>()
+    /// Start and end byte offsets of kept segment n, as the 32-bit halves of word n. A tuple
+    /// read and written through its bytes: a `SIMD16` lane chosen at run time went through
+    /// memory anyway, at several times the cost (Benchmarks/README.md, "Hot path, slice 47").
+    private var bounds: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
 
     init(target: String) {
         self.target = target
-        var bounds = SIMD16<Int32>()
+        var bounds: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
         var count = 0
         target.withContiguousUTF8 { bytes in
-            let slash = UInt8(ascii: "/")
-            let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
-            var index = 0
-            while index < end {
-                if bytes[index] == slash {
-                    index += 1
-                    continue
+            withUnsafeMutableBytes(of: &bounds) { words in
+                let slash = UInt8(ascii: "/")
+                let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+                var index = 0
+                while index < end {
+                    if bytes[index] == slash {
+                        index += 1
+                        continue
+                    }
+                    var stop = index + 1
+                    while stop < end, bytes[stop] != slash { stop += 1 }
+                    if count < Self.capacity {
+                        let word = UInt64(truncatingIfNeeded: index) | UInt64(truncatingIfNeeded: stop) << 32
+                        words.storeBytes(of: word, toByteOffset: 8 * count, as: UInt64.self)
+                    }
+                    count += 1
+                    index = stop
                 }
-                var stop = index + 1
-                while stop < end, bytes[stop] != slash { stop += 1 }
-                if count < Self.capacity {
-                    bounds[2 * count] = Int32(truncatingIfNeeded: index)
-                    bounds[2 * count + 1] = Int32(truncatingIfNeeded: stop)
-                }
-                count += 1
-                index = stop
             }
         }
         self.bounds = bounds
@@ -47,7 +56,8 @@ struct PathSegments {
 
     private func range(_ index: Int) -> Range<Int> {
         precondition(index >= 0 && index < min(count, Self.capacity), "segment \(index) of \(count)")
-        return Int(bounds[2 * index])..<Int(bounds[2 * index + 1])
+        let word = withUnsafeBytes(of: bounds) { $0.load(fromByteOffset: 8 * index, as: UInt64.self) }
+        return Int(truncatingIfNeeded: word & 0xFFFF_FFFF)..<Int(truncatingIfNeeded: word >> 32)
     }
 
     /// Segment `index` (below `count` and ``capacity``).
@@ -62,12 +72,7 @@ struct PathSegments {
         let range = range(index)
         guard range.count == literal.utf8CodeUnitCount else { return false }
         return target.withContiguousUTF8 { bytes in
-            var offset = 0
-            for byte in bytes[range] {
-                guard byte == literal.utf8Start[offset] else { return false }
-                offset += 1
-            }
-            return true
+            memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
         }
     }
 }

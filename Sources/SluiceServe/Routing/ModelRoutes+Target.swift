@@ -26,7 +26,7 @@ extension ModelRoutes {
     func target(pinned: String?, header: (String) -> String?) -> Result<UpstreamTarget, RouteRefusal> {
         switch picker.choose(explicit: pinned, header: header, isReady: isReady, random: FastRandom.next(), weighted: weighted) {
         case .version(let chosen, _):
-            guard let replicas = ready[chosen] else { return .failure(.notReady(chosen)) }
+            guard let replicas = replicas(chosen) else { return .failure(.notReady(chosen)) }
             return .success(replicas.pick())
         case .unknownVersion(let name): return .failure(.unknownVersion(name))
         case .notReady(let name): return .failure(.notReady(name))
@@ -39,11 +39,11 @@ extension ModelRoutes {
     /// the caller pinned it: it is the version asked for), else, unless the caller pinned a
     /// version, another ready version. Nil when there is none.
     func retryTarget(after failed: UpstreamTarget, pinned: Bool, header: (String) -> String?) -> UpstreamTarget? {
-        if let sibling = ready[failed.version]?.pick(excluding: failed) { return sibling }
+        if let sibling = replicas(failed.version)?.pick(excluding: failed) { return sibling }
         guard !pinned else { return nil }
         let choice = picker.choose(
             explicit: nil, header: header, isReady: { $0 != failed.version && self.isReady($0) }, random: FastRandom.next())
         guard case .version(let other, _) = choice else { return nil }
-        return ready[other]?.pick()
+        return replicas(other)?.pick()
     }
 }
