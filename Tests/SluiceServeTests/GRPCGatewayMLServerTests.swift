@@ -68,6 +68,13 @@ struct GRPCGatewayMLServerTests {
             let second = await fixture.version("v2", of: "iris")?.state
             return first == .ready && second == .ready
         }
+        // Readiness is MLServer's HTTP probe; its gRPC listener may come up a moment later,
+        // and a call it refuses would be retried on the other version, skewing the counts.
+        try await fixture.stepUntil("both MLServer gRPC listeners accept", advancing: .milliseconds(50)) {
+            let ready = await fixture.dataPlane.supervisor.routeTable.models["iris"]?.ready ?? [:]
+            let ports = ["v1", "v2"].flatMap { ready[$0]?.targets.compactMap { $0.grpcAddress?.port } ?? [] }
+            return ports.count == 2 && ports.allSatisfy(LoopbackPort.accepts)
+        }
     }
 
     static let inferRequest = #"{"model_name":"iris","inputs":[{"name":"x","datatype":"FP64","shape":[1,4],"contents":{"fp64_contents":[5.1,3.5,1.4,0.2]}}]}"#

@@ -224,7 +224,7 @@ public final class MLflowAuthProxy: Sendable {
         // Unauthenticated, the proxy answers 401: any answer means it listens.
         let deadline = ContinuousClock.now + timeout
         while true {
-            if Self.listening(port) { return }
+            if LoopbackPort.accepts(port) { return }
             if child.tryReap(killingGroup: true) != nil || ContinuousClock.now > deadline {
                 stop()
                 throw FixtureError(message: "the auth proxy did not start: \((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")")
@@ -238,18 +238,5 @@ public final class MLflowAuthProxy: Sendable {
     /// Kills the proxy (SIGKILL). Idempotent.
     public func stop() {
         child.killGroupAndReap()
-    }
-
-    /// True when something accepts connections on the loopback `port` (a non-blocking probe).
-    private static func listening(_ port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }

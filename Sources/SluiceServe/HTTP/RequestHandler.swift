@@ -61,6 +61,8 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     @exclusivity(unchecked) private var context: ChannelHandlerContext?
     /// The channel's allocator, read once (`context.channel.allocator` cost ~150 instructions a use).
     @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
+    /// The last answer's buffer, written into again for the next.
+    @exclusivity(unchecked) private var writeBuffer = ReusedWriteBuffer()
     @exclusivity(unchecked) private var head: RequestHead?
     @exclusivity(unchecked) private var body: ByteBuffer?
     @exclusivity(unchecked) private var bodyLimit: Int
@@ -348,7 +350,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0) + response.own.maximumBytes
         for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 28
-        var buffer = allocator.buffer(capacity: headBytes + bodyBytes)
+        var buffer = writeBuffer.take(capacity: headBytes + bodyBytes, allocator: allocator)
         let http10 = version.minor == 0 && version.major == 1
         buffer.writeHead(maximumBytes: headBytes) { head in
             if response.status == .ok {
@@ -380,7 +382,10 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
             buffer.writeBuffer(&body)
         }
         // A kept-alive connection needs no word of the write's end: no promise is made for it.
-        guard !keepAlive else { return context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
+        guard !keepAlive else {
+            writeBuffer.keep(buffer)
+            return context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
         let done = context.writeAndFlush(wrapOutboundOut(buffer))
         // The last answer: stop writing, drop whatever the client still sends for a
         // moment (so it reads the answer instead of a reset), then close.

@@ -39,6 +39,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     /// instructions a use).
     @exclusivity(unchecked) private var channel: (any Channel)?
     @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
+    /// The last request's buffer, written into again for the next.
+    @exclusivity(unchecked) private var writeBuffer = ReusedWriteBuffer()
     @exclusivity(unchecked) private(set) var reusable = true
     /// Whether any byte arrived since the current request went out: a connection closed
     /// before then left the request unanswered, so another version may be tried.
@@ -110,7 +112,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         receivedAny = false
         parser.expectResponse(toHEAD: request.method == .HEAD)
         deadline?.set(.now() + timeout)
-        let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, allocator: allocator)
+        let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, into: &writeBuffer, allocator: allocator)
+        writeBuffer.keep(bytes)
         context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
     }
 

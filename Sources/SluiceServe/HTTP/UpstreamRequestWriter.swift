@@ -12,6 +12,12 @@ enum UpstreamRequestWriter {
     /// The request as bytes: `METHOD uri HTTP/1.1`, the forwarded field lines, the own fields,
     /// the caller's headers but framing and host, then `content-length` and `host`, then the body.
     static func encode(_ request: UpstreamRequest, host: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var reused = ReusedWriteBuffer()
+        return encode(request, host: host, into: &reused, allocator: allocator)
+    }
+
+    /// ``encode(_:host:allocator:)`` into the connection's `reused` buffer.
+    static func encode(_ request: UpstreamRequest, host: String, into reused: inout ReusedWriteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
         let body = request.body
         let bodyBytes = body?.readableBytes ?? 0
         // `METHOD uri HTTP/1.1` CRLF, `name: value` CRLF per field, the two framing lines, CRLF.
@@ -19,7 +25,7 @@ enum UpstreamRequestWriter {
             + request.own.maximumBytes
         for (name, value) in request.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 8 + host.utf8.count + 4
-        var buffer = allocator.buffer(capacity: headBytes + bodyBytes)
+        var buffer = reused.take(capacity: headBytes + bodyBytes, allocator: allocator)
         buffer.writeHead(maximumBytes: headBytes) { head in
             head.append(request.method.rawValue)
             head.append(" ")
