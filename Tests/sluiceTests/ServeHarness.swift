@@ -352,17 +352,7 @@ func freePortBlock(in range: Range<Int>, size: Int) -> Int {
     for _ in 0..<1000 {
         let base = Int.random(in: range.lowerBound..<(range.upperBound - size))
         guard handedOutPorts.claim(base..<(base + size)) else { continue }
-        let free = (base..<(base + size)).allSatisfy { port in
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            defer { close(descriptor) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-            }
-        }
+        let free = (base..<(base + size)).allSatisfy(LoopbackPort.isFree)
         if free { return base }
         handedOutPorts.release(base: base)
     }
