@@ -73,6 +73,28 @@ import Testing
 
     // MARK: - what real clients send
 
+    @Test("heads held while later ones are parsed keep their own fields; the memory of heads let go is reused")
+    func heldHeadsKeepTheirFields() throws {
+        var parser = HTTP1RequestParser(maximumHeadBytes: 64 * 1024, maximumHeaderCount: 100)
+        var input = ByteBuffer()
+        for index in 0..<8 {
+            let extra = (0..<(index % 4) * 3).map { "x-\($0): v\(index)-\($0)\r\n" }.joined()
+            input.writeString("GET /\(index) HTTP/1.1\r\nHost: h\(index)\r\n" + extra + "\r\n")
+        }
+        parser.append(&input)
+        var kept: [RequestHead] = []
+        while let event = try parser.next() {
+            // Every third head is let go at once: the next reuses its memory.
+            if case .head(let parsed) = event, !parsed.head.uri.hasSuffix("3"), !parsed.head.uri.hasSuffix("6") { kept.append(parsed.head) }
+        }
+        #expect(kept.map(\.uri) == ["/0", "/1", "/2", "/4", "/5", "/7"])
+        for head in kept {
+            let index = Int(head.uri.dropFirst())!
+            let expected = ["Host=h\(index)"] + (0..<(index % 4) * 3).map { "x-\($0)=v\(index)-\($0)" }
+            #expect(head.headers.map { "\($0.name)=\($0.value)" } == expected, "\(head.uri)")
+        }
+    }
+
     @Test("a GET as wrk sends it, a POST with a body as curl and Python requests send it")
     func ordinaryRequests() {
         let outcome = Self.parseEverySplit(

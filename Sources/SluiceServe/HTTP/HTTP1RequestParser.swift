@@ -41,6 +41,10 @@ package struct HTTP1RequestParser {
     private let maximumHeaderCount: Int
     private var buffer = ByteBuffer()
     private var state = State.head(scanned: 0, lineStart: 0, lines: 0)
+    /// The last head's field places, whose memory the next head reuses once nothing else
+    /// holds that head (an allocation and a free per request otherwise: Benchmarks/README.md,
+    /// "Hot path, slice 49").
+    private var keptFields: [HTTP1FieldLines.Field] = []
 
     /// - Parameters:
     ///   - maximumHeadBytes: request line, headers and their line ends (also the trailers' bound).
@@ -126,14 +130,18 @@ package struct HTTP1RequestParser {
             state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
             return nil
         }
+        // Moved out, so that the parser's own reference does not make the array look shared.
+        var fields: [HTTP1FieldLines.Field] = []
+        swap(&fields, &keptFields)
         let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1)
+            try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1, fields: &fields)
         }
         // The fields' ranges count from the head's first byte: the head's slice keeps them
         // (a slice of the read, as the body's are: no copy).
         let head = RequestHead(
             method: parts.method, uri: parts.uri, version: parts.version,
-            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: found)!, fields: parts.fields), isKeepAlive: parts.isKeepAlive)
+            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: found)!, fields: fields), isKeepAlive: parts.isKeepAlive)
+        keptFields = fields
         let framing: HTTP1BodyDecoder.Framing = parts.chunked ? .chunked : .length(parts.contentLength ?? 0)
         state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumBytes, maximumTrailerLines: maximumHeaderCount))
         return Head(head: head, contentLength: parts.contentLength, expectsContinue: parts.expectsContinue)
@@ -147,14 +155,13 @@ package struct HTTP1RequestParser {
         var isKeepAlive: Bool
         var contentLength: Int?
         var expectsContinue: Bool
-        var fields: [HTTP1FieldLines.Field]
         var chunked: Bool
     }
 
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, fields: inout [HTTP1FieldLines.Field]
     ) throws(HTTP1ParseError) -> HeadParts {
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
@@ -185,7 +192,7 @@ package struct HTTP1RequestParser {
         var hosts = 0
         var expectsContinue = false
         var connection = HTTP1ConnectionOptions()
-        let fields = try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framing) { name, value throws(HTTP1ParseError) in
+        try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, into: &fields, framing: &framing) { name, value throws(HTTP1ParseError) in
             switch name.count {
             case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "host"):
                 hosts += 1
@@ -202,7 +209,7 @@ package struct HTTP1RequestParser {
         if version.minor > 0, hosts == 0 { throw .missingHost }
         return HeadParts(
             method: method, uri: uri, version: version, isKeepAlive: connection.keepsAlive(minorVersion: version.minor),
-            contentLength: framing.contentLength, expectsContinue: expectsContinue, fields: fields, chunked: framing.chunked)
+            contentLength: framing.contentLength, expectsContinue: expectsContinue, chunked: framing.chunked)
     }
 
     /// The request target as the responders see it: origin-form as is, absolute-form reduced

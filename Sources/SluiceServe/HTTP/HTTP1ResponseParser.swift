@@ -74,6 +74,9 @@ package struct HTTP1ResponseParser {
     private var requestIsHead = false
     private var pending: PendingHead?
     private var body: ByteBuffer?
+    /// The last head's field places, whose memory the next head reuses once nothing else
+    /// holds that head (as ``HTTP1RequestParser`` does).
+    private var keptFields: [HTTP1FieldLines.Field] = []
 
     /// - Parameters:
     ///   - maximumHeadBytes: status line, headers and their line ends (also the trailers' bound).
@@ -234,13 +237,17 @@ package struct HTTP1ResponseParser {
             return nil
         }
         let isHead = requestIsHead
+        // Moved out, so that the parser's own reference does not make the array look shared.
+        var fields: [HTTP1FieldLines.Field] = []
+        swap(&fields, &keptFields)
         let parsed = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead)
+            try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead, fields: &fields)
         }
         // The head's bytes stay with its fields' places (a slice of the read, not a copy).
         let pending = PendingHead(
             version: parsed.version, status: parsed.status,
-            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: parsed.fields), keepAlive: parsed.keepAlive)
+            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: fields), keepAlive: parsed.keepAlive)
+        keptFields = fields
         return (pending, parsed.framing)
     }
 
@@ -251,14 +258,13 @@ package struct HTTP1ResponseParser {
         var version: HTTPVersion
         var status: HTTPResponseStatus
         var keepAlive: Bool
-        var fields: [HTTP1FieldLines.Field]
         var framing: BodyFraming
     }
 
     /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
     /// known to end in CRLF) and decides how its body is framed.
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool
+        _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool, fields: inout [HTTP1FieldLines.Field]
     ) throws(HTTP1ParseError) -> HeadParts {
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; a missing SP before
         // an empty reason is accepted (it does not change where anything ends).
@@ -296,7 +302,7 @@ package struct HTTP1ResponseParser {
         var framingFields = HTTP1FramingFields()
         var close = false
         var keepAlive = false
-        let fields = try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, framing: &framingFields) { name, value in
+        try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, into: &fields, framing: &framingFields) { name, value in
             if name.count == 10, HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection") {
                 connectionOptions(bytes, value, close: &close, keepAlive: &keepAlive)
             }
@@ -313,7 +319,7 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return HeadParts(version: version, status: status, keepAlive: !close && (version.minor > 0 || keepAlive), fields: fields, framing: framing)
+        return HeadParts(version: version, status: status, keepAlive: !close && (version.minor > 0 || keepAlive), framing: framing)
     }
 
     /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).

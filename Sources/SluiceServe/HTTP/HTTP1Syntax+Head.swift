@@ -65,10 +65,11 @@ extension HTTP1Syntax {
     /// (``HTTP1FieldLines``): no `String` per name and value.
     @inline(__always)
     static func readFieldRanges(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, framing: inout HTTP1FramingFields,
-        other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
-    ) throws(HTTP1ParseError) -> [HTTP1FieldLines.Field] {
-        var fields: [HTTP1FieldLines.Field] = []
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, into fields: inout [HTTP1FieldLines.Field],
+        framing: inout HTTP1FramingFields, other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
+    ) throws(HTTP1ParseError) {
+        // The parser's array from the last head: its memory again when nothing holds that head.
+        fields.removeAll(keepingCapacity: true)
         fields.reserveCapacity(fieldLines)
         try forEachField(bytes, from: start, to: end, framing: &framing, other: other) { name, value in
             fields.append(
@@ -76,7 +77,6 @@ extension HTTP1Syntax {
                     nameStart: UInt32(name.lowerBound), nameEnd: UInt32(name.upperBound),
                     valueStart: UInt32(value.lowerBound), valueEnd: UInt32(value.upperBound)))
         }
-        return fields
     }
 
     @inline(__always)
