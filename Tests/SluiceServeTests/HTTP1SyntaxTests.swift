@@ -22,6 +22,48 @@ import Testing
     /// obs-text on both sides of 0xA0 (where `word - 0x20…` sets a high bit), LF and CR.
     static let probes: [UInt8] = [0, 9, 10, 13, 31, 32, 33, 0x7E, 0x7F, 0x80, 0x8A, 0x9F, 0xA0, 0xFF, 0x2A]
 
+    /// The names the parsers and the field-name sets compare with, of every length they have,
+    /// and every byte a foldable name may hold.
+    static let foldableNames = [
+        "te", "host", "close", "expect", "trailer", "upgrade", "chunked", "keep-alive", "connection", "x-request-id",
+        "100-continue", "content-length", "x-sluice-model", "x-forwarded-for", "proxy-connection", "x-sluice-version",
+        "transfer-encoding", "proxy-authenticate", "proxy-authorization", "x-client-request-id", "a", "", "abc", "a-1", "http://", "https://", " !\"#$%&'()*+,-./0123456789:;<=>?abcdefghijklmnopqrstuvwxyz",
+    ]
+
+    @Test("names compare word-wise as byte by byte: every byte value at every place, in any case, at any alignment")
+    func foldedComparison() {
+        func reference(_ text: [UInt8], _ name: [UInt8]) -> Bool {
+            text.count == name.count && zip(text, name).allSatisfy { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
+        }
+        var generator = SplitMix64(state: 11)
+        for name in Self.foldableNames {
+            let expected = Array(name.utf8)
+            #expect(expected.withUnsafeBufferPointer(HTTP1Syntax.isFoldable))
+            var cases: [[UInt8]] = [expected, expected.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }]
+            for _ in 0..<20 { cases.append(expected.map { $0 >= 97 && $0 <= 122 && generator.next() & 1 == 0 ? $0 - 32 : $0 }) }
+            for offset in expected.indices {
+                for byte in UInt8.min...UInt8.max {
+                    var changed = expected
+                    changed[offset] = byte
+                    cases.append(changed)
+                }
+            }
+            cases.append(expected.dropLast() + [])
+            cases.append(expected + [UInt8(ascii: "a")])
+            for text in cases {
+                // At every alignment inside a larger buffer, with bytes on both sides.
+                for lead in 0..<8 {
+                    let buffer = [UInt8](repeating: 0x41, count: lead) + text + [0x0D, 0x0A]
+                    let range = lead..<(lead + text.count)
+                    let found = buffer.withUnsafeBytes { bytes in
+                        expected.withUnsafeBytes { HTTP1Syntax.equalsFoldable(bytes, range, $0.baseAddress ?? UnsafeRawPointer(bytes.baseAddress!), count: expected.count) }
+                    }
+                    #expect(found == reference(text, expected), "\(text) against \(name) at \(lead)")
+                }
+            }
+        }
+    }
+
     @Test("the first control character is found at every place, after any bytes, word-wise as byte by byte")
     func firstControl() {
         var generator = SplitMix64(state: 7)

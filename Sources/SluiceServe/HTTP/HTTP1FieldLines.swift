@@ -192,9 +192,11 @@ package struct FieldNameSet: Sendable {
     private let lengths: UInt64
     private let names: [[UInt8]]
 
-    /// `names`: lower case, ASCII, each shorter than 64 bytes.
+    /// `names`: lower case (``HTTP1Syntax/isFoldable(_:)``), each shorter than 64 bytes.
     package init(_ names: [String]) {
-        precondition(names.allSatisfy { $0.utf8.count < 64 && $0 == $0.lowercased() }, "lower-case names of under 64 bytes")
+        precondition(
+            names.allSatisfy { name in name.utf8.count < 64 && Array(name.utf8).withUnsafeBufferPointer(HTTP1Syntax.isFoldable) },
+            "lower-case names of under 64 bytes")
         self.names = names.map { Array($0.utf8) }
         lengths = names.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
     }
@@ -205,7 +207,7 @@ package struct FieldNameSet: Sendable {
         let length = name.count
         guard length < 64, lengths & 1 << UInt64(length) != 0 else { return false }
         for candidate in names where candidate.count == length {
-            if candidate.withUnsafeBufferPointer({ HTTP1Syntax.equalsIgnoringCase(bytes, name, $0) }) { return true }
+            if candidate.withUnsafeBytes({ HTTP1Syntax.equalsFoldable(bytes, name, $0.baseAddress!, count: length) }) { return true }
         }
         return false
     }
