@@ -94,11 +94,9 @@ package final class UpstreamClient: Sendable {
     static let maximumIdle = 128
 
     private let group: any EventLoopGroup
-    /// A pool per loop of `group`, made up front and never changed: found without a lock.
-    private let loopPools: [ObjectIdentifier: LoopPool]
-    /// ``loopPools`` as a list, searched instead when it is short: comparing a few loops'
-    /// identities costs less than hashing one (Benchmarks/README.md, "Hot path, slice 50").
-    private let loopPoolList: [LoopPoolEntry]
+    /// A pool per loop of `group`, made up front and never changed: found without a lock, by
+    /// comparing a few loops' identities (``SmallLookup``).
+    private let loopPools: SmallLookup<ObjectIdentifier, LoopPool>
     /// The pools of loops outside `group`, made on first use.
     private let otherPools = NIOLockedValueBox<[ObjectIdentifier: LoopPool]>([:])
 
@@ -106,15 +104,7 @@ package final class UpstreamClient: Sendable {
         self.group = group
         var pools: [ObjectIdentifier: LoopPool] = [:]
         for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop) }
-        loopPools = pools
-        loopPoolList = pools.map { LoopPoolEntry(loop: $0.key, pool: $0.value) }
-    }
-
-    /// One entry of ``loopPoolList``: a struct, not a tuple (an array of tuples is copied and
-    /// destroyed through generic witnesses).
-    private struct LoopPoolEntry {
-        let loop: ObjectIdentifier
-        let pool: LoopPool
+        loopPools = SmallLookup(pools)
     }
 
     /// Sends `request` to `address` on `eventLoop` and collects the whole response.
@@ -205,11 +195,7 @@ package final class UpstreamClient: Sendable {
 
     private func pool(for eventLoop: any EventLoop) -> LoopPool {
         let key = ObjectIdentifier(eventLoop)
-        if loopPoolList.count <= 8 {
-            for entry in loopPoolList where entry.loop == key { return entry.pool }
-        } else if let pool = loopPools[key] {
-            return pool
-        }
+        if let pool = loopPools[key] { return pool }
         return otherPools.withLockedValue { pools in
             if let pool = pools[key] { return pool }
             let pool = LoopPool(eventLoop: eventLoop)

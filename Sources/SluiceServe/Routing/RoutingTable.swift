@@ -96,8 +96,8 @@ final class ModelRoutes: Sendable {
     let spec: ModelRuntime
     let picker: VersionPicker
     let ready: [String: ReplicaSet]
-    /// ``ready`` as a list, searched instead when it is short (``replicas(_:)``).
-    private let readyList: [ReadyVersion]
+    /// ``ready``, searched as a list while it is short (``replicas(_:)``).
+    private let readyLookup: SmallLookup<String, ReplicaSet>
     /// The picker's weighted step for this table's readiness, made once.
     let weighted: VersionPicker.WeightedChoice
     /// The input features monitoring sketches (the spec's `sketchInputs`).
@@ -116,7 +116,7 @@ final class ModelRoutes: Sendable {
         inferPath = "/v2/models/\(spec.name)/infer"
         self.picker = picker
         self.ready = ready
-        readyList = ready.map { ReadyVersion(name: $0.key, replicas: $0.value) }
+        readyLookup = SmallLookup(ready)
         weighted = picker.weightedChoice { ready[$0] != nil }
         sketchInputs = Set(spec.sketchInputs ?? [])
         mirrorTolerances = spec.route.mirror?.pairing.map { Array(Set([0] + $0.tolerances)).sorted() }
@@ -124,21 +124,9 @@ final class ModelRoutes: Sendable {
 
     func isReady(_ version: String) -> Bool { ready[version] != nil }
 
-    /// The ready replicas of `version`; nil when it has none. A model has a few versions, and
-    /// comparing a few names (short ones in place) costs less than hashing one: a list is
-    /// searched up to 8 of them (Benchmarks/README.md, "Hot path, slice 47").
-    func replicas(_ version: String) -> ReplicaSet? {
-        guard readyList.count <= 8 else { return ready[version] }
-        for entry in readyList where entry.name == version { return entry.replicas }
-        return nil
-    }
-
-    /// One entry of the list ``replicas(_:)`` searches: a struct, not a tuple (an array of
-    /// tuples is copied and destroyed through generic witnesses).
-    private struct ReadyVersion {
-        let name: String
-        let replicas: ReplicaSet
-    }
+    /// The ready replicas of `version`; nil when it has none. Per request: a model has a few
+    /// versions, compared by name (``SmallLookup``).
+    func replicas(_ version: String) -> ReplicaSet? { readyLookup[version] }
 }
 
 /// The immutable route table; the supervisor publishes a new one whenever readiness or
