@@ -218,6 +218,13 @@ let package = Package(
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/GatewayFloor/Sources/gateway-floor", swiftSettings: strictSettings
         ),
+        // The same floor with no NIO: its own epoll loop per thread (Benchmarks/README.md, hot
+        // path slice 52), Glibc only, beside the NIO floor in gateway-cpu.sh.
+        .executableTarget(
+            name: "gateway-floor-epoll", dependencies: ["CFloorEpoll"], path: "Benchmarks/GatewayFloorEpoll/Sources/gateway-floor-epoll",
+            swiftSettings: strictSettings
+        ),
+        .target(name: "CFloorEpoll", path: "Benchmarks/GatewayFloorEpoll/Sources/CFloorEpoll"),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(
             name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],
