@@ -83,6 +83,8 @@ let package = Package(
         ),
         // fork/exec with a parent-death signal: Foundation.Process cannot set one.
         .target(name: "CSluiceSpawn"),
+        // sys/epoll.h and sys/eventfd.h, which Glibc's module leaves out: the gateway's own loop.
+        .target(name: "CSluiceEpoll"),
         // The data plane: supervisor, gateway, admin API, per-version statistics.
         .target(
             name: "SluiceServe",
@@ -91,6 +93,7 @@ let package = Package(
                 "SluiceConfig",
                 "SluiceFileDigest",
                 "CSluiceSpawn",
+                "CSluiceEpoll",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -221,10 +224,9 @@ let package = Package(
         // The same floor with no NIO: its own epoll loop per thread (Benchmarks/README.md, hot
         // path slice 52), Glibc only, beside the NIO floor in gateway-cpu.sh.
         .executableTarget(
-            name: "gateway-floor-epoll", dependencies: ["CFloorEpoll"], path: "Benchmarks/GatewayFloorEpoll/Sources/gateway-floor-epoll",
+            name: "gateway-floor-epoll", dependencies: ["CSluiceEpoll"], path: "Benchmarks/GatewayFloorEpoll/Sources/gateway-floor-epoll",
             swiftSettings: strictSettings
         ),
-        .target(name: "CFloorEpoll", path: "Benchmarks/GatewayFloorEpoll/Sources/CFloorEpoll"),
         // Fixtures are read from the source tree by path, so they are not bundled as resources.
         .testTarget(
             name: "SluiceCoreTests", dependencies: ["SluiceCore", "SluiceTestSupport", .product(name: "Crypto", package: "swift-crypto")],

@@ -13,7 +13,7 @@
 // FLOOR_THREADS (loops, default the core count); FLOOR_REUSEPORT=1 gives each loop its own
 // listener on the port (SO_REUSEPORT, the kernel spreading connections), otherwise every loop
 // waits on one listener with EPOLLEXCLUSIVE (as nginx's workers do without `reuseport`).
-import CFloorEpoll
+import CSluiceEpoll
 import Glibc
 
 /// The length of the whole message (head and Content-Length body) at the start of `bytes`,
@@ -103,7 +103,7 @@ final class Loop {
         self.listener = listener
         self.upstreams = upstreams
         idle = upstreams.map { _ in [] }
-        register(listener, events: floor_epoll_in | (exclusive ? floor_epoll_exclusive : 0), op: EPOLL_CTL_ADD)
+        register(listener, events: sluice_epoll_in | (exclusive ? sluice_epoll_exclusive : 0), op: EPOLL_CTL_ADD)
     }
 
     private func register(_ fd: Int32, events: UInt32, op: Int32) {
@@ -130,8 +130,8 @@ final class Loop {
                     continue
                 }
                 guard Int(fd) < connections.count, let connection = connections[Int(fd)] else { continue }
-                if flags & floor_epoll_out != 0 { flush(connection) }
-                if flags & (floor_epoll_in | floor_epoll_hup | floor_epoll_err) != 0, !connection.closed { readable(connection) }
+                if flags & sluice_epoll_out != 0 { flush(connection) }
+                if flags & (sluice_epoll_in | sluice_epoll_hup | sluice_epoll_err) != 0, !connection.closed { readable(connection) }
             }
         }
     }
@@ -150,7 +150,7 @@ final class Loop {
         let index = Int(connection.fd)
         if index >= connections.count { connections.append(contentsOf: repeatElement(nil, count: index + 1 - connections.count)) }
         connections[index] = connection
-        register(connection.fd, events: floor_epoll_in, op: EPOLL_CTL_ADD)
+        register(connection.fd, events: sluice_epoll_in, op: EPOLL_CTL_ADD)
     }
 
     private func readable(_ connection: Connection) {
@@ -220,7 +220,7 @@ final class Loop {
         if written < 0, errno != EAGAIN, errno != EINTR { return close(connection) }
         let done = max(written, 0)
         keep(bytes + done, count: count - done, for: connection)
-        register(connection.fd, events: floor_epoll_in | floor_epoll_out, op: EPOLL_CTL_MOD)
+        register(connection.fd, events: sluice_epoll_in | sluice_epoll_out, op: EPOLL_CTL_MOD)
     }
 
     private func keep(_ bytes: UnsafeMutableRawPointer, count: Int, for connection: Connection) {
@@ -241,7 +241,7 @@ final class Loop {
         if connection.outputStart == connection.outputEnd {
             connection.outputStart = 0
             connection.outputEnd = 0
-            register(connection.fd, events: floor_epoll_in, op: EPOLL_CTL_MOD)
+            register(connection.fd, events: sluice_epoll_in, op: EPOLL_CTL_MOD)
         }
     }
 
