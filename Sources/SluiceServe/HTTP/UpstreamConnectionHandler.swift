@@ -7,6 +7,11 @@ import SluiceCore
 /// exchange at a time. No NIO HTTP handlers: no `ByteToMessageHandler`, llhttp or `NIOAny`
 /// parts per response (Benchmarks/README.md, "Hot path, slice 5").
 ///
+/// Its socket is an ``UpstreamTransport``: as a NIO channel handler it makes its own
+/// (``ChannelUpstreamTransport``); on an ``EpollEventLoop`` the socket drives it through
+/// ``attach(_:eventLoop:allocator:)``, ``received(_:)``, ``closed()``, ``failed(_:)`` and
+/// ``detach()``, the calls NIO's pipeline events make.
+///
 /// Any failure makes the connection unusable; so does any byte the server sends beyond the
 /// answer to the one request outstanding (a second, unsolicited response must never be read
 /// as the answer to the next request in the pool).
@@ -34,10 +39,8 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     @exclusivity(unchecked) private var parser: HTTP1ResponseParser
     /// The current exchange's deadline (`send`'s timeout), one per connection.
     @exclusivity(unchecked) private var deadline: ConnectionDeadline?
-    @exclusivity(unchecked) private var context: ChannelHandlerContext?
-    /// The context's channel and its allocator, read once (through the context, ~150
-    /// instructions a use).
-    @exclusivity(unchecked) private var channel: (any Channel)?
+    /// The socket, while attached.
+    @exclusivity(unchecked) private var transport: (any UpstreamTransport)?
     @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
     /// The last request's buffer, written into again for the next.
     @exclusivity(unchecked) private var writeBuffer = ReusedWriteBuffer()
@@ -68,25 +71,33 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        channel = context.channel
-        allocator = context.channel.allocator
-        // A strong reference, dropped in `handlerRemoved`: a weak one would give the handler a
-        // side table, and every retain and release of it would take the slow path.
-        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { self.timedOut() }
+        attach(ChannelUpstreamTransport(context), eventLoop: context.eventLoop, allocator: context.channel.allocator)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        detach()
+    }
+
+    /// The connection is open on `transport`, on `eventLoop`, where every later call comes.
+    func attach(_ transport: any UpstreamTransport, eventLoop: any EventLoop, allocator: ByteBufferAllocator) {
+        self.transport = transport
+        self.allocator = allocator
+        // A strong reference, dropped in `detach`: a weak one would give the handler a
+        // side table, and every retain and release of it would take the slow path.
+        deadline = ConnectionDeadline(eventLoop: eventLoop) { self.timedOut() }
+    }
+
+    /// The connection is gone: nothing more arrives, and an exchange in flight fails.
+    func detach() {
         deadline?.cancel()
         deadline = nil
-        self.context = nil
-        channel = nil
+        transport = nil
         reusable = false
         fail(receivedAny ? .broken("the connection was closed") : .unanswered("the connection was closed"))
     }
 
     /// Whether the connection can take another request: open, and nothing made it unusable.
-    var isReusable: Bool { reusable && channel?.isActive == true }
+    var isReusable: Bool { reusable && transport?.isActive == true }
 
     /// Writes `request` and tells `exchange` (on the loop) its response or failure. A pooled
     /// connection goes back to `returnTo` after a whole answer; with `resendVia`, a request
@@ -105,7 +116,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
             self.request = request
             self.timeout = timeout
         }
-        guard let context, let channel, channel.isActive, reusable else {
+        guard let transport, transport.isActive, reusable else {
             fail(.unanswered("the connection was closed"))
             return
         }
@@ -114,7 +125,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         deadline?.set(.now() + timeout)
         let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, into: &writeBuffer, allocator: allocator)
         writeBuffer.keep(bytes)
-        context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        transport.writeAndFlush(bytes)
     }
 
     /// Tells the exchange in flight its outcome, after handing the connection back to its
@@ -138,15 +149,29 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
 
     /// Closes the connection (an idle one that cannot be reused, or a retired list's).
     func close() {
-        context?.close(promise: nil)
+        transport?.close()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
+        received(&bytes)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failed(error)
+    }
+
+    /// Bytes from the model server.
+    func received(_ bytes: inout ByteBuffer) {
         guard exchange != nil else {
             // Bytes with no request outstanding: whatever they are, they are no answer.
             reusable = false
-            context.close(promise: nil)
+            transport?.close()
             return
         }
         receivedAny = true
@@ -155,53 +180,55 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
         do {
             response = try parser.next()
         } catch {
-            failAndClose(error, context: context)
+            failAndClose(error)
             return
         }
-        if let response { succeed(response, context: context) }
+        if let response { succeed(response) }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    /// The model server closed the connection (or it was closed here): an answer framed by
+    /// the close is whole now; any other exchange in flight fails.
+    func closed() {
         reusable = false
         do {
             if let response = try parser.finish() {
-                succeed(response, context: context)
+                succeed(response)
             }
         } catch {
-            failAndClose(error, context: context)
+            failAndClose(error)
         }
         fail(receivedAny ? .broken("closed by the upstream before a whole response") : .unanswered("closed by the upstream"))
-        context.fireChannelInactive()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    /// The socket failed: the exchange in flight fails and the connection is closed.
+    func failed(_ error: any Error) {
         reusable = false
         fail(receivedAny ? .broken("\(error)") : .unanswered("\(error)"))
-        context.close(promise: nil)
+        transport?.close()
     }
 
-    private func succeed(_ response: HTTP1ResponseParser.Response, context: ChannelHandlerContext) {
+    private func succeed(_ response: HTTP1ResponseParser.Response) {
         deadline?.set(nil)
         // Not reusable before the caller hears of it: it may hand the connection back to the pool.
         if !response.reusable { reusable = false }
         if exchange != nil {
             finish(.success(UpstreamResponse(status: response.status, fields: response.fields, body: response.body)))
         }
-        if !response.reusable, context.channel.isActive { context.close(promise: nil) }
+        if !response.reusable, let transport, transport.isActive { transport.close() }
     }
 
-    private func failAndClose(_ error: HTTP1ParseError, context: ChannelHandlerContext) {
+    private func failAndClose(_ error: HTTP1ParseError) {
         if case .responseBodyTooLarge = error {
             fail(.tooLarge)
         } else {
             fail(.broken("the upstream's response: \(error.message)"))
         }
-        context.close(promise: nil)
+        transport?.close()
     }
 
     private func timedOut() {
         fail(.timeout)
-        context?.close(promise: nil)
+        transport?.close()
     }
 
     private func fail(_ error: UpstreamFailure) {

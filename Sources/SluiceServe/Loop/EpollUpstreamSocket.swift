@@ -1,0 +1,212 @@
+import CSluiceEpoll
+import Glibc
+import NIOCore
+
+/// A connection to a model server as a non-blocking socket on an ``EpollEventLoop``: the
+/// ``UpstreamTransport`` under an ``UpstreamConnectionHandler`` with no NIO channel, reading
+/// and writing with the system calls alone (Benchmarks/README.md, "Hot path, slice 52").
+/// Touched only on its loop.
+final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Sendable {
+    private enum State {
+        case connecting(EventLoopPromise<UpstreamConnectionHandler>, Scheduled<Void>)
+        case open
+        case closed
+    }
+
+    /// Bytes asked of one read: what NIO's adaptive allocator grows to for answers of a few
+    /// KiB; a larger answer takes more reads.
+    static let readSize = 16 * 1024
+
+    private let loop: EpollEventLoop
+    private let fd: Int32
+    private let handler: UpstreamConnectionHandler
+    /// The address, for the messages of a failed connect.
+    private let peer: SocketAddress
+    private let allocator = ByteBufferAllocator()
+    private var state: State
+    /// What a short write left, sent when the socket can take it.
+    private var unsent: ByteBuffer?
+
+    private init(loop: EpollEventLoop, fd: Int32, handler: UpstreamConnectionHandler, peer: SocketAddress, state: State) {
+        self.loop = loop
+        self.fd = fd
+        self.handler = handler
+        self.peer = peer
+        self.state = state
+    }
+
+    /// Connects to `address` (an address, not a name: nothing is resolved here) without
+    /// blocking the loop, within `timeout`, and attaches `handler` once connected. Call on
+    /// `loop`; the future completes there, failing with ``UpstreamFailure/connect(_:)``.
+    static func connect(
+        to address: SocketAddress, handler: UpstreamConnectionHandler, on loop: EpollEventLoop, timeout: TimeAmount
+    ) -> EventLoopFuture<UpstreamConnectionHandler> {
+        loop.preconditionInEventLoop()
+        let promise = loop.makePromise(of: UpstreamConnectionHandler.self)
+        let family = Int32(address.protocol.rawValue)
+        let fd = socket(family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else {
+            promise.fail(UpstreamFailure.connect("socket: \(IOError(errnoCode: errno, reason: "socket"))"))
+            return promise.futureResult
+        }
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let result = address.withSockAddr { pointer, size in Glibc.connect(fd, pointer, socklen_t(size)) }
+        if result != 0, errno != EINPROGRESS {
+            let failure = UpstreamFailure.connect("\(address): \(IOError(errnoCode: errno, reason: "connect"))")
+            Glibc.close(fd)
+            promise.fail(failure)
+            return promise.futureResult
+        }
+        // The socket's deadline: a connect the peer neither takes nor refuses fails in time.
+        let holder = Holder()
+        let deadline = loop.scheduleTask(in: timeout) {
+            if let socket = holder.socket { socket.connectFailed("no connection within \(timeout.nanoseconds / 1_000_000) ms") }
+        }
+        let socket = EpollUpstreamSocket(loop: loop, fd: fd, handler: handler, peer: address, state: .connecting(promise, deadline))
+        holder.socket = socket
+        do {
+            try loop.register(fd, socket, writable: true)
+        } catch {
+            deadline.cancel()
+            Glibc.close(fd)
+            promise.fail(UpstreamFailure.connect("\(address): \(error)"))
+        }
+        return promise.futureResult
+    }
+
+    /// The socket, reachable from the connect deadline's task until the attempt ends.
+    private final class Holder: @unchecked Sendable {
+        var socket: EpollUpstreamSocket?
+    }
+
+    // MARK: - UpstreamTransport
+
+    var isActive: Bool {
+        if case .open = state { return true }
+        return false
+    }
+
+    func writeAndFlush(_ bytes: ByteBuffer) {
+        guard case .open = state else { return }
+        var bytes = bytes
+        if unsent != nil {
+            unsent!.writeBuffer(&bytes)
+            return
+        }
+        let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
+        if written == bytes.readableBytes { return }
+        if written < 0, errno != EAGAIN, errno != EINTR {
+            let error = IOError(errnoCode: errno, reason: "write")
+            // Told later, as NIO tells a failed write: not from inside the handler's send.
+            loop.execute { self.handler.failed(error) }
+            return
+        }
+        bytes.moveReaderIndex(forwardBy: max(written, 0))
+        unsent = bytes
+        try? loop.watch(fd, writable: true)
+    }
+
+    func close() {
+        switch state {
+        case .closed:
+            return
+        case .connecting(let promise, let deadline):
+            deadline.cancel()
+            promise.fail(UpstreamFailure.connect("\(peer): closed while connecting"))
+            state = .closed
+            release()
+        case .open:
+            state = .closed
+            release()
+            // As NIO's pipeline tells a closed channel's handler: later, inactive then removed.
+            loop.execute {
+                self.handler.closed()
+                self.handler.detach()
+            }
+        }
+    }
+
+    private func release() {
+        loop.deregister(fd)
+        Glibc.close(fd)
+        unsent = nil
+    }
+
+    // MARK: - EpollSource
+
+    func readable() {
+        switch state {
+        case .connecting:
+            // Readable before writable only when the connect failed (the error is read next).
+            connected()
+        case .open:
+            var buffer = allocator.buffer(capacity: Self.readSize)
+            var result = 0
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
+                result = read(fd, space.baseAddress, space.count)
+                return max(result, 0)
+            }
+            if result > 0 {
+                handler.received(&buffer)
+            } else if result == 0 {
+                close()
+            } else if errno != EAGAIN, errno != EINTR {
+                handler.failed(IOError(errnoCode: errno, reason: "read"))
+            }
+        case .closed:
+            return
+        }
+    }
+
+    func writable() {
+        switch state {
+        case .connecting:
+            connected()
+        case .open:
+            guard var bytes = unsent else { return }
+            let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno != EAGAIN, errno != EINTR { handler.failed(IOError(errnoCode: errno, reason: "write")) }
+                return
+            }
+            bytes.moveReaderIndex(forwardBy: written)
+            if bytes.readableBytes > 0 {
+                unsent = bytes
+            } else {
+                unsent = nil
+                try? loop.watch(fd, writable: false)
+            }
+        case .closed:
+            return
+        }
+    }
+
+    func loopShutDown() {
+        close()
+    }
+
+    /// The connect finished, one way or the other: `SO_ERROR` says which.
+    private func connected() {
+        guard case .connecting(let promise, let deadline) = state else { return }
+        var code: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &size) != 0 { code = errno }
+        guard code == 0 else {
+            return connectFailed(String(describing: IOError(errnoCode: code, reason: "connect")))
+        }
+        deadline.cancel()
+        state = .open
+        try? loop.watch(fd, writable: false)
+        handler.attach(self, eventLoop: loop, allocator: allocator)
+        promise.succeed(handler)
+    }
+
+    private func connectFailed(_ reason: String) {
+        guard case .connecting(let promise, let deadline) = state else { return }
+        deadline.cancel()
+        state = .closed
+        release()
+        promise.fail(UpstreamFailure.connect("\(peer): \(reason)"))
+    }
+}
