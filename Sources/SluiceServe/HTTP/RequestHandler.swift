@@ -6,6 +6,11 @@ import NIOHTTP1
 /// the connection's ``ServerLimits``: the head is screened before any body byte is kept,
 /// bodies are bounded per route, slow or idle connections are closed, and parsing and
 /// reading pause while `pipelineDepth` requests wait.
+///
+/// Its socket is a ``ServerTransport``: as a NIO channel handler it makes its own
+/// (``ChannelServerTransport``); on an ``EpollEventLoop`` the socket drives it through
+/// ``attach(_:eventLoop:allocator:)``, ``active()``, ``received(_:)``, ``mayRead()``,
+/// ``inactive()`` and ``detach()``, the calls NIO's pipeline events make.
 final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -58,7 +63,10 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     private let budget: BodyBudget
     /// Body bytes this connection holds from the listener's budget.
     @exclusivity(unchecked) private var reserved = 0
-    @exclusivity(unchecked) private var context: ChannelHandlerContext?
+    /// The socket, while attached.
+    @exclusivity(unchecked) private var transport: (any ServerTransport)?
+    /// The connection's loop, where every call comes, while attached.
+    @exclusivity(unchecked) private var eventLoop: (any EventLoop)?
     /// The channel's allocator, read once (`context.channel.allocator` cost ~150 instructions a use).
     @exclusivity(unchecked) private var allocator = ByteBufferAllocator()
     /// The last answer's buffer, written into again for the next.
@@ -91,36 +99,62 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        allocator = context.channel.allocator
-        // A strong reference, dropped in `handlerRemoved`: a weak one would give the handler a
-        // side table, and every retain and release of it would take the slow path.
-        deadline = ConnectionDeadline(eventLoop: context.eventLoop) { self.close() }
+        attach(ChannelServerTransport(context), eventLoop: context.eventLoop, allocator: context.channel.allocator)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
-        self.context = nil
-        budget.release(reserved)
-        reserved = 0
+        detach()
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        rearm()
+        active()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        closing = true
-        deadline?.cancel()
+        inactive()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        received(&bytes)
+    }
+
+    /// The connection is on `transport`, on `eventLoop`, where every later call comes.
+    func attach(_ transport: any ServerTransport, eventLoop: any EventLoop, allocator: ByteBufferAllocator) {
+        self.transport = transport
+        self.eventLoop = eventLoop
+        self.allocator = allocator
+        // A strong reference, dropped in `detach`: a weak one would give the handler a
+        // side table, and every retain and release of it would take the slow path.
+        deadline = ConnectionDeadline(eventLoop: eventLoop) { self.close() }
+    }
+
+    /// The connection is gone: its deadline and its share of the body budget are given up.
+    func detach() {
+        deadline?.cancel()
+        deadline = nil
+        transport = nil
+        budget.release(reserved)
+        reserved = 0
+    }
+
+    /// The connection is open: the idle deadline starts.
+    func active() {
+        rearm()
+    }
+
+    /// The connection closed: nothing more is read or written.
+    func inactive() {
+        closing = true
+        deadline?.cancel()
+    }
+
+    /// Bytes from the caller.
+    func received(_ bytes: inout ByteBuffer) {
         // After a final answer, input is dropped (see `write`).
         guard !closing, !stopped else { return }
-        var bytes = unwrapInboundIn(data)
         guard bytes.readableBytes > 0 else { return }
         parser.append(&bytes)
         parse()
@@ -130,7 +164,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     /// stops, or `pipelineDepth` requests wait (the rest stays buffered until one is answered).
     private func parse() {
         // Answering a request can finish at once and come back here: the running loop goes on.
-        guard let context, !parsing else { return }
+        guard transport != nil, !parsing else { return }
         parsing = true
         defer { parsing = false }
         do {
@@ -138,9 +172,9 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
                 if parser.isAtRequestStart, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth { return }
                 guard let event = try parser.next() else { break }
                 switch event {
-                case .head(let parsed): received(parsed, context: context)
+                case .head(let parsed): received(parsed)
                 case .body(let chunk): received(chunk)
-                case .end: receivedEnd(context: context)
+                case .end: receivedEnd()
                 }
             }
         } catch {
@@ -154,7 +188,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         }
     }
 
-    private func received(_ parsed: HTTP1RequestParser.Head, context: ChannelHandlerContext) {
+    private func received(_ parsed: HTTP1RequestParser.Head) {
         let requestHead = parsed.head
         body = nil
         phase = .body(lastProgress: .now())
@@ -174,7 +208,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
             // curl and others wait for this before sending a body over 1 KiB.
             var interim = allocator.buffer(capacity: 32)
             interim.writeStaticString("HTTP/1.1 100 Continue\r\n\r\n")
-            context.writeAndFlush(wrapOutboundOut(interim), promise: nil)
+            transport?.writeAndFlush(interim)
         }
         rearm()
     }
@@ -200,23 +234,23 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         rearm()
     }
 
-    private func receivedEnd(context: ChannelHandlerContext) {
-        guard let requestHead = head else { return }
+    private func receivedEnd() {
+        guard let requestHead = head, let eventLoop else { return }
         head = nil
         phase = .waiting
         let request = ServerRequest(
             head: requestHead,
             body: body ?? allocator.buffer(capacity: 0),
-            eventLoop: context.eventLoop,
-            remoteAddress: peerAddress(context)
+            eventLoop: eventLoop,
+            remoteAddress: peerAddress()
         )
         body = nil
         enqueue(.request(request))
     }
 
-    private func peerAddress(_ context: ChannelHandlerContext) -> String? {
+    private func peerAddress() -> String? {
         if let peer { return peer }
-        let address = context.channel.remoteAddress?.ipAddress
+        let address = transport?.remoteAddress
         peer = .some(address)
         return address
     }
@@ -224,15 +258,26 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     /// Holds back reads while enough requests wait, so a client that pipelines faster
     /// than it is answered is slowed by TCP instead of filling memory.
     func read(context: ChannelHandlerContext) {
+        if mayRead() { context.read() }
+    }
+
+    /// Whether the transport may read now; false holds reading back until
+    /// ``ServerTransport/resumeReading()``.
+    func mayRead() -> Bool {
         if !stopped, queue.count + (busy ? 1 : 0) >= limits.pipelineDepth {
             readDeferred = true
             deadline?.set(nil)
-            return
+            return false
         }
-        context.read()
+        return true
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failed()
+    }
+
+    /// The socket failed: the connection closes.
+    func failed() {
         close()
     }
 
@@ -259,12 +304,12 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     }
 
     private func process(_ item: Pending) {
-        guard let context, !closing else { return }
+        guard let transport, !closing else { return }
         busy = true
         timerForServerTurn()
         switch item {
         case .final(let response, let requestHead):
-            write(response, for: requestHead.method, version: requestHead.version, keepAlive: false, context: context)
+            write(response, for: requestHead.method, version: requestHead.version, keepAlive: false, to: transport)
             busy = false
         case .request(let request):
             // Only what the answer needs, not the request: each reference in a kept
@@ -279,9 +324,9 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         guard let answering else { return }
         self.answering = nil
         giveBack(answering.bodyBytes)
-        guard let context else { return }
-        context.eventLoop.preconditionInEventLoop()
-        write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive, context: context)
+        guard let transport, let eventLoop else { return }
+        eventLoop.preconditionInEventLoop()
+        write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive, to: transport)
         busy = false
         next()
     }
@@ -294,9 +339,9 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         // Requests buffered while the queue was full.
         parse()
         guard !closing, !busy, queue.isEmpty else { return }
-        if readDeferred, let context {
+        if readDeferred, let transport {
             readDeferred = false
-            context.read()
+            transport.resumeReading()
         }
         rearm()
     }
@@ -320,7 +365,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     /// Moving it later schedules nothing (``ConnectionDeadline``).
     private func rearm() {
         guard let deadline else { return }
-        guard context != nil, !closing, !stopped, !readDeferred else {
+        guard transport != nil, !closing, !stopped, !readDeferred else {
             deadline.set(nil)
             return
         }
@@ -338,12 +383,12 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         guard !closing else { return }
         closing = true
         deadline?.cancel()
-        context?.close(promise: nil)
+        transport?.close()
     }
 
     // MARK: - writing
 
-    private func write(_ response: ServerResponse, for method: HTTPMethod, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ response: ServerResponse, for method: HTTPMethod, version: HTTPVersion, keepAlive: Bool, to transport: any ServerTransport) {
         guard !closing else { return }
         let bodyBytes = method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
         // Status line, forwarded fields, own fields, `content-length` and `connection` lines, CRLF.
@@ -384,19 +429,14 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         // A kept-alive connection needs no word of the write's end: no promise is made for it.
         guard !keepAlive else {
             writeBuffer.keep(buffer)
-            return context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            return transport.writeAndFlush(buffer)
         }
-        let done = context.writeAndFlush(wrapOutboundOut(buffer))
         // The last answer: stop writing, drop whatever the client still sends for a
         // moment (so it reads the answer instead of a reset), then close.
         closing = true
         stopped = true
         deadline?.cancel()
-        let channel = context.channel
-        done.whenComplete { _ in
-            channel.close(mode: .output, promise: nil)
-            channel.eventLoop.scheduleTask(in: Self.linger) { channel.close(promise: nil) }
-        }
+        transport.writeLast(buffer, thenCloseAfter: Self.linger)
     }
 
     /// Whether `name` is one of the framing headers the writer sets itself, in any case
