@@ -18,13 +18,22 @@ struct ConnectionAdmission: Sendable {
     /// ``ConnectionLimitReached`` when the listener is full.
     func admit(_ channel: any Channel) throws {
         try channel.pipeline.syncOperations.markCloseOnExec()
-        let admitted = open.withLockedValue { count -> Bool in
+        guard take() else { throw ConnectionLimitReached() }
+        channel.closeFuture.whenComplete { _ in leave() }
+    }
+
+    /// Counts one more connection open, unless `maximumConnections` are: then false.
+    func take() -> Bool {
+        open.withLockedValue { count -> Bool in
             guard count < maximumConnections else { return false }
             count += 1
             return true
         }
-        guard admitted else { throw ConnectionLimitReached() }
-        channel.closeFuture.whenComplete { [open] _ in open.withLockedValue { $0 -= 1 } }
+    }
+
+    /// Counts a connection ``take()`` admitted as closed.
+    func leave() {
+        open.withLockedValue { $0 -= 1 }
     }
 
     /// Admits `channel`, then sets up its pipeline with `configure`: a listener's child

@@ -184,16 +184,33 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     /// Call on the loop.
     func register(_ fd: Int32, _ source: any EpollSource, writable: Bool = false) throws {
         assert(inEventLoop)
+        try control(EPOLL_CTL_ADD, fd, readable: true, writable: writable)
+        remember(source, for: fd)
+    }
+
+    /// Watches a listening socket several loops share, with `EPOLLEXCLUSIVE`: a connection
+    /// wakes one of them, not all. Call on the loop.
+    func registerExclusive(_ fd: Int32, _ source: any EpollSource) throws {
+        assert(inEventLoop)
+        var event = epoll_event()
+        event.events = sluice_epoll_in | sluice_epoll_exclusive
+        event.data.fd = fd
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == 0 else { throw IOError(errnoCode: errno, reason: "epoll_ctl") }
+        remember(source, for: fd)
+    }
+
+    /// The table of sources is indexed by descriptor (descriptors are small and reused).
+    private func remember(_ source: any EpollSource, for fd: Int32) {
         let index = Int(fd)
         if index >= sources.count { sources.append(contentsOf: repeatElement(nil, count: index + 1 - sources.count)) }
-        try control(EPOLL_CTL_ADD, fd, writable: writable)
         sources[index] = source
     }
 
-    /// Whether `fd`'s source is also told when it can be written. Call on the loop.
-    func watch(_ fd: Int32, writable: Bool) throws {
+    /// Whether `fd`'s source is told when it can be read (a source holding reading back says
+    /// no) and when it can be written. Call on the loop.
+    func watch(_ fd: Int32, readable: Bool = true, writable: Bool) throws {
         assert(inEventLoop)
-        try control(EPOLL_CTL_MOD, fd, writable: writable)
+        try control(EPOLL_CTL_MOD, fd, readable: readable, writable: writable)
     }
 
     /// Stops watching `fd` (before it is closed). Call on the loop.
@@ -206,9 +223,9 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
         _ = epoll_ctl(epoll, EPOLL_CTL_DEL, fd, &event)
     }
 
-    private func control(_ operation: Int32, _ fd: Int32, writable: Bool) throws {
+    private func control(_ operation: Int32, _ fd: Int32, readable: Bool, writable: Bool) throws {
         var event = epoll_event()
-        event.events = sluice_epoll_in | sluice_epoll_rdhup | (writable ? sluice_epoll_out : 0)
+        event.events = (readable ? sluice_epoll_in | sluice_epoll_rdhup : 0) | (writable ? sluice_epoll_out : 0)
         event.data.fd = fd
         guard epoll_ctl(epoll, operation, fd, &event) == 0 else { throw IOError(errnoCode: errno, reason: "epoll_ctl") }
     }

@@ -1,0 +1,98 @@
+import CSluiceEpoll
+import Glibc
+import NIOCore
+
+/// The inference listener's TCP socket on Sluice's own loops: one socket, watched by every
+/// loop of the group with `EPOLLEXCLUSIVE` (one loop woken per connection, as nginx's workers
+/// share a listener), each connection a ``RequestHandler`` on an ``EpollServerSocket`` of the
+/// loop that accepted it (Benchmarks/README.md, "Hot path, slice 52").
+final class EpollListener: @unchecked Sendable {
+    /// One loop's watch on the shared socket.
+    private final class Acceptor: EpollSource, @unchecked Sendable {
+        let listener: EpollListener
+        let loop: EpollEventLoop
+
+        init(listener: EpollListener, loop: EpollEventLoop) {
+            self.listener = listener
+            self.loop = loop
+        }
+
+        func readable() { listener.acceptAll(on: loop) }
+        func writable() {}
+        func loopShutDown() {}
+    }
+
+    private let fd: Int32
+    private let loops: [EpollEventLoop]
+    private let limits: ServerLimits
+    private let admission: ConnectionAdmission
+    private let budget: BodyBudget
+    private let responder: any HTTPResponder
+    /// The port bound (the one asked for, or the kernel's pick for 0).
+    let port: Int
+
+    /// Binds `host`:`port` (an address, not a name) and starts accepting on every loop.
+    init(host: String, port: Int, loops: [EpollEventLoop], limits: ServerLimits, responder: any HTTPResponder) async throws {
+        let address = try SocketAddress(ipAddress: host, port: port)
+        let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        let bound = address.withSockAddr { pointer, size in bind(fd, pointer, socklen_t(size)) }
+        guard bound == 0, listen(fd, 1024) == 0 else {
+            let error = IOError(errnoCode: errno, reason: "bind \(host):\(port)")
+            Glibc.close(fd)
+            throw error
+        }
+        self.port = Int(sluice_socket_port(fd, 0))
+        self.fd = fd
+        self.loops = loops
+        self.limits = limits
+        admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
+        budget = BodyBudget(limit: limits.bufferedBodies)
+        self.responder = responder
+        for loop in loops {
+            let acceptor = Acceptor(listener: self, loop: loop)
+            try await loop.submit { try loop.registerExclusive(fd, acceptor) }.get()
+        }
+    }
+
+    /// Stops accepting: every loop lets go of the socket, then it is closed. Open connections stay.
+    func close() async {
+        for loop in loops {
+            try? await loop.submit { loop.deregister(self.fd) }.get()
+        }
+        Glibc.close(fd)
+    }
+
+    private func acceptAll(on loop: EpollEventLoop) {
+        while true {
+            let connection = sluice_accept(fd)
+            guard connection >= 0 else { return }
+            guard admission.take() else {
+                Glibc.close(connection)
+                continue
+            }
+            var one: Int32 = 1
+            _ = setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let handler = RequestHandler(responder: responder, limits: limits, budget: budget)
+            do {
+                _ = try EpollServerSocket(
+                    fd: connection, remoteAddress: Self.peerAddress(connection), handler: handler, on: loop, onClose: { [admission] in admission.leave() })
+            } catch {
+                Glibc.close(connection)
+                admission.leave()
+            }
+        }
+    }
+
+    /// The peer's IP address as text, as NIO's `SocketAddress.ipAddress` gives it.
+    private static func peerAddress(_ fd: Int32) -> String? {
+        var text = [UInt8](repeating: 0, count: 64)
+        let written = text.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { sluice_peer_address(fd, $0.baseAddress, $0.count) }
+        }
+        guard written == 0 else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import SluiceServe
+
+/// The gateway's request handler on Sluice's own loops, behind an ``EpollListener``, driven by
+/// a plain blocking socket on loopback: answers in order, pipelining held back and resumed,
+/// malformed input, the connection limit and the idle timeout, as on NIO's channels.
+@Suite(.timeLimit(.minutes(1)))
+struct EpollServerSocketTests {
+    @Test("requests on one kept-alive connection are answered in order, with the caller's address")
+    func keptAliveConnection() async throws {
+        try await withListener { listener, _ in
+            let client = try RawClient(port: listener.port)
+            defer { client.close() }
+            for index in 0..<3 {
+                try client.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nbody\(index)")
+                let answer = try client.readAnswer()
+                #expect(answer.status == 200)
+                #expect(answer.body == "body\(index) from 127.0.0.1")
+                #expect(answer.head.contains("connection: keep-alive"))
+            }
+        }
+    }
+
+    @Test("pipelined requests past the pipeline depth are held back, then all answered in order")
+    func pipeliningHeldBackAndResumed() async throws {
+        let gate = Gate()
+        try await withListener(limits: ServerLimits(pipelineDepth: 2), responder: EchoResponder(gate: gate)) { listener, _ in
+            let client = try RawClient(port: listener.port)
+            defer { client.close() }
+            // Two requests fill the pipeline; the six sent after them stay unread in the socket
+            // (reading is held back) until answers make room.
+            let requests = (0..<8).map { "POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nr\($0)" }
+            try client.send(requests[0..<2].joined())
+            try await Task.sleep(for: .milliseconds(50))
+            try client.send(requests[2...].joined())
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(gate.waiting == 1, "one request at a time reaches the responder")
+            gate.open()
+            for index in 0..<8 {
+                let answer = try client.readAnswer()
+                #expect(answer.body == "r\(index) from 127.0.0.1")
+            }
+        }
+    }
+
+    @Test("a malformed request gets a 400 naming the fault, and the connection closes after it")
+    func malformedRequest() async throws {
+        try await withListener { listener, _ in
+            let client = try RawClient(port: listener.port)
+            defer { client.close() }
+            try client.send("GET / HTTP/1.1\r\nbad header line\r\n\r\n")
+            let answer = try client.readAnswer()
+            #expect(answer.status == 400)
+            #expect(answer.body.contains("malformed request"))
+            #expect(answer.head.contains("connection: close"))
+            #expect(try client.readToEnd().isEmpty, "the server closes after the answer")
+        }
+    }
+
+    @Test("past maximumConnections a connection is closed at once; the first one is served")
+    func connectionLimit() async throws {
+        try await withListener(limits: ServerLimits(maximumConnections: 1)) { listener, _ in
+            let first = try RawClient(port: listener.port)
+            defer { first.close() }
+            try first.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 1\r\n\r\na")
+            #expect(try first.readAnswer().status == 200)
+            let second = try RawClient(port: listener.port)
+            defer { second.close() }
+            #expect(try second.readToEnd().isEmpty)
+        }
+    }
+
+    @Test("an idle connection is closed after the idle timeout")
+    func idleTimeout() async throws {
+        try await withListener(limits: ServerLimits(idleTimeout: .milliseconds(200))) { listener, _ in
+            let client = try RawClient(port: listener.port)
+            defer { client.close() }
+            let start = Date()
+            #expect(try client.readToEnd().isEmpty)
+            #expect(Date().timeIntervalSince(start) >= 0.19)
+        }
+    }
+}
+
+/// Runs `body` with two loops and a listener on a free loopback port, then stops them.
+private func withListener(
+    limits: ServerLimits = ServerLimits(), responder: any HTTPResponder = EchoResponder(gate: nil),
+    _ body: (EpollListener, [EpollEventLoop]) async throws -> Void
+) async throws {
+    let loops = try (0..<2).map { try EpollEventLoop(name: "test-\($0)") }
+    let listener = try await EpollListener(host: "127.0.0.1", port: 0, loops: loops, limits: limits, responder: responder)
+    do {
+        try await body(listener, loops)
+    } catch {
+        await listener.close()
+        for loop in loops { loop.syncShutdown() }
+        throw error
+    }
+    await listener.close()
+    for loop in loops { loop.syncShutdown() }
+}
+
+/// Holds answers back until opened.
+private final class Gate: @unchecked Sendable {
+    private let state = NIOLockedValueBox<(open: Bool, held: [() -> Void])>((false, []))
+
+    var waiting: Int { state.withLockedValue { $0.held.count } }
+
+    func pass(_ answer: @escaping () -> Void) {
+        let now = state.withLockedValue { state -> Bool in
+            if state.open { return true }
+            state.held.append(answer)
+            return false
+        }
+        if now { answer() }
+    }
+
+    func open() {
+        let held = state.withLockedValue { state -> [() -> Void] in
+            state.open = true
+            defer { state.held = [] }
+            return state.held
+        }
+        for answer in held { answer() }
+    }
+}
+
+/// Answers with the request's body and the caller's address, through `gate` when given.
+private struct EchoResponder: HTTPResponder {
+    let gate: Gate?
+
+    func respond(to request: ServerRequest) -> EventLoopFuture<ServerResponse> {
+        let promise = request.eventLoop.makePromise(of: ServerResponse.self)
+        let text = "\(String(buffer: request.body)) from \(request.remoteAddress ?? "nowhere")"
+        let answer: @Sendable () -> Void = { promise.succeed(ServerResponse(status: .ok, body: ByteBuffer(string: text))) }
+        if let gate { gate.pass { request.eventLoop.execute(answer) } } else { answer() }
+        return promise.futureResult
+    }
+}
+
+/// A blocking TCP client on loopback that reads answers framed by content-length.
+private final class RawClient {
+    struct Answer {
+        let status: Int
+        let head: String
+        let body: String
+    }
+
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        let connected = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
+        guard connected == 0 else { throw IOError(errnoCode: errno, reason: "connect") }
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard write(fd, bytes, bytes.count) == bytes.count else { throw IOError(errnoCode: errno, reason: "write") }
+    }
+
+    /// The next whole answer (head and content-length body).
+    func readAnswer() throws -> Answer {
+        while true {
+            if let end = headEnd() {
+                let head = String(decoding: buffer[..<end], as: UTF8.self)
+                let length = head.split(separator: "\r\n").compactMap { line -> Int? in
+                    let parts = line.split(separator: ":", maxSplits: 1)
+                    return parts.count == 2 && parts[0].lowercased() == "content-length" ? Int(parts[1].trimmingCharacters(in: .whitespaces)) : nil
+                }.first ?? 0
+                if buffer.count >= end + 4 + length {
+                    let body = String(decoding: buffer[(end + 4)..<(end + 4 + length)], as: UTF8.self)
+                    buffer.removeFirst(end + 4 + length)
+                    let status = Int(head.split(separator: " ")[1]) ?? 0
+                    return Answer(status: status, head: head, body: body)
+                }
+            }
+            guard try fill() > 0 else { throw IOError(errnoCode: ECONNRESET, reason: "closed before a whole answer") }
+        }
+    }
+
+    /// Everything until the server closes (or the read times out).
+    func readToEnd() throws -> [UInt8] {
+        while try fill() > 0 {}
+        defer { buffer = [] }
+        return buffer
+    }
+
+    func close() { Glibc.close(fd) }
+
+    private func headEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for index in 0...(buffer.count - 4) where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+            return index
+        }
+        return nil
+    }
+
+    private func fill() throws -> Int {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = read(fd, &chunk, chunk.count)
+        if count < 0 {
+            if errno == ECONNRESET { return 0 }
+            throw IOError(errnoCode: errno, reason: "read")
+        }
+        buffer += chunk[0..<count]
+        return count
+    }
+}
