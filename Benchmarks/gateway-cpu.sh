@@ -51,6 +51,9 @@ FLOOR="${FLOOR:-}"
 FLOOR_PORT="${FLOOR_PORT:-9321}"
 SLUICE_B="${SLUICE_B:-}"
 SLUICE_B_ENV="${SLUICE_B_ENV:-}"
+# serve.gatewayEngine of SLUICE and of SLUICE_B (nio or epoll; B defaults to A's).
+GATEWAY_ENGINE="${GATEWAY_ENGINE:-nio}"
+GATEWAY_ENGINE_B="${GATEWAY_ENGINE_B:-$GATEWAY_ENGINE}"
 SLUICE_B_PORT="${SLUICE_B_PORT:-9322}"
 ADMIN_B_PORT="${ADMIN_B_PORT:-9323}"
 SKETCH_INPUTS="${SKETCH_INPUTS:-}"
@@ -117,11 +120,11 @@ fi
 
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
-start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENV...: starts `sluice serve` (with ENV added) and sets the spec; sets STARTED_PID
-    local dir="$1" binary="$2" port="$3" admin="$4"
-    shift 4
+start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENGINE ENV...: starts `sluice serve` (with ENV added) and sets the spec; sets STARTED_PID
+    local dir="$1" binary="$2" port="$3" admin="$4" engine="$5"
+    shift 5
     mkdir -p "$dir"
-    sluice_config "$port" "$admin" > "$dir/sluice.yaml"
+    sluice_config "$port" "$admin" "$engine" > "$dir/sluice.yaml"
     (cd "$dir" && exec env "$@" "$binary" serve --config sluice.yaml --quiet > stdout.log 2> stderr.log) &
     STARTED_PID=$!; PIDS+=("$STARTED_PID")
     wait_ready "$STARTED_PID" "$dir" 'sluice serve: inference on'
@@ -134,12 +137,12 @@ start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENV...: starts `sluice serve` (wi
     done
     die "sluice ($dir) does not answer 200"
 }
-start_sluice "$WORK/sluice" "$SLUICE" "$SLUICE_PORT" "$ADMIN_PORT"
+start_sluice "$WORK/sluice" "$SLUICE" "$SLUICE_PORT" "$ADMIN_PORT" "$GATEWAY_ENGINE"
 SLUICE_PID=$STARTED_PID
 URL="http://$HOST:$SLUICE_PORT/v2/models/bench/infer"
 if [ -n "$SLUICE_B" ]; then
     # shellcheck disable=SC2086 # SLUICE_B_ENV is a list of NAME=VALUE words
-    start_sluice "$WORK/sluice-b" "$SLUICE_B" "$SLUICE_B_PORT" "$ADMIN_B_PORT" $SLUICE_B_ENV
+    start_sluice "$WORK/sluice-b" "$SLUICE_B" "$SLUICE_B_PORT" "$ADMIN_B_PORT" "$GATEWAY_ENGINE_B" $SLUICE_B_ENV
     SLUICE_B_PID=$STARTED_PID
 fi
 

@@ -45,9 +45,11 @@ ROUTE='{"weights":{"v1":90,"v2":10}}'
 [ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
 SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
 
-sluice_config() {  # PORT ADMIN_PORT: `sluice serve`'s config (the admin token in SLUICE_BENCH_TOKEN)
+sluice_config() {  # PORT ADMIN_PORT [ENGINE]: `sluice serve`'s config (the admin token in SLUICE_BENCH_TOKEN;
+    # ENGINE is serve.gatewayEngine, default GATEWAY_ENGINE or nio)
     cat <<CONF
 serve:
+  gatewayEngine: ${3:-${GATEWAY_ENGINE:-nio}}
   listen: $HOST:$1
   admin:
     listen: $HOST:$2

@@ -43,6 +43,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SLUICE="${SLUICE:-$ROOT/.build-perf/release/sluice}"
 SLUICE_B="${SLUICE_B:-}"
 SLUICE_B_ENV="${SLUICE_B_ENV:-}"
+# serve.gatewayEngine of SLUICE and of SLUICE_B (nio or epoll; B defaults to A's).
+GATEWAY_ENGINE="${GATEWAY_ENGINE:-nio}"
+GATEWAY_ENGINE_B="${GATEWAY_ENGINE_B:-$GATEWAY_ENGINE}"
 COMPARE_NGINX="${COMPARE_NGINX:-0}"
 FLOOR="${FLOOR:-}"
 REQUESTS="${REQUESTS:-3000}"
@@ -129,11 +132,11 @@ wait_answers() {  # PID NAME
     done
     die "$2 does not answer 200 at $URL"
 }
-start_sluice() {  # NAME BINARY ENV...: `sluice serve` under callgrind (ENV: NAME=VALUE words) with the spec set
-    local name="$1" binary="$2"
-    shift 2
+start_sluice() {  # NAME BINARY ENGINE ENV...: `sluice serve` under callgrind (ENV: NAME=VALUE words) with the spec set
+    local name="$1" binary="$2" engine="$3"
+    shift 3
     mkdir -p "$WORK/$name"
-    sluice_config "$GATEWAY_PORT" "$ADMIN_PORT" > "$WORK/$name/sluice.yaml"
+    sluice_config "$GATEWAY_PORT" "$ADMIN_PORT" "$engine" > "$WORK/$name/sluice.yaml"
     GRIND_ENV="$*"
     grind "$name" "$binary" serve --config sluice.yaml --quiet
     GRIND_ENV=""
@@ -197,11 +200,11 @@ PY
 }
 
 printf 'target\tinstructions_per_request\tdump\n' > "$WORK/results.tsv"
-start_sluice sluice "$SLUICE"
+start_sluice sluice "$SLUICE" "$GATEWAY_ENGINE"
 measure sluice
 if [ -n "$SLUICE_B" ]; then
     # shellcheck disable=SC2086 # SLUICE_B_ENV is a list of NAME=VALUE words
-    start_sluice sluice-b "$SLUICE_B" $SLUICE_B_ENV
+    start_sluice sluice-b "$SLUICE_B" "$GATEWAY_ENGINE_B" $SLUICE_B_ENV
     measure sluice-b
 fi
 if [ "$COMPARE_NGINX" = 1 ]; then

@@ -41,6 +41,17 @@ public struct ServeConfig: Sendable {
     /// Event-loop threads of the data plane (`serve.eventLoops`): its listeners, the upstream
     /// connections and the supervisor share them. Nil: one per CPU core.
     public var eventLoops: Int?
+    /// What runs the inference listener's HTTP/1 connections (`serve.gatewayEngine`).
+    public var gatewayEngine = GatewayEngine.nio
+
+    /// What runs the inference listener's HTTP/1 connections and the gateway's connections to
+    /// model servers.
+    public enum GatewayEngine: String, Sendable, Hashable, CaseIterable {
+        /// SwiftNIO's channels on the data plane's event loops.
+        case nio
+        /// Sluice's own epoll loops and plain sockets (experimental; TCP listeners only).
+        case epoll
+    }
     /// Length of one monitoring bucket (`serve.monitoring.bucket`): the finest span the
     /// controller's monitor windows are built from.
     public var monitoringBucket: SluiceCore.Duration = .seconds(10)

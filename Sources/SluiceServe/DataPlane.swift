@@ -37,6 +37,8 @@ public actor DataPlane {
     private let predictions: PredictionLog
     private let log: Logger
     let group: MultiThreadedEventLoopGroup
+    /// The gateway's own loops (`serve.gatewayEngine: epoll` on a TCP listener); empty otherwise.
+    private let gatewayLoops: [EpollEventLoop]
     private let client: UpstreamClient
     private let routes = RoutingTableBox()
     let supervisor: Supervisor
@@ -79,8 +81,10 @@ public actor DataPlane {
         monitoring = MonitoringRecorder(bucketSeconds: bucket, retainedBuckets: max(1, Int(config.monitoringRetention.milliseconds / 1000) / bucket),
             sketchedPerSecond: config.sketchedPerSecond)
         predictions = PredictionLog(capacity: config.rememberedPredictions)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoops ?? max(1, System.coreCount))
-        client = UpstreamClient(group: group)
+        let threads = config.eventLoops ?? max(1, System.coreCount)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        gatewayLoops = Self.gatewayLoops(config, threads: threads, log: logger)
+        client = UpstreamClient(loops: Array(group.makeIterator()) + gatewayLoops)
         supervisor = Supervisor(
             config: config, client: client, eventLoop: group.next(), routes: routes, log: log, clock: clock, cgroups: contained)
         store = SpecStore(directory: config.stateDirectory)
@@ -112,8 +116,17 @@ public actor DataPlane {
                 return exposition.text
             }
         )
-        let inference = try await HTTPServerHost.start(
-            address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
+        let inference: any ClosableListener
+        let inferencePort: Int?
+        if !gatewayLoops.isEmpty, case .tcp(let host, let port) = config.listen {
+            let listener = try await EpollListener(
+                host: host, port: port, loops: gatewayLoops, limits: limits.body(Self.maximumRequestBody), responder: gateway)
+            (inference, inferencePort) = (listener, listener.port)
+        } else {
+            let host = try await HTTPServerHost.start(
+                address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
+            (inference, inferencePort) = (host, host.port)
+        }
         let adminLimits = limits.body(AdminAPI.maximumBody)
         let adminAPI = AdminAPI(token: secrets.adminToken, dataPlane: self, budget: BodyBudget(limit: adminLimits.bufferedBodies))
         let admin = try await APIServer.start(router: adminAPI.router(), address: config.adminListen, limits: adminLimits, group: group)
@@ -125,13 +138,13 @@ public actor DataPlane {
             grpc = try await GRPCServerHost.start(address: address, group: group, limits: limits.body(Self.maximumRequestBody), responder: responder)
         }
         var listeners = Listeners(
-            inference: describe(config.listen, port: inference.port),
+            inference: describe(config.listen, port: inferencePort),
             admin: describe(config.adminListen, port: admin.port)
         )
         if let grpc, let address = config.grpcListen { listeners.grpc = describe(address, port: grpc.port) }
         log.info("inference on \(listeners.inference)\(listeners.grpc.map { ", gRPC on \($0)" } ?? ""), admin on \(listeners.admin)")
         var services: [any Service] = [
-            SupervisorService(supervisor: supervisor, eventLoops: group),
+            SupervisorService(supervisor: supervisor, eventLoops: group, gatewayLoops: gatewayLoops),
             HTTPServerService(server: admin, name: "admin API"),
             HTTPServerService(server: inference, name: "inference gateway"),
         ]
@@ -143,6 +156,22 @@ public actor DataPlane {
         switch address {
         case .tcp(let host, let configured): "\(host):\(port ?? configured)"
         case .unix(let path): "unix:\(path)"
+        }
+    }
+
+    /// The gateway's own loops when the config asks for them on a TCP listener, as many as the
+    /// data plane's threads; none (NIO's channels serve) otherwise, or when they cannot start.
+    private static func gatewayLoops(_ config: ServeConfig, threads: Int, log: Logger) -> [EpollEventLoop] {
+        guard config.gatewayEngine == .epoll else { return [] }
+        guard case .tcp = config.listen else {
+            log.warning("serve.gatewayEngine: epoll needs a TCP listen address; the gateway runs on nio")
+            return []
+        }
+        do {
+            return try (0..<threads).map { try EpollEventLoop(name: "sluice-gateway-\($0)") }
+        } catch {
+            log.error("serve.gatewayEngine: epoll could not start its loops (\(error)); the gateway runs on nio")
+            return []
         }
     }
 

@@ -103,6 +103,10 @@ final class DataPlaneFixture: @unchecked Sendable {
         config.maxProcesses = maxProcesses
         config.runtimes.merge(runtimes(directory)) { first, _ in first }
         if grpc { config.grpcListen = .tcp(host: "127.0.0.1", port: 0) }
+        // The suites run once on each engine (scripts/test.sh): SLUICE_TEST_GATEWAY_ENGINE=epoll.
+        if let engine = ProcessInfo.processInfo.environment["SLUICE_TEST_GATEWAY_ENGINE"].flatMap(ServeConfig.GatewayEngine.init(rawValue:)) {
+            config.gatewayEngine = engine
+        }
         // Long head and body deadlines: a loaded 2-core machine may be slow to send a body.
         config.headerTimeout = .seconds(120)
         config.bodyTimeout = .seconds(120)

@@ -93,17 +93,20 @@ package final class UpstreamClient: Sendable {
     /// Idle connections kept per upstream per event loop.
     static let maximumIdle = 128
 
-    private let group: any EventLoopGroup
-    /// A pool per loop of `group`, made up front and never changed: found without a lock, by
+    /// A pool per loop given to `init`, made up front and never changed: found without a lock, by
     /// comparing a few loops' identities (``SmallLookup``).
     private let loopPools: SmallLookup<ObjectIdentifier, LoopPool>
-    /// The pools of loops outside `group`, made on first use.
+    /// The pools of other loops, made on first use.
     private let otherPools = NIOLockedValueBox<[ObjectIdentifier: LoopPool]>([:])
 
-    package init(group: any EventLoopGroup) {
-        self.group = group
+    package convenience init(group: any EventLoopGroup) {
+        self.init(loops: Array(group.makeIterator()))
+    }
+
+    /// A client with a pool per loop of `loops` made up front (NIO's, the gateway's own, or both).
+    package init(loops: [any EventLoop]) {
         var pools: [ObjectIdentifier: LoopPool] = [:]
-        for loop in group.makeIterator() { pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop) }
+        for loop in loops { pools[ObjectIdentifier(loop)] = LoopPool(eventLoop: loop) }
         loopPools = SmallLookup(pools)
     }
 
@@ -261,6 +264,9 @@ final class LoopPool: @unchecked Sendable {
     private func connect(_ pooled: PooledAddress, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnectionHandler> {
         let address = pooled.address
         let handler = UpstreamConnectionHandler(address: pooled)
+        if let loop = eventLoop as? EpollEventLoop {
+            return EpollUpstreamSocket.connect(to: address, handler: handler, on: loop, timeout: min(timeout, .seconds(5)))
+        }
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(min(timeout, .seconds(5)))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

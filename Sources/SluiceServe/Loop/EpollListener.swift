@@ -6,7 +6,7 @@ import NIOCore
 /// loop of the group with `EPOLLEXCLUSIVE` (one loop woken per connection, as nginx's workers
 /// share a listener), each connection a ``RequestHandler`` on an ``EpollServerSocket`` of the
 /// loop that accepted it (Benchmarks/README.md, "Hot path, slice 52").
-final class EpollListener: @unchecked Sendable {
+final class EpollListener: ClosableListener, @unchecked Sendable {
     /// One loop's watch on the shared socket.
     private final class Acceptor: EpollSource, @unchecked Sendable {
         let listener: EpollListener
@@ -31,9 +31,9 @@ final class EpollListener: @unchecked Sendable {
     /// The port bound (the one asked for, or the kernel's pick for 0).
     let port: Int
 
-    /// Binds `host`:`port` (an address, not a name) and starts accepting on every loop.
+    /// Binds `host`:`port` and starts accepting on every loop.
     init(host: String, port: Int, loops: [EpollEventLoop], limits: ServerLimits, responder: any HTTPResponder) async throws {
-        let address = try SocketAddress(ipAddress: host, port: port)
+        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
         let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var one: Int32 = 1
@@ -57,7 +57,8 @@ final class EpollListener: @unchecked Sendable {
         }
     }
 
-    /// Stops accepting: every loop lets go of the socket, then it is closed. Open connections stay.
+    /// Stops accepting: every loop lets go of the socket, then it is closed. Open connections
+    /// stay until their loops shut down (the supervisor's service, which stops last).
     func close() async {
         for loop in loops {
             try? await loop.submit { loop.deregister(self.fd) }.get()

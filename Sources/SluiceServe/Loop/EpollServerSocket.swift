@@ -20,6 +20,8 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
     private let fd: Int32
     private let handler: RequestHandler
     private let allocator = ByteBufferAllocator()
+    /// Where reads land, kept for the next read (``readable()``).
+    private lazy var readBuffer = allocator.buffer(capacity: Self.readSize)
     /// Called once when the connection closes (the listener's count of open connections).
     private let onClose: () -> Void
     let remoteAddress: String?
@@ -115,14 +117,17 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
             try? loop.watch(fd, readable: false, writable: unsent != nil)
             return
         }
-        var buffer = allocator.buffer(capacity: Self.readSize)
+        // The last read's storage again when nothing holds a slice of it (no allocation), else
+        // fresh storage without a copy (`clear`).
+        readBuffer.clear()
         var result = 0
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
+        readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
             result = read(fd, space.baseAddress, space.count)
             return max(result, 0)
         }
         if result > 0 {
             // While lingering the handler drops what arrives.
+            var buffer = readBuffer
             handler.received(&buffer)
         } else if result == 0 {
             close()

@@ -1,6 +1,8 @@
 import CSluiceEpoll
+import Dispatch
 import Glibc
 import NIOCore
+import SluiceCore
 
 /// A connection to a model server as a non-blocking socket on an ``EpollEventLoop``: the
 /// ``UpstreamTransport`` under an ``UpstreamConnectionHandler`` with no NIO channel, reading
@@ -23,6 +25,8 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
     /// The address, for the messages of a failed connect.
     private let peer: SocketAddress
     private let allocator = ByteBufferAllocator()
+    /// Where reads land, kept for the next read (``readable()``).
+    private lazy var readBuffer = allocator.buffer(capacity: Self.readSize)
     private var state: State
     /// What a short write left, sent when the socket can take it.
     private var unsent: ByteBuffer?
@@ -73,6 +77,24 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
             promise.fail(UpstreamFailure.connect("\(address): \(error)"))
         }
         return promise.futureResult
+    }
+
+    /// Connects to `address`: an IP address at once, a host name once resolved off the loop
+    /// (`getaddrinfo` blocks), each as ``connect(to:handler:on:timeout:)-(SocketAddress,_,_,_)``.
+    static func connect(
+        to address: UpstreamAddress, handler: UpstreamConnectionHandler, on loop: EpollEventLoop, timeout: TimeAmount
+    ) -> EventLoopFuture<UpstreamConnectionHandler> {
+        if let literal = try? SocketAddress(ipAddress: address.host, port: address.port) {
+            return connect(to: literal, handler: handler, on: loop, timeout: timeout)
+        }
+        let resolved = loop.makePromise(of: SocketAddress.self)
+        DispatchQueue.global().async {
+            resolved.completeWith(Result { try SocketAddress.makeAddressResolvingHost(address.host, port: address.port) })
+        }
+        let bound = NIOLoopBound(handler, eventLoop: loop)
+        return resolved.futureResult
+            .flatMapErrorThrowing { error in throw UpstreamFailure.connect("\(address): \(error)") }
+            .flatMap { connect(to: $0, handler: bound.value, on: loop, timeout: timeout) }
     }
 
     /// The socket, reachable from the connect deadline's task until the attempt ends.
@@ -141,13 +163,16 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
             // Readable before writable only when the connect failed (the error is read next).
             connected()
         case .open:
-            var buffer = allocator.buffer(capacity: Self.readSize)
+            // The last read's storage again when nothing holds a slice of it (no allocation), else
+            // fresh storage without a copy (`clear`).
+            readBuffer.clear()
             var result = 0
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
+            readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
                 result = read(fd, space.baseAddress, space.count)
                 return max(result, 0)
             }
             if result > 0 {
+                var buffer = readBuffer
                 handler.received(&buffer)
             } else if result == 0 {
                 close()

@@ -9,6 +9,8 @@ import ServiceLifecycle
 struct SupervisorService: Service, CustomStringConvertible {
     let supervisor: Supervisor
     let eventLoops: MultiThreadedEventLoopGroup
+    /// The gateway's own loops (`serve.gatewayEngine: epoll`), shut down with NIO's.
+    var gatewayLoops: [EpollEventLoop] = []
 
     var description: String { "supervisor" }
 
@@ -18,5 +20,6 @@ struct SupervisorService: Service, CustomStringConvertible {
         // task would return at once and cut the stop timeout short.
         await Task { [supervisor] in await supervisor.shutdown() }.value
         try? await eventLoops.shutdownGracefully()
+        for loop in gatewayLoops { try? await loop.shutdownGracefully() }
     }
 }
