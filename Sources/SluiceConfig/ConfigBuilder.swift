@@ -80,13 +80,8 @@ struct ConfigBuilder {
         if let count = integer(serve["maxProcesses"], in: 1...10_000) { config.maxProcesses = count }
         if let count = integer(serve["maxMirroredInFlight"], in: 1...100_000) { config.maxMirroredInFlight = count }
         if let count = integer(serve["eventLoops"], in: 1...256) { config.eventLoops = count }
-        if let node = serve["gatewayEngine"], let name = text(node) {
-            if let engine = ServeConfig.GatewayEngine(rawValue: name) {
-                config.gatewayEngine = engine
-            } else {
-                problem(node, "serve.gatewayEngine", "expected one of nio, epoll, found '\(name)'")
-            }
-        }
+        // Any other value is refused by the schema's check, at the field.
+        if let name = text(serve["gatewayEngine"]), let engine = ServeConfig.GatewayEngine(rawValue: name) { config.gatewayEngine = engine }
         if let monitoring = serve["monitoring"] { readMonitoring(monitoring, into: &config) }
     }
 

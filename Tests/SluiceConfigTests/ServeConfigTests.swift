@@ -180,6 +180,16 @@ struct ServeConfigTests: ConfigParsing {
         ])
     }
 
+    @Test("serve.gatewayEngine: nio by default, epoll when asked, anything else an error at the field")
+    func gatewayEngine() throws {
+        #expect(try parse("serve: {}\n").gatewayEngine == .nio)
+        #expect(try parse("serve:\n  gatewayEngine: epoll\n").gatewayEngine == .epoll)
+        let found = problems("serve:\n  gatewayEngine: fast\n")
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.hasPrefix("sluice.yaml:2:18: serve.gatewayEngine:") == true, "\(found)")
+        #expect(found.first?.contains("epoll") == true, "\(found)")
+    }
+
     @Test("numbers and booleans written without quotes in commands, env and names are read as their text")
     func unquotedScalars() throws {
         let config = try parse("""
