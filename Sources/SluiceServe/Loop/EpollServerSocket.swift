@@ -20,8 +20,9 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
     private let fd: Int32
     private let handler: RequestHandler
     private let allocator = ByteBufferAllocator()
-    /// Where reads land, kept for the next read (``readable()``).
-    private lazy var readBuffer = allocator.buffer(capacity: Self.readSize)
+    /// Where reads land, kept for the next read (``readable()``). Stored, not `lazy`: a lazy
+    /// property's accessors copy the buffer, so every read would copy its storage.
+    private var readBuffer = ByteBufferAllocator().buffer(capacity: EpollServerSocket.readSize)
     /// Called once when the connection closes (the listener's count of open connections).
     private let onClose: () -> Void
     let remoteAddress: String?

@@ -25,8 +25,9 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
     /// The address, for the messages of a failed connect.
     private let peer: SocketAddress
     private let allocator = ByteBufferAllocator()
-    /// Where reads land, kept for the next read (``readable()``).
-    private lazy var readBuffer = allocator.buffer(capacity: Self.readSize)
+    /// Where reads land, kept for the next read (``readable()``). Stored, not `lazy`: a lazy
+    /// property's accessors copy the buffer, so every read would copy its storage.
+    private var readBuffer = ByteBufferAllocator().buffer(capacity: EpollUpstreamSocket.readSize)
     private var state: State
     /// What a short write left, sent when the socket can take it.
     private var unsent: ByteBuffer?
