@@ -142,7 +142,10 @@ struct APIServerTests {
 
 /// A blocking client socket with a receive timeout, for sending exact bytes.
 final class BlockingSocket: @unchecked Sendable {
-    private let descriptor: Int32
+    /// -1 once closed: a class whose initializer throws after setting every property is
+    /// deinitialized, and a second `close` of the number could close another test's socket
+    /// (NIO then stops on EBADF, seen in a full run).
+    private var descriptor: Int32
 
     struct SocketError: Error {}
 
@@ -157,6 +160,7 @@ final class BlockingSocket: @unchecked Sendable {
         }
         guard connected == 0 else {
             close(descriptor)
+            descriptor = -1
             throw SocketError()
         }
     }
@@ -173,11 +177,12 @@ final class BlockingSocket: @unchecked Sendable {
         }
         guard connected == 0 else {
             close(descriptor)
+            descriptor = -1
             throw SocketError()
         }
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     func send(_ text: String) {
         let bytes = Array(text.utf8)

@@ -160,7 +160,11 @@ private final class RawClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         let connected = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
-        guard connected == 0 else { throw IOError(errnoCode: errno, reason: "connect") }
+        guard connected == 0 else {
+            let error = IOError(errnoCode: errno, reason: "connect")
+            Glibc.close(fd)
+            throw error
+        }
     }
 
     func send(_ text: String) throws {

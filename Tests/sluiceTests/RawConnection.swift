@@ -7,7 +7,9 @@ import Foundation
 /// test on as many threads as there are cores (two here), and a test blocked in `poll`
 /// there would starve the other tests running beside it.
 final class RawConnection: @unchecked Sendable {
-    private let descriptor: Int32
+    /// -1 once closed: a class whose initializer throws after setting every property is
+    /// deinitialized, and a second `close` of the number could close another test's socket.
+    private var descriptor: Int32
 
     /// Connects to 127.0.0.1:`port`.
     init(port: Int) throws {
@@ -21,13 +23,14 @@ final class RawConnection: @unchecked Sendable {
         }
         guard connected == 0 else {
             close(descriptor)
+            descriptor = -1
             throw HarnessError("cannot connect to 127.0.0.1:\(port)")
         }
         var quiet: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_KEEPALIVE, &quiet, socklen_t(MemoryLayout<Int32>.size))
     }
 
-    deinit { close(descriptor) }
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Sends all of `text`; false once the peer has closed (or reset) the connection.
     @discardableResult

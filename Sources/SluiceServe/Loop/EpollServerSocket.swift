@@ -13,22 +13,15 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
         case closed
     }
 
-    /// Bytes asked of one read: a request of a few KiB in one; a larger body takes more.
-    static let readSize = 16 * 1024
-
     private let loop: EpollEventLoop
     private let fd: Int32
     private let handler: RequestHandler
     private let allocator = ByteBufferAllocator()
-    /// Where reads land, kept for the next read (``readable()``). Stored, not `lazy`: a lazy
-    /// property's accessors copy the buffer, so every read would copy its storage.
-    private var readBuffer = ByteBufferAllocator().buffer(capacity: EpollServerSocket.readSize)
+    private var buffers = SocketBuffers()
     /// Called once when the connection closes (the listener's count of open connections).
     private let onClose: () -> Void
     let remoteAddress: String?
     private var state = State.open
-    /// What a short write left, sent when the socket can take it.
-    private var unsent: ByteBuffer?
     /// Reading is held back (``RequestHandler/mayRead()``).
     private var paused = false
 
@@ -51,21 +44,15 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
         case .closed: return
         case .open, .lingering: break
         }
-        var bytes = bytes
-        if unsent != nil {
-            unsent!.writeBuffer(&bytes)
+        switch buffers.write(bytes, to: fd) {
+        case .sent:
             return
-        }
-        let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
-        if written == bytes.readableBytes { return }
-        if written < 0, errno != EAGAIN, errno != EINTR {
+        case .kept:
+            try? loop.watch(fd, readable: !paused, writable: true)
+        case .failed:
             // Closed later, as NIO closes on a failed write: not from inside the handler's write.
             loop.execute { self.close() }
-            return
         }
-        bytes.moveReaderIndex(forwardBy: max(written, 0))
-        unsent = bytes
-        try? loop.watch(fd, readable: !paused, writable: true)
     }
 
     func writeLast(_ bytes: ByteBuffer, thenCloseAfter linger: TimeAmount) {
@@ -73,13 +60,13 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
         writeAndFlush(bytes)
         guard case .open = state else { return }
         state = .lingering(linger)
-        if unsent == nil { finishOutput(linger) }
+        if !buffers.hasUnsent { finishOutput(linger) }
     }
 
     func resumeReading() {
         guard paused, !isClosed else { return }
         paused = false
-        try? loop.watch(fd, readable: true, writable: unsent != nil)
+        try? loop.watch(fd, readable: true, writable: buffers.hasUnsent)
     }
 
     func close() {
@@ -87,7 +74,7 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
         state = .closed
         loop.deregister(fd)
         Glibc.close(fd)
-        unsent = nil
+        buffers.dropUnsent()
         onClose()
         // As NIO's pipeline tells a closed channel's handler: later, inactive then removed.
         loop.execute {
@@ -115,43 +102,31 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
         if paused { return close() }
         if case .open = state, !handler.mayRead() {
             paused = true
-            try? loop.watch(fd, readable: false, writable: unsent != nil)
+            try? loop.watch(fd, readable: false, writable: buffers.hasUnsent)
             return
         }
-        // The last read's storage again when nothing holds a slice of it (no allocation), else
-        // fresh storage without a copy (`clear`).
-        readBuffer.clear()
-        var result = 0
-        readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
-            result = read(fd, space.baseAddress, space.count)
-            return max(result, 0)
-        }
-        if result > 0 {
+        switch buffers.read(from: fd) {
+        case .bytes(var bytes):
             // While lingering the handler drops what arrives.
-            var buffer = readBuffer
-            handler.received(&buffer)
-        } else if result == 0 {
+            handler.received(&bytes)
+        case .closed, .failed:
             close()
-        } else if errno != EAGAIN, errno != EINTR {
-            close()
+        case .wouldBlock:
+            return
         }
     }
 
     func writable() {
-        guard !isClosed, var bytes = unsent else { return }
-        let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
-        if written < 0 {
-            if errno != EAGAIN, errno != EINTR { close() }
+        guard !isClosed, buffers.hasUnsent else { return }
+        switch buffers.flush(to: fd) {
+        case .kept:
             return
+        case .failed:
+            close()
+        case .sent:
+            try? loop.watch(fd, readable: !paused, writable: false)
+            if case .lingering(let linger) = state { finishOutput(linger) }
         }
-        bytes.moveReaderIndex(forwardBy: written)
-        if bytes.readableBytes > 0 {
-            unsent = bytes
-            return
-        }
-        unsent = nil
-        try? loop.watch(fd, readable: !paused, writable: false)
-        if case .lingering(let linger) = state { finishOutput(linger) }
     }
 
     func loopShutDown() {

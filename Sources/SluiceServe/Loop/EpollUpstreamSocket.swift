@@ -15,22 +15,14 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
         case closed
     }
 
-    /// Bytes asked of one read: what NIO's adaptive allocator grows to for answers of a few
-    /// KiB; a larger answer takes more reads.
-    static let readSize = 16 * 1024
-
     private let loop: EpollEventLoop
     private let fd: Int32
     private let handler: UpstreamConnectionHandler
     /// The address, for the messages of a failed connect.
     private let peer: SocketAddress
     private let allocator = ByteBufferAllocator()
-    /// Where reads land, kept for the next read (``readable()``). Stored, not `lazy`: a lazy
-    /// property's accessors copy the buffer, so every read would copy its storage.
-    private var readBuffer = ByteBufferAllocator().buffer(capacity: EpollUpstreamSocket.readSize)
+    private var buffers = SocketBuffers()
     private var state: State
-    /// What a short write left, sent when the socket can take it.
-    private var unsent: ByteBuffer?
 
     private init(loop: EpollEventLoop, fd: Int32, handler: UpstreamConnectionHandler, peer: SocketAddress, state: State) {
         self.loop = loop
@@ -112,22 +104,15 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
 
     func writeAndFlush(_ bytes: ByteBuffer) {
         guard case .open = state else { return }
-        var bytes = bytes
-        if unsent != nil {
-            unsent!.writeBuffer(&bytes)
+        switch buffers.write(bytes, to: fd) {
+        case .sent:
             return
-        }
-        let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
-        if written == bytes.readableBytes { return }
-        if written < 0, errno != EAGAIN, errno != EINTR {
-            let error = IOError(errnoCode: errno, reason: "write")
+        case .kept:
+            try? loop.watch(fd, writable: true)
+        case .failed(let error):
             // Told later, as NIO tells a failed write: not from inside the handler's send.
             loop.execute { self.handler.failed(error) }
-            return
         }
-        bytes.moveReaderIndex(forwardBy: max(written, 0))
-        unsent = bytes
-        try? loop.watch(fd, writable: true)
     }
 
     func close() {
@@ -153,7 +138,7 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
     private func release() {
         loop.deregister(fd)
         Glibc.close(fd)
-        unsent = nil
+        buffers.dropUnsent()
     }
 
     // MARK: - EpollSource
@@ -164,21 +149,11 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
             // Readable before writable only when the connect failed (the error is read next).
             connected()
         case .open:
-            // The last read's storage again when nothing holds a slice of it (no allocation), else
-            // fresh storage without a copy (`clear`).
-            readBuffer.clear()
-            var result = 0
-            readBuffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.readSize) { space in
-                result = read(fd, space.baseAddress, space.count)
-                return max(result, 0)
-            }
-            if result > 0 {
-                var buffer = readBuffer
-                handler.received(&buffer)
-            } else if result == 0 {
-                close()
-            } else if errno != EAGAIN, errno != EINTR {
-                handler.failed(IOError(errnoCode: errno, reason: "read"))
+            switch buffers.read(from: fd) {
+            case .bytes(var bytes): handler.received(&bytes)
+            case .closed: close()
+            case .wouldBlock: return
+            case .failed(let error): handler.failed(error)
             }
         case .closed:
             return
@@ -190,18 +165,11 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
         case .connecting:
             connected()
         case .open:
-            guard var bytes = unsent else { return }
-            let written = bytes.withUnsafeReadableBytes { write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno != EAGAIN, errno != EINTR { handler.failed(IOError(errnoCode: errno, reason: "write")) }
-                return
-            }
-            bytes.moveReaderIndex(forwardBy: written)
-            if bytes.readableBytes > 0 {
-                unsent = bytes
-            } else {
-                unsent = nil
-                try? loop.watch(fd, writable: false)
+            guard buffers.hasUnsent else { return }
+            switch buffers.flush(to: fd) {
+            case .sent: try? loop.watch(fd, writable: false)
+            case .kept: return
+            case .failed(let error): handler.failed(error)
             }
         case .closed:
             return
