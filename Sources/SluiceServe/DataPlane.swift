@@ -38,7 +38,7 @@ public actor DataPlane {
     private let log: Logger
     let group: MultiThreadedEventLoopGroup
     /// The gateway's own loops (`serve.gatewayEngine: epoll` on a TCP listener); empty otherwise.
-    private let gatewayLoops: [EpollEventLoop]
+    nonisolated let gatewayLoops: [EpollEventLoop]
     private let client: UpstreamClient
     private let routes = RoutingTableBox()
     let supervisor: Supervisor

@@ -151,6 +151,7 @@ final class DataPlaneFixture: @unchecked Sendable {
         for case let service as HTTPServerService in started.services { await service.server.close() }
         await dataPlane.supervisor.shutdown()
         try? await dataPlane.group.shutdownGracefully()
+        for loop in dataPlane.gatewayLoops { try? await loop.shutdownGracefully() }
         try? FileManager.default.removeItem(at: directory)
     }
 
