@@ -45,7 +45,9 @@ run_tests core 20 --filter '^SluiceCoreTests\.'
 # Suites that judge time against a short lease or deadline run on their own afterwards: among
 # hundreds of concurrent tests, a test holding one of the two threads of the cooperative pool
 # (a synchronous git call) stalls the process for seconds, longer than a 1.5 s renew deadline.
-serial='LeaderElectionTests|ControllerLoopTests'
+# The epoll loop's own suites too: they wait on loop threads and blocking sockets, which a
+# saturated cooperative pool delayed past their limits in one full run.
+serial='LeaderElectionTests|ControllerLoopTests|EpollEventLoopTests|EpollServerSocketTests|EpollUpstreamSocketTests'
 echo "== swift test: every other target (real git, SQLite, processes, loopback peers, the binary)"
 run_tests components 25 --skip "^SluiceCoreTests\\.|$serial"
 echo "== swift test: the timing-sensitive suites, alone ($serial)"

@@ -78,11 +78,11 @@ private func withUpstream(_ body: (EpollEventLoop, TestUpstream) async throws ->
         try await body(loop, server)
     } catch {
         try? await server.channel.close()
-        loop.syncShutdown()
+        try? await loop.shutdownGracefully()
         throw error
     }
     try? await server.channel.close()
-    loop.syncShutdown()
+    try? await loop.shutdownGracefully()
 }
 
 private func connect(_ loop: EpollEventLoop, port: Int) async throws -> UpstreamConnectionHandler {

@@ -113,14 +113,13 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
             local.append(task)
             return
         }
-        let wake = handoff.withLockedValue { handoff -> Bool in
-            guard !handoff.closing else { return false }
+        handoff.withLockedValue { handoff in
+            guard !handoff.closing else { return }
             handoff.tasks.append(task)
-            guard !handoff.woken else { return false }
+            guard !handoff.woken else { return }
             handoff.woken = true
-            return true
-        }
-        if wake {
+            // Written under the lock that `shutDown` closes the eventfd under: outside it, the
+            // number could be closed and handed to another socket between the check and the write.
             var one: UInt64 = 1
             _ = write(wakeup, &one, MemoryLayout<UInt64>.size)
         }
@@ -309,15 +308,17 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     /// and whoever waits for the shutdown told.
     private func shutDown() {
         handoff.withLockedValue { $0.closing = true }
+        defer {
+            _ = handoff.withLockedValue { _ in Glibc.close(wakeup) }
+            Glibc.close(epoll)
+            finished.lock()
+            finished.unlock(withValue: true)
+        }
         for case let source? in sources { source.loopShutDown() }
         sources.removeAll()
         for timer in timers.removeAll() { timer.abandon(EventLoopError.shutdown) }
         // What the sources and timers' promises queued while closing still runs.
         runTasks()
-        Glibc.close(wakeup)
-        Glibc.close(epoll)
-        finished.lock()
-        finished.unlock(withValue: true)
     }
 
     var description: String { "EpollEventLoop(\(name))" }

@@ -1,5 +1,6 @@
 import CSluiceEpoll
 import Glibc
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// The inference listener's TCP socket on Sluice's own loops: one socket, watched by every
@@ -30,6 +31,7 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
     private let responder: any HTTPResponder
     /// The port bound (the one asked for, or the kernel's pick for 0).
     let port: Int
+    private let closed = NIOLockedValueBox(false)
 
     /// Binds `host`:`port` and starts accepting on every loop.
     init(host: String, port: Int, loops: [EpollEventLoop], limits: ServerLimits, responder: any HTTPResponder) async throws {
@@ -60,6 +62,8 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
     /// Stops accepting: every loop lets go of the socket, then it is closed. Open connections
     /// stay until their loops shut down (the supervisor's service, which stops last).
     func close() async {
+        // Once: a second close of the number could close another socket that has it since.
+        guard closed.withLockedValue({ closed in defer { closed = true }; return !closed }) else { return }
         for loop in loops {
             try? await loop.submit { loop.deregister(self.fd) }.get()
         }

@@ -189,6 +189,9 @@ final class EpollUpstreamSocket: EpollSource, UpstreamTransport, @unchecked Send
         guard code == 0 else {
             return connectFailed(String(describing: IOError(errnoCode: code, reason: "connect")))
         }
+        // No error yet is not a connection: an event meant for an earlier socket of the same
+        // number (closed and reused within one wait) finds this one still connecting.
+        guard sluice_socket_port(fd, 1) >= 0 else { return }
         deadline.cancel()
         state = .open
         try? loop.watch(fd, writable: false)
