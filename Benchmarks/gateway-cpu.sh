@@ -27,13 +27,16 @@
 # and ADMIN_B_PORT) in each run right after the first, with SLUICE_B_ENV (NAME=VALUE words)
 # added to its environment: an A/B of two binaries, or of one binary's settings, interleaved
 # run by run.
+# PACED_DELAY_MS=2 makes each connection pause that long after every response (wrk's delay(),
+# as gateway-vs-nginx.sh's paced mode does with 16 connections): the CPU of a moderate load,
+# where each request costs its own wakeups, rather than of a saturated one.
 # The monitoring features can be varied: SKETCH_INPUTS='"input-0"' names the sketched inputs
 # in the spec (default none), SKETCHED_PER_SECOND (serve.monitoring.sketchedPerSecond,
 # default 200), PREDICTIONS (serve.monitoring.predictions, default 100000; 0: off),
 # SHADOW=1 mirrors every request to v2 with shadow pairing (route weights v1 100 / v2 0).
 #
 # Environment (defaults): SLUICE (the release binary of .build-perf), RUNS=3, DURATION=5,
-# CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, COMPARE_NGINX=0, UPSTREAM1_PORT=9111
+# CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, PACED_DELAY_MS (unset), COMPARE_NGINX=0, UPSTREAM1_PORT=9111
 # UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320, FLOOR (unset),
 # FLOOR_PORT=9321, SLUICE_B (unset), SLUICE_B_ENV (empty), SLUICE_B_PORT=9322, ADMIN_B_PORT=9323.
 set -euo pipefail
@@ -46,13 +49,14 @@ CONNECTIONS="${CONNECTIONS:-64}"
 WARMUP="${WARMUP:-2}"
 PERF_RECORD="${PERF_RECORD:-0}"
 SYSCALLS="${SYSCALLS:-0}"
+PACED_DELAY_MS="${PACED_DELAY_MS:-}"
 COMPARE_NGINX="${COMPARE_NGINX:-0}"
 FLOOR="${FLOOR:-}"
 FLOOR_PORT="${FLOOR_PORT:-9321}"
 SLUICE_B="${SLUICE_B:-}"
 SLUICE_B_ENV="${SLUICE_B_ENV:-}"
 # serve.gatewayEngine of SLUICE and of SLUICE_B (nio or epoll; B defaults to A's).
-GATEWAY_ENGINE="${GATEWAY_ENGINE:-nio}"
+GATEWAY_ENGINE="${GATEWAY_ENGINE:-epoll}"
 GATEWAY_ENGINE_B="${GATEWAY_ENGINE_B:-$GATEWAY_ENGINE}"
 SLUICE_B_PORT="${SLUICE_B_PORT:-9322}"
 ADMIN_B_PORT="${ADMIN_B_PORT:-9323}"
@@ -147,6 +151,8 @@ if [ -n "$SLUICE_B" ]; then
 fi
 
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "'$REQUEST'" > "$WORK/post.lua"
+# Paced: each connection pauses PACED_DELAY_MS after every response (gateway-vs-nginx.sh's paced mode).
+[ -n "$PACED_DELAY_MS" ] && printf 'function delay() return %s end\n' "$PACED_DELAY_MS" >> "$WORK/post.lua"
 TARGETS="sluice"
 [ -n "$SLUICE_B" ] && TARGETS="$TARGETS sluice-b"
 [ "$COMPARE_NGINX" = 1 ] && TARGETS="$TARGETS nginx"

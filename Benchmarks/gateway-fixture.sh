@@ -46,10 +46,10 @@ ROUTE='{"weights":{"v1":90,"v2":10}}'
 SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
 
 sluice_config() {  # PORT ADMIN_PORT [ENGINE]: `sluice serve`'s config (the admin token in SLUICE_BENCH_TOKEN;
-    # ENGINE is serve.gatewayEngine, default GATEWAY_ENGINE or nio)
+    # ENGINE is serve.gatewayEngine, default GATEWAY_ENGINE or epoll)
     cat <<CONF
 serve:
-  gatewayEngine: ${3:-${GATEWAY_ENGINE:-nio}}
+  gatewayEngine: ${3:-${GATEWAY_ENGINE:-epoll}}
   listen: $HOST:$1
   admin:
     listen: $HOST:$2

@@ -44,7 +44,7 @@ SLUICE="${SLUICE:-$ROOT/.build-perf/release/sluice}"
 SLUICE_B="${SLUICE_B:-}"
 SLUICE_B_ENV="${SLUICE_B_ENV:-}"
 # serve.gatewayEngine of SLUICE and of SLUICE_B (nio or epoll; B defaults to A's).
-GATEWAY_ENGINE="${GATEWAY_ENGINE:-nio}"
+GATEWAY_ENGINE="${GATEWAY_ENGINE:-epoll}"
 GATEWAY_ENGINE_B="${GATEWAY_ENGINE_B:-$GATEWAY_ENGINE}"
 COMPARE_NGINX="${COMPARE_NGINX:-0}"
 FLOOR="${FLOOR:-}"

@@ -39,7 +39,7 @@
 #                        `http-request return`
 #   SKIP_BUILD=0         1: use the existing release binary
 #   SLUICE=              a sluice binary to measure instead of building one (implies SKIP_BUILD=1)
-#   GATEWAY_ENGINE=nio   serve.gatewayEngine of the measured sluice (epoll: its own loops)
+#   GATEWAY_ENGINE=epoll serve.gatewayEngine of the measured sluice (nio: SwiftNIO, the earlier default)
 #   PERF=0               1: after the measurements, `perf record -g` the sluice process during one
 #                        more unpaced run at the first connection count (perf-report*.txt)
 #   UPSTREAM1_PORT=9101 UPSTREAM2_PORT=9102 NGINX_PORT=9200 SLUICE_PORT=9300 ADMIN_PORT=9301
@@ -241,7 +241,7 @@ TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
 cat > "$WORK/sluice/sluice.yaml" <<EOF
 serve:
-  gatewayEngine: ${GATEWAY_ENGINE:-nio}
+  gatewayEngine: ${GATEWAY_ENGINE:-epoll}
   listen: $HOST:$SLUICE_PORT
   admin:
     listen: $HOST:$ADMIN_PORT

@@ -65,8 +65,8 @@ public enum ConfigSchema {
                 "eventLoops", .integer(minimum: 1, maximum: 256), default: "one per CPU core",
                 "Threads the data plane serves on (its listeners, the connections to model servers, the supervisor), like nginx's `worker_processes`. Fewer than the cores leaves CPU to model servers on the same machine, and cuts the gateway's CPU per request (fewer wakeups between threads) at the cost of its peak throughput (Benchmarks/README.md, hot path slice 8: one loop on 2 cores, 0.87x the CPU per request and 0.92x the requests a second)."),
             FieldSchema(
-                "gatewayEngine", .enumeration(ServeConfig.GatewayEngine.allCases.map(\.rawValue)), default: "`nio`",
-                "What runs the inference listener's HTTP/1 connections and the gateway's connections to model servers: SwiftNIO's channels, or (experimental) Sluice's own epoll loops and plain sockets, which cost a request ~21,000 fewer instructions (Benchmarks/README.md, hot path slice 52). `epoll` needs a TCP `listen`; on a unix socket the gateway stays on `nio`."),
+                "gatewayEngine", .enumeration(ServeConfig.GatewayEngine.allCases.map(\.rawValue)), default: "`epoll`",
+                "What runs the inference listener's HTTP/1 connections and the gateway's connections to model servers: Sluice's own epoll loops and plain sockets, or SwiftNIO's channels (the earlier default, kept as a fallback), which cost a request ~12,000 more instructions and ~1.3x the CPU (Benchmarks/README.md, hot path slice 53). The admin API, the gRPC listener and the supervisor's health checks run on NIO either way."),
             FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
             FieldSchema(
                 "feedback", .object(feedback), default: "a generated token",

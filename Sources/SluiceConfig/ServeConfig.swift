@@ -42,7 +42,7 @@ public struct ServeConfig: Sendable {
     /// connections and the supervisor share them. Nil: one per CPU core.
     public var eventLoops: Int?
     /// What runs the inference listener's HTTP/1 connections (`serve.gatewayEngine`).
-    public var gatewayEngine = GatewayEngine.nio
+    public var gatewayEngine = GatewayEngine.epoll
 
     /// What runs the inference listener's HTTP/1 connections and the gateway's connections to
     /// model servers.

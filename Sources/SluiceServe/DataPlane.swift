@@ -118,9 +118,9 @@ public actor DataPlane {
         )
         let inference: any ClosableListener
         let inferencePort: Int?
-        if !gatewayLoops.isEmpty, case .tcp(let host, let port) = config.listen {
+        if !gatewayLoops.isEmpty {
             let listener = try await EpollListener(
-                host: host, port: port, loops: gatewayLoops, limits: limits.body(Self.maximumRequestBody), responder: gateway)
+                address: config.listen, loops: gatewayLoops, limits: limits.body(Self.maximumRequestBody), responder: gateway)
             (inference, inferencePort) = (listener, listener.port)
         } else {
             let host = try await HTTPServerHost.start(
@@ -159,14 +159,10 @@ public actor DataPlane {
         }
     }
 
-    /// The gateway's own loops when the config asks for them on a TCP listener, as many as the
+    /// The gateway's own loops when the config asks for them (the default), as many as the
     /// data plane's threads; none (NIO's channels serve) otherwise, or when they cannot start.
     private static func gatewayLoops(_ config: ServeConfig, threads: Int, log: Logger) -> [EpollEventLoop] {
         guard config.gatewayEngine == .epoll else { return [] }
-        guard case .tcp = config.listen else {
-            log.warning("serve.gatewayEngine: epoll needs a TCP listen address; the gateway runs on nio")
-            return []
-        }
         do {
             return try (0..<threads).map { try EpollEventLoop(name: "sluice-gateway-\($0)") }
         } catch {

@@ -180,10 +180,10 @@ struct ServeConfigTests: ConfigParsing {
         ])
     }
 
-    @Test("serve.gatewayEngine: nio by default, epoll when asked, anything else an error at the field")
+    @Test("serve.gatewayEngine: epoll by default, nio when asked, anything else an error at the field")
     func gatewayEngine() throws {
-        #expect(try parse("serve: {}\n").gatewayEngine == .nio)
-        #expect(try parse("serve:\n  gatewayEngine: epoll\n").gatewayEngine == .epoll)
+        #expect(try parse("serve: {}\n").gatewayEngine == .epoll)
+        #expect(try parse("serve:\n  gatewayEngine: nio\n").gatewayEngine == .nio)
         let found = problems("serve:\n  gatewayEngine: fast\n")
         #expect(found.count == 1, "\(found)")
         #expect(found.first?.hasPrefix("sluice.yaml:2:18: serve.gatewayEngine:") == true, "\(found)")

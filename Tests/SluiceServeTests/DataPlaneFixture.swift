@@ -103,7 +103,7 @@ final class DataPlaneFixture: @unchecked Sendable {
         config.maxProcesses = maxProcesses
         config.runtimes.merge(runtimes(directory)) { first, _ in first }
         if grpc { config.grpcListen = .tcp(host: "127.0.0.1", port: 0) }
-        // The suites run once on each engine (scripts/test.sh): SLUICE_TEST_GATEWAY_ENGINE=epoll.
+        // The suites run once on each engine (scripts/test.sh): the default epoll, then SLUICE_TEST_GATEWAY_ENGINE=nio.
         if let engine = ProcessInfo.processInfo.environment["SLUICE_TEST_GATEWAY_ENGINE"].flatMap(ServeConfig.GatewayEngine.init(rawValue:)) {
             config.gatewayEngine = engine
         }

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import SluiceConfig
 import Testing
 
 @testable import SluiceServe
@@ -14,7 +15,7 @@ struct EpollServerSocketTests {
     @Test("requests on one kept-alive connection are answered in order, with the caller's address")
     func keptAliveConnection() async throws {
         try await withListener { listener, _ in
-            let port = listener.port
+            let port = try #require(listener.port)
             let answers = try await blocking {
                 let client = try RawClient(port: port)
                 defer { client.close() }
@@ -29,11 +30,45 @@ struct EpollServerSocketTests {
         }
     }
 
+    @Test("a unix-socket listener is created 0600, replaces a killed run's socket file, refuses a regular file, and serves")
+    func unixSocket() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-epoll-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("gateway.sock").path
+        // What a SIGKILL leaves: the socket file of a listener that is gone.
+        let stale = try SocketAddress(unixDomainSocketPath: path)
+        let staleFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let bound = stale.withSockAddr { bind(staleFD, $0, socklen_t($1)) }
+        Glibc.close(staleFD)
+        try #require(bound == 0)
+        try await withListener(address: .unix(path: path)) { listener, _ in
+            #expect(listener.port == nil)
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            #expect(info.st_mode & 0o777 == 0o600)
+            let answer = try await blocking {
+                let client = try RawClient(address: SocketAddress(unixDomainSocketPath: path))
+                defer { client.close() }
+                try client.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nunix")
+                return try client.readAnswer()
+            }
+            #expect(answer.status == 200)
+            #expect(answer.body == "unix from nowhere", "a unix peer has no IP address")
+        }
+        let regular = directory.appendingPathComponent("not-a-socket").path
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: regular))
+        await #expect(throws: EpollListener.ListenPathTaken.self) {
+            try await withListener(address: .unix(path: regular)) { _, _ in }
+        }
+        #expect(try String(contentsOfFile: regular, encoding: .utf8) == "keep me")
+    }
+
     @Test("pipelined requests past the pipeline depth are held back, then all answered in order")
     func pipeliningHeldBackAndResumed() async throws {
         let gate = Gate()
         try await withListener(limits: ServerLimits(pipelineDepth: 2), responder: EchoResponder(gate: gate)) { listener, _ in
-            let port = listener.port
+            let port = try #require(listener.port)
             let (waiting, answers) = try await blocking {
                 let client = try RawClient(port: port)
                 defer { client.close() }
@@ -56,7 +91,7 @@ struct EpollServerSocketTests {
     @Test("a malformed request gets a 400 naming the fault, and the connection closes after it")
     func malformedRequest() async throws {
         try await withListener { listener, _ in
-            let port = listener.port
+            let port = try #require(listener.port)
             let (answer, rest) = try await blocking {
                 let client = try RawClient(port: port)
                 defer { client.close() }
@@ -73,7 +108,7 @@ struct EpollServerSocketTests {
     @Test("past maximumConnections a connection is closed at once; the first one is served")
     func connectionLimit() async throws {
         try await withListener(limits: ServerLimits(maximumConnections: 1)) { listener, _ in
-            let port = listener.port
+            let port = try #require(listener.port)
             let (first, second) = try await blocking {
                 let first = try RawClient(port: port)
                 defer { first.close() }
@@ -91,7 +126,7 @@ struct EpollServerSocketTests {
     @Test("an idle connection is closed after the idle timeout")
     func idleTimeout() async throws {
         try await withListener(limits: ServerLimits(idleTimeout: .milliseconds(200))) { listener, _ in
-            let port = listener.port
+            let port = try #require(listener.port)
             let (rest, elapsed) = try await blocking {
                 let client = try RawClient(port: port)
                 defer { client.close() }
@@ -114,11 +149,18 @@ private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 
 /// Runs `body` with two loops and a listener on a free loopback port, then stops them.
 private func withListener(
+    address: ServeConfig.ListenAddress = .tcp(host: "127.0.0.1", port: 0),
     limits: ServerLimits = ServerLimits(), responder: any HTTPResponder = EchoResponder(gate: nil),
     _ body: (EpollListener, [EpollEventLoop]) async throws -> Void
 ) async throws {
     let loops = try (0..<2).map { try EpollEventLoop(name: "test-\($0)") }
-    let listener = try await EpollListener(host: "127.0.0.1", port: 0, loops: loops, limits: limits, responder: responder)
+    let listener: EpollListener
+    do {
+        listener = try await EpollListener(address: address, loops: loops, limits: limits, responder: responder)
+    } catch {
+        for loop in loops { try? await loop.shutdownGracefully() }
+        throw error
+    }
     do {
         try await body(listener, loops)
     } catch {
@@ -179,11 +221,14 @@ private final class RawClient {
     private let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    convenience init(port: Int) throws {
+        try self.init(address: SocketAddress(ipAddress: "127.0.0.1", port: port))
+    }
+
+    init(address: SocketAddress) throws {
+        fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
         let connected = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
         guard connected == 0 else {
             let error = IOError(errnoCode: errno, reason: "connect")

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SluiceCore
 import Testing
 
 @testable import SluiceServe
@@ -31,7 +32,7 @@ import Testing
             "POST /v2/models/m/infer HTTP/1.1\r\nHost: a\r\nX-Request-ID: caller's\r\naccept: 1\r\nConnection: keep-alive\r\n"
                 + "x-forwarded-for: 10.0.0.1\r\nAccept:  2 \r\nContent-Length: 2\r\nx-request-idx: kept\r\nKeep-Alive: 5\r\nTE: x\r\n"
                 + "X-Client-Request-Id: forged\r\nUpgrade: h2c\r\nProxy-Authorization: p\r\nx-custom:\tcaf\u{e9}\r\n\r\n")
-        var own = OwnFields(capacity: 3)
+        var own = OwnFields()
         own.add("x-request-id", RequestID(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210))
         own.add("x-forwarded-for", "10.0.0.1\r\nx-evil: 1")  // a value with a CR or LF is left out
         own.add("x-client-request-id", "caller's")
@@ -70,6 +71,23 @@ import Testing
                 Self.upstreamHead(head, own: own)
                     == "POST /v2/models/m/infer HTTP/1.1\r\n\(expected)content-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}", "\(total) added")
         }
+    }
+
+    @Test("prepared lines go first, then the request id, then text fields in order; a prepared value with a line break is left out")
+    func preparedLinesFirst() throws {
+        let head = try Self.head("POST /v2/models/m/infer HTTP/1.1\r\nHost: a\r\n\r\n")
+        var own = OwnFields(prepared: PreparedFieldLines(["x-sluice-model": "m", "x-sluice-version": "v1\r\nx-evil: 1", "x-sluice-replica": "r0"]))
+        own.add("x-client-request-id", "caller's")
+        own.add("x-request-id", RequestID(high: 1, low: 2))
+        #expect(own.count == 2, "prepared lines are not counted")
+        let written = "x-sluice-model: m\r\nx-sluice-replica: r0\r\nx-request-id: 00000000000000010000000000000002\r\nx-client-request-id: caller's\r\n"
+        #expect(own.maximumBytes >= written.utf8.count)
+        #expect(
+            Self.upstreamHead(head, own: own)
+                == "POST /v2/models/m/infer HTTP/1.1\r\n\(written)content-length: 2\r\nhost: 127.0.0.1:9\r\n\r\n{}")
+        // The gateway's answers carry their target's lines, made once with it.
+        let target = UpstreamTarget(model: "iris", version: "v2", address: UpstreamAddress(host: "127.0.0.1", port: 9))
+        #expect(target.answerFields.bytes == Array("x-sluice-model: iris\r\nx-sluice-version: v2\r\n".utf8))
     }
 
     @Test("three names looked up in one pass read what three lookups read: any case, the first of repeats, a name given twice, absent names")

@@ -219,7 +219,7 @@ final class Gateway: HTTPResponder {
         // own id travels beside it and can never name (and replace) another caller's.
         let requestID = RequestID.generate()
         // The caller's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
-        var own = OwnFields(capacity: Self.setOnRequests.count)
+        var own = OwnFields()
         own.add("x-request-id", requestID)
         if let clientID { own.add("x-client-request-id", clientID) }
         if let remote = request.remoteAddress {
@@ -266,9 +266,7 @@ final class Gateway: HTTPResponder {
         switch result {
         case .success(let upstream):
             // The model server's fields go out as the bytes it sent (``ForwardedFields``), then the gateway's.
-            var own = OwnFields(capacity: Self.setOnResponses.count)
-            own.add("x-sluice-model", model)
-            own.add("x-sluice-version", target.version)
+            var own = OwnFields(prepared: target.answerFields)
             own.add("x-request-id", requestID)
             if let clientID { own.add("x-client-request-id", clientID) }
             return ServerResponse(

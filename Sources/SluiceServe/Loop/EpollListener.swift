@@ -2,6 +2,7 @@ import CSluiceEpoll
 import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
+import SluiceConfig
 
 /// The inference listener's TCP socket on Sluice's own loops: one socket, watched by every
 /// loop of the group with `EPOLLEXCLUSIVE` (one loop woken per connection, as nginx's workers
@@ -29,24 +30,41 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
     private let admission: ConnectionAdmission
     private let budget: BodyBudget
     private let responder: any HTTPResponder
-    /// The port bound (the one asked for, or the kernel's pick for 0).
-    let port: Int
+    /// The port bound (the one asked for, or the kernel's pick for 0); nil on a unix socket.
+    let port: Int?
+    /// Whether connections are TCP (and so want `TCP_NODELAY`), not a unix socket's.
+    private let isTCP: Bool
     private let closed = NIOLockedValueBox(false)
 
-    /// Binds `host`:`port` and starts accepting on every loop.
-    init(host: String, port: Int, loops: [EpollEventLoop], limits: ServerLimits, responder: any HTTPResponder) async throws {
-        let address = try SocketAddress.makeAddressResolvingHost(host, port: port)
-        let fd = socket(Int32(address.protocol.rawValue), Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
+    /// Binds `address` (a TCP host and port, or a unix socket created 0600, replacing the
+    /// socket file a killed run left) and starts accepting on every loop.
+    init(address: ServeConfig.ListenAddress, loops: [EpollEventLoop], limits: ServerLimits, responder: any HTTPResponder) async throws {
+        let socketAddress: SocketAddress
+        switch address {
+        case .tcp(let host, let port):
+            socketAddress = try SocketAddress.makeAddressResolvingHost(host, port: port)
+        case .unix(let path):
+            try Self.removeStaleSocket(at: path)
+            socketAddress = try SocketAddress(unixDomainSocketPath: path)
+        }
+        let fd = socket(Int32(socketAddress.protocol.rawValue), Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
         var one: Int32 = 1
         _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let bound = address.withSockAddr { pointer, size in bind(fd, pointer, socklen_t(size)) }
+        let bound = socketAddress.withSockAddr { pointer, size in bind(fd, pointer, socklen_t(size)) }
         guard bound == 0, listen(fd, 1024) == 0 else {
-            let error = IOError(errnoCode: errno, reason: "bind \(host):\(port)")
+            let error = IOError(errnoCode: errno, reason: "bind \(address)")
             Glibc.close(fd)
             throw error
         }
-        self.port = Int(sluice_socket_port(fd, 0))
+        if case .unix(let path) = address {
+            chmod(path, 0o600)
+            isTCP = false
+        } else {
+            isTCP = true
+        }
+        let port = sluice_socket_port(fd, 0)
+        self.port = port >= 0 ? Int(port) : nil
         self.fd = fd
         self.loops = loops
         self.limits = limits
@@ -78,8 +96,10 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
                 Glibc.close(connection)
                 continue
             }
-            var one: Int32 = 1
-            _ = setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if isTCP {
+                var one: Int32 = 1
+                _ = setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
             let handler = RequestHandler(responder: responder, limits: limits, budget: budget)
             do {
                 _ = try EpollServerSocket(
@@ -89,6 +109,24 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
                 admission.leave()
             }
         }
+    }
+
+    /// Unlinks the socket file at `path` that a killed run left (nothing there is fine); any
+    /// other kind of file there is an error and stays.
+    private static func removeStaleSocket(at path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            guard errno == ENOENT else { throw IOError(errnoCode: errno, reason: "unix:\(path)") }
+            return
+        }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { throw ListenPathTaken(path: path) }
+        guard unlink(path) == 0 else { throw IOError(errnoCode: errno, reason: "unix:\(path): removing the stale socket file") }
+    }
+
+    /// A unix listener's path names a file that is not a socket (left alone).
+    struct ListenPathTaken: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "unix:\(path) exists and is not a socket; remove it or choose another path" }
     }
 
     /// The peer's IP address as text, as NIO's `SocketAddress.ipAddress` gives it.

@@ -16,6 +16,9 @@ final class UpstreamTarget: Sendable {
     let key: VersionKey
     /// `address` as the connection pools key it, hashed once.
     let pooledAddress: PooledAddress
+    /// The `x-sluice-model` and `x-sluice-version` lines of every answer from this target,
+    /// made once here rather than per answer.
+    let answerFields: PreparedFieldLines
     /// Requests in flight and completed: atomics, as every request changes them twice (a lock
     /// cost ~50 instructions each time). Each is read on its own, so nothing needs the two
     /// changed together.
@@ -29,6 +32,7 @@ final class UpstreamTarget: Sendable {
         self.grpcAddress = grpcAddress
         key = VersionKey(model: model, version: version)
         pooledAddress = PooledAddress(address)
+        answerFields = PreparedFieldLines(["x-sluice-model": model, "x-sluice-version": version])
     }
 
     var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
