@@ -120,7 +120,8 @@ public actor DataPlane {
         let inferencePort: Int?
         if !gatewayLoops.isEmpty {
             let listener = try await EpollListener(
-                address: config.listen, loops: gatewayLoops, limits: limits.body(Self.maximumRequestBody), responder: gateway)
+                address: config.listen, loops: gatewayLoops, limits: limits.body(Self.maximumRequestBody),
+                drainTimeout: .milliseconds(Int64(config.drainTimeout.milliseconds)), responder: gateway)
             (inference, inferencePort) = (listener, listener.port)
         } else {
             let host = try await HTTPServerHost.start(

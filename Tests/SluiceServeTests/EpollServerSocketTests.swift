@@ -123,6 +123,56 @@ struct EpollServerSocketTests {
         }
     }
 
+    @Test("a graceful close stops accepting, closes idle connections at once, and answers a request under way with connection: close before it returns")
+    func gracefulClose() async throws {
+        let gate = Gate()
+        try await withListener(responder: EchoResponder(gate: gate)) { listener, _ in
+            let port = try #require(listener.port)
+            // One connection answered and then idle, kept alive.
+            let idle = try RawClient(port: port)
+            defer { idle.close() }
+            try idle.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nidle")
+            while gate.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            gate.release(1)
+            let first = try await blocking { try idle.readAnswer() }
+            #expect(first.status == 200 && first.head.contains("connection: keep-alive"))
+            // One with its request under way, held by the responder.
+            let busy = try RawClient(port: port)
+            defer { busy.close() }
+            try busy.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nheld")
+            while gate.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+
+            let closing = Task { await listener.close() }
+            let idleRest = try await blocking { try idle.readToEnd() }
+            #expect(idleRest.isEmpty, "the idle connection is closed without another answer")
+            #expect(throws: (any Error).self, "no new connection is accepted") { try RawClient(port: port) }
+            gate.open()
+            let (last, rest) = try await blocking { (try busy.readAnswer(), try busy.readToEnd()) }
+            #expect(last.status == 200)
+            #expect(last.body == "held from 127.0.0.1")
+            #expect(last.head.contains("connection: close"), "\(last.head)")
+            #expect(rest.isEmpty)
+            await closing.value
+        }
+    }
+
+    @Test("a graceful close returns after the drain timeout when a request is still under way")
+    func gracefulCloseTimesOut() async throws {
+        let gate = Gate()
+        try await withListener(drainTimeout: .milliseconds(300), responder: EchoResponder(gate: gate)) { listener, _ in
+            let port = try #require(listener.port)
+            let busy = try RawClient(port: port)
+            defer { busy.close() }
+            try busy.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 4\r\n\r\nheld")
+            while gate.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
+            let started = ContinuousClock.now
+            await listener.close()
+            #expect(ContinuousClock.now - started >= .milliseconds(290))
+            // The loops close what is left when they stop (withListener).
+            gate.open()
+        }
+    }
+
     @Test("an idle connection is closed after the idle timeout")
     func idleTimeout() async throws {
         try await withListener(limits: ServerLimits(idleTimeout: .milliseconds(200))) { listener, _ in
@@ -150,13 +200,13 @@ private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 /// Runs `body` with two loops and a listener on a free loopback port, then stops them.
 private func withListener(
     address: ServeConfig.ListenAddress = .tcp(host: "127.0.0.1", port: 0),
-    limits: ServerLimits = ServerLimits(), responder: any HTTPResponder = EchoResponder(gate: nil),
+    limits: ServerLimits = ServerLimits(), drainTimeout: Duration = .seconds(30), responder: any HTTPResponder = EchoResponder(gate: nil),
     _ body: (EpollListener, [EpollEventLoop]) async throws -> Void
 ) async throws {
     let loops = try (0..<2).map { try EpollEventLoop(name: "test-\($0)") }
     let listener: EpollListener
     do {
-        listener = try await EpollListener(address: address, loops: loops, limits: limits, responder: responder)
+        listener = try await EpollListener(address: address, loops: loops, limits: limits, drainTimeout: drainTimeout, responder: responder)
     } catch {
         for loop in loops { try? await loop.shutdownGracefully() }
         throw error
@@ -187,6 +237,15 @@ private final class Gate: @unchecked Sendable {
         if now { answer() }
     }
 
+    /// Lets the first `count` held answers through; the gate stays closed.
+    func release(_ count: Int) {
+        let released = state.withLockedValue { state -> [() -> Void] in
+            defer { state.held.removeFirst(count) }
+            return Array(state.held.prefix(count))
+        }
+        for answer in released { answer() }
+    }
+
     func open() {
         let held = state.withLockedValue { state -> [() -> Void] in
             state.open = true
@@ -211,7 +270,8 @@ private struct EchoResponder: HTTPResponder {
 }
 
 /// A blocking TCP client on loopback that reads answers framed by content-length.
-private final class RawClient {
+/// Sendable for the blocking threads it is handed to, one at a time, never two at once.
+private final class RawClient: @unchecked Sendable {
     struct Answer: Sendable {
         let status: Int
         let head: String

@@ -212,6 +212,27 @@ import Testing
         return "\(name)|\(valueStart..<valueEnd)|\(bytes.count)"
     }
 
+    @Test("field names are read word-wise as byte by byte: every byte value at every place of a name across two words")
+    func fieldNamesAtEveryPlace() {
+        let name = Array("x-Served-By-0123-Zz".utf8)
+        for place in 0..<name.count {
+            for byte in UInt8.min...UInt8.max {
+                var bytes = name
+                bytes[place] = byte
+                bytes += Array(": v\r\n".utf8)
+                let new = bytes.withUnsafeBytes { raw in
+                    do {
+                        let field = try HTTP1Syntax.fieldLine(raw, at: 0)
+                        return "\(field.name)|\(field.value)|\(field.next)"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+                #expect(new == Self.referenceFieldLine(bytes), "byte \(byte) at \(place)")
+            }
+        }
+    }
+
     @Test("random field lines read the same as byte by byte, errors included")
     func fieldLinesAgreeWithReference() {
         // Token bytes, separators, whitespace, CR, controls, DEL and obs-text.

@@ -194,6 +194,38 @@ struct ServeTests {
         #expect(response.header("x-sluice-version") == "v1")
     }
 
+    @Test("SIGTERM while requests are under way: each gets its model server's answer, then sluice serve stops its children and exits 0")
+    func gracefulStopAnswersRequestsUnderWay() async throws {
+        // Answers take 4.5 s; SIGTERM comes 1 s after the requests are sent, while they wait on
+        // the model server. The gateway's drain (drainTimeout 5 s in the harness) holds the
+        // model servers' stop until they are answered: stopped at once, a model server would
+        // be killed 3 s later (stopTimeout), before its answers (on `gatewayEngine: nio`, which
+        // has no drain, these requests fail).
+        let runtimes = """
+              slower:
+                command: [python3, \(ServeHarness.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
+                env: {SLUICE_FAULT_LATENCY_MS: "4500"}
+            """
+        let serve = try ServeHarness(extraRuntimes: runtimes)
+        try await serve.start()
+        defer { serve.forceStop() }
+        try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "slower", "v2": "slower"]))
+        try await serve.waitReady("fraud", ["v1", "v2"])
+        let pid = try #require(try await serve.version("fraud", "v1")["pid"] as? Int)
+        let server = ForeignProcess(Int32(pid))
+        let calls = (0..<4).map { _ in Task { try await serve.infer("fraud") } }
+        try await Task.sleep(for: .seconds(1))
+        let stopped = Task { await serve.stop(signal: SIGTERM) }
+        for call in calls {
+            let answer = try await call.value
+            #expect(answer.status == 200, "\(answer.text)")
+            #expect(answer.header("x-sluice-version") == "v1")
+            #expect(answer.header("connection")?.lowercased() == "close", "the last answer on its connection says so")
+        }
+        #expect(await stopped.value == 0, "a graceful stop exits 0")
+        if let server { #expect(!server.isRunning, "model server \(server) outlived sluice serve") }
+    }
+
     @Test("a restarted sluice serve restores its routes from disk and stops its children on SIGTERM")
     func restartRestores() async throws {
         let serve = try ServeHarness()

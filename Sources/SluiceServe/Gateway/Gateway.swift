@@ -227,7 +227,7 @@ final class Gateway: HTTPResponder {
         }
         let upstreamRequest = UpstreamRequest(
             method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
-            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: own, body: request.body)
+            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: consume own, body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
         // One object for the whole exchange, which takes the loop, not the request: each
         // reference a kept `ServerRequest` holds would be retained and released once more.
@@ -270,7 +270,7 @@ final class Gateway: HTTPResponder {
             own.add("x-request-id", requestID)
             if let clientID { own.add("x-client-request-id", clientID) }
             return ServerResponse(
-                status: upstream.status, forwarded: ForwardedFields(upstream.fields, dropping: Self.droppedFromAnswers), own: own,
+                status: upstream.status, forwarded: ForwardedFields(upstream.fields, dropping: Self.droppedFromAnswers), own: consume own,
                 body: upstream.body)
         case .failure(let error):
             var headers = HTTPHeaders()

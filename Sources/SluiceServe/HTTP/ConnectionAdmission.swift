@@ -31,6 +31,9 @@ struct ConnectionAdmission: Sendable {
         }
     }
 
+    /// Connections open now.
+    var count: Int { open.withLockedValue { $0 } }
+
     /// Counts a connection ``take()`` admitted as closed.
     func leave() {
         open.withLockedValue { $0 -= 1 }

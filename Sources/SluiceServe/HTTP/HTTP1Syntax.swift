@@ -38,7 +38,7 @@ enum HTTP1Syntax {
         guard start < count else { throw .invalidHeaderName }
         let first = bytes[start]
         if first == space || first == tab { throw .obsoleteLineFolding }
-        var index = start
+        var index = commonNameEnd(bytes, from: start)
         while index < count, isToken(bytes[index]) { index += 1 }
         guard index < count, index > start else { throw .invalidHeaderName }
         let separator = bytes[index]
@@ -57,6 +57,37 @@ enum HTTP1Syntax {
         var valueEnd = stop
         while valueEnd > valueStart, bytes[valueEnd - 1] == space || bytes[valueEnd - 1] == tab { valueEnd -= 1 }
         return (name, valueStart..<valueEnd, stop + 2)
+    }
+
+    /// The index of the first byte at or after `from` that is not a letter, a digit or `-`
+    /// (the bytes of nearly every field name, all of them `tchar`), or where fewer than eight
+    /// bytes are left: the name's other bytes are then read one at a time with ``isToken(_:)``.
+    /// Eight bytes at a time, each byte's high bit cleared first so that no sum below carries
+    /// into the next byte (a byte of 0x80 and over is refused by `ascii`): `b + (0x80 - n)`
+    /// has its high bit set exactly when `b >= n`. A byte at a time cost ~10 instructions
+    /// (Benchmarks/README.md, "Hot path, slice 54").
+    @inline(__always)
+    static func commonNameEnd(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
+        var index = from
+        guard let base = bytes.baseAddress else { return index }
+        let count = bytes.count
+        let high: UInt64 = 0x8080_8080_8080_8080
+        while index &+ 8 <= count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let ascii = ~word & high
+            let low = word & 0x7F7F_7F7F_7F7F_7F7F
+            let folded = low | 0x2020_2020_2020_2020
+            // At least "a" (0x61) and below "{" (0x7B), after folding: A-Z and a-z.
+            let letter = (folded &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(folded &+ 0x0505_0505_0505_0505)
+            // At least "0" (0x30) and below ":" (0x3A).
+            let digit = (low &+ 0x5050_5050_5050_5050) & ~(low &+ 0x4646_4646_4646_4646)
+            // Zero after `^ "-"`: below 1.
+            let dash = ~((low ^ 0x2D2D_2D2D_2D2D_2D2D) &+ 0x7F7F_7F7F_7F7F_7F7F)
+            let common = (letter | digit | dash) & ascii
+            if common != high { return index + (~common & high).trailingZeroBitCount >> 3 }
+            index += 8
+        }
+        return index
     }
 
     /// The index of the first control character (below space, or DEL) at or after `from` in

@@ -79,6 +79,8 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     @exclusivity(unchecked) private var stopped = false
     @exclusivity(unchecked) private var busy = false
     @exclusivity(unchecked) private var closing = false
+    /// The listener is stopping: answer what has begun, the last answer closing, then close.
+    @exclusivity(unchecked) private var draining = false
     @exclusivity(unchecked) private var readDeferred = false
     /// The deadline of the current phase (idle, head, body), one per connection.
     @exclusivity(unchecked) private var deadline: ConnectionDeadline?
@@ -149,6 +151,27 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     func inactive() {
         closing = true
         deadline?.cancel()
+    }
+
+    /// The listener is stopping (a graceful shutdown): the requests this connection has
+    /// begun are answered, the last with `connection: close`, and then it closes; a
+    /// connection with nothing under way closes now.
+    func drain() {
+        guard !closing, !draining else { return }
+        draining = true
+        if !hasBegunWork { close() }
+    }
+
+    /// Whether a request is being read, waits or is being answered.
+    private var hasBegunWork: Bool {
+        busy || !queue.isEmpty || hasBegunReading
+    }
+
+    /// Whether a request's head or body is being read.
+    private var hasBegunReading: Bool {
+        if parser.hasPartialHead { return true }
+        if case .waiting = phase { return false }
+        return true
     }
 
     /// Bytes from the caller.
@@ -326,7 +349,9 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
         giveBack(answering.bodyBytes)
         guard let transport, let eventLoop else { return }
         eventLoop.preconditionInEventLoop()
-        write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive, to: transport)
+        // Draining, the last answer of what had begun closes the connection.
+        let last = draining && queue.isEmpty && !hasBegunReading
+        write(response, for: answering.method, version: answering.version, keepAlive: answering.keepAlive && !last, to: transport)
         busy = false
         next()
     }

@@ -12,6 +12,13 @@ protocol EpollSource: AnyObject {
     func writable()
     /// The loop is shutting down: close the descriptor. Called once, on the loop.
     func loopShutDown()
+    /// The listener `owner` is stopping gracefully (``EpollEventLoop/drainSources(of:)``):
+    /// a connection of its finishes what is under way, then closes. Other sources ignore it.
+    func drain(of owner: ObjectIdentifier)
+}
+
+extension EpollSource {
+    func drain(of owner: ObjectIdentifier) {}
 }
 
 /// An event loop of Sluice's own: one thread, one epoll instance, an eventfd that wakes it for
@@ -210,6 +217,13 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     func watch(_ fd: Int32, readable: Bool = true, writable: Bool) throws {
         assert(inEventLoop)
         try control(EPOLL_CTL_MOD, fd, readable: readable, writable: writable)
+    }
+
+    /// Asks every source watched now to drain for `owner` (``EpollSource/drain(of:)``): the
+    /// caller connections of a listener that stopped accepting. On the loop.
+    func drainSources(of owner: ObjectIdentifier) {
+        // A copy: a source that closes at once deregisters itself from the table.
+        for case let source? in sources { source.drain(of: owner) }
     }
 
     /// Stops watching `fd` (before it is closed). Call on the loop.

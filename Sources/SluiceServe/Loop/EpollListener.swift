@@ -35,10 +35,15 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
     /// Whether connections are TCP (and so want `TCP_NODELAY`), not a unix socket's.
     private let isTCP: Bool
     private let closed = NIOLockedValueBox(false)
+    /// How long ``close()`` lets open connections finish what they have begun.
+    private let drainTimeout: Duration
 
     /// Binds `address` (a TCP host and port, or a unix socket created 0600, replacing the
     /// socket file a killed run left) and starts accepting on every loop.
-    init(address: ServeConfig.ListenAddress, loops: [EpollEventLoop], limits: ServerLimits, responder: any HTTPResponder) async throws {
+    init(
+        address: ServeConfig.ListenAddress, loops: [EpollEventLoop], limits: ServerLimits, drainTimeout: Duration = .seconds(30),
+        responder: any HTTPResponder
+    ) async throws {
         let socketAddress: SocketAddress
         switch address {
         case .tcp(let host, let port):
@@ -68,6 +73,7 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
         self.fd = fd
         self.loops = loops
         self.limits = limits
+        self.drainTimeout = drainTimeout
         admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         budget = BodyBudget(limit: limits.bufferedBodies)
         self.responder = responder
@@ -77,8 +83,11 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
         }
     }
 
-    /// Stops accepting: every loop lets go of the socket, then it is closed. Open connections
-    /// stay until their loops shut down (the supervisor's service, which stops last).
+    /// Stops accepting (every loop lets go of the socket, then it is closed), then drains:
+    /// each open connection answers the requests it has begun, the last with `connection:
+    /// close`, and closes; an idle one closes at once. Returns when none is left open, or
+    /// after `drainTimeout`: what is still open then closes when its loop stops (the
+    /// supervisor's service, which stops last, after the model servers' answers are in).
     func close() async {
         // Once: a second close of the number could close another socket that has it since.
         guard closed.withLockedValue({ closed in defer { closed = true }; return !closed }) else { return }
@@ -86,6 +95,14 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
             try? await loop.submit { loop.deregister(self.fd) }.get()
         }
         Glibc.close(fd)
+        let owner = ObjectIdentifier(self)
+        for loop in loops {
+            try? await loop.submit { loop.drainSources(of: owner) }.get()
+        }
+        let deadline = ContinuousClock.now + drainTimeout
+        while admission.count > 0, ContinuousClock.now < deadline {
+            do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
+        }
     }
 
     private func acceptAll(on loop: EpollEventLoop) {
@@ -103,7 +120,8 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
             let handler = RequestHandler(responder: responder, limits: limits, budget: budget)
             do {
                 _ = try EpollServerSocket(
-                    fd: connection, remoteAddress: Self.peerAddress(connection), handler: handler, on: loop, onClose: { [admission] in admission.leave() })
+                    fd: connection, remoteAddress: Self.peerAddress(connection), handler: handler, on: loop, owner: ObjectIdentifier(self),
+                    onClose: { [admission] in admission.leave() })
             } catch {
                 Glibc.close(connection)
                 admission.leave()

@@ -20,14 +20,20 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
     private var buffers = SocketBuffers()
     /// Called once when the connection closes (the listener's count of open connections).
     private let onClose: () -> Void
+    /// The listener that accepted it (``drain(of:)``).
+    private let owner: ObjectIdentifier?
     let remoteAddress: String?
     private var state = State.open
     /// Reading is held back (``RequestHandler/mayRead()``).
     private var paused = false
 
     /// Takes `fd` (accepted, non-blocking) onto `loop` and attaches `handler` to it.
-    init(fd: Int32, remoteAddress: String?, handler: RequestHandler, on loop: EpollEventLoop, onClose: @escaping () -> Void) throws {
+    init(
+        fd: Int32, remoteAddress: String?, handler: RequestHandler, on loop: EpollEventLoop, owner: ObjectIdentifier? = nil,
+        onClose: @escaping () -> Void
+    ) throws {
         self.loop = loop
+        self.owner = owner
         self.fd = fd
         self.handler = handler
         self.remoteAddress = remoteAddress
@@ -35,6 +41,12 @@ final class EpollServerSocket: EpollSource, ServerTransport, @unchecked Sendable
         try loop.register(fd, self)
         handler.attach(self, eventLoop: loop, allocator: allocator)
         handler.active()
+    }
+
+    /// Its listener stopped: the handler answers what it has begun, then closes.
+    func drain(of owner: ObjectIdentifier) {
+        guard owner == self.owner, case .open = state else { return }
+        handler.drain()
     }
 
     // MARK: - ServerTransport
