@@ -15,8 +15,8 @@ extension Gateway {
     func beginAttempt(
         to target: UpstreamTarget, requestID: RequestID?, body: CheckedJSONObject?, sketchInputs: Set<String>, mirrored: Bool
     ) -> UpstreamAttempt {
-        let versionStatistics = statistics.statistics(target.key)
-        let ring = body == nil || mirrored ? nil : monitoring.ring(target.key)
+        let versionStatistics = target.statisticsMemo.value(at: statistics.generation) { statistics.statistics(target.key) }
+        let ring = body == nil || mirrored ? nil : target.ringMemo.value(at: monitoring.generation) { monitoring.ring(target.key) }
         let ticket = ring == nil ? nil : statistics.admitSample(versionStatistics)
         let sketched = ring.map(monitoring.admit) ?? false
         let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil

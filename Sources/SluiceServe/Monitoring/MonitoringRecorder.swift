@@ -1,3 +1,4 @@
+import Atomics
 import NIOConcurrencyHelpers
 import SluiceCore
 
@@ -25,6 +26,12 @@ public final class MonitoringRecorder: Sendable {
 
     private let wallClock: @Sendable () -> Int64
     private let table = NIOLockedValueBox<[VersionKey: NIOLockedValueBox<MonitoringRing>]>([:])
+    /// Bumped whenever the table drops a version (``TableMemo``).
+    private let dropped = ManagedAtomic(0)
+
+    /// Changes whenever the table drops a version: a ring read at another generation may be
+    /// one the table no longer holds.
+    var generation: Int { dropped.load(ordering: .acquiring) }
 
     /// Creates a recorder.
     /// - Parameters:
@@ -117,7 +124,10 @@ public final class MonitoringRecorder: Sendable {
     /// Drops every version that is not listed (model name to version names).
     public func retain(models: [String: Set<String>]) {
         table.withLockedValue { table in
-            table = table.filter { key, _ in models[key.model]?.contains(key.version) == true }
+            let kept = table.filter { key, _ in models[key.model]?.contains(key.version) == true }
+            guard kept.count < table.count else { return }
+            table = kept
+            dropped.wrappingIncrement(ordering: .releasing)
         }
     }
 

@@ -19,6 +19,9 @@ final class UpstreamTarget: Sendable {
     /// The `x-sluice-model` and `x-sluice-version` lines of every answer from this target,
     /// made once here rather than per answer.
     let answerFields: PreparedFieldLines
+    /// The version's statistics and monitoring ring, as their tables hold them.
+    let statisticsMemo = TableMemo<VersionStatistics>()
+    let ringMemo = TableMemo<NIOLockedValueBox<MonitoringRing>>()
     /// Requests in flight and completed: atomics, as every request changes them twice (a lock
     /// cost ~50 instructions each time). Each is read on its own, so nothing needs the two
     /// changed together.

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
@@ -31,6 +32,12 @@ public final class TrafficStatistics: Sendable {
     private let now: @Sendable () -> UInt64
     private let windowNanoseconds: UInt64
     private let table = NIOLockedValueBox<[VersionKey: TableEntry]>([:])
+    /// Bumped whenever the table drops a version (``TableMemo``).
+    private let dropped = ManagedAtomic(0)
+
+    /// Changes whenever the table drops a version: a version's statistics read at another
+    /// generation may be ones the table no longer holds.
+    var generation: Int { dropped.load(ordering: .acquiring) }
 
     /// Creates empty statistics.
     /// - Parameters:
@@ -104,7 +111,10 @@ public final class TrafficStatistics: Sendable {
 
     /// Drops everything kept for one version, at once.
     public func forget(model: String, version: String) {
-        _ = table.withLockedValue { $0.removeValue(forKey: VersionKey(model: model, version: version)) }
+        table.withLockedValue { table in
+            guard table.removeValue(forKey: VersionKey(model: model, version: version)) != nil else { return }
+            dropped.wrappingIncrement(ordering: .releasing)
+        }
     }
 
     /// Marks every version that is not listed (model name to version names) as removed: its
@@ -171,6 +181,7 @@ public final class TrafficStatistics: Sendable {
         // A scrape reads the table often; it is rebuilt only when something expired.
         guard table.values.contains(where: expired) else { return }
         table = table.filter { !expired($0.value) }
+        dropped.wrappingIncrement(ordering: .releasing)
     }
 
     func statistics(model: String, version: String) -> VersionStatistics {
