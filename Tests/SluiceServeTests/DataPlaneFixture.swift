@@ -83,7 +83,7 @@ final class DataPlaneFixture: @unchecked Sendable {
     /// `runtimes` are defined beside `test` (made from the fixture's directory); `grpc` turns
     /// the gRPC listener on.
     init(
-        ports: ClosedRange<Int>? = nil, drainTimeout: SluiceCore.Duration = .seconds(10), stopTimeout: SluiceCore.Duration = .seconds(3),
+        ports: ClosedRange<Int>, drainTimeout: SluiceCore.Duration = .seconds(10), stopTimeout: SluiceCore.Duration = .seconds(3),
         upstreamTimeout: SluiceCore.Duration = .seconds(120), maxProcesses: Int = ServeConfig.defaultMaxProcesses,
         runtimes: (URL) -> [String: RuntimeDefinition] = { _ in [:] }, grpc: Bool = false
     ) async throws {
@@ -98,7 +98,7 @@ final class DataPlaneFixture: @unchecked Sendable {
             workingDirectory: directory.path)
         var config = ServeConfig(
             listen: .tcp(host: "127.0.0.1", port: 0), adminListen: .tcp(host: "127.0.0.1", port: 0), stateDirectory: directory.appendingPathComponent("state").path,
-            artifactRoot: directory.path, ports: ports ?? Self.portBlock(), drainTimeout: drainTimeout, stopTimeout: stopTimeout,
+            artifactRoot: directory.path, ports: ports, drainTimeout: drainTimeout, stopTimeout: stopTimeout,
             upstreamTimeout: upstreamTimeout, runtimes: ["test": runtime])
         config.maxProcesses = maxProcesses
         config.runtimes.merge(runtimes(directory)) { first, _ in first }
@@ -134,8 +134,12 @@ final class DataPlaneFixture: @unchecked Sendable {
         runtimes: (URL) -> [String: RuntimeDefinition] = { _ in [:] }, grpc: Bool = false,
         _ body: (DataPlaneFixture) async throws -> Void
     ) async throws {
+        // A block of ports no other fixture holds while this one runs (released after its
+        // model servers have stopped).
+        let block = ports == nil ? await PortBlocks.lease() : nil
+        defer { if let block { PortBlocks.release(block) } }
         let fixture = try await DataPlaneFixture(
-            ports: ports, drainTimeout: drainTimeout, stopTimeout: stopTimeout, upstreamTimeout: upstreamTimeout, maxProcesses: maxProcesses,
+            ports: ports ?? PortBlocks.range(block ?? 0), drainTimeout: drainTimeout, stopTimeout: stopTimeout, upstreamTimeout: upstreamTimeout, maxProcesses: maxProcesses,
             runtimes: runtimes, grpc: grpc)
         do {
             try await body(fixture)
@@ -294,18 +298,43 @@ final class DataPlaneFixture: @unchecked Sendable {
         guard let text = listener.split(separator: ":").last, let port = Int(text) else { throw FixtureError.noPort(listener) }
         return port
     }
+}
 
-    /// Fifty ports for model servers, in a range of their own per fixture so that parallel
-    /// tests do not hand out the same ones, below the kernel's ephemeral ports (32768 and
-    /// up), which an outgoing connection could take between the check and the bind.
-    private static func portBlock() -> ClosedRange<Int> {
-        let block = nextBlock.withLockedValue { block -> Int in
-            defer { block = (block + 1) % 20 }
-            return block
+/// Blocks of fifty ports for the fixtures' model servers, each held by one fixture at a time,
+/// below the kernel's ephemeral ports (32768 and up), which an outgoing connection could
+/// take between the check and the bind. Handed out in turn, they were reused while an
+/// earlier holder ran when more than twenty fixtures ran at once: a slow MLServer then
+/// found its gRPC port taken and served REST only, and its calls were retried elsewhere.
+enum PortBlocks {
+    static let count = 20
+    private static let state = NIOLockedValueBox<(held: Set<Int>, next: Int)>(([], 0))
+
+    /// A block no fixture holds, waiting until one is released; the least recently handed out first.
+    static func lease() async -> Int {
+        while true {
+            let block = state.withLockedValue { state -> Int? in
+                for step in 0..<count {
+                    let candidate = (state.next + step) % count
+                    if !state.held.contains(candidate) {
+                        state.held.insert(candidate)
+                        state.next = (candidate + 1) % count
+                        return candidate
+                    }
+                }
+                return nil
+            }
+            if let block { return block }
+            try? await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    static func release(_ block: Int) {
+        _ = state.withLockedValue { $0.held.remove(block) }
+    }
+
+    /// The ports of `block`, apart for each of four test processes by their pid.
+    static func range(_ block: Int) -> ClosedRange<Int> {
         let low = 16000 + 50 * block + 1000 * Int(getpid() % 4)
         return low...(low + 49)
     }
-
-    private static let nextBlock = NIOLockedValueBox(0)
 }
