@@ -193,7 +193,7 @@ final class Gateway: HTTPResponder {
         sample: Bool,
         receiver: any ResponseReceiver
     ) {
-        guard let routes = routes.current.models[model] else {
+        guard let routes = routes.current.routes(of: model) else {
             return receiver.receive(.error(.notFound, "model '\(model)' is not served here"))
         }
         // An inference body is checked here and read later only if this request is sampled
@@ -247,7 +247,7 @@ final class Gateway: HTTPResponder {
 
     /// The model's routes as the table holds them now; nil when the model has left it.
     func currentRoutes(_ model: String) -> ModelRoutes? {
-        routes.current.models[model]
+        routes.current.routes(of: model)
     }
 
     /// The HTTP status of a request no replica can take.

@@ -142,10 +142,19 @@ final class ModelRoutes: Sendable {
 final class RoutingTable: Sendable {
     let revision: String?
     let models: [String: ModelRoutes]
+    /// `models` searched as a short list when there are few (``routes(of:)``).
+    private let lookup: SmallLookup<String, ModelRoutes>
 
     init(revision: String?, models: [String: ModelRoutes]) {
         self.revision = revision
         self.models = models
+        lookup = SmallLookup(models)
+    }
+
+    /// The routes of `model`, as `models[model]`: compared with a few names rather than
+    /// hashed (~300 instructions of each request; Benchmarks/README.md, "Hot path, slice 54").
+    func routes(of model: String) -> ModelRoutes? {
+        lookup[model]
     }
 
     static let empty = RoutingTable(revision: nil, models: [:])
