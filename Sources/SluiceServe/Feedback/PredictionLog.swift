@@ -21,11 +21,11 @@ package final class PredictionLog: Sendable {
     }
 
     package let capacity: Int
-    private let storage: NIOLockedValueBox<PredictionTable>
+    private let storage: SpinningLockedBox<PredictionTable>
 
     package init(capacity: Int) {
         self.capacity = max(0, capacity)
-        storage = NIOLockedValueBox(PredictionTable(capacity: self.capacity))
+        storage = SpinningLockedBox(PredictionTable(capacity: self.capacity))
     }
 
     /// Remembers a prediction; a repeated request id never replaces the earlier one (ids

@@ -11,7 +11,7 @@ struct UpstreamAttempt {
     /// The version's counters, looked up once per attempt rather than once per use.
     let statistics: VersionStatistics
     /// The version's monitoring ring: for an inference request clients see, not a mirrored copy.
-    let ring: NIOLockedValueBox<MonitoringRing>?
+    let ring: SpinningLockedBox<MonitoringRing>?
     /// The sample reservoir's slot, when this request was sampled.
     let ticket: SampleTicket?
     /// Whether this request feeds the monitoring sketches.

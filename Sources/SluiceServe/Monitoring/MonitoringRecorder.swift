@@ -25,7 +25,7 @@ public final class MonitoringRecorder: Sendable {
     public let sketchedPerSecond: Int
 
     private let wallClock: @Sendable () -> Int64
-    private let table = NIOLockedValueBox<[VersionKey: NIOLockedValueBox<MonitoringRing>]>([:])
+    private let table = NIOLockedValueBox<[VersionKey: SpinningLockedBox<MonitoringRing>]>([:])
     /// Bumped whenever the table drops a version (``TableMemo``).
     private let dropped = ManagedAtomic(0)
 
@@ -58,7 +58,7 @@ public final class MonitoringRecorder: Sendable {
     }
 
     /// ``admit(model:version:)`` for a version's ring looked up once (``ring(model:version:)``).
-    func admit(_ ring: NIOLockedValueBox<MonitoringRing>) -> Bool {
+    func admit(_ ring: SpinningLockedBox<MonitoringRing>) -> Bool {
         let now = wallClock()
         let limit = sketchedPerSecond * bucketSeconds
         return ring.withLockedValue { $0.admit(now: now, limit: limit) }
@@ -84,7 +84,7 @@ public final class MonitoringRecorder: Sendable {
     /// ``record(model:version:status:latencyMicros:inputs:outputs:predictions:)`` into a
     /// version's ring looked up once.
     func record(
-        _ ring: NIOLockedValueBox<MonitoringRing>, status: Int, latencyMicros: UInt64?,
+        _ ring: SpinningLockedBox<MonitoringRing>, status: Int, latencyMicros: UInt64?,
         inputs: [(name: String, values: [FeatureValue])],
         outputs: [(name: String, values: [FeatureValue])],
         predictions: Int
@@ -134,14 +134,14 @@ public final class MonitoringRecorder: Sendable {
     /// The version's ring, made on first use. A caller holding it past a spec change records
     /// into a ring that may have been dropped (``retain(models:)``): a late answer of a removed
     /// version then counts nowhere instead of bringing its ring back.
-    func ring(model: String, version: String) -> NIOLockedValueBox<MonitoringRing> {
+    func ring(model: String, version: String) -> SpinningLockedBox<MonitoringRing> {
         ring(VersionKey(model: model, version: version))
     }
 
     /// The version's ring, made on first use.
-    func ring(_ key: VersionKey) -> NIOLockedValueBox<MonitoringRing> {
+    func ring(_ key: VersionKey) -> SpinningLockedBox<MonitoringRing> {
         if let found = table.withLockedValue({ $0[key] }) { return found }
-        let created = NIOLockedValueBox(MonitoringRing(model: key.model, version: key.version, bucketSeconds: bucketSeconds, retained: retainedBuckets))
+        let created = SpinningLockedBox(MonitoringRing(model: key.model, version: key.version, bucketSeconds: bucketSeconds, retained: retainedBuckets))
         return table.withLockedValue { table in
             if let found = table[key] { return found }
             table[key] = created

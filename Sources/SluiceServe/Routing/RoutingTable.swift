@@ -21,7 +21,7 @@ final class UpstreamTarget: Sendable {
     let answerFields: PreparedFieldLines
     /// The version's statistics and monitoring ring, as their tables hold them.
     let statisticsMemo = TableMemo<VersionStatistics>()
-    let ringMemo = TableMemo<NIOLockedValueBox<MonitoringRing>>()
+    let ringMemo = TableMemo<SpinningLockedBox<MonitoringRing>>()
     /// Requests in flight and completed: atomics, as every request changes them twice (a lock
     /// cost ~50 instructions each time). Each is read on its own, so nothing needs the two
     /// changed together.

@@ -12,7 +12,7 @@ final class TableMemo<Value: Sendable>: Sendable {
         let value: Value
     }
 
-    private let kept = NIOLockedValueBox<Kept?>(nil)
+    private let kept = SpinningLockedBox<Kept?>(nil)
 
     init() {}
 

@@ -9,7 +9,7 @@ import SluiceCore
 final class VersionStatistics: Sendable {
     let model: String
     let version: String
-    let traffic: NIOLockedValueBox<TrafficCounters>
+    let traffic: SpinningLockedBox<TrafficCounters>
     let samples: NIOLockedValueBox<SampleReservoir>
     /// As a mirror target: its copies, shed copies and (for a paired mirror) pairs.
     let shadow: NIOLockedValueBox<ShadowWindows>
@@ -21,7 +21,7 @@ final class VersionStatistics: Sendable {
     init(model: String, version: String, windowSeconds: Int, windowCount: Int, reservoirSize: Int) {
         self.model = model
         self.version = version
-        traffic = NIOLockedValueBox(TrafficCounters(windowCount: windowCount))
+        traffic = SpinningLockedBox(TrafficCounters(windowCount: windowCount))
         samples = NIOLockedValueBox(SampleReservoir(capacity: reservoirSize, seed: UInt64.random(in: .min ... .max)))
         shadow = NIOLockedValueBox(ShadowWindows(windowSeconds: windowSeconds, windowCount: windowCount))
     }
