@@ -109,6 +109,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
             ],
             // Runtime exclusivity checks stay on: turning them off measured about -2.7% CPU per
             // gateway request, inside the round-to-round spread (Benchmarks/README.md, hot path

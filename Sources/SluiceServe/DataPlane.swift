@@ -125,7 +125,8 @@ public actor DataPlane {
             (inference, inferencePort) = (listener, listener.port)
         } else {
             let host = try await HTTPServerHost.start(
-                address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody), responder: gateway)
+                address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody),
+                drainTimeout: .milliseconds(Int64(config.drainTimeout.milliseconds)), responder: gateway)
             (inference, inferencePort) = (host, host.port)
         }
         let adminLimits = limits.body(AdminAPI.maximumBody)

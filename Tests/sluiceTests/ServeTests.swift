@@ -194,19 +194,20 @@ struct ServeTests {
         #expect(response.header("x-sluice-version") == "v1")
     }
 
-    @Test("SIGTERM while requests are under way: each gets its model server's answer, then sluice serve stops its children and exits 0")
-    func gracefulStopAnswersRequestsUnderWay() async throws {
+    @Test(
+        "SIGTERM while requests are under way: each gets its model server's answer, then sluice serve stops its children and exits 0",
+        arguments: ["epoll", "nio"])
+    func gracefulStopAnswersRequestsUnderWay(engine: String) async throws {
         // Answers take 4.5 s; SIGTERM comes 1 s after the requests are sent, while they wait on
         // the model server. The gateway's drain (drainTimeout 5 s in the harness) holds the
         // model servers' stop until they are answered: stopped at once, a model server would
-        // be killed 3 s later (stopTimeout), before its answers (on `gatewayEngine: nio`, which
-        // has no drain, these requests fail).
+        // be killed 3 s later (stopTimeout), before its answers. On both gateway engines.
         let runtimes = """
               slower:
                 command: [python3, \(ServeHarness.server), --model-file, "{artifact}", --port, "{port}", --name, "{model}", --version, "{version}"]
                 env: {SLUICE_FAULT_LATENCY_MS: "4500"}
             """
-        let serve = try ServeHarness(extraRuntimes: runtimes)
+        let serve = try ServeHarness(extraConfig: "  gatewayEngine: \(engine)", extraRuntimes: runtimes)
         try await serve.start()
         defer { serve.forceStop() }
         try await serve.apply(ServeHarness.fraudSpec(weights: ["v1": 100, "v2": 0], runtimes: ["v1": "slower", "v2": "slower"]))

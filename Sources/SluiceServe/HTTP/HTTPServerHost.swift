@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import SluiceConfig
@@ -114,9 +115,15 @@ extension HTTPResponder {
 package final class HTTPServerHost: Sendable {
     /// The bound channel.
     package let channel: any Channel
+    /// Tells every open connection to drain when the listener closes (``close()``).
+    private let quiescing: ServerQuiescingHelper
+    /// How long ``close()`` lets open connections finish what they have begun.
+    private let drainTimeout: TimeAmount
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: TimeAmount) {
         self.channel = channel
+        self.quiescing = quiescing
+        self.drainTimeout = drainTimeout
     }
 
     /// Binds and starts serving.
@@ -124,11 +131,19 @@ package final class HTTPServerHost: Sendable {
         address: ServeConfig.ListenAddress,
         group: any EventLoopGroup,
         limits: ServerLimits,
+        drainTimeout: TimeAmount = .seconds(30),
         responder: any HTTPResponder
     ) async throws -> HTTPServerHost {
         let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         let budget = BodyBudget(limit: limits.bufferedBodies)
+        let quiescing = ServerQuiescingHelper(group: group)
         let bootstrap = ServerBootstrap.inferenceListener(group: group)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.markCloseOnExec()
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
@@ -144,7 +159,7 @@ package final class HTTPServerHost: Sendable {
             channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
             chmod(path, 0o600)
         }
-        return HTTPServerHost(channel: channel)
+        return HTTPServerHost(channel: channel, quiescing: quiescing, drainTimeout: drainTimeout)
     }
 
     /// Adds the request handler (which parses the raw bytes itself) to a new connection's
@@ -163,9 +178,20 @@ package final class HTTPServerHost: Sendable {
     /// The bound TCP port (useful when the config asked for port 0).
     package var port: Int? { channel.localAddress?.port }
 
-    /// Stops accepting connections.
+    /// Stops accepting, then drains as ``EpollListener/close()`` does: each open connection
+    /// answers the requests it has begun (the last with `connection: close`) and closes, an
+    /// idle one at once; returns when all are closed, or after `drainTimeout` (the rest close
+    /// when the event loops stop).
     package func close() async {
-        try? await channel.close()
+        let drained = channel.eventLoop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: drained)
+        let timeout = drainTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await drained.futureResult.get() }
+            group.addTask { try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds)) }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }
 

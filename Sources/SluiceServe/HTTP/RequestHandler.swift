@@ -1,4 +1,5 @@
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 
 /// Reads requests from the connection's raw bytes with ``HTTP1RequestParser``, answers them
@@ -111,6 +112,12 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     func channelActive(context: ChannelHandlerContext) {
         active()
         context.fireChannelActive()
+    }
+
+    /// The listener is closing gracefully (NIOExtras' quiescing helper): drain.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        drain()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -6,7 +6,8 @@ import Darwin
 
 /// A value behind a lock that spins briefly before it sleeps (glibc's adaptive mutex), for
 /// the short critical sections every proxied request takes on both gateway loops: a
-/// version's counters and monitoring ring, the prediction log, a target's table memos. With
+/// version's counters, sample reservoir and monitoring ring, the prediction log, a target's
+/// table memos. With
 /// NIO's lock (a plain mutex), a loop that found one held went to sleep in the kernel and
 /// was woken again (a futex wait, a wake and two context switches), ~0.04 times a request
 /// at full load (Benchmarks/README.md, "Hot path, slice 54"); the holder is out within

@@ -10,7 +10,7 @@ final class VersionStatistics: Sendable {
     let model: String
     let version: String
     let traffic: SpinningLockedBox<TrafficCounters>
-    let samples: NIOLockedValueBox<SampleReservoir>
+    let samples: SpinningLockedBox<SampleReservoir>
     /// As a mirror target: its copies, shed copies and (for a paired mirror) pairs.
     let shadow: NIOLockedValueBox<ShadowWindows>
     /// Mirrored copies sent to it and not yet answered, against `serve.maxMirroredInFlight`.
@@ -22,7 +22,7 @@ final class VersionStatistics: Sendable {
         self.model = model
         self.version = version
         traffic = SpinningLockedBox(TrafficCounters(windowCount: windowCount))
-        samples = NIOLockedValueBox(SampleReservoir(capacity: reservoirSize, seed: UInt64.random(in: .min ... .max)))
+        samples = SpinningLockedBox(SampleReservoir(capacity: reservoirSize, seed: UInt64.random(in: .min ... .max)))
         shadow = NIOLockedValueBox(ShadowWindows(windowSeconds: windowSeconds, windowCount: windowCount))
     }
 }
