@@ -118,15 +118,17 @@ public actor DataPlane {
         )
         let inference: any ClosableListener
         let inferencePort: Int?
+        // How long the requests under way may finish when the listener closes.
+        let drainTimeout = Swift.Duration.milliseconds(config.drainTimeout.milliseconds)
         if !gatewayLoops.isEmpty {
             let listener = try await EpollListener(
                 address: config.listen, loops: gatewayLoops, limits: limits.body(Self.maximumRequestBody),
-                drainTimeout: .milliseconds(Int64(config.drainTimeout.milliseconds)), responder: gateway)
+                drainTimeout: drainTimeout, responder: gateway)
             (inference, inferencePort) = (listener, listener.port)
         } else {
             let host = try await HTTPServerHost.start(
                 address: config.listen, group: group, limits: limits.body(Self.maximumRequestBody),
-                drainTimeout: .milliseconds(Int64(config.drainTimeout.milliseconds)), responder: gateway)
+                drainTimeout: drainTimeout, responder: gateway)
             (inference, inferencePort) = (host, host.port)
         }
         let adminLimits = limits.body(AdminAPI.maximumBody)

@@ -118,9 +118,9 @@ package final class HTTPServerHost: Sendable {
     /// Tells every open connection to drain when the listener closes (``close()``).
     private let quiescing: ServerQuiescingHelper
     /// How long ``close()`` lets open connections finish what they have begun.
-    private let drainTimeout: TimeAmount
+    private let drainTimeout: Swift.Duration
 
-    private init(channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: TimeAmount) {
+    private init(channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: Swift.Duration) {
         self.channel = channel
         self.quiescing = quiescing
         self.drainTimeout = drainTimeout
@@ -131,19 +131,13 @@ package final class HTTPServerHost: Sendable {
         address: ServeConfig.ListenAddress,
         group: any EventLoopGroup,
         limits: ServerLimits,
-        drainTimeout: TimeAmount = .seconds(30),
+        drainTimeout: Swift.Duration = .seconds(30),
         responder: any HTTPResponder
     ) async throws -> HTTPServerHost {
         let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         let budget = BodyBudget(limit: limits.bufferedBodies)
         let quiescing = ServerQuiescingHelper(group: group)
-        let bootstrap = ServerBootstrap.inferenceListener(group: group)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.markCloseOnExec()
-                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
-                }
-            }
+        let bootstrap = ServerBootstrap.inferenceListener(group: group, quiescing: quiescing)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
@@ -188,7 +182,7 @@ package final class HTTPServerHost: Sendable {
         let timeout = drainTimeout
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await drained.futureResult.get() }
-            group.addTask { try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds)) }
+            group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }
@@ -197,13 +191,17 @@ package final class HTTPServerHost: Sendable {
 
 extension ServerBootstrap {
     /// A listening socket as both inference listeners (HTTP and gRPC) want it: a deep backlog,
-    /// reusable addresses, close-on-exec (so no model server inherits it), no Nagle delay.
-    static func inferenceListener(group: any EventLoopGroup) -> ServerBootstrap {
+    /// reusable addresses, close-on-exec (so no model server inherits it), no Nagle delay;
+    /// with `quiescing`, its connections are told to drain when the listener closes.
+    static func inferenceListener(group: any EventLoopGroup, quiescing: ServerQuiescingHelper? = nil) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.markCloseOnExec() }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.markCloseOnExec()
+                    if let quiescing { try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel)) }
+                }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
     }
