@@ -9,7 +9,8 @@
 # upstream server blocks answering a fixed V2 response, and `sluice serve --quiet` in front of
 # them with the 90/10 spec of gateway-vs-nginx.sh. Each run is `wrk -t2 -c$CONNECTIONS
 # -d$DURATION` inside `perf stat -e task-clock -p <sluice>` (sluice does nothing outside wrk's
-# run, so the count is the run's), divided by the requests wrk completed. (Where the CPU has
+# run, so the count is the run's), divided by the requests wrk completed; user_us and kernel_us
+# split it, from the process's user and system ticks in /proc/PID/stat over the same run. (Where the CPU has
 # hardware counters, `perf stat -e instructions` would count instructions instead; the
 # Firecracker VM this was written on has none, and valgrind 3.19 crashes on the Swift 6.3
 # binary, so CPU time it is.) Prints one line per run and the medians. PERF_RECORD=1 then profiles one more run with
@@ -33,7 +34,8 @@
 # The monitoring features can be varied: SKETCH_INPUTS='"input-0"' names the sketched inputs
 # in the spec (default none), SKETCHED_PER_SECOND (serve.monitoring.sketchedPerSecond,
 # default 200), PREDICTIONS (serve.monitoring.predictions, default 100000; 0: off),
-# SHADOW=1 mirrors every request to v2 with shadow pairing (route weights v1 100 / v2 0).
+# SHADOW=1 mirrors every request to v2 with shadow pairing (route weights v1 100 / v2 0); the
+# nginx proxy (COMPARE_NGINX=1) then mirrors every request to v2 too, with its `mirror`.
 #
 # Environment (defaults): SLUICE (the release binary of .build-perf), RUNS=3, DURATION=5,
 # CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, PACED_DELAY_MS (unset), COMPARE_NGINX=0, UPSTREAM1_PORT=9111
@@ -174,6 +176,15 @@ pids_of() {
         *) echo "$SLUICE_PID" ;;
     esac
 }
+# The user and system ticks (/proc/PID/stat fields 14 and 15, all threads) of the comma-separated PIDs, summed.
+user_system_ticks() {
+    local user=0 system=0 pid fields
+    for pid in ${1//,/ }; do
+        fields="$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12, $13}')"
+        user=$((user + ${fields% *})); system=$((system + ${fields#* }))
+    done
+    echo "$user $system"
+}
 EVENTS="task-clock"
 if [ "$SYSCALLS" = 1 ]; then
     EVENTS="$EVENTS,context-switches,raw_syscalls:sys_enter"
@@ -191,11 +202,13 @@ for run in $(seq 1 "$RUNS"); do
         perf stat -x, -e "$EVENTS" -p "$(pids_of "$target")" -o "$WORK/stat-$run-$target.txt" -- sleep $((DURATION + 1)) &
         perf_pid=$!
         sleep 0.3
+        ticks_before="$(user_system_ticks "$(pids_of "$target")")"
         wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$(url_of "$target")" > "$WORK/wrk-$run-$target.txt" 2>&1
+        ticks_after="$(user_system_ticks "$(pids_of "$target")")"
         wait "$perf_pid"
-        python3 - "$WORK/wrk-$run-$target.txt" "$WORK/stat-$run-$target.txt" "$run" "$target" >> "$WORK/raw.tsv" <<'PY'
+        python3 - "$WORK/wrk-$run-$target.txt" "$WORK/stat-$run-$target.txt" "$run" "$target" "$ticks_before" "$ticks_after" "$(getconf CLK_TCK)" >> "$WORK/raw.tsv" <<'PY'
 import re, sys
-wrk, stat, run, target = sys.argv[1:]
+wrk, stat, run, target, before, after, hertz = sys.argv[1:]
 text = open(wrk).read()
 requests = int(re.search(r"(\d+) requests in", text).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
@@ -211,6 +224,9 @@ for line in open(stat):
 msec = counts.pop("task-clock")
 per = max(requests, 1)
 events = " ".join(f"{k}={v / per:.2f}" for k, v in counts.items() if v > 0)
+# The split of the CPU between user space and the kernel, from /proc's tick counts (1/CLK_TCK s).
+(user0, system0), (user1, system1) = (map(int, t.split()) for t in (before, after))
+events += f" user_us={(user1 - user0) * 1e6 / int(hertz) / per:.2f} kernel_us={(system1 - system0) * 1e6 / int(hertz) / per:.2f}"
 print(f"{run}\t{target}\t{requests}\t{rps:.0f}\t{msec * 1000 / per:.1f}\t{errors}\t{events}")
 PY
         tail -n 1 "$WORK/raw.tsv" >&2

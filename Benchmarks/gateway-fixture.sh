@@ -33,6 +33,18 @@ CONF
 }
 
 proxy_block() {  # PORT: nginx as the gateway on PORT, 90/10 over the two upstreams
+    # (SHADOW=1: everything to v1, each request also mirrored to v2 with nginx's `mirror`,
+    # whose answers are dropped: the copy Sluice's shadow step sends, without the pairing)
+    if [ "$SHADOW" = 1 ]; then
+        printf '%s' "    upstream bench { server $HOST:$UPSTREAM1_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 300s; }
+    upstream shadow { server $HOST:$UPSTREAM2_PORT; keepalive 64; keepalive_requests 1000000; keepalive_timeout 300s; }
+    server {
+        listen $HOST:$1 backlog=4096;
+        location /v2/ { mirror /shadow; proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+        location = /shadow { internal; proxy_pass http://shadow\$request_uri; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+    }"
+        return
+    fi
     printf '%s' "    upstream bench { server $HOST:$UPSTREAM1_PORT weight=9; server $HOST:$UPSTREAM2_PORT weight=1;
                      keepalive 64; keepalive_requests 1000000; keepalive_timeout 300s; }
     server {

@@ -139,7 +139,8 @@ public actor DataPlane {
             let responder = GRPCGateway(
                 routes: routes, client: GRPCUpstreamClient(), statistics: statistics, config: config,
                 onConnectFailure: { target in Task { await supervisor.suspect(target) } })
-            grpc = try await GRPCServerHost.start(address: address, group: group, limits: limits.body(Self.maximumRequestBody), responder: responder)
+            grpc = try await GRPCServerHost.start(
+                address: address, group: group, limits: limits.body(Self.maximumRequestBody), drainTimeout: drainTimeout, responder: responder)
         }
         var listeners = Listeners(
             inference: describe(config.listen, port: inferencePort),
@@ -147,12 +148,14 @@ public actor DataPlane {
         )
         if let grpc, let address = config.grpcListen { listeners.grpc = describe(address, port: grpc.port) }
         log.info("inference on \(listeners.inference)\(listeners.grpc.map { ", gRPC on \($0)" } ?? ""), admin on \(listeners.admin)")
-        var services: [any Service] = [
+        // The group stops its services in reverse: both inference listeners drain (together),
+        // then the admin API closes, then the supervisor stops the model servers.
+        let services: [any Service] = [
             SupervisorService(supervisor: supervisor, eventLoops: group, gatewayLoops: gatewayLoops),
             HTTPServerService(server: admin, name: "admin API"),
-            HTTPServerService(server: inference, name: "inference gateway"),
+            grpc.map { HTTPServerService(server: ClosableListeners([inference, $0]), name: "inference gateway (HTTP and gRPC)") }
+                ?? HTTPServerService(server: inference, name: "inference gateway"),
         ]
-        if let grpc { services.append(HTTPServerService(server: grpc, name: "gRPC inference gateway")) }
         return Started(listeners: listeners, services: services)
     }
 

@@ -58,14 +58,21 @@ struct GRPCDeadlineTests {
     /// `ModelInfer` for `model` through the gateway with `grpc-timeout: timeout`; curl gives up
     /// after `maxTime` seconds (default 60, half the gateway's `upstreamTimeout`).
     static func call(_ fixture: DataPlaneFixture, model: String, timeout: String?, maxTime: Int = 60) async throws -> Answer {
-        let port = try #require(fixture.grpcPort)
+        try await call(port: try #require(fixture.grpcPort), directory: fixture.directory, model: model, timeout: timeout, maxTime: maxTime)
+    }
+
+    /// ``call(_:model:timeout:maxTime:)`` to the gRPC listener on `port`, the request's body
+    /// written under `directory`, the answer's messages to `messages` when given. (curl 7.88
+    /// prints no trailers after a message; it exits 0 only once the stream ended cleanly, with
+    /// the trailers' END_STREAM, else 92.)
+    static func call(port: Int, directory: URL, model: String, timeout: String?, maxTime: Int = 60, messages: URL? = nil) async throws -> Answer {
         // ModelInferRequest{model_name: model}, length-prefixed.
         var message = Data([0x0A, UInt8(model.utf8.count)]) + Data(model.utf8)
         message = Data([0, 0, 0, 0, UInt8(message.count)]) + message
-        let body = fixture.directory.appendingPathComponent("call-\(UUID().uuidString.prefix(8)).bin")
+        let body = directory.appendingPathComponent("call-\(UUID().uuidString.prefix(8)).bin")
         try message.write(to: body)
         var arguments = [
-            "curl", "-sS", "--http2-prior-knowledge", "--max-time", String(maxTime), "-o", "/dev/null", "-D", "-",
+            "curl", "-sS", "--http2-prior-knowledge", "--max-time", String(maxTime), "-o", messages?.path ?? "/dev/null", "-D", "-",
             "-H", "content-type: application/grpc", "-H", "te: trailers", "--data-binary", "@\(body.path)",
         ]
         if let timeout { arguments += ["-H", "grpc-timeout: \(timeout)"] }

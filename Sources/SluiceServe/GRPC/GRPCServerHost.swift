@@ -1,4 +1,5 @@
 import NIOCore
+import NIOExtras
 import NIOHTTP2
 import NIOPosix
 import SluiceConfig
@@ -9,11 +10,24 @@ import SluiceConfig
 /// 16 KiB header list per connection (advertised in SETTINGS and enforced by swift-nio-http2,
 /// as are its flood and "glitch" limits), a body limit per call, the request bytes all calls
 /// hold together (``ServerLimits/bufferedBodies``), and an idle timeout.
+///
+/// At shutdown it drains (``close()``) as gRPC servers do (RFC 9113 §6.8): each connection is
+/// sent a GOAWAY allowing every stream, a PING, and on its answer a GOAWAY naming the last
+/// stream it took (swift-nio-http2's `NIOHTTP2ServerConnectionManagementHandler`); the calls
+/// under way are answered, a call the client opened later is refused unprocessed (gRPC
+/// clients retry those on a new connection), and the connection closes when its last call
+/// is answered, or at the drain timeout.
 final class GRPCServerHost: Sendable {
     let channel: any Channel
+    /// Tells every open connection to drain when the listener closes (``close()``).
+    private let quiescing: ServerQuiescingHelper
+    /// How long ``close()`` lets open connections finish the calls they have begun.
+    private let drainTimeout: Swift.Duration
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, quiescing: ServerQuiescingHelper, drainTimeout: Swift.Duration) {
         self.channel = channel
+        self.quiescing = quiescing
+        self.drainTimeout = drainTimeout
     }
 
     /// Streams one connection may have open at once.
@@ -22,7 +36,8 @@ final class GRPCServerHost: Sendable {
     static let maximumHeaderListSize = 16 * 1024
 
     static func start(
-        address: ServeConfig.ListenAddress, group: any EventLoopGroup, limits: ServerLimits, responder: any GRPCResponder
+        address: ServeConfig.ListenAddress, group: any EventLoopGroup, limits: ServerLimits,
+        drainTimeout: Swift.Duration = .seconds(30), responder: any GRPCResponder
     ) async throws -> GRPCServerHost {
         let admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
         let budget = BodyBudget(limit: limits.bufferedBodies)
@@ -34,16 +49,24 @@ final class GRPCServerHost: Sendable {
         let connection = settings
         let maximumBody = limits.maximumBody
         let idleTimeout = limits.idleTimeout
-        let bootstrap = ServerBootstrap.inferenceListener(group: group)
+        // The drain's GOAWAYs, and its bound: a connection still open `drainTimeout` after its
+        // last GOAWAY is closed (no idle, age or keep-alive rules: GRPCIdleHandler has those it needs).
+        let management = NIOHTTP2ServerConnectionManagementHandler.Configuration(
+            maxIdleTime: nil, maxAge: nil, maxGraceTime: TimeAmount(drainTimeout), keepalive: nil)
+        let quiescing = ServerQuiescingHelper(group: group)
+        let bootstrap = ServerBootstrap.inferenceListener(group: group, quiescing: quiescing)
             .childChannelInitializer { channel in
                 admission.admit(channel) {
+                    let manager = NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: management)
                     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                        mode: .server, connectionConfiguration: connection, streamConfiguration: .init()
+                        mode: .server, connectionConfiguration: connection, streamConfiguration: .init(),
+                        streamDelegate: manager.http2StreamDelegate
                     ) { stream in
                         stream.eventLoop.makeCompletedFuture {
                             try stream.pipeline.syncOperations.addHandler(GRPCServerStreamHandler(responder: responder, maximumBody: maximumBody, budget: budget))
                         }
                     }
+                    try channel.pipeline.syncOperations.addHandler(manager)
                     try channel.pipeline.syncOperations.addHandler(GRPCIdleHandler(timeout: idleTimeout), position: .first)
                     // A connection-level protocol error (not HTTP/2, a malformed frame, a flood)
                     // reaches the end of the pipeline: the connection is closed.
@@ -52,15 +75,16 @@ final class GRPCServerHost: Sendable {
             }
         guard case .tcp(let host, let port) = address else { throw GRPCListenerError.notTCP }
         let channel = try await bootstrap.bind(host: host, port: port).get()
-        return GRPCServerHost(channel: channel)
+        return GRPCServerHost(channel: channel, quiescing: quiescing, drainTimeout: drainTimeout)
     }
 
     /// The bound TCP port (useful when the config asked for port 0).
     var port: Int? { channel.localAddress?.port }
 
-    /// Stops accepting connections.
+    /// Stops accepting, then drains each open connection (the GOAWAYs above); returns when all
+    /// are closed, or after `drainTimeout`.
     func close() async {
-        try? await channel.close()
+        await quiescing.drain(on: channel.eventLoop, within: drainTimeout)
     }
 }
 

@@ -97,6 +97,10 @@ package struct HTTP1RequestParser {
                     return .body(bytes)
                 case .end?:
                     state = .head(scanned: 0, lineStart: 0, lines: 0)
+                    // A request read to its end lets go of the read's storage, so that the
+                    // socket's next read lands in it again instead of in fresh storage (an
+                    // allocation and a free per request: Benchmarks/README.md, slice 55).
+                    if buffer.readableBytes == 0 { buffer = ByteBuffer() }
                     return .end
                 case nil:
                     state = .body(decoder)

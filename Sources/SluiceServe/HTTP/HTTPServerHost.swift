@@ -177,15 +177,7 @@ package final class HTTPServerHost: Sendable {
     /// idle one at once; returns when all are closed, or after `drainTimeout` (the rest close
     /// when the event loops stop).
     package func close() async {
-        let drained = channel.eventLoop.makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: drained)
-        let timeout = drainTimeout
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await drained.futureResult.get() }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
-            group.cancelAll()
-        }
+        await quiescing.drain(on: channel.eventLoop, within: drainTimeout)
     }
 }
 
