@@ -60,6 +60,9 @@ SLUICE_B_ENV="${SLUICE_B_ENV:-}"
 # serve.gatewayEngine of SLUICE and of SLUICE_B (nio or epoll; B defaults to A's).
 GATEWAY_ENGINE="${GATEWAY_ENGINE:-epoll}"
 GATEWAY_ENGINE_B="${GATEWAY_ENGINE_B:-$GATEWAY_ENGINE}"
+# serve.eventLoops of SLUICE and of SLUICE_B (empty: one per core; B defaults to A's).
+EVENT_LOOPS="${EVENT_LOOPS:-}"
+EVENT_LOOPS_B="${EVENT_LOOPS_B:-$EVENT_LOOPS}"
 SLUICE_B_PORT="${SLUICE_B_PORT:-9322}"
 ADMIN_B_PORT="${ADMIN_B_PORT:-9323}"
 SKETCH_INPUTS="${SKETCH_INPUTS:-}"
@@ -126,11 +129,11 @@ fi
 
 TOKEN="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export SLUICE_BENCH_TOKEN="$TOKEN"
-start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENGINE ENV...: starts `sluice serve` (with ENV added) and sets the spec; sets STARTED_PID
-    local dir="$1" binary="$2" port="$3" admin="$4" engine="$5"
-    shift 5
+start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENGINE LOOPS ENV...: starts `sluice serve` (with ENV added) and sets the spec; sets STARTED_PID
+    local dir="$1" binary="$2" port="$3" admin="$4" engine="$5" loops="$6"
+    shift 6
     mkdir -p "$dir"
-    sluice_config "$port" "$admin" "$engine" > "$dir/sluice.yaml"
+    sluice_config "$port" "$admin" "$engine" "$loops" > "$dir/sluice.yaml"
     (cd "$dir" && exec env "$@" "$binary" serve --config sluice.yaml --quiet > stdout.log 2> stderr.log) &
     STARTED_PID=$!; PIDS+=("$STARTED_PID")
     wait_ready "$STARTED_PID" "$dir" 'sluice serve: inference on'
@@ -143,12 +146,12 @@ start_sluice() {  # DIR BINARY PORT ADMIN_PORT ENGINE ENV...: starts `sluice ser
     done
     die "sluice ($dir) does not answer 200"
 }
-start_sluice "$WORK/sluice" "$SLUICE" "$SLUICE_PORT" "$ADMIN_PORT" "$GATEWAY_ENGINE"
+start_sluice "$WORK/sluice" "$SLUICE" "$SLUICE_PORT" "$ADMIN_PORT" "$GATEWAY_ENGINE" "$EVENT_LOOPS"
 SLUICE_PID=$STARTED_PID
 URL="http://$HOST:$SLUICE_PORT/v2/models/bench/infer"
 if [ -n "$SLUICE_B" ]; then
     # shellcheck disable=SC2086 # SLUICE_B_ENV is a list of NAME=VALUE words
-    start_sluice "$WORK/sluice-b" "$SLUICE_B" "$SLUICE_B_PORT" "$ADMIN_B_PORT" "$GATEWAY_ENGINE_B" $SLUICE_B_ENV
+    start_sluice "$WORK/sluice-b" "$SLUICE_B" "$SLUICE_B_PORT" "$ADMIN_B_PORT" "$GATEWAY_ENGINE_B" "$EVENT_LOOPS_B" $SLUICE_B_ENV
     SLUICE_B_PID=$STARTED_PID
 fi
 

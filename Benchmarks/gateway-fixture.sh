@@ -57,12 +57,13 @@ ROUTE='{"weights":{"v1":90,"v2":10}}'
 [ "$SHADOW" = 1 ] && ROUTE='{"weights":{"v1":100,"v2":0},"mirror":{"version":"v2","percent":100,"pairing":{"tolerances":[0]}}}'
 SPEC="{\"revision\":\"bench\",\"models\":[{\"name\":\"bench\",\"sketchInputs\":[$SKETCH_INPUTS],\"versions\":[{\"name\":\"v1\",\"endpoint\":\"http://$HOST:$UPSTREAM1_PORT\"},{\"name\":\"v2\",\"endpoint\":\"http://$HOST:$UPSTREAM2_PORT\"}],\"route\":$ROUTE}]}"
 
-sluice_config() {  # PORT ADMIN_PORT [ENGINE]: `sluice serve`'s config (the admin token in SLUICE_BENCH_TOKEN;
-    # ENGINE is serve.gatewayEngine, default GATEWAY_ENGINE or epoll)
+sluice_config() {  # PORT ADMIN_PORT [ENGINE] [LOOPS]: `sluice serve`'s config (the admin token in SLUICE_BENCH_TOKEN;
+    # ENGINE is serve.gatewayEngine, default GATEWAY_ENGINE or epoll; LOOPS is serve.eventLoops, default one per core)
     cat <<CONF
 serve:
   gatewayEngine: ${3:-${GATEWAY_ENGINE:-epoll}}
-  listen: $HOST:$1
+${4:+  eventLoops: $4
+}  listen: $HOST:$1
   admin:
     listen: $HOST:$2
     tokenEnv: SLUICE_BENCH_TOKEN

@@ -52,7 +52,7 @@ public enum ConfigSchema {
                 "A request header naming the version to use (an HTTP header name; matched case-insensitively)."),
             FieldSchema(
                 "drainTimeout", .string(.duration), default: "`30s`",
-                "How long a removed version may finish in-flight requests before SIGTERM; also how long the gateway lets the requests under way finish when `sluice serve` stops (docs/serve.md, Supervision)."),
+                "How long a removed version may finish in-flight requests before SIGTERM; also how long the gateway lets the requests and gRPC calls under way finish when `sluice serve` stops (docs/serve.md, Supervision)."),
             FieldSchema("stopTimeout", .string(.duration), default: "`10s`", "Between SIGTERM and SIGKILL."),
             FieldSchema("upstreamTimeout", .string(.duration), default: "`60s`", "One request to a model server (then 504)."),
             FieldSchema(
