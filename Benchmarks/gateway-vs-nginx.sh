@@ -24,7 +24,8 @@
 # other work keeps the shared machine busy. The table reports medians over the rounds of req/s,
 # p50 and p99 (wrk's latency distribution), the CPU time the gateway process used per request,
 # the other load seen during the runs, sluice/nginx throughput and the latency each gateway adds
-# over direct.
+# over direct, and the sluice/nginx ratios of each round (nginx and sluice run back to back in a
+# round, so their spread shows how much the neighbours' load moved the medians).
 #
 # Environment (defaults):
 #   DURATION=15          seconds per wrk run
@@ -518,12 +519,19 @@ for (c, t), v in med.items():
     runs_text = ", ".join(f"{x:,.0f}" for x in v["rps_all"])
     print(f"| {label[t]} | {cname(c)} | {v['rps']:,.0f} | {ms(v['p50'])} | {ms(v['p99'])} | {add50} | {add99} | {cpu_text} | {v['errors']} | {v['other']:.0f}% | {runs_text} |")
 print()
-print("| connections | sluice / nginx req/s | sluice / nginx CPU per request | nginx added p99 | sluice added p99 |")
-print("| ---: | ---: | ---: | ---: | ---: |")
+# Each round runs nginx and sluice back to back, so a round's own ratio is free of the
+# neighbours' load that moves both between rounds: their spread says how far to trust the medians.
+def round_ratios(c, key):
+    by_run = {(r["target"], r["run"]): float(r[key]) for r in rows if r["connections"] == c}
+    ratios = [by_run["sluice", run] / by_run["nginx", run] for (t, run) in by_run if t == "nginx" and ("sluice", run) in by_run and by_run["nginx", run] > 0]
+    return ", ".join(f"{x:.2f}x" for x in ratios)
+print("| connections | sluice / nginx req/s | sluice / nginx CPU per request | nginx added p99 | sluice added p99 | req/s ratio of each round | CPU ratio of each round |")
+print("| ---: | ---: | ---: | ---: | ---: | --- | --- |")
 for c in dict.fromkeys(k[0] for k in med):
     n, s, d = med.get((c, "nginx")), med.get((c, "sluice")), med.get((c, "direct"))
     if not (n and s and d): continue
-    print(f"| {cname(c)} | {s['rps'] / n['rps']:.2f}x | {s['cpu'] / n['cpu']:.2f}x | {n['p99'] - d['p99']:+.3f} ms | {s['p99'] - d['p99']:+.3f} ms |")
+    print(f"| {cname(c)} | {s['rps'] / n['rps']:.2f}x | {s['cpu'] / n['cpu']:.2f}x | {n['p99'] - d['p99']:+.3f} ms | {s['p99'] - d['p99']:+.3f} ms "
+          f"| {round_ratios(c, 'rps')} | {round_ratios(c, 'cpu_us_per_req')} |")
 print()
 print("Sanity checks (2,000 sequential keep-alive requests per target, counted by the upstream's X-Served-By header):\n")
 for line in open(sanity):
