@@ -95,6 +95,20 @@ import Testing
         }
     }
 
+    @Test("a connection's targets: the same path again, a path of the same length one byte apart, absolute-form between, each read as sent")
+    func repeatedTargets() {
+        let targets = [
+            "/v2/models/fraud/infer", "/v2/models/fraud/infer", "/v2/models/fraue/infer", "/v2/models/fraud/infer",
+            "http://h/v2/models/fraud/infer", "/v2/models/fraud/infer?a=1", "/v2/models/fraud/infer", "/", "/",
+        ]
+        let outcome = Self.parse(targets.map { "GET \($0) HTTP/1.1\r\nHost: h\r\n\r\n" }.joined())
+        #expect(outcome.error == nil)
+        #expect(outcome.requests.map { $0.split(separator: " ")[1] } == [
+            "/v2/models/fraud/infer", "/v2/models/fraud/infer", "/v2/models/fraue/infer", "/v2/models/fraud/infer",
+            "/v2/models/fraud/infer", "/v2/models/fraud/infer?a=1", "/v2/models/fraud/infer", "/", "/",
+        ])
+    }
+
     @Test("a GET as wrk sends it, a POST with a body as curl and Python requests send it")
     func ordinaryRequests() {
         let outcome = Self.parseEverySplit(

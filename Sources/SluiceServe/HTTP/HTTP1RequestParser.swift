@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 
@@ -45,6 +46,9 @@ package struct HTTP1RequestParser {
     /// holds that head (an allocation and a free per request otherwise: Benchmarks/README.md,
     /// "Hot path, slice 49").
     private var keptFields: [HTTP1FieldLines.Field] = []
+    /// The last origin-form target, handed out again while the next is the same bytes
+    /// (``sameTarget(_:_:last:)``).
+    private var lastTarget = ""
 
     /// - Parameters:
     ///   - maximumHeadBytes: request line, headers and their line ends (also the trailers' bound).
@@ -138,7 +142,7 @@ package struct HTTP1RequestParser {
         var fields: [HTTP1FieldLines.Field] = []
         swap(&fields, &keptFields)
         let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1, fields: &fields)
+            try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1, fields: &fields, lastTarget: &lastTarget)
         }
         // The fields' ranges count from the head's first byte: the head's slice keeps them
         // (a slice of the read, as the body's are: no copy).
@@ -165,7 +169,8 @@ package struct HTTP1RequestParser {
     /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
     /// are known to end in CRLF; everything else is checked here.
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, fields: inout [HTTP1FieldLines.Field]
+        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, fields: inout [HTTP1FieldLines.Field],
+        lastTarget: inout String
     ) throws(HTTP1ParseError) -> HeadParts {
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
@@ -190,7 +195,7 @@ package struct HTTP1RequestParser {
         guard bytes[index + 5] == UInt8(ascii: "1") else { throw .unsupportedVersion }
         let version = HTTPVersion(major: 1, minor: Int(bytes[index + 7] &- 48))
         index += 10
-        let uri = try requestURI(bytes, target, method: method)
+        let uri = try requestURI(bytes, target, method: method, last: &lastTarget)
 
         var framing = HTTP1FramingFields()
         var hosts = 0
@@ -218,9 +223,15 @@ package struct HTTP1RequestParser {
 
     /// The request target as the responders see it: origin-form as is, absolute-form reduced
     /// to its path and query (RFC 9112 §3.2.2: a server must accept it), `*` for OPTIONS only.
-    private static func requestURI(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>, method: HTTPMethod) throws(HTTP1ParseError) -> String {
+    private static func requestURI(
+        _ bytes: UnsafeRawBufferPointer, _ target: Range<Int>, method: HTTPMethod, last: inout String
+    ) throws(HTTP1ParseError) -> String {
         let first = bytes[target.lowerBound]
-        if first == UInt8(ascii: "/") { return string(bytes, target) }
+        if first == UInt8(ascii: "/") {
+            if sameTarget(bytes, target, last: last) { return last }
+            last = string(bytes, target)
+            return last
+        }
         if first == UInt8(ascii: "*"), target.count == 1, method == .OPTIONS { return "*" }
         let schemeEnd: Int
         if target.count > 7, HTTP1Syntax.equalsIgnoringCase(bytes, target.lowerBound..<(target.lowerBound + 7), "http://") {
@@ -268,5 +279,18 @@ package struct HTTP1RequestParser {
     @inline(__always)
     private static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// Whether `bytes[target]` spells `last`. A kept-alive client asks for the same path
+    /// request after request, and a target of more than 15 bytes (`/v2/models/fraud/infer`)
+    /// is a heap allocation and a free each time a `String` is made of it; one `memcmp`
+    /// instead saved ~150 instructions a request (Benchmarks/README.md, "Hot path, slice 55";
+    /// a generic `elementsEqual` cost more than the allocation). Target bytes
+    /// are visible ASCII (the request line's check), so equal bytes are an equal string.
+    @inline(__always)
+    private static func sameTarget(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>, last: String) -> Bool {
+        guard last.utf8.count == target.count, let start = bytes.baseAddress else { return false }
+        var last = last
+        return last.withUTF8 { utf8 in utf8.baseAddress.map { memcmp($0, start + target.lowerBound, target.count) == 0 } ?? false }
     }
 }
