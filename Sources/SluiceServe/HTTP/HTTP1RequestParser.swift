@@ -180,7 +180,7 @@ package struct HTTP1RequestParser {
         var index = start
         while isTokenByte(bytes, index) { index += 1 }
         guard index > start, bytes[index] == HTTP1Syntax.space else { throw .invalidMethod }
-        let method = knownMethod(bytes, start..<index) ?? HTTPMethod(rawValue: string(bytes, start..<index))
+        let method = knownMethod(bytes, start..<index) ?? HTTPMethod(rawValue: HTTP1Syntax.string(bytes, start..<index))
         index += 1
         let targetStart = index
         while bytes[index] > 32, bytes[index] < 127 { index += 1 }
@@ -229,7 +229,7 @@ package struct HTTP1RequestParser {
         let first = bytes[target.lowerBound]
         if first == UInt8(ascii: "/") {
             if sameTarget(bytes, target, last: last) { return last }
-            last = string(bytes, target)
+            last = HTTP1Syntax.string(bytes, target)
             return last
         }
         if first == UInt8(ascii: "*"), target.count == 1, method == .OPTIONS { return "*" }
@@ -247,7 +247,7 @@ package struct HTTP1RequestParser {
         }
         guard pathStart > schemeEnd else { throw .invalidTarget }
         if pathStart == target.upperBound { return "/" }
-        let rest = string(bytes, pathStart..<target.upperBound)
+        let rest = HTTP1Syntax.string(bytes, pathStart..<target.upperBound)
         return bytes[pathStart] == UInt8(ascii: "?") ? "/" + rest : rest
     }
 
@@ -274,11 +274,6 @@ package struct HTTP1RequestParser {
     @inline(__always)
     private static func isTokenByte(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> Bool {
         HTTP1Syntax.isToken(bytes[index])
-    }
-
-    @inline(__always)
-    private static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
-        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
     }
 
     /// Whether `bytes[target]` spells `last`. A kept-alive client asks for the same path

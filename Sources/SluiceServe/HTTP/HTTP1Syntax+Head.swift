@@ -79,6 +79,8 @@ extension HTTP1Syntax {
         }
     }
 
+    /// `bytes[range]` as a `String` (invalid UTF-8 replaced): field values, a request's
+    /// method and target.
     @inline(__always)
     static func string(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
