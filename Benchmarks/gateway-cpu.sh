@@ -10,7 +10,11 @@
 # them with the 90/10 spec of gateway-vs-nginx.sh. Each run is `wrk -t2 -c$CONNECTIONS
 # -d$DURATION` inside `perf stat -e task-clock -p <sluice>` (sluice does nothing outside wrk's
 # run, so the count is the run's), divided by the requests wrk completed; user_us and kernel_us
-# split it, from the process's user and system ticks in /proc/PID/stat over the same run. (Where the CPU has
+# split it, from the process's user and system ticks in /proc/PID/stat over the same run;
+# upstream_us is the upstream nginx workers' CPU per request, machine_us the whole machine's busy
+# time per request (/proc/stat: wrk, upstreams, target, interrupts), segments the TCP segments
+# sent per request (/proc/net/snmp): a gateway that makes the others work harder, or sends more
+# packets, costs throughput its own CPU does not show. (Where the CPU has
 # hardware counters, `perf stat -e instructions` would count instructions instead; the
 # Firecracker VM this was written on has none, and valgrind 3.19 crashes on the Swift 6.3
 # binary, so CPU time it is.) Prints one line per run and the medians. PERF_RECORD=1 then profiles one more run with
@@ -105,7 +109,7 @@ source "$ROOT/Benchmarks/gateway-fixture.sh"
 D="$WORK/upstreams"
 nginx_conf "$D" "worker_processes auto;" "$(server_block "$UPSTREAM1_PORT" v1; server_block "$UPSTREAM2_PORT" v2)" > "$D/nginx.conf"
 nginx -p "$D" -c "$D/nginx.conf" -e "$D/logs/error.log" -g 'daemon off;' &
-PIDS+=("$!")
+UPSTREAM_PID=$!; PIDS+=("$UPSTREAM_PID")
 if [ "$COMPARE_NGINX" = 1 ]; then
     P="$WORK/proxy"
     nginx_conf "$P" "worker_processes auto;" "$(proxy_block "$NGINX_PORT")" > "$P/nginx.conf"
@@ -188,6 +192,14 @@ user_system_ticks() {
     done
     echo "$user $system"
 }
+# The whole machine's busy ticks (/proc/stat's cpu line: all but idle and iowait).
+machine_ticks() {
+    awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+# The machine's TCP segments sent so far (/proc/net/snmp's OutSegs): every hop is loopback.
+tcp_segments() {
+    awk '/^Tcp:/ { if (seen) { print $column } else { for (i = 1; i <= NF; i++) if ($i == "OutSegs") column = i; seen = 1 } }' /proc/net/snmp
+}
 EVENTS="task-clock"
 if [ "$SYSCALLS" = 1 ]; then
     EVENTS="$EVENTS,context-switches,raw_syscalls:sys_enter"
@@ -205,9 +217,10 @@ for run in $(seq 1 "$RUNS"); do
         perf stat -x, -e "$EVENTS" -p "$(pids_of "$target")" -o "$WORK/stat-$run-$target.txt" -- sleep $((DURATION + 1)) &
         perf_pid=$!
         sleep 0.3
-        ticks_before="$(user_system_ticks "$(pids_of "$target")")"
+        upstreams="$(pgrep -d, -P "$UPSTREAM_PID")"
+        ticks_before="$(user_system_ticks "$(pids_of "$target")") $(user_system_ticks "$upstreams") $(machine_ticks) $(tcp_segments)"
         wrk -t2 -c"$CONNECTIONS" -d"$DURATION"s -s "$WORK/post.lua" "$(url_of "$target")" > "$WORK/wrk-$run-$target.txt" 2>&1
-        ticks_after="$(user_system_ticks "$(pids_of "$target")")"
+        ticks_after="$(user_system_ticks "$(pids_of "$target")") $(user_system_ticks "$upstreams") $(machine_ticks) $(tcp_segments)"
         wait "$perf_pid"
         python3 - "$WORK/wrk-$run-$target.txt" "$WORK/stat-$run-$target.txt" "$run" "$target" "$ticks_before" "$ticks_after" "$(getconf CLK_TCK)" >> "$WORK/raw.tsv" <<'PY'
 import re, sys
@@ -228,8 +241,13 @@ msec = counts.pop("task-clock")
 per = max(requests, 1)
 events = " ".join(f"{k}={v / per:.2f}" for k, v in counts.items() if v > 0)
 # The split of the CPU between user space and the kernel, from /proc's tick counts (1/CLK_TCK s).
-(user0, system0), (user1, system1) = (map(int, t.split()) for t in (before, after))
-events += f" user_us={(user1 - user0) * 1e6 / int(hertz) / per:.2f} kernel_us={(system1 - system0) * 1e6 / int(hertz) / per:.2f}"
+(user0, system0, upuser0, upsystem0, machine0, segments0), (user1, system1, upuser1, upsystem1, machine1, segments1) = (map(int, t.split()) for t in (before, after))
+micros = lambda ticks: ticks * 1e6 / int(hertz) / per
+events += f" user_us={micros(user1 - user0):.2f} kernel_us={micros(system1 - system0):.2f}"
+# The rest of the machine's work for each request: the upstream nginx's workers, and all the
+# machine's busy time (wrk, the upstreams, the target, interrupts): a gateway that makes the
+# others work harder costs throughput its own CPU does not show.
+events += f" upstream_us={micros(upuser1 - upuser0 + upsystem1 - upsystem0):.2f} machine_us={micros(machine1 - machine0):.2f} segments={(segments1 - segments0) / per:.2f}"
 print(f"{run}\t{target}\t{requests}\t{rps:.0f}\t{msec * 1000 / per:.1f}\t{errors}\t{events}")
 PY
         tail -n 1 "$WORK/raw.tsv" >&2

@@ -27,12 +27,22 @@ struct GatewayServerPathTests {
         for index in 0..<min(expected.count, PathSegments.capacity) {
             #expect(segments.string(index) == expected[index], "segment \(index) of \(path)", sourceLocation: sourceLocation)
             #expect(query.string(index) == expected[index], "segment \(index) of \(path) with a query", sourceLocation: sourceLocation)
-            #expect(segments.segment(index, is: "v2") == (expected[index] == "v2"), sourceLocation: sourceLocation)
-            #expect(segments.segment(index, is: "models") == (expected[index] == "models"), sourceLocation: sourceLocation)
+            // Every length a literal is compared at in a word (1 to 8 bytes), one past it, and
+            // neighbours that share a prefix or differ in the last byte.
+            for literal in Self.literals {
+                #expect(
+                    segments.segment(index, is: literal) == (expected[index] == literal.description),
+                    "segment \(index) of \(path) against \(literal)", sourceLocation: sourceLocation)
+            }
         }
         #expect(!segments.segment(PathSegments.capacity, is: "v2"), sourceLocation: sourceLocation)
         #expect(!segments.segment(expected.count, is: "v2"), sourceLocation: sourceLocation)
     }
+
+    private static let literals: [StaticString] = [
+        "v", "v2", "v3", "v2x", "a", "ab", "abc", "abcd", "bench", "model", "models", "modelx", "health", "metrics", "infer",
+        "inferx", "versions", "versiona", "feedback", "feedbacks", "bench-model-v1",
+    ]
 
     @Test("path segments agree with split(separator: \"/\") on the gateway's routes, empty segments and long paths")
     func pathSegmentsAgreeWithSplit() {
@@ -41,6 +51,7 @@ struct GatewayServerPathTests {
             "/v2/models/bench/infer", "/v2/models/bench/versions/v1/infer", "/v2/models/bench/versions/v1/infer/x",
             "/v2/models/bench/versions/v1/infer/x/y/z", "/v2/models//bench///infer", "/v2/models/bench/versions",
             "/a/b/c/d/e/f/g/h/i/j", "/v2/models/%2F/infer", "/v2/models/a~b!c$d&e'f(g)h*i+j,k;l=m:n@o/infer",
+            "/v", "/v/a", "a/ab/abc/abcd", "/v2/models/bench-model-v1/versions/versiona/feedbacks", "/metrics?x",
         ] {
             expectSameSegments(path)
         }

@@ -141,9 +141,16 @@ public enum InferenceTensors {
         var kept: [FeatureValue] = []
         var count = 0
 
+        /// The most values reserved before the walk: a hostile shape (`[1, 1000000000]` over a
+        /// few values) must not reserve what its data does not hold.
+        static let reservedAtMost = 64
+
         init(keep: Int, bytes: Bool) {
             self.keep = keep
             self.bytes = bytes
+            // Room for the usual few values at once: grown one append at a time, the first
+            // value cost ~350 instructions of every remembered answer (reserved, ~290).
+            kept.reserveCapacity(min(keep, Self.reservedAtMost))
         }
 
         /// Visits `value`; false when it holds anything but lists and scalars.

@@ -24,34 +24,69 @@ struct PathSegments {
     /// read and written through its bytes: a `SIMD16` lane chosen at run time went through
     /// memory anyway, at several times the cost (Benchmarks/README.md, "Hot path, slice 47").
     private var bounds: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+    /// The first eight bytes of kept segment n (fewer for a shorter one, zeros after them),
+    /// read little-endian as word n: a segment is compared with a literal of up to eight bytes
+    /// (every one the gateway routes on) in a word, without the target's bytes. Read through
+    /// the `String` with `memcmp`, the gateway's seven comparisons a request cost ~470
+    /// instructions (Benchmarks/README.md, "Hot path, slice 56").
+    private var prefixes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
 
     init(target: String) {
         self.target = target
         var bounds: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        var prefixes: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
         var count = 0
         target.withContiguousUTF8 { bytes in
             withUnsafeMutableBytes(of: &bounds) { words in
-                let slash = UInt8(ascii: "/")
-                let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
-                var index = 0
-                while index < end {
-                    if bytes[index] == slash {
-                        index += 1
-                        continue
+                withUnsafeMutableBytes(of: &prefixes) { heads in
+                    let slash = UInt8(ascii: "/")
+                    let end = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+                    var index = 0
+                    while index < end {
+                        if bytes[index] == slash {
+                            index += 1
+                            continue
+                        }
+                        var stop = index + 1
+                        while stop < end, bytes[stop] != slash { stop += 1 }
+                        if count < Self.capacity {
+                            let word = UInt64(truncatingIfNeeded: index) | UInt64(truncatingIfNeeded: stop) << 32
+                            words.storeBytes(of: word, toByteOffset: 8 * count, as: UInt64.self)
+                            heads.storeBytes(of: Self.prefix(bytes, index..<stop), toByteOffset: 8 * count, as: UInt64.self)
+                        }
+                        count += 1
+                        index = stop
                     }
-                    var stop = index + 1
-                    while stop < end, bytes[stop] != slash { stop += 1 }
-                    if count < Self.capacity {
-                        let word = UInt64(truncatingIfNeeded: index) | UInt64(truncatingIfNeeded: stop) << 32
-                        words.storeBytes(of: word, toByteOffset: 8 * count, as: UInt64.self)
-                    }
-                    count += 1
-                    index = stop
                 }
             }
         }
         self.bounds = bounds
+        self.prefixes = prefixes
         self.count = count
+    }
+
+    /// The first eight bytes of `bytes[range]` (fewer when it is shorter, zeros after them) as a
+    /// little-endian word.
+    @inline(__always)
+    private static func prefix(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
+        word(UnsafeRawPointer(bytes.baseAddress! + range.lowerBound), count: min(range.count, 8))
+    }
+
+    /// The `count` bytes (1 to 8) at `start` as a little-endian word, zeros after them: two
+    /// overlapping loads of the widest size that fits (a byte at a time cost ~50 instructions).
+    @inline(__always)
+    private static func word(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+        if count >= 4 {
+            let low = UInt64(UInt32(littleEndian: start.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: start.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+            return low | high << UInt64(8 * (count - 4))
+        }
+        if count >= 2 {
+            let low = UInt64(UInt16(littleEndian: start.loadUnaligned(as: UInt16.self)))
+            let high = UInt64(UInt16(littleEndian: start.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self)))
+            return low | high << UInt64(8 * (count - 2))
+        }
+        return count == 1 ? UInt64(start.load(as: UInt8.self)) : 0
     }
 
     private func range(_ index: Int) -> Range<Int> {
@@ -66,11 +101,18 @@ struct PathSegments {
         return target.withContiguousUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
-    /// Whether segment `index` exists and is exactly `literal`, compared as bytes.
+    /// Whether segment `index` exists and is exactly `literal`, compared as bytes: in a word
+    /// for a literal of up to eight bytes.
+    @inline(__always)
     func segment(_ index: Int, is literal: StaticString) -> Bool {
         guard index < min(count, Self.capacity) else { return false }
         let range = range(index)
-        guard range.count == literal.utf8CodeUnitCount else { return false }
+        let length = literal.utf8CodeUnitCount
+        guard range.count == length else { return false }
+        if length <= 8 {
+            let prefix = withUnsafeBytes(of: prefixes) { $0.load(fromByteOffset: 8 * index, as: UInt64.self) }
+            return prefix == Self.word(UnsafeRawPointer(literal.utf8Start), count: length)
+        }
         return target.withContiguousUTF8 { bytes in
             memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
         }
