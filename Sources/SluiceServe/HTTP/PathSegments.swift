@@ -69,24 +69,7 @@ struct PathSegments {
     /// little-endian word.
     @inline(__always)
     private static func prefix(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt64 {
-        word(UnsafeRawPointer(bytes.baseAddress! + range.lowerBound), count: min(range.count, 8))
-    }
-
-    /// The `count` bytes (1 to 8) at `start` as a little-endian word, zeros after them: two
-    /// overlapping loads of the widest size that fits (a byte at a time cost ~50 instructions).
-    @inline(__always)
-    private static func word(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
-        if count >= 4 {
-            let low = UInt64(UInt32(littleEndian: start.loadUnaligned(as: UInt32.self)))
-            let high = UInt64(UInt32(littleEndian: start.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
-            return low | high << UInt64(8 * (count - 4))
-        }
-        if count >= 2 {
-            let low = UInt64(UInt16(littleEndian: start.loadUnaligned(as: UInt16.self)))
-            let high = UInt64(UInt16(littleEndian: start.loadUnaligned(fromByteOffset: count - 2, as: UInt16.self)))
-            return low | high << UInt64(8 * (count - 2))
-        }
-        return count == 1 ? UInt64(start.load(as: UInt8.self)) : 0
+        ShortBytes.word(UnsafeRawPointer(bytes.baseAddress! + range.lowerBound), count: min(range.count, 8))
     }
 
     private func range(_ index: Int) -> Range<Int> {
@@ -111,7 +94,7 @@ struct PathSegments {
         guard range.count == length else { return false }
         if length <= 8 {
             let prefix = withUnsafeBytes(of: prefixes) { $0.load(fromByteOffset: 8 * index, as: UInt64.self) }
-            return prefix == Self.word(UnsafeRawPointer(literal.utf8Start), count: length)
+            return prefix == ShortBytes.word(UnsafeRawPointer(literal.utf8Start), count: length)
         }
         return target.withContiguousUTF8 { bytes in
             memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
