@@ -1,11 +1,11 @@
 /// Runs of at most eight bytes read as one little-endian word, for comparisons that would
 /// otherwise go a byte at a time (~5 instructions a byte) or through `memcmp` (a call): JSON
 /// member names in the gateway's answer reader, path segments in its router.
-package enum ShortBytes {
+public enum ShortBytes {
     /// The `count` bytes (0 to 8) at `start` as a little-endian word, zeros after them: two
     /// overlapping loads of the widest size that fits, never a byte outside the run.
-    @inline(__always)
-    package static func word(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
+    @inlinable @inline(__always)
+    public static func word(_ start: UnsafeRawPointer, count: Int) -> UInt64 {
         if count >= 4 {
             let low = UInt64(UInt32(littleEndian: start.loadUnaligned(as: UInt32.self)))
             let high = UInt64(UInt32(littleEndian: start.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
@@ -20,8 +20,8 @@ package enum ShortBytes {
     }
 
     /// Whether the two runs hold the same bytes: a word at a time, the last word overlapping.
-    @inline(__always)
-    package static func same(_ text: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+    @inlinable @inline(__always)
+    public static func same(_ text: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = text.count
         guard count == other.count else { return false }
         guard count > 0, let left = text.baseAddress.map(UnsafeRawPointer.init), let right = other.baseAddress.map(UnsafeRawPointer.init) else {
@@ -38,10 +38,29 @@ package enum ShortBytes {
         return left.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == right.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
     }
 
+    /// The index of the first `byte` in `bytes[from..<to]`, or `to`: eight bytes at a time.
+    @inlinable @inline(__always)
+    public static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        precondition(from >= 0 && to <= bytes.count, "a range inside the bytes")
+        var index = from
+        if let base = bytes.baseAddress.map(UnsafeRawPointer.init) {
+            let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+            while index &+ 8 <= to {
+                let folded = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ pattern
+                // The lowest flagged byte is exact: a borrow only runs upwards from a zero byte.
+                let flags = (folded &- 0x0101_0101_0101_0101) & ~folded & 0x8080_8080_8080_8080
+                if flags != 0 { return index &+ flags.trailingZeroBitCount >> 3 }
+                index &+= 8
+            }
+        }
+        while index < to, bytes[index] != byte { index += 1 }
+        return index
+    }
+
     /// Whether any byte of `word` is `byte` (a zero byte after `word ^ byte…`; the zeros a
     /// short run is padded with match only a zero `byte`).
-    @inline(__always)
-    package static func has(_ byte: UInt8, in word: UInt64) -> Bool {
+    @inlinable @inline(__always)
+    public static func has(_ byte: UInt8, in word: UInt64) -> Bool {
         let folded = word ^ (UInt64(byte) &* 0x0101_0101_0101_0101)
         return (folded &- 0x0101_0101_0101_0101) & ~folded & 0x8080_8080_8080_8080 != 0
     }
