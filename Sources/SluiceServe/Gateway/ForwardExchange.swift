@@ -13,8 +13,6 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     /// The routes the request was picked from (their sketched inputs, and the retry's
     /// fallback when the model has left the table since).
     private let routes: ModelRoutes
-    /// The caller's fields, for a retry's sticky key.
-    private let fields: HTTP1FieldLines
     /// Whether the caller named the version (path or pin header): a retry stays on it.
     private let pinned: Bool
     private let requestID: RequestID
@@ -30,7 +28,7 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     @exclusivity(unchecked) private var retried = false
 
     init(
-        gateway: Gateway, request: UpstreamRequest, model: String, routes: ModelRoutes, fields: HTTP1FieldLines, pinned: Bool,
+        gateway: Gateway, request: UpstreamRequest, model: String, routes: ModelRoutes, pinned: Bool,
         requestID: RequestID, clientID: String?, body: CheckedJSONObject?, loop: any EventLoop, copy: MirrorCopy?,
         attempt: UpstreamAttempt, receiver: any ResponseReceiver
     ) {
@@ -38,7 +36,6 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
         self.request = request
         self.model = model
         self.routes = routes
-        self.fields = fields
         self.pinned = pinned
         self.requestID = requestID
         self.clientID = clientID
@@ -61,7 +58,9 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
         // flight: a version removed and stopped at its drain timeout).
         if !retried, case .failure(let failure) = result, failure.unanswered {
             let current = gateway.currentRoutes(model) ?? routes
-            let fields = fields
+            // The caller's fields, for the retry's sticky key: the request forwards them (a
+            // reference of their own here cost two retains and releases a request).
+            let fields = request.forwarded?.lines ?? .empty
             if let retry = current.retryTarget(after: attempt.target, pinned: pinned, header: { fields.first($0) }) {
                 retried = true
                 attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: body, sketchInputs: routes.sketchInputs, mirrored: false)

@@ -233,7 +233,7 @@ final class Gateway: HTTPResponder {
         // reference a kept `ServerRequest` holds would be retained and released once more.
         let loop = request.eventLoop
         let exchange = ForwardExchange(
-            gateway: self, request: upstreamRequest, model: model, routes: routes, fields: fields, pinned: pinned != nil,
+            gateway: self, request: upstreamRequest, model: model, routes: routes, pinned: pinned != nil,
             requestID: requestID, clientID: clientID, body: inferenceBody, loop: loop, copy: copy,
             attempt: beginAttempt(to: target, requestID: requestID, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false),
             receiver: receiver)
