@@ -422,7 +422,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
 
     private func write(_ response: ServerResponse, for method: HTTPMethod, version: HTTPVersion, keepAlive: Bool, to transport: any ServerTransport) {
         guard !closing else { return }
-        let bodyBytes = method == .HEAD ? 0 : (response.body?.readableBytes ?? 0)
+        let bodyBytes = method.isHEAD ? 0 : (response.body?.readableBytes ?? 0)
         // Status line, forwarded fields, own fields, `content-length` and `connection` lines, CRLF.
         var headBytes = 17 + response.status.reasonPhrase.utf8.count + (response.forwarded?.maximumBytes ?? 0) + response.own.maximumBytes
         for (name, value) in response.headers { headBytes += name.utf8.count + value.utf8.count + 4 }

@@ -121,7 +121,7 @@ final class UpstreamConnectionHandler: ChannelInboundHandler, @unchecked Sendabl
             return
         }
         receivedAny = false
-        parser.expectResponse(toHEAD: request.method == .HEAD)
+        parser.expectResponse(toHEAD: request.method.isHEAD)
         deadline?.set(.now() + timeout)
         let bytes = UpstreamRequestWriter.encode(request, host: hostHeader, into: &writeBuffer, allocator: allocator)
         writeBuffer.keep(bytes)

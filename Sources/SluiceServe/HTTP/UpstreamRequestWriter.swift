@@ -21,13 +21,15 @@ enum UpstreamRequestWriter {
         let body = request.body
         let bodyBytes = body?.readableBytes ?? 0
         // `METHOD uri HTTP/1.1` CRLF, `name: value` CRLF per field, the two framing lines, CRLF.
-        var headBytes = request.method.rawValue.utf8.count + request.uri.utf8.count + 11 + (request.forwarded?.maximumBytes ?? 0)
+        // Read once: `rawValue` is a switch that makes a `String` on each call.
+        let method = request.method.rawValue
+        var headBytes = method.utf8.count + request.uri.utf8.count + 11 + (request.forwarded?.maximumBytes ?? 0)
             + request.own.maximumBytes
         for (name, value) in request.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 8 + host.utf8.count + 4
         var buffer = reused.take(capacity: headBytes + bodyBytes, allocator: allocator)
         buffer.writeHead(maximumBytes: headBytes) { head in
-            head.append(request.method.rawValue)
+            head.append(method)
             head.append(" ")
             head.append(request.uri)
             head.append(" HTTP/1.1\r\n")
