@@ -128,6 +128,17 @@ struct ForwardedFieldsTests {
         let matched = lines.bytes.withUnsafeReadableBytes { bytes in lines.fields.map { set.contains(bytes, $0.name) } }
         #expect(matched == [true, true, false, false, false, false])
     }
+
+    @Test("a name set of many names, several of one length, given in any order, matches each of them and no neighbour")
+    func nameSetOfManyLengths() throws {
+        let names = ["x-request-id", "te", "keep-alive", "connection", "upgrade", "trailer", "x-client-request-id", "a", "x-request-ie"]
+        let set = FieldNameSet(names)
+        for name in names + ["b", "tf", "upgradf", "keep-alivf", "x-request-if", "x-client-request-ie", String(repeating: "z", count: 63)] {
+            let lines = try Self.fields("HTTP/1.1 200 OK\r\n\(name.uppercased()): 1\r\n\(name): 2\r\n\r\n")
+            let matched = lines.bytes.withUnsafeReadableBytes { bytes in lines.fields.map { set.contains(bytes, $0.name) } }
+            #expect(matched == [names.contains(name), names.contains(name)], "\(name)")
+        }
+    }
 }
 
 /// The same, end to end: a real data plane forwarding to real loopback model servers that

@@ -190,14 +190,20 @@ package struct ForwardedFields: Sendable {
 package struct FieldNameSet: Sendable {
     /// Bit n set: some name is n bytes long.
     private let lengths: UInt64
+    /// The names, shortest first.
     private let names: [[UInt8]]
+    /// The names n bytes long are `names[starts[n]..<starts[n + 1]]`: only those are compared
+    /// (walking every name for its length cost ~350 instructions a proxied request).
+    private let starts: [Int]
 
     /// `names`: lower case (``HTTP1Syntax/isFoldable(_:)``), each shorter than 64 bytes.
     package init(_ names: [String]) {
         precondition(
             names.allSatisfy { name in name.utf8.count < 64 && Array(name.utf8).withUnsafeBufferPointer(HTTP1Syntax.isFoldable) },
             "lower-case names of under 64 bytes")
-        self.names = names.map { Array($0.utf8) }
+        let sorted = names.map { Array($0.utf8) }.sorted { $0.count < $1.count }
+        self.names = sorted
+        starts = (0...64).map { length in sorted.firstIndex { $0.count >= length } ?? sorted.count }
         lengths = names.reduce(0) { $0 | 1 << UInt64($1.utf8.count) }
     }
 
@@ -206,8 +212,8 @@ package struct FieldNameSet: Sendable {
     func contains(_ bytes: UnsafeRawBufferPointer, _ name: Range<Int>) -> Bool {
         let length = name.count
         guard length < 64, lengths & 1 << UInt64(length) != 0 else { return false }
-        for candidate in names where candidate.count == length {
-            if candidate.withUnsafeBytes({ HTTP1Syntax.equalsFoldable(bytes, name, $0.baseAddress!, count: length) }) { return true }
+        for index in starts[length]..<starts[length + 1] {
+            if names[index].withUnsafeBytes({ HTTP1Syntax.equalsFoldable(bytes, name, $0.baseAddress!, count: length) }) { return true }
         }
         return false
     }
