@@ -164,11 +164,12 @@ struct GatewayServerPathTests {
         var buffer = ByteBuffer(string: "AB")
         buffer.writeHead(maximumBytes: 64) { head in
             head.append("GET ")
-            head.append(composed)
+            head.append(string: composed)
             head.append(UInt8(ascii: " "))
-            head.append(suffix)
+            head.append(string: suffix)
             head.append(UnsafeRawBufferPointer(start: nil, count: 0))
             head.append("")
+            head.append(string: "")
             head.appendDecimal(7)
         }
         #expect(String(buffer: buffer) == "ABGET caf\u{E9} long-header-value-beyond-fifteen-bytes7")

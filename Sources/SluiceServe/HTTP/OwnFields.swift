@@ -94,7 +94,7 @@ package struct OwnFields: Sendable {
     private static func write(_ field: Field, to head: inout HeadBytesWriter) {
         head.append(field.name)
         head.append(": ")
-        head.append(field.value)
+        head.append(string: field.value)
         head.append("\r\n")
     }
 

@@ -436,7 +436,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
                 head.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
                 head.appendDecimal(Int(response.status.code))
                 head.append(" ")
-                head.append(response.status.reasonPhrase)
+                head.append(string: response.status.reasonPhrase)
                 head.append("\r\n")
             }
             // Copied from the model server's bytes, without hop-by-hop, framing and the gateway's names.
@@ -446,9 +446,9 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
                 // Never forward a header that could split the response, nor one we set below.
                 guard !HTTP1Syntax.hasLineBreak(name), !HTTP1Syntax.hasLineBreak(value) else { continue }
                 if Self.isFraming(name) { continue }
-                head.append(name)
+                head.append(string: name)
                 head.append(": ")
-                head.append(value)
+                head.append(string: value)
                 head.append("\r\n")
             }
             head.append("content-length: ")

@@ -29,22 +29,22 @@ enum UpstreamRequestWriter {
         headBytes += 16 + HeadBytesWriter.maximumDecimalBytes + 8 + host.utf8.count + 4
         var buffer = reused.take(capacity: headBytes + bodyBytes, allocator: allocator)
         buffer.writeHead(maximumBytes: headBytes) { head in
-            head.append(method)
+            head.append(string: method)
             head.append(" ")
-            head.append(request.uri)
+            head.append(string: request.uri)
             head.append(" HTTP/1.1\r\n")
             request.forwarded?.write(to: &head)
             request.own.write(to: &head)
             for (name, value) in request.headers where !isReplaced(name) {
-                head.append(name)
+                head.append(string: name)
                 head.append(": ")
-                head.append(value)
+                head.append(string: value)
                 head.append("\r\n")
             }
             head.append("content-length: ")
             head.appendDecimal(bodyBytes)
             head.append("\r\nhost: ")
-            head.append(host)
+            head.append(string: host)
             head.append("\r\n\r\n")
         }
         if var body {
