@@ -150,7 +150,10 @@ struct GatewayServerPathTests {
 
     @Test("numbers are written in decimal as String(_:) writes them, within the writer's bound")
     func decimals() {
-        for value in [0, 1, 9, 10, 99, 100, 200, 404, 12_345, 1 << 20, Int(Int32.max), Int.max] {
+        // Every count of digits, at both of its ends.
+        let powers = (1...18).reduce(into: [1]) { powers, _ in powers.append(powers.last! * 10) }
+        let edges = powers.flatMap { [$0 - 1, $0, $0 + 1] }
+        for value in [0, 1, 9, 10, 99, 100, 200, 404, 12_345, 1 << 20, Int(Int32.max), Int.max, Int.max - 1] + edges {
             var buffer = ByteBuffer(string: "x")
             buffer.writeHead(maximumBytes: HeadBytesWriter.maximumDecimalBytes) { $0.appendDecimal(value) }
             #expect(String(buffer: buffer) == "x" + String(value))
