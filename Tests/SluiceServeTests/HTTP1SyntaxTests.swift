@@ -83,6 +83,34 @@ import Testing
         }
     }
 
+    @Test("a request target's end (the first byte not visible ASCII) is found at every place, word-wise as byte by byte")
+    func visibleRunEnd() {
+        var generator = SplitMix64(state: 56)
+        for length in 0...40 {
+            for _ in 0..<60 {
+                // Mostly visible bytes, some probes, so the end is often late or absent.
+                let bytes: [UInt8] = (0..<length).map { _ in
+                    let pick = generator.next()
+                    return pick % 4 == 0 ? Self.probes[Int(pick >> 8) % Self.probes.count] : UInt8(truncatingIfNeeded: 33 + (pick >> 16) % 94)
+                }
+                for from in 0...length {
+                    let expected = bytes[from...].firstIndex { $0 <= 32 || $0 >= 127 } ?? length
+                    let found = bytes.withUnsafeBytes { HTTP1Syntax.visibleRunEnd($0, from: from) }
+                    #expect(found == expected, "\(bytes) from \(from)")
+                }
+            }
+        }
+        // Every byte value alone at every place of a visible run across three words.
+        for byte in 0...255 {
+            for place in 0..<24 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
+                bytes[place] = UInt8(byte)
+                let visible = byte > 32 && byte < 127
+                #expect(bytes.withUnsafeBytes { HTTP1Syntax.visibleRunEnd($0, from: 0) } == (visible ? 24 : place), "\(byte) at \(place)")
+            }
+        }
+    }
+
     @Test("every probe byte alone at every place of a 24-byte run")
     func firstControlEachPlace() {
         for probe in Self.probes {

@@ -183,8 +183,8 @@ package struct HTTP1RequestParser {
         let method = knownMethod(bytes, start..<index) ?? HTTPMethod(rawValue: HTTP1Syntax.string(bytes, start..<index))
         index += 1
         let targetStart = index
-        while bytes[index] > 32, bytes[index] < 127 { index += 1 }
-        guard index > targetStart, bytes[index] == HTTP1Syntax.space else { throw .invalidTarget }
+        index = HTTP1Syntax.visibleRunEnd(bytes, from: index)
+        guard index > targetStart, index < end, bytes[index] == HTTP1Syntax.space else { throw .invalidTarget }
         let target = targetStart..<index
         index += 1
         guard index + 10 <= end, bytes[index + 8] == HTTP1Syntax.cr, bytes[index + 9] == HTTP1Syntax.lf,
