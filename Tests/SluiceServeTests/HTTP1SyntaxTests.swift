@@ -66,39 +66,35 @@ import Testing
 
     @Test("the first control character is found at every place, after any bytes, word-wise as byte by byte")
     func firstControl() {
-        var generator = SplitMix64(state: 7)
+        Self.forEachRandomRun(seed: 7, plainFrom: 32, count: 224) { bytes, from in
+            let expected = bytes[from...].firstIndex(where: Self.isControl) ?? bytes.count
+            let found = bytes.withUnsafeBytes { HTTP1Syntax.firstControl($0, from: from) }
+            #expect(found == expected, "\(bytes) from \(from)")
+        }
+    }
+
+    /// Calls `body` with 60 random runs of each length up to 40 and each place to scan from:
+    /// mostly plain bytes (`count` values from `plainFrom`), a quarter probes, so what a scan
+    /// looks for is often late or absent.
+    static func forEachRandomRun(seed: UInt64, plainFrom low: UInt64, count: UInt64, _ body: ([UInt8], Int) -> Void) {
+        var generator = SplitMix64(state: seed)
         for length in 0...40 {
             for _ in 0..<60 {
-                // Mostly plain bytes, some probes, so a control byte is often late or absent.
                 let bytes: [UInt8] = (0..<length).map { _ in
                     let pick = generator.next()
-                    return pick % 4 == 0 ? Self.probes[Int(pick >> 8) % Self.probes.count] : UInt8(truncatingIfNeeded: 32 + (pick >> 16) % 224)
+                    return pick % 4 == 0 ? Self.probes[Int(pick >> 8) % Self.probes.count] : UInt8(truncatingIfNeeded: low + (pick >> 16) % count)
                 }
-                for from in 0...length {
-                    let expected = bytes[from...].firstIndex(where: Self.isControl) ?? length
-                    let found = bytes.withUnsafeBytes { HTTP1Syntax.firstControl($0, from: from) }
-                    #expect(found == expected, "\(bytes) from \(from)")
-                }
+                for from in 0...length { body(bytes, from) }
             }
         }
     }
 
     @Test("a request target's end (the first byte not visible ASCII) is found at every place, word-wise as byte by byte")
     func visibleRunEnd() {
-        var generator = SplitMix64(state: 56)
-        for length in 0...40 {
-            for _ in 0..<60 {
-                // Mostly visible bytes, some probes, so the end is often late or absent.
-                let bytes: [UInt8] = (0..<length).map { _ in
-                    let pick = generator.next()
-                    return pick % 4 == 0 ? Self.probes[Int(pick >> 8) % Self.probes.count] : UInt8(truncatingIfNeeded: 33 + (pick >> 16) % 94)
-                }
-                for from in 0...length {
-                    let expected = bytes[from...].firstIndex { $0 <= 32 || $0 >= 127 } ?? length
-                    let found = bytes.withUnsafeBytes { HTTP1Syntax.visibleRunEnd($0, from: from) }
-                    #expect(found == expected, "\(bytes) from \(from)")
-                }
-            }
+        Self.forEachRandomRun(seed: 56, plainFrom: 33, count: 94) { bytes, from in
+            let expected = bytes[from...].firstIndex { $0 <= 32 || $0 >= 127 } ?? bytes.count
+            let found = bytes.withUnsafeBytes { HTTP1Syntax.visibleRunEnd($0, from: from) }
+            #expect(found == expected, "\(bytes) from \(from)")
         }
         // Every byte value alone at every place of a visible run across three words.
         for byte in 0...255 {
