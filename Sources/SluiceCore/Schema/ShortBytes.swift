@@ -1,6 +1,7 @@
-/// Runs of at most eight bytes read as one little-endian word, for comparisons that would
+/// Bytes read a little-endian word at a time, for comparisons and searches that would
 /// otherwise go a byte at a time (~5 instructions a byte) or through `memcmp` (a call): JSON
-/// member names in the gateway's answer reader, path segments in its router.
+/// member names in the gateway's answer reader, path segments in its router, the scans of its
+/// HTTP parsers.
 public enum ShortBytes {
     /// The `count` bytes (0 to 8) at `start` as a little-endian word, zeros after them: two
     /// overlapping loads of the widest size that fits, never a byte outside the run.
@@ -41,19 +42,32 @@ public enum ShortBytes {
     /// The index of the first `byte` in `bytes[from..<to]`, or `to`: eight bytes at a time.
     @inlinable @inline(__always)
     public static func firstIndex(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int {
+        let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        return firstStop(UnsafeRawBufferPointer(bytes), from: from, to: to) { word in
+            let folded = word ^ pattern
+            return (folded &- 0x0101_0101_0101_0101) & ~folded & 0x8080_8080_8080_8080
+        } stops: { $0 == byte }
+    }
+
+    /// The index of the first byte of `bytes[from..<to]` where `stops` holds, or `to`: eight
+    /// bytes at a time while eight are left, `flags` giving the high bit of each byte of a
+    /// word (read little-endian) that stops, exact for the lowest flagged one (a borrow or a
+    /// carry only runs upwards from it); then a byte at a time. The word-wise scans of the
+    /// gateway's parsers are this loop given their flags.
+    @inlinable @inline(__always)
+    public static func firstStop(
+        _ bytes: UnsafeRawBufferPointer, from: Int, to: Int, flags: (UInt64) -> UInt64, stops: (UInt8) -> Bool
+    ) -> Int {
         precondition(from >= 0 && to <= bytes.count, "a range inside the bytes")
         var index = from
-        if let base = bytes.baseAddress.map(UnsafeRawPointer.init) {
-            let pattern = UInt64(byte) &* 0x0101_0101_0101_0101
+        if let base = bytes.baseAddress {
             while index &+ 8 <= to {
-                let folded = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ pattern
-                // The lowest flagged byte is exact: a borrow only runs upwards from a zero byte.
-                let flags = (folded &- 0x0101_0101_0101_0101) & ~folded & 0x8080_8080_8080_8080
-                if flags != 0 { return index &+ flags.trailingZeroBitCount >> 3 }
+                let flagged = flags(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                if flagged != 0 { return index &+ flagged.trailingZeroBitCount >> 3 }
                 index &+= 8
             }
         }
-        while index < to, bytes[index] != byte { index += 1 }
+        while index < to, !stops(bytes[index]) { index += 1 }
         return index
     }
 

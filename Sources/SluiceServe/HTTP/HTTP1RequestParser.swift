@@ -1,6 +1,6 @@
-import Glibc
 import NIOCore
 import NIOHTTP1
+import SluiceCore
 
 /// A hand-written HTTP/1.1 request parser over `ByteBuffer` (RFC 9112), driven by the
 /// connection's request handler from raw reads: it hands out one event at a time, so the
@@ -278,14 +278,14 @@ package struct HTTP1RequestParser {
 
     /// Whether `bytes[target]` spells `last`. A kept-alive client asks for the same path
     /// request after request, and a target of more than 15 bytes (`/v2/models/fraud/infer`)
-    /// is a heap allocation and a free each time a `String` is made of it; one `memcmp`
+    /// is a heap allocation and a free each time a `String` is made of it; one comparison
     /// instead saved ~150 instructions a request (Benchmarks/README.md, "Hot path, slice 55";
     /// a generic `elementsEqual` cost more than the allocation). Target bytes
     /// are visible ASCII (the request line's check), so equal bytes are an equal string.
     @inline(__always)
     private static func sameTarget(_ bytes: UnsafeRawBufferPointer, _ target: Range<Int>, last: String) -> Bool {
-        guard last.utf8.count == target.count, let start = bytes.baseAddress else { return false }
+        guard last.utf8.count == target.count else { return false }
         var last = last
-        return last.withUTF8 { utf8 in utf8.baseAddress.map { memcmp($0, start + target.lowerBound, target.count) == 0 } ?? false }
+        return last.withUTF8 { ShortBytes.same($0, UnsafeRawBufferPointer(rebasing: bytes[target]).assumingMemoryBound(to: UInt8.self)) }
     }
 }

@@ -97,7 +97,7 @@ enum HTTP1Syntax {
     /// (the first in memory, the word being read little-endian) is exact.
     @inline(__always)
     static func firstControl(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
-        firstStop(bytes, from: from) { word in
+        ShortBytes.firstStop(bytes, from: from, to: bytes.count) { word in
             let deleted = word ^ 0x7F7F_7F7F_7F7F_7F7F
             return ((word &- 0x2020_2020_2020_2020) & ~word | (deleted &- 0x0101_0101_0101_0101) & ~deleted) & 0x8080_8080_8080_8080
         } stops: { byte in
@@ -112,31 +112,11 @@ enum HTTP1Syntax {
     /// upwards, so the lowest flagged byte is exact. A byte at a time cost ~7 instructions.
     @inline(__always)
     static func visibleRunEnd(_ bytes: UnsafeRawBufferPointer, from: Int) -> Int {
-        firstStop(bytes, from: from) { word in
+        ShortBytes.firstStop(bytes, from: from, to: bytes.count) { word in
             ((word &- 0x2121_2121_2121_2121) & ~word | (word &+ 0x0101_0101_0101_0101) | word) & 0x8080_8080_8080_8080
         } stops: { byte in
             byte <= space || byte >= 127
         }
-    }
-
-    /// The index of the first byte at or after `from` where `stops` holds, or `bytes.count`:
-    /// eight bytes at a time while eight are left, `flags` giving the high bit of each byte of
-    /// a word (read little-endian) that stops, exact for the lowest; then a byte at a time.
-    @inline(__always)
-    private static func firstStop(
-        _ bytes: UnsafeRawBufferPointer, from: Int, flags: (UInt64) -> UInt64, stops: (UInt8) -> Bool
-    ) -> Int {
-        let count = bytes.count
-        var index = from
-        if let base = bytes.baseAddress {
-            while index &+ 8 <= count {
-                let flagged = flags(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
-                if flagged != 0 { return index &+ flagged.trailingZeroBitCount >> 3 }
-                index &+= 8
-            }
-        }
-        while index < count, !stops(bytes[index]) { index += 1 }
-        return index
     }
 
     /// Whether `bytes[range]` equals `lowercase` (ASCII letters folded; `lowercase` given in

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SluiceCore
 
 /// The non-empty segments of a request target's path (up to its `?`) split at "/", as
@@ -98,7 +93,7 @@ struct PathSegments {
             return prefix == ShortBytes.word(UnsafeRawPointer(literal.utf8Start), count: length)
         }
         return target.withContiguousUTF8 { bytes in
-            memcmp(bytes.baseAddress! + range.lowerBound, literal.utf8Start, range.count) == 0
+            ShortBytes.same(UnsafeBufferPointer(rebasing: bytes[range]), UnsafeBufferPointer(start: literal.utf8Start, count: length))
         }
     }
 }
