@@ -3,6 +3,7 @@
 #include "CSluiceEpoll.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 int sluice_accept(int listener) {
@@ -28,4 +29,8 @@ int sluice_peer_address(int fd, char *text, size_t size) {
     else if (address.ss_family == AF_INET6) ip = &((struct sockaddr_in6 *)&address)->sin6_addr;
     else return -1;
     return inet_ntop(address.ss_family, ip, text, (socklen_t)size) ? 0 : -1;
+}
+
+void sluice_name_thread(const char *name) {
+    prctl(PR_SET_NAME, name, 0, 0, 0);
 }

@@ -30,6 +30,34 @@ struct EpollServerSocketTests {
         }
     }
 
+    @Test("a burst of connections is spread evenly over the loops, each served with its caller's address, and new ones refill the emptier loop")
+    func connectionsSpreadOverLoops() async throws {
+        try await withListener { listener, _ in
+            let port = try #require(listener.port)
+            // Opened back to back, as a client's pool opens them: the loop woken first finds
+            // most of them pending at once.
+            let clients = try await blocking { try (0..<16).map { _ in try RawClient(port: port) } }
+            defer { for client in clients { client.close() } }
+            try await waitUntil { listener.connectionsByLoop.reduce(0, +) == 16 }
+            #expect(listener.connectionsByLoop == [8, 8])
+            let answers = try await blocking {
+                try clients.enumerated().map { index, client in
+                    try client.send("POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n\(index + 10)")
+                    return try client.readAnswer()
+                }
+            }
+            #expect(answers.map(\.body) == (0..<16).map { "\($0 + 10) from 127.0.0.1" })
+
+            // Ten closed, whichever loops held them; ten new ones even the loops out again.
+            for client in clients.prefix(10) { client.close() }
+            try await waitUntil { listener.connectionsByLoop.reduce(0, +) == 6 }
+            let more = try await blocking { try (0..<10).map { _ in try RawClient(port: port) } }
+            defer { for client in more { client.close() } }
+            try await waitUntil { listener.connectionsByLoop.reduce(0, +) == 16 }
+            #expect(listener.connectionsByLoop == [8, 8])
+        }
+    }
+
     @Test("a unix-socket listener is created 0600, replaces a killed run's socket file, refuses a regular file, and serves")
     func unixSocket() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-epoll-\(UUID().uuidString.prefix(8))")
@@ -197,6 +225,15 @@ private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
     }
 }
 
+/// Waits (ten seconds at most) until `condition` holds.
+private func waitUntil(_ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw CancellationError() }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
 /// Runs `body` with two loops and a listener on a free loopback port, then stops them.
 private func withListener(
     address: ServeConfig.ListenAddress = .tcp(host: "127.0.0.1", port: 0),
@@ -329,7 +366,14 @@ private final class RawClient: @unchecked Sendable {
         return buffer
     }
 
-    func close() { Glibc.close(fd) }
+    private var closed = false
+
+    /// Closes the socket once: its number may belong to another client since.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
 
     private func headEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }

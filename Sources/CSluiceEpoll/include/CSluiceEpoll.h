@@ -28,4 +28,8 @@ int sluice_socket_port(int fd, int peer);
 /// The peer's IP address of `fd` as text into `text` (`size` bytes, 46 are enough); 0 when
 /// written, -1 when the peer has none (a unix socket) or it cannot be read.
 int sluice_peer_address(int fd, char *text, size_t size);
+
+/// Names the calling thread (its first 15 bytes), as `top -H` and /proc show it; neither
+/// Swift's Glibc nor its Musl module declares pthread_setname_np.
+void sluice_name_thread(const char *name);
 #endif

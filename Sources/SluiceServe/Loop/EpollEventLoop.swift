@@ -58,7 +58,7 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     private var sources: [(any EpollSource)?] = []
     private var stopping = false
 
-    /// Starts the loop's thread, named `name` for debuggers.
+    /// Starts the loop's thread, named `name` for debuggers (the thread's name is its first 15 bytes).
     init(name: String) throws {
         self.name = name
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -116,19 +116,27 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     var inEventLoop: Bool { pthread_equal(pthread_self(), thread) != 0 }
 
     func execute(_ task: @escaping @Sendable () -> Void) {
+        handOver(task)
+    }
+
+    /// ``execute(_:)``, saying whether `task` will run: false when the loop has shut down and
+    /// dropped it (what the task was to take over is then the caller's to close).
+    @discardableResult
+    func handOver(_ task: @escaping @Sendable () -> Void) -> Bool {
         if inEventLoop {
             local.append(task)
-            return
+            return true
         }
-        handoff.withLockedValue { handoff in
-            guard !handoff.closing else { return }
+        return handoff.withLockedValue { handoff in
+            guard !handoff.closing else { return false }
             handoff.tasks.append(task)
-            guard !handoff.woken else { return }
+            guard !handoff.woken else { return true }
             handoff.woken = true
             // Written under the lock that `shutDown` closes the eventfd under: outside it, the
             // number could be closed and handed to another socket between the check and the write.
             var one: UInt64 = 1
             _ = write(wakeup, &one, MemoryLayout<UInt64>.size)
+            return true
         }
     }
 
@@ -190,6 +198,9 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     /// Call on the loop.
     func register(_ fd: Int32, _ source: any EpollSource, writable: Bool = false) throws {
         assert(inEventLoop)
+        // Past its last turn nothing would tell the source or close it (a connection another
+        // loop handed over while this one stopped).
+        guard !stopping else { throw EventLoopError.shutdown }
         try control(EPOLL_CTL_ADD, fd, readable: true, writable: writable)
         remember(source, for: fd)
     }
@@ -246,6 +257,8 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     // MARK: - the loop
 
     private func run() {
+        // What `top -H` and the kernel's per-thread statistics show (15 bytes at most).
+        sluice_name_thread(name)
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }

@@ -7,19 +7,21 @@ import SluiceConfig
 /// The inference listener's TCP socket on Sluice's own loops: one socket, watched by every
 /// loop of the group with `EPOLLEXCLUSIVE` (one loop woken per connection, as nginx's workers
 /// share a listener), each connection a ``RequestHandler`` on an ``EpollServerSocket`` of the
-/// loop that accepted it (Benchmarks/README.md, "Hot path, slice 52").
+/// loop holding the fewest connections (``ConnectionBalance``; Benchmarks/README.md, "Hot
+/// path, slices 52 and 57").
 final class EpollListener: ClosableListener, @unchecked Sendable {
     /// One loop's watch on the shared socket.
     private final class Acceptor: EpollSource, @unchecked Sendable {
         let listener: EpollListener
-        let loop: EpollEventLoop
+        /// The loop's place in the listener's `loops`.
+        let index: Int
 
-        init(listener: EpollListener, loop: EpollEventLoop) {
+        init(listener: EpollListener, index: Int) {
             self.listener = listener
-            self.loop = loop
+            self.index = index
         }
 
-        func readable() { listener.acceptAll(on: loop) }
+        func readable() { listener.acceptAll(on: index) }
         func writable() {}
         func loopShutDown() {}
     }
@@ -28,6 +30,7 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
     private let loops: [EpollEventLoop]
     private let limits: ServerLimits
     private let admission: ConnectionAdmission
+    private let balance: ConnectionBalance
     private let budget: BodyBudget
     private let responder: any HTTPResponder
     /// The port bound (the one asked for, or the kernel's pick for 0); nil on a unix socket.
@@ -75,10 +78,11 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
         self.limits = limits
         self.drainTimeout = drainTimeout
         admission = ConnectionAdmission(maximumConnections: limits.maximumConnections)
+        balance = ConnectionBalance(loops: loops.count)
         budget = BodyBudget(limit: limits.bufferedBodies)
         self.responder = responder
-        for loop in loops {
-            let acceptor = Acceptor(listener: self, loop: loop)
+        for (index, loop) in loops.enumerated() {
+            let acceptor = Acceptor(listener: self, index: index)
             try await loop.submit { try loop.registerExclusive(fd, acceptor) }.get()
         }
     }
@@ -105,7 +109,12 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
         }
     }
 
-    private func acceptAll(on loop: EpollEventLoop) {
+    /// The connections each loop holds now (the loops in the order given).
+    var connectionsByLoop: [Int] { balance.counts }
+
+    /// Accepts every pending connection (on loop `accepting`, the one woken) and hands each to
+    /// the loop holding the fewest.
+    private func acceptAll(on accepting: Int) {
         while true {
             let connection = sluice_accept(fd)
             guard connection >= 0 else { return }
@@ -117,16 +126,36 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
                 var one: Int32 = 1
                 _ = setsockopt(connection, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             }
-            let handler = RequestHandler(responder: responder, limits: limits, budget: budget)
-            do {
-                _ = try EpollServerSocket(
-                    fd: connection, remoteAddress: Self.peerAddress(connection), handler: handler, on: loop, owner: ObjectIdentifier(self),
-                    onClose: { [admission] in admission.leave() })
-            } catch {
-                Glibc.close(connection)
-                admission.leave()
+            let remoteAddress = Self.peerAddress(connection)
+            let chosen = balance.assign(acceptedOn: accepting)
+            if chosen == accepting {
+                adopt(connection, remoteAddress: remoteAddress, on: chosen)
+            } else if !loops[chosen].handOver({ self.adopt(connection, remoteAddress: remoteAddress, on: chosen) }) {
+                abandon(connection, of: chosen)
             }
         }
+    }
+
+    /// Serves an accepted `connection` on loop `index`. On that loop.
+    private func adopt(_ connection: Int32, remoteAddress: String?, on index: Int) {
+        let handler = RequestHandler(responder: responder, limits: limits, budget: budget)
+        do {
+            _ = try EpollServerSocket(
+                fd: connection, remoteAddress: remoteAddress, handler: handler, on: loops[index], owner: ObjectIdentifier(self),
+                onClose: { [admission, balance] in
+                    admission.leave()
+                    balance.release(index)
+                })
+        } catch {
+            abandon(connection, of: index)
+        }
+    }
+
+    /// Closes an accepted `connection` no loop took (its loop stopped), uncounted.
+    private func abandon(_ connection: Int32, of index: Int) {
+        Glibc.close(connection)
+        admission.leave()
+        balance.release(index)
     }
 
     /// Unlinks the socket file at `path` that a killed run left (nothing there is fine); any
