@@ -44,7 +44,9 @@
 # Environment (defaults): SLUICE (the release binary of .build-perf), RUNS=3, DURATION=5,
 # CONNECTIONS=64, WARMUP=2, PERF_RECORD=0, SYSCALLS=0, PACED_DELAY_MS (unset), COMPARE_NGINX=0, UPSTREAM1_PORT=9111
 # UPSTREAM2_PORT=9112 SLUICE_PORT=9310 ADMIN_PORT=9311 NGINX_PORT=9320, FLOOR (unset),
-# FLOOR_PORT=9321, SLUICE_B (unset), SLUICE_B_ENV (empty), SLUICE_B_PORT=9322, ADMIN_B_PORT=9323.
+# FLOOR_PORT=9321, SLUICE_B (unset), SLUICE_B_ENV (empty), SLUICE_B_PORT=9322, ADMIN_B_PORT=9323,
+# NGINX_WORKERS=auto (the nginx proxy's worker_processes: with EVENT_LOOPS=1, one loop against
+# one worker).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -67,6 +69,7 @@ GATEWAY_ENGINE_B="${GATEWAY_ENGINE_B:-$GATEWAY_ENGINE}"
 # serve.eventLoops of SLUICE and of SLUICE_B (empty: one per core; B defaults to A's).
 EVENT_LOOPS="${EVENT_LOOPS:-}"
 EVENT_LOOPS_B="${EVENT_LOOPS_B:-$EVENT_LOOPS}"
+NGINX_WORKERS="${NGINX_WORKERS:-auto}"
 SLUICE_B_PORT="${SLUICE_B_PORT:-9322}"
 ADMIN_B_PORT="${ADMIN_B_PORT:-9323}"
 SKETCH_INPUTS="${SKETCH_INPUTS:-}"
@@ -112,7 +115,7 @@ nginx -p "$D" -c "$D/nginx.conf" -e "$D/logs/error.log" -g 'daemon off;' &
 UPSTREAM_PID=$!; PIDS+=("$UPSTREAM_PID")
 if [ "$COMPARE_NGINX" = 1 ]; then
     P="$WORK/proxy"
-    nginx_conf "$P" "worker_processes auto;" "$(proxy_block "$NGINX_PORT")" > "$P/nginx.conf"
+    nginx_conf "$P" "worker_processes $NGINX_WORKERS;" "$(proxy_block "$NGINX_PORT")" > "$P/nginx.conf"
     nginx -p "$P" -c "$P/nginx.conf" -e "$P/logs/error.log" -g 'daemon off;' &
     PROXY_PID=$!; PIDS+=("$PROXY_PID")
 fi
