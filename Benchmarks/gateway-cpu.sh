@@ -18,7 +18,8 @@
 # hardware counters, `perf stat -e instructions` would count instructions instead; the
 # Firecracker VM this was written on has none, and valgrind 3.19 crashes on the Swift 6.3
 # binary, so CPU time it is.) Prints one line per run and the medians. PERF_RECORD=1 then profiles one more run with
-# `perf record -e cpu-clock -g` (perf-report.txt).
+# `perf record -e cpu-clock -g` (perf-report.txt; with COMPARE_NGINX=1 the nginx proxy's too,
+# perf-nginx-report.txt).
 #
 # SYSCALLS=1 also counts, per request, the system calls (by kind) and context switches of the
 # process (perf's syscall tracepoints: no slowdown like strace's); COMPARE_NGINX=1 measures, in each
@@ -286,5 +287,6 @@ profile() {  # TARGET SUFFIX: one more run of TARGET under perf record
 }
 if [ "$PERF_RECORD" = 1 ]; then
     profile sluice ""
+    [ "$COMPARE_NGINX" != 1 ] || profile nginx -nginx
     [ -z "$FLOOR" ] || profile floor -floor
 fi

@@ -3,7 +3,10 @@
 /// probing; a removal shifts the entries after it back, so no tombstones pile up). The
 /// ring and the index grow by doubling while the log fills; once full, remembering a
 /// prediction allocates nothing and hashes its key once (a `Dictionary` with an order
-/// array took two or three hashed lookups and rehashed as it grew).
+/// array took two or three hashed lookups and rehashed as it grew). Each bucket holds its
+/// key's hash beside the slot number, so probing reads no slot but the one it finds: in a
+/// full log of 100,000 the slots are megabytes, and each slot read was a cache miss
+/// (Benchmarks/README.md, "Hot path, slice 57").
 struct PredictionTable: Sendable {
     private struct Slot: Sendable {
         var model: String
@@ -12,12 +15,22 @@ struct PredictionTable: Sendable {
         var prediction: PredictionLog.Prediction
     }
 
+    /// A slot's number and the low 32 bits of its key's hash (all a bucket's place takes:
+    /// there are at most 2^31 buckets), so that probing compares hashes in the index alone.
+    private struct Bucket: Sendable {
+        var slot: Int32
+        var hash: UInt32
+
+        static let empty = Bucket(slot: -1, hash: 0)
+        var isEmpty: Bool { slot < 0 }
+    }
+
     let capacity: Int
     private var slots: [Slot] = []
     /// The slot reused next once the ring is full: the oldest.
     private var next = 0
-    /// Slot numbers by bucket; -1 is an empty bucket. Never more than half full.
-    private var buckets: [Int32]
+    /// Never more than half full.
+    private var buckets: [Bucket]
     private let largestBucketCount: Int
 
     init(capacity: Int) {
@@ -56,7 +69,7 @@ struct PredictionTable: Sendable {
     /// Changes the prediction kept under a key, if any, and returns what it was before.
     mutating func update(model: String, id: PredictionID, _ change: (inout PredictionLog.Prediction) -> Void) -> PredictionLog.Prediction? {
         guard !slots.isEmpty, let bucket = find(model: model, id: id, hash: Self.hash(id)) else { return nil }
-        let slot = Int(buckets[bucket])
+        let slot = Int(buckets[bucket].slot)
         let before = slots[slot].prediction
         change(&slots[slot].prediction)
         return before
@@ -75,10 +88,13 @@ struct PredictionTable: Sendable {
 
     private func find(model: String, id: PredictionID, hash: Int) -> Int? {
         guard !buckets.isEmpty else { return nil }
+        let tag = UInt32(truncatingIfNeeded: hash)
         var bucket = hash & mask
-        while buckets[bucket] >= 0 {
-            let slot = slots[Int(buckets[bucket])]
-            if slot.hash == hash, slot.id == id, slot.model == model { return bucket }
+        while !buckets[bucket].isEmpty {
+            if buckets[bucket].hash == tag {
+                let slot = slots[Int(buckets[bucket].slot)]
+                if slot.id == id, slot.model == model { return bucket }
+            }
             bucket = (bucket + 1) & mask
         }
         return nil
@@ -86,17 +102,18 @@ struct PredictionTable: Sendable {
 
     private func bucket(ofSlot number: Int) -> Int? {
         var bucket = slots[number].hash & mask
-        while buckets[bucket] >= 0 {
-            if Int(buckets[bucket]) == number { return bucket }
+        while !buckets[bucket].isEmpty {
+            if Int(buckets[bucket].slot) == number { return bucket }
             bucket = (bucket + 1) & mask
         }
         return nil
     }
 
     private mutating func place(_ number: Int) {
-        var bucket = slots[number].hash & mask
-        while buckets[bucket] >= 0 { bucket = (bucket + 1) & mask }
-        buckets[bucket] = Int32(number)
+        let hash = slots[number].hash
+        var bucket = hash & mask
+        while !buckets[bucket].isEmpty { bucket = (bucket + 1) & mask }
+        buckets[bucket] = Bucket(slot: Int32(number), hash: UInt32(truncatingIfNeeded: hash))
     }
 
     /// Empties `bucket`, moving back each later entry of its run that may sit there (its
@@ -106,20 +123,20 @@ struct PredictionTable: Sendable {
         var probe = bucket
         while true {
             probe = (probe + 1) & mask
-            guard buckets[probe] >= 0 else { break }
-            let home = slots[Int(buckets[probe])].hash & mask
+            guard !buckets[probe].isEmpty else { break }
+            let home = Int(buckets[probe].hash) & mask
             if (probe - home) & mask >= (probe - hole) & mask {
                 buckets[hole] = buckets[probe]
                 hole = probe
             }
         }
-        buckets[hole] = -1
+        buckets[hole] = .empty
     }
 
     private mutating func grow() {
         let size = buckets.isEmpty ? min(1024, largestBucketCount) : min(buckets.count * 2, largestBucketCount)
         guard size > buckets.count else { return }
-        buckets = [Int32](repeating: -1, count: size)
+        buckets = [Bucket](repeating: .empty, count: size)
         for number in slots.indices { place(number) }
     }
 }

@@ -24,7 +24,9 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     private let receiver: any ResponseReceiver
     // Touched only on the request's loop, by reads and assignments: the runtime's
     // exclusivity checks are left out (as in ``RequestHandler``).
-    @exclusivity(unchecked) private var attempt: UpstreamAttempt
+    /// Nil once finished: moved out, not copied (a copy retains and releases each of its
+    /// references once more).
+    @exclusivity(unchecked) private var attempt: UpstreamAttempt?
     @exclusivity(unchecked) private var retried = false
 
     init(
@@ -48,10 +50,12 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
 
     /// Sends the request to the current attempt's target.
     func start() {
-        gateway.dispatch(request, to: attempt.target, loop: loop, exchange: self)
+        guard let target = attempt?.target else { return }
+        gateway.dispatch(request, to: target, loop: loop, exchange: self)
     }
 
     func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+        guard let attempt = self.attempt.take() else { return }
         let micros = gateway.record(attempt, result, requestID: requestID, sketchInputs: routes.sketchInputs)
         // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says, with
         // the routes as they are now (the spec may have moved on while the request was in
@@ -63,7 +67,7 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
             let fields = request.forwarded?.lines ?? .empty
             if let retry = current.retryTarget(after: attempt.target, pinned: pinned, header: { fields.first($0) }) {
                 retried = true
-                attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: body, sketchInputs: routes.sketchInputs, mirrored: false)
+                self.attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: body, sketchInputs: routes.sketchInputs, mirrored: false)
                 start()
                 return
             }

@@ -275,6 +275,9 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
             remoteAddress: peerAddress()
         )
         body = nil
+        // Answered at once when nothing is ahead of it, without a `Pending` made and taken
+        // apart (each copy of a `ServerRequest` retains and releases its references).
+        guard busy || !queue.isEmpty else { return answer(request) }
         enqueue(.request(request))
     }
 
@@ -334,19 +337,27 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     }
 
     private func process(_ item: Pending) {
-        guard let transport, !closing else { return }
-        busy = true
-        timerForServerTurn()
         switch item {
         case .final(let response, let requestHead):
+            guard let transport, !closing else { return }
+            busy = true
+            timerForServerTurn()
             write(response, for: requestHead.method, version: requestHead.version, keepAlive: false, to: transport)
             busy = false
         case .request(let request):
-            // Only what the answer needs, not the request: each reference in a kept
-            // `ServerRequest` would be retained and released once more per request.
-            answering = Answering(request)
-            responder.respond(to: request, receiver: self)
+            answer(request)
         }
+    }
+
+    /// Hands `request` to the responder.
+    private func answer(_ request: ServerRequest) {
+        guard transport != nil, !closing else { return }
+        busy = true
+        timerForServerTurn()
+        // Only what the answer needs, not the request: each reference in a kept
+        // `ServerRequest` would be retained and released once more per request.
+        answering = Answering(request)
+        responder.respond(to: request, receiver: self)
     }
 
     /// The responder's answer to the request in `answering`, on this connection's loop, once.
