@@ -36,7 +36,10 @@
 # Environment (defaults): SLUICE (the release binary of .build-perf), SLUICE_B (unset),
 # SLUICE_B_ENV (NAME=VALUE words for SLUICE_B), COMPARE_NGINX=0, FLOOR (unset), REQUESTS=3000,
 # WARMUP=20000, CONNECTIONS=4, PREDICTIONS=100000, SKETCHED_PER_SECOND=2, SKETCH_INPUTS
-# (empty), SHADOW=0, UPSTREAM1_PORT=9411, UPSTREAM2_PORT=9412, GATEWAY_PORT=9413, ADMIN_PORT=9414.
+# (empty), SHADOW=0, UPSTREAM1_PORT=9411, UPSTREAM2_PORT=9412, GATEWAY_PORT=9413, ADMIN_PORT=9414,
+# CALLGRIND_OPTIONS (empty; more options for callgrind, e.g. `--cache-sim=yes
+# --LL=1048576,16,64` to count the data reads that miss a 1 MiB cache, this VM's L2: a
+# request's memory traffic, which instructions do not show).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,6 +53,7 @@ COMPARE_NGINX="${COMPARE_NGINX:-0}"
 FLOOR="${FLOOR:-}"
 REQUESTS="${REQUESTS:-3000}"
 WARMUP="${WARMUP:-20000}"
+CALLGRIND_OPTIONS="${CALLGRIND_OPTIONS:-}"
 CONNECTIONS="${CONNECTIONS:-4}"
 PREDICTIONS="${PREDICTIONS:-100000}"
 SKETCHED_PER_SECOND="${SKETCHED_PER_SECOND:-2}"
@@ -115,8 +119,8 @@ grind() {  # NAME BINARY ARGS...: starts BINARY under callgrind in $WORK/NAME, G
     shift 2
     mkdir -p "$WORK/$name"
     objcopy --strip-debug "$binary" "$WORK/$name/binary"
-    # shellcheck disable=SC2086 # GRIND_ENV is a list of NAME=VALUE words
-    (cd "$WORK/$name" && LD_PRELOAD="$WORK/sigsuspend-shim.so" exec env $GRIND_ENV valgrind --tool=callgrind \
+    # shellcheck disable=SC2086 # GRIND_ENV and CALLGRIND_OPTIONS are lists of words
+    (cd "$WORK/$name" && LD_PRELOAD="$WORK/sigsuspend-shim.so" exec env $GRIND_ENV valgrind --tool=callgrind $CALLGRIND_OPTIONS \
         --callgrind-out-file="$WORK/$name/callgrind.out" "$WORK/$name/binary" "$@" > stdout.log 2> stderr.log) &
     GRIND_PID=$!
     PIDS+=("$GRIND_PID")
@@ -189,11 +193,16 @@ import sys
 name, requests, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 # The dump's `summary:` (what callgrind_annotate calls PROGRAM TOTALS); its `totals:` line
 # runs ~11,000 a request higher on these dumps and does not match the per-function costs.
-total = 0
+total, events, counts = 0, [], []
 for line in open(path):
+    if line.startswith("events:"):
+        events = line.split()[1:]
     if line.startswith("summary:"):
-        total = int(line.split()[1])
-print(f"{name}\t{total / requests:.0f}\t{path}")
+        counts = [int(x) for x in line.split()[1:]]
+        total = counts[0]
+# With CALLGRIND_OPTIONS' cache simulation, the other events a request after the path.
+extra = " ".join(f"{e}={c / requests:.1f}" for e, c in zip(events[1:], counts[1:]))
+print(f"{name}\t{total / requests:.0f}\t{path}" + (f"\t{extra}" if extra else ""))
 PY
     tail -n 1 "$WORK/results.tsv" >&2
     stop "$GRIND_PID"
