@@ -164,8 +164,36 @@ import Testing
         // The near end was closed by its source: the far end reads end of file.
         var byte: UInt8 = 0
         #expect(read(far, &byte, 1) == 0)
-        // Work handed over after the end is dropped, not run, and nothing crashes.
+        // Work handed over after the end is dropped, not run, and nothing crashes; handOver
+        // says so, so that what it was to take over (an accepted connection) is closed.
         loop.execute { Issue.record("ran after shutdown") }
+        #expect(!loop.handOver { Issue.record("ran after shutdown") })
+    }
+
+    @Test("a loop in its last turn refuses a descriptor: nothing would ever tell its source or close it")
+    func registerWhileStoppingFails() throws {
+        let loop = try EpollEventLoop(name: "test")
+        let (near, far) = try socketPair()
+        defer {
+            Glibc.close(near)
+            Glibc.close(far)
+        }
+        let refused = NIOLockedValueBox<Bool?>(nil)
+        // Queued behind the stop, in the same turn: what a connection handed over from
+        // another loop while this one stopped would meet.
+        try loop.submit {
+            loop.shutdownGracefully { _ in }
+            loop.execute {
+                do {
+                    try loop.register(near, SilentSource())
+                    refused.withLockedValue { $0 = false }
+                } catch {
+                    refused.withLockedValue { $0 = true }
+                }
+            }
+        }.wait()
+        loop.syncShutdown()
+        #expect(refused.withLockedValue { $0 } == true)
     }
 
     @Test("the timer heap pops in deadline then insertion order, with removals anywhere")
@@ -203,6 +231,13 @@ private func socketPair() throws -> (Int32, Int32) {
 }
 
 /// A source that records what it read and whether it was told it can write or must close.
+/// A source that does nothing when told.
+private final class SilentSource: EpollSource {
+    func readable() {}
+    func writable() {}
+    func loopShutDown() {}
+}
+
 private final class RecordingSource: EpollSource, @unchecked Sendable {
     let fd: Int32
     let loop: EpollEventLoop

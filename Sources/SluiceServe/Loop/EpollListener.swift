@@ -100,9 +100,11 @@ final class EpollListener: ClosableListener, @unchecked Sendable {
         }
         Glibc.close(fd)
         let owner = ObjectIdentifier(self)
-        for loop in loops {
-            try? await loop.submit { loop.drainSources(of: owner) }.get()
-        }
+        // Told to every loop before any is waited for: a connection on another loop than the
+        // first must not answer with keep-alive while the first drains (connections are
+        // spread over the loops, ``ConnectionBalance``).
+        let drains = loops.map { loop in loop.submit { loop.drainSources(of: owner) } }
+        for drain in drains { try? await drain.get() }
         let deadline = ContinuousClock.now + drainTimeout
         while admission.count > 0, ContinuousClock.now < deadline {
             do { try await Task.sleep(for: .milliseconds(10)) } catch { return }
