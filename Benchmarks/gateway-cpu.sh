@@ -22,7 +22,9 @@
 # perf-nginx-report.txt).
 #
 # SYSCALLS=1 also counts, per request, the system calls (by kind) and context switches of the
-# process (perf's syscall tracepoints: no slowdown like strace's); COMPARE_NGINX=1 measures, in each
+# process (perf's syscall tracepoints: no slowdown like strace's, but each traced call costs
+# kernel time, the same for every target, so at a paced load, where a request's own CPU is
+# small, the CPU ratios with SYSCALLS=1 read closer to 1 than without); COMPARE_NGINX=1 measures, in each
 # run right after sluice, an nginx reverse proxy in front of the same upstreams (the config
 # of gateway-vs-nginx.sh, its worker processes counted), so the two are side by side.
 # FLOOR=path/to/gateway-floor measures, in each run after sluice (and nginx), the floor of a
