@@ -339,9 +339,7 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
     private func process(_ item: Pending) {
         switch item {
         case .final(let response, let requestHead):
-            guard let transport, !closing else { return }
-            busy = true
-            timerForServerTurn()
+            guard let transport = beginTurn() else { return }
             write(response, for: requestHead.method, version: requestHead.version, keepAlive: false, to: transport)
             busy = false
         case .request(let request):
@@ -351,13 +349,20 @@ final class RequestHandler: ChannelDuplexHandler, ResponseReceiver, @unchecked S
 
     /// Hands `request` to the responder.
     private func answer(_ request: ServerRequest) {
-        guard transport != nil, !closing else { return }
-        busy = true
-        timerForServerTurn()
+        guard beginTurn() != nil else { return }
         // Only what the answer needs, not the request: each reference in a kept
         // `ServerRequest` would be retained and released once more per request.
         answering = Answering(request)
         responder.respond(to: request, receiver: self)
+    }
+
+    /// Starts the server's turn on the connection and returns its transport; nil, and nothing
+    /// started, once it is closed or closing.
+    private func beginTurn() -> (any ServerTransport)? {
+        guard let transport, !closing else { return nil }
+        busy = true
+        timerForServerTurn()
+        return transport
     }
 
     /// The responder's answer to the request in `answering`, on this connection's loop, once.
