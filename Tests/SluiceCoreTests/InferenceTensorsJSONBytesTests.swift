@@ -105,6 +105,34 @@ import Testing
         }
     }
 
+    /// Objects and arrays mixed at every level, and closed by the wrong bracket at the innermost,
+    /// the 64th and the outermost level, are read as the parser reads them (the checker once
+    /// tried kept the open containers' kinds in a 128-bit stack: its words' boundary is here).
+    @Test("nesting: objects and arrays mixed, closed right and wrong, at every level up to 130")
+    func mixedNesting() {
+        for depth in [2, 63, 64, 65, 66, 127, 128, 129, 130] {
+            for pattern in 0..<3 {
+                var open = ""
+                var close: [String] = []
+                for level in 0..<depth {
+                    let object = pattern == 0 ? level % 2 == 0 : pattern == 1 ? level % 3 == 1 : level >= 64
+                    open += object ? #"{"k": "# : "[0, "
+                    close.append(object ? "}" : "]")
+                }
+                let closing = close.reversed().joined(separator: ", 2 ")
+                expectAgreement(open + "1" + closing)
+                expectAgreement(open + "[] " + closing)
+                expectAgreement(open + "{} " + closing)
+                // One bracket swapped, at the innermost level, the 64th and the outermost.
+                for swapped in [0, min(63, depth - 1), depth - 1] {
+                    var wrong = Array(close.reversed())
+                    wrong[swapped] = wrong[swapped] == "}" ? "]" : "}"
+                    expectAgreement(open + "1" + wrong.joined(separator: ", 2 "))
+                }
+            }
+        }
+    }
+
     @Test("repeated names count at their first occurrence, escaped and non-ASCII names as they decode")
     func repeatedAndEscapedNames() {
         let tensor = #"{"name":"a","shape":[1],"data":[1]}"#

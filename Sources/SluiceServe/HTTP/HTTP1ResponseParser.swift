@@ -142,22 +142,30 @@ package struct HTTP1ResponseParser {
                 if buffer.readableBytes > 0 { throw .unsolicitedResponse }
                 return nil
             case .head(let scanned, let lineStart, let lines):
-                guard let head = try readHead(scanned: scanned, lineStart: lineStart, lines: lines) else { return nil }
-                if head.pending.status.code < 200 {
+                guard let (parts, fields) = try readHead(scanned: scanned, lineStart: lineStart, lines: lines) else { return nil }
+                if parts.code < 200 {
                     // An interim response (100 Continue, 103 Early Hints): the final one follows.
                     state = .head(scanned: 0, lineStart: 0, lines: 0)
                     continue
                 }
-                pending = head.pending
-                switch head.framing {
+                switch parts.framing {
                 case .none:
-                    return complete(reusable: head.pending.keepAlive)
+                    return complete(version: parts.version, status: parts.status(fields), fields: fields, body: Self.empty, reusable: parts.keepAlive)
                 case .decoder(let framing):
-                    if case .length(let length) = framing, length > maximumBody {
-                        throw .responseBodyTooLarge(limit: maximumBody)
+                    if case .length(let length) = framing {
+                        if length > maximumBody { throw .responseBodyTooLarge(limit: maximumBody) }
+                        // The usual answer: its whole body came with its head, taken at once
+                        // with no head kept aside and no body decoder.
+                        if buffer.readableBytes >= length {
+                            return complete(
+                                version: parts.version, status: parts.status(fields), fields: fields, body: buffer.readSlice(length: length)!,
+                                reusable: parts.keepAlive)
+                        }
                     }
+                    pending = PendingHead(version: parts.version, status: parts.status(fields), fields: fields, keepAlive: parts.keepAlive)
                     state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumHeadBytes, maximumTrailerLines: maximumHeaderCount))
                 case .untilClose:
+                    pending = PendingHead(version: parts.version, status: parts.status(fields), fields: fields, keepAlive: parts.keepAlive)
                     state = .untilClose
                 }
             case .body(var decoder):
@@ -196,14 +204,18 @@ package struct HTTP1ResponseParser {
         }
     }
 
+    /// The response whose head was kept aside (``PendingHead``), with the body read since.
     private mutating func complete(reusable: Bool) -> Response {
         let head = pending!
         pending = nil
-        let leftOver = buffer.readableBytes > 0
-        let response = Response(
-            version: head.version, status: head.status, fields: head.fields, body: body ?? Self.empty,
-            reusable: reusable && !leftOver)
+        let kept = body ?? Self.empty
         body = nil
+        return complete(version: head.version, status: head.status, fields: head.fields, body: kept, reusable: reusable)
+    }
+
+    private mutating func complete(version: HTTPVersion, status: HTTPResponseStatus, fields: HTTP1FieldLines, body: ByteBuffer, reusable: Bool) -> Response {
+        let leftOver = buffer.readableBytes > 0
+        let response = Response(version: version, status: status, fields: fields, body: body, reusable: reusable && !leftOver)
         if !leftOver { buffer = Self.empty }
         state = .idle
         return response
@@ -217,7 +229,7 @@ package struct HTTP1ResponseParser {
         case untilClose
     }
 
-    private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> (pending: PendingHead, framing: BodyFraming)? {
+    private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> (parts: HeadParts, fields: HTTP1FieldLines)? {
         let maximumBytes = maximumHeadBytes
         let maximumLines = maximumHeaderCount + 1
         // Unlike before a request line, no empty line may come before a status line.
@@ -244,21 +256,29 @@ package struct HTTP1ResponseParser {
             try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead, fields: &fields)
         }
         // The head's bytes stay with its fields' places (a slice of the read, not a copy).
-        let pending = PendingHead(
-            version: parsed.version, status: parsed.status,
-            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: fields), keepAlive: parsed.keepAlive)
+        let head = HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: fields)
         keptFields = fields
-        return (pending, parsed.framing)
+        return (parsed, head)
     }
 
-    /// What ``parseHead(_:to:fieldLines:requestIsHead:)`` read, before the head's bytes are
-    /// sliced off. A struct: a tuple holding `HTTPResponseStatus` was copied through the
-    /// runtime's generic tuple witnesses.
+    /// What ``parseHead(_:to:fieldLines:requestIsHead:fields:)`` read, before the head's bytes
+    /// are sliced off. Plain values only: the status is its code and where its reason phrase
+    /// lies, made an `HTTPResponseStatus` once the response is (a value holding one, an enum
+    /// with a tuple payload, is copied and destroyed through the runtime's generic witnesses).
     private struct HeadParts {
         var version: HTTPVersion
-        var status: HTTPResponseStatus
+        var code: Int
+        /// The reason phrase's place in the head's bytes.
+        var reason: Range<Int>
         var keepAlive: Bool
         var framing: BodyFraming
+
+        /// The status, with the head's reason phrase where NIO has no name for the code.
+        func status(_ head: HTTP1FieldLines) -> HTTPResponseStatus {
+            let status = HTTPResponseStatus(statusCode: code)
+            guard case .custom = status else { return status }
+            return HTTPResponseStatus(statusCode: code, reasonPhrase: head.bytes.withUnsafeReadableBytes { HTTP1Syntax.string($0, reason) })
+        }
     }
 
     /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
@@ -293,8 +313,6 @@ package struct HTTP1ResponseParser {
         guard bytes[index] == HTTP1Syntax.cr, bytes[index + 1] == HTTP1Syntax.lf else { throw .invalidStatusLine }
         index += 2
         if code == 101 { throw .unexpectedUpgrade }
-        var status = HTTPResponseStatus(statusCode: code)
-        if case .custom = status { status = HTTPResponseStatus(statusCode: code, reasonPhrase: HTTP1Syntax.string(bytes, reason)) }
 
         // Transfer-Encoding must be exactly `chunked`: Sluice decodes no other coding and the
         // gateway drops this header, so a body in another coding would reach the caller
@@ -319,7 +337,7 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return HeadParts(version: version, status: status, keepAlive: !close && (version.minor > 0 || keepAlive), framing: framing)
+        return HeadParts(version: version, code: code, reason: reason, keepAlive: !close && (version.minor > 0 || keepAlive), framing: framing)
     }
 
     /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).
