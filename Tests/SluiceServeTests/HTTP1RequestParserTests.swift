@@ -16,8 +16,10 @@ import Testing
         var description: String { "\(requests) error: \(error.map { "\($0)" } ?? "none")" }
     }
 
-    /// Parses `input` delivered in pieces ending at `cuts` (offsets into it).
-    static func parse(_ input: [UInt8], cuts: [Int] = [], limits: ServerLimits = ServerLimits()) -> Outcome {
+    /// Parses `input` delivered in pieces ending at `cuts` (offsets into it). `takingWholeBodies`:
+    /// after each head, takes the whole body at once where the parser has it
+    /// (``HTTP1RequestParser/takeWholeBody()``, as the connection's handler does).
+    static func parse(_ input: [UInt8], cuts: [Int] = [], limits: ServerLimits = ServerLimits(), takingWholeBodies: Bool = false) -> Outcome {
         var parser = HTTP1RequestParser(maximumHeadBytes: limits.maximumHeadBytes, maximumHeaderCount: limits.maximumHeaderCount)
         var outcome = Outcome()
         var current = ""
@@ -35,6 +37,9 @@ import Testing
                         let fields = head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
                         current = "\(head.method.rawValue) \(head.uri) \(head.version) [\(fields)] length=\(parsed.contentLength.map(String.init) ?? "-") continue=\(parsed.expectsContinue) body="
                         body = []
+                        if takingWholeBodies, let whole = parser.takeWholeBody() {
+                            outcome.requests.append(current + String(decoding: Array(whole.readableBytesView), as: UTF8.self))
+                        }
                     case .body(let bytes):
                         // Bytes, not text: a body split inside a UTF-8 sequence is still the same body.
                         body += bytes.readableBytesView
@@ -58,15 +63,19 @@ import Testing
     static func parseEverySplit(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) -> Outcome {
         let bytes = Array(text.utf8)
         let whole = parse(bytes)
-        #expect(parse(bytes, cuts: Array(0..<bytes.count)) == whole, "byte by byte", sourceLocation: sourceLocation)
-        var generator = SplitMix64(state: UInt64(bytes.count))
-        for _ in 0..<20 {
-            let cuts = (0..<Int(generator.next() % 6)).map { _ in Int(generator.next() % UInt64(max(1, bytes.count))) }
-            #expect(parse(bytes, cuts: cuts) == whole, "cut at \(cuts)", sourceLocation: sourceLocation)
-        }
-        // Every single cut point.
-        for cut in 0..<bytes.count {
-            #expect(parse(bytes, cuts: [cut]) == whole, "cut at \(cut)", sourceLocation: sourceLocation)
+        // A body taken whole after its head where it is all there reads the same as its events.
+        for taking in [false, true] {
+            if taking { #expect(parse(bytes, takingWholeBodies: true) == whole, "at once, bodies taken whole", sourceLocation: sourceLocation) }
+            #expect(parse(bytes, cuts: Array(0..<bytes.count), takingWholeBodies: taking) == whole, "byte by byte", sourceLocation: sourceLocation)
+            var generator = SplitMix64(state: UInt64(bytes.count))
+            for _ in 0..<20 {
+                let cuts = (0..<Int(generator.next() % 6)).map { _ in Int(generator.next() % UInt64(max(1, bytes.count))) }
+                #expect(parse(bytes, cuts: cuts, takingWholeBodies: taking) == whole, "cut at \(cuts)", sourceLocation: sourceLocation)
+            }
+            // Every single cut point.
+            for cut in 0..<bytes.count {
+                #expect(parse(bytes, cuts: [cut], takingWholeBodies: taking) == whole, "cut at \(cut)", sourceLocation: sourceLocation)
+            }
         }
         return whole
     }

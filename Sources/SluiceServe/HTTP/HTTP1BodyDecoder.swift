@@ -43,6 +43,12 @@ struct HTTP1BodyDecoder {
         self.maximumTrailerLines = maximumTrailerLines
     }
 
+    /// The body bytes still to come of a Content-Length body; nil for a chunked one.
+    var remainingFixedLength: Int? {
+        if case .fixed(let remaining) = state { return remaining }
+        return nil
+    }
+
     /// The next part of the body from `buffer` (consumed), or nil when more bytes are needed.
     /// After `.end` the decoder is done; bytes after the body stay in `buffer`.
     mutating func next(from buffer: inout ByteBuffer) throws(HTTP1ParseError) -> Event? {

@@ -117,6 +117,19 @@ package struct HTTP1RequestParser {
         }
     }
 
+    /// Right after a head: the request's whole body when it is framed by a Content-Length (or
+    /// has no body) and every byte of it is buffered, taken with the request's end, as `next()`
+    /// would hand it out as `.body` and `.end`; nil otherwise (the events follow as before).
+    /// An empty body comes back as an empty buffer holding no memory of the read.
+    package mutating func takeWholeBody() -> ByteBuffer? {
+        guard case .body(let decoder) = state, let length = decoder.remainingFixedLength, buffer.readableBytes >= length else { return nil }
+        let body = length == 0 ? ByteBuffer() : buffer.readSlice(length: length)!
+        state = .head(scanned: 0, lineStart: 0, lines: 0)
+        // As at `.end`: the read's storage is let go of, for the next read to land in.
+        if buffer.readableBytes == 0 { buffer = ByteBuffer() }
+        return body
+    }
+
     // MARK: - the head
 
     private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> Head? {
