@@ -33,6 +33,10 @@ import Testing
         #expect(
             firstValues?.map(Value.init) == firstValuesFromTree?.map(Value.init), "first feature's values of \(label)",
             sourceLocation: sourceLocation)
+        // As the log keeps them: a single value inline, never an array of one.
+        if case .many(let values)? = bytes.withUnsafeBufferPointer({ InferenceTensors.firstFeature(inJSON: $0, member: member) }) {
+            #expect(values.count != 1, "one value held in an array for \(label)", sourceLocation: sourceLocation)
+        }
     }
 
     private func expectAgreement(_ text: String, member: String = "outputs", limit: Int = 64, sourceLocation: Testing.SourceLocation = #_sourceLocation) {

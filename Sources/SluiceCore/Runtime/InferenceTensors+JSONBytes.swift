@@ -36,10 +36,16 @@ extension InferenceTensors {
     /// tensor's name and no array of features. Nil when `json` is not JSON, empty when it
     /// has no such feature.
     public static func firstFeatureValues(inJSON json: UnsafeBufferPointer<UInt8>, member: String) -> [FeatureValue]? {
-        var values: [FeatureValue] = []
-        let valid = forEachTensor(in: json, member: member, named: false) { tensor in
-            guard let tensor else { return true }
-            values = tensor.firstFeatureValues
+        firstFeature(inJSON: json, member: member)?.values
+    }
+
+    /// ``firstFeatureValues(inJSON:member:)`` with a single value held inline: no array is
+    /// allocated for the usual answer of one row and one column.
+    public static func firstFeature(inJSON json: UnsafeBufferPointer<UInt8>, member: String) -> FeatureValueList? {
+        var values = FeatureValueList.many([])
+        let valid = forEachTensor(in: json, member: member, named: false) { cursor, members in
+            guard let members, let first = cursor.firstFeature(members) else { return true }
+            values = first
             return false
         }
         return valid ? values : nil
@@ -64,6 +70,16 @@ extension InferenceTensors {
     private static func forEachTensor(
         in json: UnsafeBufferPointer<UInt8>, member: String, named: Bool = true, _ body: (Tensor?) -> Bool
     ) -> Bool {
+        forEachTensor(in: json, member: member, named: named) { cursor, members in
+            body(members.flatMap { cursor.tensor($0, named: named) })
+        }
+    }
+
+    /// ``forEachTensor(in:member:named:_:)`` handing `body` each item's checked members (nil for
+    /// an item that is not an object) and a cursor to read them with, which it may move anywhere.
+    private static func forEachTensor(
+        in json: UnsafeBufferPointer<UInt8>, member: String, named: Bool, _ body: (inout JSONParser.Cursor, JSONParser.Cursor.TensorMembers?) -> Bool
+    ) -> Bool {
         var cursor = JSONParser.Cursor(bytes: json)
         cursor.skipWhitespace()
         guard cursor.current == UInt8(ascii: "{") else { return JSONParser.validate(json) != nil }
@@ -80,12 +96,12 @@ extension InferenceTensors {
                     guard reading else { return cursor.skipValue(depth: 2) }
                     guard cursor.current == UInt8(ascii: "{") else {
                         guard cursor.skipValue(depth: 2) else { return false }
-                        reading = body(nil)
+                        reading = body(&cursor, nil)
                         return true
                     }
                     guard let members = cursor.tensorMembers(depth: 3) else { return false }
                     let end = cursor.index
-                    reading = body(cursor.tensor(members, named: named))
+                    reading = body(&cursor, members)
                     cursor.index = end
                     return true
                 }
@@ -217,9 +233,36 @@ extension JSONParser.Cursor {
     /// what ``string()`` does).
     mutating func tensor(_ members: TensorMembers, named: Bool = true) -> InferenceTensors.Tensor? {
         guard let name = members.name, bytes[name] == UInt8(ascii: "\""), let tensorName = named ? decodedString(at: name) : "",
-              let shape = members.shape, let data = members.data, let layout = layout(at: shape)
+              let (layout, bytesType) = layout(members)
         else { return nil }
-        let (rows, columns, expected) = layout
+        var leaves = InferenceTensors.Leaves(keep: min(layout.rows, InferenceTensors.maximumValuesPerFeature) * layout.columns, bytes: bytesType)
+        index = members.data!
+        guard leaves.walk(&self, depth: 0), leaves.count == layout.elements else { return nil }
+        return InferenceTensors.Tensor(name: tensorName, columns: layout.columns, single: layout.columns == 1, values: leaves.kept)
+    }
+
+    /// The first feature's values of the tensor ``tensor(_:named:)`` reads from `members` (its
+    /// `firstFeatureValues`), nil where that is nil; a tensor of one value is read without an
+    /// array. Moves the cursor anywhere.
+    mutating func firstFeature(_ members: TensorMembers) -> FeatureValueList? {
+        guard let name = members.name, bytes[name] == UInt8(ascii: "\""), let (layout, bytesType) = layout(members) else { return nil }
+        let keep = min(layout.rows, InferenceTensors.maximumValuesPerFeature) * layout.columns
+        index = members.data!
+        if keep == 1 {
+            var leaves = InferenceTensors.Leaves(keepingOneOf: bytesType)
+            guard leaves.walk(&self, depth: 0), leaves.count == layout.elements else { return nil }
+            return leaves.single.map(FeatureValueList.one) ?? .many([])
+        }
+        var leaves = InferenceTensors.Leaves(keep: keep, bytes: bytesType)
+        guard leaves.walk(&self, depth: 0), leaves.count == layout.elements else { return nil }
+        let tensor = InferenceTensors.Tensor(name: "", columns: layout.columns, single: layout.columns == 1, values: leaves.kept)
+        return FeatureValueList(tensor.firstFeatureValues)
+    }
+
+    /// The layout of a tensor's checked `members` and whether it holds `BYTES`; nil when it has
+    /// no shape or data, or its shape is not one a tensor read here has.
+    private func layout(_ members: TensorMembers) -> (layout: (rows: Int, columns: Int, elements: Int), bytes: Bool)? {
+        guard let shape = members.shape, members.data != nil, let layout = layout(at: shape) else { return nil }
         var bytesType = false
         if let datatype = members.datatype, bytes[datatype] == UInt8(ascii: "\"") {
             var copy = self
@@ -227,10 +270,7 @@ extension JSONParser.Cursor {
             _ = copy.skipString()
             bytesType = key(Key(start: datatype, end: copy.index), equals: "BYTES")
         }
-        var leaves = InferenceTensors.Leaves(keep: min(rows, InferenceTensors.maximumValuesPerFeature) * columns, bytes: bytesType)
-        index = data
-        guard leaves.walk(&self, depth: 0), leaves.count == expected else { return nil }
-        return InferenceTensors.Tensor(name: tensorName, columns: columns, single: columns == 1, values: leaves.kept)
+        return (layout, bytesType)
     }
 
     /// The layout of the checked shape at `start`, as `Tensor` reads it from the shape's
@@ -291,14 +331,14 @@ extension InferenceTensors.Leaves {
         case UInt8(ascii: "{"), UInt8(ascii: "n"):
             return false
         case UInt8(ascii: "t"), UInt8(ascii: "f"):
-            if count < keep { kept.append(.category(byte == UInt8(ascii: "t") ? "true" : "false")) }
+            if count < keep { keepValue(.category(byte == UInt8(ascii: "t") ? "true" : "false")) }
             count += 1
             _ = cursor.skipValue(depth: 0)
             return true
         case UInt8(ascii: "\""):
             if count < keep {
                 guard let text = cursor.decodedString(at: cursor.index) else { return false }
-                kept.append(.category(text))
+                keepValue(.category(text))
             }
             count += 1
             _ = cursor.skipString()
@@ -308,8 +348,8 @@ extension InferenceTensors.Leaves {
             guard let number = cursor.scalarNumber() else { return false }
             if wanted {
                 switch number {
-                case .int(let value): kept.append(bytes ? .category(String(value)) : .number(Double(value)))
-                case .double(let value): kept.append(bytes ? .category(String(value)) : .number(value))
+                case .int(let value): keepValue(bytes ? .category(String(value)) : .number(Double(value)))
+                case .double(let value): keepValue(bytes ? .category(String(value)) : .number(value))
                 }
             }
             count += 1

@@ -145,12 +145,28 @@ public enum InferenceTensors {
         /// few values) must not reserve what its data does not hold.
         static let reservedAtMost = 64
 
+        /// The one value kept when `keep` is 1 and the leaves were made to keep it inline.
+        var single: FeatureValue?
+        private let inline: Bool
+
         init(keep: Int, bytes: Bool) {
             self.keep = keep
             self.bytes = bytes
+            inline = false
             // Room for the usual few values at once: grown one append at a time, the first
             // value cost ~350 instructions of every remembered answer (reserved, ~290).
             kept.reserveCapacity(min(keep, Self.reservedAtMost))
+        }
+
+        /// Leaves that keep their first value in ``single``, with no array.
+        init(keepingOneOf bytes: Bool) {
+            keep = 1
+            self.bytes = bytes
+            inline = true
+        }
+
+        mutating func keepValue(_ value: FeatureValue) {
+            if inline { single = value } else { kept.append(value) }
         }
 
         /// Visits `value`; false when it holds anything but lists and scalars.
@@ -165,7 +181,7 @@ public enum InferenceTensors {
             case .null, .object:
                 return false
             case .bool, .int, .number, .string:
-                if count < keep, let feature = feature(value) { kept.append(feature) }
+                if count < keep, let feature = feature(value) { keepValue(feature) }
                 count += 1
                 return true
             }

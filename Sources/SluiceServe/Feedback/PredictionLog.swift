@@ -9,8 +9,16 @@ package final class PredictionLog: Sendable {
     /// What a request was answered with.
     package struct Prediction: Sendable {
         package var version: String
-        package var values: [FeatureValue]
+        /// The values as kept: one inline (``FeatureValueList``).
+        package var kept: FeatureValueList
         package var labeled = false
+
+        package init(version: String, values: FeatureValueList) {
+            self.version = version
+            kept = values
+        }
+
+        package var values: [FeatureValue] { kept.values }
     }
 
     /// What became of a label.
@@ -31,15 +39,20 @@ package final class PredictionLog: Sendable {
     /// Remembers a prediction; a repeated request id never replaces the earlier one (ids
     /// are issued by the gateway, so a repeat is not a caller's to make).
     package func remember(model: String, requestID: String, version: String, values: [FeatureValue]) {
-        remember(model: model, id: PredictionID(requestID), version: version, values: values)
+        remember(model: model, id: PredictionID(requestID), version: version, values: FeatureValueList(values))
     }
 
     /// ``remember(model:requestID:version:values:)`` for an id the gateway issued.
     func remember(model: String, issued requestID: RequestID, version: String, values: [FeatureValue]) {
+        remember(model: model, issued: requestID, version: version, values: FeatureValueList(values))
+    }
+
+    /// ``remember(model:issued:version:values:)`` of values as the answer's reader gives them.
+    func remember(model: String, issued requestID: RequestID, version: String, values: FeatureValueList) {
         remember(model: model, id: .issued(requestID), version: version, values: values)
     }
 
-    private func remember(model: String, id: PredictionID, version: String, values: [FeatureValue]) {
+    private func remember(model: String, id: PredictionID, version: String, values: FeatureValueList) {
         guard capacity > 0 else { return }
         let prediction = Prediction(version: version, values: values)
         storage.withLockedValue { _ = $0.insert(model: model, id: id, prediction: prediction) }

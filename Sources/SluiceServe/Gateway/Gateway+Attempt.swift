@@ -51,17 +51,17 @@ extension Gateway {
         let status: Int
         var outputs: [(name: String, values: [FeatureValue])] = []
         // The first feature's values: what the prediction log keeps.
-        var firstValues: [FeatureValue] = []
+        var firstValues = FeatureValueList.many([])
         switch result {
         case .success(let response):
             status = Int(response.status.code)
             if attempt.inference, attempt.readsAnswer, response.status == .ok {
                 if attempt.ticket != nil || attempt.sketched {
                     outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: 64) ?? []
-                    firstValues = outputs.first?.values ?? []
+                    firstValues = FeatureValueList(outputs.first?.values ?? [])
                 } else {
                     // The prediction log alone: no names, no other features.
-                    firstValues = InferenceTensors.firstFeatureValues(inJSON: response.body, member: "outputs") ?? []
+                    firstValues = InferenceTensors.firstFeature(inJSON: response.body, member: "outputs") ?? .many([])
                 }
             }
         case .failure(let error):
@@ -72,7 +72,7 @@ extension Gateway {
         if let ticket = attempt.ticket, !outputs.isEmpty { statistics.storeOutputs(ticket, outputs) }
         if let ring = attempt.ring {
             var predicted = 0
-            if let requestID, !firstValues.isEmpty {
+            if let requestID, firstValues.count > 0 {
                 predictions.remember(model: target.model, issued: requestID, version: target.version, values: firstValues)
                 predicted = firstValues.count
             }

@@ -35,9 +35,9 @@ extension InferenceTensors {
         buffer.withReadableUInt8s { features(inJSON: $0, member: member, limit: limit) }
     }
 
-    /// ``firstFeatureValues(inJSON:member:)`` of a body in place.
-    static func firstFeatureValues(inJSON buffer: ByteBuffer, member: String) -> [FeatureValue]? {
-        buffer.withReadableUInt8s { firstFeatureValues(inJSON: $0, member: member) }
+    /// ``firstFeature(inJSON:member:)`` of a body in place.
+    static func firstFeature(inJSON buffer: ByteBuffer, member: String) -> FeatureValueList? {
+        buffer.withReadableUInt8s { firstFeature(inJSON: $0, member: member) }
     }
 
     /// ``firstOutput(inJSON:)`` of a body in place.
