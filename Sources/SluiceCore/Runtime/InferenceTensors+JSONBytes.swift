@@ -247,14 +247,10 @@ extension JSONParser.Cursor {
     mutating func firstFeature(_ members: TensorMembers) -> FeatureValueList? {
         guard let name = members.name, bytes[name] == UInt8(ascii: "\""), let (layout, bytesType) = layout(members) else { return nil }
         let keep = min(layout.rows, InferenceTensors.maximumValuesPerFeature) * layout.columns
+        var leaves = keep == 1 ? InferenceTensors.Leaves(keepingOneOf: bytesType) : InferenceTensors.Leaves(keep: keep, bytes: bytesType)
         index = members.data!
-        if keep == 1 {
-            var leaves = InferenceTensors.Leaves(keepingOneOf: bytesType)
-            guard leaves.walk(&self, depth: 0), leaves.count == layout.elements else { return nil }
-            return leaves.single.map(FeatureValueList.one) ?? .many([])
-        }
-        var leaves = InferenceTensors.Leaves(keep: keep, bytes: bytesType)
         guard leaves.walk(&self, depth: 0), leaves.count == layout.elements else { return nil }
+        if let single = leaves.single { return .one(single) }
         let tensor = InferenceTensors.Tensor(name: "", columns: layout.columns, single: layout.columns == 1, values: leaves.kept)
         return FeatureValueList(tensor.firstFeatureValues)
     }

@@ -162,12 +162,12 @@ package struct HTTP1ResponseParser {
                                 reusable: parts.keepAlive)
                         }
                     }
-                    pending = PendingHead(version: parts.version, status: parts.status(fields), fields: fields, keepAlive: parts.keepAlive)
                     state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumHeadBytes, maximumTrailerLines: maximumHeaderCount))
                 case .untilClose:
-                    pending = PendingHead(version: parts.version, status: parts.status(fields), fields: fields, keepAlive: parts.keepAlive)
                     state = .untilClose
                 }
+                // The body is still to come: the head waits for it.
+                pending = PendingHead(version: parts.version, status: parts.status(fields), fields: fields, keepAlive: parts.keepAlive)
             case .body(var decoder):
                 let event = try decoder.next(from: &buffer)
                 state = .body(decoder)
