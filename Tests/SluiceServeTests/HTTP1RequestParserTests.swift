@@ -320,8 +320,10 @@ import Testing
             #expect(whole.requests == ["GET /first HTTP/1.1 [Host=h] length=- continue=false body="], "\(request.debugDescription)")
             #expect(whole.error == expected, "\(request.debugDescription)")
             #expect(expected.status == .badRequest || expected == .tooManyHeaders(limit: 100))
+            #expect(Self.parse(input, takingWholeBodies: true) == whole, "whole bodies: \(request.debugDescription)")
             guard input.count < 2_000 else { continue }
             #expect(Self.parse(input, cuts: Array(0..<input.count)) == whole, "byte by byte: \(request.debugDescription)")
+            #expect(Self.parse(input, cuts: Array(0..<input.count), takingWholeBodies: true) == whole, "whole bodies byte by byte: \(request.debugDescription)")
         }
     }
 
