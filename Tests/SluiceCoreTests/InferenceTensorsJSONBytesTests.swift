@@ -187,6 +187,19 @@ import Testing
         for body in [#"{}"#, #"{"outputs":{}}"#, #"{"outputs":[]}"#, #"[]"#, #""text""#, #"{"outputs":null}"#, #"{"outputs":"[]"}"#] {
             expectAgreement(body)
         }
+        // Items that are not objects are skipped, tensors nested in them too; a tensor's
+        // members nested deeper are not its own; a top-level array's objects are no body's.
+        let b = #"{"name":"b","shape":[1],"data":[2]}"#
+        for body in [
+            #"{"outputs":[[{"name":"a","shape":[1],"data":[1]}],"# + b + "]}",
+            #"{"outputs":[1,"x",null,{},[],"# + b + "]}",
+            #"{"outputs":[{"meta":{"name":"a","shape":[1],"data":[1]},"name":"b","shape":[1],"data":[2]}]}"#,
+            #"[{"outputs":["# + b + "]}]",
+        ] {
+            expectAgreement(body)
+        }
+        let nested = Array(#"{"outputs":[[{"name":"a","shape":[1],"data":[1]}],"#.utf8) + Array(b.utf8) + Array("]}".utf8)
+        #expect(nested.withUnsafeBufferPointer { InferenceTensors.features(inJSON: $0, member: "outputs") }?.map(\.name) == ["b"])
         let body = #"{"outputs":[{"name":"a","shape":[1],"data":[1]},{"name":"m","shape":[1,4],"data":[[1,2,3,4]]},{"name":"z","shape":[1],"data":[9]}]}"#
         for limit in [-1, 0, 1, 2, 3, 5, 6, 64] { expectAgreement(body, limit: limit) }
         let many = "{\"outputs\":[" + (0..<100).map { #"{"name":"t\#($0)","shape":[1,2],"data":[[\#($0),1]]}"# }.joined(separator: ",") + "]}"
@@ -226,8 +239,17 @@ import Testing
         let seeds = [
             #"{"model_name":"m","outputs":[{"name":"p","shape":[2,2],"datatype":"FP64","data":[[0.5,1],[2e1,-3]]},{"name":"q","shape":[1],"datatype":"BYTES","data":["a\"b"]}]}"#,
             #"{"inputs":[{"name":"input-0","shape":[1,4],"datatype":"FP64","data":[120.5,0.3,14,2.5]}],"outputs":[{"name":"o","shape":[1],"data":[true]}]}"#,
+            // Pretty-printed: whitespace of every kind between all tokens.
+            "{ \"model_name\" :\t\"m\" ,\r\n \"outputs\" : [ {\n  \"name\" : \"p\" , \"shape\" : [ 1 , 2 ] ,\n  \"datatype\" : \"BYTES\" ,"
+                + " \"data\" : [ [ \"x\" , \"y\" ] ] } , { } , [ ] , null ] , \"inputs\" : [ ] }\n",
         ]
-        let alphabet = Array(#"{}[],:"\ 0123456789.eE-+tfnul\u"#.utf8)
+        let alphabet = Array("{}[],:\"\\ \t\n\r\u{0B}\u{00}0123456789.eE-+tfnul\\u".utf8)
+        for seed in seeds {
+            // Unedited, each seed has a tensor to read where the edits start from.
+            let read = Array(seed.utf8).withUnsafeBufferPointer { InferenceTensors.features(inJSON: $0, member: "outputs") }
+            #expect(read?.isEmpty == false, "nothing read from \(seed)")
+            expectAgreement(seed)
+        }
         for _ in 0..<3000 {
             var bytes = Array(seeds[Int(random.next() % UInt64(seeds.count))].utf8)
             for _ in 0..<(1 + random.next() % 3) {

@@ -10,17 +10,8 @@ extension JSONParser {
     /// would accept it, nil when it would throw. Same grammar and nesting bound, no
     /// allocation; call `parse` for the error's position and wording.
     public static func validate(_ buffer: UnsafeBufferPointer<UInt8>) -> Kind? {
-        var cursor = Cursor(bytes: buffer)
-        cursor.skipWhitespace()
-        let kind: Kind
-        switch cursor.current {
-        case UInt8(ascii: "{"): kind = .object
-        case UInt8(ascii: "["): kind = .array
-        default: kind = .scalar
-        }
-        guard cursor.skipValue(depth: 0) else { return nil }
-        cursor.skipWhitespace()
-        return cursor.index == buffer.count ? kind : nil
+        guard let base = buffer.baseAddress else { return nil }
+        return JSONChecker.kind(of: base, count: buffer.count)
     }
 }
 
@@ -141,7 +132,7 @@ extension JSONParser.Cursor {
 
     /// The rest of a string from `index`, past its opening quote: ``skipString()`` beyond its
     /// first word.
-    private mutating func skipStringRest() -> Bool {
+    mutating func skipStringRest() -> Bool {
         while true {
             skipPlainStringBytes()
             guard let byte = current else { return false }
@@ -204,7 +195,7 @@ extension JSONParser.Cursor {
     /// The high bit of each byte of `word` (eight string bytes, read little-endian) that is a
     /// quote, a backslash or a control character, exact for the lowest flagged byte.
     @inline(__always)
-    private static func stringStops(_ word: UInt64) -> UInt64 {
+    static func stringStops(_ word: UInt64) -> UInt64 {
         let quote = word ^ 0x2222_2222_2222_2222
         let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
         return ((quote &- 0x0101_0101_0101_0101) & ~quote | (backslash &- 0x0101_0101_0101_0101) & ~backslash
@@ -230,22 +221,9 @@ extension JSONParser.Cursor {
         return code
     }
 
-    /// A number's grammar (every grammatical number converts: an overflowing one to ±infinity).
+    /// A number's grammar (``JSONChecker/number(_:_:_:first:)``).
     private mutating func skipNumber() -> Bool {
-        if current == UInt8(ascii: "-") { index += 1 }
-        guard let first = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
-        if first == UInt8(ascii: "0") { index += 1 } else { digits() }
-        if current == UInt8(ascii: ".") {
-            index += 1
-            guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
-            digits()
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            index += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-            guard let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return false }
-            digits()
-        }
-        return true
+        guard let first = current, let base = bytes.baseAddress else { return false }
+        return JSONChecker.number(base, bytes.count, &index, first: first)
     }
 }
