@@ -1,14 +1,17 @@
 import NIOCore
+import NIOHTTP1
 import SluiceCore
 
 /// One forwarded request, from the routes' pick to the caller's answer: its current attempt,
 /// the one retry elsewhere when nothing answered, and the settling of its mirrored copy's
 /// pair. One object per request where closures handed down the path each allocated a
-/// context and retained what they captured again (Benchmarks/README.md, "Hot path, slice 37").
-/// Touched only on the request's loop.
-final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
+/// context and retained what they captured again (Benchmarks/README.md, "Hot path, slice 37"),
+/// and itself the request sent upstream (and mirrored): a second object a request cost its
+/// allocation, its release and its references' (slice 59). Touched only on the request's loop.
+/// `package` only as its superclass is: an internal subclass of a package class draws a false
+/// "infinite recursion" warning from Swift 6.3.
+package final class ForwardExchange: UpstreamRequest, UpstreamExchange, @unchecked Sendable {
     private let gateway: Gateway
-    private let request: UpstreamRequest
     private let model: String
     /// The routes the request was picked from (their sketched inputs, and the retry's
     /// fallback when the model has left the table since).
@@ -17,7 +20,8 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     private let pinned: Bool
     private let requestID: RequestID
     private let clientID: String?
-    private let body: CheckedJSONObject?
+    /// The inference body as checked (the request's `body` is its bytes, sent upstream).
+    private let checkedBody: CheckedJSONObject?
     private let loop: any EventLoop
     private let copy: MirrorCopy?
     /// Gets the caller's answer.
@@ -29,32 +33,34 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
     @exclusivity(unchecked) private var attempt: UpstreamAttempt?
     @exclusivity(unchecked) private var retried = false
 
+    /// `method`, `uri`, `forwarded`, `own` and `requestBody` make the request sent upstream.
     init(
-        gateway: Gateway, request: UpstreamRequest, model: String, routes: ModelRoutes, pinned: Bool,
+        gateway: Gateway, method: HTTPMethod, uri: String, forwarded: ForwardedFields, own: consuming OwnFields,
+        requestBody: ByteBuffer, model: String, routes: ModelRoutes, pinned: Bool,
         requestID: RequestID, clientID: String?, body: CheckedJSONObject?, loop: any EventLoop, copy: MirrorCopy?,
         attempt: UpstreamAttempt, receiver: any ResponseReceiver
     ) {
         self.gateway = gateway
-        self.request = request
         self.model = model
         self.routes = routes
         self.pinned = pinned
         self.requestID = requestID
         self.clientID = clientID
-        self.body = body
+        self.checkedBody = body
         self.loop = loop
         self.copy = copy
         self.attempt = attempt
         self.receiver = receiver
+        super.init(method: method, uri: uri, forwarded: forwarded, own: own, body: requestBody)
     }
 
     /// Sends the request to the current attempt's target.
     func start() {
         guard let target = attempt?.target else { return }
-        gateway.dispatch(request, to: target, loop: loop, exchange: self)
+        gateway.dispatch(self, to: target, loop: loop, exchange: self)
     }
 
-    func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
+    package func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
         guard let attempt = self.attempt.take() else { return }
         let micros = gateway.record(attempt, result, requestID: requestID, sketchInputs: routes.sketchInputs)
         // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says, with
@@ -64,10 +70,10 @@ final class ForwardExchange: UpstreamExchange, @unchecked Sendable {
             let current = gateway.currentRoutes(model) ?? routes
             // The caller's fields, for the retry's sticky key: the request forwards them (a
             // reference of their own here cost two retains and releases a request).
-            let fields = request.forwarded?.lines ?? .empty
+            let fields = forwarded?.lines ?? .empty
             if let retry = current.retryTarget(after: attempt.target, pinned: pinned, header: { fields.first($0) }) {
                 retried = true
-                self.attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: body, sketchInputs: routes.sketchInputs, mirrored: false)
+                self.attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: checkedBody, sketchInputs: routes.sketchInputs, mirrored: false)
                 start()
                 return
             }

@@ -225,15 +225,15 @@ final class Gateway: HTTPResponder {
         if let remote = request.remoteAddress {
             own.add("x-forwarded-for", forwardedFor.map { "\($0), \(remote)" } ?? remote)
         }
-        let upstreamRequest = UpstreamRequest(
-            method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
-            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: consume own, body: request.body)
         let copy = sample ? mirrorCopy(routes, model: model, servedBy: target.version) : nil
-        // One object for the whole exchange, which takes the loop, not the request: each
-        // reference a kept `ServerRequest` holds would be retained and released once more.
+        // One object for the whole exchange and the request it sends, which takes the loop, not
+        // the request: each reference a kept `ServerRequest` holds would be retained and
+        // released once more.
         let loop = request.eventLoop
         let exchange = ForwardExchange(
-            gateway: self, request: upstreamRequest, model: model, routes: routes, pinned: pinned != nil,
+            gateway: self, method: request.head.method, uri: sample ? routes.inferPath : routes.metadataPath,
+            forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: own, requestBody: request.body,
+            model: model, routes: routes, pinned: pinned != nil,
             requestID: requestID, clientID: clientID, body: inferenceBody, loop: loop, copy: copy,
             attempt: beginAttempt(to: target, requestID: requestID, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false),
             receiver: receiver)
@@ -241,7 +241,7 @@ final class Gateway: HTTPResponder {
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
             let attempt = beginAttempt(to: copy.target, requestID: nil, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true)
-            dispatch(upstreamRequest, to: copy.target, loop: loop, exchange: MirrorExchange(gateway: self, copy: copy, attempt: attempt, sketchInputs: routes.sketchInputs))
+            dispatch(exchange, to: copy.target, loop: loop, exchange: MirrorExchange(gateway: self, copy: copy, attempt: attempt, sketchInputs: routes.sketchInputs))
         }
     }
 

@@ -6,8 +6,11 @@ import SluiceCore
 
 /// A request to an upstream model server. A class: the gateway hands one request to the
 /// exchange, its retry and the connection's writer, and each hand-over of a struct of seven
-/// references retained all seven.
-package final class UpstreamRequest: Sendable {
+/// references retained all seven. Not final: the gateway's `ForwardExchange` is the request
+/// it forwards, one object a request instead of two (Benchmarks/README.md, "Hot path, slice
+/// 59"). Sendable by hand only because a class open to subclasses cannot be checked: every
+/// stored property is a `let` of a Sendable type.
+package class UpstreamRequest: @unchecked Sendable {
     package let method: HTTPMethod
     package let uri: String
     /// Fields copied from another head (the caller's, as it sent them), written before `headers`.
