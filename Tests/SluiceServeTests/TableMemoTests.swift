@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import SluiceCore
 import Testing
@@ -49,5 +50,56 @@ struct TableMemoTests {
         clock.advance(10)
         let bucket = try #require(recorder.buckets(after: .min).first)
         #expect(bucket.requests == 2, "the two requests after the drop are in the bucket the table serves")
+    }
+    /// A value and the generation it belongs to, for the race below.
+    private final class Stamped: Sendable {
+        let generation: Int
+        init(_ generation: Int) { self.generation = generation }
+    }
+
+    /// Readers on four threads while the table's generation moves 2,000 times: every read
+    /// gets the value of the generation it asked at (never a pair torn between two
+    /// publications), and a memo read at the current generation is not looked up again.
+    @Test("reads race publications and never get another generation's value")
+    func concurrentReadsAreConsistent() {
+        let memo = TableMemo<Stamped>()
+        let current = NIOLockedValueBox(0)
+        let lookups = NIOLockedValueBox(0)
+        let wrong = NIOLockedValueBox(0)
+        let done = NIOLockedValueBox(false)
+        let group = DispatchGroup()
+        for _ in 0..<4 {
+            DispatchQueue.global().async(group: group) {
+                var reads = 0
+                while !done.withLockedValue({ $0 }) || reads < 10_000 {
+                    let generation = current.withLockedValue { $0 }
+                    let value = memo.value(at: generation) {
+                        lookups.withLockedValue { $0 += 1 }
+                        return Stamped(generation)
+                    }
+                    if value.generation != generation { wrong.withLockedValue { $0 += 1 } }
+                    reads += 1
+                }
+            }
+        }
+        for _ in 0..<2_000 {
+            current.withLockedValue { $0 += 1 }
+            usleep(50)
+        }
+        done.withLockedValue { $0 = true }
+        group.wait()
+        #expect(wrong.withLockedValue { $0 } == 0)
+        // Each generation is looked up a few times at most (readers that missed together),
+        // not once a read.
+        #expect(lookups.withLockedValue { $0 } < 2_001 * 8)
+        let before = lookups.withLockedValue { $0 }
+        let last = current.withLockedValue { $0 }
+        for _ in 0..<100 {
+            _ = memo.value(at: last) {
+                lookups.withLockedValue { $0 += 1 }
+                return Stamped(last)
+            }
+        }
+        #expect(lookups.withLockedValue { $0 } == before, "a kept value is read without a lookup")
     }
 }
