@@ -239,6 +239,12 @@ import Testing
         let endless = Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 300)).utf8)
         #expect(Self.parse(endless, limits: limits).error == .headTooLarge(limit: 200))
         #expect(Self.parse(endless, cuts: Array(0..<endless.count), limits: limits).error == .headTooLarge(limit: 200))
+        // Nothing past the limit is read: a bare LF after it is 431 in one read as in many (it
+        // was a 400 when the head came whole, found by the random edits below).
+        let badPastLimit = Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 300) + "\n\r\n").utf8)
+        for cuts in [[], [100], Array(0..<badPastLimit.count)] {
+            #expect(Self.parse(badPastLimit, cuts: cuts, limits: limits).error == .headTooLarge(limit: 200), "cut at \(cuts.count) places")
+        }
         #expect(HTTP1ParseError.headTooLarge(limit: 1).status == .requestHeaderFieldsTooLarge)
         // The defaults: 64 KiB and 100 fields.
         let many = "GET / HTTP/1.1\r\nHost: h\r\n" + (1...99).map { "X-\($0): v\r\n" }.joined() + "\r\n"
@@ -324,6 +330,43 @@ import Testing
             guard input.count < 2_000 else { continue }
             #expect(Self.parse(input, cuts: Array(0..<input.count)) == whole, "byte by byte: \(request.debugDescription)")
             #expect(Self.parse(input, cuts: Array(0..<input.count), takingWholeBodies: true) == whole, "whole bodies byte by byte: \(request.debugDescription)")
+        }
+    }
+
+    /// Good requests the random edits start from, beside ``hostile``'s.
+    static let editSeeds = [
+        "GET /v2/health/live HTTP/1.1\r\nHost: localhost:8080\r\n\r\n",
+        "POST /v2/models/fraud/infer?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: python-requests/2.31\r\nAccept: */*\r\nConnection: keep-alive\r\nContent-Length: 7\r\nContent-Type: application/json\r\n\r\n{\"a\":1}",
+        "\r\nGET http://h/p?q HTTP/1.0\r\nX:  spaced\t \r\n\r\n",
+        "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n5\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+    ]
+
+    @Test("3,000 random edits of good and hostile requests read the same at once, byte by byte and in 3-byte pieces, under limits the edits cross too")
+    func randomEdits() async {
+        let seeds = (Self.editSeeds + Self.hostile.map(\.0)).map { Array($0.utf8) }.filter { $0.count < 4096 }
+        let alphabet = Array("GET HTTP/1.0 1 \r\n:;,0aFfxX-\t/?*H".utf8) + [0, 127, 255]
+        // Limits the seeds sit at, so that edits cross them: the first seed's head is 55
+        // bytes, the second has 6 fields.
+        let limits = [ServerLimits(), ServerLimits(maximumHeadBytes: 56), ServerLimits(maximumHeaderCount: 5), ServerLimits(maximumHeaderCount: 6)]
+        var generator = SplitMix64(state: 31)
+        for round in 0..<3_000 {
+            // Seconds of CPU in a debug build: give the cooperative pool back now and then.
+            if round % 20 == 0 { await Task.yield() }
+            var bytes = seeds[Int(generator.next() % UInt64(seeds.count))]
+            for _ in 0..<(1 + Int(generator.next() % 4)) {
+                let position = Int(generator.next() % UInt64(bytes.count + 1))
+                let byte = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                switch generator.next() % 3 {
+                case 0: bytes.insert(byte, at: position)
+                case 1 where position < bytes.count: bytes.remove(at: position)
+                default: if position < bytes.count { bytes[position] = byte }
+                }
+            }
+            let limits = limits[round % limits.count]
+            let whole = Self.parse(bytes, limits: limits)
+            let split = Self.parse(bytes, cuts: Array(stride(from: 3, to: bytes.count, by: 3)), limits: limits)
+            let single = Self.parse(bytes, cuts: Array(0..<bytes.count), limits: limits)
+            #expect(split == whole && single == whole, "\(String(decoding: bytes, as: UTF8.self).debugDescription)")
         }
     }
 

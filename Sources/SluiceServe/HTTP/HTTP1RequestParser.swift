@@ -133,42 +133,60 @@ package struct HTTP1RequestParser {
     // MARK: - the head
 
     private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> Head? {
+        // Nothing new since the last scan (the call after a request's end, with none buffered).
+        guard buffer.readableBytes > scanned else { return nil }
         let maximumBytes = maximumHeadBytes
-        let maximumLines = maximumHeaderCount + 1
+        let maximumFields = maximumHeaderCount
+        // Moved out, so that the parser's own reference does not make the array look shared.
+        var fields: [HTTP1FieldLines.Field] = []
+        swap(&fields, &keptFields)
+        if scanned == 0 {
+            // A new head, read as it stands (``HTTP1Syntax/scanHead``): taken only whole and
+            // within the limits, else scanned below.
+            do {
+                let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+                    try Self.parseHead(bytes, maximumFields: maximumFields, reserving: HTTP1Syntax.usualFieldCount, fields: &fields, lastTarget: &lastTarget)
+                }
+                if parts.end <= maximumBytes { return take(parts, fields: fields) }
+            } catch {}
+        }
         // RFC 9112 §2.2: empty lines before a request line are ignored.
         let scan = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
             try HTTP1Syntax.scanHead(
                 bytes, scanned: scanned, lineStart: lineStart, lines: lines,
-                maximumBytes: maximumBytes, maximumLines: maximumLines, leadingEmptyLine: nil)
+                maximumBytes: maximumBytes, maximumLines: maximumFields + 1, leadingEmptyLine: nil)
         }
-        let found: Int
-        let lines: Int
         switch scan {
-        case .end(let end, let count):
-            found = end
-            lines = count
+        case .end(let end, let lines):
+            // Read within the end found: the same end, or the error that says why not.
+            let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+                try Self.parseHead(
+                    UnsafeRawBufferPointer(rebasing: bytes[0..<end]), maximumFields: maximumFields, reserving: lines - 1,
+                    fields: &fields, lastTarget: &lastTarget)
+            }
+            return take(parts, fields: fields)
         case .more(let scanned, let lineStart, let lines):
+            keptFields = fields
             state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
             return nil
         }
-        // Moved out, so that the parser's own reference does not make the array look shared.
-        var fields: [HTTP1FieldLines.Field] = []
-        swap(&fields, &keptFields)
-        let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, from: 0, to: found, fieldLines: lines - 1, fields: &fields, lastTarget: &lastTarget)
-        }
+    }
+
+    /// The head read as `parts` with `fields`, its bytes sliced off the buffer; the body next.
+    @inline(__always)
+    private mutating func take(_ parts: HeadParts, fields: [HTTP1FieldLines.Field]) -> Head {
         // The fields' ranges count from the head's first byte: the head's slice keeps them
         // (a slice of the read, as the body's are: no copy).
         let head = RequestHead(
             method: parts.method, uri: parts.uri, version: parts.version,
-            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: found)!, fields: fields), isKeepAlive: parts.isKeepAlive)
+            fields: HTTP1FieldLines(bytes: buffer.readSlice(length: parts.end)!, fields: fields), isKeepAlive: parts.isKeepAlive)
         keptFields = fields
         let framing: HTTP1BodyDecoder.Framing = parts.chunked ? .chunked : .length(parts.contentLength ?? 0)
-        state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumBytes, maximumTrailerLines: maximumHeaderCount))
+        state = .body(HTTP1BodyDecoder(framing, maximumTrailerBytes: maximumHeadBytes, maximumTrailerLines: maximumHeaderCount))
         return Head(head: head, contentLength: parts.contentLength, expectsContinue: parts.expectsContinue)
     }
 
-    /// What ``parseHead(_:from:to:fieldLines:)`` read, before the head's bytes are sliced off.
+    /// What ``parseHead(_:maximumFields:reserving:fields:lastTarget:)`` read, before the head's bytes are sliced off.
     private struct HeadParts {
         var method: HTTPMethod
         var uri: String
@@ -177,30 +195,34 @@ package struct HTTP1RequestParser {
         var contentLength: Int?
         var expectsContinue: Bool
         var chunked: Bool
+        /// Where the head ends: after its empty line's LF.
+        var end: Int
     }
 
-    /// Parses a complete head `bytes[start..<end]` (ending in the empty line's CRLF). Lines
-    /// are known to end in CRLF; everything else is checked here.
+    /// Parses the head at the start of `bytes` up to its empty line, and returns where it ends
+    /// (after that line's LF); every read stays inside `bytes`, and a head that runs past them
+    /// throws. At most `maximumFields` fields; `fields` gets their places.
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, fields: inout [HTTP1FieldLines.Field],
+        _ bytes: UnsafeRawBufferPointer, maximumFields: Int, reserving: Int, fields: inout [HTTP1FieldLines.Field],
         lastTarget: inout String
     ) throws(HTTP1ParseError) -> HeadParts {
+        let count = bytes.count
         // Empty lines (exactly CRLF) before the request line were allowed by the scan; skip
         // them. Only whole CRLF pairs: a line "\rG" is a (bad) request line, not one to skip.
-        var start = start
-        while bytes[start] == HTTP1Syntax.cr, bytes[start + 1] == HTTP1Syntax.lf { start += 2 }
+        var start = 0
+        while start + 1 < count, bytes[start] == HTTP1Syntax.cr, bytes[start + 1] == HTTP1Syntax.lf { start += 2 }
         // request-line = method SP request-target SP HTTP-version CRLF
         var index = start
-        while isTokenByte(bytes, index) { index += 1 }
-        guard index > start, bytes[index] == HTTP1Syntax.space else { throw .invalidMethod }
+        while index < count, isTokenByte(bytes, index) { index += 1 }
+        guard index > start, index < count, bytes[index] == HTTP1Syntax.space else { throw .invalidMethod }
         let method = knownMethod(bytes, start..<index) ?? HTTPMethod(rawValue: HTTP1Syntax.string(bytes, start..<index))
         index += 1
         let targetStart = index
         index = HTTP1Syntax.visibleRunEnd(bytes, from: index)
-        guard index > targetStart, index < end, bytes[index] == HTTP1Syntax.space else { throw .invalidTarget }
+        guard index > targetStart, index < count, bytes[index] == HTTP1Syntax.space else { throw .invalidTarget }
         let target = targetStart..<index
         index += 1
-        guard index + 10 <= end, bytes[index + 8] == HTTP1Syntax.cr, bytes[index + 9] == HTTP1Syntax.lf,
+        guard index + 10 <= count, bytes[index + 8] == HTTP1Syntax.cr, bytes[index + 9] == HTTP1Syntax.lf,
             bytes[index] == UInt8(ascii: "H"), bytes[index + 1] == UInt8(ascii: "T"), bytes[index + 2] == UInt8(ascii: "T"),
             bytes[index + 3] == UInt8(ascii: "P"), bytes[index + 4] == UInt8(ascii: "/"), bytes[index + 6] == UInt8(ascii: "."),
             bytes[index + 5] &- 48 < 10, bytes[index + 7] &- 48 < 10
@@ -214,7 +236,9 @@ package struct HTTP1RequestParser {
         var hosts = 0
         var expectsContinue = false
         var connection = HTTP1ConnectionOptions()
-        try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, into: &fields, framing: &framing) { name, value throws(HTTP1ParseError) in
+        let end = try HTTP1Syntax.readFieldRanges(
+            bytes, from: index, maximumFields: maximumFields, reserving: reserving, into: &fields, framing: &framing
+        ) { name, value throws(HTTP1ParseError) in
             switch name.count {
             case 4 where HTTP1Syntax.equalsIgnoringCase(bytes, name, "host"):
                 hosts += 1
@@ -231,7 +255,7 @@ package struct HTTP1RequestParser {
         if version.minor > 0, hosts == 0 { throw .missingHost }
         return HeadParts(
             method: method, uri: uri, version: version, isKeepAlive: connection.keepsAlive(minorVersion: version.minor),
-            contentLength: framing.contentLength, expectsContinue: expectsContinue, chunked: framing.chunked)
+            contentLength: framing.contentLength, expectsContinue: expectsContinue, chunked: framing.chunked, end: end)
     }
 
     /// The request target as the responders see it: origin-form as is, absolute-form reduced

@@ -230,38 +230,56 @@ package struct HTTP1ResponseParser {
     }
 
     private mutating func readHead(scanned: Int, lineStart: Int, lines: Int) throws(HTTP1ParseError) -> (parts: HeadParts, fields: HTTP1FieldLines)? {
+        // Nothing new since the last scan.
+        guard buffer.readableBytes > scanned else { return nil }
         let maximumBytes = maximumHeadBytes
-        let maximumLines = maximumHeaderCount + 1
-        // Unlike before a request line, no empty line may come before a status line.
-        let scan = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try HTTP1Syntax.scanHead(
-                bytes, scanned: scanned, lineStart: lineStart, lines: lines,
-                maximumBytes: maximumBytes, maximumLines: maximumLines, leadingEmptyLine: .invalidStatusLine)
-        }
-        let end: Int
-        let lines: Int
-        switch scan {
-        case .end(let found, let count):
-            end = found
-            lines = count
-        case .more(let scanned, let lineStart, let lines):
-            state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
-            return nil
-        }
+        let maximumFields = maximumHeaderCount
         let isHead = requestIsHead
         // Moved out, so that the parser's own reference does not make the array look shared.
         var fields: [HTTP1FieldLines.Field] = []
         swap(&fields, &keptFields)
-        let parsed = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try Self.parseHead(bytes, to: end, fieldLines: lines - 1, requestIsHead: isHead, fields: &fields)
+        if scanned == 0 {
+            // A new head, read as it stands (``HTTP1Syntax/scanHead``): taken only whole and
+            // within the limits, else scanned below.
+            do {
+                let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+                    try Self.parseHead(bytes, maximumFields: maximumFields, reserving: HTTP1Syntax.usualFieldCount, requestIsHead: isHead, fields: &fields)
+                }
+                if parts.end <= maximumBytes { return (parts, take(parts, fields: fields)) }
+            } catch {}
         }
-        // The head's bytes stay with its fields' places (a slice of the read, not a copy).
-        let head = HTTP1FieldLines(bytes: buffer.readSlice(length: end)!, fields: fields)
-        keptFields = fields
-        return (parsed, head)
+        // Unlike before a request line, no empty line may come before a status line.
+        let scan = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+            try HTTP1Syntax.scanHead(
+                bytes, scanned: scanned, lineStart: lineStart, lines: lines,
+                maximumBytes: maximumBytes, maximumLines: maximumFields + 1, leadingEmptyLine: .invalidStatusLine)
+        }
+        switch scan {
+        case .end(let end, let lines):
+            // Read within the end found: the same end, or the error that says why not.
+            let parts = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
+                try Self.parseHead(
+                    UnsafeRawBufferPointer(rebasing: bytes[0..<end]), maximumFields: maximumFields, reserving: lines - 1,
+                    requestIsHead: isHead, fields: &fields)
+            }
+            return (parts, take(parts, fields: fields))
+        case .more(let scanned, let lineStart, let lines):
+            keptFields = fields
+            state = .head(scanned: scanned, lineStart: lineStart, lines: lines)
+            return nil
+        }
     }
 
-    /// What ``parseHead(_:to:fieldLines:requestIsHead:fields:)`` read, before the head's bytes
+    /// The head's field lines: its bytes sliced off the buffer (a slice of the read, not a
+    /// copy) with the places of `fields`.
+    @inline(__always)
+    private mutating func take(_ parts: HeadParts, fields: [HTTP1FieldLines.Field]) -> HTTP1FieldLines {
+        let head = HTTP1FieldLines(bytes: buffer.readSlice(length: parts.end)!, fields: fields)
+        keptFields = fields
+        return head
+    }
+
+    /// What ``parseHead(_:maximumFields:reserving:requestIsHead:fields:)`` read, before the head's bytes
     /// are sliced off. Plain values only: the status is its code and where its reason phrase
     /// lies, made an `HTTPResponseStatus` once the response is (a value holding one, an enum
     /// with a tuple payload, is copied and destroyed through the runtime's generic witnesses).
@@ -272,6 +290,8 @@ package struct HTTP1ResponseParser {
         var reason: Range<Int>
         var keepAlive: Bool
         var framing: BodyFraming
+        /// Where the head ends: after its empty line's LF.
+        var end: Int
 
         /// The status, with the head's reason phrase where NIO has no name for the code.
         func status(_ head: HTTP1FieldLines) -> HTTPResponseStatus {
@@ -281,14 +301,16 @@ package struct HTTP1ResponseParser {
         }
     }
 
-    /// Parses a complete head `bytes[..<end]` (ending in the empty line's CRLF, every line
-    /// known to end in CRLF) and decides how its body is framed.
+    /// Parses the head at the start of `bytes` up to its empty line, decides how its body is
+    /// framed, and returns where the head ends (after that line's LF); every read stays inside
+    /// `bytes`, and a head that runs past them throws. At most `maximumFields` fields.
     private static func parseHead(
-        _ bytes: UnsafeRawBufferPointer, to end: Int, fieldLines: Int, requestIsHead: Bool, fields: inout [HTTP1FieldLines.Field]
+        _ bytes: UnsafeRawBufferPointer, maximumFields: Int, reserving: Int, requestIsHead: Bool, fields: inout [HTTP1FieldLines.Field]
     ) throws(HTTP1ParseError) -> HeadParts {
+        let count = bytes.count
         // status-line = HTTP-version SP 3DIGIT SP [ reason-phrase ] CRLF; a missing SP before
         // an empty reason is accepted (it does not change where anything ends).
-        guard end >= 14, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
+        guard count >= 14, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
             bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/"), bytes[5] == UInt8(ascii: "1"),
             bytes[6] == UInt8(ascii: "."), bytes[7] &- 48 < 10, bytes[8] == HTTP1Syntax.space
         else { throw .invalidStatusLine }
@@ -304,13 +326,13 @@ package struct HTTP1ResponseParser {
         if bytes[index] == HTTP1Syntax.space {
             index += 1
             let reasonStart = index
-            while bytes[index] != HTTP1Syntax.cr {
+            while index < count, bytes[index] != HTTP1Syntax.cr {
                 guard HTTP1Syntax.isFieldValue(bytes[index]) else { throw .invalidStatusLine }
                 index += 1
             }
             reason = reasonStart..<index
         }
-        guard bytes[index] == HTTP1Syntax.cr, bytes[index + 1] == HTTP1Syntax.lf else { throw .invalidStatusLine }
+        guard index + 1 < count, bytes[index] == HTTP1Syntax.cr, bytes[index + 1] == HTTP1Syntax.lf else { throw .invalidStatusLine }
         index += 2
         if code == 101 { throw .unexpectedUpgrade }
 
@@ -320,7 +342,9 @@ package struct HTTP1ResponseParser {
         var framingFields = HTTP1FramingFields()
         var close = false
         var keepAlive = false
-        try HTTP1Syntax.readFieldRanges(bytes, from: index, to: end - 2, fieldLines: fieldLines, into: &fields, framing: &framingFields) { name, value in
+        let end = try HTTP1Syntax.readFieldRanges(
+            bytes, from: index, maximumFields: maximumFields, reserving: reserving, into: &fields, framing: &framingFields
+        ) { name, value in
             if name.count == 10, HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection") {
                 connectionOptions(bytes, value, close: &close, keepAlive: &keepAlive)
             }
@@ -337,7 +361,7 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return HeadParts(version: version, code: code, reason: reason, keepAlive: !close && (version.minor > 0 || keepAlive), framing: framing)
+        return HeadParts(version: version, code: code, reason: reason, keepAlive: !close && (version.minor > 0 || keepAlive), framing: framing, end: end)
     }
 
     /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).

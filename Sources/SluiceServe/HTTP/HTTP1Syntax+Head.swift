@@ -12,9 +12,22 @@ extension HTTP1Syntax {
         case more(scanned: Int, lineStart: Int, lines: Int)
     }
 
+    /// The places a head read before its field lines are counted reserves: a connection's
+    /// first head then allocates them once (its array is kept for the next heads), not once
+    /// per doubling.
+    static let usualFieldCount = 16
+
     /// Searches `bytes` for the empty line ending a head, from where the last scan stopped
     /// (a head dribbled byte by byte is scanned once, not once per byte). Empty lines before
     /// the first line are skipped, or refused with `leadingEmptyLine` when it is given.
+    ///
+    /// The parsers first read a new head as it stands, finding its end on the way, and scan
+    /// only when that fails: the usual head arrives whole in one read, and a separate scan
+    /// for its end read every byte once more (~500 instructions a head; Benchmarks/README.md,
+    /// "Hot path, slice 60"). A head read whole that way within the limits is one the scan
+    /// finds the same end of (every line of it ends in CRLF, none is empty before the
+    /// last), so the reading decides only heads it accepts; any other (not yet whole, over a
+    /// limit, malformed) is scanned and then read within the end found, which says why.
     static func scanHead(
         _ bytes: UnsafeRawBufferPointer, scanned: Int, lineStart: Int, lines: Int,
         maximumBytes: Int, maximumLines: Int, leadingEmptyLine: HTTP1ParseError?
@@ -22,8 +35,11 @@ extension HTTP1Syntax {
         var from = scanned
         var lineStart = lineStart
         var lines = lines
-        while let lineFeed = try lineFeed(bytes, from: from, lineStart: lineStart) {
-            guard lineFeed < maximumBytes else { throw .headTooLarge(limit: maximumBytes) }
+        // Nothing past the limit is read: a head over it is too large whatever follows, and
+        // however the bytes arrived (a bare LF past the limit was found in one read, and
+        // not when the limit was reached first).
+        let within = UnsafeRawBufferPointer(rebasing: bytes[..<min(bytes.count, maximumBytes)])
+        while let lineFeed = try lineFeed(within, from: from, lineStart: lineStart) {
             if lineFeed - 1 == lineStart {
                 if lines > 0 { return .end(lineFeed + 1, lines: lines) }
                 if let leadingEmptyLine { throw leadingEmptyLine }
@@ -40,18 +56,30 @@ extension HTTP1Syntax {
 }
 
 extension HTTP1Syntax {
-    /// Reads the field lines of a head, `bytes[start..<end]` (`end`: where its empty line
-    /// starts; every line known to end in CRLF), strictly (`fieldLine`): each field is shown to
-    /// `each`, framing fields are noted in `framing`, and `other` is shown the name and value of
-    /// every other field.
+    /// Reads the field lines of a head from `start` up to its empty line, strictly
+    /// (`fieldLine`), and returns where the head ends (after the empty line's LF): each field
+    /// is shown to `each`, framing fields are noted in `framing`, and `other` is shown the name
+    /// and value of every other field. At most `maximumFields` fields (else `tooManyHeaders`).
+    /// Every read stays inside `bytes`: a head that runs past them throws as its unended line
+    /// does (`bareLineFeed` when no CRLF is left for the empty line), which a caller reading
+    /// a head before knowing that it is whole takes as "not yet known" (``HeadScan``).
     @inline(__always)
     static func forEachField(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, framing: inout HTTP1FramingFields,
+        _ bytes: UnsafeRawBufferPointer, from start: Int, maximumFields: Int, framing: inout HTTP1FramingFields,
         other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void,
         each: (_ name: Range<Int>, _ value: Range<Int>) -> Void
-    ) throws(HTTP1ParseError) {
+    ) throws(HTTP1ParseError) -> Int {
         var index = start
-        while index < end {
+        var count = 0
+        while true {
+            guard index + 1 < bytes.count else { throw .bareLineFeed }
+            // A line starting with CR is the empty line or a bad name (a CR is no token byte).
+            if bytes[index] == cr {
+                guard bytes[index + 1] == lf else { throw .invalidHeaderName }
+                return index + 2
+            }
+            count += 1
+            guard count <= maximumFields else { throw .tooManyHeaders(limit: maximumFields) }
             let field = try fieldLine(bytes, at: index)
             if try !framing.note(bytes, name: field.name, value: field.value) {
                 try other(field.name, field.value)
@@ -61,17 +89,18 @@ extension HTTP1Syntax {
         }
     }
 
-    /// ``forEachField(_:from:to:framing:other:each:)`` into the fields' places in `bytes`
-    /// (``HTTP1FieldLines``): no `String` per name and value.
+    /// ``forEachField(_:from:maximumFields:framing:other:each:)`` into the fields' places in
+    /// `bytes` (``HTTP1FieldLines``): no `String` per name and value. `fields` keeps the
+    /// memory it had (the parser's array from the last head), at least `reserving` places.
     @inline(__always)
     static func readFieldRanges(
-        _ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int, fieldLines: Int, into fields: inout [HTTP1FieldLines.Field],
+        _ bytes: UnsafeRawBufferPointer, from start: Int, maximumFields: Int, reserving: Int, into fields: inout [HTTP1FieldLines.Field],
         framing: inout HTTP1FramingFields, other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
-    ) throws(HTTP1ParseError) {
+    ) throws(HTTP1ParseError) -> Int {
         // The parser's array from the last head: its memory again when nothing holds that head.
         fields.removeAll(keepingCapacity: true)
-        fields.reserveCapacity(fieldLines)
-        try forEachField(bytes, from: start, to: end, framing: &framing, other: other) { name, value in
+        fields.reserveCapacity(reserving)
+        return try forEachField(bytes, from: start, maximumFields: maximumFields, framing: &framing, other: other) { name, value in
             fields.append(
                 HTTP1FieldLines.Field(
                     nameStart: UInt32(name.lowerBound), nameEnd: UInt32(name.upperBound),
