@@ -1,3 +1,4 @@
+import Dispatch
 import Glibc
 import NIOConcurrencyHelpers
 import NIOCore
@@ -54,6 +55,21 @@ import Testing
         }
         try await loop.submit {}.get()
         #expect(count.withLockedValue { $0 } == 16_000)
+    }
+
+    @Test("work handed over one task at a time to a loop that sleeps between them each runs: no wakeup is lost")
+    func handoffToIdleLoop() throws {
+        let loop = try EpollEventLoop(name: "test")
+        defer { loop.syncShutdown() }
+        let ran = DispatchSemaphore(value: 0)
+        var late = 0
+        for round in 0..<3_000 {
+            // Now and then the loop is surely asleep in epoll_wait when the task comes.
+            if round % 100 == 0 { usleep(1_000) }
+            loop.execute { ran.signal() }
+            if ran.wait(timeout: .now() + 5) == .timedOut { late += 1 }
+        }
+        #expect(late == 0)
     }
 
     @Test("a scheduled task runs on the loop, not before its deadline, earliest deadline first")

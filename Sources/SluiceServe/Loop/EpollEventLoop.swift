@@ -1,3 +1,4 @@
+import Atomics
 import CSluiceEpoll
 import Dispatch
 import Glibc
@@ -45,6 +46,12 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     private let epoll: Int32
     private let wakeup: Int32
     private let handoff = NIOLockedValueBox(Handoff())
+    /// Whether `handoff.tasks` holds work: set with each task handed over and cleared when the
+    /// loop takes them, both under the lock; read without it at each turn, so that a turn with
+    /// nothing handed over (nearly every one) takes no lock (~100 instructions a proxied
+    /// request; Benchmarks/README.md, "Hot path, slice 60"). A stale `false` loses nothing:
+    /// the task's eventfd write, after the flag's store, wakes the loop for another turn.
+    private let handedOver = ManagedAtomic(false)
     /// The loop's thread, set before `init` returns and never again.
     private var thread = pthread_t()
     /// True once the thread has left its loop and closed the descriptors.
@@ -130,6 +137,7 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
         return handoff.withLockedValue { handoff in
             guard !handoff.closing else { return false }
             handoff.tasks.append(task)
+            handedOver.store(true, ordering: .relaxed)
             guard !handoff.woken else { return true }
             handoff.woken = true
             // Written under the lock that `shutDown` closes the eventfd under: outside it, the
@@ -316,11 +324,15 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     /// Runs what `execute` queued, on this thread and handed over, until none is left.
     private func runTasks() {
         while true {
-            var tasks = handoff.withLockedValue { handoff -> [@Sendable () -> Void] in
-                handoff.woken = false
-                var taken: [@Sendable () -> Void] = []
-                swap(&taken, &handoff.tasks)
-                return taken
+            var tasks: [@Sendable () -> Void] = []
+            if handedOver.load(ordering: .acquiring) {
+                tasks = handoff.withLockedValue { handoff -> [@Sendable () -> Void] in
+                    handoff.woken = false
+                    handedOver.store(false, ordering: .relaxed)
+                    var taken: [@Sendable () -> Void] = []
+                    swap(&taken, &handoff.tasks)
+                    return taken
+                }
             }
             if tasks.isEmpty, local.isEmpty { return }
             for task in tasks { task() }
