@@ -19,7 +19,7 @@ import Testing
     }
 
     /// The head the gateway writes to the model server for `head`, with `own` fields after the copied ones.
-    static func upstreamHead(_ head: RequestHead, own: OwnFields = OwnFields()) -> String {
+    static func upstreamHead(_ head: RequestHead, own: consuming OwnFields = OwnFields()) -> String {
         let request = UpstreamRequest(
             method: head.method, uri: "/v2/models/m/infer", forwarded: ForwardedFields(head.fields, dropping: Gateway.droppedFromRequests),
             own: own, body: ByteBuffer(string: "{}"))

@@ -46,7 +46,7 @@ package final class ServerResponse: Sendable {
     package let body: ByteBuffer?
 
     package init(
-        status: HTTPResponseStatus, forwarded: ForwardedFields? = nil, own: OwnFields = OwnFields(), headers: HTTPHeaders = HTTPHeaders(),
+        status: HTTPResponseStatus, forwarded: ForwardedFields? = nil, own: consuming OwnFields = OwnFields(), headers: HTTPHeaders = HTTPHeaders(),
         body: ByteBuffer? = nil
     ) {
         self.status = status

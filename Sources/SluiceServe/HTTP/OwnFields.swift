@@ -8,7 +8,12 @@
 /// (an array of fields cost each request two allocations, one for its fields to the model
 /// server and one for its answer's: Benchmarks/README.md, "Hot path, slice 54"); more go to
 /// an array.
-package struct OwnFields: Sendable {
+///
+/// Not copyable: each set of fields is built once and moved into the request or answer that
+/// writes it. A copy of one (its strings and optionals retained, the original then destroyed)
+/// cost ~200 instructions at each hand-over, twice a proxied request (Benchmarks/README.md,
+/// "Hot path, slice 60").
+package struct OwnFields: ~Copyable, Sendable {
     /// A text field. A struct, not a tuple: tuples are copied and destroyed through the
     /// runtime's generic tuple witnesses (~60 instructions a field).
     private struct Field {

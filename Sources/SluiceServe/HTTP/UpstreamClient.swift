@@ -21,7 +21,7 @@ package class UpstreamRequest: @unchecked Sendable {
     package let body: ByteBuffer?
 
     package init(
-        method: HTTPMethod, uri: String, forwarded: ForwardedFields? = nil, own: OwnFields = OwnFields(), headers: HTTPHeaders = [:],
+        method: HTTPMethod, uri: String, forwarded: ForwardedFields? = nil, own: consuming OwnFields = OwnFields(), headers: HTTPHeaders = [:],
         body: ByteBuffer?
     ) {
         self.method = method
