@@ -187,7 +187,10 @@ package struct ForwardedFields: Sendable {
 
 /// Lower-case field names compared with names in bytes ignoring ASCII case, after a test of
 /// the name's length against a mask (most names are passed over without a comparison).
-package struct FieldNameSet: Sendable {
+/// A class: the field lines forwarded each request (its own and its answer's) hold one, and
+/// as a struct its two arrays were two references to retain and release each time
+/// (Benchmarks/README.md, "Hot path, slice 60").
+package final class FieldNameSet: Sendable {
     /// Bit n set: some name is n bytes long.
     private let lengths: UInt64
     /// The names, shortest first.
