@@ -116,6 +116,19 @@ import Testing
             "/v2/models/fraud/infer", "/v2/models/fraud/infer", "/v2/models/fraue/infer", "/v2/models/fraud/infer",
             "/v2/models/fraud/infer", "/v2/models/fraud/infer?a=1", "/v2/models/fraud/infer", "/", "/",
         ])
+        // The segments the gateway routes on are each head's own, whether split again or kept
+        // from the last head with the same target.
+        var parser = HTTP1RequestParser(maximumHeadBytes: 4096, maximumHeaderCount: 10)
+        var input = ByteBuffer(string: targets.map { "GET \($0) HTTP/1.1\r\nHost: h\r\n\r\n" }.joined())
+        parser.append(&input)
+        var models: [String] = []
+        while let event = try? parser.next() {
+            guard case .head(let parsed) = event else { continue }
+            let segments = parsed.head.segments
+            #expect(segments.target == parsed.head.uri)
+            models.append(segments.count > 2 ? segments.string(2) : "-")
+        }
+        #expect(models == ["fraud", "fraud", "fraue", "fraud", "fraud", "fraud", "fraud", "-", "-"])
     }
 
     @Test("a GET as wrk sends it, a POST with a body as curl and Python requests send it")

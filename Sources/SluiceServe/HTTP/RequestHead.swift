@@ -24,13 +24,20 @@ package final class RequestHead: Sendable {
     /// routing each split it before: ~600 instructions a request each).
     let segments: PathSegments
 
-    package init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HTTP1FieldLines, isKeepAlive: Bool) {
+    package convenience init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HTTP1FieldLines, isKeepAlive: Bool) {
+        self.init(method: method, uri: uri, version: version, fields: fields, isKeepAlive: isKeepAlive, segments: PathSegments(target: uri))
+    }
+
+    /// A head whose path was split already: `segments` must be `uri`'s (the parser's, kept
+    /// from the connection's last request to the same target).
+    init(method: HTTPMethod, uri: String, version: HTTPVersion, fields: HTTP1FieldLines, isKeepAlive: Bool, segments: PathSegments) {
+        assert(segments.target == uri, "the segments of another target")
         self.method = method
         self.uri = uri
         self.version = version
         self.fields = fields
         self.isKeepAlive = isKeepAlive
-        segments = PathSegments(target: uri)
+        self.segments = segments
     }
 
     /// NIO's head for a request made in process (tests, internal callers): its headers become
