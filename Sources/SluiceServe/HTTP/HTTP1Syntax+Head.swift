@@ -90,22 +90,28 @@ extension HTTP1Syntax {
     }
 
     /// ``forEachField(_:from:maximumFields:framing:other:each:)`` into the fields' places in
-    /// `bytes` (``HTTP1FieldLines``): no `String` per name and value. `fields` keeps the
-    /// memory it had (the parser's array from the last head), at least `reserving` places.
+    /// `bytes` (``HTTP1FieldLines``): no `String` per name and value. `fields` is the parser's
+    /// array from the last head, at least `reserving` places: its memory again when nothing
+    /// holds that head (else the first write copies it). Its places are written over and the
+    /// ones left over dropped at the end: a connection's heads have much the same fields, and
+    /// emptying the array first cost ~85 instructions a head (Benchmarks/README.md, "Hot
+    /// path, slice 60"). What a head that throws wrote is the next head's to write over.
     @inline(__always)
     static func readFieldRanges(
         _ bytes: UnsafeRawBufferPointer, from start: Int, maximumFields: Int, reserving: Int, into fields: inout [HTTP1FieldLines.Field],
         framing: inout HTTP1FramingFields, other: (_ name: Range<Int>, _ value: Range<Int>) throws(HTTP1ParseError) -> Void
     ) throws(HTTP1ParseError) -> Int {
-        // The parser's array from the last head: its memory again when nothing holds that head.
-        fields.removeAll(keepingCapacity: true)
         fields.reserveCapacity(reserving)
-        return try forEachField(bytes, from: start, maximumFields: maximumFields, framing: &framing, other: other) { name, value in
-            fields.append(
-                HTTP1FieldLines.Field(
-                    nameStart: UInt32(name.lowerBound), nameEnd: UInt32(name.upperBound),
-                    valueStart: UInt32(value.lowerBound), valueEnd: UInt32(value.upperBound)))
+        var count = 0
+        let end = try forEachField(bytes, from: start, maximumFields: maximumFields, framing: &framing, other: other) { name, value in
+            let field = HTTP1FieldLines.Field(
+                nameStart: UInt32(name.lowerBound), nameEnd: UInt32(name.upperBound),
+                valueStart: UInt32(value.lowerBound), valueEnd: UInt32(value.upperBound))
+            if count < fields.count { fields[count] = field } else { fields.append(field) }
+            count += 1
         }
+        if count < fields.count { fields.removeLast(fields.count - count) }
+        return end
     }
 
     /// `bytes[range]` as a `String` (invalid UTF-8 replaced): field values, a request's
