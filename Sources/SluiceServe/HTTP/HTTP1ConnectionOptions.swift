@@ -1,12 +1,24 @@
-/// The options of a request's `Connection` fields (RFC 9110 §7.6.1: comma-separated tokens,
-/// any letter case, repeats and several fields allowed), as far as the server's answer needs
-/// them: whether the client asked to close, or (in HTTP/1.0) to keep the connection open.
+/// The options of a head's `Connection` fields (RFC 9110 §7.6.1: comma-separated tokens,
+/// any letter case, repeats and several fields allowed), as far as the connection's reuse
+/// needs them: whether the peer asked to close, or (in HTTP/1.0) to keep the connection open.
+/// Read alike from the callers' requests and the model servers' answers.
 struct HTTP1ConnectionOptions {
     private(set) var close = false
     private(set) var keepAlive = false
 
     /// Notes the options of one `Connection` field's value, `bytes[value]`.
     mutating func note(_ bytes: UnsafeRawBufferPointer, _ value: Range<Int>) {
+        // The usual value is one option (the field's value comes trimmed): no list to split.
+        switch value.count {
+        case 10 where HTTP1Syntax.equalsIgnoringCase(bytes, value, "keep-alive"):
+            keepAlive = true
+            return
+        case 5 where HTTP1Syntax.equalsIgnoringCase(bytes, value, "close"):
+            close = true
+            return
+        default:
+            break
+        }
         var start = value.lowerBound
         while start < value.upperBound {
             var end = start
@@ -25,8 +37,8 @@ struct HTTP1ConnectionOptions {
         }
     }
 
-    /// Whether the connection stays open after the answer (RFC 9112 §9.3): in HTTP/1.1 unless
-    /// `close` was asked for, in HTTP/1.0 only when `keep-alive` was (and `close` was not).
+    /// Whether the connection stays open after this message (RFC 9112 §9.3): in HTTP/1.1
+    /// unless `close` was asked for, in HTTP/1.0 only when `keep-alive` was (and `close` was not).
     func keepsAlive(minorVersion: Int) -> Bool {
         if close { return false }
         return minorVersion > 0 || keepAlive

@@ -340,14 +340,11 @@ package struct HTTP1ResponseParser {
         // gateway drops this header, so a body in another coding would reach the caller
         // corrupted (refused rather than read until the close, RFC 9112 §6.3).
         var framingFields = HTTP1FramingFields()
-        var close = false
-        var keepAlive = false
+        var connection = HTTP1ConnectionOptions()
         let end = try HTTP1Syntax.readFieldRanges(
             bytes, from: index, maximumFields: maximumFields, reserving: reserving, into: &fields, framing: &framingFields
         ) { name, value in
-            if name.count == 10, HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection") {
-                connectionOptions(bytes, value, close: &close, keepAlive: &keepAlive)
-            }
+            if name.count == 10, HTTP1Syntax.equalsIgnoringCase(bytes, name, "connection") { connection.note(bytes, value) }
         }
         try framingFields.check(minorVersion: version.minor)
         // RFC 9112 §6.3, in its order.
@@ -361,22 +358,6 @@ package struct HTTP1ResponseParser {
         } else {
             framing = .untilClose
         }
-        return HeadParts(version: version, code: code, reason: reason, keepAlive: !close && (version.minor > 0 || keepAlive), framing: framing, end: end)
-    }
-
-    /// Reads the `close` and `keep-alive` options of a Connection field (a comma-separated list).
-    private static func connectionOptions(_ bytes: UnsafeRawBufferPointer, _ value: Range<Int>, close: inout Bool, keepAlive: inout Bool) {
-        var start = value.lowerBound
-        while start < value.upperBound {
-            var end = start
-            while end < value.upperBound, bytes[end] != UInt8(ascii: ",") { end += 1 }
-            var low = start
-            var high = end
-            while low < high, bytes[low] == HTTP1Syntax.space || bytes[low] == HTTP1Syntax.tab { low += 1 }
-            while high > low, bytes[high - 1] == HTTP1Syntax.space || bytes[high - 1] == HTTP1Syntax.tab { high -= 1 }
-            if HTTP1Syntax.equalsIgnoringCase(bytes, low..<high, "close") { close = true }
-            if HTTP1Syntax.equalsIgnoringCase(bytes, low..<high, "keep-alive") { keepAlive = true }
-            start = end + 1
-        }
+        return HeadParts(version: version, code: code, reason: reason, keepAlive: connection.keepsAlive(minorVersion: version.minor), framing: framing, end: end)
     }
 }
