@@ -365,16 +365,7 @@ import Testing
         for round in 0..<3_000 {
             // Seconds of CPU in a debug build: give the cooperative pool back now and then.
             if round % 20 == 0 { await Task.yield() }
-            var bytes = seeds[Int(generator.next() % UInt64(seeds.count))]
-            for _ in 0..<(1 + Int(generator.next() % 4)) {
-                let position = Int(generator.next() % UInt64(bytes.count + 1))
-                let byte = alphabet[Int(generator.next() % UInt64(alphabet.count))]
-                switch generator.next() % 3 {
-                case 0: bytes.insert(byte, at: position)
-                case 1 where position < bytes.count: bytes.remove(at: position)
-                default: if position < bytes.count { bytes[position] = byte }
-                }
-            }
+            let bytes = RandomEdits.edit(oneOf: seeds, alphabet: alphabet, &generator)
             let limits = limits[round % limits.count]
             let whole = Self.parse(bytes, limits: limits)
             let split = Self.parse(bytes, cuts: Array(stride(from: 3, to: bytes.count, by: 3)), limits: limits)

@@ -262,16 +262,7 @@ import Testing
             // Seconds of CPU in a debug build: give the 2-thread cooperative pool back now and
             // then, or every other test's timers and polls (ToolRun's time limit) stall behind it.
             if round % 20 == 0 { await Task.yield() }
-            var bytes = seeds[Int(generator.next() % UInt64(seeds.count))]
-            for _ in 0..<(1 + Int(generator.next() % 4)) {
-                let position = Int(generator.next() % UInt64(bytes.count + 1))
-                let byte = alphabet[Int(generator.next() % UInt64(alphabet.count))]
-                switch generator.next() % 3 {
-                case 0: bytes.insert(byte, at: position)
-                case 1 where position < bytes.count: bytes.remove(at: position)
-                default: if position < bytes.count { bytes[position] = byte }
-                }
-            }
+            let bytes = RandomEdits.edit(oneOf: seeds, alphabet: alphabet, &generator)
             let head = round % 5 == 0
             let whole = Self.read(bytes, head: head, closed: true)
             let split = Self.read(bytes, cuts: Array(stride(from: 3, to: bytes.count, by: 3)), head: head, closed: true)
