@@ -62,7 +62,7 @@ package final class ForwardExchange: UpstreamRequest, UpstreamExchange, @uncheck
 
     package func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
         guard let attempt = self.attempt.take() else { return }
-        let micros = gateway.record(attempt, result, requestID: requestID, sketchInputs: routes.sketchInputs)
+        let micros = gateway.record(attempt, result, requestID: requestID, body: checkedBody, sketchInputs: routes.sketchInputs)
         // Nothing was answered: try once more where ``ModelRoutes/retryTarget`` says, with
         // the routes as they are now (the spec may have moved on while the request was in
         // flight: a version removed and stopped at its drain timeout).
@@ -73,7 +73,7 @@ package final class ForwardExchange: UpstreamRequest, UpstreamExchange, @uncheck
             let fields = forwarded?.lines ?? .empty
             if let retry = current.retryTarget(after: attempt.target, pinned: pinned, header: { fields.first($0) }) {
                 retried = true
-                self.attempt = gateway.beginAttempt(to: retry, requestID: requestID, body: checkedBody, sketchInputs: routes.sketchInputs, mirrored: false)
+                self.attempt = gateway.beginAttempt(to: retry, mirrored: false, inference: checkedBody != nil)
                 start()
                 return
             }

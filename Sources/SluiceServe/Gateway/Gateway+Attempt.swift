@@ -3,31 +3,16 @@ import NIOHTTP1
 import SluiceCore
 
 extension Gateway {
-    /// Counts an attempt on `target` in flight and decides what its request feeds. For
-    /// inference (`body` present) the features of the request and the answer feed the sample
-    /// reservoir and the monitoring sketches, and the prediction is remembered under
-    /// `requestID` for feedback (never for a mirrored copy, whose answer nobody sees).
-    /// A mirrored copy is counted apart in the statistics and feeds neither the samples nor
-    /// the monitoring buckets: analysis and monitors judge the traffic clients were served.
-    /// Only inputs named in `sketchInputs` are sketched, and only for a request the model
-    /// answered with 2xx: a caller cannot crowd the real features out of a bucket with
-    /// made-up names, nor with requests the model refused.
-    func beginAttempt(
-        to target: UpstreamTarget, requestID: RequestID?, body: CheckedJSONObject?, sketchInputs: Set<String>, mirrored: Bool
-    ) -> UpstreamAttempt {
+    /// Counts an attempt on `target` in flight and looks up what its answer will be recorded
+    /// into: the version's statistics and, for an `inference` (its body checked as JSON)
+    /// clients see (not a mirrored copy), its monitoring ring. What the request feeds is decided when the answer is in
+    /// (``record(_:_:requestID:body:sketchInputs:)``), under the locks the recording takes
+    /// anyway.
+    func beginAttempt(to target: UpstreamTarget, mirrored: Bool, inference: Bool) -> UpstreamAttempt {
         let versionStatistics = target.statisticsMemo.value(at: statistics.generation) { statistics.statistics(target.key) }
-        let ring = body == nil || mirrored ? nil : target.ringMemo.value(at: monitoring.generation) { monitoring.ring(target.key) }
-        let ticket = ring == nil ? nil : statistics.admitSample(versionStatistics)
-        let sketched = ring.map(monitoring.admit) ?? false
-        let readsInputs = (sketched && !sketchInputs.isEmpty) || ticket != nil
-        let inputs = readsInputs ? body?.features(member: "inputs") ?? [] : []
-        if let ticket { statistics.storeInputs(ticket, inputs) }
+        let ring = !inference || mirrored ? nil : target.ringMemo.value(at: monitoring.generation) { monitoring.ring(target.key) }
         target.begin()
-        return UpstreamAttempt(
-            target: target, statistics: versionStatistics, ring: ring, ticket: ticket, sketched: sketched, inputs: inputs,
-            // The answer is read when something needs it: samples, sketches or feedback.
-            readsAnswer: ticket != nil || sketched || (requestID != nil && predictions.capacity > 0),
-            inference: body != nil, mirrored: mirrored, started: .now())
+        return UpstreamAttempt(target: target, statistics: versionStatistics, ring: ring, mirrored: mirrored, started: .now())
     }
 
     /// Sends `request` to `target` on `loop`, the request's, where forward runs: no promise,
@@ -40,48 +25,59 @@ extension Gateway {
         }
     }
 
-    /// Records the outcome of `attempt` (statistics, samples, sketches, the prediction under
-    /// `requestID`) and returns the time it took, in microseconds.
+    /// Records the outcome of `attempt` and returns the time it took, in microseconds: the
+    /// statistics always; for an inference clients see (the attempt has a ring), the sample
+    /// reservoir's admission, the prediction under `requestID`, the monitoring counts and the
+    /// sketch budget's admission. The features of `body` (the request) and of the answer feed
+    /// the reservoir and the sketches of an admitted request. A mirrored copy is counted apart
+    /// in the statistics and feeds neither the samples nor the monitoring buckets: analysis and
+    /// monitors judge the traffic clients were served. Only inputs named in `sketchInputs` are
+    /// sketched, and only for a request the model answered with 2xx: a caller cannot crowd the
+    /// real features out of a bucket with made-up names, nor with requests the model refused.
     func record(
-        _ attempt: UpstreamAttempt, _ result: Result<UpstreamResponse, UpstreamFailure>, requestID: RequestID?, sketchInputs: Set<String>
+        _ attempt: UpstreamAttempt, _ result: Result<UpstreamResponse, UpstreamFailure>, requestID: RequestID?, body: CheckedJSONObject?,
+        sketchInputs: Set<String>
     ) -> UInt64 {
         let target = attempt.target
         target.end()
         let micros = UInt64(max(0, (NIODeadline.now() - attempt.started).nanoseconds / 1000))
         let status: Int
-        var outputs: [(name: String, values: [FeatureValue])] = []
-        // The first feature's values: what the prediction log keeps.
-        var firstValues = FeatureValueList.many([])
+        var answer: ByteBuffer?
         switch result {
         case .success(let response):
             status = Int(response.status.code)
-            if attempt.inference, attempt.readsAnswer, response.status == .ok {
-                if attempt.ticket != nil || attempt.sketched {
-                    outputs = InferenceTensors.features(inJSON: response.body, member: "outputs", limit: 64) ?? []
-                    firstValues = FeatureValueList(outputs.first?.values ?? [])
-                } else {
-                    // The prediction log alone: no names, no other features.
-                    firstValues = InferenceTensors.firstFeature(inJSON: response.body, member: "outputs") ?? .many([])
-                }
-            }
+            if response.status == .ok { answer = response.body }
         case .failure(let error):
             status = 0
             if case .connect = error { onConnectFailure(target) }
         }
         statistics.record(attempt.statistics, status: status, latencyMicros: micros, mirrored: attempt.mirrored)
-        if let ticket = attempt.ticket, !outputs.isEmpty { statistics.storeOutputs(ticket, outputs) }
-        if let ring = attempt.ring {
-            var predicted = 0
-            if let requestID, firstValues.count > 0 {
-                predictions.remember(model: target.model, issued: requestID, version: target.version, values: firstValues)
-                predicted = firstValues.count
+        guard let ring = attempt.ring else { return micros }
+        let ticket = statistics.admitSample(attempt.statistics)
+        // The answer's features: all of them for a sample, else the first feature's values
+        // alone for the prediction log (no names, no other features).
+        var outputs: [(name: String, values: [FeatureValue])] = []
+        var firstValues = FeatureValueList.many([])
+        if let answer {
+            if ticket != nil {
+                outputs = InferenceTensors.features(inJSON: answer, member: "outputs", limit: 64) ?? []
+                firstValues = FeatureValueList(outputs.first?.values ?? [])
+            } else if requestID != nil, predictions.capacity > 0 {
+                firstValues = InferenceTensors.firstFeature(inJSON: answer, member: "outputs") ?? .many([])
             }
-            let answered = (200..<300).contains(status)
-            monitoring.record(
-                ring, status: status, latencyMicros: micros,
-                inputs: attempt.sketched && answered ? attempt.inputs.filter { sketchInputs.contains($0.name) } : [],
-                outputs: attempt.sketched ? outputs : [], predictions: predicted)
         }
+        if let ticket { statistics.store(ticket, inputs: body?.features(member: "inputs") ?? [], outputs: outputs) }
+        var predicted = 0
+        if let requestID, firstValues.count > 0 {
+            predictions.remember(model: target.model, issued: requestID, version: target.version, values: firstValues)
+            predicted = firstValues.count
+        }
+        let now = monitoring.now
+        guard monitoring.recordAdmitting(ring, at: now, status: status, latencyMicros: micros, predictions: predicted) else { return micros }
+        if ticket == nil, let answer { outputs = InferenceTensors.features(inJSON: answer, member: "outputs", limit: 64) ?? [] }
+        let answered = (200..<300).contains(status)
+        let inputs = answered && !sketchInputs.isEmpty ? (body?.features(member: "inputs") ?? []).filter { sketchInputs.contains($0.name) } : []
+        monitoring.sketch(ring, at: now, inputs: inputs, outputs: outputs)
         return micros
     }
 }

@@ -235,13 +235,13 @@ final class Gateway: HTTPResponder {
             forwarded: ForwardedFields(fields, dropping: Self.droppedFromRequests), own: own, requestBody: request.body,
             model: model, routes: routes, pinned: pinned != nil,
             requestID: requestID, clientID: clientID, body: inferenceBody, loop: loop, copy: copy,
-            attempt: beginAttempt(to: target, requestID: requestID, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: false),
+            attempt: beginAttempt(to: target, mirrored: false, inference: sample),
             receiver: receiver)
         exchange.start()
         // After the caller's request, so that its bytes go out first; never retried.
         if let copy {
-            let attempt = beginAttempt(to: copy.target, requestID: nil, body: inferenceBody, sketchInputs: routes.sketchInputs, mirrored: true)
-            dispatch(exchange, to: copy.target, loop: loop, exchange: MirrorExchange(gateway: self, copy: copy, attempt: attempt, sketchInputs: routes.sketchInputs))
+            let attempt = beginAttempt(to: copy.target, mirrored: true, inference: true)
+            dispatch(exchange, to: copy.target, loop: loop, exchange: MirrorExchange(gateway: self, copy: copy, attempt: attempt))
         }
     }
 

@@ -6,17 +6,16 @@ final class MirrorExchange: UpstreamExchange, @unchecked Sendable {
     private let gateway: Gateway
     private let copy: MirrorCopy
     private let attempt: UpstreamAttempt
-    private let sketchInputs: Set<String>
 
-    init(gateway: Gateway, copy: MirrorCopy, attempt: UpstreamAttempt, sketchInputs: Set<String>) {
+    init(gateway: Gateway, copy: MirrorCopy, attempt: UpstreamAttempt) {
         self.gateway = gateway
         self.copy = copy
         self.attempt = attempt
-        self.sketchInputs = sketchInputs
     }
 
     func upstreamFinished(_ result: Result<UpstreamResponse, UpstreamFailure>) {
-        let micros = gateway.record(attempt, result, requestID: nil, sketchInputs: sketchInputs)
+        // A copy feeds no samples or sketches: no request body or sketched inputs to read.
+        let micros = gateway.record(attempt, result, requestID: nil, body: nil, sketchInputs: [])
         gateway.statistics.release(copy.slot)
         if let pair = copy.pair { gateway.settle(pair, of: copy, candidate: Gateway.shadowAnswer(result.mapError { $0 }, micros: micros)) }
     }

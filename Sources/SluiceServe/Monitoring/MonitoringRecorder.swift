@@ -102,6 +102,39 @@ public final class MonitoringRecorder: Sendable {
         }
     }
 
+    /// Records one answered (or failed) request into a version's ring and decides, in the same
+    /// hold of its lock, whether its features are sketched (as ``admit(_:)`` does): the gateway
+    /// takes the ring's lock once a request, and reads features only for one admitted (then
+    /// handed to ``sketch(_:at:inputs:outputs:)``). `now` is ``now`` read once, for both calls.
+    func recordAdmitting(_ ring: SpinningLockedBox<MonitoringRing>, at now: Int64, status: Int, latencyMicros: UInt64, predictions: Int) -> Bool {
+        let limit = sketchedPerSecond * bucketSeconds
+        return ring.withLockedValue { ring in
+            let admitted = ring.admit(now: now, limit: limit)
+            ring.update(now: now) { bucket in
+                bucket.requests += 1
+                if status == 0 || status >= 500 { bucket.errors += 1 }
+                bucket.latencyMs.insert(Double(latencyMicros) / 1000)
+                bucket.labels.predictions += predictions
+            }
+            return admitted
+        }
+    }
+
+    /// Sketches an admitted request's features (``recordAdmitting(_:at:status:latencyMicros:predictions:)``)
+    /// into the bucket its counts went to, the one of `now`; nothing once that bucket has ended.
+    func sketch(
+        _ ring: SpinningLockedBox<MonitoringRing>, at now: Int64,
+        inputs: [(name: String, values: [FeatureValue])], outputs: [(name: String, values: [FeatureValue])]
+    ) {
+        guard !inputs.isEmpty || !outputs.isEmpty else { return }
+        ring.withLockedValue { ring in
+            ring.updateIfCurrent(now: now) { bucket in
+                bucket.inputs.insert(inputs)
+                bucket.outputs.insert(outputs)
+            }
+        }
+    }
+
     /// Records labels joined to a version's predictions (in the bucket of their arrival).
     public func record(model: String, version: String, labels: LabelTally) {
         let now = wallClock()

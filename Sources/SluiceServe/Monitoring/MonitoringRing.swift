@@ -33,6 +33,15 @@ struct MonitoringRing: Sendable {
         body(&current!)
     }
 
+    /// Runs `body` on the current bucket if it is the one that contains `now`; nothing when
+    /// that bucket has ended since (features of a request admitted into it are not moved into
+    /// the next), nor when none has started yet.
+    mutating func updateIfCurrent(now: Int64, _ body: (inout MonitoringBucket) -> Void) {
+        let start = now - now.modulo(Int64(bucketSeconds))
+        guard current?.start == start else { return }
+        body(&current!)
+    }
+
     /// Whether a request's features go into the bucket's sketches: every request up to
     /// `limit` per bucket, then every k-th with k growing with the traffic, so a busy
     /// version's cost stays flat (the sketches' own error soon dominates anyway).

@@ -109,6 +109,20 @@ public final class TrafficStatistics: Sendable {
         store(ticket, features, outputs: true)
     }
 
+    /// Stores a sampled request's input and output features (no outputs: the inputs alone) in
+    /// one hold of the reservoir's lock, unless a later request took its row: the gateway reads
+    /// both once the answer is in.
+    func store(_ ticket: SampleTicket, inputs: [(name: String, values: [FeatureValue])], outputs: [(name: String, values: [FeatureValue])]) {
+        let trimmedInputs = SampleReservoir.trimmed(inputs, maxFeatures: maxFeatures, valuesPerRow: valuesPerRow)
+        let trimmedOutputs = outputs.isEmpty ? [] : SampleReservoir.trimmed(outputs, maxFeatures: maxFeatures, valuesPerRow: valuesPerRow)
+        let maxFeatures = self.maxFeatures
+        ticket.statistics.samples.withLockedValue { reservoir in
+            reservoir.store(trimmedInputs, outputs: false, slot: ticket.slot, generation: ticket.generation, maxFeatures: maxFeatures)
+            guard !outputs.isEmpty else { return }
+            reservoir.store(trimmedOutputs, outputs: true, slot: ticket.slot, generation: ticket.generation, maxFeatures: maxFeatures)
+        }
+    }
+
     /// Drops everything kept for one version, at once.
     public func forget(model: String, version: String) {
         table.withLockedValue { table in
