@@ -5,9 +5,9 @@ import SluiceCore
 extension Gateway {
     /// Counts an attempt on `target` in flight and looks up what its answer will be recorded
     /// into: the version's statistics and, for an `inference` (its body checked as JSON)
-    /// clients see (not a mirrored copy), its monitoring ring. What the request feeds is decided when the answer is in
-    /// (``record(_:_:requestID:body:sketchInputs:)``), under the locks the recording takes
-    /// anyway.
+    /// clients see (not a mirrored copy), its monitoring ring. What the request feeds is
+    /// decided when the answer is in (``record(_:_:requestID:body:sketchInputs:)``), under the
+    /// locks the recording takes anyway.
     func beginAttempt(to target: UpstreamTarget, mirrored: Bool, inference: Bool) -> UpstreamAttempt {
         let versionStatistics = target.statisticsMemo.value(at: statistics.generation) { statistics.statistics(target.key) }
         let ring = !inference || mirrored ? nil : target.ringMemo.value(at: monitoring.generation) { monitoring.ring(target.key) }

@@ -179,10 +179,10 @@ package struct HTTP1RequestParser {
     /// The head read as `parts` with `fields`, its bytes sliced off the buffer; the body next.
     @inline(__always)
     private mutating func take(_ parts: HeadParts, fields: [HTTP1FieldLines.Field]) -> Head {
-        // The fields' ranges count from the head's first byte: the head's slice keeps them
-        // (a slice of the read, as the body's are: no copy).
         // The same `String` as the last head's (``sameTarget(_:_:last:)``) compares equal at once.
         if lastSegments.target != parts.uri { lastSegments = PathSegments(target: parts.uri) }
+        // The fields' ranges count from the head's first byte: the head's slice keeps them
+        // (a slice of the read, as the body's are: no copy).
         let head = RequestHead(
             method: parts.method, uri: parts.uri, version: parts.version,
             fields: HTTP1FieldLines(bytes: buffer.readSlice(length: parts.end)!, fields: fields), isKeepAlive: parts.isKeepAlive,
