@@ -66,7 +66,9 @@ extension Gateway {
                 firstValues = InferenceTensors.firstFeature(inJSON: answer, member: "outputs") ?? .many([])
             }
         }
-        if let ticket { statistics.store(ticket, inputs: body?.features(member: "inputs") ?? [], outputs: outputs) }
+        // A sample's inputs, read once: a sketch of the same request takes its named ones.
+        let sampledInputs = ticket == nil ? nil : body?.features(member: "inputs") ?? []
+        if let ticket { statistics.store(ticket, inputs: sampledInputs ?? [], outputs: outputs) }
         var predicted = 0
         if let requestID, firstValues.count > 0 {
             predictions.remember(model: target.model, issued: requestID, version: target.version, values: firstValues)
@@ -76,7 +78,8 @@ extension Gateway {
         guard monitoring.recordAdmitting(ring, at: now, status: status, latencyMicros: micros, predictions: predicted) else { return micros }
         if ticket == nil, let answer { outputs = InferenceTensors.features(inJSON: answer, member: "outputs", limit: 64) ?? [] }
         let answered = (200..<300).contains(status)
-        let inputs = answered && !sketchInputs.isEmpty ? (body?.features(member: "inputs") ?? []).filter { sketchInputs.contains($0.name) } : []
+        let inputs = answered && !sketchInputs.isEmpty
+            ? (sampledInputs ?? body?.features(member: "inputs") ?? []).filter { sketchInputs.contains($0.name) } : []
         monitoring.sketch(ring, at: now, inputs: inputs, outputs: outputs)
         return micros
     }
