@@ -67,7 +67,7 @@ extension HTTPSSource {
             }
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(request, deadline: .now() + timeout)
+                response = try await client.executeRetryingClosedConnection(request, deadline: .now() + timeout)
             } catch {
                 throw transportError(error, target, during: "waiting for the answer")
             }

@@ -75,7 +75,7 @@ struct MLflowHTTP: Sendable {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(try token.read())") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         do {
-            return try await client.execute(request, timeout: TimeAmount.milliseconds(timeout.milliseconds))
+            return try await client.executeRetryingClosedConnection(request, deadline: .now() + TimeAmount.milliseconds(timeout.milliseconds))
         } catch {
             throw classify(error, what: what)
         }

@@ -213,7 +213,7 @@ public struct S3Source: ArtifactSource {
         do {
             return try await withIdleTimeout(timeout) { activity in
                 // The deadline covers connecting and waiting for the head; the idle timer the body.
-                let response = try await client.execute(request2, deadline: .now() + timeout)
+                let response = try await client.executeRetryingClosedConnection(request2, deadline: .now() + timeout)
                 activity.touch()
                 guard (200..<300).contains(response.status.code) else {
                     let text = method == .HEAD ? Data() : (try? await Self.collect(response.body, upTo: 64 << 10, display: display)) ?? Data()

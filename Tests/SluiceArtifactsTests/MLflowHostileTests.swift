@@ -141,6 +141,21 @@ struct MLflowHostileTests {
         }
     }
 
+    @Test("a kept-alive connection the server closed as the next request came is not a failure: the request goes again on a new one")
+    func closedKeptAliveConnection() async throws {
+        try await withStub { stub, source in
+            // Every request after a connection's first is cut off unanswered (resolving takes
+            // three, each on a connection the last one left in the pool).
+            let resolved = try await source.resolve(ArtifactReference.parse("models:/stale/1"))
+            #expect(resolved.files.map(\.path) == ["MLmodel"])
+            let work = try MLflowTesting.temporaryDirectory("mlflow-stub-stale")
+            defer { try? FileManager.default.removeItem(at: work) }
+            try await source.download(resolved.files[0], from: 0, into: try MLflowFileSink(url: work.appendingPathComponent("MLmodel")))
+            #expect(try String(contentsOf: work.appendingPathComponent("MLmodel"), encoding: .utf8) == "hello")
+            #expect(stub.seen().filter { $0 == "closed" }.count == 3, "the listing, the download URI and the file each met a closed connection")
+        }
+    }
+
     @Test("the token file: sent as a bearer token when 0600, refused when others may read it, a symlink, or empty")
     func tokenFileChecks() async throws {
         let work = try MLflowTesting.temporaryDirectory("mlflow-token-checks")

@@ -6,7 +6,9 @@ hostile server might, for MLflowHostileTests. Standard library only (system pyth
 Listens on a kernel-chosen port and prints "port N" on its first line. The registered model's
 NAME picks the scenario: the version's artifact URI is mlflow-artifacts:/NAME, so listings and
 downloads see it as their first path segment. Every request's Authorization header is appended
-to SEEN_FILE (one line, "-" when absent). Range requests are ignored (always 200): the source
+to SEEN_FILE (one line, "-" when absent). Under NAME "stale" a connection's second and later
+requests are not answered: the connection is closed ("closed" in SEEN_FILE), as a server
+closing an idle kept-alive connection does when a request crosses the close. Range requests are ignored (always 200): the source
 must restart.
 """
 
@@ -35,9 +37,10 @@ LISTINGS = {
     "twice": {"files": [{"path": "MLmodel", "is_dir": False, "file_size": 5}, {"path": "MLmodel", "is_dir": False, "file_size": 5}]},
     "badlisting": "not json",
     "stall": {"files": [{"path": "MLmodel", "is_dir": False, "file_size": 5}]},
+    "stale": {"files": [{"path": "MLmodel", "is_dir": False, "file_size": 5}]},
 }
 
-BODIES = {"good/MLmodel": b"hello", "good/sub/model.pkl": b"pkl", "oversend/MLmodel": b"hello, and more", "short/MLmodel": b"hello"}
+BODIES = {"good/MLmodel": b"hello", "good/sub/model.pkl": b"pkl", "oversend/MLmodel": b"hello, and more", "short/MLmodel": b"hello", "stale/MLmodel": b"hello"}
 
 
 class Stub(http.server.BaseHTTPRequestHandler):
@@ -52,6 +55,14 @@ class Stub(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
+        # One handler per connection: the requests it has read so far.
+        self.served = getattr(self, "served", 0) + 1
+        if "stale" in self.path and self.served > 1:
+            # A kept-alive connection closed just as its next request came: nothing answered.
+            with open(SEEN, "a") as seen:
+                seen.write("closed\n")
+            self.close_connection = True
+            return
         with open(SEEN, "a") as seen:
             seen.write(self.headers.get("Authorization", "-") + "\n")
         url = urllib.parse.urlsplit(self.path)
