@@ -116,7 +116,7 @@ final class GRPCGateway: GRPCResponder {
         case .success(let named): (model, explicit) = named
         case .failure(let refusal): return loop.makeSucceededFuture(refusal.reply)
         }
-        guard let routes = routes.current.models[model] else {
+        guard let routes = routes.routes(of: model) else {
             return loop.makeSucceededFuture(.status(.notFound, "model '\(model)' is not served here"))
         }
         let headers = call.headers
@@ -141,7 +141,7 @@ final class GRPCGateway: GRPCResponder {
                 finish(result, target)
                 return
             }
-            let current = self.routes.current.models[model] ?? routes
+            let current = self.routes.routes(of: model) ?? routes
             let retry = current.retryTarget(after: target, pinned: pinned != nil, header: { headers.first(name: $0.lowercased()) })
             guard let retry else {
                 finish(result, target)

@@ -167,7 +167,7 @@ final class Gateway: HTTPResponder {
     }
 
     private func modelReady(_ model: String, explicit: String?) -> ServerResponse {
-        guard let routes = routes.current.models[model] else { return .error(.notFound, "model '\(model)' is not served here") }
+        guard let routes = routes.routes(of: model) else { return .error(.notFound, "model '\(model)' is not served here") }
         let ready: Bool
         if let explicit {
             guard routes.spec.version(explicit) != nil else {
@@ -193,7 +193,7 @@ final class Gateway: HTTPResponder {
         sample: Bool,
         receiver: any ResponseReceiver
     ) {
-        guard let routes = routes.current.routes(of: model) else {
+        guard let routes = routes.routes(of: model) else {
             return receiver.receive(.error(.notFound, "model '\(model)' is not served here"))
         }
         // An inference body is checked here and read later only if this request is sampled
@@ -247,7 +247,7 @@ final class Gateway: HTTPResponder {
 
     /// The model's routes as the table holds them now; nil when the model has left it.
     func currentRoutes(_ model: String) -> ModelRoutes? {
-        routes.current.routes(of: model)
+        routes.routes(of: model)
     }
 
     /// The HTTP status of a request no replica can take.
@@ -298,7 +298,7 @@ final class Gateway: HTTPResponder {
     /// Joins posted ground truth to remembered predictions and counts it in the version's
     /// monitoring bucket.
     private func feedback(_ request: ServerRequest, model: String) -> ServerResponse {
-        guard routes.current.models[model] != nil else { return .error(.notFound, "model '\(model)' is not served here") }
+        guard routes.routes(of: model) != nil else { return .error(.notFound, "model '\(model)' is not served here") }
         let items: [Feedback]
         do {
             items = try Feedback.parse(try JSONParser.parse(request.body))

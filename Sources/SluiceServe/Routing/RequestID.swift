@@ -102,29 +102,10 @@ package struct RequestID: Hashable, Sendable, CustomStringConvertible {
         /// /dev/urandom, opened once for every thread (close-on-exec); -1 if it cannot be.
         private static let device = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
 
-        /// The key of each thread's pool.
-        private static let key: pthread_key_t = {
-            var key = pthread_key_t()
-            let created = pthread_key_create(&key) { Pool.release($0) }
-            precondition(created == 0, "no thread-specific key for the request-id pools (error \(created))")
-            return key
-        }()
+        private static let pools = ThreadLocalObject { Pool() }
 
         /// The calling thread's pool, made on its first id.
-        static var current: Pool {
-            if let stored = pthread_getspecific(key) {
-                return Unmanaged<Pool>.fromOpaque(stored).takeUnretainedValue()
-            }
-            let pool = Pool()
-            pthread_setspecific(key, Unmanaged.passRetained(pool).toOpaque())
-            return pool
-        }
-
-        /// The key's destructor: lets go of an ended thread's pool.
-        private static func release(_ stored: UnsafeMutableRawPointer?) {
-            guard let stored else { return }
-            Unmanaged<Pool>.fromOpaque(stored).release()
-        }
+        static var current: Pool { pools.current }
 
         /// Refills from the kernel's CSPRNG; the standard library's generator (the same
         /// source, one call per word) if the device is unavailable or short.

@@ -168,11 +168,63 @@ final class RoutingTable: Sendable {
     }
 }
 
-/// Holds the current table for concurrent readers.
+/// Holds the current table for concurrent readers. A request finds its model's routes
+/// without a lock (``routes(of:)``): each thread keeps the table it read last, and reads the
+/// box again only when a newer one was published since, which it learns from a generation
+/// number it loads and never writes. The lock, and a reference count on the table, were
+/// writes to cache lines every event loop shares, moved between cores on each request
+/// (Benchmarks/README.md, "Hot path, slice 61").
 final class RoutingTableBox: Sendable {
-    private let table = NIOLockedValueBox(RoutingTable.empty)
+    private struct Published {
+        var table: RoutingTable
+        var generation: UInt64
+    }
 
-    var current: RoutingTable { table.withLockedValue { $0 } }
+    /// A thread's last read of a box: its table is kept until the thread reads a newer one
+    /// (of this box or another) or ends, so it cannot be freed while the thread uses it.
+    /// Held unmanaged, so that a request's reading costs no reference count.
+    private final class Reader {
+        var box: UInt64 = 0
+        var generation: UInt64 = 0
+        private(set) var table = Unmanaged.passRetained(RoutingTable.empty)
 
-    func publish(_ newTable: RoutingTable) { table.withLockedValue { $0 = newTable } }
+        func keep(_ published: Published, of box: UInt64) {
+            let old = table
+            table = .passRetained(published.table)
+            old.release()
+            self.box = box
+            generation = published.generation
+        }
+
+        deinit { table.release() }
+    }
+
+    private let published = NIOLockedValueBox(Published(table: .empty, generation: 0))
+    /// `published.generation`, stored under the lock after the table.
+    private let generation = ManagedAtomic<UInt64>(0)
+    /// Tells this box's tables from another's in a thread's ``Reader`` (an address may be
+    /// reused; a number from `identities` is not).
+    private let identity = RoutingTableBox.identities.wrappingIncrementThenLoad(ordering: .relaxed)
+    private static let identities = ManagedAtomic<UInt64>(0)
+    private static let readers = ThreadLocalObject { Reader() }
+
+    var current: RoutingTable { published.withLockedValue { $0.table } }
+
+    func publish(_ newTable: RoutingTable) {
+        published.withLockedValue { published in
+            published = Published(table: newTable, generation: published.generation &+ 1)
+            generation.store(published.generation, ordering: .releasing)
+        }
+    }
+
+    /// The routes of `model` in the current table (``RoutingTable/routes(of:)``), read
+    /// without a lock once the calling thread has read this table.
+    func routes(of model: String) -> ModelRoutes? {
+        Self.readers.unmanaged._withUnsafeGuaranteedRef { reader in
+            if reader.box != identity || reader.generation != generation.load(ordering: .acquiring) {
+                reader.keep(published.withLockedValue { $0 }, of: identity)
+            }
+            return reader.table._withUnsafeGuaranteedRef { $0.routes(of: model) }
+        }
+    }
 }
