@@ -251,17 +251,7 @@ import Testing
             expectAgreement(seed)
         }
         for _ in 0..<3000 {
-            var bytes = Array(seeds[Int(random.next() % UInt64(seeds.count))].utf8)
-            for _ in 0..<(1 + random.next() % 3) {
-                let position = Int(random.next() % UInt64(bytes.count))
-                let byte = alphabet[Int(random.next() % UInt64(alphabet.count))]
-                switch random.next() % 3 {
-                case 0: bytes.remove(at: position)
-                case 1: bytes.insert(byte, at: position)
-                default: bytes[position] = byte
-                }
-                if bytes.isEmpty { break }
-            }
+            let bytes = RandomEdits.edit(Array(seeds[Int(random.next() % UInt64(seeds.count))].utf8), alphabet: alphabet, &random)
             expectAgreement(bytes)
             expectAgreement(bytes, member: "inputs", limit: 2)
         }

@@ -42,6 +42,15 @@ extension InferenceTensors {
     /// ``firstFeatureValues(inJSON:member:)`` with a single value held inline: no array is
     /// allocated for the usual answer of one row and one column.
     public static func firstFeature(inJSON json: UnsafeBufferPointer<UInt8>, member: String) -> FeatureValueList? {
+        let decided = member.withContiguousUTF8 { name in
+            JSONParser.Cursor.isPlain(name) ? singleValueFeature(inJSON: json, member: name) : nil
+        }
+        if let decided { return decided }
+        return generalFirstFeature(inJSON: json, member: member)
+    }
+
+    /// ``firstFeature(inJSON:member:)`` by the general reader, for any answer.
+    static func generalFirstFeature(inJSON json: UnsafeBufferPointer<UInt8>, member: String) -> FeatureValueList? {
         var values = FeatureValueList.many([])
         let valid = forEachTensor(in: json, member: member, named: false) { cursor, members in
             guard let members, let first = cursor.firstFeature(members) else { return true }
