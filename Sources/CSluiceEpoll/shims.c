@@ -3,6 +3,7 @@
 #include "CSluiceEpoll.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
@@ -33,4 +34,9 @@ int sluice_peer_address(int fd, char *text, size_t size) {
 
 void sluice_name_thread(const char *name) {
     prctl(PR_SET_NAME, name, 0, 0, 0);
+}
+
+int sluice_schedule_as_batch(void) {
+    struct sched_param parameters = {0};
+    return sched_setscheduler(0, SCHED_BATCH, &parameters);
 }

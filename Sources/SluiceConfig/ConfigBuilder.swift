@@ -82,6 +82,9 @@ struct ConfigBuilder {
         if let count = integer(serve["eventLoops"], in: 1...256) { config.eventLoops = count }
         // Any other value is refused by the schema's check, at the field.
         if let name = text(serve["gatewayEngine"]), let engine = ServeConfig.GatewayEngine(rawValue: name) { config.gatewayEngine = engine }
+        if let name = text(serve["eventLoopScheduling"]), let policy = ServeConfig.EventLoopScheduling(rawValue: name) {
+            config.eventLoopScheduling = policy
+        }
         if let monitoring = serve["monitoring"] { readMonitoring(monitoring, into: &config) }
     }
 

@@ -67,6 +67,9 @@ public enum ConfigSchema {
             FieldSchema(
                 "gatewayEngine", .enumeration(ServeConfig.GatewayEngine.allCases.map(\.rawValue)), default: "`epoll`",
                 "What runs the inference listener's HTTP/1 connections and the gateway's connections to model servers: Sluice's own epoll loops and plain sockets, or SwiftNIO's channels (the earlier default, kept as a fallback), which cost a request ~12,000 more instructions and ~1.3x the CPU (Benchmarks/README.md, hot path slice 53). The admin API, the gRPC listener and the supervisor's health checks run on NIO either way."),
+            FieldSchema(
+                "eventLoopScheduling", .enumeration(ServeConfig.EventLoopScheduling.allCases.map(\.rawValue)), default: "`batch`",
+                "How Linux schedules the gateway's own event loops (`gatewayEngine: epoll`). `batch` (SCHED_BATCH): a loop woken by a request does not preempt what runs on its core, so at a moderate load it finds more events a wakeup: ~7% less CPU a request in the gateway benchmark, no change at full load, the same added p99 (Benchmarks/README.md, hot path slice 61). `normal` (SCHED_OTHER): a woken loop may preempt at once, e.g. a model server computing on the same core; choose it when every core is busy and the gateway's hop must never wait for a time slice."),
             FieldSchema("monitoring", .object(monitoring), "Monitoring buckets (sketches of inputs and outputs, counts, labels) the controller collects."),
             FieldSchema(
                 "feedback", .object(feedback), default: "a generated token",

@@ -43,6 +43,18 @@ public struct ServeConfig: Sendable {
     public var eventLoops: Int?
     /// What runs the inference listener's HTTP/1 connections (`serve.gatewayEngine`).
     public var gatewayEngine = GatewayEngine.epoll
+    /// How the kernel schedules the gateway's own event loops (`serve.eventLoopScheduling`).
+    public var eventLoopScheduling = EventLoopScheduling.batch
+
+    /// How the kernel schedules the gateway's event-loop threads (Linux scheduling policies).
+    public enum EventLoopScheduling: String, Sendable, Hashable, CaseIterable {
+        /// `SCHED_BATCH`: a loop woken by a request does not preempt the task running on its
+        /// core; it runs when that task's slice ends or it sleeps, and then finds more events
+        /// a wakeup.
+        case batch
+        /// `SCHED_OTHER`: a woken loop may preempt at once.
+        case normal
+    }
 
     /// What runs the inference listener's HTTP/1 connections and the gateway's connections to
     /// model servers.

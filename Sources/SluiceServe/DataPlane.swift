@@ -171,7 +171,7 @@ public actor DataPlane {
     private static func gatewayLoops(_ config: ServeConfig, threads: Int, log: Logger) -> [EpollEventLoop] {
         guard config.gatewayEngine == .epoll else { return [] }
         do {
-            return try (0..<threads).map { try EpollEventLoop(name: "sluice-gw-\($0)") }
+            return try (0..<threads).map { try EpollEventLoop(name: "sluice-gw-\($0)", batch: config.eventLoopScheduling == .batch) }
         } catch {
             log.error("serve.gatewayEngine: epoll could not start its loops (\(error)); the gateway runs on nio")
             return []

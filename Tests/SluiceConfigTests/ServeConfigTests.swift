@@ -190,6 +190,16 @@ struct ServeConfigTests: ConfigParsing {
         #expect(found.first?.contains("epoll") == true, "\(found)")
     }
 
+    @Test("serve.eventLoopScheduling: batch by default, normal when asked, anything else an error at the field")
+    func eventLoopScheduling() throws {
+        #expect(try parse("serve: {}\n").eventLoopScheduling == .batch)
+        #expect(try parse("serve:\n  eventLoopScheduling: normal\n").eventLoopScheduling == .normal)
+        let found = problems("serve:\n  eventLoopScheduling: realtime\n")
+        #expect(found.count == 1, "\(found)")
+        #expect(found.first?.hasPrefix("sluice.yaml:2:24: serve.eventLoopScheduling:") == true, "\(found)")
+        #expect(found.first?.contains("batch") == true, "\(found)")
+    }
+
     @Test("numbers and booleans written without quotes in commands, env and names are read as their text")
     func unquotedScalars() throws {
         let config = try parse("""

@@ -28,6 +28,19 @@ import Testing
         #expect(onLoop.withLockedValue { $0 })
     }
 
+    @Test("a loop made for batch runs its thread under SCHED_BATCH, another under the usual policy")
+    func schedulingPolicy() throws {
+        let batch = try EpollEventLoop(name: "test-batch", batch: true)
+        defer { batch.syncShutdown() }
+        let usual = try EpollEventLoop(name: "test")
+        defer { usual.syncShutdown() }
+        // Asked on each loop's own thread: the policy is per thread. SCHED_BATCH is 3 in
+        // Linux's uapi sched.h; Swift's Glibc module leaves the GNU-only name out.
+        #expect(try batch.submit { sched_getscheduler(0) }.wait() == 3)
+        #expect(try usual.submit { sched_getscheduler(0) }.wait() == SCHED_OTHER)
+        #expect(sched_getscheduler(0) == SCHED_OTHER, "the thread that made the loop keeps its policy")
+    }
+
     @Test("execute on the loop runs after the current task, never inside it")
     func executeOnTheLoopIsNotInline() throws {
         let loop = try EpollEventLoop(name: "test")

@@ -32,4 +32,8 @@ int sluice_peer_address(int fd, char *text, size_t size);
 /// Names the calling thread (its first 15 bytes), as `top -H` and /proc show it; neither
 /// Swift's Glibc nor its Musl module declares pthread_setname_np.
 void sluice_name_thread(const char *name);
+
+/// Puts the calling thread under SCHED_BATCH (its wakeups do not preempt the running task);
+/// 0 when done, -1 with errno otherwise.
+int sluice_schedule_as_batch(void);
 #endif

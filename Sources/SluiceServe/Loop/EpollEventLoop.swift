@@ -57,6 +57,7 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     /// True once the thread has left its loop and closed the descriptors.
     private let finished = ConditionLock(value: false)
     private let name: String
+    private let batch: Bool
 
     // Touched only on the loop's thread.
     /// `execute` called on the loop: run after the current turn's events, never inline.
@@ -65,9 +66,12 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     private var sources: [(any EpollSource)?] = []
     private var stopping = false
 
-    /// Starts the loop's thread, named `name` for debuggers (the thread's name is its first 15 bytes).
-    init(name: String) throws {
+    /// Starts the loop's thread, named `name` for debuggers (the thread's name is its first 15
+    /// bytes); with `batch`, under SCHED_BATCH (``ServeConfig/EventLoopScheduling``), or as
+    /// before where the kernel refuses it.
+    init(name: String, batch: Bool = false) throws {
         self.name = name
+        self.batch = batch
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw IOError(errnoCode: errno, reason: "epoll_create1") }
         wakeup = eventfd(0, sluice_eventfd_flags)
@@ -267,6 +271,7 @@ final class EpollEventLoop: EventLoop, @unchecked Sendable {
     private func run() {
         // What `top -H` and the kernel's per-thread statistics show (15 bytes at most).
         sluice_name_thread(name)
+        if batch { _ = sluice_schedule_as_batch() }
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
